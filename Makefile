@@ -1,0 +1,70 @@
+# postern: see README.  Build settings come from the conf- files, one value each.
+CC_CMD  := $(shell head -n 1 conf-cc)
+LD_CMD  := $(shell head -n 1 conf-ld)
+LIBS    := -lsodium
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# Each directory src/postern-NAME (and src/sendmail etc.) is one program; src/lib is shared.
+PROGDIRS := $(filter-out src/lib,$(wildcard src/*))
+PROGS    := $(notdir $(PROGDIRS))
+LIBSRC   := $(wildcard src/lib/*.c)
+
+B ?= build
+CCFLAGS ?= $(CC_CMD)
+LDFLAGS_ ?= $(LD_CMD)
+
+.PHONY: all asan units test demo bench fuzz clean
+all: $(addprefix $(B)/bin/,$(PROGS))
+
+asan:
+	$(MAKE) B=build-asan CCFLAGS="$(CC_CMD) -U_FORTIFY_SOURCE $(SAN)" LDFLAGS_="$(LD_CMD) $(SAN)" all units
+
+$(B)/obj/%.o: src/%.c $(wildcard src/lib/*.h) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CCFLAGS) -Isrc/lib -c -o $@ $<
+
+# The conf- files become constants, so every program agrees on the names.
+$(B)/obj/auto_conf.c: conf-home conf-users conf-groups
+	@mkdir -p $(dir $@)
+	sh src/lib/auto_conf.sh > $@.tmp && mv $@.tmp $@
+$(B)/obj/auto_conf.o: $(B)/obj/auto_conf.c src/lib/conf.h
+	$(CCFLAGS) -Isrc/lib -c -o $@ $<
+
+$(B)/libpostern.a: $(patsubst src/%.c,$(B)/obj/%.o,$(LIBSRC)) $(B)/obj/auto_conf.o
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+.SECONDEXPANSION:
+$(B)/bin/%: $$(patsubst src/%.c,$(B)/obj/%.o,$$(wildcard src/$$*/*.c)) $(B)/libpostern.a
+	@mkdir -p $(dir $@)
+	$(LDFLAGS_) -o $@ $(filter %.o,$^) $(B)/libpostern.a $(LIBS) $(EXTRA_LIBS_$*)
+
+# Unit tests: tests/unit/NAME.c, each its own binary, linked with the library.
+UNITS := $(basename $(notdir $(wildcard tests/unit/*.c)))
+$(B)/units/%: tests/unit/%.c tests/unit/check.h $(B)/libpostern.a
+	@mkdir -p $(dir $@)
+	$(CCFLAGS) -Isrc/lib -Isrc -Itests/unit -o $@ $< $(B)/libpostern.a $(LIBS) $(filter -fsanitize%,$(LDFLAGS_))
+units: $(addprefix $(B)/units/,$(UNITS))
+
+test:
+	sh tests/deps.sh
+	$(MAKE) all
+	$(MAKE) asan
+	sh tests/run.sh
+
+demo:
+	sh tests/deps.sh demo
+	$(MAKE) all
+	sh tests/demo.sh
+
+bench:
+	sh tests/deps.sh bench
+	$(MAKE) all
+	sh tests/bench/run.sh
+
+fuzz:
+	sh tests/deps.sh
+	sh tests/fuzz.sh long
+
+clean:
+	rm -rf build build-asan build-fuzz

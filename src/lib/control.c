@@ -1,0 +1,92 @@
+#include <errno.h>
+#include <string.h>
+#include "control.h"
+#include "file.h"
+#include "fmt.h"
+#include "home.h"
+
+static int blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+static int load(const char *name, struct str *raw)
+{
+	struct str path = STR_INIT;
+	int r;
+
+	if (!str_cats(&path, "control/") || !str_cats(&path, name)) {
+		str_free(&path);
+		return -1;
+	}
+	{
+		struct str full = STR_INIT;
+		if (!home_path(&full, path.s)) {
+			str_free(&path);
+			return -1;
+		}
+		r = read_file(full.s, raw, CONTROL_MAX);
+		str_free(&full);
+	}
+	str_free(&path);
+	return r;
+}
+
+int control_lines(const char *name, struct str *list)
+{
+	struct str raw = STR_INIT;
+	size_t pos = 0;
+	int r = load(name, &raw);
+
+	list->len = 0;
+	if (!str_ready(list, 0)) {
+		str_free(&raw);
+		return -1;
+	}
+	if (r <= 0) {
+		str_free(&raw);
+		return r;
+	}
+	while (pos < raw.len) {
+		char *nl = memchr(raw.s + pos, '\n', raw.len - pos);
+		size_t end = nl ? (size_t)(nl - raw.s) : raw.len;
+		size_t a = pos, b = end;
+		while (a < b && blank(raw.s[a]))
+			a++;
+		while (b > a && blank(raw.s[b - 1]))
+			b--;
+		if (b > a && raw.s[a] != '#' && !memchr(raw.s + a, 0, b - a))
+			if (!str_catb(list, raw.s + a, b - a) || !str_catz(list)) {
+				str_free(&raw);
+				return -1;
+			}
+		pos = end + 1;
+	}
+	str_free(&raw);
+	return 1;
+}
+
+int control_line(const char *name, struct str *value)
+{
+	struct str list = STR_INIT;
+	int r = control_lines(name, &list);
+
+	value->len = 0;
+	if (r == 1 && list.len == 0)
+		r = 0; /* a file of comments and blanks means: the default */
+	if (r == 1 && !str_copys(value, list.s))
+		r = -1;
+	str_free(&list);
+	return r;
+}
+
+int control_num(const char *name, unsigned long long *value, unsigned long long def)
+{
+	struct str v = STR_INIT;
+	int r = control_line(name, &v);
+
+	*value = def;
+	if (r == 1 && !scan_ulong_all(v.s, v.len, value)) {
+		errno = EINVAL;
+		r = -1;
+	}
+	str_free(&v);
+	return r < 0 ? -1 : r;
+}

@@ -1,0 +1,86 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include "file.h"
+#include "io.h"
+
+int open_read(const char *path)
+{
+	return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+}
+
+int open_excl(const char *path, mode_t mode)
+{
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+}
+
+int open_append(const char *path, mode_t mode)
+{
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode);
+}
+
+int fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r;
+
+	if (fd == -1)
+		return -1;
+	r = fsync(fd);
+	if (r == -1) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+int read_fd(int fd, struct str *out, size_t max)
+{
+	out->len = 0;
+	if (!str_ready(out, 4096))
+		return -1;
+	for (;;) {
+		ssize_t r;
+		if (out->cap - 1 == out->len && !str_readyplus(out, out->len))
+			return -1;
+		r = read_retry(fd, out->s + out->len, out->cap - 1 - out->len);
+		if (r == -1)
+			return -1;
+		if (r == 0)
+			break;
+		out->len += (size_t)r;
+		if (out->len > max) {
+			errno = EFBIG;
+			return -1;
+		}
+	}
+	out->s[out->len] = 0;
+	return 1;
+}
+
+int read_file(const char *path, struct str *out, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r, e;
+
+	if (fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	r = read_fd(fd, out, max);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+int path_join(struct str *out, const char *a, const char *b)
+{
+	out->len = 0;
+	if (!str_cats(out, a))
+		return 0;
+	if (out->len && out->s[out->len - 1] != '/' && !str_catc(out, '/'))
+		return 0;
+	return str_cats(out, b);
+}

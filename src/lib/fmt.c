@@ -1,0 +1,54 @@
+#include <limits.h>
+#include "fmt.h"
+
+size_t fmt_ulong(char *buf, unsigned long long u)
+{
+	char tmp[FMT_ULONG];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (buf)
+		for (i = 0; i < n; i++)
+			buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+size_t fmt_xlong(char *buf, unsigned long long u)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[FMT_ULONG];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = hex[u & 15];
+		u >>= 4;
+	} while (u);
+	if (buf)
+		for (i = 0; i < n; i++)
+			buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+size_t scan_ulong(const char *s, size_t len, unsigned long long *u)
+{
+	unsigned long long r = 0;
+	size_t i;
+
+	for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+		if (r > (ULLONG_MAX - d) / 10)
+			return 0;
+		r = r * 10 + d;
+	}
+	if (i)
+		*u = r;
+	return i;
+}
+
+int scan_ulong_all(const char *s, size_t len, unsigned long long *u)
+{
+	return len > 0 && len <= 20 && scan_ulong(s, len, u) == len;
+}

@@ -1,0 +1,13 @@
+/* Number formatting and scanning without stdio.  scan_* refuse overflow. */
+#ifndef POSTERN_FMT_H
+#define POSTERN_FMT_H
+#include <stddef.h>
+#define FMT_ULONG 24 /* enough for 2^64 in decimal, with room to spare */
+
+size_t fmt_ulong(char *buf, unsigned long long u);
+size_t fmt_xlong(char *buf, unsigned long long u);
+/* Returns the number of digits used, 0 if none or if the value overflows. */
+size_t scan_ulong(const char *s, size_t len, unsigned long long *u);
+/* The whole of s (len bytes) must be the number. */
+int scan_ulong_all(const char *s, size_t len, unsigned long long *u);
+#endif

@@ -1,0 +1,89 @@
+#include <stdint.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "uniq.h"
+#include "fmt.h"
+
+static int cat_random(struct str *out)
+{
+	uint64_t r;
+	char hex[17];
+	size_t n, i;
+
+	randombytes_buf(&r, sizeof r);
+	n = fmt_xlong(hex, r);
+	for (i = n; i < 16; i++)
+		if (!str_catc(out, '0'))
+			return 0;
+	return str_catb(out, hex, n);
+}
+
+static int cat_usec(struct str *out, unsigned long usec)
+{
+	char buf[FMT_ULONG];
+	size_t n = fmt_ulong(buf, usec), i;
+	for (i = n; i < 6; i++)
+		if (!str_catc(out, '0'))
+			return 0;
+	return str_catb(out, buf, n);
+}
+
+int uniq_qid(struct str *out)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, 0);
+	out->len = 0;
+	return str_catu(out, (unsigned long long)tv.tv_sec) && str_catc(out, '.') &&
+	       cat_usec(out, (unsigned long)tv.tv_usec) && str_catc(out, 'P') &&
+	       str_catu(out, (unsigned long long)getpid()) && str_catc(out, 'R') && cat_random(out);
+}
+
+int qid_valid(const char *s, size_t len)
+{
+	size_t i;
+	if (len == 0 || len > QID_MAX || s[0] < '0' || s[0] > '9')
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+unsigned long long qid_time(const char *s, size_t len)
+{
+	unsigned long long t = 0;
+	if (!scan_ulong(s, len, &t))
+		return 0;
+	return t;
+}
+
+int uniq_maildir(struct str *out, const char *host)
+{
+	struct timeval tv;
+	const char *h;
+
+	gettimeofday(&tv, 0);
+	out->len = 0;
+	if (!str_catu(out, (unsigned long long)tv.tv_sec) || !str_cats(out, ".M") ||
+	    !cat_usec(out, (unsigned long)tv.tv_usec) || !str_catc(out, 'P') ||
+	    !str_catu(out, (unsigned long long)getpid()) || !str_catc(out, 'R') || !cat_random(out) ||
+	    !str_catc(out, '.'))
+		return 0;
+	/* The Maildir convention escapes '/' and ':' in the host part. */
+	for (h = host; *h; h++) {
+		if (*h == '/') {
+			if (!str_cats(out, "\\057"))
+				return 0;
+		} else if (*h == ':') {
+			if (!str_cats(out, "\\072"))
+				return 0;
+		} else if (!str_catc(out, *h))
+			return 0;
+	}
+	return 1;
+}

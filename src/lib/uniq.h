@@ -1,0 +1,18 @@
+/* Unique names for queue and Maildir files, Maildir style: time, pid and 64
+ * random bits from libsodium.  Never the inode number, so a queue copied to
+ * another file system keeps every name valid.  Call sodium_init() first. */
+#ifndef POSTERN_UNIQ_H
+#define POSTERN_UNIQ_H
+#include <stddef.h>
+#include "str.h"
+
+#define QID_MAX 64
+/* Queue id: <seconds>.<microseconds>P<pid>R<16 hex>, e.g. 1764423956.000123P42R9f3a1c2e7b6d5a40 */
+int uniq_qid(struct str *out);
+/* 1 if s is a well-formed queue id: only [0-9A-Za-z.], starting with a digit, at most QID_MAX. */
+int qid_valid(const char *s, size_t len);
+/* The arrival time encoded in a queue id, 0 if none. */
+unsigned long long qid_time(const char *s, size_t len);
+/* Maildir file name: <sec>.M<usec>P<pid>R<16 hex>.<host>, host with '/' and ':' escaped. */
+int uniq_maildir(struct str *out, const char *host);
+#endif

@@ -1,0 +1,59 @@
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include "check.h"
+#include "str.h"
+#include "fmt.h"
+#include "log.h"
+#include "netstring.h"
+
+int main(void)
+{
+	struct str s = STR_INIT, t = STR_INIT;
+	char buf[FMT_ULONG];
+	unsigned long long u = 0;
+	size_t i;
+
+	CHECK(str_cats(&s, "abc") && s.len == 3 && s.s[3] == 0, "cats keeps a trailing NUL");
+	CHECK(str_catz(&s) && s.len == 4 && s.s[3] == 0, "catz counts its NUL");
+	CHECK(str_catu(&s, 18446744073709551615ULL) && memcmp(s.s + 4, "18446744073709551615", 20) == 0, "catu of 2^64-1");
+	str_truncate(&s, 1);
+	CHECK(s.len == 1 && str_equals(&s, "a"), "truncate");
+	for (i = 0; i < 100000; i++)
+		if (!str_catc(&s, 'x'))
+			break;
+	CHECK(s.len == 100001 && s.s[s.len] == 0, "grows to 100001 bytes");
+	errno = 0;
+	CHECK(!str_readyplus(&s, SIZE_MAX - 3) && errno == ENOMEM, "overflowing length refused");
+	CHECK(!str_ready(&t, SIZE_MAX), "SIZE_MAX refused");
+	CHECK(str_copys(&s, "new") && str_equals(&s, "new") && str_starts(&s, "ne"), "copy replaces");
+
+	CHECK(fmt_ulong(buf, 0) == 1 && buf[0] == '0', "fmt 0");
+	CHECK(scan_ulong("18446744073709551615", 20, &u) == 20 && u == 18446744073709551615ULL, "scan max");
+	CHECK(scan_ulong("18446744073709551616", 20, &u) == 0, "scan overflow refused");
+	CHECK(!scan_ulong_all("12x", 3, &u), "trailing junk refused");
+	CHECK(fmt_xlong(buf, 255) == 2 && memcmp(buf, "ff", 2) == 0, "hex");
+
+	s.len = 0;
+	CHECK(log_escape(&s, "plain", 5) && str_equals(&s, "plain"), "plain log value");
+	s.len = 0;
+	CHECK(log_escape(&s, "a b\n\"", 5) && str_equals(&s, "\"a b\\x0a\\\"\""), "escaped log value");
+	s.len = 0;
+	CHECK(log_escape(&s, "", 0) && str_equals(&s, "\"\""), "empty value quoted");
+
+	s.len = 0;
+	CHECK(ns_cat(&s, "ab\0c", 4) && s.len == 7 && memcmp(s.s, "4:ab\0c,", 7) == 0, "netstring encode");
+	{
+		const char *f[2];
+		size_t fl[2];
+		t.len = 0;
+		str_catb(&t, "ab\0c\0", 5);
+		CHECK(ns_fields(&t, f, fl, 2) && fl[0] == 2 && fl[1] == 1 && f[1][0] == 'c', "fields split");
+		CHECK(!ns_fields(&t, f, fl, 1), "extra field refused");
+		t.len = 4;
+		CHECK(!ns_fields(&t, f, fl, 2), "unterminated field refused");
+	}
+	str_free(&s);
+	str_free(&t);
+	return check_done();
+}
