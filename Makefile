@@ -4,8 +4,9 @@ LD_CMD  := $(shell head -n 1 conf-ld)
 LIBS    := -lsodium
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-# Each directory src/postern-NAME (and src/sendmail etc.) is one program; src/lib is shared.
-PROGDIRS := $(filter-out src/lib,$(wildcard src/*))
+# Each directory src/postern-NAME (and src/sendmail etc.) is one program; src/lib is shared;
+# src/install holds the install manifest (read by ./install).
+PROGDIRS := $(filter-out src/lib src/install,$(wildcard src/*))
 PROGS    := $(notdir $(PROGDIRS))
 LIBSRC   := $(wildcard src/lib/*.c)
 
@@ -13,7 +14,7 @@ B ?= build
 CCFLAGS ?= $(CC_CMD)
 LDFLAGS_ ?= $(LD_CMD)
 
-.PHONY: all asan units test demo bench fuzz clean
+.PHONY: all asan units test demo demo-stop bench fuzz clean
 all: $(addprefix $(B)/bin/,$(PROGS))
 
 asan:
@@ -34,8 +35,10 @@ $(B)/libpostern.a: $(patsubst src/%.c,$(B)/obj/%.o,$(LIBSRC)) $(B)/obj/auto_conf
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# pc: a '%' that make does not replace with the stem before the second expansion.
+pc := %
 .SECONDEXPANSION:
-$(B)/bin/%: $$(patsubst src/%.c,$(B)/obj/%.o,$$(wildcard src/$$*/*.c)) $(B)/libpostern.a
+$(B)/bin/%: $$(patsubst src/$$(pc).c,$(B)/obj/$$(pc).o,$$(wildcard src/$$*/*.c)) $(B)/libpostern.a
 	@mkdir -p $(dir $@)
 	$(LDFLAGS_) -o $@ $(filter %.o,$^) $(B)/libpostern.a $(LIBS) $(EXTRA_LIBS_$*)
 
@@ -56,6 +59,9 @@ demo:
 	sh tests/deps.sh demo
 	$(MAKE) all
 	sh tests/demo.sh
+
+demo-stop:
+	sh tests/demo.sh stop
 
 bench:
 	sh tests/deps.sh bench

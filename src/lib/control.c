@@ -60,7 +60,10 @@ int control_lines(const char *name, struct str *list)
 		pos = end + 1;
 	}
 	str_free(&raw);
-	return 1;
+	/* A file of comments and blanks means the default, as for control_line:
+	 * so the installed templates, which only document defaults, change
+	 * nothing until the admin writes a value. */
+	return list->len ? 1 : 0;
 }
 
 int control_line(const char *name, struct str *value)

@@ -11,7 +11,7 @@ int control_line(const char *name, struct str *value);
 /* A number; *value is def when absent; -1 on error or a malformed number. */
 int control_num(const char *name, unsigned long long *value, unsigned long long def);
 /* Non-empty, non-comment lines, trimmed, each stored NUL-terminated in list.
- * 1 found, 0 absent (list empty), -1 error. */
+ * 1 found, 0 absent or only comments and blanks (list empty), -1 error. */
 int control_lines(const char *name, struct str *list);
 /* Iterate a NUL-separated list: for (p = list.s; p && p < list.s + list.len; p += strlen(p) + 1) */
 #endif

@@ -1,0 +1,99 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "forward.h"
+#include "io.h"
+
+static int copy_message(int to, const char *dt, size_t dtlen, int msgfd)
+{
+	char buf[65536];
+	off_t off = 0;
+
+	if (write_all(to, dt, dtlen) == -1)
+		return -1;
+	for (;;) {
+		ssize_t r;
+		do
+			r = pread(msgfd, buf, sizeof buf, off);
+		while (r == -1 && errno == EINTR);
+		if (r == -1)
+			return -2;
+		if (r == 0)
+			return 0;
+		if (write_all(to, buf, (size_t)r) == -1)
+			return -1;
+		off += r;
+	}
+}
+
+int forward_inject(const char *queue, const char *dt, size_t dtlen, int msgfd,
+                   const struct str *env, struct str *why)
+{
+	int pm[2], pe[2], st, wr;
+	pid_t pid;
+
+	why->len = 0;
+	if (pipe2(pm, O_CLOEXEC) == -1) {
+		str_copys(why, "4.3.0 unable to create a pipe for forwarding");
+		return 111;
+	}
+	if (pipe2(pe, O_CLOEXEC) == -1) {
+		close(pm[0]);
+		close(pm[1]);
+		str_copys(why, "4.3.0 unable to create a pipe for forwarding");
+		return 111;
+	}
+	pid = fork();
+	if (pid == -1) {
+		close(pm[0]); close(pm[1]); close(pe[0]); close(pe[1]);
+		str_copys(why, "4.3.0 unable to fork for forwarding");
+		return 111;
+	}
+	if (pid == 0) {
+		char *argv[2] = { (char *)"postern-queue", 0 };
+		char *envp[1] = { 0 };
+		if (dup2(pm[0], 0) == -1 || dup2(pe[0], 1) == -1)
+			_exit(120);
+		signal(SIGPIPE, SIG_DFL);
+		execve(queue, argv, envp);
+		_exit(120);
+	}
+	close(pm[0]);
+	close(pe[0]);
+	/* qmail-queue's order: the whole message, then the envelope */
+	wr = copy_message(pm[1], dt, dtlen, msgfd);
+	close(pm[1]);
+	if (wr == 0 && write_all(pe[1], env->s, env->len) == -1)
+		wr = -1;
+	close(pe[1]);
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR) {
+			str_copys(why, "4.3.0 lost track of postern-queue");
+			return 111;
+		}
+	if (wr == -2) {
+		str_copys(why, "4.3.0 unable to read the message for forwarding");
+		return 111;
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && wr == 0)
+		return 0;
+	if (WIFEXITED(st)) {
+		int x = WEXITSTATUS(st);
+		if (x == 11 || x == 31 || x == 91) {
+			(void)(str_cats(why, "5.3.0 postern-queue refused the forward, exit ") && str_catu(why, (unsigned long long)x));
+			return 100;
+		}
+		if (x == 120)
+			(void)(str_cats(why, "4.3.0 unable to run ") && str_cats(why, queue));
+		else
+			(void)(str_cats(why, "4.3.0 postern-queue failed to queue the forward, exit ") &&
+			       str_catu(why, (unsigned long long)x));
+		return 111;
+	}
+	(void)(str_cats(why, "4.3.0 postern-queue killed by signal ") &&
+	       str_catu(why, (unsigned long long)(WIFSIGNALED(st) ? WTERMSIG(st) : 0)));
+	return 111;
+}

@@ -1,0 +1,145 @@
+#include <errno.h>
+#include <stdio.h> /* rename(2) only */
+#include <string.h>
+#include <unistd.h>
+#include "maildir.h"
+#include "file.h"
+#include "io.h"
+#include "uniq.h"
+
+const char *maildir_host(void)
+{
+	static char host[256];
+
+	if (!host[0]) {
+		if (gethostname(host, sizeof host - 1) == -1 || !host[0]) {
+			memcpy(host, "localhost", 10);
+			return host;
+		}
+		host[sizeof host - 1] = 0;
+	}
+	return host;
+}
+
+/* One failure text for every step, so the admin sees which errno means what. */
+static int fail(struct str *why, const char *what, const char *path, int e)
+{
+	const char *code = "4.3.0 ";
+
+	if (e == ENOSPC || e == EDQUOT) {
+		why->len = 0;
+		str_cats(why, "4.2.2 mailbox full: ");
+		str_cats(why, path);
+		return 111;
+	}
+	why->len = 0;
+	(void)(str_cats(why, code) && str_cats(why, what) && str_cats(why, path) &&
+	       str_cats(why, ": ") && str_cats(why, strerror(e)));
+	return 111;
+}
+
+static int missing(struct str *why, const char *dir)
+{
+	why->len = 0;
+	(void)(str_cats(why, "4.2.1 Maildir missing: ") && str_cats(why, dir));
+	return 111;
+}
+
+static int copy(int fd, const char *pre, size_t prelen, int msgfd)
+{
+	char buf[65536];
+	off_t off = 0;
+
+	if (write_all(fd, pre, prelen) == -1)
+		return -1;
+	for (;;) {
+		ssize_t r;
+		do
+			r = pread(msgfd, buf, sizeof buf, off);
+		while (r == -1 && errno == EINTR);
+		if (r == -1)
+			return -1;
+		if (r == 0)
+			return 0;
+		if (write_all(fd, buf, (size_t)r) == -1)
+			return -1;
+		off += r;
+	}
+}
+
+int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
+                    struct str *why, struct str *name)
+{
+	struct str uniq = STR_INIT, part = STR_INIT, tmp = STR_INIT, new = STR_INIT, newdir = STR_INIT;
+	int fd = -1, tries, e, r = 111;
+
+	why->len = 0;
+	for (tries = 0; tries < 3; tries++) {
+		if (!uniq_maildir(&uniq, maildir_host()) || !str_copys(&part, "tmp/") ||
+		    !str_cats(&part, uniq.s) || !path_join(&tmp, dir, part.s)) {
+			r = fail(why, "out of memory writing ", dir, ENOMEM);
+			goto out;
+		}
+		fd = open_excl(tmp.s, 0600);
+		if (fd != -1 || errno != EEXIST)
+			break;
+	}
+	if (fd == -1) {
+		e = errno;
+		r = e == ENOENT || e == ENOTDIR ? missing(why, dir) : fail(why, "unable to create ", tmp.s, e);
+		goto out;
+	}
+	if (copy(fd, pre, prelen, msgfd) == -1) {
+		r = fail(why, "unable to write ", tmp.s, errno);
+		goto unlink_tmp;
+	}
+	if (fsync(fd) == -1) {
+		r = fail(why, "unable to fsync ", tmp.s, errno);
+		goto unlink_tmp;
+	}
+	e = close(fd);
+	fd = -1;
+	if (e == -1) {
+		r = fail(why, "unable to close ", tmp.s, errno);
+		goto unlink_tmp;
+	}
+	if (!str_copys(&part, "new/") || !str_cats(&part, uniq.s) || !path_join(&new, dir, part.s) ||
+	    !path_join(&newdir, dir, "new")) {
+		r = fail(why, "out of memory writing ", dir, ENOMEM);
+		goto unlink_tmp;
+	}
+	if (link(tmp.s, new.s) == 0) {
+		/* delivered; a tmp file left behind is swept by the reader after 36 hours */
+		(void)unlink(tmp.s);
+	} else if ((errno == EPERM || errno == EOPNOTSUPP || errno == EXDEV) && rename(tmp.s, new.s) == 0) {
+		/* a file system without hard links: rename is the same commit */
+	} else {
+		e = errno;
+		r = e == ENOENT || e == ENOTDIR ? missing(why, dir) : fail(why, "unable to link into ", newdir.s, e);
+		goto unlink_tmp;
+	}
+	if (fsync_dir(newdir.s) == -1) {
+		/* The file is in new/ but may not survive a crash: say so and let the
+		 * queue retry.  A retry can duplicate; it cannot lose. */
+		r = fail(why, "unable to fsync ", newdir.s, errno);
+		goto out;
+	}
+	if (name && !str_copys(name, uniq.s))
+		name->len = 0;
+	r = 0;
+	goto out;
+unlink_tmp:
+	if (fd != -1)
+		close(fd);
+	fd = -1;
+	(void)unlink(tmp.s);
+out:
+	if (fd != -1)
+		close(fd);
+	str_free(&uniq);
+	str_free(&part);
+	str_free(&tmp);
+	str_free(&new);
+	str_free(&newdir);
+	return r;
+}

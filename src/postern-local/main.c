@@ -1,0 +1,470 @@
+/* postern-local: delivers one message to one local recipient, running as
+ * that recipient (postern-lspawn set the uid and opened the message as fd 0).
+ * See doc/postern-local.8 and doc/dot-postern.5.
+ *
+ * Trust: the recipient can ptrace this process, so it holds nothing the
+ * recipient may not see: fd 0 is the message addressed to them, and every
+ * other input (argv, the dot files, the Maildir) is theirs or lspawn's. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "addr.h"
+#include "control.h"
+#include "die.h"
+#include "envelope.h"
+#include "file.h"
+#include "home.h"
+#include "io.h"
+#include "log.h"
+#include "str.h"
+#include "uniq.h"
+#include "dotfile.h"
+#include "forward.h"
+#include "maildir.h"
+#include "program.h"
+
+#define USAGE "postern-local user|alias|virtual USER HOME EXT RECIPIENT SENDER QID"
+#define HEADER_SCAN_MAX (1024 * 1024)
+#define HOPS_MAX 100
+#define TEXT_MAX 999 /* plus the LF: lspawn reads at most 1000 bytes */
+#define DOTFILE_MAX ((size_t)(DOT_LINE_MAX + 1) * DOT_LINES_MAX)
+#define TIMEOUT_MAX 86400
+
+enum mode { MODE_USER, MODE_ALIAS, MODE_VIRTUAL };
+
+static enum mode mode;
+static const char *user, *home, *sender, *qid, *recipient;
+static struct str ext = STR_INIT;    /* lower-cased, NUL-terminated */
+static struct str local = STR_INIT, host = STR_INIT;
+static struct str envext = STR_INIT; /* EXT for programs */
+static struct str dflt = STR_INIT;   /* DEFAULT for programs, when a -default file matched */
+static int have_dflt;
+static struct str source = STR_INIT; /* which dot file (or defaultdelivery) said what to do */
+static struct str pre = STR_INIT;    /* Return-Path and Delivered-To */
+static struct str dt = STR_INIT;     /* Delivered-To alone, for forwards */
+
+/* The one line on stdout, then the exit.  Every way out goes through here
+ * (apart from a home_dir() that cannot find the install, which dies 111). */
+static _Noreturn void finish(int code, const char *text, size_t n)
+{
+	struct str t = STR_INIT;
+	struct logline l = { STR_INIT };
+	size_t i;
+
+	if (!str_copyb(&t, text, n))
+		_exit(111);
+	for (i = 0; i < t.len; i++)
+		if ((unsigned char)t.s[i] < 0x20 || t.s[i] == 0x7f)
+			t.s[i] = '?';
+	if (t.len > TEXT_MAX) {
+		t.len = TEXT_MAX;
+		/* do not cut a UTF-8 sequence in two */
+		while (t.len && ((unsigned char)t.s[t.len] & 0xc0) == 0x80)
+			t.len--;
+	}
+	log_begin(&l, "delivery");
+	log_kv(&l, "qid", qid ? qid : "");
+	log_kv(&l, "to", recipient ? recipient : "");
+	log_kv(&l, "status", code == 0 ? "delivered" : code == 100 ? "permanent" : "temporary");
+	log_kvb(&l, "text", t.s, t.len);
+	log_end(&l);
+	if (!str_catc(&t, '\n') || write_all(1, t.s, t.len) == -1)
+		_exit(111);
+	_exit(code);
+}
+
+static _Noreturn void finishs(int code, const struct str *s)
+{
+	finish(code, s->s ? s->s : "", s->len);
+}
+
+static _Noreturn void fail(int code, const char *a, const char *b, const char *c)
+{
+	struct str t = STR_INIT;
+	if (!str_cats(&t, a) || (b && !str_cats(&t, b)) || (c && !str_cats(&t, c)))
+		finish(111, "4.3.0 out of memory", 19);
+	finishs(code, &t);
+}
+
+static _Noreturn void nomem(void) { finish(111, "4.3.0 out of memory", 19); }
+
+/* 1: buf holds the file; 0: no such file.  Anything else ends the delivery:
+ * a dot file we cannot read, or one that someone else could have written,
+ * must not be guessed around (qmail's rule: a temporary failure). */
+static int read_dotfile(const char *name, struct str *buf)
+{
+	struct stat st;
+	int fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		fail(111, "4.3.0 unable to open ", name, errno == EACCES ? ": permission denied" : ": system error");
+	}
+	if (fstat(fd, &st) == -1)
+		fail(111, "4.3.0 unable to stat ", name, 0);
+	if (!S_ISREG(st.st_mode))
+		fail(111, "4.7.0 ", name, " is not a regular file");
+	if (st.st_uid != getuid() && st.st_uid != 0)
+		fail(111, "4.7.0 ", name, " is not owned by the recipient or root");
+	if (st.st_mode & 022)
+		fail(111, "4.7.0 ", name, " is group or world writable");
+	if (read_fd(fd, buf, DOTFILE_MAX) == -1)
+		fail(111, "4.3.0 unable to read ", name, errno == EFBIG ? ": file too big" : 0);
+	close(fd);
+	return 1;
+}
+
+static void parse_or_fail(struct dotfile *d, const char *buf, size_t len)
+{
+	size_t line;
+	enum dot_error e = dotfile_parse(d, buf, len, &line);
+	struct str t = STR_INIT;
+
+	if (e == DOT_OK)
+		return;
+	if (e == DOT_ERR_NOMEM)
+		nomem();
+	if (!str_cats(&t, "4.7.0 ") || !str_cats(&t, dot_error_text(e)) || !str_cats(&t, " in ") ||
+	    !str_cat(&t, &source) || !str_cats(&t, " line ") || !str_catu(&t, line))
+		nomem();
+	finishs(111, &t);
+}
+
+/* control/defaultdelivery, in dot-file syntax; "./Maildir/" when absent. */
+static void default_delivery(struct dotfile *d, struct str *buf)
+{
+	struct str list = STR_INIT;
+	const char *p;
+	int r = control_lines("defaultdelivery", &list);
+
+	if (r < 0)
+		finish(111, "4.3.0 unable to read control/defaultdelivery", 44);
+	buf->len = 0;
+	if (r == 0 || list.len == 0) {
+		if (!str_copys(buf, "./Maildir/\n"))
+			nomem();
+	} else
+		for (p = list.s; p < list.s + list.len; p += strlen(p) + 1)
+			if (!str_cats(buf, p) || !str_catc(buf, '\n'))
+				nomem();
+	str_free(&list);
+	if (!str_copys(&source, "control/defaultdelivery"))
+		nomem();
+	parse_or_fail(d, buf->s, buf->len);
+}
+
+/* The user and alias modes: .postern, or the -default search for EXT. */
+static void select_user(struct dotfile *d, struct str *buf)
+{
+	struct str cands = STR_INIT;
+	const char *p;
+
+	if (ext.len == 0) {
+		if (mode == MODE_ALIAS)
+			fail(100, "5.1.1 no mailbox here by that name", 0, 0);
+		if (!str_copys(&source, ".postern"))
+			nomem();
+		if (!read_dotfile(".postern", buf) || buf->len == 0) {
+			default_delivery(d, buf);
+			return;
+		}
+		parse_or_fail(d, buf->s, buf->len);
+		return;
+	}
+	if (!ext_check(ext.s, ext.len))
+		fail(100, "5.1.1 unusable address extension: ", ext.s, 0);
+	if (!dotfile_candidates(&cands, ext.s, ext.len))
+		nomem();
+	for (p = cands.s; p < cands.s + cands.len;) {
+		const char *name = p, *rest = p + strlen(p) + 1;
+		p = rest + strlen(rest) + 1;
+		if (!read_dotfile(name, buf))
+			continue;
+		if (!str_copys(&source, name))
+			nomem();
+		if (name != cands.s) {
+			have_dflt = 1;
+			if (!str_copys(&dflt, rest))
+				nomem();
+		}
+		str_free(&cands);
+		/* qmail: an empty dot file means the default delivery */
+		if (buf->len == 0)
+			default_delivery(d, buf);
+		else
+			parse_or_fail(d, buf->s, buf->len);
+		return;
+	}
+	if (mode == MODE_ALIAS)
+		fail(100, "5.1.1 no mailbox here by that name", 0, 0);
+	fail(100, "5.1.1 no such address", 0, 0);
+}
+
+/* Virtual mode: HOME/DOMAIN/LOCAL, or HOME/DOMAIN/BASE for LOCAL = BASE-EXT. */
+static void select_virtual(struct dotfile *d, struct str *buf)
+{
+	struct str dir = STR_INIT;
+	struct stat st;
+	size_t base;
+	int tries;
+
+	if (!vlocal_check(local.s, local.len))
+		fail(100, "5.1.3 unusable virtual local part: ", local.s, 0);
+	if (!vdomain_check(host.s, host.len))
+		fail(100, "5.1.3 unusable virtual domain: ", host.s, 0);
+	base = vlocal_base(local.s, local.len);
+	for (tries = 0; tries < 2; tries++) {
+		size_t n = tries == 0 ? local.len : base;
+		if (tries == 1 && (base == 0 || base == local.len))
+			break;
+		if (!str_copys(&dir, host.s) || !str_catc(&dir, '/') || !str_catb(&dir, local.s, n))
+			nomem();
+		if (stat(dir.s, &st) == 0) {
+			if (!S_ISDIR(st.st_mode))
+				fail(111, "4.7.0 virtual mailbox is not a directory: ", dir.s, 0);
+			if (tries == 1 && !str_copys(&envext, local.s + base + 1))
+				nomem();
+			goto found;
+		}
+		if (errno != ENOENT && errno != ENOTDIR)
+			fail(111, "4.3.0 unable to look up virtual mailbox ", dir.s, 0);
+	}
+	fail(100, "5.1.1 no such mailbox", 0, 0);
+found:
+	if (chdir(dir.s) == -1)
+		fail(111, "4.3.0 unable to enter virtual mailbox ", dir.s, 0);
+	if (st.st_mode & 002)
+		fail(111, "4.7.0 virtual mailbox is world writable: ", dir.s, 0);
+	if (!str_copys(&source, dir.s) || !str_cats(&source, "/.postern"))
+		nomem();
+	if (!read_dotfile(".postern", buf) || buf->len == 0) {
+		/* virtual mailboxes have no control/defaultdelivery: that names a
+		 * delivery for people, not for postern-vmail */
+		if (!str_copys(buf, "./Maildir/\n") || !str_copys(&source, dir.s) ||
+		    !str_cats(&source, "/Maildir/"))
+			nomem();
+	}
+	str_free(&dir);
+	parse_or_fail(d, buf->s, buf->len);
+}
+
+static int catenv(struct str *e, const char *k, const char *v, size_t n)
+{
+	return str_cats(e, k) && str_catc(e, '=') && str_catb(e, v, n) && str_catz(e);
+}
+
+/* The program environment: envelope data goes here, never into argv. */
+static char **program_env(struct str *e)
+{
+	static char *ptr[16];
+	size_t i = 0;
+	char *p;
+
+	e->len = 0;
+	if (!catenv(e, "SENDER", sender, strlen(sender)) ||
+	    !catenv(e, "RECIPIENT", recipient, strlen(recipient)) ||
+	    !catenv(e, "USER", user, strlen(user)) || !catenv(e, "HOME", home, strlen(home)) ||
+	    !catenv(e, "LOCAL", local.s, local.len) || !catenv(e, "EXT", envext.s ? envext.s : "", envext.len) ||
+	    !catenv(e, "HOST", host.s, host.len) || !catenv(e, "DTLINE", dt.s, dt.len) ||
+	    !catenv(e, "RPLINE", pre.s, pre.len - dt.len) || !catenv(e, "QID", qid, strlen(qid)) ||
+	    !catenv(e, "PATH", "/usr/bin:/bin", 13) ||
+	    (have_dflt && !catenv(e, "DEFAULT", dflt.s ? dflt.s : "", dflt.len)))
+		nomem();
+	for (p = e->s; p < e->s + e->len && i < 15; p += strlen(p) + 1)
+		ptr[i++] = p;
+	ptr[i] = 0;
+	return ptr;
+}
+
+static void deliver(const struct dotfile *d)
+{
+	struct str why = STR_INIT, name = STR_INIT, path = STR_INIT;
+	struct str env = STR_INIT, penv = STR_INIT;
+	unsigned long long timeout = 0;
+	size_t i, nmaildir = 0, nprog = 0, nfwd = 0;
+	int stop = 0;
+
+	if (!str_cats(&env, "F") || !str_cats(&env, sender) || !str_catz(&env))
+		nomem();
+	for (i = 0; i < d->n && !stop; i++) {
+		const struct dot_entry *x = &d->e[i];
+		int r;
+		struct logline l = { STR_INIT };
+
+		switch (x->kind) {
+		case DOT_MAILDIR:
+			if (!str_copyb(&path, x->s, x->len))
+				nomem();
+			r = maildir_deliver(path.s, pre.s, pre.len, 0, &why, &name);
+			if (r)
+				finishs(r, &why);
+			nmaildir++;
+			log_begin(&l, "maildir");
+			log_kv(&l, "qid", qid);
+			log_kv(&l, "to", recipient);
+			log_kv(&l, "dir", path.s);
+			log_kv(&l, "file", name.s ? name.s : "");
+			log_end(&l);
+			break;
+		case DOT_PROGRAM:
+			if (!timeout) {
+				if (control_num("programtimeout", &timeout, 300) == -1 || timeout == 0 ||
+				    timeout > TIMEOUT_MAX)
+					finish(111, "4.3.0 bad control/programtimeout", 32);
+			}
+			r = program_deliver(x->s, x->len, program_env(&penv), pre.s, pre.len, 0, timeout, &why);
+			log_begin(&l, "program");
+			log_kv(&l, "qid", qid);
+			log_kv(&l, "to", recipient);
+			log_kvu(&l, "line", x->line);
+			log_kvb(&l, "text", why.s ? why.s : "", why.len);
+			log_end(&l);
+			if (r == 100 || r == 111)
+				finishs(r, &why);
+			nprog++;
+			if (r == 99)
+				stop = 1; /* qmail: 99 means delivered, and ignore the rest of the file */
+			break;
+		case DOT_FORWARD:
+			if (!str_catc(&env, 'T') || !str_catb(&env, x->s, x->len) || !str_catz(&env))
+				nomem();
+			nfwd++;
+			break;
+		}
+	}
+	if (nfwd) {
+		struct str queue = STR_INIT;
+		int r;
+		if (!str_catz(&env) || !home_path(&queue, "bin/postern-queue"))
+			nomem();
+		r = forward_inject(queue.s, dt.s, dt.len, 0, &env, &why);
+		if (r)
+			finishs(r, &why);
+	}
+	why.len = 0;
+	if (d->n == 0) {
+		if (!str_cats(&why, "2.0.0 no deliveries in ") || !str_cat(&why, &source) ||
+		    !str_cats(&why, ": message dropped"))
+			nomem();
+		finishs(0, &why);
+	}
+	if (!str_cats(&why, "2.0.0 delivered: ") || !str_catu(&why, nmaildir) || !str_cats(&why, " maildir, ") ||
+	    !str_catu(&why, nprog) || !str_cats(&why, " program, ") || !str_catu(&why, nfwd) ||
+	    !str_cats(&why, " forward (") || !str_cat(&why, &source) || !str_cats(&why, ")"))
+		nomem();
+	finishs(0, &why);
+}
+
+int main(int argc, char **argv)
+{
+	struct str hdr = STR_INIT, buf = STR_INIT;
+	struct dotfile d;
+	struct stat st;
+	size_t at, hops, rlen;
+	off_t off = 0;
+
+	progname = "postern-local";
+	umask(077);
+	/* a program or postern-queue that stops reading must not kill us */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (argc != 8)
+		fail(100, "5.3.5 usage: ", USAGE, 0);
+	if (!strcmp(argv[1], "user"))
+		mode = MODE_USER;
+	else if (!strcmp(argv[1], "alias"))
+		mode = MODE_ALIAS;
+	else if (!strcmp(argv[1], "virtual"))
+		mode = MODE_VIRTUAL;
+	else
+		fail(100, "5.3.5 unknown mode: ", argv[1], 0);
+	user = argv[2];
+	home = argv[3];
+	sender = argv[6];
+	if (qid_valid(argv[7], strlen(argv[7])))
+		qid = argv[7];
+	else
+		fail(100, "5.3.5 bad queue id", 0, 0);
+	rlen = strlen(argv[5]);
+	if (addr_check(argv[5], rlen) != ADDR_OK)
+		fail(100, "5.1.3 bad recipient address", 0, 0);
+	recipient = argv[5];
+	if (!user[0] || !home[0] || home[0] != '/')
+		fail(100, "5.3.5 empty user or home not absolute", 0, 0);
+	if (envelope_sender_ok(sender, strlen(sender)) != ENV_OK)
+		fail(100, "5.1.7 bad sender address", 0, 0);
+	if (!str_copys(&ext, argv[4]))
+		nomem();
+	lowercase(ext.s, ext.len);
+	at = addr_at(recipient, rlen);
+	if (!str_copyb(&local, recipient, at) || !str_copys(&host, recipient + at + 1) ||
+	    !str_copys(&envext, ext.s))
+		nomem();
+	if (mode == MODE_VIRTUAL) {
+		lowercase(local.s, local.len);
+		lowercase(host.s, host.len);
+		envext.len = 0;
+		envext.s[0] = 0;
+	}
+	if (sodium_init() < 0)
+		finish(111, "4.3.0 unable to initialise libsodium", 36);
+
+	/* fd 0: the queue's message file, read with pread so every delivery
+	 * starts from its first byte */
+	if (lseek(0, 0, SEEK_CUR) == -1)
+		finish(111, "4.3.0 the message on fd 0 is not a seekable file", 49);
+	if (!str_ready(&hdr, 65536))
+		nomem();
+	while (hdr.len < HEADER_SCAN_MAX) {
+		size_t want = hdr.cap - 1 - hdr.len;
+		ssize_t r;
+		if (want == 0) {
+			if (!str_readyplus(&hdr, hdr.len))
+				nomem();
+			continue;
+		}
+		if (want > HEADER_SCAN_MAX - hdr.len)
+			want = HEADER_SCAN_MAX - hdr.len;
+		do
+			r = pread(0, hdr.s + hdr.len, want, off);
+		while (r == -1 && errno == EINTR);
+		if (r == -1)
+			finish(111, "4.3.0 unable to read the message", 32);
+		if (r == 0)
+			break;
+		hdr.len += (size_t)r;
+		off += r;
+		if (memmem(hdr.s, hdr.len, "\n\n", 2) || (hdr.len >= 1 && hdr.s[0] == '\n'))
+			break;
+	}
+	if (header_scan(hdr.s, hdr.len, recipient, rlen, &hops))
+		fail(100, "5.4.6 mail loop: Delivered-To already holds ", recipient, 0);
+	if (hops > HOPS_MAX)
+		fail(100, "5.4.6 mail loop: too many hops (Received and Delivered-To lines)", 0, 0);
+	str_free(&hdr);
+
+	if (!str_copys(&dt, "Delivered-To: ") || !str_cats(&dt, recipient) || !str_catc(&dt, '\n') ||
+	    !str_copys(&pre, "Return-Path: <") || !str_cats(&pre, sender) || !str_cats(&pre, ">\n") ||
+	    !str_cat(&pre, &dt))
+		nomem();
+
+	/* qmail's rule: a home anyone can write to cannot be trusted for dot files */
+	if (stat(home, &st) == -1)
+		fail(111, "4.3.0 unable to stat home directory ", home, 0);
+	if (st.st_mode & 002)
+		fail(111, "4.7.0 home directory is world writable: ", home, 0);
+	if (chdir(home) == -1)
+		fail(111, "4.3.0 unable to enter home directory ", home, 0);
+
+	if (mode == MODE_VIRTUAL)
+		select_virtual(&d, &buf);
+	else
+		select_user(&d, &buf);
+	deliver(&d);
+	return 111; /* not reached: deliver() always finishes */
+}

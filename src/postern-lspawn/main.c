@@ -1,0 +1,330 @@
+/* postern-lspawn: the one long-lived root process.  It reads delivery
+ * requests from postern-send (fd 0), checks each field, and for each forks
+ * a postern-local running as the recipient's user, with the message as its
+ * fd 0; it reports each child's exit on fd 1 (doc/pipes.md).  It never
+ * reads a message: the child opens it and gives up root before exec. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "addr.h"
+#include "conf.h"
+#include "control.h"
+#include "die.h"
+#include "envelope.h"
+#include "file.h"
+#include "fmt.h"
+#include "home.h"
+#include "io.h"
+#include "log.h"
+#include "netstring.h"
+#include "str.h"
+#include "uniq.h"
+#include "spawn.h"
+
+#define USAGE "postern-lspawn (started by postern-start)"
+
+static int sigpipe_[2] = { -1, -1 };
+static volatile sig_atomic_t got_term;
+
+static void on_signal(int sig)
+{
+	int e = errno;
+	char c = (char)sig;
+	if (sig == SIGTERM || sig == SIGINT)
+		got_term = 1;
+	(void)!write(sigpipe_[1], &c, 1);
+	errno = e;
+}
+
+struct kid {
+	pid_t pid;
+	int fd;              /* the child's stdout, -1 after EOF */
+	char job[JOB_MAX + 1];
+	char text[TEXT_MAX];
+	size_t tlen;
+};
+
+static struct kid kids[KIDS_MAX];
+static size_t nkids;
+static unsigned long long minuid;
+static struct str prog = STR_INIT, messdir = STR_INIT;
+static int send_gone;
+
+static void reply(const char *job, char status, const char *text, size_t tlen)
+{
+	struct str p = STR_INIT, f = STR_INIT;
+
+	if (send_gone)
+		return;
+	if (!str_cats(&p, job) || !str_catz(&p) || !str_catc(&p, status) || !str_catz(&p) ||
+	    !str_catb(&p, text, tlen) || !str_catz(&p) || !ns_cat(&f, p.s, p.len))
+		die_nomem();
+	if (write_all(1, f.s, f.len) == -1) {
+		/* postern-send died: finish the children, then exit */
+		warn_sys("warning: unable to write to postern-send");
+		send_gone = 1;
+	}
+	str_free(&p);
+	str_free(&f);
+}
+
+static void replys(const char *job, char status, const char *text)
+{
+	reply(job, status, text, strlen(text));
+}
+
+/* Runs in the child: everything after fork up to exec.  A failure is one
+ * line on stdout (the pipe to us) and exit 111: a temporary failure. */
+static _Noreturn void child(const struct passwd *pw, const char *mode, const char *ext,
+                            const char *rcpt, const char *sender, const char *qid, int out)
+{
+	static char penv[] = "PATH=/usr/bin:/bin";
+	char *envp[] = { penv, 0 };
+	char *argv[] = { (char *)"postern-local", (char *)mode, pw->pw_name, pw->pw_dir, (char *)ext,
+	                 (char *)rcpt, (char *)sender, (char *)qid, 0 };
+	struct str path = STR_INIT;
+	sigset_t none;
+	int fd;
+
+	if (dup2(out, 1) == -1)
+		_exit(111);
+	if (!path_join(&path, messdir.s, qid))
+		die_nomem();
+	fd = open(path.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		static const char m[] = "unable to open the queued message\n";
+		(void)!write(1, m, sizeof m - 1);
+		_exit(111);
+	}
+	if (dup2(fd, 0) == -1 || close_range(3, ~0U, 0) == -1)
+		_exit(111);
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1 || getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
+	    getgid() != pw->pw_gid || getegid() != pw->pw_gid || setuid(0) != -1) {
+		static const char m[] = "unable to switch to the recipient's user\n";
+		(void)!write(1, m, sizeof m - 1);
+		_exit(111);
+	}
+	if (chdir(pw->pw_dir) == -1) {
+		static const char m[] = "unable to enter the recipient's home directory\n";
+		(void)!write(1, m, sizeof m - 1);
+		_exit(111);
+	}
+	umask(077);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, 0);
+	execve(prog.s, argv, envp);
+	{
+		static const char m[] = "unable to run postern-local\n";
+		(void)!write(1, m, sizeof m - 1);
+	}
+	_exit(111);
+}
+
+static void request(const struct str *f)
+{
+	const char *fld[6];
+	size_t fl[6];
+	struct passwd *pw;
+	const char *mode;
+	struct kid *k;
+	int p[2];
+	size_t i;
+
+	if (!ns_fields(f, fld, fl, 6))
+		die(111, "fatal: malformed request from postern-send");
+	if (spawn_check(fld, fl) != 0)
+		die(111, "fatal: malformed request from postern-send: bad ", spawn_field_name(spawn_check(fld, fl)));
+	for (i = 0; i < nkids; i++)
+		if (strcmp(kids[i].job, fld[0]) == 0)
+			die(111, "fatal: postern-send reused a running job id");
+	if (nkids == KIDS_MAX) {
+		replys(fld[0], 'Z', "too many deliveries at once");
+		return;
+	}
+	errno = 0;
+	pw = getpwnam(fld[2]);
+	if (!pw) {
+		if (errno && errno != ENOENT && errno != ESRCH)
+			replys(fld[0], 'Z', "unable to look up the user");
+		else
+			replys(fld[0], 'D', "no such user");
+		return;
+	}
+	switch (spawn_user_allowed(pw->pw_name, (unsigned long long)pw->pw_uid, minuid,
+	                           conf_users[USER_VMAIL], conf_users[USER_ALIAS])) {
+	case SPAWN_VIRTUAL: mode = "virtual"; break;
+	case SPAWN_ALIAS: mode = "alias"; break;
+	case SPAWN_USER: mode = "user"; break;
+	default: {
+		struct logline l;
+		log_begin(&l, "refused");
+		log_kvb(&l, "user", fld[2], fl[2]);
+		log_kv(&l, "reason", "uid 0 or below minuid");
+		log_end(&l);
+		replys(fld[0], 'D', "delivery to this user is not allowed");
+		return;
+	}
+	}
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		replys(fld[0], 'Z', "unable to create a pipe");
+		return;
+	}
+	k = kids + nkids;
+	k->pid = fork();
+	if (k->pid == -1) {
+		close(p[0]);
+		close(p[1]);
+		replys(fld[0], 'Z', "unable to fork");
+		return;
+	}
+	if (k->pid == 0)
+		child(pw, mode, fld[3], fld[4], fld[5], fld[1], p[1]);
+	close(p[1]);
+	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1)
+		die_sys(111, "fatal: unable to set a pipe non-blocking");
+	k->fd = p[0];
+	memcpy(k->job, fld[0], fl[0] + 1);
+	k->tlen = 0;
+	nkids++;
+}
+
+/* Reads what the child has written; past TEXT_MAX bytes it is discarded. */
+static void drain(struct kid *k)
+{
+	char buf[4096];
+	while (k->fd != -1) {
+		ssize_t r = read(k->fd, buf, sizeof buf);
+		size_t take;
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == EAGAIN)
+			return;
+		if (r <= 0) {
+			close(k->fd);
+			k->fd = -1;
+			return;
+		}
+		take = TEXT_MAX - k->tlen;
+		if (take > (size_t)r)
+			take = (size_t)r;
+		memcpy(k->text + k->tlen, buf, take);
+		k->tlen += take;
+	}
+}
+
+static void reap(void)
+{
+	for (;;) {
+		int status;
+		size_t i;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		char st, text[TEXT_MAX + 64];
+		size_t tl;
+		if (pid <= 0)
+			return;
+		for (i = 0; i < nkids; i++)
+			if (kids[i].pid == pid)
+				break;
+		if (i == nkids)
+			continue;
+		drain(kids + i);
+		if (kids[i].fd != -1)
+			close(kids[i].fd); /* a grandchild may hold it open: we do not wait for it */
+		tl = spawn_text(kids[i].text, kids[i].tlen, status, text, &st);
+		reply(kids[i].job, st, text, tl);
+		kids[i] = kids[--nkids];
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static char inbuf[4096];
+	struct io in;
+	struct sigaction sa;
+	struct str f = STR_INIT;
+	int input = 1;
+
+	progname = "postern-lspawn";
+	if (argc > 1)
+		die_usage(USAGE);
+	(void)argv;
+	if (geteuid() != 0)
+		die(111, "fatal: must run as root");
+	if (!home_path(&prog, "bin/postern-local") || !home_path(&messdir, "queue/mess"))
+		die_nomem();
+	if (control_num("minuid", &minuid, 1000) < 0)
+		die_sys(111, "fatal: unable to read control/minuid");
+	if (chdir("/") == -1)
+		die_sys(111, "fatal: unable to chdir to /");
+	if (pipe2(sigpipe_, O_CLOEXEC | O_NONBLOCK) == -1)
+		die_sys(111, "fatal: unable to create a pipe");
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_NOCLDSTOP;
+	if (sigaction(SIGCHLD, &sa, 0) == -1 || sigaction(SIGTERM, &sa, 0) == -1 ||
+	    sigaction(SIGINT, &sa, 0) == -1)
+		die_sys(111, "fatal: unable to catch signals");
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	if (sigaction(SIGPIPE, &sa, 0) == -1)
+		die_sys(111, "fatal: unable to ignore SIGPIPE");
+	if (fcntl(0, F_SETFD, FD_CLOEXEC) == -1 || fcntl(1, F_SETFD, FD_CLOEXEC) == -1)
+		die_sys(111, "fatal: missing the pipes from postern-start");
+	io_init(&in, 0, inbuf, sizeof inbuf);
+
+	while (input || nkids) {
+		struct pollfd p[2 + KIDS_MAX];
+		size_t n = 0, i;
+		int r;
+
+		if (got_term)
+			input = 0; /* finish the deliveries that run, start none */
+		p[n++] = (struct pollfd){ sigpipe_[0], POLLIN, 0 };
+		if (input)
+			p[n++] = (struct pollfd){ 0, POLLIN, 0 };
+		for (i = 0; i < nkids; i++)
+			if (kids[i].fd != -1)
+				p[n++] = (struct pollfd){ kids[i].fd, POLLIN, 0 };
+		r = poll(p, (nfds_t)n, -1);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			die_sys(111, "fatal: poll failed");
+		}
+		if (p[0].revents) {
+			char b[64];
+			while (read(sigpipe_[0], b, sizeof b) > 0) {}
+			reap();
+		}
+		for (i = 0; i < nkids; i++)
+			if (kids[i].fd != -1)
+				drain(kids + i);
+		if (input && p[1].revents) {
+			/* send writes each frame with one write below PIPE_BUF, so a
+			 * readable pipe holds whole frames */
+			do {
+				r = ns_read(&in, &f, REQ_MAX);
+				if (r == 0) {
+					input = 0;
+					break;
+				}
+				if (r < 0)
+					die_sys(111, "fatal: bad frame from postern-send");
+				request(&f);
+			} while (io_buffered(&in));
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,227 @@
+/* postern-mkrcpt: writes HOME/users/rcpt.cdb, the table of the addresses
+ * postern-smtpd accepts at local and virtual domains.
+ *
+ * usage: postern-mkrcpt        (as root, after adding users, dot files or
+ *                               virtual mailboxes; ./install runs it too)
+ *
+ * postern-smtpd must refuse an unknown local recipient at RCPT time (else the
+ * bounce goes to a forged sender: backscatter), yet it must not read home
+ * directories or the password database.  So root compiles what delivery
+ * would find into a cdb that tells the smtpd only yes or no per key
+ * (doc/smtp.md, "Recipient table"):
+ *   U<user>             a Unix user with uid >= control/minuid (not root)
+ *   E<user>\0<ext>      ~user/.postern-<ext>
+ *   D<user>\0<prefix>   ~user/.postern-<prefix>default (prefix "" or ending in '-')
+ *   the same E and D keys with an empty <user> for HOME/alias (postern-alias)
+ *   V<domain>/<local>   HOME/vmail/<domain>/<local>/ (a virtual mailbox)
+ * The file is written beside the old one, fsync'ed and renamed over it, so
+ * a running smtpd always sees a whole table. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h> /* rename(2) only: no stdio streams */
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cdb.h"
+#include "conf.h"
+#include "control.h"
+#include "die.h"
+#include "file.h"
+#include "home.h"
+#include "io.h"
+#include "log.h"
+
+#define USAGE "postern-mkrcpt"
+
+static struct cdb_make cm = CDB_MAKE_INIT;
+static unsigned long long nkeys;
+
+static void add(char type, const char *a, size_t an, int sep, const char *b, size_t bn)
+{
+	struct str k = STR_INIT;
+	if (!str_catc(&k, type) || !str_catb(&k, a, an) || (sep && !str_catz(&k)) || !str_catb(&k, b, bn) ||
+	    !cdb_make_add(&cm, k.s, k.len, "", 0))
+		die_nomem();
+	str_free(&k);
+	nkeys++;
+}
+
+/* Only names delivery can match: postern-send lower-cases the local part. */
+static int usable(const char *s, size_t n)
+{
+	size_t i;
+	if (n == 0 || n > 1000)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c >= 'A' && c <= 'Z') || c <= 0x20 || c == 0x7f || c == '/' || c == '@')
+			return 0;
+	}
+	return 1;
+}
+
+/* The .postern-* files of one home (user "" is the alias home). */
+static void scan_home(const char *home, const char *user, size_t ul)
+{
+	DIR *d = opendir(home);
+	struct dirent *e;
+
+	if (!d) {
+		if (errno != ENOENT && errno != ENOTDIR && errno != EACCES)
+			die_sys(111, "fatal: unable to read ", home);
+		return;
+	}
+	for (;;) {
+		const char *ext;
+		size_t n;
+		errno = 0;
+		e = readdir(d);
+		if (!e)
+			break;
+		if (strncmp(e->d_name, ".postern-", 9) != 0)
+			continue;
+		ext = e->d_name + 9;
+		n = strlen(ext);
+		if (!usable(ext, n))
+			continue;
+		/* "default" and "PREFIX-default": the -default search of postern-local */
+		if (n >= 7 && strcmp(ext + n - 7, "default") == 0 && (n == 7 || (n > 8 && ext[n - 8] == '-')))
+			add('D', user, ul, 1, ext, n - 7);
+		else
+			add('E', user, ul, 1, ext, n);
+	}
+	if (errno)
+		die_sys(111, "fatal: unable to read ", home);
+	closedir(d);
+}
+
+static void scan_users(unsigned long long minuid)
+{
+	struct passwd *pw;
+
+	setpwent();
+	for (;;) {
+		size_t ul;
+		errno = 0;
+		pw = getpwent();
+		if (!pw)
+			break;
+		if (pw->pw_uid == 0 || pw->pw_uid < minuid)
+			continue;
+		ul = strlen(pw->pw_name);
+		if (!usable(pw->pw_name, ul))
+			continue;
+		add('U', pw->pw_name, ul, 0, "", 0);
+		if (pw->pw_dir && pw->pw_dir[0] == '/')
+			scan_home(pw->pw_dir, pw->pw_name, ul);
+	}
+	if (errno && errno != ENOENT)
+		die_sys(111, "fatal: unable to read the user database");
+	endpwent();
+}
+
+static void scan_vmail(const char *vmail)
+{
+	DIR *d = opendir(vmail), *dd;
+	struct dirent *e, *f;
+
+	if (!d) {
+		if (errno == ENOENT)
+			return;
+		die_sys(111, "fatal: unable to read ", vmail);
+	}
+	while ((e = readdir(d))) {
+		struct str sub = STR_INIT;
+		size_t dn = strlen(e->d_name);
+		if (e->d_name[0] == '.' || !usable(e->d_name, dn))
+			continue;
+		if (!path_join(&sub, vmail, e->d_name))
+			die_nomem();
+		dd = opendir(sub.s);
+		if (!dd) {
+			str_free(&sub);
+			continue; /* not a directory */
+		}
+		while ((f = readdir(dd))) {
+			struct stat st;
+			struct str mb = STR_INIT;
+			size_t ln = strlen(f->d_name);
+			if (f->d_name[0] == '.' || !usable(f->d_name, ln))
+				continue;
+			if (!path_join(&mb, sub.s, f->d_name))
+				die_nomem();
+			if (lstat(mb.s, &st) == 0 && S_ISDIR(st.st_mode)) {
+				struct str k = STR_INIT;
+				if (!str_catb(&k, e->d_name, dn) || !str_catc(&k, '/'))
+					die_nomem();
+				add('V', k.s, k.len, 0, f->d_name, ln);
+				str_free(&k);
+			}
+			str_free(&mb);
+		}
+		closedir(dd);
+		str_free(&sub);
+	}
+	closedir(d);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long minuid;
+	struct str dir = STR_INIT, path = STR_INIT, tmp = STR_INIT, data = STR_INIT;
+	struct passwd *smtpd;
+	gid_t gid = 0;
+	mode_t mode = 0644;
+	int fd;
+	struct logline l = { STR_INIT };
+
+	progname = "postern-mkrcpt";
+	if (argc > 1)
+		die_usage(USAGE);
+	(void)argv;
+	umask(022);
+	if (control_num("minuid", &minuid, 1000) == -1)
+		die_sys(111, "fatal: unable to read control/minuid");
+	scan_users(minuid);
+	if (!home_path(&dir, "alias"))
+		die_nomem();
+	scan_home(dir.s, "", 0);
+	if (!home_path(&dir, "vmail"))
+		die_nomem();
+	scan_vmail(dir.s);
+
+	if (!cdb_make_finish(&cm, &data))
+		die_sys(111, "fatal: unable to build the table");
+	if (!home_path(&dir, "users"))
+		die_nomem();
+	if (mkdir(dir.s, 0755) == -1 && errno != EEXIST)
+		die_sys(111, "fatal: unable to create ", dir.s);
+	if (!path_join(&path, dir.s, "rcpt.cdb") || !path_join(&tmp, dir.s, "rcpt.cdb.tmp"))
+		die_nomem();
+	/* readable by postern-smtpd's group only, when that user exists */
+	smtpd = getpwnam(conf_users[USER_SMTPD]);
+	if (smtpd) {
+		gid = smtpd->pw_gid;
+		mode = 0640;
+	}
+	if (unlink(tmp.s) == -1 && errno != ENOENT)
+		die_sys(111, "fatal: unable to remove ", tmp.s);
+	fd = open_excl(tmp.s, 0600);
+	if (fd == -1)
+		die_sys(111, "fatal: unable to create ", tmp.s);
+	if (write_all(fd, data.s, data.len) == -1 || fchown(fd, 0, gid) == -1 || fchmod(fd, mode) == -1 ||
+	    fsync(fd) == -1 || close(fd) == -1)
+		die_sys(111, "fatal: unable to write ", tmp.s);
+	if (rename(tmp.s, path.s) == -1)
+		die_sys(111, "fatal: unable to rename ", tmp.s, " to ", path.s);
+	if (fsync_dir(dir.s) == -1)
+		die_sys(111, "fatal: unable to sync ", dir.s);
+	log_begin(&l, "table");
+	log_kv(&l, "file", path.s);
+	log_kvu(&l, "keys", nkeys);
+	log_end(&l);
+	return 0;
+}

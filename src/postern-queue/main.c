@@ -1,0 +1,226 @@
+/* postern-queue: the one door into the queue.  Installed setuid
+ * postern-queue.  Reads a message on fd 0 and an envelope on fd 1 (the
+ * qmail-queue interface), commits both to HOME/queue as doc/queue.md
+ * describes, wakes the scheduler, and exits with qmail-queue's codes.
+ * It prints nothing on success: a caller's stderr may be its client. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "queue.h"
+#include "control.h"
+#include "date822.h"
+#include "die.h"
+#include "envelope.h"
+#include "file.h"
+#include "home.h"
+#include "io.h"
+#include "str.h"
+#include "uniq.h"
+
+/* Room for trace headers that callers add in front of a message whose size
+ * they checked against the same control/databytes. */
+#define TRACE_ALLOWANCE 65536
+
+static gid_t queue_gid; /* group of mess/: every queue file must carry it */
+
+/* A closed fd 0 or 1 would be taken by the first file we open; a closed fd 2
+ * would turn our error messages into message text. */
+static void fds_check(void)
+{
+	if (fcntl(0, F_GETFD) == -1)
+		die(QQ_READ, "fatal: unable to read message: fd 0 is closed");
+	if (fcntl(1, F_GETFD) == -1)
+		die(QQ_READ, "fatal: unable to read envelope: fd 1 is closed");
+	if (fcntl(2, F_GETFD) == -1) {
+		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd != 2)
+			_exit(QQ_BUG);
+	}
+}
+
+/* A directory we may write: a real directory (no symlink), ours, and not
+ * writable by group or others.  This is what stops a copy or hard link of
+ * the setuid binary from being pointed at a queue someone else prepared. */
+static int dir_ours(const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) && st->st_uid == geteuid() && !(st->st_mode & 022);
+}
+
+static void queue_enter(void)
+{
+	struct str q = STR_INIT;
+	struct stat st;
+	int fd;
+
+	if (!home_path(&q, "queue"))
+		die(QQ_NOMEM, "fatal: out of memory");
+	fd = open(q.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		die_sys(QQ_QUEUEDIR, "fatal: unable to open queue directory ", q.s);
+	if (fstat(fd, &st) == -1)
+		die_sys(QQ_QUEUEDIR, "fatal: unable to stat ", q.s);
+	if (!dir_ours(&st))
+		die(QQ_QUEUEDIR, "fatal: refusing queue directory not owned by my user or writable by others: ", q.s);
+	if (fchdir(fd) == -1)
+		die_sys(QQ_QUEUEDIR, "fatal: unable to enter ", q.s);
+	close(fd);
+	if (lstat("tmp", &st) == -1 || !dir_ours(&st))
+		die(QQ_QUEUEDIR, "fatal: refusing queue/tmp: missing, not mine or writable by others in ", q.s);
+	if (lstat("mess", &st) == -1 || !dir_ours(&st))
+		die(QQ_QUEUEDIR, "fatal: refusing queue/mess: missing, not mine or writable by others in ", q.s);
+	queue_gid = st.st_gid;
+	str_free(&q);
+}
+
+/* Creates tmp/ID or tmp/ID.env with the queue's group.  tmp/ is setgid, so
+ * this normally holds already; a file of the caller's group would be
+ * readable by that group and unreadable by postern-send. */
+static int create(int which)
+{
+	struct stat st;
+	int fd = open_excl(tmpfiles_path(which), 0640);
+
+	if (fd == -1)
+		fail(errno == ENOSPC || errno == EDQUOT ? QQ_WRITE : QQ_QUEUEDIR, 1,
+		     "fatal: unable to create queue/", tmpfiles_path(which));
+	tmpfiles_mark(which, 1);
+	if (fstat(fd, &st) == -1)
+		fail(QQ_QUEUEDIR, 1, "fatal: unable to stat queue/", tmpfiles_path(which));
+	if (st.st_gid != queue_gid && fchown(fd, (uid_t)-1, queue_gid) == -1)
+		fail(QQ_QUEUEDIR, 1, "fatal: queue/tmp must be setgid to the queue's group: ",
+		     "unable to set the group of a new file");
+	return fd;
+}
+
+static void finish(int fd, int which)
+{
+	if (fsync(fd) == -1 || close(fd) == -1)
+		fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(which));
+}
+
+static void received(struct str *out)
+{
+	if (!str_cats(out, "Received: (postern-queue invoked by uid ") ||
+	    !str_catu(out, (unsigned long long)getuid()) || !str_cats(out, "); ") ||
+	    !date822_cat(out, time(0)) || !str_catc(out, '\n'))
+		fail(QQ_NOMEM, 0, "fatal: out of memory", "");
+}
+
+static void message_in(unsigned long long databytes)
+{
+	static char buf[65536];
+	struct str head = STR_INIT;
+	unsigned long long total = 0;
+	int fd = create(TF_MESS_TMP);
+
+	received(&head);
+	if (write_all(fd, head.s, head.len) == -1)
+		fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(TF_MESS_TMP));
+	str_free(&head);
+	for (;;) {
+		ssize_t r = read_retry(0, buf, sizeof buf);
+		if (r == -1)
+			fail(QQ_READ, 1, "fatal: unable to read message", "");
+		if (r == 0)
+			break;
+		total += (unsigned long long)r;
+		if (databytes && total > databytes + TRACE_ALLOWANCE)
+			fail(QQ_REFUSE, 0, "fatal: message too large for control/databytes", "");
+		if (write_all(fd, buf, (size_t)r) == -1)
+			fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(TF_MESS_TMP));
+	}
+	finish(fd, TF_MESS_TMP);
+}
+
+static void envelope_store(void)
+{
+	struct str env = STR_INIT;
+	struct envelope e;
+	const char *why = "";
+	int code = envelope_in(1, &env, &why);
+	int fd;
+
+	if (code)
+		fail(code, code == QQ_READ && errno != 0, why, "");
+	/* defence in depth: what we store must be what every reader accepts */
+	if (envelope_parse(&e, env.s, env.len) != ENV_OK)
+		fail(QQ_BUG, 0, "fatal: internal bug: stored envelope would not parse", "");
+	envelope_free(&e);
+	fd = create(TF_ENV_TMP);
+	if (write_all(fd, env.s, env.len) == -1)
+		fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(TF_ENV_TMP));
+	finish(fd, TF_ENV_TMP);
+	str_free(&env);
+}
+
+/* rename that refuses to replace: a name collision must never overwrite a
+ * committed message (it cannot happen with 64 random bits, but costs nothing). */
+static void move(int from, int to)
+{
+	if (renameat2(AT_FDCWD, tmpfiles_path(from), AT_FDCWD, tmpfiles_path(to), RENAME_NOREPLACE) == -1) {
+		if (errno != EINVAL || rename(tmpfiles_path(from), tmpfiles_path(to)) == -1)
+			fail(errno == ENOSPC ? QQ_WRITE : QQ_QUEUEDIR, 1, "fatal: unable to move into queue/",
+			     tmpfiles_path(to));
+	}
+	tmpfiles_mark(from, 0);
+	tmpfiles_mark(to, 1);
+}
+
+/* Best effort: a sleeping scheduler also finds the message on its next scan. */
+static void trigger(const char *id)
+{
+	struct stat st;
+	int fd = open("lock/trigger", O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd == -1)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		struct str line = STR_INIT;
+		if (str_cats(&line, id) && str_catc(&line, '\n'))
+			(void)!write(fd, line.s, line.len);
+		str_free(&line);
+	}
+	close(fd);
+}
+
+int main(void)
+{
+	unsigned long long databytes = 0;
+	struct str id = STR_INIT;
+
+	progname = "postern-queue";
+	fds_check();
+	umask(027);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		die_sys(QQ_BUG, "fatal: unable to ignore SIGPIPE");
+	if (sodium_init() < 0)
+		die(QQ_BUG, "fatal: unable to initialise libsodium");
+	if (control_num("databytes", &databytes, 0) == -1)
+		die_sys(QQ_CONFIG, "fatal: unable to read control/databytes");
+	queue_enter();
+	if (!uniq_qid(&id) || !qid_valid(id.s, id.len))
+		die(QQ_BUG, "fatal: internal bug: unable to make a queue id");
+	tmpfiles_name(id.s);
+
+	timeout_arm(QQ_DEADLINE);
+	message_in(databytes);
+	envelope_store();
+	alarm(0);
+
+	move(TF_MESS_TMP, TF_MESS);
+	move(TF_ENV_TMP, TF_ENV); /* the commit point */
+	if (fsync_dir("mess") == -1)
+		fail(QQ_WRITE, 1, "fatal: unable to sync queue/mess", ""); /* un-commits first */
+	tmpfiles_mark(TF_MESS, 0);
+	tmpfiles_mark(TF_ENV, 0);
+
+	trigger(id.s);
+	str_free(&id);
+	return 0;
+}

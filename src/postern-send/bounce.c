@@ -1,0 +1,188 @@
+/* Bounces: one RFC 3464 report per message, handed to postern-queue like
+ * any other mail.  The original's body is never read; only its header
+ * section is quoted. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "send.h"
+#include "dsn.h"
+#include "state.h"
+#include "die.h"
+#include "file.h"
+#include "fmt.h"
+#include "home.h"
+#include "io.h"
+#include "log.h"
+
+static int is_double(const char *s, size_t n) { return n == 4 && memcmp(s, "#@[]", 4) == 0; }
+
+static void read_headers(struct msg *m, struct str *h)
+{
+	char path[5 + QID_MAX + 1];
+	size_t got = 0;
+	int fd;
+
+	h->len = 0;
+	memcpy(path, "mess/", 5);
+	memcpy(path + 5, m->qid, m->qidlen + 1);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1 || !str_ready(h, DSN_HEADERS_MAX)) {
+		if (fd != -1)
+			close(fd);
+		warn_sys("warning: unable to read the headers of ", path);
+		return;
+	}
+	while (got < DSN_HEADERS_MAX) {
+		ssize_t r = read_retry(fd, h->s + got, DSN_HEADERS_MAX - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	h->len = dsn_header_len(h->s, got, DSN_HEADERS_MAX);
+}
+
+/* postern-queue: message on fd 0, envelope on fd 1.  0 ok, -1 failed. */
+static int inject(const struct str *msg, const struct str *env)
+{
+	static struct str prog = STR_INIT;
+	int mp[2], ep[2], status;
+	pid_t pid;
+
+	if (!prog.len && !home_path(&prog, "bin/postern-queue"))
+		die_nomem();
+	if (pipe2(mp, O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(ep, O_CLOEXEC) == -1) {
+		close(mp[0]);
+		close(mp[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid == -1) {
+		close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char *argv[] = { (char *)"postern-queue", 0 };
+		if (dup2(mp[0], 0) == -1 || dup2(ep[0], 1) == -1)
+			die_sys(111, "fatal: unable to set up postern-queue's fds");
+		signal(SIGPIPE, SIG_DFL);
+		execv(prog.s, argv);
+		die_sys(111, "fatal: unable to run ", prog.s);
+	}
+	close(mp[0]);
+	close(ep[0]);
+	/* postern-queue reads the whole message before the envelope, so this
+	 * order cannot deadlock; a queue that dies early gives EPIPE here. */
+	if (write_all(mp[1], msg->s, msg->len) == -1) {
+		close(mp[1]);
+		close(ep[1]);
+		mp[1] = ep[1] = -1;
+	} else {
+		close(mp[1]);
+		if (write_all(ep[1], env->s, env->len) == -1) {}
+		close(ep[1]);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char code[FMT_ULONG + 1];
+		code[fmt_ulong(code, WIFEXITED(status) ? (unsigned long long)WEXITSTATUS(status) : 999)] = 0;
+		warn("warning: postern-queue refused a bounce, exit ", code);
+		return -1;
+	}
+	return 0;
+}
+
+int bounce(struct msg *m)
+{
+	struct str line = STR_INIT, hdr = STR_INIT, out = STR_INIT, env = STR_INIT;
+	struct dsn_fail *f;
+	struct dsn d;
+	struct logline l;
+	const char *to = m->env.sender, *esender = "";
+	size_t tolen = m->env.sender_len, i, nf = 0;
+	int ok = 0;
+
+	if (is_double(m->env.sender, m->env.sender_len)) {
+		/* a bounce to the postmaster failed: nobody is left to tell */
+		log_begin(&l, "bounce");
+		log_kvb(&l, "qid", m->qid, m->qidlen);
+		log_kv(&l, "status", "dropped");
+		log_kv(&l, "reason", "double bounce");
+		log_end(&l);
+		goto recorded;
+	}
+	if (tolen == 0) {
+		to = set.doublebounceto.s;
+		tolen = set.doublebounceto.len;
+		esender = "#@[]";
+	}
+	f = calloc(m->env.nrcpt, sizeof *f);
+	if (!f)
+		die_nomem();
+	for (i = 0; i < m->env.nrcpt; i++) {
+		const struct rcpt *r = m->r + i;
+		size_t pl = sizeof EXPIRED_PREFIX - 1;
+		if (r->st != RS_FAILED)
+			continue;
+		f[nf].addr = m->env.rcpt[i];
+		f[nf].len = m->env.rcpt_len[i];
+		f[nf].why = r->why.s ? r->why.s : "";
+		f[nf].why_len = r->why.len;
+		f[nf].expired = r->why.len >= pl && memcmp(r->why.s, EXPIRED_PREFIX, pl) == 0;
+		nf++;
+	}
+	read_headers(m, &hdr);
+	d.me = set.me.s;
+	d.qid = m->qid;
+	d.arrival = m->arrival;
+	d.now = now;
+	d.to = to;
+	d.to_len = tolen;
+	d.f = f;
+	d.nf = nf;
+	d.headers = hdr.s ? hdr.s : "";
+	d.hlen = hdr.len;
+	if (!dsn_build(&out, &d) || !str_catc(&env, 'F') || !str_cats(&env, esender) ||
+	    !str_catz(&env) || !str_catc(&env, 'T') || !str_catb(&env, to, tolen) || !str_catz(&env) ||
+	    !str_catz(&env))
+		die_nomem();
+	free(f);
+	str_free(&hdr);
+	if (inject(&out, &env) == -1) {
+		warn_sys("warning: unable to queue the bounce for ", m->qid, ", trying again later");
+		goto out;
+	}
+	log_begin(&l, "bounce");
+	log_kvb(&l, "qid", m->qid, m->qidlen);
+	log_kvb(&l, "to", to, tolen);
+	log_kvu(&l, "nfailed", nf);
+	/* qmail-queue's interface does not say the new message's id; its
+	 * Message-ID ties the two log lines together */
+	{
+		struct str id = STR_INIT;
+		if (!str_catb(&id, m->qid, m->qidlen) || !str_cats(&id, ".dsn@") || !str_cat(&id, &set.me))
+			die_nomem();
+		log_kvb(&l, "bounce_msgid", id.s, id.len);
+		str_free(&id);
+	}
+	log_end(&l);
+recorded:
+	if (!state_line_B(&line))
+		die_nomem();
+	record(m, &line);
+	m->bounced = 1;
+	ok = 1;
+out:
+	str_free(&line);
+	str_free(&out);
+	str_free(&env);
+	return ok;
+}

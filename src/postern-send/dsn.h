@@ -1,0 +1,40 @@
+/* RFC 3464 delivery status notifications, built from what postern-send
+ * knows: the envelope, the failure reasons, and the original's header
+ * section.  Pure, so tests/unit/send_dsn.c can check the format. */
+#ifndef POSTERN_SEND_DSN_H
+#define POSTERN_SEND_DSN_H
+#include <stddef.h>
+#include "str.h"
+
+#define DSN_HEADERS_MAX (64 * 1024) /* bytes of the original's headers quoted */
+
+struct dsn_fail {
+	const char *addr;
+	size_t len;
+	const char *why;
+	size_t why_len;
+	int expired; /* gave up after the queue lifetime, not a permanent failure */
+};
+
+struct dsn {
+	const char *me;          /* control/me */
+	const char *qid;         /* the original's queue id */
+	unsigned long long arrival, now;
+	const char *to;          /* the bounce's recipient */
+	size_t to_len;
+	const struct dsn_fail *f;
+	size_t nf;
+	const char *headers;     /* the original's header section, LF line ends */
+	size_t hlen;
+};
+
+/* The whole message, LF line ends.  1 ok, 0 out of memory. */
+int dsn_build(struct str *out, const struct dsn *d);
+/* The Status for a failure: the first enhanced code (d.d.d, RFC 3463) in
+ * why with its class forced to 5, else 5.4.7 if expired, else 5.0.0.
+ * out must hold 16 bytes; returns the length. */
+size_t dsn_status(const char *why, size_t n, int expired, char *out);
+/* Length of the header section at the start of msg (up to and including
+ * the blank line), cut at a line end to at most max bytes. */
+size_t dsn_header_len(const char *msg, size_t n, size_t max);
+#endif

@@ -1,0 +1,309 @@
+/* postern-send: the scheduler.  Runs as postern-send under postern-start,
+ * with the pipes of doc/pipes.md on fds 3-6 (and 9 for readiness); reads
+ * the queue, never a message body, and decides who delivers what when. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "send.h"
+#include "addr.h"
+#include "conf.h"
+#include "control.h"
+#include "die.h"
+#include "home.h"
+#include "io.h"
+#include "log.h"
+#include "netstring.h"
+
+#define USAGE "postern-send (started by postern-start)"
+#define TRIGGER_LINE_MAX 80
+
+struct settings set;
+unsigned long long now;
+
+static int sigpipe_[2] = { -1, -1 };
+static volatile sig_atomic_t got_term, got_hup;
+
+static void on_signal(int sig)
+{
+	int e = errno;
+	char c = (char)sig;
+	if (sig == SIGTERM || sig == SIGINT)
+		got_term = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	(void)!write(sigpipe_[1], &c, 1);
+	errno = e;
+}
+
+static void tick(void) { now = (unsigned long long)time(0); }
+
+/* Reads every control file postern-send uses (doc/control.md).  At start
+ * an unreadable file is fatal; on SIGHUP the old settings stay. */
+static int load_settings(struct settings *s)
+{
+	struct str db = STR_INIT;
+	char host[256];
+	int r;
+
+	if (control_line("me", &s->me) == 0) {
+		if (gethostname(host, sizeof host - 1) == -1)
+			return -1;
+		host[sizeof host - 1] = 0;
+		if (!str_copys(&s->me, host))
+			return -1;
+	} else if (s->me.len == 0)
+		return -1;
+	if ((r = control_lines("locals", &s->rc.locals)) < 0)
+		return -1;
+	if (r == 0 && (!str_cat(&s->rc.locals, &s->me) || !str_catz(&s->rc.locals) ||
+	               !str_cats(&s->rc.locals, "localhost") || !str_catz(&s->rc.locals)))
+		return -1;
+	if (control_lines("virtualdomains", &s->rc.virtuals) < 0)
+		return -1;
+	if ((r = control_line("separators", &s->rc.seps)) < 0)
+		return -1;
+	if (r == 0 && !str_copys(&s->rc.seps, "-"))
+		return -1;
+	if (control_num("minuid", &s->rc.minuid, 1000) < 0 ||
+	    control_num("concurrencylocal", &s->conc, 10) < 0 ||
+	    control_num("retrymin", &s->retrymin, 60) < 0 ||
+	    control_num("retrymax", &s->retrymax, 4 * 3600) < 0 ||
+	    control_num("queuelifetime", &s->lifetime, 604800) < 0)
+		return -1;
+	if (s->conc == 0)
+		s->conc = 1;
+	if (s->conc > CONC_MAX)
+		s->conc = CONC_MAX;
+	if (s->retrymin == 0)
+		s->retrymin = 1;
+	if ((r = control_line("doublebounceto", &db)) < 0)
+		return -1;
+	if (r == 0 && !str_copys(&db, "postmaster"))
+		return -1;
+	s->doublebounceto.len = 0;
+	if (!str_cat(&s->doublebounceto, &db) ||
+	    (!memchr(db.s, '@', db.len) && (!str_catc(&s->doublebounceto, '@') ||
+	                                    !str_cat(&s->doublebounceto, &s->me))))
+		return -1;
+	str_free(&db);
+	if (addr_check(s->doublebounceto.s, s->doublebounceto.len) != ADDR_OK) {
+		errno = EINVAL;
+		return -1;
+	}
+	s->rc.vmail = conf_users[USER_VMAIL];
+	s->rc.alias = conf_users[USER_ALIAS];
+	return 0;
+}
+
+/* The trigger: lines "ID\n" from postern-queue.  A dummy writer keeps the
+ * FIFO from reporting EOF; if the FIFO's mode does not allow one, EOF just
+ * means reopen. */
+static int trig = -1, trig_w = -1;
+static char tbuf[TRIGGER_LINE_MAX];
+static size_t tlen;
+static int tskip, need_scan;
+
+static void trigger_open(void)
+{
+	if (trig != -1)
+		close(trig);
+	trig = open("lock/trigger", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (trig == -1) {
+		warn_sys("warning: unable to open queue/lock/trigger, scanning instead");
+		return;
+	}
+	if (trig_w == -1)
+		trig_w = open("lock/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	tlen = 0;
+	tskip = 0;
+}
+
+static void trigger_read(void)
+{
+	char buf[4096];
+	for (;;) {
+		ssize_t r = read(trig, buf, sizeof buf);
+		ssize_t i;
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN) {
+				warn_sys("warning: unable to read queue/lock/trigger");
+				need_scan = 1;
+				trigger_open();
+			}
+			return;
+		}
+		if (r == 0) { /* the last writer left and we hold no dummy one */
+			trigger_open();
+			return;
+		}
+		for (i = 0; i < r; i++) {
+			char c = buf[i];
+			if (c == '\n') {
+				if (!tskip) {
+					if (qid_valid(tbuf, tlen))
+						msg_load(tbuf, tlen);
+					else
+						need_scan = 1; /* not a queue id: look for ourselves */
+				}
+				tlen = 0;
+				tskip = 0;
+			} else if (tskip) {
+			} else if (tlen == sizeof tbuf) {
+				tskip = 1;
+				need_scan = 1;
+			} else
+				tbuf[tlen++] = c;
+		}
+	}
+}
+
+/* Reads every frame already waiting on a result pipe. */
+static void read_frames(struct io *in, const char *peer, size_t max, size_t nfields, int lspawn)
+{
+	struct str f = STR_INIT;
+	do {
+		const char *fld[3];
+		size_t fl[3];
+		int r = ns_read(in, &f, max);
+		if (r == 0)
+			die(111, "fatal: ", peer, " went away");
+		if (r < 0)
+			die_sys(111, "fatal: bad frame from ", peer);
+		if (!ns_fields(&f, fld, fl, nfields) || fl[1] != 1)
+			die(111, "fatal: malformed frame from ", peer);
+		tick();
+		if (lspawn)
+			sched_result(fld[0], fl[0], fld[1][0], fld[2], fl[2]);
+		else
+			clean_result(fld[0], fl[0], fld[1][0]);
+	} while (io_buffered(in));
+	str_free(&f);
+}
+
+int main(int argc, char **argv)
+{
+	static char lbuf[4096], cbuf[4096];
+	struct io lres, cres;
+	struct sigaction sa;
+	unsigned long long next_scan;
+	int fd;
+
+	progname = "postern-send";
+	if (argc > 1)
+		die_usage(USAGE);
+	(void)argv;
+	if (sodium_init() < 0)
+		die(111, "fatal: unable to initialise libsodium");
+	for (fd = FD_LSPAWN_REQ; fd <= FD_CLEAN_RES; fd++)
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+			die_sys(111, "fatal: missing the pipes from postern-start");
+	if (chdir(home_dir()) == -1 || chdir("queue") == -1)
+		die_sys(111, "fatal: unable to enter the queue");
+	umask(077);
+	if (load_settings(&set) == -1)
+		die_sys(111, "fatal: unable to read the control files");
+
+	if (pipe2(sigpipe_, O_CLOEXEC | O_NONBLOCK) == -1)
+		die_sys(111, "fatal: unable to create a pipe");
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, 0) == -1 || sigaction(SIGINT, &sa, 0) == -1 ||
+	    sigaction(SIGHUP, &sa, 0) == -1)
+		die_sys(111, "fatal: unable to catch signals");
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, 0) == -1)
+		die_sys(111, "fatal: unable to ignore SIGPIPE");
+	io_init(&lres, FD_LSPAWN_RES, lbuf, sizeof lbuf);
+	io_init(&cres, FD_CLEAN_RES, cbuf, sizeof cbuf);
+
+	/* Open the trigger before the scan: a message committed during the
+	 * scan is then either seen by it or announced on the trigger. */
+	trigger_open();
+	tick();
+	scan_mess();
+	drop_orphan_info();
+	next_scan = now + RESCAN_INTERVAL;
+	sched_dispatch();
+	clean_flush();
+	if (fcntl(FD_READY, F_GETFD) != -1) {
+		if (write(FD_READY, "\n", 1) != 1)
+			warn_sys("warning: unable to signal readiness");
+		close(FD_READY);
+	}
+
+	for (;;) {
+		struct pollfd p[4];
+		unsigned long long due;
+		long long wait_s;
+		int n = 0, r, ti = -1;
+
+		if (got_term && !sched_inflight() && !clean_outstanding())
+			break;
+		p[n++] = (struct pollfd){ sigpipe_[0], POLLIN, 0 };
+		p[n++] = (struct pollfd){ FD_LSPAWN_RES, POLLIN, 0 };
+		p[n++] = (struct pollfd){ FD_CLEAN_RES, POLLIN, 0 };
+		if (trig != -1 && !got_term) {
+			ti = n;
+			p[n++] = (struct pollfd){ trig, POLLIN, 0 };
+		}
+		tick();
+		due = sched_next_due();
+		wait_s = (long long)(next_scan > now ? next_scan - now : 0);
+		if (due && (long long)(due > now ? due - now : 0) < wait_s)
+			wait_s = (long long)(due > now ? due - now : 0);
+		if (got_term)
+			wait_s = 1;
+		r = poll(p, (nfds_t)n, (int)(wait_s * 1000 + (wait_s ? 0 : 100)));
+		if (r == -1 && errno != EINTR)
+			die_sys(111, "fatal: poll failed");
+		tick();
+		if (r > 0) {
+			if (p[0].revents) {
+				char b[64];
+				while (read(sigpipe_[0], b, sizeof b) > 0) {}
+			}
+			if (p[1].revents)
+				read_frames(&lres, "postern-lspawn", 4096, 3, 1);
+			if (p[2].revents)
+				read_frames(&cres, "postern-clean", 256, 2, 0);
+			if (ti >= 0 && p[ti].revents)
+				trigger_read();
+		}
+		if (got_hup) {
+			struct settings fresh_set;
+			got_hup = 0;
+			memset(&fresh_set, 0, sizeof fresh_set);
+			if (load_settings(&fresh_set) == -1)
+				warn_sys("warning: unable to reread the control files, keeping the old settings");
+			else {
+				str_free(&set.me);
+				str_free(&set.doublebounceto);
+				str_free(&set.rc.locals);
+				str_free(&set.rc.virtuals);
+				str_free(&set.rc.seps);
+				set = fresh_set;
+			}
+		}
+		if (got_term)
+			continue; /* finish what runs, start nothing */
+		if (need_scan || now >= next_scan) {
+			need_scan = 0;
+			if (trig == -1)
+				trigger_open();
+			scan_mess();
+			next_scan = now + RESCAN_INTERVAL;
+		}
+		sched_dispatch();
+		clean_flush();
+	}
+	return 0;
+}

@@ -1,0 +1,80 @@
+#include <string.h>
+#include "route.h"
+#include "addr.h"
+
+/* Only names that could be a Unix user are looked up: the lookup goes to
+ * NSS, which is no place for arbitrary bytes from an envelope. */
+static int username_ok(const char *s, size_t n)
+{
+	size_t i;
+	if (n == 0 || n > ROUTE_USER_MAX || s[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static int is_user(const struct route_conf *c, const char *s, size_t n)
+{
+	char name[ROUTE_USER_MAX + 1];
+	unsigned long long uid;
+
+	if (!username_ok(s, n))
+		return 0;
+	memcpy(name, s, n);
+	name[n] = 0;
+	return c->lookup(name, &uid) == 1 && uid >= c->minuid && uid != 0;
+}
+
+int route(const struct route_conf *c, const char *addr, size_t len, struct str *user,
+          struct str *ext)
+{
+	size_t at = addr_at(addr, len), i;
+	const char *dom;
+	size_t dlen;
+	struct str lp = STR_INIT;
+	int r = -1;
+
+	user->len = ext->len = 0;
+	if (at >= len)
+		return ROUTE_REMOTE; /* never happens: envelope_parse checked the address */
+	dom = addr + at + 1;
+	dlen = len - at - 1;
+	if (!str_copyb(&lp, addr, at))
+		goto out;
+	lowercase(lp.s, lp.len);
+	if (domain_listed(dom, dlen, &c->virtuals) && !domain_listed(dom, dlen, &c->locals)) {
+		if (str_copys(user, c->vmail) && str_copyb(ext, lp.s, lp.len))
+			r = ROUTE_LOCAL;
+		goto out;
+	}
+	if (!domain_listed(dom, dlen, &c->locals)) {
+		r = ROUTE_REMOTE;
+		goto out;
+	}
+	/* The longest prefix that names a user: the whole local part, then
+	 * every prefix that ends just before a separator, right to left. */
+	if (is_user(c, lp.s, lp.len)) {
+		if (str_copyb(user, lp.s, lp.len) && str_copyb(ext, "", 0))
+			r = ROUTE_LOCAL;
+		goto out;
+	}
+	for (i = lp.len; i > 0; i--) {
+		size_t k = i - 1;
+		if (!c->seps.s || !memchr(c->seps.s, lp.s[k], c->seps.len))
+			continue;
+		if (is_user(c, lp.s, k)) {
+			if (str_copyb(user, lp.s, k) && str_copyb(ext, lp.s + k + 1, lp.len - k - 1))
+				r = ROUTE_LOCAL;
+			goto out;
+		}
+	}
+	if (str_copys(user, c->alias) && str_copyb(ext, lp.s, lp.len))
+		r = ROUTE_LOCAL;
+out:
+	str_free(&lp);
+	return r;
+}

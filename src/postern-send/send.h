@@ -1,0 +1,82 @@
+/* postern-send's shared state: the messages it knows, the two run queues
+ * (fresh first, then retries by time) and its settings. */
+#ifndef POSTERN_SEND_H
+#define POSTERN_SEND_H
+#include <stddef.h>
+#include "envelope.h"
+#include "route.h"
+#include "str.h"
+#include "uniq.h"
+
+#define CONC_MAX 1000          /* ceiling for control/concurrencylocal */
+#define CLEAN_OUTSTANDING 64   /* requests to postern-clean not yet answered */
+#define ENVELOPE_MAX (64 * 1024 * 1024)
+#define RESCAN_INTERVAL 300    /* seconds between scans of mess/ */
+#define EXPIRED_PREFIX "message expired in queue; last error: "
+/* pseudo recipient indexes in the retry heap */
+#define IDX_BOUNCE ((size_t)-1) /* try the bounce again */
+#define IDX_CLEAN ((size_t)-2)  /* ask postern-clean again */
+
+/* fds from postern-start (doc/pipes.md) */
+#define FD_LSPAWN_REQ 3
+#define FD_LSPAWN_RES 4
+#define FD_CLEAN_REQ 5
+#define FD_CLEAN_RES 6
+/* 7 and 8 are kept for postern-rspawn */
+#define FD_READY 9
+
+struct rcpt {
+	int st;                      /* enum rstate_kind */
+	int busy;                    /* a delivery is running */
+	unsigned long long attempts; /* temporary failures so far */
+	unsigned long long next;     /* next attempt; 0: fresh */
+	struct str why;              /* last reason */
+};
+
+enum msg_stage { M_ACTIVE, M_CLEANQ, M_CLEANING, M_BROKEN };
+
+struct msg {
+	char qid[QID_MAX + 1];
+	size_t qidlen;
+	struct str envbuf;
+	struct envelope env;
+	struct rcpt *r;
+	unsigned long long arrival;
+	size_t pending;  /* recipients still RS_PENDING */
+	size_t busy;     /* deliveries running */
+	int bounced;     /* a B record exists */
+	enum msg_stage stage;
+	struct msg *hnext;
+	struct msg *cnext; /* clean queue */
+};
+
+struct settings {
+	struct str me;
+	struct str doublebounceto; /* full address */
+	struct route_conf rc;
+	unsigned long long conc, retrymin, retrymax, lifetime;
+};
+
+extern struct settings set;
+extern unsigned long long now;
+
+/* queue.c */
+struct msg *msg_find(const char *qid, size_t len);
+void msg_load(const char *qid, size_t len);   /* from mess/QID.env; logs; queues its recipients */
+void msg_forget(struct msg *m);
+void scan_mess(void);                          /* loads every committed message not yet known */
+void drop_orphan_info(void);
+void sched_dispatch(void);                     /* starts what may start now */
+unsigned long long sched_next_due(void);       /* earliest retry time, 0 if none */
+void sched_result(const char *job, size_t jlen, char status, const char *text, size_t tlen);
+void clean_result(const char *qid, size_t len, char status);
+void clean_flush(void);
+size_t sched_inflight(void);
+size_t clean_outstanding(void);
+int record(struct msg *m, const struct str *line); /* appends to info/QID */
+void msg_check_done(struct msg *m);
+
+/* bounce.c */
+/* 1: bounce injected (or dropped by rule) and B recorded; 0: try again later */
+int bounce(struct msg *m);
+#endif

@@ -1,0 +1,753 @@
+/* postern-smtpd: receives mail over SMTP (RFC 5321) for one connection and
+ * hands each message to postern-queue.
+ *
+ * usage: postern-smtpd        (under a UCSPI server such as tcpserver, or as
+ *                              `sendmail -bs` with no TCP environment)
+ *
+ * It runs as user postern-smtpd, holds no secret, writes no file, reads only
+ * control/ and HOME/users/rcpt.cdb, and may only exec postern-queue.
+ * Behaviour, reply codes and limits: doc/smtp.md and postern-smtpd(8). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "smtpd.h"
+#include "parse.h"
+#include "addr.h"
+#include "die.h"
+#include "fmt.h"
+#include "io.h"
+#include "log.h"
+#include "uniq.h"
+
+#define CMD_MAX 512        /* RFC 5321 4.5.3.1.4, CRLF included */
+#define MAIL_EXTRA 80      /* SIZE=, BODY=, SMTPUTF8 (RFC 1870 3 allows MAIL lines to grow) */
+#define READ_MAX 2048      /* longer lines are discarded unread into memory */
+
+struct client client;
+static struct io in, out;
+static char inbuf[65536], outbuf[8192];
+static char body_out[sizeof inbuf + 1];
+
+/* session */
+static struct str line, helo, sender, envelope, rcpt1;
+static int seen_helo, ehlo, in_mail, utf8, bdat_mode, bdat_failed;
+static unsigned long long nrcpt, errors, messages, declared;
+static int too_many_logged;
+static time_t started;
+static const char *tls_proto = ""; /* "S" once STARTTLS exists: ESMTPS */
+static const char *auth_proto = "";  /* "A" once AUTH exists: ESMTPA */
+
+/* replies */
+static void flush_out(void)
+{
+	if (io_flush(&out) == -1)
+		_exit(0); /* the client is gone or stuck: nothing left to say */
+}
+
+static void reply(const char *s)
+{
+	if (io_puts(&out, s) == -1 || io_put(&out, "\r\n", 2) == -1)
+		_exit(0);
+}
+
+static void disconnect(const char *why)
+{
+	struct logline l = { STR_INIT };
+	log_begin(&l, "disconnect");
+	log_kv(&l, "ip", client.ip);
+	log_kvu(&l, "messages", messages);
+	log_kvu(&l, "errors", errors);
+	log_kvu(&l, "seconds", (unsigned long long)(time(0) - started));
+	log_kv(&l, "why", why);
+	log_end(&l);
+	(void)io_flush(&out);
+	_exit(0);
+}
+
+static void say_me(const char *code, const char *text)
+{
+	struct str s = STR_INIT;
+	if (!str_cats(&s, code) || !str_catc(&s, ' ') || !str_cat(&s, &cfg.me) || !str_catc(&s, ' ') ||
+	    !str_cats(&s, text))
+		die_nomem();
+	reply(s.s);
+	str_free(&s);
+}
+
+/* Every refusal the client caused counts; after maxerrors the session ends. */
+static void error_reply(const char *s)
+{
+	reply(s);
+	if (++errors >= cfg.maxerrors) {
+		say_me("421 4.7.0", "too many errors; closing connection");
+		disconnect("too many errors");
+	}
+}
+
+static void on_alarm(int sig)
+{
+	static const char m[] = "421 4.4.2 session time limit exceeded; closing connection\r\n";
+	(void)sig;
+	(void)!write(1, m, sizeof m - 1);
+	_exit(0);
+}
+
+static void reset_mail(void)
+{
+	in_mail = utf8 = bdat_mode = bdat_failed = 0;
+	nrcpt = declared = 0;
+	too_many_logged = 0;
+	sender.len = envelope.len = rcpt1.len = 0;
+}
+
+static void timed_out(void)
+{
+	say_me("421 4.4.2", "timeout; closing connection");
+	disconnect("timeout");
+}
+
+/* Fills the input buffer; ends the session on EOF, timeout or error. */
+static void fill(void)
+{
+	ssize_t r;
+	flush_out();
+	r = io_fill(&in);
+	if (r > 0)
+		return;
+	if (r == -1 && errno == ETIMEDOUT)
+		timed_out();
+	disconnect(r == 0 ? "eof" : "read error");
+}
+
+/* Reads one command into line (without CRLF).  0: a clean line; 1: the line
+ * was refused and answered already. */
+static int get_command(enum verb *v, size_t *arg)
+{
+	int r;
+	size_t limit;
+
+	line.len = 0;
+	if (!io_buffered(&in))
+		flush_out();
+	r = io_getline(&in, &line, '\n', READ_MAX);
+	if (r == -2) {
+		/* discard the rest of the line without keeping it */
+		do {
+			line.len = 0;
+			r = io_getline(&in, &line, '\n', READ_MAX);
+		} while (r == -2);
+		if (r == 1) {
+			error_reply("500 5.5.2 line too long");
+			return 1;
+		}
+	}
+	if (r == 0)
+		disconnect("eof");
+	if (r == -1) {
+		if (errno == ETIMEDOUT)
+			timed_out();
+		disconnect("read error");
+	}
+	if (line.len < 2 || line.s[line.len - 2] != '\r') {
+		error_reply("500 5.5.2 bare LF in command: lines end with CRLF (RFC 5321 2.3.8)");
+		return 1;
+	}
+	line.len -= 2;
+	line.s[line.len] = 0;
+	if (line_bad_bytes(line.s, line.len)) {
+		error_reply("500 5.5.2 NUL, CR or control character in command");
+		return 1;
+	}
+	*v = parse_verb(line.s, line.len, arg);
+	limit = CMD_MAX + (*v == V_MAIL ? MAIL_EXTRA : 0);
+	if (line.len + 2 > limit) {
+		error_reply("500 5.5.2 line too long");
+		return 1;
+	}
+	return 0;
+}
+
+static void log_reject(const char *what, const char *addr, size_t n, const char *r)
+{
+	struct logline l = { STR_INIT };
+	log_begin(&l, "reject");
+	log_kv(&l, "ip", client.ip);
+	log_kvb(&l, "from", sender.s ? sender.s : "", sender.len);
+	log_kvb(&l, what, addr, n);
+	log_kv(&l, "reply", r);
+	log_end(&l);
+}
+
+static void do_helo(const char *arg, size_t n, int e)
+{
+	if (!parse_helo(arg, n)) {
+		error_reply(e ? "501 5.5.4 syntax: EHLO hostname" : "501 5.5.4 syntax: HELO hostname");
+		return;
+	}
+	if (!str_copyb(&helo, arg, n))
+		die_nomem();
+	seen_helo = 1;
+	ehlo = e;
+	reset_mail();
+	if (!e) {
+		say_me("250", "");
+		return;
+	}
+	{
+		struct str s = STR_INIT;
+		if (!str_cats(&s, "250-") || !str_cat(&s, &cfg.me) || !str_cats(&s, "\r\n250-PIPELINING\r\n"))
+			die_nomem();
+		if (cfg.databytes && (!str_cats(&s, "250-SIZE ") || !str_catu(&s, cfg.databytes) || !str_cats(&s, "\r\n")))
+			die_nomem();
+		if (!cfg.databytes && !str_cats(&s, "250-SIZE\r\n"))
+			die_nomem();
+		/* seam: "250-STARTTLS" once SSLCTLFD (UCSPI-TLS) is present, "250-AUTH ..." after TLS */
+		if (!str_cats(&s, "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING"))
+			die_nomem();
+		reply(s.s);
+		str_free(&s);
+	}
+}
+
+static void do_mail(const char *arg, size_t n)
+{
+	struct path p = { STR_INIT, 0, 0, 0 };
+	size_t rest, pos;
+	const char *k, *val;
+	size_t kl, vl;
+	int r, seen_size = 0, seen_body = 0, seen_utf8 = 0;
+
+	if (!seen_helo) {
+		error_reply("503 5.5.1 send HELO or EHLO first");
+		return;
+	}
+	if (in_mail) {
+		error_reply("503 5.5.1 nested MAIL command");
+		return;
+	}
+	r = parse_path(arg, n, "from:", &p, &rest);
+	switch (r) {
+	case P_OK: break;
+	case P_TOOLONG: error_reply("501 5.1.7 sender address too long"); goto out;
+	case P_ROUTE: error_reply("553 5.1.7 source routes are not accepted"); goto out;
+	case P_QUOTEDAT: case P_QUOTED: error_reply("553 5.1.7 quoted local parts are not accepted"); goto out;
+	default: error_reply("501 5.1.7 syntax: MAIL FROM:<address>"); goto out;
+	}
+	if (p.addr.len && (p.at == p.addr.len || addr_check(p.addr.s, p.addr.len) != ADDR_OK)) {
+		error_reply("501 5.1.7 bad sender address");
+		goto out;
+	}
+	pos = rest;
+	utf8 = 0;
+	while ((r = parse_param(arg, n, &pos, &k, &kl, &val, &vl)) == 1) {
+		if (!ehlo) {
+			error_reply("555 5.5.4 parameters need EHLO");
+			goto out;
+		}
+		if (word_is(k, kl, "size") && !seen_size++) {
+			if (!val || !scan_ulong_all(val, vl, &declared)) {
+				error_reply("501 5.5.4 syntax: SIZE=number");
+				goto out;
+			}
+			if (cfg.databytes && declared > cfg.databytes) {
+				error_reply("552 5.3.4 message size exceeds fixed maximum message size");
+				goto out;
+			}
+		} else if (word_is(k, kl, "body") && !seen_body++) {
+			if (!val || !(word_is(val, vl, "7bit") || word_is(val, vl, "8bitmime"))) {
+				error_reply("555 5.5.4 BODY must be 7BIT or 8BITMIME");
+				goto out;
+			}
+		} else if (word_is(k, kl, "smtputf8") && !seen_utf8++) {
+			if (val) {
+				error_reply("501 5.5.4 SMTPUTF8 takes no value");
+				goto out;
+			}
+			utf8 = 1;
+		} else {
+			error_reply("555 5.5.4 unsupported or repeated MAIL parameter");
+			goto out;
+		}
+	}
+	if (r == -1) {
+		error_reply("501 5.5.4 syntax error in MAIL parameters");
+		goto out;
+	}
+	if (p.utf8 && !utf8) {
+		error_reply("553 5.6.7 non-ASCII address needs the SMTPUTF8 parameter");
+		goto out;
+	}
+	if (!str_copyb(&sender, p.addr.s, p.addr.len) || !str_copys(&envelope, "F") ||
+	    !str_cat(&envelope, &sender) || !str_catz(&envelope))
+		die_nomem();
+	in_mail = 1;
+	reply("250 2.1.0 sender ok");
+out:
+	str_free(&p.addr);
+}
+
+static void do_rcpt(const char *arg, size_t n)
+{
+	struct path p = { STR_INIT, 0, 0, 0 };
+	size_t rest, pos;
+	const char *k, *val, *r;
+	size_t kl, vl;
+	int pr;
+
+	if (!in_mail) {
+		error_reply("503 5.5.1 need MAIL before RCPT");
+		return;
+	}
+	pr = parse_path(arg, n, "to:", &p, &rest);
+	switch (pr) {
+	case P_OK: break;
+	case P_TOOLONG: r = "501 5.1.3 recipient address too long"; goto refuse;
+	case P_ROUTE: r = "553 5.7.1 source routes are not accepted"; goto refuse;
+	case P_QUOTEDAT: r = "553 5.7.1 quoted local parts with @ are not accepted"; goto refuse;
+	case P_QUOTED: r = "553 5.1.3 quoted local parts are not accepted"; goto refuse;
+	default: r = "501 5.1.3 syntax: RCPT TO:<address>"; goto refuse;
+	}
+	pos = rest;
+	if (parse_param(arg, n, &pos, &k, &kl, &val, &vl) != 0) {
+		r = "555 5.5.4 RCPT parameters are not supported";
+		goto refuse;
+	}
+	if (p.addr.len == 0) {
+		r = "501 5.1.3 empty recipient";
+		goto refuse;
+	}
+	if (p.at == p.addr.len) {
+		/* RFC 5321 4.5.1: <Postmaster> with no domain is ours */
+		if (!word_is(p.addr.s, p.addr.len, "postmaster")) {
+			r = "501 5.1.3 recipient needs a domain";
+			goto refuse;
+		}
+		if (!str_catc(&p.addr, '@') || !str_cat(&p.addr, &cfg.me))
+			die_nomem();
+	}
+	if (p.utf8 && !utf8) {
+		r = "553 5.6.7 non-ASCII address needs the SMTPUTF8 parameter";
+		goto refuse;
+	}
+	if (addr_check(p.addr.s, p.addr.len) != ADDR_OK) {
+		r = "501 5.1.3 bad recipient address";
+		goto refuse;
+	}
+	if (nrcpt >= cfg.maxrcpt) {
+		reply("452 4.5.3 too many recipients");
+		if (!too_many_logged++)
+			log_reject("to", p.addr.s, p.addr.len, "452 4.5.3 too many recipients");
+		goto out;
+	}
+	switch (rcpt_policy(p.addr.s, p.addr.len, p.at)) {
+	case RC_OK: break;
+	case RC_RELAY: r = "550 5.7.1 relaying denied: not a domain I accept mail for"; goto refuse;
+	case RC_TRICK: r = "553 5.7.1 '%', '!' and '@' in a local part are not accepted"; goto refuse;
+	case RC_LITERAL: r = "553 5.7.1 address literals for other hosts are not accepted"; goto refuse;
+	case RC_UNKNOWN: r = "550 5.1.1 no such user here"; goto refuse;
+	case RC_TEMP:
+		reply("451 4.3.0 unable to check the recipient now; try again later");
+		log_reject("to", p.addr.s, p.addr.len, "451 4.3.0");
+		goto out;
+	}
+	if (!str_catc(&envelope, 'T') || !str_cat(&envelope, &p.addr) || !str_catz(&envelope))
+		die_nomem();
+	if (!nrcpt && !str_copyb(&rcpt1, p.addr.s, p.addr.len))
+		die_nomem();
+	nrcpt++;
+	reply("250 2.1.5 recipient ok");
+	goto out;
+refuse:
+	log_reject("to", p.addr.s ? p.addr.s : "", p.addr.len, r);
+	error_reply(r);
+out:
+	str_free(&p.addr);
+}
+
+/* Starts a message: postern-queue and the Received header. */
+static int message_begin(struct str *id)
+{
+	struct str rec = STR_INIT;
+	char proto[16];
+	size_t pl = 0;
+
+	if (!uniq_qid(id))
+		die_nomem();
+	if (queue_start() == -1)
+		return -1;
+	/* RFC 3848 / 6531 protocol names */
+#define P(s) do { size_t l_ = strlen(s); memcpy(proto + pl, s, l_); pl += l_; } while (0)
+	if (utf8)
+		P("UTF8SMTP");
+	else
+		P(ehlo ? "ESMTP" : "SMTP");
+	if (ehlo && (tls_proto[0] || auth_proto[0])) {
+		if (!utf8 && !ehlo)
+			pl = 0;
+		P(tls_proto);
+		P(auth_proto);
+	}
+#undef P
+	proto[pl] = 0;
+	if (!received_build(&rec, helo.s, proto, id->s, nrcpt == 1 ? rcpt1.s : 0, rcpt1.len))
+		die_nomem();
+	queue_put(rec.s, rec.len);
+	str_free(&rec);
+	return 0;
+}
+
+/* Ends a message: the verdict, the envelope, the reply and the log line. */
+static void message_end(const struct str *id, unsigned long long size, int bad, int toobig,
+                        unsigned long hops)
+{
+	const char *r;
+	struct logline l = { STR_INIT };
+
+	if (toobig) {
+		queue_abort();
+		r = "552 5.3.4 message size exceeds fixed maximum message size";
+	} else if (bad) {
+		queue_abort();
+		r = "554 5.6.0 message refused: bare CR or LF (lines must end with CRLF)";
+	} else if (hops >= 100) {
+		queue_abort();
+		r = "554 5.4.6 too many hops: over 100 Received lines (mail loop?)";
+	} else {
+		if (!str_catz(&envelope))
+			die_nomem();
+		r = queue_finish(&envelope);
+	}
+	log_begin(&l, "message");
+	log_kv(&l, "id", id->s);
+	log_kv(&l, "ip", client.ip);
+	log_kv(&l, "helo", helo.s);
+	log_kvb(&l, "from", sender.s, sender.len);
+	log_kvu(&l, "nrcpt", nrcpt);
+	log_kvu(&l, "size", size);
+	log_kvu(&l, "hops", hops);
+	if (r)
+		log_kv(&l, "reply", r);
+	else
+		log_kv(&l, "reply", "250");
+	log_end(&l);
+	if (r) {
+		if (r[0] == '5')
+			error_reply(r);
+		else
+			reply(r);
+	} else {
+		struct str s = STR_INIT;
+		if (!str_cats(&s, "250 2.0.0 accepted id ") || !str_cat(&s, id))
+			die_nomem();
+		reply(s.s);
+		str_free(&s);
+		messages++;
+	}
+	reset_mail();
+}
+
+static void do_data(size_t argn)
+{
+	struct str id = STR_INIT;
+	struct body b;
+	unsigned long long size = 0;
+	int toobig = 0;
+
+	if (argn) {
+		error_reply("501 5.5.4 DATA takes no argument");
+		return;
+	}
+	if (!in_mail) {
+		error_reply("503 5.5.1 need MAIL and RCPT before DATA");
+		return;
+	}
+	if (bdat_mode) {
+		error_reply("503 5.5.1 DATA after BDAT");
+		return;
+	}
+	if (!nrcpt) {
+		error_reply("554 5.5.1 no valid recipients");
+		return;
+	}
+	if (message_begin(&id) == -1) {
+		reply("451 4.3.0 unable to start the queue; try again later");
+		return;
+	}
+	reply("354 end data with <CR><LF>.<CR><LF>");
+	body_init(&b, 0);
+	while (!b.done) {
+		size_t used, o;
+		if (!io_buffered(&in))
+			fill();
+		o = body_feed(&b, in.buf + in.pos, in.len - in.pos, body_out, &used);
+		in.pos += used;
+		if (size > ~0ULL - used)
+			size = ~0ULL;
+		else
+			size += used;
+		if (cfg.databytes && size > cfg.databytes)
+			toobig = 1;
+		if (!toobig && !b.bad)
+			queue_put(body_out, o);
+	}
+	message_end(&id, size, b.bad, toobig, b.hops);
+	str_free(&id);
+}
+
+/* BDAT (RFC 3030): the chunk is always read in full, whatever the answer,
+ * so that the command stream stays in step. */
+static struct body bdat_body;
+static struct str bdat_id;
+static unsigned long long bdat_size;
+static void do_bdat(const char *arg, size_t n)
+{
+	unsigned long long len, left;
+	int last;
+	const char *refusal = 0;
+
+	if (!parse_bdat(arg, n, &len, &last)) {
+		/* the chunk length is unknown: the stream cannot be followed */
+		error_reply("501 5.5.4 syntax: BDAT size [LAST]");
+		say_me("421 4.5.0", "cannot continue after a bad BDAT; closing connection");
+		disconnect("bad BDAT");
+	}
+	if (!in_mail)
+		refusal = "503 5.5.1 need MAIL and RCPT before BDAT";
+	else if (!nrcpt)
+		refusal = "554 5.5.1 no valid recipients";
+	else if (bdat_failed)
+		refusal = "503 5.5.1 the message was already refused";
+	if (!refusal && !bdat_mode) {
+		if (message_begin(&bdat_id) == -1) {
+			refusal = "451 4.3.0 unable to start the queue; try again later";
+			bdat_failed = 1;
+		} else {
+			bdat_mode = 1;
+			bdat_size = 0;
+			body_init(&bdat_body, 1);
+		}
+	}
+	for (left = len; left;) {
+		size_t used, o, take;
+		if (!io_buffered(&in))
+			fill();
+		take = in.len - in.pos;
+		if (take > left)
+			take = (size_t)left;
+		if (refusal || bdat_failed) {
+			in.pos += take;
+			left -= take;
+			continue;
+		}
+		o = body_feed(&bdat_body, in.buf + in.pos, take, body_out, &used);
+		in.pos += used;
+		left -= used;
+		bdat_size += used;
+		if (cfg.databytes && bdat_size > cfg.databytes)
+			bdat_failed = 2;
+		else if (!bdat_body.bad)
+			queue_put(body_out, o);
+	}
+	if (refusal) {
+		if (refusal[0] == '4')
+			reply(refusal);
+		else
+			error_reply(refusal);
+		if (last && bdat_failed)
+			reset_mail();
+		return;
+	}
+	if (bdat_failed == 2 || bdat_body.bad) {
+		/* refuse now, not at LAST: the client stops sending chunks */
+		message_end(&bdat_id, bdat_size, bdat_body.bad, bdat_failed == 2, bdat_body.hops);
+		str_free(&bdat_id);
+		if (!last)
+			in_mail = 1, bdat_failed = 1; /* later chunks of this message are read and refused */
+		return;
+	}
+	if (last) {
+		/* a held-back CR at the very end is a bare CR */
+		if (bdat_body.state == 2)
+			bdat_body.bad = 1;
+		message_end(&bdat_id, bdat_size, bdat_body.bad, 0, bdat_body.hops);
+		str_free(&bdat_id);
+		return;
+	}
+	{
+		struct str s = STR_INIT;
+		if (!str_cats(&s, "250 2.0.0 ") || !str_catu(&s, len) || !str_cats(&s, " octets received"))
+			die_nomem();
+		reply(s.s);
+		str_free(&s);
+	}
+}
+
+/* Set-up: the UCSPI environment, validated.  With no TCPREMOTEIP this is
+ * `sendmail -bs`, a local user; but a network socket on fd 0 without the
+ * environment is a misconfiguration, and trusting it would make an open
+ * relay, so that fails closed. */
+static void setup_client(void)
+{
+	const char *ip = getenv("TCPREMOTEIP");
+	unsigned char bin[16];
+
+	if (!ip) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		if (getsockname(0, (struct sockaddr *)&ss, &sl) == 0 &&
+		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+			reply("421 4.3.0 server misconfigured: no TCPREMOTEIP");
+			flush_out();
+			die(111, "fatal: fd 0 is a network socket but TCPREMOTEIP is not set");
+		}
+		client.local = 1;
+		client.relay = 1;
+		client.ip = "local";
+		client.port = client.localip = client.localport = "";
+		return;
+	}
+	if (inet_pton(strchr(ip, ':') ? AF_INET6 : AF_INET, ip, bin) != 1) {
+		reply("421 4.3.0 server misconfigured: bad TCPREMOTEIP");
+		flush_out();
+		die(111, "fatal: TCPREMOTEIP is not an IP address");
+	}
+	client.ip = ip;
+	client.relay = getenv("RELAYCLIENT") != 0;
+	client.port = getenv("TCPREMOTEPORT");
+	client.localport = getenv("TCPLOCALPORT");
+	client.localip = getenv("TCPLOCALIP");
+	if (!client.port)
+		client.port = "";
+	if (!client.localport)
+		client.localport = "";
+	if (!client.localip)
+		client.localip = "";
+	client.localbinlen = literal_addr(client.localip, strlen(client.localip), client.localbin);
+	if (!client.localbinlen && strchr(client.localip, ':')) {
+		if (inet_pton(AF_INET6, client.localip, client.localbin) == 1)
+			client.localbinlen = 16;
+	}
+	client.host = getenv("TCPREMOTEHOST");
+	if (client.host && (!parse_helo(client.host, strlen(client.host)) ||
+	                    !domain_check(client.host, strlen(client.host))))
+		client.host = 0;
+}
+
+static void greet_pause(void)
+{
+	struct pollfd p;
+	int r;
+
+	if (!cfg.greetdelay || client.local)
+		return;
+	p.fd = 0;
+	p.events = POLLIN;
+	p.revents = 0;
+	do
+		r = poll(&p, 1, (int)cfg.greetdelay * 1000);
+	while (r == -1 && errno == EINTR);
+	if (r > 0) {
+		say_me("554 5.7.0", "protocol violation: you talked before my greeting");
+		disconnect("early talker");
+	}
+}
+
+int main(void)
+{
+	struct logline l = { STR_INIT };
+
+	progname = "postern-smtpd";
+	started = time(0);
+	io_init(&in, 0, inbuf, sizeof inbuf);
+	io_init(&out, 1, outbuf, sizeof outbuf);
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0) {
+		reply("421 4.3.0 temporary failure");
+		flush_out();
+		die(111, "fatal: unable to initialise libsodium");
+	}
+	setup_client();
+	if (!client.local && (geteuid() == 0 || getuid() == 0)) {
+		reply("421 4.3.0 server misconfigured");
+		flush_out();
+		die(111, "fatal: refusing to talk to the network as root: run me as postern-smtpd");
+	}
+	if (config_load() == -1) {
+		reply("421 4.3.0 temporary configuration problem; try again later");
+		flush_out();
+		die_sys(111, "fatal: unable to read control files");
+	}
+	in.timeout_ms = out.timeout_ms = (int)(cfg.timeout * 1000);
+	if (cfg.session) {
+		signal(SIGALRM, on_alarm);
+		alarm((unsigned)cfg.session);
+	}
+	log_begin(&l, "connect");
+	log_kv(&l, "ip", client.ip);
+	log_kv(&l, "port", client.port);
+	log_kv(&l, "local", client.localip);
+	if (client.host)
+		log_kv(&l, "host", client.host);
+	log_kv(&l, "relay", client.relay ? "yes" : "no");
+	log_kvu(&l, "pid", (unsigned long long)getpid());
+	log_end(&l);
+	if (!client.local && !perip_acquire(client.ip, client.localport, cfg.maxperip)) {
+		say_me("421 4.7.0", "too many connections from your address; try again later");
+		disconnect("too many connections from this address");
+	}
+	greet_pause();
+	say_me("220", "ESMTP postern");
+
+	for (;;) {
+		enum verb v;
+		size_t arg;
+		const char *a;
+		size_t an;
+
+		if (get_command(&v, &arg))
+			continue;
+		a = line.s + arg;
+		an = line.len - arg;
+		switch (v) {
+		case V_HELO: do_helo(a, an, 0); break;
+		case V_EHLO: do_helo(a, an, 1); break;
+		case V_MAIL: do_mail(a, an); break;
+		case V_RCPT: do_rcpt(a, an); break;
+		case V_DATA: do_data(an); break;
+		case V_BDAT: do_bdat(a, an); break;
+		case V_RSET:
+			if (an) {
+				error_reply("501 5.5.4 RSET takes no argument");
+				break;
+			}
+			reset_mail();
+			reply("250 2.0.0 ok");
+			break;
+		case V_NOOP: reply("250 2.0.0 ok"); break;
+		case V_QUIT:
+			say_me("221 2.0.0", "closing connection");
+			disconnect("quit");
+			break;
+		case V_VRFY: reply("252 2.5.0 cannot VRFY; send some mail and I will try my best"); break;
+		case V_HELP: reply("214 2.0.0 postern-smtpd: commands HELO EHLO MAIL RCPT DATA BDAT RSET NOOP VRFY QUIT"); break;
+		case V_EXPN: case V_TURN: case V_ETRN:
+			error_reply("502 5.5.1 command not implemented");
+			break;
+		case V_STARTTLS: case V_AUTH:
+			/* seam: STARTTLS will talk to SSLCTLFD (UCSPI-TLS), AUTH to a checkpassword helper */
+			error_reply("502 5.5.1 command not available");
+			break;
+		case V_UNKNOWN:
+		default:
+			error_reply("500 5.5.1 command unrecognized");
+			break;
+		}
+	}
+}

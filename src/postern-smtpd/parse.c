@@ -1,0 +1,397 @@
+#include <arpa/inet.h>
+#include <string.h>
+#include "parse.h"
+#include "addr.h"
+#include "fmt.h"
+
+static char lc(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
+
+int word_is(const char *b, size_t n, const char *w)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!w[i] || lc(b[i]) != lc(w[i]))
+			return 0;
+	return w[n] == 0;
+}
+
+static const struct { const char *name; enum verb v; } verbs[] = {
+	{ "helo", V_HELO }, { "ehlo", V_EHLO }, { "mail", V_MAIL }, { "rcpt", V_RCPT },
+	{ "data", V_DATA }, { "bdat", V_BDAT }, { "rset", V_RSET }, { "noop", V_NOOP },
+	{ "quit", V_QUIT }, { "vrfy", V_VRFY }, { "expn", V_EXPN }, { "help", V_HELP },
+	{ "starttls", V_STARTTLS }, { "auth", V_AUTH }, { "turn", V_TURN }, { "etrn", V_ETRN },
+};
+
+enum verb parse_verb(const char *line, size_t n, size_t *arg)
+{
+	size_t i, len = 0;
+
+	while (len < n && line[len] != ' ')
+		len++;
+	*arg = len < n ? len + 1 : n;
+	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+		if (word_is(line, len, verbs[i].name))
+			return verbs[i].v;
+	return V_UNKNOWN;
+}
+
+int line_bad_bytes(const char *line, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
+int utf8_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		size_t need, k;
+		unsigned long cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) { need = 1; cp = c & 0x1f; }
+		else if (c >= 0xe0 && c <= 0xef) { need = 2; cp = c & 0x0f; }
+		else if (c >= 0xf0 && c <= 0xf4) { need = 3; cp = c & 0x07; }
+		else return 0;
+		if (n - i - 1 < need)
+			return 0;
+		for (k = 1; k <= need; k++) {
+			unsigned char d = (unsigned char)s[i + k];
+			if ((d & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (d & 0x3f);
+		}
+		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+int parse_helo(const char *s, size_t n)
+{
+	size_t i;
+	if (n == 0 || n > 255)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c == 0x7f)
+			return 0;
+	}
+	return utf8_ok(s, n);
+}
+
+/* RFC 5322 atext, plus UTF-8 bytes (RFC 6531 widens atext). */
+static int atext(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80)
+		return 1;
+	return c && strchr("!#$%&'*+-/=?^_`{|}~", c) != 0;
+}
+
+static int dot_atom(const char *s, size_t n)
+{
+	size_t i;
+	if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] == '.' ? s[i + 1] == '.' : !atext((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+size_t literal_addr(const char *s, size_t n, unsigned char out[16])
+{
+	char buf[64];
+	if (n >= sizeof buf)
+		return 0;
+	if (n > 5 && word_is(s, 5, "ipv6:")) {
+		memcpy(buf, s + 5, n - 5);
+		buf[n - 5] = 0;
+		return inet_pton(AF_INET6, buf, out) == 1 ? 16 : 0;
+	}
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	return inet_pton(AF_INET, buf, out) == 1 ? 4 : 0;
+}
+
+int parse_path(const char *s, size_t n, const char *kw, struct path *p, size_t *rest)
+{
+	size_t kl = strlen(kw), i, start, end;
+
+	p->addr.len = 0;
+	if (!str_ready(&p->addr, 0))
+		return P_SYNTAX;
+	p->at = 0;
+	p->utf8 = 0;
+	p->literal = 0;
+	if (n < kl || !word_is(s, kl, kw))
+		return P_SYNTAX;
+	i = kl;
+	while (i < n && s[i] == ' ')
+		i++;
+	if (i >= n || s[i] != '<')
+		return P_SYNTAX;
+	start = i;
+	i++;
+	if (i < n && s[i] == '@')
+		return P_ROUTE;
+	/* local part */
+	if (i < n && s[i] == '"') {
+		struct str *a = &p->addr;
+		int has_at = 0;
+		i++;
+		for (;;) {
+			unsigned char c;
+			if (i >= n)
+				return P_SYNTAX;
+			c = (unsigned char)s[i];
+			if (c == '"')
+				break;
+			if (c == '\\') {
+				if (++i >= n)
+					return P_SYNTAX;
+				c = (unsigned char)s[i];
+			}
+			if (c < 0x20 || c == 0x7f)
+				return P_SYNTAX;
+			if (c == '@')
+				has_at = 1;
+			if (!str_catc(a, (char)c))
+				return P_SYNTAX;
+			if (a->len > PATH_MAX_)
+				return P_TOOLONG;
+			i++;
+		}
+		i++; /* the closing quote */
+		if (has_at)
+			return P_QUOTEDAT;
+		if (!dot_atom(a->s, a->len))
+			return P_QUOTED;
+	} else {
+		size_t l0 = i;
+		while (i < n && s[i] != '@' && s[i] != '>') {
+			unsigned char c = (unsigned char)s[i];
+			if (c != '.' && !atext(c))
+				return c == '"' ? P_QUOTED : P_SYNTAX;
+			i++;
+		}
+		if (i - l0 > PATH_MAX_)
+			return P_TOOLONG;
+		if (i > l0 && !dot_atom(s + l0, i - l0))
+			return P_SYNTAX;
+		if (!str_catb(&p->addr, s + l0, i - l0))
+			return P_SYNTAX;
+	}
+	if (i >= n)
+		return P_SYNTAX;
+	p->at = p->addr.len;
+	if (s[i] == '@') {
+		size_t d0 = ++i;
+		if (p->addr.len == 0)
+			return P_SYNTAX;
+		while (i < n && s[i] != '>')
+			i++;
+		if (i >= n)
+			return P_SYNTAX;
+		if (!domain_check(s + d0, i - d0))
+			return P_SYNTAX;
+		if (s[d0] == '[') {
+			unsigned char bin[16];
+			if (!literal_addr(s + d0 + 1, i - d0 - 2, bin))
+				return P_SYNTAX;
+			p->literal = 1;
+		}
+		if (!str_catc(&p->addr, '@') || !str_catb(&p->addr, s + d0, i - d0))
+			return P_SYNTAX;
+	}
+	/* s[i] == '>' */
+	end = i + 1;
+	if (end - start > PATH_MAX_)
+		return P_TOOLONG;
+	for (i = 0; i < p->addr.len; i++)
+		if ((unsigned char)p->addr.s[i] >= 0x80)
+			p->utf8 = 1;
+	if (p->utf8 && !utf8_ok(p->addr.s, p->addr.len))
+		return P_BADUTF8;
+	if (end < n) {
+		if (s[end] != ' ')
+			return P_SYNTAX;
+		while (end < n && s[end] == ' ')
+			end++;
+	}
+	*rest = end;
+	return P_OK;
+}
+
+int parse_param(const char *s, size_t n, size_t *pos, const char **key, size_t *klen,
+                const char **val, size_t *vlen)
+{
+	size_t i = *pos, k0;
+
+	while (i < n && s[i] == ' ')
+		i++;
+	if (i >= n) {
+		*pos = i;
+		return 0;
+	}
+	k0 = i;
+	while (i < n && s[i] != ' ' && s[i] != '=') {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      (c == '-' && i > k0)))
+			return -1;
+		i++;
+	}
+	if (i == k0)
+		return -1;
+	*key = s + k0;
+	*klen = i - k0;
+	*val = 0;
+	*vlen = 0;
+	if (i < n && s[i] == '=') {
+		size_t v0 = ++i;
+		while (i < n && s[i] != ' ') {
+			unsigned char c = (unsigned char)s[i];
+			if (c < 33 || c == '=' || c == 0x7f)
+				return -1;
+			i++;
+		}
+		if (i == v0)
+			return -1;
+		*val = s + v0;
+		*vlen = i - v0;
+	}
+	while (i < n && s[i] == ' ')
+		i++;
+	*pos = i;
+	return 1;
+}
+
+int parse_bdat(const char *s, size_t n, unsigned long long *size, int *last)
+{
+	size_t i = 0, d;
+
+	*last = 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i == 0 || i > 19)
+		return 0;
+	if (!scan_ulong_all(s, i, size))
+		return 0;
+	d = i;
+	if (d == n)
+		return 1;
+	while (i < n && s[i] == ' ')
+		i++;
+	if (i == d || i == n)
+		return 0;
+	if (!word_is(s + i, n - i, "last"))
+		return 0;
+	*last = 1;
+	return 1;
+}
+
+/* body states */
+enum { B_BOL, B_TEXT, B_CR, B_DOT, B_DOTCR, B_DONE };
+
+void body_init(struct body *b, int bdat)
+{
+	memset(b, 0, sizeof *b);
+	b->state = B_BOL;
+	b->bdat = bdat;
+	b->in_headers = 1;
+}
+
+static void line_byte(struct body *b, char c)
+{
+	if (!b->in_headers)
+		return;
+	if (b->lpos < sizeof b->lbuf)
+		b->lbuf[b->lpos] = c;
+	b->lpos++;
+	if (b->lpos == sizeof b->lbuf && word_is(b->lbuf, sizeof b->lbuf, "received:"))
+		b->hops++;
+}
+
+static void line_end(struct body *b)
+{
+	if (b->in_headers && b->lpos == 0)
+		b->in_headers = 0;
+	b->lpos = 0;
+}
+
+size_t body_feed(struct body *b, const char *in, size_t n, char *out, size_t *used)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n && b->state != B_DONE) {
+		char c = in[i];
+		switch (b->state) {
+		case B_BOL:
+			if (c == '.' && !b->bdat) {
+				b->state = B_DOT;
+				i++;
+				continue;
+			}
+			b->state = B_TEXT;
+			continue; /* the same byte, as text */
+		case B_DOT:
+			if (c == '\r') {
+				b->state = B_DOTCR;
+				i++;
+				continue;
+			}
+			b->state = B_TEXT; /* the dot is removed; the byte is text */
+			continue;
+		case B_DOTCR:
+			if (c == '\n') {
+				b->state = B_DONE;
+				b->done = 1;
+				i++;
+				continue;
+			}
+			/* ".\r" then something else: a bare CR */
+			b->bad = 1;
+			out[o++] = '\r';
+			line_byte(b, '\r');
+			b->state = B_TEXT;
+			continue;
+		case B_TEXT:
+			if (c == '\r')
+				b->state = B_CR;
+			else {
+				if (c == '\n')
+					b->bad = 1; /* bare LF: kept as text, never a line end */
+				out[o++] = c;
+				line_byte(b, c);
+			}
+			i++;
+			continue;
+		case B_CR:
+			if (c == '\n') {
+				out[o++] = '\n';
+				line_end(b);
+				b->state = B_BOL;
+				i++;
+				continue;
+			}
+			b->bad = 1; /* bare CR */
+			out[o++] = '\r';
+			line_byte(b, '\r');
+			b->state = B_TEXT;
+			continue;
+		}
+	}
+	*used = i;
+	return o;
+}

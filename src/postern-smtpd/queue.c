@@ -1,0 +1,151 @@
+/* One postern-queue per message, over the qmail-queue interface: the
+ * message on a pipe to its fd 0, the envelope on a pipe to its fd 1.  The
+ * envelope is written only when the whole message was accepted here; a
+ * message refused half-way (too big, bare LF, too many hops, client gone)
+ * is abandoned by closing both pipes without an envelope, which makes
+ * postern-queue exit without committing anything. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "smtpd.h"
+#include "io.h"
+#include "home.h"
+#include "die.h"
+
+static pid_t child = -1;
+static int msgfd = -1, envfd = -1;
+static struct io out;
+static char outbuf[65536];
+static int failed;
+
+int queue_start(void)
+{
+	int m[2], e[2];
+	struct str path = STR_INIT;
+
+	if (!home_path(&path, "bin/postern-queue"))
+		die_nomem();
+	if (pipe2(m, O_CLOEXEC) == -1)
+		goto fail0;
+	if (pipe2(e, O_CLOEXEC) == -1)
+		goto fail1;
+	child = fork();
+	if (child == -1)
+		goto fail2;
+	if (child == 0) {
+		char *argv[2] = { (char *)"postern-queue", 0 };
+		/* fd 0 message, fd 1 envelope; stderr stays the log */
+		if (dup2(m[0], 0) == -1 || dup2(e[0], 1) == -1)
+			_exit(120);
+		signal(SIGPIPE, SIG_DFL);
+		execv(path.s, argv);
+		warn_sys("unable to run ", path.s);
+		_exit(120);
+	}
+	close(m[0]);
+	close(e[0]);
+	msgfd = m[1];
+	envfd = e[1];
+	io_init(&out, msgfd, outbuf, sizeof outbuf);
+	out.timeout_ms = (int)(cfg.timeout * 1000);
+	failed = 0;
+	str_free(&path);
+	return 0;
+fail2:
+	close(e[0]);
+	close(e[1]);
+fail1:
+	close(m[0]);
+	close(m[1]);
+fail0:
+	warn_sys("unable to start postern-queue");
+	str_free(&path);
+	return -1;
+}
+
+void queue_put(const char *b, size_t n)
+{
+	if (failed || msgfd == -1)
+		return;
+	if (io_put(&out, b, n) == -1)
+		failed = errno ? errno : EPIPE;
+}
+
+static int reap(void)
+{
+	int st;
+	pid_t r;
+	do
+		r = waitpid(child, &st, 0);
+	while (r == -1 && errno == EINTR);
+	child = -1;
+	if (r == -1)
+		return -1;
+	if (WIFSIGNALED(st))
+		return -2;
+	return WEXITSTATUS(st);
+}
+
+void queue_abort(void)
+{
+	if (child == -1)
+		return;
+	close(msgfd);
+	close(envfd);
+	msgfd = envfd = -1;
+	(void)reap();
+}
+
+/* qmail-queue's exit codes, as qmail-smtpd answers them. */
+static const char *answer(int code)
+{
+	switch (code) {
+	case 0: return 0;
+	case 11: return "554 5.1.3 envelope address too long for the queue";
+	case 31: return "554 5.3.0 the mail server permanently rejected the message";
+	case 51: return "451 4.3.0 queue: out of memory";
+	case 52: return "451 4.3.0 queue: timeout";
+	case 53: return "451 4.3.0 queue: write error or disk full";
+	case 54: return "451 4.3.0 queue: unable to read the message or envelope";
+	case 55: return "451 4.3.0 queue: unable to read a configuration file";
+	case 56: return "451 4.3.0 queue: network problem";
+	case 61: return "451 4.3.0 queue: problem with the home directory";
+	case 62: return "451 4.3.0 queue: problem with the queue directory";
+	case 63: return "451 4.3.0 queue: problem with the queue trigger";
+	case 64: case 81: return "451 4.3.0 queue: internal bug";
+	case 91: return "554 5.6.0 queue: envelope format error";
+	case -2: return "451 4.3.0 queue: postern-queue crashed";
+	}
+	if (code >= 65 && code <= 79)
+		return "451 4.3.0 the mail server temporarily rejected the message";
+	if (code >= 11 && code <= 40)
+		return "554 5.3.0 the mail server permanently rejected the message";
+	return "451 4.3.0 queue: temporary failure";
+}
+
+const char *queue_finish(const struct str *envelope)
+{
+	const char *a;
+	int code;
+
+	if (child == -1)
+		return "451 4.3.0 queue: not started";
+	if (!failed && io_flush(&out) == -1)
+		failed = errno;
+	close(msgfd);
+	msgfd = -1;
+	/* a queue that stopped reading the message will not read the envelope
+	 * either; its exit code says why */
+	if (!failed && write_all(envfd, envelope->s, envelope->len) == -1)
+		failed = errno;
+	close(envfd);
+	envfd = -1;
+	code = reap();
+	a = answer(code);
+	if (!a && failed)
+		a = "451 4.3.0 queue: write error";
+	return a;
+}

@@ -1,0 +1,52 @@
+/* postern-smtpd's pieces share these declarations; see main.c for the
+ * session and doc/smtp.md for the behaviour. */
+#ifndef POSTERN_SMTPD_H
+#define POSTERN_SMTPD_H
+#include <stddef.h>
+#include "str.h"
+
+/* Settings from control/ (doc/control.md), read once per connection. */
+struct config {
+	struct str me;
+	struct str locals;       /* NUL-separated domains */
+	struct str rcpthosts;
+	int has_rcpthosts;
+	struct str vdomains;
+	struct str separators;
+	unsigned long long databytes, maxrcpt, timeout, session, maxerrors, greetdelay, maxperip;
+};
+extern struct config cfg;
+
+/* Who is on the other end (UCSPI environment, validated). */
+struct client {
+	int local;               /* no TCP: sendmail -bs */
+	int relay;               /* RELAYCLIENT set (or local) */
+	const char *ip;          /* TCPREMOTEIP, or "local" */
+	const char *port;
+	const char *localip;
+	const char *localport;
+	const char *host;        /* TCPREMOTEHOST when sane, else NULL */
+	unsigned char localbin[16];
+	size_t localbinlen;
+};
+extern struct client client;
+
+/* policy.c: the verdict on one recipient address (local@domain, checked). */
+enum rcpt_verdict { RC_OK, RC_RELAY, RC_TRICK, RC_LITERAL, RC_UNKNOWN, RC_TEMP };
+enum rcpt_verdict rcpt_policy(const char *addr, size_t len, size_t at);
+int config_load(void);     /* 0 ok, -1 error (errno) */
+
+/* queue.c: one postern-queue child per message. */
+int queue_start(void);                         /* 0 ok, -1 failed to start */
+void queue_put(const char *b, size_t n);       /* errors are remembered */
+void queue_abort(void);                        /* no envelope: the child commits nothing */
+/* Sends the envelope and waits; returns the reply text for the client. */
+const char *queue_finish(const struct str *envelope);
+
+/* received.c */
+int received_build(struct str *out, const char *helo, const char *proto, const char *id,
+                   const char *rcpt, size_t rcptlen);
+
+/* perip.c: 1 a slot was taken, 0 the address has max connections already. */
+int perip_acquire(const char *ip, const char *port, unsigned long long max);
+#endif

@@ -1,0 +1,300 @@
+/* postern-start: runs as root under s6, creates the pipes of doc/pipes.md
+ * and starts postern-send, postern-lspawn and postern-clean, each as its
+ * own user with only the fds it needs.  If one of them exits, the others
+ * are stopped too and s6 starts the whole set again. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "conf.h"
+#include "die.h"
+#include "file.h"
+#include "fmt.h"
+#include "home.h"
+#include "log.h"
+#include "str.h"
+
+#define USAGE "postern-start [-d notification-fd]"
+#define GRACE 10 /* seconds between SIGTERM and SIGKILL */
+
+enum { SEND, LSPAWN, CLEAN, NKIDS };
+static const char *const names[NKIDS] = { "postern-send", "postern-lspawn", "postern-clean" };
+static pid_t pids[NKIDS];
+
+static int sigpipe_[2] = { -1, -1 };
+static volatile sig_atomic_t got_term;
+
+static void on_signal(int sig)
+{
+	int e = errno;
+	char c = (char)sig;
+	if (sig == SIGTERM || sig == SIGINT)
+		got_term = 1;
+	(void)!write(sigpipe_[1], &c, 1);
+	errno = e;
+}
+
+struct fdmap {
+	int src, dst;
+};
+
+static void status_str(int status, struct str *out)
+{
+	out->len = 0;
+	if ((WIFEXITED(status) && (!str_cats(out, "exit ") || !str_catu(out, (unsigned long long)WEXITSTATUS(status)))) ||
+	    (WIFSIGNALED(status) && (!str_cats(out, "signal ") || !str_catu(out, (unsigned long long)WTERMSIG(status)))))
+		die_nomem();
+}
+
+/* Runs in the child: puts each src on its dst, closes everything else,
+ * takes on uid and gid (and that group alone), and execs. */
+static _Noreturn void child(int which, const struct fdmap *map, size_t n, uid_t uid, gid_t gid,
+                            const char *home)
+{
+	struct str prog = STR_INIT, henv = STR_INIT;
+	char *argv[2], *envp[3];
+	static char penv[] = "PATH=/usr/bin:/bin";
+	int tmp[16], maxdst = 2, fd;
+	sigset_t none;
+	size_t i;
+
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, 0);
+	/* via fds above every dst first, so no dup2 overwrites a src still needed */
+	for (i = 0; i < n; i++) {
+		tmp[i] = fcntl(map[i].src, F_DUPFD_CLOEXEC, 64);
+		if (tmp[i] == -1)
+			die_sys(111, "fatal: unable to set up fds for ", names[which]);
+	}
+	for (i = 0; i < n; i++) {
+		if (dup2(tmp[i], map[i].dst) == -1)
+			die_sys(111, "fatal: unable to set up fds for ", names[which]);
+		if (map[i].dst > maxdst)
+			maxdst = map[i].dst;
+	}
+	for (fd = 0; fd <= maxdst; fd++) {
+		int used = fd == 2;
+		for (i = 0; i < n; i++)
+			used |= map[i].dst == fd;
+		if (used)
+			continue;
+		if (fd <= 1) {
+			int nul = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+			if (nul == -1 || (nul != fd && (dup2(nul, fd) == -1 || close(nul) == -1)))
+				die_sys(111, "fatal: unable to open /dev/null");
+		} else
+			close(fd);
+	}
+	if (close_range((unsigned)maxdst + 1, ~0U, 0) == -1)
+		die_sys(111, "fatal: unable to close fds");
+	if (uid != 0) {
+		if (setgroups(1, &gid) == -1 || setgid(gid) == -1 || setuid(uid) == -1)
+			die_sys(111, "fatal: unable to switch user for ", names[which]);
+		if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid ||
+		    setuid(0) != -1)
+			die(111, "fatal: the switch of user for ", names[which], " did not take");
+	}
+	if (!path_join(&prog, home, "bin") || !str_catc(&prog, '/') || !str_cats(&prog, names[which]) ||
+	    !str_cats(&henv, "POSTERN_HOME=") || !str_cats(&henv, home))
+		die_nomem();
+	argv[0] = (char *)names[which];
+	argv[1] = 0;
+	envp[0] = penv;
+	envp[1] = henv.s;
+	envp[2] = 0;
+	execve(prog.s, argv, envp);
+	die_sys(111, "fatal: unable to run ", prog.s);
+}
+
+static pid_t start(int which, const struct fdmap *map, size_t n, uid_t uid, gid_t gid, const char *home)
+{
+	pid_t pid = fork();
+	if (pid == -1)
+		die_sys(111, "fatal: unable to fork");
+	if (pid == 0)
+		child(which, map, n, uid, gid, home);
+	return pid;
+}
+
+static void user(enum conf_user u, uid_t *uid)
+{
+	struct passwd *pw = getpwnam(conf_users[u]);
+	if (!pw)
+		die(111, "fatal: no such user: ", conf_users[u]);
+	*uid = pw->pw_uid;
+}
+
+/* Reaps what has exited; returns the index of a child that did, or -1. */
+static int reap(void)
+{
+	int status, k, found = -1;
+	pid_t pid;
+	struct str s = STR_INIT;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (k = 0; k < NKIDS; k++)
+			if (pids[k] == pid) {
+				struct logline l;
+				pids[k] = 0;
+				status_str(status, &s);
+				log_begin(&l, "exited");
+				log_kv(&l, "program", names[k]);
+				log_kvu(&l, "pid", (unsigned long long)pid);
+				log_kv(&l, "status", s.s ? s.s : "");
+				log_end(&l);
+				found = k;
+			}
+	str_free(&s);
+	return found;
+}
+
+static int alive(void)
+{
+	int k, n = 0;
+	for (k = 0; k < NKIDS; k++)
+		n += pids[k] != 0;
+	return n;
+}
+
+/* SIGTERM to every child still running, SIGKILL after GRACE seconds. */
+static _Noreturn void stop_all(int code)
+{
+	time_t deadline = time(0) + GRACE;
+	int k, killed = 0;
+
+	for (k = 0; k < NKIDS; k++)
+		if (pids[k] && kill(pids[k], SIGTERM) == -1 && errno != ESRCH)
+			warn_sys("warning: unable to signal ", names[k]);
+	while (alive()) {
+		struct pollfd p = { sigpipe_[0], POLLIN, 0 };
+		time_t now = time(0);
+		reap();
+		if (!alive())
+			break;
+		if (now >= deadline && !killed) {
+			for (k = 0; k < NKIDS; k++)
+				if (pids[k]) {
+					warn("warning: ", names[k], " did not stop, killing it");
+					kill(pids[k], SIGKILL);
+				}
+			killed = 1;
+		}
+		if (poll(&p, 1, 1000) > 0) {
+			char b[64];
+			while (read(sigpipe_[0], b, sizeof b) > 0) {}
+		}
+	}
+	_exit(code);
+}
+
+int main(int argc, char **argv)
+{
+	const char *home;
+	uid_t send_uid, queue_uid;
+	gid_t gid;
+	struct group *gr;
+	struct sigaction sa;
+	int lreq[2], lres[2], creq[2], cres[2], ready[2];
+	int notify = -1, k;
+
+	progname = "postern-start";
+	if (argc == 3 && strcmp(argv[1], "-d") == 0) {
+		unsigned long long u;
+		if (!scan_ulong_all(argv[2], strlen(argv[2]), &u) || u < 3 || u > 1023)
+			die_usage(USAGE);
+		notify = (int)u;
+		if (fcntl(notify, F_SETFD, FD_CLOEXEC) == -1)
+			die_sys(111, "fatal: notification fd ", argv[2], " is not open");
+	} else if (argc != 1)
+		die_usage(USAGE);
+	if (geteuid() != 0)
+		die(111, "fatal: must run as root");
+	home = home_dir();
+	user(USER_SEND, &send_uid);
+	user(USER_QUEUE, &queue_uid);
+	gr = getgrnam(conf_groups[GROUP_POSTERN]);
+	if (!gr)
+		die(111, "fatal: no such group: ", conf_groups[GROUP_POSTERN]);
+	gid = gr->gr_gid;
+	if (send_uid == 0 || queue_uid == 0)
+		die(111, "fatal: postern's users must not be root");
+
+	if (pipe2(sigpipe_, O_CLOEXEC | O_NONBLOCK) == -1 || pipe2(lreq, O_CLOEXEC) == -1 ||
+	    pipe2(lres, O_CLOEXEC) == -1 || pipe2(creq, O_CLOEXEC) == -1 ||
+	    pipe2(cres, O_CLOEXEC) == -1 || pipe2(ready, O_CLOEXEC) == -1)
+		die_sys(111, "fatal: unable to create pipes");
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_NOCLDSTOP;
+	if (sigaction(SIGCHLD, &sa, 0) == -1 || sigaction(SIGTERM, &sa, 0) == -1 ||
+	    sigaction(SIGINT, &sa, 0) == -1)
+		die_sys(111, "fatal: unable to catch signals");
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	if (sigaction(SIGPIPE, &sa, 0) == -1)
+		die_sys(111, "fatal: unable to ignore SIGPIPE");
+
+	{
+		/* fds 7 and 8 stay free for postern-rspawn's pipes */
+		const struct fdmap sendmap[] = { { lreq[1], 3 }, { lres[0], 4 }, { creq[1], 5 },
+		                                 { cres[0], 6 }, { ready[1], 9 } };
+		const struct fdmap lmap[] = { { lreq[0], 0 }, { lres[1], 1 } };
+		const struct fdmap cmap[] = { { creq[0], 0 }, { cres[1], 1 } };
+		pids[LSPAWN] = start(LSPAWN, lmap, 2, 0, 0, home);
+		pids[CLEAN] = start(CLEAN, cmap, 2, queue_uid, gid, home);
+		pids[SEND] = start(SEND, sendmap, 5, send_uid, gid, home);
+	}
+	close(lreq[0]); close(lreq[1]); close(lres[0]); close(lres[1]);
+	close(creq[0]); close(creq[1]); close(cres[0]); close(cres[1]);
+	close(ready[1]);
+
+	for (;;) {
+		struct pollfd p[2];
+		nfds_t n = 0;
+		p[n++] = (struct pollfd){ sigpipe_[0], POLLIN, 0 };
+		if (ready[0] != -1)
+			p[n++] = (struct pollfd){ ready[0], POLLIN, 0 };
+		if (poll(p, n, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			die_sys(111, "fatal: poll failed");
+		}
+		if (p[0].revents) {
+			char b[64];
+			while (read(sigpipe_[0], b, sizeof b) > 0) {}
+		}
+		if (n > 1 && p[1].revents) {
+			char b;
+			ssize_t r = read(ready[0], &b, 1);
+			if (r == 1 && notify != -1) {
+				/* postern-send has scanned the queue and is listening */
+				if (write(notify, "\n", 1) != 1)
+					warn_sys("warning: unable to signal readiness");
+				close(notify);
+				notify = -1;
+			}
+			if (r != -1 || errno != EINTR) {
+				close(ready[0]);
+				ready[0] = -1;
+			}
+		}
+		if (got_term)
+			stop_all(0);
+		k = reap();
+		if (k >= 0) {
+			warn("fatal: ", names[k], " exited, stopping the others");
+			stop_all(111);
+		}
+	}
+}

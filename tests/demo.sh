@@ -1,0 +1,177 @@
+#!/bin/sh
+# tests/demo.sh [start|stop]: what `make demo` and `make demo-stop` run.
+#
+# start: installs the build in build/ into demo/home (under the repository,
+# git-ignored), sets up the virtual domain demo.postern.test with one mailbox,
+# starts s6-svscan on demo/home/service in the background (its pid in
+# demo/svscan.pid), waits until postern is ready, sends one message with the
+# installed sendmail, waits for it to land, and says where it is and how to
+# send more.  Running it again re-installs, restarts the services on the new
+# programs and sends another message.
+# stop: stops the s6-svscan that start started (by its pid file) and with it
+# every postern process of the demo.
+set -u
+me=demo
+cd "$(dirname "$0")/.." || exit 111
+SRC=$(pwd -P)
+DEMO=$SRC/demo
+PIDFILE=$DEMO/svscan.pid
+DOMAIN=demo.postern.test
+BUILD=${POSTERN_BUILD:-$SRC/build}
+
+die() { echo "$me: fatal: $*" >&2; exit 111; }
+say() { echo "$me: $*"; }
+
+# postern's users must be able to walk down to the home; a repository under
+# a private directory (e.g. /root) cannot hold it, so the demo moves out.
+searchable() {
+	d=$1
+	while [ -n "$d" ]; do
+		perm=$(stat -L -c '%a' -- "$d") || return 1
+		[ $((0$perm & 1)) -eq 1 ] || return 1
+		d=${d%/*}
+	done
+}
+mkdir -p "$DEMO" || die "cannot create $DEMO"
+if [ -f "$DEMO/home-path" ]; then
+	PHOME=$(cat "$DEMO/home-path")
+elif searchable "$DEMO"; then
+	PHOME=$DEMO/home
+else
+	PHOME=/var/tmp/postern-demo-$(printf '%s' "$SRC" | cksum | cut -d' ' -f1)/home
+	say "$SRC is not reachable by postern's users; the demo lives in $PHOME"
+fi
+BOX=$PHOME/vmail/$DOMAIN/demo/Maildir
+
+running() { # the pid in the pid file is our s6-svscan on this home
+	[ -f "$PIDFILE" ] || return 1
+	pid=$(cat "$PIDFILE")
+	case $pid in ''|*[!0-9]*) return 1 ;; esac
+	[ "$(cat "/proc/$pid/comm" 2> /dev/null)" = s6-svscan ] || return 1
+	tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q " $PHOME/service" || return 1
+}
+
+stop() {
+	if ! running; then
+		say "not running"
+		rm -f "$PIDFILE"
+		return 0
+	fi
+	s6-svscanctl -t "$PHOME/service" || kill "$pid"
+	i=0
+	while kill -0 "$pid" 2> /dev/null; do
+		i=$((i + 1))
+		if [ "$i" -gt 200 ]; then
+			say "s6-svscan $pid still running after 20 s: killing it"
+			kill -9 "$pid"
+			break
+		fi
+		sleep 0.1
+	done
+	rm -f "$PIDFILE"
+	say "stopped (s6-svscan $pid and its services)"
+}
+
+wait_up() { # service seconds
+	dir=$PHOME/service/$1
+	i=0
+	until s6-svok "$dir" 2> /dev/null; do
+		i=$((i + 1))
+		[ "$i" -le $(($2 * 10)) ] || return 1
+		sleep 0.1
+	done
+	if [ -f "$dir/notification-fd" ]; then
+		s6-svwait -U -t $(($2 * 1000)) "$dir"
+	else
+		s6-svwait -u -t $(($2 * 1000)) "$dir"
+	fi
+}
+
+newcount() { find "$BOX/new" -mindepth 1 -maxdepth 1 -type f 2> /dev/null | wc -l; }
+
+start() {
+	[ "$(id -u)" = 0 ] || die "run as root: it installs (users, setuid postern-queue) and starts services"
+	[ -x "$BUILD/bin/postern-start" ] || die "no $BUILD/bin/postern-start: run make first"
+	"$SRC/install" --home "$PHOME" --build "$BUILD" > "$DEMO/install.log" 2>&1 ||
+		{ cat "$DEMO/install.log"; die "./install failed"; }
+	printf '%s\n' "$PHOME" > "$DEMO/home-path"
+	say "installed into $PHOME ($(tail -n 1 "$DEMO/install.log" | sed 's/^install: [^:]*: //'))"
+
+	# The demo is this home's admin: a virtual domain with one mailbox.
+	grep -qx "$DOMAIN" "$PHOME/control/virtualdomains" 2> /dev/null ||
+		printf '%s\n' "$DOMAIN" > "$PHOME/control/virtualdomains"
+	grep -qx localhost "$PHOME/control/locals" 2> /dev/null ||
+		printf 'localhost\n%s\n' "$(hostname)" > "$PHOME/control/locals"
+	mkdir -p "$BOX/tmp" "$BOX/new" "$BOX/cur" &&
+		chown -R postern-vmail:postern-nofiles "$PHOME/vmail/$DOMAIN" &&
+		chmod -R u=rwX,go= "$PHOME/vmail/$DOMAIN" || die "cannot create $BOX"
+
+	if running; then
+		# New programs: restart the services on them.
+		s6-svscanctl -a "$PHOME/service"
+		for s in "$PHOME"/service/*/; do s6-svc -r "$s" 2> /dev/null; done
+		sleep 0.5
+		say "s6-svscan $pid was running: services restarted"
+	else
+		# setsid: the demo outlives this shell and a ^C in its terminal.
+		setsid s6-svscan "$PHOME/service" > "$DEMO/svscan.log" 2>&1 < /dev/null &
+		echo $! > "$PIDFILE"
+		sleep 0.2
+		running || { cat "$DEMO/svscan.log"; die "s6-svscan did not start"; }
+		say "started s6-svscan (pid $pid) on $PHOME/service"
+	fi
+	for s in "$PHOME"/service/*/; do
+		s=${s%/}; s=${s##*/}
+		wait_up "$s" 30 || die "service $s not up after 30 s: see $PHOME/log/ and $DEMO/svscan.log"
+		say "service $s is up"
+	done
+
+	before=$(newcount)
+	msg=$DEMO/hello.txt
+	printf 'To: demo@%s\nSubject: hello from postern\n\nThis message went through postern-inject, postern-queue,\npostern-send, postern-lspawn and postern-local into a Maildir.\nSent %s.\n' \
+		"$DOMAIN" "$(date)" > "$msg"
+	"$PHOME/bin/sendmail" "demo@$DOMAIN" < "$msg" || die "sendmail failed (exit $?)"
+	say "sent a test message to demo@$DOMAIN"
+	i=0
+	while [ "$(newcount)" -le "$before" ]; do
+		i=$((i + 1))
+		if [ "$i" -gt 300 ]; then
+			say "the message has not arrived after 30 s; the log says:"
+			s6-tai64nlocal < "$PHOME/log/send/current" 2> /dev/null | tail -n 20
+			exit 1
+		fi
+		sleep 0.1
+	done
+	f=$(ls -t "$BOX/new" | head -n 1)
+	cat <<EOF
+
+postern is running (s6-svscan pid $pid, services in $PHOME/service).
+The test message landed in the Maildir
+    $BOX/
+as  new/$f:
+$(sed 's/^/    | /' "$BOX/new/$f")
+
+Send another:
+    $PHOME/bin/sendmail demo@$DOMAIN < $msg
+EOF
+	if [ -d "$PHOME/service/postern-smtpd" ]; then
+		cat <<EOF
+or over SMTP:
+    swaks --server 127.0.0.1:2525 --to demo@$DOMAIN
+EOF
+	fi
+	cat <<EOF
+Read it:
+    neomutt -f $BOX
+    ls $BOX/new
+The queue:  $PHOME/bin/mailq
+The log:    s6-tai64nlocal < $PHOME/log/send/current
+Stop it:    make demo-stop
+EOF
+}
+
+case ${1:-start} in
+start) start ;;
+stop) stop ;;
+*) echo "usage: tests/demo.sh [start|stop]" >&2; exit 100 ;;
+esac

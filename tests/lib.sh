@@ -1,0 +1,157 @@
+# Shared helpers for postern's integration tests: `. "$POSTERN_SRC/tests/lib.sh"`
+# (or `. "$(dirname "$0")/lib.sh"`).  POSIX sh.  Tests run as root, install
+# into a scratch directory, and only ever stop processes they started, by pid.
+#
+#   scratch_init              SCRATCH=/tmp/postern-test.XXXXXX (0755); cleanup on exit
+#   install_home              ./install --home $SCRATCH/home --build $POSTERN_BUILD; PHOME=...
+#   svscan_start              s6-svscan on $PHOME/service in the background (SVSCAN_PID)
+#   svc_wait_up NAME [SECS]   until service NAME is up (and ready, if it notifies)
+#   svscan_stop               s6-svscanctl -t, then wait for that pid (kill -9 it after 20 s)
+#   make_user NAME            a real Unix user "pt..." with a home and ~/Maildir under $SCRATCH
+#   maildir_make DIR [OWNER]  DIR/tmp, DIR/new, DIR/cur, 0700
+#   wait_files DIR N [SECS]   until DIR holds at least N files (0 ok, 1 timeout)
+#   ok DESC / not_ok DESC     one TAP line each; check DESC CMD... runs CMD
+#                             (check DESC quietly CMD... hides CMD's output)
+#   diag TEXT                 "# TEXT"
+#   done_testing              prints the totals as a comment; exits 1 if anything failed
+#   on_cleanup 'CMD'          run CMD at exit too (before the scratch dir goes)
+
+: "${POSTERN_SRC:=$(cd "$(dirname "$0")/.." && pwd -P)}"
+: "${POSTERN_BUILD:=$POSTERN_SRC/build}"
+case $POSTERN_BUILD in /*) ;; *) POSTERN_BUILD=$POSTERN_SRC/$POSTERN_BUILD ;; esac
+export POSTERN_SRC POSTERN_BUILD
+
+T_N=0
+T_FAILED=0
+SCRATCH=
+PHOME=
+SVSCAN_PID=
+T_USERS=
+T_CLEANUP=
+
+ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+not_ok() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $*"; }
+diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
+quietly() { "$@" > /dev/null 2>&1; } # check "..." quietly CMD: CMD's output hidden
+check() { # check DESC CMD...: ok if CMD exits 0
+	t_desc=$1; shift
+	if "$@"; then ok "$t_desc"; else not_ok "$t_desc"; fi
+}
+done_testing() {
+	echo "# $T_N tests, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ] || exit 1
+	[ "$T_N" -gt 0 ] || { echo "not ok - no tests ran"; exit 1; }
+	exit 0
+}
+bail() { not_ok "$*"; done_testing; }
+
+on_cleanup() { T_CLEANUP="$T_CLEANUP
+$1"; }
+
+t_cleanup() {
+	t_rc=$?
+	trap - EXIT INT TERM HUP
+	[ -n "$T_CLEANUP" ] && eval "$T_CLEANUP"
+	svscan_stop
+	for u in $T_USERS; do userdel "$u" 2> /dev/null; done
+	if [ -n "$SCRATCH" ] && [ -d "$SCRATCH" ]; then
+		if [ -n "${POSTERN_KEEP:-}" ]; then
+			echo "# kept $SCRATCH (POSTERN_KEEP)"
+		else
+			rm -rf -- "$SCRATCH"
+		fi
+	fi
+	exit "$t_rc"
+}
+
+scratch_init() {
+	SCRATCH=$(mktemp -d /tmp/postern-test.XXXXXX) || { echo "not ok - mktemp"; exit 1; }
+	chmod 755 "$SCRATCH"
+	trap t_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+}
+
+install_home() { # [extra ./install arguments]
+	PHOME=$SCRATCH/home
+	"$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" "$@" > "$SCRATCH/install.log" 2>&1
+	t_rc=$?
+	[ "$t_rc" -eq 0 ] || { diag "./install failed:"; diag "$(cat "$SCRATCH/install.log")"; }
+	return "$t_rc"
+}
+
+svscan_start() {
+	# Its output goes to a file: a daemon holding the test's stdout would keep
+	# tests/run.sh waiting.
+	s6-svscan "$PHOME/service" > "$SCRATCH/svscan.log" 2>&1 < /dev/null &
+	SVSCAN_PID=$!
+}
+
+svc_wait_up() { # NAME [SECONDS]
+	t_dir=$PHOME/service/$1
+	t_secs=${2:-20}
+	t_i=0
+	until s6-svok "$t_dir" 2> /dev/null; do
+		t_i=$((t_i + 1))
+		[ "$t_i" -le $((t_secs * 10)) ] || return 1
+		sleep 0.1
+	done
+	if [ -f "$t_dir/notification-fd" ]; then
+		s6-svwait -U -t $((t_secs * 1000)) "$t_dir"
+	else
+		s6-svwait -u -t $((t_secs * 1000)) "$t_dir"
+	fi
+}
+
+svscan_stop() {
+	[ -n "$SVSCAN_PID" ] || return 0
+	s6-svscanctl -t "$PHOME/service" 2> /dev/null
+	t_i=0
+	while kill -0 "$SVSCAN_PID" 2> /dev/null; do
+		t_i=$((t_i + 1))
+		if [ "$t_i" -gt 200 ]; then
+			echo "# s6-svscan $SVSCAN_PID did not stop in 20 s: killing it"
+			kill -9 "$SVSCAN_PID" 2> /dev/null
+			break
+		fi
+		sleep 0.1
+	done
+	wait "$SVSCAN_PID" 2> /dev/null
+	SVSCAN_PID=
+}
+
+maildir_make() { # DIR [OWNER[:GROUP]]
+	mkdir -p "$1/tmp" "$1/new" "$1/cur" || return 1
+	chmod 700 "$1" "$1/tmp" "$1/new" "$1/cur" || return 1
+	[ -z "${2:-}" ] || chown -R "$2" "$1"
+}
+
+make_user() { # NAME: a real user with uid >= 1000, home $SCRATCH/users/NAME
+	case $1 in
+	pt[a-z0-9]*) ;;
+	*) echo "# make_user: test user names start with 'pt' ($1)"; return 1 ;;
+	esac
+	# A user left behind by a test that was killed: it was ours.
+	if getent passwd "$1" > /dev/null; then userdel "$1" 2> /dev/null; fi
+	mkdir -p "$SCRATCH/users" && chmod 755 "$SCRATCH/users" || return 1
+	useradd --create-home --home-dir "$SCRATCH/users/$1" --shell /bin/sh \
+		--user-group "$1" 2> "$SCRATCH/useradd.err" || {
+		diag "useradd $1: $(cat "$SCRATCH/useradd.err")"; return 1; }
+	T_USERS="$T_USERS $1"
+	maildir_make "$SCRATCH/users/$1/Maildir" "$1:$1"
+}
+
+count_files() { # DIR: number of files in it (0 if missing)
+	[ -d "$1" ] || { echo 0; return; }
+	find "$1" -mindepth 1 -maxdepth 1 -type f | wc -l
+}
+
+wait_files() { # DIR N [SECONDS]
+	t_i=0
+	t_secs=${3:-20}
+	while [ "$(count_files "$1")" -lt "$2" ]; do
+		t_i=$((t_i + 1))
+		[ "$t_i" -le $((t_secs * 10)) ] || return 1
+		sleep 0.1
+	done
+	return 0
+}

@@ -1,0 +1,95 @@
+#!/bin/sh
+# The test driver behind `make test` (which builds build/ and build-asan/
+# first): every unit test in build-asan/units/ (the sanitizer build), then
+# every tests/t-*.sh and tests/t-*.py in sorted order, each under a timeout,
+# with POSTERN_SRC (the repository) and POSTERN_BUILD (the build whose
+# programs get installed) exported.  Each output is saved in the log
+# directory and printed.  TAP lines are counted: "ok ..." passed, "not ok ..."
+# failed; a test that exits non-zero without a "not ok" line, or prints no
+# TAP line at all, counts as one failure.  The last line is "N passed, N failed";
+# the exit status is 1 if anything failed.
+#
+# Environment: POSTERN_BUILD (default build), POSTERN_ASAN_BUILD (default
+# build-asan), POSTERN_TEST_TIMEOUT (seconds per test, default 600),
+# POSTERN_TEST_LOGS (default $POSTERN_BUILD/test-logs), and
+# POSTERN_TESTS: names to run (e.g. "t-install.sh lib_str"), default all.
+set -u
+cd "$(dirname "$0")/.." || exit 111
+POSTERN_SRC=$(pwd -P)
+abs() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s/%s\n' "$POSTERN_SRC" "$1" ;; esac; }
+POSTERN_BUILD=$(abs "${POSTERN_BUILD:-build}")
+ASAN_BUILD=$(abs "${POSTERN_ASAN_BUILD:-build-asan}")
+TIMEOUT=${POSTERN_TEST_TIMEOUT:-600}
+LOGS=$(abs "${POSTERN_TEST_LOGS:-$POSTERN_BUILD/test-logs}")
+export POSTERN_SRC POSTERN_BUILD
+# Sanitizers: any report is fatal, and names the line.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+rm -rf "$LOGS" && mkdir -p "$LOGS" || { echo "run.sh: cannot create $LOGS" >&2; exit 111; }
+passed=0
+failed=0
+failures=
+
+wanted() {
+	[ -n "${POSTERN_TESTS:-}" ] || return 0
+	for w in $POSTERN_TESTS; do [ "$w" = "$1" ] && return 0; done
+	return 1
+}
+
+# run_one NAME LOG CMD...
+run_one() {
+	name=$1 log=$2
+	shift 2
+	echo "=== $name"
+	start=$(date +%s)
+	timeout -k 10 "$TIMEOUT" "$@" < /dev/null > "$log" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - start))
+	cat "$log"
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok' "$log")
+	extra=
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		extra="timed out after ${TIMEOUT}s"
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		extra="exited $rc without a failing test line"
+	elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		extra="printed no test lines"
+	fi
+	if [ -n "$extra" ]; then
+		echo "not ok - $name $extra" | tee -a "$log"
+		f=$((f + 1))
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" -eq 0 ] || failures="$failures $name"
+	echo "--- $name: $p passed, $f failed, exit $rc, ${secs}s"
+}
+
+for u in "$ASAN_BUILD"/units/*; do
+	[ -f "$u" ] && [ -x "$u" ] || continue
+	name=units/${u##*/}
+	wanted "${u##*/}" || continue
+	run_one "$name" "$LOGS/unit-${u##*/}.log" "$u"
+done
+[ -d "$ASAN_BUILD/units" ] || echo "# no unit tests in $ASAN_BUILD/units (make asan builds them)"
+
+for t in tests/t-*.sh tests/t-*.py; do
+	[ -f "$t" ] || continue
+	name=${t#tests/}
+	wanted "$name" || continue
+	if [ ! -x "$t" ]; then
+		echo "=== $name"
+		echo "not ok - $name is not executable (chmod +x it)"
+		failed=$((failed + 1))
+		failures="$failures $name"
+		continue
+	fi
+	run_one "$name" "$LOGS/$name.log" "./$t"
+done
+
+echo "# logs in $LOGS"
+[ -z "$failures" ] || echo "# failed:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

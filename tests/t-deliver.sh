@@ -1,0 +1,342 @@
+#!/bin/sh
+# End to end: a real s6-svscan runs postern-start from the installed service
+# directory; mail goes in through the installed sendmail, run by a local test
+# user; it must come out byte for byte (apart from the trace headers
+# Return-Path, Delivered-To and Received, which must come first) in the right
+# Maildirs, owned by the right users, mode 0600: a user-ext address, an alias
+# (postmaster, forwarded), root (the alias user's own Maildir), a forward, a
+# program delivery, a virtual mailbox, a plain user; and an unknown user
+# gives an RFC 3464 DSN in the sender's Maildir.  Python's email and mailbox
+# modules and neomutt (none written here) read the result.  The queue is
+# empty afterwards and the log has key=value lines.
+. "$(dirname "$0")/lib.sh"
+scratch_init
+PY=/usr/bin/python3
+
+for p in postern-queue postern-inject postern-start postern-send postern-lspawn postern-clean postern-local; do
+	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "no $POSTERN_BUILD/bin/$p: build first (make all)"
+done
+install_home || bail "./install into $SCRATCH/home"
+ok "installed into a scratch home"
+
+D=test.example
+V=virt.example
+# ptdalice sends and has .postern-lists; ptdbob forwards to ptdcarol;
+# ptddave has a program; postmaster is forwarded to ptderin; ptdfrank is plain.
+for u in ptdalice ptdbob ptdcarol ptddave ptderin ptdfrank; do
+	make_user "$u" || bail "make_user $u"
+done
+U=$SCRATCH/users
+rm -rf "$U/ptdbob/Maildir" # bob only forwards: a delivery to his Maildir would fail
+
+printf '%s\n' "$D" > "$PHOME/control/me"
+printf '%s\n' "$D" > "$PHOME/control/locals"
+printf '%s\n' "$V" > "$PHOME/control/virtualdomains"
+
+dotfile() { # USER NAME CONTENT
+	printf '%s\n' "$3" > "$U/$1/$2" && chown "$1:$1" "$U/$1/$2" && chmod 644 "$U/$1/$2"
+}
+maildir_make "$U/ptdalice/Maildir-lists" ptdalice:ptdalice || bail "Maildir-lists"
+dotfile ptdalice .postern-lists ./Maildir-lists/ || bail "alice's .postern-lists"
+dotfile ptdbob .postern "&ptdcarol@$D" || bail "bob's .postern"
+dotfile ptddave .postern-prog "|$U/ptddave/deliver-prog" || bail "dave's .postern-prog"
+# The program's environment is clean, so absolute paths.  It writes under a
+# temporary name and renames, so the test never reads half a file.
+cat > "$U/ptddave/deliver-prog" << EOF || bail "dave's program"
+#!/bin/sh
+umask 077
+/bin/cat > $U/ptddave/prog.tmp || exit 111
+/usr/bin/id -u > $U/ptddave/prog.uid || exit 111
+/bin/mv $U/ptddave/prog.tmp $U/ptddave/prog.out || exit 111
+exit 0
+EOF
+chown ptddave:ptddave "$U/ptddave/deliver-prog" && chmod 755 "$U/ptddave/deliver-prog" || bail "chmod deliver-prog"
+# postmaster's alias file is root's (./install wrote it); point it at erin.
+printf '&ptderin@%s\n' "$D" > "$PHOME/alias/.postern-postmaster" || bail "alias/.postern-postmaster"
+VBOX=$PHOME/vmail/$V/box/Maildir
+mkdir -p "$PHOME/vmail/$V/box" && maildir_make "$VBOX" &&
+	chown -R postern-vmail:postern-nofiles "$PHOME/vmail/$V" && chmod 700 "$PHOME/vmail/$V" "$PHOME/vmail/$V/box" ||
+	bail "virtual mailbox $VBOX"
+[ -d "$PHOME/alias/Maildir/new" ] || bail "./install made no $PHOME/alias/Maildir"
+
+svscan_start
+if svc_wait_up postern-send 20; then
+	ok "s6-svscan started the installed postern-send service, and it is up"
+else
+	not_ok "postern-send service up within 20 s"
+	diag "$(s6-svstat "$PHOME/service/postern-send" 2>&1)"
+	diag "$(tail -n 20 "$PHOME/log/send/current" 2>&1)"
+	done_testing
+fi
+
+# The message: every header postern-inject would add is already there, so
+# it must arrive unchanged.  Body bytes a careless mailer mangles: a lone
+# dot (sent with -i), "From " at a line start, trailing blanks, a tab, UTF-8.
+M1=$SCRATCH/msg1
+SUBJ1="postern e2e: one message, many recipients $$"
+cat > "$M1" << EOF
+From: Alice <ptdalice@$D>
+To: ptdalice-lists@$D, ptdbob@$D, ptddave-prog@$D, postmaster@$D,
+ root@$D, ptdfrank@$D, box@$V, nosuchuser@$D
+Subject: $SUBJ1
+Date: Mon, 01 Dec 2025 10:00:00 +0000
+Message-ID: <e2e-one.$$@$D>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+Hello,
+.
+From here on, a line that mbox would quote.
+trailing blanks   
+	a tab
+Grüße aus dem Test.
+.. two dots
+EOF
+M2=$SCRATCH/msg2
+SUBJ2="postern e2e: second, recipients from the header (-t) $$"
+cat > "$M2" << EOF
+From: ptdalice@$D
+To: Frank <ptdfrank@$D>
+Subject: $SUBJ2
+Date: Mon, 01 Dec 2025 10:01:00 +0000
+Message-ID: <e2e-two.$$@$D>
+
+second body
+EOF
+chmod 644 "$M1" "$M2"
+
+as_alice() { setpriv --reuid=ptdalice --regid=ptdalice --init-groups "$@"; }
+as_alice "$PHOME/bin/sendmail" -i -f "ptdalice@$D" "ptdalice-lists@$D" "ptdbob@$D" "ptddave-prog@$D" \
+	"postmaster@$D" "root@$D" "ptdfrank@$D" "box@$V" "nosuchuser@$D" < "$M1" > "$SCRATCH/inject1.out" 2>&1
+rc=$?
+check "sendmail (as ptdalice, 8 recipients) exits 0 (got $rc: $(cat "$SCRATCH/inject1.out"))" [ "$rc" -eq 0 ]
+as_alice "$PHOME/bin/sendmail" -t -f "ptdalice@$D" < "$M2" > "$SCRATCH/inject2.out" 2>&1
+rc=$?
+check "sendmail -t exits 0 (got $rc: $(cat "$SCRATCH/inject2.out"))" [ "$rc" -eq 0 ]
+
+# Wait for every destination, then check them all in one go.
+waitfor() { # DESC DIR N
+	if wait_files "$2" "$3" 30; then return 0; fi
+	not_ok "$1: $3 file(s) in $2 within 30 s (found $(count_files "$2"))"
+}
+waitfor "user-ext" "$U/ptdalice/Maildir-lists/new" 1
+waitfor "forward" "$U/ptdcarol/Maildir/new" 1
+waitfor "postmaster alias" "$U/ptderin/Maildir/new" 1
+waitfor "root alias" "$PHOME/alias/Maildir/new" 1
+waitfor "plain user, two messages" "$U/ptdfrank/Maildir/new" 2
+waitfor "virtual mailbox" "$VBOX/new" 1
+waitfor "DSN to the sender" "$U/ptdalice/Maildir/new" 1
+i=0
+while [ ! -f "$U/ptddave/prog.out" ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ -f "$U/ptddave/prog.out" ] || not_ok "program delivery wrote $U/ptddave/prog.out within 30 s"
+# Extra copies arrive late, if they arrive: give them a moment.
+sleep 1
+
+# Queue empty: mess/ (and tmp/, info/) hold nothing once all is delivered.
+i=0
+while [ "$(find "$PHOME/queue/mess" -type f | wc -l)" -gt 0 ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+n=$(find "$PHOME/queue/mess" -type f | wc -l)
+check "queue/mess is empty after delivery ($n files left)" [ "$n" -eq 0 ]
+[ "$n" -eq 0 ] || diag "$(ls -la "$PHOME/queue/mess")"
+check "queue/tmp is empty" [ "$(find "$PHOME/queue/tmp" -type f | wc -l)" -eq 0 ]
+i=0
+while [ "$(find "$PHOME/queue/info" -type f | wc -l)" -gt 0 ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "queue/info is empty" [ "$(find "$PHOME/queue/info" -type f | wc -l)" -eq 0 ]
+
+# The byte-level checks, in Python (its email and mailbox modules are the
+# independent readers).  Each line of the spec: NAME|WHERE|OWNER|RCPT|SUBJECT
+# where WHERE is a Maildir or a file; the Python prints PASS/FAIL lines.
+cat > "$SCRATCH/spec" << EOF
+user-ext (ptdalice-lists)|$U/ptdalice/Maildir-lists|ptdalice|ptdalice-lists@$D|$SUBJ1
+forward (ptdbob -> ptdcarol)|$U/ptdcarol/Maildir|ptdcarol|ptdcarol@$D|$SUBJ1
+alias (postmaster -> ptderin)|$U/ptderin/Maildir|ptderin|ptderin@$D|$SUBJ1
+alias (root -> alias Maildir)|$PHOME/alias/Maildir|postern-alias|root@$D|$SUBJ1
+plain user (ptdfrank)|$U/ptdfrank/Maildir|ptdfrank|ptdfrank@$D|$SUBJ1
+virtual mailbox (box@$V)|$VBOX|postern-vmail|box@$V|$SUBJ1
+program delivery (ptddave-prog)|$U/ptddave/prog.out|ptddave|ptddave-prog@$D|$SUBJ1
+EOF
+$PY - "$SCRATCH/spec" "$M1" "$M2" "$U" "$D" "$SUBJ2" > "$SCRATCH/results" 2>&1 << 'PYEOF'
+import email, email.policy, mailbox, os, pwd, re, stat, sys
+spec, m1, m2, users, dom, subj2 = sys.argv[1:7]
+orig1 = open(m1, 'rb').read()
+orig2 = open(m2, 'rb').read()
+def res(ok, what):
+    print(('PASS ' if ok else 'FAIL ') + what.replace('\n', ' '))
+TRACE = re.compile(rb'^(return-path|delivered-to|received):', re.I)
+def split_trace(data):
+    """The leading trace headers (unfolded) and the rest of the bytes."""
+    lines = data.split(b'\n')
+    trace = []
+    i = 0
+    while i < len(lines) and TRACE.match(lines[i]):
+        h = lines[i]
+        i += 1
+        while i < len(lines) and lines[i][:1] in (b' ', b'\t'):
+            h += b' ' + lines[i].strip()
+            i += 1
+        trace.append(h.decode('latin-1'))
+    return trace, b'\n'.join(lines[i:])
+def dt(trace):
+    return [t.split(':', 1)[1].strip().lower() for t in trace if t.lower().startswith('delivered-to:')]
+def rp(trace):
+    return [t.split(':', 1)[1].strip() for t in trace if t.lower().startswith('return-path:')]
+def newfiles(md):
+    d = os.path.join(md, 'new')
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if not f.startswith('.'))
+def owner_mode(path, owner, what):
+    st = os.lstat(path)
+    res(stat.S_ISREG(st.st_mode), f'{what}: {path} is a regular file')
+    try:
+        want = pwd.getpwnam(owner).pw_uid
+    except KeyError:
+        want = -1
+    res(st.st_uid == want, f'{what}: owned by {owner} (uid {st.st_uid}, want {want})')
+    res(stat.S_IMODE(st.st_mode) == 0o600, f'{what}: mode 0600 (got {stat.S_IMODE(st.st_mode):04o})')
+def check_copy(data, what, rcpt, sender='<ptdalice@' + dom + '>', orig=orig1):
+    trace, rest = split_trace(data)
+    res(rest == orig, f'{what}: byte-exact after the trace headers ({len(rest)} vs {len(orig)} bytes)')
+    if rest != orig:
+        sys.stderr.write(f'--- {what} got:\n' + data.decode('utf-8', 'replace') + '--- end\n')
+    res(rcpt.lower() in dt(trace), f'{what}: a Delivered-To: {rcpt} (trace: {trace!r})')
+    res(len(rp(trace)) == 1 and rp(trace)[0] == sender, f'{what}: Return-Path: {sender} (got {rp(trace)!r})')
+    res(any(t.lower().startswith('received:') for t in trace), f'{what}: a Received line from postern-queue')
+    m = email.message_from_bytes(data, policy=email.policy.default)
+    return m
+
+for line in open(spec, encoding='utf-8'):
+    what, where, owner, rcpt, subj = line.rstrip('\n').split('|')
+    if os.path.isdir(where):
+        files = newfiles(where)
+        res(len(files) >= 1, f'{what}: a file in {where}/new')
+        if not files:
+            continue
+        mine = []
+        for f in files:
+            tr, rest = split_trace(open(f, 'rb').read())
+            if rcpt.lower() in dt(tr) and rest == orig1:
+                mine.append(f)
+        res(len(mine) == 1, f'{what}: exactly one copy of the message ({len(mine)} of {len(files)} files)')
+        f = mine[0] if mine else files[0]
+        check_copy(open(f, 'rb').read(), what, rcpt)
+        owner_mode(f, owner, what)
+        name = os.path.basename(f)
+        res(re.match(r'^[0-9]+\.[A-Za-z0-9_.-]+$', name) is not None and ':' not in name and '/' not in name,
+            f'{what}: a Maildir file name ({name})')
+        res(len(os.listdir(os.path.join(where, 'tmp'))) == 0, f'{what}: {where}/tmp is empty')
+        # Python's mailbox.Maildir reads it.
+        mb = mailbox.Maildir(where, factory=None, create=False)
+        subjects = [str(mb[k]['subject']) for k in mb.keys()]
+        res(subj in subjects, f'{what}: mailbox.Maildir reads it ({len(subjects)} messages, subjects {subjects!r})')
+    else:
+        data = open(where, 'rb').read()
+        check_copy(data, what, rcpt)
+        st = os.lstat(where)
+        res(st.st_uid == pwd.getpwnam(owner).pw_uid, f'{what}: the program ran as {owner} (file uid {st.st_uid})')
+        uidf = os.path.join(os.path.dirname(where), 'prog.uid')
+        got = open(uidf).read().strip() if os.path.exists(uidf) else '?'
+        res(got == str(pwd.getpwnam(owner).pw_uid), f'{what}: id -u in the program says {got}')
+
+# The forwarded copy and the postmaster copy carry the hop before.
+for what, md, first in (('forward', 'ptdcarol', 'ptdbob@' + dom), ('postmaster', 'ptderin', 'postmaster@' + dom)):
+    fs = newfiles(os.path.join(users, md, 'Maildir'))
+    if fs:
+        tr, _ = split_trace(open(fs[0], 'rb').read())
+        res(first in dt(tr), f'{what}: the copy also has Delivered-To: {first} (trace: {dt(tr)!r})')
+        res(sum(1 for t in tr if t.lower().startswith('received:')) >= 2, f'{what}: two Received lines (queued twice)')
+
+# ptdfrank: the -t message too.
+fs = newfiles(os.path.join(users, 'ptdfrank', 'Maildir'))
+second = [f for f in fs if split_trace(open(f, 'rb').read())[1] == orig2]
+res(len(second) == 1, f'-t message: exactly one byte-exact copy in ptdfrank/Maildir ({len(second)})')
+res(len(fs) == 2, f'ptdfrank/Maildir holds exactly 2 messages ({len(fs)})')
+
+# The DSN.
+fs = newfiles(os.path.join(users, 'ptdalice', 'Maildir'))
+res(len(fs) == 1, f'DSN: exactly one message in the sender\'s Maildir ({len(fs)})')
+if fs:
+    raw = open(fs[0], 'rb').read()
+    owner_mode(fs[0], 'ptdalice', 'DSN')
+    tr, _ = split_trace(raw)
+    res(rp(tr) == ['<>'], f'DSN: sent with the null sender, Return-Path: <> (got {rp(tr)!r})')
+    res(('ptdalice@' + dom) in dt(tr), f'DSN: delivered to the sender ptdalice@{dom}')
+    m = email.message_from_bytes(raw, policy=email.policy.default)
+    res(m.get_content_type() == 'multipart/report', f'DSN: multipart/report (got {m.get_content_type()})')
+    res(m.get_param('report-type') == 'delivery-status', f'DSN: report-type=delivery-status (got {m.get_param("report-type")})')
+    res(not m.defects, f'DSN: the parser found no defects ({m.defects!r})')
+    ds = [p for p in m.walk() if p.get_content_type() == 'message/delivery-status']
+    res(len(ds) == 1, f'DSN: one message/delivery-status part ({len(ds)})')
+    failed, others = [], []
+    if ds:
+        blocks = ds[0].get_payload()
+        res(isinstance(blocks, list) and len(blocks) >= 2, f'DSN: per-message block and per-recipient block(s) ({len(blocks) if isinstance(blocks, list) else blocks!r})')
+        if isinstance(blocks, list) and blocks:
+            res(blocks[0].get('Reporting-MTA') is not None, 'DSN: Reporting-MTA in the per-message block')
+            for b in blocks[1:]:
+                fr = str(b.get('Final-Recipient', '')).lower()
+                act = str(b.get('Action', '')).lower()
+                st = str(b.get('Status', ''))
+                (failed if act == 'failed' else others).append((fr, act, st))
+    want = 'nosuchuser@' + dom
+    hit = [x for x in failed if x[0].replace(' ', '').endswith(';' + want) and x[2].startswith('5.')]
+    res(len(hit) == 1, f'DSN: Final-Recipient rfc822;{want}, Action: failed, Status 5.x.x ({failed!r})')
+    res(len(failed) == 1, f'DSN: nobody else is reported as failed ({failed!r})')
+    # The returned message or its headers are attached.
+    ret = [p for p in m.walk() if p.get_content_type() in ('message/rfc822', 'text/rfc822-headers')]
+    res(len(ret) == 1, f'DSN: the original (message/rfc822 or text/rfc822-headers) is attached ({len(ret)})')
+    res(('e2e-one.' in raw.decode('latin-1')), 'DSN: it names the original Message-ID')
+    mb = mailbox.Maildir(os.path.join(users, 'ptdalice', 'Maildir'), factory=None, create=False)
+    res(len(mb) == 1, f'DSN: mailbox.Maildir reads the sender\'s Maildir ({len(mb)} message)')
+PYEOF
+while read -r st what; do
+	case $st in
+	PASS) ok "$what" ;;
+	FAIL) not_ok "$what" ;;
+	*) diag "$st $what" ;;
+	esac
+done < "$SCRATCH/results"
+grep -q '^PASS' "$SCRATCH/results" || not_ok "the Python checks ran"
+
+# neomutt reads the Maildirs: in batch (on a pty, as it wants one), it copies
+# every message of the Maildir into an mbox that Python then counts.
+neomutt_count() { # MAILDIR OUT-MBOX: prints the number of messages neomutt copied
+	rm -f "$2"
+	HOME=$SCRATCH TERM=xterm timeout 20 script -qec "neomutt -n -F /dev/null -f '$1' \
+-e 'set confirmappend=no confirmcreate=no mbox_type=mbox' \
+-e 'push \"<tag-pattern>~A<enter><tag-prefix><copy-message>$2<enter><exit>\"'" /dev/null \
+		< /dev/null > "$SCRATCH/neomutt.tty" 2>&1
+	$PY -c 'import mailbox, sys
+b = mailbox.mbox(sys.argv[1], create=False)
+print(len(b), "|".join(str(m["subject"]) for m in b))' "$2" 2> /dev/null || echo "0 neomutt wrote no mbox"
+}
+if command -v neomutt > /dev/null 2>&1 && command -v script > /dev/null 2>&1; then
+	out=$(neomutt_count "$U/ptdfrank/Maildir" "$SCRATCH/frank.mbox")
+	check "neomutt reads ptdfrank's Maildir: 2 messages ($out)" sh -c 'case $1 in "2 "*) true ;; *) false ;; esac' - "$out"
+	check "neomutt sees both subjects" sh -c 'case $1 in *"$2"*"$3"*|*"$3"*"$2"*) true ;; *) false ;; esac' - "$out" "$SUBJ1" "$SUBJ2"
+	out=$(neomutt_count "$VBOX" "$SCRATCH/vbox.mbox")
+	check "neomutt reads the virtual mailbox: 1 message ($out)" sh -c 'case $1 in "1 "*) true ;; *) false ;; esac' - "$out"
+	out=$(neomutt_count "$U/ptdalice/Maildir" "$SCRATCH/dsn.mbox")
+	check "neomutt reads the DSN in ptdalice's Maildir ($out)" sh -c 'case $1 in "1 "*) true ;; *) false ;; esac' - "$out"
+else
+	not_ok "neomutt (and script) installed: tests/deps.sh installs them"
+fi
+
+# Logs: s6-log writes HOME/log/send/current, TAI64N-stamped key=value lines.
+LOG=$PHOME/log/send/current
+i=0
+while ! grep -q "ptdfrank@$D" "$LOG" 2> /dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "log: $LOG exists and is postern-log's" [ "$(stat -c %U "$LOG" 2> /dev/null)" = postern-log ]
+check "log: lines carry a TAI64N stamp" grep -q '^@4[0-9a-f]\{23\} ' "$LOG"
+check "log: key=value lines with a queue id" grep -Eq ' qid=[0-9]+\.[0-9]+P[0-9]+R[0-9a-f]+' "$LOG"
+check "log: a line for ptdfrank's delivery with status=" grep -E "ptdfrank@$D" "$LOG" | grep -q 'status='
+check "log: the unknown user's failure is logged" grep -q "nosuchuser@$D" "$LOG"
+check "log: no line without a key=value field" sh -c '! grep -v "=" "$1" | grep -q .' - "$LOG"
+grep -v '=' "$LOG" | head -n 5 | while read -r l; do diag "no key=value: $l"; done
+
+if [ "$T_FAILED" -gt 0 ]; then
+	diag "log tail:"
+	diag "$(tail -n 40 "$LOG" 2>&1)"
+	diag "python stderr:"
+	diag "$(grep -v '^PASS\|^FAIL' "$SCRATCH/results" | head -n 60)"
+fi
+done_testing

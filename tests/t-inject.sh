@@ -1,0 +1,173 @@
+#!/bin/sh
+# postern-inject (and its sendmail and mailq names) feeding the build's real
+# postern-queue in a scratch home: headers added when missing and kept when
+# present, -t with Bcc removed, -f, -F, -i, bad addresses, mailq.
+. "$(dirname "$0")/lib.sh"
+scratch_init
+
+for p in postern-queue postern-inject postern-qstat; do
+	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "no $POSTERN_BUILD/bin/$p: build first"
+done
+H=$SCRATCH/home
+Q=$H/queue
+mkdir -p "$H/bin" "$H/control" "$Q/tmp" "$Q/mess" "$Q/info" "$Q/lock" "$SCRATCH/in" || bail "mkdir"
+chmod 755 "$H" "$H/bin" "$H/control"
+chmod 750 "$Q" "$Q/lock" && chmod 2700 "$Q/tmp" "$Q/info" && chmod 2750 "$Q/mess" || bail "chmod"
+for p in postern-queue postern-inject postern-qstat; do cp "$POSTERN_BUILD/bin/$p" "$H/bin/" || bail "cp"; done
+ln -s postern-inject "$H/bin/sendmail" && ln -s postern-inject "$H/bin/mailq" || bail "ln"
+echo mail.example.org > "$H/control/me"
+echo example.org > "$H/control/defaultdomain"
+export POSTERN_HOME=$H
+SM=$H/bin/sendmail
+IN=$SCRATCH/in
+ME=$(id -un)
+
+fresh() { rm -f "$Q"/mess/* "$Q"/info/*; }
+nmess() { find "$Q/mess" -type f | wc -l; }
+msg() { f=$(cd "$Q/mess" && ls | grep -v '\.env$' | head -n 1); tail -n +2 "$Q/mess/$f"; }
+env_() { f=$(cd "$Q/mess" && ls | grep '\.env$' | head -n 1); tr '\0' '|' < "$Q/mess/$f"; }
+hdr() { msg | sed '/^$/q' | grep -ci "^$1:"; }
+
+# 1. missing headers are added
+fresh
+printf 'Subject: one\n\nbody\n' | "$SM" someone@example.net 2> "$SCRATCH/err"
+check "sendmail exits 0 silently" test "$?" -eq 0 -a ! -s "$SCRATCH/err"
+check "one message queued" test "$(nmess)" -eq 2
+check "Date added" sh -c "[ \$(printf '%s' \"\$(cat)\" | grep -Ec '^Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]+ [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} \\+0000\$') -eq 1 ]" << EOF2
+$(msg)
+EOF2
+check "Message-ID added, random hex at control/me" sh -c "msg_=\"\$(cat)\"; printf '%s\n' \"\$msg_\" | grep -Eq '^Message-ID: <[0-9a-f]{32}@mail\\.example\\.org>\$'" << EOF2
+$(msg)
+EOF2
+check "From added: the user at control/me" sh -c "msg_=\"\$(cat)\"; printf '%s\n' \"\$msg_\" | grep -Eq '^From: (\"[^\"]*\" )?<$ME@mail\\.example\\.org>\$'" << EOF2
+$(msg)
+EOF2
+check "envelope: user's sender, the recipient" test "$(env_)" = "F$ME@mail.example.org|Tsomeone@example.net||"
+check "body kept" test "$(msg | tail -n 1)" = body
+
+# 2. present headers are kept, byte for byte
+fresh
+printf 'From: Me <me@example.com>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <x@y>\nSubject: two\n\nbody\n' > "$IN/full"
+"$SM" a@example.net < "$IN/full"
+check "complete header kept byte-exact" sh -c "test \"\$(cat)\" = \"\$(cat '$IN/full')\"" << EOF2
+$(msg)
+EOF2
+check "no second Date, Message-ID or From" test "$(hdr date)$(hdr message-id)$(hdr from)" = 111
+fresh
+printf 'fROM: me@example.com\nSubject: x\n\nb\n' | "$SM" a@example.net
+check "header names match in any case" test "$(hdr from)" = 1
+
+# 3. -t: recipients from To, Cc, Bcc; Bcc removed; arguments added
+fresh
+printf 'To: "Doe, J" <j@example.net>, bob\r\nCc: c@example.net (a comment)\r\nBcc: hidden@example.net,\r\n\tsecret@example.net\r\nSubject: t\r\n\r\nbody\r\n' | "$SM" -t extra@example.net
+check "-t: exit 0" test "$?" -eq 0
+check "-t: envelope from To, Cc, Bcc, args; unqualified qualified by defaultdomain" \
+	test "$(env_)" = "F$ME@mail.example.org|Textra@example.net|Tj@example.net|Tbob@example.org|Tc@example.net|Thidden@example.net|Tsecret@example.net||"
+check "-t: Bcc and its continuation removed" sh -c "! printf '%s\n' \"\$(cat)\" | grep -qiE '^bcc:|secret@'" << EOF2
+$(msg)
+EOF2
+check "-t: To and Cc kept" test "$(hdr to)$(hdr cc)" = 11
+check "CRLF became LF" sh -c "! printf '%s' \"\$(cat)\" | grep -q \"\$(printf '\\r')\"" << EOF2
+$(msg)
+EOF2
+fresh
+printf 'Subject: nobody\n\nbody\n' | "$SM" -t 2> "$SCRATCH/err"
+check "-t with no recipients: exit 100, nothing queued" test "$?" -eq 100 -a "$(nmess)" -eq 0 -a -s "$SCRATCH/err"
+printf 'To: undisclosed-recipients:;\n\nbody\n' | "$SM" -t 2> /dev/null
+check "-t with an empty group only: exit 100" test "$?" -eq 100 -a "$(nmess)" -eq 0
+
+# 4. -f and -F
+fresh
+printf 'Subject: f\n\nbody\n' | "$SM" -f list-bounces@example.com -F 'List "Robot"' a@example.net
+check "-f sets the envelope sender" test "$(env_)" = "Flist-bounces@example.com|Ta@example.net||"
+check "-f and -F make the missing From" sh -c "printf '%s\n' \"\$(cat)\" | grep -qx 'From: \"List \\\\\"Robot\\\\\"\" <list-bounces@example.com>'" << EOF2
+$(msg)
+EOF2
+fresh
+printf 'Subject: f\n\nbody\n' | "$SM" -f '<>' a@example.net
+check "-f '<>' is the null sender" test "$(env_)" = "F|Ta@example.net||"
+fresh
+printf 'Subject: f\n\nbody\n' | "$SM" -fme a@example.net
+check "-fADDR in one word, qualified" test "$(env_)" = "Fme@mail.example.org|Ta@example.net||"
+
+# 5. bad addresses: exit 100, a message, nothing queued
+fresh
+for a in 'a b@example.net' 'x@' '@example.net' 'x@exa_mple.net' "x@$(head -c 1200 /dev/zero | tr '\0' a).net"; do
+	printf 'Subject: bad\n\nbody\n' | "$SM" "$a" 2> "$SCRATCH/err"
+	rc=$?
+	check "bad recipient refused: exit 100 ($(printf '%.30s' "$a"))" test "$rc" -eq 100 -a "$(nmess)" -eq 0 -a -s "$SCRATCH/err"
+done
+printf 'Subject: bad\n\nbody\n' | "$SM" -f 'bad sender' a@example.net 2> "$SCRATCH/err"
+check "bad -f refused: exit 100" test "$?" -eq 100 -a "$(nmess)" -eq 0
+printf 'To: ok@example.net, "x y"@ z@\n\nbody\n' | "$SM" -t 2> "$SCRATCH/err"
+check "bad To address with -t refused: exit 100" test "$?" -eq 100 -a "$(nmess)" -eq 0
+check "the message names the bad address" grep -q 'bad recipient address' "$SCRATCH/err"
+
+# 6. -i / -oi: a lone dot
+fresh
+printf 'Subject: dot\n\nline1\n.\nline2\n' | "$SM" a@example.net
+check "without -i a lone '.' ends the message" test "$(msg | tail -n 1)" = line1
+fresh
+printf 'Subject: dot\n\nline1\n.\nline2\n' | "$SM" -i a@example.net
+check "-i: the lone '.' is kept" test "$(msg | tail -n 2 | tr '\n' ' ')" = ". line2 "
+fresh
+printf 'Subject: dot\n\nline1\n.\r\nline2\n' | "$SM" -oi a@example.net
+check "-oi: same as -i" test "$(msg | tail -n 2 | tr '\n' ' ')" = ". line2 "
+fresh
+printf 'Subject: dot\n\n..two\n' | "$SM" a@example.net
+check "no dot unstuffing" test "$(msg | tail -n 1)" = "..two"
+
+# 7. header edge cases and limits
+fresh
+printf 'just a body line\nmore\n' | "$SM" a@example.net
+check "no header section: headers added, blank line, body" sh -c "test \"\$(cat)\" = \"\$(printf 'just a body line\nmore')\"" << EOF2
+$(msg | sed '1,/^$/d')
+EOF2
+fresh
+{ printf 'Subject: '; head -c 70000 /dev/zero | tr '\0' x; printf '\n\nbody\n'; } | "$SM" a@example.net 2> /dev/null
+check "header line over 64 KB: exit 100" test "$?" -eq 100 -a "$(nmess)" -eq 0
+{ i=0; while [ $i -lt 10001 ]; do echo "X-H: $i"; i=$((i + 1)); done; printf '\nbody\n'; } | "$SM" a@example.net 2> /dev/null
+check "more than 10000 header lines: exit 100" test "$?" -eq 100 -a "$(nmess)" -eq 0
+{ printf 'Subject: long body line\n\n'; head -c 200000 /dev/zero | tr '\0' y; printf '\r\nend\r\n'; } | "$SM" a@example.net
+check "200 KB body line passes whole, CRLF converted" test "$(msg | sed '1,/^$/d' | head -n 1 | wc -c)" -eq 200001 -a "$(msg | tail -n 1)" = end
+
+# 8. options
+printf 'x\n' | "$SM" -Z a@example.net 2> "$SCRATCH/err"
+check "unknown option: exit 100" test "$?" -eq 100 -a -s "$SCRATCH/err"
+printf 'x\n' | "$SM" -bx a@example.net 2> /dev/null
+check "unknown mode -bx: exit 100" test "$?" -eq 100
+fresh
+printf 'Subject: o\n\nb\n' | "$SM" -oem -odb -v -N never -i a@example.net
+check "habitual options accepted and ignored" test "$?" -eq 0 -a "$(nmess)" -eq 2
+"$SM" -bs < /dev/null 2> "$SCRATCH/err"
+rc=$?
+if [ -x "$H/bin/postern-smtpd" ]; then ok "-bs (postern-smtpd present)"; else
+	check "-bs without postern-smtpd: exit 111 with a message" test "$rc" -eq 111 -a -s "$SCRATCH/err"; fi
+
+# 9. postern-queue's refusals are mapped
+fresh
+chmod 770 "$Q"
+printf 'Subject: q\n\nb\n' | "$SM" a@example.net 2> "$SCRATCH/err"
+rc=$?
+chmod 750 "$Q"
+check "queue problem: exit 111 and says so" test "$rc" -eq 111 -a "$(nmess)" -eq 0
+check "queue problem message names postern-queue" grep -q 'postern-queue refused the message: problem with the queue directory' "$SCRATCH/err"
+
+# 10. mailq / -bp / postern-qstat
+fresh
+printf 'Subject: q\n\nb\n' | "$SM" a@example.net b@example.net
+id=$(cd "$Q/mess" && ls | grep -v '\.env$')
+printf 'K 0\nZ 1 3 2000000000 connection refused\n' > "$Q/info/$id"
+"$H/bin/mailq" > "$SCRATCH/mailq" 2>&1
+check "mailq: exit 0" test "$?" -eq 0
+check "mailq: lists the id and sender" grep -q "^$id .* bytes\$" "$SCRATCH/mailq"
+check "mailq: a delivered recipient" grep -qx '  to <a@example.net> delivered' "$SCRATCH/mailq"
+check "mailq: a deferred one with its reason" grep -q '^  to <b@example.net> pending, 3 tries, next .*: connection refused$' "$SCRATCH/mailq"
+check "mailq: the count" grep -qx '1 message in the queue' "$SCRATCH/mailq"
+"$SM" -bp > "$SCRATCH/bp" 2>&1
+check "sendmail -bp is mailq" cmp -s "$SCRATCH/mailq" "$SCRATCH/bp"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$H/bin/mailq" > /dev/null 2> "$SCRATCH/err"
+check "mailq as a user outside group postern: exit 111" test "$?" -eq 111
+check "... saying it cannot read the queue" grep -q 'cannot read the queue' "$SCRATCH/err"
+
+done_testing

@@ -1,0 +1,108 @@
+#!/bin/sh
+# ./install and ./install --check: a first install, an idempotent second one,
+# a second home on the same machine, and --check finding each thing broken.
+. "$(dirname "$0")/lib.sh"
+scratch_init
+
+check "install into a scratch home exits 0" install_home
+first=$(grep -c '^install: ' "$SCRATCH/install.log")
+check "the first install reports what it did ($first lines)" [ "$first" -gt 10 ]
+
+out=$("$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" 2>&1); rc=$?
+check "a second install exits 0" [ "$rc" -eq 0 ]
+check "a second install changes nothing and says only so" \
+	[ "$out" = "install: $PHOME: up to date, nothing changed" ]
+[ "$out" = "install: $PHOME: up to date, nothing changed" ] || diag "$out"
+
+out=$("$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" --check 2>&1); rc=$?
+check "--check of a fresh install exits 0" [ "$rc" -eq 0 ]
+check "--check of a fresh install prints one line, all good" \
+	sh -c 'printf "%s\n" "$1" | grep -q "^install --check: .*: all [0-9]* manifest entries good$" &&
+		[ "$(printf "%s\n" "$1" | wc -l)" -eq 1 ]' - "$out"
+[ "$rc" -eq 0 ] || diag "$out"
+
+# The layout doc/architecture.md promises.
+st() { stat -c '%U:%G %a' "$PHOME/$1" 2> /dev/null; }
+check "bin/postern-queue is postern-queue:root 4711" [ "$(st bin/postern-queue)" = "postern-queue:root 4711" ]
+check "queue/ is postern-queue:postern 750" [ "$(st queue)" = "postern-queue:postern 750" ]
+check "queue/tmp is postern-queue:postern 2700" [ "$(st queue/tmp)" = "postern-queue:postern 2700" ]
+check "queue/mess is postern-queue:postern 2750" [ "$(st queue/mess)" = "postern-queue:postern 2750" ]
+check "queue/info is postern-send:postern 700" [ "$(st queue/info)" = "postern-send:postern 700" ]
+check "queue/lock/trigger is a FIFO, postern-queue:postern 640" \
+	sh -c '[ -p "$1" ] && [ "$(stat -c "%U:%G %a" "$1")" = "postern-queue:postern 640" ]' - "$PHOME/queue/lock/trigger"
+check "bin/sendmail and bin/mailq are symlinks to postern-inject" \
+	[ "$(readlink "$PHOME/bin/sendmail"):$(readlink "$PHOME/bin/mailq")" = "postern-inject:postern-inject" ]
+check "log/send is postern-log:postern-nofiles 750" [ "$(st log/send)" = "postern-log:postern-nofiles 750" ]
+check "alias/Maildir/new is postern-alias's" [ "$(st alias/Maildir/new)" = "postern-alias:postern-nofiles 700" ]
+check "every built program is installed" sh -c '
+	for p in "$1"/bin/*; do cmp -s "$p" "$2/bin/${p##*/}" || { echo "# not installed: $p"; exit 1; }; done' - "$POSTERN_BUILD" "$PHOME"
+check "the run script starts postern-start from this home under a memory limit" \
+	grep -q "^exec s6-softlimit -m [0-9]* $PHOME/bin/postern-start -d 3\$" "$PHOME/service/postern-send/run"
+check "the log run script runs s6-log as postern-log into log/send" \
+	grep -q "^exec s6-setuidgid postern-log s6-log .* $PHOME/log/send\$" "$PHOME/service/postern-send/log/run"
+check "notification-fd is 3" [ "$(cat "$PHOME/service/postern-send/notification-fd")" = 3 ]
+check "no @...@ placeholder is left in a service file" sh -c '! grep -rq "@[A-Za-z:-]*@" "$1"/service' - "$PHOME"
+
+for u in postern-queue postern-send postern-remote; do
+	check "user $u exists with primary group postern" \
+		[ "$(id -gn "$u" 2> /dev/null)" = postern ]
+done
+for u in postern-smtpd postern-tls postern-keys postern-auth postern-log postern-vmail postern-alias; do
+	check "user $u exists with primary group postern-nofiles" \
+		[ "$(id -gn "$u" 2> /dev/null)" = postern-nofiles ]
+done
+check "postern's users cannot log in" \
+	[ "$(getent passwd postern-queue | cut -d: -f7)" = /usr/sbin/nologin ]
+
+# An admin's edit survives a reinstall; a deleted template comes back.
+echo "example.org" > "$PHOME/control/locals"
+rm "$PHOME/control/retrymin"
+"$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" > "$SCRATCH/re.log" 2>&1
+check "a reinstall keeps the admin's control/locals" [ "$(cat "$PHOME/control/locals")" = example.org ]
+check "a reinstall restores a deleted control template" cmp -s "$PHOME/control/retrymin" "$POSTERN_SRC/conf-templates/control/retrymin"
+check "a reinstall says it restored exactly that" [ "$(grep -c '^install: installed' "$SCRATCH/re.log")" -eq 1 ]
+
+# A second home on the same machine shares the users and checks clean too.
+H2=$SCRATCH/home2
+check "a second home installs" quietly "$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD"
+check "the second home checks clean" quietly "$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check
+
+# Break things; --check must name each one, and nothing else.
+chmod g-s "$PHOME/queue/mess"
+chown root "$PHOME/queue/tmp"
+chmod 4755 "$PHOME/bin/postern-local"
+rm "$PHOME/bin/postern-inject"
+rm "$PHOME/queue/lock/trigger"
+echo "# edited" >> "$PHOME/service/postern-send/run"
+ln -sfn postern-queue "$PHOME/bin/mailq"
+out=$("$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" --check 2>&1); rc=$?
+check "--check of a broken install exits 1" [ "$rc" -eq 1 ]
+has() { printf '%s\n' "$out" | grep -qx "$1"; }
+check "--check reports the lost setgid bit" has "$PHOME/queue/mess: mode 0750, want 2750"
+check "--check reports the wrong owner" has "$PHOME/queue/tmp: owner root:postern, want postern-queue:postern"
+check "--check reports the stray setuid bit" has "$PHOME/bin/postern-local: mode 4755, want 0755"
+check "--check reports the deleted program" has "$PHOME/bin/postern-inject: missing file"
+check "--check reports the deleted FIFO" has "$PHOME/queue/lock/trigger: missing FIFO"
+check "--check reports the edited run script" has "$PHOME/service/postern-send/run: differs from .*"
+check "--check reports the wrong symlink" has "$PHOME/bin/mailq: symlink to postern-queue, want postern-inject"
+n=$(printf '%s\n' "$out" | grep -c "^$PHOME/")
+check "--check prints exactly one line per problem (7, got $n)" [ "$n" -eq 7 ]
+check "--check ends with the count" has "install --check: $PHOME: 7 problem(s)"
+[ "$rc" -eq 1 ] && [ "$n" -eq 7 ] || diag "$out"
+check "--check changed nothing" [ ! -e "$PHOME/bin/postern-inject" ]
+
+check "a reinstall repairs it all" quietly "$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD"
+check "and --check is clean again" quietly "$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" --check
+
+"$POSTERN_SRC/install" --home "$SCRATCH/nothing" --check > /dev/null 2>&1; rc=$?
+check "--check of a missing home exits 1" [ "$rc" -eq 1 ]
+"$POSTERN_SRC/install" --home "$SCRATCH/a b" > /dev/null 2>&1; rc=$?
+check "a home with a space is refused (exit 100)" [ "$rc" -eq 100 ]
+check "and nothing was created for it" [ ! -e "$SCRATCH/a b" ]
+"$POSTERN_SRC/install" --bogus > /dev/null 2>&1; rc=$?
+check "an unknown option is a usage error (exit 100)" [ "$rc" -eq 100 ]
+mkdir -p "$SCRATCH/nobuild"
+"$POSTERN_SRC/install" --home "$SCRATCH/home3" --build "$SCRATCH/nobuild" > /dev/null 2>&1; rc=$?
+check "installing from an empty build directory fails (exit 111)" [ "$rc" -eq 111 ]
+
+done_testing

@@ -1,0 +1,281 @@
+#!/bin/sh
+# postern-local run directly (as postern-lspawn would: as the recipient, in
+# the home, the message on fd 0, a clean environment) by throwaway users:
+# Maildir delivery, dot files, programs, forwards, extensions, loops,
+# virtual mailboxes and aliases.
+. "$(dirname "$0")/lib.sh"
+scratch_init
+
+LOCAL=$POSTERN_BUILD/bin/postern-local
+[ -x "$LOCAL" ] || bail "no $LOCAL: build first"
+
+# A scratch install home: control/, a stub postern-queue that keeps what it
+# is given, vmail/ and alias/.
+INST=$SCRATCH/inst
+mkdir -p "$INST/control" "$INST/bin" "$INST/fwd" "$INST/vmail" "$INST/alias" "$SCRATCH/msg" || bail "mkdir"
+chmod 755 "$INST" "$INST/control" "$INST/bin"
+chmod 1777 "$INST/fwd"
+cat > "$INST/bin/postern-queue" << 'EOF'
+#!/bin/sh
+# stub: message from fd 0, envelope from fd 1, as postern-queue reads them
+d=/X/fwd
+n=$$
+/bin/cat > "$d/msg.$n" || exit 54
+/bin/cat 0<&1 > "$d/env.$n" || exit 54
+[ -f "$d/refuse" ] && exit 31
+exit 0
+EOF
+sed -i "s|/X/fwd|$INST/fwd|" "$INST/bin/postern-queue"
+chmod 755 "$INST/bin/postern-queue"
+
+for u in ptla ptlb ptlv ptlal; do make_user "$u" || bail "make_user $u"; done
+HA=$SCRATCH/users/ptla
+HB=$SCRATCH/users/ptlb
+HV=$INST/vmail
+HAL=$INST/alias
+chown ptlv:ptlv "$HV"
+chown ptlal:ptlal "$HAL"
+chmod 700 "$HV" "$HAL"
+rm -rf "$HB/Maildir" # ptlb has no Maildir: a temporary failure
+
+QID=1764423956.000123P42R9f3a1c2e7b6d5a40
+SENDER=alice@sender.example
+
+# deliver USER MODE HOME EXT RECIPIENT MSGFILE: runs postern-local as USER;
+# sets RC and OUT (its stdout); stderr goes to $SCRATCH/err.
+deliver() {
+	OUT=$(cd "$3" && setpriv --reuid="$1" --regid="$1" --init-groups \
+		env -i POSTERN_HOME="$INST" "$LOCAL" "$2" "$1" "$3" "$4" "$5" "$SENDER" "$QID" \
+		< "$6" 2> "$SCRATCH/err")
+	RC=$?
+}
+as() { u=$1; shift; setpriv --reuid="$u" --regid="$u" --init-groups "$@"; }
+newest() { ls -t "$1" 2> /dev/null | head -1; }
+# expected FILE RCPT MSG: the trace lines postern-local adds, then MSG
+expected() {
+	{ printf 'Return-Path: <%s>\nDelivered-To: %s\n' "$SENDER" "$2"; cat "$3"; } > "$1"
+}
+t() { eval "$1"; } # t 'SHELL CONDITION': for check
+lines() { printf '%s\n' "$1" | wc -l; }
+
+M=$SCRATCH/msg/plain
+printf 'Received: from x by y\nSubject: test one\nFrom: alice@sender.example\n\nbody line 1\n\nbody line 3 with trailing space \n\tand a tab\n' > "$M"
+
+# 1: plain Maildir delivery
+deliver ptla user "$HA" "" ptla@example.org "$M"
+check "plain delivery exits 0" [ "$RC" -eq 0 ]
+check "one line of text, with 2.0.0 ($OUT)" sh -c '[ "$(printf "%s\n" "$1" | wc -l)" -eq 1 ] && case $1 in 2.0.0\ *) true;; *) false;; esac' - "$OUT"
+check "one file in Maildir/new" [ "$(count_files "$HA/Maildir/new")" -eq 1 ]
+check "Maildir/tmp is empty" [ "$(count_files "$HA/Maildir/tmp")" -eq 0 ]
+F=$HA/Maildir/new/$(newest "$HA/Maildir/new")
+expected "$SCRATCH/exp1" ptla@example.org "$M"
+check "the file is Return-Path, Delivered-To, then the message byte for byte" cmp -s "$F" "$SCRATCH/exp1"
+check "the file is ptla's, mode 600" [ "$(stat -c '%U %a' "$F")" = "ptla 600" ]
+check "the file name is a Maildir name (time.MusecPpidRrand.host)" \
+	sh -c 'case ${1##*/} in [0-9]*.M[0-9]*P[0-9]*R[0-9a-f]*.*) true;; *) false;; esac' - "$F"
+check "a log line on stderr with the queue id" grep -q "delivery qid=$QID to=ptla@example.org status=delivered" "$SCRATCH/err"
+
+# 2: .postern with two Maildirs
+maildir_make "$HA/Other" ptla:ptla
+printf '# two copies\n./Maildir/\n\n./Other/\n' > "$HA/.postern"
+chown ptla:ptla "$HA/.postern"; chmod 644 "$HA/.postern"
+deliver ptla user "$HA" "" ptla@example.org "$M"
+check ".postern with two Maildirs exits 0 ($OUT)" [ "$RC" -eq 0 ]
+check "both Maildirs got a copy" t '[ "$(count_files "$HA/Maildir/new")" -eq 2 ] && [ "$(count_files "$HA/Other/new")" -eq 1 ]'
+check "the second copy is byte-exact too" cmp -s "$HA/Other/new/$(newest "$HA/Other/new")" "$SCRATCH/exp1"
+
+# 3: group-writable .postern: a temporary failure, nothing delivered
+chmod 664 "$HA/.postern"
+deliver ptla user "$HA" "" ptla@example.org "$M"
+check "group-writable .postern: 111 with 4.7.0 ($OUT)" sh -c '[ "$1" -eq 111 ] && case $2 in 4.7.0*writable*) true;; *) false;; esac' - "$RC" "$OUT"
+chmod 644 "$HA/.postern"
+chown root:root "$HA/.postern"
+deliver ptla user "$HA" "" ptla@example.org "$M"
+check "a root-owned .postern is accepted" [ "$RC" -eq 0 ]
+rm -f "$HA/.postern"
+
+# 4: program delivery: environment and stdin
+cat > "$HA/.postern-prog" << 'EOF'
+|env > ./prog.env; cat > ./prog.msg; echo program ran
+EOF
+chown ptla:ptla "$HA/.postern-prog"
+deliver ptla user "$HA" prog ptla-prog@example.org "$M"
+check "program delivery exits 0 ($OUT)" [ "$RC" -eq 0 ]
+expected "$SCRATCH/exp4" ptla-prog@example.org "$M"
+check "the program read trace lines and message on stdin" cmp -s "$HA/prog.msg" "$SCRATCH/exp4"
+check "the program ran as ptla" [ "$(stat -c %U "$HA/prog.msg")" = ptla ]
+for kv in "SENDER=$SENDER" "RECIPIENT=ptla-prog@example.org" "USER=ptla" "HOME=$HA" "LOCAL=ptla-prog" \
+	"EXT=prog" "HOST=example.org" "DTLINE=Delivered-To: ptla-prog@example.org" \
+	"RPLINE=Return-Path: <$SENDER>" "QID=$QID" "PATH=/usr/bin:/bin"; do
+	check "program environment has $kv" grep -qxF "$kv" "$HA/prog.env"
+done
+check "program environment has nothing else (no POSTERN_HOME)" sh -c '! grep -q "^POSTERN_HOME=" "$1"' - "$HA/prog.env"
+
+# 5: program exit codes
+maildir_make "$HA/After" ptla:ptla
+printf '|echo "5.2.1 go away"; exit 100\n./After/\n' > "$HA/.postern-perm"
+printf '|echo busy; exit 75\n' > "$HA/.postern-temp"
+printf '|exit 99\n./After/\n' > "$HA/.postern-stop"
+printf '|exit 64\n' > "$HA/.postern-ex64"
+chown ptla:ptla "$HA"/.postern-*
+deliver ptla user "$HA" perm ptla-perm@example.org "$M"
+check "program exit 100: 100, its own text ($OUT)" t '[ "$RC" -eq 100 ] && [ "$OUT" = "5.2.1 go away" ]'
+check "program exit 100 stops the delivery" [ "$(count_files "$HA/After/new")" -eq 0 ]
+deliver ptla user "$HA" temp ptla-temp@example.org "$M"
+check "program exit 75: 111, text says so ($OUT)" t '[ "$RC" -eq 111 ] && [ "$OUT" = "4.3.0 program exited 75: busy" ]'
+deliver ptla user "$HA" stop ptla-stop@example.org "$M"
+check "program exit 99: delivered, and the rest of the file ignored" t '[ "$RC" -eq 0 ] && [ "$(count_files "$HA/After/new")" -eq 0 ]'
+deliver ptla user "$HA" ex64 ptla-ex64@example.org "$M"
+check "program exit 64 is permanent" [ "$RC" -eq 100 ]
+
+# 6: a program that times out: the whole group is killed
+echo 2 > "$INST/control/programtimeout"
+printf '|sleep 60 & echo $! > ./slow.pid; wait\n' > "$HA/.postern-slow"
+chown ptla:ptla "$HA/.postern-slow"
+t0=$(date +%s)
+deliver ptla user "$HA" slow ptla-slow@example.org "$M"
+t1=$(date +%s)
+check "timed-out program: 111, 4.3.0 program timed out ($OUT)" \
+	sh -c '[ "$1" -eq 111 ] && case $2 in "4.3.0 program timed out"*) true;; *) false;; esac' - "$RC" "$OUT"
+check "the timeout took about 2 s ($((t1 - t0)) s)" t '[ $((t1 - t0)) -ge 2 ] && [ $((t1 - t0)) -le 6 ]'
+sleep 0.2
+# gone, or a zombie waiting for an init that does not reap at once
+check "the program's background child was killed with its group" \
+	sh -c 's=$(ps -o stat= -p "$(cat "$1")"); [ -z "$s" ] || [ "${s#Z}" != "$s" ]' - "$HA/slow.pid"
+rm -f "$INST/control/programtimeout"
+
+# 7: forwards: one postern-queue run for all of them, original sender kept
+printf '&fwd1@example.net\nfwd2@example.net\n./Maildir/\n' > "$HA/.postern-fwd"
+chown ptla:ptla "$HA/.postern-fwd"
+before=$(count_files "$HA/Maildir/new")
+deliver ptla user "$HA" fwd ptla-fwd@example.org "$M"
+check "forward delivery exits 0 ($OUT)" [ "$RC" -eq 0 ]
+check "postern-queue ran once" [ "$(ls "$INST/fwd" | grep -c '^env\.')" -eq 1 ]
+printf 'F%s\0Tfwd1@example.net\0Tfwd2@example.net\0\0' "$SENDER" > "$SCRATCH/exp7env"
+check "its envelope: F<original sender>, T for each forward, final NUL" cmp -s "$INST/fwd/env."* "$SCRATCH/exp7env"
+{ printf 'Delivered-To: ptla-fwd@example.org\n'; cat "$M"; } > "$SCRATCH/exp7msg"
+check "its message: Delivered-To, then the message (no Return-Path)" cmp -s "$INST/fwd/msg."* "$SCRATCH/exp7msg"
+check "the Maildir line in the same file delivered too" [ "$(count_files "$HA/Maildir/new")" -eq $((before + 1)) ]
+touch "$INST/fwd/refuse"
+deliver ptla user "$HA" fwd ptla-fwd@example.org "$M"
+check "postern-queue exit 31: permanent ($OUT)" [ "$RC" -eq 100 ]
+rm -f "$INST/fwd/"*
+printf '&not an address\n' > "$HA/.postern-badfwd"
+chown ptla:ptla "$HA/.postern-badfwd"
+deliver ptla user "$HA" badfwd ptla-badfwd@example.org "$M"
+check "bad forward line: 111, bad forward address in .postern-badfwd ($OUT)" \
+	sh -c '[ "$1" -eq 111 ] && case $2 in "4.7.0 bad forward address in .postern-badfwd line 1") true;; *) false;; esac' - "$RC" "$OUT"
+check "nothing was forwarded" [ "$(count_files "$INST/fwd")" -eq 0 ]
+
+# 8: user-ext: .postern-EXT, the -default search, lower-casing
+maildir_make "$HA/ExtBox" ptla:ptla
+maildir_make "$HA/ListBox" ptla:ptla
+maildir_make "$HA/DefBox" ptla:ptla
+printf './ExtBox/\n' > "$HA/.postern-ext"
+printf './ListBox/\n|echo "$DEFAULT" > ./list.default\n' > "$HA/.postern-list-default"
+printf './DefBox/\n|echo "$DEFAULT" > ./def.default\n' > "$HA/.postern-default"
+chown ptla:ptla "$HA"/.postern-*
+deliver ptla user "$HA" EXT ptla-EXT@example.org "$M"
+check "ext EXT (lower-cased) goes to .postern-ext" t '[ "$RC" -eq 0 ] && [ "$(count_files "$HA/ExtBox/new")" -eq 1 ]'
+deliver ptla user "$HA" list-foo-bar ptla-list-foo-bar@example.org "$M"
+check "ext list-foo-bar goes to .postern-list-default" t '[ "$RC" -eq 0 ] && [ "$(count_files "$HA/ListBox/new")" -eq 1 ]'
+check "DEFAULT is foo-bar there" [ "$(cat "$HA/list.default")" = foo-bar ]
+deliver ptla user "$HA" other ptla-other@example.org "$M"
+check "ext other goes to .postern-default" t '[ "$RC" -eq 0 ] && [ "$(count_files "$HA/DefBox/new")" -eq 1 ]'
+check "DEFAULT is other there" [ "$(cat "$HA/def.default")" = other ]
+deliver ptla user "$HA" ../x ptla-x@example.org "$M"
+check "ext with '/' refused: 100 ($OUT)" [ "$RC" -eq 100 ]
+deliver ptla user "$HA" .x ptla-x@example.org "$M"
+check "ext starting with '.' refused: 100" [ "$RC" -eq 100 ]
+
+# 9: unknown ext (no .postern-default): permanent; missing Maildir: temporary
+deliver ptlb user "$HB" nosuch ptlb-nosuch@example.org "$M"
+check "unknown ext: 100, 5.1.1 no such address ($OUT)" t '[ "$RC" -eq 100 ] && [ "$OUT" = "5.1.1 no such address" ]'
+deliver ptlb user "$HB" "" ptlb@example.org "$M"
+check "missing Maildir: 111, 4.2.1 Maildir missing ($OUT)" \
+	sh -c '[ "$1" -eq 111 ] && case $2 in "4.2.1 Maildir missing"*) true;; *) false;; esac' - "$RC" "$OUT"
+printf './mbox\n' > "$HB/.postern"
+chown ptlb:ptlb "$HB/.postern"
+deliver ptlb user "$HB" "" ptlb@example.org "$M"
+check "mbox line: 111, says mbox is not supported ($OUT)" \
+	sh -c '[ "$1" -eq 111 ] && case $2 in 4.7.0\ mbox*) true;; *) false;; esac' - "$RC" "$OUT"
+printf '# discard everything\n' > "$HB/.postern"
+deliver ptlb user "$HB" "" ptlb@example.org "$M"
+check "comments-only .postern: delivered nowhere, exit 0 ($OUT)" t '[ "$RC" -eq 0 ] && [ ! -e "$HB/Maildir" ]'
+: > "$HB/.postern"
+maildir_make "$HB/Maildir" ptlb:ptlb
+deliver ptlb user "$HB" "" ptlb@example.org "$M"
+check "empty .postern: the default delivery, ./Maildir/" t '[ "$RC" -eq 0 ] && [ "$(count_files "$HB/Maildir/new")" -eq 1 ]'
+rm -f "$HB/.postern"
+maildir_make "$HB/Alt" ptlb:ptlb
+printf '# the admin default\n./Alt/\n' > "$INST/control/defaultdelivery"
+deliver ptlb user "$HB" "" ptlb@example.org "$M"
+check "control/defaultdelivery names another default" t '[ "$RC" -eq 0 ] && [ "$(count_files "$HB/Alt/new")" -eq 1 ]'
+rm -f "$INST/control/defaultdelivery"
+
+# 10: loop detection
+L=$SCRATCH/msg/loop
+printf 'Received: from a\nDelivered-To: PTLA@example.org\nSubject: loop\n\nbody\n' > "$L"
+before=$(count_files "$HA/Maildir/new")
+deliver ptla user "$HA" "" ptla@example.org "$L"
+check "Delivered-To already there: 100, 5.4.6 ($OUT)" \
+	sh -c '[ "$1" -eq 100 ] && case $2 in "5.4.6 mail loop"*) true;; *) false;; esac' - "$RC" "$OUT"
+check "nothing delivered in a loop" [ "$(count_files "$HA/Maildir/new")" -eq "$before" ]
+printf 'Subject: x\n\nDelivered-To: ptla@example.org\n' > "$L"
+deliver ptla user "$HA" "" ptla@example.org "$L"
+check "Delivered-To in the body is not a loop" [ "$RC" -eq 0 ]
+i=0; : > "$L"; while [ $i -lt 101 ]; do echo "Received: hop $i" >> "$L"; i=$((i + 1)); done
+printf '\nbody\n' >> "$L"
+deliver ptla user "$HA" "" ptla@example.org "$L"
+check "101 Received lines: 100, too many hops ($OUT)" [ "$RC" -eq 100 ]
+
+# 11: virtual mailboxes
+maildir_make "$HV/example.com/joe/Maildir" ptlv:ptlv
+chown ptlv:ptlv "$HV/example.com"
+deliver ptlv virtual "$HV" joe joe@example.com "$M"
+check "virtual joe@example.com delivered ($OUT)" t '[ "$RC" -eq 0 ] && [ "$(count_files "$HV/example.com/joe/Maildir/new")" -eq 1 ]'
+expected "$SCRATCH/exp11" joe@example.com "$M"
+check "virtual copy byte-exact" cmp -s "$HV/example.com/joe/Maildir/new/$(newest "$HV/example.com/joe/Maildir/new")" "$SCRATCH/exp11"
+deliver ptlv virtual "$HV" Joe-Tag Joe-Tag@Example.COM "$M"
+check "Joe-Tag@Example.COM falls back to joe" t '[ "$RC" -eq 0 ] && [ "$(count_files "$HV/example.com/joe/Maildir/new")" -eq 2 ]'
+deliver ptlv virtual "$HV" nobody nobody@example.com "$M"
+check "unknown virtual mailbox: 100, 5.1.1 no such mailbox ($OUT)" t '[ "$RC" -eq 100 ] && [ "$OUT" = "5.1.1 no such mailbox" ]'
+deliver ptlv virtual "$HV" joe joe@other.example "$M"
+check "unknown virtual domain: 100" [ "$RC" -eq 100 ]
+mkdir -p "$HV/example.com/ann" "$HV/example.com/bob"
+maildir_make "$HV/example.com/ann/Inbox" ptlv:ptlv
+printf './Inbox/\n' > "$HV/example.com/ann/.postern"
+chown -R ptlv:ptlv "$HV/example.com/ann" "$HV/example.com/bob"
+deliver ptlv virtual "$HV" ann ann@example.com "$M"
+check "virtual mailbox with its own .postern ($OUT)" t '[ "$RC" -eq 0 ] && [ "$(count_files "$HV/example.com/ann/Inbox/new")" -eq 1 ]'
+deliver ptlv virtual "$HV" bob bob@example.com "$M"
+check "virtual mailbox without a Maildir: 111 ($OUT)" t '[ "$RC" -eq 111 ]'
+deliver ptlv virtual "$HV" ..joe ..joe@example.com "$M"
+check "virtual local part starting with '.': 100 ($OUT)" [ "$RC" -eq 100 ]
+
+# 12: alias mode
+maildir_make "$HAL/Maildir" ptlal:ptlal
+printf './Maildir/\n' > "$HAL/.postern-postmaster"
+chown ptlal:ptlal "$HAL/.postern-postmaster"
+deliver ptlal alias "$HAL" postmaster postmaster@example.org "$M"
+check "alias postmaster delivered ($OUT)" t '[ "$RC" -eq 0 ] && [ "$(count_files "$HAL/Maildir/new")" -eq 1 ]'
+expected "$SCRATCH/exp12" postmaster@example.org "$M"
+check "alias copy byte-exact" cmp -s "$HAL/Maildir/new/$(newest "$HAL/Maildir/new")" "$SCRATCH/exp12"
+deliver ptlal alias "$HAL" nosuchname nosuchname@example.org "$M"
+check "unknown alias: 100, 5.1.1 no mailbox here by that name ($OUT)" \
+	[ "$RC" -eq 100 ] && [ "$OUT" = "5.1.1 no mailbox here by that name" ]
+
+# 13: bad invocations
+OUT=$(setpriv --reuid=ptla --regid=ptla --init-groups env -i "$LOCAL" user ptla "$HA" < "$M" 2> /dev/null); RC=$?
+check "wrong argument count: 100, one line ($OUT)" t '[ "$RC" -eq 100 ] && [ "$(lines "$OUT")" -eq 1 ]'
+OUT=$(setpriv --reuid=ptla --regid=ptla --init-groups env -i "$LOCAL" user ptla "$HA" "" ptla@example.org "$SENDER" "../q" < "$M" 2> /dev/null); RC=$?
+check "bad queue id: 100" [ "$RC" -eq 100 ]
+OUT=$(setpriv --reuid=ptla --regid=ptla --init-groups env -i "$LOCAL" user ptla "$HA" "" "ptla@example.org
+x" "$SENDER" "$QID" < "$M" 2> /dev/null); RC=$?
+check "recipient with a newline: 100" [ "$RC" -eq 100 ]
+OUT=$(setpriv --reuid=ptla --regid=ptla --init-groups env -i "$LOCAL" user ptla relative "" ptla@example.org "$SENDER" "$QID" < "$M" 2> /dev/null); RC=$?
+check "relative home: 100" [ "$RC" -eq 100 ]
+OUT=$(cd "$HA" && printf 'x\n' | setpriv --reuid=ptla --regid=ptla --init-groups env -i POSTERN_HOME="$INST" "$LOCAL" user ptla "$HA" "" ptla@example.org "$SENDER" "$QID" 2> /dev/null); RC=$?
+check "message on a pipe instead of a file: 111" [ "$RC" -eq 111 ]
+
+done_testing

@@ -1,0 +1,165 @@
+#!/bin/sh
+# postern-start, postern-send, postern-lspawn and postern-clean together,
+# without s6: a scratch install, postern-start run by hand, mail injected
+# with the installed postern-queue.  postern-local is replaced here (and only
+# here) by a fake that records its argv, uid and cwd and answers by the
+# recipient: *tempfail* fails once then succeeds, *permfail* fails for good,
+# *slow* sleeps, anything else is delivered (stdin saved).
+. "$(dirname "$0")/lib.sh"
+scratch_init
+for p in postern-start postern-send postern-lspawn postern-clean postern-queue; do
+	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "$p not built in $POSTERN_BUILD"
+done
+install_home || bail "./install into the scratch home"
+make_user pts1 || bail "test user pts1"
+FAKE=$SCRATCH/fake
+mkdir -p "$FAKE" && chmod 1777 "$FAKE"
+cat > "$PHOME/bin/postern-local" <<EOF
+#!/bin/sh
+# fake postern-local for tests/t-send.sh
+F=$FAKE
+n=\$(mktemp "\$F/call.XXXXXX") || exit 111
+chmod 644 "\$n"
+{ printf '%s|' "\$@"; echo; echo "uid=\$(id -u) gid=\$(id -g) groups=\$(id -G) cwd=\$(pwd)"; env | sort; } > "\$n"
+case \$5 in
+*tempfail*)
+	if [ -e "\$F/seen.\$7" ]; then cat > "\$n.msg"; echo delivered; exit 0; fi
+	: > "\$F/seen.\$7"; echo "4.2.2 mailbox full, try later"; exit 111 ;;
+*permfail*) echo "5.1.1 no mailbox here by that name"; exit 100 ;;
+*slow*) sleep 2; cat > "\$n.msg"; exit 0 ;;
+*) cat > "\$n.msg"; echo "delivered to Maildir"; exit 0 ;;
+esac
+EOF
+chmod 755 "$PHOME/bin/postern-local"
+echo mx.test > "$PHOME/control/me"
+echo 1 > "$PHOME/control/retrymin"
+echo 2 > "$PHOME/control/retrymax"
+Q=$PHOME/queue
+LOG=$SCRATCH/start.log
+START_PID=
+start() {
+	"$PHOME/bin/postern-start" -d 5 >> "$LOG" 2>&1 5> "$SCRATCH/ready" < /dev/null &
+	START_PID=$!
+}
+on_cleanup 'stop_start'
+stop_start() {
+	[ -n "$START_PID" ] || return 0
+	kill "$START_PID" 2> /dev/null
+	wait "$START_PID" 2> /dev/null
+	START_PID=
+}
+inject() { # SENDER RCPT... ; message on stdin
+	cat > "$SCRATCH/msg"
+	printf 'F%s\0' "$1" > "$SCRATCH/env"; shift
+	for r; do printf 'T%s\0' "$r" >> "$SCRATCH/env"; done
+	printf '\0' >> "$SCRATCH/env"
+	"$PHOME/bin/postern-queue" < "$SCRATCH/msg" 1< "$SCRATCH/env"
+}
+msg() { printf 'From: %s\nTo: %s\nSubject: %s\n\nbody of %s\n' "$1" "$2" "$3" "$3"; }
+calls() { cat "$FAKE"/call.?????? 2> /dev/null | grep '|$' ; }
+wait_for() { # SECONDS CMD...: until CMD succeeds
+	w_s=$1; shift; w_i=0
+	until "$@"; do
+		w_i=$((w_i + 1)); [ "$w_i" -le $((w_s * 10)) ] || return 1; sleep 0.1
+	done
+}
+queue_empty() {
+	[ -z "$(ls -A "$Q/mess")" ] && [ -z "$(ls -A "$Q/info")" ]
+}
+logged() { grep -q -- "$1" "$LOG"; }
+
+start
+check "readiness newline written to the notification fd" wait_for 10 grep -q '^$' "$SCRATCH/ready"
+PTS1_UID=$(id -u pts1)
+ALIAS_UID=$(id -u postern-alias)
+
+# 1. plain local deliveries: user, user-ext, alias
+msg pts1@mx.test pts1@mx.test one | inject pts1@mx.test pts1@mx.test PTS1-Box@mx.test postmaster@mx.test ||
+	not_ok "postern-queue accepts message one"
+Q1=$(sed -n 's/.*new qid=\([^ ]*\) from=pts1@mx.test nrcpt=3.*/\1/p' "$LOG" | head -1)
+check "delivered: three calls for message one" wait_for 10 sh -c "[ \$(grep -l '|$Q1|' $FAKE/call.?????? 2>/dev/null | wc -l) -ge 3 ]"
+check "argv for user" sh -c "grep -qx 'user|pts1|$SCRATCH/users/pts1||pts1@mx.test|pts1@mx.test|$Q1|' $FAKE/call.??????"
+check "argv for user-ext (lower-cased)" sh -c "grep -qx 'user|pts1|$SCRATCH/users/pts1|box|PTS1-Box@mx.test|pts1@mx.test|$Q1|' $FAKE/call.??????"
+check "argv for alias" sh -c "grep -qx 'alias|postern-alias|$PHOME/alias|postmaster|postmaster@mx.test|pts1@mx.test|$Q1|' $FAKE/call.??????"
+f=$(grep -l "|pts1@mx.test|pts1@mx.test|$Q1|" "$FAKE"/call.?????? | head -1)
+check "postern-local runs as the user, in its home" grep -q "^uid=$PTS1_UID .*cwd=$SCRATCH/users/pts1\$" "$f"
+check "postern-local's environment holds only PATH (and what sh adds)" sh -c "! grep -q -e POSTERN -e HOME= -e USER= '$f'"
+check "message on fd 0, byte-exact after the Received line" sh -c "tail -n +2 '$f.msg' | grep -q 'body of one'"
+f=$(grep -l "|postmaster@mx.test|pts1@mx.test|$Q1|" "$FAKE"/call.?????? | head -1)
+check "alias delivery runs as postern-alias" grep -q "^uid=$ALIAS_UID " "$f"
+check "log: delivered with delay" wait_for 5 logged "delivery qid=$Q1 to=pts1@mx.test status=delivered delay="
+check "log: done" wait_for 5 logged "done qid=$Q1"
+
+# 2. temporary failure, then success on retry
+msg pts1@mx.test pts1-tempfail@mx.test two | inject pts1@mx.test pts1-tempfail@mx.test
+check "log: deferred with the reason" wait_for 10 logged 'to=pts1-tempfail@mx.test status=deferred .*reason="4.2.2 mailbox full'
+check "retried and delivered" wait_for 15 logged 'to=pts1-tempfail@mx.test status=delivered'
+
+# 3. permanent failure: a DSN back to the sender
+msg pts1@mx.test pts1-permfail@mx.test three | inject pts1@mx.test pts1-permfail@mx.test pts1-fine@mx.test
+check "log: failed" wait_for 10 logged 'to=pts1-permfail@mx.test status=failed'
+check "log: bounce" wait_for 10 logged 'bounce qid=[^ ]* to=pts1@mx.test nfailed=1'
+check "the DSN reaches the sender with a null envelope sender" wait_for 10 sh -c "grep -l '^user|pts1|[^|]*||pts1@mx.test||' $FAKE/call.?????? > $SCRATCH/dsncall"
+DSN=$(head -1 "$SCRATCH/dsncall").msg
+cat > "$SCRATCH/dsn.py" <<'EOF'
+import email, sys
+from email import policy
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=policy.compat32)
+assert m.get_content_type() == 'multipart/report', m.get_content_type()
+assert m.get_param('report-type') == 'delivery-status'
+parts = m.get_payload()
+assert [p.get_content_type() for p in parts] == ['text/plain', 'message/delivery-status', 'text/rfc822-headers'], [p.get_content_type() for p in parts]
+assert sys.argv[2] in parts[0].get_payload(), 'reason quoted in the explanation'
+ds = parts[1].get_payload()
+per = ds[1]
+assert ds[0]['Reporting-MTA'] == 'dns; mx.test', ds[0]['Reporting-MTA']
+assert ds[0]['Arrival-Date']
+assert per['Final-Recipient'] == 'rfc822; ' + sys.argv[3], per['Final-Recipient']
+assert per['Action'] == 'failed'
+assert per['Status'] == sys.argv[4], per['Status']
+assert m['From'] == 'MAILER-DAEMON@mx.test', m['From']
+assert 'Subject: ' in parts[2].get_payload()
+print("parsed")
+EOF
+check "Python's email parser reads the DSN as multipart/report with message/delivery-status" \
+	/usr/bin/python3 "$SCRATCH/dsn.py" "$DSN" "5.1.1 no mailbox here by that name" pts1-permfail@mx.test 5.1.1
+
+# 4. null sender fails: the bounce goes to the postmaster, from #@[]
+msg '' pts1-permfail@mx.test four | inject '' pts1-permfail@mx.test
+check "double bounce to postmaster with sender #@[]" wait_for 10 sh -c "grep -q '^alias|postern-alias|[^|]*|postmaster|postmaster@mx.test|#@\[\]|' $FAKE/call.??????"
+# 5. #@[] fails: dropped
+msg '#@[]' pts1-permfail@mx.test five | inject '#@[]' pts1-permfail@mx.test
+check "a failing #@[] message is dropped with a log line" wait_for 10 logged 'bounce qid=[^ ]* status=dropped reason="double bounce"'
+check "queue emptied (mess/ and info/)" wait_for 10 queue_empty
+
+# 6. kill -9 postern-send during a delivery: restart, nothing lost
+msg pts1@mx.test pts1-slow@mx.test six | inject pts1@mx.test pts1-slow@mx.test
+wait_for 10 sh -c "grep -q 'pts1-slow@mx.test' $FAKE/call.?????? 2>/dev/null"
+SEND_PID=$(pgrep -P "$START_PID" -x postern-send)
+[ -n "$SEND_PID" ] && kill -9 "$SEND_PID"
+wait "$START_PID"; rc=$?
+START_PID=
+check "postern-start exits 111 when postern-send dies (rc=$rc)" [ "$rc" -eq 111 ]
+check "postern-start logs which child died" logged 'exited program=postern-send .*status="signal 9"'
+check "lspawn and clean were stopped too" sh -c "! pgrep -x postern-lspawn -P 1 > /dev/null"
+start
+check "after restart: the interrupted message is delivered" wait_for 15 logged 'to=pts1-slow@mx.test status=delivered'
+check "queue emptied after restart" wait_for 10 queue_empty
+
+# 7. remote: deferred, kept, then expired and bounced
+msg pts1@mx.test far@remote.example seven | inject pts1@mx.test far@remote.example
+check "remote recipient deferred with a clear reason" wait_for 10 logged 'to=far@remote.example status=deferred .*reason="remote delivery not yet available"'
+check "remote message stays queued" sh -c "ls '$Q/mess' | grep -q env"
+echo 3 > "$PHOME/control/queuelifetime"
+kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
+check "expired remote recipient bounced with Status 5.4.7" wait_for 15 sh -c "grep -l 'Status: 5.4.7' $FAKE/call.??????.msg > $SCRATCH/exp"
+check "queue emptied after expiry" wait_for 10 queue_empty
+
+# 8. SIGTERM: postern-start stops the set and exits 0
+kill "$START_PID"; wait "$START_PID"; rc=$?
+START_PID=
+check "SIGTERM: postern-start exits 0 (rc=$rc)" [ "$rc" -eq 0 ]
+check "no malformed-frame or fatal line in the log" sh -c "! grep -e 'malformed' -e 'fatal: bad' '$LOG'"
+diag "$(grep -c . "$LOG") log lines; $(ls "$FAKE"/call.?????? | wc -l) postern-local calls"
+[ "$T_FAILED" -eq 0 ] || diag "$(cat "$LOG")"
+done_testing

@@ -1,0 +1,120 @@
+/* The Maildir writer of postern-local and the Maildir names it uses. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "check.h"
+#include "postern-local/maildir.c"
+
+static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Number of entries in dir (without . and ..); the last name in last. */
+static int count(const char *dir, char *last, size_t lastsize)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			n++;
+			if (last)
+				snprintf(last, lastsize, "%s", e->d_name);
+		}
+	closedir(d);
+	return n;
+}
+
+int main(void)
+{
+	char root[] = "/tmp/postern-maildir-XXXXXX";
+	char path[4096], name[1024], got[65536];
+	char **names;
+	struct str s = STR_INIT, why = STR_INIT, fname = STR_INIT;
+	const char *pre = "Return-Path: <a@b.example>\nDelivered-To: c@d.example\n";
+	const char *msg = "Subject: test\n\nbody line\n\0binary\xff\n";
+	size_t msglen = 32, i;
+	int fd, dups = 0, ok = 1, r;
+	FILE *f;
+	struct stat st;
+
+	CHECK(sodium_init() >= 0, "libsodium starts");
+	names = calloc(10000, sizeof *names);
+	for (i = 0; i < 10000; i++) {
+		if (!uniq_maildir(&s, "host/with:odd") || !(names[i] = strdup(s.s)))
+			ok = 0;
+		else if (strchr(s.s, '/') || strchr(s.s, ':'))
+			ok = 0;
+	}
+	CHECK(ok, "10000 names made, none with '/' or ':'");
+	qsort(names, 10000, sizeof *names, cmp);
+	for (i = 1; i < 10000; i++)
+		if (!strcmp(names[i - 1], names[i]))
+			dups++;
+	CHECK(dups == 0, "10000 Maildir names are unique");
+	CHECK(strstr(names[0], ".host\\057with\\072odd") != 0, "host part escapes '/' and ':'");
+	for (i = 0; i < 10000; i++)
+		free(names[i]);
+	free(names);
+
+	if (!mkdtemp(root))
+		return 1;
+	snprintf(path, sizeof path, "%s/msg", root);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0 && write(fd, msg, msglen) == (ssize_t)msglen, "message file written");
+	lseek(fd, 5, SEEK_SET); /* the writer must not depend on the offset */
+
+	snprintf(path, sizeof path, "%s/Maildir", root);
+	r = maildir_deliver(path, pre, strlen(pre), fd, &why, &fname);
+	CHECK(r == 111 && why.len && !strncmp(why.s, "4.2.1 Maildir missing", 21), "missing Maildir: 111, 4.2.1");
+
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/Maildir/tmp", root);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/Maildir", root);
+	r = maildir_deliver(path, pre, strlen(pre), fd, &why, &fname);
+	CHECK(r == 111 && !strncmp(why.s, "4.2.1 Maildir missing", 21), "Maildir without new/: 111, 4.2.1");
+	snprintf(path, sizeof path, "%s/Maildir/tmp", root);
+	CHECK(count(path, 0, 0) == 0, "the failed delivery left nothing in tmp/");
+
+	snprintf(path, sizeof path, "%s/Maildir/new", root);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/Maildir/cur", root);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/Maildir/", root);
+	umask(077);
+	r = maildir_deliver(path, pre, strlen(pre), fd, &why, &fname);
+	CHECK(r == 0, "delivery succeeds");
+	snprintf(path, sizeof path, "%s/Maildir/tmp", root);
+	CHECK(count(path, 0, 0) == 0, "tmp/ is empty afterwards");
+	snprintf(path, sizeof path, "%s/Maildir/new", root);
+	CHECK(count(path, name, sizeof name) == 1, "exactly one file in new/");
+	CHECK(fname.len && !strcmp(fname.s, name), "the writer reports the name it used");
+	snprintf(path, sizeof path, "%s/Maildir/new/%s", root, name);
+	f = fopen(path, "rb");
+	i = f ? fread(got, 1, sizeof got, f) : 0;
+	if (f)
+		fclose(f);
+	CHECK(i == strlen(pre) + msglen && !memcmp(got, pre, strlen(pre)) && !memcmp(got + strlen(pre), msg, msglen),
+	      "the file holds the trace lines and then the exact message bytes");
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "the file is mode 0600");
+
+	r = maildir_deliver(path, pre, strlen(pre), fd, &why, &fname);
+	CHECK(r == 111 && why.len > 6 && !strncmp(why.s, "4.", 2), "a file where a Maildir should be: temporary failure");
+	close(fd);
+	{
+		char cmd[4200];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	str_free(&s);
+	str_free(&why);
+	str_free(&fname);
+	return check_done();
+}

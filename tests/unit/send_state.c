@@ -1,0 +1,83 @@
+/* postern-send's state file (src/postern-send/state.c) */
+#include <string.h>
+#include "check.h"
+#include "postern-send/state.c"
+
+static void reset(struct rstate *r, size_t n)
+{
+	size_t i;
+	memset(r, 0, n * sizeof *r);
+	for (i = 0; i < n; i++)
+		r[i].st = RS_PENDING;
+}
+
+int main(void)
+{
+	struct rstate r[4];
+	struct str s = STR_INIT;
+	int b = 0;
+	size_t bad;
+
+	reset(r, 4);
+	CHECK(state_parse("", 0, r, 4, &b) == 0 && r[0].st == RS_PENDING && !b, "empty file: all pending");
+
+	CHECK(state_line_K(&s, 1), "K line");
+	CHECK(state_line_D(&s, 2, "550 5.1.1 no\nsuch\0user", 22), "D line with newline and NUL in reason");
+	CHECK(state_line_Z(&s, 0, 3, 1700000000, "mailbox full", 12), "Z line");
+	CHECK(state_line_B(&s), "B line");
+	CHECK(memchr(s.s, 0, s.len) == 0, "no NUL in records");
+	{
+		size_t nl = 0, i;
+		for (i = 0; i < s.len; i++)
+			nl += s.s[i] == '\n';
+		CHECK(nl == 4, "a reason cannot start a record");
+	}
+	reset(r, 4);
+	bad = state_parse(s.s, s.len, r, 4, &b);
+	CHECK(bad == 0, "records parse");
+	CHECK(r[1].st == RS_DONE, "K: delivered");
+	CHECK(r[2].st == RS_FAILED && r[2].why_len == 22 && memcmp(r[2].why, "550 5.1.1 no such user", 22) == 0,
+	      "D: failed, reason kept");
+	CHECK(r[0].st == RS_PENDING && r[0].attempts == 3 && r[0].next == 1700000000 &&
+	      r[0].why_len == 12, "Z: attempts, next, reason");
+	CHECK(r[3].st == RS_PENDING && r[3].attempts == 0, "untouched recipient pending");
+	CHECK(b == 1, "B: bounced");
+
+	/* later records win; torn last line ignored */
+	{
+		const char t[] = "Z 0 1 100 x\nK 0\nZ 1 1 100 y\nK 1";
+		reset(r, 4);
+		b = 0;
+		bad = state_parse(t, sizeof t - 1, r, 4, &b);
+		CHECK(bad == 0 && r[0].st == RS_DONE, "later K wins over Z");
+		CHECK(r[1].st == RS_PENDING && r[1].attempts == 1, "torn last line ignored");
+	}
+	{
+		const char t[] = "K 9\nK x\nQ 1\nK 1 2\nK\nZ 1 a 2 z\nD 2\nK 18446744073709551616\nK 0\n";
+		reset(r, 4);
+		bad = state_parse(t, sizeof t - 1, r, 4, &b);
+		CHECK(bad == 8, "malformed and out-of-range lines counted");
+		CHECK(r[0].st == RS_DONE && r[1].st == RS_PENDING && r[2].st == RS_PENDING,
+		      "malformed lines change nothing");
+	}
+	{
+		const char t[] = "K 1\0\nK 2\n";
+		reset(r, 4);
+		bad = state_parse(t, sizeof t - 1, r, 4, &b);
+		CHECK(bad == 1 && r[1].st == RS_PENDING && r[2].st == RS_DONE, "a line holding NUL is refused");
+	}
+	CHECK(state_backoff(1, 60, 14400) == 60, "backoff 1: min");
+	CHECK(state_backoff(2, 60, 14400) == 120, "backoff 2: double");
+	CHECK(state_backoff(4, 60, 14400) == 480, "backoff 4");
+	CHECK(state_backoff(50, 60, 14400) == 14400, "backoff capped at max");
+	CHECK(state_backoff(1000000, 60, 14400) == 14400, "backoff: huge attempt count");
+	CHECK(state_backoff(3, 0, 0) == 1, "backoff at least a second");
+	{
+		char big[3000];
+		memset(big, 'a', sizeof big);
+		s.len = 0;
+		CHECK(state_line_D(&s, 0, big, sizeof big) && s.len == 4 + REASON_MAX + 1, "reason cut to REASON_MAX");
+	}
+	str_free(&s);
+	return check_done();
+}
