@@ -6,7 +6,8 @@
 #   install_home              ./install --home $SCRATCH/home --build $POSTERN_BUILD; PHOME=...
 #   svscan_start              s6-svscan on $PHOME/service in the background (SVSCAN_PID)
 #   svc_wait_up NAME [SECS]   until service NAME is up (and ready, if it notifies)
-#   svscan_stop               s6-svscanctl -t, then wait for that pid (kill -9 it after 20 s)
+#   svscan_stop               s6-svscanctl -t, then wait for that pid; after 30 s, kill -9
+#                             every process left running inside $SCRATCH (by pid)
 #   make_user NAME            a real Unix user "pt..." with a home and ~/Maildir under $SCRATCH
 #   maildir_make DIR [OWNER]  DIR/tmp, DIR/new, DIR/cur, 0700
 #   wait_files DIR N [SECS]   until DIR holds at least N files (0 ok, 1 timeout)
@@ -15,6 +16,7 @@
 #   diag TEXT                 "# TEXT"
 #   done_testing              prints the totals as a comment; exits 1 if anything failed
 #   on_cleanup 'CMD'          run CMD at exit too (before the scratch dir goes)
+#   tree_procs [NAME]         "PID NAME PPID" of processes below $SVSCAN_PID (all, or NAME's)
 
 : "${POSTERN_SRC:=$(cd "$(dirname "$0")/.." && pwd -P)}"
 : "${POSTERN_BUILD:=$POSTERN_SRC/build}"
@@ -102,21 +104,53 @@ svc_wait_up() { # NAME [SECONDS]
 	fi
 }
 
+t_wait_gone() { # PID SECONDS
+	t_i=0
+	while kill -0 "$1" 2> /dev/null; do
+		t_i=$((t_i + 1))
+		[ "$t_i" -le $(($2 * 10)) ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# Every process whose program or working directory is inside $SCRATCH was
+# started by this test (the scratch name is unique): supervisors, loggers,
+# postern's programs, deliveries running in a test user's home.
+t_our_pids() {
+	for t_p in /proc/[0-9]*; do
+		t_pid=${t_p#/proc/}
+		[ "$t_pid" = "$$" ] && continue
+		for t_l in exe cwd; do
+			case $(readlink "$t_p/$t_l" 2> /dev/null) in
+			"$SCRATCH"/*) echo "$t_pid"; break ;;
+			esac
+		done
+	done
+}
+
 svscan_stop() {
 	[ -n "$SVSCAN_PID" ] || return 0
 	s6-svscanctl -t "$PHOME/service" 2> /dev/null
-	t_i=0
-	while kill -0 "$SVSCAN_PID" 2> /dev/null; do
-		t_i=$((t_i + 1))
-		if [ "$t_i" -gt 200 ]; then
-			echo "# s6-svscan $SVSCAN_PID did not stop in 20 s: killing it"
-			kill -9 "$SVSCAN_PID" 2> /dev/null
-			break
-		fi
-		sleep 0.1
-	done
+	if ! t_wait_gone "$SVSCAN_PID" 30; then
+		# Something kept a logger's pipe open (a child that outlived its
+		# service): kill what is left of this test, by pid.
+		echo "# s6-svscan $SVSCAN_PID did not stop in 30 s: killing the processes left in $SCRATCH"
+		for t_pid in $(t_our_pids); do
+			echo "#   kill -9 $t_pid $(tr '\0' ' ' < "/proc/$t_pid/cmdline" 2> /dev/null)"
+			kill -9 "$t_pid" 2> /dev/null
+		done
+		t_wait_gone "$SVSCAN_PID" 10 || kill -9 "$SVSCAN_PID" 2> /dev/null
+	fi
 	wait "$SVSCAN_PID" 2> /dev/null
 	SVSCAN_PID=
+	# A process that ignored its TERM and lost its supervisor would write
+	# into the next test's scratch directory; none may outlive the test.
+	t_left=$(t_our_pids)
+	if [ -n "$t_left" ]; then
+		echo "# processes left behind in $SCRATCH: $(echo $t_left)"
+		for t_pid in $t_left; do kill -9 "$t_pid" 2> /dev/null; done
+	fi
 }
 
 maildir_make() { # DIR [OWNER[:GROUP]]
@@ -154,4 +188,31 @@ wait_files() { # DIR N [SECONDS]
 		sleep 0.1
 	done
 	return 0
+}
+
+tree_procs() { # [NAME]: "PID NAME PPID" for each process below $SVSCAN_PID (only
+	# those called NAME, by /proc/PID/status Name:, if given).  Walks the
+	# tree this test started: never matches a process elsewhere by name.
+	[ -n "$SVSCAN_PID" ] || return 0
+	/usr/bin/python3 - "$SVSCAN_PID" "${1:-}" << 'PYEOF'
+import os, sys
+root, want = int(sys.argv[1]), sys.argv[2]
+kids, name, ppid = {}, {}, {}
+for p in os.listdir('/proc'):
+    if not p.isdigit():
+        continue
+    try:
+        st = dict(l.split(':', 1) for l in open('/proc/%s/status' % p).read().splitlines() if ':' in l)
+    except OSError:
+        continue
+    name[int(p)] = st['Name'].strip()
+    ppid[int(p)] = int(st['PPid'])
+    kids.setdefault(int(st['PPid']), []).append(int(p))
+todo = list(kids.get(root, []))
+while todo:
+    p = todo.pop()
+    todo.extend(kids.get(p, []))
+    if not want or name[p] == want:
+        print(p, name[p], ppid[p])
+PYEOF
 }

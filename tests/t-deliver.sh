@@ -115,27 +115,26 @@ as_alice "$PHOME/bin/sendmail" -t -f "ptdalice@$D" < "$M2" > "$SCRATCH/inject2.o
 rc=$?
 check "sendmail -t exits 0 (got $rc: $(cat "$SCRATCH/inject2.out"))" [ "$rc" -eq 0 ]
 
-# Wait for every destination, then check them all in one go.
-waitfor() { # DESC DIR N
-	if wait_files "$2" "$3" 30; then return 0; fi
-	not_ok "$1: $3 file(s) in $2 within 30 s (found $(count_files "$2"))"
+# Wait for every destination (60 s in all), then check them all in one go.
+want() { # DIR N: 0 when DIR holds N files
+	[ "$(count_files "$1")" -ge "$2" ]
 }
-waitfor "user-ext" "$U/ptdalice/Maildir-lists/new" 1
-waitfor "forward" "$U/ptdcarol/Maildir/new" 1
-waitfor "postmaster alias" "$U/ptderin/Maildir/new" 1
-waitfor "root alias" "$PHOME/alias/Maildir/new" 1
-waitfor "plain user, two messages" "$U/ptdfrank/Maildir/new" 2
-waitfor "virtual mailbox" "$VBOX/new" 1
-waitfor "DSN to the sender" "$U/ptdalice/Maildir/new" 1
+all_there() {
+	want "$U/ptdalice/Maildir-lists/new" 1 && want "$U/ptdcarol/Maildir/new" 1 &&
+		want "$U/ptderin/Maildir/new" 1 && want "$PHOME/alias/Maildir/new" 1 &&
+		want "$U/ptdfrank/Maildir/new" 2 && want "$VBOX/new" 1 &&
+		want "$U/ptdalice/Maildir/new" 1 && [ -f "$U/ptddave/prog.out" ]
+}
 i=0
-while [ ! -f "$U/ptddave/prog.out" ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-[ -f "$U/ptddave/prog.out" ] || not_ok "program delivery wrote $U/ptddave/prog.out within 30 s"
+until all_there || [ "$i" -ge 600 ]; do sleep 0.1; i=$((i + 1)); done
+check "every destination got its mail within 60 s (waited $((i / 10)) s)" all_there
+all_there || diag "$(cd "$SCRATCH" && find users home/alias/Maildir home/vmail -path '*/new/*' -o -name prog.out)"
 # Extra copies arrive late, if they arrive: give them a moment.
 sleep 1
 
 # Queue empty: mess/ (and tmp/, info/) hold nothing once all is delivered.
 i=0
-while [ "$(find "$PHOME/queue/mess" -type f | wc -l)" -gt 0 ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+while [ "$(find "$PHOME/queue/mess" -type f | wc -l)" -gt 0 ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 n=$(find "$PHOME/queue/mess" -type f | wc -l)
 check "queue/mess is empty after delivery ($n files left)" [ "$n" -eq 0 ]
 [ "$n" -eq 0 ] || diag "$(ls -la "$PHOME/queue/mess")"
@@ -228,6 +227,8 @@ for line in open(spec, encoding='utf-8'):
         mb = mailbox.Maildir(where, factory=None, create=False)
         subjects = [str(mb[k]['subject']) for k in mb.keys()]
         res(subj in subjects, f'{what}: mailbox.Maildir reads it ({len(subjects)} messages, subjects {subjects!r})')
+    elif not os.path.exists(where):
+        res(False, f'{what}: {where} exists')
     else:
         data = open(where, 'rb').read()
         check_copy(data, what, rcpt)
@@ -328,7 +329,7 @@ while ! grep -q "ptdfrank@$D" "$LOG" 2> /dev/null && [ "$i" -lt 50 ]; do sleep 0
 check "log: $LOG exists and is postern-log's" [ "$(stat -c %U "$LOG" 2> /dev/null)" = postern-log ]
 check "log: lines carry a TAI64N stamp" grep -q '^@4[0-9a-f]\{23\} ' "$LOG"
 check "log: key=value lines with a queue id" grep -Eq ' qid=[0-9]+\.[0-9]+P[0-9]+R[0-9a-f]+' "$LOG"
-check "log: a line for ptdfrank's delivery with status=" grep -E "ptdfrank@$D" "$LOG" | grep -q 'status='
+check "log: a line for ptdfrank's delivery with status=" sh -c 'grep -F "$2" "$1" | grep -q " status="' - "$LOG" "ptdfrank@$D"
 check "log: the unknown user's failure is logged" grep -q "nosuchuser@$D" "$LOG"
 check "log: no line without a key=value field" sh -c '! grep -v "=" "$1" | grep -q .' - "$LOG"
 grep -v '=' "$LOG" | head -n 5 | while read -r l; do diag "no key=value: $l"; done
@@ -336,7 +337,5 @@ grep -v '=' "$LOG" | head -n 5 | while read -r l; do diag "no key=value: $l"; do
 if [ "$T_FAILED" -gt 0 ]; then
 	diag "log tail:"
 	diag "$(tail -n 40 "$LOG" 2>&1)"
-	diag "python stderr:"
-	diag "$(grep -v '^PASS\|^FAIL' "$SCRATCH/results" | head -n 60)"
 fi
 done_testing

@@ -131,6 +131,13 @@ check "more than 10000 header lines: exit 100" test "$?" -eq 100 -a "$(nmess)" -
 { printf 'Subject: long body line\n\n'; head -c 200000 /dev/zero | tr '\0' y; printf '\r\nend\r\n'; } | "$SM" a@example.net
 check "200 KB body line passes whole, CRLF converted" test "$(msg | sed '1,/^$/d' | head -n 1 | wc -c)" -eq 200001 -a "$(msg | tail -n 1)" = end
 
+fresh
+{ printf 'Subject: boundary\n\n'; head -c 65535 /dev/zero | tr '\0' y; printf '\r\nend\r\n'; } | "$SM" a@example.net
+check "CRLF split across a 64 KB chunk boundary still becomes LF" test "$(msg | sed '1,/^$/d' | head -n 1 | tr -d y | od -An -c | tr -d ' ')" = '\n'
+fresh
+{ printf 'Subject: boundary\n\n'; head -c 65535 /dev/zero | tr '\0' y; printf '\rz\nend\n'; } | "$SM" a@example.net
+check "a bare CR at a chunk boundary is kept" test "$(msg | sed '1,/^$/d' | head -n 1 | tr -d y | od -An -c | tr -d ' ')" = '\rz\n'
+
 # 8. options
 printf 'x\n' | "$SM" -Z a@example.net 2> "$SCRATCH/err"
 check "unknown option: exit 100" test "$?" -eq 100 -a -s "$SCRATCH/err"

@@ -92,7 +92,7 @@ static void sweep_dir(const char *dir, time_t now, int mess)
 				continue;
 		}
 		if (unlink(path.s) == 0) {
-			struct logline l;
+			struct logline l = { STR_INIT };
 			log_begin(&l, "stale");
 			log_kv(&l, "file", path.s);
 			log_end(&l);
@@ -146,8 +146,10 @@ int main(int argc, char **argv)
 				continue;
 		}
 		r = ns_read(&in, &f, REQ_MAX);
-		if (r == 0)
+		if (r == 0) {
+			str_free(&f);
 			return 0; /* postern-send is gone */
+		}
 		if (r < 0)
 			die_sys(111, "fatal: bad frame from postern-send");
 		{

@@ -1,22 +1,29 @@
 #include "inject.h"
 
+/* A CR that ended a chunk of a long line: it may be the first half of a
+ * CRLF that the next chunk completes.  postern-inject reads one stream, so
+ * one flag is enough. */
+static int held_cr;
+
 int line_get(struct io *in, struct str *line)
 {
 	int r;
 
 	line->len = 0;
+	if (held_cr) {
+		held_cr = 0;
+		if (!str_catc(line, '\r'))
+			return -1;
+	}
 	r = io_getline(in, line, '\n', LINE_CHUNK);
 	if (r == -1)
 		return -1;
 	if (r == 0)
 		return line->len ? 1 : 0;
 	if (r == -2) {
-		/* A CR at the end of a chunk may be the first half of a CRLF:
-		 * give it back to the buffer it was just taken from, so the next
-		 * chunk sees the pair whole. */
 		if (line->len > 1 && line->s[line->len - 1] == '\r') {
 			line->len--;
-			in->pos--;
+			held_cr = 1;
 		}
 		return 2;
 	}

@@ -167,7 +167,7 @@ static void request(const struct str *f)
 	case SPAWN_ALIAS: mode = "alias"; break;
 	case SPAWN_USER: mode = "user"; break;
 	default: {
-		struct logline l;
+		struct logline l = { STR_INIT };
 		log_begin(&l, "refused");
 		log_kvb(&l, "user", fld[2], fl[2]);
 		log_kv(&l, "reason", "uid 0 or below minuid");
@@ -326,5 +326,6 @@ int main(int argc, char **argv)
 			} while (io_buffered(&in));
 		}
 	}
+	str_free(&f);
 	return 0;
 }

@@ -55,15 +55,19 @@ static int inject(const struct str *msg, const struct str *env)
 
 	if (!prog.len && !home_path(&prog, "bin/postern-queue"))
 		die_nomem();
-	if (pipe2(mp, O_CLOEXEC) == -1)
+	if (pipe2(mp, O_CLOEXEC) == -1) {
+		warn_sys("warning: unable to create a pipe");
 		return -1;
+	}
 	if (pipe2(ep, O_CLOEXEC) == -1) {
+		warn_sys("warning: unable to create a pipe");
 		close(mp[0]);
 		close(mp[1]);
 		return -1;
 	}
 	pid = fork();
 	if (pid == -1) {
+		warn_sys("warning: unable to fork");
 		close(mp[0]); close(mp[1]); close(ep[0]); close(ep[1]);
 		return -1;
 	}
@@ -79,15 +83,12 @@ static int inject(const struct str *msg, const struct str *env)
 	close(ep[0]);
 	/* postern-queue reads the whole message before the envelope, so this
 	 * order cannot deadlock; a queue that dies early gives EPIPE here. */
-	if (write_all(mp[1], msg->s, msg->len) == -1) {
+	if (write_all(mp[1], msg->s, msg->len) == 0) {
 		close(mp[1]);
-		close(ep[1]);
-		mp[1] = ep[1] = -1;
-	} else {
+		(void)write_all(ep[1], env->s, env->len);
+	} else
 		close(mp[1]);
-		if (write_all(ep[1], env->s, env->len) == -1) {}
-		close(ep[1]);
-	}
+	close(ep[1]);
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
 			return -1;
@@ -105,7 +106,7 @@ int bounce(struct msg *m)
 	struct str line = STR_INIT, hdr = STR_INIT, out = STR_INIT, env = STR_INIT;
 	struct dsn_fail *f;
 	struct dsn d;
-	struct logline l;
+	struct logline l = { STR_INIT };
 	const char *to = m->env.sender, *esender = "";
 	size_t tolen = m->env.sender_len, i, nf = 0;
 	int ok = 0;
@@ -157,7 +158,7 @@ int bounce(struct msg *m)
 	free(f);
 	str_free(&hdr);
 	if (inject(&out, &env) == -1) {
-		warn_sys("warning: unable to queue the bounce for ", m->qid, ", trying again later");
+		warn("warning: unable to queue the bounce for ", m->qid, ", trying again later");
 		goto out;
 	}
 	log_begin(&l, "bounce");

@@ -111,9 +111,12 @@ static int tskip, need_scan;
 
 static void trigger_open(void)
 {
+	/* the new reader first, so a writer never finds the FIFO without one */
+	int fd = open("lock/trigger", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
 	if (trig != -1)
 		close(trig);
-	trig = open("lock/trigger", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	trig = fd;
 	if (trig == -1) {
 		warn_sys("warning: unable to open queue/lock/trigger, scanning instead");
 		return;

@@ -146,7 +146,7 @@ int record(struct msg *m, const struct str *line)
 
 static void log_delivery(struct msg *m, size_t i, const char *status, const char *why, size_t wl)
 {
-	struct logline l;
+	struct logline l = { STR_INIT };
 	log_begin(&l, "delivery");
 	log_kvb(&l, "qid", m->qid, m->qidlen);
 	log_kvb(&l, "to", m->env.rcpt[i], m->env.rcpt_len[i]);
@@ -280,7 +280,7 @@ void msg_check_done(struct msg *m)
 void clean_result(const char *qid, size_t len, char status)
 {
 	struct msg *m = msg_find(qid, len);
-	struct logline l;
+	struct logline l = { STR_INIT };
 
 	if (!m || m->stage != M_CLEANING)
 		die(111, "fatal: postern-clean answered for a message it was not asked about");
@@ -318,7 +318,7 @@ void msg_load(const char *qid, size_t len)
 	struct rstate *rs;
 	struct str info = STR_INIT;
 	struct stat st;
-	struct logline l;
+	struct logline l = { STR_INIT };
 	size_t i, bad;
 	int r, size_known;
 

@@ -520,10 +520,10 @@ static void do_bdat(const char *arg, size_t n)
 	}
 	if (!in_mail)
 		refusal = "503 5.5.1 need MAIL and RCPT before BDAT";
-	else if (!nrcpt)
-		refusal = "554 5.5.1 no valid recipients";
 	else if (bdat_failed)
 		refusal = "503 5.5.1 the message was already refused";
+	else if (!nrcpt)
+		refusal = "554 5.5.1 no valid recipients";
 	if (!refusal && !bdat_mode) {
 		if (message_begin(&bdat_id) == -1) {
 			refusal = "451 4.3.0 unable to start the queue; try again later";

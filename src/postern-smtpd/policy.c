@@ -166,7 +166,7 @@ static int local_known(const char *l, size_t n)
 		size_t ul = found ? userlen : 0;
 		const char *ext = found ? (userlen < n ? l + userlen + 1 : l + n) : l;
 		size_t el = (size_t)(l + n - ext);
-		if (found && el == 0 && userlen == n) {
+		if (found && el == 0) {
 			r = 1;
 			goto out;
 		}
@@ -175,7 +175,7 @@ static int local_known(const char *l, size_t n)
 			goto out;
 		/* defaults as postern-local searches them: the ext cut after each
 		 * '-' (not a leading one), longest first, then "" */
-		for (i = el; i-- > 0;) {
+		for (i = el + 1; i-- > 0;) {
 			if (i > 0 && !(ext[i - 1] == '-' && i - 1 > 0))
 				continue;
 			r = key2(&k, 'D', user, ul, ext, i, 1);

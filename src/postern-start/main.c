@@ -144,7 +144,7 @@ static int reap(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		for (k = 0; k < NKIDS; k++)
 			if (pids[k] == pid) {
-				struct logline l;
+				struct logline l = { STR_INIT };
 				pids[k] = 0;
 				status_str(status, &s);
 				log_begin(&l, "exited");

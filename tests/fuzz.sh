@@ -1,0 +1,71 @@
+#!/bin/sh
+# tests/fuzz.sh [short|long]: builds the libFuzzer targets in tests/fuzz/
+# with clang (-fsanitize=fuzzer,address,undefined) and runs each: every file
+# in tests/fuzz/regress-NAME/ once (crashes found before, kept as regression
+# tests), then fuzzing from the seeds in tests/fuzz/corpus-NAME/ for 20 s
+# (short, `make test` through tests/t-fuzz.sh) or 600 s (long, `make fuzz`;
+# POSTERN_FUZZ_SECONDS overrides).  A crash leaves its input in
+# $B/fuzz/crash-NAME-*: copy it into regress-NAME/ when fixed.
+# Output: TAP lines.
+set -u
+cd "$(dirname "$0")/.." || exit 111
+mode=${1:-short}
+case $mode in
+short) secs=${POSTERN_FUZZ_SECONDS:-20} ;;
+long) secs=${POSTERN_FUZZ_SECONDS:-600} ;;
+*) echo "usage: tests/fuzz.sh [short|long]" >&2; exit 100 ;;
+esac
+B=${B:-build-fuzz}
+out=$B/fuzz
+mkdir -p "$out" || exit 111
+n=0
+fail=0
+t() { n=$((n + 1)); if [ "$1" = ok ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=$((fail + 1)); fi; }
+
+if ! command -v clang > /dev/null 2>&1; then
+	echo "not ok 1 - clang is not installed (tests/deps.sh)"
+	exit 1
+fi
+CF="-g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/lib"
+
+# target NAME: sources
+build() {
+	name=$1; shift
+	# shellcheck disable=SC2086
+	if clang $CF -Isrc/postern-smtpd -o "$out/$name" "$@" -lsodium > "$out/$name.build.log" 2>&1; then
+		t ok "fuzz target $name builds"
+	else
+		sed 's/^/# /' "$out/$name.build.log"
+		t fail "fuzz target $name builds"
+		return 1
+	fi
+}
+
+run() {
+	name=$1
+	corpus=$out/corpus-$name
+	mkdir -p "$corpus"
+	cp tests/fuzz/corpus-"$name"/* "$corpus"/ 2> /dev/null
+	if [ -d tests/fuzz/regress-"$name" ] && [ -n "$(ls tests/fuzz/regress-"$name")" ]; then
+		if "$out/$name" tests/fuzz/regress-"$name"/* > "$out/$name.regress.log" 2>&1; then
+			t ok "$name: regression inputs pass"
+		else
+			tail -30 "$out/$name.regress.log" | sed 's/^/# /'
+			t fail "$name: regression inputs pass"
+		fi
+	fi
+	if "$out/$name" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=1024 \
+		-artifact_prefix="$out/crash-$name-" "$corpus" > "$out/$name.log" 2>&1; then
+		runs=$(grep -o 'Done [0-9]* runs' "$out/$name.log" | tail -1)
+		t ok "$name: fuzzed ${secs}s without a crash (${runs:-?})"
+	else
+		tail -40 "$out/$name.log" | sed 's/^/# /'
+		t fail "$name: fuzzing found a crash (input in $out/crash-$name-*)"
+	fi
+}
+
+if build smtpd_parse tests/fuzz/smtpd_parse.c src/postern-smtpd/parse.c src/lib/addr.c src/lib/str.c src/lib/fmt.c; then
+	run smtpd_parse
+fi
+echo "# $n tests, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,85 @@
+/* libFuzzer target for postern-smtpd's parser (src/postern-smtpd/parse.c):
+ * the first byte picks what to feed, the rest is the input.  Besides the
+ * sanitizers' checks it asserts the parser's own promises: results within
+ * bounds, body output never larger than promised, the DATA end marker only
+ * after CRLF "." CRLF.  Built and run by tests/fuzz.sh. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "parse.h"
+#include "addr.h"
+
+static void body(const uint8_t *d, size_t n, int bdat, size_t step)
+{
+	struct body b;
+	char *out = malloc(n + 2);
+	size_t i = 0;
+	if (!out)
+		return;
+	body_init(&b, bdat);
+	while (i < n && !b.done) {
+		size_t k = n - i < step ? n - i : step, used, o;
+		o = body_feed(&b, (const char *)d + i, k, out, &used);
+		if (o > k + 1 || used > k || (used == 0 && k && !b.done))
+			abort();
+		if (b.done && (i + used < 5 || memcmp(d + i + used - 3, ".\r\n", 3) != 0 ||
+		               d[i + used - 4] != '\n' || d[i + used - 5] != '\r'))
+			if (!(i + used == 3 && memcmp(d, ".\r\n", 3) == 0))
+				abort();
+		i += used;
+	}
+	if (bdat && b.done)
+		abort();
+	free(out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *s = (const char *)data + 1;
+	size_t n, arg, rest, pos;
+	struct path p = { STR_INIT, 0, 0, 0 };
+	const char *k, *v;
+	size_t kl, vl;
+	unsigned long long u;
+	int last, r;
+	unsigned char bin[16];
+
+	if (size < 1)
+		return 0;
+	n = size - 1;
+	switch (data[0] % 8) {
+	case 0:
+		(void)parse_verb(s, n, &arg);
+		if (arg > n)
+			abort();
+		(void)line_bad_bytes(s, n);
+		(void)parse_helo(s, n);
+		break;
+	case 1: case 2:
+		r = parse_path(s, n, data[0] % 8 == 1 ? "from:" : "to:", &p, &rest);
+		if (r == P_OK) {
+			if (rest > n || p.at > p.addr.len || p.addr.len > PATH_MAX_)
+				abort();
+			if (p.at < p.addr.len && p.addr.s[p.at] != '@')
+				abort();
+			if (p.addr.len && p.at < p.addr.len)
+				(void)addr_check(p.addr.s, p.addr.len);
+			pos = rest;
+			while ((r = parse_param(s, n, &pos, &k, &kl, &v, &vl)) == 1)
+				if (pos > n || kl == 0 || k < s || k + kl > s + n || (v && v + vl > s + n))
+					abort();
+		}
+		str_free(&p.addr);
+		break;
+	case 3:
+		(void)parse_bdat(s, n, &u, &last);
+		(void)literal_addr(s, n, bin);
+		(void)utf8_ok(s, n);
+		break;
+	case 4: body((const uint8_t *)s, n, 0, 1); break;
+	case 5: body((const uint8_t *)s, n, 0, 7); break;
+	case 6: body((const uint8_t *)s, n, 1, 3); break;
+	case 7: body((const uint8_t *)s, n, 0, 4096); break;
+	}
+	return 0;
+}

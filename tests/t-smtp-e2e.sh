@@ -1,0 +1,149 @@
+#!/bin/sh
+# postern-smtpd end to end, installed by ./install and run by s6 from its
+# service directory (tcpserver, tcprules cdb), with the real postern-queue,
+# scheduler and postern-local behind it, and clients nobody here wrote:
+# swaks, curl smtp://, Python's smtplib and Postfix's smtp-source (a burst of
+# 1,000 messages over 20 connections, each delivered exactly once).  An
+# unknown user gets 550 at RCPT and no bounce anywhere.  `sendmail -bs`
+# speaks SMTP through postern-inject.  The uid test: postern-smtpd runs as
+# its user and can write neither the queue nor any home.
+. "$(dirname "$0")/lib.sh"
+scratch_init
+PY=/usr/bin/python3
+
+for p in postern-smtpd postern-mkrcpt postern-queue postern-send postern-local postern-inject; do
+	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "no $POSTERN_BUILD/bin/$p: build first (make all)"
+done
+install_home || bail "./install into $SCRATCH/home"
+ok "installed into a scratch home"
+for f in service/postern-smtpd/run service/postern-smtpd/log/run control/tcp.smtp users; do
+	[ -e "$PHOME/$f" ] || not_ok "install made $f"
+done
+
+D=smtp.example
+make_user ptsalice || bail "make_user ptsalice"
+make_user ptsbob || bail "make_user ptsbob"
+A=$SCRATCH/users/ptsalice/Maildir
+PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf '%s\n' "$D" > "$PHOME/control/me"
+printf '%s\n' "$D" > "$PHOME/control/locals"
+printf '127.0.0.1\n' > "$PHOME/control/smtpip"
+printf 'none\n' > "$PHOME/control/smtpip6"
+printf '%s\n' "$PORT" > "$PHOME/control/smtpport"
+printf '30\n' > "$PHOME/control/maxperip"
+"$PHOME/bin/postern-mkrcpt" 2> "$SCRATCH/mkrcpt.log" || bail "postern-mkrcpt: $(cat "$SCRATCH/mkrcpt.log")"
+ok "postern-mkrcpt wrote users/rcpt.cdb"
+check "rcpt.cdb is root:postern-nofiles 0640" [ "$(stat -c '%U:%G %a' "$PHOME/users/rcpt.cdb")" = "root:postern-nofiles 640" ]
+check "rcpt.cdb is a cdb (cdb -d reads it) with ptsalice" sh -c "cdb -d '$PHOME/users/rcpt.cdb' | grep -q Uptsalice"
+
+svscan_start
+svc_wait_up postern-send 30 || bail "postern-send did not come up"
+svc_wait_up postern-smtpd 30 || bail "postern-smtpd did not come up"
+i=0
+until $PY -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" 2> /dev/null; do
+	i=$((i + 1)); [ $i -lt 100 ] || bail "nothing listens on 127.0.0.1:$PORT"; sleep 0.1
+done
+ok "the postern-smtpd service listens on 127.0.0.1:$PORT"
+
+n_new() { count_files "$A/new"; }
+
+# swaks
+swaks --server "127.0.0.1:$PORT" --from sender@remote.example --to "ptsalice@$D" \
+	--header 'Subject: from swaks' > "$SCRATCH/swaks.log" 2>&1
+check "swaks: accepted" grep -q '^<-  250 2.0.0' "$SCRATCH/swaks.log"
+wait_files "$A/new" 1 20
+check "swaks: delivered into ptsalice's Maildir" [ "$(n_new)" -eq 1 ]
+f=$(ls "$A/new" | head -1)
+check "the message carries our Received line with the client IP" \
+	grep -q "^Received: from .* (\[127.0.0.1\])" "$A/new/$f"
+
+# curl smtp://
+printf 'Subject: from curl\r\n\r\ncurl body\r\n' > "$SCRATCH/curl.txt"
+check "curl smtp://: accepted" curl -s --url "smtp://127.0.0.1:$PORT" --mail-from curl@remote.example \
+	--mail-rcpt "ptsalice@$D" --upload-file "$SCRATCH/curl.txt"
+wait_files "$A/new" 2 20
+check "curl: delivered" [ "$(n_new)" -eq 2 ]
+
+# Python smtplib, with SMTPUTF8 and with BDAT by hand
+check "smtplib: sendmail accepted" $PY - "$PORT" "$D" <<'PYEOF'
+import smtplib, sys
+port, d = int(sys.argv[1]), sys.argv[2]
+with smtplib.SMTP('127.0.0.1', port) as s:
+    s.ehlo('smtplib.test')
+    assert s.has_extn('smtputf8') and s.has_extn('chunking') and s.has_extn('pipelining')
+    r = s.sendmail('py@remote.example', ['ptsalice@' + d], 'Subject: from smtplib\r\n\r\nhello\r\n')
+    assert r == {}, r
+    r = s.sendmail('jörg@bücher.example', ['ptsalice@' + d], 'Subject: utf8\r\n\r\nü\r\n'.encode(),
+                   mail_options=['SMTPUTF8', 'BODY=8BITMIME'])
+    assert r == {}, r
+    s.mail('py@remote.example'); s.rcpt('ptsalice@' + d)
+    s.send(b'BDAT 20\r\nSubject: bdat\r\n\r\npart')
+    assert s.getreply()[0] == 250
+    s.send(b'BDAT 7 LAST\r\n one\r\n\r\n')
+    assert s.getreply()[0] == 250
+PYEOF
+wait_files "$A/new" 5 20
+check "smtplib: three messages delivered" [ "$(n_new)" -eq 5 ]
+check "the UTF-8 sender arrived intact" sh -c "grep -l 'Subject: utf8' '$A/new/'* | xargs grep -q 'Return-Path: <jörg@bücher.example>'"
+
+# Unknown user: 550 at RCPT, and no bounce anywhere
+swaks --server "127.0.0.1:$PORT" --from bob@remote.example --to "nosuchuser@$D" > "$SCRATCH/unknown.log" 2>&1
+check "unknown user: 550 5.1.1 at RCPT" grep -q '^<\*\* 550 5.1.1' "$SCRATCH/unknown.log"
+sleep 1
+check "unknown user: nothing was queued (no bounce)" [ "$(find "$PHOME/queue/mess" -type f | wc -l)" -eq 0 ]
+check "unknown user: no bounce in the postmaster's Maildir" [ "$(count_files "$PHOME/alias/Maildir/new")" -eq 0 ]
+
+# sendmail -bs through postern-inject, as a local user
+printf 'EHLO local\r\nMAIL FROM:<ptsbob@%s>\r\nRCPT TO:<ptsalice@%s>\r\nDATA\r\nSubject: from -bs\r\n\r\nlocal\r\n.\r\nQUIT\r\n' "$D" "$D" |
+	su ptsbob -s /bin/sh -c "$PHOME/bin/sendmail -bs" > "$SCRATCH/bs.log" 2>&1
+check "sendmail -bs: 250 after DATA" grep -q '^250 2.0.0 accepted' "$SCRATCH/bs.log"
+wait_files "$A/new" 6 20
+check "sendmail -bs: delivered, Received says via local" sh -c "grep -l 'from -bs' '$A/new/'* | xargs grep -q 'via local with ESMTP'"
+
+# The uid test: a held connection's postern-smtpd
+$PY - "$PORT" "$PHOME" "$SCRATCH" <<'PYEOF' > "$SCRATCH/uid.log" 2>&1
+import os, re, socket, subprocess, sys, time
+port, home, scratch = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.create_connection(('127.0.0.1', port)); s.recv(100)
+time.sleep(0.3)
+out = subprocess.run(['ps', '-eo', 'pid,uid,gid,args'], capture_output=True, text=True).stdout
+lines = [l for l in out.splitlines() if home + '/bin/postern-smtpd' in l and 'tcpserver' not in l]
+print(lines)
+import pwd
+pw = pwd.getpwnam('postern-smtpd')
+ok = lines and all(l.split()[1] == str(pw.pw_uid) and l.split()[2] == str(pw.pw_gid) for l in lines)
+print('UIDOK' if ok else 'UIDBAD')
+PYEOF
+check "postern-smtpd runs as postern-smtpd:postern-nofiles" grep -q UIDOK "$SCRATCH/uid.log"
+as_smtpd() { s6-setuidgid postern-smtpd sh -c "$1" 2> /dev/null; }
+check "postern-smtpd cannot write queue/tmp" sh -c "! as_smtpd() { s6-setuidgid postern-smtpd sh -c \"\$1\"; }; s6-setuidgid postern-smtpd sh -c 'echo x > $PHOME/queue/tmp/x' 2>/dev/null"
+check "postern-smtpd cannot read queue/mess" sh -c "! s6-setuidgid postern-smtpd ls $PHOME/queue/mess > /dev/null 2>&1"
+check "postern-smtpd cannot write a user's home" sh -c "! s6-setuidgid postern-smtpd sh -c 'echo x > $SCRATCH/users/ptsalice/x' 2>/dev/null"
+check "postern-smtpd cannot write a user's Maildir" sh -c "! s6-setuidgid postern-smtpd sh -c 'echo x > $A/new/x' 2>/dev/null"
+check "postern-smtpd cannot read the virtual mailboxes" sh -c "! s6-setuidgid postern-smtpd ls $PHOME/vmail > /dev/null 2>&1"
+check "postern-smtpd cannot write control/ or users/" sh -c "! s6-setuidgid postern-smtpd sh -c 'echo x > $PHOME/control/x || echo x > $PHOME/users/rcpt.cdb' 2>/dev/null"
+check "postern-smtpd can read users/rcpt.cdb" s6-setuidgid postern-smtpd cdb -q "$PHOME/users/rcpt.cdb" Uptsalice
+
+# smtp-source: 1,000 messages over 20 connections
+if command -v smtp-source > /dev/null 2>&1; then
+	before=$(n_new)
+	t0=$(date +%s.%N)
+	smtp-source -s 20 -m 1000 -l 2048 -f src@remote.example -t "ptsalice@$D" "127.0.0.1:$PORT" > "$SCRATCH/source.log" 2>&1
+	rc=$?
+	t1=$(date +%s.%N)
+	check "smtp-source: 1,000 messages over 20 connections, all accepted" [ "$rc" -eq 0 ]
+	wait_files "$A/new" $((before + 1000)) 120
+	t2=$(date +%s.%N)
+	sleep 2
+	got=$(( $(n_new) - before ))
+	check "smtp-source: each of the 1,000 delivered exactly once ($got)" [ "$got" -eq 1000 ]
+	check "the queue is empty afterwards" [ "$(find "$PHOME/queue/mess" -type f | wc -l)" -eq 0 ]
+	diag "$(awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "smtp-source 1000 x 2 KB / 20 conns: accepted in %.2f s (%.0f msg/s), delivered in %.2f s (%.0f msg/s)", b-a, 1000/(b-a), c-a, 1000/(c-a) }')"
+else
+	not_ok "smtp-source is not installed (tests/deps.sh installs postfix)"
+fi
+
+grep -q 'postern-smtpd: message id=' "$PHOME/log/smtpd/current" 2> /dev/null
+check "the smtpd log has one key=value line per message" [ $? -eq 0 ]
+check "and per connection" grep -q 'postern-smtpd: connect ip=127.0.0.1 ' "$PHOME/log/smtpd/current"
+done_testing

@@ -1,0 +1,452 @@
+#!/usr/bin/env python3
+"""postern-smtpd against hand-made SMTP sessions: every reply code, PIPELINING,
+BDAT, SIZE limits with RSS watched, relay tricks with and without
+RELAYCLIENT, no backscatter, the five smuggling sequences, hostile input,
+timeouts, the per-address and global connection limits, the uid.  The
+queue is a stub that records message and envelope (tests/smtptest.py);
+tests/t-smtp-e2e.sh runs the real pipeline."""
+import os, re, socket, sys, threading, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smtptest import Server, Conn
+
+n = 0
+failed = 0
+def check(cond, desc):
+    global n, failed
+    n += 1
+    if cond:
+        print('ok %d - %s' % (n, desc))
+    else:
+        failed += 1
+        print('not ok %d - %s' % (n, desc))
+    sys.stdout.flush()
+    return cond
+
+srv = Server().start()
+P = srv.port
+
+def session(src='127.0.0.1'):
+    c = Conn(P, src)
+    c.cmd('EHLO client.test')
+    return c
+
+def code(r):
+    return r[0]
+
+def smtpd_pid(c):
+    """pid of the postern-smtpd serving c: from the connect log line, by client port."""
+    port = c.s.getsockname()[1]
+    for _ in range(50):
+        m = re.findall(r'connect ip=\S+ port=%d .* pid=(\d+)' % port, srv.logtext())
+        if m:
+            return int(m[-1])
+        time.sleep(0.05)
+    return None
+
+try:
+    # --- greeting, EHLO, a message -------------------------------------
+    c = Conn(P)
+    check(c.greeting[0] == 220 and 'example.org' in c.greeting[1][0], '220 greeting names control/me')
+    r = c.cmd('EHLO client.test')
+    ext = [l[4:] for l in r[1]]
+    check(r[0] == 250 and all(any(e.startswith(x) for e in ext) for x in
+          ('PIPELINING', 'SIZE 52428800', '8BITMIME', 'ENHANCEDSTATUSCODES', 'SMTPUTF8', 'CHUNKING')),
+          'EHLO advertises PIPELINING SIZE 8BITMIME ENHANCEDSTATUSCODES SMTPUTF8 CHUNKING')
+    pid = smtpd_pid(c)
+    st = open('/proc/%d/status' % pid).read() if pid else ''
+    uid = re.search(r'Uid:\s+(\d+)\s+(\d+)\s+(\d+)', st)
+    check(uid and uid.group(1) == uid.group(2) == uid.group(3) == str(srv.uid) and srv.uid != 0,
+          'postern-smtpd runs as %s (uid %d), not root' % (srv.user, srv.uid))
+    gr = re.search(r'Groups:\s*(.*)', st)
+    check(gr is not None and gr.group(1).split() in ([], [str(srv.gid)]), 'and with no supplementary groups')
+    check(code(c.cmd('MAIL FROM:<sender@remote.test> SIZE=100 BODY=8BITMIME')) == 250, 'MAIL with SIZE and BODY: 250')
+    check(code(c.cmd('RCPT TO:<demo@example.org>')) == 250, 'RCPT to a local alias address: 250')
+    check(code(c.cmd('DATA')) == 354, 'DATA: 354')
+    c.send('Subject: one\r\n\r\nline 1\r\n..leading dot\r\n.\r\n')
+    r = c.reply()
+    check(r[0] == 250 and '2.0.0' in r[1][0], 'end of data: 250 2.0.0')
+    ids = srv.stub_ids()
+    msg, env = srv.stub_read(ids[-1]) if ids else (b'', b'')
+    check(len(ids) == 1, 'exactly one message reached postern-queue')
+    check(env == b'Fsender@remote.test\0Tdemo@example.org\0\0', 'envelope is F..\\0 T..\\0 \\0')
+    check(msg.startswith(b'Received: from client.test ([127.0.0.1])\n\tby example.org (postern-smtpd) with ESMTP id ')
+          and b'\n\tfor <demo@example.org>; ' in msg.split(b'\n\n')[0], 'Received header first, with IP, HELO, ESMTP, id, for')
+    check(msg.endswith(b'Subject: one\n\nline 1\n.leading dot\n') and b'\r' not in msg,
+          'CRLF became LF and the leading dot was removed')
+    check(code(c.cmd('QUIT')) == 221 and c.closed(), 'QUIT: 221 and close')
+    srv.stub_clear()
+
+    # --- every reply code ------------------------------------------------
+    c = Conn(P)
+    check(code(c.cmd('MAIL FROM:<a@b.test>')) == 503, 'MAIL before HELO: 503')
+    check(code(c.cmd('HELO')) == 501, 'HELO without a name: 501')
+    r = c.cmd('HELO client.test')
+    check(r[0] == 250, 'HELO: 250')
+    check(code(c.cmd('MAIL FROM:<a@b.test> SIZE=10')) == 555, 'ESMTP parameter after HELO: 555')
+    c.cmd('QUIT'); c.close()
+    c = session()
+    check(code(c.cmd('RCPT TO:<demo@example.org>')) == 503, 'RCPT before MAIL: 503')
+    check(code(c.cmd('DATA')) == 503, 'DATA before MAIL: 503')
+    check(code(c.cmd('MAIL FROM:a@b.test')) == 501, 'MAIL without angle brackets: 501')
+    check(code(c.cmd('MAIL FROM:<a@b.test> FOO=bar')) == 555, 'unknown MAIL parameter: 555')
+    check(code(c.cmd('MAIL FROM:<a@b.test> SIZE=999999999999')) == 552, 'declared SIZE over the limit: 552')
+    check(code(c.cmd('MAIL FROM:<>')) == 250, 'null sender: 250')
+    check(code(c.cmd('MAIL FROM:<a@b.test>')) == 503, 'nested MAIL: 503')
+    check(code(c.cmd('DATA')) == 554, 'DATA with no valid recipient: 554')
+    c.cmd('QUIT'); c.close()
+    c = session()
+    check(code(c.cmd('NOOP')) == 250, 'NOOP: 250')
+    check(code(c.cmd('RSET')) == 250, 'RSET: 250')
+    check(code(c.cmd('VRFY demo')) == 252, 'VRFY: 252')
+    check(code(c.cmd('HELP')) == 214, 'HELP: 214')
+    check(code(c.cmd('EXPN list')) == 502, 'EXPN: 502')
+    check(code(c.cmd('STARTTLS')) == 502, 'STARTTLS (not yet): 502')
+    check(code(c.cmd('FOO bar')) == 500, 'unknown command: 500')
+    check(code(c.cmd('NOOP ' + 'x' * 520)) == 500, 'command line over 512 octets: 500')
+    check(code(c.cmd('DATA x')) == 501, 'DATA with an argument: 501')
+    r = c.cmd('RCPT TO:<postmaster>')
+    check(r[0] == 503, 'RCPT outside a transaction still 503')
+    c.cmd('QUIT'); c.close()
+
+    # enhanced status codes on everything but the greeting and EHLO/HELO
+    c = Conn(P)
+    replies = []
+    for cmd in ('EHLO x.test', 'NOOP', 'MAIL FROM:<a@b.test>', 'RCPT TO:<nobody-here@example.org>',
+                'RCPT TO:<demo@example.org>', 'RCPT TO:<x@elsewhere.test>', 'VRFY x', 'HELP', 'FOO',
+                'RSET', 'MAIL FROM:<a@b.test>', 'RCPT TO:<demo@example.org>', 'DATA'):
+        replies.append((cmd, c.cmd(cmd)))
+    c.send('x\r\n.\r\n')
+    replies.append(('end', c.reply()))
+    replies.append(('QUIT', c.cmd('QUIT')))
+    bad = [(cmd, r) for cmd, r in replies[1:] if r[0] != 354 and not re.match(r'^\d{3}[ -][245]\.\d{1,3}\.\d{1,3} ', r[1][-1])]
+    check(not bad, 'every reply after EHLO carries an enhanced status code %s' % (bad[:1],))
+    c.close()
+    srv.stub_clear()
+
+    # too many recipients: 452 after maxrcpt
+    srv.control('maxrcpt', '3')
+    c = session()
+    c.cmd('MAIL FROM:<a@b.test>')
+    codes = [code(c.cmd('RCPT TO:<demo@example.org>')) for _ in range(5)]
+    check(codes == [250, 250, 250, 452, 452], 'RCPT beyond control/maxrcpt: 452 (%s)' % codes)
+    c.cmd('QUIT'); c.close()
+    srv.control('maxrcpt', None)
+
+    # too many errors: 421 and disconnect
+    srv.control('maxerrors', '3')
+    c = session()
+    codes = [code(c.cmd('BOGUS')) for _ in range(3)]
+    r = c.reply()
+    check(codes == [500, 500, 500] and r[0] == 421 and c.closed(), 'after control/maxerrors errors: 421 and close')
+    srv.control('maxerrors', None)
+
+    # hop count
+    def send_msg(c, body, rcpt='demo@example.org'):
+        c.cmd('MAIL FROM:<a@b.test>')
+        c.cmd('RCPT TO:<%s>' % rcpt)
+        c.cmd('DATA')
+        c.send(body + '.\r\n')
+        return c.reply()
+    c = session()
+    r = send_msg(c, 'Received: x\r\n' * 100 + 'Subject: loop\r\n\r\nbody\r\n')
+    check(r[0] == 554 and '5.4.6' in r[1][0], '100 Received lines (101 hops with ours): 554 5.4.6')
+    r = send_msg(c, 'Received: x\r\n' * 99 + 'Subject: ok\r\n\r\nbody\r\n' + 'Received: in body\r\n' * 50)
+    check(r[0] == 250, '99 Received lines, more in the body: 250')
+    c.cmd('QUIT'); c.close()
+    srv.stub_clear()
+
+    # queue exit codes mapped
+    for ex, want in (('53', 451), ('31', 554), ('91', 554), ('71', 451)):
+        srv.write('stub-exit', ex)
+        c = session()
+        r = send_msg(c, 'Subject: q\r\n\r\nb\r\n')
+        check(r[0] == want, 'postern-queue exit %s: %d (%s)' % (ex, want, r[1][0]))
+        c.close()
+    os.unlink(os.path.join(srv.home, 'stub-exit'))
+    check(srv.stub_ids() == [], 'no message recorded when postern-queue failed')
+
+    # --- PIPELINING: a whole transaction in one write ---------------------
+    srv.stub_clear()
+    c = Conn(P)
+    c.send('EHLO p.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<demo@example.org>\r\nRCPT TO:<nosuch@example.org>\r\n'
+           'RCPT TO:<list-x@example.org>\r\nDATA\r\nSubject: p\r\n\r\npipelined\r\n.\r\n'
+           'MAIL FROM:<c@d.test>\r\nRCPT TO:<postmaster@example.org>\r\nDATA\r\nSubject: p2\r\n\r\nsecond\r\n.\r\nQUIT\r\n')
+    codes = [c.reply()[0] for _ in range(11)]
+    check(codes == [250, 250, 250, 550, 250, 354, 250, 250, 250, 354, 250] and c.reply()[0] == 221,
+          'two pipelined transactions in one write: %s' % codes)
+    ids = srv.stub_ids()
+    envs = sorted(srv.stub_read(i)[1] for i in ids)
+    check(envs == [b'Fa@b.test\0Tdemo@example.org\0Tlist-x@example.org\0\0', b'Fc@d.test\0Tpostmaster@example.org\0\0'],
+          'both pipelined messages queued with the right envelopes')
+    c.close()
+    srv.stub_clear()
+
+    # --- BDAT in chunks -----------------------------------------------------
+    c = session()
+    c.cmd('MAIL FROM:<a@b.test>')
+    c.cmd('RCPT TO:<demo@example.org>')
+    chunks = [b'Subject: chunked\r\n\r\nfirst part, ', b'split CR\r', b'\nthird\r\n.not stuffed\r\n', b'end\r\n']
+    rs = []
+    for i, ch in enumerate(chunks):
+        last = i == len(chunks) - 1
+        c.send(b'BDAT %d%s\r\n' % (len(ch), b' LAST' if last else b'') + ch)
+        rs.append(c.reply()[0])
+    ids = srv.stub_ids()
+    msg = srv.stub_read(ids[0])[0] if ids else b''
+    check(rs == [250, 250, 250, 250] and msg.endswith(b'Subject: chunked\n\nfirst part, split CR\nthird\n.not stuffed\nend\n'),
+          'BDAT in 4 chunks, CRLF split across chunks, no dot-unstuffing: %s' % rs)
+    c.send(b'BDAT 5 LAST\r\nNOOP\r')
+    r = c.reply()
+    check(r[0] == 503, 'BDAT outside a transaction: 503, and its bytes are skipped')
+    check(code(c.cmd('NOOP')) == 250, 'the stream stays in step after a refused BDAT')
+    c.cmd('MAIL FROM:<a@b.test>'); c.cmd('RCPT TO:<demo@example.org>')
+    c.send(b'BDAT 0 LAST\r\n')
+    check(c.reply()[0] == 250, 'BDAT 0 LAST ends an empty-bodied message')
+    c.cmd('MAIL FROM:<a@b.test>'); c.cmd('RCPT TO:<demo@example.org>')
+    c.send(b'BDAT 7\r\nab\ncd\r\n')
+    check(c.reply()[0] == 554, 'BDAT chunk with a bare LF: 554')
+    c.send(b'BDAT 3 LAST\r\nxyz')
+    check(c.reply()[0] == 503 and code(c.cmd('NOOP')) == 250, 'later chunks of the refused message: 503, stream in step')
+    c.cmd('QUIT'); c.close()
+    srv.stub_clear()
+
+    # --- relay control and tricks --------------------------------------------
+    tricks = ['<user%other.test@example.org>', '<other.test!user@example.org>', '<@example.org:user@other.test>',
+              '<@a.test,@example.org:user@other.test>', '<"user@other.test"@example.org>',
+              '<user@[192.0.2.1]>', '<user@[IPv6:2001:db8::1]>', '<"user%other"@example.org>']
+    for src, relay in (('127.0.0.2', False), ('127.0.0.1', True)):
+        c = session(src)
+        c.cmd('MAIL FROM:<a@b.test>')
+        r = c.cmd('RCPT TO:<someone@other.test>')
+        if relay:
+            check(r[0] == 250, 'RELAYCLIENT: a foreign domain is accepted')
+        else:
+            check(r[0] == 550 and '5.7.1' in r[1][0], 'no RELAYCLIENT: a foreign domain is 550 5.7.1')
+        for t in tricks:
+            r = c.cmd('RCPT TO:' + t)
+            check(r[0] in (550, 553) and '5.7.1' in r[1][0] or r[0] == 553,
+                  'relay trick %s refused %s RELAYCLIENT: %s' % (t, 'with' if relay else 'without', r[1][0]))
+        r = c.cmd('RCPT TO:<demo@[127.0.0.1]>')
+        check(r[0] == 250, 'an address literal for our own IP is local (%s)' % ('relay' if relay else 'no relay'))
+        c.cmd('QUIT'); c.close()
+    # fail closed: no rcpthosts; with rcpthosts the listed domain is accepted
+    srv.control('rcpthosts', '.backup.test')
+    c = session('127.0.0.2')
+    c.cmd('MAIL FROM:<a@b.test>')
+    check(code(c.cmd('RCPT TO:<x@mx.backup.test>')) == 250, 'rcpthosts .backup.test: a subdomain accepted')
+    check(code(c.cmd('RCPT TO:<x@backup.test>')) == 550, 'rcpthosts .backup.test: the bare domain is not')
+    c.cmd('QUIT'); c.close()
+    srv.control('rcpthosts', None)
+
+    # --- no backscatter ---------------------------------------------------
+    c = session('127.0.0.1')  # even a RELAYCLIENT cannot reach unknown local users
+    c.cmd('MAIL FROM:<a@b.test>')
+    r = c.cmd('RCPT TO:<nosuchuser@example.org>')
+    check(r[0] == 550 and '5.1.1' in r[1][0], 'unknown local user: 550 5.1.1 at RCPT')
+    r = c.cmd('RCPT TO:<bob@virt.example>')
+    check(r[0] == 550 and '5.1.1' in r[1][0], 'unknown virtual user: 550 5.1.1')
+    check(code(c.cmd('RCPT TO:<alice@virt.example>')) == 250, 'virtual mailbox alice@virt.example: 250')
+    check(code(c.cmd('RCPT TO:<alice-ext@virt.example>')) == 250, 'virtual alice-ext (base alice): 250')
+    check(code(c.cmd('RCPT TO:<list-anything@example.org>')) == 250, '.postern-list-default covers list-anything')
+    check(code(c.cmd('RCPT TO:<Demo@EXAMPLE.org>')) == 250, 'local part and domain matched without case')
+    check(code(c.cmd('RCPT TO:<nobody@example.org>')) == 250, 'a Unix user (uid >= minuid): 250')
+    check(code(c.cmd('RCPT TO:<nobody-ext@example.org>')) == 550, 'user-ext with no .postern-ext: 550')
+    check(code(c.cmd('RCPT TO:<Postmaster>')) == 250, '<Postmaster> without a domain: 250')
+    c.cmd('QUIT'); c.close()
+    check(srv.stub_ids() == [], 'no message (so no bounce) was queued for the unknown users')
+    # missing table: defer, never accept blindly
+    os.rename(os.path.join(srv.home, 'users/rcpt.cdb'), os.path.join(srv.home, 'users/rcpt.cdb.away'))
+    c = session()
+    c.cmd('MAIL FROM:<a@b.test>')
+    check(code(c.cmd('RCPT TO:<demo@example.org>')) == 451, 'no users/rcpt.cdb: local recipients get 451')
+    c.cmd('QUIT'); c.close()
+    os.rename(os.path.join(srv.home, 'users/rcpt.cdb.away'), os.path.join(srv.home, 'users/rcpt.cdb'))
+
+    # --- SMTPUTF8 -------------------------------------------------------------
+    c = session()
+    check(code(c.cmd('MAIL FROM:<jörg@b.test>')) == 553, 'UTF-8 address without SMTPUTF8: 553')
+    check(code(c.cmd('MAIL FROM:<jörg@bücher.test> SMTPUTF8')) == 250, 'UTF-8 sender with SMTPUTF8: 250')
+    check(code(c.cmd('RCPT TO:<demo@example.org>')) == 250, 'RCPT: 250')
+    c.cmd('DATA'); c.send('Subject: ü\r\n\r\nü\r\n.\r\n')
+    check(c.reply()[0] == 250, 'UTF-8 message accepted')
+    ids = srv.stub_ids()
+    msg, env = srv.stub_read(ids[0]) if ids else (b'', b'')
+    check(env == 'Fjörg@bücher.test\0Tdemo@example.org\0\0'.encode(), 'UTF-8 address passed on intact')
+    check(b' with UTF8SMTP id ' in msg, 'Received says UTF8SMTP')
+    r = c.cmd('MAIL FROM:<a\xff@b.test> SMTPUTF8'.encode('latin-1').decode('utf-8', 'surrogateescape') if False else 'NOOP')
+    c.send(b'MAIL FROM:<a\xc3\x28@b.test> SMTPUTF8\r\n')
+    check(c.reply()[0] == 501, 'malformed UTF-8 in an address: 501')
+    c.cmd('QUIT'); c.close()
+    srv.stub_clear()
+
+    # --- smuggling ----------------------------------------------------------
+    for seq in (b'\n.\n', b'\n.\r\n', b'\r.\r\n', b'\r\n.\r', b'\r\n.\n'):
+        srv.stub_clear()
+        c = session()
+        c.send(b'MAIL FROM:<a@b.test>\r\nRCPT TO:<demo@example.org>\r\nDATA\r\n')
+        codes = [c.reply()[0] for _ in range(3)]
+        c.send(b'Subject: smuggle\r\n\r\nbody' + seq + b'MAIL FROM:<evil@b.test>\r\nRCPT TO:<postmaster@example.org>\r\n'
+               b'DATA\r\nSubject: smuggled\r\n\r\nevil\r\n.\r\n')
+        r = c.reply()
+        c.send(b'QUIT\r\n')
+        rest = []
+        try:
+            while True:
+                rest.append(c.reply()[0])
+        except (EOFError, OSError):
+            pass
+        ids = srv.stub_ids()
+        check(len(ids) <= 1 and r[0] in (250, 554) and rest == [221] and
+              not any(b'evil@b.test' in srv.stub_read(i)[1] for i in ids),
+              'smuggling %r: one reply (%d), no second message (%d queued)' % (seq, r[0], len(ids)))
+        c.close()
+    srv.stub_clear()
+
+    # --- hostile input --------------------------------------------------------
+    c = session()
+    check(code(c.cmd('NOOP\0x')) == 500, 'NUL in a command: 500')
+    c.send('NOOP\n')
+    check(c.reply()[0] == 500, 'command ending in bare LF: 500')
+    c.send(b'MAIL FROM:<a@b.test>\rRCPT TO:<x@y>\r\n')
+    check(c.reply()[0] == 500, 'bare CR inside a command: 500')
+    pid = smtpd_pid(c)
+    c.send('NOOP ' + 'A' * 100000 + '\r\n')
+    r = c.reply()
+    check(r[0] == 500 and code(c.cmd('NOOP')) == 250, '100 KB command line: one 500, then in step')
+    rss = int(re.search(r'VmHWM:\s+(\d+)', open('/proc/%d/status' % pid).read()).group(1)) if pid else 1 << 30
+    check(rss < 20000, '100 KB line did not grow the smtpd (peak RSS %d kB)' % rss)
+    c.cmd('QUIT'); c.close()
+    c = session()
+    c.cmd('MAIL FROM:<a@b.test>')
+    got = []
+    def reader():
+        try:
+            for _ in range(10000):
+                got.append(c.reply()[0])
+        except Exception as e:
+            got.append(str(e))
+    t = threading.Thread(target=reader); t.start()
+    c.send(b''.join(b'RCPT TO:<demo@example.org>\r\n' for _ in range(10000)))
+    t.join(120)
+    check(len(got) == 10000 and got[:100] == [250] * 100 and set(got[100:]) == {452},
+          '10,000 pipelined RCPTs: 100 x 250 then 452 (%d replies)' % len(got))
+    c.cmd('DATA'); c.send('Subject: many\r\n\r\nx\r\n.\r\n')
+    check(c.reply()[0] == 250, 'and the message with 100 recipients is accepted')
+    ids = srv.stub_ids()
+    check(len(ids) == 1 and srv.stub_read(ids[0])[1].count(b'\0T') == 100 and b'\n\tfor <' not in srv.stub_read(ids[0])[0],
+          'envelope holds 100 recipients; Received has no "for" with several')
+    c.cmd('QUIT'); c.close()
+    srv.stub_clear()
+
+    # --- sizes: 30 MB under 50 MB accepted, 60 MB refused, RSS flat ---------
+    srv.control('databytes', str(50 * 1024 * 1024))
+    def big(size_mb, declare=False):
+        c = session()
+        pid = smtpd_pid(c)
+        c.cmd('MAIL FROM:<a@b.test>' + (' SIZE=%d' % (size_mb << 20) if declare else ''))
+        c.cmd('RCPT TO:<demo@example.org>')
+        c.cmd('DATA')
+        line = b'x' * 998 + b'\r\n'
+        block = b'Subject: big\r\n\r\n' + line * 1000
+        sent = 0
+        while sent < size_mb << 20:
+            c.send(block)
+            sent += len(block)
+        c.send(b'.\r\n')
+        r = c.reply()
+        rss = int(re.search(r'VmHWM:\s+(\d+)', open('/proc/%d/status' % pid).read()).group(1))
+        c.cmd('QUIT'); c.close()
+        return r, rss
+    r, rss = big(30)
+    ids = srv.stub_ids()
+    sz = os.path.getsize(os.path.join(srv.home, 'stub', ids[0] + '.msg')) if ids else 0
+    check(r[0] == 250 and sz > 30 << 20, '30 MB message under a 50 MB limit: 250 (%d bytes queued)' % sz)
+    check(rss < 20000, '30 MB message: smtpd peak RSS %d kB' % rss)
+    srv.stub_clear()
+    r, rss = big(60)
+    check(r[0] == 552 and '5.3.4' in r[1][0], '60 MB message over a 50 MB limit: 552 5.3.4')
+    check(rss < 20000, '60 MB message: smtpd peak RSS %d kB' % rss)
+    check(srv.stub_ids() == [], 'the 60 MB message was not queued')
+    srv.control('databytes', None)
+
+    # --- timeouts -------------------------------------------------------------
+    srv.control('timeoutsmtpd', '2')
+    c = Conn(P)
+    t0 = time.time()
+    r = c.reply()
+    check(r[0] == 421 and c.closed() and 1.5 < time.time() - t0 < 10, 'silent client: 421 after control/timeoutsmtpd')
+    srv.control('timeoutsmtpd', '20')
+    srv.control('timeoutsession', '2')
+    c = session()
+    t0 = time.time()
+    try:
+        while time.time() - t0 < 10:
+            c.cmd('NOOP'); time.sleep(0.2)
+    except (EOFError, OSError):
+        pass
+    check(2 <= time.time() - t0 < 6, 'busy client: cut off at control/timeoutsession (%.1f s)' % (time.time() - t0))
+    srv.control('timeoutsession', None)
+
+    # --- greeting delay and early talkers --------------------------------------
+    srv.control('greetdelay', '2')
+    c = Conn(P, greet=False)
+    c.send('EHLO early.test\r\n')
+    r = c.reply()
+    check(r[0] == 554 and c.closed(), 'talking before the greeting: 554 and close')
+    c = Conn(P, greet=False)
+    t0 = time.time()
+    r = c.reply()
+    check(r[0] == 220 and time.time() - t0 >= 1.8, 'a patient client gets 220 after control/greetdelay')
+    c.close()
+    srv.control('greetdelay', None)
+finally:
+    srv.stop()
+
+# --- connection limits: per address and global ---------------------------------
+srv2 = Server(maxconn=40, dir=os.path.join(srv.dir, 'limits'), extra_control={'maxperip': '10'}).start()
+try:
+    P2 = srv2.port
+    held = []
+    refused = 0
+    for i in range(200):
+        try:
+            c = Conn(P2, '127.0.0.3', timeout=10)
+            if c.greeting[0] == 220:
+                held.append(c)
+            else:
+                refused += 1
+                c.close()
+        except Exception:
+            refused += 1
+    check(len(held) == 10 and refused == 190, '200 connections from one address: 10 served, 190 refused with 421 (%d/%d)' % (len(held), refused))
+    c = Conn(P2, '127.0.0.4', timeout=10)
+    check(c.greeting[0] == 220 and code(c.cmd('EHLO other.test')) == 250, 'meanwhile another address is served')
+    c.close()
+    for h in held:
+        h.close()
+    # global: 200 addresses at once, tcpserver -c 40 serves at most 40 at a time
+    conns = []
+    for i in range(200):
+        s = socket.socket(); s.settimeout(10); s.bind(('127.0.%d.%d' % (1 + i // 250, 10 + i % 200), 0))
+        s.connect(('127.0.0.1', P2)); conns.append(s)
+    time.sleep(1.5)
+    greeted = 0
+    for s in conns:
+        s.setblocking(False)
+        try:
+            if s.recv(100).startswith(b'220'):
+                greeted += 1
+        except BlockingIOError:
+            pass
+    check(greeted == 40, '200 concurrent connections, tcpserver -c 40: exactly 40 greeted (%d)' % greeted)
+    for s in conns:
+        s.close()
+    c = Conn(P2, '127.0.0.5', timeout=20)
+    check(c.greeting[0] == 220, 'all closed: a new client is served again')
+    c.close()
+finally:
+    srv2.stop()
+    srv.cleanup()
+
+print('# %d tests, %d failed' % (n, failed))
+sys.exit(1 if failed else 0)

@@ -1,0 +1,247 @@
+#!/bin/sh
+# Privilege separation, as running: with the installed services up under an
+# s6-svscan this test starts, every process below that svscan is read from
+# /proc/PID/status and its uids, gids and supplementary groups are compared
+# with doc/architecture.md.  Then the files: postern-queue setuid to its
+# owner, every queue directory's owner and mode, and what each user can and
+# cannot do to the queue (setpriv as that user).
+. "$(dirname "$0")/lib.sh"
+scratch_init
+
+for p in postern-queue postern-inject postern-start postern-send postern-lspawn postern-clean postern-local; do
+	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "no $POSTERN_BUILD/bin/$p: build first (make all)"
+done
+install_home || bail "./install into $SCRATCH/home"
+"$POSTERN_SRC/install" --home "$PHOME" --check > "$SCRATCH/check.out" 2>&1
+rc=$?
+check "./install --check finds nothing wrong with a fresh install (exit $rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || diag "$(cat "$SCRATCH/check.out")"
+
+D=test.example
+printf '%s\n' "$D" > "$PHOME/control/me"
+printf '%s\n' "$D" > "$PHOME/control/locals"
+make_user ptuid || bail "make_user ptuid"
+make_user ptuother || bail "make_user ptuother"
+# A program delivery that waits for a file, so postern-local and its
+# program can be seen running.
+printf '|while [ ! -f %s/go ]; do /bin/sleep 0.1; done; /bin/cat > /dev/null\n' "$SCRATCH" > "$SCRATCH/users/ptuid/.postern-slow"
+chown ptuid:ptuid "$SCRATCH/users/ptuid/.postern-slow"
+on_cleanup 'touch "$SCRATCH/go"'
+
+svscan_start
+svc_wait_up postern-send 20 || {
+	not_ok "postern-send service up within 20 s"
+	diag "$(tail -n 20 "$PHOME/log/send/current" 2>&1)"
+	done_testing
+}
+ok "postern-send service is up under our s6-svscan ($SVSCAN_PID)"
+# The set is up once all three children of postern-start exist.
+i=0
+until [ -n "$(tree_procs postern-send)" ] && [ -n "$(tree_procs postern-lspawn)" ] && [ -n "$(tree_procs postern-clean)" ] || [ "$i" -ge 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+
+uid_of() { id -u "$1" 2> /dev/null || echo none; }
+gid_of() { getent group "$1" | cut -d: -f3; }
+field() { # PID FIELD: the value of /proc/PID/status FIELD:, blanks squeezed
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2> /dev/null | tr -s ' \t' '  ' | sed 's/ *$//'
+}
+# proc_is PID WHAT USER GROUP [SUPP]: real, effective, saved and fs ids
+# are USER and GROUP; the supplementary groups are SUPP (gids, space
+# separated; default: none, or GROUP alone).
+proc_is() {
+	p=$1 what=$2 u=$3 g=$4 supp=${5-}
+	wu=$(uid_of "$u") wg=$(gid_of "$g")
+	gu=$(field "$p" Uid) gg=$(field "$p" Gid) gs=$(field "$p" Groups | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ *$//')
+	check "$what (pid $p) runs as $u: Uid $gu" [ "$gu" = "$wu $wu $wu $wu" ]
+	check "$what (pid $p) runs with group $g: Gid $gg" [ "$gg" = "$wg $wg $wg $wg" ]
+	if [ -n "$supp" ]; then
+		check "$what (pid $p) has supplementary groups '$supp': '$gs'" [ "$gs" = "$supp" ]
+	else
+		check "$what (pid $p) has no other supplementary group: '$gs'" sh -c '[ -z "$1" ] || [ "$1" = "$2" ]' - "$gs" "$wg"
+	fi
+}
+one() { # NAME: sets P to the pid of the only process NAME below our svscan
+	P=$(tree_procs "$1" | cut -d' ' -f1)
+	n=$(printf '%s\n' "$P" | grep -c .)
+	[ "$n" -eq 1 ] && return 0
+	not_ok "exactly one $1 below our s6-svscan (found $n: $(echo $P))"
+	return 1
+}
+
+tree_procs > "$SCRATCH/tree"
+diag "process tree below s6-svscan $SVSCAN_PID:"
+while read -r p n pp; do diag "  $p $n (parent $pp) Uid $(field "$p" Uid)"; done < "$SCRATCH/tree"
+
+if one postern-start; then
+	p=$P
+	proc_is "$p" postern-start root root
+	check "postern-start is supervised by s6-supervise" [ "$(field "$(field "$p" PPid)" Name)" = s6-supervise ]
+	START=$p
+fi
+if one postern-send; then
+	p=$P
+	proc_is "$p" postern-send postern-send postern
+	check "postern-send is a child of postern-start" [ "$(field "$p" PPid)" = "${START:-x}" ]
+fi
+if one postern-lspawn; then
+	p=$P
+	proc_is "$p" postern-lspawn root root
+	check "postern-lspawn is a child of postern-start" [ "$(field "$p" PPid)" = "${START:-x}" ]
+fi
+if one postern-clean; then
+	p=$P
+	proc_is "$p" postern-clean postern-queue postern
+	check "postern-clean is a child of postern-start" [ "$(field "$p" PPid)" = "${START:-x}" ]
+fi
+nlog=0
+for p in $(tree_procs s6-log | cut -d' ' -f1); do
+	proc_is "$p" "s6-log" postern-log postern-nofiles
+	nlog=$((nlog + 1))
+done
+check "one s6-log per service, at least postern-send's ($nlog)" [ "$nlog" -ge 1 ]
+check "no process of the set keeps a capability (CapEff 0 outside root)" sh -c '
+	for p in $(awk "{print \$1}" "$1"); do
+		u=$(sed -n "s/^Uid:[[:space:]]*\([0-9]*\).*/\1/p" /proc/$p/status 2>/dev/null)
+		c=$(sed -n "s/^CapEff:[[:space:]]*//p" /proc/$p/status 2>/dev/null)
+		[ -z "$u" ] || [ "$u" = 0 ] || [ "$c" = 0000000000000000 ] || exit 1
+	done' - "$SCRATCH/tree"
+
+# postern-smtpd, when its service is installed: the listener after it bound,
+# and postern-smtpd itself for one connection.
+for p in $(tree_procs tcpserver | cut -d' ' -f1); do
+	proc_is "$p" "tcpserver (after bind)" postern-smtpd postern-nofiles
+done
+for p in $(tree_procs s6-tcpserver | cut -d' ' -f1); do
+	proc_is "$p" "s6-tcpserver (after bind)" postern-smtpd postern-nofiles
+done
+for p in $(tree_procs tcpserver | cut -d' ' -f1); do
+	# tcpserver ... HOST PORT PROGRAM: the two words before the program.
+	hp=$(tr '\0' '\n' < "/proc/$p/cmdline" | awk '/postern-smtpd$/ { print h " " pt; exit } { h = pt; pt = $0 }')
+	[ -n "$hp" ] || continue
+	set -- $hp
+	/usr/bin/python3 - "$1" "$2" "$SCRATCH/smtpd.pid" "$p" > "$SCRATCH/smtpd.out" 2>&1 << 'PYEOF' &
+import socket, sys, time, os
+host, port, out, parent = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+s = socket.create_connection((host, port), timeout=10)
+banner = s.recv(1000)
+print(banner.decode('latin-1').strip())
+open(out + '.ready', 'w').close()
+for i in range(100):   # hold the connection until the test has looked
+    if os.path.exists(out + '.done'):
+        break
+    time.sleep(0.1)
+s.sendall(b'QUIT\r\n')
+s.recv(1000)
+PYEOF
+	cpid=$!
+	i=0
+	while [ ! -f "$SCRATCH/smtpd.pid.ready" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	sp=$(tree_procs postern-smtpd | awk -v pp="$p" '$3 == pp { print $1; exit }')
+	if [ -n "$sp" ]; then
+		proc_is "$sp" "postern-smtpd (one connection)" postern-smtpd postern-nofiles
+	else
+		not_ok "postern-smtpd running for a connection to $1:$2 ($(cat "$SCRATCH/smtpd.out"))"
+	fi
+	touch "$SCRATCH/smtpd.pid.done"
+	wait "$cpid"
+	break
+done
+
+# postern-local runs as the recipient: a program delivery that waits.
+printf 'Subject: slow\n\nwait for it\n' | "$PHOME/bin/sendmail" "ptuid-slow@$D" > "$SCRATCH/inject.out" 2>&1 ||
+	not_ok "sendmail ptuid-slow@$D: $(cat "$SCRATCH/inject.out")"
+i=0
+while [ -z "$(tree_procs postern-local)" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+lp=$(tree_procs postern-local | awk '{ print $1; exit }')
+if [ -n "$lp" ]; then
+	ug=$(id -G ptuid | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ *$//')
+	proc_is "$lp" "postern-local delivering to ptuid" ptuid ptuid "$ug"
+	check "postern-local is a child of postern-lspawn" [ "$(field "$(field "$lp" PPid)" Name)" = postern-lspawn ]
+	check "postern-local's environment is clean (no POSTERN_HOME, no root's HOME)" sh -c \
+		'! tr "\0" "\n" < /proc/$1/environ | grep -q "^POSTERN_HOME=\|^HOME=/root"' - "$lp"
+	kid=$(tree_procs | awk -v pp="$lp" '$3 == pp { print $1; exit }')
+	[ -z "$kid" ] || proc_is "$kid" "ptuid's program" ptuid ptuid "$ug"
+else
+	not_ok "a postern-local process seen within 10 s"
+fi
+touch "$SCRATCH/go"
+
+# The files.  stat: owner group octal-mode (setuid/setgid bits included).
+is() { # PATH OWNER GROUP MODE [TYPE]
+	got=$(stat -c '%U %G %a %F' "$1" 2> /dev/null)
+	want="$2 $3 $4"
+	check "$1: $want${5:+ ($5)} (got: $got)" sh -c 'case $1 in "$2 "*"$3") true ;; *) false ;; esac' - "$got" "$want" "${5:-}"
+}
+B=$PHOME/bin
+is "$B/postern-queue" postern-queue root 4711 "regular file"
+for p in postern-inject postern-qstat postern-start postern-send postern-lspawn postern-clean postern-local; do
+	is "$B/$p" root root 755 "regular file"
+done
+check "bin/sendmail is a symlink to postern-inject" [ "$(readlink "$B/sendmail")" = postern-inject ]
+check "bin/mailq is a symlink to postern-inject" [ "$(readlink "$B/mailq")" = postern-inject ]
+Q=$PHOME/queue
+is "$PHOME" root root 755 directory
+is "$B" root root 755 directory
+is "$PHOME/control" root root 755 directory
+is "$Q" postern-queue postern 750 directory
+is "$Q/tmp" postern-queue postern 2700 directory
+is "$Q/mess" postern-queue postern 2750 directory
+is "$Q/info" postern-send postern 700 directory
+is "$Q/lock" postern-queue postern 750 directory
+is "$Q/lock/trigger" postern-queue postern 640 fifo
+is "$PHOME/log/send" postern-log postern-nofiles 750 directory
+is "$PHOME/vmail" postern-vmail postern-nofiles 700 directory
+is "$PHOME/alias" root root 755 directory
+is "$PHOME/alias/Maildir" postern-alias postern-nofiles 700 directory
+
+# A message caught in the queue (delivery stopped): postern-queue, run by
+# an ordinary user, wrote it as postern-queue, readable by group postern only.
+s6-svc -d "$PHOME/service/postern-send"
+s6-svwait -D -t 20000 "$PHOME/service/postern-send" || not_ok "postern-send service went down within 20 s"
+printf 'Subject: parked\n\nparked\n' | setpriv --reuid=ptuother --regid=ptuother --init-groups \
+	"$PHOME/bin/sendmail" "ptuother@$D" > "$SCRATCH/inject2.out" 2>&1
+rc=$?
+check "an ordinary user can queue a message (exit $rc: $(cat "$SCRATCH/inject2.out"))" [ "$rc" -eq 0 ]
+f=$(find "$Q/mess" -type f ! -name '*.env' | head -n 1)
+if [ -n "$f" ]; then
+	m=$(stat -c '%U %G %a' "$f")
+	check "a queued message is postern-queue:postern, no access for others ($m)" \
+		sh -c 'case $1 in "postern-queue postern "*[0]) true ;; *) false ;; esac' - "$m"
+	check "its envelope too ($(stat -c '%U %G %a' "$f.env"))" \
+		sh -c 'case $1 in "postern-queue postern "*[0]) true ;; *) false ;; esac' - "$(stat -c '%U %G %a' "$f.env")"
+else
+	not_ok "the message is in queue/mess while delivery is stopped"
+fi
+
+as() { u=$1 g=$2; shift 2; setpriv --reuid="$u" --regid="$g" --clear-groups "$@"; }
+asg() { u=$1; shift; setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups "$@"; }
+quiet() { "$@" > /dev/null 2>&1; }
+check "postern-smtpd cannot list queue/mess" sh -c '! setpriv --reuid=postern-smtpd --regid=postern-nofiles --clear-groups ls "$1" > /dev/null 2>&1' - "$Q/mess"
+if [ -n "$f" ]; then
+	check "postern-smtpd cannot read a queued message" sh -c '! setpriv --reuid=postern-smtpd --regid=postern-nofiles --clear-groups cat "$1" > /dev/null 2>&1' - "$f"
+	check "an ordinary user cannot read a queued message" sh -c '! setpriv --reuid=ptuother --regid=ptuother --init-groups cat "$1" > /dev/null 2>&1' - "$f"
+	check "postern-send can read a queued message" quiet asg postern-send cat "$f"
+	check "postern-send cannot remove a queued message" sh -c '! setpriv --reuid=postern-send --regid=postern --init-groups rm -f "$1" 2>/dev/null && [ -f "$1" ]' - "$f"
+	check "postern-clean's user (postern-queue) could remove it (owner of mess/)" quiet asg postern-queue test -w "$Q/mess"
+fi
+check "postern-send cannot write into queue/mess" sh -c '! setpriv --reuid=postern-send --regid=postern --init-groups touch "$1/x" 2>/dev/null' - "$Q/mess"
+check "postern-send cannot write into queue/tmp" sh -c '! setpriv --reuid=postern-send --regid=postern --init-groups touch "$1/x" 2>/dev/null' - "$Q/tmp"
+check "postern-send can write its own queue/info" quiet asg postern-send test -w "$Q/info"
+check "an ordinary user cannot list the queue" sh -c '! setpriv --reuid=ptuother --regid=ptuother --init-groups ls "$1" > /dev/null 2>&1' - "$Q"
+check "an ordinary user cannot open the trigger" sh -c '! setpriv --reuid=ptuother --regid=ptuother --init-groups timeout 5 sh -c "exec 3>>\"\$1\"" - "$1/lock/trigger" 2>/dev/null' - "$Q"
+check "postern-smtpd can run postern-queue (the one door)" quiet as postern-smtpd postern-nofiles test -x "$B/postern-queue"
+check "postern-log cannot list the queue" sh -c '! setpriv --reuid=postern-log --regid=postern-nofiles --clear-groups ls "$1" > /dev/null 2>&1' - "$Q/mess"
+check "an ordinary user cannot read the log" sh -c '! setpriv --reuid=ptuother --regid=ptuother --init-groups ls "$1" > /dev/null 2>&1' - "$PHOME/log/send"
+check "postern-vmail's mailboxes are closed to an ordinary user" sh -c '! setpriv --reuid=ptuother --regid=ptuother --init-groups ls "$1" > /dev/null 2>&1' - "$PHOME/vmail"
+
+# Delivery resumes: the parked message reaches ptuother, as ptuother.
+s6-svc -u "$PHOME/service/postern-send"
+if wait_files "$SCRATCH/users/ptuother/Maildir/new" 1 30; then
+	f=$(find "$SCRATCH/users/ptuother/Maildir/new" -type f | head -n 1)
+	check "the parked message is delivered to ptuother, owned by ptuother, 0600 ($(stat -c '%U %a' "$f"))" \
+		[ "$(stat -c '%U %a' "$f")" = "ptuother 600" ]
+else
+	not_ok "the parked message delivered within 30 s after the service came back"
+fi
+done_testing
