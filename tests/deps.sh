@@ -8,8 +8,10 @@ pkgs="build-essential gcc make libsodium-dev libbearssl-dev s6 ucspi-tcp-ipv6
 swaks neomutt python3 python3-aiosmtpd curl tinycdb clang libclang-rt-14-dev
 iproute2 procps util-linux passwd"
 case ${1:-test} in
-test|demo) ;;
-bench) pkgs="$pkgs postfix" ;;
+# postfix for smtp-source, the SMTP load generator tests/t-smtp-e2e.sh uses
+# unbound: the test DNS server of tests/t-remote.sh (started by the test only)
+test|bench) pkgs="$pkgs postfix unbound" ;;
+demo) ;;
 *) echo "usage: $me [demo|bench]" >&2; exit 100 ;;
 esac
 
@@ -30,12 +32,13 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 
 case " $missing " in
-*" postfix "*)
-	# For the benchmark only: postfix must neither be configured as this
-	# machine's mailer nor started (it would take port 25).  "No
-	# configuration" leaves it unconfigured; a policy-rc.d that forbids every
-	# service start covers the package scripts.  tests/bench starts its own
-	# postfix instance in a scratch directory.
+*" postfix "* | *" unbound "*)
+	# Tools for the tests and the benchmark, never services of this machine:
+	# postfix must neither be configured as its mailer nor started (it would
+	# take port 25), unbound must not start as its resolver.  "No
+	# configuration" leaves postfix unconfigured; a policy-rc.d that forbids
+	# every service start covers the package scripts.  The tests and
+	# tests/bench start their own instances in scratch directories.
 	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\n# written by postern tests/deps.sh while installing postfix\nexit 101\n' > /usr/sbin/policy-rc.d

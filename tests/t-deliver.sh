@@ -21,13 +21,18 @@ ok "installed into a scratch home"
 
 D=test.example
 V=virt.example
-# ptdalice sends and has .postern-lists; ptdbob forwards to ptdcarol;
-# ptddave has a program; postmaster is forwarded to ptderin; ptdfrank is plain.
-for u in ptdalice ptdbob ptdcarol ptddave ptderin ptdfrank; do
+# User names unique to this run (pt + pid): two runs at once must not
+# delete each other's users.
+S=$$
+PALICE=pt${S}alice PBOB=pt${S}bob PCAROL=pt${S}carol PDAVE=pt${S}dave PERIN=pt${S}erin PFRANK=pt${S}frank
+export PALICE PBOB PCAROL PDAVE PERIN PFRANK
+# $PALICE sends and has .postern-lists; $PBOB forwards to $PCAROL;
+# $PDAVE has a program; postmaster is forwarded to $PERIN; $PFRANK is plain.
+for u in $PALICE $PBOB $PCAROL $PDAVE $PERIN $PFRANK; do
 	make_user "$u" || bail "make_user $u"
 done
 U=$SCRATCH/users
-rm -rf "$U/ptdbob/Maildir" # bob only forwards: a delivery to his Maildir would fail
+rm -rf "$U/$PBOB/Maildir" # bob only forwards: a delivery to his Maildir would fail
 
 printf '%s\n' "$D" > "$PHOME/control/me"
 printf '%s\n' "$D" > "$PHOME/control/locals"
@@ -36,23 +41,23 @@ printf '%s\n' "$V" > "$PHOME/control/virtualdomains"
 dotfile() { # USER NAME CONTENT
 	printf '%s\n' "$3" > "$U/$1/$2" && chown "$1:$1" "$U/$1/$2" && chmod 644 "$U/$1/$2"
 }
-maildir_make "$U/ptdalice/Maildir-lists" ptdalice:ptdalice || bail "Maildir-lists"
-dotfile ptdalice .postern-lists ./Maildir-lists/ || bail "alice's .postern-lists"
-dotfile ptdbob .postern "&ptdcarol@$D" || bail "bob's .postern"
-dotfile ptddave .postern-prog "|$U/ptddave/deliver-prog" || bail "dave's .postern-prog"
+maildir_make "$U/$PALICE/Maildir-lists" $PALICE:$PALICE || bail "Maildir-lists"
+dotfile $PALICE .postern-lists ./Maildir-lists/ || bail "alice's .postern-lists"
+dotfile $PBOB .postern "&$PCAROL@$D" || bail "bob's .postern"
+dotfile $PDAVE .postern-prog "|$U/$PDAVE/deliver-prog" || bail "dave's .postern-prog"
 # The program's environment is clean, so absolute paths.  It writes under a
 # temporary name and renames, so the test never reads half a file.
-cat > "$U/ptddave/deliver-prog" << EOF || bail "dave's program"
+cat > "$U/$PDAVE/deliver-prog" << EOF || bail "dave's program"
 #!/bin/sh
 umask 077
-/bin/cat > $U/ptddave/prog.tmp || exit 111
-/usr/bin/id -u > $U/ptddave/prog.uid || exit 111
-/bin/mv $U/ptddave/prog.tmp $U/ptddave/prog.out || exit 111
+/bin/cat > $U/$PDAVE/prog.tmp || exit 111
+/usr/bin/id -u > $U/$PDAVE/prog.uid || exit 111
+/bin/mv $U/$PDAVE/prog.tmp $U/$PDAVE/prog.out || exit 111
 exit 0
 EOF
-chown ptddave:ptddave "$U/ptddave/deliver-prog" && chmod 755 "$U/ptddave/deliver-prog" || bail "chmod deliver-prog"
+chown $PDAVE:$PDAVE "$U/$PDAVE/deliver-prog" && chmod 755 "$U/$PDAVE/deliver-prog" || bail "chmod deliver-prog"
 # postmaster's alias file is root's (./install wrote it); point it at erin.
-printf '&ptderin@%s\n' "$D" > "$PHOME/alias/.postern-postmaster" || bail "alias/.postern-postmaster"
+printf '&%s@%s\n' "$PERIN" "$D" > "$PHOME/alias/.postern-postmaster" || bail "alias/.postern-postmaster"
 VBOX=$PHOME/vmail/$V/box/Maildir
 mkdir -p "$PHOME/vmail/$V/box" && maildir_make "$VBOX" &&
 	chown -R postern-vmail:postern-nofiles "$PHOME/vmail/$V" && chmod 700 "$PHOME/vmail/$V" "$PHOME/vmail/$V/box" ||
@@ -75,9 +80,9 @@ fi
 M1=$SCRATCH/msg1
 SUBJ1="postern e2e: one message, many recipients $$"
 cat > "$M1" << EOF
-From: Alice <ptdalice@$D>
-To: ptdalice-lists@$D, ptdbob@$D, ptddave-prog@$D, postmaster@$D,
- root@$D, ptdfrank@$D, box@$V, nosuchuser@$D
+From: Alice <$PALICE@$D>
+To: $PALICE-lists@$D, $PBOB@$D, $PDAVE-prog@$D, postmaster@$D,
+ root@$D, $PFRANK@$D, box@$V, nosuchuser@$D
 Subject: $SUBJ1
 Date: Mon, 01 Dec 2025 10:00:00 +0000
 Message-ID: <e2e-one.$$@$D>
@@ -96,8 +101,8 @@ EOF
 M2=$SCRATCH/msg2
 SUBJ2="postern e2e: second, recipients from the header (-t) $$"
 cat > "$M2" << EOF
-From: ptdalice@$D
-To: Frank <ptdfrank@$D>
+From: $PALICE@$D
+To: Frank <$PFRANK@$D>
 Subject: $SUBJ2
 Date: Mon, 01 Dec 2025 10:01:00 +0000
 Message-ID: <e2e-two.$$@$D>
@@ -106,12 +111,12 @@ second body
 EOF
 chmod 644 "$M1" "$M2"
 
-as_alice() { setpriv --reuid=ptdalice --regid=ptdalice --init-groups "$@"; }
-as_alice "$PHOME/bin/sendmail" -i -f "ptdalice@$D" "ptdalice-lists@$D" "ptdbob@$D" "ptddave-prog@$D" \
-	"postmaster@$D" "root@$D" "ptdfrank@$D" "box@$V" "nosuchuser@$D" < "$M1" > "$SCRATCH/inject1.out" 2>&1
+as_alice() { setpriv --reuid=$PALICE --regid=$PALICE --init-groups "$@"; }
+as_alice "$PHOME/bin/sendmail" -i -f "$PALICE@$D" "$PALICE-lists@$D" "$PBOB@$D" "$PDAVE-prog@$D" \
+	"postmaster@$D" "root@$D" "$PFRANK@$D" "box@$V" "nosuchuser@$D" < "$M1" > "$SCRATCH/inject1.out" 2>&1
 rc=$?
-check "sendmail (as ptdalice, 8 recipients) exits 0 (got $rc: $(cat "$SCRATCH/inject1.out"))" [ "$rc" -eq 0 ]
-as_alice "$PHOME/bin/sendmail" -t -f "ptdalice@$D" < "$M2" > "$SCRATCH/inject2.out" 2>&1
+check "sendmail (as $PALICE, 8 recipients) exits 0 (got $rc: $(cat "$SCRATCH/inject1.out"))" [ "$rc" -eq 0 ]
+as_alice "$PHOME/bin/sendmail" -t -f "$PALICE@$D" < "$M2" > "$SCRATCH/inject2.out" 2>&1
 rc=$?
 check "sendmail -t exits 0 (got $rc: $(cat "$SCRATCH/inject2.out"))" [ "$rc" -eq 0 ]
 
@@ -120,10 +125,10 @@ want() { # DIR N: 0 when DIR holds N files
 	[ "$(count_files "$1")" -ge "$2" ]
 }
 all_there() {
-	want "$U/ptdalice/Maildir-lists/new" 1 && want "$U/ptdcarol/Maildir/new" 1 &&
-		want "$U/ptderin/Maildir/new" 1 && want "$PHOME/alias/Maildir/new" 1 &&
-		want "$U/ptdfrank/Maildir/new" 2 && want "$VBOX/new" 1 &&
-		want "$U/ptdalice/Maildir/new" 1 && [ -f "$U/ptddave/prog.out" ]
+	want "$U/$PALICE/Maildir-lists/new" 1 && want "$U/$PCAROL/Maildir/new" 1 &&
+		want "$U/$PERIN/Maildir/new" 1 && want "$PHOME/alias/Maildir/new" 1 &&
+		want "$U/$PFRANK/Maildir/new" 2 && want "$VBOX/new" 1 &&
+		want "$U/$PALICE/Maildir/new" 1 && [ -f "$U/$PDAVE/prog.out" ]
 }
 i=0
 until all_there || [ "$i" -ge 600 ]; do sleep 0.1; i=$((i + 1)); done
@@ -147,17 +152,18 @@ check "queue/info is empty" [ "$(find "$PHOME/queue/info" -type f | wc -l)" -eq 
 # independent readers).  Each line of the spec: NAME|WHERE|OWNER|RCPT|SUBJECT
 # where WHERE is a Maildir or a file; the Python prints PASS/FAIL lines.
 cat > "$SCRATCH/spec" << EOF
-user-ext (ptdalice-lists)|$U/ptdalice/Maildir-lists|ptdalice|ptdalice-lists@$D|$SUBJ1
-forward (ptdbob -> ptdcarol)|$U/ptdcarol/Maildir|ptdcarol|ptdcarol@$D|$SUBJ1
-alias (postmaster -> ptderin)|$U/ptderin/Maildir|ptderin|ptderin@$D|$SUBJ1
+user-ext ($PALICE-lists)|$U/$PALICE/Maildir-lists|$PALICE|$PALICE-lists@$D|$SUBJ1
+forward ($PBOB -> $PCAROL)|$U/$PCAROL/Maildir|$PCAROL|$PCAROL@$D|$SUBJ1
+alias (postmaster -> $PERIN)|$U/$PERIN/Maildir|$PERIN|$PERIN@$D|$SUBJ1
 alias (root -> alias Maildir)|$PHOME/alias/Maildir|postern-alias|root@$D|$SUBJ1
-plain user (ptdfrank)|$U/ptdfrank/Maildir|ptdfrank|ptdfrank@$D|$SUBJ1
+plain user ($PFRANK)|$U/$PFRANK/Maildir|$PFRANK|$PFRANK@$D|$SUBJ1
 virtual mailbox (box@$V)|$VBOX|postern-vmail|box@$V|$SUBJ1
-program delivery (ptddave-prog)|$U/ptddave/prog.out|ptddave|ptddave-prog@$D|$SUBJ1
+program delivery ($PDAVE-prog)|$U/$PDAVE/prog.out|$PDAVE|$PDAVE-prog@$D|$SUBJ1
 EOF
 $PY - "$SCRATCH/spec" "$M1" "$M2" "$U" "$D" "$SUBJ2" > "$SCRATCH/results" 2>&1 << 'PYEOF'
 import email, email.policy, mailbox, os, pwd, re, stat, sys
 spec, m1, m2, users, dom, subj2 = sys.argv[1:7]
+PALICE, PBOB, PCAROL, PDAVE, PERIN, PFRANK = (os.environ['P' + n] for n in ('ALICE', 'BOB', 'CAROL', 'DAVE', 'ERIN', 'FRANK'))
 orig1 = open(m1, 'rb').read()
 orig2 = open(m2, 'rb').read()
 def res(ok, what):
@@ -192,7 +198,8 @@ def owner_mode(path, owner, what):
         want = -1
     res(st.st_uid == want, f'{what}: owned by {owner} (uid {st.st_uid}, want {want})')
     res(stat.S_IMODE(st.st_mode) == 0o600, f'{what}: mode 0600 (got {stat.S_IMODE(st.st_mode):04o})')
-def check_copy(data, what, rcpt, sender='<ptdalice@' + dom + '>', orig=orig1):
+def check_copy(data, what, rcpt, sender=None, orig=orig1):
+    sender = sender or '<' + PALICE + '@' + dom + '>'
     trace, rest = split_trace(data)
     res(rest == orig, f'{what}: byte-exact after the trace headers ({len(rest)} vs {len(orig)} bytes)')
     if rest != orig:
@@ -239,28 +246,28 @@ for line in open(spec, encoding='utf-8'):
         res(got == str(pwd.getpwnam(owner).pw_uid), f'{what}: id -u in the program says {got}')
 
 # The forwarded copy and the postmaster copy carry the hop before.
-for what, md, first in (('forward', 'ptdcarol', 'ptdbob@' + dom), ('postmaster', 'ptderin', 'postmaster@' + dom)):
+for what, md, first in (('forward', PCAROL + '', PBOB + '@' + dom), ('postmaster', PERIN + '', 'postmaster@' + dom)):
     fs = newfiles(os.path.join(users, md, 'Maildir'))
     if fs:
         tr, _ = split_trace(open(fs[0], 'rb').read())
         res(first in dt(tr), f'{what}: the copy also has Delivered-To: {first} (trace: {dt(tr)!r})')
         res(sum(1 for t in tr if t.lower().startswith('received:')) >= 2, f'{what}: two Received lines (queued twice)')
 
-# ptdfrank: the -t message too.
-fs = newfiles(os.path.join(users, 'ptdfrank', 'Maildir'))
+# {PFRANK}: the -t message too.
+fs = newfiles(os.path.join(users, PFRANK + '', 'Maildir'))
 second = [f for f in fs if split_trace(open(f, 'rb').read())[1] == orig2]
-res(len(second) == 1, f'-t message: exactly one byte-exact copy in ptdfrank/Maildir ({len(second)})')
-res(len(fs) == 2, f'ptdfrank/Maildir holds exactly 2 messages ({len(fs)})')
+res(len(second) == 1, f'-t message: exactly one byte-exact copy in {PFRANK}/Maildir ({len(second)})')
+res(len(fs) == 2, f'{PFRANK}/Maildir holds exactly 2 messages ({len(fs)})')
 
 # The DSN.
-fs = newfiles(os.path.join(users, 'ptdalice', 'Maildir'))
+fs = newfiles(os.path.join(users, PALICE + '', 'Maildir'))
 res(len(fs) == 1, f'DSN: exactly one message in the sender\'s Maildir ({len(fs)})')
 if fs:
     raw = open(fs[0], 'rb').read()
-    owner_mode(fs[0], 'ptdalice', 'DSN')
+    owner_mode(fs[0], PALICE + '', 'DSN')
     tr, _ = split_trace(raw)
     res(rp(tr) == ['<>'], f'DSN: sent with the null sender, Return-Path: <> (got {rp(tr)!r})')
-    res(('ptdalice@' + dom) in dt(tr), f'DSN: delivered to the sender ptdalice@{dom}')
+    res((PALICE + '@' + dom) in dt(tr), f'DSN: delivered to the sender {PALICE}@{dom}')
     m = email.message_from_bytes(raw, policy=email.policy.default)
     res(m.get_content_type() == 'multipart/report', f'DSN: multipart/report (got {m.get_content_type()})')
     res(m.get_param('report-type') == 'delivery-status', f'DSN: report-type=delivery-status (got {m.get_param("report-type")})')
@@ -286,7 +293,7 @@ if fs:
     ret = [p for p in m.walk() if p.get_content_type() in ('message/rfc822', 'text/rfc822-headers')]
     res(len(ret) == 1, f'DSN: the original (message/rfc822 or text/rfc822-headers) is attached ({len(ret)})')
     res(('e2e-one.' in raw.decode('latin-1')), 'DSN: it names the original Message-ID')
-    mb = mailbox.Maildir(os.path.join(users, 'ptdalice', 'Maildir'), factory=None, create=False)
+    mb = mailbox.Maildir(os.path.join(users, PALICE + '', 'Maildir'), factory=None, create=False)
     res(len(mb) == 1, f'DSN: mailbox.Maildir reads the sender\'s Maildir ({len(mb)} message)')
 PYEOF
 while read -r st what; do
@@ -298,26 +305,33 @@ while read -r st what; do
 done < "$SCRATCH/results"
 grep -q '^PASS' "$SCRATCH/results" || not_ok "the Python checks ran"
 
-# neomutt reads the Maildirs: in batch (on a pty, as it wants one), it copies
-# every message of the Maildir into an mbox that Python then counts.
-neomutt_count() { # MAILDIR OUT-MBOX: prints the number of messages neomutt copied
+# neomutt reads the Maildirs: in batch (on a pty, as it wants one), it tags
+# every message and pipes each one (pipe_split) to a small script that
+# appends the message's Subject to a file; the test counts the lines.
+printf '#!/bin/sh\nsed -n "/^\\$/q; s/^Subject: //p" >> "$NM_OUT"\n' > "$SCRATCH/nm-pipe"
+chmod 755 "$SCRATCH/nm-pipe"
+# Without ~/Mail, neomutt's first question ("create it?") eats the keys.
+mkdir -p "$SCRATCH/Mail"
+neomutt_count() { # MAILDIR OUT-FILE: prints the count and subjects of what neomutt piped
 	rm -f "$2"
-	HOME=$SCRATCH TERM=xterm timeout 20 script -qec "neomutt -n -F /dev/null -f '$1' \
--e 'set confirmappend=no confirmcreate=no mbox_type=mbox' \
--e 'push \"<tag-pattern>~A<enter><tag-prefix><copy-message>$2<enter><exit>\"'" /dev/null \
+	NM_OUT=$2 HOME=$SCRATCH TERM=xterm timeout 20 script -qec "neomutt -n -F /dev/null -f '$1' \
+-e 'set wait_key=no pipe_split=yes pipe_decode=no' \
+-e 'push \"<tag-pattern>~A<enter><tag-prefix><pipe-message>$SCRATCH/nm-pipe<enter><exit>\"'" /dev/null \
 		< /dev/null > "$SCRATCH/neomutt.tty" 2>&1
-	$PY -c 'import mailbox, sys
-b = mailbox.mbox(sys.argv[1], create=False)
-print(len(b), "|".join(str(m["subject"]) for m in b))' "$2" 2> /dev/null || echo "0 neomutt wrote no mbox"
+	if [ -f "$2" ]; then
+		echo "$(wc -l < "$2") $(sort "$2" | tr '\n' '|')"
+	else
+		echo "0 neomutt piped nothing"
+	fi
 }
 if command -v neomutt > /dev/null 2>&1 && command -v script > /dev/null 2>&1; then
-	out=$(neomutt_count "$U/ptdfrank/Maildir" "$SCRATCH/frank.mbox")
-	check "neomutt reads ptdfrank's Maildir: 2 messages ($out)" sh -c 'case $1 in "2 "*) true ;; *) false ;; esac' - "$out"
+	out=$(neomutt_count "$U/$PFRANK/Maildir" "$SCRATCH/frank.nm")
+	check "neomutt reads $PFRANK's Maildir: 2 messages ($out)" sh -c 'case $1 in "2 "*) true ;; *) false ;; esac' - "$out"
 	check "neomutt sees both subjects" sh -c 'case $1 in *"$2"*"$3"*|*"$3"*"$2"*) true ;; *) false ;; esac' - "$out" "$SUBJ1" "$SUBJ2"
-	out=$(neomutt_count "$VBOX" "$SCRATCH/vbox.mbox")
+	out=$(neomutt_count "$VBOX" "$SCRATCH/vbox.nm")
 	check "neomutt reads the virtual mailbox: 1 message ($out)" sh -c 'case $1 in "1 "*) true ;; *) false ;; esac' - "$out"
-	out=$(neomutt_count "$U/ptdalice/Maildir" "$SCRATCH/dsn.mbox")
-	check "neomutt reads the DSN in ptdalice's Maildir ($out)" sh -c 'case $1 in "1 "*) true ;; *) false ;; esac' - "$out"
+	out=$(neomutt_count "$U/$PALICE/Maildir" "$SCRATCH/dsn.nm")
+	check "neomutt reads the DSN in $PALICE's Maildir ($out)" sh -c 'case $1 in "1 "*) true ;; *) false ;; esac' - "$out"
 else
 	not_ok "neomutt (and script) installed: tests/deps.sh installs them"
 fi
@@ -325,11 +339,11 @@ fi
 # Logs: s6-log writes HOME/log/send/current, TAI64N-stamped key=value lines.
 LOG=$PHOME/log/send/current
 i=0
-while ! grep -q "ptdfrank@$D" "$LOG" 2> /dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+while ! grep -q "$PFRANK@$D" "$LOG" 2> /dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 check "log: $LOG exists and is postern-log's" [ "$(stat -c %U "$LOG" 2> /dev/null)" = postern-log ]
 check "log: lines carry a TAI64N stamp" grep -q '^@4[0-9a-f]\{23\} ' "$LOG"
 check "log: key=value lines with a queue id" grep -Eq ' qid=[0-9]+\.[0-9]+P[0-9]+R[0-9a-f]+' "$LOG"
-check "log: a line for ptdfrank's delivery with status=" sh -c 'grep -F "$2" "$1" | grep -q " status="' - "$LOG" "ptdfrank@$D"
+check "log: a line for $PFRANK's delivery with status=" sh -c 'grep -F "$2" "$1" | grep -q " status="' - "$LOG" "$PFRANK@$D"
 check "log: the unknown user's failure is logged" grep -q "nosuchuser@$D" "$LOG"
 check "log: no line without a key=value field" sh -c '! grep -v "=" "$1" | grep -q .' - "$LOG"
 grep -v '=' "$LOG" | head -n 5 | while read -r l; do diag "no key=value: $l"; done

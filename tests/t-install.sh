@@ -41,6 +41,10 @@ check "the run script starts postern-start from this home under a memory limit" 
 check "the log run script runs s6-log as postern-log into log/send" \
 	grep -q "^exec s6-setuidgid postern-log s6-log .* $PHOME/log/send\$" "$PHOME/service/postern-send/log/run"
 check "notification-fd is 3" [ "$(cat "$PHOME/service/postern-send/notification-fd")" = 3 ]
+if [ -x "$POSTERN_BUILD/bin/postern-mkrcpt" ]; then
+	check "the install ran postern-mkrcpt: users/rcpt.cdb is root:postern-nofiles 640" \
+		[ "$(st users/rcpt.cdb)" = "root:postern-nofiles 640" ]
+fi
 check "no @...@ placeholder is left in a service file" sh -c '! grep -rq "@[A-Za-z:-]*@" "$1"/service' - "$PHOME"
 
 for u in postern-queue postern-send postern-remote; do

@@ -20,12 +20,13 @@ check "./install --check finds nothing wrong with a fresh install (exit $rc)" [ 
 D=test.example
 printf '%s\n' "$D" > "$PHOME/control/me"
 printf '%s\n' "$D" > "$PHOME/control/locals"
-make_user ptuid || bail "make_user ptuid"
-make_user ptuother || bail "make_user ptuother"
+UI=pt$$u UO=pt$$o # unique to this run: two runs at once must not clash
+make_user $UI || bail "make_user $UI"
+make_user $UO || bail "make_user $UO"
 # A program delivery that waits for a file, so postern-local and its
 # program can be seen running.
-printf '|while [ ! -f %s/go ]; do /bin/sleep 0.1; done; /bin/cat > /dev/null\n' "$SCRATCH" > "$SCRATCH/users/ptuid/.postern-slow"
-chown ptuid:ptuid "$SCRATCH/users/ptuid/.postern-slow"
+printf '|while [ ! -f %s/go ]; do /bin/sleep 0.1; done; /bin/cat > /dev/null\n' "$SCRATCH" > "$SCRATCH/users/$UI/.postern-slow"
+chown $UI:$UI "$SCRATCH/users/$UI/.postern-slow"
 on_cleanup 'touch "$SCRATCH/go"'
 
 svscan_start
@@ -149,19 +150,19 @@ PYEOF
 done
 
 # postern-local runs as the recipient: a program delivery that waits.
-printf 'Subject: slow\n\nwait for it\n' | "$PHOME/bin/sendmail" "ptuid-slow@$D" > "$SCRATCH/inject.out" 2>&1 ||
-	not_ok "sendmail ptuid-slow@$D: $(cat "$SCRATCH/inject.out")"
+printf 'Subject: slow\n\nwait for it\n' | "$PHOME/bin/sendmail" "$UI-slow@$D" > "$SCRATCH/inject.out" 2>&1 ||
+	not_ok "sendmail $UI-slow@$D: $(cat "$SCRATCH/inject.out")"
 i=0
 while [ -z "$(tree_procs postern-local)" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 lp=$(tree_procs postern-local | awk '{ print $1; exit }')
 if [ -n "$lp" ]; then
-	ug=$(id -G ptuid | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ *$//')
-	proc_is "$lp" "postern-local delivering to ptuid" ptuid ptuid "$ug"
+	ug=$(id -G $UI | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ *$//')
+	proc_is "$lp" "postern-local delivering to $UI" $UI $UI "$ug"
 	check "postern-local is a child of postern-lspawn" [ "$(field "$(field "$lp" PPid)" Name)" = postern-lspawn ]
 	check "postern-local's environment is clean (no POSTERN_HOME, no root's HOME)" sh -c \
 		'! tr "\0" "\n" < /proc/$1/environ | grep -q "^POSTERN_HOME=\|^HOME=/root"' - "$lp"
 	kid=$(tree_procs | awk -v pp="$lp" '$3 == pp { print $1; exit }')
-	[ -z "$kid" ] || proc_is "$kid" "ptuid's program" ptuid ptuid "$ug"
+	[ -z "$kid" ] || proc_is "$kid" "$UI's program" $UI $UI "$ug"
 else
 	not_ok "a postern-local process seen within 10 s"
 fi
@@ -199,8 +200,8 @@ is "$PHOME/alias/Maildir" postern-alias postern-nofiles 700 directory
 # an ordinary user, wrote it as postern-queue, readable by group postern only.
 s6-svc -d "$PHOME/service/postern-send"
 s6-svwait -D -t 20000 "$PHOME/service/postern-send" || not_ok "postern-send service went down within 20 s"
-printf 'Subject: parked\n\nparked\n' | setpriv --reuid=ptuother --regid=ptuother --init-groups \
-	"$PHOME/bin/sendmail" "ptuother@$D" > "$SCRATCH/inject2.out" 2>&1
+printf 'Subject: parked\n\nparked\n' | setpriv --reuid=$UO --regid=$UO --init-groups \
+	"$PHOME/bin/sendmail" "$UO@$D" > "$SCRATCH/inject2.out" 2>&1
 rc=$?
 check "an ordinary user can queue a message (exit $rc: $(cat "$SCRATCH/inject2.out"))" [ "$rc" -eq 0 ]
 f=$(find "$Q/mess" -type f ! -name '*.env' | head -n 1)
@@ -220,7 +221,7 @@ quiet() { "$@" > /dev/null 2>&1; }
 check "postern-smtpd cannot list queue/mess" sh -c '! setpriv --reuid=postern-smtpd --regid=postern-nofiles --clear-groups ls "$1" > /dev/null 2>&1' - "$Q/mess"
 if [ -n "$f" ]; then
 	check "postern-smtpd cannot read a queued message" sh -c '! setpriv --reuid=postern-smtpd --regid=postern-nofiles --clear-groups cat "$1" > /dev/null 2>&1' - "$f"
-	check "an ordinary user cannot read a queued message" sh -c '! setpriv --reuid=ptuother --regid=ptuother --init-groups cat "$1" > /dev/null 2>&1' - "$f"
+	check "an ordinary user cannot read a queued message" sh -c 'u=$0; ! setpriv --reuid=$u --regid=$u --init-groups cat "$1" > /dev/null 2>&1' "$UO" "$f"
 	check "postern-send can read a queued message" quiet asg postern-send cat "$f"
 	check "postern-send cannot remove a queued message" sh -c '! setpriv --reuid=postern-send --regid=postern --init-groups rm -f "$1" 2>/dev/null && [ -f "$1" ]' - "$f"
 	check "postern-clean's user (postern-queue) could remove it (owner of mess/)" quiet asg postern-queue test -w "$Q/mess"
@@ -228,19 +229,19 @@ fi
 check "postern-send cannot write into queue/mess" sh -c '! setpriv --reuid=postern-send --regid=postern --init-groups touch "$1/x" 2>/dev/null' - "$Q/mess"
 check "postern-send cannot write into queue/tmp" sh -c '! setpriv --reuid=postern-send --regid=postern --init-groups touch "$1/x" 2>/dev/null' - "$Q/tmp"
 check "postern-send can write its own queue/info" quiet asg postern-send test -w "$Q/info"
-check "an ordinary user cannot list the queue" sh -c '! setpriv --reuid=ptuother --regid=ptuother --init-groups ls "$1" > /dev/null 2>&1' - "$Q"
-check "an ordinary user cannot open the trigger" sh -c '! setpriv --reuid=ptuother --regid=ptuother --init-groups timeout 5 sh -c "exec 3>>\"\$1\"" - "$1/lock/trigger" 2>/dev/null' - "$Q"
+check "an ordinary user cannot list the queue" sh -c 'u=$0; ! setpriv --reuid=$u --regid=$u --init-groups ls "$1" > /dev/null 2>&1' "$UO" "$Q"
+check "an ordinary user cannot open the trigger" sh -c 'u=$0; ! setpriv --reuid=$u --regid=$u --init-groups timeout 5 sh -c "exec 3>>\"\$1\"" - "$1/lock/trigger" 2>/dev/null' "$UO" "$Q"
 check "postern-smtpd can run postern-queue (the one door)" quiet as postern-smtpd postern-nofiles test -x "$B/postern-queue"
 check "postern-log cannot list the queue" sh -c '! setpriv --reuid=postern-log --regid=postern-nofiles --clear-groups ls "$1" > /dev/null 2>&1' - "$Q/mess"
-check "an ordinary user cannot read the log" sh -c '! setpriv --reuid=ptuother --regid=ptuother --init-groups ls "$1" > /dev/null 2>&1' - "$PHOME/log/send"
-check "postern-vmail's mailboxes are closed to an ordinary user" sh -c '! setpriv --reuid=ptuother --regid=ptuother --init-groups ls "$1" > /dev/null 2>&1' - "$PHOME/vmail"
+check "an ordinary user cannot read the log" sh -c 'u=$0; ! setpriv --reuid=$u --regid=$u --init-groups ls "$1" > /dev/null 2>&1' "$UO" "$PHOME/log/send"
+check "postern-vmail's mailboxes are closed to an ordinary user" sh -c 'u=$0; ! setpriv --reuid=$u --regid=$u --init-groups ls "$1" > /dev/null 2>&1' "$UO" "$PHOME/vmail"
 
-# Delivery resumes: the parked message reaches ptuother, as ptuother.
+# Delivery resumes: the parked message reaches $UO, as $UO.
 s6-svc -u "$PHOME/service/postern-send"
-if wait_files "$SCRATCH/users/ptuother/Maildir/new" 1 30; then
-	f=$(find "$SCRATCH/users/ptuother/Maildir/new" -type f | head -n 1)
-	check "the parked message is delivered to ptuother, owned by ptuother, 0600 ($(stat -c '%U %a' "$f"))" \
-		[ "$(stat -c '%U %a' "$f")" = "ptuother 600" ]
+if wait_files "$SCRATCH/users/$UO/Maildir/new" 1 30; then
+	f=$(find "$SCRATCH/users/$UO/Maildir/new" -type f | head -n 1)
+	check "the parked message is delivered to $UO, owned by $UO, 0600 ($(stat -c '%U %a' "$f"))" \
+		[ "$(stat -c '%U %a' "$f")" = "$UO 600" ]
 else
 	not_ok "the parked message delivered within 30 s after the service came back"
 fi

@@ -55,7 +55,7 @@ struct kid {
 static struct kid kids[KIDS_MAX];
 static size_t nkids;
 static unsigned long long minuid;
-static struct str prog = STR_INIT, messdir = STR_INIT;
+static struct str prog = STR_INIT, messdir = STR_INIT, vmailhome = STR_INIT, aliashome = STR_INIT;
 static int send_gone;
 
 static void reply(const char *job, char status, const char *text, size_t tlen)
@@ -83,12 +83,12 @@ static void replys(const char *job, char status, const char *text)
 
 /* Runs in the child: everything after fork up to exec.  A failure is one
  * line on stdout (the pipe to us) and exit 111: a temporary failure. */
-static _Noreturn void child(const struct passwd *pw, const char *mode, const char *ext,
+static _Noreturn void child(const struct passwd *pw, const char *home, const char *mode, const char *ext,
                             const char *rcpt, const char *sender, const char *qid, int out)
 {
 	static char penv[] = "PATH=/usr/bin:/bin";
 	char *envp[] = { penv, 0 };
-	char *argv[] = { (char *)"postern-local", (char *)mode, pw->pw_name, pw->pw_dir, (char *)ext,
+	char *argv[] = { (char *)"postern-local", (char *)mode, pw->pw_name, (char *)home, (char *)ext,
 	                 (char *)rcpt, (char *)sender, (char *)qid, 0 };
 	struct str path = STR_INIT;
 	sigset_t none;
@@ -113,7 +113,7 @@ static _Noreturn void child(const struct passwd *pw, const char *mode, const cha
 		(void)!write(1, m, sizeof m - 1);
 		_exit(111);
 	}
-	if (chdir(pw->pw_dir) == -1) {
+	if (chdir(home) == -1) {
 		static const char m[] = "unable to enter the recipient's home directory\n";
 		(void)!write(1, m, sizeof m - 1);
 		_exit(111);
@@ -137,6 +137,7 @@ static void request(const struct str *f)
 	size_t fl[6];
 	struct passwd *pw;
 	const char *mode;
+	const char *home;
 	struct kid *k;
 	int p[2];
 	size_t i;
@@ -163,9 +164,11 @@ static void request(const struct str *f)
 	}
 	switch (spawn_user_allowed(pw->pw_name, (unsigned long long)pw->pw_uid, minuid,
 	                           conf_users[USER_VMAIL], conf_users[USER_ALIAS])) {
-	case SPAWN_VIRTUAL: mode = "virtual"; break;
-	case SPAWN_ALIAS: mode = "alias"; break;
-	case SPAWN_USER: mode = "user"; break;
+	/* The vmail and alias users serve every install on this machine, so
+	 * their passwd home may name another install: use this install's. */
+	case SPAWN_VIRTUAL: mode = "virtual"; home = vmailhome.s; break;
+	case SPAWN_ALIAS: mode = "alias"; home = aliashome.s; break;
+	case SPAWN_USER: mode = "user"; home = pw->pw_dir; break;
 	default: {
 		struct logline l = { STR_INIT };
 		log_begin(&l, "refused");
@@ -189,7 +192,7 @@ static void request(const struct str *f)
 		return;
 	}
 	if (k->pid == 0)
-		child(pw, mode, fld[3], fld[4], fld[5], fld[1], p[1]);
+		child(pw, home, mode, fld[3], fld[4], fld[5], fld[1], p[1]);
 	close(p[1]);
 	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1)
 		die_sys(111, "fatal: unable to set a pipe non-blocking");
@@ -261,7 +264,8 @@ int main(int argc, char **argv)
 	(void)argv;
 	if (geteuid() != 0)
 		die(111, "fatal: must run as root");
-	if (!home_path(&prog, "bin/postern-local") || !home_path(&messdir, "queue/mess"))
+	if (!home_path(&prog, "bin/postern-local") || !home_path(&messdir, "queue/mess") ||
+	    !home_path(&vmailhome, "vmail") || !home_path(&aliashome, "alias"))
 		die_nomem();
 	if (control_num("minuid", &minuid, 1000) < 0)
 		die_sys(111, "fatal: unable to read control/minuid");

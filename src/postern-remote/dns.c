@@ -1,0 +1,192 @@
+/* DNS through the C library's resolver: res_query for the bytes, glibc's
+ * ns_initparse/ns_parserr (bounds-checked) to split records, dn_expand for
+ * names.  Every length is checked again here: the answer is hostile. */
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netdb.h>
+#include <resolv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "remote.h"
+
+#define ANSWER_MAX 65536
+
+int dns_parse_mx(const unsigned char *msg, size_t len, struct mx *out, size_t max, int *nullmx)
+{
+	ns_msg h;
+	int i, count, n = 0;
+
+	*nullmx = 0;
+	if (len > ANSWER_MAX || ns_initparse(msg, (int)len, &h) == -1)
+		return -1;
+	count = ns_msg_count(h, ns_s_an);
+	for (i = 0; i < count; i++) {
+		ns_rr rr;
+		const unsigned char *rd;
+		char name[NS_MAXDNAME];
+		int l;
+		if (ns_parserr(&h, ns_s_an, i, &rr) == -1)
+			return -1;
+		if (ns_rr_type(rr) != ns_t_mx || ns_rr_class(rr) != ns_c_in)
+			continue; /* a CNAME on the way is fine; the resolver followed it */
+		rd = ns_rr_rdata(rr);
+		if (ns_rr_rdlen(rr) < 3 || rd + ns_rr_rdlen(rr) > msg + len)
+			return -1;
+		l = dn_expand(msg, msg + len, rd + 2, name, sizeof name);
+		if (l < 0 || l > ns_rr_rdlen(rr) - 2)
+			return -1;
+		if (name[0] == 0 || (name[0] == '.' && name[1] == 0)) {
+			*nullmx = 1; /* RFC 7505: this domain takes no mail */
+			continue;
+		}
+		if (strlen(name) > 253 || (size_t)n >= max)
+			continue;
+		memcpy(out[n].name, name, strlen(name) + 1);
+		out[n].pref = (unsigned)((rd[0] << 8) | rd[1]);
+		out[n].rnd = randombytes_random();
+		n++;
+	}
+	return n;
+}
+
+int dns_parse_addrs(const unsigned char *msg, size_t len, int type, struct addr *out, size_t max)
+{
+	ns_msg h;
+	int i, count, n = 0;
+	size_t want = type == ns_t_a ? 4 : 16;
+
+	if (len > ANSWER_MAX || ns_initparse(msg, (int)len, &h) == -1)
+		return -1;
+	count = ns_msg_count(h, ns_s_an);
+	for (i = 0; i < count && (size_t)n < max; i++) {
+		ns_rr rr;
+		if (ns_parserr(&h, ns_s_an, i, &rr) == -1)
+			return -1;
+		if (ns_rr_type(rr) != type || ns_rr_class(rr) != ns_c_in)
+			continue;
+		if (ns_rr_rdlen(rr) != want || ns_rr_rdata(rr) + want > msg + len)
+			return -1;
+		memset(out + n, 0, sizeof *out);
+		out[n].af = type == ns_t_a ? AF_INET : AF_INET6;
+		memcpy(out[n].a, ns_rr_rdata(rr), want);
+		n++;
+	}
+	return n;
+}
+
+static int cmp_mx(const void *a, const void *b)
+{
+	const struct mx *x = a, *y = b;
+	if (x->pref != y->pref)
+		return x->pref < y->pref ? -1 : 1;
+	return x->rnd < y->rnd ? -1 : x->rnd > y->rnd;
+}
+
+static enum dns_result query(const char *name, int type, unsigned char *buf, int *len)
+{
+	int r;
+	h_errno = 0;
+	r = res_query(name, ns_c_in, type, buf, ANSWER_MAX);
+	if (r < 0) {
+		switch (h_errno) {
+		case HOST_NOT_FOUND: return DNS_NXDOMAIN;
+		case NO_DATA: return DNS_NODATA;
+		default: return DNS_TEMP;
+		}
+	}
+	if (r > ANSWER_MAX)
+		return DNS_TEMP; /* truncated by the library: do not guess */
+	*len = r;
+	return DNS_OK;
+}
+
+enum dns_result dns_mx(const char *domain, struct mx *out, size_t max, size_t *n)
+{
+	static unsigned char buf[ANSWER_MAX];
+	int len = 0, k, nullmx;
+	enum dns_result r = query(domain, ns_t_mx, buf, &len);
+
+	*n = 0;
+	if (r != DNS_OK)
+		return r;
+	k = dns_parse_mx(buf, (size_t)len, out, max, &nullmx);
+	if (k < 0)
+		return DNS_TEMP;
+	if (nullmx)
+		return DNS_NULLMX;
+	if (k == 0)
+		return DNS_NODATA;
+	qsort(out, (size_t)k, sizeof *out, cmp_mx);
+	*n = (size_t)k;
+	return DNS_OK;
+}
+
+enum dns_result dns_addrs(const char *name, unsigned port, int named, struct addr *out, size_t max,
+                          size_t *n)
+{
+	static unsigned char buf[ANSWER_MAX];
+	static const int types[2] = { ns_t_aaaa, ns_t_a };
+	enum dns_result worst = DNS_NXDOMAIN;
+	size_t t, start = *n;
+
+	for (t = 0; t < 2; t++) {
+		int len = 0, k;
+		size_t i;
+		enum dns_result r = query(name, types[t], buf, &len);
+		if (r == DNS_TEMP)
+			worst = DNS_TEMP;
+		else if (r == DNS_NODATA && worst == DNS_NXDOMAIN)
+			worst = DNS_NODATA;
+		if (r != DNS_OK || *n >= max)
+			continue;
+		k = dns_parse_addrs(buf, (size_t)len, types[t], out + *n, max - *n);
+		if (k < 0) {
+			worst = DNS_TEMP;
+			continue;
+		}
+		for (i = *n; i < *n + (size_t)k; i++) {
+			size_t nl = strlen(name);
+			if (nl > sizeof out[i].host - 1)
+				nl = sizeof out[i].host - 1;
+			memcpy(out[i].host, name, nl);
+			out[i].host[nl] = 0;
+			out[i].port = port;
+			out[i].named = named;
+		}
+		*n += (size_t)k;
+	}
+	return *n > start ? DNS_OK : worst;
+}
+
+int addr_literal(const char *s, size_t n, struct addr *a)
+{
+	char buf[64];
+	memset(a, 0, sizeof *a);
+	if (n >= 5 && memcmp(s, "IPv6:", 5) == 0) {
+		s += 5;
+		n -= 5;
+		if (n == 0 || n >= sizeof buf)
+			return 0;
+		memcpy(buf, s, n);
+		buf[n] = 0;
+		a->af = AF_INET6;
+		return inet_pton(AF_INET6, buf, a->a) == 1;
+	}
+	if (n == 0 || n >= sizeof buf)
+		return 0;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	if (inet_pton(AF_INET, buf, a->a) == 1) {
+		a->af = AF_INET;
+		return 1;
+	}
+	a->af = AF_INET6;
+	return inet_pton(AF_INET6, buf, a->a) == 1;
+}
+
+void addr_fmt(const struct addr *a, char *buf, size_t size)
+{
+	if (!inet_ntop(a->af, a->a, buf, (socklen_t)size) && size)
+		buf[0] = 0;
+}

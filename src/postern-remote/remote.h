@@ -1,0 +1,98 @@
+/* postern-remote's parts: routes (control/smtproutes), DNS (MX, A, AAAA),
+ * this host's addresses, the bounded SMTP reply reader, the SMTP session. */
+#ifndef POSTERN_REMOTE_H
+#define POSTERN_REMOTE_H
+#include <stddef.h>
+#include <netinet/in.h>
+#include "io.h"
+#include "str.h"
+
+#define RCPT_MAX 100        /* recipients in one run (doc/pipes.md) */
+#define TEXT_MAX 1000       /* bytes of one result text */
+#define HOSTS_MAX 10        /* MX hosts tried */
+#define ADDRS_MAX 20        /* addresses tried in all */
+#define REPLY_LINE_MAX 2048 /* one reply line, CRLF included */
+#define REPLY_LINES_MAX 100 /* lines of one multi-line reply */
+
+/* ---- routes.c: control/smtproutes ---- */
+struct route {
+	int found;          /* a line matched */
+	struct str host;    /* empty: use MX; "[ip]": a literal; else a name (no MX) */
+	unsigned port;
+};
+/* Finds the route for domain in the lines of control/smtproutes (a
+ * NUL-separated list): `domain:host[:port]`, `.suffix:...` for
+ * subdomains, `:host[:port]` for everything.  The most specific wins.
+ * 1 ok, 0 a malformed line matched (the whole run defers), -1 no memory. */
+int route_find(const struct str *lines, const char *domain, size_t dlen, struct route *r);
+
+/* ---- dns.c ---- */
+struct addr {
+	int af;                /* AF_INET or AF_INET6 */
+	unsigned char a[16];
+	char host[256];        /* the name it came from (for logs and texts) */
+	unsigned port;
+	int named;             /* named by a route: never skipped as local */
+};
+enum dns_result { DNS_OK, DNS_NODATA, DNS_NXDOMAIN, DNS_TEMP, DNS_NULLMX };
+struct mx {
+	char name[256];
+	unsigned pref;
+	unsigned rnd;
+};
+/* MX records of domain, sorted by preference, equal ones in random order. */
+enum dns_result dns_mx(const char *domain, struct mx *out, size_t max, size_t *n);
+/* AAAA then A records of name appended to out (at most max in all). */
+enum dns_result dns_addrs(const char *name, unsigned port, int named, struct addr *out, size_t max,
+                          size_t *n);
+/* Parses the answer of a query (pure: tests/unit/remote_dns.c).  For T_MX
+ * fills mx; for T_A/T_AAAA fills addrs.  Returns the count, -1 if malformed. */
+int dns_parse_mx(const unsigned char *msg, size_t len, struct mx *out, size_t max, int *nullmx);
+int dns_parse_addrs(const unsigned char *msg, size_t len, int type, struct addr *out, size_t max);
+/* "1.2.3.4" or "IPv6:..."/"::1" inside brackets -> addr.  1 ok, 0 not an address. */
+int addr_literal(const char *s, size_t n, struct addr *a);
+void addr_fmt(const struct addr *a, char *buf, size_t size); /* INET6_ADDRSTRLEN at least */
+
+/* ---- localip.c ---- */
+/* 1 if a is an address of this host (an interface address, loopback, 0.0.0.0). */
+int addr_is_local(const struct addr *a);
+
+/* ---- reply.c: a bounded SMTP reply ---- */
+struct reply {
+	unsigned code;     /* 0 when the read failed */
+	struct str text;   /* every line after the code and separator, '\n' between */
+	const char *err;   /* why the read failed */
+};
+/* Reads one reply: each line at most REPLY_LINE_MAX bytes, at most
+ * REPLY_LINES_MAX lines, all with the same three-digit code.  A longer
+ * line or reply is a protocol error: nothing grows without bound.
+ * 0 ok, -1 failed (r->err set). */
+int reply_read(struct io *in, struct reply *r);
+/* "CODE text" with lines joined by "/", control bytes as '?', cut to max. */
+void reply_quote(const struct reply *r, struct str *out, size_t max);
+
+/* ---- smtp.c ---- */
+struct job {
+	const char *qid;
+	const char *sender;
+	size_t sender_len;
+	size_t n;
+	const char *rcpt[RCPT_MAX];
+	size_t rcpt_len[RCPT_MAX];
+	char st[RCPT_MAX];       /* 0: not yet, else K Z D */
+	struct str text[RCPT_MAX];
+	const char *msg;         /* the message, LF line ends */
+	size_t msglen;
+	int eightbit, utf8;
+	int talked;              /* a server answered MAIL: the message reached a host */
+	int timeout_connect, timeout_remote; /* seconds */
+	const char *helo;
+};
+/* One attempt at one address.  Sets results for the recipients it
+ * settles; returns 0 when the rest need no other host, 1 to try the next
+ * address (why says what went wrong). */
+int smtp_attempt(struct job *j, const struct addr *a, struct str *why);
+
+/* ---- tls.c: the seam for outbound STARTTLS ---- */
+int tls_client_start(int *rfd, int *wfd, const char *host);
+#endif
