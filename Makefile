@@ -35,6 +35,9 @@ $(B)/libpostern.a: $(patsubst src/%.c,$(B)/obj/%.o,$(LIBSRC)) $(B)/obj/auto_conf
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# postern-remote parses DNS answers with the C library's resolver.
+EXTRA_LIBS_postern-remote := -lresolv
+
 # pc: a '%' that make does not replace with the stem before the second expansion.
 pc := %
 .SECONDEXPANSION:

@@ -148,9 +148,11 @@ start
 check "after restart: the interrupted message is delivered" wait_for 15 logged 'to=pts1-slow@mx.test status=delivered'
 check "queue emptied after restart" wait_for 10 queue_empty
 
-# 7. remote: deferred, kept, then expired and bounced
+# 7. remote: deferred, kept, then expired and bounced (a route to a closed
+# loopback port: postern-remote's connection is refused)
+printf ':[127.0.0.1]:1\n' > "$PHOME/control/smtproutes"
 msg pts1@mx.test far@remote.example seven | inject pts1@mx.test far@remote.example
-check "remote recipient deferred with a clear reason" wait_for 10 logged 'to=far@remote.example status=deferred .*reason="remote delivery not yet available"'
+check "remote recipient deferred with a clear reason" wait_for 10 logged 'to=far@remote.example status=deferred .*reason=".*connection refused'
 check "remote message stays queued" sh -c "ls '$Q/mess' | grep -q env"
 echo 3 > "$PHOME/control/queuelifetime"
 kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"

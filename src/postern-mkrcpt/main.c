@@ -223,5 +223,10 @@ int main(int argc, char **argv)
 	log_kv(&l, "file", path.s);
 	log_kvu(&l, "keys", nkeys);
 	log_end(&l);
+	cdb_make_free(&cm);
+	str_free(&data);
+	str_free(&path);
+	str_free(&tmp);
+	str_free(&dir);
 	return 0;
 }

@@ -63,7 +63,7 @@ int dns_parse_addrs(const unsigned char *msg, size_t len, int type, struct addr 
 		ns_rr rr;
 		if (ns_parserr(&h, ns_s_an, i, &rr) == -1)
 			return -1;
-		if (ns_rr_type(rr) != type || ns_rr_class(rr) != ns_c_in)
+		if ((int)ns_rr_type(rr) != type || ns_rr_class(rr) != ns_c_in)
 			continue;
 		if (ns_rr_rdlen(rr) != want || ns_rr_rdata(rr) + want > msg + len)
 			return -1;

@@ -151,6 +151,7 @@ int bounce(struct msg *m)
 	d.nf = nf;
 	d.headers = hdr.s ? hdr.s : "";
 	d.hlen = hdr.len;
+	d.delayed = 0;
 	if (!dsn_build(&out, &d) || !str_catc(&env, 'F') || !str_cats(&env, esender) ||
 	    !str_catz(&env) || !str_catc(&env, 'T') || !str_catb(&env, to, tolen) || !str_catz(&env) ||
 	    !str_catz(&env))
@@ -180,6 +181,74 @@ recorded:
 		die_nomem();
 	record(m, &line);
 	m->bounced = 1;
+	ok = 1;
+out:
+	str_free(&line);
+	str_free(&out);
+	str_free(&env);
+	return ok;
+}
+
+/* The delay warning (control/bouncewarn): once per message, to the
+ * sender, listing the recipients still being retried with their last
+ * error.  Never to the null sender or the double-bounce marker. */
+int bounce_warn(struct msg *m)
+{
+	struct str line = STR_INIT, hdr = STR_INIT, out = STR_INIT, env = STR_INIT;
+	struct dsn_fail *f;
+	struct dsn d;
+	struct logline l = { STR_INIT };
+	size_t i, nf = 0;
+	int ok = 0;
+
+	if (m->env.sender_len == 0 || is_double(m->env.sender, m->env.sender_len))
+		goto recorded;
+	f = calloc(m->env.nrcpt, sizeof *f);
+	if (!f)
+		die_nomem();
+	for (i = 0; i < m->env.nrcpt; i++) {
+		const struct rcpt *r = m->r + i;
+		if (r->st != RS_PENDING)
+			continue;
+		f[nf].addr = m->env.rcpt[i];
+		f[nf].len = m->env.rcpt_len[i];
+		f[nf].why = r->why.s ? r->why.s : "";
+		f[nf].why_len = r->why.len;
+		f[nf].expired = 0;
+		nf++;
+	}
+	read_headers(m, &hdr);
+	memset(&d, 0, sizeof d);
+	d.me = set.me.s;
+	d.qid = m->qid;
+	d.arrival = m->arrival;
+	d.now = now;
+	d.to = m->env.sender;
+	d.to_len = m->env.sender_len;
+	d.f = f;
+	d.nf = nf;
+	d.headers = hdr.s ? hdr.s : "";
+	d.hlen = hdr.len;
+	d.delayed = 1;
+	if (!dsn_build(&out, &d) || !str_cats(&env, "F") || !str_catz(&env) || !str_catc(&env, 'T') ||
+	    !str_catb(&env, m->env.sender, m->env.sender_len) || !str_catz(&env) || !str_catz(&env))
+		die_nomem();
+	free(f);
+	str_free(&hdr);
+	if (inject(&out, &env) == -1) {
+		warn("warning: unable to queue the delay warning for ", m->qid);
+		goto out; /* tried again at the next deferral */
+	}
+	log_begin(&l, "warning");
+	log_kvb(&l, "qid", m->qid, m->qidlen);
+	log_kvb(&l, "to", m->env.sender, m->env.sender_len);
+	log_kvu(&l, "ndelayed", nf);
+	log_end(&l);
+recorded:
+	if (!state_line_W(&line))
+		die_nomem();
+	record(m, &line);
+	m->warned = 1;
 	ok = 1;
 out:
 	str_free(&line);

@@ -100,7 +100,8 @@ int dsn_build(struct str *out, const struct dsn *d)
 	out->len = 0;
 	if (!str_cats(out, "From: MAILER-DAEMON@") || !str_cats(out, d->me) ||
 	    !str_cats(out, "\nTo: ") || !cat_addr(out, d->to, d->to_len) ||
-	    !str_cats(out, "\nSubject: Undelivered Mail Returned to Sender\nDate: ") ||
+	    !str_cats(out, d->delayed ? "\nSubject: Delayed Mail (still being retried)\nDate: " :
+	                                "\nSubject: Undelivered Mail Returned to Sender\nDate: ") ||
 	    !date822_cat(out, (time_t)d->now) || !str_cats(out, "\nMessage-ID: <") ||
 	    !str_cats(out, d->qid) || !str_cats(out, ".dsn@") || !str_cats(out, d->me) ||
 	    !str_cats(out, ">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
@@ -111,7 +112,11 @@ int dsn_build(struct str *out, const struct dsn *d)
 	    !str_cats(out, "\nContent-Type: text/plain; charset=us-ascii\n\n"
 	                   "This is the mail system at host ") ||
 	    !str_cats(out, d->me) ||
-	    !str_cats(out, ".\n\nI'm sorry to have to tell you that your message could not be\n"
+	    !str_cats(out, d->delayed ?
+	                   ".\n\nThis is a warning only: your message has not yet been delivered\n"
+	                   "to the recipients below. I will keep trying; you need not send it\n"
+	                   "again. The last errors follow.\n\n" :
+	                   ".\n\nI'm sorry to have to tell you that your message could not be\n"
 	                   "delivered to one or more recipients. The reasons follow;\n"
 	                   "I have given up on these addresses.\n\n"))
 		goto done;
@@ -132,8 +137,11 @@ int dsn_build(struct str *out, const struct dsn *d)
 	for (i = 0; i < d->nf; i++) {
 		const struct dsn_fail *f = d->f + i;
 		size_t sl = dsn_status(f->why, f->why_len, f->expired, st);
+		if (d->delayed)
+			st[0] = '4'; /* still trying: a persistent transient failure */
 		if (!str_cats(out, "\nFinal-Recipient: rfc822; ") || !cat_addr(out, f->addr, f->len) ||
-		    !str_cats(out, "\nAction: failed\nStatus: ") || !str_catb(out, st, sl) ||
+		    !str_cats(out, d->delayed ? "\nAction: delayed\nStatus: " : "\nAction: failed\nStatus: ") ||
+		    !str_catb(out, st, sl) ||
 		    !str_catc(out, '\n'))
 			goto done;
 		if (f->why_len && (!str_cats(out, "Diagnostic-Code: X-Postern; ") ||

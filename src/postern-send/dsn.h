@@ -26,6 +26,7 @@ struct dsn {
 	size_t nf;
 	const char *headers;     /* the original's header section, LF line ends */
 	size_t hlen;
+	int delayed;             /* a warning (Action: delayed, 4.x.x), not a bounce */
 };
 
 /* The whole message, LF line ends.  1 ok, 0 out of memory. */

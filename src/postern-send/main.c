@@ -74,8 +74,17 @@ static int load_settings(struct settings *s)
 	    control_num("concurrencylocal", &s->conc, 10) < 0 ||
 	    control_num("retrymin", &s->retrymin, 60) < 0 ||
 	    control_num("retrymax", &s->retrymax, 4 * 3600) < 0 ||
-	    control_num("queuelifetime", &s->lifetime, 604800) < 0)
+	    control_num("queuelifetime", &s->lifetime, 604800) < 0 ||
+	    control_num("concurrencyremote", &s->concremote, 20) < 0 ||
+	    control_num("concurrencyperdomain", &s->concdomain, 5) < 0 ||
+	    control_num("bouncewarn", &s->bouncewarn, 4 * 3600) < 0)
 		return -1;
+	if (s->concremote == 0)
+		s->concremote = 1;
+	if (s->concremote > CONC_MAX)
+		s->concremote = CONC_MAX;
+	if (s->concdomain == 0)
+		s->concdomain = 1;
 	if (s->conc == 0)
 		s->conc = 1;
 	if (s->conc > CONC_MAX)
@@ -168,6 +177,22 @@ static void trigger_read(void)
 	}
 }
 
+/* Reads every frame already waiting on postern-rspawn's pipe. */
+static void read_rframes(struct io *in)
+{
+	struct str f = STR_INIT;
+	do {
+		int r = ns_read(in, &f, 65536);
+		if (r == 0)
+			die(111, "fatal: postern-rspawn went away");
+		if (r < 0)
+			die_sys(111, "fatal: bad frame from postern-rspawn");
+		tick();
+		rsched_result(&f);
+	} while (io_buffered(in));
+	str_free(&f);
+}
+
 /* Reads every frame already waiting on a result pipe. */
 static void read_frames(struct io *in, const char *peer, size_t max, size_t nfields, int lspawn)
 {
@@ -193,8 +218,8 @@ static void read_frames(struct io *in, const char *peer, size_t max, size_t nfie
 
 int main(int argc, char **argv)
 {
-	static char lbuf[4096], cbuf[4096];
-	struct io lres, cres;
+	static char lbuf[4096], cbuf[4096], rbuf[16384];
+	struct io lres, cres, rres;
 	struct sigaction sa;
 	unsigned long long next_scan;
 	int fd;
@@ -205,7 +230,7 @@ int main(int argc, char **argv)
 	(void)argv;
 	if (sodium_init() < 0)
 		die(111, "fatal: unable to initialise libsodium");
-	for (fd = FD_LSPAWN_REQ; fd <= FD_CLEAN_RES; fd++)
+	for (fd = FD_LSPAWN_REQ; fd <= FD_RSPAWN_RES; fd++)
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 			die_sys(111, "fatal: missing the pipes from postern-start");
 	if (chdir(home_dir()) == -1 || chdir("queue") == -1)
@@ -227,6 +252,7 @@ int main(int argc, char **argv)
 		die_sys(111, "fatal: unable to ignore SIGPIPE");
 	io_init(&lres, FD_LSPAWN_RES, lbuf, sizeof lbuf);
 	io_init(&cres, FD_CLEAN_RES, cbuf, sizeof cbuf);
+	io_init(&rres, FD_RSPAWN_RES, rbuf, sizeof rbuf);
 
 	/* Open the trigger before the scan: a message committed during the
 	 * scan is then either seen by it or announced on the trigger. */
@@ -244,7 +270,7 @@ int main(int argc, char **argv)
 	}
 
 	for (;;) {
-		struct pollfd p[4];
+		struct pollfd p[5];
 		unsigned long long due;
 		long long wait_s;
 		int n = 0, r, ti = -1;
@@ -254,6 +280,7 @@ int main(int argc, char **argv)
 		p[n++] = (struct pollfd){ sigpipe_[0], POLLIN, 0 };
 		p[n++] = (struct pollfd){ FD_LSPAWN_RES, POLLIN, 0 };
 		p[n++] = (struct pollfd){ FD_CLEAN_RES, POLLIN, 0 };
+		p[n++] = (struct pollfd){ FD_RSPAWN_RES, POLLIN, 0 };
 		if (trig != -1 && !got_term) {
 			ti = n;
 			p[n++] = (struct pollfd){ trig, POLLIN, 0 };
@@ -278,6 +305,8 @@ int main(int argc, char **argv)
 				read_frames(&lres, "postern-lspawn", 4096, 3, 1);
 			if (p[2].revents)
 				read_frames(&cres, "postern-clean", 256, 2, 0);
+			if (p[3].revents)
+				read_rframes(&rres);
 			if (ti >= 0 && p[ti].revents)
 				trigger_read();
 		}

@@ -16,6 +16,7 @@
 #include "io.h"
 #include "log.h"
 #include "netstring.h"
+#include "addr.h"
 
 struct job {
 	struct msg *m;
@@ -26,8 +27,15 @@ struct job {
 #define HASH_SIZE 65536
 static struct msg *table[HASH_SIZE];
 
-static struct job *fresh;     /* ring buffer */
-static size_t fresh_cap, fresh_head, fresh_len;
+struct ring {
+	struct job *a;
+	size_t cap, head, len;
+};
+/* fresh: new recipients.  lwait: local ones waiting for a slot.  rwait[0]
+ * new and rwait[1] retried remote ones waiting for a slot (new first).
+ * An entry may go stale (its recipient was delivered with another in one
+ * remote job, or deferred again): job_ok() skips those. */
+static struct ring fresh, lwait, rwait[2];
 static struct job *heap;
 static size_t heap_len, heap_cap;
 
@@ -39,6 +47,29 @@ struct running {
 static struct running run[CONC_MAX];
 static size_t nrun;
 static unsigned long long next_job = 1;
+
+/* Destination domains: remote jobs running for each, and the memory of
+ * one none of whose hosts answered, so the next messages for it wait
+ * instead of each trying the dead hosts again. */
+struct dom {
+	struct dom *next;
+	struct str name;          /* lower-cased */
+	size_t running;
+	unsigned long long dead_until;
+	struct str why;
+};
+#define DOM_HASH 4096
+static struct dom *domtab[DOM_HASH];
+
+struct rrun {
+	unsigned long long id;
+	struct msg *m;
+	struct dom *d;
+	size_t n;
+	size_t idx[RJOB_RCPTS];
+};
+static struct rrun *rrun[CONC_MAX];
+static size_t nrrun;
 
 static struct msg *cleanq_head, *cleanq_tail;
 static size_t cleaning;
@@ -60,22 +91,52 @@ struct msg *msg_find(const char *qid, size_t len)
 	return 0;
 }
 
-static void fresh_push(struct msg *m, size_t i)
+static void ring_push(struct ring *q, struct job j)
 {
-	if (fresh_len == fresh_cap) {
-		size_t ncap = fresh_cap ? fresh_cap * 2 : 1024, k;
+	if (q->len == q->cap) {
+		size_t ncap = q->cap ? q->cap * 2 : 1024, k;
 		struct job *n;
 		if (ncap > SIZE_MAX / sizeof *n || !(n = malloc(ncap * sizeof *n)))
 			die_nomem();
-		for (k = 0; k < fresh_len; k++)
-			n[k] = fresh[(fresh_head + k) % fresh_cap];
-		free(fresh);
-		fresh = n;
-		fresh_cap = ncap;
-		fresh_head = 0;
+		for (k = 0; k < q->len; k++)
+			n[k] = q->a[(q->head + k) % q->cap];
+		free(q->a);
+		q->a = n;
+		q->cap = ncap;
+		q->head = 0;
 	}
-	fresh[(fresh_head + fresh_len) % fresh_cap] = (struct job){ m, i, 0 };
-	fresh_len++;
+	q->a[(q->head + q->len) % q->cap] = j;
+	q->len++;
+	j.m->queued++;
+}
+
+static struct job ring_pop(struct ring *q)
+{
+	struct job j = q->a[q->head];
+	q->head = (q->head + 1) % q->cap;
+	q->len--;
+	j.m->queued--;
+	return j;
+}
+
+static void fresh_push(struct msg *m, size_t i) { ring_push(&fresh, (struct job){ m, i, 0 }); }
+
+static void msg_free(struct msg *m);
+
+/* After an entry for m left a queue: is it still a delivery to start?
+ * Frees a forgotten message when its last entry goes. */
+static int job_ok(const struct job *j)
+{
+	const struct rcpt *r;
+	if (j->m->stage == M_GONE) {
+		if (!j->m->queued)
+			msg_free(j->m);
+		return 0;
+	}
+	if (j->i == IDX_BOUNCE || j->i == IDX_CLEAN)
+		return 1;
+	r = j->m->r + j->i;
+	return j->m->stage == M_ACTIVE && !r->busy && r->st == RS_PENDING && r->next == j->when;
 }
 
 static void heap_push(struct msg *m, size_t i, unsigned long long when)
@@ -95,6 +156,7 @@ static void heap_push(struct msg *m, size_t i, unsigned long long when)
 		k = (k - 1) / 2;
 	}
 	heap[k] = (struct job){ m, i, when };
+	m->queued++;
 }
 
 static struct job heap_pop(void)
@@ -114,11 +176,12 @@ static struct job heap_pop(void)
 	}
 	if (heap_len)
 		heap[k] = last;
+	top.m->queued--;
 	return top;
 }
 
 unsigned long long sched_next_due(void) { return heap_len ? (heap[0].when ? heap[0].when : 1) : 0; }
-size_t sched_inflight(void) { return nrun; }
+size_t sched_inflight(void) { return nrun + nrrun; }
 size_t clean_outstanding(void) { return cleaning; }
 
 int record(struct msg *m, const struct str *line)
@@ -214,11 +277,18 @@ static void rcpt_temp(struct msg *m, size_t i, const char *why, size_t wl)
 void msg_forget(struct msg *m)
 {
 	struct msg **p = &table[hash(m->qid, m->qidlen)];
-	size_t i;
 	while (*p && *p != m)
 		p = &(*p)->hnext;
 	if (*p)
 		*p = m->hnext;
+	m->stage = M_GONE;
+	if (!m->queued)
+		msg_free(m);
+}
+
+static void msg_free(struct msg *m)
+{
+	size_t i;
 	if (m->r)
 		for (i = 0; i < m->env.nrcpt; i++)
 			str_free(&m->r[i].why);
@@ -364,6 +434,8 @@ void msg_load(const char *qid, size_t len)
 	if (r < 0)
 		die_sys(111, "fatal: unable to read ", path);
 	bad = state_parse(info.s ? info.s : "", info.len, rs, m->env.nrcpt, &m->bounced);
+	m->warned = (m->bounced & 2) != 0;
+	m->bounced &= 1;
 	if (bad)
 		warn("warning: ignored malformed records in ", path);
 	m->pending = 0;
@@ -487,58 +559,247 @@ static void start_local(struct msg *m, size_t i, const struct str *user, const s
 	m->r[i].busy = 1;
 }
 
-/* The seam for remote delivery: postern-rspawn on fds 7 and 8 will take
- * these jobs the way postern-lspawn takes local ones. */
-static void start_remote(struct msg *m, size_t i)
+static struct dom *dom_get(const char *d, size_t n)
 {
-	static const char why[] = "remote delivery not yet available";
-	rcpt_temp(m, i, why, sizeof why - 1);
+	unsigned h = hash(d, n) % DOM_HASH; /* hash of the bytes; names are lower-cased first */
+	struct dom *x;
+	for (x = domtab[h]; x; x = x->next)
+		if (x->name.len == n && memcmp(x->name.s, d, n) == 0)
+			return x;
+	x = calloc(1, sizeof *x);
+	if (!x || !str_copyb(&x->name, d, n))
+		die_nomem();
+	x->next = domtab[h];
+	domtab[h] = x;
+	return x;
+}
+
+/* Forgets a domain that has nothing running and no failure to remember. */
+static void dom_release(struct dom *x)
+{
+	struct dom **p;
+	if (x->running || x->dead_until > now)
+		return;
+	for (p = &domtab[hash(x->name.s, x->name.len) % DOM_HASH]; *p && *p != x; p = &(*p)->next) {}
+	if (*p)
+		*p = x->next;
+	str_free(&x->name);
+	str_free(&x->why);
+	free(x);
+}
+
+static int same_domain(const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t k;
+	if (al != bl)
+		return 0;
+	for (k = 0; k < al; k++) {
+		char x = a[k], y = b[k];
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y - 'A' + 'a');
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/* Starts one job at postern-rspawn for recipient i and every other due
+ * recipient of the same message and domain (up to RJOB_RCPTS): one SMTP
+ * transaction.  0 if the domain has no free slot (the caller keeps the
+ * entry waiting), 1 if started or answered at once. */
+static int start_remote(struct msg *m, size_t i)
+{
+	const char *rc = m->env.rcpt[i];
+	size_t rl = m->env.rcpt_len[i], at = addr_at(rc, rl), dl = rl - at - 1, k, bytes;
+	char low[ADDR_MAX + 1];
+	struct dom *d;
+	struct rrun *j;
+	struct str p = STR_INIT, f = STR_INIT;
+
+	if (at >= rl || dl > ADDR_MAX)
+		die(111, "fatal: a recipient without a domain passed envelope_parse");
+	memcpy(low, rc + at + 1, dl);
+	lowercase(low, dl);
+	d = dom_get(low, dl);
+	if (d->dead_until > now) {
+		struct str why = STR_INIT;
+		if (!str_cats(&why, "not tried: no host of the domain answered moments ago: ") ||
+		    !str_cat(&why, &d->why))
+			die_nomem();
+		rcpt_temp(m, i, why.s, why.len);
+		str_free(&why);
+		msg_check_done(m);
+		return 1;
+	}
+	if (d->running >= set.concdomain)
+		return 0;
+	j = calloc(1, sizeof *j);
+	if (!j)
+		die_nomem();
+	j->id = next_job++;
+	j->m = m;
+	j->d = d;
+	j->idx[j->n++] = i;
+	bytes = 64 + m->qidlen + m->env.sender_len + dl + rl;
+	for (k = i + 1; k < m->env.nrcpt && k <= i + RJOB_SCAN && j->n < RJOB_RCPTS; k++) {
+		const struct rcpt *r = m->r + k;
+		const char *o = m->env.rcpt[k];
+		size_t ol = m->env.rcpt_len[k], oat = addr_at(o, ol);
+		if (r->st != RS_PENDING || r->busy || r->next > now || oat >= ol ||
+		    !same_domain(o + oat + 1, ol - oat - 1, low, dl) || bytes + ol + 1 > RJOB_BYTES)
+			continue;
+		bytes += ol + 1;
+		j->idx[j->n++] = k;
+	}
+	if (!str_catu(&p, j->id) || !str_catz(&p) || !str_catb(&p, m->qid, m->qidlen + 1) ||
+	    !str_catb(&p, m->env.sender, m->env.sender_len) || !str_catz(&p) ||
+	    !str_catb(&p, rc + at + 1, dl) || !str_catz(&p))
+		die_nomem();
+	for (k = 0; k < j->n; k++)
+		if (!str_catb(&p, m->env.rcpt[j->idx[k]], m->env.rcpt_len[j->idx[k]]) || !str_catz(&p))
+			die_nomem();
+	if (!ns_cat(&f, p.s, p.len))
+		die_nomem();
+	/* postern-rspawn never blocks writing to us, so this write ends */
+	if (write_all(FD_RSPAWN_REQ, f.s, f.len) == -1)
+		die_sys(111, "fatal: unable to write to postern-rspawn");
+	str_free(&p);
+	str_free(&f);
+	for (k = 0; k < j->n; k++)
+		m->r[j->idx[k]].busy = 1;
+	m->busy += j->n;
+	d->running++;
+	rrun[nrrun++] = j;
+	return 1;
+}
+
+static size_t remote_max(void) { return set.concremote < CONC_MAX ? set.concremote : CONC_MAX; }
+
+/* A job taken from a queue: start it, or park it in the wait ring of its
+ * kind when there is no slot. */
+static void consider(struct job j, struct str *user, struct str *ext)
+{
+	int kind = route(&set.rc, j.m->env.rcpt[j.i], j.m->env.rcpt_len[j.i], user, ext);
+	if (kind < 0)
+		die_nomem();
+	if (kind == ROUTE_LOCAL) {
+		if (nrun >= set.conc || nrun >= CONC_MAX)
+			ring_push(&lwait, j);
+		else
+			start_local(j.m, j.i, user, ext);
+		return;
+	}
+	if (nrrun >= remote_max() || !start_remote(j.m, j.i))
+		ring_push(&rwait[j.when != 0], j);
 }
 
 void sched_dispatch(void)
 {
 	struct str user = STR_INIT, ext = STR_INIT;
+	size_t w, pass;
 
 	set.rc.lookup = lookup_user;
+	/* first what already waits for a slot, new mail before retries */
+	while (lwait.len && nrun < set.conc && nrun < CONC_MAX) {
+		struct job j = ring_pop(&lwait);
+		if (job_ok(&j))
+			consider(j, &user, &ext);
+	}
+	for (w = 0; w < 2; w++)
+		for (pass = rwait[w].len; pass && nrrun < remote_max(); pass--) {
+			struct job j = ring_pop(&rwait[w]);
+			if (job_ok(&j) && !start_remote(j.m, j.i))
+				ring_push(&rwait[w], j); /* its domain is full: next one */
+		}
 	for (;;) {
 		struct job j;
-		int fromfresh, kind;
 
-		if (fresh_len) {
-			j = fresh[fresh_head];
-			fromfresh = 1;
-		} else if (heap_len && heap[0].when <= now) {
-			j = heap[0];
-			fromfresh = 0;
-		} else
+		if (fresh.len)
+			j = ring_pop(&fresh);
+		else if (heap_len && heap[0].when <= now)
+			j = heap_pop();
+		else
 			break;
+		if (!job_ok(&j))
+			continue;
 		if (j.i == IDX_BOUNCE || j.i == IDX_CLEAN) {
-			heap_pop();
 			if (j.i == IDX_BOUNCE)
 				msg_check_done(j.m);
 			else
 				clean_queue(j.m);
 			continue;
 		}
-		kind = route(&set.rc, j.m->env.rcpt[j.i], j.m->env.rcpt_len[j.i], &user, &ext);
-		if (kind < 0)
-			die_nomem();
-		if (kind == ROUTE_LOCAL && (nrun >= set.conc || nrun >= CONC_MAX))
-			break; /* new mail waits only for a free slot, never behind a retry */
-		if (fromfresh) {
-			fresh_head = (fresh_head + 1) % fresh_cap;
-			fresh_len--;
-		} else
-			heap_pop();
-		if (kind == ROUTE_LOCAL)
-			start_local(j.m, j.i, &user, &ext);
-		else {
-			start_remote(j.m, j.i);
-			msg_check_done(j.m);
-		}
+		consider(j, &user, &ext);
 	}
 	str_free(&user);
 	str_free(&ext);
+}
+
+/* JOB\0 MSTATUS\0 MTEXT\0 then STATUS\0 TEXT\0 per recipient, in the
+ * order of the request (doc/pipes.md). */
+void rsched_result(const struct str *f)
+{
+	const char *fld[3 + 2 * RJOB_RCPTS];
+	size_t fl[3 + 2 * RJOB_RCPTS], nf = 0, pos = 0, k;
+	unsigned long long id;
+	struct rrun *j = 0;
+	struct msg *m;
+	struct dom *d;
+
+	while (pos < f->len) {
+		const char *z = memchr(f->s + pos, 0, f->len - pos);
+		if (!z || nf == 3 + 2 * RJOB_RCPTS)
+			die(111, "fatal: malformed frame from postern-rspawn");
+		fld[nf] = f->s + pos;
+		fl[nf] = (size_t)(z - (f->s + pos));
+		pos += fl[nf++] + 1;
+	}
+	if (nf < 5 || !scan_ulong_all(fld[0], fl[0], &id) || fl[1] != 1)
+		die(111, "fatal: malformed frame from postern-rspawn");
+	for (k = 0; k < nrrun; k++)
+		if (rrun[k]->id == id) {
+			j = rrun[k];
+			rrun[k] = rrun[--nrrun];
+			break;
+		}
+	if (!j)
+		die(111, "fatal: postern-rspawn answered for an unknown job");
+	if (nf != 3 + 2 * j->n)
+		die(111, "fatal: postern-rspawn answered with the wrong number of recipients");
+	for (k = 0; k < j->n; k++)
+		if (fl[3 + 2 * k] != 1 || !memchr("KZD", fld[3 + 2 * k][0], 3))
+			die(111, "fatal: postern-rspawn sent an unknown status");
+	m = j->m;
+	d = j->d;
+	d->running--;
+	if (fld[1][0] == 'Z') {
+		/* no host answered: the domain's next messages wait a while */
+		d->dead_until = now + (set.retrymin < 300 ? set.retrymin : 300);
+		d->why.len = 0;
+		if (!str_copyb(&d->why, fld[2], fl[2]))
+			die_nomem();
+	} else if (fld[1][0] == 'K')
+		d->dead_until = 0;
+	for (k = 0; k < j->n; k++) {
+		size_t i = j->idx[k];
+		const char *t = fld[4 + 2 * k];
+		size_t tl = fl[4 + 2 * k];
+		m->busy--;
+		m->r[i].busy = 0;
+		switch (fld[3 + 2 * k][0]) {
+		case 'K': rcpt_done(m, i, t, tl); break;
+		case 'D': rcpt_fail(m, i, t, tl); break;
+		default: rcpt_temp(m, i, t, tl); break;
+		}
+	}
+	dom_release(d);
+	free(j);
+	if (m->stage == M_ACTIVE && !m->warned && set.bouncewarn && m->pending &&
+	    now >= m->arrival + set.bouncewarn)
+		bounce_warn(m);
+	msg_check_done(m);
 }
 
 void sched_result(const char *job, size_t jlen, char status, const char *text, size_t tlen)

@@ -8,7 +8,10 @@
 #include "str.h"
 #include "uniq.h"
 
-#define CONC_MAX 1000          /* ceiling for control/concurrencylocal */
+#define CONC_MAX 1000          /* ceiling for control/concurrencylocal and concurrencyremote */
+#define RJOB_RCPTS 100         /* recipients in one remote job (doc/pipes.md) */
+#define RJOB_BYTES 120000      /* bytes of one remote job frame */
+#define RJOB_SCAN 1000         /* recipients looked at for one job's batch */
 #define CLEAN_OUTSTANDING 64   /* requests to postern-clean not yet answered */
 #define ENVELOPE_MAX (64 * 1024 * 1024)
 #define RESCAN_INTERVAL 300    /* seconds between scans of mess/ */
@@ -22,7 +25,8 @@
 #define FD_LSPAWN_RES 4
 #define FD_CLEAN_REQ 5
 #define FD_CLEAN_RES 6
-/* 7 and 8 are kept for postern-rspawn */
+#define FD_RSPAWN_REQ 7
+#define FD_RSPAWN_RES 8
 #define FD_READY 9
 
 struct rcpt {
@@ -33,7 +37,8 @@ struct rcpt {
 	struct str why;              /* last reason */
 };
 
-enum msg_stage { M_ACTIVE, M_CLEANQ, M_CLEANING, M_BROKEN };
+/* M_GONE: finished and forgotten, freed when no queue entry names it */
+enum msg_stage { M_ACTIVE, M_CLEANQ, M_CLEANING, M_BROKEN, M_GONE };
 
 struct msg {
 	char qid[QID_MAX + 1];
@@ -45,6 +50,8 @@ struct msg {
 	size_t pending;  /* recipients still RS_PENDING */
 	size_t busy;     /* deliveries running */
 	int bounced;     /* a B record exists */
+	int warned;      /* a W record exists: the delay warning went out */
+	size_t queued;   /* entries naming this message in the run queues */
 	enum msg_stage stage;
 	struct msg *hnext;
 	struct msg *cnext; /* clean queue */
@@ -55,6 +62,7 @@ struct settings {
 	struct str doublebounceto; /* full address */
 	struct route_conf rc;
 	unsigned long long conc, retrymin, retrymax, lifetime;
+	unsigned long long concremote, concdomain, bouncewarn;
 };
 
 extern struct settings set;
@@ -72,6 +80,8 @@ void sched_result(const char *job, size_t jlen, char status, const char *text, s
 void clean_result(const char *qid, size_t len, char status);
 void clean_flush(void);
 size_t sched_inflight(void);
+/* a result frame from postern-rspawn (doc/pipes.md) */
+void rsched_result(const struct str *payload);
 size_t clean_outstanding(void);
 int record(struct msg *m, const struct str *line); /* appends to info/QID */
 void msg_check_done(struct msg *m);
@@ -79,4 +89,6 @@ void msg_check_done(struct msg *m);
 /* bounce.c */
 /* 1: bounce injected (or dropped by rule) and B recorded; 0: try again later */
 int bounce(struct msg *m);
+/* the one delay warning for m (RFC 3464, Action: delayed); 1 sent or not needed */
+int bounce_warn(struct msg *m);
 #endif

@@ -24,7 +24,11 @@ static int parse_line(const char *s, const char *end, struct rstate *r, size_t n
 	char kind;
 
 	if (end - s == 1 && s[0] == 'B') {
-		*bounced = 1;
+		*bounced |= 1;
+		return 1;
+	}
+	if (end - s == 1 && s[0] == 'W') {
+		*bounced |= 2;
 		return 1;
 	}
 	if (end - s < 3 || s[1] != ' ')
@@ -116,6 +120,11 @@ int state_line_Z(struct str *out, size_t i, unsigned long long attempts, unsigne
 int state_line_B(struct str *out)
 {
 	return str_cats(out, "B\n");
+}
+
+int state_line_W(struct str *out)
+{
+	return str_cats(out, "W\n");
 }
 
 unsigned long long state_backoff(unsigned long long attempts, unsigned long long min,

@@ -22,8 +22,9 @@ struct rstate {
 /* Applies the records of buf (n bytes) to r[0..nrcpt-1], which the caller
  * has set to RS_PENDING.  A torn last line (no '\n') is ignored, as is a
  * malformed line or one naming a recipient index >= nrcpt; the count of
- * such lines is returned so the caller can log them.  *bounced is set to 1
- * by a `B` record. */
+ * such lines is returned so the caller can log them.  A `B` record sets
+ * bit 1 of *bounced (the bounce is queued), a `W` record bit 2 (the delay
+ * warning is queued). */
 size_t state_parse(const char *buf, size_t n, struct rstate *r, size_t nrcpt, int *bounced);
 
 /* Each appends one whole record, newline included.  Reasons are cut to
@@ -34,6 +35,7 @@ int state_line_D(struct str *out, size_t i, const char *why, size_t n);
 int state_line_Z(struct str *out, size_t i, unsigned long long attempts, unsigned long long next,
                  const char *why, size_t n);
 int state_line_B(struct str *out);
+int state_line_W(struct str *out);
 
 /* Appends why to out with control bytes replaced by spaces, at most REASON_MAX bytes. */
 int state_reason(struct str *out, const char *why, size_t n);

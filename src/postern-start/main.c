@@ -1,5 +1,6 @@
 /* postern-start: runs as root under s6, creates the pipes of doc/pipes.md
- * and starts postern-send, postern-lspawn and postern-clean, each as its
+ * and starts postern-send, postern-lspawn, postern-clean and
+ * postern-rspawn, each as its
  * own user with only the fds it needs.  If one of them exits, the others
  * are stopped too and s6 starts the whole set again. */
 #include <errno.h>
@@ -23,8 +24,9 @@
 #define USAGE "postern-start [-d notification-fd]"
 #define GRACE 10 /* seconds between SIGTERM and SIGKILL */
 
-enum { SEND, LSPAWN, CLEAN, NKIDS };
-static const char *const names[NKIDS] = { "postern-send", "postern-lspawn", "postern-clean" };
+enum { SEND, LSPAWN, CLEAN, RSPAWN, NKIDS };
+static const char *const names[NKIDS] = { "postern-send", "postern-lspawn", "postern-clean",
+                                          "postern-rspawn" };
 static pid_t pids[NKIDS];
 
 static int sigpipe_[2] = { -1, -1 };
@@ -200,11 +202,11 @@ static _Noreturn void stop_all(int code)
 int main(int argc, char **argv)
 {
 	const char *home;
-	uid_t send_uid, queue_uid;
+	uid_t send_uid, queue_uid, remote_uid;
 	gid_t gid;
 	struct group *gr;
 	struct sigaction sa;
-	int lreq[2], lres[2], creq[2], cres[2], ready[2];
+	int lreq[2], lres[2], creq[2], cres[2], rreq[2], rres[2], ready[2];
 	int notify = -1, k;
 
 	progname = "postern-start";
@@ -222,16 +224,18 @@ int main(int argc, char **argv)
 	home = home_dir();
 	user(USER_SEND, &send_uid);
 	user(USER_QUEUE, &queue_uid);
+	user(USER_REMOTE, &remote_uid);
 	gr = getgrnam(conf_groups[GROUP_POSTERN]);
 	if (!gr)
 		die(111, "fatal: no such group: ", conf_groups[GROUP_POSTERN]);
 	gid = gr->gr_gid;
-	if (send_uid == 0 || queue_uid == 0)
+	if (send_uid == 0 || queue_uid == 0 || remote_uid == 0)
 		die(111, "fatal: postern's users must not be root");
 
 	if (pipe2(sigpipe_, O_CLOEXEC | O_NONBLOCK) == -1 || pipe2(lreq, O_CLOEXEC) == -1 ||
 	    pipe2(lres, O_CLOEXEC) == -1 || pipe2(creq, O_CLOEXEC) == -1 ||
-	    pipe2(cres, O_CLOEXEC) == -1 || pipe2(ready, O_CLOEXEC) == -1)
+	    pipe2(cres, O_CLOEXEC) == -1 || pipe2(rreq, O_CLOEXEC) == -1 ||
+	    pipe2(rres, O_CLOEXEC) == -1 || pipe2(ready, O_CLOEXEC) == -1)
 		die_sys(111, "fatal: unable to create pipes");
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -246,17 +250,21 @@ int main(int argc, char **argv)
 		die_sys(111, "fatal: unable to ignore SIGPIPE");
 
 	{
-		/* fds 7 and 8 stay free for postern-rspawn's pipes */
 		const struct fdmap sendmap[] = { { lreq[1], 3 }, { lres[0], 4 }, { creq[1], 5 },
-		                                 { cres[0], 6 }, { ready[1], 9 } };
+		                                 { cres[0], 6 }, { rreq[1], 7 }, { rres[0], 8 },
+		                                 { ready[1], 9 } };
 		const struct fdmap lmap[] = { { lreq[0], 0 }, { lres[1], 1 } };
 		const struct fdmap cmap[] = { { creq[0], 0 }, { cres[1], 1 } };
+		const struct fdmap rmap[] = { { rreq[0], 0 }, { rres[1], 1 } };
 		pids[LSPAWN] = start(LSPAWN, lmap, 2, 0, 0, home);
 		pids[CLEAN] = start(CLEAN, cmap, 2, queue_uid, gid, home);
-		pids[SEND] = start(SEND, sendmap, 5, send_uid, gid, home);
+		/* postern-remote is in group postern: it may read queue/mess/ID */
+		pids[RSPAWN] = start(RSPAWN, rmap, 2, remote_uid, gid, home);
+		pids[SEND] = start(SEND, sendmap, 7, send_uid, gid, home);
 	}
 	close(lreq[0]); close(lreq[1]); close(lres[0]); close(lres[1]);
 	close(creq[0]); close(creq[1]); close(cres[0]); close(cres[1]);
+	close(rreq[0]); close(rreq[1]); close(rres[0]); close(rres[1]);
 	close(ready[1]);
 
 	for (;;) {

@@ -1,0 +1,405 @@
+/* One SMTP session with one address: greeting, EHLO (HELO if refused),
+ * MAIL with SIZE/BODY/SMTPUTF8 as offered, every recipient, DATA with
+ * dot-stuffing and CRLF line ends, QUIT.  PIPELINING, when offered, sends
+ * MAIL, the RCPTs and DATA in one write (RFC 2920). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "remote.h"
+#include "fmt.h"
+
+struct conn {
+	int fd;
+	struct io in, out;
+	char ibuf[4096], obuf[16384];
+	char ip[64];
+	const struct addr *a;
+	struct reply r;
+	/* what EHLO offered */
+	int pipelining, eightbitmime, smtputf8, starttls, size;
+	const char *err; /* why the last read or write failed */
+	unsigned long long sizemax;
+};
+
+static int set_text(struct str *t, const struct conn *c, const char *what, const struct reply *r,
+                    const char *err)
+{
+	t->len = 0;
+	if (c->a->host[0] && c->a->host[0] != '[' &&
+	    (!str_cats(t, c->a->host) || !str_catc(t, ' ')))
+		return 0;
+	if (!str_catc(t, '[') || !str_cats(t, c->ip) || !str_cats(t, "] "))
+		return 0;
+	if (r && r->code) {
+		if (!str_cats(t, "said: "))
+			return 0;
+		reply_quote(r, t, TEXT_MAX - 100);
+		if (what && (!str_cats(t, " (in reply to ") || !str_cats(t, what) || !str_catc(t, ')')))
+			return 0;
+	} else if (!str_cats(t, err ? err : "failed") ||
+	           (what && (!str_cats(t, " (") || !str_cats(t, what) || !str_catc(t, ')'))))
+		return 0;
+	if (t->len > TEXT_MAX)
+		t->len = TEXT_MAX;
+	return 1;
+}
+
+static int dial(struct conn *c, int timeout)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, err = 0;
+	struct pollfd p;
+
+	memset(&ss, 0, sizeof ss);
+	if (c->a->af == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((unsigned short)c->a->port);
+		memcpy(&s4->sin_addr, c->a->a, 4);
+		sl = sizeof *s4;
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((unsigned short)c->a->port);
+		memcpy(&s6->sin6_addr, c->a->a, 16);
+		sl = sizeof *s6;
+	}
+	fd = socket(c->a->af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, sl) == -1) {
+		if (errno != EINPROGRESS) {
+			err = errno;
+			goto fail;
+		}
+		p.fd = fd;
+		p.events = POLLOUT;
+		p.revents = 0;
+		for (;;) {
+			int r = poll(&p, 1, timeout * 1000);
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				err = r == 0 ? ETIMEDOUT : errno;
+				goto fail;
+			}
+			break;
+		}
+		sl = sizeof err;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
+			err = errno;
+		if (err)
+			goto fail;
+	}
+	c->fd = fd;
+	return 0;
+fail:
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+static int put(struct conn *c, const char *s) { return io_puts(&c->out, s); }
+static int flush(struct conn *c)
+{
+	if (io_flush(&c->out) == 0)
+		return 0;
+	c->err = errno == ETIMEDOUT ? "timed out sending" : "lost the connection";
+	c->r.code = 0;
+	return -1;
+}
+
+/* "<addr>" with the bytes as stored: addresses were checked on the way in
+ * (no CR, LF, NUL, space or <>), so nothing here can start a new command. */
+static int put_path(struct conn *c, const char *cmd, const char *a, size_t n)
+{
+	return io_puts(&c->out, cmd) || io_put(&c->out, "<", 1) || io_put(&c->out, a, n) ||
+	       io_put(&c->out, ">", 1);
+}
+
+static int get(struct conn *c)
+{
+	if (reply_read(&c->in, &c->r) == 0)
+		return 0;
+	c->err = c->r.err;
+	return -1;
+}
+
+static int ieq_prefix(const char *s, size_t n, const char *kw)
+{
+	size_t k = strlen(kw), i;
+	if (n < k || (n > k && s[k] != ' ' && s[k] != '='))
+		return 0;
+	for (i = 0; i < k; i++) {
+		char x = s[i];
+		if (x >= 'a' && x <= 'z')
+			x = (char)(x - 'a' + 'A');
+		if (x != kw[i])
+			return 0;
+	}
+	return 1;
+}
+
+static void ehlo_keywords(struct conn *c)
+{
+	const char *t = c->r.text.s;
+	size_t n = c->r.text.len, pos = 0, line = 0;
+
+	while (pos <= n) {
+		const char *nl = memchr(t + pos, '\n', n - pos);
+		size_t end = nl ? (size_t)(nl - t) : n;
+		if (line++ > 0) { /* the first line is the server's name */
+			const char *s = t + pos;
+			size_t l = end - pos;
+			if (ieq_prefix(s, l, "PIPELINING"))
+				c->pipelining = 1;
+			else if (ieq_prefix(s, l, "8BITMIME"))
+				c->eightbitmime = 1;
+			else if (ieq_prefix(s, l, "SMTPUTF8"))
+				c->smtputf8 = 1;
+			else if (ieq_prefix(s, l, "STARTTLS"))
+				c->starttls = 1;
+			else if (ieq_prefix(s, l, "SIZE")) {
+				unsigned long long v = 0;
+				if (l > 5)
+					scan_ulong(s + 5, l - 5, &v);
+				c->sizemax = v; /* 0: no limit stated */
+				c->size = 1;
+			}
+		}
+		if (!nl)
+			break;
+		pos = end + 1;
+	}
+}
+
+/* The body: LF -> CRLF, a leading '.' doubled, a last line without LF
+ * ended, then the final ".". */
+static int put_body(struct conn *c, const char *m, size_t n)
+{
+	size_t pos = 0;
+	while (pos < n) {
+		const char *nl = memchr(m + pos, '\n', n - pos);
+		size_t end = nl ? (size_t)(nl - m) : n, l = end - pos;
+		if (l && m[end - 1] == '\r')
+			l--; /* already CRLF: do not make it CR CR LF */
+		if (m[pos] == '.' && io_put(&c->out, ".", 1))
+			return -1;
+		if (io_put(&c->out, m + pos, l) || io_put(&c->out, "\r\n", 2))
+			return -1;
+		pos = end + 1;
+	}
+	return io_put(&c->out, ".\r\n", 3);
+}
+
+static size_t wire_size(const struct job *j)
+{
+	size_t i, lf = 0;
+	for (i = 0; i < j->msglen; i++)
+		lf += j->msg[i] == '\n';
+	return j->msglen + lf;
+}
+
+static void settle(struct job *j, size_t i, char st, const struct conn *c, const char *what,
+                   const struct reply *r, const char *err)
+{
+	j->st[i] = st;
+	if (!set_text(&j->text[i], c, what, r, err))
+		j->text[i].len = 0;
+}
+
+/* Settles every recipient not yet settled. */
+static void settle_rest(struct job *j, char st, const struct conn *c, const char *what,
+                        const struct reply *r, const char *err)
+{
+	size_t i;
+	for (i = 0; i < j->n; i++)
+		if (!j->st[i])
+			settle(j, i, st, c, what, r, err);
+}
+
+static char class_of(unsigned code) { return code >= 500 ? 'D' : code >= 400 ? 'Z' : 'K'; }
+
+static void quit(struct conn *c)
+{
+	c->in.timeout_ms = c->out.timeout_ms = 5000;
+	if (!put(c, "QUIT\r\n") && !io_flush(&c->out))
+		(void)get(c);
+}
+
+/* Host-level failure: why gets the text; the caller tries the next address. */
+static int host_fail(struct conn *c, struct str *why, const char *what, const char *err)
+{
+	if (!set_text(why, c, what, c->r.code ? &c->r : 0, err ? err : c->err))
+		why->len = 0;
+	return 1;
+}
+
+int smtp_attempt(struct job *j, const struct addr *a, struct str *why)
+{
+	static struct conn c;
+	size_t i, accepted = 0, wsize;
+	int rc = 1, pipelined;
+	char num[FMT_ULONG + 1];
+
+	memset(&c, 0, sizeof c);
+	c.fd = -1;
+	c.a = a;
+	addr_fmt(a, c.ip, sizeof c.ip);
+	if (dial(&c, j->timeout_connect) == -1) {
+		const char *e = errno == ETIMEDOUT ? "connection timed out" :
+		                errno == ECONNREFUSED ? "connection refused" :
+		                errno == ENETUNREACH || errno == EHOSTUNREACH ? "unreachable" :
+		                "unable to connect";
+		return host_fail(&c, why, 0, e);
+	}
+	io_init(&c.in, c.fd, c.ibuf, sizeof c.ibuf);
+	io_init(&c.out, c.fd, c.obuf, sizeof c.obuf);
+	c.in.timeout_ms = c.out.timeout_ms = j->timeout_remote * 1000;
+
+	if (get(&c) == -1) {
+		rc = host_fail(&c, why, "greeting", 0);
+		goto out;
+	}
+	if (c.r.code / 100 != 2) {
+		rc = host_fail(&c, why, "greeting", 0);
+		quit(&c);
+		goto out;
+	}
+	if (put(&c, "EHLO ") || put(&c, j->helo) || put(&c, "\r\n") || flush(&c) || get(&c)) {
+		rc = host_fail(&c, why, "EHLO", c.err);
+		goto out;
+	}
+	if (c.r.code / 100 == 2)
+		ehlo_keywords(&c);
+	else {
+		if (put(&c, "HELO ") || put(&c, j->helo) || put(&c, "\r\n") || flush(&c) ||
+		    get(&c)) {
+			rc = host_fail(&c, why, "HELO", c.err);
+			goto out;
+		}
+		if (c.r.code / 100 != 2) {
+			rc = host_fail(&c, why, "HELO", 0);
+			quit(&c);
+			goto out;
+		}
+	}
+	/* STARTTLS: when a TLS policy asks for it, tls_client_start() takes
+	 * the socket here and the session starts over with EHLO. */
+	if (j->utf8 && !c.smtputf8) {
+		static const char e[] = "does not support SMTPUTF8, which the addresses need (5.6.7)";
+		settle_rest(j, 'D', &c, 0, 0, e);
+		quit(&c);
+		rc = 0;
+		goto out;
+	}
+	wsize = wire_size(j);
+	if (c.sizemax && wsize > c.sizemax) {
+		static const char e[] = "takes no message this large (5.3.4)";
+		settle_rest(j, 'D', &c, 0, 0, e);
+		quit(&c);
+		rc = 0;
+		goto out;
+	}
+	num[fmt_ulong(num, wsize)] = 0;
+	pipelined = c.pipelining;
+	if (put_path(&c, "MAIL FROM:", j->sender, j->sender_len) ||
+	    (c.size && (put(&c, " SIZE=") || put(&c, num))) ||
+	    (j->eightbit && c.eightbitmime && put(&c, " BODY=8BITMIME")) ||
+	    (j->utf8 && put(&c, " SMTPUTF8")) || put(&c, "\r\n"))
+		goto lost;
+	if (pipelined) {
+		for (i = 0; i < j->n; i++)
+			if (!j->st[i] && (put_path(&c, "RCPT TO:", j->rcpt[i], j->rcpt_len[i]) ||
+			                  put(&c, "\r\n")))
+				goto lost;
+		if (put(&c, "DATA\r\n"))
+			goto lost;
+	}
+	if (flush(&c) || get(&c))
+		goto lost;
+	if (c.r.code / 100 != 2) {
+		/* MAIL refused: 4xx tries the next host, 5xx fails the message */
+		if (c.r.code >= 500) {
+			settle_rest(j, 'D', &c, "MAIL FROM", &c.r, 0);
+			rc = 0;
+			j->talked = 1;
+		} else
+			rc = host_fail(&c, why, "MAIL FROM", 0);
+		quit(&c); /* pipelined RCPT and DATA answers are left unread: QUIT ends it */
+		goto out;
+	}
+	j->talked = 1;
+	for (i = 0; i < j->n; i++) {
+		if (j->st[i])
+			continue;
+		if (!pipelined && (put_path(&c, "RCPT TO:", j->rcpt[i], j->rcpt_len[i]) ||
+		                   put(&c, "\r\n") || flush(&c)))
+			goto lost_rcpt;
+		if (get(&c))
+			goto lost_rcpt;
+		if (c.r.code / 100 == 2) {
+			j->st[i] = 'a'; /* accepted, result after DATA */
+			accepted++;
+		} else
+			settle(j, i, class_of(c.r.code), &c, "RCPT TO", &c.r, 0);
+	}
+	if (!pipelined) {
+		if (!accepted) {
+			quit(&c);
+			rc = 0;
+			goto out;
+		}
+		if (put(&c, "DATA\r\n") || flush(&c))
+			goto lost_data;
+	}
+	if (get(&c))
+		goto lost_data;
+	if (c.r.code != 354) {
+		for (i = 0; i < j->n; i++)
+			if (j->st[i] == 'a')
+				settle(j, i, class_of(c.r.code < 400 ? 451 : c.r.code), &c, "DATA", &c.r, 0);
+		quit(&c);
+		rc = 0;
+		goto out;
+	}
+	if (!accepted) {
+		/* 354 with no recipient: end the empty message (RFC 2920 3.1) */
+		if (!put(&c, ".\r\n") && !flush(&c))
+			(void)get(&c);
+		quit(&c);
+		rc = 0;
+		goto out;
+	}
+	if (put_body(&c, j->msg, j->msglen) || flush(&c) || get(&c))
+		goto lost_data;
+	for (i = 0; i < j->n; i++)
+		if (j->st[i] == 'a')
+			settle(j, i, class_of(c.r.code), &c, "end of DATA", &c.r, 0);
+	quit(&c);
+	rc = 0;
+	goto out;
+
+lost:
+	rc = host_fail(&c, why, "MAIL FROM", c.err ? c.err : "lost the connection");
+	goto out;
+lost_rcpt:
+lost_data:
+	/* Recipients already answered keep their answer; accepted ones and
+	 * the rest try again later: the message did not get through. */
+	for (i = 0; i < j->n; i++)
+		if (j->st[i] == 'a')
+			j->st[i] = 0;
+	settle_rest(j, 'Z', &c, accepted ? "DATA" : "RCPT TO", 0,
+	            c.err ? c.err : "lost the connection");
+	rc = 0;
+out:
+	if (c.fd != -1)
+		close(c.fd);
+	str_free(&c.r.text);
+	return rc;
+}

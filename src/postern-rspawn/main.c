@@ -1,0 +1,311 @@
+/* postern-rspawn: runs as postern-remote under postern-start.  It reads
+ * remote delivery jobs from postern-send (fd 0), forks one postern-remote
+ * per job with the queued message as its fd 0, and reports each one's
+ * per-recipient results on fd 1 (doc/pipes.md).  It never reads a
+ * message and never writes a file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "die.h"
+#include "file.h"
+#include "home.h"
+#include "io.h"
+#include "log.h"
+#include "netstring.h"
+#include "str.h"
+#include "rspawn.h"
+
+#define USAGE "postern-rspawn (started by postern-start)"
+
+static int sigpipe_[2] = { -1, -1 };
+static volatile sig_atomic_t got_term;
+
+static void on_signal(int sig)
+{
+	int e = errno;
+	char c = (char)sig;
+	if (sig == SIGTERM || sig == SIGINT)
+		got_term = 1;
+	(void)!write(sigpipe_[1], &c, 1);
+	errno = e;
+}
+
+struct kid {
+	pid_t pid;
+	int fd;               /* the child's stdout, -1 after EOF */
+	char job[JOB_MAX + 1];
+	size_t n;             /* recipients */
+	struct str out;       /* what it wrote, at most OUT_MAX bytes */
+};
+
+static struct kid kids[KIDS_MAX];
+static size_t nkids;
+static struct str prog = STR_INIT, messdir = STR_INIT;
+static struct str outq = STR_INIT; /* frames not yet written to postern-send */
+static int send_gone;
+
+static void queue_frame(const struct str *payload)
+{
+	if (send_gone)
+		return;
+	/* postern-send writes requests with blocking writes; this side never
+	 * blocks on it, so the two can never wait for each other */
+	if (!ns_cat(&outq, payload->s, payload->len))
+		die_nomem();
+}
+
+static void flush_out(void)
+{
+	size_t done = 0;
+	while (done < outq.len) {
+		ssize_t w = write(1, outq.s + done, outq.len - done);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			warn_sys("warning: unable to write to postern-send");
+			send_gone = 1;
+			done = outq.len;
+			break;
+		}
+		done += (size_t)w;
+	}
+	if (done) {
+		memmove(outq.s, outq.s + done, outq.len - done);
+		outq.len -= done;
+	}
+}
+
+static void reply_all(const struct request *rq, const char *why)
+{
+	struct str p = STR_INIT;
+	size_t i;
+	int ok = str_cats(&p, rq->job) && str_catz(&p) && str_catc(&p, 'X') && str_catz(&p) &&
+	         str_cats(&p, why) && str_catz(&p);
+	for (i = 0; ok && i < rq->n; i++)
+		ok = str_catc(&p, 'Z') && str_catz(&p) && str_cats(&p, why) && str_catz(&p);
+	if (!ok)
+		die_nomem();
+	queue_frame(&p);
+	str_free(&p);
+}
+
+/* In the child: the message on fd 0, the pipe on fd 1, stderr kept. */
+static _Noreturn void child(const struct request *rq, int out)
+{
+	static char penv[] = "PATH=/usr/bin:/bin";
+	char *envp[] = { penv, 0 };
+	char *argv[4 + RCPTS_MAX + 1];
+	struct str path = STR_INIT;
+	sigset_t none;
+	size_t i;
+	int fd;
+
+	if (dup2(out, 1) == -1)
+		_exit(111);
+	if (!path_join(&path, messdir.s, rq->qid))
+		_exit(111);
+	fd = open(path.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || dup2(fd, 0) == -1 || close_range(3, ~0U, 0) == -1)
+		_exit(111);
+	argv[0] = (char *)"postern-remote";
+	argv[1] = (char *)rq->domain;
+	argv[2] = (char *)rq->sender;
+	argv[3] = (char *)rq->qid;
+	for (i = 0; i < rq->n; i++)
+		argv[4 + i] = (char *)rq->rcpt[i];
+	argv[4 + rq->n] = 0;
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, 0);
+	execve(prog.s, argv, envp);
+	_exit(111);
+}
+
+static void request(const struct str *f)
+{
+	struct request rq;
+	const char *bad = rspawn_parse(f, &rq);
+	struct kid *k;
+	size_t i;
+	int p[2];
+
+	if (bad)
+		die(111, "fatal: malformed request from postern-send: ", bad);
+	for (i = 0; i < nkids; i++)
+		if (strcmp(kids[i].job, rq.job) == 0)
+			die(111, "fatal: postern-send reused a running job id");
+	if (nkids == KIDS_MAX) {
+		reply_all(&rq, "too many deliveries at once");
+		return;
+	}
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		reply_all(&rq, "unable to create a pipe");
+		return;
+	}
+	k = kids + nkids;
+	k->pid = fork();
+	if (k->pid == -1) {
+		close(p[0]);
+		close(p[1]);
+		reply_all(&rq, "unable to fork");
+		return;
+	}
+	if (k->pid == 0)
+		child(&rq, p[1]);
+	close(p[1]);
+	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1)
+		die_sys(111, "fatal: unable to set a pipe non-blocking");
+	k->fd = p[0];
+	memcpy(k->job, rq.job, strlen(rq.job) + 1);
+	k->n = rq.n;
+	k->out.len = 0;
+	nkids++;
+}
+
+/* Reads what the child wrote; past OUT_MAX bytes it is discarded. */
+static void drain(struct kid *k)
+{
+	char buf[8192];
+	while (k->fd != -1) {
+		ssize_t r = read(k->fd, buf, sizeof buf);
+		size_t take;
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == EAGAIN)
+			return;
+		if (r <= 0) {
+			close(k->fd);
+			k->fd = -1;
+			return;
+		}
+		take = OUT_MAX - k->out.len;
+		if (take > (size_t)r)
+			take = (size_t)r;
+		if (take && !str_catb(&k->out, buf, take))
+			die_nomem();
+	}
+}
+
+static void reap(void)
+{
+	for (;;) {
+		struct str p = STR_INIT;
+		int status;
+		size_t i;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid <= 0)
+			return;
+		for (i = 0; i < nkids; i++)
+			if (kids[i].pid == pid)
+				break;
+		if (i == nkids)
+			continue;
+		drain(kids + i);
+		if (kids[i].fd != -1)
+			close(kids[i].fd);
+		if (!rspawn_result(&p, kids[i].job, kids[i].n, kids[i].out.s ? kids[i].out.s : "",
+		                   kids[i].out.len, status))
+			die_nomem();
+		queue_frame(&p);
+		str_free(&p);
+		str_free(&kids[i].out);
+		kids[i] = kids[--nkids];
+		memset(kids + nkids, 0, sizeof kids[nkids]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static char inbuf[16384];
+	struct io in;
+	struct sigaction sa;
+	struct str f = STR_INIT;
+	int input = 1;
+
+	progname = "postern-rspawn";
+	if (argc > 1)
+		die_usage(USAGE);
+	(void)argv;
+	if (geteuid() == 0)
+		die(111, "fatal: must not run as root");
+	if (!home_path(&prog, "bin/postern-remote") || !home_path(&messdir, "queue/mess"))
+		die_nomem();
+	if (chdir("/") == -1)
+		die_sys(111, "fatal: unable to chdir to /");
+	if (pipe2(sigpipe_, O_CLOEXEC | O_NONBLOCK) == -1)
+		die_sys(111, "fatal: unable to create a pipe");
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_NOCLDSTOP;
+	if (sigaction(SIGCHLD, &sa, 0) == -1 || sigaction(SIGTERM, &sa, 0) == -1 ||
+	    sigaction(SIGINT, &sa, 0) == -1)
+		die_sys(111, "fatal: unable to catch signals");
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	if (sigaction(SIGPIPE, &sa, 0) == -1)
+		die_sys(111, "fatal: unable to ignore SIGPIPE");
+	if (fcntl(0, F_SETFD, FD_CLOEXEC) == -1 || fcntl(1, F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(1, F_SETFL, O_NONBLOCK) == -1)
+		die_sys(111, "fatal: missing the pipes from postern-start");
+	io_init(&in, 0, inbuf, sizeof inbuf);
+
+	while (input || nkids || (outq.len && !send_gone)) {
+		static struct pollfd p[3 + KIDS_MAX];
+		size_t n = 0, i, in_at = 0, out_at = 0;
+		int r;
+
+		if (got_term)
+			input = 0; /* finish the deliveries that run, start none */
+		p[n++] = (struct pollfd){ sigpipe_[0], POLLIN, 0 };
+		if (input) {
+			in_at = n;
+			p[n++] = (struct pollfd){ 0, POLLIN, 0 };
+		}
+		if (outq.len && !send_gone) {
+			out_at = n;
+			p[n++] = (struct pollfd){ 1, POLLOUT, 0 };
+		}
+		for (i = 0; i < nkids; i++)
+			if (kids[i].fd != -1)
+				p[n++] = (struct pollfd){ kids[i].fd, POLLIN, 0 };
+		r = poll(p, (nfds_t)n, nkids ? 1000 : -1);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			die_sys(111, "fatal: poll failed");
+		}
+		if (p[0].revents) {
+			char b[64];
+			while (read(sigpipe_[0], b, sizeof b) > 0) {}
+		}
+		for (i = 0; i < nkids; i++)
+			if (kids[i].fd != -1)
+				drain(kids + i);
+		reap();
+		if (input && in_at && p[in_at].revents) {
+			do {
+				r = ns_read(&in, &f, REQ_MAX);
+				if (r == 0) {
+					input = 0;
+					break;
+				}
+				if (r < 0)
+					die_sys(111, "fatal: bad frame from postern-send");
+				request(&f);
+			} while (io_buffered(&in));
+		}
+		if (out_at || outq.len)
+			flush_out();
+	}
+	str_free(&f);
+	return 0;
+}
