@@ -75,6 +75,33 @@ int dns_parse_addrs(const unsigned char *msg, size_t len, int type, struct addr 
 	return n;
 }
 
+/* The target of a CNAME in the answer, for a resolver that returns the
+ * alias without following it.  1 found, 0 none, -1 malformed. */
+static int cname_target(const unsigned char *msg, size_t len, char *out, size_t size)
+{
+	ns_msg h;
+	int i, count;
+
+	if (len > ANSWER_MAX || ns_initparse(msg, (int)len, &h) == -1)
+		return -1;
+	count = ns_msg_count(h, ns_s_an);
+	for (i = 0; i < count; i++) {
+		ns_rr rr;
+		int l;
+		if (ns_parserr(&h, ns_s_an, i, &rr) == -1)
+			return -1;
+		if (ns_rr_type(rr) != ns_t_cname)
+			continue;
+		if (ns_rr_rdata(rr) + ns_rr_rdlen(rr) > msg + len)
+			return -1;
+		l = dn_expand(msg, msg + len, ns_rr_rdata(rr), out, (int)size);
+		if (l < 0 || l > ns_rr_rdlen(rr) || out[0] == 0)
+			return -1;
+		return 1;
+	}
+	return 0;
+}
+
 static int cmp_mx(const void *a, const void *b)
 {
 	const struct mx *x = a, *y = b;
@@ -131,9 +158,22 @@ enum dns_result dns_addrs(const char *name, unsigned port, int named, struct add
 	size_t t, start = *n;
 
 	for (t = 0; t < 2; t++) {
-		int len = 0, k;
+		int len = 0, k, hops;
 		size_t i;
-		enum dns_result r = query(name, types[t], buf, &len);
+		char target[NS_MAXDNAME];
+		const char *q = name;
+		enum dns_result r = DNS_TEMP;
+
+		/* at most 4 CNAME hops chased by hand, for a resolver that
+		 * returns the alias alone */
+		for (hops = 0; hops < 5; hops++) {
+			struct addr probe;
+			r = query(q, types[t], buf, &len);
+			if (r != DNS_OK || dns_parse_addrs(buf, (size_t)len, types[t], &probe, 1) != 0 ||
+			    cname_target(buf, (size_t)len, target, sizeof target) != 1)
+				break;
+			q = target;
+		}
 		if (r == DNS_TEMP)
 			worst = DNS_TEMP;
 		else if (r == DNS_NODATA && worst == DNS_NXDOMAIN)

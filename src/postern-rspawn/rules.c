@@ -6,7 +6,7 @@
 #include "fmt.h"
 #include "uniq.h"
 
-static int ieq(const char *a, const char *b, size_t n)
+static int dom_ieq(const char *a, const char *b, size_t n)
 {
 	size_t i;
 	for (i = 0; i < n; i++) {
@@ -51,7 +51,7 @@ const char *rspawn_parse(const struct str *p, struct request *rq)
 	dl = fl[3];
 	for (i = 4; i < nf; i++) {
 		size_t at = addr_at(f[i], fl[i]);
-		if (addr_check(f[i], fl[i]) != ADDR_OK || fl[i] - at - 1 != dl || !ieq(f[i] + at + 1, f[3], dl))
+		if (addr_check(f[i], fl[i]) != ADDR_OK || fl[i] - at - 1 != dl || !dom_ieq(f[i] + at + 1, f[3], dl))
 			return "bad RECIPIENT";
 	}
 	rq->job = f[0];

@@ -1,0 +1,450 @@
+#!/usr/bin/env python3
+"""The workloads of `make bench`, against servers tests/bench/run.sh has
+started, and the table.
+
+    bench.py OUT.md FLOOR_BIN FLOOR_DIR NAME=PORT,NEWDIR,RCPT,ROOTPID,INJECT ...
+
+NEWDIR is the test user's Maildir/new, ROOTPID the process whose tree is the
+server (memory, strace), INJECT a program taking RCPT with the message on
+stdin (the server's sendmail).  The first server is postern; every ratio is
+postern's figure divided by the peer's.  Settings from the environment:
+BENCH_QUICK=1 (N=300, one run, 100 latency samples), BENCH_N, BENCH_RUNS,
+BENCH_LATENCY, BENCH_CONC ("1 10 50"), BENCH_SIZES ("1024 102400").
+
+Timing: a Linux inotify watch on Maildir/new (IN_CREATE for link(2),
+IN_MOVED_TO for rename(2)) stamps each arrival as it happens, so the clock
+stops at the Nth file without polling the directory."""
+import ctypes
+import os
+import platform
+import select
+import signal
+import smtplib
+import statistics
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+QUICK = os.environ.get('BENCH_QUICK') == '1'
+N = int(os.environ.get('BENCH_N', 300 if QUICK else 2000))
+RUNS = int(os.environ.get('BENCH_RUNS', 1 if QUICK else 3))
+LAT = int(os.environ.get('BENCH_LATENCY', 100 if QUICK else 500))
+CONC = [int(c) for c in os.environ.get('BENCH_CONC', '1 10 50').split()]
+SIZES = [int(s) for s in os.environ.get('BENCH_SIZES', '1024 102400').split()]
+INJ_PAR = 4
+SMTP_SOURCE = '/usr/sbin/smtp-source'
+
+libc = ctypes.CDLL(None, use_errno=True)
+IN_MOVED_TO, IN_CREATE = 0x80, 0x100
+
+
+class Watch:
+    """Arrivals in one directory, each stamped when the kernel reports it."""
+
+    def __init__(self, d):
+        self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0 or libc.inotify_add_watch(self.fd, d.encode(), IN_CREATE | IN_MOVED_TO) < 0:
+            raise OSError(ctypes.get_errno(), 'inotify on ' + d)
+        self.poll = select.poll()
+        self.poll.register(self.fd, select.POLLIN)
+        self.count = 0
+        self.last = None
+
+    def pump(self, timeout_ms):
+        """Reads what is there (waiting up to timeout_ms); returns arrivals."""
+        if not self.poll.poll(timeout_ms):
+            return 0
+        now = time.monotonic()
+        try:
+            buf = os.read(self.fd, 1 << 20)
+        except BlockingIOError:
+            return 0
+        n, off = 0, 0
+        while off + 16 <= len(buf):
+            _, mask, _, ln = struct.unpack_from('iIII', buf, off)
+            name = buf[off + 16:off + 16 + ln].rstrip(b'\0')
+            off += 16 + ln
+            if mask & (IN_CREATE | IN_MOVED_TO) and not name.startswith(b'.'):
+                n += 1
+        self.count += n
+        if n:
+            self.last = now
+        return n
+
+    def wait_for(self, count, deadline):
+        while self.count < count and time.monotonic() < deadline:
+            self.pump(50)
+        return self.count >= count
+
+    def close(self):
+        os.close(self.fd)
+
+
+class Server:
+    def __init__(self, spec):
+        name, rest = spec.split('=', 1)
+        port, new, rcpt, root, inject = rest.split(',')
+        self.name, self.port, self.new, self.rcpt = name, int(port), new, rcpt
+        self.root, self.inject = int(root), inject
+        self.peak = 0
+
+    def clear(self):
+        for f in os.listdir(self.new):
+            os.unlink(os.path.join(self.new, f))
+
+
+def proc_tree(root):
+    kids = {}
+    for p in os.listdir('/proc'):
+        if not p.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % p) as f:
+                st = f.read()
+        except OSError:
+            continue
+        ppid = int(st[st.rindex(')') + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(p))
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def rss_kb(pids, field='VmRSS'):
+    total = 0
+    for p in pids:
+        try:
+            with open('/proc/%d/status' % p) as f:
+                for line in f:
+                    if line.startswith(field + ':'):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+class Sampler(threading.Thread):
+    """Every 100 ms, the sum of VmRSS over the tree of the server under load."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.srv = None
+        self.stop = False
+
+    def run(self):
+        while not self.stop:
+            s = self.srv
+            if s is not None:
+                s.peak = max(s.peak, rss_kb(proc_tree(s.root)))
+            time.sleep(0.1)
+
+
+def msg(size, k):
+    head = ('From: bench@source.example\nTo: bench@bench.example\nSubject: bench %d\n'
+            'Message-ID: <bench-%d-%d@source.example>\n\n' % (k, k, time.time_ns()))
+    line = 'The quick brown fox jumps over the lazy dog, again and again and again.\n'
+    body = (line * (size // len(line) + 1))[:size]
+    return (head + body).encode()
+
+
+def smtp_run(s, n, size, conc):
+    s.clear()
+    w = Watch(s.new)
+    t0 = time.monotonic()
+    p = subprocess.Popen([SMTP_SOURCE, '-s', str(conc), '-m', str(n), '-l', str(size),
+                          '-f', 'bench@source.example', '-t', s.rcpt, '-M', 'source.example',
+                          '127.0.0.1:%d' % s.port], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ok = w.wait_for(n, t0 + 900)
+    err = p.communicate()[1]
+    w.close()
+    if p.returncode != 0 or not ok:
+        sys.stderr.write('%s: smtp-source -s %d -l %d: rc=%s, %d of %d delivered: %s\n' %
+                         (s.name, conc, size, p.returncode, w.count, n, err.decode(errors='replace')[-300:]))
+        return None
+    return n / (w.last - t0)
+
+
+def inject_run(s, n):
+    s.clear()
+    m = msg(2048, 0)
+    fails = []
+
+    def sender(count):
+        for _ in range(count):
+            r = subprocess.run([s.inject, s.rcpt], input=m, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if r.returncode:
+                fails.append(r.stderr)
+    w = Watch(s.new)
+    per = n // INJ_PAR
+    t0 = time.monotonic()
+    ts = [threading.Thread(target=sender, args=(per,)) for _ in range(INJ_PAR)]
+    for t in ts:
+        t.start()
+    ok = w.wait_for(per * INJ_PAR - len(fails), t0 + 900)
+    for t in ts:
+        t.join()
+    w.wait_for(per * INJ_PAR - len(fails), t0 + 900)
+    w.close()
+    if fails or not ok:
+        sys.stderr.write('%s: injection: %d failed (%r), %d delivered\n' % (s.name, len(fails), fails[:1], w.count))
+        return None
+    return per * INJ_PAR / (w.last - t0)
+
+
+def latency_run(s, n):
+    """Seconds from the 250 after DATA to the file in new/, one message at a
+    time; a new connection every 50 messages (peers limit mails per session)."""
+    s.clear()
+    w = Watch(s.new)
+    out = []
+    c = None
+    for i in range(n):
+        if c is None or i % 50 == 0:
+            if c is not None:
+                c.quit()
+            c = smtplib.SMTP('127.0.0.1', s.port, local_hostname='source.example', timeout=30)
+            c.ehlo('source.example')
+        have = w.count
+        c.sendmail('bench@source.example', [s.rcpt], msg(1024, i))
+        t250 = time.monotonic()
+        if not w.wait_for(have + 1, t250 + 30):
+            sys.stderr.write('%s: latency: message %d not delivered in 30 s\n' % (s.name, i))
+            return None
+        out.append(max(0.0, w.last - t250))
+    c.quit()
+    w.close()
+    out.sort()
+    return out
+
+
+TRACED = ('fsync', 'fdatasync', 'sync_file_range', 'syncfs', 'clone', 'clone3', 'fork', 'vfork',
+          'execve', 'rename', 'renameat', 'renameat2', 'link', 'linkat')
+
+
+def strace_run(s, n, out_dir):
+    """strace -f on the whole tree while n messages go SMTP -> Maildir (one
+    connection each); returns ({syscall: calls per message}, {program:
+    {syscall: per message}})."""
+    s.clear()
+    pids = proc_tree(s.root)
+    names = {}
+    for p in pids:
+        try:
+            names[p] = open('/proc/%d/comm' % p).read().strip()
+        except OSError:
+            pass
+    log = os.path.join(out_dir, 'strace.%s' % s.name)
+    args = ['strace', '-f', '-qq', '-o', log, '-e', 'trace=' + ','.join(TRACED)]
+    for p in pids:
+        args += ['-p', str(p)]
+    tr = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    w = Watch(s.new)
+    r = subprocess.run([SMTP_SOURCE, '-s', '1', '-m', str(n), '-l', '1024', '-f', 'bench@source.example',
+                        '-t', s.rcpt, '-M', 'source.example', '127.0.0.1:%d' % s.port],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    w.wait_for(n, time.monotonic() + 60)
+    w.close()
+    time.sleep(1.5)
+    tr.send_signal(signal.SIGINT)
+    tr.wait()
+    if r.returncode or w.count < n:
+        return None, None
+    total, per_prog, pending = {}, {}, {}
+    for line in open(log, errors='replace'):
+        parts = line.split(None, 1)
+        if len(parts) < 2 or not parts[0].isdigit():
+            continue
+        pid, rest = int(parts[0]), parts[1]
+        if rest.startswith('<... '):
+            call = rest[5:].split(None, 1)[0]
+            start = pending.pop((pid, call), '')
+        else:
+            call = rest.split('(', 1)[0]
+            start = rest
+            if '<unfinished' in rest:
+                pending[(pid, call)] = rest
+                continue
+        ret = rest.rsplit('=', 1)[-1].split()[0] if '=' in rest else ''
+        if call not in TRACED or not ret.lstrip('-').isdigit() or int(ret) < 0:
+            continue
+        prog = names.get(pid, '?')
+        if call == 'execve':
+            prog = os.path.basename(start.split('"', 2)[1]) if '"' in start else prog
+            names[pid] = prog
+        elif call in ('clone', 'clone3', 'fork', 'vfork'):
+            names[int(ret)] = prog
+        key = {'fdatasync': 'fsync', 'clone3': 'clone', 'fork': 'clone', 'vfork': 'clone',
+               'renameat': 'rename', 'renameat2': 'rename', 'linkat': 'link'}.get(call, call)
+        total[key] = total.get(key, 0) + 1
+        per_prog.setdefault(prog, {})
+        per_prog[prog][key] = per_prog[prog].get(key, 0) + 1
+    f = lambda d: {k: v / n for k, v in d.items()}
+    return f(total), {p: f(d) for p, d in per_prog.items()}
+
+
+def floor(binary, d, threads, cycles):
+    os.makedirs(d, exist_ok=True)
+    out = subprocess.run([binary, d, str(threads), str(cycles)], capture_output=True, text=True).stdout
+    return float(out.rsplit('per_second=', 1)[1])
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def main():
+    out_md, floor_bin, floor_dir = sys.argv[1:4]
+    servers = [Server(a) for a in sys.argv[4:]]
+    started = time.monotonic()
+    res = {s.name: {} for s in servers}
+
+    def note(s, key, v):
+        res[s.name].setdefault(key, []).append(v)
+
+    # Warm up: page cache, first fork of every program, process pools.
+    for s in servers:
+        for size in (1024, 102400):
+            smtp_run(s, 20, size, 5)
+    time.sleep(2)
+    for s in servers:
+        res[s.name]['idle'] = [rss_kb(proc_tree(s.root))]
+        res[s.name]['procs'] = [len(proc_tree(s.root))]
+
+    sampler = Sampler()
+    sampler.start()
+
+    def rotate(k):
+        k %= len(servers)
+        return servers[k:] + servers[:k]
+
+    step = 0
+    for size in SIZES:
+        for conc in CONC:
+            for run in range(RUNS):
+                for s in rotate(step):
+                    sampler.srv = s
+                    note(s, ('smtp', size, conc), smtp_run(s, N, size, conc))
+                    sampler.srv = None
+                step += 1
+            print('# smtp %d bytes x %d: %s (%.0f s)' % (size, conc, ', '.join(
+                '%s %s' % (s.name, fmt(med(res[s.name][('smtp', size, conc)]), 0)) for s in servers),
+                time.monotonic() - started), flush=True)
+    for run in range(RUNS):
+        for s in rotate(step):
+            sampler.srv = s
+            note(s, 'inject', inject_run(s, N))
+            sampler.srv = None
+        step += 1
+    print('# injection: %s' % ', '.join('%s %s' % (s.name, fmt(med(res[s.name]['inject']), 0)) for s in servers),
+          flush=True)
+    for run in range(RUNS):
+        for s in rotate(step):
+            lat = latency_run(s, LAT)
+            if lat:
+                note(s, 'p50', lat[len(lat) // 2] * 1000)
+                note(s, 'p99', lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000)
+        step += 1
+    sampler.stop = True
+    time.sleep(2)
+    for s in servers:
+        res[s.name]['peak'] = [s.peak]
+        res[s.name]['hwm'] = [rss_kb(proc_tree(s.root), 'VmHWM')]
+    f1 = med([floor(floor_bin, floor_dir, 1, 2000) for _ in range(RUNS)])
+    f2 = med([floor(floor_bin, floor_dir, 2, 1000) for _ in range(RUNS)])
+    traces = {s.name: strace_run(s, 20, os.path.dirname(floor_dir)) for s in servers}
+    elapsed = time.monotonic() - started
+    table = render(servers, res, f1, f2, traces, elapsed)
+    sys.stdout.write(table)
+    with open(out_md, 'w') as f:
+        f.write(table)
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return 'n/a'
+    return '%.*f' % (digits, v)
+
+
+def render(servers, res, f1, f2, traces, elapsed):
+    p = servers[0]
+    peers = servers[1:]
+    m = lambda s, k: med(res[s.name].get(k, []))
+    fstype = subprocess.run(['df', '--output=fstype,source', '/tmp'], capture_output=True, text=True).stdout.split()
+    lines = [
+        '# postern benchmark: SMTP and sendmail to Maildir, against Postfix and OpenSMTPD',
+        '',
+        'Written by `make bench` (tests/bench/run.sh); doc/performance.md explains',
+        'every row.  Rerun to refresh.',
+        '',
+        '- Machine: %s, %d CPUs, Linux %s, /tmp on %s (%s).' % (
+            platform.node(), os.cpu_count(), platform.release(), fstype[-1], fstype[-2]),
+        '- Date: %s; the whole run took %.0f s.' % (time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), elapsed),
+        '- N=%d messages per run, %d run(s) per figure, median; servers alternated run by run.' % (N, RUNS),
+        '- SMTP: `smtp-source -s C -m N -l SIZE` (one connection per message, C at a time), '
+        'clock from the first connect to the Nth file in Maildir/new.',
+        '- Ratios are postern / peer: above 1 means postern is ahead for throughput, '
+        'behind for latency, memory and syscalls.',
+        '- fsync floor (fsync-floor.c, write 2 KB + fsync + rename + fsync dir): '
+        '%s cycles/s with 1 thread, %s with 2.' % (fmt(f1), fmt(f2)),
+        '',
+    ]
+    head = '| workload | ' + ' | '.join(s.name for s in servers) + ' | ' + \
+        ' | '.join('%s / %s' % (p.name, q.name) for q in peers) + ' | %s / floor |' % p.name
+    lines += [head, '|' + '---|' * (2 + len(servers) + len(peers))]
+
+    def row(label, key, digits=0, floor_ratio=False):
+        vals = [m(s, key) for s in servers]
+        cells = [fmt(v, digits) for v in vals]
+        ratios = []
+        for v in vals[1:]:
+            ratios.append(fmt(vals[0] / v, 2) if vals[0] is not None and v else 'n/a')
+        fr = fmt(vals[0] / f1, 2) if floor_ratio and vals[0] is not None and f1 else ''
+        lines.append('| %s | %s | %s | %s |' % (label, ' | '.join(cells), ' | '.join(ratios), fr))
+
+    for size in SIZES:
+        for conc in CONC:
+            row('SMTP %s x %d conn (msg/s)' % (ksize(size), conc), ('smtp', size, conc), floor_ratio=True)
+    row('sendmail, %d parallel (msg/s)' % INJ_PAR, 'inject', floor_ratio=True)
+    row('latency p50, 250 to new/ (ms)', 'p50', 2)
+    row('latency p99 (ms)', 'p99', 2)
+    for key, label in (('idle', 'idle RSS, all processes (MB)'), ('peak', 'peak RSS, sampled every 100 ms (MB)')):
+        vals = [m(s, key) for s in servers]
+        vals = [v / 1024 if v is not None else None for v in vals]
+        ratios = [fmt(vals[0] / v, 2) if v else 'n/a' for v in vals[1:]]
+        lines.append('| %s | %s | %s | |' % (label, ' | '.join(fmt(v, 1) for v in vals), ' | '.join(ratios)))
+    lines.append('| processes when idle | %s | %s | |' % (
+        ' | '.join(fmt(m(s, 'procs')) for s in servers),
+        ' | '.join(fmt(m(p, 'procs') / m(q, 'procs'), 2) for q in peers)))
+    for key, label in (('fsync', 'fsync+fdatasync per message (strace)'), ('clone', 'forks per message'),
+                       ('execve', 'execs per message'), ('rename', 'renames per message'),
+                       ('link', 'links per message')):
+        vals = [traces[s.name][0].get(key, 0.0) if traces[s.name][0] is not None else None for s in servers]
+        ratios = [fmt(vals[0] / v, 2) if vals[0] is not None and v else 'n/a' for v in vals[1:]]
+        lines.append('| %s | %s | %s | |' % (label, ' | '.join(fmt(v, 1) for v in vals), ' | '.join(ratios)))
+    lines += ['', 'Per program, SMTP in to Maildir, strace -f over 20 messages (calls per message):', '']
+    for s in servers:
+        pp = traces[s.name][1]
+        if not pp:
+            lines.append('- %s: strace failed' % s.name)
+            continue
+        items = []
+        for prog in sorted(pp):
+            d = pp[prog]
+            items.append('%s %s' % (prog, ' '.join('%s=%.1f' % (k, d[k]) for k in sorted(d))))
+        lines.append('- %s: %s' % (s.name, '; '.join(items)))
+    return '\n'.join(lines) + '\n'
+
+
+def ksize(size):
+    return '%d KB' % (size // 1024) if size % 1024 == 0 else '%d B' % size
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,370 @@
+#!/bin/sh
+# Remote delivery end to end: postern-send -> postern-rspawn ->
+# postern-remote against real servers nobody here wrote (Postfix's
+# smtp-sink, a Python aiosmtpd sink) and a few scripted misbehaving ones,
+# with real DNS (unbound serving test zones).  Everything runs in two
+# network namespaces this test creates: NC (postern, 10.99.0.1, fd99::1)
+# and NS (the servers and the DNS, 10.99.0.x, fd99::10), joined by a veth
+# pair.  /etc/netns/NC/resolv.conf points postern-remote at the test DNS.
+. "$(dirname "$0")/lib.sh"
+
+for p in postern-start postern-send postern-rspawn postern-remote postern-queue; do
+	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "$p not built in $POSTERN_BUILD"
+done
+for c in ip unbound smtp-sink; do
+	command -v $c > /dev/null 2>&1 || [ -x /usr/sbin/$c ] || bail "$c missing (tests/deps.sh installs it)"
+done
+/usr/bin/python3 -c 'import aiosmtpd' 2> /dev/null || bail "python3-aiosmtpd missing"
+PATH=$PATH:/usr/sbin
+
+scratch_init
+NC=prc$$
+NS=prs$$
+VA=pra$$
+VB=prb$$
+ip netns add "$NC" || bail "ip netns add (network namespaces unavailable here)"
+on_cleanup 'ip netns del $NC 2>/dev/null; ip netns del $NS 2>/dev/null; rm -rf /etc/netns/$NC'
+ip netns add "$NS" || bail "ip netns add"
+ip link add "$VA" type veth peer name "$VB" || bail "veth pair"
+ip link set "$VA" netns "$NC" && ip link set "$VB" netns "$NS" || bail "veth into namespaces"
+ip -n "$NC" addr add 10.99.0.1/24 dev "$VA"
+ip -n "$NC" addr add fd99::1/64 dev "$VA" nodad
+for a in 2 10 11 12 13 14 15 16 53; do ip -n "$NS" addr add 10.99.0.$a/24 dev "$VB"; done
+ip -n "$NS" addr add fd99::10/64 dev "$VB" nodad
+for n in "$NC" "$NS"; do ip -n "$n" link set lo up; done
+ip -n "$NC" link set "$VA" up && ip -n "$NS" link set "$VB" up || bail "links up"
+mkdir -p "/etc/netns/$NC" && printf 'nameserver 10.99.0.53\noptions timeout:2 attempts:2\n' > "/etc/netns/$NC/resolv.conf"
+nsrun() { ip netns exec "$NS" "$@"; }
+ncrun() { ip netns exec "$NC" "$@"; }
+
+# --- DNS: unbound answering for test. from local data only ---
+D=$SCRATCH/dns
+mkdir -p "$D"
+cat > "$D/unbound.conf" << ZEOF
+server:
+	interface: 10.99.0.53
+	port: 53
+	do-ip6: no
+	access-control: 10.99.0.0/24 allow
+	username: ""
+	chroot: ""
+	directory: "$D"
+	pidfile: "$D/unbound.pid"
+	do-daemonize: no
+	use-syslog: no
+	logfile: "$D/unbound.log"
+	module-config: "iterator"
+	local-zone: "test." static
+	local-data: "mx1.good.test. A 10.99.0.10"
+	local-data: "mx2.good.test. A 10.99.0.11"
+	local-data: "good.test. MX 10 mx1.good.test."
+	local-data: "good.test. MX 20 mx2.good.test."
+	local-data: "failover.test. MX 10 dead.failover.test."
+	local-data: "failover.test. MX 20 mx.failover.test."
+	local-data: "dead.failover.test. A 10.99.0.12"
+	local-data: "mx.failover.test. A 10.99.0.11"
+	local-data: "policy.test. MX 10 mx.policy.test."
+	local-data: "mx.policy.test. A 10.99.0.11"
+	local-data: "amx.test. A 10.99.0.10"
+	local-data: "v6.test. MX 10 mx.v6.test."
+	local-data: "mx.v6.test. AAAA fd99::10"
+	local-data: "cname.test. MX 10 alias.cname.test."
+	local-data: "alias.cname.test. CNAME mx1.good.test."
+	local-data: "nullmx.test. MX 0 ."
+	local-data: "nxmx.test. MX 10 nothere.nxmx.test."
+	local-data: "down.test. MX 10 mx.down.test."
+	local-data: "mx.down.test. A 10.99.0.12"
+	local-data: "bigline.test. MX 10 mx.bigline.test."
+	local-data: "mx.bigline.test. A 10.99.0.13"
+	local-data: "endless.test. MX 10 mx.endless.test."
+	local-data: "mx.endless.test. A 10.99.0.14"
+	local-data: "drop.test. MX 10 mx.drop.test."
+	local-data: "mx.drop.test. A 10.99.0.15"
+	local-data: "slow.test. MX 10 mx.slow.test."
+	local-data: "mx.slow.test. A 10.99.0.16"
+	local-data: "loop.test. MX 10 mx.loop.test."
+	local-data: "mx.loop.test. A 10.99.0.1"
+remote-control:
+	control-enable: no
+ZEOF
+nsrun unbound -d -c "$D/unbound.conf" > "$D/out" 2>&1 &
+UNBOUND=$!
+on_cleanup 'kill $UNBOUND 2>/dev/null'
+
+# --- servers ---
+SINK=$SCRATCH/sink
+mkdir -p "$SINK" && chmod 777 "$SINK"
+nsrun smtp-sink -u nobody -d "$SINK/%M." 10.99.0.10:25 100 > "$SCRATCH/sink.out" 2>&1 &
+SINK4=$!
+nsrun smtp-sink -u nobody -d "$SINK/%M." '[fd99::10]:25' 100 > "$SCRATCH/sink6.out" 2>&1 &
+SINK6=$!
+on_cleanup 'kill $SINK4 $SINK6 2>/dev/null'
+
+AIO=$SCRATCH/aio
+mkdir -p "$AIO"
+cat > "$SCRATCH/servers.py" << 'PYEOF'
+# The aiosmtpd sink (policy: bad* -> 550, grey* -> 451 the first time) on
+# 10.99.0.11, and raw misbehaving servers: .13 one 1 MB reply line, .14
+# endless continuation lines, .15 drops the connection in the middle of
+# DATA, .16 greets after 3 seconds.
+import asyncio, os, socket, sys, threading, time
+from aiosmtpd.controller import Controller
+out = sys.argv[1]
+seen = set()
+class Policy:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split('@')[0]
+        if local.startswith('bad'):
+            return '550 5.1.1 <%s>: Recipient address rejected: no such user here' % address
+        if local.startswith('grey') and address not in seen:
+            seen.add(address)
+            return '451 4.7.1 <%s>: greylisted, try again later' % address
+        envelope.rcpt_tos.append(address)
+        return '250 2.1.5 OK'
+    async def handle_DATA(self, server, session, envelope):
+        name = os.path.join(out, '%f.%d' % (time.time(), os.getpid()))
+        with open(name + '.tmp', 'wb') as f:
+            f.write(('X-Rcpts: %s\n' % ' '.join(envelope.rcpt_tos)).encode())
+            f.write(envelope.original_content)
+        os.rename(name + '.tmp', name)
+        return '250 2.0.0 queued at aiosmtpd'
+c = Controller(Policy(), hostname='10.99.0.11', port=25)
+c.start()
+
+def raw(ip, behave):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((ip, 25)); s.listen(50)
+    while True:
+        conn, _ = s.accept()
+        threading.Thread(target=behave, args=(conn,), daemon=True).start()
+def bigline(c):
+    try:
+        c.sendall(b'220 ' + b'x' * (1024 * 1024) + b'\r\n'); time.sleep(2)
+    except OSError: pass
+    c.close()
+def endless(c):
+    try:
+        for i in range(200000):
+            c.sendall(b'220-and more and more and more\r\n')
+    except OSError: pass
+    c.close()
+def lines(c):
+    f = c.makefile('rb')
+    def say(t): c.sendall(t + b'\r\n')
+    return f, say
+def drop(c):
+    f, say = lines(c)
+    try:
+        say(b'220 drop ESMTP')
+        while True:
+            l = f.readline()
+            if not l: break
+            cmd = l[:4].upper()
+            if cmd in (b'EHLO', b'HELO'): say(b'250 drop')
+            elif cmd == b'DATA':
+                say(b'354 go on'); f.readline(); break
+            elif cmd == b'QUIT': say(b'221 bye'); break
+            else: say(b'250 ok')
+    except OSError: pass
+    c.close()
+def slow(c):
+    f, say = lines(c)
+    try:
+        time.sleep(3); say(b'220 slow ESMTP')
+        data = False
+        while True:
+            l = f.readline()
+            if not l: break
+            if data:
+                if l in (b'.\r\n', b'.\n'):
+                    data = False
+                    open(os.path.join(out, 'slow.%f' % time.time()), 'w').write('got one\n')
+                    say(b'250 2.0.0 slow ok')
+                continue
+            cmd = l[:4].upper()
+            if cmd in (b'EHLO', b'HELO'): say(b'250 slow')
+            elif cmd == b'DATA': say(b'354 go on'); data = True
+            elif cmd == b'QUIT': say(b'221 bye'); break
+            else: say(b'250 ok')
+    except OSError: pass
+    c.close()
+for ip, b in (('10.99.0.13', bigline), ('10.99.0.14', endless), ('10.99.0.15', drop), ('10.99.0.16', slow)):
+    threading.Thread(target=raw, args=(ip, b), daemon=True).start()
+open(os.path.join(out, 'ready'), 'w').close()
+while True:
+    time.sleep(3600)
+PYEOF
+nsrun /usr/bin/python3 "$SCRATCH/servers.py" "$AIO" > "$SCRATCH/servers.out" 2>&1 &
+SERVERS=$!
+on_cleanup 'kill $SERVERS 2>/dev/null'
+
+i=0
+until [ -e "$AIO/ready" ] && ncrun /usr/bin/python3 -c '
+import socket,sys
+s=socket.create_connection(("10.99.0.10",25),2); s.close()
+s=socket.create_connection(("10.99.0.53",53) if False else ("10.99.0.11",25),2); s.close()' 2> /dev/null; do
+	i=$((i + 1)); [ $i -le 100 ] || bail "servers did not come up: $(cat "$SCRATCH"/servers.out "$SCRATCH"/sink.out "$D"/out)"
+	sleep 0.1
+done
+check "unbound answers the MX of good.test inside the namespace" sh -c \
+	"ip netns exec $NC /usr/bin/python3 -c 'import socket; print(socket.gethostbyname(\"mx1.good.test\"))' | grep -qx 10.99.0.10"
+
+# --- postern ---
+install_home || bail "install"
+make_user ptr1 || bail "make_user"
+echo client.test > "$PHOME/control/me"
+echo 1 > "$PHOME/control/retrymin"
+echo 2 > "$PHOME/control/retrymax"
+echo 3 > "$PHOME/control/timeoutconnect"
+echo 5 > "$PHOME/control/timeoutremote"
+echo 2 > "$PHOME/control/concurrencyperdomain"
+echo 0 > "$PHOME/control/bouncewarn"
+LOG=$SCRATCH/postern.log
+START_PID=
+start() {
+	ip netns exec "$NC" "$PHOME/bin/postern-start" >> "$LOG" 2>&1 < /dev/null &
+	START_PID=$!
+}
+stop_start() {
+	[ -n "$START_PID" ] || return 0
+	kill "$START_PID" 2> /dev/null
+	wait "$START_PID" 2> /dev/null
+	START_PID=
+}
+on_cleanup 'stop_start'
+Q=$PHOME/queue
+inject() { # SENDER RCPT... ; message on stdin
+	cat > "$SCRATCH/msg"
+	printf 'F%s\0' "$1" > "$SCRATCH/env"; shift
+	for r; do printf 'T%s\0' "$r" >> "$SCRATCH/env"; done
+	printf '\0' >> "$SCRATCH/env"
+	"$PHOME/bin/postern-queue" < "$SCRATCH/msg" 1< "$SCRATCH/env"
+}
+msg() { printf 'From: ptr1@client.test\nTo: %s\nSubject: %s\n\n%s\n.leading dot\nend of %s\n' "$1" "$2" "${3:-body}" "$2"; }
+wait_for() { # SECONDS CMD...
+	w_s=$1; shift; w_i=0
+	until "$@"; do
+		w_i=$((w_i + 1)); [ "$w_i" -le $((w_s * 10)) ] || return 1; sleep 0.1
+	done
+}
+logged() { grep -q -- "$1" "$LOG"; }
+nlogged() { grep -c -- "$1" "$LOG"; }
+MD=$SCRATCH/users/ptr1/Maildir
+start
+
+# 1. preferred MX, several recipients in one transaction, dot-stuffing
+msg a@good.test one | inject ptr1@client.test a@good.test b@GOOD.test c@good.test
+check "good.test: delivered to the preferred MX (smtp-sink, 10.99.0.10)" wait_for 15 sh -c \
+	"[ \$(grep -c 'attempt .*mx=mx1.good.test ip=10.99.0.10 status=delivered' $LOG) -eq 3 ]"
+check "three recipients in one SMTP transaction" sh -c \
+	"grep -l 'Subject: one' $SINK/* | xargs grep -c X-Rcpt-Args | grep -qx 3"
+check "dot-stuffing: the sink got '.leading dot' back unstuffed" sh -c "grep -qx '.leading dot' \$(grep -l 'Subject: one' $SINK/*)"
+
+# 2. failover: the first MX refuses connections
+msg x@failover.test two | inject ptr1@client.test x@failover.test
+check "failover.test: first MX down, delivered by the second (aiosmtpd)" wait_for 15 logged \
+	'attempt .*to=x@failover.test mx=mx.failover.test ip=10.99.0.11 status=delivered'
+check "failover.test: the dead MX was tried first" logged 'host_failed .*mx=dead.failover.test ip=10.99.0.12 reason=".*connection refused'
+
+# 3. no MX: the A record; an MX through a CNAME; IPv6 only
+msg x@amx.test three | inject ptr1@client.test x@amx.test
+msg x@cname.test four | inject ptr1@client.test x@cname.test
+msg x@v6.test five | inject ptr1@client.test x@v6.test
+check "amx.test (no MX): delivered to its A record" wait_for 15 logged 'to=x@amx.test mx=amx.test ip=10.99.0.10 status=delivered'
+check "cname.test: MX through a CNAME delivered" wait_for 15 logged 'to=x@cname.test mx=alias.cname.test ip=10.99.0.10 status=delivered' ||
+	diag "$(grep cname.test "$LOG")"
+check "v6.test: delivered over IPv6 to fd99::10" wait_for 15 logged 'to=x@v6.test mx=mx.v6.test ip=fd99::10 status=delivered'
+
+# 4. 550 -> DSN; 451 -> retry, then delivered; one message, one transaction
+msg bad@policy.test six "the bounced one" | inject ptr1@client.test bad@policy.test grey@policy.test ok@policy.test
+check "policy.test: 550 recipient failed" wait_for 15 logged 'to=bad@policy.test status=failed'
+check "policy.test: 451 recipient deferred first" wait_for 15 logged 'to=grey@policy.test status=deferred .*451 4.7.1'
+check "policy.test: 451 recipient delivered on retry" wait_for 20 logged 'to=grey@policy.test .*status=delivered'
+check "aiosmtpd got ok@ and grey@ (separate transactions)" sh -c "grep -h '^X-Rcpts:' $AIO/[0-9]* | grep -q ok@policy.test && grep -h '^X-Rcpts:' $AIO/[0-9]* | grep -q grey@policy.test"
+check "DSN for bad@policy.test in the sender's Maildir" wait_for 15 sh -c "grep -l 'bad@policy.test' $MD/new/* > $SCRATCH/dsn1 2> /dev/null"
+check "the DSN is multipart/report with message/delivery-status quoting the 550" /usr/bin/python3 -c '
+import email, sys
+m = email.message_from_binary_file(open(open(sys.argv[1]).read().split()[0], "rb"))
+assert m.get_content_type() == "multipart/report", m.get_content_type()
+ds = [p for p in m.walk() if p.get_content_type() == "message/delivery-status"]
+assert ds, "no delivery-status part"
+txt = m.as_string()
+assert "550 5.1.1" in txt and "Status: 5.1.1" in txt, txt
+assert "Action: failed" in txt
+' "$SCRATCH/dsn1"
+
+# 5. null MX: bounced at once
+msg x@nullmx.test seven | inject ptr1@client.test x@nullmx.test
+check "nullmx.test: failed at once with 5.1.10" wait_for 10 logged 'to=x@nullmx.test status=failed .*5.1.10'
+check "nullmx.test: DSN with Status 5.1.10" wait_for 10 sh -c "grep -l 'Status: 5.1.10' $MD/new/* > /dev/null 2>&1"
+check "nullmx.test: no connection attempted" sh -c "! grep -q 'host_failed .*nullmx' $LOG"
+
+# 6. MX that does not resolve; MX that is this host
+msg x@nxmx.test eight | inject ptr1@client.test x@nxmx.test
+check "nxmx.test (MX name without address): deferred, not bounced" wait_for 10 logged 'to=x@nxmx.test status=deferred .*no address'
+msg x@loop.test nine | inject ptr1@client.test x@loop.test
+check "loop.test (MX is this host's 10.99.0.1): refused as a mail loop" wait_for 10 logged 'to=x@loop.test status=failed .*mail loop'
+
+# 7. hostile servers: 1 MB reply line, endless continuation lines
+printf 'Subject: x\n\nx\n' > "$SCRATCH/small"
+check "1 MB reply line: postern-remote defers, bounded (64 MB address space)" sh -c "
+	ulimit -v 65536; < $SCRATCH/small ip netns exec $NC env POSTERN_HOME=$PHOME $PHOME/bin/postern-remote bigline.test ptr1@client.test 1700000000.1P1R1 x@bigline.test 2> $SCRATCH/big.err | tr '\0' '\n' > $SCRATCH/big.out;
+	grep -q '^Z.*reply line too long' $SCRATCH/big.out"
+check "endless continuation lines: postern-remote defers, bounded" sh -c "
+	ulimit -v 65536; < $SCRATCH/small ip netns exec $NC env POSTERN_HOME=$PHOME $PHOME/bin/postern-remote endless.test ptr1@client.test 1700000000.1P1R1 x@endless.test 2> $SCRATCH/end.err | tr '\0' '\n' > $SCRATCH/end.out;
+	grep -q '^Z.*too many lines' $SCRATCH/end.out"
+msg x@bigline.test ten | inject ptr1@client.test x@bigline.test
+check "bigline.test through the queue: deferred, no crash" wait_for 10 logged 'to=x@bigline.test status=deferred .*reply line too long'
+
+# 8. connection dropped in the middle of DATA
+msg x@drop.test eleven | inject ptr1@client.test x@drop.test
+check "drop.test: deferred after the connection dropped in DATA" wait_for 10 logged 'to=x@drop.test status=deferred .*DATA'
+check "drop.test: the message stays queued" sh -c "grep -l 'Subject: eleven' $Q/mess/* > /dev/null"
+
+# 9. a dead domain is not tried for every message at once
+for n in 1 2 3 4 5 6; do msg x$n@down.test down$n | inject ptr1@client.test x$n@down.test; done
+check "down.test: later messages deferred without connecting (host memory)" wait_for 10 logged \
+	'to=x[0-9]@down.test status=deferred .*not tried: no host of the domain answered'
+tries=$(grep -c 'host_failed .*mx=mx.down.test' "$LOG")
+check "down.test: at most 2 connections (concurrencyperdomain) in the first round, not 6 ($tries)" [ "$tries" -le 4 ]
+
+# 10. kill -9 of postern-remote, then of postern-rspawn, in the middle of a delivery
+remote_pids() { ps -eo pid=,comm= | awk '$2 == "postern-remote" {print $1}'; }
+rspawn_pid() { ps -eo pid=,ppid=,comm= | awk -v s="$START_PID" '$2 == s && $3 == "postern-rspawn" {print $1}'; }
+our_remote() { # a postern-remote whose parent is our rspawn
+	rp=$(rspawn_pid); [ -n "$rp" ] || return 1
+	ps -eo pid=,ppid=,comm= | awk -v p="$rp" '$2 == p && $3 == "postern-remote" {print $1}' | head -1
+}
+msg x@slow.test twelve | inject ptr1@client.test x@slow.test
+wait_for 10 sh -c "[ -n \"\$(ps -eo pid=,ppid=,comm= | awk -v p=$(rspawn_pid) '\$2 == p && \$3 == \"postern-remote\"')\" ]"
+RP=$(our_remote)
+if [ -n "$RP" ]; then kill -9 "$RP"; ok "killed postern-remote $RP mid-delivery"; else not_ok "a postern-remote for slow.test was running"; fi
+check "killed postern-remote: deferred, not lost" wait_for 10 logged 'to=x@slow.test status=deferred .*killed by signal 9'
+check "slow.test delivered after the kill" wait_for 20 sh -c "ls $AIO/slow.* > /dev/null 2>&1"
+rm -f "$AIO"/slow.*
+msg y@slow.test thirteen | inject ptr1@client.test y@slow.test
+wait_for 10 sh -c "[ -n \"\$(ps -eo pid=,ppid=,comm= | awk -v p=$(rspawn_pid) '\$2 == p && \$3 == \"postern-remote\"')\" ]"
+RS=$(rspawn_pid)
+if [ -n "$RS" ]; then kill -9 "$RS"; ok "killed postern-rspawn $RS mid-delivery"; else not_ok "postern-rspawn running"; fi
+check "postern-start stops the set when postern-rspawn dies" wait_for 15 sh -c "! kill -0 $START_PID 2> /dev/null"
+wait "$START_PID" 2> /dev/null
+START_PID=
+check "the message is still queued after the kill" sh -c "grep -l 'Subject: thirteen' $Q/mess/* > /dev/null"
+start
+check "after restart: y@slow.test delivered" wait_for 25 logged 'to=y@slow.test .*status=delivered'
+
+# 11. delay warning once, then queue lifetime: expired recipients bounce with 5.4.7
+hup_send() { kill -HUP "$(ps -eo pid=,ppid=,comm= | awk -v s="$START_PID" '$2 == s && $3 == "postern-send" {print $1}')"; }
+echo 1 > "$PHOME/control/bouncewarn"
+hup_send
+check "delay warning (Action: delayed) for a deferred message" wait_for 15 sh -c "grep -l 'Action: delayed' $MD/new/* > $SCRATCH/warn 2>&1"
+check "one warning per message" sh -c "[ \$(grep -l 'Subject: Delayed Mail' $MD/new/* | xargs grep -l 'Subject: eleven' | wc -l) -eq 1 ]"
+echo 2 > "$PHOME/control/queuelifetime"
+hup_send
+check "expired: drop.test bounced with Status 5.4.7" wait_for 15 sh -c "grep -l 'Status: 5.4.7' $MD/new/* | xargs grep -l 'x@drop.test' > /dev/null 2>&1"
+check "queue empties once everything expired or was delivered" wait_for 30 sh -c "[ -z \"\$(ls -A $Q/mess)\" ]"
+check "no postern-remote crashed" sh -c "! grep -q 'killed by signal [^9]' $LOG"
+stop_start
+diag "$(grep -c 'attempt ' "$LOG") delivery attempts logged; sample:"
+diag "$(grep 'attempt ' "$LOG" | head -2)"
+done_testing

@@ -1,0 +1,84 @@
+/* postern-remote's bounded reply reader and smtproutes lookup, and
+ * postern-rspawn's request and result rules. */
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "check.h"
+#include "postern-remote/reply.c"
+#include "postern-remote/routes.c"
+#include "postern-rspawn/rules.c"
+
+static int feed(const char *data, size_t n, struct reply *r)
+{
+	static char buf[4096];
+	struct io in;
+	int p[2], rc;
+	pid_t pid;
+	if (pipe(p) == -1)
+		return -9;
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		(void)!write_all(p[1], data, n);
+		_exit(0);
+	}
+	close(p[1]);
+	io_init(&in, p[0], buf, sizeof buf);
+	in.timeout_ms = 5000;
+	rc = reply_read(&in, r);
+	close(p[0]);
+	waitpid(pid, 0, 0);
+	return rc;
+}
+
+int main(void)
+{
+	struct reply r = { 0, STR_INIT, 0 };
+	struct str big = STR_INIT, q = STR_INIT, lines = STR_INIT, pl = STR_INIT, res = STR_INIT;
+	struct route rt = { 0, STR_INIT, 25 };
+	struct request rq;
+	size_t i;
+
+	CHECK(feed("250 ok\r\n", 8, &r) == 0 && r.code == 250 && str_equals(&r.text, "ok"), "one line");
+	CHECK(feed("250-a\r\n250-PIPELINING\r\n250 SIZE 100\r\n", 37, &r) == 0 && r.code == 250 &&
+	      r.text.len == 21, "multi-line reply kept whole");
+	CHECK(feed("250-a\r\n251 b\r\n", 14, &r) == -1, "codes differ: refused");
+	CHECK(feed("2x0 ok\r\n", 8, &r) == -1, "not three digits: refused");
+	CHECK(feed("250 ok", 6, &r) == -1 && strcmp(r.err, "connection closed") == 0, "EOF mid-line");
+	for (i = 0; i < 5000; i++)
+		str_cats(&big, "x");
+	str_copys(&q, "250 ");
+	str_cat(&q, &big);
+	str_cats(&q, "\r\n");
+	CHECK(feed(q.s, q.len, &r) == -1 && strcmp(r.err, "reply line too long") == 0, "long line refused");
+	q.len = 0;
+	for (i = 0; i < 150; i++)
+		str_cats(&q, "250-more\r\n");
+	str_cats(&q, "250 end\r\n");
+	CHECK(feed(q.s, q.len, &r) == -1 && strcmp(r.err, "reply with too many lines") == 0, "too many lines refused");
+	CHECK(feed("550 5.1.1 no\r\n", 14, &r) == 0, "550 read");
+	q.len = 0;
+	reply_quote(&r, &q, 100);
+	CHECK(str_equals(&q, "550 5.1.1 no"), "quote");
+
+	str_catb(&lines, "a.example:mx.a.example\0.sub.example:[10.0.0.1]:2525\0:smart.example:587\0b.example:\0", 81);
+	CHECK(route_find(&lines, "A.EXAMPLE", 9, &rt) == 1 && rt.found && str_equals(&rt.host, "mx.a.example") && rt.port == 25, "exact route");
+	CHECK(route_find(&lines, "x.sub.example", 13, &rt) == 1 && str_equals(&rt.host, "[10.0.0.1]") && rt.port == 2525, "suffix route with port");
+	CHECK(route_find(&lines, "other.example", 13, &rt) == 1 && str_equals(&rt.host, "smart.example") && rt.port == 587, "catch-all");
+	CHECK(route_find(&lines, "b.example", 9, &rt) == 1 && rt.found && rt.host.len == 0, "empty host: MX");
+	lines.len = 0;
+	str_catb(&lines, "a.example:h:99999\0", 18);
+	CHECK(route_find(&lines, "a.example", 9, &rt) == 0, "bad port refused");
+
+	str_catb(&pl, "7\0" "1700000000.1P1R1\0" "s@x.org\0" "Ex.org\0" "a@ex.ORG\0" "b@ex.org\0", 52);
+	CHECK(rspawn_parse(&pl, &rq) == 0 && rq.n == 2, "request parses");
+	pl.len = 0;
+	str_catb(&pl, "7\0" "1700000000.1P1R1\0" "s@x.org\0" "ex.org\0" "a@other.org\0", 46);
+	CHECK(rspawn_parse(&pl, &rq) != 0, "recipient of another domain refused");
+	CHECK(rspawn_result(&res, "7", 2, "Kok\0Dno\0Ksent\0", 14, 0) == 1 &&
+	      res.len == 19 && memcmp(res.s, "7\0K\0sent\0K\0ok\0D\0no\0", 18) == 0, "result frame");
+	CHECK(rspawn_result(&res, "7", 2, "Kok\0", 4, 0) == 1 && memcmp(res.s, "7\0X\0", 4) == 0, "short output: X");
+	CHECK(rspawn_result(&res, "7", 1, "Kok\0Kx\0", 7, 9) == 1 && strstr(res.s + 4, "killed by signal 9"), "signal: X");
+	str_free(&r.text);
+	return check_done();
+}
