@@ -80,5 +80,11 @@ int main(void)
 	CHECK(rspawn_result(&res, "7", 2, "Kok\0", 4, 0) == 1 && memcmp(res.s, "7\0X\0", 4) == 0, "short output: X");
 	CHECK(rspawn_result(&res, "7", 1, "Kok\0Kx\0", 7, 9) == 1 && strstr(res.s + 4, "killed by signal 9"), "signal: X");
 	str_free(&r.text);
+	str_free(&big);
+	str_free(&q);
+	str_free(&lines);
+	str_free(&pl);
+	str_free(&res);
+	str_free(&rt.host);
 	return check_done();
 }
