@@ -25,24 +25,12 @@
 #include "io.h"
 #include "log.h"
 #include "netstring.h"
+#include "selfpipe.h"
 #include "str.h"
 #include "uniq.h"
 #include "spawn.h"
 
 #define USAGE "postern-lspawn (started by postern-start)"
-
-static int sigpipe_[2] = { -1, -1 };
-static volatile sig_atomic_t got_term;
-
-static void on_signal(int sig)
-{
-	int e = errno;
-	char c = (char)sig;
-	if (sig == SIGTERM || sig == SIGINT)
-		got_term = 1;
-	(void)!write(sigpipe_[1], &c, 1);
-	errno = e;
-}
 
 struct kid {
 	pid_t pid;
@@ -51,6 +39,8 @@ struct kid {
 	char text[TEXT_MAX];
 	size_t tlen;
 };
+
+static int sigfd = -1; /* the self-pipe: readable when a signal came */
 
 static struct kid kids[KIDS_MAX];
 static size_t nkids;
@@ -254,7 +244,6 @@ int main(int argc, char **argv)
 {
 	static char inbuf[4096];
 	struct io in;
-	struct sigaction sa;
 	struct str f = STR_INIT;
 	int input = 1;
 
@@ -271,19 +260,8 @@ int main(int argc, char **argv)
 		die_sys(111, "fatal: unable to read control/minuid");
 	if (chdir("/") == -1)
 		die_sys(111, "fatal: unable to chdir to /");
-	if (pipe2(sigpipe_, O_CLOEXEC | O_NONBLOCK) == -1)
-		die_sys(111, "fatal: unable to create a pipe");
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_NOCLDSTOP;
-	if (sigaction(SIGCHLD, &sa, 0) == -1 || sigaction(SIGTERM, &sa, 0) == -1 ||
-	    sigaction(SIGINT, &sa, 0) == -1)
+	if ((sigfd = selfpipe_init(SELFPIPE_CHLD)) == -1)
 		die_sys(111, "fatal: unable to catch signals");
-	sa.sa_handler = SIG_IGN;
-	sa.sa_flags = 0;
-	if (sigaction(SIGPIPE, &sa, 0) == -1)
-		die_sys(111, "fatal: unable to ignore SIGPIPE");
 	if (fcntl(0, F_SETFD, FD_CLOEXEC) == -1 || fcntl(1, F_SETFD, FD_CLOEXEC) == -1)
 		die_sys(111, "fatal: missing the pipes from postern-start");
 	io_init(&in, 0, inbuf, sizeof inbuf);
@@ -293,9 +271,9 @@ int main(int argc, char **argv)
 		size_t n = 0, i;
 		int r;
 
-		if (got_term)
+		if (selfpipe_term)
 			input = 0; /* finish the deliveries that run, start none */
-		p[n++] = (struct pollfd){ sigpipe_[0], POLLIN, 0 };
+		p[n++] = (struct pollfd){ sigfd, POLLIN, 0 };
 		if (input)
 			p[n++] = (struct pollfd){ 0, POLLIN, 0 };
 		for (i = 0; i < nkids; i++)
@@ -308,8 +286,7 @@ int main(int argc, char **argv)
 			die_sys(111, "fatal: poll failed");
 		}
 		if (p[0].revents) {
-			char b[64];
-			while (read(sigpipe_[0], b, sizeof b) > 0) {}
+			selfpipe_drain();
 			reap();
 		}
 		for (i = 0; i < nkids; i++)

@@ -17,23 +17,11 @@
 #include "io.h"
 #include "log.h"
 #include "netstring.h"
+#include "selfpipe.h"
 #include "str.h"
 #include "rspawn.h"
 
 #define USAGE "postern-rspawn (started by postern-start)"
-
-static int sigpipe_[2] = { -1, -1 };
-static volatile sig_atomic_t got_term;
-
-static void on_signal(int sig)
-{
-	int e = errno;
-	char c = (char)sig;
-	if (sig == SIGTERM || sig == SIGINT)
-		got_term = 1;
-	(void)!write(sigpipe_[1], &c, 1);
-	errno = e;
-}
 
 struct kid {
 	pid_t pid;
@@ -42,6 +30,8 @@ struct kid {
 	size_t n;             /* recipients */
 	struct str out;       /* what it wrote, at most OUT_MAX bytes */
 };
+
+static int sigfd = -1; /* the self-pipe: readable when a signal came */
 
 static struct kid kids[KIDS_MAX];
 static size_t nkids;
@@ -226,7 +216,6 @@ int main(int argc, char **argv)
 {
 	static char inbuf[16384];
 	struct io in;
-	struct sigaction sa;
 	struct str f = STR_INIT;
 	int input = 1;
 
@@ -240,19 +229,8 @@ int main(int argc, char **argv)
 		die_nomem();
 	if (chdir("/") == -1)
 		die_sys(111, "fatal: unable to chdir to /");
-	if (pipe2(sigpipe_, O_CLOEXEC | O_NONBLOCK) == -1)
-		die_sys(111, "fatal: unable to create a pipe");
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_NOCLDSTOP;
-	if (sigaction(SIGCHLD, &sa, 0) == -1 || sigaction(SIGTERM, &sa, 0) == -1 ||
-	    sigaction(SIGINT, &sa, 0) == -1)
+	if ((sigfd = selfpipe_init(SELFPIPE_CHLD)) == -1)
 		die_sys(111, "fatal: unable to catch signals");
-	sa.sa_handler = SIG_IGN;
-	sa.sa_flags = 0;
-	if (sigaction(SIGPIPE, &sa, 0) == -1)
-		die_sys(111, "fatal: unable to ignore SIGPIPE");
 	if (fcntl(0, F_SETFD, FD_CLOEXEC) == -1 || fcntl(1, F_SETFD, FD_CLOEXEC) == -1 ||
 	    fcntl(1, F_SETFL, O_NONBLOCK) == -1)
 		die_sys(111, "fatal: missing the pipes from postern-start");
@@ -263,9 +241,9 @@ int main(int argc, char **argv)
 		size_t n = 0, i, in_at = 0, out_at = 0;
 		int r;
 
-		if (got_term)
+		if (selfpipe_term)
 			input = 0; /* finish the deliveries that run, start none */
-		p[n++] = (struct pollfd){ sigpipe_[0], POLLIN, 0 };
+		p[n++] = (struct pollfd){ sigfd, POLLIN, 0 };
 		if (input) {
 			in_at = n;
 			p[n++] = (struct pollfd){ 0, POLLIN, 0 };
@@ -284,8 +262,7 @@ int main(int argc, char **argv)
 			die_sys(111, "fatal: poll failed");
 		}
 		if (p[0].revents) {
-			char b[64];
-			while (read(sigpipe_[0], b, sizeof b) > 0) {}
+			selfpipe_drain();
 		}
 		for (i = 0; i < nkids; i++)
 			if (kids[i].fd != -1)

@@ -19,6 +19,7 @@
 #include "io.h"
 #include "log.h"
 #include "netstring.h"
+#include "selfpipe.h"
 
 #define USAGE "postern-send (started by postern-start)"
 #define TRIGGER_LINE_MAX 80
@@ -26,20 +27,7 @@
 struct settings set;
 unsigned long long now;
 
-static int sigpipe_[2] = { -1, -1 };
-static volatile sig_atomic_t got_term, got_hup;
-
-static void on_signal(int sig)
-{
-	int e = errno;
-	char c = (char)sig;
-	if (sig == SIGTERM || sig == SIGINT)
-		got_term = 1;
-	else if (sig == SIGHUP)
-		got_hup = 1;
-	(void)!write(sigpipe_[1], &c, 1);
-	errno = e;
-}
+static int sigfd = -1; /* the self-pipe: readable when a signal came */
 
 static void tick(void) { now = (unsigned long long)time(0); }
 
@@ -220,7 +208,6 @@ int main(int argc, char **argv)
 {
 	static char lbuf[4096], cbuf[4096], rbuf[16384];
 	struct io lres, cres, rres;
-	struct sigaction sa;
 	unsigned long long next_scan;
 	int fd;
 
@@ -239,17 +226,8 @@ int main(int argc, char **argv)
 	if (load_settings(&set) == -1)
 		die_sys(111, "fatal: unable to read the control files");
 
-	if (pipe2(sigpipe_, O_CLOEXEC | O_NONBLOCK) == -1)
-		die_sys(111, "fatal: unable to create a pipe");
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, 0) == -1 || sigaction(SIGINT, &sa, 0) == -1 ||
-	    sigaction(SIGHUP, &sa, 0) == -1)
+	if ((sigfd = selfpipe_init(SELFPIPE_HUP)) == -1)
 		die_sys(111, "fatal: unable to catch signals");
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, 0) == -1)
-		die_sys(111, "fatal: unable to ignore SIGPIPE");
 	io_init(&lres, FD_LSPAWN_RES, lbuf, sizeof lbuf);
 	io_init(&cres, FD_CLEAN_RES, cbuf, sizeof cbuf);
 	io_init(&rres, FD_RSPAWN_RES, rbuf, sizeof rbuf);
@@ -275,13 +253,13 @@ int main(int argc, char **argv)
 		long long wait_s;
 		int n = 0, r, ti = -1;
 
-		if (got_term && !sched_inflight() && !clean_outstanding())
+		if (selfpipe_term && !sched_inflight() && !clean_outstanding())
 			break;
-		p[n++] = (struct pollfd){ sigpipe_[0], POLLIN, 0 };
+		p[n++] = (struct pollfd){ sigfd, POLLIN, 0 };
 		p[n++] = (struct pollfd){ FD_LSPAWN_RES, POLLIN, 0 };
 		p[n++] = (struct pollfd){ FD_CLEAN_RES, POLLIN, 0 };
 		p[n++] = (struct pollfd){ FD_RSPAWN_RES, POLLIN, 0 };
-		if (trig != -1 && !got_term) {
+		if (trig != -1 && !selfpipe_term) {
 			ti = n;
 			p[n++] = (struct pollfd){ trig, POLLIN, 0 };
 		}
@@ -290,7 +268,7 @@ int main(int argc, char **argv)
 		wait_s = (long long)(next_scan > now ? next_scan - now : 0);
 		if (due && (long long)(due > now ? due - now : 0) < wait_s)
 			wait_s = (long long)(due > now ? due - now : 0);
-		if (got_term)
+		if (selfpipe_term)
 			wait_s = 1;
 		r = poll(p, (nfds_t)n, (int)(wait_s * 1000 + (wait_s ? 0 : 100)));
 		if (r == -1 && errno != EINTR)
@@ -298,8 +276,7 @@ int main(int argc, char **argv)
 		tick();
 		if (r > 0) {
 			if (p[0].revents) {
-				char b[64];
-				while (read(sigpipe_[0], b, sizeof b) > 0) {}
+				selfpipe_drain();
 			}
 			if (p[1].revents)
 				read_frames(&lres, "postern-lspawn", 4096, 3, 1);
@@ -310,9 +287,9 @@ int main(int argc, char **argv)
 			if (ti >= 0 && p[ti].revents)
 				trigger_read();
 		}
-		if (got_hup) {
+		if (selfpipe_hup) {
 			struct settings fresh_set;
-			got_hup = 0;
+			selfpipe_hup = 0;
 			memset(&fresh_set, 0, sizeof fresh_set);
 			if (load_settings(&fresh_set) == -1)
 				warn_sys("warning: unable to reread the control files, keeping the old settings");
@@ -325,7 +302,7 @@ int main(int argc, char **argv)
 				set = fresh_set;
 			}
 		}
-		if (got_term)
+		if (selfpipe_term)
 			continue; /* finish what runs, start nothing */
 		if (need_scan || now >= next_scan) {
 			need_scan = 0;

@@ -19,28 +19,18 @@
 #include "fmt.h"
 #include "home.h"
 #include "log.h"
+#include "selfpipe.h"
 #include "str.h"
 
 #define USAGE "postern-start [-d notification-fd]"
 #define GRACE 10 /* seconds between SIGTERM and SIGKILL */
 
 enum { SEND, LSPAWN, CLEAN, RSPAWN, NKIDS };
+static int sigfd = -1; /* the self-pipe: readable when a signal came */
+
 static const char *const names[NKIDS] = { "postern-send", "postern-lspawn", "postern-clean",
                                           "postern-rspawn" };
 static pid_t pids[NKIDS];
-
-static int sigpipe_[2] = { -1, -1 };
-static volatile sig_atomic_t got_term;
-
-static void on_signal(int sig)
-{
-	int e = errno;
-	char c = (char)sig;
-	if (sig == SIGTERM || sig == SIGINT)
-		got_term = 1;
-	(void)!write(sigpipe_[1], &c, 1);
-	errno = e;
-}
 
 struct fdmap {
 	int src, dst;
@@ -178,7 +168,7 @@ static _Noreturn void stop_all(int code)
 		if (pids[k] && kill(pids[k], SIGTERM) == -1 && errno != ESRCH)
 			warn_sys("warning: unable to signal ", names[k]);
 	while (alive()) {
-		struct pollfd p = { sigpipe_[0], POLLIN, 0 };
+		struct pollfd p = { sigfd, POLLIN, 0 };
 		time_t now = time(0);
 		reap();
 		if (!alive())
@@ -192,8 +182,7 @@ static _Noreturn void stop_all(int code)
 			killed = 1;
 		}
 		if (poll(&p, 1, 1000) > 0) {
-			char b[64];
-			while (read(sigpipe_[0], b, sizeof b) > 0) {}
+			selfpipe_drain();
 		}
 	}
 	_exit(code);
@@ -205,7 +194,6 @@ int main(int argc, char **argv)
 	uid_t send_uid, queue_uid, remote_uid;
 	gid_t gid;
 	struct group *gr;
-	struct sigaction sa;
 	int lreq[2], lres[2], creq[2], cres[2], rreq[2], rres[2], ready[2];
 	int notify = -1, k;
 
@@ -232,22 +220,11 @@ int main(int argc, char **argv)
 	if (send_uid == 0 || queue_uid == 0 || remote_uid == 0)
 		die(111, "fatal: postern's users must not be root");
 
-	if (pipe2(sigpipe_, O_CLOEXEC | O_NONBLOCK) == -1 || pipe2(lreq, O_CLOEXEC) == -1 ||
+	if ((sigfd = selfpipe_init(SELFPIPE_CHLD)) == -1 || pipe2(lreq, O_CLOEXEC) == -1 ||
 	    pipe2(lres, O_CLOEXEC) == -1 || pipe2(creq, O_CLOEXEC) == -1 ||
 	    pipe2(cres, O_CLOEXEC) == -1 || pipe2(rreq, O_CLOEXEC) == -1 ||
 	    pipe2(rres, O_CLOEXEC) == -1 || pipe2(ready, O_CLOEXEC) == -1)
 		die_sys(111, "fatal: unable to create pipes");
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_NOCLDSTOP;
-	if (sigaction(SIGCHLD, &sa, 0) == -1 || sigaction(SIGTERM, &sa, 0) == -1 ||
-	    sigaction(SIGINT, &sa, 0) == -1)
-		die_sys(111, "fatal: unable to catch signals");
-	sa.sa_handler = SIG_IGN;
-	sa.sa_flags = 0;
-	if (sigaction(SIGPIPE, &sa, 0) == -1)
-		die_sys(111, "fatal: unable to ignore SIGPIPE");
 
 	{
 		const struct fdmap sendmap[] = { { lreq[1], 3 }, { lres[0], 4 }, { creq[1], 5 },
@@ -270,7 +247,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct pollfd p[2];
 		nfds_t n = 0;
-		p[n++] = (struct pollfd){ sigpipe_[0], POLLIN, 0 };
+		p[n++] = (struct pollfd){ sigfd, POLLIN, 0 };
 		if (ready[0] != -1)
 			p[n++] = (struct pollfd){ ready[0], POLLIN, 0 };
 		if (poll(p, n, -1) == -1) {
@@ -279,8 +256,7 @@ int main(int argc, char **argv)
 			die_sys(111, "fatal: poll failed");
 		}
 		if (p[0].revents) {
-			char b[64];
-			while (read(sigpipe_[0], b, sizeof b) > 0) {}
+			selfpipe_drain();
 		}
 		if (n > 1 && p[1].revents) {
 			char b;
@@ -297,7 +273,7 @@ int main(int argc, char **argv)
 				ready[0] = -1;
 			}
 		}
-		if (got_term)
+		if (selfpipe_term)
 			stop_all(0);
 		k = reap();
 		if (k >= 0) {
