@@ -1,5 +1,6 @@
 #include <string.h>
 #include "addr.h"
+#include "case.h"
 
 void lowercase(char *s, size_t n)
 {
@@ -81,29 +82,8 @@ int domain_listed(const char *domain, size_t n, const struct str *list)
 		return 0;
 	for (p = list->s; p < list->s + list->len; p += strlen(p) + 1) {
 		size_t m = strlen(p);
-		size_t i;
-		int same = 1;
-		if (p[0] == '.') {
-			/* ".example.org" matches "a.example.org", not "example.org" */
-			if (n <= m)
-				continue;
-			for (i = 0; i < m && same; i++) {
-				char x = domain[n - m + i], y = p[i];
-				if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
-				if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
-				same = x == y;
-			}
-		} else {
-			if (n != m)
-				continue;
-			for (i = 0; i < m && same; i++) {
-				char x = domain[i], y = p[i];
-				if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
-				if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
-				same = x == y;
-			}
-		}
-		if (same)
+		/* ".example.org" matches "a.example.org", not "example.org" */
+		if (p[0] == '.' ? n > m && case_eqn(domain + n - m, p, m) : case_eqb(domain, n, p, m))
 			return 1;
 	}
 	return 0;

@@ -2,24 +2,10 @@
 #include <sys/wait.h>
 #include "rspawn.h"
 #include "addr.h"
+#include "case.h"
 #include "envelope.h"
 #include "fmt.h"
 #include "uniq.h"
-
-static int dom_ieq(const char *a, const char *b, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++) {
-		char x = a[i], y = b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (char)(y - 'A' + 'a');
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
 
 const char *rspawn_parse(const struct str *p, struct request *rq)
 {
@@ -51,7 +37,7 @@ const char *rspawn_parse(const struct str *p, struct request *rq)
 	dl = fl[3];
 	for (i = 4; i < nf; i++) {
 		size_t at = addr_at(f[i], fl[i]);
-		if (addr_check(f[i], fl[i]) != ADDR_OK || fl[i] - at - 1 != dl || !dom_ieq(f[i] + at + 1, f[3], dl))
+		if (addr_check(f[i], fl[i]) != ADDR_OK || fl[i] - at - 1 != dl || !case_eqn(f[i] + at + 1, f[3], dl))
 			return "bad RECIPIENT";
 	}
 	rq->job = f[0];

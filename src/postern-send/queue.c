@@ -17,6 +17,7 @@
 #include "log.h"
 #include "netstring.h"
 #include "addr.h"
+#include "case.h"
 
 struct job {
 	struct msg *m;
@@ -588,23 +589,6 @@ static void dom_release(struct dom *x)
 	free(x);
 }
 
-static int same_domain(const char *a, size_t al, const char *b, size_t bl)
-{
-	size_t k;
-	if (al != bl)
-		return 0;
-	for (k = 0; k < al; k++) {
-		char x = a[k], y = b[k];
-		if (x >= 'A' && x <= 'Z')
-			x = (char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (char)(y - 'A' + 'a');
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
-
 /* Starts one job at postern-rspawn for recipient i and every other due
  * recipient of the same message and domain (up to RJOB_RCPTS): one SMTP
  * transaction.  0 if the domain has no free slot (the caller keeps the
@@ -648,7 +632,7 @@ static int start_remote(struct msg *m, size_t i)
 		const char *o = m->env.rcpt[k];
 		size_t ol = m->env.rcpt_len[k], oat = addr_at(o, ol);
 		if (r->st != RS_PENDING || r->busy || r->next > now || oat >= ol ||
-		    !same_domain(o + oat + 1, ol - oat - 1, low, dl) || bytes + ol + 1 > RJOB_BYTES)
+		    !case_eqb(o + oat + 1, ol - oat - 1, low, dl) || bytes + ol + 1 > RJOB_BYTES)
 			continue;
 		bytes += ol + 1;
 		j->idx[j->n++] = k;
