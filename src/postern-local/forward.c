@@ -5,29 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "forward.h"
+#include "copy.h"
 #include "io.h"
-
-static int copy_message(int to, const char *dt, size_t dtlen, int msgfd)
-{
-	char buf[65536];
-	off_t off = 0;
-
-	if (write_all(to, dt, dtlen) == -1)
-		return -1;
-	for (;;) {
-		ssize_t r;
-		do
-			r = pread(msgfd, buf, sizeof buf, off);
-		while (r == -1 && errno == EINTR);
-		if (r == -1)
-			return -2;
-		if (r == 0)
-			return 0;
-		if (write_all(to, buf, (size_t)r) == -1)
-			return -1;
-		off += r;
-	}
-}
 
 int forward_inject(const char *queue, const char *dt, size_t dtlen, int msgfd,
                    const struct str *env, struct str *why)

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "maildir.h"
+#include "copy.h"
 #include "file.h"
 #include "io.h"
 #include "uniq.h"
@@ -45,28 +46,6 @@ static int missing(struct str *why, const char *dir)
 	return 111;
 }
 
-static int copy(int fd, const char *pre, size_t prelen, int msgfd)
-{
-	char buf[65536];
-	off_t off = 0;
-
-	if (write_all(fd, pre, prelen) == -1)
-		return -1;
-	for (;;) {
-		ssize_t r;
-		do
-			r = pread(msgfd, buf, sizeof buf, off);
-		while (r == -1 && errno == EINTR);
-		if (r == -1)
-			return -1;
-		if (r == 0)
-			return 0;
-		if (write_all(fd, buf, (size_t)r) == -1)
-			return -1;
-		off += r;
-	}
-}
-
 int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
                     struct str *why, struct str *name)
 {
@@ -89,7 +68,7 @@ int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
 		r = e == ENOENT || e == ENOTDIR ? missing(why, dir) : fail(why, "unable to create ", tmp.s, e);
 		goto out;
 	}
-	if (copy(fd, pre, prelen, msgfd) == -1) {
+	if (copy_message(fd, pre, prelen, msgfd) != 0) {
 		r = fail(why, "unable to write ", tmp.s, errno);
 		goto unlink_tmp;
 	}

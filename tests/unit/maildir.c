@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "check.h"
+#include "postern-local/copy.c"
 #include "postern-local/maildir.c"
 
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
