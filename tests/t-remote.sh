@@ -35,6 +35,10 @@ for n in "$NC" "$NS"; do ip -n "$n" link set lo up; done
 ip -n "$NC" link set "$VA" up && ip -n "$NS" link set "$VB" up || bail "links up"
 mkdir -p "/etc/netns/$NC" && printf 'nameserver 10.99.0.53\noptions timeout:2 attempts:2\n' > "/etc/netns/$NC/resolv.conf"
 nsrun() { ip netns exec "$NS" "$@"; }
+# nsbg: the same in the background, with $! the server itself (ip netns exec
+# execs it), so the cleanup can kill it by pid; `nsrun ... &` would give the
+# pid of a subshell and leave the server running.
+nsbg() { ip netns exec "$NS" "$@" & }
 ncrun() { ip netns exec "$NC" "$@"; }
 
 # --- DNS: unbound answering for test. from local data only ---
@@ -87,16 +91,16 @@ server:
 remote-control:
 	control-enable: no
 ZEOF
-nsrun unbound -d -c "$D/unbound.conf" > "$D/out" 2>&1 &
+nsbg unbound -d -c "$D/unbound.conf" > "$D/out" 2>&1
 UNBOUND=$!
 on_cleanup 'kill $UNBOUND 2>/dev/null'
 
 # --- servers ---
 SINK=$SCRATCH/sink
 mkdir -p "$SINK" && chmod 777 "$SINK"
-nsrun smtp-sink -u nobody -d "$SINK/%M." 10.99.0.10:25 100 > "$SCRATCH/sink.out" 2>&1 &
+nsbg smtp-sink -u nobody -d "$SINK/%M." 10.99.0.10:25 100 > "$SCRATCH/sink.out" 2>&1
 SINK4=$!
-nsrun smtp-sink -u nobody -d "$SINK/%M." '[fd99::10]:25' 100 > "$SCRATCH/sink6.out" 2>&1 &
+nsbg smtp-sink -u nobody -d "$SINK/%M." '[fd99::10]:25' 100 > "$SCRATCH/sink6.out" 2>&1
 SINK6=$!
 on_cleanup 'kill $SINK4 $SINK6 2>/dev/null'
 
@@ -194,7 +198,7 @@ open(os.path.join(out, 'ready'), 'w').close()
 while True:
     time.sleep(3600)
 PYEOF
-nsrun /usr/bin/python3 "$SCRATCH/servers.py" "$AIO" > "$SCRATCH/servers.out" 2>&1 &
+nsbg /usr/bin/python3 "$SCRATCH/servers.py" "$AIO" > "$SCRATCH/servers.out" 2>&1
 SERVERS=$!
 on_cleanup 'kill $SERVERS 2>/dev/null'
 
