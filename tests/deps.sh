@@ -10,7 +10,11 @@ iproute2 procps util-linux passwd"
 case ${1:-test} in
 # postfix for smtp-source, the SMTP load generator tests/t-smtp-e2e.sh uses
 # unbound: the test DNS server of tests/t-remote.sh (started by the test only)
-test|bench) pkgs="$pkgs postfix unbound" ;;
+test) pkgs="$pkgs postfix unbound" ;;
+# bench: strace for the syscall counts; OpenSMTPD conflicts with postfix as a
+# package, so tests/bench/peers.sh fetches its .deb (apt-get download) and
+# runs it unpacked in a private mount namespace, never installed.
+bench) pkgs="$pkgs postfix unbound strace" ;;
 demo) ;;
 *) echo "usage: $me [demo|bench]" >&2; exit 100 ;;
 esac

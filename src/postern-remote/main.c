@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ static struct job j;
 static char msgstatus = 'Z';
 static struct str msgtext = STR_INIT;
 static struct str used_host = STR_INIT, used_ip = STR_INIT;
+static struct creds creds;
 
 static int ieq(const char *a, const char *b, size_t n)
 {
@@ -78,6 +80,7 @@ static _Noreturn void finish(void)
 	unsigned long long now = (unsigned long long)time(0), arr = qid_time(j.qid, strlen(j.qid));
 	size_t i;
 
+	auth_wipe(&creds);
 	for (i = 0; i < j.n; i++) {
 		struct logline l = { STR_INIT };
 		size_t tl = j.text[i].len > TEXT_MAX ? TEXT_MAX : j.text[i].len;
@@ -119,6 +122,57 @@ static int settled(void)
 		if (!j.st[i])
 			return 0;
 	return 1;
+}
+
+/* Credentials go only to a host a route names, never to one found in
+ * DNS, and (until outbound STARTTLS exists) only to a host the admin
+ * listed in control/smtpauthplaintext: otherwise the job defers without
+ * connecting, so nothing is sent. */
+static void smarthost_auth(const struct route *rt)
+{
+	struct str why = STR_INIT, plain = STR_INIT;
+	int r = auth_load(rt->host.s, rt->host.len, &creds, &why);
+
+	if (r == -2)
+		die_nomem();
+	if (r == -1) {
+		struct logline l = { STR_INIT };
+		log_begin(&l, "auth_refused");
+		log_kv(&l, "qid", j.qid);
+		log_kv(&l, "mx", rt->host.s);
+		log_kvb(&l, "reason", why.s, why.len);
+		log_end(&l);
+		if (!str_cats(&why, " (4.7.0)"))
+			die_nomem();
+		all('Z', why.s);
+		finish();
+	}
+	if (r == 0)
+		return;
+	/* no core file and no ptrace by other users of this uid's programs
+	 * while a password is in memory.  (Not in a sanitizer build: the
+	 * leak checker stops the process with ptrace, which this forbids.) */
+#ifndef __SANITIZE_ADDRESS__
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+	if (control_lines("smtpauthplaintext", &plain) < 0) {
+		all('Z', "unable to read control/smtpauthplaintext (4.3.0)");
+		finish();
+	}
+	if (!auth_plaintext_ok(&plain, rt->host.s, rt->host.len)) {
+		struct logline l = { STR_INIT };
+		static const char e[] = "credentials not sent: outbound TLS is not built yet and the "
+		                        "smarthost is not in control/smtpauthplaintext (4.7.0)";
+		log_begin(&l, "auth_refused");
+		log_kv(&l, "qid", j.qid);
+		log_kv(&l, "mx", rt->host.s);
+		log_kv(&l, "reason", e);
+		log_end(&l);
+		all('Z', e);
+		finish();
+	}
+	str_free(&plain);
+	j.auth = &creds;
 }
 
 int main(int argc, char **argv)
@@ -220,6 +274,7 @@ int main(int argc, char **argv)
 			all('Z', "the smarthost in control/smtproutes has no address (4.4.3)");
 			finish();
 		}
+		smarthost_auth(&rt);
 	} else if (domain[0] == '[') {
 		if (domain[dlen - 1] != ']' || !addr_literal(domain + 1, dlen - 2, addrs)) {
 			all('D', "bad address literal (5.1.2)");
@@ -280,7 +335,8 @@ int main(int argc, char **argv)
 		used_host.len = used_ip.len = 0;
 		if (!str_cats(&used_host, addrs[i].host) || !str_cats(&used_ip, ip))
 			die_nomem();
-		if (smtp_attempt(&j, addrs + i, &why) == 0)
+		r = smtp_attempt(&j, addrs + i, &why);
+		if (r == 0)
 			break;
 		{
 			struct logline l = { STR_INIT };
@@ -292,7 +348,10 @@ int main(int argc, char **argv)
 			log_kvb(&l, "reason", why.s ? why.s : "", why.len);
 			log_end(&l);
 		}
+		if (r == 2)
+			break;
 	}
+	auth_wipe(&creds);
 	for (i = 0; i < j.n; i++)
 		text_clean(&j.text[i]);
 	if (!settled()) {

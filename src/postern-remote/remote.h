@@ -26,6 +26,37 @@ struct route {
  * 1 ok, 0 a malformed line matched (the whole run defers), -1 no memory. */
 int route_find(const struct str *lines, const char *domain, size_t dlen, struct route *r);
 
+/* ---- auth.c, base64.c: SMTP AUTH credentials for smarthosts ---- */
+#define AUTH_FILE "secret/remote/smtpauth" /* under HOME */
+#define AUTH_FILE_MAX 65536
+#define AUTH_FIELD_MAX 255                 /* user, password (RFC 4616) */
+#define AUTH_B64_MAX 700                   /* base64 of NUL user NUL pass, NUL */
+struct creds {
+	int found;
+	char user[AUTH_FIELD_MAX];
+	size_t ulen;
+	char pass[AUTH_FIELD_MAX];
+	size_t plen;
+};
+/* The credentials for host (as a route names it) from the lines of the
+ * file in buf: `host:user:password`, the password the rest of the line;
+ * '#' lines and blank lines skipped; the first line for host wins.
+ * 1 found, 0 none, -1 a malformed line anywhere (*lineno set). */
+int auth_parse(const char *buf, size_t n, const char *host, size_t hlen, struct creds *c,
+               size_t *lineno);
+/* Reads HOME/AUTH_FILE: absent 0; found 1; -1 refused or unreadable (why
+ * says why: a mode open to group or others, an owner other than this
+ * uid or root, a symlink, a malformed line); -2 out of memory. */
+int auth_load(const char *host, size_t hlen, struct creds *c, struct str *why);
+void auth_wipe(struct creds *c);
+/* 1 if host is a line of control/smtpauthplaintext (list as control_lines). */
+int auth_plaintext_ok(const struct str *list, const char *host, size_t hlen);
+/* base64("\0user\0pass") into out; its length, 0 if size is too small. */
+size_t auth_plain_response(const struct creds *c, char *out, size_t size);
+/* RFC 4648 base64 of in, NUL-terminated in out: the length, 0 when out
+ * (size bytes) is too small.  Never writes past out + size. */
+size_t b64_encode(const unsigned char *in, size_t n, char *out, size_t size);
+
 /* ---- dns.c ---- */
 struct addr {
 	int af;                /* AF_INET or AF_INET6 */
@@ -87,10 +118,13 @@ struct job {
 	int talked;              /* a server answered MAIL: the message reached a host */
 	int timeout_connect, timeout_remote; /* seconds */
 	const char *helo;
+	const struct creds *auth; /* 0: no AUTH (only a smarthost route has any) */
 };
 /* One attempt at one address.  Sets results for the recipients it
  * settles; returns 0 when the rest need no other host, 1 to try the next
- * address (why says what went wrong). */
+ * address (why says what went wrong), 2 when no other address is to be
+ * tried and the rest are deferred with why (the server refused our
+ * credentials: the same ones would fail again). */
 int smtp_attempt(struct job *j, const struct addr *a, struct str *why);
 
 /* ---- tls.c: the seam for outbound STARTTLS ---- */

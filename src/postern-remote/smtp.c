@@ -8,8 +8,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <sodium.h>
 #include "remote.h"
 #include "fmt.h"
+#include "log.h"
 
 struct conn {
 	int fd;
@@ -19,7 +21,7 @@ struct conn {
 	const struct addr *a;
 	struct reply r;
 	/* what EHLO offered */
-	int pipelining, eightbitmime, smtputf8, starttls, size;
+	int pipelining, eightbitmime, smtputf8, starttls, size, auth_plain, auth_login;
 	const char *err; /* why the last read or write failed */
 	unsigned long long sizemax;
 };
@@ -144,6 +146,23 @@ static int ieq_prefix(const char *s, size_t n, const char *kw)
 	return 1;
 }
 
+/* "AUTH PLAIN LOGIN ..." (or the old "AUTH=PLAIN LOGIN"): the mechanisms
+ * postern knows.  Each word is compared whole, so "PLAINX" is not PLAIN. */
+static void auth_mechs(struct conn *c, const char *s, size_t n)
+{
+	size_t pos = 0;
+	while (pos < n) {
+		size_t e = pos;
+		while (e < n && s[e] != ' ' && s[e] != '=')
+			e++;
+		if (ieq_prefix(s + pos, e - pos, "PLAIN") && e - pos == 5)
+			c->auth_plain = 1;
+		else if (ieq_prefix(s + pos, e - pos, "LOGIN") && e - pos == 5)
+			c->auth_login = 1;
+		pos = e + 1;
+	}
+}
+
 static void ehlo_keywords(struct conn *c)
 {
 	const char *t = c->r.text.s;
@@ -163,6 +182,8 @@ static void ehlo_keywords(struct conn *c)
 				c->smtputf8 = 1;
 			else if (ieq_prefix(s, l, "STARTTLS"))
 				c->starttls = 1;
+			else if (ieq_prefix(s, l, "AUTH"))
+				auth_mechs(c, s + 4, l - 4);
 			else if (ieq_prefix(s, l, "SIZE")) {
 				unsigned long long v = 0;
 				if (l > 5)
@@ -239,6 +260,94 @@ static int host_fail(struct conn *c, struct str *why, const char *what, const ch
 	return 1;
 }
 
+static void auth_log(const struct job *j, const struct conn *c, const char *mech, const char *result)
+{
+	struct logline l = { STR_INIT };
+	struct str q = STR_INIT;
+
+	/* the user name and the server's words only: never the password,
+	 * never what was sent (base64 is no secrecy) */
+	if (c->r.code)
+		reply_quote(&c->r, &q, 300);
+	log_begin(&l, "auth");
+	log_kv(&l, "qid", j->qid);
+	log_kv(&l, "mx", c->a->host);
+	log_kv(&l, "ip", c->ip);
+	log_kv(&l, "mech", mech);
+	log_kvb(&l, "user", j->auth->user, j->auth->ulen);
+	log_kv(&l, "result", result);
+	log_kvb(&l, "reply", q.s ? q.s : "", q.len);
+	log_end(&l);
+	str_free(&q);
+}
+
+/* One line holding a secret: sent, then wiped from the line and from the
+ * output buffer (io keeps what it wrote until it is overwritten). */
+static int put_secret(struct conn *c, char *line, size_t n)
+{
+	int r = io_put(&c->out, line, n) || io_put(&c->out, "\r\n", 2) || flush(c);
+	sodium_memzero(line, n);
+	sodium_memzero(c->obuf, sizeof c->obuf);
+	return r;
+}
+
+/* SMTP AUTH (RFC 4954) with the route's credentials: PLAIN with an
+ * initial response, LOGIN when only LOGIN is offered.  0 accepted (2xx),
+ * 1 try the next address (4xx, lost connection, a surprise), 2 refused
+ * (5xx): why quotes the server. */
+static int auth(struct job *j, struct conn *c, struct str *why)
+{
+	static char line[11 + AUTH_B64_MAX];
+	const struct creds *cr = j->auth;
+	const char *mech = c->auth_plain ? "PLAIN" : "LOGIN";
+	const char *what = c->auth_plain ? "AUTH PLAIN" : "AUTH LOGIN";
+	size_t n;
+	int rc;
+
+	if (c->auth_plain) {
+		memcpy(line, "AUTH PLAIN ", 11);
+		n = auth_plain_response(cr, line + 11, sizeof line - 11);
+		if (!n || put_secret(c, line, 11 + n) || get(c))
+			goto lost;
+	} else {
+		if (put(c, "AUTH LOGIN\r\n") || flush(c) || get(c))
+			goto lost;
+		if (c->r.code == 334) {
+			n = b64_encode((const unsigned char *)cr->user, cr->ulen, line, sizeof line);
+			if (!n || put_secret(c, line, n) || get(c))
+				goto lost;
+		}
+		if (c->r.code == 334) {
+			n = b64_encode((const unsigned char *)cr->pass, cr->plen, line, sizeof line);
+			if (!n || put_secret(c, line, n) || get(c))
+				goto lost;
+		}
+	}
+	sodium_memzero(line, sizeof line);
+	if (c->r.code / 100 == 2) {
+		auth_log(j, c, mech, "accepted");
+		return 0;
+	}
+	if (c->r.code / 100 == 3) {
+		/* a challenge after the last answer: cancel (RFC 4954 4) */
+		auth_log(j, c, mech, "unexpected");
+		rc = host_fail(c, why, what, 0);
+		if (!put(c, "*\r\n") && !flush(c))
+			(void)get(c);
+		quit(c);
+		return rc;
+	}
+	auth_log(j, c, mech, c->r.code >= 500 ? "refused" : "deferred");
+	rc = host_fail(c, why, what, 0);
+	quit(c);
+	return c->r.code >= 500 ? 2 : rc;
+lost:
+	sodium_memzero(line, sizeof line);
+	sodium_memzero(c->obuf, sizeof c->obuf);
+	auth_log(j, c, mech, "lost");
+	return host_fail(c, why, what, c->err ? c->err : "lost the connection");
+}
+
 int smtp_attempt(struct job *j, const struct addr *a, struct str *why)
 {
 	static struct conn c;
@@ -289,7 +398,23 @@ int smtp_attempt(struct job *j, const struct addr *a, struct str *why)
 		}
 	}
 	/* STARTTLS: when a TLS policy asks for it, tls_client_start() takes
-	 * the socket here and the session starts over with EHLO. */
+	 * the socket here and the session starts over with EHLO.  (main.c
+	 * then stops refusing credentials over a connection in clear.) */
+	if (j->auth) {
+		if (!c.auth_plain && !c.auth_login) {
+			/* configured credentials are never dropped silently: a
+			 * smarthost that wants them would refuse to relay, and
+			 * the mail would bounce */
+			c.r.code = 0; /* the text is ours, not the EHLO reply */
+			rc = host_fail(&c, why, 0, "offers no AUTH PLAIN or LOGIN, and " AUTH_FILE
+			               " has credentials for it (4.7.0)");
+			quit(&c);
+			goto out;
+		}
+		rc = auth(j, &c, why);
+		if (rc)
+			goto out;
+	}
 	if (j->utf8 && !c.smtputf8) {
 		static const char e[] = "does not support SMTPUTF8, which the addresses need (5.6.7)";
 		settle_rest(j, 'D', &c, 0, 0, e);
