@@ -186,6 +186,29 @@ while read -r st what; do
 done < "$SCRATCH/count"
 grep -q '^PASS' "$SCRATCH/count" || not_ok "the counting ran"
 
+# postern-start itself killed with SIGKILL: its children must not live on
+# beside the set s6 starts next (two schedulers would deliver twice).  They
+# get SIGTERM from the kernel (parent-death signal) and the new postern-send
+# waits on the lock of queue/info until the old one is gone.
+START=$(tree_procs postern-start | awk '{ print $1; exit }')
+OLD=$(tree_procs | awk -v s="$START" '$3 == s { print $1 }')
+if [ -n "$START" ] && [ -n "$OLD" ]; then
+	kill -9 "$START"
+	i=0
+	while [ "$i" -lt 150 ]; do
+		alive=
+		for p in $OLD; do kill -0 "$p" 2> /dev/null && alive="$alive $p"; done
+		[ -z "$alive" ] && break
+		sleep 0.1; i=$((i + 1))
+	done
+	check "killing postern-start with SIGKILL ends its children too (left:${alive:- none})" [ -z "$alive" ]
+	i=0
+	until [ -n "$(tree_procs postern-send)" ] || [ "$i" -ge 150 ]; do sleep 0.1; i=$((i + 1)); done
+	check "s6 starts exactly one new postern-send" [ "$(tree_procs postern-send | wc -l)" -eq 1 ]
+else
+	not_ok "found postern-start and its children to kill"
+fi
+
 check "queue/tmp is empty" [ "$(find "$PHOME/queue/tmp" -type f | wc -l)" -eq 0 ]
 i=0
 while [ "$(find "$PHOME/queue/info" -type f | wc -l)" -gt 0 ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

@@ -11,26 +11,10 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "remote.h"
+#include "case.h"
 #include "fmt.h"
 #include "home.h"
 #include "io.h"
-
-static int ieq(const char *a, size_t an, const char *b, size_t bn)
-{
-	size_t i;
-	if (an != bn)
-		return 0;
-	for (i = 0; i < an; i++) {
-		char x = a[i], y = b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (char)(y - 'A' + 'a');
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
 
 /* One line (no LF, a trailing CR already cut): 1 the fields, 0 malformed. */
 static int split(const char *s, size_t n, size_t *hl, size_t *us, size_t *ul, size_t *ps)
@@ -97,7 +81,7 @@ int auth_parse(const char *buf, size_t n, const char *host, size_t hlen, struct 
 			*lineno = line;
 			return -1;
 		}
-		if (found || !ieq(s, hl, host, hlen))
+		if (found || !case_eqb(s, hl, host, hlen))
 			continue;
 		memcpy(c->user, s + us, ul);
 		c->ulen = ul;
@@ -203,7 +187,7 @@ int auth_plaintext_ok(const struct str *list, const char *host, size_t hlen)
 {
 	const char *p;
 	for (p = list->s; p && p < list->s + list->len; p += strlen(p) + 1)
-		if (ieq(p, strlen(p), host, hlen))
+		if (case_eqb(p, strlen(p), host, hlen))
 			return 1;
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "remote.h"
+#include "case.h"
 #include "addr.h"
 #include "control.h"
 #include "die.h"
@@ -30,21 +31,6 @@ static char msgstatus = 'Z';
 static struct str msgtext = STR_INIT;
 static struct str used_host = STR_INIT, used_ip = STR_INIT;
 static struct creds creds;
-
-static int ieq(const char *a, const char *b, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++) {
-		char x = a[i], y = b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (char)(y - 'A' + 'a');
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
 
 static int high(const char *s, size_t n)
 {
@@ -208,7 +194,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < j.n; i++) {
 		const char *a = argv[4 + i];
 		size_t n = strlen(a), at = addr_at(a, n);
-		if (addr_check(a, n) != ADDR_OK || n - at - 1 != dlen || !ieq(a + at + 1, domain, dlen))
+		if (addr_check(a, n) != ADDR_OK || n - at - 1 != dlen || !case_eqn(a + at + 1, domain, dlen))
 			die(100, "fatal: bad recipient or not of the domain");
 		j.rcpt[i] = a;
 		j.rcpt_len[i] = n;

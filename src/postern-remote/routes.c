@@ -3,24 +3,8 @@
  * a catch-all smarthost (`:relay.example.net` plus `example.org:`). */
 #include <string.h>
 #include "remote.h"
+#include "case.h"
 #include "fmt.h"
-
-static int ieq(const char *a, size_t an, const char *b, size_t bn)
-{
-	size_t i;
-	if (an != bn)
-		return 0;
-	for (i = 0; i < an; i++) {
-		char x = a[i], y = b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (char)(y - 'A' + 'a');
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
 
 /* 1 ok, 0 malformed */
 static int parse_target(const char *s, size_t n, struct route *r)
@@ -76,9 +60,9 @@ int route_find(const struct str *lines, const char *domain, size_t dlen, struct 
 		if (kl == 0)
 			score = 1;
 		else if (p[0] == '.') {
-			if (dlen > kl && ieq(domain + dlen - kl, kl, p, kl))
+			if (dlen > kl && case_eqb(domain + dlen - kl, kl, p, kl))
 				score = kl + 1;
-		} else if (ieq(domain, dlen, p, kl))
+		} else if (case_eqb(domain, dlen, p, kl))
 			score = (size_t)-1;
 		if (score > bestscore) {
 			best = p;

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,27 @@ struct settings set;
 unsigned long long now;
 
 static int sigfd = -1; /* the self-pipe: readable when a signal came */
+
+/* Exactly one scheduler per queue: a second one would deliver everything
+ * twice.  The lock is on info/, the directory only postern-send writes; a
+ * postern-send started while an old one still finishes its deliveries
+ * waits here for it.  The kernel drops the lock however the holder dies. */
+static void one_scheduler(void)
+{
+	int fd = open("info", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd == -1)
+		die_sys(111, "fatal: unable to open queue/info");
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			die_sys(111, "fatal: unable to lock queue/info");
+		warn("warning: another postern-send runs on this queue; waiting for it to finish");
+		while (flock(fd, LOCK_EX) == -1)
+			if (errno != EINTR)
+				die_sys(111, "fatal: unable to lock queue/info");
+	}
+	/* fd stays open, holding the lock, until we exit */
+}
 
 static void tick(void) { now = (unsigned long long)time(0); }
 
@@ -222,6 +244,7 @@ int main(int argc, char **argv)
 			die_sys(111, "fatal: missing the pipes from postern-start");
 	if (chdir(home_dir()) == -1 || chdir("queue") == -1)
 		die_sys(111, "fatal: unable to enter the queue");
+	one_scheduler();
 	umask(077);
 	if (load_settings(&set) == -1)
 		die_sys(111, "fatal: unable to read the control files");

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include "conf.h"
 #include "die.h"
@@ -26,6 +27,7 @@
 #define GRACE 10 /* seconds between SIGTERM and SIGKILL */
 
 enum { SEND, LSPAWN, CLEAN, RSPAWN, NKIDS };
+static pid_t start_pid; /* our pid, for the children's parent-death check */
 static int sigfd = -1; /* the self-pipe: readable when a signal came */
 
 static const char *const names[NKIDS] = { "postern-send", "postern-lspawn", "postern-clean",
@@ -96,6 +98,12 @@ static _Noreturn void child(int which, const struct fdmap *map, size_t n, uid_t 
 		    setuid(0) != -1)
 			die(111, "fatal: the switch of user for ", names[which], " did not take");
 	}
+	/* If postern-start is killed, its set must not live on beside the set s6
+	 * starts next: two schedulers on one queue would deliver twice.  Set
+	 * after the switch of user, which clears it; the getppid() check closes
+	 * the race with a parent that died before this line. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != start_pid)
+		_exit(111);
 	if (!path_join(&prog, home, "bin") || !str_catc(&prog, '/') || !str_cats(&prog, names[which]) ||
 	    !str_cats(&henv, "POSTERN_HOME=") || !str_cats(&henv, home))
 		die_nomem();
@@ -110,7 +118,10 @@ static _Noreturn void child(int which, const struct fdmap *map, size_t n, uid_t 
 
 static pid_t start(int which, const struct fdmap *map, size_t n, uid_t uid, gid_t gid, const char *home)
 {
-	pid_t pid = fork();
+	pid_t pid;
+
+	start_pid = getpid();
+	pid = fork();
 	if (pid == -1)
 		die_sys(111, "fatal: unable to fork");
 	if (pid == 0)
