@@ -362,6 +362,11 @@ hup_send() { kill -HUP "$(ps -eo pid=,ppid=,comm= | awk -v s="$START_PID" '$2 ==
 echo 1 > "$PHOME/control/bouncewarn"
 hup_send
 check "delay warning (Action: delayed) for a deferred message" wait_for 15 sh -c "grep -l 'Action: delayed' $MD/new/* > $SCRATCH/warn 2>&1"
+# The first warning to land may be another message's: wait for eleven's,
+# then for one more failed attempt at it, which must not warn again.
+check "delay warning for the drop.test message" wait_for 15 sh -c "grep -l 'Subject: Delayed Mail' $MD/new/* 2> /dev/null | xargs -r grep -l 'Subject: eleven' > /dev/null"
+ndefer=$(grep -c 'to=x@drop.test .*status=deferred' "$LOG")
+check "drop.test retried after its warning" wait_for 15 sh -c "[ \$(grep -c 'to=x@drop.test .*status=deferred' $LOG) -gt $ndefer ]"
 check "one warning per message" sh -c "[ \$(grep -l 'Subject: Delayed Mail' $MD/new/* | xargs grep -l 'Subject: eleven' | wc -l) -eq 1 ]"
 echo 2 > "$PHOME/control/queuelifetime"
 hup_send
