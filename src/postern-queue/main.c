@@ -104,6 +104,21 @@ static void finish(int fd, int which)
 		fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(which));
 }
 
+/* Starts writing a file's data out without waiting for it.  Both files are
+ * on their way to the disk before the first fsync, so a journalling file
+ * system can commit the message and its envelope in one transaction and
+ * the second fsync may find its work done (doc/performance.md has the
+ * measurement).  Only speed depends on this: each file is still fsync'd,
+ * and both before either is renamed into mess/. */
+static void writeback(int fd)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)fd;
+#endif
+}
+
 static void received(struct str *out)
 {
 	if (!str_cats(out, "Received: (postern-queue invoked by uid ") ||
@@ -112,7 +127,8 @@ static void received(struct str *out)
 		fail(QQ_NOMEM, 0, "fatal: out of memory", "");
 }
 
-static void message_in(unsigned long long databytes)
+/* Returns the open tmp/ID, written but not yet fsync'd (envelope_store does). */
+static int message_in(unsigned long long databytes)
 {
 	static char buf[65536];
 	struct str head = STR_INIT;
@@ -135,10 +151,12 @@ static void message_in(unsigned long long databytes)
 		if (write_all(fd, buf, (size_t)r) == -1)
 			fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(TF_MESS_TMP));
 	}
-	finish(fd, TF_MESS_TMP);
+	writeback(fd);
+	return fd;
 }
 
-static void envelope_store(void)
+/* Writes tmp/ID.env, then makes both tmp files durable. */
+static void envelope_store(int messfd)
 {
 	struct str env = STR_INIT;
 	struct envelope e;
@@ -155,6 +173,8 @@ static void envelope_store(void)
 	fd = create(TF_ENV_TMP);
 	if (write_all(fd, env.s, env.len) == -1)
 		fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(TF_ENV_TMP));
+	writeback(fd);
+	finish(messfd, TF_MESS_TMP);
 	finish(fd, TF_ENV_TMP);
 	str_free(&env);
 }
@@ -209,8 +229,7 @@ int main(void)
 	tmpfiles_name(id.s);
 
 	timeout_arm(QQ_DEADLINE);
-	message_in(databytes);
-	envelope_store();
+	envelope_store(message_in(databytes));
 	alarm(0);
 
 	move(TF_MESS_TMP, TF_MESS);

@@ -35,6 +35,11 @@ CONC = [int(c) for c in os.environ.get('BENCH_CONC', '1 10 50').split()]
 SIZES = [int(s) for s in os.environ.get('BENCH_SIZES', '1024 102400').split()]
 INJ_PAR = 4
 SMTP_SOURCE = '/usr/sbin/smtp-source'
+# A run that has not delivered half of N after this many seconds is cut:
+# its figure is the rate over the messages delivered so far (marked * in
+# the table).  Any other run goes on to N (for at most 900 s).
+CUT = float(os.environ.get('BENCH_CUT', 20))
+CUTS = set()
 
 libc = ctypes.CDLL(None, use_errno=True)
 IN_MOVED_TO, IN_CREATE = 0x80, 0x100
@@ -89,6 +94,7 @@ class Server:
         self.name, self.port, self.new, self.rcpt = name, int(port), new, rcpt
         self.root, self.inject = int(root), inject
         self.peak = 0
+        self.peak_pss = 0
 
     def clear(self):
         for f in os.listdir(self.new):
@@ -115,11 +121,34 @@ def proc_tree(root):
     return out
 
 
+TICK = os.sysconf('SC_CLK_TCK')
+
+
+def cpu_by_comm(root):
+    """{comm: CPU seconds} over the tree, each process with its reaped
+    children (utime+stime+cutime+cstime): the sum over the tree only grows,
+    whatever exits between two snapshots, as long as its parent reaps it."""
+    out = {}
+    for p in proc_tree(root):
+        try:
+            with open('/proc/%d/stat' % p) as f:
+                st = f.read()
+        except OSError:
+            continue
+        comm = st[st.index('(') + 1:st.rindex(')')]
+        f = st[st.rindex(')') + 2:].split()
+        out[comm] = out.get(comm, 0) + sum(int(x) for x in f[11:15]) / TICK
+    return out
+
+
 def rss_kb(pids, field='VmRSS'):
+    """Sum of one field over pids: VmRSS, VmHWM (/proc/PID/status) or Pss
+    (/proc/PID/smaps_rollup: shared pages divided among their sharers, so
+    fifty copies of one program are not counted as fifty libcs)."""
     total = 0
     for p in pids:
         try:
-            with open('/proc/%d/status' % p) as f:
+            with open('/proc/%d/%s' % (p, 'smaps_rollup' if field == 'Pss' else 'status')) as f:
                 for line in f:
                     if line.startswith(field + ':'):
                         total += int(line.split()[1])
@@ -140,33 +169,61 @@ class Sampler(threading.Thread):
         while not self.stop:
             s = self.srv
             if s is not None:
-                s.peak = max(s.peak, rss_kb(proc_tree(s.root)))
+                pids = proc_tree(s.root)
+                s.peak = max(s.peak, rss_kb(pids))
+                s.peak_pss = max(s.peak_pss, rss_kb(pids, 'Pss'))
             time.sleep(0.1)
 
 
-def msg(size, k):
+def msg(size, k, eol='\n'):
+    """A message of about size bytes: LF for sendmail, CRLF for SMTP."""
     head = ('From: bench@source.example\nTo: bench@bench.example\nSubject: bench %d\n'
             'Message-ID: <bench-%d-%d@source.example>\n\n' % (k, k, time.time_ns()))
     line = 'The quick brown fox jumps over the lazy dog, again and again and again.\n'
-    body = (line * (size // len(line) + 1))[:size]
-    return (head + body).encode()
+    body = (line * (size // len(line) + 1))[:size].rsplit('\n', 1)[0] + '\n'
+    return (head + body).replace('\n', eol).encode()
 
 
-def smtp_run(s, n, size, conc):
+def smtp_run(s, n, size, conc, cpu=None):
     s.clear()
     w = Watch(s.new)
+    c0 = cpu_by_comm(s.root)
     t0 = time.monotonic()
     p = subprocess.Popen([SMTP_SOURCE, '-s', str(conc), '-m', str(n), '-l', str(size),
                           '-f', 'bench@source.example', '-t', s.rcpt, '-M', 'source.example',
                           '127.0.0.1:%d' % s.port], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    ok = w.wait_for(n, t0 + 900)
+    ok = w.wait_for(n, t0 + CUT) or (w.count >= n / 2 and w.wait_for(n, t0 + 900))
+    if not ok:
+        p.kill()
+        p.wait()
+        rate = w.count / (w.last - t0) if w.count else None
+        drain(w)
+        w.close()
+        CUTS.add((s.name, 'smtp', size, conc))
+        return rate
     err = p.communicate()[1]
     w.close()
-    if p.returncode != 0 or not ok:
+    if cpu is not None:
+        time.sleep(0.5)  # the last processes exit and are reaped
+        c1 = cpu_by_comm(s.root)
+        # every name of either snapshot: a process that exited moved its
+        # time into its parent's, so only the total is exact
+        for k in set(c0) | set(c1):
+            cpu[k] = cpu.get(k, 0) + (c1.get(k, 0) - c0.get(k, 0)) / n
+    if p.returncode != 0:
         sys.stderr.write('%s: smtp-source -s %d -l %d: rc=%s, %d of %d delivered: %s\n' %
                          (s.name, conc, size, p.returncode, w.count, n, err.decode(errors='replace')[-300:]))
         return None
     return n / (w.last - t0)
+
+
+def drain(w):
+    """After a cut run: until the server's queue is empty (nothing arrives
+    for 3 s), so the next run counts only its own messages."""
+    t = time.monotonic()
+    while time.monotonic() - t < 300:
+        if w.pump(3000) == 0:
+            return
 
 
 def inject_run(s, n):
@@ -185,10 +242,10 @@ def inject_run(s, n):
     ts = [threading.Thread(target=sender, args=(per,)) for _ in range(INJ_PAR)]
     for t in ts:
         t.start()
-    ok = w.wait_for(per * INJ_PAR - len(fails), t0 + 900)
+    ok = w.wait_for(per * INJ_PAR - len(fails), t0 + 300)
     for t in ts:
         t.join()
-    w.wait_for(per * INJ_PAR - len(fails), t0 + 900)
+    ok = w.wait_for(per * INJ_PAR - len(fails), t0 + 300)
     w.close()
     if fails or not ok:
         sys.stderr.write('%s: injection: %d failed (%r), %d delivered\n' % (s.name, len(fails), fails[:1], w.count))
@@ -210,7 +267,7 @@ def latency_run(s, n):
             c = smtplib.SMTP('127.0.0.1', s.port, local_hostname='source.example', timeout=30)
             c.ehlo('source.example')
         have = w.count
-        c.sendmail('bench@source.example', [s.rcpt], msg(1024, i))
+        c.sendmail('bench@source.example', [s.rcpt], msg(1024, i, '\r\n'))
         t250 = time.monotonic()
         if not w.wait_for(have + 1, t250 + 30):
             sys.stderr.write('%s: latency: message %d not delivered in 30 s\n' % (s.name, i))
@@ -315,6 +372,7 @@ def main():
     time.sleep(2)
     for s in servers:
         res[s.name]['idle'] = [rss_kb(proc_tree(s.root))]
+        res[s.name]['idle_pss'] = [rss_kb(proc_tree(s.root), 'Pss')]
         res[s.name]['procs'] = [len(proc_tree(s.root))]
 
     sampler = Sampler()
@@ -330,7 +388,11 @@ def main():
             for run in range(RUNS):
                 for s in rotate(step):
                     sampler.srv = s
-                    note(s, ('smtp', size, conc), smtp_run(s, N, size, conc))
+                    cpu = {} if (size, conc) == (SIZES[0], CONC[min(1, len(CONC) - 1)]) else None
+                    note(s, ('smtp', size, conc), smtp_run(s, N, size, conc, cpu))
+                    if cpu:
+                        note(s, 'cpu', sum(cpu.values()) * 1000)
+                        res[s.name].setdefault('cpu_by', []).append(cpu)
                     sampler.srv = None
                 step += 1
             print('# smtp %d bytes x %d: %s (%.0f s)' % (size, conc, ', '.join(
@@ -355,7 +417,7 @@ def main():
     time.sleep(2)
     for s in servers:
         res[s.name]['peak'] = [s.peak]
-        res[s.name]['hwm'] = [rss_kb(proc_tree(s.root), 'VmHWM')]
+        res[s.name]['peak_pss'] = [s.peak_pss]
     f1 = med([floor(floor_bin, floor_dir, 1, 2000) for _ in range(RUNS)])
     f2 = med([floor(floor_bin, floor_dir, 2, 1000) for _ in range(RUNS)])
     traces = {s.name: strace_run(s, 20, os.path.dirname(floor_dir)) for s in servers}
@@ -389,6 +451,8 @@ def render(servers, res, f1, f2, traces, elapsed):
         '- N=%d messages per run, %d run(s) per figure, median; servers alternated run by run.' % (N, RUNS),
         '- SMTP: `smtp-source -s C -m N -l SIZE` (one connection per message, C at a time), '
         'clock from the first connect to the Nth file in Maildir/new.',
+        '- `*`: at least one run had delivered fewer than N/2 after %.0f s (BENCH_CUT) and was cut; '
+        'the figure is the rate over the messages delivered by then.' % CUT,
         '- Ratios are postern / peer: above 1 means postern is ahead for throughput, '
         'behind for latency, memory and syscalls.',
         '- fsync floor (fsync-floor.c, write 2 KB + fsync + rename + fsync dir): '
@@ -401,33 +465,46 @@ def render(servers, res, f1, f2, traces, elapsed):
 
     def row(label, key, digits=0, floor_ratio=False):
         vals = [m(s, key) for s in servers]
-        cells = [fmt(v, digits) for v in vals]
+        cells = [fmt(v, digits) + ('*' if (s.name,) + key in CUTS else '')
+                 if isinstance(key, tuple) else fmt(v, digits) for s, v in zip(servers, vals)]
         ratios = []
         for v in vals[1:]:
             ratios.append(fmt(vals[0] / v, 2) if vals[0] is not None and v else 'n/a')
         fr = fmt(vals[0] / f1, 2) if floor_ratio and vals[0] is not None and f1 else ''
-        lines.append('| %s | %s | %s | %s |' % (label, ' | '.join(cells), ' | '.join(ratios), fr))
+        lines.append(tr([label] + cells + ratios + [fr]))
 
     for size in SIZES:
         for conc in CONC:
             row('SMTP %s x %d conn (msg/s)' % (ksize(size), conc), ('smtp', size, conc), floor_ratio=True)
     row('sendmail, %d parallel (msg/s)' % INJ_PAR, 'inject', floor_ratio=True)
+    row('CPU per message, SMTP %s x %d conn (ms)' % (ksize(SIZES[0]), CONC[min(1, len(CONC) - 1)]), 'cpu', 2)
     row('latency p50, 250 to new/ (ms)', 'p50', 2)
     row('latency p99 (ms)', 'p99', 2)
-    for key, label in (('idle', 'idle RSS, all processes (MB)'), ('peak', 'peak RSS, sampled every 100 ms (MB)')):
+    for key, label in (('idle', 'idle RSS, sum over all processes (MB)'),
+                       ('peak', 'peak RSS sum, sampled every 100 ms under load (MB)'),
+                       ('idle_pss', 'idle PSS, sum over all processes (MB)'),
+                       ('peak_pss', 'peak PSS sum under load (MB)')):
         vals = [m(s, key) for s in servers]
         vals = [v / 1024 if v is not None else None for v in vals]
         ratios = [fmt(vals[0] / v, 2) if v else 'n/a' for v in vals[1:]]
-        lines.append('| %s | %s | %s | |' % (label, ' | '.join(fmt(v, 1) for v in vals), ' | '.join(ratios)))
-    lines.append('| processes when idle | %s | %s | |' % (
-        ' | '.join(fmt(m(s, 'procs')) for s in servers),
-        ' | '.join(fmt(m(p, 'procs') / m(q, 'procs'), 2) for q in peers)))
+        lines.append(tr([label] + [fmt(v, 1) for v in vals] + ratios + ['']))
+    lines.append(tr(['processes when idle'] + [fmt(m(s, 'procs')) for s in servers] +
+                    [fmt(m(p, 'procs') / m(q, 'procs'), 2) for q in peers] + ['']))
     for key, label in (('fsync', 'fsync+fdatasync per message (strace)'), ('clone', 'forks per message'),
                        ('execve', 'execs per message'), ('rename', 'renames per message'),
                        ('link', 'links per message')):
         vals = [traces[s.name][0].get(key, 0.0) if traces[s.name][0] is not None else None for s in servers]
         ratios = [fmt(vals[0] / v, 2) if vals[0] is not None and v else 'n/a' for v in vals[1:]]
-        lines.append('| %s | %s | %s | |' % (label, ' | '.join(fmt(v, 1) for v in vals), ' | '.join(ratios)))
+        lines.append(tr([label] + [fmt(v, 1) for v in vals] + ratios + ['']))
+    lines += ['', 'CPU per message by process (with the children it reaps), SMTP %s x %d conn, ms, median run:' % (
+        ksize(SIZES[0]), CONC[min(1, len(CONC) - 1)]), '']
+    for s in servers:
+        runs = res[s.name].get('cpu_by', [])
+        if not runs:
+            continue
+        keys = sorted(set(k for r in runs for k in r))
+        items = ['%s %.2f' % (k, med([r.get(k, 0) * 1000 for r in runs])) for k in keys]
+        lines.append('- %s: %s' % (s.name, ', '.join(i for i in items if not i.endswith(' 0.00'))))
     lines += ['', 'Per program, SMTP in to Maildir, strace -f over 20 messages (calls per message):', '']
     for s in servers:
         pp = traces[s.name][1]
@@ -440,6 +517,10 @@ def render(servers, res, f1, f2, traces, elapsed):
             items.append('%s %s' % (prog, ' '.join('%s=%.1f' % (k, d[k]) for k in sorted(d))))
         lines.append('- %s: %s' % (s.name, '; '.join(items)))
     return '\n'.join(lines) + '\n'
+
+
+def tr(cells):
+    return '| ' + ' | '.join(cells) + ' |'
 
 
 def ksize(size):

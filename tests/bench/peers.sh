@@ -10,7 +10,8 @@
 # chroot (/var/lib/opensmtpd/empty) and helpers (/usr/libexec/opensmtpd)
 # compiled in, so it runs in a private mount namespace (unshare -m) where
 # scratch directories are bind-mounted over /var/spool, /var/lib, /run and
-# /usr/libexec: the host's directories are never written.  OpenSMTPD
+# /usr/libexec (and a resolv.conf over /etc/resolv.conf): the host's
+# directories are never written.  OpenSMTPD
 # conflicts with postfix as a Debian package, so its .deb is fetched with
 # `apt-get download` and unpacked into a cache directory, never installed.
 #
@@ -113,6 +114,10 @@ os_setup() { # PORT DOMAIN
 	mkdir -p "$OS_DIR/spool" "$OS_DIR/varlib/opensmtpd/empty" "$OS_DIR/run" || return 1
 	chmod 755 "$OS_DIR" "$OS_DIR/spool" "$OS_DIR/run" "$OS_DIR/varlib" "$OS_DIR/varlib/opensmtpd"
 	ln -sf "$OS_ROOT/usr/sbin/smtpctl" "$OS_DIR/sendmail"
+	# Its resolver (libasr) asks DNS before /etc/hosts unless told: the
+	# client's reverse lookup would wait on the network, where Postfix
+	# (glibc, nsswitch "files dns") finds 127.0.0.1 in /etc/hosts.
+	{ echo "lookup file bind"; grep -v '^lookup' /etc/resolv.conf; } > "$OS_DIR/resolv.conf"
 	cat > "$OS_DIR/smtpd.conf" << EOF
 # written by postern tests/bench/peers.sh: a scratch instance, loopback only
 listen on 127.0.0.1 port $1
@@ -126,6 +131,7 @@ os_start() {
 	unshare -m --propagation private sh -c '
 		mount --bind "$1/spool" /var/spool && mount --bind "$1/varlib" /var/lib &&
 		mount --bind "$1/run" /run && mount --bind "$2/usr/libexec" /usr/libexec &&
+		mount --bind "$1/resolv.conf" /etc/resolv.conf &&
 		exec "$2/usr/sbin/smtpd" -d -f "$1/smtpd.conf"' sh "$OS_DIR" "$OS_ROOT" \
 		> "$OS_DIR/smtpd.log" 2>&1 < /dev/null &
 	OS_PID=$!

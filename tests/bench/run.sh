@@ -14,6 +14,8 @@
 #      counts), alternating the servers run by run, and writes the table to
 #      tests/bench/results.md (and prints it).
 # BENCH_QUICK=1: N=300, one run each, for a check in a minute or two.
+# BENCH_PEERS="postfix opensmtpd" (the default) chooses the peers; empty:
+# postern alone (to compare two builds of postern, POSTERN_BUILD=...).
 # Never part of `make test`.
 set -u
 POSTERN_SRC=$(cd "$(dirname "$0")/../.." && pwd -P)
@@ -33,7 +35,7 @@ for p in postern-queue postern-inject postern-start postern-send postern-lspawn 
 done
 [ -x /usr/sbin/smtp-source ] || bail "no /usr/sbin/smtp-source: sh tests/deps.sh bench"
 for port in $P_PORT $PF_PORT $OS_PORT; do
-	$PY -c "import socket, sys; s = socket.socket(); s.bind(('127.0.0.1', $port))" 2> /dev/null ||
+	$PY -c "import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $port))" 2> /dev/null ||
 		bail "port $port on 127.0.0.1 is taken (BENCH_PORT=... picks three others)"
 done
 cc -O2 -pthread -o "$SCRATCH/fsync-floor" "$POSTERN_SRC/tests/bench/fsync-floor.c" || bail "cc fsync-floor.c"
@@ -61,20 +63,27 @@ until listening "$P_PORT"; do i=$((i + 1)); [ $i -lt 100 ] || bail "postern on p
 ok "postern listens on 127.0.0.1:$P_PORT"
 SERVERS="postern=$P_PORT,$SCRATCH/users/ptbpostern/Maildir/new,ptbpostern@$D,$SVSCAN_PID,$SCRATCH/postern-inject"
 
+PEERS=${BENCH_PEERS-postfix opensmtpd}
+want() { case " $PEERS " in *" $1 "*) return 0 ;; esac; diag "$1 left out (BENCH_PEERS)"; return 1; }
+
 # Postfix
-if pf_setup "$PF_PORT" "$D" && pf_start && listening "$PF_PORT"; then
-	ok "Postfix listens on 127.0.0.1:$PF_PORT (postfix -c $PF_CONF)"
-	SERVERS="$SERVERS postfix=$PF_PORT,$SCRATCH/users/ptbpostfix/Maildir/new,ptbpostfix@$D,$PF_PID,$SCRATCH/postfix/inject"
-else
-	diag "Postfix left out: not installed (sh tests/deps.sh bench) or did not start"
+if want postfix; then
+	if pf_setup "$PF_PORT" "$D" && pf_start && listening "$PF_PORT"; then
+		ok "Postfix listens on 127.0.0.1:$PF_PORT (postfix -c $PF_CONF)"
+		SERVERS="$SERVERS postfix=$PF_PORT,$SCRATCH/users/ptbpostfix/Maildir/new,ptbpostfix@$D,$PF_PID,$SCRATCH/postfix/inject"
+	else
+		diag "Postfix left out: not installed (sh tests/deps.sh bench) or did not start"
+	fi
 fi
 
 # OpenSMTPD
-if os_setup "$OS_PORT" "$D" && os_start && listening "$OS_PORT"; then
-	ok "OpenSMTPD listens on 127.0.0.1:$OS_PORT (own mount namespace, spool $OS_DIR/spool)"
-	SERVERS="$SERVERS opensmtpd=$OS_PORT,$SCRATCH/users/ptbsmtpd/Maildir/new,ptbsmtpd@$D,$OS_PID,$OS_DIR/inject"
-else
-	diag "OpenSMTPD left out: no opensmtpd .deb, no unshare/nsenter, or it did not start"
+if want opensmtpd; then
+	if os_setup "$OS_PORT" "$D" && os_start && listening "$OS_PORT"; then
+		ok "OpenSMTPD listens on 127.0.0.1:$OS_PORT (own mount namespace, spool $OS_DIR/spool)"
+		SERVERS="$SERVERS opensmtpd=$OS_PORT,$SCRATCH/users/ptbsmtpd/Maildir/new,ptbsmtpd@$D,$OS_PID,$OS_DIR/inject"
+	else
+		diag "OpenSMTPD left out: no opensmtpd .deb, no unshare/nsenter, or it did not start"
+	fi
 fi
 
 # shellcheck disable=SC2086
