@@ -70,6 +70,7 @@ bench:
 	sh tests/deps.sh bench
 	$(MAKE) all
 	sh tests/bench/run.sh
+	sh tests/bench/remote.sh
 
 fuzz:
 	sh tests/deps.sh
