@@ -64,7 +64,7 @@ run() {
 	fi
 }
 
-if build smtpd_parse tests/fuzz/smtpd_parse.c src/postern-smtpd/parse.c src/lib/addr.c src/lib/str.c src/lib/fmt.c; then
+if build smtpd_parse tests/fuzz/smtpd_parse.c src/postern-smtpd/parse.c src/lib/addr.c src/lib/case.c src/lib/str.c src/lib/fmt.c; then
 	run smtpd_parse
 fi
 echo "# $n tests, $fail failed"
