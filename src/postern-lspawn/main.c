@@ -25,6 +25,7 @@
 #include "io.h"
 #include "log.h"
 #include "netstring.h"
+#include "drain.h"
 #include "selfpipe.h"
 #include "str.h"
 #include "uniq.h"
@@ -36,8 +37,7 @@ struct kid {
 	pid_t pid;
 	int fd;              /* the child's stdout, -1 after EOF */
 	char job[JOB_MAX + 1];
-	char text[TEXT_MAX];
-	size_t tlen;
+	struct str text;     /* what it wrote, at most TEXT_MAX bytes */
 };
 
 static int sigfd = -1; /* the self-pipe: readable when a signal came */
@@ -188,32 +188,8 @@ static void request(const struct str *f)
 		die_sys(111, "fatal: unable to set a pipe non-blocking");
 	k->fd = p[0];
 	memcpy(k->job, fld[0], fl[0] + 1);
-	k->tlen = 0;
+	k->text = (struct str)STR_INIT;
 	nkids++;
-}
-
-/* Reads what the child has written; past TEXT_MAX bytes it is discarded. */
-static void drain(struct kid *k)
-{
-	char buf[4096];
-	while (k->fd != -1) {
-		ssize_t r = read(k->fd, buf, sizeof buf);
-		size_t take;
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1 && errno == EAGAIN)
-			return;
-		if (r <= 0) {
-			close(k->fd);
-			k->fd = -1;
-			return;
-		}
-		take = TEXT_MAX - k->tlen;
-		if (take > (size_t)r)
-			take = (size_t)r;
-		memcpy(k->text + k->tlen, buf, take);
-		k->tlen += take;
-	}
 }
 
 static void reap(void)
@@ -231,11 +207,13 @@ static void reap(void)
 				break;
 		if (i == nkids)
 			continue;
-		drain(kids + i);
+		if (drain_bounded(&kids[i].fd, &kids[i].text, TEXT_MAX) == -1)
+			die_nomem();
 		if (kids[i].fd != -1)
 			close(kids[i].fd); /* a grandchild may hold it open: we do not wait for it */
-		tl = spawn_text(kids[i].text, kids[i].tlen, status, text, &st);
+		tl = spawn_text(kids[i].text.s ? kids[i].text.s : "", kids[i].text.len, status, text, &st);
 		reply(kids[i].job, st, text, tl);
+		str_free(&kids[i].text);
 		kids[i] = kids[--nkids];
 	}
 }
@@ -290,8 +268,8 @@ int main(int argc, char **argv)
 			reap();
 		}
 		for (i = 0; i < nkids; i++)
-			if (kids[i].fd != -1)
-				drain(kids + i);
+			if (drain_bounded(&kids[i].fd, &kids[i].text, TEXT_MAX) == -1)
+				die_nomem();
 		if (input && p[1].revents) {
 			/* send writes each frame with one write below PIPE_BUF, so a
 			 * readable pipe holds whole frames */

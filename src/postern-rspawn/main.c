@@ -17,6 +17,7 @@
 #include "io.h"
 #include "log.h"
 #include "netstring.h"
+#include "drain.h"
 #include "selfpipe.h"
 #include "str.h"
 #include "rspawn.h"
@@ -160,30 +161,6 @@ static void request(const struct str *f)
 	nkids++;
 }
 
-/* Reads what the child wrote; past OUT_MAX bytes it is discarded. */
-static void drain(struct kid *k)
-{
-	char buf[8192];
-	while (k->fd != -1) {
-		ssize_t r = read(k->fd, buf, sizeof buf);
-		size_t take;
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1 && errno == EAGAIN)
-			return;
-		if (r <= 0) {
-			close(k->fd);
-			k->fd = -1;
-			return;
-		}
-		take = OUT_MAX - k->out.len;
-		if (take > (size_t)r)
-			take = (size_t)r;
-		if (take && !str_catb(&k->out, buf, take))
-			die_nomem();
-	}
-}
-
 static void reap(void)
 {
 	for (;;) {
@@ -198,7 +175,8 @@ static void reap(void)
 				break;
 		if (i == nkids)
 			continue;
-		drain(kids + i);
+		if (drain_bounded(&kids[i].fd, &kids[i].out, OUT_MAX) == -1)
+			die_nomem();
 		if (kids[i].fd != -1)
 			close(kids[i].fd);
 		if (!rspawn_result(&p, kids[i].job, kids[i].n, kids[i].out.s ? kids[i].out.s : "",
@@ -265,8 +243,8 @@ int main(int argc, char **argv)
 			selfpipe_drain();
 		}
 		for (i = 0; i < nkids; i++)
-			if (kids[i].fd != -1)
-				drain(kids + i);
+			if (drain_bounded(&kids[i].fd, &kids[i].out, OUT_MAX) == -1)
+				die_nomem();
 		reap();
 		if (input && in_at && p[in_at].revents) {
 			do {
