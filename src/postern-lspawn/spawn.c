@@ -5,6 +5,7 @@
 #include "envelope.h"
 #include "fmt.h"
 #include "uniq.h"
+#include "username.h"
 
 static int plain(const char *s, size_t n)
 {
@@ -15,19 +16,6 @@ static int plain(const char *s, size_t n)
 	return 1;
 }
 
-static int user_ok(const char *s, size_t n)
-{
-	size_t i;
-	if (n == 0 || n > USER_MAX || s[0] == '-')
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
-			return 0;
-	}
-	return 1;
-}
-
 int spawn_check(const char *const *f, const size_t *fl)
 {
 	unsigned long long job;
@@ -35,7 +23,7 @@ int spawn_check(const char *const *f, const size_t *fl)
 		return 1;
 	if (!qid_valid(f[1], fl[1]))
 		return 2;
-	if (!user_ok(f[2], fl[2]))
+	if (!username_ok(f[2], fl[2]))
 		return 3;
 	/* any byte an address may hold: postern-local decides what may become a file name */
 	if (fl[3] > EXT_MAX_ || !plain(f[3], fl[3]))

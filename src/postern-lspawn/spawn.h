@@ -6,7 +6,6 @@
 
 #define REQ_MAX 8192     /* bytes in one request frame */
 #define JOB_MAX 20       /* digits in a job id */
-#define USER_MAX 32
 #define EXT_MAX_ 1000
 #define TEXT_MAX 1000    /* bytes of a child's output kept */
 #define KIDS_MAX 1000    /* deliveries at once */

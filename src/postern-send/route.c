@@ -1,21 +1,7 @@
 #include <string.h>
 #include "route.h"
 #include "addr.h"
-
-/* Only names that could be a Unix user are looked up: the lookup goes to
- * NSS, which is no place for arbitrary bytes from an envelope. */
-static int username_ok(const char *s, size_t n)
-{
-	size_t i;
-	if (n == 0 || n > ROUTE_USER_MAX || s[0] == '-')
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
-			return 0;
-	}
-	return 1;
-}
+#include "username.h"
 
 static int is_user(const struct route_conf *c, const char *s, size_t n)
 {

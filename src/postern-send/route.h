@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include "str.h"
 
-#define ROUTE_USER_MAX 32 /* longest Unix user name looked up */
+#include "username.h"
+#define ROUTE_USER_MAX USERNAME_MAX /* longest Unix user name looked up */
 
 enum route_kind { ROUTE_LOCAL = 1, ROUTE_REMOTE = 2 };
 
