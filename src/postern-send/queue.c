@@ -514,13 +514,28 @@ void drop_orphan_info(void)
 		die_sys(111, "fatal: unable to open queue/info");
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
+		struct msg *m;
 		if (e->d_name[0] == '.' || (qid_valid(e->d_name, n) && msg_find(e->d_name, n)))
 			continue;
-		if (!path_join(&path, "info", e->d_name))
+		if (!qid_valid(e->d_name, n)) {
+			if (!path_join(&path, "info", e->d_name))
+				die_nomem();
+			if (unlink(path.s) == -1 && errno != ENOENT)
+				warn_sys("warning: unable to remove ", path.s);
+			continue;
+		}
+		/* Its envelope is gone, so postern-clean was asked to remove the
+		 * message, but this record says the answer never came: clean may
+		 * have died between removing ID.env and ID.  Ask again (removing
+		 * what is already gone is fine); the answer removes this file. */
+		m = calloc(1, sizeof *m);
+		if (!m)
 			die_nomem();
-		/* its message is gone: finished by clean before we could unlink this */
-		if (unlink(path.s) == -1 && errno != ENOENT)
-			warn_sys("warning: unable to remove ", path.s);
+		memcpy(m->qid, e->d_name, n + 1);
+		m->qidlen = n;
+		m->arrival = qid_time(e->d_name, n);
+		msg_add(m);
+		clean_queue(m);
 	}
 	closedir(d);
 	str_free(&path);
