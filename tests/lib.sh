@@ -17,6 +17,9 @@
 #   done_testing              prints the totals as a comment; exits 1 if anything failed
 #   on_cleanup 'CMD'          run CMD at exit too (before the scratch dir goes)
 #   tree_procs [NAME]         "PID NAME PPID" of processes below $SVSCAN_PID (all, or NAME's)
+#   wait_for SECONDS CMD...   poll until CMD succeeds
+#   inject SENDER RCPT...     message on stdin straight into $PHOME/bin/postern-queue
+#   stop_start                end the postern-start a test ran by hand ($START_PID)
 
 : "${POSTERN_SRC:=$(cd "$(dirname "$0")/.." && pwd -P)}"
 : "${POSTERN_BUILD:=$POSTERN_SRC/build}"
@@ -215,4 +218,26 @@ while todo:
     if not want or name[p] == want:
         print(p, name[p], ppid[p])
 PYEOF
+}
+
+# Helpers for tests that run postern-start by hand (START_PID) and queue
+# messages straight through the installed postern-queue.
+wait_for() { # SECONDS CMD...: until CMD succeeds, polling every 0.1 s
+	w_s=$1; shift; w_i=0
+	until "$@"; do
+		w_i=$((w_i + 1)); [ "$w_i" -le $((w_s * 10)) ] || return 1; sleep 0.1
+	done
+}
+inject() { # SENDER RCPT... ; message on stdin
+	cat > "$SCRATCH/msg"
+	printf 'F%s\0' "$1" > "$SCRATCH/env"; shift
+	for r; do printf 'T%s\0' "$r" >> "$SCRATCH/env"; done
+	printf '\0' >> "$SCRATCH/env"
+	"$PHOME/bin/postern-queue" < "$SCRATCH/msg" 1< "$SCRATCH/env"
+}
+stop_start() {
+	[ -n "$START_PID" ] || return 0
+	kill "$START_PID" 2> /dev/null
+	wait "$START_PID" 2> /dev/null
+	START_PID=
 }

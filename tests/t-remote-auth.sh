@@ -115,27 +115,8 @@ start() {
 	"$PHOME/bin/postern-start" >> "$LOG" 2>&1 < /dev/null &
 	START_PID=$!
 }
-stop_start() {
-	[ -n "$START_PID" ] || return 0
-	kill "$START_PID" 2> /dev/null
-	wait "$START_PID" 2> /dev/null
-	START_PID=
-}
 on_cleanup 'stop_start'
-inject() { # SENDER RCPT... ; message on stdin
-	cat > "$SCRATCH/msg"
-	printf 'F%s\0' "$1" > "$SCRATCH/env"; shift
-	for r; do printf 'T%s\0' "$r" >> "$SCRATCH/env"; done
-	printf '\0' >> "$SCRATCH/env"
-	"$PHOME/bin/postern-queue" < "$SCRATCH/msg" 1< "$SCRATCH/env"
-}
 msg() { printf 'From: ptq1@client.test\nTo: %s\nSubject: %s\n\nbody of %s\n' "$1" "$2" "$2"; }
-wait_for() { # SECONDS CMD...
-	w_s=$1; shift; w_i=0
-	until "$@"; do
-		w_i=$((w_i + 1)); [ "$w_i" -le $((w_s * 10)) ] || return 1; sleep 0.1
-	done
-}
 logged() { grep -q -- "$1" "$LOG"; }
 got() { grep -l "^Subject: $2.\?$" "$OUT"/msg."$1".* > /dev/null 2>&1; } # IP SUBJECT (CRLF there)
 queued() { grep -l "Subject: $1\$" "$PHOME"/queue/mess/* > /dev/null 2>&1; }

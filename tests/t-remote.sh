@@ -229,28 +229,9 @@ start() {
 	ip netns exec "$NC" "$PHOME/bin/postern-start" >> "$LOG" 2>&1 < /dev/null &
 	START_PID=$!
 }
-stop_start() {
-	[ -n "$START_PID" ] || return 0
-	kill "$START_PID" 2> /dev/null
-	wait "$START_PID" 2> /dev/null
-	START_PID=
-}
 on_cleanup 'stop_start'
 Q=$PHOME/queue
-inject() { # SENDER RCPT... ; message on stdin
-	cat > "$SCRATCH/msg"
-	printf 'F%s\0' "$1" > "$SCRATCH/env"; shift
-	for r; do printf 'T%s\0' "$r" >> "$SCRATCH/env"; done
-	printf '\0' >> "$SCRATCH/env"
-	"$PHOME/bin/postern-queue" < "$SCRATCH/msg" 1< "$SCRATCH/env"
-}
 msg() { printf 'From: ptr1@client.test\nTo: %s\nSubject: %s\n\n%s\n.leading dot\nend of %s\n' "$1" "$2" "${3:-body}" "$2"; }
-wait_for() { # SECONDS CMD...
-	w_s=$1; shift; w_i=0
-	until "$@"; do
-		w_i=$((w_i + 1)); [ "$w_i" -le $((w_s * 10)) ] || return 1; sleep 0.1
-	done
-}
 logged() { grep -q -- "$1" "$LOG"; }
 nlogged() { grep -c -- "$1" "$LOG"; }
 MD=$SCRATCH/users/ptr1/Maildir

@@ -42,27 +42,8 @@ start() {
 	START_PID=$!
 }
 on_cleanup 'stop_start'
-stop_start() {
-	[ -n "$START_PID" ] || return 0
-	kill "$START_PID" 2> /dev/null
-	wait "$START_PID" 2> /dev/null
-	START_PID=
-}
-inject() { # SENDER RCPT... ; message on stdin
-	cat > "$SCRATCH/msg"
-	printf 'F%s\0' "$1" > "$SCRATCH/env"; shift
-	for r; do printf 'T%s\0' "$r" >> "$SCRATCH/env"; done
-	printf '\0' >> "$SCRATCH/env"
-	"$PHOME/bin/postern-queue" < "$SCRATCH/msg" 1< "$SCRATCH/env"
-}
 msg() { printf 'From: %s\nTo: %s\nSubject: %s\n\nbody of %s\n' "$1" "$2" "$3" "$3"; }
 calls() { cat "$FAKE"/call.?????? 2> /dev/null | grep '|$' ; }
-wait_for() { # SECONDS CMD...: until CMD succeeds
-	w_s=$1; shift; w_i=0
-	until "$@"; do
-		w_i=$((w_i + 1)); [ "$w_i" -le $((w_s * 10)) ] || return 1; sleep 0.1
-	done
-}
 queue_empty() {
 	[ -z "$(ls -A "$Q/mess")" ] && [ -z "$(ls -A "$Q/info")" ]
 }
