@@ -15,10 +15,12 @@ CCFLAGS ?= $(CC_CMD)
 LDFLAGS_ ?= $(LD_CMD)
 
 .PHONY: all asan units test demo demo-stop bench fuzz clean
+# Object files stay between builds (they are intermediates of a pattern chain).
+.SECONDARY:
 all: $(addprefix $(B)/bin/,$(PROGS))
 
 asan:
-	$(MAKE) B=build-asan CCFLAGS="$(CC_CMD) -U_FORTIFY_SOURCE $(SAN)" LDFLAGS_="$(LD_CMD) $(SAN)" all units
+	$(MAKE) B=build-asan STATIC= CCFLAGS="$(CC_CMD) -U_FORTIFY_SOURCE $(SAN)" LDFLAGS_="$(LD_CMD) $(SAN)" all units
 
 $(B)/obj/%.o: src/%.c $(wildcard src/lib/*.h) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
@@ -38,12 +40,22 @@ $(B)/libpostern.a: $(patsubst src/%.c,$(B)/obj/%.o,$(LIBSRC)) $(B)/obj/auto_conf
 # postern-remote parses DNS answers with the C library's resolver.
 EXTRA_LIBS_postern-remote := -lresolv
 
+# The programs exec'ed once per connection or per message are linked as static
+# PIEs: no dynamic loader at each exec (doc/performance.md measures it).  None
+# of them looks up users or hosts, which a static glibc cannot do safely.  The
+# price: a libc or libsodium fix reaches them only when postern is rebuilt.
+# The sanitizer build links everything dynamically (STATIC=).
+STATIC ?= postern-smtpd postern-queue postern-local
+LINK_postern-smtpd = $(if $(filter postern-smtpd,$(STATIC)),-static-pie)
+LINK_postern-queue = $(if $(filter postern-queue,$(STATIC)),-static-pie)
+LINK_postern-local = $(if $(filter postern-local,$(STATIC)),-static-pie)
+
 # pc: a '%' that make does not replace with the stem before the second expansion.
 pc := %
 .SECONDEXPANSION:
 $(B)/bin/%: $$(patsubst src/$$(pc).c,$(B)/obj/$$(pc).o,$$(wildcard src/$$*/*.c)) $(B)/libpostern.a
 	@mkdir -p $(dir $@)
-	$(LDFLAGS_) -o $@ $(filter %.o,$^) $(B)/libpostern.a $(LIBS) $(EXTRA_LIBS_$*)
+	$(LDFLAGS_) $(LINK_$*) -o $@ $(filter %.o,$^) $(B)/libpostern.a $(LIBS) $(EXTRA_LIBS_$*)
 
 # Unit tests: tests/unit/NAME.c, each its own binary, linked with the library.
 UNITS := $(basename $(notdir $(wildcard tests/unit/*.c)))

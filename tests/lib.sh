@@ -228,6 +228,11 @@ wait_for() { # SECONDS CMD...: until CMD succeeds, polling every 0.1 s
 		w_i=$((w_i + 1)); [ "$w_i" -le $((w_s * 10)) ] || return 1; sleep 0.1
 	done
 }
+pool_clean() { # the pools of emptied files (doc/queue.md): every file empty, owned as it should be
+	[ -z "$(find "$PHOME/queue/pool" "$PHOME/queue/info" -maxdepth 1 -type f \( -path "*/pool/*" -o -name ".p*" \) -size +0c)" ] &&
+		[ -z "$(find "$PHOME/queue/pool" -maxdepth 1 -type f ! -user postern-queue)" ] &&
+		[ -z "$(find "$PHOME/queue/info" -maxdepth 1 -type f -name ".p*" ! -user postern-send)" ]
+}
 inject() { # SENDER RCPT... ; message on stdin
 	cat > "$SCRATCH/msg"
 	printf 'F%s\0' "$1" > "$SCRATCH/env"; shift

@@ -211,8 +211,9 @@ fi
 
 check "queue/tmp is empty" [ "$(find "$PHOME/queue/tmp" -type f | wc -l)" -eq 0 ]
 i=0
-while [ "$(find "$PHOME/queue/info" -type f | wc -l)" -gt 0 ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-check "queue/info is empty ($(find "$PHOME/queue/info" -type f | wc -l) left)" [ "$(find "$PHOME/queue/info" -type f | wc -l)" -eq 0 ]
+while [ "$(find "$PHOME/queue/info" -type f ! -name ".p*" | wc -l)" -gt 0 ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "queue/info is empty ($(find "$PHOME/queue/info" -type f ! -name ".p*" | wc -l) left)" [ "$(find "$PHOME/queue/info" -type f ! -name ".p*" | wc -l)" -eq 0 ]
+check "every pooled file is empty and its owner's" pool_clean
 if [ "$T_FAILED" -gt 0 ]; then
 	diag "log tail:"
 	diag "$(tail -n 30 "$PHOME/log/send/current" 2>&1)"

@@ -145,8 +145,11 @@ check "queue/mess is empty after delivery ($n files left)" [ "$n" -eq 0 ]
 [ "$n" -eq 0 ] || diag "$(ls -la "$PHOME/queue/mess")"
 check "queue/tmp is empty" [ "$(find "$PHOME/queue/tmp" -type f | wc -l)" -eq 0 ]
 i=0
-while [ "$(find "$PHOME/queue/info" -type f | wc -l)" -gt 0 ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-check "queue/info is empty" [ "$(find "$PHOME/queue/info" -type f | wc -l)" -eq 0 ]
+while [ "$(find "$PHOME/queue/info" -type f ! -name ".p*" | wc -l)" -gt 0 ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "queue/info is empty" [ "$(find "$PHOME/queue/info" -type f ! -name ".p*" | wc -l)" -eq 0 ]
+check "finished queue files went to the pools, emptied ($(find "$PHOME/queue/pool" -type f | wc -l) in pool/, $(find "$PHOME/queue/info" -name ".p*" | wc -l) in info/)" \
+	sh -c '[ "$(find "$1/queue/pool" -type f | wc -l)" -gt 0 ] && [ "$(find "$1/queue/info" -name ".p*" | wc -l)" -gt 0 ]' - "$PHOME"
+check "every pooled file is empty and its owner's" pool_clean
 
 # The byte-level checks, in Python (its email and mailbox modules are the
 # independent readers).  Each line of the spec: NAME|WHERE|OWNER|RCPT|SUBJECT

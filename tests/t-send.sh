@@ -44,8 +44,8 @@ start() {
 on_cleanup 'stop_start'
 msg() { printf 'From: %s\nTo: %s\nSubject: %s\n\nbody of %s\n' "$1" "$2" "$3" "$3"; }
 calls() { cat "$FAKE"/call.?????? 2> /dev/null | grep '|$' ; }
-queue_empty() {
-	[ -z "$(ls -A "$Q/mess")" ] && [ -z "$(ls -A "$Q/info")" ]
+queue_empty() { # info/.pN are emptied files kept for reuse (doc/queue.md)
+	[ -z "$(ls -A "$Q/mess")" ] && [ -z "$(ls "$Q/info")" ] && pool_clean
 }
 logged() { grep -q -- "$1" "$LOG"; }
 

@@ -16,6 +16,7 @@
 #include "io.h"
 #include "log.h"
 #include "netstring.h"
+#include "pool.h"
 #include "str.h"
 #include "uniq.h"
 
@@ -23,11 +24,6 @@
 #define REQ_MAX 256
 #define SWEEP_INTERVAL 3600
 #define STALE_AGE (36 * 3600) /* longer than any postern-queue can take */
-
-static int unlink_ok(const char *path)
-{
-	return unlink(path) == 0 || errno == ENOENT;
-}
 
 static void reply(const char *qid, size_t len, char status)
 {
@@ -42,7 +38,8 @@ static void reply(const char *qid, size_t len, char status)
 }
 
 /* The envelope goes first: without it the message is no longer in the
- * queue, and a crash between the two leaves only a file the sweep removes. */
+ * queue, and a crash between the two leaves only a file the sweep removes.
+ * Both go to the pool, emptied, for postern-queue to use again. */
 static void remove_message(const char *qid, size_t len)
 {
 	char path[5 + QID_MAX + 5 + 1];
@@ -51,11 +48,11 @@ static void remove_message(const char *qid, size_t len)
 	memcpy(path, "mess/", 5);
 	memcpy(path + 5, qid, len);
 	memcpy(path + 5 + len, ".env", 5);
-	ok = unlink_ok(path);
+	ok = pool_put(path, path + 5);
 	if (!ok)
 		warn_sys("warning: unable to remove ", path);
 	path[5 + len] = 0;
-	if (ok && !unlink_ok(path)) {
+	if (ok && !pool_put(path, path + 5)) {
 		warn_sys("warning: unable to remove ", path);
 		ok = 0;
 	}
@@ -128,6 +125,7 @@ int main(int argc, char **argv)
 		die_sys(111, "fatal: missing the pipes from postern-start");
 	io_init(&in, 0, inbuf, sizeof inbuf);
 	sweep();
+	pool_count();
 	next_sweep = time(0) + SWEEP_INTERVAL;
 	for (;;) {
 		struct pollfd p = { 0, POLLIN, 0 };

@@ -19,6 +19,7 @@
 #include "envelope.h"
 #include "file.h"
 #include "home.h"
+#include "pool.h"
 #include "io.h"
 #include "str.h"
 #include "uniq.h"
@@ -78,14 +79,21 @@ static void queue_enter(void)
 	str_free(&q);
 }
 
-/* Creates tmp/ID or tmp/ID.env with the queue's group.  tmp/ is setgid, so
- * this normally holds already; a file of the caller's group would be
- * readable by that group and unreadable by postern-send. */
+/* Creates tmp/ID or tmp/ID.env with the queue's group, taking an emptied
+ * file from queue/pool when there is one (lib/pool.h says why).  tmp/ is
+ * setgid, so the group normally holds already; a file of the caller's group
+ * would be readable by that group and unreadable by postern-send. */
 static int create(int which)
 {
 	struct stat st;
-	int fd = open_excl(tmpfiles_path(which), 0640);
+	int moved, fd = pool_take(tmpfiles_path(which), &moved);
 
+	if (moved)
+		tmpfiles_mark(which, 1);
+	if (fd == -1 && moved && unlink(tmpfiles_path(which)) == 0)
+		tmpfiles_mark(which, 0); /* a pooled file we could not use */
+	if (fd == -1)
+		fd = open_excl(tmpfiles_path(which), 0640);
 	if (fd == -1)
 		fail(errno == ENOSPC || errno == EDQUOT ? QQ_WRITE : QQ_QUEUEDIR, 1,
 		     "fatal: unable to create queue/", tmpfiles_path(which));
@@ -95,6 +103,8 @@ static int create(int which)
 	if (st.st_gid != queue_gid && fchown(fd, (uid_t)-1, queue_gid) == -1)
 		fail(QQ_QUEUEDIR, 1, "fatal: queue/tmp must be setgid to the queue's group: ",
 		     "unable to set the group of a new file");
+	if ((st.st_mode & 07777) != 0640 && fchmod(fd, 0640) == -1)
+		fail(QQ_QUEUEDIR, 1, "fatal: unable to set the mode of queue/", tmpfiles_path(which));
 	return fd;
 }
 

@@ -259,6 +259,7 @@ int main(int argc, char **argv)
 	 * scan is then either seen by it or announced on the trigger. */
 	trigger_open();
 	tick();
+	infopool_init();
 	scan_mess();
 	drop_orphan_info();
 	next_scan = now + RESCAN_INTERVAL;

@@ -192,6 +192,9 @@ int record(struct msg *m, const struct str *line)
 
 	memcpy(path, "info/", 5);
 	memcpy(path + 5, m->qid, m->qidlen + 1);
+	if (!m->has_info)
+		infopool_take(path);
+	m->has_info = 1;
 	fd = open_append(path, 0600);
 	/* No fsync: losing a record to a power cut can only cause a second
 	 * delivery or bounce, never a lost message (doc/queue.md). */
@@ -366,8 +369,8 @@ void clean_result(const char *qid, size_t len, char status)
 		char path[6 + QID_MAX + 1];
 		memcpy(path, "info/", 5);
 		memcpy(path + 5, m->qid, m->qidlen + 1);
-		if (unlink(path) == -1 && errno != ENOENT)
-			warn_sys("warning: unable to remove ", path);
+		if (m->has_info)
+			infopool_put(path);
 	}
 	log_begin(&l, "done");
 	log_kvb(&l, "qid", m->qid, m->qidlen);
@@ -434,6 +437,7 @@ void msg_load(const char *qid, size_t len)
 	r = read_file(path, &info, STATE_MAX);
 	if (r < 0)
 		die_sys(111, "fatal: unable to read ", path);
+	m->has_info = r == 1;
 	bad = state_parse(info.s ? info.s : "", info.len, rs, m->env.nrcpt, &m->bounced);
 	m->warned = (m->bounced & 2) != 0;
 	m->bounced &= 1;
@@ -534,6 +538,7 @@ void drop_orphan_info(void)
 		memcpy(m->qid, e->d_name, n + 1);
 		m->qidlen = n;
 		m->arrival = qid_time(e->d_name, n);
+		m->has_info = 1;
 		msg_add(m);
 		clean_queue(m);
 	}

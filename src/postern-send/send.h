@@ -51,6 +51,7 @@ struct msg {
 	size_t busy;     /* deliveries running */
 	int bounced;     /* a B record exists */
 	int warned;      /* a W record exists: the delay warning went out */
+	int has_info;    /* info/QID may exist */
 	size_t queued;   /* entries naming this message in the run queues */
 	enum msg_stage stage;
 	struct msg *hnext;
@@ -67,6 +68,11 @@ struct settings {
 
 extern struct settings set;
 extern unsigned long long now;
+
+/* infopool.c: emptied info/ files for reuse (doc/queue.md) */
+void infopool_init(void);
+void infopool_take(const char *path); /* before a message's first record */
+void infopool_put(const char *path);  /* instead of unlinking info/QID */
 
 /* queue.c */
 struct msg *msg_find(const char *qid, size_t len);

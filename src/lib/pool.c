@@ -1,0 +1,152 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "pool.h"
+
+#define TAKE_LIST 64   /* names read from pool/ per postern-queue run */
+#define TAKE_TRIES 8   /* renames tried before creating a file instead */
+
+/* A directory only we can enter: anything else is not our pool. */
+static int pool_ours(int dfd)
+{
+	struct stat st;
+	return fstat(dfd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	       !(st.st_mode & 077);
+}
+
+static int name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n > 0 && n <= POOL_NAME_MAX && s[0] != '.' && !strchr(s, '/');
+}
+
+/* The listing is read once per process: postern-queue takes two files. */
+static char names[TAKE_LIST][POOL_NAME_MAX + 1];
+static size_t nnames, next_name;
+static int listed, dir_fd = -1;
+
+static void list(void)
+{
+	DIR *d;
+	struct dirent *e;
+	int fd;
+
+	listed = 1;
+	fd = open(POOL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (!pool_ours(fd)) {
+		close(fd);
+		return;
+	}
+	dir_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	d = dir_fd == -1 ? 0 : fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while (nnames < TAKE_LIST && (e = readdir(d)))
+		if (name_ok(e->d_name)) {
+			memcpy(names[nnames], e->d_name, strlen(e->d_name) + 1);
+			nnames++;
+		}
+	closedir(d);
+	/* start somewhere random: concurrent postern-queues read the same list */
+	next_name = nnames ? randombytes_uniform((uint32_t)nnames) : 0;
+}
+
+int pool_take(const char *to, int *moved)
+{
+	size_t tries;
+
+	*moved = 0;
+	if (!listed)
+		list();
+	for (tries = 0; tries < TAKE_TRIES && tries < nnames; tries++) {
+		size_t i = next_name;
+		struct stat st;
+		int fd, r;
+
+		next_name = (i + 1) % nnames;
+		if (!names[i][0])
+			continue;
+		r = renameat2(dir_fd, names[i], AT_FDCWD, to, RENAME_NOREPLACE);
+		names[i][0] = 0; /* ours now, or another postern-queue's */
+		if (r == -1) {
+			if (errno == ENOENT)
+				continue;
+			return -1;
+		}
+		*moved = 1;
+		fd = open(to, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd == -1)
+			return -1;
+		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+		    st.st_uid != geteuid() || fcntl(fd, F_SETFL, 0) == -1) {
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	return -1;
+}
+
+static size_t pooled;   /* postern-clean's count of pool/: an estimate between counts */
+static size_t puts_since_count;
+
+void pool_count(void)
+{
+	DIR *d;
+	struct dirent *e;
+	int fd = open(POOL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	puts_since_count = 0;
+	pooled = POOL_MAX; /* no usable pool: unlink everything */
+	if (fd == -1)
+		return;
+	if (!pool_ours(fd) || !(d = fdopendir(fd))) {
+		close(fd);
+		return;
+	}
+	pooled = 0;
+	while ((e = readdir(d)))
+		if (name_ok(e->d_name))
+			pooled++;
+	closedir(d);
+}
+
+/* Empties a file now in the pool; one that cannot be emptied leaves. */
+static void empty(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1 || close(fd) == -1)
+		(void)unlink(path);
+}
+
+int pool_put(const char *from, const char *name)
+{
+	char to[sizeof POOL_DIR + POOL_NAME_MAX + 1];
+
+	/* postern-queue takes files without telling us, so the count only
+	 * overstates: count again now and then */
+	if (++puts_since_count >= POOL_MAX / 4)
+		pool_count();
+	if (pooled < POOL_MAX && name_ok(name)) {
+		memcpy(to, POOL_DIR "/", sizeof POOL_DIR);
+		memcpy(to + sizeof POOL_DIR, name, strlen(name) + 1);
+		if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {
+			pooled++;
+			empty(to);
+			return 1;
+		}
+		if (errno == ENOENT)
+			return 1; /* already gone */
+		/* EEXIST, EXDEV, anything odd: fall back to unlinking */
+	}
+	return unlink(from) == 0 || errno == ENOENT;
+}
