@@ -143,6 +143,46 @@ else
 	not_ok "smtp-source is not installed (tests/deps.sh installs postfix)"
 fi
 
+# postern-queue starts at the first accepted RCPT (doc/performance.md).  A
+# transaction that ends before its message (RSET, a second EHLO, QUIT, the
+# client vanishing) must leave no file, no process and no error line, and a
+# message after an RSET in the same session must still arrive.
+before=$(n_new)
+$PY - "$PORT" "ptsalice@$D" << 'PYEOF' > "$SCRATCH/abandon.log" 2>&1
+import socket, smtplib, sys
+port, rcpt = int(sys.argv[1]), sys.argv[2]
+s = smtplib.SMTP('127.0.0.1', port)
+s.ehlo('abandon.example')
+for verb in ('RSET', 'EHLO abandon.example'):
+    s.mail('a@remote.example'); s.rcpt(rcpt)
+    code, _ = s.docmd(verb)
+    assert code == 250, (verb, code)
+s.mail('a@remote.example'); s.rcpt(rcpt)
+s.rset()
+s.sendmail('a@remote.example', [rcpt], 'Subject: after the abandoned ones\r\n\r\nbody\r\n')
+s.mail('a@remote.example'); s.rcpt(rcpt)
+s.quit()
+# a client that vanishes after RCPT
+c = socket.create_connection(('127.0.0.1', port))
+f = c.makefile('rwb')
+f.readline()
+for line in (b'HELO x\r\n', b'MAIL FROM:<a@remote.example>\r\n', b'RCPT TO:<' + rcpt.encode() + b'>\r\n'):
+    f.write(line); f.flush()
+    while True:
+        r = f.readline()
+        if r[3:4] != b'-':
+            break
+c.close()
+print('done')
+PYEOF
+check "abandoned transactions: the client saw 250 for each RSET, EHLO and the message" grep -q '^done' "$SCRATCH/abandon.log"
+wait_files "$A/new" $((before + 1)) 20
+sleep 1
+check "the message after the abandoned transactions was delivered, once" [ "$(($(n_new) - before))" -eq 1 ]
+check "abandoned transactions left nothing in queue/tmp" [ -z "$(ls -A "$PHOME/queue/tmp")" ]
+check "and no postern-queue running" [ -z "$(tree_procs postern-queue)" ]
+check "and no postern-queue error in the log" sh -c "! grep -q 'postern-queue: ' '$PHOME/log/smtpd/current'"
+
 grep -q 'postern-smtpd: message id=' "$PHOME/log/smtpd/current" 2> /dev/null
 check "the smtpd log has one key=value line per message" [ $? -eq 0 ]
 check "and per connection" grep -q 'postern-smtpd: connect ip=127.0.0.1 ' "$PHOME/log/smtpd/current"

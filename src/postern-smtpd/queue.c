@@ -66,6 +66,8 @@ fail0:
 	return -1;
 }
 
+int queue_running(void) { return child != -1; }
+
 void queue_put(const char *b, size_t n)
 {
 	if (failed || msgfd == -1)
