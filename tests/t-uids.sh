@@ -23,6 +23,16 @@ printf '%s\n' "$D" > "$PHOME/control/locals"
 UI=pt$$u UO=pt$$o # unique to this run: two runs at once must not clash
 make_user $UI || bail "make_user $UI"
 make_user $UO || bail "make_user $UO"
+# $UI is also in a group of its own beyond its primary one, so a delivery
+# that lost the supplementary groups (postern-lspawn computes the list and
+# the child only calls setgroups) is seen below.
+GX=pt$$g
+if getent group $GX > /dev/null; then groupdel $GX 2> /dev/null; fi
+groupadd $GX 2> "$SCRATCH/groupadd.err" || bail "groupadd $GX: $(cat "$SCRATCH/groupadd.err")"
+on_cleanup "groupdel $GX 2> /dev/null"
+usermod -a -G $GX $UI || bail "usermod -a -G $GX $UI"
+printf '|/usr/bin/id -G > %s/users/%s/groups.out\n' "$SCRATCH" $UI > "$SCRATCH/users/$UI/.postern-groups"
+chown $UI:$UI "$SCRATCH/users/$UI/.postern-groups"
 # A program delivery that waits for a file, so postern-local and its
 # program can be seen running.
 printf '|while [ ! -f %s/go ]; do /bin/sleep 0.1; done; /bin/cat > /dev/null\n' "$SCRATCH" > "$SCRATCH/users/$UI/.postern-slow"
@@ -167,6 +177,20 @@ else
 	not_ok "a postern-local process seen within 10 s"
 fi
 touch "$SCRATCH/go"
+
+# A program delivery sees the recipient's supplementary groups, the extra
+# group included, and no other.
+printf 'Subject: groups\n\nwhich groups\n' | "$PHOME/bin/sendmail" "$UI-groups@$D" > "$SCRATCH/inject3.out" 2>&1 ||
+	not_ok "sendmail $UI-groups@$D: $(cat "$SCRATCH/inject3.out")"
+G=$SCRATCH/users/$UI/groups.out
+if wait_for 30 test -s "$G"; then
+	want=$(id -G $UI | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ *$//')
+	got=$(tr ' ' '\n' < "$G" | sort -n | tr '\n' ' ' | sed 's/ *$//')
+	check "$UI's program runs with $UI's groups '$want', $GX's $(gid_of $GX) among them: '$got'" \
+		sh -c '[ "$1" = "$2" ] && case " $2 " in *" $3 "*) true ;; *) false ;; esac' - "$want" "$got" "$(gid_of $GX)"
+else
+	not_ok "$UI's program wrote its groups within 30 s"
+fi
 
 # The files.  stat: owner group octal-mode (setuid/setgid bits included).
 is() { # PATH OWNER GROUP MODE [TYPE]

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #include "str.h"
 #include "uniq.h"
 #include "spawn.h"
+#include "who.h"
 
 #define USAGE "postern-lspawn (started by postern-start)"
 
@@ -71,24 +71,23 @@ static void replys(const char *job, char status, const char *text)
 	reply(job, status, text, strlen(text));
 }
 
-/* Runs in the child: everything after fork up to exec.  A failure is one
- * line on stdout (the pipe to us) and exit 111: a temporary failure. */
-static _Noreturn void child(const struct passwd *pw, const char *home, const char *mode, const char *ext,
-                            const char *rcpt, const char *sender, const char *qid, int out)
+/* Runs in the child: everything after fork up to exec, system calls only
+ * (no allocation, no NSS: who_get looked the user up in the parent).  A
+ * failure is one line on stdout (the pipe to us) and exit 111: a temporary
+ * failure. */
+static _Noreturn void child(const struct who *w, const char *home, const char *mode, const char *ext,
+                            const char *rcpt, const char *sender, const char *qid, const char *mess, int out)
 {
 	static char penv[] = "PATH=/usr/bin:/bin";
 	char *envp[] = { penv, 0 };
-	char *argv[] = { (char *)"postern-local", (char *)mode, pw->pw_name, (char *)home, (char *)ext,
+	char *argv[] = { (char *)"postern-local", (char *)mode, (char *)w->name, (char *)home, (char *)ext,
 	                 (char *)rcpt, (char *)sender, (char *)qid, 0 };
-	struct str path = STR_INIT;
 	sigset_t none;
 	int fd;
 
 	if (dup2(out, 1) == -1)
 		_exit(111);
-	if (!path_join(&path, messdir.s, qid))
-		die_nomem();
-	fd = open(path.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(mess, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1) {
 		static const char m[] = "unable to open the queued message\n";
 		(void)!write(1, m, sizeof m - 1);
@@ -96,9 +95,9 @@ static _Noreturn void child(const struct passwd *pw, const char *home, const cha
 	}
 	if (dup2(fd, 0) == -1 || close_range(3, ~0U, 0) == -1)
 		_exit(111);
-	if (initgroups(pw->pw_name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1 || getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
-	    getgid() != pw->pw_gid || getegid() != pw->pw_gid || setuid(0) != -1) {
+	if (setgroups(w->ngroups, w->groups) == -1 || setgid(w->gid) == -1 ||
+	    setuid(w->uid) == -1 || getuid() != w->uid || geteuid() != w->uid ||
+	    getgid() != w->gid || getegid() != w->gid || setuid(0) != -1) {
 		static const char m[] = "unable to switch to the recipient's user\n";
 		(void)!write(1, m, sizeof m - 1);
 		_exit(111);
@@ -125,7 +124,8 @@ static void request(const struct str *f)
 {
 	const char *fld[6];
 	size_t fl[6];
-	struct passwd *pw;
+	static struct str mess = STR_INIT;
+	struct who w;
 	const char *mode;
 	const char *home;
 	struct kid *k;
@@ -143,22 +143,21 @@ static void request(const struct str *f)
 		replys(fld[0], 'Z', "too many deliveries at once");
 		return;
 	}
-	errno = 0;
-	pw = getpwnam(fld[2]);
-	if (!pw) {
-		if (errno && errno != ENOENT && errno != ESRCH)
-			replys(fld[0], 'Z', "unable to look up the user");
-		else
-			replys(fld[0], 'D', "no such user");
+	switch (who_get(fld[2], &w)) {
+	case 1: break;
+	case 0: replys(fld[0], 'D', "no such user"); return;
+	default:
+		replys(fld[0], 'Z', errno == E2BIG ? "the user is in more groups than the kernel allows" :
+		                                     "unable to look up the user or its groups");
 		return;
 	}
-	switch (spawn_user_allowed(pw->pw_name, (unsigned long long)pw->pw_uid, minuid,
+	switch (spawn_user_allowed(w.name, (unsigned long long)w.uid, minuid,
 	                           conf_users[USER_VMAIL], conf_users[USER_ALIAS])) {
 	/* The vmail and alias users serve every install on this machine, so
 	 * their passwd home may name another install: use this install's. */
 	case SPAWN_VIRTUAL: mode = "virtual"; home = vmailhome.s; break;
 	case SPAWN_ALIAS: mode = "alias"; home = aliashome.s; break;
-	case SPAWN_USER: mode = "user"; home = pw->pw_dir; break;
+	case SPAWN_USER: mode = "user"; home = w.home; break;
 	default: {
 		struct logline l = { STR_INIT };
 		log_begin(&l, "refused");
@@ -169,6 +168,8 @@ static void request(const struct str *f)
 		return;
 	}
 	}
+	if (!path_join(&mess, messdir.s, fld[1]))
+		die_nomem();
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		replys(fld[0], 'Z', "unable to create a pipe");
 		return;
@@ -182,7 +183,7 @@ static void request(const struct str *f)
 		return;
 	}
 	if (k->pid == 0)
-		child(pw, home, mode, fld[3], fld[4], fld[5], fld[1], p[1]);
+		child(&w, home, mode, fld[3], fld[4], fld[5], fld[1], mess.s, p[1]);
 	close(p[1]);
 	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1)
 		die_sys(111, "fatal: unable to set a pipe non-blocking");
