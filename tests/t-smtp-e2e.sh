@@ -143,10 +143,9 @@ else
 	not_ok "smtp-source is not installed (tests/deps.sh installs postfix)"
 fi
 
-# postern-queue starts at the first accepted RCPT (doc/performance.md).  A
-# transaction that ends before its message (RSET, a second EHLO, QUIT, the
-# client vanishing) must leave no file, no process and no error line, and a
-# message after an RSET in the same session must still arrive.
+# A transaction that ends before its message (RSET, a second EHLO, QUIT,
+# the client vanishing) must leave no file, no process and no error line,
+# and a message after an RSET in the same session must still arrive.
 before=$(n_new)
 $PY - "$PORT" "ptsalice@$D" << 'PYEOF' > "$SCRATCH/abandon.log" 2>&1
 import socket, smtplib, sys

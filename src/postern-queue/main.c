@@ -137,8 +137,6 @@ static void received(struct str *out)
 		fail(QQ_NOMEM, 0, "fatal: out of memory", "");
 }
 
-static unsigned long long message_bytes;
-
 /* Returns the open tmp/ID, written but not yet fsync'd (envelope_store does). */
 static int message_in(unsigned long long databytes)
 {
@@ -164,7 +162,6 @@ static int message_in(unsigned long long databytes)
 			fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(TF_MESS_TMP));
 	}
 	writeback(fd);
-	message_bytes = total;
 	return fd;
 }
 
@@ -177,13 +174,6 @@ static void envelope_store(int messfd)
 	int code = envelope_in(1, &env, &why);
 	int fd;
 
-	/* Nothing at all on either pipe: the caller started us ahead of a
-	 * message that never came (postern-smtpd does, at the first RCPT).
-	 * That is no error worth a log line. */
-	if (code == QQ_READ && env.len == 0 && message_bytes == 0 && errno == 0) {
-		tmpfiles_remove();
-		_exit(QQ_READ);
-	}
 	if (code)
 		fail(code, code == QQ_READ && errno != 0, why, "");
 	/* defence in depth: what we store must be what every reader accepts */

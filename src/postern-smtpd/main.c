@@ -101,7 +101,6 @@ static void on_alarm(int sig)
 
 static void reset_mail(void)
 {
-	queue_abort(); /* one started for a transaction that ends without a message */
 	in_mail = utf8 = bdat_mode = bdat_failed = 0;
 	nrcpt = declared = 0;
 	too_many_logged = 0;
@@ -363,12 +362,6 @@ static void do_rcpt(const char *arg, size_t n)
 	if (!nrcpt && !str_copyb(&rcpt1, p.addr.s, p.addr.len))
 		die_nomem();
 	nrcpt++;
-	/* Start postern-queue now rather than at DATA: its exec and start-up
-	 * then overlap the client's next round trips instead of delaying the
-	 * reply to the message (doc/performance.md).  If it fails, DATA tries
-	 * again and answers 451. */
-	if (nrcpt == 1 && !queue_running())
-		(void)queue_start();
 	reply("250 2.1.5 recipient ok");
 	goto out;
 refuse:
@@ -387,7 +380,7 @@ static int message_begin(struct str *id)
 
 	if (!uniq_qid(id))
 		die_nomem();
-	if (!queue_running() && queue_start() == -1)
+	if (queue_start() == -1)
 		return -1;
 	/* RFC 3848 / 6531 protocol names */
 #define P(s) do { size_t l_ = strlen(s); memcpy(proto + pl, s, l_); pl += l_; } while (0)

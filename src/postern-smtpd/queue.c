@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,26 +15,16 @@
 #include "home.h"
 #include "die.h"
 
-extern char **environ;
-
 static pid_t child = -1;
 static int msgfd = -1, envfd = -1;
 static struct io out;
 static char outbuf[65536];
 static int failed;
 
-/* posix_spawn rather than fork: glibc's shares our memory until the exec
- * (no page tables copied, then thrown away), which is measurably cheaper
- * per message (doc/performance.md).  The child runs as our own user until
- * postern-queue's setuid exec, so sharing memory with it exposes nothing. */
 int queue_start(void)
 {
-	int m[2], e[2], r = 0;
+	int m[2], e[2];
 	struct str path = STR_INIT;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t def;
-	char *argv[2] = { (char *)"postern-queue", 0 };
 
 	if (!home_path(&path, "bin/postern-queue"))
 		die_nomem();
@@ -43,28 +32,19 @@ int queue_start(void)
 		goto fail0;
 	if (pipe2(e, O_CLOEXEC) == -1)
 		goto fail1;
-	if ((r = posix_spawn_file_actions_init(&fa)) != 0)
+	child = fork();
+	if (child == -1)
 		goto fail2;
-	if ((r = posix_spawnattr_init(&at)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		goto fail2;
+	if (child == 0) {
+		char *argv[2] = { (char *)"postern-queue", 0 };
+		/* fd 0 message, fd 1 envelope; stderr stays the log */
+		if (dup2(m[0], 0) == -1 || dup2(e[0], 1) == -1)
+			_exit(120);
+		signal(SIGPIPE, SIG_DFL);
+		execv(path.s, argv);
+		warn_sys("unable to run ", path.s);
+		_exit(120);
 	}
-	/* fd 0 message, fd 1 envelope; stderr stays the log.  dup2 clears
-	 * close-on-exec on the copies; the originals close at the exec. */
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	if ((r = posix_spawn_file_actions_adddup2(&fa, m[0], 0)) != 0 ||
-	    (r = posix_spawn_file_actions_adddup2(&fa, e[0], 1)) != 0 ||
-	    (r = posix_spawnattr_setsigdefault(&at, &def)) != 0 ||
-	    (r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF)) != 0)
-		goto fail3;
-	r = posix_spawn(&child, path.s, &fa, &at, argv, environ);
-	if (r != 0) {
-		child = -1;
-		goto fail3;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
 	close(m[0]);
 	close(e[0]);
 	msgfd = m[1];
@@ -74,9 +54,6 @@ int queue_start(void)
 	failed = 0;
 	str_free(&path);
 	return 0;
-fail3:
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
 fail2:
 	close(e[0]);
 	close(e[1]);
@@ -84,14 +61,10 @@ fail1:
 	close(m[0]);
 	close(m[1]);
 fail0:
-	if (r)
-		errno = r;
-	warn_sys("unable to start postern-queue ", path.s);
+	warn_sys("unable to start postern-queue");
 	str_free(&path);
 	return -1;
 }
-
-int queue_running(void) { return child != -1; }
 
 void queue_put(const char *b, size_t n)
 {

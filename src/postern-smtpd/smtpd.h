@@ -37,7 +37,6 @@ enum rcpt_verdict rcpt_policy(const char *addr, size_t len, size_t at);
 int config_load(void);     /* 0 ok, -1 error (errno) */
 
 /* queue.c: one postern-queue child per message. */
-int queue_running(void); /* started, not yet finished or aborted */
 int queue_start(void);                         /* 0 ok, -1 failed to start */
 void queue_put(const char *b, size_t n);       /* errors are remembered */
 void queue_abort(void);                        /* no envelope: the child commits nothing */
