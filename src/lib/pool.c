@@ -83,11 +83,13 @@ int pool_take(const char *to, int *moved)
 			return -1;
 		}
 		*moved = 1;
-		fd = open(to, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		/* checked before it is emptied: truncating a planted hard link
+		 * would empty the file it shares an inode with */
+		fd = open(to, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd == -1)
 			return -1;
 		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-		    st.st_uid != geteuid() || fcntl(fd, F_SETFL, 0) == -1) {
+		    st.st_uid != geteuid() || fcntl(fd, F_SETFL, 0) == -1 || ftruncate(fd, 0) == -1) {
 			close(fd);
 			return -1;
 		}
@@ -120,11 +122,17 @@ void pool_count(void)
 	closedir(d);
 }
 
-/* Empties a file now in the pool; one that cannot be emptied leaves. */
+/* Empties a file now in the pool; one that cannot be emptied, or that
+ * is not a plain file with one link, leaves. */
 static void empty(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1 || close(fd) == -1)
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int ok = fd != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	         ftruncate(fd, 0) == 0;
+	if (fd != -1 && close(fd) == -1)
+		ok = 0;
+	if (!ok)
 		(void)unlink(path);
 }
 

@@ -11,9 +11,10 @@
 
 /* A looked-up user is reused for WHO_TTL seconds: one getpwnam and one
  * getgrouplist cost about 0.1 ms with local files (far more with a network
- * directory), a busy recipient gets many messages a second, and a change to a user (removed, new groups, new home)
- * is seen at most WHO_TTL seconds late (doc/postern-lspawn.8).  Only found
- * users are kept: a new user gets mail at once.  -DWHO_TTL=0: no cache. */
+ * directory), a busy recipient gets many messages a second, and a change
+ * to a user (removed, new groups, new home) is seen at most WHO_TTL seconds
+ * late (doc/postern-lspawn.8).  Only found users are kept: a new user gets
+ * mail at once.  -DWHO_TTL=0: no cache. */
 #ifndef WHO_TTL
 #define WHO_TTL 5
 #endif

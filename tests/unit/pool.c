@@ -113,8 +113,11 @@ int main(void)
 	CHECK(link("victim", "pool/hard") == 0, "a hard link in pool/");
 	relist();
 	fd = pool_take("tmp/f", &moved);
-	CHECK(fd == -1 && moved, "take: a file with two links is refused");
-	CHECK(unlink("tmp/f") == 0 && unlink("victim") == 0, "cleaned up");
+	CHECK(fd == -1 && moved && size_of("victim") == 12, "take: a file with two links is refused, its other name untouched");
+	CHECK(unlink("tmp/f") == 0 && link("victim", "mess/h") == 0 && pool_put("mess/h", "h") == 1 &&
+	          size_of("victim") == 12 && size_of("pool/h") == -1,
+	      "put: a file with two links is unlinked, not emptied");
+	CHECK(unlink("victim") == 0, "cleaned up");
 
 	/* bounded: never more than POOL_MAX files */
 	pool_count();
