@@ -46,16 +46,13 @@ EXTRA_LIBS_postern-remote := -lresolv
 # price: a libc or libsodium fix reaches them only when postern is rebuilt.
 # The sanitizer build links everything dynamically (STATIC=).
 STATIC ?= postern-smtpd postern-queue postern-local
-LINK_postern-smtpd = $(if $(filter postern-smtpd,$(STATIC)),-static-pie)
-LINK_postern-queue = $(if $(filter postern-queue,$(STATIC)),-static-pie)
-LINK_postern-local = $(if $(filter postern-local,$(STATIC)),-static-pie)
 
 # pc: a '%' that make does not replace with the stem before the second expansion.
 pc := %
 .SECONDEXPANSION:
 $(B)/bin/%: $$(patsubst src/$$(pc).c,$(B)/obj/$$(pc).o,$$(wildcard src/$$*/*.c)) $(B)/libpostern.a
 	@mkdir -p $(dir $@)
-	$(LDFLAGS_) $(LINK_$*) -o $@ $(filter %.o,$^) $(B)/libpostern.a $(LIBS) $(EXTRA_LIBS_$*)
+	$(LDFLAGS_) $(if $(filter $*,$(STATIC)),-static-pie) -o $@ $(filter %.o,$^) $(B)/libpostern.a $(LIBS) $(EXTRA_LIBS_$*)
 
 # Unit tests: tests/unit/NAME.c, each its own binary, linked with the library.
 UNITS := $(basename $(notdir $(wildcard tests/unit/*.c)))

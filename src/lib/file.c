@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 #include "file.h"
@@ -35,6 +36,30 @@ int fsync_dir(const char *path)
 		return -1;
 	}
 	return close(fd);
+}
+
+int open_emptied(const char *path, struct stat *st)
+{
+	/* O_NONBLOCK: a FIFO put in its place must not hang us */
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int e;
+
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, st) == -1)
+		goto fail;
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1) {
+		errno = EPERM;
+		goto fail;
+	}
+	if (ftruncate(fd, 0) == -1 || fcntl(fd, F_SETFL, 0) == -1)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 int read_fd(int fd, struct str *out, size_t max)

@@ -4,12 +4,17 @@
 #define POSTERN_FILE_H
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/stat.h>
 #include "str.h"
 
 int open_read(const char *path);
 int open_excl(const char *path, mode_t mode);   /* create, fail if it exists */
 int open_append(const char *path, mode_t mode);
 int fsync_dir(const char *path);
+/* Opens path for writing and empties it, if it is a regular file with one
+ * link (truncating a hard link would empty its other name too); *st is its
+ * stat.  The fd, or -1 with errno (EPERM: not a plain single-link file). */
+int open_emptied(const char *path, struct stat *st);
 /* Reads a whole file of at most max bytes.  1 ok, 0 absent (ENOENT),
  * -1 error (errno EFBIG when over max). */
 int read_file(const char *path, struct str *out, size_t max);

@@ -6,17 +6,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
+#include "file.h"
 #include "pool.h"
 
 #define TAKE_LIST 64   /* names read from pool/ per postern-queue run */
 #define TAKE_TRIES 8   /* renames tried before creating a file instead */
 
-/* A directory only we can enter: anything else is not our pool. */
-static int pool_ours(int dfd)
+/* pool/, if it is a directory only we can enter: anything else is not our
+ * pool, and 0 means "no pool" to every caller. */
+static DIR *pool_open(void)
 {
 	struct stat st;
-	return fstat(dfd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
-	       !(st.st_mode & 077);
+	DIR *d;
+	int fd = open(POOL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) ||
+	    !(d = fdopendir(fd))) {
+		close(fd);
+		return 0;
+	}
+	return d;
 }
 
 static int name_ok(const char *s)
@@ -32,25 +43,14 @@ static int listed, dir_fd = -1;
 
 static void list(void)
 {
-	DIR *d;
+	DIR *d = pool_open();
 	struct dirent *e;
-	int fd;
 
 	listed = 1;
-	fd = open(POOL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
+	if (!d)
 		return;
-	if (!pool_ours(fd)) {
-		close(fd);
-		return;
-	}
-	dir_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	d = dir_fd == -1 ? 0 : fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while (nnames < TAKE_LIST && (e = readdir(d)))
+	dir_fd = fcntl(dirfd(d), F_DUPFD_CLOEXEC, 0);
+	while (dir_fd != -1 && nnames < TAKE_LIST && (e = readdir(d)))
 		if (name_ok(e->d_name)) {
 			memcpy(names[nnames], e->d_name, strlen(e->d_name) + 1);
 			nnames++;
@@ -83,19 +83,24 @@ int pool_take(const char *to, int *moved)
 			return -1;
 		}
 		*moved = 1;
-		/* checked before it is emptied: truncating a planted hard link
-		 * would empty the file it shares an inode with */
-		fd = open(to, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (fd == -1)
-			return -1;
-		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-		    st.st_uid != geteuid() || fcntl(fd, F_SETFL, 0) == -1 || ftruncate(fd, 0) == -1) {
+		fd = open_emptied(to, &st);
+		if (fd != -1 && st.st_uid != geteuid()) {
 			close(fd);
-			return -1;
+			fd = -1;
 		}
 		return fd;
 	}
 	return -1;
+}
+
+/* One that cannot be emptied, or is not a plain file with one link,
+ * leaves the pool. */
+static void empty(const char *path)
+{
+	struct stat st;
+	int fd = open_emptied(path, &st);
+	if (fd == -1 || close(fd) == -1)
+		(void)unlink(path);
 }
 
 static size_t pooled;   /* postern-clean's count of pool/: an estimate between counts */
@@ -103,37 +108,18 @@ static size_t puts_since_count;
 
 void pool_count(void)
 {
-	DIR *d;
+	DIR *d = pool_open();
 	struct dirent *e;
-	int fd = open(POOL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	puts_since_count = 0;
 	pooled = POOL_MAX; /* no usable pool: unlink everything */
-	if (fd == -1)
+	if (!d)
 		return;
-	if (!pool_ours(fd) || !(d = fdopendir(fd))) {
-		close(fd);
-		return;
-	}
 	pooled = 0;
 	while ((e = readdir(d)))
 		if (name_ok(e->d_name))
 			pooled++;
 	closedir(d);
-}
-
-/* Empties a file now in the pool; one that cannot be emptied, or that
- * is not a plain file with one link, leaves. */
-static void empty(const char *path)
-{
-	struct stat st;
-	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	int ok = fd != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
-	         ftruncate(fd, 0) == 0;
-	if (fd != -1 && close(fd) == -1)
-		ok = 0;
-	if (!ok)
-		(void)unlink(path);
 }
 
 int pool_put(const char *from, const char *name)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "send.h"
 #include "die.h"
+#include "file.h"
 #include "fmt.h"
 
 #define INFO_POOL_MAX 64
@@ -59,13 +60,14 @@ void infopool_take(const char *path)
 
 void infopool_put(const char *path)
 {
+	struct stat st;
 	size_t i;
 	int fd;
 
 	for (i = 0; i < INFO_POOL_MAX && present[i]; i++)
 		;
 	if (i < INFO_POOL_MAX) {
-		fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		fd = open_emptied(path, &st);
 		if (fd == -1 && errno == ENOENT)
 			return; /* the message never had one */
 		if (fd != -1 && close(fd) == 0 &&
