@@ -107,6 +107,11 @@ svc_wait_up() { # NAME [SECONDS]
 	fi
 }
 
+t_stop_child() { # PID: TERM, up to 20 s to go, then KILL; reaped (a child of this shell)
+	kill "$1" 2> /dev/null
+	t_wait_gone "$1" 20 || kill -9 "$1" 2> /dev/null
+	wait "$1" 2> /dev/null
+}
 t_wait_gone() { # PID SECONDS
 	t_i=0
 	while kill -0 "$1" 2> /dev/null; do

@@ -149,9 +149,7 @@ os_start() {
 
 os_stop() {
 	[ -n "$OS_PID" ] || return 0
-	kill "$OS_PID" 2> /dev/null
-	t_wait_gone "$OS_PID" 20 || kill -9 "$OS_PID" 2> /dev/null
-	wait "$OS_PID" 2> /dev/null
+	t_stop_child "$OS_PID"
 	OS_PID=
 }
 

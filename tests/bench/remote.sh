@@ -191,9 +191,7 @@ done
 START_PID=
 start_stop() {
 	[ -n "$START_PID" ] || return 0
-	kill "$START_PID" 2> /dev/null
-	t_wait_gone "$START_PID" 20 || kill -9 "$START_PID" 2> /dev/null
-	wait "$START_PID" 2> /dev/null
+	t_stop_child "$START_PID"
 	START_PID=
 }
 on_cleanup start_stop
