@@ -1,7 +1,7 @@
 # postern: see README.  Build settings come from the conf- files, one value each.
 CC_CMD  := $(shell head -n 1 conf-cc)
 LD_CMD  := $(shell head -n 1 conf-ld)
-LIBS    := -lsodium
+LIBS    :=
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Each directory src/postern-NAME (and src/sendmail etc.) is one program; src/lib is shared;
@@ -14,7 +14,7 @@ B ?= build
 CCFLAGS ?= $(CC_CMD)
 LDFLAGS_ ?= $(LD_CMD)
 
-.PHONY: all asan units test demo demo-stop bench fuzz clean
+.PHONY: all asan units test demo demo-stop bench fuzz clean musl-check
 # Object files stay between builds (they are intermediates of a pattern chain).
 .SECONDARY:
 all: $(addprefix $(B)/bin/,$(PROGS))
@@ -42,17 +42,45 @@ EXTRA_LIBS_postern-remote := -lresolv
 
 # The programs exec'ed once per connection or per message are linked as static
 # PIEs: no dynamic loader at each exec (doc/performance.md measures it).  None
-# of them looks up users or hosts, which a static glibc cannot do safely.  The
-# price: a libc or libsodium fix reaches them only when postern is rebuilt.
-# The sanitizer build links everything dynamically (STATIC=).
+# of them looks up users or hosts, which a static C library cannot do the
+# system's way.  The price: a C library fix reaches them only when postern is
+# rebuilt.  The sanitizer build links everything dynamically (STATIC=).
 STATIC ?= postern-smtpd postern-queue postern-local
+
+# ... and against musl when conf-musl names one: glibc's start-up costs these
+# programs about a quarter of their CPU (doc/performance.md, "musl").
+# "debian": Debian's musl-dev for this machine; "none": glibc; otherwise a
+# directory with musl's own install layout (lib/libc.a, include/).
+MUSL_CONF := $(shell head -n 1 conf-musl)
+MUSL_TRIPLET := $(subst -gnu,-musl,$(shell $(firstword $(CC_CMD)) -dumpmachine))
+MUSL_LIB := $(if $(filter debian,$(MUSL_CONF)),/usr/lib/$(MUSL_TRIPLET),$(if $(filter-out none,$(MUSL_CONF)),$(MUSL_CONF)/lib))
+MUSL_INC := $(if $(filter debian,$(MUSL_CONF)),/usr/include/$(MUSL_TRIPLET),$(if $(filter-out none,$(MUSL_CONF)),$(MUSL_CONF)/include))
+MUSL_PROGS := $(if $(MUSL_LIB),$(STATIC))
+GCC_FILE = $(shell $(firstword $(CC_CMD)) -print-file-name=$(1))
+# musl has no _FORTIFY_SOURCE; SECURITY says what stands in for it.
+MUSL_CC = $(filter-out -D_FORTIFY_SOURCE%,$(CCFLAGS)) -U_FORTIFY_SOURCE -nostdinc -isystem $(MUSL_INC) -isystem $(call GCC_FILE,include)
+MUSL_LINK = -static-pie -nostdlib $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o $(call GCC_FILE,crtbeginS.o) \
+	$(filter %.o,$^) $(B)/musl/libpostern.a -L$(MUSL_LIB) -lc $(call GCC_FILE,libgcc.a) $(call GCC_FILE,crtendS.o) $(MUSL_LIB)/crtn.o
+
+musl-check:
+	@test -f $(MUSL_LIB)/libc.a -a -d $(MUSL_INC) || { echo "conf-musl: no musl C library at $(MUSL_LIB) and $(MUSL_INC): install Debian's musl-dev (tests/deps.sh does), or write none into conf-musl" >&2; exit 1; }
+$(B)/musl/obj/%.o: src/%.c $(wildcard src/lib/*.h) $(wildcard src/*/*.h) | musl-check
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) -Isrc/lib -c -o $@ $<
+$(B)/musl/obj/auto_conf.o: $(B)/obj/auto_conf.c src/lib/conf.h | musl-check
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) -Isrc/lib -c -o $@ $<
+$(B)/musl/libpostern.a: $(patsubst src/%.c,$(B)/musl/obj/%.o,$(LIBSRC)) $(B)/musl/obj/auto_conf.o
+	rm -f $@ && ar rcs $@ $^
 
 # pc: a '%' that make does not replace with the stem before the second expansion.
 pc := %
 .SECONDEXPANSION:
-$(B)/bin/%: $$(patsubst src/$$(pc).c,$(B)/obj/$$(pc).o,$$(wildcard src/$$*/*.c)) $(B)/libpostern.a
+# A program's objects and library: $(B)/musl/ for the musl ones, $(B)/ for the rest.
+tree = $(B)$(if $(filter $(1),$(MUSL_PROGS)),/musl)
+$(B)/bin/%: $$(patsubst src/$$(pc).c,$$(call tree,$$*)/obj/$$(pc).o,$$(wildcard src/$$*/*.c)) $$(call tree,$$*)/libpostern.a
 	@mkdir -p $(dir $@)
-	$(LDFLAGS_) $(if $(filter $*,$(STATIC)),-static-pie) -o $@ $(filter %.o,$^) $(B)/libpostern.a $(LIBS) $(EXTRA_LIBS_$*)
+	$(if $(filter $*,$(MUSL_PROGS)),$(LDFLAGS_) $(MUSL_LINK) -o $@,$(LDFLAGS_) $(if $(filter $*,$(STATIC)),-static-pie) -o $@ $(filter %.o,$^) $(B)/libpostern.a $(LIBS) $(EXTRA_LIBS_$*))
 
 # Unit tests: tests/unit/NAME.c, each its own binary, linked with the library.
 UNITS := $(basename $(notdir $(wildcard tests/unit/*.c)))

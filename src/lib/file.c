@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <unistd.h>
 #include "file.h"
@@ -14,6 +15,12 @@ int open_read(const char *path)
 int open_excl(const char *path, mode_t mode)
 {
 	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+}
+
+int rename_noreplace(int from_dir, const char *from, int to_dir, const char *to)
+{
+	enum { NOREPLACE = 1 }; /* RENAME_NOREPLACE, a fixed number of the kernel's ABI */
+	return (int)syscall(SYS_renameat2, from_dir, from, to_dir, to, NOREPLACE);
 }
 
 int open_append(const char *path, mode_t mode)

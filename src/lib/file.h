@@ -11,6 +11,9 @@ int open_read(const char *path);
 int open_excl(const char *path, mode_t mode);   /* create, fail if it exists */
 int open_append(const char *path, mode_t mode);
 int fsync_dir(const char *path);
+/* renameat2(RENAME_NOREPLACE): -1 with EEXIST rather than replace `to`.
+ * A system call of its own, as musl has no wrapper for it. */
+int rename_noreplace(int from_dir, const char *from, int to_dir, const char *to);
 /* Opens path for writing and empties it, if it is a regular file with one
  * link (truncating a hard link would empty its other name too); *st is its
  * stat.  The fd, or -1 with errno (EPERM: not a plain single-link file). */

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <sodium.h>
 #include "file.h"
 #include "pool.h"
+#include "rand.h"
 
 #define TAKE_LIST 64   /* names read from pool/ per postern-queue run */
 #define TAKE_TRIES 8   /* renames tried before creating a file instead */
@@ -57,7 +57,7 @@ static void list(void)
 		}
 	closedir(d);
 	/* start somewhere random: concurrent postern-queues read the same list */
-	next_name = nnames ? randombytes_uniform((uint32_t)nnames) : 0;
+	next_name = nnames ? rand_uniform((uint32_t)nnames) : 0;
 }
 
 int pool_take(const char *to, int *moved)
@@ -75,7 +75,7 @@ int pool_take(const char *to, int *moved)
 		next_name = (i + 1) % nnames;
 		if (!names[i][0])
 			continue;
-		r = renameat2(dir_fd, names[i], AT_FDCWD, to, RENAME_NOREPLACE);
+		r = rename_noreplace(dir_fd, names[i], AT_FDCWD, to);
 		names[i][0] = 0; /* ours now, or another postern-queue's */
 		if (r == -1) {
 			if (errno == ENOENT)
@@ -133,7 +133,7 @@ int pool_put(const char *from, const char *name)
 	if (pooled < POOL_MAX && name_ok(name)) {
 		memcpy(to, POOL_DIR "/", sizeof POOL_DIR);
 		memcpy(to + sizeof POOL_DIR, name, strlen(name) + 1);
-		if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {
+		if (rename_noreplace(AT_FDCWD, from, AT_FDCWD, to) == 0) {
 			pooled++;
 			empty(to);
 			return 1;

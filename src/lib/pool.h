@@ -19,7 +19,7 @@
  * directory) and returns it opened O_WRONLY and empty, or -1 when the pool
  * is missing, empty or not ours (the caller then creates the file as
  * before).  *moved is set when `to` exists afterwards, even on -1, so the
- * caller's clean-up removes it.  Call sodium_init() first. */
+ * caller's clean-up removes it. */
 int pool_take(const char *to, int *moved);
 
 /* postern-clean: moves the file `from` into the pool as pool/NAME and

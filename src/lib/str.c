@@ -2,7 +2,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include "str.h"
 #include "fmt.h"
 
@@ -93,7 +92,7 @@ void str_free(struct str *sa)
 void str_wipe(struct str *sa)
 {
 	if (sa->s)
-		sodium_memzero(sa->s, sa->cap);
+		explicit_bzero(sa->s, sa->cap);
 	str_free(sa);
 }
 

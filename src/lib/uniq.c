@@ -2,9 +2,9 @@
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
-#include <sodium.h>
 #include "uniq.h"
 #include "fmt.h"
+#include "rand.h"
 
 static int cat_random(struct str *out)
 {
@@ -12,7 +12,8 @@ static int cat_random(struct str *out)
 	char hex[17];
 	size_t n, i;
 
-	randombytes_buf(&r, sizeof r);
+	if (!rand_bytes(&r, sizeof r))
+		return 0;
 	n = fmt_xlong(hex, r);
 	for (i = n; i < 16; i++)
 		if (!str_catc(out, '0'))

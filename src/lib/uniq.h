@@ -1,6 +1,7 @@
 /* Unique names for queue and Maildir files, Maildir style: time, pid and 64
- * random bits from libsodium.  Never the inode number, so a queue copied to
- * another file system keeps every name valid.  Call sodium_init() first. */
+ * random bits from the kernel (rand.h).  Never the inode number, so a queue
+ * copied to another file system keeps every name valid.  Each returns 0 when
+ * out of memory or out of randomness. */
 #ifndef POSTERN_UNIQ_H
 #define POSTERN_UNIQ_H
 #include <stddef.h>

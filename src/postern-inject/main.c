@@ -12,7 +12,6 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
-#include <sodium.h>
 #include "inject.h"
 #include "addr.h"
 #include "control.h"
@@ -21,6 +20,7 @@
 #include "envelope.h"
 #include "fmt.h"
 #include "home.h"
+#include "rand.h"
 
 #define USAGE "postern-inject [-t] [-i] [-f sender] [-F fullname] [-bm|-bp|-bs] [--] [recipient ...]"
 
@@ -223,10 +223,17 @@ static void headers_add(struct str *head, const struct header_seen *seen, const 
 	if (!seen->date && (!str_cats(head, "Date: ") || !date822_cat(head, time(0)) || !str_catc(head, '\n')))
 		die_nomem();
 	if (!seen->msgid) {
+		static const char digits[] = "0123456789abcdef";
 		unsigned char r[16];
 		char hex[sizeof r * 2 + 1];
-		randombytes_buf(r, sizeof r);
-		sodium_bin2hex(hex, sizeof hex, r, sizeof r);
+		size_t i;
+		if (!rand_bytes(r, sizeof r))
+			die_sys(111, "fatal: unable to make a Message-ID");
+		for (i = 0; i < sizeof r; i++) {
+			hex[2 * i] = digits[r[i] >> 4];
+			hex[2 * i + 1] = digits[r[i] & 15];
+		}
+		hex[sizeof r * 2] = 0;
 		if (!str_cats(head, "Message-ID: <") || !str_cats(head, hex) || !str_catc(head, '@') ||
 		    !str_cat(head, me) || !str_cats(head, ">\n"))
 			die_nomem();
@@ -277,8 +284,6 @@ int main(int argc, char **argv)
 		return 0; /* postern-send runs the queue all the time */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		die_sys(111, "fatal: unable to ignore SIGPIPE");
-	if (sodium_init() < 0)
-		die(111, "fatal: unable to initialise libsodium");
 
 	me_setting(&me);
 	domain_setting("defaulthost", &host, &me);

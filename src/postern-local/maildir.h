@@ -11,8 +11,7 @@
  * pread from offset 0, so the same fd serves every delivery.  Returns 0
  * when the file is in new/ and durable; otherwise 111 with why holding one
  * line with an enhanced status code ("4.2.1 Maildir missing: ...").
- * name receives the file name (without directory) when not null.
- * sodium_init() must have run (uniq_maildir). */
+ * name receives the file name (without directory) when not null. */
 int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
                     struct str *why, struct str *name);
 /* The host part of Maildir names: gethostname(), or "localhost". */

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <sodium.h>
 #include "addr.h"
 #include "control.h"
 #include "die.h"
@@ -411,9 +410,6 @@ int main(int argc, char **argv)
 		envext.len = 0;
 		envext.s[0] = 0;
 	}
-	if (sodium_init() < 0)
-		finish(111, "4.3.0 unable to initialise libsodium", 36);
-
 	/* fd 0: the queue's message file, read with pread so every delivery
 	 * starts from its first byte */
 	if (lseek(0, 0, SEEK_CUR) == -1)

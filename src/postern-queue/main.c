@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <sodium.h>
 #include "queue.h"
 #include "control.h"
 #include "date822.h"
@@ -193,7 +192,7 @@ static void envelope_store(int messfd)
  * committed message (it cannot happen with 64 random bits, but costs nothing). */
 static void move(int from, int to)
 {
-	if (renameat2(AT_FDCWD, tmpfiles_path(from), AT_FDCWD, tmpfiles_path(to), RENAME_NOREPLACE) == -1) {
+	if (rename_noreplace(AT_FDCWD, tmpfiles_path(from), AT_FDCWD, tmpfiles_path(to)) == -1) {
 		if (errno != EINVAL || rename(tmpfiles_path(from), tmpfiles_path(to)) == -1)
 			fail(errno == ENOSPC ? QQ_WRITE : QQ_QUEUEDIR, 1, "fatal: unable to move into queue/",
 			     tmpfiles_path(to));
@@ -229,13 +228,13 @@ int main(void)
 	umask(027);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		die_sys(QQ_BUG, "fatal: unable to ignore SIGPIPE");
-	if (sodium_init() < 0)
-		die(QQ_BUG, "fatal: unable to initialise libsodium");
 	if (control_num("databytes", &databytes, 0) == -1)
 		die_sys(QQ_CONFIG, "fatal: unable to read control/databytes");
 	queue_enter();
-	if (!uniq_qid(&id) || !qid_valid(id.s, id.len))
-		die(QQ_BUG, "fatal: internal bug: unable to make a queue id");
+	if (!uniq_qid(&id))
+		die_sys(QQ_BUG, "fatal: unable to make a queue id (memory or randomness)");
+	if (!qid_valid(id.s, id.len))
+		die(QQ_BUG, "fatal: internal bug: a malformed queue id");
 	tmpfiles_name(id.s);
 
 	timeout_arm(QQ_DEADLINE);

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <sodium.h>
 #include "remote.h"
 #include "case.h"
 #include "fmt.h"
@@ -92,7 +91,7 @@ int auth_parse(const char *buf, size_t n, const char *host, size_t hlen, struct 
 	return found;
 }
 
-void auth_wipe(struct creds *c) { sodium_memzero(c, sizeof *c); }
+void auth_wipe(struct creds *c) { explicit_bzero(c, sizeof *c); }
 
 static void why_mode(struct str *why, const char *what, unsigned long long v, int octal)
 {
@@ -161,7 +160,7 @@ int auth_load(const char *host, size_t hlen, struct creds *c, struct str *why)
 		ssize_t n = read_retry(fd, buf + got, sizeof buf - got);
 		if (n == -1) {
 			close(fd);
-			sodium_memzero(buf, sizeof buf);
+			explicit_bzero(buf, sizeof buf);
 			return str_cats(why, AUTH_FILE ": read error") ? -1 : -2;
 		}
 		if (n == 0)
@@ -169,13 +168,13 @@ int auth_load(const char *host, size_t hlen, struct creds *c, struct str *why)
 		got += (size_t)n;
 		if (got > AUTH_FILE_MAX) {
 			close(fd);
-			sodium_memzero(buf, sizeof buf);
+			explicit_bzero(buf, sizeof buf);
 			return str_cats(why, AUTH_FILE ": larger than 64 kB, refused") ? -1 : -2;
 		}
 	}
 	close(fd);
 	r = auth_parse(buf, got, host, hlen, c, &lineno);
-	sodium_memzero(buf, sizeof buf);
+	explicit_bzero(buf, sizeof buf);
 	if (r < 0) {
 		why_mode(why, AUTH_FILE ": malformed line, not `host:user:password' (line ", lineno, 0);
 		return why->len ? -1 : -2;
@@ -205,6 +204,6 @@ size_t auth_plain_response(const struct creds *c, char *out, size_t size)
 	memcpy(raw + n, c->pass, c->plen);
 	n += c->plen;
 	r = b64_encode(raw, n, out, size);
-	sodium_memzero(raw, sizeof raw);
+	explicit_bzero(raw, sizeof raw);
 	return r;
 }

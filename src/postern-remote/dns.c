@@ -7,8 +7,8 @@
 #include <resolv.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include "remote.h"
+#include "rand.h"
 
 #define ANSWER_MAX 65536
 
@@ -44,7 +44,10 @@ int dns_parse_mx(const unsigned char *msg, size_t len, struct mx *out, size_t ma
 			continue;
 		memcpy(out[n].name, name, strlen(name) + 1);
 		out[n].pref = (unsigned)((rd[0] << 8) | rd[1]);
-		out[n].rnd = randombytes_random();
+		/* equal preferences in random order (RFC 5321 5.1); without
+		 * randomness they keep the DNS server's order */
+		if (!rand_bytes(&out[n].rnd, sizeof out[n].rnd))
+			out[n].rnd = 0;
 		n++;
 	}
 	return n;

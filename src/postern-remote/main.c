@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <sodium.h>
 #include "remote.h"
 #include "case.h"
 #include "addr.h"
@@ -176,8 +175,6 @@ int main(int argc, char **argv)
 	progname = "postern-remote";
 	if (argc < 5 || argc - 4 > RCPT_MAX)
 		die_usage(USAGE);
-	if (sodium_init() < 0)
-		die(111, "fatal: unable to initialise libsodium");
 	signal(SIGPIPE, SIG_IGN);
 	domain = argv[1];
 	dlen = strlen(domain);

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <sodium.h>
 #include "remote.h"
 #include "fmt.h"
 #include "log.h"
@@ -286,8 +285,8 @@ static void auth_log(const struct job *j, const struct conn *c, const char *mech
 static int put_secret(struct conn *c, char *line, size_t n)
 {
 	int r = io_put(&c->out, line, n) || io_put(&c->out, "\r\n", 2) || flush(c);
-	sodium_memzero(line, n);
-	sodium_memzero(c->obuf, sizeof c->obuf);
+	explicit_bzero(line, n);
+	explicit_bzero(c->obuf, sizeof c->obuf);
 	return r;
 }
 
@@ -323,7 +322,7 @@ static int auth(struct job *j, struct conn *c, struct str *why)
 				goto lost;
 		}
 	}
-	sodium_memzero(line, sizeof line);
+	explicit_bzero(line, sizeof line);
 	if (c->r.code / 100 == 2) {
 		auth_log(j, c, mech, "accepted");
 		return 0;
@@ -342,8 +341,8 @@ static int auth(struct job *j, struct conn *c, struct str *why)
 	quit(c);
 	return c->r.code >= 500 ? 2 : rc;
 lost:
-	sodium_memzero(line, sizeof line);
-	sodium_memzero(c->obuf, sizeof c->obuf);
+	explicit_bzero(line, sizeof line);
+	explicit_bzero(c->obuf, sizeof c->obuf);
 	auth_log(j, c, mech, "lost");
 	return host_fail(c, why, what, c->err ? c->err : "lost the connection");
 }

@@ -51,7 +51,7 @@ void infopool_take(const char *path)
 		;
 	if (i == INFO_POOL_MAX)
 		return;
-	if (renameat2(AT_FDCWD, slot(i), AT_FDCWD, path, RENAME_NOREPLACE) == -1 && errno == EEXIST)
+	if (rename_noreplace(AT_FDCWD, slot(i), AT_FDCWD, path) == -1 && errno == EEXIST)
 		return; /* the message has a file already: the pooled one stays */
 	/* taken, or gone (ENOENT): either way no longer in the pool */
 	present[i] = 0;
@@ -71,7 +71,7 @@ void infopool_put(const char *path)
 		if (fd == -1 && errno == ENOENT)
 			return; /* the message never had one */
 		if (fd != -1 && close(fd) == 0 &&
-		    renameat2(AT_FDCWD, path, AT_FDCWD, slot(i), RENAME_NOREPLACE) == 0) {
+		    rename_noreplace(AT_FDCWD, path, AT_FDCWD, slot(i)) == 0) {
 			present[i] = 1;
 			npresent++;
 			return;

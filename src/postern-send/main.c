@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <sodium.h>
 #include "send.h"
 #include "addr.h"
 #include "conf.h"
@@ -237,8 +236,6 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		die_usage(USAGE);
 	(void)argv;
-	if (sodium_init() < 0)
-		die(111, "fatal: unable to initialise libsodium");
 	for (fd = FD_LSPAWN_REQ; fd <= FD_RSPAWN_RES; fd++)
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 			die_sys(111, "fatal: missing the pipes from postern-start");

@@ -16,7 +16,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <sodium.h>
 #include "smtpd.h"
 #include "parse.h"
 #include "addr.h"
@@ -378,8 +377,10 @@ static int message_begin(struct str *id)
 	char proto[16];
 	size_t pl = 0;
 
-	if (!uniq_qid(id))
-		die_nomem();
+	if (!uniq_qid(id)) {
+		warn_sys("warning: unable to make a queue id (memory or randomness)");
+		return -1;
+	}
 	if (queue_start() == -1)
 		return -1;
 	/* RFC 3848 / 6531 protocol names */
@@ -668,11 +669,6 @@ int main(void)
 	io_init(&in, 0, inbuf, sizeof inbuf);
 	io_init(&out, 1, outbuf, sizeof outbuf);
 	signal(SIGPIPE, SIG_IGN);
-	if (sodium_init() < 0) {
-		reply("421 4.3.0 temporary failure");
-		flush_out();
-		die(111, "fatal: unable to initialise libsodium");
-	}
 	setup_client();
 	if (!client.local && (geteuid() == 0 || getuid() == 0)) {
 		reply("421 4.3.0 server misconfigured");

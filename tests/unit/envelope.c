@@ -2,7 +2,6 @@
  * and every reader of a queue file rely on. */
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include "check.h"
 #include "addr.h"
 #include "date822.h"
@@ -20,9 +19,6 @@ int main(void)
 	char big[ADDR_MAX + 2];
 	char **ids;
 	size_t i, dups = 0, bad = 0;
-
-	if (sodium_init() < 0)
-		return 2;
 
 	/* envelope_parse */
 	CHECK(envelope_parse(&e, E("Fa@b.c\0Tx@y.z\0\0")) == ENV_OK && e.nrcpt == 1 &&
