@@ -138,6 +138,7 @@ if command -v smtp-source > /dev/null 2>&1; then
 	got=$(( $(n_new) - before ))
 	check "smtp-source: each of the 1,000 delivered exactly once ($got)" [ "$got" -eq 1000 ]
 	check "the queue is empty afterwards" [ "$(find "$PHOME/queue/mess" -type f | wc -l)" -eq 0 ]
+	check "postern-send found no damaged envelope" sh -c "! cat '$PHOME'/log/send/* | grep -q 'malformed envelope'"
 	diag "$(awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "smtp-source 1000 x 2 KB / 20 conns: accepted in %.2f s (%.0f msg/s), delivered in %.2f s (%.0f msg/s)", b-a, 1000/(b-a), c-a, 1000/(c-a) }')"
 else
 	not_ok "smtp-source is not installed (tests/deps.sh installs postfix)"

@@ -93,14 +93,12 @@ int pool_take(const char *to, int *moved)
 	return -1;
 }
 
-/* One that cannot be emptied, or is not a plain file with one link,
- * leaves the pool. */
-static void empty(const char *path)
+/* 1 if path, a plain file with one link, is now empty. */
+static int empty(const char *path)
 {
 	struct stat st;
 	int fd = open_emptied(path, &st);
-	if (fd == -1 || close(fd) == -1)
-		(void)unlink(path);
+	return fd != -1 && close(fd) == 0;
 }
 
 static size_t pooled;   /* postern-clean's count of pool/: an estimate between counts */
@@ -116,27 +114,40 @@ void pool_count(void)
 	if (!d)
 		return;
 	pooled = 0;
-	while ((e = readdir(d)))
+	while ((e = readdir(d))) {
 		if (name_ok(e->d_name))
 			pooled++;
+		else if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			(void)unlinkat(dirfd(d), e->d_name, 0); /* pool_put's, left by a crash */
+	}
 	closedir(d);
 }
 
 int pool_put(const char *from, const char *name)
 {
 	char to[sizeof POOL_DIR + POOL_NAME_MAX + 1];
+	char hidden[sizeof POOL_DIR + 1 + POOL_NAME_MAX + 1];
+	size_t n = strlen(name);
 
 	/* postern-queue takes files without telling us, so the count only
 	 * overstates: count again now and then */
 	if (++puts_since_count >= POOL_MAX / 4)
 		pool_count();
 	if (pooled < POOL_MAX && name_ok(name)) {
+		/* Emptied under a dot name, which postern-queue never takes, and
+		 * only then offered.  Emptying it after offering it would race: a
+		 * postern-queue could take the file, write and commit a new message
+		 * into it, and then see our truncate land on its envelope. */
 		memcpy(to, POOL_DIR "/", sizeof POOL_DIR);
-		memcpy(to + sizeof POOL_DIR, name, strlen(name) + 1);
-		if (rename_noreplace(AT_FDCWD, from, AT_FDCWD, to) == 0) {
-			pooled++;
-			empty(to);
-			return 1;
+		memcpy(to + sizeof POOL_DIR, name, n + 1);
+		memcpy(hidden, POOL_DIR "/.", sizeof POOL_DIR + 1);
+		memcpy(hidden + sizeof POOL_DIR + 1, name, n + 1);
+		if (rename_noreplace(AT_FDCWD, from, AT_FDCWD, hidden) == 0) {
+			if (empty(hidden) && rename_noreplace(AT_FDCWD, hidden, AT_FDCWD, to) == 0)
+				pooled++;
+			else
+				(void)unlink(hidden);
+			return 1; /* `from` is gone either way */
 		}
 		if (errno == ENOENT)
 			return 1; /* already gone */

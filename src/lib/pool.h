@@ -22,11 +22,12 @@
  * caller's clean-up removes it. */
 int pool_take(const char *to, int *moved);
 
-/* postern-clean: moves the file `from` into the pool as pool/NAME and
- * empties it, or unlinks it when the pool is missing or full.  1 when
- * `from` is gone, 0 with errno when it is still there. */
+/* postern-clean: moves the file `from` to pool/.NAME, empties it there,
+ * then offers it as pool/NAME; or unlinks it when the pool is missing or
+ * full.  1 when `from` is gone, 0 with errno when it is still there. */
 int pool_put(const char *from, const char *name);
 
-/* postern-clean: counts the pool's files (at start, and now and then). */
+/* postern-clean: counts the pool's files (at start, and now and then), and
+ * removes any pool/.NAME a crash left half-way through pool_put. */
 void pool_count(void);
 #endif

@@ -40,6 +40,10 @@ SMTP_SOURCE = '/usr/sbin/smtp-source'
 # the table).  Any other run goes on to N (for at most 900 s).
 CUT = float(os.environ.get('BENCH_CUT', 20))
 CUTS = set()
+# A message the client saw accepted that has not arrived STALL seconds after
+# the client finished and the last arrival: lost, reported, never waited for.
+STALL = float(os.environ.get('BENCH_STALL', 30))
+LOST = []
 
 libc = ctypes.CDLL(None, use_errno=True)
 IN_MOVED_TO, IN_CREATE = 0x80, 0x100
@@ -82,6 +86,17 @@ class Watch:
         while self.count < count and time.monotonic() < deadline:
             self.pump(50)
         return self.count >= count
+
+    def wait_all(self, count, deadline, client):
+        """wait_for, giving up STALL s after both the client's exit and
+        the last arrival."""
+        while not self.wait_for(count, min(deadline, time.monotonic() + 1)):
+            now = time.monotonic()
+            if now >= deadline:
+                return False
+            if client.poll() is not None and now - max(self.last or 0, client.exited) > STALL:
+                return False
+        return True
 
     def close(self):
         os.close(self.fd)
@@ -192,7 +207,11 @@ def smtp_run(s, n, size, conc, cpu=None):
     p = subprocess.Popen([SMTP_SOURCE, '-s', str(conc), '-m', str(n), '-l', str(size),
                           '-f', 'bench@source.example', '-t', s.rcpt, '-M', 'source.example',
                           '127.0.0.1:%d' % s.port], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    ok = w.wait_for(n, t0 + CUT) or (w.count >= n / 2 and w.wait_for(n, t0 + 900))
+    ok = w.wait_for(n, t0 + CUT) or (w.count >= n / 2 and w.wait_all(n, t0 + 900, exit_clock(p)))
+    if not ok and p.poll() == 0:
+        LOST.append('%s: smtp %d bytes x %d: %d of %d accepted messages never arrived' % (
+            s.name, size, conc, n - w.count, n))
+        sys.stderr.write(LOST[-1] + '\n')
     if not ok:
         p.kill()
         p.wait()
@@ -215,6 +234,19 @@ def smtp_run(s, n, size, conc, cpu=None):
                          (s.name, conc, size, p.returncode, w.count, n, err.decode(errors='replace')[-300:]))
         return None
     return n / (w.last - t0)
+
+
+class exit_clock:
+    """A Popen whose .exited is when poll() first saw it end."""
+
+    def __init__(self, p):
+        self.p, self.exited = p, None
+
+    def poll(self):
+        r = self.p.poll()
+        if r is not None and self.exited is None:
+            self.exited = time.monotonic()
+        return r
 
 
 def drain(w):
@@ -426,6 +458,8 @@ def main():
     sys.stdout.write(table)
     with open(out_md, 'w') as f:
         f.write(table)
+    if LOST:
+        sys.exit(1)
 
 
 def fmt(v, digits=0):
@@ -516,6 +550,8 @@ def render(servers, res, f1, f2, traces, elapsed):
             d = pp[prog]
             items.append('%s %s' % (prog, ' '.join('%s=%.1f' % (k, d[k]) for k in sorted(d))))
         lines.append('- %s: %s' % (s.name, '; '.join(items)))
+    if LOST:
+        lines += ['', '**Lost mail** (accepted with 250, never delivered):', ''] + ['- ' + x for x in LOST]
     return '\n'.join(lines) + '\n'
 
 

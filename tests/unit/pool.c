@@ -84,6 +84,7 @@ int main(void)
 	      "put: both files of a message");
 	CHECK(size_of("mess/3") == -1 && size_of("mess/3.env") == -1, "put: gone from mess/");
 	CHECK(size_of("pool/3") == 0 && size_of("pool/3.env") == 0, "put: in pool/, emptied");
+	CHECK(size_of("pool/.3") == -1 && size_of("pool/.3.env") == -1, "put: no pool/.NAME left behind");
 	CHECK(pool_put("mess/3", "3") == 1, "put: a file already gone is fine");
 
 	/* take: two files, then the pool is empty */
@@ -97,6 +98,14 @@ int main(void)
 	fd = pool_take("tmp/c", &moved);
 	CHECK(fd == -1 && !moved, "take: an empty pool gives nothing");
 	CHECK(count_pool() == 0, "pool/ is empty now");
+
+	/* a file pool_put is still emptying (pool/.NAME) is never taken: a
+	 * truncate landing after a take would empty a committed message */
+	CHECK(write_file("pool/.9", "old message text"), "a half-put file pool/.9");
+	relist();
+	fd = pool_take("tmp/g", &moved);
+	CHECK(fd == -1 && !moved && size_of("pool/.9") == 16, "take: a dot name is never taken");
+	CHECK(count_pool() == 0 && size_of("pool/.9") == -1, "count: removes a pool/.NAME left by a crash");
 
 	/* a file left non-empty by a crash between rename and emptying */
 	CHECK(write_file("pool/crashed", "old message text"), "a non-empty file in pool/");
