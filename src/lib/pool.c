@@ -84,7 +84,9 @@ int pool_take(const char *to, int *moved)
 		}
 		*moved = 1;
 		fd = open_emptied(to, &st);
-		if (fd != -1 && st.st_uid != geteuid()) {
+		/* Stamped now: a file can wait in the pool for days, and
+		 * postern-clean sweeps tmp/ files by their age. */
+		if (fd != -1 && (st.st_uid != geteuid() || futimens(fd, 0) == -1)) {
 			close(fd);
 			fd = -1;
 		}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "check.h"
 #include "fmt.h"
@@ -37,6 +38,12 @@ static long long size_of(const char *path)
 {
 	struct stat st;
 	return lstat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+static long long age_of(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 ? (long long)(time(0) - st.st_mtime) : -1;
 }
 
 static int count_pool(void)
@@ -89,8 +96,14 @@ int main(void)
 
 	/* take: two files, then the pool is empty */
 	relist();
+	{
+		struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } }; /* 2001 */
+		CHECK(utimensat(AT_FDCWD, "pool/3", old, 0) == 0 && utimensat(AT_FDCWD, "pool/3.env", old, 0) == 0,
+		      "pooled files dated 2001");
+	}
 	fd = pool_take("tmp/a", &moved);
 	CHECK(fd >= 0 && moved && size_of("tmp/a") == 0, "take: an empty file renamed to tmp/a");
+	CHECK(age_of("tmp/a") < 60, "take: the file is dated now, so no sweep of tmp/ takes it for stale");
 	CHECK(fd >= 0 && write(fd, "new", 3) == 3 && close(fd) == 0 && size_of("tmp/a") == 3,
 	      "take: the descriptor writes the file");
 	fd = pool_take("tmp/b", &moved);
