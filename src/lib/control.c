@@ -7,43 +7,31 @@
 
 static int blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-static int load(const char *name, struct str *raw)
-{
-	struct str path = STR_INIT;
-	int r;
+/* The buffers are kept from one file to the next: a program reads a dozen
+ * control files at start, and musl's malloc returns a freed 4 KB buffer to
+ * the kernel at once, so a fresh one each time is an mmap and an munmap per
+ * file (doc/performance.md). */
+static struct str name_in_home, path, raw;
 
-	if (!str_cats(&path, "control/") || !str_cats(&path, name)) {
-		str_free(&path);
+static int load(const char *name)
+{
+	name_in_home.len = 0;
+	if (!str_cats(&name_in_home, "control/") || !str_cats(&name_in_home, name) ||
+	    !home_path(&path, name_in_home.s))
 		return -1;
-	}
-	{
-		struct str full = STR_INIT;
-		if (!home_path(&full, path.s)) {
-			str_free(&path);
-			return -1;
-		}
-		r = read_file(full.s, raw, CONTROL_MAX);
-		str_free(&full);
-	}
-	str_free(&path);
-	return r;
+	return read_file(path.s, &raw, CONTROL_MAX);
 }
 
 int control_lines(const char *name, struct str *list)
 {
-	struct str raw = STR_INIT;
 	size_t pos = 0;
-	int r = load(name, &raw);
+	int r = load(name);
 
 	list->len = 0;
-	if (!str_ready(list, 0)) {
-		str_free(&raw);
+	if (!str_ready(list, 0))
 		return -1;
-	}
-	if (r <= 0) {
-		str_free(&raw);
+	if (r <= 0)
 		return r;
-	}
 	while (pos < raw.len) {
 		char *nl = memchr(raw.s + pos, '\n', raw.len - pos);
 		size_t end = nl ? (size_t)(nl - raw.s) : raw.len;
@@ -53,13 +41,10 @@ int control_lines(const char *name, struct str *list)
 		while (b > a && blank(raw.s[b - 1]))
 			b--;
 		if (b > a && raw.s[a] != '#' && !memchr(raw.s + a, 0, b - a))
-			if (!str_catb(list, raw.s + a, b - a) || !str_catz(list)) {
-				str_free(&raw);
+			if (!str_catb(list, raw.s + a, b - a) || !str_catz(list))
 				return -1;
-			}
 		pos = end + 1;
 	}
-	str_free(&raw);
 	/* A file of comments and blanks means the default, as for control_line:
 	 * so the installed templates, which only document defaults, change
 	 * nothing until the admin writes a value. */

@@ -1,6 +1,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <errno.h>
 #include "home.h"
 #include "die.h"
 #include "file.h"
@@ -21,9 +23,19 @@ const char *home_dir(void)
 			die_nomem();
 		return home;
 	}
-	exe = realpath("/proc/self/exe", 0);
+	/* The kernel's link is already absolute and resolved: one readlink
+	 * where realpath() would read every component of it again. */
+	exe = malloc(PATH_MAX + 1);
 	if (!exe)
-		die_sys(111, "fatal: unable to find my own executable");
+		die_nomem();
+	{
+		ssize_t n = readlink("/proc/self/exe", exe, PATH_MAX);
+		if (n >= PATH_MAX || (n > 0 && exe[0] != '/'))
+			errno = ENAMETOOLONG;
+		if (n <= 0 || n >= PATH_MAX || exe[0] != '/')
+			die_sys(111, "fatal: unable to find my own executable");
+		exe[n] = 0;
+	}
 	slash = strrchr(exe, '/');
 	if (slash)
 		*slash = 0;
