@@ -22,7 +22,8 @@ all: $(addprefix $(B)/bin/,$(PROGS))
 asan:
 	$(MAKE) B=build-asan STATIC= CCFLAGS="$(CC_CMD) -U_FORTIFY_SOURCE $(SAN)" LDFLAGS_="$(LD_CMD) $(SAN)" all units
 
-$(B)/obj/%.o: src/%.c $(wildcard src/lib/*.h) $(wildcard src/*/*.h)
+# The conf- files are prerequisites: changing one rebuilds what it shapes.
+$(B)/obj/%.o: src/%.c $(wildcard src/lib/*.h) $(wildcard src/*/*.h) conf-cc
 	@mkdir -p $(dir $@)
 	$(CCFLAGS) -Isrc/lib -c -o $@ $<
 
@@ -64,7 +65,7 @@ MUSL_LINK = -static-pie -nostdlib $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o $(call 
 
 musl-check:
 	@test -f $(MUSL_LIB)/libc.a -a -d $(MUSL_INC) || { echo "conf-musl: no musl C library at $(MUSL_LIB) and $(MUSL_INC): install Debian's musl-dev (tests/deps.sh does), or write none into conf-musl" >&2; exit 1; }
-$(B)/musl/obj/%.o: src/%.c $(wildcard src/lib/*.h) $(wildcard src/*/*.h) | musl-check
+$(B)/musl/obj/%.o: src/%.c $(wildcard src/lib/*.h) $(wildcard src/*/*.h) conf-cc conf-musl | musl-check
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) -Isrc/lib -c -o $@ $<
 $(B)/musl/obj/auto_conf.o: $(B)/obj/auto_conf.c src/lib/conf.h | musl-check
@@ -78,7 +79,7 @@ pc := %
 .SECONDEXPANSION:
 # A program's objects and library: $(B)/musl/ for the musl ones, $(B)/ for the rest.
 tree = $(B)$(if $(filter $(1),$(MUSL_PROGS)),/musl)
-$(B)/bin/%: $$(patsubst src/$$(pc).c,$$(call tree,$$*)/obj/$$(pc).o,$$(wildcard src/$$*/*.c)) $$(call tree,$$*)/libpostern.a
+$(B)/bin/%: $$(patsubst src/$$(pc).c,$$(call tree,$$*)/obj/$$(pc).o,$$(wildcard src/$$*/*.c)) $$(call tree,$$*)/libpostern.a conf-ld conf-musl
 	@mkdir -p $(dir $@)
 	$(if $(filter $*,$(MUSL_PROGS)),$(LDFLAGS_) $(MUSL_LINK) -o $@,$(LDFLAGS_) $(if $(filter $*,$(STATIC)),-static-pie) -o $@ $(filter %.o,$^) $(B)/libpostern.a $(LIBS) $(EXTRA_LIBS_$*))
 

@@ -1,0 +1,35 @@
+#!/bin/sh
+# The built programs, as files: every one a PIE with full RELRO, a
+# non-executable stack and the stack protector; none linked with libsodium;
+# and, unless conf-musl says none, postern-smtpd, postern-queue and
+# postern-local static and free of glibc (doc/performance.md, step 5;
+# SECURITY names what musl costs).  Reads only $POSTERN_BUILD/bin.
+. "$(dirname "$0")/lib.sh"
+
+command -v readelf > /dev/null 2>&1 || bail "readelf is not installed (binutils)"
+B=$POSTERN_BUILD/bin
+[ -x "$B/postern-smtpd" ] || bail "no $B/postern-smtpd: build first (make all)"
+MUSL=$(sed -n 1p "$POSTERN_SRC/conf-musl")
+
+for f in "$B"/*; do
+	p=$(basename "$f")
+	[ -L "$f" ] && continue
+	check "$p: a position-independent executable" sh -c "readelf -hW '$f' | grep -q 'Type:.*DYN'"
+	check "$p: full RELRO (GNU_RELRO and BIND_NOW)" sh -c \
+		"readelf -lW '$f' | grep -q GNU_RELRO && readelf -dW '$f' | grep -Eq 'BIND_NOW|FLAGS.*NOW'"
+	check "$p: the stack is not executable" sh -c "readelf -lW '$f' | grep GNU_STACK | grep -qv RWE"
+	check "$p: built with the stack protector" sh -c "readelf -sW '$f' | grep -q __stack_chk_fail"
+	check "$p: libsodium is not linked" sh -c "! readelf -dW '$f' | grep -q 'NEEDED.*libsodium'"
+done
+
+for p in postern-smtpd postern-queue postern-local; do
+	f=$B/$p
+	check "$p: static (no program interpreter, no shared library)" sh -c \
+		"! readelf -lW '$f' | grep -q INTERP && ! readelf -dW '$f' | grep -q NEEDED"
+	if [ "$MUSL" = none ]; then
+		diag "$p: conf-musl says none, so glibc is expected"
+	else
+		check "$p: linked with musl, not glibc (no GLIBC_ strings)" sh -c "! grep -aq 'GLIBC_' '$f'"
+	fi
+done
+done_testing
