@@ -54,8 +54,12 @@ int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
 
 	why->len = 0;
 	for (tries = 0; tries < 3; tries++) {
-		if (!uniq_maildir(&uniq, maildir_host()) || !str_copys(&part, "tmp/") ||
-		    !str_cats(&part, uniq.s) || !path_join(&tmp, dir, part.s)) {
+		if (!uniq_maildir(&uniq, maildir_host())) {
+			/* errno: ENOMEM, or why getrandom(2) failed */
+			r = fail(why, "unable to make a unique file name for ", dir, errno);
+			goto out;
+		}
+		if (!str_copys(&part, "tmp/") || !str_cats(&part, uniq.s) || !path_join(&tmp, dir, part.s)) {
 			r = fail(why, "out of memory writing ", dir, ENOMEM);
 			goto out;
 		}
