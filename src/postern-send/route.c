@@ -5,7 +5,7 @@
 
 static int is_user(const struct route_conf *c, const char *s, size_t n)
 {
-	char name[ROUTE_USER_MAX + 1];
+	char name[USERNAME_MAX + 1];
 	unsigned long long uid;
 
 	if (!username_ok(s, n))

@@ -6,9 +6,6 @@
 #include <stddef.h>
 #include "str.h"
 
-#include "username.h"
-#define ROUTE_USER_MAX USERNAME_MAX /* longest Unix user name looked up */
-
 enum route_kind { ROUTE_LOCAL = 1, ROUTE_REMOTE = 2 };
 
 struct route_conf {
