@@ -34,6 +34,9 @@ LAT = int(os.environ.get('BENCH_LATENCY', 100 if QUICK else 500))
 CONC = [int(c) for c in os.environ.get('BENCH_CONC', '1 10 50').split()]
 SIZES = [int(s) for s in os.environ.get('BENCH_SIZES', '1024 102400').split()]
 INJ_PAR = 4
+# The SMTP workload whose CPU per message is measured: the first size at
+# the second concurrency (10 connections by default).
+CPU_SIZE, CPU_CONC = SIZES[0], CONC[min(1, len(CONC) - 1)]
 SMTP_SOURCE = '/usr/sbin/smtp-source'
 # A run that has not delivered half of N after this many seconds is cut:
 # its figure is the rate over the messages delivered so far (marked * in
@@ -431,7 +434,7 @@ def main():
             for run in range(RUNS):
                 for s in rotate(step):
                     sampler.srv = s
-                    cpu = {} if (size, conc) == (SIZES[0], CONC[min(1, len(CONC) - 1)]) else None
+                    cpu = {} if (size, conc) == (CPU_SIZE, CPU_CONC) else None
                     note(s, ('smtp', size, conc), smtp_run(s, N, size, conc, cpu))
                     if cpu:
                         note(s, 'cpu', sum(cpu.values()) * 1000)
@@ -522,7 +525,7 @@ def render(servers, res, f1, f2, traces, elapsed):
         for conc in CONC:
             row('SMTP %s x %d conn (msg/s)' % (ksize(size), conc), ('smtp', size, conc), floor_ratio=True)
     row('sendmail, %d parallel (msg/s)' % INJ_PAR, 'inject', floor_ratio=True)
-    row('CPU per message, SMTP %s x %d conn (ms)' % (ksize(SIZES[0]), CONC[min(1, len(CONC) - 1)]), 'cpu', 2)
+    row('CPU per message, SMTP %s x %d conn (ms)' % (ksize(CPU_SIZE), CPU_CONC), 'cpu', 2)
     row('latency p50, 250 to new/ (ms)', 'p50', 2)
     row('latency p99 (ms)', 'p99', 2)
     for key, label in (('idle', 'idle RSS, sum over all processes (MB)'),
@@ -542,7 +545,7 @@ def render(servers, res, f1, f2, traces, elapsed):
         ratios = [fmt(vals[0] / v, 2) if vals[0] is not None and v else 'n/a' for v in vals[1:]]
         lines.append(tr([label] + [fmt(v, 1) for v in vals] + ratios + ['']))
     lines += ['', 'CPU per message by process (with the children it reaps), SMTP %s x %d conn, ms, median run:' % (
-        ksize(SIZES[0]), CONC[min(1, len(CONC) - 1)]), '']
+        ksize(CPU_SIZE), CPU_CONC), '']
     for s in servers:
         runs = res[s.name].get('cpu_by', [])
         if not runs:
