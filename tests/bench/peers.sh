@@ -15,6 +15,9 @@
 # conflicts with postfix as a Debian package, so its .deb is fetched with
 # `apt-get download` and unpacked into a cache directory, never installed.
 #
+#   pt_setup NAME HOME PORT USER DOMAIN
+#                            postern from $POSTERN_BUILD installed into HOME
+#                            and started; PT_ENTRY: its bench.py argument
 #   pf_setup PORT DOMAIN     $SCRATCH/postfix/{etc,queue,data}; PF_CONF
 #   pf_start / pf_stop       postfix -c $PF_CONF start|stop; PF_PID (master)
 #   os_fetch                 unpacked opensmtpd in $OS_ROOT (0 ok, 1 not available)
@@ -28,6 +31,32 @@ PF_PID=
 OS_PID=
 OS_ROOT=${BENCH_OSMTPD_CACHE:-/tmp/postern-bench-opensmtpd}/root
 OS_DIR=
+
+pt_setup() { # NAME HOME PORT USER DOMAIN
+	PHOME=$2
+	"$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" > "$SCRATCH/install-$1.log" 2>&1 || {
+		diag "./install --home $PHOME: $(cat "$SCRATCH/install-$1.log")"; return 1; }
+	printf '%s\n' "$5" > "$PHOME/control/me"
+	printf '%s\n' "$5" > "$PHOME/control/locals"
+	printf '127.0.0.1\n' > "$PHOME/control/smtpip"
+	printf 'none\n' > "$PHOME/control/smtpip6"
+	printf '%s\n' "$3" > "$PHOME/control/smtpport"
+	printf '0\n' > "$PHOME/control/maxperip" # smtp-source's 50 sessions share one address
+	make_user "$4" || return 1
+	"$PHOME/bin/postern-mkrcpt" > "$SCRATCH/mkrcpt-$1.log" 2>&1 || {
+		diag "postern-mkrcpt: $(cat "$SCRATCH/mkrcpt-$1.log")"; return 1; }
+	printf '#!/bin/sh\nexec %s "$@"\n' "$PHOME/bin/sendmail" > "$SCRATCH/inject-$1"
+	chmod 755 "$SCRATCH/inject-$1"
+	svscan_start
+	svc_wait_up postern-send 30 && svc_wait_up postern-smtpd 30 || { diag "$1: services not up"; return 1; }
+	pt_i=0
+	until listening "$3"; do
+		pt_i=$((pt_i + 1))
+		[ $pt_i -lt 100 ] || { diag "$1: nothing listens on port $3"; return 1; }
+		sleep 0.1
+	done
+	PT_ENTRY="$1=$3,$SCRATCH/users/$4/Maildir/new,$4@$5,$SVSCAN_PID,$SCRATCH/inject-$1"
+}
 
 pf_setup() { # PORT DOMAIN
 	command -v postfix > /dev/null 2>&1 || return 1

@@ -24,6 +24,18 @@ export POSTERN_SRC
 . "$POSTERN_SRC/tests/bench/peers.sh"
 scratch_init
 PY=/usr/bin/python3
+# Each server's directories in block groups of their own: on ext4 without a
+# journal, making a file scans past every inode freed in its group in the
+# last minutes, so one server's deletions (Postfix's queue files) would be
+# charged to the next server's Maildir files (doc/performance.md, "Inode
+# allocation").  A TOPDIR directory's subdirectories are spread over the
+# disk.  BENCH_SPREAD=0: all in one place, as before 2026-11-29.
+spread() {
+	[ "${BENCH_SPREAD:-1}" = 0 ] && return 0
+	chattr +T "$1" 2> /dev/null || diag "chattr +T $1: not ext2/3/4; the servers' files may share block groups"
+}
+spread "$SCRATCH"
+mkdir -m 755 "$SCRATCH/users" && spread "$SCRATCH/users" || bail "mkdir $SCRATCH/users"
 OUT=${BENCH_OUT:-$POSTERN_SRC/tests/bench/results.md}
 D=bench.example
 P_PORT=${BENCH_PORT:-12525}
@@ -40,28 +52,14 @@ for port in $P_PORT $PF_PORT $OS_PORT; do
 done
 cc -O2 -pthread -o "$SCRATCH/fsync-floor" "$POSTERN_SRC/tests/bench/fsync-floor.c" || bail "cc fsync-floor.c"
 
+listening() { $PY -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2> /dev/null; }
+
 # postern
-install_home || bail "./install into $SCRATCH/home"
-printf '%s\n' "$D" > "$PHOME/control/me"
-printf '%s\n' "$D" > "$PHOME/control/locals"
-printf '127.0.0.1\n' > "$PHOME/control/smtpip"
-printf 'none\n' > "$PHOME/control/smtpip6"
-printf '%s\n' "$P_PORT" > "$PHOME/control/smtpport"
-printf '0\n' > "$PHOME/control/maxperip" # smtp-source's 50 sessions share one address
-make_user ptbpostern || bail "make_user ptbpostern"
+pt_setup postern "$SCRATCH/home" "$P_PORT" ptbpostern "$D" || bail "postern set-up"
+ok "postern listens on 127.0.0.1:$P_PORT"
+SERVERS=$PT_ENTRY
 make_user ptbpostfix || bail "make_user ptbpostfix"
 make_user ptbsmtpd || bail "make_user ptbsmtpd"
-"$PHOME/bin/postern-mkrcpt" > "$SCRATCH/mkrcpt.log" 2>&1 || bail "postern-mkrcpt: $(cat "$SCRATCH/mkrcpt.log")"
-printf '#!/bin/sh\nexec %s "$@"\n' "$PHOME/bin/sendmail" > "$SCRATCH/postern-inject"
-chmod 755 "$SCRATCH/postern-inject"
-svscan_start
-svc_wait_up postern-send 30 || bail "postern-send service up"
-svc_wait_up postern-smtpd 30 || bail "postern-smtpd service up"
-listening() { $PY -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2> /dev/null; }
-i=0
-until listening "$P_PORT"; do i=$((i + 1)); [ $i -lt 100 ] || bail "postern on port $P_PORT"; sleep 0.1; done
-ok "postern listens on 127.0.0.1:$P_PORT"
-SERVERS="postern=$P_PORT,$SCRATCH/users/ptbpostern/Maildir/new,ptbpostern@$D,$SVSCAN_PID,$SCRATCH/postern-inject"
 
 PEERS=${BENCH_PEERS-postfix opensmtpd}
 want() { case " $PEERS " in *" $1 "*) return 0 ;; esac; diag "$1 left out (BENCH_PEERS)"; return 1; }
