@@ -2,7 +2,8 @@
 # postern-start, postern-send, postern-lspawn and postern-clean together,
 # without s6: a scratch install, postern-start run by hand, mail injected
 # with the installed postern-queue.  postern-local is replaced here (and only
-# here) by a fake that records its argv, uid and cwd and answers by the
+# here) by a fake that records its argv, uid, environment (the identity it
+# is to take: lspawn starts it as root, doc/postern-local.8) and answers by the
 # recipient: *tempfail* fails once then succeeds, *permfail* fails for good,
 # *slow* sleeps, anything else is delivered (stdin saved).
 . "$(dirname "$0")/lib.sh"
@@ -65,11 +66,14 @@ check "argv for user" sh -c "grep -qx 'user|pts1|$SCRATCH/users/pts1||pts1@mx.te
 check "argv for user-ext (lower-cased)" sh -c "grep -qx 'user|pts1|$SCRATCH/users/pts1|box|PTS1-Box@mx.test|pts1@mx.test|$Q1|' $FAKE/call.??????"
 check "argv for alias" sh -c "grep -qx 'alias|postern-alias|$ALIAS_HOME|postmaster|postmaster@mx.test|pts1@mx.test|$Q1|' $FAKE/call.??????"
 f=$(grep -l "|pts1@mx.test|pts1@mx.test|$Q1|" "$FAKE"/call.?????? | head -1)
-check "postern-local runs as the user, in its home" grep -q "^uid=$PTS1_UID .*cwd=$SCRATCH/users/pts1\$" "$f"
-check "postern-local's environment holds only PATH (and what sh adds)" sh -c "! grep -q -e POSTERN -e HOME= -e USER= '$f'"
+PTS1_IDENTITY=$PTS1_UID:$(id -g pts1):$(id -G pts1 | tr ' ' ,)
+check "postern-local is started as root, told to become the user and its groups" \
+	sh -c "grep -q '^uid=0 ' '$f' && grep -qx 'POSTERN_IDENTITY=$PTS1_IDENTITY' '$f'"
+check "postern-local's environment holds only PATH and the identity (and what sh adds)" \
+	sh -c "! grep -q -e HOME= -e USER= '$f' && [ \$(grep -c POSTERN '$f') -eq 1 ]"
 check "message on fd 0, byte-exact after the Received line" sh -c "tail -n +2 '$f.msg' | grep -q 'body of one'"
 f=$(grep -l "|postmaster@mx.test|pts1@mx.test|$Q1|" "$FAKE"/call.?????? | head -1)
-check "alias delivery runs as postern-alias" grep -q "^uid=$ALIAS_UID " "$f"
+check "alias delivery is to become postern-alias" grep -q "^POSTERN_IDENTITY=$ALIAS_UID:" "$f"
 check "log: delivered with delay" wait_for 5 logged "delivery qid=$Q1 to=pts1@mx.test status=delivered delay="
 check "log: done" wait_for 5 logged "done qid=$Q1"
 

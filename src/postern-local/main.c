@@ -1,10 +1,12 @@
 /* postern-local: delivers one message to one local recipient, running as
- * that recipient (postern-lspawn set the uid and opened the message as fd 0).
- * See doc/postern-local.8 and doc/dot-postern.5.
+ * that recipient.  postern-lspawn opened the message as fd 0 and started
+ * us as root; the first thing main does is become the recipient for good
+ * (identity.c), before it reads anything.  See doc/postern-local.8 and
+ * doc/dot-postern.5.
  *
- * Trust: the recipient can ptrace this process, so it holds nothing the
- * recipient may not see: fd 0 is the message addressed to them, and every
- * other input (argv, the dot files, the Maildir) is theirs or lspawn's. */
+ * Trust: this process holds nothing the recipient may not see: fd 0 is the
+ * message addressed to them, and every other input (argv, the dot files,
+ * the Maildir) is theirs or lspawn's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -22,6 +24,7 @@
 #include "str.h"
 #include "uniq.h"
 #include "dotfile.h"
+#include "identity.h"
 #include "forward.h"
 #include "maildir.h"
 #include "program.h"
@@ -368,6 +371,11 @@ int main(int argc, char **argv)
 	off_t off = 0;
 
 	progname = "postern-local";
+	{
+		const char *why = identity_take();
+		if (why)
+			finish(111, why, strlen(why));
+	}
 	umask(077);
 	/* a program or postern-queue that stops reading must not kill us */
 	signal(SIGPIPE, SIG_IGN);

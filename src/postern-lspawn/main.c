@@ -1,13 +1,13 @@
 /* postern-lspawn: the one long-lived root process.  It reads delivery
- * requests from postern-send (fd 0), checks each field, and for each forks
- * a postern-local running as the recipient's user, with the message as its
- * fd 0; it reports each child's exit on fd 1 (doc/pipes.md).  It never
- * reads a message: the child opens it and gives up root before exec. */
+ * requests from postern-send (fd 0), checks each field, and for each starts
+ * a postern-local that becomes the recipient's user, with the message as
+ * its fd 0; it reports each child's exit on fd 1 (doc/pipes.md).  It never
+ * reads a message: it only opens it for the child. */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -71,53 +71,64 @@ static void replys(const char *job, char status, const char *text)
 	reply(job, status, text, strlen(text));
 }
 
-/* Runs in the child: everything after fork up to exec, system calls only
- * (no allocation, no NSS: who_get looked the user up in the parent).  A
- * failure is one line on stdout (the pipe to us) and exit 111: a temporary
- * failure. */
-static _Noreturn void child(const struct who *w, const char *home, const char *mode, const char *ext,
-                            const char *rcpt, const char *sender, const char *qid, const char *mess, int out)
+/* The recipient's identity for postern-local: POSTERN_IDENTITY=UID:GID:G1,...
+ * (src/postern-local/identity.h). */
+static int identity_env(struct str *e, const struct who *w)
+{
+	size_t i;
+
+	if (!str_copys(e, "POSTERN_IDENTITY=") || !str_catu(e, (unsigned long long)w->uid) || !str_catc(e, ':') ||
+	    !str_catu(e, (unsigned long long)w->gid) || !str_catc(e, ':'))
+		return 0;
+	for (i = 0; i < w->ngroups; i++)
+		if ((i && !str_catc(e, ',')) || !str_catu(e, (unsigned long long)w->groups[i]))
+			return 0;
+	return str_catz(e);
+}
+
+/* Starts postern-local with the message as fd 0 and `out` as fd 1.  It
+ * starts as root and becomes the recipient before it reads anything
+ * (doc/postern-local.8, "Start"); so this can be a posix_spawn, which
+ * copies none of this process's memory and page tables, and a recipient
+ * cannot stop the child while we wait for its exec: until then it is
+ * root's.  0 and *pid, or an errno value. */
+static int spawn_local(pid_t *pid, const struct who *w, const char *home, const char *mode, const char *ext,
+                       const char *rcpt, const char *sender, const char *qid, int mess, int out)
 {
 	static char penv[] = "PATH=/usr/bin:/bin";
-	char *envp[] = { penv, 0 };
+	static struct str ident = STR_INIT;
+	char *envp[] = { penv, 0, 0 };
 	char *argv[] = { (char *)"postern-local", (char *)mode, (char *)w->name, (char *)home, (char *)ext,
 	                 (char *)rcpt, (char *)sender, (char *)qid, 0 };
-	sigset_t none;
-	int fd;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dflt;
+	int r;
 
-	if (dup2(out, 1) == -1)
-		_exit(111);
-	fd = open(mess, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1) {
-		static const char m[] = "unable to open the queued message\n";
-		(void)!write(1, m, sizeof m - 1);
-		_exit(111);
-	}
-	if (dup2(fd, 0) == -1 || close_range(3, ~0U, 0) == -1)
-		_exit(111);
-	if (setgroups(w->ngroups, w->groups) == -1 || setgid(w->gid) == -1 ||
-	    setuid(w->uid) == -1 || getuid() != w->uid || geteuid() != w->uid ||
-	    getgid() != w->gid || getegid() != w->gid || setuid(0) != -1) {
-		static const char m[] = "unable to switch to the recipient's user\n";
-		(void)!write(1, m, sizeof m - 1);
-		_exit(111);
-	}
-	if (chdir(home) == -1) {
-		static const char m[] = "unable to enter the recipient's home directory\n";
-		(void)!write(1, m, sizeof m - 1);
-		_exit(111);
-	}
-	umask(077);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
+	if (!identity_env(&ident, w))
+		return ENOMEM;
+	envp[1] = ident.s;
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, 0);
-	execve(prog.s, argv, envp);
-	{
-		static const char m[] = "unable to run postern-local\n";
-		(void)!write(1, m, sizeof m - 1);
+	sigemptyset(&dflt);
+	sigaddset(&dflt, SIGPIPE);
+	sigaddset(&dflt, SIGCHLD);
+	if ((r = posix_spawn_file_actions_init(&fa)) != 0)
+		return r;
+	if ((r = posix_spawnattr_init(&at)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return r;
 	}
-	_exit(111);
+	if ((r = posix_spawn_file_actions_adddup2(&fa, mess, 0)) == 0 &&
+	    (r = posix_spawn_file_actions_adddup2(&fa, out, 1)) == 0 &&
+	    (r = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) == 0 &&
+	    (r = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
+	    (r = posix_spawnattr_setsigdefault(&at, &dflt)) == 0 &&
+	    (r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0)
+		r = posix_spawn(pid, prog.s, &fa, &at, argv, envp);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	explicit_bzero(ident.s, ident.len);
+	return r;
 }
 
 static void request(const struct str *f)
@@ -129,7 +140,7 @@ static void request(const struct str *f)
 	const char *mode;
 	const char *home;
 	struct kid *k;
-	int p[2];
+	int p[2], fd, r;
 	size_t i;
 
 	if (!ns_fields(f, fld, fl, 6))
@@ -170,21 +181,25 @@ static void request(const struct str *f)
 	}
 	if (!path_join(&mess, messdir.s, fld[1]))
 		die_nomem();
+	/* opened here, as root: the queue is not the recipient's to read */
+	if ((fd = open(mess.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		replys(fld[0], 'Z', "unable to open the queued message");
+		return;
+	}
 	if (pipe2(p, O_CLOEXEC) == -1) {
+		close(fd);
 		replys(fld[0], 'Z', "unable to create a pipe");
 		return;
 	}
 	k = kids + nkids;
-	k->pid = fork();
-	if (k->pid == -1) {
+	r = spawn_local(&k->pid, &w, home, mode, fld[3], fld[4], fld[5], fld[1], fd, p[1]);
+	close(fd);
+	close(p[1]);
+	if (r != 0) {
 		close(p[0]);
-		close(p[1]);
-		replys(fld[0], 'Z', "unable to fork");
+		replys(fld[0], 'Z', "unable to run postern-local");
 		return;
 	}
-	if (k->pid == 0)
-		child(&w, home, mode, fld[3], fld[4], fld[5], fld[1], mess.s, p[1]);
-	close(p[1]);
 	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1)
 		die_sys(111, "fatal: unable to set a pipe non-blocking");
 	k->fd = p[0];
