@@ -11,6 +11,7 @@
 
 #define TAKE_LIST 64   /* names read from pool/ per postern-queue run */
 #define TAKE_TRIES 8   /* renames tried before creating a file instead */
+#define RECOUNT 512    /* postern-clean's puts between counts of pool/ */
 
 /* pool/, if it is a directory only we can enter: anything else is not our
  * pool, and 0 means "no pool" to every caller. */
@@ -133,7 +134,7 @@ int pool_put(const char *from, const char *name)
 
 	/* postern-queue takes files without telling us, so the count only
 	 * overstates: count again now and then */
-	if (++puts_since_count >= POOL_MAX / 4)
+	if (++puts_since_count >= RECOUNT)
 		pool_count();
 	if (pooled < POOL_MAX && name_ok(name)) {
 		/* Emptied under a dot name, which postern-queue never takes, and

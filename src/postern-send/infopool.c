@@ -15,7 +15,7 @@
 #include "file.h"
 #include "fmt.h"
 
-#define INFO_POOL_MAX 64
+#define INFO_POOL_MAX 2048 /* one a message: as many messages as queue/pool holds (lib/pool.h) */
 
 static unsigned char present[INFO_POOL_MAX];
 static size_t npresent;
