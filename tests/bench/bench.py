@@ -381,7 +381,9 @@ def strace_run(s, n, out_dir):
             prog = os.path.basename(start.split('"', 2)[1]) if '"' in start else prog
             names[pid] = prog
         elif call in ('clone', 'clone3', 'fork', 'vfork'):
-            names[int(ret)] = prog
+            # a vfork-style child (posix_spawn) may exec before its parent's
+            # clone returns: its own execve has named it then
+            names.setdefault(int(ret), prog)
         key = {'fdatasync': 'fsync', 'clone3': 'clone', 'fork': 'clone', 'vfork': 'clone',
                'renameat': 'rename', 'renameat2': 'rename', 'linkat': 'link'}.get(call, call)
         total[key] = total.get(key, 0) + 1
