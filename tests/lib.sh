@@ -3,6 +3,7 @@
 # into a scratch directory, and only ever stop processes they started, by pid.
 #
 #   scratch_init              SCRATCH=/tmp/postern-test.XXXXXX (0755); cleanup on exit
+#   spread DIR                the benchmarks: DIR's subdirectories in block groups of their own
 #   install_home              ./install --home $SCRATCH/home --build $POSTERN_BUILD; PHOME=...
 #   svscan_start              s6-svscan on $PHOME/service in the background (SVSCAN_PID)
 #   svc_wait_up NAME [SECS]   until service NAME is up (and ready, if it notifies)
@@ -74,6 +75,18 @@ scratch_init() {
 	chmod 755 "$SCRATCH"
 	trap t_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
+}
+
+# Each server's directories in block groups of their own: on ext4 without a
+# journal, making a file scans past every inode freed in its group in the
+# last minutes, so one server's deletions (Postfix's queue files, a
+# previous round's sink files) would be charged to the next server's new
+# files (doc/performance.md, "Inode allocation").  The subdirectories of a
+# TOPDIR directory are spread over the disk.  BENCH_SPREAD=0: all in one
+# place, as before 2026-11-29.
+spread() { # DIR
+	[ "${BENCH_SPREAD:-1}" = 0 ] && return 0
+	chattr +T "$1" 2> /dev/null || diag "chattr +T $1: not ext2/3/4; the servers' files may share block groups"
 }
 
 install_home() { # [extra ./install arguments]

@@ -29,8 +29,8 @@ PY=/usr/bin/python3
 D=bench.example
 P_PORT=${BENCH_PORT:-12525}
 listening() { $PY -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2> /dev/null; }
-chattr +T "$SCRATCH" 2> /dev/null || diag "chattr +T: the two sides' files may share block groups"
-mkdir -m 755 "$SCRATCH/users" && { chattr +T "$SCRATCH/users" 2> /dev/null || :; }
+spread "$SCRATCH"
+mkdir -m 755 "$SCRATCH/users" && spread "$SCRATCH/users" || bail "mkdir $SCRATCH/users"
 cc -O2 -pthread -o "$SCRATCH/fsync-floor" "$HERE/tests/bench/fsync-floor.c" || bail "cc fsync-floor.c"
 
 side() { # NAME TREE HOME PORT USER

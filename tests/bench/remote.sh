@@ -74,6 +74,7 @@ done
 $PY -c "import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $PORT)); s.listen()" 2> /dev/null ||
 	bail "port $PORT on 127.0.0.1 is taken (BENCH_REMOTE_PORT=... picks another)"
 scratch_init
+spread "$SCRATCH" # each round's sink directory, postern's home and Postfix's in groups of their own
 
 # --- the load: one 2 KB message, N (sender, recipient) pairs ---
 {
@@ -221,7 +222,6 @@ postern_round() { # ROUND
 	n_ok=$(grep -c 'postern-remote: attempt .*status=delivered' "$log")
 	check "postern round $1: $N delivered attempts logged ($n_ok), none deferred" sh -c \
 		"[ $n_ok -eq $N ] && ! grep -q 'status=deferred' '$log'"
-	rm -rf "$SCRATCH/sink-postern-$1"
 }
 
 # ===================== Postfix =====================
@@ -332,7 +332,6 @@ postfix_round() { # ROUND: Postfix is running without qmgr
 		"[ $n_ok -eq $N ] && ! grep -q 'status=deferred' '$PFD/maillog.$1'"
 	# A delivery on a cached connection is logged with conn_use=N.
 	diag "Postfix round $1: $(grep 'status=sent' "$PFD/maillog.$1" | grep -vc 'conn_use=') SMTP connections for $N messages (connection cache; postern: one per message)"
-	rm -rf "$SCRATCH/sink-postfix-$1"
 	[ "$1" -eq "$ROUNDS" ] || pf_start || bail "postfix start without qmgr"
 }
 

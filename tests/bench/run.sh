@@ -24,16 +24,6 @@ export POSTERN_SRC
 . "$POSTERN_SRC/tests/bench/peers.sh"
 scratch_init
 PY=/usr/bin/python3
-# Each server's directories in block groups of their own: on ext4 without a
-# journal, making a file scans past every inode freed in its group in the
-# last minutes, so one server's deletions (Postfix's queue files) would be
-# charged to the next server's Maildir files (doc/performance.md, "Inode
-# allocation").  A TOPDIR directory's subdirectories are spread over the
-# disk.  BENCH_SPREAD=0: all in one place, as before 2026-11-29.
-spread() {
-	[ "${BENCH_SPREAD:-1}" = 0 ] && return 0
-	chattr +T "$1" 2> /dev/null || diag "chattr +T $1: not ext2/3/4; the servers' files may share block groups"
-}
 spread "$SCRATCH"
 mkdir -m 755 "$SCRATCH/users" && spread "$SCRATCH/users" || bail "mkdir $SCRATCH/users"
 OUT=${BENCH_OUT:-$POSTERN_SRC/tests/bench/results.md}
