@@ -127,7 +127,6 @@ static int spawn_local(pid_t *pid, const struct who *w, const char *home, const 
 		r = posix_spawn(pid, prog.s, &fa, &at, argv, envp);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
-	explicit_bzero(ident.s, ident.len);
 	return r;
 }
 
