@@ -6,7 +6,7 @@
 #include "fmt.h"
 #include "rand.h"
 
-static int cat_random(struct str *out)
+int uniq_cat_random(struct str *out)
 {
 	uint64_t r;
 	char hex[17];
@@ -39,7 +39,7 @@ int uniq_qid(struct str *out)
 	out->len = 0;
 	return str_catu(out, (unsigned long long)tv.tv_sec) && str_catc(out, '.') &&
 	       cat_usec(out, (unsigned long)tv.tv_usec) && str_catc(out, 'P') &&
-	       str_catu(out, (unsigned long long)getpid()) && str_catc(out, 'R') && cat_random(out);
+	       str_catu(out, (unsigned long long)getpid()) && str_catc(out, 'R') && uniq_cat_random(out);
 }
 
 int qid_valid(const char *s, size_t len)
@@ -72,7 +72,7 @@ int uniq_maildir(struct str *out, const char *host)
 	out->len = 0;
 	if (!str_catu(out, (unsigned long long)tv.tv_sec) || !str_cats(out, ".M") ||
 	    !cat_usec(out, (unsigned long)tv.tv_usec) || !str_catc(out, 'P') ||
-	    !str_catu(out, (unsigned long long)getpid()) || !str_catc(out, 'R') || !cat_random(out) ||
+	    !str_catu(out, (unsigned long long)getpid()) || !str_catc(out, 'R') || !uniq_cat_random(out) ||
 	    !str_catc(out, '.'))
 		return 0;
 	/* The Maildir convention escapes '/' and ':' in the host part. */

@@ -16,4 +16,6 @@ int qid_valid(const char *s, size_t len);
 unsigned long long qid_time(const char *s, size_t len);
 /* Maildir file name: <sec>.M<usec>P<pid>R<16 hex>.<host>, host with '/' and ':' escaped. */
 int uniq_maildir(struct str *out, const char *host);
+/* Appends 64 random bits as 16 lower-case hex digits (the R part above). */
+int uniq_cat_random(struct str *out);
 #endif

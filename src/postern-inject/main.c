@@ -20,7 +20,7 @@
 #include "envelope.h"
 #include "fmt.h"
 #include "home.h"
-#include "rand.h"
+#include "uniq.h"
 
 #define USAGE "postern-inject [-t] [-i] [-f sender] [-F fullname] [-bm|-bp|-bs] [--] [recipient ...]"
 
@@ -223,19 +223,10 @@ static void headers_add(struct str *head, const struct header_seen *seen, const 
 	if (!seen->date && (!str_cats(head, "Date: ") || !date822_cat(head, time(0)) || !str_catc(head, '\n')))
 		die_nomem();
 	if (!seen->msgid) {
-		static const char digits[] = "0123456789abcdef";
-		unsigned char r[16];
-		char hex[sizeof r * 2 + 1];
-		size_t i;
-		if (!rand_bytes(r, sizeof r))
-			die_sys(111, "fatal: unable to make a Message-ID");
-		for (i = 0; i < sizeof r; i++) {
-			hex[2 * i] = digits[r[i] >> 4];
-			hex[2 * i + 1] = digits[r[i] & 15];
-		}
-		hex[sizeof r * 2] = 0;
-		if (!str_cats(head, "Message-ID: <") || !str_cats(head, hex) || !str_catc(head, '@') ||
-		    !str_cat(head, me) || !str_cats(head, ">\n"))
+		/* 128 random bits, as 32 hex digits */
+		if (!str_cats(head, "Message-ID: <") || !uniq_cat_random(head) || !uniq_cat_random(head))
+			die_sys(111, "fatal: unable to make a Message-ID (memory or randomness)");
+		if (!str_catc(head, '@') || !str_cat(head, me) || !str_cats(head, ">\n"))
 			die_nomem();
 	}
 	if (!seen->from) {
