@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <errno.h>
 #include "home.h"
 #include "die.h"
 #include "file.h"
@@ -30,10 +29,10 @@ const char *home_dir(void)
 		die_nomem();
 	{
 		ssize_t n = readlink("/proc/self/exe", exe, PATH_MAX);
-		if (n >= PATH_MAX || (n > 0 && exe[0] != '/'))
-			errno = ENAMETOOLONG;
-		if (n <= 0 || n >= PATH_MAX || exe[0] != '/')
+		if (n == -1)
 			die_sys(111, "fatal: unable to find my own executable");
+		if (n == 0 || n >= PATH_MAX || exe[0] != '/')
+			die(111, "fatal: unable to find my own executable: /proc/self/exe is not an absolute path below PATH_MAX");
 		exe[n] = 0;
 	}
 	slash = strrchr(exe, '/');
