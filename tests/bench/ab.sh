@@ -28,10 +28,7 @@ scratch_init
 PY=/usr/bin/python3
 D=bench.example
 P_PORT=${BENCH_PORT:-12525}
-listening() { $PY -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2> /dev/null; }
-spread "$SCRATCH"
-mkdir -m 755 "$SCRATCH/users" && spread "$SCRATCH/users" || bail "mkdir $SCRATCH/users"
-cc -O2 -pthread -o "$SCRATCH/fsync-floor" "$HERE/tests/bench/fsync-floor.c" || bail "cc fsync-floor.c"
+bench_scratch || bail "the scratch directory"
 
 side() { # NAME TREE HOME PORT USER
 	POSTERN_SRC=$2 POSTERN_BUILD=$2/build

@@ -15,6 +15,9 @@
 # conflicts with postfix as a Debian package, so its .deb is fetched with
 # `apt-get download` and unpacked into a cache directory, never installed.
 #
+#   bench_scratch            $SCRATCH and $SCRATCH/users spread over the disk
+#                            (tests/lib.sh), $SCRATCH/fsync-floor built
+#   listening PORT           something accepts on 127.0.0.1:PORT
 #   pt_setup NAME HOME PORT USER DOMAIN
 #                            postern from $POSTERN_BUILD installed into HOME
 #                            and started; PT_ENTRY: its bench.py argument
@@ -31,6 +34,16 @@ PF_PID=
 OS_PID=
 OS_ROOT=${BENCH_OSMTPD_CACHE:-/tmp/postern-bench-opensmtpd}/root
 OS_DIR=
+
+bench_scratch() {
+	spread "$SCRATCH"
+	mkdir -m 755 "$SCRATCH/users" && spread "$SCRATCH/users" || { diag "mkdir $SCRATCH/users"; return 1; }
+	cc -O2 -pthread -o "$SCRATCH/fsync-floor" "$POSTERN_SRC/tests/bench/fsync-floor.c" || { diag "cc fsync-floor.c"; return 1; }
+}
+
+listening() { # PORT
+	/usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2> /dev/null
+}
 
 pt_setup() { # NAME HOME PORT USER DOMAIN
 	PHOME=$2

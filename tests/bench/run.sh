@@ -24,8 +24,6 @@ export POSTERN_SRC
 . "$POSTERN_SRC/tests/bench/peers.sh"
 scratch_init
 PY=/usr/bin/python3
-spread "$SCRATCH"
-mkdir -m 755 "$SCRATCH/users" && spread "$SCRATCH/users" || bail "mkdir $SCRATCH/users"
 OUT=${BENCH_OUT:-$POSTERN_SRC/tests/bench/results.md}
 D=bench.example
 P_PORT=${BENCH_PORT:-12525}
@@ -40,9 +38,7 @@ for port in $P_PORT $PF_PORT $OS_PORT; do
 	$PY -c "import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $port))" 2> /dev/null ||
 		bail "port $port on 127.0.0.1 is taken (BENCH_PORT=... picks three others)"
 done
-cc -O2 -pthread -o "$SCRATCH/fsync-floor" "$POSTERN_SRC/tests/bench/fsync-floor.c" || bail "cc fsync-floor.c"
-
-listening() { $PY -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2> /dev/null; }
+bench_scratch || bail "the scratch directory"
 
 # postern
 pt_setup postern "$SCRATCH/home" "$P_PORT" ptbpostern "$D" || bail "postern set-up"
