@@ -67,5 +67,8 @@ run() {
 if build smtpd_parse tests/fuzz/smtpd_parse.c src/postern-smtpd/parse.c src/lib/addr.c src/lib/case.c src/lib/str.c src/lib/fmt.c; then
 	run smtpd_parse
 fi
+if build local_identity tests/fuzz/local_identity.c src/postern-local/identity.c -Isrc; then
+	run local_identity
+fi
 echo "# $n tests, $fail failed"
 [ "$fail" -eq 0 ]
