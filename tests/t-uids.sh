@@ -25,7 +25,7 @@ make_user $UI || bail "make_user $UI"
 make_user $UO || bail "make_user $UO"
 # $UI is also in a group of its own beyond its primary one, so a delivery
 # that lost the supplementary groups (postern-lspawn computes the list and
-# the child only calls setgroups) is seen below.
+# postern-local sets it from POSTERN_IDENTITY) is seen below.
 GX=pt$$g
 if getent group $GX > /dev/null; then groupdel $GX 2> /dev/null; fi
 groupadd $GX 2> "$SCRATCH/groupadd.err" || bail "groupadd $GX: $(cat "$SCRATCH/groupadd.err")"
