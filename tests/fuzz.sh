@@ -70,5 +70,10 @@ fi
 if build local_identity tests/fuzz/local_identity.c src/postern-local/identity.c -Isrc; then
 	run local_identity
 fi
+if build lspawn_parse tests/fuzz/lspawn_parse.c src/postern-lspawn/spawn.c src/lib/netstring.c src/lib/io.c \
+	src/lib/addr.c src/lib/envelope.c src/lib/fmt.c src/lib/uniq.c src/lib/username.c src/lib/str.c \
+	src/lib/case.c src/lib/rand.c -Isrc; then
+	run lspawn_parse
+fi
 echo "# $n tests, $fail failed"
 [ "$fail" -eq 0 ]

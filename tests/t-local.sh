@@ -278,4 +278,54 @@ check "relative home: 100" [ "$RC" -eq 100 ]
 OUT=$(cd "$HA" && printf 'x\n' | setpriv --reuid=ptla --regid=ptla --init-groups env -i POSTERN_HOME="$INST" "$LOCAL" user ptla "$HA" "" ptla@example.org "$SENDER" "$QID" 2> /dev/null); RC=$?
 check "message on a pipe instead of a file: 111" [ "$RC" -eq 111 ]
 
+# 14: -b, a batch as postern-lspawn starts it: message k on fd 3 + k, one
+# result line each ("K text", "D text", "Z text"), in order, exit 0
+M2=$SCRATCH/msg/second
+printf 'Subject: two\n\nthe second message\n' > "$M2"
+MLOOP=$SCRATCH/msg/loop
+printf 'Delivered-To: ptla@example.org\nSubject: loop\n\nbody\n' > "$MLOOP"
+n0=$(count_files "$HA/Maildir/new")
+batch_run() { # USER HOME ARGS...: postern-local -b as USER in HOME; the caller's fds 3.. pass through
+	u=$1 h=$2
+	shift 2
+	OUT=$(cd "$h" && setpriv --reuid="$u" --regid="$u" --init-groups \
+		env -i POSTERN_HOME="$INST" "$LOCAL" -b "$@" < /dev/null 2> "$SCRATCH/err")
+	RC=$?
+}
+batch_run ptla "$HA" user ptla "$HA" \
+	"" ptla@example.org "$SENDER" "$QID" \
+	"" ptla@example.org "$SENDER" "$QID" \
+	"" ptla@example.org "$SENDER" "$QID" 3< "$M" 4< "$MLOOP" 5< "$M2"
+check "batch of three: exit 0 ($RC)" [ "$RC" -eq 0 ]
+check "batch of three: results K, D, K in order ($OUT)" [ "$(printf '%s\n' "$OUT" | cut -c1-2 | tr -d '\n')" = "K D K " ]
+check "batch of three: the D is the second message's own reason" \
+	sh -c 'printf "%s\n" "$1" | sed -n 2p | grep -q "^D 5.4.6 mail loop"' - "$OUT"
+check "batch of three: two copies more in Maildir/new" [ "$(count_files "$HA/Maildir/new")" -eq $((n0 + 2)) ]
+expected "$SCRATCH/exp14" ptla@example.org "$M2"
+check "batch of three: the third copy is the third message, byte for byte" \
+	sh -c 'for f in "$1"/*; do cmp -s "$f" "$2" && exit 0; done; exit 1' - "$HA/Maildir/new" "$SCRATCH/exp14"
+check "batch of three: a log line per message" [ "$(grep -c "delivery qid=$QID" "$SCRATCH/err")" -eq 3 ]
+
+printf '|readlink /proc/$$/fd/* > ./fds.txt; exit 0\n' > "$HA/.postern-fds"
+chown ptla:ptla "$HA/.postern-fds"
+batch_run ptla "$HA" user ptla "$HA" \
+	"" ptla@example.org "$SENDER" "$QID" \
+	fds ptla-fds@example.org "$SENDER" "$QID" 3< "$M" 4< "$M2"
+check "batch with a program: both delivered ($OUT)" [ "$(printf '%s\n' "$OUT" | cut -c1 | tr -d '\n')" = KK ]
+check "the program holds no message file of the batch (fds: $(tr '\n' ' ' < "$HA/fds.txt"))" \
+	sh -c '[ -s "$1" ] && ! grep -q "$2" "$1"' - "$HA/fds.txt" "$SCRATCH/msg/"
+
+batch_run ptla "$HA" user ptla "$HA" \
+	"" ptla@example.org "$SENDER" "$QID" \
+	"" ptla@example.org "$SENDER" "$QID" 3< "$M" 4<&-
+check "batch with a message's fd missing: 111, a Z line for each ($OUT)" \
+	t '[ "$RC" -eq 111 ] && [ "$(printf "%s\n" "$OUT" | grep -c "^Z 4.3.0 ")" -eq 2 ] && [ "$(lines "$OUT")" -eq 2 ]'
+batch_run ptla "$HA" user ptla "$HA" "" ptla@example.org "$SENDER" 3< "$M"
+check "batch with a message's arguments cut short: 100, one D line ($OUT)" \
+	t '[ "$RC" -eq 100 ] && [ "$(lines "$OUT")" -eq 1 ] && case $OUT in D\ 5.3.5\ usage*) true;; *) false;; esac'
+OUT=$(cd "$HA" && env -i POSTERN_HOME="$INST" "$LOCAL" -b user ptla "$HA" \
+	"" ptla@example.org "$SENDER" "$QID" "" ptla@example.org "$SENDER" "$QID" 3< "$M" 4< "$M" 2> /dev/null); RC=$?
+check "batch started as root without an identity: 111, a Z line for each ($OUT)" \
+	t '[ "$RC" -eq 111 ] && [ "$(printf "%s\n" "$OUT" | grep -c "^Z 4.3.0 started as root")" -eq 2 ]'
+
 done_testing

@@ -17,19 +17,31 @@ FAKE=$SCRATCH/fake
 mkdir -p "$FAKE" && chmod 1777 "$FAKE"
 cat > "$PHOME/bin/postern-local" <<EOF
 #!/bin/sh
-# fake postern-local for tests/t-send.sh
+# fake postern-local -b for tests/t-send.sh: one call file per message,
+# message k read from fd 3 + k, one result line each (doc/pipes.md)
 F=$FAKE
-n=\$(mktemp "\$F/call.XXXXXX") || exit 111
-chmod 644 "\$n"
-{ printf '%s|' "\$@"; echo; echo "uid=\$(id -u) gid=\$(id -g) groups=\$(id -G) cwd=\$(pwd)"; env | sort; } > "\$n"
-case \$5 in
-*tempfail*)
-	if [ -e "\$F/seen.\$7" ]; then cat > "\$n.msg"; echo delivered; exit 0; fi
-	: > "\$F/seen.\$7"; echo "4.2.2 mailbox full, try later"; exit 111 ;;
-*permfail*) echo "5.1.1 no mailbox here by that name"; exit 100 ;;
-*slow*) sleep 2; cat > "\$n.msg"; exit 0 ;;
-*) cat > "\$n.msg"; echo "delivered to Maildir"; exit 0 ;;
-esac
+[ "\$1" = -b ] || { echo "Z not started with -b"; exit 111; }
+shift
+mode=\$1 user=\$2 home=\$3
+shift 3
+fd=3
+while [ \$# -ge 4 ]; do
+	ext=\$1 rcpt=\$2 sender=\$3 qid=\$4
+	shift 4
+	n=\$(mktemp "\$F/call.XXXXXX") || exit 111
+	chmod 644 "\$n"
+	{ printf '%s|' "\$mode" "\$user" "\$home" "\$ext" "\$rcpt" "\$sender" "\$qid"; echo
+	  echo "uid=\$(id -u) gid=\$(id -g) groups=\$(id -G) cwd=\$(pwd) fd=\$fd pid=\$\$"; env | sort; } > "\$n"
+	case \$rcpt in
+	*tempfail*)
+		if [ -e "\$F/seen.\$qid" ]; then cat "/dev/fd/\$fd" > "\$n.msg"; echo "K delivered"
+		else : > "\$F/seen.\$qid"; echo "Z 4.2.2 mailbox full, try later"; fi ;;
+	*permfail*) echo "D 5.1.1 no mailbox here by that name" ;;
+	*slow*) sleep 2; cat "/dev/fd/\$fd" > "\$n.msg"; echo K ;;
+	*) cat "/dev/fd/\$fd" > "\$n.msg"; echo "K delivered to Maildir" ;;
+	esac
+	fd=\$((fd + 1))
+done
 EOF
 chmod 755 "$PHOME/bin/postern-local"
 echo mx.test > "$PHOME/control/me"
@@ -71,7 +83,7 @@ check "postern-local is started as root, told to become the user and its groups"
 	sh -c "grep -q '^uid=0 ' '$f' && grep -qx 'POSTERN_IDENTITY=$PTS1_IDENTITY' '$f'"
 check "postern-local's environment holds only PATH and the identity (and what sh adds)" \
 	sh -c "! grep -q -e HOME= -e USER= '$f' && [ \$(grep -c POSTERN '$f') -eq 1 ]"
-check "message on fd 0, byte-exact after the Received line" sh -c "tail -n +2 '$f.msg' | grep -q 'body of one'"
+check "message on its fd, byte-exact after the Received line" sh -c "tail -n +2 '$f.msg' | grep -q 'body of one'"
 f=$(grep -l "|postmaster@mx.test|pts1@mx.test|$Q1|" "$FAKE"/call.?????? | head -1)
 check "alias delivery is to become postern-alias" grep -q "^POSTERN_IDENTITY=$ALIAS_UID:" "$f"
 check "log: delivered with delay" wait_for 5 logged "delivery qid=$Q1 to=pts1@mx.test status=delivered delay="
@@ -168,7 +180,35 @@ all=$(cat "$FAKE"/call.??????.msg | grep -c '^body of bulk')
 check "200 messages under kill -9 of lspawn and clean: all delivered ($got unique, $((all - got)) duplicates, $restarts restarts)" [ "$got" -eq 200 ]
 check "queue emptied after the stream" queue_empty
 
-# 9. SIGTERM: postern-start stops the set and exits 0
+# 9. batches: with one local slot, held for 2 s, the messages that wait
+# for one user go to one postern-local, each with its own result
+echo 1 > "$PHOME/control/concurrencylocal"
+kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
+sleep 0.5
+msg pts1@mx.test pts1-slow@mx.test batch0 | inject pts1@mx.test pts1-slow@mx.test
+wait_for 10 sh -c "grep -l '|pts1-slow@mx.test|' $FAKE/call.?????? | xargs grep -l 'fd=3' > /dev/null 2>&1"
+for r in b1 b2 permfail-b b3 tempfail-b b4 b5; do
+	msg pts1@mx.test "pts1-$r@mx.test" "batch-$r" | inject pts1@mx.test "pts1-$r@mx.test"
+done
+msg pts1@mx.test postmaster@mx.test batch-pm | inject pts1@mx.test postmaster@mx.test
+check "batch: every message delivered or failed as its own result says" wait_for 20 sh -c "
+	grep -q 'to=pts1-b5@mx.test status=delivered' '$LOG' && grep -q 'to=pts1-tempfail-b@mx.test status=delivered' '$LOG' &&
+	grep -q 'to=pts1-permfail-b@mx.test status=failed' '$LOG' && grep -q 'to=postmaster@mx.test status=delivered.*' '$LOG'"
+check "batch: the tempfail in the middle was deferred first" logged 'to=pts1-tempfail-b@mx.test status=deferred .*reason="4.2.2 mailbox full'
+pid_of() { grep -l "|$1|" "$FAKE"/call.?????? | xargs sed -n 's/.* pid=\([0-9]*\)$/\1/p' | head -1; }
+bp=$(pid_of pts1-b1@mx.test)
+check "batch: the waiting messages for pts1 went to one postern-local" \
+	[ "$(grep -l " pid=$bp\$" "$FAKE"/call.?????? | xargs grep -h '^user|pts1|' | grep -c -e '|pts1-b[1-5]@' -e '-b@')" -eq 7 ]
+check "batch: message k was fd 3 + k, in arrival order" sh -c "
+	grep -l ' pid=$bp\$' $FAKE/call.?????? | xargs grep -h '^uid=' | sed 's/.* fd=\([0-9]*\).*/\1/' | sort -n | tr '\n' ' ' | grep -qx '3 4 5 6 7 8 9 '"
+check "batch: another user's message went to another postern-local" [ "$(pid_of postmaster@mx.test)" != "$bp" ]
+for r in b1 b2 b3 b4 b5 tempfail-b; do
+	grep -q "^body of batch-$r\$" "$FAKE"/call.??????.msg || not_ok "batch: the copy of batch-$r has its own message"
+done
+echo 10 > "$PHOME/control/concurrencylocal"
+kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
+
+# 10. SIGTERM: postern-start stops the set and exits 0
 kill "$START_PID"; wait "$START_PID"; rc=$?
 START_PID=
 check "SIGTERM: postern-start exits 0 (rc=$rc)" [ "$rc" -eq 0 ]

@@ -80,3 +80,18 @@ int ns_fields(const struct str *payload, const char **field, size_t *flen, size_
 	}
 	return pos == payload->len;
 }
+
+long ns_split(const struct str *payload, const char **field, size_t *flen, size_t max)
+{
+	size_t pos = 0, n = 0;
+
+	while (pos < payload->len) {
+		const char *z = memchr(payload->s + pos, 0, payload->len - pos);
+		if (!z || n == max)
+			return -1;
+		field[n] = payload->s + pos;
+		flen[n] = (size_t)(z - (payload->s + pos));
+		pos += flen[n++] + 1;
+	}
+	return (long)n;
+}

@@ -15,4 +15,8 @@ int ns_read(struct io *, struct str *out, size_t max);
 /* Splits a payload of NUL-terminated fields.  Exactly n fields, each ending in
  * NUL, or it returns 0.  field[i] points into payload (NUL-terminated). */
 int ns_fields(const struct str *payload, const char **field, size_t *flen, size_t n);
+/* The same for a payload of any number of fields up to max: returns how
+ * many, or -1 if there are more than max or the payload does not end in a
+ * NUL. */
+long ns_split(const struct str *payload, const char **field, size_t *flen, size_t max);
 #endif

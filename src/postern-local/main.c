@@ -1,14 +1,16 @@
-/* postern-local: delivers one message to one local recipient, running as
- * that recipient.  postern-lspawn opened the message as fd 0 and started
- * us as root; the first thing main does is become the recipient for good
- * (identity.c), before it reads anything.  See doc/postern-local.8 and
- * doc/dot-postern.5.
+/* postern-local: delivers messages to local recipients of one Unix user,
+ * running as that user.  postern-lspawn opened the messages (fd 3, 4, ...
+ * with -b; fd 0 without) and started us as root; the first thing main does
+ * is become the recipient for good (identity.c), before it reads anything.
+ * Then each message is delivered in turn, each with its own result.  See
+ * doc/postern-local.8 and doc/dot-postern.5.
  *
- * Trust: this process holds nothing the recipient may not see: fd 0 is the
- * message addressed to them, and every other input (argv, the dot files,
- * the Maildir) is theirs or lspawn's. */
+ * Trust: this process holds nothing the recipient may not see: every
+ * message is addressed to this user, and every other input (argv, the dot
+ * files, the Maildir) is the user's or lspawn's. */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,11 +27,12 @@
 #include "uniq.h"
 #include "dotfile.h"
 #include "identity.h"
+#include "localbatch.h"
 #include "forward.h"
 #include "maildir.h"
 #include "program.h"
 
-#define USAGE "postern-local user|alias|virtual USER HOME EXT RECIPIENT SENDER QID"
+#define USAGE "postern-local [-b] user|alias|virtual USER HOME EXT RECIPIENT SENDER QID [EXT RECIPIENT SENDER QID ...]"
 #define HEADER_SCAN_MAX (1024 * 1024)
 #define HOPS_MAX 100
 #define TEXT_MAX 999 /* plus the LF: lspawn reads at most 1000 bytes */
@@ -48,9 +51,21 @@ static int have_dflt;
 static struct str source = STR_INIT; /* which dot file (or defaultdelivery) said what to do */
 static struct str pre = STR_INIT;    /* Return-Path and Delivered-To */
 static struct str dt = STR_INIT;     /* Delivered-To alone, for forwards */
+static int msgfd;                    /* this message: 0, or 3 + its index with -b */
 
-/* The one line on stdout, then the exit.  Every way out goes through here
- * (apart from a home_dir() that cannot find the install, which dies 111). */
+/* -b: a batch of messages, one result line each ("K text", "D text" or
+ * "Z text", in order) and exit 0.  finish() jumps back to the loop in main
+ * instead of exiting, so one message's failure ends only that message. */
+static int batch;
+static size_t nmsg = 1, cur;
+static int started;                  /* cur names a message being delivered */
+static jmp_buf next_message;
+static char **margs;                 /* EXT RECIPIENT SENDER QID of each message */
+
+/* The result line on stdout, then the exit (or, with -b, the next
+ * message).  Every way out goes through here (apart from a home_dir() that
+ * cannot find the install, which dies 111).  A failure before the first
+ * message (identity, arguments) is every message's result. */
 static _Noreturn void finish(int code, const char *text, size_t n)
 {
 	struct str t = STR_INIT;
@@ -74,9 +89,28 @@ static _Noreturn void finish(int code, const char *text, size_t n)
 	log_kv(&l, "status", code == 0 ? "delivered" : code == 100 ? "permanent" : "temporary");
 	log_kvb(&l, "text", t.s, t.len);
 	log_end(&l);
-	if (!str_catc(&t, '\n') || write_all(1, t.s, t.len) == -1)
+	if (!str_catc(&t, '\n'))
 		_exit(111);
-	_exit(code);
+	if (!batch) {
+		if (write_all(1, t.s, t.len) == -1)
+			_exit(111);
+		_exit(code);
+	}
+	{
+		struct str line = STR_INIT;
+		size_t k;
+		if (!str_catc(&line, code == 0 ? 'K' : code == 100 ? 'D' : 'Z') || !str_catc(&line, ' ') ||
+		    !str_cat(&line, &t))
+			_exit(111);
+		for (k = started ? cur : 0; k < (started ? cur + 1 : nmsg); k++)
+			if (write_all(1, line.s, line.len) == -1)
+				_exit(111);
+		str_free(&line);
+	}
+	str_free(&t);
+	if (!started)
+		_exit(code);
+	longjmp(next_message, 1);
 }
 
 static _Noreturn void finishs(int code, const struct str *s)
@@ -283,7 +317,7 @@ static char **program_env(struct str *e)
 	return ptr;
 }
 
-static void deliver(const struct dotfile *d)
+static _Noreturn void deliver(const struct dotfile *d)
 {
 	struct str why = STR_INIT, name = STR_INIT, path = STR_INIT;
 	struct str env = STR_INIT, penv = STR_INIT;
@@ -302,7 +336,7 @@ static void deliver(const struct dotfile *d)
 		case DOT_MAILDIR:
 			if (!str_copyb(&path, x->s, x->len))
 				nomem();
-			r = maildir_deliver(path.s, pre.s, pre.len, 0, &why, &name);
+			r = maildir_deliver(path.s, pre.s, pre.len, msgfd, &why, &name);
 			if (r)
 				finishs(r, &why);
 			nmaildir++;
@@ -319,7 +353,7 @@ static void deliver(const struct dotfile *d)
 				    timeout > TIMEOUT_MAX)
 					finish(111, "4.3.0 bad control/programtimeout", 32);
 			}
-			r = program_deliver(x->s, x->len, program_env(&penv), pre.s, pre.len, 0, timeout, &why);
+			r = program_deliver(x->s, x->len, program_env(&penv), pre.s, pre.len, msgfd, timeout, &why);
 			log_begin(&l, "program");
 			log_kv(&l, "qid", qid);
 			log_kv(&l, "to", recipient);
@@ -344,7 +378,7 @@ static void deliver(const struct dotfile *d)
 		int r;
 		if (!str_catz(&env) || !home_path(&queue, "bin/postern-queue"))
 			nomem();
-		r = forward_inject(queue.s, dt.s, dt.len, 0, &env, &why);
+		r = forward_inject(queue.s, dt.s, dt.len, msgfd, &env, &why);
 		if (r)
 			finishs(r, &why);
 	}
@@ -362,7 +396,9 @@ static void deliver(const struct dotfile *d)
 	finishs(0, &why);
 }
 
-int main(int argc, char **argv)
+/* One message: argv holds its EXT RECIPIENT SENDER QID, msgfd the file.
+ * Never returns: deliver() always finishes. */
+static _Noreturn void one_message(char **arg)
 {
 	struct str hdr = STR_INIT, buf = STR_INIT;
 	struct dotfile d;
@@ -370,42 +406,22 @@ int main(int argc, char **argv)
 	size_t at, hops, rlen;
 	off_t off = 0;
 
-	progname = "postern-local";
-	{
-		const char *why = identity_take();
-		if (why)
-			finish(111, why, strlen(why));
-	}
-	umask(077);
-	/* a program or postern-queue that stops reading must not kill us */
-	signal(SIGPIPE, SIG_IGN);
-
-	if (argc != 8)
-		fail(100, "5.3.5 usage: ", USAGE, 0);
-	if (!strcmp(argv[1], "user"))
-		mode = MODE_USER;
-	else if (!strcmp(argv[1], "alias"))
-		mode = MODE_ALIAS;
-	else if (!strcmp(argv[1], "virtual"))
-		mode = MODE_VIRTUAL;
-	else
-		fail(100, "5.3.5 unknown mode: ", argv[1], 0);
-	user = argv[2];
-	home = argv[3];
-	sender = argv[6];
-	if (qid_valid(argv[7], strlen(argv[7])))
-		qid = argv[7];
+	qid = 0;
+	recipient = 0;
+	have_dflt = 0;
+	dflt.len = 0;
+	sender = arg[2];
+	if (qid_valid(arg[3], strlen(arg[3])))
+		qid = arg[3];
 	else
 		fail(100, "5.3.5 bad queue id", 0, 0);
-	rlen = strlen(argv[5]);
-	if (addr_check(argv[5], rlen) != ADDR_OK)
+	rlen = strlen(arg[1]);
+	if (addr_check(arg[1], rlen) != ADDR_OK)
 		fail(100, "5.1.3 bad recipient address", 0, 0);
-	recipient = argv[5];
-	if (!user[0] || !home[0] || home[0] != '/')
-		fail(100, "5.3.5 empty user or home not absolute", 0, 0);
+	recipient = arg[1];
 	if (envelope_sender_ok(sender, strlen(sender)) != ENV_OK)
 		fail(100, "5.1.7 bad sender address", 0, 0);
-	if (!str_copys(&ext, argv[4]))
+	if (!str_copys(&ext, arg[0]))
 		nomem();
 	lowercase(ext.s, ext.len);
 	at = addr_at(recipient, rlen);
@@ -418,10 +434,10 @@ int main(int argc, char **argv)
 		envext.len = 0;
 		envext.s[0] = 0;
 	}
-	/* fd 0: the queue's message file, read with pread so every delivery
-	 * starts from its first byte */
-	if (lseek(0, 0, SEEK_CUR) == -1)
-		finish(111, "4.3.0 the message on fd 0 is not a seekable file", 49);
+	/* the queue's message file, read with pread so every delivery starts
+	 * from its first byte */
+	if (lseek(msgfd, 0, SEEK_CUR) == -1)
+		fail(111, "4.3.0 the message is not a seekable file", 0, 0);
 	if (!str_ready(&hdr, 65536))
 		nomem();
 	while (hdr.len < HEADER_SCAN_MAX) {
@@ -435,7 +451,7 @@ int main(int argc, char **argv)
 		if (want > HEADER_SCAN_MAX - hdr.len)
 			want = HEADER_SCAN_MAX - hdr.len;
 		do
-			r = pread(0, hdr.s + hdr.len, want, off);
+			r = pread(msgfd, hdr.s + hdr.len, want, off);
 		while (r == -1 && errno == EINTR);
 		if (r == -1)
 			finish(111, "4.3.0 unable to read the message", 32);
@@ -457,7 +473,9 @@ int main(int argc, char **argv)
 	    !str_cat(&pre, &dt))
 		nomem();
 
-	/* qmail's rule: a home anyone can write to cannot be trusted for dot files */
+	/* qmail's rule: a home anyone can write to cannot be trusted for dot
+	 * files; entered for every message, as a virtual mailbox leaves us in
+	 * its own directory */
 	if (stat(home, &st) == -1)
 		fail(111, "4.3.0 unable to stat home directory ", home, 0);
 	if (st.st_mode & 002)
@@ -470,5 +488,55 @@ int main(int argc, char **argv)
 	else
 		select_user(&d, &buf);
 	deliver(&d);
-	return 111; /* not reached: deliver() always finishes */
+}
+
+int main(int argc, char **argv)
+{
+	progname = "postern-local";
+	/* counted before anything else, so that even a refusal to start has
+	 * one result line per message */
+	if (argc > 1 && !strcmp(argv[1], "-b")) {
+		batch = 1;
+		argv++;
+		argc--;
+		if (argc >= 8 && (argc - 4) % 4 == 0 && (size_t)(argc - 4) / 4 <= LOCAL_BATCH_MAX)
+			nmsg = (size_t)(argc - 4) / 4;
+	}
+	{
+		const char *why = identity_take();
+		if (why)
+			finish(111, why, strlen(why));
+	}
+	umask(077);
+	/* a program or postern-queue that stops reading must not kill us */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (argc < 8 || (!batch && argc != 8) || (argc - 4) % 4 != 0 || (size_t)(argc - 4) / 4 > LOCAL_BATCH_MAX)
+		fail(100, "5.3.5 usage: ", USAGE, 0);
+	if (!strcmp(argv[1], "user"))
+		mode = MODE_USER;
+	else if (!strcmp(argv[1], "alias"))
+		mode = MODE_ALIAS;
+	else if (!strcmp(argv[1], "virtual"))
+		mode = MODE_VIRTUAL;
+	else
+		fail(100, "5.3.5 unknown mode: ", argv[1], 0);
+	user = argv[2];
+	home = argv[3];
+	if (!user[0] || !home[0] || home[0] != '/')
+		fail(100, "5.3.5 empty user or home not absolute", 0, 0);
+	/* a program started for one message must not inherit the others */
+	if (batch)
+		for (cur = 0; cur < nmsg; cur++)
+			if (fcntl(3 + (int)cur, F_SETFD, FD_CLOEXEC) == -1)
+				fail(111, "4.3.0 a message's file descriptor is missing", 0, 0);
+
+	margs = argv + 4;
+	started = 1;
+	for (cur = 0; cur < nmsg; cur++)
+		if (setjmp(next_message) == 0) {
+			msgfd = batch ? 3 + (int)cur : 0;
+			one_message(margs + 4 * cur);
+		}
+	_exit(0);
 }

@@ -1,8 +1,9 @@
 /* postern-lspawn: the one long-lived root process.  It reads delivery
- * requests from postern-send (fd 0), checks each field, and for each starts
- * a postern-local that becomes the recipient's user, with the message as
- * its fd 0; it reports each child's exit on fd 1 (doc/pipes.md).  It never
- * reads a message: it only opens it for the child. */
+ * requests from postern-send (fd 0), each for one user and up to
+ * LOCAL_BATCH_MAX messages, checks each field, and for each request starts
+ * a postern-local that becomes that user, with the messages as its fds 3,
+ * 4, ...; it reports each message's result on fd 1 (doc/pipes.md).  It
+ * never reads a message: it only opens it for the child. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -36,8 +37,9 @@
 struct kid {
 	pid_t pid;
 	int fd;              /* the child's stdout, -1 after EOF */
-	char job[JOB_MAX + 1];
-	struct str text;     /* what it wrote, at most TEXT_MAX bytes */
+	size_t n;            /* messages */
+	char job[LOCAL_BATCH_MAX][JOB_MAX + 1];
+	struct str text;     /* what it wrote, at most OUT_MAX bytes */
 };
 
 static int sigfd = -1; /* the self-pipe: readable when a signal came */
@@ -86,28 +88,38 @@ static int identity_env(struct str *e, const struct who *w)
 	return str_catz(e);
 }
 
-/* Starts postern-local with the message as fd 0 and `out` as fd 1.  It
- * starts as root and becomes the recipient before it reads anything
+/* Starts postern-local -b with message k as fd 3 + k and `out` as fd 1.
+ * It starts as root and becomes the recipient before it reads anything
  * (doc/postern-local.8, "Start"); so this can be a posix_spawn, which
  * copies none of this process's memory and page tables, and a recipient
  * cannot stop the child while we wait for its exec: until then it is
- * root's.  0 and *pid, or an errno value. */
-static int spawn_local(pid_t *pid, const struct who *w, const char *home, const char *mode, const char *ext,
-                       const char *rcpt, const char *sender, const char *qid, int mess, int out)
+ * root's.  The fds in mess are all at least 3 + LOCAL_BATCH_MAX, so no
+ * dup2 below overwrites one still to be moved.  0 and *pid, or an errno
+ * value. */
+static int spawn_local(pid_t *pid, const struct who *w, const char *home, const char *mode,
+                       char **margs, const int *mess, size_t n, int out)
 {
 	static char penv[] = "PATH=/usr/bin:/bin";
 	static struct str ident = STR_INIT;
 	char *envp[] = { penv, 0, 0 };
-	char *argv[] = { (char *)"postern-local", (char *)mode, (char *)w->name, (char *)home, (char *)ext,
-	                 (char *)rcpt, (char *)sender, (char *)qid, 0 };
+	char *argv[5 + 4 * LOCAL_BATCH_MAX + 1];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, dflt;
+	size_t k;
 	int r;
 
 	if (!identity_env(&ident, w))
 		return ENOMEM;
 	envp[1] = ident.s;
+	argv[0] = (char *)"postern-local";
+	argv[1] = (char *)"-b";
+	argv[2] = (char *)mode;
+	argv[3] = (char *)w->name;
+	argv[4] = (char *)home;
+	for (k = 0; k < 4 * n; k++)
+		argv[5 + k] = margs[k];
+	argv[5 + 4 * n] = 0;
 	sigemptyset(&none);
 	sigemptyset(&dflt);
 	sigaddset(&dflt, SIGPIPE);
@@ -118,9 +130,12 @@ static int spawn_local(pid_t *pid, const struct who *w, const char *home, const 
 		posix_spawn_file_actions_destroy(&fa);
 		return r;
 	}
-	if ((r = posix_spawn_file_actions_adddup2(&fa, mess, 0)) == 0 &&
-	    (r = posix_spawn_file_actions_adddup2(&fa, out, 1)) == 0 &&
-	    (r = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) == 0 &&
+	r = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (r == 0)
+		r = posix_spawn_file_actions_adddup2(&fa, out, 1);
+	for (k = 0; k < n && r == 0; k++)
+		r = posix_spawn_file_actions_adddup2(&fa, mess[k], 3 + (int)k);
+	if (r == 0 && (r = posix_spawn_file_actions_addclosefrom_np(&fa, 3 + (int)n)) == 0 &&
 	    (r = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
 	    (r = posix_spawnattr_setsigdefault(&at, &dflt)) == 0 &&
 	    (r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0)
@@ -130,35 +145,79 @@ static int spawn_local(pid_t *pid, const struct who *w, const char *home, const 
 	return r;
 }
 
+static int job_running(const char *job)
+{
+	size_t i, k;
+	for (i = 0; i < nkids; i++)
+		for (k = 0; k < kids[i].n; k++)
+			if (strcmp(kids[i].job[k], job) == 0)
+				return 1;
+	return 0;
+}
+
+/* The same answer for every message of a request. */
+static void reply_all(const char *const *fld, size_t n, char status, const char *text)
+{
+	size_t k;
+	for (k = 0; k < n; k++)
+		replys(fld[1 + 5 * k], status, text);
+}
+
+/* Opens a queued message as root (the queue is not the recipient's to
+ * read), at an fd no dup2 of spawn_local can overwrite. */
+static int open_message(const char *qid)
+{
+	static struct str mess = STR_INIT;
+	int fd, high;
+
+	if (!path_join(&mess, messdir.s, qid))
+		die_nomem();
+	if ((fd = open(mess.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, 3 + LOCAL_BATCH_MAX);
+	close(fd);
+	return high;
+}
+
+/* USER, then JOB QID EXT RECIPIENT SENDER for each message (doc/pipes.md). */
 static void request(const struct str *f)
 {
-	const char *fld[6];
-	size_t fl[6];
-	static struct str mess = STR_INIT;
+	const char *fld[REQ_FIELDS];
+	size_t fl[REQ_FIELDS];
+	char *margs[4 * LOCAL_BATCH_MAX];
+	const char *jobs[LOCAL_BATCH_MAX];
+	int mess[LOCAL_BATCH_MAX];
 	struct who w;
 	const char *mode;
 	const char *home;
 	struct kid *k;
-	int p[2], fd, r;
-	size_t i;
+	int p[2], r, bad;
+	long nf = ns_split(f, fld, fl, REQ_FIELDS);
+	size_t n, i, m = 0;
 
-	if (!ns_fields(f, fld, fl, 6))
+	if (nf < 0)
 		die(111, "fatal: malformed request from postern-send");
-	if (spawn_check(fld, fl) != 0)
-		die(111, "fatal: malformed request from postern-send: bad ", spawn_field_name(spawn_check(fld, fl)));
-	for (i = 0; i < nkids; i++)
-		if (strcmp(kids[i].job, fld[0]) == 0)
+	if ((bad = spawn_check(fld, fl, (size_t)nf)) != 0)
+		die(111, "fatal: malformed request from postern-send: bad ", spawn_field_name(bad));
+	n = ((size_t)nf - 1) / 5;
+	for (i = 0; i < n; i++) {
+		size_t j;
+		if (job_running(fld[1 + 5 * i]))
 			die(111, "fatal: postern-send reused a running job id");
+		for (j = 0; j < i; j++)
+			if (strcmp(fld[1 + 5 * j], fld[1 + 5 * i]) == 0)
+				die(111, "fatal: postern-send reused a job id in one request");
+	}
 	if (nkids == KIDS_MAX) {
-		replys(fld[0], 'Z', "too many deliveries at once");
+		reply_all(fld, n, 'Z', "too many deliveries at once");
 		return;
 	}
-	switch (who_get(fld[2], &w)) {
+	switch (who_get(fld[0], &w)) {
 	case 1: break;
-	case 0: replys(fld[0], 'D', "no such user"); return;
+	case 0: reply_all(fld, n, 'D', "no such user"); return;
 	default:
-		replys(fld[0], 'Z', errno == E2BIG ? "the user is in more groups than the kernel allows" :
-		                                     "unable to look up the user or its groups");
+		reply_all(fld, n, 'Z', errno == E2BIG ? "the user is in more groups than the kernel allows" :
+		                                        "unable to look up the user or its groups");
 		return;
 	}
 	switch (spawn_user_allowed(w.name, (unsigned long long)w.uid, minuid,
@@ -171,50 +230,62 @@ static void request(const struct str *f)
 	default: {
 		struct logline l = { STR_INIT };
 		log_begin(&l, "refused");
-		log_kvb(&l, "user", fld[2], fl[2]);
+		log_kvb(&l, "user", fld[0], fl[0]);
 		log_kv(&l, "reason", "uid 0 or below minuid");
 		log_end(&l);
-		replys(fld[0], 'D', "delivery to this user is not allowed");
+		reply_all(fld, n, 'D', "delivery to this user is not allowed");
 		return;
 	}
 	}
-	if (!path_join(&mess, messdir.s, fld[1]))
-		die_nomem();
-	/* opened here, as root: the queue is not the recipient's to read */
-	if ((fd = open(mess.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		replys(fld[0], 'Z', "unable to open the queued message");
-		return;
+	for (i = 0; i < n; i++) {
+		const char *const *x = fld + 1 + 5 * i; /* JOB QID EXT RECIPIENT SENDER */
+		if ((mess[m] = open_message(x[1])) == -1) {
+			replys(x[0], 'Z', "unable to open the queued message");
+			continue;
+		}
+		jobs[m] = x[0];
+		/* postern-local's order: EXT RECIPIENT SENDER QID */
+		margs[4 * m] = (char *)x[2];
+		margs[4 * m + 1] = (char *)x[3];
+		margs[4 * m + 2] = (char *)x[4];
+		margs[4 * m + 3] = (char *)x[1];
+		m++;
 	}
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		close(fd);
-		replys(fld[0], 'Z', "unable to create a pipe");
+	if (m == 0)
 		return;
-	}
+	r = pipe2(p, O_CLOEXEC) == -1 ? errno : 0;
 	k = kids + nkids;
-	r = spawn_local(&k->pid, &w, home, mode, fld[3], fld[4], fld[5], fld[1], fd, p[1]);
-	close(fd);
-	close(p[1]);
+	if (r == 0) {
+		r = spawn_local(&k->pid, &w, home, mode, margs, mess, m, p[1]);
+		close(p[1]);
+		if (r != 0)
+			close(p[0]);
+	}
+	for (i = 0; i < m; i++)
+		close(mess[i]);
 	if (r != 0) {
-		close(p[0]);
-		replys(fld[0], 'Z', "unable to run postern-local");
+		for (i = 0; i < m; i++)
+			replys(jobs[i], 'Z', "unable to run postern-local");
 		return;
 	}
 	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1)
 		die_sys(111, "fatal: unable to set a pipe non-blocking");
 	k->fd = p[0];
-	memcpy(k->job, fld[0], fl[0] + 1);
+	k->n = m;
+	for (i = 0; i < m; i++)
+		memcpy(k->job[i], jobs[i], strlen(jobs[i]) + 1);
 	k->text = (struct str)STR_INIT;
 	nkids++;
 }
 
 static void reap(void)
 {
+	static struct spawn_result res[LOCAL_BATCH_MAX];
+
 	for (;;) {
 		int status;
-		size_t i;
+		size_t i, k;
 		pid_t pid = waitpid(-1, &status, WNOHANG);
-		char st, text[TEXT_MAX + 64];
-		size_t tl;
 		if (pid <= 0)
 			return;
 		for (i = 0; i < nkids; i++)
@@ -222,12 +293,13 @@ static void reap(void)
 				break;
 		if (i == nkids)
 			continue;
-		if (drain_bounded(&kids[i].fd, &kids[i].text, TEXT_MAX) == -1)
+		if (drain_bounded(&kids[i].fd, &kids[i].text, OUT_MAX) == -1)
 			die_nomem();
 		if (kids[i].fd != -1)
 			close(kids[i].fd); /* a grandchild may hold it open: we do not wait for it */
-		tl = spawn_text(kids[i].text.s ? kids[i].text.s : "", kids[i].text.len, status, text, &st);
-		reply(kids[i].job, st, text, tl);
+		spawn_results(kids[i].text.s ? kids[i].text.s : "", kids[i].text.len, kids[i].n, status, res);
+		for (k = 0; k < kids[i].n; k++)
+			reply(kids[i].job[k], res[k].st, res[k].text, res[k].len);
 		str_free(&kids[i].text);
 		kids[i] = kids[--nkids];
 	}
@@ -283,7 +355,7 @@ int main(int argc, char **argv)
 			reap();
 		}
 		for (i = 0; i < nkids; i++)
-			if (drain_bounded(&kids[i].fd, &kids[i].text, TEXT_MAX) == -1)
+			if (drain_bounded(&kids[i].fd, &kids[i].text, OUT_MAX) == -1)
 				die_nomem();
 		if (input && p[1].revents) {
 			/* send writes each frame with one write below PIPE_BUF, so a

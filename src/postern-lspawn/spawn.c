@@ -16,29 +16,46 @@ static int plain(const char *s, size_t n)
 	return 1;
 }
 
-int spawn_check(const char *const *f, const size_t *fl)
+static int check_message(const char *const *f, const size_t *fl)
 {
 	unsigned long long job;
 	if (!scan_ulong_all(f[0], fl[0], &job) || fl[0] > JOB_MAX)
 		return 1;
 	if (!qid_valid(f[1], fl[1]))
 		return 2;
-	if (!username_ok(f[2], fl[2]))
-		return 3;
 	/* any byte an address may hold: postern-local decides what may become a file name */
-	if (fl[3] > EXT_MAX_ || !plain(f[3], fl[3]))
+	if (fl[2] > EXT_MAX_ || !plain(f[2], fl[2]))
+		return 3;
+	if (addr_check(f[3], fl[3]) != ADDR_OK)
 		return 4;
-	if (addr_check(f[4], fl[4]) != ADDR_OK)
+	if (envelope_sender_ok(f[4], fl[4]) != ENV_OK)
 		return 5;
-	if (envelope_sender_ok(f[5], fl[5]) != ENV_OK)
-		return 6;
+	return 0;
+}
+
+int spawn_check(const char *const *f, const size_t *fl, size_t nf)
+{
+	size_t k;
+	if (nf < 6 || (nf - 1) % 5 != 0 || (nf - 1) / 5 > LOCAL_BATCH_MAX)
+		return -1;
+	if (!username_ok(f[0], fl[0]))
+		return 1;
+	for (k = 1; k < nf; k += 5) {
+		int bad = check_message(f + k, fl + k);
+		if (bad)
+			return (int)k + bad;
+	}
 	return 0;
 }
 
 const char *spawn_field_name(int bad)
 {
-	static const char *const names[] = { "nothing", "JOB", "QID", "USER", "EXT", "RECIPIENT", "SENDER" };
-	return bad >= 0 && bad <= 6 ? names[bad] : "field";
+	static const char *const names[] = { "JOB", "QID", "EXT", "RECIPIENT", "SENDER" };
+	if (bad == -1)
+		return "number of fields";
+	if (bad == 1)
+		return "USER";
+	return bad > 1 ? names[(bad - 2) % 5] : "field";
 }
 
 enum spawn_mode spawn_user_allowed(const char *name, unsigned long long uid,
@@ -53,17 +70,11 @@ enum spawn_mode spawn_user_allowed(const char *name, unsigned long long uid,
 	return uid >= minuid ? SPAWN_USER : SPAWN_REFUSED;
 }
 
-size_t spawn_text(const char *text, size_t tlen, int status, char *out, char *st)
+/* text with control bytes made spaces, blanks trimmed, at most TEXT_MAX */
+static size_t clean_text(const char *text, size_t tlen, char *out)
 {
 	size_t i, n = 0, a = 0;
-	char num[FMT_ULONG];
 
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		*st = 'K';
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 100)
-		*st = 'D';
-	else
-		*st = 'Z';
 	if (tlen > TEXT_MAX)
 		tlen = TEXT_MAX;
 	for (i = 0; i < tlen; i++) {
@@ -78,15 +89,20 @@ size_t spawn_text(const char *text, size_t tlen, int status, char *out, char *st
 		memmove(out, out + a, n - a);
 		n -= a;
 	}
-	if (n)
-		return n;
+	return n;
+}
+
+static size_t exit_text(int status, char *out)
+{
+	char num[FMT_ULONG];
+	size_t n = 0;
 #define PUT(s) do { size_t l_ = strlen(s); memcpy(out + n, (s), l_); n += l_; } while (0)
 	if (WIFSIGNALED(status)) {
 		PUT("postern-local killed by signal ");
 		num[fmt_ulong(num, (unsigned long long)WTERMSIG(status))] = 0;
 		PUT(num);
-	} else if (*st == 'K')
-		PUT("delivered");
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		PUT("postern-local gave no result");
 	else {
 		PUT("postern-local exited ");
 		num[fmt_ulong(num, WIFEXITED(status) ? (unsigned long long)WEXITSTATUS(status) : 0)] = 0;
@@ -94,4 +110,31 @@ size_t spawn_text(const char *text, size_t tlen, int status, char *out, char *st
 	}
 #undef PUT
 	return n;
+}
+
+void spawn_results(const char *out, size_t len, size_t n, int status, struct spawn_result *r)
+{
+	size_t k, pos = 0;
+
+	for (k = 0; k < n; k++) {
+		const char *nl = pos < len ? memchr(out + pos, '\n', len - pos) : 0;
+		size_t ll = nl ? (size_t)(nl - (out + pos)) : 0;
+		const char *line = out + pos;
+
+		if (nl && ll >= 1 && memchr("KDZ", line[0], 3) && (ll == 1 || line[1] == ' ')) {
+			r[k].st = line[0];
+			r[k].len = ll > 2 ? clean_text(line + 2, ll - 2, r[k].text) : 0;
+			if (r[k].len == 0 && r[k].st == 'K') {
+				memcpy(r[k].text, "delivered", 9);
+				r[k].len = 9;
+			} else if (r[k].len == 0)
+				r[k].len = exit_text(status, r[k].text);
+			pos += ll + 1;
+			continue;
+		}
+		/* this line and all after it are unusable: the child broke off */
+		pos = len;
+		r[k].st = 'Z';
+		r[k].len = exit_text(status, r[k].text);
+	}
 }

@@ -1,18 +1,26 @@
 /* postern-lspawn's pure rules: what a request may hold, who may receive
- * mail, and how a child's exit becomes a result.  tests/unit/lspawn.c. */
+ * mail, and how a child's output and exit become results.
+ * tests/unit/lspawn.c. */
 #ifndef POSTERN_LSPAWN_SPAWN_H
 #define POSTERN_LSPAWN_SPAWN_H
 #include <stddef.h>
+#include "localbatch.h"
 
 #define REQ_MAX 8192     /* bytes in one request frame */
 #define JOB_MAX 20       /* digits in a job id */
 #define EXT_MAX_ 1000
-#define TEXT_MAX 1000    /* bytes of a child's output kept */
-#define KIDS_MAX 1000    /* deliveries at once */
+#define TEXT_MAX 1000    /* bytes of one result's text kept */
+#define KIDS_MAX 1000    /* postern-locals at once */
+#define REQ_FIELDS (1 + 5 * LOCAL_BATCH_MAX)
+/* all a child may write: a line per message, each at most TEXT_MAX bytes
+ * of text after its "K " */
+#define OUT_MAX (LOCAL_BATCH_MAX * (TEXT_MAX + 3))
 
-/* Checks the six fields JOB QID USER EXT RECIPIENT SENDER.  0 if all are
- * well formed, else 1 + the index of the first bad one. */
-int spawn_check(const char *const *f, const size_t *fl);
+/* Checks a request's fields: USER, then JOB QID EXT RECIPIENT SENDER for
+ * each of 1 to LOCAL_BATCH_MAX messages.  0 if all are well formed, -1 if
+ * their number is wrong, else 1 + the index of the first bad one. */
+int spawn_check(const char *const *f, const size_t *fl, size_t nf);
+/* The name of field index bad - 1 (or of the count, for -1), for the log. */
 const char *spawn_field_name(int bad);
 
 enum spawn_mode { SPAWN_REFUSED, SPAWN_USER, SPAWN_VIRTUAL, SPAWN_ALIAS };
@@ -21,9 +29,15 @@ enum spawn_mode { SPAWN_REFUSED, SPAWN_USER, SPAWN_VIRTUAL, SPAWN_ALIAS };
 enum spawn_mode spawn_user_allowed(const char *name, unsigned long long uid,
                                    unsigned long long minuid, const char *vmail, const char *alias);
 
-/* The result for a child that wrote text (tlen bytes) and ended with wait
- * status: *st is K (exit 0), D (exit 100) or Z (anything else); out (at
- * least TEXT_MAX + 64 bytes) gets the text with control bytes made spaces
- * and blanks trimmed, or a default text if none.  Returns its length. */
-size_t spawn_text(const char *text, size_t tlen, int status, char *out, char *st);
+struct spawn_result {
+	char st;                    /* K, D or Z */
+	size_t len;
+	char text[TEXT_MAX + 64];   /* no control bytes, no NUL, no blanks at the ends */
+};
+/* The results of a postern-local -b of n messages that wrote out (len
+ * bytes) and ended with wait status.  Line k ("K text", "D text" or
+ * "Z text") is message k's; a message without such a line gets Z and a
+ * text saying how the child ended ("postern-local exited N", "postern-local
+ * killed by signal N", "postern-local gave no result").  r holds n. */
+void spawn_results(const char *out, size_t len, size_t n, int status, struct spawn_result *r);
 #endif

@@ -18,11 +18,14 @@
 #include "netstring.h"
 #include "addr.h"
 #include "case.h"
+#include "localbatch.h"
+#include "username.h"
 
 struct job {
 	struct msg *m;
 	size_t i;
 	unsigned long long when; /* heap key */
+	unsigned user;           /* in lwait: hash of the local user it routes to */
 };
 
 #define HASH_SIZE 65536
@@ -40,14 +43,20 @@ static struct ring fresh, lwait, rwait[2];
 static struct job *heap;
 static size_t heap_len, heap_cap;
 
+/* One message of a local batch: a postern-local delivers up to
+ * LOCAL_BATCH_MAX messages for one user (doc/pipes.md), and holds one
+ * slot of control/concurrencylocal until the last of them is answered. */
 struct running {
-	unsigned long long id;
+	unsigned long long id;    /* the message's job id */
+	unsigned long long batch; /* its postern-local's */
 	struct msg *m;
 	size_t i;
 };
-static struct running run[CONC_MAX];
-static size_t nrun;
-static unsigned long long next_job = 1;
+#define RUN_MAX (4 * CONC_MAX)
+static struct running run[RUN_MAX];
+static size_t nrun;     /* messages */
+static size_t nbatches; /* postern-locals */
+static unsigned long long next_job = 1, next_batch = 1;
 
 /* Destination domains: remote jobs running for each, and the memory of
  * one none of whose hosts answered, so the next messages for it wait
@@ -75,13 +84,15 @@ static size_t nrrun;
 static struct msg *cleanq_head, *cleanq_tail;
 static size_t cleaning;
 
-static unsigned hash(const char *s, size_t n)
+static unsigned name_hash(const char *s, size_t n)
 {
 	unsigned h = 2166136261u;
 	while (n--)
 		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h % HASH_SIZE;
+	return h;
 }
+
+static unsigned hash(const char *s, size_t n) { return name_hash(s, n) % HASH_SIZE; }
 
 struct msg *msg_find(const char *qid, size_t len)
 {
@@ -120,7 +131,36 @@ static struct job ring_pop(struct ring *q)
 	return j;
 }
 
-static void fresh_push(struct msg *m, size_t i) { ring_push(&fresh, (struct job){ m, i, 0 }); }
+static void fresh_push(struct msg *m, size_t i) { ring_push(&fresh, (struct job){ m, i, 0, 0 }); }
+
+/* Takes out of q, in order, the entries among its first `scan` that take()
+ * accepts (it stops asking after a refusal by returning -1), and keeps the
+ * others in their order.  Returns how many were taken. */
+static size_t ring_take(struct ring *q, size_t scan, int (*take)(const struct job *, void *), void *arg)
+{
+	size_t r, w = 0, n = 0;
+	int asking = 1;
+
+	for (r = 0; r < q->len; r++) {
+		struct job j = q->a[(q->head + r) % q->cap];
+		int t;
+		if (w == r && (r >= scan || !asking))
+			return n; /* nothing taken so far and nothing more to take */
+		if (r < scan && asking && (t = take(&j, arg)) != 0) {
+			if (t == 1) {
+				j.m->queued--;
+				n++;
+				continue;
+			}
+			asking = 0;
+		}
+		if (w != r)
+			q->a[(q->head + w) % q->cap] = j;
+		w++;
+	}
+	q->len = w;
+	return n;
+}
 
 static void msg_free(struct msg *m);
 
@@ -156,7 +196,7 @@ static void heap_push(struct msg *m, size_t i, unsigned long long when)
 		heap[k] = heap[(k - 1) / 2];
 		k = (k - 1) / 2;
 	}
-	heap[k] = (struct job){ m, i, when };
+	heap[k] = (struct job){ m, i, when, 0 };
 	m->queued++;
 }
 
@@ -546,38 +586,125 @@ void drop_orphan_info(void)
 	str_free(&path);
 }
 
+/* Routing asks for a user by name for every local recipient, and
+ * getpwnam reads /etc/passwd (or asks a directory) each time: a user found
+ * is kept for USER_TTL seconds, as postern-lspawn keeps it (a user removed
+ * meanwhile gets lspawn's "no such user").  A name not found is never
+ * kept, so a new user's mail is routed to them at once. */
+#define USER_CACHE 256
+#define USER_TTL 5
+struct known_user {
+	char name[USERNAME_MAX + 1];
+	unsigned long long uid, at;
+};
+static struct known_user users[USER_CACHE];
+
 static int lookup_user(const char *name, unsigned long long *uid)
 {
+	size_t len = strlen(name);
+	struct known_user *k = users + name_hash(name, len) % USER_CACHE;
 	struct passwd *pw;
+
+	if (len <= USERNAME_MAX && k->at && now >= k->at && now - k->at < USER_TTL && strcmp(k->name, name) == 0) {
+		*uid = k->uid;
+		return 1;
+	}
 	errno = 0;
 	pw = getpwnam(name);
 	if (!pw)
 		return 0;
 	*uid = pw->pw_uid;
+	if (len <= USERNAME_MAX) {
+		memcpy(k->name, name, len + 1);
+		k->uid = *uid;
+		k->at = now ? now : 1;
+	}
 	return 1;
 }
 
-static void start_local(struct msg *m, size_t i, const struct str *user, const struct str *ext)
+/* A request to postern-lspawn being built: USER, then JOB QID EXT
+ * RECIPIENT SENDER for each message (doc/pipes.md). */
+struct batch {
+	unsigned long long id;
+	const struct str *user;
+	unsigned user_hash;
+	struct str frame;
+	size_t n;
+	struct str cand_user, cand_ext; /* scratch for batch_take */
+};
+
+/* A frame stays below PIPE_BUF, so it reaches postern-lspawn whole. */
+#define LREQ_MAX 4000
+
+static size_t message_bytes(const struct msg *m, size_t i, const struct str *ext)
 {
-	struct str p = STR_INIT, f = STR_INIT;
+	return FMT_ULONG + 1 + m->qidlen + 1 + ext->len + 1 + m->env.rcpt_len[i] + 1 + m->env.sender_len + 1;
+}
+
+static void batch_add(struct batch *b, struct msg *m, size_t i, const struct str *ext)
+{
 	struct running *j = run + nrun;
 
 	j->id = next_job++;
+	j->batch = b->id;
 	j->m = m;
 	j->i = i;
-	if (!str_catu(&p, j->id) || !str_catz(&p) || !str_catb(&p, m->qid, m->qidlen + 1) ||
-	    !str_catb(&p, user->s, user->len + 1) || !str_catb(&p, ext->s, ext->len + 1) ||
-	    !str_catb(&p, m->env.rcpt[i], m->env.rcpt_len[i]) || !str_catz(&p) ||
-	    !str_catb(&p, m->env.sender, m->env.sender_len) || !str_catz(&p) ||
-	    !ns_cat(&f, p.s, p.len))
+	if (!str_catu(&b->frame, j->id) || !str_catz(&b->frame) || !str_catb(&b->frame, m->qid, m->qidlen + 1) ||
+	    !str_catb(&b->frame, ext->s, ext->len + 1) ||
+	    !str_catb(&b->frame, m->env.rcpt[i], m->env.rcpt_len[i]) || !str_catz(&b->frame) ||
+	    !str_catb(&b->frame, m->env.sender, m->env.sender_len) || !str_catz(&b->frame))
 		die_nomem();
-	if (write_all(FD_LSPAWN_REQ, f.s, f.len) == -1)
-		die_sys(111, "fatal: unable to write to postern-lspawn");
-	str_free(&p);
-	str_free(&f);
+	b->n++;
 	nrun++;
 	m->busy++;
 	m->r[i].busy = 1;
+}
+
+/* ring_take's question for a waiting local job: does it join the batch?
+ * 1 yes, 0 no, -1 no and the batch is full. */
+static int batch_take(const struct job *j, void *arg)
+{
+	struct batch *b = arg;
+	const struct rcpt *r;
+
+	if (b->n == LOCAL_BATCH_MAX || nrun == RUN_MAX || b->frame.len > LREQ_MAX)
+		return -1;
+	if (j->user != b->user_hash || j->i == IDX_BOUNCE || j->i == IDX_CLEAN || j->m->stage != M_ACTIVE)
+		return 0;
+	r = j->m->r + j->i;
+	if (r->busy || r->st != RS_PENDING || r->next != j->when)
+		return 0;
+	if (route(&set.rc, j->m->env.rcpt[j->i], j->m->env.rcpt_len[j->i], &b->cand_user, &b->cand_ext) < 0)
+		die_nomem();
+	if (b->cand_user.len != b->user->len || memcmp(b->cand_user.s, b->user->s, b->user->len) != 0)
+		return 0;
+	if (b->frame.len + message_bytes(j->m, j->i, &b->cand_ext) > LREQ_MAX)
+		return 0;
+	batch_add(b, j->m, j->i, &b->cand_ext);
+	return 1;
+}
+
+/* One postern-local for recipient i of m and whatever else waits for the
+ * same user: the messages a backlog has gathered go in one process
+ * instead of one each (doc/performance.md). */
+static void start_local(struct msg *m, size_t i, const struct str *user, const struct str *ext)
+{
+	struct batch b = { next_batch++, user, name_hash(user->s, user->len), STR_INIT, 0, STR_INIT, STR_INIT };
+	struct str f = STR_INIT;
+
+	if (!str_catb(&b.frame, user->s, user->len + 1))
+		die_nomem();
+	batch_add(&b, m, i, ext);
+	(void)ring_take(&lwait, lwait.len, batch_take, &b);
+	if (!ns_cat(&f, b.frame.s, b.frame.len))
+		die_nomem();
+	if (write_all(FD_LSPAWN_REQ, f.s, f.len) == -1)
+		die_sys(111, "fatal: unable to write to postern-lspawn");
+	str_free(&b.frame);
+	str_free(&b.cand_user);
+	str_free(&b.cand_ext);
+	str_free(&f);
+	nbatches++;
 }
 
 static struct dom *dom_get(const char *d, size_t n)
@@ -680,6 +807,7 @@ static int start_remote(struct msg *m, size_t i)
 }
 
 static size_t remote_max(void) { return set.concremote < CONC_MAX ? set.concremote : CONC_MAX; }
+static int local_slot(void) { return nbatches < set.conc && nbatches < CONC_MAX && nrun < RUN_MAX; }
 
 /* A job taken from a queue: start it, or park it in the wait ring of its
  * kind when there is no slot. */
@@ -689,9 +817,10 @@ static void consider(struct job j, struct str *user, struct str *ext)
 	if (kind < 0)
 		die_nomem();
 	if (kind == ROUTE_LOCAL) {
-		if (nrun >= set.conc || nrun >= CONC_MAX)
+		if (!local_slot()) {
+			j.user = name_hash(user->s, user->len);
 			ring_push(&lwait, j);
-		else
+		} else
 			start_local(j.m, j.i, user, ext);
 		return;
 	}
@@ -706,7 +835,7 @@ void sched_dispatch(void)
 
 	set.rc.lookup = lookup_user;
 	/* first what already waits for a slot, new mail before retries */
-	while (lwait.len && nrun < set.conc && nrun < CONC_MAX) {
+	while (lwait.len && local_slot()) {
 		struct job j = ring_pop(&lwait);
 		if (job_ok(&j))
 			consider(j, &user, &ext);
@@ -746,20 +875,13 @@ void sched_dispatch(void)
 void rsched_result(const struct str *f)
 {
 	const char *fld[3 + 2 * RJOB_RCPTS];
-	size_t fl[3 + 2 * RJOB_RCPTS], nf = 0, pos = 0, k;
+	size_t fl[3 + 2 * RJOB_RCPTS], k;
+	long nf = ns_split(f, fld, fl, 3 + 2 * RJOB_RCPTS);
 	unsigned long long id;
 	struct rrun *j = 0;
 	struct msg *m;
 	struct dom *d;
 
-	while (pos < f->len) {
-		const char *z = memchr(f->s + pos, 0, f->len - pos);
-		if (!z || nf == 3 + 2 * RJOB_RCPTS)
-			die(111, "fatal: malformed frame from postern-rspawn");
-		fld[nf] = f->s + pos;
-		fl[nf] = (size_t)(z - (f->s + pos));
-		pos += fl[nf++] + 1;
-	}
 	if (nf < 5 || !scan_ulong_all(fld[0], fl[0], &id) || fl[1] != 1)
 		die(111, "fatal: malformed frame from postern-rspawn");
 	for (k = 0; k < nrrun; k++)
@@ -770,7 +892,7 @@ void rsched_result(const struct str *f)
 		}
 	if (!j)
 		die(111, "fatal: postern-rspawn answered for an unknown job");
-	if (nf != 3 + 2 * j->n)
+	if ((size_t)nf != 3 + 2 * j->n)
 		die(111, "fatal: postern-rspawn answered with the wrong number of recipients");
 	for (k = 0; k < j->n; k++)
 		if (fl[3 + 2 * k] != 1 || !memchr("KZD", fld[3 + 2 * k][0], 3))
@@ -808,7 +930,7 @@ void rsched_result(const struct str *f)
 
 void sched_result(const char *job, size_t jlen, char status, const char *text, size_t tlen)
 {
-	unsigned long long id;
+	unsigned long long id, batch;
 	size_t k;
 	struct msg *m;
 	size_t i;
@@ -822,7 +944,13 @@ void sched_result(const char *job, size_t jlen, char status, const char *text, s
 		die(111, "fatal: postern-lspawn answered for an unknown job");
 	m = run[k].m;
 	i = run[k].i;
+	batch = run[k].batch;
 	run[k] = run[--nrun];
+	for (k = 0; k < nrun; k++)
+		if (run[k].batch == batch)
+			break;
+	if (k == nrun)
+		nbatches--; /* its postern-local has answered for every message */
 	m->busy--;
 	m->r[i].busy = 0;
 	switch (status) {

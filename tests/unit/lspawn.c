@@ -4,32 +4,60 @@
 #include "check.h"
 #include "postern-lspawn/spawn.c"
 
+/* a request of one message */
 static int req(const char *job, const char *qid, const char *user, const char *ext, const char *rcpt,
                const char *sender)
 {
-	const char *f[6] = { job, qid, user, ext, rcpt, sender };
+	const char *f[6] = { user, job, qid, ext, rcpt, sender };
 	size_t fl[6], i;
 	for (i = 0; i < 6; i++)
 		fl[i] = strlen(f[i]);
-	return spawn_check(f, fl);
+	return spawn_check(f, fl, 6);
+}
+
+/* a request of n copies of one good message, the copy `bad` (if below n)
+ * with an empty recipient */
+static int reqn(size_t n, size_t bad)
+{
+	static const char *f[REQ_FIELDS + 5];
+	static size_t fl[REQ_FIELDS + 5];
+	size_t k, i;
+	f[0] = "alice";
+	for (k = 0; k < n; k++) {
+		const char *m[5] = { "7", "1700000000.000001P1R0123456789abcdef", "", k == bad ? "" : "a@x.example", "" };
+		for (i = 0; i < 5; i++)
+			f[1 + 5 * k + i] = m[i];
+	}
+	for (i = 0; i < 1 + 5 * n; i++)
+		fl[i] = strlen(f[i]);
+	return spawn_check(f, fl, 1 + 5 * n);
 }
 
 #define Q "1700000000.000001P1R0123456789abcdef"
 
 int main(void)
 {
-	char out[TEXT_MAX + 64], st;
-	size_t n;
 
 	CHECK(req("1", Q, "alice", "", "alice@x.example", "") == 0, "good request");
+	CHECK(reqn(LOCAL_BATCH_MAX, LOCAL_BATCH_MAX) == 0, "a full batch");
+	CHECK(reqn(LOCAL_BATCH_MAX + 1, LOCAL_BATCH_MAX + 1) == -1, "one message too many");
+	CHECK(reqn(0, 0) == -1, "no message");
+	CHECK(reqn(3, 2) == 1 + 5 * 2 + 4, "bad recipient in the third message: its field's index");
+	CHECK(strcmp(spawn_field_name(1 + 5 * 2 + 4), "RECIPIENT") == 0, "named RECIPIENT");
+	CHECK(strcmp(spawn_field_name(-1), "number of fields") == 0, "the count named");
+	{
+		const char *f[5] = { "alice", "1", Q, "", "a@x.example" };
+		size_t fl[5] = { 5, 1, strlen(Q), 0, 11 };
+		CHECK(spawn_check(f, fl, 5) == -1, "a message without its sender");
+	}
 	CHECK(req("1", Q, "alice", "a/b..c", "a/b..c@x.example", "#@[]") == 0, "odd ext and double-bounce sender");
-	CHECK(req("", Q, "alice", "", "alice@x.example", "") == 1, "empty job");
-	CHECK(req("1x", Q, "alice", "", "alice@x.example", "") == 1, "job not a number");
-	CHECK(req("123456789012345678901", Q, "alice", "", "a@x.example", "") == 1, "job too long");
-	CHECK(req("1", "../etc/passwd", "alice", "", "a@x.example", "") == 2, "qid with a path");
-	CHECK(req("1", Q, "Alice", "", "a@x.example", "") == 3, "upper-case user");
-	CHECK(req("1", Q, "-x", "", "a@x.example", "") == 3, "user starting with -");
-	CHECK(req("1", Q, "a/b", "", "a@x.example", "") == 3, "user with /");
+	CHECK(req("", Q, "alice", "", "alice@x.example", "") == 2, "empty job");
+	CHECK(req("1x", Q, "alice", "", "alice@x.example", "") == 2, "job not a number");
+	CHECK(req("123456789012345678901", Q, "alice", "", "a@x.example", "") == 2, "job too long");
+	CHECK(req("1", "../etc/passwd", "alice", "", "a@x.example", "") == 3, "qid with a path");
+	CHECK(req("1", Q, "Alice", "", "a@x.example", "") == 1, "upper-case user");
+	CHECK(req("1", Q, "-x", "", "a@x.example", "") == 1, "user starting with -");
+	CHECK(req("1", Q, "a/b", "", "a@x.example", "") == 1, "user with /");
 	CHECK(req("1", Q, "alice", "a\tb", "a@x.example", "") == 4, "control byte in ext");
 	CHECK(req("1", Q, "alice", "", "no-at-sign", "") == 5, "bad recipient");
 	CHECK(req("1", Q, "alice", "", "a@x.example", "bad sender") == 6, "bad sender");
@@ -42,19 +70,33 @@ int main(void)
 	CHECK(spawn_user_allowed("postern-alias", 991, 1000, "postern-vmail", "postern-alias") == SPAWN_ALIAS, "alias");
 	CHECK(spawn_user_allowed("alice", 1000, 1000, "postern-vmail", "postern-alias") == SPAWN_USER, "user");
 
-	n = spawn_text("ok\n", 3, 0, out, &st);
-	CHECK(st == 'K' && n == 2 && memcmp(out, "ok", 2) == 0, "exit 0: K, newline trimmed");
-	n = spawn_text("no\0such\x01user\n", 13, 100 << 8, out, &st);
-	CHECK(st == 'D' && n == 12 && memcmp(out, "no such user", 12) == 0, "exit 100: D, NUL and controls replaced");
-	n = spawn_text("", 0, 111 << 8, out, &st);
-	CHECK(st == 'Z' && n == 24 && memcmp(out, "postern-local exited 111", 24) == 0, "exit 111: Z, default text");
-	n = spawn_text("", 0, 9, out, &st);
-	CHECK(st == 'Z' && memcmp(out, "postern-local killed by signal 9", n) == 0, "signal: Z");
 	{
-		char big[5000];
+		static struct spawn_result r[LOCAL_BATCH_MAX];
+		static char big[(TEXT_MAX + 3) * 2];
+		const char *out = "K 2.0.0 delivered: 1 maildir\nD 5.1.1 no\001such address\nZ\n";
+		spawn_results(out, strlen(out), 4, 0, r);
+		CHECK(r[0].st == 'K' && r[0].len == 26 && memcmp(r[0].text, "2.0.0 delivered: 1 maildir", 26) == 0,
+		      "first line: K and its text");
+		CHECK(r[1].st == 'D' && r[1].len == 21 && memcmp(r[1].text, "5.1.1 no such address", 21) == 0,
+		      "second line: D, control byte made a space");
+		CHECK(r[2].st == 'Z' && memcmp(r[2].text, "postern-local gave no result", r[2].len) == 0,
+		      "a bare Z: the exit's text");
+		CHECK(r[3].st == 'Z' && memcmp(r[3].text, "postern-local gave no result", r[3].len) == 0,
+		      "no line at all and exit 0: Z, not K");
+		spawn_results("K\n", 2, 1, 0, r);
+		CHECK(r[0].st == 'K' && r[0].len == 9 && memcmp(r[0].text, "delivered", 9) == 0, "a bare K: delivered");
+		spawn_results("K ok\nX forged\nK ok\n", 19, 3, 9, r);
+		CHECK(r[0].st == 'K' && r[1].st == 'Z' && r[2].st == 'Z', "after a malformed line nothing counts");
+		CHECK(memcmp(r[1].text, "postern-local killed by signal 9", r[1].len) == 0, "signal named");
+		spawn_results("K ok", 4, 1, 111 << 8, r);
+		CHECK(r[0].st == 'Z' && memcmp(r[0].text, "postern-local exited 111", r[0].len) == 0,
+		      "a line without its newline does not count");
 		memset(big, 'x', sizeof big);
-		n = spawn_text(big, sizeof big, 0, out, &st);
-		CHECK(n == TEXT_MAX, "text bounded");
+		big[0] = 'K';
+		big[1] = ' ';
+		big[sizeof big - 1] = '\n';
+		spawn_results(big, sizeof big, 1, 0, r);
+		CHECK(r[0].st == 'K' && r[0].len == TEXT_MAX, "text bounded");
 	}
 	return check_done();
 }
