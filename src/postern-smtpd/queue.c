@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +22,38 @@ static struct io out;
 static char outbuf[65536];
 static int failed;
 
+/* postern-queue with the message pipe as fd 0 and the envelope pipe as fd
+ * 1; stderr stays the log.  posix_spawn (musl: a vfork-style clone) copies
+ * none of our memory, so neither process pays copy-on-write faults for
+ * the buffers we keep writing.  0, or an errno value. */
+static int spawn_queue(const char *path, int mess, int env)
+{
+	char *argv[2] = { (char *)"postern-queue", 0 };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t dflt;
+	int r;
+
+	sigemptyset(&dflt);
+	sigaddset(&dflt, SIGPIPE);
+	if ((r = posix_spawn_file_actions_init(&fa)) != 0)
+		return r;
+	if ((r = posix_spawnattr_init(&at)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return r;
+	}
+	if ((r = posix_spawn_file_actions_adddup2(&fa, mess, 0)) == 0 &&
+	    (r = posix_spawn_file_actions_adddup2(&fa, env, 1)) == 0 &&
+	    (r = posix_spawnattr_setsigdefault(&at, &dflt)) == 0 &&
+	    (r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF)) == 0)
+		r = posix_spawn(&child, path, &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r != 0)
+		child = -1;
+	return r;
+}
+
 int queue_start(void)
 {
 	int m[2], e[2];
@@ -32,19 +65,8 @@ int queue_start(void)
 		goto fail0;
 	if (pipe2(e, O_CLOEXEC) == -1)
 		goto fail1;
-	child = fork();
-	if (child == -1)
+	if ((errno = spawn_queue(path.s, m[0], e[0])) != 0)
 		goto fail2;
-	if (child == 0) {
-		char *argv[2] = { (char *)"postern-queue", 0 };
-		/* fd 0 message, fd 1 envelope; stderr stays the log */
-		if (dup2(m[0], 0) == -1 || dup2(e[0], 1) == -1)
-			_exit(120);
-		signal(SIGPIPE, SIG_DFL);
-		execv(path.s, argv);
-		warn_sys("unable to run ", path.s);
-		_exit(120);
-	}
 	close(m[0]);
 	close(e[0]);
 	msgfd = m[1];
