@@ -2,11 +2,13 @@
 """The workloads of `make bench`, against servers tests/bench/run.sh has
 started, and the table.
 
-    bench.py OUT.md FLOOR_BIN FLOOR_DIR NAME=PORT,NEWDIR,RCPT,ROOTPID,INJECT ...
+    bench.py OUT.md FLOOR_BIN FLOOR_DIR NAME=PORT,NEWDIR,RCPT,ROOTPID,INJECT[,CTL] ...
 
 NEWDIR is the test user's Maildir/new, ROOTPID the process whose tree is the
 server (memory, strace), INJECT a program taking RCPT with the message on
-stdin (the server's sendmail).  The first server is postern; every ratio is
+stdin (the server's sendmail), CTL a program taking `hold` (stop local
+deliveries, keep accepting), `release` (start them again) and `queued`
+(print how many messages wait), for the backlog workload.  The first server is postern; every ratio is
 postern's figure divided by the peer's.  Settings from the environment:
 BENCH_QUICK=1 (N=300, one run, 100 latency samples), BENCH_N, BENCH_RUNS,
 BENCH_LATENCY, BENCH_CONC ("1 10 50"), BENCH_SIZES ("1024 102400").
@@ -62,7 +64,7 @@ class Watch:
         self.poll = select.poll()
         self.poll.register(self.fd, select.POLLIN)
         self.count = 0
-        self.last = None
+        self.first = self.last = None
 
     def pump(self, timeout_ms):
         """Reads what is there (waiting up to timeout_ms); returns arrivals."""
@@ -83,6 +85,8 @@ class Watch:
         self.count += n
         if n:
             self.last = now
+            if self.first is None:
+                self.first = now
         return n
 
     def wait_for(self, count, deadline):
@@ -108,9 +112,11 @@ class Watch:
 class Server:
     def __init__(self, spec):
         name, rest = spec.split('=', 1)
-        port, new, rcpt, root, inject = rest.split(',')
+        f = rest.split(',')
+        port, new, rcpt, root, inject = f[:5]
         self.name, self.port, self.new, self.rcpt = name, int(port), new, rcpt
         self.root, self.inject = int(root), inject
+        self.ctl = f[5] if len(f) > 5 else None
         self.peak = 0
         self.peak_pss = 0
 
@@ -272,8 +278,9 @@ def drain(w):
             return
 
 
-def inject_run(s, n):
-    s.clear()
+def inject_all(s, n):
+    """n messages of 2 KB through the server's sendmail, INJ_PAR at a time;
+    returns the stderr of each that failed."""
     m = msg(2048, 0)
     fails = []
 
@@ -282,12 +289,18 @@ def inject_run(s, n):
             r = subprocess.run([s.inject, s.rcpt], input=m, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             if r.returncode:
                 fails.append(r.stderr)
+    ts = [threading.Thread(target=sender, args=(n // INJ_PAR,)) for _ in range(INJ_PAR)]
+    for t in ts:
+        t.start()
+    return ts, fails
+
+
+def inject_run(s, n):
+    s.clear()
     w = Watch(s.new)
     per = n // INJ_PAR
     t0 = time.monotonic()
-    ts = [threading.Thread(target=sender, args=(per,)) for _ in range(INJ_PAR)]
-    for t in ts:
-        t.start()
+    ts, fails = inject_all(s, n)
     ok = w.wait_for(per * INJ_PAR - len(fails), t0 + 300)
     for t in ts:
         t.join()
@@ -297,6 +310,53 @@ def inject_run(s, n):
         sys.stderr.write('%s: injection: %d failed (%r), %d delivered\n' % (s.name, len(fails), fails[:1], w.count))
         return None
     return per * INJ_PAR / (w.last - t0)
+
+
+def ctl(s, what):
+    r = subprocess.run([s.ctl, what], capture_output=True, text=True, timeout=120)
+    if r.returncode:
+        raise RuntimeError('%s %s: %s' % (s.ctl, what, r.stderr.strip()))
+    return r.stdout
+
+
+def backlog_run(s, n):
+    """A backlog, as after an outage of local delivery: deliveries held, n
+    messages queued through sendmail, then deliveries released.  Returns
+    (rate from the release to the nth file in Maildir/new, the same from
+    the first file: without the server's own restart or reload)."""
+    if not s.ctl:
+        return None, None
+    s.clear()
+    try:
+        ctl(s, 'hold')
+        ts, fails = inject_all(s, n)
+        for t in ts:
+            t.join()
+        want = (n // INJ_PAR) * INJ_PAR - len(fails)
+        deadline = time.monotonic() + 300
+        while int(ctl(s, 'queued').strip() or 0) < want:
+            if time.monotonic() > deadline:
+                raise RuntimeError('only %s of %d queued after 300 s' % (ctl(s, 'queued').strip(), want))
+            time.sleep(0.2)
+        if os.listdir(s.new):
+            raise RuntimeError('%d delivered while held' % len(os.listdir(s.new)))
+        time.sleep(1)
+        w = Watch(s.new)
+        t0 = time.monotonic()
+        ctl(s, 'release')
+        ok = w.wait_for(want, t0 + 300)
+        w.close()
+    except (RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
+        sys.stderr.write('%s: backlog: %s\n' % (s.name, e))
+        try:
+            ctl(s, 'release')
+        except (RuntimeError, subprocess.TimeoutExpired):
+            pass
+        return None, None
+    if fails or not ok:
+        sys.stderr.write('%s: backlog: %d failed, %d of %d delivered\n' % (s.name, len(fails), w.count, want))
+        return None, None
+    return want / (w.last - t0), (want - 1) / (w.last - w.first) if w.last > w.first else None
 
 
 def latency_run(s, n):
@@ -456,6 +516,16 @@ def main():
           flush=True)
     for run in range(RUNS):
         for s in rotate(step):
+            sampler.srv = s
+            whole, drained = backlog_run(s, N)
+            note(s, 'backlog', whole)
+            note(s, 'backlog_first', drained)
+            sampler.srv = None
+        step += 1
+    print('# backlog: %s' % ', '.join('%s %s' % (s.name, fmt(med(res[s.name]['backlog']), 0)) for s in servers),
+          flush=True)
+    for run in range(RUNS):
+        for s in rotate(step):
             lat = latency_run(s, LAT)
             if lat:
                 note(s, 'p50', lat[len(lat) // 2] * 1000)
@@ -501,6 +571,10 @@ def render(servers, res, f1, f2, traces, elapsed):
         '- N=%d messages per run, %d run(s) per figure, median; servers alternated run by run.' % (N, RUNS),
         '- SMTP: `smtp-source -s C -m N -l SIZE` (one connection per message, C at a time), '
         'clock from the first connect to the Nth file in Maildir/new.',
+        '- Backlog: local delivery held, N messages of 2 KB queued by sendmail, then released; '
+        'clock from the release (postern: postern-send\'s service started; Postfix: defer_transports '
+        'emptied, reload, postqueue -f; OpenSMTPD: smtpctl resume mda) to the Nth file in Maildir/new, '
+        'and from the first file to the Nth.',
         '- `*`: at least one run had delivered fewer than N/2 after %.0f s (BENCH_CUT) and was cut; '
         'the figure is the rate over the messages delivered by then.' % CUT,
         '- Ratios are postern / peer: above 1 means postern is ahead for throughput, '
@@ -527,6 +601,8 @@ def render(servers, res, f1, f2, traces, elapsed):
         for conc in CONC:
             row('SMTP %s x %d conn (msg/s)' % (ksize(size), conc), ('smtp', size, conc), floor_ratio=True)
     row('sendmail, %d parallel (msg/s)' % INJ_PAR, 'inject', floor_ratio=True)
+    row('backlog of N queued, release to last (msg/s)', 'backlog', floor_ratio=True)
+    row('backlog, first delivery to last (msg/s)', 'backlog_first', floor_ratio=True)
     row('CPU per message, SMTP %s x %d conn (ms)' % (ksize(CPU_SIZE), CPU_CONC), 'cpu', 2)
     row('latency p50, 250 to new/ (ms)', 'p50', 2)
     row('latency p99 (ms)', 'p99', 2)

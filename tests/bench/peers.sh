@@ -68,7 +68,20 @@ pt_setup() { # NAME HOME PORT USER DOMAIN
 		[ $pt_i -lt 100 ] || { diag "$1: nothing listens on port $3"; return 1; }
 		sleep 0.1
 	done
-	PT_ENTRY="$1=$3,$SCRATCH/users/$4/Maildir/new,$4@$5,$SVSCAN_PID,$SCRATCH/inject-$1"
+	# bench.py's backlog workload: local delivery held by taking
+	# postern-send's service (send, lspawn, clean) down, SMTP and sendmail
+	# still accepting
+	cat > "$SCRATCH/ctl-$1" << EOF
+#!/bin/sh
+case \$1 in
+hold) exec s6-svc -wD -d "$PHOME/service/postern-send" ;;
+release) exec s6-svc -u "$PHOME/service/postern-send" ;;
+queued) ls "$PHOME/queue/mess" | grep '\.env\$' | wc -l ;;
+*) exit 100 ;;
+esac
+EOF
+	chmod 755 "$SCRATCH/ctl-$1"
+	PT_ENTRY="$1=$3,$SCRATCH/users/$4/Maildir/new,$4@$5,$SVSCAN_PID,$SCRATCH/inject-$1,$SCRATCH/ctl-$1"
 }
 
 pf_setup() { # PORT DOMAIN
@@ -106,6 +119,19 @@ EOF
 		{ $5 = "n"; print }' /usr/share/postfix/master.cf.dist > "$PF_CONF/master.cf"
 	printf '#!/bin/sh\nMAIL_CONFIG=%s exec /usr/sbin/sendmail "$@"\n' "$PF_CONF" > "$SCRATCH/postfix/inject"
 	chmod 755 "$SCRATCH/postfix/inject"
+	# the backlog workload: the local transport deferred (messages wait in
+	# deferred/), then undeferred and the queue flushed
+	cat > "$SCRATCH/postfix/ctl" << EOF
+#!/bin/sh
+case \$1 in
+hold) postconf -c "$PF_CONF" -e defer_transports=local && exec postfix -c "$PF_CONF" reload 2> /dev/null ;;
+release) postconf -c "$PF_CONF" -e defer_transports= && postfix -c "$PF_CONF" reload 2> /dev/null &&
+	exec postqueue -c "$PF_CONF" -f ;;
+queued) find "$SCRATCH/postfix/queue/deferred" -type f | wc -l ;;
+*) exit 100 ;;
+esac
+EOF
+	chmod 755 "$SCRATCH/postfix/ctl"
 }
 
 pf_start() {
@@ -181,6 +207,18 @@ os_start() {
 	# Its sendmail talks to /var/run/smtpd.sock: enqueue inside the namespace.
 	printf '#!/bin/sh\nexec nsenter -t %s -m %s "$@"\n' "$OS_PID" "$OS_DIR/sendmail" > "$OS_DIR/inject"
 	chmod 755 "$OS_DIR/inject"
+	# the backlog workload: smtpctl pause mda / resume mda
+	cat > "$OS_DIR/ctl" << EOF
+#!/bin/sh
+c="nsenter -t $OS_PID -m $OS_ROOT/usr/sbin/smtpctl"
+case \$1 in
+hold) exec \$c pause mda > /dev/null ;;
+release) exec \$c resume mda > /dev/null ;;
+queued) \$c show queue | wc -l ;;
+*) exit 100 ;;
+esac
+EOF
+	chmod 755 "$OS_DIR/ctl"
 	i=0
 	until [ -S "$OS_DIR/run/smtpd.sock" ]; do
 		i=$((i + 1))

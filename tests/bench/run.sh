@@ -10,7 +10,8 @@
 #      is left out with a line saying why; postern never is.
 #   2. tests/bench/bench.py runs the workloads (SMTP with smtp-source at 1, 10
 #      and 50 connections, 1 KB and 100 KB; sendmail with 4 parallel
-#      senders; one-at-a-time latency; memory; the fsync floor; strace
+#      senders; a held backlog released; one-at-a-time latency; memory;
+#      the fsync floor; strace
 #      counts), alternating the servers run by run, and writes the table to
 #      tests/bench/results.md (and prints it).
 # BENCH_QUICK=1: N=300, one run each, for a check in a minute or two.
@@ -54,7 +55,7 @@ want() { case " $PEERS " in *" $1 "*) return 0 ;; esac; diag "$1 left out (BENCH
 if want postfix; then
 	if pf_setup "$PF_PORT" "$D" && pf_start && listening "$PF_PORT"; then
 		ok "Postfix listens on 127.0.0.1:$PF_PORT (postfix -c $PF_CONF)"
-		SERVERS="$SERVERS postfix=$PF_PORT,$SCRATCH/users/ptbpostfix/Maildir/new,ptbpostfix@$D,$PF_PID,$SCRATCH/postfix/inject"
+		SERVERS="$SERVERS postfix=$PF_PORT,$SCRATCH/users/ptbpostfix/Maildir/new,ptbpostfix@$D,$PF_PID,$SCRATCH/postfix/inject,$SCRATCH/postfix/ctl"
 	else
 		diag "Postfix left out: not installed (sh tests/deps.sh bench) or did not start"
 	fi
@@ -64,7 +65,7 @@ fi
 if want opensmtpd; then
 	if os_setup "$OS_PORT" "$D" && os_start && listening "$OS_PORT"; then
 		ok "OpenSMTPD listens on 127.0.0.1:$OS_PORT (own mount namespace, spool $OS_DIR/spool)"
-		SERVERS="$SERVERS opensmtpd=$OS_PORT,$SCRATCH/users/ptbsmtpd/Maildir/new,ptbsmtpd@$D,$OS_PID,$OS_DIR/inject"
+		SERVERS="$SERVERS opensmtpd=$OS_PORT,$SCRATCH/users/ptbsmtpd/Maildir/new,ptbsmtpd@$D,$OS_PID,$OS_DIR/inject,$OS_DIR/ctl"
 	else
 		diag "OpenSMTPD left out: no opensmtpd .deb, no unshare/nsenter, or it did not start"
 	fi
