@@ -187,10 +187,14 @@ kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
 sleep 0.5
 msg pts1@mx.test pts1-slow@mx.test batch0 | inject pts1@mx.test pts1-slow@mx.test
 wait_for 10 sh -c "grep -l '|pts1-slow@mx.test|' $FAKE/call.?????? | xargs grep -l 'fd=3' > /dev/null 2>&1"
-for r in b1 b2 permfail-b b3 tempfail-b b4 b5; do
-	msg pts1@mx.test "pts1-$r@mx.test" "batch-$r" | inject pts1@mx.test "pts1-$r@mx.test"
+# another user's message in the middle of the wait queue: it stays, in its place
+for r in b1 b2 PM permfail-b b3 tempfail-b b4 b5; do
+	if [ "$r" = PM ]; then
+		msg pts1@mx.test postmaster@mx.test batch-pm | inject pts1@mx.test postmaster@mx.test
+	else
+		msg pts1@mx.test "pts1-$r@mx.test" "batch-$r" | inject pts1@mx.test "pts1-$r@mx.test"
+	fi
 done
-msg pts1@mx.test postmaster@mx.test batch-pm | inject pts1@mx.test postmaster@mx.test
 check "batch: every message delivered or failed as its own result says" wait_for 20 sh -c "
 	grep -q 'to=pts1-b5@mx.test status=delivered' '$LOG' && grep -q 'to=pts1-tempfail-b@mx.test status=delivered' '$LOG' &&
 	grep -q 'to=pts1-permfail-b@mx.test status=failed' '$LOG' && grep -q 'to=postmaster@mx.test status=delivered.*' '$LOG'"
@@ -199,8 +203,10 @@ pid_of() { grep -l "|$1|" "$FAKE"/call.?????? | xargs sed -n 's/.* pid=\([0-9]*\
 bp=$(pid_of pts1-b1@mx.test)
 check "batch: the waiting messages for pts1 went to one postern-local" \
 	[ "$(grep -l " pid=$bp\$" "$FAKE"/call.?????? | xargs grep -h '^user|pts1|' | grep -c -e '|pts1-b[1-5]@' -e '-b@')" -eq 7 ]
-check "batch: message k was fd 3 + k, in arrival order" sh -c "
-	grep -l ' pid=$bp\$' $FAKE/call.?????? | xargs grep -h '^uid=' | sed 's/.* fd=\([0-9]*\).*/\1/' | sort -n | tr '\n' ' ' | grep -qx '3 4 5 6 7 8 9 '"
+fd_of() { grep -l "|$1|" "$FAKE"/call.?????? | xargs grep -l " pid=$bp\$" | xargs sed -n 's/.* fd=\([0-9]*\) .*/\1/p' | head -1; }
+order=
+for r in b1 b2 permfail-b b3 tempfail-b b4 b5; do order="$order $(fd_of "pts1-$r@mx.test")"; done
+check "batch: message k was fd 3 + k, in arrival order ($order)" [ "$order" = " 3 4 5 6 7 8 9" ]
 check "batch: another user's message went to another postern-local" [ "$(pid_of postmaster@mx.test)" != "$bp" ]
 for r in b1 b2 b3 b4 b5 tempfail-b; do
 	grep -q "^body of batch-$r\$" "$FAKE"/call.??????.msg || not_ok "batch: the copy of batch-$r has its own message"

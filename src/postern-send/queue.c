@@ -134,31 +134,38 @@ static struct job ring_pop(struct ring *q)
 static void fresh_push(struct msg *m, size_t i) { ring_push(&fresh, (struct job){ m, i, 0, 0 }); }
 
 /* Takes out of q, in order, the entries among its first `scan` that take()
- * accepts (it stops asking after a refusal by returning -1), and keeps the
- * others in their order.  Returns how many were taken. */
+ * accepts (at most LOCAL_BATCH_MAX; take() stops the search by returning
+ * -1), and keeps the others in their order.  Only the entries before the
+ * last one taken move (toward it), so the cost is bounded by `scan`
+ * however long the ring is.  Returns how many were taken. */
 static size_t ring_take(struct ring *q, size_t scan, int (*take)(const struct job *, void *), void *arg)
 {
-	size_t r, w = 0, n = 0;
-	int asking = 1;
+	size_t taken[LOCAL_BATCH_MAX], n = 0, r, d, k;
 
-	for (r = 0; r < q->len; r++) {
-		struct job j = q->a[(q->head + r) % q->cap];
-		int t;
-		if (w == r && (r >= scan || !asking))
-			return n; /* nothing taken so far and nothing more to take */
-		if (r < scan && asking && (t = take(&j, arg)) != 0) {
-			if (t == 1) {
-				j.m->queued--;
-				n++;
-				continue;
-			}
-			asking = 0;
-		}
-		if (w != r)
-			q->a[(q->head + w) % q->cap] = j;
-		w++;
+	if (scan > q->len)
+		scan = q->len;
+	for (r = 0; r < scan && n < LOCAL_BATCH_MAX; r++) {
+		int t = take(&q->a[(q->head + r) % q->cap], arg);
+		if (t < 0)
+			break;
+		if (t == 1)
+			taken[n++] = r;
 	}
-	q->len = w;
+	if (n == 0)
+		return 0;
+	d = taken[n - 1];
+	k = n;
+	for (r = taken[n - 1] + 1; r-- > 0;) {
+		if (k && r == taken[k - 1]) {
+			q->a[(q->head + r) % q->cap].m->queued--;
+			k--;
+			continue;
+		}
+		q->a[(q->head + d) % q->cap] = q->a[(q->head + r) % q->cap];
+		d--;
+	}
+	q->head = (q->head + n) % q->cap;
+	q->len -= n;
 	return n;
 }
 
@@ -635,6 +642,9 @@ struct batch {
 
 /* A frame stays below PIPE_BUF, so it reaches postern-lspawn whole. */
 #define LREQ_MAX 4000
+/* Waiting deliveries looked at for one batch: a long wait queue for many
+ * users costs a bounded search per postern-local, not one through it all. */
+#define LOCAL_BATCH_SCAN 4096
 
 static size_t message_bytes(const struct msg *m, size_t i, const struct str *ext)
 {
@@ -695,7 +705,7 @@ static void start_local(struct msg *m, size_t i, const struct str *user, const s
 	if (!str_catb(&b.frame, user->s, user->len + 1))
 		die_nomem();
 	batch_add(&b, m, i, ext);
-	(void)ring_take(&lwait, lwait.len, batch_take, &b);
+	(void)ring_take(&lwait, LOCAL_BATCH_SCAN, batch_take, &b);
 	if (!ns_cat(&f, b.frame.s, b.frame.len))
 		die_nomem();
 	if (write_all(FD_LSPAWN_REQ, f.s, f.len) == -1)
