@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -400,12 +401,17 @@ static _Noreturn void deliver(const struct dotfile *d)
  * Never returns: deliver() always finishes. */
 static _Noreturn void one_message(char **arg)
 {
-	struct str hdr = STR_INIT, buf = STR_INIT;
-	struct dotfile d;
+	/* static: a message's end jumps past any free, and with -b the next
+	 * message reuses them (a dot file may be 4 MB) */
+	static struct str hdr = STR_INIT, buf = STR_INIT;
+	static struct dotfile d;
 	struct stat st;
 	size_t at, hops, rlen;
 	off_t off = 0;
 
+	free(d.e);
+	d = (struct dotfile){ 0 };
+	hdr.len = buf.len = 0;
 	qid = 0;
 	recipient = 0;
 	have_dflt = 0;
@@ -466,7 +472,6 @@ static _Noreturn void one_message(char **arg)
 		fail(100, "5.4.6 mail loop: Delivered-To already holds ", recipient, 0);
 	if (hops > HOPS_MAX)
 		fail(100, "5.4.6 mail loop: too many hops (Received and Delivered-To lines)", 0, 0);
-	str_free(&hdr);
 
 	if (!str_copys(&dt, "Delivered-To: ") || !str_cats(&dt, recipient) || !str_catc(&dt, '\n') ||
 	    !str_copys(&pre, "Return-Path: <") || !str_cats(&pre, sender) || !str_cats(&pre, ">\n") ||
