@@ -18,23 +18,13 @@
 #include "netstring.h"
 #include "addr.h"
 #include "case.h"
+#include "ring.h"
 #include "localbatch.h"
 #include "username.h"
-
-struct job {
-	struct msg *m;
-	size_t i;
-	unsigned long long when; /* heap key */
-	unsigned user;           /* in lwait: hash of the local user it routes to */
-};
 
 #define HASH_SIZE 65536
 static struct msg *table[HASH_SIZE];
 
-struct ring {
-	struct job *a;
-	size_t cap, head, len;
-};
 /* fresh: new recipients.  lwait: local ones waiting for a slot.  rwait[0]
  * new and rwait[1] retried remote ones waiting for a slot (new first).
  * An entry may go stale (its recipient was delivered with another in one
@@ -103,71 +93,7 @@ struct msg *msg_find(const char *qid, size_t len)
 	return 0;
 }
 
-static void ring_push(struct ring *q, struct job j)
-{
-	if (q->len == q->cap) {
-		size_t ncap = q->cap ? q->cap * 2 : 1024, k;
-		struct job *n;
-		if (ncap > SIZE_MAX / sizeof *n || !(n = malloc(ncap * sizeof *n)))
-			die_nomem();
-		for (k = 0; k < q->len; k++)
-			n[k] = q->a[(q->head + k) % q->cap];
-		free(q->a);
-		q->a = n;
-		q->cap = ncap;
-		q->head = 0;
-	}
-	q->a[(q->head + q->len) % q->cap] = j;
-	q->len++;
-	j.m->queued++;
-}
-
-static struct job ring_pop(struct ring *q)
-{
-	struct job j = q->a[q->head];
-	q->head = (q->head + 1) % q->cap;
-	q->len--;
-	j.m->queued--;
-	return j;
-}
-
 static void fresh_push(struct msg *m, size_t i) { ring_push(&fresh, (struct job){ m, i, 0, 0 }); }
-
-/* Takes out of q, in order, the entries among its first `scan` that take()
- * accepts (at most LOCAL_BATCH_MAX; take() stops the search by returning
- * -1), and keeps the others in their order.  Only the entries before the
- * last one taken move (toward it), so the cost is bounded by `scan`
- * however long the ring is.  Returns how many were taken. */
-static size_t ring_take(struct ring *q, size_t scan, int (*take)(const struct job *, void *), void *arg)
-{
-	size_t taken[LOCAL_BATCH_MAX], n = 0, r, d, k;
-
-	if (scan > q->len)
-		scan = q->len;
-	for (r = 0; r < scan && n < LOCAL_BATCH_MAX; r++) {
-		int t = take(&q->a[(q->head + r) % q->cap], arg);
-		if (t < 0)
-			break;
-		if (t == 1)
-			taken[n++] = r;
-	}
-	if (n == 0)
-		return 0;
-	d = taken[n - 1];
-	k = n;
-	for (r = taken[n - 1] + 1; r-- > 0;) {
-		if (k && r == taken[k - 1]) {
-			q->a[(q->head + r) % q->cap].m->queued--;
-			k--;
-			continue;
-		}
-		q->a[(q->head + d) % q->cap] = q->a[(q->head + r) % q->cap];
-		d--;
-	}
-	q->head = (q->head + n) % q->cap;
-	q->len -= n;
-	return n;
-}
 
 static void msg_free(struct msg *m);
 
