@@ -129,6 +129,7 @@ class Policy:
         name = os.path.join(out, '%f.%d' % (time.time(), os.getpid()))
         with open(name + '.tmp', 'wb') as f:
             f.write(('X-Rcpts: %s\n' % ' '.join(envelope.rcpt_tos)).encode())
+            f.write(('X-Peer-Port: %d\n' % session.peer[1]).encode())
             f.write(envelope.original_content)
         os.rename(name + '.tmp', name)
         return '250 2.0.0 queued at aiosmtpd'
@@ -338,8 +339,30 @@ check "the message is still queued after the kill" sh -c "grep -l 'Subject: thir
 start
 check "after restart: y@slow.test delivered" wait_for 25 logged 'to=y@slow.test .*status=delivered'
 
-# 11. delay warning once, then queue lifetime: expired recipients bounce with 5.4.7
+# 11. messages waiting for one domain go over one connection, a transaction
+# each; one that ends its session (no recipient accepted) does not take the
+# others down with it.  The one remote slot is held by slow.test (3 s to
+# greet) while four messages for policy.test queue up behind it.
 hup_send() { kill -HUP "$(ps -eo pid=,ppid=,comm= | awk -v s="$START_PID" '$2 == s && $3 == "postern-send" {print $1}')"; }
+echo 1 > "$PHOME/control/concurrencyremote"
+hup_send
+sleep 0.5
+msg z@slow.test fourteen | inject ptr1@client.test z@slow.test
+wait_for 10 sh -c "[ -n \"\$(ps -eo pid=,ppid=,comm= | awk -v p=$(rspawn_pid) '\$2 == p && \$3 == \"postern-remote\"')\" ]"
+for r in reuse1 reuse2 bad3 reuse4; do msg "$r@policy.test" "batch-$r" | inject ptr1@client.test "$r@policy.test"; done
+check "one connection: the four policy.test messages settled" wait_for 25 sh -c "
+	grep -q 'to=reuse4@policy.test .*status=delivered' $LOG && grep -q 'to=bad3@policy.test .*status=failed' $LOG"
+port_of() { grep -l "^Subject: batch-$1" "$AIO"/[0-9]* 2> /dev/null | xargs -r sed -n 's/^X-Peer-Port: //p' | head -1; }
+p1=$(port_of reuse1) p2=$(port_of reuse2) p4=$(port_of reuse4)
+check "reuse1 and reuse2 went over one connection (client ports $p1 $p2)" [ -n "$p1" ] && [ "$p1" = "$p2" ]
+check "after bad3 (no recipient accepted) a new connection carried reuse4 ($p4)" [ -n "$p4" ] && [ "$p4" != "$p1" ]
+check "each message of the batch logged once by postern-remote, with its own queue id" sh -c \
+	"[ \$(grep 'attempt .*to=reuse[124]@policy.test .*status=delivered' $LOG | sed 's/.* qid=\\([^ ]*\\) .*/\\1/' | sort -u | wc -l) -eq 3 ] &&
+	 [ \$(grep -c 'attempt .*to=reuse[124]@policy.test .*status=delivered' $LOG) -eq 3 ]"
+echo 20 > "$PHOME/control/concurrencyremote"
+hup_send
+
+# 12. delay warning once, then queue lifetime: expired recipients bounce with 5.4.7
 echo 1 > "$PHOME/control/bouncewarn"
 hup_send
 check "delay warning (Action: delayed) for a deferred message" wait_for 15 sh -c "grep -l 'Action: delayed' $MD/new/* > $SCRATCH/warn 2>&1"

@@ -28,7 +28,7 @@
 #include "uniq.h"
 #include "dotfile.h"
 #include "identity.h"
-#include "localbatch.h"
+#include "batch.h"
 #include "forward.h"
 #include "maildir.h"
 #include "program.h"

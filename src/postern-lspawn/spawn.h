@@ -4,7 +4,7 @@
 #ifndef POSTERN_LSPAWN_SPAWN_H
 #define POSTERN_LSPAWN_SPAWN_H
 #include <stddef.h>
-#include "localbatch.h"
+#include "batch.h"
 
 #define REQ_MAX 8192     /* bytes in one request frame */
 #define JOB_MAX 20       /* digits in a job id */

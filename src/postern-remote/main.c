@@ -1,9 +1,9 @@
-/* postern-remote: delivers one message to the recipients of one domain
- * over SMTP and reports one result per recipient.  Started by
- * postern-rspawn as postern-remote with the queued message on fd 0 and a
- * pipe on fd 1 (doc/postern-remote.8, doc/pipes.md); writes nothing on
- * disk, runs nothing, and treats DNS answers and server replies as
- * hostile. */
+/* postern-remote: delivers messages to the recipients of one domain over
+ * SMTP, as many as it can over one connection, and reports one result per
+ * recipient and per message.  Started by postern-rspawn with the queued
+ * messages on fds 3, 4, ... (-b) and a pipe on fd 1 (doc/postern-remote.8,
+ * doc/pipes.md); writes nothing on disk, runs nothing, and treats DNS
+ * answers and server replies as hostile. */
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <signal.h>
@@ -23,12 +23,17 @@
 #include "log.h"
 #include "uniq.h"
 
-#define USAGE "postern-remote domain sender qid recipient..."
+#define USAGE "postern-remote domain sender qid recipient...  |  postern-remote -b domain sender qid n recipient... [sender qid n recipient...]..."
 
-static struct job j;
-static char msgstatus = 'Z';
-static struct str msgtext = STR_INIT;
-static struct str used_host = STR_INIT, used_ip = STR_INIT;
+/* One message of the run: its job for smtp.c and what is reported. */
+struct one {
+	struct job j;
+	char msgstatus;
+	struct str msgtext;
+	struct str host, ip; /* the address tried last */
+};
+static struct one ones[MSGS_MAX];
+static size_t nones;
 static struct creds creds;
 
 static int high(const char *s, size_t n)
@@ -40,53 +45,66 @@ static int high(const char *s, size_t n)
 	return 0;
 }
 
-/* Every recipient not yet settled gets st and text; the message too. */
-static void all(char st, const char *text)
+/* Every recipient of o not yet settled gets st and text; the message too. */
+static void one_all(struct one *o, char st, const char *text)
 {
 	size_t i;
-	for (i = 0; i < j.n; i++)
-		if (!j.st[i]) {
-			j.st[i] = st;
-			j.text[i].len = 0;
-			if (!str_cats(&j.text[i], text))
+	for (i = 0; i < o->j.n; i++)
+		if (!o->j.st[i]) {
+			o->j.st[i] = st;
+			o->j.text[i].len = 0;
+			if (!str_cats(&o->j.text[i], text))
 				die_nomem();
 		}
-	msgstatus = st;
-	msgtext.len = 0;
-	if (!str_cats(&msgtext, text))
+	o->msgstatus = st;
+	o->msgtext.len = 0;
+	if (!str_cats(&o->msgtext, text))
 		die_nomem();
 }
 
-/* One record per recipient, then the message's: STATUS TEXT \0 each
- * (doc/pipes.md, "postern-remote -> postern-rspawn"). */
+/* The same for every message: the domain's route, DNS or credentials. */
+static void all(char st, const char *text)
+{
+	size_t k;
+	for (k = 0; k < nones; k++)
+		one_all(ones + k, st, text);
+}
+
+/* For each message in turn: one record per recipient, then the
+ * message's, STATUS TEXT \0 each (doc/pipes.md, "postern-remote ->
+ * postern-rspawn"). */
 static _Noreturn void finish(void)
 {
 	struct str out = STR_INIT;
-	unsigned long long now = (unsigned long long)time(0), arr = qid_time(j.qid, strlen(j.qid));
-	size_t i;
+	unsigned long long now = (unsigned long long)time(0);
+	size_t i, k;
 
 	auth_wipe(&creds);
-	for (i = 0; i < j.n; i++) {
-		struct logline l = { STR_INIT };
-		size_t tl = j.text[i].len > TEXT_MAX ? TEXT_MAX : j.text[i].len;
-		char st = j.st[i] ? j.st[i] : 'Z';
-		if (!str_catc(&out, st) || !str_catb(&out, j.text[i].s ? j.text[i].s : "", tl) ||
+	for (k = 0; k < nones; k++) {
+		struct one *o = ones + k;
+		unsigned long long arr = qid_time(o->j.qid, strlen(o->j.qid));
+		for (i = 0; i < o->j.n; i++) {
+			struct logline l = { STR_INIT };
+			size_t tl = o->j.text[i].len > TEXT_MAX ? TEXT_MAX : o->j.text[i].len;
+			char st = o->j.st[i] ? o->j.st[i] : 'Z';
+			if (!str_catc(&out, st) || !str_catb(&out, o->j.text[i].s ? o->j.text[i].s : "", tl) ||
+			    !str_catz(&out))
+				die_nomem();
+			log_begin(&l, "attempt");
+			log_kv(&l, "qid", o->j.qid);
+			log_kvb(&l, "to", o->j.rcpt[i], o->j.rcpt_len[i]);
+			log_kvb(&l, "mx", o->host.s ? o->host.s : "", o->host.len);
+			log_kvb(&l, "ip", o->ip.s ? o->ip.s : "", o->ip.len);
+			log_kv(&l, "status", st == 'K' ? "delivered" : st == 'D' ? "failed" : "deferred");
+			log_kvb(&l, "reply", o->j.text[i].s ? o->j.text[i].s : "", tl);
+			log_kvu(&l, "delay", now > arr ? now - arr : 0);
+			log_end(&l);
+		}
+		if (!str_catc(&out, o->msgstatus) ||
+		    !str_catb(&out, o->msgtext.s ? o->msgtext.s : "", o->msgtext.len > TEXT_MAX ? TEXT_MAX : o->msgtext.len) ||
 		    !str_catz(&out))
 			die_nomem();
-		log_begin(&l, "attempt");
-		log_kv(&l, "qid", j.qid);
-		log_kvb(&l, "to", j.rcpt[i], j.rcpt_len[i]);
-		log_kvb(&l, "mx", used_host.s ? used_host.s : "", used_host.len);
-		log_kvb(&l, "ip", used_ip.s ? used_ip.s : "", used_ip.len);
-		log_kv(&l, "status", st == 'K' ? "delivered" : st == 'D' ? "failed" : "deferred");
-		log_kvb(&l, "reply", j.text[i].s ? j.text[i].s : "", tl);
-		log_kvu(&l, "delay", now > arr ? now - arr : 0);
-		log_end(&l);
 	}
-	if (!str_catc(&out, msgstatus) ||
-	    !str_catb(&out, msgtext.s ? msgtext.s : "", msgtext.len > TEXT_MAX ? TEXT_MAX : msgtext.len) ||
-	    !str_catz(&out))
-		die_nomem();
 	if (write_all(1, out.s, out.len) == -1)
 		die_sys(111, "fatal: unable to report the results");
 	_exit(0);
@@ -100,11 +118,20 @@ static void text_clean(struct str *t)
 			t->s[i] = ' ';
 }
 
-static int settled(void)
+static int one_settled(const struct one *o)
 {
 	size_t i;
-	for (i = 0; i < j.n; i++)
-		if (!j.st[i])
+	for (i = 0; i < o->j.n; i++)
+		if (!o->j.st[i])
+			return 0;
+	return 1;
+}
+
+static int settled(void)
+{
+	size_t k;
+	for (k = 0; k < nones; k++)
+		if (!one_settled(ones + k))
 			return 0;
 	return 1;
 }
@@ -116,6 +143,7 @@ static int settled(void)
 static void smarthost_auth(const struct route *rt)
 {
 	struct str why = STR_INIT, plain = STR_INIT;
+	size_t k;
 	int r = auth_load(rt->host.s, rt->host.len, &creds, &why);
 
 	if (r == -2)
@@ -123,7 +151,7 @@ static void smarthost_auth(const struct route *rt)
 	if (r == -1) {
 		struct logline l = { STR_INIT };
 		log_begin(&l, "auth_refused");
-		log_kv(&l, "qid", j.qid);
+		log_kv(&l, "qid", ones[0].j.qid);
 		log_kv(&l, "mx", rt->host.s);
 		log_kvb(&l, "reason", why.s, why.len);
 		log_end(&l);
@@ -149,7 +177,7 @@ static void smarthost_auth(const struct route *rt)
 		static const char e[] = "credentials not sent: outbound TLS is not built yet and the "
 		                        "smarthost is not in control/smtpauthplaintext (4.7.0)";
 		log_begin(&l, "auth_refused");
-		log_kv(&l, "qid", j.qid);
+		log_kv(&l, "qid", ones[0].j.qid);
 		log_kv(&l, "mx", rt->host.s);
 		log_kv(&l, "reason", e);
 		log_end(&l);
@@ -157,59 +185,103 @@ static void smarthost_auth(const struct route *rt)
 		finish();
 	}
 	str_free(&plain);
-	j.auth = &creds;
+	for (k = 0; k < nones; k++)
+		ones[k].j.auth = &creds;
+}
+
+/* One message's arguments and its file. */
+static void one_take(struct one *o, const char *domain, size_t dlen, const char *sender, const char *qid,
+                     char **rcpt, size_t n, int fd)
+{
+	struct job *j = &o->j;
+	struct stat st;
+	size_t i;
+
+	if (envelope_sender_ok(sender, strlen(sender)) != ENV_OK || !qid_valid(qid, strlen(qid)))
+		die(100, "fatal: bad sender or queue id");
+	j->qid = qid;
+	j->sender = sender;
+	j->sender_len = strlen(sender);
+	if (j->sender_len == 4 && memcmp(j->sender, "#@[]", 4) == 0)
+		j->sender_len = 0; /* the double-bounce marker goes out as <> */
+	j->n = n;
+	for (i = 0; i < n; i++) {
+		const char *a = rcpt[i];
+		size_t l = strlen(a), at = addr_at(a, l);
+		if (addr_check(a, l) != ADDR_OK || l - at - 1 != dlen || !case_eqn(a + at + 1, domain, dlen))
+			die(100, "fatal: bad recipient or not of the domain");
+		j->rcpt[i] = a;
+		j->rcpt_len[i] = l;
+		j->utf8 |= high(a, l);
+	}
+	j->utf8 |= high(j->sender, j->sender_len);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+		die_sys(111, "fatal: a message's fd is not a file");
+	j->msglen = (size_t)st.st_size;
+	j->msg = "";
+	if (j->msglen) {
+		void *p = mmap(0, j->msglen, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED)
+			die_sys(111, "fatal: unable to map the message");
+		j->msg = p;
+	}
+	j->eightbit = high(j->msg, j->msglen);
+	o->msgstatus = 'Z';
+}
+
+/* The arguments after DOMAIN: SENDER QID RCPT..., or with -b groups of
+ * SENDER QID N RCPT... with message k on fd 3 + k. */
+static void args_take(int batch, const char *domain, size_t dlen, char **arg, size_t narg)
+{
+	size_t pos = 0, total = 0;
+
+	if (!batch) {
+		if (narg < 3 || narg - 2 > RCPT_MAX)
+			die_usage(USAGE);
+		one_take(ones, domain, dlen, arg[0], arg[1], arg + 2, narg - 2, 0);
+		nones = 1;
+		return;
+	}
+	while (pos < narg) {
+		unsigned long long n;
+		if (nones == MSGS_MAX || narg - pos < 4 || !scan_ulong_all(arg[pos + 2], strlen(arg[pos + 2]), &n) ||
+		    n < 1 || n > RCPT_MAX || n > narg - pos - 3 || (total += (size_t)n) > RCPT_MAX)
+			die_usage(USAGE);
+		one_take(ones + nones, domain, dlen, arg[pos], arg[pos + 1], arg + pos + 3, (size_t)n,
+		         3 + (int)nones);
+		nones++;
+		pos += 3 + (size_t)n;
+	}
+	if (!nones)
+		die_usage(USAGE);
 }
 
 int main(int argc, char **argv)
 {
 	static struct addr addrs[ADDRS_MAX];
 	static struct mx mxs[HOSTS_MAX];
+	static struct job *js[MSGS_MAX];
 	struct route rt = { 0, STR_INIT, 25 };
 	struct str routes = STR_INIT, helo = STR_INIT, why = STR_INIT;
 	unsigned long long tc, tr;
 	const char *domain;
 	size_t dlen, naddr = 0, nmx = 0, skipped = 0, i, k;
-	struct stat st;
-	int r;
+	int r, batch = 0;
 
 	progname = "postern-remote";
-	if (argc < 5 || argc - 4 > RCPT_MAX)
+	if (argc > 1 && strcmp(argv[1], "-b") == 0) {
+		batch = 1;
+		argv++;
+		argc--;
+	}
+	if (argc < 2)
 		die_usage(USAGE);
 	signal(SIGPIPE, SIG_IGN);
 	domain = argv[1];
 	dlen = strlen(domain);
 	if (!domain_check(domain, dlen))
 		die(100, "fatal: bad domain");
-	if (envelope_sender_ok(argv[2], strlen(argv[2])) != ENV_OK || !qid_valid(argv[3], strlen(argv[3])))
-		die(100, "fatal: bad sender or queue id");
-	j.qid = argv[3];
-	j.sender = argv[2];
-	j.sender_len = strlen(argv[2]);
-	if (j.sender_len == 4 && memcmp(j.sender, "#@[]", 4) == 0)
-		j.sender_len = 0; /* the double-bounce marker goes out as <> */
-	j.n = (size_t)argc - 4;
-	for (i = 0; i < j.n; i++) {
-		const char *a = argv[4 + i];
-		size_t n = strlen(a), at = addr_at(a, n);
-		if (addr_check(a, n) != ADDR_OK || n - at - 1 != dlen || !case_eqn(a + at + 1, domain, dlen))
-			die(100, "fatal: bad recipient or not of the domain");
-		j.rcpt[i] = a;
-		j.rcpt_len[i] = n;
-		j.utf8 |= high(a, n);
-	}
-	j.utf8 |= high(j.sender, j.sender_len);
-
-	if (fstat(0, &st) == -1 || !S_ISREG(st.st_mode))
-		die_sys(111, "fatal: no message on fd 0");
-	j.msglen = (size_t)st.st_size;
-	j.msg = "";
-	if (j.msglen) {
-		void *p = mmap(0, j.msglen, PROT_READ, MAP_PRIVATE, 0, 0);
-		if (p == MAP_FAILED)
-			die_sys(111, "fatal: unable to map the message");
-		j.msg = p;
-	}
-	j.eightbit = high(j.msg, j.msglen);
+	args_take(batch, domain, dlen, argv + 2, (size_t)argc - 2);
 
 	if (control_line("helohost", &helo) == 0 && control_line("me", &helo) == 0) {
 		char h[256];
@@ -227,9 +299,12 @@ int main(int argc, char **argv)
 	for (i = 0; i < helo.len; i++) /* a HELO name with a blank or CR would break the command */
 		if ((unsigned char)helo.s[i] <= 0x20 || helo.s[i] == 0x7f)
 			helo.s[i] = '-';
-	j.helo = helo.s;
-	j.timeout_connect = (int)(tc ? (tc > 3600 ? 3600 : tc) : 1);
-	j.timeout_remote = (int)(tr ? (tr > 86400 ? 86400 : tr) : 1);
+	for (k = 0; k < nones; k++) {
+		ones[k].j.helo = helo.s;
+		ones[k].j.timeout_connect = (int)(tc ? (tc > 3600 ? 3600 : tc) : 1);
+		ones[k].j.timeout_remote = (int)(tr ? (tr > 86400 ? 86400 : tr) : 1);
+		js[k] = &ones[k].j;
+	}
 
 	/* Where to: a route, an address literal, or the MX records. */
 	r = route_find(&routes, domain, dlen, &rt);
@@ -310,22 +385,29 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* Try each address until the recipients are settled. */
+	/* Each address in turn, with every message not yet settled: one
+	 * connection carries as many as it can (smtp_session). */
 	for (i = 0; i < naddr && !settled(); i++) {
 		char ip[64];
+		size_t n = 0;
 		why.len = 0;
 		addr_fmt(addrs + i, ip, sizeof ip);
-		used_host.len = used_ip.len = 0;
-		if (!str_cats(&used_host, addrs[i].host) || !str_cats(&used_ip, ip))
-			die_nomem();
-		r = smtp_attempt(&j, addrs + i, &why);
+		for (k = 0; k < nones; k++) {
+			if (one_settled(ones + k))
+				continue;
+			ones[k].host.len = ones[k].ip.len = 0;
+			if (!str_cats(&ones[k].host, addrs[i].host) || !str_cats(&ones[k].ip, ip))
+				die_nomem();
+			js[n++] = &ones[k].j;
+		}
+		r = smtp_session(js, n, addrs + i, &why);
 		if (r == 0)
-			break;
+			continue;
 		{
 			struct logline l = { STR_INIT };
 			text_clean(&why);
 			log_begin(&l, "host_failed");
-			log_kv(&l, "qid", j.qid);
+			log_kv(&l, "qid", js[0]->qid);
 			log_kv(&l, "mx", addrs[i].host);
 			log_kv(&l, "ip", ip);
 			log_kvb(&l, "reason", why.s ? why.s : "", why.len);
@@ -335,19 +417,22 @@ int main(int argc, char **argv)
 			break;
 	}
 	auth_wipe(&creds);
-	for (i = 0; i < j.n; i++)
-		text_clean(&j.text[i]);
-	if (!settled()) {
-		text_clean(&why);
-		all('Z', why.len ? why.s : "no host could be reached (4.4.1)");
-		if (j.talked)
-			msgstatus = 'K';
-		finish();
+	text_clean(&why);
+	for (k = 0; k < nones; k++) {
+		struct one *o = ones + k;
+		for (i = 0; i < o->j.n; i++)
+			text_clean(&o->j.text[i]);
+		if (!one_settled(o)) {
+			one_all(o, 'Z', why.len ? why.s : "no host could be reached (4.4.1)");
+			if (o->j.talked)
+				o->msgstatus = 'K';
+			continue;
+		}
+		o->msgstatus = 'K';
+		o->msgtext.len = 0;
+		if (!str_cats(&o->msgtext, "sent to ") || !str_cat(&o->msgtext, &o->host) ||
+		    !str_cats(&o->msgtext, " [") || !str_cat(&o->msgtext, &o->ip) || !str_catc(&o->msgtext, ']'))
+			die_nomem();
 	}
-	msgstatus = 'K';
-	msgtext.len = 0;
-	if (!str_cats(&msgtext, "sent to ") || !str_cat(&msgtext, &used_host) ||
-	    !str_cats(&msgtext, " [") || !str_cat(&msgtext, &used_ip) || !str_catc(&msgtext, ']'))
-		die_nomem();
 	finish();
 }

@@ -6,8 +6,10 @@
 #include <netinet/in.h>
 #include "io.h"
 #include "str.h"
+#include "batch.h"
 
-#define RCPT_MAX 100        /* recipients in one run (doc/pipes.md) */
+#define RCPT_MAX 100        /* recipients of one message in one run (doc/pipes.md) */
+#define MSGS_MAX REMOTE_BATCH_MAX /* messages in one run, over one connection if all goes well */
 #define TEXT_MAX 1000       /* bytes of one result text */
 #define HOSTS_MAX 10        /* MX hosts tried */
 #define ADDRS_MAX 20        /* addresses tried in all */
@@ -120,12 +122,14 @@ struct job {
 	const char *helo;
 	const struct creds *auth; /* 0: no AUTH (only a smarthost route has any) */
 };
-/* One attempt at one address.  Sets results for the recipients it
- * settles; returns 0 when the rest need no other host, 1 to try the next
- * address (why says what went wrong), 2 when no other address is to be
- * tried and the rest are deferred with why (the server refused our
- * credentials: the same ones would fail again). */
-int smtp_attempt(struct job *j, const struct addr *a, struct str *why);
+/* The jobs not yet settled, at one address: a session, one transaction
+ * per job, and a new session whenever a transaction leaves the connection
+ * unfit for another.  Sets results for the recipients it settles; returns
+ * 0 when none of the jobs needs another host, 1 when some do (a failed
+ * connection, a 4xx to MAIL: why says what went wrong), 2 when no other
+ * address is to be tried and the rest are deferred with why (the server
+ * refused our credentials: the same ones would fail again). */
+int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *why);
 
 /* ---- tls.c: the seam for outbound STARTTLS ---- */
 int tls_client_start(int *rfd, int *wfd, const char *host);

@@ -347,183 +347,235 @@ lost:
 	return host_fail(c, why, what, c->err ? c->err : "lost the connection");
 }
 
-int smtp_attempt(struct job *j, const struct addr *a, struct str *why)
-{
-	static struct conn c;
-	size_t i, accepted = 0, wsize;
-	int rc = 1, pipelined;
-	char num[FMT_ULONG + 1];
+/* How a transaction left the connection. */
+enum after { REUSE, QUIT_IT, DEAD };
 
-	memset(&c, 0, sizeof c);
-	c.fd = -1;
-	c.a = a;
-	addr_fmt(a, c.ip, sizeof c.ip);
-	if (dial(&c, j->timeout_connect) == -1) {
+/* The session's start: connect, greeting, EHLO (HELO if refused), AUTH.
+ * 0 ready for a transaction, else smtp_session's 1 or 2 with why set;
+ * *state says whether the connection wants a QUIT before it is closed. */
+static int session_open(struct conn *c, struct job *j, const struct addr *a, struct str *why,
+                        enum after *state)
+{
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+	c->a = a;
+	*state = DEAD;
+	addr_fmt(a, c->ip, sizeof c->ip);
+	if (dial(c, j->timeout_connect) == -1) {
 		const char *e = errno == ETIMEDOUT ? "connection timed out" :
 		                errno == ECONNREFUSED ? "connection refused" :
 		                errno == ENETUNREACH || errno == EHOSTUNREACH ? "unreachable" :
 		                "unable to connect";
-		return host_fail(&c, why, 0, e);
+		return host_fail(c, why, 0, e);
 	}
-	io_init(&c.in, c.fd, c.ibuf, sizeof c.ibuf);
-	io_init(&c.out, c.fd, c.obuf, sizeof c.obuf);
-	c.in.timeout_ms = c.out.timeout_ms = j->timeout_remote * 1000;
+	io_init(&c->in, c->fd, c->ibuf, sizeof c->ibuf);
+	io_init(&c->out, c->fd, c->obuf, sizeof c->obuf);
+	c->in.timeout_ms = c->out.timeout_ms = j->timeout_remote * 1000;
 
-	if (get(&c) == -1) {
-		rc = host_fail(&c, why, "greeting", 0);
-		goto out;
+	if (get(c) == -1)
+		return host_fail(c, why, "greeting", 0);
+	if (c->r.code / 100 != 2) {
+		*state = QUIT_IT;
+		return host_fail(c, why, "greeting", 0);
 	}
-	if (c.r.code / 100 != 2) {
-		rc = host_fail(&c, why, "greeting", 0);
-		quit(&c);
-		goto out;
-	}
-	if (put(&c, "EHLO ") || put(&c, j->helo) || put(&c, "\r\n") || flush(&c) || get(&c)) {
-		rc = host_fail(&c, why, "EHLO", c.err);
-		goto out;
-	}
-	if (c.r.code / 100 == 2)
-		ehlo_keywords(&c);
+	if (put(c, "EHLO ") || put(c, j->helo) || put(c, "\r\n") || flush(c) || get(c))
+		return host_fail(c, why, "EHLO", c->err);
+	if (c->r.code / 100 == 2)
+		ehlo_keywords(c);
 	else {
-		if (put(&c, "HELO ") || put(&c, j->helo) || put(&c, "\r\n") || flush(&c) ||
-		    get(&c)) {
-			rc = host_fail(&c, why, "HELO", c.err);
-			goto out;
-		}
-		if (c.r.code / 100 != 2) {
-			rc = host_fail(&c, why, "HELO", 0);
-			quit(&c);
-			goto out;
+		if (put(c, "HELO ") || put(c, j->helo) || put(c, "\r\n") || flush(c) || get(c))
+			return host_fail(c, why, "HELO", c->err);
+		if (c->r.code / 100 != 2) {
+			*state = QUIT_IT;
+			return host_fail(c, why, "HELO", 0);
 		}
 	}
 	/* STARTTLS: when a TLS policy asks for it, tls_client_start() takes
 	 * the socket here and the session starts over with EHLO.  (main.c
 	 * then stops refusing credentials over a connection in clear.) */
 	if (j->auth) {
-		if (!c.auth_plain && !c.auth_login) {
+		if (!c->auth_plain && !c->auth_login) {
 			/* configured credentials are never dropped silently: a
 			 * smarthost that wants them would refuse to relay, and
 			 * the mail would bounce */
-			c.r.code = 0; /* the text is ours, not the EHLO reply */
-			rc = host_fail(&c, why, 0, "offers no AUTH PLAIN or LOGIN, and " AUTH_FILE
-			               " has credentials for it (4.7.0)");
-			quit(&c);
-			goto out;
+			c->r.code = 0; /* the text is ours, not the EHLO reply */
+			*state = QUIT_IT;
+			return host_fail(c, why, 0, "offers no AUTH PLAIN or LOGIN, and " AUTH_FILE
+			                 " has credentials for it (4.7.0)");
 		}
-		rc = auth(j, &c, why);
+		rc = auth(j, c, why); /* it says QUIT itself when it gives up */
 		if (rc)
-			goto out;
+			return rc;
 	}
-	if (j->utf8 && !c.smtputf8) {
+	*state = REUSE;
+	return 0;
+}
+
+/* One message over an open session: MAIL, the RCPTs, DATA.  Returns 0 when
+ * this host settled what it could of j, 1 when j should try the next
+ * address (why says why).  *state: REUSE when the transaction ended
+ * cleanly and another may follow, QUIT_IT when the session should end
+ * with QUIT, DEAD when the connection is gone. */
+static int transaction(struct conn *c, struct job *j, struct str *why, enum after *state)
+{
+	size_t i, accepted = 0, wsize;
+	int pipelined;
+	char num[FMT_ULONG + 1];
+
+	*state = REUSE;
+	if (j->utf8 && !c->smtputf8) {
 		static const char e[] = "does not support SMTPUTF8, which the addresses need (5.6.7)";
-		settle_rest(j, 'D', &c, 0, 0, e);
-		quit(&c);
-		rc = 0;
-		goto out;
+		settle_rest(j, 'D', c, 0, 0, e);
+		return 0;
 	}
 	wsize = wire_size(j);
-	if (c.sizemax && wsize > c.sizemax) {
+	if (c->sizemax && wsize > c->sizemax) {
 		static const char e[] = "takes no message this large (5.3.4)";
-		settle_rest(j, 'D', &c, 0, 0, e);
-		quit(&c);
-		rc = 0;
-		goto out;
+		settle_rest(j, 'D', c, 0, 0, e);
+		return 0;
 	}
 	num[fmt_ulong(num, wsize)] = 0;
-	pipelined = c.pipelining;
-	if (put_path(&c, "MAIL FROM:", j->sender, j->sender_len) ||
-	    (c.size && (put(&c, " SIZE=") || put(&c, num))) ||
-	    (j->eightbit && c.eightbitmime && put(&c, " BODY=8BITMIME")) ||
-	    (j->utf8 && put(&c, " SMTPUTF8")) || put(&c, "\r\n"))
+	pipelined = c->pipelining;
+	if (put_path(c, "MAIL FROM:", j->sender, j->sender_len) ||
+	    (c->size && (put(c, " SIZE=") || put(c, num))) ||
+	    (j->eightbit && c->eightbitmime && put(c, " BODY=8BITMIME")) ||
+	    (j->utf8 && put(c, " SMTPUTF8")) || put(c, "\r\n"))
 		goto lost;
 	if (pipelined) {
 		for (i = 0; i < j->n; i++)
-			if (!j->st[i] && (put_path(&c, "RCPT TO:", j->rcpt[i], j->rcpt_len[i]) ||
-			                  put(&c, "\r\n")))
+			if (!j->st[i] && (put_path(c, "RCPT TO:", j->rcpt[i], j->rcpt_len[i]) ||
+			                  put(c, "\r\n")))
 				goto lost;
-		if (put(&c, "DATA\r\n"))
+		if (put(c, "DATA\r\n"))
 			goto lost;
 	}
-	if (flush(&c) || get(&c))
+	if (flush(c) || get(c))
 		goto lost;
-	if (c.r.code / 100 != 2) {
-		/* MAIL refused: 4xx tries the next host, 5xx fails the message */
-		if (c.r.code >= 500) {
-			settle_rest(j, 'D', &c, "MAIL FROM", &c.r, 0);
-			rc = 0;
+	if (c->r.code / 100 != 2) {
+		/* MAIL refused: 4xx tries the next host, 5xx fails the message.
+		 * Pipelined RCPT and DATA answers are left unread: QUIT ends it. */
+		*state = pipelined ? QUIT_IT : REUSE;
+		if (c->r.code >= 500) {
+			settle_rest(j, 'D', c, "MAIL FROM", &c->r, 0);
 			j->talked = 1;
-		} else
-			rc = host_fail(&c, why, "MAIL FROM", 0);
-		quit(&c); /* pipelined RCPT and DATA answers are left unread: QUIT ends it */
-		goto out;
+			return 0;
+		}
+		return host_fail(c, why, "MAIL FROM", 0);
 	}
 	j->talked = 1;
 	for (i = 0; i < j->n; i++) {
 		if (j->st[i])
 			continue;
-		if (!pipelined && (put_path(&c, "RCPT TO:", j->rcpt[i], j->rcpt_len[i]) ||
-		                   put(&c, "\r\n") || flush(&c)))
+		if (!pipelined && (put_path(c, "RCPT TO:", j->rcpt[i], j->rcpt_len[i]) ||
+		                   put(c, "\r\n") || flush(c)))
 			goto lost_rcpt;
-		if (get(&c))
+		if (get(c))
 			goto lost_rcpt;
-		if (c.r.code / 100 == 2) {
+		if (c->r.code / 100 == 2) {
 			j->st[i] = 'a'; /* accepted, result after DATA */
 			accepted++;
 		} else
-			settle(j, i, class_of(c.r.code), &c, "RCPT TO", &c.r, 0);
+			settle(j, i, class_of(c->r.code), c, "RCPT TO", &c->r, 0);
 	}
 	if (!pipelined) {
 		if (!accepted) {
-			quit(&c);
-			rc = 0;
-			goto out;
+			*state = QUIT_IT; /* a transaction is open: end the session */
+			return 0;
 		}
-		if (put(&c, "DATA\r\n") || flush(&c))
+		if (put(c, "DATA\r\n") || flush(c))
 			goto lost_data;
 	}
-	if (get(&c))
+	if (get(c))
 		goto lost_data;
-	if (c.r.code != 354) {
+	if (c->r.code != 354) {
 		for (i = 0; i < j->n; i++)
 			if (j->st[i] == 'a')
-				settle(j, i, class_of(c.r.code < 400 ? 451 : c.r.code), &c, "DATA", &c.r, 0);
-		quit(&c);
-		rc = 0;
-		goto out;
+				settle(j, i, class_of(c->r.code < 400 ? 451 : c->r.code), c, "DATA", &c->r, 0);
+		*state = QUIT_IT;
+		return 0;
 	}
 	if (!accepted) {
 		/* 354 with no recipient: end the empty message (RFC 2920 3.1) */
-		if (!put(&c, ".\r\n") && !flush(&c))
-			(void)get(&c);
-		quit(&c);
-		rc = 0;
-		goto out;
+		if (!put(c, ".\r\n") && !flush(c))
+			(void)get(c);
+		*state = QUIT_IT;
+		return 0;
 	}
-	if (put_body(&c, j->msg, j->msglen) || flush(&c) || get(&c))
+	if (put_body(c, j->msg, j->msglen) || flush(c) || get(c))
 		goto lost_data;
 	for (i = 0; i < j->n; i++)
 		if (j->st[i] == 'a')
-			settle(j, i, class_of(c.r.code), &c, "end of DATA", &c.r, 0);
-	quit(&c);
-	rc = 0;
-	goto out;
+			settle(j, i, class_of(c->r.code), c, "end of DATA", &c->r, 0);
+	return 0; /* the transaction is over, whatever the reply: the session goes on */
 
 lost:
-	rc = host_fail(&c, why, "MAIL FROM", c.err ? c.err : "lost the connection");
-	goto out;
+	*state = DEAD;
+	return host_fail(c, why, "MAIL FROM", c->err ? c->err : "lost the connection");
 lost_rcpt:
 lost_data:
 	/* Recipients already answered keep their answer; accepted ones and
 	 * the rest try again later: the message did not get through. */
+	*state = DEAD;
 	for (i = 0; i < j->n; i++)
 		if (j->st[i] == 'a')
 			j->st[i] = 0;
-	settle_rest(j, 'Z', &c, accepted ? "DATA" : "RCPT TO", 0,
-	            c.err ? c.err : "lost the connection");
-	rc = 0;
-out:
-	if (c.fd != -1)
-		close(c.fd);
-	str_free(&c.r.text);
+	settle_rest(j, 'Z', c, accepted ? "DATA" : "RCPT TO", 0, c->err ? c->err : "lost the connection");
+	return 0;
+}
+
+static int settled(const struct job *j)
+{
+	size_t i;
+	for (i = 0; i < j->n; i++)
+		if (!j->st[i])
+			return 0;
+	return 1;
+}
+
+static void session_close(struct conn *c, enum after state)
+{
+	if (c->fd == -1)
+		return;
+	if (state != DEAD)
+		quit(c);
+	close(c->fd);
+	c->fd = -1;
+	str_free(&c->r.text);
+}
+
+int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *why)
+{
+	static struct conn c;
+	size_t k = 0;
+	int rc = 0;
+
+	while (k < n) {
+		enum after state;
+		int r;
+
+		while (k < n && settled(js[k]))
+			k++;
+		if (k == n)
+			break;
+		r = session_open(&c, js[k], a, why, &state);
+		if (r) {
+			session_close(&c, state);
+			return r; /* the host failed: every job left tries the next address */
+		}
+		/* one connection for as many messages as end their transactions cleanly */
+		for (; k < n; k++) {
+			if (settled(js[k]))
+				continue;
+			if (transaction(&c, js[k], why, &state))
+				rc = 1; /* this one tries the next address */
+			if (state != REUSE) {
+				k++;
+				break;
+			}
+		}
+		session_close(&c, state);
+	}
 	return rc;
 }

@@ -1,8 +1,9 @@
 /* postern-rspawn: runs as postern-remote under postern-start.  It reads
- * remote delivery jobs from postern-send (fd 0), forks one postern-remote
- * per job with the queued message as its fd 0, and reports each one's
- * per-recipient results on fd 1 (doc/pipes.md).  It never reads a
- * message and never writes a file. */
+ * remote delivery jobs from postern-send (fd 0), each for one domain and
+ * up to MSGS_MAX messages, forks one postern-remote per job with the
+ * queued messages as its fds 3, 4, ..., and reports each message's
+ * per-recipient results on fd 1 (doc/pipes.md).  It never reads a message
+ * and never writes a file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 #include "drain.h"
 #include "selfpipe.h"
 #include "str.h"
+#include "fmt.h"
 #include "rspawn.h"
 
 #define USAGE "postern-rspawn (started by postern-start)"
@@ -27,8 +29,9 @@
 struct kid {
 	pid_t pid;
 	int fd;               /* the child's stdout, -1 after EOF */
-	char job[JOB_MAX + 1];
-	size_t n;             /* recipients */
+	size_t nm;            /* messages */
+	char job[MSGS_MAX][JOB_MAX + 1];
+	size_t n[MSGS_MAX];   /* recipients of each */
 	struct str out;       /* what it wrote, at most OUT_MAX bytes */
 };
 
@@ -73,45 +76,65 @@ static void flush_out(void)
 	}
 }
 
+/* No postern-remote ran: every message of the job gets X and why. */
 static void reply_all(const struct request *rq, const char *why)
 {
 	struct str p = STR_INIT;
-	size_t i;
-	int ok = str_cats(&p, rq->job) && str_catz(&p) && str_catc(&p, 'X') && str_catz(&p) &&
-	         str_cats(&p, why) && str_catz(&p);
-	for (i = 0; ok && i < rq->n; i++)
-		ok = str_catc(&p, 'Z') && str_catz(&p) && str_cats(&p, why) && str_catz(&p);
-	if (!ok)
-		die_nomem();
-	queue_frame(&p);
+	size_t i, k;
+
+	for (k = 0; k < rq->nm; k++) {
+		int ok = str_copys(&p, rq->m[k].job) && str_catz(&p) && str_catc(&p, 'X') && str_catz(&p) &&
+		         str_cats(&p, why) && str_catz(&p);
+		for (i = 0; ok && i < rq->m[k].n; i++)
+			ok = str_catc(&p, 'Z') && str_catz(&p) && str_cats(&p, why) && str_catz(&p);
+		if (!ok)
+			die_nomem();
+		queue_frame(&p);
+	}
 	str_free(&p);
 }
 
-/* In the child: the message on fd 0, the pipe on fd 1, stderr kept. */
+/* In the child: message k on fd 3 + k, the pipe on fd 1, stderr kept. */
 static _Noreturn void child(const struct request *rq, int out)
 {
 	static char penv[] = "PATH=/usr/bin:/bin";
+	static char *argv[3 + MSGS_MAX * (3 + RCPTS_MAX) + 1];
+	static char nums[MSGS_MAX][FMT_ULONG + 1];
 	char *envp[] = { penv, 0 };
-	char *argv[4 + RCPTS_MAX + 1];
 	struct str path = STR_INIT;
+	int high[MSGS_MAX];
 	sigset_t none;
-	size_t i;
-	int fd;
+	size_t i, k, a = 0;
 
 	if (dup2(out, 1) == -1)
 		_exit(111);
-	if (!path_join(&path, messdir.s, rq->qid))
+	/* opened above every fd the dup2s below make, so none is overwritten */
+	for (k = 0; k < rq->nm; k++) {
+		int fd;
+		if (!path_join(&path, messdir.s, rq->m[k].qid))
+			_exit(111);
+		fd = open(path.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1 || (high[k] = fcntl(fd, F_DUPFD_CLOEXEC, 3 + MSGS_MAX)) == -1)
+			_exit(111);
+		close(fd);
+	}
+	for (k = 0; k < rq->nm; k++)
+		if (dup2(high[k], 3 + (int)k) == -1)
+			_exit(111);
+	if (close_range(3 + (unsigned)rq->nm, ~0U, 0) == -1)
 		_exit(111);
-	fd = open(path.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1 || dup2(fd, 0) == -1 || close_range(3, ~0U, 0) == -1)
-		_exit(111);
-	argv[0] = (char *)"postern-remote";
-	argv[1] = (char *)rq->domain;
-	argv[2] = (char *)rq->sender;
-	argv[3] = (char *)rq->qid;
-	for (i = 0; i < rq->n; i++)
-		argv[4 + i] = (char *)rq->rcpt[i];
-	argv[4 + rq->n] = 0;
+	argv[a++] = (char *)"postern-remote";
+	argv[a++] = (char *)"-b";
+	argv[a++] = (char *)rq->domain;
+	for (k = 0; k < rq->nm; k++) {
+		nums[k][fmt_ulong(nums[k], rq->m[k].n)] = 0;
+		argv[a++] = (char *)rq->m[k].sender;
+		argv[a++] = (char *)rq->m[k].qid;
+		argv[a++] = nums[k];
+		for (i = 0; i < rq->m[k].n; i++)
+			argv[a++] = (char *)rq->m[k].rcpt[i];
+	}
+	argv[a] = 0;
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
@@ -120,9 +143,19 @@ static _Noreturn void child(const struct request *rq, int out)
 	_exit(111);
 }
 
+static int job_running(const char *job)
+{
+	size_t i, k;
+	for (i = 0; i < nkids; i++)
+		for (k = 0; k < kids[i].nm; k++)
+			if (strcmp(kids[i].job[k], job) == 0)
+				return 1;
+	return 0;
+}
+
 static void request(const struct str *f)
 {
-	struct request rq;
+	static struct request rq;
 	const char *bad = rspawn_parse(f, &rq);
 	struct kid *k;
 	size_t i;
@@ -130,8 +163,8 @@ static void request(const struct str *f)
 
 	if (bad)
 		die(111, "fatal: malformed request from postern-send: ", bad);
-	for (i = 0; i < nkids; i++)
-		if (strcmp(kids[i].job, rq.job) == 0)
+	for (i = 0; i < rq.nm; i++)
+		if (job_running(rq.m[i].job))
 			die(111, "fatal: postern-send reused a running job id");
 	if (nkids == KIDS_MAX) {
 		reply_all(&rq, "too many deliveries at once");
@@ -155,8 +188,11 @@ static void request(const struct str *f)
 	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1)
 		die_sys(111, "fatal: unable to set a pipe non-blocking");
 	k->fd = p[0];
-	memcpy(k->job, rq.job, strlen(rq.job) + 1);
-	k->n = rq.n;
+	k->nm = rq.nm;
+	for (i = 0; i < rq.nm; i++) {
+		memcpy(k->job[i], rq.m[i].job, strlen(rq.m[i].job) + 1);
+		k->n[i] = rq.m[i].n;
+	}
 	k->out.len = 0;
 	nkids++;
 }
@@ -179,10 +215,19 @@ static void reap(void)
 			die_nomem();
 		if (kids[i].fd != -1)
 			close(kids[i].fd);
-		if (!rspawn_result(&p, kids[i].job, kids[i].n, kids[i].out.s ? kids[i].out.s : "",
-		                   kids[i].out.len, status))
-			die_nomem();
-		queue_frame(&p);
+		{
+			size_t start[MSGS_MAX], len[MSGS_MAX], k;
+			const char *o = kids[i].out.s ? kids[i].out.s : "";
+			/* all or nothing: output that does not cover every message
+			 * exactly is no result for any of them */
+			int whole = rspawn_split(o, kids[i].out.len, kids[i].n, kids[i].nm, start, len);
+			for (k = 0; k < kids[i].nm; k++) {
+				if (!rspawn_result(&p, kids[i].job[k], kids[i].n[k], whole ? o + start[k] : "",
+				                   whole ? len[k] : 0, status))
+					die_nomem();
+				queue_frame(&p);
+			}
+		}
 		str_free(&p);
 		str_free(&kids[i].out);
 		kids[i] = kids[--nkids];

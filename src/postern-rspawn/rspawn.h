@@ -5,26 +5,45 @@
 #define POSTERN_RSPAWN_H
 #include <stddef.h>
 #include "str.h"
+#include "batch.h"
 
 #define REQ_MAX 131072   /* bytes in one request frame */
 #define JOB_MAX 20       /* digits in a job id */
 #define RCPTS_MAX 100    /* recipients in one job */
-#define OUT_MAX 131072   /* bytes of a postern-remote's output kept */
+#define OUT_MAX 140000   /* bytes of a postern-remote's output kept: (100 + 32) records of 1002 */
 #define RTEXT_MAX 500    /* bytes of one result text passed on */
 #define KIDS_MAX 1000    /* deliveries at once */
 
-struct request {
-	const char *job, *qid, *sender, *domain;
-	const char *rcpt[RCPTS_MAX];
+#define MSGS_MAX REMOTE_BATCH_MAX /* messages in one job */
+#define REQ_FIELDS (1 + 4 * MSGS_MAX + RCPTS_MAX)
+
+struct rmsg {
+	const char *job, *qid, *sender;
+	const char *const *rcpt;
 	size_t n;
 };
-/* Splits and checks a request payload: JOB QID SENDER DOMAIN RCPT...,
- * each ending in NUL, 1 to RCPTS_MAX recipients, each of DOMAIN.
- * NULL if well formed, else what is wrong. */
+struct request {
+	const char *domain;
+	struct rmsg m[MSGS_MAX];
+	size_t nm;
+};
+/* Splits and checks a request payload: DOMAIN, then for each of 1 to
+ * MSGS_MAX messages JOB QID SENDER N and N recipients (each of DOMAIN;
+ * 1 to RCPTS_MAX in the whole job), every field ending in NUL; the job
+ * ids all different.
+ * NULL if well formed, else what is wrong.  rq points into the payload
+ * and into storage of rspawn_parse's own, valid until the next call. */
 const char *rspawn_parse(const struct str *payload, struct request *rq);
 
+/* Where each message's records are in a postern-remote's output: message
+ * k has n[k] + 1 records (STATUS TEXT \0 each).  1 and start/len set when
+ * the output is exactly that, 0 when it is not (every message then has no
+ * result). */
+int rspawn_split(const char *out, size_t olen, const size_t *n, size_t nm, size_t *start, size_t *len);
+
 /* The result frame's payload (doc/pipes.md) for job with n recipients,
- * from what postern-remote wrote (out, olen) and its wait status. */
+ * from its records in what postern-remote wrote (out, olen) and the
+ * process's wait status. */
 int rspawn_result(struct str *payload, const char *job, size_t n, const char *out, size_t olen,
                   int status);
 #endif

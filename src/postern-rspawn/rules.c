@@ -6,48 +6,80 @@
 #include "envelope.h"
 #include "fmt.h"
 #include "uniq.h"
+#include "netstring.h"
 
 const char *rspawn_parse(const struct str *p, struct request *rq)
 {
-	const char *f[4 + RCPTS_MAX];
-	size_t fl[4 + RCPTS_MAX], nf = 0, pos = 0, i, dl;
-	unsigned long long job;
+	static const char *f[REQ_FIELDS];
+	static size_t fl[REQ_FIELDS];
+	long nf;
+	size_t pos = 1, dl, i, k, total = 0;
+	unsigned long long job, n;
 
 	if (!p->len || p->s[p->len - 1] != 0)
 		return "payload does not end in NUL";
-	while (pos < p->len) {
-		const char *z = memchr(p->s + pos, 0, p->len - pos);
-		if (nf == 4 + RCPTS_MAX)
-			return "too many recipients";
-		f[nf] = p->s + pos;
-		fl[nf] = (size_t)(z - (p->s + pos));
-		nf++;
-		pos += fl[nf - 1] + 1;
-	}
-	if (nf < 5)
+	nf = ns_split(p, f, fl, REQ_FIELDS);
+	if (nf < 0)
+		return "too many fields";
+	if (nf < 6)
 		return "too few fields";
-	if (fl[0] > JOB_MAX || !scan_ulong_all(f[0], fl[0], &job))
-		return "bad JOB";
-	if (!qid_valid(f[1], fl[1]))
-		return "bad QID";
-	if (envelope_sender_ok(f[2], fl[2]) != ENV_OK)
-		return "bad SENDER";
-	if (!domain_check(f[3], fl[3]))
+	if (!domain_check(f[0], fl[0]))
 		return "bad DOMAIN";
-	dl = fl[3];
-	for (i = 4; i < nf; i++) {
-		size_t at = addr_at(f[i], fl[i]);
-		if (addr_check(f[i], fl[i]) != ADDR_OK || fl[i] - at - 1 != dl || !case_eqn(f[i] + at + 1, f[3], dl))
-			return "bad RECIPIENT";
+	dl = fl[0];
+	rq->domain = f[0];
+	rq->nm = 0;
+	while (pos < (size_t)nf) {
+		struct rmsg *m;
+		if (rq->nm == MSGS_MAX)
+			return "too many messages";
+		if ((size_t)nf - pos < 5)
+			return "too few fields";
+		if (fl[pos] > JOB_MAX || !scan_ulong_all(f[pos], fl[pos], &job))
+			return "bad JOB";
+		if (!qid_valid(f[pos + 1], fl[pos + 1]))
+			return "bad QID";
+		if (envelope_sender_ok(f[pos + 2], fl[pos + 2]) != ENV_OK)
+			return "bad SENDER";
+		if (fl[pos + 3] > 3 || !scan_ulong_all(f[pos + 3], fl[pos + 3], &n) || n < 1 || n > RCPTS_MAX ||
+		    n > (size_t)nf - pos - 4)
+			return "bad N";
+		for (i = pos + 4; i < pos + 4 + n; i++) {
+			size_t at = addr_at(f[i], fl[i]);
+			if (addr_check(f[i], fl[i]) != ADDR_OK || fl[i] - at - 1 != dl ||
+			    !case_eqn(f[i] + at + 1, f[0], dl))
+				return "bad RECIPIENT";
+		}
+		for (k = 0; k < rq->nm; k++)
+			if (strcmp(rq->m[k].job, f[pos]) == 0)
+				return "a job id twice";
+		if ((total += (size_t)n) > RCPTS_MAX)
+			return "too many recipients";
+		m = rq->m + rq->nm++;
+		m->job = f[pos];
+		m->qid = f[pos + 1];
+		m->sender = f[pos + 2];
+		m->n = (size_t)n;
+		m->rcpt = f + pos + 4;
+		pos += 4 + (size_t)n;
 	}
-	rq->job = f[0];
-	rq->qid = f[1];
-	rq->sender = f[2];
-	rq->domain = f[3];
-	rq->n = nf - 4;
-	for (i = 0; i < rq->n; i++)
-		rq->rcpt[i] = f[4 + i];
 	return 0;
+}
+
+int rspawn_split(const char *out, size_t olen, const size_t *n, size_t nm, size_t *start, size_t *len)
+{
+	size_t pos = 0, k, r;
+
+	for (k = 0; k < nm; k++) {
+		start[k] = pos;
+		for (r = 0; r < n[k] + 1; r++) {
+			const char *z = pos < olen ? memchr(out + pos, 0, olen - pos) : 0;
+			if (!z)
+				return 0;
+			pos = (size_t)(z - out) + 1;
+		}
+		len[k] = pos - start[k];
+	}
+	return pos == olen;
 }
 
 static int cat_text(struct str *o, const char *s, size_t n)

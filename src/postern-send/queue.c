@@ -19,7 +19,7 @@
 #include "addr.h"
 #include "case.h"
 #include "ring.h"
-#include "localbatch.h"
+#include "batch.h"
 #include "username.h"
 
 #define HASH_SIZE 65536
@@ -61,15 +61,22 @@ struct dom {
 #define DOM_HASH 4096
 static struct dom *domtab[DOM_HASH];
 
+/* One message of a remote job: a postern-remote delivers up to
+ * RJOB_MSGS messages for one domain, over one connection if all goes well
+ * (doc/pipes.md), and holds one slot of control/concurrencyremote and of
+ * its domain until the last of them is answered. */
 struct rrun {
-	unsigned long long id;
+	unsigned long long id;    /* the message's job id */
+	unsigned long long batch; /* its postern-remote's */
 	struct msg *m;
 	struct dom *d;
 	size_t n;
 	size_t idx[RJOB_RCPTS];
 };
-static struct rrun *rrun[CONC_MAX];
-static size_t nrrun;
+#define RRUN_MAX (4 * CONC_MAX)
+static struct rrun *rrun[RRUN_MAX];
+static size_t nrrun;     /* messages */
+static size_t nrbatches; /* postern-remotes */
 
 static struct msg *cleanq_head, *cleanq_tail;
 static size_t cleaning;
@@ -156,6 +163,7 @@ static struct job heap_pop(void)
 
 unsigned long long sched_next_due(void) { return heap_len ? (heap[0].when ? heap[0].when : 1) : 0; }
 size_t sched_inflight(void) { return nrun + nrrun; }
+static int remote_slot(void);
 size_t clean_outstanding(void) { return cleaning; }
 
 int record(struct msg *m, const struct str *line)
@@ -672,18 +680,98 @@ static void dom_release(struct dom *x)
 	free(x);
 }
 
+/* A remote job being built: DOMAIN, then JOB QID SENDER N RCPT... for each
+ * message (doc/pipes.md). */
+struct rbatch {
+	unsigned long long id;
+	struct dom *d;
+	const char *low; /* the domain, lower-cased */
+	size_t dl;
+	struct str frame;
+	size_t msgs, rcpts;
+};
+
+/* The recipients of m at the batch's domain that are due, from i on (at
+ * most RJOB_RCPTS in the batch in all): into a new rrun and the frame. */
+static void rjob_add(struct rbatch *b, struct msg *m, size_t i)
+{
+	size_t k, bytes = b->frame.len + 64 + m->qidlen + m->env.sender_len + m->env.rcpt_len[i];
+	struct rrun *j = calloc(1, sizeof *j);
+	char num[FMT_ULONG];
+
+	if (!j)
+		die_nomem();
+	j->id = next_job++;
+	j->batch = b->id;
+	j->m = m;
+	j->d = b->d;
+	j->idx[j->n++] = i;
+	for (k = i + 1; k < m->env.nrcpt && k <= i + RJOB_SCAN && b->rcpts + j->n < RJOB_RCPTS; k++) {
+		const struct rcpt *r = m->r + k;
+		const char *o = m->env.rcpt[k];
+		size_t ol = m->env.rcpt_len[k], oat = addr_at(o, ol);
+		if (r->st != RS_PENDING || r->busy || r->next > now || oat >= ol ||
+		    !case_eqb(o + oat + 1, ol - oat - 1, b->low, b->dl) || bytes + ol + 1 > RJOB_BYTES)
+			continue;
+		bytes += ol + 1;
+		j->idx[j->n++] = k;
+	}
+	num[fmt_ulong(num, j->n)] = 0;
+	if (!str_catu(&b->frame, j->id) || !str_catz(&b->frame) || !str_catb(&b->frame, m->qid, m->qidlen + 1) ||
+	    !str_catb(&b->frame, m->env.sender, m->env.sender_len) || !str_catz(&b->frame) ||
+	    !str_cats(&b->frame, num) || !str_catz(&b->frame))
+		die_nomem();
+	for (k = 0; k < j->n; k++) {
+		if (!str_catb(&b->frame, m->env.rcpt[j->idx[k]], m->env.rcpt_len[j->idx[k]]) || !str_catz(&b->frame))
+			die_nomem();
+		m->r[j->idx[k]].busy = 1;
+	}
+	m->busy += j->n;
+	b->msgs++;
+	b->rcpts += j->n;
+	rrun[nrrun++] = j;
+}
+
+/* ring_take's question for a waiting remote job: does its message go
+ * over the same connection?  1 yes, 0 no, -1 no and the job is full. */
+static int rbatch_take(const struct job *j, void *arg)
+{
+	struct rbatch *b = arg;
+	const struct rcpt *r;
+	const char *rc;
+	size_t rl, at;
+
+	if (b->msgs == RJOB_MSGS || b->rcpts >= RJOB_RCPTS || nrrun == RRUN_MAX)
+		return -1;
+	if (j->i == IDX_BOUNCE || j->i == IDX_CLEAN || j->m->stage != M_ACTIVE)
+		return 0;
+	r = j->m->r + j->i;
+	if (r->busy || r->st != RS_PENDING || r->next != j->when || r->next > now)
+		return 0;
+	rc = j->m->env.rcpt[j->i];
+	rl = j->m->env.rcpt_len[j->i];
+	at = addr_at(rc, rl);
+	if (at >= rl || !case_eqb(rc + at + 1, rl - at - 1, b->low, b->dl))
+		return 0;
+	if (b->frame.len + 64 + j->m->qidlen + j->m->env.sender_len + rl > RJOB_BYTES)
+		return 0;
+	rjob_add(b, j->m, j->i);
+	return 1;
+}
+
 /* Starts one job at postern-rspawn for recipient i and every other due
- * recipient of the same message and domain (up to RJOB_RCPTS): one SMTP
- * transaction.  0 if the domain has no free slot (the caller keeps the
- * entry waiting), 1 if started or answered at once. */
+ * recipient of the same message and domain (up to RJOB_RCPTS), and for
+ * the other messages waiting for the same domain: one connection, one
+ * transaction each.  0 if the domain has no free slot (the caller keeps
+ * the entry waiting), 1 if started or answered at once. */
 static int start_remote(struct msg *m, size_t i)
 {
 	const char *rc = m->env.rcpt[i];
-	size_t rl = m->env.rcpt_len[i], at = addr_at(rc, rl), dl = rl - at - 1, k, bytes;
+	size_t rl = m->env.rcpt_len[i], at = addr_at(rc, rl), dl = rl - at - 1, w;
 	char low[ADDR_MAX + 1];
 	struct dom *d;
-	struct rrun *j;
-	struct str p = STR_INIT, f = STR_INIT;
+	struct rbatch b = { 0, 0, low, dl, STR_INIT, 0, 0 };
+	struct str f = STR_INIT;
 
 	if (at >= rl || dl > ADDR_MAX)
 		die(111, "fatal: a recipient without a domain passed envelope_parse");
@@ -702,47 +790,28 @@ static int start_remote(struct msg *m, size_t i)
 	}
 	if (d->running >= set.concdomain)
 		return 0;
-	j = calloc(1, sizeof *j);
-	if (!j)
+	b.id = next_batch++;
+	b.d = d;
+	if (!str_catb(&b.frame, rc + at + 1, dl) || !str_catz(&b.frame))
 		die_nomem();
-	j->id = next_job++;
-	j->m = m;
-	j->d = d;
-	j->idx[j->n++] = i;
-	bytes = 64 + m->qidlen + m->env.sender_len + dl + rl;
-	for (k = i + 1; k < m->env.nrcpt && k <= i + RJOB_SCAN && j->n < RJOB_RCPTS; k++) {
-		const struct rcpt *r = m->r + k;
-		const char *o = m->env.rcpt[k];
-		size_t ol = m->env.rcpt_len[k], oat = addr_at(o, ol);
-		if (r->st != RS_PENDING || r->busy || r->next > now || oat >= ol ||
-		    !case_eqb(o + oat + 1, ol - oat - 1, low, dl) || bytes + ol + 1 > RJOB_BYTES)
-			continue;
-		bytes += ol + 1;
-		j->idx[j->n++] = k;
-	}
-	if (!str_catu(&p, j->id) || !str_catz(&p) || !str_catb(&p, m->qid, m->qidlen + 1) ||
-	    !str_catb(&p, m->env.sender, m->env.sender_len) || !str_catz(&p) ||
-	    !str_catb(&p, rc + at + 1, dl) || !str_catz(&p))
-		die_nomem();
-	for (k = 0; k < j->n; k++)
-		if (!str_catb(&p, m->env.rcpt[j->idx[k]], m->env.rcpt_len[j->idx[k]]) || !str_catz(&p))
-			die_nomem();
-	if (!ns_cat(&f, p.s, p.len))
+	rjob_add(&b, m, i);
+	/* new mail first, then retries that are due, as dispatch takes them */
+	for (w = 0; w < 2; w++)
+		(void)ring_take(&rwait[w], RJOB_WAIT_SCAN, rbatch_take, &b);
+	if (!ns_cat(&f, b.frame.s, b.frame.len))
 		die_nomem();
 	/* postern-rspawn never blocks writing to us, so this write ends */
 	if (write_all(FD_RSPAWN_REQ, f.s, f.len) == -1)
 		die_sys(111, "fatal: unable to write to postern-rspawn");
-	str_free(&p);
+	str_free(&b.frame);
 	str_free(&f);
-	for (k = 0; k < j->n; k++)
-		m->r[j->idx[k]].busy = 1;
-	m->busy += j->n;
 	d->running++;
-	rrun[nrrun++] = j;
+	nrbatches++;
 	return 1;
 }
 
 static size_t remote_max(void) { return set.concremote < CONC_MAX ? set.concremote : CONC_MAX; }
+static int remote_slot(void) { return nrbatches < remote_max() && nrrun < RRUN_MAX; }
 static int local_slot(void) { return nbatches < set.conc && nbatches < CONC_MAX && nrun < RUN_MAX; }
 
 /* A job taken from a queue: start it, or park it in the wait ring of its
@@ -760,7 +829,7 @@ static void consider(struct job j, struct str *user, struct str *ext)
 			start_local(j.m, j.i, user, ext);
 		return;
 	}
-	if (nrrun >= remote_max() || !start_remote(j.m, j.i))
+	if (!remote_slot() || !start_remote(j.m, j.i))
 		ring_push(&rwait[j.when != 0], j);
 }
 
@@ -777,7 +846,9 @@ void sched_dispatch(void)
 			consider(j, &user, &ext);
 	}
 	for (w = 0; w < 2; w++)
-		for (pass = rwait[w].len; pass && nrrun < remote_max(); pass--) {
+		/* start_remote may take more entries out of the ring: len is
+		 * checked each time, pass only stops a full turn */
+		for (pass = rwait[w].len; pass && rwait[w].len && remote_slot(); pass--) {
 			struct job j = ring_pop(&rwait[w]);
 			if (job_ok(&j) && !start_remote(j.m, j.i))
 				ring_push(&rwait[w], j); /* its domain is full: next one */
@@ -835,7 +906,14 @@ void rsched_result(const struct str *f)
 			die(111, "fatal: postern-rspawn sent an unknown status");
 	m = j->m;
 	d = j->d;
-	d->running--;
+	for (k = 0; k < nrrun; k++)
+		if (rrun[k]->batch == j->batch)
+			break;
+	if (k == nrrun) {
+		/* its postern-remote has answered for every message */
+		d->running--;
+		nrbatches--;
+	}
 	if (fld[1][0] == 'Z') {
 		/* no host answered: the domain's next messages wait a while */
 		d->dead_until = now + (set.retrymin < 300 ? set.retrymin : 300);

@@ -26,7 +26,11 @@ void ring_push(struct ring *q, struct job j)
 
 struct job ring_pop(struct ring *q)
 {
-	struct job j = q->a[q->head];
+	struct job j;
+
+	if (!q->len) /* a caller's bug: better a clean restart than a wild read */
+		die(111, "fatal: internal bug: a job taken from an empty queue");
+	j = q->a[q->head];
 	q->head = (q->head + 1) % q->cap;
 	q->len--;
 	j.m->queued--;

@@ -4,7 +4,7 @@
 #ifndef POSTERN_SEND_RING_H
 #define POSTERN_SEND_RING_H
 #include <stddef.h>
-#include "localbatch.h"
+#include "batch.h"
 
 struct msg;
 

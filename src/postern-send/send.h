@@ -3,13 +3,16 @@
 #ifndef POSTERN_SEND_H
 #define POSTERN_SEND_H
 #include <stddef.h>
+#include "batch.h"
 #include "envelope.h"
 #include "route.h"
 #include "str.h"
 #include "uniq.h"
 
 #define CONC_MAX 1000          /* ceiling for control/concurrencylocal and concurrencyremote */
-#define RJOB_RCPTS 100         /* recipients in one remote job (doc/pipes.md) */
+#define RJOB_RCPTS 100         /* recipients in one remote job, all its messages together (doc/pipes.md) */
+#define RJOB_MSGS REMOTE_BATCH_MAX /* messages in one remote job: one connection if all goes well */
+#define RJOB_WAIT_SCAN 4096    /* waiting jobs looked at for one remote job's other messages */
 #define RJOB_BYTES 120000      /* bytes of one remote job frame */
 #define RJOB_SCAN 1000         /* recipients looked at for one job's batch */
 #define CLEAN_OUTSTANDING 64   /* requests to postern-clean not yet answered */

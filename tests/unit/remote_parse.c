@@ -70,11 +70,42 @@ int main(void)
 	str_catb(&lines, "a.example:h:99999\0", 18);
 	CHECK(route_find(&lines, "a.example", 9, &rt) == 0, "bad port refused");
 
-	str_catb(&pl, "7\0" "1700000000.1P1R1\0" "s@x.org\0" "Ex.org\0" "a@ex.ORG\0" "b@ex.org\0", 52);
-	CHECK(rspawn_parse(&pl, &rq) == 0 && rq.n == 2, "request parses");
-	pl.len = 0;
-	str_catb(&pl, "7\0" "1700000000.1P1R1\0" "s@x.org\0" "ex.org\0" "a@other.org\0", 46);
+#define PL(lit) (pl.len = 0, str_catb(&pl, lit, sizeof lit - 1))
+	PL("Ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "2\0" "a@ex.ORG\0" "b@ex.org\0");
+	CHECK(rspawn_parse(&pl, &rq) == 0 && rq.nm == 1 && rq.m[0].n == 2 && !strcmp(rq.m[0].rcpt[1], "b@ex.org"),
+	      "request of one message parses");
+	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "1\0" "a@ex.org\0"
+	   "8\0" "1700000000.2P1R1\0" "\0" "2\0" "b@ex.org\0" "c@EX.org\0");
+	CHECK(rspawn_parse(&pl, &rq) == 0 && rq.nm == 2 && !strcmp(rq.m[1].job, "8") && rq.m[1].n == 2 &&
+	      rq.m[1].sender[0] == 0 && !strcmp(rq.m[1].rcpt[0], "b@ex.org"), "request of two messages parses");
+	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "1\0" "a@ex.org\0"
+	   "7\0" "1700000000.2P1R1\0" "\0" "1\0" "b@ex.org\0");
+	CHECK(rspawn_parse(&pl, &rq) != 0, "one job id twice refused");
+	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "2\0" "a@ex.org\0");
+	CHECK(rspawn_parse(&pl, &rq) != 0, "fewer recipients than N refused");
+	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "1\0" "a@other.org\0");
 	CHECK(rspawn_parse(&pl, &rq) != 0, "recipient of another domain refused");
+	{
+		size_t k;
+		static const char one[] = "\0" "1700000000.1P1R1\0" "\0" "1\0" "a@ex.org\0";
+		PL("ex.org\0");
+		for (k = 0; k <= MSGS_MAX; k++) {
+			str_catu(&pl, k + 1);
+			str_catb(&pl, one, sizeof one - 1);
+			if (k == MSGS_MAX - 1)
+				CHECK(rspawn_parse(&pl, &rq) == 0 && rq.nm == MSGS_MAX, "REMOTE_BATCH_MAX messages parse");
+			if (k == MSGS_MAX)
+				CHECK(rspawn_parse(&pl, &rq) != 0, "one message more refused");
+		}
+	}
+	{
+		size_t n[3] = { 1, 2, 1 }, st[3], ln[3];
+		static const char out[] = "Ka\0Ksent\0Db\0Dc\0Kmsg\0Zd\0Zmsg\0";
+		CHECK(rspawn_split(out, sizeof out - 1, n, 3, st, ln) == 1 && st[1] == 9 && ln[1] == 11 && st[2] == 20,
+		      "output split per message");
+		CHECK(rspawn_split(out, sizeof out - 2, n, 3, st, ln) == 0, "a cut record: no split");
+		CHECK(rspawn_split(out, sizeof out - 1, n, 2, st, ln) == 0, "records left over: no split");
+	}
 	CHECK(rspawn_result(&res, "7", 2, "Kok\0Dno\0Ksent\0", 14, 0) == 1 &&
 	      res.len == 19 && memcmp(res.s, "7\0K\0sent\0K\0ok\0D\0no\0", 18) == 0, "result frame");
 	CHECK(rspawn_result(&res, "7", 2, "Kok\0", 4, 0) == 1 && memcmp(res.s, "7\0X\0", 4) == 0, "short output: X");
