@@ -94,7 +94,8 @@ static void reply_all(const struct request *rq, const char *why)
 	str_free(&p);
 }
 
-/* In the child: message k on fd 3 + k, the pipe on fd 1, stderr kept. */
+/* In the child: message k on fd 3 + k, /dev/null on fd 0, the pipe on
+ * fd 1, stderr kept. */
 static _Noreturn void child(const struct request *rq, int out)
 {
 	static char penv[] = "PATH=/usr/bin:/bin";
@@ -108,6 +109,15 @@ static _Noreturn void child(const struct request *rq, int out)
 
 	if (dup2(out, 1) == -1)
 		_exit(111);
+	{
+		/* fd 0 is send's pipe here, close-on-exec: the child gets
+		 * /dev/null, never a closed fd 0 that its next open would take */
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null == -1 || dup2(null, 0) == -1)
+			_exit(111);
+		if (null != 0)
+			close(null);
+	}
 	/* opened above every fd the dup2s below make, so none is overwritten */
 	for (k = 0; k < rq->nm; k++) {
 		int fd;
