@@ -299,6 +299,16 @@ check "1 MB reply line: postern-remote defers, bounded (64 MB address space)" sh
 check "endless continuation lines: postern-remote defers, bounded" sh -c "
 	ulimit -v 65536; < $SCRATCH/small ip netns exec $NC env POSTERN_HOME=$PHOME $PHOME/bin/postern-remote endless.test ptr1@client.test 1700000000.1P1R1 x@endless.test 2> $SCRATCH/end.err | tr '\0' '\n' > $SCRATCH/end.out;
 	grep -q '^Z.*too many lines' $SCRATCH/end.out"
+printf 'Subject: b2\n\nsecond\n' > "$SCRATCH/small2"
+check "-b: two messages, one record per recipient and one per message, in order" sh -c "
+	ip netns exec $NC env POSTERN_HOME=$PHOME $PHOME/bin/postern-remote -b good.test \
+		ptr1@client.test 1700000000.1P1R1 1 x@good.test '' 1700000000.2P1R2 2 y@good.test z@good.test \
+		3< $SCRATCH/small 4< $SCRATCH/small2 2> $SCRATCH/b.err | tr '\0' '\n' > $SCRATCH/b.out;
+	[ \$(wc -l < $SCRATCH/b.out) -eq 5 ] && [ \$(cut -c1 $SCRATCH/b.out | tr -d '\n') = KKKKK ] &&
+	sed -n 2p $SCRATCH/b.out | grep -q '^Ksent to mx1.good.test'"
+check "-b: a count that runs past the arguments is a usage error (100)" sh -c "
+	ip netns exec $NC env POSTERN_HOME=$PHOME $PHOME/bin/postern-remote -b good.test \
+		ptr1@client.test 1700000000.1P1R1 2 x@good.test 3< $SCRATCH/small > /dev/null 2>&1; [ \$? -eq 100 ]"
 msg x@bigline.test ten | inject ptr1@client.test x@bigline.test
 check "bigline.test through the queue: deferred, no crash" wait_for 10 logged 'to=x@bigline.test status=deferred .*reply line too long'
 
