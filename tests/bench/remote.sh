@@ -331,7 +331,7 @@ postfix_round() { # ROUND: Postfix is running without qmgr
 	check "Postfix round $1: $N status=sent logged ($n_ok), none deferred" sh -c \
 		"[ $n_ok -eq $N ] && ! grep -q 'status=deferred' '$PFD/maillog.$1'"
 	# A delivery on a cached connection is logged with conn_use=N.
-	diag "Postfix round $1: $(grep 'status=sent' "$PFD/maillog.$1" | grep -vc 'conn_use=') SMTP connections for $N messages (connection cache; postern: one per message)"
+	diag "Postfix round $1: $(grep 'status=sent' "$PFD/maillog.$1" | grep -vc 'conn_use=') SMTP connections for $N messages (its connection cache; postern-remote carries up to 32 waiting messages of a domain over one connection)"
 	[ "$1" -eq "$ROUNDS" ] || pf_start || bail "postfix start without qmgr"
 }
 
