@@ -75,5 +75,9 @@ if build lspawn_parse tests/fuzz/lspawn_parse.c src/postern-lspawn/spawn.c src/l
 	src/lib/case.c src/lib/rand.c -Isrc; then
 	run lspawn_parse
 fi
+if build rspawn_parse tests/fuzz/rspawn_parse.c src/postern-rspawn/rules.c src/lib/netstring.c src/lib/io.c \
+	src/lib/addr.c src/lib/envelope.c src/lib/fmt.c src/lib/uniq.c src/lib/str.c src/lib/case.c src/lib/rand.c -Isrc; then
+	run rspawn_parse
+fi
 echo "# $n tests, $fail failed"
 [ "$fail" -eq 0 ]
