@@ -29,7 +29,7 @@ ip link add "$VA" type veth peer name "$VB" || bail "veth pair"
 ip link set "$VA" netns "$NC" && ip link set "$VB" netns "$NS" || bail "veth into namespaces"
 ip -n "$NC" addr add 10.99.0.1/24 dev "$VA"
 ip -n "$NC" addr add fd99::1/64 dev "$VA" nodad
-for a in 2 10 11 12 13 14 15 16 53; do ip -n "$NS" addr add 10.99.0.$a/24 dev "$VB"; done
+for a in 2 10 11 12 13 14 15 16 17 53; do ip -n "$NS" addr add 10.99.0.$a/24 dev "$VB"; done
 ip -n "$NS" addr add fd99::10/64 dev "$VB" nodad
 for n in "$NC" "$NS"; do ip -n "$n" link set lo up; done
 ip -n "$NC" link set "$VA" up && ip -n "$NS" link set "$VB" up || bail "links up"
@@ -86,6 +86,8 @@ server:
 	local-data: "mx.drop.test. A 10.99.0.15"
 	local-data: "slow.test. MX 10 mx.slow.test."
 	local-data: "mx.slow.test. A 10.99.0.16"
+	local-data: "half.test. MX 10 mx.half.test."
+	local-data: "mx.half.test. A 10.99.0.17"
 	local-data: "loop.test. MX 10 mx.loop.test."
 	local-data: "mx.loop.test. A 10.99.0.1"
 remote-control:
@@ -193,7 +195,35 @@ def slow(c):
             else: say(b'250 ok')
     except OSError: pass
     c.close()
-for ip, b in (('10.99.0.13', bigline), ('10.99.0.14', endless), ('10.99.0.15', drop), ('10.99.0.16', slow)):
+def half(c):
+    # takes the first message of a session, then never answers the second
+    f, say = lines(c)
+    try:
+        say(b'220 half ESMTP')
+        data, done, body = False, 0, b''
+        while True:
+            l = f.readline()
+            if not l: break
+            if data:
+                if l in (b'.\r\n', b'.\n'):
+                    data = False
+                    done += 1
+                    open(os.path.join(out, 'half.%d.%f' % (done, time.time())), 'wb').write(body)
+                    body = b''
+                    say(b'250 2.0.0 half ok')
+                else:
+                    body += l
+                continue
+            cmd = l[:4].upper()
+            if cmd in (b'EHLO', b'HELO'): say(b'250 half')
+            elif cmd == b'MAIL' and done >= 1: time.sleep(3600)
+            elif cmd == b'DATA': say(b'354 go on'); data = True
+            elif cmd == b'QUIT': say(b'221 bye'); break
+            else: say(b'250 ok')
+    except OSError: pass
+    c.close()
+for ip, b in (('10.99.0.13', bigline), ('10.99.0.14', endless), ('10.99.0.15', drop), ('10.99.0.16', slow),
+              ('10.99.0.17', half)):
     threading.Thread(target=raw, args=(ip, b), daemon=True).start()
 open(os.path.join(out, 'ready'), 'w').close()
 while True:
@@ -369,6 +399,26 @@ check "after bad3 (no recipient accepted) a new connection carried reuse4 ($p4)"
 check "each message of the batch logged once by postern-remote, with its own queue id" sh -c \
 	"[ \$(grep 'attempt .*to=reuse[124]@policy.test .*status=delivered' $LOG | sed 's/.* qid=\\([^ ]*\\) .*/\\1/' | sort -u | wc -l) -eq 3 ] &&
 	 [ \$(grep -c 'attempt .*to=reuse[124]@policy.test .*status=delivered' $LOG) -eq 3 ]"
+# The same with a server that takes the first message of a session and
+# never answers the second: postern-remote is killed while it waits.  The
+# first message's result was reported when it was settled, so it is not
+# sent again; the second is deferred.
+msg z@slow.test fifteen | inject ptr1@client.test z2@slow.test
+wait_for 10 sh -c "[ -n \"\$(ps -eo pid=,ppid=,comm= | awk -v p=$(rspawn_pid) '\$2 == p && \$3 == \"postern-remote\"')\" ]"
+msg h1@half.test half1 | inject ptr1@client.test h1@half.test
+msg h2@half.test half2 | inject ptr1@client.test h2@half.test
+check "half.test: the first message reached the server" wait_for 20 sh -c "ls $AIO/half.1.* > /dev/null 2>&1"
+sleep 0.5
+HP=$(our_remote)
+if [ -n "$HP" ]; then kill -9 "$HP"; ok "killed postern-remote $HP waiting on the second message"; else not_ok "a postern-remote for half.test was running"; fi
+check "half.test: the first message is recorded delivered although its postern-remote was killed" wait_for 10 \
+	logged 'delivery .*to=h1@half.test status=delivered'
+check "half.test: the second is deferred with the kill as reason" wait_for 10 logged 'to=h2@half.test status=deferred .*killed by signal 9'
+check "half.test: the second is delivered on its retry (a new session takes it first)" wait_for 20 \
+	logged 'delivery .*to=h2@half.test status=delivered'
+check "half.test: the first was not sent again (one delivered record, one file at the server)" sh -c \
+	"[ \$(grep -c 'delivery .*to=h1@half.test status=delivered' $LOG) -eq 1 ] &&
+	 [ \$(grep -l 'Subject: half1' $AIO/half.* 2> /dev/null | wc -l) -le 1 ]"
 echo 20 > "$PHOME/control/concurrencyremote"
 hup_send
 

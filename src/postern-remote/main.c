@@ -70,43 +70,52 @@ static void all(char st, const char *text)
 		one_all(ones + k, st, text);
 }
 
-/* For each message in turn: one record per recipient, then the
- * message's, STATUS TEXT \0 each (doc/pipes.md, "postern-remote ->
- * postern-rspawn"). */
-static _Noreturn void finish(void)
+static void text_clean(struct str *t);
+
+static size_t written; /* messages whose records are on fd 1 */
+
+/* One message's records: one per recipient, then the message's, STATUS
+ * TEXT \0 each (doc/pipes.md, "postern-remote -> postern-rspawn"), and
+ * its log lines. */
+static void write_one(struct one *o)
 {
 	struct str out = STR_INIT;
-	unsigned long long now = (unsigned long long)time(0);
-	size_t i, k;
+	unsigned long long now = (unsigned long long)time(0), arr = qid_time(o->j.qid, strlen(o->j.qid));
+	size_t i;
 
-	auth_wipe(&creds);
-	for (k = 0; k < nones; k++) {
-		struct one *o = ones + k;
-		unsigned long long arr = qid_time(o->j.qid, strlen(o->j.qid));
-		for (i = 0; i < o->j.n; i++) {
-			struct logline l = { STR_INIT };
-			size_t tl = o->j.text[i].len > TEXT_MAX ? TEXT_MAX : o->j.text[i].len;
-			char st = o->j.st[i] ? o->j.st[i] : 'Z';
-			if (!str_catc(&out, st) || !str_catb(&out, o->j.text[i].s ? o->j.text[i].s : "", tl) ||
-			    !str_catz(&out))
-				die_nomem();
-			log_begin(&l, "attempt");
-			log_kv(&l, "qid", o->j.qid);
-			log_kvb(&l, "to", o->j.rcpt[i], o->j.rcpt_len[i]);
-			log_kvb(&l, "mx", o->host.s ? o->host.s : "", o->host.len);
-			log_kvb(&l, "ip", o->ip.s ? o->ip.s : "", o->ip.len);
-			log_kv(&l, "status", st == 'K' ? "delivered" : st == 'D' ? "failed" : "deferred");
-			log_kvb(&l, "reply", o->j.text[i].s ? o->j.text[i].s : "", tl);
-			log_kvu(&l, "delay", now > arr ? now - arr : 0);
-			log_end(&l);
-		}
-		if (!str_catc(&out, o->msgstatus) ||
-		    !str_catb(&out, o->msgtext.s ? o->msgtext.s : "", o->msgtext.len > TEXT_MAX ? TEXT_MAX : o->msgtext.len) ||
+	for (i = 0; i < o->j.n; i++) {
+		struct logline l = { STR_INIT };
+		size_t tl = o->j.text[i].len > TEXT_MAX ? TEXT_MAX : o->j.text[i].len;
+		char st = o->j.st[i] ? o->j.st[i] : 'Z';
+		text_clean(&o->j.text[i]);
+		if (!str_catc(&out, st) || !str_catb(&out, o->j.text[i].s ? o->j.text[i].s : "", tl) ||
 		    !str_catz(&out))
 			die_nomem();
+		log_begin(&l, "attempt");
+		log_kv(&l, "qid", o->j.qid);
+		log_kvb(&l, "to", o->j.rcpt[i], o->j.rcpt_len[i]);
+		log_kvb(&l, "mx", o->host.s ? o->host.s : "", o->host.len);
+		log_kvb(&l, "ip", o->ip.s ? o->ip.s : "", o->ip.len);
+		log_kv(&l, "status", st == 'K' ? "delivered" : st == 'D' ? "failed" : "deferred");
+		log_kvb(&l, "reply", o->j.text[i].s ? o->j.text[i].s : "", tl);
+		log_kvu(&l, "delay", now > arr ? now - arr : 0);
+		log_end(&l);
 	}
+	if (!str_catc(&out, o->msgstatus) ||
+	    !str_catb(&out, o->msgtext.s ? o->msgtext.s : "", o->msgtext.len > TEXT_MAX ? TEXT_MAX : o->msgtext.len) ||
+	    !str_catz(&out))
+		die_nomem();
 	if (write_all(1, out.s, out.len) == -1)
 		die_sys(111, "fatal: unable to report the results");
+	str_free(&out);
+}
+
+/* The records of every message not yet reported, then the exit. */
+static _Noreturn void finish(void)
+{
+	auth_wipe(&creds);
+	for (; written < nones; written++)
+		write_one(ones + written);
 	_exit(0);
 }
 
@@ -125,6 +134,28 @@ static int one_settled(const struct one *o)
 		if (!o->j.st[i])
 			return 0;
 	return 1;
+}
+
+/* A message whose recipients a server has all answered is done here:
+ * its records go out at once, in argument order, so that a postern-remote
+ * killed later (a hung server, a timeout of the next message) does not
+ * take a delivered message's result with it and make it a duplicate. */
+static void one_sent(struct one *o)
+{
+	o->msgstatus = 'K';
+	o->msgtext.len = 0;
+	if (!str_cats(&o->msgtext, "sent to ") || !str_cat(&o->msgtext, &o->host) ||
+	    !str_cats(&o->msgtext, " [") || !str_cat(&o->msgtext, &o->ip) || !str_catc(&o->msgtext, ']'))
+		die_nomem();
+}
+
+static void report_settled(void)
+{
+	while (written < nones && one_settled(ones + written)) {
+		one_sent(ones + written);
+		write_one(ones + written);
+		written++;
+	}
 }
 
 static int settled(void)
@@ -400,7 +431,7 @@ int main(int argc, char **argv)
 				die_nomem();
 			js[n++] = &ones[k].j;
 		}
-		r = smtp_session(js, n, addrs + i, &why);
+		r = smtp_session(js, n, addrs + i, &why, report_settled);
 		if (r == 0)
 			continue;
 		{
@@ -418,21 +449,14 @@ int main(int argc, char **argv)
 	}
 	auth_wipe(&creds);
 	text_clean(&why);
-	for (k = 0; k < nones; k++) {
+	for (k = written; k < nones; k++) {
 		struct one *o = ones + k;
-		for (i = 0; i < o->j.n; i++)
-			text_clean(&o->j.text[i]);
 		if (!one_settled(o)) {
 			one_all(o, 'Z', why.len ? why.s : "no host could be reached (4.4.1)");
 			if (o->j.talked)
 				o->msgstatus = 'K';
-			continue;
-		}
-		o->msgstatus = 'K';
-		o->msgtext.len = 0;
-		if (!str_cats(&o->msgtext, "sent to ") || !str_cat(&o->msgtext, &o->host) ||
-		    !str_cats(&o->msgtext, " [") || !str_cat(&o->msgtext, &o->ip) || !str_catc(&o->msgtext, ']'))
-			die_nomem();
+		} else
+			one_sent(o);
 	}
 	finish();
 }

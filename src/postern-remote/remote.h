@@ -128,8 +128,11 @@ struct job {
  * 0 when none of the jobs needs another host, 1 when some do (a failed
  * connection, a 4xx to MAIL: why says what went wrong), 2 when no other
  * address is to be tried and the rest are deferred with why (the server
- * refused our credentials: the same ones would fail again). */
-int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *why);
+ * refused our credentials: the same ones would fail again).  after_each
+ * (if not 0) is called after every transaction, so a message's results
+ * can be reported the moment they are known. */
+int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *why,
+                 void (*after_each)(void));
 
 /* ---- tls.c: the seam for outbound STARTTLS ---- */
 int tls_client_start(int *rfd, int *wfd, const char *host);

@@ -547,7 +547,8 @@ static void session_close(struct conn *c, enum after state)
 	str_free(&c->r.text);
 }
 
-int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *why)
+int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *why,
+                 void (*after_each)(void))
 {
 	static struct conn c;
 	size_t k = 0;
@@ -572,6 +573,8 @@ int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *wh
 				continue;
 			if (transaction(&c, js[k], why, &state))
 				rc = 1; /* this one tries the next address */
+			if (after_each)
+				after_each();
 			if (state != REUSE) {
 				k++;
 				break;

@@ -226,14 +226,17 @@ static void reap(void)
 		if (kids[i].fd != -1)
 			close(kids[i].fd);
 		{
-			size_t start[MSGS_MAX], len[MSGS_MAX], k;
+			size_t start[MSGS_MAX], len[MSGS_MAX], k, whole;
 			const char *o = kids[i].out.s ? kids[i].out.s : "";
-			/* all or nothing: output that does not cover every message
-			 * exactly is no result for any of them */
-			int whole = rspawn_split(o, kids[i].out.len, kids[i].n, kids[i].nm, start, len);
+			int exact;
+			/* a message written whole was settled before anything that
+			 * came after it: its result stands even if the child died
+			 * later (else a delivered message would go out again); the
+			 * others have none */
+			whole = rspawn_split(o, kids[i].out.len, kids[i].n, kids[i].nm, start, len, &exact);
 			for (k = 0; k < kids[i].nm; k++) {
-				if (!rspawn_result(&p, kids[i].job[k], kids[i].n[k], whole ? o + start[k] : "",
-				                   whole ? len[k] : 0, status))
+				if (!rspawn_result(&p, kids[i].job[k], kids[i].n[k], k < whole ? o + start[k] : "",
+				                   k < whole ? len[k] : 0, k < whole ? 0 : status))
 					die_nomem();
 				queue_frame(&p);
 			}

@@ -36,10 +36,12 @@ struct request {
 const char *rspawn_parse(const struct str *payload, struct request *rq);
 
 /* Where each message's records are in a postern-remote's output: message
- * k has n[k] + 1 records (STATUS TEXT \0 each).  1 and start/len set when
- * the output is exactly that, 0 when it is not (every message then has no
- * result). */
-int rspawn_split(const char *out, size_t olen, const size_t *n, size_t nm, size_t *start, size_t *len);
+ * k has n[k] + 1 records (STATUS TEXT \0 each), message after message, each
+ * written as soon as it and those before it were settled.  Returns how
+ * many messages, from the first, the output holds whole (start and len
+ * set for them); *exact when that is all of them and nothing follows. */
+size_t rspawn_split(const char *out, size_t olen, const size_t *n, size_t nm, size_t *start, size_t *len,
+                    int *exact);
 
 /* The result frame's payload (doc/pipes.md) for job with n recipients,
  * from its records in what postern-remote wrote (out, olen) and the

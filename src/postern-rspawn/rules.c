@@ -65,21 +65,26 @@ const char *rspawn_parse(const struct str *p, struct request *rq)
 	return 0;
 }
 
-int rspawn_split(const char *out, size_t olen, const size_t *n, size_t nm, size_t *start, size_t *len)
+size_t rspawn_split(const char *out, size_t olen, const size_t *n, size_t nm, size_t *start, size_t *len,
+                    int *exact)
 {
 	size_t pos = 0, k, r;
 
+	*exact = 0;
 	for (k = 0; k < nm; k++) {
-		start[k] = pos;
+		size_t at = pos;
 		for (r = 0; r < n[k] + 1; r++) {
-			const char *z = pos < olen ? memchr(out + pos, 0, olen - pos) : 0;
+			const char *z = at < olen ? memchr(out + at, 0, olen - at) : 0;
 			if (!z)
-				return 0;
-			pos = (size_t)(z - out) + 1;
+				return k;
+			at = (size_t)(z - out) + 1;
 		}
-		len[k] = pos - start[k];
+		start[k] = pos;
+		len[k] = at - pos;
+		pos = at;
 	}
-	return pos == olen;
+	*exact = pos == olen;
+	return nm;
 }
 
 static int cat_text(struct str *o, const char *s, size_t n)

@@ -3,8 +3,8 @@
  * message and turned into result frames (rspawn_split, rspawn_result).
  * The first byte picks which.  Besides the sanitizers' checks it asserts
  * what rspawn relies on: a parsed job has 1 to MSGS_MAX messages and at
- * most RCPTS_MAX recipients, each of the job's domain; a split covers the
- * output exactly, message after message; every result frame starts with
+ * most RCPTS_MAX recipients, each of the job's domain; a split gives the
+ * messages it holds whole, one after the other from the first; every result frame starts with
  * the job id and has the message status and one pair per recipient.
  * Built and run by tests/fuzz.sh. */
 #include <stdint.h>
@@ -47,15 +47,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int status = data[1] & 0x80 ? (data[1] & 0x7f) % 65 : (data[1] << 8);
 		for (k = 0; k < nm; k++)
 			n[k] = 1 + (size_t)((data[1] >> k) & 3);
-		if (rspawn_split(out, olen, n, nm, start, len)) {
-			for (k = 0; k < nm; k++) {
-				if (start[k] != pos)
-					abort();
-				pos += len[k];
-			}
-			if (pos != olen)
+		int exact;
+		size_t whole = rspawn_split(out, olen, n, nm, start, len, &exact);
+		if (whole > nm || (exact && whole != nm))
+			abort();
+		for (k = 0; k < whole; k++) {
+			if (start[k] != pos || len[k] == 0)
 				abort();
+			pos += len[k];
 		}
+		if (pos > olen || (exact && pos != olen))
+			abort();
 		for (k = 0; k < nm; k++) {
 			size_t nul = 0;
 			if (!rspawn_result(&p, "7", n[k], out, olen, status))

@@ -101,10 +101,14 @@ int main(void)
 	{
 		size_t n[3] = { 1, 2, 1 }, st[3], ln[3];
 		static const char out[] = "Ka\0Ksent\0Db\0Dc\0Kmsg\0Zd\0Zmsg\0";
-		CHECK(rspawn_split(out, sizeof out - 1, n, 3, st, ln) == 1 && st[1] == 9 && ln[1] == 11 && st[2] == 20,
-		      "output split per message");
-		CHECK(rspawn_split(out, sizeof out - 2, n, 3, st, ln) == 0, "a cut record: no split");
-		CHECK(rspawn_split(out, sizeof out - 1, n, 2, st, ln) == 0, "records left over: no split");
+		int exact;
+		CHECK(rspawn_split(out, sizeof out - 1, n, 3, st, ln, &exact) == 3 && exact && st[1] == 9 && ln[1] == 11 &&
+		      st[2] == 20, "output split per message");
+		CHECK(rspawn_split(out, sizeof out - 2, n, 3, st, ln, &exact) == 2 && !exact,
+		      "the last record cut: the two messages before it stand");
+		CHECK(rspawn_split(out, 12, n, 3, st, ln, &exact) == 1 && !exact, "cut in the second message: the first stands");
+		CHECK(rspawn_split(out, sizeof out - 1, n, 2, st, ln, &exact) == 2 && !exact, "records left over: not exact");
+		CHECK(rspawn_split(out, 0, n, 3, st, ln, &exact) == 0 && !exact, "no output: nothing stands");
 	}
 	CHECK(rspawn_result(&res, "7", 2, "Kok\0Dno\0Ksent\0", 14, 0) == 1 &&
 	      res.len == 19 && memcmp(res.s, "7\0K\0sent\0K\0ok\0D\0no\0", 18) == 0, "result frame");
