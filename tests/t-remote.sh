@@ -174,54 +174,36 @@ def drop(c):
             else: say(b'250 ok')
     except OSError: pass
     c.close()
-def slow(c):
+def serve(c, name, greet_after=0, hang_after=None):
+    # a plain SMTP server: greets (after greet_after seconds), takes each
+    # message into OUT/NAME.N.TIME; with hang_after, never answers the MAIL
+    # that follows that many messages in one session
     f, say = lines(c)
     try:
-        time.sleep(3); say(b'220 slow ESMTP')
-        data = False
-        while True:
-            l = f.readline()
-            if not l: break
-            if data:
-                if l in (b'.\r\n', b'.\n'):
-                    data = False
-                    open(os.path.join(out, 'slow.%f' % time.time()), 'w').write('got one\n')
-                    say(b'250 2.0.0 slow ok')
-                continue
-            cmd = l[:4].upper()
-            if cmd in (b'EHLO', b'HELO'): say(b'250 slow')
-            elif cmd == b'DATA': say(b'354 go on'); data = True
-            elif cmd == b'QUIT': say(b'221 bye'); break
-            else: say(b'250 ok')
-    except OSError: pass
-    c.close()
-def half(c):
-    # takes the first message of a session, then never answers the second
-    f, say = lines(c)
-    try:
-        say(b'220 half ESMTP')
+        time.sleep(greet_after); say(b'220 ' + name + b' ESMTP')
         data, done, body = False, 0, b''
         while True:
             l = f.readline()
             if not l: break
             if data:
                 if l in (b'.\r\n', b'.\n'):
-                    data = False
-                    done += 1
-                    open(os.path.join(out, 'half.%d.%f' % (done, time.time())), 'wb').write(body)
+                    data, done = False, done + 1
+                    open(os.path.join(out, '%s.%d.%f' % (name.decode(), done, time.time())), 'wb').write(body)
                     body = b''
-                    say(b'250 2.0.0 half ok')
+                    say(b'250 2.0.0 ' + name + b' ok')
                 else:
                     body += l
                 continue
             cmd = l[:4].upper()
-            if cmd in (b'EHLO', b'HELO'): say(b'250 half')
-            elif cmd == b'MAIL' and done >= 1: time.sleep(3600)
+            if cmd in (b'EHLO', b'HELO'): say(b'250 ' + name)
+            elif cmd == b'MAIL' and hang_after is not None and done >= hang_after: time.sleep(3600)
             elif cmd == b'DATA': say(b'354 go on'); data = True
             elif cmd == b'QUIT': say(b'221 bye'); break
             else: say(b'250 ok')
     except OSError: pass
     c.close()
+slow = lambda c: serve(c, b'slow', greet_after=3)
+half = lambda c: serve(c, b'half', hang_after=1)  # takes one message a session, hangs on the next
 for ip, b in (('10.99.0.13', bigline), ('10.99.0.14', endless), ('10.99.0.15', drop), ('10.99.0.16', slow),
               ('10.99.0.17', half)):
     threading.Thread(target=raw, args=(ip, b), daemon=True).start()
