@@ -106,9 +106,19 @@ static void msg_free(struct msg *m);
 
 /* After an entry for m left a queue: is it still a delivery to start?
  * Frees a forgotten message when its last entry goes. */
-static int job_ok(const struct job *j)
+/* Is the entry a recipient still waiting for just this attempt (not a
+ * bounce or clean entry, not one gone stale)? */
+static int rcpt_current(const struct job *j)
 {
 	const struct rcpt *r;
+	if (j->i == IDX_BOUNCE || j->i == IDX_CLEAN || j->m->stage != M_ACTIVE)
+		return 0;
+	r = j->m->r + j->i;
+	return !r->busy && r->st == RS_PENDING && r->next == j->when;
+}
+
+static int job_ok(const struct job *j)
+{
 	if (j->m->stage == M_GONE) {
 		if (!j->m->queued)
 			msg_free(j->m);
@@ -116,8 +126,7 @@ static int job_ok(const struct job *j)
 	}
 	if (j->i == IDX_BOUNCE || j->i == IDX_CLEAN)
 		return 1;
-	r = j->m->r + j->i;
-	return j->m->stage == M_ACTIVE && !r->busy && r->st == RS_PENDING && r->next == j->when;
+	return rcpt_current(j);
 }
 
 static void heap_push(struct msg *m, size_t i, unsigned long long when)
@@ -163,7 +172,6 @@ static struct job heap_pop(void)
 
 unsigned long long sched_next_due(void) { return heap_len ? (heap[0].when ? heap[0].when : 1) : 0; }
 size_t sched_inflight(void) { return nrun + nrrun; }
-static int remote_slot(void);
 size_t clean_outstanding(void) { return cleaning; }
 
 int record(struct msg *m, const struct str *line)
@@ -609,14 +617,10 @@ static void batch_add(struct batch *b, struct msg *m, size_t i, const struct str
 static int batch_take(const struct job *j, void *arg)
 {
 	struct batch *b = arg;
-	const struct rcpt *r;
 
 	if (b->n == LOCAL_BATCH_MAX || nrun == RUN_MAX || b->frame.len > LREQ_MAX)
 		return -1;
-	if (j->user != b->user_hash || j->i == IDX_BOUNCE || j->i == IDX_CLEAN || j->m->stage != M_ACTIVE)
-		return 0;
-	r = j->m->r + j->i;
-	if (r->busy || r->st != RS_PENDING || r->next != j->when)
+	if (j->user != b->user_hash || !rcpt_current(j))
 		return 0;
 	if (route(&set.rc, j->m->env.rcpt[j->i], j->m->env.rcpt_len[j->i], &b->cand_user, &b->cand_ext) < 0)
 		die_nomem();
@@ -691,11 +695,18 @@ struct rbatch {
 	size_t msgs, rcpts;
 };
 
+/* What message m adds to a frame with recipient i: its fields with room
+ * to spare for JOB, N and the NULs. */
+static size_t rjob_bytes(const struct msg *m, size_t i)
+{
+	return 64 + m->qidlen + m->env.sender_len + m->env.rcpt_len[i];
+}
+
 /* The recipients of m at the batch's domain that are due, from i on (at
  * most RJOB_RCPTS in the batch in all): into a new rrun and the frame. */
 static void rjob_add(struct rbatch *b, struct msg *m, size_t i)
 {
-	size_t k, bytes = b->frame.len + 64 + m->qidlen + m->env.sender_len + m->env.rcpt_len[i];
+	size_t k, bytes = b->frame.len + rjob_bytes(m, i);
 	struct rrun *j = calloc(1, sizeof *j);
 	char num[FMT_ULONG];
 
@@ -737,23 +748,19 @@ static void rjob_add(struct rbatch *b, struct msg *m, size_t i)
 static int rbatch_take(const struct job *j, void *arg)
 {
 	struct rbatch *b = arg;
-	const struct rcpt *r;
 	const char *rc;
 	size_t rl, at;
 
 	if (b->msgs == RJOB_MSGS || b->rcpts >= RJOB_RCPTS || nrrun == RRUN_MAX)
 		return -1;
-	if (j->i == IDX_BOUNCE || j->i == IDX_CLEAN || j->m->stage != M_ACTIVE)
-		return 0;
-	r = j->m->r + j->i;
-	if (r->busy || r->st != RS_PENDING || r->next != j->when || r->next > now)
+	if (!rcpt_current(j) || j->when > now)
 		return 0;
 	rc = j->m->env.rcpt[j->i];
 	rl = j->m->env.rcpt_len[j->i];
 	at = addr_at(rc, rl);
 	if (at >= rl || !case_eqb(rc + at + 1, rl - at - 1, b->low, b->dl))
 		return 0;
-	if (b->frame.len + 64 + j->m->qidlen + j->m->env.sender_len + rl > RJOB_BYTES)
+	if (b->frame.len + rjob_bytes(j->m, j->i) > RJOB_BYTES)
 		return 0;
 	rjob_add(b, j->m, j->i);
 	return 1;
