@@ -127,14 +127,6 @@ static void text_clean(struct str *t)
 			t->s[i] = ' ';
 }
 
-static int one_settled(const struct one *o)
-{
-	size_t i;
-	for (i = 0; i < o->j.n; i++)
-		if (!o->j.st[i])
-			return 0;
-	return 1;
-}
 
 /* A message whose recipients a server has all answered is done here:
  * its records go out at once, in argument order, so that a postern-remote
@@ -151,7 +143,7 @@ static void one_sent(struct one *o)
 
 static void report_settled(void)
 {
-	while (written < nones && one_settled(ones + written)) {
+	while (written < nones && job_settled(&ones[written].j)) {
 		one_sent(ones + written);
 		write_one(ones + written);
 		written++;
@@ -162,7 +154,7 @@ static int settled(void)
 {
 	size_t k;
 	for (k = 0; k < nones; k++)
-		if (!one_settled(ones + k))
+		if (!job_settled(&ones[k].j))
 			return 0;
 	return 1;
 }
@@ -334,7 +326,6 @@ int main(int argc, char **argv)
 		ones[k].j.helo = helo.s;
 		ones[k].j.timeout_connect = (int)(tc ? (tc > 3600 ? 3600 : tc) : 1);
 		ones[k].j.timeout_remote = (int)(tr ? (tr > 86400 ? 86400 : tr) : 1);
-		js[k] = &ones[k].j;
 	}
 
 	/* Where to: a route, an address literal, or the MX records. */
@@ -424,7 +415,7 @@ int main(int argc, char **argv)
 		why.len = 0;
 		addr_fmt(addrs + i, ip, sizeof ip);
 		for (k = 0; k < nones; k++) {
-			if (one_settled(ones + k))
+			if (job_settled(&ones[k].j))
 				continue;
 			ones[k].host.len = ones[k].ip.len = 0;
 			if (!str_cats(&ones[k].host, addrs[i].host) || !str_cats(&ones[k].ip, ip))
@@ -451,7 +442,7 @@ int main(int argc, char **argv)
 	text_clean(&why);
 	for (k = written; k < nones; k++) {
 		struct one *o = ones + k;
-		if (!one_settled(o)) {
+		if (!job_settled(&o->j)) {
 			one_all(o, 'Z', why.len ? why.s : "no host could be reached (4.4.1)");
 			if (o->j.talked)
 				o->msgstatus = 'K';

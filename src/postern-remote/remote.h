@@ -131,6 +131,8 @@ struct job {
  * refused our credentials: the same ones would fail again).  after_each
  * (if not 0) is called after every transaction, so a message's results
  * can be reported the moment they are known. */
+/* 1 when every recipient of j has its result. */
+int job_settled(const struct job *j);
 int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *why,
                  void (*after_each)(void));
 

@@ -527,7 +527,7 @@ lost_data:
 	return 0;
 }
 
-static int settled(const struct job *j)
+int job_settled(const struct job *j)
 {
 	size_t i;
 	for (i = 0; i < j->n; i++)
@@ -558,7 +558,7 @@ int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *wh
 		enum after state;
 		int r;
 
-		while (k < n && settled(js[k]))
+		while (k < n && job_settled(js[k]))
 			k++;
 		if (k == n)
 			break;
@@ -569,7 +569,7 @@ int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *wh
 		}
 		/* one connection for as many messages as end their transactions cleanly */
 		for (; k < n; k++) {
-			if (settled(js[k]))
+			if (job_settled(js[k]))
 				continue;
 			if (transaction(&c, js[k], why, &state))
 				rc = 1; /* this one tries the next address */
