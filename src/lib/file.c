@@ -12,6 +12,17 @@ int open_read(const char *path)
 	return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 }
 
+int open_read_above(const char *path, int min)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), high;
+
+	if (fd == -1)
+		return -1;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, min);
+	close(fd);
+	return high;
+}
+
 int open_excl(const char *path, mode_t mode)
 {
 	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);

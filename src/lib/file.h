@@ -8,6 +8,10 @@
 #include "str.h"
 
 int open_read(const char *path);
+/* Opens path read-only (O_NOFOLLOW, close-on-exec) at an fd of at least
+ * min: a spawner that then moves several such fds to 3, 4, ... can do it
+ * in any order without overwriting one still to be moved.  -1 on error. */
+int open_read_above(const char *path, int min);
 int open_excl(const char *path, mode_t mode);   /* create, fail if it exists */
 int open_append(const char *path, mode_t mode);
 int fsync_dir(const char *path);

@@ -168,15 +168,10 @@ static void reply_all(const char *const *fld, size_t n, char status, const char 
 static int open_message(const char *qid)
 {
 	static struct str mess = STR_INIT;
-	int fd, high;
 
 	if (!path_join(&mess, messdir.s, qid))
 		die_nomem();
-	if ((fd = open(mess.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return -1;
-	high = fcntl(fd, F_DUPFD_CLOEXEC, 3 + LOCAL_BATCH_MAX);
-	close(fd);
-	return high;
+	return open_read_above(mess.s, 3 + LOCAL_BATCH_MAX);
 }
 
 /* USER, then JOB QID EXT RECIPIENT SENDER for each message (doc/pipes.md). */

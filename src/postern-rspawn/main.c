@@ -119,15 +119,10 @@ static _Noreturn void child(const struct request *rq, int out)
 			close(null);
 	}
 	/* opened above every fd the dup2s below make, so none is overwritten */
-	for (k = 0; k < rq->nm; k++) {
-		int fd;
-		if (!path_join(&path, messdir.s, rq->m[k].qid))
+	for (k = 0; k < rq->nm; k++)
+		if (!path_join(&path, messdir.s, rq->m[k].qid) ||
+		    (high[k] = open_read_above(path.s, 3 + MSGS_MAX)) == -1)
 			_exit(111);
-		fd = open(path.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd == -1 || (high[k] = fcntl(fd, F_DUPFD_CLOEXEC, 3 + MSGS_MAX)) == -1)
-			_exit(111);
-		close(fd);
-	}
 	for (k = 0; k < rq->nm; k++)
 		if (dup2(high[k], 3 + (int)k) == -1)
 			_exit(111);
