@@ -497,6 +497,8 @@ static _Noreturn void one_message(char **arg)
 
 int main(int argc, char **argv)
 {
+	int args_ok;
+
 	progname = "postern-local";
 	/* counted before anything else, so that even a refusal to start has
 	 * one result line per message */
@@ -504,9 +506,11 @@ int main(int argc, char **argv)
 		batch = 1;
 		argv++;
 		argc--;
-		if (argc >= 8 && (argc - 4) % 4 == 0 && (size_t)(argc - 4) / 4 <= LOCAL_BATCH_MAX)
-			nmsg = (size_t)(argc - 4) / 4;
 	}
+	args_ok = argc >= 8 && (argc - 4) % 4 == 0 && (size_t)(argc - 4) / 4 <= LOCAL_BATCH_MAX &&
+	          (batch || argc == 8);
+	if (args_ok)
+		nmsg = (size_t)(argc - 4) / 4;
 	{
 		const char *why = identity_take();
 		if (why)
@@ -516,7 +520,7 @@ int main(int argc, char **argv)
 	/* a program or postern-queue that stops reading must not kill us */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (argc < 8 || (!batch && argc != 8) || (argc - 4) % 4 != 0 || (size_t)(argc - 4) / 4 > LOCAL_BATCH_MAX)
+	if (!args_ok)
 		fail(100, "5.3.5 usage: ", USAGE, 0);
 	if (!strcmp(argv[1], "user"))
 		mode = MODE_USER;
