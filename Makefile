@@ -46,7 +46,7 @@ EXTRA_LIBS_postern-remote := -lresolv
 # of them looks up users or hosts, which a static C library cannot do the
 # system's way.  The price: a C library fix reaches them only when postern is
 # rebuilt.  The sanitizer build links everything dynamically (STATIC=).
-STATIC ?= postern-smtpd postern-queue postern-local
+STATIC ?= postern-smtpd postern-queue postern-local postern-listen
 
 # ... and against musl when conf-musl names one: glibc's start-up costs these
 # programs about a quarter of their CPU (doc/performance.md, "musl").

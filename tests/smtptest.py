@@ -4,8 +4,8 @@
 A scratch home (mktemp -d under /tmp, 0755) gets postern-smtpd, postern-mkrcpt
 and a stub postern-queue that records each message and envelope in
 HOME/stub/ID.msg and ID.env (exit code from HOME/stub-exit, default 0).
-tcpserver from ucspi-tcp runs postern-smtpd on 127.0.0.1 (a free port) as
-user postern-smtpd (or nobody if it does not exist), with a tcprules cdb:
+postern-listen runs postern-smtpd on 127.0.0.1 (a free port) as user
+postern-smtpd (or nobody if it does not exist), with rules in DIR/tcp.smtp:
 127.0.0.1 is a RELAYCLIENT, every other address (127.0.0.2, ...) is not.
 Control files are read per connection, so tests change them between
 connections."""
@@ -71,8 +71,7 @@ class Server:
         rules = os.path.join(self.dir, 'tcp.smtp')
         with open(rules, 'w') as f:
             f.write('127.0.0.1:allow,RELAYCLIENT=""\n:allow\n')
-        self.rules = rules + '.cdb'
-        subprocess.run(['tcprules', self.rules, rules + '.tmp'], stdin=open(rules), check=True)
+        self.rules = rules
         self.port = port or free_port()
         self.log = os.path.join(self.dir, 'smtpd.log')
         self.maxconn = maxconn
@@ -101,7 +100,7 @@ class Server:
     def start(self):
         logf = open(self.log, 'ab')
         self.proc = subprocess.Popen(
-            ['tcpserver', '-R', '-H', '-l', 'example.org', '-c', str(self.maxconn), '-b', '200',
+            [os.path.join(BUILD, 'bin', 'postern-listen'), '-c', str(self.maxconn), '-b', '200',
              '-x', self.rules, '-u', str(self.uid), '-g', str(self.gid),
              '127.0.0.1', str(self.port), os.path.join(self.home, 'bin', 'postern-smtpd')],
             stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -111,7 +110,7 @@ class Server:
                 return self
             except OSError:
                 time.sleep(0.05)
-        raise SystemExit('tcpserver did not start')
+        raise SystemExit('postern-listen did not start')
 
     def stop(self):
         if self.proc:
@@ -197,7 +196,7 @@ class Conn:
 
 
 if __name__ == '__main__':
-    # start DIR [MAXCONN] -> prints port and tcpserver pid; stop DIR PID
+    # start DIR [MAXCONN] -> prints port and postern-listen pid; stop DIR PID
     if sys.argv[1] == 'start':
         os.makedirs(sys.argv[2], exist_ok=True)
         srv = Server(dir=sys.argv[2], maxconn=int(sys.argv[3]) if len(sys.argv) > 3 else 40).start()

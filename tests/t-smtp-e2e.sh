@@ -1,6 +1,6 @@
 #!/bin/sh
 # postern-smtpd end to end, installed by ./install and run by s6 from its
-# service directory (tcpserver, tcprules cdb), with the real postern-queue,
+# service directory (postern-listen, control/tcp.smtp), with the real postern-queue,
 # scheduler and postern-local behind it, and clients nobody here wrote:
 # swaks, curl smtp://, Python's smtplib and Postfix's smtp-source (a burst of
 # 1,000 messages over 20 connections, each delivered exactly once).  An
@@ -108,7 +108,7 @@ port, home, scratch = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 s = socket.create_connection(('127.0.0.1', port)); s.recv(100)
 time.sleep(0.3)
 out = subprocess.run(['ps', '-eo', 'pid,uid,gid,args'], capture_output=True, text=True).stdout
-lines = [l for l in out.splitlines() if home + '/bin/postern-smtpd' in l and 'tcpserver' not in l]
+lines = [l for l in out.splitlines() if home + '/bin/postern-smtpd' in l and 'postern-listen' not in l]
 print(lines)
 import pwd
 pw = pwd.getpwnam('postern-smtpd')

@@ -442,7 +442,7 @@ try:
     c.close()
     for h in held:
         h.close()
-    # global: 200 addresses at once, tcpserver -c 40 serves at most 40 at a time
+    # global: 200 addresses at once, postern-listen -c 40 serves at most 40 at a time
     conns = []
     for i in range(200):
         s = socket.socket(); s.settimeout(10); s.bind(('127.0.%d.%d' % (1 + i // 250, 10 + i % 200), 0))
@@ -456,7 +456,7 @@ try:
                 greeted += 1
         except BlockingIOError:
             pass
-    check(greeted == 40, '200 concurrent connections, tcpserver -c 40: exactly 40 greeted (%d)' % greeted)
+    check(greeted == 40, '200 concurrent connections, postern-listen -c 40: exactly 40 greeted (%d)' % greeted)
     for s in conns:
         s.close()
     c = Conn(P2, '127.0.0.5', timeout=20)

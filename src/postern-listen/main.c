@@ -1,0 +1,412 @@
+/* postern-listen: the SMTP listener.  Started as root by the service's run
+ * script, it binds ADDRESS:PORT, becomes UID:GID for good, and then, for
+ * each connection the rules allow, starts PROGRAM (postern-smtpd) with the
+ * connection on fds 0 and 1 and the UCSPI variables in its environment;
+ * at most MAX at a time.  It reads nothing from the network.
+ *
+ * What it replaces: ucspi-tcp's tcpserver.  The difference that matters is
+ * how a child is started: posix_spawn from a small static program instead
+ * of a fork of a dynamically linked one (doc/performance.md, step 12), and
+ * no log line of its own for a connection that goes well (postern-smtpd
+ * logs each connection); the rules are control/tcp.smtp itself, read again
+ * when it changes, with no compiled copy to rebuild. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "die.h"
+#include "file.h"
+#include "fmt.h"
+#include "log.h"
+#include "net.h"
+#include "rules.h"
+#include "selfpipe.h"
+#include "str.h"
+
+#define USAGE "postern-listen [-c MAX] [-b BACKLOG] [-x RULES] -u UID -g GID ADDRESS PORT PROGRAM [ARG...]"
+#define MAX_LIMIT 100000
+#define RULES_FILE_MAX (1024 * 1024)
+
+extern char **environ;
+
+struct kid {
+	pid_t pid;
+	char ip[IP_TEXT];
+};
+
+static struct kid *kids;
+static size_t nkids, maxkids = 100;
+static int backlog = 256;
+static const char *rules_path;
+static struct rules rules = RULES_INIT;
+static struct stat rules_st;
+static char **base_env, **child_env;
+static size_t base_n;
+static char **program;
+
+static unsigned long long number(const char *s, unsigned long long lo, unsigned long long hi, const char *what)
+{
+	unsigned long long v;
+
+	if (!scan_ulong_all(s, strlen(s), &v) || v < lo || v > hi)
+		die(100, "fatal: ", what, " is not a number in range: ", s);
+	return v;
+}
+
+/* The UCSPI variables and any a rule may set are the listener's to give:
+ * the environment it was started with keeps everything else. */
+static void keep_environment(void)
+{
+	size_t n = 0, i;
+
+	for (i = 0; environ[i]; i++)
+		n++;
+	base_env = calloc(n + 1, sizeof *base_env);
+	child_env = calloc(n + RULE_ENV_MAX + 6, sizeof *child_env);
+	if (!base_env || !child_env)
+		die_nomem();
+	for (i = 0; environ[i]; i++)
+		if (strncmp(environ[i], "TCP", 3) != 0 && strncmp(environ[i], "PROTO=", 6) != 0)
+			base_env[base_n++] = environ[i];
+}
+
+/* Root only to bind: from here on UID:GID, with no other group, for good. */
+static void become(unsigned long long uid, unsigned long long gid)
+{
+	gid_t g = (gid_t)gid;
+
+	if (geteuid() == 0) {
+		if (setgroups(1, &g) == -1 || setgid(g) == -1 || setuid((uid_t)uid) == -1)
+			die_sys(111, "fatal: unable to become the listener's user");
+		if (setuid(0) != -1)
+			die(111, "fatal: root could be regained after dropping it");
+	} else if (getuid() != uid || getgid() != gid) {
+		die(111, "fatal: not root, and not already the uid and gid asked for");
+	}
+}
+
+/* 1 rules in force, 0 kept the old ones (logged). */
+static int load_rules(int at_start)
+{
+	struct str text = STR_INIT, why = STR_INIT;
+	struct rules fresh = RULES_INIT;
+	struct stat st;
+	int fd, r;
+
+	fd = open_read(rules_path);
+	if (fd == -1 || fstat(fd, &st) == -1 || read_fd(fd, &text, RULES_FILE_MAX) == -1) {
+		if (at_start)
+			die_sys(111, "fatal: unable to read ", rules_path);
+		warn_sys("warning: unable to read ", rules_path, ": the rules in force stay");
+		if (fd != -1)
+			close(fd);
+		rules_st.st_mtim.tv_sec = -1; /* try again at the next connection */
+		return 0;
+	}
+	close(fd);
+	r = rules_parse(&fresh, text.s ? text.s : "", text.len, &why);
+	str_free(&text);
+	if (r == -1)
+		die_nomem();
+	rules_st = st;
+	if (r == 0) {
+		if (at_start)
+			die(111, "fatal: ", rules_path, ", ", why.s);
+		warn("warning: ", rules_path, ", ", why.s, ": the rules in force stay");
+		str_free(&why);
+		return 0;
+	}
+	str_free(&why);
+	rules_free(&rules);
+	rules = fresh;
+	return 1;
+}
+
+/* The file is read again when it changes: an admin's edit applies to the
+ * next connection, as tcpserver's cdb did after a rebuild. */
+static void refresh_rules(void)
+{
+	struct stat st;
+
+	if (!rules_path)
+		return;
+	if (stat(rules_path, &st) == -1) {
+		if (rules_st.st_mtim.tv_sec != -1)
+			warn_sys("warning: unable to stat ", rules_path, ": the rules in force stay");
+		rules_st.st_mtim.tv_sec = -1;
+		return;
+	}
+	if (st.st_ino == rules_st.st_ino && st.st_dev == rules_st.st_dev && st.st_size == rules_st.st_size &&
+	    st.st_mtim.tv_sec == rules_st.st_mtim.tv_sec && st.st_mtim.tv_nsec == rules_st.st_mtim.tv_nsec &&
+	    st.st_ctim.tv_sec == rules_st.st_ctim.tv_sec && st.st_ctim.tv_nsec == rules_st.st_ctim.tv_nsec)
+		return;
+	if (load_rules(0)) {
+		struct logline l = { STR_INIT };
+		log_begin(&l, "rules");
+		log_kv(&l, "file", rules_path);
+		log_kvu(&l, "rules", rules.n);
+		log_end(&l);
+	}
+}
+
+static int set_by_rule(const char *entry, const struct rule *r)
+{
+	size_t k, n = strcspn(entry, "=");
+
+	for (k = 0; r && k < r->env_n; k++) {
+		const char *v = rules_env(&rules, r, k);
+		if (strncmp(v, entry, n) == 0 && v[n] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+static void set_environment(const struct endpoint *remote, const struct endpoint *local, const struct rule *r)
+{
+	static char proto[16], rip[16 + IP_TEXT], rport[16 + PORT_TEXT], lip[16 + IP_TEXT], lport[16 + PORT_TEXT];
+	size_t i, n = 0;
+
+#define SETVAR(buf, name, value) do { size_t l_ = strlen(name); memcpy(buf, name, l_); \
+	memcpy(buf + l_, value, strlen(value) + 1); child_env[n++] = buf; } while (0)
+	for (i = 0; i < base_n; i++)
+		if (!set_by_rule(base_env[i], r))
+			child_env[n++] = base_env[i];
+	for (i = 0; r && i < r->env_n; i++)
+		child_env[n++] = (char *)rules_env(&rules, r, i);
+	SETVAR(proto, "PROTO=", remote->family == AF_INET6 ? "TCP6" : "TCP");
+	SETVAR(rip, "TCPREMOTEIP=", remote->ip);
+	SETVAR(rport, "TCPREMOTEPORT=", remote->port);
+	SETVAR(lip, "TCPLOCALIP=", local->ip);
+	SETVAR(lport, "TCPLOCALPORT=", local->port);
+#undef SETVAR
+	child_env[n] = 0;
+}
+
+static void log_client(const char *event, const struct endpoint *remote, const struct rule *r)
+{
+	struct logline l = { STR_INIT };
+
+	log_begin(&l, event);
+	log_kv(&l, "ip", remote->ip);
+	log_kv(&l, "port", remote->port);
+	if (r)
+		log_kvu(&l, "line", r->line);
+	log_end(&l);
+}
+
+/* The connection on fds 0 and 1, signals as a fresh program expects them. */
+static pid_t start_program(int conn)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dflt;
+	pid_t pid = -1;
+	int r;
+
+	sigemptyset(&none);
+	sigemptyset(&dflt);
+	sigaddset(&dflt, SIGPIPE);
+	sigaddset(&dflt, SIGCHLD);
+	sigaddset(&dflt, SIGTERM);
+	sigaddset(&dflt, SIGINT);
+	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
+		errno = r;
+		return -1;
+	}
+	if ((r = posix_spawnattr_init(&at)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		errno = r;
+		return -1;
+	}
+	if ((r = posix_spawn_file_actions_adddup2(&fa, conn, 0)) == 0 &&
+	    (r = posix_spawn_file_actions_adddup2(&fa, conn, 1)) == 0 &&
+	    (r = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
+	    (r = posix_spawnattr_setsigdefault(&at, &dflt)) == 0 &&
+	    (r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0)
+		r = posix_spawn(&pid, program[0], &fa, &at, program, child_env);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r != 0) {
+		errno = r;
+		return -1;
+	}
+	return pid;
+}
+
+/* At the limit, connections wait in the kernel's backlog.  Said once in
+ * 10 s at most: a server kept at its limit would otherwise log it for
+ * every connection. */
+static void log_full(void)
+{
+	static struct timespec last;
+	static unsigned long long times;
+	struct timespec now;
+
+	times++;
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == 0 && last.tv_sec != 0 && now.tv_sec - last.tv_sec < 10)
+		return;
+	{
+		struct logline l = { STR_INIT };
+		log_begin(&l, "full");
+		log_kvu(&l, "connections", nkids);
+		log_kvu(&l, "times", times);
+		log_end(&l);
+	}
+	last = now;
+	times = 0;
+}
+
+static void serve(int conn)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	struct endpoint remote, local;
+	const struct rule *r;
+	pid_t pid;
+
+	if (getpeername(conn, (struct sockaddr *)&ss, &sl) == -1 || !endpoint_of(&ss, &remote))
+		return; /* gone already (ENOTCONN) */
+	sl = sizeof ss;
+	if (getsockname(conn, (struct sockaddr *)&ss, &sl) == -1 || !endpoint_of(&ss, &local)) {
+		warn_sys("warning: unable to read a connection's local address");
+		return;
+	}
+	refresh_rules();
+	r = rules_match(&rules, remote.family, remote.raw);
+	if (r && !r->allow) {
+		log_client("deny", &remote, r);
+		return;
+	}
+	set_environment(&remote, &local, r);
+	pid = start_program(conn);
+	if (pid == -1) {
+		warn_sys("warning: unable to start ", program[0], " for ", remote.ip);
+		return;
+	}
+	kids[nkids].pid = pid;
+	memcpy(kids[nkids].ip, remote.ip, sizeof remote.ip);
+	nkids++;
+	if (nkids == maxkids)
+		log_full();
+}
+
+/* Takes every connection waiting, up to the limit.  0, or -1 when the
+ * process is out of fds: the caller waits a moment before trying again. */
+static int accept_waiting(int lfd)
+{
+	while (nkids < maxkids) {
+		int conn = accept4(lfd, 0, 0, SOCK_CLOEXEC);
+		if (conn == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				warn_sys("warning: unable to accept");
+				return -1;
+			}
+			continue; /* ECONNABORTED, EINTR, a network error: the next one */
+		}
+		serve(conn);
+		if (close(conn) == -1)
+			warn_sys("warning: unable to close a connection");
+	}
+	return 0;
+}
+
+/* A child that ends well is postern-smtpd's to log; one that does not is
+ * ours: a crash of the network-facing program must be seen. */
+static void reap(void)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		size_t i;
+		for (i = 0; i < nkids && kids[i].pid != pid; i++) {}
+		if (i == nkids)
+			continue;
+		if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0)) {
+			struct logline l = { STR_INIT };
+			log_begin(&l, WIFSIGNALED(status) ? "killed" : "exit");
+			log_kvu(&l, "pid", (unsigned long long)pid);
+			log_kv(&l, "ip", kids[i].ip);
+			if (WIFSIGNALED(status))
+				log_kvu(&l, "signal", (unsigned long long)WTERMSIG(status));
+			else
+				log_kvu(&l, "status", (unsigned long long)WEXITSTATUS(status));
+			log_end(&l);
+		}
+		kids[i] = kids[--nkids];
+	}
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long uid = 0, gid = 0;
+	int have_uid = 0, have_gid = 0, opt, lfd, sigfd, pause_ms = -1;
+	const char *why = "";
+	struct logline l = { STR_INIT };
+
+	progname = "postern-listen";
+	while ((opt = getopt(argc, argv, "+c:b:x:u:g:")) != -1) {
+		switch (opt) {
+		case 'c': maxkids = (size_t)number(optarg, 1, MAX_LIMIT, "-c"); break;
+		case 'b': backlog = (int)number(optarg, 1, 65535, "-b"); break;
+		case 'x': rules_path = optarg; break;
+		case 'u': uid = number(optarg, 1, 0xfffffffeULL, "-u (uid, not root)"); have_uid = 1; break;
+		case 'g': gid = number(optarg, 0, 0xfffffffeULL, "-g"); have_gid = 1; break;
+		default: die_usage(USAGE);
+		}
+	}
+	if (!have_uid || !have_gid || argc - optind < 3 || argv[optind + 2][0] != '/')
+		die_usage(USAGE " (PROGRAM: an absolute path)");
+	program = argv + optind + 2;
+	kids = calloc(maxkids, sizeof *kids);
+	if (!kids)
+		die_nomem();
+	keep_environment();
+
+	lfd = listen_tcp(argv[optind], argv[optind + 1], backlog, &why);
+	if (lfd == -1)
+		die_sys(111, "fatal: ", argv[optind], " port ", argv[optind + 1], ": ", why);
+	become(uid, gid);
+	if (rules_path)
+		load_rules(1);
+	sigfd = selfpipe_init(SELFPIPE_CHLD);
+	if (sigfd == -1)
+		die_sys(111, "fatal: unable to catch signals");
+
+	log_begin(&l, "listen");
+	log_kv(&l, "address", argv[optind]);
+	log_kv(&l, "port", argv[optind + 1]);
+	log_kvu(&l, "max", maxkids);
+	log_kvu(&l, "rules", rules.n);
+	log_end(&l);
+
+	for (;;) {
+		struct pollfd p[2] = { { sigfd, POLLIN, 0 }, { lfd, POLLIN, 0 } };
+		int waiting = nkids < maxkids && pause_ms == -1;
+		if (poll(p, waiting ? 2 : 1, pause_ms) == -1 && errno != EINTR)
+			die_sys(111, "fatal: poll");
+		if (selfpipe_term)
+			break;
+		if (p[0].revents) {
+			selfpipe_drain();
+			reap();
+		}
+		pause_ms = -1;
+		if (waiting && p[1].revents && accept_waiting(lfd) == -1)
+			pause_ms = 100;
+	}
+	/* Sessions under way go on; only listening stops. */
+	log_begin(&l, "stop");
+	log_kvu(&l, "connections", nkids);
+	log_end(&l);
+	return 0;
+}
