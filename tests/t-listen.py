@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""postern-listen on its own, with a shell script as the program: the
+privilege drop after bind, the UCSPI environment, control/tcp.smtp rules
+(allow, deny, variables, most specific wins, read again when the file
+changes, a broken edit kept out), the -c limit with the rest waiting in the
+backlog, a crashed child logged, bad arguments refused, IPv6, and SIGTERM
+ending the listener while a session goes on.  tests/t-smtp*.py and
+tests/t-smtp-e2e.sh run it with postern-smtpd behind it."""
+import os, pwd, signal, socket, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smtptest import BUILD, free_port, smtpd_user
+
+LISTEN = os.path.join(BUILD, 'bin', 'postern-listen')
+n = 0
+failed = 0
+
+
+def check(cond, desc):
+    global n, failed
+    n += 1
+    print('%s %d - %s' % ('ok' if cond else 'not ok', n, desc))
+    sys.stdout.flush()
+    if not cond:
+        failed += 1
+    return cond
+
+
+def wait_for(pred, secs=5.0):
+    end = time.time() + secs
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+D = tempfile.mkdtemp(prefix='postern-test.')
+os.chmod(D, 0o755)
+USER, UID, GID = smtpd_user()
+# The program: prints its identity and environment, then waits for a line
+# (or "crash", which kills it with SIGSEGV; or "exit N").
+PROG = os.path.join(D, 'prog')
+with open(PROG, 'w') as f:
+    f.write('''#!/bin/sh
+echo "id $(id -u) $(id -g) $(id -G)"
+env | grep -E '^(TCP|PROTO|RELAYCLIENT|GREETING|SPACEY|COLONS|KEEPME)' | sort
+echo end
+read -r line
+case $line in
+crash) kill -SEGV $$ ;;
+exit*) exit ${line#exit } ;;
+esac
+echo "bye $line"
+''')
+os.chmod(PROG, 0o755)
+RULES = os.path.join(D, 'tcp.smtp')
+procs = []
+
+
+def write_rules(text):
+    # a new file renamed over the old, as an editor or admin would
+    with open(RULES + '.new', 'w') as f:
+        f.write(text)
+    os.rename(RULES + '.new', RULES)
+
+
+class Listener:
+    def __init__(self, args, host='127.0.0.1', env=None):
+        self.port = free_port() if host == '127.0.0.1' else free_port6()
+        self.log = os.path.join(D, 'log.%d' % self.port)
+        with open(self.log, 'wb') as lf:
+            self.p = subprocess.Popen([LISTEN] + args + ['-u', str(UID), '-g', str(GID), host, str(self.port), PROG],
+                                      stdout=lf, stderr=lf, stdin=subprocess.DEVNULL, env=env)
+        procs.append(self.p)
+        self.host = host
+        self.ok = wait_for(lambda: 'listen ' in self.logtext() or self.p.poll() is not None)
+
+    def logtext(self):
+        with open(self.log, 'rb') as f:
+            return f.read().decode('latin-1')
+
+    def connect(self, src='127.0.0.1', timeout=5):
+        fam = socket.AF_INET6 if ':' in self.host else socket.AF_INET
+        s = socket.socket(fam)
+        s.settimeout(timeout)
+        s.bind((src, 0))
+        s.connect((self.host, self.port))
+        return s
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            self.p.wait()
+
+
+def free_port6():
+    s = socket.socket(socket.AF_INET6)
+    s.bind(('::1', 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def greeting(s):
+    """what the program printed before it waits: lines up to 'end'"""
+    data = b''
+    while not data.endswith(b'end\n'):
+        try:
+            b = s.recv(4096)
+        except (socket.timeout, ConnectionResetError):
+            break
+        if not b:
+            break
+        data += b
+    return data.decode('latin-1')
+
+
+def env_of(text):
+    return dict(l.split('=', 1) for l in text.splitlines() if '=' in l)
+
+
+try:
+    write_rules('# test rules\n'
+                '127.0.0.1:allow,RELAYCLIENT="",GREETING=hello world\n'
+                '127.0.0.2:deny\n'
+                '127.0.0.:allow,SPACEY=" a, b ",COLONS=a:deny\n'
+                '127.0.3.0/24:deny\n'
+                '127.0.3.7:allow,GREETING=exact\n'
+                '127.0.4.10-20:deny\n'
+                ':allow\n')
+    L = Listener(['-c', '3', '-x', RULES])
+    check(L.ok and L.p.poll() is None, 'starts and logs "listen" (%s)' % L.logtext().strip()[:200])
+    check('rules=7' in L.logtext(), 'seven rules read')
+    st = open('/proc/%d/status' % L.p.pid).read()
+    uids = [l.split()[1:] for l in st.splitlines() if l.startswith(('Uid:', 'Gid:', 'Groups:'))]
+    check(uids[0] == [str(UID)] * 4 and uids[1] == [str(GID)] * 4,
+          'after bind it runs as %s (%d:%d), every id: %s' % (USER, UID, GID, uids[:2]))
+    check(uids[2] == [str(GID)] or uids[2] == [], 'no supplementary group but its own (%s)' % uids[2])
+    capeff = [l.split()[1] for l in st.splitlines() if l.startswith('CapEff:')][0]
+    check(capeff == '0000000000000000', 'no capability left (CapEff %s)' % capeff)
+
+    s = L.connect('127.0.0.1')
+    g = greeting(s)
+    e = env_of(g)
+    check(('id %d %d' % (UID, GID)) in g, 'the program runs as the listener\'s user (%s)' % g.splitlines()[0:1])
+    check(e.get('PROTO') == 'TCP' and e.get('TCPREMOTEIP') == '127.0.0.1' and
+          e.get('TCPREMOTEPORT') == str(s.getsockname()[1]) and e.get('TCPLOCALIP') == '127.0.0.1' and
+          e.get('TCPLOCALPORT') == str(L.port), 'UCSPI variables: PROTO, TCPREMOTEIP/PORT, TCPLOCALIP/PORT')
+    check(e.get('RELAYCLIENT') == '' and e.get('GREETING') == 'hello world',
+          'exact rule: RELAYCLIENT="" and an unquoted value with a space')
+    s.sendall(b'x\n')
+    check(s.recv(100) == b'bye x\n', 'the connection is the program\'s stdin and stdout')
+    s.close()
+
+    s = L.connect('127.0.0.2')
+    check(s.recv(100) == b'', 'a denied address is closed without a word')
+    s.close()
+    check(wait_for(lambda: 'deny ip=127.0.0.2' in L.logtext() and 'line=3' in L.logtext()),
+          'and logged with the rule\'s line')
+
+    e = env_of(greeting(L.connect('127.0.0.9')))
+    check(e.get('SPACEY') == ' a, b ' and e.get('COLONS') == 'a:deny' and 'RELAYCLIENT' not in e,
+          'prefix rule: a quoted value keeps spaces and commas; ":deny" inside a value is a value')
+    check(L.connect('127.0.3.8').recv(100) == b'', 'CIDR /24 deny')
+    e = env_of(greeting(L.connect('127.0.3.7')))
+    check(e.get('GREETING') == 'exact', 'an exact address beats the /24 it is in, whatever the order')
+    check(L.connect('127.0.4.15').recv(100) == b'', 'a range denies inside it')
+    e = env_of(greeting(L.connect('127.0.4.21')))
+    check('TCPREMOTEIP' in e and 'GREETING' not in e, 'and not beside it (127.0.4.21 gets the default rule)')
+
+    # Rules read again when the file changes; a broken file is kept out.
+    write_rules('127.0.0.9:deny\n:allow,GREETING=v2\n')
+    check(L.connect('127.0.0.9').recv(100) == b'', 'an edit applies to the next connection')
+    check(wait_for(lambda: 'rules file=' in L.logtext() and 'rules=2' in L.logtext()), 'and is logged')
+    write_rules('127.0.0.9:allow\nnonsense here\n')
+    check(L.connect('127.0.0.9').recv(100) == b'', 'a broken edit: the rules in force stay')
+    check(wait_for(lambda: 'line 2: no ":allow" or ":deny"' in L.logtext()), 'and the log says which line and why')
+    write_rules('127.0.0.9:allow,TCPREMOTEIP=1.2.3.4\n')
+    check(L.connect('127.0.0.9').recv(100) == b'', 'a rule that would forge TCPREMOTEIP is refused: the rules in force stay')
+    check(wait_for(lambda: 'set by postern-listen' in L.logtext()), 'with a log line saying why')
+    os.unlink(RULES)
+    check(env_of(greeting(L.connect('127.0.0.5'))).get('GREETING') == 'v2', 'the file removed: the rules in force stay')
+    write_rules(':allow\n')
+
+    # -c 3: three sessions, the fourth waits in the backlog until one ends.
+    held = [L.connect('127.0.0.%d' % (20 + i)) for i in range(3)]
+    for h in held:
+        greeting(h)
+    w = L.connect('127.0.0.30')
+    w.settimeout(0.7)
+    try:
+        early = w.recv(100)
+    except socket.timeout:
+        early = None
+    check(early is None, 'at -c 3 a fourth connection waits (not refused, not served)')
+    check(wait_for(lambda: 'full connections=3' in L.logtext()), 'the limit is logged')
+    held[0].sendall(b'done\n')
+    held[0].recv(100)
+    held[0].close()
+    w.settimeout(5)
+    check(greeting(w).startswith('id '), 'and is served when a session ends')
+    for h in held[1:] + [w]:
+        h.sendall(b'x\n')
+        h.close()
+
+    # A crashed program and a failing one are logged; a clean end is not.
+    s = L.connect('127.0.0.40')
+    greeting(s)
+    s.sendall(b'crash\n')
+    s.recv(100)
+    check(wait_for(lambda: 'killed pid=' in L.logtext() and 'ip=127.0.0.40 signal=11' in L.logtext()),
+          'a child killed by a signal is logged with its address and signal')
+    s = L.connect('127.0.0.41')
+    greeting(s)
+    s.sendall(b'exit 111\n')
+    s.recv(100)
+    check(wait_for(lambda: 'exit pid=' in L.logtext() and 'ip=127.0.0.41 status=111' in L.logtext()),
+          'a non-zero exit is logged')
+    check('ip=127.0.0.1 status' not in L.logtext(), 'a clean exit is not')
+
+    # SIGTERM: listening stops, a session under way goes on.
+    s = L.connect('127.0.0.50')
+    greeting(s)
+    L.p.terminate()
+    check(L.p.wait(5) == 0, 'SIGTERM: the listener exits 0')
+    s.sendall(b'still\n')
+    check(s.recv(100) == b'bye still\n', 'and the session under way goes on')
+    s.close()
+    refused = False
+    try:
+        L.connect('127.0.0.1', timeout=1)
+    except OSError:
+        refused = True
+    check(refused, 'nothing listens on the port any more')
+
+    # Bad arguments and a port taken: exit codes and messages.
+    def run(args):
+        r = subprocess.run([LISTEN] + args, capture_output=True, text=True, timeout=10)
+        return r.returncode, r.stderr
+    rc, err = run(['-u', str(UID), '-g', str(GID), '127.0.0.1', '25'])
+    check(rc == 100 and 'usage' in err, 'no program: usage, exit 100')
+    rc, err = run(['-u', '0', '-g', '0', '127.0.0.1', str(free_port()), PROG])
+    check(rc == 100 and 'not root' in err, '-u 0 refused: the program never runs as root (%s)' % err.strip())
+    rc, err = run(['-g', str(GID), '127.0.0.1', str(free_port()), PROG])
+    check(rc == 100, 'no -u: refused')
+    rc, err = run(['-c', '0', '-u', str(UID), '-g', str(GID), '127.0.0.1', str(free_port()), PROG])
+    check(rc == 100 and '-c' in err, '-c 0 refused')
+    rc, err = run(['-u', str(UID), '-g', str(GID), '127.0.0.1', str(free_port()), 'relative/prog'])
+    check(rc == 100, 'a relative program path refused')
+    rc, err = run(['-u', str(UID), '-g', str(GID), 'example.org', str(free_port()), PROG])
+    check(rc == 111 and 'not an IPv4 or IPv6 address' in err, 'a host name as address: 111, says why')
+    rc, err = run(['-u', str(UID), '-g', str(GID), '127.0.0.1', '70000', PROG])
+    check(rc == 111 and 'not a port number' in err, 'port 70000: 111, says why')
+    taken = socket.socket()
+    taken.bind(('127.0.0.1', 0))
+    taken.listen(1)
+    rc, err = run(['-u', str(UID), '-g', str(GID), '127.0.0.1', str(taken.getsockname()[1]), PROG])
+    check(rc == 111 and 'unable to bind' in err, 'a port in use: 111, unable to bind (%s)' % err.strip())
+    taken.close()
+    with open(RULES, 'w') as f:
+        f.write('127.0.0.1:allow,1BAD=x\n')
+    rc, err = run(['-x', RULES, '-u', str(UID), '-g', str(GID), '127.0.0.1', str(free_port()), PROG])
+    check(rc == 111 and 'line 1' in err, 'a broken rules file at start: 111, with the line (%s)' % err.strip())
+    rc, err = run(['-x', os.path.join(D, 'missing'), '-u', str(UID), '-g', str(GID), '127.0.0.1', str(free_port()), PROG])
+    check(rc == 111 and 'unable to read' in err, 'a missing rules file at start: 111')
+
+    # Inherited TCP variables never reach the program; the rest of the environment does.
+    env = dict(os.environ, TCPREMOTEIP='6.6.6.6', PROTO='X', KEEPME='yes')
+    L2 = Listener([], env=env)
+    s = L2.connect('127.0.0.1')
+    e = env_of(greeting(s))
+    check(e.get('TCPREMOTEIP') == '127.0.0.1' and e.get('PROTO') == 'TCP',
+          'TCPREMOTEIP and PROTO from the listener\'s own environment are replaced')
+    check(e.get('KEEPME') == 'yes', 'the rest of its environment is passed on')
+    s.close()
+    L2.stop()
+
+    # IPv6, when the machine has it.
+    if os.path.exists('/proc/net/if_inet6'):
+        L6 = Listener([], host='::1')
+        s = L6.connect('::1')
+        e = env_of(greeting(s))
+        check(e.get('PROTO') == 'TCP6' and e.get('TCPREMOTEIP') == '::1' and e.get('TCPLOCALIP') == '::1',
+              'IPv6: PROTO=TCP6, TCPREMOTEIP=::1')
+        s.close()
+        L6.stop()
+    else:
+        check(True, 'IPv6: skipped, no IPv6 on this machine')
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    if not os.environ.get('POSTERN_KEEP'):
+        subprocess.run(['rm', '-rf', D])
+
+print('# %d tests, %d failed' % (n, failed))
+sys.exit(1 if failed else 0)
