@@ -4,7 +4,7 @@
 # one is missing, so a second run is quick.  Debian 12; run as root.
 set -eu
 me=tests/deps.sh
-pkgs="build-essential gcc make musl-dev libbearssl-dev s6 ucspi-tcp-ipv6
+pkgs="build-essential gcc make musl-dev libbearssl-dev s6
 swaks neomutt python3 python3-aiosmtpd curl tinycdb clang libclang-rt-14-dev
 iproute2 procps util-linux passwd"
 case ${1:-test} in

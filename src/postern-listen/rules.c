@@ -14,6 +14,12 @@ static int fail(struct str *why, size_t line, const char *text)
 	return 0;
 }
 
+/* A whole decimal number of at most 3 digits and no leading zero. */
+static int small_number(const char *s, size_t n, unsigned long long *v)
+{
+	return n > 0 && n <= 3 && (n == 1 || s[0] != '0') && scan_ulong_all(s, n, v);
+}
+
 /* "a.", "a.b." or "a.b.c.": each number 0-255, no leading zeros beyond "0". */
 static int ipv4_prefix(const char *s, size_t n, struct rule *r)
 {
@@ -56,7 +62,7 @@ static int parse_address(const char *s, size_t n, struct rule *r)
 	if (slash) {
 		unsigned long long bits;
 		size_t a = (size_t)(slash - s);
-		if (!cut(buf, sizeof buf, s, a) || !scan_ulong_all(slash + 1, n - a - 1, &bits) || n - a - 1 > 3)
+		if (!cut(buf, sizeof buf, s, a) || !small_number(slash + 1, n - a - 1, &bits))
 			return 0;
 		if (inet_pton(AF_INET, buf, r->addr) == 1 && bits <= 32)
 			r->family = AF_INET;
@@ -80,7 +86,7 @@ static int parse_address(const char *s, size_t n, struct rule *r)
 		unsigned long long hi;
 		size_t a = (size_t)(dash - s);
 		if (!cut(buf, sizeof buf, s, a) || inet_pton(AF_INET, buf, r->addr) != 1 ||
-		    n - a - 1 > 3 || !scan_ulong_all(dash + 1, n - a - 1, &hi) || hi > 255 || hi < r->addr[3])
+		    !small_number(dash + 1, n - a - 1, &hi) || hi > 255 || hi < r->addr[3])
 			return 0;
 		r->family = AF_INET;
 		r->bits = 24;
@@ -151,6 +157,14 @@ static int parse_env(const char *s, size_t n, struct rules *out, struct rule *r,
 				*err = "a control character in a value";
 				return 0;
 			}
+		{
+			const char *e = out->env.s ? out->env.s + r->env_off : 0;
+			for (size_t k = 0; k < r->env_n; k++, e += strlen(e) + 1)
+				if (strncmp(e, s + name, nlen) == 0 && e[nlen] == '=') {
+					*err = "a variable set twice";
+					return 0;
+				}
+		}
 		if (r->env_n == RULE_ENV_MAX) {
 			*err = "more than 16 variables";
 			return 0;
@@ -227,13 +241,12 @@ int rules_parse(struct rules *out, const char *text, size_t len, struct str *why
 		while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '\r'))
 			b--;
 		i = end + 1;
-		if (a == b || text[a] == '#')
-			continue;
-		if (memchr(text + a, 0, b - a)) {
+		if (memchr(text + a, 0, b - a))
 			r = fail(why, line, "a NUL byte");
-		} else {
+		else if (a == b || text[a] == '#')
+			continue;
+		else
 			r = parse_line(text + a, b - a, line, out, why);
-		}
 		if (r != 1) {
 			rules_free(out);
 			return r;

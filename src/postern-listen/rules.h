@@ -5,7 +5,8 @@
  * where ADDRESS is an IPv4 or IPv6 address, an IPv4 prefix ending in a dot
  * ("10.1."), an IPv4 range in the last number ("10.1.2.3-40"), a CIDR block
  * ("10.0.0.0/8", "2001:db8::/32"), or nothing (every address).  The most
- * specific rule that matches wins; of equally specific ones, the first.
+ * specific rule that matches wins (an address or a range weighs 32 or 128,
+ * a prefix its length, nothing and /0 weigh 0); of equal ones, the first.
  * This is tcprules(1)'s language without its host names, plus CIDR.
  * Parsed once, matched per connection; tests/unit/listen_rules.c. */
 #ifndef POSTERN_LISTEN_RULES_H

@@ -1,7 +1,7 @@
 /* postern-smtpd: receives mail over SMTP (RFC 5321) for one connection and
  * hands each message to postern-queue.
  *
- * usage: postern-smtpd        (under a UCSPI server such as tcpserver, or as
+ * usage: postern-smtpd        (under a UCSPI server such as postern-listen, or as
  *                              `sendmail -bs` with no TCP environment)
  *
  * It runs as user postern-smtpd, holds no secret, writes no file, reads only

@@ -1,5 +1,5 @@
-/* The per-client-address connection limit.  tcpserver counts connections
- * only globally (-c), and its children share no memory, so each
+/* The per-client-address connection limit.  postern-listen counts
+ * connections only globally (-c), and its children share no memory, so each
  * postern-smtpd claims one of `max` slots for its address by binding a
  * Linux abstract-namespace Unix socket named
  *     \0postern-smtpd/<local port>/<client ip>/<slot>

@@ -12,15 +12,6 @@
 static struct msg msgs[MSGS];
 static struct job model[MODEL_MAX];
 static size_t mlen;
-static unsigned long long seed = 88172645463325252ULL;
-
-static unsigned long long rnd(void)
-{
-	seed ^= seed << 13;
-	seed ^= seed >> 7;
-	seed ^= seed << 17;
-	return seed;
-}
 
 /* take() for the test: the entries of one message, up to a limit, and a
  * refusal to go on after `stop` entries looked at */
