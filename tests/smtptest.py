@@ -62,6 +62,7 @@ class Server:
                'virtualdomains': 'virt.example', 'minuid': '65534', 'maxperip': '50',
                'timeoutsmtpd': '20'}
         ctl.update(extra_control or {})
+        self.maxperip = ctl['maxperip']
         for k, v in ctl.items():
             self.control(k, v)
         for f in ('.postern-demo', '.postern-list-default', '.postern-postmaster'):
@@ -101,6 +102,7 @@ class Server:
         logf = open(self.log, 'ab')
         self.proc = subprocess.Popen(
             [os.path.join(BUILD, 'bin', 'postern-listen'), '-c', str(self.maxconn), '-b', '200',
+             '-p', self.maxperip, '-m', '421 4.7.0 example.org too many connections from your address',
              '-x', self.rules, '-u', str(self.uid), '-g', str(self.gid),
              '127.0.0.1', str(self.port), os.path.join(self.home, 'bin', 'postern-smtpd')],
             stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, start_new_session=True)

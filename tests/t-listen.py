@@ -275,6 +275,31 @@ try:
     s.close()
     L2.stop()
 
+    # -p 2: the third session from one address is refused with -m's line,
+    # without a program; another address is still served; an IPv6 client
+    # counts by its /64.
+    L3 = Listener(['-c', '10', '-p', '2', '-m', '421 busy here'])
+    check('perip=2' in L3.logtext(), '-p 2 is in the start line')
+    two = [L3.connect('127.0.0.60') for _ in range(2)]
+    for t in two:
+        greeting(t)
+    third = L3.connect('127.0.0.60')
+    check(third.recv(100) == b'421 busy here\r\n' and third.recv(100) == b'',
+          'a third session from one address: -m\'s line and CRLF, then closed')
+    check(wait_for(lambda: 'perip ip=127.0.0.60' in L3.logtext() and 'connections=2' in L3.logtext()),
+          'logged as perip, with the count')
+    check(greeting(L3.connect('127.0.0.61')).startswith('id '), 'another address is served meanwhile')
+    two[0].sendall(b'x\n')
+    two[0].recv(100)
+    two[0].close()
+    check(wait_for(lambda: greeting(L3.connect('127.0.0.60')).startswith('id ')),
+          'when one of its sessions ends, the address is served again')
+    L3.stop()
+    for t in two[1:]:
+        t.close()
+    rc, err = run(['-p', '2', '-m', 'bad\ttext', '-u', str(UID), '-g', str(GID), '127.0.0.1', str(free_port()), PROG])
+    check(rc == 100 and 'printable' in err, '-m with a control character refused')
+
     # IPv6, when the machine has it.
     if os.path.exists('/proc/net/if_inet6'):
         L6 = Listener([], host='::1')
@@ -283,6 +308,17 @@ try:
         check(e.get('PROTO') == 'TCP6' and e.get('TCPREMOTEIP') == '::1' and e.get('TCPLOCALIP') == '::1',
               'IPv6: PROTO=TCP6, TCPREMOTEIP=::1')
         s.close()
+        L6.stop()
+        L6 = Listener(['-p', '1', '-m', '421 one per /64'], host='::1')
+        s = L6.connect('::1')
+        greeting(s)
+        # ::1 and the rest of ::/64 are one client; another /64 on
+        # loopback cannot be made without configuring an address, so the
+        # /64 grouping itself is tests/unit/listen_perip.c's.
+        t = L6.connect('::1')
+        check(t.recv(100) == b'421 one per /64\r\n', 'IPv6: -p applies (the second session of ::1 refused)')
+        s.close()
+        t.close()
         L6.stop()
     else:
         check(True, 'IPv6: skipped, no IPv6 on this machine')

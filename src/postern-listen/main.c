@@ -2,7 +2,8 @@
  * script, it binds ADDRESS:PORT, becomes UID:GID for good, and then, for
  * each connection the rules allow, starts PROGRAM (postern-smtpd) with the
  * connection on fds 0 and 1 and the UCSPI variables in its environment;
- * at most MAX at a time.  It reads nothing from the network.
+ * at most MAX at a time, and PERIP for one client address.  It reads
+ * nothing from the network.
  *
  * What it replaces: ucspi-tcp's tcpserver.  The difference that matters is
  * how a child is started: posix_spawn from a small static program instead
@@ -26,23 +27,27 @@
 #include "fmt.h"
 #include "log.h"
 #include "net.h"
+#include "perip.h"
 #include "rules.h"
 #include "selfpipe.h"
 #include "str.h"
 
-#define USAGE "postern-listen [-c MAX] [-b BACKLOG] [-x RULES] -u UID -g GID ADDRESS PORT PROGRAM [ARG...]"
+#define USAGE "postern-listen [-c MAX] [-p PERIP [-m TEXT]] [-b BACKLOG] [-x RULES] -u UID -g GID ADDRESS PORT PROGRAM [ARG...]"
 #define MAX_LIMIT 100000
 #define RULES_FILE_MAX (1024 * 1024)
+#define REFUSAL_MAX 500
 
 extern char **environ;
 
 struct kid {
 	pid_t pid;
+	struct perip_key key;
 	char ip[IP_TEXT];
 };
 
 static struct kid *kids;
-static size_t nkids, maxkids = 100;
+static size_t nkids, maxkids = 100, maxperip;
+static struct str refusal = STR_INIT; /* -m TEXT and CRLF */
 static int backlog = 256;
 static const char *rules_path;
 static struct rules rules = RULES_INIT;
@@ -58,6 +63,22 @@ static unsigned long long number(const char *s, unsigned long long lo, unsigned 
 	if (!scan_ulong_all(s, strlen(s), &v) || v < lo || v > hi)
 		die(100, "fatal: ", what, " is not a number in range: ", s);
 	return v;
+}
+
+/* The line for a client over the per-address limit: printable ASCII, as
+ * any protocol's one-line refusal is. */
+static void refusal_text(const char *t)
+{
+	size_t i, n = strlen(t);
+
+	if (n == 0 || n > REFUSAL_MAX)
+		die(100, "fatal: -m: 1 to 500 characters");
+	for (i = 0; i < n; i++)
+		if (t[i] < 0x20 || t[i] > 0x7e)
+			die(100, "fatal: -m: printable ASCII only");
+	str_truncate(&refusal, 0);
+	if (!str_catb(&refusal, t, n) || !str_catb(&refusal, "\r\n", 2))
+		die_nomem();
 }
 
 /* The UCSPI variables and any a rule may set are the listener's to give:
@@ -263,12 +284,30 @@ static void log_full(void)
 	times = 0;
 }
 
+/* Over the per-address limit the client gets -m's line, if any, in one
+ * send that cannot block (a new connection's buffer is empty), and the
+ * connection is closed: no program is started for it. */
+static void refuse_busy(int conn, const struct endpoint *remote, size_t count)
+{
+	struct logline l = { STR_INIT };
+
+	if (refusal.len)
+		(void)!send(conn, refusal.s, refusal.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	log_begin(&l, "perip");
+	log_kv(&l, "ip", remote->ip);
+	log_kv(&l, "port", remote->port);
+	log_kvu(&l, "connections", count);
+	log_end(&l);
+}
+
 static void serve(int conn)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	struct endpoint remote, local;
+	struct perip_key key;
 	const struct rule *r;
+	size_t count;
 	pid_t pid;
 
 	if (getpeername(conn, (struct sockaddr *)&ss, &sl) == -1 || !endpoint_of(&ss, &remote))
@@ -284,6 +323,12 @@ static void serve(int conn)
 		log_client("deny", &remote, r);
 		return;
 	}
+	perip_key(&key, remote.family, remote.raw);
+	count = perip_count(&key);
+	if (maxperip && count >= maxperip) {
+		refuse_busy(conn, &remote, count);
+		return;
+	}
 	set_environment(&remote, &local, r);
 	pid = start_program(conn);
 	if (pid == -1) {
@@ -291,32 +336,12 @@ static void serve(int conn)
 		return;
 	}
 	kids[nkids].pid = pid;
+	kids[nkids].key = key;
 	memcpy(kids[nkids].ip, remote.ip, sizeof remote.ip);
 	nkids++;
+	perip_add(&key);
 	if (nkids == maxkids)
 		log_full();
-}
-
-/* Takes every connection waiting, up to the limit.  0, or -1 when the
- * process is out of fds: the caller waits a moment before trying again. */
-static int accept_waiting(int lfd)
-{
-	while (nkids < maxkids) {
-		int conn = accept4(lfd, 0, 0, SOCK_CLOEXEC);
-		if (conn == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				warn_sys("warning: unable to accept");
-				return -1;
-			}
-			continue; /* ECONNABORTED, EINTR, a network error: the next one */
-		}
-		serve(conn);
-		if (close(conn) == -1)
-			warn_sys("warning: unable to close a connection");
-	}
-	return 0;
 }
 
 /* A child that ends well is postern-smtpd's to log; one that does not is
@@ -342,7 +367,35 @@ static void reap(void)
 				log_kvu(&l, "status", (unsigned long long)WEXITSTATUS(status));
 			log_end(&l);
 		}
+		perip_del(&kids[i].key);
 		kids[i] = kids[--nkids];
+	}
+}
+
+/* Takes every connection waiting, up to the limit.  0, or -1 when the
+ * process is out of fds: the caller waits a moment before trying again. */
+static int accept_waiting(int lfd)
+{
+	for (;;) {
+		int conn;
+		/* A session that just ended must not count against its client's
+		 * next connection, which may come before our SIGCHLD is read. */
+		reap();
+		if (nkids >= maxkids)
+			return 0;
+		conn = accept4(lfd, 0, 0, SOCK_CLOEXEC);
+		if (conn == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				warn_sys("warning: unable to accept");
+				return -1;
+			}
+			continue; /* ECONNABORTED, EINTR, a network error: the next one */
+		}
+		serve(conn);
+		if (close(conn) == -1)
+			warn_sys("warning: unable to close a connection");
 	}
 }
 
@@ -354,9 +407,11 @@ int main(int argc, char **argv)
 	struct logline l = { STR_INIT };
 
 	progname = "postern-listen";
-	while ((opt = getopt(argc, argv, "+c:b:x:u:g:")) != -1) {
+	while ((opt = getopt(argc, argv, "+c:p:m:b:x:u:g:")) != -1) {
 		switch (opt) {
 		case 'c': maxkids = (size_t)number(optarg, 1, MAX_LIMIT, "-c"); break;
+		case 'p': maxperip = (size_t)number(optarg, 0, MAX_LIMIT, "-p"); break;
+		case 'm': refusal_text(optarg); break;
 		case 'b': backlog = (int)number(optarg, 1, 65535, "-b"); break;
 		case 'x': rules_path = optarg; break;
 		case 'u': uid = number(optarg, 1, 0xfffffffeULL, "-u (uid, not root)"); have_uid = 1; break;
@@ -368,7 +423,7 @@ int main(int argc, char **argv)
 		die_usage(USAGE " (PROGRAM: an absolute path)");
 	program = argv + optind + 2;
 	kids = calloc(maxkids, sizeof *kids);
-	if (!kids)
+	if (!kids || !perip_init(maxkids))
 		die_nomem();
 	keep_environment();
 
@@ -386,6 +441,7 @@ int main(int argc, char **argv)
 	log_kv(&l, "address", argv[optind]);
 	log_kv(&l, "port", argv[optind + 1]);
 	log_kvu(&l, "max", maxkids);
+	log_kvu(&l, "perip", maxperip);
 	log_kvu(&l, "rules", rules.n);
 	log_end(&l);
 

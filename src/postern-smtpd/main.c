@@ -611,7 +611,7 @@ static void setup_client(void)
 		client.local = 1;
 		client.relay = 1;
 		client.ip = "local";
-		client.port = client.localip = client.localport = "";
+		client.port = client.localip = "";
 		return;
 	}
 	if (inet_pton(strchr(ip, ':') ? AF_INET6 : AF_INET, ip, bin) != 1) {
@@ -622,12 +622,9 @@ static void setup_client(void)
 	client.ip = ip;
 	client.relay = getenv("RELAYCLIENT") != 0;
 	client.port = getenv("TCPREMOTEPORT");
-	client.localport = getenv("TCPLOCALPORT");
 	client.localip = getenv("TCPLOCALIP");
 	if (!client.port)
 		client.port = "";
-	if (!client.localport)
-		client.localport = "";
 	if (!client.localip)
 		client.localip = "";
 	client.localbinlen = literal_addr(client.localip, strlen(client.localip), client.localbin);
@@ -694,10 +691,6 @@ int main(void)
 	log_kv(&l, "relay", client.relay ? "yes" : "no");
 	log_kvu(&l, "pid", (unsigned long long)getpid());
 	log_end(&l);
-	if (!client.local && !perip_acquire(client.ip, client.localport, cfg.maxperip)) {
-		say_me("421 4.7.0", "too many connections from your address; try again later");
-		disconnect("too many connections from this address");
-	}
 	greet_pause();
 	say_me("220", "ESMTP postern");
 

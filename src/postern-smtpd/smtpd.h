@@ -13,7 +13,7 @@ struct config {
 	int has_rcpthosts;
 	struct str vdomains;
 	struct str separators;
-	unsigned long long databytes, maxrcpt, timeout, session, maxerrors, greetdelay, maxperip;
+	unsigned long long databytes, maxrcpt, timeout, session, maxerrors, greetdelay;
 };
 extern struct config cfg;
 
@@ -24,7 +24,6 @@ struct client {
 	const char *ip;          /* TCPREMOTEIP, or "local" */
 	const char *port;
 	const char *localip;
-	const char *localport;
 	const char *host;        /* TCPREMOTEHOST when sane, else NULL */
 	unsigned char localbin[16];
 	size_t localbinlen;
@@ -47,6 +46,4 @@ const char *queue_finish(const struct str *envelope);
 int received_build(struct str *out, const char *helo, const char *proto, const char *id,
                    const char *rcpt, size_t rcptlen);
 
-/* perip.c: 1 a slot was taken, 0 the address has max connections already. */
-int perip_acquire(const char *ip, const char *port, unsigned long long max);
 #endif
