@@ -181,6 +181,10 @@ try:
     os.unlink(RULES)
     check(env_of(greeting(L.connect('127.0.0.5'))).get('GREETING') == 'v2', 'the file removed: the rules in force stay')
     write_rules(':allow\n')
+    before = L.logtext().count('rules file=')
+    L.p.send_signal(signal.SIGHUP)
+    check(wait_for(lambda: L.logtext().count('rules file=') == before + 1) and L.p.poll() is None,
+          'SIGHUP: the rules are read again at once, and the listener lives on')
 
     # -c 3: three sessions, the fourth waits in the backlog until one ends.
     held = [L.connect('127.0.0.%d' % (20 + i)) for i in range(3)]

@@ -43,7 +43,7 @@ int cdb_open_fd(struct cdb *c, int fd)
 
 int cdb_open(struct cdb *c, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	int r, e;
 
 	c->map = 0;

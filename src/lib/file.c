@@ -9,12 +9,12 @@
 
 int open_read(const char *path)
 {
-	return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	return openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 }
 
 int open_read_above(const char *path, int min)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), high;
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), high;
 
 	if (fd == -1)
 		return -1;
@@ -25,7 +25,7 @@ int open_read_above(const char *path, int min)
 
 int open_excl(const char *path, mode_t mode)
 {
-	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	return openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 }
 
 int rename_noreplace(int from_dir, const char *from, int to_dir, const char *to)
@@ -36,12 +36,12 @@ int rename_noreplace(int from_dir, const char *from, int to_dir, const char *to)
 
 int open_append(const char *path, mode_t mode)
 {
-	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode);
+	return openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode);
 }
 
 int fsync_dir(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r;
 
 	if (fd == -1)
@@ -59,7 +59,7 @@ int fsync_dir(const char *path)
 int open_emptied(const char *path, struct stat *st)
 {
 	/* O_NONBLOCK: a FIFO put in its place must not hang us */
-	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	int e;
 
 	if (fd == -1)
@@ -106,7 +106,7 @@ int read_fd(int fd, struct str *out, size_t max)
 
 int read_file(const char *path, struct str *out, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	int r, e;
 
 	if (fd == -1)

@@ -1,5 +1,8 @@
 /* File helpers.  Every open uses O_CLOEXEC and O_NOFOLLOW where a symlink
- * would be a surprise; every caller checks the result. */
+ * would be a surprise; every caller checks the result.  postern calls
+ * openat(AT_FDCWD, ...) rather than open(): musl's open() follows each
+ * O_CLOEXEC open with an fcntl(F_SETFD) for kernels older than 2.6.23, a
+ * system call per file wasted in the programs started per message. */
 #ifndef POSTERN_FILE_H
 #define POSTERN_FILE_H
 #include <stddef.h>

@@ -19,7 +19,7 @@ static DIR *pool_open(void)
 {
 	struct stat st;
 	DIR *d;
-	int fd = open(POOL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, POOL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd == -1)
 		return 0;

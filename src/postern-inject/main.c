@@ -112,7 +112,7 @@ static void fds_ready(void)
 {
 	int fd;
 	for (fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) == -1 && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+		if (fcntl(fd, F_GETFD) == -1 && openat(AT_FDCWD, "/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
 			_exit(111);
 }
 

@@ -237,6 +237,7 @@ static pid_t start_program(int conn)
 	sigaddset(&dflt, SIGCHLD);
 	sigaddset(&dflt, SIGTERM);
 	sigaddset(&dflt, SIGINT);
+	sigaddset(&dflt, SIGHUP);
 	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
 		errno = r;
 		return -1;
@@ -433,7 +434,7 @@ int main(int argc, char **argv)
 	become(uid, gid);
 	if (rules_path)
 		load_rules(1);
-	sigfd = selfpipe_init(SELFPIPE_CHLD);
+	sigfd = selfpipe_init(SELFPIPE_CHLD | SELFPIPE_HUP);
 	if (sigfd == -1)
 		die_sys(111, "fatal: unable to catch signals");
 
@@ -455,6 +456,13 @@ int main(int argc, char **argv)
 		if (p[0].revents) {
 			selfpipe_drain();
 			reap();
+		}
+		if (selfpipe_hup) {
+			/* s6-svc -h: the rules again now, changed or not */
+			selfpipe_hup = 0;
+			if (rules_path)
+				rules_st.st_mtim.tv_sec = -1;
+			refresh_rules();
 		}
 		pause_ms = -1;
 		if (waiting && p[1].revents && accept_waiting(lfd) == -1)

@@ -135,7 +135,7 @@ static _Noreturn void nomem(void) { finish(111, "4.3.0 out of memory", 19); }
 static int read_dotfile(const char *name, struct str *buf)
 {
 	struct stat st;
-	int fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = openat(AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd == -1) {
 		if (errno == ENOENT)

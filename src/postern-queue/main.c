@@ -38,7 +38,7 @@ static void fds_check(void)
 	if (fcntl(1, F_GETFD) == -1)
 		die(QQ_READ, "fatal: unable to read envelope: fd 1 is closed");
 	if (fcntl(2, F_GETFD) == -1) {
-		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		int fd = openat(AT_FDCWD, "/dev/null", O_WRONLY | O_CLOEXEC);
 		if (fd != 2)
 			_exit(QQ_BUG);
 	}
@@ -60,7 +60,7 @@ static void queue_enter(void)
 
 	if (!home_path(&q, "queue"))
 		die(QQ_NOMEM, "fatal: out of memory");
-	fd = open(q.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(AT_FDCWD, q.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		die_sys(QQ_QUEUEDIR, "fatal: unable to open queue directory ", q.s);
 	if (fstat(fd, &st) == -1)
@@ -205,7 +205,7 @@ static void move(int from, int to)
 static void trigger(const char *id)
 {
 	struct stat st;
-	int fd = open("lock/trigger", O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, "lock/trigger", O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd == -1)
 		return;

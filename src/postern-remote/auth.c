@@ -122,7 +122,7 @@ int auth_load(const char *host, size_t hlen, struct creds *c, struct str *why)
 	why->len = 0;
 	if (!home_path(&path, AUTH_FILE))
 		return -2;
-	fd = open(path.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	fd = openat(AT_FDCWD, path.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	e = errno;
 	str_free(&path);
 	if (fd == -1) {

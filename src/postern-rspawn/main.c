@@ -112,7 +112,7 @@ static _Noreturn void child(const struct request *rq, int out)
 	{
 		/* fd 0 is send's pipe here, close-on-exec: the child gets
 		 * /dev/null, never a closed fd 0 that its next open would take */
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int null = openat(AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC);
 		if (null == -1 || dup2(null, 0) == -1)
 			_exit(111);
 		if (null != 0)

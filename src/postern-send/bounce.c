@@ -29,7 +29,7 @@ static void read_headers(struct msg *m, struct str *h)
 	h->len = 0;
 	memcpy(path, "mess/", 5);
 	memcpy(path + 5, m->qid, m->qidlen + 1);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1 || !str_ready(h, DSN_HEADERS_MAX)) {
 		if (fd != -1)
 			close(fd);

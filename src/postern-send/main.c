@@ -35,7 +35,7 @@ static int sigfd = -1; /* the self-pipe: readable when a signal came */
  * waits here for it.  The kernel drops the lock however the holder dies. */
 static void one_scheduler(void)
 {
-	int fd = open("info", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, "info", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd == -1)
 		die_sys(111, "fatal: unable to open queue/info");
@@ -130,7 +130,7 @@ static int tskip, need_scan;
 static void trigger_open(void)
 {
 	/* the new reader first, so a writer never finds the FIFO without one */
-	int fd = open("lock/trigger", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, "lock/trigger", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
 	if (trig != -1)
 		close(trig);
@@ -140,7 +140,7 @@ static void trigger_open(void)
 		return;
 	}
 	if (trig_w == -1)
-		trig_w = open("lock/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		trig_w = openat(AT_FDCWD, "lock/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	tlen = 0;
 	tskip = 0;
 }

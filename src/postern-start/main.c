@@ -83,7 +83,7 @@ static _Noreturn void child(int which, const struct fdmap *map, size_t n, uid_t 
 		if (used)
 			continue;
 		if (fd <= 1) {
-			int nul = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+			int nul = openat(AT_FDCWD, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
 			if (nul == -1 || (nul != fd && (dup2(nul, fd) == -1 || close(nul) == -1)))
 				die_sys(111, "fatal: unable to open /dev/null");
 		} else
