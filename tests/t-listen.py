@@ -138,6 +138,13 @@ try:
     check(uids[2] == [str(GID)] or uids[2] == [], 'no supplementary group but its own (%s)' % uids[2])
     capeff = [l.split()[1] for l in st.splitlines() if l.startswith('CapEff:')][0]
     check(capeff == '0000000000000000', 'no capability left (CapEff %s)' % capeff)
+    # A taken-over program runs with the listener's uid: it must not be able
+    # to trace the listener (not dumpable after the change of ids).
+    probe = subprocess.run(['setpriv', '--reuid=%d' % UID, '--regid=%d' % GID, '--clear-groups', '/usr/bin/python3', '-c',
+                            'import ctypes; l = ctypes.CDLL(None, use_errno=True); '
+                            'r = l.ptrace(16, %d, 0, 0); print(r, ctypes.get_errno())' % L.p.pid],
+                           capture_output=True, text=True, timeout=10)
+    check(probe.stdout.split() == ['-1', '1'], 'a process of the same uid cannot ptrace it (EPERM: %s)' % probe.stdout.strip())
 
     s = L.connect('127.0.0.1')
     g = greeting(s)
