@@ -3,13 +3,39 @@
 #include "copy.h"
 #include "io.h"
 
+/* The kernel copies file to file itself (copy_file_range), without the
+ * message passing through this process twice; into a pipe (forward,
+ * program), or where the kernel cannot, it is read and written.
+ * 1 all copied; 0 nothing copied, fall back; -1 failed (errno set). */
+static int copy_in_kernel(int fd, int msgfd)
+{
+	off_t off = 0;
+
+	for (;;) {
+		ssize_t r = copy_file_range(msgfd, &off, fd, 0, 1 << 30, 0);
+		if (r > 0)
+			continue;
+		if (r == 0)
+			return 1;
+		if (errno == EINTR)
+			continue;
+		if (off == 0 && (errno == EINVAL || errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
+		                 errno == EBADF))
+			return 0;
+		return -1; /* which side failed is not known: the write's is likelier (ENOSPC, EDQUOT) */
+	}
+}
+
 int copy_message(int fd, const char *pre, size_t prelen, int msgfd)
 {
 	char buf[65536];
 	off_t off = 0;
+	int k;
 
 	if (write_all(fd, pre, prelen) == -1)
 		return -1;
+	if ((k = copy_in_kernel(fd, msgfd)) != 0)
+		return k == 1 ? 0 : k;
 	for (;;) {
 		ssize_t r;
 		do

@@ -1,6 +1,7 @@
 /* Every copy of a message that postern-local makes (Maildir file, forward,
  * program) is the trace lines followed by the queue's message file, read
- * with pread from offset 0 so one fd serves every delivery in turn. */
+ * read from offset 0 (pread, or copy_file_range into a file) so one fd
+ * serves every delivery in turn. */
 #ifndef POSTERN_LOCAL_COPY_H
 #define POSTERN_LOCAL_COPY_H
 #include <stddef.h>
