@@ -71,6 +71,15 @@ F=$HA/Maildir/new/$(newest "$HA/Maildir/new")
 expected "$SCRATCH/exp1" ptla@example.org "$M"
 check "the file is Return-Path, Delivered-To, then the message byte for byte" cmp -s "$F" "$SCRATCH/exp1"
 check "the file is ptla's, mode 600" [ "$(stat -c '%U %a' "$F")" = "ptla 600" ]
+# 1b: 3 MB, so the kernel's copy (copy_file_range) runs in more than one go
+MB=$SCRATCH/msg/big
+{ cat "$M"; head -c 3000000 /dev/urandom | od -An -v -tx1 | head -c 3000000; } > "$MB"
+deliver ptla user "$HA" "" ptla@example.org "$MB"
+F=$HA/Maildir/new/$(newest "$HA/Maildir/new")
+expected "$SCRATCH/exp1b" ptla@example.org "$MB"
+check "a 3 MB message: delivered byte for byte ($RC)" sh -c '[ "$1" -eq 0 ] && cmp -s "$2" "$3"' - "$RC" "$F" "$SCRATCH/exp1b"
+rm -f "$F"
+F=$HA/Maildir/new/$(newest "$HA/Maildir/new")
 check "the file name is a Maildir name (time.MusecPpidRrand.host)" \
 	sh -c 'case ${1##*/} in [0-9]*.M[0-9]*P[0-9]*R[0-9a-f]*.*) true;; *) false;; esac' - "$F"
 check "a log line on stderr with the queue id" grep -q "delivery qid=$QID to=ptla@example.org status=delivered" "$SCRATCH/err"

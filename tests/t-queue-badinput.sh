@@ -53,6 +53,18 @@ check "ID.env equals the envelope" cmp -s "$Q/mess/$id.env" "$IN/env"
 check "files are 0640" test "$(stat -c %a "$Q/mess/$id")" = 640 -a "$(stat -c %a "$Q/mess/$id.env")" = 640
 check "trigger carried the id" test "$(cat "$SCRATCH/trigger")" = "$id"
 
+# 1b. the same message from a pipe, as postern-smtpd and postern-inject
+# give it (postern-queue splices a pipe into the file), 300 KB of it so
+# that it takes several moves: byte-exact too
+{ cat "$IN/msg"; head -c 300000 /dev/urandom; } > "$IN/msgbig"
+before=$(nmess)
+cat "$IN/msgbig" | "$QQ" 1< "$IN/env" 2> "$SCRATCH/err"
+rc=$?
+id2=$(cd "$Q/mess" && ls -t | grep -v '\.env$' | grep -v "^$id\$" | head -n 1)
+check "from a pipe: exit 0, committed" test "$rc" -eq 0 -a "$(nmess)" -eq $((before + 2))
+check "from a pipe: byte-exact after the Received line (300 KB)" sh -c "tail -n +2 '$Q/mess/$id2' | cmp -s - '$IN/msgbig'"
+rm -f "$Q/mess/$id2" "$Q/mess/$id2.env"
+
 # 2. no scheduler on the trigger: still committed, still exit 0
 "$QQ" < "$IN/msg" 1< "$IN/env" 2> "$SCRATCH/err"
 check "no trigger reader: exit 0" test "$?" -eq 0 -a "$(nmess)" -eq 4 -a ! -s "$SCRATCH/err"
@@ -118,6 +130,10 @@ check "closed fd 2: still exit 0, no message text lost to it" sh -c "test $rc -e
 echo 1000 > "$H/control/databytes"
 head -c 70000 /dev/zero | tr '\0' x > "$IN/big"
 expect "message over control/databytes" 31 "$IN/big" "$IN/env"
+before=$(nmess)
+cat "$IN/big" | "$QQ" 1< "$IN/env" 2> "$SCRATCH/err"
+rc=$?
+check "message over control/databytes from a pipe: exit 31, queue unchanged" test "$rc" -eq 31 -a "$(nmess)" -eq "$before" -a "$(ntmp)" -eq 0
 before=$(nmess)
 head -c 60000 /dev/zero | tr '\0' x > "$IN/fits"
 "$QQ" < "$IN/fits" 1< "$IN/env" 2> "$SCRATCH/err"
