@@ -301,7 +301,8 @@ static void refuse_busy(int conn, const struct endpoint *remote, size_t count)
 	log_end(&l);
 }
 
-static void serve(int conn)
+/* peer: the client's address, as accept gave it */
+static void serve(int conn, const struct sockaddr_storage *peer)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
@@ -311,9 +312,8 @@ static void serve(int conn)
 	size_t count;
 	pid_t pid;
 
-	if (getpeername(conn, (struct sockaddr *)&ss, &sl) == -1 || !endpoint_of(&ss, &remote))
-		return; /* gone already (ENOTCONN) */
-	sl = sizeof ss;
+	if (!endpoint_of(peer, &remote))
+		return; /* not IPv4 or IPv6: cannot happen on our socket */
 	if (getsockname(conn, (struct sockaddr *)&ss, &sl) == -1 || !endpoint_of(&ss, &local)) {
 		warn_sys("warning: unable to read a connection's local address");
 		return;
@@ -378,13 +378,15 @@ static void reap(void)
 static int accept_waiting(int lfd)
 {
 	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof peer;
 		int conn;
 		/* A session that just ended must not count against its client's
 		 * next connection, which may come before our SIGCHLD is read. */
 		reap();
 		if (nkids >= maxkids)
 			return 0;
-		conn = accept4(lfd, 0, 0, SOCK_CLOEXEC);
+		conn = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
 		if (conn == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
@@ -394,7 +396,7 @@ static int accept_waiting(int lfd)
 			}
 			continue; /* ECONNABORTED, EINTR, a network error: the next one */
 		}
-		serve(conn);
+		serve(conn, &peer);
 		if (close(conn) == -1)
 			warn_sys("warning: unable to close a connection");
 	}
