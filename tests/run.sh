@@ -2,6 +2,7 @@
 # The test driver behind `make test` (which builds build/ and build-asan/
 # first): every unit test in build-asan/units/ (the sanitizer build), then
 # every tests/t-*.sh and tests/t-*.py in sorted order, each under a timeout,
+# then those of ASAN_INTEGRATION once more with build-asan's programs,
 # with POSTERN_SRC (the repository) and POSTERN_BUILD (the build whose
 # programs get installed) exported.  Each output is saved in the log
 # directory and printed.  TAP lines are counted: "ok ..." passed, "not ok ..."
@@ -26,6 +27,7 @@ export POSTERN_SRC POSTERN_BUILD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+ASAN_INTEGRATION="t-listen.py"
 rm -rf "$LOGS" && mkdir -p "$LOGS" || { echo "run.sh: cannot create $LOGS" >&2; exit 111; }
 passed=0
 failed=0
@@ -87,6 +89,16 @@ for t in tests/t-*.sh tests/t-*.py; do
 		continue
 	fi
 	run_one "$name" "$LOGS/$name.log" "./$t"
+done
+
+# Integration tests whose programs need no setuid bit and no small RSS run
+# once more with the sanitizer build's programs: a report from the program
+# under test is in its log, which the test itself checks.
+for t in $ASAN_INTEGRATION; do
+	name="$t (asan)"
+	wanted "$t" || continue
+	[ -x "$ASAN_BUILD/bin/postern-listen" ] || { echo "# no $ASAN_BUILD/bin: $name skipped"; continue; }
+	run_one "$name" "$LOGS/$t.asan.log" env POSTERN_BUILD="$ASAN_BUILD" "./tests/$t"
 done
 
 echo "# logs in $LOGS"
