@@ -42,9 +42,10 @@ $(B)/libpostern.a: $(patsubst src/%.c,$(B)/obj/%.o,$(LIBSRC)) $(B)/obj/auto_conf
 EXTRA_LIBS_postern-remote := -lresolv
 
 # The programs exec'ed once per connection or per message are linked as static
-# PIEs: no dynamic loader at each exec (doc/performance.md measures it).  None
-# of them looks up users or hosts, which a static C library cannot do the
-# system's way.  The price: a C library fix reaches them only when postern is
+# PIEs: no dynamic loader at each exec (doc/performance.md measures it); so is
+# postern-listen, whose posix_spawn of each postern-smtpd is then a clone of a
+# small image (step 12).  None of them looks up users or hosts, which a static
+# C library cannot do the system's way.  The price: a C library fix reaches them only when postern is
 # rebuilt.  The sanitizer build links everything dynamically (STATIC=).
 STATIC ?= postern-smtpd postern-queue postern-local postern-listen
 
