@@ -142,7 +142,7 @@ static int message_in(unsigned long long databytes)
 	static char buf[65536];
 	struct str head = STR_INIT;
 	unsigned long long total = 0;
-	int fd = create(TF_MESS_TMP);
+	int fd = create(TF_MESS_TMP), by_splice = 1;
 
 	received(&head);
 	if (write_all(fd, head.s, head.len) == -1)
@@ -151,32 +151,27 @@ static int message_in(unsigned long long databytes)
 	/* From a pipe (postern-smtpd, postern-inject) the kernel moves the
 	 * bytes into the file itself; fd 0 of any other kind is read. */
 	for (;;) {
-		ssize_t r = splice(0, 0, fd, 0, sizeof buf, SPLICE_F_MOVE);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1 && total == 0 && (errno == EINVAL || errno == ENOSYS))
-			break;
-		if (r == -1)
-			fail(errno == ENOSPC || errno == EDQUOT || errno == EIO || errno == EFBIG ? QQ_WRITE : QQ_READ, 1,
-			     "fatal: unable to move the message into queue/", tmpfiles_path(TF_MESS_TMP));
-		if (r == 0) {
-			writeback(fd);
-			return fd;
-		}
-		total += (unsigned long long)r;
-		if (databytes && total > databytes + TRACE_ALLOWANCE)
-			fail(QQ_REFUSE, 0, "fatal: message too large for control/databytes", "");
-	}
-	for (;;) {
-		ssize_t r = read_retry(0, buf, sizeof buf);
-		if (r == -1)
+		ssize_t r;
+		if (by_splice) {
+			r = splice(0, 0, fd, 0, sizeof buf, SPLICE_F_MOVE);
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r == -1 && total == 0 && (errno == EINVAL || errno == ENOSYS)) {
+				by_splice = 0;
+				continue;
+			}
+			if (r == -1)
+				fail(errno == ENOSPC || errno == EDQUOT || errno == EIO || errno == EFBIG ? QQ_WRITE : QQ_READ,
+				     1, "fatal: unable to move the message into queue/", tmpfiles_path(TF_MESS_TMP));
+		} else if ((r = read_retry(0, buf, sizeof buf)) == -1) {
 			fail(QQ_READ, 1, "fatal: unable to read message", "");
+		}
 		if (r == 0)
 			break;
 		total += (unsigned long long)r;
 		if (databytes && total > databytes + TRACE_ALLOWANCE)
 			fail(QQ_REFUSE, 0, "fatal: message too large for control/databytes", "");
-		if (write_all(fd, buf, (size_t)r) == -1)
+		if (!by_splice && write_all(fd, buf, (size_t)r) == -1)
 			fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(TF_MESS_TMP));
 	}
 	writeback(fd);
