@@ -26,9 +26,13 @@ static int ipv4_prefix(const char *s, size_t n, struct rule *r)
 	size_t i = 0, k = 0;
 
 	while (i < n) {
+		const char *dot = memchr(s + i, '.', n - i);
 		unsigned long long v;
-		size_t d = scan_ulong(s + i, n - i, &v);
-		if (d == 0 || d > 3 || v > 255 || (d > 1 && s[i] == '0') || i + d >= n || s[i + d] != '.' || k == 3)
+		size_t d;
+		if (!dot || k == 3)
+			return 0;
+		d = (size_t)(dot - (s + i));
+		if (!small_number(s + i, d, &v) || v > 255)
 			return 0;
 		r->addr[k++] = (unsigned char)v;
 		i += d + 1;
