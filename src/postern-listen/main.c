@@ -177,18 +177,6 @@ static void refresh_rules(void)
 	}
 }
 
-static int set_by_rule(const char *entry, const struct rule *r)
-{
-	size_t k, n = strcspn(entry, "=");
-
-	for (k = 0; r && k < r->env_n; k++) {
-		const char *v = rules_env(&rules, r, k);
-		if (strncmp(v, entry, n) == 0 && v[n] == '=')
-			return 1;
-	}
-	return 0;
-}
-
 static void set_environment(const struct endpoint *remote, const struct endpoint *local, const struct rule *r)
 {
 	static char proto[16], rip[16 + IP_TEXT], rport[16 + PORT_TEXT], lip[16 + IP_TEXT], lport[16 + PORT_TEXT];
@@ -197,7 +185,7 @@ static void set_environment(const struct endpoint *remote, const struct endpoint
 #define SETVAR(buf, name, value) do { size_t l_ = strlen(name); memcpy(buf, name, l_); \
 	memcpy(buf + l_, value, strlen(value) + 1); child_env[n++] = buf; } while (0)
 	for (i = 0; i < base_n; i++)
-		if (!set_by_rule(base_env[i], r))
+		if (!rules_sets(&rules, r, base_env[i], strcspn(base_env[i], "=")))
 			child_env[n++] = base_env[i];
 	for (i = 0; r && i < r->env_n; i++)
 		child_env[n++] = (char *)rules_env(&rules, r, i);

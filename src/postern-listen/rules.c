@@ -116,6 +116,27 @@ static int reserved(const char *name, size_t n)
 	return (n >= 3 && memcmp(name, "TCP", 3) == 0) || (n == 5 && memcmp(name, "PROTO", 5) == 0);
 }
 
+const char *rules_env(const struct rules *rs, const struct rule *r, size_t k)
+{
+	const char *p = rs->env.s + r->env_off;
+
+	while (k--)
+		p += strlen(p) + 1;
+	return p;
+}
+
+int rules_sets(const struct rules *rs, const struct rule *r, const char *name, size_t n)
+{
+	size_t k;
+
+	for (k = 0; r && k < r->env_n; k++) {
+		const char *v = rules_env(rs, r, k);
+		if (strncmp(v, name, n) == 0 && v[n] == '=')
+			return 1;
+	}
+	return 0;
+}
+
 /* ",NAME=VALUE" or ",NAME=\"VALUE\"" items after allow; returns the bytes
  * used (all of s on success) or 0 with *err set. */
 static int parse_env(const char *s, size_t n, struct rules *out, struct rule *r, const char **err)
@@ -161,13 +182,9 @@ static int parse_env(const char *s, size_t n, struct rules *out, struct rule *r,
 				*err = "a control character in a value";
 				return 0;
 			}
-		{
-			const char *e = out->env.s ? out->env.s + r->env_off : 0;
-			for (size_t k = 0; k < r->env_n; k++, e += strlen(e) + 1)
-				if (strncmp(e, s + name, nlen) == 0 && e[nlen] == '=') {
-					*err = "a variable set twice";
-					return 0;
-				}
+		if (rules_sets(out, r, s + name, nlen)) {
+			*err = "a variable set twice";
+			return 0;
 		}
 		if (r->env_n == RULE_ENV_MAX) {
 			*err = "more than 16 variables";
@@ -291,14 +308,6 @@ const struct rule *rules_match(const struct rules *rs, int family, const unsigne
 	return best;
 }
 
-const char *rules_env(const struct rules *rs, const struct rule *r, size_t k)
-{
-	const char *p = rs->env.s + r->env_off;
-
-	while (k--)
-		p += strlen(p) + 1;
-	return p;
-}
 
 void rules_free(struct rules *rs)
 {

@@ -43,5 +43,7 @@ int rules_parse(struct rules *out, const char *text, size_t len, struct str *why
 const struct rule *rules_match(const struct rules *, int family, const unsigned char *addr);
 /* The k-th NAME=VALUE of a rule. */
 const char *rules_env(const struct rules *, const struct rule *, size_t k);
+/* 1 if rule r (0: none) sets the variable name[0..n). */
+int rules_sets(const struct rules *, const struct rule *r, const char *name, size_t n);
 void rules_free(struct rules *);
 #endif

@@ -101,7 +101,6 @@ static int refused(const char *text, const char *want)
 
 /* --- random rule files against a plain matcher --- */
 
-
 struct model {
 	int family;             /* 4, 6 or 0 (every address) */
 	unsigned char a[16];
