@@ -198,15 +198,15 @@ static void set_environment(const struct endpoint *remote, const struct endpoint
 	child_env[n] = 0;
 }
 
-static void log_client(const char *event, const struct endpoint *remote, const struct rule *r)
+/* A client refused: who, and the rule's line or the count that refused it. */
+static void log_client(const char *event, const struct endpoint *remote, const char *key, unsigned long long value)
 {
 	struct logline l = { STR_INIT };
 
 	log_begin(&l, event);
 	log_kv(&l, "ip", remote->ip);
 	log_kv(&l, "port", remote->port);
-	if (r)
-		log_kvu(&l, "line", r->line);
+	log_kvu(&l, key, value);
 	log_end(&l);
 }
 
@@ -278,15 +278,9 @@ static void log_full(void)
  * connection is closed: no program is started for it. */
 static void refuse_busy(int conn, const struct endpoint *remote, size_t count)
 {
-	struct logline l = { STR_INIT };
-
 	if (refusal.len)
 		(void)!send(conn, refusal.s, refusal.len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	log_begin(&l, "perip");
-	log_kv(&l, "ip", remote->ip);
-	log_kv(&l, "port", remote->port);
-	log_kvu(&l, "connections", count);
-	log_end(&l);
+	log_client("perip", remote, "connections", count);
 }
 
 /* peer: the client's address, as accept gave it */
@@ -309,7 +303,7 @@ static void serve(int conn, const struct sockaddr_storage *peer)
 	refresh_rules();
 	r = rules_match(&rules, remote.family, remote.raw);
 	if (r && !r->allow) {
-		log_client("deny", &remote, r);
+		log_client("deny", &remote, "line", r->line);
 		return;
 	}
 	perip_key(&key, remote.family, remote.raw);
