@@ -695,6 +695,15 @@ struct rbatch {
 	size_t msgs, rcpts;
 };
 
+/* Is recipient i of m at the batch's domain (any case)? */
+static int in_domain(const struct rbatch *b, const struct msg *m, size_t i)
+{
+	const char *o = m->env.rcpt[i];
+	size_t ol = m->env.rcpt_len[i], at = addr_at(o, ol);
+
+	return at < ol && case_eqb(o + at + 1, ol - at - 1, b->low, b->dl);
+}
+
 /* What message m adds to a frame with recipient i: its fields with room
  * to spare for JOB, N and the NULs. */
 static size_t rjob_bytes(const struct msg *m, size_t i)
@@ -719,10 +728,8 @@ static void rjob_add(struct rbatch *b, struct msg *m, size_t i)
 	j->idx[j->n++] = i;
 	for (k = i + 1; k < m->env.nrcpt && k <= i + RJOB_SCAN && b->rcpts + j->n < RJOB_RCPTS; k++) {
 		const struct rcpt *r = m->r + k;
-		const char *o = m->env.rcpt[k];
-		size_t ol = m->env.rcpt_len[k], oat = addr_at(o, ol);
-		if (r->st != RS_PENDING || r->busy || r->next > now || oat >= ol ||
-		    !case_eqb(o + oat + 1, ol - oat - 1, b->low, b->dl) || bytes + ol + 1 > RJOB_BYTES)
+		size_t ol = m->env.rcpt_len[k];
+		if (r->st != RS_PENDING || r->busy || r->next > now || !in_domain(b, m, k) || bytes + ol + 1 > RJOB_BYTES)
 			continue;
 		bytes += ol + 1;
 		j->idx[j->n++] = k;
@@ -748,17 +755,10 @@ static void rjob_add(struct rbatch *b, struct msg *m, size_t i)
 static int rbatch_take(const struct job *j, void *arg)
 {
 	struct rbatch *b = arg;
-	const char *rc;
-	size_t rl, at;
 
 	if (b->msgs == RJOB_MSGS || b->rcpts >= RJOB_RCPTS || nrrun == RRUN_MAX)
 		return -1;
-	if (!rcpt_current(j) || j->when > now)
-		return 0;
-	rc = j->m->env.rcpt[j->i];
-	rl = j->m->env.rcpt_len[j->i];
-	at = addr_at(rc, rl);
-	if (at >= rl || !case_eqb(rc + at + 1, rl - at - 1, b->low, b->dl))
+	if (!rcpt_current(j) || j->when > now || !in_domain(b, j->m, j->i))
 		return 0;
 	if (b->frame.len + rjob_bytes(j->m, j->i) > RJOB_BYTES)
 		return 0;
