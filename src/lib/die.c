@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "die.h"
+#include "log.h"
 
 const char *progname = "postern";
 
@@ -26,6 +27,7 @@ static void vsay(int with_errno, va_list ap)
 	}
 #undef ADD
 	buf[n++] = '\n';
+	log_flush(); /* lines held before this one come first */
 	(void)!write(2, buf, n);
 	errno = saved;
 }

@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 #include "log.h"
@@ -73,10 +74,29 @@ void log_kvu(struct logline *l, const char *key, unsigned long long value)
 		die_nomem();
 }
 
+static int holding;
+static struct str held;
+
+void log_hold(void) { holding = 1; }
+
+void log_flush(void)
+{
+	if (held.len)
+		(void)!write(2, held.s, held.len);
+	held.len = 0;
+}
+
 void log_end(struct logline *l)
 {
 	if (!str_catc(&l->s, '\n'))
 		die_nomem();
+	if (holding && held.len + l->s.len > PIPE_BUF)
+		log_flush();
+	if (holding && l->s.len <= PIPE_BUF && str_cat(&held, &l->s)) {
+		str_free(&l->s);
+		return;
+	}
+	log_flush();
 	(void)!write(2, l->s.s, l->s.len);
 	str_free(&l->s);
 }

@@ -26,16 +26,15 @@ static int copy_in_kernel(int fd, int msgfd)
 	}
 }
 
-int copy_message(int fd, const char *pre, size_t prelen, int msgfd)
+/* Read and written through a buffer outside the stack: 64 KB of stack
+ * frame would be touched page by page at every call (the compiler's stack
+ * clash probes), 16 page faults for each delivery, even the ones the
+ * kernel copies. */
+static int copy_by_hand(int fd, int msgfd)
 {
-	char buf[65536];
+	static char buf[65536];
 	off_t off = 0;
-	int k;
 
-	if (write_all(fd, pre, prelen) == -1)
-		return -1;
-	if ((k = copy_in_kernel(fd, msgfd)) != 0)
-		return k == 1 ? 0 : k;
 	for (;;) {
 		ssize_t r;
 		do
@@ -49,4 +48,15 @@ int copy_message(int fd, const char *pre, size_t prelen, int msgfd)
 			return -1;
 		off += r;
 	}
+}
+
+int copy_message(int fd, const char *pre, size_t prelen, int msgfd)
+{
+	int k;
+
+	if (write_all(fd, pre, prelen) == -1)
+		return -1;
+	if ((k = copy_in_kernel(fd, msgfd)) != 0)
+		return k == 1 ? 0 : k;
+	return copy_by_hand(fd, msgfd);
 }

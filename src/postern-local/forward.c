@@ -7,6 +7,7 @@
 #include "forward.h"
 #include "copy.h"
 #include "io.h"
+#include "log.h"
 
 int forward_inject(const char *queue, const char *dt, size_t dtlen, int msgfd,
                    const struct str *env, struct str *why)
@@ -25,6 +26,7 @@ int forward_inject(const char *queue, const char *dt, size_t dtlen, int msgfd,
 		str_copys(why, "4.3.0 unable to create a pipe for forwarding");
 		return 111;
 	}
+	log_flush(); /* the child must not inherit held lines and write them again */
 	pid = fork();
 	if (pid == -1) {
 		close(pm[0]); close(pm[1]); close(pe[0]); close(pe[1]);

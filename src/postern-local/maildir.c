@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h> /* AT_FDCWD */
 #include <stdio.h> /* rename(2) only */
 #include <string.h>
 #include <unistd.h>
@@ -91,8 +92,14 @@ int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
 		r = fail(why, "out of memory writing ", dir, ENOMEM);
 		goto unlink_tmp;
 	}
-	if (link(tmp.s, new.s) == 0) {
-		/* delivered; a tmp file left behind is swept by the reader after 36 hours */
+	/* A rename that refuses to replace is the Maildir commit (qmail's link
+	 * then unlink) in one system call; link is for kernels and file
+	 * systems without RENAME_NOREPLACE, and rename for those without hard
+	 * links.  A tmp file a crash leaves behind is swept by the reader
+	 * after 36 hours. */
+	if (rename_noreplace(AT_FDCWD, tmp.s, AT_FDCWD, new.s) == 0) {
+		/* delivered */
+	} else if ((errno == EINVAL || errno == ENOSYS) && link(tmp.s, new.s) == 0) {
 		(void)unlink(tmp.s);
 	} else if ((errno == EPERM || errno == EOPNOTSUPP || errno == EXDEV) && rename(tmp.s, new.s) == 0) {
 		/* a file system without hard links: rename is the same commit */

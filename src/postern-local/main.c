@@ -90,6 +90,7 @@ static _Noreturn void finish(int code, const char *text, size_t n)
 	log_kv(&l, "status", code == 0 ? "delivered" : code == 100 ? "permanent" : "temporary");
 	log_kvb(&l, "text", t.s, t.len);
 	log_end(&l);
+	log_flush(); /* before lspawn hears of it */
 	if (!str_catc(&t, '\n'))
 		_exit(111);
 	if (!batch) {
@@ -517,6 +518,9 @@ int main(int argc, char **argv)
 			finish(111, why, strlen(why));
 	}
 	umask(077);
+	/* a message's maildir lines and its delivery line reach the log in
+	 * one write */
+	log_hold();
 	/* a program or postern-queue that stops reading must not kill us */
 	signal(SIGPIPE, SIG_IGN);
 

@@ -9,6 +9,7 @@
 #include "program.h"
 #include "fmt.h"
 #include "io.h"
+#include "log.h"
 
 int program_status(int x)
 {
@@ -110,6 +111,7 @@ int program_deliver(const char *cmd, size_t cmdlen, char *const envp[],
 		str_copys(why, "4.3.0 unable to create a pipe");
 		return 111;
 	}
+	log_flush(); /* the child must not inherit held lines and write them again */
 	pid = fork();
 	if (pid == -1) {
 		close(pin[0]); close(pin[1]); close(pout[0]); close(pout[1]);

@@ -65,6 +65,7 @@ static int inject(const struct str *msg, const struct str *env)
 		close(mp[1]);
 		return -1;
 	}
+	log_flush(); /* the child must not inherit held lines and write them again */
 	pid = fork();
 	if (pid == -1) {
 		warn_sys("warning: unable to fork");

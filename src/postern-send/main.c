@@ -235,6 +235,10 @@ int main(int argc, char **argv)
 	progname = "postern-send";
 	if (argc > 1)
 		die_usage(USAGE);
+	/* the lines of one round of the loop (a delivery's result and the
+	 * message's end, say) reach the log in one write: log_flush() before
+	 * each hand-off to lspawn, rspawn or clean and before poll */
+	log_hold();
 	(void)argv;
 	for (fd = FD_LSPAWN_REQ; fd <= FD_RSPAWN_RES; fd++)
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
@@ -262,6 +266,7 @@ int main(int argc, char **argv)
 	next_scan = now + RESCAN_INTERVAL;
 	sched_dispatch();
 	clean_flush();
+	log_flush();
 	if (fcntl(FD_READY, F_GETFD) != -1) {
 		if (write(FD_READY, "\n", 1) != 1)
 			warn_sys("warning: unable to signal readiness");
@@ -291,6 +296,7 @@ int main(int argc, char **argv)
 			wait_s = (long long)(due > now ? due - now : 0);
 		if (selfpipe_term)
 			wait_s = 1;
+		log_flush();
 		r = poll(p, (nfds_t)n, (int)(wait_s * 1000 + (wait_s ? 0 : 100)));
 		if (r == -1 && errno != EINTR)
 			die_sys(111, "fatal: poll failed");
@@ -335,5 +341,6 @@ int main(int argc, char **argv)
 		sched_dispatch();
 		clean_flush();
 	}
+	log_flush();
 	return 0;
 }

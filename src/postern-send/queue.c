@@ -315,6 +315,7 @@ void clean_flush(void)
 		/* A frame is far below PIPE_BUF, and at most CLEAN_OUTSTANDING are
 		 * unanswered, so this never blocks against a clean that is
 		 * itself blocked writing to us. */
+		log_flush();
 		if (write_all(FD_CLEAN_REQ, f.s, f.len) == -1)
 			die_sys(111, "fatal: unable to write to postern-clean");
 		str_free(&f);
@@ -646,6 +647,7 @@ static void start_local(struct msg *m, size_t i, const struct str *user, const s
 	(void)ring_take(&lwait, LOCAL_BATCH_SCAN, batch_take, &b);
 	if (!ns_cat(&f, b.frame.s, b.frame.len))
 		die_nomem();
+	log_flush();
 	if (write_all(FD_LSPAWN_REQ, f.s, f.len) == -1)
 		die_sys(111, "fatal: unable to write to postern-lspawn");
 	str_free(&b.frame);
@@ -807,6 +809,7 @@ static int start_remote(struct msg *m, size_t i)
 		(void)ring_take(&rwait[w], RJOB_WAIT_SCAN, rbatch_take, &b);
 	if (!ns_cat(&f, b.frame.s, b.frame.len))
 		die_nomem();
+	log_flush();
 	/* postern-rspawn never blocks writing to us, so this write ends */
 	if (write_all(FD_RSPAWN_REQ, f.s, f.len) == -1)
 		die_sys(111, "fatal: unable to write to postern-rspawn");

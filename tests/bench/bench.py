@@ -379,7 +379,8 @@ def latency_run(s, n):
             sys.stderr.write('%s: latency: message %d not delivered in 30 s\n' % (s.name, i))
             return None
         out.append(max(0.0, w.last - t250))
-    c.quit()
+    if c is not None:
+        c.quit()
     w.close()
     out.sort()
     return out
@@ -526,7 +527,7 @@ def main():
           flush=True)
     for run in range(RUNS):
         for s in rotate(step):
-            lat = latency_run(s, LAT)
+            lat = latency_run(s, LAT) if LAT > 0 else None
             if lat:
                 note(s, 'p50', lat[len(lat) // 2] * 1000)
                 note(s, 'p99', lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000)
