@@ -29,6 +29,12 @@ static int failed;
 static int spawn_queue(const char *path, int mess, int env)
 {
 	char *argv[2] = { (char *)"postern-queue", 0 };
+	/* postern-queue reads no variable but the install's location (and a
+	 * setuid one not even that): the client's session environment, the
+	 * listener's rule variables included, stays on this side, and the
+	 * exec copies nothing it does not need. */
+	char *envp[2] = { 0, 0 };
+	char *const *e;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t dflt;
@@ -36,6 +42,9 @@ static int spawn_queue(const char *path, int mess, int env)
 
 	sigemptyset(&dflt);
 	sigaddset(&dflt, SIGPIPE);
+	for (e = environ; *e; e++)
+		if (!strncmp(*e, "POSTERN_HOME=", 13))
+			envp[0] = *e;
 	if ((r = posix_spawn_file_actions_init(&fa)) != 0)
 		return r;
 	if ((r = posix_spawnattr_init(&at)) != 0) {
@@ -46,7 +55,7 @@ static int spawn_queue(const char *path, int mess, int env)
 	    (r = posix_spawn_file_actions_adddup2(&fa, env, 1)) == 0 &&
 	    (r = posix_spawnattr_setsigdefault(&at, &dflt)) == 0 &&
 	    (r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF)) == 0)
-		r = posix_spawn(&child, path, &fa, &at, argv, environ);
+		r = posix_spawn(&child, path, &fa, &at, argv, envp);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0)
