@@ -36,8 +36,9 @@ check "log/send is postern-log:postern-nofiles 750" [ "$(st log/send)" = "poster
 check "alias/Maildir/new is postern-alias's" [ "$(st alias/Maildir/new)" = "postern-alias:postern-nofiles 700" ]
 check "every built program is installed" sh -c '
 	for p in "$1"/bin/*; do cmp -s "$p" "$2/bin/${p##*/}" || { echo "# not installed: $p"; exit 1; }; done' - "$POSTERN_BUILD" "$PHOME"
-check "the run script starts postern-start from this home under a memory limit" \
-	grep -q "^exec s6-softlimit -m [0-9]* $PHOME/bin/postern-start -d 3\$" "$PHOME/service/postern-send/run"
+check "the run script starts postern-start from this home, with PATH alone, under a memory limit" \
+	grep -q "^exec env -i PATH=\"\${PATH:-/usr/bin:/bin}\" s6-softlimit -m [0-9]* $PHOME/bin/postern-start -d 3\$" \
+	"$PHOME/service/postern-send/run"
 check "the log run script runs s6-log as postern-log into log/send" \
 	grep -q "^exec s6-setuidgid postern-log s6-log .* $PHOME/log/send\$" "$PHOME/service/postern-send/log/run"
 check "notification-fd is 3" [ "$(cat "$PHOME/service/postern-send/notification-fd")" = 3 ]

@@ -36,7 +36,10 @@ ok "postern-mkrcpt wrote users/rcpt.cdb"
 check "rcpt.cdb is root:postern-nofiles 0640" [ "$(stat -c '%U:%G %a' "$PHOME/users/rcpt.cdb")" = "root:postern-nofiles 640" ]
 check "rcpt.cdb is a cdb (cdb -d reads it) with ptsalice" sh -c "cdb -d '$PHOME/users/rcpt.cdb' | grep -q Uptsalice"
 
+# a variable in s6-svscan's environment that no daemon may inherit
+export POSTERN_LEAK_PROBE=1
 svscan_start
+unset POSTERN_LEAK_PROBE
 svc_wait_up postern-send 30 || bail "postern-send did not come up"
 svc_wait_up postern-smtpd 30 || bail "postern-smtpd did not come up"
 i=0
@@ -182,6 +185,31 @@ check "the message after the abandoned transactions was delivered, once" [ "$(($
 check "abandoned transactions left nothing in queue/tmp" [ -z "$(ls -A "$PHOME/queue/tmp")" ]
 check "and no postern-queue running" [ -z "$(tree_procs postern-queue)" ]
 check "and no postern-queue error in the log" sh -c "! grep -q 'postern-queue: ' '$PHOME/log/smtpd/current'"
+
+# The environments of the running daemons and of a postern-smtpd in session
+$PY - "$PORT" > "$SCRATCH/env-session.log" 2>&1 << 'PYEOF' &
+import socket, sys, time
+c = socket.create_connection(('127.0.0.1', int(sys.argv[1])), 5)
+c.recv(512)
+time.sleep(3)
+c.close()
+PYEOF
+ENV_CLIENT=$!
+smtpd_running() { [ -n "$(tree_procs postern-smtpd)" ]; }
+wait_for 5 smtpd_running
+envof() { # NAME: the environment of the first such process below s6-svscan
+	e_pid=$(tree_procs "$1" | awk 'NR == 1 { print $1 }')
+	[ -n "$e_pid" ] && tr '\0' '\n' < "/proc/$e_pid/environ"
+}
+envof postern-smtpd > "$SCRATCH/env-smtpd"
+envof postern-listen > "$SCRATCH/env-listen"
+envof postern-send > "$SCRATCH/env-send"
+check "postern-smtpd in session has the UCSPI variables" grep -q '^TCPREMOTEIP=127.0.0.1$' "$SCRATCH/env-smtpd"
+check "and nothing from s6-svscan's environment" sh -c '! grep -q "^POSTERN_LEAK_PROBE=" "$1"' - "$SCRATCH/env-smtpd"
+check "postern-listen runs with PATH alone" [ "$(cut -d= -f1 "$SCRATCH/env-listen")" = PATH ]
+check "postern-send runs with PATH and POSTERN_HOME alone (postern-start sets them)" \
+	[ "$(cut -d= -f1 "$SCRATCH/env-send" | sort | tr '\n' ' ')" = "PATH POSTERN_HOME " ]
+wait "$ENV_CLIENT"
 
 grep -q 'postern-smtpd: message id=' "$PHOME/log/smtpd/current" 2> /dev/null
 check "the smtpd log has one key=value line per message" [ $? -eq 0 ]
