@@ -218,6 +218,40 @@ kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
 kill "$START_PID"; wait "$START_PID"; rc=$?
 START_PID=
 check "SIGTERM: postern-start exits 0 (rc=$rc)" [ "$rc" -eq 0 ]
+
+# 11. postern-clean's sweep at start: what crashed postern-queues left
+# behind is removed once it is 36 hours old, and nothing else is touched.
+# A killed postern-queue leaves mess/ID without its envelope and
+# tmp/ID.env (doc/queue.md).  An envelope (mess/ID.env) is a committed
+# message however old, and its name passes qid_valid: the sweep once took
+# it for a stale message file and deleted it, losing any message that
+# waited 36 hours for a retry.
+Q=$PHOME/queue
+QS=1000000000.1P1R0123456789abcdef   # stale: 40 hours old
+QF=1000000000.2P1R0123456789abcdef   # fresh
+QC=1000000000.3P1R0123456789abcdef   # stale but committed
+old=$(( $(date +%s) - 40 * 3600 ))
+for f in "mess/$QS" "tmp/$QS.env" "mess/$QF" "tmp/$QF.env" "mess/$QC" "mess/$QC.env"; do
+	case $f in
+	"mess/$QC.env") printf 'Fpts1@mx.test\0Tpts1@mx.test\0\0' ;;
+	*) printf 'x\n' ;;
+	esac > "$Q/$f" && chown postern-queue:postern "$Q/$f" && chmod 640 "$Q/$f" || not_ok "made queue/$f"
+done
+touch -d "@$old" "$Q/mess/$QS" "$Q/tmp/$QS.env" "$Q/mess/$QC" "$Q/mess/$QC.env"
+start
+check "sweep: a 40-hour-old mess/ID without its envelope is removed" wait_for 10 sh -c "[ ! -e '$Q/mess/$QS' ]"
+check "sweep: a 40-hour-old tmp/ID.env is removed" wait_for 10 sh -c "[ ! -e '$Q/tmp/$QS.env' ]"
+check "sweep: a fresh mess/ID without envelope stays (a postern-queue may be writing it)" \
+	[ -e "$Q/mess/$QF" ] && [ -e "$Q/tmp/$QF.env" ]
+check "sweep: an old message with its envelope is never swept" sh -c "! grep -q 'stale file=mess/$QC' '$LOG'"
+check "sweep: each removal is logged" sh -c "grep -q 'postern-clean: stale file=mess/$QS\$' '$LOG' &&
+	grep -q 'postern-clean: stale file=tmp/$QS.env\$' '$LOG'"
+kill "$START_PID"; wait "$START_PID"
+START_PID=
+check "sweep: the old committed message is delivered as any other" wait_for 10 logged "done qid=$QC\$"
+rm -f "$Q/mess/$QF" "$Q/tmp/$QF.env"
+check "and the queue is empty again" wait_for 10 queue_empty
+
 check "no malformed-frame or fatal line in the log" sh -c "! grep -e 'malformed' -e 'fatal: bad' '$LOG'"
 diag "$(grep -c . "$LOG") log lines; $(ls "$FAKE"/call.?????? | wc -l) postern-local calls"
 [ "$T_FAILED" -eq 0 ] || diag "$(cat "$LOG")"

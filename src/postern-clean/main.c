@@ -74,8 +74,11 @@ static void sweep_dir(const char *dir, time_t now, int mess)
 		size_t n = strlen(e->d_name);
 		if (e->d_name[0] == '.')
 			continue;
-		if (mess && !qid_valid(e->d_name, n))
-			continue; /* ID.env, or something that is not ours to judge */
+		/* Only message files: an envelope (ID.env) is a committed message
+		 * however old it is (a remote retry keeps it for days), and it
+		 * passes qid_valid, whose alphabet has '.' and letters. */
+		if (mess && (!qid_valid(e->d_name, n) || (n > 4 && !memcmp(e->d_name + n - 4, ".env", 4))))
+			continue;
 		if (!path_join(&path, dir, e->d_name))
 			die_nomem();
 		if (lstat(path.s, &st) == -1 || !S_ISREG(st.st_mode) || st.st_mtime > now - STALE_AGE)
