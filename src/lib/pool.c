@@ -158,3 +158,31 @@ int pool_put(const char *from, const char *name)
 	}
 	return unlink(from) == 0 || errno == ENOENT;
 }
+
+int pool_put_unshared(const char *from, const char *name)
+{
+	char to[sizeof POOL_DIR + POOL_NAME_MAX + 1];
+	size_t n = strlen(name);
+
+	if (++puts_since_count >= RECOUNT)
+		pool_count();
+	if (pooled < POOL_MAX && name_ok(name)) {
+		/* Nobody takes files from where it is, so it can be emptied
+		 * there and offered with one rename: pool_put's dot name guards
+		 * against a postern-queue taking a file still being emptied. */
+		memcpy(to, POOL_DIR "/", sizeof POOL_DIR);
+		memcpy(to + sizeof POOL_DIR, name, n + 1);
+		if (empty(from)) {
+			if (rename_noreplace(AT_FDCWD, from, AT_FDCWD, to) == 0) {
+				pooled++;
+				return 1;
+			}
+			if (errno == ENOENT)
+				return 1; /* already gone */
+		} else if (errno == ENOENT) {
+			return 1;
+		}
+		/* not a plain file with one link, EEXIST, anything odd: unlink */
+	}
+	return unlink(from) == 0 || errno == ENOENT;
+}

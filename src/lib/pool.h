@@ -33,6 +33,12 @@ int pool_take(const char *to, int *moved);
  * full.  1 when `from` is gone, 0 with errno when it is still there. */
 int pool_put(const char *from, const char *name);
 
+/* postern-clean: as pool_put, for a file in a directory postern-queue
+ * never takes from and that no process has open for writing (a finished
+ * message's mess/ID once its ID.env has left mess/): emptied where it is,
+ * then offered under NAME with one rename instead of two. */
+int pool_put_unshared(const char *from, const char *name);
+
 /* postern-clean: counts the pool's files (at start, and now and then), and
  * removes any pool/.NAME a crash left half-way through pool_put. */
 void pool_count(void);

@@ -39,7 +39,9 @@ static void reply(const char *qid, size_t len, char status)
 
 /* The envelope goes first: without it the message is no longer in the
  * queue, and a crash between the two leaves only a file the sweep removes.
- * Both go to the pool, emptied, for postern-queue to use again. */
+ * Both go to the pool, emptied, for postern-queue to use again; the
+ * message file, which nothing reads once its envelope is gone, is emptied
+ * in mess/ and moved with one rename. */
 static void remove_message(const char *qid, size_t len)
 {
 	char path[5 + QID_MAX + 5 + 1];
@@ -52,7 +54,7 @@ static void remove_message(const char *qid, size_t len)
 	if (!ok)
 		warn_sys("warning: unable to remove ", path);
 	path[5 + len] = 0;
-	if (ok && !pool_put(path, path + 5)) {
+	if (ok && !pool_put_unshared(path, path + 5)) {
 		warn_sys("warning: unable to remove ", path);
 		ok = 0;
 	}

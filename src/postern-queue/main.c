@@ -78,10 +78,11 @@ static void queue_enter(void)
 	str_free(&q);
 }
 
-/* Creates tmp/ID or tmp/ID.env with the queue's group, taking an emptied
- * file from queue/pool when there is one (lib/pool.h says why).  tmp/ is
- * setgid, so the group normally holds already; a file of the caller's group
- * would be readable by that group and unreadable by postern-send. */
+/* Creates mess/ID or tmp/ID.env with the queue's group, taking an emptied
+ * file from queue/pool when there is one (lib/pool.h says why).  mess/ and
+ * tmp/ are setgid, so the group normally holds already; a file of the
+ * caller's group would be readable by that group and unreadable by
+ * postern-send. */
 static int create(int which)
 {
 	struct stat st;
@@ -136,17 +137,20 @@ static void received(struct str *out)
 		fail(QQ_NOMEM, 0, "fatal: out of memory", "");
 }
 
-/* Returns the open tmp/ID, written but not yet fsync'd (envelope_store does). */
+/* Returns the open mess/ID, written but not yet fsync'd (envelope_store
+ * does).  The message is written in mess/ itself: without its ID.env no
+ * reader of the queue looks at it (doc/queue.md), so a name in tmp/ and a
+ * rename would only cost work. */
 static int message_in(unsigned long long databytes)
 {
 	static char buf[65536];
 	struct str head = STR_INIT;
 	unsigned long long total = 0;
-	int fd = create(TF_MESS_TMP), by_splice = 1;
+	int fd = create(TF_MESS), by_splice = 1;
 
 	received(&head);
 	if (write_all(fd, head.s, head.len) == -1)
-		fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(TF_MESS_TMP));
+		fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(TF_MESS));
 	str_free(&head);
 	/* From a pipe (postern-smtpd, postern-inject) the kernel moves the
 	 * bytes into the file itself; fd 0 of any other kind is read. */
@@ -162,7 +166,7 @@ static int message_in(unsigned long long databytes)
 			}
 			if (r == -1)
 				fail(errno == ENOSPC || errno == EDQUOT || errno == EIO || errno == EFBIG ? QQ_WRITE : QQ_READ,
-				     1, "fatal: unable to move the message into queue/", tmpfiles_path(TF_MESS_TMP));
+				     1, "fatal: unable to move the message into queue/", tmpfiles_path(TF_MESS));
 		} else if ((r = read_retry(0, buf, sizeof buf)) == -1) {
 			fail(QQ_READ, 1, "fatal: unable to read message", "");
 		}
@@ -172,13 +176,13 @@ static int message_in(unsigned long long databytes)
 		if (databytes && total > databytes + TRACE_ALLOWANCE)
 			fail(QQ_REFUSE, 0, "fatal: message too large for control/databytes", "");
 		if (!by_splice && write_all(fd, buf, (size_t)r) == -1)
-			fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(TF_MESS_TMP));
+			fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(TF_MESS));
 	}
 	writeback(fd);
 	return fd;
 }
 
-/* Writes tmp/ID.env, then makes both tmp files durable. */
+/* Writes tmp/ID.env, then makes both files durable. */
 static void envelope_store(int messfd)
 {
 	struct str env = STR_INIT;
@@ -197,7 +201,7 @@ static void envelope_store(int messfd)
 	if (write_all(fd, env.s, env.len) == -1)
 		fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(TF_ENV_TMP));
 	writeback(fd);
-	finish(messfd, TF_MESS_TMP);
+	finish(messfd, TF_MESS);
 	finish(fd, TF_ENV_TMP);
 	str_free(&env);
 }
@@ -255,7 +259,6 @@ int main(void)
 	envelope_store(message_in(databytes));
 	alarm(0);
 
-	move(TF_MESS_TMP, TF_MESS);
 	move(TF_ENV_TMP, TF_ENV); /* the commit point */
 	if (fsync_dir("mess") == -1)
 		fail(QQ_WRITE, 1, "fatal: unable to sync queue/mess", ""); /* un-commits first */

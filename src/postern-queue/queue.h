@@ -20,10 +20,10 @@
 #define QQ_ENV_MAX (16UL * 1024 * 1024)  /* bytes in one envelope */
 #define QQ_DEADLINE 86400                /* seconds for reading message and envelope */
 
-/* tmpfiles.c: the four names of one message, and what exists so far. */
+/* tmpfiles.c: the three names of one message, and what exists so far. */
 void tmpfiles_name(const char *id);
-const char *tmpfiles_path(int which); /* TF_MESS_TMP, TF_ENV_TMP, TF_MESS, TF_ENV */
-enum { TF_MESS_TMP, TF_ENV_TMP, TF_MESS, TF_ENV, TF_COUNT };
+const char *tmpfiles_path(int which); /* TF_ENV_TMP, TF_MESS, TF_ENV */
+enum { TF_ENV_TMP, TF_MESS, TF_ENV, TF_COUNT };
 void tmpfiles_mark(int which, int exists);
 /* Removes every file that is not committed.  Async-signal-safe. */
 void tmpfiles_remove(void);

@@ -13,8 +13,8 @@ static volatile sig_atomic_t exists[TF_COUNT];
 
 void tmpfiles_name(const char *id)
 {
-	static const char *const pre[TF_COUNT] = { "tmp/", "tmp/", "mess/", "mess/" };
-	static const char *const suf[TF_COUNT] = { "", ".env", "", ".env" };
+	static const char *const pre[TF_COUNT] = { "tmp/", "mess/", "mess/" };
+	static const char *const suf[TF_COUNT] = { ".env", "", ".env" };
 	size_t n = strlen(id), i;
 
 	if (n > QID_MAX)
@@ -40,8 +40,6 @@ void tmpfiles_remove(void)
 		exists[TF_MESS] = 0;
 	if (exists[TF_ENV_TMP] && unlink(path[TF_ENV_TMP]) == 0)
 		exists[TF_ENV_TMP] = 0;
-	if (exists[TF_MESS_TMP] && unlink(path[TF_MESS_TMP]) == 0)
-		exists[TF_MESS_TMP] = 0;
 	errno = saved;
 }
 

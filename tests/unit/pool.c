@@ -94,6 +94,17 @@ int main(void)
 	CHECK(size_of("pool/.3") == -1 && size_of("pool/.3.env") == -1, "put: no pool/.NAME left behind");
 	CHECK(pool_put("mess/3", "3") == 1, "put: a file already gone is fine");
 
+	/* put_unshared: emptied where it is, then one rename, no dot name */
+	CHECK(write_file("mess/4", "the message text") && pool_put_unshared("mess/4", "4") == 1,
+	      "put_unshared: a message file");
+	CHECK(size_of("mess/4") == -1 && size_of("pool/4") == 0 && size_of("pool/.4") == -1,
+	      "put_unshared: gone from mess/, in pool/ emptied, no pool/.NAME");
+	CHECK(pool_put_unshared("mess/4", "4") == 1, "put_unshared: a file already gone is fine");
+	CHECK(write_file("mess/5", "text") && write_file("pool/5", "") && pool_put_unshared("mess/5", "5") == 1 &&
+	          size_of("mess/5") == -1 && size_of("pool/5") == 0,
+	      "put_unshared: a name already in pool/ is not replaced; the file is unlinked");
+	CHECK(unlink("pool/4") == 0 && unlink("pool/5") == 0, "cleaned up");
+
 	/* take: two files, then the pool is empty */
 	relist();
 	{
@@ -139,6 +150,9 @@ int main(void)
 	CHECK(unlink("tmp/f") == 0 && link("victim", "mess/h") == 0 && pool_put("mess/h", "h") == 1 &&
 	          size_of("victim") == 12 && size_of("pool/h") == -1,
 	      "put: a file with two links is unlinked, not emptied");
+	CHECK(link("victim", "mess/h2") == 0 && pool_put_unshared("mess/h2", "h2") == 1 &&
+	          size_of("victim") == 12 && size_of("pool/h2") == -1 && size_of("mess/h2") == -1,
+	      "put_unshared: a file with two links is unlinked, not emptied");
 	CHECK(unlink("victim") == 0, "cleaned up");
 
 	/* bounded: never more than POOL_MAX files */
@@ -151,6 +165,9 @@ int main(void)
 	}
 	CHECK(n == POOL_MAX + 40, "put: every file leaves mess/");
 	CHECK(count_pool() == POOL_MAX, "pool/ holds POOL_MAX files, the rest were unlinked");
+	CHECK(write_file("mess/over", "x") && pool_put_unshared("mess/over", "over") == 1 &&
+	          size_of("mess/over") == -1 && size_of("pool/over") == -1,
+	      "put_unshared: a full pool unlinks");
 
 	/* clean up the scratch directory */
 	for (i = 0; i < 2; i++) {
