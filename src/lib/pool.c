@@ -126,25 +126,37 @@ void pool_count(void)
 	closedir(d);
 }
 
-int pool_put(const char *from, const char *name)
+/* Whether a put may pool at all (room left, a name we would take back),
+ * and if so pool/NAME in `to` (and pool/.NAME in `hidden`, when given). */
+static int pool_room(const char *name, char *to, char *hidden)
 {
-	char to[sizeof POOL_DIR + POOL_NAME_MAX + 1];
-	char hidden[sizeof POOL_DIR + 1 + POOL_NAME_MAX + 1];
 	size_t n = strlen(name);
 
 	/* postern-queue takes files without telling us, so the count only
 	 * overstates: count again now and then */
 	if (++puts_since_count >= RECOUNT)
 		pool_count();
-	if (pooled < POOL_MAX && name_ok(name)) {
+	if (pooled >= POOL_MAX || !name_ok(name))
+		return 0;
+	memcpy(to, POOL_DIR "/", sizeof POOL_DIR);
+	memcpy(to + sizeof POOL_DIR, name, n + 1);
+	if (hidden) {
+		memcpy(hidden, POOL_DIR "/.", sizeof POOL_DIR + 1);
+		memcpy(hidden + sizeof POOL_DIR + 1, name, n + 1);
+	}
+	return 1;
+}
+
+int pool_put(const char *from, const char *name)
+{
+	char to[sizeof POOL_DIR + POOL_NAME_MAX + 1];
+	char hidden[sizeof POOL_DIR + 1 + POOL_NAME_MAX + 1];
+
+	if (pool_room(name, to, hidden)) {
 		/* Emptied under a dot name, which postern-queue never takes, and
 		 * only then offered.  Emptying it after offering it would race: a
 		 * postern-queue could take the file, write and commit a new message
 		 * into it, and then see our truncate land on its envelope. */
-		memcpy(to, POOL_DIR "/", sizeof POOL_DIR);
-		memcpy(to + sizeof POOL_DIR, name, n + 1);
-		memcpy(hidden, POOL_DIR "/.", sizeof POOL_DIR + 1);
-		memcpy(hidden + sizeof POOL_DIR + 1, name, n + 1);
 		if (rename_noreplace(AT_FDCWD, from, AT_FDCWD, hidden) == 0) {
 			if (empty(hidden) && rename_noreplace(AT_FDCWD, hidden, AT_FDCWD, to) == 0)
 				pooled++;
@@ -162,26 +174,17 @@ int pool_put(const char *from, const char *name)
 int pool_put_unshared(const char *from, const char *name)
 {
 	char to[sizeof POOL_DIR + POOL_NAME_MAX + 1];
-	size_t n = strlen(name);
 
-	if (++puts_since_count >= RECOUNT)
-		pool_count();
-	if (pooled < POOL_MAX && name_ok(name)) {
+	if (pool_room(name, to, 0)) {
 		/* Nobody takes files from where it is, so it can be emptied
 		 * there and offered with one rename: pool_put's dot name guards
 		 * against a postern-queue taking a file still being emptied. */
-		memcpy(to, POOL_DIR "/", sizeof POOL_DIR);
-		memcpy(to + sizeof POOL_DIR, name, n + 1);
-		if (empty(from)) {
-			if (rename_noreplace(AT_FDCWD, from, AT_FDCWD, to) == 0) {
-				pooled++;
-				return 1;
-			}
-			if (errno == ENOENT)
-				return 1; /* already gone */
-		} else if (errno == ENOENT) {
+		if (empty(from) && rename_noreplace(AT_FDCWD, from, AT_FDCWD, to) == 0) {
+			pooled++;
 			return 1;
 		}
+		if (errno == ENOENT)
+			return 1; /* already gone */
 		/* not a plain file with one link, EEXIST, anything odd: unlink */
 	}
 	return unlink(from) == 0 || errno == ENOENT;
