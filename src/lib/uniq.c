@@ -42,17 +42,33 @@ int uniq_qid(struct str *out)
 	       str_catu(out, (unsigned long long)getpid()) && str_catc(out, 'R') && uniq_cat_random(out);
 }
 
+/* The end of a run of at least one digit (hex: 0-9a-f) from i, or 0. */
+static size_t run_end(const char *s, size_t len, size_t i, int hex)
+{
+	size_t j = i;
+	while (j < len && ((s[j] >= '0' && s[j] <= '9') || (hex && s[j] >= 'a' && s[j] <= 'f')))
+		j++;
+	return j > i ? j : 0;
+}
+
+/* Exactly what uniq_qid makes, so that no other name in the queue's
+ * directories (ID.env, info/.pN, a pool name) can pass for one: the sweep
+ * of mess/ once took envelopes for message files because an alphabet
+ * check let "ID.env" through. */
 int qid_valid(const char *s, size_t len)
 {
-	size_t i;
-	if (len == 0 || len > QID_MAX || s[0] < '0' || s[0] > '9')
+	static const char sep[3] = { '.', 'P', 'R' };
+	size_t i = 0, k;
+
+	if (len == 0 || len > QID_MAX)
 		return 0;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.'))
+	for (k = 0; k < 3; k++) {
+		i = run_end(s, len, i, 0);
+		if (!i || i == len || s[i] != sep[k])
 			return 0;
+		i++;
 	}
-	return 1;
+	return run_end(s, len, i, 1) == len;
 }
 
 unsigned long long qid_time(const char *s, size_t len)

@@ -10,7 +10,8 @@
 #define QID_MAX 64
 /* Queue id: <seconds>.<microseconds>P<pid>R<16 hex>, e.g. 1764423956.000123P42R9f3a1c2e7b6d5a40 */
 int uniq_qid(struct str *out);
-/* 1 if s is a well-formed queue id: only [0-9A-Za-z.], starting with a digit, at most QID_MAX. */
+/* 1 if s is a well-formed queue id: digits . digits P digits R hex (0-9a-f),
+ * at most QID_MAX bytes. */
 int qid_valid(const char *s, size_t len);
 /* The arrival time encoded in a queue id, 0 if none. */
 unsigned long long qid_time(const char *s, size_t len);

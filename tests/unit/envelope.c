@@ -112,7 +112,15 @@ int main(void)
 	CHECK(!qid_valid(E("../etc/passwd")) && !qid_valid(E("1/2")) && !qid_valid(E("x123")), "path-like ids refused");
 	CHECK(!qid_valid("", 0) && !qid_valid(E("1\n")) && !qid_valid(E("1 2")), "empty and blank ids refused");
 	memset(big, '1', 65);
+	memcpy(big + 10, ".1P1R", 5);
 	CHECK(qid_valid(big, 64) && !qid_valid(big, 65), "64 bytes at most");
+	CHECK(qid_valid(E("1700000000.1P1R1")) && qid_valid(E("1.0P0Rabcdef0123456789")), "short fields are fine");
+	CHECK(!qid_valid(E("1764423956.000123P42R9f3a1c2e7b6d5a40.env")), "an envelope's name is not a queue id");
+	CHECK(!qid_valid(E(".p12")) && !qid_valid(E("1764423956.000123P42R9F3A")) &&
+	          !qid_valid(E("1764423956.000123P42R")) && !qid_valid(E("1764423956.000123P42")) &&
+	          !qid_valid(E("1764423956.P42R9f")) && !qid_valid(E("1764423956000123P42R9f")) &&
+	          !qid_valid(E("1764423956.000123R42P9f")) && !qid_valid(E("1764423956.000123P42R9f.")),
+	      "anything but digits.digitsPdigitsRhex refused");
 	CHECK(qid_time(E("1764423956.000123P42R9f3a1c2e7b6d5a40")) == 1764423956ULL, "arrival time");
 
 	ids = calloc(10000, sizeof *ids);
