@@ -9,7 +9,10 @@
 #include "pool.h"
 #include "rand.h"
 
-#define TAKE_LIST 64   /* names read from pool/ per postern-queue run */
+/* Names read from pool/ per postern-queue run: about what one getdents
+ * call of musl's readdir returns (2 KB, 32 entries of a queue id's
+ * length), where 64 took three calls a message (doc/performance.md). */
+#define TAKE_LIST 24
 #define TAKE_TRIES 8   /* renames tried before creating a file instead */
 #define RECOUNT 512    /* postern-clean's puts between counts of pool/ */
 
