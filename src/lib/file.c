@@ -70,7 +70,9 @@ int open_emptied(const char *path, struct stat *st)
 		errno = EPERM;
 		goto fail;
 	}
-	if (ftruncate(fd, 0) == -1 || fcntl(fd, F_SETFL, 0) == -1)
+	/* an empty file (every pooled one) is left as it is: a truncate to
+	 * the same size still dirties the inode */
+	if ((st->st_size != 0 && ftruncate(fd, 0) == -1) || fcntl(fd, F_SETFL, 0) == -1)
 		goto fail;
 	return fd;
 fail:
