@@ -252,6 +252,30 @@ check "sweep: the old committed message is delivered as any other" wait_for 10 l
 rm -f "$Q/mess/$QF" "$Q/tmp/$QF.env"
 check "and the queue is empty again" wait_for 10 queue_empty
 
+# 12. An envelope postern-send cannot read at start (here: mode 000) of a
+# message it had already tried (an info/ file): left alone and tried again,
+# never taken for an orphan whose removal was lost.
+QU=1000000000.4P1R0123456789abcdef
+printf 'Fpts1@mx.test\0Tpts1@mx.test\0\0' > "$Q/mess/$QU.env"
+printf 'From: a\n\nbody of unreadable\n' > "$Q/mess/$QU"
+printf 'Z 0 1 1000000000 4.0.0 try again\n' > "$Q/info/$QU"
+chown postern-queue:postern "$Q/mess/$QU" "$Q/mess/$QU.env" && chmod 640 "$Q/mess/$QU" &&
+	chown postern-send:postern "$Q/info/$QU" && chmod 600 "$Q/info/$QU" && chmod 000 "$Q/mess/$QU.env" ||
+	not_ok "made the unreadable message"
+start
+wait_for 5 logged "unable to read mess/$QU.env"
+sleep 1
+check "an unreadable envelope: warned about" logged "unable to read mess/$QU.env"
+check "and the message is still in the queue" [ -e "$Q/mess/$QU.env" ] && [ -e "$Q/mess/$QU" ]
+kill "$START_PID"; wait "$START_PID"
+START_PID=
+chmod 640 "$Q/mess/$QU.env"
+start
+check "readable again: delivered" wait_for 10 logged "delivery qid=$QU to=pts1@mx.test status=delivered"
+check "and the queue is empty again" wait_for 10 queue_empty
+kill "$START_PID"; wait "$START_PID"
+START_PID=
+
 check "no malformed-frame or fatal line in the log" sh -c "! grep -e 'malformed' -e 'fatal: bad' '$LOG'"
 diag "$(grep -c . "$LOG") log lines; $(ls "$FAKE"/call.?????? | wc -l) postern-local calls"
 [ "$T_FAILED" -eq 0 ] || diag "$(cat "$LOG")"

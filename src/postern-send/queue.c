@@ -518,6 +518,13 @@ void drop_orphan_info(void)
 				warn_sys("warning: unable to remove ", path.s);
 			continue;
 		}
+		/* An envelope that is there but could not be read now (msg_load
+		 * warned, and the next scan tries again) is not an orphan: asking
+		 * for its removal would delete a message. */
+		if (!path_join(&path, "mess", e->d_name) || !str_cats(&path, ".env"))
+			die_nomem();
+		if (access(path.s, F_OK) == 0 || errno != ENOENT)
+			continue;
 		/* Its envelope is gone, so postern-clean was asked to remove the
 		 * message, but this record says the answer never came: clean may
 		 * have died between removing ID.env and ID.  Ask again (removing
