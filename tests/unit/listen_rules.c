@@ -128,10 +128,23 @@ static int model_matches(const struct model *m, int family, const unsigned char 
 	return !m->range || (a[3] >= m->lo && a[3] <= m->hi);
 }
 
-/* One random rule: its text appended to buf, its model in *m. */
-static void random_rule(struct model *m, char *buf)
+/* Appends text, or stops the test: the buffers here only fail on memory. */
+static void add(struct str *buf, const char *text)
 {
-	char ip[64], *p = buf + strlen(buf);
+	if (!str_cats(buf, text))
+		abort();
+}
+
+static void addu(struct str *buf, unsigned long long n)
+{
+	if (!str_catu(buf, n))
+		abort();
+}
+
+/* One random rule: its text appended to buf, its model in *m. */
+static void random_rule(struct model *m, struct str *buf)
+{
+	char ip[64];
 	unsigned k;
 	memset(m, 0, sizeof *m);
 	/* few distinct bytes, so rules and addresses overlap often */
@@ -142,18 +155,22 @@ static void random_rule(struct model *m, char *buf)
 		m->family = 4;
 		m->bits = m->weight = 32;
 		inet_ntop(AF_INET, m->a, ip, sizeof ip);
-		sprintf(p, "%s:allow\n", ip);
+		add(buf, ip);
 		break;
 	case 1: /* prefix of 1 to 3 numbers */
 		m->family = 4;
 		k = 1 + (unsigned)(rnd() % 3);
 		m->bits = m->weight = 8 * k;
-		p += sprintf(p, "%u.", (unsigned)m->a[0]);
-		if (k > 1)
-			p += sprintf(p, "%u.", (unsigned)m->a[1]);
-		if (k > 2)
-			p += sprintf(p, "%u.", (unsigned)m->a[2]);
-		sprintf(p, ":allow\n");
+		addu(buf, m->a[0]);
+		add(buf, ".");
+		if (k > 1) {
+			addu(buf, m->a[1]);
+			add(buf, ".");
+		}
+		if (k > 2) {
+			addu(buf, m->a[2]);
+			add(buf, ".");
+		}
 		break;
 	case 2: /* range */
 		m->family = 4;
@@ -164,48 +181,72 @@ static void random_rule(struct model *m, char *buf)
 		m->hi = m->lo + (unsigned)(rnd() % 20);
 		m->a[3] = (unsigned char)m->lo;
 		inet_ntop(AF_INET, m->a, ip, sizeof ip);
-		sprintf(p, "%s-%u:allow\n", ip, m->hi);
+		add(buf, ip);
+		add(buf, "-");
+		addu(buf, m->hi);
 		break;
 	case 3: /* IPv4 CIDR, host bits sometimes set */
 		m->family = 4;
 		m->bits = m->weight = (unsigned)(rnd() % 33);
 		inet_ntop(AF_INET, m->a, ip, sizeof ip);
-		sprintf(p, "%s/%u:allow\n", ip, m->bits);
+		add(buf, ip);
+		add(buf, "/");
+		addu(buf, m->bits);
 		break;
 	case 4: /* IPv6 CIDR */
 		m->family = 6;
 		m->bits = m->weight = (unsigned)(rnd() % 129);
 		inet_ntop(AF_INET6, m->a, ip, sizeof ip);
-		sprintf(p, "%s/%u:allow\n", ip, m->bits);
+		add(buf, ip);
+		add(buf, "/");
+		addu(buf, m->bits);
 		break;
 	case 5: /* exact IPv6 */
 		m->family = 6;
 		m->bits = m->weight = 128;
 		inet_ntop(AF_INET6, m->a, ip, sizeof ip);
-		sprintf(p, "%s:allow\n", ip);
+		add(buf, ip);
 		break;
 	default: /* every address, rarely */
 		if (rnd() % 3) {
 			random_rule(m, buf);
 			return;
 		}
-		sprintf(p, ":allow\n");
 		break;
 	}
+	add(buf, ":allow\n");
+}
+
+/* For every k of 0-255, the address PRE k POST: how many times rule 1
+ * matched it other than exactly when lo <= k <= hi. */
+static size_t sweep_misses(const char *pre, const char *post, size_t lo, size_t hi)
+{
+	size_t k, misses = 0;
+	for (k = 0; k < 256; k++) {
+		struct str ip = STR_INIT;
+		add(&ip, pre);
+		addu(&ip, k);
+		add(&ip, post);
+		if ((line_of(ip.s) == 1) != (k >= lo && k <= hi))
+			misses++;
+		str_free(&ip);
+	}
+	return misses;
 }
 
 /* rounds of random files; the number of rounds that disagreed */
 static size_t random_rounds(size_t rounds, size_t *matched, size_t *unmatched)
 {
-	static char text[16 * 80];
+	struct str text = STR_INIT;
 	struct model m[16];
 	size_t round, bad = 0;
 	for (round = 0; round < rounds; round++) {
 		size_t n = 1 + (size_t)(rnd() % 16), i, t;
-		text[0] = 0;
+		text.len = 0;
+		add(&text, "");
 		for (i = 0; i < n; i++)
-			random_rule(&m[i], text);
-		if (parse(text) != 1 || R.n != n) {
+			random_rule(&m[i], &text);
+		if (parse(text.s) != 1 || R.n != n) {
 			bad++;
 			continue;
 		}
@@ -235,6 +276,7 @@ static size_t random_rounds(size_t rounds, size_t *matched, size_t *unmatched)
 			free(a);
 		}
 	}
+	str_free(&text);
 	return bad;
 }
 
@@ -276,13 +318,7 @@ int main(void)
 	CHECK(line_of("10.1.2.2") == 0 && line_of("10.1.2.41") == 0, "range does not match .2 or .41");
 	CHECK(line_of("10.1.3.3") == 0 && line_of("10.2.2.3") == 0 && line_of("11.1.2.3") == 0,
 	      "nor the same last number under another /24");
-	for (k = 0, bad = 0; k < 256; k++) {
-		char ip[32];
-		sprintf(ip, "10.1.2.%zu", k);
-		if ((line_of(ip) == 1) != (k >= 3 && k <= 40))
-			bad++;
-	}
-	CHECK(bad == 0, "range: every last number 0-255 matched exactly when within 3-40");
+	CHECK(sweep_misses("10.1.2.", "", 3, 40) == 0, "range: every last number 0-255 matched exactly when within 3-40");
 	CHECK(parse("10.1.2.7-7:allow\n10.1.3.0-255:allow\n") == 1, "a range of one, and of all 256");
 	CHECK(line_of("10.1.2.7") == 1 && line_of("10.1.2.6") == 0 && line_of("10.1.2.8") == 0, "range of one");
 	CHECK(line_of("10.1.3.0") == 2 && line_of("10.1.3.255") == 2 && line_of("10.1.4.0") == 0, "range of 256");
@@ -293,13 +329,7 @@ int main(void)
 	CHECK(parse("10.8.0.0/13:allow\n") == 1 && R.r[0].bits == 13, "CIDR /13 parses");
 	CHECK(line_of("10.8.0.0") == 1 && line_of("10.15.255.255") == 1, "/13: 10.8.0.0 to 10.15.255.255");
 	CHECK(line_of("10.7.255.255") == 0 && line_of("10.16.0.0") == 0, "/13: not 10.7.255.255 nor 10.16.0.0");
-	for (k = 0, bad = 0; k < 256; k++) {
-		char ip[32];
-		sprintf(ip, "10.%zu.1.1", k);
-		if ((line_of(ip) == 1) != (k >= 8 && k <= 15))
-			bad++;
-	}
-	CHECK(bad == 0, "/13: every second number matched exactly when within 8-15");
+	CHECK(sweep_misses("10.", ".1.1", 8, 15) == 0, "/13: every second number matched exactly when within 8-15");
 	CHECK(parse("1.2.3.4/31:allow\n") == 1, "CIDR /31 parses");
 	CHECK(line_of("1.2.3.4") == 1 && line_of("1.2.3.5") == 1 && line_of("1.2.3.3") == 0 && line_of("1.2.3.6") == 0,
 	      "/31: .4 and .5 only");
@@ -435,14 +465,19 @@ int main(void)
 	      R.n == 2 && strcmp(env_of("1.2.3.4"), "A=1") == 0 && R.r[1].line == 3 && line_of("5.6.7.8") == 3,
 	      "blanks around a line stripped; the last line without a newline");
 	{
-		char text[512];
-		strcpy(text, ":allow");
-		for (k = 0; k < RULE_ENV_MAX; k++)
-			sprintf(text + strlen(text), ",V%zu=%zu", k, k);
-		CHECK(parse(text) == 1 && R.r[0].env_n == 16 && strcmp(rules_env(&R, R.r, 15), "V15=15") == 0 &&
+		struct str text = STR_INIT;
+		add(&text, ":allow");
+		for (k = 0; k < RULE_ENV_MAX; k++) {
+			add(&text, ",V");
+			addu(&text, k);
+			add(&text, "=");
+			addu(&text, k);
+		}
+		CHECK(parse(text.s) == 1 && R.r[0].env_n == 16 && strcmp(rules_env(&R, R.r, 15), "V15=15") == 0 &&
 		      strcmp(rules_env(&R, R.r, 0), "V0=0") == 0, "16 variables: the most a rule may set");
-		strcat(text, ",V16=16");
-		CHECK(refused(text, "line 1: more than 16 variables"), "17 variables refused");
+		add(&text, ",V16=16");
+		CHECK(refused(text.s, "line 1: more than 16 variables"), "17 variables refused");
+		str_free(&text);
 	}
 	{
 		/* 10,000 rules, the last one matching; one more refused */
