@@ -17,13 +17,13 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "die.h"
 #include "file.h"
+#include "ids.h"
 #include "fmt.h"
 #include "log.h"
 #include "net.h"
@@ -104,10 +104,11 @@ static void become(unsigned long long uid, unsigned long long gid)
 	gid_t g = (gid_t)gid;
 
 	if (geteuid() == 0) {
-		if (setgroups(1, &g) == -1 || setgid(g) == -1 || setuid((uid_t)uid) == -1)
+		int r = ids_become((uid_t)uid, g, 1, &g);
+		if (r == IDS_CALL_FAILED)
 			die_sys(111, "fatal: unable to become the listener's user");
-		if (setuid(0) != -1)
-			die(111, "fatal: root could be regained after dropping it");
+		if (r == IDS_DID_NOT_TAKE)
+			die(111, "fatal: the ids did not all take, or root could be regained after dropping it");
 	} else if (getuid() != uid || getgid() != gid) {
 		die(111, "fatal: not root, and not already the uid and gid asked for");
 	}

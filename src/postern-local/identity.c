@@ -1,9 +1,9 @@
 #include <errno.h>
-#include <grp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "identity.h"
+#include "ids.h"
 
 /* One decimal number of at most 32 bits, not 2^32-1 ((uid_t)-1 means "leave
  * unchanged" to setresuid), without a leading zero, ending at `end`;
@@ -82,12 +82,10 @@ const char *identity_take(void)
 		return "4.3.0 malformed " IDENTITY_VAR;
 	if (id.uid == 0)
 		return "4.3.0 " IDENTITY_VAR " names root: refusing to deliver as root";
-	/* groups, then gid, then uid: each step needs the privilege the next one drops */
-	if (setgroups(id.ngroups, id.groups) == -1 || setgid(id.gid) == -1 || setuid(id.uid) == -1)
-		return "4.3.0 unable to switch to the recipient's user";
-	if (getuid() != id.uid || geteuid() != id.uid || getgid() != id.gid || getegid() != id.gid ||
-	    setuid(0) != -1)
-		return "4.3.0 unable to switch to the recipient's user for good";
+	switch (ids_become(id.uid, id.gid, id.ngroups, id.groups)) {
+	case IDS_CALL_FAILED: return "4.3.0 unable to switch to the recipient's user";
+	case IDS_DID_NOT_TAKE: return "4.3.0 unable to switch to the recipient's user for good";
+	}
 	free(id.groups);
 	return unsetenv(IDENTITY_VAR) == 0 ? 0 : "4.3.0 unable to clear the environment";
 }

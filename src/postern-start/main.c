@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "die.h"
 #include "file.h"
+#include "ids.h"
 #include "fmt.h"
 #include "home.h"
 #include "log.h"
@@ -92,10 +93,10 @@ static _Noreturn void child(int which, const struct fdmap *map, size_t n, uid_t 
 	if (close_range((unsigned)maxdst + 1, ~0U, 0) == -1)
 		die_sys(111, "fatal: unable to close fds");
 	if (uid != 0) {
-		if (setgroups(1, &gid) == -1 || setgid(gid) == -1 || setuid(uid) == -1)
+		int r = ids_become(uid, gid, 1, &gid);
+		if (r == IDS_CALL_FAILED)
 			die_sys(111, "fatal: unable to switch user for ", names[which]);
-		if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid ||
-		    setuid(0) != -1)
+		if (r == IDS_DID_NOT_TAKE)
 			die(111, "fatal: the switch of user for ", names[which], " did not take");
 	}
 	/* If postern-start is killed, its set must not live on beside the set s6
