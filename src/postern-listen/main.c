@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,6 +29,7 @@
 #include "perip.h"
 #include "rules.h"
 #include "selfpipe.h"
+#include "spawn01.h"
 #include "str.h"
 
 #define USAGE "postern-listen [-c MAX] [-p PERIP [-m TEXT]] [-b BACKLOG] [-x RULES] -u UID -g GID ADDRESS PORT PROGRAM [ARG...]"
@@ -214,36 +214,17 @@ static void log_client(const char *event, const struct endpoint *remote, const c
 /* The connection on fds 0 and 1, signals as a fresh program expects them. */
 static pid_t start_program(int conn)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, dflt;
+	sigset_t dflt;
 	pid_t pid = -1;
 	int r;
 
-	sigemptyset(&none);
 	sigemptyset(&dflt);
 	sigaddset(&dflt, SIGPIPE);
 	sigaddset(&dflt, SIGCHLD);
 	sigaddset(&dflt, SIGTERM);
 	sigaddset(&dflt, SIGINT);
 	sigaddset(&dflt, SIGHUP);
-	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
-		errno = r;
-		return -1;
-	}
-	if ((r = posix_spawnattr_init(&at)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		errno = r;
-		return -1;
-	}
-	if ((r = posix_spawn_file_actions_adddup2(&fa, conn, 0)) == 0 &&
-	    (r = posix_spawn_file_actions_adddup2(&fa, conn, 1)) == 0 &&
-	    (r = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
-	    (r = posix_spawnattr_setsigdefault(&at, &dflt)) == 0 &&
-	    (r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0)
-		r = posix_spawn(&pid, program[0], &fa, &at, program, child_env);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
+	r = spawn_01(&pid, program[0], program, child_env, conn, conn, &dflt);
 	if (r != 0) {
 		errno = r;
 		return -1;

@@ -7,11 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "smtpd.h"
+#include "spawn01.h"
 #include "io.h"
 #include "home.h"
 #include "die.h"
@@ -35,8 +35,6 @@ static int spawn_queue(const char *path, int mess, int env)
 	 * exec copies nothing it does not need. */
 	char *envp[2] = { 0, 0 };
 	char *const *e;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
 	sigset_t dflt;
 	int r;
 
@@ -45,19 +43,7 @@ static int spawn_queue(const char *path, int mess, int env)
 	for (e = environ; *e; e++)
 		if (!strncmp(*e, "POSTERN_HOME=", 13))
 			envp[0] = *e;
-	if ((r = posix_spawn_file_actions_init(&fa)) != 0)
-		return r;
-	if ((r = posix_spawnattr_init(&at)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return r;
-	}
-	if ((r = posix_spawn_file_actions_adddup2(&fa, mess, 0)) == 0 &&
-	    (r = posix_spawn_file_actions_adddup2(&fa, env, 1)) == 0 &&
-	    (r = posix_spawnattr_setsigdefault(&at, &dflt)) == 0 &&
-	    (r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF)) == 0)
-		r = posix_spawn(&child, path, &fa, &at, argv, envp);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
+	r = spawn_01(&child, path, argv, envp, mess, env, &dflt);
 	if (r != 0)
 		child = -1;
 	return r;
