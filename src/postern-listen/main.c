@@ -94,7 +94,7 @@ static void keep_environment(void)
 	if (!base_env || !child_env)
 		die_nomem();
 	for (i = 0; environ[i]; i++)
-		if (strncmp(environ[i], "TCP", 3) != 0 && strncmp(environ[i], "PROTO=", 6) != 0)
+		if (!rules_reserved(environ[i], strcspn(environ[i], "=")))
 			base_env[base_n++] = environ[i];
 }
 

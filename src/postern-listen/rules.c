@@ -110,8 +110,7 @@ static int name_char(char c, int first)
 	return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (!first && c >= '0' && c <= '9');
 }
 
-/* The listener sets these itself: a rule may not forge them. */
-static int reserved(const char *name, size_t n)
+int rules_reserved(const char *name, size_t n)
 {
 	return (n >= 3 && memcmp(name, "TCP", 3) == 0) || (n == 5 && memcmp(name, "PROTO", 5) == 0);
 }
@@ -157,7 +156,7 @@ static int parse_env(const char *s, size_t n, struct rules *out, struct rule *r,
 			*err = "a variable is NAME=VALUE, NAME of letters, digits and _";
 			return 0;
 		}
-		if (reserved(s + name, nlen)) {
+		if (rules_reserved(s + name, nlen)) {
 			*err = "TCP... and PROTO are set by postern-listen, not by a rule";
 			return 0;
 		}

@@ -35,6 +35,10 @@ struct rules {
 };
 #define RULES_INIT { 0, 0, STR_INIT }
 
+/* The variables the listener sets itself (TCP..., PROTO): a rule may not
+ * set them, and they are not passed on from the listener's environment. */
+int rules_reserved(const char *name, size_t n);
+
 /* Parses a whole file's text into *out (emptied first).  1 on success;
  * 0 on a bad line, with "line N: why" in *why; -1 out of memory. */
 int rules_parse(struct rules *out, const char *text, size_t len, struct str *why);
