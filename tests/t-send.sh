@@ -22,6 +22,9 @@ cat > "$PHOME/bin/postern-local" <<EOF
 F=$FAKE
 [ "\$1" = -b ] || { echo "Z not started with -b"; exit 111; }
 shift
+# -l (wait on fd 0 for more): this fake never says it waits, so lspawn
+# never gives it another request
+[ "\$1" = -l ] && shift
 mode=\$1 user=\$2 home=\$3
 shift 3
 fd=3

@@ -30,10 +30,11 @@
 #include "identity.h"
 #include "batch.h"
 #include "forward.h"
+#include "linger.h"
 #include "maildir.h"
 #include "program.h"
 
-#define USAGE "postern-local [-b] user|alias|virtual USER HOME EXT RECIPIENT SENDER QID [EXT RECIPIENT SENDER QID ...]"
+#define USAGE "postern-local [-b [-l]] user|alias|virtual USER HOME EXT RECIPIENT SENDER QID [EXT RECIPIENT SENDER QID ...]"
 #define HEADER_SCAN_MAX (1024 * 1024)
 #define HOPS_MAX 100
 #define TEXT_MAX 999 /* plus the LF: lspawn reads at most 1000 bytes */
@@ -62,6 +63,7 @@ static size_t nmsg = 1, cur;
 static int started;                  /* cur names a message being delivered */
 static jmp_buf next_message;
 static char **margs;                 /* EXT RECIPIENT SENDER QID of each message */
+static int linger;                   /* -l: then wait on fd 0 for more (linger.h) */
 
 /* The result line on stdout, then the exit (or, with -b, the next
  * message).  Every way out goes through here (apart from a home_dir() that
@@ -507,6 +509,11 @@ int main(int argc, char **argv)
 		batch = 1;
 		argv++;
 		argc--;
+		if (argc > 1 && !strcmp(argv[1], "-l")) {
+			linger = 1;
+			argv++;
+			argc--;
+		}
 	}
 	args_ok = argc >= 8 && (argc - 4) % 4 == 0 && (size_t)(argc - 4) / 4 <= LOCAL_BATCH_MAX &&
 	          (batch || argc == 8);
@@ -544,12 +551,31 @@ int main(int argc, char **argv)
 			if (fcntl(3 + (int)cur, F_SETFD, FD_CLOEXEC) == -1)
 				fail(111, "4.3.0 a message's file descriptor is missing", 0, 0);
 
+	/* a program run for a message must not hold lspawn's socket */
+	if (linger && fcntl(0, F_SETFD, FD_CLOEXEC) == -1)
+		fail(111, "4.3.0 the request socket is missing", 0, 0);
+
 	margs = argv + 4;
 	started = 1;
-	for (cur = 0; cur < nmsg; cur++)
-		if (setjmp(next_message) == 0) {
-			msgfd = batch ? 3 + (int)cur : 0;
-			one_message(margs + 4 * cur);
-		}
-	_exit(0);
+	for (;;) {
+		const char *why;
+		long got;
+		for (cur = 0; cur < nmsg; cur++)
+			if (setjmp(next_message) == 0) {
+				msgfd = batch ? 3 + (int)cur : 0;
+				one_message(margs + 4 * cur);
+			}
+		if (!linger)
+			_exit(0);
+		/* every line is out (finish wrote them): now the word that we wait */
+		log_flush();
+		if (write_all(1, "R\n", 2) == -1)
+			_exit(111);
+		got = linger_next(0, nmsg, &margs, &why);
+		if (got == 0)
+			_exit(0);
+		if (got < 0)
+			die(111, "fatal: ", why);
+		nmsg = (size_t)got;
+	}
 }

@@ -2,7 +2,10 @@
  * requests from postern-send (fd 0), each for one user and up to
  * LOCAL_BATCH_MAX messages, checks each field, and for each request starts
  * a postern-local that becomes that user, with the messages as its fds 3,
- * 4, ...; it reports each message's result on fd 1 (doc/pipes.md).  It
+ * 4, ...; it reports each message's result on fd 1 (doc/pipes.md).  A
+ * postern-local that has finished waits a while (control/lingerlocal) for
+ * another request for the same user, passed over a socket, so that a
+ * stream of mail to one user does not start a process a message.  It
  * never reads a message: it only opens it for the child. */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +14,10 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "addr.h"
 #include "conf.h"
@@ -34,12 +39,23 @@
 
 #define USAGE "postern-lspawn (started by postern-start)"
 
+/* Idle postern-locals kept at most, whatever their users: each is a
+ * process of its own (about 100 KB). */
+#define IDLE_MAX 32
+#define LINGER_MAX 3600 /* seconds */
+/* "R\n": a lingering postern-local's word that it waits for a request */
+#define READY_LINE "R\n"
+
 struct kid {
 	pid_t pid;
 	int fd;              /* the child's stdout, -1 after EOF */
-	size_t n;            /* messages */
+	int ctl;             /* our end of the socket on its fd 0, -1 when none or closed */
+	int ready;           /* said READY_LINE: waits on ctl for a request */
+	long long idle_since; /* ms, CLOCK_MONOTONIC, when it said so */
+	size_t n;            /* messages it has not answered */
 	char job[LOCAL_BATCH_MAX][JOB_MAX + 1];
-	struct str text;     /* what it wrote, at most OUT_MAX bytes */
+	struct str text;     /* what it wrote, at most OUT_MAX + 2 bytes */
+	struct str key;      /* mode, home and identity: only the same may reuse it */
 };
 
 static int sigfd = -1; /* the self-pipe: readable when a signal came */
@@ -47,6 +63,7 @@ static int sigfd = -1; /* the self-pipe: readable when a signal came */
 static struct kid kids[KIDS_MAX];
 static size_t nkids;
 static unsigned long long minuid;
+static unsigned long long linger_ms;
 static struct str prog = STR_INIT, messdir = STR_INIT, vmailhome = STR_INIT, aliashome = STR_INIT;
 static int send_gone;
 
@@ -97,12 +114,13 @@ static int identity_env(struct str *e, const struct who *w)
  * dup2 below overwrites one still to be moved.  0 and *pid, or an errno
  * value. */
 static int spawn_local(pid_t *pid, const struct who *w, const char *home, const char *mode,
-                       char **margs, const int *mess, size_t n, int out)
+                       char **margs, const int *mess, size_t n, int out, int ctl)
 {
 	static char penv[] = "PATH=/usr/bin:/bin";
 	static struct str ident = STR_INIT;
 	char *envp[] = { penv, 0, 0 };
-	char *argv[5 + 4 * LOCAL_BATCH_MAX + 1];
+	char *argv[6 + 4 * LOCAL_BATCH_MAX + 1];
+	size_t a = 0;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, dflt;
@@ -112,14 +130,16 @@ static int spawn_local(pid_t *pid, const struct who *w, const char *home, const 
 	if (!identity_env(&ident, w))
 		return ENOMEM;
 	envp[1] = ident.s;
-	argv[0] = (char *)"postern-local";
-	argv[1] = (char *)"-b";
-	argv[2] = (char *)mode;
-	argv[3] = (char *)w->name;
-	argv[4] = (char *)home;
+	argv[a++] = (char *)"postern-local";
+	argv[a++] = (char *)"-b";
+	if (ctl != -1)
+		argv[a++] = (char *)"-l";
+	argv[a++] = (char *)mode;
+	argv[a++] = (char *)w->name;
+	argv[a++] = (char *)home;
 	for (k = 0; k < 4 * n; k++)
-		argv[5 + k] = margs[k];
-	argv[5 + 4 * n] = 0;
+		argv[a++] = margs[k];
+	argv[a] = 0;
 	sigemptyset(&none);
 	/* Every signal to its default, not only those we catch or ignore:
 	 * glibc's child then sets each once, where for a signal outside the
@@ -132,7 +152,8 @@ static int spawn_local(pid_t *pid, const struct who *w, const char *home, const 
 		posix_spawn_file_actions_destroy(&fa);
 		return r;
 	}
-	r = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	r = ctl == -1 ? posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)
+	              : posix_spawn_file_actions_adddup2(&fa, ctl, 0);
 	if (r == 0)
 		r = posix_spawn_file_actions_adddup2(&fa, out, 1);
 	for (k = 0; k < n && r == 0; k++)
@@ -145,6 +166,97 @@ static int spawn_local(pid_t *pid, const struct who *w, const char *home, const 
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	return r;
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+	if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
+		die_sys(111, "fatal: unable to read the clock");
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* No more requests for this child: it reads EOF on its fd 0 and exits. */
+static void retire(struct kid *k)
+{
+	if (k->ctl != -1)
+		close(k->ctl);
+	k->ctl = -1;
+	k->ready = 0;
+}
+
+/* Who a child is: two requests may share a postern-local only when all of
+ * this is the same, so a change to the user's groups or home takes a new
+ * one. */
+static int kid_key(struct str *key, const char *mode, const char *home, const struct who *w)
+{
+	struct str ident = STR_INIT;
+	int ok = identity_env(&ident, w) && str_copys(key, mode) && str_catz(key) && str_cats(key, home) &&
+	         str_catz(key) && str_cats(key, w->name) && str_catz(key) && str_cat(key, &ident);
+	str_free(&ident);
+	return ok;
+}
+
+/* Gives a waiting postern-local the next request: EXT RECIPIENT SENDER QID
+ * of each message as NUL-terminated fields in one record, the messages as
+ * its fds (doc/pipes.md).  Never blocks: the child is the recipient's, who
+ * may have stopped it.  0, or -1 if it did not go. */
+static int hand_over(struct kid *k, char *const *margs, const int *mess, size_t m)
+{
+	static struct str rec = STR_INIT;
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * LOCAL_BATCH_MAX)];
+	} c;
+	struct msghdr mh = { 0 };
+	struct iovec iov;
+	size_t i;
+	ssize_t r;
+
+	rec.len = 0;
+	for (i = 0; i < 4 * m; i++)
+		if (!str_cats(&rec, margs[i]) || !str_catz(&rec))
+			die_nomem();
+	memset(&c, 0, sizeof c);
+	iov.iov_base = rec.s;
+	iov.iov_len = rec.len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = c.b;
+	mh.msg_controllen = CMSG_SPACE(sizeof(int) * m);
+	c.h.cmsg_level = SOL_SOCKET;
+	c.h.cmsg_type = SCM_RIGHTS;
+	c.h.cmsg_len = CMSG_LEN(sizeof(int) * m);
+	memcpy(CMSG_DATA(&c.h), mess, sizeof(int) * m);
+	do
+		r = sendmsg(k->ctl, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (r == -1 && errno == EINTR);
+	return r == (ssize_t)rec.len ? 0 : -1;
+}
+
+/* The waiting child for this key that waited least, so the others can
+ * time out; or 0. */
+static struct kid *idle_for(const struct str *key)
+{
+	struct kid *best = 0;
+	size_t i;
+	for (i = 0; i < nkids; i++) {
+		struct kid *k = kids + i;
+		if (k->ready && k->fd != -1 && k->key.len == key->len && memcmp(k->key.s, key->s, key->len) == 0 &&
+		    (!best || k->idle_since > best->idle_since))
+			best = k;
+	}
+	return best;
+}
+
+static struct kid *oldest_idle(void)
+{
+	struct kid *old = 0;
+	size_t i;
+	for (i = 0; i < nkids; i++)
+		if (kids[i].ready && (!old || kids[i].idle_since < old->idle_since))
+			old = kids + i;
+	return old;
 }
 
 static int job_running(const char *job)
@@ -187,8 +299,9 @@ static void request(const struct str *f)
 	struct who w;
 	const char *mode;
 	const char *home;
+	static struct str key = STR_INIT;
 	struct kid *k;
-	int p[2], r, bad;
+	int p[2], s[2] = { -1, -1 }, r, bad;
 	long nf = ns_split(f, fld, fl, REQ_FIELDS);
 	size_t n, i, m = 0;
 
@@ -204,10 +317,6 @@ static void request(const struct str *f)
 		for (j = 0; j < i; j++)
 			if (strcmp(fld[1 + 5 * j], fld[1 + 5 * i]) == 0)
 				die(111, "fatal: postern-send reused a job id in one request");
-	}
-	if (nkids == KIDS_MAX) {
-		reply_all(fld, n, 'Z', "too many deliveries at once");
-		return;
 	}
 	switch (who_get(fld[0], &w)) {
 	case 1: break;
@@ -250,29 +359,124 @@ static void request(const struct str *f)
 	}
 	if (m == 0)
 		return;
-	r = pipe2(p, O_CLOEXEC) == -1 ? errno : 0;
-	k = kids + nkids;
-	if (r == 0) {
-		r = spawn_local(&k->pid, &w, home, mode, margs, mess, m, p[1]);
-		close(p[1]);
-		if (r != 0)
-			close(p[0]);
+	if (!kid_key(&key, mode, home, &w))
+		die_nomem();
+	if ((k = idle_for(&key)) != 0) {
+		if (hand_over(k, margs, mess, m) == 0) {
+			k->ready = 0;
+			goto taken;
+		}
+		retire(k); /* gone or stopped: a new one below */
 	}
-	for (i = 0; i < m; i++)
-		close(mess[i]);
+	if (nkids == KIDS_MAX) {
+		if ((k = oldest_idle()) != 0)
+			retire(k);
+		for (i = 0; i < m; i++) {
+			close(mess[i]);
+			replys(jobs[i], 'Z', "too many deliveries at once");
+		}
+		return;
+	}
+	k = kids + nkids;
+	r = pipe2(p, O_CLOEXEC) == -1 ? errno : 0;
+	if (r == 0 && linger_ms && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s) == -1) {
+		/* it can still deliver, only not linger */
+		warn_sys("warning: unable to make a socket pair");
+		s[0] = s[1] = -1;
+	}
+	if (r == 0) {
+		r = spawn_local(&k->pid, &w, home, mode, margs, mess, m, p[1], s[1]);
+		close(p[1]);
+		if (s[1] != -1)
+			close(s[1]);
+		if (r != 0) {
+			close(p[0]);
+			if (s[0] != -1)
+				close(s[0]);
+		}
+	}
 	if (r != 0) {
-		for (i = 0; i < m; i++)
+		for (i = 0; i < m; i++) {
+			close(mess[i]);
 			replys(jobs[i], 'Z', "unable to run postern-local");
+		}
 		return;
 	}
 	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1)
 		die_sys(111, "fatal: unable to set a pipe non-blocking");
 	k->fd = p[0];
-	k->n = m;
-	for (i = 0; i < m; i++)
-		memcpy(k->job[i], jobs[i], strlen(jobs[i]) + 1);
+	k->ctl = s[0];
+	k->ready = 0;
 	k->text = (struct str)STR_INIT;
+	k->key = (struct str)STR_INIT;
+	if (!str_copyb(&k->key, key.s, key.len))
+		die_nomem();
 	nkids++;
+taken:
+	for (i = 0; i < m; i++) {
+		close(mess[i]);
+		memcpy(k->job[i], jobs[i], strlen(jobs[i]) + 1);
+	}
+	k->n = m;
+}
+
+/* What a running child wrote: when every message it holds has its line,
+ * their results; then, from a lingering one, READY_LINE.  Anything else
+ * ends its reuse (it still exits by itself). */
+static void heard(struct kid *k)
+{
+	static struct spawn_result res[LOCAL_BATCH_MAX];
+	struct str *t = &k->text;
+	size_t i;
+
+	if (k->n) {
+		size_t used, need = spawn_lines(t->s, t->len, k->n);
+		if (need == 0)
+			return;
+		if (spawn_results(t->s, need, k->n, SPAWN_RUNNING, res, &used) < k->n)
+			retire(k);
+		for (i = 0; i < k->n; i++)
+			reply(k->job[i], res[i].st, res[i].text, res[i].len);
+		k->n = 0;
+		memmove(t->s, t->s + need, t->len - need);
+		t->len -= need;
+	}
+	if (t->len == 0)
+		return;
+	if (k->ctl != -1 && t->len == 2 && memcmp(t->s, READY_LINE, 2) == 0) {
+		k->ready = 1;
+		k->idle_since = now_ms();
+	} else if (k->ctl != -1 && t->len == 1 && t->s[0] == 'R')
+		return; /* the rest is on its way */
+	else
+		retire(k);
+	t->len = 0;
+}
+
+/* Ends the wait of children idle longer than control/lingerlocal, or all
+ * of them when we stop, or the oldest when too many wait.  Returns the ms
+ * until the next one is due, or -1. */
+static int expire(int stopping)
+{
+	long long now = now_ms(), due = -1;
+	size_t i, idle = 0;
+	struct kid *old;
+
+	for (i = 0; i < nkids; i++) {
+		struct kid *k = kids + i;
+		if (!k->ready)
+			continue;
+		if (stopping || k->fd == -1 || now - k->idle_since >= (long long)linger_ms) {
+			retire(k);
+			continue;
+		}
+		idle++;
+		if (due == -1 || k->idle_since + (long long)linger_ms - now < due)
+			due = k->idle_since + (long long)linger_ms - now;
+	}
+	for (; idle > IDLE_MAX && (old = oldest_idle()) != 0; idle--)
+		retire(old);
+	return due > 0x7fffffff ? 0x7fffffff : (int)due;
 }
 
 static void reap(void)
@@ -290,14 +494,16 @@ static void reap(void)
 				break;
 		if (i == nkids)
 			continue;
-		if (drain_bounded(&kids[i].fd, &kids[i].text, OUT_MAX) == -1)
+		if (drain_bounded(&kids[i].fd, &kids[i].text, OUT_MAX + 2) == -1)
 			die_nomem();
 		if (kids[i].fd != -1)
 			close(kids[i].fd); /* a grandchild may hold it open: we do not wait for it */
-		spawn_results(kids[i].text.s ? kids[i].text.s : "", kids[i].text.len, kids[i].n, status, res);
+		retire(kids + i);
+		spawn_results(kids[i].text.s ? kids[i].text.s : "", kids[i].text.len, kids[i].n, status, res, 0);
 		for (k = 0; k < kids[i].n; k++)
 			reply(kids[i].job[k], res[k].st, res[k].text, res[k].len);
 		str_free(&kids[i].text);
+		str_free(&kids[i].key);
 		kids[i] = kids[--nkids];
 	}
 }
@@ -320,6 +526,11 @@ int main(int argc, char **argv)
 		die_nomem();
 	if (control_num("minuid", &minuid, 1000) < 0)
 		die_sys(111, "fatal: unable to read control/minuid");
+	if (control_num("lingerlocal", &linger_ms, 2) < 0)
+		die_sys(111, "fatal: unable to read control/lingerlocal");
+	if (linger_ms > LINGER_MAX)
+		linger_ms = LINGER_MAX;
+	linger_ms *= 1000;
 	if (chdir("/") == -1)
 		die_sys(111, "fatal: unable to chdir to /");
 	if ((sigfd = selfpipe_init(SELFPIPE_CHLD)) == -1)
@@ -331,17 +542,18 @@ int main(int argc, char **argv)
 	while (input || nkids) {
 		struct pollfd p[2 + KIDS_MAX];
 		size_t n = 0, i;
-		int r;
+		int r, wait;
 
 		if (selfpipe_term)
 			input = 0; /* finish the deliveries that run, start none */
+		wait = expire(!input);
 		p[n++] = (struct pollfd){ sigfd, POLLIN, 0 };
 		if (input)
 			p[n++] = (struct pollfd){ 0, POLLIN, 0 };
 		for (i = 0; i < nkids; i++)
 			if (kids[i].fd != -1)
 				p[n++] = (struct pollfd){ kids[i].fd, POLLIN, 0 };
-		r = poll(p, (nfds_t)n, -1);
+		r = poll(p, (nfds_t)n, wait);
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
@@ -351,9 +563,11 @@ int main(int argc, char **argv)
 			selfpipe_drain();
 			reap();
 		}
-		for (i = 0; i < nkids; i++)
-			if (drain_bounded(&kids[i].fd, &kids[i].text, OUT_MAX) == -1)
+		for (i = 0; i < nkids; i++) {
+			if (drain_bounded(&kids[i].fd, &kids[i].text, OUT_MAX + 2) == -1)
 				die_nomem();
+			heard(kids + i);
+		}
 		if (input && p[1].revents) {
 			/* send writes each frame with one write below PIPE_BUF, so a
 			 * readable pipe holds whole frames */

@@ -97,7 +97,9 @@ static size_t exit_text(int status, char *out)
 	char num[FMT_ULONG];
 	size_t n = 0;
 #define PUT(s) do { size_t l_ = strlen(s); memcpy(out + n, (s), l_); n += l_; } while (0)
-	if (WIFSIGNALED(status)) {
+	if (status == SPAWN_RUNNING)
+		PUT("postern-local gave a malformed result");
+	else if (WIFSIGNALED(status)) {
 		PUT("postern-local killed by signal ");
 		num[fmt_ulong(num, (unsigned long long)WTERMSIG(status))] = 0;
 		PUT(num);
@@ -112,9 +114,23 @@ static size_t exit_text(int status, char *out)
 	return n;
 }
 
-void spawn_results(const char *out, size_t len, size_t n, int status, struct spawn_result *r)
+size_t spawn_lines(const char *out, size_t len, size_t n)
 {
 	size_t k, pos = 0;
+
+	for (k = 0; k < n; k++) {
+		const char *nl = pos < len ? memchr(out + pos, '\n', len - pos) : 0;
+		if (!nl)
+			return 0;
+		pos = (size_t)(nl - out) + 1;
+	}
+	return pos;
+}
+
+size_t spawn_results(const char *out, size_t len, size_t n, int status, struct spawn_result *r,
+                     size_t *used)
+{
+	size_t k, pos = 0, good = 0;
 
 	for (k = 0; k < n; k++) {
 		const char *nl = pos < len ? memchr(out + pos, '\n', len - pos) : 0;
@@ -130,6 +146,7 @@ void spawn_results(const char *out, size_t len, size_t n, int status, struct spa
 			} else if (r[k].len == 0)
 				r[k].len = exit_text(status, r[k].text);
 			pos += ll + 1;
+			good++;
 			continue;
 		}
 		/* this line and all after it are unusable: the child broke off */
@@ -137,4 +154,7 @@ void spawn_results(const char *out, size_t len, size_t n, int status, struct spa
 		r[k].st = 'Z';
 		r[k].len = exit_text(status, r[k].text);
 	}
+	if (used)
+		*used = good == n ? pos : 0;
+	return good;
 }

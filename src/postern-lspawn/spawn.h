@@ -15,6 +15,9 @@
 /* all a child may write: a line per message, each at most TEXT_MAX bytes
  * of text after its "K " */
 #define OUT_MAX (LOCAL_BATCH_MAX * (TEXT_MAX + 3))
+/* The wait status spawn_results is given for a child that still runs:
+ * its lines are all there is to go by. */
+#define SPAWN_RUNNING (-1)
 
 /* Checks a request's fields: USER, then JOB QID EXT RECIPIENT SENDER for
  * each of 1 to LOCAL_BATCH_MAX messages.  0 if all are well formed, -1 if
@@ -35,9 +38,14 @@ struct spawn_result {
 	char text[TEXT_MAX + 64];   /* no control bytes, no NUL, no blanks at the ends */
 };
 /* The results of a postern-local -b of n messages that wrote out (len
- * bytes) and ended with wait status.  Line k ("K text", "D text" or
- * "Z text") is message k's; a message without such a line gets Z and a
- * text saying how the child ended ("postern-local exited N", "postern-local
- * killed by signal N", "postern-local gave no result").  r holds n. */
-void spawn_results(const char *out, size_t len, size_t n, int status, struct spawn_result *r);
+ * bytes) and ended with wait status (SPAWN_RUNNING: has not ended).  Line k
+ * ("K text", "D text" or "Z text") is message k's; a message without such
+ * a line gets Z and a text saying how the child ended ("postern-local
+ * exited N", "postern-local killed by signal N", "postern-local gave no
+ * result", "postern-local gave a malformed result").  r holds n.  Returns
+ * how many lines were well formed; *used, the bytes they took. */
+size_t spawn_results(const char *out, size_t len, size_t n, int status, struct spawn_result *r,
+                     size_t *used);
+/* The bytes of the first n lines of out, or 0 while fewer than n are whole. */
+size_t spawn_lines(const char *out, size_t len, size_t n);
 #endif

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = 1 + (size_t)(data[0] >> 1) % LOCAL_BATCH_MAX;
 	/* an exit code or a signal, as waitpid reports them */
 	status = data[1] & 0x80 ? (data[1] & 0x7f) % 65 : (data[1] << 8);
-	spawn_results((const char *)data + 2, size - 2, n, status, res);
+	spawn_results((const char *)data + 2, size - 2, n, status, res, 0);
 	for (k = 0; k < n; k++) {
 		if (!memchr("KDZ", res[k].st, 3) || res[k].len == 0 || res[k].len > TEXT_MAX + 63)
 			abort();

@@ -74,7 +74,7 @@ int main(void)
 		static struct spawn_result r[LOCAL_BATCH_MAX];
 		static char big[(TEXT_MAX + 3) * 2];
 		const char *out = "K 2.0.0 delivered: 1 maildir\nD 5.1.1 no\001such address\nZ\n";
-		spawn_results(out, strlen(out), 4, 0, r);
+		spawn_results(out, strlen(out), 4, 0, r, 0);
 		CHECK(r[0].st == 'K' && r[0].len == 26 && memcmp(r[0].text, "2.0.0 delivered: 1 maildir", 26) == 0,
 		      "first line: K and its text");
 		CHECK(r[1].st == 'D' && r[1].len == 21 && memcmp(r[1].text, "5.1.1 no such address", 21) == 0,
@@ -83,19 +83,19 @@ int main(void)
 		      "a bare Z: the exit's text");
 		CHECK(r[3].st == 'Z' && memcmp(r[3].text, "postern-local gave no result", r[3].len) == 0,
 		      "no line at all and exit 0: Z, not K");
-		spawn_results("K\n", 2, 1, 0, r);
+		spawn_results("K\n", 2, 1, 0, r, 0);
 		CHECK(r[0].st == 'K' && r[0].len == 9 && memcmp(r[0].text, "delivered", 9) == 0, "a bare K: delivered");
-		spawn_results("K ok\nX forged\nK ok\n", 19, 3, 9, r);
+		spawn_results("K ok\nX forged\nK ok\n", 19, 3, 9, r, 0);
 		CHECK(r[0].st == 'K' && r[1].st == 'Z' && r[2].st == 'Z', "after a malformed line nothing counts");
 		CHECK(memcmp(r[1].text, "postern-local killed by signal 9", r[1].len) == 0, "signal named");
-		spawn_results("K ok", 4, 1, 111 << 8, r);
+		spawn_results("K ok", 4, 1, 111 << 8, r, 0);
 		CHECK(r[0].st == 'Z' && memcmp(r[0].text, "postern-local exited 111", r[0].len) == 0,
 		      "a line without its newline does not count");
 		memset(big, 'x', sizeof big);
 		big[0] = 'K';
 		big[1] = ' ';
 		big[sizeof big - 1] = '\n';
-		spawn_results(big, sizeof big, 1, 0, r);
+		spawn_results(big, sizeof big, 1, 0, r, 0);
 		CHECK(r[0].st == 'K' && r[0].len == TEXT_MAX, "text bounded");
 	}
 	return check_done();

@@ -1,0 +1,15 @@
+/* postern-local -l: after its first batch, a postern-local waits on fd 0 (a
+ * SOCK_SEQPACKET socket from postern-lspawn) for more messages of the same
+ * user, so that a stream of mail to one user does not start a process a
+ * message (doc/pipes.md, doc/postern-local.8). */
+#ifndef POSTERN_LOCAL_LINGER_H
+#define POSTERN_LOCAL_LINGER_H
+#include <stddef.h>
+/* Waits for the next request on sock: one record of 4n NUL-terminated
+ * fields (EXT RECIPIENT SENDER QID of each message, 1 <= n <=
+ * LOCAL_BATCH_MAX) and n message fds, which end up as fds 3 .. 3+n-1,
+ * close-on-exec.  The fds of the previous batch (3 .. 3+had-1) are closed
+ * first.  args then points to the fields (until the next call).  Returns n,
+ * 0 at EOF (lspawn wants no more), or -1 with *why set for the log. */
+long linger_next(int sock, size_t had, char ***args, const char **why);
+#endif
