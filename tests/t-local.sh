@@ -337,4 +337,32 @@ OUT=$(cd "$HA" && env -i POSTERN_HOME="$INST" "$LOCAL" -b user ptla "$HA" \
 check "batch started as root without an identity: 111, a Z line for each ($OUT)" \
 	t '[ "$RC" -eq 111 ] && [ "$(printf "%s\n" "$OUT" | grep -c "^Z 4.3.0 started as root")" -eq 2 ]'
 
+# 15: -l, lingering: after its batch postern-local says R and takes more
+# batches of the same user over the socket on its fd 0 (tests/linger.py
+# plays postern-lspawn)
+n0=$(count_files "$HA/Maildir/new")
+rm -f "$HA/fds.txt"
+printf '|sleep 2; exit 0\n' > "$HA/.postern-slow"
+chown ptla:ptla "$HA/.postern-slow"
+/usr/bin/python3 "$(dirname "$0")/linger.py" "$LOCAL" "$INST" "$HA" ptla "$SENDER" "$QID" "$M" "$MLOOP" "$SCRATCH/linger" \
+	|| not_ok "linger.py ran ($?)"
+fact() { sed -n "s/^$1 //p" "$SCRATCH/linger"; }
+check "linger: the first batch's line, then R ($(fact first))" t 'case $(fact first) in "['"'"'K 2.0.0 delivered: 1 maildir"*) true;; *) false;; esac'
+check "linger: a second batch over the socket, K then D, then R ($(fact second))" \
+	t 'case $(fact second) in "['"'"'K 2.0.0"*"'"'"'D 5.4.6 mail loop"*) true;; *) false;; esac'
+check "linger: while it delivers it holds the message's file ($(fact fds_while_busy): $(fact slow))" [ "$(fact fds_while_busy)" = 1 ]
+check "linger: while it waits it holds no message file ($(fact fds_after_two))" [ "$(fact fds_after_two)" = 0 ]
+check "linger: a program in a later batch ($(fact third))" t 'case $(fact third) in "['"'"'K 2.0.0 delivered: 0 maildir, 1 program"*) true;; *) false;; esac'
+check "linger: the program held neither the socket nor a message file ($(tr '\n' ' ' < "$HA/fds.txt"))" \
+	sh -c '[ -s "$1" ] && ! grep -q -e "$2" -e socket: "$1"' - "$HA/fds.txt" "$SCRATCH/msg/"
+check "linger: 400 batches more, one process, all K $(fact stream_broke_at)" \
+	t '[ -z "$(fact stream_broke_at)" ] && [ "$(fact alive_after_stream)" = True ]'
+check "linger: its memory does not grow with the messages (RSS +$(fact stream_rss_growth_kb) KB from the 50th to the 400th)" \
+	[ "$(fact stream_rss_growth_kb)" -le 8 ]
+check "linger: every copy is in Maildir/new (1 + 1 + 400 + 1 + 1 more)" [ "$(count_files "$HA/Maildir/new")" -eq $((n0 + 404)) ]
+check "linger: a record that is not 4n fields ends it, 111 ($(fact malformed_rc))" [ "$(fact malformed_rc)" = 111 ]
+check "linger: more fields than fds ends it, 111 ($(fact fd_count_mismatch_rc))" [ "$(fact fd_count_mismatch_rc)" = 111 ]
+check "linger: and says why in the log" grep -q "fatal: malformed request from postern-lspawn" "$SCRATCH/linger.err"
+check "linger: EOF on the socket (lspawn wants no more): exit 0 ($(fact eof_rc))" [ "$(fact eof_rc)" = 0 ]
+
 done_testing

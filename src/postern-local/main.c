@@ -122,9 +122,13 @@ static _Noreturn void finishs(int code, const struct str *s)
 	finish(code, s->s ? s->s : "", s->len);
 }
 
+/* The strings a message's delivery builds are static and emptied before
+ * use: its end jumps past any free, and a lingering postern-local (-l)
+ * may deliver for hours, so one per message would add up. */
 static _Noreturn void fail(int code, const char *a, const char *b, const char *c)
 {
-	struct str t = STR_INIT;
+	static struct str t = STR_INIT;
+	t.len = 0;
 	if (!str_cats(&t, a) || (b && !str_cats(&t, b)) || (c && !str_cats(&t, c)))
 		finish(111, "4.3.0 out of memory", 19);
 	finishs(code, &t);
@@ -163,12 +167,13 @@ static void parse_or_fail(struct dotfile *d, const char *buf, size_t len)
 {
 	size_t line;
 	enum dot_error e = dotfile_parse(d, buf, len, &line);
-	struct str t = STR_INIT;
+	static struct str t = STR_INIT;
 
 	if (e == DOT_OK)
 		return;
 	if (e == DOT_ERR_NOMEM)
 		nomem();
+	t.len = 0;
 	if (!str_cats(&t, "4.7.0 ") || !str_cats(&t, dot_error_text(e)) || !str_cats(&t, " in ") ||
 	    !str_cat(&t, &source) || !str_cats(&t, " line ") || !str_catu(&t, line))
 		nomem();
@@ -178,7 +183,7 @@ static void parse_or_fail(struct dotfile *d, const char *buf, size_t len)
 /* control/defaultdelivery, in dot-file syntax; "./Maildir/" when absent. */
 static void default_delivery(struct dotfile *d, struct str *buf)
 {
-	struct str list = STR_INIT;
+	static struct str list = STR_INIT;
 	const char *p;
 	int r = control_lines("defaultdelivery", &list);
 
@@ -192,7 +197,6 @@ static void default_delivery(struct dotfile *d, struct str *buf)
 		for (p = list.s; p < list.s + list.len; p += strlen(p) + 1)
 			if (!str_cats(buf, p) || !str_catc(buf, '\n'))
 				nomem();
-	str_free(&list);
 	if (!str_copys(&source, "control/defaultdelivery"))
 		nomem();
 	parse_or_fail(d, buf->s, buf->len);
@@ -201,7 +205,7 @@ static void default_delivery(struct dotfile *d, struct str *buf)
 /* The user and alias modes: .postern, or the -default search for EXT. */
 static void select_user(struct dotfile *d, struct str *buf)
 {
-	struct str cands = STR_INIT;
+	static struct str cands = STR_INIT;
 	const char *p;
 
 	if (ext.len == 0) {
@@ -232,7 +236,6 @@ static void select_user(struct dotfile *d, struct str *buf)
 			if (!str_copys(&dflt, rest))
 				nomem();
 		}
-		str_free(&cands);
 		/* qmail: an empty dot file means the default delivery */
 		if (buf->len == 0)
 			default_delivery(d, buf);
@@ -248,7 +251,7 @@ static void select_user(struct dotfile *d, struct str *buf)
 /* Virtual mode: HOME/DOMAIN/LOCAL, or HOME/DOMAIN/BASE for LOCAL = BASE-EXT. */
 static void select_virtual(struct dotfile *d, struct str *buf)
 {
-	struct str dir = STR_INIT;
+	static struct str dir = STR_INIT;
 	struct stat st;
 	size_t base;
 	int tries;
@@ -289,7 +292,6 @@ found:
 		    !str_cats(&source, "/Maildir/"))
 			nomem();
 	}
-	str_free(&dir);
 	parse_or_fail(d, buf->s, buf->len);
 }
 
@@ -323,11 +325,13 @@ static char **program_env(struct str *e)
 
 static _Noreturn void deliver(const struct dotfile *d)
 {
-	struct str why = STR_INIT, name = STR_INIT, path = STR_INIT;
-	struct str env = STR_INIT, penv = STR_INIT;
+	static struct str why = STR_INIT, name = STR_INIT, path = STR_INIT;
+	static struct str env = STR_INIT, penv = STR_INIT, queue = STR_INIT;
 	unsigned long long timeout = 0;
 	size_t i, nmaildir = 0, nprog = 0, nfwd = 0;
 	int stop = 0;
+
+	why.len = name.len = path.len = env.len = 0;
 
 	if (!str_cats(&env, "F") || !str_cats(&env, sender) || !str_catz(&env))
 		nomem();
@@ -378,7 +382,6 @@ static _Noreturn void deliver(const struct dotfile *d)
 		}
 	}
 	if (nfwd) {
-		struct str queue = STR_INIT;
 		int r;
 		if (!str_catz(&env) || !home_path(&queue, "bin/postern-queue"))
 			nomem();
