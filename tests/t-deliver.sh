@@ -37,6 +37,12 @@ rm -rf "$U/$PBOB/Maildir" # bob only forwards: a delivery to his Maildir would f
 printf '%s\n' "$D" > "$PHOME/control/me"
 printf '%s\n' "$D" > "$PHOME/control/locals"
 printf '%s\n' "$V" > "$PHOME/control/virtualdomains"
+# the lingering section below: a postern-local waits 5 s for more, one that
+# hangs is killed after 4 s, and a deferred message is retried at once
+echo 5 > "$PHOME/control/lingerlocal"
+echo 4 > "$PHOME/control/timeoutlocal"
+echo 1 > "$PHOME/control/retrymin"
+echo 2 > "$PHOME/control/retrymax"
 
 dotfile() { # USER NAME CONTENT
 	printf '%s\n' "$3" > "$U/$1/$2" && chown "$1:$1" "$U/$1/$2" && chmod 644 "$U/$1/$2"
@@ -338,6 +344,43 @@ if command -v neomutt > /dev/null 2>&1 && command -v script > /dev/null 2>&1; th
 else
 	not_ok "neomutt (and script) installed: tests/deps.sh installs them"
 fi
+
+# Lingering (control/lingerlocal): after a delivery, $PFRANK's postern-local
+# waits for more; the next messages to $PFRANK are handed to it, not to a
+# new process; it exits when nothing comes for lingerlocal seconds.  One
+# that its user stops is killed after timeoutlocal, and the message that
+# was handed to it is delivered by a new one.
+LOG=$PHOME/log/send/current
+FNEW=$U/$PFRANK/Maildir/new
+to_frank() { # SUBJECT: one message to $PFRANK, and wait until it is in new/
+	n=$(count_files "$FNEW")
+	printf 'From: %s\nTo: %s\nSubject: %s\n\nlinger\n' "$PALICE@$D" "$PFRANK@$D" "$1" |
+		as_alice "$PHOME/bin/sendmail" -f "$PALICE@$D" "$PFRANK@$D" &&
+		wait_for "${2:-10}" sh -c '[ "$(ls "$1" | wc -l)" -gt "$2" ]' - "$FNEW" "$n"
+}
+frank_locals() { pgrep -u "$PFRANK" -x postern-local | tr '\n' ' '; }
+syscw() { sed -n 's/^syscw: //p' "/proc/$1/io" 2> /dev/null; }
+check "linger: the postern-locals of the deliveries above exit after lingerlocal (5 s)" wait_for 15 sh -c '[ -z "$(pgrep -u "$1" -x postern-local)" ]' - "$PFRANK"
+to_frank "linger 1" || not_ok "linger: the first message to $PFRANK delivered"
+P=$(frank_locals)
+check "linger: after its delivery one postern-local of $PFRANK's waits ($P)" [ "$(echo $P | wc -w)" -eq 1 ]
+P=$(echo $P)
+W0=$(syscw "$P")
+for i in 2 3 4 5 6; do to_frank "linger $i" || not_ok "linger: message $i to $PFRANK delivered"; done
+check "linger: five more messages, still that one process and no other ($(frank_locals))" [ "$(frank_locals)" = "$P " ]
+W1=$(syscw "$P")
+check "linger: and it did the writing: $((W1 - W0)) write calls for five deliveries" [ $((W1 - W0)) -ge 10 ]
+check "linger: it exits after lingerlocal (5 s) without mail" wait_for 15 sh -c '! kill -0 "$1" 2> /dev/null' - "$P"
+to_frank "linger 7" || not_ok "linger: a message to $PFRANK delivered"
+P=$(echo $(frank_locals))
+kill -STOP "$P"
+n=$(count_files "$FNEW")
+check "linger: the postern-local stopped by its user gets the next message: not delivered yet" \
+	sh -c 'printf "Subject: stopped\n\nbody\n" | setpriv --reuid="$1" --regid="$1" --init-groups "$2" "$3" && sleep 1 && [ "$(ls "$4" | wc -l)" -eq "$5" ]' \
+	- "$PALICE" "$PHOME/bin/sendmail" "$PFRANK@$D" "$FNEW" "$n"
+check "linger: killed after timeoutlocal (4 s), logged" wait_for 15 grep -q "postern-lspawn: timeout pid=$P messages=1 seconds=4" "$LOG"
+check "linger: and the message delivered by a new one" wait_for 15 sh -c '[ "$(ls "$1" | wc -l)" -gt "$2" ]' - "$FNEW" "$n"
+check "linger: the stopped one is gone" sh -c '! kill -0 "$1" 2> /dev/null' - "$P"
 
 # Logs: s6-log writes HOME/log/send/current, TAI64N-stamped key=value lines.
 LOG=$PHOME/log/send/current

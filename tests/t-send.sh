@@ -5,7 +5,8 @@
 # here) by a fake that records its argv, uid, environment (the identity it
 # is to take: lspawn starts it as root, doc/postern-local.8) and answers by the
 # recipient: *tempfail* fails once then succeeds, *permfail* fails for good,
-# *slow* sleeps, anything else is delivered (stdin saved).
+# *slow* sleeps, *hangonce* hangs the first time (until killed), anything
+# else is delivered (stdin saved).
 . "$(dirname "$0")/lib.sh"
 scratch_init
 for p in postern-start postern-send postern-lspawn postern-clean postern-queue; do
@@ -41,6 +42,9 @@ while [ \$# -ge 4 ]; do
 		else : > "\$F/seen.\$qid"; echo "Z 4.2.2 mailbox full, try later"; fi ;;
 	*permfail*) echo "D 5.1.1 no mailbox here by that name" ;;
 	*slow*) sleep 2; cat "/dev/fd/\$fd" > "\$n.msg"; echo K ;;
+	*hangonce*)
+		if [ -e "\$F/seen.\$qid" ]; then cat "/dev/fd/\$fd" > "\$n.msg"; echo "K delivered"
+		else : > "\$F/seen.\$qid"; exec sleep 60; fi ;;
 	*) cat "/dev/fd/\$fd" > "\$n.msg"; echo "K delivered to Maildir" ;;
 	esac
 	fd=\$((fd + 1))
@@ -278,6 +282,20 @@ check "readable again: delivered" wait_for 10 logged "delivery qid=$QU to=pts1@m
 check "and the queue is empty again" wait_for 10 queue_empty
 kill "$START_PID"; wait "$START_PID"
 START_PID=
+
+# 13. A postern-local that gives no line for control/timeoutlocal seconds
+# (hung, or stopped by its user) is killed and its message retried.
+echo 2 > "$PHOME/control/timeoutlocal"
+start
+msg pts1@mx.test pts1-hangonce@mx.test hang | inject pts1@mx.test pts1-hangonce@mx.test
+check "a hung postern-local: killed after timeoutlocal, logged" wait_for 10 logged 'postern-lspawn: timeout pid=[0-9]* messages=1 seconds=2'
+check "its message deferred with how it ended" wait_for 5 logged 'to=pts1-hangonce@mx.test status=deferred .*reason="postern-local killed by signal 9"'
+check "and delivered on the retry" wait_for 15 logged 'to=pts1-hangonce@mx.test status=delivered'
+check "no sleep of the hung one is left" sh -c '! pgrep -f "^sleep 60$" > /dev/null'
+check "and the queue is empty again" wait_for 10 queue_empty
+kill "$START_PID"; wait "$START_PID"
+START_PID=
+rm -f "$PHOME/control/timeoutlocal"
 
 check "no malformed-frame or fatal line in the log" sh -c "! grep -e 'malformed' -e 'fatal: bad' '$LOG'"
 diag "$(grep -c . "$LOG") log lines; $(ls "$FAKE"/call.?????? | wc -l) postern-local calls"

@@ -43,6 +43,7 @@
  * process of its own (about 100 KB). */
 #define IDLE_MAX 32
 #define LINGER_MAX 3600 /* seconds */
+#define TIMEOUT_MAX 86400
 /* "R\n": a lingering postern-local's word that it waits for a request */
 #define READY_LINE "R\n"
 
@@ -52,6 +53,9 @@ struct kid {
 	int ctl;             /* our end of the socket on its fd 0, -1 when none or closed */
 	int ready;           /* said READY_LINE: waits on ctl for a request */
 	long long idle_since; /* ms, CLOCK_MONOTONIC, when it said so */
+	long long deadline;  /* ms: its next line is due, or it is killed */
+	int killed;
+	size_t lines;        /* result lines of the messages it holds, so far */
 	size_t n;            /* messages it has not answered */
 	char job[LOCAL_BATCH_MAX][JOB_MAX + 1];
 	struct str text;     /* what it wrote, at most OUT_MAX + 2 bytes */
@@ -64,6 +68,7 @@ static struct kid kids[KIDS_MAX];
 static size_t nkids;
 static unsigned long long minuid;
 static unsigned long long linger_ms;
+static unsigned long long timeout_ms; /* control/timeoutlocal: the most a message may take */
 static struct str prog = STR_INIT, messdir = STR_INIT, vmailhome = STR_INIT, aliashome = STR_INIT;
 static int send_gone;
 
@@ -418,6 +423,9 @@ taken:
 		memcpy(k->job[i], jobs[i], strlen(jobs[i]) + 1);
 	}
 	k->n = m;
+	k->lines = 0;
+	k->killed = 0;
+	k->deadline = now_ms() + (long long)timeout_ms;
 }
 
 /* What a running child wrote: when every message it holds has its line,
@@ -431,13 +439,23 @@ static void heard(struct kid *k)
 
 	if (k->n) {
 		size_t used, need = spawn_lines(t->s, t->len, k->n);
-		if (need == 0)
+		if (need == 0) {
+			/* each finished message gives the next its full time */
+			size_t lines = 0, j;
+			for (j = 0; j < t->len; j++)
+				lines += t->s[j] == '\n';
+			if (lines > k->lines) {
+				k->lines = lines;
+				k->deadline = now_ms() + (long long)timeout_ms;
+			}
 			return;
+		}
 		if (spawn_results(t->s, need, k->n, SPAWN_RUNNING, res, &used) < k->n)
 			retire(k);
 		for (i = 0; i < k->n; i++)
 			reply(k->job[i], res[i].st, res[i].text, res[i].len);
 		k->n = 0;
+		k->lines = 0;
 		memmove(t->s, t->s + need, t->len - need);
 		t->len -= need;
 	}
@@ -453,9 +471,12 @@ static void heard(struct kid *k)
 	t->len = 0;
 }
 
-/* Ends the wait of children idle longer than control/lingerlocal, or all
- * of them when we stop, or the oldest when too many wait.  Returns the ms
- * until the next one is due, or -1. */
+/* Kills a child that gave no line for control/timeoutlocal seconds (a
+ * recipient can stop their own postern-local, and must not hold a slot of
+ * everyone's deliveries for long).  Ends the wait of children idle longer
+ * than control/lingerlocal, or all of them when we stop, or the oldest
+ * when too many wait.  Returns the ms until the next of these is due, or
+ * -1. */
 static int expire(int stopping)
 {
 	long long now = now_ms(), due = -1;
@@ -464,6 +485,21 @@ static int expire(int stopping)
 
 	for (i = 0; i < nkids; i++) {
 		struct kid *k = kids + i;
+		if (k->n && !k->killed) {
+			/* stopped, hung or looping: its messages are retried (Z) */
+			if (now >= k->deadline) {
+				struct logline l = { STR_INIT };
+				log_begin(&l, "timeout");
+				log_kvu(&l, "pid", (unsigned long long)k->pid);
+				log_kvu(&l, "messages", k->n);
+				log_kvu(&l, "seconds", timeout_ms / 1000);
+				log_end(&l);
+				if (kill(k->pid, SIGKILL) == -1 && errno != ESRCH)
+					warn_sys("warning: unable to kill a postern-local");
+				k->killed = 1;
+			} else if (due == -1 || k->deadline - now < due)
+				due = k->deadline - now;
+		}
 		if (!k->ready)
 			continue;
 		if (stopping || k->fd == -1 || now - k->idle_since >= (long long)linger_ms) {
@@ -531,6 +567,13 @@ int main(int argc, char **argv)
 	if (linger_ms > LINGER_MAX)
 		linger_ms = LINGER_MAX;
 	linger_ms *= 1000;
+	if (control_num("timeoutlocal", &timeout_ms, 1200) < 0)
+		die_sys(111, "fatal: unable to read control/timeoutlocal");
+	if (timeout_ms == 0)
+		timeout_ms = 1;
+	if (timeout_ms > TIMEOUT_MAX)
+		timeout_ms = TIMEOUT_MAX;
+	timeout_ms *= 1000;
 	if (chdir("/") == -1)
 		die_sys(111, "fatal: unable to chdir to /");
 	if ((sigfd = selfpipe_init(SELFPIPE_CHLD)) == -1)

@@ -143,6 +143,9 @@ size_t spawn_results(const char *out, size_t len, size_t n, int status, struct s
 			if (r[k].len == 0 && r[k].st == 'K') {
 				memcpy(r[k].text, "delivered", 9);
 				r[k].len = 9;
+			} else if (r[k].len == 0 && status == SPAWN_RUNNING) {
+				memcpy(r[k].text, "postern-local gave no reason", 28);
+				r[k].len = 28;
 			} else if (r[k].len == 0)
 				r[k].len = exit_text(status, r[k].text);
 			pos += ll + 1;

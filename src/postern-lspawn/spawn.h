@@ -42,8 +42,10 @@ struct spawn_result {
  * ("K text", "D text" or "Z text") is message k's; a message without such
  * a line gets Z and a text saying how the child ended ("postern-local
  * exited N", "postern-local killed by signal N", "postern-local gave no
- * result", "postern-local gave a malformed result").  r holds n.  Returns
- * how many lines were well formed; *used, the bytes they took. */
+ * result", "postern-local gave a malformed result"; a line without text
+ * from a running child, "postern-local gave no reason").  r holds n.
+ * Returns how many lines were well formed; *used (if not 0), the bytes
+ * they took when all n were, else 0. */
 size_t spawn_results(const char *out, size_t len, size_t n, int status, struct spawn_result *r,
                      size_t *used);
 /* The bytes of the first n lines of out, or 0 while fewer than n are whole. */

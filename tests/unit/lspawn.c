@@ -97,6 +97,25 @@ int main(void)
 		big[sizeof big - 1] = '\n';
 		spawn_results(big, sizeof big, 1, 0, r, 0);
 		CHECK(r[0].st == 'K' && r[0].len == TEXT_MAX, "text bounded");
+		{
+			/* a lingering child: its lines are read while it runs */
+			const char *two = "K one\nD two\nR\n";
+			size_t used = 99;
+			CHECK(spawn_lines(two, strlen(two), 1) == 6, "spawn_lines: the first line's bytes");
+			CHECK(spawn_lines(two, strlen(two), 2) == 12, "spawn_lines: two lines");
+			CHECK(spawn_lines(two, 11, 2) == 0, "spawn_lines: a line without its newline is not whole");
+			CHECK(spawn_lines("", 0, 1) == 0, "spawn_lines: nothing yet");
+			CHECK(spawn_results(two, 12, 2, SPAWN_RUNNING, r, &used) == 2 && used == 12 &&
+			      r[0].st == 'K' && r[1].st == 'D', "two good lines: 2, and their bytes used");
+			CHECK(spawn_results("K ok\nX bad\n", 12, 2, SPAWN_RUNNING, r, &used) == 1 && used == 0 &&
+			      r[1].st == 'Z', "a malformed line: fewer good than asked, nothing used");
+			CHECK(memcmp(r[1].text, "postern-local gave a malformed result", r[1].len) == 0 &&
+			      r[1].len == strlen("postern-local gave a malformed result"),
+			      "while it runs, a malformed line is named as such");
+			CHECK(spawn_results("Z\n", 2, 1, SPAWN_RUNNING, r, &used) == 1 && r[0].st == 'Z' &&
+			      r[0].len == 28 && memcmp(r[0].text, "postern-local gave no reason", 28) == 0,
+			      "a bare Z from a running child: no reason given");
+		}
 	}
 	return check_done();
 }
