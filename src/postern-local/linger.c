@@ -48,6 +48,23 @@ static int place(int *fd, size_t n)
 	return 0;
 }
 
+long linger_parse(char *rec, size_t len, size_t nfd, char **field)
+{
+	struct str payload;
+	size_t flen[4 * LOCAL_BATCH_MAX];
+	long nf;
+
+	if (nfd < 1 || nfd > LOCAL_BATCH_MAX)
+		return -1;
+	payload.s = rec;
+	payload.len = len;
+	payload.cap = len;
+	nf = ns_split(&payload, (const char **)field, flen, 4 * LOCAL_BATCH_MAX);
+	if (nf < 0 || (size_t)nf != 4 * nfd)
+		return -1;
+	return (long)nfd;
+}
+
 long linger_next(int sock, size_t had, char ***args, const char **why)
 {
 	static char rec[RECORD_MAX + 1];
@@ -60,10 +77,8 @@ long linger_next(int sock, size_t had, char ***args, const char **why)
 	struct iovec iov = { rec, RECORD_MAX };
 	struct cmsghdr *h;
 	int fd[LOCAL_BATCH_MAX + 1];
-	size_t nfd = 0, i, flen[4 * LOCAL_BATCH_MAX];
-	struct str payload;
+	size_t nfd = 0, i;
 	ssize_t r;
-	long nf;
 
 	for (i = 0; i < had; i++)
 		close(3 + (int)i);
@@ -99,11 +114,7 @@ long linger_next(int sock, size_t had, char ***args, const char **why)
 		close_all(fd, nfd);
 		return -1;
 	}
-	payload.s = rec;
-	payload.len = (size_t)r;
-	payload.cap = sizeof rec;
-	nf = ns_split(&payload, (const char **)field, flen, 4 * LOCAL_BATCH_MAX);
-	if (nf < 4 || nf % 4 != 0 || (size_t)nf / 4 != nfd) {
+	if (linger_parse(rec, (size_t)r, nfd, field) < 0) {
 		close_all(fd, nfd);
 		return -1;
 	}

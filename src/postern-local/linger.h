@@ -12,4 +12,9 @@
  * first.  args then points to the fields (until the next call).  Returns n,
  * 0 at EOF (lspawn wants no more), or -1 with *why set for the log. */
 long linger_next(int sock, size_t had, char ***args, const char **why);
+/* The check behind it (tests/unit/local_linger.c, tests/fuzz/local_linger.c):
+ * a record of len bytes that came with nfd files must be exactly 4 * nfd
+ * NUL-terminated fields, 1 <= nfd <= LOCAL_BATCH_MAX.  Returns nfd with
+ * field[0 .. 4*nfd-1] pointing into rec, or -1. */
+long linger_parse(char *rec, size_t len, size_t nfd, char **field);
 #endif
