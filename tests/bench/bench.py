@@ -623,8 +623,10 @@ def render(servers, res, f1, f2, traces, elapsed):
         vals = [traces[s.name][0].get(key, 0.0) if traces[s.name][0] is not None else None for s in servers]
         ratios = [fmt(vals[0] / v, 2) if vals[0] is not None and v else 'n/a' for v in vals[1:]]
         lines.append(tr([label] + [fmt(v, 1) for v in vals] + ratios + ['']))
-    lines += ['', 'CPU per message by process (with the children it reaps), SMTP %s x %d conn, ms, median run:' % (
-        ksize(CPU_SIZE), CPU_CONC), '']
+    lines += ['', 'CPU per message by process (with the children it reaps), SMTP %s x %d conn, ms, median run '
+              '(a process that had run before the run began and was reaped during it moves its CPU to its '
+              'parent: its own figure can then be below zero, and the sum is still right):' % (
+                  ksize(CPU_SIZE), CPU_CONC), '']
     for s in servers:
         runs = res[s.name].get('cpu_by', [])
         if not runs:
