@@ -10,7 +10,10 @@
 #define JOB_MAX 20       /* digits in a job id */
 #define EXT_MAX_ 1000
 #define TEXT_MAX 1000    /* bytes of one result's text kept */
-#define KIDS_MAX 1000    /* postern-locals at once */
+/* postern-locals at once: postern-send's most (control/concurrencylocal,
+ * at most 1000), the waiting ones (at most 32) and room for those told to
+ * exit that have not yet */
+#define KIDS_MAX 1100
 #define REQ_FIELDS (1 + 5 * LOCAL_BATCH_MAX)
 /* all a child may write: a line per message, each at most TEXT_MAX bytes
  * of text after its "K " */
