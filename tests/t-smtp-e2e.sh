@@ -206,6 +206,8 @@ envof postern-listen > "$SCRATCH/env-listen"
 envof postern-send > "$SCRATCH/env-send"
 check "postern-smtpd in session has the UCSPI variables" grep -q '^TCPREMOTEIP=127.0.0.1$' "$SCRATCH/env-smtpd"
 check "and nothing from s6-svscan's environment" sh -c '! grep -q "^POSTERN_LEAK_PROBE=" "$1"' - "$SCRATCH/env-smtpd"
+check "and its install's home, from the listener (it need not read /proc/self/exe)" \
+	grep -qx "POSTERN_HOME=$(realpath "$PHOME")" "$SCRATCH/env-smtpd"
 check "postern-listen runs with PATH alone" [ "$(cut -d= -f1 "$SCRATCH/env-listen")" = PATH ]
 check "postern-send runs with PATH and POSTERN_HOME alone (postern-start sets them)" \
 	[ "$(cut -d= -f1 "$SCRATCH/env-send" | sort | tr '\n' ' ')" = "PATH POSTERN_HOME " ]

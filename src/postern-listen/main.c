@@ -82,20 +82,40 @@ static void refusal_text(const char *t)
 }
 
 /* The UCSPI variables and any a rule may set are the listener's to give:
- * the environment it was started with keeps everything else. */
-static void keep_environment(void)
+ * the environment it was started with keeps everything else.  When that
+ * has no POSTERN_HOME and the program is HOME/bin/NAME (symbolic links
+ * resolved, as the kernel's /proc/self/exe would show them), it is given
+ * POSTERN_HOME=HOME: the answer postern-smtpd would find itself, found
+ * once here instead of by a readlink of /proc/self/exe in every session
+ * (doc/performance.md, step 19). */
+static void keep_environment(const char *prog)
 {
+	static struct str home = STR_INIT;
 	size_t n = 0, i;
+	int have_home = 0;
+	char *real, *slash;
 
 	for (i = 0; environ[i]; i++)
 		n++;
-	base_env = calloc(n + 1, sizeof *base_env);
-	child_env = calloc(n + RULE_ENV_MAX + 6, sizeof *child_env);
+	base_env = calloc(n + 2, sizeof *base_env);
+	child_env = calloc(n + RULE_ENV_MAX + 7, sizeof *child_env);
 	if (!base_env || !child_env)
 		die_nomem();
 	for (i = 0; environ[i]; i++)
-		if (!rules_reserved(environ[i], strcspn(environ[i], "=")))
+		if (!rules_reserved(environ[i], strcspn(environ[i], "="))) {
+			have_home |= strncmp(environ[i], "POSTERN_HOME=", 13) == 0;
 			base_env[base_n++] = environ[i];
+		}
+	if (have_home || !(real = realpath(prog, 0)))
+		return; /* a program that is not there fails at its first start, logged */
+	slash = strrchr(real, '/');
+	if (slash && slash - real >= 4 && memcmp(slash - 4, "/bin", 4) == 0) {
+		slash[-4] = 0;
+		if (!str_copys(&home, "POSTERN_HOME=") || !str_cats(&home, real[0] ? real : "/") || !str_catz(&home))
+			die_nomem();
+		base_env[base_n++] = home.s;
+	}
+	free(real);
 }
 
 /* Root only to bind: from here on UID:GID, with no other group, for good. */
@@ -392,7 +412,7 @@ int main(int argc, char **argv)
 	kids = calloc(maxkids, sizeof *kids);
 	if (!kids || !perip_init(maxkids))
 		die_nomem();
-	keep_environment();
+	keep_environment(program[0]);
 
 	lfd = listen_tcp(argv[optind], argv[optind + 1], backlog, &why);
 	if (lfd == -1)
