@@ -297,6 +297,29 @@ kill "$START_PID"; wait "$START_PID"
 START_PID=
 rm -f "$PHOME/control/timeoutlocal"
 
+# 14. control/concurrencyperuser 1: one postern-local at a time for a
+# user; what waits for that user goes in one batch after it, and another
+# user's mail does not wait for it.
+make_user pts2 || bail "test user pts2"
+echo 1 > "$PHOME/control/concurrencyperuser"
+start
+for n in 1 2 3; do
+	msg pts1@mx.test pts1-slowcap@mx.test "peruser$n" | inject pts1@mx.test pts1-slowcap@mx.test ||
+		not_ok "postern-queue accepts peruser$n"
+done
+sleep 0.5
+msg pts1@mx.test pts2@mx.test other | inject pts1@mx.test pts2@mx.test || not_ok "postern-queue accepts other"
+capped() { grep -c "to=pts1-slowcap@mx.test status=delivered" "$LOG"; }
+check "another user's message is delivered while pts1's wait" wait_for 3 logged 'to=pts2@mx.test status=delivered'
+check "and pts1's three are not all delivered yet ($(capped))" [ "$(capped)" -lt 3 ]
+check "pts1's three delivered" wait_for 15 sh -c '[ "$(grep -c "to=pts1-slowcap@mx.test status=delivered" "$1")" -eq 3 ]' - "$LOG"
+pids=$(grep -l '|pts1-slowcap@mx.test|' "$FAKE"/call.?????? | xargs grep -h '^uid=' | sed 's/.* pid=//' | sort | uniq -c | awk '{ print $1 }' | sort | tr '\n' ' ')
+check "by two postern-locals, one after the other: the first alone, the two that waited in one batch ($pids)" \
+	[ "$pids" = "1 2 " ]
+kill "$START_PID"; wait "$START_PID"
+START_PID=
+rm -f "$PHOME/control/concurrencyperuser"
+
 check "no malformed-frame or fatal line in the log" sh -c "! grep -e 'malformed' -e 'fatal: bad' '$LOG'"
 diag "$(grep -c . "$LOG") log lines; $(ls "$FAKE"/call.?????? | wc -l) postern-local calls"
 [ "$T_FAILED" -eq 0 ] || diag "$(cat "$LOG")"

@@ -86,6 +86,7 @@ static int load_settings(struct settings *s)
 	    control_num("queuelifetime", &s->lifetime, 604800) < 0 ||
 	    control_num("concurrencyremote", &s->concremote, 20) < 0 ||
 	    control_num("concurrencyperdomain", &s->concdomain, 5) < 0 ||
+	    control_num("concurrencyperuser", &s->concuser, 0) < 0 ||
 	    control_num("bouncewarn", &s->bouncewarn, 4 * 3600) < 0)
 		return -1;
 	if (s->concremote == 0)
@@ -94,6 +95,9 @@ static int load_settings(struct settings *s)
 		s->concremote = CONC_MAX;
 	if (s->concdomain == 0)
 		s->concdomain = 1;
+	/* 0 (the default): no limit of its own, concurrencylocal's */
+	if (s->concuser == 0 || s->concuser > CONC_MAX)
+		s->concuser = CONC_MAX;
 	if (s->conc == 0)
 		s->conc = 1;
 	if (s->conc > CONC_MAX)

@@ -46,6 +46,16 @@ struct running {
 static struct running run[RUN_MAX];
 static size_t nrun;     /* messages */
 static size_t nbatches; /* postern-locals */
+/* The user of each postern-local running (by its name's hash, as the jobs
+ * in lwait carry it): control/concurrencyperuser bounds how many one user
+ * has, so that a user who stops their own postern-locals (postern-lspawn
+ * kills them only after control/timeoutlocal) holds a few of everyone's
+ * slots at most, and so that a stream to one user forms batches. */
+struct lbatch {
+	unsigned long long id;
+	unsigned user;
+};
+static struct lbatch lbatch[CONC_MAX];
 static unsigned long long next_job = 1, next_batch = 1;
 
 /* Destination domains: remote jobs running for each, and the memory of
@@ -661,7 +671,19 @@ static void start_local(struct msg *m, size_t i, const struct str *user, const s
 	str_free(&b.cand_user);
 	str_free(&b.cand_ext);
 	str_free(&f);
+	lbatch[nbatches].id = b.id;
+	lbatch[nbatches].user = b.user_hash;
 	nbatches++;
+}
+
+static int user_slot(unsigned user)
+{
+	size_t k, n = 0;
+	if (set.concuser >= set.conc)
+		return 1; /* no limit of its own (the default) */
+	for (k = 0; k < nbatches; k++)
+		n += lbatch[k].user == user;
+	return n < set.concuser;
 }
 
 static struct dom *dom_get(const char *d, size_t n)
@@ -839,10 +861,10 @@ static void consider(struct job j, struct str *user, struct str *ext)
 	if (kind < 0)
 		die_nomem();
 	if (kind == ROUTE_LOCAL) {
-		if (!local_slot()) {
-			j.user = name_hash(user->s, user->len);
+		j.user = name_hash(user->s, user->len);
+		if (!local_slot() || !user_slot(j.user))
 			ring_push(&lwait, j);
-		} else
+		else
 			start_local(j.m, j.i, user, ext);
 		return;
 	}
@@ -857,7 +879,8 @@ void sched_dispatch(void)
 
 	set.rc.lookup = lookup_user;
 	/* first what already waits for a slot, new mail before retries */
-	while (lwait.len && local_slot()) {
+	/* a job whose user has all its slots goes back to the end: one turn */
+	for (pass = lwait.len; pass && lwait.len && local_slot(); pass--) {
 		struct job j = ring_pop(&lwait);
 		if (job_ok(&j))
 			consider(j, &user, &ext);
@@ -980,8 +1003,13 @@ void sched_result(const char *job, size_t jlen, char status, const char *text, s
 	for (k = 0; k < nrun; k++)
 		if (run[k].batch == batch)
 			break;
-	if (k == nrun)
-		nbatches--; /* its postern-local has answered for every message */
+	if (k == nrun) {
+		/* its postern-local has answered for every message */
+		for (k = 0; k < nbatches && lbatch[k].id != batch; k++) {}
+		if (k < nbatches)
+			lbatch[k] = lbatch[nbatches - 1];
+		nbatches--;
+	}
 	m->busy--;
 	m->r[i].busy = 0;
 	switch (status) {

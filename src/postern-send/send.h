@@ -67,6 +67,7 @@ struct settings {
 	struct route_conf rc;
 	unsigned long long conc, retrymin, retrymax, lifetime;
 	unsigned long long concremote, concdomain, bouncewarn;
+	unsigned long long concuser; /* local deliveries at once to one user */
 };
 
 extern struct settings set;
