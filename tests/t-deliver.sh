@@ -352,11 +352,17 @@ fi
 # was handed to it is delivered by a new one.
 LOG=$PHOME/log/send/current
 FNEW=$U/$PFRANK/Maildir/new
-to_frank() { # SUBJECT: one message to $PFRANK, and wait until it is in new/
-	n=$(count_files "$FNEW")
+frank_done() { grep -c "postern-send: delivery .* to=$PFRANK@$D status=delivered" "$LOG"; }
+# SUBJECT: one message to $PFRANK; waits until it is in new/ and
+# postern-send has its result (so its postern-local has said it waits for
+# more before the next message comes: it writes R right after the result)
+to_frank() {
+	n=$(count_files "$FNEW") nd=$(frank_done)
 	printf 'From: %s\nTo: %s\nSubject: %s\n\nlinger\n' "$PALICE@$D" "$PFRANK@$D" "$1" |
 		as_alice "$PHOME/bin/sendmail" -f "$PALICE@$D" "$PFRANK@$D" &&
-		wait_for "${2:-10}" sh -c '[ "$(ls "$1" | wc -l)" -gt "$2" ]' - "$FNEW" "$n"
+		wait_for 10 sh -c '[ "$(ls "$1" | wc -l)" -gt "$2" ]' - "$FNEW" "$n" &&
+		wait_for 10 sh -c '[ "$(grep -c "postern-send: delivery .* to=$1 status=delivered" "$2")" -gt "$3" ]' \
+			- "$PFRANK@$D" "$LOG" "$nd" && sleep 0.05
 }
 frank_locals() { pgrep -u "$PFRANK" -x postern-local | tr '\n' ' '; }
 syscw() { sed -n 's/^syscw: //p' "/proc/$1/io" 2> /dev/null; }
