@@ -91,6 +91,10 @@ def rss_kb(pid):
 with open(OUT + ".err", "wb") as err:
     p, sock = start(MSG, err)
     fact("first", lines_until_ready(p))
+    with open("/proc/%d/cmdline" % p.pid, "rb") as f:
+        cmd = f.read()
+    fact("cmdline_keeps_mode_user", b"postern-local" in cmd and b"\0user\0" + USER.encode() + b"\0" in cmd)
+    fact("cmdline_names_message", any(x.encode() in cmd for x in (RCPT, SENDER, QID)))
     batch(sock, [("", MSG), ("", LOOPMSG)])
     fact("second", lines_until_ready(p))
     fact("fds_after_two", message_fds(p.pid))

@@ -348,6 +348,9 @@ chown ptla:ptla "$HA/.postern-slow"
 	|| not_ok "linger.py ran ($?)"
 fact() { sed -n "s/^$1 //p" "$SCRATCH/linger"; }
 check "linger: the first batch's line, then R ($(fact first))" t 'case $(fact first) in "['"'"'K 2.0.0 delivered: 1 maildir"*) true;; *) false;; esac'
+check "linger: its command line keeps the mode and user ($(fact cmdline_keeps_mode_user))" [ "$(fact cmdline_keeps_mode_user)" = True ]
+check "linger: but names no recipient, sender or queue id, which any local user could read ($(fact cmdline_names_message))" \
+	[ "$(fact cmdline_names_message)" = False ]
 check "linger: a second batch over the socket, K then D, then R ($(fact second))" \
 	t 'case $(fact second) in "['"'"'K 2.0.0"*"'"'"'D 5.4.6 mail loop"*) true;; *) false;; esac'
 check "linger: while it delivers it holds the message's file ($(fact fds_while_busy): $(fact slow))" [ "$(fact fds_while_busy)" = 1 ]

@@ -501,6 +501,28 @@ static _Noreturn void one_message(char **arg)
 	deliver(&d);
 }
 
+/* The messages' arguments, copied out of argv, which is then blanked: any
+ * local user can read a process's command line (/proc/PID/cmdline), and
+ * these name other people's correspondents; a lingering postern-local
+ * would show them for as long as it waits.  What stays is the mode, the
+ * user and the home. */
+static char **take_args(char **arg, size_t n)
+{
+	static struct str keep = STR_INIT;
+	static char *ptr[4 * LOCAL_BATCH_MAX];
+	size_t k;
+	char *p;
+
+	for (k = 0; k < n; k++)
+		if (!str_cats(&keep, arg[k]) || !str_catz(&keep))
+			nomem();
+	for (k = 0, p = keep.s; k < n; k++, p += strlen(p) + 1) {
+		ptr[k] = p;
+		memset(arg[k], 0, strlen(arg[k]));
+	}
+	return ptr;
+}
+
 int main(int argc, char **argv)
 {
 	int args_ok;
@@ -558,7 +580,7 @@ int main(int argc, char **argv)
 	if (linger && fcntl(0, F_SETFD, FD_CLOEXEC) == -1)
 		fail(111, "4.3.0 the request socket is missing", 0, 0);
 
-	margs = argv + 4;
+	margs = take_args(argv + 4, 4 * nmsg);
 	started = 1;
 	for (;;) {
 		const char *why;
