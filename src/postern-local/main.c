@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "addr.h"
+#include "argblank.h"
 #include "control.h"
 #include "die.h"
 #include "envelope.h"
@@ -501,28 +502,6 @@ static _Noreturn void one_message(char **arg)
 	deliver(&d);
 }
 
-/* The messages' arguments, copied out of argv, which is then blanked: any
- * local user can read a process's command line (/proc/PID/cmdline), and
- * these name other people's correspondents; a lingering postern-local
- * would show them for as long as it waits.  What stays is the mode, the
- * user and the home. */
-static char **take_args(char **arg, size_t n)
-{
-	static struct str keep = STR_INIT;
-	static char *ptr[4 * LOCAL_BATCH_MAX];
-	size_t k;
-	char *p;
-
-	for (k = 0; k < n; k++)
-		if (!str_cats(&keep, arg[k]) || !str_catz(&keep))
-			nomem();
-	for (k = 0, p = keep.s; k < n; k++, p += strlen(p) + 1) {
-		ptr[k] = p;
-		memset(arg[k], 0, strlen(arg[k]));
-	}
-	return ptr;
-}
-
 int main(int argc, char **argv)
 {
 	int args_ok;
@@ -580,7 +559,10 @@ int main(int argc, char **argv)
 	if (linger && fcntl(0, F_SETFD, FD_CLOEXEC) == -1)
 		fail(111, "4.3.0 the request socket is missing", 0, 0);
 
-	margs = take_args(argv + 4, 4 * nmsg);
+	/* the envelopes out of the public command line (argblank.h); the mode,
+	 * user and home stay */
+	if (!(margs = args_blank(argv + 4, 4 * nmsg)))
+		nomem();
 	started = 1;
 	for (;;) {
 		const char *why;

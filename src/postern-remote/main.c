@@ -16,6 +16,7 @@
 #include "remote.h"
 #include "case.h"
 #include "addr.h"
+#include "argblank.h"
 #include "control.h"
 #include "die.h"
 #include "envelope.h"
@@ -288,6 +289,7 @@ int main(int argc, char **argv)
 	struct str routes = STR_INIT, helo = STR_INIT, why = STR_INIT;
 	unsigned long long tc, tr;
 	const char *domain;
+	char **arg;
 	size_t dlen, naddr = 0, nmx = 0, skipped = 0, i, k;
 	int r, batch = 0;
 
@@ -300,11 +302,14 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		die_usage(USAGE);
 	signal(SIGPIPE, SIG_IGN);
-	domain = argv[1];
+	/* the domain and envelopes out of the public command line (argblank.h) */
+	if (!(arg = args_blank(argv + 1, (size_t)argc - 1)))
+		die_nomem();
+	domain = arg[0];
 	dlen = strlen(domain);
 	if (!domain_check(domain, dlen))
 		die(100, "fatal: bad domain");
-	args_take(batch, domain, dlen, argv + 2, (size_t)argc - 2);
+	args_take(batch, domain, dlen, arg + 1, (size_t)argc - 2);
 
 	if (control_line("helohost", &helo) == 0 && control_line("me", &helo) == 0) {
 		char h[256];
