@@ -118,12 +118,11 @@ static int identity_env(struct str *e, const struct who *w)
  * root's.  The fds in mess are all at least 3 + LOCAL_BATCH_MAX, so no
  * dup2 below overwrites one still to be moved.  0 and *pid, or an errno
  * value. */
-static int spawn_local(pid_t *pid, const struct who *w, const char *home, const char *mode,
+static int spawn_local(pid_t *pid, const struct who *w, char *ident, const char *home, const char *mode,
                        char **margs, const int *mess, size_t n, int out, int ctl)
 {
 	static char penv[] = "PATH=/usr/bin:/bin";
-	static struct str ident = STR_INIT;
-	char *envp[] = { penv, 0, 0 };
+	char *envp[] = { penv, ident, 0 };
 	char *argv[6 + 4 * LOCAL_BATCH_MAX + 1];
 	size_t a = 0;
 	posix_spawn_file_actions_t fa;
@@ -132,9 +131,6 @@ static int spawn_local(pid_t *pid, const struct who *w, const char *home, const 
 	size_t k;
 	int r;
 
-	if (!identity_env(&ident, w))
-		return ENOMEM;
-	envp[1] = ident.s;
 	argv[a++] = (char *)"postern-local";
 	argv[a++] = (char *)"-b";
 	if (ctl != -1)
@@ -191,15 +187,13 @@ static void retire(struct kid *k)
 }
 
 /* Who a child is: two requests may share a postern-local only when all of
- * this is the same, so a change to the user's groups or home takes a new
- * one. */
-static int kid_key(struct str *key, const char *mode, const char *home, const struct who *w)
+ * this (ident: its POSTERN_IDENTITY, ids and groups) is the same, so a
+ * change to the user's groups or home takes a new one. */
+static int kid_key(struct str *key, const char *mode, const char *home, const char *name,
+                   const struct str *ident)
 {
-	struct str ident = STR_INIT;
-	int ok = identity_env(&ident, w) && str_copys(key, mode) && str_catz(key) && str_cats(key, home) &&
-	         str_catz(key) && str_cats(key, w->name) && str_catz(key) && str_cat(key, &ident);
-	str_free(&ident);
-	return ok;
+	return str_copys(key, mode) && str_catz(key) && str_cats(key, home) && str_catz(key) &&
+	       str_cats(key, name) && str_catz(key) && str_cat(key, ident);
 }
 
 /* Gives a waiting postern-local the next request: EXT RECIPIENT SENDER QID
@@ -304,7 +298,7 @@ static void request(const struct str *f)
 	struct who w;
 	const char *mode;
 	const char *home;
-	static struct str key = STR_INIT;
+	static struct str key = STR_INIT, ident = STR_INIT;
 	struct kid *k;
 	int p[2], s[2] = { -1, -1 }, r, bad;
 	long nf = ns_split(f, fld, fl, REQ_FIELDS);
@@ -364,7 +358,7 @@ static void request(const struct str *f)
 	}
 	if (m == 0)
 		return;
-	if (!kid_key(&key, mode, home, &w))
+	if (!identity_env(&ident, &w) || !kid_key(&key, mode, home, w.name, &ident))
 		die_nomem();
 	if ((k = idle_for(&key)) != 0) {
 		if (hand_over(k, margs, mess, m) == 0) {
@@ -390,7 +384,7 @@ static void request(const struct str *f)
 		s[0] = s[1] = -1;
 	}
 	if (r == 0) {
-		r = spawn_local(&k->pid, &w, home, mode, margs, mess, m, p[1], s[1]);
+		r = spawn_local(&k->pid, &w, ident.s, home, mode, margs, mess, m, p[1], s[1]);
 		close(p[1]);
 		if (s[1] != -1)
 			close(s[1]);
