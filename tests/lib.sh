@@ -50,6 +50,8 @@ done_testing() {
 	exit 0
 }
 bail() { not_ok "$*"; done_testing; }
+# A sanitizer build (make asan) links its programs against libasan.
+sanitized_build() { ldd "$POSTERN_BUILD/bin/postern-local" 2> /dev/null | grep -q libasan; }
 
 on_cleanup() { T_CLEANUP="$T_CLEANUP
 $1"; }

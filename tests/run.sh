@@ -27,7 +27,7 @@ export POSTERN_SRC POSTERN_BUILD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-ASAN_INTEGRATION="t-listen.py"
+ASAN_INTEGRATION="t-listen.py t-smtp.py t-local.sh t-inject.sh t-queue-badinput.sh"
 rm -rf "$LOGS" && mkdir -p "$LOGS" || { echo "run.sh: cannot create $LOGS" >&2; exit 111; }
 passed=0
 failed=0
@@ -92,8 +92,12 @@ for t in tests/t-*.sh tests/t-*.py; do
 done
 
 # Integration tests whose programs need no setuid bit and no small RSS run
-# once more with the sanitizer build's programs: a report from the program
-# under test is in its log, which the test itself checks.
+# once more with the sanitizer build's programs: the listener, postern-smtpd
+# (the network's parser), postern-local, sendmail and postern-queue driven
+# directly.  A sanitizer report ends the program with an error status, which
+# each of these tests checks.  The tests that run the s6 services are not
+# here: s6-softlimit's limits leave no room for ASan's shadow memory, and an
+# installed postern-queue is setuid.
 for t in $ASAN_INTEGRATION; do
 	name="$t (asan)"
 	wanted "$t" || continue

@@ -360,8 +360,14 @@ check "linger: the program held neither the socket nor a message file ($(tr '\n'
 	sh -c '[ -s "$1" ] && ! grep -q -e "$2" -e socket: "$1"' - "$HA/fds.txt" "$SCRATCH/msg/"
 check "linger: 400 batches more, one process, all K $(fact stream_broke_at)" \
 	t '[ -z "$(fact stream_broke_at)" ] && [ "$(fact alive_after_stream)" = True ]'
-check "linger: its memory does not grow with the messages (RSS +$(fact stream_rss_growth_kb) KB from the 50th to the 400th)" \
-	[ "$(fact stream_rss_growth_kb)" -le 8 ]
+if sanitized_build; then
+	# ASan's quarantine holds freed memory back on purpose; its leak
+	# check at exit stands in for this one there
+	ok "linger: its memory does not grow with the messages # SKIP sanitizer build (RSS +$(fact stream_rss_growth_kb) KB)"
+else
+	check "linger: its memory does not grow with the messages (RSS +$(fact stream_rss_growth_kb) KB from the 50th to the 400th)" \
+		[ "$(fact stream_rss_growth_kb)" -le 8 ]
+fi
 check "linger: every copy is in Maildir/new (1 + 1 + 400 + 1 + 1 more)" [ "$(count_files "$HA/Maildir/new")" -eq $((n0 + 404)) ]
 check "linger: a record that is not 4n fields ends it, 111 ($(fact malformed_rc))" [ "$(fact malformed_rc)" = 111 ]
 check "linger: more fields than fds ends it, 111 ($(fact fd_count_mismatch_rc))" [ "$(fact fd_count_mismatch_rc)" = 111 ]
