@@ -47,7 +47,7 @@ id=$(cd "$Q/mess" && ls | grep -v '\.env$')
 check "one message and its envelope in mess/" test "$(nmess)" -eq 2 -a -f "$Q/mess/$id.env"
 check "tmp/ is empty" test "$(ntmp)" -eq 0
 check "id has the documented shape" sh -c "echo '$id' | grep -Eq '^[0-9]+\\.[0-9]{6}P[0-9]+R[0-9a-f]{16}\$'"
-check "first line is the Received line" sh -c "head -n 1 '$Q/mess/$id' | grep -Eq '^Received: \\(postern-queue invoked by uid 0\\); (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} \\+0000\$'"
+check "first line is the Received line" sh -c "head -n 1 '$Q/mess/$id' | grep -Eq '^Received: \\(postern-queue id $id invoked by uid 0\\); (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} \\+0000\$'"
 check "message byte-exact after the Received line" sh -c "tail -n +2 '$Q/mess/$id' | cmp -s - '$IN/msg'"
 check "ID.env equals the envelope" cmp -s "$Q/mess/$id.env" "$IN/env"
 check "files are 0640" test "$(stat -c %a "$Q/mess/$id")" = 640 -a "$(stat -c %a "$Q/mess/$id.env")" = 640

@@ -79,6 +79,8 @@ ALIAS_HOME=$PHOME/alias
 # 1. plain local deliveries: user, user-ext, alias
 msg pts1@mx.test pts1@mx.test one | inject pts1@mx.test pts1@mx.test PTS1-Box@mx.test postmaster@mx.test ||
 	not_ok "postern-queue accepts message one"
+# postern-send logs the message once it has read the trigger: wait for that
+wait_for 10 grep -q 'new qid=[^ ]* from=pts1@mx.test nrcpt=3' "$LOG" || not_ok "postern-send logs message one"
 Q1=$(sed -n 's/.*new qid=\([^ ]*\) from=pts1@mx.test nrcpt=3.*/\1/p' "$LOG" | head -1)
 check "delivered: three calls for message one" wait_for 10 sh -c "[ \$(grep -l '|$Q1|' $FAKE/call.?????? 2>/dev/null | wc -l) -ge 3 ]"
 check "argv for user" sh -c "grep -qx 'user|pts1|$SCRATCH/users/pts1||pts1@mx.test|pts1@mx.test|$Q1|' $FAKE/call.??????"

@@ -59,6 +59,18 @@ check "swaks: delivered into ptsalice's Maildir" [ "$(n_new)" -eq 1 ]
 f=$(ls "$A/new" | head -1)
 check "the message carries our Received line with the client IP" \
 	grep -q "^Received: from .* (\[127.0.0.1\])" "$A/new/$f"
+# the 250 names the queue's id, which the delivery's log lines and the
+# message's top Received line carry, and postern-smtpd's log ties it to
+# the id of its own Received line
+sid=$(sed -n 's/^<-  250 2\.0\.0 accepted id \([0-9A-Za-z.]*\) queued as [0-9A-Za-z.]*$/\1/p' "$SCRATCH/swaks.log")
+qid=$(sed -n 's/^<-  250 2\.0\.0 accepted id [0-9A-Za-z.]* queued as \([0-9A-Za-z.]*\)$/\1/p' "$SCRATCH/swaks.log")
+check "swaks: the 250 says accepted id SMTPD-ID queued as QID ($(grep '^<-  250 2.0.0' "$SCRATCH/swaks.log"))" \
+	[ -n "$sid" ] && [ -n "$qid" ] && [ "$sid" != "$qid" ]
+check "postern-send logged that QID's delivery" \
+	sh -c 'grep -q "postern-send: delivery qid=$1 to=ptsalice@$2 status=delivered" "$3"' - "$qid" "$D" "$PHOME/log/send/current"
+check "the delivered message's top Received line names it" sh -c 'sed -n "/^Received:/{p;q;}" "$1" | grep -q "^Received: (postern-queue id $2 invoked by uid "' - "$A/new/$f" "$qid"
+check "and its Received line below names postern-smtpd's id" grep -q "with ESMTP id $sid\$" "$A/new/$f"
+check "postern-smtpd's log line has both ids" grep -q "postern-smtpd: message id=$sid qid=$qid " "$PHOME/log/smtpd/current"
 
 # curl smtp://
 printf 'Subject: from curl\r\n\r\ncurl body\r\n' > "$SCRATCH/curl.txt"

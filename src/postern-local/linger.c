@@ -65,7 +65,14 @@ long linger_parse(char *rec, size_t len, size_t nfd, char **field)
 	return (long)nfd;
 }
 
-long linger_next(int sock, size_t had, char ***args, const char **why)
+void linger_release(size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		close(3 + (int)i);
+}
+
+long linger_next(int sock, char ***args, const char **why)
 {
 	static char rec[RECORD_MAX + 1];
 	static char *field[4 * LOCAL_BATCH_MAX];
@@ -77,11 +84,9 @@ long linger_next(int sock, size_t had, char ***args, const char **why)
 	struct iovec iov = { rec, RECORD_MAX };
 	struct cmsghdr *h;
 	int fd[LOCAL_BATCH_MAX + 1];
-	size_t nfd = 0, i;
+	size_t nfd = 0;
 	ssize_t r;
 
-	for (i = 0; i < had; i++)
-		close(3 + (int)i);
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	mh.msg_control = c.b;

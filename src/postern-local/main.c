@@ -574,11 +574,13 @@ int main(int argc, char **argv)
 			}
 		if (!linger)
 			_exit(0);
-		/* every line is out (finish wrote them): now the word that we wait */
+		/* every line is out (finish wrote them) and no message file is
+		 * held: now the word that we wait */
+		linger_release(nmsg);
 		log_flush();
 		if (write_all(1, "R\n", 2) == -1)
 			_exit(111);
-		got = linger_next(0, nmsg, &margs, &why);
+		got = linger_next(0, &margs, &why);
 		if (got == 0)
 			_exit(0);
 		if (got < 0)

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,9 +130,10 @@ static void writeback(int fd)
 #endif
 }
 
-static void received(struct str *out)
+static void received(struct str *out, const char *id)
 {
-	if (!str_cats(out, "Received: (postern-queue invoked by uid ") ||
+	if (!str_cats(out, "Received: (postern-queue id ") || !str_cats(out, id) ||
+	    !str_cats(out, " invoked by uid ") ||
 	    !str_catu(out, (unsigned long long)getuid()) || !str_cats(out, "); ") ||
 	    !date822_cat(out, time(0)) || !str_catc(out, '\n'))
 		fail(QQ_NOMEM, 0, "fatal: out of memory", "");
@@ -141,14 +143,14 @@ static void received(struct str *out)
  * does).  The message is written in mess/ itself: without its ID.env no
  * reader of the queue looks at it (doc/queue.md), so a name in tmp/ and a
  * rename would only cost work. */
-static int message_in(unsigned long long databytes)
+static int message_in(unsigned long long databytes, const char *id)
 {
 	static char buf[65536];
 	struct str head = STR_INIT;
 	unsigned long long total = 0;
 	int fd = create(TF_MESS), by_splice = 1;
 
-	received(&head);
+	received(&head, id);
 	if (write_all(fd, head.s, head.len) == -1)
 		fail(QQ_WRITE, 1, "fatal: unable to write queue/", tmpfiles_path(TF_MESS));
 	str_free(&head);
@@ -219,6 +221,20 @@ static void move(int from, int to)
 	tmpfiles_mark(to, 1);
 }
 
+/* When fd 1 is a socket (postern-smtpd's), the committed message's id goes
+ * back on it, so that the SMTP reply and log can name the id that
+ * postern-send's log and postern-qstat show.  A pipe, as the qmail-queue
+ * interface has it, cannot carry it back and is left alone; the send
+ * cannot block on an empty socket and its failure changes nothing. */
+static void report_id(const char *id)
+{
+	struct str line = STR_INIT;
+
+	if (str_cats(&line, id) && str_catc(&line, '\n'))
+		(void)!send(1, line.s, line.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	str_free(&line);
+}
+
 /* Best effort: a sleeping scheduler also finds the message on its next scan. */
 static void trigger(const char *id)
 {
@@ -256,7 +272,7 @@ int main(void)
 	tmpfiles_name(id.s);
 
 	timeout_arm(QQ_DEADLINE);
-	envelope_store(message_in(databytes));
+	envelope_store(message_in(databytes, id.s));
 	alarm(0);
 
 	move(TF_ENV_TMP, TF_ENV); /* the commit point */
@@ -265,6 +281,7 @@ int main(void)
 	tmpfiles_mark(TF_MESS, 0);
 	tmpfiles_mark(TF_ENV, 0);
 
+	report_id(id.s);
 	trigger(id.s);
 	str_free(&id);
 	return 0;

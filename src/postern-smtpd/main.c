@@ -404,13 +404,17 @@ static int message_begin(struct str *id)
 	return 0;
 }
 
-/* Ends a message: the verdict, the envelope, the reply and the log line. */
+/* Ends a message: the verdict, the envelope, the reply and the log line.
+ * id is ours, in our Received line; qid is the queue's, which
+ * postern-send's log and postern-qstat name: the log line ties the two. */
 static void message_end(const struct str *id, unsigned long long size, int bad, int toobig,
                         unsigned long hops)
 {
+	static struct str qid = STR_INIT;
 	const char *r;
 	struct logline l = { STR_INIT };
 
+	qid.len = 0;
 	if (toobig) {
 		queue_abort();
 		r = "552 5.3.4 message size exceeds fixed maximum message size";
@@ -423,10 +427,12 @@ static void message_end(const struct str *id, unsigned long long size, int bad, 
 	} else {
 		if (!str_catz(&envelope))
 			die_nomem();
-		r = queue_finish(&envelope);
+		r = queue_finish(&envelope, &qid);
 	}
 	log_begin(&l, "message");
 	log_kv(&l, "id", id->s);
+	if (qid.len)
+		log_kv(&l, "qid", qid.s);
 	log_kv(&l, "ip", client.ip);
 	log_kv(&l, "helo", helo.s);
 	log_kvb(&l, "from", sender.s, sender.len);
@@ -445,7 +451,8 @@ static void message_end(const struct str *id, unsigned long long size, int bad, 
 			reply(r);
 	} else {
 		struct str s = STR_INIT;
-		if (!str_cats(&s, "250 2.0.0 accepted id ") || !str_cat(&s, id))
+		if (!str_cats(&s, "250 2.0.0 accepted id ") || !str_cat(&s, id) ||
+		    (qid.len && (!str_cats(&s, " queued as ") || !str_cat(&s, &qid))))
 			die_nomem();
 		reply(s.s);
 		str_free(&s);

@@ -1,5 +1,6 @@
 /* One postern-queue per message, over the qmail-queue interface: the
- * message on a pipe to its fd 0, the envelope on a pipe to its fd 1.  The
+ * message on a pipe to its fd 0, the envelope on its fd 1, a socket, on
+ * which postern-queue answers with the queue id it committed.  The
  * envelope is written only when the whole message was accepted here; a
  * message refused half-way (too big, bare LF, too many hops, client gone)
  * is abandoned by closing both pipes without an envelope, which makes
@@ -8,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "smtpd.h"
@@ -15,6 +17,7 @@
 #include "io.h"
 #include "home.h"
 #include "die.h"
+#include "uniq.h"
 
 static pid_t child = -1;
 static int msgfd = -1, envfd = -1;
@@ -58,7 +61,7 @@ int queue_start(void)
 		die_nomem();
 	if (pipe2(m, O_CLOEXEC) == -1)
 		goto fail0;
-	if (pipe2(e, O_CLOEXEC) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, e) == -1)
 		goto fail1;
 	if ((errno = spawn_queue(path.s, m[0], e[0])) != 0)
 		goto fail2;
@@ -143,7 +146,24 @@ static const char *answer(int code)
 	return "451 4.3.0 queue: temporary failure";
 }
 
-const char *queue_finish(const struct str *envelope)
+/* The id postern-queue sent back after its commit, if it is one. */
+static void read_id(struct str *qid)
+{
+	char b[QID_MAX + 2];
+	ssize_t n;
+	char *nl;
+
+	qid->len = 0;
+	do
+		n = recv(envfd, b, sizeof b, MSG_DONTWAIT);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0 || !(nl = memchr(b, '\n', (size_t)n)) || !qid_valid(b, (size_t)(nl - b)))
+		return;
+	if (!str_copyb(qid, b, (size_t)(nl - b)))
+		die_nomem();
+}
+
+const char *queue_finish(const struct str *envelope, struct str *qid)
 {
 	const char *a;
 	int code;
@@ -158,9 +178,11 @@ const char *queue_finish(const struct str *envelope)
 	 * either; its exit code says why */
 	if (!failed && write_all(envfd, envelope->s, envelope->len) == -1)
 		failed = errno;
+	(void)shutdown(envfd, SHUT_WR); /* its end of file, as a pipe's close gave it */
+	code = reap();
+	read_id(qid);
 	close(envfd);
 	envfd = -1;
-	code = reap();
 	a = answer(code);
 	if (!a && failed)
 		a = "451 4.3.0 queue: write error";

@@ -39,8 +39,9 @@ int config_load(void);     /* 0 ok, -1 error (errno) */
 int queue_start(void);                         /* 0 ok, -1 failed to start */
 void queue_put(const char *b, size_t n);       /* errors are remembered */
 void queue_abort(void);                        /* no envelope: the child commits nothing */
-/* Sends the envelope and waits; returns the reply text for the client. */
-const char *queue_finish(const struct str *envelope);
+/* Sends the envelope and waits; returns the reply text for a refusal, or
+ * 0 with the committed message's queue id in qid (empty if none came back). */
+const char *queue_finish(const struct str *envelope, struct str *qid);
 
 /* received.c */
 int received_build(struct str *out, const char *helo, const char *proto, const char *id,
