@@ -223,6 +223,18 @@ check "and its install's home, from the listener (it need not read /proc/self/ex
 check "postern-listen runs with PATH alone" [ "$(cut -d= -f1 "$SCRATCH/env-listen")" = PATH ]
 check "postern-send runs with PATH and POSTERN_HOME alone (postern-start sets them)" \
 	[ "$(cut -d= -f1 "$SCRATCH/env-send" | sort | tr '\n' ' ')" = "PATH POSTERN_HOME " ]
+# Another session's process, as the same user, cannot look inside this
+# one (ptrace's read mode is what /proc/PID/environ and mem ask for)
+s_pid=$(tree_procs postern-smtpd | awk 'NR == 1 { print $1 }')
+if sanitized_build; then
+	ok "another postern-smtpd cannot read a session's memory # SKIP sanitizer build (the leak checker needs ptrace)"
+else
+	check "another postern-smtpd cannot read a session's memory or environment ($s_pid)" \
+		sh -c '[ -n "$1" ] && ! s6-setuidgid postern-smtpd cat "/proc/$1/environ" > /dev/null 2>&1 &&
+			! s6-setuidgid postern-smtpd head -c 1 "/proc/$1/mem" > /dev/null 2>&1' - "$s_pid"
+fi
+check "while an ordinary process of that user can be read by it (so the check above tests the flag)" \
+	sh -c 's6-setuidgid postern-smtpd sh -c "sleep 2 & cat /proc/\$!/environ" > /dev/null'
 wait "$ENV_CLIENT"
 
 grep -q 'postern-smtpd: message id=' "$PHOME/log/smtpd/current" 2> /dev/null
