@@ -102,6 +102,9 @@ check "bad -f refused: exit 100" test "$?" -eq 100 -a "$(nmess)" -eq 0
 printf 'To: ok@example.net, "x y"@ z@\n\nbody\n' | "$SM" -t 2> "$SCRATCH/err"
 check "bad To address with -t refused: exit 100" test "$?" -eq 100 -a "$(nmess)" -eq 0
 check "the message names the bad address" grep -q 'bad recipient address' "$SCRATCH/err"
+printf 'To: shown@example.net\000hidden@example.net\n\nbody\n' | "$SM" -t 2> "$SCRATCH/err"
+check "a NUL byte in To with -t: exit 100, nothing queued (it would add a recipient the header hides)" \
+	test "$?" -eq 100 -a "$(nmess)" -eq 0 -a -s "$SCRATCH/err"
 
 # 6. -i / -oi: a lone dot
 fresh

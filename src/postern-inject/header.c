@@ -40,9 +40,14 @@ static void field_done(const struct opts *o, struct str *f, struct str *out, str
 		keep = 0; /* the delivery agent writes the real one */
 	if (name_is(f, n, "bcc"))
 		keep = 0; /* blind copies stay blind */
-	if (o->tflag && (name_is(f, n, "to") || name_is(f, n, "cc") || name_is(f, n, "bcc")))
+	if (o->tflag && (name_is(f, n, "to") || name_is(f, n, "cc") || name_is(f, n, "bcc"))) {
+		/* the list is NUL-separated: a NUL in the field would add a
+		 * recipient that no reader of the header sees */
+		if (memchr(f->s, 0, f->len))
+			die(100, "fatal: a NUL byte in a To, Cc or Bcc field");
 		if (!addrlist_parse(f->s + n + 1, f->len - n - 1, rcpts))
 			die_nomem();
+	}
 	if (keep && !str_cat(out, f))
 		die_nomem();
 	f->len = 0;
