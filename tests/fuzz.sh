@@ -86,6 +86,10 @@ fi
 if build inject_addrlist tests/fuzz/inject_addrlist.c src/postern-inject/addrlist.c src/lib/str.c src/lib/fmt.c -Isrc; then
 	run inject_addrlist
 fi
+if build remote_parse tests/fuzz/remote_parse.c src/postern-remote/dns.c src/postern-remote/reply.c src/lib/rand.c \
+	src/lib/str.c src/lib/io.c src/lib/fmt.c -Isrc -lresolv; then
+	run remote_parse
+fi
 if build listen_rules tests/fuzz/listen_rules.c src/postern-listen/rules.c src/lib/str.c src/lib/fmt.c -Isrc; then
 	run listen_rules
 fi
