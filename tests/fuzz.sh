@@ -90,6 +90,10 @@ if build remote_parse tests/fuzz/remote_parse.c src/postern-remote/dns.c src/pos
 	src/lib/str.c src/lib/io.c src/lib/fmt.c -Isrc -lresolv; then
 	run remote_parse
 fi
+if build queue_envelope tests/fuzz/queue_envelope.c src/postern-queue/envelope_in.c src/lib/envelope.c src/lib/addr.c \
+	src/lib/case.c src/lib/str.c src/lib/io.c src/lib/fmt.c -Isrc; then
+	run queue_envelope
+fi
 if build listen_rules tests/fuzz/listen_rules.c src/postern-listen/rules.c src/lib/str.c src/lib/fmt.c -Isrc; then
 	run listen_rules
 fi

@@ -1,0 +1,61 @@
+/* libFuzzer target for the envelope reader of postern-queue, the setuid
+ * program every local user can feed (src/postern-queue/envelope_in.c),
+ * and for envelope_parse (src/lib/envelope.c), which every later reader
+ * of the stored envelope uses.  The input is what arrives on fd 1, given
+ * through a memfd.  Asserts the promise postern-queue relies on before it
+ * stores anything: whatever envelope_in accepts, envelope_parse accepts
+ * too (else postern-queue fails with "internal bug"), with the same
+ * number of recipients, each a checked address, within the limits.
+ * Built and run by tests/fuzz.sh. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "postern-queue/queue.h"
+#include "addr.h"
+#include "envelope.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct str env = STR_INIT;
+	struct envelope e;
+	const char *why = "";
+	size_t i, nrcpt = 0;
+	int fd, code;
+
+	/* envelope_parse on the raw bytes: any answer, no fault */
+	if (envelope_parse(&e, (const char *)data, size) == ENV_OK)
+		envelope_free(&e);
+
+	fd = memfd_create("envelope", MFD_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	if (write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		return 0;
+	}
+	code = envelope_in(fd, &env, &why);
+	close(fd);
+	if (code != 0) {
+		if (!why || !*why)
+			abort(); /* every refusal says why */
+		str_free(&env);
+		return 0;
+	}
+	if (env.len > QQ_ENV_MAX + 1 || env.len > size)
+		abort();
+	for (i = 0; i < env.len; i++)
+		if (env.s[i] == 'T' && (i == 0 || env.s[i - 1] == 0))
+			nrcpt++;
+	if (envelope_parse(&e, env.s, env.len) != ENV_OK)
+		abort();
+	if (e.nrcpt == 0 || e.nrcpt > QQ_RCPT_MAX || e.nrcpt != nrcpt)
+		abort();
+	for (i = 0; i < e.nrcpt; i++)
+		if (addr_check(e.rcpt[i], e.rcpt_len[i]) != ADDR_OK)
+			abort();
+	envelope_free(&e);
+	str_free(&env);
+	return 0;
+}
