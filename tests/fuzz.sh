@@ -70,6 +70,10 @@ fi
 if build local_identity tests/fuzz/local_identity.c src/postern-local/identity.c src/lib/ids.c -Isrc; then
 	run local_identity
 fi
+if build local_dotfile tests/fuzz/local_dotfile.c src/postern-local/dotfile.c src/lib/addr.c src/lib/case.c \
+	src/lib/str.c src/lib/fmt.c -Isrc; then
+	run local_dotfile
+fi
 if build local_linger tests/fuzz/local_linger.c src/postern-local/linger.c src/lib/netstring.c src/lib/io.c src/lib/fmt.c \
 	src/lib/str.c -Isrc; then
 	run local_linger
