@@ -24,6 +24,8 @@ check "--check of a fresh install prints one line, all good" \
 # The layout doc/architecture.md promises.
 st() { stat -c '%U:%G %a' "$PHOME/$1" 2> /dev/null; }
 check "bin/postern-queue is postern-queue:root 4711" [ "$(st bin/postern-queue)" = "postern-queue:root 4711" ]
+check "postern-smtpd, postern-remote and postern-rspawn are root:root 0711 (execute-only: started undumpable)" \
+	[ "$(st bin/postern-smtpd) $(st bin/postern-remote) $(st bin/postern-rspawn)" = "root:root 711 root:root 711 root:root 711" ]
 check "queue/ is postern-queue:postern 750" [ "$(st queue)" = "postern-queue:postern 750" ]
 check "queue/tmp is postern-queue:postern 2700" [ "$(st queue/tmp)" = "postern-queue:postern 2700" ]
 check "queue/mess is postern-queue:postern 2750" [ "$(st queue/mess)" = "postern-queue:postern 2750" ]

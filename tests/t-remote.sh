@@ -346,15 +346,16 @@ our_remote() { # a postern-remote whose parent is our rspawn
 msg x@slow.test twelve | inject ptr1@client.test x@slow.test
 wait_for 10 sh -c "[ -n \"\$(ps -eo pid=,ppid=,comm= | awk -v p=$(rspawn_pid) '\$2 == p && \$3 == \"postern-remote\"')\" ]"
 RP=$(our_remote)
-# every delivery runs as the same user: another one cannot look inside this one
-if sanitized_build; then
-	ok "another postern-remote cannot read a delivery's memory # SKIP sanitizer build"
-else
-	RU=$(stat -c %U "/proc/$RP" 2> /dev/null)
-	check "another postern-remote ($RU) cannot read a delivery's memory or environment" \
-		sh -c '[ -n "$2" ] && ! s6-setuidgid "$2" cat "/proc/$1/environ" > /dev/null 2>&1 &&
-			! s6-setuidgid "$2" head -c 1 "/proc/$1/mem" > /dev/null 2>&1' - "$RP" "$(id -un postern-remote 2> /dev/null)"
-fi
+# every delivery runs as the same user: another one cannot look inside this
+# one, nor into postern-rspawn, the parent of them all; an ordinary process
+# of that user can be read by it (so the check tests the flag)
+check "another postern-remote cannot read a delivery's memory or environment ($RP)" \
+	sh -c '[ -n "$1" ] && [ -d "/proc/$1" ] && ! s6-setuidgid postern-remote cat "/proc/$1/environ" > /dev/null 2>&1 &&
+		! s6-setuidgid postern-remote head -c 1 "/proc/$1/mem" > /dev/null 2>&1' - "$RP"
+check "nor postern-rspawn's" \
+	sh -c '[ -n "$1" ] && [ -d "/proc/$1" ] && ! s6-setuidgid postern-remote cat "/proc/$1/environ" > /dev/null 2>&1' - "$(rspawn_pid)"
+check "while an ordinary process of that user can be read by it" \
+	sh -c 's6-setuidgid postern-remote sh -c "sleep 2 & cat /proc/\$!/environ" > /dev/null'
 if [ -n "$RP" ]; then kill -9 "$RP"; ok "killed postern-remote $RP mid-delivery"; else not_ok "a postern-remote for slow.test was running"; fi
 check "killed postern-remote: deferred, not lost" wait_for 10 logged 'to=x@slow.test status=deferred .*killed by signal 9'
 check "slow.test delivered after the kill" wait_for 20 sh -c "ls $AIO/slow.* > /dev/null 2>&1"

@@ -187,9 +187,7 @@ static void smarthost_auth(const struct route *rt)
 	if (r == 0)
 		return;
 	/* No core file and no ptrace by other processes of this uid while a
-	 * password is in memory: main() made us undumpable at the start.
-	 * (Not in a sanitizer build: the leak checker stops the process with
-	 * ptrace, which that forbids.) */
+	 * password is in memory: main() made us undumpable at the start. */
 	if (control_lines("smtpauthplaintext", &plain) < 0) {
 		all('Z', "unable to read control/smtpauthplaintext (4.3.0)");
 		finish();
@@ -293,12 +291,12 @@ int main(int argc, char **argv)
 
 	progname = "postern-remote";
 	/* Every delivery runs as the same user: one that a hostile server's
-	 * replies took over must not be able to ptrace the others or read
-	 * their memory, and so their mail (sanitizer build: see below). */
-#ifndef __SANITIZE_ADDRESS__
+	 * replies took over must not be able to ptrace the others and steer
+	 * their sessions, nor leave a core file with a password in it.  The
+	 * install makes this program execute-only (0711), so the kernel
+	 * already starts it undumpable, with no window before this line. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		die_sys(111, "fatal: unable to make myself undumpable");
-#endif
 	if (argc > 1 && strcmp(argv[1], "-b") == 0) {
 		batch = 1;
 		argv++;

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "die.h"
@@ -256,6 +257,10 @@ int main(int argc, char **argv)
 	(void)argv;
 	if (geteuid() == 0)
 		die(111, "fatal: must not run as root");
+	/* the parent of every postern-remote, and of their uid: none of
+	 * them may ptrace it and steer what it starts (postern-remote(8)) */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		die_sys(111, "fatal: unable to make myself undumpable");
 	if (!home_path(&prog, "bin/postern-remote") || !home_path(&messdir, "queue/mess"))
 		die_nomem();
 	if (chdir("/") == -1)
