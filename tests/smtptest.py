@@ -3,7 +3,9 @@
 
 A scratch home (mktemp -d under /tmp, 0755) gets postern-smtpd, postern-mkrcpt
 and a stub postern-queue that records each message and envelope in
-HOME/stub/ID.msg and ID.env (exit code from HOME/stub-exit, default 0).
+HOME/stub/ID.msg and ID.env (exit code from HOME/stub-exit, default 0;
+HOME/stub-reply, if present, is written back on its fd 1, where the real
+one sends the queue id it committed).
 postern-listen runs postern-smtpd on 127.0.0.1 (a free port) as user
 postern-smtpd (or nobody if it does not exist), with rules in DIR/tcp.smtp:
 127.0.0.1 is a RELAYCLIENT, every other address (127.0.0.2, ...) is not.
@@ -23,6 +25,8 @@ n=$(date +%s%N).$$
 cat > "$d/tmp.$n.msg" || exit 54
 cat <&1 > "$d/tmp.$n.env" || exit 54
 if [ ! -s "$d/tmp.$n.env" ]; then rm -f "$d/tmp.$n.msg" "$d/tmp.$n.env"; exit 91; fi
+# HOME/stub-reply, if any, goes back on fd 1 as the real one sends its queue id
+[ -f "$d/../stub-reply" ] && cat "$d/../stub-reply" >&1 2>/dev/null
 x=$(cat "$d/../stub-exit" 2>/dev/null || echo 0)
 [ "$x" = 0 ] || { rm -f "$d/tmp.$n.msg" "$d/tmp.$n.env"; exit "$x"; }
 mv "$d/tmp.$n.msg" "$d/$n.msg" && mv "$d/tmp.$n.env" "$d/$n.env" || exit 53

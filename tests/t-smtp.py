@@ -164,6 +164,34 @@ try:
         c.close()
     os.unlink(os.path.join(srv.home, 'stub-exit'))
     check(srv.stub_ids() == [], 'no message recorded when postern-queue failed')
+
+    # the queue id that comes back on the envelope's socket: named in the
+    # 250 and the log line only when it is one (qid_valid) ending in LF
+    good = '1796000000.000001P1R0123456789abcdef'
+    for text, named, desc in ((good + '\n', True, 'a queue id and LF'),
+                              (good, False, 'no LF after the id'),
+                              ('../../etc/passwd\n', False, 'not a queue id'),
+                              (good + ' x\n', False, 'more than an id on the line'),
+                              ('1' * 80 + '\n', False, 'longer than QID_MAX'),
+                              ('', False, 'nothing')):
+        srv.write('stub-reply', text)
+        c = session()
+        r = send_msg(c, 'Subject: q\r\n\r\nb\r\n')
+        c.close()
+        line = r[1][0] if r[1] else ''
+        check(r[0] == 250 and (('queued as ' + good) in line) == named and (named or 'queued as' not in line),
+              'queue sends back %s: 250 %s the id (%s)' % (desc, 'with' if named else 'without', line))
+    srv.write('stub-reply', good + '\n')
+    srv.write('stub-exit', '53')
+    c = session()
+    r = send_msg(c, 'Subject: q\r\n\r\nb\r\n')
+    c.close()
+    check(r[0] == 451, 'an id sent back by a queue that then fails: the exit status decides, 451 (%s)' % (r[1][0] if r[1] else ''))
+    os.unlink(os.path.join(srv.home, 'stub-exit'))
+    os.unlink(os.path.join(srv.home, 'stub-reply'))
+    time.sleep(0.2)
+    check(('qid=' + good) in srv.logtext(), 'the log line names the id that came back')
+    srv.stub_clear()
     # a postern-queue that cannot be run at all
     qq = os.path.join(srv.home, 'bin', 'postern-queue')
     os.chmod(qq, 0o644)

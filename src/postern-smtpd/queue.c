@@ -3,8 +3,8 @@
  * which postern-queue answers with the queue id it committed.  The
  * envelope is written only when the whole message was accepted here; a
  * message refused half-way (too big, bare LF, too many hops, client gone)
- * is abandoned by closing both pipes without an envelope, which makes
- * postern-queue exit without committing anything. */
+ * is abandoned by closing the pipe and the socket without an envelope,
+ * which makes postern-queue exit without committing anything. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -25,8 +25,8 @@ static struct io out;
 static char outbuf[65536];
 static int failed;
 
-/* postern-queue with the message pipe as fd 0 and the envelope pipe as fd
- * 1; stderr stays the log.  posix_spawn (musl: a vfork-style clone) copies
+/* postern-queue with the message pipe as fd 0 and the envelope socket as
+ * fd 1; stderr stays the log.  posix_spawn (musl: a vfork-style clone) copies
  * none of our memory, so neither process pays copy-on-write faults for
  * the buffers we keep writing.  0, or an errno value. */
 static int spawn_queue(const char *path, int mess, int env)
