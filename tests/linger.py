@@ -115,6 +115,21 @@ with open(OUT + ".err", "wb") as err:
             rss[i] = rss_kb(p.pid)
     fact("stream_rss_growth_kb", rss.get(400, 10 ** 6) - rss.get(50, 0))
     fact("alive_after_stream", p.poll() is None)
+    # a dot file refused (group-writable): Z each time, and no fd kept
+    bad = os.path.join(HOME, ".postern-refused")
+    with open(bad, "w") as f:
+        f.write("./Maildir/\n")
+    st = os.stat(HOME)
+    os.chown(bad, st.st_uid, st.st_gid)
+    os.chmod(bad, 0o664)
+    fds_before = len(os.listdir("/proc/%d/fd" % p.pid))
+    refused = []
+    for i in range(3):
+        batch(sock, [("refused", MSG)])
+        refused.append(lines_until_ready(p))
+    fact("refused_lines", refused)
+    fact("fds_growth_after_refusals", len(os.listdir("/proc/%d/fd" % p.pid)) - fds_before)
+    os.unlink(bad)
     # a record that is not 4n fields: the process ends, 111
     socket.send_fds(sock, [b"only\0three\0fields\0"], [os.open(MSG, os.O_RDONLY)])
     fact("malformed_rc", p.wait(timeout=20))

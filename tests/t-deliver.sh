@@ -387,6 +387,16 @@ check "linger: the postern-local stopped by its user gets the next message: not 
 check "linger: killed after timeoutlocal (4 s), logged" wait_for 15 grep -q "postern-lspawn: timeout pid=$P messages=1 seconds=4" "$LOG"
 check "linger: and the message delivered by a new one" wait_for 15 sh -c '[ "$(ls "$1" | wc -l)" -gt "$2" ]' - "$FNEW" "$n"
 check "linger: the stopped one is gone" sh -c '! kill -0 "$1" 2> /dev/null' - "$P"
+# one stopped while it waits, holding no message: ended after lingerlocal,
+# it never reads the end of its input, so it is killed IDLE_GRACE_MS (10 s)
+# later; without that, stopped ones would pile up in lspawn for good, each
+# with a slot and two fds, until nobody's mail could be delivered
+wait_for 10 sh -c '[ -n "$(pgrep -u "$1" -x postern-local)" ]' - "$PFRANK"
+P2=$(echo $(frank_locals))
+kill -STOP $P2
+check "linger: one stopped while it waits, with no message, is killed after lingerlocal and 10 s more, logged ($P2)" \
+	wait_for 25 grep -q "postern-lspawn: timeout pid=$P2 messages=0 seconds=10" "$LOG"
+check "linger: and gone" wait_for 5 sh -c '! kill -0 "$1" 2> /dev/null' - "$P2"
 
 # Logs: s6-log writes HOME/log/send/current, TAI64N-stamped key=value lines.
 LOG=$PHOME/log/send/current

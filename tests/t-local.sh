@@ -368,6 +368,9 @@ else
 	check "linger: its memory does not grow with the messages (RSS +$(fact stream_rss_growth_kb) KB from the 50th to the 400th)" \
 		[ "$(fact stream_rss_growth_kb)" -le 8 ]
 fi
+check "linger: a group-writable dot file is refused with Z, three times ($(fact refused_lines))" \
+	t '[ "$(fact refused_lines | grep -o "Z 4.7.0 .postern-refused is group or world writable" | wc -l)" -eq 3 ]'
+check "linger: and no fd is left behind by a refusal ($(fact fds_growth_after_refusals) more)" [ "$(fact fds_growth_after_refusals)" = 0 ]
 check "linger: every copy is in Maildir/new (1 + 1 + 400 + 1 + 1 more)" [ "$(count_files "$HA/Maildir/new")" -eq $((n0 + 404)) ]
 check "linger: a record that is not 4n fields ends it, 111 ($(fact malformed_rc))" [ "$(fact malformed_rc)" = 111 ]
 check "linger: more fields than fds ends it, 111 ($(fact fd_count_mismatch_rc))" [ "$(fact fd_count_mismatch_rc)" = 111 ]

@@ -143,6 +143,7 @@ static _Noreturn void nomem(void) { finish(111, "4.3.0 out of memory", 19); }
 static int read_dotfile(const char *name, struct str *buf)
 {
 	struct stat st;
+	const char *why = 0, *tail = 0;
 	int fd = openat(AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd == -1) {
@@ -150,17 +151,21 @@ static int read_dotfile(const char *name, struct str *buf)
 			return 0;
 		fail(111, "4.3.0 unable to open ", name, errno == EACCES ? ": permission denied" : ": system error");
 	}
+	/* fail() does not return: the file is closed first, or a lingering
+	 * process would keep one more fd for every refused dot file */
 	if (fstat(fd, &st) == -1)
-		fail(111, "4.3.0 unable to stat ", name, 0);
-	if (!S_ISREG(st.st_mode))
-		fail(111, "4.7.0 ", name, " is not a regular file");
-	if (st.st_uid != getuid() && st.st_uid != 0)
-		fail(111, "4.7.0 ", name, " is not owned by the recipient or root");
-	if (st.st_mode & 022)
-		fail(111, "4.7.0 ", name, " is group or world writable");
-	if (read_fd(fd, buf, DOTFILE_MAX) == -1)
-		fail(111, "4.3.0 unable to read ", name, errno == EFBIG ? ": file too big" : 0);
+		why = "4.3.0 unable to stat ";
+	else if (!S_ISREG(st.st_mode))
+		why = "4.7.0 ", tail = " is not a regular file";
+	else if (st.st_uid != getuid() && st.st_uid != 0)
+		why = "4.7.0 ", tail = " is not owned by the recipient or root";
+	else if (st.st_mode & 022)
+		why = "4.7.0 ", tail = " is group or world writable";
+	else if (read_fd(fd, buf, DOTFILE_MAX) == -1)
+		why = "4.3.0 unable to read ", tail = errno == EFBIG ? ": file too big" : 0;
 	close(fd);
+	if (why)
+		fail(111, why, name, tail);
 	return 1;
 }
 

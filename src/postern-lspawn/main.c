@@ -46,6 +46,12 @@
 #define TIMEOUT_MAX 86400
 /* "R\n": a lingering postern-local's word that it waits for a request */
 #define READY_LINE "R\n"
+/* A postern-local that holds no message and is not waiting for one (it has
+ * answered everything and not said R yet, or its wait was ended) exits at
+ * once by itself; one that does not within this long is stopped or hung
+ * by its user, and is killed, so that it cannot keep a slot and two fds
+ * of ours for good (KIDS_MAX of them would stop every user's delivery). */
+#define IDLE_GRACE_MS 10000
 
 struct kid {
 	pid_t pid;
@@ -177,12 +183,15 @@ static long long now_ms(void)
 	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* No more requests for this child: it reads EOF on its fd 0 and exits. */
+/* No more requests for this child: it reads EOF on its fd 0 and exits
+ * (within IDLE_GRACE_MS, if it holds no message, or it is killed). */
 static void retire(struct kid *k)
 {
 	if (k->ctl != -1)
 		close(k->ctl);
 	k->ctl = -1;
+	if (k->ready || k->n == 0)
+		k->deadline = now_ms() + IDLE_GRACE_MS;
 	k->ready = 0;
 }
 
@@ -450,6 +459,7 @@ static void heard(struct kid *k)
 			reply(k->job[i], res[i].st, res[i].text, res[i].len);
 		k->n = 0;
 		k->lines = 0;
+		k->deadline = now_ms() + IDLE_GRACE_MS; /* to say R, or to exit */
 		memmove(t->s, t->s + need, t->len - need);
 		t->len -= need;
 	}
@@ -463,6 +473,20 @@ static void heard(struct kid *k)
 	else
 		retire(k);
 	t->len = 0;
+}
+
+static void kill_stuck(struct kid *k, unsigned long long seconds)
+{
+	struct logline l = { STR_INIT };
+
+	log_begin(&l, "timeout");
+	log_kvu(&l, "pid", (unsigned long long)k->pid);
+	log_kvu(&l, "messages", k->n);
+	log_kvu(&l, "seconds", seconds);
+	log_end(&l);
+	if (kill(k->pid, SIGKILL) == -1 && errno != ESRCH)
+		warn_sys("warning: unable to kill a postern-local");
+	k->killed = 1;
 }
 
 /* Kills a child that gave no line for control/timeoutlocal seconds (a
@@ -479,33 +503,34 @@ static int expire(int stopping)
 
 	for (i = 0; i < nkids; i++) {
 		struct kid *k = kids + i;
-		if (k->n && !k->killed) {
-			/* stopped, hung or looping: its messages are retried (Z) */
-			if (now >= k->deadline) {
-				struct logline l = { STR_INIT };
-				log_begin(&l, "timeout");
-				log_kvu(&l, "pid", (unsigned long long)k->pid);
-				log_kvu(&l, "messages", k->n);
-				log_kvu(&l, "seconds", timeout_ms / 1000);
-				log_end(&l);
-				if (kill(k->pid, SIGKILL) == -1 && errno != ESRCH)
-					warn_sys("warning: unable to kill a postern-local");
-				k->killed = 1;
-			} else if (due == -1 || k->deadline - now < due)
+		if (!k->killed && (k->n || !k->ready)) {
+			/* with messages: stopped, hung or looping, and they are
+			 * retried (Z); without: it answered everything and neither
+			 * waits nor exits */
+			if (now >= k->deadline)
+				kill_stuck(k, k->n ? timeout_ms / 1000 : IDLE_GRACE_MS / 1000);
+			else if (due == -1 || k->deadline - now < due)
 				due = k->deadline - now;
+			if (!k->n)
+				continue;
 		}
 		if (!k->ready)
 			continue;
 		if (stopping || k->fd == -1 || now - k->idle_since >= (long long)linger_ms) {
-			retire(k);
+			retire(k); /* it now has IDLE_GRACE_MS to exit */
+			if (due == -1 || IDLE_GRACE_MS < due)
+				due = IDLE_GRACE_MS;
 			continue;
 		}
 		idle++;
 		if (due == -1 || k->idle_since + (long long)linger_ms - now < due)
 			due = k->idle_since + (long long)linger_ms - now;
 	}
-	for (; idle > IDLE_MAX && (old = oldest_idle()) != 0; idle--)
+	for (; idle > IDLE_MAX && (old = oldest_idle()) != 0; idle--) {
 		retire(old);
+		if (due == -1 || IDLE_GRACE_MS < due)
+			due = IDLE_GRACE_MS;
+	}
 	return due > 0x7fffffff ? 0x7fffffff : (int)due;
 }
 
