@@ -99,12 +99,30 @@ int pool_take(const char *to, int *moved)
 	return -1;
 }
 
-/* 1 if path, a plain file with one link, is now empty. */
+/* 1 if path, a plain file with one link, is now empty and open nowhere
+ * else.  A queue file is handed to delivery programs, and one that a
+ * taken-over postern-local kept a descriptor of must never be reused: it
+ * would read whatever message or envelope the queue writes into it next
+ * (SECURITY).  The kernel grants a write lease only on a file that no other
+ * open file description (a descriptor anywhere, one in flight in a socket,
+ * a mapping) refers to, so that is the test; where no lease can be had at
+ * all (a file system without them, leases turned off) nothing is reused.
+ * Nobody can open it afresh meanwhile: only the queue's users may. */
 static int empty(const char *path)
 {
 	struct stat st;
-	int fd = open_emptied(path, &st);
-	return fd != -1 && close(fd) == 0;
+	int fd = open_emptied(path, &st), alone;
+
+	if (fd == -1)
+		return 0;
+	alone = fcntl(fd, F_SETLEASE, F_WRLCK) == 0;
+	if (alone)
+		(void)fcntl(fd, F_SETLEASE, F_UNLCK);
+	if (close(fd) != 0)
+		return 0;
+	if (!alone)
+		errno = EBUSY;
+	return alone;
 }
 
 static size_t pooled;   /* postern-clean's count of pool/: an estimate between counts */

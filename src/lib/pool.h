@@ -30,7 +30,9 @@ int pool_take(const char *to, int *moved);
 
 /* postern-clean: moves the file `from` to pool/.NAME, empties it there,
  * then offers it as pool/NAME; or unlinks it when the pool is missing or
- * full.  1 when `from` is gone, 0 with errno when it is still there. */
+ * full, or when any other process still has it open (a delivery that kept
+ * its descriptor must not see the next message written into it).  1 when
+ * `from` is gone, 0 with errno when it is still there. */
 int pool_put(const char *from, const char *name);
 
 /* postern-clean: as pool_put, for a file in a directory postern-queue

@@ -66,6 +66,23 @@ static jmp_buf next_message;
 static char **margs;                 /* EXT RECIPIENT SENDER QID of each message */
 static int linger;                   /* -l: then wait on fd 0 for more (linger.h) */
 
+/* A message's file is let go before its result is said: on that result
+ * postern-clean may put the queue file back in queue/pool/, and it reuses
+ * only a file open nowhere else (src/lib/pool.c: whoever still held it
+ * would read the next message written into it).  The descriptor's number
+ * stays taken, by /dev/null, until the batch ends, so nothing opened later
+ * gets it and linger_release closes only what it should.  Failing that,
+ * the file stays open: then it is not reused, which costs only speed. */
+static void release_message(void)
+{
+	static int null_fd = -1;
+
+	if (null_fd == -1)
+		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd != -1)
+		(void)dup3(null_fd, msgfd, O_CLOEXEC);
+}
+
 /* The result line on stdout, then the exit (or, with -b, the next
  * message).  Every way out goes through here (apart from a home_dir() that
  * cannot find the install, which dies 111).  A failure before the first
@@ -94,6 +111,8 @@ static _Noreturn void finish(int code, const char *text, size_t n)
 	log_kvb(&l, "text", t.s, t.len);
 	log_end(&l);
 	log_flush(); /* before lspawn hears of it */
+	if (started || !batch)
+		release_message();
 	if (!str_catc(&t, '\n'))
 		_exit(111);
 	if (!batch) {

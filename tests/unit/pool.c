@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -104,6 +105,34 @@ int main(void)
 	          size_of("mess/5") == -1 && size_of("pool/5") == 0,
 	      "put_unshared: a name already in pool/ is not replaced; the file is unlinked");
 	CHECK(unlink("pool/4") == 0 && unlink("pool/5") == 0, "cleaned up");
+
+	/* a file still open somewhere (a delivery that kept its descriptor,
+	 * a mapping of it) is never reused: unlinked, not pooled */
+	{
+		int held = -1, ok;
+		void *map;
+		CHECK(write_file("mess/6", "someone's message") && (held = open("mess/6", O_RDONLY)) != -1 &&
+		          pool_put_unshared("mess/6", "6") == 1 && size_of("mess/6") == -1 && size_of("pool/6") == -1,
+		      "put_unshared: a file open elsewhere is unlinked, not pooled");
+		close(held);
+		CHECK(write_file("mess/7.env", "F\0Tbcc@example.org\0\0") && (held = open("mess/7.env", O_RDONLY)) != -1 &&
+		          pool_put("mess/7.env", "7.env") == 1 && size_of("mess/7.env") == -1 && size_of("pool/7.env") == -1 &&
+		          size_of("pool/.7.env") == -1,
+		      "put: a file open elsewhere is unlinked, not pooled");
+		close(held);
+		ok = write_file("mess/8", "mapped") && (held = open("mess/8", O_RDONLY)) != -1;
+		map = ok ? mmap(0, 6, PROT_READ, MAP_SHARED, held, 0) : MAP_FAILED;
+		if (ok)
+			close(held);
+		CHECK(map != MAP_FAILED && pool_put_unshared("mess/8", "8") == 1 && size_of("pool/8") == -1,
+		      "put_unshared: a file still mapped somewhere is unlinked, not pooled");
+		if (map != MAP_FAILED)
+			munmap(map, 6);
+		CHECK(write_file("mess/9", "closed again") && (held = open("mess/9", O_RDONLY)) != -1 && close(held) == 0 &&
+		          pool_put_unshared("mess/9", "9") == 1 && size_of("pool/9") == 0,
+		      "put_unshared: once every other descriptor is closed it is pooled");
+		CHECK(unlink("pool/9") == 0, "cleaned up");
+	}
 
 	/* take: two files, then the pool is empty */
 	relist();
