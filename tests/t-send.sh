@@ -57,8 +57,8 @@ echo 2 > "$PHOME/control/retrymax"
 Q=$PHOME/queue
 LOG=$SCRATCH/start.log
 START_PID=
-start() {
-	"$PHOME/bin/postern-start" -d 5 >> "$LOG" 2>&1 5> "$SCRATCH/ready" < /dev/null &
+start() { # with a soft limit on open files of 1024, as usual
+	prlimit --nofile=1024:8192 "$PHOME/bin/postern-start" -d 5 >> "$LOG" 2>&1 5> "$SCRATCH/ready" < /dev/null &
 	START_PID=$!
 }
 on_cleanup 'stop_start'
@@ -71,6 +71,9 @@ logged() { grep -q -- "$1" "$LOG"; }
 
 start
 check "readiness newline written to the notification fd" wait_for 10 grep -q '^$' "$SCRATCH/ready"
+LSP=$(pgrep -x -P "$START_PID" postern-lspawn | head -1)
+check "postern-lspawn raised its limit on open files from 1024 to room for 1100 postern-locals ($LSP)" \
+	sh -c '[ -n "$1" ] && [ "$(awk "/^Max open files/ { print \$4 }" "/proc/$1/limits")" -ge 2296 ]' - "$LSP"
 PTS1_UID=$(id -u pts1)
 ALIAS_UID=$(id -u postern-alias)
 # the alias user serves every install on the machine: lspawn gives it this install's HOME/alias

@@ -14,6 +14,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -563,6 +564,35 @@ static void reap(void)
 	}
 }
 
+/* Up to KIDS_MAX children with two descriptors each (its output, its
+ * socket) and a batch's message files on their way need more than the
+ * usual soft limit of 1024, past which every start would fail with Z.  As
+ * root we may raise the limit, the hard one too if it is lower. */
+static void fd_room(void)
+{
+	const rlim_t want = 2 * KIDS_MAX + LOCAL_BATCH_MAX + 64;
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == -1) {
+		warn_sys("warning: unable to read the limit on open files");
+		return;
+	}
+	if (r.rlim_cur == RLIM_INFINITY || r.rlim_cur >= want)
+		return;
+	if (r.rlim_max != RLIM_INFINITY && r.rlim_max < want) {
+		struct rlimit both = { want, want };
+		if (setrlimit(RLIMIT_NOFILE, &both) == 0)
+			return;
+		/* without CAP_SYS_RESOURCE: as far as the hard limit goes */
+		warn("warning: the hard limit on open files is below 2 per postern-local: "
+		     "fewer local deliveries can run at once");
+		r.rlim_cur = r.rlim_max;
+	} else
+		r.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &r) == -1)
+		warn_sys("warning: unable to raise the limit on open files: fewer local deliveries can run at once");
+}
+
 int main(int argc, char **argv)
 {
 	static char inbuf[4096];
@@ -593,6 +623,7 @@ int main(int argc, char **argv)
 	if (timeout_ms > TIMEOUT_MAX)
 		timeout_ms = TIMEOUT_MAX;
 	timeout_ms *= 1000;
+	fd_room();
 	if (chdir("/") == -1)
 		die_sys(111, "fatal: unable to chdir to /");
 	if ((sigfd = selfpipe_init(SELFPIPE_CHLD)) == -1)
