@@ -52,6 +52,15 @@ done_testing() {
 bail() { not_ok "$*"; done_testing; }
 # A sanitizer build (make asan) links its programs against libasan.
 sanitized_build() { ldd "$POSTERN_BUILD/bin/postern-local" 2> /dev/null | grep -q libasan; }
+# USER PID [mem]: PID is running, and USER cannot read its /proc environ
+# (nor, with "mem", its memory): it is undumpable (ptrace's read mode).
+sealed_from() {
+	[ -n "$2" ] && [ -d "/proc/$2" ] && ! s6-setuidgid "$1" cat "/proc/$2/environ" > /dev/null 2>&1 &&
+		{ [ "${3:-}" != mem ] || ! s6-setuidgid "$1" head -c 1 "/proc/$2/mem" > /dev/null 2>&1; }
+}
+# USER: USER can read the environ of an ordinary process of its own, so
+# that sealed_from tests the flag and not something else
+reads_own() { s6-setuidgid "$1" sh -c 'sleep 2 & cat "/proc/$!/environ"' > /dev/null 2>&1; }
 
 on_cleanup() { T_CLEANUP="$T_CLEANUP
 $1"; }

@@ -8,11 +8,14 @@
 /* Waits for the next request on sock: one record of 4n NUL-terminated
  * fields (EXT RECIPIENT SENDER QID of each message, 1 <= n <=
  * LOCAL_BATCH_MAX) and n message fds, which end up as fds 3 .. 3+n-1,
- * close-on-exec (linger_release closes the previous batch's first).  args then points to the fields (until the next call).  Returns n,
- * 0 at EOF (lspawn wants no more), or -1 with *why set for the log. */
+ * close-on-exec (linger_release frees those numbers first).  args then
+ * points to the fields (until the next call).  Returns n, 0 at EOF (lspawn
+ * wants no more), or -1 with *why set for the log. */
 long linger_next(int sock, char ***args, const char **why);
-/* Closes fds 3 .. 3+n-1, a delivered batch's message files: done before
- * the R line, so that a process that says it waits holds none. */
+/* Closes fds 3 .. 3+n-1, a delivered batch's: each holds /dev/null by
+ * then (main.c lets a message's file go before its result), or the file
+ * itself if that failed.  Done before the R line, so that a process that
+ * says it waits holds none. */
 void linger_release(size_t n);
 /* The check behind it (tests/unit/local_linger.c, tests/fuzz/local_linger.c):
  * a record of len bytes that came with nfd files must be exactly 4 * nfd

@@ -191,7 +191,7 @@ static void retire(struct kid *k)
 	if (k->ctl != -1)
 		close(k->ctl);
 	k->ctl = -1;
-	if (k->ready || k->n == 0)
+	if (k->n == 0)
 		k->deadline = now_ms() + IDLE_GRACE_MS;
 	k->ready = 0;
 }
@@ -476,6 +476,13 @@ static void heard(struct kid *k)
 	t->len = 0;
 }
 
+/* *due becomes in (ms from now) if that comes first; -1 is "nothing due". */
+static void sooner(long long *due, long long in)
+{
+	if (*due == -1 || in < *due)
+		*due = in;
+}
+
 static void kill_stuck(struct kid *k, unsigned long long seconds)
 {
 	struct logline l = { STR_INIT };
@@ -510,8 +517,8 @@ static int expire(int stopping)
 			 * waits nor exits */
 			if (now >= k->deadline)
 				kill_stuck(k, k->n ? timeout_ms / 1000 : IDLE_GRACE_MS / 1000);
-			else if (due == -1 || k->deadline - now < due)
-				due = k->deadline - now;
+			else
+				sooner(&due, k->deadline - now);
 			if (!k->n)
 				continue;
 		}
@@ -519,18 +526,15 @@ static int expire(int stopping)
 			continue;
 		if (stopping || k->fd == -1 || now - k->idle_since >= (long long)linger_ms) {
 			retire(k); /* it now has IDLE_GRACE_MS to exit */
-			if (due == -1 || IDLE_GRACE_MS < due)
-				due = IDLE_GRACE_MS;
+			sooner(&due, IDLE_GRACE_MS);
 			continue;
 		}
 		idle++;
-		if (due == -1 || k->idle_since + (long long)linger_ms - now < due)
-			due = k->idle_since + (long long)linger_ms - now;
+		sooner(&due, k->idle_since + (long long)linger_ms - now);
 	}
 	for (; idle > IDLE_MAX && (old = oldest_idle()) != 0; idle--) {
 		retire(old);
-		if (due == -1 || IDLE_GRACE_MS < due)
-			due = IDLE_GRACE_MS;
+		sooner(&due, IDLE_GRACE_MS);
 	}
 	return due > 0x7fffffff ? 0x7fffffff : (int)due;
 }
