@@ -10,7 +10,8 @@ iproute2 procps util-linux passwd"
 case ${1:-test} in
 # postfix for smtp-source, the SMTP load generator tests/t-smtp-e2e.sh uses
 # unbound: the test DNS server of tests/t-remote.sh (started by the test only)
-test) pkgs="$pkgs postfix unbound" ;;
+# strace: tests/t-listen.py holds the listener's reads to open a signal race
+test) pkgs="$pkgs postfix unbound strace" ;;
 # bench: strace for the syscall counts; OpenSMTPD conflicts with postfix as a
 # package, so tests/bench/peers.sh fetches its .deb (apt-get download) and
 # runs it unpacked in a private mount namespace, never installed.

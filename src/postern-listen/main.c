@@ -437,12 +437,15 @@ int main(int argc, char **argv)
 		int waiting = nkids < maxkids && pause_ms == -1;
 		if (poll(p, waiting ? 2 : 1, pause_ms) == -1 && errno != EINTR)
 			die_sys(111, "fatal: poll");
-		if (selfpipe_term)
-			break;
 		if (p[0].revents) {
 			selfpipe_drain();
 			reap();
 		}
+		/* After the drain, never before: a SIGTERM caught between a look
+		 * at the flag and the drain would lose its byte to the drain and
+		 * leave poll asleep with the flag set. */
+		if (selfpipe_term)
+			break;
 		if (selfpipe_hup) {
 			/* s6-svc -h: the rules again now, changed or not */
 			selfpipe_hup = 0;
