@@ -9,29 +9,9 @@ tests/t-smtp-e2e.sh run it with postern-smtpd behind it."""
 import os, pwd, shutil, signal, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtptest import BUILD, free_port, smtpd_user
+from tap import check, done, wait_for
 
 LISTEN = os.path.join(BUILD, 'bin', 'postern-listen')
-n = 0
-failed = 0
-
-
-def check(cond, desc):
-    global n, failed
-    n += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', n, desc))
-    sys.stdout.flush()
-    if not cond:
-        failed += 1
-    return cond
-
-
-def wait_for(pred, secs=5.0):
-    end = time.time() + secs
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 D = tempfile.mkdtemp(prefix='postern-test.')
@@ -419,5 +399,4 @@ finally:
     if not os.environ.get('POSTERN_KEEP'):
         subprocess.run(['rm', '-rf', D])
 
-print('# %d tests, %d failed' % (n, failed))
-sys.exit(1 if failed else 0)
+done()

@@ -8,19 +8,7 @@ tests/t-smtp-e2e.sh runs the real pipeline."""
 import os, re, socket, sys, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtptest import Server, Conn
-
-n = 0
-failed = 0
-def check(cond, desc):
-    global n, failed
-    n += 1
-    if cond:
-        print('ok %d - %s' % (n, desc))
-    else:
-        failed += 1
-        print('not ok %d - %s' % (n, desc))
-    sys.stdout.flush()
-    return cond
+from tap import check, done
 
 srv = Server().start()
 P = srv.port
@@ -494,5 +482,4 @@ finally:
     srv2.stop()
     srv.cleanup()
 
-print('# %d tests, %d failed' % (n, failed))
-sys.exit(1 if failed else 0)
+done()

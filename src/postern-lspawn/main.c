@@ -31,6 +31,7 @@
 #include "io.h"
 #include "log.h"
 #include "netstring.h"
+#include "outq.h"
 #include "drain.h"
 #include "selfpipe.h"
 #include "str.h"
@@ -62,6 +63,7 @@ struct kid {
 	long long idle_since; /* ms, CLOCK_MONOTONIC, when it said so */
 	long long deadline;  /* ms: its next line is due, or it is killed */
 	int killed;
+	int readable;        /* poll said its fd has something: drain it */
 	size_t lines;        /* result lines of the messages it holds, so far */
 	size_t n;            /* messages it has not answered */
 	char job[LOCAL_BATCH_MAX][JOB_MAX + 1];
@@ -77,24 +79,18 @@ static unsigned long long minuid;
 static unsigned long long linger_ms;
 static unsigned long long timeout_ms; /* control/timeoutlocal: the most a message may take */
 static struct str prog = STR_INIT, messdir = STR_INIT, vmailhome = STR_INIT, aliashome = STR_INIT;
-static int send_gone;
+/* results not yet written to postern-send: lspawn never blocks on its
+ * pipe, which postern-send stops reading while it writes a request */
+static struct outq results = OUTQ_INIT;
 
 static void reply(const char *job, char status, const char *text, size_t tlen)
 {
-	struct str p = STR_INIT, f = STR_INIT;
+	struct str p = STR_INIT;
 
-	if (send_gone)
-		return;
 	if (!str_cats(&p, job) || !str_catz(&p) || !str_catc(&p, status) || !str_catz(&p) ||
-	    !str_catb(&p, text, tlen) || !str_catz(&p) || !ns_cat(&f, p.s, p.len))
+	    !str_catb(&p, text, tlen) || !str_catz(&p) || !outq_frame(&results, p.s, p.len))
 		die_nomem();
-	if (write_all(1, f.s, f.len) == -1) {
-		/* postern-send died: finish the children, then exit */
-		warn_sys("warning: unable to write to postern-send");
-		send_gone = 1;
-	}
 	str_free(&p);
-	str_free(&f);
 }
 
 static void replys(const char *job, char status, const char *text)
@@ -429,6 +425,7 @@ taken:
 	k->n = m;
 	k->lines = 0;
 	k->killed = 0;
+	k->readable = 0;
 	k->deadline = now_ms() + (long long)timeout_ms;
 }
 
@@ -632,13 +629,15 @@ int main(int argc, char **argv)
 		die_sys(111, "fatal: unable to chdir to /");
 	if ((sigfd = selfpipe_init(SELFPIPE_CHLD)) == -1)
 		die_sys(111, "fatal: unable to catch signals");
-	if (fcntl(0, F_SETFD, FD_CLOEXEC) == -1 || fcntl(1, F_SETFD, FD_CLOEXEC) == -1)
+	if (fcntl(0, F_SETFD, FD_CLOEXEC) == -1 || fcntl(1, F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(1, F_SETFL, O_NONBLOCK) == -1)
 		die_sys(111, "fatal: missing the pipes from postern-start");
 	io_init(&in, 0, inbuf, sizeof inbuf);
 
-	while (input || nkids) {
-		struct pollfd p[2 + KIDS_MAX];
-		size_t n = 0, i;
+	while (input || nkids || outq_waiting(&results)) {
+		struct pollfd p[3 + KIDS_MAX];
+		static size_t kid_of[KIDS_MAX]; /* p[first_kid + j] is kids[kid_of[j]]'s */
+		size_t n = 0, i, first_kid;
 		int r, wait;
 
 		if (selfpipe_term)
@@ -647,20 +646,34 @@ int main(int argc, char **argv)
 		p[n++] = (struct pollfd){ sigfd, POLLIN, 0 };
 		if (input)
 			p[n++] = (struct pollfd){ 0, POLLIN, 0 };
+		if (outq_waiting(&results))
+			p[n++] = (struct pollfd){ 1, POLLOUT, 0 };
+		first_kid = n;
 		for (i = 0; i < nkids; i++)
-			if (kids[i].fd != -1)
+			if (kids[i].fd != -1) {
+				kid_of[n - first_kid] = i;
 				p[n++] = (struct pollfd){ kids[i].fd, POLLIN, 0 };
+			}
 		r = poll(p, (nfds_t)n, wait);
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
 			die_sys(111, "fatal: poll failed");
 		}
+		/* marked before reap moves kids around: the mark moves with them */
+		for (i = first_kid; i < n; i++)
+			if (p[i].revents)
+				kids[kid_of[i - first_kid]].readable = 1;
 		if (p[0].revents) {
 			selfpipe_drain();
 			reap();
 		}
+		/* only those with something to read: a read of every child at
+		 * every wake-up is a system call per child, up to 1100 */
 		for (i = 0; i < nkids; i++) {
+			if (!kids[i].readable)
+				continue;
+			kids[i].readable = 0;
 			if (drain_bounded(&kids[i].fd, &kids[i].text, OUT_MAX + 2) == -1)
 				die_nomem();
 			heard(kids + i);
@@ -679,6 +692,9 @@ int main(int argc, char **argv)
 				request(&f);
 			} while (io_buffered(&in));
 		}
+		/* what this round answered goes at once, as far as the pipe takes it */
+		if (outq_waiting(&results) && outq_flush(&results, 1) == -1)
+			warn_sys("warning: unable to write to postern-send"); /* finish the children, then exit */
 	}
 	str_free(&f);
 	return 0;

@@ -19,6 +19,7 @@
 #include "io.h"
 #include "log.h"
 #include "netstring.h"
+#include "outq.h"
 #include "drain.h"
 #include "selfpipe.h"
 #include "str.h"
@@ -41,40 +42,18 @@ static int sigfd = -1; /* the self-pipe: readable when a signal came */
 static struct kid kids[KIDS_MAX];
 static size_t nkids;
 static struct str prog = STR_INIT, messdir = STR_INIT;
-static struct str outq = STR_INIT; /* frames not yet written to postern-send */
-static int send_gone;
+static struct outq results = OUTQ_INIT; /* frames not yet written to postern-send */
 
 static void queue_frame(const struct str *payload)
 {
-	if (send_gone)
-		return;
-	/* postern-send writes requests with blocking writes; this side never
-	 * blocks on it, so the two can never wait for each other */
-	if (!ns_cat(&outq, payload->s, payload->len))
+	if (!outq_frame(&results, payload->s, payload->len))
 		die_nomem();
 }
 
-static void flush_out(void)
+static void flush_results(void)
 {
-	size_t done = 0;
-	while (done < outq.len) {
-		ssize_t w = write(1, outq.s + done, outq.len - done);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			warn_sys("warning: unable to write to postern-send");
-			send_gone = 1;
-			done = outq.len;
-			break;
-		}
-		done += (size_t)w;
-	}
-	if (done) {
-		memmove(outq.s, outq.s + done, outq.len - done);
-		outq.len -= done;
-	}
+	if (outq_flush(&results, 1) == -1)
+		warn_sys("warning: unable to write to postern-send");
 }
 
 /* No postern-remote ran: every message of the job gets X and why. */
@@ -272,9 +251,9 @@ int main(int argc, char **argv)
 		die_sys(111, "fatal: missing the pipes from postern-start");
 	io_init(&in, 0, inbuf, sizeof inbuf);
 
-	while (input || nkids || (outq.len && !send_gone)) {
+	while (input || nkids || outq_waiting(&results)) {
 		static struct pollfd p[3 + KIDS_MAX];
-		size_t n = 0, i, in_at = 0, out_at = 0;
+		size_t n = 0, i, in_at = 0;
 		int r;
 
 		if (selfpipe_term)
@@ -284,10 +263,8 @@ int main(int argc, char **argv)
 			in_at = n;
 			p[n++] = (struct pollfd){ 0, POLLIN, 0 };
 		}
-		if (outq.len && !send_gone) {
-			out_at = n;
+		if (outq_waiting(&results))
 			p[n++] = (struct pollfd){ 1, POLLOUT, 0 };
-		}
 		for (i = 0; i < nkids; i++)
 			if (kids[i].fd != -1)
 				p[n++] = (struct pollfd){ kids[i].fd, POLLIN, 0 };
@@ -316,8 +293,9 @@ int main(int argc, char **argv)
 				request(&f);
 			} while (io_buffered(&in));
 		}
-		if (out_at || outq.len)
-			flush_out();
+		/* what this round queued goes at once, as far as the pipe takes it */
+		if (outq_waiting(&results))
+			flush_results();
 	}
 	str_free(&f);
 	return 0;
