@@ -36,9 +36,8 @@ int forward_inject(const char *queue, const char *dt, size_t dtlen, int msgfd,
 	if (pid == 0) {
 		char *argv[2] = { (char *)"postern-queue", 0 };
 		char *envp[1] = { 0 };
-		if (dup2(pm[0], 0) == -1 || dup2(pe[0], 1) == -1)
+		if (dup2(pm[0], 0) == -1 || dup2(pe[0], 1) == -1 || signal(SIGPIPE, SIG_DFL) == SIG_ERR)
 			_exit(120);
-		signal(SIGPIPE, SIG_DFL);
 		execve(queue, argv, envp);
 		_exit(120);
 	}

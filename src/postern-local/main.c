@@ -557,7 +557,8 @@ int main(int argc, char **argv)
 	 * one write */
 	log_hold();
 	/* a program or postern-queue that stops reading must not kill us */
-	signal(SIGPIPE, SIG_IGN);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fail(111, "4.3.0 unable to ignore SIGPIPE", 0, 0);
 
 	if (!args_ok)
 		fail(100, "5.3.5 usage: ", USAGE, 0);

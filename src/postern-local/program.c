@@ -73,9 +73,8 @@ static void child(int in, int out, const char *cmd, char *const envp[])
 	argv[3] = 0;
 	/* its own group, so a timeout kills everything it started */
 	(void)setpgid(0, 0);
-	if (dup2(in, 0) == -1 || dup2(out, 1) == -1 || dup2(out, 2) == -1)
+	if (dup2(in, 0) == -1 || dup2(out, 1) == -1 || dup2(out, 2) == -1 || signal(SIGPIPE, SIG_DFL) == SIG_ERR)
 		_exit(111);
-	signal(SIGPIPE, SIG_DFL);
 	execve("/bin/sh", argv, envp);
 	(void)!write(2, "unable to run /bin/sh\n", 22);
 	_exit(111);

@@ -304,7 +304,8 @@ int main(int argc, char **argv)
 	}
 	if (argc < 2)
 		die_usage(USAGE);
-	signal(SIGPIPE, SIG_IGN);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		die_sys(111, "fatal: unable to ignore SIGPIPE");
 	/* the domain and envelopes out of the public command line (argblank.h) */
 	if (!(arg = args_blank(argv + 1, (size_t)argc - 1)))
 		die_nomem();

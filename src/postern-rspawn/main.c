@@ -120,10 +120,10 @@ static _Noreturn void child(const struct request *rq, int out)
 			argv[a++] = (char *)rq->m[k].rcpt[i];
 	}
 	argv[a] = 0;
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, 0);
+	if (signal(SIGPIPE, SIG_DFL) == SIG_ERR || signal(SIGCHLD, SIG_DFL) == SIG_ERR ||
+	    sigprocmask(SIG_SETMASK, &none, 0) == -1)
+		_exit(111);
 	execve(prog.s, argv, envp);
 	_exit(111);
 }

@@ -76,7 +76,8 @@ static int inject(const struct str *msg, const struct str *env)
 		char *argv[] = { (char *)"postern-queue", 0 };
 		if (dup2(mp[0], 0) == -1 || dup2(ep[0], 1) == -1)
 			die_sys(111, "fatal: unable to set up postern-queue's fds");
-		signal(SIGPIPE, SIG_DFL);
+		if (signal(SIGPIPE, SIG_DFL) == SIG_ERR)
+			die_sys(111, "fatal: unable to reset SIGPIPE for postern-queue");
 		execv(prog.s, argv);
 		die_sys(111, "fatal: unable to run ", prog.s);
 	}

@@ -680,7 +680,8 @@ int main(void)
 		die_sys(111, "fatal: unable to make myself undumpable");
 	io_init(&in, 0, inbuf, sizeof inbuf);
 	io_init(&out, 1, outbuf, sizeof outbuf);
-	signal(SIGPIPE, SIG_IGN);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		die_sys(111, "fatal: unable to ignore SIGPIPE");
 	setup_client();
 	if (!client.local && (geteuid() == 0 || getuid() == 0)) {
 		reply("421 4.3.0 server misconfigured");
@@ -694,7 +695,8 @@ int main(void)
 	}
 	in.timeout_ms = out.timeout_ms = (int)(cfg.timeout * 1000);
 	if (cfg.session) {
-		signal(SIGALRM, on_alarm);
+		if (signal(SIGALRM, on_alarm) == SIG_ERR)
+			die_sys(111, "fatal: unable to catch SIGALRM");
 		alarm((unsigned)cfg.session);
 	}
 	log_begin(&l, "connect");

@@ -59,12 +59,11 @@ static _Noreturn void child(int which, const struct fdmap *map, size_t n, uid_t 
 	sigset_t none;
 	size_t i;
 
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, 0);
+	if (signal(SIGCHLD, SIG_DFL) == SIG_ERR || signal(SIGTERM, SIG_DFL) == SIG_ERR ||
+	    signal(SIGINT, SIG_DFL) == SIG_ERR || signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
+	    sigprocmask(SIG_SETMASK, &none, 0) == -1)
+		die_sys(111, "fatal: unable to reset signals for ", names[which]);
 	/* via fds above every dst first, so no dup2 overwrites a src still needed */
 	for (i = 0; i < n; i++) {
 		tmp[i] = fcntl(map[i].src, F_DUPFD_CLOEXEC, 64);
