@@ -29,7 +29,7 @@ ip link add "$VA" type veth peer name "$VB" || bail "veth pair"
 ip link set "$VA" netns "$NC" && ip link set "$VB" netns "$NS" || bail "veth into namespaces"
 ip -n "$NC" addr add 10.99.0.1/24 dev "$VA"
 ip -n "$NC" addr add fd99::1/64 dev "$VA" nodad
-for a in 2 10 11 12 13 14 15 16 17 53; do ip -n "$NS" addr add 10.99.0.$a/24 dev "$VB"; done
+for a in 2 10 11 12 13 14 15 16 17 18 19 53; do ip -n "$NS" addr add 10.99.0.$a/24 dev "$VB"; done
 ip -n "$NS" addr add fd99::10/64 dev "$VB" nodad
 for n in "$NC" "$NS"; do ip -n "$n" link set lo up; done
 ip -n "$NC" link set "$VA" up && ip -n "$NS" link set "$VB" up || bail "links up"
@@ -88,8 +88,14 @@ server:
 	local-data: "mx.slow.test. A 10.99.0.16"
 	local-data: "half.test. MX 10 mx.half.test."
 	local-data: "mx.half.test. A 10.99.0.17"
+	local-data: "trickle.test. MX 10 mx.trickle.test."
+	local-data: "mx.trickle.test. A 10.99.0.18"
+	local-data: "outofstep.test. MX 10 mx.outofstep.test."
+	local-data: "mx.outofstep.test. A 10.99.0.19"
 	local-data: "loop.test. MX 10 mx.loop.test."
 	local-data: "mx.loop.test. A 10.99.0.1"
+	local-data: "mappedloop.test. MX 10 mx.mappedloop.test."
+	local-data: "mx.mappedloop.test. AAAA ::ffff:10.99.0.1"
 remote-control:
 	control-enable: no
 ZEOF
@@ -112,7 +118,10 @@ cat > "$SCRATCH/servers.py" << 'PYEOF'
 # The aiosmtpd sink (policy: bad* -> 550, grey* -> 451 the first time) on
 # 10.99.0.11, and raw misbehaving servers: .13 one 1 MB reply line, .14
 # endless continuation lines, .15 drops the connection in the middle of
-# DATA, .16 greets after 3 seconds.
+# DATA, .16 greets after 3 seconds, .17 hangs on a session's second MAIL,
+# .18 sends its greeting a byte every half second and never ends it, .19
+# offers PIPELINING and leaves out the RCPT's reply (the 354 comes where
+# the RCPT's answer belongs).
 import asyncio, os, socket, sys, threading, time
 from aiosmtpd.controller import Controller
 out = sys.argv[1]
@@ -202,10 +211,33 @@ def serve(c, name, greet_after=0, hang_after=None):
             else: say(b'250 ok')
     except OSError: pass
     c.close()
+def trickle(c):
+    try:
+        c.sendall(b'220')
+        for i in range(1000):
+            time.sleep(0.5); c.sendall(b'x')
+    except OSError: pass
+    c.close()
+def outofstep(c):
+    f, say = lines(c)
+    try:
+        say(b'220 outofstep ESMTP')
+        while True:
+            l = f.readline()
+            if not l: break
+            cmd = l[:4].upper()
+            if cmd in (b'EHLO', b'HELO'): say(b'250-outofstep\r\n250 PIPELINING')
+            elif cmd == b'MAIL': say(b'250 ok')
+            elif cmd == b'RCPT': pass  # its reply goes missing
+            elif cmd == b'DATA': say(b'354 go on')
+            elif cmd == b'QUIT': say(b'221 bye'); break
+            else: say(b'250 ok')
+    except OSError: pass
+    c.close()
 slow = lambda c: serve(c, b'slow', greet_after=3)
 half = lambda c: serve(c, b'half', hang_after=1)  # takes one message a session, hangs on the next
 for ip, b in (('10.99.0.13', bigline), ('10.99.0.14', endless), ('10.99.0.15', drop), ('10.99.0.16', slow),
-              ('10.99.0.17', half)):
+              ('10.99.0.17', half), ('10.99.0.18', trickle), ('10.99.0.19', outofstep)):
     threading.Thread(target=raw, args=(ip, b), daemon=True).start()
 open(os.path.join(out, 'ready'), 'w').close()
 while True:
@@ -302,6 +334,9 @@ msg x@nxmx.test eight | inject ptr1@client.test x@nxmx.test
 check "nxmx.test (MX name without address): deferred, not bounced" wait_for 10 logged 'to=x@nxmx.test status=deferred .*no address'
 msg x@loop.test nine | inject ptr1@client.test x@loop.test
 check "loop.test (MX is this host's 10.99.0.1): refused as a mail loop" wait_for 10 logged 'to=x@loop.test status=failed .*mail loop'
+msg x@mappedloop.test nine-b | inject ptr1@client.test x@mappedloop.test
+check "mappedloop.test (AAAA ::ffff:10.99.0.1, this host in IPv6 dress): refused as a mail loop" wait_for 10 \
+	logged 'to=x@mappedloop.test status=failed .*mail loop'
 
 # 7. hostile servers: 1 MB reply line, endless continuation lines
 printf 'Subject: x\n\nx\n' > "$SCRATCH/small"
@@ -321,6 +356,19 @@ check "-b: two messages, one record per recipient and one per message, in order"
 check "-b: a count that runs past the arguments is a usage error (100)" sh -c "
 	ip netns exec $NC env POSTERN_HOME=$PHOME $PHOME/bin/postern-remote -b good.test \
 		ptr1@client.test 1700000000.1P1R1 2 x@good.test 3< $SCRATCH/small > /dev/null 2>&1; [ \$? -eq 100 ]"
+# A greeting that never ends but is never silent for timeoutremote (5 s):
+# each reply has timeoutremote in all, not only each wait for a byte.
+check "a greeting trickled a byte every 0.5 s: deferred after timeoutremote, not held" sh -c "
+	start=\$(date +%s); < $SCRATCH/small timeout 60 ip netns exec $NC env POSTERN_HOME=$PHOME $PHOME/bin/postern-remote trickle.test ptr1@client.test 1700000000.1P1R1 x@trickle.test 2> $SCRATCH/trickle.err | tr '\0' '\n' > $SCRATCH/trickle.out;
+	took=\$((\$(date +%s) - start)); grep -q '^Z.*timed out' $SCRATCH/trickle.out && [ \$took -lt 30 ]" ||
+	diag "$(cat "$SCRATCH/trickle.out" "$SCRATCH/trickle.err")"
+# A pipelining server that drops the RCPT's reply: the 354 comes where the
+# RCPT's answer belongs.  Taken for a success it made the recipient
+# "delivered" with no message sent.
+check "replies out of step (a 354 to RCPT): deferred, never delivered" sh -c "
+	< $SCRATCH/small timeout 60 ip netns exec $NC env POSTERN_HOME=$PHOME $PHOME/bin/postern-remote outofstep.test ptr1@client.test 1700000000.1P1R1 x@outofstep.test 2> $SCRATCH/step.err | tr '\0' '\n' > $SCRATCH/step.out;
+	head -1 $SCRATCH/step.out | grep -q '^Z.*out of step'" ||
+	diag "$(cat "$SCRATCH/step.out" "$SCRATCH/step.err")"
 msg x@bigline.test ten | inject ptr1@client.test x@bigline.test
 check "bigline.test through the queue: deferred, no crash" wait_for 10 logged 'to=x@bigline.test status=deferred .*reply line too long'
 

@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <poll.h>
+#include <limits.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "io.h"
 #include "fmt.h"
@@ -12,16 +14,43 @@ void io_init(struct io *io, int fd, char *buf, size_t cap)
 	io->cap = cap;
 	io->pos = io->len = 0;
 	io->timeout_ms = 0;
+	io->deadline_ms = 0;
 }
 
-static int wait_for(int fd, short events, int timeout_ms)
+static long long now_ms(void)
+{
+	struct timespec t;
+	if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
+		return 0; /* cannot fail for CLOCK_MONOTONIC */
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void io_deadline(struct io *io, unsigned long long ms)
+{
+	if (ms > (unsigned long long)LLONG_MAX / 2)
+		ms = (unsigned long long)LLONG_MAX / 2;
+	io->deadline_ms = ms ? now_ms() + (long long)ms : 0;
+}
+
+/* Waits for the fd as long as the io's timeout allows, and no longer than
+ * its deadline leaves. */
+static int wait_for(const struct io *io, short events)
 {
 	struct pollfd p;
-	int r;
+	int r, timeout_ms = io->timeout_ms;
 
+	if (io->deadline_ms) {
+		long long left = io->deadline_ms - now_ms();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (timeout_ms <= 0 || left < timeout_ms)
+			timeout_ms = left > INT_MAX ? INT_MAX : (int)left;
+	}
 	if (timeout_ms <= 0)
 		return 0;
-	p.fd = fd;
+	p.fd = io->fd;
 	p.events = events;
 	p.revents = 0;
 	do
@@ -77,7 +106,7 @@ ssize_t io_fill(struct io *io)
 		errno = ENOBUFS;
 		return -1;
 	}
-	if (wait_for(io->fd, POLLIN, io->timeout_ms) == -1)
+	if (wait_for(io, POLLIN) == -1)
 		return -1;
 	r = read_retry(io->fd, io->buf + io->len, io->cap - io->len);
 	if (r > 0)
@@ -95,7 +124,7 @@ ssize_t io_read(struct io *io, char *out, size_t n)
 		ssize_t r;
 		/* a large read goes straight to the caller's memory */
 		if (n >= io->cap) {
-			if (wait_for(io->fd, POLLIN, io->timeout_ms) == -1)
+			if (wait_for(io, POLLIN) == -1)
 				return -1;
 			return read_retry(io->fd, out, n);
 		}
@@ -151,7 +180,7 @@ int io_flush(struct io *io)
 
 	while (done < io->len) {
 		ssize_t w;
-		if (wait_for(io->fd, POLLOUT, io->timeout_ms) == -1)
+		if (wait_for(io, POLLOUT) == -1)
 			return -1;
 		w = write(io->fd, io->buf + done, io->len - done);
 		if (w == -1) {

@@ -106,7 +106,24 @@ fail:
 	return -1;
 }
 
-static int put(struct conn *c, const char *s) { return io_puts(&c->out, s); }
+/* Each timeout bounds a whole step, not only each wait in it: a server that
+ * sends one byte of its reply a minute, or takes the message a window of a
+ * few bytes at a time, would otherwise hold the delivery (and its slots in
+ * postern-send) for weeks.  A reply has timeoutremote in all; what is sent
+ * has timeoutremote from its last command, and the message timeoutremote
+ * plus a second for each SEND_RATE_MIN bytes of it. */
+#define SEND_RATE_MIN 1024 /* bytes a second: 8 kbit/s */
+
+static void sending(struct conn *c, size_t bytes)
+{
+	io_deadline(&c->out, (unsigned long long)c->out.timeout_ms + bytes / SEND_RATE_MIN * 1000);
+}
+
+static int put(struct conn *c, const char *s)
+{
+	sending(c, 0);
+	return io_puts(&c->out, s);
+}
 static int flush(struct conn *c)
 {
 	if (io_flush(&c->out) == 0)
@@ -120,12 +137,14 @@ static int flush(struct conn *c)
  * (no CR, LF, NUL, space or <>), so nothing here can start a new command. */
 static int put_path(struct conn *c, const char *cmd, const char *a, size_t n)
 {
+	sending(c, 0);
 	return io_puts(&c->out, cmd) || io_put(&c->out, "<", 1) || io_put(&c->out, a, n) ||
 	       io_put(&c->out, ">", 1);
 }
 
 static int get(struct conn *c)
 {
+	io_deadline(&c->in, (unsigned long long)c->in.timeout_ms);
 	if (reply_read(&c->in, &c->r) == 0)
 		return 0;
 	c->err = c->r.err;
@@ -244,7 +263,9 @@ static void settle_rest(struct job *j, char st, const struct conn *c, const char
 			settle(j, i, st, c, what, r, err);
 }
 
-static char class_of(unsigned code) { return code >= 500 ? 'D' : code >= 400 ? 'Z' : 'K'; }
+/* Only a 2xx is a success: a 3xx where none belongs (a server or a proxy
+ * out of step) is tried again later, never taken for a delivery. */
+static char class_of(unsigned code) { return code >= 500 ? 'D' : code / 100 == 2 ? 'K' : 'Z'; }
 
 static void quit(struct conn *c)
 {
@@ -286,7 +307,9 @@ static void auth_log(const struct job *j, const struct conn *c, const char *mech
  * output buffer (io keeps what it wrote until it is overwritten). */
 static int put_secret(struct conn *c, char *line, size_t n)
 {
-	int r = io_put(&c->out, line, n) || io_put(&c->out, "\r\n", 2) || flush(c);
+	int r;
+	sending(c, 0);
+	r = io_put(&c->out, line, n) || io_put(&c->out, "\r\n", 2) || flush(c);
 	explicit_bzero(line, n);
 	explicit_bzero(c->obuf, sizeof c->obuf);
 	return r;
@@ -475,6 +498,12 @@ static int transaction(struct conn *c, struct job *j, struct str *why, enum afte
 			goto lost_rcpt;
 		if (get(c))
 			goto lost_rcpt;
+		if (c->r.code / 100 == 3) {
+			/* a 354 here means a reply went missing: every reply after
+			 * it would be taken for another command's */
+			c->err = "replies out of step: a 3xx reply to RCPT TO";
+			goto lost_rcpt;
+		}
 		if (c->r.code / 100 == 2) {
 			j->st[i] = 'a'; /* accepted, result after DATA */
 			accepted++;
@@ -505,7 +534,12 @@ static int transaction(struct conn *c, struct job *j, struct str *why, enum afte
 		*state = QUIT_IT;
 		return 0;
 	}
-	if (put_body(c, j->msg, j->msglen) || flush(c) || get(c))
+	sending(c, wsize);
+	if (put_body(c, j->msg, j->msglen)) {
+		c->err = errno == ETIMEDOUT ? "timed out sending" : "lost the connection";
+		goto lost_data;
+	}
+	if (flush(c) || get(c))
 		goto lost_data;
 	for (i = 0; i < j->n; i++)
 		if (j->st[i] == 'a')
