@@ -98,6 +98,15 @@ with open(OUT + ".err", "wb") as err:
     batch(sock, [("", MSG), ("", LOOPMSG)])
     fact("second", lines_until_ready(p))
     fact("fds_after_two", message_fds(p.pid))
+    # Two more, the second slow: once the first's line is out, only the
+    # second's file may be open (the first was let go before its result,
+    # whatever fds the batches before took; pool.c reuses only a file open
+    # nowhere else).
+    batch(sock, [("", MSG), ("slow", MSG)])
+    first_line = p.stdout.readline().decode("utf-8", "replace").rstrip("\n")
+    time.sleep(0.3)
+    fact("fds_after_first_of_two", "%d %s" % (message_fds(p.pid), first_line))
+    fact("rest_of_two", lines_until_ready(p))
     batch(sock, [("slow", MSG)])
     time.sleep(0.5)
     fact("fds_while_busy", message_fds(p.pid))

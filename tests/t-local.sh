@@ -355,6 +355,8 @@ check "linger: a second batch over the socket, K then D, then R ($(fact second))
 	t 'case $(fact second) in "['"'"'K 2.0.0"*"'"'"'D 5.4.6 mail loop"*) true;; *) false;; esac'
 check "linger: while it delivers it holds the message's file ($(fact fds_while_busy): $(fact slow))" [ "$(fact fds_while_busy)" = 1 ]
 check "linger: while it waits it holds no message file ($(fact fds_after_two))" [ "$(fact fds_after_two)" = 0 ]
+check "linger: a message's file is let go before its line, in any batch ($(fact fds_after_first_of_two))" \
+	sh -c '[ "$(echo "$1" | cut -d" " -f1-2)" = "1 K" ]' - "$(fact fds_after_first_of_two)"
 check "linger: a program in a later batch ($(fact third))" t 'case $(fact third) in "['"'"'K 2.0.0 delivered: 0 maildir, 1 program"*) true;; *) false;; esac'
 check "linger: the program held neither the socket nor a message file ($(tr '\n' ' ' < "$HA/fds.txt"))" \
 	sh -c '[ -s "$1" ] && ! grep -q -e "$2" -e socket: "$1"' - "$HA/fds.txt" "$SCRATCH/msg/"
@@ -371,7 +373,7 @@ fi
 check "linger: a group-writable dot file is refused with Z, three times ($(fact refused_lines))" \
 	t '[ "$(fact refused_lines | grep -o "Z 4.7.0 .postern-refused is group or world writable" | wc -l)" -eq 3 ]'
 check "linger: and no fd is left behind by a refusal ($(fact fds_growth_after_refusals) more)" [ "$(fact fds_growth_after_refusals)" = 0 ]
-check "linger: every copy is in Maildir/new (1 + 1 + 400 + 1 + 1 more)" [ "$(count_files "$HA/Maildir/new")" -eq $((n0 + 404)) ]
+check "linger: every copy is in Maildir/new (1 + 1 + 1 + 400 + 1 + 1 more)" [ "$(count_files "$HA/Maildir/new")" -eq $((n0 + 405)) ]
 check "linger: a record that is not 4n fields ends it, 111 ($(fact malformed_rc))" [ "$(fact malformed_rc)" = 111 ]
 check "linger: more fields than fds ends it, 111 ($(fact fd_count_mismatch_rc))" [ "$(fact fd_count_mismatch_rc)" = 111 ]
 check "linger: and says why in the log" grep -q "fatal: malformed request from postern-lspawn" "$SCRATCH/linger.err"

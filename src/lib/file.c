@@ -12,12 +12,30 @@ int open_read(const char *path)
 	return openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 }
 
-int open_read_above(const char *path, int min)
+int open_queue_file_above(const char *path, int min)
 {
-	int fd = openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), high;
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), high;
+	struct stat st;
 
 	if (fd == -1)
 		return -1;
+	if (fstat(fd, &st) == -1) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	/* the readers block on it as on any file (the flag is the open file's,
+	 * shared with the duplicate) */
+	if (fcntl(fd, F_SETFL, 0) == -1) {
+		close(fd);
+		return -1;
+	}
 	high = fcntl(fd, F_DUPFD_CLOEXEC, min);
 	close(fd);
 	return high;

@@ -11,10 +11,14 @@
 #include "str.h"
 
 int open_read(const char *path);
-/* Opens path read-only (O_NOFOLLOW, close-on-exec) at an fd of at least
- * min: a spawner that then moves several such fds to 3, 4, ... can do it
- * in any order without overwriting one still to be moved.  -1 on error. */
-int open_read_above(const char *path, int min);
+/* Opens a queued message for a spawner (root or postern-remote's user):
+ * read-only, close-on-exec, at an fd of at least min, so that several can
+ * be moved to 3, 4, ... in any order without overwriting one still to be
+ * moved.  Only a regular file with one link, not a symlink: the name comes
+ * from queue/mess/, which postern-queue owns, and a FIFO planted there must
+ * not stop the spawner in open(), nor a hard link hand it a file of
+ * someone else's (errno EINVAL then).  -1 on error. */
+int open_queue_file_above(const char *path, int min);
 int open_excl(const char *path, mode_t mode);   /* create, fail if it exists */
 int open_append(const char *path, mode_t mode);
 int fsync_dir(const char *path);

@@ -71,14 +71,23 @@ static int linger;                   /* -l: then wait on fd 0 for more (linger.h
  * only a file open nowhere else (src/lib/pool.c: whoever still held it
  * would read the next message written into it).  The descriptor's number
  * stays taken, by /dev/null, until the batch ends, so nothing opened later
- * gets it and linger_release closes only what it should.  Failing that,
- * the file stays open: then it is not reused, which costs only speed. */
+ * gets it and linger_release closes only what it should.  /dev/null itself
+ * is kept above every message's number (3 to 3 + LOCAL_BATCH_MAX - 1): at
+ * a lower one, a later and larger batch's files would be moved onto it
+ * (linger.c, place), and from then on each release would copy a message
+ * file instead of letting one go.  Failing all that, the file stays open:
+ * then it is not reused, which costs only speed. */
 static void release_message(void)
 {
 	static int null_fd = -1;
 
-	if (null_fd == -1)
-		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd == -1) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd != -1) {
+			null_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3 + LOCAL_BATCH_MAX);
+			close(fd);
+		}
+	}
 	if (null_fd != -1)
 		(void)dup3(null_fd, msgfd, O_CLOEXEC);
 }

@@ -290,7 +290,7 @@ static int open_message(const char *qid)
 
 	if (!path_join(&mess, messdir.s, qid))
 		die_nomem();
-	return open_read_above(mess.s, 3 + LOCAL_BATCH_MAX);
+	return open_queue_file_above(mess.s, 3 + LOCAL_BATCH_MAX);
 }
 
 /* USER, then JOB QID EXT RECIPIENT SENDER for each message (doc/pipes.md). */

@@ -101,7 +101,7 @@ static _Noreturn void child(const struct request *rq, int out)
 	/* opened above every fd the dup2s below make, so none is overwritten */
 	for (k = 0; k < rq->nm; k++)
 		if (!path_join(&path, messdir.s, rq->m[k].qid) ||
-		    (high[k] = open_read_above(path.s, 3 + MSGS_MAX)) == -1)
+		    (high[k] = open_queue_file_above(path.s, 3 + MSGS_MAX)) == -1)
 			_exit(111);
 	for (k = 0; k < rq->nm; k++)
 		if (dup2(high[k], 3 + (int)k) == -1)
