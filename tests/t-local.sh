@@ -151,6 +151,19 @@ sleep 0.2
 # gone, or a zombie waiting for an init that does not reap at once
 check "the program's background child was killed with its group" \
 	sh -c 's=$(ps -o stat= -p "$(cat "$1")"); [ -z "$s" ] || [ "${s#Z}" != "$s" ]' - "$HA/slow.pid"
+# A program that exits 0 and leaves behind a process that keeps its
+# output pipe full: the exit is the result, the rest is not waited for
+# (before, the pipe was read until programtimeout and the message failed
+# with "timed out", to be delivered again at every retry).
+printf '|yes chatter & yes chatter & yes chatter & echo $! > ./chatty.pid; exit 0\n' > "$HA/.postern-chatty"
+chown ptla:ptla "$HA/.postern-chatty"
+t0=$(date +%s)
+deliver ptla user "$HA" chatty ptla-chatty@example.org "$M"
+t1=$(date +%s)
+check "a program that exits 0 leaving a chatty child: delivered ($RC: $OUT)" [ "$RC" -eq 0 ]
+check "soon after its exit, not at programtimeout ($((t1 - t0)) s)" [ $((t1 - t0)) -lt 2 ]
+check "the chatty child ends when its pipe closes (SIGPIPE)" wait_for 5 \
+	sh -c 's=$(ps -o stat= -p "$(cat "$1")"); [ -z "$s" ] || [ "${s#Z}" != "$s" ]' - "$HA/chatty.pid"
 rm -f "$INST/control/programtimeout"
 
 # 7: forwards: one postern-queue run for all of them, original sender kept

@@ -11,6 +11,9 @@
 #include "io.h"
 #include "log.h"
 
+/* after the program's exit, how long its output pipe is still read */
+#define EXIT_DRAIN_MS 1000
+
 int program_status(int x)
 {
 	switch (x) {
@@ -138,6 +141,13 @@ int program_deliver(const char *cmd, size_t cmdlen, char *const envp[],
 		long long left = deadline - now_ms();
 		int wait_ms;
 
+		if (left <= 0 && exited) {
+			/* it ended in time; only what it left behind still writes */
+			if (pin[1] != -1) close(pin[1]);
+			if (pout[0] != -1) close(pout[0]);
+			pin[1] = pout[0] = -1;
+			break;
+		}
 		if (left <= 0) {
 			(void)kill(-pid, SIGKILL);
 			(void)kill(pid, SIGKILL);
@@ -153,8 +163,14 @@ int program_deliver(const char *cmd, size_t cmdlen, char *const envp[],
 		}
 		if (!exited) {
 			pid_t w = waitpid(pid, &st, WNOHANG);
-			if (w == pid)
+			if (w == pid) {
 				exited = 1;
+				/* what it wrote before its exit is in the pipe by now;
+				 * a process it left that keeps the pipe full is read for
+				 * this long at most, and its exit status is the result */
+				if (deadline > now_ms() + EXIT_DRAIN_MS)
+					deadline = now_ms() + EXIT_DRAIN_MS;
+			}
 		}
 		if (exited && pin[1] != -1) {
 			close(pin[1]);
