@@ -8,7 +8,7 @@ tests/t-smtp-e2e.sh runs the real pipeline."""
 import os, re, socket, sys, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtptest import Server, Conn
-from tap import check, done
+from tap import check, done, wait_for
 
 srv = Server().start()
 P = srv.port
@@ -30,6 +30,37 @@ def smtpd_pid(c):
             return int(m[-1])
         time.sleep(0.05)
     return None
+
+def proc_stat(pid):
+    """(state, ppid) of a process from /proc, or None when it is gone."""
+    try:
+        st = open('/proc/%s/stat' % pid).read()
+    except OSError:
+        return None
+    f = st[st.rindex(')') + 2:].split()
+    return f[0], int(f[1])
+
+def children(pid):
+    """Processes (zombies included) whose parent is pid: a postern-smtpd's are its postern-queues."""
+    return [int(d) for d in os.listdir('/proc') if d.isdigit() and (proc_stat(d) or ('', 0))[1] == pid]
+
+def stubs_running():
+    """Stub postern-queues alive anywhere (an orphan's parent is no longer its smtpd)."""
+    me = os.path.join(srv.home, 'bin', 'postern-queue').encode()
+    n = 0
+    for d in os.listdir('/proc'):
+        try:
+            n += d.isdigit() and me in open('/proc/%s/cmdline' % d, 'rb').read()
+        except OSError:
+            pass
+    return n
+
+def fds(pid):
+    """Open fds of pid, or None when /proc does not let us count them (not root)."""
+    try:
+        return len(os.listdir('/proc/%d/fd' % pid))
+    except OSError:
+        return None
 
 try:
     # --- greeting, EHLO, a message -------------------------------------
@@ -242,6 +273,43 @@ try:
     c.send(b'BDAT 3 LAST\r\nxyz')
     check(c.reply()[0] == 503 and code(c.cmd('NOOP')) == 250, 'later chunks of the refused message: 503, stream in step')
     c.cmd('QUIT'); c.close()
+    srv.stub_clear()
+
+    # A transaction that ends without its BDAT LAST (RSET, HELO, EHLO, the
+    # end of the session) takes its postern-queue with it: none is left
+    # running, none left a zombie, no fd kept.
+    c = session()
+    pid = smtpd_pid(c)
+    fd0 = fds(pid)
+    for end in ('RSET', 'EHLO client.test', 'HELO client.test', 'RSET', 'EHLO client.test', 'RSET'):
+        c.cmd('EHLO client.test')
+        c.cmd('MAIL FROM:<a@b.test>')
+        c.cmd('RCPT TO:<demo@example.org>')
+        c.send(b'BDAT 1\r\nx')
+        c.reply()
+        c.cmd(end)
+    time.sleep(0.3)
+    kids = children(pid)
+    check(kids == [], 'six transactions left after a BDAT chunk by RSET/HELO/EHLO: no postern-queue left (%d)' % len(kids))
+    check(fd0 is None or fds(pid) == fd0, 'and no fd left open (%s -> %s)' % (fd0, fds(pid)))
+    c.cmd('MAIL FROM:<a@b.test>'); c.cmd('RCPT TO:<demo@example.org>')
+    c.send(b'BDAT 1\r\nx')
+    c.reply()
+    c.send(b'BDAT 2\r\nyz')
+    c.reply()
+    c.send(b'BDAT 2 LAST\r\n\r\n')
+    r = c.reply()
+    ids = srv.stub_ids()
+    check(r[0] == 250 and len(ids) == 1 and srv.stub_read(ids[0])[0].endswith(b'\nxyz\n'),
+          'then a message in three chunks: 250, queued once, only its own bytes')
+    check(children(pid) == [], 'and its postern-queue was reaped')
+    c.cmd('MAIL FROM:<a@b.test>'); c.cmd('RCPT TO:<demo@example.org>')
+    c.send(b'BDAT 1\r\nx')
+    c.reply()
+    check(len(children(pid)) == 1, 'a BDAT chunk in flight: one postern-queue')
+    c.cmd('QUIT'); c.close()
+    check(wait_for(lambda: stubs_running() == 0), 'QUIT after the chunk: the postern-queue is gone')
+    check(srv.stub_ids() == ids, 'and it committed nothing')
     srv.stub_clear()
 
     # --- relay control and tricks --------------------------------------------

@@ -60,6 +60,8 @@ static void reply(const char *s)
 static void disconnect(const char *why)
 {
 	struct logline l = { STR_INIT };
+	/* a message cut off here is reaped, not left to finish after us */
+	queue_abort();
 	log_begin(&l, "disconnect");
 	log_kv(&l, "ip", client.ip);
 	log_kvu(&l, "messages", messages);
@@ -99,8 +101,12 @@ static void on_alarm(int sig)
 	_exit(0);
 }
 
+/* Ends the mail transaction, whatever state it is in: a message still on
+ * its way to postern-queue (BDAT chunks without the LAST) is abandoned, so
+ * that no postern-queue outlives the transaction it was started for. */
 static void reset_mail(void)
 {
+	queue_abort();
 	in_mail = utf8 = bdat_mode = bdat_failed = 0;
 	nrcpt = declared = 0;
 	too_many_logged = 0;

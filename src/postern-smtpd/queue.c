@@ -57,6 +57,12 @@ int queue_start(void)
 	int m[2], e[2];
 	struct str path = STR_INIT;
 
+	if (child != -1) {
+		/* the session forgot to end the last message: abandon it rather
+		 * than lose its process and fds for the rest of the session */
+		warn("warning: a postern-queue was still running at a new message; abandoned it");
+		queue_abort();
+	}
 	if (!home_path(&path, "bin/postern-queue"))
 		die_nomem();
 	if (pipe2(m, O_CLOEXEC) == -1)
