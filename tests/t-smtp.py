@@ -312,6 +312,22 @@ try:
     check(srv.stub_ids() == ids, 'and it committed nothing')
     srv.stub_clear()
 
+    # RCPT between the chunks of a message: 503 (the envelope is closed once
+    # the body has begun)
+    c = session()
+    c.cmd('MAIL FROM:<a@b.test>')
+    c.cmd('RCPT TO:<demo@example.org>')
+    c.send(b'BDAT 4\r\nS: x')
+    c.reply()
+    check(code(c.cmd('RCPT TO:<postmaster@example.org>')) == 503, 'RCPT after a BDAT chunk: 503')
+    c.send(b'BDAT 2 LAST\r\n\r\n')
+    r = c.reply()
+    ids = srv.stub_ids()
+    check(r[0] == 250 and len(ids) == 1 and srv.stub_read(ids[0])[1] == b'Fa@b.test\0Tdemo@example.org\0\0',
+          'and the message goes to the recipients given before the first chunk')
+    c.cmd('QUIT'); c.close()
+    srv.stub_clear()
+
     # --- relay control and tricks --------------------------------------------
     tricks = ['<user%other.test@example.org>', '<other.test!user@example.org>', '<@example.org:user@other.test>',
               '<@a.test,@example.org:user@other.test>', '<"user@other.test"@example.org>',

@@ -311,6 +311,11 @@ static void do_rcpt(const char *arg, size_t n)
 		error_reply("503 5.5.1 need MAIL before RCPT");
 		return;
 	}
+	if (bdat_mode) {
+		/* the envelope closed when the message began to arrive */
+		error_reply("503 5.5.1 RCPT after BDAT");
+		return;
+	}
 	pr = parse_path(arg, n, "to:", &p, &rest);
 	switch (pr) {
 	case P_OK: break;
