@@ -21,6 +21,18 @@ def session(src='127.0.0.1'):
 def code(r):
     return r[0]
 
+def transaction(rcpt='demo@example.org'):
+    """A session with MAIL from a@b.test and RCPT to rcpt sent."""
+    c = session()
+    c.cmd('MAIL FROM:<a@b.test>')
+    c.cmd('RCPT TO:<%s>' % rcpt)
+    return c
+
+def chunk(c, data, last=False):
+    """One BDAT chunk and its reply."""
+    c.send(b'BDAT %d%s\r\n' % (len(data), b' LAST' if last else b'') + data)
+    return c.reply()
+
 def smtpd_pid(c):
     """pid of the postern-smtpd serving c: from the connect log line, by client port."""
     port = c.s.getsockname()[1]
@@ -54,6 +66,16 @@ def stubs_running():
         except OSError:
             pass
     return n
+
+def next_codes(c, n):
+    """Codes of the next n replies; 0 for each that never came (the session ended)."""
+    rs = []
+    for _ in range(n):
+        try:
+            rs.append(c.reply()[0])
+        except (EOFError, OSError):
+            rs.append(0)
+    return rs
 
 def fds(pid):
     """Open fds of pid, or None when /proc does not let us count them (not root)."""
@@ -285,43 +307,77 @@ try:
         c.cmd('EHLO client.test')
         c.cmd('MAIL FROM:<a@b.test>')
         c.cmd('RCPT TO:<demo@example.org>')
-        c.send(b'BDAT 1\r\nx')
-        c.reply()
+        chunk(c, b'x')
         c.cmd(end)
     time.sleep(0.3)
     kids = children(pid)
     check(kids == [], 'six transactions left after a BDAT chunk by RSET/HELO/EHLO: no postern-queue left (%d)' % len(kids))
     check(fd0 is None or fds(pid) == fd0, 'and no fd left open (%s -> %s)' % (fd0, fds(pid)))
     c.cmd('MAIL FROM:<a@b.test>'); c.cmd('RCPT TO:<demo@example.org>')
-    c.send(b'BDAT 1\r\nx')
-    c.reply()
-    c.send(b'BDAT 2\r\nyz')
-    c.reply()
-    c.send(b'BDAT 2 LAST\r\n\r\n')
-    r = c.reply()
+    rs = [chunk(c, b'x')[0], chunk(c, b'yz')[0], chunk(c, b'\r\n', True)[0]]
     ids = srv.stub_ids()
-    check(r[0] == 250 and len(ids) == 1 and srv.stub_read(ids[0])[0].endswith(b'\nxyz\n'),
+    check(rs == [250] * 3 and len(ids) == 1 and srv.stub_read(ids[0])[0].endswith(b'\nxyz\n'),
           'then a message in three chunks: 250, queued once, only its own bytes')
     check(children(pid) == [], 'and its postern-queue was reaped')
     c.cmd('MAIL FROM:<a@b.test>'); c.cmd('RCPT TO:<demo@example.org>')
-    c.send(b'BDAT 1\r\nx')
-    c.reply()
+    chunk(c, b'x')
     check(len(children(pid)) == 1, 'a BDAT chunk in flight: one postern-queue')
     c.cmd('QUIT'); c.close()
     check(wait_for(lambda: stubs_running() == 0), 'QUIT after the chunk: the postern-queue is gone')
     check(srv.stub_ids() == ids, 'and it committed nothing')
     srv.stub_clear()
 
+    # A refused chunk ends the transaction (RFC 3030 2: the client MUST NOT
+    # send more chunks of it): later chunks already in the pipeline are read
+    # and discarded with 503 and are not counted as errors; RCPT and DATA get
+    # 503; a new MAIL starts a new transaction without RSET.
+    srv.control('maxerrors', '3')
+    c = transaction()
+    c.send(b'BDAT 3\r\na\nbBDAT 2\r\nxyBDAT 2\r\nxyBDAT 2\r\nxyBDAT 2 LAST\r\nxy')
+    rs = next_codes(c, 5)
+    check(rs == [554, 503, 503, 503, 503], 'a chunk with a bare LF: 554, the 4 pipelined chunks after it 503 (%s)' % rs)
+    check(0 not in rs and code(c.cmd('NOOP')) == 250,
+          'and those 503s did not count toward control/maxerrors (3)')
+    c.close()
+    srv.control('maxerrors', None)
+    c = transaction()
+    chunk(c, b'a\nb')
+    check(code(c.cmd('RCPT TO:<demo@example.org>')) == 503, 'RCPT after the refused chunk: 503, the transaction is over')
+    r = c.cmd('DATA')
+    if r[0] == 354:  # the build before: a message without its sender
+        c.send('x\r\n.\r\n')
+        c.reply()
+    check(r[0] == 503, 'DATA after the refused chunk: 503 (RFC 3030: no DATA after BDAT) (%d)' % r[0])
+    check(all(srv.stub_read(i)[1].startswith(b'F') for i in srv.stub_ids()), 'no envelope without its F record reached the queue')
+    check(code(c.cmd('MAIL FROM:<c@d.test>')) == 250, 'a new MAIL, without RSET: 250')
+    check(code(c.cmd('RCPT TO:<postmaster@example.org>')) == 250, 'RCPT: 250')
+    r = chunk(c, b'ok\r\n\r\n', True)
+    ids = srv.stub_ids()
+    check(r[0] == 250 and len(ids) == 1 and srv.stub_read(ids[0])[1] == b'Fc@d.test\0Tpostmaster@example.org\0\0',
+          'and the new message is queued with its own envelope (%d)' % r[0])
+    c.cmd('QUIT'); c.close()
+    srv.stub_clear()
+    c = transaction('nosuch@example.org')
+    c.send(b'BDAT 2\r\nxyBDAT 2 LAST\r\nxy')
+    rs = [c.reply()[0] for _ in range(2)]
+    check(rs == [554, 503] and code(c.cmd('MAIL FROM:<a@b.test>')) == 250,
+          'BDAT with no valid recipient: 554, the next chunk 503, and MAIL starts anew (%s)' % rs)
+    c.cmd('QUIT'); c.close()
+    qq = os.path.join(srv.home, 'bin', 'postern-queue')
+    os.chmod(qq, 0o644)
+    c = transaction()
+    r = chunk(c, b'xy')
+    check(r[0] == 451 and code(c.cmd('MAIL FROM:<a@b.test>')) == 250,
+          'postern-queue cannot start at the first chunk: 451, and the transaction is over (%s)' % r[1][0])
+    c.cmd('QUIT'); c.close()
+    os.chmod(qq, 0o755)
+
     # RCPT between the chunks of a message: 503 (the envelope is closed once
     # the body has begun)
-    c = session()
-    c.cmd('MAIL FROM:<a@b.test>')
-    c.cmd('RCPT TO:<demo@example.org>')
-    c.send(b'BDAT 4\r\nS: x')
-    c.reply()
+    c = transaction()
+    chunk(c, b'S: x')
     check(code(c.cmd('RCPT TO:<postmaster@example.org>')) == 503, 'RCPT after a BDAT chunk: 503')
-    c.send(b'BDAT 2 LAST\r\n\r\n')
-    r = c.reply()
+    r = chunk(c, b'\r\n', True)
     ids = srv.stub_ids()
     check(r[0] == 250 and len(ids) == 1 and srv.stub_read(ids[0])[1] == b'Fa@b.test\0Tdemo@example.org\0\0',
           'and the message goes to the recipients given before the first chunk')

@@ -37,7 +37,9 @@ static char body_out[sizeof inbuf + 1];
 
 /* session */
 static struct str line, helo, sender, envelope, rcpt1;
-static int seen_helo, ehlo, in_mail, utf8, bdat_mode, bdat_failed;
+static int seen_helo, ehlo, in_mail, utf8;
+static int bdat_mode;   /* the transaction's message has begun with BDAT */
+static int bdat_failed; /* chunks of a refused BDAT message may still come */
 static unsigned long long nrcpt, errors, messages, declared;
 static int too_many_logged;
 static time_t started;
@@ -91,6 +93,15 @@ static void error_reply(const char *s)
 		say_me("421 4.7.0", "too many errors; closing connection");
 		disconnect("too many errors");
 	}
+}
+
+/* A refusal of a message: a 5xx is the client's error, a 4xx is ours. */
+static void refusal_reply(const char *r)
+{
+	if (r[0] == '5')
+		error_reply(r);
+	else
+		reply(r);
 }
 
 static void on_alarm(int sig)
@@ -294,6 +305,7 @@ static void do_mail(const char *arg, size_t n)
 	    !str_cat(&envelope, &sender) || !str_catz(&envelope))
 		die_nomem();
 	in_mail = 1;
+	bdat_failed = 0; /* a new transaction: no more chunks of a refused one */
 	reply("250 2.1.0 sender ok");
 out:
 	str_free(&p.addr);
@@ -457,10 +469,7 @@ static void message_end(const struct str *id, unsigned long long size, int bad, 
 		log_kv(&l, "reply", "250");
 	log_end(&l);
 	if (r) {
-		if (r[0] == '5')
-			error_reply(r);
-		else
-			reply(r);
+		refusal_reply(r);
 	} else {
 		struct str s = STR_INIT;
 		if (!str_cats(&s, "250 2.0.0 accepted id ") || !str_cat(&s, id) ||
@@ -522,15 +531,68 @@ static void do_data(size_t argn)
 }
 
 /* BDAT (RFC 3030): the chunk is always read in full, whatever the answer,
- * so that the command stream stays in step. */
+ * so that the command stream stays in step.  A refused chunk ends the
+ * transaction, as the refusal at the end of DATA does (RFC 3030 2: the
+ * client must take it as failed and send no more of its chunks); the
+ * chunks it had already pipelined are read and answered 503 up to its
+ * LAST (bdat_failed), without counting as errors: the client did nothing
+ * wrong in sending them. */
 static struct body bdat_body;
 static struct str bdat_id;
 static unsigned long long bdat_size;
+
+/* Reads and drops the rest of a chunk. */
+static void chunk_skip(unsigned long long left)
+{
+	while (left) {
+		size_t take;
+		if (!io_buffered(&in))
+			fill();
+		take = in.len - in.pos;
+		if (take > left)
+			take = (size_t)left;
+		in.pos += take;
+		left -= take;
+	}
+}
+
+/* Passes a chunk on to postern-queue.  1 if the message outgrew databytes:
+ * the rest of the chunk is then dropped. */
+static int chunk_feed(unsigned long long left)
+{
+	while (left) {
+		size_t used, o, take;
+		if (!io_buffered(&in))
+			fill();
+		take = in.len - in.pos;
+		if (take > left)
+			take = (size_t)left;
+		o = body_feed(&bdat_body, in.buf + in.pos, take, body_out, &used);
+		in.pos += used;
+		left -= used;
+		bdat_size += used;
+		if (cfg.databytes && bdat_size > cfg.databytes) {
+			chunk_skip(left);
+			return 1;
+		}
+		if (!bdat_body.bad)
+			queue_put(body_out, o);
+	}
+	return 0;
+}
+
+/* A chunk refused before its message could begin: the transaction ends. */
+static void bdat_refuse(const char *r, int last)
+{
+	refusal_reply(r);
+	reset_mail();
+	bdat_failed = !last;
+}
+
 static void do_bdat(const char *arg, size_t n)
 {
-	unsigned long long len, left;
-	int last;
-	const char *refusal = 0;
+	unsigned long long len;
+	int last, toobig;
 
 	if (!parse_bdat(arg, n, &len, &last)) {
 		/* the chunk length is unknown: the stream cannot be followed */
@@ -538,66 +600,41 @@ static void do_bdat(const char *arg, size_t n)
 		say_me("421 4.5.0", "cannot continue after a bad BDAT; closing connection");
 		disconnect("bad BDAT");
 	}
-	if (!in_mail)
-		refusal = "503 5.5.1 need MAIL and RCPT before BDAT";
-	else if (bdat_failed)
-		refusal = "503 5.5.1 the message was already refused";
-	else if (!nrcpt)
-		refusal = "554 5.5.1 no valid recipients";
-	if (!refusal && !bdat_mode) {
+	if (bdat_failed) {
+		chunk_skip(len);
+		bdat_failed = !last;
+		reply("503 5.5.1 the message was already refused");
+		return;
+	}
+	if (!in_mail) {
+		chunk_skip(len);
+		error_reply("503 5.5.1 need MAIL and RCPT before BDAT");
+		return;
+	}
+	if (!nrcpt) {
+		chunk_skip(len);
+		bdat_refuse("554 5.5.1 no valid recipients", last);
+		return;
+	}
+	if (!bdat_mode) {
 		if (message_begin(&bdat_id) == -1) {
-			refusal = "451 4.3.0 unable to start the queue; try again later";
-			bdat_failed = 1;
-		} else {
-			bdat_mode = 1;
-			bdat_size = 0;
-			body_init(&bdat_body, 1);
+			chunk_skip(len);
+			bdat_refuse("451 4.3.0 unable to start the queue; try again later", last);
+			return;
 		}
+		bdat_mode = 1;
+		bdat_size = 0;
+		body_init(&bdat_body, 1);
 	}
-	for (left = len; left;) {
-		size_t used, o, take;
-		if (!io_buffered(&in))
-			fill();
-		take = in.len - in.pos;
-		if (take > left)
-			take = (size_t)left;
-		if (refusal || bdat_failed) {
-			in.pos += take;
-			left -= take;
-			continue;
-		}
-		o = body_feed(&bdat_body, in.buf + in.pos, take, body_out, &used);
-		in.pos += used;
-		left -= used;
-		bdat_size += used;
-		if (cfg.databytes && bdat_size > cfg.databytes)
-			bdat_failed = 2;
-		else if (!bdat_body.bad)
-			queue_put(body_out, o);
-	}
-	if (refusal) {
-		if (refusal[0] == '4')
-			reply(refusal);
-		else
-			error_reply(refusal);
-		if (last && bdat_failed)
-			reset_mail();
-		return;
-	}
-	if (bdat_failed == 2 || bdat_body.bad) {
-		/* refuse now, not at LAST: the client stops sending chunks */
-		message_end(&bdat_id, bdat_size, bdat_body.bad, bdat_failed == 2, bdat_body.hops);
+	toobig = chunk_feed(len);
+	/* a held-back CR at the very end is a bare CR */
+	if (last && bdat_body.state == 2)
+		bdat_body.bad = 1;
+	if (last || toobig || bdat_body.bad) {
+		/* a bad chunk is refused now, not at LAST: the client stops sending */
+		message_end(&bdat_id, bdat_size, bdat_body.bad, toobig, bdat_body.hops);
 		str_free(&bdat_id);
-		if (!last)
-			in_mail = 1, bdat_failed = 1; /* later chunks of this message are read and refused */
-		return;
-	}
-	if (last) {
-		/* a held-back CR at the very end is a bare CR */
-		if (bdat_body.state == 2)
-			bdat_body.bad = 1;
-		message_end(&bdat_id, bdat_size, bdat_body.bad, 0, bdat_body.hops);
-		str_free(&bdat_id);
+		bdat_failed = !last;
 		return;
 	}
 	{
