@@ -384,6 +384,24 @@ try:
     c.cmd('QUIT'); c.close()
     srv.stub_clear()
 
+    # A line that starts with BDAT but cannot be taken as one: its chunk
+    # length cannot be trusted, and its bytes (here "NOOP\r\n") must never be
+    # read as commands: the session ends (421), as after a BDAT whose size
+    # does not parse.
+    for raw, desc in ((b'BDAT 6\n', 'ending in a bare LF'), (b'BDAT\t6\r\n', 'with a TAB after the verb'),
+                      (b'BDAT 6 LAST' + b' ' * 600 + b'\r\n', 'over 512 octets'),
+                      (b'BDAT 6 LAST' + b' ' * 3000 + b'\r\n', 'over 2048 octets'),
+                      (b'bdat 6\x01\r\n', 'with a control byte'), (b'BDAT 6 LASTX\r\n', 'with a bad argument')):
+        c = transaction()
+        c.send(raw + b'NOOP\r\n')
+        rs = next_codes(c, 2)
+        check(rs[0] in (500, 501) and rs[1] == 421 and c.closed(), 'a BDAT line %s: %s, then 421 and close' % (desc, rs))
+        c.close()
+    c = session()
+    check(code(c.cmd('BDATX 6')) == 500 and code(c.cmd('NOOP')) == 250, 'an unknown verb that only starts with BDAT: 500, the session goes on')
+    c.cmd('QUIT'); c.close()
+    check(srv.stub_ids() == [], 'nothing was queued from the bad BDAT lines')
+
     # --- relay control and tricks --------------------------------------------
     tricks = ['<user%other.test@example.org>', '<other.test!user@example.org>', '<@example.org:user@other.test>',
               '<@a.test,@example.org:user@other.test>', '<"user@other.test"@example.org>',

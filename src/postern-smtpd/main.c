@@ -143,11 +143,29 @@ static void fill(void)
 	disconnect(r == 0 ? "eof" : "read error");
 }
 
+/* After a BDAT line we could not take, the chunk's length is unknown and
+ * its bytes would be read as commands (a way to smuggle them past whatever
+ * judged the chunk): the stream cannot be followed. */
+static void bad_bdat(void)
+{
+	say_me("421 4.5.0", "cannot continue after a bad BDAT; closing connection");
+	disconnect("bad BDAT");
+}
+
+/* A command line refused; bdat: it announced a chunk. */
+static int refuse_line(const char *r, int bdat)
+{
+	error_reply(r);
+	if (bdat)
+		bad_bdat();
+	return 1;
+}
+
 /* Reads one command into line (without CRLF).  0: a clean line; 1: the line
  * was refused and answered already. */
 static int get_command(enum verb *v, size_t *arg)
 {
-	int r;
+	int r, bdat;
 	size_t limit;
 
 	line.len = 0;
@@ -155,15 +173,14 @@ static int get_command(enum verb *v, size_t *arg)
 		flush_out();
 	r = io_getline(&in, &line, '\n', READ_MAX);
 	if (r == -2) {
+		bdat = line_is_bdat(line.s, line.len);
 		/* discard the rest of the line without keeping it */
 		do {
 			line.len = 0;
 			r = io_getline(&in, &line, '\n', READ_MAX);
 		} while (r == -2);
-		if (r == 1) {
-			error_reply("500 5.5.2 line too long");
-			return 1;
-		}
+		if (r == 1)
+			return refuse_line("500 5.5.2 line too long", bdat);
 	}
 	if (r == 0)
 		disconnect("eof");
@@ -172,22 +189,19 @@ static int get_command(enum verb *v, size_t *arg)
 			timed_out();
 		disconnect("read error");
 	}
-	if (line.len < 2 || line.s[line.len - 2] != '\r') {
-		error_reply("500 5.5.2 bare LF in command: lines end with CRLF (RFC 5321 2.3.8)");
-		return 1;
-	}
+	bdat = line_is_bdat(line.s, line.len);
+	if (line.len < 2 || line.s[line.len - 2] != '\r')
+		return refuse_line("500 5.5.2 bare LF in command: lines end with CRLF (RFC 5321 2.3.8)", bdat);
 	line.len -= 2;
 	line.s[line.len] = 0;
-	if (line_bad_bytes(line.s, line.len)) {
-		error_reply("500 5.5.2 NUL, CR or control character in command");
-		return 1;
-	}
+	if (line_bad_bytes(line.s, line.len))
+		return refuse_line("500 5.5.2 NUL, CR or control character in command", bdat);
 	*v = parse_verb(line.s, line.len, arg);
 	limit = CMD_MAX + (*v == V_MAIL ? MAIL_EXTRA : 0);
-	if (line.len + 2 > limit) {
-		error_reply("500 5.5.2 line too long");
-		return 1;
-	}
+	if (line.len + 2 > limit)
+		return refuse_line("500 5.5.2 line too long", bdat);
+	if (*v == V_UNKNOWN && bdat) /* "BDAT\t5": the verb ended by no space */
+		return refuse_line("501 5.5.4 syntax: BDAT size [LAST]", bdat);
 	return 0;
 }
 
@@ -595,10 +609,8 @@ static void do_bdat(const char *arg, size_t n)
 	int last, toobig;
 
 	if (!parse_bdat(arg, n, &len, &last)) {
-		/* the chunk length is unknown: the stream cannot be followed */
-		error_reply("501 5.5.4 syntax: BDAT size [LAST]");
-		say_me("421 4.5.0", "cannot continue after a bad BDAT; closing connection");
-		disconnect("bad BDAT");
+		refuse_line("501 5.5.4 syntax: BDAT size [LAST]", 1); /* ends the session */
+		return;
 	}
 	if (bdat_failed) {
 		chunk_skip(len);

@@ -277,6 +277,16 @@ int parse_param(const char *s, size_t n, size_t *pos, const char **key, size_t *
 	return 1;
 }
 
+int line_is_bdat(const char *line, size_t n)
+{
+	char c;
+
+	if (n < 4 || !word_is(line, 4, "bdat"))
+		return 0;
+	c = lc(n > 4 ? line[4] : ' ');
+	return c < 'a' || c > 'z';
+}
+
 int parse_bdat(const char *s, size_t n, unsigned long long *size, int *last)
 {
 	size_t i = 0, d;

@@ -54,6 +54,11 @@ int parse_param(const char *s, size_t n, size_t *pos, const char **key, size_t *
 /* Case-insensitive compare of b (len n) with the NUL-terminated ASCII word w. */
 int word_is(const char *b, size_t n, const char *w);
 
+/* 1 if the line starts with the word BDAT (any case) ended by anything but
+ * a letter: a space, a TAB, a digit, a control byte, the end.  Such a line
+ * announced a chunk even when it cannot be parsed. */
+int line_is_bdat(const char *line, size_t n);
+
 /* BDAT argument: "size" or "size LAST".  1 ok, 0 syntax error. */
 int parse_bdat(const char *s, size_t n, unsigned long long *size, int *last);
 

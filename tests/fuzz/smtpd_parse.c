@@ -54,6 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		(void)line_bad_bytes(s, n);
 		(void)parse_helo(s, n);
+		/* every line parse_verb takes for BDAT, line_is_bdat must too */
+		if (parse_verb(s, n, &arg) == V_BDAT && !line_is_bdat(s, n))
+			abort();
 		break;
 	case 1: case 2:
 		r = parse_path(s, n, data[0] % 8 == 1 ? "from:" : "to:", &p, &rest);

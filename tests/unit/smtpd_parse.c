@@ -53,6 +53,10 @@ int main(void)
 		CHECK(parse_bdat("123 LAST", 8, &u, &last) && u == 123 && last, "BDAT n LAST");
 		CHECK(!parse_bdat("12x", 3, &u, &last) && !parse_bdat("99999999999999999999", 20, &u, &last), "bad BDAT sizes");
 	}
+	CHECK(line_is_bdat("BDAT", 4) && line_is_bdat("bdat 5", 6) && line_is_bdat("BDAT\t5", 6) &&
+	      line_is_bdat("Bdat:5", 6) && line_is_bdat("BDAT5", 5), "a line that starts with the word BDAT");
+	CHECK(!line_is_bdat("BDATX 5", 7) && !line_is_bdat("BDA", 3) && !line_is_bdat("DATA", 4) &&
+	      !line_is_bdat(" BDAT 5", 7), "and lines that do not");
 	CHECK(feed("a\r\n..b\r\n.\r\nMAIL", 15, 0, out, &b) == 11 && b.done && !strcmp(out, "a\n.b\n"), "DATA: unstuff, LF, stop after end");
 	CHECK(feed("a\n.\nb\r\n.\r\n", 10, 0, out, &b) == 10 && b.done && b.bad, "\\n.\\n is no end, and marks bad");
 	CHECK(feed("a\r.\r\nb", 6, 0, out, &b) && !b.done && b.bad, "\\r.\\r\\n is no end");
