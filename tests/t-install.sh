@@ -101,6 +101,30 @@ check "--check changed nothing" [ ! -e "$PHOME/bin/postern-inject" ]
 check "a reinstall repairs it all" quietly "$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD"
 check "and --check is clean again" quietly "$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" --check
 
+# A taken-over postern-remote owns secret/remote: it removes its smtpauth
+# so that the next ./install writes the file again, and keeps planting a
+# symlink where a temporary name beside it would be.  Root must never
+# write through it: the new file is written in root's own stage.
+VICTIM=$SCRATCH/victim
+echo "root's own file" > "$VICTIM" && chmod 644 "$VICTIM"
+rm -f "$PHOME/secret/remote/smtpauth"
+setpriv --reuid=postern-remote --regid=postern --clear-groups sh -c '
+	end=$(($(date +%s) + 20))
+	while [ "$(date +%s)" -lt "$end" ]; do ln -sf "$1" "$2/smtpauth.install-tmp" 2> /dev/null; done' - "$VICTIM" "$PHOME/secret/remote" &
+PLANTER=$!
+on_cleanup "kill $PLANTER 2> /dev/null"
+sleep 0.3
+check "a reinstall with a symlink planted again and again beside smtpauth exits 0" \
+	quietly "$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD"
+kill "$PLANTER" 2> /dev/null; wait "$PLANTER" 2> /dev/null
+check "root wrote nothing through the symlink: the file it points at is unchanged, 644" \
+	sh -c '[ "$(cat "$1")" = "root'"'"'s own file" ] && [ "$(stat -c %a "$1")" = 644 ]' - "$VICTIM"
+check "smtpauth is back, postern-remote's, 0600, from the template" \
+	sh -c '[ -f "$1" ] && [ ! -L "$1" ] && [ "$(stat -c "%U %a" "$1")" = "postern-remote 600" ] &&
+		cmp -s "$1" "$2"' - "$PHOME/secret/remote/smtpauth" "$POSTERN_SRC/conf-templates/secret/remote/smtpauth"
+check "and root's stage is gone" [ ! -e "$PHOME/.install-stage" ]
+rm -f "$PHOME/secret/remote/smtpauth.install-tmp"
+
 "$POSTERN_SRC/install" --home "$SCRATCH/nothing" --check > /dev/null 2>&1; rc=$?
 check "--check of a missing home exits 1" [ "$rc" -eq 1 ]
 "$POSTERN_SRC/install" --home "$SCRATCH/a b" > /dev/null 2>&1; rc=$?
