@@ -155,6 +155,35 @@ rm "$Q/tmp" && mv "$Q/tmp.real" "$Q/tmp"
 POSTERN_HOME=$SCRATCH/nowhere "$QQ" < "$IN/msg" 1< "$IN/env" 2> /dev/null
 check "no queue at all: exit 62" test "$?" -eq 62
 
+# 7b. A caller that blocks SIGALRM before the exec (the mask survives it,
+# setuid or not) and then sends half an envelope and waits: postern-queue's
+# own time limit must still work, so it unblocks the signal.  SIGALRM sent
+# while it waits ends it as the limit would: 52, nothing left.
+before=$(nmess)
+/usr/bin/python3 - "$QQ" "$IN/msg" > "$SCRATCH/alrm" 2>&1 << 'PYEOF'
+import os, signal, subprocess, sys, time
+r, w = os.pipe()
+p = subprocess.Popen([sys.argv[1]], stdin=open(sys.argv[2], 'rb'), stdout=r, stderr=subprocess.DEVNULL,
+                     preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM}))
+os.close(r)
+os.write(w, b'Fa@b.example\0')
+time.sleep(0.5)
+with open('/proc/%d/status' % p.pid) as f:
+    blk = int([l for l in f if l.startswith('SigBlk:')][0].split()[1], 16)
+os.kill(p.pid, signal.SIGALRM)
+try:
+    rc = p.wait(5)
+except subprocess.TimeoutExpired:
+    p.kill()
+    p.wait()
+    rc = 'still running'
+print((blk >> (signal.SIGALRM - 1)) & 1, rc)
+PYEOF
+check "SIGALRM blocked by the caller: unblocked while reading ($(cat "$SCRATCH/alrm"))" \
+	[ "$(cut -d' ' -f1 "$SCRATCH/alrm")" = 0 ]
+check "and a SIGALRM then ends it: 52, queue unchanged" \
+	[ "$(cut -d' ' -f2- "$SCRATCH/alrm")" = 52 ] && [ "$(nmess)" -eq "$before" ] && [ "$(ntmp)" -eq 0 ]
+
 # 8. still works after all that
 before=$(nmess)
 "$QQ" < "$IN/msg" 1< "$IN/env" 2> "$SCRATCH/err"

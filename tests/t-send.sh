@@ -242,20 +242,23 @@ Q=$PHOME/queue
 QS=1000000000.1P1R0123456789abcdef   # stale: 40 hours old
 QF=1000000000.2P1R0123456789abcdef   # fresh
 QC=1000000000.3P1R0123456789abcdef   # stale but committed
+QP=$(date +%s).4P1R0123456789abcdef  # just begun in a file from pool/, whose mtime is still old
 old=$(( $(date +%s) - 40 * 3600 ))
-for f in "mess/$QS" "tmp/$QS.env" "mess/$QF" "tmp/$QF.env" "mess/$QC" "mess/$QC.env"; do
+for f in "mess/$QS" "tmp/$QS.env" "mess/$QF" "tmp/$QF.env" "mess/$QC" "mess/$QC.env" "mess/$QP" "tmp/$QP.env"; do
 	case $f in
 	"mess/$QC.env") printf 'Fpts1@mx.test\0Tpts1@mx.test\0\0' ;;
 	*) printf 'x\n' ;;
 	esac > "$Q/$f" && chown postern-queue:postern "$Q/$f" && chmod 640 "$Q/$f" || not_ok "made queue/$f"
 done
-touch -d "@$old" "$Q/mess/$QS" "$Q/tmp/$QS.env" "$Q/mess/$QC" "$Q/mess/$QC.env"
+touch -d "@$old" "$Q/mess/$QS" "$Q/tmp/$QS.env" "$Q/mess/$QC" "$Q/mess/$QC.env" "$Q/mess/$QP" "$Q/tmp/$QP.env"
 start
 check "sweep: a 40-hour-old mess/ID without its envelope is removed" wait_for 10 sh -c "[ ! -e '$Q/mess/$QS' ]"
 check "sweep: a 40-hour-old tmp/ID.env is removed" wait_for 10 sh -c "[ ! -e '$Q/tmp/$QS.env' ]"
 check "sweep: a fresh mess/ID without envelope stays (a postern-queue may be writing it)" \
 	[ -e "$Q/mess/$QF" ] && [ -e "$Q/tmp/$QF.env" ]
 check "sweep: an old message with its envelope is never swept" sh -c "! grep -q 'stale file=mess/$QC' '$LOG'"
+check "sweep: a message begun now in an old pool file stays (its queue id is fresh, whatever its mtime)" \
+	[ -e "$Q/mess/$QP" ] && [ -e "$Q/tmp/$QP.env" ]
 check "sweep: each removal is logged" sh -c "grep -q 'postern-clean: stale file=mess/$QS\$' '$LOG' &&
 	grep -q 'postern-clean: stale file=tmp/$QS.env\$' '$LOG'"
 kill "$START_PID"; wait "$START_PID"

@@ -185,9 +185,9 @@ int pool_put(const char *from, const char *name)
 				(void)unlink(hidden);
 			return 1; /* `from` is gone either way */
 		}
-		if (errno == ENOENT)
-			return 1; /* already gone */
-		/* EEXIST, EXDEV, anything odd: fall back to unlinking */
+		/* EEXIST, EXDEV, anything odd, and ENOENT, which may mean pool/
+		 * itself is gone (the admin may remove it at any time) and not
+		 * `from`: fall back to unlinking, which tells the two apart */
 	}
 	return unlink(from) == 0 || errno == ENOENT;
 }
@@ -204,9 +204,8 @@ int pool_put_unshared(const char *from, const char *name)
 			pooled++;
 			return 1;
 		}
-		if (errno == ENOENT)
-			return 1; /* already gone */
-		/* not a plain file with one link, EEXIST, anything odd: unlink */
+		/* not a plain file with one link, EEXIST, pool/ gone (ENOENT),
+		 * anything odd: unlink */
 	}
 	return unlink(from) == 0 || errno == ENOENT;
 }

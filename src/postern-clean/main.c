@@ -61,6 +61,17 @@ static void remove_message(const char *qid, size_t len)
 	reply(qid, len, ok ? 'K' : 'Z');
 }
 
+/* When a queue file's message began: its queue id's time (mess/ID,
+ * tmp/ID.env), or 0.  A file taken from pool/ keeps its old mtime until
+ * postern-queue stamps it, a moment after the rename: by the mtime alone
+ * the sweep could take a message being written. */
+static unsigned long long born(const char *name, size_t n)
+{
+	if (n > 4 && !memcmp(name + n - 4, ".env", 4))
+		n -= 4;
+	return qid_valid(name, n) ? qid_time(name, n) : 0;
+}
+
 static void sweep_dir(const char *dir, time_t now, int mess)
 {
 	DIR *d = opendir(dir);
@@ -83,7 +94,8 @@ static void sweep_dir(const char *dir, time_t now, int mess)
 			continue;
 		if (!path_join(&path, dir, e->d_name))
 			die_nomem();
-		if (lstat(path.s, &st) == -1 || !S_ISREG(st.st_mode) || st.st_mtime > now - STALE_AGE)
+		if (lstat(path.s, &st) == -1 || !S_ISREG(st.st_mode) || st.st_mtime > now - STALE_AGE ||
+		    born(e->d_name, n) > (unsigned long long)(now - STALE_AGE))
 			continue;
 		if (mess) {
 			/* a message whose envelope never arrived: postern-queue crashed

@@ -273,7 +273,7 @@ int main(void)
 
 	timeout_arm(QQ_DEADLINE);
 	envelope_store(message_in(databytes, id.s));
-	alarm(0);
+	timeout_disarm();
 
 	move(TF_ENV_TMP, TF_ENV); /* the commit point */
 	if (fsync_dir("mess") == -1)

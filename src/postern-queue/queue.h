@@ -30,6 +30,7 @@ void tmpfiles_remove(void);
 /* Removes what is left and exits: the only way postern-queue fails after set-up. */
 _Noreturn void fail(int code, int with_errno, const char *a, const char *b);
 void timeout_arm(unsigned seconds);
+void timeout_disarm(void); /* at the commit: no SIGALRM runs the handler after it */
 
 /* envelope_in.c: reads the envelope from fd (bounded, streaming) into env.
  * Returns 0, or the exit code to fail with (message in *why). */

@@ -60,14 +60,37 @@ static void on_alarm(int sig)
 	_exit(QQ_TIMEOUT);
 }
 
+/* The caller chose our signal mask (it survives the exec of a setuid
+ * program): a SIGALRM it blocked would never end a postern-queue that waits
+ * for the rest of its envelope for days, while postern-clean's sweep took
+ * its message file (36 h) from under it, and an envelope without data would
+ * then be committed. */
 void timeout_arm(unsigned seconds)
 {
 	struct sigaction sa;
+	sigset_t alrm;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_alarm;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGALRM, &sa, 0) == -1)
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	if (sigaction(SIGALRM, &sa, 0) == -1 || sigprocmask(SIG_UNBLOCK, &alrm, 0) == -1)
 		die_sys(QQ_BUG, "fatal: unable to set SIGALRM handler");
 	alarm(seconds);
+}
+
+/* From the commit on, what exists is decided by the code alone: a SIGALRM
+ * (the caller may send one: we run under its real uid) that ran the handler
+ * between a rename and the mark after it would remove the message file of a
+ * committed envelope.  A blocked one stays pending until the exit. */
+void timeout_disarm(void)
+{
+	sigset_t alrm;
+
+	alarm(0);
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	if (sigprocmask(SIG_BLOCK, &alrm, 0) == -1)
+		fail(QQ_BUG, 1, "fatal: unable to block SIGALRM", "");
 }

@@ -198,6 +198,20 @@ int main(void)
 	          size_of("mess/over") == -1 && size_of("pool/over") == -1,
 	      "put_unshared: a full pool unlinks");
 
+	/* pool/ removed by the admin after it was counted (ENOENT from the
+	 * rename into it): the file must still leave mess/, or postern-clean
+	 * would answer K for a message left queued, to be delivered again */
+	CHECK(rename("pool", "pool-away") == 0, "pool/ taken away after the count");
+	pooled = 0;
+	CHECK(write_file("mess/gone1", "x") && pool_put("mess/gone1", "gone1") == 1 && size_of("mess/gone1") == -1 &&
+	          size_of("pool/.gone1") == -1,
+	      "put with pool/ gone: 1, and the file is gone from mess/");
+	pooled = 0;
+	CHECK(write_file("mess/gone2", "x") && pool_put_unshared("mess/gone2", "gone2") == 1 &&
+	          size_of("mess/gone2") == -1,
+	      "put_unshared with pool/ gone: 1, and the file is gone from mess/");
+	CHECK(rename("pool-away", "pool") == 0, "pool/ back");
+
 	/* clean up the scratch directory */
 	for (i = 0; i < 2; i++) {
 		DIR *d = opendir(i ? "tmp" : "pool");
