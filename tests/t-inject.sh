@@ -119,6 +119,25 @@ check "-oi: same as -i" test "$(msg | tail -n 2 | tr '\n' ' ')" = ". line2 "
 fresh
 printf 'Subject: dot\n\n..two\n' | "$SM" a@example.net
 check "no dot unstuffing" test "$(msg | tail -n 1)" = "..two"
+# A body line of exactly 64 KB, then ".": line.c hands it over in two
+# chunks, and the ".\n" tail is not a line of its own.
+for end in LF CRLF; do
+	nl='\n'
+	[ "$end" = LF ] || nl='\r\n'
+	fresh
+	{ printf 'Subject: dot\n\n'; head -c 65536 /dev/zero | tr '\0' A; printf ".${nl}after$nl.${nl}ignored$nl"; } |
+		"$SM" a@example.net
+	check "a '.' ending a 64 KB line ($end) does not end the message" \
+		test "$?" -eq 0 -a "$(msg | sed '1,/^$/d' | head -n 1 | wc -c)" -eq 65538 -a "$(msg | tail -n 1)" = after
+done
+fresh
+{ printf 'Subject: dot\n\n'; head -c 131072 /dev/zero | tr '\0' A; printf '.\nafter\n'; } | "$SM" a@example.net
+check "a '.' ending a 128 KB line (two whole chunks before it) does not end the message" \
+	test "$(msg | tail -n 1)" = after
+fresh
+{ printf 'Subject: dot\n\n'; head -c 65536 /dev/zero | tr '\0' A; printf '\n.\nignored\n'; } | "$SM" a@example.net
+check "a lone '.' right after a 64 KB line still ends the message" \
+	test "$(msg | tail -n 1 | wc -c)" -eq 65537
 
 # 7. header edge cases and limits
 fresh

@@ -65,7 +65,7 @@ void header_read(struct io *in, const struct opts *o, struct str *out, struct st
 		int r = line_get(in, &line);
 		if (r == -1)
 			die_sys(111, "fatal: unable to read the message");
-		if (r == 0 || (o->dotstop && line_is_dot(&line))) {
+		if (r == 0 || (r == 1 && o->dotstop && line_is_dot(&line))) {
 			*eof = 1;
 			break;
 		}

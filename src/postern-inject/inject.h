@@ -23,7 +23,10 @@ struct header_seen {
 };
 
 /* line.c: one line from in, CRLF turned into LF.  Returns 1 a whole line,
- * 2 a chunk of a longer line (no LF yet), 0 EOF with nothing, -1 error. */
+ * 2 a chunk of a longer line (no LF yet), 3 the last chunk of a longer line
+ * (it ends the line but does not start one), 0 EOF with nothing, -1 error.
+ * Only a 1 is a line of its own: per-line rules (a lone ".", a header
+ * field) apply to it alone. */
 int line_get(struct io *in, struct str *line);
 int line_is_dot(const struct str *line);
 
