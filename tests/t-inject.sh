@@ -27,6 +27,9 @@ nmess() { find "$Q/mess" -type f | wc -l; }
 msg() { f=$(cd "$Q/mess" && ls | grep -v '\.env$' | head -n 1); tail -n +2 "$Q/mess/$f"; }
 env_() { f=$(cd "$Q/mess" && ls | grep '\.env$' | head -n 1); tr '\0' '|' < "$Q/mess/$f"; }
 hdr() { msg | sed '/^$/q' | grep -ci "^$1:"; }
+body_() { msg | sed '1,/^$/d'; }
+in_msg() { msg | grep -qiE "$1"; }               # ERE, any case
+in_head() { msg | sed '/^$/q' | grep -qE "$1"; } # ERE, in the header section
 
 # 1. missing headers are added
 fresh
@@ -70,6 +73,38 @@ check "-t: To and Cc kept" test "$(hdr to)$(hdr cc)" = 11
 check "CRLF became LF" sh -c "! printf '%s' \"\$(cat)\" | grep -q \"\$(printf '\\r')\"" << EOF2
 $(msg)
 EOF2
+# Obsolete syntax (RFC 5322, 4.5.3): blanks between the name and the colon.
+fresh
+printf 'To: a@example.net\nBcc : s@example.net\nCc\t: c@example.net\nSubject: obs\n\nbody\n' | "$SM" -t
+check "-t: 'Bcc :' and 'Cc<TAB>:' are fields: their addresses are recipients" \
+	test "$?" -eq 0 -a "$(env_)" = "F$ME@mail.example.org|Ta@example.net|Ts@example.net|Tc@example.net||"
+check "'Bcc :' removed, the fields after it still in the header" \
+	eval "! in_msg 's@example' && in_head '^Subject: obs' && test \"\$(body_)\" = body"
+fresh
+printf 'Subject: obs\nBcc : s@example.net\nX-After: 1\n\nbody\n' | "$SM" a@example.net
+check "without -t too, 'Bcc :' removed and the header goes on" eval "! in_msg 's@example' && in_head '^X-After: 1'"
+fresh
+printf 'From : me@example.com\nDate : Mon, 1 Jan 2024 00:00:00 +0000\nSubject: obs\n\nbody\n' | "$SM" a@example.net
+check "'From :' and 'Date :' count as present: none added" test "$(hdr from)$(hdr date)" = 00
+fresh
+printf 'Bcc x: s@example.net\nSubject: s\n\nbody\n' | "$SM" a@example.net
+check "a blank inside a name is no field: the body starts there" test "$(body_ | head -n 1)" = "Bcc x: s@example.net"
+
+# Resent- fields: Resent-Bcc removed like Bcc; with -t a message that has
+# Resent- fields goes to Resent-To, -Cc, -Bcc only (RFC 5322, 3.6.6).
+fresh
+printf 'To: orig@example.net\nResent-From: me@example.com\nResent-To: r@example.net\nResent-Bcc: rb@example.net,\n rb2@example.net\nresent-bcc : rb3@example.net\nSubject: r\n\nbody\n' | "$SM" -t
+check "-t with Resent- fields: recipients from Resent-To and Resent-Bcc, not To" \
+	test "$?" -eq 0 -a "$(env_)" = "F$ME@mail.example.org|Tr@example.net|Trb@example.net|Trb2@example.net|Trb3@example.net||"
+check "Resent-Bcc (and its continuation) removed; To and Resent-To kept" \
+	eval "! in_msg '^resent-bcc|rb[0-9]*@' && in_head '^To: orig@' && in_head '^Resent-To: r@'"
+fresh
+printf 'Resent-Bcc: rb@example.net\nSubject: r\n\nbody\n' | "$SM" a@example.net
+check "without -t, Resent-Bcc removed" eval "! in_msg 'rb@'"
+fresh
+printf 'To: orig@example.net\nResent-Date: Mon, 1 Jan 2024 00:00:00 +0000\n\nbody\n' | "$SM" -t 2> "$SCRATCH/err"
+check "-t, Resent- fields but no Resent- recipient: exit 100, the original To not used" \
+	test "$?" -eq 100 -a "$(nmess)" -eq 0 -a -s "$SCRATCH/err"
 fresh
 printf 'Subject: nobody\n\nbody\n' | "$SM" -t 2> "$SCRATCH/err"
 check "-t with no recipients: exit 100, nothing queued" test "$?" -eq 100 -a "$(nmess)" -eq 0 -a -s "$SCRATCH/err"
@@ -148,6 +183,17 @@ EOF2
 fresh
 { printf 'Subject: '; head -c 70000 /dev/zero | tr '\0' x; printf '\n\nbody\n'; } | "$SM" a@example.net 2> /dev/null
 check "header line over 64 KB: exit 100" test "$?" -eq 100 -a "$(nmess)" -eq 0
+fresh
+{ head -c 70000 /dev/zero | tr '\0' x; printf '\nSubject: not a header\n'; } | "$SM" a@example.net
+check "no header, first line over 64 KB: it is body, passed whole" \
+	test "$?" -eq 0 -a "$(msg | sed '1,/^$/d' | head -n 1 | wc -c)" -eq 70001 -a "$(msg | tail -n 1)" = "Subject: not a header"
+fresh
+{ printf 'Subject: s\n'; head -c 70000 /dev/zero | tr '\0' x; printf ': x\n\nbody\n'; } | "$SM" a@example.net
+check "a 70 KB line with no colon in its first 64 KB ends the header too" \
+	test "$?" -eq 0 -a "$(msg | sed '1,/^$/d' | head -n 1 | wc -c)" -eq 70004 -a "$(hdr subject)" = 1
+fresh
+{ printf 'Subject: s\n '; head -c 70000 /dev/zero | tr '\0' x; printf '\n\nbody\n'; } | "$SM" a@example.net 2> /dev/null
+check "a continuation line over 64 KB: exit 100" test "$?" -eq 100 -a "$(nmess)" -eq 0
 { i=0; while [ $i -lt 10001 ]; do echo "X-H: $i"; i=$((i + 1)); done; printf '\nbody\n'; } | "$SM" a@example.net 2> /dev/null
 check "more than 10000 header lines: exit 100" test "$?" -eq 100 -a "$(nmess)" -eq 0
 { printf 'Subject: long body line\n\n'; head -c 200000 /dev/zero | tr '\0' y; printf '\r\nend\r\n'; } | "$SM" a@example.net

@@ -20,6 +20,7 @@ struct opts {
 
 struct header_seen {
 	int date, msgid, from;
+	int resent; /* a Resent- field: -t takes Resent-To, -Cc, -Bcc instead */
 };
 
 /* line.c: one line from in, CRLF turned into LF.  Returns 1 a whole line,
@@ -31,7 +32,8 @@ int line_get(struct io *in, struct str *line);
 int line_is_dot(const struct str *line);
 
 /* header.c: reads the header section.  Kept fields go to out (LF ends),
- * -t addresses to rcpts (NUL-separated), Bcc and Return-Path are dropped.
+ * -t addresses to rcpts (NUL-separated; those of the Resent- fields if
+ * there are any), Bcc, Resent-Bcc and Return-Path are dropped.
  * *body gets the first body line if one was read that is not a header
  * (it belongs in the body), *eof 1 if input ended in the header section.
  * Dies 100 on a header over the limits. */

@@ -252,7 +252,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct io in;
 	struct passwd *pw;
-	struct header_seen seen = { 0, 0, 0 };
+	struct header_seen seen = { 0, 0, 0, 0 };
 	struct str me = STR_INIT, host = STR_INIT, domain = STR_INIT, login = STR_INIT;
 	struct str sender = STR_INIT, fromaddr = STR_INIT, head = STR_INIT, body = STR_INIT;
 	struct str hrcpts = STR_INIT, arcpts = STR_INIT, env = STR_INIT;
@@ -306,8 +306,10 @@ int main(int argc, char **argv)
 	rcpts_add(&arcpts, &domain, &env, &nrcpt);
 	rcpts_add(&hrcpts, &domain, &env, &nrcpt);
 	if (nrcpt == 0)
-		die(100, o.tflag ? "fatal: no recipients in To, Cc or Bcc, and none given"
-		                 : "fatal: no recipients given (use -t to take them from the headers)");
+		die(100, !o.tflag ? "fatal: no recipients given (use -t to take them from the headers)"
+		         : seen.resent ? "fatal: no recipients in Resent-To, Resent-Cc or Resent-Bcc"
+		                         " (the message has Resent- fields), and none given"
+		                       : "fatal: no recipients in To, Cc or Bcc, and none given");
 	if (!str_catz(&env))
 		die_nomem();
 
