@@ -15,7 +15,10 @@
  *   the same E and D keys with an empty <user> for HOME/alias (postern-alias)
  *   V<domain>/<local>   HOME/vmail/<domain>/<local>/ (a virtual mailbox)
  * The file is written beside the old one, fsync'ed and renamed over it, so
- * a running smtpd always sees a whole table. */
+ * a running smtpd always sees a whole table.  Runs hold a lock on users/
+ * from before the scan to after the rename: two runs that overlapped would
+ * share rcpt.cdb.tmp (one renaming the other's half-written file), and the
+ * later scan must be the table that stays. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +26,7 @@
 #include <stdio.h> /* rename(2) only: no stdio streams */
 #include <pwd.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cdb.h"
@@ -168,38 +172,32 @@ static void scan_vmail(const char *vmail)
 	closedir(d);
 }
 
-int main(int argc, char **argv)
+/* Waits for any other run to finish, and keeps it waiting until this one
+ * has renamed its table.  The lock is the directory's own, so there is no
+ * lock file to create; the kernel drops it however the holder ends. */
+static int lock_dir(const char *dir)
 {
-	unsigned long long minuid;
-	struct str dir = STR_INIT, path = STR_INIT, tmp = STR_INIT, data = STR_INIT;
+	int fd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd == -1)
+		die_sys(111, "fatal: unable to open ", dir);
+	while (flock(fd, LOCK_EX) == -1)
+		if (errno != EINTR)
+			die_sys(111, "fatal: unable to lock ", dir);
+	return fd;
+}
+
+/* Writes data as dir/rcpt.cdb (path) through dir/rcpt.cdb.tmp; lock is
+ * dir's locked descriptor, closed here, once the rename is durable. */
+static void table_install(const char *dir, int lock, const struct str *data, const char *path)
+{
+	struct str tmp = STR_INIT;
 	struct passwd *smtpd;
 	gid_t gid = 0;
 	mode_t mode = 0644;
 	int fd;
-	struct logline l = { STR_INIT };
 
-	progname = "postern-mkrcpt";
-	if (argc > 1)
-		die_usage(USAGE);
-	(void)argv;
-	umask(022);
-	if (control_num("minuid", &minuid, 1000) == -1)
-		die_sys(111, "fatal: unable to read control/minuid");
-	scan_users(minuid);
-	if (!home_path(&dir, "alias"))
-		die_nomem();
-	scan_home(dir.s, "", 0);
-	if (!home_path(&dir, "vmail"))
-		die_nomem();
-	scan_vmail(dir.s);
-
-	if (!cdb_make_finish(&cm, &data))
-		die_sys(111, "fatal: unable to build the table");
-	if (!home_path(&dir, "users"))
-		die_nomem();
-	if (mkdir(dir.s, 0755) == -1 && errno != EEXIST)
-		die_sys(111, "fatal: unable to create ", dir.s);
-	if (!path_join(&path, dir.s, "rcpt.cdb") || !path_join(&tmp, dir.s, "rcpt.cdb.tmp"))
+	if (!path_join(&tmp, dir, "rcpt.cdb.tmp"))
 		die_nomem();
 	/* readable by postern-smtpd's group only, when that user exists */
 	smtpd = getpwnam(conf_users[USER_SMTPD]);
@@ -212,13 +210,43 @@ int main(int argc, char **argv)
 	fd = open_excl(tmp.s, 0600);
 	if (fd == -1)
 		die_sys(111, "fatal: unable to create ", tmp.s);
-	if (write_all(fd, data.s, data.len) == -1 || fchown(fd, 0, gid) == -1 || fchmod(fd, mode) == -1 ||
+	if (write_all(fd, data->s, data->len) == -1 || fchown(fd, 0, gid) == -1 || fchmod(fd, mode) == -1 ||
 	    fsync(fd) == -1 || close(fd) == -1)
 		die_sys(111, "fatal: unable to write ", tmp.s);
-	if (rename(tmp.s, path.s) == -1)
-		die_sys(111, "fatal: unable to rename ", tmp.s, " to ", path.s);
-	if (fsync_dir(dir.s) == -1)
-		die_sys(111, "fatal: unable to sync ", dir.s);
+	if (rename(tmp.s, path) == -1)
+		die_sys(111, "fatal: unable to rename ", tmp.s, " to ", path);
+	if (fsync(lock) == -1 || close(lock) == -1)
+		die_sys(111, "fatal: unable to sync ", dir);
+	str_free(&tmp);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long minuid;
+	struct str dir = STR_INIT, path = STR_INIT, alias = STR_INIT, vmail = STR_INIT, data = STR_INIT;
+	int lock;
+	struct logline l = { STR_INIT };
+
+	progname = "postern-mkrcpt";
+	if (argc > 1)
+		die_usage(USAGE);
+	(void)argv;
+	umask(022);
+	if (control_num("minuid", &minuid, 1000) == -1)
+		die_sys(111, "fatal: unable to read control/minuid");
+	if (!home_path(&dir, "users") || !home_path(&alias, "alias") || !home_path(&vmail, "vmail") ||
+	    !path_join(&path, dir.s, "rcpt.cdb"))
+		die_nomem();
+	if (mkdir(dir.s, 0755) == -1 && errno != EEXIST)
+		die_sys(111, "fatal: unable to create ", dir.s);
+	lock = lock_dir(dir.s);
+	scan_users(minuid);
+	scan_home(alias.s, "", 0);
+	scan_vmail(vmail.s);
+	if (!cdb_make_finish(&cm, &data))
+		die_sys(111, "fatal: unable to build the table");
+	table_install(dir.s, lock, &data, path.s);
+
 	log_begin(&l, "table");
 	log_kv(&l, "file", path.s);
 	log_kvu(&l, "keys", nkeys);
@@ -226,7 +254,8 @@ int main(int argc, char **argv)
 	cdb_make_free(&cm);
 	str_free(&data);
 	str_free(&path);
-	str_free(&tmp);
 	str_free(&dir);
+	str_free(&alias);
+	str_free(&vmail);
 	return 0;
 }
