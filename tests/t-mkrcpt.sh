@@ -91,4 +91,18 @@ while [ $i -lt 50 ]; do
 done
 check "50 pairs of overlapping runs: both exit 0, a whole table each time ($bad bad)" test "$bad" -eq 0
 
+# A home root cannot read (root-squashed NFS, a container without
+# CAP_DAC_READ_SEARCH; here, the capabilities taken away): a table without
+# the user's dot files would turn their mail into 550s, so the run fails
+# and the old table stays.
+chmod 700 "$SCRATCH/users/$U" || bail "chmod"
+cp -p "$T" "$SCRATCH/old.cdb" || bail "cp"
+setpriv --bounding-set -dac_read_search,-dac_override -- "$MK" 2> "$SCRATCH/err"
+rc=$?
+check "an unreadable home: exit 111" test "$rc" -eq 111
+check "... a warning names the user, the home and the error" \
+	grep -q "warning: unable to read the home of $U, $SCRATCH/users/$U: Permission denied" "$SCRATCH/err"
+check "... and the old table stays" cmp -s "$T" "$SCRATCH/old.cdb"
+[ "$rc" -eq 111 ] || diag "$(cat "$SCRATCH/err")"
+
 done_testing

@@ -42,6 +42,7 @@
 
 static struct cdb_make cm = CDB_MAKE_INIT;
 static unsigned long long nkeys;
+static unsigned long long unreadable; /* homes root could not list */
 
 static void add(char type, const char *a, size_t an, int sep, const char *b, size_t bn)
 {
@@ -74,8 +75,18 @@ static void scan_home(const char *home, const char *user, size_t ul)
 	struct dirent *e;
 
 	if (!d) {
-		if (errno != ENOENT && errno != ENOTDIR && errno != EACCES)
+		/* No home, no dot files.  But a home root cannot list (NFS
+		 * with root_squash, an LSM, a container without
+		 * CAP_DAC_READ_SEARCH) may hold some, and leaving them out
+		 * would make the smtpd answer 550 for real addresses: main
+		 * keeps the old table then, after naming every such home. */
+		if (errno == EACCES) {
+			warn_sys("warning: unable to read the home of ", ul ? user : conf_users[USER_ALIAS],
+			         ", ", home);
+			unreadable++;
+		} else if (errno != ENOENT && errno != ENOTDIR) {
 			die_sys(111, "fatal: unable to read ", home);
+		}
 		return;
 	}
 	for (;;) {
@@ -243,6 +254,8 @@ int main(int argc, char **argv)
 	scan_users(minuid);
 	scan_home(alias.s, "", 0);
 	scan_vmail(vmail.s);
+	if (unreadable)
+		die(111, "fatal: some homes could not be read (see above); ", path.s, " is not replaced");
 	if (!cdb_make_finish(&cm, &data))
 		die_sys(111, "fatal: unable to build the table");
 	table_install(dir.s, lock, &data, path.s);
