@@ -291,6 +291,24 @@ check "and the queue is empty again" wait_for 10 queue_empty
 kill "$START_PID"; wait "$START_PID"
 START_PID=
 
+# 12a. A restart resumes from info/: recipient 0 was delivered before it
+# (K 0), so only recipient 1 is.  msg_load once looked for info/ID.env,
+# which never exists, so every restart delivered every recipient again.
+QK=1000000000.5P1R0123456789abcdef
+printf 'Fpts1@mx.test\0Tpts1-done0@mx.test\0Tpts1-todo1@mx.test\0\0' > "$Q/mess/$QK.env"
+printf 'From: a\n\nbody of resumed\n' > "$Q/mess/$QK"
+printf 'K 0\n' > "$Q/info/$QK"
+chown postern-queue:postern "$Q/mess/$QK" "$Q/mess/$QK.env" && chmod 640 "$Q/mess/$QK" "$Q/mess/$QK.env" &&
+	chown postern-send:postern "$Q/info/$QK" && chmod 600 "$Q/info/$QK" || not_ok "made the half-delivered message"
+start
+check "resumed: the message is logged as resumed" wait_for 10 logged "new qid=$QK .* resumed=yes"
+check "resumed: recipient 1 is delivered" wait_for 10 logged "delivery qid=$QK to=pts1-todo1@mx.test status=delivered"
+check "resumed: recipient 0, delivered before the restart, is not delivered again" \
+	sh -c "! grep -q 'to=pts1-done0@mx.test' '$LOG' && ! grep -q '|pts1-done0@mx.test|' $FAKE/call.??????"
+check "and the queue is empty again" wait_for 10 queue_empty
+kill "$START_PID"; wait "$START_PID"
+START_PID=
+
 # 13. A postern-local that gives no line for control/timeoutlocal seconds
 # (hung, or stopped by its user) is killed and its message retried.
 echo 2 > "$PHOME/control/timeoutlocal"

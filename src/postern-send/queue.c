@@ -432,8 +432,10 @@ void msg_load(const char *qid, size_t len)
 	rs = calloc(m->env.nrcpt, sizeof *rs);
 	if (!m->r || !rs)
 		die_nomem();
+	/* m->qid, not qid: the caller's qid need not end after len bytes
+	 * (scan_mess passes the name "ID.env") */
 	memcpy(path, "info/", 5);
-	memcpy(path + 5, qid, len + 1);
+	memcpy(path + 5, m->qid, len + 1);
 	r = read_file(path, &info, STATE_MAX);
 	if (r < 0)
 		die_sys(111, "fatal: unable to read ", path);
