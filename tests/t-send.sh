@@ -294,17 +294,64 @@ START_PID=
 # 12a. A restart resumes from info/: recipient 0 was delivered before it
 # (K 0), so only recipient 1 is.  msg_load once looked for info/ID.env,
 # which never exists, so every restart delivered every recipient again.
+handmade() { # QID RCPT...: a message put into mess/ by hand, as postern-queue would
+	qid=$1; shift
+	{ printf 'Fpts1@mx.test\0'; for r; do printf 'T%s\0' "$r"; done; printf '\0'; } > "$Q/mess/$qid.env" &&
+		printf 'From: a\n\nbody of %s\n' "$qid" > "$Q/mess/$qid" &&
+		chown postern-queue:postern "$Q/mess/$qid" "$Q/mess/$qid.env" && chmod 640 "$Q/mess/$qid" "$Q/mess/$qid.env"
+}
+info_ours() { chown -R postern-send:postern "$Q/info/$1" && chmod 600 "$Q/info/$1"; }
 QK=1000000000.5P1R0123456789abcdef
-printf 'Fpts1@mx.test\0Tpts1-done0@mx.test\0Tpts1-todo1@mx.test\0\0' > "$Q/mess/$QK.env"
-printf 'From: a\n\nbody of resumed\n' > "$Q/mess/$QK"
-printf 'K 0\n' > "$Q/info/$QK"
-chown postern-queue:postern "$Q/mess/$QK" "$Q/mess/$QK.env" && chmod 640 "$Q/mess/$QK" "$Q/mess/$QK.env" &&
-	chown postern-send:postern "$Q/info/$QK" && chmod 600 "$Q/info/$QK" || not_ok "made the half-delivered message"
+handmade "$QK" pts1-done0@mx.test pts1-todo1@mx.test && printf 'K 0\n' > "$Q/info/$QK" && info_ours "$QK" ||
+	not_ok "made the half-delivered message"
 start
 check "resumed: the message is logged as resumed" wait_for 10 logged "new qid=$QK .* resumed=yes"
 check "resumed: recipient 1 is delivered" wait_for 10 logged "delivery qid=$QK to=pts1-todo1@mx.test status=delivered"
 check "resumed: recipient 0, delivered before the restart, is not delivered again" \
 	sh -c "! grep -q 'to=pts1-done0@mx.test' '$LOG' && ! grep -q '|pts1-done0@mx.test|' $FAKE/call.??????"
+check "and the queue is empty again" wait_for 10 queue_empty
+kill "$START_PID"; wait "$START_PID"
+START_PID=
+
+# 12b. State postern-send cannot read does not stop it: the message is
+# left alone for a person, said once (a rescan says nothing more), and
+# the others are delivered.  And info/ files stay bounded: one far over
+# the 16 MB postern-send once refused at start (and so died at every
+# start) is read a piece at a time, then rewritten compacted, one record
+# a recipient, and attempts go on from there (the backoff is not reset).
+QD=$(date +%s).6P1R0123456789abcdef
+QB=$(date +%s).7P1R0123456789abcdef
+QN=$(date +%s).8P1R0123456789abcdef
+handmade "$QD" pts1-dir@mx.test && mkdir "$Q/info/$QD" && info_ours "$QD" || not_ok "made a message whose state is a directory"
+handmade "$QB" pts1-big0@mx.test far@remote.example pts1-big2@mx.test &&
+	awk 'BEGIN { for (k = 1; k <= 300000; k++) printf "Z 1 %d 1 4.4.1 connection refused, a while ago now, and again\n", k
+		printf "K 0\nZ 2 1 1 torn" }' > "$Q/info/$QB" && info_ours "$QB" || not_ok "made a message with a big info file"
+big=$(stat -c %s "$Q/info/$QB")
+start
+check "unreadable state: warned" wait_for 10 logged "unable to read info/$QD.*leaving the message alone"
+check "a big info file ($big bytes) is read: the message resumes" wait_for 20 logged "new qid=$QB .* resumed=yes"
+check "its recipient not yet tried is delivered" wait_for 10 logged "delivery qid=$QB to=pts1-big2@mx.test status=delivered"
+check "its remote recipient is tried again" wait_for 10 logged "delivery qid=$QB to=far@remote.example status=deferred"
+check "and its recipient delivered before is not" sh -c "! grep -q 'pts1-big0@mx.test' '$LOG'"
+check "the info file is rewritten compacted ($(stat -c %s "$Q/info/$QB") bytes)" \
+	sh -c "[ \$(stat -c %s '$Q/info/$QB') -lt 1000 ] && grep -qx 'K 0' '$Q/info/$QB' && grep -qx 'K 2' '$Q/info/$QB'"
+check "attempts go on from the last record" grep -q '^Z 1 300001 ' "$Q/info/$QB"
+handmade "$QN" pts1-after@mx.test
+timeout 5 sh -c "printf 'not-a-qid\n' > '$Q/lock/trigger'" # a full scan of mess/
+check "a rescan finds a new message" wait_for 10 logged "delivery qid=$QN to=pts1-after@mx.test status=delivered"
+check "and says nothing more of the unreadable state" [ "$(grep -c "unable to read info/$QD" "$LOG")" -eq 1 ]
+check "which is left alone" sh -c "[ -e '$Q/mess/$QD.env' ] && [ -d '$Q/info/$QD' ] && ! grep -q 'pts1-dir@mx.test' '$LOG'"
+kill "$START_PID"; wait "$START_PID"
+START_PID=
+n=$(grep '^Z 1 ' "$Q/info/$QB" | tail -1 | cut -d' ' -f3)
+start
+check "after a restart the compacted file is read: attempts go on from $n" \
+	wait_for 10 grep -q "^Z 1 $((n + 1)) " "$Q/info/$QB"
+kill "$START_PID"; wait "$START_PID"
+START_PID=
+rmdir "$Q/info/$QD" && rm -f "$Q/mess/$QB" "$Q/mess/$QB.env" "$Q/info/$QB" "$Q/info/.compact"
+start
+check "the state made readable and postern-send restarted: delivered" wait_for 10 logged "delivery qid=$QD to=pts1-dir@mx.test status=delivered"
 check "and the queue is empty again" wait_for 10 queue_empty
 kill "$START_PID"; wait "$START_PID"
 START_PID=

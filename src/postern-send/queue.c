@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pwd.h>
 #include <stdint.h>
+#include <stdio.h> /* rename */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +24,13 @@
 #include "username.h"
 
 #define HASH_SIZE 65536
+/* info/QID is read, and written when compacted, this many bytes at a
+ * time: far more than the longest valid record (a reason is cut to
+ * REASON_MAX). */
+#define INFO_CHUNK 65536
+/* A file at most this big is never rewritten; a bigger one is when it
+ * has doubled since it was (doc/queue.md). */
+#define INFO_COMPACT_MIN (64 * 1024)
 static struct msg *table[HASH_SIZE];
 
 /* fresh: new recipients.  lwait: local ones waiting for a slot.  rwait[0]
@@ -184,6 +192,79 @@ unsigned long long sched_next_due(void) { return heap_len ? (heap[0].when ? heap
 size_t sched_inflight(void) { return nrun + nrrun; }
 size_t clean_outstanding(void) { return cleaning; }
 
+/* The record a recipient's state comes down to, if it has one: what a
+ * compacted info/QID holds for it. */
+static int rcpt_line(struct str *out, const struct msg *m, size_t i)
+{
+	const struct rcpt *r = m->r + i;
+
+	switch (r->st) {
+	case RS_DONE: return state_line_K(out, i);
+	case RS_FAILED: return state_line_D(out, i, r->why.s, r->why.len);
+	default:
+		if (!r->attempts && !r->next)
+			return 1; /* fresh: no record */
+		return state_line_Z(out, i, r->attempts, r->next, r->why.s, r->why.len);
+	}
+}
+
+static int flush(int fd, struct str *out, size_t *total)
+{
+	if (write_all(fd, out->s, out->len) == -1)
+		return 0;
+	*total += out->len;
+	out->len = 0;
+	return 1;
+}
+
+/* Writes info/.compact with one record for each recipient that has one,
+ * the B and W markers, and then line (the record being added, which the
+ * caller may not have applied to m yet: being last, it wins), and renames
+ * it over path.  1 done, 0 not (the caller appends instead). */
+static int info_compact(struct msg *m, const char *path, const struct str *line)
+{
+	static const char tmp[] = "info/.compact";
+	struct str out = STR_INIT;
+	size_t i, total = 0;
+	int fd = -1, r;
+
+	if ((unlink(tmp) == -1 && errno != ENOENT) || (fd = open_excl(tmp, 0600)) == -1)
+		goto fail;
+	for (i = 0; i < m->env.nrcpt; i++) {
+		if (!rcpt_line(&out, m, i))
+			die_nomem();
+		if (out.len >= INFO_CHUNK && !flush(fd, &out, &total))
+			goto fail;
+	}
+	if ((m->bounced && !state_line_B(&out)) || (m->warned && !state_line_W(&out)) || !str_cat(&out, line))
+		die_nomem();
+	/* An append lost to a power cut loses a record; a rewrite whose data
+	 * had not reached the disk before its rename could lose them all. */
+	if (!flush(fd, &out, &total) || fsync(fd) == -1)
+		goto fail;
+	r = close(fd);
+	fd = -1;
+	if (r == -1 || rename(tmp, path) == -1)
+		goto fail;
+	str_free(&out);
+	m->info_len = total;
+	m->info_limit = total < INFO_COMPACT_MIN / 2 ? INFO_COMPACT_MIN : 2 * total;
+	return 1;
+fail:
+	warn_sys("warning: unable to rewrite ", path, " compacted, appending to it");
+	if (fd != -1)
+		close(fd);
+	(void)unlink(tmp);
+	str_free(&out);
+	/* not again at every record: the file may double first */
+	m->info_limit = m->info_len > SIZE_MAX / 2 ? SIZE_MAX : 2 * m->info_len;
+	return 0;
+}
+
+/* Appends line to info/QID, or rewrites the file compacted when it has
+ * grown past info_limit: records only ever add up (a Z for each
+ * recipient at each failed round), and the latest one per recipient is
+ * all a restart needs (doc/queue.md). */
 int record(struct msg *m, const struct str *line)
 {
 	char path[6 + QID_MAX + 1];
@@ -194,6 +275,8 @@ int record(struct msg *m, const struct str *line)
 	if (!m->has_info)
 		infopool_take(path);
 	m->has_info = 1;
+	if (m->info_len + line->len > m->info_limit && info_compact(m, path, line))
+		return 1;
 	fd = open_append(path, 0600);
 	/* No fsync: losing a record to a power cut can only cause a second
 	 * delivery or bounce, never a lost message (doc/queue.md). */
@@ -201,8 +284,10 @@ int record(struct msg *m, const struct str *line)
 		warn_sys("warning: unable to record state in ", path);
 		if (fd != -1)
 			close(fd);
+		m->info_limit = 0; /* a torn line would swallow the next record: rewrite */
 		return 0;
 	}
+	m->info_len += line->len;
 	if (close(fd) == -1) {
 		warn_sys("warning: unable to record state in ", path);
 		return 0;
@@ -289,15 +374,22 @@ void msg_forget(struct msg *m)
 		msg_free(m);
 }
 
-static void msg_free(struct msg *m)
+/* Frees all but the message itself and its id. */
+static void msg_release(struct msg *m)
 {
 	size_t i;
 	if (m->r)
 		for (i = 0; i < m->env.nrcpt; i++)
 			str_free(&m->r[i].why);
 	free(m->r);
+	m->r = 0;
 	envelope_free(&m->env);
 	str_free(&m->envbuf);
+}
+
+static void msg_free(struct msg *m)
+{
+	msg_release(m);
 	free(m);
 }
 
@@ -385,15 +477,92 @@ static void msg_add(struct msg *m)
 	table[h] = m;
 }
 
+/* A message it cannot work on (its envelope malformed, its state
+ * unreadable) stays known, so it is warned about once, and is left alone
+ * for a person: what it holds about its recipients would be a guess. */
+static void msg_leave(struct msg *m)
+{
+	msg_release(m);
+	m->stage = M_BROKEN;
+	msg_add(m);
+}
+
+/* Recipient i's reason from a record, kept: the record's buffer is reused. */
+static void rcpt_why(struct msg *m, size_t i, struct rstate *rs)
+{
+	struct str *w = &m->r[i].why;
+
+	w->len = 0;
+	if (rs[i].why_len && !str_copyb(w, rs[i].why, rs[i].why_len))
+		die_nomem();
+	rs[i].why = 0;
+}
+
+/* Applies info/QID (path) to rs and m, INFO_CHUNK bytes at a time, so an
+ * info file of any size costs no more memory than the state it leaves.
+ * 1 read, 0 absent, -1 error (errno); *bad counts malformed lines. */
+static int info_read(struct msg *m, const char *path, struct rstate *rs, size_t *bad)
+{
+	char *b;
+	size_t have = 0;
+	int fd = open_read(path), skip = 0, bounced = 0, e;
+	ssize_t r;
+
+	if (fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!(b = malloc(INFO_CHUNK)))
+		die_nomem();
+	while ((r = read_retry(fd, b + have, INFO_CHUNK - have)) > 0) {
+		size_t pos = 0;
+		struct srec rec;
+		int k;
+
+		m->info_len += (size_t)r;
+		have += (size_t)r;
+		if (skip) { /* the rest of a line longer than any record */
+			const char *nl = memchr(b, '\n', have);
+			pos = nl ? (size_t)(nl - b) + 1 : have;
+			skip = !nl;
+		}
+		while ((k = state_next(b, have, &pos, &rec, m->env.nrcpt)) >= 0) {
+			if (!k) {
+				(*bad)++;
+				continue;
+			}
+			state_apply(&rec, rs, &bounced);
+			if (rec.kind != 'B' && rec.kind != 'W')
+				rcpt_why(m, rec.i, rs);
+		}
+		have -= pos;
+		memmove(b, b + pos, have);
+		if (have == INFO_CHUNK) {
+			(*bad)++;
+			skip = 1;
+			have = 0;
+		}
+	}
+	e = errno;
+	free(b);
+	close(fd);
+	errno = e;
+	if (r == -1)
+		return -1;
+	m->bounced = (bounced & 1) != 0;
+	m->warned = (bounced & 2) != 0;
+	/* A torn last line would swallow the next record appended to it:
+	 * that one rewrites the file instead. */
+	m->info_limit = have || skip ? 0 : INFO_COMPACT_MIN;
+	return 1;
+}
+
 void msg_load(const char *qid, size_t len)
 {
 	char path[5 + QID_MAX + 5 + 1];
 	struct msg *m;
 	struct rstate *rs;
-	struct str info = STR_INIT;
 	struct stat st;
 	struct logline l = { STR_INIT };
-	size_t i, bad;
+	size_t i, bad = 0;
 	int r, size_known;
 
 	if (!qid_valid(qid, len) || msg_find(qid, len))
@@ -405,6 +574,7 @@ void msg_load(const char *qid, size_t len)
 	m->qid[len] = 0;
 	m->qidlen = len;
 	m->arrival = qid_time(qid, len);
+	m->info_limit = INFO_COMPACT_MIN;
 	memcpy(path, "mess/", 5);
 	memcpy(path + 5, qid, len);
 	memcpy(path + 5 + len, ".env", 5);
@@ -412,8 +582,7 @@ void msg_load(const char *qid, size_t len)
 	if (r <= 0) {
 		if (r < 0)
 			warn_sys("warning: unable to read ", path, ", trying again later");
-		str_free(&m->envbuf);
-		free(m);
+		msg_free(m);
 		return;
 	}
 	path[5 + len] = 0;
@@ -424,8 +593,7 @@ void msg_load(const char *qid, size_t len)
 			die_nomem();
 		/* postern-queue wrote it, so this is damage; keep it for a person */
 		warn("warning: malformed envelope, leaving it alone: mess/", m->qid, ".env");
-		m->stage = M_BROKEN;
-		msg_add(m);
+		msg_leave(m);
 		return;
 	}
 	m->r = calloc(m->env.nrcpt, sizeof *m->r);
@@ -436,13 +604,20 @@ void msg_load(const char *qid, size_t len)
 	 * (scan_mess passes the name "ID.env") */
 	memcpy(path, "info/", 5);
 	memcpy(path + 5, m->qid, len + 1);
-	r = read_file(path, &info, STATE_MAX);
-	if (r < 0)
-		die_sys(111, "fatal: unable to read ", path);
+	r = info_read(m, path, rs, &bad);
+	if (r < 0) {
+		if (errno == EMFILE || errno == ENFILE) {
+			warn_sys("warning: unable to read ", path, ", trying again later");
+			msg_free(m);
+		} else {
+			/* delivering on a guess could repeat every delivery it records */
+			warn_sys("warning: unable to read ", path, ", leaving the message alone");
+			msg_leave(m);
+		}
+		free(rs);
+		return;
+	}
 	m->has_info = r == 1;
-	bad = state_parse(info.s ? info.s : "", info.len, rs, m->env.nrcpt, &m->bounced);
-	m->warned = (m->bounced & 2) != 0;
-	m->bounced &= 1;
 	if (bad)
 		warn("warning: ignored malformed records in ", path);
 	m->pending = 0;
@@ -451,8 +626,6 @@ void msg_load(const char *qid, size_t len)
 		rc->st = (int)rs[i].st;
 		rc->attempts = rs[i].attempts;
 		rc->next = rs[i].next;
-		if (rs[i].why_len && !str_copyb(&rc->why, rs[i].why, rs[i].why_len))
-			die_nomem();
 		if (rc->st == RS_PENDING) {
 			m->pending++;
 			if (rc->attempts == 0 && rc->next == 0)
@@ -462,7 +635,6 @@ void msg_load(const char *qid, size_t len)
 		}
 	}
 	free(rs);
-	str_free(&info);
 	msg_add(m);
 	log_begin(&l, "new");
 	log_kvb(&l, "qid", m->qid, m->qidlen);

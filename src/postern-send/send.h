@@ -55,6 +55,8 @@ struct msg {
 	int bounced;     /* a B record exists */
 	int warned;      /* a W record exists: the delay warning went out */
 	int has_info;    /* info/QID may exist */
+	size_t info_len;   /* bytes in info/QID, as far as we wrote or read them */
+	size_t info_limit; /* a record that takes it past this rewrites it compacted */
 	size_t queued;   /* entries naming this message in the run queues */
 	enum msg_stage stage;
 	struct msg *hnext;

@@ -17,65 +17,89 @@ static int field_num(const char **p, const char *end, unsigned long long *u, int
 	return 1;
 }
 
-static int parse_line(const char *s, const char *end, struct rstate *r, size_t nrcpt, int *bounced)
+/* One line, s to end (its '\n' not included), into *rec. */
+static int parse_line(const char *s, const char *end, struct srec *rec, size_t nrcpt)
 {
-	unsigned long long i, attempts = 0, next = 0;
 	const char *p = s + 2;
-	char kind;
+	unsigned long long i;
 
-	if (end - s == 1 && s[0] == 'B') {
-		*bounced |= 1;
-		return 1;
-	}
-	if (end - s == 1 && s[0] == 'W') {
-		*bounced |= 2;
+	rec->attempts = 0;
+	rec->next = 0;
+	rec->why = 0;
+	rec->why_len = 0;
+	if (end - s == 1 && (s[0] == 'B' || s[0] == 'W')) {
+		rec->kind = s[0];
 		return 1;
 	}
 	if (end - s < 3 || s[1] != ' ')
 		return 0;
-	kind = s[0];
-	switch (kind) {
+	rec->kind = s[0];
+	switch (rec->kind) {
 	case 'K':
-		if (!field_num(&p, end, &i, 1) || i >= nrcpt)
+		if (!field_num(&p, end, &i, 1))
 			return 0;
-		r[i].st = RS_DONE;
-		r[i].why = 0;
-		r[i].why_len = 0;
-		return 1;
+		break;
 	case 'D':
-		if (!field_num(&p, end, &i, 0) || i >= nrcpt)
+		if (!field_num(&p, end, &i, 0))
 			return 0;
-		r[i].st = RS_FAILED;
-		r[i].why = p;
-		r[i].why_len = (size_t)(end - p);
-		return 1;
+		break;
 	case 'Z':
-		if (!field_num(&p, end, &i, 0) || i >= nrcpt || !field_num(&p, end, &attempts, 0) ||
-		    !field_num(&p, end, &next, 0))
+		if (!field_num(&p, end, &i, 0) || !field_num(&p, end, &rec->attempts, 0) ||
+		    !field_num(&p, end, &rec->next, 0))
 			return 0;
-		r[i].st = RS_PENDING;
-		r[i].attempts = attempts;
-		r[i].next = next;
-		r[i].why = p;
-		r[i].why_len = (size_t)(end - p);
-		return 1;
+		break;
 	default:
 		return 0;
 	}
+	if (i >= nrcpt)
+		return 0;
+	rec->i = (size_t)i;
+	if (rec->kind != 'K') {
+		rec->why = p;
+		rec->why_len = (size_t)(end - p);
+	}
+	return 1;
+}
+
+int state_next(const char *buf, size_t n, size_t *pos, struct srec *rec, size_t nrcpt)
+{
+	const char *s = buf + *pos, *nl;
+
+	if (*pos >= n || !(nl = memchr(s, '\n', n - *pos)))
+		return -1; /* torn by a crash in the middle of a write: never happened */
+	*pos = (size_t)(nl - buf) + 1;
+	return !memchr(s, 0, (size_t)(nl - s)) && parse_line(s, nl, rec, nrcpt);
+}
+
+void state_apply(const struct srec *rec, struct rstate *r, int *bounced)
+{
+	struct rstate *x = r + rec->i;
+
+	switch (rec->kind) {
+	case 'B': *bounced |= 1; return;
+	case 'W': *bounced |= 2; return;
+	case 'K': x->st = RS_DONE; break;
+	case 'D': x->st = RS_FAILED; break;
+	default:
+		x->st = RS_PENDING;
+		x->attempts = rec->attempts;
+		x->next = rec->next;
+	}
+	x->why = rec->why;
+	x->why_len = rec->why_len;
 }
 
 size_t state_parse(const char *buf, size_t n, struct rstate *r, size_t nrcpt, int *bounced)
 {
 	size_t pos = 0, bad = 0;
+	struct srec rec;
+	int k;
 
-	while (pos < n) {
-		const char *nl = memchr(buf + pos, '\n', n - pos);
-		if (!nl)
-			break; /* torn by a crash in the middle of a write: never happened */
-		if (memchr(buf + pos, 0, (size_t)(nl - (buf + pos))) ||
-		    !parse_line(buf + pos, nl, r, nrcpt, bounced))
+	while ((k = state_next(buf, n, &pos, &rec, nrcpt)) >= 0) {
+		if (k)
+			state_apply(&rec, r, bounced);
+		else
 			bad++;
-		pos = (size_t)(nl - buf) + 1;
 	}
 	return bad;
 }

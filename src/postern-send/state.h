@@ -1,13 +1,12 @@
-/* postern-send's delivery state for one message: queue/info/QID, an
- * append-only text file of one-line records (doc/queue.md, "scheduler
- * state").  Pure functions, so tests/unit/send_state.c checks every rule. */
+/* postern-send's delivery state for one message: queue/info/QID, a text
+ * file of one-line records, appended, and rewritten compacted when it
+ * grows (doc/queue.md, "scheduler state").  Pure functions, so tests/unit/send_state.c checks every rule. */
 #ifndef POSTERN_SEND_STATE_H
 #define POSTERN_SEND_STATE_H
 #include <stddef.h>
 #include "str.h"
 
-#define STATE_MAX (16 * 1024 * 1024) /* an info file larger than this is refused */
-#define REASON_MAX 1000              /* bytes of a failure reason kept */
+#define REASON_MAX 1000 /* bytes of a failure reason kept */
 
 enum rstate_kind { RS_PENDING, RS_DONE, RS_FAILED };
 
@@ -18,6 +17,24 @@ struct rstate {
 	const char *why;             /* last reason, pointing into the parsed buffer */
 	size_t why_len;
 };
+
+/* One record: kind is K, D, Z (for recipient i) or B, W (for the message). */
+struct srec {
+	char kind;
+	size_t i;
+	unsigned long long attempts, next; /* Z */
+	const char *why;                   /* D, Z: the reason, pointing into the line */
+	size_t why_len;
+};
+
+/* The record of the line at buf[*pos], which it moves past the line:
+ * 1 a record in *rec, 0 a malformed line (or an index >= nrcpt), -1 no
+ * whole line left (what remains, if anything, is torn).  So an info file
+ * can be read a piece at a time. */
+int state_next(const char *buf, size_t n, size_t *pos, struct srec *rec, size_t nrcpt);
+/* What the record says, applied to r[0..]: a later record for a recipient
+ * overrides an earlier one; B sets bit 1 of *bounced, W bit 2. */
+void state_apply(const struct srec *rec, struct rstate *r, int *bounced);
 
 /* Applies the records of buf (n bytes) to r[0..nrcpt-1], which the caller
  * has set to RS_PENDING.  A torn last line (no '\n') is ignored, as is a

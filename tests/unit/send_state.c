@@ -66,6 +66,26 @@ int main(void)
 		bad = state_parse(t, sizeof t - 1, r, 4, &b);
 		CHECK(bad == 1 && r[1].st == RS_PENDING && r[2].st == RS_DONE, "a line holding NUL is refused");
 	}
+	/* a piece at a time: each line's record, and where the torn rest starts */
+	{
+		const char t[] = "K 1\nB\nQ\nW\nZ 0 2 5 why\nK 1";
+		struct srec rec;
+		size_t pos = 0;
+		CHECK(state_next(t, sizeof t - 1, &pos, &rec, 4) == 1 && rec.kind == 'K' && rec.i == 1 && pos == 4,
+		      "state_next: K and the position after it");
+		CHECK(state_next(t, sizeof t - 1, &pos, &rec, 4) == 1 && rec.kind == 'B', "state_next: B");
+		CHECK(state_next(t, sizeof t - 1, &pos, &rec, 4) == 0 && pos == 8, "state_next: a malformed line is passed");
+		CHECK(state_next(t, sizeof t - 1, &pos, &rec, 4) == 1 && rec.kind == 'W', "state_next: W");
+		CHECK(state_next(t, sizeof t - 1, &pos, &rec, 4) == 1 && rec.kind == 'Z' && rec.i == 0 &&
+		      rec.attempts == 2 && rec.next == 5 && rec.why_len == 3 && memcmp(rec.why, "why", 3) == 0,
+		      "state_next: Z with its fields");
+		CHECK(state_next(t, sizeof t - 1, &pos, &rec, 4) == -1 && pos == sizeof t - 4,
+		      "state_next: the torn last line is left where it starts");
+		reset(r, 4);
+		b = 0;
+		state_apply(&rec, r, &b);
+		CHECK(r[0].st == RS_PENDING && r[0].attempts == 2 && r[0].next == 5 && !b, "state_apply: Z");
+	}
 	CHECK(state_backoff(1, 60, 14400) == 60, "backoff 1: min");
 	CHECK(state_backoff(2, 60, 14400) == 120, "backoff 2: double");
 	CHECK(state_backoff(4, 60, 14400) == 480, "backoff 4");
