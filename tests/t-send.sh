@@ -393,6 +393,35 @@ kill "$START_PID"; wait "$START_PID"
 START_PID=
 rm -f "$PHOME/control/concurrencyperuser"
 
+# 15. Memory: the whole queue is held in memory, so what each message
+# costs decides how big a backlog postern-send survives under its limit
+# (s6-softlimit -m 200000000 in its run script).  Each envelope once kept
+# read_file's buffer of 5 KB and more: about 5.5 KB a message, and 40,000
+# messages were out of memory at every start.  Now it is a few hundred bytes.
+hwm() { # postern-send's peak resident memory in kB once it is ready, in $SCRATCH/hwm
+	: > "$SCRATCH/ready"
+	: > "$SCRATCH/hwm"
+	start
+	wait_for 60 grep -q '^$' "$SCRATCH/ready" && sleep 0.5 &&
+		awk '/^VmHWM/ { print $2 }' "/proc/$(pgrep -x -P "$START_PID" postern-send)/status" > "$SCRATCH/hwm"
+	kill "$START_PID"; wait "$START_PID"
+	START_PID=
+}
+hwm; empty=$(cat "$SCRATCH/hwm")
+i=0
+while [ $i -lt 2000 ]; do
+	i=$((i + 1))
+	msg pts1@mx.test pts1-mem@mx.test "mem$i" | inject pts1@mx.test pts1-mem@mx.test || { not_ok "inject mem$i"; break; }
+done
+hwm; full=$(cat "$SCRATCH/hwm")
+if ldd "$PHOME/bin/postern-send" 2> /dev/null | grep -q libasan; then
+	ok "# SKIP a sanitizer build's memory is not the real one ($empty kB empty, $full kB with 2000)"
+else
+	check "2000 queued messages cost postern-send less than 2 KB each (peak $empty kB empty, $full kB with them)" \
+		sh -c '[ -n "$1" ] && [ -n "$2" ] && [ $(($2 - $1)) -lt 4000 ]' - "$empty" "$full"
+fi
+find "$Q/mess" "$Q/info" -maxdepth 1 -type f ! -name '.*' -delete
+
 check "no malformed-frame or fatal line in the log" sh -c "! grep -e 'malformed' -e 'fatal: bad' '$LOG'"
 diag "$(grep -c . "$LOG") log lines; $(ls "$FAKE"/call.?????? | wc -l) postern-local calls"
 [ "$T_FAILED" -eq 0 ] || diag "$(cat "$LOG")"

@@ -82,6 +82,19 @@ void str_truncate(struct str *sa, size_t len)
 	}
 }
 
+void str_shrink(struct str *sa)
+{
+	char *p;
+
+	if (!sa->s || sa->cap == sa->len + 1)
+		return;
+	p = realloc(sa->s, sa->len + 1);
+	if (p) { /* if not, the larger buffer serves as well */
+		sa->s = p;
+		sa->cap = sa->len + 1;
+	}
+}
+
 void str_free(struct str *sa)
 {
 	free(sa->s);

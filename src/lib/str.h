@@ -26,6 +26,9 @@ int str_copys(struct str *, const char *);
 /* str_catz appends a NUL that counts in len: how NUL-delimited records are built. */
 int str_catz(struct str *);
 void str_truncate(struct str *, size_t len);
+/* str_shrink gives back the room beyond len and its NUL: for a string
+ * kept long, as postern-send keeps an envelope for every queued message. */
+void str_shrink(struct str *);
 void str_free(struct str *);
 /* str_wipe zeroes the bytes before freeing: for anything secret. */
 void str_wipe(struct str *);

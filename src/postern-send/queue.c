@@ -585,6 +585,13 @@ void msg_load(const char *qid, size_t len)
 		msg_free(m);
 		return;
 	}
+	/* read_file's buffer has room to grow (5 KB at least) and is kept as
+	 * long as the message: with the whole queue in memory that room was
+	 * nearly all of it (about 5.5 KB a message, where this leaves a few
+	 * hundred bytes), and 40,000 messages were more than the 200 MB
+	 * postern-send may have.  Before envelope_parse: a realloc may move
+	 * the bytes its pointers will point to. */
+	str_shrink(&m->envbuf);
 	path[5 + len] = 0;
 	size_known = stat(path, &st) == 0;
 	r = envelope_parse(&m->env, m->envbuf.s, m->envbuf.len);

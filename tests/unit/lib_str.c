@@ -53,6 +53,12 @@ int main(void)
 		t.len = 4;
 		CHECK(!ns_fields(&t, f, fl, 2), "unterminated field refused");
 	}
+	t.len = 0;
+	CHECK(str_ready(&t, 5000) && str_catb(&t, "ab\0c", 4), "a large buffer");
+	str_shrink(&t);
+	CHECK(t.cap == 5 && t.len == 4 && memcmp(t.s, "ab\0c", 5) == 0, "shrunk to its length and NUL, bytes kept");
+	str_shrink(&t);
+	CHECK(t.cap == 5 && str_catc(&t, 'd') && t.len == 5 && t.s[5] == 0, "shrunk again: no change; still grows");
 	str_free(&s);
 	str_free(&t);
 	return check_done();
