@@ -393,6 +393,32 @@ kill "$START_PID"; wait "$START_PID"
 START_PID=
 rm -f "$PHOME/control/concurrencyperuser"
 
+# 14b. A report on many recipients fits whatever control/databytes says:
+# postern-queue takes 64 KB over it, and a report lists only as many
+# recipients as keep it within that, then says how many more.  Before,
+# the bounce for the 300 recipients here was too big: postern-queue
+# refused it (exit 31), it was built and refused again every retrymin
+# for ever, and the message never left the queue.
+echo 1000 > "$PHOME/control/databytes"
+echo 1 > "$PHOME/control/bouncewarn"
+echo 4 > "$PHOME/control/queuelifetime"
+start
+set --
+i=0
+while [ $i -lt 300 ]; do i=$((i + 1)); set -- "$@" "far$i@remote.example"; done
+msg pts1@mx.test far@remote.example many | inject pts1@mx.test "$@" || not_ok "postern-queue accepts 300 recipients"
+set --
+check "many: the delay warning is queued" wait_for 15 logged 'warning qid=[^ ]* to=pts1@mx.test ndelayed=300$'
+check "many: then the bounce" wait_for 20 logged 'bounce qid=[^ ]* to=pts1@mx.test nfailed=300 '
+check "many: postern-queue refused neither" sh -c "! grep -q 'refused a bounce' '$LOG'"
+grep -l -e 'Delayed Mail' -e 'Undelivered Mail' "$FAKE"/call.??????.msg 2> /dev/null | xargs grep -l 'far1@remote.example' > "$SCRATCH/many" 2> /dev/null
+check "many: both reached the sender, with the first recipients and how many more there are" \
+	sh -c '[ "$(xargs grep -l "^\.\.\. and [0-9]* more recipients, not listed" < "$1" | wc -l)" -eq 2 ]' - "$SCRATCH/many"
+check "many: and the message left the queue" wait_for 10 queue_empty
+kill "$START_PID"; wait "$START_PID"
+START_PID=
+rm -f "$PHOME/control/databytes" "$PHOME/control/bouncewarn" "$PHOME/control/queuelifetime"
+
 # 15. Memory: the whole queue is held in memory, so what each message
 # costs decides how big a backlog postern-send survives under its limit
 # (s6-softlimit -m 200000000 in its run script).  Each envelope once kept

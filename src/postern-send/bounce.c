@@ -46,7 +46,8 @@ static void read_headers(struct msg *m, struct str *h)
 	h->len = dsn_header_len(h->s, got, DSN_HEADERS_MAX);
 }
 
-/* postern-queue: message on fd 0, envelope on fd 1.  0 ok, -1 failed. */
+/* postern-queue: message on fd 0, envelope on fd 1.  0 ok, else its exit
+ * code, or -1 if it could not be run or did not exit. */
 static int inject(const struct str *msg, const struct str *env)
 {
 	static struct str prog = STR_INIT;
@@ -98,10 +99,14 @@ static int inject(const struct str *msg, const struct str *env)
 		char code[FMT_ULONG + 1];
 		code[fmt_ulong(code, WIFEXITED(status) ? (unsigned long long)WEXITSTATUS(status) : 999)] = 0;
 		warn("warning: postern-queue refused a bounce, exit ", code);
-		return -1;
+		return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	}
 	return 0;
 }
+
+/* postern-queue's permanent refusals (doc/queue.md): address too long,
+ * refused, envelope format error.  Anything else may pass. */
+static int refused_for_good(int code) { return code == 11 || code == 31 || code == 91; }
 
 int bounce(struct msg *m)
 {
@@ -160,7 +165,7 @@ int bounce(struct msg *m)
 		die_nomem();
 	free(f);
 	str_free(&hdr);
-	if (inject(&out, &env) == -1) {
+	if (inject(&out, &env) != 0) {
 		warn("warning: unable to queue the bounce for ", m->qid, ", trying again later");
 		goto out;
 	}
@@ -196,13 +201,18 @@ out:
  * error.  Never to the null sender or the double-bounce marker. */
 int bounce_warn(struct msg *m)
 {
+	/* after a failure that may pass, no warning is built before this:
+	 * not one for each result of each message meanwhile */
+	static unsigned long long not_before;
 	struct str line = STR_INIT, hdr = STR_INIT, out = STR_INIT, env = STR_INIT;
 	struct dsn_fail *f;
 	struct dsn d;
 	struct logline l = { STR_INIT };
 	size_t i, nf = 0;
-	int ok = 0;
+	int ok = 0, code;
 
+	if (now < not_before)
+		return 0;
 	if (m->env.sender_len == 0 || is_double(m->env.sender, m->env.sender_len))
 		goto recorded;
 	f = calloc(m->env.nrcpt, sizeof *f);
@@ -237,14 +247,18 @@ int bounce_warn(struct msg *m)
 		die_nomem();
 	free(f);
 	str_free(&hdr);
-	if (inject(&out, &env) == -1) {
+	code = inject(&out, &env);
+	if (code != 0 && !refused_for_good(code)) {
 		warn("warning: unable to queue the delay warning for ", m->qid);
-		goto out; /* tried again at the next deferral */
+		not_before = now + set.retrymin;
+		goto out; /* tried again at a deferral after that */
 	}
 	log_begin(&l, "warning");
 	log_kvb(&l, "qid", m->qid, m->qidlen);
 	log_kvb(&l, "to", m->env.sender, m->env.sender_len);
 	log_kvu(&l, "ndelayed", nf);
+	if (code != 0) /* it would be refused again: a warning is not worth that */
+		log_kv(&l, "status", "refused");
 	log_end(&l);
 recorded:
 	if (!state_line_W(&line))

@@ -88,10 +88,33 @@ static int cat_addr(struct str *out, const char *s, size_t n)
 	return 1;
 }
 
+#define WHY_MAX 900 /* bytes of a reason quoted, in each of the two parts */
+
+/* At most what recipient f adds to the report: its address and reason in
+ * both parts, and the fixed text around them. */
+static size_t fail_bytes(const struct dsn_fail *f)
+{
+	return 2 * f->len + 2 * (f->why_len < WHY_MAX ? f->why_len : WHY_MAX) + 200;
+}
+
+/* How many recipients to detail when used bytes are written before the
+ * first: as many as keep the whole report within DSN_MAX, at least one.
+ * After them come at most 600 bytes of fixed text, the id four times
+ * (the boundary holds it), control/me once and the quoted headers. */
+static size_t shown(const struct dsn *d, size_t used)
+{
+	size_t rest = used + 600 + 4 * strlen(d->qid) + strlen(d->me) + d->hlen, room, k;
+
+	room = rest < DSN_MAX ? DSN_MAX - rest : 0;
+	for (k = 0; k < d->nf && fail_bytes(d->f + k) <= room; k++)
+		room -= fail_bytes(d->f + k);
+	return k || !d->nf ? k : 1;
+}
+
 int dsn_build(struct str *out, const struct dsn *d)
 {
 	struct str b = STR_INIT;
-	size_t i;
+	size_t i, n;
 	int ok = 0;
 	char st[16];
 
@@ -120,21 +143,28 @@ int dsn_build(struct str *out, const struct dsn *d)
 	                   "delivered to one or more recipients. The reasons follow;\n"
 	                   "I have given up on these addresses.\n\n"))
 		goto done;
-	for (i = 0; i < d->nf; i++) {
+	n = shown(d, out->len);
+	for (i = 0; i < n; i++) {
 		const struct dsn_fail *f = d->f + i;
 		if (!str_catc(out, '<') || !cat_addr(out, f->addr, f->len) || !str_cats(out, ">:\n    ") ||
-		    !cat_clean(out, f->why, f->why_len, 900) ||
+		    !cat_clean(out, f->why, f->why_len, WHY_MAX) ||
 		    (f->expired && !str_cats(out, "\n    Giving up: the message was too long in the queue.")) ||
 		    !str_cats(out, "\n\n"))
 			goto done;
 	}
+	/* A report on every recipient of a large mailing could be refused by
+	 * postern-queue for its size, and then be tried again for ever. */
+	if (n < d->nf && (!str_cats(out, "... and ") || !str_catu(out, d->nf - n) ||
+	                  !str_cats(out, " more recipients, not listed so that this report stays small\n"
+	                                 "enough to be delivered.\n\n")))
+		goto done;
 	if (!str_cats(out, "--") || !str_cat(out, &b) ||
 	    !str_cats(out, "\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; ") ||
 	    !str_cats(out, d->me) || !str_cats(out, "\nX-Postern-Queue-ID: ") || !str_cats(out, d->qid) ||
 	    !str_cats(out, "\nArrival-Date: ") || !date822_cat(out, (time_t)d->arrival) ||
 	    !str_catc(out, '\n'))
 		goto done;
-	for (i = 0; i < d->nf; i++) {
+	for (i = 0; i < n; i++) {
 		const struct dsn_fail *f = d->f + i;
 		size_t sl = dsn_status(f->why, f->why_len, f->expired, st);
 		if (d->delayed)
@@ -145,7 +175,7 @@ int dsn_build(struct str *out, const struct dsn *d)
 		    !str_catc(out, '\n'))
 			goto done;
 		if (f->why_len && (!str_cats(out, "Diagnostic-Code: X-Postern; ") ||
-		                   !cat_clean(out, f->why, f->why_len, 900) || !str_catc(out, '\n')))
+		                   !cat_clean(out, f->why, f->why_len, WHY_MAX) || !str_catc(out, '\n')))
 			goto done;
 	}
 	if (!str_cats(out, "\n--") || !str_cat(out, &b) ||

@@ -6,7 +6,15 @@
 #include <stddef.h>
 #include "str.h"
 
-#define DSN_HEADERS_MAX (64 * 1024) /* bytes of the original's headers quoted */
+/* A report is at most DSN_MAX bytes: postern-queue takes that much over
+ * control/databytes (its TRACE_ALLOWANCE), so a bounce or a warning is
+ * never refused for its size.  The original's headers are quoted up to
+ * DSN_HEADERS_MAX bytes, and the recipients are detailed as far as the
+ * rest allows (11 when every address and reason is as long as can be,
+ * some 200 as they usually are); the report says how many more there
+ * are (tests/unit/send_dsn.c). */
+#define DSN_MAX 65536
+#define DSN_HEADERS_MAX (16 * 1024)
 
 struct dsn_fail {
 	const char *addr;
@@ -29,7 +37,8 @@ struct dsn {
 	int delayed;             /* a warning (Action: delayed, 4.x.x), not a bounce */
 };
 
-/* The whole message, LF line ends.  1 ok, 0 out of memory. */
+/* The whole message, LF line ends, at most DSN_MAX bytes (if hlen is at
+ * most DSN_HEADERS_MAX and me a host name).  1 ok, 0 out of memory. */
 int dsn_build(struct str *out, const struct dsn *d);
 /* The Status for a failure: the first enhanced code (d.d.d, RFC 3463) in
  * why with its class forced to 5, else 5.4.7 if expired, else 5.0.0.

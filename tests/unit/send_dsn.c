@@ -1,4 +1,5 @@
 /* Bounce messages (src/postern-send/dsn.c) */
+#include <stdlib.h>
 #include <string.h>
 #include "check.h"
 #include "postern-send/dsn.c"
@@ -53,6 +54,7 @@ int main(void)
 	d.nf = 2;
 	d.headers = hdr;
 	d.hlen = 33;
+	d.delayed = 0;
 	CHECK(dsn_build(&out, &d), "builds");
 	CHECK(has(&out, "From: MAILER-DAEMON@mx.example\n"), "From MAILER-DAEMON");
 	CHECK(has(&out, "To: sender@a.example\n"), "To the sender");
@@ -71,6 +73,52 @@ int main(void)
 		d.f = &evil;
 		d.nf = 1;
 		CHECK(dsn_build(&out, &d) && !has(&out, "\nContent-Type: text/html"), "a reason cannot add a header");
+	}
+	CHECK(!has(&out, "more recipients, not listed"), "a short report lists everyone");
+	/* a report on 100,000 recipients still fits in DSN_MAX, the longest
+	 * addresses and reasons and a header section as long as is quoted */
+	{
+		static char addr[1000], why[1000], me[254], headers[DSN_HEADERS_MAX];
+		size_t n = 100000, k, listed;
+		struct dsn_fail *many = calloc(n, sizeof *many);
+		char more[64];
+		int bounced;
+
+		memset(addr, 'a', sizeof addr);
+		memset(why, 'w', sizeof why);
+		memset(me, 'm', sizeof me - 1);
+		memset(headers, 'h', sizeof headers);
+		for (k = 0; k < sizeof headers; k += 64)
+			headers[k + 63] = '\n';
+		for (k = 0; many && k < n; k++)
+			many[k] = (struct dsn_fail){ addr, sizeof addr, why, sizeof why, 1 };
+		d.me = me;
+		d.to = addr;
+		d.to_len = sizeof addr;
+		d.headers = headers;
+		d.hlen = sizeof headers;
+		d.f = many;
+		d.nf = n;
+		for (bounced = 0; many && bounced < 2; bounced++) {
+			d.delayed = !bounced;
+			CHECK(dsn_build(&out, &d) && out.len <= DSN_MAX, bounced ? "the longest bounce fits in DSN_MAX" :
+			                                                          "the longest warning fits in DSN_MAX");
+			for (listed = 0, k = 0; k + 17 <= out.len; k++)
+				listed += memcmp(out.s + k, "Final-Recipient: ", 17) == 0;
+			snprintf(more, sizeof more, "... and %zu more recipients", n - listed);
+			printf("# %zu bytes, %zu of %zu recipients listed\n", out.len, listed, n);
+			CHECK(listed >= 10 && has(&out, more), "the first are listed, and how many more there are");
+		}
+		for (k = 0; many && k < n; k++)
+			many[k] = (struct dsn_fail){ "someone.else@example.com", 24, "550 5.1.1 unknown user", 22, 0 };
+		d.me = "mx.example";
+		d.hlen = 2000;
+		CHECK(many && dsn_build(&out, &d) && out.len <= DSN_MAX, "as they usually are: fits");
+		for (listed = 0, k = 0; k + 17 <= out.len; k++)
+			listed += memcmp(out.s + k, "Final-Recipient: ", 17) == 0;
+		printf("# %zu bytes, %zu of %zu recipients listed\n", out.len, listed, n);
+		CHECK(listed >= 100, "and at least 100 listed");
+		free(many);
 	}
 	str_free(&out);
 	return check_done();
