@@ -255,7 +255,7 @@ start
 check "sweep: a 40-hour-old mess/ID without its envelope is removed" wait_for 10 sh -c "[ ! -e '$Q/mess/$QS' ]"
 check "sweep: a 40-hour-old tmp/ID.env is removed" wait_for 10 sh -c "[ ! -e '$Q/tmp/$QS.env' ]"
 check "sweep: a fresh mess/ID without envelope stays (a postern-queue may be writing it)" \
-	[ -e "$Q/mess/$QF" ] && [ -e "$Q/tmp/$QF.env" ]
+	sh -c '[ -e "$1" ] && [ -e "$2" ]' - "$Q/mess/$QF" "$Q/tmp/$QF.env"
 check "sweep: an old message with its envelope is never swept" sh -c "! grep -q 'stale file=mess/$QC' '$LOG'"
 check "sweep: a message begun now in an old pool file stays (its queue id is fresh, whatever its mtime)" \
 	[ -e "$Q/mess/$QP" ] && [ -e "$Q/tmp/$QP.env" ]
@@ -281,7 +281,7 @@ start
 wait_for 5 logged "unable to read mess/$QU.env"
 sleep 1
 check "an unreadable envelope: warned about" logged "unable to read mess/$QU.env"
-check "and the message is still in the queue" [ -e "$Q/mess/$QU.env" ] && [ -e "$Q/mess/$QU" ]
+check "and the message is still in the queue" sh -c '[ -e "$1" ] && [ -e "$2" ]' - "$Q/mess/$QU.env" "$Q/mess/$QU"
 kill "$START_PID"; wait "$START_PID"
 START_PID=
 chmod 640 "$Q/mess/$QU.env"
@@ -364,7 +364,11 @@ msg pts1@mx.test pts1-hangonce@mx.test hang | inject pts1@mx.test pts1-hangonce@
 check "a hung postern-local: killed after timeoutlocal, logged" wait_for 10 logged 'postern-lspawn: timeout pid=[0-9]* messages=1 seconds=2'
 check "its message deferred with how it ended" wait_for 5 logged 'to=pts1-hangonce@mx.test status=deferred .*reason="postern-local killed by signal 9"'
 check "and delivered on the retry" wait_for 15 logged 'to=pts1-hangonce@mx.test status=delivered'
-check "no sleep of the hung one is left" sh -c '! pgrep -f "^sleep 60$" > /dev/null'
+# the hung fake exec'ed sleep in its own pid: only this test's, as other
+# tests on the machine may run a sleep 60 of their own meanwhile
+hung=$(grep -l '|pts1-hangonce@mx.test|' "$FAKE"/call.?????? | xargs sed -n 's/.* pid=\([0-9]*\)$/\1/p' | tr '\n' ' ')
+check "no sleep of the hung one is left (pids $hung)" sh -c '[ -n "$*" ] || exit 1
+	for p; do [ "$(tr -d "\0" 2> /dev/null < "/proc/$p/cmdline")" = sleep60 ] && exit 1; done; exit 0' - $hung
 check "and the queue is empty again" wait_for 10 queue_empty
 kill "$START_PID"; wait "$START_PID"
 START_PID=
