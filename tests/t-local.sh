@@ -285,7 +285,7 @@ expected "$SCRATCH/exp12" postmaster@example.org "$M"
 check "alias copy byte-exact" cmp -s "$HAL/Maildir/new/$(newest "$HAL/Maildir/new")" "$SCRATCH/exp12"
 deliver ptlal alias "$HAL" nosuchname nosuchname@example.org "$M"
 check "unknown alias: 100, 5.1.1 no mailbox here by that name ($OUT)" \
-	[ "$RC" -eq 100 ] && [ "$OUT" = "5.1.1 no mailbox here by that name" ]
+	t '[ "$RC" -eq 100 ] && [ "$OUT" = "5.1.1 no mailbox here by that name" ]'
 
 # 13: bad invocations
 OUT=$(setpriv --reuid=ptla --regid=ptla --init-groups env -i "$LOCAL" user ptla "$HA" < "$M" 2> /dev/null); RC=$?

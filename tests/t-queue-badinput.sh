@@ -182,7 +182,7 @@ PYEOF
 check "SIGALRM blocked by the caller: unblocked while reading ($(cat "$SCRATCH/alrm"))" \
 	[ "$(cut -d' ' -f1 "$SCRATCH/alrm")" = 0 ]
 check "and a SIGALRM then ends it: 52, queue unchanged" \
-	[ "$(cut -d' ' -f2- "$SCRATCH/alrm")" = 52 ] && [ "$(nmess)" -eq "$before" ] && [ "$(ntmp)" -eq 0 ]
+	[ "$(cut -d' ' -f2- "$SCRATCH/alrm")" = 52 -a "$(nmess)" -eq "$before" -a "$(ntmp)" -eq 0 ]
 
 # 8. still works after all that
 before=$(nmess)

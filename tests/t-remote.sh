@@ -431,8 +431,8 @@ check "one connection: the four policy.test messages settled" wait_for 25 sh -c 
 	grep -q 'to=reuse4@policy.test .*status=delivered' $LOG && grep -q 'to=bad3@policy.test .*status=failed' $LOG"
 port_of() { grep -l "^Subject: batch-$1" "$AIO"/[0-9]* 2> /dev/null | xargs -r sed -n 's/^X-Peer-Port: //p' | head -1; }
 p1=$(port_of reuse1) p2=$(port_of reuse2) p4=$(port_of reuse4)
-check "reuse1 and reuse2 went over one connection (client ports $p1 $p2)" [ -n "$p1" ] && [ "$p1" = "$p2" ]
-check "after bad3 (no recipient accepted) a new connection carried reuse4 ($p4)" [ -n "$p4" ] && [ "$p4" != "$p1" ]
+check "reuse1 and reuse2 went over one connection (client ports $p1 $p2)" [ -n "$p1" -a "$p1" = "$p2" ]
+check "after bad3 (no recipient accepted) a new connection carried reuse4 ($p4)" [ -n "$p4" -a "$p4" != "$p1" ]
 check "each message of the batch logged once by postern-remote, with its own queue id" sh -c \
 	"[ \$(grep 'attempt .*to=reuse[124]@policy.test .*status=delivered' $LOG | sed 's/.* qid=\\([^ ]*\\) .*/\\1/' | sort -u | wc -l) -eq 3 ] &&
 	 [ \$(grep -c 'attempt .*to=reuse[124]@policy.test .*status=delivered' $LOG) -eq 3 ]"
