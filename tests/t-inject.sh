@@ -84,8 +84,20 @@ fresh
 printf 'Subject: obs\nBcc : s@example.net\nX-After: 1\n\nbody\n' | "$SM" a@example.net
 check "without -t too, 'Bcc :' removed and the header goes on" eval "! in_msg 's@example' && in_head '^X-After: 1'"
 fresh
-printf 'From : me@example.com\nDate : Mon, 1 Jan 2024 00:00:00 +0000\nSubject: obs\n\nbody\n' | "$SM" a@example.net
-check "'From :' and 'Date :' count as present: none added" test "$(hdr from)$(hdr date)" = 00
+printf 'Subject: obs\nFrom : me@example.com\nDate : Mon, 1 Jan 2024 00:00:00 +0000\n\nbody\n' | "$SM" a@example.net
+check "after a field, 'From :' and 'Date :' count as present: none added" test "$(hdr from)$(hdr date)" = 00
+# Text without a header often starts like old-syntax fields: it stays body.
+fresh
+printf 'Date : Friday, room 4\nFrom : the team\nSee you there\n' | "$SM" a@example.net
+check "text starting 'Date : ...' with no header: all of it is body, Date and From added" \
+	test "$(body_)" = "$(printf 'Date : Friday, room 4\nFrom : the team\nSee you there')" -a "$(hdr from)$(hdr date)" = 11
+fresh
+printf 'processor\t: 0\nvendor_id\t: GenuineIntel\n' | "$SM" a@example.net
+check "'processor<TAB>: 0' (/proc/cpuinfo piped in): body, nothing lost" \
+	test "$(body_)" = "$(printf 'processor\t: 0\nvendor_id\t: GenuineIntel')"
+fresh
+printf 'Bcc : s@example.net\nSubject: first\n\nbody\n' | "$SM" a@example.net
+check "a first line 'Bcc : x' is still a Bcc field, removed" eval "! in_msg 's@example' && in_head '^Subject: first'"
 fresh
 printf 'Bcc x: s@example.net\nSubject: s\n\nbody\n' | "$SM" a@example.net
 check "a blank inside a name is no field: the body starts there" test "$(body_ | head -n 1)" = "Bcc x: s@example.net"

@@ -8,6 +8,7 @@ struct hstate {
 	struct str *out, *rcpts;
 	struct str resent; /* -t: addresses of Resent-To, -Cc, -Bcc */
 	struct header_seen *seen;
+	size_t fields;     /* fields begun so far */
 };
 
 /* A field's name is printable ASCII other than ':'; blanks may stand
@@ -40,6 +41,21 @@ static size_t field_name(const char *s, size_t len, size_t *value)
 static int name_is(const char *name, size_t n, const char *want)
 {
 	return n == strlen(want) && strncasecmp(name, want, n) == 0;
+}
+
+/* Whether line begins a header field.  Blanks before the colon are taken
+ * only after a field, or for a Bcc (whose text would show every reader the
+ * blind copy): text piped to sendmail without a header often starts like
+ * one ("processor\t: 0", "Date : Friday"), and was body before they were
+ * taken at all. */
+static size_t field_begins(const struct hstate *h, const struct str *line, size_t *v)
+{
+	size_t n = field_name(line->s, line->len, v);
+
+	if (n && !h->fields && line->s[n] != ':' && !name_is(line->s, n, "bcc") &&
+	    !name_is(line->s, n, "resent-bcc"))
+		return 0;
+	return n;
 }
 
 /* To, Cc or Bcc: the fields -t takes recipients from */
@@ -93,18 +109,21 @@ static int header_line(struct hstate *h, struct str *f, const struct str *line, 
 	size_t v;
 	int cont = (line->s[0] == ' ' || line->s[0] == '\t') && f->len;
 
-	if (r == 2 && (cont || field_name(line->s, line->len, &v)))
+	if (r == 2 && (cont || field_begins(h, line, &v)))
 		die(100, "fatal: a header line is longer than 65536 bytes");
 	if (cont)
 		return 1;
 	field_done(h, f);
-	return field_name(line->s, line->len, &v) != 0;
+	if (!field_begins(h, line, &v))
+		return 0;
+	h->fields++;
+	return 1;
 }
 
 void header_read(struct io *in, const struct opts *o, struct str *out, struct str *rcpts,
                  struct header_seen *seen, struct str *body, int *eof)
 {
-	struct hstate h = { o, out, rcpts, STR_INIT, seen };
+	struct hstate h = { o, out, rcpts, STR_INIT, seen, 0 };
 	struct str line = STR_INIT, f = STR_INIT;
 	size_t lines = 0, bytes = 0;
 

@@ -157,8 +157,15 @@ static void scan_vmail(const char *vmail)
 			die_nomem();
 		dd = opendir(sub.s);
 		if (!dd) {
+			/* a domain root cannot list would lose every mailbox in
+			 * it to a 550, as an unreadable home would its addresses */
+			if (errno == EACCES) {
+				warn_sys("warning: unable to read the virtual domain ", sub.s);
+				unreadable++;
+			} else if (errno != ENOTDIR && errno != ENOENT)
+				die_sys(111, "fatal: unable to read ", sub.s);
 			str_free(&sub);
-			continue; /* not a directory */
+			continue;
 		}
 		while ((f = readdir(dd))) {
 			struct stat st;
@@ -168,7 +175,10 @@ static void scan_vmail(const char *vmail)
 				continue;
 			if (!path_join(&mb, sub.s, f->d_name))
 				die_nomem();
-			if (lstat(mb.s, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (lstat(mb.s, &st) == -1) {
+				if (errno != ENOENT)
+					die_sys(111, "fatal: unable to look at ", mb.s);
+			} else if (S_ISDIR(st.st_mode)) {
 				struct str k = STR_INIT;
 				if (!str_catb(&k, e->d_name, dn) || !str_catc(&k, '/'))
 					die_nomem();
@@ -243,19 +253,20 @@ int main(int argc, char **argv)
 		die_usage(USAGE);
 	(void)argv;
 	umask(022);
-	if (control_num("minuid", &minuid, 1000) == -1)
-		die_sys(111, "fatal: unable to read control/minuid");
 	if (!home_path(&dir, "users") || !home_path(&alias, "alias") || !home_path(&vmail, "vmail") ||
 	    !path_join(&path, dir.s, "rcpt.cdb"))
 		die_nomem();
 	if (mkdir(dir.s, 0755) == -1 && errno != EEXIST)
 		die_sys(111, "fatal: unable to create ", dir.s);
 	lock = lock_dir(dir.s);
+	/* after the lock: a run that waited reads what the one before it saw changed */
+	if (control_num("minuid", &minuid, 1000) == -1)
+		die_sys(111, "fatal: unable to read control/minuid");
 	scan_users(minuid);
 	scan_home(alias.s, "", 0);
 	scan_vmail(vmail.s);
 	if (unreadable)
-		die(111, "fatal: some homes could not be read (see above); ", path.s, " is not replaced");
+		die(111, "fatal: some homes or virtual domains could not be read (see above); ", path.s, " is not replaced");
 	if (!cdb_make_finish(&cm, &data))
 		die_sys(111, "fatal: unable to build the table");
 	table_install(dir.s, lock, &data, path.s);
