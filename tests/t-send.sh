@@ -357,6 +357,22 @@ check "and the queue is empty again" wait_for 10 queue_empty
 kill "$START_PID"; wait "$START_PID"
 START_PID=
 
+# 12c. A torn last line that the rewrite cannot remove (here info/.compact
+# is a directory; in life, a full disk refuses the new file but takes a
+# few bytes more): the next record is appended after a newline, not onto
+# the torn line, where the reader would drop it with it.
+QT=$(date +%s).9P1R0123456789abcdef
+handmade "$QT" pts1-tdone@mx.test far2@remote.example &&
+	printf 'K 0\nZ 1 1 1 torn' > "$Q/info/$QT" && info_ours "$QT" && mkdir "$Q/info/.compact" ||
+	not_ok "made a message with a torn info line"
+start
+check "torn line, rewrite refused: the remote recipient is tried" wait_for 10 logged "delivery qid=$QT to=far2@remote.example status=deferred"
+check "and its record stands on a line of its own ($(tail -n 1 "$Q/info/$QT" | cut -c1-40))" \
+	sh -c 'tail -n 1 "$1" | grep -q "^Z 1 [0-9]* [0-9]* " && ! tail -n 1 "$1" | grep -q torn' - "$Q/info/$QT"
+kill "$START_PID"; wait "$START_PID"
+START_PID=
+rmdir "$Q/info/.compact" && rm -f "$Q/mess/$QT" "$Q/mess/$QT.env" "$Q/info/$QT"
+
 # 13. A postern-local that gives no line for control/timeoutlocal seconds
 # (hung, or stopped by its user) is killed and its message retried.
 echo 2 > "$PHOME/control/timeoutlocal"

@@ -249,6 +249,7 @@ static int info_compact(struct msg *m, const char *path, const struct str *line)
 	str_free(&out);
 	m->info_len = total;
 	m->info_limit = total < INFO_COMPACT_MIN / 2 ? INFO_COMPACT_MIN : 2 * total;
+	m->info_torn = 0;
 	return 1;
 fail:
 	warn_sys("warning: unable to rewrite ", path, " compacted, appending to it");
@@ -279,15 +280,21 @@ int record(struct msg *m, const struct str *line)
 		return 1;
 	fd = open_append(path, 0600);
 	/* No fsync: losing a record to a power cut can only cause a second
-	 * delivery or bounce, never a lost message (doc/queue.md). */
-	if (fd == -1 || write_all(fd, line->s, line->len) == -1) {
+	 * delivery or bounce, never a lost message (doc/queue.md).  After a
+	 * torn line that no rewrite removed (a full disk takes a few bytes
+	 * more where it refuses a new file), a newline first ends it: the
+	 * reader drops it as malformed, and this record stands alone. */
+	if (fd == -1 || (m->info_torn && write_all(fd, "\n", 1) == -1) ||
+	    write_all(fd, line->s, line->len) == -1) {
 		warn_sys("warning: unable to record state in ", path);
 		if (fd != -1)
 			close(fd);
 		m->info_limit = 0; /* a torn line would swallow the next record: rewrite */
+		m->info_torn = 1;
 		return 0;
 	}
-	m->info_len += line->len;
+	m->info_len += line->len + (m->info_torn ? 1 : 0);
+	m->info_torn = 0;
 	if (close(fd) == -1) {
 		warn_sys("warning: unable to record state in ", path);
 		return 0;
@@ -552,6 +559,7 @@ static int info_read(struct msg *m, const char *path, struct rstate *rs, size_t 
 	/* A torn last line would swallow the next record appended to it:
 	 * that one rewrites the file instead. */
 	m->info_limit = have || skip ? 0 : INFO_COMPACT_MIN;
+	m->info_torn = have || skip;
 	return 1;
 }
 

@@ -57,6 +57,7 @@ struct msg {
 	int has_info;    /* info/QID may exist */
 	size_t info_len;   /* bytes in info/QID, as far as we wrote or read them */
 	size_t info_limit; /* a record that takes it past this rewrites it compacted */
+	int info_torn;     /* info/QID may end in a torn line (no LF) */
 	size_t queued;   /* entries naming this message in the run queues */
 	enum msg_stage stage;
 	struct msg *hnext;
