@@ -480,8 +480,9 @@ static int transaction(struct conn *c, struct job *j, struct str *why, enum afte
 		goto lost;
 	if (c->r.code / 100 != 2) {
 		/* MAIL refused: 4xx tries the next host, 5xx fails the message.
-		 * Pipelined RCPT and DATA answers are left unread: QUIT ends it. */
-		*state = pipelined ? QUIT_IT : REUSE;
+		 * Pipelined RCPT and DATA answers are left unread: QUIT ends it.
+		 * A 3xx is a reply out of step: the session is not used again. */
+		*state = pipelined || c->r.code / 100 == 3 ? QUIT_IT : REUSE;
 		if (c->r.code >= 500) {
 			settle_rest(j, 'D', c, "MAIL FROM", &c->r, 0);
 			j->talked = 1;
