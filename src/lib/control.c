@@ -12,12 +12,18 @@ static int blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
  * the kernel at once, so a fresh one each time is an mmap and an munmap per
  * file (doc/performance.md). */
 static struct str name_in_home, path, raw;
+static const char *dir_given;
+
+void control_from(const char *dir) { dir_given = dir; }
 
 static int load(const char *name)
 {
 	name_in_home.len = 0;
-	if (!str_cats(&name_in_home, "control/") || !str_cats(&name_in_home, name) ||
-	    !home_path(&path, name_in_home.s))
+	if (dir_given) {
+		if (!path_join(&path, dir_given, name))
+			return -1;
+	} else if (!str_cats(&name_in_home, "control/") || !str_cats(&name_in_home, name) ||
+	           !home_path(&path, name_in_home.s))
 		return -1;
 	return read_file(path.s, &raw, CONTROL_MAX);
 }

@@ -262,9 +262,14 @@ int main(void)
 	umask(027);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		die_sys(QQ_BUG, "fatal: unable to ignore SIGPIPE");
+	queue_enter();
+	/* beside the queue just entered, not through HOME again: HOME is a
+	 * path, and a caller who ran a hard link of us from a directory of
+	 * its own could turn that path into a symlink to the real install
+	 * between the two, and have its own databytes apply to the real queue */
+	control_from("../control");
 	if (control_num("databytes", &databytes, 0) == -1)
 		die_sys(QQ_CONFIG, "fatal: unable to read control/databytes");
-	queue_enter();
 	if (!uniq_qid(&id))
 		die_sys(QQ_BUG, "fatal: unable to make a queue id (memory or randomness)");
 	if (!qid_valid(id.s, id.len))
