@@ -125,6 +125,20 @@ try:
     check(rc == 0, 'and exits 0 at their end, not killed by SIGPIPE (%s)' % rc)
     check(err.count('unable to write to postern-send') == 1,
           'saying once that it cannot write to postern-send (%r)' % err[:200])
+    # 3. A malformed request ends lspawn (111), but not before the answers
+    # it owes: the request before it, read in the same pass, is answered.
+    p, req_w, res_r, errname = start()
+    os.write(req_w, request(USER, [7]) + netstring(b'only one field\0'))
+    os.close(req_w)
+    with os.fdopen(res_r, 'rb') as rf:
+        got, rest = frames(rf.read())
+    try:
+        rc = p.wait(10)
+    except subprocess.TimeoutExpired:
+        rc = None
+    check(rc == 111, 'a malformed request: lspawn exits 111 (%s)' % rc)
+    check([g.split(b'\0')[:2] for g in got] == [[b'7', b'D']],
+          'after answering the request before it (%r)' % got)
 finally:
     for q in procs:
         if q.poll() is None:

@@ -462,16 +462,16 @@ hup_send
 # 12. delay warning once, then queue lifetime: expired recipients bounce with 5.4.7
 echo 1 > "$PHOME/control/bouncewarn"
 hup_send
-check "delay warning (Action: delayed) for a deferred message" wait_for 15 sh -c "grep -l 'Action: delayed' $MD/new/* > $SCRATCH/warn 2>&1"
+check "delay warning (Action: delayed) for a deferred message" wait_for 40 sh -c "grep -l 'Action: delayed' $MD/new/* > $SCRATCH/warn 2>&1"
 # The first warning to land may be another message's: wait for eleven's,
 # then for one more failed attempt at it, which must not warn again.
-check "delay warning for the drop.test message" wait_for 15 sh -c "grep -l 'Subject: Delayed Mail' $MD/new/* 2> /dev/null | xargs -r grep -l 'Subject: eleven' > /dev/null"
+check "delay warning for the drop.test message" wait_for 40 sh -c "grep -l 'Subject: Delayed Mail' $MD/new/* 2> /dev/null | xargs -r grep -l 'Subject: eleven' > /dev/null"
 ndefer=$(grep -c 'to=x@drop.test .*status=deferred' "$LOG")
-check "drop.test retried after its warning" wait_for 15 sh -c "[ \$(grep -c 'to=x@drop.test .*status=deferred' $LOG) -gt $ndefer ]"
+check "drop.test retried after its warning" wait_for 40 sh -c "[ \$(grep -c 'to=x@drop.test .*status=deferred' $LOG) -gt $ndefer ]"
 check "one warning per message" sh -c "[ \$(grep -l 'Subject: Delayed Mail' $MD/new/* | xargs grep -l 'Subject: eleven' | wc -l) -eq 1 ]"
 echo 2 > "$PHOME/control/queuelifetime"
 hup_send
-check "expired: drop.test bounced with Status 5.4.7" wait_for 15 sh -c "grep -l 'Status: 5.4.7' $MD/new/* | xargs grep -l 'x@drop.test' > /dev/null 2>&1"
+check "expired: drop.test bounced with Status 5.4.7" wait_for 40 sh -c "grep -l 'Status: 5.4.7' $MD/new/* | xargs grep -l 'x@drop.test' > /dev/null 2>&1"
 check "queue empties once everything expired or was delivered" wait_for 30 sh -c "[ -z \"\$(ls -A $Q/mess)\" ]"
 check "no postern-remote crashed" sh -c "! grep -q 'killed by signal [^9]' $LOG"
 stop_start

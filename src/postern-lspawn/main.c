@@ -93,6 +93,14 @@ static void reply(const char *job, char status, const char *text, size_t tlen)
 	str_free(&p);
 }
 
+/* As much of the queue as the pipe takes now.  If postern-send is gone,
+ * said once; the children are finished, then lspawn exits. */
+static void send_results(void)
+{
+	if (outq_waiting(&results) && outq_flush(&results, 1) == -1)
+		warn_sys("warning: unable to write to postern-send");
+}
+
 static void replys(const char *job, char status, const char *text)
 {
 	reply(job, status, text, strlen(text));
@@ -678,6 +686,10 @@ int main(int argc, char **argv)
 				die_nomem();
 			heard(kids + i);
 		}
+		/* the results heard so far go first, and each request's own after
+		 * it: a request that makes us die (malformed, or no memory) must not
+		 * take them along, or their deliveries would be made again */
+		send_results();
 		if (input && p[1].revents) {
 			/* send writes each frame with one write below PIPE_BUF, so a
 			 * readable pipe holds whole frames */
@@ -690,11 +702,11 @@ int main(int argc, char **argv)
 				if (r < 0)
 					die_sys(111, "fatal: bad frame from postern-send");
 				request(&f);
+				send_results(); /* before the next request can end us */
 			} while (io_buffered(&in));
 		}
 		/* what this round answered goes at once, as far as the pipe takes it */
-		if (outq_waiting(&results) && outq_flush(&results, 1) == -1)
-			warn_sys("warning: unable to write to postern-send"); /* finish the children, then exit */
+		send_results();
 	}
 	str_free(&f);
 	return 0;
