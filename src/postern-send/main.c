@@ -295,11 +295,19 @@ int main(int argc, char **argv)
 		}
 		tick();
 		due = sched_next_due();
+		if (next_scan > now + RESCAN_INTERVAL)
+			next_scan = now + RESCAN_INTERVAL; /* the clock went back */
 		wait_s = (long long)(next_scan > now ? next_scan - now : 0);
 		if (due && (long long)(due > now ? due - now : 0) < wait_s)
 			wait_s = (long long)(due > now ? due - now : 0);
 		if (selfpipe_term)
 			wait_s = 1;
+		/* the retry times are the wall clock's (they are kept in info/
+		 * across restarts): after a jump back by weeks, wait_s * 1000
+		 * would not fit poll's int, and a negative timeout waits for
+		 * ever; an hour at most, and the times are looked at again */
+		if (wait_s > 3600)
+			wait_s = 3600;
 		log_flush();
 		r = poll(p, (nfds_t)n, (int)(wait_s * 1000 + (wait_s ? 0 : 100)));
 		if (r == -1 && errno != EINTR)
