@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include "die.h"
 #include "netstring.h"
 #include "outq.h"
 
@@ -42,4 +43,10 @@ int outq_flush(struct outq *o, int fd)
 int outq_waiting(const struct outq *o)
 {
 	return o->q.len && !o->gone;
+}
+
+void outq_send(struct outq *o, int fd, const char *peer)
+{
+	if (outq_waiting(o) && outq_flush(o, fd) == -1)
+		warn_sys("warning: unable to write to ", peer);
 }

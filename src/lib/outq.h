@@ -25,4 +25,7 @@ int outq_frame(struct outq *o, const char *payload, size_t len);
 int outq_flush(struct outq *o, int fd);
 /* Frames wait and the peer can still take them. */
 int outq_waiting(const struct outq *o);
+/* What waits, as far as fd takes it now (outq_flush), saying once, as a
+ * warning naming peer, that the peer is gone. */
+void outq_send(struct outq *o, int fd, const char *peer);
 #endif

@@ -141,14 +141,13 @@ int program_deliver(const char *cmd, size_t cmdlen, char *const envp[],
 		long long left = deadline - now_ms();
 		int wait_ms;
 
-		if (left <= 0 && exited) {
-			/* it ended in time; only what it left behind still writes */
-			if (pin[1] != -1) close(pin[1]);
-			if (pout[0] != -1) close(pout[0]);
-			pin[1] = pout[0] = -1;
-			break;
-		}
 		if (left <= 0) {
+			if (exited) {
+				/* it ended in time; only what it left behind still writes */
+				if (pin[1] != -1) close(pin[1]);
+				if (pout[0] != -1) close(pout[0]);
+				break;
+			}
 			(void)kill(-pid, SIGKILL);
 			(void)kill(pid, SIGKILL);
 			while (waitpid(pid, &st, 0) == -1 && errno == EINTR)

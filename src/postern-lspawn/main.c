@@ -80,7 +80,8 @@ static unsigned long long linger_ms;
 static unsigned long long timeout_ms; /* control/timeoutlocal: the most a message may take */
 static struct str prog = STR_INIT, messdir = STR_INIT, vmailhome = STR_INIT, aliashome = STR_INIT;
 /* results not yet written to postern-send: lspawn never blocks on its
- * pipe, which postern-send stops reading while it writes a request */
+ * pipe, which postern-send stops reading while it writes a request.  If
+ * postern-send is gone, the children are finished, then lspawn exits. */
 static struct outq results = OUTQ_INIT;
 
 static void reply(const char *job, char status, const char *text, size_t tlen)
@@ -91,14 +92,6 @@ static void reply(const char *job, char status, const char *text, size_t tlen)
 	    !str_catb(&p, text, tlen) || !str_catz(&p) || !outq_frame(&results, p.s, p.len))
 		die_nomem();
 	str_free(&p);
-}
-
-/* As much of the queue as the pipe takes now.  If postern-send is gone,
- * said once; the children are finished, then lspawn exits. */
-static void send_results(void)
-{
-	if (outq_waiting(&results) && outq_flush(&results, 1) == -1)
-		warn_sys("warning: unable to write to postern-send");
 }
 
 static void replys(const char *job, char status, const char *text)
@@ -689,7 +682,7 @@ int main(int argc, char **argv)
 		/* the results heard so far go first, and each request's own after
 		 * it: a request that makes us die (malformed, or no memory) must not
 		 * take them along, or their deliveries would be made again */
-		send_results();
+		outq_send(&results, 1, "postern-send");
 		if (input && p[1].revents) {
 			/* send writes each frame with one write below PIPE_BUF, so a
 			 * readable pipe holds whole frames */
@@ -702,11 +695,11 @@ int main(int argc, char **argv)
 				if (r < 0)
 					die_sys(111, "fatal: bad frame from postern-send");
 				request(&f);
-				send_results(); /* before the next request can end us */
+				outq_send(&results, 1, "postern-send"); /* before the next request can end us */
 			} while (io_buffered(&in));
 		}
 		/* what this round answered goes at once, as far as the pipe takes it */
-		send_results();
+		outq_send(&results, 1, "postern-send");
 	}
 	str_free(&f);
 	return 0;

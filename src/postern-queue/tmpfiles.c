@@ -65,17 +65,23 @@ static void on_alarm(int sig)
  * for the rest of its envelope for days, while postern-clean's sweep took
  * its message file (36 h) from under it, and an envelope without data would
  * then be committed. */
+static int alarm_mask(int how)
+{
+	sigset_t alrm;
+
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	return sigprocmask(how, &alrm, 0);
+}
+
 void timeout_arm(unsigned seconds)
 {
 	struct sigaction sa;
-	sigset_t alrm;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_alarm;
 	sigemptyset(&sa.sa_mask);
-	sigemptyset(&alrm);
-	sigaddset(&alrm, SIGALRM);
-	if (sigaction(SIGALRM, &sa, 0) == -1 || sigprocmask(SIG_UNBLOCK, &alrm, 0) == -1)
+	if (sigaction(SIGALRM, &sa, 0) == -1 || alarm_mask(SIG_UNBLOCK) == -1)
 		die_sys(QQ_BUG, "fatal: unable to set SIGALRM handler");
 	alarm(seconds);
 }
@@ -86,11 +92,7 @@ void timeout_arm(unsigned seconds)
  * committed envelope.  A blocked one stays pending until the exit. */
 void timeout_disarm(void)
 {
-	sigset_t alrm;
-
 	alarm(0);
-	sigemptyset(&alrm);
-	sigaddset(&alrm, SIGALRM);
-	if (sigprocmask(SIG_BLOCK, &alrm, 0) == -1)
+	if (alarm_mask(SIG_BLOCK) == -1)
 		fail(QQ_BUG, 1, "fatal: unable to block SIGALRM", "");
 }

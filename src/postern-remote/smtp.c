@@ -124,14 +124,15 @@ static int put(struct conn *c, const char *s)
 	sending(c, 0);
 	return io_puts(&c->out, s);
 }
-static int flush(struct conn *c)
+/* A write failed (errno says how): why, for the recipients' texts.  -1. */
+static int send_failed(struct conn *c)
 {
-	if (io_flush(&c->out) == 0)
-		return 0;
 	c->err = errno == ETIMEDOUT ? "timed out sending" : "lost the connection";
 	c->r.code = 0;
 	return -1;
 }
+
+static int flush(struct conn *c) { return io_flush(&c->out) == 0 ? 0 : send_failed(c); }
 
 /* "<addr>" with the bytes as stored: addresses were checked on the way in
  * (no CR, LF, NUL, space or <>), so nothing here can start a new command. */
@@ -537,7 +538,7 @@ static int transaction(struct conn *c, struct job *j, struct str *why, enum afte
 	}
 	sending(c, wsize);
 	if (put_body(c, j->msg, j->msglen)) {
-		c->err = errno == ETIMEDOUT ? "timed out sending" : "lost the connection";
+		send_failed(c);
 		goto lost_data;
 	}
 	if (flush(c) || get(c))

@@ -50,11 +50,6 @@ static void queue_frame(const struct str *payload)
 		die_nomem();
 }
 
-static void flush_results(void)
-{
-	if (outq_flush(&results, 1) == -1)
-		warn_sys("warning: unable to write to postern-send");
-}
 
 /* No postern-remote ran: every message of the job gets X and why. */
 static void reply_all(const struct request *rq, const char *why)
@@ -294,8 +289,7 @@ int main(int argc, char **argv)
 			} while (io_buffered(&in));
 		}
 		/* what this round queued goes at once, as far as the pipe takes it */
-		if (outq_waiting(&results))
-			flush_results();
+		outq_send(&results, 1, "postern-send");
 	}
 	str_free(&f);
 	return 0;
