@@ -40,6 +40,9 @@ $(B)/libpostern.a: $(patsubst src/%.c,$(B)/obj/%.o,$(LIBSRC)) $(B)/obj/auto_conf
 
 # postern-remote parses DNS answers with the C library's resolver.
 EXTRA_LIBS_postern-remote := -lresolv
+# The TLS engine and the key holder are BearSSL's only users (doc/tls.md).
+EXTRA_LIBS_postern-tlsio := -lbearssl
+EXTRA_LIBS_postern-keys := -lbearssl
 
 # The programs exec'ed once per connection or per message are linked as static
 # PIEs: no dynamic loader at each exec (doc/performance.md measures it); so is
