@@ -1,0 +1,16 @@
+/* Unix-domain SOCK_SEQPACKET sockets between postern's services and their
+ * clients (doc/tls.md): a record is read whole or not at all, and the
+ * kernel names the peer's uid, which is how a service decides whom to
+ * serve. */
+#ifndef POSTERN_UNIXSOCK_H
+#define POSTERN_UNIXSOCK_H
+#include <sys/types.h>
+/* A listening, non-blocking, close-on-exec socket at path, replacing a
+ * stale one; connectable by every user (the directory's mode and the
+ * peer's uid decide).  The fd, or -1 with errno set. */
+int unix_listen(const char *path, int backlog);
+/* A connected, close-on-exec socket to path; -1 with errno set. */
+int unix_connect(const char *path);
+/* The effective uid of the process that connected fd: 0, or -1. */
+int unix_peer_uid(int fd, uid_t *uid);
+#endif

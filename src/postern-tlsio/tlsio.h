@@ -1,0 +1,49 @@
+/* postern-tlsio's pieces share these declarations; main.c has the session,
+ * doc/tls.md the byte formats. */
+#ifndef POSTERN_TLSIO_H
+#define POSTERN_TLSIO_H
+#include <stddef.h>
+#include <bearssl.h>
+
+/* The descriptors postern-tlsd sets up before the exec (doc/tls.md). */
+#define FD_APP_IN 0   /* plaintext the application wants sent */
+#define FD_APP_OUT 1  /* plaintext from the client, for the application */
+#define FD_NET_IN 3
+#define FD_NET_OUT 4
+#define FD_CTL 5
+
+#define CHAIN_MAX 16
+
+/* keys.c: the connection to postern-keys. */
+struct keyholder {
+	int fd;
+	int type;                 /* 'E' or 'R' */
+	int curve;                /* BearSSL curve id, EC keys */
+	unsigned char rec[65536]; /* the C record; the chain points into it */
+	br_x509_certificate chain[CHAIN_MAX];
+	size_t chain_len;
+};
+/* Connects and reads the chain: 0, or -1 after logging why. */
+int keys_open(struct keyholder *);
+/* Has the hash hv (hash id, hv_len bytes) signed into sig (cap bytes):
+ * the signature's length, or 0 after logging why. */
+size_t keys_sign(struct keyholder *, unsigned hash_id, const unsigned char *hv, size_t hv_len,
+                 unsigned char *sig, size_t cap);
+void keys_close(struct keyholder *);
+
+/* policy.c: BearSSL's server policy, with the signature sent to postern-keys. */
+struct policy {
+	const br_ssl_server_policy_class *vtable;
+	struct keyholder *keys;
+};
+void policy_init(struct policy *, struct keyholder *);
+/* The suites postern offers for this key type, in preference order. */
+size_t policy_suites(int keytype, uint16_t *out, size_t cap);
+/* OpenSSL's name for a suite, for SSL_CIPHER. */
+const char *policy_suite_name(uint16_t suite);
+
+/* pump.c: moves bytes between the network, the engine and the application
+ * until the session ends.  report: called once when the handshake is done.
+ * Returns 0 at a clean end, -1 after logging why it failed. */
+int pump(br_ssl_engine_context *, void (*report)(br_ssl_engine_context *));
+#endif
