@@ -4,8 +4,9 @@
 # one is missing, so a second run is quick.  Debian 12; run as root.
 set -eu
 me=tests/deps.sh
+# openssl makes tests/t-starttls.py's certificate; swaks --tls needs Net::SSLeay
 pkgs="build-essential gcc make musl-dev libbearssl-dev s6
-swaks neomutt python3 python3-aiosmtpd curl tinycdb clang libclang-rt-14-dev
+swaks libnet-ssleay-perl openssl neomutt python3 python3-aiosmtpd curl tinycdb clang libclang-rt-14-dev
 iproute2 procps util-linux passwd"
 case ${1:-test} in
 # postfix for smtp-source, the SMTP load generator tests/t-smtp-e2e.sh uses

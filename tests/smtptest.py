@@ -11,7 +11,7 @@ postern-smtpd (or nobody if it does not exist), with rules in DIR/tcp.smtp:
 127.0.0.1 is a RELAYCLIENT, every other address (127.0.0.2, ...) is not.
 Control files are read per connection, so tests change them between
 connections."""
-import os, pwd, shutil, signal, socket, subprocess, sys, tempfile, time
+import os, pwd, re, shutil, signal, socket, subprocess, sys, tempfile, time
 
 SRC = os.environ.get('POSTERN_SRC') or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get('POSTERN_BUILD') or os.path.join(SRC, 'build')
@@ -144,6 +144,42 @@ class Server:
 
     def logtext(self):
         return open(self.log, 'rb').read().decode('utf-8', 'replace')
+
+    def smtpd_pid(self, c):
+        """pid of the postern-smtpd serving Conn c: from the connect log line, by client port."""
+        port = c.s.getsockname()[1]
+        for _ in range(50):
+            m = re.findall(r'connect ip=\S+ port=%d .* pid=(\d+)' % port, self.logtext())
+            if m:
+                return int(m[-1])
+            time.sleep(0.05)
+        return None
+
+    def stubs_running(self):
+        """Stub postern-queues alive anywhere (an orphan's parent is no longer its smtpd)."""
+        me = os.path.join(self.home, 'bin', 'postern-queue').encode()
+        n = 0
+        for d in os.listdir('/proc'):
+            try:
+                n += d.isdigit() and me in open('/proc/%s/cmdline' % d, 'rb').read()
+            except OSError:
+                pass
+        return n
+
+
+def proc_stat(pid):
+    """(state, ppid) of a process from /proc, or None when it is gone."""
+    try:
+        st = open('/proc/%s/stat' % pid).read()
+    except OSError:
+        return None
+    f = st[st.rindex(')') + 2:].split()
+    return f[0], int(f[1])
+
+
+def children(pid):
+    """Processes (zombies included) whose parent is pid: a postern-smtpd's are its postern-queues."""
+    return [int(d) for d in os.listdir('/proc') if d.isdigit() and (proc_stat(d) or ('', 0))[1] == pid]
 
 
 class Conn:

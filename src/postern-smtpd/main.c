@@ -5,10 +5,13 @@
  *                              `sendmail -bs` with no TCP environment)
  *
  * It runs as user postern-smtpd, holds no secret, writes no file, reads only
- * control/ and HOME/users/rcpt.cdb, and may only exec postern-queue.
+ * control/ and HOME/users/rcpt.cdb, and may only exec postern-queue.  For
+ * STARTTLS it uses a UCSPI-TLS helper, its own (SSLCTLFD) or one it asks
+ * postern-tlsd for (tls.c, doc/tls.md): no TLS code and no key here.
  * Behaviour, reply codes and limits: doc/smtp.md and postern-smtpd(8). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -43,7 +46,9 @@ static int bdat_failed; /* chunks of a refused BDAT message may still come */
 static unsigned long long nrcpt, errors, messages, declared;
 static int too_many_logged;
 static time_t started;
-static const char *tls_proto = ""; /* "S" once STARTTLS exists: ESMTPS */
+static const char *tls_proto = ""; /* "S" once TLS is up: ESMTPS */
+static struct tls_report tls;        /* the engine's protocol, cipher and SNI */
+static volatile sig_atomic_t alarm_fd = 1; /* where on_alarm says goodbye */
 static const char *auth_proto = "";  /* "A" once AUTH exists: ESMTPA */
 
 /* replies */
@@ -108,7 +113,7 @@ static void on_alarm(int sig)
 {
 	static const char m[] = "421 4.4.2 session time limit exceeded; closing connection\r\n";
 	(void)sig;
-	(void)!write(1, m, sizeof m - 1);
+	(void)!write(alarm_fd, m, sizeof m - 1);
 	_exit(0);
 }
 
@@ -239,7 +244,9 @@ static void do_helo(const char *arg, size_t n, int e)
 			die_nomem();
 		if (!cfg.databytes && !str_cats(&s, "250-SIZE\r\n"))
 			die_nomem();
-		/* seam: "250-STARTTLS" once SSLCTLFD (UCSPI-TLS) is present, "250-AUTH ..." after TLS */
+		if (!tls_proto[0] && !client.local && tls_offer() && !str_cats(&s, "250-STARTTLS\r\n"))
+			die_nomem();
+		/* seam: "250-AUTH ..." after TLS */
 		if (!str_cats(&s, "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING"))
 			die_nomem();
 		reply(s.s);
@@ -435,7 +442,8 @@ static int message_begin(struct str *id)
 	}
 #undef P
 	proto[pl] = 0;
-	if (!received_build(&rec, helo.s, proto, id->s, nrcpt == 1 ? rcpt1.s : 0, rcpt1.len))
+	if (!received_build(&rec, helo.s, proto, tls_proto[0] ? &tls : 0, id->s, nrcpt == 1 ? rcpt1.s : 0,
+	                    rcpt1.len))
 		die_nomem();
 	queue_put(rec.s, rec.len);
 	str_free(&rec);
@@ -477,6 +485,8 @@ static void message_end(const struct str *id, unsigned long long size, int bad, 
 	log_kvu(&l, "nrcpt", nrcpt);
 	log_kvu(&l, "size", size);
 	log_kvu(&l, "hops", hops);
+	if (tls_proto[0])
+		log_kvb(&l, "tls", tls.protocol.s, tls.protocol.len);
 	if (r)
 		log_kv(&l, "reply", r);
 	else
@@ -658,6 +668,85 @@ static void do_bdat(const char *arg, size_t n)
 	}
 }
 
+/* STARTTLS (RFC 3207) */
+
+static void log_tls(const char *event, size_t discarded, const struct str *why)
+{
+	struct logline l = { STR_INIT };
+	log_begin(&l, event);
+	log_kv(&l, "ip", client.ip);
+	if (why)
+		log_kvb(&l, "why", why->s, why->len);
+	else {
+		log_kvb(&l, "protocol", tls.protocol.s, tls.protocol.len);
+		log_kvb(&l, "cipher", tls.cipher.s, tls.cipher.len);
+		if (tls.sni.len)
+			log_kvb(&l, "sni", tls.sni.s, tls.sni.len);
+	}
+	if (discarded)
+		log_kvu(&l, "discarded", discarded);
+	log_end(&l);
+}
+
+/* From now on the session speaks through the engine's pipes.  fds 0 and 1
+ * become /dev/null, so that no later write (ours, or a child's that
+ * inherited them) can reach the client past TLS. */
+static void tls_switch(int rfd, int wfd)
+{
+	int n = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (n == -1 || dup2(n, 0) == -1 || dup2(n, 1) == -1)
+		die_sys(111, "fatal: unable to put /dev/null on fds 0 and 1");
+	if (n > 2)
+		close(n);
+	in.fd = rfd;
+	in.pos = in.len = 0;
+	out.fd = wfd;
+	alarm_fd = wfd;
+}
+
+static void do_starttls(size_t argn)
+{
+	size_t discarded;
+	int rfd, wfd;
+
+	if (argn) {
+		error_reply("501 5.5.4 STARTTLS takes no argument");
+		return;
+	}
+	if (tls_proto[0]) {
+		error_reply("503 5.5.1 TLS is already active");
+		return;
+	}
+	if (client.local) {
+		/* sendmail -bs: a pipe from a local user, whom postern-tlsd would refuse */
+		error_reply("502 5.5.1 STARTTLS is not available to local clients");
+		return;
+	}
+	if (tls_helper() == -1) {
+		log_tls("tls_unavailable", 0, tls_why());
+		reply("454 4.7.0 TLS not available due to temporary reason");
+		return;
+	}
+	reply("220 2.0.0 Ready to start TLS");
+	flush_out();
+	/* CVE-2011-0411: what the client sent after STARTTLS, before the
+	 * handshake, came in clear; taken as commands after it, it would pass
+	 * for what the client said inside TLS */
+	discarded = io_buffered(&in);
+	in.pos = in.len = 0;
+	if (tls_start(&tls, &rfd, &wfd) == -1) {
+		/* the client speaks TLS now, or nothing: no reply can reach it */
+		log_tls("tls_failed", discarded, tls_why());
+		disconnect("tls failed");
+	}
+	tls_switch(rfd, wfd);
+	tls_proto = "S";
+	/* RFC 3207 4.2: forget all the client told us before; it says EHLO again */
+	seen_helo = ehlo = 0;
+	reset_mail();
+	log_tls("tls", discarded, 0);
+}
+
 /* Set-up: the UCSPI environment, validated.  With no TCPREMOTEIP this is
  * `sendmail -bs`, a local user; but a network socket on fd 0 without the
  * environment is a misconfiguration, and trusting it would make an open
@@ -753,6 +842,11 @@ int main(void)
 		flush_out();
 		die_sys(111, "fatal: unable to read control files");
 	}
+	if (!client.local && tls_env() == -1) {
+		reply("421 4.3.0 server misconfigured");
+		flush_out();
+		die(111, "fatal: SSLCTLFD, SSLREADFD and SSLWRITEFD must all be open descriptors above 2");
+	}
 	in.timeout_ms = out.timeout_ms = (int)(cfg.timeout * 1000);
 	if (cfg.session) {
 		if (signal(SIGALRM, on_alarm) == SIG_ERR)
@@ -802,12 +896,15 @@ int main(void)
 			disconnect("quit");
 			break;
 		case V_VRFY: reply("252 2.5.0 cannot VRFY; send some mail and I will try my best"); break;
-		case V_HELP: reply("214 2.0.0 postern-smtpd: commands HELO EHLO MAIL RCPT DATA BDAT RSET NOOP VRFY QUIT"); break;
+		case V_HELP:
+			reply("214 2.0.0 postern-smtpd: commands HELO EHLO MAIL RCPT DATA BDAT RSET NOOP VRFY STARTTLS QUIT");
+			break;
 		case V_EXPN: case V_TURN: case V_ETRN:
 			error_reply("502 5.5.1 command not implemented");
 			break;
-		case V_STARTTLS: case V_AUTH:
-			/* seam: STARTTLS will talk to SSLCTLFD (UCSPI-TLS), AUTH to a checkpassword helper */
+		case V_STARTTLS: do_starttls(an); break;
+		case V_AUTH:
+			/* seam: AUTH will talk to a checkpassword helper */
 			error_reply("502 5.5.1 command not available");
 			break;
 		case V_UNKNOWN:

@@ -79,7 +79,8 @@ int config_load(void)
 		return -1;
 	if (num("databytes", &cfg.databytes, 52428800) || num("maxrcpt", &cfg.maxrcpt, 100) ||
 	    num("timeoutsmtpd", &cfg.timeout, 300) || num("timeoutsession", &cfg.session, 3600) ||
-	    num("maxerrors", &cfg.maxerrors, 10) || num("greetdelay", &cfg.greetdelay, 0))
+	    num("maxerrors", &cfg.maxerrors, 10) || num("greetdelay", &cfg.greetdelay, 0) ||
+	    num("starttls", &cfg.starttls, 1))
 		return -1;
 	if (cfg.maxrcpt == 0)
 		cfg.maxrcpt = 1;

@@ -14,6 +14,7 @@ struct config {
 	struct str vdomains;
 	struct str separators;
 	unsigned long long databytes, maxrcpt, timeout, session, maxerrors, greetdelay;
+	unsigned long long starttls; /* 0: never ask postern-tlsd for TLS */
 };
 extern struct config cfg;
 
@@ -43,8 +44,23 @@ void queue_abort(void);                        /* no envelope: the child commits
  * 0 with the committed message's queue id in qid (empty if none came back). */
 const char *queue_finish(const struct str *envelope, struct str *qid);
 
-/* received.c */
-int received_build(struct str *out, const char *helo, const char *proto, const char *id,
-                   const char *rcpt, size_t rcptlen);
+/* received.c: tls, when not NULL, is the TLS protocol and cipher for a
+ * comment "(using PROTOCOL with cipher CIPHER)" */
+struct tls_report;
+int received_build(struct str *out, const char *helo, const char *proto, const struct tls_report *tls,
+                   const char *id, const char *rcpt, size_t rcptlen);
+
+/* tls.c: STARTTLS's helper, the application side of UCSPI-TLS (doc/tls.md). */
+struct tls_report {
+	struct str protocol, cipher, sni; /* the engine's SSL_* strings, "" if not sent */
+};
+int tls_env(void);       /* SSLCTLFD, SSLREADFD, SSLWRITEFD: 1 usable, 0 absent, -1 malformed */
+int tls_offer(void);     /* EHLO may say STARTTLS: a helper is here or postern-tlsd is */
+int tls_helper(void);    /* 0: a helper is ready; -1: none (tls_why) */
+/* Starts the handshake and waits for it: 0 with the plaintext pipes in
+ * *rfd and *wfd, -1 when it failed (tls_why): the client then no longer
+ * speaks SMTP in clear. */
+int tls_start(struct tls_report *, int *rfd, int *wfd);
+const struct str *tls_why(void);
 
 #endif
