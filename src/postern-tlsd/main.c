@@ -251,5 +251,7 @@ int main(int argc, char **argv)
 	/* engines already started finish their sessions on their own */
 	if (unlink(sock.s) == -1 && errno != ENOENT)
 		warn_sys("warning: unable to remove ", sock.s);
+	str_free(&sock);
+	str_free(&engine_path);
 	return 0;
 }

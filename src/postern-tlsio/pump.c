@@ -148,6 +148,11 @@ int pump(br_ssl_engine_context *eng, void (*report)(br_ssl_engine_context *))
 			deadline = 0;
 			report(eng);
 		}
+		/* Our close_notify is out: the client's answer is not waited
+		 * for (RFC 5246 7.2.1 does not ask the closing side to read it),
+		 * and a client that never sends one must not hold the engine. */
+		if (app_eof && !(st & BR_SSL_SENDREC))
+			return 0;
 		if (app_eof && !deadline)
 			deadline = now_ms() + CLOSE_MS;
 		if (st & BR_SSL_SENDREC)

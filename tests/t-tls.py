@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""postern-tlsd, postern-tlsio and postern-keys together, each as its own
+user (tlsd and its engines as 'daemon', the key holder as 'nobody'), with
+this script as the application on the other side of UCSPI-TLS (doc/tls.md)
+and Python's ssl module as the client on loopback TCP: handshakes with an
+EC and an RSA certificate, verified against the certificate; the report on
+the control socket; data both ways; the clean close; clients that offer
+only TLS 1.3, only CBC suites, or no TLS at all; a request of every wrong
+shape; the peer-uid check; the concurrency limit; a missing key holder;
+and that the engine's user cannot read the key.  Run as root."""
+import hashlib, os, pwd, shutil, signal, socket, ssl, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smtptest import BUILD
+from tap import check, done, wait_for
+
+TLS_USER = pwd.getpwnam('daemon')
+KEYS_USER = pwd.getpwnam('nobody')
+D = tempfile.mkdtemp(prefix='postern-test.')
+os.chmod(D, 0o755)
+for sub in ('bin', 'control', 'run/tlsd', 'run/keys', 'secret/tls'):
+    os.makedirs(os.path.join(D, sub))
+for prog in ('postern-tlsd', 'postern-tlsio', 'postern-keys'):
+    shutil.copy(os.path.join(BUILD, 'bin', prog), os.path.join(D, 'bin', prog))
+os.chown(os.path.join(D, 'run/tlsd'), TLS_USER.pw_uid, TLS_USER.pw_gid)
+os.chown(os.path.join(D, 'run/keys'), KEYS_USER.pw_uid, KEYS_USER.pw_gid)
+os.chown(os.path.join(D, 'secret/tls'), KEYS_USER.pw_uid, KEYS_USER.pw_gid)
+os.chmod(os.path.join(D, 'secret/tls'), 0o700)
+SOCK = os.path.join(D, 'run/tlsd/socket')
+KEYSOCK = os.path.join(D, 'run/keys/socket')
+CERTS = tempfile.mkdtemp(prefix='postern-test-certs.')
+ENV = dict(os.environ, POSTERN_HOME=D)
+LOG = open(os.path.join(D, 'log'), 'ab+')
+procs = {}
+
+
+def logtext():
+    with open(os.path.join(D, 'log'), 'rb') as f:
+        return f.read().decode('utf-8', 'replace')
+
+
+def make_cert(kind):
+    """A self-signed certificate for mx.test: (cert path, key path)."""
+    key, cert = os.path.join(CERTS, kind + '.key'), os.path.join(CERTS, kind + '.pem')
+    newkey = {'ec': ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+              'rsa': ['-newkey', 'rsa:2048']}[kind]
+    subprocess.run(['openssl', 'req', '-x509', '-nodes', '-days', '2', '-subj', '/CN=mx.test',
+                    '-addext', 'subjectAltName=DNS:mx.test', '-keyout', key, '-out', cert] + newkey,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
+def install_cert(kind):
+    cert, key = CERT[kind]
+    for src, name, mode in ((cert, 'cert.pem', 0o444), (key, 'key.pem', 0o400)):
+        dst = os.path.join(D, 'secret/tls', name)
+        shutil.copy(src, dst)
+        os.chown(dst, KEYS_USER.pw_uid, KEYS_USER.pw_gid)
+        os.chmod(dst, mode)
+
+
+def start(name, argv, user, sock):
+    if os.path.exists(sock):
+        os.unlink(sock)
+    p = subprocess.Popen(argv, user=user.pw_uid, group=user.pw_gid, extra_groups=[], env=ENV,
+                         stdin=subprocess.DEVNULL, stdout=LOG, stderr=LOG)
+    procs[name] = p
+    return wait_for(lambda: os.path.exists(sock), 10)
+
+
+def stop(name):
+    p = procs.pop(name, None)
+    if p and p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def start_keys():
+    return start('keys', [os.path.join(D, 'bin/postern-keys'), '-u', str(TLS_USER.pw_uid)],
+                 KEYS_USER, KEYSOCK)
+
+
+def start_tlsd():
+    return start('tlsd', [os.path.join(D, 'bin/postern-tlsd'), '-u', '0'], TLS_USER, SOCK)
+
+
+class Session:
+    """The application's side of one STARTTLS: the request to postern-tlsd
+    and the three UCSPI-TLS descriptors; the client's end of the network in
+    self.client."""
+
+    def __init__(self, mode=b'S', fds=5, send=True):
+        ls = socket.socket()
+        ls.bind(('127.0.0.1', 0))
+        ls.listen(1)
+        self.client = socket.create_connection(ls.getsockname())
+        net, _ = ls.accept()
+        self.net = net  # the application's own copy, as postern-smtpd's fds 0 and 1
+        ls.close()
+        self.ctl, ctl_engine = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        app_in_r, self.app_w = os.pipe()   # the application writes plaintext here
+        self.app_r, app_out_w = os.pipe()  # and reads the client's here
+        theirs = [net.fileno(), net.fileno(), ctl_engine.fileno(), app_in_r, app_out_w]
+        self.reply = None
+        if send:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s.connect(SOCK)
+            extra = theirs + [app_in_r] * max(0, fds - 5)
+            socket.send_fds(s, [mode], extra[:fds])
+            s.settimeout(10)
+            try:
+                self.reply = s.recv(200)
+            except OSError:
+                self.reply = None
+            s.close()
+        ctl_engine.close()
+        os.close(app_in_r)
+        os.close(app_out_w)
+
+    def start(self, cmd=b'Y'):
+        self.ctl.sendall(cmd)
+
+    def report(self):
+        """The NUL-terminated strings up to the empty one, or None at EOF."""
+        data = b''
+        self.ctl.settimeout(15)
+        while not data.endswith(b'\0\0'):
+            try:
+                b = self.ctl.recv(4096)
+            except OSError:
+                return None
+            if not b:
+                return None
+            data += b
+        return dict(x.split('=', 1) for x in data[:-2].decode().split('\0'))
+
+    def handshake(self, ctx, name='mx.test'):
+        self.client.settimeout(15)
+        self.tls = ctx.wrap_socket(self.client, server_hostname=name)
+        return self.tls
+
+    def app_read(self, n, secs=15):
+        out = b''
+        end = time.time() + secs
+        while len(out) < n and time.time() < end:
+            b = os.read(self.app_r, n - len(out))
+            if not b:
+                break
+            out += b
+        return out
+
+    def close(self):
+        for fd in (self.app_w, self.app_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.ctl.close()
+        self.net.close()
+        self.client.close()
+
+
+def client_ctx(cafile, **kw):
+    ctx = ssl.create_default_context(cafile=cafile)
+    for k, v in kw.items():
+        setattr(ctx, k, v)
+    return ctx
+
+
+def engines():
+    """pids of running postern-tlsio processes started from our home."""
+    out = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            if os.readlink('/proc/%s/exe' % d) == os.path.join(D, 'bin/postern-tlsio'):
+                out.append(int(d))
+        except OSError:
+            pass
+    return out
+
+
+def tlsd_fds():
+    return len(os.listdir('/proc/%d/fd' % procs['tlsd'].pid))
+
+
+try:
+    CERT = {'ec': make_cert('ec'), 'rsa': make_cert('rsa')}
+    install_cert('ec')
+    check(start_keys(), 'postern-keys listens (as nobody)')
+    check(start_tlsd(), 'postern-tlsd listens (as daemon)')
+
+    # --- a whole session with an EC certificate
+    s = Session()
+    check(s.reply == b'K', 'a request gets K: an engine was started')
+    s.start(b'Y')
+    tls = s.handshake(client_ctx(CERT['ec'][0]))
+    check(tls.version() == 'TLSv1.2', 'the handshake is TLS 1.2 (got %s)' % tls.version())
+    check(tls.cipher()[0] in ('ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+                              'ECDHE-ECDSA-CHACHA20-POLY1305'),
+          'an ECDHE-ECDSA AEAD suite with an EC certificate (%s)' % tls.cipher()[0])
+    rep = s.report()
+    check(rep is not None and rep.get('SSL_PROTOCOL') == 'TLSv1.2' and rep.get('SSL_CIPHER') == tls.cipher()[0],
+          'Y: the report names the protocol and the suite the client sees (%r)' % rep)
+    check(rep is not None and rep.get('SSL_TLS_SNI_SERVERNAME') == 'mx.test', 'the report names the SNI')
+    tls.sendall(b'EHLO client.test\r\n')
+    check(s.app_read(18) == b'EHLO client.test\r\n', 'what the client sends reaches the application decrypted')
+    os.write(s.app_w, b'250 mx.test\r\n')
+    check(tls.recv(100) == b'250 mx.test\r\n', 'what the application writes reaches the client encrypted')
+    big = os.urandom(1 << 20)
+    t = threading.Thread(target=lambda: tls.sendall(big))
+    t.start()
+    got = s.app_read(len(big), 30)
+    t.join()
+    check(hashlib.sha256(got).digest() == hashlib.sha256(big).digest(), '1 MB from the client arrives whole')
+    got = []
+    t = threading.Thread(target=lambda: got.append(b''.join(iter(lambda: tls.recv(65536), b''))))
+    t.start()
+    os.write(s.app_w, big[:500000])
+    os.close(s.app_w)
+    t.join(30)
+    check(got and got[0] == big[:500000], 'the application\'s 500 KB arrive whole, then EOF (close_notify: no ragged end)')
+    check(wait_for(lambda: not engines(), 10), 'the engine exits after the application\'s EOF')
+    check('postern-tlsio: established protocol=TLSv1.2' in logtext(), 'the engine logs the session')
+    s.close()
+
+    # --- 'y' reports nothing, and the client's close ends the application's input
+    s = Session()
+    s.start(b'y')
+    tls = s.handshake(client_ctx(CERT['ec'][0]))
+    tls.sendall(b'QUIT\r\n')
+    check(s.app_read(6) == b'QUIT\r\n', 'y: the session works without a report')
+    tls.unwrap()
+    check(s.app_read(1, 10) == b'', 'the client\'s close_notify is EOF for the application')
+    s.ctl.settimeout(5)
+    check(s.ctl.recv(10) == b'', 'y: nothing is written on the control socket')
+    s.close()
+
+    # --- the application never starts TLS: the engine reads nothing and goes
+    s = Session()
+    s.client.sendall(b'still plaintext\r\n')
+    s.ctl.close()
+    check(wait_for(lambda: not engines(), 10), 'closing the control socket without y ends the engine')
+    s.client.settimeout(0.5)
+    try:
+        s.client.recv(10)
+        quiet = False
+    except socket.timeout:
+        quiet = True
+    check(quiet, 'and it wrote nothing to the client')
+    s.close()
+
+    # --- clients that cannot agree with it
+    def failing(ctx, send_plain=None):
+        s = Session()
+        s.start(b'Y')
+        ok = True
+        if send_plain:
+            s.client.sendall(send_plain)
+            s.client.settimeout(10)
+            try:
+                while s.client.recv(100):
+                    pass
+            except OSError:
+                pass
+        else:
+            try:
+                s.handshake(ctx)
+                ok = False
+            except (ssl.SSLError, OSError):
+                pass
+        rep = s.report()
+        gone = wait_for(lambda: not engines(), 15)
+        s.close()
+        return ok and rep is None and gone
+
+    c13 = client_ctx(CERT['ec'][0], minimum_version=ssl.TLSVersion.TLSv1_3)
+    check(failing(c13), 'a TLS 1.3-only client fails; the application sees EOF; the engine exits')
+    check('why="no TLS 1.2 offered"' in logtext() or 'why=' in logtext(), 'the failure is logged with why')
+    cbc = client_ctx(CERT['ec'][0], maximum_version=ssl.TLSVersion.TLSv1_2)
+    cbc.set_ciphers('ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA')
+    check(failing(cbc), 'a client with only CBC suites fails the same way')
+    check(failing(None, b'EHLO not-tls.test\r\n'), 'plaintext instead of a ClientHello fails the same way')
+
+    # --- an RSA certificate
+    stop('keys')
+    install_cert('rsa')
+    check(start_keys(), 'postern-keys restarts with an RSA key')
+    s = Session()
+    s.start(b'Y')
+    tls = s.handshake(client_ctx(CERT['rsa'][0]))
+    check(tls.cipher()[0].startswith('ECDHE-RSA-') and 'GCM' in tls.cipher()[0] or 'CHACHA' in tls.cipher()[0],
+          'an ECDHE-RSA AEAD suite with an RSA certificate (%s)' % tls.cipher()[0])
+    rep = s.report()
+    check(rep is not None and rep['SSL_CIPHER'] == tls.cipher()[0], 'the report agrees')
+    tls.close()
+    s.close()
+    wait_for(lambda: not engines(), 10)
+
+    # --- requests of every wrong shape: Z, and no descriptor kept
+    base = tlsd_fds()
+    for desc, kw, want in (('client mode', dict(mode=b'C'), b'Zclient mode'),
+                           ('an unknown byte', dict(mode=b'X'), b'Zunknown'),
+                           ('two bytes', dict(mode=b'SS'), b'Zmalformed'),
+                           ('four descriptors', dict(fds=4), b'Zwrong number'),
+                           ('six descriptors', dict(fds=6), b'Zwrong number'),
+                           ('no descriptors', dict(fds=0), b'Zwrong number')):
+        s = Session(**kw)
+        check(s.reply is not None and s.reply.startswith(want), '%s: refused %r' % (desc, s.reply))
+        s.close()
+    check(tlsd_fds() == base and not engines(), 'no descriptor kept and no engine started by refused requests')
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(SOCK)
+    t0 = time.time()
+    s.settimeout(20)
+    try:
+        r = s.recv(100)
+    except OSError:
+        r = None
+    check(r is not None and r.startswith(b'Zno request') and time.time() - t0 < 15,
+          'a client that sends nothing is answered Z after about 10 s (%r)' % r)
+    s.close()
+
+    # --- a peer that is neither postern-smtpd nor postern-remote
+    def as_nobody():
+        os.setgid(KEYS_USER.pw_gid)
+        os.setuid(KEYS_USER.pw_uid)
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s.connect(SOCK)
+            socket.send_fds(s, [b'S'], [0, 1, 2, 0, 1])
+            s.settimeout(5)
+            os._exit(3 if s.recv(10) == b'K' else 0)
+        except OSError:  # closed unanswered, before or after the request
+            os._exit(0)
+    pid = os.fork()
+    if pid == 0:
+        as_nobody()
+    _, st = os.waitpid(pid, 0)
+    check(os.waitstatus_to_exitcode(st) == 0 and not engines(), 'another uid gets no engine')
+    check('refused uid=%d why="uid not served"' % KEYS_USER.pw_uid in logtext(), 'and is logged')
+
+    # --- control/concurrencytls
+    stop('tlsd')
+    with open(os.path.join(D, 'control/concurrencytls'), 'w') as f:
+        f.write('2\n')
+    check(start_tlsd(), 'postern-tlsd restarts with concurrencytls 2')
+    a, b, c = Session(), Session(), Session()
+    check(a.reply == b'K' and b.reply == b'K' and c.reply is not None and c.reply.startswith(b'Zbusy'),
+          'the third engine at once is refused busy (%r %r %r)' % (a.reply, b.reply, c.reply))
+    a.close()
+    check(wait_for(lambda: len(engines()) == 1, 10), 'an engine whose application left is reaped')
+    d = Session()
+    check(d.reply == b'K', 'and its slot is free again')
+    for x in (b, c, d):
+        x.close()
+    wait_for(lambda: not engines(), 10)
+    os.unlink(os.path.join(D, 'control/concurrencytls'))
+    stop('tlsd')
+    check(start_tlsd(), 'postern-tlsd restarts with the default limit')
+
+    # --- many at once
+    sessions = [Session() for _ in range(30)]
+    ok = 0
+    for s in sessions:
+        s.start(b'Y')
+    for i, s in enumerate(sessions):
+        try:
+            tls = s.handshake(client_ctx(CERT['rsa'][0]))
+            tls.sendall(b'%d\r\n' % i)
+            if s.app_read(len(b'%d\r\n' % i)) == b'%d\r\n' % i:
+                ok += 1
+            tls.close()
+        except (ssl.SSLError, OSError):
+            pass
+        s.close()
+    check(ok == 30, '30 sessions at once each get their own bytes (%d)' % ok)
+    check(wait_for(lambda: not engines(), 15), 'and every engine exits')
+
+    # --- no key holder
+    stop('keys')
+    s = Session()
+    s.start(b'Y')
+    try:
+        s.handshake(client_ctx(CERT['rsa'][0]))
+        hs = True
+    except (ssl.SSLError, OSError):
+        hs = False
+    check(not hs and s.report() is None, 'without postern-keys the handshake fails and the application sees EOF')
+    check('is postern-keys running' in logtext(), 'and the engine says why')
+    s.close()
+
+    # --- who can read what
+    def can_read_as(user, path):
+        pid = os.fork()
+        if pid == 0:
+            os.setgid(user.pw_gid)
+            os.setgroups([])
+            os.setuid(user.pw_uid)
+            try:
+                open(path, 'rb').close()
+                os._exit(0)
+            except OSError:
+                os._exit(1)
+        _, st = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(st) == 0
+    check(not can_read_as(TLS_USER, os.path.join(D, 'secret/tls/key.pem')),
+          'the engine\'s user cannot read the private key')
+    check(not any('AddressSanitizer' in x or 'runtime error' in x for x in [logtext()]),
+          'no sanitizer report in the log')
+finally:
+    for name in list(procs):
+        stop(name)
+    for pid in engines():
+        os.kill(pid, signal.SIGKILL)
+    if os.environ.get('KEEP'):
+        print('# kept', D)
+    else:
+        shutil.rmtree(D, ignore_errors=True)
+    shutil.rmtree(CERTS, ignore_errors=True)
+done()
