@@ -174,6 +174,9 @@ EOF
 		cat <<EOF
 or over SMTP:
     swaks --server 127.0.0.1:$SMTPPORT --to demo@$DOMAIN
+or over SMTP with STARTTLS (the certificate is the self-signed one ./install
+made in $PHOME/secret/tls/):
+    swaks --server 127.0.0.1:$SMTPPORT --to demo@$DOMAIN --tls
 EOF
 	fi
 	cat <<EOF
