@@ -233,6 +233,35 @@ check "while an ordinary process of that user can be read by it (so the check ab
 	reads_own postern-smtpd
 wait "$ENV_CLIENT"
 
+# STARTTLS through the installed services: postern-tlsd starts a
+# postern-tlsio per session, postern-keys signs with the key ./install made
+svc_wait_up postern-keys 30 && svc_wait_up postern-tlsd 30
+check "the postern-keys and postern-tlsd services are up" [ $? -eq 0 ]
+KEY=$PHOME/secret/tls/key.pem CERT=$PHOME/secret/tls/cert.pem
+check "./install made a key, postern-keys's alone ($(stat -c '%U %a' "$KEY"))" \
+	[ "$(stat -c '%U %a' "$KEY")" = "postern-keys 600" ]
+check "postern-tls (the engines' user) cannot read it" sh -c '! s6-setuidgid postern-tls cat "$1" > /dev/null 2>&1' - "$KEY"
+CN=$(openssl x509 -in "$CERT" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p')
+echo QUIT | timeout 30 openssl s_client -connect "127.0.0.1:$PORT" -starttls smtp -CAfile "$CERT" \
+	-verify_return_error -verify_hostname "$CN" > "$SCRATCH/sclient.log" 2>&1
+check "openssl s_client: the STARTTLS handshake verifies against the installed certificate for $CN" \
+	grep -q 'Verify return code: 0 (ok)' "$SCRATCH/sclient.log"
+check "with TLS 1.2 and an ECDHE AEAD suite ($(grep -o 'Cipher is [A-Z0-9-]*' "$SCRATCH/sclient.log"))" \
+	grep -Eq 'Cipher is ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)' "$SCRATCH/sclient.log"
+before=$(n_new)
+swaks --tls --server "127.0.0.1:$PORT" --from sender@remote.example --to "ptsalice@$D" \
+	--header 'Subject: over TLS' > "$SCRATCH/swaks-tls.log" 2>&1
+check "swaks --tls: accepted after STARTTLS" grep -q '^<~  250 2.0.0 accepted' "$SCRATCH/swaks-tls.log"
+wait_files "$A/new" $((before + 1)) 20
+f=$(grep -l '^Subject: over TLS' "$A/new"/* 2> /dev/null | head -1)
+check "swaks --tls: delivered, its Received line saying ESMTPS and the suite" \
+	sh -c 'grep -q "with ESMTPS id" "$1" && grep -q "(using TLSv1.2 with cipher ECDHE-" "$1"' - "$f"
+check "postern-tlsio logged the session in postern-tlsd's log" \
+	grep -q 'postern-tlsio: established protocol=TLSv1.2' "$PHOME/log/tlsd/current"
+echo QUIT | timeout 30 openssl s_client -connect "127.0.0.1:$PORT" -starttls smtp -tls1_3 > "$SCRATCH/sclient13.log" 2>&1
+check "a TLS 1.3-only client fails the handshake, logged" \
+	wait_for 5 grep -q 'postern-tlsio: failed stage=handshake' "$PHOME/log/tlsd/current"
+
 grep -q 'postern-smtpd: message id=' "$PHOME/log/smtpd/current" 2> /dev/null
 check "the smtpd log has one key=value line per message" [ $? -eq 0 ]
 check "and per connection" grep -q 'postern-smtpd: connect ip=127.0.0.1 ' "$PHOME/log/smtpd/current"
