@@ -4,6 +4,7 @@
 #define POSTERN_SMTPD_H
 #include <stddef.h>
 #include "str.h"
+#include "tlsreq.h"
 
 /* Settings from control/ (doc/control.md), read once per connection. */
 struct config {
@@ -50,10 +51,8 @@ struct tls_report;
 int received_build(struct str *out, const char *helo, const char *proto, const struct tls_report *tls,
                    const char *id, const char *rcpt, size_t rcptlen);
 
-/* tls.c: STARTTLS's helper, the application side of UCSPI-TLS (doc/tls.md). */
-struct tls_report {
-	struct str protocol, cipher, sni; /* the engine's SSL_* strings, "" if not sent */
-};
+/* tls.c: STARTTLS's helper, the application side of UCSPI-TLS (doc/tls.md);
+ * struct tls_report is src/lib/tlsreq.h's. */
 int tls_env(void);       /* SSLCTLFD, SSLREADFD, SSLWRITEFD: 1 usable, 0 absent, -1 malformed */
 int tls_offer(void);     /* EHLO may say STARTTLS: a helper is here or postern-tlsd is */
 int tls_helper(void);    /* 0: a helper is ready; -1: none (tls_why) */
