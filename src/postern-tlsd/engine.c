@@ -1,8 +1,9 @@
 /* Starting one postern-tlsio with the request's descriptors at the numbers
- * doc/tls.md gives it.  The descriptors arrived at whatever numbers were
- * free, which may be the very numbers they must end at (3, 4, 5): they are
- * first moved above those, so that no dup2 of the spawn overwrites a
- * descriptor a later one still needs. */
+ * doc/tls.md gives it, and -c POLICY NAME for a client request.  The
+ * descriptors arrived at whatever numbers were free, which may be the very
+ * numbers they must end at (3, 4, 5): they are first moved above those, so
+ * that no dup2 of the spawn overwrites a descriptor a later one still
+ * needs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,12 +28,16 @@ static void close_all(int fds[REQUEST_FDS])
 		}
 }
 
-pid_t engine_start(const char *path, int fds[REQUEST_FDS])
+pid_t engine_start(const char *path, struct request *req)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;
-	char *argv[] = { (char *)"postern-tlsio", 0 };
+	int *fds = req->fds;
+	char policy[2] = { req->policy, 0 };
+	char *server[] = { (char *)"postern-tlsio", 0 };
+	char *client[] = { (char *)"postern-tlsio", (char *)"-c", policy, req->name, 0 };
+	char **argv = req->mode == 'C' ? client : server;
 	pid_t pid = -1;
 	int i, r = 0, high;
 

@@ -6,9 +6,10 @@
  *
  * It runs as postern-tls under s6, listens on HOME/run/tlsd/socket, and
  * serves only postern-smtpd and postern-remote (their uids, or those given
- * with -u, from SO_PEERCRED).  Each request is one record: a byte and five
- * descriptors; the answer is K when an engine was started, Z and a reason
- * when not.  At most control/concurrencytls engines run at once (default
+ * with -u, from SO_PEERCRED).  Each request is one record: S (be the TLS
+ * server) or, from postern-remote alone, C with a policy and the server's
+ * name (be the client), and five descriptors; the answer is K when an
+ * engine was started, Z and a reason when not.  At most control/concurrencytls engines run at once (default
  * 200).  It reads nothing from the network and holds no key.
  * postern-tlsd(8). */
 #include <errno.h>
@@ -38,6 +39,11 @@
 
 static uid_t allowed[UIDS_MAX];
 static size_t nallowed;
+/* Client mode is outbound TLS, postern-remote's alone: a postern-smtpd
+ * taken over from the network has no use for TLS connections it starts
+ * itself.  Tests give their own uids with -u, and any of them may ask. */
+static uid_t client_uid;
+static int client_any;
 static struct {
 	int fd;
 	time_t since;
@@ -53,7 +59,7 @@ static void allow_uid(uid_t u)
 	allowed[nallowed++] = u;
 }
 
-static void allow_user(const char *name)
+static uid_t allow_user(const char *name)
 {
 	struct passwd *pw;
 	errno = 0;
@@ -61,6 +67,7 @@ static void allow_user(const char *name)
 	if (!pw)
 		die(111, "fatal: unknown user ", name, ": run ./install");
 	allow_uid(pw->pw_uid);
+	return pw->pw_uid;
 }
 
 static int is_allowed(uid_t u)
@@ -117,24 +124,28 @@ static void take_connection(int lfd)
  * record has not come yet. */
 static int serve(size_t i, int timed_out)
 {
-	int conn = pending[i].fd, fds[REQUEST_FDS];
+	int conn = pending[i].fd;
+	struct request req;
 	const char *why = 0;
 	uid_t uid = (uid_t)-1;
 	int r;
 
 	(void)unix_peer_uid(conn, &uid);
-	r = request_read(conn, fds, &why);
+	r = request_read(conn, &req, &why);
 	if (r == 0 && !timed_out)
 		return 0;
 	if (r == 0)
 		why = "no request within 10 s";
-	if (r == 1 && running >= limit) {
+	if (r == 1 && req.mode == 'C' && !client_any && uid != client_uid)
+		why = "client mode is postern-remote's only";
+	else if (r == 1 && running >= limit)
+		why = "busy: control/concurrencytls engines running";
+	if (r == 1 && why) {
 		int k;
 		for (k = 0; k < REQUEST_FDS; k++)
-			(void)close(fds[k]);
-		why = "busy: control/concurrencytls engines running";
+			(void)close(req.fds[k]);
 	} else if (r == 1) {
-		if (engine_start(engine_path.s, fds) == -1)
+		if (engine_start(engine_path.s, &req) == -1)
 			why = "unable to start an engine";
 		else
 			running++;
@@ -188,6 +199,7 @@ int main(int argc, char **argv)
 			if (!scan_ulong_all(optarg, strlen(optarg), &u) || u > 0x7fffffffULL)
 				die_usage(USAGE);
 			allow_uid((uid_t)u);
+			client_any = 1;
 			break;
 		default: die_usage(USAGE);
 		}
@@ -198,7 +210,7 @@ int main(int argc, char **argv)
 		die(100, "fatal: refusing to run as root: run me as postern-tls (s6-setuidgid)");
 	if (!nallowed) {
 		allow_user(conf_users[USER_SMTPD]);
-		allow_user(conf_users[USER_REMOTE]);
+		client_uid = allow_user(conf_users[USER_REMOTE]);
 	}
 	if (control_num("concurrencytls", &limit, 200) == -1 || limit == 0)
 		die(111, "fatal: control/concurrencytls is not a number of at least 1");

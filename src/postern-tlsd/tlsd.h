@@ -2,15 +2,25 @@
 #ifndef POSTERN_TLSD_H
 #define POSTERN_TLSD_H
 #include <sys/types.h>
+#include "servername.h"
 
 #define REQUEST_FDS 5
 
-/* request.c: reads the one record of a request.  1: a server request, its
- * descriptors in fds (close-on-exec); 0: no record yet; -1: refused, with
- * why set to the reason and every descriptor that came with it closed. */
-int request_read(int conn, int fds[REQUEST_FDS], const char **why);
+/* One request as doc/tls.md has it. */
+struct request {
+	char mode;   /* 'S' be the server, 'C' be the client */
+	char policy; /* 'C': 'e' any certificate, 'v' verified */
+	char name[SERVER_NAME_MAX + 1]; /* 'C': the server's name, NUL-terminated */
+	int fds[REQUEST_FDS];           /* close-on-exec */
+};
 
-/* engine.c: starts HOME/bin/postern-tlsio on the request's descriptors.
- * The pid, or -1 (logged).  The descriptors are closed either way. */
-pid_t engine_start(const char *path, int fds[REQUEST_FDS]);
+/* request.c: reads the one record of a request.  1: a well-formed request
+ * in *req; 0: no record yet; -1: refused, with why set to the reason and
+ * every descriptor that came with it closed. */
+int request_read(int conn, struct request *req, const char **why);
+
+/* engine.c: starts HOME/bin/postern-tlsio on the request's descriptors,
+ * in client mode for a C request.  The pid, or -1 (logged).  The
+ * descriptors are closed either way. */
+pid_t engine_start(const char *path, struct request *req);
 #endif

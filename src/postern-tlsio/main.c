@@ -1,16 +1,21 @@
-/* postern-tlsio: the TLS server side of one connection, for the application
- * that postern-tlsd started it for (UCSPI-TLS; doc/tls.md).
+/* postern-tlsio: the TLS side of one connection, for the application that
+ * postern-tlsd started it for (UCSPI-TLS; doc/tls.md): the server for
+ * postern-smtpd's STARTTLS, or with -c the client for postern-remote's.
  *
- * usage: postern-tlsio    (started by postern-tlsd, never by hand)
+ * usage: postern-tlsio [-c e|v NAME]    (started by postern-tlsd, never by hand)
  *
  * Descriptors: 0 plaintext from the application, 1 plaintext to it, 3 and
  * 4 the network (read, write), 5 the control socket.  It waits for the
  * application's y or Y on the control socket, reading nothing from the
- * network before; takes the certificate chain from postern-keys; makes the
- * handshake, in which postern-keys signs; with Y reports SSL_PROTOCOL,
- * SSL_CIPHER and SSL_TLS_SNI_SERVERNAME on the control socket; then moves
- * plaintext and records until either side ends.  It runs as postern-tls
- * and holds no private key.  postern-tlsio(8). */
+ * network before.  As the server it takes the certificate chain from
+ * postern-keys and makes the handshake, in which postern-keys signs; as
+ * the client (-c) it makes the handshake with the server NAME, taking any
+ * certificate (e) or only one for NAME from an authority of
+ * control/tlscafile (v).  With Y it reports SSL_PROTOCOL, SSL_CIPHER and
+ * SSL_TLS_SNI_SERVERNAME (server) or SSL_PEER_VERIFIED (client) on the
+ * control socket; then it moves plaintext and records until either side
+ * ends.  It runs as postern-tls and holds no private key.
+ * postern-tlsio(8). */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,17 +26,32 @@
 #include "die.h"
 #include "io.h"
 #include "log.h"
-#include "rand.h"
+#include "servername.h"
 #include "str.h"
 
 #define COMMAND_WAIT_MS 60000  /* the application sends y right after its 220 */
 #define LIFETIME_S (24 * 3600) /* no session lasts a day */
+#define USAGE "postern-tlsio [-c e|v NAME]"
 
 static struct keyholder keys;
 static struct policy pol;
 static br_ssl_server_context sc;
-static unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 static int want_report;
+static int client;       /* client mode's policy, 'e' or 'v'; 0 server mode */
+static const char *name; /* client mode: the server's name */
+
+/* 0 for server mode, else the policy; the name is postern-tlsd's, checked
+ * again here because it goes out as SNI. */
+static int client_args(int argc, char **argv)
+{
+	if (argc == 1)
+		return 0;
+	if (argc != 4 || strcmp(argv[1], "-c") || (strcmp(argv[2], "e") && strcmp(argv[2], "v")) ||
+	    !server_name_ok(argv[3], strlen(argv[3])))
+		die_usage(USAGE);
+	name = argv[3];
+	return argv[2][0];
+}
 
 /* The application's command: 'y', 'Y', or 0 when it closed the socket
  * (it never wanted TLS: not an error). */
@@ -57,66 +77,61 @@ static int read_command(void)
 	return c;
 }
 
-static int setup_engine(void)
+static br_ssl_engine_context *server_setup(void)
 {
-	static const struct {
-		int id;
-		const br_hash_class *impl;
-	} hashes[] = {
-		{ br_sha1_ID, &br_sha1_vtable }, { br_sha224_ID, &br_sha224_vtable },
-		{ br_sha256_ID, &br_sha256_vtable }, { br_sha384_ID, &br_sha384_vtable },
-		{ br_sha512_ID, &br_sha512_vtable },
-	};
 	uint16_t ids[8];
-	unsigned char seed[32];
-	size_t i, n;
+	size_t n;
 
+	if (keys_open(&keys) == -1)
+		die(111, "fatal: no certificate: is postern-keys running?");
 	br_ssl_server_zero(&sc);
-	br_ssl_engine_set_versions(&sc.eng, BR_TLS12, BR_TLS12);
 	n = policy_suites(keys.type, ids, sizeof ids / sizeof ids[0]);
-	br_ssl_engine_set_suites(&sc.eng, ids, n);
-	for (i = 0; i < sizeof hashes / sizeof hashes[0]; i++)
-		br_ssl_engine_set_hash(&sc.eng, hashes[i].id, hashes[i].impl);
-	br_ssl_engine_set_prf_sha256(&sc.eng, &br_tls12_sha256_prf);
-	br_ssl_engine_set_prf_sha384(&sc.eng, &br_tls12_sha384_prf);
-	br_ssl_engine_set_default_ec(&sc.eng);
-	br_ssl_engine_set_default_aes_gcm(&sc.eng);
-	br_ssl_engine_set_default_chapol(&sc.eng);
+	engine_setup(&sc.eng, ids, n);
 	/* our order of suites; no renegotiation (a second handshake in the
 	 * middle of a session would ask postern-keys for a second signature) */
 	br_ssl_engine_set_all_flags(&sc.eng, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
 	policy_init(&pol, &keys);
 	br_ssl_server_set_policy(&sc, &pol.vtable);
-	br_ssl_engine_set_buffer(&sc.eng, iobuf, sizeof iobuf, 1);
-	if (!rand_bytes(seed, sizeof seed))
-		die_sys(111, "fatal: no randomness from the kernel");
-	br_ssl_engine_inject_entropy(&sc.eng, seed, sizeof seed);
-	memset(seed, 0, sizeof seed);
-	return br_ssl_server_reset(&sc) ? 0 : -1;
+	if (!br_ssl_server_reset(&sc))
+		die(111, "fatal: unable to set up the TLS engine");
+	return &sc.eng;
 }
 
 /* Called once, when the handshake is done: the log line, and for Y the
- * UCSPI-TLS report. */
+ * UCSPI-TLS report.  The server names the client's SNI; the client says
+ * whether the certificate was verified, which only policy v does. */
 static void report(br_ssl_engine_context *eng)
 {
 	br_ssl_session_parameters sp;
 	const char *cipher, *sni = br_ssl_engine_get_server_name(eng);
+	const char *verified = client == 'v' ? "1" : "0";
 	struct logline l = { STR_INIT };
 
-	keys_close(&keys);
+	if (client)
+		client_done();
+	else
+		keys_close(&keys);
 	br_ssl_engine_get_session_parameters(eng, &sp);
 	cipher = policy_suite_name(sp.cipher_suite);
 	log_begin(&l, "established");
+	if (client)
+		log_kv(&l, "mode", "client");
 	log_kv(&l, "protocol", "TLSv1.2");
 	log_kv(&l, "cipher", cipher);
-	if (sni && *sni)
+	if (client) {
+		log_kv(&l, "verified", client == 'v' ? "yes" : "no");
+		log_kv(&l, "name", name);
+	} else if (sni && *sni) {
 		log_kv(&l, "sni", sni);
+	}
 	log_end(&l);
 	if (want_report) {
 		struct str s = STR_INIT;
 		if (!str_cats(&s, "SSL_PROTOCOL=TLSv1.2") || !str_catz(&s) || !str_cats(&s, "SSL_CIPHER=") ||
 		    !str_cats(&s, cipher) || !str_catz(&s) ||
-		    (sni && *sni && (!str_cats(&s, "SSL_TLS_SNI_SERVERNAME=") || !str_cats(&s, sni) || !str_catz(&s))) ||
+		    (client && (!str_cats(&s, "SSL_PEER_VERIFIED=") || !str_cats(&s, verified) || !str_catz(&s))) ||
+		    (!client && sni && *sni &&
+		     (!str_cats(&s, "SSL_TLS_SNI_SERVERNAME=") || !str_cats(&s, sni) || !str_catz(&s))) ||
 		    !str_catz(&s))
 			die_nomem();
 		/* a gone application is seen on its pipes right after */
@@ -126,11 +141,13 @@ static void report(br_ssl_engine_context *eng)
 	(void)close(FD_CTL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	br_ssl_engine_context *eng;
 	int cmd;
 
 	progname = "postern-tlsio";
+	client = client_args(argc, argv);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		die_sys(111, "fatal: unable to make myself undumpable");
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
@@ -142,9 +159,8 @@ int main(void)
 	if (!cmd)
 		return 0;
 	want_report = cmd == 'Y';
-	if (keys_open(&keys) == -1)
-		die(111, "fatal: no certificate: is postern-keys running?");
-	if (setup_engine() == -1)
-		die(111, "fatal: unable to set up the TLS engine");
-	return pump(&sc.eng, report) == 0 ? 0 : 1;
+	eng = client ? client_setup(client, name) : server_setup();
+	if (!eng)
+		return 1; /* no trust anchors: logged as a failed handshake */
+	return pump(eng, report) == 0 ? 0 : 1;
 }

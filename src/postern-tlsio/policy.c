@@ -24,7 +24,7 @@ size_t policy_suites(int keytype, uint16_t *out, size_t cap)
 {
 	size_t i, n = 0;
 	for (i = 0; i < NSUITES && n < cap; i++)
-		if (suites[i].keytype == keytype)
+		if (keytype == 0 || suites[i].keytype == keytype)
 			out[n++] = suites[i].id;
 	return n;
 }

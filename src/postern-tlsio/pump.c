@@ -34,6 +34,11 @@ static void nonblock(int fd)
 
 static const char *error_name(int err)
 {
+	/* the certificate a client refused (an error of ours, no alert bits) */
+	const char *x509 = x509_error_name(err);
+
+	if (x509)
+		return x509;
 	switch (err & 0xFF) {
 	case BR_ERR_UNSUPPORTED_VERSION: return "no TLS 1.2 offered";
 	case BR_ERR_BAD_VERSION: return "bad version";

@@ -37,10 +37,39 @@ struct policy {
 	struct keyholder *keys;
 };
 void policy_init(struct policy *, struct keyholder *);
-/* The suites postern offers for this key type, in preference order. */
+/* The suites postern offers for this key type ('E', 'R'; 0 both), in
+ * preference order. */
 size_t policy_suites(int keytype, uint16_t *out, size_t cap);
 /* OpenSSL's name for a suite, for SSL_CIPHER. */
 const char *policy_suite_name(uint16_t suite);
+
+/* setup.c: the settings the server and the client share, the record
+ * buffer and the random seed included, on a freshly zeroed engine. */
+void engine_setup(br_ssl_engine_context *, const uint16_t *suites, size_t n);
+
+/* client.c: client mode, policy 'e' or 'v', for the server NAME.  The
+ * engine, ready for the handshake, or 0 when the trust anchors could not
+ * be had (logged). */
+br_ssl_engine_context *client_setup(int policy, const char *name);
+/* After the handshake: what only the handshake needed is freed. */
+void client_done(void);
+
+/* anchors.c: the authorities of control/tlscafile, for policy v.  0, or
+ * -1 after logging why (the handshake fails then). */
+int anchors_load(const br_x509_trust_anchor **out, size_t *n);
+void anchors_free(void);
+
+/* anyx509.c: policy e's X.509 "validator", which takes the key of the
+ * first certificate and checks nothing else. */
+struct anyx509 {
+	const br_x509_class *vtable;
+	br_x509_decoder_context dc; /* the first certificate's */
+	unsigned certs;             /* certificates seen so far */
+};
+void anyx509_init(struct anyx509 *);
+
+/* x509err.c: a BearSSL X.509 error's name, or 0 if err is not one. */
+const char *x509_error_name(int err);
 
 /* pump.c: moves bytes between the network, the engine and the application
  * until the session ends.  report: called once when the handshake is done.

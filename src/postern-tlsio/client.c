@@ -1,0 +1,51 @@
+/* Client mode (postern-tlsio -c POLICY NAME): the TLS client side of an
+ * outbound connection, for postern-remote.  The same suites as the server
+ * offers, both key types; NAME goes out as SNI and, with policy v, must be
+ * the certificate's, whose chain must lead to an authority of
+ * control/tlscafile; with policy e any certificate is taken (anyx509.c).
+ * No session resumption (nothing is kept between engines), no client
+ * certificate, and no renegotiation a server could ask for. */
+#include "tlsio.h"
+#include "die.h"
+
+static br_ssl_client_context cc;
+static br_x509_minimal_context xc; /* policy v */
+static struct anyx509 any;         /* policy e */
+
+br_ssl_engine_context *client_setup(int policy, const char *name)
+{
+	uint16_t ids[8];
+	size_t n;
+
+	br_ssl_client_zero(&cc);
+	n = policy_suites(0, ids, sizeof ids / sizeof ids[0]);
+	engine_setup(&cc.eng, ids, n);
+	/* the ServerKeyExchange is signed with RSA or ECDSA */
+	br_ssl_client_set_default_rsapub(&cc);
+	br_ssl_engine_set_default_rsavrfy(&cc.eng);
+	br_ssl_engine_set_default_ecdsa(&cc.eng);
+	br_ssl_engine_set_all_flags(&cc.eng, BR_OPT_NO_RENEGOTIATION);
+	if (policy == 'v') {
+		const br_x509_trust_anchor *ta;
+		size_t nta;
+		if (anchors_load(&ta, &nta) == -1)
+			return 0;
+		/* RSA and ECDSA signatures on certificates, SHA-1 to SHA-512;
+		 * the dates against the system's clock */
+		br_x509_minimal_init_full(&xc, ta, nta);
+		br_ssl_engine_set_x509(&cc.eng, &xc.vtable);
+	} else {
+		anyx509_init(&any);
+		br_ssl_engine_set_x509(&cc.eng, &any.vtable);
+	}
+	if (!br_ssl_client_reset(&cc, name, 0))
+		die(111, "fatal: unable to set up the TLS engine");
+	return &cc.eng;
+}
+
+/* The anchors are needed until the chain is checked, which the handshake
+ * has done. */
+void client_done(void)
+{
+	anchors_free();
+}
