@@ -19,6 +19,9 @@
 #   on_cleanup 'CMD'          run CMD at exit too (before the scratch dir goes)
 #   tree_procs [NAME]         "PID NAME PPID" of processes below $SVSCAN_PID (all, or NAME's)
 #   wait_for SECONDS CMD...   poll until CMD succeeds
+#   unbound_conf DIR IP ACL RECORD...  DIR/unbound.conf: a test DNS on IP:53 for
+#                             clients in ACL, answering for test. with the
+#                             RECORDs ("name. A 10.0.0.1") and nothing else
 #   inject SENDER RCPT...     message on stdin straight into $PHOME/bin/postern-queue
 #   stop_start                end the postern-start a test ran by hand ($START_PID)
 
@@ -251,6 +254,19 @@ PYEOF
 
 # Helpers for tests that run postern-start by hand (START_PID) and queue
 # messages straight through the installed postern-queue.
+unbound_conf() { # DIR IP ACL RECORD...: run it with unbound -d -c DIR/unbound.conf
+	u_d=$1 u_ip=$2 u_acl=$3
+	shift 3
+	{
+		printf 'server:\n\tinterface: %s\n\tport: 53\n\tdo-ip6: no\n\taccess-control: %s allow\n' "$u_ip" "$u_acl"
+		printf '\tusername: ""\n\tchroot: ""\n\tdirectory: "%s"\n\tpidfile: "%s/unbound.pid"\n' "$u_d" "$u_d"
+		printf '\tdo-daemonize: no\n\tuse-syslog: no\n\tlogfile: "%s/unbound.log"\n' "$u_d"
+		printf '\tmodule-config: "iterator"\n\tlocal-zone: "test." static\n'
+		for u_r in "$@"; do printf '\tlocal-data: "%s"\n' "$u_r"; done
+		printf 'remote-control:\n\tcontrol-enable: no\n'
+	} > "$u_d/unbound.conf"
+}
+
 wait_for() { # SECONDS CMD...: until CMD succeeds, polling every 0.1 s
 	w_s=$1; shift; w_i=0
 	until "$@"; do

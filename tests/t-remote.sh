@@ -44,61 +44,44 @@ ncrun() { ip netns exec "$NC" "$@"; }
 # --- DNS: unbound answering for test. from local data only ---
 D=$SCRATCH/dns
 mkdir -p "$D"
-cat > "$D/unbound.conf" << ZEOF
-server:
-	interface: 10.99.0.53
-	port: 53
-	do-ip6: no
-	access-control: 10.99.0.0/24 allow
-	username: ""
-	chroot: ""
-	directory: "$D"
-	pidfile: "$D/unbound.pid"
-	do-daemonize: no
-	use-syslog: no
-	logfile: "$D/unbound.log"
-	module-config: "iterator"
-	local-zone: "test." static
-	local-data: "mx1.good.test. A 10.99.0.10"
-	local-data: "mx2.good.test. A 10.99.0.11"
-	local-data: "good.test. MX 10 mx1.good.test."
-	local-data: "good.test. MX 20 mx2.good.test."
-	local-data: "failover.test. MX 10 dead.failover.test."
-	local-data: "failover.test. MX 20 mx.failover.test."
-	local-data: "dead.failover.test. A 10.99.0.12"
-	local-data: "mx.failover.test. A 10.99.0.11"
-	local-data: "policy.test. MX 10 mx.policy.test."
-	local-data: "mx.policy.test. A 10.99.0.11"
-	local-data: "amx.test. A 10.99.0.10"
-	local-data: "v6.test. MX 10 mx.v6.test."
-	local-data: "mx.v6.test. AAAA fd99::10"
-	local-data: "cname.test. MX 10 alias.cname.test."
-	local-data: "alias.cname.test. CNAME mx1.good.test."
-	local-data: "nullmx.test. MX 0 ."
-	local-data: "nxmx.test. MX 10 nothere.nxmx.test."
-	local-data: "down.test. MX 10 mx.down.test."
-	local-data: "mx.down.test. A 10.99.0.12"
-	local-data: "bigline.test. MX 10 mx.bigline.test."
-	local-data: "mx.bigline.test. A 10.99.0.13"
-	local-data: "endless.test. MX 10 mx.endless.test."
-	local-data: "mx.endless.test. A 10.99.0.14"
-	local-data: "drop.test. MX 10 mx.drop.test."
-	local-data: "mx.drop.test. A 10.99.0.15"
-	local-data: "slow.test. MX 10 mx.slow.test."
-	local-data: "mx.slow.test. A 10.99.0.16"
-	local-data: "half.test. MX 10 mx.half.test."
-	local-data: "mx.half.test. A 10.99.0.17"
-	local-data: "trickle.test. MX 10 mx.trickle.test."
-	local-data: "mx.trickle.test. A 10.99.0.18"
-	local-data: "outofstep.test. MX 10 mx.outofstep.test."
-	local-data: "mx.outofstep.test. A 10.99.0.19"
-	local-data: "loop.test. MX 10 mx.loop.test."
-	local-data: "mx.loop.test. A 10.99.0.1"
-	local-data: "mappedloop.test. MX 10 mx.mappedloop.test."
-	local-data: "mx.mappedloop.test. AAAA ::ffff:10.99.0.1"
-remote-control:
-	control-enable: no
-ZEOF
+unbound_conf "$D" 10.99.0.53 10.99.0.0/24 \
+	"mx1.good.test. A 10.99.0.10" \
+	"mx2.good.test. A 10.99.0.11" \
+	"good.test. MX 10 mx1.good.test." \
+	"good.test. MX 20 mx2.good.test." \
+	"failover.test. MX 10 dead.failover.test." \
+	"failover.test. MX 20 mx.failover.test." \
+	"dead.failover.test. A 10.99.0.12" \
+	"mx.failover.test. A 10.99.0.11" \
+	"policy.test. MX 10 mx.policy.test." \
+	"mx.policy.test. A 10.99.0.11" \
+	"amx.test. A 10.99.0.10" \
+	"v6.test. MX 10 mx.v6.test." \
+	"mx.v6.test. AAAA fd99::10" \
+	"cname.test. MX 10 alias.cname.test." \
+	"alias.cname.test. CNAME mx1.good.test." \
+	"nullmx.test. MX 0 ." \
+	"nxmx.test. MX 10 nothere.nxmx.test." \
+	"down.test. MX 10 mx.down.test." \
+	"mx.down.test. A 10.99.0.12" \
+	"bigline.test. MX 10 mx.bigline.test." \
+	"mx.bigline.test. A 10.99.0.13" \
+	"endless.test. MX 10 mx.endless.test." \
+	"mx.endless.test. A 10.99.0.14" \
+	"drop.test. MX 10 mx.drop.test." \
+	"mx.drop.test. A 10.99.0.15" \
+	"slow.test. MX 10 mx.slow.test." \
+	"mx.slow.test. A 10.99.0.16" \
+	"half.test. MX 10 mx.half.test." \
+	"mx.half.test. A 10.99.0.17" \
+	"trickle.test. MX 10 mx.trickle.test." \
+	"mx.trickle.test. A 10.99.0.18" \
+	"outofstep.test. MX 10 mx.outofstep.test." \
+	"mx.outofstep.test. A 10.99.0.19" \
+	"loop.test. MX 10 mx.loop.test." \
+	"mx.loop.test. A 10.99.0.1" \
+	"mappedloop.test. MX 10 mx.mappedloop.test." \
+	"mx.mappedloop.test. AAAA ::ffff:10.99.0.1"
 nsbg unbound -d -c "$D/unbound.conf" > "$D/out" 2>&1
 UNBOUND=$!
 on_cleanup 'kill $UNBOUND 2>/dev/null'

@@ -99,6 +99,8 @@ static void write_one(struct one *o)
 		log_kvb(&l, "ip", o->ip.s ? o->ip.s : "", o->ip.len);
 		log_kv(&l, "status", st == 'K' ? "delivered" : st == 'D' ? "failed" : "deferred");
 		log_kvb(&l, "reply", o->j.text[i].s ? o->j.text[i].s : "", tl);
+		if (o->j.tlsproto[0])
+			log_kv(&l, "tls", o->j.tlsproto);
 		log_kvu(&l, "delay", now > arr ? now - arr : 0);
 		log_end(&l);
 	}
@@ -161,14 +163,16 @@ static int settled(void)
 }
 
 /* Credentials go only to a host a route names, never to one found in
- * DNS, and (until outbound STARTTLS exists) only to a host the admin
- * listed in control/smtpauthplaintext: otherwise the job defers without
- * connecting, so nothing is sent. */
-static void smarthost_auth(const struct route *rt)
+ * DNS, and only over TLS whose certificate was verified (policy verify in
+ * control/remotetls, which smtp.c holds the session to) or to a host the
+ * admin listed in control/smtpauthplaintext.  Policies may and encrypt
+ * are not enough: a man in the middle takes any certificate they take.
+ * Otherwise the job defers without connecting, so nothing is sent. */
+static void smarthost_auth(const struct route *rt, enum tls_policy pol)
 {
 	struct str why = STR_INIT, plain = STR_INIT;
 	size_t k;
-	int r = auth_load(rt->host.s, rt->host.len, &creds, &why);
+	int r = auth_load(rt->host.s, rt->host.len, &creds, &why), clear;
 
 	if (r == -2)
 		die_nomem();
@@ -192,10 +196,11 @@ static void smarthost_auth(const struct route *rt)
 		all('Z', "unable to read control/smtpauthplaintext (4.3.0)");
 		finish();
 	}
-	if (!auth_plaintext_ok(&plain, rt->host.s, rt->host.len)) {
+	clear = auth_plaintext_ok(&plain, rt->host.s, rt->host.len);
+	if (!clear && pol != TLS_VERIFY) {
 		struct logline l = { STR_INIT };
-		static const char e[] = "credentials not sent: outbound TLS is not built yet and the "
-		                        "smarthost is not in control/smtpauthplaintext (4.7.0)";
+		static const char e[] = "credentials not sent: the smarthost is neither under policy verify in "
+		                        "control/remotetls nor in control/smtpauthplaintext (4.7.0)";
 		log_begin(&l, "auth_refused");
 		log_kv(&l, "qid", ones[0].j.qid);
 		log_kv(&l, "mx", rt->host.s);
@@ -205,8 +210,10 @@ static void smarthost_auth(const struct route *rt)
 		finish();
 	}
 	str_free(&plain);
-	for (k = 0; k < nones; k++)
+	for (k = 0; k < nones; k++) {
 		ones[k].j.auth = &creds;
+		ones[k].j.auth_clear = clear;
+	}
 }
 
 /* One message's arguments and its file. */
@@ -282,9 +289,10 @@ int main(int argc, char **argv)
 	static struct mx mxs[HOSTS_MAX];
 	static struct job *js[MSGS_MAX];
 	struct route rt = { 0, STR_INIT, 25 };
-	struct str routes = STR_INIT, helo = STR_INIT, why = STR_INIT;
+	struct str routes = STR_INIT, tlslines = STR_INIT, helo = STR_INIT, why = STR_INIT;
+	enum tls_policy pol = TLS_MAY;
 	unsigned long long tc, tr;
-	const char *domain;
+	const char *domain, *bad;
 	char **arg;
 	size_t dlen, naddr = 0, nmx = 0, skipped = 0, i, k;
 	int r, batch = 0;
@@ -323,9 +331,22 @@ int main(int argc, char **argv)
 		if (!str_copys(&helo, h[0] ? h : "localhost"))
 			die_nomem();
 	}
-	if (helo.len == 0 || control_lines("smtproutes", &routes) < 0 ||
+	if (helo.len == 0 || control_lines("smtproutes", &routes) < 0 || control_lines("remotetls", &tlslines) < 0 ||
 	    control_num("timeoutconnect", &tc, 60) < 0 || control_num("timeoutremote", &tr, 1200) < 0) {
 		all('Z', "unable to read the control files (4.3.0)");
+		finish();
+	}
+	/* a malformed line defers every domain: a misspelt policy must not
+	 * send anything in clear, nor be missed until it would */
+	if (!tls_policy_find(&tlslines, domain, dlen, &pol, &bad)) {
+		struct logline l = { STR_INIT };
+		log_begin(&l, "config_error");
+		log_kv(&l, "qid", ones[0].j.qid);
+		log_kv(&l, "file", "control/remotetls");
+		log_kv(&l, "line", bad);
+		log_kv(&l, "reason", "not DOMAIN:POLICY with POLICY none, may, encrypt or verify");
+		log_end(&l);
+		all('Z', "malformed line in control/remotetls (4.3.5)");
 		finish();
 	}
 	for (i = 0; i < helo.len; i++) /* a HELO name with a blank or CR would break the command */
@@ -335,6 +356,7 @@ int main(int argc, char **argv)
 		ones[k].j.helo = helo.s;
 		ones[k].j.timeout_connect = (int)(tc ? (tc > 3600 ? 3600 : tc) : 1);
 		ones[k].j.timeout_remote = (int)(tr ? (tr > 86400 ? 86400 : tr) : 1);
+		ones[k].j.tls = pol;
 	}
 
 	/* Where to: a route, an address literal, or the MX records. */
@@ -363,7 +385,7 @@ int main(int argc, char **argv)
 			all('Z', "the smarthost in control/smtproutes has no address (4.4.3)");
 			finish();
 		}
-		smarthost_auth(&rt);
+		smarthost_auth(&rt, pol);
 	} else if (domain[0] == '[') {
 		if (domain[dlen - 1] != ']' || !addr_literal(domain + 1, dlen - 2, addrs)) {
 			all('D', "bad address literal (5.1.2)");

@@ -7,6 +7,7 @@
 #include "io.h"
 #include "str.h"
 #include "batch.h"
+#include "tlsreq.h"
 
 #define RCPT_MAX 100        /* recipients of one message in one run (doc/pipes.md) */
 #define MSGS_MAX REMOTE_BATCH_MAX /* messages in one run, over one connection if all goes well */
@@ -27,6 +28,16 @@ struct route {
  * subdomains, `:host[:port]` for everything.  The most specific wins.
  * 1 ok, 0 a malformed line matched (the whole run defers), -1 no memory. */
 int route_find(const struct str *lines, const char *domain, size_t dlen, struct route *r);
+/* control/remotetls: `domain:policy` lines, `:policy` for every domain,
+ * the line that applies chosen as for smtproutes. */
+enum tls_policy { TLS_NONE, TLS_MAY, TLS_ENCRYPT, TLS_VERIFY };
+/* The policy for domain in *pol (TLS_MAY when no line applies).  1 ok;
+ * 0 a line anywhere is not `key:policy` with a known policy (*bad is
+ * that line): the whole run defers. */
+int tls_policy_find(const struct str *lines, const char *domain, size_t dlen, enum tls_policy *pol,
+                    const char **bad);
+int tls_policy_word(const char *s); /* "none" .. "verify": the enum's value; else -1 */
+const char *tls_policy_name(enum tls_policy p);
 
 /* ---- auth.c, base64.c: SMTP AUTH credentials for smarthosts ---- */
 #define AUTH_FILE "secret/remote/smtpauth" /* under HOME */
@@ -121,6 +132,9 @@ struct job {
 	int timeout_connect, timeout_remote; /* seconds */
 	const char *helo;
 	const struct creds *auth; /* 0: no AUTH (only a smarthost route has any) */
+	int auth_clear;          /* the host is in control/smtpauthplaintext */
+	enum tls_policy tls;     /* control/remotetls's for the domain */
+	char tlsproto[24];       /* the TLS protocol of its last transaction, "" in clear */
 };
 /* The jobs not yet settled, at one address: a session, one transaction
  * per job, and a new session whenever a transaction leaves the connection
@@ -128,7 +142,9 @@ struct job {
  * 0 when none of the jobs needs another host, 1 when some do (a failed
  * connection, a 4xx to MAIL: why says what went wrong), 2 when no other
  * address is to be tried and the rest are deferred with why (the server
- * refused our credentials: the same ones would fail again).  after_each
+ * refused our credentials: the same ones would fail again).  Under policy
+ * may, a failed TLS handshake is followed by one more session with the
+ * same address in clear.  after_each
  * (if not 0) is called after every transaction, so a message's results
  * can be reported the moment they are known. */
 /* 1 when every recipient of j has its result. */
@@ -136,6 +152,12 @@ int job_settled(const struct job *j);
 int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *why,
                  void (*after_each)(void));
 
-/* ---- tls.c: the seam for outbound STARTTLS ---- */
-int tls_client_start(int *rfd, int *wfd, const char *host);
+/* ---- tls.c: outbound STARTTLS's engine (doc/tls.md, the C request) ---- */
+#define TLS_HANDSHAKE_S 60 /* the engine's own limit for the handshake */
+/* Asks postern-tlsd for a client engine on the connected socket fd, for
+ * name (the host we connected to): policy e for may and encrypt, v for
+ * verify.  0 with fds as tlsreq_start's; -1 with why set. */
+int tls_client_engine(int fd, enum tls_policy pol, const char *name, int fds[3], struct str *why);
+/* The engine's pipes made ready for the session's io.  0, or -1 (errno). */
+int tls_client_switch(int rfd, int wfd);
 #endif

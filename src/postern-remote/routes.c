@@ -1,6 +1,7 @@
 /* control/smtproutes, in qmail's style: `domain:host[:port]`.  An empty
  * host means "look up the MX as usual", so a line can exempt a domain from
- * a catch-all smarthost (`:relay.example.net` plus `example.org:`). */
+ * a catch-all smarthost (`:relay.example.net` plus `example.org:`).  And
+ * control/remotetls, `domain:policy`, whose lines apply as smtproutes's. */
 #include <string.h>
 #include "remote.h"
 #include "case.h"
@@ -36,44 +37,87 @@ static int parse_target(const char *s, size_t n, struct route *r)
 	return 1;
 }
 
+/* The line of lines (NUL-separated `key:rest`) that applies to domain, as
+ * smtproutes chooses: exact beats any suffix, a longer suffix a shorter
+ * one, and the catch-all (empty key) comes last; the first of equals
+ * wins.  Lines without ':' are skipped.  The line, its key's length in
+ * *kl, or 0 when none applies. */
+static const char *line_for(const struct str *lines, const char *domain, size_t dlen, size_t *kl)
+{
+	const char *best = 0, *p;
+	size_t bestscore = 0;
+
+	for (p = lines->s; p && p < lines->s + lines->len; p += strlen(p) + 1) {
+		const char *colon = memchr(p, ':', strlen(p));
+		size_t k, score = 0;
+		if (!colon)
+			continue;
+		k = (size_t)(colon - p);
+		if (k == 0)
+			score = 1;
+		else if (p[0] == '.') {
+			if (dlen > k && case_eqb(domain + dlen - k, k, p, k))
+				score = k + 1;
+		} else if (case_eqb(domain, dlen, p, k))
+			score = (size_t)-1;
+		if (score > bestscore) {
+			best = p;
+			*kl = k;
+			bestscore = score;
+		}
+	}
+	return best;
+}
+
 int route_find(const struct str *lines, const char *domain, size_t dlen, struct route *r)
 {
-	const char *best = 0;
-	size_t bestlen = 0, bestkey = 0, bestscore = 0;
-	const char *p;
-	int r_;
+	size_t kl = 0;
+	const char *best;
 
 	r->found = 0;
 	r->port = 25;
 	r->host.len = 0;
 	if (!str_ready(&r->host, 0))
 		return -1;
-	for (p = lines->s; p && p < lines->s + lines->len; p += strlen(p) + 1) {
-		size_t n = strlen(p);
-		const char *colon = memchr(p, ':', n);
-		size_t kl, score = 0;
-		if (!colon)
-			continue; /* not a route: ignored, as qmail does */
-		kl = (size_t)(colon - p);
-		/* exact beats any suffix, a longer suffix a shorter one, and the
-		 * catch-all comes last; the first of equals wins */
-		if (kl == 0)
-			score = 1;
-		else if (p[0] == '.') {
-			if (dlen > kl && case_eqb(domain + dlen - kl, kl, p, kl))
-				score = kl + 1;
-		} else if (case_eqb(domain, dlen, p, kl))
-			score = (size_t)-1;
-		if (score > bestscore) {
-			best = p;
-			bestlen = n;
-			bestkey = kl;
-			bestscore = score;
-		}
-	}
+	/* a line without ':' is not a route: ignored, as qmail does */
+	best = line_for(lines, domain, dlen, &kl);
 	if (!best)
 		return 1;
 	r->found = 1;
-	r_ = parse_target(best + bestkey + 1, bestlen - bestkey - 1, r);
-	return r_;
+	return parse_target(best + kl + 1, strlen(best) - kl - 1, r);
 }
+
+static const char *const policies[] = { "none", "may", "encrypt", "verify" }; /* enum tls_policy's order */
+
+int tls_policy_find(const struct str *lines, const char *domain, size_t dlen, enum tls_policy *pol,
+                    const char **bad)
+{
+	const char *p, *best;
+	size_t kl = 0;
+
+	/* every line is checked, not only the one that applies: a misspelt
+	 * policy must not go unseen until mail for its domain goes out in
+	 * clear */
+	*bad = 0;
+	for (p = lines->s; p && p < lines->s + lines->len; p += strlen(p) + 1) {
+		const char *colon = memchr(p, ':', strlen(p));
+		if (!colon || tls_policy_word(colon + 1) < 0) {
+			*bad = p;
+			return 0;
+		}
+	}
+	best = line_for(lines, domain, dlen, &kl);
+	*pol = best ? (enum tls_policy)tls_policy_word(best + kl + 1) : TLS_MAY;
+	return 1;
+}
+
+int tls_policy_word(const char *s)
+{
+	size_t i;
+	for (i = 0; i < sizeof policies / sizeof *policies; i++)
+		if (strcmp(s, policies[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *tls_policy_name(enum tls_policy p) { return policies[p]; }

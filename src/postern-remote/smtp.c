@@ -11,11 +11,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "remote.h"
+#include "die.h"
 #include "fmt.h"
 #include "log.h"
 
 struct conn {
-	int fd;
+	int live;                /* a connection is open */
+	int fd;                  /* the socket; -1 once TLS holds it */
+	int ctl, rfd, wfd;       /* the TLS engine's control socket and pipes, or -1 */
+	int tls, verified;       /* in TLS; its certificate verified (policy verify) */
 	struct io in, out;
 	char ibuf[4096], obuf[16384];
 	char ip[64];
@@ -376,16 +380,206 @@ lost:
 /* How a transaction left the connection. */
 enum after { REUSE, QUIT_IT, DEAD };
 
-/* The session's start: connect, greeting, EHLO (HELO if refused), AUTH.
- * 0 ready for a transaction, else smtp_session's 1 or 2 with why set;
- * *state says whether the connection wants a QUIT before it is closed. */
-static int session_open(struct conn *c, struct job *j, const struct addr *a, struct str *why,
+static struct tls_report tls_rep; /* the engine's report for the session in TLS */
+
+static void close_fd(int *fd)
+{
+	if (*fd != -1)
+		(void)close(*fd); /* nothing is left to lose on it */
+	*fd = -1;
+}
+
+static void tls_log(const char *event, const struct job *j, const struct conn *c, const char *reason,
+                    const char *then)
+{
+	struct logline l = { STR_INIT };
+	log_begin(&l, event);
+	log_kv(&l, "qid", j->qid);
+	log_kv(&l, "mx", c->a->host);
+	log_kv(&l, "ip", c->ip);
+	if (reason) {
+		log_kv(&l, "policy", tls_policy_name(j->tls));
+		log_kv(&l, "reason", reason);
+		log_kv(&l, "then", then);
+	} else {
+		log_kvb(&l, "protocol", tls_rep.protocol.s, tls_rep.protocol.len);
+		log_kvb(&l, "cipher", tls_rep.cipher.s, tls_rep.cipher.len);
+		log_kv(&l, "verified", c->verified ? "yes" : "no");
+	}
+	log_end(&l);
+}
+
+/* The protocol's name for a log line: [A-Za-z0-9.] only, cut to fit; ""
+ * for a session in clear (p is 0). */
+static void tls_name_copy(char *out, size_t size, const struct str *p)
+{
+	size_t i, k = 0;
+	for (i = 0; p && i < p->len && k + 1 < size; i++) {
+		char x = p->s[i];
+		if ((x >= 'A' && x <= 'Z') || (x >= 'a' && x <= 'z') || (x >= '0' && x <= '9') || x == '.')
+			out[k++] = x;
+	}
+	out[k] = 0;
+}
+
+/* A host failure under policy encrypt or verify: TLS was required and is
+ * not to be had here.  why says so first, with 4.7.0, then what happened
+ * (detail, and the server's reply when r is not 0). */
+static int tls_required(struct conn *c, const struct job *j, struct str *why, const char *detail,
+                        const struct reply *r)
+{
+	struct str e = STR_INIT;
+	if (!str_cats(&e, "TLS required by control/remotetls (") || !str_cats(&e, tls_policy_name(j->tls)) ||
+	    !str_cats(&e, ", 4.7.0): ") || !str_cats(&e, detail))
+		die_nomem();
+	if (r) {
+		if (!str_cats(&e, ": "))
+			die_nomem();
+		reply_quote(r, &e, TEXT_MAX - 200);
+	}
+	tls_log("tls_failed", j, c, e.s, "next host");
+	c->r.code = 0; /* the text is ours; the reply, if any, is in it */
+	host_fail(c, why, 0, e.s);
+	str_free(&e);
+	return 1;
+}
+
+/* Into TLS: the engine's pipes become the session's, and our copy of the
+ * socket is closed, so nothing of ours can ever reach the server past
+ * TLS.  What EHLO offered in clear is forgotten (RFC 3207 4.2). */
+static int tls_switch(struct conn *c)
+{
+	if (tls_client_switch(c->rfd, c->wfd) == -1)
+		return -1;
+	close_fd(&c->fd);
+	c->in.fd = c->rfd;
+	c->out.fd = c->wfd;
+	c->in.pos = c->in.len = 0;
+	c->out.len = 0;
+	c->tls = 1;
+	c->verified = tls_rep.verified == 1;
+	c->pipelining = c->eightbitmime = c->smtputf8 = c->starttls = c->size = 0;
+	c->auth_plain = c->auth_login = 0;
+	c->sizemax = 0;
+	return 0;
+}
+
+/* STARTTLS (RFC 3207) as control/remotetls asks, after the first EHLO.
+ * 0: go on, in TLS or (policy may) in clear; 1: the host failed (why);
+ * 3: policy may, the handshake failed: try this address again in clear. */
+static int starttls(struct conn *c, struct job *j, struct str *why, enum after *state)
+{
+	static struct str twhy;
+	int fds[3];
+	size_t early;
+
+	*state = QUIT_IT;
+	if (!c->starttls) {
+		if (j->tls == TLS_MAY)
+			return 0;
+		return tls_required(c, j, why, "STARTTLS is not offered", 0);
+	}
+	/* the engine first: if there is none, nothing has been said yet and
+	 * the session can go on in clear */
+	if (tls_client_engine(c->fd, j->tls, c->a->host, fds, &twhy) == -1) {
+		if (j->tls == TLS_MAY) {
+			tls_log("tls_unavailable", j, c, twhy.s, "clear");
+			return 0;
+		}
+		return tls_required(c, j, why, twhy.s, 0);
+	}
+	c->ctl = fds[0];
+	c->rfd = fds[1];
+	c->wfd = fds[2];
+	if (put(c, "STARTTLS\r\n") || flush(c) || get(c)) {
+		*state = DEAD;
+		return host_fail(c, why, "STARTTLS", c->err);
+	}
+	if (c->r.code != 220) {
+		/* the engine ends when its control socket closes unused */
+		close_fd(&c->ctl);
+		close_fd(&c->rfd);
+		close_fd(&c->wfd);
+		if (j->tls == TLS_MAY) {
+			struct str q = STR_INIT;
+			reply_quote(&c->r, &q, 300);
+			tls_log("tls_refused", j, c, q.s ? q.s : "", "clear");
+			str_free(&q);
+			return 0;
+		}
+		return tls_required(c, j, why, "STARTTLS refused", &c->r);
+	}
+	/* Bytes after the 220 came in clear before TLS: taken as replies
+	 * inside it they would pass for what the server said there (the
+	 * client's side of CVE-2011-0411).  A server does not do that; an
+	 * attacker on the path does.  No retry in clear either. */
+	early = io_buffered(&c->in);
+	if (early) {
+		*state = DEAD;
+		tls_log("tls_failed", j, c, "bytes after the 220 to STARTTLS (response injection?)", "next host");
+		c->r.code = 0;
+		return host_fail(c, why, 0, "sent bytes after its 220 to STARTTLS, before TLS: response "
+		                 "injection refused (4.7.0)");
+	}
+	*state = DEAD; /* the server speaks TLS now, or nothing */
+	if (tlsreq_handshake(c->ctl, TLS_HANDSHAKE_S, &tls_rep, &twhy) == -1) {
+		if (j->tls == TLS_MAY) {
+			tls_log("tls_failed", j, c, twhy.s, "clear");
+			c->r.code = 0;
+			host_fail(c, why, "STARTTLS", twhy.s);
+			return 3;
+		}
+		return tls_required(c, j, why, twhy.s, 0);
+	}
+	if (j->tls == TLS_VERIFY && tls_rep.verified != 1) /* the engine checks; so do we */
+		return tls_required(c, j, why, "the certificate was not verified", 0);
+	if (tls_switch(c) == -1)
+		return host_fail(c, why, "STARTTLS", "unable to use the TLS engine's pipes");
+	tls_log("tls", j, c, 0, 0);
+	*state = QUIT_IT;
+	return 0;
+}
+
+static int ehlo(struct conn *c, struct job *j, struct str *why, enum after *state)
+{
+	if (put(c, "EHLO ") || put(c, j->helo) || put(c, "\r\n") || flush(c) || get(c)) {
+		*state = DEAD;
+		return host_fail(c, why, "EHLO", c->err);
+	}
+	if (c->r.code / 100 == 2) {
+		ehlo_keywords(c);
+		return 0;
+	}
+	if (c->tls) {
+		/* HELO says nothing of STARTTLS, and inside TLS there is no going
+		 * back to it: a server that refuses EHLO there is broken */
+		*state = QUIT_IT;
+		return host_fail(c, why, "EHLO", 0);
+	}
+	if (put(c, "HELO ") || put(c, j->helo) || put(c, "\r\n") || flush(c) || get(c)) {
+		*state = DEAD;
+		return host_fail(c, why, "HELO", c->err);
+	}
+	if (c->r.code / 100 != 2) {
+		*state = QUIT_IT;
+		return host_fail(c, why, "HELO", 0);
+	}
+	return 0;
+}
+
+/* The session's start: connect, greeting, EHLO (HELO if refused),
+ * STARTTLS and EHLO again as control/remotetls asks (none when clear is
+ * set: this address failed TLS moments ago under policy may), AUTH.
+ * 0 ready for a transaction, else smtp_session's 1 or 2, or starttls's 3,
+ * with why set; *state says whether the connection wants a QUIT before
+ * it is closed. */
+static int session_open(struct conn *c, struct job *j, const struct addr *a, int clear, struct str *why,
                         enum after *state)
 {
 	int rc;
 
 	memset(c, 0, sizeof *c);
-	c->fd = -1;
+	c->fd = c->ctl = c->rfd = c->wfd = -1;
 	c->a = a;
 	*state = DEAD;
 	addr_fmt(a, c->ip, sizeof c->ip);
@@ -396,6 +590,7 @@ static int session_open(struct conn *c, struct job *j, const struct addr *a, str
 		                "unable to connect";
 		return host_fail(c, why, 0, e);
 	}
+	c->live = 1;
 	io_init(&c->in, c->fd, c->ibuf, sizeof c->ibuf);
 	io_init(&c->out, c->fd, c->obuf, sizeof c->obuf);
 	c->in.timeout_ms = c->out.timeout_ms = j->timeout_remote * 1000;
@@ -406,22 +601,24 @@ static int session_open(struct conn *c, struct job *j, const struct addr *a, str
 		*state = QUIT_IT;
 		return host_fail(c, why, "greeting", 0);
 	}
-	if (put(c, "EHLO ") || put(c, j->helo) || put(c, "\r\n") || flush(c) || get(c))
-		return host_fail(c, why, "EHLO", c->err);
-	if (c->r.code / 100 == 2)
-		ehlo_keywords(c);
-	else {
-		if (put(c, "HELO ") || put(c, j->helo) || put(c, "\r\n") || flush(c) || get(c))
-			return host_fail(c, why, "HELO", c->err);
-		if (c->r.code / 100 != 2) {
-			*state = QUIT_IT;
-			return host_fail(c, why, "HELO", 0);
-		}
+	if ((rc = ehlo(c, j, why, state)) != 0)
+		return rc;
+	if (j->tls != TLS_NONE && !clear) {
+		if ((rc = starttls(c, j, why, state)) != 0)
+			return rc;
+		if (c->tls && (rc = ehlo(c, j, why, state)) != 0)
+			return rc;
 	}
-	/* STARTTLS: when a TLS policy asks for it, tls_client_start() takes
-	 * the socket here and the session starts over with EHLO.  (main.c
-	 * then stops refusing credentials over a connection in clear.) */
 	if (j->auth) {
+		if (!c->verified && !j->auth_clear) {
+			/* main.c lets credentials through only for policy verify or
+			 * a host in smtpauthplaintext: this is its twin at the
+			 * point of sending, whatever the session turned out to be */
+			c->r.code = 0;
+			*state = QUIT_IT;
+			return host_fail(c, why, 0, "credentials not sent: no TLS with a verified certificate, "
+			                 "and the host is not in control/smtpauthplaintext (4.7.0)");
+		}
 		if (!c->auth_plain && !c->auth_login) {
 			/* configured credentials are never dropped silently: a
 			 * smarthost that wants them would refuse to relay, and
@@ -451,6 +648,7 @@ static int transaction(struct conn *c, struct job *j, struct str *why, enum afte
 	char num[FMT_ULONG + 1];
 
 	*state = REUSE;
+	tls_name_copy(j->tlsproto, sizeof j->tlsproto, c->tls ? &tls_rep.protocol : 0);
 	if (j->utf8 && !c->smtputf8) {
 		static const char e[] = "does not support SMTPUTF8, which the addresses need (5.6.7)";
 		settle_rest(j, 'D', c, 0, 0, e);
@@ -572,14 +770,19 @@ int job_settled(const struct job *j)
 	return 1;
 }
 
+/* In TLS, closing the pipe we write into makes the engine send its
+ * close_notify and end. */
 static void session_close(struct conn *c, enum after state)
 {
-	if (c->fd == -1)
+	if (!c->live)
 		return;
 	if (state != DEAD)
 		quit(c);
-	close(c->fd);
-	c->fd = -1;
+	close_fd(&c->fd);
+	close_fd(&c->wfd);
+	close_fd(&c->rfd);
+	close_fd(&c->ctl);
+	c->live = 0;
 	str_free(&c->r.text);
 }
 
@@ -588,7 +791,7 @@ int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *wh
 {
 	static struct conn c;
 	size_t k = 0;
-	int rc = 0;
+	int rc = 0, clear = 0;
 
 	while (k < n) {
 		enum after state;
@@ -598,10 +801,17 @@ int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *wh
 			k++;
 		if (k == n)
 			break;
-		r = session_open(&c, js[k], a, why, &state);
+		r = session_open(&c, js[k], a, clear, why, &state);
+		if (r == 3 && !clear) {
+			/* policy may: the TLS handshake failed (logged); once more
+			 * in clear, and in clear for the rest of this address */
+			session_close(&c, state);
+			clear = 1;
+			continue;
+		}
 		if (r) {
 			session_close(&c, state);
-			return r; /* the host failed: every job left tries the next address */
+			return r == 3 ? 1 : r; /* the host failed: every job left tries the next address */
 		}
 		/* one connection for as many messages as end their transactions cleanly */
 		for (; k < n; k++) {

@@ -1,16 +1,44 @@
-/* The seam for outbound STARTTLS.  When postern-tlsd exists, this forks it
- * in client mode on the connected socket (UCSPI-TLS, doc/architecture.md):
- * the session then reads and writes the plaintext pipes it hands back in
- * *rfd and *wfd, and starts over with EHLO.  Until then it reports that TLS
- * is not available, and postern-remote never issues STARTTLS. */
-#include <errno.h>
+/* Outbound STARTTLS's engine: postern-remote holds no TLS stack and no
+ * trust store.  postern-tlsd starts postern-tlsio in client mode on our
+ * connected socket (doc/tls.md, the C request); the session then speaks
+ * through the plaintext pipes it hands back.  The request is made before
+ * STARTTLS is sent: the engine reads nothing from the network until we
+ * write Y, and an engine that cannot be had is known while the session
+ * can still go on in clear (policy may). */
+#include <fcntl.h>
+#include <string.h>
 #include "remote.h"
+#include "die.h"
+#include "servername.h"
 
-int tls_client_start(int *rfd, int *wfd, const char *host)
+int tls_client_engine(int fd, enum tls_policy pol, const char *name, int fds[3], struct str *why)
 {
-	(void)rfd;
-	(void)wfd;
-	(void)host;
-	errno = ENOSYS;
-	return -1;
+	char req[2 + SERVER_NAME_MAX];
+	size_t n = strlen(name);
+
+	if (!server_name_ok(name, n)) {
+		/* an address literal: there is no name to send as SNI, nor one a
+		 * certificate could be checked against */
+		if (!str_copys(why, "no host name to give TLS (an address literal)"))
+			die_nomem();
+		return -1;
+	}
+	req[0] = 'C';
+	req[1] = pol == TLS_VERIFY ? 'v' : 'e';
+	memcpy(req + 2, name, n);
+	return tlsreq_start(req, 2 + n, fd, fd, fds, why);
+}
+
+int tls_client_switch(int rfd, int wfd)
+{
+	/* non-blocking, as the socket was: io's timeouts poll, and a blocking
+	 * write of a full buffer into a pipe whose engine has stalled would
+	 * wait past every one of them */
+	int i, fds[2] = { rfd, wfd };
+	for (i = 0; i < 2; i++) {
+		int fl = fcntl(fds[i], F_GETFL);
+		if (fl == -1 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) == -1)
+			return -1;
+	}
+	return 0;
 }

@@ -70,6 +70,32 @@ int main(void)
 	str_catb(&lines, "a.example:h:99999\0", 18);
 	CHECK(route_find(&lines, "a.example", 9, &rt) == 0, "bad port refused");
 
+	/* control/remotetls: the line that applies is smtproutes's */
+	{
+		enum tls_policy pol = TLS_NONE;
+		const char *bad = 0;
+		lines.len = 0;
+		str_catb(&lines, ":encrypt\0.sub.example:none\0a.example:verify\0x.sub.example:may\0", 62);
+		CHECK(tls_policy_find(&lines, "A.Example", 9, &pol, &bad) == 1 && pol == TLS_VERIFY, "remotetls: exact");
+		CHECK(tls_policy_find(&lines, "x.sub.example", 13, &pol, &bad) == 1 && pol == TLS_MAY,
+		      "remotetls: exact beats a suffix written before it");
+		CHECK(tls_policy_find(&lines, "y.sub.example", 13, &pol, &bad) == 1 && pol == TLS_NONE, "remotetls: suffix");
+		CHECK(tls_policy_find(&lines, "sub.example", 11, &pol, &bad) == 1 && pol == TLS_ENCRYPT,
+		      "remotetls: a suffix is not the domain itself; the default applies");
+		lines.len = 0;
+		CHECK(tls_policy_find(&lines, "a.example", 9, &pol, &bad) == 1 && pol == TLS_MAY, "remotetls: empty: may");
+		str_catb(&lines, "a.example:verify\0b.example:verfy\0", 33);
+		CHECK(tls_policy_find(&lines, "a.example", 9, &pol, &bad) == 0 && bad && !strcmp(bad, "b.example:verfy"),
+		      "remotetls: a misspelt policy on another domain's line refuses the file");
+		lines.len = 0;
+		str_catb(&lines, "a.example verify\0", 17);
+		CHECK(tls_policy_find(&lines, "a.example", 9, &pol, &bad) == 0, "remotetls: a line without ':' refused");
+		lines.len = 0;
+		str_catb(&lines, "a.example:\0", 11);
+		CHECK(tls_policy_find(&lines, "a.example", 9, &pol, &bad) == 0, "remotetls: an empty policy refused");
+		CHECK(tls_policy_word("VERIFY") == -1 && tls_policy_word("none") == TLS_NONE, "remotetls: policy words are lower case");
+	}
+
 #define PL(lit) (pl.len = 0, str_catb(&pl, lit, sizeof lit - 1))
 	PL("Ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "2\0" "a@ex.ORG\0" "b@ex.org\0");
 	CHECK(rspawn_parse(&pl, &rq) == 0 && rq.nm == 1 && rq.m[0].n == 2 && !strcmp(rq.m[0].rcpt[1], "b@ex.org"),
