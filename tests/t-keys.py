@@ -445,9 +445,18 @@ try:
     install(made('enc'), made('ec256', 'cert.pem'))
     refuses('an encrypted key', 'holds an encrypted key')
     one = open(made('ec384', 'cert.pem')).read()
-    n = 65536 // len(der(made('ec384', 'cert.pem'))) + 1
+    with open(made('many'), 'w') as f:
+        f.write(open(made('ec256', 'cert.pem')).read() + one * 16)
+    install(made('ec256', 'key.pem'), made('many'))
+    refuses('17 certificates (postern-tlsio takes 16)', 'more than 16 certificates')
+    # 16 certificates over 64 KB: each with a subjectAltName of 300 names
+    os.makedirs(made('fat'))
+    san = ','.join('DNS:name-%03d.example.test' % i for i in range(300))
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=fat',
+            '-days', '30', '-addext', 'subjectAltName=' + san, '-keyout', made('fat', 'key.pem'),
+            '-out', made('fat', 'cert.pem'))
     with open(made('long'), 'w') as f:
-        f.write(open(made('ec256', 'cert.pem')).read() + one * n)
+        f.write(open(made('ec256', 'cert.pem')).read() + open(made('fat', 'cert.pem')).read() * 15)
     install(made('ec256', 'key.pem'), made('long'))
     refuses('a chain over 65,536 bytes', 'the chain is over 65,536 bytes')
     with open(made('huge'), 'w') as f:

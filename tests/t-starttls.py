@@ -181,15 +181,25 @@ try:
     # --- refusals that leave the session in clear ------------------------------
     c, r = session()
     check(c.cmd('STARTTLS now') == (501, ['501 5.5.4 STARTTLS takes no argument']), 'STARTTLS with an argument: 501 5.5.4')
+    c.cmd('QUIT'); c.close()
     for mode, desc in (('Z', 'answers Z'), ('close', 'closes without an answer')):
         tlsd.mode = mode
         mark = len(srv.logtext())
+        c, r = session()
         check(c.cmd('STARTTLS') == (454, [UNAVAILABLE]), 'postern-tlsd %s: 454 4.7.0' % desc)
         check(c.cmd('NOOP')[0] == 250, 'and the session goes on in clear')
         check(logged(r'tls_unavailable ip=\S+ why="postern-tlsd ' +
                      ('refused: busy: 8 engines running"' if mode == 'Z' else 'closed the connection without an answer"'),
                      mark), 'and the log says so')
+        if mode == 'Z':
+            n = len(tlsd.requests)
+            lines = srv.logtext().count('tls_unavailable')
+            check(all(c.cmd('STARTTLS') == (454, [UNAVAILABLE]) for _ in range(3)) and len(tlsd.requests) == n and
+                  srv.logtext().count('tls_unavailable') == lines,
+                  'STARTTLS again in that session: 454 at once, postern-tlsd not asked again, no more log lines')
+        c.cmd('QUIT'); c.close()
     tlsd.mode = 'silent'
+    c, r = session()
     t0 = time.time()
     r = c.cmd('STARTTLS')
     t = time.time() - t0

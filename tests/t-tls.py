@@ -217,7 +217,8 @@ class Session:
     def close(self):
         for fd in (self.app_w, self.app_r):
             try:
-                os.close(fd)
+                if fd >= 0:
+                    os.close(fd)
             except OSError:
                 pass
         self.ctl.close()
@@ -288,6 +289,42 @@ try:
     check(got and got[0] == big[:500000], 'the application\'s 500 KB arrive whole, then EOF (close_notify: no ragged end)')
     check(wait_for(lambda: not engines(), 10), 'the engine exits after the application\'s EOF')
     check('postern-tlsio: established protocol=TLSv1.2' in logtext(), 'the engine logs the session')
+    s.close()
+
+    # --- a ClientHello that comes late (the key holder closes an idle connection after 10 s)
+    s = Session()
+    s.start(b'Y')
+    time.sleep(11)
+    try:
+        s.handshake(client_ctx(CERT['ec'][0]))
+        late = s.report() is not None
+    except (ssl.SSLError, OSError):
+        late = False
+    check(late, 'a ClientHello 11 s after the Y still gets its signature (postern-keys is asked after it)')
+    s.close()
+    wait_for(lambda: not engines(), 10)
+
+    # --- a client that stops reading cannot hold the engine once the application has gone
+    s = Session()
+    s.client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.start(b'y')
+    tls = s.handshake(client_ctx(CERT['ec'][0]))
+    os.set_blocking(s.app_w, False)
+    filled, progress = 0, time.time()
+    while filled < 256 << 20 and time.time() - progress < 1.0:  # until the kernel's buffers are full too
+        try:
+            filled += os.write(s.app_w, b'x' * 65536)
+            progress = time.time()
+        except BlockingIOError:
+            time.sleep(0.05)
+    os.close(s.app_w)
+    s.app_w = -1
+    t0 = time.time()
+    gone = wait_for(lambda: not engines(), 20)
+    check(gone and time.time() - t0 < 16,
+          'a client that reads nothing: the engine ends within 10 s of the application\'s end (%.1f s, %d KB stuck)' %
+          (time.time() - t0, filled >> 10))
+    check('why="timed out closing"' in logtext(), 'and logs that it timed out closing')
     s.close()
 
     # --- 'y' reports nothing, and the client's close ends the application's input

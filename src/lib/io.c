@@ -65,6 +65,24 @@ static int wait_for(const struct io *io, short events)
 	return 0;
 }
 
+/* A non-blocking fd had no room after all: waits for it as wait_for does,
+ * and without a timeout for as long as it takes, rather than spin. */
+static int wait_room(const struct io *io)
+{
+	struct pollfd p;
+	int r;
+
+	if (io->timeout_ms > 0 || io->deadline_ms)
+		return wait_for(io, POLLOUT);
+	p.fd = io->fd;
+	p.events = POLLOUT;
+	p.revents = 0;
+	do
+		r = poll(&p, 1, -1);
+	while (r == -1 && errno == EINTR);
+	return r == -1 ? -1 : 0;
+}
+
 ssize_t read_retry(int fd, char *b, size_t n)
 {
 	ssize_t r;
@@ -185,6 +203,8 @@ int io_flush(struct io *io)
 		w = write(io->fd, io->buf + done, io->len - done);
 		if (w == -1) {
 			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN && wait_room(io) == 0)
 				continue;
 			return -1;
 		}

@@ -148,8 +148,9 @@ int tlsreq_start(const char *req, size_t n, int netr, int netw, int fds[3], stru
 	}
 	(void)close(s); /* the request is over either way */
 	if (r == -1) {
-		int ours[3] = { ctl[0], up[1], down[0] };
-		close_all(ours, 3);
+		/* all six: the engine's ends are still open when making a pipe failed */
+		int all[6] = { ctl[0], up[1], down[0], ctl[1], up[0], down[1] };
+		close_all(all, 6);
 		return -1;
 	}
 	fds[0] = ctl[0];

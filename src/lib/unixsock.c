@@ -2,6 +2,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "unixsock.h"
@@ -41,9 +42,10 @@ int unix_listen(const char *path, int backlog)
 	return fd;
 }
 
-int unix_connect(const char *path)
+int unix_connect(const char *path, int timeout_s)
 {
 	struct sockaddr_un sa;
+	struct timeval tv = { timeout_s, 0 };
 	int fd, e;
 
 	if (address(&sa, path) == -1)
@@ -51,7 +53,8 @@ int unix_connect(const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == -1 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
 		e = errno;
 		(void)close(fd);
 		errno = e;

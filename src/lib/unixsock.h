@@ -9,8 +9,10 @@
  * stale one; connectable by every user (the directory's mode and the
  * peer's uid decide).  The fd, or -1 with errno set. */
 int unix_listen(const char *path, int backlog);
-/* A connected, close-on-exec socket to path; -1 with errno set. */
-int unix_connect(const char *path);
+/* A connected, close-on-exec socket to path; -1 with errno set.  A
+ * service whose backlog is full makes connect wait: at most timeout_s
+ * seconds (SO_SNDTIMEO, which then also bounds each send). */
+int unix_connect(const char *path, int timeout_s);
 /* The effective uid of the process that connected fd: 0, or -1. */
 int unix_peer_uid(int fd, uid_t *uid);
 #endif

@@ -22,6 +22,8 @@ static void add_cert(void *ctx, const char *name, const struct str *der)
 		die(111, "fatal: ", l->path, " holds a PEM object that is not a certificate: ", name);
 	if (der->len == 0)
 		die(111, "fatal: ", l->path, " holds an empty certificate");
+	if (l->c->certs == CHAIN_CERTS_MAX)
+		die(111, "fatal: ", l->path, ": more than 16 certificates (postern-tlsio's limit: doc/tls.md)");
 	if (der->len > CHAIN_RECORD_MAX - 3 || rec->len > CHAIN_RECORD_MAX - 3 - der->len)
 		die(111, "fatal: ", l->path, ": the chain is over 65,536 bytes (doc/tls.md)");
 	head[0] = (char)(der->len >> 16);

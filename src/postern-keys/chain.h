@@ -11,6 +11,8 @@
  * an engine that read that as the record's size as well as one that read
  * it as the chain's. */
 #define CHAIN_RECORD_MAX 65536
+/* postern-tlsio takes at most this many certificates from the record */
+#define CHAIN_CERTS_MAX 16
 
 struct chain {
 	struct str rec;   /* 'C', key type, curve, then length + DER each */

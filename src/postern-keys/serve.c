@@ -165,8 +165,12 @@ static int accept_one(long long now, long long *last_full)
 		return 1;
 	}
 	if (uid != peer) {
+		/* any local user may connect: one looping must not fill the
+		 * log (the stop line counts them all) */
+		static long long last_refused;
 		counts->refused++;
-		log_peer("refused", uid, 0, 0);
+		if (seldom(&last_refused, now))
+			log_peer("refused", uid, 0, 0);
 		shut(fd);
 		return 1;
 	}

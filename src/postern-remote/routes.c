@@ -4,6 +4,7 @@
  * control/remotetls, `domain:policy`, whose lines apply as smtproutes's. */
 #include <string.h>
 #include "remote.h"
+#include "addr.h"
 #include "case.h"
 #include "fmt.h"
 
@@ -87,6 +88,20 @@ int route_find(const struct str *lines, const char *domain, size_t dlen, struct 
 	return parse_target(best + kl + 1, strlen(best) - kl - 1, r);
 }
 
+/* A key that could never match ("example.com ", "*.example.com",
+ * "example.com.") would leave its domain to the default policy without a
+ * word: empty, a domain, or '.' and a domain, nothing else. */
+static int policy_key_ok(const char *k, size_t n)
+{
+	if (n && k[0] == '.') {
+		k++;
+		n--;
+		if (!n)
+			return 0;
+	}
+	return !n || (k[n - 1] != '.' && domain_check(k, n));
+}
+
 static const char *const policies[] = { "none", "may", "encrypt", "verify" }; /* enum tls_policy's order */
 
 int tls_policy_find(const struct str *lines, const char *domain, size_t dlen, enum tls_policy *pol,
@@ -101,7 +116,7 @@ int tls_policy_find(const struct str *lines, const char *domain, size_t dlen, en
 	*bad = 0;
 	for (p = lines->s; p && p < lines->s + lines->len; p += strlen(p) + 1) {
 		const char *colon = memchr(p, ':', strlen(p));
-		if (!colon || tls_policy_word(colon + 1) < 0) {
+		if (!colon || !policy_key_ok(p, (size_t)(colon - p)) || tls_policy_word(colon + 1) < 0) {
 			*bad = p;
 			return 0;
 		}

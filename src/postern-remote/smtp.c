@@ -491,6 +491,16 @@ static int starttls(struct conn *c, struct job *j, struct str *why, enum after *
 	c->ctl = fds[0];
 	c->rfd = fds[1];
 	c->wfd = fds[2];
+	/* Bytes already waiting after the EHLO reply would be read as the
+	 * answer to STARTTLS: a server does not send them unasked. */
+	if (io_buffered(&c->in)) {
+		*state = DEAD;
+		tls_log("tls_failed", j, c, "bytes after the EHLO reply, before STARTTLS (response injection?)",
+		        "next host");
+		c->r.code = 0;
+		return host_fail(c, why, 0, "sent bytes after its EHLO reply, before STARTTLS: response "
+		                 "injection refused (4.7.0)");
+	}
 	if (put(c, "STARTTLS\r\n") || flush(c) || get(c)) {
 		*state = DEAD;
 		return host_fail(c, why, "STARTTLS", c->err);

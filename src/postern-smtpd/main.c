@@ -49,6 +49,7 @@ static time_t started;
 static const char *tls_proto = ""; /* "S" once TLS is up: ESMTPS */
 static struct tls_report tls;        /* the engine's protocol, cipher and SNI */
 static volatile sig_atomic_t alarm_fd = 1; /* where on_alarm says goodbye */
+static int tls_unavailable; /* STARTTLS already answered 454 this session */
 static const char *auth_proto = "";  /* "A" once AUTH exists: ESMTPA */
 
 /* replies */
@@ -693,11 +694,19 @@ static void log_tls(const char *event, size_t discarded, const struct str *why)
  * inherited them) can reach the client past TLS. */
 static void tls_switch(int rfd, int wfd)
 {
-	int n = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int fl, n = open("/dev/null", O_RDWR | O_CLOEXEC);
+
 	if (n == -1 || dup2(n, 0) == -1 || dup2(n, 1) == -1)
 		die_sys(111, "fatal: unable to put /dev/null on fds 0 and 1");
 	if (n > 2)
 		close(n);
+	/* Non-blocking, so that a client that stops reading fills the
+	 * engine's pipe without stopping us past our timeouts (io_flush
+	 * waits for room with them), and the session alarm's goodbye can
+	 * never block. */
+	fl = fcntl(wfd, F_GETFL);
+	if (fl == -1 || fcntl(wfd, F_SETFL, fl | O_NONBLOCK) == -1)
+		die_sys(111, "fatal: unable to make the TLS pipe non-blocking");
 	in.fd = rfd;
 	in.pos = in.len = 0;
 	out.fd = wfd;
@@ -722,13 +731,22 @@ static void do_starttls(size_t argn)
 		error_reply("502 5.5.1 STARTTLS is not available to local clients");
 		return;
 	}
+	if (tls_unavailable) {
+		/* asked once already this session: not again, and it counts */
+		error_reply("454 4.7.0 TLS not available due to temporary reason");
+		return;
+	}
 	if (tls_helper() == -1) {
+		tls_unavailable = 1;
 		log_tls("tls_unavailable", 0, tls_why());
 		reply("454 4.7.0 TLS not available due to temporary reason");
 		return;
 	}
 	reply("220 2.0.0 Ready to start TLS");
 	flush_out();
+	/* from here the socket is the engine's: a session alarm now says
+	 * nothing rather than write plaintext into the handshake */
+	alarm_fd = -1;
 	/* CVE-2011-0411: what the client sent after STARTTLS, before the
 	 * handshake, came in clear; taken as commands after it, it would pass
 	 * for what the client said inside TLS */

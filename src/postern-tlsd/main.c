@@ -79,12 +79,31 @@ static int is_allowed(uid_t u)
 	return 0;
 }
 
+/* The socket is every local user's to connect to: one looping connect
+ * and close must not fill the log.  At most REFUSALS_LOGGED lines a
+ * second; the next line says how many were left out. */
+#define REFUSALS_LOGGED 5
 static void log_refusal(const char *why, uid_t uid)
 {
+	static time_t second;
+	static unsigned long long in_second, left_out;
 	struct logline l = { STR_INIT };
+	time_t now = time(0);
+
+	if (now != second) {
+		second = now;
+		in_second = 0;
+	}
+	if (++in_second > REFUSALS_LOGGED) {
+		left_out++;
+		return;
+	}
 	log_begin(&l, "refused");
 	log_kvu(&l, "uid", (unsigned long long)uid);
 	log_kv(&l, "why", why);
+	if (left_out)
+		log_kvu(&l, "not_logged_before", left_out);
+	left_out = 0;
 	log_end(&l);
 }
 
@@ -94,7 +113,8 @@ static void answer(int conn, const char *rec)
 	(void)send(conn, rec, strlen(rec), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-static void take_connection(int lfd)
+/* 0 when a connection was taken (or refused), -1 when none waits. */
+static int take_connection(int lfd)
 {
 	int conn = accept4(lfd, 0, 0, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	uid_t uid = (uid_t)-1;
@@ -102,22 +122,23 @@ static void take_connection(int lfd)
 	if (conn == -1) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			warn_sys("warning: accept failed");
-		return;
+		return -1;
 	}
 	if (unix_peer_uid(conn, &uid) == -1 || !is_allowed(uid)) {
 		log_refusal("uid not served", uid);
 		(void)close(conn);
-		return;
+		return 0;
 	}
 	if (npending == PENDING_MAX) {
 		answer(conn, "Zbusy: too many requests waiting");
 		log_refusal("too many requests waiting", uid);
 		(void)close(conn);
-		return;
+		return 0;
 	}
 	pending[npending].fd = conn;
 	pending[npending].since = time(0);
 	npending++;
+	return 0;
 }
 
 /* Serves pending[i]: 1 when it is done with (and closed), 0 when its
@@ -257,8 +278,14 @@ int main(int argc, char **argv)
 			if ((ready || late) && serve(i, late))
 				pending[i] = pending[--npending];
 		}
-		if (r > 0 && p[1].revents)
-			take_connection(lfd);
+		if (r > 0 && p[1].revents) {
+			/* a few at a time, so a crowd of refused peers cannot keep
+			 * postern-smtpd waiting in the backlog */
+			int k;
+			for (k = 0; k < 16; k++)
+				if (take_connection(lfd) == -1)
+					break;
+		}
 	}
 	/* engines already started finish their sessions on their own */
 	if (unlink(sock.s) == -1 && errno != ENOENT)

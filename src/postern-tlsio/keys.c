@@ -72,7 +72,7 @@ int keys_open(struct keyholder *k)
 
 	if (!home_path(&path, "run/keys/socket"))
 		die_nomem();
-	k->fd = unix_connect(path.s);
+	k->fd = unix_connect(path.s, KEYS_WAIT_MS / 1000);
 	if (k->fd == -1) {
 		warn_sys("warning: unable to reach the key holder at ", path.s);
 		str_free(&path);

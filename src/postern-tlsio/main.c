@@ -62,11 +62,16 @@ static int read_command(void)
 	ssize_t r;
 	int n;
 
+	/* A client application asks for its engine before it sends STARTTLS
+	 * and may wait its whole reply timeout for the 220: it has no 60 s
+	 * limit, only the lifetime's (and its control socket's EOF). */
 	do
-		n = poll(&p, 1, COMMAND_WAIT_MS);
+		n = poll(&p, 1, client ? -1 : COMMAND_WAIT_MS);
 	while (n == -1 && errno == EINTR);
-	if (n == 0)
+	if (n == 0) {
+		warn("warning: no y or Y on the control socket within 60 s: not starting TLS");
 		return 0;
+	}
 	if (n == -1)
 		die_sys(111, "fatal: poll failed");
 	r = read_retry(FD_CTL, &c, 1);
@@ -82,10 +87,11 @@ static br_ssl_engine_context *server_setup(void)
 	uint16_t ids[8];
 	size_t n;
 
-	if (keys_open(&keys) == -1)
-		die(111, "fatal: no certificate: is postern-keys running?");
+	/* every suite: policy.c's choose() takes those of the key's type,
+	 * once it has the chain from postern-keys */
+	keys.fd = -1;
 	br_ssl_server_zero(&sc);
-	n = policy_suites(keys.type, ids, sizeof ids / sizeof ids[0]);
+	n = policy_suites(0, ids, sizeof ids / sizeof ids[0]);
 	engine_setup(&sc.eng, ids, n);
 	/* our order of suites; no renegotiation (a second handshake in the
 	 * middle of a session would ask postern-keys for a second signature) */

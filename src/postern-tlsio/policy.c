@@ -5,6 +5,7 @@
  * with the private key) is never called and always fails. */
 #include <string.h>
 #include "tlsio.h"
+#include "die.h"
 
 static const struct {
 	uint16_t id;
@@ -58,11 +59,19 @@ static int choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_c
 	const struct policy *p = (const struct policy *)(const void *)pctx;
 	const br_suite_translated *st;
 	size_t i, n;
-	unsigned want = p->keys->type == 'E' ? BR_SSLKEYX_ECDHE_ECDSA : BR_SSLKEYX_ECDHE_RSA;
+	unsigned want;
 	int hash;
 
 	if (br_ssl_engine_get_version(&cc->eng) != BR_TLS12)
 		return 0;
+	/* The key holder is asked only now, with the ClientHello in: its
+	 * connection then lives from here to the signature, not through
+	 * however long a client takes to say hello. */
+	if (p->keys->fd == -1 && keys_open(p->keys) == -1) {
+		warn("warning: no certificate: is postern-keys running?");
+		return 0;
+	}
+	want = p->keys->type == 'E' ? BR_SSLKEYX_ECDHE_ECDSA : BR_SSLKEYX_ECDHE_RSA;
 	hash = pick_hash(br_ssl_server_get_client_hashes(cc), p->keys->type);
 	if (hash == -1)
 		return 0;

@@ -39,7 +39,12 @@ static const char *error_name(int err)
 
 	if (x509)
 		return x509;
-	switch (err & 0xFF) {
+	/* past 256 the low byte is the alert's code, not one of BearSSL's errors */
+	if (err >= BR_ERR_SEND_FATAL_ALERT)
+		return "fatal alert sent";
+	if (err >= BR_ERR_RECV_FATAL_ALERT)
+		return "fatal alert received";
+	switch (err) {
 	case BR_ERR_UNSUPPORTED_VERSION: return "no TLS 1.2 offered";
 	case BR_ERR_BAD_VERSION: return "bad version";
 	case BR_ERR_BAD_MAC: return "bad record MAC";
@@ -64,10 +69,8 @@ static void log_failure(const char *what, int handshaken, int err)
 	log_kv(&l, "why", what);
 	if (err) {
 		log_kvu(&l, "error", (unsigned long long)err);
-		if (err >= BR_ERR_SEND_FATAL_ALERT)
-			log_kv(&l, "alert", "sent");
-		else if (err >= BR_ERR_RECV_FATAL_ALERT)
-			log_kv(&l, "alert", "received");
+		if (err >= BR_ERR_RECV_FATAL_ALERT)
+			log_kvu(&l, "alert", (unsigned long long)(err & 0xFF));
 	}
 	log_end(&l);
 }
@@ -128,7 +131,7 @@ static int step(br_ssl_engine_context *eng, int fd, int *app_eof, int *app_gone,
 
 int pump(br_ssl_engine_context *eng, void (*report)(br_ssl_engine_context *))
 {
-	int app_eof = 0, app_gone = 0, handshaken = 0;
+	int app_eof = 0, app_gone = 0, app_hup = 0, handshaken = 0;
 	long long deadline = now_ms() + HANDSHAKE_MS;
 
 	nonblock(FD_APP_IN);
@@ -166,6 +169,12 @@ int pump(br_ssl_engine_context *eng, void (*report)(br_ssl_engine_context *))
 			p[n++] = (struct pollfd){ FD_NET_IN, POLLIN, 0 };
 		if ((st & BR_SSL_SENDAPP) && !app_eof)
 			p[n++] = (struct pollfd){ FD_APP_IN, POLLIN, 0 };
+		else if (handshaken && !app_eof && !app_hup)
+			/* BearSSL takes no plaintext while a record waits for a
+			 * client that does not read: watch for the application's
+			 * end all the same (POLLHUP needs no event asked for), or
+			 * such a client would hold the engine for its lifetime */
+			p[n++] = (struct pollfd){ FD_APP_IN, 0, 0 };
 		if (st & BR_SSL_RECVAPP)
 			p[n++] = (struct pollfd){ FD_APP_OUT, POLLOUT, 0 };
 		left = deadline ? deadline - now_ms() : -1;
@@ -182,6 +191,12 @@ int pump(br_ssl_engine_context *eng, void (*report)(br_ssl_engine_context *))
 		for (i = 0; i < n; i++) {
 			if (!p[i].revents)
 				continue;
+			if (!p[i].events) {
+				app_hup = 1;
+				if (!deadline)
+					deadline = now_ms() + CLOSE_MS;
+				continue;
+			}
 			r = step(eng, p[i].fd, &app_eof, &app_gone, handshaken);
 			if (r != 0)
 				return r == 1 ? 0 : -1;

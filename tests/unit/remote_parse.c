@@ -93,6 +93,21 @@ int main(void)
 		lines.len = 0;
 		str_catb(&lines, "a.example:\0", 11);
 		CHECK(tls_policy_find(&lines, "a.example", 9, &pol, &bad) == 0, "remotetls: an empty policy refused");
+		{
+			static const char *const never[] = { "a.example :verify", "*.a.example:verify", "a.example.:verify",
+			                                     ".:verify", "a..example:verify", "a/example:verify" };
+			size_t k;
+			for (k = 0; k < sizeof never / sizeof *never; k++) {
+				lines.len = 0;
+				str_catb(&lines, never[k], strlen(never[k]) + 1);
+				CHECK(tls_policy_find(&lines, "a.example", 9, &pol, &bad) == 0 && bad == lines.s,
+				      "remotetls: a key that could never match refuses the file");
+			}
+			lines.len = 0;
+			str_catb(&lines, ".a.example:verify\0[192.0.2.1]:encrypt\0", 38);
+			CHECK(tls_policy_find(&lines, "b.a.example", 11, &pol, &bad) == 1 && pol == TLS_VERIFY,
+			      "remotetls: '.' and a domain, and an address literal, are keys");
+		}
 		CHECK(tls_policy_word("VERIFY") == -1 && tls_policy_word("none") == TLS_NONE, "remotetls: policy words are lower case");
 	}
 
