@@ -197,6 +197,8 @@ try:
             check(all(c.cmd('STARTTLS') == (454, [UNAVAILABLE]) for _ in range(3)) and len(tlsd.requests) == n and
                   srv.logtext().count('tls_unavailable') == lines,
                   'STARTTLS again in that session: 454 at once, postern-tlsd not asked again, no more log lines')
+            check('STARTTLS' not in extensions(c.cmd('EHLO client.test')),
+                  'and EHLO no longer offers STARTTLS in that session')
         c.cmd('QUIT'); c.close()
     tlsd.mode = 'silent'
     c, r = session()

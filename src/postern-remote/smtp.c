@@ -479,6 +479,16 @@ static int starttls(struct conn *c, struct job *j, struct str *why, enum after *
 			return 0;
 		return tls_required(c, j, why, "STARTTLS is not offered", 0);
 	}
+	/* Bytes already waiting after the EHLO reply would be read as the
+	 * answer to STARTTLS: a server does not send them unasked. */
+	if (io_buffered(&c->in)) {
+		*state = DEAD;
+		tls_log("tls_failed", j, c, "bytes after the EHLO reply, before STARTTLS (response injection?)",
+		        "next host");
+		c->r.code = 0;
+		return host_fail(c, why, 0, "sent bytes after its EHLO reply, before STARTTLS: response "
+		                 "injection refused (4.7.0)");
+	}
 	/* the engine first: if there is none, nothing has been said yet and
 	 * the session can go on in clear */
 	if (tls_client_engine(c->fd, j->tls, c->a->host, fds, &twhy) == -1) {
@@ -491,16 +501,6 @@ static int starttls(struct conn *c, struct job *j, struct str *why, enum after *
 	c->ctl = fds[0];
 	c->rfd = fds[1];
 	c->wfd = fds[2];
-	/* Bytes already waiting after the EHLO reply would be read as the
-	 * answer to STARTTLS: a server does not send them unasked. */
-	if (io_buffered(&c->in)) {
-		*state = DEAD;
-		tls_log("tls_failed", j, c, "bytes after the EHLO reply, before STARTTLS (response injection?)",
-		        "next host");
-		c->r.code = 0;
-		return host_fail(c, why, 0, "sent bytes after its EHLO reply, before STARTTLS: response "
-		                 "injection refused (4.7.0)");
-	}
 	if (put(c, "STARTTLS\r\n") || flush(c) || get(c)) {
 		*state = DEAD;
 		return host_fail(c, why, "STARTTLS", c->err);

@@ -245,7 +245,8 @@ static void do_helo(const char *arg, size_t n, int e)
 			die_nomem();
 		if (!cfg.databytes && !str_cats(&s, "250-SIZE\r\n"))
 			die_nomem();
-		if (!tls_proto[0] && !client.local && tls_offer() && !str_cats(&s, "250-STARTTLS\r\n"))
+		if (!tls_proto[0] && !tls_unavailable && !client.local && tls_offer() &&
+		    !str_cats(&s, "250-STARTTLS\r\n"))
 			die_nomem();
 		/* seam: "250-AUTH ..." after TLS */
 		if (!str_cats(&s, "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING"))

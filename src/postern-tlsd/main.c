@@ -80,8 +80,10 @@ static int is_allowed(uid_t u)
 }
 
 /* The socket is every local user's to connect to: one looping connect
- * and close must not fill the log.  At most REFUSALS_LOGGED lines a
- * second; the next line says how many were left out. */
+ * and close must not fill the log.  Refusals of a uid we do not serve:
+ * at most REFUSALS_LOGGED lines a second, the next line saying how many
+ * were left out.  Those of a uid we serve (busy, a malformed request)
+ * are always logged: they are what an admin looks for. */
 #define REFUSALS_LOGGED 5
 static void log_refusal(const char *why, uid_t uid)
 {
@@ -94,7 +96,7 @@ static void log_refusal(const char *why, uid_t uid)
 		second = now;
 		in_second = 0;
 	}
-	if (++in_second > REFUSALS_LOGGED) {
+	if (!is_allowed(uid) && ++in_second > REFUSALS_LOGGED) {
 		left_out++;
 		return;
 	}

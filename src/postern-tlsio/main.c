@@ -33,7 +33,7 @@
 #define LIFETIME_S (24 * 3600) /* no session lasts a day */
 #define USAGE "postern-tlsio [-c e|v NAME]"
 
-static struct keyholder keys;
+static struct keyholder keys = { .fd = -1 };
 static struct policy pol;
 static br_ssl_server_context sc;
 static int want_report;
@@ -89,7 +89,6 @@ static br_ssl_engine_context *server_setup(void)
 
 	/* every suite: policy.c's choose() takes those of the key's type,
 	 * once it has the chain from postern-keys */
-	keys.fd = -1;
 	br_ssl_server_zero(&sc);
 	n = policy_suites(0, ids, sizeof ids / sizeof ids[0]);
 	engine_setup(&sc.eng, ids, n);

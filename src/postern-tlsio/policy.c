@@ -7,6 +7,8 @@
 #include "tlsio.h"
 #include "die.h"
 
+int policy_no_certificate;
+
 static const struct {
 	uint16_t id;
 	int keytype;
@@ -69,6 +71,7 @@ static int choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_c
 	 * however long a client takes to say hello. */
 	if (p->keys->fd == -1 && keys_open(p->keys) == -1) {
 		warn("warning: no certificate: is postern-keys running?");
+		policy_no_certificate = 1;
 		return 0;
 	}
 	want = p->keys->type == 'E' ? BR_SSLKEYX_ECDHE_ECDSA : BR_SSLKEYX_ECDHE_RSA;

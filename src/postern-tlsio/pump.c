@@ -164,7 +164,8 @@ int pump(br_ssl_engine_context *eng, void (*report)(br_ssl_engine_context *))
 			int err = br_ssl_engine_last_error(eng);
 			if (err == BR_ERR_OK)
 				return 0;
-			log_failure(error_name(err), handshaken, err);
+			log_failure(policy_no_certificate ? "no certificate from postern-keys" : error_name(err),
+			            handshaken, err);
 			return -1;
 		}
 		if (!handshaken && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {

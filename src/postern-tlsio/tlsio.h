@@ -37,6 +37,9 @@ struct policy {
 	struct keyholder *keys;
 };
 void policy_init(struct policy *, struct keyholder *);
+/* Set when the handshake failed because postern-keys could not be had:
+ * BearSSL then reports only that the policy chose nothing. */
+extern int policy_no_certificate;
 /* The suites postern offers for this key type ('E', 'R'; 0 both), in
  * preference order. */
 size_t policy_suites(int keytype, uint16_t *out, size_t cap);
