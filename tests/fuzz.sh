@@ -87,6 +87,10 @@ if build rspawn_parse tests/fuzz/rspawn_parse.c src/postern-rspawn/rules.c src/l
 	src/lib/addr.c src/lib/envelope.c src/lib/fmt.c src/lib/uniq.c src/lib/str.c src/lib/case.c src/lib/rand.c -Isrc; then
 	run rspawn_parse
 fi
+if build inject_header tests/fuzz/inject_header.c src/postern-inject/header.c src/postern-inject/line.c \
+	src/postern-inject/addrlist.c src/lib/io.c src/lib/str.c src/lib/fmt.c src/lib/die.c src/lib/log.c -Isrc; then
+	run inject_header
+fi
 if build inject_addrlist tests/fuzz/inject_addrlist.c src/postern-inject/addrlist.c src/lib/str.c src/lib/fmt.c -Isrc; then
 	run inject_addrlist
 fi
