@@ -6,7 +6,7 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 
 # Each directory src/postern-NAME (and src/sendmail etc.) is one program; src/lib is shared;
 # src/install holds the install manifest (read by ./install).
-PROGDIRS := $(filter-out src/lib src/install,$(wildcard src/*))
+PROGDIRS := $(filter-out src/lib src/install src/tls,$(wildcard src/*))
 PROGS    := $(notdir $(PROGDIRS))
 LIBSRC   := $(wildcard src/lib/*.c)
 
@@ -43,6 +43,10 @@ EXTRA_LIBS_postern-remote := -lresolv
 # The TLS engine and the key holder are BearSSL's only users (doc/tls.md).
 EXTRA_LIBS_postern-tlsio := -lbearssl
 EXTRA_LIBS_postern-keys := -lbearssl
+# ... and share src/tls (PEM reading), which the musl-built src/lib cannot
+# hold: it includes bearssl.h.
+TLSSRC := $(wildcard src/tls/*.c)
+$(B)/bin/postern-tlsio $(B)/bin/postern-keys: $(patsubst src/%.c,$(B)/obj/%.o,$(TLSSRC))
 
 # The programs exec'ed once per connection or per message are linked as static
 # PIEs: no dynamic loader at each exec (doc/performance.md measures it); so is

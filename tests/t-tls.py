@@ -226,6 +226,26 @@ class Session:
         self.client.close()
 
 
+def both_ways(s, tls, peer_bytes, app_bytes):
+    """peer_bytes from the TLS peer to the application, then app_bytes from
+    the application to the peer and the application's end: (whether the
+    first arrived whole, whether the second did, followed by EOF)."""
+    big = os.urandom(max(peer_bytes, app_bytes))
+    t = threading.Thread(target=lambda: tls.sendall(big[:peer_bytes]))
+    t.start()
+    got = s.app_read(peer_bytes, 30)
+    t.join()
+    came = hashlib.sha256(got).digest() == hashlib.sha256(big[:peer_bytes]).digest()
+    back = []
+    t = threading.Thread(target=lambda: back.append(b''.join(iter(lambda: tls.recv(65536), b''))))
+    t.start()
+    os.write(s.app_w, big[:app_bytes])
+    os.close(s.app_w)
+    s.app_w = -1
+    t.join(30)
+    return came, bool(back) and back[0] == big[:app_bytes]
+
+
 def client_ctx(cafile, **kw):
     ctx = ssl.create_default_context(cafile=cafile)
     for k, v in kw.items():
@@ -274,19 +294,9 @@ try:
     check(s.app_read(18) == b'EHLO client.test\r\n', 'what the client sends reaches the application decrypted')
     os.write(s.app_w, b'250 mx.test\r\n')
     check(tls.recv(100) == b'250 mx.test\r\n', 'what the application writes reaches the client encrypted')
-    big = os.urandom(1 << 20)
-    t = threading.Thread(target=lambda: tls.sendall(big))
-    t.start()
-    got = s.app_read(len(big), 30)
-    t.join()
-    check(hashlib.sha256(got).digest() == hashlib.sha256(big).digest(), '1 MB from the client arrives whole')
-    got = []
-    t = threading.Thread(target=lambda: got.append(b''.join(iter(lambda: tls.recv(65536), b''))))
-    t.start()
-    os.write(s.app_w, big[:500000])
-    os.close(s.app_w)
-    t.join(30)
-    check(got and got[0] == big[:500000], 'the application\'s 500 KB arrive whole, then EOF (close_notify: no ragged end)')
+    came, went = both_ways(s, tls, 1 << 20, 500000)
+    check(came, '1 MB from the client arrives whole')
+    check(went, 'the application\'s 500 KB arrive whole, then EOF (close_notify: no ragged end)')
     check(wait_for(lambda: not engines(), 10), 'the engine exits after the application\'s EOF')
     check('postern-tlsio: established protocol=TLSv1.2' in logtext(), 'the engine logs the session')
     s.close()
@@ -539,19 +549,9 @@ try:
     check(tls.recv(100) == b'EHLO client.test\r\n', 'what the application writes reaches the server')
     tls.sendall(b'250 mx.test\r\n')
     check(s.app_read(13) == b'250 mx.test\r\n', 'what the server sends reaches the application')
-    big = os.urandom(300000)
-    t = threading.Thread(target=lambda: tls.sendall(big))
-    t.start()
-    got = s.app_read(len(big), 30)
-    t.join()
-    check(got == big, '300 KB from the server arrive whole')
-    got = []
-    t = threading.Thread(target=lambda: got.append(b''.join(iter(lambda: tls.recv(65536), b''))))
-    t.start()
-    os.write(s.app_w, big[:100000])
-    os.close(s.app_w)
-    t.join(30)
-    check(got and got[0] == big[:100000], 'the application\'s 100 KB arrive whole, then close_notify')
+    came, went = both_ways(s, tls, 300000, 100000)
+    check(came, '300 KB from the server arrive whole')
+    check(went, 'the application\'s 100 KB arrive whole, then close_notify')
     check(wait_for(lambda: len(engines()) == sessions_before, 10), 'the engine exits after the application\'s EOF')
     s.close()
 

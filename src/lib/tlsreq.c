@@ -4,14 +4,13 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include "tlsreq.h"
 #include "die.h"
 #include "fmt.h"
 #include "home.h"
 #include "io.h"
+#include "unixsock.h"
 
 #define REPORT_MAX 4096 /* the SSL_* strings: a few names, far below this */
 
@@ -33,29 +32,15 @@ const char *tlsreq_path(void)
 	return path.s;
 }
 
-/* A connection to postern-tlsd in *s.  A service whose backlog is full
- * makes connect(2) wait: SO_SNDTIMEO bounds that, and the send. */
+/* A connection to postern-tlsd in *s; unix_connect bounds the wait of a
+ * full backlog, and the send, by TLSREQ_WAIT_S. */
 static int tlsd_connect(int *s, struct str *why)
 {
-	struct sockaddr_un sa;
-	struct timeval tv = { TLSREQ_WAIT_S, 0 };
 	const char *p = tlsreq_path();
-	size_t n = strlen(p);
 
-	if (n >= sizeof sa.sun_path)
-		return fail(why, "the path of postern-tlsd's socket is too long", p, n, 0);
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, p, n + 1);
-	*s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	*s = unix_connect(p, TLSREQ_WAIT_S);
 	if (*s == -1)
-		return fail(why, "unable to make a socket", 0, 0, errno);
-	if (setsockopt(*s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == -1 ||
-	    connect(*s, (struct sockaddr *)&sa, sizeof sa) == -1) {
-		int e = errno;
-		close(*s);
-		return fail(why, "unable to connect to postern-tlsd", p, n, e);
-	}
+		return fail(why, "unable to connect to postern-tlsd", p, strlen(p), errno);
 	return 0;
 }
 

@@ -9,7 +9,7 @@ struct loading {
 	const char *path;
 };
 
-static void add_cert(void *ctx, const char *name, const struct str *der)
+static const char *add_cert(void *ctx, const char *name, const struct str *der)
 {
 	struct loading *l = ctx;
 	struct str *rec = &l->c->rec;
@@ -32,6 +32,7 @@ static void add_cert(void *ctx, const char *name, const struct str *der)
 	if (!str_catb(rec, head, 3) || !str_catb(rec, der->s, der->len))
 		die_nomem();
 	l->c->certs++;
+	return 0;
 }
 
 void chain_load(struct chain *c, const char *path)

@@ -10,14 +10,14 @@ struct loading {
 	int found;
 };
 
-static void take_key(void *ctx, const char *name, const struct str *der)
+static const char *take_key(void *ctx, const char *name, const struct str *der)
 {
 	struct loading *l = ctx;
 
 	/* openssl ecparam -genkey writes the curve's parameters before the
 	 * key; they say nothing the key does not. */
 	if (strcmp(name, "EC PARAMETERS") == 0)
-		return;
+		return 0;
 	if (strcmp(name, "ENCRYPTED PRIVATE KEY") == 0)
 		die(111, "fatal: ", l->path, " holds an encrypted key: postern-keys starts unattended, "
 		    "so the key is kept unencrypted and the file's mode protects it");
@@ -29,6 +29,7 @@ static void take_key(void *ctx, const char *name, const struct str *der)
 	l->found = 1;
 	br_skey_decoder_init(&l->k->dc);
 	br_skey_decoder_push(&l->k->dc, der->s, der->len);
+	return 0;
 }
 
 static _Noreturn void die_num(const char *path, const char *what, unsigned long long n, const char *after)

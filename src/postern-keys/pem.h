@@ -6,16 +6,14 @@
 #define POSTERN_KEYS_PEM_H
 #include <sys/stat.h>
 #include "str.h"
+#include "../tls/pem.h"
 
 #define PEM_FILE_MAX (1024 * 1024)
 
 /* Reads path, a regular file of at most PEM_FILE_MAX bytes, into text;
  * *st is its fstat. */
 void pem_read(const char *path, struct str *text, struct stat *st);
-/* Calls each(ctx, name, der) for every PEM object of text, in order: name
- * as BearSSL gives it (upper case, no dashes), der its decoded bytes, which
- * the next object overwrites.  der is the caller's, so that it can wipe
- * what held a key. */
-void pem_decode(const char *path, const struct str *text, struct str *der,
-                void (*each)(void *ctx, const char *name, const struct str *der), void *ctx);
+/* pem_walk (src/tls/pem.h) over text, ending the program with a line
+ * naming path when it stops. */
+void pem_decode(const char *path, const struct str *text, struct str *der, pem_each *each, void *ctx);
 #endif

@@ -19,6 +19,7 @@
 #include "file.h"
 #include "log.h"
 #include "str.h"
+#include "../tls/pem.h"
 
 #define CAFILE_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
 #define CAFILE_MAX (4 * 1024 * 1024)
@@ -94,64 +95,31 @@ skip:
 	return 0;
 }
 
-static void der_append(void *der, const void *b, size_t n)
+/* One PEM object of the file: a CERTIFICATE becomes an anchor.  OpenSSL's
+ * TRUSTED CERTIFICATE carries trust settings BearSSL cannot read: not taken. */
+static const char *each_object(void *certs, const char *name, const struct str *der)
 {
-	if (!str_catb(der, b, n))
-		die_nomem();
+	if (strcmp(name, "CERTIFICATE") != 0 && strcmp(name, "X509 CERTIFICATE") != 0)
+		return 0;
+	if (++*(size_t *)certs > ANCHORS_MAX)
+		return "more than 1000 certificates";
+	(void)add_anchor((const unsigned char *)der->s, der->len);
+	return 0;
 }
 
 /* Every CERTIFICATE object of text: NULL, or why the file is refused. */
-static const char *add_pem(const struct str *text)
+static const char *add_pem(const struct str *text, struct str *why)
 {
-	br_pem_decoder_context pc;
-	const unsigned char *p = (const unsigned char *)text->s;
-	size_t len = text->len, certs = 0;
 	struct str der = STR_INIT;
-	const char *why = 0;
-	int inside = 0, wanted = 0, tail = 0;
+	size_t certs = 0;
+	int r = pem_walk(text, &der, each_object, &certs, why);
 
-	br_pem_decoder_init(&pc);
-	while (!why) {
-		size_t n = br_pem_decoder_push(&pc, p, len);
-		p += n;
-		len -= n;
-		switch (br_pem_decoder_event(&pc)) {
-		case BR_PEM_BEGIN_OBJ:
-			/* OpenSSL's TRUSTED CERTIFICATE carries trust settings
-			 * BearSSL cannot read: not taken */
-			wanted = !strcmp(br_pem_decoder_name(&pc), "CERTIFICATE") ||
-			         !strcmp(br_pem_decoder_name(&pc), "X509 CERTIFICATE");
-			der.len = 0;
-			br_pem_decoder_setdest(&pc, der_append, &der);
-			inside = 1;
-			break;
-		case BR_PEM_END_OBJ:
-			inside = 0;
-			if (wanted && ++certs > ANCHORS_MAX)
-				why = "more than 1000 certificates";
-			else if (wanted)
-				(void)add_anchor((const unsigned char *)der.s, der.len);
-			break;
-		case BR_PEM_ERROR:
-			why = "a PEM object that is not valid base64";
-			break;
-		}
-		if (len == 0 && !why) {
-			/* The decoder sees an END line only once it has seen the
-			 * newline after it, which a file's last line may lack. */
-			if (tail)
-				break;
-			tail = 1;
-			p = (const unsigned char *)"\n";
-			len = 1;
-		}
-	}
 	str_free(&der);
-	if (!why && inside)
-		why = "a PEM object without its END line";
-	if (!why && !nanchors)
-		why = certs ? "no certificate BearSSL can use" : "no certificate";
-	return why;
+	if (r == -1)
+		return why->s;
+	if (!nanchors)
+		return certs ? "no certificate BearSSL can use" : "no certificate";
+	return 0;
 }
 
 static int refuse(const char *why, const char *path, int err)
@@ -170,7 +138,7 @@ static int refuse(const char *why, const char *path, int err)
 
 int anchors_load(const br_x509_trust_anchor **out, size_t *n)
 {
-	struct str path = STR_INIT, text = STR_INIT;
+	struct str path = STR_INIT, text = STR_INIT, pemwhy = STR_INIT;
 	struct stat st;
 	const char *why;
 	int fd, r;
@@ -200,13 +168,14 @@ int anchors_load(const br_x509_trust_anchor **out, size_t *n)
 		die_nomem();
 	} else {
 		arena_cap = text.len;
-		why = add_pem(&text);
+		why = add_pem(&text, &pemwhy);
 		r = why ? refuse(why, path.s, 0) : 0;
 	}
 	if (fd != -1)
 		(void)close(fd);
 	str_free(&text);
 	str_free(&path);
+	str_free(&pemwhy);
 	*out = anchors;
 	*n = nanchors;
 	return r;
