@@ -558,8 +558,12 @@ int main(int argc, char **argv)
 		nmsg = (size_t)(argc - 4) / 4;
 	{
 		const char *why = identity_take();
-		if (why)
-			finish(111, why, strlen(why));
+		if (why) {
+			static struct str status;
+			if (str_copys(&status, "4.3.0 ") == -1 || str_cats(&status, why) == -1)
+				nomem();
+			finishs(111, &status);
+		}
 	}
 	umask(077);
 	/* a message's maildir lines and its delivery line reach the log in

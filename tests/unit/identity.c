@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
-#include "postern-local/identity.c"
+#include "../../src/lib/identity.c"
 
 static int parses(const char *s, uid_t u, gid_t g, size_t n, const gid_t *groups)
 {

@@ -1,4 +1,5 @@
-/* How postern-local becomes the recipient.  postern-lspawn starts it as
+/* How a program started as root becomes its user (postern-local, started
+ * by postern-lspawn; postern-pop3d, started by postern-pspawn).  postern-lspawn starts postern-local as
  * root with posix_spawn (doc/postern-local.8, "Start"), and the
  * recipient's identity in the environment:
  *
@@ -7,8 +8,8 @@
  *                                           included, possibly empty)
  *
  * identity_parse is the pure part (tests/unit/identity.c). */
-#ifndef POSTERN_LOCAL_IDENTITY_H
-#define POSTERN_LOCAL_IDENTITY_H
+#ifndef POSTERN_IDENTITY_H
+#define POSTERN_IDENTITY_H
 #include <stddef.h>
 #include <sys/types.h>
 

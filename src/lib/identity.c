@@ -70,22 +70,22 @@ const char *identity_take(void)
 	if (getuid() != 0 && geteuid() != 0) {
 		if (spec && ((r = identity_parse(spec, &id)) != 1 || id.uid != getuid() || id.uid != geteuid() ||
 		             id.gid != getgid() || id.gid != getegid()))
-			return "4.3.0 " IDENTITY_VAR " names another user than the one running postern-local";
-		return unsetenv(IDENTITY_VAR) == 0 ? 0 : "4.3.0 unable to clear the environment";
+			return IDENTITY_VAR " names another user than the one running this program";
+		return unsetenv(IDENTITY_VAR) == 0 ? 0 : "unable to clear the environment";
 	}
 	if (!spec)
-		return "4.3.0 started as root without " IDENTITY_VAR ": refusing to deliver as root";
+		return "started as root without " IDENTITY_VAR ": refusing to run as root";
 	r = identity_parse(spec, &id);
 	if (r == -1)
-		return "4.3.0 out of memory";
+		return "out of memory";
 	if (r == 0)
-		return "4.3.0 malformed " IDENTITY_VAR;
+		return "malformed " IDENTITY_VAR;
 	if (id.uid == 0)
-		return "4.3.0 " IDENTITY_VAR " names root: refusing to deliver as root";
+		return IDENTITY_VAR " names root: refusing to run as root";
 	switch (ids_become(id.uid, id.gid, id.ngroups, id.groups)) {
-	case IDS_CALL_FAILED: return "4.3.0 unable to switch to the recipient's user";
-	case IDS_DID_NOT_TAKE: return "4.3.0 unable to switch to the recipient's user for good";
+	case IDS_CALL_FAILED: return "unable to switch to the user";
+	case IDS_DID_NOT_TAKE: return "unable to switch to the user for good";
 	}
 	free(id.groups);
-	return unsetenv(IDENTITY_VAR) == 0 ? 0 : "4.3.0 unable to clear the environment";
+	return unsetenv(IDENTITY_VAR) == 0 ? 0 : "unable to clear the environment";
 }
