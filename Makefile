@@ -43,6 +43,9 @@ EXTRA_LIBS_postern-remote := -lresolv
 # The TLS engine and the key holder are BearSSL's only users (doc/tls.md).
 EXTRA_LIBS_postern-tlsio := -lbearssl
 EXTRA_LIBS_postern-keys := -lbearssl
+# argon2id password hashes (doc/pop3.md): the checker and the admin's tool.
+EXTRA_LIBS_postern-auth := -lsodium
+EXTRA_LIBS_postern-passwd := -lsodium
 # ... and share src/tls (PEM reading), which the musl-built src/lib cannot
 # hold: it includes bearssl.h.
 TLSSRC := $(wildcard src/tls/*.c)
@@ -51,10 +54,11 @@ $(B)/bin/postern-tlsio $(B)/bin/postern-keys: $(patsubst src/%.c,$(B)/obj/%.o,$(
 # The programs exec'ed once per connection or per message are linked as static
 # PIEs: no dynamic loader at each exec (doc/performance.md measures it); so is
 # postern-listen, whose posix_spawn of each postern-smtpd is then a clone of a
-# small image (step 12).  None of them looks up users or hosts, which a static
+# small image (step 12); so are postern-popup and postern-pop3d, one per POP3
+# connection and per login.  None of them looks up users or hosts, which a static
 # C library cannot do the system's way.  The price: a C library fix reaches them only when postern is
 # rebuilt.  The sanitizer build links everything dynamically (STATIC=).
-STATIC ?= postern-smtpd postern-queue postern-local postern-listen
+STATIC ?= postern-smtpd postern-queue postern-local postern-listen postern-popup postern-pop3d
 
 # ... and against musl when conf-musl names one: glibc's start-up costs these
 # programs about a quarter of their CPU (doc/performance.md, "musl").

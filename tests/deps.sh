@@ -5,7 +5,8 @@
 set -eu
 me=tests/deps.sh
 # openssl makes tests/t-starttls.py's certificate; swaks --tls needs Net::SSLeay
-pkgs="build-essential gcc make musl-dev libbearssl-dev s6
+# libsodium-dev: argon2id for postern-auth and postern-passwd (doc/pop3.md)
+pkgs="build-essential gcc make musl-dev libbearssl-dev libsodium-dev s6
 swaks libnet-ssleay-perl openssl neomutt python3 python3-aiosmtpd curl tinycdb clang libclang-rt-14-dev
 iproute2 procps util-linux passwd"
 case ${1:-test} in
