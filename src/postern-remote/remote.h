@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include "io.h"
 #include "str.h"
+#include "base64.h"
 #include "batch.h"
 #include "tlsreq.h"
 
@@ -66,9 +67,6 @@ void auth_wipe(struct creds *c);
 int auth_plaintext_ok(const struct str *list, const char *host, size_t hlen);
 /* base64("\0user\0pass") into out; its length, 0 if size is too small. */
 size_t auth_plain_response(const struct creds *c, char *out, size_t size);
-/* RFC 4648 base64 of in, NUL-terminated in out: the length, 0 when out
- * (size bytes) is too small.  Never writes past out + size. */
-size_t b64_encode(const unsigned char *in, size_t n, char *out, size_t size);
 
 /* ---- dns.c ---- */
 struct addr {

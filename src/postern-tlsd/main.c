@@ -233,6 +233,7 @@ int main(int argc, char **argv)
 		die(100, "fatal: refusing to run as root: run me as postern-tls (s6-setuidgid)");
 	if (!nallowed) {
 		allow_user(conf_users[USER_SMTPD]);
+		allow_user(conf_users[USER_POP3]);
 		client_uid = allow_user(conf_users[USER_REMOTE]);
 	}
 	if (control_num("concurrencytls", &limit, 200) == -1 || limit == 0)

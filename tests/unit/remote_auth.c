@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
-#include "postern-remote/base64.c"
+#include "lib/base64.c"
 #include "postern-remote/auth.c"
 
 static int enc(const char *in, size_t n, const char *want)
