@@ -560,7 +560,7 @@ int main(int argc, char **argv)
 		const char *why = identity_take();
 		if (why) {
 			static struct str status;
-			if (str_copys(&status, "4.3.0 ") == -1 || str_cats(&status, why) == -1)
+			if (!str_copys(&status, "4.3.0 ") || !str_cats(&status, why))
 				nomem();
 			finishs(111, &status);
 		}
