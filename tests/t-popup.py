@@ -1,0 +1,443 @@
+#!/usr/bin/env python3
+"""postern-popup, POP3's AUTHORIZATION state (doc/pop3.md), on its own:
+postern-listen runs it on a free loopback port as postern-pop3 (or nobody)
+from a scratch HOME, with a fake postern-auth on HOME/run/auth/socket (a
+Python SOCK_SEQPACKET server that records each record and its descriptors
+and answers as the test says; on K it speaks for postern-pop3d through the
+descriptors it got) and tests/faketlsd.py's fake postern-tlsd for STLS.
+Clients: Python's poplib and raw sockets.  A client from afar is
+postern-popup run directly with TCPREMOTEIP=192.0.2.7 on a socketpair.
+Run as root."""
+import base64, os, poplib, pwd, re, shutil, socket, stat, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smtptest import BUILD, free_port
+from faketlsd import Service as TlsService, make_cert, client_context
+from tap import check, done, wait_for
+
+D = tempfile.mkdtemp(prefix='postern-test.', dir='/tmp')
+os.chmod(D, 0o755)
+HOME = os.path.join(D, 'home')
+for sub in ('bin', 'control', 'run/auth'):
+    os.makedirs(os.path.join(HOME, sub))
+for sub in ('', 'run', 'run/auth'):
+    os.chmod(os.path.join(HOME, sub), 0o755)
+shutil.copy(os.path.join(BUILD, 'bin', 'postern-popup'), os.path.join(HOME, 'bin'))
+POPUP = os.path.join(HOME, 'bin', 'postern-popup')
+LOG = os.path.join(D, 'popup.log')
+for name in ('postern-pop3', 'nobody'):
+    try:
+        PW = pwd.getpwnam(name)
+        break
+    except KeyError:
+        pass
+
+
+def control(name, value):
+    p = os.path.join(HOME, 'control', name)
+    if value is None:
+        if os.path.exists(p):
+            os.unlink(p)
+    else:
+        with open(p, 'w') as f:
+            f.write(value + '\n')
+
+
+control('me', 'pop.example.org')
+
+
+def kind(fd):
+    m = os.fstat(fd).st_mode
+    return 'socket' if stat.S_ISSOCK(m) else 'pipe' if stat.S_ISFIFO(m) else 'other'
+
+
+class FakeAuth:
+    """HOME/run/auth/socket: records (data, [kind of each fd]); answers per
+    mode: 'K' (then writes '+OK fake pop3d' and echoes one line back as
+    '+OK echo: LINE' through the descriptors), 'N', 'Z', 'close'."""
+
+    def __init__(self):
+        self.path = os.path.join(HOME, 'run', 'auth', 'socket')
+        self.requests, self.mode = [], 'K'
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock.bind(self.path)
+        os.chmod(self.path, 0o666)
+        self.sock.listen(16)
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        c.settimeout(10)
+        try:
+            data, fds, _, _ = socket.recv_fds(c, 4096, 8)
+        except OSError:
+            c.close()
+            return
+        self.requests.append((data, [kind(f) for f in fds]))
+        mode = self.mode
+        if mode == 'K':
+            c.send(b'K')
+        elif mode == 'N':
+            c.send(b'N')
+        elif mode == 'Z':
+            c.send(b'Zunable to reach postern-pspawn')
+        c.close()
+        if mode == 'K' and len(fds) == 2:
+            threading.Thread(target=self.pop3d, args=(fds,), daemon=True).start()
+        else:
+            for f in fds:
+                os.close(f)
+
+    def pop3d(self, fds):
+        r, w = fds
+        try:
+            os.write(w, b'+OK fake pop3d\r\n')
+            got = b''
+            while not got.endswith(b'\n'):
+                b = os.read(r, 1024)
+                if not b:
+                    break
+                got += b
+            os.write(w, b'+OK echo: ' + got.rstrip(b'\r\n') + b'\r\n')
+        except OSError:
+            pass
+        for f in fds:
+            os.close(f)
+
+
+auth = FakeAuth()
+cert, key = make_cert(D)
+tls = TlsService(HOME, cert, key)
+PORT = free_port()
+listener = subprocess.Popen(
+    [os.path.join(BUILD, 'bin', 'postern-listen'), '-c', '40', '-p', '0', '-u', str(PW.pw_uid), '-g',
+     str(PW.pw_gid), '127.0.0.1', str(PORT), POPUP],
+    stdout=open(LOG, 'ab'), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def logtext():
+    return open(LOG, errors='replace').read()
+
+
+def logged(pattern, mark=0):
+    return wait_for(lambda: re.search(pattern, logtext()[mark:]) is not None)
+
+
+class Raw:
+    """A line client on a socket."""
+
+    def __init__(self, s=None):
+        if s is None:
+            s = socket.create_connection(('127.0.0.1', PORT), timeout=15)
+        self.s, self.buf = s, b''
+        self.greeting = self.line()
+
+    def send(self, b):
+        self.s.sendall(b if isinstance(b, bytes) else b.encode())
+
+    def line(self):
+        while b'\n' not in self.buf:
+            b = self.s.recv(4096)
+            if not b:
+                r, self.buf = self.buf, b''
+                return r.decode(errors='replace')
+            self.buf += b
+        l, self.buf = self.buf.split(b'\n', 1)
+        return l.rstrip(b'\r').decode(errors='replace')
+
+    def cmd(self, c):
+        self.send(c + '\r\n')
+        return self.line()
+
+    def multi(self, c):
+        first, rest = self.cmd(c), []
+        if first.startswith('+OK'):
+            while True:
+                l = self.line()
+                if l in ('.', ''):
+                    break
+                rest.append(l)
+        return first, rest
+
+    def closed(self, secs=10):
+        self.s.settimeout(secs)
+        try:
+            while True:
+                b = self.s.recv(4096)
+                if not b:
+                    return True
+                self.buf += b
+        except OSError:
+            return False
+
+    def close(self):
+        self.s.close()
+
+
+def up():
+    for _ in range(100):
+        try:
+            socket.create_connection(('127.0.0.1', PORT), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def direct(ip='192.0.2.7', user=None, env_extra=None):
+    """postern-popup started by hand on a socketpair, as a client from ip:
+    (Raw, Popen)."""
+    a, b = socket.socketpair()
+    env = {'PATH': '/usr/bin:/bin', 'POSTERN_HOME': HOME}
+    if ip is not None:
+        env['TCPREMOTEIP'] = ip
+    env.update(env_extra or {})
+    pw = PW if user is None else user
+
+    def drop():
+        if pw:
+            os.setgid(pw.pw_gid)
+            os.setgroups([])
+            os.setuid(pw.pw_uid)
+    p = subprocess.Popen([POPUP], stdin=b, stdout=b, stderr=open(LOG, 'ab'), env=env, preexec_fn=drop,
+                         close_fds=True)
+    b.close()
+    a.settimeout(15)
+    return Raw(a), p
+
+
+def plain(user, authz=''):
+    return base64.b64encode(('%s\0%s\0%s' % (authz, user[0], user[1])).encode()).decode()
+
+
+try:
+    check(up(), 'postern-listen runs postern-popup on a loopback port')
+
+    # --- greeting and CAPA -------------------------------------------------
+    c = Raw()
+    check(c.greeting == '+OK pop.example.org POP3 server ready', 'the greeting names control/me')
+    first, caps = c.multi('CAPA')
+    check(first.startswith('+OK'), 'CAPA: +OK')
+    for cap in ('TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'STLS', 'USER', 'SASL PLAIN', 'IMPLEMENTATION postern'):
+        check(cap in caps, 'CAPA over loopback lists %s' % cap)
+    check('PIPELINING' not in caps, 'CAPA does not offer PIPELINING before the login')
+    check(c.cmd('capa').startswith('+OK'), 'commands are case-insensitive')
+    while c.line() != '.':
+        pass
+    check(c.cmd('STAT').startswith('-ERR'), 'STAT before login: -ERR')
+    check(c.cmd('APOP u 0123456789abcdef').startswith('-ERR'), 'APOP: -ERR (not supported)')
+    check(c.cmd('PASS secret').startswith('-ERR'), 'PASS before USER: -ERR')
+    check(c.cmd('USER ../etc').startswith('-ERR'), 'USER with a bad name: -ERR')
+    check(c.cmd('USER -x').startswith('-ERR'), 'USER starting with -: -ERR')
+    check(c.cmd('USER ' + 'a' * 65).startswith('-ERR'), 'USER of 65 bytes: -ERR')
+    check(c.cmd('STLS now').startswith('-ERR'), 'STLS with an argument: -ERR')
+    check(c.cmd('QUIT') == '+OK bye' and c.closed(), 'QUIT: +OK and closed')
+    check(len(auth.requests) == 0, 'postern-auth was asked nothing so far')
+
+    # --- a login with USER and PASS ----------------------------------------
+    mark = len(logtext())
+    p = poplib.POP3('127.0.0.1', PORT, timeout=15)
+    check(p.user('alice').startswith(b'+OK'), 'USER alice: +OK')
+    r = p.pass_('pass word with blanks')
+    check(r == b'+OK fake pop3d', 'PASS: the answer comes from the program postern-auth handed the connection to')
+    req = auth.requests[-1] if auth.requests else (b'', [])
+    check(req[0] == b'Palice\0pass word with blanks\x00127.0.0.1\0', 'the record: P, user, password (blanks kept), ip')
+    check(req[1] == ['socket', 'socket'], 'with two descriptors: the connection, both ways')
+    check(p._shortcmd('NOOP') == b'+OK echo: NOOP', 'and the client now talks to that program')
+    p.sock.close()
+    check(logged(r'login user=alice ip=127\.0\.0\.1 tls=no', mark), 'logged: login user=alice ip=127.0.0.1 tls=no')
+    check('pass word' not in logtext(), 'the password is in no log line')
+
+    # --- wrong passwords ------------------------------------------------------
+    auth.mode = 'N'
+    mark = len(logtext())
+    c = Raw()
+    c.cmd('USER alice')
+    t0 = time.time()
+    r = c.cmd('PASS wrong')
+    check(r == '-ERR [AUTH] authentication failed' and time.time() - t0 >= 1.9,
+          'wrong password: -ERR [AUTH] after a pause of 2 s (%.2f s)' % (time.time() - t0))
+    check(logged(r'auth_failed user=alice ip=127\.0\.0\.1', mark), 'logged: auth_failed')
+    c.cmd('USER alice')
+    check(c.cmd('PASS wrong2').startswith('-ERR [AUTH]'), 'second wrong password: -ERR')
+    c.cmd('USER alice')
+    check(c.cmd('PASS wrong3').startswith('-ERR [AUTH]') and c.closed(), 'third: -ERR, and the connection is closed')
+    check(logged(r'disconnect ip=127\.0\.0\.1 failures=3 .*how=failures', mark), 'logged: disconnect how=failures')
+
+    auth.mode = 'Z'
+    c = Raw()
+    c.cmd('USER alice')
+    check(c.cmd('PASS x').startswith('-ERR [SYS/TEMP]'), 'postern-auth answers Z: -ERR [SYS/TEMP]')
+    check(logged(r'auth_tempfail user=alice .*why="unable to reach postern-pspawn"'), 'logged with its reason')
+    c.close()
+
+    auth.mode = 'close'
+    c = Raw()
+    c.cmd('USER alice')
+    check(c.cmd('PASS x').startswith('-ERR [SYS/TEMP]'), 'postern-auth closes without answer: -ERR [SYS/TEMP]')
+    c.close()
+    os.rename(auth.path, auth.path + '.away')
+    c = Raw()
+    c.cmd('USER alice')
+    check(c.cmd('PASS x').startswith('-ERR [SYS/TEMP]'), 'no postern-auth socket: -ERR [SYS/TEMP]')
+    check(logged(r'auth_tempfail .*why="unable to connect to postern-auth: No such file'), 'logged: unable to connect')
+    c.close()
+    os.rename(auth.path + '.away', auth.path)
+    auth.mode = 'K'
+
+    # --- AUTH PLAIN -----------------------------------------------------------
+    n = len(auth.requests)
+    c = Raw()
+    first, mechs = c.multi('AUTH')
+    check(first == '+OK' and mechs == ['PLAIN'], 'AUTH alone lists PLAIN')
+    check(c.cmd('AUTH CRAM-MD5').startswith('-ERR'), 'AUTH CRAM-MD5: -ERR')
+    check(c.cmd('AUTH PLAIN %s' % plain(('alice', 'pw'), authz='bob')).startswith('-ERR [AUTH]'),
+          'AUTH PLAIN as someone else (authzid bob): refused')
+    check(c.cmd('AUTH PLAIN not*base64').startswith('-ERR'), 'AUTH PLAIN with bad base64: -ERR')
+    check(c.cmd('AUTH PLAIN ' + base64.b64encode(b'\0alice').decode()).startswith('-ERR'),
+          'AUTH PLAIN without a password field: -ERR')
+    check(c.cmd('AUTH PLAIN =').startswith('-ERR'), 'AUTH PLAIN with an empty response: -ERR')
+    check(c.cmd('AUTH PLAIN') == '+ ', 'AUTH PLAIN without a response: "+ "')
+    check(c.cmd('*').startswith('-ERR'), '"*" cancels it')
+    check(len(auth.requests) == n, 'none of these asked postern-auth')
+    check(c.cmd('AUTH PLAIN') == '+ ', 'AUTH PLAIN again')
+    check(c.cmd(plain(('alice', 'p:w'), authz='alice')) == '+OK fake pop3d',
+          'the response on its own line (authzid = authcid): handed over')
+    check(auth.requests[-1][0] == b'Palice\0p:w\x00127.0.0.1\0', 'the record has the decoded name and password')
+    c.close()
+    c = Raw()
+    check(c.cmd('AUTH plain ' + plain(('bob', 'secret'))) == '+OK fake pop3d', 'AUTH PLAIN with the initial response')
+    check(auth.requests[-1][0] == b'Pbob\0secret\x00127.0.0.1\0', 'as bob')
+    c.close()
+
+    # --- what may not follow the password -----------------------------------
+    n = len(auth.requests)
+    c = Raw()
+    c.cmd('USER alice')
+    c.send('PASS pw\r\nSTAT\r\n')
+    check(c.line() == '-ERR [AUTH] nothing may follow the password before its answer',
+          'PASS with STAT pipelined after it: refused')
+    check(len(auth.requests) == n, 'and the password was not checked')
+    check(c.line().startswith('-ERR'), 'the pipelined STAT is answered as a command before login')
+    c.send('USER alice\r\nPASS pw\r\n')
+    check(c.line().startswith('+OK') and c.line() == '+OK fake pop3d', 'USER and PASS in one write are fine')
+    c.close()
+
+    # --- limits -----------------------------------------------------------------
+    c = Raw()
+    check(c.cmd('NOOP ' + 'x' * 300).startswith('-ERR line too long'), 'a line of 306 bytes: -ERR line too long')
+    check(c.cmd('CAPA').startswith('+OK'), 'and the next command is read')
+    while c.line() != '.':
+        pass
+    check(c.cmd('NO\x01OP').startswith('-ERR'), 'a control character: -ERR')
+    for i in range(7):
+        c.cmd('BOGUS')
+    r = c.cmd('BOGUS')
+    check(r.startswith('-ERR') and c.closed(), 'the 10th refused command: answered, then closed')
+
+    control('timeoutpop3', '2')
+    c = Raw()
+    t0 = time.time()
+    check(c.closed(10) and 1.5 < time.time() - t0 < 6, 'control/timeoutpop3 2: a silent client is let go (%.1f s)'
+          % (time.time() - t0))
+    c = Raw()
+    t0 = time.time()
+    ok = True
+    try:
+        while time.time() - t0 < 8:
+            c.send('NOOP\r\n')
+            time.sleep(0.5)
+    except OSError:
+        pass
+    check(c.closed(10) and time.time() - t0 < 8, 'a client that talks but never logs in is let go at the deadline')
+    check(logged(r'how=timeout'), 'logged: how=timeout')
+    control('timeoutpop3', None)
+
+    # --- STLS --------------------------------------------------------------------
+    mark = len(logtext())
+    p = poplib.POP3('127.0.0.1', PORT, timeout=15)
+    p.stls(client_context())
+    caps = p.capa()
+    check('STLS' not in caps and 'USER' in caps, 'after STLS: CAPA has no STLS, still USER')
+    check(tls.requests and tls.requests[-1][0] == b'S', 'postern-tlsd was asked for an engine (S)')
+    p.user('carol')
+    check(p.pass_('tls pw') == b'+OK fake pop3d', 'USER and PASS inside TLS: handed over')
+    check(auth.requests[-1][0] == b'Pcarol\0tls pw\x00127.0.0.1\0' and auth.requests[-1][1] == ['pipe', 'pipe'],
+          'the descriptors handed over are the engine\'s plaintext pipes')
+    check(p._shortcmd('NOOP') == b'+OK echo: NOOP', 'and the session goes on through TLS')
+    p.sock.close()
+    check(logged(r'tls ip=127\.0\.0\.1 protocol=TLSv1\.2', mark), 'logged: tls protocol=...')
+    check(logged(r'login user=carol .*tls=yes', mark), 'logged: login tls=yes')
+
+    c = Raw()
+    c.send('STLS\r\nUSER evil\r\n')
+    check(c.line() == '+OK begin TLS negotiation', 'STLS with a command pipelined after it: +OK')
+    c.s = client_context().wrap_socket(c.s, server_hostname='pop.example.org')
+    c.buf = b''
+    check(c.cmd('PASS x') == '-ERR USER first', 'the pipelined USER was discarded (CVE-2011-0411)')
+    check(logged(r'tls ip=\S+ .*discarded=11'), 'logged: discarded=11')
+    check(c.cmd('STLS').startswith('-ERR'), 'STLS inside TLS: -ERR')
+    c.close()
+
+    tls.mode = 'Z'
+    c = Raw()
+    check(c.cmd('STLS').startswith('-ERR [SYS/TEMP]'), 'postern-tlsd refuses: -ERR [SYS/TEMP], in clear')
+    check(c.cmd('USER alice').startswith('+OK'), 'and the session goes on (loopback: in clear)')
+    c.close()
+    tls.mode = 'K'
+
+    # --- a client from afar -----------------------------------------------------
+    c, proc = direct()
+    first, caps = c.multi('CAPA')
+    check('STLS' in caps and 'USER' not in caps and 'SASL PLAIN' not in caps,
+          'from 192.0.2.7: CAPA offers STLS, not USER or SASL PLAIN')
+    check(c.cmd('USER alice') == '-ERR [AUTH] use STLS first', 'USER from afar in clear: -ERR [AUTH] use STLS first')
+    check(c.cmd('AUTH PLAIN ' + plain(('alice', 'x'))) == '-ERR [AUTH] use STLS first', 'AUTH PLAIN too')
+    c.cmd('QUIT')
+    proc.wait(10)
+    control('pop3plaintext', '1')
+    c, proc = direct()
+    check(c.cmd('USER alice').startswith('+OK'), 'control/pop3plaintext 1: USER from afar accepted')
+    c.cmd('QUIT')
+    proc.wait(10)
+    control('pop3plaintext', None)
+    os.rename(tls.path, tls.path + '.away')
+    c, proc = direct()
+    check(c.cmd('USER alice') == '-ERR [AUTH] passwords are not taken in clear here',
+          'from afar with no TLS to offer: says passwords are not taken in clear')
+    c.cmd('QUIT')
+    proc.wait(10)
+    os.rename(tls.path + '.away', tls.path)
+    c, proc = direct('::1')
+    check(c.cmd('USER alice').startswith('+OK'), '::1 is loopback')
+    c.cmd('QUIT')
+    proc.wait(10)
+    c, proc = direct('::ffff:127.0.0.9')
+    check(c.cmd('USER alice').startswith('+OK'), '::ffff:127.0.0.9 is loopback')
+    c.cmd('QUIT')
+    proc.wait(10)
+
+    # --- refusals at start ------------------------------------------------------
+    c, proc = direct(user=False)
+    check(c.greeting.startswith('-ERR [SYS/PERM]') and proc.wait(10) == 111, 'run as root: -ERR and exit 111')
+    c, proc = direct(ip=None)
+    check(c.greeting.startswith('-ERR [SYS/PERM]') and proc.wait(10) == 111, 'no TCPREMOTEIP: -ERR and exit 111')
+    c, proc = direct(ip='300.1.2.3')
+    check(c.greeting.startswith('-ERR [SYS/PERM]') and proc.wait(10) == 111, 'a bad TCPREMOTEIP: -ERR and exit 111')
+    control('timeoutpop3', 'x')
+    c, proc = direct()
+    check(c.greeting.startswith('-ERR [SYS/TEMP]') and proc.wait(10) == 111, 'a malformed control file: -ERR, exit 111')
+    control('timeoutpop3', None)
+finally:
+    listener.terminate()
+    listener.wait()
+    tls.stop()
+    if not os.environ.get('POSTERN_KEEP'):
+        shutil.rmtree(D, ignore_errors=True)
+done()
