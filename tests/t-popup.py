@@ -315,6 +315,15 @@ try:
     check(c.cmd('AUTH plain ' + plain(('bob', 'secret'))) == '+OK fake pop3d', 'AUTH PLAIN with the initial response')
     check(auth.requests[-1][0] == b'Pbob\0secret\x00127.0.0.1\0', 'as bob')
     c.close()
+    c = Raw()
+    c.cmd('USER demo@demo.example')
+    check(c.cmd('PASS vpw') == '+OK fake pop3d' and auth.requests[-1][0] == b'Pdemo@demo.example\0vpw\x00127.0.0.1\0',
+          'a virtual mailbox\'s name (local@domain) is passed on')
+    c.close()
+    c = Raw()
+    check(c.cmd('USER Demo@demo.example').startswith('-ERR') and c.cmd('USER demo@demo..example').startswith('-ERR'),
+          'virtual names in upper case or with an empty label: -ERR')
+    c.close()
 
     # --- what may not follow the password -----------------------------------
     n = len(auth.requests)

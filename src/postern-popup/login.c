@@ -10,6 +10,7 @@
 #include "popup.h"
 #include "fdpass.h"
 #include "home.h"
+#include "loginname.h"
 #include "unixsock.h"
 
 #define AUTH_SOCKET "run/auth/socket"
@@ -17,22 +18,7 @@
 /* postern-auth checks one password at a time, so a flood of logins waits
  * in its backlog; an honest client should still get an answer */
 #define ANSWER_S 60
-#define RECORD_MAX 1200
-
-int name_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > NAME_MAX_ || s[0] == '.' || s[0] == '-')
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-		      c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
+#define RECORD_MAX 1400
 
 static char fail(struct str *why, const char *text, int err)
 {
@@ -72,7 +58,7 @@ char login_ask(const char *user, size_t ulen, const char *pass, size_t plen, con
 	size_t len;
 	int s, r;
 
-	if (ulen > NAME_MAX_ || plen > PASSWORD_MAX)
+	if (ulen > LOGIN_NAME_MAX || plen > PASSWORD_MAX)
 		return 'N';
 	if (!path.len && !home_path(&path, AUTH_SOCKET))
 		return fail(why, "out of memory", 0);

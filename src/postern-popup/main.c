@@ -193,9 +193,11 @@ static void do_capa(void)
 
 static void do_user(const char *a, size_t n)
 {
+	size_t at;
+
 	if (plaintext_refused())
 		return;
-	if (!name_ok(a, n)) {
+	if (!login_name(a, n, &at)) {
 		refuse("-ERR [AUTH] not a valid user name");
 		return;
 	}
@@ -226,9 +228,9 @@ static void do_pass(const char *a, size_t n)
  * password, on the command line or after a "+ ". */
 static void do_auth(const char *a, size_t n)
 {
-	unsigned char raw[2 * NAME_MAX_ + PASSWORD_MAX + 2];
+	unsigned char raw[2 * LOGIN_NAME_MAX + PASSWORD_MAX + 2];
 	const char *resp;
-	size_t rlen, len, i, z1, z2;
+	size_t rlen, len, i, z1, z2, at;
 
 	if (n == 0) { /* the list of mechanisms, as clients of RFC 1734 ask */
 		reply("+OK");
@@ -270,7 +272,7 @@ static void do_auth(const char *a, size_t n)
 		;
 	for (z2 = z1 + 1; z2 < len && raw[z2]; z2++)
 		;
-	if (z1 >= len || z2 >= len || memchr(raw + z2 + 1, 0, len - z2 - 1) || !name_ok((char *)raw + z1 + 1, z2 - z1 - 1) ||
+	if (z1 >= len || z2 >= len || memchr(raw + z2 + 1, 0, len - z2 - 1) || !login_name((char *)raw + z1 + 1, z2 - z1 - 1, &at) ||
 	    (z1 && (z1 != z2 - z1 - 1 || memcmp(raw, raw + z1 + 1, z1))) || len - z2 - 1 == 0 ||
 	    len - z2 - 1 > PASSWORD_MAX) {
 		explicit_bzero(raw, sizeof raw);

@@ -3,10 +3,10 @@
 #ifndef POSTERN_POPUP_H
 #define POSTERN_POPUP_H
 #include <stddef.h>
+#include "loginname.h"
 #include "str.h"
 #include "tlsreq.h"
 
-#define NAME_MAX_ 64      /* doc/pop3.md: USER */
 #define PASSWORD_MAX 1024 /* doc/pop3.md: PASSWORD */
 #define IP_MAX 45
 
@@ -23,7 +23,6 @@ int config_load(void); /* 0, or -1 with a warning logged */
 /* login.c: asking postern-auth (doc/pop3.md).  The answer byte: 'K' the
  * session is postern-pop3d's now, 'N' wrong name or password, 'Z' a
  * temporary failure (why says what). */
-int name_ok(const char *s, size_t n);
 char login_ask(const char *user, size_t ulen, const char *pass, size_t plen, const char *ip, int rfd, int wfd,
                struct str *why);
 
