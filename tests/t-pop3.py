@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""POP3 end to end (doc/pop3.md): ./install into a scratch home, the real
+services under a real s6-svscan (postern-pop3's listener and postern-popup,
+postern-auth, postern-pspawn, postern-tlsd and postern-keys, postern-send
+for delivery), real Unix users made here, passwords set with
+postern-passwd, mail delivered with the installed sendmail, and Python's
+poplib as the client, in clear over loopback and inside STLS; a virtual
+mailbox too.  Run as root."""
+import base64, glob, os, poplib, pwd, re, shutil, socket, ssl, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smtptest import BUILD, SRC, free_port
+from tap import check, done, wait_for
+
+D = tempfile.mkdtemp(prefix='postern-test.', dir='/tmp')
+os.chmod(D, 0o755)
+HOME = os.path.join(D, 'home')
+USERS = os.path.join(D, 'users')
+os.makedirs(USERS, mode=0o755)
+os.chmod(USERS, 0o755)
+PORT = free_port()
+SMTPPORT = free_port()
+NAMES = ('ptpop1', 'ptpop2')
+PASSWORDS = {'ptpop1': 'correct horse battery', 'ptpop2': 'pw-two:with colon', 'box@virt.test': 'virtual pw'}
+svscan = None
+
+
+def run(*args, data=None, env=None):
+    return subprocess.run(args, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def ctl(name, value):
+    with open(os.path.join(HOME, 'control', name), 'w') as f:
+        f.write(value + '\n')
+
+
+def make_user(name):
+    if run('getent', 'passwd', name).returncode == 0:
+        run('userdel', name)
+    r = run('useradd', '--create-home', '--home-dir', os.path.join(USERS, name), '--shell', '/bin/sh',
+            '--user-group', name)
+    pw = pwd.getpwnam(name)
+    for sub in ('', '/tmp', '/new', '/cur'):
+        os.makedirs(os.path.join(pw.pw_dir, 'Maildir' + sub), exist_ok=True)
+        os.chown(os.path.join(pw.pw_dir, 'Maildir' + sub), pw.pw_uid, pw.pw_gid)
+        os.chmod(os.path.join(pw.pw_dir, 'Maildir' + sub), 0o700)
+    return r.returncode == 0
+
+
+def passwd(*args, data=None):
+    return run(os.path.join(HOME, 'bin', 'postern-passwd'), *args, data=data)
+
+
+def sendmail(rcpt, subject, body='hello\n'):
+    msg = 'From: tester@example.org\nTo: %s\nSubject: %s\n\n%s' % (rcpt, subject, body)
+    return run(os.path.join(HOME, 'bin', 'sendmail'), '-f', 'tester@example.org', rcpt, data=msg.encode()).returncode
+
+
+def files(box, sub):
+    return sorted(glob.glob(os.path.join(box, sub, '*')))
+
+
+def logtext(name):
+    try:
+        return open(os.path.join(HOME, 'log', name, 'current'), errors='replace').read()
+    except OSError:
+        return ''
+
+
+def logged(name, pattern, secs=5):
+    return wait_for(lambda: re.search(pattern, logtext(name)) is not None, secs)
+
+
+def svc_up(name, secs=30):
+    d = os.path.join(HOME, 'service', name)
+    if not wait_for(lambda: run('s6-svok', d).returncode == 0, secs):
+        return False
+    flag = '-U' if os.path.exists(os.path.join(d, 'notification-fd')) else '-u'
+    return run('s6-svwait', flag, '-t', str(secs * 1000), d).returncode == 0
+
+
+def pop(user=None, tls=False):
+    p = poplib.POP3('127.0.0.1', PORT, timeout=30)
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        p.stls(ctx)
+    if user:
+        p.user(user)
+        p.pass_(PASSWORDS[user])
+    return p
+
+
+def proc_of(prog, user):
+    """pids of prog running as user"""
+    uid = pwd.getpwnam(user).pw_uid
+    out = []
+    for st in glob.glob('/proc/[0-9]*/status'):
+        try:
+            t = open(st).read()
+        except OSError:
+            continue
+        m = re.search(r'^Name:\s*(\S+)', t, re.M)
+        u = re.search(r'^Uid:\s*(\d+)\s+(\d+)', t, re.M)
+        if m and u and m.group(1) == prog[:15] and int(u.group(1)) == uid and int(u.group(2)) == uid:
+            out.append(int(st.split('/')[2]))
+    return out
+
+
+try:
+    r = run(os.path.join(SRC, 'install'), '--home', HOME, '--build', BUILD)
+    check(r.returncode == 0, './install into a scratch home')
+    if r.returncode:
+        print('# ' + r.stderr.decode(errors='replace').replace('\n', '\n# '))
+    check(run(os.path.join(SRC, 'install'), '--home', HOME, '--build', BUILD, '--check').returncode == 0,
+          './install --check is happy with the POP3 layout')
+    st = os.stat(os.path.join(HOME, 'secret', 'auth'))
+    check(pwd.getpwuid(st.st_uid).pw_name == 'postern-auth' and st.st_mode & 0o777 == 0o700,
+          'secret/auth is postern-auth\'s alone (0700)')
+    st = os.stat(os.path.join(HOME, 'secret', 'auth', 'passwd'))
+    check(pwd.getpwuid(st.st_uid).pw_name == 'postern-auth' and st.st_mode & 0o777 == 0o600,
+          'secret/auth/passwd: postern-auth, 0600')
+    for prog, mode in (('postern-popup', 0o711), ('postern-auth', 0o711), ('postern-pop3d', 0o711),
+                       ('postern-pspawn', 0o700), ('postern-passwd', 0o700)):
+        check(os.stat(os.path.join(HOME, 'bin', prog)).st_mode & 0o7777 == mode, 'bin/%s is %o' % (prog, mode))
+
+    ctl('pop3port', str(PORT))
+    ctl('smtpport', str(SMTPPORT))
+    ctl('me', 'pop.example.org')
+    ctl('virtualdomains', 'virt.test')
+    for n in NAMES:
+        check(make_user(n), 'test user %s' % n)
+    vbox = os.path.join(HOME, 'vmail', 'virt.test', 'box')
+    vm = pwd.getpwnam('postern-vmail')
+    for sub in ('', '/Maildir', '/Maildir/tmp', '/Maildir/new', '/Maildir/cur'):
+        os.makedirs(vbox + sub, exist_ok=True)
+    for dirpath in [os.path.join(HOME, 'vmail', 'virt.test')] + [vbox + s for s in
+                                                                 ('', '/Maildir', '/Maildir/tmp', '/Maildir/new', '/Maildir/cur')]:
+        os.chown(dirpath, vm.pw_uid, vm.pw_gid)
+        os.chmod(dirpath, 0o700)
+
+    for u, pw_ in PASSWORDS.items():
+        r = passwd('set', u, data=(pw_ + '\n').encode())
+        check(r.returncode == 0, 'postern-passwd set %s' % u)
+    r = passwd('list')
+    check(r.returncode == 0 and sorted(r.stdout.decode().split()) == sorted(PASSWORDS),
+          'postern-passwd list names the three')
+    text = open(os.path.join(HOME, 'secret', 'auth', 'passwd')).read()
+    check(all(re.search(r'^%s:\$argon2id\$' % re.escape(u), text, re.M) for u in PASSWORDS),
+          'the file holds argon2id hashes')
+    check(not any(p in text for p in PASSWORDS.values()), 'and no password')
+
+    svscan = subprocess.Popen(['s6-svscan', os.path.join(HOME, 'service')], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True)
+    for s in ('postern-send', 'postern-tlsd', 'postern-keys', 'postern-auth', 'postern-pspawn', 'postern-pop3'):
+        check(svc_up(s), 'service %s is up' % s)
+    check(wait_for(lambda: run('python3', '-c', 'import socket; socket.create_connection(("127.0.0.1", %d), 1)'
+                               % PORT).returncode == 0, 10), 'the POP3 listener answers on its port')
+
+    box1 = os.path.join(USERS, 'ptpop1', 'Maildir')
+    for i in range(3):
+        sendmail('ptpop1@pop.example.org', 'message %d' % i, 'line one\n.line with a dot\nline %d\n' % i)
+    check(wait_for(lambda: len(files(box1, 'new')) == 3, 20), 'three messages delivered to ptpop1')
+    first = files(box1, 'new')
+
+    # --- a session in clear, over loopback ---------------------------------------
+    p = pop('ptpop1')
+    count, octets = p.stat()
+    sizes = [int(l.split()[1]) for l in p.list()[1]]
+    check(count == 3 and sum(sizes) == octets, 'STAT: 3 messages, octets the sum of LIST\'s')
+    pids = proc_of('postern-pop3d', 'ptpop1')
+    check(len(pids) == 1, 'postern-pop3d runs as ptpop1 (real and effective uid)')
+    body = [b''] * 3
+    retr = p.retr(1)[1]
+    ondisk = sorted(first, key=os.path.getmtime)
+    raw1 = open(ondisk[0], 'rb').read()
+    check(b'\r\n'.join(retr) + b'\r\n' == raw1.replace(b'\n', b'\r\n'), 'RETR 1 is the first file, lines in CRLF')
+    check(sizes[0] == len(raw1) + raw1.count(b'\n'), 'its LIST size counts each LF as CRLF')
+    check(b'.line with a dot' in retr, 'a line starting with a dot comes back whole (poplib un-stuffs it)')
+    uidls = [l.split()[1].decode() for l in p.uidl()[1]]
+    check(uidls == [os.path.basename(f).split(':')[0] for f in ondisk], 'UIDL: the Maildir unique names, in order')
+    check(p.dele(2).startswith(b'+OK'), 'DELE 2')
+    p.quit()
+    check(not os.path.exists(ondisk[1]), 'after QUIT the deleted message is gone')
+    cur = files(box1, 'cur')
+    check(len(cur) == 1 and cur[0].endswith(':2,S') and os.path.basename(cur[0]).startswith(uidls[0]),
+          'the retrieved one moved to cur/ with the flag S')
+    check(files(box1, 'new') == [ondisk[2]], 'the one not retrieved stays in new/')
+    check(wait_for(lambda: not proc_of('postern-pop3d', 'ptpop1')), 'postern-pop3d is gone after QUIT')
+    check(logged('pspawn', r'login user=ptpop1 ip=127\.0\.0\.1 messages=3'), 'log/pspawn: login user=ptpop1 messages=3')
+    check(logged('pspawn', r'logout user=ptpop1 retrieved=1 deleted=1 .*how=quit'),
+          'log/pspawn: logout retrieved=1 deleted=1 how=quit')
+    check(logged('auth', r'user=ptpop1 ip=127\.0\.0\.1 result=ok'), 'log/auth: result=ok')
+    check(logged('pop3', r'login user=ptpop1 ip=127\.0\.0\.1 tls=no'), 'log/pop3: login tls=no')
+
+    # --- a second session: what is left, and uids that do not change ------------
+    p = pop('ptpop1')
+    check(p.stat()[0] == 2, 'the next session sees the two left')
+    check([l.split()[1].decode() for l in p.uidl()[1]] == [uidls[0], uidls[2]], 'with the same UIDLs')
+    sendmail('ptpop1@pop.example.org', 'late')
+    check(wait_for(lambda: len(files(box1, 'new')) == 2, 20), 'a message delivered during the session')
+    check(p.stat()[0] == 2, 'is not in this session\'s list')
+    p.rset()
+    p.sock.close()  # dropped, no QUIT
+    check(wait_for(lambda: len(files(box1, 'new')) == 2 and len(files(box1, 'cur')) == 1),
+          'a dropped connection changes nothing')
+    check(logged('pspawn', r'logout user=ptpop1 .*how=eof'), 'log/pspawn: logout how=eof')
+    p = pop('ptpop1')
+    check(p.stat()[0] == 3, 'the next session sees it')
+    p.quit()
+
+    # --- wrong passwords, unknown users ----------------------------------------
+    p = pop()
+    p.user('ptpop1')
+    t0 = time.time()
+    try:
+        p.pass_('wrong')
+        r = b''
+    except poplib.error_proto as e:
+        r = e.args[0]
+    check(r == b'-ERR [AUTH] authentication failed' and time.time() - t0 >= 2, 'a wrong password: -ERR [AUTH]')
+    p.user('nosuchuser')
+    t0 = time.time()
+    try:
+        p.pass_('whatever')
+        r = b''
+    except poplib.error_proto as e:
+        r = e.args[0]
+    check(r == b'-ERR [AUTH] authentication failed', 'an unknown user: the same answer')
+    p.sock.close()
+    check(logged('auth', r'user=ptpop1 ip=127\.0\.0\.1 result=fail') and logged('auth', r'user=nosuchuser .*result=fail'),
+          'log/auth: result=fail for both')
+    p = pop()
+    p.user('ptpop2')
+    try:
+        p.pass_(PASSWORDS['ptpop1'])
+        r = b''
+    except poplib.error_proto as e:
+        r = e.args[0]
+    check(r.startswith(b'-ERR [AUTH]'), 'one user\'s password does not open another\'s maildrop')
+    p.sock.close()
+
+    # --- STLS with the real postern-tlsd ------------------------------------------
+    p = pop('ptpop2', tls=True)
+    check(p.stat()[0] == 0, 'STLS, then USER and PASS: ptpop2\'s empty maildrop')
+    check(p.sock.version() == 'TLSv1.2', 'the session is TLSv1.2')
+    p.quit()
+    check(logged('pop3', r'login user=ptpop2 ip=\S+ tls=yes'), 'log/pop3: login tls=yes')
+
+    # --- AUTH PLAIN ----------------------------------------------------------------
+    s = socket.create_connection(('127.0.0.1', PORT), timeout=30)
+    f = s.makefile('rwb')
+    f.readline()
+    f.write(b'AUTH PLAIN ' + base64.b64encode(b'\0ptpop2\0' + PASSWORDS['ptpop2'].encode()) + b'\r\n')
+    f.flush()
+    check(f.readline().startswith(b'+OK'), 'AUTH PLAIN logs ptpop2 in')
+    f.write(b'STAT\r\nQUIT\r\n')
+    f.flush()
+    check(f.readline().startswith(b'+OK 0 0') and f.readline().startswith(b'+OK'),
+          'then STAT and QUIT pipelined to postern-pop3d')
+    s.close()
+
+    # --- a virtual mailbox ------------------------------------------------------------
+    sendmail('box@virt.test', 'to the box')
+    check(wait_for(lambda: len(files(vbox + '/Maildir', 'new')) == 1, 20), 'a message delivered to box@virt.test')
+    p = pop('box@virt.test')
+    check(p.stat()[0] == 1 and b'Subject: to the box' in p.retr(1)[1], 'box@virt.test reads it over POP3')
+    check(len(proc_of('postern-pop3d', 'postern-vmail')) == 1, 'as postern-vmail')
+    p.quit()
+
+    # --- a change of password, without a restart --------------------------------
+    PASSWORDS['ptpop2'] = 'a new one'
+    check(passwd('set', 'ptpop2', data=b'a new one\n').returncode == 0, 'postern-passwd set ptpop2 again')
+    p = pop('ptpop2')
+    check(p.stat()[0] == 0, 'the new password works at once')
+    p.quit()
+    check(passwd('delete', 'ptpop2').returncode == 0, 'postern-passwd delete ptpop2')
+    p = pop()
+    p.user('ptpop2')
+    try:
+        p.pass_('a new one')
+        r = b''
+    except poplib.error_proto as e:
+        r = e.args[0]
+    check(r.startswith(b'-ERR [AUTH]'), 'and then it logs in no more')
+    p.sock.close()
+
+    # --- two sessions at once -----------------------------------------------------
+    a, b = pop('ptpop1'), pop('ptpop1')
+    check(a.stat()[0] == 3 and b.stat()[0] == 3, 'two sessions of one user at once')
+    a.quit()
+    b.quit()
+
+    # --- no password anywhere but the file -----------------------------------------
+    logs = ''.join(logtext(n) for n in os.listdir(os.path.join(HOME, 'log')))
+    check(not any(p in logs for p in list(PASSWORDS.values()) + ['wrong', 'whatever']), 'no password in any log')
+finally:
+    if svscan:
+        run('s6-svscanctl', '-t', os.path.join(HOME, 'service'))
+        try:
+            svscan.wait(30)
+        except subprocess.TimeoutExpired:
+            svscan.kill()
+    for n in NAMES:
+        run('userdel', n)
+    if not os.environ.get('POSTERN_KEEP'):
+        shutil.rmtree(D, ignore_errors=True)
+done()
