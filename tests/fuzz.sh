@@ -67,7 +67,7 @@ run() {
 if build smtpd_parse tests/fuzz/smtpd_parse.c src/postern-smtpd/parse.c src/lib/addr.c src/lib/case.c src/lib/str.c src/lib/fmt.c; then
 	run smtpd_parse
 fi
-if build local_identity tests/fuzz/local_identity.c src/postern-local/identity.c src/lib/ids.c -Isrc; then
+if build local_identity tests/fuzz/local_identity.c src/lib/identity.c src/lib/ids.c -Isrc; then
 	run local_identity
 fi
 if build local_dotfile tests/fuzz/local_dotfile.c src/postern-local/dotfile.c src/lib/addr.c src/lib/case.c \

@@ -100,7 +100,7 @@ static void replys(const char *job, char status, const char *text)
 }
 
 /* The recipient's identity for postern-local: POSTERN_IDENTITY=UID:GID:G1,...
- * (src/postern-local/identity.h). */
+ * (src/lib/identity.h). */
 static int identity_env(struct str *e, const struct who *w)
 {
 	size_t i;

@@ -1,5 +1,5 @@
 /* libFuzzer target for postern-local's POSTERN_IDENTITY parser
- * (src/postern-local/identity.c).  Besides the sanitizers' checks it asserts
+ * (src/lib/identity.c).  Besides the sanitizers' checks it asserts
  * that only the one canonical form is accepted: whatever identity_parse
  * accepts, written back out (decimal, no leading zero, ':' and ','), is
  * byte for byte the input.  Built and run by tests/fuzz.sh. */
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "postern-local/identity.h"
+#include "identity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,4 +1,4 @@
-/* postern-local's POSTERN_IDENTITY (src/postern-local/identity.c): the form
+/* POSTERN_IDENTITY (src/lib/identity.c), postern-local's and postern-pop3d's: the form
  * postern-lspawn writes is read back exactly, and nothing else is read at
  * all.  identity_take itself is tested end to end by every delivery in
  * tests/t-send.sh and tests/t-uids.sh (as root), and run unprivileged here. */
