@@ -1,0 +1,329 @@
+/* postern-pspawn: starts postern-pop3d as root for each user postern-auth
+ * has let in, so that no program that reads the network or the password
+ * file holds root (doc/pop3.md).
+ *
+ * usage: postern-pspawn [-d notification-fd] [-u uid]...
+ *
+ * It runs as root under s6, listens on HOME/run/pspawn/socket, and serves
+ * only postern-auth (its uid, or those given with -u, from SO_PEERCRED).
+ * Each request is one record, U USER \0 REMOTEIP \0, with two descriptors:
+ * the client's read and write sides.  It looks the user up (a Unix user,
+ * or postern-vmail for a virtual mailbox LOCAL@DOMAIN), refuses root, uids
+ * below control/minuid and group 0, and starts HOME/bin/postern-pop3d on
+ * those descriptors with the user's identity in its environment, at
+ * most control/concurrencypop3 at once; the answer is K when one was
+ * started, Z and a reason when not.  Anything malformed is closed with no
+ * answer.  It parses nothing else, and reads nothing from the network.
+ * postern-pspawn(8). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "pspawn.h"
+#include "conf.h"
+#include "control.h"
+#include "die.h"
+#include "fdpass.h"
+#include "fmt.h"
+#include "home.h"
+#include "log.h"
+#include "selfpipe.h"
+#include "str.h"
+#include "unixsock.h"
+
+#define USAGE "postern-pspawn [-d notification-fd] [-u uid]..."
+#define PENDING_MAX 64 /* connections whose request has not come yet */
+/* How long one may take to send it: postern-auth sends it right after its
+ * connect, so only a stopped or broken peer takes longer. */
+#define PENDING_S 5
+#define UIDS_MAX 8
+#define ACCEPT_BATCH 16 /* connections taken per wake-up */
+
+static uid_t served[UIDS_MAX];
+static size_t nserved;
+static struct {
+	int fd;
+	time_t since;
+} pending[PENDING_MAX];
+static size_t npending;
+static struct str pop3d_path = STR_INIT;
+
+static void serve_uid(uid_t u)
+{
+	if (nserved == UIDS_MAX)
+		die_usage(USAGE);
+	served[nserved++] = u;
+}
+
+static int is_served(uid_t u)
+{
+	size_t i;
+	for (i = 0; i < nserved; i++)
+		if (served[i] == u)
+			return 1;
+	return 0;
+}
+
+/* The socket is every local user's to connect to, and a served peer that
+ * went wrong may loop: one looping connect or malformed record must not
+ * fill the log.  Connections closed unanswered are logged at most
+ * DROPS_LOGGED a second, the next line saying how many were left out.
+ * Refusals of well-formed requests (Z) are always logged: they are what
+ * an admin looks for, and postern-auth sends one per login at most. */
+#define DROPS_LOGGED 5
+static void log_drop(const char *why, uid_t uid)
+{
+	static time_t second;
+	static unsigned long long in_second, left_out;
+	struct logline l = { STR_INIT };
+	time_t now = seconds_now();
+
+	if (now != second) {
+		second = now;
+		in_second = 0;
+	}
+	if (++in_second > DROPS_LOGGED) {
+		left_out++;
+		return;
+	}
+	log_begin(&l, "dropped");
+	log_kvu(&l, "uid", (unsigned long long)uid);
+	log_kv(&l, "why", why);
+	if (left_out)
+		log_kvu(&l, "not_logged_before", left_out);
+	left_out = 0;
+	log_end(&l);
+}
+
+/* One record back; a peer that cannot take it at once has gone. */
+static void answer(int conn, const char *rec)
+{
+	(void)send(conn, rec, strlen(rec), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* The control files, read at each request: a login is rare enough that
+ * two small reads cost nothing, and an edit then takes effect at the next
+ * login with no signal to send.  0, or why no session can start. */
+static const char *settings(unsigned long long *minuid, unsigned long long *limit)
+{
+	if (control_num("minuid", minuid, 1000) == -1)
+		return "unable to read control/minuid";
+	if (control_num("concurrencypop3", limit, 50) == -1 || *limit == 0 || *limit > KIDS_MAX)
+		return "control/concurrencypop3 is not a number from 1 to 10000";
+	return 0;
+}
+
+/* Starts the session req asks for: 0, or why not (the Z answer). */
+static const char *start(const struct request *req)
+{
+	unsigned long long minuid, limit;
+	struct account a;
+	const char *why;
+	pid_t pid;
+	int r;
+
+	if ((why = settings(&minuid, &limit)) || (why = account_get(req->user, minuid, &a)))
+		return why;
+	if (kids_running() >= limit)
+		return "too many POP3 sessions";
+	if ((r = pop3d_start(pop3d_path.s, &a, req, &pid)) != 0) {
+		errno = r;
+		warn_sys("warning: unable to start ", pop3d_path.s);
+		return "unable to start postern-pop3d";
+	}
+	kids_add(pid, &a, req);
+	return 0;
+}
+
+/* 0 when a connection was taken (or refused), -1 when none waits. */
+static int take_connection(int lfd)
+{
+	int conn = accept4(lfd, 0, 0, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	uid_t uid = (uid_t)-1;
+
+	if (conn == -1) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			warn_sys("warning: accept failed");
+		return -1;
+	}
+	/* closed unread: what it sent goes with the socket, descriptors too */
+	if (unix_peer_uid(conn, &uid) == -1 || !is_served(uid)) {
+		log_drop("uid not served", uid);
+		(void)close(conn);
+		return 0;
+	}
+	if (npending == PENDING_MAX) {
+		answer(conn, "Zbusy: too many requests waiting");
+		log_drop("too many requests waiting", uid);
+		(void)close(conn);
+		return 0;
+	}
+	pending[npending].fd = conn;
+	pending[npending].since = seconds_now();
+	npending++;
+	return 0;
+}
+
+/* Serves pending[i]: 1 when it is done with (and closed), 0 when its
+ * record has not come yet. */
+static int serve(size_t i, int late)
+{
+	int conn = pending[i].fd;
+	struct request req;
+	const char *why;
+	uid_t uid = (uid_t)-1;
+	int r = request_read(conn, &req, &why);
+
+	if (r == 0 && !late)
+		return 0;
+	if (r <= 0) {
+		(void)unix_peer_uid(conn, &uid);
+		log_drop(r == 0 ? "no request within 5 s" : why, uid);
+	} else {
+		why = start(&req);
+		fdpass_close(req.fds, REQUEST_FDS); /* the child has its own */
+		if (why) {
+			struct logline l = { STR_INIT };
+			struct str z = STR_INIT;
+			if (!str_copys(&z, "Z") || !str_cats(&z, why))
+				die_nomem();
+			answer(conn, z.s);
+			str_free(&z);
+			log_begin(&l, "refused");
+			log_kv(&l, "user", req.user);
+			log_kv(&l, "ip", req.ip);
+			log_kv(&l, "why", why);
+			log_end(&l);
+		} else
+			answer(conn, "K");
+	}
+	(void)close(conn);
+	return 1;
+}
+
+/* 0, 1 and 2 open, so that no descriptor received lands on one of them
+ * (pop3d_start's dup2s count on it) and the log is where it should be. */
+static void std_fds(void)
+{
+	int fd;
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && openat(AT_FDCWD, "/dev/null", O_RDWR) != fd)
+			die_sys(111, "fatal: unable to open /dev/null");
+}
+
+int main(int argc, char **argv)
+{
+	struct str sock = STR_INIT;
+	unsigned long long u, minuid, limit;
+	int lfd, sfd, notify = -1, opt;
+	const char *why;
+
+	progname = "postern-pspawn";
+	while ((opt = getopt(argc, argv, "d:u:")) != -1) {
+		switch (opt) {
+		case 'd':
+			if (!scan_ulong_all(optarg, strlen(optarg), &u) || u < 3 || u > 1024)
+				die_usage(USAGE);
+			notify = (int)u;
+			break;
+		case 'u':
+			if (!scan_ulong_all(optarg, strlen(optarg), &u) || u > 0x7fffffffULL)
+				die_usage(USAGE);
+			serve_uid((uid_t)u);
+			break;
+		default: die_usage(USAGE);
+		}
+	}
+	if (optind != argc)
+		die_usage(USAGE);
+	/* real and effective: only root can start a process as the user, and
+	 * a setuid copy is no way to run a service */
+	if (getuid() != 0 || geteuid() != 0)
+		die(100, "fatal: must run as root: only root can start a process as the user");
+	std_fds();
+	if (!nserved) {
+		struct passwd *pw;
+		errno = 0;
+		if (!(pw = getpwnam(conf_users[USER_AUTH])))
+			die(111, "fatal: unknown user ", conf_users[USER_AUTH], ": run ./install");
+		serve_uid(pw->pw_uid);
+	}
+	/* read now too, so that a bad file stops the start, not only logins */
+	if ((why = settings(&minuid, &limit)))
+		die(111, "fatal: ", why);
+	if (!home_path(&pop3d_path, "bin/postern-pop3d") || !home_path(&sock, "run/pspawn/socket"))
+		die_nomem();
+	if (chdir("/") == -1)
+		die_sys(111, "fatal: unable to chdir to /");
+	/* SIGHUP is caught only so that it does not end us: there is nothing
+	 * to read again (settings() is read at each request). */
+	if ((sfd = selfpipe_init(SELFPIPE_CHLD | SELFPIPE_HUP)) == -1)
+		die_sys(111, "fatal: unable to set up signals");
+	if ((lfd = unix_listen(sock.s, 64)) == -1)
+		die_sys(111, "fatal: unable to listen on ", sock.s);
+	{
+		struct logline l = { STR_INIT };
+		log_begin(&l, "ready");
+		log_kv(&l, "socket", sock.s);
+		log_kvu(&l, "minuid", minuid);
+		log_kvu(&l, "concurrencypop3", limit);
+		log_end(&l);
+	}
+	if (notify != -1 && (write(notify, "\n", 1) != 1 || close(notify) == -1))
+		die_sys(111, "fatal: unable to write to the notification fd");
+
+	for (;;) {
+		struct pollfd p[2 + PENDING_MAX];
+		size_t i, n = 0;
+		time_t now;
+		int r;
+
+		p[n++] = (struct pollfd){ sfd, POLLIN, 0 };
+		p[n++] = (struct pollfd){ lfd, POLLIN, 0 };
+		for (i = 0; i < npending; i++)
+			p[n++] = (struct pollfd){ pending[i].fd, POLLIN, 0 };
+		r = poll(p, (nfds_t)n, npending ? 1000 : -1);
+		if (r == -1 && errno != EINTR)
+			die_sys(111, "fatal: poll failed");
+		if (r > 0 && p[0].revents)
+			selfpipe_drain();
+		if (selfpipe_term)
+			break;
+		selfpipe_hup = 0;
+		kids_reap();
+		now = seconds_now();
+		/* newest first, so that removing one keeps the others' slots */
+		for (i = npending; i-- > 0;) {
+			int ready = r > 0 && p[2 + i].revents;
+			int late = now - pending[i].since >= PENDING_S;
+			if ((ready || late) && serve(i, late))
+				pending[i] = pending[--npending];
+		}
+		if (r > 0 && p[1].revents) {
+			/* a few at a time, so that a crowd of refused peers cannot keep
+			 * postern-auth waiting in the backlog */
+			int k;
+			for (k = 0; k < ACCEPT_BATCH; k++)
+				if (take_connection(lfd) == -1)
+					break;
+		}
+	}
+	/* the sessions already started go on without us, each in its own
+	 * session: a restart of the service does not cut anyone off */
+	if (unlink(sock.s) == -1 && errno != ENOENT)
+		warn_sys("warning: unable to remove ", sock.s);
+	{
+		struct logline l = { STR_INIT };
+		log_begin(&l, "stop");
+		log_kvu(&l, "running", kids_running());
+		log_end(&l);
+	}
+	while (npending)
+		(void)close(pending[--npending].fd);
+	str_free(&sock);
+	str_free(&pop3d_path);
+	return 0;
+}
