@@ -124,9 +124,14 @@ ssize_t io_fill(struct io *io)
 		errno = ENOBUFS;
 		return -1;
 	}
-	if (wait_for(io, POLLIN) == -1)
-		return -1;
-	r = read_retry(io->fd, io->buf + io->len, io->cap - io->len);
+	/* A non-blocking fd (one socket shared by a reader and a writer
+	 * that wants its writes bounded) can be readable and then have
+	 * nothing after all: wait again, within the same limits. */
+	do {
+		if (wait_for(io, POLLIN) == -1)
+			return -1;
+		r = read_retry(io->fd, io->buf + io->len, io->cap - io->len);
+	} while (r == -1 && errno == EAGAIN);
 	if (r > 0)
 		io->len += (size_t)r;
 	return r;
@@ -142,9 +147,12 @@ ssize_t io_read(struct io *io, char *out, size_t n)
 		ssize_t r;
 		/* a large read goes straight to the caller's memory */
 		if (n >= io->cap) {
-			if (wait_for(io, POLLIN) == -1)
-				return -1;
-			return read_retry(io->fd, out, n);
+			do {
+				if (wait_for(io, POLLIN) == -1)
+					return -1;
+				r = read_retry(io->fd, out, n);
+			} while (r == -1 && errno == EAGAIN);
+			return r;
 		}
 		r = io_fill(io);
 		if (r <= 0)

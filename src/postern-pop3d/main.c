@@ -27,13 +27,13 @@
 #include "identity.h"
 #include "io.h"
 #include "log.h"
+#include "loginname.h"
 #include "maildrop.h"
 #include "str.h"
 #include "update.h"
 
 #define USAGE "postern-pop3d"
 #define CMD_MAX 255          /* RFC 2449 4: a command line, CRLF included */
-#define USER_MAX 64
 #define TIMEOUT_MAX 86400
 
 struct maildrop md;
@@ -139,17 +139,13 @@ static int get_line(struct str *line)
 		if (!io_buffered(&in))
 			flush();
 		r = io_getline(&in, line, '\n', CMD_MAX);
-		/* fds 0 and 1 may share one non-blocking socket (main): a read
-		 * that finds nothing after all waits again */
-		if (r == -1 && errno == EAGAIN)
-			continue;
 		if (r != -2)
 			break;
 		/* too long: its rest is read and dropped, never run */
 		do {
 			line->len = 0;
 			r = io_getline(&in, line, '\n', CMD_MAX);
-		} while (r == -2 || (r == -1 && errno == EAGAIN));
+		} while (r == -2);
 		if (r != 1)
 			read_failed(r);
 		reply("-ERR line too long");
@@ -178,19 +174,6 @@ static _Noreturn void quit(void)
 	end_session("quit", left ? 111 : 0);
 }
 
-/* USER as it may stand in our answer: printable ASCII, no blank. */
-static int user_ok(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > USER_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
 int main(int argc, char **argv)
 {
 	static struct str line;
@@ -198,6 +181,7 @@ int main(int argc, char **argv)
 	const char *why, *home;
 	struct command c;
 	int flags;
+	size_t at;
 
 	progname = "postern-pop3d";
 	(void)argv;
@@ -209,7 +193,8 @@ int main(int argc, char **argv)
 	ip = getenv("TCPREMOTEIP");
 	if (!ip)
 		ip = "";
-	if (!user || !user_ok(user)) {
+	/* a login name (doc/pop3.md, "Names"): it stands in our answer */
+	if (!user || !login_name(user, strlen(user), &at)) {
 		user = "";
 		refuse(100, "usage: USER missing or unusable", 0);
 	}
