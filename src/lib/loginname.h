@@ -9,7 +9,7 @@
 #define POSTERN_LOGINNAME_H
 #include <stddef.h>
 
-#define LOGIN_NAME_MAX 255
+#define LOGINNAME_MAX 255
 
 /* 0: not a name; 1: a Unix user's; 2: a virtual mailbox's, with *at the
  * offset of its @. */

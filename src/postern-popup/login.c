@@ -58,7 +58,7 @@ char login_ask(const char *user, size_t ulen, const char *pass, size_t plen, con
 	size_t len;
 	int s, r;
 
-	if (ulen > LOGIN_NAME_MAX || plen > PASSWORD_MAX)
+	if (ulen > LOGINNAME_MAX || plen > PASSWORD_MAX)
 		return 'N';
 	if (!path.len && !home_path(&path, AUTH_SOCKET))
 		return fail(why, "out of memory", 0);

@@ -228,7 +228,7 @@ static void do_pass(const char *a, size_t n)
  * password, on the command line or after a "+ ". */
 static void do_auth(const char *a, size_t n)
 {
-	unsigned char raw[2 * LOGIN_NAME_MAX + PASSWORD_MAX + 2];
+	unsigned char raw[2 * LOGINNAME_MAX + PASSWORD_MAX + 2];
 	const char *resp;
 	size_t rlen, len, i, z1, z2, at;
 
