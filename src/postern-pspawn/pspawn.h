@@ -6,11 +6,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <time.h>
+#include "loginname.h"
 
 #define RECORD_MAX 320  /* bytes in a request */
-/* bytes of USER: loginname.h's LOGIN_NAME_MAX, which is not used here
- * because glibc's <limits.h> has a LOGIN_NAME_MAX of its own (256) */
-#define USER_LEN_MAX 255
+#define USER_LEN_MAX LOGINNAME_MAX /* bytes of USER */
 #define IP_LEN_MAX 45   /* bytes of REMOTEIP: an IPv6 address with an IPv4 tail */
 #define REQUEST_FDS 2   /* the client's read side, then its write side */
 

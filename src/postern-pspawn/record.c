@@ -8,7 +8,6 @@
 #include "pspawn.h"
 #include "loginname.h"
 
-_Static_assert(LOGIN_NAME_MAX <= USER_LEN_MAX, "a login name fits in struct request");
 
 static int ip_ok(const char *s, size_t n)
 {
