@@ -1,0 +1,71 @@
+/* postern-auth's pieces; main.c has the service, doc/pop3.md the records
+ * and the password file. */
+#ifndef POSTERN_AUTH_H
+#define POSTERN_AUTH_H
+#include <stddef.h>
+#include <sys/types.h>
+#include "str.h"
+
+#define RECORD_MAX 1400   /* a request from postern-popup, whole */
+#define PASSWORD_MAX 1024
+#define IP_MAX 45
+#define TEXT_MAX 200      /* the text of a Z answer */
+#define PWFILE_MAX (4 * 1024 * 1024)
+
+/* One request as doc/pop3.md has it.  The fields point into the record
+ * (each NUL-terminated there), which holds the password: the caller wipes
+ * it when done. */
+struct request {
+	char type; /* 'P' log in and hand the connection on, 'C' only check */
+	const char *user, *password, *ip;
+	size_t userlen, passwordlen, iplen;
+};
+
+/* request.c: checks rec (n bytes, arriving with nfds descriptors) and
+ * fills *req.  0 when it is exactly right, or why it is refused. */
+const char *request_parse(const char *rec, size_t n, size_t nfds, struct request *req);
+
+/* pwfile.c: the password file, read again when it changed.  0 with the
+ * file usable, or why not (a temporary failure for every user), with
+ * *err the errno of the call that failed (0 when none did). */
+const char *pwfile_load(const char *path, int *err);
+/* The hash of user's line, NUL-terminated; 0 when there is none, with
+ * *why saying whether the name is absent or on more than one line. */
+const char *pwfile_hash(const char *user, size_t n, const char **why);
+void pwfile_free(void);
+
+/* verify.c: verify_init makes the dummy hash an unknown user is checked
+ * against.  verify: 1 when password matches hash (0: the dummy, which
+ * never matches), 0 when it does not, -1 when the check itself failed
+ * (out of memory).  Every call costs one argon2id verification. */
+void verify_init(void);
+int verify(const char *hash, const char *password, size_t n);
+
+/* pspawn.c: hands the connection (fds[0], fds[1]) of req's user to
+ * postern-pspawn at path and waits for its answer.  req is one that
+ * request_parse accepted: its lengths bound the U record.  0 for K; -1 with
+ * *text the reason for a Z answer (postern-pspawn's own, or ours) and
+ * *sys the system's word when a call failed (else 0).  The caller's
+ * descriptors are left to the caller to close. */
+int pspawn_hand(const char *path, const struct request *req, const int fds[2], struct str *text,
+                const char **sys);
+
+/* wait.c: the monotonic clock in ms; and a wait of at most ms for fd to
+ * be readable (or closed): 1 it is, 0 timed out, -1 poll failed. */
+long long now_ms(void);
+int wait_readable(int fd, int ms);
+
+/* refused.c: a line for a connection closed unanswered (an unserved uid,
+ * a malformed request), at most a few a second. */
+void log_refused(uid_t uid, const char *why, const char *sys);
+
+/* serve.c: answers the one request of an accepted connection from a
+ * served uid (conn non-blocking), logs it, and closes conn. */
+struct serve_paths {
+	const char *passwd, *pspawn;
+};
+struct serve_counts {
+	unsigned long long ok, fail, tempfail, refused;
+};
+void serve(int conn, uid_t uid, const struct serve_paths *, struct serve_counts *);
+#endif

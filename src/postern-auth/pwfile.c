@@ -1,0 +1,239 @@
+/* The password file, HOME/secret/auth/passwd (doc/pop3.md): NAME:HASH a
+ * line.  It is opened and looked at (fstat) for every request, and read
+ * again only when its inode, size, modification or change time differs:
+ * an edit counts from the next login without a restart, and an unchanged
+ * file costs an open, an fstat and a close.  The lines are kept sorted by
+ * name, so a lookup is a binary search and a name written on two lines is
+ * found when the file is read.  Such a name is refused (its user cannot
+ * log in, as with a malformed line) rather than served by one of its
+ * lines: which line a hand edit meant cannot be guessed, and
+ * postern-passwd set, which writes one line a user, mends it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "auth.h"
+#include "file.h"
+#include "log.h"
+#include "loginname.h"
+
+#define LINES_LOGGED 10 /* malformed lines named in the log at each read */
+
+struct entry {
+	const char *name; /* in data, NUL-terminated (the colon became a NUL) */
+	size_t namelen;
+	const char *hash; /* in data, NUL-terminated (the newline became one) */
+	int dup;
+};
+
+static struct str data;
+static struct entry *entries;
+static size_t nentries;
+static struct stat seen;
+static int loaded;
+
+static int same(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* An argon2id string as crypto_pwhash_str writes it: printable, shorter
+ * than crypto_pwhash_STRBYTES, and one libsodium can decode. */
+static int hash_ok(const char *h, size_t n)
+{
+	static const char prefix[] = crypto_pwhash_argon2id_STRPREFIX;
+	char buf[crypto_pwhash_argon2id_STRBYTES];
+	size_t i;
+
+	if (n >= sizeof buf || n < sizeof prefix - 1 || memcmp(h, prefix, sizeof prefix - 1) != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)h[i] <= 0x20 || (unsigned char)h[i] >= 0x7f)
+			return 0;
+	memset(buf, 0, sizeof buf);
+	memcpy(buf, h, n);
+	return crypto_pwhash_argon2id_str_needs_rehash(buf, crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
+	                                               crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE) != -1;
+}
+
+static int by_name(const void *x, const void *y)
+{
+	const struct entry *a = x, *b = y;
+	int c = memcmp(a->name, b->name, a->namelen < b->namelen ? a->namelen : b->namelen);
+
+	if (c)
+		return c;
+	return a->namelen < b->namelen ? -1 : a->namelen > b->namelen;
+}
+
+static void log_line(size_t lineno, const char *why)
+{
+	struct logline l = { STR_INIT };
+
+	log_begin(&l, "passwd_line");
+	log_kvu(&l, "line", lineno);
+	log_kv(&l, "why", why);
+	log_end(&l);
+}
+
+/* The entries of d's lines (d's colons and newlines become NULs), sorted,
+ * the duplicates marked.  0, or -1 out of memory. */
+static int parse(struct str *d, struct entry **out, size_t *nout)
+{
+	struct entry *e = 0, *grown;
+	size_t n = 0, cap = 0, pos = 0, lineno = 0, malformed = 0, dups = 0, i, at;
+	struct logline l = { STR_INIT };
+
+	while (pos < d->len) {
+		char *line = d->s + pos, *nl = memchr(line, '\n', d->len - pos), *colon;
+		size_t len = nl ? (size_t)(nl - line) : d->len - pos;
+		const char *why = 0;
+
+		pos += len + (nl ? 1 : 0);
+		lineno++;
+		if (nl)
+			*nl = 0; /* the last line ends at d's own NUL */
+		if (len == 0 || line[0] == '#')
+			continue;
+		colon = memchr(line, ':', len);
+		if (!colon)
+			why = "no colon";
+		else if (!login_name(line, (size_t)(colon - line), &at))
+			why = "malformed user name";
+		else if (!hash_ok(colon + 1, len - (size_t)(colon + 1 - line)))
+			why = "not an argon2id hash of crypto_pwhash_str's";
+		if (why) {
+			if (++malformed <= LINES_LOGGED)
+				log_line(lineno, why);
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64; /* at most 4 MB / 100 lines: no overflow */
+			grown = realloc(e, cap * sizeof *e);
+			if (!grown) {
+				free(e);
+				return -1;
+			}
+			e = grown;
+		}
+		*colon = 0;
+		e[n].name = line;
+		e[n].namelen = (size_t)(colon - line);
+		e[n].hash = colon + 1;
+		e[n].dup = 0;
+		n++;
+	}
+	if (n)
+		qsort(e, n, sizeof *e, by_name);
+	for (i = 1; i < n; i++)
+		if (by_name(&e[i - 1], &e[i]) == 0) {
+			dups += !e[i - 1].dup;
+			e[i - 1].dup = e[i].dup = 1;
+		}
+	log_begin(&l, "passwd");
+	log_kvu(&l, "lines", lineno);
+	log_kvu(&l, "users", n);
+	log_kvu(&l, "malformed", malformed);
+	log_kvu(&l, "duplicated", dups);
+	log_end(&l);
+	*out = e;
+	*nout = n;
+	return 0;
+}
+
+/* Reads the file open at fd (whose stat is st) and puts it in place of
+ * the one read before: 0, or why not (the one before then stays). */
+static const char *reread(int fd, const struct stat *st, int *err)
+{
+	struct str d = STR_INIT;
+	struct entry *e;
+	size_t n;
+
+	if (read_fd(fd, &d, PWFILE_MAX) == -1) {
+		*err = errno == EFBIG ? 0 : errno;
+		str_free(&d);
+		return *err ? "unable to read the password file" : "the password file is over 4 MB";
+	}
+	if (parse(&d, &e, &n) == -1) {
+		str_free(&d);
+		return "out of memory for the password file";
+	}
+	pwfile_free();
+	data = d;
+	entries = e;
+	nentries = n;
+	/* st is from before the read: an edit during it changes the file's
+	 * times again, and the next request reads it once more */
+	seen = *st;
+	loaded = 1;
+	return 0;
+}
+
+const char *pwfile_load(const char *path, int *err)
+{
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat st;
+	const char *why = 0;
+
+	*err = 0;
+	if (fd == -1) {
+		*err = errno;
+		return errno == ENOENT ? "no password file" : "unable to open the password file";
+	}
+	if (fstat(fd, &st) == -1) {
+		*err = errno;
+		why = "unable to stat the password file";
+	}
+	else if (!S_ISREG(st.st_mode))
+		why = "the password file is not a regular file";
+	else if (st.st_uid != geteuid())
+		why = "the password file is not mine";
+	else if (st.st_mode & 077)
+		why = "the password file may be read or written by its group or others";
+	else if (st.st_size > PWFILE_MAX)
+		why = "the password file is over 4 MB";
+	else if (!loaded || !same(&st, &seen))
+		why = reread(fd, &st, err);
+	if (close(fd) == -1 && !why) {
+		*err = errno;
+		why = "unable to close the password file";
+	}
+	return why;
+}
+
+const char *pwfile_hash(const char *user, size_t n, const char **why)
+{
+	struct entry key;
+	size_t lo = 0, hi = nentries;
+
+	key.name = user;
+	key.namelen = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = by_name(&key, &entries[mid]);
+		if (c == 0) {
+			*why = entries[mid].dup ? "user on more than one line" : 0;
+			return entries[mid].dup ? 0 : entries[mid].hash;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*why = "no such user";
+	return 0;
+}
+
+void pwfile_free(void)
+{
+	str_free(&data);
+	free(entries);
+	entries = 0;
+	nentries = 0;
+	loaded = 0;
+}

@@ -1,0 +1,137 @@
+/* One connection from postern-popup (doc/pop3.md): its one request read
+ * within REQUEST_MS, checked, answered K, N or Z, logged, and the
+ * connection closed.  A request that is not exactly right gets no answer
+ * at all.  The password is only ever in rec, which is wiped before this
+ * returns, whatever happened; no log line holds it. */
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "auth.h"
+#include "die.h"
+#include "fdpass.h"
+#include "log.h"
+
+/* The record is one send away once postern-popup connects: a peer that
+ * has not sent it by then is stuck or hostile, and everyone else waits. */
+#define REQUEST_MS 5000
+
+struct outcome {
+	char code;        /* K, N or Z */
+	const char *why;  /* for the log; for Z also the answer's text */
+	const char *sys;
+	struct str text;  /* holds why when it is not a constant */
+};
+
+static void answer(int conn, const struct outcome *o)
+{
+	char a[1 + TEXT_MAX];
+	size_t n = 0;
+
+	a[n++] = o->code;
+	if (o->code == 'Z') {
+		const char *t = o->why && o->why[0] ? o->why : "temporary failure";
+		size_t len = strlen(t);
+		if (len > TEXT_MAX)
+			len = TEXT_MAX;
+		memcpy(a + n, t, len);
+		n += len;
+	}
+	/* a postern-popup that cannot take one record at once has gone: the
+	 * log line says what it was told all the same */
+	(void)send(conn, a, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Decides the answer to a well-formed request; for P, a matching
+ * password hands the connection (fds) to postern-pspawn. */
+static void decide(const struct request *req, const int fds[2], const struct serve_paths *paths, struct outcome *o)
+{
+	const char *hash;
+	int err, v;
+
+	o->why = pwfile_load(paths->passwd, &err);
+	if (o->why) {
+		o->code = 'Z';
+		o->sys = err ? strerror(err) : 0;
+		return;
+	}
+	hash = pwfile_hash(req->user, req->userlen, &o->why);
+	v = verify(hash, req->password, req->passwordlen);
+	if (v == -1) {
+		o->code = 'Z';
+		o->why = "unable to check the password";
+		o->sys = strerror(errno);
+	} else if (v == 0) {
+		o->code = 'N';
+		if (!o->why)
+			o->why = "wrong password";
+	} else if (req->type == 'C') {
+		o->code = 'K';
+	} else if (pspawn_hand(paths->pspawn, req, fds, &o->text, &o->sys) == 0) {
+		o->code = 'K';
+	} else {
+		o->code = 'Z';
+		o->why = o->text.s;
+	}
+}
+
+static void log_auth(const struct request *req, const struct outcome *o, long long ms)
+{
+	struct logline l = { STR_INIT };
+
+	log_begin(&l, "auth");
+	log_kvb(&l, "user", req->user, req->userlen);
+	log_kvb(&l, "ip", req->ip, req->iplen);
+	log_kv(&l, "result", o->code == 'K' ? "ok" : o->code == 'N' ? "fail" : "tempfail");
+	log_kv(&l, "request", req->type == 'P' ? "login" : "check");
+	if (o->code != 'K' && o->why)
+		log_kv(&l, "why", o->why);
+	if (o->sys)
+		log_kv(&l, "sys", o->sys);
+	log_kvu(&l, "ms", (unsigned long long)ms);
+	log_end(&l);
+}
+
+void serve(int conn, uid_t uid, const struct serve_paths *paths, struct serve_counts *counts)
+{
+	char rec[RECORD_MAX];
+	int fds[2] = { -1, -1 };
+	struct outcome o = { 'Z', 0, 0, STR_INIT };
+	struct request req;
+	const char *why = 0;
+	size_t n = 0, nfds = 0;
+	long long start = now_ms();
+	int r = wait_readable(conn, REQUEST_MS);
+
+	if (r != 1)
+		why = r ? "unable to wait for the request" : "no request within 5 s";
+	else if ((r = fdpass_recv(conn, rec, sizeof rec, &n, fds, 2, &nfds, MSG_DONTWAIT)) == -1)
+		why = errno == EMSGSIZE ? "record too long or more than two descriptors" : "unable to receive the request";
+	else if (r == 0)
+		why = "empty record, or closed without a request";
+	else
+		why = request_parse(rec, n, nfds, &req);
+	if (why) {
+		counts->refused++;
+		log_refused(uid, why, r == -1 && errno != EMSGSIZE ? strerror(errno) : 0);
+	} else {
+		decide(&req, fds, paths, &o);
+	}
+	/* ours are closed before the answer: postern-pop3d, if started, is
+	 * then the only holder besides postern-popup */
+	fdpass_close(fds, nfds);
+	if (!why) {
+		/* the line before the answer: postern-popup's lines about this
+		 * login come after ours in the log */
+		log_auth(&req, &o, now_ms() - start);
+		answer(conn, &o);
+		counts->ok += o.code == 'K';
+		counts->fail += o.code == 'N';
+		counts->tempfail += o.code == 'Z';
+	}
+	sodium_memzero(rec, sizeof rec);
+	str_free(&o.text);
+	if (close(conn) == -1)
+		warn_sys("warning: unable to close a connection");
+}

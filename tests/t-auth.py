@@ -1,0 +1,595 @@
+#!/usr/bin/env python3
+"""postern-auth and postern-passwd (doc/pop3.md, "postern-popup to
+postern-auth", "postern-auth to postern-pspawn", "The password file"), on
+their own: a scratch HOME with copies of both programs, secret/auth owned
+by a uid of this test's (in no passwd file: both programs run as it, as
+they would as postern-auth), this script as postern-popup (a real
+AF_UNIX SOCK_SEQPACKET client, as root, served with -u 0) and, in a
+thread, as a fake postern-pspawn that takes the U record and its two
+descriptors (socket.recv_fds), writes a marker into the second, and
+answers as each check wants.  Checks postern-passwd's set, delete and
+list, the argon2id lines it writes, its lock under 5 runs at once and
+what it refuses; K, N, Z and the U record for good and bad logins, equal
+timing for an unknown name and a wrong password, the C check, every
+malformed request closed unanswered with its descriptors closed and none
+leaked, an unserved uid, postern-pspawn missing, refusing, silent or
+garbled, a password file open to others, edits picked up without a
+restart, and the refusal of root.  Run as root."""
+import array, os, pwd, re, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smtptest import BUILD
+from tap import check, done, wait_for
+
+AUTH_UID = 64371  # postern-auth's stand-in, this test's only
+POP_UID = 64372   # a second served uid (postern-popup's stand-in)
+NOBODY = 65534
+D = tempfile.mkdtemp(prefix='postern-test-auth.')
+os.chmod(D, 0o755)
+for sub in ('bin', 'secret/auth', 'run/auth', 'run/pspawn', 'logs'):
+    os.makedirs(os.path.join(D, sub))
+for sub in ('secret', 'run', 'run/pspawn'):
+    os.chmod(os.path.join(D, sub), 0o755)
+os.chown(os.path.join(D, 'secret/auth'), AUTH_UID, AUTH_UID)
+os.chmod(os.path.join(D, 'secret/auth'), 0o700)
+os.chown(os.path.join(D, 'run/auth'), AUTH_UID, AUTH_UID)
+os.chmod(os.path.join(D, 'run/auth'), 0o755)
+# copies, not links: HOME is found from /proc/self/exe, which resolves links
+for prog in ('postern-auth', 'postern-passwd'):
+    shutil.copy(os.path.join(BUILD, 'bin', prog), os.path.join(D, 'bin', prog))
+AUTH = os.path.join(D, 'bin', 'postern-auth')
+PASSWD = os.path.join(D, 'bin', 'postern-passwd')
+PWFILE = os.path.join(D, 'secret/auth/passwd')
+SOCK = os.path.join(D, 'run/auth/socket')
+PSOCK = os.path.join(D, 'run/pspawn/socket')
+ENV = dict(os.environ)
+ENV.pop('POSTERN_HOME', None)
+LINE = re.compile(r'^([^:]+):\$argon2id\$v=19\$m=65536,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$')
+SECRETS = []  # every password used: none may reach a log
+
+
+def as_uid(uid):
+    def pre():
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    return pre
+
+
+def sanitized(err):
+    return 'Sanitizer' in err or 'runtime error' in err
+
+
+def passwd(*args, data=b'', uid=AUTH_UID, home=None):
+    """postern-passwd ARGS with data on stdin, as uid: (exit code, stdout, stderr)"""
+    argv = [PASSWD] + (['-h', home] if home else []) + list(args)
+    r = subprocess.run(argv, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
+                       preexec_fn=as_uid(uid) if uid is not None else None, timeout=60)
+    err = r.stderr.decode(errors='replace')
+    if sanitized(err):
+        print('# ' + err.replace('\n', '\n# '))
+        return -1, r.stdout, err
+    return r.returncode, r.stdout, err
+
+
+def setpw(user, pw):
+    SECRETS.append(pw)
+    return passwd('set', user, data=pw.encode() + b'\n')[0] == 0
+
+
+def lines():
+    try:
+        return open(PWFILE).read().split('\n')
+    except FileNotFoundError:
+        return []
+
+
+class FakePspawn(threading.Thread):
+    """A postern-pspawn: records each U record, the count of its
+    descriptors and the peer's uid, writes MARK into the second
+    descriptor, and answers self.answer (bytes), or closes at once
+    ('close'), or waits for postern-auth to give up ('silent')."""
+    MARK = b'postern-pop3d here\n'
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.answer = b'K'
+        self.got = []
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.s.bind(PSOCK)
+        os.chmod(PSOCK, 0o666)
+        self.s.listen(16)
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.s.accept()
+            except OSError:
+                return
+            with c:
+                cred = c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize('3i'))
+                uid = struct.unpack('3i', cred)[1]
+                c.settimeout(30)
+                try:
+                    msg, fds, _, _ = socket.recv_fds(c, 1024, 8)
+                except OSError:
+                    continue
+                self.got.append((msg, len(fds), uid))
+                if len(fds) == 2:
+                    try:
+                        os.write(fds[1], self.MARK)
+                    except OSError:
+                        pass
+                for f in fds:
+                    os.close(f)
+                try:
+                    if self.answer == 'silent':
+                        c.recv(10)
+                    elif self.answer != 'close':
+                        c.send(self.answer)
+                except OSError:
+                    pass
+
+
+class Server:
+    """postern-auth -d FD -u 0 -u POP_UID as AUTH_UID, waited for"""
+
+    def __init__(self, *args, uid=AUTH_UID):
+        r, w = os.pipe()
+        self.err = os.path.join(D, 'logs', 'auth.%d' % time.monotonic_ns())
+        with open(self.err, 'wb') as e:
+            self.p = subprocess.Popen([AUTH, '-d', str(w), '-u', '0', '-u', str(POP_UID)] + list(args),
+                                      stderr=e, pass_fds=(w,), env=ENV, preexec_fn=as_uid(uid))
+        os.close(w)
+        os.set_blocking(r, False)
+        got = b''
+        end = time.time() + 20
+        while time.time() < end and self.p.poll() is None and not got:
+            try:
+                got = os.read(r, 10)
+            except BlockingIOError:
+                time.sleep(0.02)
+        os.close(r)
+        self.ready = got == b'\n'
+
+    def log(self):
+        return open(self.err, errors='replace').read()
+
+    def fds(self):
+        return len(os.listdir('/proc/%d/fd' % self.p.pid))
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        try:
+            code = self.p.wait(20)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            code = self.p.wait()
+        return -1 if sanitized(self.log()) else code
+
+
+def ask(rec, fds=(), timeout=30):
+    """one request: the answer, or b'' when the connection ends unanswered"""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(timeout)
+    s.connect(SOCK)
+    try:
+        if fds:
+            s.sendmsg([rec], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', fds))])
+        else:
+            s.send(rec)
+        a = s.recv(1000)
+    except (ConnectionResetError, BrokenPipeError):  # closed before or after the send
+        a = b''
+    s.close()
+    return a
+
+
+def rec(kind, user, pw, ip='127.0.0.1'):
+    return b'%s%s\0%s\0%s\0' % (kind, user.encode(), pw.encode(), ip.encode())
+
+
+def closed(fd, secs=5):
+    """fd (a read end) reaches EOF within secs: no copy of its write end is left"""
+    import select
+    end = time.time() + secs
+    data = b''
+    while time.time() < end:
+        if select.select([fd], [], [], max(0, end - time.time()))[0]:
+            b = os.read(fd, 1000)
+            if not b:
+                return data or True
+            data += b
+    return False
+
+
+def login(user, pw, ip='127.0.0.1'):
+    """P with two pipes (client to pop3d, pop3d to client): (answer, what
+    the fake wrote on the second, whether both pipes then closed)"""
+    r1, w1 = os.pipe()
+    r2, w2 = os.pipe()
+    a = ask(rec(b'P', user, pw, ip), (r1, w2))
+    os.close(r1)
+    os.close(w2)
+    got = closed(r2)
+    # r1 was passed: with every copy of it gone, writing to w1 fails
+    try:
+        os.write(w1, b'x')
+        r1_gone = False
+    except BrokenPipeError:
+        r1_gone = True
+    os.close(w1)
+    os.close(r2)
+    return a, got, r1_gone
+
+
+def checkpw(user, pw):
+    return ask(rec(b'C', user, pw))
+
+
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+srv = None
+fake = None
+try:
+    # 1. postern-passwd: set, list, the lines, delete.
+    check(setpw('alice', 'correct horse'), 'passwd set alice: exit 0')
+    st = os.stat(PWFILE)
+    check(st.st_uid == AUTH_UID and (st.st_mode & 0o777) == 0o600,
+          'the password file is the running uid\'s, mode 0600')
+    ls = [l for l in lines() if l]
+    check(len(ls) == 1 and LINE.match(ls[0]) and ls[0].startswith('alice:'),
+          'one line NAME:$argon2id$v=19$m=65536,t=2,p=1$SALT$HASH (libsodium\'s interactive limits)')
+    check(os.path.exists(os.path.join(D, 'secret/auth/passwd.lock'))
+          and not os.path.exists(os.path.join(D, 'secret/auth/passwd.new')),
+          'the lock file stays, no passwd.new is left')
+    with open(PWFILE, 'a') as f:
+        f.write('# a comment the admin wrote\n\n')
+    check(setpw('bob', 'bob secret') and setpw('joe@virt.example', 'joe secret'), 'passwd set bob, joe@virt.example')
+    old = lines()
+    check(setpw('alice', 'first password'), 'passwd set alice again')
+    new = lines()
+    check([l for l in new if l.startswith('alice:')] != [l for l in old if l.startswith('alice:')]
+          and len([l for l in new if l.startswith('alice:')]) == 1
+          and [l for l in new if not l.startswith('alice:')] == [l for l in old if not l.startswith('alice:')],
+          'a set replaces the user\'s line and keeps every other line byte for byte')
+    check(new[-2].startswith('alice:') and new[-1] == '', 'the new line goes at the end')
+    code, out, _ = passwd('list')
+    check(code == 0 and out == b'bob\njoe@virt.example\nalice\n', 'passwd list: the names only, in the file\'s order')
+    check(setpw('carol', 'carol secret') and passwd('delete', 'carol')[0] == 0
+          and not [l for l in lines() if l.startswith('carol:')], 'passwd delete carol: exit 0, her line gone')
+    code, _, err = passwd('delete', 'carol')
+    check(code == 100 and 'no such user' in err, 'delete of a name not there: exit 100')
+    # a last line without a newline keeps its bytes and gains one
+    with open(PWFILE, 'rb') as f:
+        text = f.read()
+    with open(PWFILE, 'wb') as f:
+        f.write(text + b'# no newline')
+    check(setpw('dave', 'dave secret') and b'\n# no newline\ndave:' in open(PWFILE, 'rb').read(),
+          'a last line without its newline gets one before the new line')
+    code, out, _ = passwd('set', 'erin', data=b'first line\nsecond line\n')
+    SECRETS.append('first line')
+    check(code == 0, 'only the first line of stdin is the password (checked by a login below)')
+    code, out, _ = passwd('set', 'long', data=b'x' * 1024)
+    check(code == 0, 'a password of 1024 bytes without a newline')
+
+    # 2. What postern-passwd refuses.
+    before = open(PWFILE, 'rb').read()
+    for name in ('.alice', '-alice', 'al ice', 'al:ice', 'a' * 65, '', 'Joe@virt.example', 'joe@', '@x.org',
+                 'joe@-x.org', 'al/ice', 'al\u00e9ice'):
+        code, _, err = passwd('set', name, data=b'pw\n')
+        check(code == 100 and 'not a login name' in err, 'set refuses the name %r: exit 100' % name)
+    for data, what in ((b'\n', 'an empty line'), (b'', 'nothing'), (b'a\0b\n', 'a NUL'),
+                       (b'x' * 1025 + b'\n', '1025 bytes')):
+        code, _, err = passwd('set', 'frank', data=data)
+        check(code == 100 and 'fatal' in err, 'set refuses a password of %s: exit 100' % what)
+    for args in ((), ('set',), ('delete',), ('list', 'x'), ('set', 'a', 'b'), ('show', 'a'), ('-x', 'list')):
+        code, _, err = passwd(*args)
+        check(code == 100 and 'usage: postern-passwd' in err, 'usage error %r: exit 100' % (args,))
+    code, _, err = passwd('set', 'frank', data=b'pw\n', uid=POP_UID)
+    check(code == 100 and 'as the owner of' in err, 'run by a uid that does not own secret/auth: exit 100')
+    check(open(PWFILE, 'rb').read() == before, 'after all of them the file is unchanged')
+    try:
+        pw_auth = pwd.getpwnam('postern-auth')
+    except KeyError:
+        pw_auth = None
+    code, _, err = passwd('list', uid=None)
+    if pw_auth is None:
+        check(code == 111 and 'unknown user postern-auth' in err,
+              'as root without a postern-auth user: exit 111 (it never works as root)')
+    else:
+        check(code == 111, 'as root it becomes postern-auth, which cannot read this scratch secret/auth: exit 111')
+    # -h HOME
+    h2 = os.path.join(D, 'home2')
+    os.makedirs(os.path.join(h2, 'secret/auth'))
+    os.chown(os.path.join(h2, 'secret/auth'), AUTH_UID, AUTH_UID)
+    code, _, _ = passwd('set', 'other', data=b'other pw\n', home=h2)
+    check(code == 0 and open(os.path.join(h2, 'secret/auth/passwd')).read().startswith('other:$argon2id$'),
+          '-h HOME: the file of that HOME')
+    # a terminal: asked twice, without echo
+    def on_tty(first, second):
+        m, s = os.openpty()
+        p = subprocess.Popen([PASSWD, 'set', 'tty'], stdin=s, stdout=s, stderr=s, env=ENV,
+                             preexec_fn=as_uid(AUTH_UID))
+        os.close(s)
+        seen = b''
+        for want, answer in ((b'New password: ', first), (b'Again: ', second)):
+            end = time.time() + 20
+            while want not in seen and time.time() < end:
+                try:
+                    seen += os.read(m, 100)
+                except OSError:
+                    break
+            os.write(m, answer + b'\n')
+        code = p.wait(60)
+        try:
+            while True:
+                b = os.read(m, 100)
+                if not b:
+                    break
+                seen += b
+        except OSError:
+            pass
+        os.close(m)
+        return code, seen
+    code, seen = on_tty(b'tty secret', b'tty secret')
+    SECRETS.append('tty secret')
+    check(code == 0 and b'tty secret' not in seen, 'on a terminal: asked twice, not echoed, exit 0')
+    code, seen = on_tty(b'tty one', b'tty two')
+    check(code == 100 and b'differ' in seen, 'on a terminal, two different passwords: exit 100')
+
+    # 3. Five runs at once, each setting its own user: none is lost.
+    procs = []
+    for i in range(5):
+        procs.append(subprocess.Popen([PASSWD, 'set', 'par%d' % i], stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      env=ENV, preexec_fn=as_uid(AUTH_UID)))
+    for i, p in enumerate(procs):
+        p.stdin.write(b'parallel %d\n' % i)
+        p.stdin.close()
+    codes = [p.wait(60) for p in procs]
+    names = passwd('list')[1].decode().split()
+    check(codes == [0] * 5 and all('par%d' % i in names for i in range(5)) and 'alice' in names,
+          '5 postern-passwd runs at once: all exit 0 and all 5 lines are there, the others kept')
+
+    # 4. The service: readiness, the socket, the root refusal.
+    fake = FakePspawn()
+    fake.start()
+    r = subprocess.run([AUTH, '-u', '0'], stderr=subprocess.PIPE, env=ENV, timeout=20)
+    check(r.returncode == 100 and b'refusing to run as root' in r.stderr, 'postern-auth refuses to run as root: exit 100')
+    r = subprocess.run([AUTH, 'extra'], stderr=subprocess.PIPE, env=ENV, timeout=20, preexec_fn=as_uid(AUTH_UID))
+    check(r.returncode == 100 and b'usage: postern-auth' in r.stderr, 'an argument: usage, exit 100')
+    t = time.perf_counter()
+    srv = Server()
+    check(srv.ready, 'ready: a newline on the -d fd (%.0f ms after the start, the dummy hash made)'
+          % ((time.perf_counter() - t) * 1000))
+    check(os.path.exists(SOCK) and (os.stat(SOCK).st_mode & 0o777) == 0o666 and os.stat(SOCK).st_uid == AUTH_UID,
+          'the socket is there, mode 0666 (run/auth/ decides who reaches it)')
+
+    # 5. Logins.
+    a, got, r1_gone = login('alice', 'first password')
+    check(a == b'K', 'P with the right password: K')
+    check(fake.got and fake.got[-1] == (b'Ualice\x00127.0.0.1\x00', 2, AUTH_UID),
+          'postern-pspawn got U alice NUL 127.0.0.1 NUL with two descriptors, from postern-auth\'s uid')
+    check(got == FakePspawn.MARK, 'what postern-pspawn wrote into the second descriptor reached the client, then EOF')
+    check(r1_gone, 'postern-auth closed its copies of both descriptors')
+    a, b = socket.socketpair()
+    n = len(fake.got)
+    ans = ask(rec(b'P', 'joe@virt.example', 'joe secret', '::1'), (b.fileno(), b.fileno()))
+    b.close()
+    a.settimeout(5)
+    check(ans == b'K' and a.recv(100) == FakePspawn.MARK and a.recv(100) == b'',
+          'a virtual name, one socket as both descriptors: K, the marker, then EOF')
+    a.close()
+    check(len(fake.got) == n + 1 and fake.got[-1] == (b'Ujoe@virt.example\x00::1\x00', 2, AUTH_UID),
+          'its U record: the name as given, the IPv6 address')
+    a, got, r1_gone = login('erin', 'first line', '')
+    check(a == b'K' and fake.got[-1][0] == b'Uerin\x00\x00', 'erin: the first line of stdin was her password; an empty address')
+    check(login('long', 'x' * 1024)[0] == b'K', 'a password of 1024 bytes')
+    check(login('par3', 'parallel 3')[0] == b'K', 'a user of the parallel runs')
+    n = len(fake.got)
+    a, got, r1_gone = login('alice', 'wrong password')
+    check(a == b'N' and len(fake.got) == n and got is True and r1_gone,
+          'a wrong password: N, postern-pspawn not asked, both descriptors closed')
+    a, got, r1_gone = login('nosuchuser', 'first password')
+    check(a == b'N' and len(fake.got) == n and got is True and r1_gone, 'an unknown user: N')
+    check(login('Alice', 'first password')[0] == b'N' and login('alic', 'first password')[0] == b'N',
+          'names are matched exactly (Alice, alic: N)')
+    check(checkpw('alice', 'first password') == b'K' and len(fake.got) == n, 'C with the right password: K, nothing started')
+    check(checkpw('alice', 'nope') == b'N' and checkpw('zed', 'nope') == b'N', 'C: N for a wrong password or an unknown user')
+    log = srv.log()
+    check('postern-auth: auth user=alice ip=127.0.0.1 result=ok request=login ms=' in log,
+          'logged: auth user=alice ip=127.0.0.1 result=ok request=login ms=N')
+    check('postern-auth: auth user=alice ip=127.0.0.1 result=fail request=login why="wrong password" ms=' in log
+          and 'postern-auth: auth user=nosuchuser ip=127.0.0.1 result=fail request=login why="no such user" ms=' in log,
+          'logged: result=fail, why (wrong password, no such user)')
+    check('result=ok request=check' in log, 'logged: request=check')
+
+    # 6. Timing: an unknown name costs what a wrong password costs.
+    wrong, unknown = [], []
+    for i in range(6):
+        for user, into in (('alice', wrong), ('nobody%d' % i, unknown)):
+            t = time.perf_counter()
+            checkpw(user, 'guess %d' % i)
+            into.append(time.perf_counter() - t)
+    mw, mu = sorted(wrong)[3], sorted(unknown)[3]
+    print('# one verification: %.1f ms (wrong password), %.1f ms (unknown user), medians of 6' % (mw * 1000, mu * 1000))
+    check(0.6 < mu / mw < 1.6, 'an unknown user takes as long as a wrong password (%.2f)' % (mu / mw))
+
+    # 7. Malformed requests: closed unanswered, their descriptors closed, none kept.
+    time.sleep(0.3)  # the last connection closed
+    base = srv.fds()
+    n = len(fake.got)
+    good = 'first password'
+    bad = [
+        (b'Palice\x00%s\x00127.0.0.1' % good.encode(), 2, 'no NUL at the end', 'no NUL at the end of the record'),
+        (b'Pal ice\x00pw\x00ip\x00', 2, 'a blank in the name', 'malformed user name'),
+        (b'P.alice\x00pw\x00\x00', 2, 'a name starting with a dot', 'malformed user name'),
+        (b'P-alice\x00pw\x00\x00', 2, 'a name starting with a dash', 'malformed user name'),
+        (b'P' + b'a' * 65 + b'\x00pw\x00\x00', 2, 'a Unix name of 65 bytes', 'malformed user name'),
+        (b'P\x00pw\x00\x00', 2, 'an empty name', 'malformed user name'),
+        (b'PJoe@virt.example\x00pw\x00\x00', 2, 'upper case in a virtual name', 'malformed user name'),
+        (b'Palice\x00\x00127.0.0.1\x00', 2, 'an empty password', 'malformed password'),
+        (b'Palice\x00' + b'p' * 1025 + b'\x00\x00', 2, 'a password of 1025 bytes', 'malformed password'),
+        (b'Palice\x00%s\x00127.0.0.g\x00' % good.encode(), 2, 'a g in the address', 'malformed remote address'),
+        (b'Palice\x00%s\x00' % good.encode() + b'1' * 46 + b'\x00', 2, 'an address of 46 bytes', 'malformed remote address'),
+        (b'Palice\x00%s\x00' % good.encode(), 2, 'two fields', 'fewer than three fields'),
+        (b'Palice\x00%s\x00127.0.0.1\x00x\x00' % good.encode(), 2, 'four fields', 'more than three fields'),
+        (b'Palice\x00%s\x00127.0.0.1\x00\x00' % good.encode(), 2, 'an empty fourth field', 'more than three fields'),
+        (b'Palice\x00' + b'p' * 1400 + b'\x00\x00', 2, 'a record of 1409 bytes', 'record too long or more than two descriptors'),
+        (b'Palice\x00%s\x00127.0.0.1\x00' % good.encode(), 0, 'P without descriptors', 'P without exactly two descriptors'),
+        (b'Palice\x00%s\x00127.0.0.1\x00' % good.encode(), 1, 'P with one descriptor', 'P without exactly two descriptors'),
+        (b'Palice\x00%s\x00127.0.0.1\x00' % good.encode(), 3, 'P with three descriptors', 'record too long or more than two descriptors'),
+        (b'Palice\x00%s\x00127.0.0.1\x00' % good.encode(), 9, 'P with nine descriptors', 'record too long or more than two descriptors'),
+        (b'Calice\x00%s\x00127.0.0.1\x00' % good.encode(), 2, 'C with two descriptors', 'C with descriptors'),
+        (b'Calice\x00%s\x00127.0.0.1\x00' % good.encode(), 1, 'C with one descriptor', 'C with descriptors'),
+        (b'Xalice\x00%s\x00127.0.0.1\x00' % good.encode(), 2, 'an unknown type', 'unknown request type'),
+        (b'Ualice\x00127.0.0.1\x00', 2, 'a U record (postern-pspawn\'s)', 'unknown request type'),
+        (b'p' + b'alice\x00%s\x00127.0.0.1\x00' % good.encode(), 2, 'a lower-case p', 'unknown request type'),
+        (b'', 0, 'an empty record', 'empty record, or closed without a request'),
+        (b'', 2, 'an empty record with two descriptors', 'empty record'),
+    ]
+    for data, nfds, what, why in bad:
+        pipes = [os.pipe() for _ in range(nfds)]
+        mark = len(srv.log())
+        a = ask(data, [w for _, w in pipes])
+        for _, w in pipes:
+            os.close(w)
+        fds_closed = all(closed(r) is True for r, _ in pipes)
+        for r, _ in pipes:
+            os.close(r)
+        logged = wait_for(lambda: 'postern-auth: refused uid=0 why="%s"\n' % why in srv.log()[mark:])
+        check(a == b'' and fds_closed and logged, 'malformed, %s: closed unanswered%s, logged why="%s"'
+              % (what, ', descriptors closed' if nfds else '', why))
+        time.sleep(0.25)  # under the limit of refusals logged a second
+    check(len(fake.got) == n, 'none of them reached postern-pspawn')
+    check(wait_for(lambda: srv.fds() == base), 'postern-auth holds as many descriptors as before them (%d)' % base)
+    check(checkpw('alice', good) == b'K', 'and it still answers')
+    for _ in range(8):
+        ask(b'Y')
+    time.sleep(1.1)
+    ask(b'Y')
+    check(wait_for(lambda: re.search(r'refused uid=0 why="unknown request type" not_logged_before=\d+', srv.log())),
+          'refusals are logged at most 5 a second; the next line counts those left out')
+
+    # 8. A silent client is closed after 5 s, and the one behind it waits until then.
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    silent.connect(SOCK)
+    time.sleep(0.2)
+    t = time.time()
+    a = checkpw('alice', good)
+    took = time.time() - t
+    silent.settimeout(10)
+    try:
+        gone = silent.recv(10) == b''
+    except OSError:
+        gone = True
+    silent.close()
+    check(a == b'K' and 4 < took < 7 and gone,
+          'a silent client is closed after 5 s; the request behind it is answered then (%.1f s)' % took)
+    check(wait_for(lambda: 'why="no request within 5 s"' in srv.log()), 'logged: no request within 5 s')
+
+    # 9. Other uids: a served one (not root) and an unserved one.
+    def as_client(uid, data):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+                code = {b'K': 0, b'': 2}.get(ask(data, timeout=10), 3)
+            except BaseException:
+                code = 4
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+    check(as_client(POP_UID, rec(b'C', 'alice', good)) == 0, 'a served uid of -u (not root): K')
+    check(as_client(NOBODY, rec(b'C', 'alice', good)) == 2, 'an unserved uid (nobody): closed unanswered')
+    check(wait_for(lambda: 'postern-auth: refused uid=65534 why="uid not served"' in srv.log()),
+          'logged: refused uid=65534 why="uid not served"')
+
+    # 10. postern-pspawn refusing, silent, garbled, gone.
+    fake.answer = b'Zno such Unix user: alice'
+    a, got, r1_gone = login('alice', good)
+    check(a == b'Zno such Unix user: alice' and got == FakePspawn.MARK and r1_gone,
+          'postern-pspawn answers Z: Z with its text, descriptors closed')
+    check('result=tempfail request=login why="no such Unix user: alice"' in srv.log(), 'logged: result=tempfail with its reason')
+    fake.answer = b'X'
+    check(login('alice', good)[0] == b'Zmalformed answer from postern-pspawn', 'a garbled answer: Z')
+    fake.answer = b'Z' + b'r' * 201
+    check(login('alice', good)[0] == b'Zmalformed answer from postern-pspawn', 'a Z text of 201 bytes: Z, malformed')
+    fake.answer = b'Zbad\x01byte'
+    check(login('alice', good)[0] == b'Zmalformed answer from postern-pspawn', 'a Z text with a control byte: Z, malformed')
+    fake.answer = 'close'
+    check(login('alice', good)[0] == b'Zpostern-pspawn closed without an answer', 'postern-pspawn closes unanswered: Z')
+    fake.answer = 'silent'
+    t = time.time()
+    a, got, r1_gone = login('alice', good)
+    took = time.time() - t
+    check(a == b'Zno answer from postern-pspawn within 10 s' and 9 < took < 13 and r1_gone,
+          'postern-pspawn silent: Z after 10 s (%.1f s), descriptors closed' % took)
+    fake.answer = b'K'
+    os.rename(PSOCK, PSOCK + '.away')
+    a, got, r1_gone = login('alice', good)
+    check(a == b'Zunable to reach postern-pspawn' and got is True and r1_gone,
+          'postern-pspawn not running: Z unable to reach postern-pspawn, descriptors closed')
+    check(wait_for(lambda: 'why="unable to reach postern-pspawn" sys="No such file or directory"' in srv.log()), 'logged with the system\'s reason')
+    os.rename(PSOCK + '.away', PSOCK)
+    check(login('alice', good)[0] == b'K', 'postern-pspawn back: K')
+
+    # 11. The password file: its mode, its absence, edits without a restart.
+    os.chmod(PWFILE, 0o644)
+    a = checkpw('alice', good)
+    check(a == b'Zthe password file may be read or written by its group or others',
+          'the file mode 0644: Z, for a right password too')
+    os.chmod(PWFILE, 0o600)
+    check(checkpw('alice', good) == b'K', 'mode 0600 again: K')
+    os.rename(PWFILE, PWFILE + '.away')
+    check(checkpw('alice', good) == b'Zno password file', 'no password file: Z')
+    os.rename(PWFILE + '.away', PWFILE)
+    check(setpw('alice', 'second password'), 'passwd set alice while postern-auth runs')
+    check(checkpw('alice', 'second password') == b'K' and checkpw('alice', good) == b'N',
+          'the new password counts at once, the old one no more')
+    check(setpw('gina', 'gina secret') and checkpw('gina', 'gina secret') == b'K', 'a new user counts at once')
+    check(passwd('delete', 'gina')[0] == 0 and checkpw('gina', 'gina secret') == b'N', 'a deleted user is refused at once')
+    # an edit in place that keeps size and inode: bob's line becomes bot's
+    ino = os.stat(PWFILE).st_ino
+    with open(PWFILE, 'r+b') as f:
+        text = f.read()
+        f.seek(0)
+        f.write(text.replace(b'\nbob:', b'\nbot:'))
+    check(os.stat(PWFILE).st_ino == ino and checkpw('bot', 'bob secret') == b'K' and checkpw('bob', 'bob secret') == b'N',
+          'an edit in place of the same size is seen too (bob renamed bot)')
+    # malformed lines and a name on two lines
+    dave = [l for l in lines() if l.startswith('dave:')][0]
+    with open(PWFILE, 'a') as f:
+        f.write('garbage without a colon\nbad name:%s\nhank:$argon2id$v=19$m=65536,t=2,p=1$notbase64\n%s\n'
+                % (dave.split(':', 1)[1], dave))
+    check(checkpw('dave', 'dave secret') == b'N' and checkpw('alice', 'second password') == b'K',
+          'a name on two lines cannot log in; the others still can')
+    log = srv.log()
+    check('postern-auth: passwd_line line=' in log and 'why="no colon"' in log and 'why="malformed user name"' in log
+          and 'why="not an argon2id hash of crypto_pwhash_str\'s"' in log,
+          'logged: each malformed line, with its number and why')
+    check(re.search(r'postern-auth: passwd lines=\d+ users=\d+ malformed=3 duplicated=1\n', log),
+          'logged: passwd lines= users= malformed=3 duplicated=1')
+    check(setpw('dave', 'dave again') and checkpw('dave', 'dave again') == b'K',
+          'passwd set mends it: one line for dave again')
+    for pw in SECRETS:
+        if pw in srv.log():
+            check(False, 'a password is in the log: %r' % pw)
+            break
+    else:
+        check(True, 'no password is in the log')
+
+    # 12. SIGTERM.
+    code = srv.stop()
+    log = srv.log()
+    check(code == 0 and re.search(r'postern-auth: stop ok=\d+ fail=\d+ tempfail=\d+ refused=\d+\n', log),
+          'SIGTERM: exit 0, a stop line with the counts')
+    check(not os.path.exists(SOCK), 'the socket is removed')
+finally:
+    if srv and srv.p.poll() is None:
+        srv.p.kill()
+        srv.p.wait()
+    shutil.rmtree(D, ignore_errors=True)
+done()
