@@ -108,6 +108,16 @@ if one postern-clean; then
 	proc_is "$p" postern-clean postern-queue postern
 	check "postern-clean is a child of postern-start" [ "$(field "$p" PPid)" = "${START:-x}" ]
 fi
+# POP3's two services (the listener is down in tests: it would bind port 110)
+svc_wait_up postern-auth 20 && svc_wait_up postern-pspawn 20 || not_ok "postern-auth and postern-pspawn up"
+tree_procs > "$SCRATCH/tree"
+if one postern-auth; then
+	proc_is "$P" postern-auth postern-auth postern-nofiles
+	check "postern-auth is supervised by s6-supervise" [ "$(field "$(field "$P" PPid)" Name)" = s6-supervise ]
+fi
+if one postern-pspawn; then
+	proc_is "$P" postern-pspawn root root
+fi
 nlog=0
 for p in $(tree_procs s6-log | cut -d' ' -f1); do
 	proc_is "$p" "s6-log" postern-log postern-nofiles
