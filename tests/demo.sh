@@ -18,6 +18,7 @@ DEMO=$SRC/demo
 PIDFILE=$DEMO/svscan.pid
 DOMAIN=demo.postern.test
 SMTPPORT=2525
+POP3PORT=1100
 BUILD=${POSTERN_BUILD:-$SRC/build}
 
 die() { echo "$me: fatal: $*" >&2; exit 111; }
@@ -111,6 +112,17 @@ start() {
 		grep -qx "$SMTPPORT" "$PHOME/control/smtpport" 2> /dev/null ||
 			printf '%s\n' "$SMTPPORT" > "$PHOME/control/smtpport"
 	fi
+	# POP3 on a port of its own too, and a password for the mailbox, made
+	# once and kept in demo/pop3-password (the login is demo@DOMAIN).
+	if [ -x "$PHOME/bin/postern-passwd" ]; then
+		grep -qx "$POP3PORT" "$PHOME/control/pop3port" 2> /dev/null ||
+			printf '%s\n' "$POP3PORT" > "$PHOME/control/pop3port"
+		[ -s "$DEMO/pop3-password" ] ||
+			(umask 077 && head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$DEMO/pop3-password") ||
+			die "cannot make a POP3 password"
+		"$PHOME/bin/postern-passwd" set "demo@$DOMAIN" < "$DEMO/pop3-password" > "$DEMO/passwd.log" 2>&1 ||
+			{ cat "$DEMO/passwd.log"; die "postern-passwd failed"; }
+	fi
 	# postern-smtpd's table of the recipients it accepts now has the mailbox.
 	if [ -x "$PHOME/bin/postern-mkrcpt" ]; then
 		"$PHOME/bin/postern-mkrcpt" > "$DEMO/mkrcpt.log" 2>&1 ||
@@ -183,6 +195,15 @@ EOF
 Read it:
     neomutt -f $BOX
     ls $BOX/new
+EOF
+	if [ -s "$DEMO/pop3-password" ]; then
+		cat <<EOF
+or over POP3 (the password is in $DEMO/pop3-password):
+    curl -u "demo@$DOMAIN:\$(cat $DEMO/pop3-password)" pop3://127.0.0.1:$POP3PORT/1
+    curl --ssl-reqd -k -u "demo@$DOMAIN:\$(cat $DEMO/pop3-password)" pop3://127.0.0.1:$POP3PORT/
+EOF
+	fi
+	cat <<EOF
 The queue:  $PHOME/bin/mailq
 The log:    s6-tai64nlocal < $PHOME/log/send/current
 Stop it:    make demo-stop
