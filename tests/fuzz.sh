@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 111
 mode=${1:-short}
 case $mode in
-short) secs=${POSTERN_FUZZ_SECONDS:-20} ;;
+short) secs=${POSTERN_FUZZ_SECONDS:-10} ;;
 long) secs=${POSTERN_FUZZ_SECONDS:-600} ;;
 *) echo "usage: tests/fuzz.sh [short|long]" >&2; exit 100 ;;
 esac

@@ -97,6 +97,11 @@ class FakeAuth:
     def pop3d(self, fds):
         r, w = fds
         try:
+            # postern-popup makes the connection non-blocking (a property
+            # of the connection, not of its descriptor): as postern-pop3d
+            # does, this one copes
+            os.set_blocking(r, True)
+            os.set_blocking(w, True)
             os.write(w, b'+OK fake pop3d\r\n')
             got = b''
             while not got.endswith(b'\n'):
@@ -278,10 +283,14 @@ try:
     c.close()
 
     auth.mode = 'close'
+    mark = len(logtext())
     c = Raw()
     c.cmd('USER alice')
-    check(c.cmd('PASS x').startswith('-ERR [SYS/TEMP]'), 'postern-auth closes without answer: -ERR [SYS/TEMP]')
-    c.close()
+    c.send('PASS x\r\n')
+    check(c.closed() and c.buf == b'',
+          'postern-auth closes without answer: the connection may be another\'s now, so it is left without a word')
+    check(logged(r'auth_unknown user=alice .*why="postern-auth closed the connection without an answer"', mark),
+          'logged: auth_unknown with why')
     os.rename(auth.path, auth.path + '.away')
     c = Raw()
     c.cmd('USER alice')
@@ -355,6 +364,8 @@ try:
     t0 = time.time()
     check(c.closed(10) and 1.5 < time.time() - t0 < 6, 'control/timeoutpop3 2: a silent client is let go (%.1f s)'
           % (time.time() - t0))
+    control('timeoutpop3', None)
+    control('timeoutpop3login', '3')
     c = Raw()
     t0 = time.time()
     ok = True
@@ -364,9 +375,10 @@ try:
             time.sleep(0.5)
     except OSError:
         pass
-    check(c.closed(10) and time.time() - t0 < 8, 'a client that talks but never logs in is let go at the deadline')
+    check(c.closed(10) and time.time() - t0 < 8,
+          'control/timeoutpop3login 3: a client that talks but never logs in is let go (%.1f s)' % (time.time() - t0))
     check(logged(r'how=timeout'), 'logged: how=timeout')
-    control('timeoutpop3', None)
+    control('timeoutpop3login', None)
 
     # --- STLS --------------------------------------------------------------------
     mark = len(logtext())
@@ -408,6 +420,7 @@ try:
           'from 192.0.2.7: CAPA offers STLS, not USER or SASL PLAIN')
     check(c.cmd('USER alice') == '-ERR [AUTH] use STLS first', 'USER from afar in clear: -ERR [AUTH] use STLS first')
     check(c.cmd('AUTH PLAIN ' + plain(('alice', 'x'))) == '-ERR [AUTH] use STLS first', 'AUTH PLAIN too')
+    check(c.multi('AUTH') == ('+OK', []), 'and AUTH alone lists no mechanism')
     c.cmd('QUIT')
     proc.wait(10)
     control('pop3plaintext', '1')

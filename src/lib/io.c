@@ -33,8 +33,10 @@ void io_deadline(struct io *io, unsigned long long ms)
 }
 
 /* Waits for the fd as long as the io's timeout allows, and no longer than
- * its deadline leaves. */
-static int wait_for(const struct io *io, short events)
+ * its deadline leaves.  With neither, it returns at once (the read or
+ * write itself waits), unless again is set: a non-blocking fd that had
+ * nothing after all is then waited for without a limit, not spun on. */
+static int wait_limited(const struct io *io, short events, int again)
 {
 	struct pollfd p;
 	int r, timeout_ms = io->timeout_ms;
@@ -48,8 +50,11 @@ static int wait_for(const struct io *io, short events)
 		if (timeout_ms <= 0 || left < timeout_ms)
 			timeout_ms = left > INT_MAX ? INT_MAX : (int)left;
 	}
-	if (timeout_ms <= 0)
-		return 0;
+	if (timeout_ms <= 0) {
+		if (!again)
+			return 0;
+		timeout_ms = -1;
+	}
 	p.fd = io->fd;
 	p.events = events;
 	p.revents = 0;
@@ -64,6 +69,8 @@ static int wait_for(const struct io *io, short events)
 	}
 	return 0;
 }
+
+static int wait_for(const struct io *io, short events) { return wait_limited(io, events, 0); }
 
 /* A non-blocking fd had no room after all: waits for it as wait_for does,
  * and without a timeout for as long as it takes, rather than spin. */
@@ -127,11 +134,13 @@ ssize_t io_fill(struct io *io)
 	/* A non-blocking fd (one socket shared by a reader and a writer
 	 * that wants its writes bounded) can be readable and then have
 	 * nothing after all: wait again, within the same limits. */
-	do {
-		if (wait_for(io, POLLIN) == -1)
+	for (int again = 0;; again = 1) {
+		if (wait_limited(io, POLLIN, again) == -1)
 			return -1;
 		r = read_retry(io->fd, io->buf + io->len, io->cap - io->len);
-	} while (r == -1 && errno == EAGAIN);
+		if (r != -1 || errno != EAGAIN)
+			break;
+	}
 	if (r > 0)
 		io->len += (size_t)r;
 	return r;
@@ -147,12 +156,13 @@ ssize_t io_read(struct io *io, char *out, size_t n)
 		ssize_t r;
 		/* a large read goes straight to the caller's memory */
 		if (n >= io->cap) {
-			do {
-				if (wait_for(io, POLLIN) == -1)
+			for (int again = 0;; again = 1) {
+				if (wait_limited(io, POLLIN, again) == -1)
 					return -1;
 				r = read_retry(io->fd, out, n);
-			} while (r == -1 && errno == EAGAIN);
-			return r;
+				if (r != -1 || errno != EAGAIN)
+					return r;
+			}
 		}
 		r = io_fill(io);
 		if (r <= 0)

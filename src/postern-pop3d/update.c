@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "update.h"
+#include "file.h"
 #include "log.h"
 
 int seen_name(struct str *out, const char *name)
@@ -78,7 +79,9 @@ static void mark_seen(struct maildrop *md, size_t i)
 		}
 		if (r == 0 && dir == MD_CUR)
 			return;
-		if (renameat(md->dir[dir], name, md->dir[MD_CUR], r ? to.s : name) == 0)
+		/* never over another file: two files of one unique name are
+		 * both kept */
+		if (rename_noreplace(md->dir[dir], name, md->dir[MD_CUR], r ? to.s : name) == 0)
 			return;
 		if (errno != ENOENT || name == now.s)
 			break;

@@ -1,5 +1,5 @@
 /* postern-popup's settings (doc/control.md): control/me for the greeting,
- * timeoutpop3, pop3plaintext and starttls.  A file that is there but
+ * timeoutpop3, timeoutpop3login, pop3plaintext and starttls.  A file that is there but
  * cannot be read, or holds no number, fails the connection: never the
  * default in its place (pop3plaintext's default is the safe one, but a
  * broken file may mean the admin wanted otherwise). */
@@ -47,11 +47,12 @@ int config_load(void)
 		warn("control/me is not a domain name");
 		return -1;
 	}
-	if (num("timeoutpop3", &cfg.timeout, 600, 86400) == -1 || num("pop3plaintext", &cfg.plaintext, 0, 1) == -1 ||
+	if (num("timeoutpop3", &cfg.timeout, 600, 86400) == -1 || num("timeoutpop3login", &cfg.login, 120, 86400) == -1 ||
+	    num("pop3plaintext", &cfg.plaintext, 0, 1) == -1 ||
 	    num("starttls", &cfg.starttls, 1, ~0ULL) == -1)
 		return -1;
-	if (cfg.timeout == 0) {
-		warn("control/timeoutpop3 must be at least 1");
+	if (cfg.timeout == 0 || cfg.login == 0) {
+		warn("control/timeoutpop3 and timeoutpop3login must be at least 1");
 		return -1;
 	}
 	return 0;

@@ -20,12 +20,16 @@
 #define ANSWER_S 60
 #define RECORD_MAX 1400
 
-static char fail(struct str *why, const char *text, int err)
+/* Sets why; returns code: Z when nothing can have been started, U when
+ * the request went out and no answer says what came of it. */
+static char fail_as(char code, struct str *why, const char *text, int err)
 {
 	if (!str_copys(why, text) || (err && (!str_cats(why, ": ") || !str_cats(why, strerror(err)))))
 		why->len = 0;
-	return 'Z';
+	return code;
 }
+#define fail(why, text, err) fail_as('Z', why, text, err)
+#define unknown(why, text, err) fail_as('U', why, text, err)
 
 /* The request, built in a buffer we wipe: it holds the password. */
 static size_t build(char *rec, const char *user, size_t ulen, const char *pass, size_t plen, const char *ip)
@@ -78,9 +82,11 @@ char login_ask(const char *user, size_t ulen, const char *pass, size_t plen, con
 	do
 		r = poll(&p, 1, ANSWER_S * 1000);
 	while (r == -1 && errno == EINTR);
+	/* From here on the connection may be postern-pop3d's: only an answer
+	 * says it is not. */
 	if (r <= 0) {
 		(void)close(s);
-		return fail(why, r == 0 ? "postern-auth did not answer within 60 seconds" : "poll", r ? errno : 0);
+		return unknown(why, r == 0 ? "postern-auth did not answer within 60 seconds" : "poll", r ? errno : 0);
 	}
 	do
 		n = recv(s, answer, sizeof answer, 0);
@@ -88,7 +94,7 @@ char login_ask(const char *user, size_t ulen, const char *pass, size_t plen, con
 	r = errno;
 	(void)close(s);
 	if (n == -1)
-		return fail(why, "unable to read postern-auth's answer", r);
+		return unknown(why, "unable to read postern-auth's answer", r);
 	if (n == 1 && (answer[0] == 'K' || answer[0] == 'N'))
 		return answer[0];
 	if (n > 1 && answer[0] == 'Z') {
@@ -96,6 +102,7 @@ char login_ask(const char *user, size_t ulen, const char *pass, size_t plen, con
 			why->len = 0;
 		return 'Z';
 	}
-	return fail(why, n == 0 ? "postern-auth closed the connection without an answer" : "postern-auth's answer is malformed",
-	            0);
+	return unknown(why,
+	               n == 0 ? "postern-auth closed the connection without an answer" : "postern-auth's answer is malformed",
+	               0);
 }

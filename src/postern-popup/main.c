@@ -79,6 +79,18 @@ static void refuse(const char *s)
  * said so (control/pop3plaintext). */
 static int password_allowed(void) { return tls_on || loopback || cfg.plaintext; }
 
+/* The bytes of a line that held a password, in our buffers: gone once it
+ * has been tried.  All of the input buffer goes but what is still unread
+ * (an earlier fill may have left a piece of it beyond len), and all of
+ * line, which never moves (main makes it big enough for any line). */
+static void wipe_read(void)
+{
+	explicit_bzero(in.buf, in.pos);
+	explicit_bzero(in.buf + in.len, in.cap - in.len);
+	if (line.s)
+		explicit_bzero(line.s, line.cap);
+}
+
 /* The next line from the client, without its LF or CRLF, in line: 1; or
  * 0 when it was refused (too long, or bytes no command has). */
 static int get_line(size_t max)
@@ -96,7 +108,7 @@ static int get_line(size_t max)
 			r = io_getline(&in, &line, '\n', max);
 		} while (r == -2);
 		if (r == 1) {
-			explicit_bzero(line.s, line.len);
+			wipe_read(); /* it may have been a password */
 			refuse("-ERR line too long");
 			return 0;
 		}
@@ -117,14 +129,6 @@ static int get_line(size_t max)
 	return 1;
 }
 
-/* The bytes of a line that held a password, read and in our buffers: gone
- * once it has been tried. */
-static void wipe_read(void)
-{
-	explicit_bzero(in.buf, in.pos);
-	explicit_bzero(line.s, line.len);
-}
-
 /* The password goes to postern-auth with the connection.  Nothing we have
  * read may be left over: it would be lost to postern-pop3d, or, worse,
  * taken as the user's. */
@@ -140,16 +144,19 @@ static void attempt(const char *name, size_t nlen, const char *pass, size_t plen
 	}
 	flush_out();
 	a = login_ask(name, nlen, pass, plen, ip, in.fd, out.fd, &why);
-	log_begin(&l, a == 'K' ? "login" : a == 'N' ? "auth_failed" : "auth_tempfail");
+	log_begin(&l, a == 'K' ? "login" : a == 'N' ? "auth_failed" : a == 'Z' ? "auth_tempfail" : "auth_unknown");
 	log_kvb(&l, "user", name, nlen);
 	log_kv(&l, "ip", ip);
 	log_kv(&l, "tls", tls_on ? "yes" : "no");
-	if (a == 'Z')
+	if (a == 'Z' || a == 'U')
 		log_kvb(&l, "why", why.s, why.len);
 	log_end(&l);
 	str_free(&why);
-	if (a == 'K')
-		_exit(0); /* postern-pop3d answers, and has the connection */
+	/* K: postern-pop3d answers, and has the connection.  U: it may
+	 * have; two readers of one connection would split the client's
+	 * commands between them, so we go without a word. */
+	if (a == 'K' || a == 'U')
+		_exit(0);
 	if (a == 'Z') {
 		refuse("-ERR [SYS/TEMP] unable to log you in now; try again later");
 		return;
@@ -234,7 +241,8 @@ static void do_auth(const char *a, size_t n)
 
 	if (n == 0) { /* the list of mechanisms, as clients of RFC 1734 ask */
 		reply("+OK");
-		reply("PLAIN");
+		if (password_allowed())
+			reply("PLAIN");
 		reply(".");
 		return;
 	}
@@ -263,6 +271,7 @@ static void do_auth(const char *a, size_t n)
 	if (rlen == 1 && resp[0] == '=')
 		rlen = 0; /* an empty response: no name, no password */
 	if (b64_decode(resp, rlen, raw, sizeof raw, &len) == -1) {
+		explicit_bzero(raw, sizeof raw);
 		wipe_read();
 		refuse("-ERR [AUTH] not a valid PLAIN response");
 		return;
@@ -395,6 +404,18 @@ int main(void)
 	io_init(&out, 1, outbuf, sizeof outbuf);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		die_sys(111, "fatal: unable to ignore SIGPIPE");
+	/* Non-blocking, so that a client that stops reading cannot hold a
+	 * write past our limits (io_flush waits for room within them); fd 0
+	 * is usually the same socket, and io_fill waits again when a read
+	 * finds nothing. */
+	{
+		int fl = fcntl(1, F_GETFL);
+		if (fl == -1 || fcntl(1, F_SETFL, fl | O_NONBLOCK) == -1)
+			die_sys(111, "fatal: unable to make fd 1 non-blocking");
+	}
+	/* line never moves, so that wipe_read finds every byte of a password */
+	if (!str_ready(&line, SASL_LINE_MAX + 1))
+		die_nomem();
 	setup_client();
 	if (geteuid() == 0 || getuid() == 0) {
 		reply("-ERR [SYS/PERM] server misconfigured");
@@ -406,10 +427,12 @@ int main(void)
 		flush_out();
 		die(111, "fatal: unable to read control files");
 	}
-	/* each read waits at most timeoutpop3, and so does the whole login */
+	/* each read and write waits at most timeoutpop3, and the whole login
+	 * at most timeoutpop3login: a client that has not logged in has no
+	 * claim to RFC 1939's ten minutes */
 	in.timeout_ms = out.timeout_ms = (int)(cfg.timeout * 1000);
-	io_deadline(&in, cfg.timeout * 1000);
-	io_deadline(&out, cfg.timeout * 1000);
+	io_deadline(&in, cfg.login * 1000);
+	io_deadline(&out, cfg.login * 1000);
 	log_begin(&l, "connect");
 	log_kv(&l, "ip", ip);
 	log_kvu(&l, "pid", (unsigned long long)getpid());

@@ -13,7 +13,8 @@
 /* Settings from control/ (doc/control.md), read once per connection. */
 struct config {
 	struct str me;
-	unsigned long long timeout;   /* timeoutpop3: each read, and the whole login */
+	unsigned long long timeout;   /* timeoutpop3: each read and write */
+	unsigned long long login;     /* timeoutpop3login: the whole login */
 	unsigned long long plaintext; /* pop3plaintext: passwords in clear from afar */
 	unsigned long long starttls;
 };
@@ -22,7 +23,9 @@ int config_load(void); /* 0, or -1 with a warning logged */
 
 /* login.c: asking postern-auth (doc/pop3.md).  The answer byte: 'K' the
  * session is postern-pop3d's now, 'N' wrong name or password, 'Z' a
- * temporary failure (why says what). */
+ * temporary failure that started nothing, 'U' no answer came after the
+ * request went out: the connection may be postern-pop3d's (why says
+ * what, for the last two). */
 char login_ask(const char *user, size_t ulen, const char *pass, size_t plen, const char *ip, int rfd, int wfd,
                struct str *why);
 
