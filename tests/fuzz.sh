@@ -2,7 +2,7 @@
 # tests/fuzz.sh [short|long]: builds the libFuzzer targets in tests/fuzz/
 # with clang (-fsanitize=fuzzer,address,undefined) and runs each: every file
 # in tests/fuzz/regress-NAME/ once (crashes found before, kept as regression
-# tests), then fuzzing from the seeds in tests/fuzz/corpus-NAME/ for 20 s
+# tests), then fuzzing from the seeds in tests/fuzz/corpus-NAME/ for 10 s
 # (short, `make test` through tests/t-fuzz.sh) or 600 s (long, `make fuzz`;
 # POSTERN_FUZZ_SECONDS overrides).  A crash leaves its input in
 # $B/fuzz/crash-NAME-*: copy it into regress-NAME/ when fixed.
