@@ -108,9 +108,9 @@ install_home() { # [extra ./install arguments]
 	"$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" "$@" > "$SCRATCH/install.log" 2>&1
 	t_rc=$?
 	[ "$t_rc" -eq 0 ] || { diag "./install failed:"; diag "$(cat "$SCRATCH/install.log")"; }
-	# The POP3 listener would bind this machine's port 110: a test that
-	# wants it sets control/pop3port and removes the down file.
-	[ "$t_rc" -ne 0 ] || touch "$PHOME/service/postern-pop3/down"
+	# The POP3 listeners would bind this machine's ports 110 and 995: a
+	# test that wants one sets its port and removes the down file.
+	[ "$t_rc" -ne 0 ] || touch "$PHOME/service/postern-pop3/down" "$PHOME/service/postern-pop3s/down"
 	return "$t_rc"
 }
 

@@ -18,6 +18,7 @@ USERS = os.path.join(D, 'users')
 os.makedirs(USERS, mode=0o755)
 os.chmod(USERS, 0o755)
 PORT = free_port()
+PORT_S = free_port()
 SMTPPORT = free_port()
 NAMES = ('ptpop1', 'ptpop2')
 PASSWORDS = {'ptpop1': 'correct horse battery', 'ptpop2': 'pw-two:with colon', 'box@virt.test': 'virtual pw'}
@@ -125,6 +126,7 @@ try:
         check(os.stat(os.path.join(HOME, 'bin', prog)).st_mode & 0o7777 == mode, 'bin/%s is %o' % (prog, mode))
 
     ctl('pop3port', str(PORT))
+    ctl('pop3sport', str(PORT_S))
     ctl('smtpport', str(SMTPPORT))
     ctl('me', 'pop.example.org')
     ctl('virtualdomains', 'virt.test')
@@ -152,7 +154,8 @@ try:
 
     svscan = subprocess.Popen(['s6-svscan', os.path.join(HOME, 'service')], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True)
-    for s in ('postern-send', 'postern-tlsd', 'postern-keys', 'postern-auth', 'postern-pspawn', 'postern-pop3'):
+    for s in ('postern-send', 'postern-tlsd', 'postern-keys', 'postern-auth', 'postern-pspawn', 'postern-pop3',
+              'postern-pop3s'):
         check(svc_up(s), 'service %s is up' % s)
     check(wait_for(lambda: run('python3', '-c', 'import socket; socket.create_connection(("127.0.0.1", %d), 1)'
                                % PORT).returncode == 0, 10), 'the POP3 listener answers on its port')
@@ -247,6 +250,18 @@ try:
     check(p.sock.version() == 'TLSv1.2', 'the session is TLSv1.2')
     p.quit()
     check(logged('pop3', r'login user=ptpop2 ip=\S+ tls=yes'), 'log/pop3: login tls=yes')
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    p = poplib.POP3_SSL('127.0.0.1', PORT_S, context=ctx, timeout=30)
+    check(p.getwelcome().startswith(b'+OK pop.example.org') and p.sock.version() == 'TLSv1.2',
+          'port pop3sport: implicit TLS, the greeting inside TLSv1.2')
+    p.user('ptpop2')
+    p.pass_(PASSWORDS['ptpop2'])
+    check(p.stat()[0] == 0, 'and a login there')
+    p.quit()
+    check(logged('pop3s', r'login user=ptpop2 ip=\S+ tls=yes'), 'log/pop3s: login tls=yes')
 
     # --- AUTH PLAIN ----------------------------------------------------------------
     s = socket.create_connection(('127.0.0.1', PORT), timeout=30)

@@ -413,6 +413,45 @@ try:
     c.close()
     tls.mode = 'K'
 
+    # --- implicit TLS (-s, port 995) ----------------------------------------------
+    PORT_S = free_port()
+    implicit = subprocess.Popen(
+        [os.path.join(BUILD, 'bin', 'postern-listen'), '-c', '40', '-p', '0', '-u', str(PW.pw_uid), '-g',
+         str(PW.pw_gid), '127.0.0.1', str(PORT_S), POPUP, '-s'],
+        stdout=open(LOG, 'ab'), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        check(wait_for(lambda: subprocess.run(['python3', '-c', 'import socket; socket.create_connection(("127.0.0.1", %d), 1)'
+                                               % PORT_S]).returncode == 0), 'postern-popup -s on its own port')
+        mark = len(logtext())
+        n = len(tls.requests)
+        p = poplib.POP3_SSL('127.0.0.1', PORT_S, context=client_context(), timeout=15)
+        check(p.getwelcome() == b'+OK pop.example.org POP3 server ready', 'implicit TLS: the greeting comes inside TLS')
+        check(len(tls.requests) == n + 1 and tls.requests[-1][0] == b'S', 'postern-tlsd was asked before the greeting')
+        caps = p.capa()
+        check('STLS' not in caps and 'USER' in caps, 'CAPA: no STLS (TLS is on), USER')
+        p.user('dave')
+        check(p.pass_('s pw') == b'+OK fake pop3d' and auth.requests[-1][1] == ['pipe', 'pipe'],
+              'USER and PASS: handed over with the engine\'s pipes')
+        p.sock.close()
+        check(logged(r'connect ip=127\.0\.0\.1 pid=\d+ tls=implicit', mark), 'logged: connect tls=implicit')
+        os.rename(tls.path, tls.path + '.away')
+        mark = len(logtext())
+        s = socket.create_connection(('127.0.0.1', PORT_S), timeout=15)
+        s.settimeout(10)
+        check(s.recv(100) == b'', 'no postern-tlsd: the connection is closed without a byte in clear')
+        s.close()
+        check(logged(r'tls_unavailable ip=\S+ why="unable to connect to postern-tlsd', mark), 'logged: tls_unavailable')
+        os.rename(tls.path + '.away', tls.path)
+    finally:
+        implicit.terminate()
+        implicit.wait()
+    c, proc = direct(env_extra=None)
+    proc.kill()
+    proc.wait()
+    a, b = socket.socketpair()
+    r = subprocess.run([POPUP, '-x'], stdin=b, stdout=b, stderr=subprocess.PIPE, env={'TCPREMOTEIP': '127.0.0.1'})
+    check(r.returncode == 100 and b'usage' in r.stderr, 'an unknown option: usage, exit 100')
+
     # --- a client from afar -----------------------------------------------------
     c, proc = direct()
     first, caps = c.multi('CAPA')

@@ -5,7 +5,8 @@
  * match.  From then on the session is postern-pop3d's: postern-popup
  * exits without another byte.
  *
- * usage: postern-popup        (under postern-listen, as postern-pop3)
+ * usage: postern-popup [-s]   (under postern-listen, as postern-pop3;
+ *                              -s: implicit TLS, port 995, RFC 8314)
  *
  * It holds no secret but the one password it is given, for the moment it
  * takes to pass it on, reads nothing but control/, and writes no file.
@@ -310,12 +311,39 @@ static void log_tls(const char *event, size_t discarded, const struct str *why)
 	log_end(&l);
 }
 
+/* The handshake, and from then on the engine's pipes in place of fds 0
+ * and 1, which become /dev/null: no later write can reach the client
+ * past TLS.  The pipe we write is non-blocking, so that a client that
+ * stops reading cannot hold us past our timeouts (io_flush waits for
+ * room within them). */
+static void switch_to_tls(size_t discarded)
+{
+	struct str why = STR_INIT;
+	int rfd, wfd, fl, null;
+
+	if (tls_handshake(&tls, &rfd, &wfd, &why) == -1) {
+		log_tls("tls_failed", discarded, &why);
+		_exit(0); /* the client speaks TLS now, or nothing: no reply reaches it */
+	}
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null == -1 || dup2(null, 0) == -1 || dup2(null, 1) == -1)
+		die_sys(111, "fatal: unable to put /dev/null on fds 0 and 1");
+	if (null > 2)
+		(void)close(null);
+	fl = fcntl(wfd, F_GETFL);
+	if (fl == -1 || fcntl(wfd, F_SETFL, fl | O_NONBLOCK) == -1)
+		die_sys(111, "fatal: unable to make the TLS pipe non-blocking");
+	in.fd = rfd;
+	out.fd = wfd;
+	tls_on = 1;
+	log_tls("tls", discarded, 0);
+}
+
 /* STLS (RFC 2595), as STARTTLS in postern-smtpd (doc/tls.md). */
 static void do_stls(size_t n)
 {
 	struct str why = STR_INIT;
 	size_t discarded;
-	int rfd, wfd, fl, null;
 
 	if (n) {
 		refuse("-ERR STLS takes no argument");
@@ -341,27 +369,8 @@ static void do_stls(size_t n)
 	discarded = io_buffered(&in);
 	explicit_bzero(in.buf, in.len);
 	in.pos = in.len = 0;
-	if (tls_handshake(&tls, &rfd, &wfd, &why) == -1) {
-		log_tls("tls_failed", discarded, &why);
-		_exit(0); /* the client speaks TLS now, or nothing: no reply reaches it */
-	}
-	/* fds 0 and 1 become /dev/null: no later write can reach the client
-	 * past TLS.  The pipe we write is non-blocking, so that a client that
-	 * stops reading cannot hold us past our timeouts (io_flush waits for
-	 * room within them). */
-	null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null == -1 || dup2(null, 0) == -1 || dup2(null, 1) == -1)
-		die_sys(111, "fatal: unable to put /dev/null on fds 0 and 1");
-	if (null > 2)
-		(void)close(null);
-	fl = fcntl(wfd, F_GETFL);
-	if (fl == -1 || fcntl(wfd, F_SETFL, fl | O_NONBLOCK) == -1)
-		die_sys(111, "fatal: unable to make the TLS pipe non-blocking");
-	in.fd = rfd;
-	out.fd = wfd;
-	tls_on = 1;
+	switch_to_tls(discarded);
 	have_user = 0; /* RFC 2595 4: nothing said before counts */
-	log_tls("tls", discarded, 0);
 }
 
 /* Who is on the other end: postern-listen's UCSPI environment. */
@@ -391,11 +400,14 @@ static void setup_client(void)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct logline l = { STR_INIT };
+	int implicit = argc == 2 && !strcmp(argv[1], "-s");
 
 	progname = "postern-popup";
+	if (argc > 1 && !implicit)
+		die_usage("postern-popup [-s]");
 	/* every session runs as the same user and holds a password for a
 	 * moment: no session may ptrace or read another (SECURITY) */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
@@ -436,7 +448,20 @@ int main(void)
 	log_begin(&l, "connect");
 	log_kv(&l, "ip", ip);
 	log_kvu(&l, "pid", (unsigned long long)getpid());
+	if (implicit)
+		log_kv(&l, "tls", "implicit");
 	log_end(&l);
+	/* Implicit TLS (RFC 8314): the handshake comes first, and the
+	 * greeting inside it.  Without an engine there is nothing the client
+	 * could read. */
+	if (implicit) {
+		struct str why = STR_INIT;
+		if (tls_begin(&why) == -1) {
+			log_tls("tls_unavailable", 0, &why);
+			bye("no tls");
+		}
+		switch_to_tls(0);
+	}
 	if (io_puts(&out, "+OK ") == -1 || io_put(&out, cfg.me.s, cfg.me.len) == -1)
 		_exit(0);
 	reply(" POP3 server ready");

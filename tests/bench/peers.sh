@@ -50,8 +50,8 @@ pt_setup() { # NAME HOME PORT USER DOMAIN
 	"$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" > "$SCRATCH/install-$1.log" 2>&1 || {
 		diag "./install --home $PHOME: $(cat "$SCRATCH/install-$1.log")"; return 1; }
 	# POP3 is not part of what is compared (Postfix and OpenSMTPD have
-	# none): its three services stay down, and out of the memory figures.
-	for s in postern-pop3 postern-auth postern-pspawn; do touch "$PHOME/service/$s/down"; done
+	# none): its four services stay down, and out of the memory figures.
+	for s in postern-pop3 postern-pop3s postern-auth postern-pspawn; do touch "$PHOME/service/$s/down"; done
 	printf '%s\n' "$5" > "$PHOME/control/me"
 	printf '%s\n' "$5" > "$PHOME/control/locals"
 	printf '127.0.0.1\n' > "$PHOME/control/smtpip"
