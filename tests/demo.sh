@@ -19,6 +19,7 @@ PIDFILE=$DEMO/svscan.pid
 DOMAIN=demo.postern.test
 SMTPPORT=2525
 POP3PORT=1100
+POP3SPORT=9950
 BUILD=${POSTERN_BUILD:-$SRC/build}
 
 die() { echo "$me: fatal: $*" >&2; exit 111; }
@@ -117,6 +118,8 @@ start() {
 	if [ -x "$PHOME/bin/postern-passwd" ]; then
 		grep -qx "$POP3PORT" "$PHOME/control/pop3port" 2> /dev/null ||
 			printf '%s\n' "$POP3PORT" > "$PHOME/control/pop3port"
+		grep -qx "$POP3SPORT" "$PHOME/control/pop3sport" 2> /dev/null ||
+			printf '%s\n' "$POP3SPORT" > "$PHOME/control/pop3sport"
 		[ -s "$DEMO/pop3-password" ] ||
 			(umask 077 && head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$DEMO/pop3-password") ||
 			die "cannot make a POP3 password"
@@ -201,6 +204,7 @@ EOF
 or over POP3 (the password is in $DEMO/pop3-password):
     curl -u "demo@$DOMAIN:\$(cat $DEMO/pop3-password)" pop3://127.0.0.1:$POP3PORT/1
     curl --ssl-reqd -k -u "demo@$DOMAIN:\$(cat $DEMO/pop3-password)" pop3://127.0.0.1:$POP3PORT/
+    curl -k -u "demo@$DOMAIN:\$(cat $DEMO/pop3-password)" pop3s://127.0.0.1:$POP3SPORT/
 EOF
 	fi
 	cat <<EOF
