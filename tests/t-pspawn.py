@@ -369,12 +369,21 @@ try:
     r = subprocess.run([BIN, '-u', '0'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, timeout=10)
     check(r.returncode == 111 and b'control/minuid' in r.stderr, 'a malformed control/minuid stops the start')
     control('minuid', None)
+    for name, bads in (('concurrencypop3peruser', ('0\n', '10001\n', 'x\n')),
+                       ('timeoutpop3session', ('59\n', '604801\n', '1h\n'))):
+        for bad in bads:
+            control(name, bad)
+            r = subprocess.run([BIN, '-u', '0'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, timeout=10)
+            check(r.returncode == 111 and b'control/' + name.encode() in r.stderr,
+                  'control/%s %r stops the start: exit 111 naming it' % (name, bad))
+        control(name, None)
 
     # The service, serving this script (root) as -u 0 does.
     srv = Server('-u', '0')
     servers.append(srv)
     check(srv.ready, 'ready: a newline on the notification fd once listening')
-    check(re.search(r'ready socket=\S+/run/pspawn/socket minuid=1000 concurrencypop3=50', srv.log()),
+    check(re.search(r'ready socket=\S+/run/pspawn/socket minuid=1000 concurrencypop3=50 concurrencypop3peruser=4 '
+                    r'timeoutpop3session=10800\n', srv.log()),
           'logs ready with its socket and settings')
     check(os.stat(SOCK).st_mode & 0o777 == 0o666, 'the socket is 0666: SO_PEERCRED decides')
     base = srv.nfds()  # idle: its stdio, the self-pipe, the socket
@@ -525,6 +534,39 @@ try:
     refused('file@virt.test', 'no such mailbox', 'a virtual mailbox that is a file')
     refused('box@other.test', 'no such virtual domain', 'a domain not in control/virtualdomains')
     refused('box@sub.test', 'no such virtual domain', 'the domain of a .sub.test line itself')
+
+    # 5c. control/concurrencypop3peruser: counted by login name, at each request.
+    wait_for(lambda: srv.log().count(' end user=') == srv.log().count(' start user='), 10)
+    for bad in ('0\n', '10001\n', 'four\n'):
+        control('concurrencypop3peruser', bad)
+        refused(USER, 'control/concurrencypop3peruser', 'control/concurrencypop3peruser %r while running' % bad)
+    control('concurrencypop3peruser', None)
+    for bad in ('59\n', '604801\n', 'x\n'):
+        control('timeoutpop3session', bad)
+        refused(USER, 'control/timeoutpop3session', 'control/timeoutpop3session %r while running' % bad)
+    control('timeoutpop3session', None)
+    control('concurrencypop3peruser', '2\n')
+    mine = [Session(), Session()]
+    check(all(x.answer == b'K' for x in mine), 'control/concurrencypop3peruser 2: two sessions for %s' % USER)
+    refused(USER, 'too many POP3 sessions for this user', 'a third for the same user')
+    check(wait_for(lambda: re.search(r'refused user=%s ip=\S* why="too many POP3 sessions for this user"' % USER,
+                                     srv.log()), 5), '... logged')
+    others = [Session('box@virt.test'), Session('box@virt.test')]
+    check(all(x.answer == b'K' for x in others), 'another login name still gets its two')
+    refused('box@virt.test', 'too many POP3 sessions for this user', 'and no third')
+    n_end = srv.log().count(' end user=')
+    mine[0].a.sendall(b'exit 0\n')
+    wait_for(lambda: srv.log().count(' end user=') > n_end, 10)
+    mine[0].close()
+    mine[0] = Session()
+    check(mine[0].answer == b'K', 'once one of the user\'s has ended, the user gets one again')
+    control('concurrencypop3peruser', None)
+    x = Session()
+    check(x.answer == b'K', 'the default is 4: a third for the user without the file')
+    for y in mine + others + [x]:
+        y.a.sendall(b'exit 0\n')
+        y.close()
+    wait_for(lambda: srv.log().count(' end user=') == srv.log().count(' start user='), 10)
     control('virtualdomains', None)
 
     # 6. No postern-pop3d to start.
@@ -655,6 +697,46 @@ try:
 
     check(wait_for(lambda: srv.nfds() == base, 5), 'after all of it, no more descriptors than at its start (%d, %d)' %
           (base, srv.nfds()))
+
+    # 10b. control/timeoutpop3session: a session that old is SIGKILLed, a
+    # stopped one too; the poll of the idle loop wakes for it; SIGHUP
+    # brings a lower value to the sessions running.  60 s is the least.
+    control('timeoutpop3session', 'oops\n')
+    srv.p.send_signal(signal.SIGHUP)
+    check(wait_for(lambda: 'warning: SIGHUP: control/timeoutpop3session is not a number' in srv.log(), 5)
+          and srv.p.poll() is None, 'SIGHUP with a bad control/timeoutpop3session: a warning, and it goes on')
+    control('timeoutpop3session', None)
+    a_ = Session()
+    t_a = time.time()
+    check(a_.answer == b'K' and a_.line() == b'+OK fake pop3d\r\n', 'a session started under the default lifetime (3 hours)')
+    pid_a = start_pid(srv, srv.log().count(' start user=') - 1)
+    control('timeoutpop3session', '60\n')
+    srv.p.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    b_ = Session()
+    t_b = time.time()
+    check(b_.answer == b'K' and b_.line() == b'+OK fake pop3d\r\n', 'control/timeoutpop3session 60, SIGHUP, and another session')
+    pid_b = start_pid(srv, srv.log().count(' start user=') - 1)
+    os.kill(pid_b, signal.SIGSTOP)
+    check(wait_for(lambda: open('/proc/%d/stat' % pid_b).read().split(')')[-1].split()[0] == 'T', 5),
+          'the second is stopped (as its user may stop it)')
+    a_.a.sendall(b'alive\n')
+    check(a_.line() == b'+OK got alive\r\n', 'the first still answers at 0 s')
+    def killed(pid):
+        return re.search(r'killed user=%s pid=%d seconds=(\d+)\n' % (USER, pid), srv.log())
+    check(wait_for(lambda: killed(pid_a), 70), 'the first, started before SIGHUP, is killed: killed user= pid= seconds=')
+    took_a = time.time() - t_a
+    check(wait_for(lambda: killed(pid_b), 5), 'the stopped one is killed too')
+    took_b = time.time() - t_b
+    check(59 <= took_a <= 63 and 59 <= took_b <= 63 and all(60 <= int(killed(p).group(1)) <= 61 for p in (pid_a, pid_b)),
+          'each at 60 s of age, with nothing else to wake the service (%.1f s, %.1f s)' % (took_a, took_b))
+    check(end_status(srv, pid_a) == (USER, 'signal:9') and end_status(srv, pid_b) == (USER, 'signal:9'),
+          'both end with status=signal:9, by SIGKILL')
+    check(a_.orphaned() and b_.orphaned(), 'their clients see the connection close')
+    check(srv.log().count('killed user=') == 2, 'each killed once, logged once')
+    a_.close()
+    b_.close()
+    control('timeoutpop3session', None)
 
     # 11. SIGTERM: exit 0, the socket removed, sessions go on.
     s = Session()

@@ -11,10 +11,14 @@
  * or postern-vmail for a virtual mailbox LOCAL@DOMAIN), refuses root, uids
  * below control/minuid and group 0, and starts HOME/bin/postern-pop3d on
  * those descriptors with the user's identity in its environment, at
- * most control/concurrencypop3 at once; the answer is K when one was
- * started, Z and a reason when not.  Anything malformed is closed with no
- * answer.  It parses nothing else, and reads nothing from the network.
- * postern-pspawn(8). */
+ * most control/concurrencypop3 at once and control/concurrencypop3peruser
+ * for one login name; the answer is K when one was started, Z and a
+ * reason when not.  Anything malformed is closed with no answer.  It
+ * parses nothing else, and reads nothing from the network.
+ *
+ * The sessions are its children: it reaps them, and SIGKILLs one that has
+ * lasted control/timeoutpop3session seconds, so that no user can hold
+ * slots for ever by keeping sessions open or stopped.  postern-pspawn(8). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -105,30 +109,48 @@ static void answer(int conn, const char *rec)
 }
 
 /* The control files, read at each request: a login is rare enough that
- * two small reads cost nothing, and an edit then takes effect at the next
- * login with no signal to send.  0, or why no session can start. */
-static const char *settings(unsigned long long *minuid, unsigned long long *limit)
+ * four small reads cost nothing, and an edit then takes effect at the
+ * next login with no signal to send.  0, or why no session can start. */
+struct settings {
+	unsigned long long minuid, limit, peruser, lifetime;
+};
+static const char *settings(struct settings *s)
 {
-	if (control_num("minuid", minuid, 1000) == -1)
+	if (control_num("minuid", &s->minuid, 1000) == -1)
 		return "unable to read control/minuid";
-	if (control_num("concurrencypop3", limit, 50) == -1 || *limit == 0 || *limit > KIDS_MAX)
+	if (control_num("concurrencypop3", &s->limit, 50) == -1 || s->limit == 0 || s->limit > KIDS_MAX)
 		return "control/concurrencypop3 is not a number from 1 to 10000";
+	if (control_num("concurrencypop3peruser", &s->peruser, 4) == -1 || s->peruser == 0 || s->peruser > KIDS_MAX)
+		return "control/concurrencypop3peruser is not a number from 1 to 10000";
+	if (control_num("timeoutpop3session", &s->lifetime, 10800) == -1 || s->lifetime < 60 || s->lifetime > 604800)
+		return "control/timeoutpop3session is not a number from 60 to 604800";
 	return 0;
 }
 
-/* Starts the session req asks for: 0, or why not (the Z answer). */
+/* The lifetime the main loop holds the sessions to: the last one read
+ * well (at start, at a request, at SIGHUP).  A file that goes bad refuses
+ * logins but does not set the running sessions free. */
+static unsigned long long lifetime;
+
+/* Starts the session req asks for: 0, or why not (the Z answer).  The
+ * limits come before the lookup: they cost no system call. */
 static const char *start(const struct request *req)
 {
-	unsigned long long minuid, limit;
+	struct settings s;
 	struct account a;
 	const char *why;
 	pid_t pid;
 	int r;
 
-	if ((why = settings(&minuid, &limit)) || (why = account_get(req->user, minuid, &a)))
+	if ((why = settings(&s)))
 		return why;
-	if (kids_running() >= limit)
+	lifetime = s.lifetime;
+	if (kids_running() >= s.limit)
 		return "too many POP3 sessions";
+	if (kids_of(req->user) >= s.peruser)
+		return "too many POP3 sessions for this user";
+	if ((why = account_get(req->user, s.minuid, &a)))
+		return why;
 	if ((r = pop3d_start(pop3d_path.s, &a, req, &pid)) != 0) {
 		errno = r;
 		warn_sys("warning: unable to start ", pop3d_path.s);
@@ -217,7 +239,8 @@ static void std_fds(void)
 int main(int argc, char **argv)
 {
 	struct str sock = STR_INIT;
-	unsigned long long u, minuid, limit;
+	struct settings s;
+	unsigned long long u;
 	int lfd, sfd, notify = -1, opt;
 	const char *why;
 
@@ -252,14 +275,17 @@ int main(int argc, char **argv)
 		serve_uid(pw->pw_uid);
 	}
 	/* read now too, so that a bad file stops the start, not only logins */
-	if ((why = settings(&minuid, &limit)))
+	if ((why = settings(&s)))
 		die(111, "fatal: ", why);
+	lifetime = s.lifetime;
 	if (!home_path(&pop3d_path, "bin/postern-pop3d") || !home_path(&sock, "run/pspawn/socket"))
 		die_nomem();
 	if (chdir("/") == -1)
 		die_sys(111, "fatal: unable to chdir to /");
-	/* SIGHUP is caught only so that it does not end us: there is nothing
-	 * to read again (settings() is read at each request). */
+	/* SIGHUP reads the settings again, for control/timeoutpop3session:
+	 * the others count only at a login, which reads them anyway, but a
+	 * lower lifetime should reach the sessions running without waiting
+	 * for one. */
 	if ((sfd = selfpipe_init(SELFPIPE_CHLD | SELFPIPE_HUP)) == -1)
 		die_sys(111, "fatal: unable to set up signals");
 	if ((lfd = unix_listen(sock.s, 64)) == -1)
@@ -268,8 +294,10 @@ int main(int argc, char **argv)
 		struct logline l = { STR_INIT };
 		log_begin(&l, "ready");
 		log_kv(&l, "socket", sock.s);
-		log_kvu(&l, "minuid", minuid);
-		log_kvu(&l, "concurrencypop3", limit);
+		log_kvu(&l, "minuid", s.minuid);
+		log_kvu(&l, "concurrencypop3", s.limit);
+		log_kvu(&l, "concurrencypop3peruser", s.peruser);
+		log_kvu(&l, "timeoutpop3session", s.lifetime);
 		log_end(&l);
 	}
 	if (notify != -1 && (write(notify, "\n", 1) != 1 || close(notify) == -1))
@@ -279,20 +307,31 @@ int main(int argc, char **argv)
 		struct pollfd p[2 + PENDING_MAX];
 		size_t i, n = 0;
 		time_t now;
-		int r;
+		/* awake for the next session due to end, and each second while
+		 * a request is late */
+		long long due = kids_expire(lifetime);
+		int r, ms = due == -1 ? -1 : (int)(due * 1000);
 
+		if (npending && (ms == -1 || ms > 1000))
+			ms = 1000;
 		p[n++] = (struct pollfd){ sfd, POLLIN, 0 };
 		p[n++] = (struct pollfd){ lfd, POLLIN, 0 };
 		for (i = 0; i < npending; i++)
 			p[n++] = (struct pollfd){ pending[i].fd, POLLIN, 0 };
-		r = poll(p, (nfds_t)n, npending ? 1000 : -1);
+		r = poll(p, (nfds_t)n, ms);
 		if (r == -1 && errno != EINTR)
 			die_sys(111, "fatal: poll failed");
 		if (r > 0 && p[0].revents)
 			selfpipe_drain();
 		if (selfpipe_term)
 			break;
-		selfpipe_hup = 0;
+		if (selfpipe_hup) {
+			selfpipe_hup = 0;
+			if ((why = settings(&s)))
+				warn("warning: SIGHUP: ", why, "; the sessions keep the lifetime read before");
+			else
+				lifetime = s.lifetime;
+		}
 		kids_reap();
 		now = seconds_now();
 		/* newest first, so that removing one keeps the others' slots */

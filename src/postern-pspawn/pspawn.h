@@ -57,8 +57,14 @@ time_t seconds_now(void);
 /* kids.c: the running postern-pop3ds. */
 #define KIDS_MAX 10000 /* control/concurrencypop3's most */
 size_t kids_running(void);
+/* Those running for the login name user (the request's USER). */
+size_t kids_of(const char *user);
 /* Counts one in (kids_running() < KIDS_MAX) and logs its start. */
 void kids_add(pid_t pid, const struct account *a, const struct request *req);
 /* Waits for those that ended, logging each. */
 void kids_reap(void);
+/* SIGKILLs each one that has run lifetime seconds or more (once; the end
+ * line follows when it is reaped): the seconds until the next one is due,
+ * or -1 when none is running unkilled. */
+long long kids_expire(unsigned long long lifetime);
 #endif
