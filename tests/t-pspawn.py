@@ -698,6 +698,35 @@ try:
     check(wait_for(lambda: srv.nfds() == base, 5), 'after all of it, no more descriptors than at its start (%d, %d)' %
           (base, srv.nfds()))
 
+    # 10a. A request whose sender has closed: postern-auth gave up waiting
+    # and postern-popup kept the client, so nothing may start.  The service
+    # is stopped while the record is sent and the connection closed, so
+    # that it finds both when it goes on.
+    before = started()
+    mark = len(srv.log())
+    srv.p.send_signal(signal.SIGSTOP)
+    a_, b_ = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    q = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    q.connect(SOCK)
+    socket.send_fds(q, [record(USER, '192.0.2.7')], [b_.fileno(), b_.fileno()])
+    q.close()
+    b_.close()
+    srv.p.send_signal(signal.SIGCONT)
+    check(wait_for(lambda: 'skipped user=%s ip=192.0.2.7 why="postern-auth closed the connection before the start"'
+                   % USER in srv.log()[mark:], 10), 'a request from a closed connection is skipped, and logged')
+    a_.settimeout(3)
+    try:
+        gone = a_.recv(100) == b''
+    except OSError:
+        gone = False
+    a_.close()
+    check(gone and started() == before, '... nothing started, its descriptors closed')
+    s = Session()
+    check(s.answer == b'K', 'the next request is served')
+    s.a.sendall(b'exit 0\n')
+    s.close()
+    wait_for(lambda: srv.log().count(' end user=') == srv.log().count(' start user='), 10)
+
     # 10b. control/timeoutpop3session: a session that old is SIGKILLed, a
     # stopped one too; the poll of the idle loop wakes for it; SIGHUP
     # brings a lower value to the sessions running.  60 s is the least.

@@ -43,10 +43,13 @@ int verify(const char *hash, const char *password, size_t n);
 
 /* pspawn.c: hands the connection (fds[0], fds[1]) of req's user to
  * postern-pspawn at path and waits for its answer.  req is one that
- * request_parse accepted: its lengths bound the U record.  0 for K; -1 with
- * *text the reason for a Z answer (postern-pspawn's own, or ours) and
- * *sys the system's word when a call failed (else 0).  The caller's
- * descriptors are left to the caller to close. */
+ * request_parse accepted: its lengths bound the U record.  0 for K; -1
+ * when certainly nothing was started (the record never left, or
+ * postern-pspawn answered Z), with *text the reason for a Z answer
+ * (postern-pspawn's own, or ours); -2 when the record left but no
+ * well-formed answer came back, so that postern-pop3d may or may not have
+ * the client, with *text why.  *sys is the system's word when a call
+ * failed (else 0).  The caller's descriptors are left to it to close. */
 int pspawn_hand(const char *path, const struct request *req, const int fds[2], struct str *text,
                 const char **sys);
 
@@ -65,7 +68,7 @@ struct serve_paths {
 	const char *passwd, *pspawn;
 };
 struct serve_counts {
-	unsigned long long ok, fail, tempfail, refused;
+	unsigned long long ok, fail, tempfail, unknown, refused;
 };
 void serve(int conn, uid_t uid, const struct serve_paths *, struct serve_counts *);
 #endif

@@ -10,7 +10,9 @@
  * those given with -u instead (SO_PEERCRED).  Each connection carries one
  * request: P (log in, with the client's two descriptors) or C (only
  * check), a user, a password and the client's address; the answer is K,
- * N or Z and a reason, and a malformed request gets none.
+ * N or Z and a reason, and a malformed request gets none, nor does a
+ * login whose hand-over to postern-pspawn ended in doubt (no answer in
+ * time: postern-pop3d may have the client, so Z would be a lie).
  *
  * It answers one request at a time, on purpose: an argon2id verification
  * takes 64 MB and tens of milliseconds, so a flood of guesses costs one
@@ -98,7 +100,7 @@ static void take(int lfd, const struct serve_paths *paths, struct serve_counts *
 int main(int argc, char **argv)
 {
 	struct str sock = STR_INIT, passwd = STR_INIT, pspawn = STR_INIT;
-	struct serve_counts counts = { 0, 0, 0, 0 };
+	struct serve_counts counts = { 0, 0, 0, 0, 0 };
 	struct serve_paths paths;
 	struct logline l = { STR_INIT };
 	unsigned long long u;
@@ -180,6 +182,7 @@ int main(int argc, char **argv)
 	log_kvu(&l, "ok", counts.ok);
 	log_kvu(&l, "fail", counts.fail);
 	log_kvu(&l, "tempfail", counts.tempfail);
+	log_kvu(&l, "unknown", counts.unknown);
 	log_kvu(&l, "refused", counts.refused);
 	log_end(&l);
 	pwfile_free();

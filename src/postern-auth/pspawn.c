@@ -3,7 +3,15 @@
  * one answer, K or Z and a reason.  postern-pspawn runs as root: what we
  * send it is only a name that passed login_name and an address that passed
  * request_parse, and its answer is checked as strictly as a request, since
- * its text goes on to postern-popup. */
+ * its text goes on to postern-popup.
+ *
+ * Z must mean that nothing was started, for postern-popup then goes on
+ * with the client.  That is certain only while the record has not left
+ * (no connection, a send that failed) or when postern-pspawn says Z.
+ * Once it is queued, postern-pspawn may read it and start postern-pop3d
+ * at any moment, even after we have closed our end; so no answer in
+ * time, an end without one, or one we cannot read is "unknown", and the
+ * caller says nothing to postern-popup at all. */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,18 +41,13 @@ static int z_ok(const char *a, size_t n)
 	return 1;
 }
 
-/* Sends the U record and reads the answer into ans: its length, or -1
+/* After the record went: the answer read into ans, its length; or -1
  * with *why (and errno, or 0 when no call failed). */
-static ssize_t exchange(int fd, const char *rec, size_t n, const int fds[2], char *ans, size_t cap, const char **why)
+static ssize_t answer_read(int fd, char *ans, size_t cap, const char **why)
 {
 	ssize_t got;
-	int r;
+	int r = wait_readable(fd, ANSWER_MS);
 
-	if (fdpass_send(fd, rec, n, fds, 2) == -1) {
-		*why = "unable to send to postern-pspawn";
-		return -1;
-	}
-	r = wait_readable(fd, ANSWER_MS);
 	if (r != 1) {
 		*why = r ? "unable to wait for postern-pspawn" : "no answer from postern-pspawn within 10 s";
 		if (r == 0)
@@ -54,6 +57,8 @@ static ssize_t exchange(int fd, const char *rec, size_t n, const int fds[2], cha
 	got = recv(fd, ans, cap, MSG_DONTWAIT);
 	if (got == -1)
 		*why = "unable to read postern-pspawn's answer";
+	else if (got == 0)
+		*why = "postern-pspawn closed without an answer";
 	return got;
 }
 
@@ -63,7 +68,7 @@ int pspawn_hand(const char *path, const struct request *req, const int fds[2], s
 	const char *why = 0;
 	ssize_t got = -1;
 	size_t n = 0;
-	int fd, e = 0;
+	int fd, e = 0, sent = 0;
 
 	rec[n++] = 'U';
 	memcpy(rec + n, req->user, req->userlen);
@@ -77,22 +82,27 @@ int pspawn_hand(const char *path, const struct request *req, const int fds[2], s
 		e = errno;
 		why = "unable to reach postern-pspawn";
 	} else {
-		got = exchange(fd, rec, n, fds, ans, sizeof ans, &why);
-		e = got == -1 ? errno : 0;
+		if (fdpass_send(fd, rec, n, fds, 2) == -1) {
+			e = errno;
+			why = "unable to send to postern-pspawn";
+		} else {
+			sent = 1;
+			got = answer_read(fd, ans, sizeof ans, &why);
+			e = got == -1 ? errno : 0;
+		}
 		/* after a K postern-pop3d has the client whatever close says:
 		 * the answer stands */
 		if (close(fd) == -1)
 			warn_sys("warning: unable to close the socket to postern-pspawn");
 	}
-	if (!why && got == 0)
-		why = "postern-pspawn closed without an answer";
-	else if (!why && !(got == 1 && ans[0] == 'K') && !z_ok(ans, (size_t)got))
+	if (!why && !(got == 1 && ans[0] == 'K') && !z_ok(ans, (size_t)got))
 		why = "malformed answer from postern-pspawn";
 	*sys = e ? strerror(e) : 0;
 	if (!why && ans[0] == 'K')
 		return 0;
-	/* the caller answers Z with text: never empty, even out of memory */
+	/* the caller's log line, and for a Z its answer: never empty, even
+	 * out of memory */
 	if (why ? !str_copys(text, why) : !str_copyb(text, ans + 1, (size_t)got - 1))
 		text->len = 0;
-	return -1;
+	return why && sent ? -2 : -1;
 }

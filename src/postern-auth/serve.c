@@ -1,8 +1,10 @@
 /* One connection from postern-popup (doc/pop3.md): its one request read
  * within REQUEST_MS, checked, answered K, N or Z, logged, and the
  * connection closed.  A request that is not exactly right gets no answer
- * at all.  The password is only ever in rec, which is wiped before this
- * returns, whatever happened; no log line holds it. */
+ * at all; nor does a login whose hand-over ended in doubt (pspawn.c):
+ * postern-popup then hangs up without a word, since postern-pop3d may
+ * have the client.  The password is only ever in rec, which is wiped
+ * before this returns, whatever happened; no log line holds it. */
 #include <errno.h>
 #include <sodium.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "auth.h"
 #include "die.h"
 #include "fdpass.h"
+#include "hungup.h"
 #include "log.h"
 
 /* The record is one send away once postern-popup connects: a peer that
@@ -18,7 +21,7 @@
 #define REQUEST_MS 5000
 
 struct outcome {
-	char code;        /* K, N or Z */
+	char code;        /* K, N, Z, or U: unknown, no answer at all */
 	const char *why;  /* for the log; for Z also the answer's text */
 	const char *sys;
 	struct str text;  /* holds why when it is not a constant */
@@ -44,11 +47,14 @@ static void answer(int conn, const struct outcome *o)
 }
 
 /* Decides the answer to a well-formed request; for P, a matching
- * password hands the connection (fds) to postern-pspawn. */
-static void decide(const struct request *req, const int fds[2], const struct serve_paths *paths, struct outcome *o)
+ * password hands the connection (fds) to postern-pspawn, unless
+ * postern-popup (conn) has gone meanwhile: it has given up on the login,
+ * and would not know that the client was taken from it. */
+static void decide(int conn, const struct request *req, const int fds[2], const struct serve_paths *paths,
+                   struct outcome *o)
 {
 	const char *hash;
-	int err, v;
+	int err, v, gone;
 
 	o->why = pwfile_load(paths->passwd, &err);
 	if (o->why) {
@@ -68,12 +74,25 @@ static void decide(const struct request *req, const int fds[2], const struct ser
 			o->why = "wrong password";
 	} else if (req->type == 'C') {
 		o->code = 'K';
-	} else if (pspawn_hand(paths->pspawn, req, fds, &o->text, &o->sys) == 0) {
-		o->code = 'K';
-	} else {
+	} else if ((gone = hung_up(conn)) != 0) {
 		o->code = 'Z';
-		o->why = o->text.s;
+		o->why = gone == 1 ? "postern-popup hung up before the hand-over" : "unable to poll postern-popup's connection";
+		o->sys = gone == 1 ? 0 : strerror(errno);
+	} else {
+		v = pspawn_hand(paths->pspawn, req, fds, &o->text, &o->sys);
+		o->code = v == 0 ? 'K' : v == -1 ? 'Z' : 'U';
+		o->why = v == 0 ? 0 : o->text.s;
 	}
+}
+
+static const char *result(char code)
+{
+	switch (code) {
+	case 'K': return "ok";
+	case 'N': return "fail";
+	case 'Z': return "tempfail";
+	}
+	return "unknown";
 }
 
 static void log_auth(const struct request *req, const struct outcome *o, long long ms)
@@ -83,7 +102,7 @@ static void log_auth(const struct request *req, const struct outcome *o, long lo
 	log_begin(&l, "auth");
 	log_kvb(&l, "user", req->user, req->userlen);
 	log_kvb(&l, "ip", req->ip, req->iplen);
-	log_kv(&l, "result", o->code == 'K' ? "ok" : o->code == 'N' ? "fail" : "tempfail");
+	log_kv(&l, "result", result(o->code));
 	log_kv(&l, "request", req->type == 'P' ? "login" : "check");
 	if (o->code != 'K' && o->why)
 		log_kv(&l, "why", o->why);
@@ -116,7 +135,7 @@ void serve(int conn, uid_t uid, const struct serve_paths *paths, struct serve_co
 		counts->refused++;
 		log_refused(uid, why, r == -1 && errno != EMSGSIZE ? strerror(errno) : 0);
 	} else {
-		decide(&req, fds, paths, &o);
+		decide(conn, &req, fds, paths, &o);
 	}
 	/* ours are closed before the answer: postern-pop3d, if started, is
 	 * then the only holder besides postern-popup */
@@ -125,10 +144,12 @@ void serve(int conn, uid_t uid, const struct serve_paths *paths, struct serve_co
 		/* the line before the answer: postern-popup's lines about this
 		 * login come after ours in the log */
 		log_auth(&req, &o, now_ms() - start);
-		answer(conn, &o);
+		if (o.code != 'U')
+			answer(conn, &o);
 		counts->ok += o.code == 'K';
 		counts->fail += o.code == 'N';
 		counts->tempfail += o.code == 'Z';
+		counts->unknown += o.code == 'U';
 	}
 	sodium_memzero(rec, sizeof rec);
 	str_free(&o.text);

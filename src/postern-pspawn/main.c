@@ -33,6 +33,7 @@
 #include "fdpass.h"
 #include "fmt.h"
 #include "home.h"
+#include "hungup.h"
 #include "log.h"
 #include "selfpipe.h"
 #include "str.h"
@@ -189,36 +190,53 @@ static int take_connection(int lfd)
 	return 0;
 }
 
+/* A line about a request that got no session: refused (answered Z) or
+ * skipped (nobody left to answer). */
+static void log_request(const char *event, const struct request *req, const char *why)
+{
+	struct logline l = { STR_INIT };
+
+	log_begin(&l, event);
+	log_kv(&l, "user", req->user);
+	log_kv(&l, "ip", req->ip);
+	log_kv(&l, "why", why);
+	log_end(&l);
+}
+
 /* Serves pending[i]: 1 when it is done with (and closed), 0 when its
- * record has not come yet. */
+ * record has not come yet.
+ *
+ * A record with descriptors stays queued after postern-auth has closed
+ * its end: one that gave up waiting (it waits 10 s) has answered its
+ * client already, and postern-popup still holds the connection.  Such a
+ * request is not started, or two programs would read one client. */
 static int serve(size_t i, int late)
 {
 	int conn = pending[i].fd;
 	struct request req;
 	const char *why;
 	uid_t uid = (uid_t)-1;
-	int r = request_read(conn, &req, &why);
+	int r = request_read(conn, &req, &why), gone;
 
 	if (r == 0 && !late)
 		return 0;
 	if (r <= 0) {
 		(void)unix_peer_uid(conn, &uid);
 		log_drop(r == 0 ? "no request within 5 s" : why, uid);
+	} else if ((gone = hung_up(conn)) != 0) {
+		fdpass_close(req.fds, REQUEST_FDS);
+		log_request("skipped", &req, gone == 1 ? "postern-auth closed the connection before the start"
+		                                       : "unable to poll the connection");
 	} else {
 		why = start(&req);
 		fdpass_close(req.fds, REQUEST_FDS); /* the child has its own */
 		if (why) {
-			struct logline l = { STR_INIT };
 			struct str z = STR_INIT;
 			if (!str_copys(&z, "Z") || !str_cats(&z, why))
 				die_nomem();
 			answer(conn, z.s);
 			str_free(&z);
-			log_begin(&l, "refused");
-			log_kv(&l, "user", req.user);
-			log_kv(&l, "ip", req.ip);
-			log_kv(&l, "why", why);
-			log_end(&l);
+			log_request("refused", &req, why);
 		} else
 			answer(conn, "K");
 	}
