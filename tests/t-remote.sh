@@ -64,6 +64,10 @@ unbound_conf "$D" 10.99.0.53 10.99.0.0/24 \
 	"nxmx.test. MX 10 nothere.nxmx.test." \
 	"down.test. MX 10 mx.down.test." \
 	"mx.down.test. A 10.99.0.12" \
+	"gone1.test. MX 10 mx.later.test." \
+	"gone2.test. MX 10 mx.later.test." \
+	"gone3.test. MX 10 mx.later.test." \
+	"mx.later.test. A 10.99.0.2" \
 	"bigline.test. MX 10 mx.bigline.test." \
 	"mx.bigline.test. A 10.99.0.13" \
 	"endless.test. MX 10 mx.endless.test." \
@@ -456,6 +460,36 @@ echo 2 > "$PHOME/control/queuelifetime"
 hup_send
 check "expired: drop.test bounced with Status 5.4.7" wait_for 40 sh -c "grep -l 'Status: 5.4.7' $MD/new/* | xargs grep -l 'x@drop.test' > /dev/null 2>&1"
 check "queue empties once everything expired or was delivered" wait_for 30 sh -c "[ -z \"\$(ls -A $Q/mess)\" ]"
+
+# 13. a dead domain's memory is forgotten once its messages are gone
+# (bounced here), not kept for ever: the sweep of the domain table logs
+# what it freed, and what it kept.  PATTERN's domains were dead at their
+# last result; a sweep after it that keeps nothing forgot them.
+forgotten_after() { # PATTERN
+	fa=$(grep -n -- "$1" "$LOG" | tail -1 | cut -d: -f1)
+	[ -n "$fa" ] && tail -n +"$fa" "$LOG" | grep 'postern-send: domains_forgotten ' | tail -1 | grep -q ' kept=0$'
+}
+check "down.test (dead in 9.) forgotten after its messages bounced (domains_forgotten ... kept=0)" \
+	wait_for 10 forgotten_after 'postern-send: delivery .*to=x[0-9]@down.test status='
+# three domains whose only MX (10.99.0.2) refuses connections, and a
+# queuelifetime of 2 s: each is remembered dead, then its message bounces
+for n in 1 2 3; do msg "x@gone$n.test" "gone$n" | inject ptr1@client.test "x@gone$n.test"; done
+check "gone1-3.test: their messages bounced (lifetime over)" wait_for 30 sh -c \
+	"[ \$(grep -c 'delivery .*to=x@gone[123].test status=failed' $LOG) -eq 3 ]"
+check "gone1-3.test: no host answered (deferred: connection refused) until then" \
+	logged 'to=x@gone[123].test status=deferred .*connection refused'
+check "gone1-3.test: forgotten after their messages bounced (domains_forgotten ... kept=0)" \
+	wait_for 10 forgotten_after 'postern-send: delivery .*to=x@gone[123].test status='
+# a later message to one of them is tried as for a domain never seen: a
+# server is there now, and it gets the message at the first attempt
+nsbg smtp-sink -u nobody -d "$SINK/%M." 10.99.0.2:25 100 > "$SCRATCH/sink2.out" 2>&1
+SINK2=$!
+on_cleanup 'kill $SINK2 2>/dev/null'
+wait_for 10 ncrun /usr/bin/python3 -c 'import socket; socket.create_connection(("10.99.0.2", 25), 2).close()' 2> /dev/null
+msg y@gone2.test gone-again | inject ptr1@client.test y@gone2.test
+check "gone2.test after it was forgotten: tried again and delivered" wait_for 15 logged \
+	'attempt .*to=y@gone2.test mx=mx.later.test ip=10.99.0.2 status=delivered'
+check "gone2.test: at the first attempt, not deferred as still dead" sh -c "! grep -q 'to=y@gone2.test status=deferred' $LOG"
 check "no postern-remote crashed" sh -c "! grep -q 'killed by signal [^9]' $LOG"
 stop_start
 diag "$(grep -c 'attempt ' "$LOG") delivery attempts logged; sample:"

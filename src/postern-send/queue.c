@@ -68,16 +68,22 @@ static unsigned long long next_job = 1, next_batch = 1;
 
 /* Destination domains: remote jobs running for each, and the memory of
  * one none of whose hosts answered, so the next messages for it wait
- * instead of each trying the dead hosts again. */
+ * instead of each trying the dead hosts again.  An entry lives while a
+ * job for it runs (rrun[].d points to it only then) or while it is
+ * remembered as dead, and no longer (dom_release, dom_sweep). */
 struct dom {
 	struct dom *next;
 	struct str name;          /* lower-cased */
-	size_t running;
+	size_t running;           /* its postern-remotes: rrun[] names it */
 	unsigned long long dead_until;
 	struct str why;
 };
 #define DOM_HASH 4096
+#define DOM_DEAD_MAX 300 /* seconds a dead domain is remembered at most */
 static struct dom *domtab[DOM_HASH];
+static size_t ndoms;                     /* entries in domtab */
+static unsigned long long dom_sweep_at;  /* 0: no dead entry waits to be forgotten */
+static unsigned long long dom_swept;     /* when the last sweep ran */
 
 /* One message of a remote job: a postern-remote delivers up to
  * RJOB_MSGS messages for one domain, over one connection if all goes well
@@ -188,7 +194,17 @@ static struct job heap_pop(void)
 	return top;
 }
 
-unsigned long long sched_next_due(void) { return heap_len ? (heap[0].when ? heap[0].when : 1) : 0; }
+/* The first retry that is due, or the next sweep of the dead domains if
+ * that comes first: the loop must wake for it even with nothing else to
+ * do, or a dead domain's memory would outlive its time. */
+unsigned long long sched_next_due(void)
+{
+	unsigned long long due = heap_len ? (heap[0].when ? heap[0].when : 1) : 0;
+
+	if (dom_sweep_at && (!due || dom_sweep_at < due))
+		due = dom_sweep_at;
+	return due;
+}
 size_t sched_inflight(void) { return nrun + nrrun; }
 size_t clean_outstanding(void) { return cleaning; }
 
@@ -887,21 +903,112 @@ static struct dom *dom_get(const char *d, size_t n)
 		die_nomem();
 	x->next = domtab[h];
 	domtab[h] = x;
+	ndoms++;
 	return x;
 }
 
-/* Forgets a domain that has nothing running and no failure to remember. */
-static void dom_release(struct dom *x)
+/* How long a domain none of whose hosts answered is remembered: long
+ * enough that a burst of messages for it does not knock at the dead hosts
+ * once each, short enough that a host come back is soon tried again. */
+static unsigned long long dom_dead_time(void)
 {
-	struct dom **p;
-	if (x->running || x->dead_until > now)
-		return;
-	for (p = &domtab[hash(x->name.s, x->name.len) % DOM_HASH]; *p && *p != x; p = &(*p)->next) {}
-	if (*p)
-		*p = x->next;
+	return set.retrymin < DOM_DEAD_MAX ? set.retrymin : DOM_DEAD_MAX;
+}
+
+/* Unlinks x (*p points to it) and frees it.  Only with nothing running:
+ * then no rrun names it, and no rbatch does (one lives only inside
+ * start_remote, which counts its job in running before it returns). */
+static void dom_free(struct dom **p, struct dom *x)
+{
+	if (x->running)
+		die(111, "fatal: a domain with jobs running was about to be forgotten");
+	*p = x->next;
 	str_free(&x->name);
 	str_free(&x->why);
 	free(x);
+	ndoms--;
+}
+
+/* A sweep at when, or at the one already planned if that is sooner, but
+ * never sooner than D after the last sweep (dom_sweep says why). */
+static void dom_sweep_plan(unsigned long long when)
+{
+	unsigned long long first = dom_swept + dom_dead_time();
+
+	if (when < first)
+		when = first;
+	if (!dom_sweep_at || when < dom_sweep_at)
+		dom_sweep_at = when;
+}
+
+/* Forgets a domain that has nothing running and no failure to remember.
+ * One remembered as dead is left to the sweep: its messages may all be
+ * gone (bounced, say), and then no result ever comes back for it. */
+static void dom_release(struct dom *x)
+{
+	struct dom **p;
+	if (x->running)
+		return;
+	if (x->dead_until > now) {
+		dom_sweep_plan(x->dead_until);
+		return;
+	}
+	for (p = &domtab[hash(x->name.s, x->name.len) % DOM_HASH]; *p && *p != x; p = &(*p)->next) {}
+	if (*p)
+		dom_free(p, x);
+}
+
+/* Frees every entry with nothing running whose memory has run out.
+ * Every domain is dead for the same time D (dom_dead_time), and a sweep
+ * comes when the first dead entry with nothing running runs out, but
+ * never sooner than D after the last: an entry goes at most D after it
+ * could, 2D after the failure, so the table holds no more than the
+ * domains running and those that failed in the last 2D seconds; and the
+ * 4096 buckets are walked at most once every D seconds, and only while a
+ * dead entry waits.  A list ordered by expiry would free each entry on
+ * time, but it must be relinked whenever a domain dies again or answers
+ * again, and its order breaks when SIGHUP changes retrymin or the clock
+ * goes back; the sweep keeps no order that could break. */
+static void dom_sweep(void)
+{
+	unsigned long long dead = dom_dead_time(), next = 0;
+	size_t h, freed = 0;
+	struct logline l = { STR_INIT };
+
+	for (h = 0; h < DOM_HASH; h++) {
+		struct dom **p = &domtab[h], *x;
+		while ((x = *p)) {
+			/* the clock went back, or SIGHUP shortened retrymin */
+			if (x->dead_until > now + dead)
+				x->dead_until = now + dead;
+			if (!x->running && x->dead_until <= now) {
+				dom_free(p, x);
+				freed++;
+				continue;
+			}
+			if (!x->running && (!next || x->dead_until < next))
+				next = x->dead_until;
+			p = &x->next;
+		}
+	}
+	dom_swept = now;
+	dom_sweep_at = 0;
+	if (next)
+		dom_sweep_plan(next);
+	if (!freed)
+		return;
+	log_begin(&l, "domains_forgotten");
+	log_kvu(&l, "n", freed);
+	log_kvu(&l, "kept", ndoms);
+	log_end(&l);
+}
+
+/* A sweep is due at its time, or at once when that lies further ahead
+ * than any memory lasts: the clock went back (and dom_swept with it). */
+static void dom_sweep_due(void)
+{
+	if (dom_sweep_at && (now >= dom_sweep_at || dom_sweep_at > now + DOM_DEAD_MAX))
+		dom_sweep();
 }
 
 /* A remote job being built: DOMAIN, then JOB QID SENDER N RCPT... for each
@@ -1067,6 +1174,8 @@ void sched_dispatch(void)
 	size_t w, pass;
 
 	set.rc.lookup = lookup_user;
+	/* before anything starts: no job holds a domain's entry here */
+	dom_sweep_due();
 	/* first what already waits for a slot, new mail before retries */
 	/* a job whose user has all its slots goes back to the end: one turn */
 	for (pass = lwait.len; pass && lwait.len && local_slot(); pass--) {
@@ -1145,7 +1254,7 @@ void rsched_result(const struct str *f)
 	}
 	if (fld[1][0] == 'Z') {
 		/* no host answered: the domain's next messages wait a while */
-		d->dead_until = now + (set.retrymin < 300 ? set.retrymin : 300);
+		d->dead_until = now + dom_dead_time();
 		d->why.len = 0;
 		if (!str_copyb(&d->why, fld[2], fl[2]))
 			die_nomem();

@@ -88,7 +88,7 @@ void msg_forget(struct msg *m);
 void scan_mess(void);                          /* loads every committed message not yet known */
 void drop_orphan_info(void);
 void sched_dispatch(void);                     /* starts what may start now */
-unsigned long long sched_next_due(void);       /* earliest retry time, 0 if none */
+unsigned long long sched_next_due(void);       /* earliest retry or domain sweep, 0 if none */
 void sched_result(const char *job, size_t jlen, char status, const char *text, size_t tlen);
 void clean_result(const char *qid, size_t len, char status);
 void clean_flush(void);
