@@ -8,8 +8,11 @@ AF_UNIX SOCK_SEQPACKET client, as root, served with -u 0) and, in a
 thread, as a fake postern-pspawn that takes the U record and its two
 descriptors (socket.recv_fds), writes a marker into the second, and
 answers as each check wants.  Checks postern-passwd's set, delete and
-list, the argon2id lines it writes, its lock under 5 runs at once and
-what it refuses; K, N, Z and the U record for good and bad logins, equal
+list, the argon2id lines it writes, the roster users/pop3 it keeps (as
+root for real, in a HOME of its own, with the real postern-auth user),
+its locks under 5 runs at once and what it refuses (names, passwords no
+client could send, a user who may not change the roster); K, N, Z, no
+answer and the U record for good and bad logins, equal
 timing for an unknown name and a wrong password, the C check, every
 malformed request closed unanswered with its descriptors closed and none
 leaked, an unserved uid, postern-pspawn missing, refusing, silent or
@@ -25,11 +28,14 @@ POP_UID = 64372   # a second served uid (postern-popup's stand-in)
 NOBODY = 65534
 D = tempfile.mkdtemp(prefix='postern-test-auth.')
 os.chmod(D, 0o755)
-for sub in ('bin', 'secret/auth', 'run/auth', 'run/pspawn', 'logs'):
+for sub in ('bin', 'secret/auth', 'run/auth', 'run/pspawn', 'logs', 'users'):
     os.makedirs(os.path.join(D, sub))
 for sub in ('secret', 'run', 'run/pspawn'):
     os.chmod(os.path.join(D, sub), 0o755)
 os.chown(os.path.join(D, 'secret/auth'), AUTH_UID, AUTH_UID)
+# the scratch HOME is all the test uid's, users/ too: so it may change the
+# roster as root would (section 2b runs it as root for real)
+os.chown(os.path.join(D, 'users'), AUTH_UID, AUTH_UID)
 os.chmod(os.path.join(D, 'secret/auth'), 0o700)
 os.chown(os.path.join(D, 'run/auth'), AUTH_UID, AUTH_UID)
 os.chmod(os.path.join(D, 'run/auth'), 0o755)
@@ -39,6 +45,7 @@ for prog in ('postern-auth', 'postern-passwd'):
 AUTH = os.path.join(D, 'bin', 'postern-auth')
 PASSWD = os.path.join(D, 'bin', 'postern-passwd')
 PWFILE = os.path.join(D, 'secret/auth/passwd')
+ROSTER = os.path.join(D, 'users/pop3')
 SOCK = os.path.join(D, 'run/auth/socket')
 PSOCK = os.path.join(D, 'run/pspawn/socket')
 ENV = dict(os.environ)
@@ -76,9 +83,9 @@ def setpw(user, pw):
     return passwd('set', user, data=pw.encode() + b'\n')[0] == 0
 
 
-def lines():
+def lines(path=PWFILE):
     try:
-        return open(PWFILE).read().split('\n')
+        return open(path).read().split('\n')
     except FileNotFoundError:
         return []
 
@@ -271,6 +278,20 @@ try:
     check(code == 0, 'only the first line of stdin is the password (checked by a login below)')
     code, out, _ = passwd('set', 'long', data=b'x' * 1024)
     check(code == 0, 'a password of 1024 bytes without a newline')
+    st = os.stat(ROSTER)
+    check(open(ROSTER).read() == 'alice\nbob\njoe@virt.example\ndave\nerin\nlong\n'
+          and st.st_uid == AUTH_UID and (st.st_mode & 0o777) == 0o600,
+          'the roster users/pop3: each name set once, in order, carol gone with her delete; mode 0600')
+    check(os.path.exists(ROSTER + '.lock') and not os.path.exists(ROSTER + '.new'),
+          'its lock file stays, no pop3.new is left')
+    ino = os.stat(ROSTER).st_ino
+    check(setpw('bob', 'bob secret') and os.stat(ROSTER).st_ino == ino, 'a set of a name on the roster leaves it as it is')
+    with open(ROSTER, 'a') as f:
+        f.write('# the admin\'s comment\nghost\n')
+    code, _, err = passwd('delete', 'ghost')
+    check(code == 0 and 'ghost had no password' in err and 'ghost' not in open(ROSTER).read().replace('# the', '')
+          and '# the admin\'s comment\n' in open(ROSTER).read(),
+          'delete of a name on the roster only: off it, a warning, exit 0; comments kept')
 
     # 2. What postern-passwd refuses.
     before = open(PWFILE, 'rb').read()
@@ -278,10 +299,23 @@ try:
                  'joe@-x.org', 'al/ice', 'al\u00e9ice'):
         code, _, err = passwd('set', name, data=b'pw\n')
         check(code == 100 and 'not a login name' in err, 'set refuses the name %r: exit 100' % name)
+    roster_before = open(ROSTER, 'rb').read()
     for data, what in ((b'\n', 'an empty line'), (b'', 'nothing'), (b'a\0b\n', 'a NUL'),
                        (b'x' * 1025 + b'\n', '1025 bytes')):
         code, _, err = passwd('set', 'frank', data=data)
         check(code == 100 and 'fatal' in err, 'set refuses a password of %s: exit 100' % what)
+    # postern-popup refuses these bytes in a password: one holding them could never be used
+    for data, what, want in ((b'pw\r\n', 'a CR at the end (a CRLF file)', 'ends with a CR'),
+                             (b'pw\r', 'a CR at the end, no newline', 'ends with a CR'),
+                             (b'p\rw\n', 'a CR inside', 'control byte'),
+                             (b'a\x01b\n', 'a byte 0x01', 'control byte'),
+                             (b'\tpw\n', 'a tab', 'control byte'),
+                             (b'a\x1b[0m\n', 'an escape', 'control byte'),
+                             (b'pw\x7f\n', 'a DEL (0x7f)', 'control byte')):
+        code, _, err = passwd('set', 'frank', data=data)
+        check(code == 100 and want in err and 'no POP3 client could send it' in err,
+              'set refuses a password with %s: exit 100, %r' % (what, want))
+    check(open(ROSTER, 'rb').read() == roster_before, 'a refused password changes the roster neither')
     for args in ((), ('set',), ('delete',), ('list', 'x'), ('set', 'a', 'b'), ('show', 'a'), ('-x', 'list')):
         code, _, err = passwd(*args)
         check(code == 100 and 'usage: postern-passwd' in err, 'usage error %r: exit 100' % (args,))
@@ -298,10 +332,30 @@ try:
               'as root without a postern-auth user: exit 111 (it never works as root)')
     else:
         check(code == 111, 'as root it becomes postern-auth, which cannot read this scratch secret/auth: exit 111')
+    # the bytes a client can send: all but the control ones, UTF-8 too;
+    # over 248 bytes only AUTH PLAIN carries it
+    for data, who, warned in ((b'x' * 248 + b'\n', 'w248', False), (b'x' * 249 + b'\n', 'w249', True),
+                              ('p\u00e4ss w\u00f6rd ~!'.encode() + b'\n', 'utf8', False)):
+        code, _, err = passwd('set', who, data=data)
+        check(code == 0 and ('over 248 bytes' in err) == warned and ('AUTH PLAIN' in err) == warned,
+              'a password of %d bytes: exit 0, %s' % (len(data) - 1, 'with a warning: only AUTH PLAIN can carry it'
+                                                      if warned else 'no warning'))
     # -h HOME
     h2 = os.path.join(D, 'home2')
     os.makedirs(os.path.join(h2, 'secret/auth'))
     os.chown(os.path.join(h2, 'secret/auth'), AUTH_UID, AUTH_UID)
+    code, _, err = passwd('set', 'other', data=b'other pw\n', home=h2)
+    check(code == 111 and 'unable to stat' in err and not os.path.exists(os.path.join(h2, 'secret/auth/passwd')),
+          '-h HOME without users/: set cannot reach the roster, exit 111, nothing written')
+    os.makedirs(os.path.join(h2, 'users'))
+    code, _, err = passwd('set', 'other', data=b'other pw\n', home=h2)
+    check(code == 100 and 'only root may change the POP3 roster' in err
+          and not os.path.exists(os.path.join(h2, 'secret/auth/passwd')),
+          '-h HOME whose users/ is root\'s, not root: set refused, exit 100, nothing written')
+    code, _, err = passwd('delete', 'other', home=h2)
+    check(code == 100 and 'only root may change the POP3 roster' in err, '... and delete too')
+    check(passwd('list', home=h2)[0] == 0, '... but list works')
+    os.chown(os.path.join(h2, 'users'), AUTH_UID, AUTH_UID)
     code, _, _ = passwd('set', 'other', data=b'other pw\n', home=h2)
     check(code == 0 and open(os.path.join(h2, 'secret/auth/passwd')).read().startswith('other:$argon2id$'),
           '-h HOME: the file of that HOME')
@@ -337,6 +391,60 @@ try:
     code, seen = on_tty(b'tty one', b'tty two')
     check(code == 100 and b'differ' in seen, 'on a terminal, two different passwords: exit 100')
 
+    # 2b. Run as root, as the admin does: the roster written as root
+    # (root:root 0600), then postern-auth for good for the password file.
+    made_auth = False
+    try:
+        pwd.getpwnam('postern-auth')
+    except KeyError:
+        made_auth = subprocess.run(['useradd', '--system', '--no-create-home', '--home-dir', '/nonexistent',
+                                    '--shell', '/usr/sbin/nologin', 'postern-auth']).returncode == 0
+    try:
+        PA = pwd.getpwnam('postern-auth')
+        hr = os.path.join(D, 'homeroot')
+        for sub in ('secret/auth', 'users'):
+            os.makedirs(os.path.join(hr, sub))
+        for sub in ('', 'secret', 'users'):
+            os.chmod(os.path.join(hr, sub), 0o755)
+        os.chown(os.path.join(hr, 'secret/auth'), PA.pw_uid, PA.pw_gid)
+        os.chmod(os.path.join(hr, 'secret/auth'), 0o700)
+        hpw, hro = os.path.join(hr, 'secret/auth/passwd'), os.path.join(hr, 'users/pop3')
+        code, _, err = passwd('set', 'rooted', data=b'rooted pw\n', uid=None, home=hr)
+        check(code == 0, 'as root: set exits 0 (%s)' % err.strip())
+        st = os.stat(hro)
+        check(open(hro).read() == 'rooted\n' and (st.st_uid, st.st_gid, st.st_mode & 0o777) == (0, 0, 0o600),
+              'the roster has the name, root:root 0600')
+        st = os.stat(hro + '.lock')
+        check(st.st_uid == 0 and st.st_mode & 0o777 == 0o600, 'its lock is root\'s, 0600')
+        st = os.stat(hpw)
+        check(LINE.match(lines(hpw)[0]) and lines(hpw)[0].startswith('rooted:') and st.st_uid == PA.pw_uid
+              and st.st_mode & 0o777 == 0o600, 'the password file has the line, and is postern-auth\'s, 0600')
+        check(os.stat(hpw + '.lock').st_uid == PA.pw_uid, 'its lock is postern-auth\'s: written after the drop')
+        code, _, _ = passwd('set', 'box@virt.example', data=b'box pw\n', uid=None, home=hr)
+        check(code == 0 and open(hro).read() == 'rooted\nbox@virt.example\n', 'a second name: on the roster after the first')
+        code, out, _ = passwd('list', uid=None, home=hr)
+        check(code == 0 and out == b'rooted\nbox@virt.example\n', 'list as root')
+        code, _, err = passwd('set', 'third', data=b'pw\x01\n', uid=None, home=hr)
+        check(code == 100 and 'third' not in open(hro).read() and 'third' not in open(hpw).read(),
+              'a refused password as root: exit 100, neither file changed')
+        # postern-auth itself may list, but cannot add a name to the roster
+        code, out, _ = passwd('list', uid=PA.pw_uid, home=hr)
+        check(code == 0 and out == b'rooted\nbox@virt.example\n', 'postern-auth itself: list works')
+        before_r, before_p = open(hro).read(), open(hpw).read()
+        for args, data in ((('set', 'intruder'), b'pw\n'), (('delete', 'rooted'), b'')):
+            code, _, err = passwd(*args, data=data, uid=PA.pw_uid, home=hr)
+            check(code == 100 and 'only root may change the POP3 roster' in err,
+                  'postern-auth itself: %s refused, exit 100' % args[0])
+        check(open(hro).read() == before_r and open(hpw).read() == before_p, '... neither file changed')
+        code, _, _ = passwd('delete', 'rooted', uid=None, home=hr)
+        check(code == 0 and open(hro).read() == 'box@virt.example\n' and
+              not [l for l in lines(hpw) if l.startswith('rooted:')], 'delete as root: off the roster, out of the file')
+        code, _, err = passwd('delete', 'rooted', uid=None, home=hr)
+        check(code == 100 and 'no such user' in err, 'delete again: in neither, exit 100')
+    finally:
+        if made_auth:
+            subprocess.run(['userdel', 'postern-auth'])
+
     # 3. Five runs at once, each setting its own user: none is lost.
     procs = []
     for i in range(5):
@@ -349,6 +457,9 @@ try:
     names = passwd('list')[1].decode().split()
     check(codes == [0] * 5 and all('par%d' % i in names for i in range(5)) and 'alice' in names,
           '5 postern-passwd runs at once: all exit 0 and all 5 lines are there, the others kept')
+    on_roster = open(ROSTER).read().split('\n')
+    check(all('par%d' % i in on_roster for i in range(5)) and 'alice' in on_roster,
+          '... and all 5 names are on the roster, the others kept')
 
     # 4. The service: readiness, the socket, the root refusal.
     fake = FakePspawn()

@@ -11,8 +11,11 @@ A real user (pt-pspawn, with a supplementary group) is made with useradd
 and removed at the end; root, daemon (uid 1) and a user whose group is
 root's are refused.  Checks the exact start of postern-pop3d, every
 refusal with Z, every malformed record closed unanswered with its
-descriptors, the unserved uid, the silent client, control/concurrencypop3
-and control/minuid read at each request, SIGHUP, the end lines, SIGTERM.
+descriptors, the unserved uid, the silent client, control/concurrencypop3,
+control/concurrencypop3peruser and control/minuid read at each request,
+the roster HOME/users/pop3 (names, comments, edits, and every kind of file
+it refuses), a request whose sender has closed, control/timeoutpop3session
+(a 60 s wait: the least it takes), SIGHUP, the end lines, SIGTERM.
 Run as root (a client runs as nobody)."""
 import os, pwd, grp, re, shutil, signal, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -294,6 +297,24 @@ def control(name, value):
             f.write(value)
 
 
+ROSTER = os.path.join(D, 'users', 'pop3')
+LONGEST = 'a' * 64 + '@' + ('b' * 63 + '.') * 2 + 'c' * 62  # 64 + 1 + 190 bytes
+NAMES = [USER, USER0, 'root', 'daemon', 'ptnosuchuser', 'NoSuchUser_x', 'box@virt.test', 'x@a.sub.test',
+         'nobox@virt.test', 'file@virt.test', 'box@other.test', 'box@sub.test', 'a' * 64, LONGEST]
+
+
+def roster(text=None, names=NAMES, mode=0o600, uid=0):
+    """HOME/users/pop3, root's 0600 unless asked otherwise; text None: the names"""
+    if text is None:
+        text = '# the POP3 roster\n\n' + ''.join(n + '\n' for n in names)
+    tmp = ROSTER + '.tmp'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.chown(tmp, uid, uid)
+    os.chmod(tmp, mode)
+    os.rename(tmp, ROSTER)
+
+
 def as_nobody(fn):
     """fn() in a child process as nobody; its boolean result"""
     pid = os.fork()
@@ -379,6 +400,7 @@ try:
         control(name, None)
 
     # The service, serving this script (root) as -u 0 does.
+    roster()
     srv = Server('-u', '0')
     servers.append(srv)
     check(srv.ready, 'ready: a newline on the notification fd once listening')
@@ -477,6 +499,62 @@ try:
     sh('usermod', '-g', GROUP, '-a', '-G', 'root', USER0)
     refused(USER0, 'group 0', 'a user in group root')
     check(re.search(r'refused user=root ip=127\.0\.0\.1 why=', srv.log()), 'refusals logged: refused user= ip= why=')
+
+    # 4b. The roster, HOME/users/pop3: root's list of the names a session
+    # may start for, read again when it changes.
+    check(re.search(r'roster lines=16 users=14 malformed=0\n', srv.log()),
+          'the roster is read once: roster lines= users= malformed= (comments and blank lines skipped)')
+    roster(names=[n for n in NAMES if n != USER] + ['# ' + USER])
+    refused(USER, 'not a POP3 user', 'a user not on the roster (a comment naming it does not count)')
+    check(wait_for(lambda: re.search(r'refused user=%s ip=\S* why="not a POP3 user"' % USER, srv.log()), 5),
+          '... logged')
+    roster(names=NAMES + ['bad name', '.dot', USER.upper() + '@Virt.Test'])
+    s = Session()
+    check(s.answer == b'K', 'back on the roster, with malformed lines beside it: K')
+    s.a.sendall(b'exit 0\n')
+    s.close()
+    check(re.search(r'roster_line line=17 why="not a login name"\n', srv.log()) and
+          re.search(r'roster lines=19 users=14 malformed=3\n', srv.log()), 'each malformed line logged and skipped')
+    # an edit in place of the same size: USER's line becomes another name
+    roster()
+    ino = os.stat(ROSTER).st_ino
+    with open(ROSTER, 'r+') as f:
+        text = f.read()
+        f.seek(0)
+        f.write(text.replace('\n' + USER + '\n', '\n' + USER[:-1] + 'X\n'))
+    refused(USER, 'not a POP3 user', 'an edit in place of the same size is seen (inode %s kept: %s)'
+            % (ino, os.stat(ROSTER).st_ino == ino))
+    roster()
+    os.unlink(ROSTER)
+    refused(USER, 'not a POP3 user (there is no users/pop3)', 'no roster: nobody')
+    for what, want, make in (
+            ('owned by nobody', "not root's", lambda: roster(uid=65534)),
+            ('mode 0620', 'group or others', lambda: roster(mode=0o620)),
+            ('mode 0602', 'group or others', lambda: roster(mode=0o602)),
+            ('a symlink to a good roster', 'users/pop3 is a symbolic link',
+             lambda: (roster(), os.rename(ROSTER, ROSTER + '.real'), os.symlink(ROSTER + '.real', ROSTER))),
+            ('a hard link', 'more than one link', lambda: (roster(), os.link(ROSTER, ROSTER + '.link'))),
+            ('a directory', 'not a regular file', lambda: os.mkdir(ROSTER)),
+            ('over 1 MB', 'over 1 MB', lambda: roster(''.join(NAMES[0] + '\n' for _ in range(1024 * 1024 // 10 + 1))))):
+        for p_ in (ROSTER + '.real', ROSTER + '.link'):
+            if os.path.lexists(p_):
+                os.unlink(p_)
+        if os.path.isdir(ROSTER) and not os.path.islink(ROSTER):
+            os.rmdir(ROSTER)
+        elif os.path.lexists(ROSTER):
+            os.unlink(ROSTER)
+        make()
+        refused(USER, want, 'a roster %s: every login refused' % what)
+    for p_ in (ROSTER + '.real', ROSTER + '.link'):
+        if os.path.lexists(p_):
+            os.unlink(p_)
+    os.unlink(ROSTER)
+    roster(mode=0o640)
+    s = Session()
+    check(s.answer == b'K', 'a roster of mode 0640 (readable by its group, not writable): K')
+    s.a.sendall(b'exit 0\n')
+    s.close()
+    roster()
 
     # 5. control/minuid and control/concurrencypop3 at each request; SIGHUP.
     control('minuid', '%d\n' % (PW.pw_uid + 1))
@@ -579,7 +657,7 @@ try:
     # descriptors are closed (our end sees EOF) and pspawn keeps none.
     wait_for(lambda: srv.log().count(' end user=') == srv.log().count(' start user='), 10)
     u = USER.encode()
-    LONGEST = b'a' * 64 + b'@' + (b'b' * 63 + b'.') * 2 + b'c' * 62  # 64 + 1 + 190 bytes
+    LONGEST = LONGEST.encode()
     bad = [
         (b'', 'an empty record'),
         (b'X' + u + b'\0' + b'1.2.3.4\0', 'an unknown type'),

@@ -19,6 +19,7 @@
 #include "file.h"
 #include "log.h"
 #include "loginname.h"
+#include "statsame.h"
 
 #define LINES_LOGGED 10 /* malformed lines named in the log at each read */
 
@@ -34,13 +35,6 @@ static struct entry *entries;
 static size_t nentries;
 static struct stat seen;
 static int loaded;
-
-static int same(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
 
 /* An argon2id string as crypto_pwhash_str writes it: printable, shorter
  * than crypto_pwhash_STRBYTES, and one libsodium can decode. */
@@ -197,7 +191,7 @@ const char *pwfile_load(const char *path, int *err)
 		why = "the password file may be read or written by its group or others";
 	else if (st.st_size > PWFILE_MAX)
 		why = "the password file is over 4 MB";
-	else if (!loaded || !same(&st, &seen))
+	else if (!loaded || !stat_same(&st, &seen))
 		why = reread(fd, &st, err);
 	if (close(fd) == -1 && !why) {
 		*err = errno;

@@ -3,7 +3,12 @@
  * in the process list, as an argument would).  On a terminal it is asked
  * for twice with echo off, as passwd(1) does, since a typing error
  * nobody saw would set a password nobody knows.  The bytes are the
- * password: nothing is trimmed, no character set is assumed. */
+ * password: nothing is trimmed, no character set is assumed.  But a
+ * byte below 0x20, or 0x7f, is refused: postern-popup refuses those in a
+ * password (they end or break a line), so it could never be used; a CR
+ * at the end gets a word of its own, since it is what a file written
+ * with CRLF line ends leaves there unseen.  A password over 248 bytes
+ * fits AUTH PLAIN only, not a PASS line: that is said, and allowed. */
 #include <errno.h>
 #include <signal.h>
 #include <sodium.h>
@@ -88,7 +93,7 @@ static void prompt(const char *s)
 size_t password_read(char *buf)
 {
 	char again[PASSWORD_MAX + 1];
-	size_t n, m;
+	size_t n, m, i;
 
 	if (!isatty(0)) {
 		n = line(buf);
@@ -110,7 +115,15 @@ size_t password_read(char *buf)
 		die(100, "fatal: refusing an empty password");
 	if (n > PASSWORD_MAX)
 		die(100, "fatal: the password is over 1024 bytes");
-	if (memchr(buf, 0, n))
-		die(100, "fatal: the password holds a NUL byte");
+	if (buf[n - 1] == '\r')
+		die(100, "fatal: the password ends with a CR (a file with CRLF line ends?): "
+		         "no POP3 client could send it");
+	for (i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] == 0x7f)
+			die(100, "fatal: the password holds a control byte (below 0x20, or 0x7f): "
+			         "no POP3 client could send it");
+	if (n > PASSWORD_LINE_MAX)
+		warn("warning: the password is over 248 bytes: a client can send it with AUTH PLAIN, "
+		     "but not with USER and PASS");
 	return n;
 }

@@ -1,13 +1,15 @@
-/* The password file is never written in place: postern-auth may read it at
- * any moment, and must see the old file or the new one, whole.  A new file
- * is written beside it (secret/auth/passwd.new, mode 0600, created
- * exclusively and never through a symlink), fsync'ed, and renamed over
- * the old; then the directory is fsync'ed, so that the rename survives a
- * crash.  Two runs at once would each read the old file and the second
- * rename would lose the first one's change: an exclusive flock on
- * secret/auth/passwd.lock, held from the read to the rename, puts them in
- * a row.  Under the lock no other run is writing, so a passwd.new found
- * there is a crashed run's, and is removed. */
+/* The password file and the roster are never written in place:
+ * postern-auth and postern-pspawn may read them at any moment, and must
+ * see the old file or the new one, whole.  A new file is written beside
+ * it (NAME.new, mode 0600, created exclusively and never through a
+ * symlink), fsync'ed, and renamed over the old; then the directory is
+ * fsync'ed, so that the rename survives a crash.  Two runs at once would
+ * each read the old file and the second rename would lose the first one's
+ * change: an exclusive flock on NAME.lock, held from the read to the
+ * rename, puts them in a row.  Under the lock no other run is writing, so
+ * a NAME.new found there is a crashed run's, and is removed.  The new
+ * file is the running user's: postern-auth's for the password file,
+ * root's for the roster. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h> /* rename */
@@ -23,10 +25,10 @@
 
 static struct str lockpath, oldpath, newpath;
 
-static void paths(const char *dir)
+static void paths(const struct table *t)
 {
-	if (!path_join(&lockpath, dir, "passwd.lock") || !path_join(&oldpath, dir, "passwd") ||
-	    !path_join(&newpath, dir, "passwd.new"))
+	if (!path_join(&oldpath, t->dir, t->name) || !str_copys(&lockpath, oldpath.s) ||
+	    !str_cats(&lockpath, ".lock") || !str_copys(&newpath, oldpath.s) || !str_cats(&newpath, ".new"))
 		die_nomem();
 }
 
@@ -43,7 +45,7 @@ static int lock(void)
 }
 
 /* The old file into old (empty when there is none). */
-static void read_old(struct str *old)
+static void read_old(const struct table *t, struct str *old)
 {
 	int fd = openat(AT_FDCWD, oldpath.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	struct stat st;
@@ -55,29 +57,40 @@ static void read_old(struct str *old)
 		die_sys(111, "fatal: unable to open ", oldpath.s);
 	if (!S_ISREG(st.st_mode))
 		die(111, "fatal: ", oldpath.s, " is not a regular file");
-	if (read_fd(fd, old, PWFILE_MAX) == -1) {
+	if (read_fd(fd, old, t->max) == -1) {
 		if (errno == EFBIG)
-			die(111, "fatal: ", oldpath.s, " is over 4 MB");
+			die(111, "fatal: ", oldpath.s, " is over ", t->max_text);
 		die_sys(111, "fatal: unable to read ", oldpath.s);
 	}
 	if (close(fd) == -1)
 		die_sys(111, "fatal: unable to close ", oldpath.s);
 }
 
-/* old's lines but user's, each ended by a newline, into out: 1 when user
- * had a line. */
-static int keep(const struct str *old, const char *user, struct str *out)
+/* Whether the line l (len bytes) is user's: NAME then sep, or the name
+ * alone when sep is 0. */
+static int users(const struct table *t, const char *l, size_t len, const char *user, size_t ulen)
 {
-	size_t pos = 0, ulen = strlen(user);
-	int found = 0;
+	if (len < ulen || memcmp(l, user, ulen) != 0)
+		return 0;
+	return t->sep ? len > ulen && l[ulen] == t->sep : len == ulen;
+}
 
+/* old's lines but user's, each ended by a newline, into out: how many
+ * were user's, with *as_line set when that is one and it is line. */
+static size_t keep(const struct table *t, const struct str *old, const char *user, const char *line, struct str *out,
+                   int *as_line)
+{
+	size_t pos = 0, ulen = strlen(user), found = 0;
+
+	*as_line = 0;
 	while (pos < old->len) {
 		const char *l = old->s + pos, *nl = memchr(l, '\n', old->len - pos);
 		size_t len = nl ? (size_t)(nl - l) : old->len - pos;
 
 		pos += len + (nl ? 1 : 0);
-		if (len > ulen && memcmp(l, user, ulen) == 0 && l[ulen] == ':') {
-			found = 1;
+		if (users(t, l, len, user, ulen)) {
+			*as_line = line && len == strlen(line) && memcmp(l, line, len) == 0;
+			found++;
 			continue;
 		}
 		/* a last line without its newline gets one, or the line added
@@ -85,6 +98,8 @@ static int keep(const struct str *old, const char *user, struct str *out)
 		if (!str_catb(out, l, len) || !str_catc(out, '\n'))
 			die_nomem();
 	}
+	if (found != 1)
+		*as_line = 0;
 	return found;
 }
 
@@ -113,24 +128,26 @@ static void write_new(const struct str *text, const char *dir)
 		die_sys(111, "fatal: unable to fsync ", dir);
 }
 
-int rewrite(const char *dir, const char *user, const char *line)
+int rewrite(const struct table *t, const char *user, const char *line)
 {
 	struct str old = STR_INIT, text = STR_INIT;
-	int fd, found;
+	size_t found;
+	int fd, as_line;
 
-	paths(dir);
+	paths(t);
 	fd = lock();
-	read_old(&old);
-	found = keep(&old, user, &text);
+	read_old(t, &old);
+	found = keep(t, &old, user, line, &text, &as_line);
 	if (line && (!str_cats(&text, line) || !str_catc(&text, '\n')))
 		die_nomem();
-	if (text.len > PWFILE_MAX)
-		die(100, "fatal: the new ", oldpath.s, " would be over 4 MB");
-	if (line || found)
-		write_new(&text, dir);
+	if (text.len > t->max)
+		die(100, "fatal: the new ", oldpath.s, " would be over ", t->max_text);
+	/* a name already on the roster, once, is left where it is */
+	if ((line || found) && !as_line)
+		write_new(&text, t->dir);
 	if (close(fd) == -1)
 		die_sys(111, "fatal: unable to close ", lockpath.s);
 	str_free(&old);
 	str_free(&text);
-	return found;
+	return found != 0;
 }

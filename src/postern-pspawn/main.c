@@ -7,7 +7,9 @@
  * It runs as root under s6, listens on HOME/run/pspawn/socket, and serves
  * only postern-auth (its uid, or those given with -u, from SO_PEERCRED).
  * Each request is one record, U USER \0 REMOTEIP \0, with two descriptors:
- * the client's read and write sides.  It looks the user up (a Unix user,
+ * the client's read and write sides.  It starts nothing for a USER not
+ * in HOME/users/pop3, root's roster of POP3 users (postern-auth is not
+ * trusted to name just anyone).  It looks the user up (a Unix user,
  * or postern-vmail for a virtual mailbox LOCAL@DOMAIN), refuses root, uids
  * below control/minuid and group 0, and starts HOME/bin/postern-pop3d on
  * those descriptors with the user's identity in its environment, at
@@ -146,6 +148,8 @@ static const char *start(const struct request *req)
 	if ((why = settings(&s)))
 		return why;
 	lifetime = s.lifetime;
+	if ((why = roster_check(req->user)))
+		return why;
 	if (kids_running() >= s.limit)
 		return "too many POP3 sessions";
 	if (kids_of(req->user) >= s.peruser)

@@ -51,6 +51,10 @@ const char *account_get(const char *login, unsigned long long minuid, struct acc
  * The descriptors stay open: the caller closes them. */
 int pop3d_start(const char *path, const struct account *a, const struct request *req, pid_t *pid);
 
+/* roster.c: 0 when user is in HOME/users/pop3, the POP3 roster (read
+ * again when it changed), or why not: the answer's reason. */
+const char *roster_check(const char *user);
+
 /* clock.c: CLOCK_MONOTONIC seconds (dies 111 if the clock is unreadable). */
 time_t seconds_now(void);
 
