@@ -711,10 +711,36 @@ try:
     check('postern-auth: passwd_line line=' in log and 'why="no colon"' in log and 'why="malformed user name"' in log
           and 'why="not an argon2id hash of crypto_pwhash_str\'s"' in log,
           'logged: each malformed line, with its number and why')
-    check(re.search(r'postern-auth: passwd lines=\d+ users=\d+ malformed=3 duplicated=1\n', log),
-          'logged: passwd lines= users= malformed=3 duplicated=1')
+    check(re.search(r'postern-auth: passwd lines=\d+ users=\d+ malformed=3 duplicated=1 other_params=0\n', log),
+          'logged: passwd lines= users= malformed=3 duplicated=1 other_params=0')
     check(setpw('dave', 'dave again') and checkpw('dave', 'dave again') == b'K',
           'passwd set mends it: one line for dave again')
+    # hashes of other argon2 parameters: taken, and logged, since their
+    # check does not take the dummy hash's time (an N would tell the name)
+    import ctypes, ctypes.util
+    sodium = ctypes.CDLL(ctypes.util.find_library('sodium'))
+    sodium.sodium_init()
+
+    def argon2id(pw, ops, mem):
+        out = ctypes.create_string_buffer(128)
+        sodium.crypto_pwhash_argon2id_str(out, pw.encode(), ctypes.c_ulonglong(len(pw)), ctypes.c_ulonglong(ops),
+                                          ctypes.c_size_t(mem))
+        return out.value.decode()
+    SECRETS.extend(['ops three', 'mem half'])
+    n_lines = len(lines()) - 1
+    with open(PWFILE, 'a') as f:
+        f.write('ops3:%s\nmem32:%s\n' % (argon2id('ops three', 3, 64 << 20), argon2id('mem half', 2, 32 << 20)))
+    check(checkpw('ops3', 'ops three') == b'K' and checkpw('mem32', 'mem half') == b'K'
+          and checkpw('ops3', 'wrong') == b'N', 'hashes of other argon2 parameters are still taken')
+    log = srv.log()
+    check(re.search(r'passwd_params line=%d user=ops3 why="argon2 parameters other than the interactive ones' % (n_lines + 1),
+                    log) and re.search(r'passwd_params line=%d user=mem32 why=' % (n_lines + 2), log),
+          'each is logged: passwd_params line= user= why=')
+    check(re.search(r'passwd lines=\d+ users=\d+ malformed=3 duplicated=0 other_params=2\n', log),
+          'and counted: other_params=2')
+    check(setpw('ops3', 'ops three') and checkpw('ops3', 'ops three') == b'K'
+          and re.search(r'other_params=1\n', srv.log()[len(log):]),
+          'passwd set makes it anew with the interactive ones: other_params=1')
     for pw in SECRETS:
         if pw in srv.log():
             check(False, 'a password is in the log: %r' % pw)

@@ -7,7 +7,13 @@
  * found when the file is read.  Such a name is refused (its user cannot
  * log in, as with a malformed line) rather than served by one of its
  * lines: which line a hand edit meant cannot be guessed, and
- * postern-passwd set, which writes one line a user, mends it. */
+ * postern-passwd set, which writes one line a user, mends it.
+ *
+ * A hash made with argon2 parameters other than libsodium's interactive
+ * ones (by hand, by another tool, or before libsodium changed them) is
+ * taken, but logged: its verification takes another time than the dummy
+ * hash's, so the time of an N would tell that the name exists.
+ * postern-passwd set makes it anew with the right ones. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -21,7 +27,7 @@
 #include "loginname.h"
 #include "statsame.h"
 
-#define LINES_LOGGED 10 /* malformed lines named in the log at each read */
+#define LINES_LOGGED 10 /* malformed lines, and those of other parameters, named at each read */
 
 struct entry {
 	const char *name; /* in data, NUL-terminated (the colon became a NUL) */
@@ -37,22 +43,26 @@ static struct stat seen;
 static int loaded;
 
 /* An argon2id string as crypto_pwhash_str writes it: printable, shorter
- * than crypto_pwhash_STRBYTES, and one libsodium can decode. */
-static int hash_ok(const char *h, size_t n)
+ * than crypto_pwhash_STRBYTES, and one libsodium can decode.  -1 when it
+ * is not; 0 when its parameters are the interactive ones, postern-passwd's
+ * and the dummy hash's; 1 when they differ. */
+static int hash_check(const char *h, size_t n)
 {
 	static const char prefix[] = crypto_pwhash_argon2id_STRPREFIX;
 	char buf[crypto_pwhash_argon2id_STRBYTES];
 	size_t i;
+	int r;
 
 	if (n >= sizeof buf || n < sizeof prefix - 1 || memcmp(h, prefix, sizeof prefix - 1) != 0)
-		return 0;
+		return -1;
 	for (i = 0; i < n; i++)
 		if ((unsigned char)h[i] <= 0x20 || (unsigned char)h[i] >= 0x7f)
-			return 0;
+			return -1;
 	memset(buf, 0, sizeof buf);
 	memcpy(buf, h, n);
-	return crypto_pwhash_argon2id_str_needs_rehash(buf, crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
-	                                               crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE) != -1;
+	r = crypto_pwhash_argon2id_str_needs_rehash(buf, crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
+	                                            crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE);
+	return r == 0 ? 0 : r == 1 ? 1 : -1;
 }
 
 static int by_name(const void *x, const void *y)
@@ -75,18 +85,31 @@ static void log_line(size_t lineno, const char *why)
 	log_end(&l);
 }
 
+static void log_params(size_t lineno, const char *name, size_t n)
+{
+	struct logline l = { STR_INIT };
+
+	log_begin(&l, "passwd_params");
+	log_kvu(&l, "line", lineno);
+	log_kvb(&l, "user", name, n);
+	log_kv(&l, "why", "argon2 parameters other than the interactive ones: its check takes another time than an "
+	                  "unknown name's (postern-passwd set makes it anew)");
+	log_end(&l);
+}
+
 /* The entries of d's lines (d's colons and newlines become NULs), sorted,
  * the duplicates marked.  0, or -1 out of memory. */
 static int parse(struct str *d, struct entry **out, size_t *nout)
 {
 	struct entry *e = 0, *grown;
-	size_t n = 0, cap = 0, pos = 0, lineno = 0, malformed = 0, dups = 0, i, at;
+	size_t n = 0, cap = 0, pos = 0, lineno = 0, malformed = 0, other = 0, dups = 0, i, at;
 	struct logline l = { STR_INIT };
 
 	while (pos < d->len) {
 		char *line = d->s + pos, *nl = memchr(line, '\n', d->len - pos), *colon;
 		size_t len = nl ? (size_t)(nl - line) : d->len - pos;
 		const char *why = 0;
+		int params = 0;
 
 		pos += len + (nl ? 1 : 0);
 		lineno++;
@@ -99,13 +122,15 @@ static int parse(struct str *d, struct entry **out, size_t *nout)
 			why = "no colon";
 		else if (!login_name(line, (size_t)(colon - line), &at))
 			why = "malformed user name";
-		else if (!hash_ok(colon + 1, len - (size_t)(colon + 1 - line)))
+		else if ((params = hash_check(colon + 1, len - (size_t)(colon + 1 - line))) == -1)
 			why = "not an argon2id hash of crypto_pwhash_str's";
 		if (why) {
 			if (++malformed <= LINES_LOGGED)
 				log_line(lineno, why);
 			continue;
 		}
+		if (params == 1 && ++other <= LINES_LOGGED)
+			log_params(lineno, line, (size_t)(colon - line));
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64; /* at most 4 MB / 100 lines: no overflow */
 			grown = realloc(e, cap * sizeof *e);
@@ -134,6 +159,7 @@ static int parse(struct str *d, struct entry **out, size_t *nout)
 	log_kvu(&l, "users", n);
 	log_kvu(&l, "malformed", malformed);
 	log_kvu(&l, "duplicated", dups);
+	log_kvu(&l, "other_params", other);
 	log_end(&l);
 	*out = e;
 	*nout = n;
