@@ -20,6 +20,8 @@ garbled, a password file open to others, edits picked up without a
 restart, and the refusal of root.  Run as root."""
 import array, os, pwd, re, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import service_test
+from service_test import sanitized, send_while_stopped
 from smtptest import BUILD
 from tap import check, done, wait_for
 
@@ -60,10 +62,6 @@ def as_uid(uid):
         os.setgid(uid)
         os.setuid(uid)
     return pre
-
-
-def sanitized(err):
-    return 'Sanitizer' in err or 'runtime error' in err
 
 
 def passwd(*args, data=b'', uid=AUTH_UID, home=None):
@@ -137,42 +135,11 @@ class FakePspawn(threading.Thread):
                     pass
 
 
-class Server:
-    """postern-auth -d FD -u 0 -u POP_UID as AUTH_UID, waited for"""
-
-    def __init__(self, *args, uid=AUTH_UID):
-        r, w = os.pipe()
-        self.err = os.path.join(D, 'logs', 'auth.%d' % time.monotonic_ns())
-        with open(self.err, 'wb') as e:
-            self.p = subprocess.Popen([AUTH, '-d', str(w), '-u', '0', '-u', str(POP_UID)] + list(args),
-                                      stderr=e, pass_fds=(w,), env=ENV, preexec_fn=as_uid(uid))
-        os.close(w)
-        os.set_blocking(r, False)
-        got = b''
-        end = time.time() + 20
-        while time.time() < end and self.p.poll() is None and not got:
-            try:
-                got = os.read(r, 10)
-            except BlockingIOError:
-                time.sleep(0.02)
-        os.close(r)
-        self.ready = got == b'\n'
-
-    def log(self):
-        return open(self.err, errors='replace').read()
-
-    def fds(self):
-        return len(os.listdir('/proc/%d/fd' % self.p.pid))
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-        try:
-            code = self.p.wait(20)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            code = self.p.wait()
-        return -1 if sanitized(self.log()) else code
+def Server(*args, uid=AUTH_UID):
+    """postern-auth -d FD -u 0 -u POP_UID ARGS as uid, started and waited
+    for (tests/service_test.py); its dummy hash takes a moment"""
+    return service_test.Server([AUTH, '-u', '0', '-u', str(POP_UID)] + list(args), os.path.join(D, 'logs'), ENV,
+                               preexec=as_uid(uid), wait=20, stop_wait=20)
 
 
 def ask(rec, fds=(), timeout=30):
@@ -527,7 +494,7 @@ try:
 
     # 7. Malformed requests: closed unanswered, their descriptors closed, none kept.
     time.sleep(0.3)  # the last connection closed
-    base = srv.fds()
+    base = srv.nfds()
     n = len(fake.got)
     good = 'first password'
     bad = [
@@ -572,7 +539,7 @@ try:
               % (what, ', descriptors closed' if nfds else '', why))
         time.sleep(0.25)  # under the limit of refusals logged a second
     check(len(fake.got) == n, 'none of them reached postern-pspawn')
-    check(wait_for(lambda: srv.fds() == base), 'postern-auth holds as many descriptors as before them (%d)' % base)
+    check(wait_for(lambda: srv.nfds() == base), 'postern-auth holds as many descriptors as before them (%d)' % base)
     check(checkpw('alice', good) == b'K', 'and it still answers')
     for _ in range(8):
         ask(b'Y')
@@ -660,16 +627,11 @@ try:
     # both when it goes on.
     n = len(fake.got)
     mark = len(srv.log())
-    srv.p.send_signal(signal.SIGSTOP)
     r1, w1 = os.pipe()
     r2, w2 = os.pipe()
-    q = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    q.connect(SOCK)
-    q.sendmsg([rec(b'P', 'alice', good)], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', (r1, w2)))])
-    q.close()
+    send_while_stopped(srv, SOCK, rec(b'P', 'alice', good), [r1, w2])
     os.close(r1)
     os.close(w2)
-    srv.p.send_signal(signal.SIGCONT)
     check(wait_for(lambda: 'auth user=alice ip=127.0.0.1 result=tempfail request=login '
                            'why="postern-popup hung up before the hand-over"' in srv.log()[mark:], 10),
           'a right password from a postern-popup that hung up: not handed over, logged')

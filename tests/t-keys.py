@@ -11,6 +11,8 @@ limit of 1000 connections, and exit 111 with the file named for each kind
 of bad key or certificate.  Run as root (a client runs as nobody)."""
 import array, hashlib, os, resource, shutil, signal, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import service_test
+from service_test import sanitized
 from smtptest import BUILD
 from tap import check, done, wait_for
 
@@ -78,46 +80,10 @@ def install(key, cert, mode=0o600):
         os.chmod(os.path.join(TLS, 'key.pem'), mode)
 
 
-class Server:
-    """postern-keys -u UID -d FD, started and waited for (its readiness)"""
-
-    def __init__(self, *args, nofile=None):
-        r, w = os.pipe()
-        self.err = os.path.join(D, 'err.%d' % time.monotonic_ns())
-        pre = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) if nofile else None
-        with open(self.err, 'wb') as e:
-            self.p = subprocess.Popen([BIN, '-u', str(UID), '-d', str(w)] + list(args), stderr=e,
-                                      pass_fds=(w,), env=ENV, preexec_fn=pre)
-        os.close(w)
-        os.set_blocking(r, False)
-        got = b''
-        end = time.time() + 10
-        while time.time() < end and self.p.poll() is None and not got:
-            try:
-                got = os.read(r, 10)
-            except BlockingIOError:
-                time.sleep(0.02)
-        os.close(r)
-        self.ready = got == b'\n'
-
-    def log(self):
-        return open(self.err).read()
-
-    def stop(self):
-        """SIGTERM; its exit code, or -1 after a sanitizer's report"""
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-        try:
-            code = self.p.wait(10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            code = self.p.wait()
-        return -1 if sanitized(self.log()) else code
-
-
-def sanitized(err):
-    """a report of the sanitizer build's in err (run.sh sends them to stderr here)"""
-    return 'Sanitizer' in err or 'runtime error' in err
+def Server(*args, nofile=None):
+    """postern-keys -d FD -u UID ARGS, started and waited for (tests/service_test.py)"""
+    pre = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) if nofile else None
+    return service_test.Server([BIN, '-u', str(UID)] + list(args), D, ENV, preexec=pre)
 
 
 def connect():

@@ -19,6 +19,8 @@ it refuses), a request whose sender has closed, control/timeoutpop3session
 Run as root (a client runs as nobody)."""
 import os, pwd, grp, re, shutil, signal, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import service_test
+from service_test import sanitized, send_while_stopped
 from smtptest import BUILD
 from tap import check, done, wait_for
 
@@ -142,48 +144,9 @@ def drop_group(name):
     drop(name, grp.getgrnam, 'groupdel')
 
 
-def sanitized(err):
-    return 'Sanitizer' in err or 'runtime error' in err
-
-
-class Server:
-    """postern-pspawn -d FD [args], started and waited for (its readiness)"""
-
-    def __init__(self, *args, preexec=None):
-        r, w = os.pipe()
-        self.err = os.path.join(D, 'err.%d' % time.monotonic_ns())
-        with open(self.err, 'wb') as e:
-            self.p = subprocess.Popen([BIN, '-d', str(w)] + list(args), stderr=e, stdin=subprocess.DEVNULL,
-                                      pass_fds=(w,), env=ENV, preexec_fn=preexec)
-        os.close(w)
-        os.set_blocking(r, False)
-        got = b''
-        end = time.time() + 10
-        while time.time() < end and self.p.poll() is None and not got:
-            try:
-                got = os.read(r, 10)
-            except BlockingIOError:
-                time.sleep(0.02)
-        os.close(r)
-        self.ready = got == b'\n'
-
-    def log(self):
-        with open(self.err, errors='replace') as f:
-            return f.read()
-
-    def nfds(self):
-        return len(os.listdir('/proc/%d/fd' % self.p.pid))
-
-    def stop(self):
-        """SIGTERM; its exit code, or -1 after a sanitizer's report"""
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-        try:
-            code = self.p.wait(10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            code = self.p.wait()
-        return -1 if sanitized(self.log()) else code
+def Server(*args, preexec=None):
+    """postern-pspawn -d FD ARGS, started and waited for (tests/service_test.py)"""
+    return service_test.Server([BIN] + list(args), D, ENV, preexec=preexec)
 
 
 def ask(rec, fds, timeout=10):
@@ -782,14 +745,9 @@ try:
     # that it finds both when it goes on.
     before = started()
     mark = len(srv.log())
-    srv.p.send_signal(signal.SIGSTOP)
     a_, b_ = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    q = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    q.connect(SOCK)
-    socket.send_fds(q, [record(USER, '192.0.2.7')], [b_.fileno(), b_.fileno()])
-    q.close()
+    send_while_stopped(srv, SOCK, record(USER, '192.0.2.7'), [b_.fileno(), b_.fileno()])
     b_.close()
-    srv.p.send_signal(signal.SIGCONT)
     check(wait_for(lambda: 'skipped user=%s ip=192.0.2.7 why="postern-auth closed the connection before the start"'
                    % USER in srv.log()[mark:], 10), 'a request from a closed connection is skipped, and logged')
     a_.settimeout(3)

@@ -28,6 +28,12 @@ struct identity {
  * -1 out of memory. */
 int identity_parse(const char *s, struct identity *id);
 
+/* identity_env.c (apart, so that identity.c needs nothing but ids.c):
+ * the variable for the starter, "POSTERN_IDENTITY=UID:GID:G1,G2,..." into
+ * e (not NUL-counted; e->s NUL-terminated).  1, or 0 out of memory. */
+struct str;
+int identity_env(struct str *e, uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups);
+
 /* Called first in main.  Started as root: becomes POSTERN_IDENTITY's user
  * (never root) for good, or returns a text saying why not.  Started by
  * anyone else: stays who it is, and a POSTERN_IDENTITY naming someone

@@ -1,7 +1,8 @@
-/* Seconds that never go back: the bound on a request's wait and the
- * length of a session must not jump with the wall clock. */
+/* Seconds that never go back: the bound on a request's wait, the length
+ * of a session and the second of a rate limit must not jump with the wall
+ * clock. */
 #include <time.h>
-#include "pspawn.h"
+#include "seconds.h"
 #include "die.h"
 
 time_t seconds_now(void)

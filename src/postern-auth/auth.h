@@ -4,11 +4,12 @@
 #define POSTERN_AUTH_H
 #include <stddef.h>
 #include <sys/types.h>
+#include "remoteip.h"
 #include "str.h"
 
 #define RECORD_MAX 1400   /* a request from postern-popup, whole */
 #define PASSWORD_MAX 1024
-#define IP_MAX 45
+#define IP_MAX REMOTEIP_MAX
 #define TEXT_MAX 200      /* the text of a Z answer */
 #define PWFILE_MAX (4 * 1024 * 1024)
 
@@ -57,10 +58,6 @@ int pspawn_hand(const char *path, const struct request *req, const int fds[2], s
  * be readable (or closed): 1 it is, 0 timed out, -1 poll failed. */
 long long now_ms(void);
 int wait_readable(int fd, int ms);
-
-/* refused.c: a line for a connection closed unanswered (an unserved uid,
- * a malformed request), at most a few a second. */
-void log_refused(uid_t uid, const char *why, const char *sys);
 
 /* serve.c: answers the one request of an accepted connection from a
  * served uid (conn non-blocking), logs it, and closes conn. */

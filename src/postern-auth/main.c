@@ -26,48 +26,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sodium.h>
-#include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include "auth.h"
 #include "conf.h"
 #include "die.h"
-#include "fmt.h"
 #include "home.h"
-#include "io.h"
 #include "log.h"
 #include "selfpipe.h"
+#include "service.h"
 #include "str.h"
 #include "unixsock.h"
 
-#define USAGE "postern-auth [-d notification-fd] [-u uid]..."
-#define UIDS_MAX 8
 /* Logins that wait while one is checked: more wait in connect (its own
  * timeout), which costs us nothing. */
 #define BACKLOG 64
-
-static uid_t allowed[UIDS_MAX];
-static size_t nallowed;
-
-static void allow(uid_t u)
-{
-	if (nallowed == UIDS_MAX)
-		die_usage(USAGE);
-	allowed[nallowed++] = u;
-}
-
-static int is_allowed(uid_t u)
-{
-	size_t i;
-
-	for (i = 0; i < nallowed; i++)
-		if (allowed[i] == u)
-			return 1;
-	return 0;
-}
 
 static void path(struct str *out, const char *name)
 {
@@ -75,71 +49,29 @@ static void path(struct str *out, const char *name)
 		die_nomem();
 }
 
-/* Takes one waiting connection and serves it, or refuses it when its uid
- * is not served. */
-static void take(int lfd, const struct serve_paths *paths, struct serve_counts *counts)
-{
-	int conn = accept4(lfd, 0, 0, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	uid_t uid = (uid_t)-1;
-
-	if (conn == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-			warn_sys("warning: accept failed");
-		return;
-	}
-	if (unix_peer_uid(conn, &uid) == -1 || !is_allowed(uid)) {
-		counts->refused++;
-		log_refused(uid, "uid not served", 0);
-		if (close(conn) == -1)
-			warn_sys("warning: unable to close a connection");
-		return;
-	}
-	serve(conn, uid, paths, counts);
-}
-
 int main(int argc, char **argv)
 {
+	struct service svc = { .usage = "postern-auth [-d notification-fd] [-u uid]...", .refusal = "refused" };
 	struct str sock = STR_INIT, passwd = STR_INIT, pspawn = STR_INIT;
 	struct serve_counts counts = { 0, 0, 0, 0, 0 };
 	struct serve_paths paths;
 	struct logline l = { STR_INIT };
-	unsigned long long u;
-	int lfd, sfd, notify = -1, opt;
+	int lfd, sfd;
 
 	progname = "postern-auth";
-	while ((opt = getopt(argc, argv, "d:u:")) != -1) {
-		switch (opt) {
-		case 'd':
-			if (!scan_ulong_all(optarg, strlen(optarg), &u) || u < 3 || u > 1024)
-				die_usage(USAGE);
-			notify = (int)u;
-			break;
-		case 'u':
-			if (!scan_ulong_all(optarg, strlen(optarg), &u) || u > 0x7fffffffULL)
-				die_usage(USAGE);
-			allow((uid_t)u);
-			break;
-		default: die_usage(USAGE);
-		}
-	}
-	if (optind != argc)
-		die_usage(USAGE);
+	service_options(&svc, argc, argv);
 	if (geteuid() == 0 || getuid() == 0)
 		die(100, "fatal: refusing to run as root: run me as postern-auth (s6-setuidgid)");
 	/* passwords pass through this process: no core file, no ptrace by
 	 * another process of postern-auth's */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		die_sys(111, "fatal: unable to make myself undumpable");
-	if (notify != -1 && fcntl(notify, F_SETFD, FD_CLOEXEC) == -1)
+	if (svc.notify != -1 && fcntl(svc.notify, F_SETFD, FD_CLOEXEC) == -1)
 		die_sys(111, "fatal: the notification fd is not open");
 	if (sodium_init() < 0)
 		die(111, "fatal: unable to initialize libsodium");
-	if (!nallowed) {
-		struct passwd *pw = getpwnam(conf_users[USER_POP3]);
-		if (!pw)
-			die(111, "fatal: unknown user ", conf_users[USER_POP3], ": run ./install");
-		allow(pw->pw_uid);
-	}
+	if (!svc.nuids)
+		(void)service_serve_user(&svc, conf_users[USER_POP3]);
 	path(&sock, "run/auth/socket");
 	path(&passwd, "secret/auth/passwd");
 	path(&pspawn, "run/pspawn/socket");
@@ -154,26 +86,27 @@ int main(int argc, char **argv)
 		die_sys(111, "fatal: unable to listen on ", sock.s);
 	log_begin(&l, "ready");
 	log_kv(&l, "socket", sock.s);
-	log_kvu(&l, "uids", nallowed);
+	log_kvu(&l, "uids", svc.nuids);
 	log_end(&l);
 	/* s6's readiness: the socket takes connections from now on */
-	if (notify != -1 && (write_all(notify, "\n", 1) == -1 || close(notify) == -1))
-		die_sys(111, "fatal: unable to write to the notification fd");
+	service_ready(&svc);
 
 	for (;;) {
 		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { lfd, POLLIN, 0 } };
-		int r = poll(p, 2, -1);
+		int r = service_poll(p, 2, -1);
 
-		if (r == -1 && errno != EINTR)
-			die_sys(111, "fatal: poll failed");
-		if (r > 0 && p[0].revents)
-			selfpipe_drain();
-		/* after the drain: a SIGTERM caught between a look at the flag
-		 * and the drain would lose its byte and leave poll asleep */
 		if (selfpipe_term)
 			break;
-		if (r > 0 && p[1].revents)
-			take(lfd, &paths, &counts);
+		/* one connection at a time, served before the next is taken; an
+		 * unserved uid's is closed unread */
+		if (r > 0 && p[1].revents) {
+			uid_t uid;
+			int conn = service_accept(&svc, lfd, &uid);
+			if (conn == -2)
+				counts.refused++;
+			else if (conn >= 0)
+				serve(conn, uid, &paths, &counts);
+		}
 	}
 
 	if (unlink(sock.s) == -1 && errno != ENOENT)

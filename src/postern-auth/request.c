@@ -6,24 +6,10 @@
 #include <string.h>
 #include "auth.h"
 #include "loginname.h"
+#include "remoteip.h"
 
 _Static_assert(1 + LOGINNAME_MAX + 1 + PASSWORD_MAX + 1 + IP_MAX + 1 <= RECORD_MAX,
                "the longest request is within doc/pop3.md's bound");
-
-static int ip_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n > IP_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-		      c == '.' || c == ':'))
-			return 0;
-	}
-	return 1;
-}
 
 /* The field at *pos, ended by a NUL before n: its start, with *len its
  * length and *pos past its NUL; 0 when no NUL ends it. */
@@ -63,7 +49,7 @@ const char *request_parse(const char *rec, size_t n, size_t nfds, struct request
 		return "malformed user name";
 	if (req->passwordlen == 0 || req->passwordlen > PASSWORD_MAX)
 		return "malformed password";
-	if (!ip_ok(req->ip, req->iplen))
+	if (!remote_ip_ok(req->ip, req->iplen))
 		return "malformed remote address";
 	if (rec[0] == 'P' && nfds != 2)
 		return "P without exactly two descriptors";

@@ -15,6 +15,8 @@
 #include "fdpass.h"
 #include "hungup.h"
 #include "log.h"
+#include "refusal.h"
+#include "service.h"
 
 /* The record is one send away once postern-popup connects: a peer that
  * has not sent it by then is stuck or hostile, and everyone else waits. */
@@ -43,7 +45,7 @@ static void answer(int conn, const struct outcome *o)
 	}
 	/* a postern-popup that cannot take one record at once has gone: the
 	 * log line says what it was told all the same */
-	(void)send(conn, a, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	service_answer(conn, a, n);
 }
 
 /* Decides the answer to a well-formed request; for P, a matching
@@ -133,7 +135,9 @@ void serve(int conn, uid_t uid, const struct serve_paths *paths, struct serve_co
 		why = request_parse(rec, n, nfds, &req);
 	if (why) {
 		counts->refused++;
-		log_refused(uid, why, r == -1 && errno != EMSGSIZE ? strerror(errno) : 0);
+		/* a postern-popup taken over may send these as fast as they are
+		 * closed: at most a few lines a second */
+		refusal_log("refused", uid, why, r == -1 && errno != EMSGSIZE ? strerror(errno) : 0, 0);
 	} else {
 		decide(conn, &req, fds, paths, &o);
 	}

@@ -28,6 +28,7 @@
 #include "file.h"
 #include "fmt.h"
 #include "home.h"
+#include "identity.h"
 #include "io.h"
 #include "log.h"
 #include "netstring.h"
@@ -97,21 +98,6 @@ static void reply(const char *job, char status, const char *text, size_t tlen)
 static void replys(const char *job, char status, const char *text)
 {
 	reply(job, status, text, strlen(text));
-}
-
-/* The recipient's identity for postern-local: POSTERN_IDENTITY=UID:GID:G1,...
- * (src/lib/identity.h). */
-static int identity_env(struct str *e, const struct who *w)
-{
-	size_t i;
-
-	if (!str_copys(e, "POSTERN_IDENTITY=") || !str_catu(e, (unsigned long long)w->uid) || !str_catc(e, ':') ||
-	    !str_catu(e, (unsigned long long)w->gid) || !str_catc(e, ':'))
-		return 0;
-	for (i = 0; i < w->ngroups; i++)
-		if ((i && !str_catc(e, ',')) || !str_catu(e, (unsigned long long)w->groups[i]))
-			return 0;
-	return str_catz(e);
 }
 
 /* Starts postern-local -b with message k as fd 3 + k and `out` as fd 1.
@@ -365,7 +351,10 @@ static void request(const struct str *f)
 	}
 	if (m == 0)
 		return;
-	if (!identity_env(&ident, &w) || !kid_key(&key, mode, home, w.name, &ident))
+	/* the recipient's identity for postern-local (src/lib/identity.h); its
+	 * NUL counted, as kid_key compares it whole */
+	if (!identity_env(&ident, w.uid, w.gid, w.groups, w.ngroups) || !str_catz(&ident) ||
+	    !kid_key(&key, mode, home, w.name, &ident))
 		die_nomem();
 	if ((k = idle_for(&key)) != 0) {
 		if (hand_over(k, margs, mess, m) == 0) {

@@ -24,91 +24,39 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include "pspawn.h"
 #include "conf.h"
 #include "control.h"
 #include "die.h"
 #include "fdpass.h"
-#include "fmt.h"
 #include "home.h"
 #include "hungup.h"
 #include "log.h"
 #include "selfpipe.h"
+#include "service.h"
 #include "str.h"
 #include "unixsock.h"
 
-#define USAGE "postern-pspawn [-d notification-fd] [-u uid]..."
-#define PENDING_MAX 64 /* connections whose request has not come yet */
-/* How long one may take to send it: postern-auth sends it right after its
- * connect, so only a stopped or broken peer takes longer. */
-#define PENDING_S 5
-#define UIDS_MAX 8
-#define ACCEPT_BATCH 16 /* connections taken per wake-up */
-
-static uid_t served[UIDS_MAX];
-static size_t nserved;
-static struct {
-	int fd;
-	time_t since;
-} pending[PENDING_MAX];
-static size_t npending;
-static struct str pop3d_path = STR_INIT;
-
-static void serve_uid(uid_t u)
-{
-	if (nserved == UIDS_MAX)
-		die_usage(USAGE);
-	served[nserved++] = u;
-}
-
-static int is_served(uid_t u)
-{
-	size_t i;
-	for (i = 0; i < nserved; i++)
-		if (served[i] == u)
-			return 1;
-	return 0;
-}
-
 /* The socket is every local user's to connect to, and a served peer that
  * went wrong may loop: one looping connect or malformed record must not
- * fill the log.  Connections closed unanswered are logged at most
- * DROPS_LOGGED a second, the next line saying how many were left out.
- * Refusals of well-formed requests (Z) are always logged: they are what
- * an admin looks for, and postern-auth sends one per login at most. */
-#define DROPS_LOGGED 5
-static void log_drop(const char *why, uid_t uid)
-{
-	static time_t second;
-	static unsigned long long in_second, left_out;
-	struct logline l = { STR_INIT };
-	time_t now = seconds_now();
+ * fill the log.  Connections closed unanswered ("dropped") are logged at
+ * most a few a second (src/lib/refusal.h).  Refusals of well-formed
+ * requests (Z) are always logged: they are what an admin looks for, and
+ * postern-auth sends one per login at most.  A request may take
+ * pending_s to come: postern-auth sends it right after its connect, so
+ * only a stopped or broken peer takes longer. */
+static struct service svc = {
+	.usage = "postern-pspawn [-d notification-fd] [-u uid]...",
+	.refusal = "dropped",
+	.pending_s = 5,
+};
+static struct str pop3d_path = STR_INIT;
 
-	if (now != second) {
-		second = now;
-		in_second = 0;
-	}
-	if (++in_second > DROPS_LOGGED) {
-		left_out++;
-		return;
-	}
-	log_begin(&l, "dropped");
-	log_kvu(&l, "uid", (unsigned long long)uid);
-	log_kv(&l, "why", why);
-	if (left_out)
-		log_kvu(&l, "not_logged_before", left_out);
-	left_out = 0;
-	log_end(&l);
-}
-
-/* One record back; a peer that cannot take it at once has gone. */
 static void answer(int conn, const char *rec)
 {
-	(void)send(conn, rec, strlen(rec), MSG_DONTWAIT | MSG_NOSIGNAL);
+	service_answer(conn, rec, strlen(rec));
 }
 
 /* The control files, read at each request: a login is rare enough that
@@ -165,35 +113,6 @@ static const char *start(const struct request *req)
 	return 0;
 }
 
-/* 0 when a connection was taken (or refused), -1 when none waits. */
-static int take_connection(int lfd)
-{
-	int conn = accept4(lfd, 0, 0, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	uid_t uid = (uid_t)-1;
-
-	if (conn == -1) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			warn_sys("warning: accept failed");
-		return -1;
-	}
-	/* closed unread: what it sent goes with the socket, descriptors too */
-	if (unix_peer_uid(conn, &uid) == -1 || !is_served(uid)) {
-		log_drop("uid not served", uid);
-		(void)close(conn);
-		return 0;
-	}
-	if (npending == PENDING_MAX) {
-		answer(conn, "Zbusy: too many requests waiting");
-		log_drop("too many requests waiting", uid);
-		(void)close(conn);
-		return 0;
-	}
-	pending[npending].fd = conn;
-	pending[npending].since = seconds_now();
-	npending++;
-	return 0;
-}
-
 /* A line about a request that got no session: refused (answered Z) or
  * skipped (nobody left to answer). */
 static void log_request(const char *event, const struct request *req, const char *why)
@@ -207,16 +126,15 @@ static void log_request(const char *event, const struct request *req, const char
 	log_end(&l);
 }
 
-/* Serves pending[i]: 1 when it is done with (and closed), 0 when its
- * record has not come yet.
+/* Serves a pending connection: 1 when it is done with (and closed), 0
+ * when its record has not come yet.
  *
  * A record with descriptors stays queued after postern-auth has closed
  * its end: one that gave up waiting (it waits 10 s) has answered its
  * client already, and postern-popup still holds the connection.  Such a
  * request is not started, or two programs would read one client. */
-static int serve(size_t i, int late)
+static int serve(int conn, int late)
 {
-	int conn = pending[i].fd;
 	struct request req;
 	const char *why;
 	uid_t uid = (uid_t)-1;
@@ -226,7 +144,7 @@ static int serve(size_t i, int late)
 		return 0;
 	if (r <= 0) {
 		(void)unix_peer_uid(conn, &uid);
-		log_drop(r == 0 ? "no request within 5 s" : why, uid);
+		service_refused(&svc, uid, r == 0 ? "no request within 5 s" : why, 0);
 	} else if ((gone = hung_up(conn)) != 0) {
 		fdpass_close(req.fds, REQUEST_FDS);
 		log_request("skipped", &req, gone == 1 ? "postern-auth closed the connection before the start"
@@ -262,40 +180,18 @@ int main(int argc, char **argv)
 {
 	struct str sock = STR_INIT;
 	struct settings s;
-	unsigned long long u;
-	int lfd, sfd, notify = -1, opt;
+	int lfd, sfd;
 	const char *why;
 
 	progname = "postern-pspawn";
-	while ((opt = getopt(argc, argv, "d:u:")) != -1) {
-		switch (opt) {
-		case 'd':
-			if (!scan_ulong_all(optarg, strlen(optarg), &u) || u < 3 || u > 1024)
-				die_usage(USAGE);
-			notify = (int)u;
-			break;
-		case 'u':
-			if (!scan_ulong_all(optarg, strlen(optarg), &u) || u > 0x7fffffffULL)
-				die_usage(USAGE);
-			serve_uid((uid_t)u);
-			break;
-		default: die_usage(USAGE);
-		}
-	}
-	if (optind != argc)
-		die_usage(USAGE);
+	service_options(&svc, argc, argv);
 	/* real and effective: only root can start a process as the user, and
 	 * a setuid copy is no way to run a service */
 	if (getuid() != 0 || geteuid() != 0)
 		die(100, "fatal: must run as root: only root can start a process as the user");
 	std_fds();
-	if (!nserved) {
-		struct passwd *pw;
-		errno = 0;
-		if (!(pw = getpwnam(conf_users[USER_AUTH])))
-			die(111, "fatal: unknown user ", conf_users[USER_AUTH], ": run ./install");
-		serve_uid(pw->pw_uid);
-	}
+	if (!svc.nuids)
+		(void)service_serve_user(&svc, conf_users[USER_AUTH]);
 	/* read now too, so that a bad file stops the start, not only logins */
 	if ((why = settings(&s)))
 		die(111, "fatal: ", why);
@@ -322,29 +218,22 @@ int main(int argc, char **argv)
 		log_kvu(&l, "timeoutpop3session", s.lifetime);
 		log_end(&l);
 	}
-	if (notify != -1 && (write(notify, "\n", 1) != 1 || close(notify) == -1))
-		die_sys(111, "fatal: unable to write to the notification fd");
+	service_ready(&svc);
 
 	for (;;) {
-		struct pollfd p[2 + PENDING_MAX];
-		size_t i, n = 0;
-		time_t now;
+		struct pollfd p[2 + SERVICE_PENDING_MAX];
+		size_t n = 2;
 		/* awake for the next session due to end, and each second while
 		 * a request is late */
 		long long due = kids_expire(lifetime);
 		int r, ms = due == -1 ? -1 : (int)(due * 1000);
 
-		if (npending && (ms == -1 || ms > 1000))
+		if (svc.npending && (ms == -1 || ms > 1000))
 			ms = 1000;
-		p[n++] = (struct pollfd){ sfd, POLLIN, 0 };
-		p[n++] = (struct pollfd){ lfd, POLLIN, 0 };
-		for (i = 0; i < npending; i++)
-			p[n++] = (struct pollfd){ pending[i].fd, POLLIN, 0 };
-		r = poll(p, (nfds_t)n, ms);
-		if (r == -1 && errno != EINTR)
-			die_sys(111, "fatal: poll failed");
-		if (r > 0 && p[0].revents)
-			selfpipe_drain();
+		p[0] = (struct pollfd){ sfd, POLLIN, 0 };
+		p[1] = (struct pollfd){ lfd, POLLIN, 0 };
+		n += service_pollfds(&svc, p + 2);
+		r = service_poll(p, n, ms);
 		if (selfpipe_term)
 			break;
 		if (selfpipe_hup) {
@@ -355,22 +244,9 @@ int main(int argc, char **argv)
 				lifetime = s.lifetime;
 		}
 		kids_reap();
-		now = seconds_now();
-		/* newest first, so that removing one keeps the others' slots */
-		for (i = npending; i-- > 0;) {
-			int ready = r > 0 && p[2 + i].revents;
-			int late = now - pending[i].since >= PENDING_S;
-			if ((ready || late) && serve(i, late))
-				pending[i] = pending[--npending];
-		}
-		if (r > 0 && p[1].revents) {
-			/* a few at a time, so that a crowd of refused peers cannot keep
-			 * postern-auth waiting in the backlog */
-			int k;
-			for (k = 0; k < ACCEPT_BATCH; k++)
-				if (take_connection(lfd) == -1)
-					break;
-		}
+		service_serve_pending(&svc, p + 2, r > 0, serve);
+		if (r > 0 && p[1].revents)
+			service_take(&svc, lfd);
 	}
 	/* the sessions already started go on without us, each in its own
 	 * session: a restart of the service does not cut anyone off */
@@ -382,8 +258,7 @@ int main(int argc, char **argv)
 		log_kvu(&l, "running", kids_running());
 		log_end(&l);
 	}
-	while (npending)
-		(void)close(pending[--npending].fd);
+	service_close_pending(&svc);
 	str_free(&sock);
 	str_free(&pop3d_path);
 	return 0;

@@ -13,6 +13,7 @@
 #include <spawn.h>
 #include "pspawn.h"
 #include "home.h"
+#include "identity.h"
 #include "str.h"
 
 #ifdef POSIX_SPAWN_SETSID
@@ -20,20 +21,6 @@
 #else
 #define NEW_SESSION POSIX_SPAWN_SETPGROUP /* a process group of its own, at least */
 #endif
-
-/* POSTERN_IDENTITY=UID:GID:G1,G2,... (identity.h) */
-static int identity_var(struct str *e, const struct account *a)
-{
-	size_t i;
-
-	if (!str_copys(e, "POSTERN_IDENTITY=") || !str_catu(e, (unsigned long long)a->uid) || !str_catc(e, ':') ||
-	    !str_catu(e, (unsigned long long)a->gid) || !str_catc(e, ':'))
-		return 0;
-	for (i = 0; i < a->ngroups; i++)
-		if ((i && !str_catc(e, ',')) || !str_catu(e, (unsigned long long)a->groups[i]))
-			return 0;
-	return 1;
-}
 
 static int var(struct str *e, const char *name, const char *value)
 {
@@ -53,7 +40,7 @@ int pop3d_start(const char *path, const struct account *a, const struct request 
 
 	if (a->uid == 0)
 		return EPERM; /* account_get refused it already: never root, whatever happens */
-	if (!identity_var(&ident, a) || !var(&user, "USER", a->name) || !var(&home, "HOME", a->home) ||
+	if (!identity_env(&ident, a->uid, a->gid, a->groups, a->ngroups) || !var(&user, "USER", a->name) || !var(&home, "HOME", a->home) ||
 	    !var(&ip, "TCPREMOTEIP", req->ip) || !var(&phome, "POSTERN_HOME", home_dir()))
 		return ENOMEM;
 	envp[0] = ident.s;

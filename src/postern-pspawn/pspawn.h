@@ -7,10 +7,12 @@
 #include <sys/types.h>
 #include <time.h>
 #include "loginname.h"
+#include "remoteip.h"
+#include "seconds.h"
 
 #define RECORD_MAX 320  /* bytes in a request */
 #define USER_LEN_MAX LOGINNAME_MAX /* bytes of USER */
-#define IP_LEN_MAX 45   /* bytes of REMOTEIP: an IPv6 address with an IPv4 tail */
+#define IP_LEN_MAX REMOTEIP_MAX    /* bytes of REMOTEIP */
 #define REQUEST_FDS 2   /* the client's read side, then its write side */
 
 /* One request: U USER \0 REMOTEIP \0 with two descriptors. */
@@ -54,9 +56,6 @@ int pop3d_start(const char *path, const struct account *a, const struct request 
 /* roster.c: 0 when user is in HOME/users/pop3, the POP3 roster (read
  * again when it changed), or why not: the answer's reason. */
 const char *roster_check(const char *user);
-
-/* clock.c: CLOCK_MONOTONIC seconds (dies 111 if the clock is unreadable). */
-time_t seconds_now(void);
 
 /* kids.c: the running postern-pop3ds. */
 #define KIDS_MAX 10000 /* control/concurrencypop3's most */

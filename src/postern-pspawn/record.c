@@ -7,21 +7,7 @@
 #include <string.h>
 #include "pspawn.h"
 #include "loginname.h"
-
-
-static int ip_ok(const char *s, size_t n)
-{
-	size_t i;
-	if (n > IP_LEN_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' ||
-		      c == ':'))
-			return 0;
-	}
-	return 1;
-}
+#include "remoteip.h"
 
 const char *record_parse(const char *rec, size_t n, struct request *req)
 {
@@ -48,7 +34,7 @@ const char *record_parse(const char *rec, size_t n, struct request *req)
 		return "malformed request: more than two fields";
 	if (!login_name(user, ulen, &at))
 		return "malformed request: bad USER";
-	if (!ip_ok(ip, iplen))
+	if (!remote_ip_ok(ip, iplen))
 		return "malformed request: bad REMOTEIP";
 	memcpy(req->user, user, ulen);
 	req->user[ulen] = 0;

@@ -1,0 +1,81 @@
+/* What postern's local services share (postern-tlsd, postern-auth,
+ * postern-pspawn; doc/tls.md, doc/pop3.md): the options -d FD (s6's
+ * notification fd) and -u UID (a uid to serve instead of the default
+ * ones), the uids served, readiness, the accept that refuses an unserved
+ * peer unread, and, for the services that take many connections at once,
+ * the connections whose request has not come yet.  Each program keeps
+ * what is its own: the record, the answer, what it starts. */
+#ifndef POSTERN_SERVICE_H
+#define POSTERN_SERVICE_H
+#include <poll.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define SERVICE_UIDS_MAX 8     /* uids served: -u at most this often */
+#define SERVICE_PENDING_MAX 64 /* connections whose request has not come yet */
+#define SERVICE_ACCEPT_BATCH 16 /* connections taken per wake-up */
+
+struct service {
+	/* the program's, before service_options */
+	const char *usage;
+	const char *refusal;  /* the event of a refusal line: "refused", "dropped" */
+	int served_logged;    /* 1: a served peer's refusals are always logged */
+	time_t pending_s;     /* how long a request may take to come */
+	/* service_options' and the functions' below */
+	int notify;           /* -d's fd, or -1 */
+	size_t nuids;         /* 0 after service_options: no -u given */
+	uid_t uids[SERVICE_UIDS_MAX];
+	size_t npending;
+	struct {
+		int fd;
+		time_t since; /* seconds_now() */
+	} pending[SERVICE_PENDING_MAX];
+};
+
+/* Reads -d FD (3 to 1024) and -u UID (at most 0x7fffffff), each -u
+ * served; dies 100 with the usage for anything else, an argument
+ * included. */
+void service_options(struct service *, int argc, char **argv);
+/* Serves user name's uid too (the default when no -u was given), and
+ * returns it; dies 111 for an unknown user. */
+uid_t service_serve_user(struct service *, const char *name);
+int service_serves(const struct service *, uid_t);
+/* s6's readiness: a newline on -d's fd, which is then closed (nothing
+ * without -d).  Dies 111 when it cannot. */
+void service_ready(struct service *);
+/* A refusal line (refusal.h), always logged for a served uid when
+ * served_logged. */
+void service_refused(const struct service *, uid_t uid, const char *why, const char *sys);
+/* One record back, without waiting: a peer that cannot take it at once
+ * has gone. */
+void service_answer(int conn, const char *rec, size_t n);
+
+/* Polls p, n of them, for at most ms (-1: no end), where p[0] is the
+ * self-pipe (selfpipe.h), which is drained here when it has something:
+ * poll's count, 0 after EINTR; dies 111 when poll fails.  The caller
+ * looks at selfpipe_term after this, after the drain: a SIGTERM caught
+ * between a look at the flag and the drain would lose its byte and leave
+ * poll asleep. */
+int service_poll(struct pollfd *p, size_t n, int ms);
+
+/* Accepts one connection (close-on-exec, non-blocking): its fd, with
+ * *uid its peer's, when that uid is served; -2 when it is not (closed
+ * unread, what it sent and its descriptors with it, and logged "uid not
+ * served"); -1 when none waits (an accept error is logged). */
+int service_accept(struct service *, int lfd, uid_t *uid);
+/* Takes up to SERVICE_ACCEPT_BATCH connections into the pending table
+ * (a few at a time, so that a crowd of refused peers cannot keep a
+ * served one waiting in the backlog); one over SERVICE_PENDING_MAX is
+ * answered "Zbusy: too many requests waiting" and closed. */
+void service_take(struct service *, int lfd);
+/* The pending connections' pollfds (POLLIN) into p: how many. */
+size_t service_pollfds(const struct service *, struct pollfd *p);
+/* Calls serve(conn, late) for each pending connection whose pollfd in p
+ * (service_pollfds' order; none looked at when !polled) has an event, or
+ * that has waited pending_s seconds (late); one for which serve returns
+ * 1 has been closed, and leaves the table. */
+void service_serve_pending(struct service *, const struct pollfd *p, int polled, int (*serve)(int conn, int late));
+/* Closes every pending connection unanswered. */
+void service_close_pending(struct service *);
+#endif
