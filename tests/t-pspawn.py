@@ -15,7 +15,7 @@ descriptors, the unserved uid, the silent client, control/concurrencypop3,
 control/concurrencypop3peruser and control/minuid read at each request,
 the roster HOME/users/pop3 (names, comments, edits, and every kind of file
 it refuses), a request whose sender has closed, control/timeoutpop3session
-(a 60 s wait: the least it takes), SIGHUP, the end lines, SIGTERM.
+(a 5 s wait: the least it takes), SIGHUP, the end lines, SIGTERM.
 Run as root (a client runs as nobody)."""
 import os, pwd, grp, re, shutil, signal, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -354,7 +354,7 @@ try:
     check(r.returncode == 111 and b'control/minuid' in r.stderr, 'a malformed control/minuid stops the start')
     control('minuid', None)
     for name, bads in (('concurrencypop3peruser', ('0\n', '10001\n', 'x\n')),
-                       ('timeoutpop3session', ('59\n', '604801\n', '1h\n'))):
+                       ('timeoutpop3session', ('4\n', '604801\n', '1h\n'))):
         for bad in bads:
             control(name, bad)
             r = subprocess.run([BIN, '-u', '0'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, timeout=10)
@@ -582,7 +582,7 @@ try:
         control('concurrencypop3peruser', bad)
         refused(USER, 'control/concurrencypop3peruser', 'control/concurrencypop3peruser %r while running' % bad)
     control('concurrencypop3peruser', None)
-    for bad in ('59\n', '604801\n', 'x\n'):
+    for bad in ('4\n', '604801\n', 'x\n'):
         control('timeoutpop3session', bad)
         refused(USER, 'control/timeoutpop3session', 'control/timeoutpop3session %r while running' % bad)
     control('timeoutpop3session', None)
@@ -765,7 +765,7 @@ try:
 
     # 10b. control/timeoutpop3session: a session that old is SIGKILLed, a
     # stopped one too; the poll of the idle loop wakes for it; SIGHUP
-    # brings a lower value to the sessions running.  60 s is the least.
+    # brings a lower value to the sessions running.  5 s is the least.
     control('timeoutpop3session', 'oops\n')
     srv.p.send_signal(signal.SIGHUP)
     check(wait_for(lambda: 'warning: SIGHUP: control/timeoutpop3session is not a number' in srv.log(), 5)
@@ -775,12 +775,12 @@ try:
     t_a = time.time()
     check(a_.answer == b'K' and a_.line() == b'+OK fake pop3d\r\n', 'a session started under the default lifetime (3 hours)')
     pid_a = start_pid(srv, srv.log().count(' start user=') - 1)
-    control('timeoutpop3session', '60\n')
+    control('timeoutpop3session', '5\n')
     srv.p.send_signal(signal.SIGHUP)
     time.sleep(0.5)
     b_ = Session()
     t_b = time.time()
-    check(b_.answer == b'K' and b_.line() == b'+OK fake pop3d\r\n', 'control/timeoutpop3session 60, SIGHUP, and another session')
+    check(b_.answer == b'K' and b_.line() == b'+OK fake pop3d\r\n', 'control/timeoutpop3session 5, SIGHUP, and another session')
     pid_b = start_pid(srv, srv.log().count(' start user=') - 1)
     os.kill(pid_b, signal.SIGSTOP)
     check(wait_for(lambda: open('/proc/%d/stat' % pid_b).read().split(')')[-1].split()[0] == 'T', 5),
@@ -789,12 +789,12 @@ try:
     check(a_.line() == b'+OK got alive\r\n', 'the first still answers at 0 s')
     def killed(pid):
         return re.search(r'killed user=%s pid=%d seconds=(\d+)\n' % (USER, pid), srv.log())
-    check(wait_for(lambda: killed(pid_a), 70), 'the first, started before SIGHUP, is killed: killed user= pid= seconds=')
+    check(wait_for(lambda: killed(pid_a), 15), 'the first, started before SIGHUP, is killed: killed user= pid= seconds=')
     took_a = time.time() - t_a
     check(wait_for(lambda: killed(pid_b), 5), 'the stopped one is killed too')
     took_b = time.time() - t_b
-    check(59 <= took_a <= 63 and 59 <= took_b <= 63 and all(60 <= int(killed(p).group(1)) <= 61 for p in (pid_a, pid_b)),
-          'each at 60 s of age, with nothing else to wake the service (%.1f s, %.1f s)' % (took_a, took_b))
+    check(4 <= took_a <= 8 and 4 <= took_b <= 8 and all(5 <= int(killed(p).group(1)) <= 6 for p in (pid_a, pid_b)),
+          'each at 5 s of age, with nothing else to wake the service (%.1f s, %.1f s)' % (took_a, took_b))
     check(end_status(srv, pid_a) == (USER, 'signal:9') and end_status(srv, pid_b) == (USER, 'signal:9'),
           'both end with status=signal:9, by SIGKILL')
     check(a_.orphaned() and b_.orphaned(), 'their clients see the connection close')

@@ -73,8 +73,8 @@ static const char *settings(struct settings *s)
 		return "control/concurrencypop3 is not a number from 1 to 10000";
 	if (control_num("concurrencypop3peruser", &s->peruser, 4) == -1 || s->peruser == 0 || s->peruser > KIDS_MAX)
 		return "control/concurrencypop3peruser is not a number from 1 to 10000";
-	if (control_num("timeoutpop3session", &s->lifetime, 10800) == -1 || s->lifetime < 60 || s->lifetime > 604800)
-		return "control/timeoutpop3session is not a number from 60 to 604800";
+	if (control_num("timeoutpop3session", &s->lifetime, 10800) == -1 || s->lifetime < 5 || s->lifetime > 604800)
+		return "control/timeoutpop3session is not a number from 5 to 604800";
 	return 0;
 }
 
