@@ -195,7 +195,7 @@ def up():
     return False
 
 
-def direct(ip='192.0.2.7', user=None, env_extra=None):
+def direct(ip='192.0.2.7', user=None, env_extra=None, args=()):
     """postern-popup started by hand on a socketpair, as a client from ip:
     (Raw, Popen)."""
     a, b = socket.socketpair()
@@ -210,11 +210,33 @@ def direct(ip='192.0.2.7', user=None, env_extra=None):
             os.setgid(pw.pw_gid)
             os.setgroups([])
             os.setuid(pw.pw_uid)
-    p = subprocess.Popen([POPUP], stdin=b, stdout=b, stderr=open(LOG, 'ab'), env=env, preexec_fn=drop,
+    p = subprocess.Popen([POPUP] + list(args), stdin=b, stdout=b, stderr=open(LOG, 'ab'), env=env, preexec_fn=drop,
                          close_fds=True)
     b.close()
     a.settimeout(15)
     return Raw(a), p
+
+
+def in_memory(pid, needle):
+    """needle in a writable mapping of pid (root reads /proc/PID/mem even
+    of an undumpable process)"""
+    found = False
+    with open('/proc/%d/maps' % pid) as maps, open('/proc/%d/mem' % pid, 'rb', 0) as mem:
+        for l in maps:
+            addr, perms = l.split()[:2]
+            if 'w' not in perms:
+                continue
+            lo, hi = (int(x, 16) for x in addr.split('-'))
+            if hi - lo > 1 << 32:
+                continue  # a sanitizer's shadow: reserved, never a buffer of ours
+            for at in range(lo, hi, 1 << 24):
+                try:
+                    mem.seek(max(lo, at - len(needle)))
+                    if needle in mem.read(min(hi, at + (1 << 24)) - max(lo, at - len(needle))):
+                        found = True
+                except OSError:
+                    pass  # pages reserved but never mapped in
+    return found
 
 
 def plain(user, authz=''):
@@ -484,6 +506,33 @@ try:
     c.cmd('QUIT')
     proc.wait(10)
 
+    # --- passwords do not stay in memory -----------------------------------------
+    c, proc = direct()
+    c.send('PASS Hunter2-refused-in-clear\r\nAUTH PLAIN %s\r\n' % plain(('alice', 'Hunter3-refused-too')))
+    check(c.line().startswith('-ERR') and c.line().startswith('-ERR'), 'from afar: PASS and AUTH PLAIN refused')
+    check(not in_memory(proc.pid, b'Hunter2-refused') and not in_memory(proc.pid, b'Hunter3-refused'),
+          'neither password is left in postern-popup\'s memory')
+    check(not in_memory(proc.pid, base64.b64encode(b'\0alice\0Hunter3-refused-too')[:20]),
+          'nor the base64 of the AUTH PLAIN one')
+    c.cmd('QUIT')
+    proc.wait(10)
+    auth.mode = 'N'
+    c, proc = direct('127.0.0.1')
+    c.cmd('USER alice')
+    c.send('PASS Hunter4-wrong-one\r\n')
+    time.sleep(0.8)  # answered N; the 2 s pause is running
+    check(not in_memory(proc.pid, b'Hunter4-wrong'), 'a wrong password is wiped before the pause, not after it')
+    check(c.line() == '-ERR [AUTH] authentication failed', 'and answered after it')
+    c.cmd('QUIT')
+    proc.wait(10)
+    auth.mode = 'K'
+    n = len(auth.requests)
+    c, proc = direct('127.0.0.1')
+    check(c.cmd('AUTH PLAIN ' + plain(('alice', 'tab\there'))) == '-ERR [AUTH] authentication failed'
+          and len(auth.requests) == n, 'AUTH PLAIN with a control byte in the password: refused unasked')
+    c.cmd('QUIT')
+    proc.wait(10)
+
     # --- refusals at start ------------------------------------------------------
     c, proc = direct(user=False)
     check(c.greeting.startswith('-ERR [SYS/PERM]') and proc.wait(10) == 111, 'run as root: -ERR and exit 111')
@@ -494,6 +543,10 @@ try:
     control('timeoutpop3', 'x')
     c, proc = direct()
     check(c.greeting.startswith('-ERR [SYS/TEMP]') and proc.wait(10) == 111, 'a malformed control file: -ERR, exit 111')
+    c, proc = direct(args=['-s'])
+    check(c.greeting == '' and proc.wait(10) == 111, 'the same under -s: exit 111 without a byte in clear')
+    c, proc = direct(ip=None, args=['-s'])
+    check(c.greeting == '' and proc.wait(10) == 111, 'no TCPREMOTEIP under -s: exit 111 without a byte')
     control('timeoutpop3', None)
 finally:
     listener.terminate()

@@ -38,6 +38,7 @@ static char inbuf[4096], outbuf[4096];
 static struct str line, user;
 static const char *ip;
 static int loopback, tls_on, have_user;
+static int implicit; /* -s: TLS from the first byte (RFC 8314) */
 static unsigned long long failures, errors;
 static struct tls_report tls;
 
@@ -124,6 +125,7 @@ static int get_line(size_t max)
 	line.s[line.len] = 0;
 	for (i = 0; i < line.len; i++)
 		if ((unsigned char)line.s[i] < 32 || line.s[i] == 127) {
+			wipe_read(); /* it may have been a password */
 			refuse("-ERR control character in command");
 			return 0;
 		}
@@ -133,7 +135,7 @@ static int get_line(size_t max)
 /* The password goes to postern-auth with the connection.  Nothing we have
  * read may be left over: it would be lost to postern-pop3d, or, worse,
  * taken as the user's. */
-static void attempt(const char *name, size_t nlen, const char *pass, size_t plen)
+static void attempt(const char *name, size_t nlen, char *pass, size_t plen)
 {
 	struct str why = STR_INIT;
 	struct logline l = { STR_INIT };
@@ -145,6 +147,10 @@ static void attempt(const char *name, size_t nlen, const char *pass, size_t plen
 	}
 	flush_out();
 	a = login_ask(name, nlen, pass, plen, ip, in.fd, out.fd, &why);
+	/* answered: the password is of no more use here, and a wrong one
+	 * must not wait out the pause in our memory */
+	explicit_bzero(pass, plen);
+	wipe_read();
 	log_begin(&l, a == 'K' ? "login" : a == 'N' ? "auth_failed" : a == 'Z' ? "auth_tempfail" : "auth_unknown");
 	log_kvb(&l, "user", name, nlen);
 	log_kv(&l, "ip", ip);
@@ -215,7 +221,7 @@ static void do_user(const char *a, size_t n)
 	reply("+OK send PASS");
 }
 
-static void do_pass(const char *a, size_t n)
+static void do_pass(char *a, size_t n)
 {
 	if (plaintext_refused())
 		return;
@@ -291,6 +297,14 @@ static void do_auth(const char *a, size_t n)
 		refuse("-ERR [AUTH] authentication failed");
 		return;
 	}
+	for (i = z2 + 1; i < len; i++)
+		if (raw[i] < 32 || raw[i] == 127) {
+			/* as in a PASS line: no such password is ever set
+			 * (postern-passwd refuses them) */
+			explicit_bzero(raw, sizeof raw);
+			refuse("-ERR [AUTH] authentication failed");
+			return;
+		}
 	attempt((char *)raw + z1 + 1, z2 - z1 - 1, (char *)raw + z2 + 1, len - z2 - 1);
 	explicit_bzero(raw, sizeof raw);
 }
@@ -373,6 +387,16 @@ static void do_stls(size_t n)
 	have_user = 0; /* RFC 2595 4: nothing said before counts */
 }
 
+/* What a connection that cannot be served is told at start: nothing at
+ * all under -s, where the client waits for a handshake, not for text. */
+static void startup_refusal(const char *text)
+{
+	if (implicit)
+		return;
+	reply(text);
+	flush_out();
+}
+
 /* Who is on the other end: postern-listen's UCSPI environment. */
 static void setup_client(void)
 {
@@ -381,14 +405,12 @@ static void setup_client(void)
 
 	ip = getenv("TCPREMOTEIP");
 	if (!ip) {
-		reply("-ERR [SYS/PERM] server misconfigured");
-		flush_out();
+		startup_refusal("-ERR [SYS/PERM] server misconfigured");
 		die(111, "fatal: TCPREMOTEIP is not set: run me under postern-listen");
 	}
 	v6 = strchr(ip, ':') != 0;
 	if (strlen(ip) > IP_MAX || inet_pton(v6 ? AF_INET6 : AF_INET, ip, bin) != 1) {
-		reply("-ERR [SYS/PERM] server misconfigured");
-		flush_out();
+		startup_refusal("-ERR [SYS/PERM] server misconfigured");
 		die(111, "fatal: TCPREMOTEIP is not an IP address");
 	}
 	if (!v6)
@@ -403,9 +425,9 @@ static void setup_client(void)
 int main(int argc, char **argv)
 {
 	struct logline l = { STR_INIT };
-	int implicit = argc == 2 && !strcmp(argv[1], "-s");
 
 	progname = "postern-popup";
+	implicit = argc == 2 && !strcmp(argv[1], "-s");
 	if (argc > 1 && !implicit)
 		die_usage("postern-popup [-s]");
 	/* every session runs as the same user and holds a password for a
@@ -430,13 +452,11 @@ int main(int argc, char **argv)
 		die_nomem();
 	setup_client();
 	if (geteuid() == 0 || getuid() == 0) {
-		reply("-ERR [SYS/PERM] server misconfigured");
-		flush_out();
+		startup_refusal("-ERR [SYS/PERM] server misconfigured");
 		die(111, "fatal: refusing to talk to the network as root: run me as postern-pop3");
 	}
 	if (config_load() == -1) {
-		reply("-ERR [SYS/TEMP] temporary configuration problem; try again later");
-		flush_out();
+		startup_refusal("-ERR [SYS/TEMP] temporary configuration problem; try again later");
 		die(111, "fatal: unable to read control files");
 	}
 	/* each read and write waits at most timeoutpop3, and the whole login
@@ -468,7 +488,7 @@ int main(int argc, char **argv)
 
 	for (;;) {
 		size_t vlen, arg;
-		const char *a;
+		char *a;
 
 		if (!get_line(LINE_MAX_))
 			continue;
@@ -495,5 +515,8 @@ int main(int argc, char **argv)
 		else
 			refuse("-ERR not a command before login");
 #undef IS
+		/* whatever the command was (a refused PASS or AUTH too), its
+		 * bytes go now */
+		wipe_read();
 	}
 }
