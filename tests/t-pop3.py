@@ -72,11 +72,12 @@ def logged(name, pattern, secs=5):
 
 
 def svc_up(name, secs=30):
+    """up, and ready if it says when (s6-svstat, polled: a service that
+    restarts once on its way up is still waited for)"""
     d = os.path.join(HOME, 'service', name)
-    if not wait_for(lambda: run('s6-svok', d).returncode == 0, secs):
-        return False
-    flag = '-U' if os.path.exists(os.path.join(d, 'notification-fd')) else '-u'
-    return run('s6-svwait', flag, '-t', str(secs * 1000), d).returncode == 0
+    want = 'true true' if os.path.exists(os.path.join(d, 'notification-fd')) else 'true'
+    fields = 'up,ready' if want == 'true true' else 'up'
+    return wait_for(lambda: run('s6-svstat', '-o', fields, d).stdout.decode().strip() == want, secs)
 
 
 def pop(user=None, tls=False):

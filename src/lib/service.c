@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <time.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -102,8 +103,13 @@ int service_accept(struct service *s, int lfd, uid_t *uid)
 
 	*uid = (uid_t)-1;
 	if (conn == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
+			/* out of descriptors or memory: the socket stays readable,
+			 * so without a pause every pass would fail again at once */
+			struct timespec pause = { 0, 100 * 1000 * 1000 };
 			warn_sys("warning: accept failed");
+			(void)nanosleep(&pause, 0);
+		}
 		return -1;
 	}
 	if (unix_peer_uid(conn, uid) == -1 || !service_serves(s, *uid)) {

@@ -84,8 +84,11 @@ int main(int argc, char **argv)
 	/* the password before any change: one refused changes nothing */
 	if (cmd[0] == 's')
 		n = password_read(password);
+	/* The roster's lock stays ours until we exit, past the password
+	 * file's change: a set and a delete of one name at once then happen
+	 * one after the other in both files, never half of each. */
 	if (user)
-		listed = rewrite(&roster, user, cmd[0] == 's' ? user : 0);
+		listed = rewrite(&roster, user, cmd[0] == 's' ? user : 0, 1);
 	become(&w);
 	if (sodium_init() < 0)
 		die(111, "fatal: unable to initialize libsodium");
@@ -94,8 +97,8 @@ int main(int argc, char **argv)
 		list(file.s);
 	} else if (cmd[0] == 's') {
 		hashed(user, password, n, &line);
-		(void)rewrite(&pwtable, user, line.s);
-	} else if (!rewrite(&pwtable, user, 0)) {
+		(void)rewrite(&pwtable, user, line.s, 0);
+	} else if (!rewrite(&pwtable, user, 0, 0)) {
 		if (!listed)
 			die(100, "fatal: no such user in ", file.s, " nor in the roster: ", user);
 		warn("warning: ", user, " had no password in ", file.s, "; taken off the roster");

@@ -44,8 +44,10 @@ struct table {
  * 0: a new file, fsync'ed and renamed over the old.  Nothing is written
  * for a delete of a name not there, nor when line is already there, once.
  * 1 when user had a line, 0 when not.  Dies 111 when the file cannot be
- * read or written, 100 when it would grow over max. */
-int rewrite(const struct table *t, const char *user, const char *line);
+ * read or written, 100 when it would grow over max.  With hold, the lock
+ * is kept until the process exits (through a change of user: a flock
+ * belongs to the open file, not the user). */
+int rewrite(const struct table *t, const char *user, const char *line, int hold);
 
 /* list.c: the names in file, one a line on standard output; a line that
  * is not NAME:... is named on standard error. */

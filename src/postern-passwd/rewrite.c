@@ -128,7 +128,7 @@ static void write_new(const struct str *text, const char *dir)
 		die_sys(111, "fatal: unable to fsync ", dir);
 }
 
-int rewrite(const struct table *t, const char *user, const char *line)
+int rewrite(const struct table *t, const char *user, const char *line, int hold)
 {
 	struct str old = STR_INIT, text = STR_INIT;
 	size_t found;
@@ -145,7 +145,7 @@ int rewrite(const struct table *t, const char *user, const char *line)
 	/* a name already on the roster, once, is left where it is */
 	if ((line || found) && !as_line)
 		write_new(&text, t->dir);
-	if (close(fd) == -1)
+	if (!hold && close(fd) == -1)
 		die_sys(111, "fatal: unable to close ", lockpath.s);
 	str_free(&old);
 	str_free(&text);

@@ -223,10 +223,16 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct pollfd p[2 + SERVICE_PENDING_MAX];
 		size_t n = 2;
+		long long due;
+		int r, ms;
+
+		/* the ended are reaped before the old are killed: a session
+		 * that ended just now is not logged as killed */
+		kids_reap();
 		/* awake for the next session due to end, and each second while
 		 * a request is late */
-		long long due = kids_expire(lifetime);
-		int r, ms = due == -1 ? -1 : (int)(due * 1000);
+		due = kids_expire(lifetime);
+		ms = due == -1 ? -1 : (int)(due * 1000);
 
 		if (svc.npending && (ms == -1 || ms > 1000))
 			ms = 1000;
@@ -243,7 +249,6 @@ int main(int argc, char **argv)
 			else
 				lifetime = s.lifetime;
 		}
-		kids_reap();
 		service_serve_pending(&svc, p + 2, r > 0, serve);
 		if (r > 0 && p[1].revents)
 			service_take(&svc, lfd);
