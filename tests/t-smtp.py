@@ -329,6 +329,21 @@ try:
           'and the new message is queued with its own envelope (%d)' % r[0])
     c.cmd('QUIT'); c.close()
     srv.stub_clear()
+    # chunks pipelined behind a refused MAIL are the client's innocent
+    # pipeline too: answered 503 up to LAST, not counted as errors
+    srv.control('maxerrors', '3')
+    c = session()
+    c.send(b'MAIL FROM:<a@@b.test>\r\n' + b'BDAT 2\r\nxy' * 5 + b'BDAT 2 LAST\r\nxy')
+    rs = next_codes(c, 7)
+    check(rs[0] == 501 and rs[1:] == [503] * 6, 'a refused MAIL and 6 chunks pipelined behind it: 501, then 503 each (%s)' % rs)
+    check(code(c.cmd('NOOP')) == 250, 'and the chunks did not count toward control/maxerrors (3)')
+    check(code(c.cmd('MAIL FROM:<a@b.test>')) == 250 and code(c.cmd('RCPT TO:<demo@example.org>')) == 250
+          and chunk(c, b'ok\r\n', True)[0] == 250, 'a new transaction after them goes through')
+    c.send(b'BDAT 2\r\nxy')
+    check(c.reply()[0] == 503, 'a chunk with no MAIL at all: 503 (counted)')
+    c.close()
+    srv.control('maxerrors', None)
+    srv.stub_clear()
     c = transaction('nosuch@example.org')
     c.send(b'BDAT 2\r\nxyBDAT 2 LAST\r\nxy')
     rs = [c.reply()[0] for _ in range(2)]

@@ -43,6 +43,7 @@ static struct str line, helo, sender, envelope, rcpt1;
 static int seen_helo, ehlo, in_mail, utf8;
 static int bdat_mode;   /* the transaction's message has begun with BDAT */
 static int bdat_failed; /* chunks of a refused BDAT message may still come */
+static int mail_refused; /* the last MAIL was refused: its chunks may still come */
 static unsigned long long nrcpt, errors, messages, declared;
 static int too_many_logged;
 static time_t started;
@@ -124,7 +125,7 @@ static void on_alarm(int sig)
 static void reset_mail(void)
 {
 	queue_abort();
-	in_mail = utf8 = bdat_mode = bdat_failed = 0;
+	in_mail = utf8 = bdat_mode = bdat_failed = mail_refused = 0;
 	nrcpt = declared = 0;
 	too_many_logged = 0;
 	sender.len = envelope.len = rcpt1.len = 0;
@@ -331,6 +332,9 @@ static void do_mail(const char *arg, size_t n)
 	bdat_failed = 0; /* a new transaction: no more chunks of a refused one */
 	reply("250 2.1.0 sender ok");
 out:
+	/* a pipelining client sent its message's chunks behind this MAIL
+	 * (RFC 2920): they are answered, not counted as its errors */
+	mail_refused = !in_mail;
 	str_free(&p.addr);
 }
 
@@ -628,6 +632,12 @@ static void do_bdat(const char *arg, size_t n)
 		chunk_skip(len);
 		bdat_failed = !last;
 		reply("503 5.5.1 the message was already refused");
+		return;
+	}
+	if (!in_mail && mail_refused) {
+		chunk_skip(len);
+		mail_refused = !last;
+		reply("503 5.5.1 no transaction: its MAIL was refused");
 		return;
 	}
 	if (!in_mail) {
