@@ -328,7 +328,16 @@ int main(int argc, char **argv)
 		}
 		if (selfpipe_hup) {
 			struct settings fresh_set;
+			size_t broken;
 			selfpipe_hup = 0;
+			/* the messages left alone for a person: looked at again */
+			if ((broken = msg_forget_broken())) {
+				struct logline bl = { STR_INIT };
+				log_begin(&bl, "rescan_left_alone");
+				log_kvu(&bl, "n", broken);
+				log_end(&bl);
+				need_scan = 1;
+			}
 			memset(&fresh_set, 0, sizeof fresh_set);
 			if (load_settings(&fresh_set) == -1)
 				warn_sys("warning: unable to reread the control files, keeping the old settings");

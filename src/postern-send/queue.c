@@ -397,6 +397,32 @@ void msg_forget(struct msg *m)
 		msg_free(m);
 }
 
+/* SIGHUP: the messages left alone (msg_leave) are forgotten, so that the
+ * next scan of mess/ loads them again: a person may have mended their
+ * envelope or state.  One still broken is warned about once more.  The
+ * count forgotten. */
+size_t msg_forget_broken(void)
+{
+	size_t h, n = 0;
+
+	for (h = 0; h < HASH_SIZE; h++) {
+		struct msg **p = &table[h];
+		while (*p) {
+			struct msg *m = *p;
+			if (m->stage != M_BROKEN) {
+				p = &m->hnext;
+				continue;
+			}
+			*p = m->hnext;
+			m->stage = M_GONE;
+			if (!m->queued)
+				msg_free(m);
+			n++;
+		}
+	}
+	return n;
+}
+
 /* Frees all but the message itself and its id. */
 static void msg_release(struct msg *m)
 {

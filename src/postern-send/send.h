@@ -85,6 +85,7 @@ void infopool_put(const char *path);  /* instead of unlinking info/QID */
 struct msg *msg_find(const char *qid, size_t len);
 void msg_load(const char *qid, size_t len);   /* from mess/QID.env; logs; queues its recipients */
 void msg_forget(struct msg *m);
+size_t msg_forget_broken(void);                /* SIGHUP: those left alone, looked at again */
 void scan_mess(void);                          /* loads every committed message not yet known */
 void drop_orphan_info(void);
 void sched_dispatch(void);                     /* starts what may start now */
