@@ -348,8 +348,12 @@ kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
 check "SIGHUP, still broken: looked at again and warned once more" wait_for 10 sh -c \
 	"grep -q 'rescan_left_alone n=1' '$LOG' && [ \$(grep -c 'unable to read info/$QD' '$LOG') -eq 2 ]"
 rmdir "$Q/info/$QD"
-kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
+# this one to postern-start, as s6-svc -h sends it: passed on to postern-send
+send_pid=$(pgrep -P "$START_PID" -x postern-send)
+kill -HUP "$START_PID"
 check "SIGHUP after its state is mended: delivered" wait_for 10 logged "delivery qid=$QD to=pts1-dir@mx.test status=delivered"
+check "SIGHUP to postern-start reached postern-send, and neither ended" \
+	sh -c "kill -0 $START_PID && [ \"\$(pgrep -P $START_PID -x postern-send)\" = '$send_pid' ]"
 kill "$START_PID"; wait "$START_PID"
 START_PID=
 n=$(grep '^Z 1 ' "$Q/info/$QB" | tail -1 | cut -d' ' -f3)

@@ -231,7 +231,8 @@ int main(int argc, char **argv)
 	if (send_uid == 0 || queue_uid == 0 || remote_uid == 0)
 		die(111, "fatal: postern's users must not be root");
 
-	if ((sigfd = selfpipe_init(SELFPIPE_CHLD)) == -1 || pipe2(lreq, O_CLOEXEC) == -1 ||
+	/* SIGHUP (s6-svc -h) is postern-send's: passed on, not our death */
+	if ((sigfd = selfpipe_init(SELFPIPE_CHLD | SELFPIPE_HUP)) == -1 || pipe2(lreq, O_CLOEXEC) == -1 ||
 	    pipe2(lres, O_CLOEXEC) == -1 || pipe2(creq, O_CLOEXEC) == -1 ||
 	    pipe2(cres, O_CLOEXEC) == -1 || pipe2(rreq, O_CLOEXEC) == -1 ||
 	    pipe2(rres, O_CLOEXEC) == -1 || pipe2(ready, O_CLOEXEC) == -1)
@@ -286,6 +287,11 @@ int main(int argc, char **argv)
 		}
 		if (selfpipe_term)
 			stop_all(0);
+		if (selfpipe_hup) {
+			selfpipe_hup = 0;
+			if (pids[SEND] && kill(pids[SEND], SIGHUP) == -1 && errno != ESRCH)
+				warn_sys("warning: unable to pass SIGHUP on to postern-send");
+		}
 		k = reap();
 		if (k >= 0) {
 			warn("fatal: ", names[k], " exited, stopping the others");
