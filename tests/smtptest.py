@@ -33,6 +33,20 @@ mv "$d/tmp.$n.msg" "$d/$n.msg" && mv "$d/tmp.$n.env" "$d/$n.env" || exit 53
 exit 0
 '''
 
+def set_control(cdir, name, value, newline=True):
+    """cdir/name (a control directory's file) holds value, with a newline
+    after it unless newline is False, mode 0644; value None removes it."""
+    p = os.path.join(cdir, name)
+    if value is None:
+        try:
+            os.unlink(p)
+        except FileNotFoundError:
+            pass
+        return
+    with open(p, 'w') as f:
+        f.write(value + '\n' if newline else value)
+    os.chmod(p, 0o644)
+
 def free_port():
     s = socket.socket()
     s.bind(('127.0.0.1', 0))
@@ -89,13 +103,7 @@ class Server:
         os.chmod(p, mode)
 
     def control(self, name, value):
-        if value is None:
-            try:
-                os.unlink(os.path.join(self.home, 'control', name))
-            except FileNotFoundError:
-                pass
-        else:
-            self.write('control/' + name, value + '\n')
+        set_control(os.path.join(self.home, 'control'), name, value)
 
     def mkrcpt(self):
         env = dict(os.environ, POSTERN_HOME=self.home)

@@ -8,7 +8,7 @@ poplib as the client, in clear over loopback and inside STLS; a virtual
 mailbox too.  Run as root."""
 import base64, glob, os, poplib, pwd, re, shutil, socket, ssl, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smtptest import BUILD, SRC, free_port
+from smtptest import BUILD, SRC, free_port, set_control
 from tap import check, done, wait_for
 
 D = tempfile.mkdtemp(prefix='postern-test.', dir='/tmp')
@@ -30,8 +30,7 @@ def run(*args, data=None, env=None):
 
 
 def ctl(name, value):
-    with open(os.path.join(HOME, 'control', name), 'w') as f:
-        f.write(value + '\n')
+    set_control(os.path.join(HOME, 'control'), name, value)
 
 
 def make_user(name):

@@ -15,7 +15,7 @@ undeletable file, a missing maildrop, the 100,000 limit, and the log
 lines.  Run as root; POSTERN_BUILD=build-asan runs the sanitizer build."""
 import os, poplib, pwd, re, shutil, signal, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smtptest import BUILD
+from smtptest import BUILD, set_control
 from tap import check, done, wait_for
 
 NAME = 'ptpop3d'
@@ -120,14 +120,7 @@ def make_maildir():
 
 
 def control(name, value):
-    p = os.path.join(PHOME, 'control', name)
-    if value is None:
-        if os.path.exists(p):
-            os.unlink(p)
-    else:
-        with open(p, 'w') as f:
-            f.write(value + '\n')
-        os.chmod(p, 0o644)
+    set_control(os.path.join(PHOME, 'control'), name, value)
 
 
 def base_env(**kw):

@@ -10,7 +10,7 @@ postern-popup run directly with TCPREMOTEIP=192.0.2.7 on a socketpair.
 Run as root."""
 import base64, os, poplib, pwd, re, shutil, socket, stat, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smtptest import BUILD, free_port
+from smtptest import BUILD, free_port, set_control
 from faketlsd import Service as TlsService, make_cert, client_context
 from tap import check, done, wait_for
 
@@ -33,13 +33,7 @@ for name in ('postern-pop3', 'nobody'):
 
 
 def control(name, value):
-    p = os.path.join(HOME, 'control', name)
-    if value is None:
-        if os.path.exists(p):
-            os.unlink(p)
-    else:
-        with open(p, 'w') as f:
-            f.write(value + '\n')
+    set_control(os.path.join(HOME, 'control'), name, value)
 
 
 control('me', 'pop.example.org')

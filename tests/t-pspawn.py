@@ -21,7 +21,7 @@ import os, pwd, grp, re, shutil, signal, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_test
 from service_test import sanitized, send_while_stopped
-from smtptest import BUILD
+from smtptest import BUILD, set_control
 from tap import check, done, wait_for
 
 PSPAWN = os.path.join(BUILD, 'bin', 'postern-pspawn')
@@ -251,13 +251,8 @@ def end_status(srv, pid):
 
 
 def control(name, value):
-    p = os.path.join(D, 'control', name)
-    if value is None:
-        if os.path.exists(p):
-            os.unlink(p)
-    else:
-        with open(p, 'w') as f:
-            f.write(value)
+    """the values here carry their own newline, or none on purpose"""
+    set_control(os.path.join(D, 'control'), name, value, newline=False)
 
 
 ROSTER = os.path.join(D, 'users', 'pop3')
