@@ -4,14 +4,13 @@
 #define POSTERN_AUTH_H
 #include <stddef.h>
 #include <sys/types.h>
+#include "pop3limits.h"
 #include "remoteip.h"
 #include "str.h"
 
 #define RECORD_MAX 1400   /* a request from postern-popup, whole */
-#define PASSWORD_MAX 1024
 #define IP_MAX REMOTEIP_MAX
 #define TEXT_MAX 200      /* the text of a Z answer */
-#define PWFILE_MAX (4 * 1024 * 1024)
 
 /* One request as doc/pop3.md has it.  The fields point into the record
  * (each NUL-terminated there), which holds the password: the caller wipes

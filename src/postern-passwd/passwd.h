@@ -5,11 +5,9 @@
 #define POSTERN_PASSWD_H
 #include <stddef.h>
 #include <sys/types.h>
+#include "pop3limits.h"
 
-#define PASSWORD_MAX 1024
 #define PASSWORD_LINE_MAX 248 /* what a PASS line of 255 bytes can carry (doc/pop3.md) */
-#define PWFILE_MAX (4 * 1024 * 1024) /* postern-auth refuses a larger file */
-#define ROSTER_MAX (1024 * 1024)     /* postern-pspawn refuses a larger roster */
 
 /* become.c: who_runs, at the start: run as root, looks postern-auth up;
  * run as anyone else, goes on only as the owner of authdir

@@ -36,7 +36,7 @@ static size_t build(char *rec, const char *user, size_t ulen, const char *pass, 
 {
 	size_t n = 0, iplen = strlen(ip);
 
-	if (iplen > IP_MAX)
+	if (iplen > REMOTEIP_MAX)
 		iplen = 0; /* only the log reads it; postern-auth would refuse it */
 	rec[n++] = 'P';
 	memcpy(rec + n, user, ulen);

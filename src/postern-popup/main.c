@@ -409,7 +409,7 @@ static void setup_client(void)
 		die(111, "fatal: TCPREMOTEIP is not set: run me under postern-listen");
 	}
 	v6 = strchr(ip, ':') != 0;
-	if (strlen(ip) > IP_MAX || inet_pton(v6 ? AF_INET6 : AF_INET, ip, bin) != 1) {
+	if (strlen(ip) > REMOTEIP_MAX || inet_pton(v6 ? AF_INET6 : AF_INET, ip, bin) != 1) {
 		startup_refusal("-ERR [SYS/PERM] server misconfigured");
 		die(111, "fatal: TCPREMOTEIP is not an IP address");
 	}

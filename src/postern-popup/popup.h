@@ -4,11 +4,10 @@
 #define POSTERN_POPUP_H
 #include <stddef.h>
 #include "loginname.h"
+#include "pop3limits.h"
+#include "remoteip.h"
 #include "str.h"
 #include "tlsreq.h"
-
-#define PASSWORD_MAX 1024 /* doc/pop3.md: PASSWORD */
-#define IP_MAX 45
 
 /* Settings from control/ (doc/control.md), read once per connection. */
 struct config {

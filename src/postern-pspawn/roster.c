@@ -23,10 +23,10 @@
 #include "home.h"
 #include "log.h"
 #include "loginname.h"
+#include "pop3limits.h"
 #include "statsame.h"
 #include "str.h"
 
-#define ROSTER_MAX (1024 * 1024)
 #define LINES_LOGGED 10 /* malformed lines named in the log at each read */
 
 static struct str path, data;
