@@ -20,6 +20,8 @@ DOMAIN=demo.postern.test
 SMTPPORT=2525
 POP3PORT=1100
 POP3SPORT=9950
+SUBMISSIONPORT=5870
+SMTPSPORT=4650
 BUILD=${POSTERN_BUILD:-$SRC/build}
 
 die() { echo "$me: fatal: $*" >&2; exit 111; }
@@ -113,8 +115,16 @@ start() {
 		grep -qx "$SMTPPORT" "$PHOME/control/smtpport" 2> /dev/null ||
 			printf '%s\n' "$SMTPPORT" > "$PHOME/control/smtpport"
 	fi
+	# Mail submission (587, 465) on ports of their own too.
+	if [ -d "$PHOME/service/postern-submission" ]; then
+		grep -qx "$SUBMISSIONPORT" "$PHOME/control/submissionport" 2> /dev/null ||
+			printf '%s\n' "$SUBMISSIONPORT" > "$PHOME/control/submissionport"
+		grep -qx "$SMTPSPORT" "$PHOME/control/smtpsport" 2> /dev/null ||
+			printf '%s\n' "$SMTPSPORT" > "$PHOME/control/smtpsport"
+	fi
 	# POP3 on a port of its own too, and a password for the mailbox, made
-	# once and kept in demo/pop3-password (the login is demo@DOMAIN).
+	# once and kept in demo/pop3-password (the login is demo@DOMAIN): the
+	# mailbox's password for POP3 and for mail submission alike.
 	if [ -x "$PHOME/bin/postern-passwd" ]; then
 		grep -qx "$POP3PORT" "$PHOME/control/pop3port" 2> /dev/null ||
 			printf '%s\n' "$POP3PORT" > "$PHOME/control/pop3port"
@@ -205,6 +215,17 @@ or over POP3 (the password is in $DEMO/pop3-password):
     curl -u "demo@$DOMAIN:\$(cat $DEMO/pop3-password)" pop3://127.0.0.1:$POP3PORT/1
     curl --ssl-reqd -k -u "demo@$DOMAIN:\$(cat $DEMO/pop3-password)" pop3://127.0.0.1:$POP3PORT/
     curl -k -u "demo@$DOMAIN:\$(cat $DEMO/pop3-password)" pop3s://127.0.0.1:$POP3SPORT/
+EOF
+	fi
+	if [ -s "$DEMO/pop3-password" ] && [ -d "$PHOME/service/postern-submission" ]; then
+		cat <<EOF
+Send as demo@$DOMAIN, as a mail client does, by mail submission with the
+same password: STARTTLS and AUTH on port $SUBMISSIONPORT, or implicit TLS
+(--tlsc in place of --tls) on port $SMTPSPORT.  To any domain, relayed
+(example.com takes no mail: that one comes back as a bounce):
+    swaks --server 127.0.0.1:$SUBMISSIONPORT --tls --auth PLAIN \\
+        --auth-user demo@$DOMAIN --auth-password "\$(cat $DEMO/pop3-password)" \\
+        --to someone@example.com
 EOF
 	fi
 	cat <<EOF

@@ -108,9 +108,11 @@ install_home() { # [extra ./install arguments]
 	"$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" "$@" > "$SCRATCH/install.log" 2>&1
 	t_rc=$?
 	[ "$t_rc" -eq 0 ] || { diag "./install failed:"; diag "$(cat "$SCRATCH/install.log")"; }
-	# The POP3 listeners would bind this machine's ports 110 and 995: a
-	# test that wants one sets its port and removes the down file.
-	[ "$t_rc" -ne 0 ] || touch "$PHOME/service/postern-pop3/down" "$PHOME/service/postern-pop3s/down"
+	# The POP3 and mail submission listeners would bind this machine's
+	# ports 110, 995, 587 and 465: a test that wants one sets its port and
+	# removes the down file.
+	[ "$t_rc" -ne 0 ] || touch "$PHOME/service/postern-pop3/down" "$PHOME/service/postern-pop3s/down" \
+		"$PHOME/service/postern-submission/down" "$PHOME/service/postern-smtps/down"
 	return "$t_rc"
 }
 

@@ -44,6 +44,22 @@ check "the run script starts postern-start from this home, with PATH alone, unde
 check "the log run script runs s6-log as postern-log into log/send" \
 	grep -q "^exec s6-setuidgid postern-log s6-log .* $PHOME/log/send\$" "$PHOME/service/postern-send/log/run"
 check "notification-fd is 3" [ "$(cat "$PHOME/service/postern-send/notification-fd")" = 3 ]
+# Mail submission: two listeners as postern-smtpd, without tcp.smtp's rules.
+check "postern-submission runs postern-smtpd -a on submissionip and submissionport (587), no rules file" \
+	sh -c 'grep -q "^ip=\$(val submissionip 127.0.0.1)\$" "$1" && grep -q "^port=\$(val submissionport 587)\$" "$1" &&
+		grep -q " $2/bin/postern-smtpd -a\$" "$1" && ! grep -v "^#" "$1" | grep -q "tcp\.smtp\|-x "' - "$PHOME/service/postern-submission/run" "$PHOME"
+check "postern-smtps runs postern-smtpd -a -s on submissionip and smtpsport (465), no rules file" \
+	sh -c 'grep -q "^ip=\$(val submissionip 127.0.0.1)\$" "$1" && grep -q "^port=\$(val smtpsport 465)\$" "$1" &&
+		grep -q " $2/bin/postern-smtpd -a -s\$" "$1" && ! grep -v "^#" "$1" | grep -q "tcp\.smtp\|-x "' - "$PHOME/service/postern-smtps/run" "$PHOME"
+check "their log run scripts run s6-log as postern-log into log/submission and log/smtps" \
+	sh -c 'grep -q "^exec s6-setuidgid postern-log s6-log .* $1/log/submission\$" "$1/service/postern-submission/log/run" &&
+		grep -q "^exec s6-setuidgid postern-log s6-log .* $1/log/smtps\$" "$1/service/postern-smtps/log/run"' - "$PHOME"
+check "log/submission and log/smtps are postern-log:postern-nofiles 750" \
+	[ "$(st log/submission) $(st log/smtps)" = "postern-log:postern-nofiles 750 postern-log:postern-nofiles 750" ]
+check "the four submission control templates are installed" sh -c '
+	for f in submissionip submissionport smtpsport submissionplaintext; do
+		cmp -s "$1/control/$f" "$2/conf-templates/control/$f" || { echo "# control/$f"; exit 1; }
+	done' - "$PHOME" "$POSTERN_SRC"
 if [ -x "$POSTERN_BUILD/bin/postern-mkrcpt" ]; then
 	check "the install ran postern-mkrcpt: users/rcpt.cdb is root:postern-nofiles 640" \
 		[ "$(st users/rcpt.cdb)" = "root:postern-nofiles 640" ]
