@@ -219,13 +219,13 @@ EOF
 	fi
 	if [ -s "$DEMO/pop3-password" ] && [ -d "$PHOME/service/postern-submission" ]; then
 		cat <<EOF
-Send as demo@$DOMAIN, as a mail client does, by mail submission with the
-same password: STARTTLS and AUTH on port $SUBMISSIONPORT, or implicit TLS
-(--tlsc in place of --tls) on port $SMTPSPORT.  To any domain, relayed
-(example.com takes no mail: that one comes back as a bounce):
+Send as demo@$DOMAIN, as a mail client does: mail submission with the
+same password, STARTTLS and AUTH on port $SUBMISSIONPORT or implicit TLS
+(--tlsc in place of --tls) on port $SMTPSPORT, to any domain (example.com
+takes no mail: that message comes back to the mailbox as a bounce):
     swaks --server 127.0.0.1:$SUBMISSIONPORT --tls --auth PLAIN \\
         --auth-user demo@$DOMAIN --auth-password "\$(cat $DEMO/pop3-password)" \\
-        --to someone@example.com
+        --from demo@$DOMAIN --to someone@example.com
 EOF
 	fi
 	cat <<EOF

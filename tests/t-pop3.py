@@ -6,77 +6,33 @@ for delivery), real Unix users made here, passwords set with
 postern-passwd, mail delivered with the installed sendmail, and Python's
 poplib as the client, in clear over loopback and inside STLS; a virtual
 mailbox too.  Run as root."""
-import base64, glob, os, poplib, pwd, re, shutil, socket, ssl, subprocess, sys, tempfile, time
+import base64, glob, os, poplib, pwd, re, socket, ssl, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smtptest import BUILD, SRC, free_port, set_control
+from installed import Installed, run
+from smtptest import free_port
 from tap import check, done, wait_for
 
-D = tempfile.mkdtemp(prefix='postern-test.', dir='/tmp')
-os.chmod(D, 0o755)
-HOME = os.path.join(D, 'home')
-USERS = os.path.join(D, 'users')
-os.makedirs(USERS, mode=0o755)
-os.chmod(USERS, 0o755)
+H = Installed()
+HOME, USERS = H.home, H.users
+ctl, make_user, logged, svc_up = H.ctl, H.make_user, H.logged, H.svc_up
 PORT = free_port()
 PORT_S = free_port()
 SMTPPORT = free_port()
 NAMES = ('ptpop1', 'ptpop2')
 PASSWORDS = {'ptpop1': 'correct horse battery', 'ptpop2': 'pw-two:with colon', 'box@virt.test': 'virtual pw'}
-svscan = None
-
-
-def run(*args, data=None, env=None):
-    return subprocess.run(args, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-
-
-def ctl(name, value):
-    set_control(os.path.join(HOME, 'control'), name, value)
-
-
-def make_user(name):
-    if run('getent', 'passwd', name).returncode == 0:
-        run('userdel', name)
-    r = run('useradd', '--create-home', '--home-dir', os.path.join(USERS, name), '--shell', '/bin/sh',
-            '--user-group', name)
-    pw = pwd.getpwnam(name)
-    for sub in ('', '/tmp', '/new', '/cur'):
-        os.makedirs(os.path.join(pw.pw_dir, 'Maildir' + sub), exist_ok=True)
-        os.chown(os.path.join(pw.pw_dir, 'Maildir' + sub), pw.pw_uid, pw.pw_gid)
-        os.chmod(os.path.join(pw.pw_dir, 'Maildir' + sub), 0o700)
-    return r.returncode == 0
 
 
 def passwd(*args, data=None):
-    return run(os.path.join(HOME, 'bin', 'postern-passwd'), *args, data=data)
+    return H.prog('postern-passwd', *args, data=data)
 
 
 def sendmail(rcpt, subject, body='hello\n'):
     msg = 'From: tester@example.org\nTo: %s\nSubject: %s\n\n%s' % (rcpt, subject, body)
-    return run(os.path.join(HOME, 'bin', 'sendmail'), '-f', 'tester@example.org', rcpt, data=msg.encode()).returncode
+    return H.prog('sendmail', '-f', 'tester@example.org', rcpt, data=msg.encode()).returncode
 
 
 def files(box, sub):
     return sorted(glob.glob(os.path.join(box, sub, '*')))
-
-
-def logtext(name):
-    try:
-        return open(os.path.join(HOME, 'log', name, 'current'), errors='replace').read()
-    except OSError:
-        return ''
-
-
-def logged(name, pattern, secs=5):
-    return wait_for(lambda: re.search(pattern, logtext(name)) is not None, secs)
-
-
-def svc_up(name, secs=30):
-    """up, and ready if it says when (s6-svstat, polled: a service that
-    restarts once on its way up is still waited for)"""
-    d = os.path.join(HOME, 'service', name)
-    want = 'true true' if os.path.exists(os.path.join(d, 'notification-fd')) else 'true'
-    fields = 'up,ready' if want == 'true true' else 'up'
-    return wait_for(lambda: run('s6-svstat', '-o', fields, d).stdout.decode().strip() == want, secs)
 
 
 def pop(user=None, tls=False):
@@ -109,12 +65,7 @@ def proc_of(prog, user):
 
 
 try:
-    r = run(os.path.join(SRC, 'install'), '--home', HOME, '--build', BUILD)
-    check(r.returncode == 0, './install into a scratch home')
-    if r.returncode:
-        print('# ' + r.stderr.decode(errors='replace').replace('\n', '\n# '))
-    check(run(os.path.join(SRC, 'install'), '--home', HOME, '--build', BUILD, '--check').returncode == 0,
-          './install --check is happy with the POP3 layout')
+    H.install('the POP3 layout')
     st = os.stat(os.path.join(HOME, 'secret', 'auth'))
     check(pwd.getpwuid(st.st_uid).pw_name == 'postern-auth' and st.st_mode & 0o777 == 0o700,
           'secret/auth is postern-auth\'s alone (0700)')
@@ -128,18 +79,14 @@ try:
     ctl('pop3port', str(PORT))
     ctl('pop3sport', str(PORT_S))
     ctl('smtpport', str(SMTPPORT))
+    # not tested here, but they would take this machine's 587 and 465
+    ctl('submissionport', str(free_port()))
+    ctl('smtpsport', str(free_port()))
     ctl('me', 'pop.example.org')
     ctl('virtualdomains', 'virt.test')
     for n in NAMES:
         check(make_user(n), 'test user %s' % n)
-    vbox = os.path.join(HOME, 'vmail', 'virt.test', 'box')
-    vm = pwd.getpwnam('postern-vmail')
-    for sub in ('', '/Maildir', '/Maildir/tmp', '/Maildir/new', '/Maildir/cur'):
-        os.makedirs(vbox + sub, exist_ok=True)
-    for dirpath in [os.path.join(HOME, 'vmail', 'virt.test')] + [vbox + s for s in
-                                                                 ('', '/Maildir', '/Maildir/tmp', '/Maildir/new', '/Maildir/cur')]:
-        os.chown(dirpath, vm.pw_uid, vm.pw_gid)
-        os.chmod(dirpath, 0o700)
+    vbox = H.vmail('virt.test', 'box')
 
     for u, pw_ in PASSWORDS.items():
         r = passwd('set', u, data=(pw_ + '\n').encode())
@@ -152,8 +99,7 @@ try:
           'the file holds argon2id hashes')
     check(not any(p in text for p in PASSWORDS.values()), 'and no password')
 
-    svscan = subprocess.Popen(['s6-svscan', os.path.join(HOME, 'service')], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True)
+    H.start()
     for s in ('postern-send', 'postern-tlsd', 'postern-keys', 'postern-auth', 'postern-pspawn', 'postern-pop3',
               'postern-pop3s'):
         check(svc_up(s), 'service %s is up' % s)
@@ -308,18 +254,9 @@ try:
     b.quit()
 
     # --- no password anywhere but the file -----------------------------------------
-    logs = ''.join(logtext(n) for n in os.listdir(os.path.join(HOME, 'log')))
+    logs = H.all_logs()
     found = [p for p in list(PASSWORDS.values()) + ['wrongpass1', 'whatever'] if p in logs]
     check(not found, 'no password in any log %s' % found)
 finally:
-    if svscan:
-        run('s6-svscanctl', '-t', os.path.join(HOME, 'service'))
-        try:
-            svscan.wait(30)
-        except subprocess.TimeoutExpired:
-            svscan.kill()
-    for n in NAMES:
-        run('userdel', n)
-    if not os.environ.get('POSTERN_KEEP'):
-        shutil.rmtree(D, ignore_errors=True)
+    H.cleanup()
 done()
