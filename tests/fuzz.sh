@@ -68,7 +68,8 @@ if build pop3_parse tests/fuzz/pop3_parse.c src/postern-pop3d/command.c src/lib/
 	src/lib/case.c -Isrc; then
 	run pop3_parse
 fi
-if build smtpd_parse tests/fuzz/smtpd_parse.c src/postern-smtpd/parse.c src/lib/addr.c src/lib/case.c src/lib/str.c src/lib/fmt.c; then
+if build smtpd_parse tests/fuzz/smtpd_parse.c src/postern-smtpd/parse.c src/postern-smtpd/sasl.c src/lib/base64.c \
+	src/lib/loginname.c src/lib/addr.c src/lib/case.c src/lib/str.c src/lib/fmt.c; then
 	run smtpd_parse
 fi
 if build local_identity tests/fuzz/local_identity.c src/lib/identity.c src/lib/ids.c -Isrc; then

@@ -64,7 +64,7 @@ def smtpd_user():
     raise SystemExit('no postern-smtpd or nobody user')
 
 class Server:
-    def __init__(self, maxconn=40, dir=None, port=None, extra_control=None):
+    def __init__(self, maxconn=40, dir=None, port=None, extra_control=None, args=()):
         self.dir = dir or tempfile.mkdtemp(prefix='postern-test.', dir='/tmp')
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o755)
@@ -94,6 +94,7 @@ class Server:
         self.port = port or free_port()
         self.log = os.path.join(self.dir, 'smtpd.log')
         self.maxconn = maxconn
+        self.args = list(args)
         self.proc = None
 
     def write(self, rel, text, mode=0o644):
@@ -116,7 +117,7 @@ class Server:
             [os.path.join(BUILD, 'bin', 'postern-listen'), '-c', str(self.maxconn), '-b', '200',
              '-p', self.maxperip, '-m', '421 4.7.0 example.org too many connections from your address',
              '-x', self.rules, '-u', str(self.uid), '-g', str(self.gid),
-             '127.0.0.1', str(self.port), os.path.join(self.home, 'bin', 'postern-smtpd')],
+             '127.0.0.1', str(self.port), os.path.join(self.home, 'bin', 'postern-smtpd')] + self.args,
             stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, start_new_session=True)
         for _ in range(100):
             try:

@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtptest import BUILD, free_port, set_control
 from faketlsd import Service as TlsService, make_cert, client_context
 from tap import check, done, wait_for
+from fakeauth import Listener, in_memory
 
 D = tempfile.mkdtemp(prefix='postern-test.', dir='/tmp')
 os.chmod(D, 0o755)
@@ -44,35 +45,19 @@ def kind(fd):
     return 'socket' if stat.S_ISSOCK(m) else 'pipe' if stat.S_ISFIFO(m) else 'other'
 
 
-class FakeAuth:
+class FakeAuth(Listener):
     """HOME/run/auth/socket: records (data, [kind of each fd]); answers per
     mode: 'K' (then writes '+OK fake pop3d' and echoes one line back as
     '+OK echo: LINE' through the descriptors), 'N', 'Z', 'close'."""
 
     def __init__(self):
-        self.path = os.path.join(HOME, 'run', 'auth', 'socket')
-        self.requests, self.mode = [], 'K'
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.sock.bind(self.path)
-        os.chmod(self.path, 0o666)
-        self.sock.listen(16)
-        threading.Thread(target=self.loop, daemon=True).start()
-
-    def loop(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+        Listener.__init__(self, os.path.join(HOME, 'run', 'auth', 'socket'), 'K')
 
     def serve(self, c):
-        c.settimeout(10)
-        try:
-            data, fds, _, _ = socket.recv_fds(c, 4096, 8)
-        except OSError:
-            c.close()
+        got = self.receive(c)
+        if got is None:
             return
+        data, fds = got
         self.requests.append((data, [kind(f) for f in fds]))
         mode = self.mode
         if mode == 'K':
@@ -209,28 +194,6 @@ def direct(ip='192.0.2.7', user=None, env_extra=None, args=()):
     b.close()
     a.settimeout(15)
     return Raw(a), p
-
-
-def in_memory(pid, needle):
-    """needle in a writable mapping of pid (root reads /proc/PID/mem even
-    of an undumpable process)"""
-    found = False
-    with open('/proc/%d/maps' % pid) as maps, open('/proc/%d/mem' % pid, 'rb', 0) as mem:
-        for l in maps:
-            addr, perms = l.split()[:2]
-            if 'w' not in perms:
-                continue
-            lo, hi = (int(x, 16) for x in addr.split('-'))
-            if hi - lo > 1 << 32:
-                continue  # a sanitizer's shadow: reserved, never a buffer of ours
-            for at in range(lo, hi, 1 << 24):
-                try:
-                    mem.seek(max(lo, at - len(needle)))
-                    if needle in mem.read(min(hi, at + (1 << 24)) - max(lo, at - len(needle))):
-                        found = True
-                except OSError:
-                    pass  # pages reserved but never mapped in
-    return found
 
 
 def plain(user, authz=''):

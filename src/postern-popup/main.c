@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "popup.h"
+#include "authask.h"
 #include "base64.h"
 #include "case.h"
 #include "die.h"
@@ -146,7 +147,10 @@ static void attempt(const char *name, size_t nlen, char *pass, size_t plen)
 		return;
 	}
 	flush_out();
-	a = login_ask(name, nlen, pass, plen, ip, in.fd, out.fd, &why);
+	{
+		int fds[2] = { in.fd, out.fd };
+		a = auth_ask('P', name, nlen, pass, plen, ip, fds, 2, &why);
+	}
 	/* answered: the password is of no more use here, and a wrong one
 	 * must not wait out the pause in our memory */
 	explicit_bzero(pass, plen);

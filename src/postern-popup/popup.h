@@ -20,14 +20,6 @@ struct config {
 extern struct config cfg;
 int config_load(void); /* 0, or -1 with a warning logged */
 
-/* login.c: asking postern-auth (doc/pop3.md).  The answer byte: 'K' the
- * session is postern-pop3d's now, 'N' wrong name or password, 'Z' a
- * temporary failure that started nothing, 'U' no answer came after the
- * request went out: the connection may be postern-pop3d's (why says
- * what, for the last two). */
-char login_ask(const char *user, size_t ulen, const char *pass, size_t plen, const char *ip, int rfd, int wfd,
-               struct str *why);
-
 /* stls.c: STLS through postern-tlsd (doc/tls.md).  tls_offer: 1 when STLS
  * may be offered; tls_begin: asks for an engine (-1: none, why set);
  * tls_handshake: starts it, 0 with the plaintext pipes in *rfd, *wfd. */

@@ -1,13 +1,19 @@
 /* postern-smtpd: receives mail over SMTP (RFC 5321) for one connection and
  * hands each message to postern-queue.
  *
- * usage: postern-smtpd        (under a UCSPI server such as postern-listen, or as
- *                              `sendmail -bs` with no TCP environment)
+ * usage: postern-smtpd [-a] [-s]   (under a UCSPI server such as postern-listen,
+ *                                   or as `sendmail -bs` with no TCP environment)
+ *
+ *   -a  submission (RFC 6409): AUTH PLAIN and LOGIN (RFC 4954), and mail
+ *       only from a client that has authenticated, to any domain
+ *   -s  implicit TLS (RFC 8314): the handshake before the greeting
  *
  * It runs as user postern-smtpd, holds no secret, writes no file, reads only
  * control/ and HOME/users/rcpt.cdb, and may only exec postern-queue.  For
  * STARTTLS it uses a UCSPI-TLS helper, its own (SSLCTLFD) or one it asks
- * postern-tlsd for (tls.c, doc/tls.md): no TLS code and no key here.
+ * postern-tlsd for (tls.c, doc/tls.md): no TLS code and no key here.  For
+ * AUTH it asks postern-auth whether the password is right (doc/pop3.md):
+ * no password file here either.
  * Behaviour, reply codes and limits: doc/smtp.md and postern-smtpd(8). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,7 +28,9 @@
 #include <unistd.h>
 #include "smtpd.h"
 #include "parse.h"
+#include "sasl.h"
 #include "addr.h"
+#include "authask.h"
 #include "die.h"
 #include "fmt.h"
 #include "io.h"
@@ -31,7 +39,10 @@
 
 #define CMD_MAX 512        /* RFC 5321 4.5.3.1.4, CRLF included */
 #define MAIL_EXTRA 80      /* SIZE=, BODY=, SMTPUTF8 (RFC 1870 3 allows MAIL lines to grow) */
-#define READ_MAX 2048      /* longer lines are discarded unread into memory */
+#define READ_MAX 4096      /* longer lines are discarded unread into memory */
+_Static_assert(SASL_LINE_MAX < READ_MAX, "an AUTH line is read whole");
+#define AUTH_FAILURES_MAX 3 /* wrong passwords before the session ends */
+#define AUTH_PAUSE_S 2      /* after each: guesses cost time */
 
 struct client client;
 static struct io in, out;
@@ -51,7 +62,13 @@ static const char *tls_proto = ""; /* "S" once TLS is up: ESMTPS */
 static struct tls_report tls;        /* the engine's protocol, cipher and SNI */
 static volatile sig_atomic_t alarm_fd = 1; /* where on_alarm says goodbye */
 static int tls_unavailable; /* STARTTLS already answered 454 this session */
-static const char *auth_proto = "";  /* "A" once AUTH exists: ESMTPA */
+static const char *auth_proto = "";  /* "A" after AUTH: ESMTPA */
+static struct str auth_user;         /* who authenticated, for the log */
+static unsigned auth_failures;
+
+/* A password may travel in clear only over loopback, or where the admin
+ * says so (control/submissionplaintext). */
+static int auth_allowed(void) { return tls_proto[0] || client.loopback || cfg.plaintext; }
 
 /* replies */
 static void flush_out(void)
@@ -168,26 +185,26 @@ static int refuse_line(const char *r, int bdat)
 	return 1;
 }
 
-/* Reads one command into line (without CRLF).  0: a clean line; 1: the line
- * was refused and answered already. */
-static int get_command(enum verb *v, size_t *arg)
+/* Reads one line, CRLF and all, into line: 1, or 0 when it was longer
+ * than max and was read to its end without being kept (*bdat then says
+ * whether its start announced a chunk).  Ends the session on EOF,
+ * timeout or error. */
+static int read_line(size_t max, int *bdat)
 {
-	int r, bdat;
-	size_t limit;
+	int r;
 
 	line.len = 0;
 	if (!io_buffered(&in))
 		flush_out();
-	r = io_getline(&in, &line, '\n', READ_MAX);
+	r = io_getline(&in, &line, '\n', max);
 	if (r == -2) {
-		bdat = line_is_bdat(line.s, line.len);
-		/* discard the rest of the line without keeping it */
+		*bdat = line_is_bdat(line.s, line.len);
 		do {
 			line.len = 0;
-			r = io_getline(&in, &line, '\n', READ_MAX);
+			r = io_getline(&in, &line, '\n', max);
 		} while (r == -2);
 		if (r == 1)
-			return refuse_line("500 5.5.2 line too long", bdat);
+			return 0;
 	}
 	if (r == 0)
 		disconnect("eof");
@@ -196,6 +213,18 @@ static int get_command(enum verb *v, size_t *arg)
 			timed_out();
 		disconnect("read error");
 	}
+	return 1;
+}
+
+/* Reads one command into line (without CRLF).  0: a clean line; 1: the line
+ * was refused and answered already. */
+static int get_command(enum verb *v, size_t *arg)
+{
+	int bdat = 0;
+	size_t limit;
+
+	if (!read_line(READ_MAX, &bdat))
+		return refuse_line("500 5.5.2 line too long", bdat);
 	bdat = line_is_bdat(line.s, line.len);
 	if (line.len < 2 || line.s[line.len - 2] != '\r')
 		return refuse_line("500 5.5.2 bare LF in command: lines end with CRLF (RFC 5321 2.3.8)", bdat);
@@ -204,7 +233,7 @@ static int get_command(enum verb *v, size_t *arg)
 	if (line_bad_bytes(line.s, line.len))
 		return refuse_line("500 5.5.2 NUL, CR or control character in command", bdat);
 	*v = parse_verb(line.s, line.len, arg);
-	limit = CMD_MAX + (*v == V_MAIL ? MAIL_EXTRA : 0);
+	limit = *v == V_AUTH ? SASL_LINE_MAX : CMD_MAX + (*v == V_MAIL ? MAIL_EXTRA : 0);
 	if (line.len + 2 > limit)
 		return refuse_line("500 5.5.2 line too long", bdat);
 	if (*v == V_UNKNOWN && bdat) /* "BDAT\t5": the verb ended by no space */
@@ -249,7 +278,8 @@ static void do_helo(const char *arg, size_t n, int e)
 		if (!tls_proto[0] && !tls_unavailable && !client.local && tls_offer() &&
 		    !str_cats(&s, "250-STARTTLS\r\n"))
 			die_nomem();
-		/* seam: "250-AUTH ..." after TLS */
+		if (cfg.submission && !auth_user.len && auth_allowed() && !str_cats(&s, "250-AUTH PLAIN LOGIN\r\n"))
+			die_nomem();
 		if (!str_cats(&s, "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING"))
 			die_nomem();
 		reply(s.s);
@@ -272,6 +302,10 @@ static void do_mail(const char *arg, size_t n)
 	if (in_mail) {
 		error_reply("503 5.5.1 nested MAIL command");
 		return;
+	}
+	if (cfg.submission && !auth_user.len && !client.local) {
+		error_reply("530 5.7.0 authentication required");
+		goto out;
 	}
 	r = parse_path(arg, n, "from:", &p, &rest);
 	switch (r) {
@@ -493,6 +527,8 @@ static void message_end(const struct str *id, unsigned long long size, int bad, 
 	log_kvu(&l, "hops", hops);
 	if (tls_proto[0])
 		log_kvb(&l, "tls", tls.protocol.s, tls.protocol.len);
+	if (auth_user.len)
+		log_kvb(&l, "auth", auth_user.s, auth_user.len);
 	if (r)
 		log_kv(&l, "reply", r);
 	else
@@ -770,10 +806,162 @@ static void do_starttls(size_t argn)
 	}
 	tls_switch(rfd, wfd);
 	tls_proto = "S";
-	/* RFC 3207 4.2: forget all the client told us before; it says EHLO again */
+	/* RFC 3207 4.2: forget all the client told us before; it says EHLO
+	 * again, and AUTH again if it had (a loopback client may AUTH in clear) */
 	seen_helo = ehlo = 0;
 	reset_mail();
+	if (auth_user.len) {
+		auth_user.len = 0;
+		auth_proto = "";
+		client.relay = 0;
+	}
 	log_tls("tls", discarded, 0);
+}
+
+/* AUTH (RFC 4954), under -a only: PLAIN or LOGIN, the password checked
+ * by postern-auth (a C request, doc/pop3.md).  The password passes
+ * through line, the input buffer and a struct sasl: each is wiped as
+ * soon as postern-auth has answered, before any pause, and no log line
+ * holds it. */
+
+static void auth_wipe(struct sasl *s)
+{
+	explicit_bzero(s, sizeof *s);
+	if (line.s)
+		explicit_bzero(line.s, line.cap);
+	/* read already, and what an earlier fill left past the end */
+	explicit_bzero(in.buf, in.pos);
+	explicit_bzero(in.buf + in.len, in.cap - in.len);
+}
+
+/* One response of the exchange into line, without its CRLF: 0, or 1 when
+ * it was answered already (cancelled, too long, not a line). */
+static int auth_response(const char *challenge)
+{
+	int bdat;
+
+	reply(challenge);
+	if (!read_line(SASL_LINE_MAX, &bdat)) {
+		error_reply("500 5.5.6 authentication exchange line is too long");
+		return 1;
+	}
+	if (line.len < 2 || line.s[line.len - 2] != '\r') {
+		error_reply("500 5.5.2 bare LF in response: lines end with CRLF (RFC 5321 2.3.8)");
+		return 1;
+	}
+	line.len -= 2;
+	line.s[line.len] = 0;
+	if (line.len == 1 && line.s[0] == '*') {
+		error_reply("501 5.7.0 authentication cancelled");
+		return 1;
+	}
+	return 0;
+}
+
+/* The answer to a decoded exchange; ask: the credentials could be right,
+ * so postern-auth is asked (otherwise they are wrong without asking). */
+static void auth_verdict(struct sasl *s, enum sasl_mech m, int ask)
+{
+	struct str why = STR_INIT;
+	struct logline l = { STR_INIT };
+	char a = 'N';
+
+	if (ask)
+		a = auth_ask('C', s->user, s->ulen, s->pass, s->plen, client.local ? "" : client.ip, 0, 0, &why);
+	log_begin(&l, a == 'K' ? "auth" : a == 'N' ? "auth_failed" : "auth_tempfail");
+	log_kv(&l, "ip", client.ip);
+	log_kvb(&l, "user", s->user ? s->user : "", s->user ? s->ulen : 0);
+	log_kv(&l, "mechanism", m == SASL_PLAIN ? "PLAIN" : "LOGIN");
+	log_kv(&l, "tls", tls_proto[0] ? "yes" : "no");
+	if (!ask)
+		log_kv(&l, "why", "not a name and password that could be right");
+	if (a != 'K' && a != 'N')
+		log_kvb(&l, "why", why.s, why.len);
+	log_end(&l);
+	str_free(&why);
+	if (a == 'K' && !str_copyb(&auth_user, s->user, s->ulen))
+		die_nomem();
+	auth_wipe(s);
+	if (a == 'K') {
+		auth_proto = "A";
+		client.relay = 1;
+		reply("235 2.7.0 authentication successful");
+	} else if (a == 'N') {
+		flush_out();
+		sleep(AUTH_PAUSE_S);
+		error_reply("535 5.7.8 authentication credentials invalid");
+		if (++auth_failures >= AUTH_FAILURES_MAX) {
+			say_me("421 4.7.0", "too many failed authentications; closing connection");
+			disconnect("too many failed authentications");
+		}
+	} else {
+		reply("454 4.7.0 temporary authentication failure; try again later");
+	}
+}
+
+/* Why AUTH cannot be taken now, or 0. */
+static const char *auth_refusal(void)
+{
+	if (!cfg.submission)
+		return "502 5.5.1 AUTH is offered on the submission ports only";
+	if (!ehlo)
+		return "503 5.5.1 send EHLO first";
+	if (auth_user.len)
+		return "503 5.5.1 already authenticated";
+	if (in_mail)
+		return "503 5.5.1 AUTH is not permitted during a mail transaction";
+	if (!auth_allowed())
+		return "538 5.7.11 encryption required for authentication: use STARTTLS first";
+	return 0;
+}
+
+static void do_auth(const char *arg, size_t n)
+{
+	const char *r0;
+	struct sasl s;
+	enum sasl_mech m;
+	size_t resp;
+	int r;
+
+	memset(&s, 0, sizeof s);
+	if ((r0 = auth_refusal()) != 0) {
+		error_reply(r0);
+		return;
+	}
+	m = sasl_mechanism(arg, n, &resp);
+	if (m == SASL_NONE) {
+		error_reply("504 5.5.4 unrecognized authentication type: PLAIN or LOGIN");
+		return;
+	}
+	if (m == SASL_PLAIN) {
+		if (resp == n && auth_response("334 "))
+			goto out;
+		r = resp == n ? sasl_plain(line.s, line.len, &s) : sasl_plain(arg + resp, n - resp, &s);
+	} else {
+		if (resp == n && auth_response("334 VXNlcm5hbWU6")) /* "Username:" */
+			goto out;
+		r = resp == n ? sasl_login_user(line.s, line.len, &s) : sasl_login_user(arg + resp, n - resp, &s);
+		/* a name that cannot be right is still asked its password: the
+		 * client learns only that the two together were wrong */
+		if (r != SASL_SYNTAX) {
+			int rp;
+			if (auth_response("334 UGFzc3dvcmQ6")) /* "Password:" */
+				goto out;
+			rp = sasl_login_pass(line.s, line.len, &s);
+			if (rp != SASL_OK && r == SASL_OK)
+				r = rp;
+			else if (rp == SASL_SYNTAX)
+				r = rp;
+		}
+	}
+	if (r == SASL_SYNTAX) {
+		auth_wipe(&s);
+		error_reply("501 5.5.2 cannot decode the authentication response");
+		goto out;
+	}
+	auth_verdict(&s, m, r == SASL_OK);
+out:
+	auth_wipe(&s);
 }
 
 /* Set-up: the UCSPI environment, validated.  With no TCPREMOTEIP this is
@@ -806,7 +994,14 @@ static void setup_client(void)
 		die(111, "fatal: TCPREMOTEIP is not an IP address");
 	}
 	client.ip = ip;
-	client.relay = getenv("RELAYCLIENT") != 0;
+	/* on the submission ports only AUTH opens the relay */
+	client.relay = !cfg.submission && getenv("RELAYCLIENT") != 0;
+	if (strchr(ip, ':')) {
+		static const unsigned char one[16] = { [15] = 1 }, mapped[12] = { [10] = 0xff, [11] = 0xff };
+		client.loopback = !memcmp(bin, one, 16) || (!memcmp(bin, mapped, 12) && bin[12] == 127);
+	} else {
+		client.loopback = bin[0] == 127;
+	}
 	client.port = getenv("TCPREMOTEPORT");
 	client.localip = getenv("TCPLOCALIP");
 	if (!client.port)
@@ -829,7 +1024,8 @@ static void greet_pause(void)
 	struct pollfd p;
 	int r;
 
-	if (!cfg.greetdelay || client.local)
+	/* a mail client never talks first: a pause would only keep it waiting */
+	if (!cfg.greetdelay || client.local || cfg.submission)
 		return;
 	p.fd = 0;
 	p.events = POLLIN;
@@ -843,7 +1039,45 @@ static void greet_pause(void)
 	}
 }
 
-int main(void)
+static void options(int argc, char **argv)
+{
+	int opt;
+
+	while ((opt = getopt(argc, argv, "as")) != -1) {
+		switch (opt) {
+		case 'a': cfg.submission = 1; break;
+		case 's': cfg.implicit_tls = 1; break;
+		default: die(100, "usage: postern-smtpd [-a] [-s]");
+		}
+	}
+	if (optind != argc)
+		die(100, "usage: postern-smtpd [-a] [-s]");
+}
+
+/* -s: the client speaks TLS from its first byte.  Nothing is written in
+ * clear: a client that cannot have TLS gets no greeting, only a closed
+ * connection, and the log says why. */
+static void implicit_tls(void)
+{
+	int rfd, wfd;
+
+	if (client.local)
+		die(100, "fatal: -s needs a network client (TCPREMOTEIP)");
+	alarm_fd = -1;
+	if (tls_helper() == -1) {
+		log_tls("tls_unavailable", 0, tls_why());
+		disconnect("tls unavailable");
+	}
+	if (tls_start(&tls, &rfd, &wfd) == -1) {
+		log_tls("tls_failed", 0, tls_why());
+		disconnect("tls failed");
+	}
+	tls_switch(rfd, wfd);
+	tls_proto = "S";
+	log_tls("tls", 0, 0);
+}
+
+int main(int argc, char **argv)
 {
 	struct logline l = { STR_INIT };
 
@@ -856,8 +1090,13 @@ int main(void)
 	 * undumpable, with no window before this line (SECURITY). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		die_sys(111, "fatal: unable to make myself undumpable");
+	options(argc, argv);
 	io_init(&in, 0, inbuf, sizeof inbuf);
 	io_init(&out, 1, outbuf, sizeof outbuf);
+	/* line never grows after this: a password in it is never left behind
+	 * in freed memory by a realloc */
+	if (!str_ready(&line, READ_MAX))
+		die_nomem();
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		die_sys(111, "fatal: unable to ignore SIGPIPE");
 	setup_client();
@@ -889,8 +1128,12 @@ int main(void)
 	if (client.host)
 		log_kv(&l, "host", client.host);
 	log_kv(&l, "relay", client.relay ? "yes" : "no");
+	if (cfg.submission)
+		log_kv(&l, "mode", cfg.implicit_tls ? "submissions" : "submission");
 	log_kvu(&l, "pid", (unsigned long long)getpid());
 	log_end(&l);
+	if (cfg.implicit_tls)
+		implicit_tls();
 	greet_pause();
 	say_me("220", "ESMTP postern");
 
@@ -926,16 +1169,14 @@ int main(void)
 			break;
 		case V_VRFY: reply("252 2.5.0 cannot VRFY; send some mail and I will try my best"); break;
 		case V_HELP:
-			reply("214 2.0.0 postern-smtpd: commands HELO EHLO MAIL RCPT DATA BDAT RSET NOOP VRFY STARTTLS QUIT");
+			reply(cfg.submission ? "214 2.0.0 postern-smtpd: commands HELO EHLO AUTH MAIL RCPT DATA BDAT RSET NOOP VRFY STARTTLS QUIT"
+			                     : "214 2.0.0 postern-smtpd: commands HELO EHLO MAIL RCPT DATA BDAT RSET NOOP VRFY STARTTLS QUIT");
 			break;
 		case V_EXPN: case V_TURN: case V_ETRN:
 			error_reply("502 5.5.1 command not implemented");
 			break;
 		case V_STARTTLS: do_starttls(an); break;
-		case V_AUTH:
-			/* seam: AUTH will talk to a checkpassword helper */
-			error_reply("502 5.5.1 command not available");
-			break;
+		case V_AUTH: do_auth(a, an); break;
 		case V_UNKNOWN:
 		default:
 			error_reply("500 5.5.1 command unrecognized");

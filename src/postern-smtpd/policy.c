@@ -82,6 +82,8 @@ int config_load(void)
 	    num("maxerrors", &cfg.maxerrors, 10) || num("greetdelay", &cfg.greetdelay, 0) ||
 	    num("starttls", &cfg.starttls, 1))
 		return -1;
+	if (cfg.submission && num("submissionplaintext", &cfg.plaintext, 0))
+		return -1;
 	if (cfg.maxrcpt == 0)
 		cfg.maxrcpt = 1;
 	if (cfg.timeout == 0 || cfg.timeout > 86400)

@@ -16,13 +16,18 @@ struct config {
 	struct str separators;
 	unsigned long long databytes, maxrcpt, timeout, session, maxerrors, greetdelay;
 	unsigned long long starttls; /* 0: never ask postern-tlsd for TLS */
+	/* submission (-a, RFC 6409): mail only after AUTH */
+	int submission;
+	int implicit_tls;            /* -s: TLS from the first byte (RFC 8314) */
+	unsigned long long plaintext; /* submissionplaintext: AUTH in clear from afar */
 };
 extern struct config cfg;
 
 /* Who is on the other end (UCSPI environment, validated). */
 struct client {
 	int local;               /* no TCP: sendmail -bs */
-	int relay;               /* RELAYCLIENT set (or local) */
+	int relay;               /* RELAYCLIENT set (or local), or authenticated */
+	int loopback;            /* TCPREMOTEIP is 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104 */
 	const char *ip;          /* TCPREMOTEIP, or "local" */
 	const char *port;
 	const char *localip;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include "parse.h"
 #include "addr.h"
+#include "sasl.h"
+#include "base64.h"
 
 static void body(const uint8_t *d, size_t n, int bdat, size_t step)
 {
@@ -33,6 +35,36 @@ static void body(const uint8_t *d, size_t n, int bdat, size_t step)
 	free(out);
 }
 
+/* SMTP AUTH's decoding (sasl.c): fields inside the buffer, a taken name a
+ * login name, and the canonical base64 given back by re-encoding. */
+static void sasl(const char *s, size_t n, int which)
+{
+	static struct sasl a;
+	static char again[2 * SASL_LINE_MAX];
+	size_t resp, at;
+	int r;
+
+	(void)sasl_mechanism(s, n, &resp);
+	if (resp > n)
+		abort();
+	r = which ? sasl_login_user(s, n, &a) : sasl_plain(s, n, &a);
+	if (r == SASL_SYNTAX)
+		return;
+	if (a.len > SASL_MAX || (const unsigned char *)a.user < a.buf || (const unsigned char *)a.user + a.ulen > a.buf + a.len)
+		abort();
+	if (!(n == 1 && s[0] == '=') &&
+	    (b64_encode(a.buf, a.len, again, sizeof again) != n || memcmp(again, s, n) != 0))
+		abort();
+	if (r == SASL_OK && !login_name(a.user, a.ulen, &at))
+		abort();
+	if (which && sasl_login_pass(s, n, &a) != SASL_SYNTAX &&
+	    ((const unsigned char *)a.pass < a.buf || (const unsigned char *)a.pass + a.plen > a.buf + a.len))
+		abort();
+	if (!which && r == SASL_OK && (a.plen == 0 || a.plen > PASSWORD_MAX ||
+	                               (const unsigned char *)a.pass + a.plen != a.buf + a.len))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data + 1;
@@ -47,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	n = size - 1;
-	switch (data[0] % 8) {
+	switch (data[0] % 10) {
 	case 0:
 		(void)parse_verb(s, n, &arg);
 		if (arg > n)
@@ -59,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case 1: case 2:
-		r = parse_path(s, n, data[0] % 8 == 1 ? "from:" : "to:", &p, &rest);
+		r = parse_path(s, n, data[0] % 10 == 1 ? "from:" : "to:", &p, &rest);
 		if (r == P_OK) {
 			if (rest > n || p.at > p.addr.len || p.addr.len > PATH_MAX_)
 				abort();
@@ -83,6 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 5: body((const uint8_t *)s, n, 0, 7); break;
 	case 6: body((const uint8_t *)s, n, 1, 3); break;
 	case 7: body((const uint8_t *)s, n, 0, 4096); break;
+	case 8: sasl(s, n, 0); break;
+	case 9: sasl(s, n, 1); break;
 	}
 	return 0;
 }

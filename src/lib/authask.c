@@ -1,16 +1,17 @@
-/* The login: one request to postern-auth with the client's connection
- * (doc/pop3.md, "postern-popup to postern-auth").  postern-auth checks
- * the password and, on a match, has postern-pspawn start postern-pop3d
- * as the user with the connection; we only learn which it was. */
+/* One request to postern-auth and its answer (authask.h).  Every wait is
+ * bounded: the connect, and the answer, which may come late when many
+ * logins wait for postern-auth's one check at a time. */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "popup.h"
+#include "authask.h"
 #include "fdpass.h"
 #include "home.h"
 #include "loginname.h"
+#include "pop3limits.h"
+#include "remoteip.h"
 #include "unixsock.h"
 
 #define AUTH_SOCKET "run/auth/socket"
@@ -20,8 +21,10 @@
 #define ANSWER_S 60
 #define RECORD_MAX 1400
 
-/* Sets why; returns code: Z when nothing can have been started, U when
- * the request went out and no answer says what came of it. */
+_Static_assert(1 + LOGINNAME_MAX + 1 + PASSWORD_MAX + 1 + REMOTEIP_MAX + 1 <= RECORD_MAX,
+               "the longest request fits the record");
+
+/* Sets why; returns code. */
 static char fail_as(char code, struct str *why, const char *text, int err)
 {
 	if (!str_copys(why, text) || (err && (!str_cats(why, ": ") || !str_cats(why, strerror(err)))))
@@ -31,14 +34,14 @@ static char fail_as(char code, struct str *why, const char *text, int err)
 #define fail(why, text, err) fail_as('Z', why, text, err)
 #define unknown(why, text, err) fail_as('U', why, text, err)
 
-/* The request, built in a buffer we wipe: it holds the password. */
-static size_t build(char *rec, const char *user, size_t ulen, const char *pass, size_t plen, const char *ip)
+static size_t build(char *rec, char type, const char *user, size_t ulen, const char *pass, size_t plen,
+                    const char *ip)
 {
 	size_t n = 0, iplen = strlen(ip);
 
 	if (iplen > REMOTEIP_MAX)
 		iplen = 0; /* only the log reads it; postern-auth would refuse it */
-	rec[n++] = 'P';
+	rec[n++] = type;
 	memcpy(rec + n, user, ulen);
 	n += ulen;
 	rec[n++] = 0;
@@ -51,12 +54,11 @@ static size_t build(char *rec, const char *user, size_t ulen, const char *pass, 
 	return n;
 }
 
-char login_ask(const char *user, size_t ulen, const char *pass, size_t plen, const char *ip, int rfd, int wfd,
-               struct str *why)
+char auth_ask(char type, const char *user, size_t ulen, const char *pass, size_t plen, const char *ip,
+              const int *fds, size_t nfds, struct str *why)
 {
 	static struct str path;
 	char rec[RECORD_MAX], answer[256];
-	int fds[2] = { rfd, wfd };
 	struct pollfd p;
 	ssize_t n;
 	size_t len;
@@ -69,8 +71,8 @@ char login_ask(const char *user, size_t ulen, const char *pass, size_t plen, con
 	s = unix_connect(path.s, CONNECT_S);
 	if (s == -1)
 		return fail(why, "unable to connect to postern-auth", errno);
-	len = build(rec, user, ulen, pass, plen, ip);
-	r = fdpass_send(s, rec, len, fds, 2);
+	len = build(rec, type, user, ulen, pass, plen, ip);
+	r = fdpass_send(s, rec, len, fds, nfds);
 	explicit_bzero(rec, sizeof rec);
 	if (r == -1) {
 		r = errno;
@@ -82,8 +84,8 @@ char login_ask(const char *user, size_t ulen, const char *pass, size_t plen, con
 	do
 		r = poll(&p, 1, ANSWER_S * 1000);
 	while (r == -1 && errno == EINTR);
-	/* From here on the connection may be postern-pop3d's: only an answer
-	 * says it is not. */
+	/* From here on a P's connection may be postern-pop3d's: only an
+	 * answer says it is not. */
 	if (r <= 0) {
 		(void)close(s);
 		return unknown(why, r == 0 ? "postern-auth did not answer within 60 seconds" : "poll", r ? errno : 0);

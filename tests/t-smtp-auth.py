@@ -1,0 +1,431 @@
+#!/usr/bin/env python3
+"""postern-smtpd -a and -s: submission with SMTP AUTH (RFC 6409, RFC 4954,
+RFC 4616) and implicit TLS (RFC 8314), doc/smtp.md.  postern-listen runs
+`postern-smtpd -a` on a free loopback port (tests/smtptest.py's Server and
+its stub queue), with a fake postern-auth on HOME/run/auth/socket that
+answers C requests from a table of passwords (or as the test says), and
+tests/faketlsd.py's fake postern-tlsd for STARTTLS and -s.  A client from
+afar is postern-smtpd run directly on a socketpair with
+TCPREMOTEIP=192.0.2.7.  Clients: raw sockets, smtplib, swaks.  Run as
+root."""
+import base64, os, re, smtplib, socket, subprocess, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smtptest import Server, Conn
+from faketlsd import Service as TlsService, make_cert, client_context
+from tap import check, done, wait_for
+from fakeauth import Listener, in_memory
+
+PASSWORDS = {'alice': 'right pw', 'bob@virt.example': 'Zq7-bob-secret-81'}
+WIPE_PW = 'Xk9-wipe-me-4711-unique'
+PASSWORDS['carol'] = WIPE_PW
+
+srv = Server(args=['-a'])
+os.makedirs(os.path.join(srv.home, 'run', 'auth'))
+for sub in ('run', 'run/auth'):
+    os.chmod(os.path.join(srv.home, sub), 0o755)
+srv.start()
+P = srv.port
+cert, key = make_cert(srv.dir)
+tlsd = TlsService(srv.home, cert, key)
+
+
+class FakeAuth(Listener):
+    """HOME/run/auth/socket: records (data, number of fds) of each request;
+    mode 'check' answers K or N from PASSWORDS, 'Z' a temporary failure,
+    'close' nothing."""
+
+    def __init__(self):
+        Listener.__init__(self, os.path.join(srv.home, 'run', 'auth', 'socket'), 'check')
+
+    def serve(self, c):
+        got = self.receive(c)
+        if got is None:
+            return
+        data, fds = got
+        for f in fds:
+            os.close(f)
+        self.requests.append((data, len(fds)))
+        if self.mode == 'check':
+            f = data[1:].split(b'\0')
+            ok = data[:1] == b'C' and PASSWORDS.get(f[0].decode(errors='replace')) == f[1].decode(errors='replace')
+            c.send(b'K' if ok else b'N')
+        elif self.mode == 'Z':
+            c.send(b'Zpassword file unreadable')
+        c.close()
+
+
+auth = FakeAuth()
+
+
+def b64(s):
+    return base64.b64encode(s.encode() if isinstance(s, str) else s).decode()
+
+
+def plain(user, pw, authz=''):
+    return b64('%s\0%s\0%s' % (authz, user, pw))
+
+
+def extensions(r):
+    return [' '.join(l[4:].split()).upper() for l in r[1][1:]]
+
+
+def session(src='127.0.0.1'):
+    c = Conn(P, src)
+    return c, c.cmd('EHLO client.test')
+
+
+def log_since(mark):
+    return srv.logtext()[mark:]
+
+
+def logged(pattern, mark=0):
+    return wait_for(lambda: re.search(pattern, log_since(mark)) is not None)
+
+
+def direct(args=('-a',), ip='192.0.2.7'):
+    """postern-smtpd started by hand on a socketpair as a client from ip:
+    (socket, Popen)."""
+    a, b = socket.socketpair()
+    env = {'PATH': '/usr/bin:/bin', 'POSTERN_HOME': srv.home, 'TCPREMOTEIP': ip, 'TCPREMOTEPORT': '4000',
+           'TCPLOCALIP': '192.0.2.1'}
+
+    def drop():
+        os.setgid(srv.gid)
+        os.setgroups([])
+        os.setuid(srv.uid)
+    p = subprocess.Popen([os.path.join(srv.home, 'bin', 'postern-smtpd')] + list(args), stdin=b, stdout=b,
+                         stderr=open(srv.log, 'ab'), env=env, preexec_fn=drop, close_fds=True)
+    b.close()
+    a.settimeout(15)
+    return a, p
+
+
+class SockConn(Conn):
+    """Conn's reader and writer on a socket we already have."""
+
+    def __init__(self, s, greet=True):
+        self.s, self.buf = s, b''
+        self.greeting = self.reply() if greet else None
+
+
+def send_msg(c, rcpt, subject='t'):
+    r1 = c.cmd('MAIL FROM:<alice@example.org>')
+    r2 = c.cmd('RCPT TO:<%s>' % rcpt)
+    r3 = c.cmd('DATA')
+    if r3[0] != 354:
+        return r1, r2, r3
+    c.send('Subject: %s\r\n\r\nbody\r\n.\r\n' % subject)
+    return r1, r2, c.reply()
+
+
+try:
+    # --- what a client on loopback is offered, and what it may do before AUTH
+    mark = len(srv.logtext())
+    c, r = session()
+    ext = extensions(r)
+    check(c.greeting[0] == 220, 'the greeting comes at once (no greetdelay on submission)')
+    check('AUTH PLAIN LOGIN' in ext, 'EHLO from loopback offers AUTH PLAIN LOGIN in clear')
+    check('STARTTLS' in ext, 'and STARTTLS')
+    check(logged(r'connect ip=127\.0\.0\.1 .*relay=no .*mode=submission', mark),
+          'RELAYCLIENT from tcp.smtp is ignored under -a: relay=no, mode=submission')
+    r = c.cmd('MAIL FROM:<alice@example.org>')
+    check(r[0] == 530 and '5.7.0' in r[1][0], 'MAIL before AUTH: 530 5.7.0 (%r)' % r[1])
+    r = c.cmd('RCPT TO:<demo@example.org>')
+    check(r[0] == 503, 'and no transaction began: RCPT is 503')
+    r = c.cmd('AUTH CRAM-MD5')
+    check(r[0] == 504, 'an unknown mechanism: 504 (%r)' % r[1])
+    check(auth.requests == [], 'nothing asked of postern-auth yet')
+    n = len(auth.requests)
+    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    check(r[0] == 235 and '2.7.0' in r[1][0], 'AUTH PLAIN with an initial response: 235 2.7.0 (%r)' % r[1])
+    check(auth.requests[n:] == [(b'Calice\0right pw\x00127.0.0.1\0', 0)],
+          'one C request, name, password and address, no descriptors (%r)' % auth.requests[n:])
+    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    check(r[0] == 503, 'AUTH again: 503')
+    r = c.cmd('EHLO client.test')
+    check('AUTH PLAIN LOGIN' not in extensions(r), 'EHLO after AUTH no longer offers it')
+    srv.stub_clear()
+    r1, r2, r3 = send_msg(c, 'someone@remote.example', 'relayed')
+    check(r1[0] == 250 and r2[0] == 250 and r3[0] == 250,
+          'after AUTH: a recipient in a domain not ours is accepted (relay), the message queued (%r %r %r)' %
+          (r1[1], r2[1], r3[1]))
+    ids = srv.stub_ids()
+    msg, env = srv.stub_read(ids[-1]) if ids else (b'', b'')
+    check(b'Tsomeone@remote.example\0' in env, 'the envelope holds the remote recipient')
+    check(re.search(rb'with ESMTPA id ', msg) is not None, 'Received says "with ESMTPA" (RFC 3848)')
+    check(logged(r'auth ip=127\.0\.0\.1 user=alice mechanism=PLAIN tls=no', mark), 'the auth line is logged')
+    check(logged(r'message .* auth=alice .*reply=250', mark), 'the message line names the authenticated user')
+    r1, r2, r3 = send_msg(c, 'nobody-such@example.org')
+    check(r2[0] == 550, 'an unknown local user is still refused after AUTH (%r)' % r2[1])
+    c.cmd('RSET')
+    c.cmd('QUIT')
+    c.close()
+    check('right pw' not in srv.logtext() and plain('alice', 'right pw') not in srv.logtext(),
+          'no log line holds the password, in clear or in base64')
+
+    # --- the exchanges: PLAIN without an initial response, LOGIN both ways
+    c, _ = session()
+    r = c.cmd('AUTH PLAIN')
+    check(r == (334, ['334 ']), 'AUTH PLAIN alone: an empty 334 challenge (%r)' % (r,))
+    r = c.cmd(plain('bob@virt.example', PASSWORDS['bob@virt.example']))
+    check(r[0] == 235, 'its response: 235; a virtual mailbox name works (%r)' % r[1])
+    c.close()
+    c, _ = session()
+    r = c.cmd('auth login')
+    check(r == (334, ['334 VXNlcm5hbWU6']), 'AUTH LOGIN (any case): 334 "Username:" (%r)' % (r,))
+    r = c.cmd(b64('alice'))
+    check(r == (334, ['334 UGFzc3dvcmQ6']), 'then 334 "Password:" (%r)' % (r,))
+    r = c.cmd(b64('right pw'))
+    check(r[0] == 235, 'then 235 (%r)' % r[1])
+    c.close()
+    c, _ = session()
+    r = c.cmd('AUTH LOGIN ' + b64('alice'))
+    check(r == (334, ['334 UGFzc3dvcmQ6']), 'AUTH LOGIN with the name as initial response: straight to "Password:"')
+    r = c.cmd(b64('right pw'))
+    check(r[0] == 235, 'then 235')
+    c.close()
+
+    # --- responses that are not right
+    c, _ = session()
+    n = len(auth.requests)
+    r = c.cmd('AUTH PLAIN')
+    r = c.cmd('*')
+    check(r[0] == 501, '"*" cancels the exchange: 501 (%r)' % r[1])
+    r = c.cmd('AUTH PLAIN not-base64!')
+    check(r[0] == 501, 'a response that is not base64: 501 (%r)' % r[1])
+    r = c.cmd('AUTH PLAIN ' + b64('alice\0right pw'))
+    check(r[0] == 501, 'PLAIN with one NUL: 501')
+    r = c.cmd('AUTH PLAIN ' + b64('\0alice\0right\0pw'))
+    check(r[0] == 501, 'PLAIN with three NULs: 501')
+    r = c.cmd('AUTH PLAIN =')
+    check(r[0] == 501, 'PLAIN with the empty response "=": 501')
+    check(len(auth.requests) == n, 'none of these asked postern-auth')
+    c.close()
+    c, _ = session()
+    n = len(auth.requests)
+    t0 = time.time()
+    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw', authz='bob'))
+    check(r[0] == 535 and time.time() - t0 >= 1.9,
+          'another authorization identity: 535 after the pause, as a wrong password (%r)' % r[1])
+    check(len(auth.requests) == n, 'and postern-auth was not asked')
+    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw', authz='alice'))
+    check(r[0] == 235, 'the authorization identity the same as the user: 235 (%r)' % r[1])
+    c.close()
+    c, _ = session()
+    n = len(auth.requests)
+    r = c.cmd('AUTH PLAIN ' + plain('../etc', 'x'))
+    check(r[0] == 535 and len(auth.requests) == n, 'a name that is no login name: 535, postern-auth not asked')
+    c.close()
+    c, _ = session()
+    r = c.cmd('AUTH PLAIN ' + 'A' * 2300)
+    check(r[0] == 500, 'an AUTH line over the limit: 500 (%r)' % r[1])
+    r = c.cmd('AUTH PLAIN')
+    c.send('B' * 5000 + '\r\n')
+    r = c.reply()
+    check(r[0] == 500 and '5.5.6' in r[1][0], 'a response line over the limit: 500 5.5.6 (%r)' % r[1])
+    long_pw = 'p' * 1024
+    longest = 'l' * 64 + '@' + '.'.join(['d' * 60] * 3) + '.ddddddd'
+    PASSWORDS[longest] = long_pw
+    r = c.cmd('AUTH PLAIN ' + plain(longest, long_pw, authz=longest))
+    check(len(longest) == 255 and r[0] == 235,
+          'the largest PLAIN (a 255-byte name twice, a 1,024-byte password) is taken (%r)' % r[1][:1])
+    c.close()
+    c, _ = session()
+    r = c.cmd('AUTH PLAIN')
+    c.send(plain('alice', 'right pw') + '\n')
+    r = c.reply()
+    check(r[0] == 500, 'a response ended by a bare LF: 500 (%r)' % r[1])
+    c.close()
+
+    # --- wrong passwords: the pause, and three end the session
+    mark = len(srv.logtext())
+    c, _ = session()
+    t0 = time.time()
+    r = c.cmd('AUTH PLAIN ' + plain('alice', 'wrong'))
+    check(r[0] == 535 and '5.7.8' in r[1][0], 'a wrong password: 535 5.7.8 (%r)' % r[1])
+    check(time.time() - t0 >= 1.9, 'after a pause of 2 s (%.2f s)' % (time.time() - t0))
+    check(logged(r'auth_failed ip=127\.0\.0\.1 user=alice mechanism=PLAIN', mark), 'logged auth_failed')
+    r = c.cmd('AUTH LOGIN')
+    c.cmd(b64('alice'))
+    r = c.cmd(b64('wrong too'))
+    check(r[0] == 535, 'a second, through LOGIN: 535')
+    r = c.cmd('MAIL FROM:<a@b.test>')
+    check(r[0] == 530, 'still no mail without AUTH')
+    r = c.cmd('AUTH PLAIN ' + plain('alice', 'wrong again'))
+    check(r[0] == 535, 'the third: 535')
+    r = c.reply()
+    check(r[0] == 421, 'then 421, and the session ends (%r)' % r[1])
+    check(c.closed(), 'the connection is closed')
+    check(logged(r'disconnect .*why="?too many failed authentications', mark), 'the disconnect line says why')
+
+    # --- postern-auth unable to answer
+    for mode in ('Z', 'close'):
+        auth.mode = mode
+        c, _ = session()
+        t0 = time.time()
+        r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+        check(r[0] == 454 and '4.7.0' in r[1][0] and time.time() - t0 < 1.5,
+              'postern-auth %s: 454 4.7.0 at once (%r)' % ('answers Z' if mode == 'Z' else 'closes unanswered', r[1]))
+        c.close()
+    check(logged(r'auth_tempfail .*why=', mark), 'logged auth_tempfail with why')
+    auth.mode = 'check'
+    os.rename(auth.path, auth.path + '.away')
+    c, _ = session()
+    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    check(r[0] == 454, 'no postern-auth at all: 454 (%r)' % r[1])
+    c.close()
+    os.rename(auth.path + '.away', auth.path)
+
+    # --- STARTTLS after AUTH (loopback): the authentication is forgotten
+    c, _ = session()
+    c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    r = c.cmd('STARTTLS')
+    check(r[0] == 220, 'STARTTLS after AUTH: 220')
+    c.s = client_context().wrap_socket(c.s, server_hostname='example.org')
+    r = c.cmd('EHLO client.test')
+    check('AUTH PLAIN LOGIN' in extensions(r), 'inside TLS EHLO offers AUTH again')
+    r = c.cmd('MAIL FROM:<alice@example.org>')
+    check(r[0] == 530, 'and MAIL needs a new AUTH (RFC 3207 4.2)')
+    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    check(r[0] == 235, 'AUTH inside TLS: 235')
+    srv.stub_clear()
+    r1, r2, r3 = send_msg(c, 'someone@remote.example', 'tls')
+    ids = srv.stub_ids()
+    msg = srv.stub_read(ids[-1])[0] if ids else b''
+    check(r3[0] == 250 and b'with ESMTPSA id ' in msg, 'a message inside TLS after AUTH: "with ESMTPSA"')
+    c.close()
+
+    # --- a client from afar: no password in clear
+    a, p = direct()
+    c = SockConn(a)
+    r = c.cmd('EHLO far.test')
+    ext = extensions(r)
+    check('STARTTLS' in ext and not any(e.startswith('AUTH') for e in ext),
+          'from afar in clear: STARTTLS offered, AUTH not (%r)' % ext)
+    n = len(auth.requests)
+    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    check(r[0] == 538 and '5.7.11' in r[1][0], 'AUTH in clear from afar: 538 5.7.11 (%r)' % r[1])
+    check(len(auth.requests) == n, 'and postern-auth was not asked')
+    r = c.cmd('STARTTLS')
+    check(r[0] == 220, 'STARTTLS: 220')
+    c.s = client_context().wrap_socket(c.s, server_hostname='example.org')
+    r = c.cmd('EHLO far.test')
+    check('AUTH PLAIN LOGIN' in extensions(r), 'inside TLS: AUTH PLAIN LOGIN offered')
+    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    check(r[0] == 235, 'and taken: 235')
+    check(auth.requests[-1] == (b'Calice\0right pw\x00192.0.2.7\0', 0), 'the request carries the client address')
+    c.cmd('QUIT')
+    c.close()
+    p.wait(10)
+    srv.control('submissionplaintext', '1')
+    a, p = direct()
+    c = SockConn(a)
+    r = c.cmd('EHLO far.test')
+    check('AUTH PLAIN LOGIN' in extensions(r), 'control/submissionplaintext 1: AUTH offered in clear from afar')
+    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    check(r[0] == 235, 'and taken: 235')
+    c.close()
+    p.wait(10)
+    srv.control('submissionplaintext', None)
+
+    # --- -s: implicit TLS
+    mark = len(srv.logtext())
+    a, p = direct(('-a', '-s'))
+    s = client_context().wrap_socket(a, server_hostname='example.org')
+    c = SockConn(s)
+    check(c.greeting[0] == 220, '-a -s: the greeting comes inside TLS')
+    r = c.cmd('EHLO far.test')
+    ext = extensions(r)
+    check('AUTH PLAIN LOGIN' in ext and 'STARTTLS' not in ext, 'EHLO offers AUTH, not STARTTLS (%r)' % ext)
+    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    check(r[0] == 235, 'AUTH: 235')
+    srv.stub_clear()
+    r1, r2, r3 = send_msg(c, 'someone@remote.example', 'smtps')
+    ids = srv.stub_ids()
+    msg = srv.stub_read(ids[-1])[0] if ids else b''
+    check(r3[0] == 250 and b'with ESMTPSA id ' in msg, 'a message over implicit TLS: "with ESMTPSA"')
+    c.cmd('QUIT')
+    c.close()
+    p.wait(10)
+    check(logged(r'connect .*mode=submissions', mark) and logged(r'\btls ip=192\.0\.2\.7 protocol=', mark),
+          'logged mode=submissions and the handshake')
+    tlsd.mode = 'Z'
+    a, p = direct(('-a', '-s'))
+    a.settimeout(10)
+    got = a.recv(100)
+    check(got == b'', '-s with no TLS to be had: the connection closes without a byte in clear (%r)' % got)
+    check(p.wait(10) == 0 and logged(r'tls_unavailable ip=192\.0\.2\.7', mark), 'logged tls_unavailable')
+    a.close()
+    tlsd.mode = 'K'
+    a, p = direct(('-a', '-s'))
+    a.sendall(b'EHLO plain.test\r\n')
+    a.settimeout(70)
+    got = a.recv(100)
+    check(not got.startswith(b'220') and not got.startswith(b'5'),
+          '-s and a client that speaks SMTP in clear: no SMTP reply in clear (%r)' % got[:20])
+    a.close()
+    p.wait(70)
+
+    # --- options
+    r = subprocess.run([os.path.join(srv.home, 'bin', 'postern-smtpd'), '-x'], capture_output=True, text=True,
+                       env={'PATH': '/usr/bin:/bin', 'POSTERN_HOME': srv.home})
+    check(r.returncode == 100 and 'usage' in r.stderr, 'an unknown option: exit 100 and the usage')
+    r = subprocess.run([os.path.join(srv.home, 'bin', 'postern-smtpd'), '-a', 'extra'], capture_output=True,
+                       text=True, env={'PATH': '/usr/bin:/bin', 'POSTERN_HOME': srv.home})
+    check(r.returncode == 100, 'an argument: exit 100')
+
+    # --- without -a (port 25): no AUTH
+    a, p = direct(args=())
+    c = SockConn(a)
+    r = c.cmd('EHLO far.test')
+    check(not any(e.startswith('AUTH') for e in extensions(r)), 'without -a EHLO offers no AUTH')
+    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    check(r[0] == 502, 'and AUTH is 502 (%r)' % r[1])
+    c.close()
+    p.wait(10)
+
+    # --- the password leaves postern-smtpd's memory once answered
+    c, _ = session()
+    pid = srv.smtpd_pid(c)
+    r = c.cmd('AUTH PLAIN ' + plain('carol', WIPE_PW))
+    check(r[0] == 235, 'carol: 235')
+    check(not in_memory(pid, WIPE_PW.encode()), 'after a 235 the password is nowhere in the process')
+    check(not in_memory(pid, plain('carol', WIPE_PW).encode()), 'nor its base64')
+    c.send('AUTH LOGIN\r\n')
+    c.close()
+    c, _ = session()
+    pid = srv.smtpd_pid(c)
+    c.send('AUTH PLAIN ' + plain('carol', WIPE_PW + 'x') + '\r\n')
+    time.sleep(0.8)  # inside the 2 s pause
+    check(not in_memory(pid, (WIPE_PW + 'x').encode()), 'during the pause after a wrong one: nowhere either')
+    r = c.reply()
+    check(r[0] == 535, 'then 535')
+    r = c.cmd('AUTH LOGIN')
+    c.cmd(b64('carol'))
+    r = c.cmd(b64(WIPE_PW))
+    check(r[0] == 235 and not in_memory(pid, WIPE_PW.encode()) and not in_memory(pid, b64(WIPE_PW).encode()),
+          'LOGIN: 235, and the password gone, in clear and in base64')
+    c.close()
+
+    # --- real clients: smtplib and swaks
+    s = smtplib.SMTP('127.0.0.1', P, timeout=20)
+    s.ehlo('client.test')
+    s.login('alice', 'right pw')
+    refused = s.sendmail('alice@example.org', ['someone@remote.example'], b'Subject: smtplib\r\n\r\nhi\r\n')
+    check(refused == {}, 'smtplib login() and sendmail() to a remote domain')
+    s.quit()
+    try:
+        smtplib.SMTP('127.0.0.1', P, timeout=20).login('alice', 'nope')
+        check(False, 'smtplib with a wrong password fails')
+    except smtplib.SMTPAuthenticationError as e:
+        check(e.smtp_code == 535, 'smtplib with a wrong password: SMTPAuthenticationError 535')
+    for mech in ('PLAIN', 'LOGIN'):
+        r = subprocess.run(['swaks', '--server', '127.0.0.1:%d' % P, '--tls', '--auth', mech, '--auth-user', 'alice',
+                            '--auth-password', 'right pw', '--from', 'alice@example.org', '--to',
+                            'someone@remote.example', '--timeout', '20'], capture_output=True, text=True)
+        check(r.returncode == 0 and '235 2.7.0' in r.stdout and '250 2.0.0 accepted' in r.stdout,
+              'swaks --tls --auth %s: 235, then the message accepted' % mech)
+finally:
+    tlsd.stop()
+    srv.cleanup()
+done()
