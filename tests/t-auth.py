@@ -15,7 +15,10 @@ client could send, a user who may not change the roster); K, N, Z, no
 answer and the U record for good and bad logins, equal
 timing for an unknown name and a wrong password, the C check, every
 malformed request closed unanswered with its descriptors closed and none
-leaked, an unserved uid, postern-pspawn missing, refusing, silent or
+leaked, an unserved uid, a uid served for C only (-c, postern-smtpd's:
+K and N for C, a P refused unanswered with its descriptors closed and
+postern-pspawn not asked; -c refused by postern-tlsd and postern-pspawn;
+the default uids), postern-pspawn missing, refusing, silent or
 garbled, a password file open to others, edits picked up without a
 restart, and the refusal of root.  Run as root."""
 import array, os, pwd, re, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
@@ -177,12 +180,43 @@ def closed(fd, secs=5):
     return False
 
 
-def login(user, pw, ip='127.0.0.1'):
-    """P with two pipes (client to pop3d, pop3d to client): (answer, what
-    the fake wrote on the second, whether both pipes then closed)"""
+def ask_as(uid, data, fds=()):
+    """ask() from a child process of uid: the answer (b'' when closed
+    unanswered), or None when the child failed"""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.write(w, b'A' + ask(data, fds, timeout=10))
+            code = 0
+        except BaseException:
+            pass
+        os._exit(code)
+    os.close(w)
+    got = b''
+    while True:
+        b = os.read(r, 2000)
+        if not b:
+            break
+        got += b
+    os.close(r)
+    os.waitpid(pid, 0)
+    return got[1:] if got.startswith(b'A') else None
+
+
+def login(user, pw, ip='127.0.0.1', uid=None):
+    """P with two pipes (client to pop3d, pop3d to client), from this
+    process or a child of uid: (answer, what the fake wrote on the second,
+    whether both pipes then closed)"""
     r1, w1 = os.pipe()
     r2, w2 = os.pipe()
-    a = ask(rec(b'P', user, pw, ip), (r1, w2))
+    data = rec(b'P', user, pw, ip)
+    a = ask(data, (r1, w2)) if uid is None else ask_as(uid, data, (r1, w2))
     os.close(r1)
     os.close(w2)
     got = closed(r2)
@@ -566,22 +600,8 @@ try:
     check(wait_for(lambda: 'why="no request within 5 s"' in srv.log()), 'logged: no request within 5 s')
 
     # 9. Other uids: a served one (not root) and an unserved one.
-    def as_client(uid, data):
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                os.setgroups([])
-                os.setgid(uid)
-                os.setuid(uid)
-                code = {b'K': 0, b'': 2}.get(ask(data, timeout=10), 3)
-            except BaseException:
-                code = 4
-            os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
-    check(as_client(POP_UID, rec(b'C', 'alice', good)) == 0, 'a served uid of -u (not root): K')
-    check(as_client(NOBODY, rec(b'C', 'alice', good)) == 2, 'an unserved uid (nobody): closed unanswered')
+    check(ask_as(POP_UID, rec(b'C', 'alice', good)) == b'K', 'a served uid of -u (not root): K')
+    check(ask_as(NOBODY, rec(b'C', 'alice', good)) == b'', 'an unserved uid (nobody): closed unanswered')
     check(wait_for(lambda: 'postern-auth: refused uid=65534 why="uid not served"' in srv.log()),
           'logged: refused uid=65534 why="uid not served"')
 
@@ -716,6 +736,107 @@ try:
     check(code == 0 and re.search(r'postern-auth: stop ok=\d+ fail=\d+ tempfail=\d+ unknown=[1-9]\d* refused=\d+\n', log),
           'SIGTERM: exit 0, a stop line with the counts')
     check(not os.path.exists(SOCK), 'the socket is removed')
+
+    # 13. -c: a uid served for C only (postern-smtpd's SMTP AUTH), which
+    # must never start a POP3 session.  Each client is a child of its uid.
+    SMTP_UID = 64373  # postern-smtpd's stand-in
+    pw = 'second password'  # alice's since section 11
+    for args, what in ((['-c', 'x'], '-c x'), (['-c', '2147483648'], '-c 2147483648'),
+                       (['-c', str(SMTP_UID)] * 9, '-c nine times'), (['-c'], '-c without its uid')):
+        r = subprocess.run([AUTH] + args, stderr=subprocess.PIPE, env=ENV, timeout=20, preexec_fn=as_uid(AUTH_UID))
+        check(r.returncode == 100 and b'usage: postern-auth [-d notification-fd] [-u uid]... [-c uid]...' in r.stderr,
+              'postern-auth %s: usage, exit 100' % what)
+    # the other services of the skeleton do not tell checks from the rest:
+    # -c is a usage error there, before anything else (both are run as root)
+    for prog in ('postern-tlsd', 'postern-pspawn'):
+        r = subprocess.run([os.path.join(BUILD, 'bin', prog), '-c', str(SMTP_UID)], stderr=subprocess.PIPE,
+                           env=ENV, timeout=20)
+        check(r.returncode == 100 and b'usage: ' + prog.encode() + b' [-d notification-fd] [-u uid]...\n' in r.stderr,
+              '%s -c UID: usage, exit 100 (no check-only uids there)' % prog)
+    # root and POP_UID with -u, SMTP_UID with -c, and POP_UID with -c too
+    srv = Server('-c', str(SMTP_UID), '-c', str(POP_UID))
+    check(srv.ready and re.search(r'postern-auth: ready socket=\S+ uids=2 check_uids=2\n', srv.log()),
+          '-u 0 -u POP -c SMTP -c POP: ready, logged uids=2 check_uids=2')
+    check(ask_as(SMTP_UID, rec(b'C', 'alice', pw)) == b'K', 'a -c uid: C with the right password: K')
+    check(ask_as(SMTP_UID, rec(b'C', 'alice', 'wrong')) == b'N' and ask_as(SMTP_UID, rec(b'C', 'zed', pw)) == b'N',
+          'a -c uid: C with a wrong password or an unknown user: N')
+    check(wait_for(lambda: 'postern-auth: auth user=alice ip=127.0.0.1 result=ok request=check ms=' in srv.log()
+                   and 'postern-auth: auth user=alice ip=127.0.0.1 result=fail request=check why="wrong password"'
+                   in srv.log()), '... logged as auth request=check')
+    os.chmod(PWFILE, 0o644)
+    a = ask_as(SMTP_UID, rec(b'C', 'alice', pw))
+    os.chmod(PWFILE, 0o600)
+    check(a == b'Zthe password file may be read or written by its group or others', 'a -c uid: Z as for anyone')
+    n = len(fake.got)
+    base = srv.nfds()
+    for user, what in ((pw, 'the right password'), ('wrong', 'a wrong password')):
+        mark = len(srv.log())
+        a, got, r1_gone = login('alice', user, uid=SMTP_UID)
+        check(a == b'' and got is True and r1_gone and len(fake.got) == n,
+              'a -c uid: P with %s and two descriptors: no answer, both descriptors closed, '
+              'postern-pspawn not asked' % what)
+        check(wait_for(lambda: 'postern-auth: refused uid=%d why="login request from a check-only uid"\n' % SMTP_UID
+                       in srv.log()[mark:]) and 'auth user=' not in srv.log()[mark:],
+              '... logged refused uid=%d why="login request from a check-only uid", no auth line' % SMTP_UID)
+        time.sleep(0.25)  # under the limit of refusals logged a second
+    check(wait_for(lambda: srv.nfds() == base), '... and postern-auth holds no descriptor more than before')
+    a, got, r1_gone = login('alice', 'x' * 2000, uid=SMTP_UID)
+    check(a == b'' and got is True and r1_gone and len(fake.got) == n,
+          'a -c uid: a malformed P is refused as from anyone (no answer, descriptors closed)')
+    # -u still serves everything, and a uid given with -u and -c too
+    a, got, r1_gone = login('alice', pw)
+    check(a == b'K' and got == FakePspawn.MARK and r1_gone and fake.got[-1] == (b'Ualice\x00127.0.0.1\x00', 2, AUTH_UID),
+          'a -u uid (root) beside -c: P with the right password: K, handed to postern-pspawn')
+    check(checkpw('alice', pw) == b'K' and checkpw('alice', 'wrong') == b'N', 'a -u uid (root): C: K, N')
+    a, got, r1_gone = login('alice', pw, uid=POP_UID)
+    check(a == b'K' and got == FakePspawn.MARK and r1_gone and len(fake.got) == n + 2,
+          'a uid given with both -u and -c: P is served (K, handed over): -u wins')
+    check(ask_as(POP_UID, rec(b'C', 'alice', pw)) == b'K', '... and C too')
+    check(ask_as(NOBODY, rec(b'C', 'alice', pw)) == b''
+          and wait_for(lambda: 'postern-auth: refused uid=65534 why="uid not served"' in srv.log()),
+          'a uid of neither list: closed unanswered, uid not served')
+    code = srv.stop()
+    check(code == 0 and re.search(r'postern-auth: stop ok=5 fail=3 tempfail=1 unknown=0 refused=4\n', srv.log()),
+          'SIGTERM: exit 0; the refused P are counted as refused')
+    # only -c: nothing is served for everything, root not at all
+    srv = service_test.Server([AUTH, '-c', str(SMTP_UID)], os.path.join(D, 'logs'), ENV, preexec=as_uid(AUTH_UID),
+                              wait=20, stop_wait=20)
+    check(srv.ready and re.search(r'ready socket=\S+ uids=0 check_uids=1\n', srv.log()), 'only -c: uids=0 check_uids=1')
+    check(checkpw('alice', pw) == b'' and ask_as(SMTP_UID, rec(b'C', 'alice', pw)) == b'K'
+          and login('alice', pw, uid=SMTP_UID)[0] == b'',
+          '... root is not served (no default beside -c), the -c uid gets K for C and nothing for P')
+    check(srv.stop() == 0, '... SIGTERM: exit 0')
+
+    # 14. The default, neither -u nor -c: postern-pop3's uid for everything,
+    # postern-smtpd's for checks only.  ./install makes both users.
+    try:
+        pop3_uid, smtpd_uid = pwd.getpwnam('postern-pop3').pw_uid, pwd.getpwnam('postern-smtpd').pw_uid
+    except KeyError:
+        pop3_uid = smtpd_uid = None
+    if pop3_uid is None:
+        r = subprocess.run([AUTH], stderr=subprocess.PIPE, env=ENV, timeout=20, preexec_fn=as_uid(AUTH_UID))
+        check(r.returncode == 111 and b'unknown user postern-' in r.stderr,
+              'the default without postern-pop3 or postern-smtpd (no ./install here): exit 111, unknown user')
+    else:
+        srv = service_test.Server([AUTH], os.path.join(D, 'logs'), ENV, preexec=as_uid(AUTH_UID), wait=20,
+                                  stop_wait=20)
+        check(srv.ready and re.search(r'ready socket=\S+ uids=1 check_uids=1\n', srv.log()),
+              'the default: ready, uids=1 check_uids=1')
+        n = len(fake.got)
+        a, got, r1_gone = login('alice', pw, uid=pop3_uid)
+        check(a == b'K' and got == FakePspawn.MARK and len(fake.got) == n + 1, 'the default: postern-pop3\'s P: K')
+        check(ask_as(pop3_uid, rec(b'C', 'alice', pw)) == b'K', '... and its C: K')
+        check(ask_as(smtpd_uid, rec(b'C', 'alice', pw)) == b'K' and ask_as(smtpd_uid, rec(b'C', 'alice', 'no')) == b'N',
+              'the default: postern-smtpd\'s C: K, N')
+        a, got, r1_gone = login('alice', pw, uid=smtpd_uid)
+        check(a == b'' and got is True and r1_gone and len(fake.got) == n + 1
+              and wait_for(lambda: 'refused uid=%d why="login request from a check-only uid"' % smtpd_uid in srv.log()),
+              'the default: postern-smtpd\'s P: refused unanswered, descriptors closed, logged')
+        check(checkpw('alice', pw) == b'', 'the default: root is not served')
+        check(srv.stop() == 0, '... SIGTERM: exit 0')
+    check(not any(p in open(f, errors='replace').read() for p in SECRETS + [pw]
+                  for f in [os.path.join(D, 'logs', e) for e in os.listdir(os.path.join(D, 'logs'))]),
+          'no password is in any of their logs')
 finally:
     if srv and srv.p.poll() is None:
         srv.p.kill()

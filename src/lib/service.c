@@ -13,11 +13,21 @@
 #include "selfpipe.h"
 #include "unixsock.h"
 
-static void serve_uid(struct service *s, uid_t u)
+/* u onto a list of uids (s->uids or s->checks), of n so far */
+static void serve_uid(const struct service *s, uid_t *list, size_t *n, uid_t u)
 {
-	if (s->nuids == SERVICE_UIDS_MAX)
+	if (*n == SERVICE_UIDS_MAX)
 		die_usage(s->usage);
-	s->uids[s->nuids++] = u;
+	list[(*n)++] = u;
+}
+
+static uid_t scan_uid(const struct service *s, const char *arg)
+{
+	unsigned long long u;
+
+	if (!scan_ulong_all(arg, strlen(arg), &u) || u > 0x7fffffffULL)
+		die_usage(s->usage);
+	return (uid_t)u;
 }
 
 void service_options(struct service *s, int argc, char **argv)
@@ -27,8 +37,9 @@ void service_options(struct service *s, int argc, char **argv)
 
 	s->notify = -1;
 	s->nuids = 0;
+	s->nchecks = 0;
 	s->npending = 0;
-	while ((opt = getopt(argc, argv, "d:u:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:u:c:")) != -1) {
 		switch (opt) {
 		case 'd':
 			if (!scan_ulong_all(optarg, strlen(optarg), &u) || u < 3 || u > 1024)
@@ -36,9 +47,14 @@ void service_options(struct service *s, int argc, char **argv)
 			s->notify = (int)u;
 			break;
 		case 'u':
-			if (!scan_ulong_all(optarg, strlen(optarg), &u) || u > 0x7fffffffULL)
+			serve_uid(s, s->uids, &s->nuids, scan_uid(s, optarg));
+			break;
+		case 'c':
+			/* a service that does not tell checks from the rest would
+			 * serve such a uid for everything */
+			if (!s->checks_option)
 				die_usage(s->usage);
-			serve_uid(s, (uid_t)u);
+			serve_uid(s, s->checks, &s->nchecks, scan_uid(s, optarg));
 			break;
 		default: die_usage(s->usage);
 		}
@@ -47,7 +63,7 @@ void service_options(struct service *s, int argc, char **argv)
 		die_usage(s->usage);
 }
 
-uid_t service_serve_user(struct service *s, const char *name)
+static uid_t user_uid(const char *name)
 {
 	struct passwd *pw;
 
@@ -55,18 +71,43 @@ uid_t service_serve_user(struct service *s, const char *name)
 	pw = getpwnam(name);
 	if (!pw)
 		die(111, "fatal: unknown user ", name, ": run ./install");
-	serve_uid(s, pw->pw_uid);
 	return pw->pw_uid;
+}
+
+uid_t service_serve_user(struct service *s, const char *name)
+{
+	uid_t u = user_uid(name);
+
+	serve_uid(s, s->uids, &s->nuids, u);
+	return u;
+}
+
+uid_t service_check_user(struct service *s, const char *name)
+{
+	uid_t u = user_uid(name);
+
+	serve_uid(s, s->checks, &s->nchecks, u);
+	return u;
+}
+
+static int on_list(const uid_t *list, size_t n, uid_t u)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] == u)
+			return 1;
+	return 0;
 }
 
 int service_serves(const struct service *s, uid_t u)
 {
-	size_t i;
+	return on_list(s->uids, s->nuids, u) || on_list(s->checks, s->nchecks, u);
+}
 
-	for (i = 0; i < s->nuids; i++)
-		if (s->uids[i] == u)
-			return 1;
-	return 0;
+int service_checks_only(const struct service *s, uid_t u)
+{
+	return !on_list(s->uids, s->nuids, u) && on_list(s->checks, s->nchecks, u);
 }
 
 void service_ready(struct service *s)

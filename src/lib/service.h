@@ -1,10 +1,14 @@
 /* What postern's local services share (postern-tlsd, postern-auth,
  * postern-pspawn; doc/tls.md, doc/pop3.md): the options -d FD (s6's
- * notification fd) and -u UID (a uid to serve instead of the default
- * ones), the uids served, readiness, the accept that refuses an unserved
- * peer unread, and, for the services that take many connections at once,
- * the connections whose request has not come yet.  Each program keeps
- * what is its own: the record, the answer, what it starts. */
+ * notification fd), -u UID (a uid to serve instead of the default ones)
+ * and, for a program that sets checks_option, -c UID (a uid served for
+ * check requests only, instead of the default ones: postern-auth's
+ * postern-smtpd, which may check a password but must never start a
+ * session), the uids served, readiness, the accept that refuses an
+ * unserved peer unread, and, for the services that take many connections
+ * at once, the connections whose request has not come yet.  Each program
+ * keeps what is its own: the record, the answer, what it starts, and what
+ * a check-only peer may ask. */
 #ifndef POSTERN_SERVICE_H
 #define POSTERN_SERVICE_H
 #include <poll.h>
@@ -12,7 +16,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define SERVICE_UIDS_MAX 8     /* uids served: -u at most this often */
+#define SERVICE_UIDS_MAX 8     /* uids served: -u, and -c, each at most this often */
 #define SERVICE_PENDING_MAX 64 /* connections whose request has not come yet */
 #define SERVICE_ACCEPT_BATCH 16 /* connections taken per wake-up */
 
@@ -21,11 +25,14 @@ struct service {
 	const char *usage;
 	const char *refusal;  /* the event of a refusal line: "refused", "dropped" */
 	int served_logged;    /* 1: a served peer's refusals are always logged */
+	int checks_option;    /* 1: -c is an option; else it is a usage error */
 	time_t pending_s;     /* how long a request may take to come */
 	/* service_options' and the functions' below */
 	int notify;           /* -d's fd, or -1 */
 	size_t nuids;         /* 0 after service_options: no -u given */
 	uid_t uids[SERVICE_UIDS_MAX];
+	size_t nchecks;       /* 0 after service_options: no -c given */
+	uid_t checks[SERVICE_UIDS_MAX]; /* served for checks only */
 	size_t npending;
 	struct {
 		int fd;
@@ -33,14 +40,21 @@ struct service {
 	} pending[SERVICE_PENDING_MAX];
 };
 
-/* Reads -d FD (3 to 1024) and -u UID (at most 0x7fffffff), each -u
- * served; dies 100 with the usage for anything else, an argument
- * included. */
+/* Reads -d FD (3 to 1024), -u UID and, with checks_option, -c UID (at
+ * most 0x7fffffff), each -u served for everything and each -c for checks
+ * only; dies 100 with the usage for anything else (-c without
+ * checks_option, an argument) included. */
 void service_options(struct service *, int argc, char **argv);
 /* Serves user name's uid too (the default when no -u was given), and
  * returns it; dies 111 for an unknown user. */
 uid_t service_serve_user(struct service *, const char *name);
+/* The same, for checks only (postern-auth's default for postern-smtpd). */
+uid_t service_check_user(struct service *, const char *name);
+/* 1 when the uid is served, for everything or for checks only. */
 int service_serves(const struct service *, uid_t);
+/* 1 when the uid is served for checks only: on the -c list and not on
+ * the -u one (a uid given with both is served for everything). */
+int service_checks_only(const struct service *, uid_t);
 /* s6's readiness: a newline on -d's fd, which is then closed (nothing
  * without -d).  Dies 111 when it cannot. */
 void service_ready(struct service *);
@@ -60,9 +74,11 @@ void service_answer(int conn, const char *rec, size_t n);
 int service_poll(struct pollfd *p, size_t n, int ms);
 
 /* Accepts one connection (close-on-exec, non-blocking): its fd, with
- * *uid its peer's, when that uid is served; -2 when it is not (closed
- * unread, what it sent and its descriptors with it, and logged "uid not
- * served"); -1 when none waits (an accept error is logged). */
+ * *uid its peer's, when that uid is served, for checks only too (the
+ * caller asks service_checks_only what it may request); -2 when it is
+ * not (closed unread, what it sent and its descriptors with it, and
+ * logged "uid not served"); -1 when none waits (an accept error is
+ * logged). */
 int service_accept(struct service *, int lfd, uid_t *uid);
 /* Takes up to SERVICE_ACCEPT_BATCH connections into the pending table
  * (a few at a time, so that a crowd of refused peers cannot keep a

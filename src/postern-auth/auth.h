@@ -59,12 +59,14 @@ long long now_ms(void);
 int wait_readable(int fd, int ms);
 
 /* serve.c: answers the one request of an accepted connection from a
- * served uid (conn non-blocking), logs it, and closes conn. */
+ * served uid (conn non-blocking), logs it, and closes conn.  With
+ * checks_only (a uid served for C requests only) a P is refused
+ * unanswered, its descriptors closed. */
 struct serve_paths {
 	const char *passwd, *pspawn;
 };
 struct serve_counts {
 	unsigned long long ok, fail, tempfail, unknown, refused;
 };
-void serve(int conn, uid_t uid, const struct serve_paths *, struct serve_counts *);
+void serve(int conn, uid_t uid, int checks_only, const struct serve_paths *, struct serve_counts *);
 #endif

@@ -1,18 +1,23 @@
-/* postern-auth: checks POP3 passwords against HOME/secret/auth/passwd and,
- * for a login, hands the client's connection to postern-pspawn, so that
- * the program that parses the network never sees the password file and
- * the program that reads it never touches a mailbox (doc/pop3.md).
+/* postern-auth: checks passwords against HOME/secret/auth/passwd, for
+ * POP3 and for SMTP AUTH, and, for a POP3 login, hands the client's
+ * connection to postern-pspawn, so that the programs that parse the
+ * network never see the password file and the program that reads it
+ * never touches a mailbox (doc/pop3.md).
  *
- * usage: postern-auth [-d notification-fd] [-u uid]...
+ * usage: postern-auth [-d notification-fd] [-u uid]... [-c uid]...
  *
  * It runs as postern-auth under s6 (never as root: it refuses to),
- * listens on HOME/run/auth/socket, and serves only postern-pop3's uid, or
- * those given with -u instead (SO_PEERCRED).  Each connection carries one
- * request: P (log in, with the client's two descriptors) or C (only
- * check), a user, a password and the client's address; the answer is K,
- * N or Z and a reason, and a malformed request gets none, nor does a
- * login whose hand-over to postern-pspawn ended in doubt (no answer in
- * time: postern-pop3d may have the client, so Z would be a lie).
+ * listens on HOME/run/auth/socket, and serves (SO_PEERCRED) postern-pop3's
+ * uid for every request and postern-smtpd's for checks only, or those
+ * given with -u (every request) and -c (checks only) instead.  Each
+ * connection carries one request: P (log in, with the client's two
+ * descriptors) or C (only check), a user, a password and the client's
+ * address; the answer is K, N or Z and a reason, and a malformed request
+ * gets none, nor does a login whose hand-over to postern-pspawn ended in
+ * doubt (no answer in time: postern-pop3d may have the client, so Z would
+ * be a lie).  A P from a check-only uid is refused unanswered: a
+ * postern-smtpd taken over from the network must not be able to start a
+ * POP3 session, nor hand a connection to postern-pspawn through us.
  *
  * It answers one request at a time, on purpose: an argon2id verification
  * takes 64 MB and tens of milliseconds, so a flood of guesses costs one
@@ -51,7 +56,11 @@ static void path(struct str *out, const char *name)
 
 int main(int argc, char **argv)
 {
-	struct service svc = { .usage = "postern-auth [-d notification-fd] [-u uid]...", .refusal = "refused" };
+	struct service svc = {
+		.usage = "postern-auth [-d notification-fd] [-u uid]... [-c uid]...",
+		.refusal = "refused",
+		.checks_option = 1,
+	};
 	struct str sock = STR_INIT, passwd = STR_INIT, pspawn = STR_INIT;
 	struct serve_counts counts = { 0, 0, 0, 0, 0 };
 	struct serve_paths paths;
@@ -70,8 +79,12 @@ int main(int argc, char **argv)
 		die_sys(111, "fatal: the notification fd is not open");
 	if (sodium_init() < 0)
 		die(111, "fatal: unable to initialize libsodium");
-	if (!svc.nuids)
+	/* postern-smtpd's SMTP AUTH only ever checks: nothing is started for
+	 * it, so it gets no more than that */
+	if (!svc.nuids && !svc.nchecks) {
 		(void)service_serve_user(&svc, conf_users[USER_POP3]);
+		(void)service_check_user(&svc, conf_users[USER_SMTPD]);
+	}
 	path(&sock, "run/auth/socket");
 	path(&passwd, "secret/auth/passwd");
 	path(&pspawn, "run/pspawn/socket");
@@ -87,6 +100,7 @@ int main(int argc, char **argv)
 	log_begin(&l, "ready");
 	log_kv(&l, "socket", sock.s);
 	log_kvu(&l, "uids", svc.nuids);
+	log_kvu(&l, "check_uids", svc.nchecks);
 	log_end(&l);
 	/* s6's readiness: the socket takes connections from now on */
 	service_ready(&svc);
@@ -105,7 +119,7 @@ int main(int argc, char **argv)
 			if (conn == -2)
 				counts.refused++;
 			else if (conn >= 0)
-				serve(conn, uid, &paths, &counts);
+				serve(conn, uid, service_checks_only(&svc, uid), &paths, &counts);
 		}
 	}
 

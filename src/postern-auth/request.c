@@ -1,8 +1,8 @@
-/* A request from postern-popup (doc/pop3.md): P or C, then USER, PASSWORD
- * and REMOTEIP, each ended by a NUL, and nothing after the last.  The peer
- * may be a postern-popup taken over from the network, so nothing is
- * guessed: a record that is not exactly right is refused whole, and the
- * reasons never quote it (it may hold a password). */
+/* A request from postern-popup or postern-smtpd (doc/pop3.md): P or C,
+ * then USER, PASSWORD and REMOTEIP, each ended by a NUL, and nothing
+ * after the last.  The peer may be one taken over from the network, so
+ * nothing is guessed: a record that is not exactly right is refused
+ * whole, and the reasons never quote it (it may hold a password). */
 #include <string.h>
 #include "auth.h"
 #include "loginname.h"

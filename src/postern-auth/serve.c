@@ -1,9 +1,10 @@
-/* One connection from postern-popup (doc/pop3.md): its one request read
- * within REQUEST_MS, checked, answered K, N or Z, logged, and the
- * connection closed.  A request that is not exactly right gets no answer
- * at all; nor does a login whose hand-over ended in doubt (pspawn.c):
- * postern-popup then hangs up without a word, since postern-pop3d may
- * have the client.  The password is only ever in rec, which is wiped
+/* One connection from postern-popup or postern-smtpd (doc/pop3.md): its
+ * one request read within REQUEST_MS, checked, answered K, N or Z,
+ * logged, and the connection closed.  A request that is not exactly
+ * right gets no answer at all, nor does a P from a uid served for checks
+ * only (postern-smtpd's), nor a login whose hand-over ended in doubt
+ * (pspawn.c): postern-popup then hangs up without a word, since
+ * postern-pop3d may have the client.  The password is only ever in rec, which is wiped
  * before this returns, whatever happened; no log line holds it. */
 #include <errno.h>
 #include <sodium.h>
@@ -114,7 +115,7 @@ static void log_auth(const struct request *req, const struct outcome *o, long lo
 	log_end(&l);
 }
 
-void serve(int conn, uid_t uid, const struct serve_paths *paths, struct serve_counts *counts)
+void serve(int conn, uid_t uid, int checks_only, const struct serve_paths *paths, struct serve_counts *counts)
 {
 	char rec[RECORD_MAX];
 	int fds[2] = { -1, -1 };
@@ -131,12 +132,14 @@ void serve(int conn, uid_t uid, const struct serve_paths *paths, struct serve_co
 		why = errno == EMSGSIZE ? "record too long or more than two descriptors" : "unable to receive the request";
 	else if (r == 0)
 		why = "empty record, or closed without a request";
-	else
-		why = request_parse(rec, n, nfds, &req);
+	else if (!(why = request_parse(rec, n, nfds, &req)) && req.type == 'P' && checks_only)
+		/* before the password is looked at: such a peer learns nothing
+		 * from a P that a C would not tell it, and nothing is started */
+		why = "login request from a check-only uid";
 	if (why) {
 		counts->refused++;
-		/* a postern-popup taken over may send these as fast as they are
-		 * closed: at most a few lines a second */
+		/* a postern-popup or postern-smtpd taken over may send these as
+		 * fast as they are closed: at most a few lines a second */
 		refusal_log("refused", uid, why, r == -1 && errno != EMSGSIZE ? strerror(errno) : 0, 0);
 	} else {
 		decide(conn, &req, fds, paths, &o);
