@@ -134,6 +134,8 @@ try:
     check(r[0] == 503, 'and no transaction began: RCPT is 503')
     r = c.cmd('AUTH CRAM-MD5')
     check(r[0] == 504, 'an unknown mechanism: 504 (%r)' % r[1])
+    r = c.cmd('AUTH')
+    check(r[0] == 501, 'AUTH without a mechanism: 501 (%r)' % r[1])
     check(auth.requests == [], 'nothing asked of postern-auth yet')
     n = len(auth.requests)
     r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
@@ -158,6 +160,17 @@ try:
     r1, r2, r3 = send_msg(c, 'nobody-such@example.org')
     check(r2[0] == 550, 'an unknown local user is still refused after AUTH (%r)' % r2[1])
     c.cmd('RSET')
+    for param, want in (('AUTH=<>', 250), ('AUTH=alice+40example.org', 250), ('AUTH=a+4g', 501),
+                        ('AUTH=', 501)):
+        r = c.cmd('MAIL FROM:<alice@example.org> ' + param)
+        check(r[0] == want, 'MAIL with %s: %d (RFC 4954 5: checked and dropped) (%r)' % (param, want, r[1]))
+        c.cmd('RSET')
+    r = c.cmd('HELO client.test')
+    srv.stub_clear()
+    r1, r2, r3 = send_msg(c, 'someone@remote.example', 'helo after auth')
+    ids = srv.stub_ids()
+    msg = srv.stub_read(ids[-1])[0] if ids else b''
+    check(r3[0] == 250 and b'with ESMTPA id ' in msg, 'HELO after AUTH does not undo it: still "with ESMTPA"')
     c.cmd('QUIT')
     c.close()
     check('right pw' not in srv.logtext() and plain('alice', 'right pw') not in srv.logtext(),
@@ -213,12 +226,17 @@ try:
     c.close()
     c, _ = session()
     n = len(auth.requests)
+    mark = len(srv.logtext())
     r = c.cmd('AUTH PLAIN ' + plain('../etc', 'x'))
     check(r[0] == 535 and len(auth.requests) == n, 'a name that is no login name: 535, postern-auth not asked')
+    check(logged(r'auth_failed ip=127\.0\.0\.1 user_invalid=yes mechanism=PLAIN', mark) and '../etc' not in log_since(mark),
+          'and the log says user_invalid=yes, not what was typed (it may be a password)')
     c.close()
     c, _ = session()
     r = c.cmd('AUTH PLAIN ' + 'A' * 2300)
-    check(r[0] == 500, 'an AUTH line over the limit: 500 (%r)' % r[1])
+    check(r[0] == 500 and '5.5.6' in r[1][0], 'an AUTH line over the limit: 500 5.5.6 (%r)' % r[1])
+    r = c.cmd('AUTH PLAIN ' + 'A' * 5000)
+    check(r[0] == 500 and '5.5.6' in r[1][0], 'and one over 4 KB: 500 5.5.6 too (%r)' % r[1])
     r = c.cmd('AUTH PLAIN')
     c.send('B' * 5000 + '\r\n')
     r = c.reply()
@@ -317,6 +335,19 @@ try:
     c.cmd('QUIT')
     c.close()
     p.wait(10)
+    a, p = direct()
+    c = SockConn(a)
+    c.cmd('EHLO far.test')
+    r = c.cmd('AUTH PLAIN ' + plain('carol', WIPE_PW))
+    check(r[0] == 538 and not in_memory(p.pid, WIPE_PW.encode()) and
+          not in_memory(p.pid, plain('carol', WIPE_PW).encode()),
+          'a password sent in clear anyway (538) is wiped all the same')
+    c.send('AUTH PLAIN ' + plain('carol', WIPE_PW) + '\n')
+    r = c.reply()
+    check(r[0] == 500 and not in_memory(p.pid, plain('carol', WIPE_PW).encode()),
+          'and so is one on a line refused before it is parsed (a bare LF)')
+    c.close()
+    p.wait(10)
     srv.control('submissionplaintext', '1')
     a, p = direct()
     c = SockConn(a)
@@ -365,6 +396,21 @@ try:
           '-s and a client that speaks SMTP in clear: no SMTP reply in clear (%r)' % got[:20])
     a.close()
     p.wait(70)
+
+    srv.control('me', 'not a domain!')
+    a, p = direct(('-a', '-s'))
+    a.settimeout(10)
+    got = a.recv(100)
+    check(got == b'' and p.wait(10) == 111, '-s and a bad control file: exit 111 without a byte in clear (%r)' % got)
+    a.close()
+    srv.control('me', 'example.org')
+    srv.control('greetdelay', '1')
+    a, p = direct(('-s',))
+    c = SockConn(client_context().wrap_socket(a, server_hostname='example.org'))
+    check(c.greeting[0] == 220, '-s with control/greetdelay: the greeting after the pause, inside TLS (%r)' % (c.greeting,))
+    c.close()
+    p.wait(10)
+    srv.control('greetdelay', None)
 
     # --- options
     r = subprocess.run([os.path.join(srv.home, 'bin', 'postern-smtpd'), '-x'], capture_output=True, text=True,

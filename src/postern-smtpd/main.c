@@ -31,6 +31,7 @@
 #include "sasl.h"
 #include "addr.h"
 #include "authask.h"
+#include "case.h"
 #include "die.h"
 #include "fmt.h"
 #include "io.h"
@@ -185,11 +186,28 @@ static int refuse_line(const char *r, int bdat)
 	return 1;
 }
 
+/* Wipes what may hold a password after AUTH: line, the input read
+ * already, and what an earlier fill left past the end. */
+static void wipe_read(void)
+{
+	explicit_bzero(line.s, line.cap);
+	explicit_bzero(in.buf, in.pos);
+	explicit_bzero(in.buf + in.len, in.cap - in.len);
+}
+
+/* 1 when line starts with the word AUTH (any case): a line that may
+ * hold a password, even one refused before it was parsed. */
+static int line_is_auth(void)
+{
+	return line.len >= 4 && case_eqb(line.s, 4, "auth", 4) &&
+	       (line.len == 4 || line.s[4] == ' ' || line.s[4] == '\r' || line.s[4] == '\n');
+}
+
 /* Reads one line, CRLF and all, into line: 1, or 0 when it was longer
  * than max and was read to its end without being kept (*bdat then says
- * whether its start announced a chunk).  Ends the session on EOF,
+ * whether its start announced a chunk, *auth whether it was AUTH's).  Ends the session on EOF,
  * timeout or error. */
-static int read_line(size_t max, int *bdat)
+static int read_line(size_t max, int *bdat, int *auth)
 {
 	int r;
 
@@ -199,6 +217,7 @@ static int read_line(size_t max, int *bdat)
 	r = io_getline(&in, &line, '\n', max);
 	if (r == -2) {
 		*bdat = line_is_bdat(line.s, line.len);
+		*auth = line_is_auth();
 		do {
 			line.len = 0;
 			r = io_getline(&in, &line, '\n', max);
@@ -220,25 +239,42 @@ static int read_line(size_t max, int *bdat)
  * was refused and answered already. */
 static int get_command(enum verb *v, size_t *arg)
 {
-	int bdat = 0;
+	int bdat = 0, auth = 0;
 	size_t limit;
+	const char *r = 0;
 
-	if (!read_line(READ_MAX, &bdat))
-		return refuse_line("500 5.5.2 line too long", bdat);
+	if (!read_line(READ_MAX, &bdat, &auth)) {
+		r = auth ? "500 5.5.6 authentication exchange line is too long" : "500 5.5.2 line too long";
+		goto refused;
+	}
 	bdat = line_is_bdat(line.s, line.len);
-	if (line.len < 2 || line.s[line.len - 2] != '\r')
-		return refuse_line("500 5.5.2 bare LF in command: lines end with CRLF (RFC 5321 2.3.8)", bdat);
+	auth = line_is_auth();
+	if (line.len < 2 || line.s[line.len - 2] != '\r') {
+		r = "500 5.5.2 bare LF in command: lines end with CRLF (RFC 5321 2.3.8)";
+		goto refused;
+	}
 	line.len -= 2;
 	line.s[line.len] = 0;
-	if (line_bad_bytes(line.s, line.len))
-		return refuse_line("500 5.5.2 NUL, CR or control character in command", bdat);
+	if (line_bad_bytes(line.s, line.len)) {
+		r = "500 5.5.2 NUL, CR or control character in command";
+		goto refused;
+	}
 	*v = parse_verb(line.s, line.len, arg);
 	limit = *v == V_AUTH ? SASL_LINE_MAX : CMD_MAX + (*v == V_MAIL ? MAIL_EXTRA : 0);
-	if (line.len + 2 > limit)
-		return refuse_line("500 5.5.2 line too long", bdat);
-	if (*v == V_UNKNOWN && bdat) /* "BDAT\t5": the verb ended by no space */
-		return refuse_line("501 5.5.4 syntax: BDAT size [LAST]", bdat);
+	if (line.len + 2 > limit) {
+		r = *v == V_AUTH ? "500 5.5.6 authentication exchange line is too long" : "500 5.5.2 line too long";
+		goto refused;
+	}
+	if (*v == V_UNKNOWN && bdat) { /* "BDAT\t5": the verb ended by no space */
+		r = "501 5.5.4 syntax: BDAT size [LAST]";
+		goto refused;
+	}
 	return 0;
+refused:
+	/* a refused AUTH line may hold a password all the same */
+	if (auth)
+		wipe_read();
+	return refuse_line(r, bdat);
 }
 
 static void log_reject(const char *what, const char *addr, size_t n, const char *r)
@@ -293,7 +329,7 @@ static void do_mail(const char *arg, size_t n)
 	size_t rest, pos;
 	const char *k, *val;
 	size_t kl, vl;
-	int r, seen_size = 0, seen_body = 0, seen_utf8 = 0;
+	int r, seen_size = 0, seen_body = 0, seen_utf8 = 0, seen_auth = 0;
 
 	if (!seen_helo) {
 		error_reply("503 5.5.1 send HELO or EHLO first");
@@ -346,6 +382,13 @@ static void do_mail(const char *arg, size_t n)
 				goto out;
 			}
 			utf8 = 1;
+		} else if (cfg.submission && word_is(k, kl, "auth") && !seen_auth++) {
+			/* RFC 4954 5: the identity a relay vouches for; we trust
+			 * no client's word for it, so it is checked and dropped */
+			if (!val || !xtext_ok(val, vl)) {
+				error_reply("501 5.5.4 syntax: AUTH=xtext");
+				goto out;
+			}
 		} else {
 			error_reply("555 5.5.4 unsupported or repeated MAIL parameter");
 			goto out;
@@ -473,10 +516,9 @@ static int message_begin(struct str *id)
 	if (utf8)
 		P("UTF8SMTP");
 	else
-		P(ehlo ? "ESMTP" : "SMTP");
-	if (ehlo && (tls_proto[0] || auth_proto[0])) {
-		if (!utf8 && !ehlo)
-			pl = 0;
+		P(ehlo || auth_proto[0] ? "ESMTP" : "SMTP");
+	/* a HELO after AUTH does not undo the AUTH: still ESMTPA */
+	if (ehlo || auth_proto[0]) {
 		P(tls_proto);
 		P(auth_proto);
 	}
@@ -824,34 +866,34 @@ static void do_starttls(size_t argn)
  * soon as postern-auth has answered, before any pause, and no log line
  * holds it. */
 
+
 static void auth_wipe(struct sasl *s)
 {
 	explicit_bzero(s, sizeof *s);
-	if (line.s)
-		explicit_bzero(line.s, line.cap);
-	/* read already, and what an earlier fill left past the end */
-	explicit_bzero(in.buf, in.pos);
-	explicit_bzero(in.buf + in.len, in.cap - in.len);
+	wipe_read();
 }
 
 /* One response of the exchange into line, without its CRLF: 0, or 1 when
  * it was answered already (cancelled, too long, not a line). */
 static int auth_response(const char *challenge)
 {
-	int bdat;
+	int bdat, auth;
 
 	reply(challenge);
-	if (!read_line(SASL_LINE_MAX, &bdat)) {
+	if (!read_line(SASL_LINE_MAX, &bdat, &auth)) {
+		wipe_read();
 		error_reply("500 5.5.6 authentication exchange line is too long");
 		return 1;
 	}
 	if (line.len < 2 || line.s[line.len - 2] != '\r') {
+		wipe_read();
 		error_reply("500 5.5.2 bare LF in response: lines end with CRLF (RFC 5321 2.3.8)");
 		return 1;
 	}
 	line.len -= 2;
 	line.s[line.len] = 0;
 	if (line.len == 1 && line.s[0] == '*') {
+		wipe_read();
 		error_reply("501 5.7.0 authentication cancelled");
 		return 1;
 	}
@@ -864,13 +906,18 @@ static void auth_verdict(struct sasl *s, enum sasl_mech m, int ask)
 {
 	struct str why = STR_INIT;
 	struct logline l = { STR_INIT };
+	size_t at;
 	char a = 'N';
 
 	if (ask)
 		a = auth_ask('C', s->user, s->ulen, s->pass, s->plen, client.local ? "" : client.ip, 0, 0, &why);
 	log_begin(&l, a == 'K' ? "auth" : a == 'N' ? "auth_failed" : "auth_tempfail");
 	log_kv(&l, "ip", client.ip);
-	log_kvb(&l, "user", s->user ? s->user : "", s->user ? s->ulen : 0);
+	/* a name that is no login name may be a password typed in its place */
+	if (s->user && login_name(s->user, s->ulen, &at))
+		log_kvb(&l, "user", s->user, s->ulen);
+	else
+		log_kv(&l, "user_invalid", "yes");
 	log_kv(&l, "mechanism", m == SASL_PLAIN ? "PLAIN" : "LOGIN");
 	log_kv(&l, "tls", tls_proto[0] ? "yes" : "no");
 	if (!ask)
@@ -925,12 +972,15 @@ static void do_auth(const char *arg, size_t n)
 
 	memset(&s, 0, sizeof s);
 	if ((r0 = auth_refusal()) != 0) {
+		wipe_read(); /* an initial response may hold the password */
 		error_reply(r0);
 		return;
 	}
 	m = sasl_mechanism(arg, n, &resp);
 	if (m == SASL_NONE) {
-		error_reply("504 5.5.4 unrecognized authentication type: PLAIN or LOGIN");
+		wipe_read();
+		error_reply(n ? "504 5.5.4 unrecognized authentication type: PLAIN or LOGIN"
+		              : "501 5.5.4 syntax: AUTH mechanism [initial-response]");
 		return;
 	}
 	if (m == SASL_PLAIN) {
@@ -964,6 +1014,16 @@ out:
 	auth_wipe(&s);
 }
 
+/* A 421 before the session could begin; under -s not a byte in clear,
+ * since the client's first bytes are its TLS handshake. */
+static void early_reply(const char *r)
+{
+	if (cfg.implicit_tls)
+		return;
+	reply(r);
+	flush_out();
+}
+
 /* Set-up: the UCSPI environment, validated.  With no TCPREMOTEIP this is
  * `sendmail -bs`, a local user; but a network socket on fd 0 without the
  * environment is a misconfiguration, and trusting it would make an open
@@ -978,8 +1038,7 @@ static void setup_client(void)
 		socklen_t sl = sizeof ss;
 		if (getsockname(0, (struct sockaddr *)&ss, &sl) == 0 &&
 		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
-			reply("421 4.3.0 server misconfigured: no TCPREMOTEIP");
-			flush_out();
+			early_reply("421 4.3.0 server misconfigured: no TCPREMOTEIP");
 			die(111, "fatal: fd 0 is a network socket but TCPREMOTEIP is not set");
 		}
 		client.local = 1;
@@ -989,8 +1048,7 @@ static void setup_client(void)
 		return;
 	}
 	if (inet_pton(strchr(ip, ':') ? AF_INET6 : AF_INET, ip, bin) != 1) {
-		reply("421 4.3.0 server misconfigured: bad TCPREMOTEIP");
-		flush_out();
+		early_reply("421 4.3.0 server misconfigured: bad TCPREMOTEIP");
 		die(111, "fatal: TCPREMOTEIP is not an IP address");
 	}
 	client.ip = ip;
@@ -1027,7 +1085,7 @@ static void greet_pause(void)
 	/* a mail client never talks first: a pause would only keep it waiting */
 	if (!cfg.greetdelay || client.local || cfg.submission)
 		return;
-	p.fd = 0;
+	p.fd = in.fd; /* the engine's pipe under -s */
 	p.events = POLLIN;
 	p.revents = 0;
 	do
@@ -1063,7 +1121,6 @@ static void implicit_tls(void)
 
 	if (client.local)
 		die(100, "fatal: -s needs a network client (TCPREMOTEIP)");
-	alarm_fd = -1;
 	if (tls_helper() == -1) {
 		log_tls("tls_unavailable", 0, tls_why());
 		disconnect("tls unavailable");
@@ -1101,21 +1158,20 @@ int main(int argc, char **argv)
 		die_sys(111, "fatal: unable to ignore SIGPIPE");
 	setup_client();
 	if (!client.local && (geteuid() == 0 || getuid() == 0)) {
-		reply("421 4.3.0 server misconfigured");
-		flush_out();
+		early_reply("421 4.3.0 server misconfigured");
 		die(111, "fatal: refusing to talk to the network as root: run me as postern-smtpd");
 	}
 	if (config_load() == -1) {
-		reply("421 4.3.0 temporary configuration problem; try again later");
-		flush_out();
+		early_reply("421 4.3.0 temporary configuration problem; try again later");
 		die_sys(111, "fatal: unable to read control files");
 	}
 	if (!client.local && tls_env() == -1) {
-		reply("421 4.3.0 server misconfigured");
-		flush_out();
+		early_reply("421 4.3.0 server misconfigured");
 		die(111, "fatal: SSLCTLFD, SSLREADFD and SSLWRITEFD must all be open descriptors above 2");
 	}
 	in.timeout_ms = out.timeout_ms = (int)(cfg.timeout * 1000);
+	if (cfg.implicit_tls)
+		alarm_fd = -1; /* until the handshake is done: nothing in clear */
 	if (cfg.session) {
 		if (signal(SIGALRM, on_alarm) == SIG_ERR)
 			die_sys(111, "fatal: unable to catch SIGALRM");

@@ -405,3 +405,23 @@ size_t body_feed(struct body *b, const char *in, size_t n, char *out, size_t *us
 	*used = i;
 	return o;
 }
+
+int xtext_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '+') {
+			if (n - i < 3 || !strchr("0123456789ABCDEF", s[i + 1]) || !strchr("0123456789ABCDEF", s[i + 2]) ||
+			    !s[i + 1] || !s[i + 2])
+				return 0;
+			i += 2;
+		} else if (c < 33 || c > 126 || c == '=') {
+			return 0;
+		}
+	}
+	return 1;
+}

@@ -90,4 +90,8 @@ void body_init(struct body *, int bdat);
  * marker.  *used is the number of input bytes consumed;
  * returns the number of bytes written to out. */
 size_t body_feed(struct body *, const char *in, size_t n, char *out, size_t *used);
+/* RFC 3461 4: xtext, 1 to n bytes of "!" to "~" but "+" and "=", or "+"
+ * and two upper-case hex digits (MAIL's AUTH= parameter, RFC 4954 5). */
+int xtext_ok(const char *s, size_t n);
+
 #endif

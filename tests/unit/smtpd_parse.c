@@ -88,5 +88,9 @@ int main(void)
 		cdb_make_free(&m);
 		str_free(&f);
 	}
+	CHECK(xtext_ok("<>", 2) && xtext_ok("alice+40example.org", 19) && xtext_ok("a", 1), "xtext: <>, +40, a letter");
+	CHECK(!xtext_ok("", 0) && !xtext_ok("a=b", 3) && !xtext_ok("a b", 3) && !xtext_ok("a+4", 3) &&
+	      !xtext_ok("a+4g", 4) && !xtext_ok("a+4a", 4) && !xtext_ok("\x80", 1),
+	      "xtext: empty, =, space, a short or lower-case or bad +XX, 8-bit");
 	return check_done();
 }
