@@ -165,6 +165,17 @@ try:
         r = c.cmd('MAIL FROM:<alice@example.org> ' + param)
         check(r[0] == want, 'MAIL with %s: %d (RFC 4954 5: checked and dropped) (%r)' % (param, want, r[1]))
         c.cmd('RSET')
+    c.close()
+    c, _ = session()
+    c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    for sender, want in (('alice@example.org', 250), ('Alice@Example.ORG', 250), ('alice-list@example.org', 250),
+                         ('alice@localhost', 250), ('', 250), ('bob@example.org', 553), ('alicex@example.org', 553),
+                         ('alice@remote.example', 553), ('alice@virt.example', 553)):
+        r = c.cmd('MAIL FROM:<%s>' % sender)
+        check(r[0] == want, 'alice sends as <%s>: %d (control/submissionsenders, default 1) (%r)' % (sender, want, r[1]))
+        c.cmd('RSET')
+    check(logged(r'reject ip=127\.0\.0\.1 .*sender=bob@example\.org reply="553 5\.7\.1', mark),
+          'a refused sender is logged')
     r = c.cmd('HELO client.test')
     srv.stub_clear()
     r1, r2, r3 = send_msg(c, 'someone@remote.example', 'helo after auth')
@@ -182,7 +193,19 @@ try:
     check(r == (334, ['334 ']), 'AUTH PLAIN alone: an empty 334 challenge (%r)' % (r,))
     r = c.cmd(plain('bob@virt.example', PASSWORDS['bob@virt.example']))
     check(r[0] == 235, 'its response: 235; a virtual mailbox name works (%r)' % r[1])
+    for sender, want in (('bob@virt.example', 250), ('bob+x@virt.example', 250), ('bob-x@virt.example', 250),
+                         ('bob@example.org', 553), ('bobby@virt.example', 553), ('bob@virt.example.org', 553)):
+        r = c.cmd('MAIL FROM:<%s>' % sender)
+        check(r[0] == want, 'bob@virt.example sends as <%s>: %d (%r)' % (sender, want, r[1]))
+        c.cmd('RSET')
     c.close()
+    srv.control('submissionsenders', '0')
+    c, _ = session()
+    c.cmd('AUTH PLAIN ' + plain('bob@virt.example', PASSWORDS['bob@virt.example']))
+    r = c.cmd('MAIL FROM:<anyone@anywhere.example>')
+    check(r[0] == 250, 'control/submissionsenders 0: any sender (%r)' % r[1])
+    c.close()
+    srv.control('submissionsenders', None)
     c, _ = session()
     r = c.cmd('auth login')
     check(r == (334, ['334 VXNlcm5hbWU6']), 'AUTH LOGIN (any case): 334 "Username:" (%r)' % (r,))

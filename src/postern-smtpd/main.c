@@ -402,6 +402,12 @@ static void do_mail(const char *arg, size_t n)
 		error_reply("553 5.6.7 non-ASCII address needs the SMTPUTF8 parameter");
 		goto out;
 	}
+	if (cfg.submission && auth_user.len && cfg.senders &&
+	    !sender_owned(auth_user.s, auth_user.len, p.addr.s, p.addr.len, p.at)) {
+		log_reject("sender", p.addr.s, p.addr.len, "553 5.7.1 sender address not owned by the authenticated user");
+		error_reply("553 5.7.1 sender address not owned by the authenticated user");
+		goto out;
+	}
 	if (!str_copyb(&sender, p.addr.s, p.addr.len) || !str_copys(&envelope, "F") ||
 	    !str_cat(&envelope, &sender) || !str_catz(&envelope))
 		die_nomem();

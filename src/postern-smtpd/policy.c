@@ -15,6 +15,7 @@
 #include "home.h"
 #include "log.h"
 #include "die.h"
+#include "loginname.h"
 
 struct config cfg;
 
@@ -82,7 +83,8 @@ int config_load(void)
 	    num("maxerrors", &cfg.maxerrors, 10) || num("greetdelay", &cfg.greetdelay, 0) ||
 	    num("starttls", &cfg.starttls, 1))
 		return -1;
-	if (cfg.submission && num("submissionplaintext", &cfg.plaintext, 0))
+	if (cfg.submission &&
+	    (num("submissionplaintext", &cfg.plaintext, 0) || num("submissionsenders", &cfg.senders, 1)))
 		return -1;
 	if (cfg.maxrcpt == 0)
 		cfg.maxrcpt = 1;
@@ -260,4 +262,36 @@ enum rcpt_verdict rcpt_policy(const char *addr, size_t len, size_t at)
 out:
 	str_free(&a);
 	return v;
+}
+
+/* Whether the login user may send as addr (control/submissionsenders,
+ * doc/smtp.md): the null sender, or an address that delivers to the
+ * login: for a Unix user USER or USER<separator>EXT at a local domain,
+ * for a virtual mailbox LOCAL@DOMAIN itself or LOCAL-EXT / LOCAL+EXT
+ * there, as the recipient checks above read them.  Case is ignored. */
+int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, size_t at)
+{
+	struct str a = STR_INIT, u = STR_INIT;
+	size_t uat, base;
+	int kind, ok;
+
+	if (len == 0)
+		return 1;
+	kind = login_name(user, ulen, &uat);
+	if (!kind || !str_copyb(&a, addr, len) || !str_copyb(&u, user, ulen))
+		die_nomem();
+	lowercase(a.s, a.len);
+	lowercase(u.s, u.len);
+	base = kind == 2 ? uat : ulen;
+	ok = at >= base && !memcmp(a.s, u.s, base);
+	if (kind == 2) {
+		/* the same domain, the local part or an extension of it */
+		ok = ok && len - at == ulen - uat && !memcmp(a.s + at, u.s + uat, len - at) &&
+		     (at == base || a.s[base] == '-' || a.s[base] == '+');
+	} else {
+		ok = ok && (at == base || is_sep(a.s[base])) && domain_listed(a.s + at + 1, len - at - 1, &cfg.locals);
+	}
+	str_free(&a);
+	str_free(&u);
+	return ok;
 }

@@ -20,6 +20,7 @@ struct config {
 	int submission;
 	int implicit_tls;            /* -s: TLS from the first byte (RFC 8314) */
 	unsigned long long plaintext; /* submissionplaintext: AUTH in clear from afar */
+	unsigned long long senders;   /* submissionsenders: 1 only the user's own addresses */
 };
 extern struct config cfg;
 
@@ -41,6 +42,9 @@ extern struct client client;
 enum rcpt_verdict { RC_OK, RC_RELAY, RC_TRICK, RC_LITERAL, RC_UNKNOWN, RC_TEMP };
 enum rcpt_verdict rcpt_policy(const char *addr, size_t len, size_t at);
 int config_load(void);     /* 0 ok, -1 error (errno) */
+/* The sender addr (local@domain checked, or empty) is one the login user
+ * may send as: 1 yes, 0 no. */
+int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, size_t at);
 
 /* queue.c: one postern-queue child per message. */
 int queue_start(void);                         /* 0 ok, -1 failed to start */
