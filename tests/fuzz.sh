@@ -64,6 +64,14 @@ run() {
 	fi
 }
 
+if build auth_request tests/fuzz/auth_request.c src/postern-auth/request.c src/lib/loginname.c src/lib/remoteip.c \
+	-Isrc; then
+	run auth_request
+fi
+if build pspawn_record tests/fuzz/pspawn_record.c src/postern-pspawn/record.c src/lib/loginname.c \
+	src/lib/remoteip.c -Isrc; then
+	run pspawn_record
+fi
 if build pop3_parse tests/fuzz/pop3_parse.c src/postern-pop3d/command.c src/lib/base64.c src/lib/loginname.c \
 	src/lib/case.c -Isrc; then
 	run pop3_parse
