@@ -1,7 +1,8 @@
 """What the Python tests that run a whole installed postern share
 (tests/t-pop3.py, tests/t-submission.py): ./install into a scratch home,
 real Unix users and virtual mailboxes, the real services under an
-s6-svscan of the test's own, their logs, and the cleanup.  Run as root."""
+s6-svscan of the test's own, their processes and the users they run as,
+their logs, and the cleanup.  Run as root."""
 import os, pwd, re, shutil, subprocess, tempfile
 from smtptest import BUILD, SRC, set_control
 from tap import check, wait_for
@@ -9,6 +10,24 @@ from tap import check, wait_for
 
 def run(*args, data=None, env=None):
     return subprocess.run(args, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def ids(pid):
+    """(real, effective, saved, fs uids), (the same gids), the
+    supplementary gids of pid, from /proc/PID/status"""
+    f = {}
+    for line in open('/proc/%d/status' % pid):
+        k, _, v = line.partition(':')
+        f[k] = v.split()
+    return [int(x) for x in f['Uid']], [int(x) for x in f['Gid']], [int(x) for x in f['Groups']]
+
+
+def runs_as(pid, user):
+    """pid's every uid is user's, every gid its primary group's, and it
+    has no other group"""
+    pw = pwd.getpwnam(user)
+    u, g, sup = ids(pid)
+    return u == [pw.pw_uid] * 4 and g == [pw.pw_gid] * 4 and set(sup) <= {pw.pw_gid}
 
 
 class Installed:
@@ -83,6 +102,24 @@ class Installed:
         want = 'true true' if os.path.exists(os.path.join(d, 'notification-fd')) else 'true'
         fields = 'up,ready' if want == 'true true' else 'up'
         return wait_for(lambda: run('s6-svstat', '-o', fields, d).stdout.decode().strip() == want, secs)
+
+    def procs(self, name):
+        """{pid: (parent pid, argv)} of the processes called name (their
+        comm) with an argument in this home: this install's, not another's"""
+        found = {}
+        for d in os.listdir('/proc'):
+            if not d.isdigit():
+                continue
+            try:
+                if open('/proc/%s/comm' % d).read().strip() != name:
+                    continue
+                argv = open('/proc/%s/cmdline' % d, 'rb').read().decode(errors='replace').split('\0')[:-1]
+                ppid = int(open('/proc/%s/stat' % d).read().rsplit(')', 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if any(a.startswith(self.home + '/') for a in argv):
+                found[int(d)] = (ppid, argv)
+        return found
 
     def logtext(self, name):
         try:

@@ -1,8 +1,10 @@
 """What the tests of postern's local services share (t-auth.py,
-t-pspawn.py, t-keys.py): a service started with -d FD and waited for (s6's
-readiness), its log, its descriptors and its stop; the sanitizer check;
-and a record sent to a service while it is stopped, so that it finds the
-record and the closed connection together when it goes on."""
+t-pspawn.py, t-keys.py, t-submission.py): a service started with -d FD
+and waited for (s6's readiness), its log, its descriptors and its stop;
+the sanitizer check; one request and its answer, from this process or
+from a child of another uid; and a record sent to a service while it is
+stopped, so that it finds the record and the closed connection together
+when it goes on."""
 import os, signal, socket, subprocess, time
 
 
@@ -53,6 +55,54 @@ class Server:
             self.p.kill()
             code = self.p.wait()
         return -1 if sanitized(self.log()) else code
+
+
+def ask(path, rec, fds=(), timeout=30):
+    """rec (with the descriptors fds) on a new connection to the
+    SOCK_SEQPACKET socket at path: the answer, or b'' when the connection
+    ends unanswered"""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(timeout)
+    s.connect(path)
+    try:
+        if fds:
+            socket.send_fds(s, [rec], fds)
+        else:
+            s.send(rec)
+        a = s.recv(1000)
+    except (ConnectionResetError, BrokenPipeError):  # closed before or after the send
+        a = b''
+    s.close()
+    return a
+
+
+def ask_as(path, uid, gid, rec, fds=(), timeout=10):
+    """ask() from a child process of uid and gid, no other group: the
+    answer (b'' when closed unanswered), or None when the child failed"""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            os.write(w, b'A' + ask(path, rec, fds, timeout))
+            code = 0
+        except BaseException:
+            pass
+        os._exit(code)
+    os.close(w)
+    got = b''
+    while True:
+        b = os.read(r, 2000)
+        if not b:
+            break
+        got += b
+    os.close(r)
+    os.waitpid(pid, 0)
+    return got[1:] if got.startswith(b'A') else None
 
 
 def send_while_stopped(srv, path, rec, fds):

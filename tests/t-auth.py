@@ -21,7 +21,7 @@ postern-pspawn not asked; -c refused by postern-tlsd and postern-pspawn;
 the default uids), postern-pspawn missing, refusing, silent or
 garbled, a password file open to others, edits picked up without a
 restart, and the refusal of root.  Run as root."""
-import array, os, pwd, re, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
+import os, pwd, re, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_test
 from service_test import sanitized, send_while_stopped
@@ -147,19 +147,7 @@ def Server(*args, uid=AUTH_UID):
 
 def ask(rec, fds=(), timeout=30):
     """one request: the answer, or b'' when the connection ends unanswered"""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.settimeout(timeout)
-    s.connect(SOCK)
-    try:
-        if fds:
-            s.sendmsg([rec], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', fds))])
-        else:
-            s.send(rec)
-        a = s.recv(1000)
-    except (ConnectionResetError, BrokenPipeError):  # closed before or after the send
-        a = b''
-    s.close()
-    return a
+    return service_test.ask(SOCK, rec, fds, timeout)
 
 
 def rec(kind, user, pw, ip='127.0.0.1'):
@@ -181,32 +169,9 @@ def closed(fd, secs=5):
 
 
 def ask_as(uid, data, fds=()):
-    """ask() from a child process of uid: the answer (b'' when closed
-    unanswered), or None when the child failed"""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.close(r)
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            os.write(w, b'A' + ask(data, fds, timeout=10))
-            code = 0
-        except BaseException:
-            pass
-        os._exit(code)
-    os.close(w)
-    got = b''
-    while True:
-        b = os.read(r, 2000)
-        if not b:
-            break
-        got += b
-    os.close(r)
-    os.waitpid(pid, 0)
-    return got[1:] if got.startswith(b'A') else None
+    """ask() from a child process of uid (and gid uid): the answer (b''
+    when closed unanswered), or None when the child failed"""
+    return service_test.ask_as(SOCK, uid, uid, data, fds)
 
 
 def login(user, pw, ip='127.0.0.1', uid=None):
@@ -808,15 +773,18 @@ try:
     check(srv.stop() == 0, '... SIGTERM: exit 0')
 
     # 14. The default, neither -u nor -c: postern-pop3's uid for everything,
-    # postern-smtpd's for checks only.  ./install makes both users.
+    # postern-submit's (the submission listeners' postern-smtpd -a) for
+    # checks only, and port 25's postern-smtpd's not at all.  ./install
+    # makes the three users.
     try:
-        pop3_uid, smtpd_uid = pwd.getpwnam('postern-pop3').pw_uid, pwd.getpwnam('postern-smtpd').pw_uid
+        pop3_uid, submit_uid, smtpd_uid = (pwd.getpwnam(u).pw_uid for u in
+                                           ('postern-pop3', 'postern-submit', 'postern-smtpd'))
     except KeyError:
-        pop3_uid = smtpd_uid = None
+        pop3_uid = submit_uid = smtpd_uid = None
     if pop3_uid is None:
         r = subprocess.run([AUTH], stderr=subprocess.PIPE, env=ENV, timeout=20, preexec_fn=as_uid(AUTH_UID))
         check(r.returncode == 111 and b'unknown user postern-' in r.stderr,
-              'the default without postern-pop3 or postern-smtpd (no ./install here): exit 111, unknown user')
+              'the default without postern-pop3 or postern-submit (no ./install here): exit 111, unknown user')
     else:
         srv = service_test.Server([AUTH], os.path.join(D, 'logs'), ENV, preexec=as_uid(AUTH_UID), wait=20,
                                   stop_wait=20)
@@ -826,12 +794,20 @@ try:
         a, got, r1_gone = login('alice', pw, uid=pop3_uid)
         check(a == b'K' and got == FakePspawn.MARK and len(fake.got) == n + 1, 'the default: postern-pop3\'s P: K')
         check(ask_as(pop3_uid, rec(b'C', 'alice', pw)) == b'K', '... and its C: K')
-        check(ask_as(smtpd_uid, rec(b'C', 'alice', pw)) == b'K' and ask_as(smtpd_uid, rec(b'C', 'alice', 'no')) == b'N',
-              'the default: postern-smtpd\'s C: K, N')
-        a, got, r1_gone = login('alice', pw, uid=smtpd_uid)
+        check(ask_as(submit_uid, rec(b'C', 'alice', pw)) == b'K' and ask_as(submit_uid, rec(b'C', 'alice', 'no')) == b'N',
+              'the default: postern-submit\'s C: K, N')
+        a, got, r1_gone = login('alice', pw, uid=submit_uid)
         check(a == b'' and got is True and r1_gone and len(fake.got) == n + 1
-              and wait_for(lambda: 'refused uid=%d why="login request from a check-only uid"' % smtpd_uid in srv.log()),
-              'the default: postern-smtpd\'s P: refused unanswered, descriptors closed, logged')
+              and wait_for(lambda: 'refused uid=%d why="login request from a check-only uid"' % submit_uid in srv.log()),
+              'the default: postern-submit\'s P: refused unanswered, descriptors closed, logged')
+        mark = len(srv.log())
+        check(ask_as(smtpd_uid, rec(b'C', 'alice', pw)) == b''
+              and wait_for(lambda: 'refused uid=%d why="uid not served"' % smtpd_uid in srv.log()[mark:]),
+              'the default: port 25\'s postern-smtpd gets nothing, not even for a C with the right password: '
+              'closed unanswered, logged "uid not served"')
+        a, got, r1_gone = login('alice', pw, uid=smtpd_uid)
+        check(a == b'' and got is True and r1_gone and len(fake.got) == n + 1,
+              '... nor for a P: unanswered, descriptors closed, nothing started')
         check(checkpw('alice', pw) == b'', 'the default: root is not served')
         check(srv.stop() == 0, '... SIGTERM: exit 0')
     check(not any(p in open(f, errors='replace').read() for p in SECRETS + [pw]

@@ -44,13 +44,19 @@ check "the run script starts postern-start from this home, with PATH alone, unde
 check "the log run script runs s6-log as postern-log into log/send" \
 	grep -q "^exec s6-setuidgid postern-log s6-log .* $PHOME/log/send\$" "$PHOME/service/postern-send/log/run"
 check "notification-fd is 3" [ "$(cat "$PHOME/service/postern-send/notification-fd")" = 3 ]
-# Mail submission: two listeners as postern-smtpd, without tcp.smtp's rules.
+# Mail submission: two listeners as postern-submit, without tcp.smtp's rules.
 check "postern-submission runs postern-smtpd -a on submissionip and submissionport (587), no rules file" \
 	sh -c 'grep -q "^ip=\$(val submissionip 127.0.0.1)\$" "$1" && grep -q "^port=\$(val submissionport 587)\$" "$1" &&
 		grep -q " $2/bin/postern-smtpd -a\$" "$1" && ! grep -v "^#" "$1" | grep -q "tcp\.smtp\|-x "' - "$PHOME/service/postern-submission/run" "$PHOME"
 check "postern-smtps runs postern-smtpd -a -s on submissionip and smtpsport (465), no rules file" \
 	sh -c 'grep -q "^ip=\$(val submissionip 127.0.0.1)\$" "$1" && grep -q "^port=\$(val smtpsport 465)\$" "$1" &&
 		grep -q " $2/bin/postern-smtpd -a -s\$" "$1" && ! grep -v "^#" "$1" | grep -q "tcp\.smtp\|-x "' - "$PHOME/service/postern-smtps/run" "$PHOME"
+check "both drop to postern-submit's uid and gid, not postern-smtpd's" sh -c '
+	for f in "$@"; do
+		grep -q "^uid=\$(id -u postern-submit) && gid=\$(id -g postern-submit) || exit 111\$" "$f" &&
+			grep -q "[[:space:]]-u \"\$uid\" -g \"\$gid\" " "$f" && ! grep -v "^#" "$f" | grep -q "postern-smtpd@\|id -[ug] postern-smtpd" ||
+			{ echo "# $f"; exit 1; }
+	done' - "$PHOME/service/postern-submission/run" "$PHOME/service/postern-smtps/run"
 check "their log run scripts run s6-log as postern-log into log/submission and log/smtps" \
 	sh -c 'grep -q "^exec s6-setuidgid postern-log s6-log .* $1/log/submission\$" "$1/service/postern-submission/log/run" &&
 		grep -q "^exec s6-setuidgid postern-log s6-log .* $1/log/smtps\$" "$1/service/postern-smtps/log/run"' - "$PHOME"
@@ -63,6 +69,10 @@ check "the four submission control templates are installed" sh -c '
 if [ -x "$POSTERN_BUILD/bin/postern-mkrcpt" ]; then
 	check "the install ran postern-mkrcpt: users/rcpt.cdb is root:postern-nofiles 640" \
 		[ "$(st users/rcpt.cdb)" = "root:postern-nofiles 640" ]
+	for u in postern-smtpd postern-submit; do
+		check "$u (its uid and primary group alone, as its listener runs it) can read users/rcpt.cdb" \
+			quietly setpriv --reuid="$u" --regid=postern-nofiles --clear-groups sh -c 'exec cat "$1" > /dev/null' - "$PHOME/users/rcpt.cdb"
+	done
 fi
 check "no @...@ placeholder is left in a service file" sh -c '! grep -rq "@[A-Za-z:-]*@" "$1"/service' - "$PHOME"
 
@@ -70,12 +80,16 @@ for u in postern-queue postern-send postern-remote; do
 	check "user $u exists with primary group postern" \
 		[ "$(id -gn "$u" 2> /dev/null)" = postern ]
 done
-for u in postern-smtpd postern-tls postern-keys postern-auth postern-log postern-vmail postern-alias; do
+for u in postern-smtpd postern-tls postern-keys postern-auth postern-log postern-vmail postern-alias postern-pop3 \
+	postern-submit; do
 	check "user $u exists with primary group postern-nofiles" \
 		[ "$(id -gn "$u" 2> /dev/null)" = postern-nofiles ]
 done
 check "postern's users cannot log in" \
 	[ "$(getent passwd postern-queue | cut -d: -f7)" = /usr/sbin/nologin ]
+check "postern-submit is a user of its own (not postern-smtpd's uid), home /nonexistent, no login" \
+	sh -c '[ "$(id -u postern-submit)" != "$(id -u postern-smtpd)" ] &&
+		[ "$(getent passwd postern-submit | cut -d: -f6-7)" = /nonexistent:/usr/sbin/nologin ]'
 
 # An admin's edit survives a reinstall; a deleted template comes back.
 echo "example.org" > "$PHOME/control/locals"

@@ -7,6 +7,9 @@ passwords set with postern-passwd, and Python's smtplib and swaks as the
 mail clients: STARTTLS then AUTH on port 587, implicit TLS on 465, a
 virtual mailbox's login, relay to another domain after AUTH, and the
 refusals (530 before AUTH, 538 in clear, 535 for a wrong password).
+The listeners and their postern-smtpd run as postern-submit (read from
+/proc), and postern-auth answers a check from that uid but none from
+port 25's postern-smtpd's.
 
 The s6-svscan runs in a network namespace of its own, NP, with the real
 ports 587 and 465 on all its addresses: its loopback, and 10.98.0.1 on
@@ -16,9 +19,10 @@ stays in the machine's namespace and enters NP or NC only to open a
 connection (setns), so nothing here binds a port of this machine, and
 postern-remote, routed to a dead port, reaches no other host.  Run as
 root."""
-import base64, contextlib, ctypes, glob, os, re, smtplib, socket, ssl, sys
+import base64, contextlib, ctypes, glob, os, pwd, re, smtplib, socket, ssl, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from installed import Installed, run
+import service_test
+from installed import Installed, ids, run, runs_as
 from tap import check, done, wait_for
 
 H = Installed()
@@ -132,6 +136,14 @@ def listening(ns, host, port):
         return False
 
 
+def check_as(user, record):
+    """record sent to HOME/run/auth/socket from a child process of user
+    (its uid, its primary group, no other): the answer, b'' when closed
+    unanswered, None when the child failed"""
+    pw = pwd.getpwnam(user)
+    return service_test.ask_as(os.path.join(HOME, 'run', 'auth', 'socket'), pw.pw_uid, pw.pw_gid, record)
+
+
 try:
     H.install('the submission services')
     for s_ in ('postern-submission', 'postern-smtps'):
@@ -171,6 +183,45 @@ try:
 
     box1 = os.path.join(USERS, 'ptsub1', 'Maildir')
     box2 = os.path.join(USERS, 'ptsub2', 'Maildir')
+
+    # --- who runs it: postern-submit, not port 25's postern-smtpd ------------------
+    submit, smtpd_user = pwd.getpwnam('postern-submit'), pwd.getpwnam('postern-smtpd')
+    check(submit.pw_uid != smtpd_user.pw_uid and submit.pw_uid != 0 and
+          submit.pw_dir == '/nonexistent' and submit.pw_gid == smtpd_user.pw_gid,
+          'postern-submit: a uid of its own, group postern-nofiles (as postern-smtpd\'s), home /nonexistent')
+    found = H.procs('postern-listen')   # (not a child of one between its fork and its exec)
+    prog = HOME + '/bin/postern-smtpd'
+    listeners = {pid: argv for pid, (pp, argv) in found.items()
+                 if pp not in found and (argv[-2:] == [prog, '-a'] or argv[-3:] == [prog, '-a', '-s'])}
+    check(len(listeners) == 2 and all(runs_as(p, 'postern-submit') for p in listeners),
+          'both submission listeners (587, 465) run as postern-submit:postern-nofiles, no other group (%s)'
+          % {p: ids(p)[0] for p in listeners})
+    s = client()   # a session held open on 587, and one on 465 inside TLS
+    s465 = client(port=PORT_S, implicit=True)
+    kids = {}
+
+    def sessions():   # the earlier probes' sessions may still be leaving
+        kids.clear()
+        kids.update({pid: pp for pid, (pp, argv) in H.procs('postern-smtpd').items() if pp in listeners})
+        return len(kids) == 2
+    check(wait_for(sessions, 10) and len(set(kids.values())) == 2 and all(runs_as(p, 'postern-submit') for p in kids),
+          'their postern-smtpd -a, one per session on each port, run as postern-submit too (%s)'
+          % {p: ids(p)[0] for p in kids})
+    s.quit()
+    s465.quit()
+    # postern-auth checks for postern-submit's uid alone: port 25's
+    # postern-smtpd, taken over, could otherwise check guesses there
+    # without a session's pause and limit.
+
+    def crec(user, password):   # doc/pop3.md: C USER NUL PASSWORD NUL REMOTEIP NUL
+        return b'C' + b''.join(f.encode() + b'\x00' for f in (user, password, '127.0.0.1'))
+    rec_ = crec('ptsub2', PASSWORDS['ptsub2'])
+    a = (check_as('postern-submit', rec_), check_as('postern-submit', crec('ptsub2', 'not it')))
+    check(a == (b'K', b'N'), 'a C request from postern-submit\'s uid to run/auth/socket: K for the password, '
+          'N for another %r' % (a,))
+    a = check_as('postern-smtpd', rec_)
+    check(a == b'' and logged('auth', r'refused uid=%d why="uid not served"' % smtpd_user.pw_uid),
+          'the same from port 25\'s postern-smtpd\'s uid: closed unanswered, log/auth: uid not served %r' % (a,))
 
     # --- port 587 from afar: STARTTLS first ----------------------------------------
     s = client()

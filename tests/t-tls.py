@@ -721,9 +721,10 @@ try:
           'a C request from a uid not served gets nothing')
     try:
         SMTPD, REMOTE = pwd.getpwnam('postern-smtpd'), pwd.getpwnam('postern-remote')
+        SUBMIT = pwd.getpwnam('postern-submit')
     except KeyError:
-        SMTPD = REMOTE = None
-        print('# skip: no postern-smtpd and postern-remote users here (./install makes them): '
+        SMTPD = REMOTE = SUBMIT = None
+        print('# skip: no postern-smtpd, postern-submit and postern-remote users here (./install makes them): '
               'the default uids are not tried')
     if SMTPD:
         stop('tlsd')
@@ -733,6 +734,10 @@ try:
         check(reply_as(SMTPD, b'Cemx.test') == 2 and 'why="client mode is postern-remote\'s only"' in logtext()[mark:],
               'a C request from postern-smtpd\'s uid is refused Z, and logged')
         check(reply_as(SMTPD, b'S') == 1, 'an S request from postern-smtpd\'s uid gets K')
+        check(reply_as(SUBMIT, b'S') == 1, 'an S request from postern-submit\'s uid (submission) gets K')
+        mark = len(logtext())
+        check(reply_as(SUBMIT, b'Cemx.test') == 2 and 'why="client mode is postern-remote\'s only"' in logtext()[mark:],
+              'a C request from postern-submit\'s uid is refused Z, and logged')
         check(reply_as(REMOTE, b'Cvmx.test') == 1, 'a C request from postern-remote\'s uid gets K')
         check(wait_for(lambda: len(engines()) == sessions_before, 10), 'and those engines leave with their applications')
         stop('tlsd')

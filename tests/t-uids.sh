@@ -39,9 +39,14 @@ printf '|while [ ! -f %s/go ]; do /bin/sleep 0.1; done; /bin/cat > /dev/null\n' 
 chown $UI:$UI "$SCRATCH/users/$UI/.postern-slow"
 on_cleanup 'touch "$SCRATCH/go"'
 
-# The SMTP listener on a free loopback port, so that it surely binds.
-/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' > "$PHOME/control/smtpport"
+# The SMTP listener on a free loopback port, so that it surely binds; the
+# two mail submission listeners too (they run as postern-submit).
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port > "$PHOME/control/smtpport"
 printf 'none\n' > "$PHOME/control/smtpip6"
+free_port > "$PHOME/control/submissionport"
+free_port > "$PHOME/control/smtpsport"
+rm -f "$PHOME/service/postern-submission/down" "$PHOME/service/postern-smtps/down"
 svscan_start
 svc_wait_up postern-send 20 || {
 	not_ok "postern-send service up within 20 s"
@@ -132,21 +137,48 @@ check "no process of the set keeps a capability (CapEff 0 outside root)" sh -c '
 	done' - "$SCRATCH/tree"
 
 # postern-smtpd, when its service is installed: the listener after it bound,
-# and postern-smtpd itself for one connection.
+# and postern-smtpd itself for one connection.  The submission listeners
+# (postern-smtpd -a) run as postern-submit, port 25's as postern-smtpd.
+# Each is waited for until it has dropped root (a moment after its bind).
+listeners_dropped() {
+	n=0
+	for p in $(tree_procs postern-listen | cut -d' ' -f1); do
+		[ "$(field "$p" Uid | cut -d' ' -f1)" != 0 ] || return 1
+		n=$((n + 1))
+	done
+	[ "$n" -ge 3 ]
+}
 i=0
-while [ -z "$(tree_procs postern-listen)" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-nlisten=0
+until listeners_dropped || [ "$i" -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+nlisten=0 nsubmit=0
 for p in $(tree_procs postern-listen | cut -d' ' -f1); do
-	proc_is "$p" "postern-listen (after bind)" postern-smtpd postern-nofiles
-	nlisten=$((nlisten + 1))
+	case "$(tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null)" in
+	*"/postern-smtpd -a "*) proc_is "$p" "postern-listen of submission (after bind)" postern-submit postern-nofiles
+		nsubmit=$((nsubmit + 1)) ;;
+	*) proc_is "$p" "postern-listen (after bind)" postern-smtpd postern-nofiles
+		nlisten=$((nlisten + 1)) ;;
+	esac
 done
 check "a postern-listen runs for the postern-smtpd service ($nlisten)" [ "$nlisten" -ge 1 ]
+check "two run for postern-submission and postern-smtps, as postern-submit ($nsubmit)" [ "$nsubmit" -eq 2 ]
+# One connection to port 25's listener and one to postern-submission's:
+# their postern-smtpd runs as the listener's user (postern-smtpd, or
+# postern-submit for -a).  Not postern-smtps's: its postern-smtpd -s
+# says nothing before a TLS handshake.
+seen25=0 seen587=0
 for p in $(tree_procs postern-listen | cut -d' ' -f1); do
-	# postern-listen ... HOST PORT PROGRAM: the two words before the program.
+	# postern-listen ... HOST PORT PROGRAM [ARG]: the two words before the program.
+	args=$(tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null)
+	case "$args" in
+	*"/postern-smtpd -a -s "*) continue ;;
+	*"/postern-smtpd -a "*) [ "$seen587" = 0 ] || continue; seen587=1 u=postern-submit what="postern-smtpd -a" ;;
+	*) [ "$seen25" = 0 ] || continue; seen25=1 u=postern-smtpd what=postern-smtpd ;;
+	esac
 	hp=$(tr '\0' '\n' < "/proc/$p/cmdline" | awk '/postern-smtpd$/ { print h " " pt; exit } { h = pt; pt = $0 }')
 	[ -n "$hp" ] || continue
 	set -- $hp
-	/usr/bin/python3 - "$1" "$2" "$SCRATCH/smtpd.pid" "$p" > "$SCRATCH/smtpd.out" 2>&1 << 'PYEOF' &
+	o=$SCRATCH/smtpd.$p
+	/usr/bin/python3 - "$1" "$2" "$o" "$p" > "$o.out" 2>&1 << 'PYEOF' &
 import socket, sys, time, os
 host, port, out, parent = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 s = socket.create_connection((host, port), timeout=10)
@@ -162,17 +194,17 @@ s.recv(1000)
 PYEOF
 	cpid=$!
 	i=0
-	while [ ! -f "$SCRATCH/smtpd.pid.ready" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	while [ ! -f "$o.ready" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	sp=$(tree_procs postern-smtpd | awk -v pp="$p" '$3 == pp { print $1; exit }')
 	if [ -n "$sp" ]; then
-		proc_is "$sp" "postern-smtpd (one connection)" postern-smtpd postern-nofiles
+		proc_is "$sp" "$what (one connection)" $u postern-nofiles
 	else
-		not_ok "postern-smtpd running for a connection to $1:$2 ($(cat "$SCRATCH/smtpd.out"))"
+		not_ok "$what running for a connection to $1:$2 ($(cat "$o.out"))"
 	fi
-	touch "$SCRATCH/smtpd.pid.done"
+	touch "$o.done"
 	wait "$cpid"
-	break
 done
+check "one connection each to port 25's listener and to postern-submission's" [ "$seen25$seen587" = 11 ]
 
 # postern-local runs as the recipient: a program delivery that waits.
 printf 'Subject: slow\n\nwait for it\n' | "$PHOME/bin/sendmail" "$UI-slow@$D" > "$SCRATCH/inject.out" 2>&1 ||

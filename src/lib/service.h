@@ -3,8 +3,8 @@
  * notification fd), -u UID (a uid to serve instead of the default ones)
  * and, for a program that sets checks_option, -c UID (a uid served for
  * check requests only, instead of the default ones: postern-auth's
- * postern-smtpd, which may check a password but must never start a
- * session), the uids served, readiness, the accept that refuses an
+ * postern-submit, whose postern-smtpd -a may check a password but must
+ * never start a session), the uids served, readiness, the accept that refuses an
  * unserved peer unread, and, for the services that take many connections
  * at once, the connections whose request has not come yet.  Each program
  * keeps what is its own: the record, the answer, what it starts, and what
@@ -48,7 +48,7 @@ void service_options(struct service *, int argc, char **argv);
 /* Serves user name's uid too (the default when no -u was given), and
  * returns it; dies 111 for an unknown user. */
 uid_t service_serve_user(struct service *, const char *name);
-/* The same, for checks only (postern-auth's default for postern-smtpd). */
+/* The same, for checks only (postern-auth's default for postern-submit). */
 uid_t service_check_user(struct service *, const char *name);
 /* 1 when the uid is served, for everything or for checks only. */
 int service_serves(const struct service *, uid_t);

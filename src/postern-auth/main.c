@@ -8,16 +8,19 @@
  *
  * It runs as postern-auth under s6 (never as root: it refuses to),
  * listens on HOME/run/auth/socket, and serves (SO_PEERCRED) postern-pop3's
- * uid for every request and postern-smtpd's for checks only, or those
- * given with -u (every request) and -c (checks only) instead.  Each
+ * uid for every request and postern-submit's (the submission ports'
+ * postern-smtpd -a) for checks only, or those given with -u (every
+ * request) and -c (checks only) instead; port 25's postern-smtpd gets
+ * nothing.  Each
  * connection carries one request: P (log in, with the client's two
  * descriptors) or C (only check), a user, a password and the client's
  * address; the answer is K, N or Z and a reason, and a malformed request
  * gets none, nor does a login whose hand-over to postern-pspawn ended in
  * doubt (no answer in time: postern-pop3d may have the client, so Z would
  * be a lie).  A P from a check-only uid is refused unanswered: a
- * postern-smtpd taken over from the network must not be able to start a
- * POP3 session, nor hand a connection to postern-pspawn through us.
+ * submission session taken over from the network must not be able to
+ * start a POP3 session, nor hand a connection to postern-pspawn through
+ * us.
  *
  * It answers one request at a time, on purpose: an argon2id verification
  * takes 64 MB and tens of milliseconds, so a flood of guesses costs one
@@ -79,11 +82,14 @@ int main(int argc, char **argv)
 		die_sys(111, "fatal: the notification fd is not open");
 	if (sodium_init() < 0)
 		die(111, "fatal: unable to initialize libsodium");
-	/* postern-smtpd's SMTP AUTH only ever checks: nothing is started for
-	 * it, so it gets no more than that */
+	/* submission's SMTP AUTH only ever checks: nothing is started for
+	 * it, so it gets no more than that.  It runs as a user of its own,
+	 * postern-submit, so that port 25's postern-smtpd, the most exposed
+	 * process, cannot ask us anything, not even a check without the
+	 * pause and the failure limit of a submission session. */
 	if (!svc.nuids && !svc.nchecks) {
 		(void)service_serve_user(&svc, conf_users[USER_POP3]);
-		(void)service_check_user(&svc, conf_users[USER_SMTPD]);
+		(void)service_check_user(&svc, conf_users[USER_SUBMIT]);
 	}
 	path(&sock, "run/auth/socket");
 	path(&passwd, "secret/auth/passwd");

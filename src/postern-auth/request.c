@@ -1,4 +1,4 @@
-/* A request from postern-popup or postern-smtpd (doc/pop3.md): P or C,
+/* A request from postern-popup or postern-smtpd -a (doc/pop3.md): P or C,
  * then USER, PASSWORD and REMOTEIP, each ended by a NUL, and nothing
  * after the last.  The peer may be one taken over from the network, so
  * nothing is guessed: a record that is not exactly right is refused

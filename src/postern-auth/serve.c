@@ -1,8 +1,8 @@
-/* One connection from postern-popup or postern-smtpd (doc/pop3.md): its
+/* One connection from postern-popup or postern-smtpd -a (doc/pop3.md): its
  * one request read within REQUEST_MS, checked, answered K, N or Z,
  * logged, and the connection closed.  A request that is not exactly
  * right gets no answer at all, nor does a P from a uid served for checks
- * only (postern-smtpd's), nor a login whose hand-over ended in doubt
+ * only (postern-submit's), nor a login whose hand-over ended in doubt
  * (pspawn.c): postern-popup then hangs up without a word, since
  * postern-pop3d may have the client.  The password is only ever in rec, which is wiped
  * before this returns, whatever happened; no log line holds it. */

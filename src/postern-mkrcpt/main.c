@@ -220,7 +220,9 @@ static void table_install(const char *dir, int lock, const struct str *data, con
 
 	if (!path_join(&tmp, dir, "rcpt.cdb.tmp"))
 		die_nomem();
-	/* readable by postern-smtpd's group only, when that user exists */
+	/* readable by postern-smtpd's group only, when that user exists
+	 * (postern-nofiles, which is postern-submit's too: submission's
+	 * postern-smtpd -a reads the table as well) */
 	smtpd = getpwnam(conf_users[USER_SMTPD]);
 	if (smtpd) {
 		gid = smtpd->pw_gid;

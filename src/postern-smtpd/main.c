@@ -1165,7 +1165,8 @@ int main(int argc, char **argv)
 	setup_client();
 	if (!client.local && (geteuid() == 0 || getuid() == 0)) {
 		early_reply("421 4.3.0 server misconfigured");
-		die(111, "fatal: refusing to talk to the network as root: run me as postern-smtpd");
+		die(111, "fatal: refusing to talk to the network as root: run me as ",
+		    cfg.submission ? "postern-submit" : "postern-smtpd");
 	}
 	if (config_load() == -1) {
 		early_reply("421 4.3.0 temporary configuration problem; try again later");

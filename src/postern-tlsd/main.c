@@ -5,8 +5,9 @@
  * usage: postern-tlsd [-d notification-fd] [-u uid]...
  *
  * It runs as postern-tls under s6, listens on HOME/run/tlsd/socket, and
- * serves only postern-smtpd and postern-remote (their uids, or those given
- * with -u, from SO_PEERCRED).  Each request is one record: S (be the TLS
+ * serves only postern-smtpd, postern-submit (submission's postern-smtpd
+ * -a), postern-pop3 and postern-remote (their uids, or those given with
+ * -u, from SO_PEERCRED).  Each request is one record: S (be the TLS
  * server) or, from postern-remote alone, C with a policy and the server's
  * name (be the client), and five descriptors; the answer is K when an
  * engine was started, Z and a reason when not.  At most control/concurrencytls engines run at once (default
@@ -124,6 +125,7 @@ int main(int argc, char **argv)
 		die(100, "fatal: refusing to run as root: run me as postern-tls (s6-setuidgid)");
 	if (!svc.nuids) {
 		(void)service_serve_user(&svc, conf_users[USER_SMTPD]);
+		(void)service_serve_user(&svc, conf_users[USER_SUBMIT]);
 		(void)service_serve_user(&svc, conf_users[USER_POP3]);
 		client_uid = service_serve_user(&svc, conf_users[USER_REMOTE]);
 	}
