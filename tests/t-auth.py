@@ -25,7 +25,7 @@ import os, pwd, re, shutil, signal, socket, struct, subprocess, sys, tempfile, t
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_test
 from service_test import sanitized, send_while_stopped
-from smtptest import BUILD
+from smtptest import BUILD, set_control
 from tap import check, done, wait_for
 
 AUTH_UID = 64371  # postern-auth's stand-in, this test's only
@@ -33,10 +33,13 @@ POP_UID = 64372   # a second served uid (postern-popup's stand-in)
 NOBODY = 65534
 D = tempfile.mkdtemp(prefix='postern-test-auth.')
 os.chmod(D, 0o755)
-for sub in ('bin', 'secret/auth', 'run/auth', 'run/pspawn', 'logs', 'users'):
+for sub in ('bin', 'secret/auth', 'run/auth', 'run/pspawn', 'logs', 'users', 'control'):
     os.makedirs(os.path.join(D, sub))
-for sub in ('secret', 'run', 'run/pspawn'):
+for sub in ('secret', 'run', 'run/pspawn', 'control'):
     os.chmod(os.path.join(D, sub), 0o755)
+# the throttle is off but in its own section below: the others send many
+# wrong passwords from one address
+set_control(os.path.join(D, 'control'), 'authfailures', '0')
 os.chown(os.path.join(D, 'secret/auth'), AUTH_UID, AUTH_UID)
 # the scratch HOME is all the test uid's, users/ too: so it may change the
 # roster as root would (section 2b runs it as root for real)
@@ -720,7 +723,7 @@ try:
               '%s -c UID: usage, exit 100 (no check-only uids there)' % prog)
     # root and POP_UID with -u, SMTP_UID with -c, and POP_UID with -c too
     srv = Server('-c', str(SMTP_UID), '-c', str(POP_UID))
-    check(srv.ready and re.search(r'postern-auth: ready socket=\S+ uids=2 check_uids=2\n', srv.log()),
+    check(srv.ready and re.search(r'postern-auth: ready socket=\S+ uids=2 check_uids=2 authfailures=\d+\n', srv.log()),
           '-u 0 -u POP -c SMTP -c POP: ready, logged uids=2 check_uids=2')
     check(ask_as(SMTP_UID, rec(b'C', 'alice', pw)) == b'K', 'a -c uid: C with the right password: K')
     check(ask_as(SMTP_UID, rec(b'C', 'alice', 'wrong')) == b'N' and ask_as(SMTP_UID, rec(b'C', 'zed', pw)) == b'N',
@@ -766,7 +769,7 @@ try:
     # only -c: nothing is served for everything, root not at all
     srv = service_test.Server([AUTH, '-c', str(SMTP_UID)], os.path.join(D, 'logs'), ENV, preexec=as_uid(AUTH_UID),
                               wait=20, stop_wait=20)
-    check(srv.ready and re.search(r'ready socket=\S+ uids=0 check_uids=1\n', srv.log()), 'only -c: uids=0 check_uids=1')
+    check(srv.ready and re.search(r'ready socket=\S+ uids=0 check_uids=1 authfailures=\d+\n', srv.log()), 'only -c: uids=0 check_uids=1')
     check(checkpw('alice', pw) == b'' and ask_as(SMTP_UID, rec(b'C', 'alice', pw)) == b'K'
           and login('alice', pw, uid=SMTP_UID)[0] == b'',
           '... root is not served (no default beside -c), the -c uid gets K for C and nothing for P')
@@ -788,7 +791,7 @@ try:
     else:
         srv = service_test.Server([AUTH], os.path.join(D, 'logs'), ENV, preexec=as_uid(AUTH_UID), wait=20,
                                   stop_wait=20)
-        check(srv.ready and re.search(r'ready socket=\S+ uids=1 check_uids=1\n', srv.log()),
+        check(srv.ready and re.search(r'ready socket=\S+ uids=1 check_uids=1 authfailures=\d+\n', srv.log()),
               'the default: ready, uids=1 check_uids=1')
         n = len(fake.got)
         a, got, r1_gone = login('alice', pw, uid=pop3_uid)
@@ -810,6 +813,43 @@ try:
               '... nor for a P: unanswered, descriptors closed, nothing started')
         check(checkpw('alice', pw) == b'', 'the default: root is not served')
         check(srv.stop() == 0, '... SIGTERM: exit 0')
+    # 10. The throttle: control/authfailures wrong passwords from one
+    # address (an IPv6 one by its /64) and its requests get Z, unchecked.
+    set_control(os.path.join(D, 'control'), 'authfailures', '3')
+    check(setpw('thr', 'thr right pw'), 'thr: a password')
+    srv = Server()
+    check(srv.ready and 'authfailures=3' in srv.log(), 'authfailures 3: ready, and the ready line says so')
+    for ip in ('192.0.2.50', '2001:db8:1::5'):
+        got = [ask(rec(b'C', 'thr', 'wrong %d' % i, ip)) for i in range(3)]
+        check(got == [b'N'] * 3, '%s: three wrong passwords: N N N' % ip)
+        t0 = time.time()
+        a = ask(rec(b'C', 'thr', 'thr right pw', ip))
+        check(a.startswith(b'Z') and b'too many wrong passwords' in a and time.time() - t0 < 0.05,
+              '%s: then even the right one gets Z at once, without a check (%r)' % (ip, a))
+    check(ask(rec(b'C', 'thr', 'thr right pw', '2001:db8:1::99')).startswith(b'Z'),
+          'another address of the same IPv6 /64: Z too')
+    check(ask(rec(b'C', 'thr', 'thr right pw', '::ffff:192.0.2.50')).startswith(b'Z'),
+          'the IPv4 address written as IPv4-mapped IPv6: Z too')
+    check(ask(rec(b'C', 'thr', 'thr right pw', '2001:db8:2::5')) == b'K' and
+          ask(rec(b'C', 'thr', 'thr right pw', '192.0.2.51')) == b'K',
+          'another /64 and the next IPv4 address: K')
+    check(ask(rec(b'C', 'thr', 'wrong', '')) == b'N' and ask(rec(b'C', 'thr', 'thr right pw', '')) == b'K',
+          'no address (a local client): never throttled')
+    a, got, r1_gone = login('thr', 'thr right pw', ip='192.0.2.50')
+    check(a.startswith(b'Z') and got is True and r1_gone, 'a P from a throttled address: Z, nothing started')
+    check(wait_for(lambda: re.search(r'auth user=thr ip=192\.0\.2\.50 result=tempfail .*why="too many wrong', srv.log())
+                   is not None), 'logged result=tempfail with why')
+    check(srv.stop() == 0, 'SIGTERM: exit 0')
+    set_control(os.path.join(D, 'control'), 'authfailures', '0')
+    srv = Server()
+    check(all(ask(rec(b'C', 'thr', 'wrong', '192.0.2.60')) == b'N' for _ in range(12)) and
+          ask(rec(b'C', 'thr', 'thr right pw', '192.0.2.60')) == b'K', 'authfailures 0: never throttled')
+    check(srv.stop() == 0, 'SIGTERM: exit 0')
+    set_control(os.path.join(D, 'control'), 'authfailures', 'ten')
+    srv = Server()
+    check(not srv.ready and srv.p.wait(20) == 111, 'a malformed control/authfailures: exit 111')
+    set_control(os.path.join(D, 'control'), 'authfailures', '0')
+
     check(not any(p in open(f, errors='replace').read() for p in SECRETS + [pw]
                   for f in [os.path.join(D, 'logs', e) for e in os.listdir(os.path.join(D, 'logs'))]),
           'no password is in any of their logs')

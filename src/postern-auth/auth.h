@@ -3,6 +3,7 @@
 #ifndef POSTERN_AUTH_H
 #define POSTERN_AUTH_H
 #include <stddef.h>
+#include <time.h>
 #include <sys/types.h>
 #include "pop3limits.h"
 #include "remoteip.h"
@@ -52,6 +53,15 @@ int verify(const char *hash, const char *password, size_t n);
  * failed (else 0).  The caller's descriptors are left to it to close. */
 int pspawn_hand(const char *path, const struct request *req, const int fds[2], struct str *text,
                 const char **sys);
+
+/* throttle.c: after failures (control/authfailures; 0: never) wrong
+ * passwords from one address (an IPv6 one by its /64) within
+ * THROTTLE_WINDOW seconds of its first, throttle_blocked is 1 for it
+ * until that window ends.  now: seconds_now() (a monotonic clock). */
+#define THROTTLE_WINDOW 600
+void throttle_init(unsigned long long failures);
+int throttle_blocked(const char *ip, size_t n, time_t now);
+void throttle_failed(const char *ip, size_t n, time_t now);
 
 /* wait.c: the monotonic clock in ms; and a wait of at most ms for fd to
  * be readable (or closed): 1 it is, 0 timed out, -1 poll failed. */

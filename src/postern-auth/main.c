@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include "auth.h"
 #include "conf.h"
+#include "control.h"
 #include "die.h"
 #include "home.h"
 #include "log.h"
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
 	struct serve_counts counts = { 0, 0, 0, 0, 0 };
 	struct serve_paths paths;
 	struct logline l = { STR_INIT };
+	unsigned long long failures;
 	int lfd, sfd;
 
 	progname = "postern-auth";
@@ -97,6 +99,10 @@ int main(int argc, char **argv)
 	paths.passwd = passwd.s;
 	paths.pspawn = pspawn.s;
 	verify_init();
+	/* read at start: s6-svc -r postern-auth applies a change */
+	if (control_num("authfailures", &failures, 10) == -1)
+		die_sys(111, "fatal: unable to read control/authfailures");
+	throttle_init(failures);
 
 	if ((sfd = selfpipe_init(0)) == -1)
 		die_sys(111, "fatal: unable to set up signals");
@@ -107,6 +113,7 @@ int main(int argc, char **argv)
 	log_kv(&l, "socket", sock.s);
 	log_kvu(&l, "uids", svc.nuids);
 	log_kvu(&l, "check_uids", svc.nchecks);
+	log_kvu(&l, "authfailures", failures);
 	log_end(&l);
 	/* s6's readiness: the socket takes connections from now on */
 	service_ready(&svc);

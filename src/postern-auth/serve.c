@@ -17,6 +17,7 @@
 #include "hungup.h"
 #include "log.h"
 #include "refusal.h"
+#include "seconds.h"
 #include "service.h"
 
 /* The record is one send away once postern-popup connects: a peer that
@@ -58,7 +59,14 @@ static void decide(int conn, const struct request *req, const int fds[2], const 
 {
 	const char *hash;
 	int err, v, gone;
+	time_t now = seconds_now();
 
+	/* no check at all: a guesser learns nothing, and costs nothing */
+	if (throttle_blocked(req->ip, req->iplen, now)) {
+		o->code = 'Z';
+		o->why = "too many wrong passwords from this address; try again later";
+		return;
+	}
 	o->why = pwfile_load(paths->passwd, &err);
 	if (o->why) {
 		o->code = 'Z';
@@ -75,6 +83,7 @@ static void decide(int conn, const struct request *req, const int fds[2], const 
 		o->code = 'N';
 		if (!o->why)
 			o->why = "wrong password";
+		throttle_failed(req->ip, req->iplen, now);
 	} else if (req->type == 'C') {
 		o->code = 'K';
 	} else if ((gone = hung_up(conn)) != 0) {
