@@ -6,8 +6,9 @@ its stub queue), with a fake postern-auth on HOME/run/auth/socket that
 answers C requests from a table of passwords (or as the test says), and
 tests/faketlsd.py's fake postern-tlsd for STARTTLS and -s.  A client from
 afar is postern-smtpd run directly on a socketpair with
-TCPREMOTEIP=192.0.2.7.  Clients: raw sockets, smtplib, swaks.  Run as
-root."""
+TCPREMOTEIP=192.0.2.7.  Clients: raw sockets, smtplib, swaks.  Two real
+Unix users (ptsa, ptsa-smith) and two virtual mailboxes (bob, bob-x) are
+in the recipient table, for the sender check.  Run as root."""
 import base64, os, re, smtplib, socket, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtptest import Server, Conn
@@ -15,11 +16,21 @@ from faketlsd import Service as TlsService, make_cert, client_context
 from tap import check, done, wait_for
 from fakeauth import Listener, in_memory
 
-PASSWORDS = {'alice': 'right pw', 'bob@virt.example': 'Zq7-bob-secret-81'}
+PASSWORDS = {'ptsa': 'right pw', 'bob@virt.example': 'Zq7-bob-secret-81'}
 WIPE_PW = 'Xk9-wipe-me-4711-unique'
 PASSWORDS['carol'] = WIPE_PW
 
-srv = Server(args=['-a'])
+# Real Unix users and virtual mailboxes, in the recipient table, for the
+# sender check: ptsa and ptsa-smith (a user whose name extends another's),
+# bob and bob-x at virt.example (likewise)
+USERS = ('ptsa', 'ptsa-smith')
+for u in USERS:
+    subprocess.run(['userdel', u], stderr=subprocess.DEVNULL)
+    subprocess.run(['useradd', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/bin/false', u], check=True)
+srv = Server(args=['-a'], extra_control={'minuid': '1000'})
+for box in ('bob', 'bob-x'):
+    os.makedirs(os.path.join(srv.home, 'vmail', 'virt.example', box), exist_ok=True)
+srv.mkrcpt()
 os.makedirs(os.path.join(srv.home, 'run', 'auth'))
 for sub in ('run', 'run/auth'):
     os.chmod(os.path.join(srv.home, sub), 0o755)
@@ -109,7 +120,7 @@ class SockConn(Conn):
 
 
 def send_msg(c, rcpt, subject='t'):
-    r1 = c.cmd('MAIL FROM:<alice@example.org>')
+    r1 = c.cmd('MAIL FROM:<ptsa@example.org>')
     r2 = c.cmd('RCPT TO:<%s>' % rcpt)
     r3 = c.cmd('DATA')
     if r3[0] != 354:
@@ -128,7 +139,7 @@ try:
     check('STARTTLS' in ext, 'and STARTTLS')
     check(logged(r'connect ip=127\.0\.0\.1 .*relay=no .*mode=submission', mark),
           'RELAYCLIENT from tcp.smtp is ignored under -a: relay=no, mode=submission')
-    r = c.cmd('MAIL FROM:<alice@example.org>')
+    r = c.cmd('MAIL FROM:<ptsa@example.org>')
     check(r[0] == 530 and '5.7.0' in r[1][0], 'MAIL before AUTH: 530 5.7.0 (%r)' % r[1])
     r = c.cmd('RCPT TO:<demo@example.org>')
     check(r[0] == 503, 'and no transaction began: RCPT is 503')
@@ -138,11 +149,11 @@ try:
     check(r[0] == 501, 'AUTH without a mechanism: 501 (%r)' % r[1])
     check(auth.requests == [], 'nothing asked of postern-auth yet')
     n = len(auth.requests)
-    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
     check(r[0] == 235 and '2.7.0' in r[1][0], 'AUTH PLAIN with an initial response: 235 2.7.0 (%r)' % r[1])
-    check(auth.requests[n:] == [(b'Calice\0right pw\x00127.0.0.1\0', 0)],
+    check(auth.requests[n:] == [(b'Cptsa\0right pw\x00127.0.0.1\0', 0)],
           'one C request, name, password and address, no descriptors (%r)' % auth.requests[n:])
-    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
     check(r[0] == 503, 'AUTH again: 503')
     r = c.cmd('EHLO client.test')
     check('AUTH PLAIN LOGIN' not in extensions(r), 'EHLO after AUTH no longer offers it')
@@ -155,24 +166,25 @@ try:
     msg, env = srv.stub_read(ids[-1]) if ids else (b'', b'')
     check(b'Tsomeone@remote.example\0' in env, 'the envelope holds the remote recipient')
     check(re.search(rb'with ESMTPA id ', msg) is not None, 'Received says "with ESMTPA" (RFC 3848)')
-    check(logged(r'auth ip=127\.0\.0\.1 user=alice mechanism=PLAIN tls=no', mark), 'the auth line is logged')
-    check(logged(r'message .* auth=alice .*reply=250', mark), 'the message line names the authenticated user')
+    check(logged(r'auth ip=127\.0\.0\.1 user=ptsa mechanism=PLAIN tls=no', mark), 'the auth line is logged')
+    check(logged(r'message .* auth=ptsa .*reply=250', mark), 'the message line names the authenticated user')
     r1, r2, r3 = send_msg(c, 'nobody-such@example.org')
     check(r2[0] == 550, 'an unknown local user is still refused after AUTH (%r)' % r2[1])
     c.cmd('RSET')
-    for param, want in (('AUTH=<>', 250), ('AUTH=alice+40example.org', 250), ('AUTH=a+4g', 501),
+    for param, want in (('AUTH=<>', 250), ('AUTH=ptsa+40example.org', 250), ('AUTH=a+4g', 501),
                         ('AUTH=', 501)):
-        r = c.cmd('MAIL FROM:<alice@example.org> ' + param)
+        r = c.cmd('MAIL FROM:<ptsa@example.org> ' + param)
         check(r[0] == want, 'MAIL with %s: %d (RFC 4954 5: checked and dropped) (%r)' % (param, want, r[1]))
         c.cmd('RSET')
     c.close()
     c, _ = session()
-    c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
-    for sender, want in (('alice@example.org', 250), ('Alice@Example.ORG', 250), ('alice-list@example.org', 250),
-                         ('alice@localhost', 250), ('', 250), ('bob@example.org', 553), ('alicex@example.org', 553),
-                         ('alice@remote.example', 553), ('alice@virt.example', 553)):
+    c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
+    for sender, want in (('ptsa@example.org', 250), ('Ptsa@Example.ORG', 250), ('ptsa-list@example.org', 250),
+                         ('ptsa-smith-list@example.org', 553), ('ptsa@localhost', 250), ('', 250),
+                         ('bob@example.org', 553), ('ptsax@example.org', 553), ('ptsa-smith@example.org', 553),
+                         ('postmaster@example.org', 553), ('ptsa@remote.example', 553), ('ptsa@virt.example', 553)):
         r = c.cmd('MAIL FROM:<%s>' % sender)
-        check(r[0] == want, 'alice sends as <%s>: %d (control/submissionsenders, default 1) (%r)' % (sender, want, r[1]))
+        check(r[0] == want, 'ptsa sends as <%s>: %d (control/submissionsenders, default 1) (%r)' % (sender, want, r[1]))
         c.cmd('RSET')
     check(logged(r'reject ip=127\.0\.0\.1 .*sender=bob@example\.org reply="553 5\.7\.1', mark),
           'a refused sender is logged')
@@ -184,7 +196,7 @@ try:
     check(r3[0] == 250 and b'with ESMTPA id ' in msg, 'HELO after AUTH does not undo it: still "with ESMTPA"')
     c.cmd('QUIT')
     c.close()
-    check('right pw' not in srv.logtext() and plain('alice', 'right pw') not in srv.logtext(),
+    check('right pw' not in srv.logtext() and plain('ptsa', 'right pw') not in srv.logtext(),
           'no log line holds the password, in clear or in base64')
 
     # --- the exchanges: PLAIN without an initial response, LOGIN both ways
@@ -193,8 +205,9 @@ try:
     check(r == (334, ['334 ']), 'AUTH PLAIN alone: an empty 334 challenge (%r)' % (r,))
     r = c.cmd(plain('bob@virt.example', PASSWORDS['bob@virt.example']))
     check(r[0] == 235, 'its response: 235; a virtual mailbox name works (%r)' % r[1])
-    for sender, want in (('bob@virt.example', 250), ('bob+x@virt.example', 250), ('bob-x@virt.example', 250),
-                         ('bob@example.org', 553), ('bobby@virt.example', 553), ('bob@virt.example.org', 553)):
+    for sender, want in (('bob@virt.example', 250), ('bob+x@virt.example', 250), ('bob-y@virt.example', 250),
+                         ('bob-x@virt.example', 553), ('bob@example.org', 553), ('bobby@virt.example', 553),
+                         ('bob@virt.example.org', 553)):
         r = c.cmd('MAIL FROM:<%s>' % sender)
         check(r[0] == want, 'bob@virt.example sends as <%s>: %d (%r)' % (sender, want, r[1]))
         c.cmd('RSET')
@@ -209,13 +222,13 @@ try:
     c, _ = session()
     r = c.cmd('auth login')
     check(r == (334, ['334 VXNlcm5hbWU6']), 'AUTH LOGIN (any case): 334 "Username:" (%r)' % (r,))
-    r = c.cmd(b64('alice'))
+    r = c.cmd(b64('ptsa'))
     check(r == (334, ['334 UGFzc3dvcmQ6']), 'then 334 "Password:" (%r)' % (r,))
     r = c.cmd(b64('right pw'))
     check(r[0] == 235, 'then 235 (%r)' % r[1])
     c.close()
     c, _ = session()
-    r = c.cmd('AUTH LOGIN ' + b64('alice'))
+    r = c.cmd('AUTH LOGIN ' + b64('ptsa'))
     check(r == (334, ['334 UGFzc3dvcmQ6']), 'AUTH LOGIN with the name as initial response: straight to "Password:"')
     r = c.cmd(b64('right pw'))
     check(r[0] == 235, 'then 235')
@@ -229,9 +242,9 @@ try:
     check(r[0] == 501, '"*" cancels the exchange: 501 (%r)' % r[1])
     r = c.cmd('AUTH PLAIN not-base64!')
     check(r[0] == 501, 'a response that is not base64: 501 (%r)' % r[1])
-    r = c.cmd('AUTH PLAIN ' + b64('alice\0right pw'))
+    r = c.cmd('AUTH PLAIN ' + b64('ptsa\0right pw'))
     check(r[0] == 501, 'PLAIN with one NUL: 501')
-    r = c.cmd('AUTH PLAIN ' + b64('\0alice\0right\0pw'))
+    r = c.cmd('AUTH PLAIN ' + b64('\0ptsa\0right\0pw'))
     check(r[0] == 501, 'PLAIN with three NULs: 501')
     r = c.cmd('AUTH PLAIN =')
     check(r[0] == 501, 'PLAIN with the empty response "=": 501')
@@ -240,11 +253,11 @@ try:
     c, _ = session()
     n = len(auth.requests)
     t0 = time.time()
-    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw', authz='bob'))
+    r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw', authz='bob'))
     check(r[0] == 535 and time.time() - t0 >= 1.9,
           'another authorization identity: 535 after the pause, as a wrong password (%r)' % r[1])
     check(len(auth.requests) == n, 'and postern-auth was not asked')
-    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw', authz='alice'))
+    r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw', authz='ptsa'))
     check(r[0] == 235, 'the authorization identity the same as the user: 235 (%r)' % r[1])
     c.close()
     c, _ = session()
@@ -273,7 +286,7 @@ try:
     c.close()
     c, _ = session()
     r = c.cmd('AUTH PLAIN')
-    c.send(plain('alice', 'right pw') + '\n')
+    c.send(plain('ptsa', 'right pw') + '\n')
     r = c.reply()
     check(r[0] == 500, 'a response ended by a bare LF: 500 (%r)' % r[1])
     c.close()
@@ -282,17 +295,17 @@ try:
     mark = len(srv.logtext())
     c, _ = session()
     t0 = time.time()
-    r = c.cmd('AUTH PLAIN ' + plain('alice', 'wrong'))
+    r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'wrong'))
     check(r[0] == 535 and '5.7.8' in r[1][0], 'a wrong password: 535 5.7.8 (%r)' % r[1])
     check(time.time() - t0 >= 1.9, 'after a pause of 2 s (%.2f s)' % (time.time() - t0))
-    check(logged(r'auth_failed ip=127\.0\.0\.1 user=alice mechanism=PLAIN', mark), 'logged auth_failed')
+    check(logged(r'auth_failed ip=127\.0\.0\.1 user=ptsa mechanism=PLAIN', mark), 'logged auth_failed')
     r = c.cmd('AUTH LOGIN')
-    c.cmd(b64('alice'))
+    c.cmd(b64('ptsa'))
     r = c.cmd(b64('wrong too'))
     check(r[0] == 535, 'a second, through LOGIN: 535')
     r = c.cmd('MAIL FROM:<a@b.test>')
     check(r[0] == 530, 'still no mail without AUTH')
-    r = c.cmd('AUTH PLAIN ' + plain('alice', 'wrong again'))
+    r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'wrong again'))
     check(r[0] == 535, 'the third: 535')
     r = c.reply()
     check(r[0] == 421, 'then 421, and the session ends (%r)' % r[1])
@@ -304,7 +317,7 @@ try:
         auth.mode = mode
         c, _ = session()
         t0 = time.time()
-        r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+        r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
         check(r[0] == 454 and '4.7.0' in r[1][0] and time.time() - t0 < 1.5,
               'postern-auth %s: 454 4.7.0 at once (%r)' % ('answers Z' if mode == 'Z' else 'closes unanswered', r[1]))
         c.close()
@@ -312,22 +325,22 @@ try:
     auth.mode = 'check'
     os.rename(auth.path, auth.path + '.away')
     c, _ = session()
-    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
     check(r[0] == 454, 'no postern-auth at all: 454 (%r)' % r[1])
     c.close()
     os.rename(auth.path + '.away', auth.path)
 
     # --- STARTTLS after AUTH (loopback): the authentication is forgotten
     c, _ = session()
-    c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
     r = c.cmd('STARTTLS')
     check(r[0] == 220, 'STARTTLS after AUTH: 220')
     c.s = client_context().wrap_socket(c.s, server_hostname='example.org')
     r = c.cmd('EHLO client.test')
     check('AUTH PLAIN LOGIN' in extensions(r), 'inside TLS EHLO offers AUTH again')
-    r = c.cmd('MAIL FROM:<alice@example.org>')
+    r = c.cmd('MAIL FROM:<ptsa@example.org>')
     check(r[0] == 530, 'and MAIL needs a new AUTH (RFC 3207 4.2)')
-    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
     check(r[0] == 235, 'AUTH inside TLS: 235')
     srv.stub_clear()
     r1, r2, r3 = send_msg(c, 'someone@remote.example', 'tls')
@@ -344,7 +357,7 @@ try:
     check('STARTTLS' in ext and not any(e.startswith('AUTH') for e in ext),
           'from afar in clear: STARTTLS offered, AUTH not (%r)' % ext)
     n = len(auth.requests)
-    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
     check(r[0] == 538 and '5.7.11' in r[1][0], 'AUTH in clear from afar: 538 5.7.11 (%r)' % r[1])
     check(len(auth.requests) == n, 'and postern-auth was not asked')
     r = c.cmd('STARTTLS')
@@ -352,9 +365,9 @@ try:
     c.s = client_context().wrap_socket(c.s, server_hostname='example.org')
     r = c.cmd('EHLO far.test')
     check('AUTH PLAIN LOGIN' in extensions(r), 'inside TLS: AUTH PLAIN LOGIN offered')
-    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
     check(r[0] == 235, 'and taken: 235')
-    check(auth.requests[-1] == (b'Calice\0right pw\x00192.0.2.7\0', 0), 'the request carries the client address')
+    check(auth.requests[-1] == (b'Cptsa\0right pw\x00192.0.2.7\0', 0), 'the request carries the client address')
     c.cmd('QUIT')
     c.close()
     p.wait(10)
@@ -376,7 +389,7 @@ try:
     c = SockConn(a)
     r = c.cmd('EHLO far.test')
     check('AUTH PLAIN LOGIN' in extensions(r), 'control/submissionplaintext 1: AUTH offered in clear from afar')
-    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
     check(r[0] == 235, 'and taken: 235')
     c.close()
     p.wait(10)
@@ -391,7 +404,7 @@ try:
     r = c.cmd('EHLO far.test')
     ext = extensions(r)
     check('AUTH PLAIN LOGIN' in ext and 'STARTTLS' not in ext, 'EHLO offers AUTH, not STARTTLS (%r)' % ext)
-    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
     check(r[0] == 235, 'AUTH: 235')
     srv.stub_clear()
     r1, r2, r3 = send_msg(c, 'someone@remote.example', 'smtps')
@@ -448,7 +461,7 @@ try:
     c = SockConn(a)
     r = c.cmd('EHLO far.test')
     check(not any(e.startswith('AUTH') for e in extensions(r)), 'without -a EHLO offers no AUTH')
-    r = c.cmd('AUTH PLAIN ' + plain('alice', 'right pw'))
+    r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
     check(r[0] == 502, 'and AUTH is 502 (%r)' % r[1])
     c.close()
     p.wait(10)
@@ -479,22 +492,40 @@ try:
     # --- real clients: smtplib and swaks
     s = smtplib.SMTP('127.0.0.1', P, timeout=20)
     s.ehlo('client.test')
-    s.login('alice', 'right pw')
-    refused = s.sendmail('alice@example.org', ['someone@remote.example'], b'Subject: smtplib\r\n\r\nhi\r\n')
+    s.login('ptsa', 'right pw')
+    refused = s.sendmail('ptsa@example.org', ['someone@remote.example'], b'Subject: smtplib\r\n\r\nhi\r\n')
     check(refused == {}, 'smtplib login() and sendmail() to a remote domain')
     s.quit()
     try:
-        smtplib.SMTP('127.0.0.1', P, timeout=20).login('alice', 'nope')
+        smtplib.SMTP('127.0.0.1', P, timeout=20).login('ptsa', 'nope')
         check(False, 'smtplib with a wrong password fails')
     except smtplib.SMTPAuthenticationError as e:
         check(e.smtp_code == 535, 'smtplib with a wrong password: SMTPAuthenticationError 535')
     for mech in ('PLAIN', 'LOGIN'):
-        r = subprocess.run(['swaks', '--server', '127.0.0.1:%d' % P, '--tls', '--auth', mech, '--auth-user', 'alice',
-                            '--auth-password', 'right pw', '--from', 'alice@example.org', '--to',
+        r = subprocess.run(['swaks', '--server', '127.0.0.1:%d' % P, '--tls', '--auth', mech, '--auth-user', 'ptsa',
+                            '--auth-password', 'right pw', '--from', 'ptsa@example.org', '--to',
                             'someone@remote.example', '--timeout', '20'], capture_output=True, text=True)
         check(r.returncode == 0 and '235 2.7.0' in r.stdout and '250 2.0.0 accepted' in r.stdout,
               'swaks --tls --auth %s: 235, then the message accepted' % mech)
+    # two users, one name extending the other's: each sends as his own only
+    PASSWORDS['ptsa-smith'] = 'smith pw'
+    c, _ = session()
+    c.cmd('AUTH PLAIN ' + plain('ptsa-smith', 'smith pw'))
+    r1 = c.cmd('MAIL FROM:<ptsa-smith-list@example.org>')
+    c.cmd('RSET')
+    r2 = c.cmd('MAIL FROM:<ptsa@example.org>')
+    check(r1[0] == 250 and r2[0] == 553, 'ptsa-smith sends as ptsa-smith-list@, not as ptsa@ (%r %r)' % (r1[1], r2[1]))
+    c.close()
+    os.rename(os.path.join(srv.home, 'users', 'rcpt.cdb'), os.path.join(srv.home, 'users', 'rcpt.cdb.away'))
+    c, _ = session()
+    c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
+    r = c.cmd('MAIL FROM:<ptsa@example.org>')
+    check(r[0] == 451, 'no recipient table to resolve the sender by: 451, not a pass (%r)' % r[1])
+    c.close()
+    os.rename(os.path.join(srv.home, 'users', 'rcpt.cdb.away'), os.path.join(srv.home, 'users', 'rcpt.cdb'))
 finally:
+    for u in USERS:
+        subprocess.run(['userdel', u], stderr=subprocess.DEVNULL)
     tlsd.stop()
     srv.cleanup()
 done()

@@ -403,9 +403,14 @@ static void do_mail(const char *arg, size_t n)
 		goto out;
 	}
 	if (cfg.submission && auth_user.len && cfg.senders &&
-	    !sender_owned(auth_user.s, auth_user.len, p.addr.s, p.addr.len, p.at)) {
-		log_reject("sender", p.addr.s, p.addr.len, "553 5.7.1 sender address not owned by the authenticated user");
-		error_reply("553 5.7.1 sender address not owned by the authenticated user");
+	    (r = sender_owned(auth_user.s, auth_user.len, p.addr.s, p.addr.len, p.at)) != 1) {
+		const char *why = r == 0 ? "553 5.7.1 sender address not owned by the authenticated user"
+		                         : "451 4.3.0 unable to check the sender address now; try again later";
+		log_reject("sender", p.addr.s, p.addr.len, why);
+		if (r == 0)
+			error_reply(why);
+		else
+			reply(why);
 		goto out;
 	}
 	if (!str_copyb(&sender, p.addr.s, p.addr.len) || !str_copys(&envelope, "F") ||

@@ -139,32 +139,44 @@ static int key2(struct str *k, char type, const char *a, size_t an, const char *
 
 static int is_sep(char c) { return c && memchr(cfg.separators.s, c, cfg.separators.len) != 0; }
 
+/* The user local part l (lower-cased) delivers to, as postern-send
+ * reads it: the longest prefix that names a user, ending at a separator
+ * or the end.  1 with its length in *userlen, 0 none (the alias user's),
+ * -1 the table cannot say.  k is the caller's scratch key. */
+static int local_user(struct str *k, const char *l, size_t n, size_t *userlen)
+{
+	size_t u;
+	int r;
+
+	for (u = n + 1; u-- > 0;) {
+		if (u < n && !is_sep(l[u]))
+			continue;
+		if (u == 0)
+			break;
+		r = key2(k, 'U', l, u, "", 0, 0);
+		if (r != 0) {
+			*userlen = u;
+			return r;
+		}
+	}
+	return 0;
+}
+
 /* Local part l (lower-cased) at a local domain.  Keys (doc/smtp.md):
  * U<user>  a user;  E<user>\0<ext>  a .postern-EXT file;  D<user>\0<prefix>
  * a .postern-PREFIXdefault file.  The alias user is the empty user name. */
 static int local_known(const char *l, size_t n)
 {
 	struct str k = STR_INIT;
-	size_t u, userlen = 0, i;
+	size_t userlen = 0, i;
 	int found = 0, r = 0;
 
 	if (word_is(l, n, "postmaster"))
 		return 1; /* RFC 5321 4.5.1: always accepted */
-	/* the longest prefix that names a user, ending at a separator or the end */
-	for (u = n + 1; u-- > 0;) {
-		if (u < n && !is_sep(l[u]))
-			continue;
-		if (u == 0)
-			break;
-		r = key2(&k, 'U', l, u, "", 0, 0);
-		if (r == -1)
-			goto out;
-		if (r == 1) {
-			found = 1;
-			userlen = u;
-			break;
-		}
-	}
+	r = local_user(&k, l, n, &userlen);
+	if (r == -1)
+		goto out;
+	found = r == 1;
 	{
 		const char *user = found ? l : "";
 		size_t ul = found ? userlen : 0;
@@ -192,17 +204,20 @@ out:
 	return r;
 }
 
-static int virtual_known(const char *l, size_t ln, const char *d, size_t dn)
+/* The mailbox LOCAL l (ln bytes, lower-cased) at virtual domain d
+ * delivers to, as postern-local reads it: LOCAL, else BASE for LOCAL =
+ * BASE-EXT or BASE+EXT.  1 with its length in *boxlen, 0 none, -1 the
+ * table cannot say. */
+static int virtual_box(const char *l, size_t ln, const char *d, size_t dn, size_t *boxlen)
 {
 	struct str k = STR_INIT;
 	int r;
-	if (word_is(l, ln, "postmaster"))
-		return 1;
+
 	if (!str_catc(&k, 'V') || !str_catb(&k, d, dn) || !str_catc(&k, '/') || !str_catb(&k, l, ln))
 		die_nomem();
 	r = lookup(k.s, k.len);
+	*boxlen = ln;
 	if (r == 0) {
-		/* postern-local: LOCAL, else BASE for LOCAL = BASE-EXT or BASE+EXT */
 		size_t base = 0;
 		while (base < ln && l[base] != '-' && l[base] != '+')
 			base++;
@@ -211,10 +226,19 @@ static int virtual_known(const char *l, size_t ln, const char *d, size_t dn)
 			if (!str_catb(&k, l, base))
 				die_nomem();
 			r = lookup(k.s, k.len);
+			*boxlen = base;
 		}
 	}
 	str_free(&k);
 	return r;
+}
+
+static int virtual_known(const char *l, size_t ln, const char *d, size_t dn)
+{
+	size_t boxlen;
+	if (word_is(l, ln, "postmaster"))
+		return 1;
+	return virtual_box(l, ln, d, dn, &boxlen);
 }
 
 enum rcpt_verdict rcpt_policy(const char *addr, size_t len, size_t at)
@@ -265,15 +289,16 @@ out:
 }
 
 /* Whether the login user may send as addr (control/submissionsenders,
- * doc/smtp.md): the null sender, or an address that delivers to the
- * login: for a Unix user USER or USER<separator>EXT at a local domain,
- * for a virtual mailbox LOCAL@DOMAIN itself or LOCAL-EXT / LOCAL+EXT
- * there, as the recipient checks above read them.  Case is ignored. */
+ * doc/smtp.md): the null sender, or an address that is delivered to the
+ * login, resolved as delivery resolves it (local_user, virtual_box), so
+ * that bob may send as bob-list@ but not as bob-smith@ when bob-smith is
+ * a user of his own.  1 yes, 0 no, -1 the recipient table cannot say. */
 int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, size_t at)
 {
-	struct str a = STR_INIT, u = STR_INIT;
-	size_t uat, base;
-	int kind, ok;
+	struct str a = STR_INIT, u = STR_INIT, k = STR_INIT;
+	const char *d;
+	size_t uat, dn, got = 0;
+	int kind, r = 0;
 
 	if (len == 0)
 		return 1;
@@ -282,16 +307,18 @@ int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, si
 		die_nomem();
 	lowercase(a.s, a.len);
 	lowercase(u.s, u.len);
-	base = kind == 2 ? uat : ulen;
-	ok = at >= base && !memcmp(a.s, u.s, base);
-	if (kind == 2) {
-		/* the same domain, the local part or an extension of it */
-		ok = ok && len - at == ulen - uat && !memcmp(a.s + at, u.s + uat, len - at) &&
-		     (at == base || a.s[base] == '-' || a.s[base] == '+');
-	} else {
-		ok = ok && (at == base || is_sep(a.s[base])) && domain_listed(a.s + at + 1, len - at - 1, &cfg.locals);
+	d = a.s + at + 1;
+	dn = len - at - 1;
+	if (kind == 1 && domain_listed(d, dn, &cfg.locals)) {
+		r = local_user(&k, a.s, at, &got);
+		r = r == 1 ? got == ulen && !memcmp(a.s, u.s, ulen) : r;
+	} else if (kind == 2 && !domain_listed(d, dn, &cfg.locals) && domain_listed(d, dn, &cfg.vdomains) &&
+	           dn == ulen - uat - 1 && !memcmp(d, u.s + uat + 1, dn)) {
+		r = virtual_box(a.s, at, d, dn, &got);
+		r = r == 1 ? got == uat && !memcmp(a.s, u.s, uat) : r;
 	}
 	str_free(&a);
 	str_free(&u);
-	return ok;
+	str_free(&k);
+	return r;
 }

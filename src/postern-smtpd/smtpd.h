@@ -43,7 +43,7 @@ enum rcpt_verdict { RC_OK, RC_RELAY, RC_TRICK, RC_LITERAL, RC_UNKNOWN, RC_TEMP }
 enum rcpt_verdict rcpt_policy(const char *addr, size_t len, size_t at);
 int config_load(void);     /* 0 ok, -1 error (errno) */
 /* The sender addr (local@domain checked, or empty) is one the login user
- * may send as: 1 yes, 0 no. */
+ * may send as: 1 yes, 0 no, -1 the recipient table cannot say. */
 int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, size_t at);
 
 /* queue.c: one postern-queue child per message. */
