@@ -34,7 +34,23 @@ check "queue/lock/trigger is a FIFO, postern-queue:postern 640" \
 	sh -c '[ -p "$1" ] && [ "$(stat -c "%U:%G %a" "$1")" = "postern-queue:postern 640" ]' - "$PHOME/queue/lock/trigger"
 check "bin/sendmail and bin/mailq are symlinks to postern-inject" \
 	[ "$(readlink "$PHOME/bin/sendmail"):$(readlink "$PHOME/bin/mailq")" = "postern-inject:postern-inject" ]
-check "log/send is postern-log:postern-nofiles 750" [ "$(st log/send)" = "postern-log:postern-nofiles 750" ]
+# The logs are postern-log's alone: group postern-nofiles is every exposed
+# service's (port 25's postern-smtpd, postern-submit, postern-pop3, ...),
+# and log/auth would tell them every login name and whether it exists.
+LOGDIRS="send smtpd smtpd6 tlsd keys pop3 pop3s auth pspawn submission smtps"
+logmodes() { for l in $LOGDIRS; do printf '%s %s\n' "$l" "$(st "log/$l")"; done; }
+check "every log directory ($(echo $LOGDIRS | wc -w)) is postern-log:postern-nofiles 700" \
+	sh -c '! printf "%s\n" "$1" | grep -v " postern-log:postern-nofiles 700$"' - "$(logmodes)"
+for l in auth submission smtps pop3 pop3s pspawn; do # login names, and which exist
+	check "log/$l is postern-log:postern-nofiles 700" [ "$(st log/$l)" = "postern-log:postern-nofiles 700" ]
+done
+check "postern-log (group postern-nofiles) can list log/auth and log/send, its own" \
+	sh -c 'setpriv --reuid=postern-log --regid=postern-nofiles --clear-groups ls "$1/log/auth" "$1/log/send" > /dev/null' - "$PHOME"
+for u in postern-smtpd postern-submit postern-pop3 postern-tls postern-auth postern-vmail; do
+	check "$u (group postern-nofiles) cannot list log/auth or log/send" \
+		sh -c '! setpriv --reuid="$1" --regid=postern-nofiles --clear-groups ls "$2/log/auth" > /dev/null 2>&1 &&
+			! setpriv --reuid="$1" --regid=postern-nofiles --clear-groups ls "$2/log/send" > /dev/null 2>&1' - "$u" "$PHOME"
+done
 check "alias/Maildir/new is postern-alias's" [ "$(st alias/Maildir/new)" = "postern-alias:postern-nofiles 700" ]
 check "every built program is installed" sh -c '
 	for p in "$1"/bin/*; do cmp -s "$p" "$2/bin/${p##*/}" || { echo "# not installed: $p"; exit 1; }; done' - "$POSTERN_BUILD" "$PHOME"
@@ -60,8 +76,6 @@ check "both drop to postern-submit's uid and gid, not postern-smtpd's" sh -c '
 check "their log run scripts run s6-log as postern-log into log/submission and log/smtps" \
 	sh -c 'grep -q "^exec s6-setuidgid postern-log s6-log .* $1/log/submission\$" "$1/service/postern-submission/log/run" &&
 		grep -q "^exec s6-setuidgid postern-log s6-log .* $1/log/smtps\$" "$1/service/postern-smtps/log/run"' - "$PHOME"
-check "log/submission and log/smtps are postern-log:postern-nofiles 750" \
-	[ "$(st log/submission) $(st log/smtps)" = "postern-log:postern-nofiles 750 postern-log:postern-nofiles 750" ]
 check "the four submission control templates are installed" sh -c '
 	for f in submissionip submissionport smtpsport submissionplaintext; do
 		cmp -s "$1/control/$f" "$2/conf-templates/control/$f" || { echo "# control/$f"; exit 1; }
@@ -103,6 +117,49 @@ check "a reinstall says it restored exactly that" [ "$(grep -c '^install: instal
 H2=$SCRATCH/home2
 check "a second home installs" quietly "$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD"
 check "the second home checks clean" quietly "$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check
+
+# An upgrade from log directories of group postern-nofiles (0750): the
+# install sets the new mode on the directories there are, and --check
+# finds the old one.
+for l in $LOGDIRS; do chmod 0750 "$H2/log/$l"; done
+out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check 2>&1)
+check "--check reports every log directory still 0750 ($(printf '%s\n' "$out" | grep -c 'mode 0750, want 0700'))" \
+	[ "$(printf '%s\n' "$out" | grep -c "^$H2/log/[a-z0-9]*: mode 0750, want 0700$")" -eq "$(echo $LOGDIRS | wc -w)" ]
+out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1); rc=$?
+check "an upgrade sets 0700 on each existing log directory and says so" \
+	sh -c '[ "$1" -eq 0 ] && for l in $3; do printf "%s\n" "$2" | grep -qx "install: set postern-log:postern-nofiles 0700 on $4/log/$l" || exit 1; done' \
+	- "$rc" "$out" "$LOGDIRS" "$H2"
+check "and they are 0700 now" sh -c 'for l in $2; do [ "$(stat -c %a "$1/log/$l")" = 700 ] || exit 1; done' - "$H2" "$LOGDIRS"
+
+# Each role its own user, each group its own name: a conf-users or
+# conf-groups naming one twice is refused by the build (auto_conf.sh) and by
+# ./install, before anything is made.
+DUP=$SCRATCH/dupsrc
+mkdir -p "$DUP/src/install" && cp "$POSTERN_SRC/install" "$DUP/" &&
+	cp "$POSTERN_SRC/src/install/manifest" "$DUP/src/install/" &&
+	cp "$POSTERN_SRC/conf-home" "$POSTERN_SRC/conf-groups" "$DUP/" || bail "copy the install"
+SMTPD=$(grep -v '^#' "$POSTERN_SRC/conf-users" | sed -n 3p)
+grep -v '^#' "$POSTERN_SRC/conf-users" | sed "12s/.*/$SMTPD/" > "$DUP/conf-users"
+out=$(cd "$DUP" && sh "$POSTERN_SRC/src/lib/auto_conf.sh" 2>&1 > /dev/null); rc=$?
+check "the build refuses a conf-users with postern-submit = postern-smtpd (exit $rc)" \
+	sh -c '[ "$1" -ne 0 ] && [ "$2" = "auto_conf.sh: conf-users: '"'"'$3'"'"' is named twice; every role needs a name of its own" ]' - "$rc" "$out" "$SMTPD"
+out=$("$DUP/install" --home "$SCRATCH/duphome" --build "$POSTERN_BUILD" 2>&1); rc=$?
+check "so does ./install (exit 111), naming the line" \
+	sh -c '[ "$1" -eq 111 ] && [ "$2" = "install: fatal: conf-users: line 12: '"'"'$3'"'"' is named twice; every role needs a name of its own" ]' - "$rc" "$out" "$SMTPD"
+check "and makes nothing" [ ! -e "$SCRATCH/duphome" ]
+cp "$POSTERN_SRC/conf-users" "$DUP/conf-users" || bail "cp conf-users"
+G1=$(grep -v '^#' "$POSTERN_SRC/conf-groups" | sed -n 1p)
+printf '%s\n%s\n' "$G1" "$G1" > "$DUP/conf-groups"
+out=$(cd "$DUP" && sh "$POSTERN_SRC/src/lib/auto_conf.sh" 2>&1 > /dev/null); rc=$?
+check "the build refuses one name for both groups (exit $rc)" \
+	sh -c '[ "$1" -ne 0 ] && printf "%s\n" "$2" | grep -q "conf-groups: .* is named twice"' - "$rc" "$out"
+out=$("$DUP/install" --home "$SCRATCH/duphome" --build "$POSTERN_BUILD" 2>&1); rc=$?
+check "so does ./install (exit 111)" \
+	sh -c '[ "$1" -eq 111 ] && printf "%s\n" "$2" | grep -q "conf-groups: line 2: .* is named twice"' - "$rc" "$out"
+cp "$POSTERN_SRC/conf-groups" "$DUP/conf-groups" || bail "cp conf-groups"
+out=$(cd "$DUP" && sh "$POSTERN_SRC/src/lib/auto_conf.sh" 2>&1 > /dev/null); rc=$?
+check "the copy with the default names builds (the refusals above were the duplicates')" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || diag "$out"
 
 # Break things; --check must name each one, and nothing else.
 chmod g-s "$PHOME/queue/mess"

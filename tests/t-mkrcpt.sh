@@ -115,5 +115,40 @@ check "an unreadable virtual domain: exit 111" test "$rc" -eq 111
 check "... a warning names it" grep -q "warning: unable to read the virtual domain $H/vmail/example.org: Permission denied" "$SCRATCH/err"
 check "... and the old table stays" cmp -s "$T" "$SCRATCH/old.cdb"
 [ "$rc" -eq 111 ] || diag "$(cat "$SCRATCH/err")"
+chown root "$H/vmail/example.org" && chmod 755 "$H/vmail/example.org" || bail "vmail domain"
+
+# The table's group is that of postern-smtpd and postern-submit, which must
+# be one group: each listener runs its sessions with its primary group
+# alone.  Two groups are faked with a password file of our own, bind-mounted
+# over /etc/passwd in a mount namespace of the run alone (the machine's
+# users, which other tests change meanwhile, are untouched).
+SMTPD=$(grep -v '^#' "$POSTERN_SRC/conf-users" | sed -n 3p)
+SUBMIT=$(grep -v '^#' "$POSTERN_SRC/conf-users" | sed -n 12p)
+# fake_gids GID-OF-SMTPD GID-OF-SUBMIT CMD...: CMD with those two users so
+fake_gids() {
+	grep -v "^$SMTPD:\|^$SUBMIT:" /etc/passwd > "$SCRATCH/passwd" &&
+		printf '%s:x:4000000001:%s::/nonexistent:/usr/sbin/nologin\n%s:x:4000000002:%s::/nonexistent:/usr/sbin/nologin\n' \
+			"$SMTPD" "$1" "$SUBMIT" "$2" >> "$SCRATCH/passwd" || return 111
+	shift 2
+	unshare -m sh -c 'mount --bind "$1" /etc/passwd && shift && exec "$@"' - "$SCRATCH/passwd" "$@"
+}
+if ! unshare -m sh -c 'mount --bind /etc/passwd /etc/passwd' 2> /dev/null; then
+	ok "# SKIP two primary groups: no mount namespace here (unshare -m) to fake them in"
+else
+	cp -p "$T" "$SCRATCH/old.cdb" || bail "cp"
+	fake_gids 4000000010 4000000011 "$MK" 2> "$SCRATCH/err"
+	rc=$?
+	check "$SUBMIT's primary group not $SMTPD's: exit 111" test "$rc" -eq 111
+	check "... the error names both gids and the table" grep -q \
+		"fatal: the primary group of $SUBMIT (gid 4000000011) is not that of $SMTPD (gid 4000000010), so one of them could not read $T: .*the table is not replaced" \
+		"$SCRATCH/err"
+	check "... and the old table stays" cmp -s "$T" "$SCRATCH/old.cdb"
+	[ "$rc" -eq 111 ] || diag "$(cat "$SCRATCH/err")"
+	fake_gids 4000000010 4000000010 "$MK" 2> "$SCRATCH/err"
+	rc=$?
+	check "one primary group for both: exit 0, the table root's in that group, 0640" \
+		test "$rc" -eq 0 -a "$(stat -c '%u:%g %a' "$T")" = "0:4000000010 640"
+	[ "$rc" -eq 0 ] || diag "$(cat "$SCRATCH/err")"
+fi
 
 done_testing

@@ -262,7 +262,7 @@ is "$Q/mess" postern-queue postern 2750 directory
 is "$Q/info" postern-send postern 700 directory
 is "$Q/lock" postern-queue postern 750 directory
 is "$Q/lock/trigger" postern-queue postern 640 fifo
-is "$PHOME/log/send" postern-log postern-nofiles 750 directory
+is "$PHOME/log/send" postern-log postern-nofiles 700 directory
 is "$PHOME/vmail" postern-vmail postern-nofiles 700 directory
 is "$PHOME/alias" root root 755 directory
 is "$PHOME/alias/Maildir" postern-alias postern-nofiles 700 directory

@@ -14,6 +14,8 @@
  *   D<user>\0<prefix>   ~user/.postern-<prefix>default (prefix "" or ending in '-')
  *   the same E and D keys with an empty <user> for HOME/alias (postern-alias)
  *   V<domain>/<local>   HOME/vmail/<domain>/<local>/ (a virtual mailbox)
+ * The table is root's, mode 0640, in the one primary group of its readers,
+ * postern-smtpd and postern-submit; a run fails if they have two.
  * The file is written beside the old one, fsync'ed and renamed over it, so
  * a running smtpd always sees a whole table.  Runs hold a lock on users/
  * from before the scan to after the rename: two runs that overlapped would
@@ -34,6 +36,7 @@
 #include "control.h"
 #include "die.h"
 #include "file.h"
+#include "fmt.h"
 #include "home.h"
 #include "io.h"
 #include "log.h"
@@ -208,26 +211,55 @@ static int lock_dir(const char *dir)
 	return fd;
 }
 
-/* Writes data as dir/rcpt.cdb (path) through dir/rcpt.cdb.tmp; lock is
- * dir's locked descriptor, closed here, once the rename is durable. */
-static void table_install(const char *dir, int lock, const struct str *data, const char *path)
+/* The table's group and mode: readable by the group of its two readers,
+ * postern-smtpd (port 25) and postern-submit (submission's postern-smtpd
+ * -a), whose listeners run them with their primary gid and no other group.
+ * So both must have the same primary group (postern-nofiles): with two, a
+ * table of one group would be unreadable to the other user, whose sessions
+ * would then defer every local recipient (451).  That is fatal here,
+ * before any home is read, and the old table stays.  Only one of the two:
+ * its group.  Neither: 0644, root's. */
+static void table_owner(const char *path, gid_t *gid, mode_t *mode)
+{
+	struct passwd *pw;
+	gid_t smtpd_gid = 0;
+	int have_smtpd = 0;
+
+	*gid = 0;
+	*mode = 0644;
+	pw = getpwnam(conf_users[USER_SMTPD]);
+	if (pw) {
+		smtpd_gid = pw->pw_gid;
+		have_smtpd = 1;
+		*gid = smtpd_gid;
+		*mode = 0640;
+	}
+	pw = getpwnam(conf_users[USER_SUBMIT]);
+	if (!pw)
+		return;
+	if (have_smtpd && pw->pw_gid != smtpd_gid) {
+		char a[FMT_ULONG + 1], b[FMT_ULONG + 1];
+		a[fmt_ulong(a, (unsigned long long)pw->pw_gid)] = 0;
+		b[fmt_ulong(b, (unsigned long long)smtpd_gid)] = 0;
+		die(111, "fatal: the primary group of ", conf_users[USER_SUBMIT], " (gid ", a, ") is not that of ",
+		    conf_users[USER_SMTPD], " (gid ", b, "), so one of them could not read ", path,
+		    ": give both the same primary group (./install does); the table is not replaced");
+	}
+	*gid = pw->pw_gid;
+	*mode = 0640;
+}
+
+/* Writes data as dir/rcpt.cdb (path) through dir/rcpt.cdb.tmp, root's,
+ * group gid, mode; lock is dir's locked descriptor, closed here, once the
+ * rename is durable. */
+static void table_install(const char *dir, int lock, const struct str *data, const char *path, gid_t gid,
+                          mode_t mode)
 {
 	struct str tmp = STR_INIT;
-	struct passwd *smtpd;
-	gid_t gid = 0;
-	mode_t mode = 0644;
 	int fd;
 
 	if (!path_join(&tmp, dir, "rcpt.cdb.tmp"))
 		die_nomem();
-	/* readable by postern-smtpd's group only, when that user exists
-	 * (postern-nofiles, which is postern-submit's too: submission's
-	 * postern-smtpd -a reads the table as well) */
-	smtpd = getpwnam(conf_users[USER_SMTPD]);
-	if (smtpd) {
-		gid = smtpd->pw_gid;
-		mode = 0640;
-	}
 	if (unlink(tmp.s) == -1 && errno != ENOENT)
 		die_sys(111, "fatal: unable to remove ", tmp.s);
 	fd = open_excl(tmp.s, 0600);
@@ -248,6 +280,8 @@ int main(int argc, char **argv)
 	unsigned long long minuid;
 	struct str dir = STR_INIT, path = STR_INIT, alias = STR_INIT, vmail = STR_INIT, data = STR_INIT;
 	int lock;
+	gid_t gid;
+	mode_t mode;
 	struct logline l = { STR_INIT };
 
 	progname = "postern-mkrcpt";
@@ -262,6 +296,7 @@ int main(int argc, char **argv)
 		die_sys(111, "fatal: unable to create ", dir.s);
 	lock = lock_dir(dir.s);
 	/* after the lock: a run that waited reads what the one before it saw changed */
+	table_owner(path.s, &gid, &mode);
 	if (control_num("minuid", &minuid, 1000) == -1)
 		die_sys(111, "fatal: unable to read control/minuid");
 	scan_users(minuid);
@@ -271,7 +306,7 @@ int main(int argc, char **argv)
 		die(111, "fatal: some homes or virtual domains could not be read (see above); ", path.s, " is not replaced");
 	if (!cdb_make_finish(&cm, &data))
 		die_sys(111, "fatal: unable to build the table");
-	table_install(dir.s, lock, &data, path.s);
+	table_install(dir.s, lock, &data, path.s, gid, mode);
 
 	log_begin(&l, "table");
 	log_kv(&l, "file", path.s);
