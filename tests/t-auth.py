@@ -839,6 +839,20 @@ try:
     check(a.startswith(b'Z') and got is True and r1_gone, 'a P from a throttled address: Z, nothing started')
     check(wait_for(lambda: re.search(r'auth user=thr ip=192\.0\.2\.50 result=tempfail .*why="too many wrong', srv.log())
                    is not None), 'logged result=tempfail with why')
+    # SIGHUP (s6-svc -h) reads control/authfailures again and keeps the counts
+    set_control(os.path.join(D, 'control'), 'authfailures', 'ten')
+    srv.p.send_signal(signal.SIGHUP)
+    check(wait_for(lambda: 'SIGHUP: unable to read control/authfailures' in srv.log()) and srv.p.poll() is None and
+          ask(rec(b'C', 'thr', 'thr right pw', '192.0.2.50')).startswith(b'Z'),
+          'SIGHUP with a malformed control/authfailures: a warning, still running, the limit as it was')
+    set_control(os.path.join(D, 'control'), 'authfailures', '5')
+    srv.p.send_signal(signal.SIGHUP)
+    check(wait_for(lambda: 'reread authfailures=5' in srv.log()) and
+          ask(rec(b'C', 'thr', 'thr right pw', '192.0.2.50')) == b'K',
+          'SIGHUP with authfailures 5: logged, and the address with 3 is let through again')
+    check(ask(rec(b'C', 'thr', 'wrong', '192.0.2.50')) == b'N' and ask(rec(b'C', 'thr', 'wrong', '192.0.2.50')) == b'N'
+          and ask(rec(b'C', 'thr', 'thr right pw', '192.0.2.50')).startswith(b'Z'),
+          '... the counts were kept: two more wrong ones make 5, and it is throttled again')
     check(srv.stop() == 0, 'SIGTERM: exit 0')
     set_control(os.path.join(D, 'control'), 'authfailures', '0')
     srv = Server()

@@ -58,6 +58,24 @@ static void path(struct str *out, const char *name)
 		die_nomem();
 }
 
+/* SIGHUP: control/authfailures again; a file that cannot be read leaves
+ * the limit as it was, with a warning, rather than end the service. */
+static void reread_failures(unsigned long long *failures)
+{
+	struct logline l = { STR_INIT };
+	unsigned long long v;
+
+	if (control_num("authfailures", &v, 10) == -1) {
+		warn_sys("warning: SIGHUP: unable to read control/authfailures; the limit stays as it was");
+		return;
+	}
+	*failures = v;
+	throttle_init(v);
+	log_begin(&l, "reread");
+	log_kvu(&l, "authfailures", v);
+	log_end(&l);
+}
+
 int main(int argc, char **argv)
 {
 	struct service svc = {
@@ -99,12 +117,12 @@ int main(int argc, char **argv)
 	paths.passwd = passwd.s;
 	paths.pspawn = pspawn.s;
 	verify_init();
-	/* read at start: s6-svc -r postern-auth applies a change */
+	/* read at start and at SIGHUP (s6-svc -h), which keeps the counts */
 	if (control_num("authfailures", &failures, 10) == -1)
 		die_sys(111, "fatal: unable to read control/authfailures");
 	throttle_init(failures);
 
-	if ((sfd = selfpipe_init(0)) == -1)
+	if ((sfd = selfpipe_init(SELFPIPE_HUP)) == -1)
 		die_sys(111, "fatal: unable to set up signals");
 	lfd = unix_listen(sock.s, BACKLOG);
 	if (lfd == -1)
@@ -124,6 +142,10 @@ int main(int argc, char **argv)
 
 		if (selfpipe_term)
 			break;
+		if (selfpipe_hup) {
+			selfpipe_hup = 0;
+			reread_failures(&failures);
+		}
 		/* one connection at a time, served before the next is taken; an
 		 * unserved uid's is closed unread */
 		if (r > 0 && p[1].revents) {
