@@ -129,6 +129,15 @@ def send_msg(c, rcpt, subject='t'):
     return r1, r2, c.reply()
 
 
+def relay_msg(c, subject):
+    """send_msg to a remote recipient on an emptied stub queue: the three
+    replies, and the message and envelope queued (empty when none was)"""
+    srv.stub_clear()
+    replies = send_msg(c, 'someone@remote.example', subject)
+    ids = srv.stub_ids()
+    return replies, srv.stub_read(ids[-1]) if ids else (b'', b'')
+
+
 try:
     # --- what a client on loopback is offered, and what it may do before AUTH
     mark = len(srv.logtext())
@@ -157,13 +166,10 @@ try:
     check(r[0] == 503, 'AUTH again: 503')
     r = c.cmd('EHLO client.test')
     check('AUTH PLAIN LOGIN' not in extensions(r), 'EHLO after AUTH no longer offers it')
-    srv.stub_clear()
-    r1, r2, r3 = send_msg(c, 'someone@remote.example', 'relayed')
+    (r1, r2, r3), (msg, env) = relay_msg(c, 'relayed')
     check(r1[0] == 250 and r2[0] == 250 and r3[0] == 250,
           'after AUTH: a recipient in a domain not ours is accepted (relay), the message queued (%r %r %r)' %
           (r1[1], r2[1], r3[1]))
-    ids = srv.stub_ids()
-    msg, env = srv.stub_read(ids[-1]) if ids else (b'', b'')
     check(b'Tsomeone@remote.example\0' in env, 'the envelope holds the remote recipient')
     check(re.search(rb'with ESMTPA id ', msg) is not None, 'Received says "with ESMTPA" (RFC 3848)')
     check(logged(r'auth ip=127\.0\.0\.1 user=ptsa mechanism=PLAIN tls=no', mark), 'the auth line is logged')
@@ -189,10 +195,7 @@ try:
     check(logged(r'reject ip=127\.0\.0\.1 .*sender=bob@example\.org reply="553 5\.7\.1', mark),
           'a refused sender is logged')
     r = c.cmd('HELO client.test')
-    srv.stub_clear()
-    r1, r2, r3 = send_msg(c, 'someone@remote.example', 'helo after auth')
-    ids = srv.stub_ids()
-    msg = srv.stub_read(ids[-1])[0] if ids else b''
+    (r1, r2, r3), (msg, _) = relay_msg(c, 'helo after auth')
     check(r3[0] == 250 and b'with ESMTPA id ' in msg, 'HELO after AUTH does not undo it: still "with ESMTPA"')
     c.cmd('QUIT')
     c.close()
@@ -342,10 +345,7 @@ try:
     check(r[0] == 530, 'and MAIL needs a new AUTH (RFC 3207 4.2)')
     r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
     check(r[0] == 235, 'AUTH inside TLS: 235')
-    srv.stub_clear()
-    r1, r2, r3 = send_msg(c, 'someone@remote.example', 'tls')
-    ids = srv.stub_ids()
-    msg = srv.stub_read(ids[-1])[0] if ids else b''
+    (r1, r2, r3), (msg, _) = relay_msg(c, 'tls')
     check(r3[0] == 250 and b'with ESMTPSA id ' in msg, 'a message inside TLS after AUTH: "with ESMTPSA"')
     c.close()
 
@@ -406,10 +406,7 @@ try:
     check('AUTH PLAIN LOGIN' in ext and 'STARTTLS' not in ext, 'EHLO offers AUTH, not STARTTLS (%r)' % ext)
     r = c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
     check(r[0] == 235, 'AUTH: 235')
-    srv.stub_clear()
-    r1, r2, r3 = send_msg(c, 'someone@remote.example', 'smtps')
-    ids = srv.stub_ids()
-    msg = srv.stub_read(ids[-1])[0] if ids else b''
+    (r1, r2, r3), (msg, _) = relay_msg(c, 'smtps')
     check(r3[0] == 250 and b'with ESMTPSA id ' in msg, 'a message over implicit TLS: "with ESMTPSA"')
     c.cmd('QUIT')
     c.close()

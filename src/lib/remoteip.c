@@ -1,3 +1,4 @@
+#include <string.h>
 #include "remoteip.h"
 
 int remote_ip_ok(const char *s, size_t n)
@@ -13,4 +14,14 @@ int remote_ip_ok(const char *s, size_t n)
 			return 0;
 	}
 	return 1;
+}
+
+int remote_ip_loopback(const unsigned char *bin, int v6)
+{
+	static const unsigned char one[16] = { [15] = 1 };
+	static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (!v6)
+		return bin[0] == 127;
+	return !memcmp(bin, one, 16) || (!memcmp(bin, mapped, 12) && bin[12] == 127);
 }

@@ -417,13 +417,7 @@ static void setup_client(void)
 		startup_refusal("-ERR [SYS/PERM] server misconfigured");
 		die(111, "fatal: TCPREMOTEIP is not an IP address");
 	}
-	if (!v6)
-		loopback = bin[0] == 127;
-	else {
-		static const unsigned char one[16] = { [15] = 1 };
-		static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
-		loopback = !memcmp(bin, one, 16) || (!memcmp(bin, mapped, 12) && bin[12] == 127);
-	}
+	loopback = remote_ip_loopback(bin, v6);
 }
 
 int main(int argc, char **argv)

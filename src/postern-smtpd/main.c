@@ -35,6 +35,7 @@
 #include "die.h"
 #include "fmt.h"
 #include "io.h"
+#include "remoteip.h"
 #include "log.h"
 #include "uniq.h"
 
@@ -44,6 +45,7 @@
 _Static_assert(SASL_LINE_MAX < READ_MAX, "an AUTH line is read whole");
 #define AUTH_FAILURES_MAX 3 /* wrong passwords before the session ends */
 #define AUTH_PAUSE_S 2      /* after each: guesses cost time */
+#define AUTH_TOO_LONG "500 5.5.6 authentication exchange line is too long"
 
 struct client client;
 static struct io in, out;
@@ -244,7 +246,7 @@ static int get_command(enum verb *v, size_t *arg)
 	const char *r = 0;
 
 	if (!read_line(READ_MAX, &bdat, &auth)) {
-		r = auth ? "500 5.5.6 authentication exchange line is too long" : "500 5.5.2 line too long";
+		r = auth ? AUTH_TOO_LONG : "500 5.5.2 line too long";
 		goto refused;
 	}
 	bdat = line_is_bdat(line.s, line.len);
@@ -262,7 +264,7 @@ static int get_command(enum verb *v, size_t *arg)
 	*v = parse_verb(line.s, line.len, arg);
 	limit = *v == V_AUTH ? SASL_LINE_MAX : CMD_MAX + (*v == V_MAIL ? MAIL_EXTRA : 0);
 	if (line.len + 2 > limit) {
-		r = *v == V_AUTH ? "500 5.5.6 authentication exchange line is too long" : "500 5.5.2 line too long";
+		r = *v == V_AUTH ? AUTH_TOO_LONG : "500 5.5.2 line too long";
 		goto refused;
 	}
 	if (*v == V_UNKNOWN && bdat) { /* "BDAT\t5": the verb ended by no space */
@@ -877,7 +879,6 @@ static void do_starttls(size_t argn)
  * soon as postern-auth has answered, before any pause, and no log line
  * holds it. */
 
-
 static void auth_wipe(struct sasl *s)
 {
 	explicit_bzero(s, sizeof *s);
@@ -885,26 +886,24 @@ static void auth_wipe(struct sasl *s)
 }
 
 /* One response of the exchange into line, without its CRLF: 0, or 1 when
- * it was answered already (cancelled, too long, not a line). */
+ * it was answered already (cancelled, too long, not a line); the caller
+ * wipes. */
 static int auth_response(const char *challenge)
 {
 	int bdat, auth;
 
 	reply(challenge);
 	if (!read_line(SASL_LINE_MAX, &bdat, &auth)) {
-		wipe_read();
-		error_reply("500 5.5.6 authentication exchange line is too long");
+		error_reply(AUTH_TOO_LONG);
 		return 1;
 	}
 	if (line.len < 2 || line.s[line.len - 2] != '\r') {
-		wipe_read();
 		error_reply("500 5.5.2 bare LF in response: lines end with CRLF (RFC 5321 2.3.8)");
 		return 1;
 	}
 	line.len -= 2;
 	line.s[line.len] = 0;
 	if (line.len == 1 && line.s[0] == '*') {
-		wipe_read();
 		error_reply("501 5.7.0 authentication cancelled");
 		return 1;
 	}
@@ -982,17 +981,17 @@ static void do_auth(const char *arg, size_t n)
 	int r;
 
 	memset(&s, 0, sizeof s);
+	/* every way out but the verdict's, which wipes before its pause,
+	 * goes through out: an initial response may hold the password */
 	if ((r0 = auth_refusal()) != 0) {
-		wipe_read(); /* an initial response may hold the password */
 		error_reply(r0);
-		return;
+		goto out;
 	}
 	m = sasl_mechanism(arg, n, &resp);
 	if (m == SASL_NONE) {
-		wipe_read();
 		error_reply(n ? "504 5.5.4 unrecognized authentication type: PLAIN or LOGIN"
 		              : "501 5.5.4 syntax: AUTH mechanism [initial-response]");
-		return;
+		goto out;
 	}
 	if (m == SASL_PLAIN) {
 		if (resp == n && auth_response("334 "))
@@ -1016,11 +1015,11 @@ static void do_auth(const char *arg, size_t n)
 		}
 	}
 	if (r == SASL_SYNTAX) {
-		auth_wipe(&s);
 		error_reply("501 5.5.2 cannot decode the authentication response");
 		goto out;
 	}
 	auth_verdict(&s, m, r == SASL_OK);
+	return;
 out:
 	auth_wipe(&s);
 }
@@ -1065,12 +1064,7 @@ static void setup_client(void)
 	client.ip = ip;
 	/* on the submission ports only AUTH opens the relay */
 	client.relay = !cfg.submission && getenv("RELAYCLIENT") != 0;
-	if (strchr(ip, ':')) {
-		static const unsigned char one[16] = { [15] = 1 }, mapped[12] = { [10] = 0xff, [11] = 0xff };
-		client.loopback = !memcmp(bin, one, 16) || (!memcmp(bin, mapped, 12) && bin[12] == 127);
-	} else {
-		client.loopback = bin[0] == 127;
-	}
+	client.loopback = remote_ip_loopback(bin, strchr(ip, ':') != 0);
 	client.port = getenv("TCPREMOTEPORT");
 	client.localip = getenv("TCPLOCALIP");
 	if (!client.port)
