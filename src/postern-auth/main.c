@@ -11,13 +11,12 @@
  * uid for every request and postern-submit's (the submission ports'
  * postern-smtpd -a) for checks only, or those given with -u (every
  * request) and -c (checks only) instead; port 25's postern-smtpd gets
- * nothing.  Each
- * connection carries one request: P (log in, with the client's two
- * descriptors) or C (only check), a user, a password and the client's
- * address; the answer is K, N or Z and a reason, and a malformed request
- * gets none, nor does a login whose hand-over to postern-pspawn ended in
- * doubt (no answer in time: postern-pop3d may have the client, so Z would
- * be a lie).  A P from a check-only uid is refused unanswered: a
+ * nothing.  Each connection carries one request: P (log in, with the
+ * client's two descriptors) or C (only check), a user, a password and the
+ * client's address; the answer is K, N or Z and a reason, and a malformed
+ * request gets none, nor does a login whose hand-over to postern-pspawn
+ * ended in doubt (no answer in time: postern-pop3d may have the client,
+ * so Z would be a lie).  A P from a check-only uid is refused unanswered: a
  * submission session taken over from the network must not be able to
  * start a POP3 session, nor hand a connection to postern-pspawn through
  * us.

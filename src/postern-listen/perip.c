@@ -17,9 +17,7 @@ static size_t mask;
 
 void perip_key(struct perip_key *k, int family, const unsigned char *addr)
 {
-	memset(k, 0, sizeof *k);
-	k->b[0] = family == AF_INET6 ? 6 : 4;
-	memcpy(k->b + 1, addr, family == AF_INET6 ? 8 : 4);
+	ip_key(k->b, family, addr);
 }
 
 int perip_init(size_t max)

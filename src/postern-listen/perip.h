@@ -1,14 +1,14 @@
 /* Connections at once per client: the listener's count of its children by
  * client address, so that one address cannot hold every slot.  An IPv6
- * client counts by its /64, the block one site or customer is given: with
- * 2^64 addresses to pick from, counting single IPv6 addresses would limit
- * nothing.  tests/unit/listen_perip.c. */
+ * client counts by its /64 (src/lib/ipkey.h, the key postern-auth's
+ * throttle counts by too).  tests/unit/listen_perip.c. */
 #ifndef POSTERN_LISTEN_PERIP_H
 #define POSTERN_LISTEN_PERIP_H
 #include <stddef.h>
+#include "ipkey.h"
 
 struct perip_key {
-	unsigned char b[9]; /* family (4 or 6), then the address or /64 */
+	unsigned char b[IPKEY_LEN];
 };
 
 /* The key of an address (family AF_INET: 4 bytes, AF_INET6: 16). */
