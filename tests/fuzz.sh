@@ -118,5 +118,8 @@ fi
 if build listen_rules tests/fuzz/listen_rules.c src/postern-listen/rules.c src/lib/str.c src/lib/fmt.c -Isrc; then
 	run listen_rules
 fi
+if build dkim_parse tests/fuzz/dkim_parse.c src/lib/dkim.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c; then
+	run dkim_parse
+fi
 echo "# $n tests, $fail failed"
 [ "$fail" -eq 0 ]

@@ -6,6 +6,25 @@
 #include "inject.h"
 #include "die.h"
 #include "home.h"
+#include "control.h"
+
+/* Local mail is signed when control/dkimdomains names a key and
+ * control/dkimlocal (default 1) allows it (doc/dkim.md). */
+static int dkim_wanted(void)
+{
+	struct str list = STR_INIT;
+	unsigned long long local;
+	int r;
+
+	if (control_num("dkimlocal", &local, 1) == -1)
+		die_sys(111, "fatal: unable to read control/dkimlocal");
+	if (!local)
+		return 0;
+	if ((r = control_lines("dkimdomains", &list)) == -1)
+		die_sys(111, "fatal: unable to read control/dkimdomains");
+	str_free(&list);
+	return r == 1;
+}
 
 const char *qq_meaning(int code, int *permanent)
 {
@@ -22,7 +41,8 @@ const char *qq_meaning(int code, int *permanent)
 	case 61: return "problem with the home directory";
 	case 62: return "problem with the queue directory";
 	case 63: return "problem with the trigger";
-	case 71: case 72: case 73: case 74: case 75: return "mail server temporarily refuses the message";
+	case 74: return "unable to sign the message (DKIM: postern-dkim)";
+	case 71: case 72: case 73: case 75: return "mail server temporarily refuses the message";
 	case 81: return "internal bug";
 	case 91: *permanent = 1; return "envelope format error";
 	default: return "temporary failure";
@@ -49,7 +69,7 @@ int qq_run(const struct str *head, const struct str *firstbody, int eof, struct 
 	int mp[2], ep[2], status, broken = 0, readerr = 0;
 	pid_t pid;
 
-	if (!home_path(&qq, "bin/postern-queue"))
+	if (!home_path(&qq, dkim_wanted() ? "bin/postern-dkimsign" : "bin/postern-queue"))
 		die_nomem();
 	if (pipe2(mp, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1)
 		die_sys(111, "fatal: unable to create pipes");
@@ -58,6 +78,7 @@ int qq_run(const struct str *head, const struct str *firstbody, int eof, struct 
 		die_sys(111, "fatal: unable to fork");
 	if (pid == 0) {
 		char *argv[] = { (char *)"postern-queue", 0 };
+		/* postern-dkimsign speaks postern-queue's interface and becomes it */
 		if (dup2(mp[0], 0) == -1 || dup2(ep[0], 1) == -1)
 			die_sys(120, "fatal: unable to set up postern-queue's descriptors");
 		execv(qq.s, argv);

@@ -86,6 +86,14 @@ int config_load(void)
 	if (cfg.submission &&
 	    (num("submissionplaintext", &cfg.plaintext, 0) || num("submissionsenders", &cfg.senders, 1)))
 		return -1;
+	/* only submission's mail is signed: port 25's comes from strangers */
+	cfg.dkim = 0;
+	if (cfg.submission) {
+		if ((r = control_lines("dkimdomains", &list)) == -1)
+			return -1;
+		cfg.dkim = r == 1;
+		str_free(&list);
+	}
 	if (cfg.maxrcpt == 0)
 		cfg.maxrcpt = 1;
 	if (cfg.timeout == 0 || cfg.timeout > 86400)

@@ -31,7 +31,8 @@ static int failed;
  * the buffers we keep writing.  0, or an errno value. */
 static int spawn_queue(const char *path, int mess, int env)
 {
-	char *argv[2] = { (char *)"postern-queue", 0 };
+	/* postern-dkimsign speaks postern-queue's interface and becomes it */
+	char *argv[3] = { (char *)"postern-queue", 0, 0 };
 	/* postern-queue reads no variable but the install's location (and a
 	 * setuid one not even that): the client's session environment, the
 	 * listener's rule variables included, stays on this side, and the
@@ -41,6 +42,10 @@ static int spawn_queue(const char *path, int mess, int env)
 	sigset_t dflt;
 	int r;
 
+	if (cfg.dkim) {
+		argv[0] = (char *)"postern-dkimsign";
+		argv[1] = (char *)"-v";
+	}
 	sigemptyset(&dflt);
 	sigaddset(&dflt, SIGPIPE);
 	for (e = environ; *e; e++)
@@ -63,7 +68,7 @@ int queue_start(void)
 		warn("warning: a postern-queue was still running at a new message; abandoned it");
 		queue_abort();
 	}
-	if (!home_path(&path, "bin/postern-queue"))
+	if (!home_path(&path, cfg.dkim ? "bin/postern-dkimsign" : "bin/postern-queue"))
 		die_nomem();
 	if (pipe2(m, O_CLOEXEC) == -1)
 		goto fail0;
@@ -142,6 +147,7 @@ static const char *answer(int code)
 	case 62: return "451 4.3.0 queue: problem with the queue directory";
 	case 63: return "451 4.3.0 queue: problem with the queue trigger";
 	case 64: case 81: return "451 4.3.0 queue: internal bug";
+	case 74: return "451 4.3.0 unable to sign the message (DKIM); try again later";
 	case 91: return "554 5.6.0 queue: envelope format error";
 	case -2: return "451 4.3.0 queue: postern-queue crashed";
 	}

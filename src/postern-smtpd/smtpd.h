@@ -21,6 +21,7 @@ struct config {
 	int implicit_tls;            /* -s: TLS from the first byte (RFC 8314) */
 	unsigned long long plaintext; /* submissionplaintext: AUTH in clear from afar */
 	unsigned long long senders;   /* submissionsenders: 1 only the user's own addresses */
+	int dkim;                     /* dkimdomains names a key: postern-dkimsign in postern-queue's place */
 };
 extern struct config cfg;
 

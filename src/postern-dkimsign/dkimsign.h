@@ -1,0 +1,38 @@
+/* postern-dkimsign's parts: the exchange with the key holder (ask.c). */
+#ifndef POSTERN_DKIMSIGN_H
+#define POSTERN_DKIMSIGN_H
+#include <stddef.h>
+#include "str.h"
+
+/* Exit codes, qmail-queue's where they mean the same (doc/queue.md). */
+#define DS_REFUSE 31   /* over control/databytes */
+#define DS_NOMEM 51
+#define DS_TIMEOUT 52
+#define DS_READ 54
+#define DS_CONFIG 55
+#define DS_SIGN 74     /* the key holder could not be asked or failed */
+#define DS_BUG 81
+
+#define DS_KEYS_MAX 2  /* one RSA and one Ed25519 key a domain */
+
+struct ds_key {
+	char alg;              /* 'r' rsa-sha256, 'e' ed25519-sha256 */
+	struct str selector;
+	struct str sig;        /* the signature, once signed */
+};
+
+struct ds_answer {
+	struct str domain;     /* d=: the From domain or the parent with keys */
+	size_t nkeys;
+	struct ds_key keys[DS_KEYS_MAX];
+};
+
+/* Connects to HOME/run/dkim/socket and asks for the keys of dom: 1 with
+ * a filled, 0 when there are none for it or any parent, -1 when the key
+ * holder cannot be reached or answers nonsense (why set). */
+int ask_keys(const struct str *dom, struct ds_answer *a, const char **why);
+/* Has the 32-byte digest signed with a's key k: 0, or -1 (why set). */
+int ask_sign(struct ds_key *k, const unsigned char digest[32], const char **why);
+void ask_close(void);
+const char *alg_name(char alg);
+#endif
