@@ -49,7 +49,12 @@ EXTRA_LIBS_postern-passwd := -lsodium
 # ... and share src/tls (PEM reading), which the musl-built src/lib cannot
 # hold: it includes bearssl.h.
 TLSSRC := $(wildcard src/tls/*.c)
-$(B)/bin/postern-tlsio $(B)/bin/postern-keys: $(patsubst src/%.c,$(B)/obj/%.o,$(TLSSRC))
+$(B)/bin/postern-tlsio $(B)/bin/postern-keys $(B)/bin/postern-dkim $(B)/bin/postern-dkimkey: $(patsubst src/%.c,$(B)/obj/%.o,$(TLSSRC))
+# DKIM (doc/dkim.md): the key holder signs with BearSSL (RSA) and libsodium
+# (Ed25519), as does the admin's key maker; the signer only hashes.
+EXTRA_LIBS_postern-dkim := -lbearssl -lsodium
+EXTRA_LIBS_postern-dkimkey := -lbearssl -lsodium
+EXTRA_LIBS_postern-dkimsign := -lbearssl
 
 # The programs exec'ed once per connection or per message are linked as static
 # PIEs: no dynamic loader at each exec (doc/performance.md measures it); so is

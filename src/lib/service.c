@@ -38,6 +38,8 @@ void service_options(struct service *s, int argc, char **argv)
 	s->notify = -1;
 	s->nuids = 0;
 	s->nchecks = 0;
+	s->all_but = 0;
+	s->ndenied = 0;
 	s->npending = 0;
 	while ((opt = getopt(argc, argv, "d:u:c:")) != -1) {
 		switch (opt) {
@@ -63,7 +65,7 @@ void service_options(struct service *s, int argc, char **argv)
 		die_usage(s->usage);
 }
 
-static uid_t user_uid(const char *name)
+uid_t service_user_uid(const char *name)
 {
 	struct passwd *pw;
 
@@ -76,7 +78,7 @@ static uid_t user_uid(const char *name)
 
 uid_t service_serve_user(struct service *s, const char *name)
 {
-	uid_t u = user_uid(name);
+	uid_t u = service_user_uid(name);
 
 	serve_uid(s, s->uids, &s->nuids, u);
 	return u;
@@ -84,7 +86,7 @@ uid_t service_serve_user(struct service *s, const char *name)
 
 uid_t service_check_user(struct service *s, const char *name)
 {
-	uid_t u = user_uid(name);
+	uid_t u = service_user_uid(name);
 
 	serve_uid(s, s->checks, &s->nchecks, u);
 	return u;
@@ -100,9 +102,17 @@ static int on_list(const uid_t *list, size_t n, uid_t u)
 	return 0;
 }
 
+void service_serve_all_but(struct service *s, const uid_t *denied, size_t n)
+{
+	s->all_but = 1;
+	s->denied = denied;
+	s->ndenied = n;
+}
+
 int service_serves(const struct service *s, uid_t u)
 {
-	return on_list(s->uids, s->nuids, u) || on_list(s->checks, s->nchecks, u);
+	return on_list(s->uids, s->nuids, u) || on_list(s->checks, s->nchecks, u) ||
+	       (s->all_but && !on_list(s->denied, s->ndenied, u));
 }
 
 int service_checks_only(const struct service *s, uid_t u)
@@ -206,6 +216,15 @@ void service_serve_pending(struct service *s, const struct pollfd *p, int polled
 		if ((ready || late) && serve(s->pending[i].fd, late))
 			s->pending[i] = s->pending[--s->npending];
 	}
+}
+
+void service_renew(struct service *s, int conn)
+{
+	size_t i;
+
+	for (i = 0; i < s->npending; i++)
+		if (s->pending[i].fd == conn)
+			s->pending[i].since = seconds_now();
 }
 
 void service_close_pending(struct service *s)

@@ -1,14 +1,15 @@
 /* What postern's local services share (postern-tlsd, postern-auth,
- * postern-pspawn; doc/tls.md, doc/pop3.md): the options -d FD (s6's
- * notification fd), -u UID (a uid to serve instead of the default ones)
- * and, for a program that sets checks_option, -c UID (a uid served for
- * check requests only, instead of the default ones: postern-auth's
- * postern-submit, whose postern-smtpd -a may check a password but must
- * never start a session), the uids served, readiness, the accept that refuses an
- * unserved peer unread, and, for the services that take many connections
- * at once, the connections whose request has not come yet.  Each program
- * keeps what is its own: the record, the answer, what it starts, and what
- * a check-only peer may ask. */
+ * postern-pspawn, postern-dkim; doc/tls.md, doc/pop3.md, doc/dkim.md):
+ * the options -d FD (s6's notification fd), -u UID (a uid to serve
+ * instead of the default ones) and, for a program that sets
+ * checks_option, -c UID (a uid served for check requests only, instead of
+ * the default ones: postern-auth's postern-submit, whose postern-smtpd -a
+ * may check a password but must never start a session), the uids served
+ * (or every uid but some: postern-dkim's local users), readiness, the
+ * accept that refuses an unserved peer unread, and, for the services that
+ * take many connections at once, the connections whose request has not
+ * come yet.  Each program keeps what is its own: the record, the answer,
+ * what it starts, and what a check-only peer may ask. */
 #ifndef POSTERN_SERVICE_H
 #define POSTERN_SERVICE_H
 #include <poll.h>
@@ -33,6 +34,9 @@ struct service {
 	uid_t uids[SERVICE_UIDS_MAX];
 	size_t nchecks;       /* 0 after service_options: no -c given */
 	uid_t checks[SERVICE_UIDS_MAX]; /* served for checks only */
+	int all_but;          /* 1: every uid not in denied is served too */
+	const uid_t *denied;  /* the caller's, ndenied of them */
+	size_t ndenied;
 	size_t npending;
 	struct {
 		int fd;
@@ -50,7 +54,14 @@ void service_options(struct service *, int argc, char **argv);
 uid_t service_serve_user(struct service *, const char *name);
 /* The same, for checks only (postern-auth's default for postern-submit). */
 uid_t service_check_user(struct service *, const char *name);
-/* 1 when the uid is served, for everything or for checks only. */
+/* User name's uid; dies 111 for an unknown user. */
+uid_t service_user_uid(const char *name);
+/* Serves every uid but the n of denied too, besides those served already
+ * (postern-dkim's local users: anyone but postern's own).  denied is the
+ * caller's, and must outlive s. */
+void service_serve_all_but(struct service *, const uid_t *denied, size_t n);
+/* 1 when the uid is served, for everything or for checks only (on a
+ * list, or, after service_serve_all_but, on none of the denied). */
 int service_serves(const struct service *, uid_t);
 /* 1 when the uid is served for checks only: on the -c list and not on
  * the -u one (a uid given with both is served for everything). */
@@ -92,6 +103,10 @@ size_t service_pollfds(const struct service *, struct pollfd *p);
  * that has waited pending_s seconds (late); one for which serve returns
  * 1 has been closed, and leaves the table. */
 void service_serve_pending(struct service *, const struct pollfd *p, int polled, int (*serve)(int conn, int late));
+/* Starts conn's pending_s anew, for a connection that carries several
+ * records, each of which may then take pending_s to come (a connection
+ * not in the table is left alone). */
+void service_renew(struct service *, int conn);
 /* Closes every pending connection unanswered. */
 void service_close_pending(struct service *);
 #endif

@@ -2,7 +2,7 @@
 #include "chain.h"
 #include "die.h"
 #include "key.h"
-#include "pem.h"
+#include "../tls/pemfile.h"
 
 struct loading {
 	struct chain *c;

@@ -2,7 +2,7 @@
 #include "key.h"
 #include "die.h"
 #include "fmt.h"
-#include "pem.h"
+#include "../tls/pemfile.h"
 
 struct loading {
 	struct key *k;

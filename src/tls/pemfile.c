@@ -2,13 +2,13 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-#include "pem.h"
+#include "pemfile.h"
 #include "die.h"
 #include "file.h"
 
 void pem_read(const char *path, struct str *text, struct stat *st)
 {
-	/* Symbolic links are followed: secret/tls/ is root's to arrange, and
+	/* Symbolic links are followed: secret/ is root's to arrange, and
 	 * pointing it at a certificate manager's files is a fair way to.
 	 * O_NONBLOCK so that a FIFO put there cannot hang the start. */
 	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);

@@ -1,12 +1,13 @@
-/* The two PEM files postern-keys reads at start.  Any problem with them
- * ends the program (111) with a line naming the file: without them it has
- * nothing to serve, and a key holder that starts half-configured would only
- * move the failure to every handshake. */
-#ifndef POSTERN_KEYS_PEM_H
-#define POSTERN_KEYS_PEM_H
+/* The PEM files a key holder reads at start: postern-keys' two
+ * (HOME/secret/tls/cert.pem and key.pem) and postern-dkim's keys
+ * (HOME/secret/dkim/).  Any problem with one ends the program (111) with
+ * a line naming the file: a key holder that starts half-configured would
+ * only move the failure to every signature it is asked for. */
+#ifndef POSTERN_TLS_PEMFILE_H
+#define POSTERN_TLS_PEMFILE_H
 #include <sys/stat.h>
 #include "str.h"
-#include "../tls/pem.h"
+#include "pem.h"
 
 #define PEM_FILE_MAX (1024 * 1024)
 
