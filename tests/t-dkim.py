@@ -195,7 +195,9 @@ try:
     r_rsa = H.prog('postern-dkimkey', '-t', 'rsa', DOM, 'rsa1')
     r_ed = H.prog('postern-dkimkey', '-t', 'ed25519', DOM, 'ed1')
     check(r_rsa.returncode == 0 and r_ed.returncode == 0, 'postern-dkimkey makes an RSA and an Ed25519 key')
-    records = [txt_records(r_rsa.stdout.decode()), txt_records(r_ed.stdout.decode())]
+    r_2 = H.prog('postern-dkimkey', '-t', 'ed25519', 'second.test', 'ed2')
+    records = [txt_records(r_rsa.stdout.decode()), txt_records(r_ed.stdout.decode()),
+               txt_records(r_2.stdout.decode())]
     check(records[0][0] == 'rsa1._domainkey.' + DOM and 'k=rsa' in records[0][1]
           and records[1][0] == 'ed1._domainkey.' + DOM and 'k=ed25519' in records[1][1],
           'and prints their DNS records')
@@ -214,7 +216,7 @@ try:
     ctl('pop3sport', str(free_port()))
     ctl('smtproutes', 'elsewhere.test:[127.0.0.1]:%d' % SINKPORT)
     ctl('remotetls', ':none')
-    ctl('dkimdomains', '%s rsa1\n%s ed1' % (DOM, DOM))
+    ctl('dkimdomains', '%s rsa1\n%s ed1\nsecond.test ed2' % (DOM, DOM))
     check(make_user(USER), 'test user ' + USER)
     check(H.prog('postern-passwd', 'set', USER, data=(PASSWORD + '\n').encode()).returncode == 0,
           'postern-passwd set ' + USER)
@@ -227,7 +229,7 @@ try:
         check(svc_up(s), 'service %s is up' % s)
     check(wait_for(lambda: run('python3', '-c', 'import socket; socket.create_connection(("127.0.0.1", %d), 1)'
                                % SUBPORT).returncode == 0, 10), 'the submission listener answers')
-    check(logged('dkim', r'keys n=2'), 'postern-dkim logs its two keys')
+    check(logged('dkim', r'keys n=3'), 'postern-dkim logs its three keys')
 
     # --- submission, delivered locally ---------------------------------------------
     before = snapshot(box)
@@ -271,6 +273,12 @@ try:
     if m:
         all_pass(m, 'From: a subdomain, signed by its parent')
     before = snapshot(box)
+    check(submit('x@second.test', '%s@%s' % (USER, DOM), 'not mine\r\n') is None,
+          'a From at a domain with keys that is not the login\'s (second.test)')
+    m = delivered(box, before)
+    check(m is not None and b'DKIM-Signature' not in m, 'goes unsigned: a login signs for its own domains only')
+    check(logged('submission', r'dkim unsigned why=not_a_login_domain from_domain=second\.test'), 'logged so')
+    before = snapshot(box)
     check(submit('x@other.test', '%s@%s' % (USER, DOM), 'no key here\r\n') is None, 'and from a domain with no key')
     m = delivered(box, before)
     check(m is not None and b'DKIM-Signature' not in m, 'which is delivered unsigned')
@@ -278,19 +286,26 @@ try:
 
     # --- local injection ------------------------------------------------------------
     before = snapshot(box)
+    r = sendmail_as(USER, '%s@%s' % (USER, DOM), '%s@%s' % (USER, DOM), 'dkimlocal absent\n')
+    m = delivered(box, before)
+    check(r.returncode == 0 and m is not None and b'DKIM-Signature' not in m,
+          'control/dkimlocal absent (0): local mail goes unsigned')
+    ctl('dkimlocal', '1')
+    run('s6-svc', '-r', os.path.join(HOME, 'service', 'postern-dkim'))
+    time.sleep(0.5)
+    check(svc_up('postern-dkim'), 'postern-dkim restarted with control/dkimlocal 1')
+    before = snapshot(box)
     r = sendmail_as(USER, '%s@%s' % (USER, DOM), '%s@%s' % (USER, DOM), 'from sendmail\n')
     check(r.returncode == 0 and r.stderr == b'', 'sendmail as %s: exit 0, nothing on stderr' % USER)
     m = delivered(box, before)
     if m:
         all_pass(m, 'local injection by a user')
     check(logged('dkim', r'sign uid=%d d=example\.test' % pwd.getpwnam(USER).pw_uid), 'asked as the user')
-    ctl('dkimlocal', '0')
     before = snapshot(box)
-    r = sendmail_as(USER, '%s@%s' % (USER, DOM), '%s@%s' % (USER, DOM), 'dkimlocal 0\n')
+    r = sendmail_as('postern-alias', '%s@%s' % (USER, DOM), '%s@%s' % (USER, DOM), 'as postern-alias\n')
     m = delivered(box, before)
     check(r.returncode == 0 and m is not None and b'DKIM-Signature' not in m,
-          'control/dkimlocal 0: local mail goes unsigned')
-    ctl('dkimlocal', None)
+          'sendmail as one of postern\'s own users (an alias\'s program): not held up, unsigned')
 
     # --- port 25 is never signed -----------------------------------------------------
     before = snapshot(box)

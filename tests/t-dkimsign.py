@@ -35,6 +35,8 @@ with open(os.path.join(HOME, 'bin', 'postern-queue'), 'w') as f:
     f.write(STUB)
 os.chmod(os.path.join(HOME, 'bin', 'postern-queue'), 0o755)
 SOCK = os.path.join(HOME, 'run', 'dkim', 'socket')
+with open(os.path.join(HOME, 'control', 'dkimdomains'), 'w') as f:
+    f.write('# the fake key holder has these\nexample.test ed1\nexample.test rsa1\n')
 
 ED = nacl.signing.SigningKey.generate()
 RSA = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -242,8 +244,35 @@ try:
     check(code == 0 and q is not None, 'under it: queued (the 64 KB allowance as postern-queue\'s)')
     os.unlink(os.path.join(HOME, 'control', 'databytes'))
 
+    n = len(FAKE.asked)
     code, err, q, back = sign(MSG, envelope=None)
-    check(q is None and code == 54, 'a caller that gives up (no envelope): postern-queue commits nothing')
+    check(q is None and code == 54 and len(FAKE.asked) == n,
+          'a caller that gives up (no envelope): exit 54, nothing queued, the key holder not asked')
+    r, w = os.pipe()
+    os.close(w)
+    p = subprocess.run([os.path.join(HOME, 'bin', 'postern-dkimsign')], input=MSG, stdout=r,
+                       stderr=subprocess.PIPE, env=dict(os.environ, POSTERN_HOME=HOME))
+    os.close(r)
+    check(p.returncode == 54 and len(FAKE.asked) == n, 'the same with the envelope on a closed pipe (postern-inject)')
+
+    # who may sign what: -d, the login's domains (postern-smtpd -a gives them)
+    code, err, q, back = sign(MSG, args=('-v', '-d', 'Example.Test'))
+    check(code == 0 and q is not None and verdicts(q) == [True, True], '-d example.test: its From is signed')
+    code, err, q, back = sign(sub, args=('-v', '-d', 'example.test'))
+    check(code == 0 and q is not None and verdicts(q) == [True, True], 'and a subdomain of it')
+    n = len(FAKE.asked)
+    code, err, q, back = sign(MSG, args=('-v', '-d', 'other.test', '-d', 'xexample.test'))
+    check(code == 0 and q == MSG and 'why=not_a_login_domain from_domain=example.test' in err and len(FAKE.asked) == n,
+          '-d other.test: a From at example.test goes unsigned, the key holder not asked')
+    code, err, q, back = sign(MSG, args=('-d', 'bad..name'))
+    check(code == 81 and q is None, 'a malformed -d: exit 81')
+
+    # a domain without keys never waits on the key holder
+    os.rename(SOCK, SOCK + '.away')
+    code, err, q, back = sign(MSG.replace(b'example.test>', b'other.test>'))
+    check(code == 0 and q is not None and 'why=no_key' in err,
+          'no key in control/dkimdomains for the From domain: unsigned, postern-dkim not needed')
+    os.rename(SOCK + '.away', SOCK)
 
     code, err, q, back = sign(MSG, args=('-x',))
     check(code == 100 and 'usage' in err, 'an unknown option: usage, 100')

@@ -15,6 +15,8 @@
 
 #define DS_KEYS_MAX 2  /* one RSA and one Ed25519 key a domain */
 
+#define ds_nomem() die(DS_NOMEM, "fatal: out of memory")
+
 struct ds_key {
 	char alg;              /* 'r' rsa-sha256, 'e' ed25519-sha256 */
 	struct str selector;
@@ -35,4 +37,12 @@ int ask_keys(const struct str *dom, struct ds_answer *a, const char **why);
 int ask_sign(struct ds_key *k, const unsigned char digest[32], const char **why);
 void ask_close(void);
 const char *alg_name(char alg);
+
+/* policy.c: -d domain (the login's: only under those may From be signed) */
+void policy_allow(const char *domain);
+/* control/dkimdomains' domains; dies DS_CONFIG when it cannot be read */
+void policy_load(void);
+/* NULL when the From domain dom may be signed and has keys (or a parent
+ * has), else why not: "not_a_login_domain", "no_key" */
+const char *policy_check(const struct str *dom);
 #endif

@@ -26,10 +26,12 @@
  * copied. */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <bearssl.h>
@@ -44,6 +46,7 @@
 #define RESERVE (1024 * 1024)     /* room before the message for the fields */
 #define TRACE_ALLOWANCE 65536     /* as postern-queue's: headers added on the way */
 #define DEADLINE 86400            /* as postern-queue's, for reading the message */
+#define HELD_MAX (256ULL << 20)   /* the largest message held, databytes or not */
 
 static int verbose;
 
@@ -69,7 +72,7 @@ static size_t message_in(int memfd, unsigned long long databytes)
 		if (r == 0)
 			break;
 		total += (unsigned long long)r;
-		if ((databytes && total > databytes + TRACE_ALLOWANCE) || total > (unsigned long long)SSIZE_MAX - RESERVE)
+		if (total > databytes + TRACE_ALLOWANCE)
 			die(DS_REFUSE, "fatal: message too large for control/databytes");
 		while (done < (size_t)r) {
 			w = pwrite(memfd, buf + done, (size_t)r - done, (off_t)(RESERVE + total - (unsigned long long)r + done));
@@ -91,7 +94,7 @@ static void hash_out(void *ctx, const char *b, size_t n)
 static void b64(const unsigned char *in, size_t n, struct str *out)
 {
 	if (!str_ready(out, (n + 2) / 3 * 4 + 1))
-		die_nomem();
+		ds_nomem();
 	out->len = b64_encode(in, n, out->s, out->cap);
 	if (!out->len)
 		die(DS_BUG, "fatal: internal bug: base64 out of room");
@@ -124,6 +127,33 @@ static void signed_log(const struct ds_answer *a)
 	log_end(&l);
 }
 
+/* Waits for the envelope to start on fd 1: a caller that abandons a
+ * message (postern-smtpd at RSET, a message too big, a client gone)
+ * closes the message and the envelope unwritten, and then nothing is
+ * signed, or logged as signed, for mail that was never sent.  The alarm
+ * bounds the wait.  A socket at its end reads 0 bytes; a pipe at its end
+ * polls as a hang-up without input. */
+static void envelope_coming(void)
+{
+	struct pollfd p = { 1, POLLIN, 0 };
+	char c;
+	ssize_t r;
+	int n;
+
+	do
+		n = poll(&p, 1, -1);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		die_sys(DS_READ, "fatal: unable to wait for the envelope");
+	if (!(p.revents & POLLIN))
+		_exit(DS_READ);
+	do
+		r = recv(1, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	while (r == -1 && errno == EINTR);
+	if (r == 0)
+		_exit(DS_READ);
+}
+
 /* The DKIM-Signature fields for msg, into out (empty: unsigned). */
 static void sign(const char *msg, size_t len, struct str *out)
 {
@@ -147,6 +177,11 @@ static void sign(const char *msg, size_t len, struct str *out)
 		unsigned_log("no_single_from_address", 0);
 		return;
 	}
+	if ((why = policy_check(&dom))) {
+		unsigned_log(why, &dom);
+		str_free(&dom);
+		return;
+	}
 	if ((r = ask_keys(&dom, &a, &why)) == -1)
 		die(DS_SIGN, "fatal: unable to sign the message: ", why);
 	if (r == 0) {
@@ -163,16 +198,16 @@ static void sign(const char *msg, size_t len, struct str *out)
 	br_sha256_out(&sha, digest);
 	b64(digest, sizeof digest, &enc);
 	if (dkim_signed_fields(f, n, &h, &fields) == -1)
-		die_nomem();
+		ds_nomem();
 
 	for (i = 0; i < a.nkeys; i++) {
 		struct ds_key *k = &a.keys[i];
 		struct str sigtext = STR_INIT;
 		head.len = 0;
 		if (dkim_sig_head(&head, alg_name(k->alg), a.domain.s, k->selector.s, now, &h, enc.s) == -1)
-			die_nomem();
+			ds_nomem();
 		if (!str_copyb(&hashed, fields.s, fields.len) || dkim_sig_hashed(&head, &hashed) == -1)
-			die_nomem();
+			ds_nomem();
 		br_sha256_init(&sha);
 		br_sha256_update(&sha, hashed.s, hashed.len);
 		br_sha256_out(&sha, digest);
@@ -180,7 +215,7 @@ static void sign(const char *msg, size_t len, struct str *out)
 			die(DS_SIGN, "fatal: unable to sign the message: ", why);
 		b64((const unsigned char *)k->sig.s, k->sig.len, &sigtext);
 		if (dkim_sig_finish(&head, sigtext.s) == -1 || !str_cat(out, &head))
-			die_nomem();
+			ds_nomem();
 		str_free(&sigtext);
 	}
 	ask_close();
@@ -213,7 +248,7 @@ static _Noreturn void queue(int memfd, off_t start)
 		die_sys(DS_BUG, "fatal: unable to hand the message on");
 	close(memfd);
 	if (!home_path(&path, "bin/postern-queue"))
-		die_nomem();
+		ds_nomem();
 	for (e = environ; *e; e++)
 		if (!strncmp(*e, "POSTERN_HOME=", 13))
 			envp[0] = *e;
@@ -232,13 +267,16 @@ int main(int argc, char **argv)
 	int memfd, opt;
 
 	progname = "postern-dkimsign";
-	while ((opt = getopt(argc, argv, "v")) != -1) {
-		if (opt != 'v')
-			die_usage("postern-dkimsign [-v]");
-		verbose = 1;
+	while ((opt = getopt(argc, argv, "vd:")) != -1) {
+		if (opt == 'v')
+			verbose = 1;
+		else if (opt == 'd')
+			policy_allow(optarg);
+		else
+			die_usage("postern-dkimsign [-v] [-d domain]...");
 	}
 	if (optind != argc)
-		die_usage("postern-dkimsign [-v]");
+		die_usage("postern-dkimsign [-v] [-d domain]...");
 	/* the caller's signal mask survives its exec of us */
 	sigemptyset(&alrm);
 	sigaddset(&alrm, SIGALRM);
@@ -247,12 +285,18 @@ int main(int argc, char **argv)
 	alarm(DEADLINE);
 	if (control_num("databytes", &databytes, 0) == -1)
 		die_sys(DS_CONFIG, "fatal: unable to read control/databytes");
+	/* postern-queue streams to disk whatever size it is given; we hold
+	 * the message in memory, so without databytes a bound of our own */
+	if (databytes == 0 || databytes > HELD_MAX)
+		databytes = HELD_MAX;
+	policy_load();
 
 	if ((memfd = memfd_create("postern-dkimsign", MFD_CLOEXEC)) == -1)
 		die_sys(DS_NOMEM, "fatal: unable to make room for the message");
 	len = message_in(memfd, databytes);
 	if (len && (msg = mmap(0, len, PROT_READ, MAP_PRIVATE, memfd, RESERVE)) == MAP_FAILED)
 		die_sys(DS_NOMEM, "fatal: unable to map the message");
+	envelope_coming();
 	if (len)
 		sign(msg, len, &sig);
 	else

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,23 +8,39 @@
 #include "die.h"
 #include "home.h"
 #include "control.h"
+#include "conf.h"
 
 /* Local mail is signed when control/dkimdomains names a key and
- * control/dkimlocal (default 1) allows it (doc/dkim.md). */
+ * control/dkimlocal (default 0) is 1 (doc/dkim.md), and not for postern's
+ * own users (postern-alias's or postern-vmail's program deliveries), whom
+ * postern-dkim never serves: their mail would wait for a signature that
+ * cannot come. */
 static int dkim_wanted(void)
 {
 	struct str list = STR_INIT;
 	unsigned long long local;
+	uid_t me = getuid();
+	size_t i;
 	int r;
 
-	if (control_num("dkimlocal", &local, 1) == -1)
+	if (control_num("dkimlocal", &local, 0) == -1)
 		die_sys(111, "fatal: unable to read control/dkimlocal");
-	if (!local)
+	if (local != 1)
 		return 0;
 	if ((r = control_lines("dkimdomains", &list)) == -1)
 		die_sys(111, "fatal: unable to read control/dkimdomains");
 	str_free(&list);
-	return r == 1;
+	if (r != 1)
+		return 0;
+	for (i = 0; i < USER_COUNT; i++) {
+		struct passwd *pw;
+		if (i == USER_SUBMIT)
+			continue;
+		pw = getpwnam(conf_users[i]);
+		if (pw && pw->pw_uid == me)
+			return 0;
+	}
+	return 1;
 }
 
 const char *qq_meaning(int code, int *permanent)

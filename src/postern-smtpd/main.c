@@ -522,7 +522,7 @@ static int message_begin(struct str *id)
 		warn_sys("warning: unable to make a queue id (memory or randomness)");
 		return -1;
 	}
-	if (queue_start() == -1)
+	if (queue_start(&auth_user) == -1)
 		return -1;
 	/* RFC 3848 / 6531 protocol names */
 #define P(s) do { size_t l_ = strlen(s); memcpy(proto + pl, s, l_); pl += l_; } while (0)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -28,11 +29,10 @@ static int failed;
 /* postern-queue with the message pipe as fd 0 and the envelope socket as
  * fd 1; stderr stays the log.  posix_spawn (musl: a vfork-style clone) copies
  * none of our memory, so neither process pays copy-on-write faults for
- * the buffers we keep writing.  0, or an errno value. */
-static int spawn_queue(const char *path, int mess, int env)
+ * the buffers we keep writing.  argv is postern-queue's or
+ * postern-dkimsign's.  0, or an errno value. */
+static int spawn_queue(const char *path, char **argv, int mess, int env)
 {
-	/* postern-dkimsign speaks postern-queue's interface and becomes it */
-	char *argv[3] = { (char *)"postern-queue", 0, 0 };
 	/* postern-queue reads no variable but the install's location (and a
 	 * setuid one not even that): the client's session environment, the
 	 * listener's rule variables included, stays on this side, and the
@@ -42,10 +42,6 @@ static int spawn_queue(const char *path, int mess, int env)
 	sigset_t dflt;
 	int r;
 
-	if (cfg.dkim) {
-		argv[0] = (char *)"postern-dkimsign";
-		argv[1] = (char *)"-v";
-	}
 	sigemptyset(&dflt);
 	sigaddset(&dflt, SIGPIPE);
 	for (e = environ; *e; e++)
@@ -57,9 +53,46 @@ static int spawn_queue(const char *path, int mess, int env)
 	return r;
 }
 
-int queue_start(void)
+/* postern-dkimsign's arguments (control/dkimdomains names a key; only
+ * submission sets cfg.dkim): -v, and -d for each domain the login has
+ * mail at, the only ones whose From it may sign (doc/dkim.md): a virtual
+ * mailbox's domain, or every local domain for a Unix user.  NULL-ended,
+ * pointing into args and cfg. */
+static char **dkimsign_argv(const struct str *login, struct str *args)
 {
-	int m[2], e[2];
+	const char *at = login->len ? memchr(login->s, '@', login->len) : 0;
+	size_t n = 2, i = 0, off;
+	const char *p;
+	char **argv;
+
+	args->len = 0;
+	if (at) {
+		if (!str_catb(args, at + 1, login->len - (size_t)(at + 1 - login->s)) || !str_catz(args))
+			die_nomem();
+	} else if (login->len) {
+		for (p = cfg.locals.s; p && p < cfg.locals.s + cfg.locals.len; p += strlen(p) + 1)
+			if (!str_cats(args, p) || !str_catz(args))
+				die_nomem();
+	}
+	for (off = 0; off < args->len; off += strlen(args->s + off) + 1)
+		n += 2;
+	if (!(argv = calloc(n + 1, sizeof *argv)))
+		die_nomem();
+	argv[i++] = (char *)"postern-dkimsign";
+	argv[i++] = (char *)"-v";
+	for (off = 0; off < args->len; off += strlen(args->s + off) + 1) {
+		argv[i++] = (char *)"-d";
+		argv[i++] = args->s + off;
+	}
+	return argv;
+}
+
+int queue_start(const struct str *login)
+{
+	static struct str dkimargs;
+	char *qargv[2] = { (char *)"postern-queue", 0 };
+	char **argv = qargv;
+	int m[2], e[2], r;
 	struct str path = STR_INIT;
 
 	if (child != -1) {
@@ -74,7 +107,12 @@ int queue_start(void)
 		goto fail0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, e) == -1)
 		goto fail1;
-	if ((errno = spawn_queue(path.s, m[0], e[0])) != 0)
+	if (cfg.dkim)
+		argv = dkimsign_argv(login, &dkimargs);
+	r = spawn_queue(path.s, argv, m[0], e[0]);
+	if (argv != qargv)
+		free(argv);
+	if ((errno = r) != 0)
 		goto fail2;
 	close(m[0]);
 	close(e[0]);

@@ -48,7 +48,9 @@ int config_load(void);     /* 0 ok, -1 error (errno) */
 int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, size_t at);
 
 /* queue.c: one postern-queue child per message. */
-int queue_start(void);                         /* 0 ok, -1 failed to start */
+/* 0 ok, -1 failed to start; login is who authenticated (empty: nobody),
+ * whose domains alone postern-dkimsign may sign for */
+int queue_start(const struct str *login);
 void queue_put(const char *b, size_t n);       /* errors are remembered */
 void queue_abort(void);                        /* no envelope: the child commits nothing */
 /* Sends the envelope and waits; returns the reply text for a refusal, or
