@@ -190,14 +190,15 @@ int dkim_from_domain(const struct dkim_field *f, size_t n, struct str *dom)
 	return 0;
 }
 
-/* The fields signed, in h='s order; the first ONCE RFC 5322 allows once
- * and are over-signed. */
+/* The fields signed, in h='s order (dkim.h says why these and how
+ * often): the first ONCE RFC 5322 allows once, and are over-signed when
+ * present; the first ALWAYS of them even when absent. */
 #define N(s) { s, sizeof s - 1 }
 static const struct {
 	const char *s;
 	size_t n;
 } names[] = {
-	N("from"), N("reply-to"), N("sender"), N("subject"), N("date"), N("to"), N("cc"),
+	N("from"), N("reply-to"), N("subject"), N("sender"), N("date"), N("to"), N("cc"),
 	N("message-id"), N("in-reply-to"), N("references"), N("mime-version"), N("content-type"),
 	N("content-transfer-encoding"),
 	N("content-id"), N("content-description"), N("resent-date"), N("resent-from"),
@@ -205,6 +206,7 @@ static const struct {
 	N("list-help"), N("list-unsubscribe"), N("list-subscribe"), N("list-post"), N("list-owner"),
 	N("list-archive"),
 };
+#define ALWAYS 3
 #define ONCE 13
 
 static int add_name(struct str *h, size_t k)
@@ -227,7 +229,7 @@ int dkim_signed_fields(const struct dkim_field *f, size_t n, struct str *h, stru
 				if (!add_name(h, k) || dkim_canon_field(&f[i], hashed))
 					return -1;
 			}
-		if (seen && k < ONCE && !add_name(h, k))
+		if ((seen || k < ALWAYS) && k < ONCE && !add_name(h, k))
 			return -1;
 	}
 	return 0;

@@ -11,9 +11,10 @@
 #include <time.h>
 #include "str.h"
 
-/* One header field as it stands in the message: name without the colon,
- * raw the whole field from its name to the end of its last continuation
- * line, without that line's LF (continuation LFs inside). */
+/* One header field as it stands in the message: name without the colon
+ * (and without the blanks the obsolete syntax allows before it), raw the
+ * whole field from its name to the end of its last continuation line,
+ * without that line's LF (continuation LFs inside). */
 struct dkim_field {
 	const char *name;
 	size_t namelen;
@@ -28,9 +29,14 @@ struct dkim_field {
  * into fields, at most max: 0 with *n and *body (the offset of the first
  * byte of the body, after the empty line; len when there is none) set;
  * -1 when it is not one a signature should be made over: a line that is
- * neither a field (name of printable ASCII but ':' then ':') nor a
- * continuation (starting with space or tab), a continuation first, a
- * NUL or a bare CR in it, over max fields or DKIM_HEADER_MAX bytes. */
+ * neither a field nor a continuation (starting with space or tab), a
+ * continuation first, a NUL or a bare CR in it, over max fields or
+ * DKIM_HEADER_MAX bytes.  A field's line is a name of printable ASCII
+ * but ':' (ftext, RFC 5322 3.6.8), ending at the first space, tab or
+ * ':', then any spaces and tabs, then ':'.  The blanks before the colon
+ * are RFC 5322's obsolete syntax (obs-optional, 4.5.3), which a reader
+ * must still take and relaxed canonicalization deletes (RFC 6376 3.4.2);
+ * refused, such a message would go out unsigned. */
 int dkim_fields(const char *msg, size_t len, struct dkim_field *f, size_t max, size_t *n, size_t *body);
 
 /* The domain of the one address in the one From field, lower case,
@@ -68,21 +74,30 @@ void dkim_body_put(struct dkim_body *, const char *b, size_t n);
 void dkim_body_end(struct dkim_body *);
 
 /* Which fields to sign, as the h= tag: every field of a fixed list
- * (from, reply-to, sender, subject, date, to, cc, message-id,
+ * (from, reply-to, subject, sender, date, to, cc, message-id,
  * in-reply-to, references, mime-version, content-type,
  * content-transfer-encoding, content-id, content-description,
  * resent-date, resent-from, resent-sender, resent-to, resent-cc,
  * resent-message-id, list-id, list-help, list-unsubscribe,
  * list-subscribe, list-post, list-owner, list-archive) present in f,
- * each name as often as it occurs, and the ones RFC 5322 allows once
- * (from, reply-to, sender, subject, date, to, cc, message-id,
- * in-reply-to, references, mime-version, content-type,
- * content-transfer-encoding) once more, so that a field of that name
- * added later breaks the signature ("over-signing", RFC 6376 8.15).
+ * each name as often as it occurs, in that order.  Names RFC 5322 allows
+ * only once are named once more than they occur ("over-signing", RFC
+ * 6376 8.15), so that a field of that name added later breaks the
+ * signature:
+ *  - from, reply-to and subject always, even when the message has none
+ *    (reply-to then once in h=): what the reader sees as the author,
+ *    where replies go and what the message is about must not be added by
+ *    someone replaying a signed message that lacked them;
+ *  - sender, date, to, cc, message-id, in-reply-to, references,
+ *    mime-version, content-type and content-transfer-encoding only when
+ *    present: an MTA after us may add a missing Date or Message-ID (as
+ *    RFC 6409 8.2 and 8.3 let a submission server) or To (sendmail's
+ *    "undisclosed-recipients:;"), which must not break the signature.
  * Names in lower case, ':' between.  hashed gets the canonical form of
  * the fields h names, in h's order, each occurrence of a name taking the
- * last not yet taken instance (RFC 6376 5.4.2); an over-signed name
- * adds nothing.  0, or -1 out of memory. */
+ * last not yet taken instance (RFC 6376 5.4.2); an over-signed name, one
+ * with no instance left, adds nothing, as it adds nothing for the
+ * verifier.  0, or -1 out of memory. */
 int dkim_signed_fields(const struct dkim_field *f, size_t n, struct str *h, struct str *hashed);
 
 /* The DKIM-Signature field up to and including "b=", without the

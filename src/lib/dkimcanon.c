@@ -42,14 +42,18 @@ int dkim_fields(const char *msg, size_t len, struct dkim_field *f, size_t max, s
 			if (k == 0)
 				return -1;
 			f[k - 1].rawlen = end - (size_t)(f[k - 1].raw - msg);
-		} else {
-			for (i = pos; i < end && msg[i] != ':'; i++)
+		} else { /* a field: the name, any blanks (obs-optional), ':' */
+			size_t name;
+			for (i = pos; i < end && msg[i] != ':' && !wsp(msg[i]); i++)
 				if ((unsigned char)msg[i] < 33 || (unsigned char)msg[i] > 126)
 					return -1;
-			if (i == pos || i == end || k >= max)
+			name = i - pos;
+			while (i < end && wsp(msg[i]))
+				i++;
+			if (name == 0 || i == end || msg[i] != ':' || k >= max)
 				return -1;
 			f[k].name = f[k].raw = msg + pos;
-			f[k].namelen = i - pos;
+			f[k].namelen = name;
 			f[k].rawlen = end - pos;
 			k++;
 		}
@@ -78,8 +82,8 @@ int dkim_canon_field(const struct dkim_field *f, struct str *out)
 		p[o++] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 	}
 	p[o++] = ':';
-	/* the value: after the name, any blanks (obsolete syntax; dkim_fields
-	 * takes none) and the colon */
+	/* the value: after the name, any blanks (obs-optional: deleted, as
+	 * RFC 6376 3.4.2 has it) and the colon */
 	for (i = f->namelen; i < n && wsp(v[i]); i++)
 		;
 	if (i < n && v[i] == ':')

@@ -1,10 +1,11 @@
 /* libFuzzer target for DKIM's reading of a message (src/lib/dkim.c and
  * dkimcanon.c): any message a user submits.  The first two bytes give a
  * split point, the rest is the message.  Besides the sanitizers' checks
- * it asserts: fields lie inside the message, each a name and a colon;
- * each canonical field is the lower-case name, a colon, a value without
- * CR, LF, tab, a leading, trailing or doubled space, then CRLF; a From
- * domain is a name DKIM can use, in lower case; the signed fields' h=
+ * it asserts: fields lie inside the message, each a name of printable
+ * ASCII but ':', any blanks and a colon; each canonical field is the
+ * lower-case name, a colon, a value without CR, LF, tab, a leading,
+ * trailing or doubled space, then CRLF; a From domain is a name DKIM can
+ * use, in lower case; h= always names from, reply-to and subject, and
  * gives a DKIM-Signature field whose lines (d= aside) keep to 78
  * characters and whose hashed form is its own canonical form; the
  * canonical body is the same fed whole or in two pieces, and has CRLF
@@ -54,10 +55,17 @@ static void check_body(const struct str *s)
 static void check_field(const struct dkim_field *x, const char *m, size_t n)
 {
 	struct str c = STR_INIT;
-	size_t i;
+	size_t i, colon;
 
 	if (x->raw < m || x->rawlen > n || x->raw + x->rawlen > m + n || x->name != x->raw || x->namelen == 0 ||
-	    x->namelen >= x->rawlen || x->raw[x->namelen] != ':')
+	    x->namelen >= x->rawlen)
+		abort();
+	for (i = 0; i < x->namelen; i++)
+		if (x->name[i] < 33 || x->name[i] > 126 || x->name[i] == ':')
+			abort();
+	for (colon = x->namelen; colon < x->rawlen && (x->raw[colon] == ' ' || x->raw[colon] == '\t'); colon++)
+		;
+	if (colon == x->rawlen || x->raw[colon] != ':')
 		abort();
 	if (dkim_canon_field(x, &c) || c.len < x->namelen + 3 || c.s[x->namelen] != ':' ||
 	    memcmp(c.s + c.len - 2, "\r\n", 2) != 0)
@@ -123,8 +131,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (dkim_signed_fields(f, nf, &h, &hashed))
 			abort();
-		if ((h.len == 0) != (hashed.len == 0))
-			abort();
+		if (h.len < 21 || memcmp(h.s, "from:", 5) != 0 || !strstr(h.s, "reply-to") || !strstr(h.s, "subject") ||
+		    (hashed.len == 0 && strcmp(h.s, "from:reply-to:subject") != 0))
+			abort(); /* from, reply-to, subject always; nothing hashed, nothing else */
 		check_sig(&h);
 	} else {
 		body = 0; /* not a header to sign: the body reader gets it all */

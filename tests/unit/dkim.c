@@ -2,7 +2,8 @@
  * of relaxed canonicalization, the body's edge cases (empty, empty lines,
  * a last line without LF, blanks, CRs) and its feeding in pieces at every
  * split point; the header section's splitting and what it refuses; the
- * From domain; the choice of signed fields with over-signing; the
+ * From domain; the choice of signed fields with over-signing, and what
+ * they hash checked against a verifier's reading written apart; the
  * DKIM-Signature field's folding and its hashed form; dkim_name_ok. */
 #include <string.h>
 #include "check.h"
@@ -139,14 +140,13 @@ static void rfc_example(void)
 	static const char body_lf[] = " C \nD \t E\n\n\n";
 	struct dkim_field a = { head, 1, head, 4 }, b = { head + 6, 1, head + 6, 12 };
 
-	/* "B : Y", with the blank the obsolete syntax allows before the
-	 * colon, is no field dkim_fields takes; its canonical form is still
-	 * RFC 6376's */
+	/* "B : Y" has the blank the obsolete syntax allows before the colon */
 	CHECK(canon_is(&a, "a:X\r\n"), "RFC 6376 3.4.5: A: X");
 	CHECK(canon_is(&b, "b:Y Z\r\n"), "RFC 6376 3.4.5: B : Y <TAB> <CRLF> <TAB> Z <SP><SP>");
 	CHECK(FIELDS("A: X\r\nB: Y\t\r\n\tZ  \r\n\r\n C \r\n") == 0 && nf == 2 && canon_is(&f[0], "a:X\r\n") &&
 	      canon_is(&f[1], "b:Y Z\r\n") && body == 21, "the example's header section, with CRLF, split");
-	CHECK(FIELDS(head) == -1, "the example's \"B : Y\" is not taken");
+	CHECK(FIELDS(head) == 0 && nf == 2 && is(f[1].name, f[1].namelen, "B") &&
+	      is(f[1].raw, f[1].rawlen, "B : Y\t\r\n\tZ  ") && canon_is(&f[1], "b:Y Z\r\n"), "the example's header section as it stands, \"B : Y\" too");
 	CHECK(BODY(body_crlf, " C\r\nD E\r\n"), "RFC 6376 3.4.5: the body, CRLF line ends");
 	CHECK(BODY(body_lf, " C\r\nD E\r\n"), "RFC 6376 3.4.5: the body, as the queue holds it");
 }
@@ -259,7 +259,20 @@ static void header(void)
 	CHECK(FIELDS("nocolon\n\n") == -1, "a name without a colon: -1");
 	CHECK(FIELDS(" a:b\n\n") == -1 && FIELDS("\tx\n") == -1, "a continuation first: -1");
 	CHECK(FIELDS(":b\n\n") == -1, "an empty name: -1");
-	CHECK(FIELDS("A b: c\n\n") == -1 && FIELDS("A : c\n\n") == -1, "a blank in or after the name: -1");
+	CHECK(FIELDS("Subject : x\n\n") == 0 && nf == 1 && is(f[0].name, f[0].namelen, "Subject") &&
+	      is(f[0].raw, f[0].rawlen, "Subject : x") && canon_is(&f[0], "subject:x\r\n"),
+	      "a blank between name and colon (obs-optional): the name without it, deleted in canonical form");
+	CHECK(FIELDS("X-A \t \t:\t y \r\n\r\n") == 0 && nf == 1 && is(f[0].name, f[0].namelen, "X-A") &&
+	      canon_is(&f[0], "x-a:y\r\n"), "spaces and tabs between name and colon");
+	CHECK(FIELDS("A :: c\n\n") == 0 && nf == 1 && f[0].namelen == 1 && canon_is(&f[0], "a:: c\r\n"),
+	      "after the blanks, the first colon ends the name");
+	CHECK(FIELDS("A b: c\n\n") == -1 && FIELDS("A :b c\n") == 0 && FIELDS("A b :c\n") == -1,
+	      "only blanks between name and colon: a blank inside the name: -1");
+	CHECK(FIELDS("A \n\n") == -1 && FIELDS("A\t") == -1 && FIELDS("A \r\n\r\n") == -1,
+	      "a name and blanks without a colon: -1");
+	CHECK(FIELDS("A\n : c\n\n") == -1, "a colon on the next line (folding before it): -1");
+	CHECK(FIELDS("A\x7f : c\n") == -1 && FIELDS("A\x01 : c\n") == -1 && FIELDS("\xc3\xa9 : c\n") == -1,
+	      "a byte outside printable ASCII in a name with blanks after it: -1");
 	CHECK(FIELDS("\xc3\xa9: c\n\n") == -1 && FIELDS("a\x7f: c\n") == -1, "a byte outside printable ASCII in the name: -1");
 	CHECK(fields(nul, sizeof nul - 1, DKIM_FIELDS_MAX) == -1, "a NUL: -1");
 	CHECK(FIELDS("Subject: a\rb\n\n") == -1 && FIELDS("Subject: a\r") == -1 && FIELDS("a:b\n\r") == -1,
@@ -307,6 +320,9 @@ static void from_domain(void)
 	CHECK(FROM("From: =?utf-8?q?J=C3=B6rg_M?= <a@b.test>\n", "b.test"), "an encoded-word display name (Q)");
 	CHECK(FROM("From: J\xc3\xb6rg <a@b.test>\n", "b.test"), "a UTF-8 display name");
 	CHECK(FROM("fRoM: a@b.test\n", "b.test"), "the field name in any case");
+	CHECK(FROM("From : a@b.test\n", "b.test") && FROM("From\t \t:a@B.test\n", "b.test"),
+	      "blanks between From and its colon (obs-optional)");
+	CHECK(FROM("From : a@b.test\nFrom: c@d.test\n", "-1"), "From with blanks is a From: two of them: -1");
 	CHECK(FROM("Subject: x\nFrom: a@Sub.B-1.test\nTo: c@d.test\n", "sub.b-1.test"), "among other fields");
 	CHECK(FROM("From: g: a@b.test;\n", "-1"), "group syntax: -1");
 	CHECK(FROM("From: g:;\n", "-1"), "an empty group: -1");
@@ -370,6 +386,98 @@ static void from_domain(void)
 	str_free(&d);
 }
 
+/* What a verifier hashes for the fields h names in the header section m
+ * (RFC 6376 5.4.2 and 3.4.2), read here apart from dkim_fields and
+ * dkim_canon_field: each name of h takes the last field of that name not
+ * yet taken (its name the bytes before the first colon, trailing blanks
+ * deleted, in any case); a name with none left adds nothing. */
+static int verifier_hashes(const char *m, const char *h, struct str *out)
+{
+	const char *start[64], *end[64];
+	int taken[64];
+	size_t nfield = 0, i;
+	const char *p = m;
+
+	/* the fields: a line, and the lines after it starting with a blank */
+	while (*p && *p != '\n' && !(p[0] == '\r' && p[1] == '\n')) {
+		if (*p != ' ' && *p != '\t') {
+			if (nfield == 64)
+				return 0;
+			start[nfield] = p;
+			taken[nfield++] = 0;
+		} else if (nfield == 0) {
+			return 0;
+		}
+		p += strcspn(p, "\n");
+		end[nfield - 1] = p;
+		if (*p)
+			p++;
+	}
+	if (!str_copys(out, ""))
+		return 0;
+	while (*h) {
+		size_t hn = strcspn(h, ":");
+		for (i = nfield; i-- > 0;) {
+			const char *colon = memchr(start[i], ':', (size_t)(end[i] - start[i])), *v;
+			size_t nn = (size_t)(colon - start[i]), j;
+			int space = 0, text = 0;
+			while (nn && (start[i][nn - 1] == ' ' || start[i][nn - 1] == '\t'))
+				nn--;
+			if (taken[i] || nn != hn)
+				continue;
+			for (j = 0; j < hn && (start[i][j] | 32) == (h[j] | 32); j++)
+				;
+			if (j < hn)
+				continue;
+			taken[i] = 1;
+			for (j = 0; j < hn; j++)
+				str_catc(out, (char)(h[j] | 32));
+			str_catc(out, ':');
+			for (v = colon + 1; v < end[i]; v++) {
+				if (*v == '\r' || *v == '\n')
+					continue;
+				if (*v == ' ' || *v == '\t') {
+					space = 1;
+					continue;
+				}
+				if (space && text)
+					str_catc(out, ' ');
+				space = 0;
+				text = 1;
+				str_catc(out, *v);
+			}
+			str_cats(out, "\r\n");
+			break;
+		}
+		h += hn + (h[hn] == ':');
+	}
+	return 1;
+}
+
+/* m signed, then checked as a verifier would: h is want_h, and what
+ * dkim_signed_fields hashes is what the verifier hashes for m and h */
+static int round_trip(const char *m, const char *want_h, struct str *h, struct str *hashed)
+{
+	struct str v = STR_INIT;
+	int ok;
+
+	str_truncate(hashed, 0);
+	ok = fields(m, strlen(m), DKIM_FIELDS_MAX) == 0 && dkim_signed_fields(f, nf, h, hashed) == 0 &&
+	     str_equals(h, want_h) && verifier_hashes(m, h->s, &v) && same(&v, hashed);
+	str_free(&v);
+	return ok;
+}
+
+/* the verifier's hash of m for h differs from hashed: an added field
+ * breaks the signature */
+static int breaks(const char *m, const struct str *h, const struct str *hashed)
+{
+	struct str v = STR_INIT;
+	int ok = verifier_hashes(m, h->s, &v) && !same(&v, hashed);
+	str_free(&v);
+	return ok;
+}
+
 static void signed_fields(void)
 {
 	static const char m[] =
@@ -385,12 +493,20 @@ static void signed_fields(void)
 		"Received: by y\n"
 		"\n"
 		"body\n";
+	/* both cases of the review: a Subject with a blank before its colon,
+	 * no Reply-To */
+	static const char obs[] =
+		"From: A <a@b.test>\n"
+		"Subject : x\n"
+		"Date: Mon, 1 Jan 2024 00:00:00 +0000\n"
+		"\n";
 	struct str h = STR_INIT, hashed = STR_INIT;
 
 	CHECK(FIELDS(m) == 0 && nf == 10, "the message splits");
 	CHECK(dkim_signed_fields(f, nf, &h, &hashed) == 0, "dkim_signed_fields");
-	CHECK(str_equals(&h, "from:from:subject:subject:date:date:to:to:to:list-id:list-id"),
-	      "h=: the list's order, each name as often as it occurs, the once-only ones once more");
+	CHECK(str_equals(&h, "from:from:reply-to:subject:subject:date:date:to:to:to:list-id:list-id"),
+	      "h=: the list's order, each name as often as it occurs, the once-only ones present once more, "
+	      "reply-to though absent");
 	CHECK(str_equals(&hashed, "from:A <a@b.test>\r\n"
 	                          "subject:Hello\r\n"
 	                          "date:Mon, 1 Jan 2024 00:00:00 +0000\r\n"
@@ -399,16 +515,41 @@ static void signed_fields(void)
 	                          "list-id:second\r\n"
 	                          "list-id:first\r\n"),
 	      "hashed: instances from the bottom up; over-signing adds no bytes; X-Other and Received not signed");
-	CHECK(FIELDS("From: a@b.test\n") == 0 && dkim_signed_fields(f, nf, &h, &hashed) == 0 && str_equals(&h, "from:from"),
-	      "h= is made anew, not appended to");
+	CHECK(FIELDS("From: a@b.test\n") == 0 && dkim_signed_fields(f, nf, &h, &hashed) == 0 &&
+	      str_equals(&h, "from:from:reply-to:subject"), "h= is made anew, not appended to");
 	str_truncate(&hashed, 0);
-	CHECK(FIELDS("Received: x\nX-Y: z\n") == 0 && dkim_signed_fields(f, nf, &h, &hashed) == 0 && h.len == 0 &&
-	      hashed.len == 0, "nothing from the list: nothing signed");
+	CHECK(FIELDS("Received: x\nX-Y: z\n") == 0 && dkim_signed_fields(f, nf, &h, &hashed) == 0 &&
+	      str_equals(&h, "from:reply-to:subject") && hashed.len == 0,
+	      "nothing from the list: from, reply-to, subject named all the same, nothing hashed");
+	str_truncate(&hashed, 0);
 	CHECK(FIELDS("Content-ID: <x>\nResent-To: a\nResent-To: b\nList-Archive: c\nMIME-Version: 1.0\n") == 0 &&
 	      dkim_signed_fields(f, nf, &h, &hashed) == 0 &&
-	      str_equals(&h, "mime-version:mime-version:content-id:resent-to:resent-to:list-archive") &&
+	      str_equals(&h, "from:reply-to:subject:mime-version:mime-version:content-id:resent-to:resent-to:list-archive") &&
 	      str_equals(&hashed, "mime-version:1.0\r\ncontent-id:<x>\r\nresent-to:b\r\nresent-to:a\r\nlist-archive:c\r\n"),
 	      "fields that may repeat are not over-signed");
+	str_truncate(&hashed, 0);
+	CHECK(FIELDS("Sender: s@b.test\nFrom: a@b.test\nReply-To: r@b.test\nReply-To: q@b.test\n") == 0 &&
+	      dkim_signed_fields(f, nf, &h, &hashed) == 0 &&
+	      str_equals(&h, "from:from:reply-to:reply-to:reply-to:subject:sender:sender") &&
+	      str_equals(&hashed, "from:a@b.test\r\nreply-to:q@b.test\r\nreply-to:r@b.test\r\nsender:s@b.test\r\n"),
+	      "from, reply-to, subject first, each once more than it occurs (twice Reply-To: thrice)");
+
+	CHECK(round_trip(m, "from:from:reply-to:subject:subject:date:date:to:to:to:list-id:list-id", &h, &hashed),
+	      "round trip: what is hashed is what a verifier hashes");
+	CHECK(round_trip(obs, "from:from:reply-to:subject:subject:date:date", &h, &hashed) &&
+	      str_equals(&hashed, "from:A <a@b.test>\r\nsubject:x\r\ndate:Mon, 1 Jan 2024 00:00:00 +0000\r\n"),
+	      "round trip of \"Subject : x\" and no Reply-To: the absent reply-to hashes nothing, subject:x");
+	CHECK(breaks("Reply-To: evil@x.test\nFrom: A <a@b.test>\nSubject : x\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n\n",
+	             &h, &hashed), "a Reply-To added to it breaks the signature");
+	CHECK(breaks("From: A <a@b.test>\nSubject : x\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nSubject: y\n\n", &h, &hashed),
+	      "a second Subject added to it breaks the signature");
+	CHECK(!breaks("From: A <a@b.test>\nSubject : x\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n"
+	              "Message-ID: <1@x.test>\nTo: undisclosed-recipients:;\nSender: s@x.test\nReceived: x\n\n", &h, &hashed),
+	      "a Message-ID, To, Sender or Received added to it does not");
+	CHECK(round_trip("Date: d\nFrom: a@b.test\n\n", "from:from:reply-to:subject:date:date", &h, &hashed) &&
+	      breaks("Reply-To: r@b.test\nDate: d\nFrom: a@b.test\n\n", &h, &hashed) &&
+	      breaks("Subject: s\nDate: d\nFrom: a@b.test\n\n", &h, &hashed),
+	      "no Subject either: adding it, or a Reply-To, breaks the signature");
 	str_free(&h);
 	str_free(&hashed);
 }
