@@ -1,21 +1,23 @@
 #!/usr/bin/env python3
 """postern-dkimkey and postern-dkim, the DKIM key maker and key holder
-(doc/dkim.md), on their own: a scratch HOME with copies of both programs,
-secret/dkim/ postern-dkim's, keys made by postern-dkimkey (RSA and
-Ed25519) and by the openssl command (RSA in PKCS#1 and PKCS#8, 4096 bits,
-Ed25519), and this script as postern-dkimsign: a real AF_UNIX
-SOCK_SEQPACKET client, as root (a local user) or, in a forked child, as
-another uid.  Checks the key files' owners and modes, the refusal of a
-selector taken, the DNS record (-p prints it again; its p= is the key
-openssl reads from the file), every signature verified with the public
-key of the printed record (python3-cryptography: RSASSA-PKCS1-v1_5 over
-the SHA-256 digest, Ed25519 over the 32 bytes), the parent walk, N for a
-domain without keys, each protocol error closing the connection, the idle
-timeout renewed at each record, the uids served (postern-submit's or
--u's, local users with control/dkimlocal 1, never one of postern's), the
-log lines, and exit 111 with the file (and line) named for each bad
-control line and key.  Run as root; postern's users that do not exist
-are made with useradd and removed at the end."""
+(doc/dkim.md), on their own: a scratch HOME with copies of both
+programs, secret/dkim/ postern-dkim's, keys made by postern-dkimkey (RSA
+and Ed25519) and by the openssl command (RSA in PKCS#1 and PKCS#8, 4096
+bits, Ed25519), and this script as postern-dkimsign: a real AF_UNIX
+SOCK_SEQPACKET client, as root (a local user) or as another uid (a
+forked child's, tests/service_test.py's ask_as, or a connection made
+with that effective uid).  Checks the key files' owners and modes, the
+refusal of a selector taken, the DNS record (-p prints it again; its p=
+is the key openssl reads from the file), every signature verified with
+the public key of the printed record (python3-cryptography:
+RSASSA-PKCS1-v1_5 over the SHA-256 digest, Ed25519 over the 32 bytes),
+the parent walk, N for a domain without keys, each protocol error
+closing the connection, the idle timeout renewed at each record, the
+uids served (postern-submit's or -u's, local users only with
+control/dkimlocal 1, never one of postern's), the log lines, and exit
+111 with the file (and line) named for each bad control line and
+key.  Run as root; postern's users that do not exist are made with
+useradd and removed at the end."""
 import base64, hashlib, os, pwd, grp, re, shutil, signal, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_test
@@ -227,42 +229,20 @@ def digest(i):
     return hashlib.sha256(b'message %d' % i).digest()
 
 
-def as_uid(uid, fn):
-    """fn() in a child of uid (and gid uid, no other group): its bytes
-    result, or None when the child failed"""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.close(r)
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            os.write(w, b'A' + fn())
-            code = 0
-        except BaseException:
-            pass
-        os._exit(code)
-    os.close(w)
-    got = b''
-    while True:
-        b = os.read(r, 4096)
-        if not b:
-            break
-        got += b
-    os.close(r)
-    os.waitpid(pid, 0)
-    return got[1:] if got.startswith(b'A') else None
-
-
 def d_as(uid, name=b'example.com'):
-    """a D record from uid: the answer (b'' when closed unread)"""
-    def fn():
-        a, s = ask(b'D' + name)
-        s.close()
-        return a or b''
-    return as_uid(uid, fn)
+    """a D record from a child of uid (and gid uid): the answer, b'' when
+    closed unread, None when the child failed"""
+    return service_test.ask_as(SOCK, uid, uid, b'D' + name)
+
+
+def connect_as(uid):
+    """a connection made with the effective uid uid, the one postern-dkim
+    is told (SO_PEERCRED); root again after it"""
+    os.seteuid(uid)
+    try:
+        return connect()
+    finally:
+        os.seteuid(0)
 
 
 def log_has(srv, text, secs=5):
@@ -436,7 +416,9 @@ try:
     refuses('control/dkimlocal 2: exit 111', 'control/dkimlocal is not 0 or 1')
     set_control(CONTROL, 'dkimlocal', 'yes')
     refuses('control/dkimlocal "yes": exit 111', 'control/dkimlocal is not 0 or 1')
-    set_control(CONTROL, 'dkimlocal', None)
+    # this script, root, is a local user: served in 4 and 5 with
+    # control/dkimlocal 1 (section 6 looks at whom each value serves)
+    set_control(CONTROL, 'dkimlocal', '1')
 
     # 4. No keys: it runs all the same, and answers N.
     domains(None)
@@ -631,12 +613,28 @@ try:
     check(re.search(r'postern-dkim: stop signatures=\d+ none=\d+ refused=\d+\n', srv.log()) is not None,
           'the stop line counts signatures, N answers and refusals')
 
-    # 6. Whom it serves.
+    # 6. Whom it serves: local users only with control/dkimlocal 1, never
+    # one of postern's users but postern-submit.
+    K = b'Kexample.com\0rr1\0'
     domains('example.com r1')
+    set_control(CONTROL, 'dkimlocal', None)
     srv = Server()
-    check(srv.ready and 'local=1' in srv.log(), '-u UID, control/dkimlocal absent (1): ready, local=1')
-    check(d_as(SUBMIT_STANDIN) == b'Kexample.com\0rr1\0', 'the -u uid (postern-submit\'s stand-in): served')
-    check(d_as(LOCAL) == b'Kexample.com\0rr1\0', 'a local uid (in no passwd file): served')
+    check(srv.ready and 'local=0' in srv.log(), '-u UID, control/dkimlocal absent (0): ready, local=0')
+    check(d_as(SUBMIT_STANDIN) == K, 'the -u uid (postern-submit\'s stand-in): served')
+    check(d_as(LOCAL) == b'', 'control/dkimlocal absent: a local uid (in no passwd file) is closed unread')
+    a, s = ask(b'Dexample.com')
+    check(a == b'', 'control/dkimlocal absent: root is closed unread')
+    s.close()
+    srv.stop()
+    srv = Server(uids=())
+    check(srv.ready and d_as(SUBMIT.pw_uid) == K, 'no -u, control/dkimlocal absent: postern-submit\'s uid served')
+    check(d_as(LOCAL) == b'' and d_as(SMTPD.pw_uid) == b'', '... a local uid and postern-smtpd\'s: closed unread')
+    srv.stop()
+    set_control(CONTROL, 'dkimlocal', '1')
+    srv = Server()
+    check(srv.ready and 'local=1' in srv.log(), '-u UID, control/dkimlocal 1: ready, local=1')
+    check(d_as(SUBMIT_STANDIN) == K, 'the -u uid: served')
+    check(d_as(LOCAL) == K, 'control/dkimlocal 1: a local uid (in no passwd file) is served')
     check(d_as(SMTPD.pw_uid) == b'', 'postern-smtpd\'s uid: closed unread')
     check(d_as(DK.pw_uid) == b'', 'postern-dkim\'s own uid: closed unread')
     for name in CONF_USERS:
@@ -647,40 +645,31 @@ try:
         check(True, 'none of postern\'s users but postern-submit is served')
     check(log_has(srv, 'postern-dkim: refused uid=%d why="uid not served"' % SMTPD.pw_uid),
           'logged: refused uid=%d why="uid not served"' % SMTPD.pw_uid)
-    srv.stop()
+    s = connect_as(LOCAL)
+    send(s, b'Dexample.com')
+    recv(s)
+    send(s, b'Sr' + digest(5))
+    g = recv(s) or b''
+    s.close()
+    check(g[:1] == b'G' and verifies(pub['r1'], digest(5), g[1:])
+          and log_has(srv, 'postern-dkim: sign uid=%d d=example.com s=r1 a=rsa-sha256\n' % LOCAL),
+          'control/dkimlocal 1: a local user\'s signature, logged with its uid')
+    check(srv.stop() == 0, 'exit 0')
     srv = Server(uids=())
     check(srv.ready, 'no -u: ready')
-    check(d_as(SUBMIT.pw_uid) == b'Kexample.com\0rr1\0', 'postern-submit\'s uid: served')
+    check(d_as(SUBMIT.pw_uid) == K, 'postern-submit\'s uid: served')
     check(d_as(SMTPD.pw_uid) == b'', 'postern-smtpd\'s uid: closed unread')
-    check(d_as(LOCAL) == b'Kexample.com\0rr1\0', 'a local uid: served')
+    check(d_as(LOCAL) == K, 'a local uid: served')
     srv.stop()
     set_control(CONTROL, 'dkimlocal', '0')
     srv = Server(uids=())
     check(srv.ready and 'local=0' in srv.log(), 'control/dkimlocal 0: ready, local=0')
-    check(d_as(SUBMIT.pw_uid) == b'Kexample.com\0rr1\0', 'postern-submit\'s uid: served')
+    check(d_as(SUBMIT.pw_uid) == K, 'postern-submit\'s uid: served')
     check(d_as(LOCAL) == b'', 'a local uid: closed unread')
-    a, s = ask(b'Dexample.com')
-    check(a == b'', 'root: closed unread')
-    s.close()
     srv.stop()
     srv = Server()
-    check(d_as(SUBMIT_STANDIN) == b'Kexample.com\0rr1\0' and d_as(SUBMIT.pw_uid) == b'',
+    check(d_as(SUBMIT_STANDIN) == K and d_as(SUBMIT.pw_uid) == b'',
           'control/dkimlocal 0 and -u: the -u uid only, not postern-submit\'s')
-    srv.stop()
-    set_control(CONTROL, 'dkimlocal', '1')
-    srv = Server()
-    def signed_as_local():
-        s = connect()
-        send(s, b'Dexample.com')
-        recv(s)
-        send(s, b'Sr' + digest(5))
-        g = recv(s)
-        s.close()
-        return g or b''
-    g = as_uid(LOCAL, signed_as_local)
-    check(g[:1] == b'G' and verifies(pub['r1'], digest(5), g[1:])
-          and log_has(srv, 'postern-dkim: sign uid=%d d=example.com s=r1 a=rsa-sha256\n' % LOCAL),
-          'control/dkimlocal 1: a local user\'s signature, logged with its uid')
     check(srv.stop() == 0, 'exit 0')
 finally:
     for srv in servers:

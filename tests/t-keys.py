@@ -7,9 +7,12 @@ the certificates' DER, every signature with openssl against the
 certificate's public key (EC and RSA, every hash id), the answer E and a
 closed connection for each malformed record, the refusal of another uid,
 many clients at once and a silent one beside them, the idle timeout and the
-limit of 1000 connections, and exit 111 with the file named for each kind
-of bad key or certificate.  Run as root (a client runs as nobody)."""
-import array, hashlib, os, resource, shutil, signal, socket, subprocess, sys, tempfile, time
+limit of 1000 connections, exit 111 with the file named for each kind
+of bad key or certificate, and RSA 4096: its signature, and a whole TLS
+handshake through postern-tlsio (as nobody, started with the descriptors
+postern-tlsd gives it) with Python's ssl module as the client.  Run as
+root (a client and the engine run as nobody)."""
+import array, fcntl, hashlib, os, resource, shutil, signal, socket, ssl, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_test
 from service_test import sanitized
@@ -25,7 +28,10 @@ os.chmod(os.path.join(D, 'run'), 0o755)
 os.chmod(os.path.join(D, 'run/keys'), 0o755)
 # a copy, not a link: HOME is found from /proc/self/exe, which resolves links
 shutil.copy(KEYS, os.path.join(D, 'bin', 'postern-keys'))
+shutil.copy(os.path.join(BUILD, 'bin', 'postern-tlsio'), os.path.join(D, 'bin', 'postern-tlsio'))
 BIN = os.path.join(D, 'bin', 'postern-keys')
+TLSIO = os.path.join(D, 'bin', 'postern-tlsio')
+NOBODY = 65534
 TLS = os.path.join(D, 'secret', 'tls')
 SOCK = os.path.join(D, 'run', 'keys', 'socket')
 MADE = os.path.join(D, 'made')
@@ -161,6 +167,64 @@ def serve_one(key, cert, data, hid, vcert=None):
     c, ans = sign(data, hid)
     ok = srv.ready and ans[:1] == b'G' and verifies(vcert or cert, data, hid, ans[1:])
     return parse_c(c), srv.stop() == 0 and ok, srv.log()
+
+
+def handshake(cert):
+    """One TLS handshake with postern-tlsio as the server, as nobody, its
+    descriptors as postern-tlsd gives them (doc/tls.md: 0 and 1 the
+    application's pipes, 3 and 4 the network, 5 the control socket), and
+    Python's ssl as the client, trusting cert alone: (the suite or None,
+    the report on the control socket, what the application got of a line
+    the client sent, the engine's stderr)"""
+    net, peer = socket.socketpair()
+    ctl, ctl_engine = socket.socketpair()
+    app_in, app_w = os.pipe()
+    app_r, app_out = os.pipe()
+
+    def fds():
+        # above 5 first: a source may stand where another must go
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (net.fileno(), net.fileno(), ctl_engine.fileno())]
+        for fd, to in zip(high, (3, 4, 5)):
+            os.dup2(fd, to)
+            os.close(fd)
+    err = os.path.join(D, 'tlsio.err')
+    with open(err, 'wb') as e:
+        p = subprocess.Popen([TLSIO], stdin=app_in, stdout=app_out, stderr=e, close_fds=False, env=ENV,
+                             user=NOBODY, group=NOBODY, extra_groups=[], preexec_fn=fds)
+    for fd in (app_in, app_out):
+        os.close(fd)
+    net.close()
+    ctl_engine.close()
+    suite, report, came = None, b'', b''
+    try:
+        ctx = ssl.create_default_context(cafile=cert)
+        ctx.check_hostname = False
+        ctl.settimeout(15)
+        peer.settimeout(15)
+        ctl.sendall(b'Y')
+        tls = ctx.wrap_socket(peer, server_hostname='test')
+        suite = tls.cipher()[0]
+        while not report.endswith(b'\0\0'):
+            b = ctl.recv(1000)
+            if not b:
+                break
+            report += b
+        tls.sendall(b'EHLO client.test\r\n')
+        came = os.read(app_r, 100)
+        tls.close()
+    except (OSError, ssl.SSLError) as x:
+        print('# handshake: %s' % x)
+    for c in (ctl, peer):
+        c.close()
+    for fd in (app_w, app_r):
+        os.close(fd)
+    try:
+        p.wait(15)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    with open(err, errors='replace') as f:
+        return suite, report, came, f.read()
 
 
 def rate(n, hid=4):
@@ -437,6 +501,33 @@ try:
     r = subprocess.run([BIN, 'extra'], stderr=subprocess.PIPE, env=ENV, timeout=10)
     check(r.returncode == 100 and b'usage: postern-keys' in r.stderr, 'an argument: usage, exit 100')
     check(os.path.exists(SOCK), 'a stopped postern-keys leaves its socket (the next one replaces it)')
+
+    # 9. RSA 4096, which BearSSL 0.6's default modulus code (i31) cannot
+    # compute: the key matched with its certificate all the same, a 512-byte
+    # signature, and a TLS handshake in which postern-keys signs.
+    make('rsa4096', ['rsa:4096'])
+    install(made('rsa4096', 'key.pem'), made('rsa4096', 'cert.pem'))
+    srv = Server()
+    servers.append(srv)
+    if not check(srv.ready and 'postern-keys: start keytype=RSA bits=4096 ' in srv.log(),
+                 'RSA 4096: ready, the start line says bits=4096'):
+        print('# ' + srv.log().strip().replace('\n', '\n# '))
+    c, ans = sign(b'rsa 4096', 4) if srv.ready else (b'', b'')
+    check(parse_c(c) == (b'R', 0, [der(made('rsa4096', 'cert.pem'))]), 'RSA 4096: C record: R, the certificate\'s DER')
+    check(ans[:1] == b'G' and len(ans) == 513 and verifies(made('rsa4096', 'cert.pem'), b'rsa 4096', 4, ans[1:]),
+          'RSA 4096: a sha256 hash signed, 512 bytes (openssl verifies it)')
+    check(srv.stop() == 0, 'RSA 4096: exit 0 on SIGTERM')
+    srv = service_test.Server([BIN, '-u', str(NOBODY)], D, ENV)
+    servers.append(srv)
+    suite, report, came, err = handshake(made('rsa4096', 'cert.pem')) if srv.ready else (None, b'', b'', '')
+    check(suite is not None and suite.startswith('ECDHE-RSA-'),
+          'RSA 4096: a TLS handshake through postern-tlsio, the certificate verified (%s)' % suite)
+    check(suite is not None and b'SSL_CIPHER=' + suite.encode() + b'\0' in report,
+          'RSA 4096: the engine\'s report names the suite')
+    check(came == b'EHLO client.test\r\n', 'RSA 4096: what the client sends reaches the application')
+    check('postern-tlsio: established ' in err and not sanitized(err), 'RSA 4096: the engine logs established')
+    check(srv.stop() == 0 and 'postern-keys: stop signatures=1 ' in srv.log(),
+          'RSA 4096: postern-keys signed once for the handshake, exit 0')
 finally:
     for srv in servers:
         if srv.p.poll() is None:

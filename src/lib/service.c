@@ -1,12 +1,15 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <time.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "service.h"
 #include "die.h"
 #include "fmt.h"
+#include "home.h"
 #include "io.h"
 #include "refusal.h"
 #include "seconds.h"
@@ -120,6 +123,33 @@ int service_checks_only(const struct service *s, uid_t u)
 	return !on_list(s->uids, s->nuids, u) && on_list(s->checks, s->nchecks, u);
 }
 
+void service_hold_secrets(struct service *s, const char *user)
+{
+	if (geteuid() == 0 || getuid() == 0)
+		die(100, "fatal: refusing to run as root: run me as ", user, " (s6-setuidgid)");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		die_sys(111, "fatal: unable to make myself undumpable");
+	if (s->notify != -1 && fcntl(s->notify, F_SETFD, FD_CLOEXEC) == -1)
+		die_sys(111, "fatal: the notification fd is not open");
+}
+
+int service_listen(struct str *path, const char *name, int backlog)
+{
+	int lfd;
+
+	if (!home_path(path, name))
+		die_nomem();
+	if ((lfd = unix_listen(path->s, backlog)) == -1)
+		die_sys(111, "fatal: unable to listen on ", path->s);
+	return lfd;
+}
+
+void service_unlisten(const char *path)
+{
+	if (unlink(path) == -1 && errno != ENOENT)
+		warn_sys("warning: unable to remove ", path);
+}
+
 void service_ready(struct service *s)
 {
 	if (s->notify != -1 && (write_all(s->notify, "\n", 1) == -1 || close(s->notify) == -1))
@@ -216,6 +246,26 @@ void service_serve_pending(struct service *s, const struct pollfd *p, int polled
 		if ((ready || late) && serve(s->pending[i].fd, late))
 			s->pending[i] = s->pending[--s->npending];
 	}
+}
+
+int service_wait(struct service *s, int sfd, int lfd, int ms)
+{
+	size_t n = 2;
+
+	if (s->npending && (ms == -1 || ms > 1000))
+		ms = 1000;
+	s->p[0] = (struct pollfd){ sfd, POLLIN, 0 };
+	s->p[1] = (struct pollfd){ lfd, POLLIN, 0 };
+	n += service_pollfds(s, s->p + 2);
+	s->polled = service_poll(s->p, n, ms) > 0;
+	return !selfpipe_term;
+}
+
+void service_serve(struct service *s, int (*serve)(int conn, int late))
+{
+	service_serve_pending(s, s->p + 2, s->polled, serve);
+	if (s->polled && s->p[1].revents)
+		service_take(s, s->p[1].fd);
 }
 
 void service_renew(struct service *s, int conn)

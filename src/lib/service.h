@@ -5,17 +5,19 @@
  * checks_option, -c UID (a uid served for check requests only, instead of
  * the default ones: postern-auth's postern-submit, whose postern-smtpd -a
  * may check a password but must never start a session), the uids served
- * (or every uid but some: postern-dkim's local users), readiness, the
- * accept that refuses an unserved peer unread, and, for the services that
- * take many connections at once, the connections whose request has not
- * come yet.  Each program keeps what is its own: the record, the answer,
- * what it starts, and what a check-only peer may ask. */
+ * (or every uid but some: postern-dkim's local users), the start of a
+ * service that holds secrets, readiness, the accept that refuses an
+ * unserved peer unread, and, for the services that take many connections
+ * at once, the connections whose request has not come yet and the loop's
+ * wait.  Each program keeps what is its own: the record, the answer, what
+ * it starts, and what a check-only peer may ask. */
 #ifndef POSTERN_SERVICE_H
 #define POSTERN_SERVICE_H
 #include <poll.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <time.h>
+#include "str.h"
 
 #define SERVICE_UIDS_MAX 8     /* uids served: -u, and -c, each at most this often */
 #define SERVICE_PENDING_MAX 64 /* connections whose request has not come yet */
@@ -42,6 +44,10 @@ struct service {
 		int fd;
 		time_t since; /* seconds_now() */
 	} pending[SERVICE_PENDING_MAX];
+	/* service_wait's, for service_serve: the self-pipe, the listening
+	 * socket, then the pending connections in the table's order */
+	struct pollfd p[2 + SERVICE_PENDING_MAX];
+	int polled;           /* poll found something */
 };
 
 /* Reads -d FD (3 to 1024), -u UID and, with checks_option, -c UID (at
@@ -66,6 +72,19 @@ int service_serves(const struct service *, uid_t);
 /* 1 when the uid is served for checks only: on the -c list and not on
  * the -u one (a uid given with both is served for everything). */
 int service_checks_only(const struct service *, uid_t);
+/* The start of a service that holds secrets (postern-auth's passwords,
+ * postern-dkim's keys), after service_options: refuses root, real or
+ * effective (dies 100: "run me as user"); makes the process undumpable,
+ * so that it leaves no core file and no other process of the user's may
+ * ptrace it; makes -d's fd close-on-exec.  Dies 111 when it cannot. */
+void service_hold_secrets(struct service *, const char *user);
+/* The listening socket HOME/name (unixsock.h's unix_listen, backlog
+ * connections waiting): its fd, its path in *path; dies 111 when it
+ * cannot. */
+int service_listen(struct str *path, const char *name, int backlog);
+/* At the end: removes the socket at path; a warning when it cannot (and
+ * it was there). */
+void service_unlisten(const char *path);
 /* s6's readiness: a newline on -d's fd, which is then closed (nothing
  * without -d).  Dies 111 when it cannot. */
 void service_ready(struct service *);
@@ -103,6 +122,16 @@ size_t service_pollfds(const struct service *, struct pollfd *p);
  * that has waited pending_s seconds (late); one for which serve returns
  * 1 has been closed, and leaves the table. */
 void service_serve_pending(struct service *, const struct pollfd *p, int polled, int (*serve)(int conn, int late));
+/* The loop's wait of a service that takes many connections at once:
+ * polls (service_poll) the self-pipe sfd, the listening socket lfd and the
+ * pending connections for at most ms (-1: no end), and at most a second
+ * while any is pending, so that a late one is seen.  0 when SIGTERM or
+ * SIGINT has come (selfpipe_term), else 1: the caller does what is its
+ * own (reaping its children), then service_serve. */
+int service_wait(struct service *, int sfd, int lfd, int ms);
+/* After service_wait: service_serve_pending with what it found, then
+ * service_take when the listening socket had connections. */
+void service_serve(struct service *, int (*serve)(int conn, int late));
 /* Starts conn's pending_s anew, for a connection that carries several
  * records, each of which may then take pending_s to come (a connection
  * not in the table is left alone). */

@@ -30,12 +30,8 @@
  * process made undumpable (it holds passwords), libsodium, the uids
  * served, the dummy hash, the signals, the socket, readiness; then the
  * loop, until SIGTERM.  postern-auth(8). */
-#include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <sodium.h>
-#include <sys/prctl.h>
-#include <unistd.h>
 #include "auth.h"
 #include "conf.h"
 #include "control.h"
@@ -45,7 +41,6 @@
 #include "selfpipe.h"
 #include "service.h"
 #include "str.h"
-#include "unixsock.h"
 
 /* Logins that wait while one is checked: more wait in connect (its own
  * timeout), which costs us nothing. */
@@ -91,14 +86,9 @@ int main(int argc, char **argv)
 
 	progname = "postern-auth";
 	service_options(&svc, argc, argv);
-	if (geteuid() == 0 || getuid() == 0)
-		die(100, "fatal: refusing to run as root: run me as postern-auth (s6-setuidgid)");
 	/* passwords pass through this process: no core file, no ptrace by
 	 * another process of postern-auth's */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
-		die_sys(111, "fatal: unable to make myself undumpable");
-	if (svc.notify != -1 && fcntl(svc.notify, F_SETFD, FD_CLOEXEC) == -1)
-		die_sys(111, "fatal: the notification fd is not open");
+	service_hold_secrets(&svc, "postern-auth");
 	if (sodium_init() < 0)
 		die(111, "fatal: unable to initialize libsodium");
 	/* submission's SMTP AUTH only ever checks: nothing is started for
@@ -110,7 +100,6 @@ int main(int argc, char **argv)
 		(void)service_serve_user(&svc, conf_users[USER_POP3]);
 		(void)service_check_user(&svc, conf_users[USER_SUBMIT]);
 	}
-	path(&sock, "run/auth/socket");
 	path(&passwd, "secret/auth/passwd");
 	path(&pspawn, "run/pspawn/socket");
 	paths.passwd = passwd.s;
@@ -123,9 +112,7 @@ int main(int argc, char **argv)
 
 	if ((sfd = selfpipe_init(SELFPIPE_HUP)) == -1)
 		die_sys(111, "fatal: unable to set up signals");
-	lfd = unix_listen(sock.s, BACKLOG);
-	if (lfd == -1)
-		die_sys(111, "fatal: unable to listen on ", sock.s);
+	lfd = service_listen(&sock, "run/auth/socket", BACKLOG);
 	log_begin(&l, "ready");
 	log_kv(&l, "socket", sock.s);
 	log_kvu(&l, "uids", svc.nuids);
@@ -157,8 +144,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (unlink(sock.s) == -1 && errno != ENOENT)
-		warn_sys("warning: unable to remove ", sock.s);
+	service_unlisten(sock.s);
 	log_begin(&l, "stop");
 	log_kvu(&l, "ok", counts.ok);
 	log_kvu(&l, "fail", counts.fail);

@@ -10,39 +10,38 @@
  * It runs as postern-dkim under s6 (never as root: it refuses to),
  * listens on HOME/run/dkim/socket, and serves (SO_PEERCRED)
  * postern-submit's uid (the submission ports' mail), or those given with
- * -u instead, and, with control/dkimlocal 1 (the default), every uid that
- * is not one of postern's own users (conf-users): the local users whose
- * mail postern-inject queues.  The uid of a postern user that reads mail
- * from the network (postern-smtpd on port 25 above all) is never served:
- * mail from outside must not come out signed.
+ * -u instead, and, only with control/dkimlocal 1 (the default is 0),
+ * every uid that is not one of postern's own users (conf-users): the
+ * local users whose mail postern-inject queues.  The uid of a postern user
+ * that reads mail from the network (postern-smtpd on port 25 above all)
+ * is never served: mail from outside must not come out signed.  Local
+ * users are not served by default, for a local user's mail may be an
+ * outsider's: a program delivery (a .postern line) that forwards with
+ * sendmail runs as the user, and the mail it reinjects would leave signed
+ * as whichever hosted domain its From names; and any local user could
+ * have any hash signed as every domain with keys.
  *
  * The set-up ritual, in order: the options, the refusal of root, the
  * process made undumpable (it holds keys), libsodium, the uids served,
  * the keys, the signals, the socket, readiness; then the loop, until
  * SIGTERM. */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/prctl.h>
-#include <unistd.h>
 #include "holder.h"
 #include "conf.h"
 #include "control.h"
 #include "die.h"
-#include "home.h"
 #include "log.h"
 #include "selfpipe.h"
 #include "service.h"
 #include "str.h"
-#include "unixsock.h"
 
 /* Connections that wait to be taken; more wait in connect. */
 #define BACKLOG 64
 
-/* Every local user may be served: one looping must not fill the log, so
- * refusals are logged at most a few a second (src/lib/refusal.h).  A
- * record may take pending_s to come after the one before: the signer
- * sends D, then an S for each key as soon as it has hashed the header. */
+/* Every local user may connect, served or not: one looping must not fill
+ * the log, so refusals are logged at most a few a second
+ * (src/lib/refusal.h).  A record may take pending_s to come after the one
+ * before: the signer sends D, then an S for each key as soon as it has
+ * hashed the header. */
 static struct service svc = {
 	.usage = "postern-dkim [-d notification-fd] [-u uid]...",
 	.refusal = "refused",
@@ -51,12 +50,13 @@ static struct service svc = {
 /* postern's users but postern-submit: never served as local users */
 static uid_t denied[USER_COUNT];
 
-/* control/dkimlocal: 1 (absent too) serves local users as well. */
+/* control/dkimlocal: 1 serves local users as well; 0 (absent too) does
+ * not (the head comment says why). */
 static int serve_locals(void)
 {
 	unsigned long long v;
 
-	if (control_num("dkimlocal", &v, 1) == -1 || v > 1)
+	if (control_num("dkimlocal", &v, 0) == -1 || v > 1)
 		die(111, "fatal: control/dkimlocal is not 0 or 1");
 	return v == 1;
 }
@@ -71,14 +71,9 @@ int main(int argc, char **argv)
 
 	progname = "postern-dkim";
 	service_options(&svc, argc, argv);
-	if (geteuid() == 0 || getuid() == 0)
-		die(100, "fatal: refusing to run as root: run me as postern-dkim (s6-setuidgid)");
 	/* the keys are in this process: no core file, no ptrace by another
 	 * process of postern-dkim's */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
-		die_sys(111, "fatal: unable to make myself undumpable");
-	if (svc.notify != -1 && fcntl(svc.notify, F_SETFD, FD_CLOEXEC) == -1)
-		die_sys(111, "fatal: the notification fd is not open");
+	service_hold_secrets(&svc, "postern-dkim");
 	if (sodium_init() < 0)
 		die(111, "fatal: unable to initialize libsodium");
 	if (!svc.nuids)
@@ -103,11 +98,7 @@ int main(int argc, char **argv)
 
 	if ((sfd = selfpipe_init(0)) == -1)
 		die_sys(111, "fatal: unable to set up signals");
-	if (!home_path(&sock, "run/dkim/socket"))
-		die_nomem();
-	lfd = unix_listen(sock.s, BACKLOG);
-	if (lfd == -1)
-		die_sys(111, "fatal: unable to listen on ", sock.s);
+	lfd = service_listen(&sock, "run/dkim/socket", BACKLOG);
 	log_begin(&l, "ready");
 	log_kv(&l, "socket", sock.s);
 	log_kvu(&l, "uids", svc.nuids);
@@ -116,25 +107,11 @@ int main(int argc, char **argv)
 	/* s6's readiness: the socket takes connections from now on */
 	service_ready(&svc);
 
-	for (;;) {
-		struct pollfd p[2 + SERVICE_PENDING_MAX];
-		size_t n = 2;
-		int r;
-
-		p[0] = (struct pollfd){ sfd, POLLIN, 0 };
-		p[1] = (struct pollfd){ lfd, POLLIN, 0 };
-		n += service_pollfds(&svc, p + 2);
-		r = service_poll(p, n, svc.npending ? 1000 : -1);
-		if (selfpipe_term)
-			break;
-		service_serve_pending(&svc, p + 2, r > 0, exchange);
-		if (r > 0 && p[1].revents)
-			service_take(&svc, lfd);
-	}
+	while (service_wait(&svc, sfd, lfd, -1))
+		service_serve(&svc, exchange);
 
 	service_close_pending(&svc);
-	if (unlink(sock.s) == -1 && errno != ENOENT)
-		warn_sys("warning: unable to remove ", sock.s);
+	service_unlisten(sock.s);
 	log_begin(&l, "stop");
 	log_kvu(&l, "signatures", counts.signatures);
 	log_kvu(&l, "none", counts.none);

@@ -126,7 +126,12 @@ static int ec_matches(const br_ec_private_key *sk, const br_ec_public_key *pk)
 /* The modulus says p and q are the certificate's; a signature it
  * verifies says the exponents are too (an e other than the certificate's
  * would give signatures no client accepts, found here instead of at every
- * handshake).  BearSSL cannot recompute e itself from just any key. */
+ * handshake).  BearSSL cannot recompute e itself from just any key.
+ *
+ * p times q with BearSSL's i15 code: 0.6's default, i31, returns 0 (no
+ * room) for every 4096-bit key, which would refuse them all, while i15's
+ * room holds p, q and their product up to 4096 bits (BR_MAX_RSA_SIZE).
+ * Slower, but it runs once, at start. */
 static int rsa_matches(const br_rsa_private_key *sk, const br_rsa_public_key *pk)
 {
 	static const unsigned char hash[32] = "postern-keys: is this the key?";
@@ -134,8 +139,8 @@ static int rsa_matches(const br_rsa_private_key *sk, const br_rsa_public_key *pk
 	const unsigned char *pn = pk->n;
 	size_t len, plen = pk->nlen;
 
-	len = br_rsa_compute_modulus_get_default()(0, sk);
-	if (len == 0 || len > sizeof n || br_rsa_compute_modulus_get_default()(n, sk) != len)
+	len = br_rsa_i15_compute_modulus(0, sk);
+	if (len == 0 || len > sizeof n || br_rsa_i15_compute_modulus(n, sk) != len)
 		return 0;
 	while (plen && *pn == 0) {
 		pn++;

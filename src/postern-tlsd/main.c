@@ -13,8 +13,6 @@
  * engine was started, Z and a reason when not.  At most control/concurrencytls engines run at once (default
  * 200).  It reads nothing from the network and holds no key.
  * postern-tlsd(8). */
-#include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -131,13 +129,11 @@ int main(int argc, char **argv)
 	}
 	if (control_num("concurrencytls", &limit, 200) == -1 || limit == 0)
 		die(111, "fatal: control/concurrencytls is not a number of at least 1");
-	if (!home_path(&engine_path, "bin/postern-tlsio") || !home_path(&sock, "run/tlsd/socket"))
+	if (!home_path(&engine_path, "bin/postern-tlsio"))
 		die_nomem();
 	if ((sfd = selfpipe_init(SELFPIPE_CHLD)) == -1)
 		die_sys(111, "fatal: unable to set up signals");
-	lfd = unix_listen(sock.s, 64);
-	if (lfd == -1)
-		die_sys(111, "fatal: unable to listen on ", sock.s);
+	lfd = service_listen(&sock, "run/tlsd/socket", 64);
 	{
 		struct logline l = { STR_INIT };
 		log_begin(&l, "ready");
@@ -147,25 +143,14 @@ int main(int argc, char **argv)
 	}
 	service_ready(&svc);
 
-	for (;;) {
-		struct pollfd p[2 + SERVICE_PENDING_MAX];
-		size_t n = 2;
-		int r;
-
-		p[0] = (struct pollfd){ sfd, POLLIN, 0 };
-		p[1] = (struct pollfd){ lfd, POLLIN, 0 };
-		n += service_pollfds(&svc, p + 2);
-		r = service_poll(p, n, svc.npending ? 1000 : -1);
-		if (selfpipe_term)
-			break;
+	/* the ended engines are reaped before any request is served: one
+	 * that ended just now no longer counts against the limit */
+	while (service_wait(&svc, sfd, lfd, -1)) {
 		reap();
-		service_serve_pending(&svc, p + 2, r > 0, serve);
-		if (r > 0 && p[1].revents)
-			service_take(&svc, lfd);
+		service_serve(&svc, serve);
 	}
 	/* engines already started finish their sessions on their own */
-	if (unlink(sock.s) == -1 && errno != ENOENT)
-		warn_sys("warning: unable to remove ", sock.s);
+	service_unlisten(sock.s);
 	str_free(&sock);
 	str_free(&engine_path);
 	return 0;

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include "dkimkey.h"
 #include "die.h"
+#include "dkim.h"
 #include "fmt.h"
 #include "pemfile.h"
 
@@ -51,6 +52,30 @@ static int der_take(const unsigned char **p, const unsigned char *end, unsigned 
 	return 0;
 }
 
+/* Into the element at *p (before *end) of tag: *p and *end become its
+ * value's bounds.  0, or -1 when it is not one. */
+static int der_enter(const unsigned char **p, const unsigned char **end, unsigned char tag)
+{
+	const unsigned char *v;
+	size_t n;
+
+	if (der_take(p, *end, tag, &v, &n) == -1)
+		return -1;
+	*p = v;
+	*end = v + n;
+	return 0;
+}
+
+/* Past the element at *p (before end) of tag: 0, or -1 when it is not
+ * one. */
+static int der_skip(const unsigned char **p, const unsigned char *end, unsigned char tag)
+{
+	const unsigned char *v;
+	size_t n;
+
+	return der_take(p, end, tag, &v, &n);
+}
+
 /* an INTEGER's big-endian bytes without leading zeros into out (of max):
  * -1 when it is not one, or is too long */
 static int der_uint(const unsigned char **p, const unsigned char *end, unsigned char *out, size_t max, size_t *n)
@@ -75,27 +100,15 @@ static int der_uint(const unsigned char **p, const unsigned char *end, unsigned 
  * BearSSL checks the rest of the structure.  0, or -1. */
 static int rsa_public(struct loading *l, const unsigned char *der, size_t len)
 {
-	const unsigned char *p = der, *end = der + len, *v;
-	size_t n;
+	const unsigned char *p = der, *end = der + len;
 
-	if (der_take(&p, end, 0x30, &v, &n) == -1)
+	if (der_enter(&p, &end, 0x30) == -1 || der_skip(&p, end, 0x02) == -1)
 		return -1;
-	p = v;
-	end = v + n;
-	if (der_take(&p, end, 0x02, &v, &n) == -1)
+	/* PKCS#8: the algorithm, then the RSAPrivateKey in an OCTET STRING */
+	if (p < end && *p == 0x30 &&
+	    (der_skip(&p, end, 0x30) == -1 || der_enter(&p, &end, 0x04) == -1 || der_enter(&p, &end, 0x30) == -1 ||
+	     der_skip(&p, end, 0x02) == -1))
 		return -1;
-	if (p < end && *p == 0x30) {
-		if (der_take(&p, end, 0x30, &v, &n) == -1 || der_take(&p, end, 0x04, &v, &n) == -1)
-			return -1;
-		p = v;
-		end = v + n;
-		if (der_take(&p, end, 0x30, &v, &n) == -1)
-			return -1;
-		p = v;
-		end = v + n;
-		if (der_take(&p, end, 0x02, &v, &n) == -1)
-			return -1;
-	}
 	if (der_uint(&p, end, l->n, sizeof l->n, &l->pub.nlen) == -1 ||
 	    der_uint(&p, end, l->e, sizeof l->e, &l->pub.elen) == -1)
 		return -1;
@@ -282,23 +295,15 @@ void dkimkey_wipe(struct dkimkey *k)
 
 int dkimkey_name_ok(const char *s, size_t n, int selector)
 {
-	size_t i, label = 0, labels = 1;
+	size_t i;
 
-	if (n == 0 || n > DKIM_NAME_MAX)
+	/* the labels and the lengths are any DKIM name's (src/lib/dkim.h) */
+	if (!dkim_name_ok(s, n))
 		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (c == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-			labels++;
-		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (c == '_' && selector)) {
-			if (++label > 63)
-				return 0;
-		} else {
+	/* lower case alone: the name is a file's, and one name has one file */
+	for (i = 0; i < n; i++)
+		if ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] == '_' && !selector))
 			return 0;
-		}
-	}
-	return label != 0 && (selector || labels >= 2);
+	/* a domain: two labels at least (no label is empty) */
+	return selector || memchr(s, '.', n) != 0;
 }

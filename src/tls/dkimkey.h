@@ -15,7 +15,7 @@
 #define DKIM_RSA_BITS_MAX 4096 /* over it BearSSL cannot sign */
 #define DKIM_RSA_BYTES_MAX (DKIM_RSA_BITS_MAX / 8)
 #define DKIM_ED25519_SEED 32
-#define DKIM_NAME_MAX 253      /* a domain or a selector */
+#define DKIM_NAME_MAX 253      /* a domain or a selector (dkim_name_ok's limit) */
 
 /* An Ed25519 key as PKCS#8 DER, as `openssl genpkey -algorithm ed25519`
  * writes it (RFC 8410): these 16 bytes, then the 32 of the seed. */
@@ -47,12 +47,12 @@ int dkimkey_set_rsa(struct dkimkey *k, const br_rsa_private_key *sk, const br_rs
 /* Zeroes the whole of k. */
 void dkimkey_wipe(struct dkimkey *k);
 
-/* 1 when s (n bytes) is a name a key file may have: labels of lower-case
- * letters, digits and '-' (a selector: and '_'), separated by single
- * dots, none empty or over 63 bytes, at most 253 bytes in all; a domain
- * has at least two labels, so that no key is ever one for a whole
- * top-level domain.  Being one path component of letters, digits and
- * dots that is never "." or "..", it names a file under
- * HOME/secret/dkim/ and nothing else. */
+/* 1 when s (n bytes) is a name a key file may have: a name dkim_name_ok
+ * takes (src/lib/dkim.h: labels separated by single dots, none empty or
+ * over 63 bytes, at most 253 bytes in all) in lower case, of letters,
+ * digits and '-' (a selector: and '_'); a domain has at least two
+ * labels, so that no key is ever one for a whole top-level domain.
+ * Being one path component of letters, digits and dots that is never "."
+ * or "..", it names a file under HOME/secret/dkim/ and nothing else. */
 int dkimkey_name_ok(const char *s, size_t n, int selector);
 #endif
