@@ -136,6 +136,21 @@ start() {
 		"$PHOME/bin/postern-passwd" set "demo@$DOMAIN" < "$DEMO/pop3-password" > "$DEMO/passwd.log" 2>&1 ||
 			{ cat "$DEMO/passwd.log"; die "postern-passwd failed"; }
 	fi
+	# DKIM keys for the demo domain (made once, RSA and Ed25519), so that
+	# what the mailbox sends by submission is signed; the DNS records a
+	# real domain would publish go to demo/dkim-records.
+	if [ -x "$PHOME/bin/postern-dkimkey" ]; then
+		for k in rsa:demo-rsa ed25519:demo-ed; do
+			sel=${k#*:}
+			[ -f "$PHOME/secret/dkim/$DOMAIN/$sel" ] ||
+				"$PHOME/bin/postern-dkimkey" -t "${k%%:*}" "$DOMAIN" "$sel" > /dev/null 2> "$DEMO/dkimkey.log" ||
+				{ cat "$DEMO/dkimkey.log"; die "postern-dkimkey failed"; }
+			grep -qx "$DOMAIN $sel" "$PHOME/control/dkimdomains" 2> /dev/null ||
+				printf '%s %s\n' "$DOMAIN" "$sel" >> "$PHOME/control/dkimdomains" || die "cannot write control/dkimdomains"
+		done
+		{ "$PHOME/bin/postern-dkimkey" -p "$DOMAIN" demo-rsa && "$PHOME/bin/postern-dkimkey" -p "$DOMAIN" demo-ed; } \
+			> "$DEMO/dkim-records" 2> "$DEMO/dkimkey.log" || { cat "$DEMO/dkimkey.log"; die "postern-dkimkey -p failed"; }
+	fi
 	# postern-smtpd's table of the recipients it accepts now has the mailbox.
 	if [ -x "$PHOME/bin/postern-mkrcpt" ]; then
 		"$PHOME/bin/postern-mkrcpt" > "$DEMO/mkrcpt.log" 2>&1 ||
@@ -227,6 +242,13 @@ takes no mail: that message comes back to the mailbox as a bounce):
         --auth-user demo@$DOMAIN --auth-password "\$(cat $DEMO/pop3-password)" \\
         --from demo@$DOMAIN --to someone@example.com
 EOF
+		if [ -s "$DEMO/dkim-records" ]; then
+			cat <<EOF
+What it sends is signed with DKIM (doc/dkim.md): --to demo@$DOMAIN, and the
+message in the Maildir carries two DKIM-Signature fields (RSA and Ed25519);
+the DNS records a real domain would publish are in $DEMO/dkim-records.
+EOF
+		fi
 	fi
 	cat <<EOF
 The queue:  $PHOME/bin/mailq
