@@ -1,7 +1,8 @@
 #!/bin/sh
 # The built programs, as files: every one a PIE with full RELRO, a
 # non-executable stack and the stack protector; none linked with libsodium
-# but the two that hash passwords (postern-auth, postern-passwd); and,
+# but the two that hash passwords (postern-auth, postern-passwd) and the two
+# that hold or make DKIM's Ed25519 keys (postern-dkim, postern-dkimkey); and,
 # unless conf-musl says none, postern-smtpd, postern-queue, postern-local,
 # postern-listen, postern-popup and postern-pop3d static and free of glibc (doc/performance.md, step 5;
 # SECURITY names what musl costs).  Reads only $POSTERN_BUILD/bin.
@@ -23,6 +24,8 @@ for f in "$B"/*; do
 	case $p in
 	postern-auth|postern-passwd)
 		check "$p: linked with libsodium (argon2id)" sh -c "readelf -dW '$f' | grep -q 'NEEDED.*libsodium'" ;;
+	postern-dkim|postern-dkimkey)
+		check "$p: linked with libsodium (Ed25519)" sh -c "readelf -dW '$f' | grep -q 'NEEDED.*libsodium'" ;;
 	*) check "$p: libsodium is not linked" sh -c "! readelf -dW '$f' | grep -q 'NEEDED.*libsodium'" ;;
 	esac
 done
