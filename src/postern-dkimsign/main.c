@@ -182,15 +182,8 @@ static void sign(const char *msg, size_t len, struct str *out)
 		str_free(&dom);
 		return;
 	}
-	if ((r = ask_keys(&dom, &a, &why)) == -1)
-		die(DS_SIGN, "fatal: unable to sign the message: ", why);
-	if (r == 0) {
-		ask_close();
-		unsigned_log("no_key", &dom);
-		str_free(&dom);
-		return;
-	}
-
+	/* all the hashing that does not depend on the key first: postern-dkim
+	 * gives each record a few seconds, and a large body takes a while */
 	br_sha256_init(&sha);
 	dkim_body_init(&body, hash_out, &sha);
 	dkim_body_put(&body, msg + at, len - at);
@@ -199,6 +192,18 @@ static void sign(const char *msg, size_t len, struct str *out)
 	b64(digest, sizeof digest, &enc);
 	if (dkim_signed_fields(f, n, &h, &fields) == -1)
 		ds_nomem();
+
+	if ((r = ask_keys(&dom, &a, &why)) == -1)
+		die(DS_SIGN, "fatal: unable to sign the message: ", why);
+	if (r == 0) {
+		ask_close();
+		unsigned_log("no_key", &dom);
+		str_free(&dom);
+		str_free(&h);
+		str_free(&fields);
+		str_free(&enc);
+		return;
+	}
 
 	for (i = 0; i < a.nkeys; i++) {
 		struct ds_key *k = &a.keys[i];
