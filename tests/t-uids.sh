@@ -123,6 +123,13 @@ fi
 if one postern-pspawn; then
 	proc_is "$P" postern-pspawn root root
 fi
+# the DKIM key holder (doc/dkim.md): its own user, never root
+svc_wait_up postern-dkim 20 || not_ok "postern-dkim up"
+tree_procs > "$SCRATCH/tree"
+if one postern-dkim; then
+	proc_is "$P" postern-dkim postern-dkim postern-nofiles
+	check "postern-dkim is supervised by s6-supervise" [ "$(field "$(field "$P" PPid)" Name)" = s6-supervise ]
+fi
 nlog=0
 for p in $(tree_procs s6-log | cut -d' ' -f1); do
 	proc_is "$p" "s6-log" postern-log postern-nofiles
