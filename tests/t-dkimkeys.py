@@ -14,9 +14,13 @@ RSASSA-PKCS1-v1_5 over the SHA-256 digest, Ed25519 over the 32 bytes),
 the parent walk, N for a domain without keys, each protocol error
 closing the connection, the idle timeout renewed at each record, the
 uids served (postern-submit's or -u's, local users only with
-control/dkimlocal 1, never one of postern's), the log lines, and exit
-111 with the file (and line) named for each bad control line and
-key.  Run as root; postern's users that do not exist are made with
+control/dkimlocal 1, never one of postern's), a local uid's limit of 8
+connections under way (none for -u's), names of keys whose record name
+SELECTOR._domainkey.DOMAIN is 253 bytes (served) or 254 (refused by
+both programs), an RSA signature made faulty by a byte of the key
+flipped in postern-dkim's memory (/proc/PID/mem) answered F, the keys
+locked in memory, SIGHUP, the log lines, and exit 111 with the file (and
+line) named for each bad control line and key.  Run as root; postern's users that do not exist are made with
 useradd and removed at the end."""
 import base64, hashlib, os, pwd, grp, re, shutil, signal, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -29,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, utils
 
 SUBMIT_STANDIN = 64381  # served with -u
 LOCAL = 64382           # a uid in no passwd file: a local user
+LOCAL2 = 64383          # another
 D = tempfile.mkdtemp(prefix='postern-test-dkimkeys.')
 os.chmod(D, 0o755)
 for sub in ('bin', 'secret/dkim', 'run/dkim', 'control', 'made', 'logs'):
@@ -193,8 +198,15 @@ def refuses(desc, want, uids=(SUBMIT_STANDIN,), code=111, user=True):
 def connect():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.settimeout(10)
-    s.connect(SOCK)
-    return s
+    end = time.time() + 10
+    while True:
+        try:
+            s.connect(SOCK)
+            return s
+        except BlockingIOError:  # the backlog is full (64): postern-dkim takes 16 at a time
+            if time.time() > end:
+                raise
+            time.sleep(0.01)
 
 
 def recv(s):
@@ -243,6 +255,66 @@ def connect_as(uid):
         return connect()
     finally:
         os.seteuid(0)
+
+
+def long_name(n, c):
+    """a name of n bytes of labels of 63 c's (the last one shorter)"""
+    labels = []
+    while n > 64:
+        labels.append(c * 63)
+        n -= 64
+    return '.'.join(labels + [c * n])
+
+
+# SELECTOR._domainkey.DOMAIN of 253 bytes, the most a name may have, and
+# of 254
+LONG_D = long_name(200, 'l')
+LONG_S = 's' * 41
+LONG_T = 't' * 41
+TOO_LONG_S = 's' * 42
+
+
+def is_open(s):
+    """the connection has not been closed by postern-dkim (nothing to read yet)"""
+    s.setblocking(False)
+    try:
+        return s.recv(10) != b''
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        s.settimeout(10)
+
+
+def flip(pid, needle):
+    """one byte in the middle of each copy of needle in the data and bss
+    of the process pid (the mappings of its program file, and the
+    anonymous one just after them) flipped, through /proc/PID/mem, as
+    root: how many copies"""
+    exe = os.readlink('/proc/%d/exe' % pid)
+    regions, end = [], None
+    with open('/proc/%d/maps' % pid) as f:
+        for line in f:
+            parts = line.split()
+            lo, hi = (int(x, 16) for x in parts[0].split('-'))
+            name = parts[5] if len(parts) > 5 else ''
+            if parts[1].startswith('rw') and (name == exe or (name == '' and lo == end)):
+                regions.append((lo, hi))
+            end = hi if name == exe else None
+    n = 0
+    with open('/proc/%d/mem' % pid, 'r+b', buffering=0) as mem:
+        for lo, hi in regions:
+            mem.seek(lo)
+            data = mem.read(hi - lo)
+            at = data.find(needle)
+            while at != -1:
+                mid = lo + at + len(needle) // 2
+                mem.seek(mid)
+                mem.write(bytes([data[at + len(needle) // 2] ^ 0x10]))
+                n += 1
+                at = data.find(needle, at + 1)
+    return n
 
 
 def log_has(srv, text, secs=5):
@@ -334,6 +406,18 @@ try:
                  ('a' * 64 + '.com', 'x'), ('example.com', 'x' * 64), ('-x', 'example.com', 'x')):
         code, out, err = keymaker(*args)
         check(code == 100 and out == '', 'postern-dkimkey %s: exit 100' % ' '.join(args))
+    code, out, err = keymaker(LONG_D, TOO_LONG_S)
+    check(code == 100 and out == '' and 'is over 253 bytes' in err and TOO_LONG_S + '._domainkey.' + LONG_D in err
+          and not os.path.exists(os.path.join(KEYS, LONG_D)),
+          'a selector of 42 bytes and a domain of 200: SELECTOR._domainkey.DOMAIN is 254 bytes, exit 100, '
+          'nothing made')
+    code, long_rec, err = keymaker(LONG_D, LONG_S)
+    parts = record_parts(long_rec)
+    check(code == 0 and parts is not None and parts[0] == LONG_S and parts[1] == LONG_D
+          and len(LONG_S + '._domainkey.' + LONG_D) == 253,
+          'a selector of 41 bytes and a domain of 200 (a record name of 253 bytes): made, its record printed')
+    code, long_ed_rec, err = keymaker('-t', 'ed25519', LONG_D, LONG_T)
+    check(code == 0, '... and an Ed25519 key beside it, of another selector of 41 bytes')
     code, sub_rec, err = keymaker('-t', 'ed25519', 'sub.example.com', 'k_2024.a')
     check(code == 0, 'a selector of two labels with "_" and a domain of three labels (sub.example.com k_2024.a)')
 
@@ -397,6 +481,9 @@ try:
             (('example.com a/b',), 'line 1: the selector is not', 'a selector with "/"'),
             (('example.com ..',), 'line 1: the selector is not', 'the selector ".."'),
             (('example.com ' + 'x' * 64,), 'line 1: the selector is not', 'a label of 64 bytes'),
+            (('example.com r1', LONG_D + ' ' + TOO_LONG_S),
+             'line 2: SELECTOR._domainkey.DOMAIN, where the key\'s record is published, is over 253 bytes',
+             'a selector of 42 bytes and a domain of 200 (a record name of 254 bytes)'),
             (('example.com r1', 'EXAMPLE.com R1'), 'line 2: the same domain and selector as an earlier line: r1',
              'a duplicate line (in another case)'),
             (('example.com r1', 'pk1.example.net a', 'example.com x1'), 'line 3: a second RSA key for example.com',
@@ -580,8 +667,9 @@ try:
     check(log_has(srv, 'why="no D record in time"') and log_has(srv, 'why="no S record in time"'),
           'the timeouts logged: no D record in time, no S record in time')
 
-    # Many at once: 40 connections, each D, then each S.
-    conns = [connect() for _ in range(40)]
+    # Many at once: 40 connections, each D, then each S, from the -u uid
+    # (postern-submit's stand-in: a local uid may have only 8 under way).
+    conns = [connect_as(SUBMIT_STANDIN) for _ in range(40)]
     for c in conns:
         send(c, b'Dpk8.example.net')
     ks = [recv(c) for c in conns]
@@ -670,6 +758,96 @@ try:
     srv = Server()
     check(d_as(SUBMIT_STANDIN) == K and d_as(SUBMIT.pw_uid) == b'',
           'control/dkimlocal 0 and -u: the -u uid only, not postern-submit\'s')
+    check(srv.stop() == 0, 'exit 0')
+
+    # 7. Long names, a local uid's share of the pending table, a faulty
+    # RSA signature, SIGHUP.
+    set_control(CONTROL, 'dkimlocal', '1')
+    domains(LONG_D + ' ' + LONG_S, LONG_D + ' ' + LONG_T, 'example.com r1', 'example.com e1', 'pk1.example.net a')
+    srv = Server()
+    check(srv.ready, 'keys of a record name of 253 bytes: ready')
+    lpub = {'r': public_of_record(long_rec), 'e': public_of_record(long_ed_rec)}
+    want = b'K' + LONG_D.encode() + b'\0r' + LONG_S.encode() + b'\0e' + LONG_T.encode() + b'\0'
+    for name in (LONG_D, 'x.' + LONG_D):
+        s = connect()
+        send(s, b'D' + name.encode())
+        k = recv(s)
+        ok = k == want
+        for i, letter in enumerate((b'r', b'e')):
+            send(s, b'S' + letter + digest(i))
+            g = recv(s) or b''
+            ok = ok and g[:1] == b'G' and verifies(lpub[letter.decode()], digest(i), g[1:])
+        check(ok and recv(s) == b'', 'D of %d bytes: K of %d bytes (the domain and two selectors), each G verifies'
+              % (len(name), len(want)))
+        s.close()
+
+    # The pending table: a local uid that keeps connections open without
+    # a record may have 8 of them; the 64 slots stay for the others.
+    idle = [connect_as(LOCAL) for _ in range(70)]
+    time.sleep(0.5)
+    kept = sum(1 for c in idle if is_open(c))
+    check(kept == 8, 'a local uid opens 70 connections and sends nothing: 8 kept, the others closed at once (%d kept)'
+          % kept)
+    K2 = b'Kexample.com\0rr1\0ee1\0'
+    check(d_as(SUBMIT_STANDIN) == K2, '... the -u uid (postern-submit\'s stand-in) is still answered K')
+    check(d_as(LOCAL2) == K2, '... and so is another local uid')
+    check(d_as(LOCAL) == b'', '... the local uid\'s own next connection is closed unread')
+    check(log_has(srv, 'postern-dkim: refused uid=%d why="too many connections of the uid waiting"' % LOCAL),
+          '... logged: refused uid=%d why="too many connections of the uid waiting"' % LOCAL)
+    busy = [connect_as(SUBMIT_STANDIN) for _ in range(20)]
+    time.sleep(0.5)
+    check(all(is_open(c) for c in busy) and d_as(SUBMIT_STANDIN) == K2,
+          'the -u uid has no such limit: 20 connections idle, all kept, and the 21st answered K')
+    for c in idle + busy:
+        c.close()
+
+    with open('/proc/%d/status' % srv.p.pid) as f:
+        locked = int(re.search(r'VmLck:\s+(\d+) kB', f.read()).group(1))
+    # the sanitizer build's mlock does nothing (AddressSanitizer ignores it)
+    with open(DKIM, 'rb') as f:
+        asan = b'__asan_init' in f.read()
+    check((locked > 0 or asan) and 'mlock' not in srv.log(),
+          'the keys are locked in memory (VmLck %d kB%s), no warning' % (locked, ', sanitizer build' if asan else ''))
+
+    # A faulty RSA signature is never sent: one byte of a key's dp (its
+    # CRT exponent mod p) flipped in postern-dkim's memory makes every
+    # signature of the key wrong mod p, which would give away p.
+    with open(made('pkcs1'), 'rb') as f:
+        dp = serialization.load_pem_private_key(f.read(), None).private_numbers().dmp1
+    n = flip(srv.p.pid, dp.to_bytes((dp.bit_length() + 7) // 8, 'big'))
+    check(n >= 1, 'the key pk1.example.net a\'s dp found in postern-dkim\'s memory, a byte of it flipped (%d)' % n)
+    s = connect()
+    send(s, b'Dpk1.example.net')
+    k = recv(s)
+    send(s, b'Sr' + digest(9))
+    a = recv(s) or b''
+    check(k == b'Kpk1.example.net\0ra\0' and a[:1] == b'F' and recv(s) == b'',
+          'its signature does not verify: answered F, not G, and closed')
+    s.close()
+    check(log_has(srv, 'postern-dkim: error uid=0 d=pk1.example.net s=a a=rsa-sha256 why="the signature made does '
+                  'not verify with the public key'), '... logged: error ... why="the signature made does not verify..."')
+    try:
+        code = srv.p.wait(10)
+    except subprocess.TimeoutExpired:
+        code = None
+    check(code == 111 and 'fatal: a signature did not verify' in srv.log(),
+          '... and it exits 111, for s6 to start it again on the keys as they are on disk')
+    srv = Server()
+    ok, k = sign_all(b'example.com', b'Kexample.com\0rr1\0ee1\0', ((b'r', 'r1'), (b'e', 'e1')))
+    check(srv.ready and ok, 'started again, every key signs as before')
+    # SIGHUP (s6-svc -h) ends it as SIGTERM does: s6 starts it again,
+    # which rereads the keys.
+    srv.p.send_signal(signal.SIGHUP)
+    try:
+        code = srv.p.wait(10)
+    except subprocess.TimeoutExpired:
+        code = None
+    check(code == 0 and not os.path.exists(SOCK) and 'postern-dkim: stop signatures=' in srv.log()
+          and not sanitized(srv.log()), 'SIGHUP: exit 0, the socket removed, the stop line')
+    domains('example.com r1')
+    srv = Server()
+    check(srv.ready and 'keys n=1' in srv.log() and d_as(SUBMIT_STANDIN) == K,
+          'started again, it has read control/dkimdomains anew')
     check(srv.stop() == 0, 'exit 0')
 finally:
     for srv in servers:

@@ -202,6 +202,19 @@ int service_accept(struct service *s, int lfd, uid_t *uid)
 	return conn;
 }
 
+/* 1 when uid may not have one more connection pending */
+static int over_uid_max(const struct service *s, uid_t uid)
+{
+	size_t i, n = 0;
+
+	if (!s->uid_pending_max || on_list(s->uids, s->nuids, uid))
+		return 0;
+	for (i = 0; i < s->npending; i++)
+		if (s->pending[i].uid == uid)
+			n++;
+	return n >= s->uid_pending_max;
+}
+
 void service_take(struct service *s, int lfd)
 {
 	static const char busy[] = "Zbusy: too many requests waiting";
@@ -213,6 +226,12 @@ void service_take(struct service *s, int lfd)
 			break;
 		if (conn == -2)
 			continue;
+		if (over_uid_max(s, uid)) {
+			service_refused(s, uid, "too many connections of the uid waiting", 0);
+			if (close(conn) == -1)
+				warn_sys("warning: unable to close a connection");
+			continue;
+		}
 		if (s->npending == SERVICE_PENDING_MAX) {
 			service_answer(conn, busy, sizeof busy - 1);
 			service_refused(s, uid, "too many requests waiting", 0);
@@ -220,6 +239,7 @@ void service_take(struct service *s, int lfd)
 			continue;
 		}
 		s->pending[s->npending].fd = conn;
+		s->pending[s->npending].uid = uid;
 		s->pending[s->npending].since = seconds_now();
 		s->npending++;
 	}

@@ -8,7 +8,8 @@
  * (or every uid but some: postern-dkim's local users), the start of a
  * service that holds secrets, readiness, the accept that refuses an
  * unserved peer unread, and, for the services that take many connections
- * at once, the connections whose request has not come yet and the loop's
+ * at once, the connections whose request has not come yet (at most so
+ * many a uid, for a service that sets uid_pending_max) and the loop's
  * wait.  Each program keeps what is its own: the record, the answer, what
  * it starts, and what a check-only peer may ask. */
 #ifndef POSTERN_SERVICE_H
@@ -30,6 +31,10 @@ struct service {
 	int served_logged;    /* 1: a served peer's refusals are always logged */
 	int checks_option;    /* 1: -c is an option; else it is a usage error */
 	time_t pending_s;     /* how long a request may take to come */
+	size_t uid_pending_max; /* 0: no limit; else the connections one uid
+	                         * may have pending, but a uid of uids (-u,
+	                         * service_serve_user), which has none: so that
+	                         * one peer cannot fill the table for all */
 	/* service_options' and the functions' below */
 	int notify;           /* -d's fd, or -1 */
 	size_t nuids;         /* 0 after service_options: no -u given */
@@ -42,6 +47,7 @@ struct service {
 	size_t npending;
 	struct {
 		int fd;
+		uid_t uid;    /* the peer's */
 		time_t since; /* seconds_now() */
 	} pending[SERVICE_PENDING_MAX];
 	/* service_wait's, for service_serve: the self-pipe, the listening
@@ -112,8 +118,10 @@ int service_poll(struct pollfd *p, size_t n, int ms);
 int service_accept(struct service *, int lfd, uid_t *uid);
 /* Takes up to SERVICE_ACCEPT_BATCH connections into the pending table
  * (a few at a time, so that a crowd of refused peers cannot keep a
- * served one waiting in the backlog); one over SERVICE_PENDING_MAX is
- * answered "Zbusy: too many requests waiting" and closed. */
+ * served one waiting in the backlog); one over uid_pending_max of its
+ * uid's is closed unread and logged (a refusal, "too many connections of
+ * the uid waiting"); one over SERVICE_PENDING_MAX is answered "Zbusy: too
+ * many requests waiting" and closed. */
 void service_take(struct service *, int lfd);
 /* The pending connections' pollfds (POLLIN) into p: how many. */
 size_t service_pollfds(const struct service *, struct pollfd *p);

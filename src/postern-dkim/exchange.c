@@ -2,11 +2,13 @@
  * most one S for each key offered, each answered G or F.  A connection's
  * state is kept here, beside its slot in the service's pending table,
  * from its first record to its close.  Each record must come within
- * pending_s of the one before (service_renew); a connection carries at
- * most three, so none lives longer than four times that.  A record that
- * is not exactly right, or comes out of turn, closes the connection,
- * logged as a refusal (at most a few lines a second: every local user
- * may be served).  The peer learns of it only by the close. */
+ * pending_s of the one before (service_renew), give or take a second
+ * (service.c's clock is whole seconds, looked at once a second): so
+ * between pending_s - 1 and pending_s + 1.  A connection carries at
+ * most three, so none lives longer than 3 * (pending_s + 1) seconds.  A
+ * record that is not exactly right, or comes out of turn, closes the
+ * connection, logged as a refusal (at most a few lines a second: every
+ * local user may be served).  The peer learns of it only by the close. */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,13 +20,19 @@
 
 #define RECORD_MAX (1 + DKIM_NAME_MAX) /* D and the domain; an S is 34 */
 #define DIGEST 32
+/* The K answer at its longest: K, the signing domain and its NUL, then
+ * for each of a domain's keys its letter, its selector and a NUL; each
+ * name at most DKIM_NAME_MAX (table.c takes no longer one, and in fact
+ * none whose SELECTOR._domainkey.DOMAIN is over it: far less than this). */
+#define K_MAX (1 + (DKIM_NAME_MAX + 1) + DOMAIN_KEYS * (1 + DKIM_NAME_MAX + 1))
+_Static_assert(K_MAX == 765, "K: 1 + (253 + 1) + 2 * (1 + 253 + 1)");
 #define RECORDS_A_WAKE 4               /* records read before the others get a turn */
 
 struct conn {
 	int fd;         /* -1: a free slot */
 	uid_t uid;
 	int asked;      /* a D came, and was answered K */
-	int done[2];    /* keys[i] has had its S */
+	int done[DOMAIN_KEYS]; /* keys[i] has had its S */
 	struct found f;
 };
 
@@ -112,7 +120,7 @@ static void log_sign(const struct conn *c, const struct key *k, const char *why)
  * 0 answered, with *end after N; or why the connection ends. */
 static const char *take_d(struct conn *c, const char *name, size_t n, int *end)
 {
-	char k[1 + (1 + DKIM_NAME_MAX) * 3];
+	char k[K_MAX];
 	size_t len = 0, i;
 
 	if (c->asked)
@@ -148,7 +156,7 @@ static const char *take_s(struct conn *c, const unsigned char *rec, size_t n, in
 	const struct key *k;
 	const char *why;
 	size_t i, len;
-	int ok;
+	int r;
 
 	if (!c->asked)
 		return "S record before a K answer";
@@ -163,20 +171,28 @@ static const char *take_s(struct conn *c, const unsigned char *rec, size_t n, in
 	k = c->f.keys[i];
 	g[0] = 'G';
 	if (k->k.alg == 'r') {
-		ok = br_rsa_pkcs1_sign_get_default()(BR_HASH_OID_SHA256, rec + 2, DIGEST, &k->k.rsa, g + 1) == 1;
+		/* verified before it goes: a faulty signature would give the
+		 * key's primes away (dkimkey_rsa_sign) */
+		r = dkimkey_rsa_sign(&k->k, rec + 2, g + 1);
 		len = k->siglen;
 	} else {
-		ok = crypto_sign_ed25519_detached(g + 1, 0, rec + 2, DIGEST, k->ed) == 0;
+		r = crypto_sign_ed25519_detached(g + 1, 0, rec + 2, DIGEST, k->ed) == 0 ? 0 : -1;
 		len = crypto_sign_ed25519_BYTES;
 	}
-	if (ok) {
+	if (r == 0) {
 		counts->signatures++;
 		log_sign(c, k, 0);
 		why = answer(c, g, 1 + len);
 	} else {
 		static const char f[] = "Fsigning failed";
-		log_sign(c, k, "signing failed");
+		log_sign(c, k, r == -2 ? "the signature made does not verify with the public key: not sent "
+		                         "(memory or processor fault?)" : "signing failed");
 		why = answer(c, f, sizeof f - 1);
+		/* a key that signed wrong once may be damaged in memory: every
+		 * message of its domain would wait until someone restarted us,
+		 * so end, and let s6 start us on the key as it is on disk */
+		if (r == -2)
+			die(111, "fatal: a signature did not verify; exiting so that the keys are read again");
 	}
 	*end = 1;
 	for (i = 0; i < c->f.n; i++)

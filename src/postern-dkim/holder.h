@@ -9,6 +9,7 @@
 #include "service.h"
 
 #define KEYS_MAX 1000 /* lines of control/dkimdomains */
+#define DOMAIN_KEYS 2 /* keys a domain may have: one RSA, one Ed25519 */
 
 /* One line of control/dkimdomains and its key, in the file's order. */
 struct key {
@@ -25,7 +26,7 @@ struct key {
 struct found {
 	const char *domain; /* the signing domain, d= */
 	size_t n;
-	const struct key *keys[2];
+	const struct key *keys[DOMAIN_KEYS];
 };
 
 /* table.c: reads control/dkimdomains and every key it names, logging a
@@ -40,7 +41,9 @@ int table_find(const char *name, size_t n, struct found *f);
 void table_wipe(void);
 
 /* exchange.c: the record exchange of doc/dkim.md, one state a pending
- * connection of svc's; exchange() is service_serve_pending's serve. */
+ * connection of svc's; exchange() is service_serve_pending's serve.
+ * refused counts the connections closed for a record (or its absence),
+ * not the peers service_accept and service_take refuse. */
 struct exchange_counts {
 	unsigned long long signatures, none, refused;
 };

@@ -24,7 +24,9 @@
  * The set-up ritual, in order: the options, the refusal of root, the
  * process made undumpable (it holds keys), libsodium, the uids served,
  * the keys, the signals, the socket, readiness; then the loop, until
- * SIGTERM. */
+ * SIGTERM or SIGHUP.  SIGHUP ends it as SIGTERM does (s6-svc -h): the
+ * keys are read once, at start, and s6 starts it again, which rereads
+ * them; so s6-svc -h and -r both reload. */
 #include "holder.h"
 #include "conf.h"
 #include "control.h"
@@ -40,12 +42,16 @@
 /* Every local user may connect, served or not: one looping must not fill
  * the log, so refusals are logged at most a few a second
  * (src/lib/refusal.h).  A record may take pending_s to come after the one
- * before: the signer sends D, then an S for each key as soon as it has
- * hashed the header. */
+ * before: postern-dkimsign hashes the message before it connects, so each
+ * record follows the last at once.  A uid served as a local user may have
+ * at most uid_pending_max connections under way, so that one cannot fill
+ * the 64 of the table and keep postern-submit's signers waiting; the uids
+ * of -u (postern-submit's) have no limit. */
 static struct service svc = {
 	.usage = "postern-dkim [-d notification-fd] [-u uid]...",
 	.refusal = "refused",
 	.pending_s = 5,
+	.uid_pending_max = 8,
 };
 /* postern's users but postern-submit: never served as local users */
 static uid_t denied[USER_COUNT];
@@ -96,7 +102,7 @@ int main(int argc, char **argv)
 	log_end(&l);
 	exchange_init(&svc, &counts);
 
-	if ((sfd = selfpipe_init(0)) == -1)
+	if ((sfd = selfpipe_init(SELFPIPE_HUP)) == -1)
 		die_sys(111, "fatal: unable to set up signals");
 	lfd = service_listen(&sock, "run/dkim/socket", BACKLOG);
 	log_begin(&l, "ready");
@@ -107,7 +113,7 @@ int main(int argc, char **argv)
 	/* s6's readiness: the socket takes connections from now on */
 	service_ready(&svc);
 
-	while (service_wait(&svc, sfd, lfd, -1))
+	while (service_wait(&svc, sfd, lfd, -1) && !selfpipe_hup)
 		service_serve(&svc, exchange);
 
 	service_close_pending(&svc);

@@ -8,6 +8,7 @@
  * domain's mail unsigned, and its senders none the wiser. */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "holder.h"
 #include "control.h"
 #include "die.h"
@@ -85,6 +86,19 @@ static void load_key(struct key *k, const char *path, size_t line)
 	str_free(&keypath);
 }
 
+/* k's memory kept out of swap, before a key is read into it.  A failure
+ * is a warning only, once: RLIMIT_MEMLOCK may be small (64 KB by default
+ * before Linux 5.16, 8 MB since; a key takes about 2.5 KB). */
+static void lock(struct key *k)
+{
+	static int warned;
+
+	if (mlock(k, sizeof *k) == -1 && !warned) {
+		warn_sys("warning: unable to lock the keys in memory (mlock), so they may be swapped out");
+		warned = 1;
+	}
+}
+
 static void take_line(const char *path, size_t line, const char *s, size_t n)
 {
 	struct key *k;
@@ -107,6 +121,9 @@ static void take_line(const char *path, size_t line, const char *s, size_t n)
 		bad_line(path, line, "the domain is not a name of two or more labels of letters, digits and '-'", "");
 	if (!dkimkey_name_ok(k->selector, slen, 1))
 		bad_line(path, line, "the selector is not a name of labels of letters, digits, '-' and '_'", "");
+	if (!dkimkey_dns_name_ok(slen, dlen))
+		bad_line(path, line, "SELECTOR" DKIM_KEY_LABEL "DOMAIN, where the key's record is published, "
+		         "is over 253 bytes", "");
 	for (j = 0; j < nkeys; j++) {
 		if (strcmp(keys[j].domain, k->domain) != 0)
 			continue;
@@ -114,8 +131,9 @@ static void take_line(const char *path, size_t line, const char *s, size_t n)
 			bad_line(path, line, "the same domain and selector as an earlier line: ", k->selector);
 		same++;
 	}
-	if (same == 2)
+	if (same == DOMAIN_KEYS)
 		bad_line(path, line, "a third key for ", k->domain);
+	lock(k);
 	load_key(k, path, line);
 	nkeys++;
 }
@@ -153,7 +171,7 @@ int table_find(const char *name, size_t n, struct found *f)
 	 * top-level domain's keys, which no line may name anyway */
 	while ((dot = memchr(name, '.', n)) != 0) {
 		f->n = 0;
-		for (i = 0; i < nkeys && f->n < 2; i++) {
+		for (i = 0; i < nkeys && f->n < DOMAIN_KEYS; i++) {
 			if (strlen(keys[i].domain) != n || memcmp(keys[i].domain, name, n) != 0)
 				continue;
 			f->domain = keys[i].domain;

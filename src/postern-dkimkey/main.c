@@ -17,9 +17,10 @@
  * is, read as postern-dkim (root drops to it), so that what is printed
  * is what postern-dkim can read.
  *
- * Exit codes: 0 done; 100 a usage error, a name DKIM cannot use, a
- * selector taken; 111 a system error (nothing is left behind: a key
- * file is there whole, or not at all). */
+ * Exit codes: 0 done; 100 a usage error, a name DKIM cannot use (the
+ * record's name SELECTOR._domainkey.DOMAIN too), a selector taken; 111 a
+ * system error (nothing is left behind: a key file is there whole, or
+ * not at all). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -101,6 +102,7 @@ static _Noreturn void fail(int code, const char *a, const char *b)
 static int open_domain(int dkimfd, const struct passwd *pw, const char *where, int *made)
 {
 	int fd = openat(dkimfd, domain, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
 
 	*made = 0;
 	if (fd == -1 && errno == ENOENT) {
@@ -108,6 +110,10 @@ static int open_domain(int dkimfd, const struct passwd *pw, const char *where, i
 			die_sys(111, "fatal: unable to make ", where);
 		*made = 1;
 		fd = openat(dkimfd, domain, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* the one made here, which is root's: not one put in its
+		 * place meanwhile, given away for whoever put it there */
+		if (fd != -1 && (fstat(fd, &st) == -1 || st.st_uid != 0))
+			die(111, "fatal: ", where, " was replaced after it was made: it is not root's");
 		if (fd != -1 && (fchown(fd, pw->pw_uid, pw->pw_gid) == -1 || fchmod(fd, 0700) == -1))
 			die_sys(111, "fatal: unable to give ", where, " to ", pw->pw_name);
 	}
@@ -212,6 +218,9 @@ int main(int argc, char **argv)
 		die_usage(USAGE);
 	name(domain, argv[optind], 0);
 	name(selector, argv[optind + 1], 1);
+	if (!dkimkey_dns_name_ok(strlen(selector), strlen(domain)))
+		die(100, "fatal: ", selector, DKIM_KEY_LABEL, domain, ", where the record would be published, "
+		    "is over 253 bytes: choose a shorter selector");
 	if (sodium_init() < 0)
 		die(111, "fatal: unable to initialize libsodium");
 	errno = 0;

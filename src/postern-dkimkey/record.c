@@ -53,12 +53,8 @@ static void rsa_spki(struct str *out, const struct dkimkey *k)
 	static const char algid[] = "\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01\x05\x00";
 	unsigned char e[4];
 	struct str ints = STR_INIT, rsapub = STR_INIT, bits = STR_INIT, spki = STR_INIT;
-	size_t elen = 0;
-	int i;
+	size_t elen = dkimkey_e_bytes(k, e);
 
-	for (i = 3; i >= 0; i--)
-		if (k->e >> (8 * i) || elen)
-			e[elen++] = (unsigned char)(k->e >> (8 * i));
 	integer(&ints, k->n, k->nlen);
 	integer(&ints, e, elen);
 	tlv(&rsapub, 0x30, ints.s, ints.len);

@@ -16,6 +16,7 @@
 #define DKIM_RSA_BYTES_MAX (DKIM_RSA_BITS_MAX / 8)
 #define DKIM_ED25519_SEED 32
 #define DKIM_NAME_MAX 253      /* a domain or a selector (dkim_name_ok's limit) */
+#define DKIM_KEY_LABEL "._domainkey." /* between a key's selector and domain in DNS */
 
 /* An Ed25519 key as PKCS#8 DER, as `openssl genpkey -algorithm ed25519`
  * writes it (RFC 8410): these 16 bytes, then the 32 of the seed. */
@@ -46,6 +47,17 @@ void dkimkey_load(struct dkimkey *k, const char *path);
 int dkimkey_set_rsa(struct dkimkey *k, const br_rsa_private_key *sk, const br_rsa_public_key *pk);
 /* Zeroes the whole of k. */
 void dkimkey_wipe(struct dkimkey *k);
+/* k's public exponent as big-endian bytes without leading zeros, into e:
+ * how many (1 to 4). */
+size_t dkimkey_e_bytes(const struct dkimkey *k, unsigned char e[4]);
+/* Signs the 32 bytes of hash with k's RSA key (RSASSA-PKCS1-v1_5, the
+ * SHA-256 OID), into sig (k->nlen bytes), and verifies the signature
+ * with k's public half before it may be given out: a faulty RSA-CRT
+ * signature (a bit flipped in memory or in the processor while it was
+ * made) gives away the key's primes to whoever gets it.  0; -1 when
+ * BearSSL cannot sign; -2 when the signature does not verify (sig is
+ * then zeroed). */
+int dkimkey_rsa_sign(const struct dkimkey *k, const unsigned char hash[32], unsigned char *sig);
 
 /* 1 when s (n bytes) is a name a key file may have: a name dkim_name_ok
  * takes (src/lib/dkim.h: labels separated by single dots, none empty or
@@ -55,4 +67,8 @@ void dkimkey_wipe(struct dkimkey *k);
  * Being one path component of letters, digits and dots that is never "."
  * or "..", it names a file under HOME/secret/dkim/ and nothing else. */
 int dkimkey_name_ok(const char *s, size_t n, int selector);
+/* 1 when SELECTOR._domainkey.DOMAIN, the name a key's record is published
+ * at, is itself a name DNS can have: at most DKIM_NAME_MAX bytes, given
+ * the lengths of a selector and a domain dkimkey_name_ok takes. */
+int dkimkey_dns_name_ok(size_t selector_len, size_t domain_len);
 #endif
