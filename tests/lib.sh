@@ -109,10 +109,11 @@ install_home() { # [extra ./install arguments]
 	t_rc=$?
 	[ "$t_rc" -eq 0 ] || { diag "./install failed:"; diag "$(cat "$SCRATCH/install.log")"; }
 	# The POP3 and mail submission listeners would bind this machine's
-	# ports 110, 995, 587 and 465: a test that wants one sets its port and
-	# removes the down file.
-	[ "$t_rc" -ne 0 ] || touch "$PHOME/service/postern-pop3/down" "$PHOME/service/postern-pop3s/down" \
-		"$PHOME/service/postern-submission/down" "$PHOME/service/postern-smtps/down"
+	# ports 110, 995, 587 and 465 (on 127.0.0.1 and ::1): a test that
+	# wants one sets its port and removes the down file.
+	[ "$t_rc" -ne 0 ] || for t_s in pop3 pop3s pop3-6 pop3s-6 submission smtps submission6 smtps6; do
+		touch "$PHOME/service/postern-$t_s/down"
+	done
 	return "$t_rc"
 }
 

@@ -37,11 +37,11 @@ check "bin/sendmail and bin/mailq are symlinks to postern-inject" \
 # The logs are postern-log's alone: group postern-nofiles is every exposed
 # service's (port 25's postern-smtpd, postern-submit, postern-pop3, ...),
 # and log/auth would tell them every login name and whether it exists.
-LOGDIRS="send smtpd smtpd6 tlsd keys pop3 pop3s auth pspawn submission smtps"
+LOGDIRS="send smtpd smtpd6 tlsd keys pop3 pop3s pop3-6 pop3s-6 auth pspawn submission smtps submission6 smtps6"
 logmodes() { for l in $LOGDIRS; do printf '%s %s\n' "$l" "$(st "log/$l")"; done; }
 check "every log directory ($(echo $LOGDIRS | wc -w)) is postern-log:postern-nofiles 700" \
 	sh -c '! printf "%s\n" "$1" | grep -v " postern-log:postern-nofiles 700$"' - "$(logmodes)"
-for l in auth submission smtps pop3 pop3s pspawn; do # login names, and which exist
+for l in auth submission smtps submission6 smtps6 pop3 pop3s pop3-6 pop3s-6 pspawn; do # login names, and which exist
 	check "log/$l is postern-log:postern-nofiles 700" [ "$(st log/$l)" = "postern-log:postern-nofiles 700" ]
 done
 check "postern-log (group postern-nofiles) can list log/auth and log/send, its own" \
@@ -76,8 +76,28 @@ check "both drop to postern-submit's uid and gid, not postern-smtpd's" sh -c '
 check "their log run scripts run s6-log as postern-log into log/submission and log/smtps" \
 	sh -c 'grep -q "^exec s6-setuidgid postern-log s6-log .* $1/log/submission\$" "$1/service/postern-submission/log/run" &&
 		grep -q "^exec s6-setuidgid postern-log s6-log .* $1/log/smtps\$" "$1/service/postern-smtps/log/run"' - "$PHOME"
-check "the four submission control templates are installed" sh -c '
-	for f in submissionip submissionport smtpsport submissionplaintext; do
+# Their IPv6 twins, and POP3's: run scripts that differ from the IPv4 one
+# in the address alone (control/submissionip6, pop3ip6, default ::1) and
+# the idle branch ("none", or no IPv6), and logs of their own.
+code() { # SERVICE CONTROL: its run script without comments, address or idle branch
+	sed "s/^ip=\$(val ${2}6* .*/IP/; /^if \[ \"\$ip\" = none \]/,/^fi\$/d; /^#/d" "$PHOME/service/$1/run"
+}
+twin6() { # IPV4-SERVICE IPV6-SERVICE CONTROL
+	[ "$(code "$1" "$3")" = "$(code "$2" "$3")" ] &&
+		grep -q "^ip=\$(val ${3}6 ::1)\$" "$PHOME/service/$2/run" &&
+		grep -q "^if \[ \"\$ip\" = none \] || \[ ! -e /proc/net/if_inet6 \]; then\$" "$PHOME/service/$2/run" &&
+		grep -q "^exec s6-setuidgid postern-log s6-log .* $PHOME/log/${2#postern-}\$" "$PHOME/service/$2/log/run"
+}
+for t in postern-submission:postern-submission6:submissionip postern-smtps:postern-smtps6:submissionip \
+	postern-pop3:postern-pop3-6:pop3ip postern-pop3s:postern-pop3s-6:pop3ip; do
+	IFS=: read -r v4 v6 c << EOF
+$t
+EOF
+	check "$v6 is $v4 (same port, program and user) on control/${c}6, default ::1, idle with none; log/${v6#postern-}" \
+		twin6 "$v4" "$v6" "$c"
+done
+check "the submission and POP3 address templates are installed" sh -c '
+	for f in submissionip submissionip6 submissionport smtpsport submissionplaintext pop3ip pop3ip6; do
 		cmp -s "$1/control/$f" "$2/conf-templates/control/$f" || { echo "# control/$f"; exit 1; }
 	done' - "$PHOME" "$POSTERN_SRC"
 if [ -x "$POSTERN_BUILD/bin/postern-mkrcpt" ]; then
@@ -124,7 +144,7 @@ check "the second home checks clean" quietly "$POSTERN_SRC/install" --home "$H2"
 for l in $LOGDIRS; do chmod 0750 "$H2/log/$l"; done
 out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check 2>&1)
 check "--check reports every log directory still 0750 ($(printf '%s\n' "$out" | grep -c 'mode 0750, want 0700'))" \
-	[ "$(printf '%s\n' "$out" | grep -c "^$H2/log/[a-z0-9]*: mode 0750, want 0700$")" -eq "$(echo $LOGDIRS | wc -w)" ]
+	[ "$(printf '%s\n' "$out" | grep -c "^$H2/log/[a-z0-9-]*: mode 0750, want 0700$")" -eq "$(echo $LOGDIRS | wc -w)" ]
 out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1); rc=$?
 check "an upgrade sets 0700 on each existing log directory and says so" \
 	sh -c '[ "$1" -eq 0 ] && for l in $3; do printf "%s\n" "$2" | grep -qx "install: set postern-log:postern-nofiles 0700 on $4/log/$l" || exit 1; done' \

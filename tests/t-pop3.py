@@ -5,10 +5,11 @@ postern-auth, postern-pspawn, postern-tlsd and postern-keys, postern-send
 for delivery), real Unix users made here, passwords set with
 postern-passwd, mail delivered with the installed sendmail, and Python's
 poplib as the client, in clear over loopback and inside STLS; a virtual
-mailbox too.  Run as root."""
+mailbox too; and the IPv6 twins postern-pop3-6 and postern-pop3s-6 on
+[::1] (control/pop3ip6's default), where loopback has it.  Run as root."""
 import base64, glob, os, poplib, pwd, re, socket, ssl, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from installed import Installed, run
+from installed import Installed, run, runs_as
 from smtptest import free_port
 from tap import check, done, wait_for
 
@@ -20,6 +21,10 @@ PORT_S = free_port()
 SMTPPORT = free_port()
 NAMES = ('ptpop1', 'ptpop2')
 PASSWORDS = {'ptpop1': 'correct horse battery', 'ptpop2': 'pw-two:with colon', 'box@virt.test': 'virtual pw'}
+try:
+    IPV6 = any(l.split()[0] == '0' * 31 + '1' for l in open('/proc/net/if_inet6'))
+except OSError:
+    IPV6 = False  # no IPv6 here: postern-pop3-6 and postern-pop3s-6 stay up, idle
 
 
 def passwd(*args, data=None):
@@ -35,8 +40,8 @@ def files(box, sub):
     return sorted(glob.glob(os.path.join(box, sub, '*')))
 
 
-def pop(user=None, tls=False):
-    p = poplib.POP3('127.0.0.1', PORT, timeout=30)
+def pop(user=None, tls=False, host='127.0.0.1'):
+    p = poplib.POP3(host, PORT, timeout=30)
     if tls:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
@@ -101,10 +106,22 @@ try:
 
     H.start()
     for s in ('postern-send', 'postern-tlsd', 'postern-keys', 'postern-auth', 'postern-pspawn', 'postern-pop3',
-              'postern-pop3s'):
+              'postern-pop3s', 'postern-pop3-6', 'postern-pop3s-6'):
         check(svc_up(s), 'service %s is up' % s)
     check(wait_for(lambda: run('python3', '-c', 'import socket; socket.create_connection(("127.0.0.1", %d), 1)'
                                % PORT).returncode == 0, 10), 'the POP3 listener answers on its port')
+    want = 4 if IPV6 else 2
+    found = {}
+
+    def listeners():   # (not a child of one between its fork and its exec)
+        found.clear()
+        ps = H.procs('postern-listen')
+        found.update({pid: argv for pid, (pp, argv) in ps.items()
+                      if pp not in ps and any(a.endswith('/bin/postern-popup') for a in argv)})
+        return len(found) == want and all(runs_as(p_, 'postern-pop3') for p_ in found)
+    check(wait_for(listeners, 10), '%d POP3 listeners (postern-pop3, postern-pop3s%s) run as postern-pop3 (%s)'
+          % (want, ', and on ::1 postern-pop3-6, postern-pop3s-6' if IPV6 else '',
+             {p_: argv[-4:] for p_, argv in found.items()}))
 
     box1 = os.path.join(USERS, 'ptpop1', 'Maildir')
     for i in range(3):
@@ -208,6 +225,20 @@ try:
     check(p.stat()[0] == 0, 'and a login there')
     p.quit()
     check(logged('pop3s', r'login user=ptpop2 ip=\S+ tls=yes'), 'log/pop3s: login tls=yes')
+
+    # --- IPv6: postern-pop3-6 and postern-pop3s-6 on [::1], same ports -------------
+    if IPV6:
+        p = pop('ptpop2', host='::1')
+        check(p.stat()[0] == 0, 'a session over [::1]:pop3port (postern-pop3-6): ptpop2\'s maildrop')
+        p.quit()
+        check(logged('pop3-6', r'login user=ptpop2 ip=::1 tls=no'), 'log/pop3-6: login ip=::1 tls=no')
+        with socket.create_connection(('::1', PORT_S), timeout=30) as raw:
+            with ctx.wrap_socket(raw) as t:
+                check(t.version() == 'TLSv1.2' and t.recv(200).startswith(b'+OK pop.example.org'),
+                      'a TLS handshake on [::1]:pop3sport (postern-pop3s-6), then the greeting')
+    else:
+        for what in ('a session over [::1]:pop3port', 'log/pop3-6', 'a TLS handshake on [::1]:pop3sport'):
+            check(True, '%s # skip no ::1 on this machine: postern-pop3-6 and postern-pop3s-6 are idle' % what)
 
     # --- AUTH PLAIN ----------------------------------------------------------------
     s = socket.create_connection(('127.0.0.1', PORT), timeout=30)

@@ -40,13 +40,16 @@ chown $UI:$UI "$SCRATCH/users/$UI/.postern-slow"
 on_cleanup 'touch "$SCRATCH/go"'
 
 # The SMTP listener on a free loopback port, so that it surely binds; the
-# two mail submission listeners too (they run as postern-submit).
+# mail submission listeners too (they run as postern-submit): the two on
+# 127.0.0.1, and their IPv6 twins on ::1 where loopback has it.
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 free_port > "$PHOME/control/smtpport"
 printf 'none\n' > "$PHOME/control/smtpip6"
 free_port > "$PHOME/control/submissionport"
 free_port > "$PHOME/control/smtpsport"
-rm -f "$PHOME/service/postern-submission/down" "$PHOME/service/postern-smtps/down"
+NSUBMIT=4
+grep -q '^0\{31\}1 ' /proc/net/if_inet6 2> /dev/null || { printf 'none\n' > "$PHOME/control/submissionip6"; NSUBMIT=2; }
+for s in postern-submission postern-smtps postern-submission6 postern-smtps6; do rm -f "$PHOME/service/$s/down"; done
 svscan_start
 svc_wait_up postern-send 20 || {
 	not_ok "postern-send service up within 20 s"
@@ -153,7 +156,7 @@ listeners_dropped() {
 		[ "$(field "$p" Uid | cut -d' ' -f1)" != 0 ] || return 1
 		n=$((n + 1))
 	done
-	[ "$n" -ge 3 ]
+	[ "$n" -ge $((NSUBMIT + 1)) ] # port 25's and the submission listeners
 }
 i=0
 until listeners_dropped || [ "$i" -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -167,7 +170,8 @@ for p in $(tree_procs postern-listen | cut -d' ' -f1); do
 	esac
 done
 check "a postern-listen runs for the postern-smtpd service ($nlisten)" [ "$nlisten" -ge 1 ]
-check "two run for postern-submission and postern-smtps, as postern-submit ($nsubmit)" [ "$nsubmit" -eq 2 ]
+check "$NSUBMIT run for postern-submission, postern-smtps (and IPv6: postern-submission6, postern-smtps6), as postern-submit ($nsubmit)" \
+	[ "$nsubmit" -eq "$NSUBMIT" ]
 # One connection to port 25's listener and one to postern-submission's:
 # their postern-smtpd runs as the listener's user (postern-smtpd, or
 # postern-submit for -a).  Not postern-smtps's: its postern-smtpd -s

@@ -50,11 +50,12 @@ pt_setup() { # NAME HOME PORT USER DOMAIN
 	"$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" > "$SCRATCH/install-$1.log" 2>&1 || {
 		diag "./install --home $PHOME: $(cat "$SCRATCH/install-$1.log")"; return 1; }
 	# POP3 is not part of what is compared (Postfix and OpenSMTPD have
-	# none): its four services stay down, and out of the memory figures;
-	# so do the two mail submission listeners (they would bind ports 587
+	# none): its six services stay down, and out of the memory figures;
+	# so do the four mail submission listeners (they would bind ports 587
 	# and 465, and the peers serve no submission here either).  An older
 	# tree of tests/bench/ab.sh may have none of them.
-	for s in postern-pop3 postern-pop3s postern-auth postern-pspawn postern-submission postern-smtps; do
+	for s in postern-pop3 postern-pop3s postern-pop3-6 postern-pop3s-6 postern-auth postern-pspawn \
+		postern-submission postern-smtps postern-submission6 postern-smtps6; do
 		[ ! -d "$PHOME/service/$s" ] || touch "$PHOME/service/$s/down"
 	done
 	printf '%s\n' "$5" > "$PHOME/control/me"
