@@ -39,6 +39,8 @@ static int labels_ok(const char *s, size_t n, int underscore)
 
 int dkim_name_ok(const char *s, size_t n) { return labels_ok(s, n, 1); }
 
+const char *dkim_alg_name(char alg) { return alg == 'r' ? "rsa-sha256" : "ed25519-sha256"; }
+
 /* The From field's value, token by token (RFC 5322 3.2 to 3.4): comments
  * and folding white space between tokens are skipped, and said (gap). */
 enum { T_BAD = -1, T_END, T_WORD, T_QUOTED, T_LT, T_GT, T_AT };

@@ -123,4 +123,8 @@ int dkim_sig_finish(struct str *out, const char *b64);
  * letters, digits, '-' and '_' (a selector), separated by single dots,
  * none empty or over 63 bytes, at most 253 bytes in all. */
 int dkim_name_ok(const char *s, size_t n);
+
+/* The a= name of an algorithm by the letter postern-dkim's records give
+ * it (doc/dkim.md): 'r' rsa-sha256, 'e' ed25519-sha256. */
+const char *dkim_alg_name(char alg);
 #endif

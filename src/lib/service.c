@@ -162,9 +162,15 @@ void service_refused(const struct service *s, uid_t uid, const char *why, const 
 	refusal_log(s->refusal, uid, why, sys, s->served_logged && service_serves(s, uid));
 }
 
-void service_answer(int conn, const char *rec, size_t n)
+int service_answer(int conn, const void *rec, size_t n)
 {
-	(void)send(conn, rec, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ssize_t r = send(conn, rec, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (r == (ssize_t)n)
+		return 0;
+	if (r != -1)
+		errno = EMSGSIZE;
+	return -1;
 }
 
 int service_poll(struct pollfd *p, size_t n, int ms)
@@ -233,7 +239,7 @@ void service_take(struct service *s, int lfd)
 			continue;
 		}
 		if (s->npending == SERVICE_PENDING_MAX) {
-			service_answer(conn, busy, sizeof busy - 1);
+			(void)service_answer(conn, busy, sizeof busy - 1);
 			service_refused(s, uid, "too many requests waiting", 0);
 			(void)close(conn);
 			continue;

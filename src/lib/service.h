@@ -98,8 +98,9 @@ void service_ready(struct service *);
  * served_logged. */
 void service_refused(const struct service *, uid_t uid, const char *why, const char *sys);
 /* One record back, without waiting: a peer that cannot take it at once
- * has gone. */
-void service_answer(int conn, const char *rec, size_t n);
+ * has gone.  0 sent whole, or -1 with errno set (a short send: EMSGSIZE),
+ * for a service that says so in its log. */
+int service_answer(int conn, const void *rec, size_t n);
 
 /* Polls p, n of them, for at most ms (-1: no end), where p[0] is the
  * self-pipe (selfpipe.h), which is drained here when it has something:

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -76,4 +77,27 @@ int unix_peer_uid(int fd, uid_t *uid)
 	}
 	*uid = cr.uid;
 	return 0;
+}
+
+ssize_t unix_recv_record(int fd, void *buf, size_t cap, int timeout_ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	ssize_t r;
+	int n;
+
+	do
+		n = poll(&p, 1, timeout_ms);
+	while (n == -1 && errno == EINTR);
+	if (n == 0)
+		errno = ETIMEDOUT;
+	if (n <= 0)
+		return -1;
+	do
+		r = recv(fd, buf, cap, MSG_TRUNC);
+	while (r == -1 && errno == EINTR);
+	if (r > (ssize_t)cap) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return r;
 }

@@ -13,6 +13,11 @@ int unix_listen(const char *path, int backlog);
  * service whose backlog is full makes connect wait: at most timeout_s
  * seconds (SO_SNDTIMEO, which then also bounds each send). */
 int unix_connect(const char *path, int timeout_s);
+/* One record from fd, waited for at most timeout_ms: its length (0: the
+ * peer closed), or -1 with errno set: ETIMEDOUT when none came in time,
+ * EMSGSIZE when it was longer than cap (its rest is lost), or poll's or
+ * recv's.  What a client of a service reads its answers with. */
+ssize_t unix_recv_record(int fd, void *buf, size_t cap, int timeout_ms);
 /* The effective uid of the process that connected fd: 0, or -1. */
 int unix_peer_uid(int fd, uid_t *uid);
 #endif

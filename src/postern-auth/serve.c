@@ -47,7 +47,7 @@ static void answer(int conn, const struct outcome *o)
 	}
 	/* a postern-popup that cannot take one record at once has gone: the
 	 * log line says what it was told all the same */
-	service_answer(conn, a, n);
+	(void)service_answer(conn, a, n);
 }
 
 /* Decides the answer to a well-formed request; for P, a matching

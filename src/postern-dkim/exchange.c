@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "holder.h"
 #include "die.h"
+#include "dkim.h"
 #include "log.h"
 #include "unixsock.h"
 
@@ -94,11 +95,9 @@ static int refuse(struct conn *c, const char *why, const char *sys)
  * (it has gone, or its buffer is full of answers it did not read). */
 static const char *answer(struct conn *c, const void *rec, size_t n)
 {
-	ssize_t r = send(c->fd, rec, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-	if (r == (ssize_t)n)
+	if (service_answer(c->fd, rec, n) == 0)
 		return 0;
-	send_sys = r == -1 ? strerror(errno) : "a short send";
+	send_sys = strerror(errno);
 	return sendfail;
 }
 
@@ -110,7 +109,7 @@ static void log_sign(const struct conn *c, const struct key *k, const char *why)
 	log_kvu(&l, "uid", (unsigned long long)c->uid);
 	log_kv(&l, "d", k->domain);
 	log_kv(&l, "s", k->selector);
-	log_kv(&l, "a", k->k.alg == 'r' ? "rsa-sha256" : "ed25519-sha256");
+	log_kv(&l, "a", dkim_alg_name(k->k.alg));
 	if (why)
 		log_kv(&l, "why", why);
 	log_end(&l);

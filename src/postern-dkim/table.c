@@ -12,6 +12,7 @@
 #include "holder.h"
 #include "control.h"
 #include "die.h"
+#include "dkim.h"
 #include "file.h"
 #include "fmt.h"
 #include "home.h"
@@ -50,8 +51,6 @@ static int field(const char *s, size_t n, size_t *i, char out[DKIM_NAME_MAX + 1]
 	return 0;
 }
 
-static const char *alg_name(char alg) { return alg == 'r' ? "rsa-sha256" : "ed25519-sha256"; }
-
 static void load_key(struct key *k, const char *path, size_t line)
 {
 	struct str keypath = STR_INIT;
@@ -80,7 +79,7 @@ static void load_key(struct key *k, const char *path, size_t line)
 	log_begin(&l, "key");
 	log_kv(&l, "d", k->domain);
 	log_kv(&l, "s", k->selector);
-	log_kv(&l, "a", alg_name(k->k.alg));
+	log_kv(&l, "a", dkim_alg_name(k->k.alg));
 	log_kvu(&l, "bits", k->bits);
 	log_end(&l);
 	str_free(&keypath);

@@ -3,7 +3,6 @@
  * key.  Every wait is bounded, so a stuck key holder turns into a
  * temporary failure the client retries, never a session held for good. */
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,11 +19,6 @@
 #define RECORD_MAX 2048
 
 static int conn = -1;
-
-const char *alg_name(char alg)
-{
-	return alg == 'r' ? "rsa-sha256" : "ed25519-sha256";
-}
 
 void ask_close(void)
 {
@@ -48,29 +42,13 @@ static int put(const unsigned char *rec, size_t n, const char **why)
 /* One record: its length, or -1 (why set). */
 static ssize_t get(unsigned char *rec, const char **why)
 {
-	struct pollfd p = { conn, POLLIN, 0 };
-	ssize_t r;
-	int n;
+	ssize_t r = unix_recv_record(conn, rec, RECORD_MAX, ANSWER_MS);
 
-	do
-		n = poll(&p, 1, ANSWER_MS);
-	while (n == -1 && errno == EINTR);
-	if (n == 0) {
+	if (r == -1 && errno == ETIMEDOUT)
 		*why = "postern-dkim did not answer in time";
-		return -1;
-	}
-	if (n == -1) {
-		*why = "unable to wait for postern-dkim";
-		return -1;
-	}
-	do
-		r = recv(conn, rec, RECORD_MAX, MSG_TRUNC);
-	while (r == -1 && errno == EINTR);
-	if (r <= 0 || r > RECORD_MAX) {
+	else if (r <= 0)
 		*why = r == 0 ? "postern-dkim closed the connection" : "unable to read postern-dkim's answer";
-		return -1;
-	}
-	return r;
+	return r > 0 ? r : -1;
 }
 
 /* K DOMAIN \0 (LETTER SELECTOR \0)... into a; 0, or -1. */

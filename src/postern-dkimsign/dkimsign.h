@@ -36,7 +36,6 @@ int ask_keys(const struct str *dom, struct ds_answer *a, const char **why);
 /* Has the 32-byte digest signed with a's key k: 0, or -1 (why set). */
 int ask_sign(struct ds_key *k, const unsigned char digest[32], const char **why);
 void ask_close(void);
-const char *alg_name(char alg);
 
 /* policy.c: -d domain (the login's: only under those may From be signed) */
 void policy_allow(const char *domain);

@@ -122,7 +122,7 @@ static void signed_log(const struct ds_answer *a)
 	log_kvb(&l, "d", a->domain.s, a->domain.len);
 	for (i = 0; i < a->nkeys; i++) {
 		log_kvb(&l, "s", a->keys[i].selector.s, a->keys[i].selector.len);
-		log_kv(&l, "a", alg_name(a->keys[i].alg));
+		log_kv(&l, "a", dkim_alg_name(a->keys[i].alg));
 	}
 	log_end(&l);
 }
@@ -209,7 +209,7 @@ static void sign(const char *msg, size_t len, struct str *out)
 		struct ds_key *k = &a.keys[i];
 		struct str sigtext = STR_INIT;
 		head.len = 0;
-		if (dkim_sig_head(&head, alg_name(k->alg), a.domain.s, k->selector.s, now, &h, enc.s) == -1)
+		if (dkim_sig_head(&head, dkim_alg_name(k->alg), a.domain.s, k->selector.s, now, &h, enc.s) == -1)
 			ds_nomem();
 		if (!str_copyb(&hashed, fields.s, fields.len) || dkim_sig_hashed(&head, &hashed) == -1)
 			ds_nomem();

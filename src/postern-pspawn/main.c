@@ -56,7 +56,7 @@ static struct str pop3d_path = STR_INIT;
 
 static void answer(int conn, const char *rec)
 {
-	service_answer(conn, rec, strlen(rec));
+	(void)service_answer(conn, rec, strlen(rec));
 }
 
 /* The control files, read at each request: a login is rare enough that

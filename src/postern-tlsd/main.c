@@ -48,7 +48,7 @@ static struct str engine_path = STR_INIT;
 
 static void answer(int conn, const char *rec)
 {
-	service_answer(conn, rec, strlen(rec));
+	(void)service_answer(conn, rec, strlen(rec));
 }
 
 /* Serves a pending connection: 1 when it is done with (and closed), 0

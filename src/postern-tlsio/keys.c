@@ -2,8 +2,6 @@
  * from postern-keys, and so does the one signature a handshake needs, so
  * that this process, which parses TLS from the network, never holds a
  * private key. */
-#include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,30 +12,6 @@
 #include "unixsock.h"
 
 #define KEYS_WAIT_MS 10000
-
-/* One record, waited for at most KEYS_WAIT_MS: its length, or -1. */
-static ssize_t keys_recv(int fd, unsigned char *buf, size_t cap)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-	ssize_t r;
-	int n;
-
-	do
-		n = poll(&p, 1, KEYS_WAIT_MS);
-	while (n == -1 && errno == EINTR);
-	if (n == 0)
-		errno = ETIMEDOUT;
-	if (n <= 0)
-		return -1;
-	do
-		r = recv(fd, buf, cap, MSG_TRUNC);
-	while (r == -1 && errno == EINTR);
-	if (r > (ssize_t)cap) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return r;
-}
 
 /* The chain: for each certificate a 3-byte length and its DER. */
 static int parse_chain(struct keyholder *k, size_t len)
@@ -79,7 +53,7 @@ int keys_open(struct keyholder *k)
 		return -1;
 	}
 	str_free(&path);
-	n = keys_recv(k->fd, k->rec, sizeof k->rec);
+	n = unix_recv_record(k->fd, k->rec, sizeof k->rec, KEYS_WAIT_MS);
 	if (n == -1) {
 		warn_sys("warning: no certificate chain from the key holder");
 		keys_close(k);
@@ -108,7 +82,7 @@ size_t keys_sign(struct keyholder *k, unsigned hash_id, const unsigned char *hv,
 		warn_sys("warning: unable to send to the key holder");
 		return 0;
 	}
-	n = keys_recv(k->fd, rep, sizeof rep);
+	n = unix_recv_record(k->fd, rep, sizeof rep, KEYS_WAIT_MS);
 	if (n == -1) {
 		warn_sys("warning: no signature from the key holder");
 		return 0;
