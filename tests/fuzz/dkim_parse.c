@@ -117,6 +117,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	n = size - 2;
+	/* the names postern-dkim takes in a D record (and postern-dkimsign in
+	 * a K answer): what passes has labels of 1-63 bytes of letters,
+	 * digits, '-' and '_', single dots, at most 253 bytes */
+	if (dkim_name_ok(m, n)) {
+		size_t label = 0;
+		if (n == 0 || n > 253)
+			abort();
+		for (i = 0; i < n; i++) {
+			char c = m[i];
+			if (c == '.') {
+				if (label == 0)
+					abort();
+				label = 0;
+			} else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+			             c == '_') || ++label > 63) {
+				abort();
+			}
+		}
+		if (label == 0)
+			abort();
+	}
 	if (dkim_fields(m, n, f, DKIM_FIELDS_MAX, &nf, &body) == 0) {
 		if (body > n || nf > DKIM_FIELDS_MAX)
 			abort();
