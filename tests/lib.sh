@@ -111,7 +111,7 @@ install_home() { # [extra ./install arguments]
 	# The POP3 and mail submission listeners would bind this machine's
 	# ports 110, 995, 587 and 465 (on 127.0.0.1 and ::1): a test that
 	# wants one sets its port and removes the down file.
-	[ "$t_rc" -ne 0 ] || for t_s in pop3 pop3s pop3-6 pop3s-6 submission smtps submission6 smtps6; do
+	[ "$t_rc" -ne 0 ] || for t_s in pop3 pop3s submission smtps; do
 		touch "$PHOME/service/postern-$t_s/down"
 	done
 	return "$t_rc"

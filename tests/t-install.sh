@@ -37,11 +37,11 @@ check "bin/sendmail and bin/mailq are symlinks to postern-inject" \
 # The logs are postern-log's alone: group postern-nofiles is every exposed
 # service's (port 25's postern-smtpd, postern-submit, postern-pop3, ...),
 # and log/auth would tell them every login name and whether it exists.
-LOGDIRS="send smtpd smtpd6 tlsd keys pop3 pop3s pop3-6 pop3s-6 auth pspawn submission smtps submission6 smtps6"
+LOGDIRS="send smtpd tlsd keys pop3 pop3s auth pspawn submission smtps dkim"
 logmodes() { for l in $LOGDIRS; do printf '%s %s\n' "$l" "$(st "log/$l")"; done; }
 check "every log directory ($(echo $LOGDIRS | wc -w)) is postern-log:postern-nofiles 700" \
 	sh -c '! printf "%s\n" "$1" | grep -v " postern-log:postern-nofiles 700$"' - "$(logmodes)"
-for l in auth submission smtps submission6 smtps6 pop3 pop3s pop3-6 pop3s-6 pspawn; do # login names, and which exist
+for l in auth submission smtps pop3 pop3s pspawn; do # login names, and which exist
 	check "log/$l is postern-log:postern-nofiles 700" [ "$(st log/$l)" = "postern-log:postern-nofiles 700" ]
 done
 check "postern-log (group postern-nofiles) can list log/auth and log/send, its own" \
@@ -61,11 +61,11 @@ check "the log run script runs s6-log as postern-log into log/send" \
 	grep -q "^exec s6-setuidgid postern-log s6-log .* $PHOME/log/send\$" "$PHOME/service/postern-send/log/run"
 check "notification-fd is 3" [ "$(cat "$PHOME/service/postern-send/notification-fd")" = 3 ]
 # Mail submission: two listeners as postern-submit, without tcp.smtp's rules.
-check "postern-submission runs postern-smtpd -a on submissionip and submissionport (587), no rules file" \
-	sh -c 'grep -q "^ip=\$(val submissionip 127.0.0.1)\$" "$1" && grep -q "^port=\$(val submissionport 587)\$" "$1" &&
+check "postern-submission runs postern-smtpd -a on submissionip and submissionip6, port submissionport (587), no rules file" \
+	sh -c 'grep -q "^ip=\$(addresses \"\$(val submissionip 127.0.0.1)\" \"\$(val submissionip6 ::1)\")\$" "$1" && grep -q "^port=\$(val submissionport 587)\$" "$1" &&
 		grep -q " $2/bin/postern-smtpd -a\$" "$1" && ! grep -v "^#" "$1" | grep -q "tcp\.smtp\|-x "' - "$PHOME/service/postern-submission/run" "$PHOME"
-check "postern-smtps runs postern-smtpd -a -s on submissionip and smtpsport (465), no rules file" \
-	sh -c 'grep -q "^ip=\$(val submissionip 127.0.0.1)\$" "$1" && grep -q "^port=\$(val smtpsport 465)\$" "$1" &&
+check "postern-smtps runs postern-smtpd -a -s on submissionip and submissionip6, port smtpsport (465), no rules file" \
+	sh -c 'grep -q "^ip=\$(addresses \"\$(val submissionip 127.0.0.1)\" \"\$(val submissionip6 ::1)\")\$" "$1" && grep -q "^port=\$(val smtpsport 465)\$" "$1" &&
 		grep -q " $2/bin/postern-smtpd -a -s\$" "$1" && ! grep -v "^#" "$1" | grep -q "tcp\.smtp\|-x "' - "$PHOME/service/postern-smtps/run" "$PHOME"
 check "both drop to postern-submit's uid and gid, not postern-smtpd's" sh -c '
 	for f in "$@"; do
@@ -76,26 +76,32 @@ check "both drop to postern-submit's uid and gid, not postern-smtpd's" sh -c '
 check "their log run scripts run s6-log as postern-log into log/submission and log/smtps" \
 	sh -c 'grep -q "^exec s6-setuidgid postern-log s6-log .* $1/log/submission\$" "$1/service/postern-submission/log/run" &&
 		grep -q "^exec s6-setuidgid postern-log s6-log .* $1/log/smtps\$" "$1/service/postern-smtps/log/run"' - "$PHOME"
-# Their IPv6 twins, and POP3's: run scripts that differ from the IPv4 one
-# in the address alone (control/submissionip6, pop3ip6, default ::1) and
-# the idle branch ("none", or no IPv6), and logs of their own.
-code() { # SERVICE CONTROL: its run script without comments, address or idle branch
-	sed "s/^ip=\$(val ${2}6* .*/IP/; /^if \[ \"\$ip\" = none \]/,/^fi\$/d; /^#/d" "$PHOME/service/$1/run"
-}
-twin6() { # IPV4-SERVICE IPV6-SERVICE CONTROL
-	[ "$(code "$1" "$3")" = "$(code "$2" "$3")" ] &&
-		grep -q "^ip=\$(val ${3}6 ::1)\$" "$PHOME/service/$2/run" &&
-		grep -q "^if \[ \"\$ip\" = none \] || \[ ! -e /proc/net/if_inet6 \]; then\$" "$PHOME/service/$2/run" &&
-		grep -q "^exec s6-setuidgid postern-log s6-log .* $PHOME/log/${2#postern-}\$" "$PHOME/service/$2/log/run"
-}
-for t in postern-submission:postern-submission6:submissionip postern-smtps:postern-smtps6:submissionip \
-	postern-pop3:postern-pop3-6:pop3ip postern-pop3s:postern-pop3s-6:pop3ip; do
-	IFS=: read -r v4 v6 c << EOF
+# One listener for both address families: each run script gives
+# postern-listen its IPv4 and IPv6 control files' addresses as one list
+# (none leaves one out; ::1 only where loopback has it).
+for t in postern-smtpd:smtpip postern-submission:submissionip postern-smtps:submissionip \
+	postern-pop3:pop3ip postern-pop3s:pop3ip; do
+	IFS=: read -r svc c << EOF
 $t
 EOF
-	check "$v6 is $v4 (same port, program and user) on control/${c}6, default ::1, idle with none; log/${v6#postern-}" \
-		twin6 "$v4" "$v6" "$c"
+	check "$svc listens on control/$c and ${c}6 (default 127.0.0.1 and ::1) in one process" \
+		grep -q "^ip=\$(addresses \"\$(val $c 127.0.0.1)\" \"\$(val ${c}6 ::1)\")\$" "$PHOME/service/$svc/run"
 done
+addresses_of() { # IPV4 IPV6: what the installed run script's addresses() makes of them
+	sh -c "$(sed -n '/^addresses() {/,/^}/p' "$PHOME/service/postern-smtpd/run")"'
+		addresses "$1" "$2"' - "$1" "$2"
+}
+check "addresses: 127.0.0.1 and :: make 127.0.0.1,::" [ "$(addresses_of 127.0.0.1 ::)" = 127.0.0.1,:: ]
+check "addresses: 0 and none make 0" [ "$(addresses_of 0 none)" = 0 ]
+check "addresses: none and 2001:db8::25 make 2001:db8::25" [ "$(addresses_of none 2001:db8::25)" = 2001:db8::25 ]
+check "addresses: none and none make nothing (the service idles)" [ -z "$(addresses_of none none)" ]
+if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2> /dev/null; then want6=127.0.0.1,::1; else want6=127.0.0.1; fi
+check "addresses: the defaults make $want6 here (::1 only where loopback has it)" \
+	[ "$(addresses_of 127.0.0.1 ::1)" = "$want6" ]
+check "no IPv6 twin service is installed (retired: one listener takes both addresses)" sh -c '
+	for s in postern-smtpd6 postern-submission6 postern-smtps6 postern-pop3-6 postern-pop3s-6; do
+		[ ! -e "$1/service/$s" ] || { echo "# $s"; exit 1; }
+	done; ! ls -a "$1/service" | grep -q "^\.retired"' - "$PHOME"
 check "the submission and POP3 address templates are installed" sh -c '
 	for f in submissionip submissionip6 submissionport smtpsport submissionplaintext pop3ip pop3ip6; do
 		cmp -s "$1/control/$f" "$2/conf-templates/control/$f" || { echo "# control/$f"; exit 1; }
@@ -150,6 +156,48 @@ check "an upgrade sets 0700 on each existing log directory and says so" \
 	sh -c '[ "$1" -eq 0 ] && for l in $3; do printf "%s\n" "$2" | grep -qx "install: set postern-log:postern-nofiles 0700 on $4/log/$l" || exit 1; done' \
 	- "$rc" "$out" "$LOGDIRS" "$H2"
 check "and they are 0700 now" sh -c 'for l in $2; do [ "$(stat -c %a "$1/log/$l")" = 700 ] || exit 1; done' - "$H2" "$LOGDIRS"
+
+# An upgrade from a release with IPv6 twin services, supervised by a real
+# s6-svscan: ./install takes each down (its supervisors exit too) and
+# removes it; its log directory stays.  The other services are down here.
+for s in "$H2"/service/*; do touch "$s/down"; done
+for s in postern-smtpd6 postern-pop3s-6; do
+	mkdir -p "$H2/service/$s/log" "$H2/log/${s#postern-}"
+	printf '#!/bin/sh\nexec sleep 600\n' > "$H2/service/$s/run"
+	printf '#!/bin/sh\nexec cat > /dev/null\n' > "$H2/service/$s/log/run"
+	chmod 755 "$H2/service/$s/run" "$H2/service/$s/log/run"
+done
+s6-svscan "$H2/service" > "$SCRATCH/svscan2.log" 2>&1 < /dev/null &
+SV2=$!
+i=0
+until s6-svstat -o up "$H2/service/postern-smtpd6" 2> /dev/null | grep -q true &&
+	s6-svstat -o up "$H2/service/postern-pop3s-6/log" 2> /dev/null | grep -q true; do
+	i=$((i + 1)); [ $i -lt 100 ] || break; sleep 0.1
+done
+old_pid=$(s6-svstat -o pid "$H2/service/postern-smtpd6" 2> /dev/null)
+check "the old twin runs under s6 (pid $old_pid)" kill -0 "${old_pid:-0}"
+out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check 2>&1)
+check "--check reports each retired service there is, and nothing else" \
+	[ "$out" = "$H2/service/postern-smtpd6: a service this release retired; ./install stops and removes it
+$H2/service/postern-pop3s-6: a service this release retired; ./install stops and removes it
+install --check: $H2: 2 problem(s)" ]
+out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1); rc=$?
+check "./install stops and removes them and says so (exit $rc)" \
+	[ "$rc.$(printf '%s\n' "$out" | grep -c '^install: stopped and removed .*/service/postern-\(smtpd6\|pop3s-6\), a service this release retired')" = 0.2 ]
+[ "$rc" -eq 0 ] || diag "$out"
+check "their directories are gone, and nothing is left aside" sh -c '
+	[ ! -e "$1/service/postern-smtpd6" ] && [ ! -e "$1/service/postern-pop3s-6" ] && ! ls -a "$1/service" | grep -q "^\.retired"' - "$H2"
+check "the service it ran has ended" sh -c '! kill -0 "$1" 2> /dev/null' - "${old_pid:-0}"
+sleep 0.2
+check "their supervisors have exited (s6-svscan's children: none for them)" \
+	sh -c '! pgrep -P "$1" -f "s6-supervise postern-(smtpd6|pop3s-6)"' - "$SV2"
+check "their log directories stay (the admin's record)" [ -d "$H2/log/smtpd6" ] && [ -d "$H2/log/pop3s-6" ]
+check "the home checks clean again" quietly "$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check
+s6-svscanctl -t "$H2/service" 2> /dev/null
+i=0
+while kill -0 "$SV2" 2> /dev/null; do i=$((i + 1)); [ $i -lt 300 ] || { kill -9 "$SV2"; break; }; sleep 0.1; done
+wait "$SV2" 2> /dev/null
+for s in "$H2"/service/*; do rm -f "$s/down"; done
 
 # Each role its own user, each group its own name: a conf-users or
 # conf-groups naming one twice is refused by the build (auto_conf.sh) and by

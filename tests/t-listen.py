@@ -3,7 +3,8 @@
 privilege drop after bind, the UCSPI environment, control/tcp.smtp rules
 (allow, deny, variables, most specific wins, read again when the file
 changes, a broken edit kept out), the -c limit with the rest waiting in the
-backlog, a crashed child logged, bad arguments refused, IPv6, and SIGTERM
+backlog, a crashed child logged, bad arguments refused, IPv6, several
+addresses in one process (IPv4 and IPv6 together, one limit), and SIGTERM
 ending the listener while a session goes on.  tests/t-smtp*.py and
 tests/t-smtp-e2e.sh run it with postern-smtpd behind it."""
 import os, pwd, shutil, signal, socket, subprocess, sys, tempfile, time
@@ -46,7 +47,7 @@ def write_rules(text):
 
 class Listener:
     def __init__(self, args, host='127.0.0.1', env=None):
-        self.port = free_port() if host == '127.0.0.1' else free_port6()
+        self.port = free_port6() if host == '::1' else free_port()
         self.log = os.path.join(D, 'log.%d' % self.port)
         with open(self.log, 'wb') as lf:
             self.p = subprocess.Popen([LISTEN] + args + ['-u', str(UID), '-g', str(GID), host, str(self.port), PROG],
@@ -59,12 +60,13 @@ class Listener:
         with open(self.log, 'rb') as f:
             return f.read().decode('latin-1')
 
-    def connect(self, src='127.0.0.1', timeout=5):
-        fam = socket.AF_INET6 if ':' in self.host else socket.AF_INET
+    def connect(self, src='127.0.0.1', timeout=5, dst=None):
+        dst = dst or self.host
+        fam = socket.AF_INET6 if ':' in dst else socket.AF_INET
         s = socket.socket(fam)
         s.settimeout(timeout)
         s.bind((src, 0))
-        s.connect((self.host, self.port))
+        s.connect((dst, self.port))
         return s
 
     def stop(self):
@@ -382,6 +384,61 @@ try:
         L6.stop()
     else:
         check(True, 'IPv6: skipped, ::1 cannot be bound on this machine')
+    # Several addresses, one process: a socket each, one -c limit.  Two
+    # IPv4 loopback addresses always; ::1 beside 127.0.0.1 where it is.
+    LM = Listener(['-c', '1'], host='127.0.0.1,127.0.0.2')
+    check(LM.ok and 'address=127.0.0.1,127.0.0.2 ' in LM.logtext(),
+          'two addresses: one listener, its start line names both (%s)' % LM.logtext().strip()[:120])
+    a = LM.connect('127.0.0.1', dst='127.0.0.1')
+    ea = env_of(greeting(a))
+    check(ea.get('TCPLOCALIP') == '127.0.0.1', 'a connection to the first address: TCPLOCALIP=127.0.0.1')
+    b = LM.connect('127.0.0.1', dst='127.0.0.2', timeout=0.5)
+    waited = False
+    try:
+        waited = b.recv(100) == b''
+    except socket.timeout:
+        waited = True
+    check(waited, '-c 1 covers both: the second address\'s client waits while the first session runs')
+    a.sendall(b'x\n')
+    a.recv(100)
+    a.close()
+    b.settimeout(5)
+    eb = env_of(greeting(b))
+    check(eb.get('TCPLOCALIP') == '127.0.0.2' and eb.get('TCPLOCALPORT') == str(LM.port),
+          'when it ends, the waiting one is served: TCPLOCALIP=127.0.0.2, same port')
+    b.close()
+    LM.stop()
+    if have_ipv6_loopback():
+        LM = Listener([], host='127.0.0.1,::1')
+        a = LM.connect('127.0.0.1', dst='127.0.0.1')
+        b = LM.connect('::1', dst='::1')
+        ea, eb = env_of(greeting(a)), env_of(greeting(b))
+        check(ea.get('PROTO') == 'TCP' and eb.get('PROTO') == 'TCP6' and eb.get('TCPLOCALIP') == '::1',
+              'IPv4 and IPv6 in one listener: PROTO=TCP and TCP6, each with its own local address')
+        a.close()
+        b.close()
+        LM.stop()
+        port = free_port()
+        held = socket.socket(socket.AF_INET6)
+        held.bind(('::1', port))
+        held.listen(1)
+        rc, err = run(['-u', str(UID), '-g', str(GID), '127.0.0.1,::1', str(port), PROG])
+        check(rc == 111 and '::1 port %d: unable to bind' % port in err,
+              'one address of two taken: exit 111 naming it, no listener on the other (%s)' % err.strip())
+        held.close()
+    else:
+        check(True, 'IPv4 and IPv6 in one listener: skipped, ::1 cannot be bound on this machine')
+        check(True, 'one address of two taken: skipped, no ::1')
+    for bad, why in (('127.0.0.1,', 'an empty element'), (',127.0.0.1', 'an empty first element'),
+                     ('127.0.0.1,' + 'a' * 70, 'an overlong element'),
+                     (','.join('127.0.0.%d' % i for i in range(1, 10)), 'nine addresses')):
+        rc, err = run(['-u', str(UID), '-g', str(GID), bad, str(free_port()), PROG])
+        check(rc == 100 and 'address' in err, 'ADDRESS with %s: exit 100 (%s)' % (why, err.strip()[:100]))
+    rc, err = run(['-u', str(UID), '-g', str(GID), '127.0.0.1,127.0.0.1', str(free_port()), PROG])
+    check(rc == 111 and 'unable to bind' in err, 'an address named twice: its second bind fails, exit 111')
+    rc, err = run(['-u', str(UID), '-g', str(GID), '0,127.0.0.1', str(free_port()), PROG])
+    check(rc == 111 and 'unable to bind' in err, '0 beside 127.0.0.1: the kernel refuses the overlap, exit 111')
+
     # Under the sanitizer build (tests/run.sh runs this test with it too),
     # a report goes to the listener's log: none may be there.
     reports = []

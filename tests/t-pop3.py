@@ -5,8 +5,9 @@ postern-auth, postern-pspawn, postern-tlsd and postern-keys, postern-send
 for delivery), real Unix users made here, passwords set with
 postern-passwd, mail delivered with the installed sendmail, and Python's
 poplib as the client, in clear over loopback and inside STLS; a virtual
-mailbox too; and the IPv6 twins postern-pop3-6 and postern-pop3s-6 on
-[::1] (control/pop3ip6's default), where loopback has it.  Run as root."""
+mailbox too; and the same two listeners on [::1] as well (control/pop3ip6's
+default, one process for both addresses), where loopback has it.  Run as
+root."""
 import base64, glob, os, poplib, pwd, re, socket, ssl, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from installed import Installed, run, runs_as
@@ -24,7 +25,7 @@ PASSWORDS = {'ptpop1': 'correct horse battery', 'ptpop2': 'pw-two:with colon', '
 try:
     IPV6 = any(l.split()[0] == '0' * 31 + '1' for l in open('/proc/net/if_inet6'))
 except OSError:
-    IPV6 = False  # no IPv6 here: postern-pop3-6 and postern-pop3s-6 stay up, idle
+    IPV6 = False  # no IPv6 here: the listeners bind 127.0.0.1 alone
 
 
 def passwd(*args, data=None):
@@ -106,11 +107,12 @@ try:
 
     H.start()
     for s in ('postern-send', 'postern-tlsd', 'postern-keys', 'postern-auth', 'postern-pspawn', 'postern-pop3',
-              'postern-pop3s', 'postern-pop3-6', 'postern-pop3s-6'):
+              'postern-pop3s'):
         check(svc_up(s), 'service %s is up' % s)
     check(wait_for(lambda: run('python3', '-c', 'import socket; socket.create_connection(("127.0.0.1", %d), 1)'
                                % PORT).returncode == 0, 10), 'the POP3 listener answers on its port')
-    want = 4 if IPV6 else 2
+    want = 2
+    addresses = '127.0.0.1,::1' if IPV6 else '127.0.0.1'
     found = {}
 
     def listeners():   # (not a child of one between its fork and its exec)
@@ -118,10 +120,10 @@ try:
         ps = H.procs('postern-listen')
         found.update({pid: argv for pid, (pp, argv) in ps.items()
                       if pp not in ps and any(a.endswith('/bin/postern-popup') for a in argv)})
-        return len(found) == want and all(runs_as(p_, 'postern-pop3') for p_ in found)
-    check(wait_for(listeners, 10), '%d POP3 listeners (postern-pop3, postern-pop3s%s) run as postern-pop3 (%s)'
-          % (want, ', and on ::1 postern-pop3-6, postern-pop3s-6' if IPV6 else '',
-             {p_: argv[-4:] for p_, argv in found.items()}))
+        return (len(found) == want and all(runs_as(p_, 'postern-pop3') for p_ in found) and
+                all(argv[argv.index(HOME + '/bin/postern-popup') - 2] == addresses for argv in found.values()))
+    check(wait_for(listeners, 10), '%d POP3 listeners (postern-pop3, postern-pop3s) run as postern-pop3, each on %s (%s)'
+          % (want, addresses, {p_: argv[-4:] for p_, argv in found.items()}))
 
     box1 = os.path.join(USERS, 'ptpop1', 'Maildir')
     for i in range(3):
@@ -226,19 +228,19 @@ try:
     p.quit()
     check(logged('pop3s', r'login user=ptpop2 ip=\S+ tls=yes'), 'log/pop3s: login tls=yes')
 
-    # --- IPv6: postern-pop3-6 and postern-pop3s-6 on [::1], same ports -------------
+    # --- IPv6: the same listeners on [::1], same ports ------------------------------
     if IPV6:
         p = pop('ptpop2', host='::1')
-        check(p.stat()[0] == 0, 'a session over [::1]:pop3port (postern-pop3-6): ptpop2\'s maildrop')
+        check(p.stat()[0] == 0, 'a session over [::1]:pop3port (postern-pop3): ptpop2\'s maildrop')
         p.quit()
-        check(logged('pop3-6', r'login user=ptpop2 ip=::1 tls=no'), 'log/pop3-6: login ip=::1 tls=no')
+        check(logged('pop3', r'login user=ptpop2 ip=::1 tls=no'), 'log/pop3: login ip=::1 tls=no')
         with socket.create_connection(('::1', PORT_S), timeout=30) as raw:
             with ctx.wrap_socket(raw) as t:
                 check(t.version() == 'TLSv1.2' and t.recv(200).startswith(b'+OK pop.example.org'),
-                      'a TLS handshake on [::1]:pop3sport (postern-pop3s-6), then the greeting')
+                      'a TLS handshake on [::1]:pop3sport (postern-pop3s), then the greeting')
     else:
-        for what in ('a session over [::1]:pop3port', 'log/pop3-6', 'a TLS handshake on [::1]:pop3sport'):
-            check(True, '%s # skip no ::1 on this machine: postern-pop3-6 and postern-pop3s-6 are idle' % what)
+        for what in ('a session over [::1]:pop3port', 'log/pop3: ip=::1', 'a TLS handshake on [::1]:pop3sport'):
+            check(True, '%s # skip no ::1 on this machine: the listeners bind 127.0.0.1 alone' % what)
 
     # --- AUTH PLAIN ----------------------------------------------------------------
     s = socket.create_connection(('127.0.0.1', PORT), timeout=30)

@@ -187,7 +187,7 @@ install_home || bail "install"
 if [ -n "${POSTERN_REMOTE_BUILD:-}" ]; then
 	install -m 0711 "$POSTERN_REMOTE_BUILD/bin/postern-remote" "$PHOME/bin/postern-remote" || bail "POSTERN_REMOTE_BUILD"
 fi
-for s in postern-send postern-smtpd postern-smtpd6; do rm -rf "${PHOME:?}/service/$s"; done
+for s in postern-send postern-smtpd; do rm -rf "${PHOME:?}/service/$s"; done
 C=$PHOME/control
 echo client.test > "$C/me"
 echo 3 > "$C/timeoutconnect"

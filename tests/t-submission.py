@@ -7,7 +7,7 @@ passwords set with postern-passwd, and Python's smtplib and swaks as the
 mail clients: STARTTLS then AUTH on port 587, implicit TLS on 465, a
 virtual mailbox's login, relay to another domain after AUTH, and the
 refusals (530 before AUTH, 538 in clear, 535 for a wrong password); and
-their IPv6 twins, postern-submission6 and postern-smtps6, on [::1].
+the same two listeners on [::1] too, each one process for both addresses.
 The listeners and their postern-smtpd run as postern-submit (read from
 /proc), and postern-auth answers a check from that uid but none from
 port 25's postern-smtpd's.
@@ -15,8 +15,8 @@ port 25's postern-smtpd's.
 The s6-svscan runs in a network namespace of its own, NP, with the real
 ports 587 and 465 on all its addresses: its loopback, and 10.98.0.1 on
 a veth pair whose other end, 10.98.0.2, is in a second namespace, NC, the
-mail clients' (not loopback: there AUTH wants TLS); the IPv6 listeners
-on NP's ::1 (control/submissionip6's default), once its loopback is up.  The test itself
+mail clients' (not loopback: there AUTH wants TLS); the listeners take
+NP's ::1 too (control/submissionip6's default), once its loopback is up.  The test itself
 stays in the machine's namespace and enters NP or NC only to open a
 connection (setns), so nothing here binds a port of this machine, and
 postern-remote, routed to a dead port, reaches no other host.  Run as
@@ -148,7 +148,7 @@ def check_as(user, record):
 
 try:
     H.install('the submission services')
-    for s_ in ('postern-submission', 'postern-smtps', 'postern-submission6', 'postern-smtps6'):
+    for s_ in ('postern-submission', 'postern-smtps'):
         check(os.path.isfile(os.path.join(HOME, 'service', s_, 'run')) and
               os.path.isdir(os.path.join(HOME, 'log', s_[len('postern-'):])), 'service %s and its log directory' % s_)
 
@@ -181,8 +181,7 @@ try:
     IPV6 = re.search(r'^0{31}1 ', run('ip', 'netns', 'exec', NP, 'cat', '/proc/net/if_inet6').stdout.decode(),
                      re.M) is not None
     H.start('ip', 'netns', 'exec', NP)
-    for s_ in ('postern-send', 'postern-tlsd', 'postern-keys', 'postern-auth', 'postern-submission', 'postern-smtps',
-               'postern-submission6', 'postern-smtps6'):
+    for s_ in ('postern-send', 'postern-tlsd', 'postern-keys', 'postern-auth', 'postern-submission', 'postern-smtps'):
         check(H.svc_up(s_), 'service %s is up' % s_)
     check(wait_for(lambda: listening(NC, SERVER, PORT) and listening(NC, SERVER, PORT_S), 10),
           'ports 587 and 465 answer on %s' % SERVER)
@@ -199,10 +198,13 @@ try:
     prog = HOME + '/bin/postern-smtpd'
     listeners = {pid: argv for pid, (pp, argv) in found.items()
                  if pp not in found and (argv[-2:] == [prog, '-a'] or argv[-3:] == [prog, '-a', '-s'])}
-    want = 4 if IPV6 else 2
-    check(len(listeners) == want and all(runs_as(p, 'postern-submit') for p in listeners),
-          'the %d submission listeners (587, 465%s) run as postern-submit:postern-nofiles, no other group (%s)'
-          % (want, '; IPv4 and IPv6' if IPV6 else '', {p: ids(p)[0] for p in listeners}))
+    addresses = '0,::1' if IPV6 else '0'
+    check(len(listeners) == 2 and all(runs_as(p, 'postern-submit') for p in listeners),
+          'the 2 submission listeners (587, 465) run as postern-submit:postern-nofiles, no other group (%s)'
+          % ({p: ids(p)[0] for p in listeners},))
+    check(all(argv[argv.index(prog) - 2] == addresses for argv in listeners.values()),
+          'each binds %s: control/submissionip and submissionip6 in one process (%s)'
+          % (addresses, [argv[-5:] for argv in listeners.values()]))
     s = client()   # a session held open on 587, and one on 465 inside TLS
     s465 = client(port=PORT_S, implicit=True)
     kids = {}
@@ -307,26 +309,27 @@ try:
     s.quit()
     check(received_with(delivered(box2, 'loopback in clear')) == 'ESMTPA', 'delivered, "with ESMTPA" (no TLS)')
 
-    # --- IPv6: postern-submission6 and postern-smtps6 on NP's [::1] ---------------------
+    # --- IPv6: the same listeners on NP's [::1] --------------------------------------
     if IPV6 and wait_for(lambda: listening(NP, '::1', PORT) and listening(NP, '::1', PORT_S), 10):
         s = client(NP, '::1')
         check(s.has_extn('auth') and auth(s, 'ptsub2', PASSWORDS['ptsub2'])[0] == 235,
-              'port 587 on [::1] (postern-submission6): AUTH PLAIN in clear from loopback, 235')
+              'port 587 on [::1] (postern-submission): AUTH PLAIN in clear from loopback, 235')
         code, text = send(s, 'ptsub2@' + ME, 'over ipv6', sender='ptsub2@' + ME)
         check(code == 250, 'a message over [::1]:587: 250 (%d)' % code)
         s.quit()
         check(received_with(delivered(box2, 'over ipv6')) == 'ESMTPA', 'delivered, "with ESMTPA"')
-        check(logged('submission6', r'\bauth .*\buser=ptsub2\b'), 'log/submission6: the login of ptsub2')
+        check(logged('submission', r'\bauth .*\buser=ptsub2\b.*\bip=::1\b|\bip=::1\b.*\buser=ptsub2\b'),
+              'log/submission: the login of ptsub2 from ::1')
         s = client(NP, '::1', PORT_S, implicit=True)
         check(s.sock.version() == 'TLSv1.2' and s.has_extn('auth'),
-              'port 465 on [::1] (postern-smtps6): TLSv1.2 from the first byte, then AUTH offered')
+              'port 465 on [::1] (postern-smtps): TLSv1.2 from the first byte, then AUTH offered')
         s.quit()
     elif IPV6:
         check(False, 'ports 587 and 465 answer on [::1] in %s' % NP)
     else:
-        for what in ('port 587 on [::1]', 'a message over [::1]:587', 'delivered', 'log/submission6',
+        for what in ('port 587 on [::1]', 'a message over [::1]:587', 'delivered', 'log/submission: ip=::1',
                      'port 465 on [::1]'):
-            check(True, '%s # skip no ::1 in %s: postern-submission6 and postern-smtps6 are idle' % (what, NP))
+            check(True, '%s # skip no ::1 in %s: the listeners bind IPv4 alone' % (what, NP))
 
     # --- control/submissionplaintext 1: AUTH in clear from anywhere, at the next connection ---
     ctl('submissionplaintext', '1')

@@ -1,5 +1,7 @@
 /* postern-listen: the SMTP listener.  Started as root by the service's run
- * script, it binds ADDRESS:PORT, becomes UID:GID for good, and then, for
+ * script, it binds PORT on each of ADDRESS's addresses (one socket each: an
+ * IPv4 and an IPv6 address are one service, one limit, one process),
+ * becomes UID:GID for good, and then, for
  * each connection the rules allow, starts PROGRAM (postern-smtpd) with the
  * connection on fds 0 and 1 and the UCSPI variables in its environment;
  * at most MAX at a time, and PERIP for one client address.  It reads
@@ -32,10 +34,12 @@
 #include "spawn01.h"
 #include "str.h"
 
-#define USAGE "postern-listen [-c MAX] [-p PERIP [-m TEXT]] [-b BACKLOG] [-x RULES] -u UID -g GID ADDRESS PORT PROGRAM [ARG...]"
+#define USAGE "postern-listen [-c MAX] [-p PERIP [-m TEXT]] [-b BACKLOG] [-x RULES] -u UID -g GID ADDRESS[,ADDRESS...] PORT PROGRAM [ARG...]"
 #define MAX_LIMIT 100000
 #define RULES_FILE_MAX (1024 * 1024)
 #define REFUSAL_MAX 500
+#define ADDRESSES_MAX 8
+#define ADDRESS_TEXT 64
 
 extern char **environ;
 
@@ -55,6 +59,8 @@ static struct stat rules_st;
 static char **base_env, **child_env;
 static size_t base_n;
 static char **program;
+static int listeners[ADDRESSES_MAX];
+static size_t nlisteners;
 
 static unsigned long long number(const char *s, unsigned long long lo, unsigned long long hi, const char *what)
 {
@@ -386,11 +392,39 @@ static int accept_waiting(int lfd)
 	}
 }
 
+/* ADDRESS is one address or several, comma-separated: each is bound on
+ * PORT before anything else happens, and any that cannot be is fatal (a
+ * listener on half its addresses would look up and not be).  An address
+ * named twice, or 0 beside an IPv4 one, fails its bind: the kernel says
+ * so. */
+static void listen_all(const char *list, const char *port)
+{
+	const char *at = list;
+
+	for (;;) {
+		char address[ADDRESS_TEXT];
+		size_t n = strcspn(at, ",");
+		const char *why = "";
+		if (n == 0 || n >= sizeof address)
+			die(100, "fatal: ", list, ": an empty or overlong address in the list");
+		if (nlisteners == ADDRESSES_MAX)
+			die(100, "fatal: ", list, ": more than 8 addresses");
+		memcpy(address, at, n);
+		address[n] = 0;
+		listeners[nlisteners] = listen_tcp(address, port, backlog, &why);
+		if (listeners[nlisteners] == -1)
+			die_sys(111, "fatal: ", address, " port ", port, ": ", why);
+		nlisteners++;
+		if (at[n] == 0)
+			return;
+		at += n + 1;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long long uid = 0, gid = 0;
-	int have_uid = 0, have_gid = 0, opt, lfd, sigfd, pause_ms = -1;
-	const char *why = "";
+	int have_uid = 0, have_gid = 0, opt, sigfd, pause_ms = -1;
 	struct logline l = { STR_INIT };
 
 	progname = "postern-listen";
@@ -414,9 +448,7 @@ int main(int argc, char **argv)
 		die_nomem();
 	keep_environment(program[0]);
 
-	lfd = listen_tcp(argv[optind], argv[optind + 1], backlog, &why);
-	if (lfd == -1)
-		die_sys(111, "fatal: ", argv[optind], " port ", argv[optind + 1], ": ", why);
+	listen_all(argv[optind], argv[optind + 1]);
 	become(uid, gid);
 	if (rules_path)
 		load_rules(1);
@@ -433,9 +465,18 @@ int main(int argc, char **argv)
 	log_end(&l);
 
 	for (;;) {
-		struct pollfd p[2] = { { sigfd, POLLIN, 0 }, { lfd, POLLIN, 0 } };
+		struct pollfd p[1 + ADDRESSES_MAX];
 		int waiting = nkids < maxkids && pause_ms == -1;
-		if (poll(p, waiting ? 2 : 1, pause_ms) == -1 && errno != EINTR)
+		size_t i;
+		p[0].fd = sigfd;
+		p[0].events = POLLIN;
+		p[0].revents = 0;
+		for (i = 0; i < nlisteners; i++) {
+			p[1 + i].fd = listeners[i];
+			p[1 + i].events = POLLIN;
+			p[1 + i].revents = 0;
+		}
+		if (poll(p, waiting ? 1 + nlisteners : 1, pause_ms) == -1 && errno != EINTR)
 			die_sys(111, "fatal: poll");
 		if (p[0].revents) {
 			selfpipe_drain();
@@ -454,8 +495,9 @@ int main(int argc, char **argv)
 			refresh_rules();
 		}
 		pause_ms = -1;
-		if (waiting && p[1].revents && accept_waiting(lfd) == -1)
-			pause_ms = 100;
+		for (i = 0; waiting && pause_ms == -1 && i < nlisteners; i++)
+			if (p[1 + i].revents && accept_waiting(listeners[i]) == -1)
+				pause_ms = 100;
 	}
 	/* Sessions under way go on; only listening stops. */
 	log_begin(&l, "stop");
