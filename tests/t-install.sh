@@ -178,8 +178,8 @@ old_pid=$(s6-svstat -o pid "$H2/service/postern-smtpd6" 2> /dev/null)
 check "the old twin runs under s6 (pid $old_pid)" kill -0 "${old_pid:-0}"
 out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check 2>&1)
 check "--check reports each retired service there is, and nothing else" \
-	[ "$out" = "$H2/service/postern-smtpd6: a service this release retired; ./install stops and removes it
-$H2/service/postern-pop3s-6: a service this release retired; ./install stops and removes it
+	[ "$out" = "$H2/service/postern-smtpd6: a service this release retired (doc/architecture.md); ./install stops and removes it
+$H2/service/postern-pop3s-6: a service this release retired (doc/architecture.md); ./install stops and removes it
 install --check: $H2: 2 problem(s)" ]
 out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1); rc=$?
 check "./install stops and removes them and says so (exit $rc)" \
@@ -198,6 +198,34 @@ i=0
 while kill -0 "$SV2" 2> /dev/null; do i=$((i + 1)); [ $i -lt 300 ] || { kill -9 "$SV2"; break; }; sleep 0.1; done
 wait "$SV2" 2> /dev/null
 for s in "$H2"/service/*; do rm -f "$s/down"; done
+
+# control/servicesoff: a home without POP3's listener and postern-pspawn.
+printf '# no POP3 here\n\n  postern-pop3\npostern-pspawn\n' > "$H2/control/servicesoff"
+out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check 2>&1); rc=$?
+check "--check reports each service there that control/servicesoff turns off (exit $rc)" \
+	[ "$rc.$(printf '%s\n' "$out" | grep -c ': a service control/servicesoff turns off; ./install stops and removes it$')" = 1.2 ]
+out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1); rc=$?
+check "./install stops and removes both, and says so (exit $rc)" \
+	[ "$rc.$(printf '%s\n' "$out" | grep -c '^install: stopped and removed .*/service/postern-\(pop3\|pspawn\), a service control/servicesoff turns off$')" = 0.2 ]
+[ "$rc" -eq 0 ] || diag "$out"
+check "it warns that postern-pop3s, still on, needs postern-pspawn" \
+	sh -c 'printf "%s\n" "$1" | grep -q "^install: warning: control/servicesoff names postern-pspawn but not postern-pop3s: "' - "$out"
+check "the two are gone; postern-pop3s and their log directories stay" \
+	sh -c '[ ! -e "$1/service/postern-pop3" ] && [ ! -e "$1/service/postern-pspawn" ] &&
+		[ -x "$1/service/postern-pop3s/run" ] && [ -d "$1/log/pop3" ] && [ -d "$1/log/pspawn" ]' - "$H2"
+out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1)
+check "a second ./install leaves them out: up to date" \
+	[ "$(printf '%s\n' "$out" | tail -n 1)" = "install: $H2: up to date, nothing changed" ]
+check "and --check is clean" quietly "$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check
+printf 'postern-pop3\npostern-pop4\n' > "$H2/control/servicesoff"
+out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1); rc=$?
+check "a name that is no service is fatal, with its line (exit $rc)" \
+	sh -c '[ "$1" -eq 111 ] && printf "%s\n" "$2" | grep -q "servicesoff: line 2: .postern-pop4. is not one of postern.s services"' - "$rc" "$out"
+: > "$H2/control/servicesoff"
+out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1); rc=$?
+check "an empty list: ./install puts both back (exit $rc)" \
+	sh -c '[ "$1" -eq 0 ] && [ -x "$2/service/postern-pop3/run" ] && [ -x "$2/service/postern-pspawn/log/run" ]' - "$rc" "$H2"
+check "and --check is clean again" quietly "$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check
 
 # Each role its own user, each group its own name: a conf-users or
 # conf-groups naming one twice is refused by the build (auto_conf.sh) and by

@@ -49,13 +49,21 @@ pt_setup() { # NAME HOME PORT USER DOMAIN
 	PHOME=$2
 	"$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" > "$SCRATCH/install-$1.log" 2>&1 || {
 		diag "./install --home $PHOME: $(cat "$SCRATCH/install-$1.log")"; return 1; }
-	# POP3 is not part of what is compared (Postfix and OpenSMTPD have
-	# none): its services stay down; so do the mail submission listeners
-	# (they would bind ports 587 and 465, and the peers serve no
-	# submission here either).  Their supervisors and loggers still run,
-	# and count in the memory figures, as on an install where an admin
-	# turned them off.  An older tree of tests/bench/ab.sh may have none
-	# of them, or the IPv6 twins (before 2026-12-01).
+	# Configured as the peers are: no POP3 (Postfix and OpenSMTPD have
+	# none), no mail submission (they would serve none here either: ports
+	# 587 and 465 stay free), no DKIM signing; so those services are off
+	# (control/servicesoff: not run at all, no supervisor or logger) and a
+	# second ./install removes them.  STARTTLS stays on port 25 (the peers
+	# here offer none), so postern-tlsd and postern-keys count in the
+	# memory figures.  An older tree of tests/bench/ab.sh knows no
+	# servicesoff: those services are kept down there (their supervisors
+	# and loggers count in its memory figures).
+	if grep -q servicesoff "$POSTERN_SRC/src/install/manifest" 2> /dev/null; then
+		printf '%s\n' postern-pop3 postern-pop3s postern-pspawn postern-auth postern-submission postern-smtps \
+			postern-dkim > "$PHOME/control/servicesoff"
+		"$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" >> "$SCRATCH/install-$1.log" 2>&1 || {
+			diag "./install --home $PHOME (servicesoff): $(cat "$SCRATCH/install-$1.log")"; return 1; }
+	fi
 	for s in postern-pop3 postern-pop3s postern-pop3-6 postern-pop3s-6 postern-auth postern-pspawn \
 		postern-submission postern-smtps postern-submission6 postern-smtps6; do
 		[ ! -d "$PHOME/service/$s" ] || touch "$PHOME/service/$s/down"
