@@ -160,8 +160,11 @@ check "and they are 0700 now" sh -c 'for l in $2; do [ "$(stat -c %a "$1/log/$l"
 # An upgrade from a release with IPv6 twin services, supervised by a real
 # s6-svscan: ./install takes each down (its supervisors exit too) and
 # removes it; its log directory stays.  The other services are down here.
+# A third one is what an ./install cut short after its rename left: a
+# .retired-NAME still supervised (s6-svscan had started it under its old
+# name), which the next run stops and removes too.
 for s in "$H2"/service/*; do touch "$s/down"; done
-for s in postern-smtpd6 postern-pop3s-6; do
+for s in postern-smtpd6 postern-pop3s-6 postern-pop3-6; do
 	mkdir -p "$H2/service/$s/log" "$H2/log/${s#postern-}"
 	printf '#!/bin/sh\nexec sleep 600\n' > "$H2/service/$s/run"
 	printf '#!/bin/sh\nexec cat > /dev/null\n' > "$H2/service/$s/log/run"
@@ -169,34 +172,49 @@ for s in postern-smtpd6 postern-pop3s-6; do
 done
 s6-svscan "$H2/service" > "$SCRATCH/svscan2.log" 2>&1 < /dev/null &
 SV2=$!
+on_cleanup 's6-svscanctl -t "$H2/service" 2> /dev/null; i=0; while kill -0 "$SV2" 2> /dev/null && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done'
+up() { s6-svstat -o up "$1" 2> /dev/null | grep -q true; }
 i=0
-until s6-svstat -o up "$H2/service/postern-smtpd6" 2> /dev/null | grep -q true &&
-	s6-svstat -o up "$H2/service/postern-pop3s-6/log" 2> /dev/null | grep -q true; do
+until up "$H2/service/postern-smtpd6" && up "$H2/service/postern-smtpd6/log" && up "$H2/service/postern-pop3s-6" &&
+	up "$H2/service/postern-pop3s-6/log" && up "$H2/service/postern-pop3-6" && up "$H2/service/postern-pop3-6/log"; do
 	i=$((i + 1)); [ $i -lt 100 ] || break; sleep 0.1
 done
+check "the three old twins and their loggers run under s6 (within ${i}00 ms)" [ "$i" -lt 100 ]
 old_pid=$(s6-svstat -o pid "$H2/service/postern-smtpd6" 2> /dev/null)
-check "the old twin runs under s6 (pid $old_pid)" kill -0 "${old_pid:-0}"
+cut_pid=$(s6-svstat -o pid "$H2/service/postern-pop3-6" 2> /dev/null)
+mv "$H2/service/postern-pop3-6" "$H2/service/.retired-postern-pop3-6"
+check "their programs have pids ($old_pid, $cut_pid)" sh -c '[ "$1" -gt 1 ] && [ "$2" -gt 1 ] && kill -0 "$1" "$2"' - "${old_pid:-0}" "${cut_pid:-0}"
 out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check 2>&1)
-check "--check reports each retired service there is, and nothing else" \
+check "--check reports each retired service there is, the one left aside, and nothing else" \
 	[ "$out" = "$H2/service/postern-smtpd6: a service this release retired (doc/architecture.md); ./install stops and removes it
+$H2/service/.retired-postern-pop3-6: left by an ./install cut short; ./install stops and removes it
 $H2/service/postern-pop3s-6: a service this release retired (doc/architecture.md); ./install stops and removes it
-install --check: $H2: 2 problem(s)" ]
+install --check: $H2: 3 problem(s)" ]
+[ "$(printf '%s\n' "$out" | tail -n 1)" = "install --check: $H2: 3 problem(s)" ] || diag "$out"
 out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1); rc=$?
-check "./install stops and removes them and says so (exit $rc)" \
-	[ "$rc.$(printf '%s\n' "$out" | grep -c '^install: stopped and removed .*/service/postern-\(smtpd6\|pop3s-6\), a service this release retired')" = 0.2 ]
+check "./install stops and removes the three and says so (exit $rc)" \
+	[ "$rc.$(printf '%s\n' "$out" | grep -c '^install: stopped and removed .*/service/postern-\(smtpd6\|pop3s-6\|pop3-6\), a service this release retired')" = 0.3 ]
 [ "$rc" -eq 0 ] || diag "$out"
 check "their directories are gone, and nothing is left aside" sh -c '
 	[ ! -e "$1/service/postern-smtpd6" ] && [ ! -e "$1/service/postern-pop3s-6" ] && ! ls -a "$1/service" | grep -q "^\.retired"' - "$H2"
-check "the service it ran has ended" sh -c '! kill -0 "$1" 2> /dev/null' - "${old_pid:-0}"
-sleep 0.2
-check "their supervisors have exited (s6-svscan's children: none for them)" \
-	sh -c '! pgrep -P "$1" -f "s6-supervise postern-(smtpd6|pop3s-6)"' - "$SV2"
-check "their log directories stay (the admin's record)" [ -d "$H2/log/smtpd6" ] && [ -d "$H2/log/pop3s-6" ]
+check "the programs they ran have ended" sh -c '! kill -0 "$1" 2> /dev/null && ! kill -0 "$2" 2> /dev/null' - "$old_pid" "$cut_pid"
+# A supervisor that s6-svscan started again would live a moment (it
+# fails at once for want of its directory): look for 1.5 s, and at
+# s6-svscan's complaints.
+i=0 seen=0
+while [ $i -lt 15 ]; do
+	pgrep -P "$SV2" -f "s6-supervise (\.retired-)?postern-(smtpd6|pop3s-6|pop3-6)" > /dev/null && seen=$((seen + 1))
+	i=$((i + 1)); sleep 0.1
+done
+check "their supervisors have exited and are not started again (s6-svscan's children, 15 looks in 1.5 s: $seen)" [ "$seen" -eq 0 ]
+check "s6-svscan said nothing of them" sh -c '! grep -q "smtpd6\|pop3s-6\|pop3-6" "$1"' - "$SCRATCH/svscan2.log"
+check "their log directories stay (the admin's record)" sh -c '[ -d "$1/log/smtpd6" ] && [ -d "$1/log/pop3s-6" ]' - "$H2"
 check "the home checks clean again" quietly "$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check
 s6-svscanctl -t "$H2/service" 2> /dev/null
 i=0
 while kill -0 "$SV2" 2> /dev/null; do i=$((i + 1)); [ $i -lt 300 ] || { kill -9 "$SV2"; break; }; sleep 0.1; done
 wait "$SV2" 2> /dev/null
+check "s6-svscan ended within 30 s" [ "$i" -lt 300 ]
 for s in "$H2"/service/*; do rm -f "$s/down"; done
 
 # control/servicesoff: a home without POP3's listener and postern-pspawn.
@@ -217,10 +235,16 @@ out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1)
 check "a second ./install leaves them out: up to date" \
 	[ "$(printf '%s\n' "$out" | tail -n 1)" = "install: $H2: up to date, nothing changed" ]
 check "and --check is clean" quietly "$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check
-printf 'postern-pop3\npostern-pop4\n' > "$H2/control/servicesoff"
-out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1); rc=$?
-check "a name that is no service is fatal, with its line (exit $rc)" \
-	sh -c '[ "$1" -eq 111 ] && printf "%s\n" "$2" | grep -q "servicesoff: line 2: .postern-pop4. is not one of postern.s services"' - "$rc" "$out"
+for bad in postern-pop4 postern-smtpd/log 'postern-pop\063' service/postern-pop3; do
+	printf 'postern-pop3\n%s\n' "$bad" > "$H2/control/servicesoff"
+	out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1); rc=$?
+	check "a name that is no service ($bad) is fatal, with its line (exit $rc)" \
+		sh -c '[ "$1" -eq 111 ] && printf "%s\n" "$2" | grep -q "servicesoff: line 2: .* is not one of postern.s services"' - "$rc" "$out"
+done
+printf 'postern-pop3\r\npostern-pspawn' > "$H2/control/servicesoff"
+check "CRLF lines and no final newline: read all the same (up to date)" sh -c '
+	[ "$("$1/install" --home "$2" --build "$3" 2>&1 | tail -n 1)" = "install: $2: up to date, nothing changed" ]' \
+	- "$POSTERN_SRC" "$H2" "$POSTERN_BUILD"
 : > "$H2/control/servicesoff"
 out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1); rc=$?
 check "an empty list: ./install puts both back (exit $rc)" \

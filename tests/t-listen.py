@@ -46,8 +46,8 @@ def write_rules(text):
 
 
 class Listener:
-    def __init__(self, args, host='127.0.0.1', env=None):
-        self.port = free_port6() if host == '::1' else free_port()
+    def __init__(self, args, host='127.0.0.1', env=None, port=None):
+        self.port = port or (free_port6() if host == '::1' else free_port())
         self.log = os.path.join(D, 'log.%d' % self.port)
         with open(self.log, 'wb') as lf:
             self.p = subprocess.Popen([LISTEN] + args + ['-u', str(UID), '-g', str(GID), host, str(self.port), PROG],
@@ -87,6 +87,21 @@ def free_port6():
     p = s.getsockname()[1]
     s.close()
     return p
+
+
+def free_port_both():
+    """a port free on 127.0.0.1 and on ::1 at once"""
+    for _ in range(50):
+        p = free_port()
+        s = socket.socket(socket.AF_INET6)
+        try:
+            s.bind(('::1', p))
+            return p
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise OSError('no port free on both 127.0.0.1 and ::1')
 
 
 def greeting(s):
@@ -395,7 +410,7 @@ try:
     b = LM.connect('127.0.0.1', dst='127.0.0.2', timeout=0.5)
     waited = False
     try:
-        waited = b.recv(100) == b''
+        b.recv(100)
     except socket.timeout:
         waited = True
     check(waited, '-c 1 covers both: the second address\'s client waits while the first session runs')
@@ -407,9 +422,51 @@ try:
     check(eb.get('TCPLOCALIP') == '127.0.0.2' and eb.get('TCPLOCALPORT') == str(LM.port),
           'when it ends, the waiting one is served: TCPLOCALIP=127.0.0.2, same port')
     b.close()
+    # At the limit each freed place goes to the address after the one
+    # served last: with two clients waiting on the first address and one
+    # on the second, the second's comes next, not after the first's queue.
+    a = LM.connect('127.0.0.1', dst='127.0.0.1')
+    greeting(a)
+    waiting = [LM.connect('127.0.0.1', dst='127.0.0.1'), LM.connect('127.0.0.1', dst='127.0.0.1'),
+               LM.connect('127.0.0.1', dst='127.0.0.2')]
+    time.sleep(0.2)
+    a.sendall(b'x\n')
+    a.close()
+    order = []
+    for _ in range(3):
+        for w in waiting:
+            if w not in order:
+                w.settimeout(0.3)
+        served = None
+        for _ in range(30):
+            for w in waiting:
+                if w in order:
+                    continue
+                try:
+                    data = w.recv(4096, socket.MSG_PEEK)
+                except socket.timeout:
+                    continue
+                if data:
+                    served = w
+                    break
+            if served:
+                break
+        if not served:
+            break
+        order.append(served)
+        served.settimeout(5)
+        greeting(served)
+        served.sendall(b'x\n')
+        served.close()
+    check([waiting.index(w) for w in order] == [2, 0, 1],
+          'at the limit the places go in turn: the second address\'s client before the first\'s queue (%s)'
+          % [waiting.index(w) for w in order])
+    for w in waiting:
+        if w not in order:
+            w.close()
     LM.stop()
     if have_ipv6_loopback():
-        LM = Listener([], host='127.0.0.1,::1')
+        LM = Listener([], host='127.0.0.1,::1', port=free_port_both())
         a = LM.connect('127.0.0.1', dst='127.0.0.1')
         b = LM.connect('::1', dst='::1')
         ea, eb = env_of(greeting(a)), env_of(greeting(b))
@@ -418,7 +475,7 @@ try:
         a.close()
         b.close()
         LM.stop()
-        port = free_port()
+        port = free_port_both()
         held = socket.socket(socket.AF_INET6)
         held.bind(('::1', port))
         held.listen(1)

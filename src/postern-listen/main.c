@@ -363,20 +363,15 @@ static void reap(void)
 	}
 }
 
-/* Takes every connection waiting, up to the limit.  0, or -1 when the
- * process is out of fds: the caller waits a moment before trying again. */
-static int accept_waiting(int lfd)
+/* Takes one waiting connection from lfd.  1 taken (and served), 0 none
+ * waiting, -1 when the process is out of fds: the caller waits a moment
+ * before trying again. */
+static int accept_one(int lfd)
 {
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t pl = sizeof peer;
-		int conn;
-		/* A session that just ended must not count against its client's
-		 * next connection, which may come before our SIGCHLD is read. */
-		reap();
-		if (nkids >= maxkids)
-			return 0;
-		conn = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
+		int conn = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
 		if (conn == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
@@ -389,7 +384,45 @@ static int accept_waiting(int lfd)
 		serve(conn, &peer);
 		if (close(conn) == -1)
 			warn_sys("warning: unable to close a connection");
+		return 1;
 	}
+}
+
+/* Takes the connections waiting on the sockets poll found ready, up to
+ * the limit, one from each in turn: at the limit each freed place goes
+ * to the next address after the one served last, so a flood on one
+ * address cannot keep another's clients waiting for good.  0, or -1 as
+ * accept_one. */
+static int accept_waiting(const struct pollfd *ready)
+{
+	static size_t next;
+	int drained[ADDRESSES_MAX];
+	size_t i, left = 0;
+
+	for (i = 0; i < nlisteners; i++) {
+		drained[i] = !ready[i].revents;
+		left += !drained[i];
+	}
+	while (left) {
+		int r;
+		i = next;
+		next = (next + 1) % nlisteners;
+		if (drained[i])
+			continue;
+		/* A session that just ended must not count against its client's
+		 * next connection, which may come before our SIGCHLD is read. */
+		reap();
+		if (nkids >= maxkids)
+			return 0;
+		r = accept_one(listeners[i]);
+		if (r == -1)
+			return -1;
+		if (r == 0) {
+			drained[i] = 1;
+			left--;
+		}
+	}
+	return 0;
 }
 
 /* ADDRESS is one address or several, comma-separated: each is bound on
@@ -495,9 +528,8 @@ int main(int argc, char **argv)
 			refresh_rules();
 		}
 		pause_ms = -1;
-		for (i = 0; waiting && pause_ms == -1 && i < nlisteners; i++)
-			if (p[1 + i].revents && accept_waiting(listeners[i]) == -1)
-				pause_ms = 100;
+		if (waiting && accept_waiting(p + 1) == -1)
+			pause_ms = 100;
 	}
 	/* Sessions under way go on; only listening stops. */
 	log_begin(&l, "stop");
