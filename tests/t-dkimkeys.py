@@ -17,7 +17,7 @@ uids served (postern-submit's or -u's, local users only with
 control/dkimlocal 1, never one of postern's), a local uid's limit of 8
 connections under way (none for -u's), names of keys whose record name
 SELECTOR._domainkey.DOMAIN is 253 bytes (served) or 254 (refused by
-both programs), an RSA signature made faulty by a byte of the key
+both programs), an RSA or Ed25519 signature made faulty by a byte of the key
 flipped in postern-dkim's memory (/proc/PID/mem) answered F, the keys
 locked in memory, SIGHUP, the log lines, and exit 111 with the file (and
 line) named for each bad control line and key.  Run as root; postern's users that do not exist are made with
@@ -809,6 +809,32 @@ try:
     check((locked > 0 or asan) and 'mlock' not in srv.log(),
           'the keys are locked in memory (VmLck %d kB%s), no warning' % (locked, ', sanitizer build' if asan else ''))
 
+    def faulty(srv, domain, want_k, letter, what, logged_as):
+        """one S for the key of letter after a byte of it was flipped:
+        answered F and closed, logged, and postern-dkim exits 111; a fresh
+        one then signs with every key as before"""
+        s = connect()
+        send(s, b'D' + domain)
+        k = recv(s)
+        send(s, b'S' + letter + digest(9))
+        a = recv(s) or b''
+        check(k == want_k and a[:1] == b'F' and recv(s) == b'',
+              '%s: its signature does not verify: answered F, not G, and closed' % what)
+        s.close()
+        check(log_has(srv, 'postern-dkim: error uid=0 d=%s %s why="the signature made does not verify with the '
+                      'public key' % (domain.decode(), logged_as)),
+              '... logged: error ... why="the signature made does not verify..."')
+        try:
+            code = srv.p.wait(10)
+        except subprocess.TimeoutExpired:
+            code = None
+        check(code == 111 and 'fatal: a signature did not verify' in srv.log(),
+              '... and it exits 111, for s6 to start it again on the keys as they are on disk')
+        srv = Server()
+        ok, k = sign_all(b'example.com', b'Kexample.com\0rr1\0ee1\0', ((b'r', 'r1'), (b'e', 'e1')))
+        check(srv.ready and ok, 'started again, every key signs as before')
+        return srv
+
     # A faulty RSA signature is never sent: one byte of a key's dp (its
     # CRT exponent mod p) flipped in postern-dkim's memory makes every
     # signature of the key wrong mod p, which would give away p.
@@ -816,25 +842,20 @@ try:
         dp = serialization.load_pem_private_key(f.read(), None).private_numbers().dmp1
     n = flip(srv.p.pid, dp.to_bytes((dp.bit_length() + 7) // 8, 'big'))
     check(n >= 1, 'the key pk1.example.net a\'s dp found in postern-dkim\'s memory, a byte of it flipped (%d)' % n)
-    s = connect()
-    send(s, b'Dpk1.example.net')
-    k = recv(s)
-    send(s, b'Sr' + digest(9))
-    a = recv(s) or b''
-    check(k == b'Kpk1.example.net\0ra\0' and a[:1] == b'F' and recv(s) == b'',
-          'its signature does not verify: answered F, not G, and closed')
-    s.close()
-    check(log_has(srv, 'postern-dkim: error uid=0 d=pk1.example.net s=a a=rsa-sha256 why="the signature made does '
-                  'not verify with the public key'), '... logged: error ... why="the signature made does not verify..."')
-    try:
-        code = srv.p.wait(10)
-    except subprocess.TimeoutExpired:
-        code = None
-    check(code == 111 and 'fatal: a signature did not verify' in srv.log(),
-          '... and it exits 111, for s6 to start it again on the keys as they are on disk')
-    srv = Server()
-    ok, k = sign_all(b'example.com', b'Kexample.com\0rr1\0ee1\0', ((b'r', 'r1'), (b'e', 'e1')))
-    check(srv.ready and ok, 'started again, every key signs as before')
+    srv = faulty(srv, b'pk1.example.net', b'Kpk1.example.net\0ra\0', b'r', 'RSA', 's=a a=rsa-sha256')
+    # Nor a faulty Ed25519 one: the public half of e1's secret key (the
+    # 32 bytes every signature hashes in) flipped in memory; a signature
+    # made with it beside a right one of the same hash gives the key away.
+    with open(keyfile('example.com', 'e1'), 'rb') as f:
+        edk = serialization.load_pem_private_key(f.read(), None)
+    raw = serialization.Encoding.Raw
+    sk = (edk.private_bytes(raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()) +
+          edk.public_key().public_bytes(raw, serialization.PublicFormat.Raw))
+    n = flip(srv.p.pid, sk)
+    check(n >= 1, 'the key example.com e1 (seed and public half) found in postern-dkim\'s memory, the first byte of '
+          'its public half flipped (%d)' % n)
+    srv = faulty(srv, b'example.com', b'Kexample.com\0rr1\0ee1\0', b'e', 'Ed25519 (checked with the public key '
+                 'held apart)', 's=e1 a=ed25519-sha256')
     # SIGHUP (s6-svc -h) ends it as SIGTERM does: s6 starts it again,
     # which rereads the keys.
     srv.p.send_signal(signal.SIGHUP)

@@ -175,7 +175,13 @@ static const char *take_s(struct conn *c, const unsigned char *rec, size_t n, in
 		r = dkimkey_rsa_sign(&k->k, rec + 2, g + 1);
 		len = k->siglen;
 	} else {
+		/* verified before it goes too: Ed25519 is deterministic, and a
+		 * signature made with a damaged public key half (ed's second 32
+		 * bytes, hashed into every signature) beside the right one of
+		 * the same hash would give the secret scalar away */
 		r = crypto_sign_ed25519_detached(g + 1, 0, rec + 2, DIGEST, k->ed) == 0 ? 0 : -1;
+		if (r == 0 && crypto_sign_ed25519_verify_detached(g + 1, rec + 2, DIGEST, k->edpk) != 0)
+			r = -2;
 		len = crypto_sign_ed25519_BYTES;
 	}
 	if (r == 0) {

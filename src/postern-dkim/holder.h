@@ -17,6 +17,9 @@ struct key {
 	char selector[DKIM_NAME_MAX + 1];
 	struct dkimkey k;     /* 'r': the RSA key; 'e': its seed wiped, the pair in ed */
 	unsigned char ed[crypto_sign_ed25519_SECRETKEYBYTES];
+	/* the public key apart from the copy inside ed, which signing reads:
+	 * a signature is checked against this one before it goes */
+	unsigned char edpk[crypto_sign_ed25519_PUBLICKEYBYTES];
 	size_t siglen;        /* bytes of one signature */
 	unsigned bits;        /* of the modulus; 256 for Ed25519 */
 };

@@ -55,7 +55,6 @@ static void load_key(struct key *k, const char *path, size_t line)
 {
 	struct str keypath = STR_INIT;
 	struct logline l = { STR_INIT };
-	unsigned char pk[crypto_sign_ed25519_PUBLICKEYBYTES];
 	size_t i;
 
 	if (!home_path(&keypath, "secret/dkim/") || !str_cats(&keypath, k->domain) || !str_catc(&keypath, '/') ||
@@ -63,7 +62,7 @@ static void load_key(struct key *k, const char *path, size_t line)
 		die_nomem();
 	dkimkey_load(&k->k, keypath.s);
 	if (k->k.alg == 'e') {
-		if (crypto_sign_ed25519_seed_keypair(pk, k->ed, k->k.seed) != 0)
+		if (crypto_sign_ed25519_seed_keypair(k->edpk, k->ed, k->k.seed) != 0)
 			die(111, "fatal: ", keypath.s, ": unable to make the Ed25519 key pair");
 		sodium_memzero(k->k.seed, sizeof k->k.seed);
 		k->siglen = crypto_sign_ed25519_BYTES;
