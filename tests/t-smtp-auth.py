@@ -520,6 +520,69 @@ try:
     check(r[0] == 451, 'no recipient table to resolve the sender by: 451, not a pass (%r)' % r[1])
     c.close()
     os.rename(os.path.join(srv.home, 'users', 'rcpt.cdb.away'), os.path.join(srv.home, 'users', 'rcpt.cdb'))
+
+    # RFC 6409 8.2, 8.3: a submitted message without Date or Message-ID
+    # gets them at the end of its header; one with them keeps its own.
+    def submitted(head, body='body\r\n', bdat=None):
+        """the message as queued, and its log line: head (the header's
+        lines, CRLF-ended, or None for no blank line) sent after AUTH by
+        DATA, or by BDAT in chunks of bdat bytes"""
+        srv.stub_clear()
+        mark = len(srv.logtext())
+        c, _ = session()
+        c.cmd('AUTH PLAIN ' + plain('ptsa', 'right pw'))
+        c.cmd('MAIL FROM:<ptsa@example.org>')
+        c.cmd('RCPT TO:<someone@remote.example>')
+        text = head + ('\r\n' + body if body is not None else '')
+        if bdat:
+            data = text.encode()
+            chunks = [data[i:i + bdat] for i in range(0, len(data), bdat)] or [b'']
+            for i, ch in enumerate(chunks):
+                c.send('BDAT %d%s\r\n' % (len(ch), ' LAST' if i == len(chunks) - 1 else ''))
+                c.s.sendall(ch)
+                r = c.reply()
+        else:
+            c.cmd('DATA')
+            c.send(text + '.\r\n')
+            r = c.reply()
+        c.cmd('QUIT')
+        ids = srv.stub_ids()
+        msg = srv.stub_read(ids[-1])[0] if ids and r[0] == 250 else b''
+        logged(r'message .*reply=250', mark)
+        line = [l for l in log_since(mark).splitlines() if ' message ' in l or 'smtpd: message' in l]
+        return r[0], msg, line[-1] if line else ''
+
+    def header_of(msg):
+        return msg.split(b'\n\n', 1)[0].decode()
+
+    code, msg, line = submitted('From: ptsa@example.org\r\nSubject: bare\r\n')
+    h = header_of(msg)
+    mid = re.search(r'^message id=(\S+)', line.split(': ', 1)[-1])
+    check(code == 250 and len(re.findall(r'(?m)^Date: ', h)) == 1 and
+          re.search(r'(?m)^Date: \w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d \+0000$', h) is not None,
+          'a message without Date gets one (RFC 5322, UTC) (%r)' % h[-200:])
+    check(mid is not None and re.search(r'(?m)^Message-ID: <%s@example\.org>$' % re.escape(mid.group(1)), h),
+          'and a Message-ID: its id here at control/me (%s)' % (mid.group(1) if mid else line))
+    check(h.endswith('Subject: bare\nDate: ' + h.split('Date: ', 1)[1].split('\n')[0] + '\nMessage-ID: <' +
+                     (mid.group(1) if mid else '') + '@example.org>') and msg.endswith(b'\n\nbody\n'),
+          'both after the client\'s last field, then the blank line and the body unchanged')
+    check(' added=date,message-id ' in line + ' ', 'the message line says added=date,message-id')
+    code, msg, line = submitted('Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <own@client>\r\n')
+    h = header_of(msg)
+    check(code == 250 and h.count('Date: ') == 1 and 'Date: Mon, 1 Jan 2024 00:00:00 +0000' in h and
+          h.count('Message-ID: ') == 1 and 'Message-ID: <own@client>' in h and 'added=' not in line,
+          'a message with both keeps its own, and nothing is added')
+    code, msg, line = submitted('date : Mon, 1 Jan 2024 00:00:00 +0000\r\n', bdat=7)
+    h = header_of(msg)
+    check(code == 250 and 'Date: ' not in h and h.count('Message-ID: ') == 1 and ' added=message-id' in line,
+          'BDAT in 7-byte chunks, "date :" (obsolete form, any case) counted: only a Message-ID added')
+    code, msg, line = submitted('Subject: no body\r\n', body=None)
+    check(code == 250 and msg.endswith(b'Subject: no body\nDate: ' + msg.split(b'Date: ', 1)[1].split(b'\n')[0] +
+                                       b'\nMessage-ID: ' + msg.split(b'Message-ID: ', 1)[1].split(b'\n')[0] + b'\n'),
+          'a header and no body: the two after its last field')
+    code, msg, line = submitted('this is no header\r\n')
+    check(code == 250 and b'Date: ' not in msg and b'Message-ID: ' not in msg and 'added=' not in line,
+          'a first line that is no field: nothing added to what cannot be read as a header')
 finally:
     for u in USERS:
         subprocess.run(['userdel', u], stderr=subprocess.DEVNULL)

@@ -86,6 +86,8 @@ try:
           and b'\n\tfor <demo@example.org>; ' in msg.split(b'\n\n')[0], 'Received header first, with IP, HELO, ESMTP, id, for')
     check(msg.endswith(b'Subject: one\n\nline 1\n.leading dot\n') and b'\r' not in msg,
           'CRLF became LF and the leading dot was removed')
+    check(b'\nDate: ' not in msg and b'\nMessage-ID: ' not in msg,
+          'port 25 adds no Date or Message-ID (submission alone does: RFC 6409 8)')
     check(code(c.cmd('QUIT')) == 221 and c.closed(), 'QUIT: 221 and close')
     srv.stub_clear()
 

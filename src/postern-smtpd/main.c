@@ -548,6 +548,9 @@ static int message_begin(struct str *id)
 /* Ends a message: the verdict, the envelope, the reply and the log line.
  * id is ours, in our Received line; qid is the queue's, which
  * postern-send's log and postern-qstat name: the log line ties the two. */
+/* The fields fixup_fields added to the message under way (BODY_ bits). */
+static int fields_added;
+
 static void message_end(const struct str *id, unsigned long long size, int bad, int toobig,
                         unsigned long hops)
 {
@@ -584,6 +587,9 @@ static void message_end(const struct str *id, unsigned long long size, int bad, 
 		log_kvb(&l, "tls", tls.protocol.s, tls.protocol.len);
 	if (auth_user.len)
 		log_kvb(&l, "auth", auth_user.s, auth_user.len);
+	if (fields_added)
+		log_kv(&l, "added", fields_added == BODY_DATE ? "date" : fields_added == BODY_MSGID ? "message-id" :
+		                    "date,message-id");
 	if (r)
 		log_kv(&l, "reply", r);
 	else
@@ -632,6 +638,8 @@ static void do_data(size_t argn)
 	}
 	reply("354 end data with <CR><LF>.<CR><LF>");
 	body_init(&b, 0);
+	b.stop_at_blank = cfg.submission;
+	fields_added = 0;
 	while (!b.done) {
 		size_t used, o;
 		if (!io_buffered(&in))
@@ -646,7 +654,13 @@ static void do_data(size_t argn)
 			toobig = 1;
 		if (!toobig && !b.bad)
 			queue_put(body_out, o);
+		if (b.at_blank) {
+			b.at_blank = 0;
+			fields_added = fixup_fields(&b, &id, !toobig && !b.bad);
+		}
 	}
+	if (cfg.submission && b.in_headers && b.last_lf)
+		fields_added = fixup_fields(&b, &id, !toobig && !b.bad); /* a header, and no body */
 	message_end(&id, size, b.bad, toobig, b.hops);
 	str_free(&id);
 }
@@ -698,6 +712,10 @@ static int chunk_feed(unsigned long long left)
 		}
 		if (!bdat_body.bad)
 			queue_put(body_out, o);
+		if (bdat_body.at_blank) {
+			bdat_body.at_blank = 0;
+			fields_added = fixup_fields(&bdat_body, &bdat_id, !bdat_body.bad);
+		}
 	}
 	return 0;
 }
@@ -750,11 +768,15 @@ static void do_bdat(const char *arg, size_t n)
 		bdat_mode = 1;
 		bdat_size = 0;
 		body_init(&bdat_body, 1);
+		bdat_body.stop_at_blank = cfg.submission;
+		fields_added = 0;
 	}
 	toobig = chunk_feed(len);
 	/* a held-back CR at the very end is a bare CR */
 	if (last && bdat_body.state == 2)
 		bdat_body.bad = 1;
+	if (last && !toobig && cfg.submission && bdat_body.in_headers && bdat_body.last_lf)
+		fields_added = fixup_fields(&bdat_body, &bdat_id, !bdat_body.bad); /* a header, and no body */
 	if (last || toobig || bdat_body.bad) {
 		/* a bad chunk is refused now, not at LAST: the client stops sending */
 		message_end(&bdat_id, bdat_size, bdat_body.bad, toobig, bdat_body.hops);

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "parse.h"
 #include "addr.h"
+#include "case.h"
 #include "fmt.h"
 
 static char lc(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
@@ -314,18 +315,61 @@ int parse_bdat(const char *s, size_t n, unsigned long long *size, int *last)
 /* body states */
 enum { B_BOL, B_TEXT, B_CR, B_DOT, B_DOTCR, B_DONE };
 
+/* where the current header line's field name is */
+enum { N_NAME, N_BLANK, N_DONE };
+
 void body_init(struct body *b, int bdat)
 {
 	memset(b, 0, sizeof *b);
 	b->state = B_BOL;
 	b->bdat = bdat;
 	b->in_headers = 1;
+	b->name_state = N_NAME;
+	b->last_lf = 1;
+}
+
+/* The field name of a header line: printable ASCII up to the colon, blanks
+ * before the colon allowed (RFC 5322 4.5.3's obsolete form, which a
+ * reader takes as the same field); a continuation line has none. */
+static void name_done(struct body *b)
+{
+	b->name_state = N_DONE;
+	if (b->nlen == 4 && case_eqb(b->name, 4, "date", 4))
+		b->has_date = 1;
+	else if (b->nlen == 10 && case_eqb(b->name, 10, "message-id", 10))
+		b->has_msgid = 1;
+}
+
+static void name_byte(struct body *b, char c)
+{
+	int blank = c == ' ' || c == '\t';
+
+	if (b->lpos == 0 && blank) {
+		b->name_state = N_DONE; /* a continuation */
+		return;
+	}
+	if (b->name_state == N_NAME && c == ':' && b->nlen > 0) {
+		name_done(b);
+	} else if (b->name_state == N_NAME && blank && b->nlen > 0) {
+		b->name_state = N_BLANK;
+	} else if (b->name_state == N_NAME && c > ' ' && c <= '~' && c != ':') {
+		if (b->nlen < sizeof b->name)
+			b->name[b->nlen] = c;
+		b->nlen++;
+	} else if (b->name_state == N_BLANK && c == ':') {
+		name_done(b);
+	} else if (!(b->name_state == N_BLANK && blank)) {
+		b->not_a_header = 1;
+		b->name_state = N_DONE;
+	}
 }
 
 static void line_byte(struct body *b, char c)
 {
 	if (!b->in_headers)
 		return;
+	if (b->name_state != N_DONE)
+		name_byte(b, c);
 	if (b->lpos < sizeof b->lbuf)
 		b->lbuf[b->lpos] = c;
 	b->lpos++;
@@ -337,14 +381,25 @@ static void line_end(struct body *b)
 {
 	if (b->in_headers && b->lpos == 0)
 		b->in_headers = 0;
+	else if (b->in_headers && b->name_state != N_DONE)
+		b->not_a_header = 1; /* no colon */
 	b->lpos = 0;
+	b->nlen = 0;
+	b->name_state = N_NAME;
+}
+
+int body_missing(const struct body *b)
+{
+	if (b->not_a_header)
+		return 0;
+	return (b->has_date ? 0 : BODY_DATE) | (b->has_msgid ? 0 : BODY_MSGID);
 }
 
 size_t body_feed(struct body *b, const char *in, size_t n, char *out, size_t *used)
 {
 	size_t i = 0, o = 0;
 
-	while (i < n && b->state != B_DONE) {
+	while (i < n && b->state != B_DONE && !b->at_blank) {
 		char c = in[i];
 		switch (b->state) {
 		case B_BOL:
@@ -389,6 +444,13 @@ size_t body_feed(struct body *b, const char *in, size_t n, char *out, size_t *us
 			continue;
 		case B_CR:
 			if (c == '\n') {
+				if (b->in_headers && b->lpos == 0 && b->stop_at_blank && !b->stopped &&
+				    !b->not_a_header) {
+					/* the blank line: its CR taken, its LF left for
+					 * the next call, after the caller's fields */
+					b->stopped = b->at_blank = 1;
+					break;
+				}
 				out[o++] = '\n';
 				line_end(b);
 				b->state = B_BOL;
@@ -402,6 +464,8 @@ size_t body_feed(struct body *b, const char *in, size_t n, char *out, size_t *us
 			continue;
 		}
 	}
+	if (o)
+		b->last_lf = out[o - 1] == '\n';
 	*used = i;
 	return o;
 }

@@ -83,11 +83,29 @@ struct body {
 	size_t lpos;        /* octets of the current line, for the header check */
 	char lbuf[9];
 	unsigned long hops; /* Received: header lines */
+	/* For the fields submission adds (RFC 6409 8.2, 8.3): */
+	int stop_at_blank;  /* set by the caller: stop before the blank line */
+	int at_blank;       /* stopped there: the caller adds, clears it, feeds on */
+	int stopped;        /* it has stopped once: never again */
+	int not_a_header;   /* a line of the header was no field */
+	int has_date, has_msgid;
+	int name_state;     /* of the current line's field name */
+	size_t nlen;
+	char name[11];      /* "message-id" at most is worth keeping */
+	int last_lf;        /* the last byte written ended a line (or none yet) */
 };
 void body_init(struct body *, int bdat);
+/* The fields the header lacks, for postern-smtpd -a to add: BODY_DATE and
+ * BODY_MSGID bits, 0 when a line of the header was no field (nothing is
+ * added to what cannot be read as a header). */
+#define BODY_DATE 1
+#define BODY_MSGID 2
+int body_missing(const struct body *);
 /* Consumes up to n bytes of in; writes at most n + 1 bytes to out (a CR held
  * back from the previous call may come out now); stops right after the end
- * marker.  *used is the number of input bytes consumed;
+ * marker, and, once, with at_blank set, before the line end of the blank
+ * line that ends the header when stop_at_blank is set and the header is
+ * well-formed.  *used is the number of input bytes consumed;
  * returns the number of bytes written to out. */
 size_t body_feed(struct body *, const char *in, size_t n, char *out, size_t *used);
 /* RFC 3461 4: xtext, 1 to n bytes of "!" to "~" but "+" and "=", or "+"

@@ -2,7 +2,8 @@
  * the first byte picks what to feed, the rest is the input.  Besides the
  * sanitizers' checks it asserts the parser's own promises: results within
  * bounds, body output never larger than promised, the DATA end marker only
- * after CRLF "." CRLF.  Built and run by tests/fuzz.sh. */
+ * after CRLF "." CRLF, and the stop at the header's end (submission's
+ * fields) changing nothing else.  Built and run by tests/fuzz.sh. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,28 +12,58 @@
 #include "sasl.h"
 #include "base64.h"
 
-static void body(const uint8_t *d, size_t n, int bdat, size_t step)
+/* One pass over d in pieces of step bytes; the output, concatenated, in
+ * all.  With stop, the stop at the header's blank line too: at most once,
+ * only in the header, taking nothing more than the blank line's CR. */
+static size_t body_pass(const uint8_t *d, size_t n, int bdat, size_t step, int stop, char *out, char *all,
+                        struct body *b)
 {
-	struct body b;
-	char *out = malloc(n + 2);
-	size_t i = 0;
-	if (!out)
-		return;
-	body_init(&b, bdat);
-	while (i < n && !b.done) {
+	size_t i = 0, total = 0;
+	int stops = 0;
+
+	body_init(b, bdat);
+	b->stop_at_blank = stop;
+	while (i < n && !b->done) {
 		size_t k = n - i < step ? n - i : step, used, o;
-		o = body_feed(&b, (const char *)d + i, k, out, &used);
-		if (o > k + 1 || used > k || (used == 0 && k && !b.done))
+		o = body_feed(b, (const char *)d + i, k, out, &used);
+		if (o > k + 1 || used > k || (used == 0 && k && !b->done && !b->at_blank))
 			abort();
-		if (b.done && (i + used < 5 || memcmp(d + i + used - 3, ".\r\n", 3) != 0 ||
+		if (b->done && (i + used < 5 || memcmp(d + i + used - 3, ".\r\n", 3) != 0 ||
 		               d[i + used - 4] != '\n' || d[i + used - 5] != '\r'))
 			if (!(i + used == 3 && memcmp(d, ".\r\n", 3) == 0))
 				abort();
+		if (b->at_blank) {
+			if (!stop || stops++ || !b->in_headers || b->not_a_header || d[i + used] != '\n')
+				abort();
+			b->at_blank = 0;
+		}
+		memcpy(all + total, out, o);
+		total += o;
 		i += used;
 	}
-	if (bdat && b.done)
-		abort();
+	return total;
+}
+
+/* The body both ways: the stop changes nothing of what comes out, nor of
+ * what the header was found to lack. */
+static void body(const uint8_t *d, size_t n, int bdat, size_t step)
+{
+	struct body plain, stopped;
+	char *out = malloc(n + 2), *all = malloc(2 * n + 2), *all2 = malloc(2 * n + 2);
+	size_t t1, t2;
+
+	if (out && all && all2) {
+		t1 = body_pass(d, n, bdat, step, 0, out, all, &plain);
+		t2 = body_pass(d, n, bdat, step, 1, out, all2, &stopped);
+		if (t1 != t2 || memcmp(all, all2, t1) != 0 || body_missing(&plain) != body_missing(&stopped) ||
+		    plain.done != stopped.done || plain.bad != stopped.bad || plain.hops != stopped.hops)
+			abort();
+		if (bdat && plain.done)
+			abort();
+	}
 	free(out);
+	free(all);
+	free(all2);
 }
 
 /* SMTP AUTH's decoding (sasl.c): fields inside the buffer, a taken name a

@@ -63,6 +63,69 @@ int main(void)
 	CHECK(feed(".\r\n", 3, 0, out, &b) == 3 && b.done && out[0] == 0, "empty message");
 	CHECK(feed("a\r\n.\r\n", 6, 1, out, &b) == 6 && !b.done && !strcmp(out, "a\n.\n"), "BDAT: dots are data");
 	CHECK(feed("Received: x\r\nreceived: y\r\n\r\nReceived: z\r\n", 42, 1, out, &b) && b.hops == 2, "hops counted in the header only");
+	/* The fields submission adds: where the header ends, and what it has. */
+	{
+		const char *m = "Subject: x\r\n\r\nDate: in the body\r\n\r\n.\r\n";
+		size_t used, o, n = strlen(m);
+		char all[256];
+		body_init(&b, 0);
+		b.stop_at_blank = 1;
+		o = body_feed(&b, m, n, out, &used);
+		CHECK(b.at_blank && used == 13 && o == 11 && !memcmp(out, "Subject: x\n", 11) && b.in_headers,
+		      "stop_at_blank: stops with the blank line's CR taken, its LF left");
+		CHECK(body_missing(&b) == (BODY_DATE | BODY_MSGID), "a header with neither lacks both");
+		memcpy(all, out, o);
+		b.at_blank = 0;
+		{
+			size_t u2, o2 = body_feed(&b, m + used, n - used, out, &u2);
+			memcpy(all + o, out, o2);
+			all[o + o2] = 0;
+			CHECK(b.done && used + u2 == n && !b.at_blank && !strcmp(all, "Subject: x\n\nDate: in the body\n\n"),
+			      "fed on: the rest as ever, no second stop at the body's blank line");
+		}
+		CHECK(body_missing(&b) == (BODY_DATE | BODY_MSGID), "a Date in the body is not the header's");
+	}
+	{
+		struct { const char *m; int missing; const char *what; } t[] = {
+			{ "Date: x\r\nMessage-ID: <a@b>\r\n\r\nb\r\n.\r\n", 0, "both there: nothing missing" },
+			{ "DATE : x\r\nmessage-id:<a@b>\r\n\r\n.\r\n", 0, "any case, the obsolete blank before the colon" },
+			{ "Subject: a\r\n b\r\nDate: c\r\n\r\n.\r\n", BODY_MSGID, "a continuation line is no field of its own" },
+			{ "X-Date: x\r\nDates: y\r\nMessage-IDs: z\r\n\r\n.\r\n", BODY_DATE | BODY_MSGID, "other names are other fields" },
+			{ "hello world\r\n\r\n.\r\n", 0, "a line that is no field: nothing is added" },
+			{ "Subject: x\r\nno colon here\r\n\r\n.\r\n", 0, "nor after one without a colon" },
+			{ " x: y\r\n\r\n.\r\n", BODY_DATE | BODY_MSGID, "a leading blank line start is a continuation" },
+			{ "Da\x01te: x\r\n\r\n.\r\n", 0, "a control byte in a name: no field" },
+			{ "\r\nbody\r\n.\r\n", BODY_DATE | BODY_MSGID, "an empty header lacks both" },
+		};
+		size_t i;
+		for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+			size_t used, at = 0, n = strlen(t[i].m);
+			body_init(&b, 0);
+			b.stop_at_blank = 1;
+			while (!b.done && at < n) {
+				body_feed(&b, t[i].m + at, n - at, out, &used);
+				at += used;
+				b.at_blank = 0;
+			}
+			CHECK(b.done && body_missing(&b) == t[i].missing, t[i].what);
+			CHECK(b.stopped == (t[i].missing != 0 || !b.not_a_header), "and it stopped at the blank line when the header was one");
+		}
+	}
+	{
+		size_t used;
+		body_init(&b, 1);
+		b.stop_at_blank = 1;
+		body_feed(&b, "Subject: x\r\n\r", 13, out, &used);
+		CHECK(!b.at_blank && used == 13, "BDAT: a chunk that ends with the blank line's CR: no stop yet");
+		body_feed(&b, "\nbody", 5, out, &used);
+		CHECK(b.at_blank && used == 0, "the next chunk's LF: the stop, nothing taken");
+		b.at_blank = 0;
+		body_feed(&b, "\nbody", 5, out, &used);
+		CHECK(used == 5 && !b.at_blank && out[0] == '\n', "then on");
+	}
+	CHECK(feed("Subject: x\r\n.\r\n", 15, 0, out, &b) && b.done && b.in_headers && b.last_lf &&
+	      body_missing(&b) == (BODY_DATE | BODY_MSGID), "a header and no body: still in it at the end, after a line end");
+	CHECK(feed("Subject: x", 10, 1, out, &b) && b.in_headers && !b.last_lf, "BDAT ending inside a line: not after a line end");
 	{
 		struct cdb_make m = CDB_MAKE_INIT;
 		struct str f = STR_INIT;
