@@ -152,9 +152,11 @@ def snapshot(box):
     return set(glob.glob(os.path.join(box, 'new', '*')))
 
 
-def submit(frm, to, body, subject='hi'):
-    msg = ('From: Someone <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: Mon, 30 Nov 2026 12:00:00 +0000\r\n'
-           'Message-ID: <%d.%f@%s>\r\n\r\n%s' % (frm, to, subject, os.getpid(), time.time(), DOM, body))
+def submit(frm, to, body, subject='hi', bare=False):
+    """bare: no Date, no Message-ID (postern-smtpd -a adds them)"""
+    msg = ('From: Someone <%s>\r\nTo: <%s>\r\nSubject: %s\r\n' % (frm, to, subject) +
+           ('' if bare else 'Date: Mon, 30 Nov 2026 12:00:00 +0000\r\nMessage-ID: <%d.%f@%s>\r\n'
+            % (os.getpid(), time.time(), DOM)) + '\r\n' + body)
     s = smtplib.SMTP('127.0.0.1', SUBPORT, timeout=30)
     try:
         s.ehlo('client.test')
@@ -251,6 +253,24 @@ try:
         check(not any(ok for ok, _, _ in dkimpy(bad)), 'a body changed after signing fails (the verifier checks)')
     check(logged('submission', r'dkim signed d=example\.test s=rsa1 a=rsa-sha256 s=ed1 a=ed25519-sha256'),
           'the session\'s log says it signed, with what')
+    # A message without Date and Message-ID: the fields submission adds
+    # are signed with the rest (RFC 6409 8.2, 8.3; doc/smtp.md).
+    before = snapshot(box)
+    check(submit('%s@%s' % (USER, DOM), '%s@%s' % (USER, DOM), 'bare\r\n', subject='bare', bare=True) is None,
+          'submission takes a message without Date and Message-ID')
+    m = delivered(box, before)
+    if m:
+        head = m.split(b'\n\n', 1)[0]
+        flat = head.replace(b'\n\t', b'').replace(b' ', b'')
+        hs = re.findall(rb'(?m)^DKIM-Signature:.*?h=([^;]*)', flat)
+        check(len(re.findall(rb'(?m)^Date: ', head)) == 1 and len(re.findall(rb'(?m)^Message-ID: <', head)) == 1,
+              'it lands with the Date and the Message-ID submission added, one of each')
+        check(len(hs) == 2 and all(b'date' in h.lower().split(b':') and b'message-id' in h.lower().split(b':')
+                                   for h in hs), 'both signatures name date and message-id in h= (%r)' % hs)
+        all_pass(m, 'a message submission completed')
+    else:
+        check(False, 'it lands with the Date and the Message-ID submission added, one of each')
+        check(False, 'both signatures name date and message-id in h=')
     uid = pwd.getpwnam('postern-submit').pw_uid
     check(logged('dkim', r'sign uid=%d d=example\.test s=rsa1 a=rsa-sha256' % uid)
           and logged('dkim', r'sign uid=%d d=example\.test s=ed1 a=ed25519-sha256' % uid),

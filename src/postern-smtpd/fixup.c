@@ -4,32 +4,34 @@
  * body).  A message leaves this host with both, as every receiver
  * expects (some refuse one without a Message-ID), and DKIM signs them
  * (postern-dkimsign hashes what postern-smtpd wrote).  The Date is the
- * time the header ended here, in UTC; the Message-ID is this message's
- * id ("accepted id ...", the Received line's) at control/me: unique
- * without asking anyone.  A header with a line that is no field gets
- * nothing: what it means cannot be known, so it is not added to. */
+ * time the header ended here, in UTC; the Message-ID is 128 random bits
+ * at control/me, as postern-inject makes them: unique without asking
+ * anyone, and telling nothing of when or by which process.  A header
+ * with a line that is no field gets nothing: what it means cannot be
+ * known, so it is not added to. */
 #include <time.h>
 #include "date822.h"
 #include "die.h"
 #include "parse.h"
 #include "smtpd.h"
+#include "uniq.h"
 
-int fixup_fields(const struct body *b, const struct str *id, int put)
+int fixup_fields(const struct body *b, int put)
 {
 	struct str f = STR_INIT;
 	int missing = body_missing(b);
 
-	if (!missing)
+	if (!missing || !put)
 		return 0;
 	if ((missing & BODY_DATE) &&
 	    (!str_cats(&f, "Date: ") || !date822_cat(&f, time(0)) || !str_catc(&f, '\n')))
-		die_nomem();
+		die(111, "fatal: unable to write a Date field (memory, or the clock out of range)");
 	if ((missing & BODY_MSGID) &&
-	    (!str_cats(&f, "Message-ID: <") || !str_catb(&f, id->s, id->len) || !str_catc(&f, '@') ||
-	     !str_cat(&f, &cfg.me) || !str_cats(&f, ">\n")))
+	    (!str_cats(&f, "Message-ID: <") || !uniq_cat_random(&f) || !uniq_cat_random(&f)))
+		die_sys(111, "fatal: unable to make a Message-ID (memory or randomness)");
+	if ((missing & BODY_MSGID) && (!str_catc(&f, '@') || !str_cat(&f, &cfg.me) || !str_cats(&f, ">\n")))
 		die_nomem();
-	if (put)
-		queue_put(f.s, f.len);
+	queue_put(f.s, f.len);
 	str_free(&f);
-	return put ? missing : 0;
+	return missing;
 }

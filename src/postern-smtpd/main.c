@@ -545,12 +545,12 @@ static int message_begin(struct str *id)
 	return 0;
 }
 
-/* Ends a message: the verdict, the envelope, the reply and the log line.
- * id is ours, in our Received line; qid is the queue's, which
- * postern-send's log and postern-qstat name: the log line ties the two. */
 /* The fields fixup_fields added to the message under way (BODY_ bits). */
 static int fields_added;
 
+/* Ends a message: the verdict, the envelope, the reply and the log line.
+ * id is ours, in our Received line; qid is the queue's, which
+ * postern-send's log and postern-qstat name: the log line ties the two. */
 static void message_end(const struct str *id, unsigned long long size, int bad, int toobig,
                         unsigned long hops)
 {
@@ -587,7 +587,7 @@ static void message_end(const struct str *id, unsigned long long size, int bad, 
 		log_kvb(&l, "tls", tls.protocol.s, tls.protocol.len);
 	if (auth_user.len)
 		log_kvb(&l, "auth", auth_user.s, auth_user.len);
-	if (fields_added)
+	if (fields_added && !r) /* a refused message was not added to */
 		log_kv(&l, "added", fields_added == BODY_DATE ? "date" : fields_added == BODY_MSGID ? "message-id" :
 		                    "date,message-id");
 	if (r)
@@ -656,11 +656,11 @@ static void do_data(size_t argn)
 			queue_put(body_out, o);
 		if (b.at_blank) {
 			b.at_blank = 0;
-			fields_added = fixup_fields(&b, &id, !toobig && !b.bad);
+			fields_added = fixup_fields(&b, !toobig && !b.bad);
 		}
 	}
 	if (cfg.submission && b.in_headers && b.last_lf)
-		fields_added = fixup_fields(&b, &id, !toobig && !b.bad); /* a header, and no body */
+		fields_added = fixup_fields(&b, !toobig && !b.bad); /* a header, and no body */
 	message_end(&id, size, b.bad, toobig, b.hops);
 	str_free(&id);
 }
@@ -714,7 +714,7 @@ static int chunk_feed(unsigned long long left)
 			queue_put(body_out, o);
 		if (bdat_body.at_blank) {
 			bdat_body.at_blank = 0;
-			fields_added = fixup_fields(&bdat_body, &bdat_id, !bdat_body.bad);
+			fields_added = fixup_fields(&bdat_body, !bdat_body.bad);
 		}
 	}
 	return 0;
@@ -776,7 +776,7 @@ static void do_bdat(const char *arg, size_t n)
 	if (last && bdat_body.state == 2)
 		bdat_body.bad = 1;
 	if (last && !toobig && cfg.submission && bdat_body.in_headers && bdat_body.last_lf)
-		fields_added = fixup_fields(&bdat_body, &bdat_id, !bdat_body.bad); /* a header, and no body */
+		fields_added = fixup_fields(&bdat_body, !bdat_body.bad); /* a header, and no body */
 	if (last || toobig || bdat_body.bad) {
 		/* a bad chunk is refused now, not at LAST: the client stops sending */
 		message_end(&bdat_id, bdat_size, bdat_body.bad, toobig, bdat_body.hops);

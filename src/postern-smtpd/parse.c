@@ -345,7 +345,9 @@ static void name_byte(struct body *b, char c)
 	int blank = c == ' ' || c == '\t';
 
 	if (b->lpos == 0 && blank) {
-		b->name_state = N_DONE; /* a continuation */
+		/* a continuation; on the first line it continues the Received
+		 * field postern-smtpd writes above the message */
+		b->name_state = N_DONE;
 		return;
 	}
 	if (b->name_state == N_NAME && c == ':' && b->nlen > 0) {

@@ -58,10 +58,10 @@ void queue_abort(void);                        /* no envelope: the child commits
 const char *queue_finish(const struct str *envelope, struct str *qid);
 
 /* fixup.c: the Date and Message-ID a submitted message's header lacks
- * (struct body's account of it), written to postern-queue when put; the
- * BODY_ bits of what it wrote. */
+ * (struct body's account of it), written to postern-queue when put (not
+ * for a message already refused); the BODY_ bits of what it wrote. */
 struct body;
-int fixup_fields(const struct body *b, const struct str *id, int put);
+int fixup_fields(const struct body *b, int put);
 
 /* received.c: tls, when not NULL, is the TLS protocol and cipher for a
  * comment "(using PROTOCOL with cipher CIPHER)" */
