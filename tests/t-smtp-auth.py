@@ -591,6 +591,49 @@ try:
     code, msg, line = submitted('this is no header\r\n')
     check(code == 250 and b'Date: ' not in msg and b'Message-ID: ' not in msg and 'added=' not in line,
           'a first line that is no field: nothing added to what cannot be read as a header')
+
+    # control/senderlogins: addresses a login may send as beyond its own,
+    # and the domains postern-dkimsign may then sign for.
+    def mail_as(login, sender):
+        c, _ = session()
+        c.cmd('AUTH PLAIN ' + plain(login, PASSWORDS[login]))
+        r = c.cmd('MAIL FROM:<%s>' % sender)
+        c.cmd('QUIT')
+        return r[0]
+    srv.control('senderlogins', '# shared addresses\nInfo@Example.org ptsa\n@shop.example  bob@virt.example ptsa-smith\n')
+    for login, sender, want in (('ptsa', 'info@example.org', 250), ('ptsa', 'INFO@example.ORG', 250),
+                                ('ptsa', 'sales@example.org', 553), ('ptsa', 'ptsa@example.org', 250),
+                                ('bob@virt.example', 'anyone@shop.example', 250),
+                                ('bob@virt.example', 'x@sub.shop.example', 553),
+                                ('bob@virt.example', 'info@example.org', 553), ('ptsa', 'anyone@shop.example', 553)):
+        got = mail_as(login, sender)
+        check(got == want, 'senderlogins: %s sends as <%s>: %d (%d)' % (login, sender, want, got))
+    srv.control('dkimdomains', 'example.org sel')
+    srv.write('bin/postern-dkimsign', '#!/bin/sh\n# stub: records its arguments, then is the stub queue\n'
+              'echo "$@" > "$(dirname "$0")/../stub/dkimsign-args"\nexec "$(dirname "$0")/postern-queue"\n', 0o755)
+    srv.stub_clear()
+    c, _ = session()
+    c.cmd('AUTH PLAIN ' + plain('bob@virt.example', PASSWORDS['bob@virt.example']))
+    c.cmd('MAIL FROM:<anyone@shop.example>')
+    c.cmd('RCPT TO:<someone@remote.example>')
+    c.cmd('DATA')
+    c.send('From: anyone@shop.example\r\nSubject: shop\r\n\r\nbody\r\n.\r\n')
+    r = c.reply()
+    c.cmd('QUIT')
+    args_path = os.path.join(srv.home, 'stub', 'dkimsign-args')
+    args = open(args_path).read().split() if os.path.exists(args_path) else []
+    check(r[0] == 250 and args == ['-v', '-d', 'virt.example', '-d', 'shop.example'],
+          'postern-dkimsign may sign for the login\'s domain and the one senderlogins gives it (%r)' % args)
+    srv.control('dkimdomains', None)
+    mark = len(srv.logtext())
+    srv.control('senderlogins', 'info@example.org ptsa\nsales@example.org\n')
+    check(mail_as('ptsa', 'info@example.org') == 451,
+          'a malformed entry: a sender only the file could allow gets 451, not a guess')
+    check(mail_as('ptsa', 'ptsa@example.org') == 250, 'the login\'s own addresses still pass')
+    check(logged(r'warning: control/senderlogins, entry 2: no login after the address', mark),
+          'the log names the entry and why')
+    srv.control('senderlogins', None)
+    check(mail_as('ptsa', 'info@example.org') == 553, 'no file: only the login\'s own addresses')
 finally:
     for u in USERS:
         subprocess.run(['userdel', u], stderr=subprocess.DEVNULL)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "smtpd.h"
+#include "senders.h"
 #include "parse.h"
 #include "addr.h"
 #include "cdb.h"
@@ -85,6 +86,8 @@ int config_load(void)
 		return -1;
 	if (cfg.submission &&
 	    (num("submissionplaintext", &cfg.plaintext, 0) || num("submissionsenders", &cfg.senders, 1)))
+		return -1;
+	if (cfg.submission && cfg.senders && senders_load() == -1)
 		return -1;
 	/* only submission's mail is signed: port 25's comes from strangers */
 	cfg.dkim = 0;
@@ -300,7 +303,8 @@ out:
  * doc/smtp.md): the null sender, or an address that is delivered to the
  * login, resolved as delivery resolves it (local_user, virtual_box), so
  * that bob may send as bob-list@ but not as bob-smith@ when bob-smith is
- * a user of his own.  1 yes, 0 no, -1 the recipient table cannot say. */
+ * a user of his own; or one control/senderlogins gives it.  1 yes, 0 no,
+ * -1 the recipient table or senderlogins cannot say. */
 int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, size_t at)
 {
 	struct str a = STR_INIT, u = STR_INIT, k = STR_INIT;
@@ -324,6 +328,10 @@ int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, si
 	           dn == ulen - uat - 1 && !memcmp(d, u.s + uat + 1, dn)) {
 		r = virtual_box(a.s, at, d, dn, &got);
 		r = r == 1 ? got == uat && !memcmp(a.s, u.s, uat) : r;
+	}
+	if (r != 1) {
+		int m = senders_mapped(u.s, u.len, a.s, len, at);
+		r = m == 1 ? 1 : m == -1 ? -1 : r;
 	}
 	str_free(&a);
 	str_free(&u);

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "smtpd.h"
+#include "senders.h"
+#include "addr.h"
 #include "spawn01.h"
 #include "io.h"
 #include "home.h"
@@ -56,8 +58,9 @@ static int spawn_queue(const char *path, char **argv, int mess, int env)
 /* postern-dkimsign's arguments (control/dkimdomains names a key; only
  * submission sets cfg.dkim): -v, and -d for each domain the login has
  * mail at, the only ones whose From it may sign (doc/dkim.md): a virtual
- * mailbox's domain, or every local domain for a Unix user.  NULL-ended,
- * pointing into args and cfg. */
+ * mailbox's domain, or every local domain for a Unix user; and each
+ * domain control/senderlogins lets it send from.  NULL-ended, pointing
+ * into args and cfg. */
 static char **dkimsign_argv(const struct str *login, struct str *args)
 {
 	const char *at = login->len ? memchr(login->s, '@', login->len) : 0;
@@ -73,6 +76,15 @@ static char **dkimsign_argv(const struct str *login, struct str *args)
 		for (p = cfg.locals.s; p && p < cfg.locals.s + cfg.locals.len; p += strlen(p) + 1)
 			if (!str_cats(args, p) || !str_catz(args))
 				die_nomem();
+	}
+	if (login->len && cfg.senders) {
+		struct str lower = STR_INIT;
+		if (!str_copyb(&lower, login->s, login->len))
+			die_nomem();
+		lowercase(lower.s, lower.len);
+		if (!senders_domains(lower.s, lower.len, args))
+			die_nomem();
+		str_free(&lower);
 	}
 	for (off = 0; off < args->len; off += strlen(args->s + off) + 1)
 		n += 2;
