@@ -600,12 +600,14 @@ try:
         r = c.cmd('MAIL FROM:<%s>' % sender)
         c.cmd('QUIT')
         return r[0]
-    srv.control('senderlogins', '# shared addresses\nInfo@Example.org ptsa\n@shop.example  bob@virt.example ptsa-smith\n')
+    srv.control('senderlogins', '# shared addresses\nInfo@Example.org ptsa\n@shop.example  bob@virt.example ptsa-smith  # shop\n'
+                'news@other.example bob@virt.example\n')
     for login, sender, want in (('ptsa', 'info@example.org', 250), ('ptsa', 'INFO@example.ORG', 250),
                                 ('ptsa', 'sales@example.org', 553), ('ptsa', 'ptsa@example.org', 250),
                                 ('bob@virt.example', 'anyone@shop.example', 250),
                                 ('bob@virt.example', 'x@sub.shop.example', 553),
-                                ('bob@virt.example', 'info@example.org', 553), ('ptsa', 'anyone@shop.example', 553)):
+                                ('bob@virt.example', 'info@example.org', 553), ('ptsa', 'anyone@shop.example', 553),
+                                ('bob@virt.example', 'news@other.example', 250)):
         got = mail_as(login, sender)
         check(got == want, 'senderlogins: %s sends as <%s>: %d (%d)' % (login, sender, want, got))
     srv.control('dkimdomains', 'example.org sel')
@@ -623,15 +625,17 @@ try:
     args_path = os.path.join(srv.home, 'stub', 'dkimsign-args')
     args = open(args_path).read().split() if os.path.exists(args_path) else []
     check(r[0] == 250 and args == ['-v', '-d', 'virt.example', '-d', 'shop.example'],
-          'postern-dkimsign may sign for the login\'s domain and the one senderlogins gives it (%r)' % args)
+          'postern-dkimsign may sign for the login\'s domain and the one an @domain entry gives it, not for '
+          'other.example, of which it was given one address (%r)' % args)
     srv.control('dkimdomains', None)
+    os.unlink(os.path.join(srv.home, 'bin', 'postern-dkimsign'))
     mark = len(srv.logtext())
     srv.control('senderlogins', 'info@example.org ptsa\nsales@example.org\n')
     check(mail_as('ptsa', 'info@example.org') == 451,
           'a malformed entry: a sender only the file could allow gets 451, not a guess')
     check(mail_as('ptsa', 'ptsa@example.org') == 250, 'the login\'s own addresses still pass')
-    check(logged(r'warning: control/senderlogins, entry 2: no login after the address', mark),
-          'the log names the entry and why')
+    check(logged(r'warning: control/senderlogins, the entry "sales@example\.org": no login after the address', mark),
+          'the log quotes the entry and says why')
     srv.control('senderlogins', None)
     check(mail_as('ptsa', 'info@example.org') == 553, 'no file: only the login\'s own addresses')
 finally:

@@ -87,8 +87,6 @@ int config_load(void)
 	if (cfg.submission &&
 	    (num("submissionplaintext", &cfg.plaintext, 0) || num("submissionsenders", &cfg.senders, 1)))
 		return -1;
-	if (cfg.submission && cfg.senders && senders_load() == -1)
-		return -1;
 	/* only submission's mail is signed: port 25's comes from strangers */
 	cfg.dkim = 0;
 	if (cfg.submission) {
@@ -330,7 +328,7 @@ int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, si
 		r = r == 1 ? got == uat && !memcmp(a.s, u.s, uat) : r;
 	}
 	if (r != 1) {
-		int m = senders_mapped(u.s, u.len, a.s, len, at);
+		int m = senders_mapped(user, ulen, a.s, len, at);
 		r = m == 1 ? 1 : m == -1 ? -1 : r;
 	}
 	str_free(&a);

@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include "smtpd.h"
 #include "senders.h"
-#include "addr.h"
 #include "spawn01.h"
 #include "io.h"
 #include "home.h"
@@ -59,7 +58,7 @@ static int spawn_queue(const char *path, char **argv, int mess, int env)
  * submission sets cfg.dkim): -v, and -d for each domain the login has
  * mail at, the only ones whose From it may sign (doc/dkim.md): a virtual
  * mailbox's domain, or every local domain for a Unix user; and each
- * domain control/senderlogins lets it send from.  NULL-ended, pointing
+ * domain an @domain entry of control/senderlogins gives it.  NULL-ended, pointing
  * into args and cfg. */
 static char **dkimsign_argv(const struct str *login, struct str *args)
 {
@@ -77,15 +76,8 @@ static char **dkimsign_argv(const struct str *login, struct str *args)
 			if (!str_cats(args, p) || !str_catz(args))
 				die_nomem();
 	}
-	if (login->len && cfg.senders) {
-		struct str lower = STR_INIT;
-		if (!str_copyb(&lower, login->s, login->len))
-			die_nomem();
-		lowercase(lower.s, lower.len);
-		if (!senders_domains(lower.s, lower.len, args))
-			die_nomem();
-		str_free(&lower);
-	}
+	if (login->len && cfg.senders && !senders_domains(login->s, login->len, args))
+		die_nomem();
 	for (off = 0; off < args->len; off += strlen(args->s + off) + 1)
 		n += 2;
 	if (!(argv = calloc(n + 1, sizeof *argv)))

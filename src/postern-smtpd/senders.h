@@ -5,15 +5,17 @@
 #include <stddef.h>
 #include "str.h"
 
-/* Reads the file (absent: no entries).  0, or -1 when it cannot be read:
- * an error, as for any control file.  A malformed line is logged once and
- * makes the entries unusable. */
+/* Reads the file (absent: no entries); the two below do it at their
+ * first call.  0, or -1 when it cannot be read (the entries are then
+ * unusable).  A malformed line is logged and makes them unusable. */
 int senders_load(void);
-/* Whether login (lower case, n bytes) may send as addr (lower case, len
- * bytes, its @ at at) by an entry: 1 yes, 0 no, -1 the file is unusable. */
+/* Whether login (as it logged in, n bytes) may send as addr (lower case,
+ * len bytes, its @ at at) by an entry: 1 yes, 0 no, -1 the file is
+ * unusable. */
 int senders_mapped(const char *login, size_t n, const char *addr, size_t len, size_t at);
-/* Appends to out, NUL-terminated, each domain an entry naming login lets
- * it send from (none when the file is unusable), each once.  0 out of
- * memory. */
+/* Appends to out, NUL-terminated, each domain an @domain entry naming
+ * login gives it (an entry for one address gives none: it would let any
+ * From at its domain be signed), each once; none when the file is
+ * unusable.  0 out of memory. */
 int senders_domains(const char *login, size_t n, struct str *out);
 #endif

@@ -44,38 +44,47 @@ int main(void)
 
 	CHECK(load(0) == 0 && may("alice", "info@example.org") == 0, "no file: nobody may send as anything by it");
 	CHECK(load("# who sends as what\n"
-	           "Info@Example.ORG  alice bob\n"
+	           "Info@Example.ORG  alice bob   # the shared box\n"
 	           "@shop.example\tcarol@virt.example\n"
-	           "sales@example.org carol@virt.example\n") == 0, "a file of three entries loads");
+	           "sales@example.org carol@virt.example\n"
+	           "@Big.Example Alice\n") == 0, "a file of four entries (a comment after one) loads");
 	CHECK(may("alice", "info@example.org") == 1 && may("bob", "info@example.org") == 1,
 	      "an address entry: each of its logins, the address in any case");
 	CHECK(may("carol", "info@example.org") == 0 && may("alic", "info@example.org") == 0 &&
-	      may("alice", "info2@example.org") == 0 && may("alice", "nfo@example.org") == 0,
-	      "nobody else, and no other address (no prefix or suffix match)");
+	      may("alice", "info2@example.org") == 0 && may("alice", "nfo@example.org") == 0 &&
+	      may("#", "info@example.org") == 0, "nobody else, no other address (no prefix or suffix), no comment word");
 	CHECK(may("carol@virt.example", "anyone@shop.example") == 1 && may("carol@virt.example", "x@sub.shop.example") == 0 &&
 	      may("alice", "anyone@shop.example") == 0, "a domain entry: every address there, not its subdomains");
+	CHECK(may("Alice", "x@big.example") == 1 && may("alice", "x@big.example") == 0,
+	      "logins matched exactly: Alice is not alice");
 	d.len = 0;
-	CHECK(senders_domains("carol@virt.example", 18, &d) && d.len == strlen("shop.example") + 1 + strlen("example.org") + 1 &&
-	      !strcmp(d.s, "shop.example") && !strcmp(d.s + 13, "example.org"), "the domains carol may send from, in order");
+	CHECK(senders_domains("carol@virt.example", 18, &d) && d.len == strlen("shop.example") + 1 && !strcmp(d.s, "shop.example"),
+	      "DKIM: the domain of carol's @domain entry, not of her single address");
 	d.len = 0;
-	CHECK(senders_domains("alice", 5, &d) && d.len == strlen("example.org") + 1, "alice's: example.org");
+	CHECK(senders_domains("alice", 5, &d) && d.len == 0, "alice's single address gives no DKIM domain");
 	d.len = 0;
-	CHECK(load("a@example.org alice\nb@example.org alice\n") == 0 && senders_domains("alice", 5, &d) &&
-	      d.len == strlen("example.org") + 1, "a domain two entries give is named once");
+	CHECK(load("@a.example alice\n@A.Example alice\n@[192.0.2.1] alice\n") == 0 && may("alice", "x@[192.0.2.1]") == 1 &&
+	      senders_domains("alice", 5, &d) && d.len == strlen("a.example") + 1,
+	      "a domain two entries give is named once; an address literal none (it can have no key)");
+	CHECK(load("x@[IPv6:2001:db8::1] alice\n") == 0 && may("alice", "x@[ipv6:2001:db8::1]") == 1,
+	      "an IPv6 literal entry, checked before it is lower-cased as the session's senders are");
 	{
 		const char *bad[] = {
 			"info@example.org\n",                 /* no login */
+			"info@example.org # alice\n",         /* only a comment after it */
 			"info.example.org alice\n",           /* no @ */
 			"info@exa_mple.org alice\n",          /* _ in a domain */
 			"info@example.org al/ice\n",          /* not a login name */
 			"@ alice\n",                          /* an empty domain */
 			"info@example.org alice\x01\n",       /* a control byte in a login */
-			"info@example.org alice@Virt.Example.\n", /* no login name */
+			"\"info\"@example.org alice\n",       /* quoted: never a session's sender */
+			"a@b@example.org alice\n",            /* an @ in the local part */
+			"info@example.org alice@Virt.Example\n", /* a virtual login is lower case */
 		};
 		size_t i;
 		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 			char text[128];
-			snprintf(text, sizeof text, "ok@example.org alice\n%s", bad[i]);
+			snprintf(text, sizeof text, "# comment\n\nok@example.org alice\n@shop.example alice\n%s", bad[i]);
 			CHECK(load(text) == 0 && may("alice", "ok@example.org") == -1 && may("alice", "x@y.org") == -1,
 			      "a malformed entry: the file decides nothing (-1, so 451), its good entries neither");
 			d.len = 0;
