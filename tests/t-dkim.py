@@ -298,6 +298,19 @@ try:
     m = delivered(box, before)
     check(m is not None and b'DKIM-Signature' not in m, 'goes unsigned: a login signs for its own domains only')
     check(logged('submission', r'dkim unsigned why=not_a_login_domain from_domain=second\.test'), 'logged so')
+    # ... unless control/senderlogins gives the login that one address:
+    # then a From of exactly it is signed (postern-dkimsign -f)
+    ctl('submissionsenders', '1')
+    ctl('senderlogins', 'news@second.test %s  # the newsletter' % USER)
+    before = snapshot(box)
+    check(submit('news@second.test', '%s@%s' % (USER, DOM), 'the news\r\n') is None,
+          'senderlogins: the login sends as news@second.test')
+    m = delivered(box, before)
+    v = dkimpy(m) if m else []
+    check(v == [(True, 'second.test', 'ed25519-sha256')],
+          'From news@second.test, granted alone: signed d=second.test (its Ed25519 key), dkimpy passes (%r)' % v)
+    ctl('senderlogins', None)
+    ctl('submissionsenders', '0')
     before = snapshot(box)
     check(submit('x@other.test', '%s@%s' % (USER, DOM), 'no key here\r\n') is None, 'and from a domain with no key')
     m = delivered(box, before)

@@ -266,6 +266,21 @@ try:
           '-d other.test: a From at example.test goes unsigned, the key holder not asked')
     code, err, q, back = sign(MSG, args=('-d', 'bad..name'))
     check(code == 81 and q is None, 'a malformed -d: exit 81')
+    # -f, a single address control/senderlogins gives a login: that From
+    # exactly (any case, a display name and comments around it), no other
+    code, err, q, back = sign(MSG.replace(b'Alice <alice@', b'Alice (the shop) <ALICE@'),
+                              args=('-v', '-d', 'other.test', '-f', 'alice@Example.Test'))
+    check(code == 0 and q is not None and verdicts(q) == [True, True], '-f alice@example.test: that From is signed')
+    n = len(FAKE.asked)
+    for frm, what in ((b'bob@example.test', 'another address at its domain'), (b'alice@sub.example.test', 'a subdomain'),
+                      (b'"alice"@example.test', 'the local part quoted'), (b'xalice@example.test', 'a longer local part')):
+        code, err, q, back = sign(MSG.replace(b'alice@example.test', frm), args=('-v', '-d', 'other.test', '-f',
+                                                                                 'alice@example.test'))
+        check(code == 0 and q is not None and b'DKIM-Signature' not in q and 'why=not_a_login_domain' in err and
+              len(FAKE.asked) == n, '-f alice@example.test: %s goes unsigned, the key holder not asked' % what)
+    for bad in ('alice', '@example.test', 'a"b@example.test', 'alice@bad..name'):
+        code, err, q, back = sign(MSG, args=('-f', bad))
+        check(code == 81 and q is None, 'a malformed -f (%s): exit 81' % bad)
 
     # a domain without keys never waits on the key holder
     os.rename(SOCK, SOCK + '.away')

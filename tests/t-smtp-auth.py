@@ -624,9 +624,9 @@ try:
     c.cmd('QUIT')
     args_path = os.path.join(srv.home, 'stub', 'dkimsign-args')
     args = open(args_path).read().split() if os.path.exists(args_path) else []
-    check(r[0] == 250 and args == ['-v', '-d', 'virt.example', '-d', 'shop.example'],
-          'postern-dkimsign may sign for the login\'s domain and the one an @domain entry gives it, not for '
-          'other.example, of which it was given one address (%r)' % args)
+    check(r[0] == 250 and args == ['-v', '-d', 'virt.example', '-d', 'shop.example', '-f', 'news@other.example'],
+          'postern-dkimsign may sign for the login\'s domain and the one an @domain entry gives it, and for From '
+          'news@other.example exactly, the one address it was given there (%r)' % args)
     srv.control('dkimdomains', None)
     os.unlink(os.path.join(srv.home, 'bin', 'postern-dkimsign'))
     mark = len(srv.logtext())

@@ -122,14 +122,18 @@ static int token(struct lex *l)
 /* addr-spec, its first token t already read: local-part "@" domain, the
  * local part words with a dot between each two (obs-local-part), the
  * domain one dot-atom; then the token after it, with the domain's place
- * in *dom and *domlen. */
-static int addr_spec(struct lex *l, int t, size_t *dom, size_t *domlen)
+ * in *dom and *domlen, and, when local is not NULL, the local part's
+ * words appended to it as written, quotes kept, without what was between
+ * them (comments, folding). */
+static int addr_spec(struct lex *l, int t, size_t *dom, size_t *domlen, struct str *local)
 {
 	int words = 0;
 	size_t lastend = 0;
 
 	while (t == T_WORD || t == T_QUOTED) {
 		if (words && l->v[lastend - 1] != '.' && l->v[l->at] != '.')
+			return T_BAD;
+		if (local && !str_catb(local, l->v + l->at, l->len))
 			return T_BAD;
 		words++;
 		lastend = l->at + l->len;
@@ -143,6 +147,11 @@ static int addr_spec(struct lex *l, int t, size_t *dom, size_t *domlen)
 }
 
 int dkim_from_domain(const struct dkim_field *f, size_t n, struct str *dom)
+{
+	return dkim_from_address(f, n, dom, 0);
+}
+
+int dkim_from_address(const struct dkim_field *f, size_t n, struct str *dom, struct str *addr)
 {
 	const struct dkim_field *from = 0;
 	struct lex l;
@@ -170,13 +179,15 @@ int dkim_from_domain(const struct dkim_field *f, size_t n, struct str *dom)
 	t = token(&l);
 	while (t == T_WORD || t == T_QUOTED)
 		t = token(&l);
+	if (addr)
+		addr->len = 0;
 	if (t == T_LT) {
-		if (addr_spec(&l, token(&l), &d, &dn) != T_GT)
+		if (addr_spec(&l, token(&l), &d, &dn, addr) != T_GT)
 			return -1;
 		t = token(&l);
 	} else if (t == T_AT) {
 		l.i = start;
-		t = addr_spec(&l, token(&l), &d, &dn);
+		t = addr_spec(&l, token(&l), &d, &dn, addr);
 	} else {
 		return -1;
 	}
@@ -189,6 +200,13 @@ int dkim_from_domain(const struct dkim_field *f, size_t n, struct str *dom)
 		return -1;
 	for (i = 0; i < dn; i++)
 		dom->s[i] = lower(dom->s[i]);
+	if (addr) {
+		for (i = 0; i < addr->len; i++)
+			addr->s[i] = lower(addr->s[i]);
+		if (!str_catc(addr, '@') || !str_cat(addr, dom) || !str_catz(addr))
+			return -1;
+		addr->len--;
+	}
 	return 0;
 }
 

@@ -47,6 +47,10 @@ int dkim_fields(const char *msg, size_t len, struct dkim_field *f, size_t max, s
  * Comments, quoted strings (an '@' in a quoted local part) and a display
  * name are understood. */
 int dkim_from_domain(const struct dkim_field *f, size_t n, struct str *dom);
+/* The same, and the address in addr: the local part as written (quotes
+ * kept, comments and folding between its words left out) and ASCII
+ * lower-cased, '@', the domain as in dom; NUL-terminated. */
+int dkim_from_address(const struct dkim_field *f, size_t n, struct str *dom, struct str *addr);
 
 /* Appends f in relaxed canonical form (RFC 6376 3.4.2): the name in
  * lower case, ':', the value unfolded, runs of space and tab one space,

@@ -39,9 +39,13 @@ void ask_close(void);
 
 /* policy.c: -d domain (the login's: only under those may From be signed) */
 void policy_allow(const char *domain);
+/* -f address: a From address the login may have signed (one address of
+ * control/senderlogins), its domain not otherwise its own */
+void policy_allow_address(const char *address);
 /* control/dkimdomains' domains; dies DS_CONFIG when it cannot be read */
 void policy_load(void);
-/* NULL when the From domain dom may be signed and has keys (or a parent
- * has), else why not: "not_a_login_domain", "no_key" */
-const char *policy_check(const struct str *dom);
+/* NULL when the From address from (lower case), of domain dom, may be
+ * signed and its domain has keys (or a parent has), else why not:
+ * "not_a_login_domain", "no_key" */
+const char *policy_check(const struct str *dom, const struct str *from);
 #endif

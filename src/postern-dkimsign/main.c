@@ -158,7 +158,7 @@ static void envelope_coming(void)
 static void sign(const char *msg, size_t len, struct str *out)
 {
 	static struct dkim_field f[DKIM_FIELDS_MAX];
-	struct str dom = STR_INIT, h = STR_INIT, fields = STR_INIT, head = STR_INIT, hashed = STR_INIT, enc = STR_INIT;
+	struct str dom = STR_INIT, from = STR_INIT, h = STR_INIT, fields = STR_INIT, head = STR_INIT, hashed = STR_INIT, enc = STR_INIT;
 	struct ds_answer a;
 	struct dkim_body body;
 	br_sha256_context sha;
@@ -173,11 +173,14 @@ static void sign(const char *msg, size_t len, struct str *out)
 		unsigned_log("header_unreadable", 0);
 		return;
 	}
-	if (dkim_from_domain(f, n, &dom) == -1) {
+	if (dkim_from_address(f, n, &dom, &from) == -1) {
 		unsigned_log("no_single_from_address", 0);
+		str_free(&from);
 		return;
 	}
-	if ((why = policy_check(&dom))) {
+	why = policy_check(&dom, &from);
+	str_free(&from);
+	if (why) {
 		unsigned_log(why, &dom);
 		str_free(&dom);
 		return;
@@ -272,16 +275,18 @@ int main(int argc, char **argv)
 	int memfd, opt;
 
 	progname = "postern-dkimsign";
-	while ((opt = getopt(argc, argv, "vd:")) != -1) {
+	while ((opt = getopt(argc, argv, "vd:f:")) != -1) {
 		if (opt == 'v')
 			verbose = 1;
 		else if (opt == 'd')
 			policy_allow(optarg);
+		else if (opt == 'f')
+			policy_allow_address(optarg);
 		else
-			die_usage("postern-dkimsign [-v] [-d domain]...");
+			die_usage("postern-dkimsign [-v] [-d domain]... [-f address]...");
 	}
 	if (optind != argc)
-		die_usage("postern-dkimsign [-v] [-d domain]...");
+		die_usage("postern-dkimsign [-v] [-d domain]... [-f address]...");
 	/* the caller's signal mask survives its exec of us */
 	sigemptyset(&alrm);
 	sigaddset(&alrm, SIGALRM);

@@ -2,7 +2,8 @@
  * for, decided before it asks: a domain control/dkimdomains names no key
  * for (nor for a parent) is passed on unsigned without a word to the key
  * holder, so that mail of domains without keys never waits on it; and
- * with -d, the login's own domains only (doc/dkim.md, "Who signs what"). */
+ * with -d or -f, the login's own domains, and the single From addresses
+ * control/senderlogins gives it, only (doc/dkim.md, "Who signs what"). */
 #include <string.h>
 #include "dkimsign.h"
 #include "control.h"
@@ -10,6 +11,7 @@
 #include "dkim.h"
 
 static struct str allowed;   /* -d domains, NUL-separated, lower case */
+static struct str addresses; /* -f addresses, the same */
 static struct str keyed;     /* control/dkimdomains' domains, the same */
 
 static int add(struct str *list, const char *d, size_t n)
@@ -31,6 +33,23 @@ void policy_allow(const char *domain)
 {
 	if (add(&allowed, domain, strlen(domain)) == -1)
 		die(DS_BUG, "fatal: -d: not a domain: ", domain);
+}
+
+void policy_allow_address(const char *a)
+{
+	size_t n = strlen(a), at, i;
+	const char *d;
+
+	for (at = n; at > 0 && a[at - 1] != '@'; at--)
+		;
+	d = a + at;
+	if (at < 2 || !dkim_name_ok(d, n - at) || memchr(a, '"', at) || memchr(a, '@', at - 1))
+		die(DS_BUG, "fatal: -f: not an address: ", a);
+	for (i = 0; i < n; i++)
+		if (!str_catc(&addresses, a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] - 'A' + 'a') : a[i]))
+			ds_nomem();
+	if (!str_catz(&addresses))
+		ds_nomem();
 }
 
 void policy_load(void)
@@ -69,11 +88,20 @@ static int in(const struct str *dom, const struct str *list)
 	return 0;
 }
 
-const char *policy_check(const struct str *dom)
+static int listed(const struct str *a, const struct str *list)
+{
+	const char *p;
+	for (p = list->s; p && p < list->s + list->len; p += strlen(p) + 1)
+		if (strlen(p) == a->len && !memcmp(p, a->s, a->len))
+			return 1;
+	return 0;
+}
+
+const char *policy_check(const struct str *dom, const struct str *from)
 {
 	if (!in(dom, &keyed))
 		return "no_key";
-	if (allowed.len && !in(dom, &allowed))
+	if ((allowed.len || addresses.len) && !in(dom, &allowed) && !listed(from, &addresses))
 		return "not_a_login_domain";
 	return 0;
 }

@@ -58,16 +58,19 @@ static int spawn_queue(const char *path, char **argv, int mess, int env)
  * submission sets cfg.dkim): -v, and -d for each domain the login has
  * mail at, the only ones whose From it may sign (doc/dkim.md): a virtual
  * mailbox's domain, or every local domain for a Unix user; and each
- * domain an @domain entry of control/senderlogins gives it.  NULL-ended, pointing
+ * domain an @domain entry of control/senderlogins gives it; -f for each
+ * single address an entry gives it.  NULL-ended, pointing
  * into args and cfg. */
 static char **dkimsign_argv(const struct str *login, struct str *args)
 {
+	static struct str addrs;
 	const char *at = login->len ? memchr(login->s, '@', login->len) : 0;
 	size_t n = 2, i = 0, off;
 	const char *p;
 	char **argv;
 
 	args->len = 0;
+	addrs.len = 0;
 	if (at) {
 		if (!str_catb(args, at + 1, login->len - (size_t)(at + 1 - login->s)) || !str_catz(args))
 			die_nomem();
@@ -76,9 +79,12 @@ static char **dkimsign_argv(const struct str *login, struct str *args)
 			if (!str_cats(args, p) || !str_catz(args))
 				die_nomem();
 	}
-	if (login->len && cfg.senders && !senders_domains(login->s, login->len, args))
+	if (login->len && cfg.senders && (!senders_domains(login->s, login->len, args) ||
+	                                  !senders_addresses(login->s, login->len, &addrs)))
 		die_nomem();
 	for (off = 0; off < args->len; off += strlen(args->s + off) + 1)
+		n += 2;
+	for (off = 0; off < addrs.len; off += strlen(addrs.s + off) + 1)
 		n += 2;
 	if (!(argv = calloc(n + 1, sizeof *argv)))
 		die_nomem();
@@ -87,6 +93,10 @@ static char **dkimsign_argv(const struct str *login, struct str *args)
 	for (off = 0; off < args->len; off += strlen(args->s + off) + 1) {
 		argv[i++] = (char *)"-d";
 		argv[i++] = args->s + off;
+	}
+	for (off = 0; off < addrs.len; off += strlen(addrs.s + off) + 1) {
+		argv[i++] = (char *)"-f";
+		argv[i++] = addrs.s + off;
 	}
 	return argv;
 }

@@ -135,24 +135,35 @@ int senders_mapped(const char *login, size_t n, const char *addr, size_t len, si
 	return 0;
 }
 
-int senders_domains(const char *login, size_t n, struct str *out)
+/* Appends to out, once each, the first words of the entries naming login
+ * that start with '@' (domains, without it) or not (single addresses),
+ * those whose domain DKIM can name. */
+static int grants(const char *login, size_t n, int domains, struct str *out)
 {
 	const char *p;
 
 	if (usable() != 1)
 		return 1;
 	for (p = lines.s; p < lines.s + lines.len; p += strlen(p) + 1) {
-		size_t w = strcspn(p, blank), off;
+		size_t w = strcspn(p, blank), at = addr_at(p, w), skip = domains, off;
 		int seen = 0;
-		/* only a whole domain's grant: one for a single address would
-		 * let any From at its domain be signed */
-		if (p[0] != '@' || !dkim_name_ok(p + 1, w - 1) || !names(p, login, n))
+		if ((p[0] == '@') != domains || !dkim_name_ok(p + at + 1, w - at - 1) || !names(p, login, n))
 			continue;
 		for (off = 0; off < out->len; off += strlen(out->s + off) + 1)
-			if (strlen(out->s + off) == w - 1 && !memcmp(out->s + off, p + 1, w - 1))
+			if (strlen(out->s + off) == w - skip && !memcmp(out->s + off, p + skip, w - skip))
 				seen = 1;
-		if (!seen && (!str_catb(out, p + 1, w - 1) || !str_catz(out)))
+		if (!seen && (!str_catb(out, p + skip, w - skip) || !str_catz(out)))
 			return 0;
 	}
 	return 1;
+}
+
+int senders_domains(const char *login, size_t n, struct str *out)
+{
+	return grants(login, n, 1, out);
+}
+
+int senders_addresses(const char *login, size_t n, struct str *out)
+{
+	return grants(login, n, 0, out);
 }

@@ -14,8 +14,10 @@ int senders_load(void);
  * unusable. */
 int senders_mapped(const char *login, size_t n, const char *addr, size_t len, size_t at);
 /* Appends to out, NUL-terminated, each domain an @domain entry naming
- * login gives it (an entry for one address gives none: it would let any
- * From at its domain be signed), each once; none when the file is
+ * login gives it (postern-dkimsign -d), each once; none when the file is
  * unusable.  0 out of memory. */
 int senders_domains(const char *login, size_t n, struct str *out);
+/* The same for the single addresses entries give it (postern-dkimsign -f:
+ * From exactly that address, not any at its domain). */
+int senders_addresses(const char *login, size_t n, struct str *out);
 #endif

@@ -149,6 +149,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (i = 0; i < dom.len; i++)
 				if (dom.s[i] >= 'A' && dom.s[i] <= 'Z')
 					abort();
+			/* the address form agrees: LOCAL@DOM, lower case, a local part */
+			{
+				struct str a = STR_INIT, d2 = STR_INIT;
+				if (dkim_from_address(f, nf, &d2, &a) != 0 || d2.len != dom.len || a.len < dom.len + 2 ||
+				    a.s[a.len - dom.len - 1] != '@' || memcmp(a.s + a.len - dom.len, dom.s, dom.len) != 0 ||
+				    a.s[a.len] != 0)
+					abort();
+				for (i = 0; i < a.len; i++)
+					if (a.s[i] >= 'A' && a.s[i] <= 'Z')
+						abort();
+				str_free(&a);
+				str_free(&d2);
+			}
 		}
 		if (dkim_signed_fields(f, nf, &h, &hashed))
 			abort();

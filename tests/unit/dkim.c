@@ -382,6 +382,27 @@ static void from_domain(void)
 	{
 		struct dkim_field g = { "From", 4, "From a@b.test", 13 };
 		CHECK(dkim_from_domain(&g, 1, &d) == -1, "a From field without a colon: -1");
+		{
+			static const struct { const char *m, *want; } t[] = {
+				{ "From: Info <INFO@Example.COM>\n\n", "info@example.com" },
+				{ "From: info(the shop)@x.org\n\n", "info@x.org" },
+				{ "From: a . b@x.org.\n\n", "a.b@x.org" },
+				{ "From: \"A b\"@x.org\n\n", "\"a b\"@x.org" },
+				{ "From: Name <a@x.org> (trailing)\n\n", "a@x.org" },
+			};
+			size_t k;
+			for (k = 0; k < sizeof t / sizeof t[0]; k++) {
+				struct str a = STR_INIT, dd = STR_INIT;
+				size_t nf2 = 0, body2;
+				static struct dkim_field f2[4];
+				int ok = dkim_fields(t[k].m, strlen(t[k].m), f2, 4, &nf2, &body2) == 0 &&
+				         dkim_from_address(f2, nf2, &dd, &a) == 0 && a.len == strlen(t[k].want) &&
+				         !memcmp(a.s, t[k].want, a.len) && a.s[a.len] == 0;
+				CHECK(ok, "dkim_from_address: the From address, local part as written, ASCII lower case");
+				str_free(&a);
+				str_free(&dd);
+			}
+		}
 	}
 	str_free(&d);
 }

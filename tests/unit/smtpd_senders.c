@@ -63,6 +63,12 @@ int main(void)
 	d.len = 0;
 	CHECK(senders_domains("alice", 5, &d) && d.len == 0, "alice's single address gives no DKIM domain");
 	d.len = 0;
+	CHECK(senders_addresses("alice", 5, &d) && d.len == strlen("info@example.org") + 1 && !strcmp(d.s, "info@example.org"),
+	      "but the address itself, for -f");
+	d.len = 0;
+	CHECK(senders_addresses("carol@virt.example", 18, &d) && d.len == strlen("sales@example.org") + 1,
+	      "carol's single address, not her domain");
+	d.len = 0;
 	CHECK(load("@a.example alice\n@A.Example alice\n@[192.0.2.1] alice\n") == 0 && may("alice", "x@[192.0.2.1]") == 1 &&
 	      senders_domains("alice", 5, &d) && d.len == strlen("a.example") + 1,
 	      "a domain two entries give is named once; an address literal none (it can have no key)");
