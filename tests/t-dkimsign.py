@@ -129,7 +129,10 @@ def sign(msg, args=('-v',), envelope=b'Fa@example.test\0Tb@example.test\0\0', en
     except BrokenPipeError:
         pass
     if envelope is not None:
-        a.sendall(envelope)
+        try:
+            a.sendall(envelope)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # it left before reading it (a usage error: exit 81)
     a.shutdown(socket.SHUT_WR)
     back = b''
     a.settimeout(60)
