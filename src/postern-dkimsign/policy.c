@@ -14,18 +14,24 @@ static struct str allowed;   /* -d domains, NUL-separated, lower case */
 static struct str addresses; /* -f addresses, the same */
 static struct str keyed;     /* control/dkimdomains' domains, the same */
 
-static int add(struct str *list, const char *d, size_t n)
+/* s (n bytes), ASCII lower-cased, onto list, NUL-terminated */
+static void append_lower(struct str *list, const char *s, size_t n)
 {
 	size_t i;
+	for (i = 0; i < n; i++)
+		if (!str_catc(list, s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i]))
+			ds_nomem();
+	if (!str_catz(list))
+		ds_nomem();
+}
+
+static int add(struct str *list, const char *d, size_t n)
+{
 	while (n && d[n - 1] == '.')
 		n--;
 	if (!n || !dkim_name_ok(d, n))
 		return -1;
-	for (i = 0; i < n; i++)
-		if (!str_catc(list, d[i] >= 'A' && d[i] <= 'Z' ? (char)(d[i] - 'A' + 'a') : d[i]))
-			ds_nomem();
-	if (!str_catz(list))
-		ds_nomem();
+	append_lower(list, d, n);
 	return 0;
 }
 
@@ -37,19 +43,13 @@ void policy_allow(const char *domain)
 
 void policy_allow_address(const char *a)
 {
-	size_t n = strlen(a), at, i;
-	const char *d;
+	size_t n = strlen(a), at;
 
 	for (at = n; at > 0 && a[at - 1] != '@'; at--)
 		;
-	d = a + at;
-	if (at < 2 || !dkim_name_ok(d, n - at) || memchr(a, '"', at) || memchr(a, '@', at - 1))
+	if (at < 2 || !dkim_name_ok(a + at, n - at) || memchr(a, '"', at) || memchr(a, '@', at - 1))
 		die(DS_BUG, "fatal: -f: not an address: ", a);
-	for (i = 0; i < n; i++)
-		if (!str_catc(&addresses, a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] - 'A' + 'a') : a[i]))
-			ds_nomem();
-	if (!str_catz(&addresses))
-		ds_nomem();
+	append_lower(&addresses, a, n);
 }
 
 void policy_load(void)

@@ -54,18 +54,32 @@ static int spawn_queue(const char *path, char **argv, int mess, int env)
 	return r;
 }
 
+/* flag and each string of list (NUL-separated) as arguments from
+ * argv[*i] on, when argv is not NULL; how many they are either way. */
+static size_t flag_args(char **argv, size_t *i, const char *flag, const struct str *list)
+{
+	size_t off, n = 0;
+
+	for (off = 0; off < list->len; off += strlen(list->s + off) + 1, n += 2)
+		if (argv) {
+			argv[(*i)++] = (char *)flag;
+			argv[(*i)++] = list->s + off;
+		}
+	return n;
+}
+
 /* postern-dkimsign's arguments (control/dkimdomains names a key; only
  * submission sets cfg.dkim): -v, and -d for each domain the login has
  * mail at, the only ones whose From it may sign (doc/dkim.md): a virtual
  * mailbox's domain, or every local domain for a Unix user; and each
  * domain an @domain entry of control/senderlogins gives it; -f for each
- * single address an entry gives it.  NULL-ended, pointing
- * into args and cfg. */
+ * single address an entry gives it.  NULL-ended, pointing into args and
+ * a static list of the addresses. */
 static char **dkimsign_argv(const struct str *login, struct str *args)
 {
 	static struct str addrs;
 	const char *at = login->len ? memchr(login->s, '@', login->len) : 0;
-	size_t n = 2, i = 0, off;
+	size_t i = 0;
 	const char *p;
 	char **argv;
 
@@ -82,22 +96,12 @@ static char **dkimsign_argv(const struct str *login, struct str *args)
 	if (login->len && cfg.senders && (!senders_domains(login->s, login->len, args) ||
 	                                  !senders_addresses(login->s, login->len, &addrs)))
 		die_nomem();
-	for (off = 0; off < args->len; off += strlen(args->s + off) + 1)
-		n += 2;
-	for (off = 0; off < addrs.len; off += strlen(addrs.s + off) + 1)
-		n += 2;
-	if (!(argv = calloc(n + 1, sizeof *argv)))
+	if (!(argv = calloc(2 + flag_args(0, 0, "-d", args) + flag_args(0, 0, "-f", &addrs) + 1, sizeof *argv)))
 		die_nomem();
 	argv[i++] = (char *)"postern-dkimsign";
 	argv[i++] = (char *)"-v";
-	for (off = 0; off < args->len; off += strlen(args->s + off) + 1) {
-		argv[i++] = (char *)"-d";
-		argv[i++] = args->s + off;
-	}
-	for (off = 0; off < addrs.len; off += strlen(addrs.s + off) + 1) {
-		argv[i++] = (char *)"-f";
-		argv[i++] = addrs.s + off;
-	}
+	(void)flag_args(argv, &i, "-d", args);
+	(void)flag_args(argv, &i, "-f", &addrs);
 	return argv;
 }
 
