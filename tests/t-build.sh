@@ -40,4 +40,10 @@ for p in postern-smtpd postern-queue postern-local postern-listen postern-popup 
 		check "$p: linked with musl, not glibc (no GLIBC_ strings)" sh -c "! grep -aq 'GLIBC_' '$f'"
 	fi
 done
+
+# every program has its man page (the standard of README)
+for d in src/postern-*; do
+	p=${d#src/}
+	check "$p: has a man page" [ -f "doc/$p.8" ]
+done
 done_testing

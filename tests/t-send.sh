@@ -41,6 +41,7 @@ while [ \$# -ge 4 ]; do
 		if [ -e "\$F/seen.\$qid" ]; then cat "/dev/fd/\$fd" > "\$n.msg"; echo "K delivered"
 		else : > "\$F/seen.\$qid"; echo "Z 4.2.2 mailbox full, try later"; fi ;;
 	*permfail*) echo "D 5.1.1 no mailbox here by that name" ;;
+	*slowtemp*) sleep 2; echo "Z 4.2.2 mailbox full, try later" ;;
 	*slow*) sleep 2; cat "/dev/fd/\$fd" > "\$n.msg"; echo K ;;
 	*hangonce*)
 		if [ -e "\$F/seen.\$qid" ]; then cat "/dev/fd/\$fd" > "\$n.msg"; echo "K delivered"
@@ -168,8 +169,102 @@ kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
 check "expired remote recipient bounced with Status 5.4.7" wait_for 15 sh -c "grep -l 'Status: 5.4.7' $FAKE/call.??????.msg > $SCRATCH/exp 2> /dev/null"
 check "queue emptied after expiry" wait_for 10 queue_empty
 
-# 8. a stream of 200 messages while postern-lspawn, then postern-clean, are killed with -9
+# 7b. postern-qctl: flush, delete, bounce (doc/postern-qctl.8).  Retries an
+# hour apart, so that only a flush tries a message again within the test.
 echo 604800 > "$PHOME/control/queuelifetime"
+echo 3600 > "$PHOME/control/retrymin"
+echo 7200 > "$PHOME/control/retrymax"
+kill "$START_PID"; wait "$START_PID" # restarted, so that the settings are surely read
+start
+QCTL=$PHOME/bin/postern-qctl
+qid_of() { # RCPT: the id of the one queued message to it
+	grep -l "T$1" "$Q"/mess/*.env 2> /dev/null | sed -n 's|.*/\(.*\)\.env$|\1|p' | head -n 1
+}
+count() { grep -c -- "$1" "$LOG"; }
+msg pts1@mx.test far2@remote.example q1 | inject pts1@mx.test far2@remote.example
+check "qctl: a remote recipient deferred" wait_for 10 logged 'to=far2@remote.example status=deferred'
+ID=$(qid_of far2@remote.example)
+check "qctl: its id ($ID)" [ -n "$ID" ]
+"$QCTL" flush > "$SCRATCH/qctl.out" 2>&1; rc=$?
+check "qctl flush exits 0 ($rc: $(cat "$SCRATCH/qctl.out"))" [ "$rc" -eq 0 ]
+check "qctl flush: postern-send logs the recipients it made due" wait_for 5 logged 'flush n=1$'
+check "qctl flush: the deferred recipient is tried again at once, not in an hour" \
+	wait_for 10 sh -c "[ \$(grep -c 'to=far2@remote.example status=deferred' '$LOG') -eq 2 ]"
+kill -ALRM "$START_PID"
+check "SIGALRM to postern-start (s6-svc -a) flushes too" \
+	wait_for 10 sh -c "[ \$(grep -c 'to=far2@remote.example status=deferred' '$LOG') -eq 3 ]"
+check "qctl flush: the second flush was logged" sh -c "[ \$(grep -c ' flush n=' '$LOG') -eq 2 ]"
+bounces=$(count 'bounce qid=')
+"$QCTL" delete "$ID" > "$SCRATCH/qctl.out" 2>&1; rc=$?
+check "qctl delete exits 0 ($rc: $(cat "$SCRATCH/qctl.out"))" [ "$rc" -eq 0 ]
+check "qctl delete: logged with the recipients given up" wait_for 5 logged "cancel qid=$ID action=delete status=done nrcpt=1"
+check "qctl delete: the recipient failed with the administrator's reason" \
+	logged "qid=$ID to=far2@remote.example status=failed .*reason=\"deleted from the queue by the administrator\""
+check "qctl delete: the message is removed" wait_for 10 logged "done qid=$ID"
+check "qctl delete: queue emptied, request removed" wait_for 10 sh -c "[ -z \"\$(ls -A '$Q/cancel')\" ]"
+check "qctl delete: no bounce" [ "$(count 'bounce qid=')" -eq "$bounces" ]
+
+msg pts1@mx.test far3@remote.example q2 | inject pts1@mx.test far3@remote.example
+check "qctl bounce: a remote recipient deferred" wait_for 10 logged 'to=far3@remote.example status=deferred'
+ID=$(qid_of far3@remote.example)
+"$QCTL" bounce "$ID" > "$SCRATCH/qctl.out" 2>&1; rc=$?
+check "qctl bounce exits 0 ($rc: $(cat "$SCRATCH/qctl.out"))" [ "$rc" -eq 0 ]
+check "qctl bounce: logged" wait_for 5 logged "cancel qid=$ID action=bounce status=done nrcpt=1"
+check "qctl bounce: the bounce is sent" wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=1"
+check "qctl bounce: the DSN says the administrator returned it, with the last error" \
+	wait_for 10 sh -c "grep -l 'returned to the sender by the administrator; last error: .*connection refused' $FAKE/call.??????.msg > $SCRATCH/qb 2> /dev/null"
+check "qctl bounce: queue emptied" wait_for 10 logged "done qid=$ID"
+
+# a delivery running when the request comes: its temporary failure is final
+msg pts1@mx.test pts1-slowtemp@mx.test q3 | inject pts1@mx.test pts1-slowtemp@mx.test
+wait_for 10 sh -c "grep -q 'pts1-slowtemp@mx.test' $FAKE/call.?????? 2>/dev/null"
+ID=$(qid_of pts1-slowtemp@mx.test)
+"$QCTL" bounce "$ID" > "$SCRATCH/qctl.out" 2>&1; rc=$?
+check "qctl bounce during a delivery: exits 0 ($rc)" [ "$rc" -eq 0 ]
+check "qctl bounce during a delivery: nothing to give up at once" wait_for 5 logged "cancel qid=$ID action=bounce status=done nrcpt=0"
+check "qctl bounce during a delivery: its deferral becomes a failure with both reasons" \
+	wait_for 10 logged "qid=$ID to=pts1-slowtemp@mx.test status=failed .*reason=\"returned to the sender by the administrator; last error: 4.2.2 mailbox full"
+check "qctl bounce during a delivery: bounced, with the code of the last error (5.2.2)" \
+	wait_for 10 sh -c "grep -l 'Status: 5.2.2' $FAKE/call.??????.msg 2> /dev/null | xargs -r grep -l 'To: pts1-slowtemp@mx.test' > /dev/null"
+check "qctl bounce during a delivery: removed" wait_for 10 logged "done qid=$ID"
+
+# refusals: nothing done for a list with one bad id
+msg pts1@mx.test far5@remote.example q5 | inject pts1@mx.test far5@remote.example
+wait_for 10 logged 'to=far5@remote.example status=deferred'
+ID=$(qid_of far5@remote.example)
+"$QCTL" delete "$ID" 1764423956.000123P4242R9f3a1c2e7b6d5a40 > "$SCRATCH/qctl.out" 2>&1; rc=$?
+check "qctl delete of an id not queued: exit 100" [ "$rc" -eq 100 ]
+check "qctl delete of an id not queued: says which" grep -q 'no such message in the queue: 1764423956.000123P4242R9f3a1c2e7b6d5a40' "$SCRATCH/qctl.out"
+check "qctl delete of an id not queued: the good one is left too" sh -c "[ -z \"\$(ls -A '$Q/cancel')\" ] && [ -e '$Q/mess/$ID.env' ]"
+"$QCTL" bounce ../info/x > "$SCRATCH/qctl.out" 2>&1; rc=$?
+check "qctl bounce ../info/x: not a queue id, exit 100" sh -c "[ $rc -eq 100 ] && grep -q 'not a queue id' '$SCRATCH/qctl.out'"
+for a in "" "frob" "delete" "flush x"; do
+	# shellcheck disable=SC2086
+	"$QCTL" $a > /dev/null 2>&1; rc=$?
+	check "qctl '$a': usage, exit 100" [ "$rc" -eq 100 ]
+done
+setpriv --reuid=pts1 --regid=pts1 --clear-groups "$QCTL" delete "$ID" > "$SCRATCH/qctl.out" 2>&1; rc=$?
+check "qctl as a user: exit 111, only root" sh -c "[ $rc -eq 111 ] && grep -q 'only root' '$SCRATCH/qctl.out'"
+
+# postern-send down: delete waits in queue/cancel/ for its start; flush fails
+kill "$START_PID"; wait "$START_PID"
+START_PID=
+"$QCTL" flush > "$SCRATCH/qctl.out" 2>&1; rc=$?
+check "qctl flush with postern-send down: exit 111" sh -c "[ $rc -eq 111 ] && grep -q 'not running' '$SCRATCH/qctl.out'"
+"$QCTL" delete "$ID" > "$SCRATCH/qctl.out" 2>&1; rc=$?
+check "qctl delete with postern-send down: exit 0, and says when it happens" sh -c "[ $rc -eq 0 ] && grep -q 'when it starts' '$SCRATCH/qctl.out'"
+check "qctl delete with postern-send down: the request waits" [ -e "$Q/cancel/delete-$ID" ]
+check "qctl: requests are root's alone" sh -c "[ \"\$(stat -c '%U %a' '$Q/cancel')\" = 'postern-send 700' ]"
+start
+check "qctl delete with postern-send down: carried out at its start" wait_for 10 logged "cancel qid=$ID action=delete status=done nrcpt=1"
+check "qctl: queue emptied" wait_for 10 queue_empty
+check "qctl: no request left" [ -z "$(ls -A "$Q/cancel")" ]
+"$QCTL" delete "$ID" > "$SCRATCH/qctl.out" 2>&1; rc=$?
+check "qctl delete of a message gone: exit 100" [ "$rc" -eq 100 ]
+echo 1 > "$PHOME/control/retrymin"
+echo 2 > "$PHOME/control/retrymax"
+
+# 8. a stream of 200 messages while postern-lspawn, then postern-clean, are killed with -9
 kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
 restarts=0
 i=0

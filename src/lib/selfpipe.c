@@ -4,7 +4,7 @@
 #include <unistd.h>
 #include "selfpipe.h"
 
-volatile sig_atomic_t selfpipe_term, selfpipe_hup;
+volatile sig_atomic_t selfpipe_term, selfpipe_hup, selfpipe_alrm;
 static int fds[2] = { -1, -1 };
 
 static void on_signal(int sig)
@@ -15,6 +15,8 @@ static void on_signal(int sig)
 		selfpipe_term = 1;
 	else if (sig == SIGHUP)
 		selfpipe_hup = 1;
+	else if (sig == SIGALRM)
+		selfpipe_alrm = 1;
 	(void)!write(fds[1], &c, 1);
 	errno = e;
 }
@@ -34,6 +36,8 @@ int selfpipe_init(int which)
 	if ((which & SELFPIPE_CHLD) && sigaction(SIGCHLD, &sa, 0) == -1)
 		return -1;
 	if ((which & SELFPIPE_HUP) && sigaction(SIGHUP, &sa, 0) == -1)
+		return -1;
+	if ((which & SELFPIPE_ALRM) && sigaction(SIGALRM, &sa, 0) == -1)
 		return -1;
 	sa.sa_handler = SIG_IGN;
 	sa.sa_flags = 0;

@@ -130,6 +130,21 @@ static int trig = -1, trig_w = -1;
 static char tbuf[TRIGGER_LINE_MAX];
 static size_t tlen;
 static int tskip, need_scan;
+/* postern-qctl's words on the trigger (never a queue id: one starts with
+ * a digit): "flush", every retry now; "cancel", read queue/cancel/ */
+static int want_flush, want_cancel;
+
+static void trigger_line(const char *line, size_t len)
+{
+	if (qid_valid(line, len))
+		msg_load(line, len);
+	else if (len == 5 && memcmp(line, "flush", 5) == 0)
+		want_flush = 1;
+	else if (len == 6 && memcmp(line, "cancel", 6) == 0)
+		want_cancel = 1;
+	else
+		need_scan = 1; /* not a queue id: look for ourselves */
+}
 
 static void trigger_open(void)
 {
@@ -172,12 +187,8 @@ static void trigger_read(void)
 		for (i = 0; i < r; i++) {
 			char c = buf[i];
 			if (c == '\n') {
-				if (!tskip) {
-					if (qid_valid(tbuf, tlen))
-						msg_load(tbuf, tlen);
-					else
-						need_scan = 1; /* not a queue id: look for ourselves */
-				}
+				if (!tskip)
+					trigger_line(tbuf, tlen);
 				tlen = 0;
 				tskip = 0;
 			} else if (tskip) {
@@ -254,7 +265,8 @@ int main(int argc, char **argv)
 	if (load_settings(&set) == -1)
 		die_sys(111, "fatal: unable to read the control files");
 
-	if ((sigfd = selfpipe_init(SELFPIPE_HUP)) == -1)
+	/* SIGHUP: reread the control files; SIGALRM: postern-qctl flush */
+	if ((sigfd = selfpipe_init(SELFPIPE_HUP | SELFPIPE_ALRM)) == -1)
 		die_sys(111, "fatal: unable to catch signals");
 	io_init(&lres, FD_LSPAWN_RES, lbuf, sizeof lbuf);
 	io_init(&cres, FD_CLEAN_RES, cbuf, sizeof cbuf);
@@ -267,6 +279,7 @@ int main(int argc, char **argv)
 	infopool_init();
 	scan_mess();
 	drop_orphan_info();
+	cancel_scan(); /* requests left while postern-send was down */
 	next_scan = now + RESCAN_INTERVAL;
 	sched_dispatch();
 	clean_flush();
@@ -349,6 +362,15 @@ int main(int argc, char **argv)
 				str_free(&set.rc.seps);
 				set = fresh_set;
 			}
+			want_cancel = 1;
+		}
+		if (selfpipe_alrm || want_flush) {
+			struct logline fl = { STR_INIT };
+			selfpipe_alrm = 0;
+			want_flush = 0;
+			log_begin(&fl, "flush");
+			log_kvu(&fl, "n", sched_flush());
+			log_end(&fl);
 		}
 		if (selfpipe_term)
 			continue; /* finish what runs, start nothing */
@@ -358,6 +380,10 @@ int main(int argc, char **argv)
 				trigger_open();
 			scan_mess();
 			next_scan = now + RESCAN_INTERVAL;
+		}
+		if (want_cancel) {
+			want_cancel = 0;
+			cancel_scan();
 		}
 		sched_dispatch();
 		clean_flush();

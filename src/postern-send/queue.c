@@ -357,6 +357,20 @@ static void rcpt_fail(struct msg *m, size_t i, const char *why, size_t wl)
 	log_delivery(m, i, "failed", r->why.s, r->why.len);
 }
 
+/* The reason recorded for a recipient the administrator gave up
+ * (postern-qctl): with bounce, the last temporary error goes with it, so
+ * that the bounce says what was wrong and dsn_status finds its code. */
+static int msg_cancel_reason(struct str *out, int how, const char *last, size_t ll)
+{
+	if (how == CANCEL_DELETE)
+		return str_cats(out, CANCEL_DELETE_REASON);
+	if (!str_cats(out, CANCEL_BOUNCE_REASON))
+		return 0;
+	if (!ll)
+		return 1;
+	return str_cats(out, "; last error: ") && state_reason(out, last, ll);
+}
+
 static void rcpt_temp(struct msg *m, size_t i, const char *why, size_t wl)
 {
 	struct str line = STR_INIT;
@@ -365,6 +379,15 @@ static void rcpt_temp(struct msg *m, size_t i, const char *why, size_t wl)
 
 	if (now >= end) {
 		if (!str_copys(&line, EXPIRED_PREFIX) || !state_reason(&line, why, wl))
+			die_nomem();
+		rcpt_fail(m, i, line.s, line.len);
+		str_free(&line);
+		return;
+	}
+	if (m->cancel) {
+		/* given up by the administrator while this delivery ran: it
+		 * is not tried again */
+		if (!msg_cancel_reason(&line, m->cancel, why, wl))
 			die_nomem();
 		rcpt_fail(m, i, line.s, line.len);
 		str_free(&line);
@@ -1343,4 +1366,71 @@ void sched_result(const char *job, size_t jlen, char status, const char *text, s
 	default: die(111, "fatal: postern-lspawn sent an unknown status");
 	}
 	msg_check_done(m);
+}
+
+/* postern-qctl flush (or SIGALRM): every recipient waiting for its next
+ * try is due now, and every domain remembered as dead is forgotten, as
+ * after an outage the admin knows is over.  The attempts made so far
+ * still set the backoff of the next failure, and info/ keeps the old
+ * times: a restart waits for them again.  Returns the recipients made
+ * due. */
+size_t sched_flush(void)
+{
+	size_t k, kept = 0, n = 0, h;
+
+	for (k = 0; k < heap_len; k++) {
+		struct job j = heap[k];
+		j.m->queued--;
+		if (!job_ok(&j))
+			continue; /* stale: the flush drops it (and frees a message gone) */
+		if (j.i != IDX_BOUNCE && j.i != IDX_CLEAN) {
+			j.m->r[j.i].next = now;
+			n++;
+		}
+		/* every entry kept is due at the same time: still a heap */
+		heap[kept++] = (struct job){ j.m, j.i, now, 0 };
+		j.m->queued++;
+	}
+	heap_len = kept;
+	for (h = 0; h < DOM_HASH; h++) {
+		struct dom *x;
+		for (x = domtab[h]; x; x = x->next)
+			x->dead_until = 0;
+	}
+	dom_sweep();
+	return n;
+}
+
+/* postern-qctl delete or bounce for m: every recipient not yet delivered
+ * fails with the administrator's reason, now or, for one being delivered,
+ * when its delivery ends without success.  delete records B first, so
+ * that no bounce goes (a restart halfway sees the B and the request,
+ * which is still there, again).  Returns the recipients given up now. */
+size_t msg_cancel(struct msg *m, int how)
+{
+	struct str line = STR_INIT;
+	size_t i, n = 0;
+
+	if (m->stage != M_ACTIVE)
+		return 0;
+	m->cancel = how;
+	if (how == CANCEL_DELETE && !m->bounced) {
+		if (!state_line_B(&line))
+			die_nomem();
+		record(m, &line);
+		m->bounced = 1;
+	}
+	for (i = 0; i < m->env.nrcpt; i++) {
+		struct rcpt *r = m->r + i;
+		if (r->st != RS_PENDING || r->busy)
+			continue;
+		line.len = 0;
+		if (!msg_cancel_reason(&line, how, r->why.s, r->why.len))
+			die_nomem();
+		rcpt_fail(m, i, line.s, line.len);
+		n++;
+	}
+	str_free(&line);
+	msg_check_done(m);
+	return n;
 }

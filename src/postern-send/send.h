@@ -19,6 +19,11 @@
 #define ENVELOPE_MAX (64 * 1024 * 1024)
 #define RESCAN_INTERVAL 300    /* seconds between scans of mess/ */
 #define EXPIRED_PREFIX "message expired in queue; last error: "
+/* what postern-qctl asked for a message (queue/cancel/, doc/queue.md) */
+#define CANCEL_DELETE 1 /* no bounce */
+#define CANCEL_BOUNCE 2
+#define CANCEL_DELETE_REASON "deleted from the queue by the administrator"
+#define CANCEL_BOUNCE_REASON "returned to the sender by the administrator"
 /* pseudo recipient indexes in the retry heap */
 #define IDX_BOUNCE ((size_t)-1) /* try the bounce again */
 #define IDX_CLEAN ((size_t)-2)  /* ask postern-clean again */
@@ -54,6 +59,7 @@ struct msg {
 	size_t busy;     /* deliveries running */
 	int bounced;     /* a B record exists */
 	int warned;      /* a W record exists: the delay warning went out */
+	int cancel;      /* 0, or CANCEL_DELETE or CANCEL_BOUNCE: postern-qctl gave it up */
 	int has_info;    /* info/QID may exist */
 	size_t info_len;   /* bytes in info/QID, as far as we wrote or read them */
 	size_t info_limit; /* a record that takes it past this rewrites it compacted */
@@ -99,6 +105,11 @@ void rsched_result(const struct str *payload);
 size_t clean_outstanding(void);
 int record(struct msg *m, const struct str *line); /* appends to info/QID */
 void msg_check_done(struct msg *m);
+size_t sched_flush(void);                      /* postern-qctl flush: every retry due now */
+size_t msg_cancel(struct msg *m, int how);     /* postern-qctl delete or bounce */
+
+/* cancel.c: the requests postern-qctl leaves in queue/cancel/ */
+void cancel_scan(void);
 
 /* bounce.c */
 /* 1: bounce injected (or dropped by rule) and B recorded; 0: try again later */

@@ -231,8 +231,9 @@ int main(int argc, char **argv)
 	if (send_uid == 0 || queue_uid == 0 || remote_uid == 0)
 		die(111, "fatal: postern's users must not be root");
 
-	/* SIGHUP (s6-svc -h) is postern-send's: passed on, not our death */
-	if ((sigfd = selfpipe_init(SELFPIPE_CHLD | SELFPIPE_HUP)) == -1 || pipe2(lreq, O_CLOEXEC) == -1 ||
+	/* SIGHUP (s6-svc -h) and SIGALRM (s6-svc -a) are postern-send's:
+	 * passed on, not our death */
+	if ((sigfd = selfpipe_init(SELFPIPE_CHLD | SELFPIPE_HUP | SELFPIPE_ALRM)) == -1 || pipe2(lreq, O_CLOEXEC) == -1 ||
 	    pipe2(lres, O_CLOEXEC) == -1 || pipe2(creq, O_CLOEXEC) == -1 ||
 	    pipe2(cres, O_CLOEXEC) == -1 || pipe2(rreq, O_CLOEXEC) == -1 ||
 	    pipe2(rres, O_CLOEXEC) == -1 || pipe2(ready, O_CLOEXEC) == -1)
@@ -291,6 +292,11 @@ int main(int argc, char **argv)
 			selfpipe_hup = 0;
 			if (pids[SEND] && kill(pids[SEND], SIGHUP) == -1 && errno != ESRCH)
 				warn_sys("warning: unable to pass SIGHUP on to postern-send");
+		}
+		if (selfpipe_alrm) {
+			selfpipe_alrm = 0;
+			if (pids[SEND] && kill(pids[SEND], SIGALRM) == -1 && errno != ESRCH)
+				warn_sys("warning: unable to pass SIGALRM on to postern-send");
 		}
 		k = reap();
 		if (k >= 0) {
