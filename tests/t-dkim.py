@@ -37,6 +37,12 @@ class Sink:
     def __init__(self):
         self.got = []
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith('nobody@'):
+            return '550 5.1.1 no such user here'
+        envelope.rcpt_tos.append(address)
+        return '250 OK'
+
     async def handle_DATA(self, server, session, envelope):
         self.got.append(envelope.original_content)
         return '250 OK'
@@ -283,6 +289,35 @@ try:
     check(wait_for(lambda: len(sink.got) > n0, 30), 'the sink gets it from postern-remote')
     if len(sink.got) > n0:
         all_pass(sink.got[-1], 'relayed over SMTP (CRLF, dot-stuffing undone)')
+
+    # --- a bounce postern-send makes is signed as control/me's domain --------------------
+    before = snapshot(box)
+    check(submit('%s@%s' % (USER, DOM), 'nobody@elsewhere.test', 'to be refused\r\n') is None,
+          'submission takes mail the other host will refuse (550)')
+    m = delivered(box, before, 30)
+    check(m is not None and re.search(rb'(?m)^From: MAILER-DAEMON@example\.test', m) is not None
+          and b'no such user here' in m, 'the bounce comes back to the sender')
+    if m:
+        all_pass(m, 'the bounce (From MAILER-DAEMON@example.test)')
+    send_uid = pwd.getpwnam('postern-send').pw_uid
+    check(logged('dkim', r'sign uid=%d d=example\.test s=rsa1' % send_uid),
+          'postern-dkim logs the bounce\'s signatures with postern-send\'s uid')
+    # postern-send's uid gets signatures for control/me's domain alone: a
+    # signer run as postern-send for second.test (which has a key) is answered N
+    sm = 'From: x@second.test\nTo: %s@%s\nSubject: not a bounce\n\nbody\n' % (USER, DOM)
+    env = b'F\0T%s@%s\0\0' % (USER.encode(), DOM.encode())
+    envr, envw = os.pipe()
+    os.write(envw, env)
+    os.close(envw)
+    before = snapshot(box)
+    r = subprocess.run(['setpriv', '--reuid=postern-send', '--regid=postern', '--clear-groups',
+                        os.path.join(HOME, 'bin', 'postern-dkimsign'), '-v', '-d', 'second.test'],
+                       input=sm.encode(), stdout=envr, stderr=subprocess.PIPE)
+    os.close(envr)
+    m = delivered(box, before)
+    check(r.returncode == 0 and m is not None and b'DKIM-Signature' not in m,
+          'postern-send\'s uid asking for second.test: queued unsigned (%d %r)' % (r.returncode, r.stderr[-200:]))
+    check(not logged('dkim', r'sign uid=%d d=second\.test' % send_uid), 'and postern-dkim signed nothing for it')
 
     # --- a subdomain, and a domain without keys --------------------------------------
     ctl('submissionsenders', '0')

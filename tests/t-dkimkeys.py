@@ -714,10 +714,17 @@ try:
     check(a == b'', 'control/dkimlocal absent: root is closed unread')
     s.close()
     srv.stop()
+    set_control(CONTROL, 'me', 'Example.COM')
     srv = Server(uids=())
     check(srv.ready and d_as(SUBMIT.pw_uid) == K, 'no -u, control/dkimlocal absent: postern-submit\'s uid served')
     check(d_as(LOCAL) == b'' and d_as(SMTPD.pw_uid) == b'', '... a local uid and postern-smtpd\'s: closed unread')
+    send_uid = pwd.getpwnam('postern-send').pw_uid
+    check(d_as(send_uid) == K, 'no -u: postern-send\'s uid (bounces) served for control/me\'s domain (any case)')
+    check(d_as(send_uid, b'lists.example.com') == b'N',
+          '... and answered N for any other, a subdomain with its parent\'s keys too')
+    check(d_as(SUBMIT.pw_uid, b'lists.example.com') == K, '... which postern-submit is signed for (d= its parent)')
     srv.stop()
+    set_control(CONTROL, 'me', None)
     set_control(CONTROL, 'dkimlocal', '1')
     srv = Server()
     check(srv.ready and 'local=1' in srv.log(), '-u UID, control/dkimlocal 1: ready, local=1')
@@ -748,6 +755,8 @@ try:
     check(d_as(SUBMIT.pw_uid) == K, 'postern-submit\'s uid: served')
     check(d_as(SMTPD.pw_uid) == b'', 'postern-smtpd\'s uid: closed unread')
     check(d_as(LOCAL) == K, 'a local uid: served')
+    check(d_as(pwd.getpwnam('postern-send').pw_uid, b'example.org') == b'N',
+          'control/dkimlocal 1: postern-send\'s uid is still limited to control/me\'s domain, not a local user\'s')
     srv.stop()
     set_control(CONTROL, 'dkimlocal', '0')
     srv = Server(uids=())

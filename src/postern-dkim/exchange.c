@@ -42,6 +42,20 @@ static struct service *svc;
 static struct exchange_counts *counts;
 static const char sendfail[] = "unable to send the answer";
 static const char *send_sys; /* the system's word for the last sendfail */
+static int limited;               /* exchange_limit was called */
+static uid_t limited_uid;
+static char limited_domain[DKIM_NAME_MAX + 1];
+static size_t limited_len;
+
+void exchange_limit(uid_t uid, const char *domain, size_t n)
+{
+	if (n > DKIM_NAME_MAX)
+		n = 0; /* no name DKIM can sign: nothing for that uid */
+	memcpy(limited_domain, domain, n);
+	limited_len = n;
+	limited_uid = uid;
+	limited = 1;
+}
 
 void exchange_init(struct service *s, struct exchange_counts *c)
 {
@@ -126,7 +140,11 @@ static const char *take_d(struct conn *c, const char *name, size_t n, int *end)
 		return "a second D record";
 	if (!dkimkey_name_ok(name, n, 1))
 		return "malformed D record: not a domain name in lower case";
-	if (!table_find(name, n, &c->f)) {
+	/* postern-send signs its own bounces, From MAILER-DAEMON@me, and
+	 * nothing else: a postern-send broken into by an envelope gets no
+	 * signature for any other domain */
+	if ((limited && c->uid == limited_uid && (n != limited_len || memcmp(name, limited_domain, n))) ||
+	    !table_find(name, n, &c->f)) {
 		counts->none++;
 		*end = 1;
 		return answer(c, "N", 1);

@@ -51,5 +51,9 @@ struct exchange_counts {
 	unsigned long long signatures, none, refused;
 };
 void exchange_init(struct service *svc, struct exchange_counts *counts);
+/* postern-send's uid (bounces and delay warnings) is answered only for
+ * the domain of control/me (lower case, n bytes): its D for any other
+ * is N.  Without this call no uid is limited. */
+void exchange_limit(uid_t uid, const char *domain, size_t n);
 int exchange(int conn, int late);
 #endif

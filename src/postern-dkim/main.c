@@ -9,8 +9,10 @@
  *
  * It runs as postern-dkim under s6 (never as root: it refuses to),
  * listens on HOME/run/dkim/socket, and serves (SO_PEERCRED)
- * postern-submit's uid (the submission ports' mail), or those given with
- * -u instead, and, only with control/dkimlocal 1 (the default is 0),
+ * postern-submit's uid (the submission ports' mail) and postern-send's
+ * (its bounces and delay warnings, for control/me's domain alone), or
+ * those given with -u instead, and, only with control/dkimlocal 1 (the
+ * default is 0),
  * every uid that is not one of postern's own users (conf-users): the
  * local users whose mail postern-inject queues.  The uid of a postern user
  * that reads mail from the network (postern-smtpd on port 25 above all)
@@ -28,6 +30,7 @@
  * keys are read once, at start, and s6 starts it again, which rereads
  * them; so s6-svc -h and -r both reload. */
 #include "holder.h"
+#include "addr.h"
 #include "conf.h"
 #include "control.h"
 #include "die.h"
@@ -35,6 +38,7 @@
 #include "selfpipe.h"
 #include "service.h"
 #include "str.h"
+#include <unistd.h>
 
 /* Connections that wait to be taken; more wait in connect. */
 #define BACKLOG 64
@@ -67,6 +71,28 @@ static int serve_locals(void)
 	return v == 1;
 }
 
+/* postern-send's bounces and delay warnings (From MAILER-DAEMON@me) are
+ * signed too, and for control/me's domain alone (exchange_limit). */
+static void serve_bounces(void)
+{
+	struct str me = STR_INIT;
+	char host[256];
+	int r = control_line("me", &me);
+
+	if (r < 0)
+		die_sys(111, "fatal: unable to read control/me");
+	if (r == 0) {
+		if (gethostname(host, sizeof host - 1) == -1)
+			die_sys(111, "fatal: unable to find the host name");
+		host[sizeof host - 1] = 0;
+		if (!str_copys(&me, host))
+			die_nomem();
+	}
+	lowercase(me.s, me.len);
+	exchange_limit(service_serve_user(&svc, conf_users[USER_SEND]), me.s, me.len);
+	str_free(&me);
+}
+
 int main(int argc, char **argv)
 {
 	struct str sock = STR_INIT;
@@ -82,8 +108,10 @@ int main(int argc, char **argv)
 	service_hold_secrets(&svc, "postern-dkim");
 	if (sodium_init() < 0)
 		die(111, "fatal: unable to initialize libsodium");
-	if (!svc.nuids)
+	if (!svc.nuids) {
 		(void)service_serve_user(&svc, conf_users[USER_SUBMIT]);
+		serve_bounces();
+	}
 	/* Each of postern's users is looked up, and one that does not exist
 	 * ends the start: otherwise its uid, when it comes to be, would be
 	 * served as a local user's. */

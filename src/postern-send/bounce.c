@@ -46,16 +46,21 @@ static void read_headers(struct msg *m, struct str *h)
 	h->len = dsn_header_len(h->s, got, DSN_HEADERS_MAX);
 }
 
-/* postern-queue: message on fd 0, envelope on fd 1.  0 ok, else its exit
- * code, or -1 if it could not be run or did not exit. */
+/* postern-queue, or postern-dkimsign in its place (which signs a From at
+ * control/me and execs postern-queue; its 74, the key holder away, is a
+ * failure to try again, so a bounce never goes unsigned for that): message
+ * on fd 0, envelope on fd 1.  0 ok, else its exit code, or -1 if it
+ * could not be run or did not exit. */
 static int inject(const struct str *msg, const struct str *env)
 {
-	static struct str prog = STR_INIT;
+	static struct str queue = STR_INIT, sign = STR_INIT;
+	const char *prog;
 	int mp[2], ep[2], status;
 	pid_t pid;
 
-	if (!prog.len && !home_path(&prog, "bin/postern-queue"))
+	if (!queue.len && (!home_path(&queue, "bin/postern-queue") || !home_path(&sign, "bin/postern-dkimsign")))
 		die_nomem();
+	prog = set.dkim ? sign.s : queue.s;
 	if (pipe2(mp, O_CLOEXEC) == -1) {
 		warn_sys("warning: unable to create a pipe");
 		return -1;
@@ -74,13 +79,14 @@ static int inject(const struct str *msg, const struct str *env)
 		return -1;
 	}
 	if (pid == 0) {
-		char *argv[] = { (char *)"postern-queue", 0 };
+		char *qargv[] = { (char *)"postern-queue", 0 };
+		char *sargv[] = { (char *)"postern-dkimsign", (char *)"-d", set.me.s, 0 };
 		if (dup2(mp[0], 0) == -1 || dup2(ep[0], 1) == -1)
 			die_sys(111, "fatal: unable to set up postern-queue's fds");
 		if (signal(SIGPIPE, SIG_DFL) == SIG_ERR)
 			die_sys(111, "fatal: unable to reset SIGPIPE for postern-queue");
-		execv(prog.s, argv);
-		die_sys(111, "fatal: unable to run ", prog.s);
+		execv(prog, set.dkim ? sargv : qargv);
+		die_sys(111, "fatal: unable to run ", prog);
 	}
 	close(mp[0]);
 	close(ep[0]);
@@ -98,7 +104,7 @@ static int inject(const struct str *msg, const struct str *env)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char code[FMT_ULONG + 1];
 		code[fmt_ulong(code, WIFEXITED(status) ? (unsigned long long)WEXITSTATUS(status) : 999)] = 0;
-		warn("warning: postern-queue refused a bounce, exit ", code);
+		warn("warning: ", set.dkim ? "postern-dkimsign" : "postern-queue", " refused a bounce, exit ", code);
 		return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	}
 	return 0;

@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "control.h"
 #include "die.h"
+#include "dkim.h"
 #include "home.h"
 #include "io.h"
 #include "log.h"
@@ -75,6 +76,17 @@ static int load_settings(struct settings *s)
 		return -1;
 	if (control_lines("virtualdomains", &s->rc.virtuals) < 0)
 		return -1;
+	/* Bounces and delay warnings come From MAILER-DAEMON@me: signed
+	 * when control/dkimdomains names a key, as submission's mail is.  A
+	 * me that DKIM cannot name (an address literal, say) would have
+	 * postern-dkimsign refuse every bounce: they go unsigned. */
+	{
+		struct str keys = STR_INIT;
+		if ((r = control_lines("dkimdomains", &keys)) < 0)
+			return -1;
+		str_free(&keys);
+		s->dkim = r == 1 && dkim_name_ok(s->me.s, s->me.len);
+	}
 	if ((r = control_line("separators", &s->rc.seps)) < 0)
 		return -1;
 	if (r == 0 && !str_copys(&s->rc.seps, "-"))

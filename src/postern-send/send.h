@@ -77,6 +77,7 @@ struct settings {
 	unsigned long long conc, retrymin, retrymax, lifetime;
 	unsigned long long concremote, concdomain, bouncewarn;
 	unsigned long long concuser; /* local deliveries at once to one user */
+	int dkim; /* bounces go through postern-dkimsign -d ME (doc/dkim.md) */
 };
 
 extern struct settings set;
