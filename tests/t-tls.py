@@ -467,7 +467,24 @@ try:
     check(wait_for(lambda: len(engines()) == 1, 10), 'an engine whose application left is reaped')
     d = Session()
     check(d.reply == b'K', 'and its slot is free again')
-    for x in (b, c, d):
+    # SIGHUP (s6-svc -h) rereads the limit; the engines running go on
+    with open(os.path.join(D, 'control/concurrencytls'), 'w') as f:
+        f.write('3\n')
+    tlsd_pid = procs['tlsd'].pid
+    procs['tlsd'].send_signal(signal.SIGHUP)
+    check(wait_for(lambda: 'reload concurrencytls=3' in logtext(), 10), 'SIGHUP: concurrencytls read again, logged')
+    check(procs['tlsd'].poll() is None and len(engines()) == 2,
+          'and postern-tlsd goes on (pid %d), its two engines with it' % tlsd_pid)
+    e = Session()
+    f3 = Session()
+    check(e.reply == b'K' and f3.reply is not None and f3.reply.startswith(b'Zbusy'),
+          'the new limit holds: a third engine, not a fourth (%r %r)' % (e.reply, f3.reply))
+    with open(os.path.join(D, 'control/concurrencytls'), 'w') as f:
+        f.write('0\n')
+    procs['tlsd'].send_signal(signal.SIGHUP)
+    check(wait_for(lambda: 'keeping the old limit' in logtext(), 10) and procs['tlsd'].poll() is None,
+          'SIGHUP with concurrencytls 0: warned, the old limit kept, still running')
+    for x in (b, c, d, e, f3):
         x.close()
     wait_for(lambda: not engines(), 10)
     os.unlink(os.path.join(D, 'control/concurrencytls'))

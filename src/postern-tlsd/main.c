@@ -111,6 +111,25 @@ static void reap(void)
 	}
 }
 
+/* SIGHUP (s6-svc -h): control/concurrencytls read again; the engines
+ * running go on, and a lower limit only stops new ones.  A bad value
+ * keeps the old limit, with a warning: the service stays up.  (Until
+ * 2026-12-01 SIGHUP ended postern-tlsd, as an unhandled signal does.) */
+static void reread_limit(void)
+{
+	unsigned long long fresh;
+	struct logline l = { STR_INIT };
+
+	if (control_num("concurrencytls", &fresh, 200) == -1 || fresh == 0) {
+		warn("warning: control/concurrencytls is not a number of at least 1: keeping ", "the old limit");
+		return;
+	}
+	limit = fresh;
+	log_begin(&l, "reload");
+	log_kvu(&l, "concurrencytls", limit);
+	log_end(&l);
+}
+
 int main(int argc, char **argv)
 {
 	struct str sock = STR_INIT;
@@ -131,7 +150,7 @@ int main(int argc, char **argv)
 		die(111, "fatal: control/concurrencytls is not a number of at least 1");
 	if (!home_path(&engine_path, "bin/postern-tlsio"))
 		die_nomem();
-	if ((sfd = selfpipe_init(SELFPIPE_CHLD)) == -1)
+	if ((sfd = selfpipe_init(SELFPIPE_CHLD | SELFPIPE_HUP)) == -1)
 		die_sys(111, "fatal: unable to set up signals");
 	lfd = service_listen(&sock, "run/tlsd/socket", 64);
 	{
@@ -147,6 +166,10 @@ int main(int argc, char **argv)
 	 * that ended just now no longer counts against the limit */
 	while (service_wait(&svc, sfd, lfd, -1)) {
 		reap();
+		if (selfpipe_hup) {
+			selfpipe_hup = 0;
+			reread_limit();
+		}
 		service_serve(&svc, serve);
 	}
 	/* engines already started finish their sessions on their own */
