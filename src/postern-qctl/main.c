@@ -10,12 +10,13 @@
  * says one word to postern-send on the queue's trigger.  Root only. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "conf.h"
 #include "die.h"
-#include "file.h"
 #include "home.h"
 #include "io.h"
 #include "uniq.h"
@@ -23,29 +24,34 @@
 #define USAGE "postern-qctl flush | delete ID... | bounce ID..."
 
 /* One word to postern-send on the trigger, which postern-queue writes ids
- * to (doc/queue.md).  0 said, -1 postern-send is not running (no reader),
- * dies on any other error. */
-static int tell_send(const char *word)
+ * to (doc/queue.md).  0 said; -1 not, with *why: "not running" when the
+ * FIFO has no reader (ENXIO, EPIPE), else what failed (a full FIFO, say). */
+static int tell_send(const char *word, const char **why)
 {
 	char line[16];
 	size_t n = strlen(word);
 	int fd = openat(AT_FDCWD, "lock/trigger", O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 
+	*why = "not running";
 	if (fd == -1) {
-		if (errno == ENXIO)
-			return -1;
-		die_sys(111, "fatal: unable to open queue/lock/trigger");
+		if (errno != ENXIO)
+			*why = "unable to open queue/lock/trigger";
+		return -1;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode))
-		die(111, "fatal: queue/lock/trigger is not a FIFO");
+	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+		*why = "queue/lock/trigger is not a FIFO";
+		close(fd);
+		return -1;
+	}
 	memcpy(line, word, n);
 	line[n] = '\n';
 	/* at most PIPE_BUF bytes: written whole or not at all */
 	if (write_all(fd, line, n + 1) == -1) {
-		if (errno == EPIPE)
-			return -1;
-		die_sys(111, "fatal: unable to write to queue/lock/trigger");
+		if (errno != EPIPE)
+			*why = "unable to write to queue/lock/trigger";
+		close(fd);
+		return -1;
 	}
 	close(fd);
 	return 0;
@@ -53,8 +59,10 @@ static int tell_send(const char *word)
 
 static void flush(void)
 {
-	if (tell_send("flush") == -1)
-		die(111, "fatal: postern-send is not running: start it, and it tries what is due");
+	const char *why;
+
+	if (tell_send("flush", &why) == -1)
+		die(111, "fatal: postern-send was not told (", why, "): nothing is retried before its time");
 }
 
 /* Every id is checked before any request is made: a typo in the list
@@ -88,31 +96,57 @@ static void check_ids(char **ids)
 		die(100, "fatal: nothing done (postern-qstat lists the queue)");
 }
 
+/* queue/cancel, opened without following a link and checked to be
+ * postern-send's own and no one else's to write: queue/ is postern-queue's,
+ * whose user must not be able to point root's files somewhere else. */
+static int cancel_dir(void)
+{
+	int fd = openat(AT_FDCWD, "cancel", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct passwd *pw = getpwnam(conf_users[USER_SEND]);
+	struct stat st;
+
+	if (fd == -1)
+		die_sys(111, "fatal: unable to open queue/cancel (./install makes it)");
+	if (!pw)
+		die(111, "fatal: no such user: ", conf_users[USER_SEND]);
+	if (fstat(fd, &st) == -1)
+		die_sys(111, "fatal: unable to look at queue/cancel");
+	if (st.st_uid != pw->pw_uid || (st.st_mode & 022))
+		die(111, "fatal: queue/cancel is not ", conf_users[USER_SEND], "'s alone (./install --check)");
+	return fd;
+}
+
 /* A request is an empty file named for what is asked: postern-send
  * reads the directory, never a file the request's writer made. */
 static void cancel(const char *verb, char **ids)
 {
-	struct str path = STR_INIT;
+	struct str name = STR_INIT;
+	const char *why;
+	int dir;
 
 	check_ids(ids);
+	dir = cancel_dir();
 	for (; *ids; ids++) {
 		int fd;
-		path.len = 0;
-		if (!str_cats(&path, "cancel/") || !str_cats(&path, verb) || !str_catc(&path, '-') ||
-		    !str_cats(&path, *ids) || !str_catz(&path))
+		name.len = 0;
+		if (!str_cats(&name, verb) || !str_catc(&name, '-') || !str_cats(&name, *ids) || !str_catz(&name))
 			die_nomem();
-		fd = open_excl(path.s, 0600);
+		fd = openat(dir, name.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd == -1 && errno != EEXIST)
-			die_sys(111, "fatal: unable to make queue/", path.s);
+			die_sys(111, "fatal: unable to make queue/cancel/", name.s);
 		if (fd != -1 && close(fd) == -1)
-			die_sys(111, "fatal: unable to make queue/", path.s);
+			die_sys(111, "fatal: unable to make queue/cancel/", name.s);
 	}
-	str_free(&path);
+	str_free(&name);
 	/* the request survives a crash of the machine, as the message does */
-	if (fsync_dir("cancel") == -1)
+	if (fsync(dir) == -1)
 		die_sys(111, "fatal: unable to sync queue/cancel");
-	if (tell_send("cancel") == -1)
-		warn("postern-send is not running: it carries out the request when it starts");
+	close(dir);
+	/* the request is made: postern-send finds it at its next start or
+	 * scan (5 minutes at most) even when it cannot be told now */
+	if (tell_send("cancel", &why) == -1)
+		warn("postern-send was not told (", why, "): it finds the request when it starts, or within ",
+		     "5 minutes");
 }
 
 int main(int argc, char **argv)

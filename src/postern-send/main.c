@@ -270,16 +270,17 @@ int main(int argc, char **argv)
 	for (fd = FD_LSPAWN_REQ; fd <= FD_RSPAWN_RES; fd++)
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 			die_sys(111, "fatal: missing the pipes from postern-start");
+	/* SIGHUP: reread the control files; SIGALRM: postern-qctl flush.
+	 * Caught first: postern-start passes them on from our start, and
+	 * one_scheduler may wait a long time for an older postern-send. */
+	if ((sigfd = selfpipe_init(SELFPIPE_HUP | SELFPIPE_ALRM)) == -1)
+		die_sys(111, "fatal: unable to catch signals");
 	if (chdir(home_dir()) == -1 || chdir("queue") == -1)
 		die_sys(111, "fatal: unable to enter the queue");
 	one_scheduler();
 	umask(077);
 	if (load_settings(&set) == -1)
 		die_sys(111, "fatal: unable to read the control files");
-
-	/* SIGHUP: reread the control files; SIGALRM: postern-qctl flush */
-	if ((sigfd = selfpipe_init(SELFPIPE_HUP | SELFPIPE_ALRM)) == -1)
-		die_sys(111, "fatal: unable to catch signals");
 	io_init(&lres, FD_LSPAWN_RES, lbuf, sizeof lbuf);
 	io_init(&cres, FD_CLEAN_RES, cbuf, sizeof cbuf);
 	io_init(&rres, FD_RSPAWN_RES, rbuf, sizeof rbuf);
@@ -289,9 +290,9 @@ int main(int argc, char **argv)
 	trigger_open();
 	tick();
 	infopool_init();
+	cancel_scan(); /* the requests first: each message is given up as it loads */
 	scan_mess();
 	drop_orphan_info();
-	cancel_scan(); /* requests left while postern-send was down */
 	next_scan = now + RESCAN_INTERVAL;
 	sched_dispatch();
 	clean_flush();
@@ -386,16 +387,18 @@ int main(int argc, char **argv)
 		}
 		if (selfpipe_term)
 			continue; /* finish what runs, start nothing */
+		/* the requests read again at every scan too: a "cancel" lost
+		 * on the trigger costs at most the time to the next */
+		if (want_cancel || need_scan || now >= next_scan) {
+			want_cancel = 0;
+			cancel_scan();
+		}
 		if (need_scan || now >= next_scan) {
 			need_scan = 0;
 			if (trig == -1)
 				trigger_open();
 			scan_mess();
 			next_scan = now + RESCAN_INTERVAL;
-		}
-		if (want_cancel) {
-			want_cancel = 0;
-			cancel_scan();
 		}
 		sched_dispatch();
 		clean_flush();

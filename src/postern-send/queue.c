@@ -539,6 +539,7 @@ void clean_result(const char *qid, size_t len, char status)
 	log_begin(&l, "done");
 	log_kvb(&l, "qid", m->qid, m->qidlen);
 	log_end(&l);
+	cancel_finished(m->qid, m->qidlen);
 	msg_forget(m);
 }
 
@@ -727,7 +728,12 @@ void msg_load(const char *qid, size_t len)
 	if (r == 1)
 		log_kv(&l, "resumed", "yes");
 	log_end(&l);
-	msg_check_done(m);
+	/* a request of the administrator's comes first: a bounce waiting to
+	 * be retried must not go out before a delete is applied */
+	if ((r = cancel_wanted(m->qid, m->qidlen)))
+		cancel_apply(m, r);
+	else
+		msg_check_done(m);
 }
 
 static int env_name(const char *name, size_t *qlen)
@@ -1323,7 +1329,7 @@ void rsched_result(const struct str *f)
 	}
 	dom_release(d);
 	free(j);
-	if (m->stage == M_ACTIVE && !m->warned && set.bouncewarn && m->pending &&
+	if (m->stage == M_ACTIVE && !m->warned && !m->cancel && set.bouncewarn && m->pending &&
 	    now >= m->arrival + set.bouncewarn)
 		bounce_warn(m);
 	msg_check_done(m);
@@ -1403,9 +1409,10 @@ size_t sched_flush(void)
 
 /* postern-qctl delete or bounce for m: every recipient not yet delivered
  * fails with the administrator's reason, now or, for one being delivered,
- * when its delivery ends without success.  delete records B first, so
- * that no bounce goes (a restart halfway sees the B and the request,
- * which is still there, again).  Returns the recipients given up now. */
+ * when its delivery ends without success (rcpt_temp).  delete records B
+ * first, so that no bounce goes.  The request stays in queue/cancel/
+ * until m has left the queue (cancel.c), so a restart halfway applies
+ * it again.  Returns the recipients given up now. */
 size_t msg_cancel(struct msg *m, int how)
 {
 	struct str line = STR_INIT;

@@ -110,7 +110,10 @@ size_t sched_flush(void);                      /* postern-qctl flush: every retr
 size_t msg_cancel(struct msg *m, int how);     /* postern-qctl delete or bounce */
 
 /* cancel.c: the requests postern-qctl leaves in queue/cancel/ */
-void cancel_scan(void);
+void cancel_scan(void);                         /* reads them; gives up the messages known */
+int cancel_wanted(const char *qid, size_t len); /* what is asked for qid: 0 or CANCEL_* */
+void cancel_apply(struct msg *m, int how);      /* gives m up (once), logged */
+void cancel_finished(const char *qid, size_t len); /* qid left the queue: its request goes */
 
 /* bounce.c */
 /* 1: bounce injected (or dropped by rule) and B recorded; 0: try again later */
