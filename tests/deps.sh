@@ -12,11 +12,12 @@ iproute2 procps util-linux passwd"
 case ${1:-test} in
 # postfix for smtp-source, the SMTP load generator tests/t-smtp-e2e.sh uses
 # unbound: the test DNS server of tests/t-remote.sh (started by the test only)
+# ldnsutils: ldns-signzone signs tests/t-dane.sh's zone (DNSSEC), drill asks it
 # strace: tests/t-listen.py holds the listener's reads to open a signal race
 # python3-dkim (with python3-nacl for Ed25519) and Mail::DKIM (with CryptX):
 # two verifiers written by others for tests/t-dkim.py; python3-cryptography
 # checks postern-dkim's RSA signatures in tests/t-dkimkeys.py
-test) pkgs="$pkgs postfix unbound strace python3-dkim python3-nacl python3-dnspython python3-cryptography libmail-dkim-perl libcryptx-perl libnet-dns-perl" ;;
+test) pkgs="$pkgs postfix unbound ldnsutils strace python3-dkim python3-nacl python3-dnspython python3-cryptography libmail-dkim-perl libcryptx-perl libnet-dns-perl" ;;
 # bench: strace for the syscall counts; OpenSMTPD conflicts with postfix as a
 # package, so tests/bench/peers.sh fetches its .deb (apt-get download) and
 # runs it unpacked in a private mount namespace, never installed.

@@ -108,7 +108,7 @@ if build inject_addrlist tests/fuzz/inject_addrlist.c src/postern-inject/addrlis
 	run inject_addrlist
 fi
 if build remote_parse tests/fuzz/remote_parse.c src/postern-remote/dns.c src/postern-remote/reply.c src/lib/rand.c \
-	src/lib/str.c src/lib/io.c src/lib/fmt.c -Isrc -lresolv; then
+	src/lib/str.c src/lib/io.c src/lib/fmt.c src/lib/tlsa.c -Isrc -lresolv; then
 	run remote_parse
 fi
 if build queue_envelope tests/fuzz/queue_envelope.c src/postern-queue/envelope_in.c src/lib/envelope.c src/lib/addr.c \

@@ -5,6 +5,9 @@
 #   scratch_init              SCRATCH=/tmp/postern-test.XXXXXX (0755); cleanup on exit
 #   spread DIR                the benchmarks: DIR's subdirectories in block groups of their own
 #   install_home              ./install --home $SCRATCH/home --build $POSTERN_BUILD; PHOME=...
+#   outbound_tls_home         install_home for postern-remote's TLS tests: no postern-send or
+#                             postern-smtpd service, me client.test, short timeouts, and
+#                             $POSTERN_REMOTE_BUILD's postern-remote when that is set
 #   svscan_start              s6-svscan on $PHOME/service in the background (SVSCAN_PID)
 #   svc_wait_up NAME [SECS]   until service NAME is up (and ready, if it notifies)
 #   svscan_stop               s6-svscanctl -t, then wait for that pid; after 30 s, kill -9
@@ -115,6 +118,17 @@ install_home() { # [extra ./install arguments]
 		touch "$PHOME/service/postern-$t_s/down"
 	done
 	return "$t_rc"
+}
+
+outbound_tls_home() {
+	install_home || return 1
+	if [ -n "${POSTERN_REMOTE_BUILD:-}" ]; then
+		install -m 0711 "$POSTERN_REMOTE_BUILD/bin/postern-remote" "$PHOME/bin/postern-remote" || return 1
+	fi
+	for t_s in postern-send postern-smtpd; do rm -rf "${PHOME:?}/service/$t_s"; done
+	echo client.test > "$PHOME/control/me"
+	echo 3 > "$PHOME/control/timeoutconnect"
+	echo 10 > "$PHOME/control/timeoutremote"
 }
 
 svscan_start() {

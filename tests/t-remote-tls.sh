@@ -64,118 +64,9 @@ on_cleanup 'kill $UNBOUND 2>/dev/null'
 # --- the servers ---
 OUT=$SCRATCH/srv
 mkdir -p "$OUT"
-cat > "$SCRATCH/servers.py" << 'PYEOF'
-# One SMTP server per address, each a thread per connection.  .11 STARTTLS
-# with the self-signed certificate, AUTH PLAIN offered; .12 no STARTTLS;
-# .13 STARTTLS, TLS 1.3 only; .14 says 220 to STARTTLS and then garbage;
-# .15 STARTTLS with the CA-signed certificate, AUTH PLAIN offered; .16
-# sends a second reply in the same packet as its 220 to STARTTLS; .18 as
-# .11.  Each connection leaves OUT/conn.IP.N (the commands it got, the TLS
-# version and suite, the SNI, the AUTH user and whether it came inside
-# TLS, a handshake's error) and each message OUT/msg.IP.N; OUT/busy.IP.N
-# is there while the connection is open.
-import base64, os, socket, ssl, sys, threading, time
-out, pki, user, pw = sys.argv[1], sys.argv[2], sys.argv[3].encode(), sys.argv[4].encode()
-n = [0]
-lock = threading.Lock()
-def ctx(name, tls13=False):
-    c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    c.load_cert_chain(os.path.join(pki, name + '.pem'), os.path.join(pki, name + '.key'))
-    if tls13:
-        c.minimum_version = ssl.TLSVersion.TLSv1_3
-    def sni(sock, server_name, c_):
-        sock.sni = server_name
-    c.sni_callback = sni
-    return c
-class Lines:
-    def __init__(self, s): self.s, self.buf = s, b''
-    def line(self):
-        while b'\n' not in self.buf:
-            d = self.s.recv(4096)
-            if not d: return b''
-            self.buf += d
-        l, _, self.buf = self.buf.partition(b'\n')
-        return l + b'\n'
-def session(conn, ip, tls=None, auth=False, garbage=False, inject=False):
-    with lock:
-        n[0] += 1; k = n[0]
-    rec = {'cmds': [], 'tls': '', 'sni': '', 'auth': '', 'err': ''}
-    busy = os.path.join(out, 'busy.%s.%d' % (ip, k))
-    open(busy, 'w').close()
-    r = Lines(conn)
-    def say(t): conn.sendall(t + b'\r\n')
-    try:
-        say(b'220 ' + ip.encode() + b' ESMTP test')
-        data, body = False, b''
-        while True:
-            l = r.line()
-            if not l: break
-            if data:
-                if l in (b'.\r\n', b'.\n'):
-                    data = False
-                    with open(os.path.join(out, 'msg.%s.%d' % (ip, k)), 'wb') as f:
-                        f.write(('X-TLS: %s\nX-Auth: %s\nX-Cmds: %s\n' % (rec['tls'], rec['auth'], ','.join(rec['cmds']))).encode() + body)
-                    say(b'250 2.0.0 taken')
-                else:
-                    body += l
-                continue
-            w = l.split()
-            cmd = w[0].upper().decode() if w else ''
-            rec['cmds'].append(cmd)
-            if cmd == 'EHLO':
-                ext = [b'250-' + ip.encode(), b'250-8BITMIME']
-                if tls and not rec['tls']: ext.append(b'250-STARTTLS')
-                if auth: ext.append(b'250-AUTH PLAIN')
-                ext.append(b'250 SIZE 1000000')
-                conn.sendall(b'\r\n'.join(ext) + b'\r\n')
-            elif cmd == 'STARTTLS':
-                if r.buf: rec['err'] = 'client pipelined after STARTTLS'; break
-                if inject:
-                    conn.sendall(b'220 2.0.0 go ahead\r\n250 2.0.0 injected\r\n')
-                    time.sleep(0.5); break
-                say(b'220 2.0.0 go ahead')
-                if garbage:
-                    conn.sendall(b'this is not TLS at all\r\n' * 20); time.sleep(1); break
-                try:
-                    conn = tls.wrap_socket(conn, server_side=True)
-                except (ssl.SSLError, OSError) as e:
-                    rec['err'] = 'handshake: %s' % e; break
-                rec['tls'] = '%s %s' % (conn.version(), conn.cipher()[0])
-                rec['sni'] = getattr(conn, 'sni', None) or ''
-                r = Lines(conn)
-            elif cmd == 'AUTH':
-                ok = len(w) == 3 and w[1].upper() == b'PLAIN' and base64.b64decode(w[2]) == b'\0' + user + b'\0' + pw
-                rec['auth'] = ('%s in %s' % (user.decode(), 'tls' if rec['tls'] else 'clear')) if ok else 'bad'
-                say(b'235 2.7.0 ok' if ok else b'535 5.7.8 no')
-            elif cmd == 'DATA': say(b'354 go on'); data = True
-            elif cmd == 'QUIT': say(b'221 bye'); break
-            else: say(b'250 ok')
-    except OSError as e:
-        rec['err'] = rec['err'] or str(e)
-    try: conn.close()
-    except OSError: pass
-    with open(os.path.join(out, 'conn.%s.%d' % (ip, k)), 'w') as f:
-        for key in ('cmds', 'tls', 'sni', 'auth', 'err'):
-            v = rec[key]
-            f.write('%s: %s\n' % (key, ','.join(v) if isinstance(v, list) else v))
-    os.remove(busy)
-def listen(ip, kw):
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((ip, 25)); s.listen(20)
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=session, args=(c, ip), kwargs=kw, daemon=True).start()
-for ip, kw in (('127.0.0.11', {'tls': ctx('self'), 'auth': True}), ('127.0.0.12', {}),
-               ('127.0.0.13', {'tls': ctx('self', tls13=True)}), ('127.0.0.14', {'tls': ctx('self'), 'garbage': True}),
-               ('127.0.0.15', {'tls': ctx('verify'), 'auth': True}), ('127.0.0.16', {'tls': ctx('self'), 'inject': True}),
-               ('127.0.0.18', {'tls': ctx('self'), 'auth': True})):
-    threading.Thread(target=listen, args=(ip, kw), daemon=True).start()
-time.sleep(0.5)
-open(os.path.join(out, 'ready'), 'w').close()
-while True:
-    time.sleep(3600)
-PYEOF
-ncbg $PY "$SCRATCH/servers.py" "$OUT" "$K" smart "$PW" > "$SCRATCH/servers.out" 2>&1
+ncbg $PY "$POSTERN_SRC/tests/tls_servers.py" "$OUT" "$K" smart "$PW" 127.0.0.11:cert=self,auth 127.0.0.12 \
+	127.0.0.13:cert=self,tls13 127.0.0.14:cert=self,garbage 127.0.0.15:cert=verify,auth \
+	127.0.0.16:cert=self,inject 127.0.0.18:cert=self,auth > "$SCRATCH/servers.out" 2>&1
 SERVERS=$!
 on_cleanup 'kill $SERVERS 2>/dev/null'
 wait_for 20 test -e "$OUT/ready" || bail "servers did not start: $(cat "$SCRATCH/servers.out")"
@@ -183,15 +74,8 @@ check "the test DNS answers inside the namespace" wait_for 10 sh -c \
 	"ip netns exec $NC $PY -c 'import socket; print(socket.gethostbyname(\"mx.verify.test\"))' 2> /dev/null | grep -qx 127.0.0.15"
 
 # --- postern: the TLS services under s6, nothing else ---
-install_home || bail "install"
-if [ -n "${POSTERN_REMOTE_BUILD:-}" ]; then
-	install -m 0711 "$POSTERN_REMOTE_BUILD/bin/postern-remote" "$PHOME/bin/postern-remote" || bail "POSTERN_REMOTE_BUILD"
-fi
-for s in postern-send postern-smtpd; do rm -rf "${PHOME:?}/service/$s"; done
+outbound_tls_home || bail "install"
 C=$PHOME/control
-echo client.test > "$C/me"
-echo 3 > "$C/timeoutconnect"
-echo 10 > "$C/timeoutremote"
 echo "$K/ca.pem" > "$C/tlscafile"
 cat > "$C/smtproutes" << EOF
 self.test:mx.self.test

@@ -13,6 +13,12 @@ e with a self-signed certificate, policy v with certificates of a test CA
 named by control/tlscafile (EC and RSA), and v refusing a self-signed,
 a wrong name, an expired certificate and a missing CA file; a TLS
 1.3-only server; malformed C requests; who may ask for client mode.
+Then policy d (DANE, RFC 7672), the TLSA records in the request:
+DANE-EE of the full certificate and of its key, SHA-256 and SHA-512,
+taken whatever the certificate's name and dates; DANE-TA of a test CA
+the server sends after its certificate, with the name and dates
+checked; a CA not sent; a wrong digest; several records; a chain too
+long; every wrong shape of a d request and of postern-tlsio's records.
 Run as root."""
 import hashlib, os, pwd, shutil, signal, socket, ssl, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -88,6 +94,41 @@ def ca_signed(name, kind, expired=False):
     openssl('ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', name + '.csr',
             '-out', name + '.pem', *dates)
     return os.path.join(CERTS, name + '.pem'), os.path.join(CERTS, name + '.key')
+
+
+def chain_file(name, leaf, *more):
+    """leaf (cert, key) with the certificates of the files more after it:
+    the chain the server sends, (cert, key)."""
+    path = os.path.join(CERTS, name + '.pem')
+    with open(path, 'w') as f:
+        for c in (leaf[0],) + more:
+            with open(c) as g:
+                f.write(g.read())
+    return path, leaf[1]
+
+
+def tlsa(usage, selector, mtype, cert):
+    """The text form of a TLSA record (src/lib/tlsa.h) for the PEM
+    certificate cert: selector 0 its DER, 1 its SubjectPublicKeyInfo
+    (as openssl finds it, not as postern-tlsio does)."""
+    with open(cert) as f:
+        text = f.read()
+    # openssl ca writes the certificate as text before its PEM
+    begin, end = '-----BEGIN CERTIFICATE-----', '-----END CERTIFICATE-----'
+    text = text[text.index(begin):text.index(end) + len(end)]
+    data = ssl.PEM_cert_to_DER_cert(text)
+    if selector == 1:
+        pub = subprocess.run(['openssl', 'x509', '-in', cert, '-noout', '-pubkey'], check=True,
+                             capture_output=True).stdout
+        data = subprocess.run(['openssl', 'pkey', '-pubin', '-outform', 'DER'], input=pub, check=True,
+                              capture_output=True).stdout
+    digest = {1: hashlib.sha256, 2: hashlib.sha512}[mtype](data).hexdigest()
+    return '%d%d%d%s' % (usage, selector, mtype, digest)
+
+
+def dane_request(name, *records):
+    """A C request with policy d: the name, then each record after a NUL."""
+    return b'Cd' + name.encode() + b''.join(b'\0' + r.encode() for r in records)
 
 
 def set_cafile(path):
@@ -224,6 +265,14 @@ class Session:
         self.ctl.close()
         self.net.close()
         self.client.close()
+
+
+class DaneSession(Session):
+    """Client mode with policy d for the server name, with the TLSA
+    records (their text forms) in the request."""
+
+    def __init__(self, name, records, **kw):
+        Session.__init__(self, mode=dane_request(name, *records), **kw)
 
 
 def both_ways(s, tls, peer_bytes, app_bytes):
@@ -715,6 +764,169 @@ try:
              for args in (['-c', 'x', 'mx.test'], ['-c', 'e', 'mx/test'], ['-c', 'e', 'a' * 254],
                           ['-c', 'e'], ['-c', 'v', 'mx.test', 'extra'])]
     check(codes == [100] * 5, 'postern-tlsio -c with a bad policy, name or argument count: usage, 100 (%r)' % codes)
+
+    # === client mode, policy d: DANE (RFC 7672), the TLSA records in the request
+    # d reads no CA file: one that is not there fails v, never d
+    set_cafile(os.path.join(CERTS, 'no-such-file.pem'))
+    CHAIN = chain_file('chain-ec', SIGNED['ec'], CA[0])  # the server's certificate, then the CA's
+    EE311 = tlsa(3, 1, 1, CERT['ec'][0])
+    mark = len(logtext())
+    s = DaneSession('mx.test', [EE311])
+    check(s.reply == b'K', 'a C request with policy d and one TLSA record gets K')
+    s.start(b'Y')
+    sni = []
+    try:
+        tls = s.serve(server_ctx(CERT['ec'], sni))
+        cipher = tls.cipher()[0]
+    except (ssl.SSLError, OSError) as e:
+        tls, cipher = None, repr(e)
+    rep = s.report()
+    check(rep is not None and rep.get('SSL_PEER_VERIFIED') == '1' and rep.get('SSL_CIPHER') == cipher,
+          'd, 3 1 1 (SHA-256 of the key) of a self-signed certificate, control/tlscafile naming no file: '
+          'SSL_PEER_VERIFIED=1 (%r)' % (rep,))
+    check(sni == ['mx.test'], 'd: the server is sent the name as SNI (%r)' % sni)
+    check(('established mode=client protocol=TLSv1.2 cipher=%s verified=yes dane=ee name=mx.test' % cipher)
+          in logtext()[mark:], 'd: logged established ... verified=yes dane=ee name=mx.test')
+    if tls:
+        os.write(s.app_w, b'EHLO client.test\r\n')
+        check(tls.recv(100) == b'EHLO client.test\r\n', 'd: what the application writes reaches the server')
+        tls.sendall(b'250 mx.test\r\n')
+        check(s.app_read(13) == b'250 mx.test\r\n', 'd: what the server sends reaches the application')
+    else:
+        check(False, 'd: what the application writes reaches the server')
+        check(False, 'd: what the server sends reaches the application')
+    s.close()
+    check(wait_for(lambda: len(engines()) == sessions_before, 10), 'd: the engine leaves with the application')
+
+    def dane_taken(name, records, cert, kind):
+        """A d session against cert: verified, reported, logged dane=kind?"""
+        reply, rep, eof, gone, text = attempt(dane_request(name, *records), cert)
+        ok = (reply == b'K' and rep is not None and rep.get('SSL_PEER_VERIFIED') == '1' and eof and gone
+              and ('verified=yes dane=%s name=%s' % (kind, name)) in text and 'failed' not in text)
+        return ok, (reply, rep, eof, gone, text.strip()[-300:])
+
+    for rec, cert, desc in ((tlsa(3, 0, 1, CERT['ec'][0]), CERT['ec'], '3 0 1 (SHA-256 of the certificate), EC'),
+                            (tlsa(3, 1, 2, CERT['ec'][0]), CERT['ec'], '3 1 2 (SHA-512 of the key), EC'),
+                            (tlsa(3, 1, 1, CERT['rsa'][0]), CERT['rsa'], '3 1 1, RSA'),
+                            (tlsa(3, 0, 2, CERT['rsa'][0]), CERT['rsa'], '3 0 2 (SHA-512 of the certificate), RSA'),
+                            (tlsa(3, 1, 1, SIGNED['ec'][0]), CHAIN, '3 1 1 of a CA-signed certificate sent with '
+                             'its CA')):
+        ok, why = dane_taken('mx.test', [rec], cert, 'ee')
+        check(ok, 'd, %s: verified, SSL_PEER_VERIFIED=1, dane=ee %r' % (desc, why))
+    wrong = EE311[:3] + ('0' if EE311[3] != '0' else '1') + EE311[4:]
+    ok, why = refused(dane_request('mx.test', wrong), CERT['ec'], 'why="certificate matches no TLSA record"')
+    check(ok, 'd, 3 1 1 with a wrong digest: the handshake fails, "matches no TLSA record" logged %r' % (why,))
+    ok, why = refused(dane_request('mx.test', tlsa(3, 1, 1, CERT['rsa'][0])), CERT['ec'],
+                      'why="certificate matches no TLSA record"')
+    check(ok, 'd, 3 1 1 of another server\'s key fails the same way %r' % (why,))
+    # RFC 7672 3.1.1: with DANE-EE neither the name nor the dates count
+    ok, why = dane_taken('mx.test', [tlsa(3, 1, 1, EXPIRED[0])], EXPIRED, 'ee')
+    check(ok, 'd, DANE-EE: an expired certificate is verified %r' % (why,))
+    ok, why = dane_taken('other.test', [EE311], CERT['ec'], 'ee')
+    check(ok, 'd, DANE-EE: a certificate for mx.test, asked for other.test, is verified %r' % (why,))
+
+    # DANE-TA: the CA the server sends after its certificate is the anchor
+    TA201 = tlsa(2, 0, 1, CA[0])
+    for rec, desc in ((TA201, '2 0 1 (SHA-256 of the CA\'s certificate)'), (tlsa(2, 1, 1, CA[0]), '2 1 1'),
+                      (tlsa(2, 0, 2, CA[0]), '2 0 2')):
+        ok, why = dane_taken('mx.test', [rec], CHAIN, 'ta')
+        check(ok, 'd, DANE-TA %s, the CA sent after the certificate: verified, dane=ta %r' % (desc, why))
+    ok, why = refused(dane_request('other.test', TA201), CHAIN, 'why="certificate for another name"')
+    check(ok, 'd, DANE-TA: the CA\'s certificate for mx.test, asked for other.test, fails: "another name" %r'
+          % (why,))
+    ok, why = refused(dane_request('mx.test', TA201), chain_file('chain-expired', EXPIRED, CA[0]),
+                      'why="certificate expired or not yet valid"')
+    check(ok, 'd, DANE-TA: an expired certificate of the CA fails: "expired" %r' % (why,))
+    ok, why = refused(dane_request('mx.test', TA201), SIGNED['ec'], 'why="certificate matches no TLSA record"')
+    check(ok, 'd, DANE-TA: the CA not in the chain the server sends: fails, "matches no TLSA record" %r' % (why,))
+    ok, why = refused(dane_request('mx.test', tlsa(2, 0, 1, CERT['ec'][0])), CERT['ec'],
+                      'why="certificate matches no TLSA record"')
+    check(ok, 'd, DANE-TA of the server\'s own (self-signed) certificate: no anchor, fails %r' % (why,))
+    ok, why = refused(dane_request('mx.test', TA201), chain_file('chain-foreign', CERT['ec'], CA[0]),
+                      'why="certificate not trusted"')
+    check(ok, 'd, DANE-TA: the CA sent after a certificate it did not sign: fails, "not trusted" %r' % (why,))
+
+    # several records: every one is tried
+    ok, why = dane_taken('mx.test', [wrong, EE311], CERT['ec'], 'ee')
+    check(ok, 'd, two records, the first wrong, the second right: verified %r' % (why,))
+    ok, why = dane_taken('other.test', [TA201, tlsa(3, 0, 1, SIGNED['ec'][0])], CHAIN, 'ee')
+    check(ok, 'd, a DANE-TA record whose chain fails (another name), then a DANE-EE that matches: verified %r'
+          % (why,))
+    ok, why = dane_taken('mx.test', [wrong] * 7 + [TA201], CHAIN, 'ta')
+    check(ok, 'd, eight records, the last DANE-TA right: verified %r' % (why,))
+    ok, why = refused(dane_request('other.test', wrong, TA201), CHAIN, 'why="certificate for another name"')
+    check(ok, 'd, no record verifies, one DANE-TA matched: its failure is the one logged %r' % (why,))
+
+    # the chain postern-tlsio keeps: 10 certificates at most
+    ok, why = dane_taken('mx.test', [EE311], chain_file('chain-10', CERT['ec'], *[CA[0]] * 9), 'ee')
+    check(ok, 'd: a chain of 10 certificates is taken %r' % (why,))
+    ok, why = refused(dane_request('mx.test', EE311), chain_file('chain-11', CERT['ec'], *[CA[0]] * 10),
+                      'why="certificate beyond BearSSL\'s limits"')
+    check(ok, 'd: a chain of 11 fails, beyond the limits %r' % (why,))
+    set_cafile(CA[0])
+
+    # --- malformed d requests: Z, no descriptor kept, no engine
+    base = tlsd_fds()
+    rec = EE311
+    for desc, mode, want in (
+            ('no record', dane_request('mx.test'), b'Zmalformed request: no TLSA record'),
+            ('a NUL and nothing after', dane_request('mx.test') + b'\0', b'Zmalformed request: bad TLSA record'),
+            ('9 records', dane_request('mx.test', *[rec] * 9), b'Zmalformed request: too many TLSA records'),
+            ('usage 1', dane_request('mx.test', '1' + rec[1:]), b'Zmalformed request: bad TLSA record'),
+            ('usage 0', dane_request('mx.test', '0' + rec[1:]), b'Zmalformed request: bad TLSA record'),
+            ('selector 2', dane_request('mx.test', rec[0] + '2' + rec[2:]), b'Zmalformed request: bad TLSA record'),
+            ('matching type 0', dane_request('mx.test', rec[:2] + '0' + rec[3:]),
+             b'Zmalformed request: bad TLSA record'),
+            ('matching type 2 with 64 digits', dane_request('mx.test', rec[:2] + '2' + rec[3:]),
+             b'Zmalformed request: bad TLSA record'),
+            ('upper-case hex', dane_request('mx.test', rec[:3] + rec[3:].upper()),
+             b'Zmalformed request: bad TLSA record'),
+            ('63 hex digits', dane_request('mx.test', rec[:-1]), b'Zmalformed request: bad TLSA record'),
+            ('65 hex digits', dane_request('mx.test', rec + 'a'), b'Zmalformed request: bad TLSA record'),
+            ('an empty record between two', dane_request('mx.test', rec, '', rec),
+             b'Zmalformed request: bad TLSA record'),
+            ('a NUL after the last record', dane_request('mx.test', rec) + b'\0',
+             b'Zmalformed request: bad TLSA record'),
+            ('a record with a space', dane_request('mx.test', rec[:10] + ' ' + rec[11:]),
+             b'Zmalformed request: bad TLSA record'),
+            ('no name', dane_request('', rec), b'Zmalformed request: no server name'),
+            ('d alone', b'Cd', b'Zmalformed request: no server name'),
+            ('a name with /', dane_request('mx/test', rec), b'Zmalformed request: bad server name'),
+            ('a 254-byte name', dane_request('a' * 254, rec), b'Zmalformed request: server name too long'),
+            ('records after policy e', b'Ce' + dane_request('mx.test', rec)[2:],
+             b'Zmalformed request: bad server name'),
+            ('the longest d request and a byte more',
+             dane_request('a' * 253, *[tlsa(3, 1, 2, CERT['ec'][0])] * 8) + b'a',
+             b'Zmalformed request: bad TLSA record'),
+            ('a 2000-byte d request', dane_request('a' * 253, *[tlsa(3, 1, 2, CERT['ec'][0])] * 14)[:2000],
+             b'Zmalformed request')):
+        s = Session(mode=mode)
+        check(s.reply is not None and s.reply.startswith(want) and (want != b'Zmalformed request' or s.reply == want),
+              'd request, %s: refused (%r)' % (desc, s.reply))
+        s.close()
+    check(wait_for(lambda: tlsd_fds() == base, 5) and len(engines()) == sessions_before,
+          'no descriptor kept and no engine started by refused d requests')
+    longest = dane_request('a' * 253, *[tlsa(3, 1, 2, CERT['ec'][0])] * 8)
+    s = Session(mode=longest)
+    check(len(longest) == 2 + 253 + 8 * 132 and s.reply == b'K',
+          'the longest d request (a 253-byte name, 8 SHA-512 records: %d bytes) is taken (%r)' % (len(longest), s.reply))
+    s.close()
+    check(wait_for(lambda: len(engines()) == sessions_before, 10), 'and its engine leaves when the application does')
+
+    # --- postern-tlsio checks the records again
+    good = tlsa(3, 1, 1, CERT['ec'][0])
+    arg_cases = (['-c', 'd', 'mx.test'], ['-c', 'd', 'mx.test', '1' + good[1:]],
+                 ['-c', 'd', 'mx.test', good[:3] + good[3:].upper()], ['-c', 'd', 'mx.test', good[:-1]],
+                 ['-c', 'd', 'mx.test', good, ''], ['-c', 'd', 'mx.test'] + [good] * 9,
+                 ['-c', 'd', 'mx/test', good], ['-c', 'e', 'mx.test', good], ['-c', 'v', 'mx.test', good],
+                 ['-c', 'dd', 'mx.test', good])
+    codes = [subprocess.run([os.path.join(D, 'bin/postern-tlsio')] + args, user=TLS_USER.pw_uid,
+                            group=TLS_USER.pw_gid, extra_groups=[], env=ENV, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+             for args in arg_cases]
+    check(codes == [100] * len(arg_cases),
+          'postern-tlsio -c d without a record, with a bad one or 9, and records after e or v: usage, 100 (%r)'
+          % codes)
 
     # --- who may ask for client mode
     def reply_as(user, mode):

@@ -113,9 +113,28 @@ static int cmp_mx(const void *a, const void *b)
 	return x->rnd < y->rnd ? -1 : x->rnd > y->rnd;
 }
 
+/* The AD bit (RFC 4035 3.2.3): the resolver validated the answer with
+ * DNSSEC.  glibc clears it unless told to trust the resolver (trust-ad,
+ * RES_TRUSTAD), which postern does: DANE asks for a validating resolver
+ * on this host, or one reached over a path as trusted (doc/remote.md). */
+static int answer_ad(const unsigned char *buf, int len) { return len >= 4 && (buf[3] & 0x20) != 0; }
+
+static void resolver_init(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	if (!(_res.options & RES_INIT))
+		(void)res_init();
+	_res.options |= RES_TRUSTAD;
+}
+
 static enum dns_result query(const char *name, int type, unsigned char *buf, int *len)
 {
 	int r;
+	resolver_init();
 	h_errno = 0;
 	r = res_query(name, ns_c_in, type, buf, ANSWER_MAX);
 	if (r < 0) {
@@ -131,15 +150,17 @@ static enum dns_result query(const char *name, int type, unsigned char *buf, int
 	return DNS_OK;
 }
 
-enum dns_result dns_mx(const char *domain, struct mx *out, size_t max, size_t *n)
+enum dns_result dns_mx(const char *domain, struct mx *out, size_t max, size_t *n, int *secure)
 {
 	static unsigned char buf[ANSWER_MAX];
 	int len = 0, k, nullmx;
 	enum dns_result r = query(domain, ns_t_mx, buf, &len);
 
 	*n = 0;
+	*secure = 0;
 	if (r != DNS_OK)
 		return r;
+	*secure = answer_ad(buf, len);
 	k = dns_parse_mx(buf, (size_t)len, out, max, &nullmx);
 	if (k < 0)
 		return DNS_TEMP;
@@ -161,17 +182,19 @@ enum dns_result dns_addrs(const char *name, unsigned port, int named, struct add
 	size_t t, start = *n;
 
 	for (t = 0; t < 2; t++) {
-		int len = 0, k, hops;
+		int len = 0, k, hops, secure = 1;
 		size_t i;
 		char target[NS_MAXDNAME];
 		const char *q = name;
 		enum dns_result r = DNS_TEMP;
 
 		/* at most 4 CNAME hops chased by hand, for a resolver that
-		 * returns the alias alone */
+		 * returns the alias alone; secure only if every answer was */
 		for (hops = 0; hops < 5; hops++) {
 			struct addr probe;
 			r = query(q, types[t], buf, &len);
+			if (r == DNS_OK && !answer_ad(buf, len))
+				secure = 0;
 			if (r != DNS_OK || dns_parse_addrs(buf, (size_t)len, types[t], &probe, 1) != 0 ||
 			    cname_target(buf, (size_t)len, target, sizeof target) != 1)
 				break;
@@ -196,10 +219,70 @@ enum dns_result dns_addrs(const char *name, unsigned port, int named, struct add
 			out[i].host[nl] = 0;
 			out[i].port = port;
 			out[i].named = named;
+			out[i].secure = secure;
 		}
 		*n += (size_t)k;
 	}
 	return *n > start ? DNS_OK : worst;
+}
+
+int dns_parse_tlsa(const unsigned char *msg, size_t len, struct str *list, size_t *usable, size_t *total)
+{
+	ns_msg h;
+	int i, count;
+
+	*usable = *total = 0;
+	if (len > ANSWER_MAX || ns_initparse(msg, (int)len, &h) == -1)
+		return -1;
+	count = ns_msg_count(h, ns_s_an);
+	for (i = 0; i < count; i++) {
+		ns_rr rr;
+		int r;
+		if (ns_parserr(&h, ns_s_an, i, &rr) == -1)
+			return -1;
+		if (ns_rr_type(rr) != ns_t_tlsa || ns_rr_class(rr) != ns_c_in)
+			continue; /* a CNAME on the way, an RRSIG */
+		if (ns_rr_rdata(rr) + ns_rr_rdlen(rr) > msg + len)
+			return -1;
+		++*total;
+		if (*usable == TLSA_RECORDS_MAX)
+			continue;
+		r = tlsa_text_from_rdata(list, ns_rr_rdata(rr), ns_rr_rdlen(rr));
+		if (r < 0 || (r == 1 && !str_catz(list)))
+			return -2;
+		if (r == 1)
+			++*usable;
+	}
+	return 0;
+}
+
+enum dns_result dns_tlsa(const char *host, unsigned port, struct str *list, size_t *usable, size_t *total,
+                         int *secure)
+{
+	static unsigned char buf[ANSWER_MAX];
+	struct str q = STR_INIT;
+	int len = 0, k;
+	enum dns_result r;
+
+	*usable = *total = 0;
+	*secure = 0;
+	if (!str_cats(&q, "_") || !str_catu(&q, port) || !str_cats(&q, "._tcp.") || !str_cats(&q, host) ||
+	    !str_catz(&q))
+		return DNS_TEMP;
+	if (q.len > NS_MAXDNAME)
+		r = DNS_NXDOMAIN; /* no name that long exists */
+	else
+		r = query(q.s, ns_t_tlsa, buf, &len);
+	str_free(&q);
+	if (r != DNS_OK)
+		return r;
+	*secure = answer_ad(buf, len);
+	k = dns_parse_tlsa(buf, (size_t)len, list, usable, total);
+	if (k == -2)
+		return DNS_TEMP; /* out of memory: not a reason to go in clear */
+	if (k < 0)
+		return DNS_TEMP;
+	return *total ? DNS_OK : DNS_NODATA;
 }
 
 int addr_literal(const char *s, size_t n, struct addr *a)

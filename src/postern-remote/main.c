@@ -295,7 +295,7 @@ int main(int argc, char **argv)
 	const char *domain, *bad;
 	char **arg;
 	size_t dlen, naddr = 0, nmx = 0, skipped = 0, i, k;
-	int r, batch = 0;
+	int r, batch = 0, names_secure = 1; /* a route's name is the admin's; MX answers say */
 
 	progname = "postern-remote";
 	/* Every delivery runs as the same user: one that a hostile server's
@@ -344,7 +344,7 @@ int main(int argc, char **argv)
 		log_kv(&l, "qid", ones[0].j.qid);
 		log_kv(&l, "file", "control/remotetls");
 		log_kv(&l, "line", bad);
-		log_kv(&l, "reason", "not DOMAIN:POLICY with POLICY none, may, encrypt or verify");
+		log_kv(&l, "reason", "not DOMAIN:POLICY with POLICY none, may, encrypt, verify or dane");
 		log_end(&l);
 		all('Z', "malformed line in control/remotetls (4.3.5)");
 		finish();
@@ -395,7 +395,7 @@ int main(int argc, char **argv)
 		memcpy(addrs[0].host, domain, dlen + 1);
 		naddr = 1;
 	} else {
-		switch (dns_mx(domain, mxs, HOSTS_MAX, &nmx)) {
+		switch (dns_mx(domain, mxs, HOSTS_MAX, &nmx, &names_secure)) {
 		case DNS_NULLMX:
 			all('D', "the domain does not accept mail: null MX, RFC 7505 (5.1.10)");
 			finish();
@@ -408,6 +408,7 @@ int main(int argc, char **argv)
 		case DNS_NODATA: /* RFC 5321 5.1: the domain itself is the MX */
 			if (dlen > 253)
 				die(100, "fatal: bad domain");
+			names_secure = 1; /* the name is the recipient's, not an answer's */
 			memcpy(mxs[0].name, domain, dlen + 1);
 			mxs[0].pref = 0;
 			nmx = 1;
@@ -437,6 +438,9 @@ int main(int argc, char **argv)
 			finish();
 		}
 	}
+
+	if (pol == TLS_DANE)
+		dane_plan(addrs, naddr, names_secure, ones[0].j.qid);
 
 	/* Each address in turn, with every message not yet settled: one
 	 * connection carries as many as it can (smtp_session). */

@@ -9,6 +9,7 @@
 #include "base64.h"
 #include "batch.h"
 #include "tlsreq.h"
+#include "tlsa.h"
 
 #define RCPT_MAX 100        /* recipients of one message in one run (doc/pipes.md) */
 #define MSGS_MAX REMOTE_BATCH_MAX /* messages in one run, over one connection if all goes well */
@@ -31,13 +32,13 @@ struct route {
 int route_find(const struct str *lines, const char *domain, size_t dlen, struct route *r);
 /* control/remotetls: `domain:policy` lines, `:policy` for every domain,
  * the line that applies chosen as for smtproutes. */
-enum tls_policy { TLS_NONE, TLS_MAY, TLS_ENCRYPT, TLS_VERIFY };
+enum tls_policy { TLS_NONE, TLS_MAY, TLS_ENCRYPT, TLS_VERIFY, TLS_DANE };
 /* The policy for domain in *pol (TLS_MAY when no line applies).  1 ok;
  * 0 a line anywhere is not `key:policy` with a known policy (*bad is
  * that line): the whole run defers. */
 int tls_policy_find(const struct str *lines, const char *domain, size_t dlen, enum tls_policy *pol,
                     const char **bad);
-int tls_policy_word(const char *s); /* "none" .. "verify": the enum's value; else -1 */
+int tls_policy_word(const char *s); /* "none" .. "dane": the enum's value; else -1 */
 const char *tls_policy_name(enum tls_policy p);
 
 /* ---- auth.c, base64.c: SMTP AUTH credentials for smarthosts ---- */
@@ -69,12 +70,21 @@ int auth_plaintext_ok(const struct str *list, const char *host, size_t hlen);
 size_t auth_plain_response(const struct creds *c, char *out, size_t size);
 
 /* ---- dns.c ---- */
+#define TLSA_LIST_MAX (TLSA_RECORDS_MAX * (TLSA_TEXT_MAX + 1))
 struct addr {
 	int af;                /* AF_INET or AF_INET6 */
 	unsigned char a[16];
 	char host[256];        /* the name it came from (for logs and texts) */
 	unsigned port;
 	int named;             /* named by a route: never skipped as local */
+	int secure;            /* its address records came with the AD bit */
+	/* under policy dane (dane.c): this host's own policy, may, encrypt
+	 * or dane, or TLS_NONE with tlsa_temp set when its TLSA records
+	 * could not be looked up (the host fails, never in clear) */
+	enum tls_policy tls;
+	int tlsa_temp;
+	char tlsa[TLSA_LIST_MAX]; /* dane: the usable records, each ending in NUL */
+	size_t tlsa_len;
 };
 enum dns_result { DNS_OK, DNS_NODATA, DNS_NXDOMAIN, DNS_TEMP, DNS_NULLMX };
 struct mx {
@@ -82,8 +92,16 @@ struct mx {
 	unsigned pref;
 	unsigned rnd;
 };
-/* MX records of domain, sorted by preference, equal ones in random order. */
-enum dns_result dns_mx(const char *domain, struct mx *out, size_t max, size_t *n);
+/* MX records of domain, sorted by preference, equal ones in random order;
+ * *secure is 1 when the answer came with the AD bit (DNSSEC-validated by
+ * the resolver, which postern trusts: doc/remote.md, "DANE"). */
+enum dns_result dns_mx(const char *domain, struct mx *out, size_t max, size_t *n, int *secure);
+/* TLSA records of _PORT._tcp.HOST: the usable ones appended to list (text
+ * form, each ending in NUL, at most TLSA_RECORDS_MAX), *total all of them,
+ * *secure as dns_mx's. */
+enum dns_result dns_tlsa(const char *host, unsigned port, struct str *list, size_t *usable, size_t *total,
+                         int *secure);
+int dns_parse_tlsa(const unsigned char *msg, size_t len, struct str *list, size_t *usable, size_t *total);
 /* AAAA then A records of name appended to out (at most max in all). */
 enum dns_result dns_addrs(const char *name, unsigned port, int named, struct addr *out, size_t max,
                           size_t *n);
@@ -153,9 +171,19 @@ int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *wh
 /* ---- tls.c: outbound STARTTLS's engine (doc/tls.md, the C request) ---- */
 #define TLS_HANDSHAKE_S 60 /* the engine's own limit for the handshake */
 /* Asks postern-tlsd for a client engine on the connected socket fd, for
- * name (the host we connected to): policy e for may and encrypt, v for
- * verify.  0 with fds as tlsreq_start's; -1 with why set. */
-int tls_client_engine(int fd, enum tls_policy pol, const char *name, int fds[3], struct str *why);
+ * the host a (its name goes as SNI): policy e for may and encrypt, v for
+ * verify, d and a's TLSA records for dane.  0 with fds as tlsreq_start's;
+ * -1 with why set. */
+int tls_client_engine(int fd, enum tls_policy pol, const struct addr *a, int fds[3], struct str *why);
+
+/* ---- dane.c: policy dane (RFC 7672) ---- */
+/* Each address's own policy from its host's TLSA records (a->tls,
+ * a->tlsa): names_secure says the names were had securely (an MX
+ * answer with the AD bit, or a route the admin wrote).  Logs a line a
+ * host.  qid for the log. */
+void dane_plan(struct addr *a, size_t n, int names_secure, const char *qid);
+/* The policy that applies at a: the job's, or under dane the host's. */
+enum tls_policy tls_effective(enum tls_policy job, const struct addr *a);
 /* The engine's pipes made ready for the session's io.  0, or -1 (errno). */
 int tls_client_switch(int rfd, int wfd);
 #endif

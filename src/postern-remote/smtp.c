@@ -389,6 +389,9 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* control/remotetls's policy for this job at this host (dane.c) */
+static enum tls_policy pol_at(const struct conn *c, const struct job *j) { return tls_effective(j->tls, c->a); }
+
 static void tls_log(const char *event, const struct job *j, const struct conn *c, const char *reason,
                     const char *then)
 {
@@ -398,7 +401,7 @@ static void tls_log(const char *event, const struct job *j, const struct conn *c
 	log_kv(&l, "mx", c->a->host);
 	log_kv(&l, "ip", c->ip);
 	if (reason) {
-		log_kv(&l, "policy", tls_policy_name(j->tls));
+		log_kv(&l, "policy", tls_policy_name(pol_at(c, j)));
 		log_kv(&l, "reason", reason);
 		log_kv(&l, "then", then);
 	} else {
@@ -429,7 +432,7 @@ static int tls_required(struct conn *c, const struct job *j, struct str *why, co
                         const struct reply *r)
 {
 	struct str e = STR_INIT;
-	if (!str_cats(&e, "TLS required by control/remotetls (") || !str_cats(&e, tls_policy_name(j->tls)) ||
+	if (!str_cats(&e, "TLS required by control/remotetls (") || !str_cats(&e, tls_policy_name(pol_at(c, j))) ||
 	    !str_cats(&e, ", 4.7.0): ") || !str_cats(&e, detail))
 		die_nomem();
 	if (r) {
@@ -470,12 +473,13 @@ static int tls_switch(struct conn *c)
 static int starttls(struct conn *c, struct job *j, struct str *why, enum after *state)
 {
 	static struct str twhy;
+	enum tls_policy pol = pol_at(c, j);
 	int fds[3];
 	size_t early;
 
 	*state = QUIT_IT;
 	if (!c->starttls) {
-		if (j->tls == TLS_MAY)
+		if (pol == TLS_MAY)
 			return 0;
 		return tls_required(c, j, why, "STARTTLS is not offered", 0);
 	}
@@ -491,8 +495,8 @@ static int starttls(struct conn *c, struct job *j, struct str *why, enum after *
 	}
 	/* the engine first: if there is none, nothing has been said yet and
 	 * the session can go on in clear */
-	if (tls_client_engine(c->fd, j->tls, c->a->host, fds, &twhy) == -1) {
-		if (j->tls == TLS_MAY) {
+	if (tls_client_engine(c->fd, pol, c->a, fds, &twhy) == -1) {
+		if (pol == TLS_MAY) {
 			tls_log("tls_unavailable", j, c, twhy.s, "clear");
 			return 0;
 		}
@@ -510,7 +514,7 @@ static int starttls(struct conn *c, struct job *j, struct str *why, enum after *
 		close_fd(&c->ctl);
 		close_fd(&c->rfd);
 		close_fd(&c->wfd);
-		if (j->tls == TLS_MAY) {
+		if (pol == TLS_MAY) {
 			struct str q = STR_INIT;
 			reply_quote(&c->r, &q, 300);
 			tls_log("tls_refused", j, c, q.s ? q.s : "", "clear");
@@ -533,7 +537,7 @@ static int starttls(struct conn *c, struct job *j, struct str *why, enum after *
 	}
 	*state = DEAD; /* the server speaks TLS now, or nothing */
 	if (tlsreq_handshake(c->ctl, TLS_HANDSHAKE_S, &tls_rep, &twhy) == -1) {
-		if (j->tls == TLS_MAY) {
+		if (pol == TLS_MAY) {
 			tls_log("tls_failed", j, c, twhy.s, "clear");
 			c->r.code = 0;
 			host_fail(c, why, "STARTTLS", twhy.s);
@@ -541,7 +545,7 @@ static int starttls(struct conn *c, struct job *j, struct str *why, enum after *
 		}
 		return tls_required(c, j, why, twhy.s, 0);
 	}
-	if (j->tls == TLS_VERIFY && tls_rep.verified != 1) /* the engine checks; so do we */
+	if ((pol == TLS_VERIFY || pol == TLS_DANE) && tls_rep.verified != 1) /* the engine checks; so do we */
 		return tls_required(c, j, why, "the certificate was not verified", 0);
 	if (tls_switch(c) == -1)
 		return host_fail(c, why, "STARTTLS", "unable to use the TLS engine's pipes");
@@ -593,6 +597,9 @@ static int session_open(struct conn *c, struct job *j, const struct addr *a, int
 	c->a = a;
 	*state = DEAD;
 	addr_fmt(a, c->ip, sizeof c->ip);
+	if (j->tls == TLS_DANE && a->tlsa_temp)
+		/* no answer on TLSA may be an attacker's doing: never clear */
+		return host_fail(c, why, 0, "its TLSA records could not be looked up (policy dane, 4.7.5)");
 	if (dial(c, j->timeout_connect) == -1) {
 		const char *e = errno == ETIMEDOUT ? "connection timed out" :
 		                errno == ECONNREFUSED ? "connection refused" :
@@ -613,7 +620,7 @@ static int session_open(struct conn *c, struct job *j, const struct addr *a, int
 	}
 	if ((rc = ehlo(c, j, why, state)) != 0)
 		return rc;
-	if (j->tls != TLS_NONE && !clear) {
+	if (tls_effective(j->tls, a) != TLS_NONE && !clear) {
 		if ((rc = starttls(c, j, why, state)) != 0)
 			return rc;
 		if (c->tls && (rc = ehlo(c, j, why, state)) != 0)

@@ -11,10 +11,11 @@
 #include "die.h"
 #include "servername.h"
 
-int tls_client_engine(int fd, enum tls_policy pol, const char *name, int fds[3], struct str *why)
+int tls_client_engine(int fd, enum tls_policy pol, const struct addr *a, int fds[3], struct str *why)
 {
-	char req[2 + SERVER_NAME_MAX];
-	size_t n = strlen(name);
+	char req[2 + SERVER_NAME_MAX + TLSA_LIST_MAX];
+	const char *name = a->host;
+	size_t n = strlen(name), len;
 
 	if (!server_name_ok(name, n)) {
 		/* an address literal: there is no name to send as SNI, nor one a
@@ -24,9 +25,16 @@ int tls_client_engine(int fd, enum tls_policy pol, const char *name, int fds[3],
 		return -1;
 	}
 	req[0] = 'C';
-	req[1] = pol == TLS_VERIFY ? 'v' : 'e';
+	req[1] = pol == TLS_VERIFY ? 'v' : pol == TLS_DANE ? 'd' : 'e';
 	memcpy(req + 2, name, n);
-	return tlsreq_start(req, 2 + n, fd, fd, fds, why);
+	len = 2 + n;
+	if (pol == TLS_DANE) {
+		/* the name, then NUL and a record for each (doc/tls.md) */
+		req[len++] = 0;
+		memcpy(req + len, a->tlsa, a->tlsa_len - 1); /* the last NUL is not sent */
+		len += a->tlsa_len - 1;
+	}
+	return tlsreq_start(req, len, fd, fd, fds, why);
 }
 
 int tls_client_switch(int rfd, int wfd)

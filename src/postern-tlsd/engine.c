@@ -1,9 +1,9 @@
 /* Starting one postern-tlsio with the request's descriptors at the numbers
- * doc/tls.md gives it, and -c POLICY NAME for a client request.  The
- * descriptors arrived at whatever numbers were free, which may be the very
- * numbers they must end at (3, 4, 5): they are first moved above those, so
- * that no dup2 of the spawn overwrites a descriptor a later one still
- * needs. */
+ * doc/tls.md gives it, and -c POLICY NAME for a client request, followed
+ * by its TLSA records for policy d.  The descriptors arrived at whatever
+ * numbers were free, which may be the very numbers they must end at (3,
+ * 4, 5): they are first moved above those, so that no dup2 of the spawn
+ * overwrites a descriptor a later one still needs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -36,10 +36,16 @@ pid_t engine_start(const char *path, struct request *req)
 	int *fds = req->fds;
 	char policy[2] = { req->policy, 0 };
 	char *server[] = { (char *)"postern-tlsio", 0 };
-	char *client[] = { (char *)"postern-tlsio", (char *)"-c", policy, req->name, 0 };
+	/* postern-tlsio -c POLICY NAME, the records, the terminating 0 */
+	char *client[4 + TLSA_RECORDS_MAX + 1] = { (char *)"postern-tlsio", (char *)"-c", policy, req->name };
 	char **argv = req->mode == 'C' ? client : server;
 	pid_t pid = -1;
 	int i, r = 0, high;
+	size_t k;
+
+	/* request.c took at most TLSA_RECORDS_MAX, and none but for d */
+	for (k = 0; k < req->ntlsa && k < TLSA_RECORDS_MAX; k++)
+		client[4 + k] = req->tlsa[k];
 
 	for (i = 0; i < REQUEST_FDS; i++) {
 		high = fcntl(fds[i], F_DUPFD_CLOEXEC, MOVED_ABOVE);

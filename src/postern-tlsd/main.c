@@ -8,8 +8,9 @@
  * serves only postern-smtpd, postern-submit (submission's postern-smtpd
  * -a), postern-pop3 and postern-remote (their uids, or those given with
  * -u, from SO_PEERCRED).  Each request is one record: S (be the TLS
- * server) or, from postern-remote alone, C with a policy and the server's
- * name (be the client), and five descriptors; the answer is K when an
+ * server) or, from postern-remote alone, C with a policy, the server's
+ * name and, for policy d (DANE), its TLSA records (be the client), and
+ * five descriptors; the answer is K when an
  * engine was started, Z and a reason when not.  At most control/concurrencytls engines run at once (default
  * 200).  It reads nothing from the network and holds no key.
  * postern-tlsd(8). */

@@ -3,15 +3,21 @@
 #define POSTERN_TLSD_H
 #include <sys/types.h>
 #include "servername.h"
+#include "tlsa.h"
 
 #define REQUEST_FDS 5
 
-/* One request as doc/tls.md has it. */
+/* One request as doc/tls.md has it.  Its room is fixed: a request is
+ * refused rather than ever made to fit. */
 struct request {
 	char mode;   /* 'S' be the server, 'C' be the client */
-	char policy; /* 'C': 'e' any certificate, 'v' verified */
+	char policy; /* 'C': 'e' any certificate, 'v' verified, 'd' DANE */
 	char name[SERVER_NAME_MAX + 1]; /* 'C': the server's name, NUL-terminated */
-	int fds[REQUEST_FDS];           /* close-on-exec */
+	/* policy 'd': the TLSA records in their text form (src/lib/tlsa.h),
+	 * each NUL-terminated, 1 to TLSA_RECORDS_MAX of them */
+	char tlsa[TLSA_RECORDS_MAX][TLSA_TEXT_MAX + 1];
+	size_t ntlsa;
+	int fds[REQUEST_FDS]; /* close-on-exec */
 };
 
 /* request.c: reads the one record of a request.  1: a well-formed request
@@ -20,7 +26,7 @@ struct request {
 int request_read(int conn, struct request *req, const char **why);
 
 /* engine.c: starts HOME/bin/postern-tlsio on the request's descriptors,
- * in client mode for a C request.  The pid, or -1 (logged).  The
- * descriptors are closed either way. */
+ * in client mode for a C request (with its TLSA records for policy d).
+ * The pid, or -1 (logged).  The descriptors are closed either way. */
 pid_t engine_start(const char *path, struct request *req);
 #endif

@@ -1,8 +1,10 @@
-/* Client mode (postern-tlsio -c POLICY NAME): the TLS client side of an
- * outbound connection, for postern-remote.  The same suites as the server
- * offers, both key types; NAME goes out as SNI and, with policy v, must be
- * the certificate's, whose chain must lead to an authority of
- * control/tlscafile; with policy e any certificate is taken (anyx509.c).
+/* Client mode (postern-tlsio -c POLICY NAME [RECORD...]): the TLS client
+ * side of an outbound connection, for postern-remote.  The same suites as
+ * the server offers, both key types; NAME goes out as SNI and, with
+ * policy v, must be the certificate's, whose chain must lead to an
+ * authority of control/tlscafile; with policy e any certificate is taken
+ * (anyx509.c); with policy d the chain must match one of the TLSA
+ * records (danex509.c).
  * No session resumption (nothing is kept between engines), no client
  * certificate, and no renegotiation a server could ask for. */
 #include "tlsio.h"
@@ -11,8 +13,9 @@
 static br_ssl_client_context cc;
 static br_x509_minimal_context xc; /* policy v */
 static struct anyx509 any;         /* policy e */
+static struct danex509 dane;       /* policy d */
 
-br_ssl_engine_context *client_setup(int policy, const char *name)
+br_ssl_engine_context *client_setup(int policy, const char *name, char *const *recs, size_t nrecs)
 {
 	uint16_t ids[8];
 	size_t n;
@@ -34,6 +37,11 @@ br_ssl_engine_context *client_setup(int policy, const char *name)
 		 * the dates against the system's clock */
 		br_x509_minimal_init_full(&xc, ta, nta);
 		br_ssl_engine_set_x509(&cc.eng, &xc.vtable);
+	} else if (policy == 'd') {
+		/* main.c checked them: a record refused here is a bug */
+		if (danex509_init(&dane, name, recs, nrecs) == -1)
+			die(111, "fatal: unusable TLSA record");
+		br_ssl_engine_set_x509(&cc.eng, &dane.vtable);
 	} else {
 		anyx509_init(&any);
 		br_ssl_engine_set_x509(&cc.eng, &any.vtable);
@@ -48,4 +56,10 @@ br_ssl_engine_context *client_setup(int policy, const char *name)
 void client_done(void)
 {
 	anchors_free();
+}
+
+/* asked only after a handshake, which one of the two let through */
+const char *client_dane(void)
+{
+	return dane.matched == 't' ? "ta" : "ee";
 }

@@ -2,7 +2,8 @@
  * postern-tlsd started it for (UCSPI-TLS; doc/tls.md): the server for
  * postern-smtpd's STARTTLS, or with -c the client for postern-remote's.
  *
- * usage: postern-tlsio [-c e|v NAME]    (started by postern-tlsd, never by hand)
+ * usage: postern-tlsio [-c e|v NAME | -c d NAME TLSA...]
+ *        (started by postern-tlsd, never by hand)
  *
  * Descriptors: 0 plaintext from the application, 1 plaintext to it, 3 and
  * 4 the network (read, write), 5 the control socket.  It waits for the
@@ -10,12 +11,13 @@
  * network before.  As the server it takes the certificate chain from
  * postern-keys and makes the handshake, in which postern-keys signs; as
  * the client (-c) it makes the handshake with the server NAME, taking any
- * certificate (e) or only one for NAME from an authority of
- * control/tlscafile (v).  With Y it reports SSL_PROTOCOL, SSL_CIPHER and
- * SSL_TLS_SNI_SERVERNAME (server) or SSL_PEER_VERIFIED (client) on the
- * control socket; then it moves plaintext and records until either side
- * ends.  It runs as postern-tls and holds no private key.
- * postern-tlsio(8). */
+ * certificate (e), only one for NAME from an authority of
+ * control/tlscafile (v), or only a chain that matches one of the 1 to 8
+ * TLSA records (d, DANE: RFC 7672).  With Y it reports SSL_PROTOCOL,
+ * SSL_CIPHER and SSL_TLS_SNI_SERVERNAME (server) or SSL_PEER_VERIFIED
+ * (client) on the control socket; then it moves plaintext and records
+ * until either side ends.  It runs as postern-tls and holds no private
+ * key.  postern-tlsio(8). */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,27 +30,46 @@
 #include "log.h"
 #include "servername.h"
 #include "str.h"
+#include "tlsa.h"
 
 #define COMMAND_WAIT_MS 60000  /* the application sends y right after its 220 */
 #define LIFETIME_S (24 * 3600) /* no session lasts a day */
-#define USAGE "postern-tlsio [-c e|v NAME]"
+#define USAGE "postern-tlsio [-c e|v NAME | -c d NAME TLSA...]"
 
 static struct keyholder keys = { .fd = -1 };
 static struct policy pol;
 static br_ssl_server_context sc;
 static int want_report;
-static int client;       /* client mode's policy, 'e' or 'v'; 0 server mode */
+static int client;       /* client mode's policy, 'e', 'v' or 'd'; 0 server mode */
 static const char *name; /* client mode: the server's name */
+static char **tlsa;      /* policy d: the TLSA records, ntlsa of them */
+static size_t ntlsa;
 
-/* 0 for server mode, else the policy; the name is postern-tlsd's, checked
- * again here because it goes out as SNI. */
+/* 0 for server mode, else the policy; the name and the records are
+ * postern-tlsd's, checked again here because the name goes out as SNI
+ * and the records decide what is trusted. */
 static int client_args(int argc, char **argv)
 {
+	int i;
+
 	if (argc == 1)
 		return 0;
-	if (argc != 4 || strcmp(argv[1], "-c") || (strcmp(argv[2], "e") && strcmp(argv[2], "v")) ||
-	    !server_name_ok(argv[3], strlen(argv[3])))
+	if (argc < 4 || strcmp(argv[1], "-c") || !server_name_ok(argv[3], strnlen(argv[3], SERVER_NAME_MAX + 1)))
 		die_usage(USAGE);
+	if (!strcmp(argv[2], "e") || !strcmp(argv[2], "v")) {
+		if (argc != 4)
+			die_usage(USAGE);
+	} else if (!strcmp(argv[2], "d")) {
+		if (argc < 5 || argc > 4 + TLSA_RECORDS_MAX)
+			die_usage(USAGE);
+		for (i = 4; i < argc; i++)
+			if (!tlsa_text_ok(argv[i], strnlen(argv[i], TLSA_TEXT_MAX + 1)))
+				die_usage(USAGE);
+		tlsa = argv + 4;
+		ntlsa = (size_t)(argc - 4);
+	} else {
+		die_usage(USAGE);
+	}
 	name = argv[3];
 	return argv[2][0];
 }
@@ -104,12 +125,14 @@ static br_ssl_engine_context *server_setup(void)
 
 /* Called once, when the handshake is done: the log line, and for Y the
  * UCSPI-TLS report.  The server names the client's SNI; the client says
- * whether the certificate was verified, which only policy v does. */
+ * whether the certificate was verified, which policies v and d do (and
+ * with d, which kind of TLSA record it matched). */
 static void report(br_ssl_engine_context *eng)
 {
 	br_ssl_session_parameters sp;
 	const char *cipher, *sni = br_ssl_engine_get_server_name(eng);
-	const char *verified = client == 'v' ? "1" : "0";
+	/* policy d: a chain that matched no record failed the handshake */
+	const char *verified = client == 'v' || client == 'd' ? "1" : "0";
 	struct logline l = { STR_INIT };
 
 	if (client)
@@ -124,7 +147,9 @@ static void report(br_ssl_engine_context *eng)
 	log_kv(&l, "protocol", "TLSv1.2");
 	log_kv(&l, "cipher", cipher);
 	if (client) {
-		log_kv(&l, "verified", client == 'v' ? "yes" : "no");
+		log_kv(&l, "verified", client == 'v' || client == 'd' ? "yes" : "no");
+		if (client == 'd')
+			log_kv(&l, "dane", client_dane());
 		log_kv(&l, "name", name);
 	} else if (sni && *sni) {
 		log_kv(&l, "sni", sni);
@@ -164,7 +189,7 @@ int main(int argc, char **argv)
 	if (!cmd)
 		return 0;
 	want_report = cmd == 'Y';
-	eng = client ? client_setup(client, name) : server_setup();
+	eng = client ? client_setup(client, name, tlsa, ntlsa) : server_setup();
 	if (!eng)
 		return 1; /* no trust anchors: logged as a failed handshake */
 	return pump(eng, report) == 0 ? 0 : 1;

@@ -49,9 +49,12 @@ static void no_delay(int fd)
 
 static const char *error_name(int err)
 {
-	/* the certificate a client refused (an error of ours, no alert bits) */
+	/* the certificate a client refused (an error of ours, no alert bits);
+	 * policy d knows better than "not trusted" why */
 	const char *x509 = x509_error_name(err);
 
+	if (err == BR_ERR_X509_NOT_TRUSTED && danex509_why)
+		return danex509_why;
 	if (x509)
 		return x509;
 	/* past 256 the low byte is the alert's code, not one of BearSSL's errors */

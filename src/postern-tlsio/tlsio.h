@@ -4,6 +4,7 @@
 #define POSTERN_TLSIO_H
 #include <stddef.h>
 #include <bearssl.h>
+#include "tlsa.h"
 
 /* The descriptors postern-tlsd sets up before the exec (doc/tls.md). */
 #define FD_APP_IN 0   /* plaintext the application wants sent */
@@ -50,12 +51,16 @@ const char *policy_suite_name(uint16_t suite);
  * buffer and the random seed included, on a freshly zeroed engine. */
 void engine_setup(br_ssl_engine_context *, const uint16_t *suites, size_t n);
 
-/* client.c: client mode, policy 'e' or 'v', for the server NAME.  The
- * engine, ready for the handshake, or 0 when the trust anchors could not
- * be had (logged). */
-br_ssl_engine_context *client_setup(int policy, const char *name);
+/* client.c: client mode, policy 'e', 'v' or 'd', for the server NAME;
+ * for 'd' the nrecs TLSA records recs (their text form, already checked
+ * with tlsa_text_ok).  The engine, ready for the handshake, or 0 when
+ * the trust anchors could not be had (logged). */
+br_ssl_engine_context *client_setup(int policy, const char *name, char *const *recs, size_t nrecs);
 /* After the handshake: what only the handshake needed is freed. */
 void client_done(void);
+/* After the handshake, policy 'd': "ee" or "ta", the kind of record
+ * that the chain matched. */
+const char *client_dane(void);
 
 /* anchors.c: the authorities of control/tlscafile, for policy v.  0, or
  * -1 after logging why (the handshake fails then). */
@@ -70,6 +75,43 @@ struct anyx509 {
 	unsigned certs;             /* certificates seen so far */
 };
 void anyx509_init(struct anyx509 *);
+
+/* danex509.c: policy d's X.509 engine (RFC 7672).  It keeps the DER of
+ * the chain's first DANE_CERTS_MAX certificates, and at its end matches
+ * them against the TLSA records: DANE-EE (usage 3) the first certificate
+ * alone, nothing else checked; DANE-TA (usage 2) any later one, which
+ * then becomes the one trust anchor of a br_x509_minimal run over the
+ * certificates before it, with the server's name. */
+#define DANE_CERTS_MAX 10
+#define DANE_CERT_MAX (64 * 1024)   /* one certificate's DER */
+#define DANE_CHAIN_MAX (160 * 1024) /* the certificates kept, in all */
+struct dane_record {
+	unsigned char usage, selector, mtype; /* 2 or 3, 0 or 1, 1 or 2 */
+	unsigned char data[64];               /* the digest */
+	size_t len;                           /* 32 or 64 */
+};
+struct danex509 {
+	const br_x509_class *vtable;
+	const char *name; /* the server's, for DANE-TA's name check */
+	struct dane_record recs[TLSA_RECORDS_MAX];
+	size_t nrecs;
+	/* the chain: certificate i is chain[at[i]], len[i] bytes */
+	size_t at[DANE_CERTS_MAX], len[DANE_CERTS_MAX];
+	size_t ncerts, used;
+	unsigned err;                /* the chain went beyond the limits */
+	int matched;                 /* 'e' DANE-EE, 't' DANE-TA, 0 not (yet) */
+	br_x509_decoder_context dc;  /* DANE-EE: the first certificate's key */
+	br_x509_decoder_context tdc; /* DANE-TA: the anchor's key */
+	br_x509_trust_anchor ta;
+	br_x509_minimal_context xc;  /* DANE-TA: the chain up to the anchor */
+};
+/* Takes the nrecs records (text form, checked with tlsa_text_ok): 0, or
+ * -1 when one of them is not usable after all. */
+int danex509_init(struct danex509 *, const char *name, char *const *recs, size_t nrecs);
+/* Why the last chain was refused, for the failed line, when its error
+ * (BR_ERR_X509_NOT_TRUSTED) says less: "certificate matches no TLSA
+ * record", or why a DANE-TA match did not verify; 0 otherwise. */
+extern const char *danex509_why;
 
 /* x509err.c: a BearSSL X.509 error's name, or 0 if err is not one. */
 const char *x509_error_name(int err);

@@ -1,5 +1,6 @@
 /* libFuzzer target for what postern-remote reads from the Internet: DNS
- * answers (src/postern-remote/dns.c: dns_parse_mx, dns_parse_addrs) and
+ * answers (src/postern-remote/dns.c: dns_parse_mx, dns_parse_addrs, and
+ * dns_parse_tlsa for a first byte of 0xf0 and more) and
  * SMTP replies (src/postern-remote/reply.c: reply_read over a file
  * descriptor, then reply_quote, which makes the text that reaches logs and
  * bounces).  The first byte picks the parser, the rest is the input.
@@ -80,10 +81,32 @@ static void reply(const uint8_t *d, size_t n)
 	close(fd);
 }
 
+static void tlsa(const uint8_t *d, size_t n)
+{
+	struct str list = STR_INIT;
+	size_t usable, total, off, k = 0;
+	int r = dns_parse_tlsa(d, n, &list, &usable, &total);
+
+	if (r < -2 || r > 0 || usable > TLSA_RECORDS_MAX || usable > total)
+		abort();
+	/* what goes on to postern-tlsd: usable records only, each one a
+	 * string tlsa_text_ok takes, as many as counted */
+	for (off = 0; r == 0 && off < list.len; off += strlen(list.s + off) + 1, k++)
+		if (!tlsa_text_ok(list.s + off, strlen(list.s + off)))
+			abort();
+	if (r == 0 && k != usable)
+		abort();
+	str_free(&list);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
+	if (data[0] >= 0xf0) { /* above the four older parsers' first bytes */
+		tlsa(data + 1, size - 1);
+		return 0;
+	}
 	switch (data[0] % 4) {
 	case 0: mx(data + 1, size - 1); break;
 	case 1: addrs(data + 1, size - 1, ns_t_a); break;
