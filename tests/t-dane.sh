@@ -243,6 +243,19 @@ check "bogus.test: the dane line: tlsa_lookup_failed, defer" logged bogus 'state
 check "bogus.test: the reason says so (4.7.5)" eval 'result bogus | grep -q "TLSA records could not be looked up (policy dane, 4.7.5)"' || diag "$(result bogus)"
 check "bogus.test: no connection was made" [ "$(conns 10.98.0.21)" -eq "$before" ]
 
+# ... and so with a second nameserver that does not validate (the zones'
+# own server, which hands out the unsigned records without the AD bit):
+# postern-remote asks the first alone, or the forgery the validator
+# refused would come back through the second as merely insecure
+printf 'nameserver 127.0.0.53\nnameserver 10.98.0.54\noptions timeout:2 attempts:1\n' > "/etc/netns/$NC/resolv.conf"
+check "two nameservers: the second would answer bogus.test's TLSA (no AD bit)" sh -c \
+	"ip netns exec $NC drill -D @10.98.0.54 TLSA _25._tcp.mx.bogus.test | grep -q 'rcode: NOERROR'"
+before=$(conns 10.98.0.21)
+send bogus2 bogus.test
+check "two nameservers: bogus.test still deferred as tlsa_lookup_failed, no connection" eval \
+	'[ "$(status bogus2)" = Z ] && logged bogus2 "state=tlsa_lookup_failed policy=defer\$" && [ "$(conns 10.98.0.21)" -eq "$before" ]' || show bogus2
+printf 'nameserver 127.0.0.53\noptions timeout:2 attempts:2\n' > "/etc/netns/$NC/resolv.conf"
+
 # 8. a route of control/smtproutes: its host's TLSA records apply
 send routed routed.test
 check "routed.test (a route to mx.ee.test): delivered" [ "$(status routed)" = K ] || show routed

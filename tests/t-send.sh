@@ -169,6 +169,26 @@ kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
 check "expired remote recipient bounced with Status 5.4.7" wait_for 15 sh -c "grep -l 'Status: 5.4.7' $FAKE/call.??????.msg > $SCRATCH/exp 2> /dev/null"
 check "queue emptied after expiry" wait_for 10 queue_empty
 
+# 7a. bounces are signed when control/dkimdomains names a key for me;
+# with no postern-dkim to sign (postern-dkimsign exits 74) the bounce
+# waits, and goes unsigned once signing has failed for control/retrymax
+# seconds (2 here; an hour at most)
+echo 604800 > "$PHOME/control/queuelifetime"
+echo 'mx.test sel1' > "$PHOME/control/dkimdomains"
+kill "$START_PID"; wait "$START_PID"
+start
+msg pts1@mx.test pts1-permfail-s@mx.test signing | inject pts1@mx.test pts1-permfail-s@mx.test
+check "signed bounce: postern-dkimsign is run for it, and fails without postern-dkim (74)" \
+	wait_for 10 logged 'postern-dkimsign refused a bounce, exit 74'
+check "signed bounce: after signing failed for control/retrymax, it goes unsigned, logged so" \
+	wait_for 15 logged 'bounce qid=[^ ]* to=pts1@mx.test nfailed=1 signed=no '
+check "signed bounce: not before it had failed for 2 seconds" \
+	sh -c "[ \$(grep -c 'postern-dkimsign refused a bounce, exit 74' '$LOG') -ge 2 ]"
+check "signed bounce: and the queue empties" wait_for 10 queue_empty
+rm -f "$PHOME/control/dkimdomains"
+kill "$START_PID"; wait "$START_PID"
+start
+
 # 7b. postern-qctl: flush, delete, bounce (doc/postern-qctl.8).  Retries an
 # hour apart, so that only a flush tries a message again within the test.
 echo 604800 > "$PHOME/control/queuelifetime"

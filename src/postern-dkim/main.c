@@ -89,6 +89,8 @@ static void serve_bounces(void)
 			die_nomem();
 	}
 	lowercase(me.s, me.len);
+	while (me.len && me.s[me.len - 1] == '.') /* postern-dkimsign's D has none */
+		me.len--;
 	exchange_limit(service_serve_user(&svc, conf_users[USER_SEND]), me.s, me.len);
 	str_free(&me);
 }

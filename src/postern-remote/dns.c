@@ -131,6 +131,17 @@ static void resolver_init(void)
 	_res.options |= RES_TRUSTAD;
 }
 
+void dns_one_resolver(void)
+{
+	resolver_init();
+	/* glibc asks the next nameserver after a SERVFAIL, which is what a
+	 * validating resolver answers for records that fail validation: a
+	 * second resolver would hand on the forgery the first refused */
+	if (_res.nscount > 1)
+		_res.nscount = 1;
+	_res.options &= ~(unsigned long)RES_ROTATE;
+}
+
 static enum dns_result query(const char *name, int type, unsigned char *buf, int *len)
 {
 	int r;
@@ -226,10 +237,23 @@ enum dns_result dns_addrs(const char *name, unsigned port, int named, struct add
 	return *n > start ? DNS_OK : worst;
 }
 
+static int cmp_text(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The usable records, each in the text form ending in NUL, sorted (as
+ * strings), the first TLSA_RECORDS_MAX of them into list: a resolver
+ * rotates the order of an RRset, and which records reach the engine must
+ * not change from one try to the next.  *usable counts them all. */
 int dns_parse_tlsa(const unsigned char *msg, size_t len, struct str *list, size_t *usable, size_t *total)
 {
+	enum { PARSED_MAX = 64 }; /* usable records looked at; a host has a few */
+	struct str all = STR_INIT;
+	const char *rec[PARSED_MAX];
 	ns_msg h;
-	int i, count;
+	int i, count, ret = 0;
+	size_t n = 0, off, k;
 
 	*usable = *total = 0;
 	if (len > ANSWER_MAX || ns_initparse(msg, (int)len, &h) == -1)
@@ -238,22 +262,39 @@ int dns_parse_tlsa(const unsigned char *msg, size_t len, struct str *list, size_
 	for (i = 0; i < count; i++) {
 		ns_rr rr;
 		int r;
-		if (ns_parserr(&h, ns_s_an, i, &rr) == -1)
-			return -1;
+		if (ns_parserr(&h, ns_s_an, i, &rr) == -1) {
+			ret = -1;
+			break;
+		}
 		if (ns_rr_type(rr) != ns_t_tlsa || ns_rr_class(rr) != ns_c_in)
 			continue; /* a CNAME on the way, an RRSIG */
-		if (ns_rr_rdata(rr) + ns_rr_rdlen(rr) > msg + len)
-			return -1;
+		if (ns_rr_rdata(rr) + ns_rr_rdlen(rr) > msg + len) {
+			ret = -1;
+			break;
+		}
 		++*total;
-		if (*usable == TLSA_RECORDS_MAX)
+		if (n == PARSED_MAX)
 			continue;
-		r = tlsa_text_from_rdata(list, ns_rr_rdata(rr), ns_rr_rdlen(rr));
-		if (r < 0 || (r == 1 && !str_catz(list)))
-			return -2;
-		if (r == 1)
-			++*usable;
+		r = tlsa_text_from_rdata(&all, ns_rr_rdata(rr), ns_rr_rdlen(rr));
+		if (r < 0 || (r == 1 && !str_catz(&all))) {
+			ret = -2;
+			break;
+		}
+		n += (size_t)r;
 	}
-	return 0;
+	*usable = n;
+	for (k = 0, off = 0; ret == 0 && k < n; off += strlen(all.s + off) + 1)
+		rec[k++] = all.s + off;
+	if (ret == 0) {
+		qsort(rec, n, sizeof *rec, cmp_text);
+		for (k = 0; k < n && k < TLSA_RECORDS_MAX; k++)
+			if (!str_cats(list, rec[k]) || !str_catz(list)) {
+				ret = -2;
+				break;
+			}
+	}
+	str_free(&all);
+	return ret;
 }
 
 enum dns_result dns_tlsa(const char *host, unsigned port, struct str *list, size_t *usable, size_t *total,
@@ -269,8 +310,8 @@ enum dns_result dns_tlsa(const char *host, unsigned port, struct str *list, size
 	if (!str_cats(&q, "_") || !str_catu(&q, port) || !str_cats(&q, "._tcp.") || !str_cats(&q, host) ||
 	    !str_catz(&q))
 		return DNS_TEMP;
-	if (q.len > NS_MAXDNAME)
-		r = DNS_NXDOMAIN; /* no name that long exists */
+	if (q.len - 1 > 253)
+		r = DNS_NXDOMAIN; /* no name that long exists (RFC 1035 3.1) */
 	else
 		r = query(q.s, ns_t_tlsa, buf, &len);
 	str_free(&q);

@@ -349,6 +349,8 @@ int main(int argc, char **argv)
 		all('Z', "malformed line in control/remotetls (4.3.5)");
 		finish();
 	}
+	if (pol == TLS_DANE)
+		dns_one_resolver(); /* before the first query */
 	for (i = 0; i < helo.len; i++) /* a HELO name with a blank or CR would break the command */
 		if ((unsigned char)helo.s[i] <= 0x20 || helo.s[i] == 0x7f)
 			helo.s[i] = '-';

@@ -97,11 +97,14 @@ struct mx {
  * the resolver, which postern trusts: doc/remote.md, "DANE"). */
 enum dns_result dns_mx(const char *domain, struct mx *out, size_t max, size_t *n, int *secure);
 /* TLSA records of _PORT._tcp.HOST: the usable ones appended to list (text
- * form, each ending in NUL, at most TLSA_RECORDS_MAX), *total all of them,
- * *secure as dns_mx's. */
+ * form, each ending in NUL, sorted, the first TLSA_RECORDS_MAX), *usable
+ * and *total counting all usable and all records, *secure as dns_mx's. */
 enum dns_result dns_tlsa(const char *host, unsigned port, struct str *list, size_t *usable, size_t *total,
                          int *secure);
 int dns_parse_tlsa(const unsigned char *msg, size_t len, struct str *list, size_t *usable, size_t *total);
+/* Every later query goes to the first nameserver of resolv.conf alone
+ * (policy dane: doc/remote.md, "DANE"). */
+void dns_one_resolver(void);
 /* AAAA then A records of name appended to out (at most max in all). */
 enum dns_result dns_addrs(const char *name, unsigned port, int named, struct addr *out, size_t max,
                           size_t *n);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "send.h"
 #include "dsn.h"
@@ -17,6 +18,7 @@
 #include "home.h"
 #include "io.h"
 #include "log.h"
+#include "seconds.h"
 
 static int is_double(const char *s, size_t n) { return n == 4 && memcmp(s, "#@[]", 4) == 0; }
 
@@ -46,21 +48,50 @@ static void read_headers(struct msg *m, struct str *h)
 	h->len = dsn_header_len(h->s, got, DSN_HEADERS_MAX);
 }
 
+/* The child's status.  The whole scheduler waits here, so a
+ * postern-dkimsign that waits on a stalled key holder (its own limits add
+ * up to more than a minute) is killed after INJECT_WAIT_S; once it has
+ * become postern-queue (setuid: the kill is refused), that is waited
+ * for, as a postern-queue always was.  0, or -1 when it could not be
+ * waited for. */
+static int child_wait(pid_t pid, int *status)
+{
+	struct timespec pause = { 0, 1000000 }; /* 1 ms, doubled up to 50 */
+	time_t start = seconds_now();
+	int killed = 0;
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r == -1 && errno != EINTR)
+			return -1;
+		if (!killed && seconds_now() >= start + INJECT_WAIT_S) {
+			if (kill(pid, SIGKILL) == 0)
+				warn("warning: postern-dkimsign took too long with a bounce, killed it");
+			killed = 1;
+		}
+		(void)nanosleep(&pause, 0);
+		if (pause.tv_nsec < 50000000)
+			pause.tv_nsec *= 2;
+	}
+}
+
 /* postern-queue, or postern-dkimsign in its place (which signs a From at
  * control/me and execs postern-queue; its 74, the key holder away, is a
- * failure to try again, so a bounce never goes unsigned for that): message
+ * failure to try again, signed until sign_it says otherwise): message
  * on fd 0, envelope on fd 1.  0 ok, else its exit code, or -1 if it
  * could not be run or did not exit. */
-static int inject(const struct str *msg, const struct str *env)
+static int inject(const struct str *msg, const struct str *env, int sign)
 {
-	static struct str queue = STR_INIT, sign = STR_INIT;
+	static struct str queue = STR_INIT, signer = STR_INIT;
 	const char *prog;
 	int mp[2], ep[2], status;
 	pid_t pid;
 
-	if (!queue.len && (!home_path(&queue, "bin/postern-queue") || !home_path(&sign, "bin/postern-dkimsign")))
+	if (!queue.len && (!home_path(&queue, "bin/postern-queue") || !home_path(&signer, "bin/postern-dkimsign")))
 		die_nomem();
-	prog = set.dkim ? sign.s : queue.s;
+	prog = sign ? signer.s : queue.s;
 	if (pipe2(mp, O_CLOEXEC) == -1) {
 		warn_sys("warning: unable to create a pipe");
 		return -1;
@@ -85,7 +116,7 @@ static int inject(const struct str *msg, const struct str *env)
 			die_sys(111, "fatal: unable to set up postern-queue's fds");
 		if (signal(SIGPIPE, SIG_DFL) == SIG_ERR)
 			die_sys(111, "fatal: unable to reset SIGPIPE for postern-queue");
-		execv(prog, set.dkim ? sargv : qargv);
+		execv(prog, sign ? sargv : qargv);
 		die_sys(111, "fatal: unable to run ", prog);
 	}
 	close(mp[0]);
@@ -98,16 +129,32 @@ static int inject(const struct str *msg, const struct str *env)
 	} else
 		close(mp[1]);
 	close(ep[1]);
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			return -1;
+	if (child_wait(pid, &status) == -1)
+		return -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char code[FMT_ULONG + 1];
 		code[fmt_ulong(code, WIFEXITED(status) ? (unsigned long long)WEXITSTATUS(status) : 999)] = 0;
-		warn("warning: ", set.dkim ? "postern-dkimsign" : "postern-queue", " refused a bounce, exit ", code);
+		warn("warning: ", sign ? "postern-dkimsign" : "postern-queue", " refused a bounce, exit ", code);
 		return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	}
 	return 0;
+}
+
+/* Signed while control/dkimdomains names a key, unless signing has
+ * failed for control/retrymax seconds, or an hour if that is less: a
+ * bounce late by more than that does its sender less good than one
+ * without a signature. */
+static int sign_it(const struct msg *m)
+{
+	unsigned long long giveup = set.retrymax < SIGN_GIVEUP_S ? set.retrymax : SIGN_GIVEUP_S;
+
+	return set.dkim && !(m->sign_failing && now >= m->sign_failing + giveup);
+}
+
+static void sign_failed(struct msg *m, int sign)
+{
+	if (sign && !m->sign_failing)
+		m->sign_failing = now;
 }
 
 /* postern-queue's permanent refusals (doc/queue.md): address too long,
@@ -122,7 +169,7 @@ int bounce(struct msg *m)
 	struct logline l = { STR_INIT };
 	const char *to = m->env.sender, *esender = "";
 	size_t tolen = m->env.sender_len, i, nf = 0;
-	int ok = 0;
+	int ok = 0, sign;
 
 	if (is_double(m->env.sender, m->env.sender_len)) {
 		/* a bounce to the postmaster failed: nobody is left to tell */
@@ -171,7 +218,9 @@ int bounce(struct msg *m)
 		die_nomem();
 	free(f);
 	str_free(&hdr);
-	if (inject(&out, &env) != 0) {
+	sign = sign_it(m);
+	if (inject(&out, &env, sign) != 0) {
+		sign_failed(m, sign);
 		warn("warning: unable to queue the bounce for ", m->qid, ", trying again later");
 		goto out;
 	}
@@ -179,6 +228,8 @@ int bounce(struct msg *m)
 	log_kvb(&l, "qid", m->qid, m->qidlen);
 	log_kvb(&l, "to", to, tolen);
 	log_kvu(&l, "nfailed", nf);
+	if (set.dkim && !sign)
+		log_kv(&l, "signed", "no");
 	/* qmail-queue's interface does not say the new message's id; its
 	 * Message-ID ties the two log lines together */
 	{
@@ -215,7 +266,7 @@ int bounce_warn(struct msg *m)
 	struct dsn d;
 	struct logline l = { STR_INIT };
 	size_t i, nf = 0;
-	int ok = 0, code;
+	int ok = 0, code, sign;
 
 	if (now < not_before)
 		return 0;
@@ -253,7 +304,10 @@ int bounce_warn(struct msg *m)
 		die_nomem();
 	free(f);
 	str_free(&hdr);
-	code = inject(&out, &env);
+	sign = sign_it(m);
+	code = inject(&out, &env, sign);
+	if (code != 0)
+		sign_failed(m, sign);
 	if (code != 0 && !refused_for_good(code)) {
 		warn("warning: unable to queue the delay warning for ", m->qid);
 		not_before = now + set.retrymin;

@@ -82,10 +82,13 @@ static int load_settings(struct settings *s)
 	 * postern-dkimsign refuse every bounce: they go unsigned. */
 	{
 		struct str keys = STR_INIT;
+		size_t ml = s->me.len;
 		if ((r = control_lines("dkimdomains", &keys)) < 0)
 			return -1;
 		str_free(&keys);
-		s->dkim = r == 1 && dkim_name_ok(s->me.s, s->me.len);
+		while (ml && s->me.s[ml - 1] == '.') /* a trailing dot: the same name */
+			ml--;
+		s->dkim = r == 1 && dkim_name_ok(s->me.s, ml);
 	}
 	if ((r = control_line("separators", &s->rc.seps)) < 0)
 		return -1;

@@ -19,6 +19,8 @@
 #define ENVELOPE_MAX (64 * 1024 * 1024)
 #define RESCAN_INTERVAL 300    /* seconds between scans of mess/ */
 #define EXPIRED_PREFIX "message expired in queue; last error: "
+#define INJECT_WAIT_S 20       /* a bounce's postern-dkimsign may hold the scheduler this long */
+#define SIGN_GIVEUP_S 3600     /* a bounce whose signing fails this long (at most) goes unsigned */
 /* what postern-qctl asked for a message (queue/cancel/, doc/queue.md) */
 #define CANCEL_DELETE 1 /* no bounce */
 #define CANCEL_BOUNCE 2
@@ -60,6 +62,7 @@ struct msg {
 	int bounced;     /* a B record exists */
 	int warned;      /* a W record exists: the delay warning went out */
 	int cancel;      /* 0, or CANCEL_DELETE or CANCEL_BOUNCE: postern-qctl gave it up */
+	unsigned long long sign_failing; /* since when its signed bounce or warning fails; 0 */
 	int has_info;    /* info/QID may exist */
 	size_t info_len;   /* bytes in info/QID, as far as we wrote or read them */
 	size_t info_limit; /* a record that takes it past this rewrites it compacted */

@@ -84,17 +84,22 @@ static void reply(const uint8_t *d, size_t n)
 static void tlsa(const uint8_t *d, size_t n)
 {
 	struct str list = STR_INIT;
+	const char *prev = "";
 	size_t usable, total, off, k = 0;
 	int r = dns_parse_tlsa(d, n, &list, &usable, &total);
 
-	if (r < -2 || r > 0 || usable > TLSA_RECORDS_MAX || usable > total)
+	if (r < -2 || r > 0 || usable > total)
 		abort();
 	/* what goes on to postern-tlsd: usable records only, each one a
-	 * string tlsa_text_ok takes, as many as counted */
-	for (off = 0; r == 0 && off < list.len; off += strlen(list.s + off) + 1, k++)
+	 * string tlsa_text_ok takes, in order, at most TLSA_RECORDS_MAX */
+	for (off = 0; r == 0 && off < list.len; off += strlen(list.s + off) + 1, k++) {
 		if (!tlsa_text_ok(list.s + off, strlen(list.s + off)))
 			abort();
-	if (r == 0 && k != usable)
+		if (k && strcmp(prev, list.s + off) > 0)
+			abort();
+		prev = list.s + off;
+	}
+	if (r == 0 && k != (usable < TLSA_RECORDS_MAX ? usable : TLSA_RECORDS_MAX))
 		abort();
 	str_free(&list);
 }
