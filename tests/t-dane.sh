@@ -95,6 +95,12 @@ tlsa() { printf '_25._tcp.mx.%s IN TLSA %s\n' "$1" "$2"; } # NAME "U S M HEX"
 	mx unusableplain 10.98.0.22; tlsa unusableplain "0 0 1 $CA256"
 	mx plain 10.98.0.22; tlsa plain "3 1 1 $SPKI256"
 	mx bogus 10.98.0.21
+	# MX hosts that are aliases: the TLSA records at the CNAME's target
+	# (cn), or, the target having none, at the original name (cn2)
+	printf 'cn IN MX 10 mx.cn\nmx.cn IN CNAME real.cn\nreal.cn IN A 10.98.0.21\n'
+	printf '_25._tcp.real.cn IN TLSA 3 1 1 %s\n' "$SPKI256"
+	printf 'cn2 IN MX 10 mx.cn2\nmx.cn2 IN CNAME real.cn2\nreal.cn2 IN A 10.98.0.21\n'
+	printf '_25._tcp.mx.cn2 IN TLSA 3 1 1 %s\n' "$SPKI256"
 } > "$D/test.zone"
 (cd "$D" && ldns-keygen -a ECDSAP256SHA256 -k test. > keyname) 2> "$D/keygen.err" || bail "ldns-keygen: $(cat "$D/keygen.err")"
 KEY=$D/$(cat "$D/keyname")
@@ -255,6 +261,15 @@ send bogus2 bogus.test
 check "two nameservers: bogus.test still deferred as tlsa_lookup_failed, no connection" eval \
 	'[ "$(status bogus2)" = Z ] && logged bogus2 "state=tlsa_lookup_failed policy=defer\$" && [ "$(conns 10.98.0.21)" -eq "$before" ]' || show bogus2
 printf 'nameserver 127.0.0.53\noptions timeout:2 attempts:2\n' > "/etc/netns/$NC/resolv.conf"
+
+# 7b. an MX host that is an alias (RFC 7672 2.2.3): the CNAME's target first
+send cn cn.test
+check "cn.test (MX an alias): delivered, verified" eval '[ "$(status cn)" = K ] && logged cn "tls qid=.* mx=mx.cn.test .*verified=yes\$"' || show cn
+check "cn.test: the records of the CNAME's target were used, and named" logged cn 'dane qid=.* mx=mx.cn.test tlsa_name=real.cn.test state=tlsa usable=1 records=1 policy=dane$'
+check "cn.test: its name went as SNI (postern-tlsio's name)" sh -c "grep -q 'established .*dane=ee name=real.cn.test' '$PHOME/log/tlsd/current'"
+send cn2 cn2.test
+check "cn2.test (the target has none): the original name's records, verified" eval \
+	'[ "$(status cn2)" = K ] && logged cn2 "dane qid=.* mx=mx.cn2.test state=tlsa usable=1 records=1 policy=dane\$" && logged cn2 "verified=yes\$"' || show cn2
 
 # 8. a route of control/smtproutes: its host's TLSA records apply
 send routed routed.test

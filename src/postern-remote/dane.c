@@ -15,10 +15,15 @@
  *
  * The records are looked up for the name the address came from: the MX
  * host, or the host of a route of control/smtproutes (whose name the
- * admin wrote, so it counts as secure).  A CNAME's target is not tried
- * first (RFC 7672 2.2.3 allows the original name alone). */
+ * admin wrote, so it counts as secure).  When that name is an alias
+ * (its address records came with a CNAME chain, all of it secure), the
+ * CNAME's target is tried first and the original name only when the
+ * target has no TLSA records (RFC 7672 2.2.3); the name the records were
+ * found at goes to the engine, as SNI and as the name a DANE-TA chain
+ * must bear. */
 #include <string.h>
 #include "remote.h"
+#include "case.h"
 #include "die.h"
 #include "log.h"
 
@@ -34,6 +39,8 @@ static void dane_log(const char *qid, const struct addr *a, const char *state, s
 	log_begin(&l, "dane");
 	log_kv(&l, "qid", qid);
 	log_kv(&l, "mx", a->host);
+	if (a->tlsa_name[0] && strcmp(a->tlsa_name, a->host) != 0)
+		log_kv(&l, "tlsa_name", a->tlsa_name); /* the CNAME's target had them */
 	log_kv(&l, "state", state);
 	if (total) {
 		log_kvu(&l, "usable", usable);
@@ -54,6 +61,7 @@ static void plan_host(struct addr *a, int names_secure, const char *qid)
 	a->tls = TLS_MAY;
 	a->tlsa_temp = 0;
 	a->tlsa_len = 0;
+	a->tlsa_name[0] = 0;
 	if (!names_secure) {
 		dane_log(qid, a, "insecure_mx", 0, 0);
 		return;
@@ -66,7 +74,17 @@ static void plan_host(struct addr *a, int names_secure, const char *qid)
 		dane_log(qid, a, "insecure_address", 0, 0);
 		return;
 	}
-	r = dns_tlsa(a->host, a->port, &list, &usable, &total, &secure);
+	r = DNS_NODATA;
+	if (a->target[0] && !case_eqb(a->target, strlen(a->target), a->host, strlen(a->host))) {
+		r = dns_tlsa(a->target, a->port, &list, &usable, &total, &secure);
+		if (r == DNS_OK)
+			memcpy(a->tlsa_name, a->target, strlen(a->target) + 1);
+	}
+	if (r == DNS_NODATA || r == DNS_NXDOMAIN) {
+		r = dns_tlsa(a->host, a->port, &list, &usable, &total, &secure);
+		if (r == DNS_OK)
+			memcpy(a->tlsa_name, a->host, strlen(a->host) + 1);
+	}
 	if (r == DNS_TEMP) {
 		a->tls = TLS_NONE;
 		a->tlsa_temp = 1;
@@ -97,7 +115,8 @@ void dane_plan(struct addr *a, size_t n, int names_secure, const char *qid)
 		/* one lookup a host: its addresses come one after the other,
 		 * and one already planned hands its plan on */
 		for (j = 0; j < i; j++)
-			if (strcmp(a[j].host, a[i].host) == 0 && a[j].port == a[i].port && a[j].secure == a[i].secure)
+			if (strcmp(a[j].host, a[i].host) == 0 && strcmp(a[j].target, a[i].target) == 0 &&
+			    a[j].port == a[i].port && a[j].secure == a[i].secure)
 				break;
 		if (j == i) {
 			plan_host(a + i, names_secure, qid);
@@ -105,6 +124,7 @@ void dane_plan(struct addr *a, size_t n, int names_secure, const char *qid)
 		}
 		a[i].tls = a[j].tls;
 		a[i].tlsa_temp = a[j].tlsa_temp;
+		memcpy(a[i].tlsa_name, a[j].tlsa_name, sizeof a[i].tlsa_name);
 		memcpy(a[i].tlsa, a[j].tlsa, a[j].tlsa_len);
 		a[i].tlsa_len = a[j].tlsa_len;
 	}

@@ -73,6 +73,10 @@ int dns_parse_addrs(const unsigned char *msg, size_t len, int type, struct addr 
 		memset(out + n, 0, sizeof *out);
 		out[n].af = type == ns_t_a ? AF_INET : AF_INET6;
 		memcpy(out[n].a, ns_rr_rdata(rr), want);
+		/* the name at the end of any CNAME chain the resolver followed
+		 * (ns_parserr expanded it, at most NS_MAXDNAME bytes) */
+		if (strlen(ns_rr_name(rr)) < sizeof out[n].target)
+			memcpy(out[n].target, ns_rr_name(rr), strlen(ns_rr_name(rr)) + 1);
 		n++;
 	}
 	return n;

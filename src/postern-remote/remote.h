@@ -78,6 +78,8 @@ struct addr {
 	unsigned port;
 	int named;             /* named by a route: never skipped as local */
 	int secure;            /* its address records came with the AD bit */
+	char target[256];      /* the owner of those records: host's CNAME target, or host */
+	char tlsa_name[256];   /* dane: the name its TLSA records were found at, sent as SNI */
 	/* under policy dane (dane.c): this host's own policy, may, encrypt
 	 * or dane, or TLS_NONE with tlsa_temp set when its TLSA records
 	 * could not be looked up (the host fails, never in clear) */

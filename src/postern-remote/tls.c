@@ -14,7 +14,8 @@
 int tls_client_engine(int fd, enum tls_policy pol, const struct addr *a, int fds[3], struct str *why)
 {
 	char req[2 + SERVER_NAME_MAX + TLSA_LIST_MAX];
-	const char *name = a->host;
+	/* under dane, the TLSA base name (RFC 7672 2.2.3, 3.2.2) */
+	const char *name = pol == TLS_DANE && a->tlsa_name[0] ? a->tlsa_name : a->host;
 	size_t n = strlen(name), len;
 
 	if (!server_name_ok(name, n)) {
