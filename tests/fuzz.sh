@@ -121,5 +121,9 @@ fi
 if build dkim_parse tests/fuzz/dkim_parse.c src/lib/dkim.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c; then
 	run dkim_parse
 fi
+if build tlsd_request tests/fuzz/tlsd_request.c src/postern-tlsd/request.c src/lib/fdpass.c src/lib/servername.c \
+	src/lib/tlsa.c src/lib/str.c src/lib/fmt.c -Isrc; then
+	run tlsd_request
+fi
 echo "# $n tests, $fail failed"
 [ "$fail" -eq 0 ]

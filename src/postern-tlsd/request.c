@@ -15,10 +15,6 @@
 #include "servername.h"
 #include "tlsa.h"
 
-/* The longest record: C, the policy byte, the name, and for policy d as
- * many records as are taken, each of the longest text and after its NUL. */
-#define RECORD_MAX (2 + SERVER_NAME_MAX + TLSA_RECORDS_MAX * (1 + TLSA_TEXT_MAX))
-
 /* Policy d's records: the n bytes after the name, p[0] the NUL that ends
  * it.  0, or why they are refused.  A NUL at the end, or two in a row,
  * is an empty record, which is no usable one. */
@@ -76,6 +72,24 @@ static const char *client_request(const char *rec, size_t n, struct request *req
 	return 0;
 }
 
+const char *request_parse(const char *rec, size_t n, struct request *req)
+{
+	const char *why = 0;
+
+	memset(req, 0, sizeof *req);
+	if (n == 0)
+		why = "empty request";
+	else if (rec[0] == 'S' && n != 1)
+		why = "malformed request";
+	else if (rec[0] == 'C')
+		why = client_request(rec, n, req);
+	else if (rec[0] != 'S')
+		why = "unknown request";
+	if (!why)
+		req->mode = rec[0];
+	return why;
+}
+
 int request_read(int conn, struct request *req, const char **why)
 {
 	char rec[RECORD_MAX + 1]; /* + 1: a record one byte too long is seen whole */
@@ -89,21 +103,14 @@ int request_read(int conn, struct request *req, const char **why)
 	memset(req, 0, sizeof *req);
 	if (r == -1)
 		*why = errno == EMSGSIZE ? "malformed request" : "receive failed";
-	else if (n == 0)
-		*why = "empty request";
-	else if (rec[0] == 'S' && n != 1)
-		*why = "malformed request";
-	else if (rec[0] == 'C')
-		*why = client_request(rec, n, req);
-	else if (rec[0] != 'S')
-		*why = "unknown request";
+	else
+		*why = request_parse(rec, n, req);
 	if (!*why && ngot != REQUEST_FDS)
 		*why = "wrong number of descriptors";
 	if (*why) {
 		fdpass_close(got, ngot);
 		return -1;
 	}
-	req->mode = rec[0];
 	memcpy(req->fds, got, sizeof(int) * REQUEST_FDS);
 	return 1;
 }

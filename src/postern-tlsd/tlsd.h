@@ -7,6 +7,10 @@
 
 #define REQUEST_FDS 5
 
+/* The longest record: C, the policy byte, the name, and for policy d as
+ * many records as are taken, each of the longest text and after its NUL. */
+#define RECORD_MAX (2 + SERVER_NAME_MAX + TLSA_RECORDS_MAX * (1 + TLSA_TEXT_MAX))
+
 /* One request as doc/tls.md has it.  Its room is fixed: a request is
  * refused rather than ever made to fit. */
 struct request {
@@ -19,6 +23,11 @@ struct request {
 	size_t ntlsa;
 	int fds[REQUEST_FDS]; /* close-on-exec */
 };
+
+/* request.c: the record of a request, rec (n bytes, any n, no descriptors
+ * looked at), into *req (cleared first; mode, and for C the rest, set when
+ * it is well formed): 0, or why it is refused. */
+const char *request_parse(const char *rec, size_t n, struct request *req);
 
 /* request.c: reads the one record of a request.  1: a well-formed request
  * in *req; 0: no record yet; -1: refused, with why set to the reason and
