@@ -10,7 +10,7 @@ From, a group, a domain without keys (unsigned, logged with -v), the key
 holder absent, closing, answering nonsense or a bad signature length (exit
 74), control/databytes (31), an abandoned message (no envelope: nothing
 queued).  Runs against POSTERN_BUILD's program (the ASan build too)."""
-import base64, os, re, shutil, socket, subprocess, sys, tempfile, threading
+import base64, os, re, shutil, socket, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtptest import BUILD
 from tap import check, done
@@ -76,6 +76,9 @@ class Fake:
         d = c.recv(4096)
         self.asked.append(d)
         if self.mode == 'close':
+            return
+        if self.mode == 'silent':  # accepts, reads the D, never answers
+            time.sleep(5)
             return
         if self.mode == 'garbage':
             c.send(b'Kexample.test')
@@ -233,7 +236,20 @@ try:
         code, err, q, back = sign(MSG)
         check(code == 74 and q is None and back == b'' and 'unable to sign' in err,
               'the key holder %s: exit 74, nothing queued' % what)
+    # -t (postern-send's bounces): a key holder that never answers holds
+    # the signer that long, not its own 30 s a record
+    FAKE.mode = 'silent'
+    t0 = time.time()
+    code, err, q, back = sign(MSG, args=('-v', '-t', '1'))
+    took = time.time() - t0
+    check(code == 52 and q is None and took < 4,
+          '-t 1, a key holder that never answers: exit 52 after %.1f s, nothing queued' % took)
     FAKE.mode = 'ok'
+    code, err, q, back = sign(MSG, args=('-v', '-t', '15'))
+    check(code == 0 and q is not None and b'DKIM-Signature' in q, '-t 15 and an answering key holder: signed and queued')
+    for bad in ('0', 'x', '86401', ''):
+        code, err, q, back = sign(MSG, args=('-t', bad))
+        check(code == 81 and q is None, '-t %r: a usage error (81)' % bad)
     os.rename(SOCK, SOCK + '.away')
     code, err, q, back = sign(MSG)
     check(code == 74 and q is None and 'unable to connect to postern-dkim' in err, 'no key holder: exit 74')

@@ -40,6 +40,7 @@
 #include "control.h"
 #include "die.h"
 #include "dkim.h"
+#include "fmt.h"
 #include "home.h"
 #include "log.h"
 
@@ -47,6 +48,7 @@
 #define TRACE_ALLOWANCE 65536     /* as postern-queue's: headers added on the way */
 #define DEADLINE 86400            /* as postern-queue's, for reading the message */
 #define HELD_MAX (256ULL << 20)   /* the largest message held, databytes or not */
+#define USAGE "postern-dkimsign [-v] [-t seconds] [-d domain]... [-f address]..."
 
 static int verbose;
 
@@ -267,7 +269,7 @@ static _Noreturn void queue(int memfd, off_t start)
 
 int main(int argc, char **argv)
 {
-	unsigned long long databytes = 0;
+	unsigned long long databytes = 0, deadline = DEADLINE;
 	struct str sig = STR_INIT;
 	sigset_t alrm;
 	size_t len;
@@ -275,24 +277,29 @@ int main(int argc, char **argv)
 	int memfd, opt;
 
 	progname = "postern-dkimsign";
-	while ((opt = getopt(argc, argv, "vd:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "vd:f:t:")) != -1) {
 		if (opt == 'v')
 			verbose = 1;
+		else if (opt == 't') {
+			/* postern-send's bounces: the scheduler waits for us */
+			if (!scan_ulong_all(optarg, strlen(optarg), &deadline) || deadline == 0 || deadline > DEADLINE)
+				die(DS_BUG, "fatal: -t wants 1 to 86400 seconds: ", optarg); /* as a bad -d */
+		}
 		else if (opt == 'd')
 			policy_allow(optarg);
 		else if (opt == 'f')
 			policy_allow_address(optarg);
 		else
-			die_usage("postern-dkimsign [-v] [-d domain]... [-f address]...");
+			die_usage(USAGE);
 	}
 	if (optind != argc)
-		die_usage("postern-dkimsign [-v] [-d domain]... [-f address]...");
+		die_usage(USAGE);
 	/* the caller's signal mask survives its exec of us */
 	sigemptyset(&alrm);
 	sigaddset(&alrm, SIGALRM);
 	if (signal(SIGALRM, on_alarm) == SIG_ERR || sigprocmask(SIG_UNBLOCK, &alrm, 0) == -1)
 		die_sys(DS_BUG, "fatal: unable to set up SIGALRM");
-	alarm(DEADLINE);
+	alarm((unsigned)deadline);
 	if (control_num("databytes", &databytes, 0) == -1)
 		die_sys(DS_CONFIG, "fatal: unable to read control/databytes");
 	/* postern-queue streams to disk whatever size it is given; we hold

@@ -249,7 +249,9 @@ static int cmp_text(const void *a, const void *b)
 /* The usable records, each in the text form ending in NUL, sorted (as
  * strings), the first TLSA_RECORDS_MAX of them into list: a resolver
  * rotates the order of an RRset, and which records reach the engine must
- * not change from one try to the next.  *usable counts them all. */
+ * not change from one try to the next.  Only the first PARSED_MAX usable
+ * records of the answer are looked at (a host publishes a few), and
+ * *usable counts those. */
 int dns_parse_tlsa(const unsigned char *msg, size_t len, struct str *list, size_t *usable, size_t *total)
 {
 	enum { PARSED_MAX = 64 }; /* usable records looked at; a host has a few */

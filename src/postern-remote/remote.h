@@ -176,8 +176,9 @@ int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *wh
 /* ---- tls.c: outbound STARTTLS's engine (doc/tls.md, the C request) ---- */
 #define TLS_HANDSHAKE_S 60 /* the engine's own limit for the handshake */
 /* Asks postern-tlsd for a client engine on the connected socket fd, for
- * the host a (its name goes as SNI): policy e for may and encrypt, v for
- * verify, d and a's TLSA records for dane.  0 with fds as tlsreq_start's;
+ * the host a (its name goes as SNI, or under dane the name its TLSA
+ * records were found at): policy e for may and encrypt, v for verify, d
+ * and a's TLSA records for dane.  0 with fds as tlsreq_start's;
  * -1 with why set. */
 int tls_client_engine(int fd, enum tls_policy pol, const struct addr *a, int fds[3], struct str *why);
 

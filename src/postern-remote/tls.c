@@ -21,7 +21,7 @@ int tls_client_engine(int fd, enum tls_policy pol, const struct addr *a, int fds
 	if (!server_name_ok(name, n)) {
 		/* an address literal: there is no name to send as SNI, nor one a
 		 * certificate could be checked against */
-		if (!str_copys(why, "no host name to give TLS (an address literal)"))
+		if (!str_copys(why, "no host name to give TLS (an address literal, or a name TLS cannot carry)"))
 			die_nomem();
 		return -1;
 	}

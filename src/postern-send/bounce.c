@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "send.h"
 #include "dsn.h"
@@ -18,7 +17,6 @@
 #include "home.h"
 #include "io.h"
 #include "log.h"
-#include "seconds.h"
 
 static int is_double(const char *s, size_t n) { return n == 4 && memcmp(s, "#@[]", 4) == 0; }
 
@@ -48,39 +46,14 @@ static void read_headers(struct msg *m, struct str *h)
 	h->len = dsn_header_len(h->s, got, DSN_HEADERS_MAX);
 }
 
-/* The child's status.  The whole scheduler waits here, so a
- * postern-dkimsign that waits on a stalled key holder (its own limits add
- * up to more than a minute) is killed after INJECT_WAIT_S; once it has
- * become postern-queue (setuid: the kill is refused), that is waited
- * for, as a postern-queue always was.  0, or -1 when it could not be
- * waited for. */
-static int child_wait(pid_t pid, int *status)
-{
-	struct timespec pause = { 0, 1000000 }; /* 1 ms, doubled up to 50 */
-	time_t start = seconds_now();
-	int killed = 0;
-
-	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
-		if (r == pid)
-			return 0;
-		if (r == -1 && errno != EINTR)
-			return -1;
-		if (!killed && seconds_now() >= start + INJECT_WAIT_S) {
-			if (kill(pid, SIGKILL) == 0)
-				warn("warning: postern-dkimsign took too long with a bounce, killed it");
-			killed = 1;
-		}
-		(void)nanosleep(&pause, 0);
-		if (pause.tv_nsec < 50000000)
-			pause.tv_nsec *= 2;
-	}
-}
-
 /* postern-queue, or postern-dkimsign in its place (which signs a From at
- * control/me and execs postern-queue; its 74, the key holder away, is a
- * failure to try again, signed until sign_it says otherwise): message
- * on fd 0, envelope on fd 1.  0 ok, else its exit code, or -1 if it
+ * control/me and execs postern-queue; its 74, the key holder away, and
+ * 52, its -t deadline, are failures to try again, signed until sign_it
+ * says otherwise): message on fd 0, envelope on fd 1.  The whole
+ * scheduler waits here, so the signer is given INJECT_WAIT_S for all of
+ * its work (-t: a key holder that accepts and never answers must not
+ * hold every delivery), and stops itself; what it execs, postern-queue,
+ * is waited for as it always was.  0 ok, else its exit code, or -1 if it
  * could not be run or did not exit. */
 static int inject(const struct str *msg, const struct str *env, int sign)
 {
@@ -111,7 +84,7 @@ static int inject(const struct str *msg, const struct str *env, int sign)
 	}
 	if (pid == 0) {
 		char *qargv[] = { (char *)"postern-queue", 0 };
-		char *sargv[] = { (char *)"postern-dkimsign", (char *)"-d", set.me.s, 0 };
+		char *sargv[] = { (char *)"postern-dkimsign", (char *)"-t", (char *)INJECT_WAIT, (char *)"-d", set.me.s, 0 };
 		if (dup2(mp[0], 0) == -1 || dup2(ep[0], 1) == -1)
 			die_sys(111, "fatal: unable to set up postern-queue's fds");
 		if (signal(SIGPIPE, SIG_DFL) == SIG_ERR)
@@ -129,8 +102,9 @@ static int inject(const struct str *msg, const struct str *env, int sign)
 	} else
 		close(mp[1]);
 	close(ep[1]);
-	if (child_wait(pid, &status) == -1)
-		return -1;
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char code[FMT_ULONG + 1];
 		code[fmt_ulong(code, WIFEXITED(status) ? (unsigned long long)WEXITSTATUS(status) : 999)] = 0;
@@ -151,9 +125,16 @@ static int sign_it(const struct msg *m)
 	return set.dkim && !(m->sign_failing && now >= m->sign_failing + giveup);
 }
 
-static void sign_failed(struct msg *m, int sign)
+/* After a try with the signer: a success ends a run of signing failures;
+ * only the signer's own failures (74, 52) count towards giving up, not
+ * postern-queue's. */
+static void sign_result(struct msg *m, int sign, int code)
 {
-	if (sign && !m->sign_failing)
+	if (!sign)
+		return;
+	if (code == 0)
+		m->sign_failing = 0;
+	else if ((code == 74 || code == 52) && !m->sign_failing)
 		m->sign_failing = now;
 }
 
@@ -169,7 +150,7 @@ int bounce(struct msg *m)
 	struct logline l = { STR_INIT };
 	const char *to = m->env.sender, *esender = "";
 	size_t tolen = m->env.sender_len, i, nf = 0;
-	int ok = 0, sign;
+	int ok = 0, sign, code;
 
 	if (is_double(m->env.sender, m->env.sender_len)) {
 		/* a bounce to the postmaster failed: nobody is left to tell */
@@ -219,8 +200,9 @@ int bounce(struct msg *m)
 	free(f);
 	str_free(&hdr);
 	sign = sign_it(m);
-	if (inject(&out, &env, sign) != 0) {
-		sign_failed(m, sign);
+	code = inject(&out, &env, sign);
+	sign_result(m, sign, code);
+	if (code != 0) {
 		warn("warning: unable to queue the bounce for ", m->qid, ", trying again later");
 		goto out;
 	}
@@ -306,8 +288,7 @@ int bounce_warn(struct msg *m)
 	str_free(&hdr);
 	sign = sign_it(m);
 	code = inject(&out, &env, sign);
-	if (code != 0)
-		sign_failed(m, sign);
+	sign_result(m, sign, code);
 	if (code != 0 && !refused_for_good(code)) {
 		warn("warning: unable to queue the delay warning for ", m->qid);
 		not_before = now + set.retrymin;

@@ -27,8 +27,31 @@ struct request {
 	size_t len;
 	int how;
 };
+/* Sorted by id, one entry an id, so that a load of any message finds its
+ * request, or that it has none, in a few comparisons however many the
+ * admin made. */
 static struct request *reqs;
-static size_t nreqs, capreqs;
+static size_t nreqs;
+
+static int by_qid(const void *a, const void *b)
+{
+	const struct request *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->qid, y->qid, n);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static struct request *request_find(const char *qid, size_t len)
+{
+	struct request key;
+
+	if (!nreqs || len > QID_MAX)
+		return 0;
+	memcpy(key.qid, qid, len);
+	key.len = len;
+	return bsearch(&key, reqs, nreqs, sizeof *reqs, by_qid);
+}
 
 static const char *action(int how) { return how == CANCEL_DELETE ? "delete" : "bounce"; }
 
@@ -49,12 +72,9 @@ static void cancel_log(const char *qid, size_t ql, int how, const char *status, 
 
 int cancel_wanted(const char *qid, size_t len)
 {
-	size_t i;
+	struct request *r = request_find(qid, len);
 
-	for (i = 0; i < nreqs; i++)
-		if (reqs[i].len == len && memcmp(reqs[i].qid, qid, len) == 0)
-			return reqs[i].how;
-	return 0;
+	return r ? r->how : 0;
 }
 
 void cancel_apply(struct msg *m, int how)
@@ -91,49 +111,68 @@ static void request_remove(const char *qid, size_t len)
 	}
 }
 
+/* Removes entry r from the sorted list. */
+static void request_drop(struct request *r)
+{
+	size_t i = (size_t)(r - reqs);
+
+	memmove(r, r + 1, (nreqs - i - 1) * sizeof *r);
+	nreqs--;
+}
+
 void cancel_finished(const char *qid, size_t len)
 {
-	size_t i;
+	struct request *r = request_find(qid, len);
 
-	for (i = 0; i < nreqs; i++)
-		if (reqs[i].len == len && memcmp(reqs[i].qid, qid, len) == 0) {
-			request_remove(qid, len);
-			reqs[i--] = reqs[--nreqs];
-		}
-}
-
-/* One request read from the directory into the list; a delete wins over
- * a bounce for the same message. */
-static void request_add(const char *qid, size_t len, int how)
-{
-	size_t i;
-
-	for (i = 0; i < nreqs; i++)
-		if (reqs[i].len == len && memcmp(reqs[i].qid, qid, len) == 0) {
-			if (how == CANCEL_DELETE)
-				reqs[i].how = how;
-			return;
-		}
-	if (nreqs == capreqs) {
-		size_t ncap = capreqs ? 2 * capreqs : 16;
-		struct request *n;
-		if (ncap > SIZE_MAX / sizeof *n || !(n = realloc(reqs, ncap * sizeof *n)))
-			die_nomem();
-		reqs = n;
-		capreqs = ncap;
+	if (r) {
+		request_remove(qid, len);
+		request_drop(r);
 	}
-	memcpy(reqs[nreqs].qid, qid, len);
-	reqs[nreqs].qid[len] = 0;
-	reqs[nreqs].len = len;
-	reqs[nreqs].how = how;
-	nreqs++;
 }
 
-/* The directory read again into the list.  0 ok, -1 it could not be read
+/* One request read from the directory, appended to the list being built. */
+static void request_add(struct request **list, size_t *n, size_t *cap, const char *qid, size_t len, int how)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 16;
+		struct request *grown;
+		if (ncap > SIZE_MAX / sizeof *grown || !(grown = realloc(*list, ncap * sizeof *grown)))
+			die_nomem();
+		*list = grown;
+		*cap = ncap;
+	}
+	memcpy((*list)[*n].qid, qid, len);
+	(*list)[*n].qid[len] = 0;
+	(*list)[*n].len = len;
+	(*list)[*n].how = how;
+	++*n;
+}
+
+/* The list sorted, one entry an id: a delete wins over a bounce. */
+static size_t sort_unique(struct request *list, size_t n)
+{
+	size_t i, k = 0;
+
+	qsort(list, n, sizeof *list, by_qid);
+	for (i = 0; i < n; i++) {
+		if (k && by_qid(&list[k - 1], &list[i]) == 0) {
+			if (list[i].how == CANCEL_DELETE)
+				list[k - 1].how = CANCEL_DELETE;
+			continue;
+		}
+		list[k++] = list[i];
+	}
+	return k;
+}
+
+/* The directory read again into a new list, which replaces the old one
+ * only when the whole directory was read.  0 ok, -1 it could not be read
  * (the old list stays). */
 static int read_requests(void)
 {
 	DIR *d = opendir("cancel");
+	struct request *list = 0;
+	size_t n = 0, cap = 0;
 	struct dirent *e;
 
 	if (!d) {
@@ -144,10 +183,9 @@ static int read_requests(void)
 		warn_sys("warning: unable to read queue/cancel");
 		return -1;
 	}
-	nreqs = 0;
 	for (;;) {
 		const char *name;
-		size_t n;
+		size_t len;
 		int how;
 
 		errno = 0;
@@ -156,54 +194,65 @@ static int read_requests(void)
 		name = e->d_name;
 		if (name[0] == '.')
 			continue;
-		n = strlen(name);
-		how = n > CANCEL_PREFIX && memcmp(name, "delete-", CANCEL_PREFIX) == 0   ? CANCEL_DELETE
-		      : n > CANCEL_PREFIX && memcmp(name, "bounce-", CANCEL_PREFIX) == 0 ? CANCEL_BOUNCE
-		                                                                         : 0;
-		if (!how || n - CANCEL_PREFIX > QID_MAX || !qid_valid(name + CANCEL_PREFIX, n - CANCEL_PREFIX)) {
+		len = strlen(name);
+		how = len > CANCEL_PREFIX && memcmp(name, "delete-", CANCEL_PREFIX) == 0   ? CANCEL_DELETE
+		      : len > CANCEL_PREFIX && memcmp(name, "bounce-", CANCEL_PREFIX) == 0 ? CANCEL_BOUNCE
+		                                                                           : 0;
+		if (!how || len - CANCEL_PREFIX > QID_MAX || !qid_valid(name + CANCEL_PREFIX, len - CANCEL_PREFIX)) {
 			warn("warning: not a request, leaving it alone: queue/cancel/", name);
 			continue;
 		}
-		request_add(name + CANCEL_PREFIX, n - CANCEL_PREFIX, how);
+		request_add(&list, &n, &cap, name + CANCEL_PREFIX, len - CANCEL_PREFIX, how);
 	}
 	if (errno) {
 		warn_sys("warning: unable to read queue/cancel");
 		closedir(d);
+		free(list);
 		return -1;
 	}
 	closedir(d);
+	free(reqs);
+	reqs = list;
+	nreqs = sort_unique(list, n);
+	return 0;
+}
+
+/* 1 when the request stays: its message is known (and given up now), or
+ * committed and not loaded yet (msg_load gives it up when it comes), or
+ * cannot be looked at; 0 when its message is gone. */
+static int request_current(const struct request *r)
+{
+	char path[5 + QID_MAX + 5 + 1];
+	struct msg *m = msg_find(r->qid, r->len);
+	struct stat st;
+
+	if (m) {
+		cancel_apply(m, r->how);
+		return 1;
+	}
+	memcpy(path, "mess/", 5);
+	memcpy(path + 5, r->qid, r->len);
+	memcpy(path + 5 + r->len, ".env", 5);
+	if (stat(path, &st) == 0)
+		return 1;
+	if (errno != ENOENT) {
+		warn_sys("warning: unable to look at ", path, ", keeping the request");
+		return 1;
+	}
+	cancel_log(r->qid, r->len, r->how, "no_such_message", 0, 0);
+	request_remove(r->qid, r->len);
 	return 0;
 }
 
 void cancel_scan(void)
 {
-	size_t i;
+	size_t i, kept = 0;
 
 	if (read_requests() == -1)
 		return;
-	for (i = 0; i < nreqs; i++) {
-		struct request *r = reqs + i;
-		char path[5 + QID_MAX + 5 + 1];
-		struct msg *m = msg_find(r->qid, r->len);
-		struct stat st;
-
-		if (m) {
-			cancel_apply(m, r->how);
-			continue;
-		}
-		/* not known: committed and not announced yet (msg_load gives
-		 * it up when it comes), or gone */
-		memcpy(path, "mess/", 5);
-		memcpy(path + 5, r->qid, r->len);
-		memcpy(path + 5 + r->len, ".env", 5);
-		if (stat(path, &st) == 0)
-			continue;
-		if (errno != ENOENT) {
-			warn_sys("warning: unable to look at ", path, ", keeping the request");
-			continue;
-		}
-		cancel_log(r->qid, r->len, r->how, "no_such_message", 0, 0);
-		request_remove(r->qid, r->len);
-		reqs[i--] = reqs[--nreqs];
-	}
+	/* those that stay keep their order: the list stays sorted */
+	for (i = 0; i < nreqs; i++)
+		if (request_current(&reqs[i]))
+			reqs[kept++] = reqs[i];
+	nreqs = kept;
 }

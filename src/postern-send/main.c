@@ -44,9 +44,12 @@ static void one_scheduler(void)
 		if (errno != EWOULDBLOCK)
 			die_sys(111, "fatal: unable to lock queue/info");
 		warn("warning: another postern-send runs on this queue; waiting for it to finish");
-		while (flock(fd, LOCK_EX) == -1)
+		while (flock(fd, LOCK_EX) == -1) {
 			if (errno != EINTR)
 				die_sys(111, "fatal: unable to lock queue/info");
+			if (selfpipe_term) /* told to stop before it ever started */
+				_exit(0);
+		}
 	}
 	/* fd stays open, holding the lock, until we exit */
 }

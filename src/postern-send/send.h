@@ -19,7 +19,7 @@
 #define ENVELOPE_MAX (64 * 1024 * 1024)
 #define RESCAN_INTERVAL 300    /* seconds between scans of mess/ */
 #define EXPIRED_PREFIX "message expired in queue; last error: "
-#define INJECT_WAIT_S 20       /* a bounce's postern-dkimsign may hold the scheduler this long */
+#define INJECT_WAIT "15"       /* seconds a bounce's postern-dkimsign may hold the scheduler (its -t) */
 #define SIGN_GIVEUP_S 3600     /* a bounce whose signing fails this long (at most) goes unsigned */
 /* what postern-qctl asked for a message (queue/cancel/, doc/queue.md) */
 #define CANCEL_DELETE 1 /* no bounce */
