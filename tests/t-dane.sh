@@ -267,6 +267,7 @@ send cn cn.test
 check "cn.test (MX an alias): delivered, verified" eval '[ "$(status cn)" = K ] && logged cn "tls qid=.* mx=mx.cn.test .*verified=yes\$"' || show cn
 check "cn.test: the records of the CNAME's target were used, and named" logged cn 'dane qid=.* mx=mx.cn.test tlsa_name=real.cn.test state=tlsa usable=1 records=1 policy=dane$'
 check "cn.test: its name went as SNI (postern-tlsio's name)" sh -c "grep -q 'established .*dane=ee name=real.cn.test' '$PHOME/log/tlsd/current'"
+check "cn.test: and the tls line names it" logged cn 'tls qid=.* mx=mx.cn.test name=real.cn.test ip=10.98.0.21 '
 send cn2 cn2.test
 check "cn2.test (the target has none): the original name's records, verified" eval \
 	'[ "$(status cn2)" = K ] && logged cn2 "dane qid=.* mx=mx.cn2.test state=tlsa usable=1 records=1 policy=dane\$" && logged cn2 "verified=yes\$"' || show cn2

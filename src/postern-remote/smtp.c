@@ -399,6 +399,9 @@ static void tls_log(const char *event, const struct job *j, const struct conn *c
 	log_begin(&l, event);
 	log_kv(&l, "qid", j->qid);
 	log_kv(&l, "mx", c->a->host);
+	/* under dane through a CNAME: the name the certificate was checked for */
+	if (pol_at(c, j) == TLS_DANE && c->a->tlsa_name[0] && strcmp(c->a->tlsa_name, c->a->host) != 0)
+		log_kv(&l, "name", c->a->tlsa_name);
 	log_kv(&l, "ip", c->ip);
 	if (reason) {
 		log_kv(&l, "policy", tls_policy_name(pol_at(c, j)));
