@@ -201,6 +201,7 @@ qid_of() { # RCPT: the id of the one queued message to it
 	grep -l "T$1" "$Q"/mess/*.env 2> /dev/null | sed -n 's|.*/\(.*\)\.env$|\1|p' | head -n 1
 }
 count() { grep -c -- "$1" "$LOG"; }
+done_without() { wait_for 10 logged "done qid=$1" && ! logged "$2"; } # ID PATTERN: removed, PATTERN never logged
 msg pts1@mx.test far2@remote.example q1 | inject pts1@mx.test far2@remote.example
 check "qctl: a remote recipient deferred" wait_for 10 logged 'to=far2@remote.example status=deferred'
 ID=$(qid_of far2@remote.example)
@@ -263,7 +264,7 @@ start
 check "qctl delete, then a crash before the delivery's result: given up at the restart" \
 	wait_for 15 logged "qid=$ID to=pts1-slowtemp-b@mx.test status=failed .*reason=\"deleted from the queue by the administrator\""
 check "qctl delete, then a crash: removed, without a bounce" \
-	sh -c "wait_for() { i=0; until \"\$@\"; do i=\$((i+1)); [ \$i -le 100 ] || return 1; sleep 0.1; done; }; wait_for grep -q 'done qid=$ID' '$LOG' && ! grep -q 'bounce qid=$ID' '$LOG'"
+	done_without "$ID" "bounce qid=$ID"
 check "qctl delete, then a crash: the request went with the message" wait_for 5 sh -c "[ ! -e '$Q/cancel/delete-$ID' ]"
 
 # a delete left while postern-send is down stops a bounce that waits to be retried
@@ -280,7 +281,7 @@ START_PID=
 mv "$PHOME/bin/postern-queue.away" "$PHOME/bin/postern-queue"
 start
 check "qctl delete while postern-send is down: the waiting bounce is never sent" \
-	sh -c "wait_for() { i=0; until \"\$@\"; do i=\$((i+1)); [ \$i -le 100 ] || return 1; sleep 0.1; done; }; wait_for grep -q 'done qid=$ID' '$LOG' && ! grep -q 'bounce qid=$ID to=' '$LOG'"
+	done_without "$ID" "bounce qid=$ID to="
 check "qctl: both requests went with the message" wait_for 5 sh -c "[ -z \"\$(ls -A '$Q/cancel')\" ]"
 
 # no delay warning for a message given up while two deliveries run: a
