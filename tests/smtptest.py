@@ -111,10 +111,11 @@ class Server:
         subprocess.run([os.path.join(self.home, 'bin', 'postern-mkrcpt')], env=env, check=True,
                        stderr=subprocess.DEVNULL)
 
-    def start(self):
+    def start(self, prefix=()):
+        """prefix: a command to run the listener through (ip netns exec NS)"""
         logf = open(self.log, 'ab')
         self.proc = subprocess.Popen(
-            [os.path.join(BUILD, 'bin', 'postern-listen'), '-c', str(self.maxconn), '-b', '200',
+            list(prefix) + [os.path.join(BUILD, 'bin', 'postern-listen'), '-c', str(self.maxconn), '-b', '200',
              '-p', self.maxperip, '-m', '421 4.7.0 example.org too many connections from your address',
              '-x', self.rules, '-u', str(self.uid), '-g', str(self.gid),
              '127.0.0.1', str(self.port), os.path.join(self.home, 'bin', 'postern-smtpd')] + self.args,

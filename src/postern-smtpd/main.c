@@ -480,6 +480,8 @@ static void do_rcpt(const char *arg, size_t n)
 		r = "501 5.1.3 bad recipient address";
 		goto refuse;
 	}
+	if ((r = dnsbl_refusal()))
+		goto refuse;
 	if (nrcpt >= cfg.maxrcpt) {
 		reply("452 4.5.3 too many recipients");
 		if (!too_many_logged++)
@@ -1216,6 +1218,7 @@ int main(int argc, char **argv)
 		log_kv(&l, "mode", cfg.implicit_tls ? "submissions" : "submission");
 	log_kvu(&l, "pid", (unsigned long long)getpid());
 	log_end(&l);
+	dnsbl_start();
 	if (cfg.implicit_tls)
 		implicit_tls();
 	greet_pause();

@@ -95,6 +95,10 @@ int config_load(void)
 		cfg.dkim = r == 1;
 		str_free(&list);
 	}
+	/* a client of the submission ports logs in: no list is asked about it */
+	cfg.dnsbl.len = 0;
+	if (!cfg.submission && control_lines("dnsbl", &cfg.dnsbl) == -1)
+		return -1;
 	if (cfg.maxrcpt == 0)
 		cfg.maxrcpt = 1;
 	if (cfg.timeout == 0 || cfg.timeout > 86400)

@@ -22,6 +22,7 @@ struct config {
 	unsigned long long plaintext; /* submissionplaintext: AUTH in clear from afar */
 	unsigned long long senders;   /* submissionsenders: 1 only the user's own addresses */
 	int dkim;                     /* dkimdomains names a key: postern-dkimsign in postern-queue's place */
+	struct str dnsbl;             /* control/dnsbl's lines, NUL-separated (port 25 only) */
 };
 extern struct config cfg;
 
@@ -46,6 +47,13 @@ int config_load(void);     /* 0 ok, -1 error (errno) */
 /* The sender addr (local@domain checked, or empty) is one the login user
  * may send as: 1 yes, 0 no, -1 the recipient table cannot say. */
 int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, size_t at);
+
+/* dnsbl.c: the DNS blocklists of control/dnsbl (doc/smtp.md).  dnsbl_start
+ * sends the lookups for a client that is neither trusted nor logged in;
+ * dnsbl_refusal waits for them (at most 5 s from the start), logs what they
+ * found, and returns the 554 for a listed client, or NULL. */
+void dnsbl_start(void);
+const char *dnsbl_refusal(void);
 
 /* queue.c: one postern-queue child per message. */
 /* 0 ok, -1 failed to start; login is who authenticated (empty: nobody),

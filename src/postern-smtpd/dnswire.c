@@ -1,0 +1,283 @@
+/* DNS wire format for the blocklist lookups: see dnswire.h. */
+#include <arpa/inet.h>
+#include <string.h>
+#include "dnswire.h"
+
+#define T_A 1
+#define C_IN 1
+#define HEADER 12
+
+static int ldh(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+static unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* A zone name: labels of letters, digits and hyphens (lower-cased into
+ * out), dots between, at most DNSBL_ZONE_MAX bytes, one trailing dot let go. */
+static int zone_name(const char *s, size_t n, char *out, const char **why)
+{
+	size_t i, label = 0;
+
+	if (n && s[n - 1] == '.')
+		n--;
+	if (n == 0) {
+		*why = "no zone";
+		return -1;
+	}
+	if (n > DNSBL_ZONE_MAX) {
+		*why = "zone longer than 189 bytes";
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = lower((unsigned char)s[i]);
+		if (c == '.') {
+			if (label == 0) {
+				*why = "empty label in the zone";
+				return -1;
+			}
+			label = 0;
+		} else if (!ldh(c)) {
+			*why = "zone has a byte other than a letter, digit, hyphen or dot";
+			return -1;
+		} else if (++label > 63) {
+			*why = "label longer than 63 bytes in the zone";
+			return -1;
+		}
+		out[i] = (char)c;
+	}
+	if (label == 0) {
+		*why = "empty label in the zone";
+		return -1;
+	}
+	out[n] = 0;
+	return 0;
+}
+
+int dnsbl_zone_parse(const char *line, struct dnsbl_zone *z, const char **why)
+{
+	const char *eq = strchr(line, '='), *p;
+	size_t zlen = eq ? (size_t)(eq - line) : strlen(line);
+
+	z->ncodes = 0;
+	if (zone_name(line, zlen, z->name, why) == -1)
+		return -1;
+	if (!eq)
+		return 0;
+	p = eq + 1;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char buf[16];
+		if (n == 0 || n >= sizeof buf) {
+			*why = "an answer code is not an IPv4 address";
+			return -1;
+		}
+		if (z->ncodes == DNSBL_CODES_MAX) {
+			*why = "more than 16 answer codes";
+			return -1;
+		}
+		memcpy(buf, p, n);
+		buf[n] = 0;
+		if (inet_pton(AF_INET, buf, z->codes[z->ncodes]) != 1) {
+			*why = "an answer code is not an IPv4 address";
+			return -1;
+		}
+		z->ncodes++;
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
+
+int dnsbl_qname(char *out, size_t cap, const unsigned char *ip, size_t iplen, const char *zone)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, zl = strlen(zone), i;
+
+	if (iplen == 4) {
+		for (i = 4; i-- > 0;) {
+			unsigned v = ip[i];
+			char d[4];
+			size_t k = 0;
+			if (v >= 100)
+				d[k++] = (char)('0' + v / 100);
+			if (v >= 10)
+				d[k++] = (char)('0' + v / 10 % 10);
+			d[k++] = (char)('0' + v % 10);
+			d[k++] = '.';
+			if (o + k > cap)
+				return -1;
+			memcpy(out + o, d, k);
+			o += k;
+		}
+	} else if (iplen == 16) {
+		for (i = 16; i-- > 0;) {
+			if (o + 4 > cap)
+				return -1;
+			out[o++] = hex[ip[i] & 15];
+			out[o++] = '.';
+			out[o++] = hex[ip[i] >> 4];
+			out[o++] = '.';
+		}
+	} else
+		return -1;
+	if (o + zl + 1 > cap)
+		return -1;
+	memcpy(out + o, zone, zl + 1);
+	return 0;
+}
+
+size_t dns_query_a(unsigned char *out, size_t cap, uint16_t id, const char *name)
+{
+	size_t o = HEADER, nl = strlen(name);
+	const char *p = name, *end = name + nl;
+
+	/* the name's labels, a length byte before each, a zero byte after */
+	if (nl == 0 || nl > 253 || cap < HEADER + nl + 2 + 4)
+		return 0;
+	memset(out, 0, HEADER);
+	out[0] = (unsigned char)(id >> 8);
+	out[1] = (unsigned char)id;
+	out[2] = 0x01; /* RD */
+	out[5] = 1;    /* QDCOUNT */
+	while (p < end) {
+		const char *dot = memchr(p, '.', (size_t)(end - p));
+		size_t l = dot ? (size_t)(dot - p) : (size_t)(end - p);
+		if (l == 0 || l > 63)
+			return 0;
+		out[o++] = (unsigned char)l;
+		memcpy(out + o, p, l);
+		o += l;
+		p += l;
+		if (dot && ++p == end)
+			return 0; /* a trailing dot: not a name we make */
+	}
+	out[o++] = 0;
+	out[o++] = 0;
+	out[o++] = T_A;
+	out[o++] = 0;
+	out[o++] = C_IN;
+	return o;
+}
+
+/* Steps over the name at m[*pos]: labels, ending in a zero byte or a
+ * compression pointer (not followed: only its length matters here). */
+static int skip_name(const unsigned char *m, size_t len, size_t *pos)
+{
+	size_t p = *pos;
+
+	for (;;) {
+		unsigned char l;
+		if (p >= len)
+			return -1;
+		l = m[p];
+		if (l == 0) {
+			*pos = p + 1;
+			return 0;
+		}
+		if ((l & 0xc0) == 0xc0) {
+			if (p + 2 > len)
+				return -1;
+			*pos = p + 2;
+			return 0;
+		}
+		if (l & 0xc0)
+			return -1; /* the extended label types: never in an answer to us */
+		p += 1 + (size_t)l;
+	}
+}
+
+static unsigned get16(const unsigned char *p)
+{
+	return (unsigned)p[0] << 8 | p[1];
+}
+
+int dns_answer_a(const unsigned char *m, size_t len, const unsigned char *q, size_t qlen,
+                 unsigned char a[][4], size_t *na, int *truncated)
+{
+	size_t pos, i, qsec = qlen - HEADER;
+	unsigned ancount;
+
+	*na = 0;
+	*truncated = 0;
+	if (qlen <= HEADER || len < qlen)
+		return -1;
+	if (m[0] != q[0] || m[1] != q[1])
+		return -1;
+	if (!(m[2] & 0x80) || (m[2] & 0x78))
+		return -1; /* not a response, or not to a standard query */
+	if (get16(m + 4) != 1)
+		return -1;
+	/* the question, as we asked it; a name compared without case, which
+	 * leaves its length bytes (under 64) and the type and class alone */
+	for (i = 0; i < qsec; i++)
+		if (lower(m[HEADER + i]) != lower(q[HEADER + i]))
+			return -1;
+	*truncated = (m[2] & 0x02) != 0;
+	ancount = get16(m + 6);
+	pos = qlen;
+	for (i = 0; i < ancount; i++) {
+		unsigned type, class, rdlen;
+		if (skip_name(m, len, &pos) == -1 || len - pos < 10)
+			return -1;
+		type = get16(m + pos);
+		class = get16(m + pos + 2);
+		rdlen = get16(m + pos + 8);
+		pos += 10;
+		if (len - pos < rdlen)
+			return -1;
+		if (type == T_A && class == C_IN) {
+			if (rdlen != 4)
+				return -1;
+			if (*na < DNS_ANSWER_ADDRS)
+				memcpy(a[(*na)++], m + pos, 4);
+		}
+		pos += rdlen;
+	}
+	return m[3] & 0x0f;
+}
+
+/* An answer no list means as a listing: an error code of the list's own
+ * (Spamhaus's 127.255.255.x: a query from a public resolver, too many
+ * queries), or an address outside 127.0.0.0/8, which a list's expired
+ * domain answers for every name. */
+static int odd_code(const unsigned char *a)
+{
+	return a[0] != 127 || (a[1] == 255 && a[2] == 255);
+}
+
+static int listing(const struct dnsbl_zone *z, const unsigned char *a)
+{
+	size_t k;
+
+	if (!z->ncodes)
+		return !odd_code(a);
+	for (k = 0; k < z->ncodes; k++)
+		if (!memcmp(a, z->codes[k], 4))
+			return 1;
+	return 0;
+}
+
+enum dnsbl_result dnsbl_judge(const struct dnsbl_zone *z, unsigned char a[][4], size_t na, size_t *which)
+{
+	size_t i, odd = na;
+
+	for (i = 0; i < na; i++) {
+		if (listing(z, a[i])) {
+			*which = i;
+			return DNSBL_LISTED;
+		}
+		if (odd == na && odd_code(a[i]))
+			odd = i;
+	}
+	if (odd < na) {
+		*which = odd;
+		return DNSBL_ODD;
+	}
+	return DNSBL_CLEAN;
+}

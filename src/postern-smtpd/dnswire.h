@@ -1,0 +1,53 @@
+/* The DNS bytes behind postern-smtpd's blocklist lookups (dnsbl.c,
+ * doc/smtp.md "DNS blocklists"): the names asked (RFC 5782), the query, and
+ * the answer read with every length checked, since whatever sits on the
+ * resolver's address may have written it.  No I/O here: the fuzz target
+ * and the unit test call these directly. */
+#ifndef POSTERN_SMTPD_DNSWIRE_H
+#define POSTERN_SMTPD_DNSWIRE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define DNS_QUERY_MAX 300    /* header 12, a name of at most 255, type and class */
+#define DNSBL_ZONE_MAX 189   /* 253 less an IPv6 address's 64 bytes of nibbles and dots */
+#define DNSBL_CODES_MAX 16   /* answer codes one line of control/dnsbl may name */
+#define DNS_ANSWER_ADDRS 16  /* A records of one answer looked at */
+
+/* One line of control/dnsbl: ZONE, or ZONE=CODE[,CODE...] with each CODE an
+ * IPv4 address the list answers for "listed". */
+struct dnsbl_zone {
+	char name[DNSBL_ZONE_MAX + 1]; /* lower case, no trailing dot */
+	unsigned char codes[DNSBL_CODES_MAX][4];
+	size_t ncodes;                 /* 0: any answer in 127.0.0.0/8 but 127.255.255.0/24 */
+};
+/* 0, or -1 with a malformed line (*why says how). */
+int dnsbl_zone_parse(const char *line, struct dnsbl_zone *z, const char **why);
+
+/* The name asked for ip (4 bytes, or 16 for IPv6) under zone: the IPv4
+ * address's numbers reversed, or IPv6's 32 nibbles reversed, then zone.
+ * 0, or -1 when it would not fit cap. */
+int dnsbl_qname(char *out, size_t cap, const unsigned char *ip, size_t iplen, const char *zone);
+
+/* A standard query, recursion desired, for name's A records (class IN):
+ * its length, or 0 when name is not a name (an empty label, one over 63
+ * bytes, over 255 in all) or cap is too small. */
+size_t dns_query_a(unsigned char *out, size_t cap, uint16_t id, const char *name);
+
+/* Reads m (len bytes) as the answer to query q (qlen bytes, from
+ * dns_query_a): -1 when it is not one (another id, another question, not a
+ * response, malformed), else its RCODE, with the addresses of its first
+ * DNS_ANSWER_ADDRS A records (class IN, any owner: a CNAME on the way is
+ * the resolver's business) in a and their number in *na.  *truncated is
+ * the TC bit. */
+int dns_answer_a(const unsigned char *m, size_t len, const unsigned char *q, size_t qlen,
+                 unsigned char a[][4], size_t *na, int *truncated);
+
+enum dnsbl_result {
+	DNSBL_CLEAN,  /* no answer, or none the zone means as a listing */
+	DNSBL_LISTED, /* a[*which] lists the client */
+	DNSBL_ODD     /* a[*which] is no listing: a list's error code (127.255.255.x), or
+	               * outside 127.0.0.0/8 (a list gone and its domain answering for everything) */
+};
+/* What the na addresses of an A answer mean for zone z. */
+enum dnsbl_result dnsbl_judge(const struct dnsbl_zone *z, unsigned char a[][4], size_t na, size_t *which);
+#endif

@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""postern-smtpd's DNS blocklists (control/dnsbl, doc/smtp.md "DNS
+blocklists") against a real resolver: unbound serving test zones on
+127.0.0.1:53 in a network namespace of this test's own, whose
+/etc/netns/NS/resolv.conf postern-listen and its postern-smtpds see (ip
+netns exec).  Clients connect from 127.0.0.N of that namespace's
+loopback; 127.0.0.1 is a RELAYCLIENT (tests/smtptest.py's rules).  Also
+nameservers written here: one that never answers, one that answers with
+forgeries first, and an address where nothing listens."""
+import contextlib, ctypes, os, re, shutil, socket, struct, subprocess, sys, threading, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smtptest import Server, Conn
+from tap import check, done, wait_for
+
+if os.geteuid() != 0:
+    print('ok 1 # SKIP network namespaces need root')
+    sys.exit(0)
+for prog in ('ip', 'unbound'):
+    if not shutil.which(prog):
+        print('not ok 1 - %s is missing (tests/deps.sh installs it)' % prog)
+        sys.exit(1)
+
+NS = 'ptbl%d' % os.getpid()
+ETC = '/etc/netns/' + NS
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+
+
+@contextlib.contextmanager
+def netns():
+    """this thread in the test's network namespace until the block ends; a
+    socket opened inside stays there"""
+    back = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
+    there = os.open('/run/netns/' + NS, os.O_RDONLY)
+    try:
+        if libc.setns(there, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), 'setns ' + NS)
+        yield
+    finally:
+        if libc.setns(back, CLONE_NEWNET) != 0:
+            raise SystemExit('cannot return to my own network namespace')
+        os.close(back)
+        os.close(there)
+
+
+def run(*args):
+    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def resolv(*servers):
+    """the namespace's resolv.conf, written in place: postern-listen's
+    mount namespace has this very file on /etc/resolv.conf"""
+    with open(ETC + '/resolv.conf', 'w') as f:
+        f.write(''.join('nameserver %s\n' % s for s in servers))
+
+
+RECORDS = [
+    '2.0.0.127.bl.test. A 127.0.0.2',        # the test entry of RFC 5782 5
+    '3.0.0.127.bl.test. A 127.0.0.3',
+    '4.0.0.127.bl.test. A 127.255.255.254',  # a list's error code: no listing
+    '5.0.0.127.bl.test. A 10.1.1.1',         # outside 127/8: no listing
+    '7.0.0.127.bl.test. A 127.0.0.2',        # listed, but DNSBLSKIP by the rules
+    '1.0.0.127.bl.test. A 127.0.0.2',        # listed, but a RELAYCLIENT
+    '2.0.0.127.codes.test. A 127.0.0.2',
+    '3.0.0.127.codes.test. A 127.0.0.3',
+]
+
+
+def unbound_start(d):
+    conf = os.path.join(d, 'unbound.conf')
+    with open(conf, 'w') as f:
+        f.write('server:\n\tinterface: 127.0.0.1\n\tport: 53\n\tdo-ip6: no\n'
+                '\taccess-control: 127.0.0.0/8 allow\n\tusername: ""\n\tchroot: ""\n'
+                '\tdirectory: "%s"\n\tpidfile: "%s/unbound.pid"\n\tdo-daemonize: no\n'
+                '\tuse-syslog: no\n\tlogfile: "%s/unbound.log"\n\tlog-queries: yes\n'
+                '\tmodule-config: "iterator"\n\tlocal-zone: "test." static\n'
+                '\tlocal-zone: "refuse.test." refuse\n' % (d, d, d))
+        for r in RECORDS:
+            f.write('\tlocal-data: "%s"\n' % r)
+        f.write('remote-control:\n\tcontrol-enable: no\n')
+    return subprocess.Popen(['ip', 'netns', 'exec', NS, 'unbound', '-d', '-c', conf],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class FakeNameserver(threading.Thread):
+    """UDP port 53 on addr in the namespace: counts the queries, and
+    answers each as mode says: 'silent' never; 'forged' first with
+    garbage, a listing under another id and a listing for another
+    question, then with NXDOMAIN; 'listed' with 127.0.0.2"""
+
+    def __init__(self, addr):
+        super().__init__(daemon=True)
+        with netns():
+            self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.s.bind((addr, 53))
+        self.mode = 'silent'
+        self.queries = 0
+
+    @staticmethod
+    def reply(q, rcode=0, a=None, qid=None, question=None):
+        qid = q[:2] if qid is None else qid
+        question = q[12:] if question is None else question
+        head = qid + struct.pack('!BBHHHH', 0x81, 0x80 | rcode, 1, 1 if a else 0, 0, 0)
+        rr = (struct.pack('!HHHIH', 0xc00c, 1, 1, 60, 4) + bytes(a)) if a else b''
+        return head + question + rr
+
+    def run(self):
+        while True:
+            try:
+                q, peer = self.s.recvfrom(512)
+            except OSError:
+                return
+            self.queries += 1
+            if self.mode == 'silent' or len(q) < 17:
+                continue
+            if self.mode == 'listed':
+                self.s.sendto(self.reply(q, a=(127, 0, 0, 2)), peer)
+                continue
+            other = bytes([q[0] ^ 0x55, q[1]])
+            forged_q = bytearray(q[12:])
+            forged_q[1] = ord('9') if forged_q[1] != ord('9') else ord('8')
+            for m in (b'\x00' * 3, os.urandom(40), self.reply(q, a=(127, 0, 0, 2), qid=other),
+                      self.reply(q, a=(127, 0, 0, 2), question=bytes(forged_q)), self.reply(q, rcode=3)):
+                self.s.sendto(m, peer)
+
+
+srv = None
+unbound = None
+try:
+    os.makedirs(ETC, exist_ok=True)
+    resolv('127.0.0.1')
+    for cmd in (('ip', 'netns', 'add', NS), ('ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up')):
+        r = run(*cmd)
+        if r.returncode:
+            print('not ok 1 - %s: %s' % (' '.join(cmd), r.stdout.decode(errors='replace').strip()))
+            raise SystemExit(1)
+    srv = Server(extra_control={'maxerrors': '4'})
+    unbound = unbound_start(srv.dir)
+    QLOG = os.path.join(srv.dir, 'unbound.log')
+
+    def asked(name):
+        try:
+            return (name + '. A IN') in open(QLOG, errors='replace').read()
+        except OSError:
+            return False
+
+    with netns():
+        check(wait_for(lambda: run('ip', 'netns', 'exec', NS, 'python3', '-c',
+                                   'import socket; socket.gethostbyname("3.0.0.127.bl.test")').returncode == 0, 10),
+              'unbound answers in the namespace')
+        srv.start(prefix=('ip', 'netns', 'exec', NS))
+        logged = lambda pat: re.search(pat, srv.logtext(), re.M)
+
+        def rcpt(src, to='demo@example.org'):
+            """(code, text, seconds) of the first RCPT of a session from src"""
+            c = Conn(srv.port, src)
+            c.cmd('EHLO client.test')
+            c.cmd('MAIL FROM:<a@b.test>')
+            t = time.time()
+            code, lines = c.cmd('RCPT TO:<%s>' % to)
+            return code, lines[-1], time.time() - t, c
+
+        # --- none configured: nothing asked ------------------------------
+        code, text, _, c = rcpt('127.0.0.2')
+        c.cmd('QUIT')
+        check(code == 250 and not asked('2.0.0.127.bl.test'), 'no control/dnsbl: accepted, nothing asked')
+
+        # --- a listed client ---------------------------------------------
+        srv.control('dnsbl', 'bl.test')
+        code, text, _, c = rcpt('127.0.0.2')
+        check(code == 554 and '5.7.1' in text and '[127.0.0.2] is listed by bl.test' in text,
+              'listed: RCPT refused with 554 5.7.1 naming the list (%s)' % text)
+        check(c.cmd('RCPT TO:<postmaster@example.org>')[0] == 554, 'every RCPT of the session refused')
+        check(c.cmd('DATA')[0] == 554, 'DATA: no valid recipients')
+        c.cmd('QUIT')
+        check(srv.stub_ids() == [], 'nothing queued')
+        check(wait_for(lambda: logged(r'dnsbl ip=127\.0\.0\.2 zone=bl\.test answer=127\.0\.0\.2$')),
+              'the dnsbl line names client, zone and answer')
+        check(wait_for(lambda: logged(r'reject .*to=demo@example\.org .*554 5\.7\.1')), 'each refusal logged')
+        code, text, _, c = rcpt('127.0.0.2')
+        for _ in range(2):
+            c.cmd('RCPT TO:<demo@example.org>')
+        check(c.cmd('RCPT TO:<demo@example.org>')[0] == 554 and c.reply()[0] == 421,
+              'the refusals count toward maxerrors: 421 after the fourth')
+
+        # --- clean, odd and filtered answers ------------------------------
+        code, text, _, c = rcpt('127.0.0.6')
+        c.cmd('QUIT')
+        check(code == 250 and asked('6.0.0.127.bl.test'), 'NXDOMAIN: accepted')
+        code, text, _, c = rcpt('127.0.0.4')
+        c.cmd('QUIT')
+        check(code == 250, "a list's error code 127.255.255.254: accepted")
+        check(wait_for(lambda: logged(r'dnsbl_error ip=127\.0\.0\.4 zone=bl\.test answer=127\.255\.255\.254 '
+                                      r'why="answer is no listing"')), '... and logged as dnsbl_error')
+        code, text, _, c = rcpt('127.0.0.5')
+        c.cmd('QUIT')
+        check(code == 250 and wait_for(lambda: logged(r'dnsbl_error ip=127\.0\.0\.5 zone=bl\.test answer=10\.1\.1\.1')),
+              'an answer outside 127/8: accepted, logged')
+        srv.control('dnsbl', 'codes.test=127.0.0.2')
+        code3, _, _, c = rcpt('127.0.0.3')
+        c.cmd('QUIT')
+        code2, _, _, c = rcpt('127.0.0.2')
+        c.cmd('QUIT')
+        check(code3 == 250 and code2 == 554, 'ZONE=CODE: only the code named lists')
+
+        # --- who is not asked about ---------------------------------------
+        srv.control('dnsbl', 'bl.test')
+        code, text, _, c = rcpt('127.0.0.1', 'anyone@elsewhere.test')
+        c.cmd('QUIT')
+        check(code == 250 and not asked('1.0.0.127.bl.test'), 'a RELAYCLIENT: not looked up')
+        with open(srv.rules, 'w') as f:
+            f.write('127.0.0.1:allow,RELAYCLIENT=""\n127.0.0.7:allow,DNSBLSKIP=""\n:allow\n')
+        time.sleep(1.1)  # the rules are read again when their mtime moves
+        code, text, _, c = rcpt('127.0.0.7')
+        c.cmd('QUIT')
+        check(code == 250 and not asked('7.0.0.127.bl.test'), 'DNSBLSKIP from the rules: not looked up')
+
+        # --- several zones, a bad line ------------------------------------
+        srv.control('dnsbl', 'refuse.test\nbad_zone!\ncodes.test=127.0.0.9\nbl.test')
+        code, text, _, c = rcpt('127.0.0.2')
+        c.cmd('QUIT')
+        check(code == 554 and text.endswith('listed by bl.test'), 'the zone that lists is named, whatever its place')
+        check(wait_for(lambda: logged(r'dnsbl_error ip=127\.0\.0\.2 zone=refuse\.test why=refused$')),
+              'a REFUSED answer: dnsbl_error why=refused')
+        check(wait_for(lambda: logged(r'control/dnsbl: line left out .*: bad_zone!$')), 'a bad line: warned, left out')
+
+        # --- nameservers that fail ----------------------------------------
+        srv.control('dnsbl', 'bl.test')
+        resolv('127.0.0.10', '127.0.0.1')
+        code, text, secs, c = rcpt('127.0.0.2')
+        c.cmd('QUIT')
+        check(code == 554, 'the first nameserver refuses (ICMP): the second answers')
+        resolv('127.0.0.10')
+        code, text, secs, c = rcpt('127.0.0.2')
+        c.cmd('QUIT')
+        check(code == 250 and secs < 2, 'no nameserver listens: accepted at once (%.2f s)' % secs)
+        check(wait_for(lambda: logged(r'dnsbl_error ip=127\.0\.0\.2 zone=bl\.test why="no nameserver answers"'))
+              , '... logged')
+        silent = FakeNameserver('127.0.0.9')
+        silent.start()
+        resolv('127.0.0.9')
+        code, text, secs, c = rcpt('127.0.0.2')
+        c.cmd('QUIT')
+        check(code == 250 and 4 < secs < 7, 'a silent nameserver: accepted after the wait (%.2f s)' % secs)
+        check(silent.queries == 2, 'the query was sent twice (%d)' % silent.queries)
+        check(wait_for(lambda: logged(r'dnsbl_error ip=127\.0\.0\.2 zone=bl\.test why=timeout')), '... logged as a timeout')
+        srv.control('greetdelay', '6')
+        t = time.time()
+        code, text, secs, c = rcpt('127.0.0.2')
+        c.cmd('QUIT')
+        check(code == 250 and time.time() - t >= 6 and secs < 1,
+              'the lookups run during the greeting delay: RCPT answered at once (%.2f s)' % secs)
+        srv.control('greetdelay', None)
+        forger = FakeNameserver('127.0.0.11')
+        forger.mode = 'forged'
+        forger.start()
+        resolv('127.0.0.11')
+        code, text, secs, c = rcpt('127.0.0.2')
+        c.cmd('QUIT')
+        check(code == 250 and secs < 2, 'garbage, another id, another question: not taken; NXDOMAIN then is (%.2f s)' % secs)
+        forger.mode = 'listed'
+        code, text, secs, c = rcpt('127.0.0.2')
+        c.cmd('QUIT')
+        check(code == 554, '... and the same nameserver is believed when it answers right')
+        resolv('127.0.0.1')
+        check(not logged(r'AddressSanitizer|runtime error'), 'no sanitizer report')
+finally:
+    if srv:
+        srv.cleanup()
+    if unbound:
+        unbound.terminate()
+        unbound.wait()
+    run('ip', 'netns', 'del', NS)
+    shutil.rmtree(ETC, ignore_errors=True)
+done()

@@ -1,0 +1,179 @@
+/* postern-smtpd's DNS blocklist bytes (src/postern-smtpd/dnswire.c): the
+ * zone lines, the reversed names, the query, and answers good and hostile. */
+#include <string.h>
+#include "check.h"
+#include "postern-smtpd/dnswire.c"
+
+static struct dnsbl_zone z;
+static const char *why;
+
+static int zone(const char *line) { return dnsbl_zone_parse(line, &z, &why); }
+
+static int qname(const char *ip, const char *zn, const char *want)
+{
+	unsigned char bin[16];
+	char out[256];
+	size_t l = strchr(ip, ':') ? 16 : 4;
+	if (inet_pton(l == 16 ? AF_INET6 : AF_INET, ip, bin) != 1)
+		return 0;
+	if (dnsbl_qname(out, sizeof out, bin, l, zn) == -1)
+		return want == 0;
+	return want && !strcmp(out, want);
+}
+
+/* An answer to query q: its header with flags, rcode and counts, the
+ * question copied, then the records given as raw bytes. */
+static size_t answer(unsigned char *m, const unsigned char *q, size_t ql, unsigned flags, unsigned ancount,
+                     const unsigned char *rr, size_t rrl)
+{
+	memcpy(m, q, ql);
+	m[2] = (unsigned char)(flags >> 8);
+	m[3] = (unsigned char)flags;
+	m[6] = (unsigned char)(ancount >> 8);
+	m[7] = (unsigned char)ancount;
+	if (rrl)
+		memcpy(m + ql, rr, rrl);
+	return ql + rrl;
+}
+
+/* An A record owned by the question's name (a pointer to offset 12). */
+#define A_RR(a, b, c, d) 0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4, a, b, c, d
+
+int main(void)
+{
+	unsigned char q[DNS_QUERY_MAX], m[1024], a[DNS_ANSWER_ADDRS][4];
+	size_t ql, ml, na, which, i;
+	int tc;
+
+	/* zones */
+	CHECK(zone("zen.example.org") == 0 && !strcmp(z.name, "zen.example.org") && z.ncodes == 0, "a plain zone");
+	CHECK(zone("Zen.Example.ORG.") == 0 && !strcmp(z.name, "zen.example.org"), "case folded, trailing dot let go");
+	CHECK(zone("bl.test=127.0.0.2,127.0.0.4") == 0 && z.ncodes == 2 && z.codes[1][3] == 4, "answer codes");
+	CHECK(zone("") == -1 && zone(".") == -1 && zone("a..b") == -1 && zone(".a") == -1, "empty labels refused");
+	CHECK(zone("bl test") == -1 && zone("bl_x.test") == -1 && zone("bl\xc3\xa9.test") == -1, "odd bytes refused");
+	CHECK(zone("bl.test=") == -1 && zone("bl.test=127.0.0.2,") == -1 && zone("bl.test=127.0.0.256") == -1 &&
+	      zone("bl.test=::1") == -1 && zone("bl.test=127.0.0.2,,127.0.0.3") == -1, "bad answer codes refused");
+	CHECK(zone("=127.0.0.2") == -1, "codes without a zone refused");
+	{
+		char big[300];
+		memset(big, 'a', 63);
+		big[63] = 0;
+		CHECK(zone(big) == 0, "a 63-byte label");
+		memset(big, 'a', 64);
+		big[64] = 0;
+		CHECK(zone(big) == -1, "a 64-byte label refused");
+		for (i = 0; i < 189; i++)
+			big[i] = i % 10 == 9 ? '.' : 'b';
+		big[189] = 0;
+		CHECK(zone(big) == 0, "a 189-byte zone");
+		big[189] = 'b';
+		big[190] = 0;
+		CHECK(zone(big) == -1, "a 190-byte zone refused");
+	}
+	CHECK(zone("bl.test=1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9,1.1.1.10,"
+	           "1.1.1.11,1.1.1.12,1.1.1.13,1.1.1.14,1.1.1.15,1.1.1.16") == 0 && z.ncodes == 16, "16 codes");
+	CHECK(zone("bl.test=1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9,1.1.1.10,"
+	           "1.1.1.11,1.1.1.12,1.1.1.13,1.1.1.14,1.1.1.15,1.1.1.16,1.1.1.17") == -1, "17 codes refused");
+
+	/* names (RFC 5782 2.1, 2.4) */
+	CHECK(qname("192.0.2.99", "bl.test", "99.2.0.192.bl.test"), "IPv4 reversed");
+	CHECK(qname("127.0.0.2", "bl.test", "2.0.0.127.bl.test"), "the test entry");
+	CHECK(qname("2001:db8:1:2:3:4:567:89ab", "bl.test",
+	            "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.bl.test"), "IPv6 nibbles (RFC 5782 2.4)");
+	{
+		unsigned char ip[4] = { 1, 2, 3, 4 };
+		char out[20];
+		CHECK(dnsbl_qname(out, sizeof out, ip, 4, "bl.test") == 0 && !strcmp(out, "4.3.2.1.bl.test"), "fits exactly");
+		CHECK(dnsbl_qname(out, 15, ip, 4, "bl.test") == -1, "one byte short refused");
+		CHECK(dnsbl_qname(out, sizeof out, ip, 5, "bl.test") == -1, "an address of 5 bytes refused");
+	}
+
+	/* the query */
+	ql = dns_query_a(q, sizeof q, 0xbeef, "2.0.0.127.bl.test");
+	CHECK(ql == 12 + 19 + 4 && q[0] == 0xbe && q[1] == 0xef && q[2] == 1 && q[5] == 1 &&
+	      !memcmp(q + 12, "\0012\0010\0010\003127\002bl\004test\0\0\001\0\001", 23), "query bytes");
+	CHECK(dns_query_a(m, sizeof m, 1, "a..b") == 0 && dns_query_a(m, sizeof m, 1, "a.b.") == 0 &&
+	      dns_query_a(m, sizeof m, 1, "") == 0 && dns_query_a(m, 20, 1, "abcdefgh.test") == 0, "no query for a bad name");
+
+	/* answers */
+	{
+		static const unsigned char one[] = { A_RR(127, 0, 0, 2) };
+		static const unsigned char two[] = { A_RR(127, 0, 0, 4), A_RR(127, 0, 0, 10) };
+		/* a CNAME on the way, then the A at the target (a name written out) */
+		static const unsigned char cname[] = { 0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 9, 0, 4, 1, 'x', 0xc0, 12,
+		                                       1, 'x', 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 9, 0, 4, 127, 0, 0, 3 };
+		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 0 && na == 1 && a[0][3] == 2 && !tc, "one A");
+		ml = answer(m, q, ql, 0x8180, 2, two, sizeof two);
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 0 && na == 2 && a[1][3] == 10, "two A");
+		ml = answer(m, q, ql, 0x8180, 2, cname, sizeof cname);
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 0 && na == 1 && a[0][3] == 3, "through a CNAME");
+		ml = answer(m, q, ql, 0x8183, 0, 0, 0);
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 3 && na == 0, "NXDOMAIN");
+		ml = answer(m, q, ql, 0x8182, 0, 0, 0);
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 2, "SERVFAIL");
+		ml = answer(m, q, ql, 0x8380, 0, 0, 0);
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 0 && tc, "TC seen");
+		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
+		m[1] ^= 1;
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "another id");
+		m[1] ^= 1;
+		m[2] &= 0x7f;
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "a query, not a response");
+		m[2] |= 0x80 | 0x08;
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "another opcode");
+		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
+		m[14] = '3';
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "another question");
+		m[14] = '2';
+		m[15] = 'B';
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "a length byte changed");
+		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
+		m[23] = 'B'; m[24] = 'L';
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 0 && na == 1, "the question's case ignored");
+		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
+		m[5] = 2;
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "two questions");
+		ml = answer(m, q, ql, 0x8180, 2, one, sizeof one);
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "a record counted that is not there");
+		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
+		for (i = 0; i < ml; i++)
+			if (dns_answer_a(m, i, q, ql, a, &na, &tc) != -1)
+				break;
+		CHECK(i == ml, "every truncation of an answer refused");
+		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
+		m[ml - 5] = 5;
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "an A whose length is not 4");
+		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
+		m[ql] = 0x80;
+		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "an extended label type");
+		{
+			unsigned char many[20 * 16];
+			for (i = 0; i < 20; i++) {
+				const unsigned char rr[] = { A_RR(127, 0, 0, (unsigned char)i) };
+				memcpy(many + 16 * i, rr, 16);
+			}
+			ml = answer(m, q, ql, 0x8180, 20, many, sizeof many);
+			CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 0 && na == DNS_ANSWER_ADDRS, "20 A records: 16 kept");
+		}
+		CHECK(dns_answer_a(m, 11, q, ql, a, &na, &tc) == -1 && dns_answer_a(m, ml, q, 12, a, &na, &tc) == -1,
+		      "short header or empty question refused");
+	}
+
+	/* what an answer means */
+	{
+		unsigned char ans[3][4] = { { 127, 255, 255, 254 }, { 127, 0, 0, 2 }, { 10, 0, 0, 1 } };
+		zone("bl.test");
+		CHECK(dnsbl_judge(&z, ans, 0, &which) == DNSBL_CLEAN, "no answer: clean");
+		CHECK(dnsbl_judge(&z, ans, 1, &which) == DNSBL_ODD && which == 0, "127.255.255.254: the list's error");
+		CHECK(dnsbl_judge(&z, ans, 2, &which) == DNSBL_LISTED && which == 1, "127.0.0.2 lists");
+		CHECK(dnsbl_judge(&z, ans + 2, 1, &which) == DNSBL_ODD, "outside 127/8: odd");
+		zone("bl.test=127.0.0.3");
+		CHECK(dnsbl_judge(&z, ans + 1, 1, &which) == DNSBL_CLEAN, "a code not named: clean");
+		zone("bl.test=127.0.0.2");
+		CHECK(dnsbl_judge(&z, ans, 2, &which) == DNSBL_LISTED && which == 1, "a code named lists");
+		zone("bl.test=10.0.0.1");
+		CHECK(dnsbl_judge(&z, ans + 2, 1, &which) == DNSBL_LISTED, "a named code outside 127/8 lists");
+	}
+	return check_done();
+}
