@@ -125,5 +125,8 @@ if build tlsd_request tests/fuzz/tlsd_request.c src/postern-tlsd/request.c src/l
 	src/lib/tlsa.c src/lib/str.c src/lib/fmt.c -Isrc; then
 	run tlsd_request
 fi
+if build smtpd_dns tests/fuzz/smtpd_dns.c src/postern-smtpd/dnswire.c; then
+	run smtpd_dns
+fi
 echo "# $n tests, $fail failed"
 [ "$fail" -eq 0 ]

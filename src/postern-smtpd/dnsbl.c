@@ -3,9 +3,10 @@
  * on the resolvers of /etc/resolv.conf, all at once and without blocking;
  * the answers are waited for only at the first RCPT, at most DNSBL_WAIT_MS
  * after the start, so a greeting delay or a slow client hides the lookups.
- * A listed client's every RCPT is refused with 554.  A lookup that fails
- * (no answer, SERVFAIL, a list's own error code) lists nobody and is logged:
- * a list that is down must not stop the mail. */
+ * A listed client's every RCPT is refused with 554, but for postmaster
+ * (RFC 5321 4.5.1: whoever is listed can still write to the admin).  A
+ * lookup that fails (no answer, SERVFAIL, a list's own error code) lists
+ * nobody and is logged: a list that is down must not stop the mail. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -36,6 +37,7 @@ struct lookup {
 	unsigned char query[DNS_QUERY_MAX];
 	size_t qlen;
 	enum state state;
+	int settled;             /* a nameserver gave an answer that says what it means */
 	unsigned failed;         /* bit n: nameserver n answered with an error */
 	int rcode;               /* of the answer taken, or -1: none came */
 	enum dnsbl_result result;
@@ -45,9 +47,14 @@ struct lookup {
 
 static struct lookup lookups[DNSBL_MAX];
 static size_t nlookups;
+/* One unconnected socket a nameserver: a connected one would take a forged
+ * ICMP "port unreachable" from anyone who guesses its port as the
+ * nameserver's refusal, and hide the answer already queued behind it. */
 static int ns_fd[NAMESERVERS_MAX];
+static struct sockaddr_storage ns_addr[NAMESERVERS_MAX];
+static socklen_t ns_addrlen[NAMESERVERS_MAX];
 static size_t nns;
-static unsigned ns_dead;     /* bit n: nameserver n refused (ICMP) or failed to send */
+static unsigned ns_dead;     /* bit n: a query to nameserver n could not be sent */
 static struct timespec started;
 static int resent, judged;
 static struct str refusal;   /* the 554, once a zone lists the client */
@@ -119,7 +126,8 @@ static void send_pending(void)
 			continue;
 		for (i = 0; i < nlookups; i++)
 			if (lookups[i].state == PENDING &&
-			    send(ns_fd[k], lookups[i].query, lookups[i].qlen, 0) != (ssize_t)lookups[i].qlen) {
+			    sendto(ns_fd[k], lookups[i].query, lookups[i].qlen, 0, (struct sockaddr *)&ns_addr[k],
+			           ns_addrlen[k]) != (ssize_t)lookups[i].qlen) {
 				ns_dead |= 1u << k;
 				break;
 			}
@@ -159,6 +167,7 @@ static void add_lookup(const char *line, const unsigned char *ip, size_t iplen)
 		return;
 	}
 	l->state = PENDING;
+	l->settled = 0;
 	l->failed = 0;
 	l->rcode = -1;
 	l->result = DNSBL_CLEAN;
@@ -196,14 +205,12 @@ void dnsbl_start(void)
 	}
 	for (k = 0; k < (size_t)n; k++) {
 		int fd = socket(ss[k].ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		/* connected: the kernel hands us only that nameserver's datagrams,
-		 * and its refusal (ICMP) as ECONNREFUSED */
-		if (fd == -1 || connect(fd, (struct sockaddr *)&ss[k], sl[k]) == -1) {
-			warn_sys("unable to reach a nameserver for DNS blocklist lookups");
-			if (fd != -1)
-				close(fd);
+		if (fd == -1) {
+			warn_sys("unable to make a socket for DNS blocklist lookups");
 			continue;
 		}
+		ns_addr[nns] = ss[k];
+		ns_addrlen[nns] = sl[k];
 		ns_fd[nns++] = fd;
 	}
 	if (!nns) {
@@ -220,43 +227,69 @@ static void take_answer(size_t k, const unsigned char *m, size_t len)
 	unsigned char a[DNS_ANSWER_ADDRS][4];
 	size_t i, na, which;
 	int tc, rcode;
+	enum dnsbl_result result;
 
 	for (i = 0; i < nlookups; i++) {
 		struct lookup *l = &lookups[i];
 		if (l->state != PENDING || (rcode = dns_answer_a(m, len, l->query, l->qlen, a, &na, &tc)) == -1)
 			continue;
+		if (rcode != 0)
+			na = 0; /* an NXDOMAIN's records mean nothing */
 		l->rcode = rcode;
-		if (rcode == 3 || (rcode == 0 && (!tc || na))) {
+		result = dnsbl_judge(&l->zone, a, na, &which);
+		if (result != DNSBL_ODD && (rcode == 3 || (rcode == 0 && (!tc || na)))) {
 			/* NXDOMAIN, or an answer: what it means is settled */
 			l->state = DONE;
-			l->result = dnsbl_judge(&l->zone, a, na, &which);
-			if (l->result != DNSBL_CLEAN)
+			l->settled = 1;
+			l->result = result;
+			if (result == DNSBL_LISTED)
 				memcpy(l->code, a[which], 4);
-			if (l->result == DNSBL_ODD)
-				l->why = "answer is no listing";
 			return;
 		}
-		/* SERVFAIL, REFUSED, an empty truncated answer: another nameserver may do better */
+		/* SERVFAIL, REFUSED, an empty truncated answer, a list's error
+		 * code (a public resolver refused, say): another nameserver may
+		 * do better */
 		l->failed |= 1u << k;
-		l->why = rcode == 0 ? "truncated answer" : rcode == 2 ? "servfail" : rcode == 5 ? "refused" : "error";
+		if (result == DNSBL_ODD) {
+			l->result = DNSBL_ODD;
+			memcpy(l->code, a[which], 4);
+			l->why = "answer is no listing";
+		} else if (l->result != DNSBL_ODD)
+			l->why = rcode == 0 ? "truncated answer" : rcode == 2 ? "servfail" : rcode == 5 ? "refused" : "error";
 		return;
 	}
 }
 
+/* The datagrams waiting on nameserver k's socket; only those from its
+ * address and port 53 are looked at. */
 static void read_answers(size_t k)
 {
 	unsigned char m[4096];
 
 	for (;;) {
-		ssize_t r = recv(ns_fd[k], m, sizeof m, 0);
-		if (r >= 0) {
-			take_answer(k, m, (size_t)r);
-			continue;
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof from;
+		ssize_t r = recvfrom(ns_fd[k], m, sizeof m, 0, (struct sockaddr *)&from, &fl);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			return; /* EAGAIN: nothing more now */
 		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			ns_dead |= 1u << k; /* ECONNREFUSED: nothing listens there */
-		if (errno != EINTR)
-			return;
+		if (fl != ns_addrlen[k])
+			continue;
+		if (from.ss_family == AF_INET) {
+			const struct sockaddr_in *f = (const struct sockaddr_in *)&from,
+			                         *n = (const struct sockaddr_in *)&ns_addr[k];
+			if (f->sin_port != n->sin_port || f->sin_addr.s_addr != n->sin_addr.s_addr)
+				continue;
+		} else if (from.ss_family == AF_INET6) {
+			const struct sockaddr_in6 *f = (const struct sockaddr_in6 *)&from,
+			                          *n = (const struct sockaddr_in6 *)&ns_addr[k];
+			if (f->sin6_port != n->sin6_port || memcmp(&f->sin6_addr, &n->sin6_addr, 16) != 0)
+				continue;
+		} else
+			continue;
+		take_answer(k, m, (size_t)r);
 	}
 }
 
@@ -274,7 +307,7 @@ static int waiting(void)
 		if (((l->failed | ns_dead) & all) == all) {
 			l->state = DONE;
 			if (l->rcode == -1)
-				l->why = "no nameserver answers";
+				l->why = "no nameserver could be asked";
 			continue;
 		}
 		any = 1;
@@ -287,10 +320,13 @@ static void collect(void)
 	struct pollfd p[NAMESERVERS_MAX];
 	size_t k;
 
-	while (waiting()) {
-		long long elapsed = ms_since_start();
+	for (;;) {
+		long long elapsed;
 		int r;
-		if (elapsed >= DNSBL_WAIT_MS)
+		/* what has come already counts, however late the first RCPT is */
+		for (k = 0; k < nns; k++)
+			read_answers(k);
+		if (!waiting() || (elapsed = ms_since_start()) >= DNSBL_WAIT_MS)
 			return;
 		if (!resent && elapsed >= RESEND_MS) {
 			resent = 1;
@@ -298,16 +334,13 @@ static void collect(void)
 			continue;
 		}
 		for (k = 0; k < nns; k++) {
-			p[k].fd = ns_dead & (1u << k) ? -1 : ns_fd[k];
+			p[k].fd = ns_fd[k];
 			p[k].events = POLLIN;
 			p[k].revents = 0;
 		}
 		r = poll(p, nns, (int)((resent ? DNSBL_WAIT_MS : RESEND_MS) - elapsed));
 		if (r == -1 && errno != EINTR)
 			return;
-		for (k = 0; r > 0 && k < nns; k++)
-			if (p[k].revents)
-				read_answers(k);
 	}
 }
 
@@ -316,7 +349,7 @@ static void log_result(const struct lookup *l)
 	struct logline line = { STR_INIT };
 	char code[INET_ADDRSTRLEN];
 
-	if (l->result == DNSBL_CLEAN && l->state == DONE && l->rcode != -1 && (l->rcode == 0 || l->rcode == 3))
+	if (l->settled && l->result == DNSBL_CLEAN)
 		return;
 	log_begin(&line, l->result == DNSBL_LISTED ? "dnsbl" : "dnsbl_error");
 	log_kv(&line, "ip", client.ip);

@@ -480,7 +480,8 @@ static void do_rcpt(const char *arg, size_t n)
 		r = "501 5.1.3 bad recipient address";
 		goto refuse;
 	}
-	if ((r = dnsbl_refusal()))
+	/* a listed client may still write to the postmaster (RFC 5321 4.5.1) */
+	if ((r = dnsbl_refusal()) && !word_is(p.addr.s, p.at, "postmaster"))
 		goto refuse;
 	if (nrcpt >= cfg.maxrcpt) {
 		reply("452 4.5.3 too many recipients");

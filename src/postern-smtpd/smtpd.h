@@ -51,7 +51,8 @@ int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, si
 /* dnsbl.c: the DNS blocklists of control/dnsbl (doc/smtp.md).  dnsbl_start
  * sends the lookups for a client that is neither trusted nor logged in;
  * dnsbl_refusal waits for them (at most 5 s from the start), logs what they
- * found, and returns the 554 for a listed client, or NULL. */
+ * found, and returns the 554 for a listed client, or NULL (the caller lets
+ * postmaster through all the same). */
 void dnsbl_start(void);
 const char *dnsbl_refusal(void);
 

@@ -1,0 +1,77 @@
+/* libFuzzer target for postern-smtpd's blocklist answers and zone lines
+ * (src/postern-smtpd/dnswire.c).  The first byte picks: odd, the rest is a
+ * line of control/dnsbl; even, the rest is a datagram from the resolver's
+ * address, read as the answer to a fixed query whose id is its first two
+ * bytes (so that the fuzzer reaches past the id check).  Besides the
+ * sanitizers' checks it asserts what dnsbl.c relies on: a taken line has
+ * a zone of 1 to DNSBL_ZONE_MAX bytes, lower case, every listed address's
+ * name fits the 256 bytes dnsbl.c gives it and makes a query; an answer
+ * taken has the query's id and question and an RCODE of 0 to 15, at most
+ * DNS_ANSWER_ADDRS addresses, and a judgement that names one of them. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dnswire.h"
+
+static void line(const uint8_t *d, size_t n)
+{
+	static const unsigned char v4[4] = { 255, 255, 255, 255 }, v6[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	                                                                      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct dnsbl_zone z;
+	const char *why = 0;
+	char s[512], name[256];
+	unsigned char q[DNS_QUERY_MAX];
+	size_t zl, i;
+
+	if (n >= sizeof s)
+		return;
+	memcpy(s, d, n);
+	s[n] = 0;
+	if (dnsbl_zone_parse(s, &z, &why) == -1) {
+		if (!why || !*why)
+			abort();
+		return;
+	}
+	zl = strlen(z.name);
+	if (zl == 0 || zl > DNSBL_ZONE_MAX || z.ncodes > DNSBL_CODES_MAX)
+		abort();
+	for (i = 0; i < zl; i++)
+		if (z.name[i] >= 'A' && z.name[i] <= 'Z')
+			abort();
+	if (dnsbl_qname(name, sizeof name, v4, 4, z.name) == -1 || !dns_query_a(q, sizeof q, 1, name))
+		abort();
+	if (dnsbl_qname(name, sizeof name, v6, 16, z.name) == -1 || !dns_query_a(q, sizeof q, 1, name))
+		abort();
+}
+
+static void answer(const uint8_t *d, size_t n)
+{
+	static const struct dnsbl_zone z = { "bl.test", { { 0 } }, 0 };
+	unsigned char q[DNS_QUERY_MAX], a[DNS_ANSWER_ADDRS][4];
+	size_t ql, na, which;
+	int tc, r;
+
+	if (n < 2)
+		return;
+	ql = dns_query_a(q, sizeof q, (uint16_t)(d[0] << 8 | d[1]), "2.0.0.127.bl.test");
+	if (!ql)
+		abort();
+	r = dns_answer_a(d, n, q, ql, a, &na, &tc);
+	if (r == -1)
+		return;
+	if (r < 0 || r > 15 || na > DNS_ANSWER_ADDRS || n < ql || memcmp(d, q, 2) != 0)
+		abort();
+	if (dnsbl_judge(&z, a, na, &which) != DNSBL_CLEAN && which >= na)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (d[0] & 1)
+		line(d + 1, n - 1);
+	else
+		answer(d + 1, n - 1);
+	return 0;
+}
