@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""postern-smtpd's DNS blocklists (control/dnsbl, doc/smtp.md "DNS
-blocklists") against a real resolver: unbound serving test zones on
+"""postern-smtpd's DNS checks, the blocklists of control/dnsbl and the
+sender domains of control/senderdomaincheck (doc/smtp.md, "DNS
+blocklists" and "Sender domains"), against a real resolver: unbound serving test zones on
 127.0.0.1:53 in a network namespace of this test's own, whose
 /etc/netns/NS/resolv.conf postern-listen and its postern-smtpds see (ip
 netns exec).  Clients connect from 127.0.0.N of that namespace's
@@ -63,6 +64,13 @@ RECORDS = [
     '1.0.0.127.bl.test. A 127.0.0.2',        # listed, but a RELAYCLIENT
     '2.0.0.127.codes.test. A 127.0.0.2',
     '3.0.0.127.codes.test. A 127.0.0.3',
+    'good.test. MX 10 mx.good.test.',        # sender domains
+    'mx.good.test. A 192.0.2.25',
+    'aonly.test. A 192.0.2.26',              # no MX: its address is the implicit MX
+    'v6only.test. AAAA 2001:db8::26',
+    'nullmx.test. MX 0 .',                   # RFC 7505: takes no mail
+    'nullmx.test. A 192.0.2.27',
+    'nomail.test. TXT "no mail here"',       # exists, but no MX, A or AAAA
 ]
 
 
@@ -76,7 +84,7 @@ def unbound_start(d):
                 '\tmodule-config: "iterator"\n\tlocal-zone: "test." static\n'
                 '\tlocal-zone: "refuse.test." refuse\n' % (d, d, d))
         for r in RECORDS:
-            f.write('\tlocal-data: "%s"\n' % r)
+            f.write("\tlocal-data: '%s'\n" % r)
         f.write('remote-control:\n\tcontrol-enable: no\n')
     return subprocess.Popen(['ip', 'netns', 'exec', NS, 'unbound', '-d', '-c', conf],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -301,6 +309,57 @@ try:
         c.cmd('QUIT')
         check(code == 554, '... and the same nameserver is believed when it answers right')
         resolv('127.0.0.1')
+        srv.control('dnsbl', None)
+
+        # --- sender domains ------------------------------------------------
+        def mail(src, sender, ehlo_utf8=False):
+            c = Conn(srv.port, src)
+            c.cmd('EHLO client.test')
+            code, lines = c.cmd('MAIL FROM:<%s>%s' % (sender, ' SMTPUTF8' if ehlo_utf8 else ''))
+            return code, lines[-1], c
+
+        code, text, c = mail('127.0.0.6', 'a@nowhere.test')
+        c.cmd('QUIT')
+        check(code == 250, 'senderdomaincheck absent: any sender domain taken')
+        srv.control('senderdomaincheck', '1')
+        for dom, want, what in (('good.test', 250, 'an MX'), ('aonly.test', 250, 'an A and no MX'),
+                                ('v6only.test', 250, 'an AAAA alone'),
+                                ('nowhere.test', 550, 'no such domain: 550 5.1.8'),
+                                ('nomail.test', 550, 'no MX, A or AAAA: 550 5.1.8'),
+                                ('nullmx.test', 550, 'a null MX, with an A: 550 5.7.27'),
+                                ('refuse.test', 451, 'the resolver refuses: 451')):
+            code, text, c = mail('127.0.0.6', 'someone@' + dom)
+            c.cmd('QUIT')
+            check(code == want, 'MAIL FROM at %s: %s (%s)' % (dom, what, text))
+        check(wait_for(lambda: logged(r'reject ip=127\.0\.0\.6 from="" sender=someone@nullmx\.test reply="550 5\.7\.27')),
+              'the refusal is logged')
+        code, text, c = mail('127.0.0.6', 'someone@nowhere.test')
+        check(code == 550 and '5.1.8' in text and c.cmd('MAIL FROM:<someone@good.test>')[0] == 250,
+              'a refused MAIL leaves the session open for another')
+        c.cmd('QUIT')
+        for sender, what in (('', 'the null sender (a bounce)'), ('a@[192.0.2.1]', 'an address literal')):
+            code, text, c = mail('127.0.0.6', sender)
+            c.cmd('QUIT')
+            check(code == 250, '%s: not looked up' % what)
+        code, text, c = mail('127.0.0.6', 'j\u00f6rg@b\u00fccher.test', ehlo_utf8=True)
+        c.cmd('QUIT')
+        check(code == 250, 'a domain in UTF-8: not looked up (no IDNA here)')
+        code, text, c = mail('127.0.0.1', 'a@nowhere.test')
+        c.cmd('QUIT')
+        check(code == 250, 'a RELAYCLIENT: not looked up')
+        with open(srv.rules, 'w') as f:
+            f.write('127.0.0.1:allow,RELAYCLIENT=""\n127.0.0.8:allow,SENDERDNSSKIP=""\n:allow\n')
+        time.sleep(1.1)
+        code, text, c = mail('127.0.0.8', 'a@nowhere.test')
+        c.cmd('QUIT')
+        check(code == 250, 'SENDERDNSSKIP from the rules: not looked up')
+        resolv('127.0.0.9')
+        t = time.time()
+        code, text, c = mail('127.0.0.6', 'a@good.test')
+        c.cmd('QUIT')
+        check(code == 451 and 4 < time.time() - t < 8, 'a silent nameserver: 451 4.4.3 after the wait (%s)' % text)
+        resolv('127.0.0.1')
+        srv.control('senderdomaincheck', None)
         check(not logged(r'AddressSanitizer|runtime error'), 'no sanitizer report')
 finally:
     if srv:

@@ -3,7 +3,6 @@
 #include <string.h>
 #include "dnswire.h"
 
-#define T_A 1
 #define C_IN 1
 #define HEADER 12
 
@@ -132,7 +131,7 @@ int dnsbl_qname(char *out, size_t cap, const unsigned char *ip, size_t iplen, co
 	return 0;
 }
 
-size_t dns_query_a(unsigned char *out, size_t cap, uint16_t id, const char *name)
+size_t dns_query(unsigned char *out, size_t cap, uint16_t id, const char *name, unsigned qtype)
 {
 	size_t o = HEADER, nl = strlen(name);
 	const char *p = name, *end = name + nl;
@@ -158,8 +157,8 @@ size_t dns_query_a(unsigned char *out, size_t cap, uint16_t id, const char *name
 			return 0; /* a trailing dot: not a name we make */
 	}
 	out[o++] = 0;
-	out[o++] = 0;
-	out[o++] = T_A;
+	out[o++] = (unsigned char)(qtype >> 8);
+	out[o++] = (unsigned char)qtype;
 	out[o++] = 0;
 	out[o++] = C_IN;
 	return o;
@@ -197,14 +196,13 @@ static unsigned get16(const unsigned char *p)
 	return (unsigned)p[0] << 8 | p[1];
 }
 
-int dns_answer_a(const unsigned char *m, size_t len, const unsigned char *q, size_t qlen,
-                 unsigned char a[][4], size_t *na, int *truncated)
+int dns_answer(const unsigned char *m, size_t len, const unsigned char *q, size_t qlen, struct dns_rrs *rrs)
 {
 	size_t pos, i, qsec = qlen - HEADER;
 	unsigned ancount;
+	int rcode;
 
-	*na = 0;
-	*truncated = 0;
+	memset(rrs, 0, sizeof *rrs);
 	if (qlen <= HEADER || len < qlen)
 		return -1;
 	if (m[0] != q[0] || m[1] != q[1])
@@ -218,11 +216,13 @@ int dns_answer_a(const unsigned char *m, size_t len, const unsigned char *q, siz
 	for (i = 0; i < qsec; i++)
 		if (lower(m[HEADER + i]) != lower(q[HEADER + i]))
 			return -1;
-	*truncated = (m[2] & 0x02) != 0;
+	rrs->truncated = (m[2] & 0x02) != 0;
+	rcode = m[3] & 0x0f;
 	ancount = get16(m + 6);
 	pos = qlen;
 	for (i = 0; i < ancount; i++) {
 		unsigned type, class, rdlen;
+		const unsigned char *rd;
 		if (skip_name(m, len, &pos) == -1 || len - pos < 10)
 			return -1;
 		type = get16(m + pos);
@@ -231,15 +231,29 @@ int dns_answer_a(const unsigned char *m, size_t len, const unsigned char *q, siz
 		pos += 10;
 		if (len - pos < rdlen)
 			return -1;
-		if (type == T_A && class == C_IN) {
+		rd = m + pos;
+		pos += rdlen;
+		if (class != C_IN || rcode != 0)
+			continue; /* an NXDOMAIN's records mean nothing */
+		if (type == DNS_T_A) {
 			if (rdlen != 4)
 				return -1;
-			if (*na < DNS_ANSWER_ADDRS)
-				memcpy(a[(*na)++], m + pos, 4);
+			if (rrs->na < DNS_ANSWER_ADDRS)
+				memcpy(rrs->a[rrs->na++], rd, 4);
+		} else if (type == DNS_T_AAAA) {
+			if (rdlen != 16)
+				return -1;
+			rrs->naaaa++;
+		} else if (type == DNS_T_MX) {
+			if (rdlen < 3)
+				return -1;
+			if (rdlen == 3 && rd[2] == 0)
+				rrs->null_mx = 1;
+			else
+				rrs->nmx++;
 		}
-		pos += rdlen;
 	}
-	return m[3] & 0x0f;
+	return rcode;
 }
 
 /* An answer no list means as a listing: an error code of the list's own

@@ -1,8 +1,8 @@
-/* The DNS bytes behind postern-smtpd's blocklist lookups (dnsbl.c,
- * doc/smtp.md "DNS blocklists"): the names asked (RFC 5782), the query, and
- * the answer read with every length checked, since whatever sits on the
- * resolver's address may have written it.  No I/O here: the fuzz target
- * and the unit test call these directly. */
+/* The DNS bytes behind postern-smtpd's lookups (dnsq.c; doc/smtp.md "DNS
+ * blocklists" and "Sender domains"): the names a blocklist is asked (RFC
+ * 5782), the query, and the answer read with every length checked, since
+ * whatever sits on the resolver's address may have written it.  No I/O
+ * here: the fuzz target and the unit test call these directly. */
 #ifndef POSTERN_SMTPD_DNSWIRE_H
 #define POSTERN_SMTPD_DNSWIRE_H
 #include <stddef.h>
@@ -12,6 +12,9 @@
 #define DNSBL_ZONE_MAX 189   /* 253 less an IPv6 address's 64 bytes of nibbles and dots */
 #define DNSBL_CODES_MAX 16   /* answer codes one line of control/dnsbl may name */
 #define DNS_ANSWER_ADDRS 16  /* A records of one answer looked at */
+#define DNS_T_A 1
+#define DNS_T_MX 15
+#define DNS_T_AAAA 28
 
 /* One line of control/dnsbl: ZONE, or ZONE=CODE[,CODE...] with each CODE an
  * IPv4 address the list answers for "listed". */
@@ -28,19 +31,24 @@ int dnsbl_zone_parse(const char *line, struct dnsbl_zone *z, const char **why);
  * 0, or -1 when it would not fit cap. */
 int dnsbl_qname(char *out, size_t cap, const unsigned char *ip, size_t iplen, const char *zone);
 
-/* A standard query, recursion desired, for name's A records (class IN):
- * its length, or 0 when name is not a name (an empty label, one over 63
- * bytes, over 255 in all) or cap is too small. */
-size_t dns_query_a(unsigned char *out, size_t cap, uint16_t id, const char *name);
+/* A standard query, recursion desired, for name's records of type qtype
+ * (class IN): its length, or 0 when name is not a name (an empty label,
+ * one over 63 bytes, a trailing dot, over 253 bytes) or cap is too small. */
+size_t dns_query(unsigned char *out, size_t cap, uint16_t id, const char *name, unsigned qtype);
 
+/* What an answer holds, by type, class IN, any owner (a CNAME on the way
+ * is the resolver's business); only an answer whose RCODE is 0 counts. */
+struct dns_rrs {
+	unsigned char a[DNS_ANSWER_ADDRS][4]; /* the first DNS_ANSWER_ADDRS A records */
+	size_t na, naaaa;
+	size_t nmx;      /* MX records of a host name */
+	int null_mx;     /* an MX of the root name: the domain takes no mail (RFC 7505) */
+	int truncated;   /* the TC bit */
+};
 /* Reads m (len bytes) as the answer to query q (qlen bytes, from
- * dns_query_a): -1 when it is not one (another id, another question, not a
- * response, malformed), else its RCODE, with the addresses of its first
- * DNS_ANSWER_ADDRS A records (class IN, any owner: a CNAME on the way is
- * the resolver's business) in a and their number in *na.  *truncated is
- * the TC bit. */
-int dns_answer_a(const unsigned char *m, size_t len, const unsigned char *q, size_t qlen,
-                 unsigned char a[][4], size_t *na, int *truncated);
+ * dns_query): -1 when it is not one (another id, another question, not a
+ * response, malformed), else its RCODE, with its records in *rrs. */
+int dns_answer(const unsigned char *m, size_t len, const unsigned char *q, size_t qlen, struct dns_rrs *rrs);
 
 enum dnsbl_result {
 	DNSBL_CLEAN,  /* no answer, or none the zone means as a listing */

@@ -404,6 +404,19 @@ static void do_mail(const char *arg, size_t n)
 		error_reply("553 5.6.7 non-ASCII address needs the SMTPUTF8 parameter");
 		goto out;
 	}
+	/* a stranger's bounce address must be one a bounce can reach */
+	if (cfg.senderdomaincheck && p.addr.len && !client.relay && !client.local && !cfg.submission &&
+	    !getenv("SENDERDNSSKIP")) {
+		const char *why = sender_domain_refusal(p.addr.s + p.at + 1, p.addr.len - p.at - 1);
+		if (why) {
+			log_reject("sender", p.addr.s, p.addr.len, why);
+			if (why[0] == '5')
+				error_reply(why);
+			else
+				reply(why);
+			goto out;
+		}
+	}
 	if (cfg.submission && auth_user.len && cfg.senders &&
 	    (r = sender_owned(auth_user.s, auth_user.len, p.addr.s, p.addr.len, p.at)) != 1) {
 		const char *why = r == 0 ? "553 5.7.1 sender address not owned by the authenticated user"

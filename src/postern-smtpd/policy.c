@@ -97,7 +97,9 @@ int config_load(void)
 	}
 	/* a client of the submission ports logs in: no list is asked about it */
 	cfg.dnsbl.len = 0;
-	if (!cfg.submission && control_lines("dnsbl", &cfg.dnsbl) == -1)
+	cfg.senderdomaincheck = 0;
+	if (!cfg.submission &&
+	    (control_lines("dnsbl", &cfg.dnsbl) == -1 || num("senderdomaincheck", &cfg.senderdomaincheck, 0)))
 		return -1;
 	if (cfg.maxrcpt == 0)
 		cfg.maxrcpt = 1;

@@ -23,6 +23,7 @@ struct config {
 	unsigned long long senders;   /* submissionsenders: 1 only the user's own addresses */
 	int dkim;                     /* dkimdomains names a key: postern-dkimsign in postern-queue's place */
 	struct str dnsbl;             /* control/dnsbl's lines, NUL-separated (port 25 only) */
+	unsigned long long senderdomaincheck; /* 1: a stranger's sender domain must take mail (port 25) */
 };
 extern struct config cfg;
 
@@ -55,6 +56,12 @@ int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, si
  * postmaster through all the same). */
 void dnsbl_start(void);
 const char *dnsbl_refusal(void);
+
+/* senderdns.c: with control/senderdomaincheck, the refusal for MAIL FROM
+ * an address at domain (len bytes) that no mail can go back to (550), or
+ * whose records cannot be had now (451); NULL when it takes mail, or is an
+ * address literal or in UTF-8 (not looked up).  Waits at most 5 s. */
+const char *sender_domain_refusal(const char *domain, size_t len);
 
 /* queue.c: one postern-queue child per message. */
 /* 0 ok, -1 failed to start; login is who authenticated (empty: nobody),

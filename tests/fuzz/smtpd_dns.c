@@ -2,12 +2,14 @@
  * (src/postern-smtpd/dnswire.c).  The first byte picks: odd, the rest is a
  * line of control/dnsbl; even, the rest is a datagram from the resolver's
  * address, read as the answer to a fixed query whose id is its first two
- * bytes (so that the fuzzer reaches past the id check).  Besides the
+ * bytes (so that the fuzzer reaches past the id check), asked for the type
+ * its third picks.  Besides the
  * sanitizers' checks it asserts what dnsbl.c relies on: a taken line has
  * a zone of 1 to DNSBL_ZONE_MAX bytes, lower case, every listed address's
  * name fits the 256 bytes dnsbl.c gives it and makes a query; an answer
  * taken has the query's id and question and an RCODE of 0 to 15, at most
- * DNS_ANSWER_ADDRS addresses, and a judgement that names one of them. */
+ * DNS_ANSWER_ADDRS addresses, no records counted unless the RCODE is 0,
+ * and a judgement that names one of them. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,30 +40,35 @@ static void line(const uint8_t *d, size_t n)
 	for (i = 0; i < zl; i++)
 		if (z.name[i] >= 'A' && z.name[i] <= 'Z')
 			abort();
-	if (dnsbl_qname(name, sizeof name, v4, 4, z.name) == -1 || !dns_query_a(q, sizeof q, 1, name))
+	if (dnsbl_qname(name, sizeof name, v4, 4, z.name) == -1 || !dns_query(q, sizeof q, 1, name, DNS_T_A))
 		abort();
-	if (dnsbl_qname(name, sizeof name, v6, 16, z.name) == -1 || !dns_query_a(q, sizeof q, 1, name))
+	if (dnsbl_qname(name, sizeof name, v6, 16, z.name) == -1 || !dns_query(q, sizeof q, 1, name, DNS_T_A))
 		abort();
 }
 
 static void answer(const uint8_t *d, size_t n)
 {
 	static const struct dnsbl_zone z = { "bl.test", { { 0 } }, 0 };
-	unsigned char q[DNS_QUERY_MAX], a[DNS_ANSWER_ADDRS][4];
-	size_t ql, na, which;
-	int tc, r;
+	unsigned char q[DNS_QUERY_MAX];
+	struct dns_rrs rrs;
+	size_t ql, which;
+	int r;
 
-	if (n < 2)
+	if (n < 3)
 		return;
-	ql = dns_query_a(q, sizeof q, (uint16_t)(d[0] << 8 | d[1]), "2.0.0.127.bl.test");
+	/* the third byte picks the type asked: A, or MX as for a sender's domain */
+	ql = dns_query(q, sizeof q, (uint16_t)(d[0] << 8 | d[1]), d[2] & 1 ? "example.org" : "2.0.0.127.bl.test",
+	               d[2] & 1 ? DNS_T_MX : DNS_T_A);
 	if (!ql)
 		abort();
-	r = dns_answer_a(d, n, q, ql, a, &na, &tc);
+	r = dns_answer(d + 3, n - 3, q, ql, &rrs);
 	if (r == -1)
 		return;
-	if (r < 0 || r > 15 || na > DNS_ANSWER_ADDRS || n < ql || memcmp(d, q, 2) != 0)
+	if (r < 0 || r > 15 || rrs.na > DNS_ANSWER_ADDRS || n - 3 < ql || memcmp(d + 3, q, 2) != 0)
 		abort();
-	if (dnsbl_judge(&z, a, na, &which) != DNSBL_CLEAN && which >= na)
+	if (r != 0 && (rrs.na || rrs.naaaa || rrs.nmx || rrs.null_mx))
+		abort();
+	if (dnsbl_judge(&z, rrs.a, rrs.na, &which) != DNSBL_CLEAN && which >= rrs.na)
 		abort();
 }
 

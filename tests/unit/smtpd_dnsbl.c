@@ -36,14 +36,26 @@ static size_t answer(unsigned char *m, const unsigned char *q, size_t ql, unsign
 	return ql + rrl;
 }
 
+/* dns_answer, with its A records in a and na, the TC bit in tc. */
+static struct dns_rrs rrs;
+static unsigned char (*a)[4] = rrs.a;
+static size_t na;
+static int tc;
+static int answer_a(const unsigned char *m, size_t len, const unsigned char *q, size_t qlen)
+{
+	int r = dns_answer(m, len, q, qlen, &rrs);
+	na = rrs.na;
+	tc = rrs.truncated;
+	return r;
+}
+
 /* An A record owned by the question's name (a pointer to offset 12). */
 #define A_RR(a, b, c, d) 0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4, a, b, c, d
 
 int main(void)
 {
-	unsigned char q[DNS_QUERY_MAX], m[1024], a[DNS_ANSWER_ADDRS][4];
-	size_t ql, ml, na, which, i;
-	int tc;
+	unsigned char q[DNS_QUERY_MAX], m[1024];
+	size_t ql, ml, which, i;
 
 	/* zones */
 	CHECK(zone("zen.example.org") == 0 && !strcmp(z.name, "zen.example.org") && z.ncodes == 0, "a plain zone");
@@ -89,11 +101,11 @@ int main(void)
 	}
 
 	/* the query */
-	ql = dns_query_a(q, sizeof q, 0xbeef, "2.0.0.127.bl.test");
+	ql = dns_query(q, sizeof q, 0xbeef, "2.0.0.127.bl.test", DNS_T_A);
 	CHECK(ql == 12 + 19 + 4 && q[0] == 0xbe && q[1] == 0xef && q[2] == 1 && q[5] == 1 &&
 	      !memcmp(q + 12, "\0012\0010\0010\003127\002bl\004test\0\0\001\0\001", 23), "query bytes");
-	CHECK(dns_query_a(m, sizeof m, 1, "a..b") == 0 && dns_query_a(m, sizeof m, 1, "a.b.") == 0 &&
-	      dns_query_a(m, sizeof m, 1, "") == 0 && dns_query_a(m, 20, 1, "abcdefgh.test") == 0, "no query for a bad name");
+	CHECK(dns_query(m, sizeof m, 1, "a..b", DNS_T_A) == 0 && dns_query(m, sizeof m, 1, "a.b.", DNS_T_A) == 0 &&
+	      dns_query(m, sizeof m, 1, "", DNS_T_A) == 0 && dns_query(m, 20, 1, "abcdefgh.test", DNS_T_A) == 0, "no query for a bad name");
 
 	/* answers */
 	{
@@ -103,50 +115,50 @@ int main(void)
 		static const unsigned char cname[] = { 0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 9, 0, 4, 1, 'x', 0xc0, 12,
 		                                       1, 'x', 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 9, 0, 4, 127, 0, 0, 3 };
 		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 0 && na == 1 && a[0][3] == 2 && !tc, "one A");
+		CHECK(answer_a(m, ml, q, ql) == 0 && na == 1 && a[0][3] == 2 && !tc, "one A");
 		ml = answer(m, q, ql, 0x8180, 2, two, sizeof two);
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 0 && na == 2 && a[1][3] == 10, "two A");
+		CHECK(answer_a(m, ml, q, ql) == 0 && na == 2 && a[1][3] == 10, "two A");
 		ml = answer(m, q, ql, 0x8180, 2, cname, sizeof cname);
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 0 && na == 1 && a[0][3] == 3, "through a CNAME");
+		CHECK(answer_a(m, ml, q, ql) == 0 && na == 1 && a[0][3] == 3, "through a CNAME");
 		ml = answer(m, q, ql, 0x8183, 0, 0, 0);
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 3 && na == 0, "NXDOMAIN");
+		CHECK(answer_a(m, ml, q, ql) == 3 && na == 0, "NXDOMAIN");
 		ml = answer(m, q, ql, 0x8182, 0, 0, 0);
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 2, "SERVFAIL");
+		CHECK(answer_a(m, ml, q, ql) == 2, "SERVFAIL");
 		ml = answer(m, q, ql, 0x8380, 0, 0, 0);
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 0 && tc, "TC seen");
+		CHECK(answer_a(m, ml, q, ql) == 0 && tc, "TC seen");
 		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
 		m[1] ^= 1;
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "another id");
+		CHECK(answer_a(m, ml, q, ql) == -1, "another id");
 		m[1] ^= 1;
 		m[2] &= 0x7f;
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "a query, not a response");
+		CHECK(answer_a(m, ml, q, ql) == -1, "a query, not a response");
 		m[2] |= 0x80 | 0x08;
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "another opcode");
+		CHECK(answer_a(m, ml, q, ql) == -1, "another opcode");
 		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
 		m[14] = '3';
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "another question");
+		CHECK(answer_a(m, ml, q, ql) == -1, "another question");
 		m[14] = '2';
 		m[15] = 'B';
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "a length byte changed");
+		CHECK(answer_a(m, ml, q, ql) == -1, "a length byte changed");
 		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
 		m[23] = 'B'; m[24] = 'L';
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 0 && na == 1, "the question's case ignored");
+		CHECK(answer_a(m, ml, q, ql) == 0 && na == 1, "the question's case ignored");
 		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
 		m[5] = 2;
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "two questions");
+		CHECK(answer_a(m, ml, q, ql) == -1, "two questions");
 		ml = answer(m, q, ql, 0x8180, 2, one, sizeof one);
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "a record counted that is not there");
+		CHECK(answer_a(m, ml, q, ql) == -1, "a record counted that is not there");
 		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
 		for (i = 0; i < ml; i++)
-			if (dns_answer_a(m, i, q, ql, a, &na, &tc) != -1)
+			if (answer_a(m, i, q, ql) != -1)
 				break;
 		CHECK(i == ml, "every truncation of an answer refused");
 		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
 		m[ml - 5] = 5;
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "an A whose length is not 4");
+		CHECK(answer_a(m, ml, q, ql) == -1, "an A whose length is not 4");
 		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
 		m[ql] = 0x80;
-		CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == -1, "an extended label type");
+		CHECK(answer_a(m, ml, q, ql) == -1, "an extended label type");
 		{
 			unsigned char many[20 * 16];
 			for (i = 0; i < 20; i++) {
@@ -154,10 +166,42 @@ int main(void)
 				memcpy(many + 16 * i, rr, 16);
 			}
 			ml = answer(m, q, ql, 0x8180, 20, many, sizeof many);
-			CHECK(dns_answer_a(m, ml, q, ql, a, &na, &tc) == 0 && na == DNS_ANSWER_ADDRS, "20 A records: 16 kept");
+			CHECK(answer_a(m, ml, q, ql) == 0 && na == DNS_ANSWER_ADDRS, "20 A records: 16 kept");
 		}
-		CHECK(dns_answer_a(m, 11, q, ql, a, &na, &tc) == -1 && dns_answer_a(m, ml, q, 12, a, &na, &tc) == -1,
+		CHECK(answer_a(m, 11, q, ql) == -1 && answer_a(m, ml, q, 12) == -1,
 		      "short header or empty question refused");
+	}
+
+	/* other types: MX, AAAA, the null MX (RFC 7505) */
+	{
+		static const unsigned char nx_with_a[] = { A_RR(127, 0, 0, 2) };
+		static const unsigned char mx[] = { 0xc0, 12, 0, 15, 0, 1, 0, 0, 1, 0, 0, 7, 0, 10, 2, 'm', 'x', 0xc0, 12,
+		                                    0xc0, 12, 0, 15, 0, 1, 0, 0, 1, 0, 0, 3, 0, 0, 0 };
+		static const unsigned char aaaa[] = { 0xc0, 12, 0, 28, 0, 1, 0, 0, 1, 0, 0, 16, 0x20, 1, 0xd, 0xb8, 0, 0, 0,
+		                                      0, 0, 0, 0, 0, 0, 0, 0, 1 };
+		static const unsigned char short_mx[] = { 0xc0, 12, 0, 15, 0, 1, 0, 0, 1, 0, 0, 2, 0, 10 };
+		static const unsigned char long_aaaa[] = { 0xc0, 12, 0, 28, 0, 1, 0, 0, 1, 0, 0, 4, 1, 2, 3, 4 };
+		static const unsigned char chaos_a[] = { 0xc0, 12, 0, 1, 0, 3, 0, 0, 1, 0, 0, 4, 127, 0, 0, 2 };
+		unsigned char qm[DNS_QUERY_MAX];
+		size_t qml = dns_query(qm, sizeof qm, 7, "example.org", DNS_T_MX);
+		CHECK(qml == 12 + 13 + 4 && qm[qml - 3] == 15 && qm[qml - 1] == 1, "an MX query");
+		ml = answer(m, q, ql, 0x8183, 1, nx_with_a, sizeof nx_with_a);
+		CHECK(answer_a(m, ml, q, ql) == 3 && na == 0, "NXDOMAIN's records not counted");
+		ml = answer(m, qm, qml, 0x8180, 2, mx, sizeof mx);
+		CHECK(dns_answer(m, ml, qm, qml, &rrs) == 0 && rrs.nmx == 1 && rrs.null_mx == 1, "an MX and a null MX");
+		ml = answer(m, qm, qml, 0x8180, 1, mx + 19, sizeof mx - 19);
+		CHECK(dns_answer(m, ml, qm, qml, &rrs) == 0 && rrs.nmx == 0 && rrs.null_mx == 1, "the null MX alone");
+		ml = answer(m, qm, qml, 0x8180, 1, aaaa, sizeof aaaa);
+		CHECK(dns_answer(m, ml, qm, qml, &rrs) == 0 && rrs.naaaa == 1 && rrs.na == 0 && rrs.nmx == 0,
+		      "an AAAA counted, whatever was asked");
+		ml = answer(m, qm, qml, 0x8180, 1, short_mx, sizeof short_mx);
+		CHECK(dns_answer(m, ml, qm, qml, &rrs) == -1, "an MX of 2 bytes refused");
+		ml = answer(m, qm, qml, 0x8180, 1, long_aaaa, sizeof long_aaaa);
+		CHECK(dns_answer(m, ml, qm, qml, &rrs) == -1, "an AAAA of 4 bytes refused");
+		ml = answer(m, q, ql, 0x8180, 1, chaos_a, sizeof chaos_a);
+		CHECK(answer_a(m, ml, q, ql) == 0 && na == 0, "an A of class CHAOS not counted");
+		ml = answer(m, q, ql, 0x8180, 1, nx_with_a, sizeof nx_with_a);
+		CHECK(dns_answer(m, ml, qm, qml, &rrs) == -1, "an answer to the A question is none to the MX one");
 	}
 
 	/* what an answer means */

@@ -1,0 +1,40 @@
+/* The session's DNS questions (doc/smtp.md, "DNS blocklists" and "Sender
+ * domains"): asked of every nameserver of /etc/resolv.conf at once, over
+ * UDP, without blocking, and waited for when their answer is needed.  The
+ * blocklists (dnsbl.c) and the sender's domain (senderdns.c) share the
+ * sockets; each question says itself which datagram answers it. */
+#ifndef POSTERN_SMTPD_DNSQ_H
+#define POSTERN_SMTPD_DNSQ_H
+#include <stddef.h>
+#include <time.h>
+#include "dnswire.h"
+
+#define DNSQ_NAMESERVERS_MAX 3 /* as the C library's resolver (MAXNS) */
+#define DNSQ_RESEND_MS 1500    /* a question unanswered this long is asked again, once */
+
+enum dnsq_take { DNSQ_NOT_MINE, DNSQ_SETTLED, DNSQ_FAILED };
+
+struct dnsq {
+	unsigned char query[DNS_QUERY_MAX];
+	size_t qlen;
+	/* set by the asker: reads a datagram from nameserver ns; DNSQ_SETTLED
+	 * when it says what the question wanted to know, DNSQ_FAILED when it
+	 * answers the question but tells nothing (SERVFAIL, say: another
+	 * nameserver may do better) */
+	enum dnsq_take (*take)(struct dnsq *, size_t ns, const unsigned char *m, size_t len);
+	/* dnsq's own */
+	int pending;             /* no nameserver has settled it, and one still may */
+	int answered;            /* some nameserver answered it at all */
+	unsigned failed;         /* bit n: nameserver n's answer told nothing */
+	struct timespec asked;
+	int resent;
+};
+
+/* Builds q's query for name and type (rand id) and asks it: 0, or -1 when
+ * it cannot be asked (no query for that name, no socket: logged).
+ * q must stay where it is until the session ends. */
+int dnsq_ask(struct dnsq *q, const char *name, unsigned qtype);
+/* Waits until none of the n questions is pending, or until wait_ms after
+ * each was asked; what came before is read first. */
+void dnsq_wait(struct dnsq **qs, size_t n, long long wait_ms);
+#endif
