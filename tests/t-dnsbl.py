@@ -71,6 +71,8 @@ RECORDS = [
     'nullmx.test. MX 0 .',                   # RFC 7505: takes no mail
     'nullmx.test. A 192.0.2.27',
     'nomail.test. TXT "no mail here"',       # exists, but no MX, A or AAAA
+    'bothmx.test. MX 0 .',                   # a null MX beside a real one: misconfigured, takes mail
+    'bothmx.test. MX 10 mx.good.test.',
 ]
 
 
@@ -94,7 +96,8 @@ class FakeNameserver(threading.Thread):
     """UDP port 53 on addr in the namespace: counts the queries, and
     answers each as mode says: 'silent' never; 'forged' first with
     garbage, a listing under another id and a listing for another
-    question, then with NXDOMAIN; 'listed' with 127.0.0.2; 'odd' with
+    question, then with NXDOMAIN; 'lame' with an empty answer without RA
+    or AA; 'late' with an A record after 6 s; 'listed' with 127.0.0.2; 'odd' with
     127.255.255.254 (a list's error code); 'icmp' with an ICMP "port
     unreachable" for the query's own datagram, then 127.0.0.2"""
 
@@ -145,6 +148,14 @@ class FakeNameserver(threading.Thread):
                 return
             self.queries += 1
             if self.mode == 'silent' or len(q) < 17:
+                continue
+            if self.mode == 'lame':
+                r = bytearray(self.reply(q))
+                r[3] &= 0x7f
+                self.s.sendto(bytes(r), peer)
+                continue
+            if self.mode == 'late':
+                threading.Timer(6, self.s.sendto, (self.reply(q, a=(192, 0, 2, 9)), peer)).start()
                 continue
             if self.mode in ('listed', 'odd', 'icmp'):
                 if self.mode == 'icmp':
@@ -327,6 +338,8 @@ try:
                                 ('nowhere.test', 550, 'no such domain: 550 5.1.8'),
                                 ('nomail.test', 550, 'no MX, A or AAAA: 550 5.1.8'),
                                 ('nullmx.test', 550, 'a null MX, with an A: 550 5.7.27'),
+                                ('bothmx.test', 250, 'a null MX and another MX'),
+                                ('x' * 64 + '.test', 501, 'a label of 64 bytes: refused before any lookup'),
                                 ('refuse.test', 451, 'the resolver refuses: 451')):
             code, text, c = mail('127.0.0.6', 'someone@' + dom)
             c.cmd('QUIT')
@@ -353,11 +366,34 @@ try:
         code, text, c = mail('127.0.0.8', 'a@nowhere.test')
         c.cmd('QUIT')
         check(code == 250, 'SENDERDNSSKIP from the rules: not looked up')
+        # a pipelining client's commands behind a refused MAIL (maxerrors is 4)
+        c = Conn(srv.port, '127.0.0.6')
+        c.cmd('EHLO client.test')
+        c.send('MAIL FROM:<a@nowhere.test>\r\n' + 'RCPT TO:<demo@example.org>\r\n' * 6 + 'DATA\r\n')
+        codes = [c.reply()[0] for _ in range(8)]
+        check(codes == [550] + [503] * 7 and c.cmd('NOOP')[0] == 250,
+              'the RCPTs and DATA pipelined behind a refused MAIL: 503, not counted as errors (%s)' % codes)
+        c.cmd('QUIT')
         resolv('127.0.0.9')
         t = time.time()
         code, text, c = mail('127.0.0.6', 'a@good.test')
         c.cmd('QUIT')
         check(code == 451 and 4 < time.time() - t < 8, 'a silent nameserver: 451 4.4.3 after the wait (%s)' % text)
+        forger.mode = 'lame'
+        resolv('127.0.0.11')
+        code, text, c = mail('127.0.0.6', 'a@good.test')
+        c.cmd('QUIT')
+        check(code == 451, 'an empty answer from a server neither recursive nor authoritative: 451, not 550')
+        forger.mode = 'late'
+        c = Conn(srv.port, '127.0.0.6')
+        c.cmd('EHLO client.test')
+        first = c.cmd('MAIL FROM:<a@late.test>')[0]
+        time.sleep(1.5)
+        t = time.time()
+        second = c.cmd('MAIL FROM:<a@LATE.test>')[0]
+        c.cmd('QUIT')
+        check(first == 451 and second == 250 and time.time() - t < 1,
+              'an answer that came after the 451: the next MAIL from the domain takes it at once (%d, %d)' % (first, second))
         resolv('127.0.0.1')
         srv.control('senderdomaincheck', None)
         check(not logged(r'AddressSanitizer|runtime error'), 'no sanitizer report')

@@ -45,7 +45,7 @@ static enum dnsq_take take_listing(struct dnsq *q, size_t ns, const unsigned cha
 	if (rcode == -1)
 		return DNSQ_NOT_MINE;
 	result = dnsbl_judge(&l->zone, rrs.a, rrs.na, &which);
-	if (result != DNSBL_ODD && (rcode == 3 || (rcode == 0 && (!rrs.truncated || rrs.na)))) {
+	if (result != DNSBL_ODD && !(rrs.lame && !rrs.na) && (rcode == 3 || (rcode == 0 && (!rrs.truncated || rrs.na)))) {
 		/* NXDOMAIN, or an answer: what it means is settled */
 		l->settled = 1;
 		l->result = result;
@@ -59,7 +59,8 @@ static enum dnsq_take take_listing(struct dnsq *q, size_t ns, const unsigned cha
 		l->result = DNSBL_ODD;
 		memcpy(l->code, rrs.a[which], 4);
 	} else if (l->result != DNSBL_ODD)
-		l->why = rcode == 0 ? "truncated answer" : rcode == 2 ? "servfail" : rcode == 5 ? "refused" : "error";
+		l->why = rcode == 2 ? "servfail" : rcode == 5 ? "refused" : rcode != 0 && rcode != 3 ? "error"
+		       : rrs.lame ? "no recursion" : "truncated answer";
 	return DNSQ_FAILED;
 }
 

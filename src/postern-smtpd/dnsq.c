@@ -124,10 +124,15 @@ static void send_to_all(struct dnsq *q)
 {
 	size_t k;
 
-	for (k = 0; k < nns; k++)
-		if (!(ns_dead & (1u << k)) && sendto(ns_fd[k], q->query, q->qlen, 0, (struct sockaddr *)&ns_addr[k],
-		                                     ns_addrlen[k]) != (ssize_t)q->qlen)
+	for (k = 0; k < nns; k++) {
+		if (ns_dead & (1u << k) || sendto(ns_fd[k], q->query, q->qlen, 0, (struct sockaddr *)&ns_addr[k],
+		                                  ns_addrlen[k]) == (ssize_t)q->qlen)
+			continue;
+		/* a full socket buffer is for the resend; anything else (no
+		 * route, no such family) will not get better this session */
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR)
 			ns_dead |= 1u << k;
+	}
 }
 
 /* 1 when q is asked again: its place in questions is kept */
@@ -145,7 +150,7 @@ int dnsq_ask(struct dnsq *q, const char *name, unsigned qtype)
 	uint16_t id;
 
 	q->pending = 0;
-	q->answered = q->resent = 0;
+	q->resent = 0;
 	q->failed = 0;
 	if ((nquestions == QUESTIONS_MAX && !registered(q)) || open_sockets() != 1)
 		return -1;
@@ -170,7 +175,6 @@ static void take(size_t k, const unsigned char *m, size_t len)
 		enum dnsq_take t;
 		if (!q->pending || (t = q->take(q, k, m, len)) == DNSQ_NOT_MINE)
 			continue;
-		q->answered = 1;
 		if (t == DNSQ_SETTLED)
 			q->pending = 0;
 		else
@@ -218,12 +222,26 @@ static void read_answers(size_t k)
 static long long next_due(struct dnsq **qs, size_t n, long long wait_ms)
 {
 	unsigned all = (1u << nns) - 1;
-	long long next = -1;
+	long long next = -1, resend = -1;
 	size_t i;
 
+	/* every question still pending is asked again in time, the ones not
+	 * waited for now too (the blocklists', while MAIL waits for the
+	 * sender's domain) */
+	for (i = 0; i < nquestions; i++) {
+		struct dnsq *q = questions[i];
+		long long elapsed;
+		if (!q->pending || q->resent)
+			continue;
+		if ((elapsed = ms_since(&q->asked)) >= DNSQ_RESEND_MS) {
+			q->resent = 1;
+			send_to_all(q);
+		} else if (resend == -1 || DNSQ_RESEND_MS - elapsed < resend)
+			resend = DNSQ_RESEND_MS - elapsed;
+	}
 	for (i = 0; i < n; i++) {
 		struct dnsq *q = qs[i];
-		long long elapsed, due;
+		long long elapsed;
 		if (!q->pending)
 			continue;
 		if (((q->failed | ns_dead) & all) == all) {
@@ -231,17 +249,10 @@ static long long next_due(struct dnsq **qs, size_t n, long long wait_ms)
 			continue;
 		}
 		elapsed = ms_since(&q->asked);
-		if (elapsed >= wait_ms)
-			continue;
-		if (!q->resent && elapsed >= DNSQ_RESEND_MS) {
-			q->resent = 1;
-			send_to_all(q);
-		}
-		due = (q->resent ? wait_ms : DNSQ_RESEND_MS) - elapsed;
-		if (next == -1 || due < next)
-			next = due;
+		if (elapsed < wait_ms && (next == -1 || wait_ms - elapsed < next))
+			next = wait_ms - elapsed;
 	}
-	return next;
+	return next != -1 && resend != -1 && resend < next ? resend : next;
 }
 
 void dnsq_wait(struct dnsq **qs, size_t n, long long wait_ms)

@@ -24,7 +24,6 @@ struct dnsq {
 	enum dnsq_take (*take)(struct dnsq *, size_t ns, const unsigned char *m, size_t len);
 	/* dnsq's own */
 	int pending;             /* no nameserver has settled it, and one still may */
-	int answered;            /* some nameserver answered it at all */
 	unsigned failed;         /* bit n: nameserver n's answer told nothing */
 	struct timespec asked;
 	int resent;

@@ -217,6 +217,7 @@ int dns_answer(const unsigned char *m, size_t len, const unsigned char *q, size_
 		if (lower(m[HEADER + i]) != lower(q[HEADER + i]))
 			return -1;
 	rrs->truncated = (m[2] & 0x02) != 0;
+	rrs->lame = !(m[2] & 0x04) && !(m[3] & 0x80);
 	rcode = m[3] & 0x0f;
 	ancount = get16(m + 6);
 	pos = qlen;
@@ -224,13 +225,13 @@ int dns_answer(const unsigned char *m, size_t len, const unsigned char *q, size_
 		unsigned type, class, rdlen;
 		const unsigned char *rd;
 		if (skip_name(m, len, &pos) == -1 || len - pos < 10)
-			return -1;
+			return rrs->truncated ? rcode : -1;
 		type = get16(m + pos);
 		class = get16(m + pos + 2);
 		rdlen = get16(m + pos + 8);
 		pos += 10;
 		if (len - pos < rdlen)
-			return -1;
+			return rrs->truncated ? rcode : -1;
 		rd = m + pos;
 		pos += rdlen;
 		if (class != C_IN || rcode != 0)

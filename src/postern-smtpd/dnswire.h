@@ -43,11 +43,13 @@ struct dns_rrs {
 	size_t na, naaaa;
 	size_t nmx;      /* MX records of a host name */
 	int null_mx;     /* an MX of the root name: the domain takes no mail (RFC 7505) */
-	int truncated;   /* the TC bit */
+	int truncated;   /* the TC bit: the records are those that fit */
+	int lame;        /* neither RA nor AA: no resolver's answer, nor the domain's */
 };
 /* Reads m (len bytes) as the answer to query q (qlen bytes, from
  * dns_query): -1 when it is not one (another id, another question, not a
- * response, malformed), else its RCODE, with its records in *rrs. */
+ * response, malformed), else its RCODE, with its records in *rrs.  A
+ * truncated answer (TC) is taken with the records that are whole in it. */
 int dns_answer(const unsigned char *m, size_t len, const unsigned char *q, size_t qlen, struct dns_rrs *rrs);
 
 enum dnsbl_result {

@@ -410,10 +410,7 @@ static void do_mail(const char *arg, size_t n)
 		const char *why = sender_domain_refusal(p.addr.s + p.at + 1, p.addr.len - p.at - 1);
 		if (why) {
 			log_reject("sender", p.addr.s, p.addr.len, why);
-			if (why[0] == '5')
-				error_reply(why);
-			else
-				reply(why);
+			refusal_reply(why);
 			goto out;
 		}
 	}
@@ -450,7 +447,12 @@ static void do_rcpt(const char *arg, size_t n)
 	int pr;
 
 	if (!in_mail) {
-		error_reply("503 5.5.1 need MAIL before RCPT");
+		/* behind a refused MAIL, a pipelining client's RCPTs (RFC 2920)
+		 * are answered, not counted: the refusal was */
+		if (mail_refused)
+			reply("503 5.5.1 need MAIL before RCPT");
+		else
+			error_reply("503 5.5.1 need MAIL before RCPT");
 		return;
 	}
 	if (bdat_mode) {
@@ -637,7 +639,10 @@ static void do_data(size_t argn)
 		return;
 	}
 	if (!in_mail) {
-		error_reply("503 5.5.1 need MAIL and RCPT before DATA");
+		if (mail_refused)
+			reply("503 5.5.1 need MAIL and RCPT before DATA");
+		else
+			error_reply("503 5.5.1 need MAIL and RCPT before DATA");
 		return;
 	}
 	if (bdat_mode) {

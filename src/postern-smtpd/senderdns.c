@@ -21,8 +21,10 @@ struct question {
 };
 
 static struct question questions[QUESTIONS];
-static struct str last_domain; /* the domain judged last this session, and */
-static const char *last_verdict; /* its refusal or NULL */
+/* The domain judged last this session (lower case) and its verdict, kept
+ * when final: a 451 is looked at again at the next MAIL from it. */
+static struct str last_domain;
+static const char *last_verdict;
 
 static enum dnsq_take take_records(struct dnsq *q, size_t ns, const unsigned char *m, size_t len)
 {
@@ -33,7 +35,12 @@ static enum dnsq_take take_records(struct dnsq *q, size_t ns, const unsigned cha
 	(void)ns;
 	if (rcode == -1)
 		return DNSQ_NOT_MINE;
-	if (rcode == 3 || (rcode == 0 && !(rrs.truncated && !rrs.na && !rrs.naaaa && !rrs.nmx && !rrs.null_mx))) {
+	/* an empty answer counts only from a resolver or from the domain's
+	 * own server, and only whole */
+	if (rcode == 3 || (rcode == 0 && !((rrs.truncated || rrs.lame) && !rrs.na && !rrs.naaaa && !rrs.nmx &&
+	                                   !rrs.null_mx))) {
+		if (rrs.lame && rcode == 3)
+			return DNSQ_FAILED;
 		x->rcode = rcode;
 		x->rrs = rrs;
 		return DNSQ_SETTLED;
@@ -69,31 +76,46 @@ static int ascii(const char *s, size_t n)
 	return 1;
 }
 
+static int temporary(const char *verdict) { return verdict && verdict[0] == '4'; }
+
 const char *sender_domain_refusal(const char *domain, size_t len)
 {
 	static const unsigned qtypes[QUESTIONS] = { DNS_T_MX, DNS_T_A, DNS_T_AAAA };
 	struct dnsq *qs[QUESTIONS];
+	unsigned char scratch[DNS_QUERY_MAX];
 	char name[256];
 	int i;
 
 	/* an address literal has no records to look up; a domain in UTF-8
 	 * would need its A-labels (IDNA), which postern does not make */
-	if (!len || domain[0] == '[' || !ascii(domain, len) || len >= sizeof name)
+	if (!len || domain[0] == '[' || !ascii(domain, len))
 		return 0;
-	if (last_domain.len == len && !memcmp(last_domain.s, domain, len))
-		return last_verdict;
+	if (len >= sizeof name)
+		return "550 5.1.8 sender address rejected: domain not found";
 	memcpy(name, domain, len);
 	name[len] = 0;
 	lowercase(name, len);
+	/* a label over 63 bytes or a name over 253 is in no zone */
+	if (!dns_query(scratch, sizeof scratch, 0, name, DNS_T_MX))
+		return "550 5.1.8 sender address rejected: domain not found";
+	for (i = 0; i < QUESTIONS; i++)
+		qs[i] = &questions[i].q;
+	if (last_domain.len == len && !memcmp(last_domain.s, name, len)) {
+		if (!temporary(last_verdict))
+			return last_verdict;
+		/* answers that came after the last MAIL's wait still count */
+		dnsq_wait(qs, QUESTIONS, SENDER_WAIT_MS);
+		if (!temporary(last_verdict = judge()))
+			return last_verdict;
+	}
 	for (i = 0; i < QUESTIONS; i++) {
 		questions[i].rcode = -1;
 		questions[i].q.take = take_records;
 		(void)dnsq_ask(&questions[i].q, name, qtypes[i]); /* not asked: no answer, 451 */
-		qs[i] = &questions[i].q;
 	}
 	dnsq_wait(qs, QUESTIONS, SENDER_WAIT_MS);
 	last_verdict = judge();
-	if (!str_copyb(&last_domain, domain, len))
+	if (!str_copyb(&last_domain, name, len))
 		last_domain.len = 0;
 	return last_verdict;
 }

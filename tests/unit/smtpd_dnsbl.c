@@ -126,6 +126,14 @@ int main(void)
 		CHECK(answer_a(m, ml, q, ql) == 2, "SERVFAIL");
 		ml = answer(m, q, ql, 0x8380, 0, 0, 0);
 		CHECK(answer_a(m, ml, q, ql) == 0 && tc, "TC seen");
+		ml = answer(m, q, ql, 0x8380, 2, one, sizeof one);
+		CHECK(answer_a(m, ml, q, ql) == 0 && tc && na == 1, "TC: the records that are whole taken");
+		ml = answer(m, q, ql, 0x8180, 2, one, sizeof one);
+		CHECK(answer_a(m, ml, q, ql) == -1, "without TC, a record counted that is not there refuses it");
+		ml = answer(m, q, ql, 0x8100, 0, 0, 0);
+		CHECK(answer_a(m, ml, q, ql) == 0 && rrs.lame, "neither RA nor AA: lame");
+		ml = answer(m, q, ql, 0x8500, 0, 0, 0);
+		CHECK(answer_a(m, ml, q, ql) == 0 && !rrs.lame, "AA: the domain's own server");
 		ml = answer(m, q, ql, 0x8180, 1, one, sizeof one);
 		m[1] ^= 1;
 		CHECK(answer_a(m, ml, q, ql) == -1, "another id");
