@@ -71,6 +71,7 @@ RECORDS = [
     'nullmx.test. MX 0 .',                   # RFC 7505: takes no mail
     'nullmx.test. A 192.0.2.27',
     'nomail.test. TXT "no mail here"',       # exists, but no MX, A or AAAA
+    'spam.test.dbl.test. A 127.0.1.2',       # a sender domain a domain blocklist lists
     'bothmx.test. MX 0 .',                   # a null MX beside a real one: misconfigured, takes mail
     'bothmx.test. MX 10 mx.good.test.',
 ]
@@ -396,6 +397,28 @@ try:
               'an answer that came after the 451: the next MAIL from the domain takes it at once (%d, %d)' % (first, second))
         resolv('127.0.0.1')
         srv.control('senderdomaincheck', None)
+
+        # --- sender domain blocklists (control/rhsbl) ------------------------
+        srv.control('rhsbl', 'dbl.test')
+        code, text, c = mail('127.0.0.6', 'a@Spam.TEST')
+        r1 = c.cmd('RCPT TO:<demo@example.org>')
+        r2 = c.cmd('RCPT TO:<postmaster@example.org>')
+        check(code == 250 and r1[0] == 554 and r1[1][-1].endswith('sender domain spam.test is listed by dbl.test')
+              and r2[0] == 250, 'a listed sender domain (any case): 554 at RCPT, postmaster still taken (%s)' % r1[1][-1])
+        c.cmd('RSET')
+        c.cmd('MAIL FROM:<a@good.test>')
+        check(c.cmd('RCPT TO:<demo@example.org>')[0] == 250, 'the next transaction, from a domain not listed: taken')
+        c.cmd('RSET')
+        c.cmd('MAIL FROM:<>')
+        check(c.cmd('RCPT TO:<demo@example.org>')[0] == 250, 'the null sender: not asked about')
+        c.cmd('QUIT')
+        check(wait_for(lambda: logged(r'rhsbl ip=127\.0\.0\.6 domain=spam\.test zone=dbl\.test answer=127\.0\.1\.2$')),
+              'the rhsbl line names client, domain, zone and answer')
+        check(asked('spam.test.dbl.test') and asked('good.test.dbl.test'), 'DOMAIN.ZONE asked')
+        code, text, c = mail('127.0.0.1', 'a@spam.test')
+        check(c.cmd('RCPT TO:<someone@elsewhere.test>')[0] == 250, 'a RELAYCLIENT: not asked about')
+        c.cmd('QUIT')
+        srv.control('rhsbl', None)
         check(not logged(r'AddressSanitizer|runtime error'), 'no sanitizer report')
 finally:
     if srv:

@@ -1,12 +1,14 @@
 /* DNS blocklists (doc/smtp.md, "DNS blocklists"): the client's address is
  * looked up in each zone of control/dnsbl (RFC 5782) as the session starts,
- * on the resolvers of /etc/resolv.conf, all at once and without blocking;
- * the answers are waited for only at the first RCPT, at most DNSBL_WAIT_MS
- * after the start, so a greeting delay or a slow client hides the lookups.
- * A listed client's every RCPT is refused with 554, but for postmaster
- * (RFC 5321 4.5.1: whoever is listed can still write to the admin).  A
- * lookup that fails (no answer, SERVFAIL, a list's own error code) lists
- * nobody and is logged: a list that is down must not stop the mail. */
+ * and the domain of each transaction's sender in each zone of control/rhsbl
+ * as its MAIL is accepted, on the resolvers of /etc/resolv.conf, all at
+ * once and without blocking (dnsq.c); the answers are waited for only at
+ * the first RCPT, at most LISTS_WAIT_MS after they were asked, so a
+ * greeting delay or a slow client hides the lookups.  A listed client's or
+ * sender's every RCPT is refused with 554, but for postmaster (RFC 5321
+ * 4.5.1: whoever is listed can still write to the admin).  A lookup that
+ * fails (no answer, SERVFAIL, a list's own error code) lists nobody and is
+ * logged: a list that is down must not stop the mail. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +16,10 @@
 #include "dnsq.h"
 #include "die.h"
 #include "log.h"
+#include "addr.h"
 
-#define DNSBL_MAX 8          /* zones looked up; more lines are logged and left */
-#define DNSBL_WAIT_MS 5000   /* from the start to the last answer waited for */
+#define LISTS_MAX 8          /* zones looked up; more lines are logged and left */
+#define LISTS_WAIT_MS 5000   /* from the question to the last answer waited for */
 
 struct lookup {
 	struct dnsq q;           /* first: dnsq hands take_listing this */
@@ -24,13 +27,23 @@ struct lookup {
 	int settled;             /* a nameserver gave an answer that says what it means */
 	enum dnsbl_result result;
 	unsigned char code[4];   /* the answer that listed, or the odd one */
-	const char *why;         /* for dnsbl_error: why an answer told nothing */
+	const char *why;         /* for the _error line: why an answer told nothing */
 };
 
-static struct lookup lookups[DNSBL_MAX];
-static size_t nlookups;
-static int judged;
-static struct str refusal;   /* the 554, once a zone lists the client */
+/* The zones of one control file, asked about one subject: the client's
+ * address (dnsbl) or the sender's domain (rhsbl). */
+struct lists {
+	const char *file;        /* control/FILE, and the log lines' event */
+	const char *what;        /* the 554's words for it */
+	struct str subject;      /* the address or the domain */
+	struct lookup lookups[LISTS_MAX];
+	size_t n;
+	int judged;
+	struct str refusal;      /* the 554, once a zone lists the subject */
+};
+
+static struct lists client_lists = { .file = "dnsbl", .what = "client" };
+static struct lists sender_lists = { .file = "rhsbl", .what = "sender domain" };
 
 /* A datagram that may answer lookup q. */
 static enum dnsq_take take_listing(struct dnsq *q, size_t ns, const unsigned char *m, size_t len)
@@ -80,55 +93,99 @@ static size_t client_address(unsigned char *bin)
 	return 16;
 }
 
-static void add_lookup(const char *line, const unsigned char *ip, size_t iplen)
+/* One zone of the lists' file (line), asked about ip (a blocklist of
+ * addresses) or, when ip is NULL, about the subject's domain. */
+static void add_lookup(struct lists *ls, const char *line, const unsigned char *ip, size_t iplen)
 {
-	struct lookup *l = &lookups[nlookups];
+	struct lookup *l = &ls->lookups[ls->n];
 	char name[256];
 	const char *why;
 
-	if (dnsbl_zone_parse(line, &l->zone, &why) == -1) {
-		warn("control/dnsbl: line left out (", why, "): ", line);
+	if (ls->n == LISTS_MAX) {
+		warn("control/", ls->file, ": more than 8 zones; left out: ", line);
 		return;
 	}
-	if (dnsbl_qname(name, sizeof name, ip, iplen, l->zone.name) == -1) {
-		warn("control/dnsbl: no query could be made for ", l->zone.name);
+	if (dnsbl_zone_parse(line, &l->zone, &why) == -1) {
+		warn("control/", ls->file, ": line left out (", why, "): ", line);
 		return;
+	}
+	if (ip) {
+		if (dnsbl_qname(name, sizeof name, ip, iplen, l->zone.name) == -1)
+			return;
+	} else {
+		/* DOMAIN.ZONE; a domain too long for the zone is not asked */
+		size_t zl = strlen(l->zone.name);
+		if (ls->subject.len + 1 + zl > 253)
+			return;
+		memcpy(name, ls->subject.s, ls->subject.len);
+		name[ls->subject.len] = '.';
+		memcpy(name + ls->subject.len + 1, l->zone.name, zl + 1);
 	}
 	l->settled = 0;
 	l->result = DNSBL_CLEAN;
 	l->why = 0;
 	l->q.take = take_listing;
-	nlookups++;
+	ls->n++;
 	/* not asked (no nameserver, no socket): logged at the first RCPT */
 	(void)dnsq_ask(&l->q, name, DNS_T_A);
+}
+
+static void lists_start(struct lists *ls, const struct str *zones, const unsigned char *ip, size_t iplen)
+{
+	const char *p;
+
+	ls->n = 0;
+	ls->judged = 0;
+	ls->refusal.len = 0;
+	for (p = zones->s; p < zones->s + zones->len; p += strlen(p) + 1)
+		add_lookup(ls, p, ip, iplen);
+}
+
+/* A stranger: not a client the admin trusts (RELAYCLIENT, DNSBLSKIP), a
+ * local user, or one who logs in. */
+static int stranger(void)
+{
+	return !client.local && !client.relay && !cfg.submission && !getenv("DNSBLSKIP");
 }
 
 void dnsbl_start(void)
 {
 	unsigned char ip[16];
 	size_t iplen;
-	const char *p;
 
-	/* mail from a client the admin trusts, from a local user, or after a
-	 * login is not a stranger's */
-	if (!cfg.dnsbl.len || client.local || client.relay || cfg.submission || getenv("DNSBLSKIP"))
+	if (!cfg.dnsbl.len || !stranger() || !(iplen = client_address(ip)))
 		return;
-	if (!(iplen = client_address(ip)))
-		return;
-	for (p = cfg.dnsbl.s; p < cfg.dnsbl.s + cfg.dnsbl.len; p += strlen(p) + 1) {
-		if (nlookups == DNSBL_MAX) {
-			warn("control/dnsbl: more than 8 zones; left out: ", p);
-			continue;
-		}
-		add_lookup(p, ip, iplen);
-	}
+	if (!str_copys(&client_lists.subject, client.ip))
+		die_nomem();
+	lists_start(&client_lists, &cfg.dnsbl, ip, iplen);
 }
 
-static void log_result(const struct lookup *l)
+void rhsbl_start(const char *domain, size_t len)
+{
+	size_t i;
+
+	sender_lists.n = 0; /* a new transaction: the last sender's verdict is gone */
+	sender_lists.judged = 0;
+	sender_lists.refusal.len = 0;
+	/* the null sender (len 0), an address literal and a domain in UTF-8
+	 * (its A-labels would be needed) are not asked about */
+	if (!cfg.rhsbl.len || !len || domain[0] == '[' || len > 253 || !stranger())
+		return;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)domain[i] >= 0x80)
+			return;
+	if (!str_copyb(&sender_lists.subject, domain, len))
+		die_nomem();
+	lowercase(sender_lists.subject.s, len);
+	lists_start(&sender_lists, &cfg.rhsbl, 0, 0);
+}
+
+static void log_result(const struct lists *ls, const struct lookup *l)
 {
 	struct logline line = { STR_INIT };
-	char code[INET_ADDRSTRLEN];
+	char code[INET_ADDRSTRLEN], event[16];
 	const char *why = l->why;
+	size_t fl = strlen(ls->file);
 
 	if (l->settled && l->result == DNSBL_CLEAN)
 		return;
@@ -136,8 +193,14 @@ static void log_result(const struct lookup *l)
 		why = "answer is no listing";
 	else if (!why)
 		why = l->q.pending ? "timeout" : "no nameserver could be asked";
-	log_begin(&line, l->result == DNSBL_LISTED ? "dnsbl" : "dnsbl_error");
+	memcpy(event, ls->file, fl);
+	memcpy(event + fl, "_error", 7);
+	if (l->result == DNSBL_LISTED)
+		event[fl] = 0;
+	log_begin(&line, event);
 	log_kv(&line, "ip", client.ip);
+	if (ls == &sender_lists)
+		log_kvb(&line, "domain", ls->subject.s, ls->subject.len);
 	log_kv(&line, "zone", l->zone.name);
 	if (l->result != DNSBL_CLEAN && inet_ntop(AF_INET, l->code, code, sizeof code))
 		log_kv(&line, "answer", code);
@@ -146,24 +209,33 @@ static void log_result(const struct lookup *l)
 	log_end(&line);
 }
 
-const char *dnsbl_refusal(void)
+static const char *lists_refusal(struct lists *ls)
 {
-	struct dnsq *qs[DNSBL_MAX];
+	struct dnsq *qs[LISTS_MAX];
 	size_t i;
 
-	if (judged)
-		return refusal.len ? refusal.s : 0;
-	judged = 1;
-	for (i = 0; i < nlookups; i++)
-		qs[i] = &lookups[i].q;
-	dnsq_wait(qs, nlookups, DNSBL_WAIT_MS);
-	for (i = 0; i < nlookups; i++) {
-		const struct lookup *l = &lookups[i];
-		log_result(l);
-		if (l->result == DNSBL_LISTED && !refusal.len &&
-		    (!str_copys(&refusal, "554 5.7.1 service unavailable; client [") || !str_cats(&refusal, client.ip) ||
-		     !str_cats(&refusal, "] is listed by ") || !str_cats(&refusal, l->zone.name)))
+	if (ls->judged)
+		return ls->refusal.len ? ls->refusal.s : 0;
+	ls->judged = 1;
+	for (i = 0; i < ls->n; i++)
+		qs[i] = &ls->lookups[i].q;
+	dnsq_wait(qs, ls->n, LISTS_WAIT_MS);
+	for (i = 0; i < ls->n; i++) {
+		const struct lookup *l = &ls->lookups[i];
+		log_result(ls, l);
+		if (l->result != DNSBL_LISTED || ls->refusal.len)
+			continue;
+		if (!str_copys(&ls->refusal, "554 5.7.1 service unavailable; ") || !str_cats(&ls->refusal, ls->what) ||
+		    !str_cats(&ls->refusal, ls == &client_lists ? " [" : " ") || !str_cat(&ls->refusal, &ls->subject) ||
+		    !str_cats(&ls->refusal, ls == &client_lists ? "] is listed by " : " is listed by ") ||
+		    !str_cats(&ls->refusal, l->zone.name))
 			die_nomem();
 	}
-	return refusal.len ? refusal.s : 0;
+	return ls->refusal.len ? ls->refusal.s : 0;
+}
+
+const char *dnsbl_refusal(void)
+{
+	const char *r = lists_refusal(&client_lists);
+	return r ? r : lists_refusal(&sender_lists);
 }

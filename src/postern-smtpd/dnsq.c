@@ -12,7 +12,7 @@
 #include "rand.h"
 #include "str.h"
 
-#define QUESTIONS_MAX 16     /* a session asks 8 blocklists and 3 for the sender */
+#define QUESTIONS_MAX 19     /* 8 blocklists of addresses, 8 of domains, 3 for the sender domain */
 #define RESOLV_CONF "/etc/resolv.conf"
 #define RESOLV_CONF_MAX 65536
 

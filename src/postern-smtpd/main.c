@@ -430,6 +430,7 @@ static void do_mail(const char *arg, size_t n)
 		die_nomem();
 	in_mail = 1;
 	bdat_failed = 0; /* a new transaction: no more chunks of a refused one */
+	rhsbl_start(p.addr.s + p.at + (p.addr.len ? 1 : 0), p.addr.len ? p.addr.len - p.at - 1 : 0);
 	reply("250 2.1.0 sender ok");
 out:
 	/* a pipelining client sent its message's chunks behind this MAIL

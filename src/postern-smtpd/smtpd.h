@@ -23,6 +23,7 @@ struct config {
 	unsigned long long senders;   /* submissionsenders: 1 only the user's own addresses */
 	int dkim;                     /* dkimdomains names a key: postern-dkimsign in postern-queue's place */
 	struct str dnsbl;             /* control/dnsbl's lines, NUL-separated (port 25 only) */
+	struct str rhsbl;             /* control/rhsbl's, the same */
 	unsigned long long senderdomaincheck; /* 1: a stranger's sender domain must take mail (port 25) */
 };
 extern struct config cfg;
@@ -49,12 +50,15 @@ int config_load(void);     /* 0 ok, -1 error (errno) */
  * may send as: 1 yes, 0 no, -1 the recipient table cannot say. */
 int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, size_t at);
 
-/* dnsbl.c: the DNS blocklists of control/dnsbl (doc/smtp.md).  dnsbl_start
- * sends the lookups for a client that is neither trusted nor logged in;
- * dnsbl_refusal waits for them (at most 5 s from the start), logs what they
- * found, and returns the 554 for a listed client, or NULL (the caller lets
- * postmaster through all the same). */
+/* dnsbl.c: the DNS blocklists of control/dnsbl and control/rhsbl
+ * (doc/smtp.md).  dnsbl_start sends the lookups of the client's address
+ * for a client that is neither trusted nor logged in, rhsbl_start those of
+ * a transaction's sender domain (len 0: the null sender); dnsbl_refusal
+ * waits for them (at most 5 s from when they were asked), logs what they
+ * found, and returns the 554 for a listed client or sender, or NULL (the
+ * caller lets postmaster through all the same). */
 void dnsbl_start(void);
+void rhsbl_start(const char *domain, size_t len);
 const char *dnsbl_refusal(void);
 
 /* senderdns.c: with control/senderdomaincheck, the refusal for MAIL FROM
