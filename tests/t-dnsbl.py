@@ -71,7 +71,7 @@ RECORDS = [
     'nullmx.test. MX 0 .',                   # RFC 7505: takes no mail
     'nullmx.test. A 192.0.2.27',
     'nomail.test. TXT "no mail here"',       # exists, but no MX, A or AAAA
-    'spam.test.dbl.test. A 127.0.1.2',       # a sender domain a domain blocklist lists
+    'spam.test.dbl.test. A 127.0.1.2',       # a sender domain a domain blocklist lists, subdomains too
     'bothmx.test. MX 0 .',                   # a null MX beside a real one: misconfigured, takes mail
     'bothmx.test. MX 10 mx.good.test.',
 ]
@@ -85,7 +85,8 @@ def unbound_start(d):
                 '\tdirectory: "%s"\n\tpidfile: "%s/unbound.pid"\n\tdo-daemonize: no\n'
                 '\tuse-syslog: no\n\tlogfile: "%s/unbound.log"\n\tlog-queries: yes\n'
                 '\tmodule-config: "iterator"\n\tlocal-zone: "test." static\n'
-                '\tlocal-zone: "refuse.test." refuse\n' % (d, d, d))
+                '\tlocal-zone: "refuse.test." refuse\n'
+                '\tlocal-zone: "spam.test.dbl.test." redirect\n' % (d, d, d))
         for r in RECORDS:
             f.write("\tlocal-data: '%s'\n" % r)
         f.write('remote-control:\n\tcontrol-enable: no\n')
@@ -418,6 +419,34 @@ try:
         code, text, c = mail('127.0.0.1', 'a@spam.test')
         check(c.cmd('RCPT TO:<someone@elsewhere.test>')[0] == 250, 'a RELAYCLIENT: not asked about')
         c.cmd('QUIT')
+        long_domain = 'a' * 63 + '.' + 'b' * 63 + '.' + 'c' * 63 + '.' + 'd' * 46 + '.spam.test'
+        code, text, c = mail('127.0.0.6', 'x@' + long_domain)
+        r = c.cmd('RCPT TO:<demo@example.org>')
+        c.cmd('QUIT')
+        check(code == 250 and r[0] == 554 and asked('b' * 63 + '.' + 'c' * 63 + '.' + 'd' * 46 + '.spam.test.dbl.test'),
+              'a domain of %d bytes, too long for the zone: its first label let go, the rest asked and listed' % len(long_domain))
+        srv.control('rhsbl', 'bad_zone!\ndbl.test')
+        before = srv.logtext().count('control/rhsbl: line left out')
+        c = Conn(srv.port, '127.0.0.6')
+        c.cmd('EHLO client.test')
+        for i in range(3):
+            c.cmd('MAIL FROM:<a@n%d.test>' % i)
+            c.cmd('RSET')
+        c.cmd('QUIT')
+        check(wait_for(lambda: asked('n2.test.dbl.test')) and
+              srv.logtext().count('control/rhsbl: line left out') == before + 1, 'a bad line: one warning a session')
+        srv.control('dnsbl', 'bl.test')
+        c = Conn(srv.port, '127.0.0.2')
+        c.cmd('EHLO client.test')
+        c.cmd('MAIL FROM:<a@good.test>')
+        first = c.cmd('RCPT TO:<demo@example.org>')[0]
+        c.cmd('RSET')
+        c.cmd('MAIL FROM:<a@y1.spam.test>')
+        again = c.cmd('RCPT TO:<demo@example.org>')
+        c.cmd('QUIT')
+        check(first == 554 and again[0] == 554 and 'client [127.0.0.2]' in again[1][-1] and
+              not asked('y1.spam.test.dbl.test'), 'a client a list of addresses refused: its senders are not asked about')
+        srv.control('dnsbl', None)
         srv.control('rhsbl', None)
         check(not logged(r'AddressSanitizer|runtime error'), 'no sanitizer report')
 finally:

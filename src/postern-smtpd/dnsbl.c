@@ -18,7 +18,7 @@
 #include "log.h"
 #include "addr.h"
 
-#define LISTS_MAX 8          /* zones looked up; more lines are logged and left */
+#define LISTS_MAX DNSQ_LISTS_MAX /* zones looked up; more lines are logged and left */
 #define LISTS_WAIT_MS 5000   /* from the question to the last answer waited for */
 
 struct lookup {
@@ -33,17 +33,22 @@ struct lookup {
 /* The zones of one control file, asked about one subject: the client's
  * address (dnsbl) or the sender's domain (rhsbl). */
 struct lists {
-	const char *file;        /* control/FILE, and the log lines' event */
-	const char *what;        /* the 554's words for it */
+	const char *file;        /* control/FILE */
+	const char *event, *event_error; /* the log lines' */
+	const char *what;        /* the 554's words for the subject */
+	struct dnsbl_zone zones[LISTS_MAX]; /* the file's, read once a session */
+	size_t nzones;
+	int parsed;
 	struct str subject;      /* the address or the domain */
-	struct lookup lookups[LISTS_MAX];
+	struct lookup lookups[LISTS_MAX]; /* lookups[i] is asked in zones[i] */
 	size_t n;
 	int judged;
 	struct str refusal;      /* the 554, once a zone lists the subject */
 };
 
-static struct lists client_lists = { .file = "dnsbl", .what = "client" };
-static struct lists sender_lists = { .file = "rhsbl", .what = "sender domain" };
+static struct lists client_lists = { .file = "dnsbl", .event = "dnsbl", .event_error = "dnsbl_error", .what = "client" };
+static struct lists sender_lists = { .file = "rhsbl", .event = "rhsbl", .event_error = "rhsbl_error",
+                                     .what = "sender domain" };
 
 /* A datagram that may answer lookup q. */
 static enum dnsq_take take_listing(struct dnsq *q, size_t ns, const unsigned char *m, size_t len)
@@ -93,52 +98,72 @@ static size_t client_address(unsigned char *bin)
 	return 16;
 }
 
-/* One zone of the lists' file (line), asked about ip (a blocklist of
- * addresses) or, when ip is NULL, about the subject's domain. */
-static void add_lookup(struct lists *ls, const char *line, const unsigned char *ip, size_t iplen)
+/* The lines of the lists' file (NUL-separated), each checked once a
+ * session: a bad line is warned about once, however many MAILs come. */
+static void parse_zones(struct lists *ls, const struct str *lines)
 {
-	struct lookup *l = &ls->lookups[ls->n];
-	char name[256];
-	const char *why;
+	const char *p, *why;
 
-	if (ls->n == LISTS_MAX) {
-		warn("control/", ls->file, ": more than 8 zones; left out: ", line);
-		return;
+	ls->parsed = 1;
+	for (p = lines->s; p < lines->s + lines->len; p += strlen(p) + 1) {
+		if (ls->nzones == LISTS_MAX)
+			warn("control/", ls->file, ": more than 8 zones; left out: ", p);
+		else if (dnsbl_zone_parse(p, &ls->zones[ls->nzones], &why) == -1)
+			warn("control/", ls->file, ": line left out (", why, "): ", p);
+		else
+			ls->nzones++;
 	}
-	if (dnsbl_zone_parse(line, &l->zone, &why) == -1) {
-		warn("control/", ls->file, ": line left out (", why, "): ", line);
-		return;
-	}
-	if (ip) {
-		if (dnsbl_qname(name, sizeof name, ip, iplen, l->zone.name) == -1)
-			return;
-	} else {
-		/* DOMAIN.ZONE; a domain too long for the zone is not asked */
-		size_t zl = strlen(l->zone.name);
-		if (ls->subject.len + 1 + zl > 253)
-			return;
-		memcpy(name, ls->subject.s, ls->subject.len);
-		name[ls->subject.len] = '.';
-		memcpy(name + ls->subject.len + 1, l->zone.name, zl + 1);
-	}
-	l->settled = 0;
-	l->result = DNSBL_CLEAN;
-	l->why = 0;
-	l->q.take = take_listing;
-	ls->n++;
-	/* not asked (no nameserver, no socket): logged at the first RCPT */
-	(void)dnsq_ask(&l->q, name, DNS_T_A);
 }
 
-static void lists_start(struct lists *ls, const struct str *zones, const unsigned char *ip, size_t iplen)
+/* The name asked in zone z about the subject: ip's (a blocklist of
+ * addresses) or, when ip is NULL, the domain's, DOMAIN.ZONE; for a domain
+ * too long for the zone, its labels from the left are let go until it
+ * fits, since a list of domains lists their subdomains too (a wildcard).
+ * -1 when not even the last two labels fit. */
+static int list_name(char *name, const struct lists *ls, const struct dnsbl_zone *z, const unsigned char *ip,
+                     size_t iplen)
 {
-	const char *p;
+	const char *d = ls->subject.s;
+	size_t dl = ls->subject.len, zl = strlen(z->name);
 
-	ls->n = 0;
+	if (ip)
+		return dnsbl_qname(name, 256, ip, iplen, z->name);
+	while (dl + 1 + zl > 253) {
+		const char *dot = memchr(d, '.', dl);
+		if (!dot || !memchr(dot + 1, '.', dl - (size_t)(dot + 1 - d)))
+			return -1;
+		dl -= (size_t)(dot + 1 - d);
+		d = dot + 1;
+	}
+	memcpy(name, d, dl);
+	name[dl] = '.';
+	memcpy(name + dl + 1, z->name, zl + 1);
+	return 0;
+}
+
+static void lists_start(struct lists *ls, const struct str *lines, const unsigned char *ip, size_t iplen)
+{
+	size_t i;
+
+	if (!ls->parsed)
+		parse_zones(ls, lines);
 	ls->judged = 0;
 	ls->refusal.len = 0;
-	for (p = zones->s; p < zones->s + zones->len; p += strlen(p) + 1)
-		add_lookup(ls, p, ip, iplen);
+	for (i = 0; i < ls->nzones; i++) {
+		struct lookup *l = &ls->lookups[i];
+		char name[256];
+		l->zone = ls->zones[i];
+		l->settled = 0;
+		l->result = DNSBL_CLEAN;
+		l->why = 0;
+		l->q.take = take_listing;
+		l->q.pending = 0;
+		if (list_name(name, ls, &l->zone, ip, iplen) == -1)
+			l->why = "name too long"; /* logged at the first RCPT */
+		else
+			(void)dnsq_ask(&l->q, name, DNS_T_A); /* not asked (no nameserver): logged then too */
+	}
+	ls->n = ls->nzones;
 }
 
 /* A stranger: not a client the admin trusts (RELAYCLIENT, DNSBLSKIP), a
@@ -168,8 +193,9 @@ void rhsbl_start(const char *domain, size_t len)
 	sender_lists.judged = 0;
 	sender_lists.refusal.len = 0;
 	/* the null sender (len 0), an address literal and a domain in UTF-8
-	 * (its A-labels would be needed) are not asked about */
-	if (!cfg.rhsbl.len || !len || domain[0] == '[' || len > 253 || !stranger())
+	 * (its A-labels would be needed) are not asked about; nor is any
+	 * sender of a client a blocklist of addresses refused already */
+	if (!cfg.rhsbl.len || !len || domain[0] == '[' || len > 253 || !stranger() || client_lists.refusal.len)
 		return;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)domain[i] >= 0x80)
@@ -183,9 +209,8 @@ void rhsbl_start(const char *domain, size_t len)
 static void log_result(const struct lists *ls, const struct lookup *l)
 {
 	struct logline line = { STR_INIT };
-	char code[INET_ADDRSTRLEN], event[16];
+	char code[INET_ADDRSTRLEN];
 	const char *why = l->why;
-	size_t fl = strlen(ls->file);
 
 	if (l->settled && l->result == DNSBL_CLEAN)
 		return;
@@ -193,11 +218,7 @@ static void log_result(const struct lists *ls, const struct lookup *l)
 		why = "answer is no listing";
 	else if (!why)
 		why = l->q.pending ? "timeout" : "no nameserver could be asked";
-	memcpy(event, ls->file, fl);
-	memcpy(event + fl, "_error", 7);
-	if (l->result == DNSBL_LISTED)
-		event[fl] = 0;
-	log_begin(&line, event);
+	log_begin(&line, l->result == DNSBL_LISTED ? ls->event : ls->event_error);
 	log_kv(&line, "ip", client.ip);
 	if (ls == &sender_lists)
 		log_kvb(&line, "domain", ls->subject.s, ls->subject.len);

@@ -12,7 +12,6 @@
 #include "rand.h"
 #include "str.h"
 
-#define QUESTIONS_MAX 19     /* 8 blocklists of addresses, 8 of domains, 3 for the sender domain */
 #define RESOLV_CONF "/etc/resolv.conf"
 #define RESOLV_CONF_MAX 65536
 
@@ -25,7 +24,7 @@ static socklen_t ns_addrlen[DNSQ_NAMESERVERS_MAX];
 static size_t nns;
 static unsigned ns_dead;     /* bit n: a query to nameserver n could not be sent */
 static int opened;           /* 1: the sockets are there; -1: they cannot be */
-static struct dnsq *questions[QUESTIONS_MAX];
+static struct dnsq *questions[DNSQ_QUESTIONS_MAX];
 static size_t nquestions;
 
 static long long ms_since(const struct timespec *t)
@@ -152,7 +151,7 @@ int dnsq_ask(struct dnsq *q, const char *name, unsigned qtype)
 	q->pending = 0;
 	q->resent = 0;
 	q->failed = 0;
-	if ((nquestions == QUESTIONS_MAX && !registered(q)) || open_sockets() != 1)
+	if ((nquestions == DNSQ_QUESTIONS_MAX && !registered(q)) || open_sockets() != 1)
 		return -1;
 	if (!rand_bytes(&id, sizeof id) || !(q->qlen = dns_query(q->query, sizeof q->query, id, name, qtype)))
 		return -1;

@@ -13,6 +13,7 @@
 #define SENDER_WAIT_MS 5000
 
 enum { Q_MX, Q_A, Q_AAAA, QUESTIONS };
+_Static_assert(QUESTIONS == DNSQ_SENDER_QUESTIONS, "dnsq.h counts the sender's questions");
 
 struct question {
 	struct dnsq q;           /* first: dnsq hands take_records this */
