@@ -111,14 +111,15 @@ class Server:
         subprocess.run([os.path.join(self.home, 'bin', 'postern-mkrcpt')], env=env, check=True,
                        stderr=subprocess.DEVNULL)
 
-    def start(self, prefix=()):
-        """prefix: a command to run the listener through (ip netns exec NS)"""
+    def start(self, prefix=(), listen='127.0.0.1'):
+        """prefix: a command to run the listener through (ip netns exec NS);
+        listen: postern-listen's addresses (127.0.0.1,::1 for both)"""
         logf = open(self.log, 'ab')
         self.proc = subprocess.Popen(
             list(prefix) + [os.path.join(BUILD, 'bin', 'postern-listen'), '-c', str(self.maxconn), '-b', '200',
              '-p', self.maxperip, '-m', '421 4.7.0 example.org too many connections from your address',
              '-x', self.rules, '-u', str(self.uid), '-g', str(self.gid),
-             '127.0.0.1', str(self.port), os.path.join(self.home, 'bin', 'postern-smtpd')] + self.args,
+             listen, str(self.port), os.path.join(self.home, 'bin', 'postern-smtpd')] + self.args,
             stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, start_new_session=True)
         for _ in range(100):
             try:
@@ -195,10 +196,12 @@ def children(pid):
 class Conn:
     """One SMTP client connection with raw access to the bytes."""
     def __init__(self, port, src='127.0.0.1', timeout=30, greet=True):
-        self.s = socket.socket()
+        """src: the client's address; an IPv6 one (::1) connects to ::1"""
+        v6 = ':' in src
+        self.s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET)
         self.s.settimeout(timeout)
         self.s.bind((src, 0))
-        self.s.connect(('127.0.0.1', port))
+        self.s.connect(('::1' if v6 else '127.0.0.1', port))
         self.buf = b''
         self.greeting = self.reply() if greet else None
 

@@ -62,6 +62,7 @@ RECORDS = [
     '5.0.0.127.bl.test. A 10.1.1.1',         # outside 127/8: no listing
     '7.0.0.127.bl.test. A 127.0.0.2',        # listed, but DNSBLSKIP by the rules
     '1.0.0.127.bl.test. A 127.0.0.2',        # listed, but a RELAYCLIENT
+    '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.bl.test. A 127.0.0.2',  # ::1, RFC 5782 2.4
     '2.0.0.127.codes.test. A 127.0.0.2',
     '3.0.0.127.codes.test. A 127.0.0.3',
     'good.test. MX 10 mx.good.test.',        # sender domains
@@ -77,16 +78,17 @@ RECORDS = [
 ]
 
 
-def unbound_start(d):
+def unbound_start(d, ipv6):
     conf = os.path.join(d, 'unbound.conf')
     with open(conf, 'w') as f:
-        f.write('server:\n\tinterface: 127.0.0.1\n\tport: 53\n\tdo-ip6: no\n'
-                '\taccess-control: 127.0.0.0/8 allow\n\tusername: ""\n\tchroot: ""\n'
+        f.write('server:\n\tinterface: 127.0.0.1\n%s\tport: 53\n'
+                '\taccess-control: 127.0.0.0/8 allow\n\taccess-control: ::1/128 allow\n\tusername: ""\n\tchroot: ""\n'
                 '\tdirectory: "%s"\n\tpidfile: "%s/unbound.pid"\n\tdo-daemonize: no\n'
                 '\tuse-syslog: no\n\tlogfile: "%s/unbound.log"\n\tlog-queries: yes\n'
                 '\tmodule-config: "iterator"\n\tlocal-zone: "test." static\n'
                 '\tlocal-zone: "refuse.test." refuse\n'
-                '\tlocal-zone: "spam.test.dbl.test." redirect\n' % (d, d, d))
+                '\tlocal-zone: "spam.test.dbl.test." redirect\n'
+                % ('\tinterface: ::1\n' if ipv6 else '\tdo-ip6: no\n', d, d, d))
         for r in RECORDS:
             f.write("\tlocal-data: '%s'\n" % r)
         f.write('remote-control:\n\tcontrol-enable: no\n')
@@ -182,8 +184,12 @@ try:
         if r.returncode:
             print('not ok 1 - %s: %s' % (' '.join(cmd), r.stdout.decode(errors='replace').strip()))
             raise SystemExit(1)
+    # the IPv6 cases need ::1 on the namespace's loopback (a kernel booted
+    # without IPv6 has none)
+    r = run('ip', 'netns', 'exec', NS, 'cat', '/proc/net/if_inet6')
+    IPV6 = r.returncode == 0 and re.search(r'^0{31}1 ', r.stdout.decode(errors='replace'), re.M) is not None
     srv = Server(extra_control={'maxerrors': '4'})
-    unbound = unbound_start(srv.dir)
+    unbound = unbound_start(srv.dir, IPV6)
     QLOG = os.path.join(srv.dir, 'unbound.log')
 
     def asked(name):
@@ -196,7 +202,7 @@ try:
         check(wait_for(lambda: run('ip', 'netns', 'exec', NS, 'python3', '-c',
                                    'import socket; socket.gethostbyname("3.0.0.127.bl.test")').returncode == 0, 10),
               'unbound answers in the namespace')
-        srv.start(prefix=('ip', 'netns', 'exec', NS))
+        srv.start(prefix=('ip', 'netns', 'exec', NS), listen='127.0.0.1,::1' if IPV6 else '127.0.0.1')
         logged = lambda pat: re.search(pat, srv.logtext(), re.M)
 
         def rcpt(src, to='demo@example.org'):
@@ -248,6 +254,13 @@ try:
         c.cmd('QUIT')
         check(code == 250 and wait_for(lambda: logged(r'dnsbl_error ip=127\.0\.0\.5 zone=bl\.test answer=10\.1\.1\.1')),
               'an answer outside 127/8: accepted, logged')
+        if IPV6:
+            code, text, _, c = rcpt('::1')
+            c.cmd('QUIT')
+            check(code == 554 and '[::1] is listed by bl.test' in text,
+                  'an IPv6 client: its 32 nibbles asked, listed (%s)' % text)
+        else:
+            print('ok - an IPv6 client # SKIP no ::1 in the namespace')
         srv.control('dnsbl', 'codes.test=127.0.0.2')
         code3, _, _, c = rcpt('127.0.0.3')
         c.cmd('QUIT')
@@ -282,6 +295,13 @@ try:
         code, text, secs, c = rcpt('127.0.0.2')
         c.cmd('QUIT')
         check(code == 554, 'nothing listens on the first nameserver: the second answers')
+        if IPV6:
+            resolv('::1')
+            code, text, secs, c = rcpt('127.0.0.2')
+            c.cmd('QUIT')
+            check(code == 554, 'a nameserver on IPv6 (::1)')
+        else:
+            print('ok - a nameserver on IPv6 # SKIP no ::1 in the namespace')
         silent = FakeNameserver('127.0.0.9')
         silent.start()
         resolv('127.0.0.9')
