@@ -72,6 +72,10 @@ RECORDS = [
     'nullmx.test. MX 0 .',                   # RFC 7505: takes no mail
     'nullmx.test. A 192.0.2.27',
     'nomail.test. TXT "no mail here"',       # exists, but no MX, A or AAAA
+    '9.0.0.127.bl.test. A 127.0.0.2',        # listed, and listed as a good sender too
+    '9.0.0.127.wl.test. A 127.0.10.2',
+    '10.0.0.127.bl.test. A 127.0.0.2',       # listed; a good-sender list's trust 0 only
+    '10.0.0.127.wl.test. A 127.0.10.0',
     'spam.test.dbl.test. A 127.0.1.2',       # a sender domain a domain blocklist lists, subdomains too
     'bothmx.test. MX 0 .',                   # a null MX beside a real one: misconfigured, takes mail
     'bothmx.test. MX 10 mx.good.test.',
@@ -466,6 +470,19 @@ try:
         c.cmd('QUIT')
         check(first == 554 and again[0] == 554 and 'client [127.0.0.2]' in again[1][-1] and
               not asked('y1.spam.test.dbl.test'), 'a client a list of addresses refused: its senders are not asked about')
+        # --- lists of good senders (control/dnswl) ---------------------------
+        srv.control('dnswl', 'wl.test=127.0.[0..255].[1..3]')
+        srv.control('rhsbl', 'dbl.test')
+        code, text, c = mail('127.0.0.9', 'a@spam.test')
+        r = c.cmd('RCPT TO:<demo@example.org>')
+        c.cmd('QUIT')
+        check(code == 250 and r[0] == 250, 'a client a list of good senders names: the blocklists do not refuse it')
+        check(wait_for(lambda: logged(r'dnswl ip=127\.0\.0\.9 zone=wl\.test answer=127\.0\.10\.2 blocklists=ignored$')),
+              'the dnswl line says so')
+        code, text, _, c = rcpt('127.0.0.10')
+        c.cmd('QUIT')
+        check(code == 554, 'an answer outside the codes named (trust 0): no good sender, refused')
+        srv.control('dnswl', None)
         srv.control('dnsbl', None)
         srv.control('rhsbl', None)
         check(not logged(r'AddressSanitizer|runtime error'), 'no sanitizer report')

@@ -47,6 +47,9 @@ struct lists {
 };
 
 static struct lists client_lists = { .file = "dnsbl", .event = "dnsbl", .event_error = "dnsbl_error", .what = "client" };
+/* lists of good senders' addresses (DNSWL): a client one lists is asked
+ * about in the others, but not refused for what they say */
+static struct lists white_lists = { .file = "dnswl", .event = "dnswl", .event_error = "dnswl_error", .what = "client" };
 static struct lists sender_lists = { .file = "rhsbl", .event = "rhsbl", .event_error = "rhsbl_error",
                                      .what = "sender domain" };
 
@@ -178,11 +181,12 @@ void dnsbl_start(void)
 	unsigned char ip[16];
 	size_t iplen;
 
-	if (!cfg.dnsbl.len || !stranger() || !(iplen = client_address(ip)))
+	if ((!cfg.dnsbl.len && !cfg.dnswl.len) || !stranger() || !(iplen = client_address(ip)))
 		return;
-	if (!str_copys(&client_lists.subject, client.ip))
+	if (!str_copys(&client_lists.subject, client.ip) || !str_copys(&white_lists.subject, client.ip))
 		die_nomem();
 	lists_start(&client_lists, &cfg.dnsbl, ip, iplen);
+	lists_start(&white_lists, &cfg.dnswl, ip, iplen);
 }
 
 void rhsbl_start(const char *domain, size_t len)
@@ -195,7 +199,8 @@ void rhsbl_start(const char *domain, size_t len)
 	/* the null sender (len 0), an address literal and a domain in UTF-8
 	 * (its A-labels would be needed) are not asked about; nor is any
 	 * sender of a client a blocklist of addresses refused already */
-	if (!cfg.rhsbl.len || !len || domain[0] == '[' || len > 253 || !stranger() || client_lists.refusal.len)
+	if (!cfg.rhsbl.len || !len || domain[0] == '[' || len > 253 || !stranger() || client_lists.refusal.len ||
+	    (white_lists.judged && white_lists.refusal.len))
 		return;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)domain[i] >= 0x80)
@@ -227,6 +232,8 @@ static void log_result(const struct lists *ls, const struct lookup *l)
 		log_kv(&line, "answer", code);
 	if (l->result != DNSBL_LISTED)
 		log_kv(&line, "why", why);
+	else if (ls == &white_lists)
+		log_kv(&line, "blocklists", "ignored");
 	log_end(&line);
 }
 
@@ -257,6 +264,12 @@ static const char *lists_refusal(struct lists *ls)
 
 const char *dnsbl_refusal(void)
 {
-	const char *r = lists_refusal(&client_lists);
+	const char *r;
+
+	/* a good sender's address: the blocklists are not waited for (a
+	 * "refusal" of a list of good senders is its listing) */
+	if (lists_refusal(&white_lists))
+		return 0;
+	r = lists_refusal(&client_lists);
 	return r ? r : lists_refusal(&sender_lists);
 }

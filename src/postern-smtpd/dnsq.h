@@ -13,9 +13,9 @@
 #define DNSQ_RESEND_MS 1500    /* a question unanswered this long is asked again, once */
 /* The questions a session may have: each is a static struct asked again
  * for each new subject, so the count is bounded by the structs. */
-#define DNSQ_LISTS_MAX 8       /* zones of control/dnsbl, and again of control/rhsbl */
+#define DNSQ_LISTS_MAX 8       /* zones of control/dnsbl, and again of rhsbl and of dnswl */
 #define DNSQ_SENDER_QUESTIONS 3 /* a sender domain's MX, A and AAAA */
-#define DNSQ_QUESTIONS_MAX (2 * DNSQ_LISTS_MAX + DNSQ_SENDER_QUESTIONS)
+#define DNSQ_QUESTIONS_MAX (3 * DNSQ_LISTS_MAX + DNSQ_SENDER_QUESTIONS)
 
 enum dnsq_take { DNSQ_NOT_MINE, DNSQ_SETTLED, DNSQ_FAILED };
 

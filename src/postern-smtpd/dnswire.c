@@ -1,5 +1,4 @@
 /* DNS wire format for the blocklist lookups: see dnswire.h. */
-#include <arpa/inet.h>
 #include <string.h>
 #include "dnswire.h"
 
@@ -57,6 +56,47 @@ static int zone_name(const char *s, size_t n, char *out, const char **why)
 	return 0;
 }
 
+/* A number of 0 to 255 at *p (no sign, at most three digits). */
+static int octet(const char **p, unsigned char *out)
+{
+	unsigned v = 0;
+	int digits = 0;
+
+	while (**p >= '0' && **p <= '9' && digits < 4) {
+		v = v * 10 + (unsigned)(**p - '0');
+		(*p)++;
+		digits++;
+	}
+	if (digits == 0 || digits > 3 || v > 255)
+		return -1;
+	*out = (unsigned char)v;
+	return 0;
+}
+
+/* One code, s to end: four numbers or ranges [A..B], dots between. */
+static int code_parse(const char *s, const char *end, struct dnsbl_code *c)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i && (s == end || *s++ != '.'))
+			return -1;
+		if (s < end && *s == '[') {
+			s++;
+			if (octet(&s, &c->lo[i]) == -1 || end - s < 2 || s[0] != '.' || s[1] != '.')
+				return -1;
+			s += 2;
+			if (octet(&s, &c->hi[i]) == -1 || s == end || *s++ != ']' || c->hi[i] < c->lo[i])
+				return -1;
+		} else {
+			if (octet(&s, &c->lo[i]) == -1)
+				return -1;
+			c->hi[i] = c->lo[i];
+		}
+	}
+	return s == end ? 0 : -1;
+}
+
 int dnsbl_zone_parse(const char *line, struct dnsbl_zone *z, const char **why)
 {
 	const char *eq = strchr(line, '='), *p;
@@ -70,24 +110,19 @@ int dnsbl_zone_parse(const char *line, struct dnsbl_zone *z, const char **why)
 	p = eq + 1;
 	for (;;) {
 		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		char buf[16];
-		if (n == 0 || n >= sizeof buf) {
-			*why = "an answer code is not an IPv4 address";
-			return -1;
-		}
+		if (!end)
+			end = p + strlen(p);
 		if (z->ncodes == DNSBL_CODES_MAX) {
 			*why = "more than 16 answer codes";
 			return -1;
 		}
-		memcpy(buf, p, n);
-		buf[n] = 0;
-		if (inet_pton(AF_INET, buf, z->codes[z->ncodes]) != 1) {
-			*why = "an answer code is not an IPv4 address";
+		/* the whole code is checked here: its bytes reach no other parser */
+		if (end - p > 40 || code_parse(p, end, &z->codes[z->ncodes]) == -1) {
+			*why = "an answer code is not an IPv4 address (its numbers may be ranges, [2..11])";
 			return -1;
 		}
 		z->ncodes++;
-		if (!end)
+		if (!*end)
 			return 0;
 		p = end + 1;
 	}
@@ -272,9 +307,14 @@ static int listing(const struct dnsbl_zone *z, const unsigned char *a)
 
 	if (!z->ncodes)
 		return !odd_code(a);
-	for (k = 0; k < z->ncodes; k++)
-		if (!memcmp(a, z->codes[k], 4))
+	for (k = 0; k < z->ncodes; k++) {
+		const struct dnsbl_code *c = &z->codes[k];
+		int i;
+		for (i = 0; i < 4 && a[i] >= c->lo[i] && a[i] <= c->hi[i]; i++)
+			;
+		if (i == 4)
 			return 1;
+	}
 	return 0;
 }
 

@@ -17,10 +17,14 @@
 #define DNS_T_AAAA 28
 
 /* One line of control/dnsbl: ZONE, or ZONE=CODE[,CODE...] with each CODE an
- * IPv4 address the list answers for "listed". */
+ * IPv4 address the list answers for "listed", each of its numbers N or a
+ * range [A..B] (127.0.0.[2..11]). */
+struct dnsbl_code {
+	unsigned char lo[4], hi[4];
+};
 struct dnsbl_zone {
 	char name[DNSBL_ZONE_MAX + 1]; /* lower case, no trailing dot */
-	unsigned char codes[DNSBL_CODES_MAX][4];
+	struct dnsbl_code codes[DNSBL_CODES_MAX];
 	size_t ncodes;                 /* 0: any answer in 127.0.0.0/8 but 127.255.255.0/24 */
 };
 /* 0, or -1 with a malformed line (*why says how). */

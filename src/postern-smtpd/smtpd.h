@@ -24,6 +24,7 @@ struct config {
 	int dkim;                     /* dkimdomains names a key: postern-dkimsign in postern-queue's place */
 	struct str dnsbl;             /* control/dnsbl's lines, NUL-separated (port 25 only) */
 	struct str rhsbl;             /* control/rhsbl's, the same */
+	struct str dnswl;             /* control/dnswl's, the same */
 	unsigned long long senderdomaincheck; /* 1: a stranger's sender domain must take mail (port 25) */
 };
 extern struct config cfg;
@@ -50,8 +51,8 @@ int config_load(void);     /* 0 ok, -1 error (errno) */
  * may send as: 1 yes, 0 no, -1 the recipient table cannot say. */
 int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, size_t at);
 
-/* dnsbl.c: the DNS blocklists of control/dnsbl and control/rhsbl
- * (doc/smtp.md).  dnsbl_start sends the lookups of the client's address
+/* dnsbl.c: the DNS blocklists of control/dnsbl and control/rhsbl, and the
+ * lists of good senders of control/dnswl that override them (doc/smtp.md).  dnsbl_start sends the lookups of the client's address
  * for a client that is neither trusted nor logged in, rhsbl_start those of
  * a transaction's sender domain (len 0: the null sender); dnsbl_refusal
  * waits for them (at most 5 s from when they were asked), logs what they

@@ -1,5 +1,6 @@
 /* postern-smtpd's DNS blocklist bytes (src/postern-smtpd/dnswire.c): the
  * zone lines, the reversed names, the query, and answers good and hostile. */
+#include <arpa/inet.h>
 #include <string.h>
 #include "check.h"
 #include "postern-smtpd/dnswire.c"
@@ -60,7 +61,15 @@ int main(void)
 	/* zones */
 	CHECK(zone("zen.example.org") == 0 && !strcmp(z.name, "zen.example.org") && z.ncodes == 0, "a plain zone");
 	CHECK(zone("Zen.Example.ORG.") == 0 && !strcmp(z.name, "zen.example.org"), "case folded, trailing dot let go");
-	CHECK(zone("bl.test=127.0.0.2,127.0.0.4") == 0 && z.ncodes == 2 && z.codes[1][3] == 4, "answer codes");
+	CHECK(zone("bl.test=127.0.0.2,127.0.0.4") == 0 && z.ncodes == 2 && z.codes[1].lo[3] == 4 && z.codes[1].hi[3] == 4,
+	      "answer codes");
+	CHECK(zone("bl.test=127.0.[0..255].[1..3],127.0.0.[2..11]") == 0 && z.ncodes == 2 && z.codes[0].lo[2] == 0 &&
+	      z.codes[0].hi[2] == 255 && z.codes[0].lo[3] == 1 && z.codes[0].hi[3] == 3 && z.codes[1].hi[3] == 11,
+	      "ranges");
+	CHECK(zone("bl.test=127.0.0.[3..2]") == -1 && zone("bl.test=127.0.0.[2..]") == -1 &&
+	      zone("bl.test=127.0.0.[2.11]") == -1 && zone("bl.test=127.0.0.[2..11") == -1 &&
+	      zone("bl.test=127.0.0.2.5") == -1 && zone("bl.test=127.0.0") == -1 && zone("bl.test=127.0.0.0002") == -1 &&
+	      zone("bl.test=127.0.0.+2") == -1 && zone("bl.test=127.0.0.[0..256]") == -1, "bad ranges refused");
 	CHECK(zone("") == -1 && zone(".") == -1 && zone("a..b") == -1 && zone(".a") == -1, "empty labels refused");
 	CHECK(zone("bl test") == -1 && zone("bl_x.test") == -1 && zone("bl\xc3\xa9.test") == -1, "odd bytes refused");
 	CHECK(zone("bl.test=") == -1 && zone("bl.test=127.0.0.2,") == -1 && zone("bl.test=127.0.0.256") == -1 &&
@@ -226,6 +235,12 @@ int main(void)
 		CHECK(dnsbl_judge(&z, ans, 2, &which) == DNSBL_LISTED && which == 1, "a code named lists");
 		zone("bl.test=10.0.0.1");
 		CHECK(dnsbl_judge(&z, ans + 2, 1, &which) == DNSBL_LISTED, "a named code outside 127/8 lists");
+		zone("bl.test=127.0.0.[3..11]");
+		CHECK(dnsbl_judge(&z, ans + 1, 1, &which) == DNSBL_CLEAN, "below a range: clean");
+		zone("bl.test=127.0.0.[2..11]");
+		CHECK(dnsbl_judge(&z, ans + 1, 1, &which) == DNSBL_LISTED, "a range's low end lists");
+		zone("bl.test=127.[0..254].[0..255].[0..255]");
+		CHECK(dnsbl_judge(&z, ans, 1, &which) == DNSBL_ODD, "127.255.255.254 outside the range named: odd");
 	}
 	return check_done();
 }
