@@ -46,10 +46,12 @@ struct lists {
 	struct str refusal;      /* the 554, once a zone lists the subject */
 };
 
-static struct lists client_lists = { .file = "dnsbl", .event = "dnsbl", .event_error = "dnsbl_error", .what = "client" };
+static struct lists client_lists = { .file = "dnsbl", .event = "dnsbl", .event_error = "dnsbl_error",
+                                     .what = "client" };
 /* lists of good senders' addresses (DNSWL): a client one lists is asked
  * about in the others, but not refused for what they say */
-static struct lists white_lists = { .file = "dnswl", .event = "dnswl", .event_error = "dnswl_error", .what = "client" };
+static struct lists white_lists = { .file = "dnswl", .event = "dnswl", .event_error = "dnswl_error",
+                                    .what = "client" };
 static struct lists sender_lists = { .file = "rhsbl", .event = "rhsbl", .event_error = "rhsbl_error",
                                      .what = "sender domain" };
 
@@ -113,8 +115,12 @@ static void parse_zones(struct lists *ls, const struct str *lines)
 			warn("control/", ls->file, ": more than 8 zones; left out: ", p);
 		else if (dnsbl_zone_parse(p, &ls->zones[ls->nzones], &why) == -1)
 			warn("control/", ls->file, ": line left out (", why, "): ", p);
-		else
+		else {
+			/* list.dnswl.org answers a query it refuses with 127.0.0.255 */
+			if (ls == &white_lists && !ls->zones[ls->nzones].ncodes)
+				warn("control/dnswl: ", p, " names no codes: any answer, a refusal too, makes a good sender");
 			ls->nzones++;
+		}
 	}
 }
 
@@ -181,7 +187,8 @@ void dnsbl_start(void)
 	unsigned char ip[16];
 	size_t iplen;
 
-	if ((!cfg.dnsbl.len && !cfg.dnswl.len) || !stranger() || !(iplen = client_address(ip)))
+	/* a list of good senders matters only where a blocklist may refuse */
+	if ((!cfg.dnsbl.len && !cfg.rhsbl.len) || !stranger() || !(iplen = client_address(ip)))
 		return;
 	if (!str_copys(&client_lists.subject, client.ip) || !str_copys(&white_lists.subject, client.ip))
 		die_nomem();
@@ -266,10 +273,12 @@ const char *dnsbl_refusal(void)
 {
 	const char *r;
 
-	/* a good sender's address: the blocklists are not waited for (a
-	 * "refusal" of a list of good senders is its listing) */
-	if (lists_refusal(&white_lists))
-		return 0;
 	r = lists_refusal(&client_lists);
-	return r ? r : lists_refusal(&sender_lists);
+	if (!r)
+		r = lists_refusal(&sender_lists);
+	/* a list of good senders is waited for only when a blocklist would
+	 * refuse (its "refusal" is its listing) */
+	if (r && white_lists.n && lists_refusal(&white_lists))
+		return 0;
+	return r;
 }

@@ -56,12 +56,15 @@ static int zone_name(const char *s, size_t n, char *out, const char **why)
 	return 0;
 }
 
-/* A number of 0 to 255 at *p (no sign, at most three digits). */
+/* A number of 0 to 255 at *p: no sign, at most three digits, no leading
+ * zero (010 would be 8 to some readers). */
 static int octet(const char **p, unsigned char *out)
 {
 	unsigned v = 0;
 	int digits = 0;
 
+	if ((*p)[0] == '0' && (*p)[1] >= '0' && (*p)[1] <= '9')
+		return -1;
 	while (**p >= '0' && **p <= '9' && digits < 4) {
 		v = v * 10 + (unsigned)(**p - '0');
 		(*p)++;
@@ -116,8 +119,7 @@ int dnsbl_zone_parse(const char *line, struct dnsbl_zone *z, const char **why)
 			*why = "more than 16 answer codes";
 			return -1;
 		}
-		/* the whole code is checked here: its bytes reach no other parser */
-		if (end - p > 40 || code_parse(p, end, &z->codes[z->ncodes]) == -1) {
+		if (code_parse(p, end, &z->codes[z->ncodes]) == -1) {
 			*why = "an answer code is not an IPv4 address (its numbers may be ranges, [2..11])";
 			return -1;
 		}

@@ -52,8 +52,9 @@ int config_load(void);     /* 0 ok, -1 error (errno) */
 int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, size_t at);
 
 /* dnsbl.c: the DNS blocklists of control/dnsbl and control/rhsbl, and the
- * lists of good senders of control/dnswl that override them (doc/smtp.md).  dnsbl_start sends the lookups of the client's address
- * for a client that is neither trusted nor logged in, rhsbl_start those of
+ * lists of good senders of control/dnswl that override them (doc/smtp.md).
+ * dnsbl_start sends the lookups of the client's address for a client
+ * that is neither trusted nor logged in, rhsbl_start those of
  * a transaction's sender domain (len 0: the null sender); dnsbl_refusal
  * waits for them (at most 5 s from when they were asked), logs what they
  * found, and returns the 554 for a listed client or sender, or NULL (the

@@ -70,6 +70,10 @@ int main(void)
 	      zone("bl.test=127.0.0.[2.11]") == -1 && zone("bl.test=127.0.0.[2..11") == -1 &&
 	      zone("bl.test=127.0.0.2.5") == -1 && zone("bl.test=127.0.0") == -1 && zone("bl.test=127.0.0.0002") == -1 &&
 	      zone("bl.test=127.0.0.+2") == -1 && zone("bl.test=127.0.0.[0..256]") == -1, "bad ranges refused");
+	CHECK(zone("bl.test=127.0.0.02") == -1 && zone("bl.test=127.0.0.010") == -1 && zone("bl.test=000.0.0.2") == -1 &&
+	      zone("bl.test=127.0.0.[01..3]") == -1 && zone("bl.test=127.0.0.0") == 0, "leading zeros refused, 0 taken");
+	CHECK(zone("bl.test=[100..255].[100..255].[100..255].[100..255]") == 0 && z.codes[0].lo[0] == 100,
+	      "the longest code (43 bytes)");
 	CHECK(zone("") == -1 && zone(".") == -1 && zone("a..b") == -1 && zone(".a") == -1, "empty labels refused");
 	CHECK(zone("bl test") == -1 && zone("bl_x.test") == -1 && zone("bl\xc3\xa9.test") == -1, "odd bytes refused");
 	CHECK(zone("bl.test=") == -1 && zone("bl.test=127.0.0.2,") == -1 && zone("bl.test=127.0.0.256") == -1 &&
