@@ -11,7 +11,7 @@ swaks libnet-ssleay-perl openssl neomutt python3 python3-aiosmtpd curl tinycdb c
 iproute2 procps util-linux passwd"
 case ${1:-test} in
 # postfix for smtp-source, the SMTP load generator tests/t-smtp-e2e.sh uses
-# unbound: the test DNS server of tests/t-remote.sh (started by the test only)
+# unbound: the test DNS server of tests/t-remote.sh, t-dane.sh and t-dnsbl.py (started by the tests only)
 # ldnsutils: ldns-signzone signs tests/t-dane.sh's zone (DNSSEC), drill asks it
 # strace: tests/t-listen.py holds the listener's reads to open a signal race
 # python3-dkim (with python3-nacl for Ed25519) and Mail::DKIM (with CryptX):
