@@ -12,3 +12,11 @@ time_t seconds_now(void)
 		die_sys(111, "fatal: unable to read the clock");
 	return t.tv_sec;
 }
+
+long long monotonic_ms(void)
+{
+	struct timespec t;
+	if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
+		die_sys(111, "fatal: unable to read the clock");
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}

@@ -63,9 +63,8 @@ void throttle_init(unsigned long long failures);
 int throttle_blocked(const char *ip, size_t n, time_t now);
 void throttle_failed(const char *ip, size_t n, time_t now);
 
-/* wait.c: the monotonic clock in ms; and a wait of at most ms for fd to
- * be readable (or closed): 1 it is, 0 timed out, -1 poll failed. */
-long long now_ms(void);
+/* wait.c: a wait of at most ms for fd to be readable (or closed): 1 it
+ * is, 0 timed out, -1 poll failed. */
 int wait_readable(int fd, int ms);
 
 /* serve.c: answers the one request of an accepted connection from a

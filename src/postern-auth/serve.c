@@ -132,7 +132,7 @@ void serve(int conn, uid_t uid, int checks_only, const struct serve_paths *paths
 	struct request req;
 	const char *why = 0;
 	size_t n = 0, nfds = 0;
-	long long start = now_ms();
+	long long start = monotonic_ms();
 	int r = wait_readable(conn, REQUEST_MS);
 
 	if (r != 1)
@@ -159,7 +159,7 @@ void serve(int conn, uid_t uid, int checks_only, const struct serve_paths *paths
 	if (!why) {
 		/* the line before the answer: postern-popup's lines about this
 		 * login come after ours in the log */
-		log_auth(&req, &o, now_ms() - start);
+		log_auth(&req, &o, monotonic_ms() - start);
 		if (o.code != 'U')
 			answer(conn, &o);
 		counts->ok += o.code == 'K';

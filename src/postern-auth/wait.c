@@ -2,25 +2,15 @@
  * for a peer has an end, or one silent peer would stop every login. */
 #include <errno.h>
 #include <poll.h>
-#include <time.h>
 #include "auth.h"
-#include "die.h"
-
-long long now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		die_sys(111, "fatal: unable to read the clock");
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "seconds.h"
 
 int wait_readable(int fd, int ms)
 {
-	long long end = now_ms() + ms, left;
+	long long end = monotonic_ms() + ms, left;
 	struct pollfd p = { fd, POLLIN, 0 };
 
-	while ((left = end - now_ms()) > 0) {
+	while ((left = end - monotonic_ms()) > 0) {
 		int r = poll(&p, 1, (int)left);
 		if (r > 0)
 			return 1;

@@ -3,11 +3,11 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include "serve.h"
 #include "die.h"
 #include "log.h"
+#include "seconds.h"
 #include "selfpipe.h"
 #include "sign.h"
 #include "unixsock.h"
@@ -30,15 +30,6 @@ static const struct key *key;
 static const struct str *crec;
 static uid_t peer;
 static int lsock;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		die_sys(111, "fatal: unable to read the clock");
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* 1 when the line guarded by *last may be said now. */
 static int seldom(long long *last, long long now)
@@ -216,7 +207,7 @@ void serve(int lfd, int sigfd, uid_t peer_uid, const struct str *c_record, const
 	peer = peer_uid;
 	lsock = lfd;
 	for (;;) {
-		long long now = now_ms();
+		long long now = monotonic_ms();
 		size_t i, n = nconns, kept = 0;
 
 		pfd[0] = (struct pollfd){ sigfd, POLLIN, 0 };
@@ -234,7 +225,7 @@ void serve(int lfd, int sigfd, uid_t peer_uid, const struct str *c_record, const
 		 * and the drain would lose its byte and leave poll asleep */
 		if (selfpipe_term)
 			return;
-		now = now_ms();
+		now = monotonic_ms();
 		for (i = 0; i < n; i++) {
 			struct conn *c = &conns[i];
 			if (pfd[2 + i].revents)

@@ -10,6 +10,7 @@
 #include "fmt.h"
 #include "io.h"
 #include "log.h"
+#include "seconds.h"
 
 /* after the program's exit, how long its output pipe is still read */
 #define EXIT_DRAIN_MS 1000
@@ -38,13 +39,6 @@ void text_flatten(struct str *t)
 	}
 	if (t->s)
 		t->s[t->len] = 0;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* "4.3.0 what: " unless the program already gave a code of the right class. */
@@ -131,14 +125,14 @@ int program_deliver(const char *cmd, size_t cmdlen, char *const envp[],
 		msgdone = 1; /* cannot happen on a fresh pipe; fall through to the kill */
 		deadline = 0;
 	} else
-		deadline = now_ms() + (long long)timeout * 1000;
+		deadline = monotonic_ms() + (long long)timeout * 1000;
 	memcpy(buf, pre, prelen < sizeof buf ? prelen : sizeof buf);
 	buflen = prelen < sizeof buf ? prelen : sizeof buf; /* trace lines are short */
 
 	while (pout[0] != -1 || pin[1] != -1 || !exited) {
 		struct pollfd p[2];
 		nfds_t np = 0;
-		long long left = deadline - now_ms();
+		long long left = deadline - monotonic_ms();
 		int wait_ms;
 
 		if (left <= 0) {
@@ -167,8 +161,8 @@ int program_deliver(const char *cmd, size_t cmdlen, char *const envp[],
 				/* what it wrote before its exit is in the pipe by now;
 				 * a process it left that keeps the pipe full is read for
 				 * this long at most, and its exit status is the result */
-				if (deadline > now_ms() + EXIT_DRAIN_MS)
-					deadline = now_ms() + EXIT_DRAIN_MS;
+				if (deadline > monotonic_ms() + EXIT_DRAIN_MS)
+					deadline = monotonic_ms() + EXIT_DRAIN_MS;
 			}
 		}
 		if (exited && pin[1] != -1) {

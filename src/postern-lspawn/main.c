@@ -18,7 +18,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "addr.h"
 #include "conf.h"
@@ -35,6 +34,7 @@
 #include "outq.h"
 #include "drain.h"
 #include "selfpipe.h"
+#include "seconds.h"
 #include "str.h"
 #include "uniq.h"
 #include "spawn.h"
@@ -159,14 +159,6 @@ static int spawn_local(pid_t *pid, const struct who *w, char *ident, const char 
 	return r;
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-	if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
-		die_sys(111, "fatal: unable to read the clock");
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* No more requests for this child: it reads EOF on its fd 0 and exits
  * (within IDLE_GRACE_MS, if it holds no message, or it is killed). */
 static void retire(struct kid *k)
@@ -175,7 +167,7 @@ static void retire(struct kid *k)
 		close(k->ctl);
 	k->ctl = -1;
 	if (k->n == 0)
-		k->deadline = now_ms() + IDLE_GRACE_MS;
+		k->deadline = monotonic_ms() + IDLE_GRACE_MS;
 	k->ready = 0;
 }
 
@@ -416,7 +408,7 @@ taken:
 	k->lines = 0;
 	k->killed = 0;
 	k->readable = 0;
-	k->deadline = now_ms() + (long long)timeout_ms;
+	k->deadline = monotonic_ms() + (long long)timeout_ms;
 }
 
 /* What a running child wrote: when every message it holds has its line,
@@ -437,7 +429,7 @@ static void heard(struct kid *k)
 				lines += t->s[j] == '\n';
 			if (lines > k->lines) {
 				k->lines = lines;
-				k->deadline = now_ms() + (long long)timeout_ms;
+				k->deadline = monotonic_ms() + (long long)timeout_ms;
 			}
 			return;
 		}
@@ -447,7 +439,7 @@ static void heard(struct kid *k)
 			reply(k->job[i], res[i].st, res[i].text, res[i].len);
 		k->n = 0;
 		k->lines = 0;
-		k->deadline = now_ms() + IDLE_GRACE_MS; /* to say R, or to exit */
+		k->deadline = monotonic_ms() + IDLE_GRACE_MS; /* to say R, or to exit */
 		memmove(t->s, t->s + need, t->len - need);
 		t->len -= need;
 	}
@@ -455,7 +447,7 @@ static void heard(struct kid *k)
 		return;
 	if (k->ctl != -1 && t->len == 2 && memcmp(t->s, READY_LINE, 2) == 0) {
 		k->ready = 1;
-		k->idle_since = now_ms();
+		k->idle_since = monotonic_ms();
 	} else if (k->ctl != -1 && t->len == 1 && t->s[0] == 'R')
 		return; /* the rest is on its way */
 	else
@@ -492,7 +484,7 @@ static void kill_stuck(struct kid *k, unsigned long long seconds)
  * -1. */
 static int expire(int stopping)
 {
-	long long now = now_ms(), due = -1;
+	long long now = monotonic_ms(), due = -1;
 	size_t i, idle = 0;
 	struct kid *old;
 

@@ -10,6 +10,7 @@
 #include "die.h"
 #include "file.h"
 #include "rand.h"
+#include "seconds.h"
 #include "str.h"
 
 #define RESOLV_CONF "/etc/resolv.conf"
@@ -26,14 +27,6 @@ static unsigned ns_dead;     /* bit n: a query to nameserver n could not be sent
 static int opened;           /* 1: the sockets are there; -1: they cannot be */
 static struct dnsq *questions[DNSQ_QUESTIONS_MAX];
 static size_t nquestions;
-
-static long long ms_since(const struct timespec *t)
-{
-	struct timespec now;
-	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
-		return 1LL << 40; /* no clock: wait no more */
-	return (long long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
-}
 
 static void set_ns(struct sockaddr_storage *ss, socklen_t *sl, int family, const void *addr)
 {
@@ -81,14 +74,19 @@ static int resolvers(struct sockaddr_storage *ss, socklen_t *sl)
 		while (a < ll && line[a] != ' ' && line[a] != '\t' && line[a] != '\r' && k < sizeof addr - 1)
 			addr[k++] = line[a++];
 		addr[k] = 0;
-		if (inet_pton(AF_INET, addr, bin) == 1)
-			set_ns(&ss[n], &sl[n], AF_INET, bin), n++;
-		else if (inet_pton(AF_INET6, addr, bin) == 1)
-			set_ns(&ss[n], &sl[n], AF_INET6, bin), n++;
+		if (inet_pton(AF_INET, addr, bin) == 1) {
+			set_ns(&ss[n], &sl[n], AF_INET, bin);
+			n++;
+		} else if (inet_pton(AF_INET6, addr, bin) == 1) {
+			set_ns(&ss[n], &sl[n], AF_INET6, bin);
+			n++;
+		}
 	}
 	str_free(&f);
-	if (n == 0)
-		set_ns(&ss[n], &sl[n], AF_INET, loopback), n++;
+	if (n == 0) {
+		set_ns(&ss[n], &sl[n], AF_INET, loopback);
+		n++;
+	}
 	return (int)n;
 }
 
@@ -146,19 +144,19 @@ static int registered(const struct dnsq *q)
 
 int dnsq_ask(struct dnsq *q, const char *name, unsigned qtype)
 {
+	int known = registered(q);
 	uint16_t id;
 
 	q->pending = 0;
 	q->resent = 0;
 	q->failed = 0;
-	if ((nquestions == DNSQ_QUESTIONS_MAX && !registered(q)) || open_sockets() != 1)
+	if ((nquestions == DNSQ_QUESTIONS_MAX && !known) || open_sockets() != 1)
 		return -1;
 	if (!rand_bytes(&id, sizeof id) || !(q->qlen = dns_query(q->query, sizeof q->query, id, name, qtype)))
 		return -1;
-	if (clock_gettime(CLOCK_MONOTONIC, &q->asked) == -1)
-		return -1;
+	q->asked_ms = monotonic_ms();
 	q->pending = 1;
-	if (!registered(q))
+	if (!known)
 		questions[nquestions++] = q;
 	send_to_all(q);
 	return 0;
@@ -232,7 +230,7 @@ static long long next_due(struct dnsq **qs, size_t n, long long wait_ms)
 		long long elapsed;
 		if (!q->pending || q->resent)
 			continue;
-		if ((elapsed = ms_since(&q->asked)) >= DNSQ_RESEND_MS) {
+		if ((elapsed = monotonic_ms() - q->asked_ms) >= DNSQ_RESEND_MS) {
 			q->resent = 1;
 			send_to_all(q);
 		} else if (resend == -1 || DNSQ_RESEND_MS - elapsed < resend)
@@ -247,7 +245,7 @@ static long long next_due(struct dnsq **qs, size_t n, long long wait_ms)
 			q->pending = 0;
 			continue;
 		}
-		elapsed = ms_since(&q->asked);
+		elapsed = monotonic_ms() - q->asked_ms;
 		if (elapsed < wait_ms && (next == -1 || wait_ms - elapsed < next))
 			next = wait_ms - elapsed;
 	}

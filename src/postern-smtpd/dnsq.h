@@ -6,7 +6,6 @@
 #ifndef POSTERN_SMTPD_DNSQ_H
 #define POSTERN_SMTPD_DNSQ_H
 #include <stddef.h>
-#include <time.h>
 #include "dnswire.h"
 
 #define DNSQ_NAMESERVERS_MAX 3 /* as the C library's resolver (MAXNS) */
@@ -30,7 +29,7 @@ struct dnsq {
 	/* dnsq's own */
 	int pending;             /* no nameserver has settled it, and one still may */
 	unsigned failed;         /* bit n: nameserver n's answer told nothing */
-	struct timespec asked;
+	long long asked_ms;      /* monotonic_ms() when it was asked */
 	int resent;
 };
 

@@ -10,23 +10,15 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include "tlsio.h"
 #include "die.h"
 #include "fmt.h"
 #include "log.h"
+#include "seconds.h"
 
 #define HANDSHAKE_MS 60000 /* from the application's y to a finished handshake */
 #define CLOSE_MS 10000     /* from the application's EOF to our close_notify sent */
-
-static long long now_ms(void)
-{
-	struct timespec t;
-	if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
-		die_sys(111, "fatal: no monotonic clock");
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static void nonblock(int fd)
 {
@@ -150,7 +142,7 @@ static int step(br_ssl_engine_context *eng, int fd, int *app_eof, int *app_gone,
 int pump(br_ssl_engine_context *eng, void (*report)(br_ssl_engine_context *))
 {
 	int app_eof = 0, app_gone = 0, app_hup = 0, handshaken = 0;
-	long long deadline = now_ms() + HANDSHAKE_MS;
+	long long deadline = monotonic_ms() + HANDSHAKE_MS;
 
 	nonblock(FD_APP_IN);
 	nonblock(FD_APP_OUT);
@@ -182,7 +174,7 @@ int pump(br_ssl_engine_context *eng, void (*report)(br_ssl_engine_context *))
 		if (app_eof && !(st & BR_SSL_SENDREC))
 			return 0;
 		if (app_eof && !deadline)
-			deadline = now_ms() + CLOSE_MS;
+			deadline = monotonic_ms() + CLOSE_MS;
 		if (st & BR_SSL_SENDREC)
 			p[n++] = (struct pollfd){ FD_NET_OUT, POLLOUT, 0 };
 		if (st & BR_SSL_RECVREC)
@@ -197,7 +189,7 @@ int pump(br_ssl_engine_context *eng, void (*report)(br_ssl_engine_context *))
 			p[n++] = (struct pollfd){ FD_APP_IN, 0, 0 };
 		if (st & BR_SSL_RECVAPP)
 			p[n++] = (struct pollfd){ FD_APP_OUT, POLLOUT, 0 };
-		left = deadline ? deadline - now_ms() : -1;
+		left = deadline ? deadline - monotonic_ms() : -1;
 		if (deadline && left <= 0) {
 			log_failure(handshaken ? "timed out closing" : "handshake timed out", handshaken, 0);
 			return -1;
@@ -214,7 +206,7 @@ int pump(br_ssl_engine_context *eng, void (*report)(br_ssl_engine_context *))
 			if (!p[i].events) {
 				app_hup = 1;
 				if (!deadline)
-					deadline = now_ms() + CLOSE_MS;
+					deadline = monotonic_ms() + CLOSE_MS;
 				continue;
 			}
 			r = step(eng, p[i].fd, &app_eof, &app_gone, handshaken);
