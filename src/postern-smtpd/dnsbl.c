@@ -23,7 +23,7 @@
 
 struct lookup {
 	struct dnsq q;           /* first: dnsq hands take_listing this */
-	struct dnsbl_zone zone;
+	const struct dnsbl_zone *zone; /* one of its lists' zones */
 	int settled;             /* a nameserver gave an answer that says what it means */
 	enum dnsbl_result result;
 	unsigned char code[4];   /* the answer that listed, or the odd one */
@@ -67,7 +67,7 @@ static enum dnsq_take take_listing(struct dnsq *q, size_t ns, const unsigned cha
 	(void)ns;
 	if (rcode == -1)
 		return DNSQ_NOT_MINE;
-	result = dnsbl_judge(&l->zone, rrs.a, rrs.na, &which);
+	result = dnsbl_judge(l->zone, rrs.a, rrs.na, &which);
 	if (result != DNSBL_ODD && !(rrs.lame && !rrs.na) && (rcode == 3 || (rcode == 0 && (!rrs.truncated || rrs.na)))) {
 		/* NXDOMAIN, or an answer: what it means is settled */
 		l->settled = 1;
@@ -161,13 +161,13 @@ static void lists_start(struct lists *ls, const struct str *lines, const unsigne
 	for (i = 0; i < ls->nzones; i++) {
 		struct lookup *l = &ls->lookups[i];
 		char name[256];
-		l->zone = ls->zones[i];
+		l->zone = &ls->zones[i];
 		l->settled = 0;
 		l->result = DNSBL_CLEAN;
 		l->why = 0;
 		l->q.take = take_listing;
 		l->q.pending = 0;
-		if (list_name(name, ls, &l->zone, ip, iplen) == -1)
+		if (list_name(name, ls, l->zone, ip, iplen) == -1)
 			l->why = "name too long"; /* logged at the first RCPT */
 		else
 			(void)dnsq_ask(&l->q, name, DNS_T_A); /* not asked (no nameserver): logged then too */
@@ -175,12 +175,12 @@ static void lists_start(struct lists *ls, const struct str *lines, const unsigne
 	ls->n = ls->nzones;
 }
 
-/* A stranger: not a client the admin trusts (RELAYCLIENT, DNSBLSKIP), a
- * local user, or one who logs in. */
-static int stranger(void)
+int dns_stranger(const char *skip)
 {
-	return !client.local && !client.relay && !cfg.submission && !getenv("DNSBLSKIP");
+	return !client.local && !client.relay && !cfg.submission && !getenv(skip);
 }
+
+static int stranger(void) { return dns_stranger("DNSBLSKIP"); }
 
 void dnsbl_start(void)
 {
@@ -198,20 +198,14 @@ void dnsbl_start(void)
 
 void rhsbl_start(const char *domain, size_t len)
 {
-	size_t i;
-
 	sender_lists.n = 0; /* a new transaction: the last sender's verdict is gone */
 	sender_lists.judged = 0;
 	sender_lists.refusal.len = 0;
-	/* the null sender (len 0), an address literal and a domain in UTF-8
-	 * (its A-labels would be needed) are not asked about; nor is any
-	 * sender of a client a blocklist of addresses refused already */
-	if (!cfg.rhsbl.len || !len || domain[0] == '[' || len > 253 || !stranger() || client_lists.refusal.len ||
-	    (white_lists.judged && white_lists.refusal.len))
+	/* the null sender (len 0) is not asked about, nor any sender of a
+	 * client a blocklist of addresses refused already */
+	if (!cfg.rhsbl.len || !dns_domain_askable(domain, len) || len > 253 || !stranger() ||
+	    client_lists.refusal.len || (white_lists.judged && white_lists.refusal.len))
 		return;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)domain[i] >= 0x80)
-			return;
 	if (!str_copyb(&sender_lists.subject, domain, len))
 		die_nomem();
 	lowercase(sender_lists.subject.s, len);
@@ -234,7 +228,7 @@ static void log_result(const struct lists *ls, const struct lookup *l)
 	log_kv(&line, "ip", client.ip);
 	if (ls == &sender_lists)
 		log_kvb(&line, "domain", ls->subject.s, ls->subject.len);
-	log_kv(&line, "zone", l->zone.name);
+	log_kv(&line, "zone", l->zone->name);
 	if (l->result != DNSBL_CLEAN && inet_ntop(AF_INET, l->code, code, sizeof code))
 		log_kv(&line, "answer", code);
 	if (l->result != DNSBL_LISTED)
@@ -263,7 +257,7 @@ static const char *lists_refusal(struct lists *ls)
 		if (!str_copys(&ls->refusal, "554 5.7.1 service unavailable; ") || !str_cats(&ls->refusal, ls->what) ||
 		    !str_cats(&ls->refusal, ls == &client_lists ? " [" : " ") || !str_cat(&ls->refusal, &ls->subject) ||
 		    !str_cats(&ls->refusal, ls == &client_lists ? "] is listed by " : " is listed by ") ||
-		    !str_cats(&ls->refusal, l->zone.name))
+		    !str_cats(&ls->refusal, l->zone->name))
 			die_nomem();
 	}
 	return ls->refusal.len ? ls->refusal.s : 0;

@@ -35,6 +35,11 @@ int dnsbl_zone_parse(const char *line, struct dnsbl_zone *z, const char **why);
  * 0, or -1 when it would not fit cap. */
 int dnsbl_qname(char *out, size_t cap, const unsigned char *ip, size_t iplen, const char *zone);
 
+/* 1 when domain (n bytes) can be asked about: not an address literal
+ * ([192.0.2.1] has no records) and not in UTF-8 (its A-labels, IDNA,
+ * would be needed, which postern does not make). */
+int dns_domain_askable(const char *domain, size_t n);
+
 /* A standard query, recursion desired, for name's records of type qtype
  * (class IN): its length, or 0 when name is not a name (an empty label,
  * one over 63 bytes, a trailing dot, over 253 bytes) or cap is too small. */

@@ -406,8 +406,7 @@ static void do_mail(const char *arg, size_t n)
 		goto out;
 	}
 	/* a stranger's bounce address must be one a bounce can reach */
-	if (cfg.senderdomaincheck && p.addr.len && !client.relay && !client.local && !cfg.submission &&
-	    !getenv("SENDERDNSSKIP")) {
+	if (cfg.senderdomaincheck && p.addr.len && dns_stranger("SENDERDNSSKIP")) {
 		const char *why = sender_domain_refusal(p.addr.s + p.at + 1, p.addr.len - p.at - 1);
 		if (why) {
 			log_reject("sender", p.addr.s, p.addr.len, why);

@@ -68,15 +68,6 @@ static const char *judge(void)
 	return "550 5.1.8 sender address rejected: domain has no MX, A or AAAA record";
 }
 
-static int ascii(const char *s, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 0;
-	return 1;
-}
-
 static int temporary(const char *verdict) { return verdict && verdict[0] == '4'; }
 
 const char *sender_domain_refusal(const char *domain, size_t len)
@@ -87,9 +78,7 @@ const char *sender_domain_refusal(const char *domain, size_t len)
 	char name[256];
 	int i;
 
-	/* an address literal has no records to look up; a domain in UTF-8
-	 * would need its A-labels (IDNA), which postern does not make */
-	if (!len || domain[0] == '[' || !ascii(domain, len))
+	if (!dns_domain_askable(domain, len))
 		return 0;
 	if (len >= sizeof name)
 		return "550 5.1.8 sender address rejected: domain not found";

@@ -61,6 +61,9 @@ int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, si
  * caller lets postmaster through all the same). */
 void dnsbl_start(void);
 void rhsbl_start(const char *domain, size_t len);
+/* 1 when the DNS checks apply to this client: not a RELAYCLIENT, a local
+ * user, one who logs in (submission), nor one whose rule sets skip. */
+int dns_stranger(const char *skip);
 const char *dnsbl_refusal(void);
 
 /* senderdns.c: with control/senderdomaincheck, the refusal for MAIL FROM

@@ -100,6 +100,10 @@ int main(void)
 	CHECK(zone("bl.test=1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9,1.1.1.10,"
 	           "1.1.1.11,1.1.1.12,1.1.1.13,1.1.1.14,1.1.1.15,1.1.1.16,1.1.1.17") == -1, "17 codes refused");
 
+	CHECK(dns_domain_askable("example.org", 11) && !dns_domain_askable("", 0) &&
+	      !dns_domain_askable("[192.0.2.1]", 11) && !dns_domain_askable("b\xc3\xbc" "cher.test", 12),
+	      "askable: a domain, not an empty one, a literal or UTF-8");
+
 	/* names (RFC 5782 2.1, 2.4) */
 	CHECK(qname("192.0.2.99", "bl.test", "99.2.0.192.bl.test"), "IPv4 reversed");
 	CHECK(qname("127.0.0.2", "bl.test", "2.0.0.127.bl.test"), "the test entry");
