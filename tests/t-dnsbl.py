@@ -8,9 +8,10 @@ netns exec).  Clients connect from 127.0.0.N of that namespace's
 loopback; 127.0.0.1 is a RELAYCLIENT (tests/smtptest.py's rules).  Also
 nameservers written here: one that never answers, one that answers with
 forgeries first, and an address where nothing listens."""
-import contextlib, ctypes, os, re, shutil, socket, struct, subprocess, sys, threading, time
+import os, re, shutil, socket, struct, subprocess, sys, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtptest import Server, Conn
+from netns import netns
 from tap import check, done, wait_for
 
 if os.geteuid() != 0:
@@ -23,25 +24,6 @@ for prog in ('ip', 'unbound'):
 
 NS = 'ptbl%d' % os.getpid()
 ETC = '/etc/netns/' + NS
-libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNET = 0x40000000
-
-
-@contextlib.contextmanager
-def netns():
-    """this thread in the test's network namespace until the block ends; a
-    socket opened inside stays there"""
-    back = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
-    there = os.open('/run/netns/' + NS, os.O_RDONLY)
-    try:
-        if libc.setns(there, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), 'setns ' + NS)
-        yield
-    finally:
-        if libc.setns(back, CLONE_NEWNET) != 0:
-            raise SystemExit('cannot return to my own network namespace')
-        os.close(back)
-        os.close(there)
 
 
 def run(*args):
@@ -111,7 +93,7 @@ class FakeNameserver(threading.Thread):
 
     def __init__(self, addr):
         super().__init__(daemon=True)
-        with netns():
+        with netns(NS):
             self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self.s.bind((addr, 53))
             self.raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
@@ -202,7 +184,7 @@ try:
         except OSError:
             return False
 
-    with netns():
+    with netns(NS):
         check(wait_for(lambda: run('ip', 'netns', 'exec', NS, 'python3', '-c',
                                    'import socket; socket.gethostbyname("3.0.0.127.bl.test")').returncode == 0, 10),
               'unbound answers in the namespace')

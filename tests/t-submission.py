@@ -21,10 +21,11 @@ stays in the machine's namespace and enters NP or NC only to open a
 connection (setns), so nothing here binds a port of this machine, and
 postern-remote, routed to a dead port, reaches no other host.  Run as
 root."""
-import base64, contextlib, ctypes, glob, os, pwd, re, smtplib, socket, ssl, sys
+import base64, glob, os, pwd, re, smtplib, socket, ssl, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_test
 from installed import Installed, ids, run, runs_as
+from netns import netns
 from tap import check, done, wait_for
 
 H = Installed()
@@ -37,25 +38,6 @@ PORT, PORT_S = 587, 465
 ME = 'sub.example.org'
 NAMES = ('ptsub1', 'ptsub2')
 PASSWORDS = {'ptsub1': 'first user pw', 'ptsub2': 'pw-two:with colon', 'box@virt.test': 'virtual pw'}
-libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNET = 0x40000000
-
-
-@contextlib.contextmanager
-def netns(name):
-    """this thread in network namespace name (ip netns's) until the block
-    ends; a socket opened inside stays there"""
-    back = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
-    there = os.open('/run/netns/' + name, os.O_RDONLY)
-    try:
-        if libc.setns(there, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), 'setns ' + name)
-        yield
-    finally:
-        if libc.setns(back, CLONE_NEWNET) != 0:
-            raise SystemExit('cannot return to my own network namespace')
-        os.close(back)
-        os.close(there)
 
 
 def tls_context():
