@@ -128,5 +128,8 @@ fi
 if build smtpd_dns tests/fuzz/smtpd_dns.c src/postern-smtpd/dnswire.c; then
 	run smtpd_dns
 fi
+if build smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c; then
+	run smtpd_spf
+fi
 echo "# $n tests, $fail failed"
 [ "$fail" -eq 0 ]

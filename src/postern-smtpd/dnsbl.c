@@ -88,7 +88,7 @@ static enum dnsq_take take_listing(struct dnsq *q, size_t ns, const unsigned cha
 }
 
 /* The client's address as 4 bytes (IPv4, or IPv4 mapped into IPv6) or 16. */
-static size_t client_address(unsigned char *bin)
+size_t dns_client_address(unsigned char *bin)
 {
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
@@ -188,7 +188,7 @@ void dnsbl_start(void)
 	size_t iplen;
 
 	/* a list of good senders matters only where a blocklist may refuse */
-	if ((!cfg.dnsbl.len && !cfg.rhsbl.len) || !stranger() || !(iplen = client_address(ip)))
+	if ((!cfg.dnsbl.len && !cfg.rhsbl.len) || !stranger() || !(iplen = dns_client_address(ip)))
 		return;
 	if (!str_copys(&client_lists.subject, client.ip) || !str_copys(&white_lists.subject, client.ip))
 		die_nomem();

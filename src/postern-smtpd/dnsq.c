@@ -154,6 +154,8 @@ int dnsq_ask(struct dnsq *q, const char *name, unsigned qtype)
 		return -1;
 	if (!rand_bytes(&id, sizeof id) || !(q->qlen = dns_query(q->query, sizeof q->query, id, name, qtype)))
 		return -1;
+	if (q->edns && !(q->qlen = dns_edns(q->query, q->qlen, sizeof q->query)))
+		return -1;
 	q->asked_ms = monotonic_ms();
 	q->pending = 1;
 	if (!known)

@@ -14,7 +14,8 @@
  * for each new subject, so the count is bounded by the structs. */
 #define DNSQ_LISTS_MAX 8       /* zones of control/dnsbl, and again of rhsbl and of dnswl */
 #define DNSQ_SENDER_QUESTIONS 3 /* a sender domain's MX, A and AAAA */
-#define DNSQ_QUESTIONS_MAX (3 * DNSQ_LISTS_MAX + DNSQ_SENDER_QUESTIONS)
+#define DNSQ_SPF_QUESTIONS 1    /* SPF asks one question at a time */
+#define DNSQ_QUESTIONS_MAX (3 * DNSQ_LISTS_MAX + DNSQ_SENDER_QUESTIONS + DNSQ_SPF_QUESTIONS)
 
 enum dnsq_take { DNSQ_NOT_MINE, DNSQ_SETTLED, DNSQ_FAILED };
 
@@ -26,6 +27,7 @@ struct dnsq {
 	 * answers the question but tells nothing (SERVFAIL, say: another
 	 * nameserver may do better) */
 	enum dnsq_take (*take)(struct dnsq *, size_t ns, const unsigned char *m, size_t len);
+	int edns;                /* set by the asker: ask with EDNS0 (dns_edns), for long answers */
 	/* dnsq's own */
 	int pending;             /* no nameserver has settled it, and one still may */
 	unsigned failed;         /* bit n: nameserver n's answer told nothing */

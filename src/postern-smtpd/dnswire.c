@@ -213,6 +213,19 @@ size_t dns_query(unsigned char *out, size_t cap, uint16_t id, const char *name, 
 	return o;
 }
 
+size_t dns_edns(unsigned char *q, size_t qlen, size_t cap)
+{
+	/* root owner, type OPT, the payload size as class, TTL 0 (no
+	 * extended RCODE, version 0, no DO bit), no options */
+	static const unsigned char opt[11] = { 0, 0, 41, DNS_EDNS_SIZE >> 8, DNS_EDNS_SIZE & 0xff, 0, 0, 0, 0, 0, 0 };
+
+	if (qlen <= HEADER || cap - qlen < sizeof opt || q[10] || q[11])
+		return 0;
+	memcpy(q + qlen, opt, sizeof opt);
+	q[11] = 1; /* ARCOUNT */
+	return qlen + sizeof opt;
+}
+
 /* Steps over the name at m[*pos]: labels, ending in a zero byte or a
  * compression pointer (not followed: only its length matters here). */
 static int skip_name(const unsigned char *m, size_t len, size_t *pos)
@@ -245,14 +258,62 @@ static unsigned get16(const unsigned char *p)
 	return (unsigned)p[0] << 8 | p[1];
 }
 
-int dns_answer(const unsigned char *m, size_t len, const unsigned char *q, size_t qlen, struct dns_rrs *rrs)
+int dns_name(const unsigned char *m, size_t len, size_t pos, char *out, size_t cap)
 {
-	size_t pos, i, qsec = qlen - HEADER;
+	size_t o = 0, jumps = 0;
+
+	for (;;) {
+		unsigned char l;
+		if (pos >= len)
+			return -1;
+		l = m[pos];
+		if (l == 0)
+			break;
+		if ((l & 0xc0) == 0xc0) {
+			size_t to;
+			if (pos + 2 > len || ++jumps > 64)
+				return -1;
+			to = (size_t)(l & 0x3f) << 8 | m[pos + 1];
+			if (to >= pos)
+				return -1; /* only backwards: no loops */
+			pos = to;
+			continue;
+		}
+		if (l & 0xc0 || pos + 1 + l > len)
+			return -1;
+		if (o + (o ? 1 : 0) + l + 1 > cap)
+			return -1;
+		if (o)
+			out[o++] = '.';
+		for (size_t i = 0; i < l; i++) {
+			unsigned char c = m[pos + 1 + i];
+			/* a dot or a byte outside printable ASCII inside a label
+			 * would make another name of its text */
+			if (c <= 0x20 || c >= 0x7f || c == '.')
+				return -1;
+			out[o++] = (char)c;
+		}
+		pos += 1 + (size_t)l;
+	}
+	if (cap < 1)
+		return -1;
+	out[o] = 0;
+	return (int)o;
+}
+
+int dns_records(const unsigned char *m, size_t len, const unsigned char *q, size_t qlen, int *flags,
+                int (*each)(void *, unsigned, const unsigned char *, size_t, size_t, size_t), void *ctx)
+{
+	size_t pos, i, qend = HEADER;
 	unsigned ancount;
 	int rcode;
 
-	memset(rrs, 0, sizeof *rrs);
-	if (qlen <= HEADER || len < qlen)
+	*flags = 0;
+	/* the question's end: q may have an OPT record after it (dns_edns) */
+	if (qlen <= HEADER || skip_name(q, qlen, &qend) == -1 || qlen - qend < 4)
+		return -1;
+	qend += 4;
+	if (len < qend)
 		return -1;
 	if (m[0] != q[0] || m[1] != q[1])
 		return -1;
@@ -262,47 +323,72 @@ int dns_answer(const unsigned char *m, size_t len, const unsigned char *q, size_
 		return -1;
 	/* the question, as we asked it; a name compared without case, which
 	 * leaves its length bytes (under 64) and the type and class alone */
-	for (i = 0; i < qsec; i++)
-		if (lower(m[HEADER + i]) != lower(q[HEADER + i]))
+	for (i = HEADER; i < qend; i++)
+		if (lower(m[i]) != lower(q[i]))
 			return -1;
-	rrs->truncated = (m[2] & 0x02) != 0;
-	rrs->lame = !(m[2] & 0x04) && !(m[3] & 0x80);
+	if (m[2] & 0x02)
+		*flags |= DNS_TRUNCATED;
+	if (!(m[2] & 0x04) && !(m[3] & 0x80))
+		*flags |= DNS_LAME;
 	rcode = m[3] & 0x0f;
 	ancount = get16(m + 6);
-	pos = qlen;
+	pos = qend;
 	for (i = 0; i < ancount; i++) {
 		unsigned type, class, rdlen;
-		const unsigned char *rd;
+		size_t rd;
 		if (skip_name(m, len, &pos) == -1 || len - pos < 10)
-			return rrs->truncated ? rcode : -1;
+			return *flags & DNS_TRUNCATED ? rcode : -1;
 		type = get16(m + pos);
 		class = get16(m + pos + 2);
 		rdlen = get16(m + pos + 8);
 		pos += 10;
 		if (len - pos < rdlen)
-			return rrs->truncated ? rcode : -1;
-		rd = m + pos;
+			return *flags & DNS_TRUNCATED ? rcode : -1;
+		rd = pos;
 		pos += rdlen;
 		if (class != C_IN || rcode != 0)
 			continue; /* an NXDOMAIN's records mean nothing */
-		if (type == DNS_T_A) {
-			if (rdlen != 4)
-				return -1;
-			if (rrs->na < DNS_ANSWER_ADDRS)
-				memcpy(rrs->a[rrs->na++], rd, 4);
-		} else if (type == DNS_T_AAAA) {
-			if (rdlen != 16)
-				return -1;
-			rrs->naaaa++;
-		} else if (type == DNS_T_MX) {
-			if (rdlen < 3)
-				return -1;
-			if (rdlen == 3 && rd[2] == 0)
-				rrs->null_mx = 1;
-			else
-				rrs->nmx++;
-		}
+		if (each(ctx, type, m, len, rd, rdlen) == -1)
+			return -1;
 	}
+	return rcode;
+}
+
+/* dns_answer's count of one record */
+static int count_rr(void *ctx, unsigned type, const unsigned char *m, size_t len, size_t rdpos, size_t rdlen)
+{
+	struct dns_rrs *rrs = ctx;
+	const unsigned char *rd = m + rdpos;
+
+	(void)len;
+	if (type == DNS_T_A) {
+		if (rdlen != 4)
+			return -1;
+		if (rrs->na < DNS_ANSWER_ADDRS)
+			memcpy(rrs->a[rrs->na++], rd, 4);
+	} else if (type == DNS_T_AAAA) {
+		if (rdlen != 16)
+			return -1;
+		rrs->naaaa++;
+	} else if (type == DNS_T_MX) {
+		if (rdlen < 3)
+			return -1;
+		if (rdlen == 3 && rd[2] == 0)
+			rrs->null_mx = 1;
+		else
+			rrs->nmx++;
+	}
+	return 0;
+}
+
+int dns_answer(const unsigned char *m, size_t len, const unsigned char *q, size_t qlen, struct dns_rrs *rrs)
+{
+	int flags, rcode;
+
+	memset(rrs, 0, sizeof *rrs);
+	rcode = dns_records(m, len, q, qlen, &flags, count_rr, rrs);
+	rrs->truncated = (flags & DNS_TRUNCATED) != 0;
+	rrs->lame = (flags & DNS_LAME) != 0;
 	return rcode;
 }
 

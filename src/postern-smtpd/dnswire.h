@@ -8,13 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DNS_QUERY_MAX 300    /* header 12, a name of at most 255, type and class */
+#define DNS_QUERY_MAX 300    /* header 12, a name of at most 255, type and class, an OPT record of 11 */
 #define DNSBL_ZONE_MAX 189   /* 253 less an IPv6 address's 64 bytes of nibbles and dots */
 #define DNSBL_CODES_MAX 16   /* answer codes one line of control/dnsbl may name */
 #define DNS_ANSWER_ADDRS 16  /* A records of one answer looked at */
 #define DNS_T_A 1
+#define DNS_T_PTR 12
 #define DNS_T_MX 15
+#define DNS_T_TXT 16
 #define DNS_T_AAAA 28
+#define DNS_EDNS_SIZE 1232   /* the UDP answer size asked for: fits any path's MTU (DNS flag day 2020) */
 
 /* One line of control/dnsbl: ZONE, or ZONE=CODE[,CODE...] with each CODE an
  * IPv4 address the list answers for "listed", each of its numbers N or a
@@ -44,6 +47,31 @@ int dns_domain_askable(const char *domain, size_t n);
  * (class IN): its length, or 0 when name is not a name (an empty label,
  * one over 63 bytes, a trailing dot, over 253 bytes) or cap is too small. */
 size_t dns_query(unsigned char *out, size_t cap, uint16_t id, const char *name, unsigned qtype);
+
+/* Adds an EDNS0 OPT record (RFC 6891) to the query q (qlen bytes, room
+ * for cap), so that an answer of up to DNS_EDNS_SIZE bytes comes whole
+ * over UDP: SPF's TXT records are often longer than 512.  The new length,
+ * or 0 when it does not fit. */
+size_t dns_edns(unsigned char *q, size_t qlen, size_t cap);
+
+/* Reads m (len bytes) as the answer to query q (qlen bytes, from dns_query,
+ * maybe with dns_edns): -1 when it is not one (another id, another
+ * question, not a response, malformed, or each returned -1), else its
+ * RCODE.  each is called for every record of the answer section of class
+ * IN when the RCODE is 0, with the offset and length of its data in m; a
+ * truncated answer (TC) is read as far as its records are whole.  *flags
+ * gets DNS_TRUNCATED and DNS_LAME. */
+#define DNS_TRUNCATED 1
+#define DNS_LAME 2      /* neither RA nor AA: no resolver's answer, nor the domain's */
+int dns_records(const unsigned char *m, size_t len, const unsigned char *q, size_t qlen, int *flags,
+                int (*each)(void *ctx, unsigned type, const unsigned char *m, size_t len, size_t rdpos,
+                            size_t rdlen),
+                void *ctx);
+/* The name at m[pos], compression pointers followed (backwards only), as
+ * dotted text without the root's dot in out (cap bytes, NUL after it):
+ * its length, or -1 when it is malformed, too long, or has a byte in a
+ * label that is a dot, a space or not printable ASCII. */
+int dns_name(const unsigned char *m, size_t len, size_t pos, char *out, size_t cap);
 
 /* What an answer holds, by type, class IN, any owner (a CNAME on the way
  * is the resolver's business); only an answer whose RCODE is 0 counts. */

@@ -342,6 +342,7 @@ static void do_mail(const char *arg, size_t n)
 		error_reply("503 5.5.1 nested MAIL command");
 		return;
 	}
+	spf_forget(); /* the last transaction's Received-SPF */
 	if (cfg.submission && !auth_user.len && !client.local) {
 		error_reply("530 5.7.0 authentication required");
 		goto out;
@@ -408,6 +409,15 @@ static void do_mail(const char *arg, size_t n)
 	/* a stranger's bounce address must be one a bounce can reach */
 	if (cfg.senderdomaincheck && p.addr.len && dns_stranger("SENDERDNSSKIP")) {
 		const char *why = sender_domain_refusal(p.addr.s + p.at + 1, p.addr.len - p.at - 1);
+		if (why) {
+			log_reject("sender", p.addr.s, p.addr.len, why);
+			refusal_reply(why);
+			goto out;
+		}
+	}
+	/* may the client send the sender domain's mail (RFC 7208)? */
+	if (cfg.spf && dns_stranger("SPFSKIP")) {
+		const char *why = spf_refusal(p.addr.s, p.addr.len, helo.s);
 		if (why) {
 			log_reject("sender", p.addr.s, p.addr.len, why);
 			refusal_reply(why);
@@ -559,6 +569,9 @@ static int message_begin(struct str *id)
 	if (!received_build(&rec, helo.s, proto, tls_proto[0] ? &tls : 0, id->s, nrcpt == 1 ? rcpt1.s : 0,
 	                    rcpt1.len))
 		die_nomem();
+	/* RFC 7208 9.1: above the Received field of the check's receiver */
+	if (spf_field()->len)
+		queue_put(spf_field()->s, spf_field()->len);
 	queue_put(rec.s, rec.len);
 	str_free(&rec);
 	return 0;

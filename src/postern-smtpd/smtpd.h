@@ -26,6 +26,7 @@ struct config {
 	struct str rhsbl;             /* control/rhsbl's, the same */
 	struct str dnswl;             /* control/dnswl's, the same */
 	unsigned long long senderdomaincheck; /* 1: a stranger's sender domain must take mail (port 25) */
+	unsigned long long spf;       /* 1: SPF checked and recorded, 2: fail refused, 3: errors too (port 25) */
 };
 extern struct config cfg;
 
@@ -64,6 +65,9 @@ void rhsbl_start(const char *domain, size_t len);
 /* 1 when the DNS checks apply to this client: not a RELAYCLIENT, a local
  * user, one who logs in (submission), nor one whose rule sets skip. */
 int dns_stranger(const char *skip);
+/* The client's address as 4 or 16 bytes (IPv4-mapped as 4): its length,
+ * 0 for none (sendmail -bs). */
+size_t dns_client_address(unsigned char *bin);
 const char *dnsbl_refusal(void);
 
 /* senderdns.c: with control/senderdomaincheck, the refusal for MAIL FROM
@@ -71,6 +75,15 @@ const char *dnsbl_refusal(void);
  * whose records cannot be had now (451); NULL when it takes mail, or is an
  * address literal or in UTF-8 (not looked up).  Waits at most 5 s. */
 const char *sender_domain_refusal(const char *domain, size_t len);
+
+/* spfcheck.c: with control/spf, the SPF check (RFC 7208) of MAIL FROM
+ * sender (len bytes; 0: the null sender, whose HELO name is checked): logs
+ * the result, keeps this transaction's Received-SPF field (spf_field), and
+ * returns the refusal control/spf asks for (550, or 451 for a temperror),
+ * or NULL.  Waits at most 20 s.  spf_forget drops the field. */
+const char *spf_refusal(const char *sender, size_t len, const char *helo);
+const struct str *spf_field(void);
+void spf_forget(void);
 
 /* queue.c: one postern-queue child per message. */
 /* 0 ok, -1 failed to start; login is who authenticated (empty: nobody),

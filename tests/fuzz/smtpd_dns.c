@@ -46,6 +46,22 @@ static void line(const uint8_t *d, size_t n)
 		abort();
 }
 
+/* Every record's data read as a name, as SPF reads MX and PTR targets. */
+static int each_name(void *ctx, unsigned type, const unsigned char *m, size_t len, size_t rd, size_t rdlen)
+{
+	char name[256];
+	int l;
+
+	(void)ctx;
+	(void)type;
+	if (rd + rdlen > len)
+		abort();
+	l = dns_name(m, len, rd, name, sizeof name);
+	if (l != -1 && ((size_t)l >= sizeof name || strlen(name) != (size_t)l || memchr(name, ' ', (size_t)l)))
+		abort();
+	return 0;
+}
+
 static void answer(const uint8_t *d, size_t n)
 {
 	static const struct dnsbl_zone z = { "bl.test", { { 0 } }, 0 };
@@ -61,6 +77,16 @@ static void answer(const uint8_t *d, size_t n)
 	               d[2] & 1 ? DNS_T_MX : DNS_T_A);
 	if (!ql)
 		abort();
+	if (d[2] & 2) {
+		/* as SPF asks: with EDNS0, every record's data read as a name */
+		int flags;
+		if (!(ql = dns_edns(q, ql, sizeof q)))
+			abort();
+		r = dns_records(d + 3, n - 3, q, ql, &flags, each_name, 0);
+		if (r < -1 || r > 15 || flags & ~(DNS_TRUNCATED | DNS_LAME))
+			abort();
+		return;
+	}
 	r = dns_answer(d + 3, n - 3, q, ql, &rrs);
 	if (r == -1)
 		return;

@@ -53,6 +53,17 @@ static int answer_a(const unsigned char *m, size_t len, const unsigned char *q, 
 /* An A record owned by the question's name (a pointer to offset 12). */
 #define A_RR(a, b, c, d) 0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4, a, b, c, d
 
+static int count_records(void *ctx, unsigned type, const unsigned char *m, size_t len, size_t rd, size_t rdlen)
+{
+	(void)type;
+	(void)m;
+	(void)len;
+	(void)rd;
+	(void)rdlen;
+	++*(int *)ctx;
+	return 0;
+}
+
 int main(void)
 {
 	unsigned char q[DNS_QUERY_MAX], m[1024];
@@ -249,6 +260,52 @@ int main(void)
 		CHECK(dnsbl_judge(&z, ans + 1, 1, &which) == DNSBL_LISTED, "a range's low end lists");
 		zone("bl.test=127.[0..254].[0..255].[0..255]");
 		CHECK(dnsbl_judge(&z, ans, 1, &which) == DNSBL_ODD, "127.255.255.254 outside the range named: odd");
+	}
+	/* EDNS0, records one by one, and names (SPF's use of them) */
+	{
+		static const unsigned char opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0 };
+		unsigned char eq[DNS_QUERY_MAX], em[1024];
+		size_t eql = dns_query(eq, sizeof eq, 0x1234, "example.org", DNS_T_TXT), el;
+		size_t plain = eql;
+		int flags, got;
+		char nm[256];
+		/* a PTR to "mail" + a pointer to the question's name */
+		static const unsigned char ptr_rr[] = { 0xc0, 12, 0, 12, 0, 1, 0, 0, 0, 60, 0, 7, 4, 'm', 'a', 'i', 'l', 0xc0, 12 };
+		static const unsigned char loop_rr[] = { 0xc0, 12, 0, 12, 0, 1, 0, 0, 0, 60, 0, 2, 0xc0, 41 };
+		static const unsigned char dot_rr[] = { 0xc0, 12, 0, 12, 0, 1, 0, 0, 0, 60, 0, 5, 3, 'a', '.', 'b', 0 };
+		eql = dns_edns(eq, eql, sizeof eq);
+		CHECK(eql == plain + 11 && !memcmp(eq + plain, opt, 11) && eq[11] == 1, "EDNS0: an OPT record for 1232 bytes, ARCOUNT 1");
+		CHECK(dns_edns(eq, eql, sizeof eq) == 0, "EDNS0 added once only");
+		CHECK(dns_edns(eq, plain, plain + 10) == 0, "EDNS0: no room, no query");
+		/* the answer repeats the question without the OPT record */
+		memcpy(em, eq, plain);
+		em[2] = 0x81;
+		em[3] = 0x80;
+		em[6] = 0;
+		em[7] = 1;
+		em[11] = 0;
+		memcpy(em + plain, ptr_rr, sizeof ptr_rr);
+		el = plain + sizeof ptr_rr;
+		got = 0;
+		CHECK(dns_records(em, el, eq, eql, &flags, count_records, &got) == 0 && got == 1 && flags == 0,
+		      "an answer to a query with EDNS0 is read");
+		CHECK(dns_name(em, el, plain + 12, nm, sizeof nm) == 16 && !strcmp(nm, "mail.example.org"),
+		      "a name with a compression pointer");
+		CHECK(dns_name(em, el, plain + 12, nm, 10) == -1, "a name longer than the room: refused");
+		memcpy(em + plain, loop_rr, sizeof loop_rr);
+		el = plain + sizeof loop_rr;
+		CHECK(dns_name(em, el, plain + 12, nm, sizeof nm) == -1, "a pointer to itself: refused");
+		memcpy(em + plain, dot_rr, sizeof dot_rr);
+		el = plain + sizeof dot_rr;
+		CHECK(dns_name(em, el, plain + 12, nm, sizeof nm) == -1, "a dot inside a label: refused");
+		em[3] = 0x83;
+		got = 0;
+		CHECK(dns_records(em, el, eq, eql, &flags, count_records, &got) == 3 && got == 0,
+		      "NXDOMAIN: its records are not handed on");
+		em[2] = 0x83;
+		em[3] = 0x80;
+		CHECK(dns_records(em, el - 3, eq, eql, &flags, count_records, &got) == 0 && flags == DNS_TRUNCATED,
+		      "truncated: read as far as whole");
 	}
 	return check_done();
 }

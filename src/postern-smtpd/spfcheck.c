@@ -1,0 +1,289 @@
+/* SPF at MAIL (doc/smtp.md, "SPF"): with control/spf, the domain of a
+ * stranger's MAIL FROM (of its HELO name for the null sender) is asked
+ * whether the client may send its mail (spf.c, RFC 7208).  The result is
+ * logged and written in a Received-SPF field above our Received line;
+ * control/spf 2 refuses a fail, 3 a permerror too and defers a temperror.
+ * spf.c's lookups are asked one at a time through dnsq.c, each waited for
+ * at most 5 s, the whole check at most 20 s (RFC 7208 4.6.4 asks at least
+ * that much of a check that times out). */
+#include <string.h>
+#include "smtpd.h"
+#include "die.h"
+#include "dnsq.h"
+#include "log.h"
+#include "seconds.h"
+#include "spf.h"
+
+#define SPF_QUERY_MS 5000
+#define SPF_CHECK_MS 20000
+
+struct question {
+	struct dnsq q;           /* first: dnsq hands take this */
+	struct spf_answer *a;    /* where the answer goes; NULL once no lookup waits */
+	unsigned type;
+	int settled;
+};
+
+static struct question question;
+static long long deadline_ms;
+
+/* The last check of this session, kept unless temporary, so that a MAIL
+ * again after RSET asks nothing: its identity and HELO name, NUL between. */
+static struct str last_key;
+static enum spf_result last_result;
+static char last_why[sizeof ((struct spf_request *)0)->why];
+/* This transaction's Received-SPF field, or empty. */
+static struct str field;
+
+static int spf_prefix(const char *s, size_t n)
+{
+	static const char v[] = "v=spf1";
+	size_t i;
+
+	if (n < 6 || (n > 6 && s[6] != ' '))
+		return 0;
+	for (i = 0; i < 6; i++)
+		if ((s[i] | 0x20) != v[i] && s[i] != v[i])
+			return 0;
+	return 1;
+}
+
+/* One record of the answer, of the type asked, into *a. */
+static int fill(void *ctx, unsigned type, const unsigned char *m, size_t len, size_t rd, size_t rdlen)
+{
+	struct question *x = ctx;
+	struct spf_answer *a = x->a;
+
+	if (type != x->type)
+		return 0; /* a CNAME on the way: the resolver followed it */
+	a->n++;
+	switch (type) {
+	case SPF_T_A:
+	case SPF_T_AAAA:
+		if (rdlen != (type == SPF_T_A ? 4u : 16u))
+			return -1;
+		if (a->naddr < SPF_ADDRS_MAX)
+			memcpy(a->addr[a->naddr++], m + rd, rdlen);
+		return 0;
+	case SPF_T_MX:
+	case SPF_T_PTR: {
+		size_t at = rd + (type == SPF_T_MX ? 2 : 0);
+		if (rdlen < (type == SPF_T_MX ? 3u : 1u))
+			return -1;
+		/* a name no query can be made of is left out; the count stays */
+		if (a->nname < SPF_NAMES_MAX && dns_name(m, len, at, a->name[a->nname], sizeof a->name[0]) != -1)
+			a->nname++;
+		return 0;
+	}
+	case SPF_T_TXT: {
+		char text[SPF_RECORD_MAX + 1];
+		size_t p = rd, end = rd + rdlen, tl = 0;
+		while (p < end) {
+			size_t l = m[p++];
+			if (l > end - p)
+				return -1;
+			if (tl + l > SPF_RECORD_MAX)
+				return -1;
+			memcpy(text + tl, m + p, l);
+			tl += l;
+			p += l;
+		}
+		if (!spf_prefix(text, tl))
+			return 0;
+		if (a->nspf++ == 0) {
+			memcpy(a->spf, text, tl);
+			a->spf[tl] = 0;
+			a->spflen = tl;
+		}
+		return 0;
+	}
+	}
+	return 0;
+}
+
+static enum dnsq_take take(struct dnsq *q, size_t ns, const unsigned char *m, size_t len)
+{
+	struct question *x = (struct question *)q;
+	int flags, rcode;
+
+	(void)ns;
+	if (!x->a)
+		return DNSQ_NOT_MINE;
+	memset(x->a, 0, sizeof *x->a);
+	rcode = dns_records(m, len, q->query, q->qlen, &flags, fill, x);
+	if (rcode == -1) {
+		memset(x->a, 0, sizeof *x->a);
+		return DNSQ_NOT_MINE;
+	}
+	/* a truncated answer may lack the record that would match: no
+	 * verdict is made on part of the records */
+	if ((rcode == 0 || rcode == 3) && !(flags & (DNS_TRUNCATED | DNS_LAME))) {
+		x->a->status = rcode == 0 ? SPF_DNS_OK : SPF_DNS_NXDOMAIN;
+		x->settled = 1;
+		return DNSQ_SETTLED;
+	}
+	memset(x->a, 0, sizeof *x->a);
+	return DNSQ_FAILED;
+}
+
+static int lookup(void *ctx, const char *name, unsigned type, struct spf_answer *a)
+{
+	struct dnsq *qs[1] = { &question.q };
+	long long left = deadline_ms - monotonic_ms();
+
+	(void)ctx;
+	if (left <= 0)
+		return -1;
+	question.a = a;
+	question.type = type;
+	question.settled = 0;
+	question.q.take = take;
+	question.q.edns = 1;
+	if (dnsq_ask(&question.q, name, type) == 0)
+		dnsq_wait(qs, 1, left < SPF_QUERY_MS ? left : SPF_QUERY_MS);
+	question.a = 0; /* a late answer has no one to tell */
+	if (!question.settled) {
+		memset(a, 0, sizeof *a);
+		a->status = SPF_DNS_ERROR;
+		if (deadline_ms - monotonic_ms() <= 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* b as a quoted string of RFC 5322: a quote or backslash escaped, a byte
+ * that is not printable ASCII as '?' */
+static int cat_quoted(struct str *out, const char *b, size_t n)
+{
+	size_t i;
+
+	if (!str_catc(out, '"'))
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)b[i];
+		if ((c == '"' || c == '\\') && !str_catc(out, '\\'))
+			return 0;
+		if (!str_catc(out, c >= 0x20 && c < 0x7f ? (char)c : '?'))
+			return 0;
+	}
+	return str_catc(out, '"');
+}
+
+/* The comment of RFC 7208 9.1's examples, made of our own words only. */
+static const char *comment(enum spf_result r)
+{
+	switch (r) {
+	case SPF_PASS: return "designates the client as a permitted sender";
+	case SPF_FAIL: return "does not designate the client as a permitted sender";
+	case SPF_SOFTFAIL: return "does not designate the client as a permitted sender, softly";
+	case SPF_NEUTRAL: return "neither permits nor denies the client";
+	case SPF_NONE: return "has no SPF record";
+	case SPF_TEMPERROR: return "could not be checked now";
+	case SPF_PERMERROR: return "has an SPF record that cannot be used";
+	}
+	return "";
+}
+
+static void build_field(enum spf_result r, const char *why, const char *identity, const char *helo)
+{
+	int error = r == SPF_TEMPERROR || r == SPF_PERMERROR, matched = !strncmp(why, "matched ", 8);
+
+	field.len = 0;
+	if (!str_cats(&field, "Received-SPF: ") || !str_cats(&field, spf_result_name(r)) ||
+	    !str_cats(&field, " (") || !str_cat(&field, &cfg.me) || !str_cats(&field, ": the domain ") ||
+	    !str_cats(&field, comment(r)) || !str_cats(&field, ")\n\treceiver=") || !str_cat(&field, &cfg.me) ||
+	    !str_cats(&field, "; client-ip=") || !str_cats(&field, client.ip) ||
+	    !str_cats(&field, ";\n\tenvelope-from=") || !cat_quoted(&field, identity, strlen(identity)) ||
+	    !str_cats(&field, "; helo=") || !cat_quoted(&field, helo, strlen(helo)) ||
+	    !str_cats(&field, "; identity=mailfrom"))
+		die_nomem();
+	/* what decided: the domain's own term, or our account of the error */
+	if ((matched || error) &&
+	    (!str_cats(&field, ";\n\t") || !str_cats(&field, matched ? "mechanism=" : "problem=") ||
+	     !cat_quoted(&field, why + (matched ? 8 : 0), strlen(why + (matched ? 8 : 0)))))
+		die_nomem();
+	if (!str_catc(&field, '\n'))
+		die_nomem();
+}
+
+static void log_result(enum spf_result r, const char *why, const char *identity)
+{
+	struct logline l = { STR_INIT };
+
+	log_begin(&l, "spf");
+	log_kv(&l, "result", spf_result_name(r));
+	log_kv(&l, "ip", client.ip);
+	log_kv(&l, "identity", identity);
+	log_kv(&l, "why", why);
+	log_end(&l);
+}
+
+void spf_forget(void) { field.len = 0; }
+
+const struct str *spf_field(void) { return &field; }
+
+/* The reply for a refused result, naming the domain and the client. */
+static const char *refusal(enum spf_result r, const char *domain)
+{
+	static struct str reply;
+	const char *code, *text;
+
+	if (r == SPF_FAIL && cfg.spf >= 2) {
+		code = "550 5.7.23 SPF: ";
+		text = " does not designate this client as a permitted sender: ";
+	} else if (r == SPF_PERMERROR && cfg.spf >= 3) {
+		code = "550 5.7.24 SPF: ";
+		text = " has an SPF record that cannot be used; client ";
+	} else if (r == SPF_TEMPERROR && cfg.spf >= 3) {
+		code = "451 4.7.24 SPF: ";
+		text = " cannot be checked now, try again later; client ";
+	} else
+		return 0;
+	if (!str_copys(&reply, code) || !str_cats(&reply, domain) || !str_cats(&reply, text) ||
+	    !str_cats(&reply, client.ip))
+		die_nomem();
+	return reply.s;
+}
+
+const char *spf_refusal(const char *sender, size_t len, const char *helo)
+{
+	static struct spf_request req;
+	struct str identity = STR_INIT, key = STR_INIT;
+	const char *domain, *why;
+	enum spf_result r;
+
+	field.len = 0;
+	/* <>: the HELO name's postmaster (RFC 7208 2.4) */
+	if (len ? !str_copyb(&identity, sender, len) : !str_copys(&identity, "postmaster@") || !str_cats(&identity, helo))
+		die_nomem();
+	domain = strrchr(identity.s, '@') + 1;
+	/* an address literal, or a name in UTF-8 (no IDNA here): not asked */
+	if (!dns_domain_askable(domain, strlen(domain)) || !(req.iplen = dns_client_address(req.ip))) {
+		str_free(&identity);
+		return 0;
+	}
+	if (!str_copyb(&key, identity.s, identity.len) || !str_catz(&key) || !str_cats(&key, helo))
+		die_nomem();
+	if (last_key.len && last_key.len == key.len && !memcmp(last_key.s, key.s, key.len) &&
+	    last_result != SPF_TEMPERROR) {
+		r = last_result;
+		why = last_why;
+	} else {
+		req.sender = identity.s;
+		req.helo = helo;
+		req.lookup = lookup;
+		deadline_ms = monotonic_ms() + SPF_CHECK_MS;
+		r = spf_check(&req);
+		why = req.why;
+		if (!str_copyb(&last_key, key.s, key.len))
+			die_nomem();
+		last_result = r;
+		memcpy(last_why, req.why, sizeof last_why);
+		log_result(r, why, identity.s);
+	}
+	build_field(r, why, identity.s, helo);
+	why = refusal(r, domain);
+	str_free(&identity);
+	str_free(&key);
+	return why;
+}
