@@ -17,7 +17,9 @@ case ${1:-test} in
 # python3-dkim (with python3-nacl for Ed25519) and Mail::DKIM (with CryptX):
 # two verifiers written by others for tests/t-dkim.py; python3-cryptography
 # checks postern-dkim's RSA signatures in tests/t-dkimkeys.py
-test) pkgs="$pkgs postfix unbound ldnsutils strace python3-dkim python3-nacl python3-dnspython python3-cryptography libmail-dkim-perl libcryptx-perl libnet-dns-perl" ;;
+# python3-spf ships the openspf.org suite for RFC 7208 that tests/t-spf-suite.py runs
+# (with python3-yaml to read it), and is the second opinion tests/t-spf.py asks
+test) pkgs="$pkgs postfix unbound ldnsutils strace python3-dkim python3-nacl python3-dnspython python3-yaml python3-spf python3-cryptography libmail-dkim-perl libcryptx-perl libnet-dns-perl" ;;
 # bench: strace for the syscall counts; OpenSMTPD conflicts with postfix as a
 # package, so tests/bench/peers.sh fetches its .deb (apt-get download) and
 # runs it unpacked in a private mount namespace, never installed.

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """postern-smtpd's SPF evaluation against the openspf.org test suite for
 RFC 7208 (written by others; python3-spf ships it as
 /usr/share/doc/python3-spf/rfc7208-tests.yml.gz).  Each scenario's zone

@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+"""postern-smtpd's SPF check (control/spf; doc/smtp.md, "SPF") against a
+real resolver: unbound serving test zones in a network namespace of this
+test's own, as tests/t-dnsbl.py does; clients connect from 127.0.0.N of
+that namespace (127.0.0.1 is a RELAYCLIENT).  Every result postern writes
+in Received-SPF is compared with python3-spf's (pyspf, written by others)
+for the same client, sender and HELO, asking the same unbound."""
+import email, os, re, shutil, subprocess, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smtptest import Server, Conn
+from netns import netns
+from tap import check, done, wait_for
+
+if os.geteuid() != 0:
+    print('ok 1 # SKIP network namespaces need root')
+    sys.exit(0)
+for prog in ('ip', 'unbound'):
+    if not shutil.which(prog):
+        print('not ok 1 - %s is missing (tests/deps.sh installs it)' % prog)
+        sys.exit(1)
+
+NS = 'ptspf%d' % os.getpid()
+ETC = '/etc/netns/' + NS
+# a record longer than 512 bytes: only EDNS0 brings it whole over UDP
+LONG = 'v=spf1 ' + ' '.join('ip4:198.51.%d.0/24' % i for i in range(40)) + ' ip4:127.0.0.2 -all'
+RECORDS = [
+    'pass.test. TXT "v=spf1 ip4:127.0.0.2 -all"',
+    'soft.test. TXT "v=spf1 ip4:127.0.0.2 ~all"',
+    'neutral.test. TXT "v=spf1 ?all"',
+    'nospf.test. TXT "not an spf record"',
+    'two.test. TXT "v=spf1 -all"',
+    'two.test. TXT "v=spf1 +all"',
+    'broken.test. TXT "v=spf1 fo\\"o\\\\ -all"',
+    'inc.test. TXT "v=spf1 include:pass.test -all"',
+    'redir.test. TXT "v=spf1 redirect=pass.test"',
+    'mx.test. TXT "v=spf1 mx -all"',
+    'mx.test. MX 10 m1.mx.test.',
+    'm1.mx.test. A 127.0.0.4',
+    'a.test. TXT "v=spf1 a:host.a.test/30 -all"',
+    'host.a.test. A 127.0.0.5',
+    'exists.test. TXT "v=spf1 exists:%{i}.%{l}.ok.test -all"',
+    '127.0.0.2.bob.ok.test. A 127.0.0.1',
+    'helo.test. TXT "v=spf1 ip4:127.0.0.2 -all"',
+    'long.test. TXT %s' % ' '.join('"%s"' % LONG[i:i + 200] for i in range(0, len(LONG), 200)),
+    'loop.test. TXT "v=spf1 include:loop.test -all"',
+    'voids.test. TXT "v=spf1 a:n1.test a:n2.test a:n3.test ip4:127.0.0.2 -all"',
+]
+
+
+def run(*args):
+    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def resolv(*servers):
+    with open(ETC + '/resolv.conf', 'w') as f:
+        f.write(''.join('nameserver %s\n' % s for s in servers))
+
+
+def unbound_start(d):
+    conf = os.path.join(d, 'unbound.conf')
+    with open(conf, 'w') as f:
+        f.write('server:\n\tinterface: 127.0.0.1\n\tdo-ip6: no\n\tport: 53\n'
+                '\taccess-control: 127.0.0.0/8 allow\n\tusername: ""\n\tchroot: ""\n'
+                '\tdirectory: "%s"\n\tpidfile: "%s/unbound.pid"\n\tdo-daemonize: no\n'
+                '\tuse-syslog: no\n\tlogfile: "%s/unbound.log"\n\tlog-queries: yes\n'
+                '\tmodule-config: "iterator"\n\tlocal-zone: "test." static\n' % (d, d, d))
+        for r in RECORDS:
+            f.write("\tlocal-data: '%s'\n" % r)
+        f.write('remote-control:\n\tcontrol-enable: no\n')
+    return subprocess.Popen(['ip', 'netns', 'exec', NS, 'unbound', '-d', '-c', conf],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def pyspf(ip, sender, helo):
+    """python3-spf's result for the same question, asked in the namespace"""
+    r = run('ip', 'netns', 'exec', NS, '/usr/bin/python3', '-c',
+            'import spf,sys; print(spf.check2(i=sys.argv[1], s=sys.argv[2], h=sys.argv[3])[0])', ip, sender, helo)
+    return r.stdout.decode(errors='replace').strip().splitlines()[-1] if r.stdout else ''
+
+
+srv = None
+unbound = None
+try:
+    os.makedirs(ETC, exist_ok=True)
+    resolv('127.0.0.1')
+    for cmd in (('ip', 'netns', 'add', NS), ('ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up')):
+        r = run(*cmd)
+        if r.returncode:
+            print('not ok 1 - %s: %s' % (' '.join(cmd), r.stdout.decode(errors='replace').strip()))
+            raise SystemExit(1)
+    srv = Server(extra_control={'maxerrors': '4'})
+    unbound = unbound_start(srv.dir)
+    QLOG = os.path.join(srv.dir, 'unbound.log')
+
+    def asked(name, qtype='TXT'):
+        try:
+            return open(QLOG, errors='replace').read().count(name + '. ' + qtype + ' IN')
+        except OSError:
+            return 0
+
+    with netns(NS):
+        check(wait_for(lambda: run('ip', 'netns', 'exec', NS, 'python3', '-c',
+                                   'import socket; socket.gethostbyname("m1.mx.test")').returncode == 0, 10),
+              'unbound answers in the namespace')
+        srv.start(prefix=('ip', 'netns', 'exec', NS))
+        logged = lambda pat: re.search(pat, srv.logtext(), re.M)
+
+        def send(src, sender, helo='client.test', pipelined=False):
+            """MAIL's reply, and the message's header when one was queued"""
+            srv.stub_clear()
+            c = Conn(srv.port, src)
+            c.cmd('EHLO ' + helo)
+            if pipelined:
+                c.send(b'MAIL FROM:<%s>\r\nRCPT TO:<demo@example.org>\r\nDATA\r\n' % sender.encode())
+                replies = [c.reply() for _ in range(3)]
+                c.cmd('QUIT')
+                return replies, None
+            mail = c.cmd('MAIL FROM:<%s>' % sender)
+            if mail[0] != 250:
+                c.cmd('QUIT')
+                return mail, None
+            c.cmd('RCPT TO:<demo@example.org>')
+            c.cmd('DATA')
+            c.send(b'Subject: spf\r\n\r\nbody\r\n.\r\n')
+            c.reply()
+            c.cmd('QUIT')
+            ids = srv.stub_ids()
+            if not ids:
+                return mail, None
+            return mail, email.message_from_bytes(srv.stub_read(ids[0])[0])
+
+        def spf_of(msg):
+            v = msg.get('Received-SPF') if msg else None
+            return v.split()[0] if v else None
+
+        # --- off: nothing asked ---------------------------------------------
+        mail, msg = send('127.0.0.2', 'a@pass.test')
+        check(mail[0] == 250 and msg is not None and spf_of(msg) is None and not asked('pass.test'),
+              'no control/spf: nothing asked, no Received-SPF')
+
+        # --- 1: checked and recorded, nothing refused --------------------------
+        srv.control('spf', '1')
+        mail, msg = send('127.0.0.2', 'a@pass.test')
+        check(spf_of(msg) == 'pass', 'spf 1: pass recorded (%s)' % (msg and msg.get('Received-SPF')))
+        keys = list(msg.keys()) if msg else []
+        check(keys[:2] == ['Received-SPF', 'Received'], 'Received-SPF comes above our Received (%s)' % keys[:3])
+        field = ' '.join(msg.get('Received-SPF', '').split()) if msg else ''
+        check('client-ip=127.0.0.2;' in field and 'envelope-from="a@pass.test"' in field and
+              'helo="client.test"' in field and 'mechanism="ip4:127.0.0.2"' in field and 'receiver=example.org' in field,
+              'its key-value pairs (RFC 7208 9.1): %s' % field)
+        check(wait_for(lambda: logged(r'spf result=pass ip=127\.0\.0\.2 identity=a@pass\.test why="matched ip4:127\.0\.0\.2"$')),
+              'the spf log line')
+        mail, msg = send('127.0.0.3', 'a@pass.test')
+        check(mail[0] == 250 and spf_of(msg) == 'fail', 'spf 1: a fail is accepted, and recorded')
+
+        # --- every result against pyspf's --------------------------------------
+        cases = [('127.0.0.2', 'a@pass.test'), ('127.0.0.3', 'a@pass.test'), ('127.0.0.3', 'a@soft.test'),
+                 ('127.0.0.2', 'a@neutral.test'), ('127.0.0.2', 'a@nospf.test'), ('127.0.0.2', 'a@nowhere.test'),
+                 ('127.0.0.2', 'a@two.test'), ('127.0.0.2', 'a@broken.test'), ('127.0.0.2', 'a@inc.test'),
+                 ('127.0.0.3', 'a@inc.test'), ('127.0.0.2', 'a@redir.test'), ('127.0.0.4', 'a@mx.test'),
+                 ('127.0.0.2', 'a@mx.test'), ('127.0.0.6', 'a@a.test'), ('127.0.0.9', 'a@a.test'),
+                 ('127.0.0.2', 'bob@exists.test'), ('127.0.0.2', 'eve@exists.test'), ('127.0.0.2', 'a@long.test'),
+                 ('127.0.0.3', 'a@long.test'), ('127.0.0.2', 'a@loop.test'), ('127.0.0.2', 'a@voids.test')]
+        for ip, sender in cases:
+            mail, msg = send(ip, sender)
+            ours, theirs = spf_of(msg), pyspf(ip, sender, 'client.test')
+            check(ours == theirs, '%s from %s: %s, pyspf %s' % (sender, ip, ours, theirs))
+        check(asked('long.test') >= 1 and spf_of(send('127.0.0.2', 'a@long.test')[1]) == 'pass',
+              'a record over 512 bytes comes whole (EDNS0)')
+        mail, msg = send('127.0.0.2', 'a@broken.test')
+        check('problem="syntax error at fo\\"o\\\\"' in msg.get('Received-SPF', ''),
+              'the record\'s text is quoted in the field: %s' % msg.get('Received-SPF'))
+        mail, msg = send('127.0.0.2', '', helo='helo.test')
+        check(spf_of(msg) == 'pass' and 'envelope-from="postmaster@helo.test"' in msg.get('Received-SPF', ''),
+              'the null sender: the HELO name is checked (RFC 7208 2.4)')
+
+        # --- the same sender again: asked once ------------------------------
+        before = asked('soft.test')
+        c = Conn(srv.port, '127.0.0.7')
+        c.cmd('EHLO client.test')
+        for _ in range(3):
+            c.cmd('MAIL FROM:<a@soft.test>')
+            c.cmd('RSET')
+        c.cmd('QUIT')
+        check(asked('soft.test') == before + 1, 'three MAILs from one sender: one lookup')
+
+        # --- 2: fail refused ------------------------------------------------
+        srv.control('spf', '2')
+        mail, msg = send('127.0.0.3', 'a@pass.test')
+        check(mail[0] == 550 and '5.7.23' in mail[1][-1] and 'pass.test' in mail[1][-1] and '127.0.0.3' in mail[1][-1],
+              'spf 2: fail refused, 550 5.7.23 (%s)' % mail[1][-1])
+        check(wait_for(lambda: logged(r'reject .*sender=a@pass\.test .*550 5\.7\.23')), '... and logged as a reject')
+        replies, _ = send('127.0.0.3', 'a@pass.test', pipelined=True)
+        check([r[0] for r in replies] == [550, 503, 503], 'pipelined RCPT and DATA behind it: 503 (%s)' % [r[0] for r in replies])
+        mail, msg = send('127.0.0.3', 'a@soft.test')
+        check(mail[0] == 250 and spf_of(msg) == 'softfail', 'spf 2: softfail accepted')
+        mail, msg = send('127.0.0.2', 'a@broken.test')
+        check(mail[0] == 250 and spf_of(msg) == 'permerror', 'spf 2: permerror accepted')
+        mail, msg = send('127.0.0.2', 'a@pass.test')
+        check(mail[0] == 250 and spf_of(msg) == 'pass', 'spf 2: pass accepted')
+
+        # --- 3: errors refused too ---------------------------------------
+        srv.control('spf', '3')
+        mail, msg = send('127.0.0.2', 'a@broken.test')
+        check(mail[0] == 550 and '5.7.24' in mail[1][-1], 'spf 3: permerror refused, 550 5.7.24 (%s)' % mail[1][-1])
+        resolv('127.0.0.9')  # nothing listens there: every lookup fails
+        t = time.time()
+        mail, msg = send('127.0.0.2', 'a@pass.test')
+        check(mail[0] == 451 and '4.7.24' in mail[1][-1] and time.time() - t < 8,
+              'spf 3: no answer, temperror, 451 4.7.24 (%s, %.1f s)' % (mail[1][-1], time.time() - t))
+        resolv('127.0.0.1')
+        mail, msg = send('127.0.0.2', 'a@pass.test')
+        check(mail[0] == 250 and spf_of(msg) == 'pass', 'a temperror is not kept: the next session passes')
+
+        # --- who is not checked ---------------------------------------------
+        before = asked('pass.test')
+        mail, msg = send('127.0.0.1', 'a@pass.test')
+        check(mail[0] == 250 and spf_of(msg) is None and asked('pass.test') == before, 'a RELAYCLIENT: not checked')
+        with open(srv.rules, 'w') as f:
+            f.write('127.0.0.1:allow,RELAYCLIENT=""\n127.0.0.8:allow,SPFSKIP=""\n:allow\n')
+        time.sleep(1.1)  # the rules are read again when their mtime moves
+        mail, msg = send('127.0.0.8', 'a@pass.test')
+        check(mail[0] == 250 and spf_of(msg) is None, 'SPFSKIP from the rules: not checked')
+        check(not logged(r'AddressSanitizer|runtime error'), 'no sanitizer report')
+finally:
+    if srv:
+        srv.cleanup()
+    if unbound:
+        unbound.terminate()
+        unbound.wait()
+    run('ip', 'netns', 'del', NS)
+    shutil.rmtree(ETC, ignore_errors=True)
+done()
