@@ -12,6 +12,7 @@ import os, re, shutil, socket, struct, subprocess, sys, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtptest import Server, Conn
 from netns import netns
+from dnsns import DnsNamespace, run
 from tap import check, done, wait_for
 
 if os.geteuid() != 0:
@@ -22,19 +23,9 @@ for prog in ('ip', 'unbound'):
         print('not ok 1 - %s is missing (tests/deps.sh installs it)' % prog)
         sys.exit(1)
 
-NS = 'ptbl%d' % os.getpid()
-ETC = '/etc/netns/' + NS
-
-
-def run(*args):
-    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-
-
-def resolv(*servers):
-    """the namespace's resolv.conf, written in place: postern-listen's
-    mount namespace has this very file on /etc/resolv.conf"""
-    with open(ETC + '/resolv.conf', 'w') as f:
-        f.write(''.join('nameserver %s\n' % s for s in servers))
+DNS = DnsNamespace('ptbl')
+NS = DNS.name
+resolv = DNS.resolv
 
 
 RECORDS = [
@@ -62,24 +53,6 @@ RECORDS = [
     'bothmx.test. MX 0 .',                   # a null MX beside a real one: misconfigured, takes mail
     'bothmx.test. MX 10 mx.good.test.',
 ]
-
-
-def unbound_start(d, ipv6):
-    conf = os.path.join(d, 'unbound.conf')
-    with open(conf, 'w') as f:
-        f.write('server:\n\tinterface: 127.0.0.1\n%s\tport: 53\n'
-                '\taccess-control: 127.0.0.0/8 allow\n\taccess-control: ::1/128 allow\n\tusername: ""\n\tchroot: ""\n'
-                '\tdirectory: "%s"\n\tpidfile: "%s/unbound.pid"\n\tdo-daemonize: no\n'
-                '\tuse-syslog: no\n\tlogfile: "%s/unbound.log"\n\tlog-queries: yes\n'
-                '\tmodule-config: "iterator"\n\tlocal-zone: "test." static\n'
-                '\tlocal-zone: "refuse.test." refuse\n'
-                '\tlocal-zone: "spam.test.dbl.test." redirect\n'
-                % ('\tinterface: ::1\n' if ipv6 else '\tdo-ip6: no\n', d, d, d))
-        for r in RECORDS:
-            f.write("\tlocal-data: '%s'\n" % r)
-        f.write('remote-control:\n\tcontrol-enable: no\n')
-    return subprocess.Popen(['ip', 'netns', 'exec', NS, 'unbound', '-d', '-c', conf],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 class FakeNameserver(threading.Thread):
@@ -161,22 +134,15 @@ class FakeNameserver(threading.Thread):
 
 
 srv = None
-unbound = None
 try:
-    os.makedirs(ETC, exist_ok=True)
-    resolv('127.0.0.1')
-    for cmd in (('ip', 'netns', 'add', NS), ('ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up')):
-        r = run(*cmd)
-        if r.returncode:
-            print('not ok 1 - %s: %s' % (' '.join(cmd), r.stdout.decode(errors='replace').strip()))
-            raise SystemExit(1)
-    # the IPv6 cases need ::1 on the namespace's loopback (a kernel booted
-    # without IPv6 has none)
-    r = run('ip', 'netns', 'exec', NS, 'cat', '/proc/net/if_inet6')
-    IPV6 = r.returncode == 0 and re.search(r'^0{31}1 ', r.stdout.decode(errors='replace'), re.M) is not None
+    failed = DNS.setup()
+    if failed:
+        print('not ok 1 - ' + failed)
+        raise SystemExit(1)
+    IPV6 = DNS.ipv6
     srv = Server(extra_control={'maxerrors': '4'})
-    unbound = unbound_start(srv.dir, IPV6)
-    QLOG = os.path.join(srv.dir, 'unbound.log')
+    QLOG = DNS.unbound_start(srv.dir, RECORDS, zones=(('test.', 'static'), ('refuse.test.', 'refuse'),
+                                                      ('spam.test.dbl.test.', 'redirect')), ipv6=IPV6)
 
     def asked(name):
         try:
@@ -476,9 +442,5 @@ try:
 finally:
     if srv:
         srv.cleanup()
-    if unbound:
-        unbound.terminate()
-        unbound.wait()
-    run('ip', 'netns', 'del', NS)
-    shutil.rmtree(ETC, ignore_errors=True)
+    DNS.cleanup()
 done()

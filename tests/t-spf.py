@@ -9,6 +9,7 @@ import email, os, re, shutil, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtptest import Server, Conn
 from netns import netns
+from dnsns import DnsNamespace, run
 from tap import check, done, wait_for
 
 if os.geteuid() != 0:
@@ -19,8 +20,8 @@ for prog in ('ip', 'unbound'):
         print('not ok 1 - %s is missing (tests/deps.sh installs it)' % prog)
         sys.exit(1)
 
-NS = 'ptspf%d' % os.getpid()
-ETC = '/etc/netns/' + NS
+DNS = DnsNamespace('ptspf')
+NS = DNS.name
 # a record longer than 512 bytes: only EDNS0 brings it whole over UDP
 LONG = 'v=spf1 ' + ' '.join('ip4:198.51.%d.0/24' % i for i in range(40)) + ' ip4:127.0.0.2 -all'
 RECORDS = [
@@ -47,30 +48,6 @@ RECORDS = [
 ]
 
 
-def run(*args):
-    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-
-
-def resolv(*servers):
-    with open(ETC + '/resolv.conf', 'w') as f:
-        f.write(''.join('nameserver %s\n' % s for s in servers))
-
-
-def unbound_start(d):
-    conf = os.path.join(d, 'unbound.conf')
-    with open(conf, 'w') as f:
-        f.write('server:\n\tinterface: 127.0.0.1\n\tdo-ip6: no\n\tport: 53\n'
-                '\taccess-control: 127.0.0.0/8 allow\n\tusername: ""\n\tchroot: ""\n'
-                '\tdirectory: "%s"\n\tpidfile: "%s/unbound.pid"\n\tdo-daemonize: no\n'
-                '\tuse-syslog: no\n\tlogfile: "%s/unbound.log"\n\tlog-queries: yes\n'
-                '\tmodule-config: "iterator"\n\tlocal-zone: "test." static\n' % (d, d, d))
-        for r in RECORDS:
-            f.write("\tlocal-data: '%s'\n" % r)
-        f.write('remote-control:\n\tcontrol-enable: no\n')
-    return subprocess.Popen(['ip', 'netns', 'exec', NS, 'unbound', '-d', '-c', conf],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 def pyspf(ip, sender, helo):
     """python3-spf's result for the same question, asked in the namespace"""
     r = run('ip', 'netns', 'exec', NS, '/usr/bin/python3', '-c',
@@ -79,18 +56,13 @@ def pyspf(ip, sender, helo):
 
 
 srv = None
-unbound = None
 try:
-    os.makedirs(ETC, exist_ok=True)
-    resolv('127.0.0.1')
-    for cmd in (('ip', 'netns', 'add', NS), ('ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up')):
-        r = run(*cmd)
-        if r.returncode:
-            print('not ok 1 - %s: %s' % (' '.join(cmd), r.stdout.decode(errors='replace').strip()))
-            raise SystemExit(1)
+    failed = DNS.setup()
+    if failed:
+        print('not ok 1 - ' + failed)
+        raise SystemExit(1)
     srv = Server(extra_control={'maxerrors': '4'})
-    unbound = unbound_start(srv.dir)
-    QLOG = os.path.join(srv.dir, 'unbound.log')
+    QLOG = DNS.unbound_start(srv.dir, RECORDS)
 
     def asked(name, qtype='TXT'):
         try:
@@ -203,12 +175,12 @@ try:
         srv.control('spf', '3')
         mail, msg = send('127.0.0.2', 'a@broken.test')
         check(mail[0] == 550 and '5.7.24' in mail[1][-1], 'spf 3: permerror refused, 550 5.7.24 (%s)' % mail[1][-1])
-        resolv('127.0.0.9')  # nothing listens there: every lookup fails
+        DNS.resolv('127.0.0.9')  # nothing listens there: every lookup fails
         t = time.time()
         mail, msg = send('127.0.0.2', 'a@pass.test')
         check(mail[0] == 451 and '4.7.24' in mail[1][-1] and time.time() - t < 8,
               'spf 3: no answer, temperror, 451 4.7.24 (%s, %.1f s)' % (mail[1][-1], time.time() - t))
-        resolv('127.0.0.1')
+        DNS.resolv('127.0.0.1')
         mail, msg = send('127.0.0.2', 'a@pass.test')
         check(mail[0] == 250 and spf_of(msg) == 'pass', 'a temperror is not kept: the next session passes')
 
@@ -225,9 +197,5 @@ try:
 finally:
     if srv:
         srv.cleanup()
-    if unbound:
-        unbound.terminate()
-        unbound.wait()
-    run('ip', 'netns', 'del', NS)
-    shutil.rmtree(ETC, ignore_errors=True)
+    DNS.cleanup()
 done()
