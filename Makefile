@@ -126,6 +126,7 @@ bench:
 	$(MAKE) all
 	sh tests/bench/run.sh
 	sh tests/bench/remote.sh
+	/usr/bin/python3 tests/bench/pop3login.py
 
 fuzz:
 	sh tests/deps.sh

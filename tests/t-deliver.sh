@@ -236,8 +236,9 @@ for line in open(spec, encoding='utf-8'):
         check_copy(open(f, 'rb').read(), what, rcpt)
         owner_mode(f, owner, what)
         name = os.path.basename(f)
-        res(re.match(r'^[0-9]+\.[A-Za-z0-9_.-]+$', name) is not None and ':' not in name and '/' not in name,
-            f'{what}: a Maildir file name ({name})')
+        m = re.match(r'^[0-9]+\.[A-Za-z0-9_.-]+,S=([0-9]+),W=([0-9]+)$', name)
+        res(m is not None and ':' not in name and '/' not in name and int(m.group(1)) == os.path.getsize(f),
+            f'{what}: a Maildir file name, ,S= its size, ,W= ({name})')
         res(len(os.listdir(os.path.join(where, 'tmp'))) == 0, f'{what}: {where}/tmp is empty')
         # Python's mailbox.Maildir reads it.
         mb = mailbox.Maildir(where, factory=None, create=False)

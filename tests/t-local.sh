@@ -71,13 +71,41 @@ F=$HA/Maildir/new/$(newest "$HA/Maildir/new")
 expected "$SCRATCH/exp1" ptla@example.org "$M"
 check "the file is Return-Path, Delivered-To, then the message byte for byte" cmp -s "$F" "$SCRATCH/exp1"
 check "the file is ptla's, mode 600" [ "$(stat -c '%U %a' "$F")" = "ptla 600" ]
-# 1b: 3 MB, so the kernel's copy (copy_file_range) runs in more than one go
+# pop3_name_ok FILE: its name ends in ,S=<its size>,W=<its size as POP3
+# sends it: a bare LF as CRLF, a CRLF kept, a last line without LF ended>,
+# with no other ',' and no ':'
+pop3_name_ok() {
+	/usr/bin/python3 - "$1" << 'EOF'
+import os, re, sys
+p = sys.argv[1]
+data = open(p, 'rb').read()
+w = len(re.sub(rb'(?<!\r)\n', b'\r\n', data))
+if data and not data.endswith(b'\n'):
+    w += 1 if data.endswith(b'\r') else 2
+n = os.path.basename(p)
+want = ',S=%d,W=%d' % (len(data), w)
+sys.exit(0 if n.endswith(want) and n.count(',') == 2 and ':' not in n else 1)
+EOF
+}
+check "the name carries ,S=size,W=POP3 size (${F##*/})" pop3_name_ok "$F"
+MC=$SCRATCH/msg/crlf
+printf 'Subject: crlf\r\n\r\nbody\r\nbare\rcr\r\nand a bare LF\nlast line, no LF' > "$MC"
+deliver ptla user "$HA" "" ptla@example.org "$MC"
+F=$HA/Maildir/new/$(newest "$HA/Maildir/new")
+expected "$SCRATCH/expc" ptla@example.org "$MC"
+check "CRLF lines, a bare CR and no last LF: delivered byte for byte ($RC)" sh -c '[ "$1" -eq 0 ] && cmp -s "$2" "$3"' - "$RC" "$F" "$SCRATCH/expc"
+check "and its ,S= and ,W= count it as POP3 sends it (${F##*/})" pop3_name_ok "$F"
+check "the log line names the file as it is in new/ (quoted: it holds '=')" grep -qF "file=\"${F##*/}\"" "$SCRATCH/err"
+rm -f "$F"
+# 1b: 3 MB, so the copy runs in more than one piece (the Maildir copy is
+# read and written, 64 KB at a time, to count it)
 MB=$SCRATCH/msg/big
 { cat "$M"; head -c 3000000 /dev/urandom | od -An -v -tx1 | head -c 3000000; } > "$MB"
 deliver ptla user "$HA" "" ptla@example.org "$MB"
 F=$HA/Maildir/new/$(newest "$HA/Maildir/new")
 expected "$SCRATCH/exp1b" ptla@example.org "$MB"
 check "a 3 MB message: delivered byte for byte ($RC)" sh -c '[ "$1" -eq 0 ] && cmp -s "$2" "$3"' - "$RC" "$F" "$SCRATCH/exp1b"
+check "and named with its sizes" pop3_name_ok "$F"
 rm -f "$F"
 F=$HA/Maildir/new/$(newest "$HA/Maildir/new")
 check "the file name is a Maildir name (time.MusecPpidRrand.host)" \

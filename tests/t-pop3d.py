@@ -10,8 +10,9 @@ brings (LF to CRLF, dot-stuffing), TOP, UIDL, DELE and RSET, the UPDATE
 (unlinks, new/ to cur/ with :2,S, S among cur/ flags), a dropped
 connection and a timeout deleting nothing, the uid it runs as, a run as
 the user itself, refused identities, bad commands and numbers, overlong
-lines, pipelining, files taken away or moved by another reader, an
-undeletable file, a missing maildrop, the 100,000 limit, and the log
+lines, pipelining, files taken away or moved by another reader, sizes
+taken from a name's ,S= and ,W= (postern-local's, and malformed or lying
+ones), an undeletable file, a missing maildrop, the 100,000 limit, and the log
 lines.  Run as root; POSTERN_BUILD=build-asan runs the sanitizer build."""
 import os, poplib, pwd, re, shutil, signal, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -599,6 +600,146 @@ try:
     s.wait()
     check(re.search(r'maildrop_partial user=%s listed=%d over_limit=0 unreadable=1' % (NAME, len(ORDER) - 1), s.logtext()),
           'log: maildrop_partial unreadable=1')
+
+    # ---- sizes from the names (,S= and ,W=): postern-local's, and others
+    LOCALBIN = os.path.join(PHOME, 'bin', 'postern-local')
+    shutil.copy(os.path.join(BUILD, 'bin', 'postern-local'), LOCALBIN)
+    os.chmod(LOCALBIN, 0o755)
+
+    def empty_maildir():
+        if os.path.lexists(MD):
+            shutil.rmtree(MD)
+        for sub in ('tmp', 'new', 'cur'):
+            os.makedirs(os.path.join(MD, sub), 0o700)
+        subprocess.run(['chown', '-R', '%d:%d' % (UID, GID), MD], check=True)
+
+    def local_deliver(data, t):
+        """postern-local delivers data to the user's ~/Maildir (run as the
+        user, as postern-lspawn would); returns the path of the new file,
+        its mtime set to t for the order"""
+        msg = os.path.join(D, 'msg')
+        with open(msg, 'wb') as f:
+            f.write(data)
+        os.chmod(msg, 0o644)
+        before = set(os.listdir(os.path.join(MD, 'new')))
+        env = base_env(POSTERN_IDENTITY=None)
+        with open(msg, 'rb') as f:
+            r = subprocess.run([LOCALBIN, 'user', NAME, USERHOME, '', NAME + '@example.org', 'a@b.example',
+                                '1764423956.000123P42R9f3a1c2e7b6d5a40'], stdin=f, cwd=USERHOME, env=env,
+                               user=UID, group=GID, extra_groups=[], capture_output=True)
+        new = set(os.listdir(os.path.join(MD, 'new'))) - before
+        if r.returncode != 0 or len(new) != 1:
+            return None
+        p = os.path.join(MD, 'new', new.pop())
+        os.utime(p, (t, t))
+        return p
+
+    def put_file(d, name, data, t):
+        p = os.path.join(MD, d, name)
+        with open(p, 'wb') as f:
+            f.write(data)
+        os.chown(p, UID, GID)
+        os.utime(p, (t, t))
+        return p
+
+    empty_maildir()
+    delivered = [
+        b'From: a@example.org\nSubject: lf\n\nline one\n.dot line\n.\nlast\n',
+        b'Subject: crlf\r\n\r\nbody\r\n.\r\nbare\rcr\r\nend\r\n',
+        b'Subject: no LF at the end\n\nlast line',
+        b'Subject: ends in CR\r\n\r\nlast line\r',
+        b'Subject: big\n\n' + BIG,
+    ]
+    paths = [local_deliver(m, 1100000000 + k) for k, m in enumerate(delivered)]
+    check(all(paths), 'postern-local delivered %d messages into the maildrop' % len(delivered))
+    contents = [open(p, 'rb').read() for p in paths]
+    name_ok = []
+    for p, c in zip(paths, contents):
+        m = re.search(r',S=(\d+),W=(\d+)$', os.path.basename(p))
+        name_ok.append(bool(m) and int(m.group(1)) == len(c) == os.stat(p).st_size and
+                       int(m.group(2)) == len(wire(c)))
+    check(all(name_ok), 'each name in new/ ends in ,S=the file size,W=the size as sent: ' +
+          ' '.join(os.path.basename(p)[-24:] for p in paths))
+    # Other files, their W a lie where only a read can tell: the maildrop
+    # must read them.  (dir, name, what is wrong with it)
+    body = b'Subject: handmade\n\nline\n'
+    n, w = len(body), len(wire(body))
+    lie = w + 1
+    assert lie <= 2 * n + 1
+    handmade = [
+        ('new', '1100000100.M1P1R1.host,S=%d,W=%d' % (n + 1, lie), 'S one more than the file'),
+        ('new', '1100000101.M1P1R1.host,S=%d,W=%d' % (n - 1, lie), 'S one less than the file'),
+        ('new', '1100000102.M1P1R1.host,S=,W=%d' % lie, 'S empty'),
+        ('new', '1100000103.M1P1R1.host,S=%dx,W=%d' % (n, lie), 'S not digits'),
+        ('new', '1100000104.M1P1R1.host,S=99999999999999999999999,W=99999999999999999999999', 'S and W past 2^64'),
+        ('new', '1100000105.M1P1R1.host,S=%d,W=%d' % (n, n - 1), 'W below S'),
+        ('new', '1100000106.M1P1R1.host,S=%d,W=%d' % (n, 2 * n + 2), 'W above 2S+1'),
+        ('new', '1100000107.M1P1R1.host,S=%d,S=%d,W=%d' % (n, n, lie), 'S twice'),
+        ('new', '1100000108.M1P1R1.host,S=%d' % n, 'no W'),
+        ('cur', '1100000109.M1P1R1.host:2,S=%d,W=%d' % (n, lie), 'the fields after the colon'),
+        ('cur', '1100000110.M1P1R1.host,S=%d,W=%d+' % (n, lie), 'W not digits'),
+    ]
+    for k, (d, name, what) in enumerate(handmade):
+        put_file(d, name, body, 1100000100 + k)
+    # the one a name is trusted for: S is the file's size; its W (a lie
+    # here) is what LIST says, though RETR sends the file as it is
+    put_file('cur', '1100000200.M1P1R1.host,S=%d,W=%d:2,S' % (n, lie), body, 1100000200)
+    # a file the user may not read, and a symlink to a file of the right size: not listed
+    p = put_file('new', '1100000300.M1P1R1.host,S=%d,W=%d' % (n, w), body, 1100000300)
+    os.chown(p, 0, 0)
+    os.chmod(p, 0o600)
+    p = put_file('new', '1100000302.M1P1R1.host,S=%d,W=%d' % (n, w), body, 1100000302)
+    os.chmod(p, 0o200)  # the user's own, but without its read bit
+    put_file('tmp', 'target', body, 1100000301)
+    os.symlink(os.path.join(MD, 'tmp', 'target'), os.path.join(MD, 'new', '1100000301.M1P1R1.host,S=%d,W=%d' % (n, w)))
+
+    s = Session()
+    want = [len(wire(c)) for c in contents] + [w] * len(handmade) + [lie]
+    check(s.welcome.decode() == "+OK %s's maildrop has %d messages (%d octets)" % (NAME, len(want), sum(want)),
+          'the +OK counts the delivered and the hand-made files, not the unreadable ones or the symlink: ' +
+          s.welcome.decode())
+    resp, listing, _ = s.list()
+    got = [int(l.split()[1]) for l in listing]
+    check(got[:len(delivered)] == want[:len(delivered)],
+          "LIST of postern-local's files: the size as sent (%r)" % got[:len(delivered)])
+    retr_ok = True
+    for i, c in enumerate(contents, 1):
+        resp, lines, octets = s.retr(i)
+        retr_ok = retr_ok and lines == lines_of(c) and octets == got[i - 1] and \
+            resp.decode() == '+OK %d octets' % got[i - 1]
+    check(retr_ok, "RETR of each of postern-local's files: octets received = LIST = ,W= (LF, CRLF, bare CR, "
+          "no last LF, a last CR, 1 MB)")
+    for k, (d, name, what) in enumerate(handmade):
+        i = len(delivered) + 1 + k
+        check(got[i - 1] == w, 'a name with %s: read and counted, LIST %d (%s)' % (what, got[i - 1], name[10:]))
+    it = len(delivered) + len(handmade) + 1
+    check(got[it - 1] == lie and len(got) == it,
+          'a name whose S is the file size is believed without a read: LIST says its W (%d)' % got[it - 1])
+    resp, lines, octets = s.retr(it)
+    check(resp.decode() == '+OK %d octets' % lie and lines == lines_of(body) and octets == w,
+          "RETR of it: +OK says the name's size, the file goes out as it is (%d octets)" % octets)
+    s.quit()
+    s.wait()
+    check(re.search(r'maildrop_partial user=%s listed=%d over_limit=0 unreadable=2' % (NAME, len(want)), s.logtext()),
+          "log: the unreadable files with good names (root's, and the user's own of mode 0200) are counted "
+          "unreadable, as before")
+    no_sanitizer_report(s, 'the sized names')
+    # the same files without their fields (RETR moved them to cur/): the
+    # same sizes, by reading
+    bases = [re.sub(r',S=\d+,W=\d+$', '', os.path.basename(p)) for p in paths]
+    renamed = 0
+    for f in os.listdir(os.path.join(MD, 'cur')):
+        u = unique(f)
+        if re.sub(r',S=\d+,W=\d+$', '', u) in bases:
+            os.rename(os.path.join(MD, 'cur', f), os.path.join(MD, 'cur', re.sub(r',S=\d+,W=\d+(?=:|$)', '', f)))
+            renamed += 1
+    check(renamed == len(paths), 'renamed %d files' % renamed)
+    s = Session()
+    resp, listing, _ = s.list()
+    check([int(l.split()[1]) for l in listing][:len(delivered)] == want[:len(delivered)],
+          "postern-local's files renamed without the fields: LIST reads the same sizes")
+    s.quit()
+    s.wait()
 
     # ---- the 100,000 limit
     make_maildir()

@@ -91,13 +91,18 @@ int uniq_maildir(struct str *out, const char *host)
 	    !str_catu(out, (unsigned long long)getpid()) || !str_catc(out, 'R') || !uniq_cat_random(out) ||
 	    !str_catc(out, '.'))
 		return 0;
-	/* The Maildir convention escapes '/' and ':' in the host part. */
+	/* The Maildir convention escapes '/' and ':' in the host part; ',' too
+	 * (\054), since postern-local appends ",S=" and ",W=" fields
+	 * after it and a host must not pass for one. */
 	for (h = host; *h; h++) {
 		if (*h == '/') {
 			if (!str_cats(out, "\\057"))
 				return 0;
 		} else if (*h == ':') {
 			if (!str_cats(out, "\\072"))
+				return 0;
+		} else if (*h == ',') {
+			if (!str_cats(out, "\\054"))
 				return 0;
 		} else if (!str_catc(out, *h))
 			return 0;

@@ -15,7 +15,8 @@ int uniq_qid(struct str *out);
 int qid_valid(const char *s, size_t len);
 /* The arrival time encoded in a queue id, 0 if none. */
 unsigned long long qid_time(const char *s, size_t len);
-/* Maildir file name: <sec>.M<usec>P<pid>R<16 hex>.<host>, host with '/' and ':' escaped. */
+/* Maildir file name: <sec>.M<usec>P<pid>R<16 hex>.<host>, host with '/', ':'
+ * and ',' escaped (\057, \072, \054). */
 int uniq_maildir(struct str *out, const char *host);
 /* Appends 64 random bits as 16 lower-case hex digits (the R part above). */
 int uniq_cat_random(struct str *out);

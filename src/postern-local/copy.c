@@ -1,40 +1,48 @@
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 #include "copy.h"
 #include "io.h"
 
-/* The kernel copies file to file itself (copy_file_range), without the
- * message passing through this process twice; into a pipe (forward,
- * program), or where the kernel cannot, it is read and written.
- * 1 all copied; 0 nothing copied, fall back; -1 failed (errno set). */
-static int copy_in_kernel(int fd, int msgfd)
+void octets_add(struct octets *o, const char *b, size_t n)
 {
-	off_t off = 0;
+	const char *p = b, *end = b + n, *nl;
 
-	for (;;) {
-		ssize_t r = copy_file_range(msgfd, &off, fd, 0, 1 << 30, 0);
-		if (r > 0)
-			continue;
-		if (r == 0)
-			return 1;
-		if (errno == EINTR)
-			continue;
-		if (off == 0 && (errno == EINVAL || errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
-		                 errno == EBADF))
-			return 0;
-		return -1; /* which side failed is not known: the write's is likelier (ENOSPC, EDQUOT) */
+	if (n == 0)
+		return;
+	/* a CR that ended the last piece still makes the first LF no bare one */
+	while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
+		if (nl > b ? nl[-1] != '\r' : o->last != '\r')
+			o->bare++;
+		p = nl + 1;
 	}
+	o->bytes += n;
+	o->last = (unsigned char)end[-1];
+}
+
+unsigned long long octets_pop3(const struct octets *o)
+{
+	unsigned long long n = o->bytes + o->bare;
+
+	if (o->last == -1 || o->last == '\n')
+		return n;
+	return n + (o->last == '\r' ? 1 : 2);
 }
 
 /* Read and written through a buffer outside the stack: 64 KB of stack
  * frame would be touched page by page at every call (the compiler's stack
- * clash probes), 16 page faults for each delivery, even the ones the
- * kernel copies. */
-static int copy_by_hand(int fd, int msgfd)
+ * clash probes), 16 page faults for each delivery.  Not copy_file_range:
+ * a Maildir copy must pass through here to be counted, and a pipe (a
+ * forward) is no file the kernel copies into. */
+int copy_message(int fd, const char *pre, size_t prelen, int msgfd, struct octets *count)
 {
 	static char buf[65536];
 	off_t off = 0;
 
+	if (write_all(fd, pre, prelen) == -1)
+		return -1;
+	if (count)
+		octets_add(count, pre, prelen);
 	for (;;) {
 		ssize_t r;
 		do
@@ -46,17 +54,8 @@ static int copy_by_hand(int fd, int msgfd)
 			return 0;
 		if (write_all(fd, buf, (size_t)r) == -1)
 			return -1;
+		if (count)
+			octets_add(count, buf, (size_t)r);
 		off += r;
 	}
-}
-
-int copy_message(int fd, const char *pre, size_t prelen, int msgfd)
-{
-	int k;
-
-	if (write_all(fd, pre, prelen) == -1)
-		return -1;
-	if ((k = copy_in_kernel(fd, msgfd)) != 0)
-		return k == 1 ? 0 : k;
-	return copy_by_hand(fd, msgfd);
 }

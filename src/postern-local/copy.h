@@ -1,10 +1,26 @@
-/* Every copy of a message that postern-local makes (Maildir file, forward,
- * program) is the trace lines followed by the queue's message file, read
- * read from offset 0 (pread, or copy_file_range into a file) so one fd
- * serves every delivery in turn. */
+/* Every copy of a message that postern-local makes (Maildir file,
+ * forward) is the trace lines followed by the queue's message file, read
+ * from offset 0 (pread) so one fd serves every delivery in turn. */
 #ifndef POSTERN_LOCAL_COPY_H
 #define POSTERN_LOCAL_COPY_H
 #include <stddef.h>
-/* 0 done; -1 a write to fd failed; -2 reading msgfd failed (errno set). */
-int copy_message(int fd, const char *pre, size_t prelen, int msgfd);
+
+/* What a copy held, counted as it went: enough for the size POP3 will
+ * say (postern-pop3d's copy.h), so that the Maildir name can carry it. */
+struct octets {
+	unsigned long long bytes;  /* the file's size */
+	unsigned long long bare;   /* LFs not right after a CR */
+	int last;                  /* the last byte, -1 before the first */
+};
+#define OCTETS_INIT { 0, 0, -1 }
+
+void octets_add(struct octets *, const char *, size_t);
+/* The size as postern-pop3d sends it: every byte, one more for each bare
+ * LF (sent as CRLF), and the CRLF a last line without its LF gets (only
+ * the LF when it ends in CR). */
+unsigned long long octets_pop3(const struct octets *);
+
+/* 0 done; -1 a write to fd failed; -2 reading msgfd failed (errno set).
+ * count: when not null, every byte written is counted into it. */
+int copy_message(int fd, const char *pre, size_t prelen, int msgfd, struct octets *count);
 #endif

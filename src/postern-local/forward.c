@@ -44,7 +44,7 @@ int forward_inject(const char *queue, const char *dt, size_t dtlen, int msgfd,
 	close(pm[0]);
 	close(pe[0]);
 	/* qmail-queue's order: the whole message, then the envelope */
-	wr = copy_message(pm[1], dt, dtlen, msgfd);
+	wr = copy_message(pm[1], dt, dtlen, msgfd, 0);
 	close(pm[1]);
 	if (wr == 0 && write_all(pe[1], env->s, env->len) == -1)
 		wr = -1;

@@ -51,6 +51,8 @@ int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
                     struct str *why, struct str *name)
 {
 	struct str uniq = STR_INIT, part = STR_INIT, tmp = STR_INIT, new = STR_INIT, newdir = STR_INIT;
+	struct str final = STR_INIT;
+	struct octets count = OCTETS_INIT;
 	int fd = -1, tries, e, r = 111;
 
 	why->len = 0;
@@ -73,7 +75,7 @@ int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
 		r = e == ENOENT || e == ENOTDIR ? missing(why, dir) : fail(why, "unable to create ", tmp.s, e);
 		goto out;
 	}
-	if (copy_message(fd, pre, prelen, msgfd) != 0) {
+	if (copy_message(fd, pre, prelen, msgfd, &count) != 0) {
 		r = fail(why, "unable to write ", tmp.s, errno);
 		goto unlink_tmp;
 	}
@@ -87,8 +89,14 @@ int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
 		r = fail(why, "unable to close ", tmp.s, errno);
 		goto unlink_tmp;
 	}
-	if (!str_copys(&part, "new/") || !str_cats(&part, uniq.s) || !path_join(&new, dir, part.s) ||
-	    !path_join(&newdir, dir, "new")) {
+	/* The name in new/ carries the file's size and its size as POP3 sends
+	 * it (Maildir++'s ",S=" and ",W=", as Courier and Dovecot write them),
+	 * so that postern-pop3d need not read the message at each login to
+	 * count it.  Only now are they known; tmp/ keeps the bare unique name,
+	 * which is what makes the pair unique. */
+	if (!str_copyb(&final, uniq.s, uniq.len) || !str_cats(&final, ",S=") || !str_catu(&final, count.bytes) ||
+	    !str_cats(&final, ",W=") || !str_catu(&final, octets_pop3(&count)) || !str_copys(&part, "new/") ||
+	    !str_cat(&part, &final) || !path_join(&new, dir, part.s) || !path_join(&newdir, dir, "new")) {
 		r = fail(why, "out of memory writing ", dir, ENOMEM);
 		goto unlink_tmp;
 	}
@@ -114,7 +122,7 @@ int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
 		r = fail(why, "unable to fsync ", newdir.s, errno);
 		goto out;
 	}
-	if (name && !str_copys(name, uniq.s))
+	if (name && !str_copyb(name, final.s, final.len))
 		name->len = 0;
 	r = 0;
 	goto out;
@@ -131,5 +139,6 @@ out:
 	str_free(&tmp);
 	str_free(&new);
 	str_free(&newdir);
+	str_free(&final);
 	return r;
 }

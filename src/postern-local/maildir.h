@@ -1,7 +1,9 @@
 /* Delivery into one Maildir, exactly as cr.yp.to/proto/maildir.html says:
  * a unique name, DIR/tmp/NAME created with O_EXCL, written, fsync'ed,
- * linked into DIR/new/NAME (rename where the file system has no hard links),
- * DIR/new fsync'ed.  On any failure the tmp file is removed. */
+ * linked into DIR/new/NAME,S=N,W=M (rename where the file system has no
+ * hard links), DIR/new fsync'ed.  N is the file's size and M its size as
+ * POP3 sends it (copy.h), the Maildir++ fields postern-pop3d reads instead
+ * of the file.  On any failure the tmp file is removed. */
 #ifndef POSTERN_LOCAL_MAILDIR_H
 #define POSTERN_LOCAL_MAILDIR_H
 #include <stddef.h>
@@ -11,7 +13,8 @@
  * pread from offset 0, so the same fd serves every delivery.  Returns 0
  * when the file is in new/ and durable; otherwise 111 with why holding one
  * line with an enhanced status code ("4.2.1 Maildir missing: ...").
- * name receives the file name (without directory) when not null. */
+ * name receives the file name in new/ (without directory, with its ",S="
+ * and ",W=") when not null. */
 int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
                     struct str *why, struct str *name);
 /* The host part of Maildir names: gethostname(), or "localhost". */

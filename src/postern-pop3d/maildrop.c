@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "maildrop.h"
 #include "copy.h"
+#include "fmt.h"
 #include "uidl.h"
 
 /* O_NONBLOCK: a FIFO someone left in the Maildir must not hang us in open */
@@ -37,20 +38,75 @@ static int open_regular(int dir, const char *name, struct stat *st)
 	return fd;
 }
 
-/* One file of new/ or cur/: its size read and counted once, here.  0 listed
- * (or skipped), -1 an error that ends the login. */
+int maildrop_name_sizes(const char *name, size_t len, unsigned long long *size, unsigned long long *octets)
+{
+	size_t end = uidl_uniq_len(name, len), i, j;
+	const char *comma = memchr(name, ',', end);
+	int have_s = 0, have_w = 0;
+
+	if (!comma)
+		return 0;
+	/* the fields: ",K=V" each up to the next ',' or the end of the unique
+	 * part; a field of another letter is another writer's, and left be */
+	for (i = (size_t)(comma - name); i < end; i = j) {
+		const char *f = name + i + 1;
+		for (j = i + 1; j < end && name[j] != ','; j++)
+			;
+		if (j - i - 1 < 2 || f[1] != '=' || (f[0] != 'S' && f[0] != 'W'))
+			continue;
+		if ((f[0] == 'S' ? have_s++ : have_w++) != 0)
+			return 0; /* twice: which one is meant? */
+		if (!scan_ulong_all(f + 2, j - i - 3, f[0] == 'S' ? size : octets))
+			return 0;
+	}
+	if (!have_s || !have_w)
+		return 0;
+	/* Each LF adds at most one, and a last line without its LF two: a W
+	 * outside [S, 2S+1] (0 for an empty file) describes no file at all. */
+	return *octets >= *size && *octets - *size <= *size + (*size > 0);
+}
+
+/* The size a file's name says (",S=N,W=M", maildrop.h), taken only for a
+ * regular file of exactly N bytes that we may read: 1 with *octets and *st
+ * set, without opening it; 0 when it must be read and counted (no fields,
+ * bad ones, another size: someone rewrote it, or anything unusual, which
+ * open_regular then sorts out as it always has). */
+static int sized_by_name(const struct maildrop *md, int dir, const char *name, size_t len, struct stat *st,
+                         unsigned long long *octets)
+{
+	unsigned long long size, w;
+
+	if (!maildrop_name_sizes(name, len, &size, &w))
+		return 0;
+	if (fstatat(dir, name, st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st->st_mode) || st->st_size < 0 ||
+	    (unsigned long long)st->st_size != size)
+		return 0;
+	/* The file is not opened, but one we could not open is still no
+	 * message of ours: left out and counted, as the read would.  Our own
+	 * file with its owner's read bit set is readable (an ACL's owner entry
+	 * is those bits); only others are asked about, which would cost a
+	 * fourth of the listing's time. */
+	if ((st->st_uid != md->uid || !(st->st_mode & S_IRUSR)) && faccessat(dir, name, R_OK, 0) == -1)
+		return 0;
+	*octets = w;
+	return 1;
+}
+
+/* One file of new/ or cur/: its size from its name, or read and counted
+ * once, here.  0 listed (or skipped), -1 an error that ends the login. */
 static int add(struct maildrop *md, int which, const char *name, size_t len)
 {
 	struct stat st;
 	struct msg *m;
-	int fd, r;
+	unsigned long long size;
+	int fd = -1, r;
 
 	if (md->n == MAILDROP_MAX) {
 		md->skipped++;
 		return 0;
 	}
-	fd = open_regular(md->dir[which], name, &st);
-	if (fd == -1) {
+	if (!sized_by_name(md, md->dir[which], name, len, &st, &size) &&
+	    (fd = open_regular(md->dir[which], name, &st)) == -1) {
 		/* gone since readdir, a symlink, not a regular file: not a message */
 		if (errno == ENOENT || errno == ELOOP || errno == EINVAL)
 			return 0;
@@ -63,14 +119,17 @@ static int add(struct maildrop *md, int which, const char *name, size_t len)
 	if (md->n % 1024 == 0) {
 		struct msg *grown = realloc(md->m, (md->n + 1024) * sizeof *md->m);
 		if (!grown)
-			return close_keep_errno(fd);
+			return fd == -1 ? -1 : close_keep_errno(fd);
 		md->m = grown;
 	}
 	m = &md->m[md->n];
-	r = copy_message(fd, 0, COPY_ALL, &m->size);
-	if (r == -1)
-		return close_keep_errno(fd);
-	close(fd);
+	if (fd != -1) {
+		r = copy_message(fd, 0, COPY_ALL, &size);
+		if (r == -1)
+			return close_keep_errno(fd);
+		close(fd);
+	}
+	m->size = size;
 	m->name = md->names.len;
 	if (!str_catb(&md->names, name, len) || !str_catz(&md->names))
 		return -1;
@@ -171,6 +230,7 @@ int maildrop_open(struct maildrop *md, const char *path)
 	md->m = 0;
 	md->n = 0;
 	md->skipped = md->unreadable = 0;
+	md->uid = geteuid();
 	if (!str_ready(&md->names, 0))
 		return -1;
 	root = openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -1,10 +1,12 @@
 /* The maildrop: the messages in the new/ and cur/ of one Maildir, listed
  * once at login and sorted oldest first (modification time, then name).
  * An entry holds a file's name and size, never its bytes; RETR and TOP
- * open the file again each time. */
+ * open the file again each time.  The size is read and counted at login,
+ * unless the name carries it (maildrop_name_sizes). */
 #ifndef POSTERN_POP3D_MAILDROP_H
 #define POSTERN_POP3D_MAILDROP_H
 #include <stddef.h>
+#include <sys/types.h>
 #include "str.h"
 
 #define MAILDROP_MAX 100000 /* messages listed; the rest wait for a later session */
@@ -29,8 +31,16 @@ struct maildrop {
 	struct str names;
 	unsigned long long skipped;    /* files past MAILDROP_MAX */
 	unsigned long long unreadable; /* files we may not open: not listed */
+	uid_t uid;                     /* who reads: the owner of readable files */
 };
 
+/* The Maildir++ size fields of a file name, in its unique part (before
+ * ':'): ",S=N" (the file's size) and ",W=M" (its size as POP3 sends it,
+ * copy.h), as postern-local, Courier and Dovecot write them.  1 with both
+ * set when each is there once, as 1 to 20 digits that fit, and M is a size
+ * N bytes can have as sent (N <= M <= 2N+1); 0 otherwise.  maildrop_open
+ * takes M for a file without reading it when the file's size is N. */
+int maildrop_name_sizes(const char *name, size_t len, unsigned long long *size, unsigned long long *octets);
 /* Opens path (a Maildir: new/, cur/ and tmp/ must be directories, not
  * symlinks; path itself may be one) and lists it.  Only regular files
  * count, never opened through a symlink; names starting with '.' are

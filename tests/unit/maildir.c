@@ -45,18 +45,19 @@ int main(void)
 
 	names = calloc(10000, sizeof *names);
 	for (i = 0; i < 10000; i++) {
-		if (!uniq_maildir(&s, "host/with:odd") || !(names[i] = strdup(s.s)))
+		if (!uniq_maildir(&s, "host/with:odd,S=1,W=2") || !(names[i] = strdup(s.s)))
 			ok = 0;
-		else if (strchr(s.s, '/') || strchr(s.s, ':'))
+		else if (strchr(s.s, '/') || strchr(s.s, ':') || strchr(s.s, ','))
 			ok = 0;
 	}
-	CHECK(ok, "10000 names made, none with '/' or ':'");
+	CHECK(ok, "10000 names made, none with '/', ':' or ','");
 	qsort(names, 10000, sizeof *names, cmp);
 	for (i = 1; i < 10000; i++)
 		if (!strcmp(names[i - 1], names[i]))
 			dups++;
 	CHECK(dups == 0, "10000 Maildir names are unique");
-	CHECK(strstr(names[0], ".host\\057with\\072odd") != 0, "host part escapes '/' and ':'");
+	CHECK(strstr(names[0], ".host\\057with\\072odd\\054S=1\\054W=2") != 0,
+	      "host part escapes '/', ':' and ',' (no host passes for a size field)");
 	for (i = 0; i < 10000; i++)
 		free(names[i]);
 	free(names);
@@ -102,6 +103,17 @@ int main(void)
 	CHECK(i == strlen(pre) + msglen && !memcmp(got, pre, strlen(pre)) && !memcmp(got + strlen(pre), msg, msglen),
 	      "the file holds the trace lines and then the exact message bytes");
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "the file is mode 0600");
+	{
+		/* 5 bare LFs (2 in the trace lines, 3 in the 32 bytes of the message),
+		 * and a CRLF for the last line, which has no LF */
+		char want[64];
+		size_t n = strlen(pre) + msglen;
+		snprintf(want, sizeof want, ",S=%zu,W=%zu", n, n + 5 + 2);
+		CHECK((size_t)st.st_size == n && strlen(name) > strlen(want) &&
+		      !strcmp(name + strlen(name) - strlen(want), want) && !strchr(name, ':'),
+		      "the name in new/ ends in ,S=size,W=size as POP3 sends it, no ':'");
+		CHECK(strchr(name, ',') == name + strlen(name) - strlen(want), "and holds no other ','");
+	}
 
 	r = maildir_deliver(path, pre, strlen(pre), fd, &why, &fname);
 	CHECK(r == 111 && why.len > 6 && !strncmp(why.s, "4.", 2), "a file where a Maildir should be: temporary failure");
