@@ -45,6 +45,7 @@ RECORDS = [
     'long.test. TXT %s' % ' '.join('"%s"' % LONG[i:i + 200] for i in range(0, len(LONG), 200)),
     'loop.test. TXT "v=spf1 include:loop.test -all"',
     'voids.test. TXT "v=spf1 a:n1.test a:n2.test a:n3.test ip4:127.0.0.2 -all"',
+    'budget.test. TXT "v=spf1 exists:%{l}.x.test -all"',
 ]
 
 
@@ -113,7 +114,7 @@ try:
         # --- 1: checked and recorded, nothing refused --------------------------
         srv.control('spf', '1')
         mail, msg = send('127.0.0.2', 'a@pass.test')
-        check(spf_of(msg) == 'pass', 'spf 1: pass recorded (%s)' % (msg and msg.get('Received-SPF')))
+        check(spf_of(msg) == 'pass', 'spf 1: pass recorded (%s)' % (msg and ' '.join(msg.get('Received-SPF', '').split())))
         keys = list(msg.keys()) if msg else []
         check(keys[:2] == ['Received-SPF', 'Received'], 'Received-SPF comes above our Received (%s)' % keys[:3])
         field = ' '.join(msg.get('Received-SPF', '').split()) if msg else ''
@@ -141,10 +142,29 @@ try:
               'a record over 512 bytes comes whole (EDNS0)')
         mail, msg = send('127.0.0.2', 'a@broken.test')
         check('problem="syntax error at fo\\"o\\\\"' in msg.get('Received-SPF', ''),
-              'the record\'s text is quoted in the field: %s' % msg.get('Received-SPF'))
+              'the record\'s text is quoted in the field: %s' % ' '.join(msg.get('Received-SPF', '').split()))
         mail, msg = send('127.0.0.2', '', helo='helo.test')
         check(spf_of(msg) == 'pass' and 'envelope-from="postmaster@helo.test"' in msg.get('Received-SPF', ''),
               'the null sender: the HELO name is checked (RFC 7208 2.4)')
+        for helo in ('127.0.0.2', '[127.0.0.2]', 'x@pass.test'):
+            mail, msg = send('127.0.0.2', '', helo=helo)
+            check(mail[0] == 250 and msg is not None and spf_of(msg) is None,
+                  'the null sender with HELO %s: no domain, not checked, no field' % helo)
+        srv.stub_clear()
+        c = Conn(srv.port, '127.0.0.2')
+        c.cmd('EHLO ' + '.'.join(['"' * 61] * 4) + '.test')
+        c.cmd('MAIL FROM:<>')
+        c.cmd('RCPT TO:<demo@example.org>')
+        c.cmd('DATA')
+        c.send(b'Subject: quotes\r\n\r\nbody\r\n.\r\n')
+        c.reply()
+        c.cmd('QUIT')
+        raw = srv.stub_read(srv.stub_ids()[0])[0] if srv.stub_ids() else b''
+        head = raw.split(b'\n\n')[0].split(b'\n')
+        check(raw and max(len(l) for l in head) <= 998 and b'Received-SPF: none' in raw,
+              'the null sender and a HELO of 244 quotes, written twice escaped: every header line within 998 bytes'
+              ' (longest %d)' %
+              max([len(l) for l in head] or [0]))
 
         # --- the same sender again: asked once ------------------------------
         before = asked('soft.test')
@@ -155,6 +175,20 @@ try:
             c.cmd('RSET')
         c.cmd('QUIT')
         check(asked('soft.test') == before + 1, 'three MAILs from one sender: one lookup')
+
+        # --- a session's lookups are bounded ---------------------------------
+        c = Conn(srv.port, '127.0.0.7')
+        c.cmd('EHLO client.test')
+        codes = set()
+        for i in range(260):  # two lookups each: the TXT record, then exists
+            codes.add(c.cmd('MAIL FROM:<u%d@budget.test>' % i)[0])
+            c.cmd('RSET')
+        c.cmd('QUIT')
+        n = open(QLOG, errors='replace').read().count('.x.test. A IN')
+        check(codes == {250} and 245 <= n <= 250 and
+              wait_for(lambda: logged(r'spf result=temperror ip=127\.0\.0\.7 identity=u25\d@budget\.test '
+                                      r'why="more than 500 DNS lookups in this session"')),
+              'MAIL after MAIL from new local parts: 500 lookups in a session, then temperror (%d exists asked)' % n)
 
         # --- 2: fail refused ------------------------------------------------
         srv.control('spf', '2')

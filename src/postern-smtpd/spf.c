@@ -32,6 +32,8 @@ struct record {
 	size_t redirectlen;
 };
 
+static int toplabel(const char *s, size_t n);
+
 static const char *const names[] = { "none", "neutral", "pass", "fail", "softfail", "temperror", "permerror" };
 
 const char *spf_result_name(enum spf_result r) { return names[r]; }
@@ -70,6 +72,19 @@ static enum spf_result say(struct spf_request *r, enum spf_result res, const cha
 	return res;
 }
 
+int spf_identity_ok(const char *s, size_t n)
+{
+	size_t last;
+
+	if (n && s[n - 1] == '.')
+		n--;
+	if (!spf_domain_ok(s, n) || memchr(s, '@', n))
+		return 0;
+	for (last = n; last > 0 && s[last - 1] != '.'; last--)
+		;
+	return toplabel(s + last, n - last);
+}
+
 int spf_domain_ok(const char *s, size_t n)
 {
 	size_t i, label = 0, labels = 0;
@@ -94,7 +109,10 @@ int spf_domain_ok(const char *s, size_t n)
 static int askable(const char *s)
 {
 	size_t n = strlen(s);
-	return n && spf_domain_ok(s, n) | (memchr(s, '.', n) == 0 && n <= 63);
+	/* target() took one trailing dot off: another is an empty label */
+	if (n == 0 || s[n - 1] == '.')
+		return 0;
+	return spf_domain_ok(s, n) || (memchr(s, '.', n) == 0 && n <= 63);
 }
 
 /* The client's address as %{i} spells it: dotted decimal, or 32 nibbles. */
@@ -154,8 +172,10 @@ static void reverse_name(const struct spf_request *r, char *out)
 static int ask(struct spf_request *r, const char *name, unsigned type)
 {
 	memset(r->scratch, 0, sizeof *r->scratch);
-	if (!askable(name)) {
-		/* a name no query can carry has no records */
+	r->unasked = !askable(name);
+	if (r->unasked) {
+		/* a name no query can carry has no records; no DNS answer said
+		 * so, so it is no void lookup either (4.6.4) */
 		r->scratch->status = SPF_DNS_NXDOMAIN;
 		return 0;
 	}
@@ -229,21 +249,22 @@ static int validated_names(struct spf_request *r, int (*each)(void *, const char
 struct pick {
 	const char *domain;
 	char best[256];
-	int under;
+	int rank;
 };
 
-/* %{p}: a validated name under the domain beats any other. */
+/* %{p} (7.3): the domain itself beats a name under it, which beats any
+ * other validated name; the search ends at the domain itself. */
 static int pick_name(void *ctx, const char *name)
 {
 	struct pick *p = ctx;
-	int under = same_or_under(name, p->domain);
+	int rank = same_or_under(name, p->domain) ? 1 + same_or_under(p->domain, name) : 0;
 
-	if (!p->best[0] || (under && !p->under)) {
+	if (!p->best[0] || rank > p->rank) {
 		size_t l = strlen(name);
 		memcpy(p->best, name, l + 1);
-		p->under = under;
+		p->rank = rank;
 	}
-	return under;
+	return rank == 2;
 }
 
 static int ptr_target(void *ctx, const char *name) { return same_or_under(name, ctx); }
@@ -708,6 +729,8 @@ static int counted(struct spf_request *r) { return ++r->lookups <= SPF_LOOKUPS_M
 static int void_ok(struct spf_request *r)
 {
 	const struct spf_answer *a = r->scratch;
+	if (r->unasked)
+		return 1;
 	if (a->status == SPF_DNS_NXDOMAIN || (a->status == SPF_DNS_OK && a->n == 0))
 		return ++r->voids <= SPF_VOIDS_MAX;
 	return 1;
@@ -769,7 +792,7 @@ static int matches(struct spf_request *r, const char *domain, const struct term 
 			*res = say(r, SPF_PERMERROR, "more than 2 lookups found nothing, at ", t->text, t->textlen);
 			return -1;
 		}
-		if (r->scratch->nname > SPF_MX_MAX) {
+		if (r->scratch->n > SPF_MX_MAX) { /* names left out for their bytes count too */
 			*res = say(r, SPF_PERMERROR, "more than 10 MX names, at ", t->text, t->textlen);
 			return -1;
 		}

@@ -54,6 +54,7 @@ struct spf_request {
 	void *ctx;
 	/* spf.c's own */
 	int lookups, voids;
+	int unasked;             /* the last lookup was of a name no query can carry */
 	struct spf_answer *scratch;
 	char p_domain[256], p_name[256]; /* %{p} for p_domain, looked up once */
 	char why[200];           /* what decided: the matching term, or the error */
@@ -67,6 +68,10 @@ const char *spf_result_name(enum spf_result);
 /* s (n bytes) as a domain SPF can ask about (RFC 7208 4.3): labels of 1 to
  * 63 bytes, at least two, 253 bytes in all; a trailing dot let go. */
 int spf_domain_ok(const char *s, size_t n);
+/* The same, and a domain an identity can have: a last label that is not
+ * all digits (an IPv4 address is none) and no '@' (a HELO name may hold
+ * anything). */
+int spf_identity_ok(const char *s, size_t n);
 
 /* The macro string s (n bytes) expanded for r and the domain now being
  * checked into out (cap bytes, NUL-terminated): 0, or -1 when it is not a

@@ -6,6 +6,7 @@
  * spf.c's lookups are asked one at a time through dnsq.c, each waited for
  * at most 5 s, the whole check at most 20 s (RFC 7208 4.6.4 asks at least
  * that much of a check that times out). */
+#include <arpa/inet.h>
 #include <string.h>
 #include "smtpd.h"
 #include "die.h"
@@ -16,6 +17,11 @@
 
 #define SPF_QUERY_MS 5000
 #define SPF_CHECK_MS 20000
+/* Each check is bounded (RFC 7208's limits, 20 s), but a client may ask
+ * for many: MAIL, RSET, MAIL from another sender whose record names
+ * %{l}.  Past this many lookups in one session every check is temperror,
+ * which a pipelining client cannot turn into a flood of queries. */
+#define SPF_SESSION_LOOKUPS 500
 
 struct question {
 	struct dnsq q;           /* first: dnsq hands take this */
@@ -26,6 +32,7 @@ struct question {
 
 static struct question question;
 static long long deadline_ms;
+static unsigned session_lookups;
 
 /* The last check of this session, kept unless temporary, so that a MAIL
  * again after RSET asks nothing: its identity and HELO name, NUL between. */
@@ -132,8 +139,9 @@ static int lookup(void *ctx, const char *name, unsigned type, struct spf_answer 
 	long long left = deadline_ms - monotonic_ms();
 
 	(void)ctx;
-	if (left <= 0)
+	if (left <= 0 || session_lookups >= SPF_SESSION_LOOKUPS)
 		return -1;
+	session_lookups++;
 	question.a = a;
 	question.type = type;
 	question.settled = 0;
@@ -184,7 +192,8 @@ static const char *comment(enum spf_result r)
 	return "";
 }
 
-static void build_field(enum spf_result r, const char *why, const char *identity, const char *helo)
+static void build_field(enum spf_result r, const char *why, const char *identity, const char *helo,
+                        const char *ip)
 {
 	int error = r == SPF_TEMPERROR || r == SPF_PERMERROR, matched = !strncmp(why, "matched ", 8);
 
@@ -192,9 +201,11 @@ static void build_field(enum spf_result r, const char *why, const char *identity
 	if (!str_cats(&field, "Received-SPF: ") || !str_cats(&field, spf_result_name(r)) ||
 	    !str_cats(&field, " (") || !str_cat(&field, &cfg.me) || !str_cats(&field, ": the domain ") ||
 	    !str_cats(&field, comment(r)) || !str_cats(&field, ")\n\treceiver=") || !str_cat(&field, &cfg.me) ||
-	    !str_cats(&field, "; client-ip=") || !str_cats(&field, client.ip) ||
+	    !str_cats(&field, "; client-ip=") ||
+	    !(strchr(ip, ':') ? cat_quoted(&field, ip, strlen(ip)) : str_cats(&field, ip)) ||
 	    !str_cats(&field, ";\n\tenvelope-from=") || !cat_quoted(&field, identity, strlen(identity)) ||
-	    !str_cats(&field, "; helo=") || !cat_quoted(&field, helo, strlen(helo)) ||
+	    /* a line of its own: a HELO name of 255 quotes is 512 bytes quoted */
+	    !str_cats(&field, ";\n\thelo=") || !cat_quoted(&field, helo, strlen(helo)) ||
 	    !str_cats(&field, "; identity=mailfrom"))
 		die_nomem();
 	/* what decided: the domain's own term, or our account of the error */
@@ -249,6 +260,7 @@ const char *spf_refusal(const char *sender, size_t len, const char *helo)
 {
 	static struct spf_request req;
 	struct str identity = STR_INIT, key = STR_INIT;
+	char ip[INET6_ADDRSTRLEN];
 	const char *domain, *why;
 	enum spf_result r;
 
@@ -256,9 +268,12 @@ const char *spf_refusal(const char *sender, size_t len, const char *helo)
 	/* <>: the HELO name's postmaster (RFC 7208 2.4) */
 	if (len ? !str_copyb(&identity, sender, len) : !str_copys(&identity, "postmaster@") || !str_cats(&identity, helo))
 		die_nomem();
-	domain = strrchr(identity.s, '@') + 1;
-	/* an address literal, or a name in UTF-8 (no IDNA here): not asked */
-	if (!dns_domain_askable(domain, strlen(domain)) || !(req.iplen = dns_client_address(req.ip))) {
+	domain = len ? strrchr(identity.s, '@') + 1 : helo;
+	/* an address literal, a name in UTF-8 (no IDNA here), a HELO name that
+	 * is no domain (an address, one with an '@'): not asked (4.3), and
+	 * no field */
+	if (!dns_domain_askable(domain, strlen(domain)) || !spf_identity_ok(domain, strlen(domain)) ||
+	    !(req.iplen = dns_client_address(req.ip))) {
 		str_free(&identity);
 		return 0;
 	}
@@ -274,6 +289,8 @@ const char *spf_refusal(const char *sender, size_t len, const char *helo)
 		req.lookup = lookup;
 		deadline_ms = monotonic_ms() + SPF_CHECK_MS;
 		r = spf_check(&req);
+		if (r == SPF_TEMPERROR && session_lookups >= SPF_SESSION_LOOKUPS)
+			memcpy(req.why, "more than 500 DNS lookups in this session", 42);
 		why = req.why;
 		if (!str_copyb(&last_key, key.s, key.len))
 			die_nomem();
@@ -281,7 +298,9 @@ const char *spf_refusal(const char *sender, size_t len, const char *helo)
 		memcpy(last_why, req.why, sizeof last_why);
 		log_result(r, why, identity.s);
 	}
-	build_field(r, why, identity.s, helo);
+	if (!inet_ntop(req.iplen == 4 ? AF_INET : AF_INET6, req.ip, ip, sizeof ip))
+		memcpy(ip, "unknown", 8);
+	build_field(r, why, identity.s, helo, ip);
 	why = refusal(r, domain);
 	str_free(&identity);
 	str_free(&key);

@@ -65,6 +65,12 @@ static int lookup(void *ctx, const char *name, unsigned type, struct spf_answer 
 	size_t i;
 
 	calls++;
+	/* the sender's domain always has its one record: the fuzzer's */
+	if (!strcmp(name, "f.example") && type == SPF_T_TXT) {
+		a->status = SPF_DNS_OK;
+		line(0, a);
+		return 0;
+	}
 	if (!strncmp(name, "timeout.", 8))
 		return -1;
 	if (!strncmp(name, "error.", 6) || h % 17 == 0) {
@@ -78,7 +84,7 @@ static int lookup(void *ctx, const char *name, unsigned type, struct spf_answer 
 	a->status = SPF_DNS_OK;
 	switch (type) {
 	case SPF_T_TXT:
-		line(strcmp(name, "f.example") ? h % lines() : 0, a);
+		line(h % lines(), a);
 		if (h % 11 == 0)
 			a->nspf = 2;
 		break;

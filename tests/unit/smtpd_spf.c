@@ -300,6 +300,21 @@ int main(int argc, char **argv)
 	txt("up.example", "V=SPF1 IP4:192.0.2.7 -ALL");
 	txt("spaces.example", "v=spf1  ip4:192.0.2.7   -all ");
 	txt("spf2.example", "v=spf10 +all");
+	txt("helo.example", "v=spf1 a:%{h} -all");
+	txt("long.example", "v=spf1 a:%{l}%{l}.long.example a:%{l}%{l}.long.example a:%{l}%{l}.long.example "
+	                    "ip4:192.0.2.7 -all");
+	txt("pexact.example", "v=spf1 exists:%{p}.p.pexact.example -all");
+	zone_add("8.2.0.192.in-addr.arpa", SPF_T_PTR, "sub.pexact.example", 18);
+	zone_add("8.2.0.192.in-addr.arpa", SPF_T_PTR, "pexact.example", 14);
+	a("sub.pexact.example", "192.0.2.8");
+	a("pexact.example", "192.0.2.8");
+	a("pexact.example.p.pexact.example", "127.0.0.2");
+	txt("mx11.example", "v=spf1 mx -all");
+	for (int i = 0; i < 11; i++) {
+		char n[32];
+		snprintf(n, sizeof n, "m%d.mx11.example", i);
+		zone_add("mx11.example", SPF_T_MX, n, strlen(n));
+	}
 
 	CHECK(run("192.0.2.7", "x@pass.example", "h.example") == SPF_PASS, "ip4 in the network: pass");
 	CHECK(run("198.51.100.7", "x@pass.example", "h.example") == SPF_FAIL, "outside: fail");
@@ -342,6 +357,16 @@ int main(int argc, char **argv)
 	CHECK(run("192.0.2.7", "x@spf2.example", "h.example") == SPF_NONE, "v=spf10 is not v=spf1");
 	CHECK(run("192.0.2.7", "x@[192.0.2.7]", "h.example") == SPF_NONE, "an address literal: none");
 	CHECK(run("192.0.2.7", "x@localhost", "h.example") == SPF_NONE, "one label: none");
+	CHECK(run("192.0.2.7", "x@helo.example", "mx.ex.org..") == SPF_FAIL,
+	      "a name with an empty label at its end: asked nothing, no temperror");
+	CHECK(run("192.0.2.7", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@long.example", "h.example") == SPF_PASS,
+	      "names too long to ask: no void lookups");
+	CHECK(run("192.0.2.8", "x@pexact.example", "h.example") == SPF_PASS, "%{p}: the domain itself beats a subdomain");
+	CHECK(run("192.0.2.8", "x@mx11.example", "h.example") == SPF_PERMERROR, "an mx of 11 names: permerror");
+	CHECK(spf_identity_ok("mx.example.org", 14) && spf_identity_ok("mx.example.org.", 15) &&
+	      !spf_identity_ok("192.0.2.7", 9) && !spf_identity_ok("x@victim.example", 16) &&
+	      !spf_identity_ok("localhost", 9) && spf_identity_ok("a.b-1", 5),
+	      "identities: a domain, not an address, not with an @, not one label");
 	CHECK(run("192.0.2.7", "@pass.example", "h.example") == SPF_PASS && !strcmp(req.sender, "@pass.example"),
 	      "no local part: postmaster's, and the caller's sender is left as it was");
 	return check_done();
