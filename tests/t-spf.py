@@ -5,7 +5,7 @@ test's own, as tests/t-dnsbl.py does; clients connect from 127.0.0.N of
 that namespace (127.0.0.1 is a RELAYCLIENT).  Every result postern writes
 in Received-SPF is compared with python3-spf's (pyspf, written by others)
 for the same client, sender and HELO, asking the same unbound."""
-import email, os, re, shutil, subprocess, sys, time
+import email, os, re, shutil, socket, subprocess, sys, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtptest import Server, Conn
 from netns import netns
@@ -46,7 +46,35 @@ RECORDS = [
     'loop.test. TXT "v=spf1 include:loop.test -all"',
     'voids.test. TXT "v=spf1 a:n1.test a:n2.test a:n3.test ip4:127.0.0.2 -all"',
     'budget.test. TXT "v=spf1 exists:%{l}.x.test -all"',
+    'bigtxt.test. TXT "v=spf1 ip4:127.0.0.2 -all"',
+] + ['bigtxt.test. TXT "token-%d=%s"' % (i, 'x' * 200) for i in range(10)] + [
 ]
+
+
+def truncating_nameserver(addr):
+    """port 53 of addr in the namespace: every UDP query answered with
+    an empty truncated answer (TC), every TCP connection taken and never
+    answered"""
+    with netns(NS):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind((addr, 53))
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t.bind((addr, 53))
+        t.listen(8)
+    held = []
+
+    def udp():
+        while True:
+            q, peer = u.recvfrom(512)
+            if len(q) > 12:
+                u.sendto(q[:2] + bytes([0x83, 0x80]) + b'\x00\x01\x00\x00\x00\x00\x00\x00' + q[12:q.index(b'\x00', 12) + 5], peer)
+
+    def tcp():
+        while True:
+            held.append(t.accept()[0])
+    for f in (udp, tcp):
+        threading.Thread(target=f, daemon=True).start()
+    return held
 
 
 def pyspf(ip, sender, helo):
@@ -140,6 +168,9 @@ try:
             check(ours == theirs, '%s from %s: %s, pyspf %s' % (sender, ip, ours, theirs))
         check(asked('long.test') >= 1 and spf_of(send('127.0.0.2', 'a@long.test')[1]) == 'pass',
               'a record over 512 bytes comes whole (EDNS0)')
+        mail, msg = send('127.0.0.2', 'a@bigtxt.test')
+        check(spf_of(msg) == 'pass' and pyspf('127.0.0.2', 'a@bigtxt.test', 'client.test') == 'pass',
+              'TXT records of 2 KB, truncated over UDP: asked again over TCP (%s)' % spf_of(msg))
         mail, msg = send('127.0.0.2', 'a@broken.test')
         check('problem="syntax error at fo\\"o\\\\"' in msg.get('Received-SPF', ''),
               'the record\'s text is quoted in the field: %s' % ' '.join(msg.get('Received-SPF', '').split()))
@@ -209,6 +240,13 @@ try:
         srv.control('spf', '3')
         mail, msg = send('127.0.0.2', 'a@broken.test')
         check(mail[0] == 550 and '5.7.24' in mail[1][-1], 'spf 3: permerror refused, 550 5.7.24 (%s)' % mail[1][-1])
+        held = truncating_nameserver('127.0.0.13')
+        DNS.resolv('127.0.0.13')
+        t = time.time()
+        mail, msg = send('127.0.0.2', 'a@pass.test')
+        check(mail[0] == 451 and 4 < time.time() - t < 8 and len(held) == 1,
+              'truncated over UDP, and silent over TCP: temperror within the 5 s of the lookup (%.1f s, %d TCP)' %
+              (time.time() - t, len(held)))
         DNS.resolv('127.0.0.9')  # nothing listens there: every lookup fails
         t = time.time()
         mail, msg = send('127.0.0.2', 'a@pass.test')

@@ -275,3 +275,84 @@ void dnsq_wait(struct dnsq **qs, size_t n, long long wait_ms)
 			return;
 	}
 }
+
+/* Waits until fd is ready for events or deadline_ms passes: 1 ready, 0 not. */
+static int ready(int fd, short events, long long deadline_ms)
+{
+	for (;;) {
+		struct pollfd p = { fd, events, 0 };
+		long long left = deadline_ms - monotonic_ms();
+		int r;
+		if (left <= 0)
+			return 0;
+		r = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
+		if (r == 1)
+			return 1;
+		if (r == -1 && errno != EINTR)
+			return 0;
+	}
+}
+
+/* n bytes of fd into b, as they come, until deadline_ms */
+static int read_full(int fd, unsigned char *b, size_t n, long long deadline_ms)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, b + got, n - got);
+		if (r > 0) {
+			got += (size_t)r;
+			continue;
+		}
+		if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+			return -1;
+		if (!ready(fd, POLLIN, deadline_ms))
+			return -1;
+	}
+	return 0;
+}
+
+int dnsq_tcp(struct dnsq *q, size_t k, long long deadline_ms)
+{
+	/* RFC 1035 4.2.2: the message after its two-byte length, 65,535 at most */
+	static unsigned char m[65535];
+	unsigned char out[2 + DNS_QUERY_MAX], len[2];
+	size_t n, sent = 0;
+	int fd, e, r = -1;
+	socklen_t el = sizeof e;
+
+	if (k >= nns || !q->qlen || q->qlen > DNS_QUERY_MAX)
+		return -1;
+	fd = socket(ns_addr[k].ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ns_addr[k], ns_addrlen[k]) == -1) {
+		if (errno != EINPROGRESS || !ready(fd, POLLOUT, deadline_ms) ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == -1 || e != 0)
+			goto out;
+	}
+	out[0] = (unsigned char)(q->qlen >> 8);
+	out[1] = (unsigned char)q->qlen;
+	memcpy(out + 2, q->query, q->qlen);
+	while (sent < q->qlen + 2) {
+		ssize_t w = write(fd, out + sent, q->qlen + 2 - sent);
+		if (w > 0)
+			sent += (size_t)w;
+		else if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+			if (!ready(fd, POLLOUT, deadline_ms))
+				goto out;
+		} else
+			goto out;
+	}
+	if (read_full(fd, len, 2, deadline_ms) == -1)
+		goto out;
+	n = (size_t)len[0] << 8 | len[1];
+	if (n == 0 || read_full(fd, m, n, deadline_ms) == -1)
+		goto out;
+	/* what the nameserver said, taken as a datagram of its would be */
+	if (q->take(q, k, m, n) != DNSQ_NOT_MINE)
+		r = 0;
+out:
+	close(fd);
+	return r;
+}

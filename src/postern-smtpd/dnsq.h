@@ -42,4 +42,9 @@ int dnsq_ask(struct dnsq *q, const char *name, unsigned qtype);
 /* Waits until none of the n questions is pending, or until wait_ms after
  * each was asked; what came before is read first. */
 void dnsq_wait(struct dnsq **qs, size_t n, long long wait_ms);
+/* Asks q's question once more over TCP of nameserver ns (RFC 7766), the
+ * one whose answer over UDP was truncated, and hands its answer to
+ * q->take; at most until deadline_ms (monotonic_ms).  0 when an answer
+ * was taken (settled or failed), -1 when none came. */
+int dnsq_tcp(struct dnsq *q, size_t ns, long long deadline_ms);
 #endif

@@ -28,6 +28,7 @@ struct question {
 	struct spf_answer *a;    /* where the answer goes; NULL once no lookup waits */
 	unsigned type;
 	int settled;
+	int truncated;           /* a nameserver's answer was truncated: 1 + its number */
 };
 
 static struct question question;
@@ -113,7 +114,6 @@ static enum dnsq_take take(struct dnsq *q, size_t ns, const unsigned char *m, si
 	struct question *x = (struct question *)q;
 	int flags, rcode;
 
-	(void)ns;
 	if (!x->a)
 		return DNSQ_NOT_MINE;
 	memset(x->a, 0, sizeof *x->a);
@@ -129,6 +129,8 @@ static enum dnsq_take take(struct dnsq *q, size_t ns, const unsigned char *m, si
 		x->settled = 1;
 		return DNSQ_SETTLED;
 	}
+	if (flags & DNS_TRUNCATED && !x->truncated)
+		x->truncated = 1 + (int)ns; /* to be asked again over TCP */
 	memset(x->a, 0, sizeof *x->a);
 	return DNSQ_FAILED;
 }
@@ -145,10 +147,17 @@ static int lookup(void *ctx, const char *name, unsigned type, struct spf_answer 
 	question.a = a;
 	question.type = type;
 	question.settled = 0;
+	question.truncated = 0;
 	question.q.take = take;
 	question.q.edns = 1;
-	if (dnsq_ask(&question.q, name, type) == 0)
-		dnsq_wait(qs, 1, left < SPF_QUERY_MS ? left : SPF_QUERY_MS);
+	if (dnsq_ask(&question.q, name, type) == 0) {
+		long long wait = left < SPF_QUERY_MS ? left : SPF_QUERY_MS;
+		dnsq_wait(qs, 1, wait);
+		/* too long for UDP even with EDNS0 (many TXT records beside the
+		 * SPF one): the same question over TCP, in the same time */
+		if (!question.settled && question.truncated)
+			(void)dnsq_tcp(&question.q, (size_t)question.truncated - 1, question.q.asked_ms + wait);
+	}
 	question.a = 0; /* a late answer has no one to tell */
 	if (!question.settled) {
 		memset(a, 0, sizeof *a);
