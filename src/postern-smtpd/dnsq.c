@@ -335,7 +335,8 @@ int dnsq_tcp(struct dnsq *q, size_t k, long long deadline_ms)
 	out[1] = (unsigned char)q->qlen;
 	memcpy(out + 2, q->query, q->qlen);
 	while (sent < q->qlen + 2) {
-		ssize_t w = write(fd, out + sent, q->qlen + 2 - sent);
+		/* a reset connection must not end the session, whatever SIGPIPE is set to */
+		ssize_t w = send(fd, out + sent, q->qlen + 2 - sent, MSG_NOSIGNAL);
 		if (w > 0)
 			sent += (size_t)w;
 		else if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
