@@ -1,6 +1,6 @@
 /* postern-qctl: the administrator's hand on the queue (doc/postern-qctl.8).
  *
- *   postern-qctl flush          every deferred message is tried again now
+ *   postern-qctl flush [ID...]  every deferred message (or those) tried again now
  *   postern-qctl delete ID...   the messages go, unsent, without a bounce
  *   postern-qctl bounce ID...   the messages go back to their senders
  *
@@ -21,19 +21,25 @@
 #include "io.h"
 #include "uniq.h"
 
-#define USAGE "postern-qctl flush | delete ID... | bounce ID..."
+#define USAGE "postern-qctl flush [ID...] | delete ID... | bounce ID..."
 
 /* One word to postern-send on the trigger, which postern-queue writes ids
  * to (doc/queue.md).  0 said; -1 not, with *why: "not running" when the
  * FIFO has no reader (ENXIO, EPIPE), else what failed (a full FIFO, say). */
 static int tell_send(const char *word, const char **why)
 {
-	char line[16];
+	char line[80]; /* postern-send's longest trigger line */
 	size_t n = strlen(word);
 	int fd = openat(AT_FDCWD, "lock/trigger", O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 
 	*why = "not running";
+	if (n >= sizeof line) {
+		*why = "the request is too long for the trigger";
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
 	if (fd == -1) {
 		if (errno != ENXIO)
 			*why = "unable to open queue/lock/trigger";
@@ -57,12 +63,29 @@ static int tell_send(const char *word, const char **why)
 	return 0;
 }
 
-static void flush(void)
+static void check_ids(char **ids);
+
+/* Nothing is left in a file: a flush matters only to a running
+ * postern-send, whose retry times a restart reads again anyway. */
+static void flush(char **ids)
 {
+	struct str word = STR_INIT;
 	const char *why;
 
-	if (tell_send("flush", &why) == -1)
-		die(111, "fatal: postern-send was not told (", why, "): nothing is retried before its time");
+	if (!*ids) {
+		if (tell_send("flush", &why) == -1)
+			die(111, "fatal: postern-send was not told (", why, "): nothing is retried before its time");
+		return;
+	}
+	check_ids(ids);
+	for (; *ids; ids++) {
+		word.len = 0;
+		if (!str_cats(&word, "flush ") || !str_cats(&word, *ids) || !str_catz(&word))
+			die_nomem();
+		if (tell_send(word.s, &why) == -1)
+			die(111, "fatal: postern-send was not told (", why, "): ", *ids, " and what follows are not retried before their time");
+	}
+	str_free(&word);
 }
 
 /* Every id is checked before any request is made: a typo in the list
@@ -162,8 +185,8 @@ int main(int argc, char **argv)
 		die(111, "fatal: only root may change the queue");
 	if (chdir(home_dir()) == -1 || chdir("queue") == -1)
 		die_sys(111, "fatal: unable to enter the queue");
-	if (strcmp(argv[1], "flush") == 0 && argc == 2)
-		flush();
+	if (strcmp(argv[1], "flush") == 0)
+		flush(argv + 2);
 	else if ((strcmp(argv[1], "delete") == 0 || strcmp(argv[1], "bounce") == 0) && argc > 2)
 		cancel(argv[1], argv + 2);
 	else

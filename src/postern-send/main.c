@@ -149,8 +149,23 @@ static char tbuf[TRIGGER_LINE_MAX];
 static size_t tlen;
 static int tskip, need_scan;
 /* postern-qctl's words on the trigger (never a queue id: one starts with
- * a digit): "flush", every retry now; "cancel", read queue/cancel/ */
+ * a digit): "flush", every retry now; "flush ID", that message's retries
+ * now; "cancel", read queue/cancel/ */
 static int want_flush, want_cancel;
+
+static void flush_one(const char *qid, size_t len)
+{
+	struct logline l = { STR_INIT };
+	struct msg *m = msg_find(qid, len);
+
+	log_begin(&l, "flush");
+	log_kvb(&l, "qid", qid, len);
+	if (m)
+		log_kvu(&l, "n", sched_flush_msg(m));
+	else
+		log_kv(&l, "status", "no_such_message");
+	log_end(&l);
+}
 
 static void trigger_line(const char *line, size_t len)
 {
@@ -158,6 +173,8 @@ static void trigger_line(const char *line, size_t len)
 		msg_load(line, len);
 	else if (len == 5 && memcmp(line, "flush", 5) == 0)
 		want_flush = 1;
+	else if (len > 6 && memcmp(line, "flush ", 6) == 0 && qid_valid(line + 6, len - 6))
+		flush_one(line + 6, len - 6);
 	else if (len == 6 && memcmp(line, "cancel", 6) == 0)
 		want_cancel = 1;
 	else

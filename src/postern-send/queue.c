@@ -946,6 +946,16 @@ static int user_slot(unsigned user)
 	return n < set.concuser;
 }
 
+/* A domain's entry when there is one; dom_get makes one. */
+static struct dom *dom_find(const char *d, size_t n)
+{
+	struct dom *x;
+	for (x = domtab[hash(d, n) % DOM_HASH]; x; x = x->next)
+		if (x->name.len == n && memcmp(x->name.s, d, n) == 0)
+			return x;
+	return 0;
+}
+
 static struct dom *dom_get(const char *d, size_t n)
 {
 	unsigned h = hash(d, n) % DOM_HASH; /* hash of the bytes; names are lower-cased first */
@@ -1404,6 +1414,39 @@ size_t sched_flush(void)
 			x->dead_until = 0;
 	}
 	dom_sweep();
+	return n;
+}
+
+/* postern-qctl flush ID: m's recipients waiting for a retry are due now,
+ * and the domains they go to are no longer remembered as dead.  Each gets
+ * a new entry in the heap; its old one is stale (rcpt_current) and is
+ * dropped when it comes up.  Returns the recipients made due. */
+size_t sched_flush_msg(struct msg *m)
+{
+	size_t i, n = 0;
+
+	if (m->stage != M_ACTIVE)
+		return 0;
+	for (i = 0; i < m->env.nrcpt; i++) {
+		struct rcpt *r = &m->r[i];
+		const char *rc = m->env.rcpt[i];
+		size_t rl = m->env.rcpt_len[i], at = addr_at(rc, rl);
+		struct dom *d;
+		char low[ADDR_MAX + 1];
+		if (r->st != RS_PENDING || r->busy || r->next <= now)
+			continue; /* done, failed, running, or due already */
+		r->next = now;
+		heap_push(m, i, now);
+		n++;
+		if (at < rl && rl - at - 1 <= ADDR_MAX) {
+			memcpy(low, rc + at + 1, rl - at - 1);
+			lowercase(low, rl - at - 1);
+			if ((d = dom_find(low, rl - at - 1)))
+				d->dead_until = 0;
+		}
+	}
+	if (n)
+		dom_sweep();
 	return n;
 }
 

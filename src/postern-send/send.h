@@ -110,6 +110,7 @@ size_t clean_outstanding(void);
 int record(struct msg *m, const struct str *line); /* appends to info/QID */
 void msg_check_done(struct msg *m);
 size_t sched_flush(void);                      /* postern-qctl flush: every retry due now */
+size_t sched_flush_msg(struct msg *m);         /* postern-qctl flush ID: m's retries due now */
 size_t msg_cancel(struct msg *m, int how);     /* postern-qctl delete or bounce */
 
 /* cancel.c: the requests postern-qctl leaves in queue/cancel/ */
