@@ -48,6 +48,9 @@ RECORDS = [
     'budget.test. TXT "v=spf1 exists:%{l}.x.test -all"',
     'bigtxt.test. TXT "v=spf1 ip4:127.0.0.2 -all"',
 ] + ['bigtxt.test. TXT "token-%d=%s"' % (i, 'x' * 200) for i in range(10)] + [
+    'bigrr.test. TXT "v=spf1 ip4:127.0.0.2 -all"',
+    'bigrr.test. TXT %s' % ' '.join('"%s"' % ('y' * 200) for _ in range(25)),  # 5,000 bytes, no SPF
+    'hugespf.test. TXT "v=spf1" %s' % ' '.join('" ip4:192.0.2.%d"' % (i % 250) for i in range(300)),
 ]
 
 
@@ -171,6 +174,17 @@ try:
         mail, msg = send('127.0.0.2', 'a@bigtxt.test')
         check(spf_of(msg) == 'pass' and pyspf('127.0.0.2', 'a@bigtxt.test', 'client.test') == 'pass',
               'TXT records of 2 KB, truncated over UDP: asked again over TCP (%s)' % spf_of(msg))
+        mail, msg = send('127.0.0.2', 'a@bigrr.test')
+        check(spf_of(msg) == 'pass', 'beside the SPF record a TXT record of 5,000 bytes: let be (%s)' % spf_of(msg))
+        mail, msg = send('127.0.0.2', 'a@hugespf.test')
+        check(spf_of(msg) == 'permerror' and 'over 4095 bytes' in msg.get('Received-SPF', ''),
+              'an SPF record over 4,095 bytes: permerror (%s)' % spf_of(msg))
+        DNS.resolv('127.0.0.1', '127.0.0.9')  # the second nameserver never answers
+        t = time.time()
+        mail, msg = send('127.0.0.2', 'a@bigtxt.test')
+        check(spf_of(msg) == 'pass' and time.time() - t < 3,
+              'truncated by one nameserver while another is silent: over TCP at once (%.1f s)' % (time.time() - t))
+        DNS.resolv('127.0.0.1')
         mail, msg = send('127.0.0.2', 'a@broken.test')
         check('problem="syntax error at fo\\"o\\\\"' in msg.get('Received-SPF', ''),
               'the record\'s text is quoted in the field: %s' % ' '.join(msg.get('Received-SPF', '').split()))

@@ -86,7 +86,7 @@ static int sized_by_name(const struct maildrop *md, int dir, const char *name, s
 	 * file with its owner's read bit set is readable (an ACL's owner entry
 	 * is those bits); only others are asked about, which would cost a
 	 * fourth of the listing's time. */
-	if ((st->st_uid != md->uid || !(st->st_mode & S_IRUSR)) && faccessat(dir, name, R_OK, 0) == -1)
+	if ((st->st_uid != md->uid || !(st->st_mode & S_IRUSR)) && faccessat(dir, name, R_OK, AT_EACCESS) == -1)
 		return 0;
 	*octets = w;
 	return 1;

@@ -893,6 +893,8 @@ static enum spf_result check_host(struct spf_request *r, const char *domain)
 		return say(r, SPF_NONE, "no SPF record for ", domain, strlen(domain));
 	if (r->scratch->nspf > 1)
 		return say(r, SPF_PERMERROR, "more than one SPF record for ", domain, strlen(domain));
+	if (r->scratch->spf_toolong)
+		return say(r, SPF_PERMERROR, "SPF record over 4095 bytes for ", domain, strlen(domain));
 	len = r->scratch->spflen;
 	memcpy(rec, r->scratch->spf, len);
 	rec[len] = 0;

@@ -13,7 +13,7 @@
 #define SPF_PTR_MAX 10       /* PTR names looked at; the rest are left */
 #define SPF_ADDRS_MAX 128    /* addresses of one answer compared */
 #define SPF_NAMES_MAX (SPF_MX_MAX + 1) /* one more than an mx may have: to see it has too many */
-#define SPF_RECORD_MAX 4095  /* bytes of an SPF record (a UDP answer holds less) */
+#define SPF_RECORD_MAX 4095  /* bytes of an SPF record kept; a longer one is permerror */
 
 enum spf_result { SPF_NONE, SPF_NEUTRAL, SPF_PASS, SPF_FAIL, SPF_SOFTFAIL, SPF_TEMPERROR, SPF_PERMERROR };
 
@@ -34,6 +34,7 @@ struct spf_answer {
 	size_t nspf;                              /* TXT: records that start with v=spf1 */
 	char spf[SPF_RECORD_MAX + 1];             /* the first of them (NUL after it) */
 	size_t spflen;
+	int spf_toolong;                          /* it had more than SPF_RECORD_MAX bytes */
 };
 
 /* The type codes of the questions asked. */

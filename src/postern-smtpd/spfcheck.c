@@ -85,15 +85,17 @@ static int fill(void *ctx, unsigned type, const unsigned char *m, size_t len, si
 	}
 	case SPF_T_TXT: {
 		char text[SPF_RECORD_MAX + 1];
-		size_t p = rd, end = rd + rdlen, tl = 0;
+		size_t p = rd, end = rd + rdlen, tl = 0, all = 0;
+		/* the first SPF_RECORD_MAX bytes kept, the rest only counted: a
+		 * long record of another kind (over TCP) is none of ours */
 		while (p < end) {
-			size_t l = m[p++];
+			size_t l = m[p++], keep;
 			if (l > end - p)
 				return -1;
-			if (tl + l > SPF_RECORD_MAX)
-				return -1;
-			memcpy(text + tl, m + p, l);
-			tl += l;
+			keep = l < SPF_RECORD_MAX - tl ? l : SPF_RECORD_MAX - tl;
+			memcpy(text + tl, m + p, keep);
+			tl += keep;
+			all += l;
 			p += l;
 		}
 		if (!spf_prefix(text, tl))
@@ -102,6 +104,7 @@ static int fill(void *ctx, unsigned type, const unsigned char *m, size_t len, si
 			memcpy(a->spf, text, tl);
 			a->spf[tl] = 0;
 			a->spflen = tl;
+			a->spf_toolong = all > tl;
 		}
 		return 0;
 	}
@@ -129,8 +132,13 @@ static enum dnsq_take take(struct dnsq *q, size_t ns, const unsigned char *m, si
 		x->settled = 1;
 		return DNSQ_SETTLED;
 	}
-	if (flags & DNS_TRUNCATED && !x->truncated)
-		x->truncated = 1 + (int)ns; /* to be asked again over TCP */
+	if (flags & DNS_TRUNCATED) {
+		/* the UDP part is over: the same question goes over TCP to
+		 * this nameserver now, not after the others' silence */
+		x->truncated = 1 + (int)ns;
+		memset(x->a, 0, sizeof *x->a);
+		return DNSQ_SETTLED;
+	}
 	memset(x->a, 0, sizeof *x->a);
 	return DNSQ_FAILED;
 }
