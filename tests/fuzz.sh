@@ -128,7 +128,7 @@ fi
 if build smtpd_dns tests/fuzz/smtpd_dns.c src/postern-smtpd/dnswire.c; then
 	run smtpd_dns
 fi
-if build smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c; then
+if build smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c src/postern-smtpd/dnswire.c src/lib/case.c; then
 	run smtpd_spf
 fi
 echo "# $n tests, $fail failed"

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "case.h"
+#include "dnswire.h"
 #include "spf.h"
 
 #define EXPAND_MAX 1024 /* a domain-spec's expansion kept; only its last 253 bytes are asked */
@@ -41,18 +43,9 @@ const char *spf_result_name(enum spf_result r) { return names[r]; }
 static int alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 static int digit(unsigned char c) { return c >= '0' && c <= '9'; }
 static int alnum(unsigned char c) { return alpha(c) || digit(c); }
-static unsigned char lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c; }
+static unsigned char ascii_lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c; }
 
-static int word_is(const char *s, size_t n, const char *w)
-{
-	size_t i;
-	if (strlen(w) != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (lower((unsigned char)s[i]) != (unsigned char)w[i])
-			return 0;
-	return 1;
-}
+static int word_is(const char *s, size_t n, const char *w) { return case_eqb(s, n, w, strlen(w)); }
 
 /* why: a fixed text, then an optional piece of the record (n bytes) */
 static enum spf_result say(struct spf_request *r, enum spf_result res, const char *what, const char *b, size_t n)
@@ -137,36 +130,11 @@ static size_t ip_dotted(const struct spf_request *r, char *out)
 }
 
 /* The name a PTR lookup asks: the address reversed under in-addr.arpa or
- * ip6.arpa. */
-static void reverse_name(const struct spf_request *r, char *out)
+ * ip6.arpa, as a blocklist's name is made under its zone. */
+static void reverse_name(const struct spf_request *r, char *out, size_t cap)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0, i;
-
-	if (r->iplen == 4) {
-		for (i = 4; i-- > 0;) {
-			char d[4];
-			size_t k = 0;
-			unsigned v = r->ip[i];
-			if (v >= 100)
-				d[k++] = (char)('0' + v / 100);
-			if (v >= 10)
-				d[k++] = (char)('0' + v / 10 % 10);
-			d[k++] = (char)('0' + v % 10);
-			memcpy(out + o, d, k);
-			o += k;
-			out[o++] = '.';
-		}
-		memcpy(out + o, "in-addr.arpa", 13);
-		return;
-	}
-	for (i = 16; i-- > 0;) {
-		out[o++] = hex[r->ip[i] & 15];
-		out[o++] = '.';
-		out[o++] = hex[r->ip[i] >> 4];
-		out[o++] = '.';
-	}
-	memcpy(out + o, "ip6.arpa", 9);
+	if (dnsbl_qname(out, cap, r->ip, r->iplen, r->iplen == 4 ? "in-addr.arpa" : "ip6.arpa") == -1)
+		out[0] = 0; /* cannot happen with cap 80: asks nothing */
 }
 
 static int ask(struct spf_request *r, const char *name, unsigned type)
@@ -205,18 +173,13 @@ static int addr_match(const struct spf_request *r, const struct spf_answer *a, i
 
 static int same_or_under(const char *name, const char *domain)
 {
-	size_t nl = strlen(name), dl = strlen(domain), i;
+	size_t nl = strlen(name), dl = strlen(domain);
 
 	if (nl && name[nl - 1] == '.')
 		nl--;
 	if (dl && domain[dl - 1] == '.')
 		dl--;
-	if (nl < dl || (nl > dl && name[nl - dl - 1] != '.'))
-		return 0;
-	for (i = 0; i < dl; i++)
-		if (lower((unsigned char)name[nl - dl + i]) != lower((unsigned char)domain[i]))
-			return 0;
-	return 1;
+	return nl >= dl && (nl == dl || name[nl - dl - 1] == '.') && case_eqn(name + nl - dl, domain, dl);
 }
 
 /* RFC 7208 5.5: the client's names that resolve back to it.  Calls each
@@ -228,7 +191,7 @@ static int validated_names(struct spf_request *r, int (*each)(void *, const char
 	size_t n, i;
 	unsigned type = r->iplen == 4 ? SPF_T_A : SPF_T_AAAA;
 
-	reverse_name(r, rev);
+	reverse_name(r, rev, sizeof rev);
 	if (ask(r, rev, SPF_T_PTR) == -1)
 		return -1;
 	if (r->scratch->status != SPF_DNS_OK)
@@ -440,7 +403,7 @@ static int expand(struct spf_request *r, const char *domain, const char *s, size
 			if (i == n)
 				return -1;
 			l = (unsigned char)s[i++];
-			if (!strchr(exp ? "slodipvhcrt" : "slodipvh", lower(l)) || !l)
+			if (!strchr(exp ? "slodipvhcrt" : "slodipvh", ascii_lower(l)) || !l)
 				return -1;
 			while (i < n && digit((unsigned char)s[i])) {
 				if (keep < 1000)
@@ -450,7 +413,7 @@ static int expand(struct spf_request *r, const char *domain, const char *s, size
 			}
 			if (digits && keep == 0)
 				return -1;
-			if (i < n && lower((unsigned char)s[i]) == 'r') {
+			if (i < n && ascii_lower((unsigned char)s[i]) == 'r') {
 				rev = 1;
 				i++;
 			}
@@ -461,7 +424,7 @@ static int expand(struct spf_request *r, const char *domain, const char *s, size
 			if (i == n || s[i] != '}')
 				return -1;
 			i++;
-			if (letter_value(r, domain, lower(l), o, buf, sizeof buf, &v, &vl) == -1)
+			if (letter_value(r, domain, ascii_lower(l), o, buf, sizeof buf, &v, &vl) == -1)
 				return -2;
 			transform(o, v, vl, keep, rev, delims, ndelims, alpha(l) && l < 'a');
 		}
@@ -587,6 +550,16 @@ static const struct {
 } mechs[] = { { "all", M_ALL }, { "include", M_INCLUDE }, { "a", M_A }, { "mx", M_MX },
 	      { "ptr", M_PTR }, { "ip4", M_IP4 }, { "ip6", M_IP6 }, { "exists", M_EXISTS } };
 
+/* ":domain-spec", the n bytes at a, as t's target */
+static int spec(struct spf_request *r, const char *a, size_t n, struct term *t)
+{
+	if (n < 2 || a[0] != ':' || !domain_spec_ok(r, a + 1, n - 1))
+		return -1;
+	t->spec = a + 1;
+	t->speclen = n - 1;
+	return 0;
+}
+
 static int directive(struct spf_request *r, const char *s, size_t n, struct term *t)
 {
 	size_t k = 0, i, rest;
@@ -614,24 +587,14 @@ static int directive(struct spf_request *r, const char *s, size_t n, struct term
 	case M_ALL: return rest ? -1 : 0;
 	case M_INCLUDE:
 	case M_EXISTS:
-		if (rest < 2 || a[0] != ':' || !domain_spec_ok(r, a + 1, rest - 1))
-			return -1;
-		t->spec = a + 1;
-		t->speclen = rest - 1;
-		return 0;
+		return spec(r, a, rest, t);
 	case M_A:
 	case M_MX:
 		if (dual_cidr(a, &rest, t) == -1)
 			return -1;
 		/* fall through */
 	case M_PTR:
-		if (rest == 0)
-			return 0;
-		if (rest < 2 || a[0] != ':' || !domain_spec_ok(r, a + 1, rest - 1))
-			return -1;
-		t->spec = a + 1;
-		t->speclen = rest - 1;
-		return 0;
+		return rest == 0 ? 0 : spec(r, a, rest, t);
 	case M_IP4:
 	case M_IP6:
 		if (rest < 2 || a[0] != ':')

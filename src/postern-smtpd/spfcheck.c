@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include "smtpd.h"
+#include "case.h"
 #include "die.h"
 #include "dnsq.h"
 #include "log.h"
@@ -43,17 +44,10 @@ static char last_why[sizeof ((struct spf_request *)0)->why];
 /* This transaction's Received-SPF field, or empty. */
 static struct str field;
 
+/* RFC 7208 4.5: "v=spf1", in any case, then a space or the end */
 static int spf_prefix(const char *s, size_t n)
 {
-	static const char v[] = "v=spf1";
-	size_t i;
-
-	if (n < 6 || (n > 6 && s[6] != ' '))
-		return 0;
-	for (i = 0; i < 6; i++)
-		if ((s[i] | 0x20) != v[i] && s[i] != v[i])
-			return 0;
-	return 1;
+	return n >= 6 && (n == 6 || s[6] == ' ') && case_eqn(s, "v=spf1", 6);
 }
 
 /* One record of the answer, of the type asked, into *a. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "postern-smtpd/dnswire.c"
 #include "postern-smtpd/spf.c"
 
 /* One record of the zone: TIMEOUT entries keep their place, since a
