@@ -2,25 +2,42 @@
 # tests/fuzz.sh [short|long]: builds the libFuzzer targets in tests/fuzz/
 # with clang (-fsanitize=fuzzer,address,undefined) and runs each: every file
 # in tests/fuzz/regress-NAME/ once (crashes found before, kept as regression
-# tests), then fuzzing from the seeds in tests/fuzz/corpus-NAME/ for 10 s
+# tests), then fuzzing from the seeds in tests/fuzz/corpus-NAME/ for 5 s
 # (short, `make test` through tests/t-fuzz.sh) or 600 s (long, `make fuzz`;
 # POSTERN_FUZZ_SECONDS overrides).  A crash leaves its input in
 # $B/fuzz/crash-NAME-*: copy it into regress-NAME/ when fixed.
-# Output: TAP lines.
+# POSTERN_FUZZ_JOBS targets (2) are built and run at once.  Output: TAP lines.
 set -u
 cd "$(dirname "$0")/.." || exit 111
 mode=${1:-short}
 case $mode in
-short) secs=${POSTERN_FUZZ_SECONDS:-10} ;;
+short) secs=${POSTERN_FUZZ_SECONDS:-5} ;;
 long) secs=${POSTERN_FUZZ_SECONDS:-600} ;;
 *) echo "usage: tests/fuzz.sh [short|long]" >&2; exit 100 ;;
 esac
 B=${B:-build-fuzz}
 out=$B/fuzz
 mkdir -p "$out" || exit 111
-n=0
-fail=0
-t() { n=$((n + 1)); if [ "$1" = ok ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=$((fail + 1)); fi; }
+jobs=${POSTERN_FUZZ_JOBS:-2}
+# Each target is built and run as a job of its own, $jobs at a time (the
+# fuzzing is one process on one core); a job's TAP lines go to
+# $out/NAME.tap unnumbered and are numbered in order at the end.
+t() { if [ "$1" = ok ]; then echo "ok - $2"; else echo "not ok - $2"; fi; }
+
+names=
+running=
+job() { # NAME SOURCES...
+	names="$names $1"
+	( build "$@" && run "$1" ) > "$out/$1.tap" 2>&1 &
+	running="$running $!"
+	# shellcheck disable=SC2086
+	set -- $running
+	if [ $# -ge "$jobs" ]; then
+		wait "$1"
+		shift
+		running="$*"
+	fi
+}
 
 if ! command -v clang > /dev/null 2>&1; then
 	echo "not ok 1 - clang is not installed (tests/deps.sh)"
@@ -64,72 +81,40 @@ run() {
 	fi
 }
 
-if build auth_request tests/fuzz/auth_request.c src/postern-auth/request.c src/lib/loginname.c src/lib/remoteip.c \
-	-Isrc; then
-	run auth_request
-fi
-if build pspawn_record tests/fuzz/pspawn_record.c src/postern-pspawn/record.c src/lib/loginname.c \
-	src/lib/remoteip.c -Isrc; then
-	run pspawn_record
-fi
-if build pop3_parse tests/fuzz/pop3_parse.c src/postern-pop3d/command.c src/lib/base64.c src/lib/loginname.c \
-	src/lib/case.c -Isrc; then
-	run pop3_parse
-fi
-if build smtpd_parse tests/fuzz/smtpd_parse.c src/postern-smtpd/parse.c src/postern-smtpd/sasl.c src/lib/base64.c \
-	src/lib/loginname.c src/lib/addr.c src/lib/case.c src/lib/str.c src/lib/fmt.c; then
-	run smtpd_parse
-fi
-if build local_identity tests/fuzz/local_identity.c src/lib/identity.c src/lib/ids.c -Isrc; then
-	run local_identity
-fi
-if build local_dotfile tests/fuzz/local_dotfile.c src/postern-local/dotfile.c src/lib/addr.c src/lib/case.c \
-	src/lib/str.c src/lib/fmt.c -Isrc; then
-	run local_dotfile
-fi
-if build local_linger tests/fuzz/local_linger.c src/postern-local/linger.c src/lib/netstring.c src/lib/io.c src/lib/fmt.c \
-	src/lib/str.c -Isrc; then
-	run local_linger
-fi
-if build lspawn_parse tests/fuzz/lspawn_parse.c src/postern-lspawn/spawn.c src/lib/netstring.c src/lib/io.c \
+job auth_request tests/fuzz/auth_request.c src/postern-auth/request.c src/lib/loginname.c src/lib/remoteip.c \
+	-Isrc
+job pspawn_record tests/fuzz/pspawn_record.c src/postern-pspawn/record.c src/lib/loginname.c \
+	src/lib/remoteip.c -Isrc
+job pop3_parse tests/fuzz/pop3_parse.c src/postern-pop3d/command.c src/lib/base64.c src/lib/loginname.c \
+	src/lib/case.c -Isrc
+job smtpd_parse tests/fuzz/smtpd_parse.c src/postern-smtpd/parse.c src/postern-smtpd/sasl.c src/lib/base64.c \
+	src/lib/loginname.c src/lib/addr.c src/lib/case.c src/lib/str.c src/lib/fmt.c
+job local_identity tests/fuzz/local_identity.c src/lib/identity.c src/lib/ids.c -Isrc
+job local_dotfile tests/fuzz/local_dotfile.c src/postern-local/dotfile.c src/lib/addr.c src/lib/case.c \
+	src/lib/str.c src/lib/fmt.c -Isrc
+job local_linger tests/fuzz/local_linger.c src/postern-local/linger.c src/lib/netstring.c src/lib/io.c src/lib/fmt.c \
+	src/lib/str.c -Isrc
+job lspawn_parse tests/fuzz/lspawn_parse.c src/postern-lspawn/spawn.c src/lib/netstring.c src/lib/io.c \
 	src/lib/addr.c src/lib/envelope.c src/lib/fmt.c src/lib/uniq.c src/lib/username.c src/lib/str.c \
-	src/lib/case.c src/lib/rand.c -Isrc; then
-	run lspawn_parse
-fi
-if build rspawn_parse tests/fuzz/rspawn_parse.c src/postern-rspawn/rules.c src/lib/netstring.c src/lib/io.c \
-	src/lib/addr.c src/lib/envelope.c src/lib/fmt.c src/lib/uniq.c src/lib/str.c src/lib/case.c src/lib/rand.c -Isrc; then
-	run rspawn_parse
-fi
-if build inject_header tests/fuzz/inject_header.c src/postern-inject/header.c src/postern-inject/line.c \
-	src/postern-inject/addrlist.c src/lib/io.c src/lib/str.c src/lib/fmt.c src/lib/die.c src/lib/log.c -Isrc; then
-	run inject_header
-fi
-if build inject_addrlist tests/fuzz/inject_addrlist.c src/postern-inject/addrlist.c src/lib/str.c src/lib/fmt.c -Isrc; then
-	run inject_addrlist
-fi
-if build remote_parse tests/fuzz/remote_parse.c src/postern-remote/dns.c src/postern-remote/reply.c src/lib/rand.c \
-	src/lib/str.c src/lib/io.c src/lib/fmt.c src/lib/tlsa.c -Isrc -lresolv; then
-	run remote_parse
-fi
-if build queue_envelope tests/fuzz/queue_envelope.c src/postern-queue/envelope_in.c src/lib/envelope.c src/lib/addr.c \
-	src/lib/case.c src/lib/str.c src/lib/io.c src/lib/fmt.c -Isrc; then
-	run queue_envelope
-fi
-if build listen_rules tests/fuzz/listen_rules.c src/postern-listen/rules.c src/lib/str.c src/lib/fmt.c -Isrc; then
-	run listen_rules
-fi
-if build dkim_parse tests/fuzz/dkim_parse.c src/lib/dkim.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c; then
-	run dkim_parse
-fi
-if build tlsd_request tests/fuzz/tlsd_request.c src/postern-tlsd/request.c src/lib/fdpass.c src/lib/servername.c \
-	src/lib/tlsa.c src/lib/str.c src/lib/fmt.c -Isrc; then
-	run tlsd_request
-fi
-if build smtpd_dns tests/fuzz/smtpd_dns.c src/postern-smtpd/dnswire.c; then
-	run smtpd_dns
-fi
-if build smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c src/postern-smtpd/dnswire.c src/lib/case.c; then
-	run smtpd_spf
-fi
-echo "# $n tests, $fail failed"
-[ "$fail" -eq 0 ]
+	src/lib/case.c src/lib/rand.c -Isrc
+job rspawn_parse tests/fuzz/rspawn_parse.c src/postern-rspawn/rules.c src/lib/netstring.c src/lib/io.c \
+	src/lib/addr.c src/lib/envelope.c src/lib/fmt.c src/lib/uniq.c src/lib/str.c src/lib/case.c src/lib/rand.c -Isrc
+job inject_header tests/fuzz/inject_header.c src/postern-inject/header.c src/postern-inject/line.c \
+	src/postern-inject/addrlist.c src/lib/io.c src/lib/str.c src/lib/fmt.c src/lib/die.c src/lib/log.c -Isrc
+job inject_addrlist tests/fuzz/inject_addrlist.c src/postern-inject/addrlist.c src/lib/str.c src/lib/fmt.c -Isrc
+job remote_parse tests/fuzz/remote_parse.c src/postern-remote/dns.c src/postern-remote/reply.c src/lib/rand.c \
+	src/lib/str.c src/lib/io.c src/lib/fmt.c src/lib/tlsa.c -Isrc -lresolv
+job queue_envelope tests/fuzz/queue_envelope.c src/postern-queue/envelope_in.c src/lib/envelope.c src/lib/addr.c \
+	src/lib/case.c src/lib/str.c src/lib/io.c src/lib/fmt.c -Isrc
+job listen_rules tests/fuzz/listen_rules.c src/postern-listen/rules.c src/lib/str.c src/lib/fmt.c -Isrc
+job dkim_parse tests/fuzz/dkim_parse.c src/lib/dkim.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c
+job tlsd_request tests/fuzz/tlsd_request.c src/postern-tlsd/request.c src/lib/fdpass.c src/lib/servername.c \
+	src/lib/tlsa.c src/lib/str.c src/lib/fmt.c -Isrc
+job smtpd_dns tests/fuzz/smtpd_dns.c src/postern-smtpd/dnswire.c
+job smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c src/postern-smtpd/dnswire.c src/lib/case.c
+wait
+for name in $names; do cat "$out/$name.tap"; done | awk '
+	/^ok - / { n++; sub(/^ok - /, ""); print "ok " n " - " $0; next }
+	/^not ok - / { n++; f++; sub(/^not ok - /, ""); print "not ok " n " - " $0; next }
+	{ print }
+	END { print "# " n " tests, " f + 0 " failed"; exit f > 0 }'

@@ -27,6 +27,7 @@
 #                             RECORDs ("name. A 10.0.0.1") and nothing else
 #   inject SENDER RCPT...     message on stdin straight into $PHOME/bin/postern-queue
 #   stop_start                end the postern-start a test ran by hand ($START_PID)
+#   catches_term PID NAME     PID has exec'd NAME, and NAME has its SIGTERM handler
 
 : "${POSTERN_SRC:=$(cd "$(dirname "$0")/.." && pwd -P)}"
 : "${POSTERN_BUILD:=$POSTERN_SRC/build}"
@@ -304,6 +305,17 @@ inject() { # SENDER RCPT... ; message on stdin
 	for r; do printf 'T%s\0' "$r" >> "$SCRATCH/env"; done
 	printf '\0' >> "$SCRATCH/env"
 	"$PHOME/bin/postern-queue" < "$SCRATCH/msg" 1< "$SCRATCH/env"
+}
+# PID NAME: PID is NAME and has a SIGTERM handler of its own (SigCgt's
+# bit 15).  A background job is at first a forked copy of this shell,
+# whose 'trap ... TERM' takes a SIGTERM and then execs NAME without it: a
+# test that stops what it just started waits for this first.
+catches_term() {
+	[ "$(cat "/proc/$1/comm" 2> /dev/null)" = "$2" ] || return 1
+	ct_mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2> /dev/null)
+	ct_mask=${ct_mask%???}
+	case ${ct_mask#"${ct_mask%?}"} in [4567cdefCDEF]) return 0 ;; esac
+	return 1
 }
 stop_start() {
 	[ -n "$START_PID" ] || return 0

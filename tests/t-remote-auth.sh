@@ -114,6 +114,7 @@ START_PID=
 start() {
 	"$PHOME/bin/postern-start" >> "$LOG" 2>&1 < /dev/null &
 	START_PID=$!
+	wait_for 10 catches_term "$START_PID" postern-start || :
 }
 on_cleanup 'stop_start'
 msg() { printf 'From: ptq1@client.test\nTo: %s\nSubject: %s\n\nbody of %s\n' "$1" "$2" "$2"; }

@@ -260,6 +260,7 @@ START_PID=
 start() {
 	ip netns exec "$NC" "$PHOME/bin/postern-start" >> "$LOG" 2>&1 < /dev/null &
 	START_PID=$!
+	wait_for 10 catches_term "$START_PID" postern-start || :
 }
 on_cleanup 'stop_start'
 Q=$PHOME/queue

@@ -512,8 +512,15 @@ try:
     a, b, c = Session(), Session(), Session()
     check(a.reply == b'K' and b.reply == b'K' and c.reply is not None and c.reply.startswith(b'Zbusy'),
           'the third engine at once is refused busy (%r %r %r)' % (a.reply, b.reply, c.reply))
+    before = set(engines())
     a.close()
-    check(wait_for(lambda: len(engines()) == 1, 10), 'an engine whose application left is reaped')
+    # an engine that has exited but is not yet reaped is gone from
+    # engines() (a zombie has no exe) while its slot is still taken: wait
+    # for its /proc entry itself, which waitpid removes in the same step
+    # that frees the slot
+    check(wait_for(lambda: len(engines()) == 1, 10)
+          and wait_for(lambda: not any(os.path.exists('/proc/%d' % p) for p in before - set(engines())), 10),
+          'an engine whose application left is reaped')
     d = Session()
     check(d.reply == b'K', 'and its slot is free again')
     # SIGHUP (s6-svc -h) rereads the limit; the engines running go on

@@ -62,6 +62,7 @@ static _Noreturn void child(int which, const struct fdmap *map, size_t n, uid_t 
 	sigemptyset(&none);
 	if (signal(SIGCHLD, SIG_DFL) == SIG_ERR || signal(SIGTERM, SIG_DFL) == SIG_ERR ||
 	    signal(SIGINT, SIG_DFL) == SIG_ERR || signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
+	    signal(SIGHUP, SIG_DFL) == SIG_ERR || signal(SIGALRM, SIG_DFL) == SIG_ERR ||
 	    sigprocmask(SIG_SETMASK, &none, 0) == -1)
 		die_sys(111, "fatal: unable to reset signals for ", names[which]);
 	/* via fds above every dst first, so no dup2 overwrites a src still needed */
@@ -116,16 +117,26 @@ static _Noreturn void child(int which, const struct fdmap *map, size_t n, uid_t 
 	die_sys(111, "fatal: unable to run ", prog.s);
 }
 
+/* Signals are blocked from before the fork until the child has put its
+ * handlers back to the defaults: a SIGTERM from stop_all() that reached
+ * the child while it still had our handler would have been taken as ours
+ * and lost, and the child would have run on until the SIGKILL. */
 static pid_t start(int which, const struct fdmap *map, size_t n, uid_t uid, gid_t gid, const char *home)
 {
+	sigset_t all, old;
 	pid_t pid;
 
 	start_pid = getpid();
+	sigfillset(&all);
+	if (sigprocmask(SIG_BLOCK, &all, &old) == -1)
+		die_sys(111, "fatal: unable to block signals");
 	pid = fork();
 	if (pid == -1)
 		die_sys(111, "fatal: unable to fork");
 	if (pid == 0)
 		child(which, map, n, uid, gid, home);
+	if (sigprocmask(SIG_SETMASK, &old, 0) == -1)
+		die_sys(111, "fatal: unable to unblock signals");
 	return pid;
 }
 
