@@ -109,13 +109,13 @@ units: $(addprefix $(B)/units/,$(UNITS))
 
 test:
 	sh tests/deps.sh
-	$(MAKE) all
-	$(MAKE) asan
+	$(MAKE) -j$$(nproc) all
+	$(MAKE) -j$$(nproc) asan
 	sh tests/run.sh
 
 demo:
 	sh tests/deps.sh demo
-	$(MAKE) all
+	$(MAKE) -j$$(nproc) all
 	sh tests/demo.sh
 
 demo-stop:
@@ -123,7 +123,7 @@ demo-stop:
 
 bench:
 	sh tests/deps.sh bench
-	$(MAKE) all
+	$(MAKE) -j$$(nproc) all
 	sh tests/bench/run.sh
 	sh tests/bench/remote.sh
 	/usr/bin/python3 tests/bench/pop3login.py

@@ -5,14 +5,25 @@
 # then those of ASAN_INTEGRATION once more with build-asan's programs,
 # with POSTERN_SRC (the repository) and POSTERN_BUILD (the build whose
 # programs get installed) exported.  Each output is saved in the log
-# directory and printed.  TAP lines are counted: "ok ..." passed, "not ok ..."
+# directory and printed.
+#
+# Two streams run side by side after the units: the first runs the tests
+# against build/, the second t-fuzz.sh and then the sanitizer runs (its
+# output is printed when the first is done).  Most of a test's time is
+# spent waiting (on fsync, on a timeout it checks, on a service starting),
+# so two at a time take about two thirds of the time one after the other.
+# The tests are written to share a machine: each has its own scratch
+# directory, free ports, network namespaces and users named after it or
+# its pid.  The one thing two runs of the same test would share, its
+# users, is kept apart by a lock per test name: the second waits.  TAP lines are counted: "ok ..." passed, "not ok ..."
 # failed; a test that exits non-zero without a "not ok" line, or prints no
 # TAP line at all, counts as one failure.  The last line is "N passed, N failed";
 # the exit status is 1 if anything failed.
 #
 # Environment: POSTERN_BUILD (default build), POSTERN_ASAN_BUILD (default
 # build-asan), POSTERN_TEST_TIMEOUT (seconds per test, default 600),
-# POSTERN_TEST_LOGS (default $POSTERN_BUILD/test-logs), and
+# POSTERN_TEST_LOGS (default $POSTERN_BUILD/test-logs), POSTERN_TEST_JOBS
+# (2: the two streams at once; 1: one after the other), and
 # POSTERN_TESTS: names to run (e.g. "t-install.sh lib_str"), default all.
 set -u
 cd "$(dirname "$0")/.." || exit 111
@@ -21,6 +32,7 @@ abs() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s/%s\n' "$POSTERN_SRC" 
 POSTERN_BUILD=$(abs "${POSTERN_BUILD:-build}")
 ASAN_BUILD=$(abs "${POSTERN_ASAN_BUILD:-build-asan}")
 TIMEOUT=${POSTERN_TEST_TIMEOUT:-600}
+JOBS=${POSTERN_TEST_JOBS:-2}
 LOGS=$(abs "${POSTERN_TEST_LOGS:-$POSTERN_BUILD/test-logs}")
 export POSTERN_SRC POSTERN_BUILD
 # Sanitizers: any report is fatal, and names the line.
@@ -28,6 +40,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 ASAN_INTEGRATION="t-listen.py t-dnsbl.py t-spf.py t-lspawn.py t-smtp.py t-smtp-auth.py t-starttls.py t-tls.py t-keys.py t-local.sh t-inject.sh t-queue-badinput.sh t-popup.py t-auth.py t-pspawn.py t-pop3d.py t-dkimkeys.py t-dkimsign.py"
+began=$(date +%s)
 rm -rf "$LOGS" && mkdir -p "$LOGS" || { echo "run.sh: cannot create $LOGS" >&2; exit 111; }
 passed=0
 failed=0
@@ -39,15 +52,20 @@ wanted() {
 	return 1
 }
 
-# run_one NAME LOG CMD...
+# run_one NAME LOG CMD...: under the lock of NAME's test (its name without
+# " (asan)"); the time printed is the run's own, the wait for the lock is
+# left out.
 run_one() {
 	name=$1 log=$2
 	shift 2
 	echo "=== $name"
+	lock=$LOGS/.lock.$(printf '%s' "${name%% *}" | tr / _)
+	exec 9> "$lock" && flock 9 || { echo "run.sh: cannot lock $lock" >&2; exit 111; }
 	start=$(date +%s)
-	timeout -k 10 "$TIMEOUT" "$@" < /dev/null > "$log" 2>&1
+	timeout -k 10 "$TIMEOUT" "$@" < /dev/null > "$log" 2>&1 9>&-
 	rc=$?
 	secs=$(($(date +%s) - start))
+	exec 9>&-
 	cat "$log"
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok' "$log")
@@ -77,19 +95,23 @@ for u in "$ASAN_BUILD"/units/*; do
 done
 [ -d "$ASAN_BUILD/units" ] || echo "# no unit tests in $ASAN_BUILD/units (make asan builds them)"
 
-for t in tests/t-*.sh tests/t-*.py; do
-	[ -f "$t" ] || continue
-	name=${t#tests/}
-	wanted "$name" || continue
-	if [ ! -x "$t" ]; then
-		echo "=== $name"
-		echo "not ok - $name is not executable (chmod +x it)"
-		failed=$((failed + 1))
-		failures="$failures $name"
-		continue
-	fi
-	run_one "$name" "$LOGS/$name.log" "./$t"
-done
+# The first stream: every test against build/, but t-fuzz.sh (the second's).
+first_stream() {
+	for t in tests/t-*.sh tests/t-*.py; do
+		[ -f "$t" ] || continue
+		name=${t#tests/}
+		{ [ "$name" = t-fuzz.sh ] && [ -x "$t" ]; } && continue
+		wanted "$name" || continue
+		if [ ! -x "$t" ]; then
+			echo "=== $name"
+			echo "not ok - $name is not executable (chmod +x it)"
+			failed=$((failed + 1))
+			failures="$failures $name"
+			continue
+		fi
+		run_one "$name" "$LOGS/$name.log" "./$t"
+	done
+}
 
 # Integration tests whose programs need no setuid bit and no small RSS run
 # once more with the sanitizer build's programs: the listener, postern-smtpd
@@ -102,23 +124,57 @@ done
 # The tests that run the s6 services are not here: s6-softlimit's limits
 # leave no room for ASan's shadow memory, and an installed postern-queue is
 # setuid.
-for t in $ASAN_INTEGRATION; do
-	name="$t (asan)"
-	wanted "$t" || continue
-	[ -x "$ASAN_BUILD/bin/postern-listen" ] || { echo "# no $ASAN_BUILD/bin: $name skipped"; continue; }
-	rep=$(mktemp -d /tmp/postern-asan.XXXXXX) && chmod 1777 "$rep" || { echo "run.sh: cannot make a report directory" >&2; exit 111; }
-	run_one "$name" "$LOGS/$t.asan.log" env POSTERN_BUILD="$ASAN_BUILD" \
-		ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$rep/asan" UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$rep/ubsan" "./tests/$t"
-	if [ -n "$(ls -A "$rep")" ]; then
-		for r in "$rep"/*; do sed 's/^/# /' "$r" | head -40; cp "$r" "$LOGS/$t.${r##*/}"; done
-		echo "not ok - $name: sanitizer reports from its programs (copied to $LOGS)"
-		failed=$((failed + 1))
-		failures="$failures $name"
-	fi
-	rm -rf "$rep"
-done
+sanitizer_runs() {
+	for t in $ASAN_INTEGRATION; do
+		name="$t (asan)"
+		wanted "$t" || continue
+		[ -x "$ASAN_BUILD/bin/postern-listen" ] || { echo "# no $ASAN_BUILD/bin: $name skipped"; continue; }
+		rep=$(mktemp -d /tmp/postern-asan.XXXXXX) && chmod 1777 "$rep" || { echo "run.sh: cannot make a report directory" >&2; exit 111; }
+		run_one "$name" "$LOGS/$t.asan.log" env POSTERN_BUILD="$ASAN_BUILD" \
+			ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$rep/asan" UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$rep/ubsan" "./tests/$t"
+		if [ -n "$(ls -A "$rep")" ]; then
+			for r in "$rep"/*; do sed 's/^/# /' "$r" | head -40; cp "$r" "$LOGS/$t.${r##*/}"; done
+			echo "not ok - $name: sanitizer reports from its programs (copied to $LOGS)"
+			failed=$((failed + 1))
+			failures="$failures $name"
+		fi
+		rm -rf "$rep"
+	done
+}
 
-echo "# logs in $LOGS"
+# The second stream: the fuzz targets, then the sanitizer runs.  It runs in
+# a subshell: its counts come back through $LOGS/.stream2, written last.
+second_stream() {
+	passed=0 failed=0 failures=
+	if wanted t-fuzz.sh && [ -x tests/t-fuzz.sh ]; then
+		run_one t-fuzz.sh "$LOGS/t-fuzz.sh.log" ./tests/t-fuzz.sh
+	fi
+	sanitizer_runs
+	echo "$passed $failed$failures" > "$LOGS/.stream2"
+}
+
+if [ "$JOBS" -ge 2 ]; then
+	second_stream > "$LOGS/.stream2.out" 2>&1 &
+	second=$!
+	first_stream
+	wait "$second"
+	cat "$LOGS/.stream2.out"
+else
+	first_stream
+	second_stream > "$LOGS/.stream2.out" 2>&1
+	cat "$LOGS/.stream2.out"
+fi
+if read -r p2 f2 fail2 < "$LOGS/.stream2" 2> /dev/null; then
+	passed=$((passed + p2))
+	failed=$((failed + f2))
+	failures="$failures${fail2:+ $fail2}"
+else
+	echo "not ok - the second stream (t-fuzz.sh and the sanitizer runs) ended without its counts"
+	failed=$((failed + 1))
+	failures="$failures second-stream"
+fi
+
+echo "# logs in $LOGS; $(($(date +%s) - began)) s in all"
 [ -z "$failures" ] || echo "# failed:$failures"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
