@@ -95,22 +95,17 @@ for u in "$ASAN_BUILD"/units/*; do
 done
 [ -d "$ASAN_BUILD/units" ] || echo "# no unit tests in $ASAN_BUILD/units (make asan builds them)"
 
-# The first stream: every test against build/, but t-fuzz.sh (the second's).
-first_stream() {
-	for t in tests/t-*.sh tests/t-*.py; do
-		[ -f "$t" ] || continue
-		name=${t#tests/}
-		{ [ "$name" = t-fuzz.sh ] && [ -x "$t" ]; } && continue
-		wanted "$name" || continue
-		if [ ! -x "$t" ]; then
-			echo "=== $name"
-			echo "not ok - $name is not executable (chmod +x it)"
-			failed=$((failed + 1))
-			failures="$failures $name"
-			continue
-		fi
-		run_one "$name" "$LOGS/$name.log" "./$t"
-	done
+# plain NAME: tests/NAME against build/.
+plain() {
+	t=tests/$1
+	if [ ! -x "$t" ]; then
+		echo "=== $1"
+		echo "not ok - $1 is not executable (chmod +x it)"
+		failed=$((failed + 1))
+		failures="$failures $1"
+		return
+	fi
+	run_one "$1" "$LOGS/$1.log" "./$t"
 }
 
 # Integration tests whose programs need no setuid bit and no small RSS run
@@ -124,55 +119,77 @@ first_stream() {
 # The tests that run the s6 services are not here: s6-softlimit's limits
 # leave no room for ASan's shadow memory, and an installed postern-queue is
 # setuid.
-sanitizer_runs() {
-	for t in $ASAN_INTEGRATION; do
-		name="$t (asan)"
-		wanted "$t" || continue
-		[ -x "$ASAN_BUILD/bin/postern-listen" ] || { echo "# no $ASAN_BUILD/bin: $name skipped"; continue; }
-		rep=$(mktemp -d /tmp/postern-asan.XXXXXX) && chmod 1777 "$rep" || { echo "run.sh: cannot make a report directory" >&2; exit 111; }
-		run_one "$name" "$LOGS/$t.asan.log" env POSTERN_BUILD="$ASAN_BUILD" \
-			ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$rep/asan" UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$rep/ubsan" "./tests/$t"
-		if [ -n "$(ls -A "$rep")" ]; then
-			for r in "$rep"/*; do sed 's/^/# /' "$r" | head -40; cp "$r" "$LOGS/$t.${r##*/}"; done
-			echo "not ok - $name: sanitizer reports from its programs (copied to $LOGS)"
-			failed=$((failed + 1))
-			failures="$failures $name"
-		fi
-		rm -rf "$rep"
-	done
-}
-
-# The second stream: the fuzz targets, then the sanitizer runs.  It runs in
-# a subshell: its counts come back through $LOGS/.stream2, written last.
-second_stream() {
-	passed=0 failed=0 failures=
-	if wanted t-fuzz.sh && [ -x tests/t-fuzz.sh ]; then
-		run_one t-fuzz.sh "$LOGS/t-fuzz.sh.log" ./tests/t-fuzz.sh
+sanitized() { # NAME
+	name="$1 (asan)"
+	[ -x "$ASAN_BUILD/bin/postern-listen" ] || { echo "# no $ASAN_BUILD/bin: $name skipped"; return; }
+	rep=$(mktemp -d /tmp/postern-asan.XXXXXX) && chmod 1777 "$rep" || { echo "run.sh: cannot make a report directory" >&2; exit 111; }
+	run_one "$name" "$LOGS/$1.asan.log" env POSTERN_BUILD="$ASAN_BUILD" \
+		ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$rep/asan" UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$rep/ubsan" "./tests/$1"
+	if [ -n "$(ls -A "$rep")" ]; then
+		for r in "$rep"/*; do sed 's/^/# /' "$r" | head -40; cp "$r" "$LOGS/$1.${r##*/}"; done
+		echo "not ok - $name: sanitizer reports from its programs (copied to $LOGS)"
+		failed=$((failed + 1))
+		failures="$failures $name"
 	fi
-	sanitizer_runs
-	echo "$passed $failed$failures" > "$LOGS/.stream2"
+	rm -rf "$rep"
 }
 
+# The jobs: plain:NAME for each test, asan:NAME for each of ASAN_INTEGRATION.
+plains=
+for t in tests/t-*.sh tests/t-*.py; do
+	[ -f "$t" ] || continue
+	wanted "${t#tests/}" && plains="$plains plain:${t#tests/}"
+done
+sanitizeds=
+for t in $ASAN_INTEGRATION; do
+	wanted "$t" && sanitizeds="$sanitizeds asan:$t"
+done
+reversed=
+for j in $plains; do reversed="$j $reversed"; done
+
+# stream OUT JOB...: runs each job no other stream has taken (mkdir is the
+# claim), and writes its counts to OUT.
+stream() {
+	out=$1
+	shift
+	passed=0 failed=0 failures=
+	for j in "$@"; do
+		mkdir "$LOGS/.claim.$j" 2> /dev/null || continue
+		case $j in
+		plain:*) plain "${j#plain:}" ;;
+		asan:*) sanitized "${j#asan:}" ;;
+		esac
+	done
+	echo "$passed $failed$failures" > "$out"
+}
+
+# The first stream goes through the tests in order; the second begins
+# with the fuzz targets and the sanitizer runs and then takes the tests
+# from the end, until the two meet.  Each is a subshell.
+fuzz=
+wanted t-fuzz.sh && fuzz=plain:t-fuzz.sh
+# shellcheck disable=SC2086
 if [ "$JOBS" -ge 2 ]; then
-	second_stream > "$LOGS/.stream2.out" 2>&1 &
+	(stream "$LOGS/.stream2" $fuzz $sanitizeds $reversed) > "$LOGS/.stream2.out" 2>&1 &
 	second=$!
-	first_stream
+	(stream "$LOGS/.stream1" $plains $sanitizeds)
 	wait "$second"
 	cat "$LOGS/.stream2.out"
 else
-	first_stream
-	second_stream > "$LOGS/.stream2.out" 2>&1
-	cat "$LOGS/.stream2.out"
+	(stream "$LOGS/.stream1" $plains $sanitizeds)
 fi
-if read -r p2 f2 fail2 < "$LOGS/.stream2" 2> /dev/null; then
-	passed=$((passed + p2))
-	failed=$((failed + f2))
-	failures="$failures${fail2:+ $fail2}"
-else
-	echo "not ok - the second stream (t-fuzz.sh and the sanitizer runs) ended without its counts"
-	failed=$((failed + 1))
-	failures="$failures second-stream"
-fi
+for s in "$LOGS/.stream1" "$LOGS/.stream2"; do
+	[ "$JOBS" -ge 2 ] || [ "$s" = "$LOGS/.stream1" ] || continue
+	if read -r p f fl < "$s" 2> /dev/null; then
+		passed=$((passed + p))
+		failed=$((failed + f))
+		failures="$failures${fl:+ $fl}"
+	else
+		echo "not ok - a stream of tests ended without its counts ($s)"
+		failed=$((failed + 1))
+		failures="$failures ${s##*/}"
+	fi
+done
 
 echo "# logs in $LOGS; $(($(date +%s) - began)) s in all"
 [ -z "$failures" ] || echo "# failed:$failures"
