@@ -7,23 +7,27 @@
 # programs get installed) exported.  Each output is saved in the log
 # directory and printed.
 #
-# Two streams run side by side after the units: the first runs the tests
-# against build/, the second t-fuzz.sh and then the sanitizer runs (its
-# output is printed when the first is done).  Most of a test's time is
-# spent waiting (on fsync, on a timeout it checks, on a service starting),
-# so two at a time take about two thirds of the time one after the other.
-# The tests are written to share a machine: each has its own scratch
-# directory, free ports, network namespaces and users named after it or
-# its pid.  The one thing two runs of the same test would share, its
-# users, is kept apart by a lock per test name: the second waits.  TAP lines are counted: "ok ..." passed, "not ok ..."
-# failed; a test that exits non-zero without a "not ok" line, or prints no
-# TAP line at all, counts as one failure.  The last line is "N passed, N failed";
-# the exit status is 1 if anything failed.
+# Two streams run side by side after the units, sharing the work: the
+# first goes through the tests in order, the second begins with t-fuzz.sh
+# and the sanitizer runs and then takes the tests from the end, until the
+# two meet (its output is printed when the first is done).  Most of a
+# test's time is spent waiting (on fsync, on a timeout it checks, on a
+# service starting), so two at a time take a little over half the time of
+# one after the other.  The tests are written to share a machine: each
+# has its own scratch directory, free ports, network namespaces, and
+# users named after it or its pid; what they look for in /proc is under
+# their own home.  The one thing two runs of the same test would share,
+# its users, is kept apart by a lock per test name: the second waits.
+#
+# TAP lines are counted: "ok ..." passed, "not ok ..." failed; a test that
+# exits non-zero without a "not ok" line, or prints no TAP line at all,
+# counts as one failure.  The last line is "N passed, N failed"; the exit
+# status is 1 if anything failed.
 #
 # Environment: POSTERN_BUILD (default build), POSTERN_ASAN_BUILD (default
 # build-asan), POSTERN_TEST_TIMEOUT (seconds per test, default 600),
 # POSTERN_TEST_LOGS (default $POSTERN_BUILD/test-logs), POSTERN_TEST_JOBS
-# (2: the two streams at once; 1: one after the other), and
+# (2: the two streams at once; 1: one stream, everything in turn), and
 # POSTERN_TESTS: names to run (e.g. "t-install.sh lib_str"), default all.
 set -u
 cd "$(dirname "$0")/.." || exit 111
