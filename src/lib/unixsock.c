@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h> /* rename */
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,26 +22,43 @@ static int address(struct sockaddr_un *sa, const char *path)
 	return 0;
 }
 
+/* Bound and listening under path.new first, then renamed over path: a
+ * client finds either the socket before (a stale one refuses it, as when
+ * the service is down) or one that listens, never none between an unlink
+ * and a bind, nor one bound and not yet listening (ECONNREFUSED), which a
+ * service restarted under load showed for milliseconds. */
 int unix_listen(const char *path, int backlog)
 {
 	struct sockaddr_un sa;
+	size_t n = strlen(path);
 	int fd, e;
 
 	if (address(&sa, path) == -1)
 		return -1;
-	if (unlink(path) == -1 && errno != ENOENT)
+	if (n + 4 >= sizeof sa.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sa.sun_path + n, ".new", 5);
+	if (unlink(sa.sun_path) == -1 && errno != ENOENT)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1 || chmod(path, 0666) == -1 ||
-	    listen(fd, backlog) == -1) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
+		goto fail;
+	if (chmod(sa.sun_path, 0666) == -1 || listen(fd, backlog) == -1 || rename(sa.sun_path, path) == -1) {
 		e = errno;
-		(void)close(fd);
+		(void)unlink(sa.sun_path);
 		errno = e;
-		return -1;
+		goto fail;
 	}
 	return fd;
+fail:
+	e = errno;
+	(void)close(fd);
+	errno = e;
+	return -1;
 }
 
 int unix_connect(const char *path, int timeout_s)

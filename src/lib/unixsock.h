@@ -6,8 +6,9 @@
 #define POSTERN_UNIXSOCK_H
 #include <sys/types.h>
 /* A listening, non-blocking, close-on-exec socket at path, replacing a
- * stale one; connectable by every user (the directory's mode and the
- * peer's uid decide).  The fd, or -1 with errno set. */
+ * stale one in one rename (path.new is its name until it listens);
+ * connectable by every user (the directory's mode and the peer's uid
+ * decide).  The fd, or -1 with errno set. */
 int unix_listen(const char *path, int backlog);
 /* A connected, close-on-exec socket to path; -1 with errno set.  A
  * service whose backlog is full makes connect wait: at most timeout_s
