@@ -45,6 +45,16 @@ class Server:
         """how many descriptors it holds"""
         return len(os.listdir('/proc/%d/fd' % self.p.pid))
 
+    def settled_nfds(self):
+        """the descriptors it holds at rest: the least of ten looks over
+        half a second, since a connection the test has just closed stays
+        open in the server until it gets to it (later on a loaded machine)"""
+        n = self.nfds()
+        for _ in range(10):
+            time.sleep(0.05)
+            n = min(n, self.nfds())
+        return n
+
     def stop(self):
         """SIGTERM; its exit code, or -1 after a sanitizer's report"""
         if self.p.poll() is None:
