@@ -26,7 +26,8 @@
 #                             clients in ACL, answering for test. with the
 #                             RECORDs ("name. A 10.0.0.1") and nothing else
 #   inject SENDER RCPT...     message on stdin straight into $PHOME/bin/postern-queue
-#   stop_start                end the postern-start a test ran by hand ($START_PID)
+#   stop_start                end the postern-start a test ran by hand ($START_PID),
+#                             within 30 s or fail; its status in STOP_RC
 #   catches_term PID NAME     PID has exec'd NAME, and NAME has its SIGTERM handler
 
 : "${POSTERN_SRC:=$(cd "$(dirname "$0")/.." && pwd -P)}"
@@ -317,9 +318,23 @@ catches_term() {
 	case ${ct_mask#"${ct_mask%?}"} in [4567cdefCDEF]) return 0 ;; esac
 	return 1
 }
+# SIGTERM to $START_PID, and wait for its set to stop; its status in
+# STOP_RC.  postern-start kills what has not stopped 10 s after its
+# SIGTERM, so 30 s is a hang: shown (its processes, the tail of $LOG if
+# the test has one), ended and failed here, rather than spending the
+# whole test's timeout.
 stop_start() {
+	STOP_RC=
 	[ -n "$START_PID" ] || return 0
 	kill "$START_PID" 2> /dev/null
+	if ! wait_for 30 sh -c "[ ! -e /proc/$START_PID ] || grep -q '^[0-9]* ([^)]*) Z' /proc/$START_PID/stat"; then
+		diag "postern-start ($START_PID) still runs 30 s after its SIGTERM:"
+		diag "$(ps -eo pid,ppid,stat,wchan:24,etimes,args | grep '[p]ostern')"
+		[ -z "${LOG:-}" ] || diag "$(tail -n 20 "$LOG")"
+		kill -9 "$START_PID"
+		not_ok "postern-start ($START_PID) stops within 30 s of its SIGTERM"
+	fi
 	wait "$START_PID" 2> /dev/null
+	STOP_RC=$?
 	START_PID=
 }

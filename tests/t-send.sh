@@ -70,21 +70,6 @@ queue_empty() { # info/.pN are emptied files kept for reuse (doc/queue.md)
 	[ -z "$(ls -A "$Q/mess")" ] && [ -z "$(ls "$Q/info")" ] && pool_clean
 }
 logged() { grep -q -- "$1" "$LOG"; }
-# SIGTERM to postern-start, and wait for its set to stop.  It kills what
-# has not stopped 10 s after its SIGTERM, so 30 s is a hang: shown and
-# ended here, rather than spending the whole test's timeout
-stop_set() {
-	kill "$START_PID"
-	if ! wait_for 30 sh -c "[ ! -e /proc/$START_PID ] || grep -q '^[0-9]* ([^)]*) Z' /proc/$START_PID/stat"; then
-		echo "# postern-start ($START_PID) still runs 30 s after its SIGTERM:"
-		ps -eo pid,ppid,stat,wchan:24,etimes,args | grep '[p]ostern' | sed 's/^/#   /'
-		tail -n 20 "$LOG" | sed 's/^/#   /'
-		kill -9 "$START_PID"
-		check "postern-start ($START_PID) stops within 30 s of its SIGTERM" false
-	fi
-	wait "$START_PID"; STOP_RC=$?
-	START_PID=
-}
 
 start
 check "readiness newline written to the notification fd" wait_for 10 grep -q '^$' "$SCRATCH/ready"
@@ -191,7 +176,7 @@ check "queue emptied after expiry" wait_for 10 queue_empty
 # seconds (2 here; an hour at most)
 echo 604800 > "$PHOME/control/queuelifetime"
 echo 'mx.test sel1' > "$PHOME/control/dkimdomains"
-stop_set
+stop_start
 start
 msg pts1@mx.test pts1-permfail-s@mx.test signing | inject pts1@mx.test pts1-permfail-s@mx.test
 check "signed bounce: postern-dkimsign is run for it, and fails without postern-dkim (74)" \
@@ -202,7 +187,7 @@ check "signed bounce: it was tried signed more than once before that" \
 	sh -c "[ \$(grep -c 'postern-dkimsign refused a bounce, exit 74' '$LOG') -ge 2 ]"
 check "signed bounce: and the queue empties" wait_for 10 queue_empty
 rm -f "$PHOME/control/dkimdomains"
-stop_set
+stop_start
 start
 
 # 7b. postern-qctl: flush, delete, bounce (doc/postern-qctl.8).  Retries an
@@ -210,7 +195,7 @@ start
 echo 604800 > "$PHOME/control/queuelifetime"
 echo 3600 > "$PHOME/control/retrymin"
 echo 7200 > "$PHOME/control/retrymax"
-stop_set # restarted, so that the settings are surely read
+stop_start # restarted, so that the settings are surely read
 start
 QCTL=$PHOME/bin/postern-qctl
 qid_of() { # RCPT: the id of the one queued message to it
@@ -307,7 +292,7 @@ mv "$PHOME/bin/postern-queue" "$PHOME/bin/postern-queue.away"
 "$QCTL" bounce "$ID" > /dev/null 2>&1
 check "qctl bounce: a bounce that cannot be queued waits to be retried" \
 	wait_for 10 logged "unable to queue the bounce for $ID"
-stop_set
+stop_start
 "$QCTL" delete "$ID" > /dev/null 2>&1
 mv "$PHOME/bin/postern-queue.away" "$PHOME/bin/postern-queue"
 start
@@ -356,7 +341,7 @@ kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
 
 # SIGALRM while postern-send waits for the queue's lock (another
 # postern-send still finishing): caught, not the set's death
-stop_set
+stop_start
 flock -o "$Q/info" sleep 30 & LOCK_PID=$! # -o: the lock is flock's alone, not sleep's
 sleep 0.3
 : > "$SCRATCH/ready"
@@ -395,7 +380,7 @@ setpriv --reuid=pts1 --regid=pts1 --clear-groups "$QCTL" delete "$ID" > "$SCRATC
 check "qctl as a user: exit 111, only root" sh -c "[ $rc -eq 111 ] && grep -q 'only root' '$SCRATCH/qctl.out'"
 
 # postern-send down: delete waits in queue/cancel/ for its start; flush fails
-stop_set
+stop_start
 "$QCTL" flush > "$SCRATCH/qctl.out" 2>&1; rc=$?
 check "qctl flush with postern-send down: exit 111" sh -c "[ $rc -eq 111 ] && grep -q 'not running' '$SCRATCH/qctl.out'"
 "$QCTL" delete "$ID" > "$SCRATCH/qctl.out" 2>&1; rc=$?
@@ -469,7 +454,7 @@ echo 10 > "$PHOME/control/concurrencylocal"
 kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
 
 # 10. SIGTERM: postern-start stops the set and exits 0
-stop_set; rc=$STOP_RC
+stop_start; rc=$STOP_RC
 check "SIGTERM: postern-start exits 0 (rc=$rc)" [ "$rc" -eq 0 ]
 
 # 11. postern-clean's sweep at start: what crashed postern-queues left
@@ -505,7 +490,7 @@ check "sweep: each removal is logged" sh -c "grep -q 'postern-clean: stale file=
 	grep -q 'postern-clean: stale file=tmp/$QS.env\$' '$LOG'"
 # delivered before the set is stopped: a busy machine may take a while
 check "sweep: the old committed message is delivered as any other" wait_for 20 logged "done qid=$QC\$"
-stop_set
+stop_start
 rm -f "$Q/mess/$QF" "$Q/tmp/$QF.env"
 check "and the queue is empty again" wait_for 10 queue_empty
 
@@ -524,12 +509,12 @@ wait_for 5 logged "unable to read mess/$QU.env"
 sleep 1
 check "an unreadable envelope: warned about" logged "unable to read mess/$QU.env"
 check "and the message is still in the queue" sh -c '[ -e "$1" ] && [ -e "$2" ]' - "$Q/mess/$QU.env" "$Q/mess/$QU"
-stop_set
+stop_start
 chmod 640 "$Q/mess/$QU.env"
 start
 check "readable again: delivered" wait_for 10 logged "delivery qid=$QU to=pts1@mx.test status=delivered"
 check "and the queue is empty again" wait_for 10 queue_empty
-stop_set
+stop_start
 
 # 12a. A restart resumes from info/: recipient 0 was delivered before it
 # (K 0), so only recipient 1 is.  msg_load once looked for info/ID.env,
@@ -550,7 +535,7 @@ check "resumed: recipient 1 is delivered" wait_for 10 logged "delivery qid=$QK t
 check "resumed: recipient 0, delivered before the restart, is not delivered again" \
 	sh -c "! grep -q 'to=pts1-done0@mx.test' '$LOG' && ! grep -q '|pts1-done0@mx.test|' $FAKE/call.??????"
 check "and the queue is empty again" wait_for 10 queue_empty
-stop_set
+stop_start
 
 # 12b. State postern-send cannot read does not stop it: the message is
 # left alone for a person, said once (a rescan says nothing more), and
@@ -592,16 +577,16 @@ kill -HUP "$START_PID"
 check "SIGHUP after its state is mended: delivered" wait_for 10 logged "delivery qid=$QD to=pts1-dir@mx.test status=delivered"
 check "SIGHUP to postern-start reached postern-send, and neither ended" \
 	sh -c "kill -0 $START_PID && [ \"\$(pgrep -P $START_PID -x postern-send)\" = '$send_pid' ]"
-stop_set
+stop_start
 n=$(grep '^Z 1 ' "$Q/info/$QB" | tail -1 | cut -d' ' -f3)
 start
 check "after a restart the compacted file is read: attempts go on from $n" \
 	wait_for 10 grep -q "^Z 1 $((n + 1)) " "$Q/info/$QB"
-stop_set
+stop_start
 rm -f "$Q/mess/$QB" "$Q/mess/$QB.env" "$Q/info/$QB" "$Q/info/.compact"
 start
 check "and the queue is empty again" wait_for 10 queue_empty
-stop_set
+stop_start
 
 # 12c. A torn last line that the rewrite cannot remove (here info/.compact
 # is a directory; in life, a full disk refuses the new file but takes a
@@ -615,7 +600,7 @@ start
 check "torn line, rewrite refused: the remote recipient is tried" wait_for 10 logged "delivery qid=$QT to=far2@remote.example status=deferred"
 check "and its record stands on a line of its own ($(tail -n 1 "$Q/info/$QT" | cut -c1-40))" \
 	sh -c 'tail -n 1 "$1" | grep -q "^Z 1 [0-9]* [0-9]* " && ! tail -n 1 "$1" | grep -q torn' - "$Q/info/$QT"
-stop_set
+stop_start
 rmdir "$Q/info/.compact" && rm -f "$Q/mess/$QT" "$Q/mess/$QT.env" "$Q/info/$QT"
 
 # 13. A postern-local that gives no line for control/timeoutlocal seconds
@@ -632,7 +617,7 @@ hung=$(grep -l '|pts1-hangonce@mx.test|' "$FAKE"/call.?????? | xargs sed -n 's/.
 check "no sleep of the hung one is left (pids $hung)" sh -c '[ -n "$*" ] || exit 1
 	for p; do [ "$(tr -d "\0" 2> /dev/null < "/proc/$p/cmdline")" = sleep60 ] && exit 1; done; exit 0' - $hung
 check "and the queue is empty again" wait_for 10 queue_empty
-stop_set
+stop_start
 rm -f "$PHOME/control/timeoutlocal"
 
 # 14. control/concurrencyperuser 1: one postern-local at a time for a
@@ -654,7 +639,7 @@ check "pts1's three delivered" wait_for 15 sh -c '[ "$(grep -c "to=pts1-slowcap@
 pids=$(grep -l '|pts1-slowcap@mx.test|' "$FAKE"/call.?????? | xargs grep -h '^uid=' | sed 's/.* pid=//' | sort | uniq -c | awk '{ print $1 }' | sort | tr '\n' ' ')
 check "by two postern-locals, one after the other: the first alone, the two that waited in one batch ($pids)" \
 	[ "$pids" = "1 2 " ]
-stop_set
+stop_start
 rm -f "$PHOME/control/concurrencyperuser"
 
 # 14b. A report on many recipients fits whatever control/databytes says:
@@ -685,7 +670,7 @@ two_reports() {
 }
 check "many: both reached the sender, with the first recipients and how many more there are" wait_for 15 two_reports
 check "many: and the message left the queue" wait_for 10 queue_empty
-stop_set
+stop_start
 rm -f "$PHOME/control/databytes" "$PHOME/control/bouncewarn" "$PHOME/control/queuelifetime"
 
 # 15. Memory: the whole queue is held in memory, so what each message
@@ -699,8 +684,7 @@ hwm() { # postern-send's peak resident memory in kB once it is ready, in $SCRATC
 	start
 	wait_for 60 grep -q '^$' "$SCRATCH/ready" && sleep 0.5 &&
 		awk '/^VmHWM/ { print $2 }' "/proc/$(pgrep -x -P "$START_PID" postern-send)/status" > "$SCRATCH/hwm"
-	stop_set
-	START_PID=
+	stop_start
 }
 hwm; empty=$(cat "$SCRATCH/hwm")
 i=0
