@@ -454,10 +454,28 @@ def strace_run(s, n, out_dir):
     return f(total), {p: f(d) for p, d in per_prog.items()}
 
 
-def floor(binary, d, threads, cycles):
+def floor(binary, d, threads, cycles, keep=False):
     os.makedirs(d, exist_ok=True)
-    out = subprocess.run([binary, d, str(threads), str(cycles)], capture_output=True, text=True).stdout
+    out = subprocess.run([binary, d, str(threads), str(cycles)] + (['keep'] if keep else []),
+                         capture_output=True, text=True).stdout
     return float(out.rsplit('per_second=', 1)[1])
+
+
+NEAR_CYCLES = 400
+NEAR = []  # every floor read beside a postern run, cycles/s
+
+
+def near_floor(binary, d, res, key, rate):
+    """The floor read again just after one of postern's throughput runs
+    (1 thread, NEAR_CYCLES cycles, in a directory of its own whose files
+    stay), and that run's rate as a share of it: on a virtual disk whose
+    speed swings several times over from one minute to the next, a rate
+    and a floor read minutes apart say little about each other."""
+    if rate is None:
+        return
+    f = floor(binary, '%s-near%d' % (d, len(NEAR)), 1, NEAR_CYCLES, keep=True)
+    NEAR.append(f)
+    res.setdefault(('near',) + (key if isinstance(key, tuple) else (key,)), []).append(rate / f)
 
 
 def med(xs):
@@ -499,6 +517,9 @@ def main():
                     sampler.srv = s
                     cpu = {} if (size, conc) == (CPU_SIZE, CPU_CONC) else None
                     note(s, ('smtp', size, conc), smtp_run(s, N, size, conc, cpu))
+                    if s is servers[0]:
+                        near_floor(floor_bin, floor_dir, res[s.name], ('smtp', size, conc),
+                                   res[s.name][('smtp', size, conc)][-1])
                     if cpu:
                         note(s, 'cpu', sum(cpu.values()) * 1000)
                         res[s.name].setdefault('cpu_by', []).append(cpu)
@@ -511,6 +532,8 @@ def main():
         for s in rotate(step):
             sampler.srv = s
             note(s, 'inject', inject_run(s, N))
+            if s is servers[0]:
+                near_floor(floor_bin, floor_dir, res[s.name], 'inject', res[s.name]['inject'][-1])
             sampler.srv = None
         step += 1
     print('# injection: %s' % ', '.join('%s %s' % (s.name, fmt(med(res[s.name]['inject']), 0)) for s in servers),
@@ -521,6 +544,11 @@ def main():
             whole, drained = backlog_run(s, N)
             note(s, 'backlog', whole)
             note(s, 'backlog_first', drained)
+            if s is servers[0]:
+                f0 = len(NEAR)
+                near_floor(floor_bin, floor_dir, res[s.name], 'backlog', whole)
+                if len(NEAR) > f0 and drained is not None:
+                    res[s.name].setdefault(('near', 'backlog_first'), []).append(drained / NEAR[-1])
             sampler.srv = None
         step += 1
     print('# backlog: %s' % ', '.join('%s %s' % (s.name, fmt(med(res[s.name]['backlog']), 0)) for s in servers),
@@ -581,7 +609,10 @@ def render(servers, res, f1, f2, traces, elapsed):
         '- Ratios are postern / peer: above 1 means postern is ahead for throughput, '
         'behind for latency, memory and syscalls.',
         '- fsync floor (fsync-floor.c, write 2 KB + fsync + rename + fsync dir): '
-        '%s cycles/s with 1 thread, %s with 2.' % (fmt(f1), fmt(f2)),
+        '%s cycles/s with 1 thread, %s with 2, at the end of the run.' % (fmt(f1), fmt(f2)),
+        '- The floor column: each of postern\'s runs over a floor read just after it (1 thread, %d cycles), '
+        'median over the runs; those reads gave %s cycles/s (lowest-median-highest).' % (
+            NEAR_CYCLES, '%s-%s-%s' % (fmt(min(NEAR)), fmt(med(NEAR)), fmt(max(NEAR))) if NEAR else 'n/a'),
         '',
     ]
     head = '| workload | ' + ' | '.join(s.name for s in servers) + ' | ' + \
@@ -595,7 +626,8 @@ def render(servers, res, f1, f2, traces, elapsed):
         ratios = []
         for v in vals[1:]:
             ratios.append(fmt(vals[0] / v, 2) if vals[0] is not None and v else 'n/a')
-        fr = fmt(vals[0] / f1, 2) if floor_ratio and vals[0] is not None and f1 else ''
+        near = med(res[p.name].get(('near',) + (key if isinstance(key, tuple) else (key,)), []))
+        fr = fmt(near, 2) if floor_ratio and near is not None else ''
         lines.append(tr([label] + cells + ratios + [fr]))
 
     for size in SIZES:

@@ -1,4 +1,4 @@
-/* fsync-floor DIR THREADS CYCLES: the file system's floor for a durable
+/* fsync-floor DIR THREADS CYCLES [keep]: the file system's floor for a durable
  * Maildir-style commit.  Each cycle writes 2 KB to a new file in DIR/tmp,
  * fsyncs it, renames it into DIR/new and fsyncs DIR/new, which is the least
  * any mailer must do to say "queued" truthfully.  Prints one line:
@@ -49,8 +49,8 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: fsync-floor DIR THREADS CYCLES\n");
+	if (argc != 4 && !(argc == 5 && strcmp(argv[4], "keep") == 0)) {
+		fprintf(stderr, "usage: fsync-floor DIR THREADS CYCLES [keep]\n");
 		return 100;
 	}
 	dir = argv[1];
@@ -78,7 +78,12 @@ int main(int argc, char **argv)
 	long total = threads * cycles;
 	printf("threads=%ld cycles=%ld seconds=%.3f per_second=%.1f\n", threads, total, s, (double)total / s);
 
-	/* Leave the directory as we found it, so runs do not pile up files. */
+	/* Leave the directory as we found it, so runs do not pile up files;
+	 * with "keep" (a fresh DIR each time) the files stay, because on ext4
+	 * without a journal the inodes just freed would slow whatever creates
+	 * files next (doc/performance.md, "Inode allocation"). */
+	if (argc == 5)
+		return 0;
 	for (long t = 0; t < threads; t++)
 		for (long i = 0; i < cycles; i++) {
 			snprintf(sub, sizeof sub, "%s/new/t%ld.%ld", dir, t, i);
