@@ -19,7 +19,9 @@ case ${1:-test} in
 # checks postern-dkim's RSA signatures in tests/t-dkimkeys.py
 # python3-spf ships the openspf.org suite for RFC 7208 that tests/t-spf-suite.py runs
 # (with python3-yaml to read it), and is the second opinion tests/t-spf.py asks
-test) pkgs="$pkgs postfix unbound ldnsutils strace python3-dkim python3-nacl python3-dnspython python3-yaml python3-spf python3-cryptography libmail-dkim-perl libcryptx-perl libnet-dns-perl" ;;
+# dovecot-imapd: tests/t-deliver.sh runs its imap binary on stdin and stdout
+# (no daemon, no port) to read what postern-local delivered, ,S= and ,W= and all
+test) pkgs="$pkgs postfix dovecot-imapd unbound ldnsutils strace python3-dkim python3-nacl python3-dnspython python3-yaml python3-spf python3-cryptography libmail-dkim-perl libcryptx-perl libnet-dns-perl" ;;
 # bench: strace for the syscall counts; OpenSMTPD conflicts with postfix as a
 # package, so tests/bench/peers.sh fetches its .deb (apt-get download) and
 # runs it unpacked in a private mount namespace, never installed.
@@ -45,10 +47,11 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 
 case " $missing " in
-*" postfix "* | *" unbound "*)
+*" postfix "* | *" unbound "* | *" dovecot-imapd "*)
 	# Tools for the tests and the benchmark, never services of this machine:
 	# postfix must neither be configured as its mailer nor started (it would
-	# take port 25), unbound must not start as its resolver.  "No
+	# take port 25), unbound must not start as its resolver, dovecot must
+	# not take ports 143 and 993.  "No
 	# configuration" leaves postfix unconfigured; a policy-rc.d that forbids
 	# every service start covers the package scripts.  The tests and
 	# tests/bench start their own instances in scratch directories.

@@ -28,7 +28,7 @@ EOF
 sed -i "s|/X/fwd|$INST/fwd|" "$INST/bin/postern-queue"
 chmod 755 "$INST/bin/postern-queue"
 
-for u in ptla ptlb ptlv ptlal; do make_user "$u" || bail "make_user $u"; done
+for u in ptla ptlb ptlv ptlal ptld; do make_user "$u" || bail "make_user $u"; done
 HA=$SCRATCH/users/ptla
 HB=$SCRATCH/users/ptlb
 HV=$INST/vmail
@@ -71,17 +71,17 @@ F=$HA/Maildir/new/$(newest "$HA/Maildir/new")
 expected "$SCRATCH/exp1" ptla@example.org "$M"
 check "the file is Return-Path, Delivered-To, then the message byte for byte" cmp -s "$F" "$SCRATCH/exp1"
 check "the file is ptla's, mode 600" [ "$(stat -c '%U %a' "$F")" = "ptla 600" ]
-# pop3_name_ok FILE: its name ends in ,S=<its size>,W=<its size as POP3
-# sends it: a bare LF as CRLF, a CRLF kept, a last line without LF ended>,
-# with no other ',' and no ':'
+# pop3_name_ok FILE: the file's last line ends in LF, and its name ends in
+# ,S=<its size>,W=<its size with CRLF line ends: a bare LF as CRLF, a CRLF
+# kept>, with no other ',' and no ':'
 pop3_name_ok() {
 	/usr/bin/python3 - "$1" << 'EOF'
 import os, re, sys
 p = sys.argv[1]
 data = open(p, 'rb').read()
 w = len(re.sub(rb'(?<!\r)\n', b'\r\n', data))
-if data and not data.endswith(b'\n'):
-    w += 1 if data.endswith(b'\r') else 2
+if not data.endswith(b'\n'):
+    sys.exit(1)
 n = os.path.basename(p)
 want = ',S=%d,W=%d' % (len(data), w)
 sys.exit(0 if n.endswith(want) and n.count(',') == 2 and ':' not in n else 1)
@@ -92,15 +92,16 @@ MC=$SCRATCH/msg/crlf
 printf 'Subject: crlf\r\n\r\nbody\r\nbare\rcr\r\nand a bare LF\nlast line, no LF' > "$MC"
 deliver ptla user "$HA" "" ptla@example.org "$MC"
 F=$HA/Maildir/new/$(newest "$HA/Maildir/new")
-expected "$SCRATCH/expc" ptla@example.org "$MC"
-check "CRLF lines, a bare CR and no last LF: delivered byte for byte ($RC)" sh -c '[ "$1" -eq 0 ] && cmp -s "$2" "$3"' - "$RC" "$F" "$SCRATCH/expc"
-check "and its ,S= and ,W= count it as POP3 sends it (${F##*/})" pop3_name_ok "$F"
+expected "$SCRATCH/expc" ptla@example.org "$MC" && echo >> "$SCRATCH/expc"
+check "CRLF lines, a bare CR and no last LF: delivered byte for byte, a LF added to end the last line ($RC)" \
+	sh -c '[ "$1" -eq 0 ] && cmp -s "$2" "$3"' - "$RC" "$F" "$SCRATCH/expc"
+check "and its ,S= and ,W= count it with CRLF line ends (${F##*/})" pop3_name_ok "$F"
 check "the log line names the file as it is in new/ (quoted: it holds '=')" grep -qF "file=\"${F##*/}\"" "$SCRATCH/err"
 rm -f "$F"
 # 1b: 3 MB, so the copy runs in more than one piece (the Maildir copy is
 # read and written, 64 KB at a time, to count it)
 MB=$SCRATCH/msg/big
-{ cat "$M"; head -c 3000000 /dev/urandom | od -An -v -tx1 | head -c 3000000; } > "$MB"
+{ cat "$M"; head -c 3000000 /dev/urandom | od -An -v -tx1 | head -c 3000000; echo; } > "$MB"
 deliver ptla user "$HA" "" ptla@example.org "$MB"
 F=$HA/Maildir/new/$(newest "$HA/Maildir/new")
 expected "$SCRATCH/exp1b" ptla@example.org "$MB"
@@ -419,5 +420,30 @@ check "linger: a record that is not 4n fields ends it, 111 ($(fact malformed_rc)
 check "linger: more fields than fds ends it, 111 ($(fact fd_count_mismatch_rc))" [ "$(fact fd_count_mismatch_rc)" = 111 ]
 check "linger: and says why in the log" grep -q "fatal: malformed request from postern-lspawn" "$SCRATCH/linger.err"
 check "linger: EOF on the socket (lspawn wants no more): exit 0 ($(fact eof_rc))" [ "$(fact eof_rc)" = 0 ]
+
+# Dovecot, the IMAP server most Maildirs are read through, trusts ,W= as
+# the message's size without reading the file: messages of every ending
+# delivered to ptld's Maildir must all read back whole, at the size their
+# names say (tests/dovecot_read.py).
+MR=$SCRATCH/msg/endings
+printf 'Subject: ends in a bare CR\n\nbody\r' > "$MR.cr"
+printf 'Subject: CRLF throughout\r\n\r\nline\r\n' > "$MR.crlf"
+printf 'Subject: no body at all\n' > "$MR.nobody"
+printf 'Subject: 8bit \303\251t\303\251\n\n\000nul and \377\n\n\n' > "$MR.8bit"
+for m in "$M" "$MC" "$MR.cr" "$MR.crlf" "$MR.nobody" "$MR.8bit" "$MB"; do
+	deliver ptld user "$SCRATCH/users/ptld" "" ptld@example.org "$m"
+	[ "$RC" -eq 0 ] || diag "delivery of $m to ptld: $RC $OUT"
+done
+check "seven messages of every ending in ptld's Maildir" [ "$(count_files "$SCRATCH/users/ptld/Maildir/new")" -eq 7 ]
+for f in "$SCRATCH/users/ptld/Maildir/new/"*; do
+	pop3_name_ok "$f" || not_ok "ptld's ${f##*/}: ended with LF, named with its sizes"
+done
+out=$(/usr/bin/python3 "$POSTERN_SRC/tests/dovecot_read.py" "$SCRATCH/users/ptld/Maildir" ptld 2>&1)
+rc=$?
+if [ $rc -eq 77 ]; then
+	not_ok "Dovecot's imap installed (tests/deps.sh installs dovecot-imapd): $out"
+else
+	check "Dovecot reads them all over IMAP, RFC822.SIZE = ,W= = BODY[], names kept ($(echo "$out" | tr '\n' ' '))" [ $rc -eq 0 ]
+fi
 
 done_testing

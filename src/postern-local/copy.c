@@ -20,13 +20,14 @@ void octets_add(struct octets *o, const char *b, size_t n)
 	o->last = (unsigned char)end[-1];
 }
 
-unsigned long long octets_pop3(const struct octets *o)
+int octets_unended(const struct octets *o)
 {
-	unsigned long long n = o->bytes + o->bare;
+	return o->last != -1 && o->last != '\n';
+}
 
-	if (o->last == -1 || o->last == '\n')
-		return n;
-	return n + (o->last == '\r' ? 1 : 2);
+unsigned long long octets_crlf(const struct octets *o)
+{
+	return o->bytes + o->bare;
 }
 
 /* Read and written through a buffer outside the stack: 64 KB of stack

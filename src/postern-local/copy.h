@@ -15,10 +15,15 @@ struct octets {
 #define OCTETS_INIT { 0, 0, -1 }
 
 void octets_add(struct octets *, const char *, size_t);
-/* The size as postern-pop3d sends it: every byte, one more for each bare
- * LF (sent as CRLF), and the CRLF a last line without its LF gets (only
- * the LF when it ends in CR). */
-unsigned long long octets_pop3(const struct octets *);
+/* 1 when what was counted ends in a line without its LF (maildir.c
+ * then adds one), 0 when it ends in LF or is empty. */
+int octets_unended(const struct octets *);
+/* The size with every line ended by CRLF: every byte, one more for each
+ * bare LF.  For a copy whose last line ends in LF this is Dovecot's
+ * virtual size, IMAP's RFC822.SIZE, and what postern-pop3d sends (which
+ * for a file without its last LF is this plus the CRLF, or the LF after
+ * a CR, that ends the line: the same number once the LF is added). */
+unsigned long long octets_crlf(const struct octets *);
 
 /* 0 done; -1 a write to fd failed; -2 reading msgfd failed (errno set).
  * count: when not null, every byte written is counted into it. */

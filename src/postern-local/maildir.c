@@ -47,6 +47,25 @@ static int missing(struct str *why, const char *dir)
 	return 111;
 }
 
+/* A message whose last line has no LF (BDAT allows it, and so does a
+ * sendmail caller) gets one.  Every reader then counts the file alike:
+ * Dovecot takes ,W= as the message's size with CRLF line ends and adds
+ * nothing for an unended last line, so a ,W= that counted the CRLF
+ * postern-pop3d must add before its "." made Dovecot fail the FETCH,
+ * disconnect the client and rename the file (tests/t-local.sh, the
+ * Dovecot section).  It is the CRLF any hop through DATA would have
+ * added, and DKIM's canonicalizations add it too (RFC 6376 3.4.3, 3.4.4),
+ * so no signature breaks. */
+static int end_last_line(int fd, struct octets *count)
+{
+	if (!octets_unended(count))
+		return 0;
+	if (write_all(fd, "\n", 1) == -1)
+		return -1;
+	octets_add(count, "\n", 1);
+	return 0;
+}
+
 int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
                     struct str *why, struct str *name)
 {
@@ -75,7 +94,7 @@ int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
 		r = e == ENOENT || e == ENOTDIR ? missing(why, dir) : fail(why, "unable to create ", tmp.s, e);
 		goto out;
 	}
-	if (copy_message(fd, pre, prelen, msgfd, &count) != 0) {
+	if (copy_message(fd, pre, prelen, msgfd, &count) != 0 || end_last_line(fd, &count) == -1) {
 		r = fail(why, "unable to write ", tmp.s, errno);
 		goto unlink_tmp;
 	}
@@ -89,13 +108,14 @@ int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
 		r = fail(why, "unable to close ", tmp.s, errno);
 		goto unlink_tmp;
 	}
-	/* The name in new/ carries the file's size and its size as POP3 sends
-	 * it (Maildir++'s ",S=" and ",W=", as Courier and Dovecot write them),
+	/* The name in new/ carries the file's size and its size with CRLF line
+	 * ends (",S=" and ",W=", as Courier and Dovecot write them; W= is what
+	 * IMAP's RFC822.SIZE and POP3's LIST say),
 	 * so that postern-pop3d need not read the message at each login to
 	 * count it.  Only now are they known; tmp/ keeps the bare unique name,
 	 * which is what makes the pair unique. */
 	if (!str_copyb(&final, uniq.s, uniq.len) || !str_cats(&final, ",S=") || !str_catu(&final, count.bytes) ||
-	    !str_cats(&final, ",W=") || !str_catu(&final, octets_pop3(&count)) || !str_copys(&part, "new/") ||
+	    !str_cats(&final, ",W=") || !str_catu(&final, octets_crlf(&count)) || !str_copys(&part, "new/") ||
 	    !str_cat(&part, &final) || !path_join(&new, dir, part.s) || !path_join(&newdir, dir, "new")) {
 		r = fail(why, "out of memory writing ", dir, ENOMEM);
 		goto unlink_tmp;

@@ -1,7 +1,8 @@
 /* The sizes in a Maildir name: postern-local's count as it copies
- * (octets_add, octets_pop3) must be what postern-pop3d's walk counts and
- * sends (copy_message), for every content and every way of cutting it in
- * pieces; and postern-pop3d's parser of ",S=" and ",W=" takes only what
+ * (octets_add, and the LF it adds to an unended last line: octets_unended,
+ * octets_crlf) must be what postern-pop3d's walk counts and sends
+ * (copy_message) for the same content, for every content and every way
+ * of cutting it in pieces; and postern-pop3d's parser of ",S=" and ",W=" takes only what
  * is well formed. */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -29,7 +30,8 @@ static unsigned long long pop3d_count(int fd, const char *data, size_t n)
 	return octets;
 }
 
-/* postern-local's count of data, fed in random pieces */
+/* postern-local's count of data, fed in random pieces, its last line
+ * ended as maildir.c ends it */
 static unsigned long long local_count(const char *data, size_t n)
 {
 	struct octets o = OCTETS_INIT;
@@ -42,7 +44,11 @@ static unsigned long long local_count(const char *data, size_t n)
 		octets_add(&o, data + at, k);
 		at += k;
 	}
-	return o.bytes == n ? octets_pop3(&o) : ~0ULL - 3;
+	if (o.bytes != n)
+		return ~0ULL - 3;
+	if (octets_unended(&o))
+		octets_add(&o, "\n", 1);
+	return octets_crlf(&o);
 }
 
 static int sizes(const char *name, unsigned long long *s, unsigned long long *w)
@@ -55,7 +61,7 @@ int main(void)
 	static const char alphabet[] = "a\r\n.";
 	static const struct { const char *data; unsigned long long want; } fixed[] = {
 		{ "", 0 },
-		{ "a", 3 },          /* a last line without LF gets CRLF */
+		{ "a", 3 },          /* a last line without LF: pop3d sends CRLF, local adds LF */
 		{ "a\r", 3 },        /* ... only the LF after a CR */
 		{ "a\n", 3 },
 		{ "a\r\n", 3 },      /* a CRLF stays */
