@@ -112,6 +112,7 @@ job tlsd_request tests/fuzz/tlsd_request.c src/postern-tlsd/request.c src/lib/fd
 	src/lib/tlsa.c src/lib/str.c src/lib/fmt.c -Isrc
 job smtpd_dns tests/fuzz/smtpd_dns.c src/postern-smtpd/dnswire.c
 job smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c src/postern-smtpd/dnswire.c src/lib/case.c
+job idna tests/fuzz/idna.c src/lib/idna.c src/lib/str.c src/lib/fmt.c
 wait
 for name in $names; do cat "$out/$name.tap"; done | awk '
 	/^ok - / { n++; sub(/^ok - /, ""); print "ok " n " - " $0; next }

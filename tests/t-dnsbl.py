@@ -40,6 +40,7 @@ RECORDS = [
     '3.0.0.127.codes.test. A 127.0.0.3',
     'good.test. MX 10 mx.good.test.',        # sender domains
     'mx.good.test. A 192.0.2.25',
+    'xn--bcher-kva.test. MX 10 mx.good.test.',  # bücher.test
     'aonly.test. A 192.0.2.26',              # no MX: its address is the implicit MX
     'v6only.test. AAAA 2001:db8::26',
     'nullmx.test. MX 0 .',                   # RFC 7505: takes no mail
@@ -330,7 +331,11 @@ try:
             check(code == 250, '%s: not looked up' % what)
         code, text, c = mail('127.0.0.6', 'j\u00f6rg@b\u00fccher.test', ehlo_utf8=True)
         c.cmd('QUIT')
-        check(code == 250, 'a domain in UTF-8: not looked up (no IDNA here)')
+        check(code == 250 and asked('xn--bcher-kva.test'),
+              'a domain in UTF-8: looked up by its A-labels, xn--bcher-kva.test, found (%d)' % code)
+        code, text, c = mail('127.0.0.6', 'j\u00f6rg@nirgendw\u00f6.test', ehlo_utf8=True)
+        c.cmd('QUIT')
+        check(code == 550 and '5.1.8' in text, 'one that does not exist: 550 5.1.8 (%d)' % code)
         code, text, c = mail('127.0.0.1', 'a@nowhere.test')
         c.cmd('QUIT')
         check(code == 250, 'a RELAYCLIENT: not looked up')
@@ -388,6 +393,11 @@ try:
         check(wait_for(lambda: logged(r'rhsbl ip=127\.0\.0\.6 domain=spam\.test zone=dbl\.test answer=127\.0\.1\.2$')),
               'the rhsbl line names client, domain, zone and answer')
         check(asked('spam.test.dbl.test') and asked('good.test.dbl.test'), 'DOMAIN.ZONE asked')
+        code, text, c = mail('127.0.0.6', 'a@B\u00fccher.test', ehlo_utf8=True)
+        r = c.cmd('RCPT TO:<demo@example.org>')
+        c.cmd('QUIT')
+        check(code == 250 and r[0] == 250 and asked('xn--bcher-kva.test.dbl.test'),
+              'a sender domain in UTF-8: asked by its A-labels, lowered (xn--bcher-kva.test.dbl.test)')
         code, text, c = mail('127.0.0.1', 'a@spam.test')
         check(c.cmd('RCPT TO:<someone@elsewhere.test>')[0] == 250, 'a RELAYCLIENT: not asked about')
         c.cmd('QUIT')

@@ -55,6 +55,8 @@ unbound_conf "$D" 10.99.0.53 10.99.0.0/24 \
 	"mx.failover.test. A 10.99.0.11" \
 	"policy.test. MX 10 mx.policy.test." \
 	"mx.policy.test. A 10.99.0.11" \
+	"xn--bcher-kva.test. MX 10 mx.policy.test." \
+	"xn--mnchen-3ya.test. A 10.99.0.11" \
 	"amx.test. A 10.99.0.10" \
 	"v6.test. MX 10 mx.v6.test." \
 	"mx.v6.test. AAAA fd99::10" \
@@ -131,7 +133,7 @@ class Policy:
             f.write(envelope.original_content)
         os.rename(name + '.tmp', name)
         return '250 2.0.0 queued at aiosmtpd'
-c = Controller(Policy(), hostname='10.99.0.11', port=25)
+c = Controller(Policy(), hostname='10.99.0.11', port=25, enable_SMTPUTF8=True)
 c.start()
 
 def raw(ip, behave):
@@ -299,6 +301,23 @@ check "policy.test: 550 recipient failed" wait_for 15 logged 'to=bad@policy.test
 check "policy.test: 451 recipient deferred first" wait_for 15 logged 'to=grey@policy.test status=deferred .*451 4.7.1'
 check "policy.test: 451 recipient delivered on retry" wait_for 20 logged 'to=grey@policy.test .*status=delivered'
 check "aiosmtpd got ok@ and grey@ (separate transactions)" sh -c "grep -h '^X-Rcpts:' $AIO/[0-9]* | grep -q ok@policy.test && grep -h '^X-Rcpts:' $AIO/[0-9]* | grep -q grey@policy.test"
+
+# 4b. internationalized domains (SMTPUTF8): DNS, and control/smtproutes,
+# are asked with the A-labels (RFC 5890), the recipient goes as written
+# (the log writes its UTF-8 bytes as \xNN)
+msg ok@bücher.test idn1 | inject ptr1@client.test ok@bücher.test
+msg ok@münchen.test idn2 | inject ptr1@client.test ok@münchen.test
+printf 'ünïcode.test:[10.99.0.11]\n' > "$PHOME/control/smtproutes"
+msg ok@xn--ncode-cta3g.test idn3 | inject ptr1@client.test ok@xn--ncode-cta3g.test
+check "bücher.test: its MX found as xn--bcher-kva.test, delivered with SMTPUTF8" wait_for 15 logged \
+	'to="ok@b\\xc3\\xbccher.test" mx=mx.policy.test ip=10.99.0.11 status=delivered'
+check "münchen.test, no MX: the A record of xn--mnchen-3ya.test" wait_for 15 logged \
+	'to="ok@m\\xc3\\xbcnchen.test" mx=xn--mnchen-3ya.test ip=10.99.0.11 status=delivered'
+check "a control/smtproutes line written in UTF-8 routes its A-label domain" wait_for 15 logged \
+	'to=ok@xn--ncode-cta3g.test mx=\[10.99.0.11\] ip=10.99.0.11 status=delivered'
+check "aiosmtpd got ok@bücher.test and ok@münchen.test as written" sh -c \
+	"grep -h '^X-Rcpts:' $AIO/[0-9]* | grep -q 'ok@bücher.test' && grep -h '^X-Rcpts:' $AIO/[0-9]* | grep -q 'ok@münchen.test'"
+rm -f "$PHOME/control/smtproutes"
 check "DSN for bad@policy.test in the sender's Maildir" wait_for 15 sh -c "grep -l 'bad@policy.test' $MD/new/* > $SCRATCH/dsn1 2> /dev/null"
 check "the DSN is multipart/report with message/delivery-status quoting the 550" /usr/bin/python3 -c '
 import email, sys

@@ -42,6 +42,7 @@ RECORDS = [
     'exists.test. TXT "v=spf1 exists:%{i}.%{l}.ok.test -all"',
     '127.0.0.2.bob.ok.test. A 127.0.0.1',
     'helo.test. TXT "v=spf1 ip4:127.0.0.2 -all"',
+    'xn--bcher-kva.test. TXT "v=spf1 ip4:127.0.0.2 -all"',  # bücher.test
     'long.test. TXT %s' % ' '.join('"%s"' % LONG[i:i + 200] for i in range(0, len(LONG), 200)),
     'loop.test. TXT "v=spf1 include:loop.test -all"',
     'voids.test. TXT "v=spf1 a:n1.test a:n2.test a:n3.test ip4:127.0.0.2 -all"',
@@ -109,7 +110,7 @@ try:
         srv.start(prefix=('ip', 'netns', 'exec', NS))
         logged = lambda pat: re.search(pat, srv.logtext(), re.M)
 
-        def send(src, sender, helo='client.test', pipelined=False):
+        def send(src, sender, helo='client.test', pipelined=False, params=''):
             """MAIL's reply, and the message's header when one was queued"""
             srv.stub_clear()
             c = Conn(srv.port, src)
@@ -119,7 +120,7 @@ try:
                 replies = [c.reply() for _ in range(3)]
                 c.cmd('QUIT')
                 return replies, None
-            mail = c.cmd('MAIL FROM:<%s>' % sender)
+            mail = c.cmd('MAIL FROM:<%s>%s' % (sender, params))
             if mail[0] != 250:
                 c.cmd('QUIT')
                 return mail, None
@@ -169,6 +170,15 @@ try:
             mail, msg = send(ip, sender)
             ours, theirs = spf_of(msg), pyspf(ip, sender, 'client.test')
             check(ours == theirs, '%s from %s: %s, pyspf %s' % (sender, ip, ours, theirs))
+        # a sender domain in UTF-8 (SMTPUTF8) is checked by its A-labels (RFC 7208 4.3)
+        mail, msg = send('127.0.0.2', 'a@b\u00fccher.test', params=' SMTPUTF8')
+        field = ' '.join(msg.get('Received-SPF', '').split()) if msg else ''
+        check(spf_of(msg) == 'pass' and 'envelope-from="a@xn--bcher-kva.test"' in field and
+              pyspf('127.0.0.2', 'a@xn--bcher-kva.test', 'client.test') == 'pass',
+              'a@bücher.test: asked as xn--bcher-kva.test, pass, as pyspf says (%s)' % field)
+        mail, msg = send('127.0.0.3', 'a@b\u00fccher.test', params=' SMTPUTF8')
+        check(spf_of(msg) == 'fail' == pyspf('127.0.0.3', 'a@xn--bcher-kva.test', 'client.test'),
+              'a@bücher.test from another address: fail (%s)' % spf_of(msg))
         check(asked('long.test') >= 1 and spf_of(send('127.0.0.2', 'a@long.test')[1]) == 'pass',
               'a record over 512 bytes comes whole (EDNS0)')
         mail, msg = send('127.0.0.2', 'a@bigtxt.test')

@@ -21,6 +21,7 @@
 #include "die.h"
 #include "envelope.h"
 #include "fmt.h"
+#include "idna.h"
 #include "log.h"
 #include "uniq.h"
 
@@ -289,12 +290,12 @@ int main(int argc, char **argv)
 	static struct mx mxs[HOSTS_MAX];
 	static struct job *js[MSGS_MAX];
 	struct route rt = { 0, STR_INIT, 25 };
-	struct str routes = STR_INIT, tlslines = STR_INIT, helo = STR_INIT, why = STR_INIT;
+	struct str routes = STR_INIT, tlslines = STR_INIT, helo = STR_INIT, why = STR_INIT, alabels = STR_INIT;
 	enum tls_policy pol = TLS_MAY;
 	unsigned long long tc, tr;
-	const char *domain, *bad;
+	const char *domain, *name, *bad;
 	char **arg;
-	size_t dlen, naddr = 0, nmx = 0, skipped = 0, i, k;
+	size_t dlen, nlen, naddr = 0, nmx = 0, skipped = 0, i, k;
 	int r, batch = 0, names_secure = 1; /* a route's name is the admin's; MX answers say */
 
 	progname = "postern-remote";
@@ -336,9 +337,26 @@ int main(int argc, char **argv)
 		all('Z', "unable to read the control files (4.3.0)");
 		finish();
 	}
+	/* DNS, and with it the control files' lines, know a domain written in
+	 * UTF-8 (SMTPUTF8) by its A-labels, RFC 5890 (src/lib/idna.h) */
+	name = domain;
+	nlen = dlen;
+	if (domain[0] != '[' && idna_needed(domain, dlen)) {
+		r = idna_to_ascii(domain, dlen, &alabels);
+		if (r == IDNA_NOMEM)
+			die_nomem();
+		if (r == IDNA_BAD) {
+			all('D', "the domain is not a valid internationalized domain name (5.1.2)");
+			finish();
+		}
+		name = alabels.s;
+		nlen = alabels.len;
+	}
+	if (lines_to_alabels(&routes) < 0 || lines_to_alabels(&tlslines) < 0)
+		die_nomem();
 	/* a malformed line defers every domain: a misspelt policy must not
 	 * send anything in clear, nor be missed until it would */
-	if (!tls_policy_find(&tlslines, domain, dlen, &pol, &bad)) {
+	if (!tls_policy_find(&tlslines, name, nlen, &pol, &bad)) {
 		struct logline l = { STR_INIT };
 		log_begin(&l, "config_error");
 		log_kv(&l, "qid", ones[0].j.qid);
@@ -362,7 +380,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Where to: a route, an address literal, or the MX records. */
-	r = route_find(&routes, domain, dlen, &rt);
+	r = route_find(&routes, name, nlen, &rt);
 	if (r < 0)
 		die_nomem();
 	if (r == 0) {
@@ -397,7 +415,7 @@ int main(int argc, char **argv)
 		memcpy(addrs[0].host, domain, dlen + 1);
 		naddr = 1;
 	} else {
-		switch (dns_mx(domain, mxs, HOSTS_MAX, &nmx, &names_secure)) {
+		switch (dns_mx(name, mxs, HOSTS_MAX, &nmx, &names_secure)) {
 		case DNS_NULLMX:
 			all('D', "the domain does not accept mail: null MX, RFC 7505 (5.1.10)");
 			finish();
@@ -408,10 +426,10 @@ int main(int argc, char **argv)
 			all('Z', "temporary DNS failure looking up MX records (4.4.3)");
 			finish();
 		case DNS_NODATA: /* RFC 5321 5.1: the domain itself is the MX */
-			if (dlen > 253)
+			if (nlen > 253)
 				die(100, "fatal: bad domain");
 			names_secure = 1; /* the name is the recipient's, not an answer's */
-			memcpy(mxs[0].name, domain, dlen + 1);
+			memcpy(mxs[0].name, name, nlen + 1);
 			mxs[0].pref = 0;
 			nmx = 1;
 			break;

@@ -30,6 +30,10 @@ struct route {
  * subdomains, `:host[:port]` for everything.  The most specific wins.
  * 1 ok, 0 a malformed line matched (the whole run defers), -1 no memory. */
 int route_find(const struct str *lines, const char *domain, size_t dlen, struct route *r);
+/* Each line's domain in UTF-8 as its A-labels (src/lib/idna.h), so that
+ * lines match the A-label form a UTF-8 domain is looked up by.  1 ok, -1
+ * no memory. */
+int lines_to_alabels(struct str *lines);
 /* control/remotetls: `domain:policy` lines, `:policy` for every domain,
  * the line that applies chosen as for smtproutes. */
 enum tls_policy { TLS_NONE, TLS_MAY, TLS_ENCRYPT, TLS_VERIFY, TLS_DANE };

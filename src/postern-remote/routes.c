@@ -7,6 +7,7 @@
 #include "addr.h"
 #include "case.h"
 #include "fmt.h"
+#include "idna.h"
 
 /* 1 ok, 0 malformed */
 static int parse_target(const char *s, size_t n, struct route *r)
@@ -136,3 +137,37 @@ int tls_policy_word(const char *s)
 }
 
 const char *tls_policy_name(enum tls_policy p) { return policies[p]; }
+
+/* The key of each line (before its first ':') that holds UTF-8 becomes
+ * its A-labels, a leading '.' kept, so that a line matches a domain
+ * written either way: the domain is looked up by its A-labels too
+ * (main.c).  A key that is no valid name stays as it is, and matches no
+ * name DNS could know.  1 ok, -1 no memory. */
+int lines_to_alabels(struct str *lines)
+{
+	struct str out = STR_INIT, ascii = STR_INIT;
+	const char *p;
+
+	if (!lines->s || !idna_needed(lines->s, lines->len))
+		return 1;
+	for (p = lines->s; p < lines->s + lines->len; p += strlen(p) + 1) {
+		size_t n = strlen(p), k = strcspn(p, ":"), dot = p[0] == '.';
+		int r = k < n && k > dot && idna_needed(p, k) ? idna_to_ascii(p + dot, k - dot, &ascii) : IDNA_BAD;
+		if (r == IDNA_NOMEM)
+			goto nomem;
+		if (r == IDNA_OK) {
+			if ((dot && !str_catc(&out, '.')) || !str_cat(&out, &ascii) || !str_catb(&out, p + k, n - k + 1))
+				goto nomem;
+		} else if (!str_catb(&out, p, n + 1)) {
+			goto nomem;
+		}
+	}
+	str_free(lines);
+	str_free(&ascii);
+	*lines = out;
+	return 1;
+nomem:
+	str_free(&out);
+	str_free(&ascii);
+	return -1;
+}

@@ -198,17 +198,20 @@ void dnsbl_start(void)
 
 void rhsbl_start(const char *domain, size_t len)
 {
+	static struct str ascii;
+
 	sender_lists.n = 0; /* a new transaction: the last sender's verdict is gone */
 	sender_lists.judged = 0;
 	sender_lists.refusal.len = 0;
 	/* the null sender (len 0) is not asked about, nor any sender of a
 	 * client a blocklist of addresses refused already */
-	if (!cfg.rhsbl.len || !dns_domain_askable(domain, len) || len > 253 || !stranger() ||
-	    client_lists.refusal.len || (white_lists.judged && white_lists.refusal.len))
+	if (!cfg.rhsbl.len || !stranger() || client_lists.refusal.len ||
+	    (white_lists.judged && white_lists.refusal.len) || !dns_domain_name(domain, len, &ascii) ||
+	    ascii.len > 253)
 		return;
-	if (!str_copyb(&sender_lists.subject, domain, len))
+	if (!str_copyb(&sender_lists.subject, ascii.s, ascii.len))
 		die_nomem();
-	lowercase(sender_lists.subject.s, len);
+	lowercase(sender_lists.subject.s, sender_lists.subject.len);
 	lists_start(&sender_lists, &cfg.rhsbl, 0, 0);
 }
 

@@ -168,17 +168,6 @@ int dnsbl_qname(char *out, size_t cap, const unsigned char *ip, size_t iplen, co
 	return 0;
 }
 
-int dns_domain_askable(const char *domain, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || domain[0] == '[')
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)domain[i] >= 0x80)
-			return 0;
-	return 1;
-}
 
 size_t dns_query(unsigned char *out, size_t cap, uint16_t id, const char *name, unsigned qtype)
 {

@@ -7,6 +7,7 @@
 #define POSTERN_SMTPD_DNSWIRE_H
 #include <stddef.h>
 #include <stdint.h>
+#include "str.h"
 
 #define DNS_QUERY_MAX 300    /* header 12, a name of at most 255, type and class, an OPT record of 11 */
 #define DNSBL_ZONE_MAX 189   /* 253 less an IPv6 address's 64 bytes of nibbles and dots */
@@ -38,10 +39,11 @@ int dnsbl_zone_parse(const char *line, struct dnsbl_zone *z, const char **why);
  * 0, or -1 when it would not fit cap. */
 int dnsbl_qname(char *out, size_t cap, const unsigned char *ip, size_t iplen, const char *zone);
 
-/* 1 when domain (n bytes) can be asked about: not an address literal
- * ([192.0.2.1] has no records) and not in UTF-8 (its A-labels, IDNA,
- * would be needed, which postern does not make). */
-int dns_domain_askable(const char *domain, size_t n);
+/* dnsname.c: 1 when domain (n bytes) can be asked about, with out its name as DNS
+ * knows it (a str is NUL-terminated past its length): as it is, or for a name in UTF-8 (SMTPUTF8)
+ * its A-labels (src/lib/idna.h).  0 for an address literal ([192.0.2.1]
+ * has no records) or a UTF-8 name that is not one.  Dies out of memory. */
+int dns_domain_name(const char *domain, size_t n, struct str *out);
 
 /* A standard query, recursion desired, for name's records of type qtype
  * (class IN): its length, or 0 when name is not a name (an empty label,

@@ -74,16 +74,17 @@ const char *sender_domain_refusal(const char *domain, size_t len)
 {
 	static const unsigned qtypes[QUESTIONS] = { DNS_T_MX, DNS_T_A, DNS_T_AAAA };
 	struct dnsq *qs[QUESTIONS];
+	static struct str ascii;
 	unsigned char scratch[DNS_QUERY_MAX];
 	char name[256];
 	int i;
 
-	if (!dns_domain_askable(domain, len))
+	if (!dns_domain_name(domain, len, &ascii))
 		return 0;
+	len = ascii.len;
 	if (len >= sizeof name)
 		return "550 5.1.8 sender address rejected: domain not found";
-	memcpy(name, domain, len);
-	name[len] = 0;
+	memcpy(name, ascii.s, len + 1);
 	lowercase(name, len);
 	/* a label over 63 bytes or a name over 253 is in no zone */
 	if (!dns_query(scratch, sizeof scratch, 0, name, DNS_T_MX))

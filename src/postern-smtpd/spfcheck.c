@@ -270,6 +270,7 @@ static const char *refusal(enum spf_result r, const char *domain)
 const char *spf_refusal(const char *sender, size_t len, const char *helo)
 {
 	static struct spf_request req;
+	static struct str ascii;
 	struct str identity = STR_INIT, key = STR_INIT;
 	char ip[INET6_ADDRSTRLEN];
 	const char *domain, *why;
@@ -280,13 +281,20 @@ const char *spf_refusal(const char *sender, size_t len, const char *helo)
 	if (len ? !str_copyb(&identity, sender, len) : !str_copys(&identity, "postmaster@") || !str_cats(&identity, helo))
 		die_nomem();
 	domain = len ? strrchr(identity.s, '@') + 1 : helo;
-	/* an address literal, a name in UTF-8 (no IDNA here), a HELO name that
-	 * is no domain (an address, one with an '@'): not asked (4.3), and
-	 * no field */
-	if (!dns_domain_askable(domain, strlen(domain)) || !spf_identity_ok(domain, strlen(domain)) ||
+	/* an address literal, a UTF-8 name that is no valid one, a HELO name
+	 * that is no domain (an address, one with an '@'): not asked (4.3),
+	 * and no field.  A name in UTF-8 is checked by its A-labels (4.3: "MUST
+	 * be encoded as A-labels"), and the identity names it so. */
+	if (!dns_domain_name(domain, strlen(domain), &ascii) || !spf_identity_ok(ascii.s, ascii.len) ||
 	    !(req.iplen = dns_client_address(req.ip))) {
 		str_free(&identity);
 		return 0;
+	}
+	if (strcmp(ascii.s, domain) != 0) {
+		str_truncate(&identity, (size_t)(strrchr(identity.s, '@') + 1 - identity.s));
+		if (!str_cat(&identity, &ascii))
+			die_nomem();
+		domain = strrchr(identity.s, '@') + 1;
 	}
 	if (!str_copyb(&key, identity.s, identity.len) || !str_catz(&key) || !str_cats(&key, helo))
 		die_nomem();

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "check.h"
 #include "postern-smtpd/dnswire.c"
+#include "postern-smtpd/dnsname.c"
 
 static struct dnsbl_zone z;
 static const char *why;
@@ -111,9 +112,16 @@ int main(void)
 	CHECK(zone("bl.test=1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9,1.1.1.10,"
 	           "1.1.1.11,1.1.1.12,1.1.1.13,1.1.1.14,1.1.1.15,1.1.1.16,1.1.1.17") == -1, "17 codes refused");
 
-	CHECK(dns_domain_askable("example.org", 11) && !dns_domain_askable("", 0) &&
-	      !dns_domain_askable("[192.0.2.1]", 11) && !dns_domain_askable("b\xc3\xbc" "cher.test", 12),
-	      "askable: a domain, not an empty one, a literal or UTF-8");
+	{
+		struct str n = STR_INIT;
+		CHECK(dns_domain_name("Example.org", 11, &n) && str_equals(&n, "Example.org") &&
+		      !dns_domain_name("", 0, &n) && !dns_domain_name("[192.0.2.1]", 11, &n),
+		      "a domain is asked as it is; not an empty one or a literal");
+		CHECK(dns_domain_name("b\xc3\xbc" "cher.test", 12, &n) && str_equals(&n, "xn--bcher-kva.test") &&
+		      !dns_domain_name("b\xc3" "cher.test", 11, &n) && !dns_domain_name("-\xc3\xbc.test", 8, &n),
+		      "a UTF-8 domain by its A-labels; not one that is no UTF-8 or no valid label");
+		str_free(&n);
+	}
 
 	/* names (RFC 5782 2.1, 2.4) */
 	CHECK(qname("192.0.2.99", "bl.test", "99.2.0.192.bl.test"), "IPv4 reversed");

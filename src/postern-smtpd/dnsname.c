@@ -1,0 +1,23 @@
+/* A domain as the DNS checks ask for it: an internationalized one by its
+ * A-labels (src/lib/idna.h).  Apart from dnswire.c, which allocates
+ * nothing, so that the fuzz targets build it alone. */
+#include "dnswire.h"
+#include "die.h"
+#include "idna.h"
+
+int dns_domain_name(const char *domain, size_t n, struct str *out)
+{
+	int r;
+
+	if (n == 0 || domain[0] == '[')
+		return 0;
+	if (!idna_needed(domain, n)) {
+		if (!str_copyb(out, domain, n))
+			die_nomem();
+		return 1;
+	}
+	r = idna_to_ascii(domain, n, out);
+	if (r == IDNA_NOMEM)
+		die_nomem();
+	return r == IDNA_OK;
+}
