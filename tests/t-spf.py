@@ -42,6 +42,7 @@ RECORDS = [
     'exists.test. TXT "v=spf1 exists:%{i}.%{l}.ok.test -all"',
     '127.0.0.2.bob.ok.test. A 127.0.0.1',
     'helo.test. TXT "v=spf1 ip4:127.0.0.2 -all"',
+    'badhelo.test. TXT "v=spf1 -all"',
     'xn--bcher-kva.test. TXT "v=spf1 ip4:127.0.0.2 -all"',  # bücher.test
     'long.test. TXT %s' % ' '.join('"%s"' % LONG[i:i + 200] for i in range(0, len(LONG), 200)),
     'loop.test. TXT "v=spf1 include:loop.test -all"',
@@ -134,6 +135,15 @@ try:
                 return mail, None
             return mail, email.message_from_bytes(srv.stub_read(ids[0])[0])
 
+        def mails_and_rsets(src, helo, senders):
+            """one session: MAIL and RSET for each sender"""
+            c = Conn(srv.port, src)
+            c.cmd('EHLO ' + helo)
+            for sender in senders:
+                c.cmd('MAIL FROM:<%s>' % sender)
+                c.cmd('RSET')
+            c.cmd('QUIT')
+
         def spf_of(msg):
             v = msg.get('Received-SPF') if msg else None
             return v.split()[0] if v else None
@@ -223,12 +233,7 @@ try:
 
         # --- the same sender again: asked once ------------------------------
         before = asked('soft.test')
-        c = Conn(srv.port, '127.0.0.7')
-        c.cmd('EHLO client.test')
-        for _ in range(3):
-            c.cmd('MAIL FROM:<a@soft.test>')
-            c.cmd('RSET')
-        c.cmd('QUIT')
+        mails_and_rsets('127.0.0.7', 'client.test', ['a@soft.test'] * 3)
         check(asked('soft.test') == before + 1, 'three MAILs from one sender: one lookup')
 
         # --- a session's lookups are bounded ---------------------------------
@@ -244,6 +249,40 @@ try:
               wait_for(lambda: logged(r'spf result=temperror ip=127\.0\.0\.7 identity=u25\d@budget\.test '
                                       r'why="more than 500 DNS lookups in this session"')),
               'MAIL after MAIL from new local parts: 500 lookups in a session, then temperror (%d exists asked)' % n)
+
+        # --- control/spfhelo: the HELO name's own record (RFC 7208 2.3) --------
+        def fields(msg):
+            return [' '.join(v.split()) for v in msg.get_all('Received-SPF', [])] if msg else []
+
+        srv.control('spfhelo', '1')
+        mail, msg = send('127.0.0.2', 'a@pass.test', helo='helo.test')
+        f = fields(msg)
+        check(len(f) == 2 and f[0].startswith('pass ') and 'identity=helo' in f[0] and
+              'envelope-from="a@pass.test"' in f[0] and f[1].startswith('pass ') and 'identity=mailfrom' in f[1],
+              'spfhelo 1: two fields, the HELO name\'s first (%s)' % f)
+        check(wait_for(lambda: logged(r'spf result=pass ip=127\.0\.0\.2 identity=postmaster@helo\.test scope=helo ')),
+              'the HELO check\'s log line says scope=helo')
+        for ip, helo in (('127.0.0.3', 'helo.test'), ('127.0.0.2', 'badhelo.test'), ('127.0.0.2', 'client.test')):
+            mail, msg = send(ip, 'a@pass.test', helo=helo)
+            ours, theirs = spf_of(msg), pyspf(ip, 'postmaster@' + helo, helo)
+            check(mail[0] == 250 and ours == theirs, 'spfhelo 1: HELO %s from %s: %s, pyspf %s; accepted' % (
+                helo, ip, ours, theirs))
+        mail, msg = send('127.0.0.2', '', helo='helo.test')
+        check(len(fields(msg)) == 1 and 'identity=mailfrom' in fields(msg)[0],
+              'the null sender: one field, control/spf\'s check of the same name')
+        before = asked('helo.test')
+        mails_and_rsets('127.0.0.2', 'helo.test', ['a%d@pass.test' % k for k in range(3)])
+        check(asked('helo.test') == before + 1, 'three MAILs after one HELO: its record asked once')
+        srv.control('spfhelo', '2')
+        mail, msg = send('127.0.0.2', 'a@pass.test', helo='badhelo.test')
+        check(mail[0] == 550 and '5.7.23' in mail[1][-1] and 'HELO name badhelo.test' in mail[1][-1],
+              'spfhelo 2: a HELO name that fails, refused at MAIL (%s)' % mail[1][-1])
+        mail, msg = send('127.0.0.2', 'a@pass.test', helo='client.test')
+        check(mail[0] == 250 and spf_of(msg) == 'none', 'spfhelo 2: a HELO name with no record, accepted')
+        mail, msg = send('127.0.0.2', '', helo='badhelo.test')
+        check(mail[0] == 250 and spf_of(msg) == 'fail',
+              'spfhelo 2, the null sender: control/spf (1) decides, the fail only recorded')
+        srv.control('spfhelo', '0')
 
         # --- 2: fail refused ------------------------------------------------
         srv.control('spf', '2')

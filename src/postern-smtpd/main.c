@@ -415,8 +415,9 @@ static void do_mail(const char *arg, size_t n)
 			goto out;
 		}
 	}
-	/* may the client send the sender domain's mail (RFC 7208)? */
-	if (cfg.spf && dns_stranger("SPFSKIP")) {
+	/* may the client use its HELO name, and send the sender domain's
+	 * mail (RFC 7208)? */
+	if ((cfg.spf || cfg.spfhelo) && dns_stranger("SPFSKIP")) {
 		const char *why = spf_refusal(p.addr.s, p.addr.len, helo.s);
 		if (why) {
 			log_reject("sender", p.addr.s, p.addr.len, why);

@@ -27,6 +27,7 @@ struct config {
 	struct str dnswl;             /* control/dnswl's, the same */
 	unsigned long long senderdomaincheck; /* 1: a stranger's sender domain must take mail (port 25) */
 	unsigned long long spf;       /* 1: SPF checked and recorded, 2: fail refused, 3: errors too (port 25) */
+	unsigned long long spfhelo;   /* the same for the HELO name's own record (RFC 7208 2.3) */
 };
 extern struct config cfg;
 
@@ -73,14 +74,17 @@ const char *dnsbl_refusal(void);
 /* senderdns.c: with control/senderdomaincheck, the refusal for MAIL FROM
  * an address at domain (len bytes) that no mail can go back to (550), or
  * whose records cannot be had now (451); NULL when it takes mail, or is an
- * address literal or in UTF-8 (not looked up).  Waits at most 5 s. */
+ * address literal or a UTF-8 name that is no valid one (not looked up; a
+ * valid one is looked up by its A-labels).  Waits at most 5 s. */
 const char *sender_domain_refusal(const char *domain, size_t len);
 
-/* spfcheck.c: with control/spf, the SPF check (RFC 7208) of MAIL FROM
+/* spfcheck.c: with control/spfhelo, the SPF check (RFC 7208) of the HELO
+ * name (not for the null sender), then with control/spf that of MAIL FROM
  * sender (len bytes; 0: the null sender, whose HELO name is checked): logs
- * the result, keeps this transaction's Received-SPF field (spf_field), and
- * returns the refusal control/spf asks for (550, or 451 for a temperror),
- * or NULL.  Waits at most 20 s.  spf_forget drops the field. */
+ * each result, keeps this transaction's Received-SPF fields (spf_field),
+ * and returns the refusal control/spfhelo or control/spf asks for (550, or
+ * 451 for a temperror), or NULL.  Waits at most 20 s a check.  spf_forget
+ * drops the fields. */
 const char *spf_refusal(const char *sender, size_t len, const char *helo);
 const struct str *spf_field(void);
 void spf_forget(void);

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include "smtpd.h"
+#include "addr.h"
 #include "case.h"
 #include "die.h"
 #include "dnsq.h"
@@ -16,6 +17,8 @@
 #include "seconds.h"
 #include "spf.h"
 
+#define POSTMASTER "postmaster@" /* a HELO name's identity (RFC 7208 2.3, 2.4) */
+#define POSTMASTER_LEN (sizeof POSTMASTER - 1)
 #define SPF_QUERY_MS 5000
 #define SPF_CHECK_MS 20000
 /* Each check is bounded (RFC 7208's limits, 20 s), but a client may ask
@@ -36,12 +39,16 @@ static struct question question;
 static long long deadline_ms;
 static unsigned session_lookups;
 
-/* The last check of this session, kept unless temporary, so that a MAIL
- * again after RSET asks nothing: its identity and HELO name, NUL between. */
-static struct str last_key;
-static enum spf_result last_result;
-static char last_why[sizeof ((struct spf_request *)0)->why];
-/* This transaction's Received-SPF field, or empty. */
+/* The last check of each identity in this session, kept unless
+ * temporary, so that a MAIL again after RSET asks nothing: its identity
+ * and HELO name, NUL between. */
+struct kept {
+	struct str key;
+	enum spf_result result;
+	char why[sizeof ((struct spf_request *)0)->why];
+};
+static struct kept kept_mailfrom, kept_helo;
+/* This transaction's Received-SPF fields (HELO's first), or empty. */
 static struct str field;
 
 /* RFC 7208 4.5: "v=spf1", in any case, then a space or the end */
@@ -203,21 +210,22 @@ static const char *comment(enum spf_result r)
 	return "";
 }
 
-static void build_field(enum spf_result r, const char *why, const char *identity, const char *helo,
-                        const char *ip)
+/* Appends one field: envelope-from is the transaction's sender as SPF
+ * saw it, scope "mailfrom" or "helo" (RFC 7208 9.1's identity). */
+static void build_field(enum spf_result r, const char *why, const char *sender, const char *helo,
+                        const char *ip, const char *scope)
 {
 	int error = r == SPF_TEMPERROR || r == SPF_PERMERROR, matched = !strncmp(why, "matched ", 8);
 
-	field.len = 0;
 	if (!str_cats(&field, "Received-SPF: ") || !str_cats(&field, spf_result_name(r)) ||
 	    !str_cats(&field, " (") || !str_cat(&field, &cfg.me) || !str_cats(&field, ": the domain ") ||
 	    !str_cats(&field, comment(r)) || !str_cats(&field, ")\n\treceiver=") || !str_cat(&field, &cfg.me) ||
 	    !str_cats(&field, "; client-ip=") ||
 	    !(strchr(ip, ':') ? cat_quoted(&field, ip, strlen(ip)) : str_cats(&field, ip)) ||
-	    !str_cats(&field, ";\n\tenvelope-from=") || !cat_quoted(&field, identity, strlen(identity)) ||
+	    !str_cats(&field, ";\n\tenvelope-from=") || !cat_quoted(&field, sender, strlen(sender)) ||
 	    /* a line of its own: a HELO name of 255 quotes is 512 bytes quoted */
 	    !str_cats(&field, ";\n\thelo=") || !cat_quoted(&field, helo, strlen(helo)) ||
-	    !str_cats(&field, "; identity=mailfrom"))
+	    !str_cats(&field, "; identity=") || !str_cats(&field, scope))
 		die_nomem();
 	/* what decided: the domain's own term, or our account of the error */
 	if ((matched || error) &&
@@ -228,7 +236,7 @@ static void build_field(enum spf_result r, const char *why, const char *identity
 		die_nomem();
 }
 
-static void log_result(enum spf_result r, const char *why, const char *identity)
+static void log_result(enum spf_result r, const char *why, const char *identity, int helo)
 {
 	struct logline l = { STR_INIT };
 
@@ -236,6 +244,8 @@ static void log_result(enum spf_result r, const char *why, const char *identity)
 	log_kv(&l, "result", spf_result_name(r));
 	log_kv(&l, "ip", client.ip);
 	log_kv(&l, "identity", identity);
+	if (helo)
+		log_kv(&l, "scope", "helo");
 	log_kv(&l, "why", why);
 	log_end(&l);
 }
@@ -244,66 +254,66 @@ void spf_forget(void) { field.len = 0; }
 
 const struct str *spf_field(void) { return &field; }
 
-/* The reply for a refused result, naming the domain and the client. */
-static const char *refusal(enum spf_result r, const char *domain)
+/* The reply for a refused result at level (control/spf's or spfhelo's),
+ * naming the domain ("HELO name X" for spfhelo's) and the client. */
+static const char *refusal(enum spf_result r, const char *domain, unsigned long long level, int helo)
 {
 	static struct str reply;
 	const char *code, *text;
 
-	if (r == SPF_FAIL && cfg.spf >= 2) {
+	if (r == SPF_FAIL && level >= 2) {
 		code = "550 5.7.23 SPF: ";
 		text = " does not designate this client as a permitted sender: ";
-	} else if (r == SPF_PERMERROR && cfg.spf >= 3) {
+	} else if (r == SPF_PERMERROR && level >= 3) {
 		code = "550 5.7.24 SPF: ";
 		text = " has an SPF record that cannot be used; client ";
-	} else if (r == SPF_TEMPERROR && cfg.spf >= 3) {
+	} else if (r == SPF_TEMPERROR && level >= 3) {
 		code = "451 4.7.24 SPF: ";
 		text = " cannot be checked now, try again later; client ";
 	} else
 		return 0;
-	if (!str_copys(&reply, code) || !str_cats(&reply, domain) || !str_cats(&reply, text) ||
+	if (!str_copys(&reply, code) || (helo && !str_cats(&reply, "HELO name ")) || !str_cats(&reply, domain) ||
+	    !str_cats(&reply, text) ||
 	    !str_cats(&reply, client.ip))
 		die_nomem();
 	return reply.s;
 }
 
-const char *spf_refusal(const char *sender, size_t len, const char *helo)
+/* One identity checked (or its kept result taken): identity is
+ * local@domain, its domain from byte at on (a HELO name may hold an '@'
+ * of its own, which makes it no domain).  Appends its field and returns
+ * its refusal at level, or 0; 0 and no field when it cannot be asked. */
+static const char *check(struct str *identity, size_t at, const char *sender, const char *helo,
+                         unsigned long long level, struct kept *kept, int is_helo)
 {
 	static struct spf_request req;
 	static struct str ascii;
-	struct str identity = STR_INIT, key = STR_INIT;
+	struct str key = STR_INIT;
 	char ip[INET6_ADDRSTRLEN];
-	const char *domain, *why;
+	const char *domain = identity->s + at, *why;
 	enum spf_result r;
 
-	field.len = 0;
-	/* <>: the HELO name's postmaster (RFC 7208 2.4) */
-	if (len ? !str_copyb(&identity, sender, len) : !str_copys(&identity, "postmaster@") || !str_cats(&identity, helo))
-		die_nomem();
-	domain = len ? strrchr(identity.s, '@') + 1 : helo;
 	/* an address literal, a UTF-8 name that is no valid one, a HELO name
 	 * that is no domain (an address, one with an '@'): not asked (4.3),
 	 * and no field.  A name in UTF-8 is checked by its A-labels (4.3: "MUST
 	 * be encoded as A-labels"), and the identity names it so. */
 	if (!dns_domain_name(domain, strlen(domain), &ascii) || !spf_identity_ok(ascii.s, ascii.len) ||
-	    !(req.iplen = dns_client_address(req.ip))) {
-		str_free(&identity);
+	    !(req.iplen = dns_client_address(req.ip)))
 		return 0;
-	}
 	if (strcmp(ascii.s, domain) != 0) {
-		str_truncate(&identity, (size_t)(strrchr(identity.s, '@') + 1 - identity.s));
-		if (!str_cat(&identity, &ascii))
+		str_truncate(identity, at);
+		if (!str_cat(identity, &ascii))
 			die_nomem();
-		domain = strrchr(identity.s, '@') + 1;
+		domain = identity->s + at;
 	}
-	if (!str_copyb(&key, identity.s, identity.len) || !str_catz(&key) || !str_cats(&key, helo))
+	if (!str_copyb(&key, identity->s, identity->len) || !str_catz(&key) || !str_cats(&key, helo))
 		die_nomem();
-	if (last_key.len && last_key.len == key.len && !memcmp(last_key.s, key.s, key.len) &&
-	    last_result != SPF_TEMPERROR) {
-		r = last_result;
-		why = last_why;
+	if (kept->key.len && kept->key.len == key.len && !memcmp(kept->key.s, key.s, key.len) &&
+	    kept->result != SPF_TEMPERROR) {
+		r = kept->result;
+		why = kept->why;
 	} else {
-		req.sender = identity.s;
+		req.sender = identity->s;
 		req.helo = helo;
 		req.lookup = lookup;
 		deadline_ms = monotonic_ms() + SPF_CHECK_MS;
@@ -311,17 +321,41 @@ const char *spf_refusal(const char *sender, size_t len, const char *helo)
 		if (r == SPF_TEMPERROR && session_lookups >= SPF_SESSION_LOOKUPS)
 			memcpy(req.why, "more than 500 DNS lookups in this session", 42);
 		why = req.why;
-		if (!str_copyb(&last_key, key.s, key.len))
+		if (!str_copyb(&kept->key, key.s, key.len))
 			die_nomem();
-		last_result = r;
-		memcpy(last_why, req.why, sizeof last_why);
-		log_result(r, why, identity.s);
+		kept->result = r;
+		memcpy(kept->why, req.why, sizeof kept->why);
+		log_result(r, why, identity->s, is_helo);
 	}
+	str_free(&key);
 	if (!inet_ntop(req.iplen == 4 ? AF_INET : AF_INET6, req.ip, ip, sizeof ip))
 		memcpy(ip, "unknown", 8);
-	build_field(r, why, identity.s, helo, ip);
-	why = refusal(r, domain);
+	build_field(r, why, is_helo ? sender : identity->s, helo, ip, is_helo ? "helo" : "mailfrom");
+	return refusal(r, domain, level, is_helo);
+}
+
+const char *spf_refusal(const char *sender, size_t len, const char *helo)
+{
+	struct str identity = STR_INIT, from = STR_INIT;
+	const char *why = 0;
+
+	field.len = 0;
+	/* the HELO name's own record (RFC 7208 2.3), when the sender is not
+	 * null: for the null sender the MAIL FROM check below is this one */
+	if (cfg.spfhelo && len) {
+		if (!str_copys(&identity, POSTMASTER) || !str_cats(&identity, helo) || !str_copyb(&from, sender, len))
+			die_nomem();
+		why = check(&identity, POSTMASTER_LEN, from.s, helo, cfg.spfhelo, &kept_helo, 1);
+	}
+	/* <>: the HELO name's postmaster (RFC 7208 2.4) */
+	if (!why && cfg.spf) {
+		if (len ? !str_copyb(&identity, sender, len)
+		        : !str_copys(&identity, POSTMASTER) || !str_cats(&identity, helo))
+			die_nomem();
+		why = check(&identity, len ? addr_at(sender, len) + 1 : POSTMASTER_LEN, 0, helo, cfg.spf,
+		            &kept_mailfrom, 0);
+	}
 	str_free(&identity);
-	str_free(&key);
+	str_free(&from);
 	return why;
 }
