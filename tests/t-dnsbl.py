@@ -336,6 +336,10 @@ try:
         code, text, c = mail('127.0.0.6', 'j\u00f6rg@nirgendw\u00f6.test', ehlo_utf8=True)
         c.cmd('QUIT')
         check(code == 550 and '5.1.8' in text, 'one that does not exist: 550 5.1.8 (%d)' % code)
+        code, text, c = mail('127.0.0.6', 'j@\u00e4b--c.test', ehlo_utf8=True)
+        c.cmd('QUIT')
+        check(code == 550 and '5.1.8' in text,
+              'one that is no valid name (RFC 5891: -- as its third and fourth characters): 550 5.1.8 (%d)' % code)
         code, text, c = mail('127.0.0.1', 'a@nowhere.test')
         c.cmd('QUIT')
         check(code == 250, 'a RELAYCLIENT: not looked up')

@@ -57,6 +57,7 @@ unbound_conf "$D" 10.99.0.53 10.99.0.0/24 \
 	"mx.policy.test. A 10.99.0.11" \
 	"xn--bcher-kva.test. MX 10 mx.policy.test." \
 	"xn--mnchen-3ya.test. A 10.99.0.11" \
+	"mx.xn--plicy-jua.test. A 10.99.0.11" \
 	"amx.test. A 10.99.0.10" \
 	"v6.test. MX 10 mx.v6.test." \
 	"mx.v6.test. AAAA fd99::10" \
@@ -307,14 +308,23 @@ check "aiosmtpd got ok@ and grey@ (separate transactions)" sh -c "grep -h '^X-Rc
 # (the log writes its UTF-8 bytes as \xNN)
 msg ok@bücher.test idn1 | inject ptr1@client.test ok@bücher.test
 msg ok@münchen.test idn2 | inject ptr1@client.test ok@münchen.test
-printf 'ünïcode.test:[10.99.0.11]\n' > "$PHOME/control/smtproutes"
+printf 'ünïcode.test:[10.99.0.11]\nsmart.test:mx.pölicy.test\näb--c.test:[10.99.0.11]\n' > "$PHOME/control/smtproutes"
 msg ok@xn--ncode-cta3g.test idn3 | inject ptr1@client.test ok@xn--ncode-cta3g.test
+msg ok@smart.test idn4 | inject ptr1@client.test ok@smart.test
+msg ok@äb--c.test idn5 | inject ptr1@client.test ok@äb--c.test
+msg ok@äb--d.test idn6 | inject ptr1@client.test ok@äb--d.test
 check "bücher.test: its MX found as xn--bcher-kva.test, delivered with SMTPUTF8" wait_for 15 logged \
 	'to="ok@b\\xc3\\xbccher.test" mx=mx.policy.test ip=10.99.0.11 status=delivered'
 check "münchen.test, no MX: the A record of xn--mnchen-3ya.test" wait_for 15 logged \
 	'to="ok@m\\xc3\\xbcnchen.test" mx=xn--mnchen-3ya.test ip=10.99.0.11 status=delivered'
 check "a control/smtproutes line written in UTF-8 routes its A-label domain" wait_for 15 logged \
 	'to=ok@xn--ncode-cta3g.test mx=\[10.99.0.11\] ip=10.99.0.11 status=delivered'
+check "a smarthost named in UTF-8 is asked as mx.xn--plicy-jua.test" wait_for 15 logged \
+	'to=ok@smart.test mx=mx.xn--plicy-jua.test ip=10.99.0.11 status=delivered'
+check "a domain that is no valid IDN (äb--c: RFC 5891's hyphens), routed as written, delivered" wait_for 15 logged \
+	'to="ok@\\xc3\\xa4b--c.test" mx=\[10.99.0.11\] ip=10.99.0.11 status=delivered'
+check "one with no route: failed, 5.1.2, not asked of DNS" wait_for 15 logged \
+	'to="ok@\\xc3\\xa4b--d.test" status=failed .*not a valid internationalized domain name'
 check "aiosmtpd got ok@bücher.test and ok@münchen.test as written" sh -c \
 	"grep -h '^X-Rcpts:' $AIO/[0-9]* | grep -q 'ok@bücher.test' && grep -h '^X-Rcpts:' $AIO/[0-9]* | grep -q 'ok@münchen.test'"
 rm -f "$PHOME/control/smtproutes"

@@ -267,6 +267,10 @@ try:
             ours, theirs = spf_of(msg), pyspf(ip, 'postmaster@' + helo, helo)
             check(mail[0] == 250 and ours == theirs, 'spfhelo 1: HELO %s from %s: %s, pyspf %s; accepted' % (
                 helo, ip, ours, theirs))
+        mail, msg = send('127.0.0.2', 'a@b\u00fccher.test', helo='helo.test', params=' SMTPUTF8')
+        f = fields(msg)
+        check(len(f) == 2 and all('envelope-from="a@xn--bcher-kva.test"' in x for x in f),
+              'a UTF-8 sender: both fields name it by its A-labels (%s)' % f)
         mail, msg = send('127.0.0.2', '', helo='helo.test')
         check(len(fields(msg)) == 1 and 'identity=mailfrom' in fields(msg)[0],
               'the null sender: one field, control/spf\'s check of the same name')
@@ -280,9 +284,17 @@ try:
         mail, msg = send('127.0.0.2', 'a@pass.test', helo='client.test')
         check(mail[0] == 250 and spf_of(msg) == 'none', 'spfhelo 2: a HELO name with no record, accepted')
         mail, msg = send('127.0.0.2', '', helo='badhelo.test')
-        check(mail[0] == 250 and spf_of(msg) == 'fail',
-              'spfhelo 2, the null sender: control/spf (1) decides, the fail only recorded')
+        check(mail[0] == 550 and '5.7.23' in mail[1][-1] and 'badhelo.test' in mail[1][-1],
+              'spfhelo 2, spf 1, the null sender: its one check, of the same name, at the higher level: refused (%s)' %
+              mail[1][-1])
         srv.control('spfhelo', '0')
+        srv.control('spf', '0')
+        srv.control('spfhelo', '1')
+        mail, msg = send('127.0.0.2', '', helo='helo.test')
+        check(mail[0] == 250 and spf_of(msg) == 'pass' and len(fields(msg)) == 1,
+              'spf 0, spfhelo 1: the null sender\'s HELO name is still checked, once')
+        srv.control('spfhelo', '0')
+        srv.control('spf', '1')
 
         # --- 2: fail refused ------------------------------------------------
         srv.control('spf', '2')

@@ -126,9 +126,10 @@ static int a_label(const char *label, size_t n, struct str *out)
 	size_t count = 0, at = 0, start = out->len;
 	int r;
 
-	/* RFC 5891 4.2.3.1: no hyphen first or last, none in both the third
-	 * and fourth places (those are for "xn--" and its like) */
-	if (label[0] == '-' || label[n - 1] == '-' || (n >= 4 && label[2] == '-' && label[3] == '-'))
+	/* RFC 5891 4.2.3.1: no hyphen first or last (a byte is a character
+	 * there), and below none in both the third and fourth characters
+	 * (those are for "xn--" and its like) */
+	if (label[0] == '-' || label[n - 1] == '-')
 		return IDNA_BAD;
 	while (at < n) {
 		uint32_t c = utf8_next((const unsigned char *)label, n, &at);
@@ -143,6 +144,8 @@ static int a_label(const char *label, size_t n, struct str *out)
 			return IDNA_BAD;
 		cp[count++] = c;
 	}
+	if (count >= 4 && cp[2] == '-' && cp[3] == '-')
+		return IDNA_BAD;
 	if (!str_catb(out, "xn--", 4))
 		return IDNA_NOMEM;
 	r = punycode(cp, count, out);

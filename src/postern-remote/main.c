@@ -47,6 +47,19 @@ static int high(const char *s, size_t n)
 	return 0;
 }
 
+/* A smarthost's name in UTF-8 as its A-labels, in place: 1, or 0 when it
+ * is no valid name. */
+static int smarthost_alabels(struct str *host)
+{
+	struct str ascii = STR_INIT;
+	int r = idna_to_ascii(host->s, host->len, &ascii);
+
+	if (r == IDNA_NOMEM || (r == IDNA_OK && !str_copyb(host, ascii.s, ascii.len)))
+		die_nomem();
+	str_free(&ascii);
+	return r == IDNA_OK;
+}
+
 /* Every recipient of o not yet settled gets st and text; the message too. */
 static void one_all(struct one *o, char st, const char *text)
 {
@@ -297,6 +310,7 @@ int main(int argc, char **argv)
 	char **arg;
 	size_t dlen, nlen, naddr = 0, nmx = 0, skipped = 0, i, k;
 	int r, batch = 0, names_secure = 1; /* a route's name is the admin's; MX answers say */
+	int idn_bad = 0;
 
 	progname = "postern-remote";
 	/* Every delivery runs as the same user: one that a hostile server's
@@ -346,11 +360,11 @@ int main(int argc, char **argv)
 		if (r == IDNA_NOMEM)
 			die_nomem();
 		if (r == IDNA_BAD) {
-			all('D', "the domain is not a valid internationalized domain name (5.1.2)");
-			finish();
+			idn_bad = 1; /* a route may still name it as written; DNS could not */
+		} else {
+			name = alabels.s;
+			nlen = alabels.len;
 		}
-		name = alabels.s;
-		nlen = alabels.len;
 	}
 	if (lines_to_alabels(&routes) < 0 || lines_to_alabels(&tlslines) < 0)
 		die_nomem();
@@ -397,6 +411,9 @@ int main(int argc, char **argv)
 			addrs[0].named = 1;
 			memcpy(addrs[0].host, rt.host.s, rt.host.len + 1);
 			naddr = 1;
+		} else if (idna_needed(rt.host.s, rt.host.len) && !smarthost_alabels(&rt.host)) {
+			all('Z', "the smarthost in control/smtproutes is no valid name (4.3.5)");
+			finish();
 		} else if (dns_addrs(rt.host.s, rt.port, 1, addrs, ADDRS_MAX, &naddr) == DNS_TEMP) {
 			all('Z', "temporary DNS failure looking up the smarthost (4.4.3)");
 			finish();
@@ -415,6 +432,10 @@ int main(int argc, char **argv)
 		memcpy(addrs[0].host, domain, dlen + 1);
 		naddr = 1;
 	} else {
+		if (idn_bad) {
+			all('D', "the domain is not a valid internationalized domain name (5.1.2)");
+			finish();
+		}
 		switch (dns_mx(name, mxs, HOSTS_MAX, &nmx, &names_secure)) {
 		case DNS_NULLMX:
 			all('D', "the domain does not accept mail: null MX, RFC 7505 (5.1.10)");

@@ -206,7 +206,7 @@ void rhsbl_start(const char *domain, size_t len)
 	/* the null sender (len 0) is not asked about, nor any sender of a
 	 * client a blocklist of addresses refused already */
 	if (!cfg.rhsbl.len || !stranger() || client_lists.refusal.len ||
-	    (white_lists.judged && white_lists.refusal.len) || !dns_domain_name(domain, len, &ascii) ||
+	    (white_lists.judged && white_lists.refusal.len) || dns_domain_name(domain, len, &ascii) != 1 ||
 	    ascii.len > 253)
 		return;
 	if (!str_copyb(&sender_lists.subject, ascii.s, ascii.len))

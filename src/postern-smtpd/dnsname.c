@@ -19,5 +19,5 @@ int dns_domain_name(const char *domain, size_t n, struct str *out)
 	r = idna_to_ascii(domain, n, out);
 	if (r == IDNA_NOMEM)
 		die_nomem();
-	return r == IDNA_OK;
+	return r == IDNA_OK ? 1 : -1;
 }

@@ -42,7 +42,8 @@ int dnsbl_qname(char *out, size_t cap, const unsigned char *ip, size_t iplen, co
 /* dnsname.c: 1 when domain (n bytes) can be asked about, with out its name as DNS
  * knows it (a str is NUL-terminated past its length): as it is, or for a name in UTF-8 (SMTPUTF8)
  * its A-labels (src/lib/idna.h).  0 for an address literal ([192.0.2.1]
- * has no records) or a UTF-8 name that is not one.  Dies out of memory. */
+ * has no records) or an empty name; -1 for a UTF-8 name that is no valid
+ * one (no DNS could hold it).  Dies out of memory. */
 int dns_domain_name(const char *domain, size_t n, struct str *out);
 
 /* A standard query, recursion desired, for name's records of type qtype

@@ -79,8 +79,11 @@ const char *sender_domain_refusal(const char *domain, size_t len)
 	char name[256];
 	int i;
 
-	if (!dns_domain_name(domain, len, &ascii))
+	i = dns_domain_name(domain, len, &ascii);
+	if (i == 0)
 		return 0;
+	if (i == -1) /* in UTF-8 and no valid name: no DNS holds it, no bounce could reach it */
+		return "550 5.1.8 sender address rejected: domain not found";
 	len = ascii.len;
 	if (len >= sizeof name)
 		return "550 5.1.8 sender address rejected: domain not found";

@@ -284,7 +284,7 @@ static const char *refusal(enum spf_result r, const char *domain, unsigned long 
  * of its own, which makes it no domain).  Appends its field and returns
  * its refusal at level, or 0; 0 and no field when it cannot be asked. */
 static const char *check(struct str *identity, size_t at, const char *sender, const char *helo,
-                         unsigned long long level, struct kept *kept, int is_helo)
+                         const char *helo_dns, unsigned long long level, struct kept *kept, int is_helo)
 {
 	static struct spf_request req;
 	static struct str ascii;
@@ -297,7 +297,7 @@ static const char *check(struct str *identity, size_t at, const char *sender, co
 	 * that is no domain (an address, one with an '@'): not asked (4.3),
 	 * and no field.  A name in UTF-8 is checked by its A-labels (4.3: "MUST
 	 * be encoded as A-labels"), and the identity names it so. */
-	if (!dns_domain_name(domain, strlen(domain), &ascii) || !spf_identity_ok(ascii.s, ascii.len) ||
+	if (dns_domain_name(domain, strlen(domain), &ascii) != 1 || !spf_identity_ok(ascii.s, ascii.len) ||
 	    !(req.iplen = dns_client_address(req.ip)))
 		return 0;
 	if (strcmp(ascii.s, domain) != 0) {
@@ -314,7 +314,7 @@ static const char *check(struct str *identity, size_t at, const char *sender, co
 		why = kept->why;
 	} else {
 		req.sender = identity->s;
-		req.helo = helo;
+		req.helo = helo_dns;
 		req.lookup = lookup;
 		deadline_ms = monotonic_ms() + SPF_CHECK_MS;
 		r = spf_check(&req);
@@ -334,28 +334,52 @@ static const char *check(struct str *identity, size_t at, const char *sender, co
 	return refusal(r, domain, level, is_helo);
 }
 
+/* out = the address with its domain as DNS knows it (A-labels for a
+ * valid UTF-8 one), else as it is. */
+static void address_dns(const char *a, size_t n, struct str *out)
+{
+	static struct str ascii;
+	size_t at = addr_at(a, n);
+
+	if (dns_domain_name(a + at + 1, n - at - 1, &ascii) == 1) {
+		if (!str_copyb(out, a, at + 1) || !str_cat(out, &ascii))
+			die_nomem();
+	} else if (!str_copyb(out, a, n)) {
+		die_nomem();
+	}
+}
+
 const char *spf_refusal(const char *sender, size_t len, const char *helo)
 {
-	struct str identity = STR_INIT, from = STR_INIT;
+	static struct str helo_dns, from;
+	struct str identity = STR_INIT;
+	unsigned long long level;
 	const char *why = 0;
 
 	field.len = 0;
+	/* the HELO name as DNS knows it, for %{h}; one that is no valid name
+	 * stays as written (and is no domain to check) */
+	if (dns_domain_name(helo, strlen(helo), &helo_dns) != 1 && !str_copys(&helo_dns, helo))
+		die_nomem();
 	/* the HELO name's own record (RFC 7208 2.3), when the sender is not
-	 * null: for the null sender the MAIL FROM check below is this one */
+	 * null; its field names the sender as the MAIL FROM check's does */
 	if (cfg.spfhelo && len) {
-		if (!str_copys(&identity, POSTMASTER) || !str_cats(&identity, helo) || !str_copyb(&from, sender, len))
+		if (!str_copys(&identity, POSTMASTER) || !str_cats(&identity, helo))
 			die_nomem();
-		why = check(&identity, POSTMASTER_LEN, from.s, helo, cfg.spfhelo, &kept_helo, 1);
+		address_dns(sender, len, &from);
+		why = check(&identity, POSTMASTER_LEN, from.s, helo, helo_dns.s, cfg.spfhelo, &kept_helo, 1);
 	}
-	/* <>: the HELO name's postmaster (RFC 7208 2.4) */
-	if (!why && cfg.spf) {
+	/* MAIL FROM; for the null sender its identity is postmaster@ the HELO
+	 * name (RFC 7208 2.4), the one control/spfhelo asks about as well, so
+	 * it is checked once, at the higher of the two levels */
+	level = len || cfg.spf > cfg.spfhelo ? cfg.spf : cfg.spfhelo;
+	if (!why && level) {
 		if (len ? !str_copyb(&identity, sender, len)
 		        : !str_copys(&identity, POSTMASTER) || !str_cats(&identity, helo))
 			die_nomem();
-		why = check(&identity, len ? addr_at(sender, len) + 1 : POSTMASTER_LEN, 0, helo, cfg.spf,
+		why = check(&identity, len ? addr_at(sender, len) + 1 : POSTMASTER_LEN, 0, helo, helo_dns.s, level,
 		            &kept_mailfrom, 0);
 	}
 	str_free(&identity);
-	str_free(&from);
 	return why;
 }

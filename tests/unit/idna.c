@@ -78,7 +78,10 @@ int main(int argc, char **argv)
 	CHECK(gives("\xc3\xa9\xc3\xa8\xc3\xaa\xc3\xab-\xc3\xa0\xc3\xa2", "xn----sfagvehh"), "a hyphen inside a label");
 
 	CHECK(REFUSED("-b\xc3\xbc" "cher.example") && REFUSED("b\xc3\xbc" "cher-.example") &&
-	      REFUSED("ab--\xc3\xbc.example"), "RFC 5891's hyphens: first, last, third and fourth");
+	      REFUSED("ab--\xc3\xbc.example") && REFUSED("\xc3\xa4" "b--c.example"),
+	      "RFC 5891's hyphens: first, last, third and fourth (characters, not bytes: äb--c)");
+	CHECK(gives("\xc3\xbc--x.example", "xn----x-goa.example") && gives("\xc3\xbc-x.example", "xn---x-wka.example"),
+	      "hyphens elsewhere are letters like any other (ü--x: the second and third characters)");
 	CHECK(REFUSED("b\xc3") && REFUSED("b\xc3\xbc\xbc.x") && REFUSED("\xc0\xaf.x") && REFUSED("\xe0\x80\xaf.x") &&
 	      REFUSED("\xed\xa0\x80.x") && REFUSED("\xf4\x90\x80\x80.x") && REFUSED("\xff.x") && REFUSED("\x80.x"),
 	      "not UTF-8: cut short, a stray continuation, overlong, a surrogate, past U+10FFFF, 0xff");
