@@ -361,12 +361,14 @@ try:
     took = closed.get('took', -1)
     check(closed.get('gone') and 7 < took < 13, 'the silent client is closed after 10 s idle (%.1f s)' % took)
     silent.close()
-    check(wait_for(lambda: 'postern-keys: timeout uid=%d\n' % UID in srv.log()), 'logged: timeout uid=N')
+    if not check(wait_for(lambda: 'postern-keys: timeout uid=%d\n' % UID in srv.log()), 'logged: timeout uid=N'):
+        print('# ' + srv.log()[-1500:].replace('\n', '\n# '))
 
     print('# EC P-256: %.3f ms per connection, C, S and G (200 in a row)' % rate(200))
     check(srv.stop() == 0, 'SIGTERM: exit 0')
-    check('postern-keys: stop signatures=307 refused=1 errors=12 timeouts=1 full=0\n' in srv.log(),
-          'SIGTERM: a stop line with the counts')
+    if not check('postern-keys: stop signatures=307 refused=1 errors=12 timeouts=1 full=0\n' in srv.log(),
+                 'SIGTERM: a stop line with the counts'):
+        print('# ' + srv.log()[-600:].replace('\n', '\n# '))
 
     # 5. The limit of 1000, under the usual limit of 1024 descriptors.
     resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))

@@ -100,18 +100,19 @@ int main(void)
 	i = f ? fread(got, 1, sizeof got, f) : 0;
 	if (f)
 		fclose(f);
-	CHECK(i == strlen(pre) + msglen && !memcmp(got, pre, strlen(pre)) && !memcmp(got + strlen(pre), msg, msglen),
-	      "the file holds the trace lines and then the exact message bytes");
+	CHECK(i == strlen(pre) + msglen + 1 && !memcmp(got, pre, strlen(pre)) &&
+	      !memcmp(got + strlen(pre), msg, msglen) && got[i - 1] == '\n',
+	      "the file holds the trace lines, the exact message bytes, and the LF its unended last line lacked");
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "the file is mode 0600");
 	{
-		/* 5 bare LFs (2 in the trace lines, 3 in the 32 bytes of the message),
-		 * and a CRLF for the last line, which has no LF */
+		/* 6 bare LFs (2 in the trace lines, 3 in the 32 bytes of the message,
+		 * and the one that ends its last line) */
 		char want[64];
-		size_t n = strlen(pre) + msglen;
-		snprintf(want, sizeof want, ",S=%zu,W=%zu", n, n + 5 + 2);
+		size_t n = strlen(pre) + msglen + 1;
+		snprintf(want, sizeof want, ",S=%zu,W=%zu", n, n + 6);
 		CHECK((size_t)st.st_size == n && strlen(name) > strlen(want) &&
 		      !strcmp(name + strlen(name) - strlen(want), want) && !strchr(name, ':'),
-		      "the name in new/ ends in ,S=size,W=size as POP3 sends it, no ':'");
+		      "the name in new/ ends in ,S=size,W=size with CRLF line ends, no ':'");
 		CHECK(strchr(name, ',') == name + strlen(name) - strlen(want), "and holds no other ','");
 	}
 
