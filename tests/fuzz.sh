@@ -88,7 +88,7 @@ job pspawn_record tests/fuzz/pspawn_record.c src/postern-pspawn/record.c src/lib
 job pop3_parse tests/fuzz/pop3_parse.c src/postern-pop3d/command.c src/lib/base64.c src/lib/loginname.c \
 	src/lib/case.c -Isrc
 job smtpd_parse tests/fuzz/smtpd_parse.c src/postern-smtpd/parse.c src/postern-smtpd/sasl.c src/lib/base64.c \
-	src/lib/loginname.c src/lib/addr.c src/lib/case.c src/lib/str.c src/lib/fmt.c
+	src/lib/loginname.c src/lib/addr.c src/lib/case.c src/lib/str.c src/lib/fmt.c src/lib/utf8.c
 job local_identity tests/fuzz/local_identity.c src/lib/identity.c src/lib/ids.c -Isrc
 job local_dotfile tests/fuzz/local_dotfile.c src/postern-local/dotfile.c src/lib/addr.c src/lib/case.c \
 	src/lib/str.c src/lib/fmt.c -Isrc
@@ -112,7 +112,7 @@ job tlsd_request tests/fuzz/tlsd_request.c src/postern-tlsd/request.c src/lib/fd
 	src/lib/tlsa.c src/lib/str.c src/lib/fmt.c -Isrc
 job smtpd_dns tests/fuzz/smtpd_dns.c src/postern-smtpd/dnswire.c
 job smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c src/postern-smtpd/dnswire.c src/lib/case.c
-job idna tests/fuzz/idna.c src/lib/idna.c src/lib/str.c src/lib/fmt.c
+job idna tests/fuzz/idna.c src/lib/idna.c src/lib/utf8.c src/lib/str.c src/lib/fmt.c
 wait
 for name in $names; do cat "$out/$name.tap"; done | awk '
 	/^ok - / { n++; sub(/^ok - /, ""); print "ok " n " - " $0; next }

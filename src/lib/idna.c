@@ -1,5 +1,6 @@
 #include <stdint.h>
 #include "idna.h"
+#include "utf8.h"
 
 #define LABEL_MAX 63
 #define NAME_MAX_DNS 253
@@ -11,49 +12,6 @@
 #define DAMP 700
 #define INITIAL_BIAS 72
 #define INITIAL_N 128
-
-int idna_needed(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
-/* One code point from s[*at..n), strict UTF-8 (RFC 3629: no overlong
- * form, no surrogate, nothing past U+10FFFF); 0 when there is none. */
-static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *at)
-{
-	size_t i = *at, len, k;
-	uint32_t c = s[i], min;
-
-	if (c < 0x80) {
-		*at = i + 1;
-		return c;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2, min = 0x80, c &= 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3, min = 0x800, c &= 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4, min = 0x10000, c &= 0x07;
-	} else {
-		return 0;
-	}
-	if (n - i < len)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((s[i + k] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i + k] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*at = i + len;
-	return c;
-}
 
 static char digit(uint32_t d) { return (char)(d < 26 ? 'a' + d : '0' + (d - 26)); }
 
@@ -132,7 +90,11 @@ static int a_label(const char *label, size_t n, struct str *out)
 	if (label[0] == '-' || label[n - 1] == '-')
 		return IDNA_BAD;
 	while (at < n) {
-		uint32_t c = utf8_next((const unsigned char *)label, n, &at);
+		uint32_t c;
+		size_t len = utf8_decode((const unsigned char *)label + at, n - at, &c);
+		if (len == 0)
+			return IDNA_BAD;
+		at += len;
 		if (c >= 'A' && c <= 'Z')
 			c += 'a' - 'A';
 		/* the ASCII in a U-label is letters, digits and hyphens (RFC 5891
@@ -170,7 +132,7 @@ int idna_to_ascii(const char *name, size_t n, struct str *out)
 			return IDNA_BAD; /* an empty label: a leading, trailing or doubled dot */
 		if (i && !str_catc(out, '.'))
 			return IDNA_NOMEM;
-		if (idna_needed(name + i, j - i)) {
+		if (utf8_has_high(name + i, j - i)) {
 			if ((r = a_label(name + i, j - i, out)) != IDNA_OK)
 				return r;
 		} else if (j - i > LABEL_MAX) {

@@ -19,10 +19,7 @@
 #define IDNA_NOMEM (-1)
 
 /* out = name (n bytes, no trailing dot) with each label that holds a byte
- * over 0x7f as its A-label; an ASCII label is copied as it is.  On
+ * over 0x7f (utf8_has_high: what makes a name need this) as its A-label; an ASCII label is copied as it is.  On
  * IDNA_BAD out's contents are unspecified. */
 int idna_to_ascii(const char *name, size_t n, struct str *out);
-
-/* 1 if a name (n bytes) needs idna_to_ascii: a byte of it is over 0x7f. */
-int idna_needed(const char *s, size_t n);
 #endif

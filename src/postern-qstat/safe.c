@@ -1,31 +1,5 @@
 #include "qstat.h"
-
-/* Length of a valid UTF-8 sequence at s that is printable (not C1), or 0. */
-static size_t utf8_ok(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned long cp;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < 0xa0 || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
+#include "utf8.h"
 
 int cat_safe(struct str *out, const char *b, size_t n)
 {
@@ -35,11 +9,12 @@ int cat_safe(struct str *out, const char *b, size_t n)
 
 	while (i < n) {
 		size_t u;
+		uint32_t cp;
 		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\') {
 			if (!str_catc(out, (char)s[i]))
 				return 0;
 			i++;
-		} else if (s[i] >= 0x80 && (u = utf8_ok(s + i, n - i))) {
+		} else if (s[i] >= 0x80 && (u = utf8_decode(s + i, n - i, &cp)) && cp >= 0xa0) { /* not C1 */
 			if (!str_catb(out, b + i, u))
 				return 0;
 			i += u;

@@ -22,6 +22,7 @@
 #include "envelope.h"
 #include "fmt.h"
 #include "idna.h"
+#include "utf8.h"
 #include "log.h"
 #include "uniq.h"
 
@@ -37,15 +38,6 @@ struct one {
 static struct one ones[MSGS_MAX];
 static size_t nones;
 static struct creds creds;
-
-static int high(const char *s, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 1;
-	return 0;
-}
 
 /* A smarthost's name in UTF-8 as its A-labels, in place: 1, or 0 when it
  * is no valid name. */
@@ -253,9 +245,9 @@ static void one_take(struct one *o, const char *domain, size_t dlen, const char 
 			die(100, "fatal: bad recipient or not of the domain");
 		j->rcpt[i] = a;
 		j->rcpt_len[i] = l;
-		j->utf8 |= high(a, l);
+		j->utf8 |= utf8_has_high(a, l);
 	}
-	j->utf8 |= high(j->sender, j->sender_len);
+	j->utf8 |= utf8_has_high(j->sender, j->sender_len);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
 		die_sys(111, "fatal: a message's fd is not a file");
 	j->msglen = (size_t)st.st_size;
@@ -266,7 +258,7 @@ static void one_take(struct one *o, const char *domain, size_t dlen, const char 
 			die_sys(111, "fatal: unable to map the message");
 		j->msg = p;
 	}
-	j->eightbit = high(j->msg, j->msglen);
+	j->eightbit = utf8_has_high(j->msg, j->msglen);
 	o->msgstatus = 'Z';
 }
 
@@ -355,7 +347,7 @@ int main(int argc, char **argv)
 	 * UTF-8 (SMTPUTF8) by its A-labels, RFC 5890 (src/lib/idna.h) */
 	name = domain;
 	nlen = dlen;
-	if (domain[0] != '[' && idna_needed(domain, dlen)) {
+	if (domain[0] != '[' && utf8_has_high(domain, dlen)) {
 		r = idna_to_ascii(domain, dlen, &alabels);
 		if (r == IDNA_NOMEM)
 			die_nomem();
@@ -411,7 +403,7 @@ int main(int argc, char **argv)
 			addrs[0].named = 1;
 			memcpy(addrs[0].host, rt.host.s, rt.host.len + 1);
 			naddr = 1;
-		} else if (idna_needed(rt.host.s, rt.host.len) && !smarthost_alabels(&rt.host)) {
+		} else if (utf8_has_high(rt.host.s, rt.host.len) && !smarthost_alabels(&rt.host)) {
 			all('Z', "the smarthost in control/smtproutes is no valid name (4.3.5)");
 			finish();
 		} else if (dns_addrs(rt.host.s, rt.port, 1, addrs, ADDRS_MAX, &naddr) == DNS_TEMP) {

@@ -8,6 +8,7 @@
 #include "case.h"
 #include "fmt.h"
 #include "idna.h"
+#include "utf8.h"
 
 /* 1 ok, 0 malformed */
 static int parse_target(const char *s, size_t n, struct route *r)
@@ -148,11 +149,11 @@ int lines_to_alabels(struct str *lines)
 	struct str out = STR_INIT, ascii = STR_INIT;
 	const char *p;
 
-	if (!lines->s || !idna_needed(lines->s, lines->len))
+	if (!lines->s || !utf8_has_high(lines->s, lines->len))
 		return 1;
 	for (p = lines->s; p < lines->s + lines->len; p += strlen(p) + 1) {
 		size_t n = strlen(p), k = strcspn(p, ":"), dot = p[0] == '.';
-		int r = k < n && k > dot && idna_needed(p, k) ? idna_to_ascii(p + dot, k - dot, &ascii) : IDNA_BAD;
+		int r = k < n && k > dot && utf8_has_high(p, k) ? idna_to_ascii(p + dot, k - dot, &ascii) : IDNA_BAD;
 		if (r == IDNA_NOMEM)
 			goto nomem;
 		if (r == IDNA_OK) {

@@ -4,6 +4,7 @@
 #include "dnswire.h"
 #include "die.h"
 #include "idna.h"
+#include "utf8.h"
 
 int dns_domain_name(const char *domain, size_t n, struct str *out)
 {
@@ -11,7 +12,7 @@ int dns_domain_name(const char *domain, size_t n, struct str *out)
 
 	if (n == 0 || domain[0] == '[')
 		return 0;
-	if (!idna_needed(domain, n)) {
+	if (!utf8_has_high(domain, n)) {
 		if (!str_copyb(out, domain, n))
 			die_nomem();
 		return 1;

@@ -168,7 +168,6 @@ int dnsbl_qname(char *out, size_t cap, const unsigned char *ip, size_t iplen, co
 	return 0;
 }
 
-
 size_t dns_query(unsigned char *out, size_t cap, uint16_t id, const char *name, unsigned qtype)
 {
 	size_t o = HEADER, nl = strlen(name);

@@ -4,6 +4,7 @@
 #include "addr.h"
 #include "case.h"
 #include "fmt.h"
+#include "utf8.h"
 
 static char lc(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
 
@@ -47,37 +48,6 @@ int line_bad_bytes(const char *line, size_t n)
 	return 0;
 }
 
-int utf8_ok(const char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-		size_t need, k;
-		unsigned long cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) { need = 1; cp = c & 0x1f; }
-		else if (c >= 0xe0 && c <= 0xef) { need = 2; cp = c & 0x0f; }
-		else if (c >= 0xf0 && c <= 0xf4) { need = 3; cp = c & 0x07; }
-		else return 0;
-		if (n - i - 1 < need)
-			return 0;
-		for (k = 1; k <= need; k++) {
-			unsigned char d = (unsigned char)s[i + k];
-			if ((d & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (d & 0x3f);
-		}
-		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
-}
-
 int parse_helo(const char *s, size_t n)
 {
 	size_t i;
@@ -88,7 +58,7 @@ int parse_helo(const char *s, size_t n)
 		if (c <= 0x20 || c == 0x7f)
 			return 0;
 	}
-	return utf8_ok(s, n);
+	return utf8_valid(s, n);
 }
 
 /* RFC 5322 atext, plus UTF-8 bytes (RFC 6531 widens atext). */
@@ -219,10 +189,8 @@ int parse_path(const char *s, size_t n, const char *kw, struct path *p, size_t *
 	end = i + 1;
 	if (end - start > PATH_MAX_)
 		return P_TOOLONG;
-	for (i = 0; i < p->addr.len; i++)
-		if ((unsigned char)p->addr.s[i] >= 0x80)
-			p->utf8 = 1;
-	if (p->utf8 && !utf8_ok(p->addr.s, p->addr.len))
+	p->utf8 = utf8_has_high(p->addr.s, p->addr.len);
+	if (p->utf8 && !utf8_valid(p->addr.s, p->addr.len))
 		return P_BADUTF8;
 	if (end < n) {
 		if (s[end] != ' ')

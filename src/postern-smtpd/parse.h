@@ -66,9 +66,6 @@ int parse_bdat(const char *s, size_t n, unsigned long long *size, int *last);
  * binary address: 4 or 16 bytes into out, returns the length or 0. */
 size_t literal_addr(const char *s, size_t n, unsigned char out[16]);
 
-/* 1 if s is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
-int utf8_ok(const char *s, size_t n);
-
 /* The message body, as it arrives after DATA or in BDAT chunks.  DATA ends
  * only at CRLF "." CRLF; a leading dot is removed; CRLF becomes LF (the queue
  * keeps LF line ends); a CR or LF that is not part of a CRLF pair marks the

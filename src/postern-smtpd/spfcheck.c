@@ -279,6 +279,22 @@ static const char *refusal(enum spf_result r, const char *domain, unsigned long 
 	return reply.s;
 }
 
+/* The domain of addr, from byte at on, as DNS knows it, in place (the
+ * A-labels of a valid UTF-8 one); dns_domain_name's answer, addr left as
+ * it was unless 1. */
+static int domain_to_dns(struct str *addr, size_t at)
+{
+	static struct str ascii;
+	int r = dns_domain_name(addr->s + at, addr->len - at, &ascii);
+
+	if (r == 1 && (addr->len - at != ascii.len || memcmp(addr->s + at, ascii.s, ascii.len) != 0)) {
+		str_truncate(addr, at);
+		if (!str_cat(addr, &ascii))
+			die_nomem();
+	}
+	return r;
+}
+
 /* One identity checked (or its kept result taken): identity is
  * local@domain, its domain from byte at on (a HELO name may hold an '@'
  * of its own, which makes it no domain).  Appends its field and returns
@@ -287,25 +303,19 @@ static const char *check(struct str *identity, size_t at, const char *sender, co
                          const char *helo_dns, unsigned long long level, struct kept *kept, int is_helo)
 {
 	static struct spf_request req;
-	static struct str ascii;
 	struct str key = STR_INIT;
 	char ip[INET6_ADDRSTRLEN];
-	const char *domain = identity->s + at, *why;
+	const char *domain, *why;
 	enum spf_result r;
 
 	/* an address literal, a UTF-8 name that is no valid one, a HELO name
 	 * that is no domain (an address, one with an '@'): not asked (4.3),
 	 * and no field.  A name in UTF-8 is checked by its A-labels (4.3: "MUST
 	 * be encoded as A-labels"), and the identity names it so. */
-	if (dns_domain_name(domain, strlen(domain), &ascii) != 1 || !spf_identity_ok(ascii.s, ascii.len) ||
+	if (domain_to_dns(identity, at) != 1 || !spf_identity_ok(identity->s + at, identity->len - at) ||
 	    !(req.iplen = dns_client_address(req.ip)))
 		return 0;
-	if (strcmp(ascii.s, domain) != 0) {
-		str_truncate(identity, at);
-		if (!str_cat(identity, &ascii))
-			die_nomem();
-		domain = identity->s + at;
-	}
+	domain = identity->s + at;
 	if (!str_copyb(&key, identity->s, identity->len) || !str_catz(&key) || !str_cats(&key, helo))
 		die_nomem();
 	if (kept->key.len && kept->key.len == key.len && !memcmp(kept->key.s, key.s, key.len) &&
@@ -334,21 +344,6 @@ static const char *check(struct str *identity, size_t at, const char *sender, co
 	return refusal(r, domain, level, is_helo);
 }
 
-/* out = the address with its domain as DNS knows it (A-labels for a
- * valid UTF-8 one), else as it is. */
-static void address_dns(const char *a, size_t n, struct str *out)
-{
-	static struct str ascii;
-	size_t at = addr_at(a, n);
-
-	if (dns_domain_name(a + at + 1, n - at - 1, &ascii) == 1) {
-		if (!str_copyb(out, a, at + 1) || !str_cat(out, &ascii))
-			die_nomem();
-	} else if (!str_copyb(out, a, n)) {
-		die_nomem();
-	}
-}
-
 const char *spf_refusal(const char *sender, size_t len, const char *helo)
 {
 	static struct str helo_dns, from;
@@ -366,7 +361,9 @@ const char *spf_refusal(const char *sender, size_t len, const char *helo)
 	if (cfg.spfhelo && len) {
 		if (!str_copys(&identity, POSTMASTER) || !str_cats(&identity, helo))
 			die_nomem();
-		address_dns(sender, len, &from);
+		if (!str_copyb(&from, sender, len))
+			die_nomem();
+		(void)domain_to_dns(&from, addr_at(sender, len) + 1);
 		why = check(&identity, POSTMASTER_LEN, from.s, helo, helo_dns.s, cfg.spfhelo, &kept_helo, 1);
 	}
 	/* MAIL FROM; for the null sender its identity is postmaster@ the HELO

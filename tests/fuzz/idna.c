@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "idna.h"
+#include "utf8.h"
 
 /* the bytes from p to the next dot or to end */
 static size_t label_len(const char *p, const char *end)
@@ -43,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 			size_t pl = label_len(p, in + n), ql = label_len(q, out.s + out.len);
 			if (ql == 0 || ql > 63)
 				abort();
-			if (idna_needed(p, pl)) {
+			if (utf8_has_high(p, pl)) {
 				if (ql < 5 || memcmp(q, "xn--", 4) != 0)
 					abort();
 				for (i = 4; i < ql; i++)

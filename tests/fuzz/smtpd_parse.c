@@ -140,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 3:
 		(void)parse_bdat(s, n, &u, &last);
 		(void)literal_addr(s, n, bin);
-		(void)utf8_ok(s, n);
+		(void)utf8_valid(s, n);
 		(void)xtext_ok(s, n);
 		break;
 	case 4: body((const uint8_t *)s, n, 0, 1); break;

@@ -47,7 +47,7 @@ int main(void)
 	CHECK(path("TO:<postmaster>", "to:", "postmaster", P_OK), "bare postmaster returned for the caller");
 	CHECK(path("TO:<j\xc3\xb6rg@x>", "to:", "j\xc3\xb6rg@x", P_OK), "UTF-8 local part");
 	CHECK(path("TO:<j\xc3\xc3@x>", "to:", "", P_BADUTF8), "malformed UTF-8");
-	CHECK(utf8_ok("\xe0\x80\xaf", 3) == 0 && utf8_ok("\xed\xa0\x80", 3) == 0, "overlong and surrogate refused");
+	CHECK(utf8_valid("\xe0\x80\xaf", 3) == 0 && utf8_valid("\xed\xa0\x80", 3) == 0, "overlong and surrogate refused");
 	{
 		unsigned long long u; int last;
 		CHECK(parse_bdat("123 LAST", 8, &u, &last) && u == 123 && last, "BDAT n LAST");
