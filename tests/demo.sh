@@ -80,7 +80,9 @@ stop() {
 wait_up() { # service seconds
 	dir=$PHOME/service/$1
 	i=0
-	until s6-svok "$dir" 2> /dev/null; do
+	# s6-supervise holds its lock (s6-svok) a moment before it writes
+	# supervise/status, which s6-svwait reads and fails without
+	until s6-svok "$dir" 2> /dev/null && [ -f "$dir/supervise/status" ]; do
 		i=$((i + 1))
 		[ "$i" -le $(($2 * 10)) ] || return 1
 		sleep 0.1

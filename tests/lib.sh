@@ -144,7 +144,9 @@ svc_wait_up() { # NAME [SECONDS]
 	t_dir=$PHOME/service/$1
 	t_secs=${2:-20}
 	t_i=0
-	until s6-svok "$t_dir" 2> /dev/null; do
+	# s6-supervise holds its lock (s6-svok) a moment before it writes
+	# supervise/status, which s6-svwait reads and fails without
+	until s6-svok "$t_dir" 2> /dev/null && [ -f "$t_dir/supervise/status" ]; do
 		t_i=$((t_i + 1))
 		[ "$t_i" -le $((t_secs * 10)) ] || return 1
 		sleep 0.1
