@@ -336,8 +336,15 @@ try:
     closed = {}
 
     def wait_close():
+        # past the server's 10 s: connect()'s own 10 s timeout would
+        # otherwise end this wait about when the server's does, and a
+        # close of ours that reached the server first was no timeout of
+        # its (it logged none, and counted timeouts=0)
+        silent.settimeout(30)
         try:
             closed['gone'] = silent.recv(100) == b''
+        except socket.timeout:
+            closed['gone'] = False
         except OSError:
             closed['gone'] = True
         closed['took'] = time.time() - t
