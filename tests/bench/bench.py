@@ -478,6 +478,19 @@ def near_floor(binary, d, res, key, rate):
     res.setdefault(('near',) + (key if isinstance(key, tuple) else (key,)), []).append(rate / f)
 
 
+def process_floor(floor_bin, cycles=300):
+    """What a process costs on this machine (process-floor.c, built beside
+    fsync-floor): {'fork_ms', 'spawn_ms', 'fault_us'}, or None without it."""
+    binary = os.path.join(os.path.dirname(floor_bin), 'process-floor')
+    if not os.access(binary, os.X_OK):
+        return None
+    out = subprocess.run([binary, str(cycles)], capture_output=True, text=True).stdout
+    try:
+        return {k: float(v) for k, v in (w.split('=') for w in out.split())}
+    except ValueError:
+        return None
+
+
 def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
@@ -492,6 +505,7 @@ def main():
     def note(s, key, v):
         res[s.name].setdefault(key, []).append(v)
 
+    procs = [process_floor(floor_bin)]
     # Warm up: page cache, first fork of every program, process pools.
     for s in servers:
         for size in (1024, 102400):
@@ -567,9 +581,10 @@ def main():
         res[s.name]['peak_pss'] = [s.peak_pss]
     f1 = med([floor(floor_bin, floor_dir, 1, 2000) for _ in range(RUNS)])
     f2 = med([floor(floor_bin, floor_dir, 2, 1000) for _ in range(RUNS)])
+    procs.append(process_floor(floor_bin))
     traces = {s.name: strace_run(s, 20, os.path.dirname(floor_dir)) for s in servers}
     elapsed = time.monotonic() - started
-    table = render(servers, res, f1, f2, traces, elapsed)
+    table = render(servers, res, f1, f2, traces, elapsed, procs)
     sys.stdout.write(table)
     with open(out_md, 'w') as f:
         f.write(table)
@@ -583,7 +598,7 @@ def fmt(v, digits=0):
     return '%.*f' % (digits, v)
 
 
-def render(servers, res, f1, f2, traces, elapsed):
+def render(servers, res, f1, f2, traces, elapsed, procs):
     p = servers[0]
     peers = servers[1:]
     m = lambda s, k: med(res[s.name].get(k, []))
@@ -613,6 +628,10 @@ def render(servers, res, f1, f2, traces, elapsed):
         '- The floor column: each of postern\'s runs over a floor read just after it (1 thread, %d cycles), '
         'median over the runs; those reads gave %s cycles/s (lowest-median-highest).' % (
             NEAR_CYCLES, '%s-%s-%s' % (fmt(min(NEAR)), fmt(med(NEAR)), fmt(max(NEAR))) if NEAR else 'n/a'),
+        '- Process floor (process-floor.c, a static C program): %s.' % (
+            '; '.join('at the %s of the run fork + exit %.2f ms, posix_spawn + exit %.2f ms, '
+                      'a page fault %.1f us' % (when, p['fork_ms'], p['spawn_ms'], p['fault_us'])
+                      for when, p in zip(('start', 'end'), procs) if p) or 'not measured'),
         '',
     ]
     head = '| workload | ' + ' | '.join(s.name for s in servers) + ' | ' + \

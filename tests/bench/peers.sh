@@ -16,7 +16,8 @@
 # `apt-get download` and unpacked into a cache directory, never installed.
 #
 #   bench_scratch            $SCRATCH and $SCRATCH/users spread over the disk
-#                            (tests/lib.sh), $SCRATCH/fsync-floor built
+#                            (tests/lib.sh), $SCRATCH/fsync-floor and
+#                            $SCRATCH/process-floor built
 #   listening PORT           something accepts on 127.0.0.1:PORT
 #   pt_setup NAME HOME PORT USER DOMAIN
 #                            postern from $POSTERN_BUILD installed into HOME
@@ -39,6 +40,10 @@ bench_scratch() {
 	spread "$SCRATCH"
 	mkdir -m 755 "$SCRATCH/users" && spread "$SCRATCH/users" || { diag "mkdir $SCRATCH/users"; return 1; }
 	cc -O2 -pthread -o "$SCRATCH/fsync-floor" "$POSTERN_SRC/tests/bench/fsync-floor.c" || { diag "cc fsync-floor.c"; return 1; }
+	# static, so that its posix_spawn measures an exec of a program like
+	# postern's (no dynamic loader); without libc.a it is left out
+	cc -O2 -static -o "$SCRATCH/process-floor" "$POSTERN_SRC/tests/bench/process-floor.c" 2> /dev/null ||
+		diag "cc -static process-floor.c failed: no process floor in the table"
 }
 
 listening() { # PORT
