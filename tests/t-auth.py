@@ -854,6 +854,69 @@ try:
           and ask(rec(b'C', 'thr', 'thr right pw', '192.0.2.50')).startswith(b'Z'),
           '... the counts were kept: two more wrong ones make 5, and it is throttled again')
     check(srv.stop() == 0, 'SIGTERM: exit 0')
+    # A restart keeps the counts (doc/pop3.md, "Throttle"): saved at the
+    # stop to run/auth/throttle, read and removed at the next start.
+    state = os.path.join(D, 'run/auth/throttle')
+    check('throttle saved=2' in srv.log(), 'the stop saved the two addresses inside their window')
+    body = open(state).read() if os.path.exists(state) else ''
+    check(body.startswith('postern-auth throttle 1\n') and
+          len(re.findall(r'(?m)^[0-9a-f]{18} [35] \d+$', body)) == 2 and body.count('\n') == 3 and
+          os.stat(state).st_uid == AUTH_UID and os.stat(state).st_mode & 0o777 == 0o600,
+          'run/auth/throttle: a format line and KEY COUNT SINCE for each, postern-auth\'s, mode 0600 (%r)' % body)
+    srv = Server()
+    check(srv.ready and 'throttle loaded=2 skipped=0' in srv.log() and not os.path.exists(state),
+          'the next start read both and removed the file')
+    check(ask(rec(b'C', 'thr', 'thr right pw', '192.0.2.50')).startswith(b'Z'),
+          'after the restart the address with 5 is still throttled')
+    check(ask(rec(b'C', 'thr', 'wrong', '2001:db8:1::7')) == b'N' and
+          ask(rec(b'C', 'thr', 'wrong', '2001:db8:1::7')) == b'N' and
+          ask(rec(b'C', 'thr', 'thr right pw', '2001:db8:1::7')).startswith(b'Z'),
+          '... and the /64 kept its 3: two more wrong ones make 5')
+    check(srv.stop() == 0, 'SIGTERM: exit 0')
+    # a file with lines that are over their window, malformed or repeated
+    now = int(time.time())
+    key70 = '04c000024600000000'  # 192.0.2.70
+    with open(state, 'w') as f:
+        f.write('postern-auth throttle 1\n'
+                '%s 5 %d\n' % (key70, now - 10) +
+                '04c000024700000000 5 %d\n' % (now - 700) +     # its window is over
+                '%s 5 %d\n' % (key70, now - 5) +                 # the same address again
+                '07c000024800000000 5 %d\n' % (now - 5) +        # no such family
+                '04c00002490000000 5 %d\n' % (now - 5) +         # a key one digit short
+                '04c000024a00000000 0 %d\n' % (now - 5) +        # no count
+                '04c000024b00000000 5 %d\n' % (now + 3600) +     # from the future
+                'garbage\n'
+                '04c000024c00000000 5 %d' % (now - 5))            # no LF
+    os.chown(state, AUTH_UID, AUTH_UID)
+    os.chmod(state, 0o600)
+    srv = Server()
+    check(srv.ready and 'throttle loaded=1 skipped=8' in srv.log() and
+          ask(rec(b'C', 'thr', 'thr right pw', '192.0.2.70')).startswith(b'Z') and
+          ask(rec(b'C', 'thr', 'thr right pw', '192.0.2.71')) == b'K' and
+          ask(rec(b'C', 'thr', 'thr right pw', '192.0.2.76')) == b'K',
+          'a file of bad lines: the one good line taken, the 8 others skipped and counted (%s)' %
+          re.findall(r'throttle .*', srv.log()))
+    check(srv.stop() == 0 and 'throttle saved=1' in srv.log(), 'SIGTERM: exit 0, the one address saved again')
+    # a file that is not postern-auth's own, or not a file, is not read
+    os.chown(state, 0, 0)
+    os.chmod(state, 0o644)  # readable: the owner is what is checked
+    srv = Server()
+    check(srv.ready and 'not a regular file of our own' in srv.log() and
+          ask(rec(b'C', 'thr', 'thr right pw', '192.0.2.70')) == b'K',
+          'run/auth/throttle owned by another user: a warning, no counts')
+    check(srv.stop() == 0, 'SIGTERM: exit 0')
+    os.unlink(state)
+    os.symlink('/etc/passwd', state)
+    srv = Server()
+    passwd_before = open('/etc/passwd', 'rb').read()
+    check(srv.ready and 'warning: %s: unable to open it' % state in srv.log(),
+          'run/auth/throttle a symlink: not followed, a warning')
+    check(ask(rec(b'C', 'thr', 'wrong', '192.0.2.80')) == b'N', 'a wrong password, to have a count to save')
+    check(srv.stop() == 0 and 'throttle saved=1' in srv.log() and not os.path.islink(state) and
+          os.path.isfile(state) and open('/etc/passwd', 'rb').read() == passwd_before,
+          'SIGTERM: the symlink replaced by the file, what it pointed to untouched')
+    if os.path.lexists(state):
+        os.unlink(state)
     set_control(os.path.join(D, 'control'), 'authfailures', '0')
     srv = Server()
     check(all(ask(rec(b'C', 'thr', 'wrong', '192.0.2.60')) == b'N' for _ in range(12)) and

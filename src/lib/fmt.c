@@ -52,3 +52,12 @@ int scan_ulong_all(const char *s, size_t len, unsigned long long *u)
 {
 	return len > 0 && len <= 20 && scan_ulong(s, len, u) == len;
 }
+
+int scan_hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}

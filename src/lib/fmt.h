@@ -10,4 +10,6 @@ size_t fmt_xlong(char *buf, unsigned long long u);
 size_t scan_ulong(const char *s, size_t len, unsigned long long *u);
 /* The whole of s (len bytes) must be the number. */
 int scan_ulong_all(const char *s, size_t len, unsigned long long *u);
+/* A lower-case hex digit's value, or -1 (postern writes hex lower-case). */
+int scan_hexdigit(char c);
 #endif

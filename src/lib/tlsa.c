@@ -1,15 +1,7 @@
+#include "fmt.h"
 #include "tlsa.h"
 
 static const char hexdigits[] = "0123456789abcdef";
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* The digest length of a usable matching type, or 0. */
 static size_t digest_len(char mtype)
@@ -27,7 +19,7 @@ int tlsa_text_ok(const char *s, size_t n)
 	if (!dl || n != 3 + 2 * dl)
 		return 0;
 	for (i = 3; i < n; i++)
-		if (hexval(s[i]) < 0)
+		if (scan_hexdigit(s[i]) < 0)
 			return 0;
 	return 1;
 }
@@ -55,7 +47,7 @@ int tlsa_unhex(const char *s, size_t n, unsigned char *out)
 	if (n % 2)
 		return 0;
 	for (i = 0; i < n; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = scan_hexdigit(s[i]), lo = scan_hexdigit(s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return 0;
 		out[i / 2] = (unsigned char)(hi << 4 | lo);

@@ -62,6 +62,18 @@ int pspawn_hand(const char *path, const struct request *req, const int fds[2], s
 void throttle_init(unsigned long long failures);
 int throttle_blocked(const char *ip, size_t n, time_t now);
 void throttle_failed(const char *ip, size_t n, time_t now);
+/* The table across a restart: throttle_save writes the counts still
+ * inside their window to path (through tmp and a rename) at a clean stop,
+ * 0 or -1 with errno, *saved how many (none: no file); throttle_load, after
+ * throttle_init, takes those still inside it and removes the file.  A
+ * file that is not ours or not in the format is left unread (problem
+ * says why; a bad line is skipped and counted). */
+struct throttle_loaded {
+	size_t kept, skipped;
+	const char *problem;
+};
+void throttle_load(const char *path, time_t now, struct throttle_loaded *out);
+int throttle_save(const char *path, const char *tmp, time_t now, size_t *saved);
 
 /* wait.c: a wait of at most ms for fd to be readable (or closed): 1 it
  * is, 0 timed out, -1 poll failed. */

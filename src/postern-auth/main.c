@@ -38,6 +38,7 @@
 #include "die.h"
 #include "home.h"
 #include "log.h"
+#include "seconds.h"
 #include "selfpipe.h"
 #include "service.h"
 #include "str.h"
@@ -70,6 +71,40 @@ static void reread_failures(unsigned long long *failures)
 	log_end(&l);
 }
 
+/* The throttle's counts from the last clean stop, so that a restart
+ * (an upgrade, s6-svc -r) does not give a guesser a fresh allowance. */
+static void load_counts(const char *file)
+{
+	struct logline l = { STR_INIT };
+	struct throttle_loaded got;
+
+	throttle_load(file, seconds_now(), &got);
+	if (got.problem)
+		warn("warning: ", file, ": ", got.problem, "; the throttle starts without the saved counts");
+	if (!got.kept && !got.skipped)
+		return;
+	log_begin(&l, "throttle");
+	log_kvu(&l, "loaded", got.kept);
+	log_kvu(&l, "skipped", got.skipped);
+	log_end(&l);
+}
+
+static void save_counts(const char *file, const char *tmp)
+{
+	struct logline l = { STR_INIT };
+	size_t saved;
+
+	if (throttle_save(file, tmp, seconds_now(), &saved) == -1) {
+		warn_sys("warning: unable to save the throttle's counts to ", file);
+		return;
+	}
+	if (!saved)
+		return;
+	log_begin(&l, "throttle");
+	log_kvu(&l, "saved", saved);
+	log_end(&l);
+}
+
 int main(int argc, char **argv)
 {
 	struct service svc = {
@@ -77,7 +112,7 @@ int main(int argc, char **argv)
 		.refusal = "refused",
 		.checks_option = 1,
 	};
-	struct str sock = STR_INIT, passwd = STR_INIT, pspawn = STR_INIT;
+	struct str sock = STR_INIT, passwd = STR_INIT, pspawn = STR_INIT, state = STR_INIT, statetmp = STR_INIT;
 	struct serve_counts counts = { 0, 0, 0, 0, 0 };
 	struct serve_paths paths;
 	struct logline l = { STR_INIT };
@@ -109,6 +144,9 @@ int main(int argc, char **argv)
 	if (control_num("authfailures", &failures, 10) == -1)
 		die_sys(111, "fatal: unable to read control/authfailures");
 	throttle_init(failures);
+	path(&state, "run/auth/throttle");
+	path(&statetmp, "run/auth/throttle.tmp");
+	load_counts(state.s);
 
 	if ((sfd = selfpipe_init(SELFPIPE_HUP)) == -1)
 		die_sys(111, "fatal: unable to set up signals");
@@ -145,6 +183,7 @@ int main(int argc, char **argv)
 	}
 
 	service_unlisten(sock.s);
+	save_counts(state.s, statetmp.s);
 	log_begin(&l, "stop");
 	log_kvu(&l, "ok", counts.ok);
 	log_kvu(&l, "fail", counts.fail);
@@ -156,5 +195,7 @@ int main(int argc, char **argv)
 	str_free(&sock);
 	str_free(&passwd);
 	str_free(&pspawn);
+	str_free(&state);
+	str_free(&statetmp);
 	return 0;
 }
