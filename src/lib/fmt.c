@@ -61,3 +61,18 @@ int scan_hexdigit(char c)
 		return c - 'a' + 10;
 	return -1;
 }
+
+int scan_hex(const char *s, size_t n, unsigned char *out)
+{
+	size_t i;
+
+	if (n % 2)
+		return 0;
+	for (i = 0; i < n; i += 2) {
+		int hi = scan_hexdigit(s[i]), lo = scan_hexdigit(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return 0;
+		out[i / 2] = (unsigned char)(hi << 4 | lo);
+	}
+	return 1;
+}

@@ -12,4 +12,7 @@ size_t scan_ulong(const char *s, size_t len, unsigned long long *u);
 int scan_ulong_all(const char *s, size_t len, unsigned long long *u);
 /* A lower-case hex digit's value, or -1 (postern writes hex lower-case). */
 int scan_hexdigit(char c);
+/* The n lower-case hex digits at s into out (n / 2 bytes): 1, or 0 when n
+ * is odd or one is not a hex digit (out then partly written). */
+int scan_hex(const char *s, size_t n, unsigned char *out);
 #endif

@@ -56,6 +56,21 @@ int str_catb(struct str *sa, const char *b, size_t n)
 
 int str_cats(struct str *sa, const char *s) { return str_catb(sa, s, strlen(s)); }
 int str_catc(struct str *sa, char c) { return str_catb(sa, &c, 1); }
+
+int str_cathex(struct str *sa, const unsigned char *b, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	if (n > (SIZE_MAX - 1) / 2 || !str_readyplus(sa, 2 * n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		sa->s[sa->len++] = digits[b[i] >> 4];
+		sa->s[sa->len++] = digits[b[i] & 15];
+	}
+	sa->s[sa->len] = 0;
+	return 1;
+}
 int str_cat(struct str *sa, const struct str *t) { return str_catb(sa, t->s ? t->s : "", t->len); }
 
 int str_catu(struct str *sa, unsigned long long u)

@@ -19,6 +19,8 @@ int str_readyplus(struct str *, size_t more);
 int str_catb(struct str *, const char *, size_t);
 int str_cats(struct str *, const char *);
 int str_catc(struct str *, char);
+/* b (n bytes) in lower-case hex, two digits a byte */
+int str_cathex(struct str *, const unsigned char *b, size_t n);
 int str_catu(struct str *, unsigned long long);
 int str_cat(struct str *, const struct str *);
 int str_copyb(struct str *, const char *, size_t);

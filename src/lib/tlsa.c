@@ -1,8 +1,6 @@
 #include "fmt.h"
 #include "tlsa.h"
 
-static const char hexdigits[] = "0123456789abcdef";
-
 /* The digest length of a usable matching type, or 0. */
 static size_t digest_len(char mtype)
 {
@@ -26,31 +24,13 @@ int tlsa_text_ok(const char *s, size_t n)
 
 int tlsa_text_from_rdata(struct str *out, const unsigned char *rd, size_t len)
 {
-	size_t i;
-
 	if (len < 3 || (rd[0] != 2 && rd[0] != 3) || rd[1] > 1 || (rd[2] != 1 && rd[2] != 2) ||
 	    len != 3 + (rd[2] == 1 ? 32u : 64u))
 		return 0;
 	if (!str_catc(out, (char)('0' + rd[0])) || !str_catc(out, (char)('0' + rd[1])) ||
 	    !str_catc(out, (char)('0' + rd[2])))
 		return -1;
-	for (i = 3; i < len; i++)
-		if (!str_catc(out, hexdigits[rd[i] >> 4]) || !str_catc(out, hexdigits[rd[i] & 15]))
-			return -1;
-	return 1;
-}
-
-int tlsa_unhex(const char *s, size_t n, unsigned char *out)
-{
-	size_t i;
-
-	if (n % 2)
-		return 0;
-	for (i = 0; i < n; i += 2) {
-		int hi = scan_hexdigit(s[i]), lo = scan_hexdigit(s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return 0;
-		out[i / 2] = (unsigned char)(hi << 4 | lo);
-	}
+	if (!str_cathex(out, rd + 3, len - 3))
+		return -1;
 	return 1;
 }

@@ -20,7 +20,4 @@ int tlsa_text_ok(const char *s, size_t n);
  * when it is usable: 1 appended, 0 unusable (out unchanged), -1 out of
  * memory. */
 int tlsa_text_from_rdata(struct str *out, const unsigned char *rd, size_t len);
-/* The n bytes of hex at s into out (n / 2 bytes): the text form's data
- * back as binary, for postern-tlsio to compare.  1 ok, 0 not hex. */
-int tlsa_unhex(const char *s, size_t n, unsigned char *out);
 #endif

@@ -127,16 +127,10 @@ void throttle_failed(const char *ip, size_t n, time_t now)
 static int state_line(const char *s, size_t n, unsigned char key[IPKEY_LEN], unsigned long long *count,
                       unsigned long long *since)
 {
-	size_t i, digits;
+	size_t digits;
 
-	if (n < 2 * IPKEY_LEN + 4 || s[2 * IPKEY_LEN] != ' ')
+	if (n < 2 * IPKEY_LEN + 4 || s[2 * IPKEY_LEN] != ' ' || !scan_hex(s, 2 * IPKEY_LEN, key))
 		return 0;
-	for (i = 0; i < IPKEY_LEN; i++) {
-		int hi = scan_hexdigit(s[2 * i]), lo = scan_hexdigit(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return 0;
-		key[i] = (unsigned char)(hi << 4 | lo);
-	}
 	if (key[0] != 4 && key[0] != 6)
 		return 0;
 	s += 2 * IPKEY_LEN + 1;
@@ -204,7 +198,7 @@ int throttle_save(const char *path, const char *tmp, time_t now, size_t *saved)
 {
 	struct str text = STR_INIT;
 	time_t wall = time(0);
-	size_t i, k;
+	size_t i;
 	int fd, ok;
 
 	*saved = 0;
@@ -215,11 +209,7 @@ int throttle_save(const char *path, const char *tmp, time_t now, size_t *saved)
 		time_t age = now - slots[i].since;
 		if (!slots[i].count || age < 0 || age >= THROTTLE_WINDOW || wall - age <= 0)
 			continue;
-		for (k = 0; k < IPKEY_LEN; k++)
-			if (!str_catc(&text, "0123456789abcdef"[slots[i].key[k] >> 4]) ||
-			    !str_catc(&text, "0123456789abcdef"[slots[i].key[k] & 15]))
-				goto nomem;
-		if (!str_catc(&text, ' ') || !str_catb(&text, num, fmt_ulong(num, slots[i].count)) ||
+		if (!str_cathex(&text, slots[i].key, IPKEY_LEN) || !str_catc(&text, ' ') || !str_catb(&text, num, fmt_ulong(num, slots[i].count)) ||
 		    !str_catc(&text, ' ') || !str_catb(&text, num, fmt_ulong(num, (unsigned long long)(wall - age))) ||
 		    !str_catc(&text, '\n'))
 			goto nomem;

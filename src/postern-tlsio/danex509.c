@@ -16,6 +16,7 @@
  * nothing here: postern has no way to use a bare key of a TLSA record.
  * Every record is tried; the first that verifies wins. */
 #include <string.h>
+#include "fmt.h"
 #include "tlsio.h"
 #include "tlsa.h"
 
@@ -322,7 +323,7 @@ int danex509_init(struct danex509 *d, const char *name, char *const *recs, size_
 		size_t n = strnlen(t, TLSA_TEXT_MAX + 1);
 
 		/* the digest fits data: 32 or 64 bytes, tlsa_text_ok says */
-		if (!tlsa_text_ok(t, n) || !tlsa_unhex(t + 3, n - 3, r->data))
+		if (!tlsa_text_ok(t, n) || !scan_hex(t + 3, n - 3, r->data))
 			return -1;
 		r->usage = (unsigned char)(t[0] - '0');
 		r->selector = (unsigned char)(t[1] - '0');

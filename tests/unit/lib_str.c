@@ -59,6 +59,16 @@ int main(void)
 	CHECK(t.cap == 5 && t.len == 4 && memcmp(t.s, "ab\0c", 5) == 0, "shrunk to its length and NUL, bytes kept");
 	str_shrink(&t);
 	CHECK(t.cap == 5 && str_catc(&t, 'd') && t.len == 5 && t.s[5] == 0, "shrunk again: no change; still grows");
+	t.len = 0;
+	CHECK(str_cathex(&t, (const unsigned char *)"\x00\x9f\xff", 3) && t.len == 6 && str_equals(&t, "009fff"),
+	      "cathex: two lower-case digits a byte");
+	CHECK(str_cathex(&t, (const unsigned char *)"", 0) && t.len == 6 && t.s[6] == 0, "cathex of nothing: no change");
+	{
+		unsigned char b[3] = { 0, 0, 0 };
+		CHECK(scan_hex("009fff", 6, b) && !memcmp(b, "\x00\x9f\xff", 3), "scan_hex: back to the bytes");
+		CHECK(!scan_hex("009ff", 5, b) && !scan_hex("009FFF", 6, b) && !scan_hex("0g", 2, b),
+		      "scan_hex: an odd length, upper case or a non-digit refused");
+	}
 	str_free(&s);
 	str_free(&t);
 	return check_done();
