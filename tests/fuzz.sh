@@ -83,6 +83,8 @@ run() {
 
 job auth_request tests/fuzz/auth_request.c src/postern-auth/request.c src/lib/loginname.c src/lib/remoteip.c \
 	-Isrc
+job auth_throttle tests/fuzz/auth_throttle.c src/lib/file.c src/lib/io.c src/lib/str.c src/lib/fmt.c \
+	src/lib/ipkey.c -Isrc
 job pspawn_record tests/fuzz/pspawn_record.c src/postern-pspawn/record.c src/lib/loginname.c \
 	src/lib/remoteip.c -Isrc
 job pop3_parse tests/fuzz/pop3_parse.c src/postern-pop3d/command.c src/lib/base64.c src/lib/loginname.c \

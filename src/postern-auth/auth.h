@@ -73,6 +73,10 @@ struct throttle_loaded {
 	const char *problem;
 };
 void throttle_load(const char *path, time_t now, struct throttle_loaded *out);
+/* throttle_load's reading of the file's text (len bytes), wall the wall
+ * clock: out->kept and out->skipped added to, out->problem set when the
+ * first line is not the format's. */
+void throttle_parse(const char *text, size_t len, time_t now, time_t wall, struct throttle_loaded *out);
 int throttle_save(const char *path, const char *tmp, time_t now, size_t *saved);
 
 /* wait.c: a wait of at most ms for fd to be readable (or closed): 1 it

@@ -141,36 +141,22 @@ static int state_line(const char *s, size_t n, unsigned char key[IPKEY_LEN], uns
 	return scan_ulong_all(s + digits + 1, n - digits - 1, since) && *since > 0;
 }
 
-void throttle_load(const char *path, time_t now, struct throttle_loaded *out)
+void throttle_parse(const char *text, size_t len, time_t now, time_t wall, struct throttle_loaded *out)
 {
-	struct str text = STR_INIT;
-	struct stat st;
-	time_t wall = time(0);
 	size_t at, n;
-	int fd = openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
-	out->kept = out->skipped = 0;
-	out->problem = 0;
-	if (fd == -1) {
-		if (errno != ENOENT)
-			out->problem = "unable to open it";
+	if (len < sizeof STATE_HEAD - 1 || memcmp(text, STATE_HEAD, sizeof STATE_HEAD - 1)) {
+		out->problem = "not in the format this postern-auth writes";
 		return;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
-		out->problem = "not a regular file of our own that only we may write";
-	else if (read_fd(fd, &text, sizeof STATE_HEAD + THROTTLE_SLOTS * STATE_LINE_MAX) != 1)
-		out->problem = errno == EFBIG ? "too big" : "unable to read it";
-	else if (text.len < sizeof STATE_HEAD - 1 || memcmp(text.s, STATE_HEAD, sizeof STATE_HEAD - 1))
-		out->problem = "not in the format this postern-auth writes";
-	close(fd);
-	for (at = sizeof STATE_HEAD - 1; !out->problem && at < text.len; at += n + 1) {
-		const char *lf = memchr(text.s + at, '\n', text.len - at);
+	for (at = sizeof STATE_HEAD - 1; at < len; at += n + 1) {
+		const char *lf = memchr(text + at, '\n', len - at);
 		unsigned char key[IPKEY_LEN];
 		unsigned long long count, since;
 		time_t age;
 
-		n = lf ? (size_t)(lf - (text.s + at)) : text.len - at;
-		if (!lf || !state_line(text.s + at, n, key, &count, &since) || find(key) || used == THROTTLE_SLOTS ||
+		n = lf ? (size_t)(lf - (text + at)) : len - at;
+		if (!lf || !state_line(text + at, n, key, &count, &since) || find(key) || used == THROTTLE_SLOTS ||
 		    since > (unsigned long long)wall) {
 			out->skipped++;
 			continue;
@@ -186,6 +172,28 @@ void throttle_load(const char *path, time_t now, struct throttle_loaded *out)
 		used++;
 		out->kept++;
 	}
+}
+
+void throttle_load(const char *path, time_t now, struct throttle_loaded *out)
+{
+	struct str text = STR_INIT;
+	struct stat st;
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	out->kept = out->skipped = 0;
+	out->problem = 0;
+	if (fd == -1) {
+		if (errno != ENOENT)
+			out->problem = "unable to open it";
+		return;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		out->problem = "not a regular file of our own that only we may write";
+	else if (read_fd(fd, &text, sizeof STATE_HEAD + THROTTLE_SLOTS * STATE_LINE_MAX) != 1)
+		out->problem = errno == EFBIG ? "too big" : "unable to read it";
+	else
+		throttle_parse(text.s, text.len, now, time(0), out);
+	close(fd);
 	str_free(&text);
 	/* read once: a crash later must not bring these counts back again.
 	 * A file left unread stays for the admin to see (the next clean stop
