@@ -112,8 +112,8 @@ job listen_rules tests/fuzz/listen_rules.c src/postern-listen/rules.c src/lib/st
 job dkim_parse tests/fuzz/dkim_parse.c src/lib/dkim.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job tlsd_request tests/fuzz/tlsd_request.c src/postern-tlsd/request.c src/lib/fdpass.c src/lib/servername.c \
 	src/lib/tlsa.c src/lib/str.c src/lib/fmt.c -Isrc
-job smtpd_dns tests/fuzz/smtpd_dns.c src/postern-smtpd/dnswire.c
-job smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c src/postern-smtpd/dnswire.c src/lib/case.c
+job smtpd_dns tests/fuzz/smtpd_dns.c src/lib/dnswire.c src/postern-smtpd/dnsblwire.c -Isrc/postern-smtpd
+job smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c src/lib/dnswire.c src/lib/case.c
 job idna tests/fuzz/idna.c src/lib/idna.c src/lib/utf8.c src/lib/str.c src/lib/fmt.c
 wait
 for name in $names; do cat "$out/$name.tap"; done | awk '

@@ -14,10 +14,12 @@
 #include <string.h>
 #include "smtpd.h"
 #include "dnsq.h"
+#include "dnsblwire.h"
 #include "die.h"
 #include "log.h"
 #include "addr.h"
 
+_Static_assert(SMTPD_DNS_QUESTIONS <= DNSQ_QUESTIONS_MAX, "a session's questions fit dnsq.c");
 #define LISTS_MAX DNSQ_LISTS_MAX /* zones looked up; more lines are logged and left */
 #define LISTS_WAIT_MS 5000   /* from the question to the last answer waited for */
 
@@ -136,7 +138,7 @@ static int list_name(char *name, const struct lists *ls, const struct dnsbl_zone
 	size_t dl = ls->subject.len, zl = strlen(z->name);
 
 	if (ip)
-		return dnsbl_qname(name, 256, ip, iplen, z->name);
+		return dns_reverse_name(name, 256, ip, iplen, z->name);
 	while (dl + 1 + zl > 253) {
 		const char *dot = memchr(d, '.', dl);
 		if (!dot || !memchr(dot + 1, '.', dl - (size_t)(dot + 1 - d)))

@@ -53,6 +53,13 @@ int config_load(void);     /* 0 ok, -1 error (errno) */
  * may send as: 1 yes, 0 no, -1 the recipient table cannot say. */
 int sender_owned(const char *user, size_t ulen, const char *addr, size_t len, size_t at);
 
+/* The DNS questions one session may have in dnsq.c at once: each is a
+ * static struct asked again for each new subject. */
+#define DNSQ_LISTS_MAX 8       /* zones of control/dnsbl, and again of rhsbl and of dnswl */
+#define DNSQ_SENDER_QUESTIONS 3 /* a sender domain's MX, A and AAAA */
+#define DNSQ_SPF_QUESTIONS 1    /* SPF asks one question at a time */
+#define SMTPD_DNS_QUESTIONS (3 * DNSQ_LISTS_MAX + DNSQ_SENDER_QUESTIONS + DNSQ_SPF_QUESTIONS)
+
 /* dnsbl.c: the DNS blocklists of control/dnsbl and control/rhsbl, and the
  * lists of good senders of control/dnswl that override them (doc/smtp.md).
  * dnsbl_start sends the lookups of the client's address for a client

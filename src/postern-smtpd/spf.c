@@ -133,7 +133,7 @@ static size_t ip_dotted(const struct spf_request *r, char *out)
  * ip6.arpa, as a blocklist's name is made under its zone. */
 static void reverse_name(const struct spf_request *r, char *out, size_t cap)
 {
-	if (dnsbl_qname(out, cap, r->ip, r->iplen, r->iplen == 4 ? "in-addr.arpa" : "ip6.arpa") == -1)
+	if (dns_reverse_name(out, cap, r->ip, r->iplen, r->iplen == 4 ? "in-addr.arpa" : "ip6.arpa") == -1)
 		out[0] = 0; /* cannot happen with cap 80: asks nothing */
 }
 

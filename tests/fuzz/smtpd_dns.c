@@ -1,5 +1,5 @@
 /* libFuzzer target for postern-smtpd's blocklist answers and zone lines
- * (src/postern-smtpd/dnswire.c).  The first byte picks: odd, the rest is a
+ * (src/postern-smtpd/dnsblwire.c, src/lib/dnswire.c).  The first byte picks: odd, the rest is a
  * line of control/dnsbl; even, the rest is a datagram from the resolver's
  * address, read as the answer to a fixed query whose id is its first two
  * bytes (so that the fuzzer reaches past the id check), asked for the type
@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "dnswire.h"
+#include "dnsblwire.h"
 
 static void line(const uint8_t *d, size_t n)
 {
@@ -40,9 +40,9 @@ static void line(const uint8_t *d, size_t n)
 	for (i = 0; i < zl; i++)
 		if (z.name[i] >= 'A' && z.name[i] <= 'Z')
 			abort();
-	if (dnsbl_qname(name, sizeof name, v4, 4, z.name) == -1 || !dns_query(q, sizeof q, 1, name, DNS_T_A))
+	if (dns_reverse_name(name, sizeof name, v4, 4, z.name) == -1 || !dns_query(q, sizeof q, 1, name, DNS_T_A))
 		abort();
-	if (dnsbl_qname(name, sizeof name, v6, 16, z.name) == -1 || !dns_query(q, sizeof q, 1, name, DNS_T_A))
+	if (dns_reverse_name(name, sizeof name, v6, 16, z.name) == -1 || !dns_query(q, sizeof q, 1, name, DNS_T_A))
 		abort();
 }
 

@@ -1,10 +1,10 @@
-/* postern-smtpd's DNS blocklist bytes (src/postern-smtpd/dnswire.c): the
+/* postern-smtpd's DNS blocklist bytes (src/postern-smtpd/dnsblwire.c, and
+ * src/lib/dnswire.c under them): the
  * zone lines, the reversed names, the query, and answers good and hostile. */
 #include <arpa/inet.h>
 #include <string.h>
 #include "check.h"
-#include "postern-smtpd/dnswire.c"
-#include "postern-smtpd/dnsname.c"
+#include "postern-smtpd/dnsblwire.c"
 
 static struct dnsbl_zone z;
 static const char *why;
@@ -18,7 +18,7 @@ static int qname(const char *ip, const char *zn, const char *want)
 	size_t l = strchr(ip, ':') ? 16 : 4;
 	if (inet_pton(l == 16 ? AF_INET6 : AF_INET, ip, bin) != 1)
 		return 0;
-	if (dnsbl_qname(out, sizeof out, bin, l, zn) == -1)
+	if (dns_reverse_name(out, sizeof out, bin, l, zn) == -1)
 		return want == 0;
 	return want && !strcmp(out, want);
 }
@@ -131,9 +131,9 @@ int main(void)
 	{
 		unsigned char ip[4] = { 1, 2, 3, 4 };
 		char out[20];
-		CHECK(dnsbl_qname(out, sizeof out, ip, 4, "bl.test") == 0 && !strcmp(out, "4.3.2.1.bl.test"), "fits exactly");
-		CHECK(dnsbl_qname(out, 15, ip, 4, "bl.test") == -1, "one byte short refused");
-		CHECK(dnsbl_qname(out, sizeof out, ip, 5, "bl.test") == -1, "an address of 5 bytes refused");
+		CHECK(dns_reverse_name(out, sizeof out, ip, 4, "bl.test") == 0 && !strcmp(out, "4.3.2.1.bl.test"), "fits exactly");
+		CHECK(dns_reverse_name(out, 15, ip, 4, "bl.test") == -1, "one byte short refused");
+		CHECK(dns_reverse_name(out, sizeof out, ip, 5, "bl.test") == -1, "an address of 5 bytes refused");
 	}
 
 	/* the query */

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "postern-smtpd/dnswire.c"
 #include "postern-smtpd/spf.c"
 
 /* One record of the zone: TIMEOUT entries keep their place, since a
@@ -22,6 +21,11 @@ struct rr {
 static struct rr zone[512];
 static size_t nzone;
 static int lookups_seen;
+
+static unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
 
 static int zone_add(const char *name, int type, const char *data, size_t len)
 {

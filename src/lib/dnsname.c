@@ -1,5 +1,5 @@
 /* A domain as the DNS checks ask for it: an internationalized one by its
- * A-labels (src/lib/idna.h).  Apart from dnswire.c, which allocates
+ * A-labels (idna.h).  Apart from dnswire.c, which allocates
  * nothing, so that the fuzz targets build it alone. */
 #include "dnswire.h"
 #include "die.h"

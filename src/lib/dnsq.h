@@ -1,21 +1,20 @@
-/* The session's DNS questions (doc/smtp.md, "DNS blocklists" and "Sender
- * domains"): asked of every nameserver of /etc/resolv.conf at once, over
- * UDP, without blocking, and waited for when their answer is needed.  The
- * blocklists (dnsbl.c) and the sender's domain (senderdns.c) share the
- * sockets; each question says itself which datagram answers it. */
-#ifndef POSTERN_SMTPD_DNSQ_H
-#define POSTERN_SMTPD_DNSQ_H
+/* A program's DNS questions: asked of every nameserver of
+ * /etc/resolv.conf at once, over UDP, without blocking, and waited for
+ * when their answer is needed.  postern-smtpd's blocklists (dnsbl.c),
+ * sender domain (senderdns.c) and SPF (spfcheck.c), and
+ * postern-dkimverify's keys, each share one program's sockets; each
+ * question says itself which datagram answers it. */
+#ifndef POSTERN_DNSQ_H
+#define POSTERN_DNSQ_H
 #include <stddef.h>
 #include "dnswire.h"
 
 #define DNSQ_NAMESERVERS_MAX 3 /* as the C library's resolver (MAXNS) */
 #define DNSQ_RESEND_MS 1500    /* a question unanswered this long is asked again, once */
-/* The questions a session may have: each is a static struct asked again
- * for each new subject, so the count is bounded by the structs. */
-#define DNSQ_LISTS_MAX 8       /* zones of control/dnsbl, and again of rhsbl and of dnswl */
-#define DNSQ_SENDER_QUESTIONS 3 /* a sender domain's MX, A and AAAA */
-#define DNSQ_SPF_QUESTIONS 1    /* SPF asks one question at a time */
-#define DNSQ_QUESTIONS_MAX (3 * DNSQ_LISTS_MAX + DNSQ_SENDER_QUESTIONS + DNSQ_SPF_QUESTIONS)
+/* The questions a program may have: each is a static struct asked again
+ * for each new subject, so the count is bounded by the structs (a
+ * program's own header says how many it has, and asserts they fit). */
+#define DNSQ_QUESTIONS_MAX 32
 
 enum dnsq_take { DNSQ_NOT_MINE, DNSQ_SETTLED, DNSQ_FAILED };
 

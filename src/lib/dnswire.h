@@ -1,17 +1,15 @@
-/* The DNS bytes behind postern-smtpd's lookups (dnsq.c; doc/smtp.md "DNS
- * blocklists" and "Sender domains"): the names a blocklist is asked (RFC
- * 5782), the query, and the answer read with every length checked, since
- * whatever sits on the resolver's address may have written it.  No I/O
- * here: the fuzz target and the unit test call these directly. */
-#ifndef POSTERN_SMTPD_DNSWIRE_H
-#define POSTERN_SMTPD_DNSWIRE_H
+/* The DNS bytes behind the lookups of dnsq.c (postern-smtpd's blocklists,
+ * sender domains and SPF; postern-dkimverify's keys): the query, and the
+ * answer read with every length checked, since whatever sits on the
+ * resolver's address may have written it.  No I/O here: the fuzz target
+ * and the unit tests call these directly. */
+#ifndef POSTERN_DNSWIRE_H
+#define POSTERN_DNSWIRE_H
 #include <stddef.h>
 #include <stdint.h>
 #include "str.h"
 
 #define DNS_QUERY_MAX 300    /* header 12, a name of at most 255, type and class, an OPT record of 11 */
-#define DNSBL_ZONE_MAX 189   /* 253 less an IPv6 address's 64 bytes of nibbles and dots */
-#define DNSBL_CODES_MAX 16   /* answer codes one line of control/dnsbl may name */
 #define DNS_ANSWER_ADDRS 16  /* A records of one answer looked at */
 #define DNS_T_A 1
 #define DNS_T_PTR 12
@@ -20,31 +18,18 @@
 #define DNS_T_AAAA 28
 #define DNS_EDNS_SIZE 1232   /* the UDP answer size asked for: fits any path's MTU (DNS flag day 2020) */
 
-/* One line of control/dnsbl: ZONE, or ZONE=CODE[,CODE...] with each CODE an
- * IPv4 address the list answers for "listed", each of its numbers N or a
- * range [A..B] (127.0.0.[2..11]). */
-struct dnsbl_code {
-	unsigned char lo[4], hi[4];
-};
-struct dnsbl_zone {
-	char name[DNSBL_ZONE_MAX + 1]; /* lower case, no trailing dot */
-	struct dnsbl_code codes[DNSBL_CODES_MAX];
-	size_t ncodes;                 /* 0: any answer in 127.0.0.0/8 but 127.255.255.0/24 */
-};
-/* 0, or -1 with a malformed line (*why says how). */
-int dnsbl_zone_parse(const char *line, struct dnsbl_zone *z, const char **why);
-
-/* The name asked for ip (4 bytes, or 16 for IPv6) under zone: the IPv4
- * address's numbers reversed, or IPv6's 32 nibbles reversed, then zone.
- * 0, or -1 when it would not fit cap. */
-int dnsbl_qname(char *out, size_t cap, const unsigned char *ip, size_t iplen, const char *zone);
-
 /* dnsname.c: 1 when domain (n bytes) can be asked about, with out its name as DNS
  * knows it (a str is NUL-terminated past its length): as it is, or for a name in UTF-8 (SMTPUTF8)
  * its A-labels (src/lib/idna.h).  0 for an address literal ([192.0.2.1]
  * has no records) or an empty name; -1 for a UTF-8 name that is no valid
  * one (no DNS could hold it).  Dies out of memory. */
 int dns_domain_name(const char *domain, size_t n, struct str *out);
+
+/* The name asked for ip (4 bytes, or 16 for IPv6) under zone: the IPv4
+ * address's numbers reversed, or IPv6's 32 nibbles reversed, then zone
+ * (a blocklist's, RFC 5782; in-addr.arpa or ip6.arpa).  0, or -1 when it
+ * would not fit cap. */
+int dns_reverse_name(char *out, size_t cap, const unsigned char *ip, size_t iplen, const char *zone);
 
 /* A standard query, recursion desired, for name's records of type qtype
  * (class IN): its length, or 0 when name is not a name (an empty label,
@@ -92,12 +77,4 @@ struct dns_rrs {
  * truncated answer (TC) is taken with the records that are whole in it. */
 int dns_answer(const unsigned char *m, size_t len, const unsigned char *q, size_t qlen, struct dns_rrs *rrs);
 
-enum dnsbl_result {
-	DNSBL_CLEAN,  /* no answer, or none the zone means as a listing */
-	DNSBL_LISTED, /* a[*which] lists the client */
-	DNSBL_ODD     /* a[*which] is no listing: a list's error code (127.255.255.x), or
-	               * outside 127.0.0.0/8 (a list gone and its domain answering for everything) */
-};
-/* What the na addresses of an A answer mean for zone z. */
-enum dnsbl_result dnsbl_judge(const struct dnsbl_zone *z, unsigned char a[][4], size_t na, size_t *which);
 #endif
