@@ -4,14 +4,14 @@
 #include <stddef.h>
 #include "str.h"
 
+#include "qqfilter.h"
+
 /* Exit codes, qmail-queue's where they mean the same (doc/queue.md). */
-#define DS_REFUSE 31   /* over control/databytes */
-#define DS_NOMEM 51
-#define DS_TIMEOUT 52
-#define DS_READ 54
-#define DS_CONFIG 55
+#define DS_NOMEM QF_NOMEM
+#define DS_READ QF_READ
+#define DS_CONFIG QF_CONFIG
 #define DS_SIGN 74     /* the key holder could not be asked or failed */
-#define DS_BUG 81
+#define DS_BUG QF_BUG
 
 #define DS_KEYS_MAX 2  /* one RSA and one Ed25519 key a domain */
 

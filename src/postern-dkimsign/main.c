@@ -24,14 +24,8 @@
  * memfd, whose first megabyte is left unwritten for them (a hole costs no
  * memory), and postern-queue reads from there: the message is never
  * copied. */
-#include <errno.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <bearssl.h>
@@ -41,52 +35,12 @@
 #include "die.h"
 #include "dkim.h"
 #include "fmt.h"
-#include "home.h"
 #include "log.h"
+#include "qqfilter.h"
 
-#define RESERVE (1024 * 1024)     /* room before the message for the fields */
-#define TRACE_ALLOWANCE 65536     /* as postern-queue's: headers added on the way */
-#define DEADLINE 86400            /* as postern-queue's, for reading the message */
-#define HELD_MAX (256ULL << 20)   /* the largest message held, databytes or not */
 #define USAGE "postern-dkimsign [-v] [-t seconds] [-d domain]... [-f address]..."
 
 static int verbose;
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	_exit(DS_TIMEOUT);
-}
-
-/* fd 0 into memfd from RESERVE on: the message's length. */
-static size_t message_in(int memfd, unsigned long long databytes)
-{
-	static char buf[65536];
-	unsigned long long total = 0;
-
-	for (;;) {
-		ssize_t r = read(0, buf, sizeof buf), w;
-		size_t done = 0;
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			die_sys(DS_READ, "fatal: unable to read the message");
-		if (r == 0)
-			break;
-		total += (unsigned long long)r;
-		if (total > databytes + TRACE_ALLOWANCE)
-			die(DS_REFUSE, "fatal: message too large for control/databytes");
-		while (done < (size_t)r) {
-			w = pwrite(memfd, buf + done, (size_t)r - done, (off_t)(RESERVE + total - (unsigned long long)r + done));
-			if (w == -1 && errno == EINTR)
-				continue;
-			if (w == -1)
-				die_sys(errno == ENOMEM || errno == ENOSPC ? DS_NOMEM : DS_READ, "fatal: unable to hold the message");
-			done += (size_t)w;
-		}
-	}
-	return (size_t)total;
-}
 
 static void hash_out(void *ctx, const char *b, size_t n)
 {
@@ -127,33 +81,6 @@ static void signed_log(const struct ds_answer *a)
 		log_kv(&l, "a", dkim_alg_name(a->keys[i].alg));
 	}
 	log_end(&l);
-}
-
-/* Waits for the envelope to start on fd 1: a caller that abandons a
- * message (postern-smtpd at RSET, a message too big, a client gone)
- * closes the message and the envelope unwritten, and then nothing is
- * signed, or logged as signed, for mail that was never sent.  The alarm
- * bounds the wait.  A socket at its end reads 0 bytes; a pipe at its end
- * polls as a hang-up without input. */
-static void envelope_coming(void)
-{
-	struct pollfd p = { 1, POLLIN, 0 };
-	char c;
-	ssize_t r;
-	int n;
-
-	do
-		n = poll(&p, 1, -1);
-	while (n == -1 && errno == EINTR);
-	if (n == -1)
-		die_sys(DS_READ, "fatal: unable to wait for the envelope");
-	if (!(p.revents & POLLIN))
-		_exit(DS_READ);
-	do
-		r = recv(1, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	while (r == -1 && errno == EINTR);
-	if (r == 0)
-		_exit(DS_READ);
 }
 
 /* The DKIM-Signature fields for msg, into out (empty: unsigned). */
@@ -243,37 +170,12 @@ static void sign(const char *msg, size_t len, struct str *out)
 	str_free(&enc);
 }
 
-/* postern-queue, reading the memfd from start on. */
-static _Noreturn void queue(int memfd, off_t start)
-{
-	struct str path = STR_INIT;
-	char *argv[2] = { (char *)"postern-queue", 0 };
-	char *envp[2] = { 0, 0 };
-	char *const *e;
-
-	alarm(0);
-	if (signal(SIGALRM, SIG_DFL) == SIG_ERR)
-		die_sys(DS_BUG, "fatal: unable to restore SIGALRM");
-	if (lseek(memfd, start, SEEK_SET) == -1 || dup2(memfd, 0) == -1)
-		die_sys(DS_BUG, "fatal: unable to hand the message on");
-	close(memfd);
-	if (!home_path(&path, "bin/postern-queue"))
-		ds_nomem();
-	for (e = environ; *e; e++)
-		if (!strncmp(*e, "POSTERN_HOME=", 13))
-			envp[0] = *e;
-	log_flush();
-	execve(path.s, argv, envp);
-	die_sys(DS_BUG, "fatal: unable to run ", path.s);
-}
-
 int main(int argc, char **argv)
 {
-	unsigned long long databytes = 0, deadline = DEADLINE;
+	unsigned long long databytes = 0, deadline = QF_DEADLINE;
 	struct str sig = STR_INIT;
-	sigset_t alrm;
 	size_t len;
-	char *msg = 0;
+	const char *msg;
 	int memfd, opt;
 
 	progname = "postern-dkimsign";
@@ -282,7 +184,7 @@ int main(int argc, char **argv)
 			verbose = 1;
 		else if (opt == 't') {
 			/* postern-send's bounces: the scheduler waits for us */
-			if (!scan_ulong_all(optarg, strlen(optarg), &deadline) || deadline == 0 || deadline > DEADLINE)
+			if (!scan_ulong_all(optarg, strlen(optarg), &deadline) || deadline == 0 || deadline > QF_DEADLINE)
 				die(DS_BUG, "fatal: -t wants 1 to 86400 seconds: ", optarg); /* as a bad -d */
 		}
 		else if (opt == 'd')
@@ -294,35 +196,20 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		die_usage(USAGE);
-	/* the caller's signal mask survives its exec of us */
-	sigemptyset(&alrm);
-	sigaddset(&alrm, SIGALRM);
-	if (signal(SIGALRM, on_alarm) == SIG_ERR || sigprocmask(SIG_UNBLOCK, &alrm, 0) == -1)
-		die_sys(DS_BUG, "fatal: unable to set up SIGALRM");
-	alarm((unsigned)deadline);
-	if (control_num("databytes", &databytes, 0) == -1)
-		die_sys(DS_CONFIG, "fatal: unable to read control/databytes");
-	/* postern-queue streams to disk whatever size it is given; we hold
-	 * the message in memory, so without databytes a bound of our own */
-	if (databytes == 0 || databytes > HELD_MAX)
-		databytes = HELD_MAX;
+	qf_start(deadline, &databytes);
 	policy_load();
 
-	if ((memfd = memfd_create("postern-dkimsign", MFD_CLOEXEC)) == -1)
-		die_sys(DS_NOMEM, "fatal: unable to make room for the message");
-	len = message_in(memfd, databytes);
-	if (len && (msg = mmap(0, len, PROT_READ, MAP_PRIVATE, memfd, RESERVE)) == MAP_FAILED)
-		die_sys(DS_NOMEM, "fatal: unable to map the message");
-	envelope_coming();
+	memfd = qf_hold("postern-dkimsign", databytes, &len);
+	msg = qf_map(memfd, len);
+	qf_envelope_coming();
 	if (len)
 		sign(msg, len, &sig);
 	else
 		unsigned_log("empty", 0);
-	if (msg && munmap(msg, len) == -1)
-		die_sys(DS_BUG, "fatal: unable to unmap the message");
-	if (sig.len > RESERVE)
+	qf_unmap(msg, len);
+	if (sig.len > QF_RESERVE)
 		die(DS_BUG, "fatal: internal bug: the signature fields outgrew their room");
-	if (sig.len && pwrite(memfd, sig.s, sig.len, (off_t)(RESERVE - sig.len)) != (ssize_t)sig.len)
+	if (sig.len && pwrite(memfd, sig.s, sig.len, (off_t)(QF_RESERVE - sig.len)) != (ssize_t)sig.len)
 		die_sys(DS_NOMEM, "fatal: unable to write the signature fields");
-	queue(memfd, (off_t)(RESERVE - sig.len));
+	qf_queue(memfd, (off_t)(QF_RESERVE - sig.len));
 }
