@@ -55,6 +55,8 @@ $(B)/bin/postern-tlsio $(B)/bin/postern-keys $(B)/bin/postern-dkim $(B)/bin/post
 EXTRA_LIBS_postern-dkim := -lbearssl -lsodium
 EXTRA_LIBS_postern-dkimkey := -lbearssl -lsodium
 EXTRA_LIBS_postern-dkimsign := -lbearssl
+# ... and the verifier checks both kinds of signature (doc/dkim.md, "Verifying").
+EXTRA_LIBS_postern-dkimverify := -lbearssl -lsodium
 
 # The programs exec'ed once per connection or per message are linked as static
 # PIEs: no dynamic loader at each exec (doc/performance.md measures it); so is

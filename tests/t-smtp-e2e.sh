@@ -262,6 +262,31 @@ echo QUIT | timeout 30 openssl s_client -connect "127.0.0.1:$PORT" -starttls smt
 check "a TLS 1.3-only client fails the handshake, logged" \
 	wait_for 5 grep -q 'postern-tlsio: failed stage=handshake' "$PHOME/log/tlsd/current"
 
+# control/dkimverify through the installed programs: postern-smtpd (as
+# postern-smtpd) starts postern-dkimverify, which becomes the setuid
+# postern-queue on its memfd.  127.0.0.2 is made a stranger by a rule
+# before the template's 127. one (t-dkimverify.py checks signatures).
+check "bin/postern-dkimverify is installed root 0711" \
+	[ "$(stat -c '%U %a' "$PHOME/bin/postern-dkimverify")" = "root 711" ]
+{ printf '127.0.0.2:allow\n'; cat "$PHOME/control/tcp.smtp"; } > "$SCRATCH/tcp.smtp" &&
+	cat "$SCRATCH/tcp.smtp" > "$PHOME/control/tcp.smtp"
+s6-svc -h "$PHOME/service/postern-smtpd"
+printf '1\n' > "$PHOME/control/dkimverify"
+sleep 1 # the listener reads its rules again at SIGHUP
+before=$(n_new)
+swaks --server "127.0.0.1:$PORT" --local-interface 127.0.0.2 --from sender@remote.example --to "ptsalice@$D" \
+	--header 'Subject: verified' > "$SCRATCH/swaks-dkimverify.log" 2>&1
+check "dkimverify 1, a stranger's unsigned message: accepted" grep -q '^<-  250 2.0.0 accepted' "$SCRATCH/swaks-dkimverify.log"
+swaks --server "127.0.0.1:$PORT" --from sender@remote.example --to "ptsalice@$D" \
+	--header 'Subject: relayclient' > "$SCRATCH/swaks-relay.log" 2>&1
+wait_files "$A/new" $((before + 2)) 20
+f=$(grep -l '^Subject: verified' "$A/new"/* 2> /dev/null | head -1)
+check "delivered with Authentication-Results: $D; dkim=none between postern-queue's Received and ours" \
+	sh -c 'sed -n "/^Received: (postern-queue/{n;p;n;p;n;p;q;}" "$1" | tr "\n" "|" | grep -q "^Authentication-Results: $2;|	dkim=none|Received: from "' - "$f" "$D"
+f=$(grep -l '^Subject: relayclient' "$A/new"/* 2> /dev/null | head -1)
+check "a RELAYCLIENT's message: no Authentication-Results" sh -c '[ -n "$1" ] && ! grep -q "^Authentication-Results:" "$1"' - "$f"
+printf '0\n' > "$PHOME/control/dkimverify"
+
 grep -q 'postern-smtpd: message id=' "$PHOME/log/smtpd/current" 2> /dev/null
 check "the smtpd log has one key=value line per message" [ $? -eq 0 ]
 check "and per connection" grep -q 'postern-smtpd: connect ip=127.0.0.1 ' "$PHOME/log/smtpd/current"

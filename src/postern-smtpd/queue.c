@@ -109,7 +109,10 @@ int queue_start(const struct str *login)
 {
 	static struct str dkimargs;
 	char *qargv[2] = { (char *)"postern-queue", 0 };
-	char **argv = qargv;
+	/* a stranger's message, checked on its way in (doc/dkim.md) */
+	char *vargv[4] = { (char *)"postern-dkimverify", (char *)"-h", cfg.me.s, 0 };
+	int verify = cfg.dkimverify == 1 && !client.relay;
+	char **argv = verify ? vargv : qargv;
 	int m[2], e[2], r;
 	struct str path = STR_INIT;
 
@@ -119,7 +122,7 @@ int queue_start(const struct str *login)
 		warn("warning: a postern-queue was still running at a new message; abandoned it");
 		queue_abort();
 	}
-	if (!home_path(&path, cfg.dkim ? "bin/postern-dkimsign" : "bin/postern-queue"))
+	if (!home_path(&path, cfg.dkim ? "bin/postern-dkimsign" : verify ? "bin/postern-dkimverify" : "bin/postern-queue"))
 		die_nomem();
 	if (pipe2(m, O_CLOEXEC) == -1)
 		goto fail0;
@@ -128,7 +131,7 @@ int queue_start(const struct str *login)
 	if (cfg.dkim)
 		argv = dkimsign_argv(login, &dkimargs);
 	r = spawn_queue(path.s, argv, m[0], e[0]);
-	if (argv != qargv)
+	if (argv != qargv && argv != vargv)
 		free(argv);
 	if ((errno = r) != 0)
 		goto fail2;

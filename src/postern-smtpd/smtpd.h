@@ -22,6 +22,7 @@ struct config {
 	unsigned long long plaintext; /* submissionplaintext: AUTH in clear from afar */
 	unsigned long long senders;   /* submissionsenders: 1 only the user's own addresses */
 	int dkim;                     /* dkimdomains names a key: postern-dkimsign in postern-queue's place */
+	unsigned long long dkimverify; /* 1: postern-dkimverify in postern-queue's place (port 25) */
 	struct str dnsbl;             /* control/dnsbl's lines, NUL-separated (port 25 only) */
 	struct str rhsbl;             /* control/rhsbl's, the same */
 	struct str dnswl;             /* control/dnswl's, the same */
