@@ -25,7 +25,9 @@ test) pkgs="$pkgs postfix dovecot-imapd unbound ldnsutils strace python3-dkim py
 # bench: strace for the syscall counts; OpenSMTPD conflicts with postfix as a
 # package, so tests/bench/peers.sh fetches its .deb (apt-get download) and
 # runs it unpacked in a private mount namespace, never installed.
-bench) pkgs="$pkgs postfix unbound strace" ;;
+# python3-dkim, python3-nacl and ldnsutils' drill: tests/bench/dkimverify.py's
+# signatures and its wait for unbound
+bench) pkgs="$pkgs postfix unbound strace python3-dkim python3-nacl ldnsutils" ;;
 demo) ;;
 *) echo "usage: $me [demo|bench]" >&2; exit 100 ;;
 esac

@@ -2,7 +2,8 @@
 # The built programs, as files: every one a PIE with full RELRO, a
 # non-executable stack and the stack protector; none linked with libsodium
 # but the two that hash passwords (postern-auth, postern-passwd) and the two
-# that hold or make DKIM's Ed25519 keys (postern-dkim, postern-dkimkey); and,
+# that hold or make DKIM's Ed25519 keys (postern-dkim, postern-dkimkey), and the
+# one that checks Ed25519 signatures (postern-dkimverify, static: glibc's); and,
 # unless conf-musl says none, postern-smtpd, postern-queue, postern-local,
 # postern-listen, postern-popup and postern-pop3d static and free of glibc (doc/performance.md, step 5;
 # SECURITY names what musl costs).  Reads only $POSTERN_BUILD/bin.
@@ -26,6 +27,9 @@ for f in "$B"/*; do
 		check "$p: linked with libsodium (argon2id)" sh -c "readelf -dW '$f' | grep -q 'NEEDED.*libsodium'" ;;
 	postern-dkim|postern-dkimkey)
 		check "$p: linked with libsodium (Ed25519)" sh -c "readelf -dW '$f' | grep -q 'NEEDED.*libsodium'" ;;
+	postern-dkimverify)
+		check "$p: static, libsodium's Ed25519 inside" sh -c "! readelf -lW '$f' | grep -q INTERP &&
+			! readelf -dW '$f' | grep -q NEEDED && readelf -sW '$f' | grep -q crypto_sign_ed25519_verify_detached" ;;
 	*) check "$p: libsodium is not linked" sh -c "! readelf -dW '$f' | grep -q 'NEEDED.*libsodium'" ;;
 	esac
 done

@@ -42,6 +42,9 @@ struct check {
 	struct dkimv_result r;
 	size_t field;              /* its index in the header's fields */
 	struct dkimv_key key;
+	int hashed;                /* digest and total are its body's */
+	unsigned char digest[32];
+	unsigned long long total;  /* the canonical body's length, before any l= */
 };
 
 static struct dkim_field fields[DKIM_FIELDS_MAX];
@@ -65,24 +68,37 @@ static void result(struct check *c, const char *res, const char *reason)
 }
 
 /* RFC 6376 6.1.3's body hash, before any key is asked: a large body
- * takes a while, and the lookups are in flight meanwhile. */
-static int body_holds(struct check *c, const char *body, size_t n)
+ * takes a while, and the lookups are in flight meanwhile.  A signature
+ * whose canonicalization and l= an earlier one had takes its hash (a
+ * domain's RSA and Ed25519 signatures, as postern-dkimsign makes them). */
+static int body_holds(struct check *c, const struct check *earlier, size_t nearlier, const char *body, size_t n)
 {
 	struct dkimv_body b;
 	br_sha256_context sha;
-	unsigned char digest[32];
-	unsigned long long total;
+	size_t i;
 
-	br_sha256_init(&sha);
-	dkimv_body_init(&b, &c->sig, hash_out, &sha);
-	dkimv_body_put(&b, body, n);
-	total = dkimv_body_end(&b);
-	br_sha256_out(&sha, digest);
-	if (c->sig.has_l && c->sig.l > total) {
+	for (i = 0; i < nearlier && !c->hashed; i++) {
+		const struct check *e = &earlier[i];
+		if (e->hashed && e->sig.bcanon == c->sig.bcanon && e->sig.has_l == c->sig.has_l &&
+		    (!c->sig.has_l || e->sig.l == c->sig.l)) {
+			memcpy(c->digest, e->digest, sizeof c->digest);
+			c->total = e->total;
+			c->hashed = 1;
+		}
+	}
+	if (!c->hashed) {
+		br_sha256_init(&sha);
+		dkimv_body_init(&b, &c->sig, hash_out, &sha);
+		dkimv_body_put(&b, body, n);
+		c->total = dkimv_body_end(&b);
+		br_sha256_out(&sha, c->digest);
+		c->hashed = 1;
+	}
+	if (c->sig.has_l && c->sig.l > c->total) {
 		result(c, "fail", "body shorter than l=");
 		return 0;
 	}
-	if (memcmp(digest, c->sig.bh, sizeof digest) != 0) {
+	if (memcmp(c->digest, c->sig.bh, sizeof c->digest) != 0) {
 		result(c, "fail", "body hash did not verify");
 		return 0;
 	}
@@ -186,6 +202,7 @@ static void verify(const char *msg, size_t len, const char *id, struct str *fiel
 		}
 		c = &checks[n++];
 		memset(&c->r, 0, sizeof c->r);
+		c->hashed = 0;
 		c->field = i;
 		c->parse_error = dkimv_sig_parse(&fields[i], &c->sig);
 		if (c->parse_error && !strcmp(c->parse_error, "out of memory"))
@@ -202,7 +219,7 @@ static void verify(const char *msg, size_t len, const char *id, struct str *fiel
 	}
 	for (i = 0; i < n; i++)
 		if (!checks[i].r.result)
-			(void)body_holds(&checks[i], msg + body, len - body);
+			(void)body_holds(&checks[i], checks, i, msg + body, len - body);
 	keys_wait();
 	for (i = 0; i < n; i++) {
 		struct check *c = &checks[i];
