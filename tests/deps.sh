@@ -21,7 +21,9 @@ case ${1:-test} in
 # (with python3-yaml to read it), and is the second opinion tests/t-spf.py asks
 # dovecot-imapd: tests/t-deliver.sh runs its imap binary on stdin and stdout
 # (no daemon, no port) to read what postern-local delivered, ,S= and ,W= and all
-test) pkgs="$pkgs postfix dovecot-imapd unbound ldnsutils strace python3-dkim python3-nacl python3-dnspython python3-yaml python3-spf python3-cryptography libmail-dkim-perl libcryptx-perl libnet-dns-perl" ;;
+# python3-authres: an RFC 8601 parser written by others, which reads every
+# Authentication-Results field tests/t-dmarc.py gets (dkim, spf and dmarc clauses)
+test) pkgs="$pkgs postfix dovecot-imapd unbound ldnsutils strace python3-dkim python3-nacl python3-dnspython python3-yaml python3-spf python3-cryptography python3-authres libmail-dkim-perl libcryptx-perl libnet-dns-perl" ;;
 # bench: strace for the syscall counts; OpenSMTPD conflicts with postfix as a
 # package, so tests/bench/peers.sh fetches its .deb (apt-get download) and
 # runs it unpacked in a private mount namespace, never installed.

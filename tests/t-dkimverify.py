@@ -300,14 +300,20 @@ try:
     m = message('len')
     s = py(m, 'len', length=True)
     fixture('len', s + m + b'-- \r\nappended after signing, outside l=\r\n',
-            expect(clause('pass', sig=s)), True)
+            expect(clause('pass', comment='partial body', sig=s)), True)
     m = message('short')
     s = py(m, 'len', length=True)
     fixture('short', s + m.replace(b'  indented   words\r\nbye\r\n', b''),
             expect(clause('fail', 'body shorter than l=', sig=s)), False)
     m = message('tmode')
     s = py(m, 'tmode')
-    fixture('tmode', s + m, expect(clause('pass', comment='test mode', sig=s)), True)
+    fixture('tmode', s + m, expect(clause('neutral', comment='test mode', sig=s)), True)
+    # a From added above a signed message whose h= names from once: the
+    # reader would see the added one (RFC 6376 8.15)
+    m = message('addfrom')
+    s = py(m, 'rsa', include_headers=[b'from', b'to', b'subject', b'date', b'message-id'])  # from once, not over-signed
+    fixture('addfrom', b'From: CEO <ceo@a.test>\r\n' + s + m,
+            expect(clause('policy', 'unsigned from field', sig=s)), None)
     m = message('refused')
     s = py(m, 'sel', dom='refused.test')
     fixture('refused', s + m, expect(clause('temperror', 'key lookup failed', sig=s)), None)
@@ -441,9 +447,10 @@ try:
             ('r8192', 'an 8192-bit key: permerror, key too large'),
             ('sha1', 'rsa-sha1 (RFC 8301): permerror, unsupported algorithm'),
             ('old', 'x= two days ago (Mail::DKIM::Signer): fail, signature expired'),
-            ('len', 'l= and text appended after signing: pass'),
+            ('len', 'l= and text appended after signing: pass (partial body)'),
             ('short', 'l= and the body cut after signing: fail, body shorter than l='),
-            ('tmode', 'a key with t=y: pass (test mode)'),
+            ('tmode', 'a key with t=y: neutral (test mode): RFC 6376 3.6.1, as if unsigned'),
+            ('addfrom', 'a From added above a signed one: policy, unsigned from field'),
             ('refused', 'the key\'s zone REFUSED: temperror, key lookup failed'),
             ('none', 'no DKIM-Signature: dkim=none'),
             ('svc', 'key s=tlsrpt: permerror, key not for email'),

@@ -206,7 +206,8 @@ static int name_value(const char *v, size_t n, char *out)
 }
 
 /* l=: up to 76 digits (RFC 6376 3.5), a value over 2^64-1 saturating
- * there: no body is that long, so the cut is then no cut. */
+ * there: no body is that long, so such a signature fails as one whose
+ * l= is longer than its body. */
 static int length_value(const char *v, size_t n, unsigned long long *u)
 {
 	unsigned long long r = 0;
@@ -786,13 +787,16 @@ int dkimv_ar_is_ours(const struct dkim_field *f, const char *id)
 			if (c == '\\' && i + 1 < n)
 				c = v[++i];
 			if (k == idn || !case_eqn(&c, id + k, 1))
-				return 0;
+				return k == idn && c == '.' && i + 1 < n && v[i + 1] == '"';
 			k++;
 		}
 		return k == idn;
 	}
 	for (k = i; k < n && tokenc(v[k]); k++)
 		;
+	/* the host's name written with the root's dot is the host too */
+	if (k - i == idn + 1 && v[k - 1] == '.')
+		k--;
 	return case_eqb(v + i, k - i, id, idn);
 }
 
@@ -810,7 +814,8 @@ static int i_shown(const char *i)
 	const char *at = strrchr(i, '@');
 	size_t n, k;
 
-	if (!at)
+	/* a domain-name of RFC 8601 has no '_', which dkim_name_ok lets by */
+	if (!at || strchr(at, '_'))
 		return 0;
 	n = (size_t)(at - i);
 	if (n == 0)

@@ -34,7 +34,8 @@ enum dkimv_alg { DKIMV_RSA_SHA256, DKIMV_ED25519_SHA256 };
  * around the colons (at most 2048 of them), which must include from,
  * i= (optional: local part optional, '@', a domain equal to d= or under
  * it, case-insensitive; FWS in it dropped), l= (decimal, at most 76
- * digits; a number over 2^64-1 reads as 2^64-1), q= (must include
+ * digits; a number over 2^64-1 reads as 2^64-1, longer than any body,
+ * so that the signature fails "body shorter than l="), q= (must include
  * dns/txt when present), t= and x= (decimal, at most 12 digits; x= must
  * not be below t=).  Unknown tags are ignored;
  * a tag twice, a tag name not ALPHA *(ALPHA / DIGIT / "_"), a missing

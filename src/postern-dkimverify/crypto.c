@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include "verify.h"
 #include "die.h"
+#include "qqfilter.h"
 
 static size_t bits(const unsigned char *n, size_t len)
 {
@@ -56,7 +57,7 @@ static const char *ed25519(const struct dkimv_sig *s, const struct dkimv_key *k,
 		return "malformed key record";
 	if (!ready) {
 		if (sodium_init() == -1)
-			die(111, "fatal: unable to start libsodium");
+			die(QF_BUG, "fatal: unable to start libsodium");
 		ready = 1;
 	}
 	if (s->blen != crypto_sign_ed25519_BYTES ||

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "verify.h"
 #include "die.h"
+#include "qqfilter.h"
 
 static int wsp(char c) { return c == ' ' || c == '\t'; }
 
@@ -21,7 +22,7 @@ static size_t line_end(const char *msg, size_t len, size_t pos)
 /* 1 when the line at pos, up to end, is empty (LF, or CR LF). */
 static int empty_line(const char *msg, size_t pos, size_t end)
 {
-	return end - pos == 0 || (msg[pos] == '\n') || (end - pos == 2 && msg[pos] == '\r' && msg[pos + 1] == '\n');
+	return msg[pos] == '\n' || (end - pos == 2 && msg[pos] == '\r' && msg[pos + 1] == '\n');
 }
 
 void header_rewrite(const char *msg, size_t len, const char *id, const struct str *field, struct str *out,
@@ -33,7 +34,7 @@ void header_rewrite(const char *msg, size_t len, const char *id, const struct st
 	*replaced = 0;
 	*removed = 0;
 	if (!str_cat(out, field))
-		die_nomem();
+		die(QF_NOMEM, "fatal: out of memory");
 	while (pos < len) {
 		size_t end = line_end(msg, len, pos), start = pos, i;
 		struct dkim_field f;
@@ -59,7 +60,7 @@ void header_rewrite(const char *msg, size_t len, const char *id, const struct st
 			continue;
 		/* what came since the last one removed stays, this one goes */
 		if (!str_catb(out, msg + kept_from, start - kept_from))
-			die_nomem();
+			die(QF_NOMEM, "fatal: out of memory");
 		kept_from = end;
 		*replaced = end;
 		(*removed)++;

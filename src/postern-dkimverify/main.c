@@ -33,7 +33,8 @@
 #include "log.h"
 #include "qqfilter.h"
 
-#define USAGE "postern-dkimverify -h authserv-id"
+#define USAGE "postern-dkimverify -h authserv-id [-p 0|1|2] [-s spf-result -f domain | -s spf-result -H helo]"
+#define QF_DMARC 32 /* refused by DMARC: postern-smtpd answers 550 5.7.1 */
 
 struct check {
 	struct dkimv_sig sig;
@@ -49,6 +50,8 @@ struct check {
 
 static struct dkim_field fields[DKIM_FIELDS_MAX];
 static struct check checks[DKIMV_SIGS_MAX];
+static struct spf_in spf;     /* -s, -f, -H */
+static int dmarc_level;       /* -p */
 
 static int is_signature(const struct dkim_field *f)
 {
@@ -107,12 +110,12 @@ static int body_holds(struct check *c, const struct check *earlier, size_t nearl
 
 /* The key for c among its answer's records: the first that reads as a
  * DKIM key; 0 with a result set when there is none. */
-static int key_found(struct check *c, const struct key_answer *a)
+static int key_found(struct check *c, const struct txt_answer *a)
 {
 	const char *why = "no key for signature";
 	size_t i;
 
-	if (a->status == KEY_FAILED) {
+	if (a->status == TXT_FAILED) {
 		result(c, "temperror", "key lookup failed");
 		return 0;
 	}
@@ -135,6 +138,22 @@ static int key_found(struct check *c, const struct key_answer *a)
 	return 1;
 }
 
+/* 1 when the message has more From fields than c's h= names: one a
+ * reader may see as the author is then outside the signature (RFC 6376
+ * 8.15), added above a signed message. */
+static int from_unsigned(const struct check *c, size_t nfields)
+{
+	size_t i, inmsg = 0, signed_ = 0;
+
+	for (i = 0; i < nfields; i++)
+		if (fields[i].namelen == 4 && case_eqn(fields[i].name, "from", 4))
+			inmsg++;
+	for (i = 0; i < c->sig.h.len; i += strlen(c->sig.h.s + i) + 1)
+		if (!strcmp(c->sig.h.s + i, "from"))
+			signed_++;
+	return inmsg > signed_;
+}
+
 static void header_holds(struct check *c, size_t nfields)
 {
 	struct str data = STR_INIT;
@@ -152,9 +171,20 @@ static void header_holds(struct check *c, size_t nfields)
 		result(c, strcmp(why, "signature did not verify") ? "permerror" : "fail", why);
 		return;
 	}
-	result(c, "pass", 0);
-	if (c->key.testing)
+	/* the arithmetic holds; what it vouches for may still fall short */
+	if (from_unsigned(c, nfields))
+		result(c, "policy", "unsigned from field");
+	else if (c->key.testing) {
+		/* RFC 6376 3.6.1: a domain testing DKIM is to be treated as
+		 * unsigned, so no pass that DMARC or a reader would count */
+		result(c, "neutral", 0);
 		c->r.comment = "test mode";
+	} else {
+		result(c, "pass", 0);
+		/* RFC 6376 8.2: what follows l= is anyone's */
+		if (c->sig.has_l && c->total > c->sig.l)
+			c->r.comment = "partial body";
+	}
 }
 
 static void log_check(const struct check *c)
@@ -174,15 +204,29 @@ static void log_check(const struct check *c)
 	log_end(&l);
 }
 
-/* The results of msg's signatures, as its Authentication-Results field. */
-static void verify(const char *msg, size_t len, const char *id, struct str *field)
+static void key_ask(size_t i, const struct dkimv_sig *s)
+{
+	struct str name = STR_INIT;
+
+	if (!str_cats(&name, s->s) || !str_cats(&name, "._domainkey.") || !str_cats(&name, s->d) || !str_catz(&name))
+		die(QF_NOMEM, "fatal: out of memory");
+	txt_ask(i, name.s);
+	str_free(&name);
+}
+
+/* The results of msg's signatures, and with control/dmarc of SPF and
+ * DMARC, as its Authentication-Results field; 1 when DMARC refuses it. */
+static int verify(const char *msg, size_t len, const char *id, struct str *field)
 {
 	struct dkimv_result rs[DKIMV_SIGS_MAX];
-	size_t nfields = 0, body = len, n = 0, i, left = 0;
+	const char *passed[DKIMV_SIGS_MAX];
+	size_t nfields = 0, body = len, n = 0, i, left = 0, npassed = 0;
 	time_t now = time(0);
+	int readable = 1, refuse = 0;
 
 	log_hold();
 	if (len && dkim_fields(msg, len, fields, DKIM_FIELDS_MAX, &nfields, &body) == -1) {
+		readable = 0;
 		/* no signature over such a header could be checked the way its
 		 * signer meant it */
 		struct logline l = { STR_INIT };
@@ -215,20 +259,24 @@ static void verify(const char *msg, size_t len, const char *id, struct str *fiel
 		else if (c->sig.has_x && (unsigned long long)now > c->sig.x)
 			result(c, "fail", "signature expired");
 		else
-			keys_ask((size_t)(c - checks), c->sig.d, c->sig.s);
+			key_ask((size_t)(c - checks), &c->sig);
 	}
+	if (dmarc_level)
+		policy_begin(fields, nfields, readable);
 	for (i = 0; i < n; i++)
 		if (!checks[i].r.result)
 			(void)body_holds(&checks[i], checks, i, msg + body, len - body);
-	keys_wait();
+	txt_wait();
 	for (i = 0; i < n; i++) {
 		struct check *c = &checks[i];
 		/* a body that did not hold up was still asked about: its
 		 * answer is not waited for twice */
-		if (!c->r.result && key_found(c, keys_answer(i)))
+		if (!c->r.result && key_found(c, txt_answer(i)))
 			header_holds(c, nfields);
 		log_check(c);
 		rs[i] = c->r;
+		if (!strcmp(c->r.result, "pass"))
+			passed[npassed++] = c->sig.d;
 	}
 	if (left) {
 		struct logline l = { STR_INIT };
@@ -238,8 +286,23 @@ static void verify(const char *msg, size_t len, const char *id, struct str *fiel
 	}
 	if (dkimv_ar_field(field, id, rs, n) == -1)
 		die(QF_NOMEM, "fatal: out of memory");
+	policy_spf_clause(field, &spf);
+	if (dmarc_level)
+		refuse = policy_finish(passed, npassed, &spf, dmarc_level, field);
 	for (i = 0; i < n; i++)
 		dkimv_sig_free(&checks[i].sig);
+	return refuse;
+}
+
+static int spf_result_ok(const char *s)
+{
+	static const char *const names[] = { "none", "neutral", "pass", "fail", "softfail", "temperror", "permerror" };
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(s, names[i]))
+			return 1;
+	return 0;
 }
 
 /* An authserv-id we write: a host name's bytes, nothing that would end
@@ -266,13 +329,26 @@ int main(int argc, char **argv)
 	int memfd, opt;
 
 	progname = "postern-dkimverify";
-	while ((opt = getopt(argc, argv, "h:")) != -1) {
+	while ((opt = getopt(argc, argv, "h:p:s:f:H:")) != -1) {
 		if (opt == 'h')
 			id = optarg;
-		else
+		else if (opt == 'p') {
+			if (strlen(optarg) != 1 || optarg[0] < '0' || optarg[0] > '2')
+				die(QF_BUG, "fatal: -p wants 0, 1 or 2: ", optarg);
+			dmarc_level = optarg[0] - '0';
+		} else if (opt == 's') {
+			if (!spf_result_ok(optarg))
+				die(QF_BUG, "fatal: -s: not an SPF result: ", optarg);
+			spf.result = optarg;
+		} else if (opt == 'f' || opt == 'H') {
+			if (!dkim_name_ok(optarg, strlen(optarg)))
+				die(QF_BUG, "fatal: -f or -H: not a domain: ", optarg);
+			spf.domain = optarg;
+			spf.helo = opt == 'H';
+		} else
 			die_usage(USAGE);
 	}
-	if (optind != argc || !id)
+	if (optind != argc || !id || !spf.result != !spf.domain)
 		die_usage(USAGE);
 	if (!id_ok(id))
 		die(QF_BUG, "fatal: -h: not a host name: ", id);
@@ -281,7 +357,11 @@ int main(int argc, char **argv)
 	memfd = qf_hold("postern-dkimverify", databytes, &len);
 	msg = qf_map(memfd, len);
 	qf_envelope_coming();
-	verify(msg, len, id, &field);
+	if (verify(msg, len, id, &field)) {
+		/* control/dmarc 2 and a domain that asks for it: nothing queued */
+		log_flush();
+		_exit(QF_DMARC);
+	}
 	header_rewrite(msg, len, id, &field, &head, &replaced, &removed);
 	if (removed) {
 		struct logline l = { STR_INIT };

@@ -1,4 +1,4 @@
-/* postern-dkimverify's parts: the key lookups (keys.c), the arithmetic
+/* postern-dkimverify's parts: the TXT lookups (txt.c), the arithmetic
  * (crypto.c) and the header's rewriting (header.c); main.c reads the
  * message and says what the signatures are worth. */
 #ifndef POSTERN_DKIMVERIFY_VERIFY_H
@@ -7,24 +7,44 @@
 #include "dkimverify.h"
 #include "str.h"
 
-#define KEYS_WAIT_MS 10000  /* for all the key records of one message */
-#define KEY_TXT_MAX 4       /* TXT records of one name looked at */
-#define KEY_TEXT_MAX 4096   /* bytes of one TXT record kept: RSA-4096 takes about 800 */
+#define KEYS_WAIT_MS 10000  /* for all the TXT records of one message */
+#define TXT_SLOTS 32        /* questions: DKIMV_SIGS_MAX keys, then DMARC's names */
+#define TCP_WAIT_MS 5000    /* for all the answers wanted again over TCP, after the UDP wait */
+#define TXT_RECORDS_MAX 16  /* TXT records of one name looked at (a resolver shuffles them) */
+#define TXT_TEXT_MAX 4096   /* bytes of one TXT record kept: RSA-4096 takes about 800 */
 
-enum key_status { KEY_PENDING, KEY_FOUND, KEY_NONE, KEY_FAILED };
-struct key_answer {
-	enum key_status status;  /* KEY_FOUND: at least one TXT record */
+enum txt_status { TXT_PENDING, TXT_FOUND, TXT_NONE, TXT_FAILED };
+struct txt_answer {
+	enum txt_status status;  /* TXT_FOUND: at least one TXT record */
 	size_t n;
-	struct str txt[KEY_TXT_MAX]; /* each record's strings joined; longer ones are left out */
-	size_t toolong;          /* TXT records over KEY_TEXT_MAX */
+	struct str txt[TXT_RECORDS_MAX]; /* each record's strings joined; longer ones are left out */
+	size_t toolong;          /* TXT records over TXT_TEXT_MAX */
 };
-/* Asks for SELECTOR._domainkey.DOMAIN's TXT records as question i (below
- * DKIMV_SIGS_MAX); a name no query can be made of is KEY_NONE at once. */
-void keys_ask(size_t i, const char *domain, const char *selector);
-/* Waits for every question asked, at most KEYS_WAIT_MS in all; a
- * question no nameserver answered is then KEY_FAILED. */
-void keys_wait(void);
-const struct key_answer *keys_answer(size_t i);
+/* txt.c: asks for name's TXT records as question slot (below
+ * TXT_SLOTS); a name no query can be made of is TXT_NONE at once. */
+void txt_ask(size_t slot, const char *name);
+/* Waits for every question asked, until KEYS_WAIT_MS after the first
+ * one; a question no nameserver answered is then TXT_FAILED. */
+void txt_wait(void);
+const struct txt_answer *txt_answer(size_t slot);
+
+/* policy.c: DMARC, with control/dmarc (doc/dkim.md, "DMARC").  The
+ * SPF check postern-smtpd made of MAIL FROM (-s, -f; -H for the null
+ * sender's HELO name), result NULL when none was made. */
+struct spf_in {
+	const char *result, *domain;
+	int helo;
+};
+/* Reads the From domain of the header (f, n fields; readable 0 when
+ * dkim_fields refused it) and asks its tree walk's names. */
+void policy_begin(const struct dkim_field *f, size_t n, int readable);
+/* Appends the spf clause to field (the Authentication-Results field,
+ * LF-ended) when spf has a result. */
+void policy_spf_clause(struct str *field, const struct spf_in *spf);
+/* The verdict on the DKIM results (the d= of each signature that
+ * passed) and spf: its dmarc clause appended to field, a log line; 1
+ * when the message is to be refused (level 2, a fail under p=reject). */
+int policy_finish(const char *const *dkim_pass, size_t npass, const struct spf_in *spf, int level, struct str *field);
 
 /* crypto.c: NULL when s's signature is good over hash (the SHA-256 of
  * its header data) with key k, else the reason: "signature did not

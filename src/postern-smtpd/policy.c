@@ -97,11 +97,12 @@ int config_load(void)
 	}
 	/* a client of the submission ports logs in: no list is asked about it */
 	cfg.dnsbl.len = cfg.rhsbl.len = cfg.dnswl.len = 0;
-	cfg.senderdomaincheck = cfg.spf = cfg.spfhelo = cfg.dkimverify = 0;
+	cfg.senderdomaincheck = cfg.spf = cfg.spfhelo = cfg.dkimverify = cfg.dmarc = 0;
 	if (!cfg.submission && (control_lines("dnsbl", &cfg.dnsbl) == -1 || control_lines("rhsbl", &cfg.rhsbl) == -1 ||
 	                        control_lines("dnswl", &cfg.dnswl) == -1 ||
 	                        num("senderdomaincheck", &cfg.senderdomaincheck, 0) || num("spf", &cfg.spf, 0) ||
-	                        num("spfhelo", &cfg.spfhelo, 0) || num("dkimverify", &cfg.dkimverify, 0)))
+	                        num("spfhelo", &cfg.spfhelo, 0) || num("dkimverify", &cfg.dkimverify, 0) ||
+	                        num("dmarc", &cfg.dmarc, 0)))
 		return -1;
 	if (cfg.maxrcpt == 0)
 		cfg.maxrcpt = 1;

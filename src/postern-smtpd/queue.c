@@ -105,14 +105,39 @@ static char **dkimsign_argv(const struct str *login, struct str *args)
 	return argv;
 }
 
+/* postern-dkimverify's arguments (doc/dkim.md): -h the name its
+ * Authentication-Results field gives, -p control/dmarc's level, and
+ * this transaction's SPF check of MAIL FROM when there was one: -s its
+ * result, -f the domain (-H the HELO name, for the null sender). */
+static void dkimverify_argv(char **argv)
+{
+	static const char *levels[] = { "0", "1", "2" };
+	const char *result, *domain;
+	size_t i = 0;
+	int helo;
+
+	argv[i++] = (char *)"postern-dkimverify";
+	argv[i++] = (char *)"-h";
+	argv[i++] = cfg.me.s;
+	argv[i++] = (char *)"-p";
+	argv[i++] = (char *)levels[cfg.dmarc > 2 ? 2 : cfg.dmarc];
+	if (spf_mailfrom(&result, &domain, &helo)) {
+		argv[i++] = (char *)"-s";
+		argv[i++] = (char *)result;
+		argv[i++] = (char *)(helo ? "-H" : "-f");
+		argv[i++] = (char *)domain;
+	}
+	argv[i] = 0;
+}
+
 int queue_start(const struct str *login)
 {
 	static struct str dkimargs;
 	char *qargv[2] = { (char *)"postern-queue", 0 };
 	/* a stranger's message, checked on its way in (doc/dkim.md) */
-	char *vargv[4] = { (char *)"postern-dkimverify", (char *)"-h", cfg.me.s, 0 };
-	int verify = cfg.dkimverify == 1 && !client.relay;
-	char **argv = verify ? vargv : qargv;
+	char *vargv[10];
+	int verify = (cfg.dkimverify == 1 || cfg.dmarc) && !client.relay;
+	char **argv = qargv;
 	int m[2], e[2], r;
 	struct str path = STR_INIT;
 
@@ -130,6 +155,10 @@ int queue_start(const struct str *login)
 		goto fail1;
 	if (cfg.dkim)
 		argv = dkimsign_argv(login, &dkimargs);
+	else if (verify) {
+		dkimverify_argv(vargv);
+		argv = vargv;
+	}
 	r = spawn_queue(path.s, argv, m[0], e[0]);
 	if (argv != qargv && argv != vargv)
 		free(argv);
@@ -196,6 +225,8 @@ static const char *answer(int code)
 	case 0: return 0;
 	case 11: return "554 5.1.3 envelope address too long for the queue";
 	case 31: return "554 5.3.0 the mail server permanently rejected the message";
+	/* postern-dkimverify's own, with control/dmarc 2 (doc/dkim.md) */
+	case 32: return "550 5.7.1 refused by the DMARC policy of its From domain";
 	case 51: return "451 4.3.0 queue: out of memory";
 	case 52: return "451 4.3.0 queue: timeout";
 	case 53: return "451 4.3.0 queue: write error or disk full";

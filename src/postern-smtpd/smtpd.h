@@ -23,6 +23,7 @@ struct config {
 	unsigned long long senders;   /* submissionsenders: 1 only the user's own addresses */
 	int dkim;                     /* dkimdomains names a key: postern-dkimsign in postern-queue's place */
 	unsigned long long dkimverify; /* 1: postern-dkimverify in postern-queue's place (port 25) */
+	unsigned long long dmarc;     /* 1: DMARC recorded by postern-dkimverify, 2: p=reject refused */
 	struct str dnsbl;             /* control/dnsbl's lines, NUL-separated (port 25 only) */
 	struct str rhsbl;             /* control/rhsbl's, the same */
 	struct str dnswl;             /* control/dnswl's, the same */
@@ -96,6 +97,10 @@ const char *sender_domain_refusal(const char *domain, size_t len);
 const char *spf_refusal(const char *sender, size_t len, const char *helo);
 const struct str *spf_field(void);
 void spf_forget(void);
+/* The transaction's MAIL FROM check (for the null sender, the HELO
+ * name's, *helo 1): 1 with its result's name and the domain (A-labels,
+ * lower case); 0 when none was made. */
+int spf_mailfrom(const char **result, const char **domain, int *helo);
 
 /* queue.c: one postern-queue child per message. */
 /* 0 ok, -1 failed to start; login is who authenticated (empty: nobody),

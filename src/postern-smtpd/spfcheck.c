@@ -50,6 +50,11 @@ struct kept {
 static struct kept kept_mailfrom, kept_helo;
 /* This transaction's Received-SPF fields (HELO's first), or empty. */
 static struct str field;
+/* This transaction's MAIL FROM check, for DMARC (postern-dkimverify):
+ * its result and the domain asked about, in A-labels and lower case. */
+static int mailfrom_checked, mailfrom_helo;
+static enum spf_result mailfrom_result;
+static struct str mailfrom_domain;
 
 /* RFC 7208 4.5: "v=spf1", in any case, then a space or the end */
 static int spf_prefix(const char *s, size_t n)
@@ -250,7 +255,21 @@ static void log_result(enum spf_result r, const char *why, const char *identity,
 	log_end(&l);
 }
 
-void spf_forget(void) { field.len = 0; }
+void spf_forget(void)
+{
+	field.len = 0;
+	mailfrom_checked = 0;
+}
+
+int spf_mailfrom(const char **result, const char **domain, int *helo)
+{
+	if (!mailfrom_checked)
+		return 0;
+	*result = spf_result_name(mailfrom_result);
+	*domain = mailfrom_domain.s;
+	*helo = mailfrom_helo;
+	return 1;
+}
 
 const struct str *spf_field(void) { return &field; }
 
@@ -341,6 +360,16 @@ static const char *check(struct str *identity, size_t at, const char *sender, co
 	if (!inet_ntop(req.iplen == 4 ? AF_INET : AF_INET6, req.ip, ip, sizeof ip))
 		memcpy(ip, "unknown", 8);
 	build_field(r, why, is_helo ? sender : identity->s, helo, ip, is_helo ? "helo" : "mailfrom");
+	if (!is_helo) {
+		size_t i;
+		if (!str_copys(&mailfrom_domain, domain))
+			die_nomem();
+		for (i = 0; i < mailfrom_domain.len; i++)
+			if (mailfrom_domain.s[i] >= 'A' && mailfrom_domain.s[i] <= 'Z')
+				mailfrom_domain.s[i] = (char)(mailfrom_domain.s[i] + 32);
+		mailfrom_result = r;
+		mailfrom_checked = 1;
+	}
 	return refusal(r, domain, level, is_helo);
 }
 
@@ -352,6 +381,7 @@ const char *spf_refusal(const char *sender, size_t len, const char *helo)
 	const char *why = 0;
 
 	field.len = 0;
+	mailfrom_checked = 0;
 	/* the HELO name as DNS knows it, for %{h}; one that is no valid name
 	 * stays as written (and is no domain to check) */
 	if (dns_domain_name(helo, strlen(helo), &helo_dns) != 1 && !str_copys(&helo_dns, helo))
@@ -374,6 +404,7 @@ const char *spf_refusal(const char *sender, size_t len, const char *helo)
 		if (len ? !str_copyb(&identity, sender, len)
 		        : !str_copys(&identity, POSTMASTER) || !str_cats(&identity, helo))
 			die_nomem();
+		mailfrom_helo = len == 0;
 		why = check(&identity, len ? addr_at(sender, len) + 1 : POSTMASTER_LEN, 0, helo, helo_dns.s, level,
 		            &kept_mailfrom, 0);
 	}

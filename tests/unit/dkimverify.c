@@ -654,7 +654,10 @@ static void ar_ours(void)
 	CHECK(!ours("Authentication-Results: mx.example.com.evil; dkim=pass", id) &&
 	      !ours("Authentication-Results: evil.mx.example.com; dkim=pass", id) &&
 	      !ours("Authentication-Results: mx.example.co; dkim=pass", id) &&
-	      !ours("Authentication-Results: \"mx.example.com.\"; dkim=pass", id), "others' ids");
+	      !ours("Authentication-Results: \"mx.example.com..\"; dkim=pass", id) &&
+	      !ours("Authentication-Results: mx.example.com..; dkim=pass", id), "others' ids");
+	CHECK(ours("Authentication-Results: mx.example.com.; dkim=pass", id) &&
+	      ours("Authentication-Results: \"mx.example.com.\"; dkim=pass", id), "the name with the root's dot: ours");
 	CHECK(!ours("Authentication-Results: (mx.example.com) other; none", id) &&
 	      !ours("Authentication-Results: (unclosed mx.example.com; none", id) && !ours("Authentication-Results:", id),
 	      "in a comment, no id at all: not ours");
