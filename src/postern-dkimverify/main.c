@@ -286,9 +286,11 @@ static int verify(const char *msg, size_t len, const char *id, struct str *field
 	}
 	if (dkimv_ar_field(field, id, rs, n) == -1)
 		die(QF_NOMEM, "fatal: out of memory");
-	policy_spf_clause(field, &spf);
-	if (dmarc_level)
+	/* SPF's result is Received-SPF's; here it is what DMARC weighed */
+	if (dmarc_level) {
+		policy_spf_clause(field, &spf);
 		refuse = policy_finish(passed, npassed, &spf, dmarc_level, field);
+	}
 	for (i = 0; i < n; i++)
 		dkimv_sig_free(&checks[i].sig);
 	return refuse;

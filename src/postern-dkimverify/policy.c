@@ -21,6 +21,17 @@ static size_t nnames, nasked;
 static struct dmarc_step steps[NAMES_MAX];
 static int stepped[NAMES_MAX];
 
+/* The policy record of a walk's name: TXT at _dmarc.NAME. */
+static void ask(size_t i)
+{
+	struct str q = STR_INIT;
+
+	if (!str_cats(&q, "_dmarc.") || !str_cats(&q, names[i]) || !str_catz(&q))
+		die(QF_NOMEM, "fatal: out of memory");
+	txt_ask(DKIMV_SIGS_MAX + i, q.s);
+	str_free(&q);
+}
+
 void policy_begin(const struct dkim_field *f, size_t n, int readable)
 {
 	struct str dom = STR_INIT;
@@ -35,7 +46,7 @@ void policy_begin(const struct dkim_field *f, size_t n, int readable)
 		 * results: it goes out with the keys */
 		nnames = dmarc_walk(from, names);
 		for (i = 0; i < nnames; i++)
-			txt_ask(DKIMV_SIGS_MAX + i, names[i]);
+			ask(i);
 		nasked = nnames;
 	}
 	str_free(&dom);
@@ -118,7 +129,7 @@ int policy_finish(const char *const *dkim_pass, size_t npass, const struct spf_i
 	/* the other domains' walks, for relaxed alignment */
 	dmarc_names(&in, names, NAMES_MAX, &nnames);
 	for (i = nasked; i < nnames; i++)
-		txt_ask(DKIMV_SIGS_MAX + i, names[i]);
+		ask(i);
 	if (nnames > nasked)
 		txt_wait();
 	nasked = nnames;
