@@ -29,6 +29,7 @@ from smtptest import BUILD, Server, Conn
 from netns import netns
 from dnsns import DnsNamespace, run
 from tap import check, done, wait_for
+from dkimtest import txt, sig_tags, named, header_fields
 
 if os.geteuid() != 0:
     print('ok 1 # SKIP network namespaces need root')
@@ -88,28 +89,6 @@ def message(n, frm='Alice <alice@example.test>', body=BODY):
             'Message-ID: <%s@dmarc.test>\r\n\r\n' % (n, n)).encode() + body
 
 
-def txt(name, text):
-    return '%s TXT %s' % (name, ' '.join('"%s"' % text[i:i + 255] for i in range(0, len(text), 255)))
-
-
-def sig_tags(field):
-    """the tags of a DKIM-Signature field (bytes, CRLF folded)"""
-    v = field.split(b':', 1)[1]
-    v = re.sub(rb'\r?\n(?=[ \t])', b'', v).strip()
-    return dkim.util.parse_tag_value(v)
-
-
-def named(field):
-    """the header.* part of a dkim clause (as tests/t-dkimverify.py has it)"""
-    t = sig_tags(field)
-    b = re.sub(rb'\s', b'', t[b'b']).decode()
-    s = 'header.d=' + t[b'd'].decode().lower()
-    if b'i' in t:
-        s += ' header.i=' + t[b'i'].decode()
-    b = '"%s"' % b[:8] if '/' in b[:8] else b[:8]
-    return s + ' header.s=%s header.a=%s header.b=%s' % (t[b's'].decode(), t[b'a'].decode(), b)
-
-
 def named_props(field):
     """the same as authres gives them: {type.name: value}, header.b unquoted"""
     t = sig_tags(field)
@@ -118,18 +97,6 @@ def named_props(field):
     if b'i' in t:
         p['header.i'] = t[b'i'].decode()
     return p
-
-
-def header_fields(raw):
-    """the header's fields, each as text with its LF continuations"""
-    head = raw.split(b'\n\n', 1)[0].decode('utf-8', 'replace')
-    out = []
-    for line in head.split('\n'):
-        if line[:1] in (' ', '\t') and out:
-            out[-1] += '\n' + line
-        else:
-            out.append(line)
-    return out
 
 
 def ar_fields(stored):
