@@ -288,9 +288,10 @@ const char *dkimv_sig_parse(const struct dkim_field *f, struct dkimv_sig *s)
 	bchars = strip_b64(v + k[S_B]->val, k[S_B]->vallen, b64, B_CHARS);
 	if (bchars == B64_BAD || bchars == 0)
 		return MALFORMED;
-	len = bchars < 8 ? bchars : 8;
+	len = bchars < DKIMV_BPREFIX_MAX ? bchars : DKIMV_BPREFIX_MAX;
 	memcpy(s->bprefix, b64, len);
 	s->bprefix[len] = 0;
+	s->bshow = len < 8 ? len : 8;
 	if (bchars <= B_CHARS) {
 		if (b64_decode(b64, bchars, sig, sizeof sig, &s->blen))
 			return MALFORMED;
@@ -865,9 +866,9 @@ static int piece(struct line *w, const char *a, const char *b, size_t bn, const 
 
 /* header.b in quotes when it holds a tspecial ('/', '='): RFC 8601's
  * value is a token or a quoted string */
-static int bvalue(struct line *w, const char *b)
+static int bvalue(struct line *w, const char *b, size_t n)
 {
-	size_t i, n = strlen(b);
+	size_t i;
 
 	for (i = 0; i < n && tokenc(b[i]); i++)
 		;
@@ -908,7 +909,7 @@ static int result(struct line *w, const struct dkimv_result *r)
 	    piece(w, "header.a=", s->alg == DKIMV_ED25519_SHA256 ? "ed25519-sha256" : "rsa-sha256",
 	          s->alg == DKIMV_ED25519_SHA256 ? 14 : 10, ""))
 		return -1;
-	return bvalue(w, s->bprefix);
+	return bvalue(w, s->bprefix, strnlen(s->bprefix, s->bshow));
 }
 
 int dkimv_ar_field(struct str *out, const char *authserv_id, const struct dkimv_result *r, size_t n)
@@ -926,4 +927,21 @@ int dkimv_ar_field(struct str *out, const char *authserv_id, const struct dkimv_
 		if ((i && !str_catc(out, ';')) || result(&w, &r[i]))
 			return -1;
 	return str_catc(out, '\n') ? 0 : -1;
+}
+
+void dkimv_bshow(struct dkimv_sig *const *sigs, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; sigs[i] && j < n; j++) {
+			const char *a, *b;
+			if (j == i || !sigs[j])
+				continue;
+			a = sigs[i]->bprefix;
+			b = sigs[j]->bprefix;
+			/* the shared start, and one character more */
+			while (sigs[i]->bshow < strlen(a) && strncmp(a, b, sigs[i]->bshow) == 0 && strcmp(a, b) != 0)
+				sigs[i]->bshow++;
+		}
 }

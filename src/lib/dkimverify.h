@@ -22,6 +22,7 @@
 #define DKIMV_RSA_MIN_BITS 1024 /* RFC 8301 3.2: shorter keys are not valid */
 #define DKIMV_RSA_MAX_BITS 4096 /* what BearSSL's RSA verifies */
 #define DKIMV_NAME_MAX 253
+#define DKIMV_BPREFIX_MAX 64    /* characters of b= kept to tell signatures apart */
 
 enum dkimv_canon { DKIMV_SIMPLE, DKIMV_RELAXED };
 enum dkimv_alg { DKIMV_RSA_SHA256, DKIMV_ED25519_SHA256 };
@@ -48,7 +49,8 @@ struct dkimv_sig {
 	char d[DKIMV_NAME_MAX + 1];
 	char s[DKIMV_NAME_MAX + 1];
 	char i[DKIMV_NAME_MAX * 2 + 2];  /* i= as written (empty when absent); longer i= is an error */
-	char bprefix[9];                 /* the first 8 base64 characters of b= (header.b, RFC 6008) */
+	char bprefix[DKIMV_BPREFIX_MAX + 1]; /* the first base64 characters of b=, for header.b (RFC 6008) */
+	size_t bshow;                    /* how many of them header.b shows: 8, or more (dkimv_bshow) */
 	unsigned char bh[32];            /* bh= decoded: must be 32 bytes */
 	unsigned char b[DKIMV_SIG_BYTES];
 	size_t blen;
@@ -147,6 +149,12 @@ int dkimv_rsa_key(const unsigned char *p, size_t plen, const unsigned char **mod
  * case-insensitively: one a receiver must not let through as its own
  * (RFC 8601 5). */
 int dkimv_ar_is_ours(const struct dkim_field *f, const char *id);
+
+/* header.b of each of the n signatures long enough (8 characters at
+ * least, RFC 6008) that no two that differ look alike: a signature
+ * copied into a failing one beside a good one must not read as the good
+ * one's.  sigs[i] may be NULL. */
+void dkimv_bshow(struct dkimv_sig *const *sigs, size_t n);
 
 /* One result for the Authentication-Results field. */
 struct dkimv_result {

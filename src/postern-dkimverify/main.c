@@ -284,6 +284,12 @@ static int verify(const char *msg, size_t len, const char *id, struct str *field
 		log_kvu(&l, "signatures_left", left);
 		log_end(&l);
 	}
+	{
+		struct dkimv_sig *named[DKIMV_SIGS_MAX];
+		for (i = 0; i < n; i++)
+			named[i] = checks[i].named ? &checks[i].sig : 0;
+		dkimv_bshow(named, n);
+	}
 	if (dkimv_ar_field(field, id, rs, n) == -1)
 		die(QF_NOMEM, "fatal: out of memory");
 	/* SPF's result is Received-SPF's; here it is what DMARC weighed */

@@ -100,7 +100,8 @@ static void check_sig(size_t k, size_t nf, const char *m, size_t n, size_t at, s
 	if (!why) {
 		const char *at_sign;
 		if (!lower_name(s.d) || !lower_name(s.s) || s.nh == 0 || s.blen == 0 || s.blen > DKIMV_SIG_BYTES ||
-		    strlen(s.bprefix) == 0 || strlen(s.bprefix) > 8 || s.b_start <= f[k].namelen)
+		    strlen(s.bprefix) == 0 || strlen(s.bprefix) > DKIMV_BPREFIX_MAX ||
+		    s.bshow != (strlen(s.bprefix) < 8 ? strlen(s.bprefix) : 8) || s.b_start <= f[k].namelen)
 			abort();
 		for (i = 0; i < s.h.len && strcmp(s.h.s + i, "from") != 0; i += strlen(s.h.s + i) + 1)
 			;

@@ -201,7 +201,8 @@ static void tags(void)
 	CHECK(OK(m.s) && S.blen == 1024, "b= of 1024 bytes");
 	str_truncate(&m, m.len - 4);
 	str_cats(&m, "AAA=");
-	CHECK(WHY(m.s, "signature too long") && !strcmp(S.bprefix, "AAAAAAAA") && !strcmp(S.d, "example.com"),
+	CHECK(WHY(m.s, "signature too long") && strlen(S.bprefix) == DKIMV_BPREFIX_MAX && S.bshow == 8 &&
+	      !strncmp(S.bprefix, "AAAAAAAA", 8) && !strcmp(S.d, "example.com"),
 	      "b= of 1025 bytes: signature too long, the signature still named");
 	for (i = 0; i < 1000; i++)
 		str_catc(&m, 'A');
@@ -890,6 +891,22 @@ static void end_to_end(void)
 	str_free(&out);
 }
 
+/* header.b long enough to tell apart signatures that differ (RFC 6008) */
+static void bshow(void)
+{
+	static struct dkimv_sig a, b, c, d;
+	struct dkimv_sig *sigs[5] = { &a, &b, 0, &c, &d };
+
+	memcpy(a.bprefix, "AAAAAAAAxyz", 12);
+	memcpy(b.bprefix, "AAAAAAAAxzz", 12);
+	memcpy(c.bprefix, "BBBBBBBBqqq", 12);
+	memcpy(d.bprefix, "BBBBBBBBqqq", 12);
+	a.bshow = b.bshow = c.bshow = d.bshow = 8;
+	dkimv_bshow(sigs, 5);
+	CHECK(a.bshow == 10 && b.bshow == 10, "a shared start of 9: 10 characters shown");
+	CHECK(c.bshow == 8 && d.bshow == 8, "the same signature twice: no more than 8, nothing tells them apart");
+}
+
 int main(void)
 {
 	tags();
@@ -902,6 +919,7 @@ int main(void)
 	ar_ours();
 	ar_field();
 	end_to_end();
+	bshow();
 	dkimv_sig_free(&S);
 	return check_done();
 }
