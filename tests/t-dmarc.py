@@ -72,6 +72,8 @@ DMARC_RECORDS = [
     ('testing.test', 'v=DMARC1; p=reject; t=y'),
     ('pct.test', 'v=DMARC1; p=reject; pct=50'),
     ('quar.test', 'v=DMARC1; p=quarantine'),
+    # np= (RFC 9989 4.7): for a From domain under it that does not exist
+    ('np.test', 'v=DMARC1; p=quarantine; sp=none; np=reject'),
 ]
 SPF_DOMAINS = ('example.test', 'mail.example.test', 'helo.example.test', 'other.test', 'strict.test',
                'mail.strict.test')
@@ -166,6 +168,18 @@ def txt_lookup(name):
     return 'ok', [b''.join(rr.strings).decode() for rr in ans]
 
 
+def exists(name):
+    """False when the name is NXDOMAIN (RFC 8020: nothing at or under it)"""
+    try:
+        with netns(NS):
+            resolver().resolve(name, 'A')
+    except dns.resolver.NXDOMAIN:
+        return False
+    except Exception:
+        pass
+    return True
+
+
 def dnsfunc(name, timeout=5):
     """dkimpy's key lookup"""
     if isinstance(name, bytes):
@@ -243,7 +257,12 @@ def model_verdict(frm, dkim_pass, spf_domain):
     if rec is None:
         return 'none', None, False
     name, tags = rec
-    pol = tags.get('p', 'none') if name == frm else tags.get('sp', tags.get('p', 'none'))
+    if name == frm:
+        pol = tags.get('p', 'none')
+    elif 'np' in tags and not exists(frm):
+        pol = tags['np']
+    else:
+        pol = tags.get('sp', tags.get('p', 'none'))
     testing = tags.get('t') == 'y' or int(tags.get('pct', '100')) < 100
     failed = False
     for ids, strict in ((dkim_pass, tags.get('adkim') == 's'), ([spf_domain] if spf_domain else [], tags.get('aspf') == 's')):
@@ -290,7 +309,8 @@ try:
                [txt('_dmarc.%s.' % d, v) for d, v in DMARC_RECORDS] +
                [txt('%s.' % d, SPF_PASS) for d in SPF_DOMAINS] +
                # names that exist without a DMARC record
-               ['news.example.test. A 192.0.2.1', 'a.b.c.d.e.f.g.deep.test. A 192.0.2.1'])
+               ['news.example.test. A 192.0.2.1', 'a.b.c.d.e.f.g.deep.test. A 192.0.2.1',
+                'real.np.test. A 192.0.2.1'])
     QLOG = DNS.unbound_start(srv.dir, RECORDS, zones=(('test.', 'static'),) + tuple((z, 'refuse') for z in REFUSED))
 
     def asked(name):
@@ -440,6 +460,15 @@ try:
              'fail', 'reject', spf=1, spfres='pass', level=2)
     m, t = signed('quar', 'Q <q@quar.test>', ['other.test'])
     run_case('quar', 'dmarc 2: fail under p=quarantine: accepted, dis=none', m, ok(t), 'quar.test', 'fail',
+             'quarantine', spf=1, spfres='pass', level=2)
+    m, t = signed('npghost', 'G <g@ghost.np.test>', ['other.test'])
+    run_case('npghost', 'dmarc 2: a From domain that does not exist under np=reject: 550 5.7.1', m, ok(t),
+             'ghost.np.test', 'fail', 'reject', spf=1, spfres='pass', level=2, dis='reject', code=550)
+    m, t = signed('npreal', 'R <r@real.np.test>', ['other.test'])
+    run_case('npreal', 'dmarc 2: a From domain that exists under the same record: sp=none, accepted', m, ok(t),
+             'real.np.test', 'fail', 'none', spf=1, spfres='pass', level=2)
+    m, t = signed('npself', 'S <s@np.test>', ['other.test'])
+    run_case('npself', 'dmarc 2: the record\'s own domain: p=quarantine, accepted', m, ok(t), 'np.test', 'fail',
              'quarantine', spf=1, spfres='pass', level=2)
     m, t = signed('spquar', 'X <x@x.sp.test>', ['other.test'])
     run_case('spquar', 'dmarc 2: fail under sp=quarantine of a parent whose p=reject: accepted', m, ok(t), 'x.sp.test',
@@ -669,7 +698,7 @@ try:
 
     # --- control/dmarc 2 ----------------------------------------------------
     for name in ('rej', 'rejsub', 'rejnull', 'rejnospf', 'testing', 'pct', 'quar', 'spquar', 'passrej', 'temprej',
-                 'permrej', 'nonerej'):
+                 'permrej', 'nonerej', 'npghost', 'npreal', 'npself'):
         go(name)
     check(logged(r'dkim dmarc result=fail from=example\.test .*policy=reject .*dis=reject'),
           'the refusal\'s log line says policy=reject dis=reject')

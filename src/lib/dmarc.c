@@ -375,7 +375,14 @@ void dmarc_evaluate(const struct dmarc_input *in, dmarc_lookup lookup, void *ctx
 		return;
 	}
 	memcpy(v->policy_domain, names[i], strlen(names[i]) + 1);
-	v->policy = i == 0 || !s->r.has_sp ? s->r.p : s->r.sp;
+	/* RFC 9989 4.7: np= for a From domain that does not exist, else
+	 * sp=, else p= */
+	if (i == 0)
+		v->policy = s->r.p;
+	else if (in->from_nxdomain && s->r.has_np)
+		v->policy = s->r.np;
+	else
+		v->policy = s->r.has_sp ? s->r.sp : s->r.p;
 	v->testing = s->r.testing;
 
 	/* alignment: DKIM's first, then SPF's; the first that aligns */

@@ -100,6 +100,7 @@ struct dmarc_input {
 	size_t ndkim;
 	const char *spf_domain;  /* NULL when SPF was not checked */
 	int spf_pass;
+	int from_nxdomain;       /* the From domain does not exist (NXDOMAIN): np= applies */
 };
 struct dmarc_verdict {
 	const char *result;      /* pass, fail, none (no policy record), temperror */
@@ -117,9 +118,9 @@ struct dmarc_verdict {
  * without asking, or the same Organizational Domain, asked through
  * lookup; from's is asked at most once).  "pass" when one aligns;
  * otherwise "temperror" when a lookup that alignment needed failed,
- * else "fail".  An identifier that is no name aligns with nothing.  np=
- * is not applied (it needs to know that from does not exist:
- * doc/dkim.md). */
+ * else "fail".  An identifier that is no name aligns with nothing.  The
+ * policy of an ancestor's record is np= when in->from_nxdomain and the
+ * record has one (RFC 9989 4.7), else sp=, else p=. */
 void dmarc_evaluate(const struct dmarc_input *in, dmarc_lookup lookup, void *ctx, struct dmarc_verdict *v);
 
 /* The names an evaluation of in may ask about, each once, appended to

@@ -12,7 +12,8 @@
 #include "log.h"
 #include "qqfilter.h"
 
-#define NAMES_MAX (TXT_SLOTS - DKIMV_SIGS_MAX)
+#define NAMES_MAX (TXT_SLOTS - DKIMV_SIGS_MAX - 1)
+#define FROM_SLOT (TXT_SLOTS - 1) /* the From domain itself: does it exist? (np=) */
 
 static char from[DMARC_NAME_MAX + 1];
 static int from_state;        /* 0 not asked, 1 a From domain, -1 none to be had */
@@ -48,6 +49,9 @@ void policy_begin(const struct dkim_field *f, size_t n, int readable)
 		for (i = 0; i < nnames; i++)
 			ask(i);
 		nasked = nnames;
+		/* np= is for a From domain that does not exist: NXDOMAIN
+		 * (RFC 8020) to any question about the name says so */
+		txt_ask(FROM_SLOT, from);
 	}
 	str_free(&dom);
 }
@@ -126,6 +130,7 @@ int policy_finish(const char *const *dkim_pass, size_t npass, const struct spf_i
 	in.ndkim = npass;
 	in.spf_domain = spf->result ? spf->domain : 0;
 	in.spf_pass = spf->result && !strcmp(spf->result, "pass");
+	in.from_nxdomain = txt_answer(FROM_SLOT)->status == TXT_NONE && txt_answer(FROM_SLOT)->nxdomain;
 	/* the other domains' walks, for relaxed alignment */
 	dmarc_names(&in, names, NAMES_MAX, &nnames);
 	for (i = nasked; i < nnames; i++)

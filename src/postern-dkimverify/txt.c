@@ -76,6 +76,7 @@ static enum dnsq_take take(struct dnsq *q, size_t ns, const unsigned char *m, si
 	}
 	if ((rcode == 0 || rcode == 3) && !(flags & (DNS_TRUNCATED | DNS_LAME))) {
 		x->a.status = rcode == 0 && x->a.n ? TXT_FOUND : TXT_NONE;
+		x->a.nxdomain = rcode == 3;
 		return DNSQ_SETTLED;
 	}
 	forget(&x->a);
@@ -95,6 +96,7 @@ void txt_ask(size_t slot, const char *name)
 	if (!deadline)
 		deadline = monotonic_ms() + KEYS_WAIT_MS;
 	x->a.status = TXT_PENDING;
+	x->a.nxdomain = 0;
 	x->truncated = 0;
 	x->q.take = take;
 	x->q.edns = 1;

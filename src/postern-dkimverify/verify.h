@@ -8,7 +8,7 @@
 #include "str.h"
 
 #define KEYS_WAIT_MS 10000  /* for all the TXT records of one message */
-#define TXT_SLOTS 32        /* questions: DKIMV_SIGS_MAX keys, then DMARC's names */
+#define TXT_SLOTS 32        /* questions: DKIMV_SIGS_MAX keys, then DMARC's names, the From domain last */
 #define TCP_WAIT_MS 5000    /* for all the answers wanted again over TCP, after the UDP wait */
 #define TXT_RECORDS_MAX 16  /* TXT records of one name looked at (a resolver shuffles them) */
 #define TXT_TEXT_MAX 4096   /* bytes of one TXT record kept: RSA-4096 takes about 800 */
@@ -19,6 +19,7 @@ struct txt_answer {
 	size_t n;
 	struct str txt[TXT_RECORDS_MAX]; /* each record's strings joined; longer ones are left out */
 	size_t toolong;          /* TXT records over TXT_TEXT_MAX */
+	int nxdomain;            /* TXT_NONE because the name does not exist */
 };
 /* txt.c: asks for name's TXT records as question slot (below
  * TXT_SLOTS); a name no query can be made of is TXT_NONE at once. */

@@ -340,6 +340,7 @@ static void evaluations(void)
 	static const struct entry relaxed[] = { { "example.com", "v=DMARC1; p=reject" } };
 	static const struct entry strict[] = { { "example.com", "v=DMARC1; p=reject; adkim=s; aspf=s" } };
 	static const struct entry subs[] = { { "example.com", "v=DMARC1; p=reject; sp=quarantine" } };
+	static const struct entry nps[] = { { "example.com", "v=DMARC1; p=quarantine; sp=none; np=reject" } };
 	static const struct entry nosp[] = { { "example.com", "v=DMARC1; p=quarantine; sp=bad" } };
 	static const struct entry self[] = { { "mail.example.com", "v=DMARC1; p=none; sp=reject" },
 	                                     { "example.com", "v=DMARC1; p=reject" } };
@@ -404,6 +405,17 @@ static void evaluations(void)
 	      "a subdomain: the parent's sp=, the walk stopping at the record");
 	eval("example.com", 0, 0, 0);
 	CHECK(verdict("fail", DMARC_P_REJECT, 0, "example.com"), "the domain itself: p=");
+	I.from_nxdomain = 1;
+	eval("ghost.example.com", 0, 0, 0);
+	CHECK(verdict("fail", DMARC_P_QUARANTINE, 0, "example.com"), "a subdomain that does not exist, no np=: sp=");
+	ZONE(nps);
+	eval("ghost.example.com", 0, 0, 0);
+	CHECK(verdict("fail", DMARC_P_REJECT, 0, "example.com"), "a subdomain that does not exist: np=");
+	eval("example.com", 0, 0, 0);
+	CHECK(verdict("fail", DMARC_P_QUARANTINE, 0, "example.com"), "the domain itself, even not existing: p=");
+	I.from_nxdomain = 0;
+	eval("mail.example.com", 0, 0, 0);
+	CHECK(verdict("fail", DMARC_P_NONE, 0, "example.com"), "a subdomain that exists: sp=, not np=");
 	ZONE(nosp);
 	eval("a.b.example.com", 0, 0, 0);
 	CHECK(verdict("fail", DMARC_P_QUARANTINE, 0, "example.com"), "a subdomain, no good sp=: p=");
