@@ -361,12 +361,9 @@ static const char *check(struct str *identity, size_t at, const char *sender, co
 		memcpy(ip, "unknown", 8);
 	build_field(r, why, is_helo ? sender : identity->s, helo, ip, is_helo ? "helo" : "mailfrom");
 	if (!is_helo) {
-		size_t i;
 		if (!str_copys(&mailfrom_domain, domain))
 			die_nomem();
-		for (i = 0; i < mailfrom_domain.len; i++)
-			if (mailfrom_domain.s[i] >= 'A' && mailfrom_domain.s[i] <= 'Z')
-				mailfrom_domain.s[i] = (char)(mailfrom_domain.s[i] + 32);
+		lowercase(mailfrom_domain.s, mailfrom_domain.len);
 		mailfrom_result = r;
 		mailfrom_checked = 1;
 	}
