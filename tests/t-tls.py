@@ -967,12 +967,14 @@ try:
         check(start('tlsd', [os.path.join(D, 'bin/postern-tlsd')], TLS_USER, SOCK),
               'postern-tlsd restarts serving the users of conf-users')
         mark = len(logtext())
-        check(reply_as(SMTPD, b'Cemx.test') == 2 and 'why="client mode is postern-remote\'s only"' in logtext()[mark:],
+        check(reply_as(SMTPD, b'Cemx.test') == 2 and
+              wait_for(lambda: 'why="client mode is postern-remote\'s only"' in logtext()[mark:], 5),
               'a C request from postern-smtpd\'s uid is refused Z, and logged')
         check(reply_as(SMTPD, b'S') == 1, 'an S request from postern-smtpd\'s uid gets K')
         check(reply_as(SUBMIT, b'S') == 1, 'an S request from postern-submit\'s uid (submission) gets K')
         mark = len(logtext())
-        check(reply_as(SUBMIT, b'Cemx.test') == 2 and 'why="client mode is postern-remote\'s only"' in logtext()[mark:],
+        check(reply_as(SUBMIT, b'Cemx.test') == 2 and
+              wait_for(lambda: 'why="client mode is postern-remote\'s only"' in logtext()[mark:], 5),
               'a C request from postern-submit\'s uid is refused Z, and logged')
         check(reply_as(REMOTE, b'Cvmx.test') == 1, 'a C request from postern-remote\'s uid gets K')
         check(wait_for(lambda: len(engines()) == sessions_before, 10), 'and those engines leave with their applications')

@@ -14,7 +14,7 @@
 /* Reads path, a regular file of at most PEM_FILE_MAX bytes, into text;
  * *st is its fstat. */
 void pem_read(const char *path, struct str *text, struct stat *st);
-/* pem_walk (src/tls/pem.h) over text, ending the program with a line
+/* pem_walk (src/lib/pem.h) over text, ending the program with a line
  * naming path when it stops. */
 void pem_decode(const char *path, const struct str *text, struct str *der, pem_each *each, void *ctx);
 #endif
