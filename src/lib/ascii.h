@@ -11,7 +11,6 @@ static inline int ascii_lower(int c) { return c >= 'a' && c <= 'z'; }
 static inline int ascii_upper(int c) { return c >= 'A' && c <= 'Z'; }
 static inline int ascii_alpha(int c) { return ascii_lower(c) || ascii_upper(c); }
 static inline int ascii_alnum(int c) { return ascii_alpha(c) || ascii_digit(c); }
-static inline int ascii_xdigit(int c) { return ascii_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 /* WSP (RFC 5234): space and tab */
 static inline int ascii_wsp(int c) { return c == ' ' || c == '\t'; }
 /* WSP and CR: what is trimmed from a line of a file, a CR being the
