@@ -1,13 +1,13 @@
 #include <string.h>
 #include "addr.h"
+#include "ascii.h"
 #include "case.h"
 
 void lowercase(char *s, size_t n)
 {
 	size_t i;
 	for (i = 0; i < n; i++)
-		if (s[i] >= 'A' && s[i] <= 'Z')
-			s[i] = (char)(s[i] + 32);
+		s[i] = (char)ascii_tolower(s[i]);
 }
 
 size_t addr_at(const char *a, size_t n)

@@ -1,17 +1,12 @@
 #include "case.h"
+#include "ascii.h"
 
 int case_eqn(const char *a, const char *b, size_t n)
 {
 	size_t i;
-	for (i = 0; i < n; i++) {
-		char x = a[i], y = b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (char)(y - 'A' + 'a');
-		if (x != y)
+	for (i = 0; i < n; i++)
+		if (ascii_tolower(a[i]) != ascii_tolower(b[i]))
 			return 0;
-	}
 	return 1;
 }
 

@@ -1,11 +1,10 @@
 #include <errno.h>
 #include <string.h>
 #include "control.h"
+#include "ascii.h"
 #include "file.h"
 #include "fmt.h"
 #include "home.h"
-
-static int blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 /* The buffers are kept from one file to the next: a program reads a dozen
  * control files at start, and musl's malloc returns a freed 4 KB buffer to
@@ -42,9 +41,9 @@ int control_lines(const char *name, struct str *list)
 		char *nl = memchr(raw.s + pos, '\n', raw.len - pos);
 		size_t end = nl ? (size_t)(nl - raw.s) : raw.len;
 		size_t a = pos, b = end;
-		while (a < b && blank(raw.s[a]))
+		while (a < b && ascii_wsp_cr(raw.s[a]))
 			a++;
-		while (b > a && blank(raw.s[b - 1]))
+		while (b > a && ascii_wsp_cr(raw.s[b - 1]))
 			b--;
 		if (b > a && raw.s[a] != '#' && !memchr(raw.s + a, 0, b - a))
 			if (!str_catb(list, raw.s + a, b - a) || !str_catz(list))

@@ -3,15 +3,13 @@
  * The message's canonical forms are src/lib/dkimcanon.c's. */
 #include <string.h>
 #include "dkim.h"
+#include "ascii.h"
 #include "case.h"
 #include "fmt.h"
 
 #define COMMENT_DEPTH 32 /* nested comments; deeper is refused, not signed */
 #define LINE_WIDTH 78    /* characters a line of DKIM-Signature, LF aside */
 #define B_CHUNK 72       /* characters of b= data a line */
-
-static int alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
 
 /* Labels separated by single dots, none empty or over 63 bytes, 253 in
  * all; each byte a letter, a digit, '-' or, with underscore, '_'. */
@@ -29,7 +27,7 @@ static int labels_ok(const char *s, size_t n, int underscore)
 			label = 0;
 			continue;
 		}
-		if (!alnum(c) && c != '-' && !(underscore && c == '_'))
+		if (!ascii_alnum(c) && c != '-' && !(underscore && c == '_'))
 			return 0;
 		if (++label > 63)
 			return 0;
@@ -55,7 +53,7 @@ struct lex {
  * atom of a phrase (obs-phrase allows the dots), an encoded word. */
 static int wordc(char c)
 {
-	return alnum(c) || (unsigned char)c >= 0x80 || (c && strchr("!#$%&'*+-/=?^_`{|}~.", c));
+	return ascii_alnum(c) || (unsigned char)c >= 0x80 || (c && strchr("!#$%&'*+-/=?^_`{|}~.", c));
 }
 
 static int cfws(struct lex *l)
@@ -199,10 +197,10 @@ int dkim_from_address(const struct dkim_field *f, size_t n, struct str *dom, str
 	if (!labels_ok(l.v + d, dn, 0) || !str_copyb(dom, l.v + d, dn))
 		return -1;
 	for (i = 0; i < dn; i++)
-		dom->s[i] = lower(dom->s[i]);
+		dom->s[i] = (char)ascii_tolower(dom->s[i]);
 	if (addr) {
 		for (i = 0; i < addr->len; i++)
-			addr->s[i] = lower(addr->s[i]);
+			addr->s[i] = (char)ascii_tolower(addr->s[i]);
 		if (!str_catc(addr, '@') || !str_cat(addr, dom) || !str_catz(addr))
 			return -1;
 		addr->len--;

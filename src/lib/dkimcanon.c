@@ -13,8 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "dkim.h"
-
-static int wsp(char c) { return c == ' ' || c == '\t'; }
+#include "ascii.h"
 
 int dkim_fields(const char *msg, size_t len, struct dkim_field *f, size_t max, size_t *n, size_t *body)
 {
@@ -38,17 +37,17 @@ int dkim_fields(const char *msg, size_t len, struct dkim_field *f, size_t max, s
 		for (i = pos; i < end; i++)
 			if (msg[i] == 0 || msg[i] == '\r')
 				return -1;
-		if (wsp(msg[pos])) { /* a continuation line */
+		if (ascii_wsp(msg[pos])) { /* a continuation line */
 			if (k == 0)
 				return -1;
 			f[k - 1].rawlen = end - (size_t)(f[k - 1].raw - msg);
 		} else { /* a field: the name, any blanks (obs-optional), ':' */
 			size_t name;
-			for (i = pos; i < end && msg[i] != ':' && !wsp(msg[i]); i++)
+			for (i = pos; i < end && msg[i] != ':' && !ascii_wsp(msg[i]); i++)
 				if ((unsigned char)msg[i] < 33 || (unsigned char)msg[i] > 126)
 					return -1;
 			name = i - pos;
-			while (i < end && wsp(msg[i]))
+			while (i < end && ascii_wsp(msg[i]))
 				i++;
 			if (name == 0 || i == end || msg[i] != ':' || k >= max)
 				return -1;
@@ -79,12 +78,12 @@ int dkim_canon_field(const struct dkim_field *f, struct str *out)
 	o = out->len;
 	for (i = 0; i < f->namelen; i++) {
 		char c = f->name[i];
-		p[o++] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+		p[o++] = (char)ascii_tolower(c);
 	}
 	p[o++] = ':';
 	/* the value: after the name, any blanks (obs-optional: deleted, as
 	 * RFC 6376 3.4.2 has it) and the colon */
-	for (i = f->namelen; i < n && wsp(v[i]); i++)
+	for (i = f->namelen; i < n && ascii_wsp(v[i]); i++)
 		;
 	if (i < n && v[i] == ':')
 		i++;
@@ -92,7 +91,7 @@ int dkim_canon_field(const struct dkim_field *f, struct str *out)
 		char c = v[i];
 		if (c == '\n' || (c == '\r' && i + 1 < n && v[i + 1] == '\n'))
 			continue; /* unfolded: the line end goes, the blank after it stays */
-		if (wsp(c)) {
+		if (ascii_wsp(c)) {
 			space = 1;
 			continue;
 		}
@@ -195,13 +194,13 @@ void dkim_body_put(struct dkim_body *b, const char *s, size_t n)
 			b->line_has_text = 0;
 			b->pending_wsp = 0; /* trailing blanks, the CR of CR LF */
 			i++;
-		} else if (wsp(c) || c == '\r') {
+		} else if (ascii_wsp(c) || c == '\r') {
 			if (b->pending_wsp & HELD_CR)
 				text(b, &o); /* the CR held was not before an LF */
 			b->pending_wsp |= c == '\r' ? HELD_CR : HELD_WSP;
 			i++;
 		} else {
-			for (j = i + 1; j < n && s[j] != '\n' && s[j] != '\r' && !wsp(s[j]); j++)
+			for (j = i + 1; j < n && s[j] != '\n' && s[j] != '\r' && !ascii_wsp(s[j]); j++)
 				;
 			text(b, &o);
 			put(&o, s + i, j - i);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "dkimverify.h"
+#include "ascii.h"
 #include "base64.h"
 #include "case.h"
 #include "fmt.h"
@@ -28,12 +29,8 @@ static const char MALFORMED[] = "malformed signature";
 static const char BADKEY[] = "malformed key record";
 static const char NOMEM[] = "out of memory";
 
-static int wsp(char c) { return c == ' ' || c == '\t'; }
-static int alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static int digit(char c) { return c >= '0' && c <= '9'; }
-static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
 /* VALCHAR (RFC 6376 3.2): printable ASCII but ';' */
-static int valchar(char c) { return c >= 0x21 && c <= 0x7e && c != ';'; }
+static int valchar(char c) { return ascii_vchar(c) && c != ';'; }
 static int is(const char *p, size_t n, const char *s) { return case_eqb(p, n, s, strlen(s)); }
 
 /* The length of the piece of folding white space at v[i], 0 when there
@@ -44,11 +41,11 @@ static size_t fws(const char *v, size_t n, size_t i)
 {
 	if (i >= n)
 		return 0;
-	if (wsp(v[i]))
+	if (ascii_wsp(v[i]))
 		return 1;
-	if (v[i] == '\n' && i + 1 < n && wsp(v[i + 1]))
+	if (v[i] == '\n' && i + 1 < n && ascii_wsp(v[i + 1]))
 		return 1;
-	if (v[i] == '\r' && i + 2 < n && v[i + 1] == '\n' && wsp(v[i + 2]))
+	if (v[i] == '\r' && i + 2 < n && v[i + 1] == '\n' && ascii_wsp(v[i + 2]))
 		return 2;
 	return 0;
 }
@@ -81,10 +78,10 @@ static int tag_list(const char *v, size_t n, struct tag *t, size_t max, size_t *
 	size_t i = skip_fws(v, n, 0), k = 0, j, w, last;
 
 	while (i < n) {
-		if (k == max || !alpha(v[i]))
+		if (k == max || !ascii_alpha(v[i]))
 			return -1;
 		t[k].name = i;
-		while (i < n && (alpha(v[i]) || digit(v[i]) || v[i] == '_'))
+		while (i < n && (ascii_alnum(v[i]) || v[i] == '_'))
 			i++;
 		t[k].namelen = i - t[k].name;
 		i = skip_fws(v, n, i);
@@ -181,7 +178,7 @@ static size_t strip_b64(const char *v, size_t n, char *buf, size_t size)
 			i += w;
 			continue;
 		}
-		if (!alpha(c) && !digit(c) && c != '+' && c != '/' && c != '=')
+		if (!ascii_alpha(c) && !ascii_digit(c) && c != '+' && c != '/' && c != '=')
 			return B64_BAD;
 		if (o < size)
 			buf[o] = c;
@@ -200,7 +197,7 @@ static int name_value(const char *v, size_t n, char *out)
 	if (!dkim_name_ok(v, n))
 		return -1;
 	for (i = 0; i < n; i++)
-		out[i] = lower(v[i]);
+		out[i] = (char)ascii_tolower(v[i]);
 	out[n] = 0;
 	return 0;
 }
@@ -217,7 +214,7 @@ static int length_value(const char *v, size_t n, unsigned long long *u)
 		return -1;
 	for (i = 0; i < n; i++) {
 		unsigned d;
-		if (!digit(v[i]))
+		if (!ascii_digit(v[i]))
 			return -1;
 		d = (unsigned)(v[i] - '0');
 		r = r > (ULLONG_MAX - d) / 10 ? ULLONG_MAX : r * 10 + d;
@@ -265,7 +262,7 @@ const char *dkimv_sig_parse(const struct dkim_field *f, struct dkimv_sig *s)
 
 	memset(s, 0, sizeof *s);
 	/* the value: after the name, any blanks (obs-optional) and the colon */
-	for (at = f->namelen; at < f->rawlen && wsp(f->raw[at]); at++)
+	for (at = f->namelen; at < f->rawlen && ascii_wsp(f->raw[at]); at++)
 		;
 	if (at >= f->rawlen || f->raw[at] != ':')
 		return MALFORMED;
@@ -318,7 +315,7 @@ const char *dkimv_sig_parse(const struct dkim_field *f, struct dkimv_sig *s)
 			if (!str_readyplus(&s->h, len + 1))
 				return NOMEM;
 			for (i = 0; i < len; i++)
-				s->h.s[s->h.len++] = lower(name[i]);
+				s->h.s[s->h.len++] = (char)ascii_tolower(name[i]);
 			s->h.s[s->h.len++] = 0;
 			s->nh++;
 		}
@@ -331,7 +328,7 @@ const char *dkimv_sig_parse(const struct dkim_field *f, struct dkimv_sig *s)
 		e = v + k[S_I]->val;
 		n = k[S_I]->vallen;
 		for (i = 0, len = 0; i < n; i++) {
-			if (wsp(e[i]) || e[i] == '\r' || e[i] == '\n')
+			if (ascii_wsp(e[i]) || e[i] == '\r' || e[i] == '\n')
 				continue;
 			if (len == sizeof s->i - 1)
 				return MALFORMED;
@@ -756,7 +753,7 @@ static size_t cfws(const char *v, size_t n, size_t i)
 			depth--;
 		else if (depth && c == '\\')
 			i++;
-		else if (!depth && !wsp(c) && c != '\r' && c != '\n')
+		else if (!depth && !ascii_wsp(c) && c != '\r' && c != '\n')
 			break;
 	}
 	return i < n ? i : n;
@@ -773,7 +770,7 @@ int dkimv_ar_is_ours(const struct dkim_field *f, const char *id)
 
 	if (idn == 0 || !case_eqb(f->name, f->namelen, "authentication-results", 22))
 		return 0;
-	for (i = f->namelen; i < n && wsp(v[i]); i++)
+	for (i = f->namelen; i < n && ascii_wsp(v[i]); i++)
 		;
 	if (i >= n || v[i] != ':')
 		return 0;
@@ -804,7 +801,7 @@ int dkimv_ar_is_ours(const struct dkim_field *f, const char *id)
 /* atext (RFC 5322 3.2.3) */
 static int atext(char c)
 {
-	return alpha(c) || digit(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
+	return ascii_alnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
 }
 
 /* Whether i= can stand as RFC 8601's pvalue [local-part] "@" domain:

@@ -12,24 +12,21 @@
  * answers are the caller's, and nothing of them is kept past a call. */
 #include <string.h>
 #include "dmarc.h"
+#include "ascii.h"
 #include "case.h"
 #include "dkim.h"
 
 #define WALK_CUT 7   /* labels a long name is cut to at once (RFC 9989 4.10.1) */
 #define PCT_DIGITS 3 /* pct= is 1*3DIGIT (RFC 7489 6.4) */
 
-static int wsp(char c) { return c == ' ' || c == '\t'; }
-static int alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static int digit(char c) { return c >= '0' && c <= '9'; }
-static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
 /* a byte of a value: printable ASCII but ';' (the blanks inside a value
  * are taken apart, as white space) */
-static int valchar(char c) { return c >= 0x21 && c <= 0x7e && c != ';'; }
+static int valchar(char c) { return ascii_vchar(c) && c != ';'; }
 static int is(const char *p, size_t n, const char *s) { return case_eqb(p, n, s, strlen(s)); }
 
 static size_t skip_wsp(const char *v, size_t n, size_t i)
 {
-	while (i < n && wsp(v[i]))
+	while (i < n && ascii_wsp(v[i]))
 		i++;
 	return i;
 }
@@ -50,10 +47,10 @@ static int tag_spec(const char *v, size_t n, size_t *i, struct tag *t)
 {
 	size_t p = *i, last;
 
-	if (p >= n || !alpha(v[p]))
+	if (p >= n || !ascii_alpha(v[p]))
 		return -1;
 	t->name = p;
-	while (p < n && (alpha(v[p]) || digit(v[p]) || v[p] == '_'))
+	while (p < n && (ascii_alnum(v[p]) || v[p] == '_'))
 		p++;
 	t->namelen = p - t->name;
 	p = skip_wsp(v, n, p);
@@ -63,7 +60,7 @@ static int tag_spec(const char *v, size_t n, size_t *i, struct tag *t)
 	while (p < n && v[p] != ';') {
 		if (valchar(v[p]))
 			last = ++p;
-		else if (wsp(v[p]))
+		else if (ascii_wsp(v[p]))
 			p++;
 		else
 			return -1;
@@ -95,7 +92,7 @@ static char letter_value(const char *v, size_t n, const char *choices)
 
 	if (n != 1)
 		return 0;
-	c = lower(v[0]);
+	c = (char)ascii_tolower(v[0]);
 	return c && strchr(choices, c) ? c : 0;
 }
 
@@ -108,7 +105,7 @@ static int pct_value(const char *v, size_t n, unsigned *pct)
 	if (n == 0 || n > PCT_DIGITS)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (!digit(v[i]))
+		if (!ascii_digit(v[i]))
 			return -1;
 		u = u * 10 + (unsigned)(v[i] - '0');
 	}
@@ -218,12 +215,12 @@ static size_t take_name(const char *domain, char *out)
 	n = strnlen(domain, DMARC_NAME_MAX + 1);
 	if (n > DMARC_NAME_MAX || !dkim_name_ok(domain, n))
 		return 0;
-	for (last = suffix(domain, n, 1), i = last; i < n && digit(domain[i]); i++)
+	for (last = suffix(domain, n, 1), i = last; i < n && ascii_digit(domain[i]); i++)
 		;
 	if (i == n)
 		return 0; /* 192.0.2.1: an address, not a name */
 	for (i = 0; i < n; i++)
-		out[i] = lower(domain[i]);
+		out[i] = (char)ascii_tolower(domain[i]);
 	out[n] = 0;
 	return n;
 }

@@ -1,14 +1,10 @@
 /* DNS wire format: see dnswire.h. */
 #include <string.h>
 #include "dnswire.h"
+#include "ascii.h"
 
 #define C_IN 1
 #define HEADER 12
-
-static unsigned char lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
-}
 
 int dns_reverse_name(char *out, size_t cap, const unsigned char *ip, size_t iplen, const char *zone)
 {
@@ -192,7 +188,7 @@ int dns_records(const unsigned char *m, size_t len, const unsigned char *q, size
 	/* the question, as we asked it; a name compared without case, which
 	 * leaves its length bytes (under 64) and the type and class alone */
 	for (i = HEADER; i < qend; i++)
-		if (lower(m[i]) != lower(q[i]))
+		if (ascii_tolower(m[i]) != ascii_tolower(q[i]))
 			return -1;
 	if (m[2] & 0x02)
 		*flags |= DNS_TRUNCATED;

@@ -2,13 +2,14 @@
 #include <string.h>
 #include <unistd.h>
 #include "log.h"
+#include "ascii.h"
 #include "die.h"
 
 #define LOG_VALUE_MAX 1000 /* longer values are cut: a log line stays a line */
 
 static int plain(unsigned char c)
 {
-	return c > 0x20 && c < 0x7f && c != '"' && c != '=' && c != '\\';
+	return ascii_vchar(c) && c != '"' && c != '=' && c != '\\';
 }
 
 int log_escape(struct str *out, const char *b, size_t n)

@@ -1,9 +1,10 @@
 #include "loginname.h"
+#include "ascii.h"
 
 #define LOCAL_MAX 64
 #define DOMAIN_MAX 190
 
-static int is_lower_digit(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+static int is_lower_digit(char c) { return ascii_lower(c) || ascii_digit(c); }
 
 static int unix_name(const char *s, size_t n)
 {

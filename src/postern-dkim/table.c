@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "holder.h"
+#include "ascii.h"
 #include "control.h"
 #include "die.h"
 #include "dkim.h"
@@ -29,24 +30,22 @@ static _Noreturn void bad_line(const char *path, size_t line, const char *why, c
 	die(111, "fatal: ", path, ", line ", num, ": ", why, what);
 }
 
-static int blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-
 /* the field of s (n bytes) at *i, in lower case into out: 0, or -1 when
  * there is none or it is too long to be a name */
 static int field(const char *s, size_t n, size_t *i, char out[DKIM_NAME_MAX + 1], size_t *len)
 {
 	size_t a, j;
 
-	while (*i < n && blank(s[*i]))
+	while (*i < n && ascii_wsp_cr(s[*i]))
 		(*i)++;
 	a = *i;
-	while (*i < n && !blank(s[*i]))
+	while (*i < n && !ascii_wsp_cr(s[*i]))
 		(*i)++;
 	*len = *i - a;
 	if (*len == 0 || *len > DKIM_NAME_MAX)
 		return -1;
 	for (j = 0; j < *len; j++)
-		out[j] = s[a + j] >= 'A' && s[a + j] <= 'Z' ? (char)(s[a + j] - 'A' + 'a') : s[a + j];
+		out[j] = (char)ascii_tolower(s[a + j]);
 	out[*len] = 0;
 	return 0;
 }
@@ -102,7 +101,7 @@ static void take_line(const char *path, size_t line, const char *s, size_t n)
 	struct key *k;
 	size_t i = 0, dlen, slen, j, same = 0;
 
-	while (i < n && blank(s[i]))
+	while (i < n && ascii_wsp_cr(s[i]))
 		i++;
 	if (i == n || s[i] == '#')
 		return;
@@ -111,7 +110,7 @@ static void take_line(const char *path, size_t line, const char *s, size_t n)
 	k = &keys[nkeys];
 	if (field(s, n, &i, k->domain, &dlen) == -1 || field(s, n, &i, k->selector, &slen) == -1)
 		bad_line(path, line, "not DOMAIN SELECTOR", "");
-	while (i < n && blank(s[i]))
+	while (i < n && ascii_wsp_cr(s[i]))
 		i++;
 	if (i != n)
 		bad_line(path, line, "not DOMAIN SELECTOR: more than two fields", "");

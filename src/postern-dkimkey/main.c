@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "keymaker.h"
+#include "ascii.h"
 #include "conf.h"
 #include "die.h"
 #include "file.h"
@@ -52,7 +53,7 @@ static void name(char out[DKIM_NAME_MAX + 1], const char *arg, int is_selector)
 	if (n > DKIM_NAME_MAX)
 		n = 0;
 	for (i = 0; i < n; i++)
-		out[i] = arg[i] >= 'A' && arg[i] <= 'Z' ? (char)(arg[i] - 'A' + 'a') : arg[i];
+		out[i] = (char)ascii_tolower(arg[i]);
 	out[n] = 0;
 	if (!dkimkey_name_ok(out, n, is_selector))
 		die(100, is_selector ? "fatal: not a selector (labels of letters, digits, '-' and '_'): "

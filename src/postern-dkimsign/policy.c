@@ -6,6 +6,7 @@
  * control/senderlogins gives it, only (doc/dkim.md, "Who signs what"). */
 #include <string.h>
 #include "dkimsign.h"
+#include "ascii.h"
 #include "control.h"
 #include "die.h"
 #include "dkim.h"
@@ -19,7 +20,7 @@ static void append_lower(struct str *list, const char *s, size_t n)
 {
 	size_t i;
 	for (i = 0; i < n; i++)
-		if (!str_catc(list, s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i]))
+		if (!str_catc(list, (char)ascii_tolower(s[i])))
 			ds_nomem();
 	if (!str_catz(list))
 		ds_nomem();

@@ -7,10 +7,9 @@
  * header around it is odd. */
 #include <string.h>
 #include "verify.h"
+#include "ascii.h"
 #include "die.h"
 #include "qqfilter.h"
-
-static int wsp(char c) { return c == ' ' || c == '\t'; }
 
 /* The end of the line at pos: the offset after its LF, or len. */
 static size_t line_end(const char *msg, size_t len, size_t pos)
@@ -42,12 +41,12 @@ void header_rewrite(const char *msg, size_t len, const char *id, const struct st
 		if (empty_line(msg, pos, end))
 			break;
 		/* a field: its first line and every continuation */
-		while (end < len && wsp(msg[end]))
+		while (end < len && ascii_wsp(msg[end]))
 			end = line_end(msg, len, end);
 		pos = end;
-		if (wsp(msg[start]))
+		if (ascii_wsp(msg[start]))
 			continue; /* a continuation with no field above it */
-		for (i = start; i < end && msg[i] != ':' && !wsp(msg[i]) && msg[i] != '\n'; i++)
+		for (i = start; i < end && msg[i] != ':' && !ascii_wsp(msg[i]) && msg[i] != '\n'; i++)
 			;
 		f.name = f.raw = msg + start;
 		f.namelen = i - start;

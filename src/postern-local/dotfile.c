@@ -2,12 +2,8 @@
 #include <string.h>
 #include "dotfile.h"
 #include "addr.h"
-
-static int blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-static int alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+#include "ascii.h"
+#include "case.h"
 
 static int add(struct dotfile *d, enum dot_kind kind, const char *s, size_t len, size_t line)
 {
@@ -44,7 +40,7 @@ static enum dot_error one_line(struct dotfile *d, const char *s, size_t n, size_
 			return DOT_ERR_MBOX;
 		return add(d, DOT_MAILDIR, s, n, line) ? DOT_OK : DOT_ERR_NOMEM;
 	case '|':
-		for (i = 1; i < n && blank(s[i]); i++)
+		for (i = 1; i < n && ascii_wsp_cr(s[i]); i++)
 			;
 		if (i == n)
 			return DOT_ERR_PROGRAM;
@@ -54,7 +50,7 @@ static enum dot_error one_line(struct dotfile *d, const char *s, size_t n, size_
 		n--;
 		break;
 	default:
-		if (!alnum(s[0]))
+		if (!ascii_alnum(s[0]))
 			return DOT_ERR_SYNTAX;
 	}
 	if (addr_check(s, n) != ADDR_OK)
@@ -80,7 +76,7 @@ enum dot_error dotfile_parse(struct dotfile *d, const char *buf, size_t len, siz
 			return DOT_ERR_LINES;
 		if (n > DOT_LINE_MAX)
 			return DOT_ERR_LONG;
-		while (n && blank(buf[pos + n - 1]))
+		while (n && ascii_wsp_cr(buf[pos + n - 1]))
 			n--;
 		if (n) {
 			r = one_line(d, buf + pos, n, line);
@@ -189,26 +185,9 @@ static int prefix_ci(const char *s, size_t n, const char *p)
 	size_t m = strlen(p), i;
 	if (n < m)
 		return 0;
-	for (i = 0; i < m; i++) {
-		char c = s[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c + 32);
-		if (c != p[i])
+	for (i = 0; i < m; i++)
+		if ((char)ascii_tolower(s[i]) != p[i])
 			return 0;
-	}
-	return 1;
-}
-
-static int equal_ci(const char *a, const char *b, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++) {
-		char x = a[i], y = b[i];
-		if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
-		if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
-		if (x != y)
-			return 0;
-	}
 	return 1;
 }
 
@@ -234,11 +213,11 @@ int header_scan(const char *buf, size_t len, const char *rcpt, size_t rlen, size
 			(*hops)++;
 			a = pos + 13;
 			b = end;
-			while (a < b && blank(buf[a]))
+			while (a < b && ascii_wsp_cr(buf[a]))
 				a++;
-			while (b > a && blank(buf[b - 1]))
+			while (b > a && ascii_wsp_cr(buf[b - 1]))
 				b--;
-			if (b - a == rlen && equal_ci(buf + a, rcpt, rlen))
+			if (b - a == rlen && case_eqn(buf + a, rcpt, rlen))
 				loop = 1;
 		}
 		pos = end + 1;

@@ -6,8 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include "remote.h"
-
-static int digit(char c) { return c >= '0' && c <= '9'; }
+#include "ascii.h"
 
 int reply_read(struct io *in, struct reply *r)
 {
@@ -44,7 +43,7 @@ int reply_read(struct io *in, struct reply *r)
 		n = line.len - 1;
 		if (n && line.s[n - 1] == '\r')
 			n--;
-		if (n < 3 || !digit(line.s[0]) || !digit(line.s[1]) || !digit(line.s[2]) ||
+		if (n < 3 || !ascii_digit(line.s[0]) || !ascii_digit(line.s[1]) || !ascii_digit(line.s[2]) ||
 		    (n > 3 && line.s[3] != ' ' && line.s[3] != '-') || line.s[0] < '2' || line.s[0] > '5') {
 			r->err = "malformed reply";
 			goto out;

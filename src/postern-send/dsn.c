@@ -1,14 +1,13 @@
 #include <string.h>
 #include "dsn.h"
+#include "ascii.h"
 #include "date822.h"
-
-static int digit(char c) { return c >= '0' && c <= '9'; }
 
 /* n digits at s[i..], 1 to max of them */
 static size_t digits(const char *s, size_t n, size_t i, size_t max)
 {
 	size_t k = 0;
-	while (i + k < n && digit(s[i + k]) && k <= max)
+	while (i + k < n && ascii_digit(s[i + k]) && k <= max)
 		k++;
 	return k >= 1 && k <= max ? k : 0;
 }
@@ -21,7 +20,7 @@ size_t dsn_status(const char *why, size_t n, int expired, char *out)
 		size_t a, b;
 		if (why[i] != '2' && why[i] != '4' && why[i] != '5')
 			continue;
-		if (i > 0 && (digit(why[i - 1]) || why[i - 1] == '.'))
+		if (i > 0 && (ascii_digit(why[i - 1]) || why[i - 1] == '.'))
 			continue;
 		if (i + 1 >= n || why[i + 1] != '.')
 			continue;
@@ -31,7 +30,7 @@ size_t dsn_status(const char *why, size_t n, int expired, char *out)
 		b = digits(why, n, i + 3 + a, 3);
 		if (!b)
 			continue;
-		if (i + 3 + a + b < n && (digit(why[i + 3 + a + b]) || why[i + 3 + a + b] == '.'))
+		if (i + 3 + a + b < n && (ascii_digit(why[i + 3 + a + b]) || why[i + 3 + a + b] == '.'))
 			continue;
 		out[0] = '5';
 		memcpy(out + 1, why + i + 1, 2 + a + b);

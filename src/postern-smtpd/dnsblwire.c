@@ -1,15 +1,11 @@
 /* The blocklist side of DNS (RFC 5782): see dnsblwire.h. */
 #include <string.h>
 #include "dnsblwire.h"
+#include "ascii.h"
 
 static int ldh(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-}
-
-static unsigned char lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+	return ascii_lower(c) || ascii_digit(c) || c == '-';
 }
 
 /* A zone name: labels of letters, digits and hyphens (lower-cased into
@@ -29,7 +25,7 @@ static int zone_name(const char *s, size_t n, char *out, const char **why)
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		unsigned char c = lower((unsigned char)s[i]);
+		unsigned char c = (unsigned char)ascii_tolower((unsigned char)s[i]);
 		if (c == '.') {
 			if (label == 0) {
 				*why = "empty label in the zone";

@@ -2,17 +2,16 @@
 #include <string.h>
 #include "parse.h"
 #include "addr.h"
+#include "ascii.h"
 #include "case.h"
 #include "fmt.h"
 #include "utf8.h"
-
-static char lc(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
 
 int word_is(const char *b, size_t n, const char *w)
 {
 	size_t i;
 	for (i = 0; i < n; i++)
-		if (!w[i] || lc(b[i]) != lc(w[i]))
+		if (!w[i] || ascii_tolower(b[i]) != ascii_tolower(w[i]))
 			return 0;
 	return w[n] == 0;
 }
@@ -64,7 +63,7 @@ int parse_helo(const char *s, size_t n)
 /* RFC 5322 atext, plus UTF-8 bytes (RFC 6531 widens atext). */
 static int atext(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80)
+	if (ascii_alnum(c) || c >= 0x80)
 		return 1;
 	return c && strchr("!#$%&'*+-/=?^_`{|}~", c) != 0;
 }
@@ -252,7 +251,7 @@ int line_is_bdat(const char *line, size_t n)
 
 	if (n < 4 || !word_is(line, 4, "bdat"))
 		return 0;
-	c = lc(n > 4 ? line[4] : ' ');
+	c = (char)ascii_tolower(n > 4 ? line[4] : ' ');
 	return c < 'a' || c > 'z';
 }
 

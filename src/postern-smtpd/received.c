@@ -8,12 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 #include "smtpd.h"
+#include "ascii.h"
 #include "date822.h"
 
 static int helo_byte(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']' || c >= 0x80;
+	return ascii_alnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']' || c >= 0x80;
 }
 
 /* The engine's names (TLSv1.2, ECDHE-RSA-AES128-GCM-SHA256) are made of
@@ -21,8 +21,7 @@ static int helo_byte(unsigned char c)
  * can close the comment. */
 static int tls_byte(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '-' || c == '_';
+	return ascii_alnum(c) || c == '.' || c == '-' || c == '_';
 }
 
 /* b, with each byte ok() refuses as '?' */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "ascii.h"
 #include "case.h"
 #include "dnswire.h"
 #include "spf.h"
@@ -39,11 +40,6 @@ static int toplabel(const char *s, size_t n);
 static const char *const names[] = { "none", "neutral", "pass", "fail", "softfail", "temperror", "permerror" };
 
 const char *spf_result_name(enum spf_result r) { return names[r]; }
-
-static int alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static int digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static int alnum(unsigned char c) { return alpha(c) || digit(c); }
-static unsigned char ascii_lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c; }
 
 static int word_is(const char *s, size_t n, const char *w) { return case_eqb(s, n, w, strlen(w)); }
 
@@ -253,7 +249,7 @@ static void put(struct out *o, char c)
 
 static int delimiter(unsigned char c) { return c && strchr(".-+,/_=", c) != 0; }
 
-static int unreserved(unsigned char c) { return alnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
+static int unreserved(unsigned char c) { return ascii_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
 
 /* One %{...} with its letter's value v (vl bytes): split at the
  * delimiters, maybe reversed, the rightmost digits parts, joined by dots,
@@ -403,9 +399,9 @@ static int expand(struct spf_request *r, const char *domain, const char *s, size
 			if (i == n)
 				return -1;
 			l = (unsigned char)s[i++];
-			if (!strchr(exp ? "slodipvhcrt" : "slodipvh", ascii_lower(l)) || !l)
+			if (!strchr(exp ? "slodipvhcrt" : "slodipvh", ascii_tolower(l)) || !l)
 				return -1;
-			while (i < n && digit((unsigned char)s[i])) {
+			while (i < n && ascii_digit((unsigned char)s[i])) {
 				if (keep < 1000)
 					keep = keep * 10 + (unsigned long)(s[i] - '0');
 				digits = 1;
@@ -413,7 +409,7 @@ static int expand(struct spf_request *r, const char *domain, const char *s, size
 			}
 			if (digits && keep == 0)
 				return -1;
-			if (i < n && ascii_lower((unsigned char)s[i]) == 'r') {
+			if (i < n && ascii_tolower((unsigned char)s[i]) == 'r') {
 				rev = 1;
 				i++;
 			}
@@ -424,9 +420,9 @@ static int expand(struct spf_request *r, const char *domain, const char *s, size
 			if (i == n || s[i] != '}')
 				return -1;
 			i++;
-			if (letter_value(r, domain, ascii_lower(l), o, buf, sizeof buf, &v, &vl) == -1)
+			if (letter_value(r, domain, ascii_tolower(l), o, buf, sizeof buf, &v, &vl) == -1)
 				return -2;
-			transform(o, v, vl, keep, rev, delims, ndelims, alpha(l) && l < 'a');
+			transform(o, v, vl, keep, rev, delims, ndelims, ascii_alpha(l) && l < 'a');
 		}
 	}
 	return 0;
@@ -450,14 +446,14 @@ static int toplabel(const char *s, size_t n)
 	size_t i;
 	int letter = 0, hyphen = 0;
 
-	if (n == 0 || !alnum((unsigned char)s[0]) || !alnum((unsigned char)s[n - 1]))
+	if (n == 0 || !ascii_alnum((unsigned char)s[0]) || !ascii_alnum((unsigned char)s[n - 1]))
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (s[i] == '-')
 			hyphen = 1;
-		else if (alpha((unsigned char)s[i]))
+		else if (ascii_alpha((unsigned char)s[i]))
 			letter = 1;
-		else if (!digit((unsigned char)s[i]))
+		else if (!ascii_digit((unsigned char)s[i]))
 			return 0;
 	}
 	return letter || hyphen;
@@ -491,7 +487,7 @@ static int cidr(const char *s, size_t n, int max)
 	if (n == 0 || n > 3 || (n > 1 && s[0] == '0'))
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (!digit((unsigned char)s[i]))
+		if (!ascii_digit((unsigned char)s[i]))
 			return -1;
 		v = v * 10 + (s[i] - '0');
 	}
@@ -503,13 +499,13 @@ static int dual_cidr(const char *s, size_t *n, struct term *t)
 {
 	size_t e = *n, d = e;
 
-	while (d > 0 && digit((unsigned char)s[d - 1]))
+	while (d > 0 && ascii_digit((unsigned char)s[d - 1]))
 		d--;
 	if (d >= 2 && d < e && s[d - 1] == '/' && s[d - 2] == '/') {
 		if ((t->cidr6 = cidr(s + d, e - d, 128)) == -1)
 			return -1;
 		e = d - 2;
-		for (d = e; d > 0 && digit((unsigned char)s[d - 1]); d--)
+		for (d = e; d > 0 && ascii_digit((unsigned char)s[d - 1]); d--)
 			;
 	}
 	if (d >= 1 && d < e && s[d - 1] == '/') {
@@ -571,7 +567,7 @@ static int directive(struct spf_request *r, const char *s, size_t n, struct term
 		s++;
 		n--;
 	}
-	while (k < n && alnum((unsigned char)s[k]))
+	while (k < n && ascii_alnum((unsigned char)s[k]))
 		k++;
 	for (i = 0; i < sizeof mechs / sizeof mechs[0]; i++)
 		if (word_is(s, k, mechs[i].name))
@@ -631,9 +627,9 @@ static enum spf_result parse(struct spf_request *r, const char *rec, size_t len,
 		t = rec + i;
 		while (i < len && rec[i] != ' ')
 			i++, tl++;
-		while (k < tl && (alnum((unsigned char)t[k]) || t[k] == '-' || t[k] == '_' || t[k] == '.'))
+		while (k < tl && (ascii_alnum((unsigned char)t[k]) || t[k] == '-' || t[k] == '_' || t[k] == '.'))
 			k++;
-		if (k && k < tl && t[k] == '=' && alpha((unsigned char)t[0])) {
+		if (k && k < tl && t[k] == '=' && ascii_alpha((unsigned char)t[0])) {
 			/* a modifier; unknown ones are let be (6) */
 			int redirect = word_is(t, k, "redirect"), exp = word_is(t, k, "exp");
 			if ((redirect || exp) ? !domain_spec_ok(r, t + k + 1, tl - k - 1)
