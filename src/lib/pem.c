@@ -1,5 +1,6 @@
 #include <string.h>
 #include "pem.h"
+#include "ascii.h"
 #include "base64.h"
 #include "die.h"
 
@@ -42,11 +43,6 @@ static long label_of(const char *line, size_t n, const char *kind, const char **
 	return (long)l;
 }
 
-static int blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
 int pem_walk(const struct str *text, struct str *der, pem_each *each, void *ctx, struct str *why)
 {
 	const char *s = text->s ? text->s : "";
@@ -66,7 +62,7 @@ int pem_walk(const struct str *text, struct str *der, pem_each *each, void *ctx,
 		long l;
 
 		pos += n + (nl != 0);
-		while (n && blank(line[n - 1]))
+		while (n && ascii_wsp_cr(line[n - 1]))
 			n--;
 		if (!inside) {
 			if ((l = label_of(line, n, BEGIN, &label)) < 0)
@@ -99,7 +95,7 @@ int pem_walk(const struct str *text, struct str *der, pem_each *each, void *ctx,
 			size_t i;
 			for (i = 0; i < n && r == 0; i++) {
 				size_t got;
-				if (blank(line[i]))
+				if (ascii_wsp_cr(line[i]))
 					continue;
 				quad[nquad++] = line[i];
 				if (nquad < 4)
