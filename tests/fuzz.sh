@@ -119,6 +119,7 @@ job smtpd_dns tests/fuzz/smtpd_dns.c src/lib/dnswire.c src/postern-smtpd/dnsblwi
 job smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c src/lib/dnswire.c src/lib/case.c
 job pem tests/fuzz/pem.c src/lib/pem.c src/lib/base64.c src/lib/str.c src/lib/die.c src/lib/log.c \
 	src/lib/fmt.c -lbearssl
+job mtasts tests/fuzz/mtasts.c src/lib/mtasts.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job idna tests/fuzz/idna.c src/lib/idna.c src/lib/utf8.c src/lib/str.c src/lib/fmt.c
 wait
 for name in $names; do cat "$out/$name.tap"; done | awk '
