@@ -29,7 +29,7 @@
 
 enum tls_policy tls_effective(enum tls_policy job, const struct addr *a)
 {
-	return job == TLS_DANE ? a->tls : job;
+	return job == TLS_DANE || job == TLS_STS ? a->tls : job;
 }
 
 static void dane_log(const char *qid, const struct addr *a, const char *state, size_t usable, size_t total)

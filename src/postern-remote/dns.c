@@ -332,6 +332,66 @@ enum dns_result dns_tlsa(const char *host, unsigned port, struct str *list, size
 	return *total ? DNS_OK : DNS_NODATA;
 }
 
+int dns_parse_txt(const unsigned char *msg, size_t len, struct str *list, size_t max)
+{
+	ns_msg h;
+	int i, count, n = 0;
+
+	list->len = 0;
+	if (len > ANSWER_MAX || ns_initparse(msg, (int)len, &h) == -1)
+		return -1;
+	count = ns_msg_count(h, ns_s_an);
+	for (i = 0; i < count; i++) {
+		ns_rr rr;
+		const unsigned char *rd, *end;
+		if (ns_parserr(&h, ns_s_an, i, &rr) == -1)
+			return -1;
+		if (ns_rr_type(rr) != ns_t_txt || ns_rr_class(rr) != ns_c_in)
+			continue; /* a CNAME on the way: the resolver followed it */
+		rd = ns_rr_rdata(rr);
+		end = rd + ns_rr_rdlen(rr);
+		if (end > msg + len)
+			return -1;
+		if ((size_t)n == max) {
+			n++; /* counted, not kept: the caller knows there were more */
+			continue;
+		}
+		/* the character-strings joined (RFC 7208 3.3, RFC 8461 3.1) */
+		while (rd < end) {
+			size_t l = *rd++;
+			if (l > (size_t)(end - rd))
+				return -1;
+			if (!str_catb(list, (const char *)rd, l))
+				return -2;
+			rd += l;
+		}
+		if (!str_catz(list))
+			return -2;
+		n++;
+	}
+	return n;
+}
+
+enum dns_result dns_txt(const char *name, struct str *list, size_t max, size_t *n)
+{
+	static unsigned char buf[ANSWER_MAX];
+	int len = 0, k;
+	enum dns_result r;
+
+	*n = 0;
+	list->len = 0;
+	if (strlen(name) > 253)
+		return DNS_NXDOMAIN;
+	r = query(name, ns_t_txt, buf, &len);
+	if (r != DNS_OK)
+		return r;
+	k = dns_parse_txt(buf, (size_t)len, list, max);
+	if (k < 0)
+		return DNS_TEMP;
+	*n = (size_t)k;
+	return k ? DNS_OK : DNS_NODATA;
+}
+
 int addr_literal(const char *s, size_t n, struct addr *a)
 {
 	char buf[64];

@@ -368,7 +368,7 @@ int main(int argc, char **argv)
 		log_kv(&l, "qid", ones[0].j.qid);
 		log_kv(&l, "file", "control/remotetls");
 		log_kv(&l, "line", bad);
-		log_kv(&l, "reason", "not DOMAIN:POLICY with POLICY none, may, encrypt, verify or dane");
+		log_kv(&l, "reason", "not DOMAIN:POLICY with POLICY none, may, encrypt, verify, dane or sts");
 		log_end(&l);
 		all('Z', "malformed line in control/remotetls (4.3.5)");
 		finish();
@@ -474,6 +474,11 @@ int main(int argc, char **argv)
 
 	if (pol == TLS_DANE)
 		dane_plan(addrs, naddr, names_secure, ones[0].j.qid);
+	if (pol == TLS_STS && sts_plan(addrs, &naddr, name, !(rt.found && rt.host.len) && domain[0] != '[',
+	                               ones[0].j.qid, &why)) {
+		all('Z', why.s);
+		finish();
+	}
 
 	/* Each address in turn, with every message not yet settled: one
 	 * connection carries as many as it can (smtp_session). */

@@ -36,13 +36,13 @@ int route_find(const struct str *lines, const char *domain, size_t dlen, struct 
 int lines_to_alabels(struct str *lines);
 /* control/remotetls: `domain:policy` lines, `:policy` for every domain,
  * the line that applies chosen as for smtproutes. */
-enum tls_policy { TLS_NONE, TLS_MAY, TLS_ENCRYPT, TLS_VERIFY, TLS_DANE };
+enum tls_policy { TLS_NONE, TLS_MAY, TLS_ENCRYPT, TLS_VERIFY, TLS_DANE, TLS_STS };
 /* The policy for domain in *pol (TLS_MAY when no line applies).  1 ok;
  * 0 a line anywhere is not `key:policy` with a known policy (*bad is
  * that line): the whole run defers. */
 int tls_policy_find(const struct str *lines, const char *domain, size_t dlen, enum tls_policy *pol,
                     const char **bad);
-int tls_policy_word(const char *s); /* "none" .. "dane": the enum's value; else -1 */
+int tls_policy_word(const char *s); /* "none" .. "sts": the enum's value; else -1 */
 const char *tls_policy_name(enum tls_policy p);
 
 /* ---- auth.c, base64.c: SMTP AUTH credentials for smarthosts ---- */
@@ -108,6 +108,12 @@ enum dns_result dns_mx(const char *domain, struct mx *out, size_t max, size_t *n
 enum dns_result dns_tlsa(const char *host, unsigned port, struct str *list, size_t *usable, size_t *total,
                          int *secure);
 int dns_parse_tlsa(const unsigned char *msg, size_t len, struct str *list, size_t *usable, size_t *total);
+/* TXT records of name, each one's strings joined and ended by a NUL in
+ * list, at most max kept (*n counts them all, so that "more than one" is
+ * known).  DNS_OK, DNS_NODATA (none), DNS_NXDOMAIN, DNS_TEMP. */
+enum dns_result dns_txt(const char *name, struct str *list, size_t max, size_t *n);
+/* dns_txt's parse: the count, -1 malformed, -2 out of memory. */
+int dns_parse_txt(const unsigned char *msg, size_t len, struct str *list, size_t max);
 /* Every later query goes to the first nameserver of resolv.conf alone
  * (policy dane: doc/remote.md, "DANE"). */
 void dns_one_resolver(void);
@@ -121,6 +127,19 @@ int dns_parse_addrs(const unsigned char *msg, size_t len, int type, struct addr 
 /* "1.2.3.4" or "IPv6:..."/"::1" inside brackets -> addr.  1 ok, 0 not an address. */
 int addr_literal(const char *s, size_t n, struct addr *a);
 void addr_fmt(const struct addr *a, char *buf, size_t size); /* INET6_ADDRSTRLEN at least */
+
+/* ---- sts.c: policy sts (MTA-STS, RFC 8461) ---- */
+/* Each address's own policy from the domain's MTA-STS policy: under mode
+ * enforce only the addresses of MX hosts it names are kept (*n shrinks),
+ * each under verify; otherwise may.  via_mx 0 (a route, an address
+ * literal): may, nothing looked up.  Logs a line.  0 go on; 1 enforce
+ * left no address (why set: the recipients are deferred). */
+int sts_plan(struct addr *a, size_t *n, const char *domain, int via_mx, const char *qid, struct str *why);
+
+/* ---- dial.c ---- */
+/* A connected, non-blocking TCP socket to a (its port), within
+ * timeout_s seconds; -1 with errno (ETIMEDOUT for the timeout). */
+int tcp_dial(const struct addr *a, int timeout_s);
 
 /* ---- localip.c ---- */
 /* 1 if a is an address of this host (an interface address, loopback, 0.0.0.0). */
@@ -192,7 +211,7 @@ int tls_client_engine(int fd, enum tls_policy pol, const struct addr *a, int fds
  * answer with the AD bit, or a route the admin wrote).  Logs a line a
  * host.  qid for the log. */
 void dane_plan(struct addr *a, size_t n, int names_secure, const char *qid);
-/* The policy that applies at a: the job's, or under dane the host's. */
+/* The policy that applies at a: the job's, or under dane or sts the host's. */
 enum tls_policy tls_effective(enum tls_policy job, const struct addr *a);
 /* The engine's pipes made ready for the session's io.  0, or -1 (errno). */
 int tls_client_switch(int rfd, int wfd);

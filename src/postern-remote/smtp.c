@@ -56,58 +56,11 @@ static int set_text(struct str *t, const struct conn *c, const char *what, const
 
 static int dial(struct conn *c, int timeout)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int fd, err = 0;
-	struct pollfd p;
-
-	memset(&ss, 0, sizeof ss);
-	if (c->a->af == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((unsigned short)c->a->port);
-		memcpy(&s4->sin_addr, c->a->a, 4);
-		sl = sizeof *s4;
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((unsigned short)c->a->port);
-		memcpy(&s6->sin6_addr, c->a->a, 16);
-		sl = sizeof *s6;
-	}
-	fd = socket(c->a->af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = tcp_dial(c->a, timeout);
 	if (fd == -1)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&ss, sl) == -1) {
-		if (errno != EINPROGRESS) {
-			err = errno;
-			goto fail;
-		}
-		p.fd = fd;
-		p.events = POLLOUT;
-		p.revents = 0;
-		for (;;) {
-			int r = poll(&p, 1, timeout * 1000);
-			if (r == -1 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				err = r == 0 ? ETIMEDOUT : errno;
-				goto fail;
-			}
-			break;
-		}
-		sl = sizeof err;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
-			err = errno;
-		if (err)
-			goto fail;
-	}
 	c->fd = fd;
 	return 0;
-fail:
-	close(fd);
-	errno = err;
-	return -1;
 }
 
 /* Each timeout bounds a whole step, not only each wait in it: a server that
