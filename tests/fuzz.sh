@@ -109,10 +109,10 @@ job remote_parse tests/fuzz/remote_parse.c src/postern-remote/dns.c src/postern-
 job queue_envelope tests/fuzz/queue_envelope.c src/postern-queue/envelope_in.c src/lib/envelope.c src/lib/addr.c \
 	src/lib/case.c src/lib/str.c src/lib/io.c src/lib/fmt.c -Isrc
 job listen_rules tests/fuzz/listen_rules.c src/postern-listen/rules.c src/lib/str.c src/lib/fmt.c -Isrc
-job dkim_parse tests/fuzz/dkim_parse.c src/lib/dkim.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c
-job dkim_verify tests/fuzz/dkim_verify.c src/lib/dkimverify.c src/lib/dkim.c src/lib/dkimcanon.c src/lib/case.c \
+job dkim_parse tests/fuzz/dkim_parse.c src/lib/dkim.c src/lib/idna.c src/lib/utf8.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c
+job dkim_verify tests/fuzz/dkim_verify.c src/lib/dkimverify.c src/lib/dkim.c src/lib/idna.c src/lib/utf8.c src/lib/dkimcanon.c src/lib/case.c \
 	src/lib/str.c src/lib/fmt.c src/lib/base64.c
-job dmarc tests/fuzz/dmarc.c src/lib/dmarc.c src/lib/dkim.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c
+job dmarc tests/fuzz/dmarc.c src/lib/dmarc.c src/lib/dkim.c src/lib/idna.c src/lib/utf8.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job tlsd_request tests/fuzz/tlsd_request.c src/postern-tlsd/request.c src/lib/fdpass.c src/lib/servername.c \
 	src/lib/tlsa.c src/lib/str.c src/lib/fmt.c -Isrc
 job smtpd_dns tests/fuzz/smtpd_dns.c src/lib/dnswire.c src/postern-smtpd/dnsblwire.c -Isrc/postern-smtpd

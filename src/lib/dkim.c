@@ -4,6 +4,8 @@
 #include <string.h>
 #include "dkim.h"
 #include "ascii.h"
+#include "idna.h"
+#include "utf8.h"
 #include "case.h"
 #include "fmt.h"
 
@@ -194,8 +196,14 @@ int dkim_from_address(const struct dkim_field *f, size_t n, struct str *dom, str
 
 	if (l.v[d + dn - 1] == '.')
 		dn--;
-	if (!labels_ok(l.v + d, dn, 0) || !str_copyb(dom, l.v + d, dn))
+	/* a domain in UTF-8 (RFC 6532) is known to DNS, and named in d=,
+	 * by its A-labels (RFC 8616 4, 5) */
+	if (utf8_has_high(l.v + d, dn)) {
+		if (idna_to_ascii(l.v + d, dn, dom) != IDNA_OK || !labels_ok(dom->s, dom->len, 0))
+			return -1;
+	} else if (!labels_ok(l.v + d, dn, 0) || !str_copyb(dom, l.v + d, dn))
 		return -1;
+	dn = dom->len;
 	for (i = 0; i < dn; i++)
 		dom->s[i] = (char)ascii_tolower(dom->s[i]);
 	if (addr) {

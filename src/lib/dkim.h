@@ -44,6 +44,8 @@ int dkim_fields(const char *msg, size_t len, struct dkim_field *f, size_t max, s
  * more than one, more or fewer than one address in it (a group, a list),
  * or the domain is not a host name (letters, digits, '-', '.'; no empty
  * label, none over 63 bytes; at most 253 bytes) or an address literal.
+ * A domain in UTF-8 is given as its A-labels (src/lib/idna.h), which is
+ * how DNS and d= name it; one that has none is -1.
  * Comments, quoted strings (an '@' in a quoted local part) and a display
  * name are understood. */
 int dkim_from_domain(const struct dkim_field *f, size_t n, struct str *dom);

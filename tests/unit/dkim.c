@@ -346,7 +346,13 @@ static void from_domain(void)
 	CHECK(FROM("From: a@b..test\n", "-1") && FROM("From: a@.b.test\n", "-1"), "an empty label: -1");
 	CHECK(FROM("From: a@b_c.test\n", "-1") && FROM("From: a@b!c.test\n", "-1"), "a domain that is no host name: -1");
 	CHECK(FROM("From: a@b .test\n", "-1"), "blanks inside the domain: -1");
-	CHECK(FROM("From: a@\xc3\xa9.test\n", "-1"), "a UTF-8 domain: -1");
+	CHECK(FROM("From: a@\xc3\xa9.test\n", "xn--9ca.test"), "a UTF-8 domain: its A-labels");
+	CHECK(FROM("From: J\xc3\xb6rg <j\xc3\xb6rg@B\xc3\xbc" "cher.Example>\n", "xn--bcher-kva.example"),
+	      "a UTF-8 address in angle brackets: the A-labels, ASCII lower case");
+	CHECK(FROM("From: a@\xc3\xa9.test.\n", "xn--9ca.test"), "a UTF-8 domain with a trailing dot");
+	CHECK(FROM("From: a@\xff.test\n", "-1") && FROM("From: a@\xc3.test\n", "-1"),
+	      "a domain that is not UTF-8: -1");
+	CHECK(FROM("From: a@\xc3\xa9_x.test\n", "-1"), "a UTF-8 label with a '_': -1");
 	CHECK(FROM("From: a@xn--jrg-sna.test\n", "xn--jrg-sna.test"), "an A-label domain");
 	memcpy(deep, "From: ", 6);
 	for (i = 0; i < 32; i++)
