@@ -85,6 +85,7 @@ static int record_id(const char *domain, char id[MTASTS_ID_MAX + 1], struct foun
 		return 1;
 	}
 	f->record = sts ? "invalid" : "none";
+	id[0] = 0; /* a valid record's id among invalid ones is no id of the domain's */
 	return 0;
 }
 
