@@ -368,12 +368,12 @@ int main(int argc, char **argv)
 		log_kv(&l, "qid", ones[0].j.qid);
 		log_kv(&l, "file", "control/remotetls");
 		log_kv(&l, "line", bad);
-		log_kv(&l, "reason", "not DOMAIN:POLICY with POLICY none, may, encrypt, verify, dane or sts");
+		log_kv(&l, "reason", "not DOMAIN:POLICY with POLICY none, may, encrypt, verify, dane, sts or dane-sts");
 		log_end(&l);
 		all('Z', "malformed line in control/remotetls (4.3.5)");
 		finish();
 	}
-	if (pol == TLS_DANE)
+	if (pol == TLS_DANE || pol == TLS_DANE_STS)
 		dns_one_resolver(); /* before the first query */
 	for (i = 0; i < helo.len; i++) /* a HELO name with a blank or CR would break the command */
 		if ((unsigned char)helo.s[i] <= 0x20 || helo.s[i] == 0x7f)
@@ -472,10 +472,11 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (pol == TLS_DANE)
+	if (pol == TLS_DANE || pol == TLS_DANE_STS)
 		dane_plan(addrs, naddr, names_secure, ones[0].j.qid);
-	if (pol == TLS_STS && sts_plan(addrs, &naddr, name, !(rt.found && rt.host.len) && domain[0] != '[',
-	                               ones[0].j.qid, &why)) {
+	/* dane-sts: MTA-STS only where DANE found nothing (RFC 8461 2) */
+	if ((pol == TLS_STS || (pol == TLS_DANE_STS && !dane_found(addrs, naddr))) &&
+	    sts_plan(addrs, &naddr, name, !(rt.found && rt.host.len) && domain[0] != '[', ones[0].j.qid, &why)) {
 		all('Z', why.s);
 		finish();
 	}

@@ -36,13 +36,13 @@ int route_find(const struct str *lines, const char *domain, size_t dlen, struct 
 int lines_to_alabels(struct str *lines);
 /* control/remotetls: `domain:policy` lines, `:policy` for every domain,
  * the line that applies chosen as for smtproutes. */
-enum tls_policy { TLS_NONE, TLS_MAY, TLS_ENCRYPT, TLS_VERIFY, TLS_DANE, TLS_STS };
+enum tls_policy { TLS_NONE, TLS_MAY, TLS_ENCRYPT, TLS_VERIFY, TLS_DANE, TLS_STS, TLS_DANE_STS };
 /* The policy for domain in *pol (TLS_MAY when no line applies).  1 ok;
  * 0 a line anywhere is not `key:policy` with a known policy (*bad is
  * that line): the whole run defers. */
 int tls_policy_find(const struct str *lines, const char *domain, size_t dlen, enum tls_policy *pol,
                     const char **bad);
-int tls_policy_word(const char *s); /* "none" .. "sts": the enum's value; else -1 */
+int tls_policy_word(const char *s); /* "none" .. "dane-sts": the enum's value; else -1 */
 const char *tls_policy_name(enum tls_policy p);
 
 /* ---- auth.c, base64.c: SMTP AUTH credentials for smarthosts ---- */
@@ -211,7 +211,12 @@ int tls_client_engine(int fd, enum tls_policy pol, const struct addr *a, int fds
  * answer with the AD bit, or a route the admin wrote).  Logs a line a
  * host.  qid for the log. */
 void dane_plan(struct addr *a, size_t n, int names_secure, const char *qid);
-/* The policy that applies at a: the job's, or under dane or sts the host's. */
+/* 1 when dane_plan found DANE at any of the n addresses (secure TLSA
+ * records, usable or not, or a lookup that failed): under dane-sts,
+ * DANE then decides and MTA-STS is not looked at (RFC 8461 2). */
+int dane_found(const struct addr *a, size_t n);
+/* The policy that applies at a: the job's, or under dane, sts or
+ * dane-sts the host's. */
 enum tls_policy tls_effective(enum tls_policy job, const struct addr *a);
 /* The engine's pipes made ready for the session's io.  0, or -1 (errno). */
 int tls_client_switch(int rfd, int wfd);

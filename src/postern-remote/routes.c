@@ -104,7 +104,7 @@ static int policy_key_ok(const char *k, size_t n)
 	return !n || (k[n - 1] != '.' && domain_check(k, n));
 }
 
-static const char *const policies[] = { "none", "may", "encrypt", "verify", "dane", "sts" }; /* enum tls_policy's order */
+static const char *const policies[] = { "none", "may", "encrypt", "verify", "dane", "sts", "dane-sts" }; /* enum tls_policy's order */
 
 int tls_policy_find(const struct str *lines, const char *domain, size_t dlen, enum tls_policy *pol,
                     const char **bad)

@@ -553,7 +553,7 @@ static int session_open(struct conn *c, struct job *j, const struct addr *a, int
 	c->a = a;
 	*state = DEAD;
 	addr_fmt(a, c->ip, sizeof c->ip);
-	if (j->tls == TLS_DANE && a->tlsa_temp)
+	if ((j->tls == TLS_DANE || j->tls == TLS_DANE_STS) && a->tlsa_temp)
 		/* no answer on TLSA may be an attacker's doing: never clear */
 		return host_fail(c, why, 0, "its TLSA records could not be looked up (policy dane, 4.7.5)");
 	if (dial(c, j->timeout_connect) == -1) {

@@ -87,6 +87,24 @@ int main(void)
 		str_catb(&lines, "a.example:verify\0b.example:verfy\0", 33);
 		CHECK(tls_policy_find(&lines, "a.example", 9, &pol, &bad) == 0 && bad && !strcmp(bad, "b.example:verfy"),
 		      "remotetls: a misspelt policy on another domain's line refuses the file");
+		{
+			/* every word, in the enum's order; and a near miss */
+			static const char *const words[] = { "none", "may", "encrypt", "verify", "dane", "sts", "dane-sts" };
+			size_t k;
+			int all = 1;
+			for (k = 0; k < sizeof words / sizeof *words; k++) {
+				lines.len = 0;
+				str_cats(&lines, "a.example:");
+				str_cats(&lines, words[k]);
+				str_catz(&lines);
+				all &= tls_policy_find(&lines, "a.example", 9, &pol, &bad) == 1 && pol == (enum tls_policy)k &&
+				       !strcmp(tls_policy_name(pol), words[k]);
+			}
+			CHECK(all, "remotetls: none, may, encrypt, verify, dane, sts, dane-sts, each its own");
+			lines.len = 0;
+			str_catb(&lines, "a.example:dane+sts\0", 19);
+			CHECK(tls_policy_find(&lines, "a.example", 9, &pol, &bad) == 0, "remotetls: dane+sts is no policy");
+		}
 		lines.len = 0;
 		str_catb(&lines, "a.example verify\0", 17);
 		CHECK(tls_policy_find(&lines, "a.example", 9, &pol, &bad) == 0, "remotetls: a line without ':' refused");
