@@ -13,7 +13,11 @@
 # DANE-TA chain does not bear, a host without STARTTLS: deferred, nothing
 # in clear; no TLSA, or an insecure zone: may; only unusable records:
 # encrypt; TLSA records that fail validation (a bogus answer, SERVFAIL):
-# deferred without a connection.
+# deferred without a connection.  Then policy dane-sts: ee.test, which
+# also publishes an MTA-STS record, under dane alone, its record not even
+# looked up (the resolver's query log); bogus.test (the TLSA lookup
+# fails) deferred as under dane; the insecure zone, and a signed domain
+# without TLSA records: MTA-STS (no record there), may.
 #
 # POSTERN_REMOTE_BUILD: as for t-remote-tls.sh.
 . "$(dirname "$0")/lib.sh"
@@ -95,6 +99,8 @@ tlsa() { printf '_25._tcp.mx.%s IN TLSA %s\n' "$1" "$2"; } # NAME "U S M HEX"
 	mx unusableplain 10.98.0.22; tlsa unusableplain "0 0 1 $CA256"
 	mx plain 10.98.0.22; tlsa plain "3 1 1 $SPKI256"
 	mx bogus 10.98.0.21
+	# MTA-STS records beside the TLSA records, for policy dane-sts: DANE wins
+	printf '_mta-sts.ee IN TXT "v=STSv1; id=1"\n_mta-sts.bogus IN TXT "v=STSv1; id=1"\n'
 	# MX hosts that are aliases: the TLSA records at the CNAME's target
 	# (cn), or, the target having none, at the original name (cn2)
 	printf 'cn IN MX 10 mx.cn\nmx.cn IN CNAME real.cn\nreal.cn IN A 10.98.0.21\n'
@@ -130,6 +136,7 @@ common() { # NAME IP
 } > "$D/auth.conf"
 {
 	common resolver 127.0.0.53
+	printf '\tlog-queries: yes\n' # resolver.log: each query postern-remote asks
 	printf '\tmodule-config: "validator iterator"\n\ttrust-anchor: "%s"\n' "$DS"
 	printf '\tdomain-insecure: "insec."\n\tdo-not-query-localhost: no\n\tqname-minimisation: no\n'
 	printf 'stub-zone:\n\tname: "test."\n\tstub-addr: 10.98.0.54\n'
@@ -277,4 +284,44 @@ send routed routed.test
 check "routed.test (a route to mx.ee.test): delivered" [ "$(status routed)" = K ] || show routed
 check "routed.test: the dane line names the route's host" logged routed 'dane qid=.* mx=mx.ee.test state=tlsa usable=1 records=1 policy=dane$'
 check "routed.test: verified" logged routed 'tls qid=.* mx=mx.ee.test .*verified=yes$'
+
+# 9. policy dane-sts: dane where a host has secure TLSA records (or their
+# lookup failed), MTA-STS (RFC 8461) anywhere else
+printf '# every domain from here on: dane-sts\n:dane-sts\n' > "$C/remotetls"
+asked() { grep -ic " _mta-sts\.$1\. TXT IN" "$D/resolver.log"; } # DOMAIN: TXT queries the resolver had for its record
+Q=1700000000.1P1R1
+# 9a. usable secure TLSA records, and an MTA-STS record beside them: dane alone
+check "dane-sts: the zone publishes _mta-sts.ee.test, signed" eval \
+	'ad TXT _mta-sts.ee.test && ip netns exec "$NC" drill @127.0.0.53 TXT _mta-sts.ee.test | grep -q "v=STSv1; id=1"'
+before=$(asked ee.test)
+send dsee ee.test
+check "dane-sts ee.test: delivered" [ "$(status dsee)" = K ] || show dsee
+check "dane-sts ee.test: the dane line: tlsa, policy dane" logged dsee "dane qid=$Q mx=mx.ee.test state=tlsa usable=1 records=1 policy=dane\$"
+check "dane-sts ee.test: over TLS, verified, the transaction inside it" eval \
+	'logged dsee "tls qid=.* mx=mx.ee.test .*verified=yes\$" && conn_has 10.98.0.21 "^cmds: EHLO,STARTTLS,EHLO,MAIL,RCPT,DATA,QUIT\$"'
+check "dane-sts ee.test: no mtasts line" eval '! logged dsee "mtasts "' || show dsee
+check "dane-sts ee.test: no query for _mta-sts.ee.test" [ "$(asked ee.test)" -eq "$before" ]
+# 9b. the TLSA lookup fails: deferred as under dane, MTA-STS not asked
+before=$(conns 10.98.0.21)
+send dsbogus bogus.test
+check "dane-sts bogus.test: deferred, the TLSA records could not be looked up (4.7.5)" eval \
+	'[ "$(status dsbogus)" = Z ] && result dsbogus | grep -q "TLSA records could not be looked up (policy dane, 4.7.5)"' || show dsbogus
+check "dane-sts bogus.test: the dane line: tlsa_lookup_failed, defer" logged dsbogus "dane qid=$Q mx=mx.bogus.test state=tlsa_lookup_failed policy=defer\$"
+check "dane-sts bogus.test: no mtasts line, no query for _mta-sts.bogus.test" eval \
+	'! logged dsbogus "mtasts " && [ "$(asked bogus.test)" -eq 0 ]' || show dsbogus
+check "dane-sts bogus.test: no connection was made" [ "$(conns 10.98.0.21)" -eq "$before" ]
+# 9c. the insecure zone: MTA-STS, no record there: may
+send dsins ins.insec
+check "dane-sts ins.insec: delivered over TLS, not verified" eval \
+	'[ "$(status dsins)" = K ] && logged dsins "tls qid=.* mx=mx.ins.insec .*verified=no\$"' || show dsins
+check "dane-sts ins.insec: the dane line: insecure_mx, policy may" logged dsins "dane qid=$Q mx=mx.ins.insec state=insecure_mx policy=may\$"
+check "dane-sts ins.insec: the mtasts line: record=none policy=none" logged dsins "mtasts qid=$Q domain=ins.insec record=none policy=none\$" || show dsins
+check "dane-sts ins.insec: the resolver was asked for _mta-sts.ins.insec" wait_for 5 eval '[ "$(asked ins.insec)" -ge 1 ]'
+# 9d. a signed domain without TLSA records: no_tlsa is no DANE, MTA-STS decides
+send dsnotlsa notlsa.test
+check "dane-sts notlsa.test: delivered over TLS, not verified" eval \
+	'[ "$(status dsnotlsa)" = K ] && logged dsnotlsa "tls qid=.* mx=mx.notlsa.test .*verified=no\$"' || show dsnotlsa
+check "dane-sts notlsa.test: the dane line (no_tlsa), and the mtasts line: record=none policy=none" eval \
+	'logged dsnotlsa "dane qid=$Q mx=mx.notlsa.test state=no_tlsa policy=may\$" &&
+	 logged dsnotlsa "mtasts qid=$Q domain=notlsa.test record=none policy=none\$"' || show dsnotlsa
 done_testing

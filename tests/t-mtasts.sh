@@ -16,7 +16,10 @@
 # fails or the record goes); enforce and no MX host named, a certificate
 # for another name or not from the CA, no STARTTLS: deferred, nothing in
 # clear; testing, none, no record, two records, a fetch that fails: may;
-# a route of control/smtproutes: may, nothing looked up.
+# a route of control/smtproutes: may, nothing looked up.  Then policy
+# dane-sts (this resolver does not validate, so DANE finds nothing
+# secure and MTA-STS decides): enforce and the MX host named, delivered
+# verified; enforce and none named, deferred; no TXT record, may.
 #
 # POSTERN_REMOTE_BUILD: as for t-remote-tls.sh.
 . "$(dirname "$0")/lib.sh"
@@ -52,14 +55,14 @@ leaf() { # NAME SAN...: NAME.pem and NAME.key, signed by the test CA
 		-out "$K/$l_n.pem" -days 30 -extfile "$K/$l_n.ext"
 }
 POLICY_HOSTS=
-for d in check enf nomatch wrongname self plain testing none notxt e404 e301 html target gone wild routed two; do
+for d in check enf nomatch wrongname self plain testing none notxt e404 e301 html target gone wild routed two dsenf dsnomatch dsnotxt; do
 	POLICY_HOSTS="$POLICY_HOSTS mta-sts.$d.test"
 done
 {
 	openssl req -x509 $(ec) -keyout "$K/ca.key" -out "$K/ca.pem" -days 30 -subj '/CN=postern mta-sts test CA' \
 		-addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' &&
 	leaf web $POLICY_HOSTS &&
-	leaf good mx.enf.test mx.wild.test mx.gone.test mx2.gone.test &&
+	leaf good mx.enf.test mx.wild.test mx.gone.test mx2.gone.test mx.dsenf.test &&
 	leaf other mx.other.test &&
 	openssl req -x509 $(ec) -keyout "$K/self.key" -out "$K/self.pem" -days 30 -subj '/CN=mx.self.test' \
 		-addext 'subjectAltName=DNS:mx.self.test,DNS:mx.testing.test,DNS:mx.none.test,DNS:mta-sts.untrusted.test'
@@ -130,6 +133,12 @@ sts() { # DOMAIN [ID]: the TXT record (id 1), and the policy host at .10
 	# a route in control/smtproutes sends routed.test to mx.self.test
 	mx routed 10.97.0.21; sts routed
 	mx two 10.97.0.21; sts two; rr '_mta-sts.two.test. TXT "v=STSv1; id=2"'
+	# for policy dane-sts: enforce, the MX host named; enforce, not named
+	# (mx.dsnomatch.test at .25); a policy host but no TXT record, the MX
+	# host self-signed (.24)
+	mx dsenf 10.97.0.21; sts dsenf
+	mx dsnomatch 10.97.0.25; sts dsnomatch
+	mx dsnotxt 10.97.0.24; rr "mta-sts.dsnotxt.test. A 10.97.0.10"
 	printf 'remote-control:\n\tcontrol-enable: yes\n\tcontrol-interface: "%s/ctl"\n\tcontrol-use-cert: no\n' "$D"
 } > "$D/unbound.conf"
 ncbg unbound -d -c "$D/unbound.conf" > "$D/out" 2>&1
@@ -251,12 +260,13 @@ policy plain.test enforce 86400 mx.plain.test
 policy testing.test testing 86400 mx.testing.test
 policy none.test none 86400
 # the policies below would defer, were they taken: no MX host of theirs is named
-for d in notxt untrusted e404 e301 html target routed two; do policy $d.test enforce 86400 mx.other.test; done
+for d in notxt untrusted e404 e301 html target routed two dsnomatch dsnotxt; do policy $d.test enforce 86400 mx.other.test; done
 kind e404.test 404
 kind e301.test 301
 kind html.test html
 policy gone.test enforce 86400 mx.gone.test
 policy wild.test enforce 86400 '*.wild.test'
+policy dsenf.test enforce 86400 mx.dsenf.test
 nsbg $PY "$WEB/https.py" "$WEB" "$K" "$POL" 10.97.0.10:web 10.97.0.11:self > "$SCRATCH/https.out" 2>&1
 HTTPS=$!
 on_cleanup 'kill $HTTPS 2>/dev/null'
@@ -469,4 +479,33 @@ send two two.test
 chk "two.test: delivered" [ "$(status two)" = K ] || show two
 chk "two.test: record=invalid policy=none" logged two "$L=two.test record=invalid policy=none\$" || show two
 chk "two.test: no HTTPS request" [ "$(reqs mta-sts.two.test)" -eq 0 ]
+
+# 16. policy dane-sts for every domain.  This unbound does not validate:
+# the MX answers come without the AD bit, so DANE finds no secure TLSA
+# records (state=insecure_mx, may) and MTA-STS decides as under sts
+printf '# every domain from here on: dane-sts\n:dane-sts\n' > "$C/remotetls"
+dsline() { grep "dane qid=$QID mx=mx.$2 " "$SCRATCH/$1.err"; } # NAME DOMAIN: its dane line
+# 16a. enforce, the MX host named: delivered under verify
+send dsenf dsenf.test
+delivered dsenf "dane-sts dsenf.test" 10.97.0.21 yes
+chk "dane-sts dsenf.test: the dane line: insecure_mx, policy may" eval \
+	'[ "$(dsline dsenf dsenf.test)" = "postern-remote: dane qid=$QID mx=mx.dsenf.test state=insecure_mx policy=may" ]' || show dsenf
+chk "dane-sts dsenf.test: and one mtasts line: fetched, enforce" eval \
+	'[ "$(stsline dsenf | wc -l)" -eq 1 ] && logged dsenf "$L=dsenf.test record=yes id=1 policy=fetched mode=enforce max_age=86400 addresses_left_out=0\$"' || show dsenf
+chk "dane-sts dsenf.test: one HTTPS request for the policy" [ "$(reqs mta-sts.dsenf.test)" -eq 1 ]
+# 16b. enforce, no MX host named: deferred, no connection
+before=$(conns 10.97.0.25)
+send dsnomatch dsnomatch.test
+chk "dane-sts dsnomatch.test: deferred, no MX host named (4.7.0)" eval \
+	'[ "$(status dsnomatch)" = Z ] && result dsnomatch | grep -q "no MX host of the domain is one its MTA-STS policy names (4.7.0)"' || show dsnomatch
+chk "dane-sts dsnomatch.test: the dane line (insecure_mx), and enforce, one address left out" eval \
+	'dsline dsnomatch dsnomatch.test | grep -q "state=insecure_mx policy=may\$" &&
+	 logged dsnomatch "$L=dsnomatch.test record=yes id=1 policy=fetched mode=enforce max_age=86400 addresses_left_out=1\$"' || show dsnomatch
+chk "dane-sts dsnomatch.test: the SMTP server saw no connection" [ "$(conns 10.97.0.25)" -eq "$before" ]
+# 16c. no TXT record: may (a self-signed certificate taken), no fetch
+send dsnotxt dsnotxt.test
+delivered dsnotxt "dane-sts dsnotxt.test" 10.97.0.24 no
+chk "dane-sts dsnotxt.test: the dane line (insecure_mx), and record=none policy=none" eval \
+	'dsline dsnotxt dsnotxt.test | grep -q "state=insecure_mx policy=may\$" && logged dsnotxt "$L=dsnotxt.test record=none policy=none\$"' || show dsnotxt
+chk "dane-sts dsnotxt.test: no HTTPS request" [ "$(reqs mta-sts.dsnotxt.test)" -eq 0 ]
 done_testing
