@@ -83,8 +83,9 @@ static int txt(const char *rec, size_t n, char id[MTASTS_ID_MAX + 1])
 	size_t i, name, namelen, val, vallen;
 	int have_id = 0;
 
-	/* %s"v=STSv1" and then a separator or the end, at the very start:
-	 * RFC 8461 3.1 discards any other record, so this decides 0 */
+	/* %s"v=STSv1" and then a separator, at the very start: RFC 8461
+	 * 3.1 discards a record that does not begin with "v=STSv1;", so
+	 * this decides 0 (the version alone among them) */
 	if (n == 0 || rec[0] != 'v')
 		return 0;
 	i = skip_wsp(rec, n, 1);
@@ -94,13 +95,11 @@ static int txt(const char *rec, size_t n, char id[MTASTS_ID_MAX + 1])
 	if (n - i < 5 || memcmp(rec + i, "STSv1", 5) != 0)
 		return 0;
 	i = skip_wsp(rec, n, i + 5);
-	if (i < n && rec[i] != ';')
+	if (i == n || rec[i] != ';')
 		return 0;
 
 	/* an STS record: 1*(sts-sep sts-field) [sts-sep], each field read
 	 * before any counts, so that a broken one anywhere refuses it */
-	if (i == n)
-		return -1;
 	while (i < n) {
 		i = skip_wsp(rec, n, i + 1); /* past the ';' */
 		if (i == n)
@@ -500,6 +499,12 @@ static int http_response(const char *buf, size_t n, struct str *dec, const char 
 		*len = dec->len;
 		return 0;
 	}
+	/* a body that ends where the connection did could have been cut
+	 * short on the way: postern-tlsio hands on a close without TLS's
+	 * close_notify as an end like any other, and a policy missing its
+	 * last lines may still parse (a max_age of "3" for "31557600") */
+	if (cl < 0)
+		return refuse(why, "no Content-Length");
 	bl = n - next;
 	if (cl > MTASTS_BODY_MAX || bl > MTASTS_BODY_MAX)
 		return refuse(why, "policy too long");

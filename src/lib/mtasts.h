@@ -31,7 +31,8 @@ struct mtasts_policy {
  * formed, with its id copied NUL-terminated into id; further fields
  * (name=value) are ignored.  0: not an STS record (one that does not
  * start, at its first byte, with "v=STSv1", blanks around its '=' aside,
- * and then a ';' or its end: 3.1 discards it; so "v=STSv10" is none).
+ * and then a ';': 3.1 discards it; so "v=STSv10" and "v=STSv1" alone
+ * are none).
  * -1: an STS record that is malformed (no id, an id not 1-32 letters
  * and digits, a field that is not name=value as the ABNF has it, a
  * second id); id is then empty.  The caller counts: anything but exactly
@@ -67,9 +68,12 @@ int mtasts_mx_match(const struct mtasts_policy *p, const char *host, size_t n);
  * RFC 8461 3.3; the reason phrase may be empty); the fields (at most
  * MTASTS_HEAD_MAX bytes up to and with the blank line, CRLF or LF; a
  * folded line, a blank before a colon refused) must have Content-Type
- * text/plain (any case, parameters allowed); a Content-Length, when
- * present, must be exactly the body's length (a shorter body: truncated,
- * refused; two that differ, refused); Transfer-Encoding chunked is
+ * text/plain (any case, parameters allowed); a Content-Length must be
+ * there unless the body is chunked, and exactly the body's length (a
+ * shorter body: truncated, refused; two that differ, refused; none: a
+ * body that ends where the connection did may have been cut short on
+ * the way, since a close without close_notify reaches postern-remote
+ * as an end like any other); Transfer-Encoding chunked is
  * decoded into dec (the caller's, *body then points into it; extensions
  * and trailers checked for their bytes and ignored; nothing may follow
  * the last chunk's trailers), any other Transfer-Encoding refused, and

@@ -32,15 +32,6 @@ enum tls_policy tls_effective(enum tls_policy job, const struct addr *a)
 	return job == TLS_DANE || job == TLS_STS || job == TLS_DANE_STS ? a->tls : job;
 }
 
-int dane_found(const struct addr *a, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		if (a[i].tls != TLS_MAY || a[i].tlsa_temp)
-			return 1;
-	return 0;
-}
-
 static void dane_log(const char *qid, const struct addr *a, const char *state, size_t usable, size_t total)
 {
 	struct logline l = { STR_INIT };

@@ -352,7 +352,7 @@ int dns_parse_txt(const unsigned char *msg, size_t len, struct str *list, size_t
 		end = rd + ns_rr_rdlen(rr);
 		if (end > msg + len)
 			return -1;
-		if ((size_t)n == max) {
+		if ((size_t)n >= max) {
 			n++; /* counted, not kept: the caller knows there were more */
 			continue;
 		}
@@ -360,6 +360,10 @@ int dns_parse_txt(const unsigned char *msg, size_t len, struct str *list, size_t
 		while (rd < end) {
 			size_t l = *rd++;
 			if (l > (size_t)(end - rd))
+				return -1;
+			/* the list is NUL-separated: a NUL inside a record would
+			 * split it, and shift every record after it */
+			if (memchr(rd, 0, l))
 				return -1;
 			if (!str_catb(list, (const char *)rd, l))
 				return -2;

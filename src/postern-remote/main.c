@@ -474,9 +474,10 @@ int main(int argc, char **argv)
 
 	if (pol == TLS_DANE || pol == TLS_DANE_STS)
 		dane_plan(addrs, naddr, names_secure, ones[0].j.qid);
-	/* dane-sts: MTA-STS only where DANE found nothing (RFC 8461 2) */
-	if ((pol == TLS_STS || (pol == TLS_DANE_STS && !dane_found(addrs, naddr))) &&
-	    sts_plan(addrs, &naddr, name, !(rt.found && rt.host.len) && domain[0] != '[', ones[0].j.qid, &why)) {
+	/* dane-sts: MTA-STS for the hosts DANE found nothing for (RFC 8461 2) */
+	if ((pol == TLS_STS || pol == TLS_DANE_STS) &&
+	    sts_plan(addrs, &naddr, name, !(rt.found && rt.host.len) && domain[0] != '[', pol == TLS_DANE_STS,
+	             ones[0].j.qid, &why)) {
 		all('Z', why.s);
 		finish();
 	}

@@ -112,7 +112,8 @@ int dns_parse_tlsa(const unsigned char *msg, size_t len, struct str *list, size_
  * list, at most max kept (*n counts them all, so that "more than one" is
  * known).  DNS_OK, DNS_NODATA (none), DNS_NXDOMAIN, DNS_TEMP. */
 enum dns_result dns_txt(const char *name, struct str *list, size_t max, size_t *n);
-/* dns_txt's parse: the count, -1 malformed, -2 out of memory. */
+/* dns_txt's parse: the count, -1 malformed (a record with a NUL in it
+ * among them), -2 out of memory. */
 int dns_parse_txt(const unsigned char *msg, size_t len, struct str *list, size_t max);
 /* Every later query goes to the first nameserver of resolv.conf alone
  * (policy dane: doc/remote.md, "DANE"). */
@@ -132,9 +133,13 @@ void addr_fmt(const struct addr *a, char *buf, size_t size); /* INET6_ADDRSTRLEN
 /* Each address's own policy from the domain's MTA-STS policy: under mode
  * enforce only the addresses of MX hosts it names are kept (*n shrinks),
  * each under verify; otherwise may.  via_mx 0 (a route, an address
- * literal): may, nothing looked up.  Logs a line.  0 go on; 1 enforce
- * left no address (why set: the recipients are deferred). */
-int sts_plan(struct addr *a, size_t *n, const char *domain, int via_mx, const char *qid, struct str *why);
+ * literal): may, nothing looked up.  dane_first (dane-sts, after
+ * dane_plan): an address DANE decided for keeps DANE's plan and is kept,
+ * named by the policy or not, and with DANE for all nothing is looked up
+ * (RFC 8461 2).  Logs a line when it looks.  0 go on; 1 enforce left no
+ * address (why set: the recipients are deferred). */
+int sts_plan(struct addr *a, size_t *n, const char *domain, int via_mx, int dane_first, const char *qid,
+             struct str *why);
 
 /* ---- dial.c ---- */
 /* A connected, non-blocking TCP socket to a (its port), within
@@ -211,10 +216,7 @@ int tls_client_engine(int fd, enum tls_policy pol, const struct addr *a, int fds
  * answer with the AD bit, or a route the admin wrote).  Logs a line a
  * host.  qid for the log. */
 void dane_plan(struct addr *a, size_t n, int names_secure, const char *qid);
-/* 1 when dane_plan found DANE at any of the n addresses (secure TLSA
- * records, usable or not, or a lookup that failed): under dane-sts,
- * DANE then decides and MTA-STS is not looked at (RFC 8461 2). */
-int dane_found(const struct addr *a, size_t n);
+
 /* The policy that applies at a: the job's, or under dane, sts or
  * dane-sts the host's. */
 enum tls_policy tls_effective(enum tls_policy job, const struct addr *a);

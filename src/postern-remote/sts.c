@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -66,8 +67,8 @@ static int record_id(const char *domain, char id[MTASTS_ID_MAX + 1], struct foun
 	}
 	for (i = 0, p = list.s; dr == DNS_OK && i < n && i < STS_TXT_MAX; i++, p += strlen(p) + 1) {
 		char one[MTASTS_ID_MAX + 1];
-		/* a NUL inside a record ends it early here: what is left
-		 * reads as no STS record, or a malformed one */
+		/* dns_parse_txt refuses a record with a NUL in it, so each
+		 * one here ends at its own NUL */
 		r = mtasts_txt(p, strlen(p), one);
 		if (r == 0)
 			continue;
@@ -103,14 +104,21 @@ static int cache_read(const char *domain, time_t now, struct mtasts_policy *p, c
 	struct str path = STR_INIT, text = STR_INIT;
 	const char *body, *why;
 	size_t len;
-	int ok = 0;
+	struct stat st;
+	int ok = 0, fd;
 
 	cache_path(&path, domain);
-	if (read_file(path.s, &text, STS_CACHE_MAX) == 1 &&
+	/* a regular file only: a FIFO a taken-over postern-remote left there
+	 * must not hold every later delivery to the domain in open() or
+	 * read() (O_NONBLOCK), nor a symlink lead elsewhere (O_NOFOLLOW) */
+	fd = open_read(path.s);
+	if (fd != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read_fd(fd, &text, STS_CACHE_MAX) == 1 &&
 	    mtasts_cache_parse(text.s, text.len, id, fetched, &body, &len) == 0 &&
 	    mtasts_policy_parse(body, len, p, &why) == 0 && *fetched <= (long long)now &&
 	    (long long)now - *fetched < (long long)p->max_age)
 		ok = 1;
+	if (fd != -1)
+		(void)close(fd); /* read only */
 	str_free(&path);
 	str_free(&text);
 	return ok;
@@ -349,20 +357,31 @@ static const char *mode_name(enum mtasts_mode m)
 	return m == MTASTS_ENFORCE ? "enforce" : m == MTASTS_TESTING ? "testing" : "none";
 }
 
-int sts_plan(struct addr *a, size_t *n, const char *domain, int via_mx, const char *qid, struct str *why)
+/* Under dane-sts, an address whose host DANE decided for (dane.c): secure
+ * TLSA records, usable or not, or a lookup that failed.  RFC 8461 2: DANE
+ * wins for such a host, and the policy does not apply to it. */
+static int dane_decided(const struct addr *a) { return a->tls != TLS_MAY || a->tlsa_temp; }
+
+int sts_plan(struct addr *a, size_t *n, const char *domain, int via_mx, int dane_first, const char *qid,
+             struct str *why)
 {
 	struct mtasts_policy p;
 	struct found f = { "-", "-", 0, "" };
-	size_t i, k, hosts_out = 0;
+	size_t i, k, hosts_out = 0, by_dane = 0;
 	int have;
 	struct logline l = { STR_INIT };
 	struct str lower = STR_INIT;
 
-	for (i = 0; i < *n; i++)
-		a[i].tls = TLS_MAY;
+	for (i = 0; i < *n; i++) {
+		if (dane_first && dane_decided(a + i))
+			by_dane++;
+		else
+			a[i].tls = TLS_MAY;
+	}
 	/* a route or an address literal: the admin chose the host, and
-	 * MTA-STS speaks of a domain's MX hosts only */
-	if (!via_mx)
+	 * MTA-STS speaks of a domain's MX hosts only; and with DANE for
+	 * every host there is nothing left for a policy to say */
+	if (!via_mx || by_dane == *n)
 		return 0;
 	/* the cache file's name: the domain as DNS has it, in lower case */
 	if (!str_copys(&lower, domain))
@@ -386,6 +405,10 @@ int sts_plan(struct addr *a, size_t *n, const char *domain, int via_mx, const ch
 	if (have && p.mode != MTASTS_NONE) {
 		/* which MX hosts the policy names; under enforce only those */
 		for (i = k = 0; i < *n; i++) {
+			if (dane_first && dane_decided(a + i)) {
+				a[k++] = a[i];
+				continue;
+			}
 			if (mtasts_mx_match(&p, a[i].host, strlen(a[i].host))) {
 				if (p.mode == MTASTS_ENFORCE)
 					a[i].tls = TLS_VERIFY;
@@ -399,6 +422,8 @@ int sts_plan(struct addr *a, size_t *n, const char *domain, int via_mx, const ch
 		*n = k;
 		log_kvu(&l, p.mode == MTASTS_ENFORCE ? "addresses_left_out" : "addresses_not_matching", hosts_out);
 	}
+	if (by_dane)
+		log_kvu(&l, "addresses_under_dane", by_dane);
 	log_end(&l);
 	if (have && p.mode == MTASTS_ENFORCE && *n == 0) {
 		if (!str_copys(why, "no MX host of the domain is one its MTA-STS policy names (4.7.0)"))

@@ -90,7 +90,7 @@ static void txt_records(void)
 	CHECK(txt("v=spf1 -all") == 0, "an SPF record: none");
 	CHECK(txt("") == 0, "empty: none");
 
-	CHECK(txt("v=STSv1") == -1 && id[0] == 0, "the version alone: malformed (no id)");
+	CHECK(txt("v=STSv1") == 0 && id[0] == 0, "the version alone, no ';': no STS record (RFC 8461 3.1 discards it)");
 	CHECK(txt("v=STSv1;") == -1, "the version and ';': malformed");
 	CHECK(txt("v=STSv1; ext=1") == -1, "no id: malformed");
 	CHECK(txt("v=STSv1; ID=abc") == -1, "ID= is not id= (case-sensitive): no id");
@@ -315,8 +315,8 @@ static int two_chunks(size_t a, size_t b)
 static int head_of(size_t n)
 {
 	made.len = 0;
-	cats(&made, OKHEAD "X: ");
-	catn(&made, 'h', n - 43 - 3 - 2 - 2);
+	cats(&made, OKHEAD "Content-Length: 4\r\nX: ");
+	catn(&made, 'h', n - 43 - 19 - 3 - 2 - 2);
 	cats(&made, "\r\n\r\nbody");
 	return httpb(made.s, made.len);
 }
@@ -343,22 +343,29 @@ static void responses(void)
 
 	r = OKHEAD "Content-Length: 5\r\n\r\nhello";
 	CHECK(http(r) == 0 && body_is("hello") && body == r + strlen(r) - 5, "HTTP/1.1 200, Content-Length: the body in buf");
-	CHECK(http("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello") == 0 && body_is("hello"),
-	      "HTTP/1.0, no Content-Length: the body to the end");
-	CHECK(http("HTTP/1.1 200\r\nContent-Type: text/plain\r\n\r\nx") == 0 && body_is("x"), "no reason phrase");
-	CHECK(http("HTTP/1.1 200 \r\nContent-Type: text/plain\r\n\r\nx") == 0, "an empty reason phrase");
-	CHECK(http("HTTP/1.1 200 Fine\tand \xc3\xa9\r\ncontent-type: text/plain\r\n\r\nx") == 0,
+	CHECK(http("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello") == 0 &&
+	          body_is("hello"),
+	      "HTTP/1.0 with a Content-Length");
+	CHECK(http_refused("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello") &&
+	          http_refused(OKHEAD "\r\nhello"),
+	      "no Content-Length and not chunked: refused (a body cut short on the way could not be told)");
+	CHECK(http("HTTP/1.1 200\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\nx") == 0 && body_is("x"),
+	      "no reason phrase");
+	CHECK(http("HTTP/1.1 200 \r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\nx") == 0,
+	      "an empty reason phrase");
+	CHECK(http("HTTP/1.1 200 Fine\tand \xc3\xa9\r\ncontent-type: text/plain\r\ncontent-length: 1\r\n\r\nx") == 0,
 	      "a reason with a tab and 8-bit bytes; a lower-case field name");
 	CHECK(http("HTTP/1.1 200 OK\nContent-Type: text/plain\nContent-Length: 1\n\nx") == 0 && body_is("x"),
 	      "LF-only header lines");
-	CHECK(http("HTTP/1.1 200 OK\r\nContent-Type: text/plain\nServer: x\r\n\nx") == 0, "CR LF and LF mixed");
-	CHECK(http(OKHEAD "\r\n") == 0 && body && blen == 0, "an empty body");
+	CHECK(http("HTTP/1.1 200 OK\r\nContent-Type: text/plain\nContent-Length: 1\r\n\nx") == 0,
+	      "CR LF and LF mixed");
+	CHECK(http(OKHEAD "Content-Length: 0\r\n\r\n") == 0 && body && blen == 0, "an empty body");
 	CHECK(http(OKHEAD "Content-Length: 0\r\n\r\n") == 0 && blen == 0, "Content-Length: 0");
-	CHECK(http("HTTP/1.1 200 OK\r\nServer: a\r\nX-Empty:\r\nContent-Type:TEXT/PLAIN\r\n\r\nx") == 0,
+	CHECK(http("HTTP/1.1 200 OK\r\nServer: a\r\nX-Empty:\r\nContent-Type:TEXT/PLAIN\r\nContent-Length:1\r\n\r\nx") == 0,
 	      "TEXT/PLAIN, no blank after the colon, an empty field");
-	CHECK(http("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nx") == 0,
+	CHECK(http("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 1\r\n\r\nx") == 0,
 	      "text/plain; charset=utf-8");
-	CHECK(http("HTTP/1.1 200 OK\r\nContent-Type:   text/Plain ;charset=\"utf-8\"  \r\n\r\nx") == 0,
+	CHECK(http("HTTP/1.1 200 OK\r\nContent-Type:   text/Plain ;charset=\"utf-8\"  \r\nContent-Length: 1\r\n\r\nx") == 0,
 	      "blanks around text/plain and before ';'");
 
 	CHECK(http_refused("HTTP/1.1 301 Moved Permanently\r\nLocation: https://x/\r\nContent-Type: text/plain\r\n\r\n") &&
@@ -428,11 +435,11 @@ static void responses(void)
 
 	/* the bounds: a body of 64 KB, a head of 16 KB */
 	s.len = 0;
-	cats(&s, OKHEAD "\r\n");
+	cats(&s, OKHEAD "Content-Length: 65536\r\n\r\n");
 	catn(&s, 'x', MTASTS_BODY_MAX);
 	CHECK(httpb(s.s, s.len) == 0 && blen == MTASTS_BODY_MAX, "a body of 65536 bytes");
 	cats(&s, "x");
-	CHECK(httpb(s.s, s.len) == -1 && !body, "a body of 65537 bytes");
+	CHECK(httpb(s.s, s.len) == -1 && !body, "a body of 65537 bytes, its Content-Length saying 65536");
 	s.len = 0;
 	cats(&s, OKHEAD "Content-Length: 65537\r\n\r\n");
 	catn(&s, 'x', MTASTS_BODY_MAX + 1);
