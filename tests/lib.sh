@@ -73,6 +73,38 @@ reads_own() { s6-setuidgid "$1" sh -c 'sleep 2 & cat "/proc/$!/environ"' > /dev/
 on_cleanup() { T_CLEANUP="$T_CLEANUP
 $1"; }
 
+# netns_pair TAG NET CLIENT NAMESERVER SERVER...: two network namespaces of
+# this test on a veth pair, gone at cleanup: NC, where the program under
+# test runs, at NET.CLIENT, its /etc/netns resolv.conf naming NAMESERVER;
+# NS, the servers', at NET.SERVER for each SERVER (all /24).  Sets NC, NS,
+# VA and VB (the veth ends in NC and NS, for addresses of other kinds).
+# ncrun/nsrun run a command in NC/NS; ncbg/nsbg the same in the background,
+# with $! the command itself (ip netns exec execs it), so that the cleanup
+# can kill it by pid, where `nsrun ... &` would give a subshell's.
+netns_pair() {
+	np_net=$2 np_client=$3 np_ns=$4
+	NC=${1}c$$ NS=${1}s$$ VA=${1}a$$ VB=${1}b$$
+	shift 4
+	ip netns add "$NC" || bail "ip netns add (network namespaces unavailable here)"
+	on_cleanup 'ip netns del $NC 2>/dev/null; ip netns del $NS 2>/dev/null; rm -rf /etc/netns/$NC'
+	ip netns add "$NS" || bail "ip netns add"
+	ip link add "$VA" type veth peer name "$VB" || bail "veth pair"
+	ip link set "$VA" netns "$NC" && ip link set "$VB" netns "$NS" || bail "veth into namespaces"
+	ip -n "$NC" addr add "$np_net.$np_client/24" dev "$VA" || bail "address $np_net.$np_client"
+	for np_a in "$@"; do
+		ip -n "$NS" addr add "$np_net.$np_a/24" dev "$VB" || bail "address $np_net.$np_a"
+	done
+	for np_n in "$NC" "$NS"; do ip -n "$np_n" link set lo up; done
+	ip -n "$NC" link set "$VA" up && ip -n "$NS" link set "$VB" up || bail "links up"
+	mkdir -p "/etc/netns/$NC" &&
+		printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$np_ns" > "/etc/netns/$NC/resolv.conf" ||
+		bail "/etc/netns/$NC/resolv.conf"
+}
+ncrun() { ip netns exec "$NC" "$@"; }
+nsrun() { ip netns exec "$NS" "$@"; }
+ncbg() { ip netns exec "$NC" "$@" & }
+nsbg() { ip netns exec "$NS" "$@" & }
+
 t_cleanup() {
 	t_rc=$?
 	trap - EXIT INT TERM HUP

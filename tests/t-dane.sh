@@ -62,22 +62,7 @@ WRONG=$(echo not this one | hex sha256)
 # --- two namespaces on a veth pair: postern-remote and the validating
 # resolver in NC (10.98.0.1; the servers' addresses are not its own, so
 # no MX is taken for this host), the servers and the zones' server in NS ---
-NC=pdc$$
-NS=pds$$
-VA=pda$$
-VB=pdb$$
-ip netns add "$NC" || bail "ip netns add (network namespaces unavailable here)"
-on_cleanup 'ip netns del $NC 2>/dev/null; ip netns del $NS 2>/dev/null; rm -rf /etc/netns/$NC'
-ip netns add "$NS" || bail "ip netns add"
-ip link add "$VA" type veth peer name "$VB" || bail "veth pair"
-ip link set "$VA" netns "$NC" && ip link set "$VB" netns "$NS" || bail "veth into namespaces"
-ip -n "$NC" addr add 10.98.0.1/24 dev "$VA"
-for a in 21 22 23 54; do ip -n "$NS" addr add 10.98.0.$a/24 dev "$VB"; done
-for n in "$NC" "$NS"; do ip -n "$n" link set lo up; done
-ip -n "$NC" link set "$VA" up && ip -n "$NS" link set "$VB" up || bail "links up"
-mkdir -p "/etc/netns/$NC" && printf 'nameserver 127.0.0.53\noptions timeout:2 attempts:2\n' > "/etc/netns/$NC/resolv.conf"
-ncbg() { ip netns exec "$NC" "$@" & }
-nsbg() { ip netns exec "$NS" "$@" & }
+netns_pair pd 10.98.0 1 127.0.0.53 21 22 23 54
 
 D=$SCRATCH/dns
 mkdir -p "$D"

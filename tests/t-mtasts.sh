@@ -75,22 +75,7 @@ chmod 644 "$K"/*.pem
 # no STARTTLS, .23 the CA's certificate for mx.other.test, .24
 # self-signed, .25 and .26 the CA's certificate, for hosts that must see
 # no connection ---
-NC=pmc$$
-NS=pms$$
-VA=pma$$
-VB=pmb$$
-ip netns add "$NC" || bail "ip netns add (network namespaces unavailable here)"
-on_cleanup 'ip netns del $NC 2>/dev/null; ip netns del $NS 2>/dev/null; rm -rf /etc/netns/$NC'
-ip netns add "$NS" || bail "ip netns add"
-ip link add "$VA" type veth peer name "$VB" || bail "veth pair"
-ip link set "$VA" netns "$NC" && ip link set "$VB" netns "$NS" || bail "veth into namespaces"
-ip -n "$NC" addr add 10.97.0.1/24 dev "$VA"
-for a in 10 11 21 22 23 24 25 26; do ip -n "$NS" addr add 10.97.0.$a/24 dev "$VB"; done
-for n in "$NC" "$NS"; do ip -n "$n" link set lo up; done
-ip -n "$NC" link set "$VA" up && ip -n "$NS" link set "$VB" up || bail "links up"
-mkdir -p "/etc/netns/$NC" && printf 'nameserver 127.0.0.53\noptions timeout:2 attempts:2\n' > "/etc/netns/$NC/resolv.conf"
-ncbg() { ip netns exec "$NC" "$@" & }
-nsbg() { ip netns exec "$NS" "$@" & }
+netns_pair pm 10.97.0 1 127.0.0.53 10 11 21 22 23 24 25 26
 
 # --- the zone: unbound on 127.0.0.53 in NC, its local data changed while
 # it runs through unbound-control (a unix socket), every query logged ---

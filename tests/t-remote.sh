@@ -18,28 +18,9 @@ done
 PATH=$PATH:/usr/sbin
 
 scratch_init
-NC=prc$$
-NS=prs$$
-VA=pra$$
-VB=prb$$
-ip netns add "$NC" || bail "ip netns add (network namespaces unavailable here)"
-on_cleanup 'ip netns del $NC 2>/dev/null; ip netns del $NS 2>/dev/null; rm -rf /etc/netns/$NC'
-ip netns add "$NS" || bail "ip netns add"
-ip link add "$VA" type veth peer name "$VB" || bail "veth pair"
-ip link set "$VA" netns "$NC" && ip link set "$VB" netns "$NS" || bail "veth into namespaces"
-ip -n "$NC" addr add 10.99.0.1/24 dev "$VA"
-ip -n "$NC" addr add fd99::1/64 dev "$VA" nodad
-for a in 2 10 11 12 13 14 15 16 17 18 19 53; do ip -n "$NS" addr add 10.99.0.$a/24 dev "$VB"; done
-ip -n "$NS" addr add fd99::10/64 dev "$VB" nodad
-for n in "$NC" "$NS"; do ip -n "$n" link set lo up; done
-ip -n "$NC" link set "$VA" up && ip -n "$NS" link set "$VB" up || bail "links up"
-mkdir -p "/etc/netns/$NC" && printf 'nameserver 10.99.0.53\noptions timeout:2 attempts:2\n' > "/etc/netns/$NC/resolv.conf"
-nsrun() { ip netns exec "$NS" "$@"; }
-# nsbg: the same in the background, with $! the server itself (ip netns exec
-# execs it), so the cleanup can kill it by pid; `nsrun ... &` would give the
-# pid of a subshell and leave the server running.
-nsbg() { ip netns exec "$NS" "$@" & }
-ncrun() { ip netns exec "$NC" "$@"; }
+netns_pair pr 10.99.0 1 10.99.0.53 2 10 11 12 13 14 15 16 17 18 19 53
+ip -n "$NC" addr add fd99::1/64 dev "$VA" nodad && ip -n "$NS" addr add fd99::10/64 dev "$VB" nodad ||
+	bail "IPv6 addresses"
 
 # --- DNS: unbound answering for test. from local data only ---
 D=$SCRATCH/dns
