@@ -165,6 +165,16 @@ outbound_tls_home() {
 	echo 10 > "$PHOME/control/timeoutremote"
 }
 
+# outbound_tls_start: s6-svscan on the home outbound_tls_home made, and
+# postern-keys and postern-tlsd up (the test bails, with their logs, if
+# not); one check says so.
+outbound_tls_start() {
+	svscan_start
+	svc_wait_up postern-keys 30 || bail "postern-keys did not come up: $(cat "$PHOME/log/keys/current" 2> /dev/null)"
+	svc_wait_up postern-tlsd 30 || bail "postern-tlsd did not come up: $(cat "$PHOME/log/tlsd/current" 2> /dev/null)"
+	ok "postern-tlsd and postern-keys run under s6"
+}
+
 svscan_start() {
 	# Its output goes to a file: a daemon holding the test's stdout would keep
 	# tests/run.sh waiting.

@@ -158,10 +158,7 @@ outbound_tls_home || bail "install"
 C=$PHOME/control
 printf 'routed.test:mx.ee.test\n' > "$C/smtproutes"
 printf '# every domain of this test: dane\n:dane\n' > "$C/remotetls"
-svscan_start
-svc_wait_up postern-keys 30 || bail "postern-keys did not come up: $(cat "$PHOME/log/keys/current" 2> /dev/null)"
-svc_wait_up postern-tlsd 30 || bail "postern-tlsd did not come up: $(cat "$PHOME/log/tlsd/current" 2> /dev/null)"
-ok "postern-tlsd and postern-keys run under s6"
+outbound_tls_start
 
 printf 'From: a@client.test\nSubject: dane test\n\nbody\n' > "$SCRATCH/msg"
 send() { # NAME DOMAIN: one message to x@DOMAIN; records in NAME.out, log in NAME.err

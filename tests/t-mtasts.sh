@@ -295,10 +295,7 @@ C=$PHOME/control
 echo "$K/ca.pem" > "$C/tlscafile"
 printf 'routed.test:mx.self.test\n' > "$C/smtproutes"
 printf '# every domain of this test: sts\n:sts\n' > "$C/remotetls"
-svscan_start
-svc_wait_up postern-keys 30 || bail "postern-keys did not come up: $(cat "$PHOME/log/keys/current" 2> /dev/null)"
-svc_wait_up postern-tlsd 30 || bail "postern-tlsd did not come up: $(cat "$PHOME/log/tlsd/current" 2> /dev/null)"
-ok "postern-tlsd and postern-keys run under s6"
+outbound_tls_start
 
 printf 'From: a@client.test\nSubject: mta-sts test\n\nbody\n' > "$SCRATCH/msg"
 QID=1700000000.1P1R1

@@ -106,10 +106,7 @@ auth-verify.test:verify
 :may
 EOF
 printf 'smart.verify.test:smart:%s\nsmart.self.test:smart:%s\n' "$PW" "$PW" >> "$PHOME/secret/remote/smtpauth"
-svscan_start
-svc_wait_up postern-keys 30 || bail "postern-keys did not come up: $(cat "$PHOME/log/keys/current" 2> /dev/null)"
-svc_wait_up postern-tlsd 30 || bail "postern-tlsd did not come up: $(cat "$PHOME/log/tlsd/current" 2> /dev/null)"
-ok "postern-tlsd and postern-keys run under s6"
+outbound_tls_start
 
 printf 'From: a@client.test\nSubject: tls test\n\nbody\n' > "$SCRATCH/msg"
 # send NAME DOMAIN: postern-remote, as postern-remote, delivers one message
