@@ -588,6 +588,26 @@ try:
     check(code == 250 and msg.endswith(b'Subject: no body\nDate: ' + msg.split(b'Date: ', 1)[1].split(b'\n')[0] +
                                        b'\nMessage-ID: ' + msg.split(b'Message-ID: ', 1)[1].split(b'\n')[0] + b'\n'),
           'a header and no body: the two after its last field')
+    # RFC 8601 5: a submitted message's Authentication-Results fields
+    # naming this host (control/me) come out too; a held one goes before
+    # the added fields are written
+    forged = 'Authentication-Results: example.org;\r\n\tdkim=pass header.d=bank.example\r\n'
+    other = 'Authentication-Results: other.example; spf=pass\r\n'
+    for size in (None, 5, 23):
+        code, msg, line = submitted('Subject: f\r\n' + other + forged, bdat=size)
+        h = header_of(msg)
+        check(code == 250 and 'example.org;' not in h and 'bank.example' not in h and
+              h.startswith('Received: ') and re.search(r'\nSubject: f\nAuthentication-Results: other\.example; '
+                                                     r'spf=pass\nDate: [^\n]+\nMessage-ID: <[0-9a-f]{32}@example\.org>$', h)
+              and msg.endswith(b'\n\nbody\n') and ' forged_ar_removed=1 ' in line and ' added=date,message-id' in line,
+              'a forged Authentication-Results field as the last, by %s: taken out, another host\'s kept, Date and '
+              'Message-ID after them (%r; %s)' % ('DATA' if size is None else 'BDAT of %d' % size, h[-160:], line[-90:]))
+    code, msg, line = submitted('Subject: g\r\n' + forged, body=None)
+    check(code == 250 and b'bank.example' not in msg and re.search(rb'\nSubject: g\nDate: [^\n]+\nMessage-ID: [^\n]+\n$', msg)
+          is not None, 'and in a header with no body (%r)' % msg[-120:])
+    code, msg, line = submitted('Subject: h\r\n', body=forged + '\r\n')
+    check(code == 250 and msg.endswith(b'\n\n' + forged.replace('\r\n', '\n').encode() + b'\n') and
+          'forged_ar_removed' not in line, 'but never in the body')
     code, msg, line = submitted('this is no header\r\n')
     check(code == 250 and b'Date: ' not in msg and b'Message-ID: ' not in msg and 'added=' not in line,
           'a first line that is no field: nothing added to what cannot be read as a header')

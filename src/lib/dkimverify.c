@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "dkimverify.h"
+#include "authres.h"
 #include "ascii.h"
 #include "base64.h"
 #include "case.h"
@@ -732,72 +733,6 @@ int dkimv_rsa_key(const unsigned char *p, size_t plen, const unsigned char **mod
 	return pkcs1(bits + 1, bitslen - 1, mod, modlen, exp, explen);
 }
 
-/* A byte of an RFC 2045 token: ASCII but controls, space and tspecials.
- * 8-bit bytes count, so that a longer name is not read as ours. */
-static int tokenc(char c)
-{
-	return (unsigned char)c > 32 && c != 127 && !strchr("()<>@,;:\\\"/[]?=", c);
-}
-
-/* Past any CFWS at v[i]: white space, line ends, comments (nested, with
- * quoted pairs).  An unclosed comment runs to the end. */
-static size_t cfws(const char *v, size_t n, size_t i)
-{
-	size_t depth = 0;
-
-	for (; i < n; i++) {
-		char c = v[i];
-		if (c == '(')
-			depth++;
-		else if (depth && c == ')')
-			depth--;
-		else if (depth && c == '\\')
-			i++;
-		else if (!depth && !ascii_wsp(c) && c != '\r' && c != '\n')
-			break;
-	}
-	return i < n ? i : n;
-}
-
-/* What a reader takes as the authserv-id decides: a quoted one is
- * compared unquoted, one unclosed too, and a token is taken up to the
- * first byte outside a token whatever follows, so that every reading
- * that could make it ours does. */
-int dkimv_ar_is_ours(const struct dkim_field *f, const char *id)
-{
-	const char *v = f->raw;
-	size_t n = f->rawlen, idn = strlen(id), i, k;
-
-	if (idn == 0 || !case_eqb(f->name, f->namelen, "authentication-results", 22))
-		return 0;
-	for (i = f->namelen; i < n && ascii_wsp(v[i]); i++)
-		;
-	if (i >= n || v[i] != ':')
-		return 0;
-	i = cfws(v, n, i + 1);
-	if (i == n)
-		return 0;
-	if (v[i] == '"') {
-		for (i++, k = 0; i < n && v[i] != '"'; i++) {
-			char c = v[i];
-			if (c == '\r' || c == '\n')
-				continue; /* folding inside the quotes */
-			if (c == '\\' && i + 1 < n)
-				c = v[++i];
-			if (k == idn || !case_eqn(&c, id + k, 1))
-				return k == idn && c == '.' && i + 1 < n && v[i + 1] == '"';
-			k++;
-		}
-		return k == idn;
-	}
-	for (k = i; k < n && tokenc(v[k]); k++)
-		;
-	/* the host's name written with the root's dot is the host too */
-	if (k - i == idn + 1 && v[k - 1] == '.')
-		k--;
-	return case_eqb(v + i, k - i, id, idn);
-}
-
 /* atext (RFC 5322 3.2.3) */
 static int atext(char c)
 {
@@ -867,7 +802,7 @@ static int bvalue(struct line *w, const char *b, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n && tokenc(b[i]); i++)
+	for (i = 0; i < n && authres_tokenc(b[i]); i++)
 		;
 	return i == n ? piece(w, "header.b=", b, n, "") : piece(w, "header.b=\"", b, n, "\"");
 }

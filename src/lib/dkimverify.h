@@ -144,12 +144,6 @@ const char *dkimv_key_fits(const struct dkimv_key *k, const struct dkimv_sig *s)
 int dkimv_rsa_key(const unsigned char *p, size_t plen, const unsigned char **mod, size_t *modlen,
                   const unsigned char **exp, size_t *explen);
 
-/* 1 when f is an Authentication-Results field whose authserv-id (its
- * first token, after any CFWS; RFC 8601 2.2) is id, ASCII
- * case-insensitively: one a receiver must not let through as its own
- * (RFC 8601 5). */
-int dkimv_ar_is_ours(const struct dkim_field *f, const char *id);
-
 /* header.b of each of the n signatures long enough (8 characters at
  * least, RFC 6008) that no two that differ look alike: a signature
  * copied into a failing one beside a good one must not read as the good

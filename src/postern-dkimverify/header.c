@@ -8,6 +8,7 @@
 #include <string.h>
 #include "verify.h"
 #include "ascii.h"
+#include "authres.h"
 #include "die.h"
 #include "qqfilter.h"
 
@@ -35,8 +36,7 @@ void header_rewrite(const char *msg, size_t len, const char *id, const struct st
 	if (!str_cat(out, field))
 		die(QF_NOMEM, "fatal: out of memory");
 	while (pos < len) {
-		size_t end = line_end(msg, len, pos), start = pos, i;
-		struct dkim_field f;
+		size_t end = line_end(msg, len, pos), start = pos, n;
 
 		if (empty_line(msg, pos, end))
 			break;
@@ -46,16 +46,12 @@ void header_rewrite(const char *msg, size_t len, const char *id, const struct st
 		pos = end;
 		if (ascii_wsp(msg[start]))
 			continue; /* a continuation with no field above it */
-		for (i = start; i < end && msg[i] != ':' && !ascii_wsp(msg[i]) && msg[i] != '\n'; i++)
-			;
-		f.name = f.raw = msg + start;
-		f.namelen = i - start;
-		f.rawlen = end - start;
-		if (f.rawlen && msg[end - 1] == '\n')
-			f.rawlen--;
-		if (f.rawlen && msg[start + f.rawlen - 1] == '\r')
-			f.rawlen--;
-		if (!dkimv_ar_is_ours(&f, id))
+		n = end - start;
+		if (n && msg[end - 1] == '\n')
+			n--;
+		if (n && msg[start + n - 1] == '\r')
+			n--;
+		if (!authres_is_ours(msg + start, n, id))
 			continue;
 		/* what came since the last one removed stays, this one goes */
 		if (!str_catb(out, msg + kept_from, start - kept_from))

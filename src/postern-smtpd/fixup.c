@@ -21,6 +21,7 @@ int fixup_fields(const struct body *b, int put)
 	struct str f = STR_INIT;
 	int missing = body_missing(b);
 
+	queue_header_end(); /* a field held there goes before the added ones */
 	if (!missing || !put)
 		return 0;
 	if ((missing & BODY_DATE) &&

@@ -620,6 +620,8 @@ static void message_end(const struct str *id, unsigned long long size, int bad, 
 		log_kvb(&l, "tls", tls.protocol.s, tls.protocol.len);
 	if (auth_user.len)
 		log_kvb(&l, "auth", auth_user.s, auth_user.len);
+	if (queue_forged_removed() && !r)
+		log_kvu(&l, "forged_ar_removed", queue_forged_removed());
 	if (fields_added && !r) /* a refused message was not added to */
 		log_kv(&l, "added", fields_added == BODY_DATE ? "date" : fields_added == BODY_MSGID ? "message-id" :
 		                    "date,message-id");
@@ -689,7 +691,7 @@ static void do_data(size_t argn)
 		if (cfg.databytes && size > cfg.databytes)
 			toobig = 1;
 		if (!toobig && !b.bad)
-			queue_put(body_out, o);
+			queue_put_message(body_out, o);
 		if (b.at_blank) {
 			b.at_blank = 0;
 			fields_added = fixup_fields(&b, !toobig && !b.bad);
@@ -747,7 +749,7 @@ static int chunk_feed(unsigned long long left)
 			return 1;
 		}
 		if (!bdat_body.bad)
-			queue_put(body_out, o);
+			queue_put_message(body_out, o);
 		if (bdat_body.at_blank) {
 			bdat_body.at_blank = 0;
 			fields_added = fixup_fields(&bdat_body, !bdat_body.bad);

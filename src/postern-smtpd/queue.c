@@ -20,12 +20,21 @@
 #include "home.h"
 #include "die.h"
 #include "uniq.h"
+#include "authres.h"
 
 static pid_t child = -1;
 static int msgfd = -1, envfd = -1;
 static struct io out;
 static char outbuf[65536];
 static int failed;
+/* The client's Authentication-Results fields naming this host are taken
+ * out here, as the message streams, when postern-dkimverify, which takes
+ * them out after its checks, is not the one reading it: on submission,
+ * for a RELAYCLIENT, with control/dkimverify and control/dmarc 0.  A
+ * reader must be able to trust the one field that names this host
+ * (RFC 8601 5), and the client's own mail goes to local readers too. */
+static struct authres_strip forged;
+static int stripping;
 
 /* postern-queue with the message pipe as fd 0 and the envelope socket as
  * fd 1; stderr stays the log.  posix_spawn (musl: a vfork-style clone) copies
@@ -136,7 +145,7 @@ int queue_start(const struct str *login)
 	char *qargv[2] = { (char *)"postern-queue", 0 };
 	/* a stranger's message, checked on its way in (doc/dkim.md) */
 	char *vargv[10];
-	int verify = (cfg.dkimverify == 1 || cfg.dmarc) && !client.relay;
+	int verify = (cfg.dkimverify == 1 || cfg.dmarc) && !client.relay && !cfg.dkim;
 	char **argv = qargv;
 	int m[2], e[2], r;
 	struct str path = STR_INIT;
@@ -147,6 +156,8 @@ int queue_start(const struct str *login)
 		warn("warning: a postern-queue was still running at a new message; abandoned it");
 		queue_abort();
 	}
+	stripping = !verify;
+	authres_strip_init(&forged, cfg.me.s, queue_put);
 	if (!home_path(&path, cfg.dkim ? "bin/postern-dkimsign" : verify ? "bin/postern-dkimverify" : "bin/postern-queue"))
 		die_nomem();
 	if (pipe2(m, O_CLOEXEC) == -1)
@@ -191,6 +202,25 @@ void queue_put(const char *b, size_t n)
 		return;
 	if (io_put(&out, b, n) == -1)
 		failed = errno ? errno : EPIPE;
+}
+
+void queue_put_message(const char *b, size_t n)
+{
+	if (!stripping)
+		queue_put(b, n);
+	else if (!authres_strip_feed(&forged, b, n))
+		die_nomem();
+}
+
+void queue_header_end(void)
+{
+	if (stripping)
+		authres_strip_flush(&forged);
+}
+
+unsigned long queue_forged_removed(void)
+{
+	return stripping ? forged.removed : 0;
 }
 
 static int reap(void)
@@ -272,6 +302,7 @@ const char *queue_finish(const struct str *envelope, struct str *qid)
 
 	if (child == -1)
 		return "451 4.3.0 queue: not started";
+	queue_header_end(); /* a header with no body: its last field */
 	if (!failed && io_flush(&out) == -1)
 		failed = errno;
 	close(msgfd);

@@ -107,6 +107,13 @@ int spf_mailfrom(const char **result, const char **domain, int *helo);
  * whose domains alone postern-dkimsign may sign for */
 int queue_start(const struct str *login);
 void queue_put(const char *b, size_t n);       /* errors are remembered */
+/* The client's bytes of the message (queue_put is for this process's
+ * own fields), with forged Authentication-Results fields taken out
+ * (src/lib/authres.h); queue_header_end before fields are added at the
+ * header's end; how many were taken out. */
+void queue_put_message(const char *b, size_t n);
+void queue_header_end(void);
+unsigned long queue_forged_removed(void);
 void queue_abort(void);                        /* no envelope: the child commits nothing */
 /* Sends the envelope and waits; returns the reply text for a refusal, or
  * 0 with the committed message's queue id in qid (empty if none came back). */

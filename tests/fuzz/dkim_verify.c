@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dkimverify.h"
+#include "authres.h"
 
 #define NF 64
 
@@ -173,7 +174,7 @@ static void check_ar(const char *id, size_t nf)
 	size_t i, ns = 0, line = 0;
 
 	for (i = 0; i < nf; i++)
-		(void)dkimv_ar_is_ours(&f[i], id);
+		(void)authres_is_ours(f[i].raw, f[i].rawlen, id);
 	for (i = 0; i < nf && ns < 4; i++) {
 		const char *why = dkimv_sig_parse(&f[i], &s[ns]);
 		r[ns].result = results[(i + f[i].rawlen) % 6];

@@ -625,49 +625,6 @@ static void rsa_keys(void)
 	CHECK(ok, "2,000 random byte strings: nothing outside them");
 }
 
-static int ours(const char *field, const char *id)
-{
-	struct dkim_field x;
-	const char *colon = strchr(field, ':');
-
-	x.name = x.raw = field;
-	x.namelen = colon ? (size_t)(colon - field) : strlen(field);
-	while (x.namelen && (field[x.namelen - 1] == ' ' || field[x.namelen - 1] == '\t'))
-		x.namelen--;
-	x.rawlen = strlen(field);
-	return dkimv_ar_is_ours(&x, id);
-}
-
-static void ar_ours(void)
-{
-	const char *id = "mx.example.com";
-
-	CHECK(ours("Authentication-Results: mx.example.com; dkim=pass", id), "ours");
-	CHECK(ours("authentication-results:MX.Example.COM;none", id), "any case, no blanks");
-	CHECK(ours("Authentication-Results: (c (nested) \\) ) mx.example.com 1; none", id), "after comments, a version");
-	CHECK(ours("Authentication-Results:\n\tmx.example.com\n ; spf=pass", id), "folded");
-	CHECK(ours("Authentication-Results: \"mx.example.com\"; none", id) &&
-	      ours("Authentication-Results: \"mx.\\example.com\"; none", id), "a quoted string, a quoted pair in it");
-	CHECK(ours("Authentication-Results: \"mx.example.com", id), "an unclosed quoted string: ours all the same");
-	CHECK(ours("Authentication-Results: mx.example.com/x; none", id) && ours("Authentication-Results: mx.example.com", id),
-	      "a token ends at a tspecial or the end");
-	CHECK(ours("Authentication-Results : mx.example.com;", id), "blanks before the colon");
-	CHECK(!ours("Authentication-Results: mx.example.com.evil; dkim=pass", id) &&
-	      !ours("Authentication-Results: evil.mx.example.com; dkim=pass", id) &&
-	      !ours("Authentication-Results: mx.example.co; dkim=pass", id) &&
-	      !ours("Authentication-Results: \"mx.example.com..\"; dkim=pass", id) &&
-	      !ours("Authentication-Results: mx.example.com..; dkim=pass", id), "others' ids");
-	CHECK(ours("Authentication-Results: mx.example.com.; dkim=pass", id) &&
-	      ours("Authentication-Results: \"mx.example.com.\"; dkim=pass", id), "the name with the root's dot: ours");
-	CHECK(!ours("Authentication-Results: (mx.example.com) other; none", id) &&
-	      !ours("Authentication-Results: (unclosed mx.example.com; none", id) && !ours("Authentication-Results:", id),
-	      "in a comment, no id at all: not ours");
-	CHECK(!ours("X-Authentication-Results: mx.example.com;", id) && !ours("ARC-Authentication-Results: i=1; mx.example.com;", id),
-	      "other fields");
-	CHECK(!ours("Authentication-Results: mx.example.com;", "") && !ours("Authentication-Results mx.example.com;", id),
-	      "an empty id, no colon: 0");
-}
-
 static int ar_is(const struct dkimv_result *r, size_t n, const char *want)
 {
 	struct str out = STR_INIT;
@@ -916,7 +873,6 @@ int main(void)
 	keys();
 	fits();
 	rsa_keys();
-	ar_ours();
 	ar_field();
 	end_to_end();
 	bshow();
