@@ -140,6 +140,17 @@ spread() { # DIR
 	chattr +T "$1" 2> /dev/null || diag "chattr +T $1: not ext2/3/4; the servers' files may share block groups"
 }
 
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# smtp_home DOMAIN: the installed home's port-25 service on a free port
+# (PORT) of 127.0.0.1 alone, for DOMAIN (control/me and control/locals)
+smtp_home() {
+	PORT=$(free_port)
+	printf '%s\n' "$1" > "$PHOME/control/me" && printf '%s\n' "$1" > "$PHOME/control/locals" &&
+		printf '127.0.0.1\n' > "$PHOME/control/smtpip" && printf 'none\n' > "$PHOME/control/smtpip6" &&
+		printf '%s\n' "$PORT" > "$PHOME/control/smtpport" || bail "smtp_home: control files"
+}
+
 install_home() { # [extra ./install arguments]
 	PHOME=$SCRATCH/home
 	"$POSTERN_SRC/install" --home "$PHOME" --build "$POSTERN_BUILD" "$@" > "$SCRATCH/install.log" 2>&1

@@ -24,12 +24,7 @@ D=smtp.example
 make_user ptsalice || bail "make_user ptsalice"
 make_user ptsbob || bail "make_user ptsbob"
 A=$SCRATCH/users/ptsalice/Maildir
-PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf '%s\n' "$D" > "$PHOME/control/me"
-printf '%s\n' "$D" > "$PHOME/control/locals"
-printf '127.0.0.1\n' > "$PHOME/control/smtpip"
-printf 'none\n' > "$PHOME/control/smtpip6"
-printf '%s\n' "$PORT" > "$PHOME/control/smtpport"
+smtp_home "$D"
 printf '30\n' > "$PHOME/control/maxperip"
 "$PHOME/bin/postern-mkrcpt" 2> "$SCRATCH/mkrcpt.log" || bail "postern-mkrcpt: $(cat "$SCRATCH/mkrcpt.log")"
 ok "postern-mkrcpt wrote users/rcpt.cdb"

@@ -42,7 +42,6 @@ on_cleanup 'touch "$SCRATCH/go"'
 # The SMTP listener on a free loopback port, so that it surely binds; the
 # mail submission listeners too (they run as postern-submit): the two,
 # each on 127.0.0.1 and on ::1 where loopback has it.
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 free_port > "$PHOME/control/smtpport"
 printf 'none\n' > "$PHOME/control/smtpip6"
 free_port > "$PHOME/control/submissionport"

@@ -20,6 +20,7 @@
 #include "file.h"
 #include "home.h"
 #include "pool.h"
+#include "room.h"
 #include "io.h"
 #include "str.h"
 #include "uniq.h"
@@ -221,6 +222,21 @@ static void move(int from, int to)
 	tmpfiles_mark(to, 1);
 }
 
+/* control/queuefree (doc/queue.md, "Free space"): the commit must leave
+ * half of it free.  postern-smtpd asked for all of it at MAIL, before the
+ * message came; several may have come at once since, and sendmail's asked
+ * nobody. */
+static void room_check(unsigned long long queuefree)
+{
+	struct statvfs v;
+
+	if (statvfs(".", &v) == -1)
+		fail(QQ_WRITE, 1, "fatal: unable to read the free space of queue/", "");
+	if (room_short(&v, queuefree / 2, 0))
+		fail(QQ_WRITE, 0, "fatal: the queue's file system is nearly full: under half of control/queuefree left",
+		     "");
+}
+
 /* When fd 1 is a socket (postern-smtpd's), the committed message's id goes
  * back on it, so that the SMTP reply and log can name the id that
  * postern-send's log and postern-qstat show.  A pipe, as the qmail-queue
@@ -254,7 +270,7 @@ static void trigger(const char *id)
 
 int main(void)
 {
-	unsigned long long databytes = 0;
+	unsigned long long databytes = 0, queuefree = 0;
 	struct str id = STR_INIT;
 
 	progname = "postern-queue";
@@ -270,6 +286,8 @@ int main(void)
 	control_from("../control");
 	if (control_num("databytes", &databytes, 0) == -1)
 		die_sys(QQ_CONFIG, "fatal: unable to read control/databytes");
+	if (control_num("queuefree", &queuefree, QUEUEFREE_DEFAULT) == -1)
+		die_sys(QQ_CONFIG, "fatal: unable to read control/queuefree");
 	if (!uniq_qid(&id))
 		die_sys(QQ_BUG, "fatal: unable to make a queue id (memory or randomness)");
 	if (!qid_valid(id.s, id.len))
@@ -278,6 +296,7 @@ int main(void)
 
 	timeout_arm(QQ_DEADLINE);
 	envelope_store(message_in(databytes, id.s));
+	room_check(queuefree);
 	timeout_disarm();
 
 	move(TF_ENV_TMP, TF_ENV); /* the commit point */

@@ -361,6 +361,7 @@ static void do_mail(const char *arg, size_t n)
 	}
 	pos = rest;
 	utf8 = 0;
+	declared = 0; /* not a refused MAIL's SIZE= */
 	while ((r = parse_param(arg, n, &pos, &k, &kl, &val, &vl)) == 1) {
 		if (!ehlo) {
 			error_reply("555 5.5.4 parameters need EHLO");
@@ -405,6 +406,13 @@ static void do_mail(const char *arg, size_t n)
 	if (p.utf8 && !utf8) {
 		error_reply("553 5.6.7 non-ASCII address needs the SMTPUTF8 parameter");
 		goto out;
+	}
+	{
+		const char *why = room_refusal(declared);
+		if (why) {
+			reply(why); /* no fault of the client's */
+			goto out;
+		}
 	}
 	/* a stranger's bounce address must be one a bounce can reach */
 	if (cfg.senderdomaincheck && p.addr.len && dns_stranger("SENDERDNSSKIP")) {

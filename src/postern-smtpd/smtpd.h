@@ -16,6 +16,7 @@ struct config {
 	struct str separators;
 	unsigned long long databytes, maxrcpt, timeout, session, maxerrors, greetdelay;
 	unsigned long long starttls; /* 0: never ask postern-tlsd for TLS */
+	unsigned long long queuefree; /* bytes the queue's file system keeps free (0: not checked) */
 	/* submission (-a, RFC 6409): mail only after AUTH */
 	int submission;
 	int implicit_tls;            /* -s: TLS from the first byte (RFC 8314) */
@@ -101,6 +102,10 @@ void spf_forget(void);
  * name's, *helo 1): 1 with its result's name and the domain (A-labels,
  * lower case); 0 when none was made. */
 int spf_mailfrom(const char **result, const char **domain, int *helo);
+
+/* room.c: control/queuefree's refusal at MAIL for a message of declared
+ * bytes, or 0 when there is room. */
+const char *room_refusal(unsigned long long declared);
 
 /* queue.c: one postern-queue child per message. */
 /* 0 ok, -1 failed to start; login is who authenticated (empty: nobody),
