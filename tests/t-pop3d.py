@@ -427,6 +427,34 @@ try:
     s.quit()
     s.wait()
 
+    check(not os.path.lexists(os.path.join(MD, 'maildirsize')), 'no maildirsize: none is made by deleting')
+
+    # ---- a Maildir++ quota's count (doc/quota.md): what a session deleted
+    # comes off maildirsize in one line, as Courier and Dovecot write it
+    make_maildir()
+    sizes = [os.lstat(os.path.join(MD, m[0], m[1])).st_size for m in ORDER]
+    with open(os.path.join(MD, 'maildirsize'), 'w') as f:
+        f.write('1000000S,100C\n%d %d\n' % (sum(sizes), len(sizes)))
+    os.chown(os.path.join(MD, 'maildirsize'), UID, GID)
+    s = Session()
+    s.dele(1)
+    s.dele(3)
+    s.retr(2)
+    s.quit()
+    s.wait()
+    with open(os.path.join(MD, 'maildirsize')) as f:
+        ms = f.read()
+    check(ms == '1000000S,100C\n%d %d\n-%d -2\n' % (sum(sizes), len(sizes), sizes[0] + sizes[2]),
+          'QUIT after two DELEs: "-BYTES -2" added to maildirsize, the two files\' sizes (%r)' % ms)
+    os.chmod(os.path.join(MD, 'maildirsize'), 0o400)
+    s = Session()
+    s.dele(1)
+    resp = s.quit()
+    rc = s.wait()
+    check(resp.decode().startswith('+OK') and rc == 0 and re.search(r'maildirsize_failed', s.logtext()),
+          'a maildirsize it may not write: the deletion stands, +OK, the failure logged')
+    no_sanitizer_report(s, 'the maildirsize sessions')
+
     # ---- another reader takes a file away, or moves it, during the session
     make_maildir()
     before = files()

@@ -33,6 +33,7 @@
 #include "forward.h"
 #include "linger.h"
 #include "maildir.h"
+#include "boxquota.h"
 #include "program.h"
 
 #define USAGE "postern-local [-b [-l]] user|alias|virtual USER HOME EXT RECIPIENT SENDER QID [EXT RECIPIENT SENDER QID ...]"
@@ -285,7 +286,7 @@ static void select_user(struct dotfile *d, struct str *buf)
 /* Virtual mode: HOME/DOMAIN/LOCAL, or HOME/DOMAIN/BASE for LOCAL = BASE-EXT. */
 static void select_virtual(struct dotfile *d, struct str *buf)
 {
-	static struct str dir = STR_INIT;
+	static struct str dir = STR_INIT, mailbox = STR_INIT;
 	struct stat st;
 	size_t base;
 	int tries;
@@ -304,6 +305,10 @@ static void select_virtual(struct dotfile *d, struct str *buf)
 		if (stat(dir.s, &st) == 0) {
 			if (!S_ISDIR(st.st_mode))
 				fail(111, "4.7.0 virtual mailbox is not a directory: ", dir.s, 0);
+			/* control/quota's name for it */
+			if (!str_copyb(&mailbox, local.s, n) || !str_catc(&mailbox, '@') || !str_cat(&mailbox, &host))
+				nomem();
+			box_quota_for(mailbox.s);
 			if (tries == 1 && !str_copys(&envext, local.s + base + 1))
 				nomem();
 			goto found;
@@ -357,9 +362,20 @@ static char **program_env(struct str *e)
 	return ptr;
 }
 
+/* What a Maildir file of this message will hold, at most: the trace
+ * lines, the message, and the line end a last line may lack. */
+static unsigned long long message_bytes(void)
+{
+	struct stat st;
+
+	if (fstat(msgfd, &st) == -1 || st.st_size < 0)
+		fail(111, "4.3.0 unable to stat the message", 0, 0);
+	return (unsigned long long)st.st_size + pre.len + 1;
+}
+
 static _Noreturn void deliver(const struct dotfile *d)
 {
-	static struct str why = STR_INIT, name = STR_INIT, path = STR_INIT;
+	static struct str why = STR_INIT, name = STR_INIT, path = STR_INIT, qroot = STR_INIT;
 	static struct str env = STR_INIT, penv = STR_INIT, queue = STR_INIT;
 	unsigned long long timeout = 0;
 	size_t i, nmaildir = 0, nprog = 0, nfwd = 0;
@@ -378,9 +394,12 @@ static _Noreturn void deliver(const struct dotfile *d)
 		case DOT_MAILDIR:
 			if (!str_copyb(&path, x->s, x->len))
 				nomem();
+			if (box_quota_check(path.s, message_bytes(), &why, &qroot))
+				finishs(111, &why);
 			r = maildir_deliver(path.s, pre.s, pre.len, msgfd, &why, &name);
 			if (r)
 				finishs(r, &why);
+			box_quota_add(&qroot, name.s ? name.s : "");
 			nmaildir++;
 			log_begin(&l, "maildir");
 			log_kv(&l, "qid", qid);
@@ -528,6 +547,7 @@ static _Noreturn void one_message(char **arg)
 	if (chdir(home) == -1)
 		fail(111, "4.3.0 unable to enter home directory ", home, 0);
 
+	box_quota_for(user);
 	if (mode == MODE_VIRTUAL)
 		select_virtual(&d, &buf);
 	else

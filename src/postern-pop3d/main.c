@@ -162,7 +162,7 @@ static int get_line(struct str *line)
 /* The UPDATE state, then the answer to QUIT (RFC 1939 6). */
 static _Noreturn void quit(void)
 {
-	unsigned long long left = update_run(&md, &tally.deleted);
+	unsigned long long left = update_run(&md, "Maildir", &tally.deleted);
 
 	if (left) {
 		put("-ERR [SYS/TEMP] some deleted messages not removed (");

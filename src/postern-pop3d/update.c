@@ -6,6 +6,7 @@
 #include "update.h"
 #include "file.h"
 #include "log.h"
+#include "maildirsize.h"
 
 int seen_name(struct str *out, const char *name)
 {
@@ -42,21 +43,34 @@ static int refind(struct maildrop *md, size_t i, int *dir, struct str *now)
 	return r;
 }
 
+/* unlinkat of a message file, its size added to *freed when it went. */
+static int unlink_counted(int dir, const char *name, unsigned long long *freed)
+{
+	struct stat st;
+	int have = fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_size > 0;
+
+	if (unlinkat(dir, name, 0) == -1)
+		return -1;
+	if (have)
+		*freed += (unsigned long long)st.st_size;
+	return 0;
+}
+
 /* 1 unlinked, 0 gone already, -1 still there (logged). */
-static int delete(struct maildrop *md, size_t i)
+static int delete(struct maildrop *md, size_t i, unsigned long long *freed)
 {
 	static struct str now;
 	const char *name = maildrop_name(md, i);
 	int dir = md->m[i].dir, r;
 
-	if (unlinkat(md->dir[dir], name, 0) == 0)
+	if (unlink_counted(md->dir[dir], name, freed) == 0)
 		return 1;
 	if (errno == ENOENT) {
 		r = refind(md, i, &dir, &now);
 		if (r != 1)
 			return r;
 		name = now.s;
-		if (unlinkat(md->dir[dir], name, 0) == 0)
+		if (unlink_counted(md->dir[dir], name, freed) == 0)
 			return 1;
 		if (errno == ENOENT)
 			return 0;
@@ -94,15 +108,15 @@ static void mark_seen(struct maildrop *md, size_t i)
 		log_failure("seen_failed", name, errno);
 }
 
-unsigned long long update_run(struct maildrop *md, unsigned long long *deleted)
+unsigned long long update_run(struct maildrop *md, const char *maildir, unsigned long long *deleted)
 {
-	unsigned long long left = 0;
+	unsigned long long left = 0, freed = 0;
 	size_t i;
 
 	*deleted = 0;
 	for (i = 0; i < md->n; i++) {
 		if (md->m[i].deleted) {
-			int r = delete(md, i);
+			int r = delete(md, i, &freed);
 			if (r == 1)
 				++*deleted;
 			else if (r == -1)
@@ -110,5 +124,11 @@ unsigned long long update_run(struct maildrop *md, unsigned long long *deleted)
 		} else if (md->m[i].retrieved)
 			mark_seen(md, i);
 	}
+	/* a Maildir++ quota's count (doc/quota.md) loses what went, as
+	 * Courier's and Dovecot's readers make it lose it; without this,
+	 * postern-local would believe a full count for 15 minutes */
+	if (*deleted && freed <= (unsigned long long)__LONG_LONG_MAX__ &&
+	    maildirsize_add(maildir, -(long long)freed, -(long long)*deleted) == -1)
+		log_failure("maildirsize_failed", "maildirsize", errno);
 	return left;
 }

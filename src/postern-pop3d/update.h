@@ -12,10 +12,11 @@
 #include "maildrop.h"
 #include "str.h"
 
-/* *deleted: files unlinked.  Returns the number of deleted messages left
- * in place (each logged); a failure to mark a message seen is logged and
- * not counted. */
-unsigned long long update_run(struct maildrop *, unsigned long long *deleted);
+/* *deleted: files unlinked, and taken off the count of maildir's
+ * maildirsize when it has one (Maildir++ quotas).  Returns the number of
+ * deleted messages left in place (each logged); a failure to mark a
+ * message seen is logged and not counted. */
+unsigned long long update_run(struct maildrop *, const char *maildir, unsigned long long *deleted);
 
 /* The name of a Maildir file once it is seen, in out: NAME:2,S without
  * info, S put in its place among sorted flags (":2,FT" -> ":2,FST").

@@ -1,0 +1,20 @@
+/* Maildir++ quotas at each Maildir delivery (doc/quota.md): control/quota
+ * names each mailbox's quota, and the Maildir's maildirsize keeps the
+ * count that Courier, Dovecot and postern-pop3d keep too. */
+#ifndef POSTERN_LOCAL_BOXQUOTA_H
+#define POSTERN_LOCAL_BOXQUOTA_H
+#include "str.h"
+
+/* The mailbox the next deliveries are for, as control/quota names it:
+ * the user's login, or a virtual mailbox's LOCAL@DOMAIN. */
+void box_quota_for(const char *mailbox);
+/* Before a delivery of about msgbytes into the Maildir dir: 0 when it
+ * may go in, with root the Maildir whose count it adds to (empty: no
+ * quota); 111 with why ("4.2.2 mailbox over quota ...", or 4.3.x when
+ * control/quota or maildirsize cannot be read). */
+int box_quota_check(const char *dir, unsigned long long msgbytes, struct str *why, struct str *root);
+/* After it: the file named name (",S=N" in it) counted in root's
+ * maildirsize.  A failure is logged: the count is made again once the
+ * file goes stale. */
+void box_quota_add(const struct str *root, const char *name);
+#endif
