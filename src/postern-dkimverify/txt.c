@@ -1,13 +1,13 @@
 /* The TXT records a message's checks need: each signature's key record
  * (RFC 6376 3.6.2.2) and the DMARC policy records of the tree walks
  * (RFC 9989 4.10), each asked of every nameserver at once with the
- * others (src/lib/dnsq.c), over TCP when an answer is too long for UDP;
- * KEYS_WAIT_MS for all of them, from the first question.  An answer's
- * records are hostile input: each is read with every length checked, and
- * only text goes on. */
+ * others (src/lib/dnsq.c), over TCP when an answer is too long for UDP
+ * (src/lib/dnsrr.c); KEYS_WAIT_MS for all of them, from the first
+ * question.  An answer's records are hostile input: each is read with
+ * every length checked, and only text goes on. */
 #include <string.h>
 #include "verify.h"
-#include "dnsq.h"
+#include "dnsrr.h"
 #include "die.h"
 #include "qqfilter.h"
 #include "seconds.h"
@@ -15,10 +15,9 @@
 _Static_assert(TXT_SLOTS <= DNSQ_QUESTIONS_MAX, "a message's lookups fit dnsq.c");
 
 struct question {
-	struct dnsq q;          /* first: dnsq.c hands back its address */
+	struct dnsrr r;
 	struct txt_answer a;
 	int asked;
-	int truncated;          /* 1 + the nameserver whose UDP answer was cut */
 };
 static struct question questions[TXT_SLOTS];
 static long long deadline;     /* 0 until the first question */
@@ -55,38 +54,11 @@ static int fill(void *ctx, unsigned type, const unsigned char *m, size_t len, si
 	return 0;
 }
 
-static void forget(struct txt_answer *a)
+static void forget(void *ctx)
 {
+	struct txt_answer *a = ctx;
 	a->n = 0;
 	a->toolong = 0;
-}
-
-static enum dnsq_take take(struct dnsq *q, size_t ns, const unsigned char *m, size_t len)
-{
-	struct question *x = (struct question *)q;
-	int flags, rcode;
-
-	if (x->a.status != TXT_PENDING)
-		return DNSQ_NOT_MINE;
-	forget(&x->a);
-	rcode = dns_records(m, len, q->query, q->qlen, &flags, fill, &x->a);
-	if (rcode == -1) {
-		forget(&x->a);
-		return DNSQ_NOT_MINE;
-	}
-	if ((rcode == 0 || rcode == 3) && !(flags & (DNS_TRUNCATED | DNS_LAME))) {
-		x->a.status = rcode == 0 && x->a.n ? TXT_FOUND : TXT_NONE;
-		x->a.nxdomain = rcode == 3;
-		return DNSQ_SETTLED;
-	}
-	forget(&x->a);
-	if (flags & DNS_TRUNCATED) {
-		/* the UDP part is over: the same question goes over TCP to
-		 * this nameserver once the others are in */
-		x->truncated = 1 + (int)ns;
-		return DNSQ_SETTLED;
-	}
-	return DNSQ_FAILED;
 }
 
 void txt_ask(size_t slot, const char *name)
@@ -97,11 +69,11 @@ void txt_ask(size_t slot, const char *name)
 		deadline = monotonic_ms() + KEYS_WAIT_MS;
 	x->a.status = TXT_PENDING;
 	x->a.nxdomain = 0;
-	x->truncated = 0;
-	x->q.take = take;
-	x->q.edns = 1;
+	x->r.fill = fill;
+	x->r.forget = forget;
+	x->r.ctx = &x->a;
 	/* too long a name, or no nameserver: that one asks nothing */
-	x->asked = dnsq_ask(&x->q, name, DNS_T_TXT) == 0;
+	x->asked = dnsrr_ask(&x->r, name, DNS_T_TXT) == 0;
 	if (!x->asked)
 		x->a.status = strlen(name) > 253 ? TXT_NONE : TXT_FAILED;
 }
@@ -113,26 +85,26 @@ void txt_wait(void)
 	size_t i, n = 0;
 
 	for (i = 0; i < TXT_SLOTS; i++)
-		if (questions[i].asked && questions[i].a.status == TXT_PENDING)
-			qs[n++] = &questions[i].q;
+		if (questions[i].asked && questions[i].r.rcode == -1)
+			qs[n++] = &questions[i].r.q;
 	if (n && left > 0)
 		dnsq_wait(qs, n, left);
 	for (i = 0; i < TXT_SLOTS; i++) {
 		struct question *x = &questions[i];
+		int rcode;
 		if (!x->asked)
 			continue;
 		/* TCP has time of its own: the UDP wait may have been spent on
 		 * a nameserver that never answers another question */
-		if (x->a.status == TXT_PENDING && x->truncated) {
+		if (dnsrr_truncated(&x->r)) {
 			if (!tcp_deadline)
 				tcp_deadline = monotonic_ms() + TCP_WAIT_MS;
-			(void)dnsq_tcp(&x->q, (size_t)x->truncated - 1, tcp_deadline);
+			dnsrr_tcp(&x->r, tcp_deadline);
 		}
-		if (x->a.status == TXT_PENDING) {
-			forget(&x->a);
-			x->a.status = TXT_FAILED;
-		}
-		x->asked = 0; /* a late answer has no one to tell */
+		rcode = dnsrr_end(&x->r);
+		x->a.status = rcode == -1 ? TXT_FAILED : rcode == 0 && x->a.n ? TXT_FOUND : TXT_NONE;
+		x->a.nxdomain = rcode == 3;
+		x->asked = 0;
 	}
 }
 

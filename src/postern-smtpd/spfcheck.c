@@ -3,7 +3,7 @@
  * whether the client may send its mail (spf.c, RFC 7208).  The result is
  * logged and written in a Received-SPF field above our Received line;
  * control/spf 2 refuses a fail, 3 a permerror too and defers a temperror.
- * spf.c's lookups are asked one at a time through dnsq.c, each waited for
+ * spf.c's lookups are asked one at a time through dnsrr.c, each waited for
  * at most 5 s, the whole check at most 20 s (RFC 7208 4.6.4 asks at least
  * that much of a check that times out). */
 #include <arpa/inet.h>
@@ -12,7 +12,7 @@
 #include "addr.h"
 #include "case.h"
 #include "die.h"
-#include "dnsq.h"
+#include "dnsrr.h"
 #include "log.h"
 #include "seconds.h"
 #include "spf.h"
@@ -28,11 +28,9 @@
 #define SPF_SESSION_LOOKUPS 500
 
 struct question {
-	struct dnsq q;           /* first: dnsq hands take this */
-	struct spf_answer *a;    /* where the answer goes; NULL once no lookup waits */
+	struct dnsrr r;
+	struct spf_answer *a;    /* where the answer goes */
 	unsigned type;
-	int settled;
-	int truncated;           /* a nameserver's answer was truncated: 1 + its number */
 };
 
 static struct question question;
@@ -118,41 +116,17 @@ static int fill(void *ctx, unsigned type, const unsigned char *m, size_t len, si
 	return 0;
 }
 
-static enum dnsq_take take(struct dnsq *q, size_t ns, const unsigned char *m, size_t len)
+static void forget(void *ctx)
 {
-	struct question *x = (struct question *)q;
-	int flags, rcode;
-
-	if (!x->a)
-		return DNSQ_NOT_MINE;
+	struct question *x = ctx;
 	memset(x->a, 0, sizeof *x->a);
-	rcode = dns_records(m, len, q->query, q->qlen, &flags, fill, x);
-	if (rcode == -1) {
-		memset(x->a, 0, sizeof *x->a);
-		return DNSQ_NOT_MINE;
-	}
-	/* a truncated answer may lack the record that would match: no
-	 * verdict is made on part of the records */
-	if ((rcode == 0 || rcode == 3) && !(flags & (DNS_TRUNCATED | DNS_LAME))) {
-		x->a->status = rcode == 0 ? SPF_DNS_OK : SPF_DNS_NXDOMAIN;
-		x->settled = 1;
-		return DNSQ_SETTLED;
-	}
-	if (flags & DNS_TRUNCATED) {
-		/* the UDP part is over: the same question goes over TCP to
-		 * this nameserver now, not after the others' silence */
-		x->truncated = 1 + (int)ns;
-		memset(x->a, 0, sizeof *x->a);
-		return DNSQ_SETTLED;
-	}
-	memset(x->a, 0, sizeof *x->a);
-	return DNSQ_FAILED;
 }
 
 static int lookup(void *ctx, const char *name, unsigned type, struct spf_answer *a)
 {
-	struct dnsq *qs[1] = { &question.q };
+	struct dnsq *qs[1] = { &question.r.q };
 	long long left = deadline_ms - monotonic_ms();
+	int rcode;
 
 	(void)ctx;
 	if (left <= 0 || session_lookups >= SPF_SESSION_LOOKUPS)
@@ -160,26 +134,21 @@ static int lookup(void *ctx, const char *name, unsigned type, struct spf_answer 
 	session_lookups++;
 	question.a = a;
 	question.type = type;
-	question.settled = 0;
-	question.truncated = 0;
-	question.q.take = take;
-	question.q.edns = 1;
-	if (dnsq_ask(&question.q, name, type) == 0) {
+	question.r.fill = fill;
+	question.r.forget = forget;
+	question.r.ctx = &question;
+	if (dnsrr_ask(&question.r, name, type) == 0) {
 		long long wait = left < SPF_QUERY_MS ? left : SPF_QUERY_MS;
 		dnsq_wait(qs, 1, wait);
 		/* too long for UDP even with EDNS0 (many TXT records beside the
 		 * SPF one): the same question over TCP, in the same time */
-		if (!question.settled && question.truncated)
-			(void)dnsq_tcp(&question.q, (size_t)question.truncated - 1, question.q.asked_ms + wait);
+		dnsrr_tcp(&question.r, question.r.q.asked_ms + wait);
 	}
-	question.a = 0; /* a late answer has no one to tell */
-	if (!question.settled) {
-		memset(a, 0, sizeof *a);
-		a->status = SPF_DNS_ERROR;
-		if (deadline_ms - monotonic_ms() <= 0)
-			return -1;
-	}
-	return 0;
+	rcode = dnsrr_end(&question.r);
+	/* a truncated answer may lack the record that would match: dnsrr
+	 * settles on none but whole ones */
+	a->status = rcode == 0 ? SPF_DNS_OK : rcode == 3 ? SPF_DNS_NXDOMAIN : SPF_DNS_ERROR;
+	return rcode == -1 && deadline_ms - monotonic_ms() <= 0 ? -1 : 0;
 }
 
 /* b as a quoted string of RFC 5322: a quote or backslash escaped, a byte
