@@ -53,6 +53,12 @@ RECORDS = [
     'bigrr.test. TXT "v=spf1 ip4:127.0.0.2 -all"',
     'bigrr.test. TXT %s' % ' '.join('"%s"' % ('y' * 200) for _ in range(25)),  # 5,000 bytes, no SPF
     'hugespf.test. TXT "v=spf1" %s' % ' '.join('" ip4:192.0.2.%d"' % (i % 250) for i in range(300)),
+    # exp= (RFC 7208 6.2): the failing domain's own words in the 550
+    'exp.test. TXT "v=spf1 ip4:127.0.0.2 -all exp=why.exp.test"',
+    'why.exp.test. TXT "%{i} may not send for %{d} (" "see https://exp.test/spf)"',
+    'expbad.test. TXT "v=spf1 -all exp=why.expbad.test"',
+    'why.expbad.test. TXT "one"',
+    'why.expbad.test. TXT "two"',
 ]
 
 
@@ -302,6 +308,13 @@ try:
         check(mail[0] == 550 and '5.7.23' in mail[1][-1] and 'pass.test' in mail[1][-1] and '127.0.0.3' in mail[1][-1],
               'spf 2: fail refused, 550 5.7.23 (%s)' % mail[1][-1])
         check(wait_for(lambda: logged(r'reject .*sender=a@pass\.test .*550 5\.7\.23')), '... and logged as a reject')
+        mail, msg = send('127.0.0.3', 'a@exp.test')
+        check(mail[0] == 550 and mail[1][-1].endswith('; exp.test explains: 127.0.0.3 may not send for exp.test '
+                                                      '(see https://exp.test/spf)'),
+              'a fail with exp=: the domain\'s explanation, its macros expanded, after ours (%s)' % mail[1][-1])
+        mail, msg = send('127.0.0.3', 'a@expbad.test')
+        check(mail[0] == 550 and 'explains' not in mail[1][-1],
+              'exp= naming two TXT records: no explanation, the plain 550 (%s)' % mail[1][-1])
         replies, _ = send('127.0.0.3', 'a@pass.test', pipelined=True)
         check([r[0] for r in replies] == [550, 503, 503], 'pipelined RCPT and DATA behind it: 503 (%s)' % [r[0] for r in replies])
         mail, msg = send('127.0.0.3', 'a@soft.test')

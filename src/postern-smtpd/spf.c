@@ -33,6 +33,8 @@ struct record {
 	size_t n;
 	const char *redirect;
 	size_t redirectlen;
+	const char *exp;
+	size_t explen;
 };
 
 static int toplabel(const char *s, size_t n);
@@ -371,7 +373,8 @@ static int expand(struct spf_request *r, const char *domain, const char *s, size
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 		if (c != '%') {
-			if (c < 0x21 || c > 0x7e)
+			/* an explain-string may hold spaces between its macro strings */
+			if (c < (exp ? 0x20 : 0x21) || c > 0x7e)
 				return -1;
 			put(o, (char)c);
 			*last_macro = 0;
@@ -616,6 +619,7 @@ static enum spf_result parse(struct spf_request *r, const char *rec, size_t len,
 		return say(r, SPF_TEMPERROR, "out of memory", 0, 0);
 	p->n = 0;
 	p->redirect = 0;
+	p->exp = 0;
 	i = 6;
 	while (i < len) {
 		const char *t;
@@ -640,6 +644,9 @@ static enum spf_result parse(struct spf_request *r, const char *rec, size_t len,
 			if (redirect) {
 				p->redirect = t + k + 1;
 				p->redirectlen = tl - k - 1;
+			} else if (exp) {
+				p->exp = t + k + 1;
+				p->explen = tl - k - 1;
 			}
 			seen_exp |= exp;
 			continue;
@@ -720,7 +727,10 @@ static int matches(struct spf_request *r, const char *domain, const struct term 
 	}
 	switch (t->mech) {
 	case M_INCLUDE: {
-		enum spf_result inner = check_host(r, name);
+		enum spf_result inner;
+		r->includes++;
+		inner = check_host(r, name);
+		r->includes--;
 		if (inner == SPF_PASS)
 			return 1;
 		if (inner == SPF_FAIL || inner == SPF_SOFTFAIL || inner == SPF_NEUTRAL)
@@ -819,6 +829,16 @@ static enum spf_result evaluate(struct spf_request *r, const char *domain, const
 		int m = matches(r, domain, &p->terms[i], &res);
 		if (m == -1)
 			return res;
+		if (m == 1 && p->terms[i].qualifier == '-' && !r->includes) {
+			/* the failing record's own exp=, never an earlier one a
+			 * redirect left, nor an included record's (6.2) */
+			r->exp_spec[0] = 0;
+			if (p->exp && p->explen < sizeof r->exp_spec) {
+				memcpy(r->exp_spec, p->exp, p->explen);
+				r->exp_spec[p->explen] = 0;
+				memcpy(r->exp_domain, domain, strlen(domain) + 1);
+			}
+		}
 		if (m == 1)
 			return say(r, qualified(p->terms[i].qualifier), "matched ", p->terms[i].text,
 			           p->terms[i].textlen);
@@ -838,7 +858,7 @@ static enum spf_result evaluate(struct spf_request *r, const char *domain, const
 static enum spf_result check_host(struct spf_request *r, const char *domain)
 {
 	char rec[SPF_RECORD_MAX + 1];
-	struct record p = { 0, 0, 0, 0 };
+	struct record p = { 0, 0, 0, 0, 0, 0 };
 	enum spf_result res;
 	size_t len;
 
@@ -863,6 +883,35 @@ static enum spf_result check_host(struct spf_request *r, const char *domain)
 	return res;
 }
 
+/* The fail's explanation (6.2): exp='s domain-spec expanded, its one TXT
+ * record expanded with c, r and t allowed.  Anything amiss: none. */
+static void explain(struct spf_request *r)
+{
+	char name[256], text[SPF_RECORD_MAX + 1], big[EXPAND_MAX];
+	size_t len, i;
+
+	if (target(r, r->exp_domain, r->exp_spec, strlen(r->exp_spec), name) == -1 ||
+	    !spf_domain_ok(name, strlen(name)))
+		return;
+	memset(r->scratch, 0, sizeof *r->scratch);
+	if (r->lookup(r->ctx, name, SPF_T_EXP, r->scratch) == -1 || r->scratch->status != SPF_DNS_OK ||
+	    r->scratch->nspf != 1 || r->scratch->spf_toolong)
+		return;
+	len = r->scratch->spflen;
+	memcpy(text, r->scratch->spf, len);
+	text[len] = 0;
+	if (spf_expand(r, r->exp_domain, text, len, 1, big, sizeof big) != 0)
+		return;
+	/* it goes into an SMTP reply: a stranger's text, printable or nothing */
+	for (i = 0; big[i]; i++)
+		if ((unsigned char)big[i] < 0x20 || (unsigned char)big[i] > 0x7e)
+			return;
+	if (i > SPF_EXPLANATION_MAX)
+		i = SPF_EXPLANATION_MAX;
+	memcpy(r->explanation, big, i);
+	r->explanation[i] = 0;
+}
+
 enum spf_result spf_check(struct spf_request *r)
 {
 	static struct spf_answer scratch;
@@ -875,6 +924,8 @@ enum spf_result spf_check(struct spf_request *r)
 	r->scratch = &scratch;
 	r->p_domain[0] = 0;
 	r->why[0] = 0;
+	r->includes = 0;
+	r->exp_spec[0] = r->explanation[0] = 0;
 	/* no local part: postmaster's (4.3) */
 	if (at == r->sender && strlen(r->sender) + 10 < sizeof sender) {
 		memcpy(sender, "postmaster", 10);
@@ -892,6 +943,8 @@ enum spf_result spf_check(struct spf_request *r)
 		memcpy(d, domain, dl);
 		d[dl] = 0;
 		res = check_host(r, d);
+		if (res == SPF_FAIL && r->exp_spec[0])
+			explain(r);
 	}
 	r->sender = given;
 	return res;

@@ -43,6 +43,11 @@ struct spf_answer {
 #define SPF_T_MX 15
 #define SPF_T_TXT 16
 #define SPF_T_AAAA 28
+/* TXT for an exp= (RFC 7208 6.2): every record counts in nspf, whatever
+ * it starts with, and the first one (its strings joined) is in spf; the
+ * question asked is TXT's */
+#define SPF_T_EXP 0x10010
+#define SPF_EXPLANATION_MAX 250 /* bytes of an exp= text kept for a reply */
 
 struct spf_request {
 	unsigned char ip[16];    /* the client: 4 bytes, or 16 (IPv4-mapped given as 4) */
@@ -59,6 +64,14 @@ struct spf_request {
 	struct spf_answer *scratch;
 	char p_domain[256], p_name[256]; /* %{p} for p_domain, looked up once */
 	char why[200];           /* what decided: the matching term, or the error */
+	int includes;            /* include records being evaluated: their exp= is not used (6.2) */
+	char exp_spec[256];      /* the exp= of the record whose term failed, or "" */
+	char exp_domain[256];    /* the domain that record was checked for */
+	/* After a fail: the text its domain's exp= gives (6.2), expanded,
+	 * printable ASCII only; "" when there is none, or it could not be
+	 * had (no record, several, a DNS error, a bad macro, a byte outside
+	 * printable ASCII). */
+	char explanation[SPF_EXPLANATION_MAX + 1];
 };
 
 /* check_host(ip, domain of sender, sender): the result, with r->why saying

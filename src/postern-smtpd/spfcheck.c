@@ -30,7 +30,8 @@
 struct question {
 	struct dnsrr r;
 	struct spf_answer *a;    /* where the answer goes */
-	unsigned type;
+	unsigned type;           /* as asked on the wire */
+	int any_txt;             /* SPF_T_EXP: every TXT record counts, not only SPF's */
 };
 
 static struct question question;
@@ -44,6 +45,7 @@ struct kept {
 	struct str key;
 	enum spf_result result;
 	char why[sizeof ((struct spf_request *)0)->why];
+	char explanation[SPF_EXPLANATION_MAX + 1];
 };
 static struct kept kept_mailfrom, kept_helo;
 /* This transaction's Received-SPF fields (HELO's first), or empty. */
@@ -102,7 +104,7 @@ static int fill(void *ctx, unsigned type, const unsigned char *m, size_t len, si
 			all += l;
 			p += l;
 		}
-		if (!spf_prefix(text, tl))
+		if (!x->any_txt && !spf_prefix(text, tl))
 			return 0;
 		if (a->nspf++ == 0) {
 			memcpy(a->spf, text, tl);
@@ -133,6 +135,9 @@ static int lookup(void *ctx, const char *name, unsigned type, struct spf_answer 
 		return -1;
 	session_lookups++;
 	question.a = a;
+	question.any_txt = type == SPF_T_EXP;
+	if (question.any_txt)
+		type = SPF_T_TXT;
 	question.type = type;
 	question.r.fill = fill;
 	question.r.forget = forget;
@@ -243,8 +248,11 @@ int spf_mailfrom(const char **result, const char **domain, int *helo)
 const struct str *spf_field(void) { return &field; }
 
 /* The reply for a refused result at level (control/spf's or spfhelo's),
- * naming the domain ("HELO name X" for spfhelo's) and the client. */
-static const char *refusal(enum spf_result r, const char *domain, unsigned long long level, int helo)
+ * naming the domain ("HELO name X" for spfhelo's) and the client, and,
+ * for a fail, what the domain's exp= says (RFC 7208 6.2, 8.4): its own
+ * words, printable ASCII, marked as its. */
+static const char *refusal(enum spf_result r, const char *domain, unsigned long long level, int helo,
+                           const char *explanation)
 {
 	static struct str reply;
 	const char *code, *text;
@@ -264,6 +272,18 @@ static const char *refusal(enum spf_result r, const char *domain, unsigned long 
 	    !str_cats(&reply, text) ||
 	    !str_cats(&reply, client.ip))
 		die_nomem();
+	if (r == SPF_FAIL && explanation[0]) {
+		/* within a reply line's 512 bytes (RFC 5321 4.5.3.1.5), CRLF
+		 * and all: what does not fit of the explanation is cut */
+		size_t base = reply.len + 2 + strlen(domain) + 11, n = strlen(explanation);
+		if (base + 20 < 510) {
+			if (n > 510 - base)
+				n = 510 - base;
+			if (!str_cats(&reply, "; ") || !str_cats(&reply, domain) || !str_cats(&reply, " explains: ") ||
+			    !str_catb(&reply, explanation, n))
+				die_nomem();
+		}
+	}
 	return reply.s;
 }
 
@@ -293,7 +313,7 @@ static const char *check(struct str *identity, size_t at, const char *sender, co
 	static struct spf_request req;
 	struct str key = STR_INIT;
 	char ip[INET6_ADDRSTRLEN];
-	const char *domain, *why;
+	const char *domain, *why, *explanation;
 	enum spf_result r;
 
 	/* an address literal, a UTF-8 name that is no valid one, a HELO name
@@ -310,6 +330,7 @@ static const char *check(struct str *identity, size_t at, const char *sender, co
 	    kept->result != SPF_TEMPERROR) {
 		r = kept->result;
 		why = kept->why;
+		explanation = kept->explanation;
 	} else {
 		req.sender = identity->s;
 		req.helo = helo_dns;
@@ -319,10 +340,12 @@ static const char *check(struct str *identity, size_t at, const char *sender, co
 		if (r == SPF_TEMPERROR && session_lookups >= SPF_SESSION_LOOKUPS)
 			memcpy(req.why, "more than 500 DNS lookups in this session", 42);
 		why = req.why;
+		explanation = req.explanation;
 		if (!str_copyb(&kept->key, key.s, key.len))
 			die_nomem();
 		kept->result = r;
 		memcpy(kept->why, req.why, sizeof kept->why);
+		memcpy(kept->explanation, req.explanation, sizeof kept->explanation);
 		log_result(r, why, identity->s, is_helo);
 	}
 	str_free(&key);
@@ -336,7 +359,7 @@ static const char *check(struct str *identity, size_t at, const char *sender, co
 		mailfrom_result = r;
 		mailfrom_checked = 1;
 	}
-	return refusal(r, domain, level, is_helo);
+	return refusal(r, domain, level, is_helo, explanation);
 }
 
 const char *spf_refusal(const char *sender, size_t len, const char *helo)

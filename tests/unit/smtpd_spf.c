@@ -44,7 +44,7 @@ static int zone_add(const char *name, int type, const char *data, size_t len)
 	return 0;
 }
 
-static void add_record(struct spf_answer *a, const struct rr *z)
+static void add_record(struct spf_answer *a, const struct rr *z, int any_txt)
 {
 	a->n++;
 	if (z->type == SPF_T_A || z->type == SPF_T_AAAA) {
@@ -62,7 +62,7 @@ static void add_record(struct spf_answer *a, const struct rr *z)
 			}
 		}
 	} else if (z->type == SPF_T_TXT) {
-		if (z->len >= 6 && !strncasecmp(z->data, "v=spf1", 6) && (z->len == 6 || z->data[6] == ' ')) {
+		if (any_txt || (z->len >= 6 && !strncasecmp(z->data, "v=spf1", 6) && (z->len == 6 || z->data[6] == ' '))) {
 			if (!a->nspf++) {
 				memcpy(a->spf, z->data, z->len + 1);
 				a->spflen = z->len;
@@ -76,8 +76,9 @@ static int zone_lookup(void *ctx, const char *name, unsigned type, struct spf_an
 {
 	char low[256];
 	size_t i, l = strlen(name);
-	int seen = 0, any = 0, timeout = 1;
-	(void)ctx;
+	int seen = 0, any = 0, timeout = 1, any_txt = type == SPF_T_EXP;
+	if (any_txt)
+		type = SPF_T_TXT;
 	lookups_seen++;
 	if (l >= sizeof low)
 		return a->status = SPF_DNS_ERROR, 0;
@@ -97,12 +98,12 @@ static int zone_lookup(void *ctx, const char *name, unsigned type, struct spf_an
 		}
 		if ((unsigned)z->type == type) {
 			timeout = 0;
-			add_record(a, z);
+			add_record(a, z, any_txt);
 			seen = 1;
 		} else if (z->type == 5 && !ctx) {
 			struct spf_answer sub;
 			memset(&sub, 0, sizeof sub);
-			zone_lookup((void *)1, z->data, type, &sub);
+			zone_lookup((void *)1, z->data, any_txt ? SPF_T_EXP : type, &sub);
 			if (sub.status == SPF_DNS_ERROR) {
 				a->status = SPF_DNS_ERROR;
 				return 0;
@@ -212,7 +213,10 @@ static int suite(void)
 				snprintf(b1, sizeof b1, "postmaster@%s", b3);
 			}
 			res = run(f2, b1, b3);
-			printf("%s %s %s\n", f1, res <= SPF_PERMERROR ? spf_result_name(res) : "badip", req.why);
+			printf("%s %s ", f1, res <= SPF_PERMERROR ? spf_result_name(res) : "badip");
+			for (l1 = 0; req.explanation[l1]; l1++)
+				printf("%02x", (unsigned char)req.explanation[l1]);
+			printf("%s %s\n", l1 ? "" : "-", req.why);
 		}
 	}
 	return 0;
