@@ -40,7 +40,9 @@ int authres_is_ours(const char *v, size_t n, const char *id)
 
 	if (idn == 0 || n < NAME_LEN || !case_eqb(v, NAME_LEN, name, NAME_LEN))
 		return 0;
-	for (i = NAME_LEN; i < n && ascii_wsp(v[i]); i++)
+	/* blanks before the colon (RFC 5322 4.5.3), folded too: a reader
+	 * that unfolds first sees "Authentication-Results :" */
+	for (i = NAME_LEN; i < n && (ascii_wsp(v[i]) || v[i] == '\r' || v[i] == '\n'); i++)
 		;
 	if (i >= n || v[i] != ':')
 		return 0;
@@ -114,8 +116,8 @@ void authres_strip_flush(struct authres_strip *a)
 }
 
 /* One byte of a field name on the line being held: 1 while it may still
- * be Authentication-Results, blanks before the colon allowed (RFC 5322
- * 4.5.3); the colon makes it one. */
+ * be Authentication-Results, blanks (and, for authres_is_ours's sake, a
+ * CR) before the colon allowed (RFC 5322 4.5.3); the colon makes it one. */
 static int name_step(struct authres_strip *a, char c)
 {
 	if (a->matched < NAME_LEN) {
@@ -128,7 +130,7 @@ static int name_step(struct authres_strip *a, char c)
 		a->state = S_HOLD;
 		return 1;
 	}
-	return ascii_wsp(c);
+	return ascii_wsp(c) || c == '\r';
 }
 
 int authres_strip_feed(struct authres_strip *a, const char *in, size_t n)
@@ -160,6 +162,16 @@ int authres_strip_feed(struct authres_strip *a, const char *in, size_t n)
 		}
 		while (a->state == S_NAME && i < n) {
 			char c = in[i];
+			if (c == '\n' && a->matched == NAME_LEN) {
+				/* the name and blanks, then a line end: the colon
+				 * may come on a continuation line, so the field is
+				 * held on until the next line shows what it is */
+				if (!str_catc(&a->held, c))
+					return 0;
+				i++;
+				a->bol = 1;
+				break;
+			}
 			if (a->held.len >= AUTHRES_HOLD_MAX) {
 				/* blanks without end before a colon */
 				a->held.len = 0;
@@ -181,6 +193,8 @@ int authres_strip_feed(struct authres_strip *a, const char *in, size_t n)
 		}
 		if (i == n)
 			break;
+		if (a->bol)
+			continue; /* a held name's line ended */
 		nl = memchr(in + i, '\n', n - i);
 		end = nl ? (size_t)(nl - in) + 1 : n;
 		if (a->state == S_PASS) {

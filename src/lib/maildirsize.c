@@ -59,8 +59,22 @@ int maildirsize_load(const char *root, struct maildirsize *m)
 	m->size = st.st_size > 0 ? (size_t)st.st_size : 0;
 	m->mtime = st.st_mtime;
 	r = 1;
-	if (m->size > QUOTA_READ_MAX)
-		goto out; /* recounted, not read */
+	if (m->size > QUOTA_READ_MAX) {
+		/* recounted, not read: but its definition holds */
+		char first[256];
+		ssize_t n;
+		const char *nl;
+		do
+			n = read(fd, first, sizeof first);
+		while (n == -1 && errno == EINTR);
+		if (n == -1) {
+			r = -1;
+			goto out;
+		}
+		nl = n > 0 ? memchr(first, '\n', (size_t)n) : 0;
+		m->has_def = nl && quota_parse(first, (size_t)(nl - first), &m->def);
+		goto out;
+	}
 	if (read_fd(fd, &text, QUOTA_READ_MAX) != 1) {
 		r = -1;
 		goto out;
@@ -126,12 +140,52 @@ static int count_dir(const char *dir, const char *sub, struct quota_usage *use)
 	return r;
 }
 
+int maildirsize_write(const char *root, const struct quota *def, const struct quota_usage *use)
+{
+	struct str text = STR_INIT, tmp = STR_INIT, name = STR_INIT, path = STR_INIT;
+	int fd, r = -1, e = 0;
+
+	if (!quota_format(&text, def) || !str_catc(&text, '\n') ||
+	    (use->bytes < 0 ? !str_catc(&text, '0') : !str_catu(&text, (unsigned long long)use->bytes)) ||
+	    !str_catc(&text, ' ') ||
+	    (use->count < 0 ? !str_catc(&text, '0') : !str_catu(&text, (unsigned long long)use->count)) ||
+	    !str_catc(&text, '\n'))
+		goto out;
+	/* in tmp/ under a unique name, then over the old one at once: two
+	 * writers each put a whole file in place, and readers see one; made
+	 * durable first, since an empty file after a crash would read as no
+	 * quota at all */
+	if (!uniq_maildir(&name, "maildirsize") || !str_copys(&path, "tmp/") || !str_cat(&path, &name) ||
+	    !path_join(&tmp, root, path.s) || !path_join(&path, root, "maildirsize"))
+		goto out;
+	if ((fd = open_excl(tmp.s, 0600)) == -1)
+		goto out;
+	if (write_all(fd, text.s, text.len) == -1 || fsync(fd) == -1)
+		e = errno;
+	if (close(fd) == -1 && !e)
+		e = errno;
+	if (!e && rename(tmp.s, path.s) == -1)
+		e = errno;
+	if (e) {
+		(void)unlink(tmp.s);
+		errno = e;
+		goto out;
+	}
+	r = 0;
+out:
+	str_free(&text);
+	str_free(&tmp);
+	str_free(&name);
+	str_free(&path);
+	return r;
+}
+
 int maildirsize_recount(const char *root, const struct quota *def, struct quota_usage *use)
 {
-	struct str text = STR_INIT, tmp = STR_INIT, name = STR_INIT, path = STR_INIT, folder = STR_INIT;
+	struct str folder = STR_INIT;
 	DIR *d;
 	struct dirent *e;
-	int fd = -1, r = -1, e2;
+	int e2, r = -1;
 
 	use->bytes = use->count = 0;
 	use->lines = 1;
@@ -154,39 +208,8 @@ int maildirsize_recount(const char *root, const struct quota *def, struct quota_
 		errno = e2;
 		goto out;
 	}
-	if (!quota_format(&text, def) || !str_catc(&text, '\n') || !str_catu(&text, (unsigned long long)use->bytes) ||
-	    !str_catc(&text, ' ') || !str_catu(&text, (unsigned long long)use->count) || !str_catc(&text, '\n'))
-		goto out;
-	/* in tmp/ under a unique name, then over the old one at once: two
-	 * writers each put a whole file in place, and readers see one */
-	if (!uniq_maildir(&name, "maildirsize") || !str_copys(&path, "tmp/") || !str_cat(&path, &name) ||
-	    !path_join(&tmp, root, path.s) || !path_join(&path, root, "maildirsize"))
-		goto out;
-	if ((fd = open_excl(tmp.s, 0600)) == -1)
-		goto out;
-	e2 = write_all(fd, text.s, text.len) == -1 ? errno : 0;
-	if (close(fd) == -1 && !e2)
-		e2 = errno;
-	fd = -1;
-	if (e2) {
-		(void)unlink(tmp.s);
-		errno = e2;
-		goto out;
-	}
-	if (rename(tmp.s, path.s) == -1) {
-		e2 = errno;
-		(void)unlink(tmp.s);
-		errno = e2;
-		goto out;
-	}
-	r = 0;
+	r = maildirsize_write(root, def, use);
 out:
-	if (fd != -1)
-		close(fd);
-	str_free(&text);
-	str_free(&tmp);
-	str_free(&name);
-	str_free(&path);
 	str_free(&folder);
 	return r;
 }

@@ -29,6 +29,9 @@ int maildirsize_load(const char *root, struct maildirsize *m);
  * written in ROOT/tmp/ and renamed over the old one, with def as its
  * definition; use gets what was counted.  0, or -1 (errno). */
 int maildirsize_recount(const char *root, const struct quota *def, struct quota_usage *use);
+/* maildirsize put in place anew, as maildirsize_recount does, with def
+ * and one line of use's sums (negative ones as 0), without counting. */
+int maildirsize_write(const char *root, const struct quota *def, const struct quota_usage *use);
 /* Appends "BYTES COUNT" in one write to ROOT/maildirsize when there is
  * one: 1 added, 0 none there (nothing made), -1 error (errno). */
 int maildirsize_add(const char *root, long long bytes, long long count);

@@ -122,11 +122,16 @@ int box_quota_check(const char *dir, unsigned long long msgbytes, struct str *wh
 		}
 		def = m.def;
 	}
-	fresh = l == 0 || !m.parsed || !quota_same(&m.def, &def) || m.size > QUOTA_FILE_MAX;
+	fresh = l == 0 || !m.parsed || m.size > QUOTA_FILE_MAX;
 	if (fresh && maildirsize_recount(root->s, &def, &use) == -1)
 		return say(why, "4.3.0 unable to count the Maildir for its quota: ", root->s, 0);
 	if (!fresh)
 		use = m.use;
+	/* another definition, a sound count: only the definition changes (a
+	 * reader configured otherwise, such as Dovecot, would otherwise have
+	 * every delivery count the whole Maildir again) */
+	if (!fresh && !quota_same(&m.def, &def) && maildirsize_write(root->s, &def, &use) == -1)
+		return say(why, "4.3.0 unable to write the maildirsize of ", root->s, 0);
 	/* over, by a count that may have missed what a reader deleted: the
 	 * Maildir++ rule is to believe it for 15 minutes */
 	if (quota_over(&def, &use, msgbytes) && !fresh && time(0) - m.mtime > QUOTA_STALE_SECS &&
@@ -134,6 +139,11 @@ int box_quota_check(const char *dir, unsigned long long msgbytes, struct str *wh
 		return say(why, "4.3.0 unable to count the Maildir for its quota: ", root->s, 0);
 	if (quota_over(&def, &use, msgbytes)) {
 		log_over(root->s, &def, &use, msgbytes);
+		/* one the quota could never hold goes back now, not after days */
+		if (def.bytes && msgbytes > def.bytes) {
+			(void)say(why, "5.2.2 message larger than the mailbox's quota: ", root->s, 0);
+			return 100;
+		}
 		return say(why, "4.2.2 mailbox over quota: ", root->s, 0);
 	}
 	return 0;

@@ -11,7 +11,8 @@ void box_quota_for(const char *mailbox);
 /* Before a delivery of about msgbytes into the Maildir dir: 0 when it
  * may go in, with root the Maildir whose count it adds to (empty: no
  * quota); 111 with why ("4.2.2 mailbox over quota ...", or 4.3.x when
- * control/quota or maildirsize cannot be read). */
+ * control/quota or maildirsize cannot be read); 100 ("5.2.2 ...") for a
+ * message larger than the whole quota. */
 int box_quota_check(const char *dir, unsigned long long msgbytes, struct str *why, struct str *root);
 /* After it: the file named name (",S=N" in it) counted in root's
  * maildirsize.  A failure is logged: the count is made again once the

@@ -375,13 +375,29 @@ static unsigned long long message_bytes(void)
 
 static _Noreturn void deliver(const struct dotfile *d)
 {
-	static struct str why = STR_INIT, name = STR_INIT, path = STR_INIT, qroot = STR_INIT;
+	static struct str why = STR_INIT, name = STR_INIT, path = STR_INIT;
 	static struct str env = STR_INIT, penv = STR_INIT, queue = STR_INIT;
-	unsigned long long timeout = 0;
+	static struct str qroot[DOT_LINES_MAX]; /* each Maildir line's quota root, or empty */
+	unsigned long long timeout = 0, bytes = 0;
 	size_t i, nmaildir = 0, nprog = 0, nfwd = 0;
 	int stop = 0;
 
 	why.len = name.len = path.len = env.len = 0;
+	/* Every Maildir's quota before anything is delivered: a full one
+	 * found half-way would have the lines before it (a program, another
+	 * Maildir) done again at each retry until the owner makes room. */
+	for (i = 0; i < d->n && i < DOT_LINES_MAX; i++) {
+		int q;
+		qroot[i].len = 0;
+		if (d->e[i].kind != DOT_MAILDIR)
+			continue;
+		if (!bytes)
+			bytes = message_bytes();
+		if (!str_copyb(&path, d->e[i].s, d->e[i].len))
+			nomem();
+		if ((q = box_quota_check(path.s, bytes, &why, &qroot[i])) != 0)
+			finishs(q, &why);
+	}
 
 	if (!str_cats(&env, "F") || !str_cats(&env, sender) || !str_catz(&env))
 		nomem();
@@ -394,12 +410,10 @@ static _Noreturn void deliver(const struct dotfile *d)
 		case DOT_MAILDIR:
 			if (!str_copyb(&path, x->s, x->len))
 				nomem();
-			if (box_quota_check(path.s, message_bytes(), &why, &qroot))
-				finishs(111, &why);
 			r = maildir_deliver(path.s, pre.s, pre.len, msgfd, &why, &name);
 			if (r)
 				finishs(r, &why);
-			box_quota_add(&qroot, name.s ? name.s : "");
+			box_quota_add(&qroot[i], name.s ? name.s : "");
 			nmaildir++;
 			log_begin(&l, "maildir");
 			log_kv(&l, "qid", qid);

@@ -13,10 +13,12 @@
 #include "log.h"
 #include "room.h"
 
+#define REFUSAL "452 4.3.1 insufficient system storage; try again later"
+
 const char *room_refusal(unsigned long long declared)
 {
 	static struct str path = STR_INIT;
-	static int warned;
+	static int warned, logged;
 	struct statvfs v;
 	struct logline l = { STR_INIT };
 
@@ -33,6 +35,10 @@ const char *room_refusal(unsigned long long declared)
 	}
 	if (!room_short(&v, cfg.queuefree, declared))
 		return 0;
+	/* once a session: a client that tries MAIL again and again must not
+	 * fill the log of a disk that is filling already */
+	if (logged++)
+		return REFUSAL;
 	log_begin(&l, "queue_full");
 	log_kv(&l, "ip", client.ip);
 	log_kvu(&l, "free", room_bytes(&v));
@@ -40,5 +46,5 @@ const char *room_refusal(unsigned long long declared)
 	log_kvu(&l, "queuefree", cfg.queuefree);
 	log_kvu(&l, "size", declared);
 	log_end(&l);
-	return "452 4.3.1 insufficient system storage; try again later";
+	return REFUSAL;
 }

@@ -24,7 +24,8 @@ static void ar_ours(void)
 	CHECK(ours("Authentication-Results: \"mx.example.com", id), "an unclosed quoted string: ours all the same");
 	CHECK(ours("Authentication-Results: mx.example.com/x; none", id) && ours("Authentication-Results: mx.example.com", id),
 	      "a token ends at a tspecial or the end");
-	CHECK(ours("Authentication-Results : mx.example.com;", id), "blanks before the colon");
+	CHECK(ours("Authentication-Results : mx.example.com;", id) && ours("Authentication-Results\r\n :mx.example.com;", id),
+	      "blanks before the colon, folded too");
 	CHECK(!ours("Authentication-Results: mx.example.com.evil; dkim=pass", id) &&
 	      !ours("Authentication-Results: evil.mx.example.com; dkim=pass", id) &&
 	      !ours("Authentication-Results: mx.example.co; dkim=pass", id) &&
@@ -115,6 +116,13 @@ static void stream(void)
 	CHECK(strip_all("Authentication-Results: mx.example.com; dkim=pass\n\n\n", "\n\n", 1),
 	      "ours right before the blank line");
 	CHECK(strip_all("", "", 0) && strip_all("\n", "\n", 0), "nothing, a bare blank line");
+	CHECK(strip_all("Authentication-Results\n : mx.example.com; dkim=pass\nTo: x\n\n", "To: x\n\n", 1) &&
+	      strip_all("Authentication-Results \t\n\t\n :\n mx.example.com; dkim=pass\n\n", "\n", 1),
+	      "the colon folded onto a continuation line: ours all the same (a reader unfolds first)");
+	CHECK(strip_all("Authentication-Results\nTo: x\n\n", "Authentication-Results\nTo: x\n\n", 0) &&
+	      strip_all("Authentication-Results \n\n", "Authentication-Results \n\n", 0) &&
+	      strip_all("Authentication-Results\n x: mx.example.com\n\n", "Authentication-Results\n x: mx.example.com\n\n", 0),
+	      "a name line with no colon after it, or something else first on the next: passed on");
 
 	big = malloc(AUTHRES_HOLD_MAX + 100);
 	if (!big)

@@ -146,7 +146,13 @@ static void maildir(void)
 	CHECK(maildirsize_load(dir, &m) == 1 && !m.parsed && m.has_def && m.def.bytes == 10000,
 	      "a torn last line: the definition kept, the count to be made again");
 	write_file(p, "10000S\n", 70000);
-	CHECK(maildirsize_load(dir, &m) == 1 && !m.parsed && m.size == 70000, "over 64 KB: not read, recounted");
+	CHECK(maildirsize_load(dir, &m) == 1 && !m.parsed && m.size == 70000 && m.has_def && m.def.bytes == 10000,
+	      "over 64 KB: not read but for its definition, to be recounted");
+	u.bytes = 777;
+	u.count = -2;
+	def.count = 9;
+	CHECK(maildirsize_write(dir, &def, &u) == 0 && read_file(p, &text, 4096) == 1 &&
+	      !strcmp(text.s, "10000S,9C\n777 0\n"), "written without counting: the definition and the sums, none below 0");
 	(void)unlink(p);
 	if (symlink("/etc/passwd", p) == -1)
 		abort();
