@@ -9,7 +9,7 @@ afar is postern-smtpd run directly on a socketpair with
 TCPREMOTEIP=192.0.2.7.  Clients: raw sockets, smtplib, swaks.  Two real
 Unix users (ptsa, ptsa-smith) and two virtual mailboxes (bob, bob-x) are
 in the recipient table, for the sender check.  Run as root."""
-import base64, os, re, smtplib, socket, subprocess, sys, time
+import base64, os, re, shutil, smtplib, socket, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtptest import Server, Conn
 from faketlsd import Service as TlsService, make_cert, client_context
@@ -611,6 +611,60 @@ try:
     code, msg, line = submitted('this is no header\r\n')
     check(code == 250 and b'Date: ' not in msg and b'Message-ID: ' not in msg and 'added=' not in line,
           'a first line that is no field: nothing added to what cannot be read as a header')
+
+    # control/submissionlimit: recipients a login may send to in an hour,
+    # across its sessions (a token bucket in HOME/run/sendlimit)
+    rl = os.path.join(srv.home, 'run', 'sendlimit')
+    os.makedirs(rl, exist_ok=True)
+    os.chown(rl, srv.uid, srv.gid)
+    os.chmod(rl, 0o700)
+
+    def rcpts(login, sender, n, mark=None):
+        c, _ = session()
+        c.cmd('AUTH PLAIN ' + plain(login, PASSWORDS[login]))
+        c.cmd('MAIL FROM:<%s>' % sender)
+        got = [c.cmd('RCPT TO:<r%d@remote.example>' % i) for i in range(n)]
+        c.cmd('QUIT')
+        return [r[0] for r in got], got[-1][1][-1] if got else ''
+    srv.control('submissionlimit', '3')
+    mark = len(srv.logtext())
+    codes, _ = rcpts('ptsa', 'ptsa@example.org', 2)
+    check(codes == [250, 250], 'submissionlimit 3: two recipients in one session (%s)' % codes)
+    codes, last = rcpts('ptsa', 'ptsa@example.org', 3)
+    check(codes == [250, 451, 451] and last.startswith('451 4.7.1 sending limit reached'),
+          'a second session of the same login: the third recipient of the hour taken, then 451 4.7.1 (%s %s)' %
+          (codes, last))
+    check(logged(r'reject .*to=r1@remote\.example reply="451 4\.7\.1', mark) and
+          not re.search(r'to=r2@remote\.example reply="451 4\.7\.1', log_since(mark)),
+          'the refusal logged once a session')
+    codes, _ = rcpts('bob@virt.example', 'bob@virt.example', 3)
+    check(codes == [250, 250, 250], 'another login has its own three (%s)' % codes)
+    files = sorted(os.listdir(rl))
+    states = [open(os.path.join(rl, f)).read() for f in files]
+    check(len(files) == 2 and all(re.fullmatch(r'[0-9a-f]{16}', f) for f in files) and
+          all(re.fullmatch(r'\d+ \d+\n', t) for t in states) and
+          all(os.stat(os.path.join(rl, f)).st_mode & 0o777 == 0o600 for f in files),
+          'one bucket file a login, named by a hash, "THOUSANDTHS MS", mode 0600 (%s %s)' % (files, states))
+    # an hour later the bucket is full again: its time set an hour back
+    for f in files:
+        milli, ms = open(os.path.join(rl, f)).read().split()
+        with open(os.path.join(rl, f), 'w') as fh:
+            fh.write('%s %d\n' % (milli, int(ms) - 3600 * 1000))
+    codes, _ = rcpts('ptsa', 'ptsa@example.org', 4)
+    check(codes == [250, 250, 250, 451], 'an hour on: three again, not more (%s)' % codes)
+    with open(os.path.join(rl, files[0]), 'w') as fh:
+        fh.write('garbage')
+    codes, _ = rcpts('ptsa', 'ptsa@example.org', 1)
+    check(codes in ([250], [451]), 'a bucket file that is no bucket: read as a new one, no crash (%s)' % codes)
+    shutil.rmtree(rl)
+    mark = len(srv.logtext())
+    codes, last = rcpts('ptsa', 'ptsa@example.org', 1)
+    check(codes == [451] and last.startswith('451 4.3.0 unable to check the sending limit'),
+          'no HOME/run/sendlimit: 451 4.3.0, never unlimited (%s)' % last)
+    check(logged(r'warning: unable to keep the sending limit', mark), '... and a warning logged')
+    srv.control('submissionlimit', None)
+    codes, _ = rcpts('ptsa', 'ptsa@example.org', 4)
+    check(codes == [250] * 4, 'no control/submissionlimit: no limit, no file needed (%s)' % codes)
 
     # control/senderlogins: addresses a login may send as beyond its own,
     # and the domains postern-dkimsign may then sign for.

@@ -61,6 +61,7 @@ static int bdat_failed; /* chunks of a refused BDAT message may still come */
 static int mail_refused; /* the last MAIL was refused: its chunks may still come */
 static unsigned long long nrcpt, errors, messages, declared;
 static int too_many_logged;
+static int limit_logged; /* the sending limit's refusal, logged once a session */
 static time_t started;
 static const char *tls_proto = ""; /* "S" once TLS is up: ESMTPS */
 static struct tls_report tls;        /* the engine's protocol, cipher and SNI */
@@ -534,6 +535,19 @@ static void do_rcpt(const char *arg, size_t n)
 		reply("451 4.3.0 unable to check the recipient now; try again later");
 		log_reject("to", p.addr.s, p.addr.len, "451 4.3.0");
 		goto out;
+	}
+	if (cfg.submission && cfg.sendlimit && auth_user.len) {
+		int t = sendlimit_take(auth_user.s, auth_user.len);
+		if (t != 1) {
+			r = t == 0 ? "451 4.7.1 sending limit reached (control/submissionlimit); try again later"
+			           : "451 4.3.0 unable to check the sending limit now; try again later";
+			if (t == -1)
+				warn_sys("warning: unable to keep the sending limit in run/sendlimit");
+			if (t == -1 || !limit_logged++)
+				log_reject("to", p.addr.s, p.addr.len, r);
+			reply(r); /* a limit, not the client's error */
+			goto out;
+		}
 	}
 	if (!str_catc(&envelope, 'T') || !str_cat(&envelope, &p.addr) || !str_catz(&envelope))
 		die_nomem();

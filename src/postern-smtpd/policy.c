@@ -86,7 +86,8 @@ int config_load(void)
 	    num("starttls", &cfg.starttls, 1) || num("queuefree", &cfg.queuefree, QUEUEFREE_DEFAULT))
 		return -1;
 	if (cfg.submission &&
-	    (num("submissionplaintext", &cfg.plaintext, 0) || num("submissionsenders", &cfg.senders, 1)))
+	    (num("submissionplaintext", &cfg.plaintext, 0) || num("submissionsenders", &cfg.senders, 1) ||
+	     num("submissionlimit", &cfg.sendlimit, 0)))
 		return -1;
 	/* only submission's mail is signed: port 25's comes from strangers */
 	cfg.dkim = 0;

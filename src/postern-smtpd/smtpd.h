@@ -22,6 +22,7 @@ struct config {
 	int implicit_tls;            /* -s: TLS from the first byte (RFC 8314) */
 	unsigned long long plaintext; /* submissionplaintext: AUTH in clear from afar */
 	unsigned long long senders;   /* submissionsenders: 1 only the user's own addresses */
+	unsigned long long sendlimit; /* submissionlimit: recipients a login may send to an hour (0: no limit) */
 	int dkim;                     /* dkimdomains names a key: postern-dkimsign in postern-queue's place */
 	unsigned long long dkimverify; /* 1: postern-dkimverify in postern-queue's place (port 25) */
 	unsigned long long dmarc;     /* 1: DMARC recorded by postern-dkimverify, 2: p=reject refused */
@@ -102,6 +103,10 @@ void spf_forget(void);
  * name's, *helo 1): 1 with its result's name and the domain (A-labels,
  * lower case); 0 when none was made. */
 int spf_mailfrom(const char **result, const char **domain, int *helo);
+
+/* sendlimit.c: one recipient taken from login's hourly allowance
+ * (control/submissionlimit): 1 taken, 0 none left, -1 error (errno). */
+int sendlimit_take(const char *login, size_t n);
 
 /* room.c: control/queuefree's refusal at MAIL for a message of declared
  * bytes, or 0 when there is room. */
