@@ -115,8 +115,8 @@ job dkim_verify tests/fuzz/dkim_verify.c src/lib/dkimverify.c src/lib/authres.c 
 job dmarc tests/fuzz/dmarc.c src/lib/dmarc.c src/lib/dkim.c src/lib/idna.c src/lib/utf8.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job tlsd_request tests/fuzz/tlsd_request.c src/postern-tlsd/request.c src/lib/fdpass.c src/lib/servername.c \
 	src/lib/tlsa.c src/lib/str.c src/lib/fmt.c -Isrc
-job smtpd_dns tests/fuzz/smtpd_dns.c src/lib/dnswire.c src/postern-smtpd/dnsblwire.c -Isrc/postern-smtpd
-job smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c src/lib/dnswire.c src/lib/case.c
+job smtpd_dns tests/fuzz/smtpd_dns.c src/lib/dnswire.c src/lib/fmt.c src/postern-smtpd/dnsblwire.c -Isrc/postern-smtpd
+job smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c src/lib/dnswire.c src/lib/fmt.c src/lib/case.c
 job quota tests/fuzz/quota.c src/lib/quota.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job authres tests/fuzz/authres.c src/lib/authres.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job pem tests/fuzz/pem.c src/lib/pem.c src/lib/base64.c src/lib/str.c src/lib/die.c src/lib/log.c \

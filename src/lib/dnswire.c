@@ -2,13 +2,13 @@
 #include <string.h>
 #include "dnswire.h"
 #include "ascii.h"
+#include "fmt.h"
 
 #define C_IN 1
 #define HEADER 12
 
 int dns_reverse_name(char *out, size_t cap, const unsigned char *ip, size_t iplen, const char *zone)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t o = 0, zl = strlen(zone), i;
 
 	if (iplen == 4) {
@@ -31,9 +31,9 @@ int dns_reverse_name(char *out, size_t cap, const unsigned char *ip, size_t iple
 		for (i = 16; i-- > 0;) {
 			if (o + 4 > cap)
 				return -1;
-			out[o++] = hex[ip[i] & 15];
+			out[o++] = fmt_hexdigit(ip[i]);
 			out[o++] = '.';
-			out[o++] = hex[ip[i] >> 4];
+			out[o++] = fmt_hexdigit(ip[i] >> 4);
 			out[o++] = '.';
 		}
 	} else

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h> /* rename(2) only */
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <string.h>
@@ -72,6 +73,31 @@ int fsync_dir(const char *path)
 		return -1;
 	}
 	return close(fd);
+}
+
+int file_replace(const char *path, const char *tmp, const char *data, size_t n, mode_t mode, int durable)
+{
+	int fd, e;
+
+	if (unlink(tmp) == -1 && errno != ENOENT)
+		return -1;
+	fd = open_excl(tmp, mode);
+	if (fd == -1)
+		return -1;
+	if (write_all(fd, data, n) == -1 || (durable && fsync(fd) == -1)) {
+		e = errno;
+		(void)close(fd); /* the error that counts is the one before */
+		goto fail;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1) {
+		e = errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	(void)unlink(tmp);
+	errno = e;
+	return -1;
 }
 
 int open_emptied(const char *path, struct stat *st)

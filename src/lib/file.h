@@ -22,6 +22,15 @@ int open_queue_file_above(const char *path, int min);
 int open_excl(const char *path, mode_t mode);   /* create, fail if it exists */
 int open_append(const char *path, mode_t mode);
 int fsync_dir(const char *path);
+/* Puts data (n bytes) in place as path, whole, so that a reader sees the
+ * old file or the new one and never a part: written to tmp (a name beside
+ * path, in the same file system), then renamed over path.  A tmp left
+ * there by a run that died is removed first; tmp is created exclusively
+ * with mode, never through a symlink.  durable: tmp is fsync'ed before the
+ * rename, else a crash may leave path empty; the directory is the
+ * caller's to fsync.  0 done; -1 with errno and path as it was, tmp
+ * removed unless removing the old one is what failed. */
+int file_replace(const char *path, const char *tmp, const char *data, size_t n, mode_t mode, int durable);
 /* renameat2(RENAME_NOREPLACE): -1 with EEXIST rather than replace `to`.
  * A system call of its own, as musl has no wrapper for it. */
 int rename_noreplace(int from_dir, const char *from, int to_dir, const char *to);

@@ -16,14 +16,25 @@ size_t fmt_ulong(char *buf, unsigned long long u)
 	return n;
 }
 
+char fmt_hexdigit(unsigned n)
+{
+	return "0123456789abcdef"[n & 15];
+}
+
+size_t fmt_hexbyte(char *out, unsigned char b)
+{
+	out[0] = fmt_hexdigit(b >> 4);
+	out[1] = fmt_hexdigit(b);
+	return 2;
+}
+
 size_t fmt_xlong(char *buf, unsigned long long u)
 {
-	static const char hex[] = "0123456789abcdef";
 	char tmp[FMT_ULONG];
 	size_t n = 0, i;
 
 	do {
-		tmp[n++] = hex[u & 15];
+		tmp[n++] = fmt_hexdigit((unsigned)(u & 15));
 		u >>= 4;
 	} while (u);
 	if (buf)

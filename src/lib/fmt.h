@@ -6,6 +6,11 @@
 
 size_t fmt_ulong(char *buf, unsigned long long u);
 size_t fmt_xlong(char *buf, unsigned long long u);
+/* The lower-case hex digit of n's low four bits: the one table of them, so
+ * that every hex postern writes is the lower-case scan_hexdigit reads. */
+char fmt_hexdigit(unsigned n);
+/* b as two lower-case hex digits at out, not NUL-terminated: returns 2. */
+size_t fmt_hexbyte(char *out, unsigned char b);
 /* Returns the number of digits used, 0 if none or if the value overflows. */
 size_t scan_ulong(const char *s, size_t len, unsigned long long *u);
 /* The whole of s (len bytes) must be the number. */

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "ascii.h"
 #include "die.h"
+#include "fmt.h"
 
 #define LOG_VALUE_MAX 1000 /* longer values are cut: a log line stays a line */
 
@@ -14,7 +15,6 @@ static int plain(unsigned char c)
 
 int log_escape(struct str *out, const char *b, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t i;
 	int quote = n == 0;
 	int cut = 0;
@@ -39,7 +39,8 @@ int log_escape(struct str *out, const char *b, size_t n)
 			if (!str_catc(out, (char)c))
 				return 0;
 		} else {
-			char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+			char e[4] = { '\\', 'x' };
+			(void)fmt_hexbyte(e + 2, c);
 			if (!str_catb(out, e, 4))
 				return 0;
 		}

@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h> /* rename(2) only */
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -143,7 +142,7 @@ static int count_dir(const char *dir, const char *sub, struct quota_usage *use)
 int maildirsize_write(const char *root, const struct quota *def, const struct quota_usage *use)
 {
 	struct str text = STR_INIT, tmp = STR_INIT, name = STR_INIT, path = STR_INIT;
-	int fd, r = -1, e = 0;
+	int r = -1;
 
 	if (!quota_format(&text, def) || !str_catc(&text, '\n') ||
 	    (use->bytes < 0 ? !str_catc(&text, '0') : !str_catu(&text, (unsigned long long)use->bytes)) ||
@@ -158,19 +157,8 @@ int maildirsize_write(const char *root, const struct quota *def, const struct qu
 	if (!uniq_maildir(&name, "maildirsize") || !str_copys(&path, "tmp/") || !str_cat(&path, &name) ||
 	    !path_join(&tmp, root, path.s) || !path_join(&path, root, "maildirsize"))
 		goto out;
-	if ((fd = open_excl(tmp.s, 0600)) == -1)
+	if (file_replace(path.s, tmp.s, text.s, text.len, 0600, 1) == -1)
 		goto out;
-	if (write_all(fd, text.s, text.len) == -1 || fsync(fd) == -1)
-		e = errno;
-	if (close(fd) == -1 && !e)
-		e = errno;
-	if (!e && rename(tmp.s, path.s) == -1)
-		e = errno;
-	if (e) {
-		(void)unlink(tmp.s);
-		errno = e;
-		goto out;
-	}
 	r = 0;
 out:
 	str_free(&text);

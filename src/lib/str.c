@@ -59,14 +59,12 @@ int str_catc(struct str *sa, char c) { return str_catb(sa, &c, 1); }
 
 int str_cathex(struct str *sa, const unsigned char *b, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
 	size_t i;
 
 	if (n > (SIZE_MAX - 1) / 2 || !str_readyplus(sa, 2 * n))
 		return 0;
 	for (i = 0; i < n; i++) {
-		sa->s[sa->len++] = digits[b[i] >> 4];
-		sa->s[sa->len++] = digits[b[i] & 15];
+		sa->len += fmt_hexbyte(sa->s + sa->len, b[i]);
 	}
 	sa->s[sa->len] = 0;
 	return 1;

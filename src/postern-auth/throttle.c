@@ -12,7 +12,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -207,7 +206,6 @@ int throttle_save(const char *path, const char *tmp, time_t now, size_t *saved)
 	struct str text = STR_INIT;
 	time_t wall = time(0);
 	size_t i;
-	int fd, ok;
 
 	*saved = 0;
 	if (!str_cats(&text, STATE_HEAD))
@@ -227,15 +225,8 @@ int throttle_save(const char *path, const char *tmp, time_t now, size_t *saved)
 		str_free(&text);
 		return 0; /* nothing to keep: no file (the last one went at the start) */
 	}
-	if (unlink(tmp) == -1 && errno != ENOENT)
+	if (file_replace(path, tmp, text.s, text.len, 0600, 0) == -1)
 		goto fail;
-	if ((fd = open_excl(tmp, 0600)) == -1)
-		goto fail;
-	ok = write_all(fd, text.s, text.len) == 0;
-	if (close(fd) == -1 || !ok || rename(tmp, path) == -1) {
-		(void)unlink(tmp);
-		goto fail;
-	}
 	str_free(&text);
 	return 0;
 nomem:

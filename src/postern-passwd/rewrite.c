@@ -12,7 +12,6 @@
  * root's for the roster. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h> /* rename */
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -105,25 +104,8 @@ static size_t keep(const struct table *t, const struct str *old, const char *use
 
 static void write_new(const struct str *text, const char *dir)
 {
-	int fd;
-
-	if (unlink(newpath.s) == -1 && errno != ENOENT)
-		die_sys(111, "fatal: unable to remove ", newpath.s);
-	fd = open_excl(newpath.s, 0600);
-	if (fd == -1)
-		die_sys(111, "fatal: unable to create ", newpath.s);
-	if (write_all(fd, text->s, text->len) == -1 || fsync(fd) == -1 || close(fd) == -1) {
-		int e = errno;
-		(void)unlink(newpath.s);
-		errno = e;
-		die_sys(111, "fatal: unable to write ", newpath.s);
-	}
-	if (rename(newpath.s, oldpath.s) == -1) {
-		int e = errno;
-		(void)unlink(newpath.s);
-		errno = e;
-		die_sys(111, "fatal: unable to rename ", newpath.s, " to ", oldpath.s);
-	}
+	if (file_replace(oldpath.s, newpath.s, text->s, text->len, 0600, 1) == -1)
+		die_sys(111, "fatal: unable to write ", newpath.s, " and rename it to ", oldpath.s);
 	if (fsync_dir(dir) == -1)
 		die_sys(111, "fatal: unable to fsync ", dir);
 }

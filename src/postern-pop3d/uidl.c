@@ -1,5 +1,6 @@
 #include <string.h>
 #include "uidl.h"
+#include "fmt.h"
 
 size_t uidl_uniq_len(const char *name, size_t len)
 {
@@ -9,7 +10,6 @@ size_t uidl_uniq_len(const char *name, size_t len)
 
 size_t uidl_make(char out[UIDL_MAX], const char *uniq, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned long long h = 0xcbf29ce484222325ULL; /* FNV-1a 64's offset basis */
 	size_t i;
 	int safe = n >= 1 && n <= UIDL_MAX;
@@ -27,6 +27,6 @@ size_t uidl_make(char out[UIDL_MAX], const char *uniq, size_t n)
 	}
 	out[0] = '~';
 	for (i = 0; i < 16; i++)
-		out[1 + i] = hex[(h >> (60 - 4 * i)) & 15];
+		out[1 + i] = fmt_hexdigit((unsigned)(h >> (60 - 4 * i)));
 	return 17;
 }

@@ -1,9 +1,9 @@
 #include "qstat.h"
+#include "fmt.h"
 #include "utf8.h"
 
 int cat_safe(struct str *out, const char *b, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)b;
 	size_t i = 0;
 
@@ -19,7 +19,8 @@ int cat_safe(struct str *out, const char *b, size_t n)
 				return 0;
 			i += u;
 		} else {
-			char e[4] = { '\\', 'x', hex[s[i] >> 4], hex[s[i] & 15] };
+			char e[4] = { '\\', 'x' };
+			(void)fmt_hexbyte(e + 2, s[i]);
 			if (!str_catb(out, e, 4))
 				return 0;
 			i++;

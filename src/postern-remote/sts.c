@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,22 +130,18 @@ static int cache_read(const char *domain, time_t now, struct mtasts_policy *p, c
 static void cache_write(const char *domain, const char *id, long long fetched, const char *body, size_t len)
 {
 	struct str path = STR_INIT, tmp = STR_INIT, text = STR_INIT;
-	int fd;
 
 	cache_path(&path, domain);
 	if (!home_path(&tmp, STS_DIR) || !str_cats(&tmp, "/.tmp.") || !str_catu(&tmp, (unsigned long long)getpid()) ||
 	    !mtasts_cache_format(&text, id, fetched, body, len))
 		die_nomem();
-	(void)unlink(tmp.s); /* left by a run that died with this pid */
-	fd = open_excl(tmp.s, 0600);
-	if (fd == -1 || write_all(fd, text.s, text.len) == -1 || close(fd) == -1 || rename(tmp.s, path.s) == -1) {
+	if (file_replace(path.s, tmp.s, text.s, text.len, 0600, 0) == -1) {
 		struct logline l = { STR_INIT };
 		log_begin(&l, "warning");
 		log_kv(&l, "event", "mtasts_cache_unwritable");
 		log_kv(&l, "file", path.s);
 		log_kv(&l, "sys", strerror(errno));
 		log_end(&l);
-		(void)unlink(tmp.s);
 	}
 	str_free(&path);
 	str_free(&tmp);

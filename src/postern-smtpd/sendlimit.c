@@ -30,7 +30,6 @@
 static int name_of(struct str *path, const char *login, size_t n)
 {
 	unsigned long long h = 14695981039346656037ULL;
-	static const char hex[] = "0123456789abcdef";
 	char name[17];
 	size_t i;
 
@@ -38,8 +37,8 @@ static int name_of(struct str *path, const char *login, size_t n)
 		h ^= (unsigned char)ascii_tolower(login[i]);
 		h *= 1099511628211ULL;
 	}
-	for (i = 0; i < 16; i++)
-		name[i] = hex[(h >> (60 - 4 * i)) & 15];
+	for (i = 0; i < 8; i++)
+		fmt_hexbyte(name + 2 * i, (unsigned char)(h >> (56 - 8 * i)));
 	name[16] = 0;
 	return home_path(path, "run/sendlimit/") && str_cats(path, name);
 }

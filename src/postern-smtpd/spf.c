@@ -11,6 +11,7 @@
 #include "ascii.h"
 #include "case.h"
 #include "dnswire.h"
+#include "fmt.h"
 #include "spf.h"
 
 #define EXPAND_MAX 1024 /* a domain-spec's expansion kept; only its last 253 bytes are asked */
@@ -109,7 +110,6 @@ static int askable(const char *s)
 /* The client's address as %{i} spells it: dotted decimal, or 32 nibbles. */
 static size_t ip_dotted(const struct spf_request *r, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t o = 0, i;
 
 	if (r->iplen == 4) {
@@ -118,9 +118,9 @@ static size_t ip_dotted(const struct spf_request *r, char *out)
 		return strlen(out);
 	}
 	for (i = 0; i < 16; i++) {
-		out[o++] = hex[r->ip[i] >> 4];
+		out[o++] = fmt_hexdigit(r->ip[i] >> 4);
 		out[o++] = '.';
-		out[o++] = hex[r->ip[i] & 15];
+		out[o++] = fmt_hexdigit(r->ip[i]);
 		out[o++] = '.';
 	}
 	out[--o] = 0;

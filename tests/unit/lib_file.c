@@ -2,11 +2,13 @@
  * message as root or as postern-remote's user: a regular file with one
  * link opens above the given fd, close-on-exec and blocking; a FIFO, a
  * hard-linked file, a directory and a symlink are refused at once (a FIFO
- * must not stop the spawner in open()).  Runs in a fresh directory under
- * /tmp. */
+ * must not stop the spawner in open()).  file_replace: the whole new file
+ * or the old one, never a tmp left behind.  Runs in a fresh directory
+ * under /tmp. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
@@ -16,6 +18,8 @@ int main(void)
 {
 	char dir[] = "/tmp/postern-unit-file.XXXXXX";
 	int fd, flags;
+	struct stat st;
+	struct str text = STR_INIT;
 
 	if (!mkdtemp(dir) || chdir(dir) == -1)
 		return 111;
@@ -49,7 +53,20 @@ int main(void)
 	CHECK(open_queue_file_above("sub", 40) == -1 && errno == EINVAL, "a directory: refused (EINVAL)");
 	CHECK(open_queue_file_above("missing", 40) == -1 && errno == ENOENT, "a missing file: ENOENT");
 
-	CHECK(unlink("plain") == 0 && unlink("fifo") == 0 && unlink("sym") == 0 && rmdir("sub") == 0 &&
+	fd = open(".tmp", O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CHECK(fd != -1 && write(fd, "torn", 4) == 4 && close(fd) == 0, "a tmp left by a run that died");
+	CHECK(file_replace("table", ".tmp", "new\n", 4, 0640, 1) == 0 && read_file("table", &text, 100) == 1 &&
+	          text.len == 4 && memcmp(text.s, "new\n", 4) == 0 && stat("table", &st) == 0 &&
+	          (st.st_mode & 0777) == 0640 && access(".tmp", F_OK) == -1,
+	      "file_replace: the data in place with its mode, the old tmp gone");
+	CHECK(file_replace("table", ".tmp", "", 0, 0600, 0) == 0 && read_file("table", &text, 100) == 1 && text.len == 0,
+	      "file_replace over an old file, empty");
+	errno = 0;
+	CHECK(file_replace("sub", ".tmp", "x", 1, 0600, 0) == -1 && errno == EISDIR && access(".tmp", F_OK) == -1,
+	      "file_replace whose rename fails: -1 with its errno, no tmp left");
+	str_free(&text);
+
+	CHECK(unlink("plain") == 0 && unlink("fifo") == 0 && unlink("sym") == 0 && unlink("table") == 0 && rmdir("sub") == 0 &&
 	          chdir("/") == 0 && rmdir(dir) == 0,
 	      "scratch directory removed");
 	return check_done();

@@ -33,6 +33,9 @@ int main(void)
 	CHECK(scan_ulong("18446744073709551616", 20, &u) == 0, "scan overflow refused");
 	CHECK(!scan_ulong_all("12x", 3, &u), "trailing junk refused");
 	CHECK(fmt_xlong(buf, 255) == 2 && memcmp(buf, "ff", 2) == 0, "hex");
+	CHECK(fmt_hexbyte(buf, 0x0a) == 2 && memcmp(buf, "0a", 2) == 0 && fmt_hexbyte(buf, 0xf9) == 2 &&
+	          memcmp(buf, "f9", 2) == 0 && fmt_hexdigit(0x1c) == 'c',
+	      "hexbyte: two lower-case digits; hexdigit: the low four bits");
 
 	s.len = 0;
 	CHECK(log_escape(&s, "plain", 5) && str_equals(&s, "plain"), "plain log value");
