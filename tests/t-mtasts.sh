@@ -348,6 +348,31 @@ delivered enf2 enf.test 10.97.0.21 yes
 chk "enf.test again: policy=cache" logged enf2 "$L=enf.test record=yes id=1 policy=cache mode=enforce max_age=86400 addresses_left_out=0\$" || show enf2
 chk "enf.test again: no new HTTPS request" [ "$(reqs mta-sts.enf.test)" -eq 1 ]
 
+# 2b. the same id, the cached policy past half its max_age: fetched again
+# (RFC 8461 10.2), so that it does not run out while mail keeps coming
+age_cache() { # SECONDS: the cache fetched that long ago, last tried two hours ago
+	sed -i "s/^fetched [0-9]*\$/fetched $(( $(date +%s) - $1 ))/" "$CACHE" && touch -d '2 hours ago' "$CACHE"
+}
+age_cache 50000
+send enf2b enf.test
+delivered enf2b enf.test 10.97.0.21 yes
+chk "enf.test past half its max_age: policy=refreshed" \
+	logged enf2b "$L=enf.test record=yes id=1 policy=refreshed mode=enforce max_age=86400 " || show enf2b
+chk "enf.test refreshed: a second HTTPS request, the cache fetched now" eval \
+	'[ "$(reqs mta-sts.enf.test)" -eq 2 ] && [ $(( $(date +%s) - $(sed -n "s/^fetched //p" "$CACHE") )) -lt 60 ]'
+# 2c. the refresh fails: the cached policy stands, and the next try waits an hour
+kind enf.test 404
+age_cache 50000
+send enf2c enf.test
+delivered enf2c enf.test 10.97.0.21 yes
+chk "enf.test, a refresh that fails (404): fetch_failed, the cached policy applies" \
+	logged enf2c "$L=enf.test record=yes id=1 fetch_failed=\"status not 200\" policy=cache mode=enforce max_age=86400 " || show enf2c
+send enf2d enf.test
+delivered enf2d enf.test 10.97.0.21 yes
+chk "enf.test: the next delivery within the hour does not try again" eval \
+	'[ "$(reqs mta-sts.enf.test)" -eq 3 ] && logged enf2d "$L=enf.test record=yes id=1 policy=cache mode=enforce "'
+rm -f "$POL/mta-sts.enf.test.kind"
+
 # 3. the record's id changes: fetched again (a policy with another max_age)
 uctl local_data_remove _mta-sts.enf.test. && uctl local_data '_mta-sts.enf.test. TXT "v=STSv1; id=2"'
 chk "enf.test: the zone now says id=2" wait_for 5 eval 'q TXT _mta-sts.enf.test | grep -q "id=2"'
@@ -355,7 +380,7 @@ policy enf.test enforce 600 mx.enf.test
 send enf3 enf.test
 delivered enf3 enf.test 10.97.0.21 yes
 chk "enf.test, id=2: fetched again, the new policy" logged enf3 "$L=enf.test record=yes id=2 policy=fetched mode=enforce max_age=600 addresses_left_out=0\$" || show enf3
-chk "enf.test, id=2: a second HTTPS request" [ "$(reqs mta-sts.enf.test)" -eq 2 ]
+chk "enf.test, id=2: another HTTPS request" [ "$(reqs mta-sts.enf.test)" -eq 4 ]
 chk "enf.test, id=2: the cache file holds id 2" grep -q '^id 2$' "$CACHE"
 
 # 3b. id=3, and the fetch fails (404): the cached policy stands (RFC 8461 5.1)
@@ -366,7 +391,7 @@ send enf4 enf.test
 delivered enf4 enf.test 10.97.0.21 yes
 chk "enf.test, id=3, 404: fetch_failed, the cached policy (enforce) applies" \
 	logged enf4 "$L=enf.test record=yes id=[23] fetch_failed=\"status not 200\" policy=cache mode=enforce max_age=600 " || show enf4
-chk "enf.test, id=3: the request was made, the cache file kept" eval '[ "$(reqs mta-sts.enf.test)" -eq 3 ] && grep -q "^id 2\$" "$CACHE"'
+chk "enf.test, id=3: the request was made, the cache file kept" eval '[ "$(reqs mta-sts.enf.test)" -eq 5 ] && grep -q "^id 2\$" "$CACHE"'
 
 # 4. enforce, no MX host named: deferred without a connection
 send nomatch nomatch.test

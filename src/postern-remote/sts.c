@@ -35,12 +35,13 @@
 /* a response: the fields, and a chunked body's sizes and line ends */
 #define STS_RESPONSE_MAX (MTASTS_HEAD_MAX + 2 * MTASTS_BODY_MAX)
 #define STS_CACHE_MAX (MTASTS_BODY_MAX + 512)
+#define STS_RETRY_SECS 3600 /* between tries to fetch a policy in use again */
 #define STS_DIR "queue/mtasts"
 
 /* What became of the policy: the log line's words. */
 struct found {
 	const char *record;  /* "yes", "none", "invalid", "dns_error" */
-	const char *source;  /* "fetched", "cache", "-" */
+	const char *source;  /* "fetched", "refreshed", "cache", "-" */
 	const char *fetch;   /* why a fetch failed, or 0 */
 	char id[MTASTS_ID_MAX + 1];
 };
@@ -98,7 +99,7 @@ static void cache_path(struct str *path, const char *domain)
 /* The cached policy of domain, if one is there and in its max_age:
  * 1 with *p, id and *fetched; 0 none. */
 static int cache_read(const char *domain, time_t now, struct mtasts_policy *p, char id[MTASTS_ID_MAX + 1],
-                      long long *fetched)
+                      long long *fetched, time_t *tried)
 {
 	struct str path = STR_INIT, text = STR_INIT;
 	const char *body, *why;
@@ -114,8 +115,10 @@ static int cache_read(const char *domain, time_t now, struct mtasts_policy *p, c
 	if (fd != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read_fd(fd, &text, STS_CACHE_MAX) == 1 &&
 	    mtasts_cache_parse(text.s, text.len, id, fetched, &body, &len) == 0 &&
 	    mtasts_policy_parse(body, len, p, &why) == 0 && *fetched <= (long long)now &&
-	    (long long)now - *fetched < (long long)p->max_age)
+	    (long long)now - *fetched < (long long)p->max_age) {
 		ok = 1;
+		*tried = st.st_mtime; /* written, or touched by a fetch that failed */
+	}
 	if (fd != -1)
 		(void)close(fd); /* read only */
 	str_free(&path);
@@ -146,6 +149,17 @@ static void cache_write(const char *domain, const char *id, long long fetched, c
 	str_free(&path);
 	str_free(&tmp);
 	str_free(&text);
+}
+
+/* A fetch of a policy in use failed: the cache file's time says when,
+ * so that the next try waits STS_RETRY_SECS. */
+static void cache_touch(const char *domain)
+{
+	struct str path = STR_INIT;
+
+	cache_path(&path, domain);
+	(void)utimensat(AT_FDCWD, path.s, 0, AT_SYMLINK_NOFOLLOW);
+	str_free(&path);
 }
 
 static void close_all(int *fds, size_t n)
@@ -309,7 +323,7 @@ static int policy_for(const char *domain, struct mtasts_policy *p, struct found 
 	struct str body = STR_INIT;
 	char cid[MTASTS_ID_MAX + 1];
 	long long fetched = 0;
-	time_t now = time(0);
+	time_t now = time(0), tried = 0;
 	int cached, rec;
 	const char *why;
 
@@ -318,10 +332,29 @@ static int policy_for(const char *domain, struct mtasts_policy *p, struct found 
 	f->id[0] = 0;
 	if (now == (time_t)-1)
 		now = 0; /* no cache is then in its max_age */
-	cached = cache_read(domain, now, p, cid, &fetched);
+	cached = cache_read(domain, now, p, cid, &fetched, &tried);
 	rec = record_id(domain, f->id, f);
 	if (rec == 1 && cached && strcmp(cid, f->id) == 0) {
 		f->source = "cache";
+		/* RFC 8461 5.1, 10.2: a policy in use is fetched again once past
+		 * half its max_age, so that it does not run out under a domain
+		 * whose mail keeps coming (the id need not change for that); a
+		 * try that fails leaves the cache as it is, and the next waits
+		 * an hour, so that a server that is down costs one fetch an
+		 * hour, not one a delivery */
+		if ((long long)now - fetched > (long long)(p->max_age / 2) && (long long)(now - tried) >= STS_RETRY_SECS) {
+			if (fetch(domain, &body, f) == 0 &&
+			    mtasts_policy_parse(body.s ? body.s : "", body.len, &fresh, &why) == 0) {
+				cache_write(domain, f->id, (long long)now, body.s ? body.s : "", body.len);
+				*p = fresh;
+				f->source = "refreshed";
+			} else {
+				if (!f->fetch)
+					f->fetch = why;
+				cache_touch(domain);
+			}
+			str_free(&body);
+		}
 		return 1;
 	}
 	if (rec == 1) {
