@@ -26,6 +26,7 @@ printf '%s\n' "$D" > "$PHOME/control/locals"
 printf '%s\n' "$V" > "$PHOME/control/virtualdomains"
 echo 1 > "$PHOME/control/retrymin"
 echo 2 > "$PHOME/control/retrymax"
+echo 0 > "$PHOME/control/quotawarn" # the warning has a section of its own, at the end
 VS=$PHOME/vmail/$V/small/Maildir VB=$PHOME/vmail/$V/big/Maildir
 for b in "$VS" "$VB"; do
 	mkdir -p "$b" && maildir_make "$b" || bail "virtual mailbox $b"
@@ -135,5 +136,30 @@ check "a malformed control/quota: deferred, 4.3.5 and the line" wait_for 20 grep
 echo ":none" > "$PHOME/control/quota"
 flush
 check "fixed (:none for all): it arrives" arrives "$M" 16
+
+# control/quotawarn: past 50% of the quota, a warning into the mailbox,
+# once a day
+printf '%s:10KS\n' "$U" > "$PHOME/control/quota"
+echo 50 > "$PHOME/control/quotawarn"
+rm -f "$M"/new/* "$M"/cur/*
+warnings() { grep -l '^Subject: Your mailbox is [0-9]*% full$' "$M"/new/* 2> /dev/null | wc -l; }
+msg 17 6000 | inject "a@remote.example" "$U@$D"
+check "a delivery past 50% of 10 KB arrives" arrives "$M" 17
+check "... and a warning follows it into the mailbox" wait_for 10 sh -c "[ \$(grep -l '^Subject: Your mailbox is [0-9]*% full\$' '$M'/new/* 2> /dev/null | wc -l) -eq 1 ]"
+W=$(grep -l '^Subject: Your mailbox is [0-9]*% full$' "$M"/new/* | head -1)
+check "from MAILER-DAEMON@$D to the recipient, Auto-Submitted, saying the count and the quota" sh -c "
+	grep -q '^From: Mail Delivery System <MAILER-DAEMON@$D>\$' '$W' && grep -q '^To: <$U@$D>\$' '$W' &&
+	grep -q '^Auto-Submitted: auto-generated\$' '$W' && grep -q '^Return-Path: <>\$' '$W' &&
+	grep -q 'its quota is 10240 bytes' '$W' && [ \$(stat -c %U '$W') = $U ]"
+check "... logged as quota_warning" grep -q "quota_warning mailbox=$U maildir=./Maildir percent=[5-9][0-9] file=" "$LOG"
+check "... the Maildir's quotawarn file made, and the warning counted in maildirsize" sh -c "
+	[ -f '$M/quotawarn' ] && tail -n 1 '$M/maildirsize' | grep -qx \"\$(stat -c %s '$W') 1\""
+msg 18 100 | inject "a@remote.example" "$U@$D"
+arrives "$M" 18
+check "the next delivery the same day: no second warning" [ "$(warnings)" -eq 1 ]
+touch -d '2 days ago' "$M/quotawarn"
+msg 19 100 | inject "a@remote.example" "$U@$D"
+arrives "$M" 19
+check "a day on: a second one" wait_for 10 sh -c "[ \$(grep -l '^Subject: Your mailbox is [0-9]*% full\$' '$M'/new/* | wc -l) -eq 2 ]"
 check "no sanitizer report" sh -c "! grep -qE 'AddressSanitizer|runtime error' '$PHOME'/log/*/current"
 done_testing

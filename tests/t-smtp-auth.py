@@ -642,20 +642,24 @@ try:
     files = sorted(os.listdir(rl))
     states = [open(os.path.join(rl, f)).read() for f in files]
     check(len(files) == 2 and all(re.fullmatch(r'[0-9a-f]{16}', f) for f in files) and
-          all(re.fullmatch(r'\d+ \d+\n', t) for t in states) and
+          all(re.fullmatch(r'\d{20} \d{20} \d{20}\n', t) for t in states) and
           all(os.stat(os.path.join(rl, f)).st_mode & 0o777 == 0o600 for f in files),
-          'one bucket file a login, named by a hash, "THOUSANDTHS MS", mode 0600 (%s %s)' % (files, states))
+          'one bucket file a login, named by a hash, "THOUSANDTHS MS REMAINDER" of 20 digits each, mode 0600 (%s %s)' %
+          (files, states))
     # an hour later the bucket is full again: its time set an hour back
     for f in files:
-        milli, ms = open(os.path.join(rl, f)).read().split()
+        milli, ms, rem = open(os.path.join(rl, f)).read().split()
         with open(os.path.join(rl, f), 'w') as fh:
-            fh.write('%s %d\n' % (milli, int(ms) - 3600 * 1000))
+            fh.write('%s %020d %s\n' % (milli, int(ms) - 3600 * 1000, rem))
     codes, _ = rcpts('ptsa', 'ptsa@example.org', 4)
     check(codes == [250, 250, 250, 451], 'an hour on: three again, not more (%s)' % codes)
-    with open(os.path.join(rl, files[0]), 'w') as fh:
-        fh.write('garbage')
+    for f in files:
+        with open(os.path.join(rl, f), 'w') as fh:
+            fh.write('99999999999999999999 00000000000000000001')  # cut short
+    mark = len(srv.logtext())
     codes, _ = rcpts('ptsa', 'ptsa@example.org', 1)
-    check(codes in ([250], [451]), 'a bucket file that is no bucket: read as a new one, no crash (%s)' % codes)
+    check(codes == [451] and logged(r'warning: a sending limit bucket that does not read as one', mark),
+          'a bucket file cut short: an empty bucket from now, never a full one, and a warning (%s)' % codes)
     shutil.rmtree(rl)
     mark = len(srv.logtext())
     codes, last = rcpts('ptsa', 'ptsa@example.org', 1)

@@ -7,27 +7,29 @@ int bucket_take(struct bucket *b, unsigned long long per, unsigned long long per
 
 	if (b->milli > cap)
 		b->milli = cap; /* a limit lowered since */
-	if (b->at_ms == 0 || now_ms < b->at_ms) {
-		/* new: full; a clock that went back: nothing filled, from now on */
-		if (b->at_ms == 0)
-			b->milli = cap;
-		b->at_ms = now_ms;
-	} else {
+	if (b->rem >= period_ms)
+		b->rem = 0;     /* not what this bucket could hold */
+	if (b->at_ms == 0) {
+		b->milli = cap;
+		b->rem = 0;
+	} else if (now_ms > b->at_ms) {
 		unsigned long long dt = now_ms - b->at_ms, add;
-		if (dt < period_ms && per <= ~0ULL / 1000 / (dt ? dt : 1)) {
-			/* per * 1000 thousandths a period; the clock moves on by
-			 * the time those filled took, so that the fraction of a
-			 * thousandth left is not lost however often it is asked */
-			add = per * 1000 * dt / period_ms;
-			b->at_ms += add * period_ms / (per * 1000);
+		/* per * 1000 thousandths a period, counted exactly: a fraction
+		 * of a thousandth is kept for the next time, never lost and
+		 * never counted twice, however often the bucket is asked */
+		if (dt < period_ms && cap != ~0ULL && dt <= (~0ULL - b->rem) / cap) {
+			unsigned long long total = b->rem + cap * dt;
+			add = total / period_ms;
+			b->rem = total % period_ms;
 		} else {
 			add = cap;
-			b->at_ms = now_ms;
+			b->rem = 0;
 		}
 		b->milli = add >= cap - b->milli ? cap : b->milli + add;
 		if (b->milli == cap)
-			b->at_ms = now_ms; /* full: no time saved up beyond it */
+			b->rem = 0; /* full: nothing saved up beyond it */
 	}
+	b->at_ms = now_ms; /* a clock that went back: from now on */
 	if (b->milli < 1000)
 		return 0;
 	b->milli -= 1000;

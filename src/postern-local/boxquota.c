@@ -12,6 +12,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "maildirsize.h"
+#include "quotawarn.h"
 
 static const char *box;
 static struct str lines = STR_INIT;
@@ -91,11 +92,12 @@ static void log_over(const char *root, const struct quota *q, const struct quota
 	log_end(&l);
 }
 
-int box_quota_check(const char *dir, unsigned long long msgbytes, struct str *why, struct str *root)
+int box_quota_check(const char *dir, unsigned long long msgbytes, struct str *why, struct box_quota *q)
 {
 	struct maildirsize m;
 	struct quota def = { 0, 0 };
 	struct quota_usage use;
+	struct str *root = &q->root;
 	unsigned long bad;
 	int c = configured(&def, &bad), l, fresh;
 
@@ -146,16 +148,41 @@ int box_quota_check(const char *dir, unsigned long long msgbytes, struct str *wh
 		}
 		return say(why, "4.2.2 mailbox over quota: ", root->s, 0);
 	}
+	q->def = def;
+	q->use = use;
 	return 0;
 }
 
-void box_quota_add(const struct str *root, const char *name)
+/* The size a Maildir file's name gives (",S=N"), or 0 with none. */
+static int name_size(const char *name, unsigned long long *bytes)
 {
 	const char *s = strstr(name, ",S=");
+
+	return s && scan_ulong(s + 3, strlen(s + 3), bytes) && *bytes <= (unsigned long long)__LONG_LONG_MAX__;
+}
+
+static void count(struct box_quota *q, const char *name)
+{
 	unsigned long long bytes;
 
-	if (!root->len || !s || !scan_ulong(s + 3, strlen(s + 3), &bytes))
+	if (!name_size(name, &bytes))
 		return;
-	if (maildirsize_add(root->s, (long long)bytes, 1) == -1)
-		warn_sys("warning: unable to add to the maildirsize of ", root->s);
+	if (maildirsize_add(q->root.s, (long long)bytes, 1) == -1)
+		warn_sys("warning: unable to add to the maildirsize of ", q->root.s);
+	if (q->use.bytes <= __LONG_LONG_MAX__ - (long long)bytes)
+		q->use.bytes += (long long)bytes;
+	if (q->use.count < __LONG_LONG_MAX__)
+		q->use.count++;
+}
+
+void box_quota_add(struct box_quota *q, const char *name, const char *to)
+{
+	struct str warning = STR_INIT;
+
+	if (!q->root.len)
+		return;
+	count(q, name);
+	if (quota_warning(q->root.s, &q->def, &q->use, box, to, &warning) == 1)
+		count(q, warning.s);
+	str_free(&warning);
 }

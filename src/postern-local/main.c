@@ -377,7 +377,7 @@ static _Noreturn void deliver(const struct dotfile *d)
 {
 	static struct str why = STR_INIT, name = STR_INIT, path = STR_INIT;
 	static struct str env = STR_INIT, penv = STR_INIT, queue = STR_INIT;
-	static struct str qroot[DOT_LINES_MAX]; /* each Maildir line's quota root, or empty */
+	static struct box_quota qroot[DOT_LINES_MAX]; /* each Maildir line's quota */
 	unsigned long long timeout = 0, bytes = 0;
 	size_t i, nmaildir = 0, nprog = 0, nfwd = 0;
 	int stop = 0;
@@ -388,7 +388,7 @@ static _Noreturn void deliver(const struct dotfile *d)
 	 * Maildir) done again at each retry until the owner makes room. */
 	for (i = 0; i < d->n && i < DOT_LINES_MAX; i++) {
 		int q;
-		qroot[i].len = 0;
+		qroot[i].root.len = 0;
 		if (d->e[i].kind != DOT_MAILDIR)
 			continue;
 		if (!bytes)
@@ -413,7 +413,7 @@ static _Noreturn void deliver(const struct dotfile *d)
 			r = maildir_deliver(path.s, pre.s, pre.len, msgfd, &why, &name);
 			if (r)
 				finishs(r, &why);
-			box_quota_add(&qroot[i], name.s ? name.s : "");
+			box_quota_add(&qroot[i], name.s ? name.s : "", recipient);
 			nmaildir++;
 			log_begin(&l, "maildir");
 			log_kv(&l, "qid", qid);

@@ -6,13 +6,19 @@
  * token bucket of that many (src/lib/bucket.h), filled at that many an
  * hour, kept in HOME/run/sendlimit/HASH: the submission sessions are
  * separate processes of the same user (postern-submit), and the file,
- * locked for each take, is what they share.  HASH is the FNV-1a hash of
- * the login in lower case, in hex (logins are up to 255 bytes, names
- * fewer).  The file: "THOUSANDTHS MS\n", the tokens held and when, in
- * milliseconds of the wall clock (it must survive a restart); one that
- * cannot be read is a full bucket.  A session taken over before its
- * login could rewrite the files, which gives it nothing it could send:
- * it has no login.  doc/smtp.md, "Submission". */
+ * locked for each take, is what they share.  HASH is the 64-bit FNV-1a
+ * hash of the login as it logged in (names are case-sensitive), in hex
+ * (logins are up to 255 bytes, file names fewer; the admin names the
+ * logins, so no one picks a collision).  The file: "THOUSANDTHS MS
+ * REMAINDER\n", three fields of 20 digits each (bucket.h: the tokens
+ * held, when, in milliseconds of the wall clock, which must survive a
+ * restart, and the fraction waiting), so that each write is the whole
+ * file and one cut short by a crash is still the same length.  An empty
+ * file is a new, full bucket; any other that does not read so is an
+ * empty one from now (a warning says so): damage never lends tokens.  A
+ * session taken over before its login could rewrite the files, which
+ * gives it nothing it could send: it has no login.  doc/smtp.md,
+ * "The sending limit". */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -20,7 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "smtpd.h"
-#include "ascii.h"
 #include "bucket.h"
 #include "die.h"
 #include "fmt.h"
@@ -34,7 +39,7 @@ static int name_of(struct str *path, const char *login, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)ascii_tolower(login[i]);
+		h ^= (unsigned char)login[i];
 		h *= 1099511628211ULL;
 	}
 	for (i = 0; i < 8; i++)
@@ -52,24 +57,39 @@ static unsigned long long wall_ms(void)
 	return (unsigned long long)t.tv_sec * 1000 + (unsigned long long)t.tv_nsec / 1000000 + 1;
 }
 
-/* "THOUSANDTHS MS\n" into b; 0 when it is not that (a new bucket) */
+#define FIELD 20
+#define RECORD (3 * (FIELD + 1))
+
+/* RECORD bytes, "THOUSANDTHS MS REMAINDER\n", into b; 0 when not that */
 static int parse(const char *s, size_t n, struct bucket *b)
 {
-	size_t i = scan_ulong(s, n, &b->milli), j;
+	unsigned long long *v[3] = { &b->milli, &b->at_ms, &b->rem };
+	size_t i;
 
-	if (!i || i >= n || s[i] != ' ')
+	if (n != RECORD)
 		return 0;
-	j = scan_ulong(s + i + 1, n - i - 1, &b->at_ms);
-	return j && i + 1 + j + 1 == n && s[n - 1] == '\n';
+	for (i = 0; i < 3; i++)
+		if (scan_ulong(s + i * (FIELD + 1), FIELD, v[i]) != FIELD || s[i * (FIELD + 1) + FIELD] != (i < 2 ? ' ' : '\n'))
+			return 0;
+	return 1;
+}
+
+static void field(char *out, unsigned long long v)
+{
+	char d[FIELD];
+	size_t n = fmt_ulong(d, v);
+
+	memset(out, '0', FIELD - n);
+	memcpy(out + FIELD - n, d, n);
 }
 
 int sendlimit_take(const char *login, size_t n)
 {
 	static struct str path;
-	struct bucket b = { 0, 0 };
-	char buf[64], out[48];
+	struct bucket b = { 0, 0, 0 };
+	char buf[RECORD + 1], out[RECORD];
 	ssize_t got;
-	size_t len;
+	unsigned long long now = wall_ms();
 	int fd, r = -1, taken;
 
 	if (!name_of(&path, login, n))
@@ -85,14 +105,18 @@ int sendlimit_take(const char *login, size_t n)
 	while (got == -1 && errno == EINTR);
 	if (got == -1)
 		goto out;
-	if (!parse(buf, (size_t)got, &b))
-		b.milli = b.at_ms = 0;
-	taken = bucket_take(&b, cfg.sendlimit, 3600000, wall_ms());
-	len = fmt_ulong(out, b.milli);
-	out[len++] = ' ';
-	len += fmt_ulong(out + len, b.at_ms);
-	out[len++] = '\n';
-	if (pwrite(fd, out, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len) == -1)
+	if (got > 0 && !parse(buf, (size_t)got, &b)) {
+		warn("warning: a sending limit bucket that does not read as one, taken as empty: ", path.s);
+		b.milli = b.rem = 0;
+		b.at_ms = now;
+	}
+	taken = bucket_take(&b, cfg.sendlimit, 3600000, now);
+	field(out, b.milli);
+	field(out + FIELD + 1, b.at_ms);
+	field(out + 2 * (FIELD + 1), b.rem);
+	out[FIELD] = out[2 * FIELD + 1] = ' ';
+	out[RECORD - 1] = '\n';
+	if (pwrite(fd, out, RECORD, 0) != RECORD)
 		goto out;
 	r = taken;
 out:

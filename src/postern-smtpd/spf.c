@@ -943,7 +943,7 @@ enum spf_result spf_check(struct spf_request *r)
 		memcpy(d, domain, dl);
 		d[dl] = 0;
 		res = check_host(r, d);
-		if (res == SPF_FAIL && r->exp_spec[0])
+		if (res == SPF_FAIL && r->exp_spec[0] && r->explain)
 			explain(r);
 	}
 	r->sender = given;

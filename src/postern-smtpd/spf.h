@@ -58,6 +58,7 @@ struct spf_request {
 	 * the time for the whole check is spent (temperror) */
 	int (*lookup)(void *ctx, const char *name, unsigned type, struct spf_answer *a);
 	void *ctx;
+	int explain;             /* 1: a fail's exp= is looked up (only a reply that refuses shows it) */
 	/* spf.c's own */
 	int lookups, voids;
 	int unasked;             /* the last lookup was of a name no query can carry */

@@ -335,6 +335,7 @@ static const char *check(struct str *identity, size_t at, const char *sender, co
 		req.sender = identity->s;
 		req.helo = helo_dns;
 		req.lookup = lookup;
+		req.explain = level >= 2; /* a fail is refused, and its reply says why */
 		deadline_ms = monotonic_ms() + SPF_CHECK_MS;
 		r = spf_check(&req);
 		if (r == SPF_TEMPERROR && session_lookups >= SPF_SESSION_LOOKUPS)

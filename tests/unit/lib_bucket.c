@@ -6,7 +6,7 @@
 
 int main(void)
 {
-	struct bucket b = { 0, 0 };
+	struct bucket b = { 0, 0, 0 };
 	int i, n;
 
 	for (i = n = 0; i < 5; i++)
@@ -33,5 +33,24 @@ int main(void)
 	b.milli = 7000;
 	b.at_ms = 10;
 	CHECK(bucket_take(&b, 3, HOUR, 20) && b.milli == 2000, "more than the limit held (a lowered limit): cut to it");
+	/* asked every millisecond, at limits whose thousandth is under and
+	 * over a millisecond: exactly the limit's rate, no more */
+	{
+		static const unsigned long long limits[] = { 500, 1000, 2000, 3000, 5000, 100000 };
+		size_t k;
+		int exact = 1;
+		for (k = 0; k < sizeof limits / sizeof limits[0]; k++) {
+			unsigned long long t, got = 0, want = limits[k] * 600000ULL / HOUR;
+			struct bucket e = { 0, 1000, 0 };
+			for (t = 1; t <= 600000; t++)
+				while (bucket_take(&e, limits[k], HOUR, 1000 + t))
+					got++;
+			if (got != want) {
+				printf("# %llu an hour, every ms for 10 minutes: %llu taken, %llu due\n", limits[k], got, want);
+				exact = 0;
+			}
+		}
+		CHECK(exact, "asked every millisecond for 10 minutes at 500 to 100,000 an hour: exactly the rate");
+	}
 	return check_done();
 }

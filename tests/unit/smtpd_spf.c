@@ -136,6 +136,7 @@ static enum spf_result run(const char *ip, const char *sender, const char *helo)
 	req.sender = sender;
 	req.helo = helo;
 	req.lookup = zone_lookup;
+	req.explain = 1;
 	lookups_seen = 0;
 	return spf_check(&req);
 }
