@@ -102,7 +102,7 @@ job lspawn_parse tests/fuzz/lspawn_parse.c src/postern-lspawn/spawn.c src/lib/ne
 job rspawn_parse tests/fuzz/rspawn_parse.c src/postern-rspawn/rules.c src/lib/netstring.c src/lib/io.c \
 	src/lib/addr.c src/lib/envelope.c src/lib/fmt.c src/lib/uniq.c src/lib/str.c src/lib/case.c src/lib/rand.c -Isrc
 job inject_header tests/fuzz/inject_header.c src/postern-inject/header.c src/postern-inject/line.c \
-	src/postern-inject/addrlist.c src/lib/io.c src/lib/str.c src/lib/fmt.c src/lib/die.c src/lib/log.c -Isrc
+	src/postern-inject/addrlist.c src/lib/authres.c src/lib/case.c src/lib/io.c src/lib/str.c src/lib/fmt.c src/lib/die.c src/lib/log.c -Isrc
 job inject_addrlist tests/fuzz/inject_addrlist.c src/postern-inject/addrlist.c src/lib/str.c src/lib/fmt.c -Isrc
 job remote_parse tests/fuzz/remote_parse.c src/postern-remote/dns.c src/postern-remote/reply.c src/lib/rand.c \
 	src/lib/str.c src/lib/io.c src/lib/fmt.c src/lib/tlsa.c -Isrc -lresolv

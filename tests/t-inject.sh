@@ -218,6 +218,17 @@ fresh
 { printf 'Subject: boundary\n\n'; head -c 65535 /dev/zero | tr '\0' y; printf '\rz\nend\n'; } | "$SM" a@example.net
 check "a bare CR at a chunk boundary is kept" test "$(msg | sed '1,/^$/d' | head -n 1 | tr -d y | od -An -c | tr -d ' ')" = '\rz\n'
 
+# 7b. Authentication-Results naming this host (control/me): a local user
+# must not be able to speak for the host to other local users' readers
+fresh
+printf 'Authentication-Results: MAIL.example.org; dkim=pass header.d=bank.example\nAuthentication-Results:\n (c) mail.example.org.; spf=pass\nAuthentication-Results: other.example; dkim=pass\nSubject: ar\n\nbody\n' |
+	"$SM" a@example.net
+check "forged Authentication-Results naming control/me dropped (any case, folded, the root's dot), another host's kept" \
+	sh -c "[ \$(printf '%s' \"\$(cat)\" | grep -c '^Authentication-Results:') -eq 1 ] && ! printf '%s' \"\$(cat)\" | grep -qi 'bank.example'" << EOF2
+$(msg | sed '/^$/q')
+EOF2
+check "... the kept one is other.example's" in_head '^Authentication-Results: other\.example; dkim=pass$'
+
 # 8. options
 printf 'x\n' | "$SM" -Z a@example.net 2> "$SCRATCH/err"
 check "unknown option: exit 100" test "$?" -eq 100 -a -s "$SCRATCH/err"

@@ -1,6 +1,7 @@
 #include <string.h>
 #include "inject.h"
 #include "die.h"
+#include "authres.h"
 
 /* What header_read carries from field to field. */
 struct hstate {
@@ -84,6 +85,9 @@ static void field_done(struct hstate *h, struct str *f)
 		h->seen->from = 1;
 	else if (name_is(f->s, n, "return-path"))
 		keep = 0; /* the delivery agent writes the real one */
+	else if (authres_is_ours(f->s, f->len - (f->s[f->len - 1] == '\n'), h->o->me))
+		keep = 0; /* RFC 8601 5: only this host speaks for this host, to
+		           * the local readers a user's mail reaches too */
 	if (resent)
 		h->seen->resent = 1;
 	if (name_is(base, bn, "bcc"))

@@ -16,6 +16,7 @@ struct opts {
 	int tflag;          /* -t: recipients from To, Cc, Bcc */
 	const char *sender; /* -f, or 0 */
 	const char *fullname;
+	const char *me;     /* control/me: Authentication-Results naming it are dropped */
 };
 
 struct header_seen {
@@ -33,7 +34,8 @@ int line_is_dot(const struct str *line);
 
 /* header.c: reads the header section.  Kept fields go to out (LF ends),
  * -t addresses to rcpts (NUL-separated; those of the Resent- fields if
- * there are any), Bcc, Resent-Bcc and Return-Path are dropped.
+ * there are any), Bcc, Resent-Bcc, Return-Path and Authentication-Results
+ * fields naming o->me are dropped.
  * *body gets the first body line if one was read that is not a header
  * (it belongs in the body), *eof 1 if input ended in the header section.
  * Dies 100 on a header over the limits. */

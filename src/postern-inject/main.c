@@ -64,6 +64,7 @@ static int opts_parse(int argc, char **argv, struct opts *o, char *mode)
 	o->dotstop = 1;
 	o->tflag = 0;
 	o->sender = 0;
+	o->me = "";
 	o->fullname = 0;
 	*mode = 'm';
 	for (i = 1; i < argc; i++) {
@@ -277,6 +278,7 @@ int main(int argc, char **argv)
 		die_sys(111, "fatal: unable to ignore SIGPIPE");
 
 	me_setting(&me);
+	o.me = me.s;
 	domain_setting("defaulthost", &host, &me);
 	domain_setting("defaultdomain", &domain, &me);
 	errno = 0;

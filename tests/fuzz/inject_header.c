@@ -38,7 +38,7 @@ static int dropped_name(const char *s, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct opts o = { 0, 0, 0, 0 };
+	struct opts o = { 0, 0, 0, 0, "mx.example.com" };
 	struct header_seen seen = { 0, 0, 0, 0 };
 	struct str out = STR_INIT, rcpts = STR_INIT, body = STR_INIT;
 	static char buf[8192];
