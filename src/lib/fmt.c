@@ -28,6 +28,15 @@ size_t fmt_hexbyte(char *out, unsigned char b)
 	return 2;
 }
 
+size_t fmt_hex64(char *out, unsigned long long u)
+{
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		out[i] = fmt_hexdigit((unsigned)(u >> (60 - 4 * i)));
+	return 16;
+}
+
 size_t fmt_xlong(char *buf, unsigned long long u)
 {
 	char tmp[FMT_ULONG];

@@ -11,6 +11,9 @@ size_t fmt_xlong(char *buf, unsigned long long u);
 char fmt_hexdigit(unsigned n);
 /* b as two lower-case hex digits at out, not NUL-terminated: returns 2. */
 size_t fmt_hexbyte(char *out, unsigned char b);
+/* u as sixteen lower-case hex digits, leading zeros kept, not
+ * NUL-terminated: returns 16. */
+size_t fmt_hex64(char *out, unsigned long long u);
 /* Returns the number of digits used, 0 if none or if the value overflows. */
 size_t scan_ulong(const char *s, size_t len, unsigned long long *u);
 /* The whole of s (len bytes) must be the number. */

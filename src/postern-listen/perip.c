@@ -1,11 +1,11 @@
 /* An open-addressing table with linear probing, at most half full, and
  * deletion by shifting back the entries that follow (no tombstones), so a
  * long-running listener never needs a rebuild. */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "perip.h"
+#include "fnv.h"
 
 struct slot {
 	struct perip_key k;
@@ -38,13 +38,8 @@ int perip_init(size_t max)
  * at worst a lookup then walks every live connection, which -c bounds. */
 static size_t home_of(const struct perip_key *k)
 {
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
+	unsigned long long h = fnv1a64(k->b, sizeof k->b);
 
-	for (i = 0; i < sizeof k->b; i++) {
-		h ^= k->b[i];
-		h *= 1099511628211ULL;
-	}
 	return (size_t)(h ^ (h >> 32)) & mask;
 }
 

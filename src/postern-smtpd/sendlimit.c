@@ -29,22 +29,15 @@
 #include "bucket.h"
 #include "die.h"
 #include "fmt.h"
+#include "fnv.h"
 #include "home.h"
 #include "io.h"
 
 static int name_of(struct str *path, const char *login, size_t n)
 {
-	unsigned long long h = 14695981039346656037ULL;
 	char name[17];
-	size_t i;
 
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)login[i];
-		h *= 1099511628211ULL;
-	}
-	for (i = 0; i < 8; i++)
-		fmt_hexbyte(name + 2 * i, (unsigned char)(h >> (56 - 8 * i)));
-	name[16] = 0;
+	name[fmt_hex64(name, fnv1a64(login, n))] = 0;
 	return home_path(path, "run/sendlimit/") && str_cats(path, name);
 }
 
@@ -76,7 +69,7 @@ static int parse(const char *s, size_t n, struct bucket *b)
 
 static void field(char *out, unsigned long long v)
 {
-	char d[FIELD];
+	char d[FMT_ULONG];
 	size_t n = fmt_ulong(d, v);
 
 	memset(out, '0', FIELD - n);

@@ -4,6 +4,7 @@
 #include "check.h"
 #include "str.h"
 #include "fmt.h"
+#include "fnv.h"
 #include "log.h"
 #include "netstring.h"
 
@@ -36,6 +37,12 @@ int main(void)
 	CHECK(fmt_hexbyte(buf, 0x0a) == 2 && memcmp(buf, "0a", 2) == 0 && fmt_hexbyte(buf, 0xf9) == 2 &&
 	          memcmp(buf, "f9", 2) == 0 && fmt_hexdigit(0x1c) == 'c',
 	      "hexbyte: two lower-case digits; hexdigit: the low four bits");
+	CHECK(fmt_hex64(buf, 0xaf63dc4c8601ec8cULL) == 16 && memcmp(buf, "af63dc4c8601ec8c", 16) == 0 &&
+	          fmt_hex64(buf, 0x0a) == 16 && memcmp(buf, "000000000000000a", 16) == 0,
+	      "hex64: sixteen lower-case digits, leading zeros kept");
+	CHECK(fnv1a64("", 0) == 0xcbf29ce484222325ULL && fnv1a64("a", 1) == 0xaf63dc4c8601ec8cULL &&
+	          fnv1a64("foobar", 6) == 0x85944171f73967e8ULL,
+	      "fnv1a64: the published test vectors");
 
 	s.len = 0;
 	CHECK(log_escape(&s, "plain", 5) && str_equals(&s, "plain"), "plain log value");
