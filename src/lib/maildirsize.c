@@ -35,6 +35,14 @@ int maildirsize_root(const char *dir, struct str *root)
 	return str_copyb(root, dir, n);
 }
 
+/* The definition on the first line of text (n bytes): 1 with *def. */
+static int first_line_def(const char *text, size_t n, struct quota *def)
+{
+	const char *nl = n ? memchr(text, '\n', n) : 0;
+
+	return nl && quota_parse(text, (size_t)(nl - text), def);
+}
+
 int maildirsize_load(const char *root, struct maildirsize *m)
 {
 	struct str path = STR_INIT, text = STR_INIT;
@@ -62,7 +70,6 @@ int maildirsize_load(const char *root, struct maildirsize *m)
 		/* recounted, not read: but its definition holds */
 		char first[256];
 		ssize_t n;
-		const char *nl;
 		do
 			n = read(fd, first, sizeof first);
 		while (n == -1 && errno == EINTR);
@@ -70,8 +77,7 @@ int maildirsize_load(const char *root, struct maildirsize *m)
 			r = -1;
 			goto out;
 		}
-		nl = n > 0 ? memchr(first, '\n', (size_t)n) : 0;
-		m->has_def = nl && quota_parse(first, (size_t)(nl - first), &m->def);
+		m->has_def = first_line_def(first, (size_t)n, &m->def);
 		goto out;
 	}
 	if (read_fd(fd, &text, QUOTA_READ_MAX) != 1) {
@@ -80,13 +86,9 @@ int maildirsize_load(const char *root, struct maildirsize *m)
 	}
 	m->size = text.len;
 	m->parsed = text.len && quota_read(text.s, text.len, &m->def, &m->use);
-	if (!m->parsed) {
-		/* a torn or mangled count under a good definition: the
-		 * definition still holds, the count is made again */
-		const char *nl = memchr(text.s, '\n', text.len);
-		m->has_def = nl && quota_parse(text.s, (size_t)(nl - text.s), &m->def);
-	}
-	m->has_def |= m->parsed;
+	/* a torn or mangled count under a good definition: the definition
+	 * still holds, the count is made again */
+	m->has_def = m->parsed || first_line_def(text.s, text.len, &m->def);
 out:
 	if (fd != -1)
 		close(fd);
@@ -139,16 +141,21 @@ static int count_dir(const char *dir, const char *sub, struct quota_usage *use)
 	return r;
 }
 
+static int cat_signed(struct str *s, long long v)
+{
+	return v < 0 ? str_catc(s, '-') && str_catu(s, 0ULL - (unsigned long long)v)
+	             : str_catu(s, (unsigned long long)v);
+}
+
 int maildirsize_write(const char *root, const struct quota *def, const struct quota_usage *use)
 {
 	struct str text = STR_INIT, tmp = STR_INIT, name = STR_INIT, path = STR_INIT;
 	int r = -1;
 
-	if (!quota_format(&text, def) || !str_catc(&text, '\n') ||
-	    (use->bytes < 0 ? !str_catc(&text, '0') : !str_catu(&text, (unsigned long long)use->bytes)) ||
-	    !str_catc(&text, ' ') ||
-	    (use->count < 0 ? !str_catc(&text, '0') : !str_catu(&text, (unsigned long long)use->count)) ||
-	    !str_catc(&text, '\n'))
+	/* sums below 0 (deletions counted before the recount that saw them
+	 * gone) are written as 0 */
+	if (!quota_format(&text, def) || !str_catc(&text, '\n') || !cat_signed(&text, use->bytes > 0 ? use->bytes : 0) ||
+	    !str_catc(&text, ' ') || !cat_signed(&text, use->count > 0 ? use->count : 0) || !str_catc(&text, '\n'))
 		goto out;
 	/* in tmp/ under a unique name, then over the old one at once: two
 	 * writers each put a whole file in place, and readers see one; made
@@ -217,12 +224,8 @@ int maildirsize_add(const char *root, long long bytes, long long count)
 		str_free(&path);
 		return r;
 	}
-	if ((bytes < 0 ? str_catc(&line, '-') && str_catu(&line, 0ULL - (unsigned long long)bytes)
-	               : str_catu(&line, (unsigned long long)bytes)) &&
-	    str_catc(&line, ' ') &&
-	    (count < 0 ? str_catc(&line, '-') && str_catu(&line, 0ULL - (unsigned long long)count)
-	               : str_catu(&line, (unsigned long long)count)) &&
-	    str_catc(&line, '\n') && write_all(fd, line.s, line.len) != -1)
+	if (cat_signed(&line, bytes) && str_catc(&line, ' ') && cat_signed(&line, count) && str_catc(&line, '\n') &&
+	    write_all(fd, line.s, line.len) != -1)
 		r = 1;
 	if (close(fd) == -1)
 		r = -1;
