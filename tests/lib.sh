@@ -140,6 +140,12 @@ spread() { # DIR
 	chattr +T "$1" 2> /dev/null || diag "chattr +T $1: not ext2/3/4; the servers' files may share block groups"
 }
 
+need_built() { # PROGRAM...: the test bails unless each is built
+	for t_p; do
+		[ -x "$POSTERN_BUILD/bin/$t_p" ] || bail "no $POSTERN_BUILD/bin/$t_p: build first (make all)"
+	done
+}
+
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # smtp_home DOMAIN: the installed home's port-25 service on a free port

@@ -18,9 +18,7 @@ INJECTORS=4
 ROUNDS=${CRASH_ROUNDS:-4} # kills of each of the three programs
 MAXDUP=${CRASH_MAXDUP:-$((ROUNDS * 3 * 10 * 2))}
 
-for p in postern-queue postern-inject postern-start postern-send postern-lspawn postern-clean postern-local; do
-	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "no $POSTERN_BUILD/bin/$p: build first (make all)"
-done
+need_built postern-queue postern-inject postern-start postern-send postern-lspawn postern-clean postern-local
 install_home || bail "./install into $SCRATCH/home"
 D=test.example
 printf '%s\n' "$D" > "$PHOME/control/me"

@@ -13,9 +13,7 @@
 scratch_init
 PY=/usr/bin/python3
 
-for p in postern-queue postern-inject postern-start postern-send postern-lspawn postern-clean postern-local; do
-	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "no $POSTERN_BUILD/bin/$p: build first (make all)"
-done
+need_built postern-queue postern-inject postern-start postern-send postern-lspawn postern-clean postern-local
 install_home || bail "./install into $SCRATCH/home"
 ok "installed into a scratch home"
 

@@ -5,9 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 scratch_init
 
-for p in postern-queue postern-inject postern-qstat; do
-	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "no $POSTERN_BUILD/bin/$p: build first"
-done
+need_built postern-queue postern-inject postern-qstat
 H=$SCRATCH/home
 Q=$H/queue
 mkdir -p "$H/bin" "$H/control" "$Q/tmp" "$Q/mess" "$Q/info" "$Q/lock" "$SCRATCH/in" || bail "mkdir"

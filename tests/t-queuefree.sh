@@ -20,9 +20,7 @@ scratch_init
 PY=/usr/bin/python3
 MB=1048576
 
-for p in postern-smtpd postern-mkrcpt postern-queue postern-send postern-local postern-inject; do
-	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "no $POSTERN_BUILD/bin/$p: build first (make all)"
-done
+need_built postern-smtpd postern-mkrcpt postern-queue postern-send postern-local postern-inject
 install_home || bail "./install into $SCRATCH/home"
 Q=$PHOME/queue
 D=qf.example

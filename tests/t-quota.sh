@@ -11,9 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 scratch_init
 
-for p in postern-queue postern-send postern-lspawn postern-local postern-qctl; do
-	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "no $POSTERN_BUILD/bin/$p: build first (make all)"
-done
+need_built postern-queue postern-send postern-lspawn postern-local postern-qctl
 install_home || bail "./install into $SCRATCH/home"
 D=quota.example
 V=vquota.example

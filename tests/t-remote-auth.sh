@@ -6,9 +6,7 @@
 # control/smtproutes, credentials from HOME/secret/remote/smtpauth.
 . "$(dirname "$0")/lib.sh"
 
-for p in postern-start postern-send postern-rspawn postern-remote postern-queue; do
-	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "$p not built in $POSTERN_BUILD"
-done
+need_built postern-start postern-send postern-rspawn postern-remote postern-queue
 /usr/bin/python3 -c 'import aiosmtpd' 2> /dev/null || bail "python3-aiosmtpd missing"
 
 scratch_init

@@ -15,9 +15,7 @@
 # for ASan's shadow memory, so they stay POSTERN_BUILD's).
 . "$(dirname "$0")/lib.sh"
 
-for p in postern-remote postern-tlsd postern-tlsio postern-keys; do
-	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "$p not built in $POSTERN_BUILD"
-done
+need_built postern-remote postern-tlsd postern-tlsio postern-keys
 for c in ip unbound openssl s6-svscan s6-setuidgid; do
 	command -v $c > /dev/null 2>&1 || [ -x /usr/sbin/$c ] || bail "$c missing (tests/deps.sh installs it)"
 done

@@ -8,9 +8,7 @@
 # pair.  /etc/netns/NC/resolv.conf points postern-remote at the test DNS.
 . "$(dirname "$0")/lib.sh"
 
-for p in postern-start postern-send postern-rspawn postern-remote postern-queue; do
-	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "$p not built in $POSTERN_BUILD"
-done
+need_built postern-start postern-send postern-rspawn postern-remote postern-queue
 for c in ip unbound smtp-sink; do
 	command -v $c > /dev/null 2>&1 || [ -x /usr/sbin/$c ] || bail "$c missing (tests/deps.sh installs it)"
 done

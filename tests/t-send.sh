@@ -9,9 +9,7 @@
 # else is delivered (stdin saved).
 . "$(dirname "$0")/lib.sh"
 scratch_init
-for p in postern-start postern-send postern-lspawn postern-clean postern-queue; do
-	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "$p not built in $POSTERN_BUILD"
-done
+need_built postern-start postern-send postern-lspawn postern-clean postern-queue
 install_home || bail "./install into the scratch home"
 make_user pts1 || bail "test user pts1"
 FAKE=$SCRATCH/fake

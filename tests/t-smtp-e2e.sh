@@ -11,9 +11,7 @@
 scratch_init
 PY=/usr/bin/python3
 
-for p in postern-smtpd postern-mkrcpt postern-queue postern-send postern-local postern-inject; do
-	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "no $POSTERN_BUILD/bin/$p: build first (make all)"
-done
+need_built postern-smtpd postern-mkrcpt postern-queue postern-send postern-local postern-inject
 install_home || bail "./install into $SCRATCH/home"
 ok "installed into a scratch home"
 for f in service/postern-smtpd/run service/postern-smtpd/log/run control/tcp.smtp users; do

@@ -8,9 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 scratch_init
 
-for p in postern-queue postern-inject postern-start postern-send postern-lspawn postern-clean postern-local; do
-	[ -x "$POSTERN_BUILD/bin/$p" ] || bail "no $POSTERN_BUILD/bin/$p: build first (make all)"
-done
+need_built postern-queue postern-inject postern-start postern-send postern-lspawn postern-clean postern-local
 install_home || bail "./install into $SCRATCH/home"
 "$POSTERN_SRC/install" --home "$PHOME" --check > "$SCRATCH/check.out" 2>&1
 rc=$?
