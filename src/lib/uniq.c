@@ -9,16 +9,17 @@
 int uniq_cat_random(struct str *out)
 {
 	uint64_t r;
-	char hex[17];
-	size_t n, i;
+	char hex[16];
 
 	if (!rand_bytes(&r, sizeof r))
 		return 0;
-	n = fmt_xlong(hex, r);
-	for (i = n; i < 16; i++)
-		if (!str_catc(out, '0'))
-			return 0;
-	return str_catb(out, hex, n);
+	return str_catb(out, hex, fmt_hex64(hex, r));
+}
+
+int uniq_cat_msgid(struct str *out, const char *domain, size_t n)
+{
+	return str_catc(out, '<') && uniq_cat_random(out) && uniq_cat_random(out) && str_catc(out, '@') &&
+	       str_catb(out, domain, n) && str_catc(out, '>');
 }
 
 static int cat_usec(struct str *out, unsigned long usec)

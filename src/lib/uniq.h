@@ -20,4 +20,8 @@ unsigned long long qid_time(const char *s, size_t len);
 int uniq_maildir(struct str *out, const char *host);
 /* Appends 64 random bits as 16 lower-case hex digits (the R part above). */
 int uniq_cat_random(struct str *out);
+/* Appends a Message-ID of ours, <RANDOM@DOMAIN>: 128 random bits as 32
+ * hex digits, unique without asking anyone and telling nothing of when
+ * or by which process.  1, or 0 (memory, or randomness: errno). */
+int uniq_cat_msgid(struct str *out, const char *domain, size_t n);
 #endif

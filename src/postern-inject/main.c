@@ -224,11 +224,8 @@ static void headers_add(struct str *head, const struct header_seen *seen, const 
 	if (!seen->date && (!str_cats(head, "Date: ") || !date822_cat(head, time(0)) || !str_catc(head, '\n')))
 		die_nomem();
 	if (!seen->msgid) {
-		/* 128 random bits, as 32 hex digits */
-		if (!str_cats(head, "Message-ID: <") || !uniq_cat_random(head) || !uniq_cat_random(head))
+		if (!str_cats(head, "Message-ID: ") || !uniq_cat_msgid(head, me->s, me->len) || !str_catc(head, '\n'))
 			die_sys(111, "fatal: unable to make a Message-ID (memory or randomness)");
-		if (!str_catc(head, '@') || !str_cat(head, me) || !str_cats(head, ">\n"))
-			die_nomem();
 	}
 	if (!seen->from) {
 		const char *name = o->fullname;

@@ -63,9 +63,8 @@ static int text(struct str *m, unsigned long long pct, const struct quota *def, 
 		return 0;
 	ok = str_cats(m, "From: Mail Delivery System <MAILER-DAEMON@") && str_cat(m, &me) && str_cats(m, ">\nTo: <") &&
 	     str_cats(m, to) && str_cats(m, ">\nSubject: Your mailbox is ") && str_catu(m, pct) &&
-	     str_cats(m, "% full\nDate: ") && date822_cat(m, time(0)) && str_cats(m, "\nMessage-ID: <") &&
-	     uniq_cat_random(m) && str_catc(m, '@') && str_cat(m, &me) &&
-	     str_cats(m, ">\nAuto-Submitted: auto-generated\nMIME-Version: 1.0\n"
+	     str_cats(m, "% full\nDate: ") && date822_cat(m, time(0)) && str_cats(m, "\nMessage-ID: ") &&
+	     uniq_cat_msgid(m, me.s, me.len) && str_cats(m, "\nAuto-Submitted: auto-generated\nMIME-Version: 1.0\n"
 	                 "Content-Type: text/plain; charset=us-ascii\n\nThe mailbox ") &&
 	     str_cats(m, mailbox) && str_cats(m, " holds ") &&
 	     str_catu(m, use->bytes > 0 ? (unsigned long long)use->bytes : 0) && str_cats(m, " bytes in ") &&

@@ -28,10 +28,8 @@ int fixup_fields(const struct body *b, int put)
 	    (!str_cats(&f, "Date: ") || !date822_cat(&f, time(0)) || !str_catc(&f, '\n')))
 		die(111, "fatal: unable to write a Date field (memory, or the clock out of range)");
 	if ((missing & BODY_MSGID) &&
-	    (!str_cats(&f, "Message-ID: <") || !uniq_cat_random(&f) || !uniq_cat_random(&f)))
+	    (!str_cats(&f, "Message-ID: ") || !uniq_cat_msgid(&f, cfg.me.s, cfg.me.len) || !str_catc(&f, '\n')))
 		die_sys(111, "fatal: unable to make a Message-ID (memory or randomness)");
-	if ((missing & BODY_MSGID) && (!str_catc(&f, '@') || !str_cat(&f, &cfg.me) || !str_cats(&f, ">\n")))
-		die_nomem();
 	queue_put(f.s, f.len);
 	str_free(&f);
 	return missing;
