@@ -317,15 +317,34 @@ static int fetch(const char *domain, struct str *body, struct found *f)
 }
 
 /* The policy that applies to domain now: 1 with *p, 0 none. */
-static int policy_for(const char *domain, struct mtasts_policy *p, struct found *f)
+/* The policy fetched now, read and cached: 1 with *p; 0 with f->fetch
+ * saying why not, *p as it was. */
+static int fetch_policy(const char *domain, time_t now, struct mtasts_policy *p, struct found *f)
 {
 	struct mtasts_policy fresh;
 	struct str body = STR_INIT;
+	const char *why;
+	int ok = 0;
+
+	if (fetch(domain, &body, f) == 0) {
+		if (mtasts_policy_parse(body.s ? body.s : "", body.len, &fresh, &why) == 0) {
+			cache_write(domain, f->id, (long long)now, body.s ? body.s : "", body.len);
+			*p = fresh;
+			ok = 1;
+		} else {
+			f->fetch = why;
+		}
+	}
+	str_free(&body);
+	return ok;
+}
+
+static int policy_for(const char *domain, struct mtasts_policy *p, struct found *f)
+{
 	char cid[MTASTS_ID_MAX + 1];
 	long long fetched = 0;
 	time_t now = time(0), tried = 0;
 	int cached, rec;
-	const char *why;
 
 	f->source = "-";
 	f->fetch = 0;
@@ -343,32 +362,16 @@ static int policy_for(const char *domain, struct mtasts_policy *p, struct found 
 		 * an hour, so that a server that is down costs one fetch an
 		 * hour, not one a delivery */
 		if ((long long)now - fetched > (long long)(p->max_age / 2) && (long long)(now - tried) >= STS_RETRY_SECS) {
-			if (fetch(domain, &body, f) == 0 &&
-			    mtasts_policy_parse(body.s ? body.s : "", body.len, &fresh, &why) == 0) {
-				cache_write(domain, f->id, (long long)now, body.s ? body.s : "", body.len);
-				*p = fresh;
+			if (fetch_policy(domain, now, p, f))
 				f->source = "refreshed";
-			} else {
-				if (!f->fetch)
-					f->fetch = why;
+			else
 				cache_touch(domain);
-			}
-			str_free(&body);
 		}
 		return 1;
 	}
-	if (rec == 1) {
-		if (fetch(domain, &body, f) == 0) {
-			if (mtasts_policy_parse(body.s ? body.s : "", body.len, &fresh, &why) == 0) {
-				cache_write(domain, f->id, (long long)now, body.s ? body.s : "", body.len);
-				*p = fresh;
-				f->source = "fetched";
-				str_free(&body);
-				return 1;
-			}
-			f->fetch = why;
-		}
-		str_free(&body);
+	if (rec == 1 && fetch_policy(domain, now, p, f)) {
+		f->source = "fetched";
+		return 1;
 	}
 	/* no record, a failed lookup or fetch: a policy still in its
 	 * max_age stands (RFC 8461 5.1), which is what the cache is for */
