@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <string.h>
 #include "queue.h"
 #include "addr.h"
 #include "envelope.h"
@@ -55,9 +56,9 @@ int envelope_in(int fd, struct str *env, const char **why)
 			}
 			break;
 		}
-		if (env->len > 0 && type != 'T') {
+		if (env->len > 0 && !memchr("TRENO", type, 5)) {
 			code = QQ_FORMAT;
-			*why = "fatal: envelope format error: a record is neither T nor the final NUL";
+			*why = "fatal: envelope format error: a record is neither T, a DSN record nor the final NUL";
 			break;
 		}
 		if (r == -2) {
@@ -72,6 +73,20 @@ int envelope_in(int fd, struct str *env, const char **why)
 			break;
 		}
 		alen = f.len - 2;
+		if (type != 'F' && type != 'T') {
+			/* a DSN record: envelope_parse judges it, with the order */
+			if (!str_catb(env, f.s, f.len)) {
+				code = QQ_NOMEM;
+				*why = "fatal: out of memory";
+				break;
+			}
+			if (env->len > QQ_ENV_MAX) {
+				code = QQ_REFUSE;
+				*why = "fatal: envelope too large";
+				break;
+			}
+			continue;
+		}
 		r = type == 'F' ? envelope_sender_ok(f.s + 1, alen) : addr_check(f.s + 1, alen);
 		if (r == ADDR_TOOLONG || r == ENV_TOOLONG) {
 			code = QQ_TOOLONG;

@@ -196,9 +196,15 @@ static void envelope_store(int messfd)
 
 	if (code)
 		fail(code, code == QQ_READ && errno != 0, why, "");
-	/* defence in depth: what we store must be what every reader accepts */
-	if (envelope_parse(&e, env.s, env.len) != ENV_OK)
-		fail(QQ_BUG, 0, "fatal: internal bug: stored envelope would not parse", "");
+	/* envelope_in checked the addresses; the DSN records (doc/dsn.md), and
+	 * the order of everything, are judged here by the parser every reader
+	 * uses, so what is stored is what they all accept */
+	switch (envelope_parse(&e, env.s, env.len)) {
+	case ENV_OK: break;
+	case ENV_TOOLONG: fail(QQ_TOOLONG, 0, "fatal: address too long", "");
+	case ENV_FORMAT: fail(QQ_FORMAT, 0, "fatal: envelope format error: a DSN record is malformed or out of place", "");
+	default: fail(QQ_NOMEM, 0, "fatal: out of memory", "");
+	}
 	envelope_free(&e);
 	fd = create(TF_ENV_TMP);
 	if (write_all(fd, env.s, env.len) == -1)
