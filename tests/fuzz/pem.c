@@ -112,7 +112,8 @@ out:
  * that starts with dashes a BEGIN or END line, nothing after its
  * dashes, whose label is 1 to 127
  * printable characters not starting or ending with a blank or a dash,
- * every other line whole groups of four characters.  Elsewhere they
+ * nor holding five dashes (BearSSL ends a label at the first five: for
+ * it, what follows is text after the line's dashes), every other line whole groups of four characters.  Elsewhere they
  * differ by design: BearSSL refuses base64 whose group of four is split
  * by a line end (RFC 7468 lets it be), takes a label with control
  * characters, stops one at a NUL and begins an object at a line that
@@ -157,6 +158,8 @@ static int comparable(const uint8_t *d, size_t n)
 			if (d[j] < 0x20)
 				return 0;
 		if (l > PEM_LABEL_MAX || d[k] == ' ' || d[k] == '-' || d[k + l - 1] == ' ' || d[k + l - 1] == '-')
+			return 0;
+		if (memmem(d + k, l, "-----", 5))
 			return 0;
 	}
 	return 1;

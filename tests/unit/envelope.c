@@ -6,9 +6,51 @@
 #include "addr.h"
 #include "date822.h"
 #include "envelope.h"
+#include "esmtpdsn.h"
 #include "uniq.h"
 
 #define E(lit) (lit), sizeof(lit) - 1
+
+/* The DSN records (doc/dsn.md): where each may stand, what each may hold. */
+static void dsn_records(void)
+{
+	struct envelope e;
+	const char *o;
+
+	CHECK(envelope_parse(&e, E("Fa@b.c\0Tx@y.z\0\0")) == ENV_OK && e.ret == 0 && e.envid_len == 0 &&
+	      !e.notify && envelope_notify(&e, 0) == DSN_NOTIFY_DEFAULT && envelope_orcpt(&e, 0, &o) == 0,
+	      "no DSN records: defaults, no per-recipient arrays");
+	envelope_free(&e);
+	CHECK(envelope_parse(&e, E("Fa@b.c\0RFULL\0Eid+2B1\0NSUCCESS,DELAY\0Orfc822;x@y.z\0Tx@y.z\0Tq@r.s\0\0")) == ENV_OK &&
+	      e.nrcpt == 2 && e.ret == DSN_RET_FULL && e.envid_len == 6 && memcmp(e.envid, "id+2B1", 6) == 0 &&
+	      envelope_notify(&e, 0) == (DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY) &&
+	      envelope_notify(&e, 1) == DSN_NOTIFY_DEFAULT && envelope_orcpt(&e, 0, &o) == 12 &&
+	      memcmp(o, "rfc822;x@y.z", 12) == 0 && envelope_orcpt(&e, 1, &o) == 0 && strcmp(e.rcpt[1], "q@r.s") == 0,
+	      "every DSN record, each on its own recipient");
+	envelope_free(&e);
+	CHECK(envelope_parse(&e, E("F\0RHDRS\0Tx@y.z\0Orfc822;q@r.s\0Tq@r.s\0\0")) == ENV_OK && e.ret == DSN_RET_HDRS &&
+	      envelope_notify(&e, 1) == DSN_NOTIFY_DEFAULT && envelope_orcpt(&e, 1, &o) == 12,
+	      "RET alone; ORCPT alone on the second recipient");
+	envelope_free(&e);
+	CHECK(envelope_parse(&e, E("Fa@b.c\0NNEVER\0Tx@y.z\0\0")) == ENV_OK && envelope_notify(&e, 0) == DSN_NOTIFY_NEVER,
+	      "NOTIFY=NEVER");
+	envelope_free(&e);
+	CHECK(envelope_parse(&e, E("Fa@b.c\0EX\0RFULL\0Tx@y.z\0\0")) == ENV_FORMAT, "E before R refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0RFULL\0RFULL\0Tx@y.z\0\0")) == ENV_FORMAT, "R twice refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0Rfull\0Tx@y.z\0\0")) == ENV_FORMAT, "R not canonical refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0RALL\0Tx@y.z\0\0")) == ENV_FORMAT, "R other than FULL or HDRS refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0E\0Tx@y.z\0\0")) == ENV_FORMAT, "empty E refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0Ea=b\0Tx@y.z\0\0")) == ENV_FORMAT, "E not xtext refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0Tx@y.z\0RFULL\0\0")) == ENV_FORMAT, "R after a recipient refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0Tx@y.z\0NNEVER\0\0")) == ENV_FORMAT, "N with no recipient after it refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0Orfc822;a@b.c\0NNEVER\0Tx@y.z\0\0")) == ENV_FORMAT, "O before N refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0NNEVER\0NNEVER\0Tx@y.z\0\0")) == ENV_FORMAT, "N twice refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0NDELAY,SUCCESS\0Tx@y.z\0\0")) == ENV_FORMAT, "N not canonical refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0NNEVER,SUCCESS\0Tx@y.z\0\0")) == ENV_FORMAT, "NEVER with another refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0Ox@y.z\0Tx@y.z\0\0")) == ENV_FORMAT, "O without a type refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0Orfc822;a+2bb\0Tx@y.z\0\0")) == ENV_FORMAT, "O with lower-case hex refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0NNEVER\0\0")) == ENV_FORMAT, "N then the final NUL refused");
+}
 
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
@@ -152,5 +194,6 @@ int main(void)
 
 	str_free(&s);
 	str_free(&list);
+	dsn_records();
 	return check_done();
 }
