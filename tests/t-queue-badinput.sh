@@ -93,6 +93,17 @@ printf 'Fbad sender@example.org\000Ta@example.net\000\000' > "$IN/badsender"
 expect "bad sender" 91 "$IN/msg" "$IN/badsender"
 { printf 'F'; head -c 1001 /dev/zero | tr '\0' a; printf '@example.org\000Ta@example.net\000\000'; } > "$IN/longsender"
 expect "sender over 1000 bytes" 11 "$IN/msg" "$IN/longsender"
+# the DSN records (doc/dsn.md): judged by envelope_parse, refused whole
+printf 'Fsender@example.org\000Ta@example.net\000NNEVER\000\000' > "$IN/dsnlast"
+expect "NOTIFY record with no recipient after it" 91 "$IN/msg" "$IN/dsnlast"
+printf 'Fsender@example.org\000Ndelay\000Ta@example.net\000\000' > "$IN/dsncase"
+expect "NOTIFY record not in canonical form" 91 "$IN/msg" "$IN/dsncase"
+printf 'Fsender@example.org\000Ta@example.net\000RFULL\000\000' > "$IN/dsnret"
+expect "RET record after a recipient" 91 "$IN/msg" "$IN/dsnret"
+printf 'Fsender@example.org\000Ea=b\000Ta@example.net\000\000' > "$IN/dsnenvid"
+expect "ENVID record not xtext" 91 "$IN/msg" "$IN/dsnenvid"
+{ printf 'Fsender@example.org\000Orfc822;'; head -c 2000 /dev/zero | tr '\0' a; printf '\000Ta@example.net\000\000'; } > "$IN/dsnlong"
+expect "ORCPT record of 2,000 bytes" 11 "$IN/msg" "$IN/dsnlong"
 
 # 4. a 4 MB address through a pipe: refused after about ADDR_MAX bytes,
 # without postern-queue reading (or the writer managing to write) 4 MB.
@@ -184,7 +195,15 @@ check "SIGALRM blocked by the caller: unblocked while reading ($(cat "$SCRATCH/a
 check "and a SIGALRM then ends it: 52, queue unchanged" \
 	[ "$(cut -d' ' -f2- "$SCRATCH/alrm")" = 52 -a "$(nmess)" -eq "$before" -a "$(ntmp)" -eq 0 ]
 
-# 8. still works after all that
+# 8. an envelope with every DSN record is stored as given
+before=$(nmess)
+printf 'Fsender@example.org\000RHDRS\000Eq+2B1\000NSUCCESS,FAILURE\000Orfc822;a+2Bb@example.net\000Ta+b@example.net\000Tc@example.net\000\000' > "$IN/dsnenv"
+"$QQ" < "$IN/msg" 1< "$IN/dsnenv" 2> "$SCRATCH/err"
+check "envelope with DSN records: exit 0" test "$?" -eq 0 -a "$(nmess)" -eq $((before + 2))
+id=$(cd "$Q/mess" && ls -t | grep '\.env$' | head -n 1)
+check "and its ID.env equals it byte for byte" cmp -s "$Q/mess/$id" "$IN/dsnenv"
+
+# 9. still works after all that
 before=$(nmess)
 "$QQ" < "$IN/msg" 1< "$IN/env" 2> "$SCRATCH/err"
 check "good message after the failures: exit 0" test "$?" -eq 0 -a "$(nmess)" -eq $((before + 2)) -a "$(ntmp)" -eq 0
