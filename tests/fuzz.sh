@@ -110,9 +110,9 @@ job queue_envelope tests/fuzz/queue_envelope.c src/postern-queue/envelope_in.c s
 	src/lib/case.c src/lib/str.c src/lib/io.c src/lib/fmt.c -Isrc
 job listen_rules tests/fuzz/listen_rules.c src/postern-listen/rules.c src/lib/str.c src/lib/fmt.c -Isrc
 job dkim_parse tests/fuzz/dkim_parse.c src/lib/dkim.c src/lib/idna.c src/lib/utf8.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c
-job dkim_verify tests/fuzz/dkim_verify.c src/lib/dkimverify.c src/lib/authres.c src/lib/dkim.c src/lib/idna.c src/lib/utf8.c src/lib/dkimcanon.c src/lib/case.c \
+job dkim_verify tests/fuzz/dkim_verify.c src/lib/dkimverify.c src/lib/taglist.c src/lib/authres.c src/lib/dkim.c src/lib/idna.c src/lib/utf8.c src/lib/dkimcanon.c src/lib/case.c \
 	src/lib/str.c src/lib/fmt.c src/lib/base64.c
-job dmarc tests/fuzz/dmarc.c src/lib/dmarc.c src/lib/dkim.c src/lib/idna.c src/lib/utf8.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c
+job dmarc tests/fuzz/dmarc.c src/lib/dmarc.c src/lib/taglist.c src/lib/dkim.c src/lib/idna.c src/lib/utf8.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job tlsd_request tests/fuzz/tlsd_request.c src/postern-tlsd/request.c src/lib/fdpass.c src/lib/servername.c \
 	src/lib/tlsa.c src/lib/str.c src/lib/fmt.c -Isrc
 job smtpd_dns tests/fuzz/smtpd_dns.c src/lib/dnswire.c src/lib/fmt.c src/postern-smtpd/dnsblwire.c -Isrc/postern-smtpd

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "dkimverify.h"
+#include "taglist.h"
 #include "authres.h"
 #include "ascii.h"
 #include "base64.h"
@@ -30,76 +31,20 @@ static const char MALFORMED[] = "malformed signature";
 static const char BADKEY[] = "malformed key record";
 static const char NOMEM[] = "out of memory";
 
-/* VALCHAR (RFC 6376 3.2): printable ASCII but ';' */
-static int valchar(char c) { return ascii_vchar(c) && c != ';'; }
 static int is(const char *p, size_t n, const char *s) { return case_eqb(p, n, s, strlen(s)); }
-
-/* The length of the piece of folding white space at v[i], 0 when there
- * is none: a blank, or a line end (LF, CR LF) that a blank follows, the
- * blank then being a piece of its own.  A line end without a blank
- * after it would end the field, so it is never white space. */
-static size_t fws(const char *v, size_t n, size_t i)
-{
-	if (i >= n)
-		return 0;
-	if (ascii_wsp(v[i]))
-		return 1;
-	if (v[i] == '\n' && i + 1 < n && ascii_wsp(v[i + 1]))
-		return 1;
-	if (v[i] == '\r' && i + 2 < n && v[i + 1] == '\n' && ascii_wsp(v[i + 2]))
-		return 2;
-	return 0;
-}
-
-static size_t skip_fws(const char *v, size_t n, size_t i)
-{
-	size_t k;
-
-	while ((k = fws(v, n, i)) > 0)
-		i += k;
-	return i;
-}
-
-/* One tag-spec of a tag list: offsets into the text, the value without
- * the FWS around it, and the whole of what follows the '=' (value and
- * FWS, up to the ';' or the end): what is removed of b= when hashing. */
-struct tag {
-	size_t name, namelen;
-	size_t val, vallen;
-	size_t start, end;
-};
+static size_t skip_fws(const char *v, size_t n, size_t i) { return tag_skip(v, n, i, tag_fws); }
 
 /* The tag list v (RFC 6376 3.2, with errata 5070: a value may be empty):
  * 0 with t[0..*nt) set; -1 when it is empty, has a tag-spec that is not
- * one (a name not ALPHA *(ALPHA / DIGIT / "_"), no '=', a byte in a
- * value neither VALCHAR nor FWS), a name twice, or more than max tags.
- * A ';' may end the list, with FWS after it. */
+ * one (tag_spec), a name twice, or more than max tags.  A ';' may end the
+ * list, with FWS after it. */
 static int tag_list(const char *v, size_t n, struct tag *t, size_t max, size_t *nt)
 {
-	size_t i = skip_fws(v, n, 0), k = 0, j, w, last;
+	size_t i = skip_fws(v, n, 0), k = 0, j;
 
 	while (i < n) {
-		if (k == max || !ascii_alpha(v[i]))
+		if (k == max || tag_spec(v, n, &i, &t[k], tag_fws))
 			return -1;
-		t[k].name = i;
-		while (i < n && (ascii_alnum(v[i]) || v[i] == '_'))
-			i++;
-		t[k].namelen = i - t[k].name;
-		i = skip_fws(v, n, i);
-		if (i == n || v[i] != '=')
-			return -1;
-		t[k].start = ++i;
-		i = last = t[k].val = skip_fws(v, n, i);
-		while (i < n && v[i] != ';') {
-			if (valchar(v[i]))
-				last = ++i;
-			else if ((w = fws(v, n, i)) > 0)
-				i += w;
-			else
-				return -1;
-		}
-		t[k].vallen = last - t[k].val;
-		t[k].end = i;
 		for (j = 0; j < k; j++) /* tag names are case-sensitive (3.2) */
 			if (t[j].namelen == t[k].namelen && memcmp(v + t[j].name, v + t[k].name, t[k].namelen) == 0)
 				return -1;
@@ -133,7 +78,7 @@ static int list_next(const char *v, size_t n, size_t *i, const char **e, size_t 
 {
 	size_t p = skip_fws(v, n, *i), start = p;
 
-	while (p < n && valchar(v[p]) && v[p] != ':')
+	while (p < n && tag_valchar(v[p]) && v[p] != ':')
 		p++;
 	if (p == start)
 		return -1;
@@ -175,7 +120,7 @@ static size_t strip_b64(const char *v, size_t n, char *buf, size_t size)
 
 	while (i < n) {
 		char c = v[i];
-		if ((w = fws(v, n, i)) > 0) {
+		if ((w = tag_fws(v, n, i)) > 0) {
 			i += w;
 			continue;
 		}

@@ -15,60 +15,12 @@
 #include "ascii.h"
 #include "case.h"
 #include "dkim.h"
+#include "taglist.h"
 
 #define WALK_CUT 7   /* labels a long name is cut to at once (RFC 9989 4.10.1) */
 #define PCT_DIGITS 3 /* pct= is 1*3DIGIT (RFC 7489 6.4) */
 
-/* a byte of a value: printable ASCII but ';' (the blanks inside a value
- * are taken apart, as white space) */
-static int valchar(char c) { return ascii_vchar(c) && c != ';'; }
 static int is(const char *p, size_t n, const char *s) { return case_eqb(p, n, s, strlen(s)); }
-
-static size_t skip_wsp(const char *v, size_t n, size_t i)
-{
-	while (i < n && ascii_wsp(v[i]))
-		i++;
-	return i;
-}
-
-/* One tag-spec: offsets into the text, the value without the blanks
- * around it. */
-struct tag {
-	size_t name, namelen;
-	size_t val, vallen;
-};
-
-/* The tag-spec at v[*i] (blanks before it already skipped): 0 with *t
- * set and *i at the ';' after it or at n; -1 when it is none: a name not
- * ALPHA *(ALPHA / DIGIT / "_"), no '=', a byte in the value neither
- * printable nor a blank.  So a NUL, a CR, an LF or an 8-bit byte
- * anywhere makes the whole text no record. */
-static int tag_spec(const char *v, size_t n, size_t *i, struct tag *t)
-{
-	size_t p = *i, last;
-
-	if (p >= n || !ascii_alpha(v[p]))
-		return -1;
-	t->name = p;
-	while (p < n && (ascii_alnum(v[p]) || v[p] == '_'))
-		p++;
-	t->namelen = p - t->name;
-	p = skip_wsp(v, n, p);
-	if (p == n || v[p] != '=')
-		return -1;
-	p = last = t->val = skip_wsp(v, n, p + 1);
-	while (p < n && v[p] != ';') {
-		if (valchar(v[p]))
-			last = ++p;
-		else if (ascii_wsp(v[p]))
-			p++;
-		else
-			return -1;
-	}
-	t->vallen = last - t->val;
-	*i = p;
-	return 0;
-}
 
 /* The values: each case aside (ABNF's quoted strings), 0 when it is one
  * the tag may have, -1 when not (the tag then counts as absent). */
@@ -132,17 +84,17 @@ int dmarc_record_parse(const char *txt, size_t n, struct dmarc_record *r)
 		return -1;
 	/* the first tag: v=DMARC1, the name and the value as they stand
 	 * (%x44.4d.41.52.43.31 in RFC 7489 6.4's grammar) */
-	i = skip_wsp(txt, n, 0);
-	if (tag_spec(txt, n, &i, &t) || t.namelen != 1 || txt[t.name] != 'v' || t.vallen != 6 ||
+	i = tag_skip(txt, n, 0, tag_wsp);
+	if (tag_spec(txt, n, &i, &t, tag_wsp) || t.namelen != 1 || txt[t.name] != 'v' || t.vallen != 6 ||
 	    memcmp(txt + t.val, "DMARC1", 6) != 0)
 		return -1;
 	/* the rest: the whole list is read before any of it counts, so that
 	 * a broken tag anywhere makes it no record; a tag twice, the first */
 	while (i < n) {
-		i = skip_wsp(txt, n, i + 1); /* past the ';' */
+		i = tag_skip(txt, n, i + 1, tag_wsp); /* past the ';' */
 		if (i == n)
 			break; /* a ';' may end the list */
-		if (tag_spec(txt, n, &i, &t))
+		if (tag_spec(txt, n, &i, &t, tag_wsp))
 			return -1;
 		for (j = 0; j < R_N; j++)
 			if (!seen[j] && t.namelen == strlen(record_names[j]) &&
