@@ -678,7 +678,7 @@ static void message_end(const struct str *id, unsigned long long size, int bad, 
 		log_kvb(&l, "tls", tls.protocol.s, tls.protocol.len);
 	if (auth_user.len)
 		log_kvb(&l, "auth", auth_user.s, auth_user.len);
-	/* RET and ENVID: the client's own name for the message, to find it by */
+	/* ENVID is the client's own name for the message, to find it by */
 	if (dsn_ret)
 		log_kv(&l, "ret", dsn_ret == DSN_RET_FULL ? "FULL" : "HDRS");
 	if (dsn_envid.len)
