@@ -90,24 +90,26 @@ job pspawn_record tests/fuzz/pspawn_record.c src/postern-pspawn/record.c src/lib
 job pop3_parse tests/fuzz/pop3_parse.c src/postern-pop3d/command.c src/lib/base64.c src/lib/loginname.c \
 	src/lib/case.c -Isrc
 job smtpd_parse tests/fuzz/smtpd_parse.c src/postern-smtpd/parse.c src/postern-smtpd/sasl.c src/lib/base64.c \
-	src/lib/loginname.c src/lib/addr.c src/lib/case.c src/lib/str.c src/lib/fmt.c src/lib/utf8.c
+	src/lib/loginname.c src/lib/addr.c src/lib/case.c src/lib/str.c src/lib/fmt.c src/lib/utf8.c \
+	src/lib/esmtpdsn.c src/lib/envelope.c
 job local_identity tests/fuzz/local_identity.c src/lib/identity.c src/lib/ids.c -Isrc
 job local_dotfile tests/fuzz/local_dotfile.c src/postern-local/dotfile.c src/lib/addr.c src/lib/case.c \
 	src/lib/str.c src/lib/fmt.c -Isrc
 job local_linger tests/fuzz/local_linger.c src/postern-local/linger.c src/lib/netstring.c src/lib/io.c src/lib/fmt.c \
 	src/lib/str.c -Isrc
 job lspawn_parse tests/fuzz/lspawn_parse.c src/postern-lspawn/spawn.c src/lib/netstring.c src/lib/io.c \
-	src/lib/addr.c src/lib/envelope.c src/lib/esmtpdsn.c src/lib/fmt.c src/lib/uniq.c src/lib/username.c src/lib/str.c \
-	src/lib/case.c src/lib/rand.c -Isrc
+	src/lib/addr.c src/lib/envelope.c src/lib/esmtpdsn.c src/lib/fmt.c src/lib/uniq.c src/lib/username.c \
+	src/lib/str.c src/lib/case.c src/lib/rand.c -Isrc
 job rspawn_parse tests/fuzz/rspawn_parse.c src/postern-rspawn/rules.c src/lib/netstring.c src/lib/io.c \
-	src/lib/addr.c src/lib/envelope.c src/lib/esmtpdsn.c src/lib/fmt.c src/lib/uniq.c src/lib/str.c src/lib/case.c src/lib/rand.c -Isrc
+	src/lib/addr.c src/lib/envelope.c src/lib/esmtpdsn.c src/lib/fmt.c src/lib/uniq.c src/lib/str.c src/lib/case.c \
+	src/lib/rand.c -Isrc
 job inject_header tests/fuzz/inject_header.c src/postern-inject/header.c src/postern-inject/line.c \
 	src/postern-inject/addrlist.c src/lib/authres.c src/lib/case.c src/lib/io.c src/lib/str.c src/lib/fmt.c src/lib/die.c src/lib/log.c -Isrc
 job inject_addrlist tests/fuzz/inject_addrlist.c src/postern-inject/addrlist.c src/lib/str.c src/lib/fmt.c -Isrc
 job remote_parse tests/fuzz/remote_parse.c src/postern-remote/dns.c src/postern-remote/reply.c src/lib/rand.c \
 	src/lib/str.c src/lib/io.c src/lib/fmt.c src/lib/tlsa.c -Isrc -lresolv
-job queue_envelope tests/fuzz/queue_envelope.c src/postern-queue/envelope_in.c src/lib/envelope.c src/lib/esmtpdsn.c src/lib/addr.c \
-	src/lib/case.c src/lib/str.c src/lib/io.c src/lib/fmt.c -Isrc
+job queue_envelope tests/fuzz/queue_envelope.c src/postern-queue/envelope_in.c src/lib/envelope.c src/lib/esmtpdsn.c \
+	src/lib/addr.c src/lib/case.c src/lib/str.c src/lib/io.c src/lib/fmt.c -Isrc
 job listen_rules tests/fuzz/listen_rules.c src/postern-listen/rules.c src/lib/str.c src/lib/fmt.c -Isrc
 job dkim_parse tests/fuzz/dkim_parse.c src/lib/dkim.c src/lib/idna.c src/lib/utf8.c src/lib/dkimcanon.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job dkim_verify tests/fuzz/dkim_verify.c src/lib/dkimverify.c src/lib/taglist.c src/lib/authres.c src/lib/dkim.c src/lib/idna.c src/lib/utf8.c src/lib/dkimcanon.c src/lib/case.c \

@@ -1,7 +1,7 @@
 #!/bin/sh
 # postern-inject (and its sendmail and mailq names) feeding the build's real
 # postern-queue in a scratch home: headers added when missing and kept when
-# present, -t with Bcc removed, -f, -F, -i, bad addresses, mailq.
+# present, -t with Bcc removed, -f, -F, -i, -N -R -V (DSN), bad addresses, mailq.
 . "$(dirname "$0")/lib.sh"
 scratch_init
 
@@ -233,8 +233,38 @@ check "unknown option: exit 100" test "$?" -eq 100 -a -s "$SCRATCH/err"
 printf 'x\n' | "$SM" -bx a@example.net 2> /dev/null
 check "unknown mode -bx: exit 100" test "$?" -eq 100
 fresh
-printf 'Subject: o\n\nb\n' | "$SM" -oem -odb -v -N never -i a@example.net
-check "habitual options accepted and ignored" test "$?" -eq 0 -a "$(nmess)" -eq 2
+printf 'Subject: o\n\nb\n' | "$SM" -oem -odb -v -Am -B 8BITMIME -i a@example.net
+check "habitual options accepted and ignored" test "$?" -eq 0 -a "$(nmess)" -eq 2 -a "$(env_)" = "F$ME@mail.example.org|Ta@example.net||"
+
+# 8b. DSN (doc/dsn.md): -N, -R, -V become the envelope's N, R and E records
+fresh
+printf 'Subject: d\n\nb\n' | "$SM" -N delay,Success -R full -V "my id+1=2 $(printf '\303\251')" a@example.net b@example.net
+check "-N -R -V: exit 0, R and E (xtext) after F, N (canonical) before every T" \
+	test "$?" -eq 0 -a "$(env_)" = "F$ME@mail.example.org|RFULL|Emy+20id+2B1+3D2+20+C3+A9|NSUCCESS,DELAY|Ta@example.net|NSUCCESS,DELAY|Tb@example.net||"
+fresh
+printf 'To: c@example.net\nSubject: d\n\nb\n' | "$SM" -t -Nnever -RHDRS a@example.net
+check "-Nnever -RHDRS (attached, any case) with -t: NEVER on the header's recipients too, no E" \
+	test "$?" -eq 0 -a "$(env_)" = "F$ME@mail.example.org|RHDRS|NNEVER|Ta@example.net|NNEVER|Tc@example.net||"
+fresh
+printf 'Subject: d\n\nb\n' | "$SM" -N FAILURE,delay,success a@example.net
+check "-N alone: every word, in the canonical order; no R or E" \
+	test "$?" -eq 0 -a "$(env_)" = "F$ME@mail.example.org|NSUCCESS,FAILURE,DELAY|Ta@example.net||"
+fresh
+v100=$(printf '%0100d' 0)
+printf 'Subject: d\n\nb\n' | "$SM" -V "$v100" a@example.net
+check "-V of 100 bytes: exit 0, E alone" test "$?" -eq 0 -a "$(env_)" = "F$ME@mail.example.org|E$v100|Ta@example.net||"
+fresh
+for bad in "-N never,success" "-N success,success" "-N" "-N ''" "-N sometimes" "-R body" "-R ''" "-V ''" \
+	"-V ${v100}1" "-V '$(printf '%034d' 0 | tr 0 ' ')'"; do
+	eval "printf 'Subject: d\n\nb\n' | \"\$SM\" $bad a@example.net" > /dev/null 2> "$SCRATCH/err"
+	rc=$?
+	check "bad DSN option ($(printf '%.20s' "$bad")): exit 100, says why, nothing queued" \
+		test "$rc" -eq 100 -a "$(nmess)" -eq 0 -a -s "$SCRATCH/err"
+done
+printf 'x\n' | "$SM" -V "${v100}1" a@example.net 2> "$SCRATCH/err"
+check "-V over 100 bytes: the message says so" grep -q 'fatal: -V is longer than 100 bytes written as xtext' "$SCRATCH/err"
+printf 'x\n' | "$SM" -N never,delay a@example.net 2> "$SCRATCH/err"
+check "-N never,delay: the message says what -N takes" grep -q 'fatal: -N takes never, or success, failure and delay' "$SCRATCH/err"
 "$SM" -bs < /dev/null 2> "$SCRATCH/err"
 rc=$?
 if [ -x "$H/bin/postern-smtpd" ]; then ok "-bs (postern-smtpd present)"; else

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """postern-smtpd against hand-made SMTP sessions: every reply code, PIPELINING,
-BDAT, SIZE limits with RSS watched, relay tricks with and without
+BDAT, SIZE limits with RSS watched, DSN parameters, relay tricks with and without
 RELAYCLIENT, no backscatter, the five smuggling sequences, hostile input,
 timeouts, the per-address and global connection limits, the uid.  The
 queue is a stub that records message and envelope (tests/smtptest.py);
 tests/t-smtp-e2e.sh runs the real pipeline."""
-import os, re, socket, sys, threading, time
+import os, re, smtplib, socket, sys, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtptest import Server, Conn, children
 from tap import check, done, wait_for
@@ -459,6 +459,130 @@ try:
     check(c.reply()[0] == 501, 'malformed UTF-8 in an address: 501')
     c.cmd('QUIT'); c.close()
     srv.stub_clear()
+
+    # --- DSN (RFC 3461, doc/dsn.md) ----------------------------------------
+    c = Conn(P)
+    r = c.cmd('EHLO client.test')
+    check('DSN' in [l[4:] for l in r[1]], 'EHLO lists DSN')
+    c.cmd('QUIT'); c.close()
+    # smtplib, as a client program would use it: its options on MAIL and on
+    # every RCPT, after its own SIZE=
+    s_ = smtplib.SMTP('127.0.0.1', P, local_hostname='client.test', timeout=30)
+    refused = s_.sendmail('a@b.test', ['demo@example.org', 'postmaster@example.org'],
+                          b'Subject: dsn\r\n\r\nbody\r\n', mail_options=['RET=hdrs', 'ENVID=QQ314159'],
+                          rcpt_options=['NOTIFY=delay,Success', 'ORCPT=rfc822;demo+2Bx@example.org'])
+    s_.quit()
+    ids = srv.stub_ids()
+    env = srv.stub_read(ids[0])[1] if ids else b''
+    check(refused == {} and len(ids) == 1, 'smtplib with RET, ENVID, NOTIFY and ORCPT: sent')
+    check(env == b'Fa@b.test\0RHDRS\0EQQ314159\0NSUCCESS,DELAY\0Orfc822;demo+2Bx@example.org\0Tdemo@example.org\0'
+          b'NSUCCESS,DELAY\0Orfc822;demo+2Bx@example.org\0Tpostmaster@example.org\0\0',
+          'envelope: R E after F, N (canonical) and O (as written) before each T (%r)' % env)
+    time.sleep(0.2)
+    check(re.search(r'message id=.* ret=HDRS envid=QQ314159 .*reply=250', srv.logtext()) is not None,
+          'the message log line names ret and envid')
+    srv.stub_clear()
+    # each recipient its own; records only where given; N and O in their order
+    c = session()
+    codes = [code(c.cmd(x)) for x in (
+        'MAIL FROM:<> ENVID=a+2B+3Db SIZE=20 ret=FULL BODY=7BIT',
+        'RCPT TO:<demo@example.org> NOTIFY=NEVER',
+        'RCPT TO:<postmaster@example.org>',
+        'RCPT TO:<list-a@example.org> ORCPT=rfc822;list-a@example.org notify=failure',
+        'RCPT TO:<list-b@example.org> ORCPT=x-local;b')]
+    c.cmd('DATA'); c.send('Subject: d\r\n\r\nb\r\n.\r\n')
+    codes.append(c.reply()[0])
+    ids = srv.stub_ids()
+    env = srv.stub_read(ids[0])[1] if ids else b''
+    check(codes == [250] * 6, 'MAIL and RCPTs with DSN parameters in any order and case, among others: 250 (%s)' % codes)
+    check(env == b'F\0RFULL\0Ea+2B+3Db\0NNEVER\0Tdemo@example.org\0Tpostmaster@example.org\0'
+          b'NFAILURE\0Orfc822;list-a@example.org\0Tlist-a@example.org\0Ox-local;b\0Tlist-b@example.org\0\0',
+          'envelope byte-exact: per recipient, only what it was given (%r)' % env)
+    srv.stub_clear()
+    # the next transaction, and one after RSET, start without them
+    c.cmd('MAIL FROM:<a@b.test> RET=FULL ENVID=gone')
+    c.cmd('RCPT TO:<demo@example.org> NOTIFY=NEVER')
+    c.cmd('RSET')
+    c.cmd('MAIL FROM:<a@b.test>')
+    c.cmd('RCPT TO:<demo@example.org>')
+    c.cmd('DATA'); c.send('Subject: d\r\n\r\nb\r\n.\r\n')
+    r = c.reply()
+    ids = srv.stub_ids()
+    check(r[0] == 250 and len(ids) == 1 and srv.stub_read(ids[0])[1] == b'Fa@b.test\0Tdemo@example.org\0\0',
+          'after RSET a transaction without parameters has no DSN records')
+    c.cmd('QUIT'); c.close()
+    srv.stub_clear()
+    # the longest values fit the line: ENVID of 100 bytes beside SIZE and
+    # BODY, ORCPT of 500 bytes of xtext beside the longest NOTIFY
+    c = session()
+    r1 = c.cmd('MAIL FROM:<a@b.test> SIZE=1000 BODY=8BITMIME RET=HDRS ENVID=' + 'e' * 100)
+    orcpt = 'rfc822;' + 'o' * 500
+    r2 = c.cmd('RCPT TO:<demo@example.org> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=' + orcpt)
+    c.cmd('DATA'); c.send('Subject: d\r\n\r\nb\r\n.\r\n')
+    r3 = c.reply()
+    ids = srv.stub_ids()
+    check([r1[0], r2[0], r3[0]] == [250] * 3 and len(ids) == 1 and srv.stub_read(ids[0])[1] ==
+          b'Fa@b.test\0RHDRS\0E' + b'e' * 100 + b'\0NSUCCESS,FAILURE,DELAY\0O' + orcpt.encode() + b'\0Tdemo@example.org\0\0',
+          'ENVID of 100 bytes and ORCPT of 500: 250, carried whole (%d %d %d)' % (r1[0], r2[0], r3[0]))
+    c.cmd('QUIT'); c.close()
+    srv.stub_clear()
+    # refusals: 501 5.5.4, with a text that says which; the transaction
+    # goes on without what was refused
+    srv.control('maxerrors', '50')
+    c = session()
+    bad_mail = (('RET=FULL RET=FULL', 'repeated RET'), ('RET=FULL ret=hdrs', 'repeated RET'),
+                ('RET=BODY', 'malformed RET'), ('RET', 'malformed RET'), ('RET=', 'syntax error'),
+                ('ENVID=a ENVID=a', 'repeated ENVID'), ('ENVID=a+2b', 'malformed ENVID'),
+                ('ENVID=' + 'e' * 101, 'malformed ENVID'), ('ENVID=', 'syntax error'),
+                ('ENVID=a\xe9', 'malformed ENVID'))
+    for params, text in bad_mail:
+        r = c.cmd('MAIL FROM:<a@b.test> ' + params)
+        check(r[0] == 501 and r[1][0].startswith('501 5.5.4 ') and text in r[1][0],
+              'MAIL %s: 501 5.5.4 %s (%s)' % (params[:30], text, r[1][0]))
+    check(code(c.cmd('RCPT TO:<demo@example.org>')) == 503, 'a refused MAIL began no transaction')
+    check(code(c.cmd('MAIL FROM:<a@b.test>')) == 250, 'MAIL: 250')
+    bad_rcpt = (('NOTIFY=NEVER NOTIFY=NEVER', 'repeated NOTIFY'), ('NOTIFY=SUCCESS notify=delay', 'repeated NOTIFY'),
+                ('NOTIFY=NEVER,SUCCESS', 'malformed NOTIFY'), ('NOTIFY=SUCCESS,SUCCESS', 'malformed NOTIFY'),
+                ('NOTIFY=SUCCESS,', 'malformed NOTIFY'), ('NOTIFY=ALWAYS', 'malformed NOTIFY'),
+                ('NOTIFY', 'malformed NOTIFY'), ('NOTIFY=', 'syntax error'),
+                ('ORCPT=rfc822;a ORCPT=rfc822;a', 'repeated ORCPT'), ('ORCPT=demo@example.org', 'malformed ORCPT'),
+                ('ORCPT=rfc822;a+2bb', 'malformed ORCPT'), ('ORCPT=rfc822;', 'malformed ORCPT'),
+                ('ORCPT=;a@b', 'malformed ORCPT'), ('ORCPT=rfc822;' + 'o' * 501, 'malformed ORCPT'),
+                ('NOTIFY=NEVER ORCPT=x', 'malformed ORCPT'))
+    for params, text in bad_rcpt:
+        r = c.cmd('RCPT TO:<demo@example.org> ' + params)
+        check(r[0] == 501 and r[1][0].startswith('501 5.5.4 ') and text in r[1][0],
+              'RCPT %s: 501 5.5.4 %s (%s)' % (params[:30], text, r[1][0]))
+    r = c.cmd('RCPT TO:<demo@example.org> FOO=bar')
+    check(r[0] == 555, 'RCPT with an unknown parameter: 555 (%s)' % r[1][0])
+    r = c.cmd('RCPT TO:<demo@example.org> RET=FULL')
+    check(r[0] == 555, "RCPT with MAIL's RET: 555 (%s)" % r[1][0])
+    r = c.cmd('MAIL FROM:<a@b.test> NOTIFY=NEVER')
+    check(r[0] == 503, "(MAIL in a transaction is 503 before its parameters are read)")
+    check(code(c.cmd('RCPT TO:<postmaster@example.org> NOTIFY=DELAY')) == 250, 'then a good RCPT: 250')
+    c.cmd('DATA'); c.send('Subject: d\r\n\r\nb\r\n.\r\n')
+    r = c.reply()
+    ids = srv.stub_ids()
+    check(r[0] == 250 and len(ids) == 1 and srv.stub_read(ids[0])[1] == b'Fa@b.test\0NDELAY\0Tpostmaster@example.org\0\0',
+          'the message goes to the one accepted recipient, with its own NOTIFY only')
+    c.cmd('QUIT'); c.close()
+    c = session()
+    r = c.cmd('MAIL FROM:<a@b.test> NOTIFY=NEVER')
+    check(r[0] == 555, "MAIL with RCPT's NOTIFY: 555 (%s)" % r[1][0])
+    c.cmd('QUIT'); c.close()
+    srv.control('maxerrors', None)
+    srv.stub_clear()
+    # parameters need EHLO
+    c = Conn(P)
+    c.cmd('HELO client.test')
+    check(code(c.cmd('MAIL FROM:<a@b.test> RET=FULL')) == 555, 'after HELO: MAIL with RET: 555')
+    check(code(c.cmd('MAIL FROM:<a@b.test> ENVID=x')) == 555, 'after HELO: MAIL with ENVID: 555')
+    check(code(c.cmd('MAIL FROM:<a@b.test>')) == 250, 'after HELO: MAIL without: 250')
+    r = c.cmd('RCPT TO:<demo@example.org> NOTIFY=NEVER')
+    check(r[0] == 555 and 'EHLO' in r[1][0], 'after HELO: RCPT with NOTIFY: 555, needs EHLO (%s)' % r[1][0])
+    check(code(c.cmd('RCPT TO:<demo@example.org> ORCPT=rfc822;demo@example.org')) == 555, 'after HELO: RCPT with ORCPT: 555')
+    c.cmd('QUIT'); c.close()
+    check(srv.stub_ids() == [], 'nothing queued from the refusals')
 
     # --- smuggling ----------------------------------------------------------
     for seq in (b'\n.\n', b'\n.\r\n', b'\r.\r\n', b'\r\n.\r', b'\r\n.\n'):

@@ -226,6 +226,7 @@ try:
     check(s.sock.version() == 'TLSv1.2', 'STARTTLS: TLSv1.2')
     check(s.has_extn('auth') and set(s.esmtp_features['auth'].upper().split()) >= {'PLAIN', 'LOGIN'} and
           not s.has_extn('starttls'), 'EHLO inside TLS: AUTH PLAIN LOGIN (%s)' % s.esmtp_features.get('auth'))
+    check(s.has_extn('dsn'), 'EHLO on the submission port lists DSN too (doc/dsn.md: every port)')
     code, text = s.docmd('MAIL', 'FROM:<ptsub1@%s>' % ME)
     check(code == 530, 'MAIL inside TLS but before AUTH: 530 (%d)' % code)
     s.rset()

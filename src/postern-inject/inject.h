@@ -17,6 +17,7 @@ struct opts {
 	const char *sender; /* -f, or 0 */
 	const char *fullname;
 	const char *me;     /* control/me: Authentication-Results naming it are dropped */
+	const char *notify, *ret, *envid; /* -N, -R, -V, or 0 (DSN, doc/dsn.md) */
 };
 
 struct header_seen {
@@ -45,6 +46,13 @@ void header_read(struct io *in, const struct opts *o, struct str *out, struct st
 /* addrlist.c: appends the addresses of an RFC 5322 address list (display
  * names, comments, groups, angle brackets) to out, each NUL-terminated. */
 int addrlist_parse(const char *v, size_t n, struct str *out);
+
+/* dsnopt.c: the values of -N, -R and -V (each 0 when not given) as
+ * envelope records: R and E into mail, to follow the F record, and N into
+ * rcpt, to come before each T record; each empty when there is none.
+ * 1 done, 0 out of memory, -1 a bad value (why says which and why). */
+int dsnopt_records(const char *notify, const char *ret, const char *envid, struct str *mail, struct str *rcpt,
+                   const char **why);
 
 /* qq.c: runs HOME/bin/postern-queue, feeding it head, then the rest of in,
  * then env; returns its exit status (or 111/120 for our own failures). */

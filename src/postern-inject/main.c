@@ -22,7 +22,7 @@
 #include "home.h"
 #include "uniq.h"
 
-#define USAGE "postern-inject [-t] [-i] [-f sender] [-F fullname] [-bm|-bp|-bs] [--] [recipient ...]"
+#define USAGE "postern-inject [-t] [-i] [-f sender] [-F fullname] [-N dsn] [-R ret] [-V envid] [-bm|-bp|-bs] [--] [recipient ...]"
 
 static _Noreturn void run(const char *name)
 {
@@ -66,6 +66,7 @@ static int opts_parse(int argc, char **argv, struct opts *o, char *mode)
 	o->sender = 0;
 	o->me = "";
 	o->fullname = 0;
+	o->notify = o->ret = o->envid = 0;
 	*mode = 'm';
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -82,7 +83,11 @@ static int opts_parse(int argc, char **argv, struct opts *o, char *mode)
 			case 'v': case 'm': case 'n': case 'U': case 'G': continue;
 			case 'f': case 'r': o->sender = optarg_of(argc, argv, &i, a + 1); break;
 			case 'F': o->fullname = optarg_of(argc, argv, &i, a + 1); break;
-			case 'B': case 'N': case 'R': case 'V': case 'h': case 'L': case 'O':
+			/* DSN (doc/dsn.md): the values are checked by dsnopt_records */
+			case 'N': o->notify = optarg_of(argc, argv, &i, a + 1); break;
+			case 'R': o->ret = optarg_of(argc, argv, &i, a + 1); break;
+			case 'V': o->envid = optarg_of(argc, argv, &i, a + 1); break;
+			case 'B': case 'h': case 'L': case 'O':
 				(void)optarg_of(argc, argv, &i, a + 1); /* accepted, ignored */
 				break;
 			case 'A': break;  /* -Am, -Ac: sendmail's submit/daemon config choice */
@@ -148,8 +153,10 @@ static void me_setting(struct str *me)
 		die_nomem();
 }
 
-/* Qualifies and checks each NUL-separated address of list, adding it to env. */
-static void rcpts_add(const struct str *list, const struct str *domain, struct str *env, size_t *n)
+/* Qualifies and checks each NUL-separated address of list, adding it to
+ * env after pre (the DSN records every recipient gets, or empty). */
+static void rcpts_add(const struct str *list, const struct str *domain, const struct str *pre, struct str *env,
+                      size_t *n)
 {
 	const char *p;
 	struct str a = STR_INIT;
@@ -167,7 +174,7 @@ static void rcpts_add(const struct str *list, const struct str *domain, struct s
 		}
 		if (++*n > RCPT_MAX)
 			die(100, "fatal: more than 100000 recipients");
-		if (!str_catc(env, 'T') || !str_cat(env, &a) || !str_catz(env))
+		if (!str_cat(env, pre) || !str_catc(env, 'T') || !str_cat(env, &a) || !str_catz(env))
 			die_nomem();
 	}
 	str_free(&a);
@@ -254,6 +261,7 @@ int main(int argc, char **argv)
 	struct str me = STR_INIT, host = STR_INIT, domain = STR_INIT, login = STR_INIT;
 	struct str sender = STR_INIT, fromaddr = STR_INIT, head = STR_INIT, body = STR_INIT;
 	struct str hrcpts = STR_INIT, arcpts = STR_INIT, env = STR_INIT;
+	struct str dsnmail = STR_INIT, dsnrcpt = STR_INIT;
 	size_t nrcpt = 0;
 	int first, eof, code, permanent;
 	char mode;
@@ -265,6 +273,14 @@ int main(int argc, char **argv)
 	if (strcmp(base, "mailq") == 0)
 		run("postern-qstat");
 	first = opts_parse(argc, argv, &o, &mode);
+	if (mode == 'm') {
+		const char *why = "";
+		int r = dsnopt_records(o.notify, o.ret, o.envid, &dsnmail, &dsnrcpt, &why);
+		if (r == 0)
+			die_nomem();
+		if (r == -1)
+			die(100, "fatal: ", why, "; usage: " USAGE);
+	}
 	if (mode == 'p')
 		run("postern-qstat");
 	if (mode == 's')
@@ -300,10 +316,10 @@ int main(int argc, char **argv)
 	header_read(&in, &o, &head, &hrcpts, &seen, &body, &eof);
 	headers_add(&head, &seen, &o, pw, &fromaddr, &me);
 
-	if (!str_catc(&env, 'F') || !str_cat(&env, &sender) || !str_catz(&env))
+	if (!str_catc(&env, 'F') || !str_cat(&env, &sender) || !str_catz(&env) || !str_cat(&env, &dsnmail))
 		die_nomem();
-	rcpts_add(&arcpts, &domain, &env, &nrcpt);
-	rcpts_add(&hrcpts, &domain, &env, &nrcpt);
+	rcpts_add(&arcpts, &domain, &dsnrcpt, &env, &nrcpt);
+	rcpts_add(&hrcpts, &domain, &dsnrcpt, &env, &nrcpt);
 	if (nrcpt == 0)
 		die(100, !o.tflag ? "fatal: no recipients given (use -t to take them from the headers)"
 		         : seen.resent ? "fatal: no recipients in Resent-To, Resent-Cc or Resent-Bcc"
@@ -315,7 +331,7 @@ int main(int argc, char **argv)
 	code = qq_run(&head, &body, eof, &in, o.dotstop, &env);
 	{
 		struct str *all[] = { &me, &host, &domain, &login, &sender, &fromaddr, &head, &body,
-		                      &hrcpts, &arcpts, &env };
+		                      &hrcpts, &arcpts, &env, &dsnmail, &dsnrcpt };
 		size_t k;
 		for (k = 0; k < sizeof all / sizeof all[0]; k++)
 			str_free(all[k]);

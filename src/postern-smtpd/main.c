@@ -41,7 +41,11 @@
 #include "uniq.h"
 
 #define CMD_MAX 512        /* RFC 5321 4.5.3.1.4, CRLF included */
-#define MAIL_EXTRA 80      /* SIZE=, BODY=, SMTPUTF8 (RFC 1870 3 allows MAIL lines to grow) */
+/* RFC 1870 3 and RFC 3461 4 let MAIL and RCPT lines grow by their parameters:
+ * SIZE=, BODY=, SMTPUTF8, then " RET=HDRS ENVID=" and its value on MAIL;
+ * NOTIFY= and ORCPT= on RCPT */
+#define MAIL_EXTRA (80 + 16 + DSN_ENVID_MAX)
+#define RCPT_EXTRA DSN_PARAMS_MAX
 #define READ_MAX 4096      /* longer lines are discarded unread into memory */
 _Static_assert(SASL_LINE_MAX < READ_MAX, "an AUTH line is read whole");
 #define AUTH_FAILURES_MAX 3 /* wrong passwords before the session ends */
@@ -70,6 +74,8 @@ static int tls_unavailable; /* STARTTLS already answered 454 this session */
 static const char *auth_proto = "";  /* "A" after AUTH: ESMTPA */
 static struct str auth_user;         /* who authenticated, for the log */
 static unsigned auth_failures;
+static int dsn_ret;           /* the transaction's RET, for its log line */
+static struct str dsn_envid;  /* and its ENVID (xtext), empty if none */
 
 /* A password may travel in clear only over loopback, or where the admin
  * says so (control/submissionplaintext). */
@@ -150,7 +156,8 @@ static void reset_mail(void)
 	in_mail = utf8 = bdat_mode = bdat_failed = mail_refused = 0;
 	nrcpt = declared = 0;
 	too_many_logged = 0;
-	sender.len = envelope.len = rcpt1.len = 0;
+	sender.len = envelope.len = rcpt1.len = dsn_envid.len = 0;
+	dsn_ret = 0;
 }
 
 static void timed_out(void)
@@ -264,7 +271,8 @@ static int get_command(enum verb *v, size_t *arg)
 		goto refused;
 	}
 	*v = parse_verb(line.s, line.len, arg);
-	limit = *v == V_AUTH ? SASL_LINE_MAX : CMD_MAX + (*v == V_MAIL ? MAIL_EXTRA : 0);
+	limit = *v == V_AUTH ? SASL_LINE_MAX
+	                     : CMD_MAX + (*v == V_MAIL ? MAIL_EXTRA : *v == V_RCPT ? RCPT_EXTRA : 0);
 	if (line.len + 2 > limit) {
 		r = *v == V_AUTH ? AUTH_TOO_LONG : "500 5.5.2 line too long";
 		goto refused;
@@ -320,7 +328,7 @@ static void do_helo(const char *arg, size_t n, int e)
 			die_nomem();
 		if (cfg.submission && !auth_user.len && auth_allowed() && !str_cats(&s, "250-AUTH PLAIN LOGIN\r\n"))
 			die_nomem();
-		if (!str_cats(&s, "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING"))
+		if (!str_cats(&s, "250-8BITMIME\r\n250-DSN\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING"))
 			die_nomem();
 		reply(s.s);
 		str_free(&s);
@@ -334,6 +342,7 @@ static void do_mail(const char *arg, size_t n)
 	const char *k, *val;
 	size_t kl, vl;
 	int r, seen_size = 0, seen_body = 0, seen_utf8 = 0, seen_auth = 0;
+	struct dsn_args dsn;
 
 	if (!seen_helo) {
 		error_reply("503 5.5.1 send HELO or EHLO first");
@@ -363,12 +372,20 @@ static void do_mail(const char *arg, size_t n)
 	pos = rest;
 	utf8 = 0;
 	declared = 0; /* not a refused MAIL's SIZE= */
+	dsn_args_init(&dsn);
 	while ((r = parse_param(arg, n, &pos, &k, &kl, &val, &vl)) == 1) {
+		const char *why;
+		int d;
 		if (!ehlo) {
 			error_reply("555 5.5.4 parameters need EHLO");
 			goto out;
 		}
-		if (word_is(k, kl, "size") && !seen_size++) {
+		if ((d = dsn_arg_take(&dsn, 0, k, kl, val, vl, &why)) != 0) {
+			if (d == -1) {
+				error_reply(why);
+				goto out;
+			}
+		} else if (word_is(k, kl, "size") && !seen_size++) {
 			if (!val || !scan_ulong_all(val, vl, &declared)) {
 				error_reply("501 5.5.4 syntax: SIZE=number");
 				goto out;
@@ -446,8 +463,10 @@ static void do_mail(const char *arg, size_t n)
 		goto out;
 	}
 	if (!str_copyb(&sender, p.addr.s, p.addr.len) || !str_copys(&envelope, "F") ||
-	    !str_cat(&envelope, &sender) || !str_catz(&envelope))
+	    !str_cat(&envelope, &sender) || !str_catz(&envelope) || !dsn_records_cat(&envelope, &dsn, 0) ||
+	    !str_copyb(&dsn_envid, dsn.envid, dsn.envid_len))
 		die_nomem();
+	dsn_ret = dsn.ret;
 	in_mail = 1;
 	bdat_failed = 0; /* a new transaction: no more chunks of a refused one */
 	rhsbl_start(p.addr.s + p.at + (p.addr.len ? 1 : 0), p.addr.len ? p.addr.len - p.at - 1 : 0);
@@ -466,6 +485,7 @@ static void do_rcpt(const char *arg, size_t n)
 	const char *k, *val, *r;
 	size_t kl, vl;
 	int pr;
+	struct dsn_args dsn;
 
 	if (!in_mail) {
 		/* behind a refused MAIL, a pipelining client's RCPTs (RFC 2920)
@@ -491,8 +511,21 @@ static void do_rcpt(const char *arg, size_t n)
 	default: r = "501 5.1.3 syntax: RCPT TO:<address>"; goto refuse;
 	}
 	pos = rest;
-	if (parse_param(arg, n, &pos, &k, &kl, &val, &vl) != 0) {
-		r = "555 5.5.4 RCPT parameters are not supported";
+	dsn_args_init(&dsn);
+	while ((pr = parse_param(arg, n, &pos, &k, &kl, &val, &vl)) == 1) {
+		if (!ehlo) {
+			r = "555 5.5.4 parameters need EHLO";
+			goto refuse;
+		}
+		/* NOTIFY and ORCPT (RFC 3461) are the only RCPT parameters */
+		if ((pr = dsn_arg_take(&dsn, 1, k, kl, val, vl, &r)) != 1) {
+			if (pr == 0)
+				r = "555 5.5.4 unsupported RCPT parameter";
+			goto refuse;
+		}
+	}
+	if (pr == -1) {
+		r = "501 5.5.4 syntax error in RCPT parameters";
 		goto refuse;
 	}
 	if (p.addr.len == 0) {
@@ -549,7 +582,10 @@ static void do_rcpt(const char *arg, size_t n)
 			goto out;
 		}
 	}
-	if (!str_catc(&envelope, 'T') || !str_cat(&envelope, &p.addr) || !str_catz(&envelope))
+	/* N and O before the T they belong to (doc/dsn.md); maxrcpt bounds
+	 * them as it bounds the T records */
+	if (!dsn_records_cat(&envelope, &dsn, 1) || !str_catc(&envelope, 'T') || !str_cat(&envelope, &p.addr) ||
+	    !str_catz(&envelope))
 		die_nomem();
 	if (!nrcpt && !str_copyb(&rcpt1, p.addr.s, p.addr.len))
 		die_nomem();
@@ -642,6 +678,11 @@ static void message_end(const struct str *id, unsigned long long size, int bad, 
 		log_kvb(&l, "tls", tls.protocol.s, tls.protocol.len);
 	if (auth_user.len)
 		log_kvb(&l, "auth", auth_user.s, auth_user.len);
+	/* ENVID is the client's own name for the message, to find it by */
+	if (dsn_ret)
+		log_kv(&l, "ret", dsn_ret == DSN_RET_FULL ? "FULL" : "HDRS");
+	if (dsn_envid.len)
+		log_kvb(&l, "envid", dsn_envid.s, dsn_envid.len);
 	if (queue_forged_removed() && !r)
 		log_kvu(&l, "forged_ar_removed", queue_forged_removed());
 	if (fields_added && !r) /* a refused message was not added to */

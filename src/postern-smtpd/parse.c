@@ -4,6 +4,7 @@
 #include "addr.h"
 #include "ascii.h"
 #include "case.h"
+#include "esmtpdsn.h"
 #include "fmt.h"
 #include "utf8.h"
 
@@ -439,22 +440,101 @@ size_t body_feed(struct body *b, const char *in, size_t n, char *out, size_t *us
 	return o;
 }
 
-int xtext_ok(const char *s, size_t n)
+void dsn_args_init(struct dsn_args *d)
 {
-	size_t i;
+	d->ret = 0;
+	d->envid = d->orcpt = 0;
+	d->envid_len = d->orcpt_len = 0;
+	d->notify = 0;
+}
 
-	if (n == 0)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '+') {
-			if (n - i < 3 || !strchr("0123456789ABCDEF", s[i + 1]) || !strchr("0123456789ABCDEF", s[i + 2]) ||
-			    !s[i + 1] || !s[i + 2])
-				return 0;
-			i += 2;
-		} else if (c < 33 || c > 126 || c == '=') {
-			return 0;
-		}
+/* The four parameters, each with the command it belongs to and its two
+ * refusals (doc/dsn.md, "What a client may send"). */
+enum { DSN_RET, DSN_ENVID, DSN_NOTIFY, DSN_ORCPT };
+static const struct {
+	const char *key;
+	int rcpt;
+	const char *repeated, *malformed;
+} dsn_keys[] = {
+	{ "ret", 0, "501 5.5.4 repeated RET parameter", "501 5.5.4 malformed RET parameter: FULL or HDRS" },
+	{ "envid", 0, "501 5.5.4 repeated ENVID parameter",
+	  "501 5.5.4 malformed ENVID parameter: 1 to 100 bytes of xtext (RFC 3461 4)" },
+	{ "notify", 1, "501 5.5.4 repeated NOTIFY parameter",
+	  "501 5.5.4 malformed NOTIFY parameter: NEVER, or SUCCESS, FAILURE, DELAY joined by commas" },
+	{ "orcpt", 1, "501 5.5.4 repeated ORCPT parameter",
+	  "501 5.5.4 malformed ORCPT parameter: address type, ';', 1 to 500 bytes of xtext" },
+};
+
+/* Whether d holds parameter which already. */
+static int dsn_seen(const struct dsn_args *d, int which)
+{
+	switch (which) {
+	case DSN_RET: return d->ret != 0;
+	case DSN_ENVID: return d->envid_len != 0;
+	case DSN_NOTIFY: return d->notify != 0;
+	default: return d->orcpt_len != 0;
 	}
-	return 1;
+}
+
+/* 1 with val stored as parameter which, 0 if it is no good value of it. */
+static int dsn_store(struct dsn_args *d, int which, const char *val, size_t vlen)
+{
+	switch (which) {
+	case DSN_RET: return (d->ret = dsn_ret_parse(val, vlen)) != 0;
+	case DSN_NOTIFY: return (d->notify = dsn_notify_parse(val, vlen)) != 0;
+	case DSN_ENVID:
+		if (!dsn_envid_ok(val, vlen))
+			return 0;
+		d->envid = val;
+		d->envid_len = vlen;
+		return 1;
+	default:
+		if (!dsn_orcpt_ok(val, vlen))
+			return 0;
+		d->orcpt = val;
+		d->orcpt_len = vlen;
+		return 1;
+	}
+}
+
+int dsn_arg_take(struct dsn_args *d, int rcpt, const char *key, size_t klen, const char *val, size_t vlen,
+                 const char **why)
+{
+	int k;
+
+	for (k = 0; k < (int)(sizeof dsn_keys / sizeof dsn_keys[0]); k++) {
+		if (dsn_keys[k].rcpt != rcpt || !word_is(key, klen, dsn_keys[k].key))
+			continue;
+		if (dsn_seen(d, k)) {
+			*why = dsn_keys[k].repeated;
+			return -1;
+		}
+		/* parse_param gives no empty value: "KEY=" is its syntax error */
+		if (!val || vlen == 0 || !dsn_store(d, k, val, vlen)) {
+			*why = dsn_keys[k].malformed;
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* One record: its letter, the value and the NUL. */
+static int record_cat(struct str *env, char letter, const char *v, size_t n)
+{
+	return str_catc(env, letter) && str_catb(env, v, n) && str_catz(env);
+}
+
+int dsn_records_cat(struct str *env, const struct dsn_args *d, int rcpt)
+{
+	if (!rcpt) {
+		if (d->ret && !record_cat(env, 'R', d->ret == DSN_RET_FULL ? "FULL" : "HDRS", 4))
+			return 0;
+		return !d->envid_len || record_cat(env, 'E', d->envid, d->envid_len);
+	}
+	/* N is the canonical form whatever case and order the client used:
+	 * envelope_parse takes no other */
+	if (d->notify && (!str_catc(env, 'N') || !dsn_notify_cat(env, d->notify) || !str_catz(env)))
+		return 0;
+	return !d->orcpt_len || record_cat(env, 'O', d->orcpt, d->orcpt_len);
 }

@@ -6,6 +6,7 @@
 #define POSTERN_SMTPD_PARSE_H
 #include <stddef.h>
 #include "str.h"
+#include "esmtpdsn.h"
 
 enum verb {
 	V_UNKNOWN, V_HELO, V_EHLO, V_MAIL, V_RCPT, V_DATA, V_BDAT, V_RSET, V_NOOP,
@@ -105,8 +106,30 @@ int body_missing(const struct body *);
  * well-formed.  *used is the number of input bytes consumed;
  * returns the number of bytes written to out. */
 size_t body_feed(struct body *, const char *in, size_t n, char *out, size_t *used);
-/* RFC 3461 4: xtext, 1 to n bytes of "!" to "~" but "+" and "=", or "+"
- * and two upper-case hex digits (MAIL's AUTH= parameter, RFC 4954 5). */
-int xtext_ok(const char *s, size_t n);
+/* The DSN parameters (RFC 3461, doc/dsn.md) of one MAIL (RET, ENVID) or
+ * one RCPT (NOTIFY, ORCPT), as parse_param finds them.  The values point
+ * into the command line, which must outlive the struct; checked with
+ * src/lib/esmtpdsn.c, which also has the xtext_ok that MAIL's AUTH=
+ * parameter (RFC 4954 5) is checked with. */
+struct dsn_args {
+	int ret;             /* DSN_RET_FULL or DSN_RET_HDRS; 0 not given */
+	const char *envid;   /* xtext; envid_len 0 not given */
+	size_t envid_len;
+	unsigned notify;     /* DSN_NOTIFY_ bits; 0 not given */
+	const char *orcpt;   /* "type;xtext" as the client wrote it; orcpt_len 0 not given */
+	size_t orcpt_len;
+};
+void dsn_args_init(struct dsn_args *);
+/* key (klen bytes) and its value (val NULL when there was no '='), one
+ * parameter of MAIL (rcpt 0) or RCPT (rcpt 1): 1 a DSN parameter of that
+ * command, taken into d; 0 not one; -1 refused, because it came before
+ * in this command or its value is missing or malformed, with the 501
+ * reply in *why. */
+int dsn_arg_take(struct dsn_args *d, int rcpt, const char *key, size_t klen, const char *val, size_t vlen,
+                 const char **why);
+/* Appends to an envelope the records of what d holds (doc/dsn.md, "In
+ * the queue"): R then E for MAIL (rcpt 0), to follow the F record; N then
+ * O for RCPT (rcpt 1), to come before its T record.  0 out of memory. */
+int dsn_records_cat(struct str *env, const struct dsn_args *d, int rcpt);
 
 #endif

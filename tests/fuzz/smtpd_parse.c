@@ -3,7 +3,9 @@
  * sanitizers' checks it asserts the parser's own promises: results within
  * bounds, body output never larger than promised, the DATA end marker only
  * after CRLF "." CRLF, and the stop at the header's end (submission's
- * fields) changing nothing else.  Built and run by tests/fuzz.sh. */
+ * fields) changing nothing else, and DSN parameters taken only when the
+ * records they make are ones postern-queue's envelope_parse takes, with
+ * the same values.  Built and run by tests/fuzz.sh. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,8 @@
 #include "addr.h"
 #include "sasl.h"
 #include "base64.h"
+#include "utf8.h"
+#include "envelope.h"
 
 /* One pass over d in pieces of step bytes; the output, concatenated, in
  * all.  With stop, the stop at the header's blank line too: at most once,
@@ -66,6 +70,37 @@ static void body(const uint8_t *d, size_t n, int bdat, size_t step)
 	free(all2);
 }
 
+/* One DSN parameter of MAIL (rcpt 0) or RCPT (rcpt 1) into d; once all
+ * of a command's are taken, dsn_check puts its records in an envelope
+ * that must parse back to them. */
+static void dsn_take(struct dsn_args *d, int rcpt, const char *k, size_t kl, const char *v, size_t vl)
+{
+	const char *why = 0;
+	int r = dsn_arg_take(d, rcpt, k, kl, v, vl, &why);
+
+	if (r < -1 || r > 1 || (r == -1 && (!why || strncmp(why, "501 5.5.4 ", 10) != 0)))
+		abort();
+}
+
+static void dsn_check(const struct dsn_args *d, int rcpt)
+{
+	struct str env = STR_INIT;
+	struct envelope e;
+	const char *o;
+
+	if (!str_copys(&env, "Fa@b.example") || !str_catz(&env) || !dsn_records_cat(&env, d, rcpt) ||
+	    !str_cats(&env, "Tx@y.example") || !str_catz(&env) || !str_catz(&env))
+		abort();
+	if (envelope_parse(&e, env.s, env.len) != ENV_OK)
+		abort();
+	if (rcpt ? envelope_notify(&e, 0) != (d->notify ? d->notify : DSN_NOTIFY_DEFAULT) ||
+	               envelope_orcpt(&e, 0, &o) != d->orcpt_len || memcmp(o, d->orcpt ? d->orcpt : "", d->orcpt_len)
+	         : e.ret != d->ret || e.envid_len != d->envid_len || memcmp(e.envid ? e.envid : "", d->envid ? d->envid : "", d->envid_len))
+		abort();
+	envelope_free(&e);
+	str_free(&env);
+}
+
 /* SMTP AUTH's decoding (sasl.c): fields inside the buffer, a taken name a
  * login name, and the canonical base64 given back by re-encoding. */
 static void sasl(const char *s, size_t n, int which)
@@ -106,6 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned long long u;
 	int last, r;
 	unsigned char bin[16];
+	struct dsn_args dsn;
 
 	if (size < 1)
 		return 0;
@@ -131,9 +167,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (p.addr.len && p.at < p.addr.len)
 				(void)addr_check(p.addr.s, p.addr.len);
 			pos = rest;
-			while ((r = parse_param(s, n, &pos, &k, &kl, &v, &vl)) == 1)
+			dsn_args_init(&dsn);
+			while ((r = parse_param(s, n, &pos, &k, &kl, &v, &vl)) == 1) {
 				if (pos > n || kl == 0 || k < s || k + kl > s + n || (v && v + vl > s + n))
 					abort();
+				dsn_take(&dsn, data[0] % 10 == 2, k, kl, v, vl);
+			}
+			dsn_check(&dsn, data[0] % 10 == 2);
 		}
 		str_free(&p.addr);
 		break;

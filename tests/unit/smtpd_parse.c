@@ -3,6 +3,7 @@
 #include "check.h"
 #include "postern-smtpd/parse.c"
 #include "cdb.h"
+#include "envelope.h"
 
 static int path(const char *s, const char *kw, const char *want, int wantr)
 {
@@ -22,6 +23,62 @@ static size_t feed(const char *in, size_t n, int bdat, char *out, struct body *b
 	out[o] = 0;
 	return used;
 }
+
+
+/* The DSN parameters of one command line's parameter text, as do_mail
+ * and do_rcpt take them: 1 all taken, else -1 with the refusal in why. */
+static int dsn_line(const char *params, int rcpt, struct dsn_args *d, const char **why)
+{
+	size_t pos = 0, kl, vl, n = strlen(params);
+	const char *k, *v;
+	int r;
+
+	dsn_args_init(d);
+	*why = "";
+	while ((r = parse_param(params, n, &pos, &k, &kl, &v, &vl)) == 1)
+		if ((r = dsn_arg_take(d, rcpt, k, kl, v, vl, why)) != 1)
+			return r == 0 ? (*why = "not DSN", -1) : -1;
+	if (r == -1)
+		*why = "syntax";
+	return r == 0 ? 1 : -1;
+}
+
+/* The refusal of a bad DSN parameter text starts with want. */
+static int dsn_refused(const char *params, int rcpt, const char *want)
+{
+	struct dsn_args d;
+	const char *why;
+	int ok = dsn_line(params, rcpt, &d, &why) == -1 && strncmp(why, want, strlen(want)) == 0;
+	if (!ok)
+		printf("# %s -> %s\n", params, why);
+	return ok;
+}
+
+/* The envelope the MAIL parameters mail and one RCPT's rcpt make, between
+ * F<a@b.example> and T<x@y.example>, is want byte for byte, and
+ * envelope_parse (postern-queue's check) reads the same values back. */
+static int dsn_envelope(const char *mail, const char *rcpt, const char *want, size_t wl)
+{
+	struct dsn_args dm, dr;
+	struct envelope e;
+	struct str env = STR_INIT;
+	const char *why, *o;
+	int ok = dsn_line(mail, 0, &dm, &why) == 1 && dsn_line(rcpt, 1, &dr, &why) == 1 &&
+	         str_copys(&env, "Fa@b.example") && str_catz(&env) && dsn_records_cat(&env, &dm, 0) &&
+	         dsn_records_cat(&env, &dr, 1) && str_cats(&env, "Tx@y.example") && str_catz(&env) && str_catz(&env) &&
+	         env.len == wl && memcmp(env.s, want, wl) == 0;
+	if (ok) {
+		ok = envelope_parse(&e, env.s, env.len) == ENV_OK && e.ret == dm.ret && e.envid_len == dm.envid_len &&
+		     envelope_notify(&e, 0) == (dr.notify ? dr.notify : DSN_NOTIFY_DEFAULT) &&
+		     envelope_orcpt(&e, 0, &o) == dr.orcpt_len && memcmp(o, dr.orcpt ? dr.orcpt : "", dr.orcpt_len) == 0;
+		envelope_free(&e);
+	}
+	if (!ok)
+		printf("# [%s] [%s] -> [%.*s]\n", mail, rcpt, (int)env.len, env.s ? env.s : "");
+	str_free(&env);
+	return ok;
+}
+#define ENV(mail, rcpt, lit) dsn_envelope((mail), (rcpt), (lit), sizeof(lit) - 1)
 
 int main(void)
 {
@@ -155,5 +212,57 @@ int main(void)
 	CHECK(!xtext_ok("", 0) && !xtext_ok("a=b", 3) && !xtext_ok("a b", 3) && !xtext_ok("a+4", 3) &&
 	      !xtext_ok("a+4g", 4) && !xtext_ok("a+4a", 4) && !xtext_ok("\x80", 1),
 	      "xtext: empty, =, space, a short or lower-case or bad +XX, 8-bit");
+
+	/* DSN parameters (RFC 3461, doc/dsn.md) */
+	{
+		struct dsn_args d;
+		const char *why;
+		char big[DSN_ORCPT_MAX + 64];
+
+		CHECK(dsn_line("RET=hdrs ENVID=QQ314159", 0, &d, &why) == 1 && d.ret == DSN_RET_HDRS &&
+		      d.envid_len == 8 && !memcmp(d.envid, "QQ314159", 8), "MAIL: RET (any case) and ENVID taken");
+		CHECK(dsn_line("NOTIFY=delay,success ORCPT=rfc822;a+2Bb@c", 1, &d, &why) == 1 &&
+		      d.notify == (DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY) && d.orcpt_len == 14, "RCPT: NOTIFY and ORCPT taken");
+		CHECK(dsn_line("NOTIFY=NEVER", 0, &d, &why) == -1 && !strcmp(why, "not DSN") &&
+		      dsn_line("RET=FULL", 1, &d, &why) == -1 && !strcmp(why, "not DSN") &&
+		      dsn_line("SIZE=10", 0, &d, &why) == -1 && !strcmp(why, "not DSN"),
+		      "each command's own parameters only; others left to the caller");
+		CHECK(dsn_refused("RET=FULL RET=FULL", 0, "501 5.5.4 repeated RET") &&
+		      dsn_refused("RET=FULL ret=hdrs", 0, "501 5.5.4 repeated RET") &&
+		      dsn_refused("ENVID=a ENVID=b", 0, "501 5.5.4 repeated ENVID") &&
+		      dsn_refused("NOTIFY=NEVER NOTIFY=NEVER", 1, "501 5.5.4 repeated NOTIFY") &&
+		      dsn_refused("ORCPT=rfc822;a ORCPT=rfc822;a", 1, "501 5.5.4 repeated ORCPT"), "repeated: 501 5.5.4");
+		CHECK(dsn_refused("RET=BODY", 0, "501 5.5.4 malformed RET") && dsn_refused("RET", 0, "501 5.5.4 malformed RET") &&
+		      dsn_refused("ENVID=a+2b", 0, "501 5.5.4 malformed ENVID") &&
+		      dsn_refused("ENVID", 0, "501 5.5.4 malformed ENVID") &&
+		      dsn_refused("NOTIFY=NEVER,SUCCESS", 1, "501 5.5.4 malformed NOTIFY") &&
+		      dsn_refused("NOTIFY=SUCCESS,SUCCESS", 1, "501 5.5.4 malformed NOTIFY") &&
+		      dsn_refused("NOTIFY=", 1, "syntax") && dsn_refused("ORCPT=a@b", 1, "501 5.5.4 malformed ORCPT") &&
+		      dsn_refused("ORCPT=rfc822;", 1, "501 5.5.4 malformed ORCPT"),
+		      "malformed or empty: 501 5.5.4 (an empty value is parse_param's syntax error)");
+		memset(big, 'e', sizeof big);
+		memcpy(big, "ENVID=", 6);
+		big[6 + DSN_ENVID_MAX] = 0;
+		CHECK(dsn_line(big, 0, &d, &why) == 1 && d.envid_len == DSN_ENVID_MAX, "ENVID of 100 bytes taken");
+		big[6 + DSN_ENVID_MAX] = 'e';
+		big[7 + DSN_ENVID_MAX] = 0;
+		CHECK(dsn_refused(big, 0, "501 5.5.4 malformed ENVID"), "ENVID of 101 bytes refused");
+		memset(big, 'o', sizeof big);
+		memcpy(big, "ORCPT=rfc822;", 13);
+		big[13 + DSN_ORCPT_MAX] = 0;
+		CHECK(dsn_line(big, 1, &d, &why) == 1 && d.orcpt_len == 7 + DSN_ORCPT_MAX, "ORCPT of 500 bytes after ';' taken");
+		big[13 + DSN_ORCPT_MAX] = 'o';
+		big[14 + DSN_ORCPT_MAX] = 0;
+		CHECK(dsn_refused(big, 1, "501 5.5.4 malformed ORCPT"), "and of 501 refused");
+		CHECK(ENV("", "", "Fa@b.example\0Tx@y.example\0\0"), "no DSN parameters: the qmail-queue envelope");
+		CHECK(ENV("RET=full ENVID=id+2B1", "NOTIFY=Delay,failure,SUCCESS ORCPT=rfc822;x@y.example",
+		          "Fa@b.example\0RFULL\0Eid+2B1\0NSUCCESS,FAILURE,DELAY\0Orfc822;x@y.example\0Tx@y.example\0\0"),
+		      "all four: R E after F, N (canonical) O before T, envelope_parse agrees");
+		CHECK(ENV("ENVID=e RET=hdrs", "ORCPT=x-t;q NOTIFY=never", "Fa@b.example\0RHDRS\0Ee\0NNEVER\0Ox-t;q\0Tx@y.example\0\0"),
+		      "given in the other order: the records in theirs");
+		CHECK(ENV("ENVID=e", "NOTIFY=FAILURE", "Fa@b.example\0Ee\0NFAILURE\0Tx@y.example\0\0") &&
+		      ENV("RET=HDRS", "ORCPT=rfc822;q", "Fa@b.example\0RHDRS\0Orfc822;q\0Tx@y.example\0\0"),
+		      "each record only if given");
+	}
 	return check_done();
 }
