@@ -583,6 +583,29 @@ try:
     check(code(c.cmd('RCPT TO:<demo@example.org> ORCPT=rfc822;demo@example.org')) == 555, 'after HELO: RCPT with ORCPT: 555')
     c.cmd('QUIT'); c.close()
     check(srv.stub_ids() == [], 'nothing queued from the refusals')
+    # control/dsn: by default only a RELAYCLIENT may ask (a stranger could
+    # have success reports sent to any sender it forges); 2 opens it to
+    # every client, 0 closes it to all
+    def offered(src):
+        c = Conn(P, src)
+        r = c.cmd('EHLO client.test')
+        listed = 'DSN' in [l[4:] for l in r[1]]
+        c.cmd('MAIL FROM:<a@b.test>')
+        rc = code(c.cmd('RCPT TO:<demo@example.org> NOTIFY=SUCCESS'))
+        rm = code(c.cmd('RSET')) and code(c.cmd('MAIL FROM:<a@b.test> ENVID=x'))
+        c.cmd('QUIT'); c.close()
+        return listed, rc, rm
+    got = offered('127.0.0.2')
+    check(got == (False, 555, 555), 'a stranger (no RELAYCLIENT): no DSN in EHLO, NOTIFY and ENVID 555 (%s)' % (got,))
+    check(offered('127.0.0.1') == (True, 250, 250), 'a RELAYCLIENT: DSN offered and taken')
+    srv.control('dsn', '2')
+    got = offered('127.0.0.2')
+    check(got == (True, 250, 250), 'control/dsn 2: offered to a stranger too (%s)' % (got,))
+    srv.control('dsn', '0')
+    got = offered('127.0.0.1')
+    check(got == (False, 555, 555), 'control/dsn 0: offered to nobody (%s)' % (got,))
+    srv.control('dsn', None)
+    srv.stub_clear()
 
     # --- smuggling ----------------------------------------------------------
     for seq in (b'\n.\n', b'\n.\r\n', b'\r.\r\n', b'\r\n.\r', b'\r\n.\n'):

@@ -300,6 +300,17 @@ static void log_reject(const char *what, const char *addr, size_t n, const char 
 	log_end(&l);
 }
 
+/* A success report goes to the envelope sender, which a stranger on port
+ * 25 can forge: offered to everyone, NOTIFY=SUCCESS would make this host
+ * send a report to any address for each message accepted (and tell the
+ * asker where mail for an address ends up).  So by default only the
+ * clients postern relays for may ask, as Postfix's DSN_README advises
+ * (control/dsn, doc/dsn.md). */
+static int dsn_offered(void)
+{
+	return cfg.dsn >= 2 || (cfg.dsn == 1 && (cfg.submission || client.relay || client.local));
+}
+
 static void do_helo(const char *arg, size_t n, int e)
 {
 	if (!parse_helo(arg, n)) {
@@ -328,7 +339,8 @@ static void do_helo(const char *arg, size_t n, int e)
 			die_nomem();
 		if (cfg.submission && !auth_user.len && auth_allowed() && !str_cats(&s, "250-AUTH PLAIN LOGIN\r\n"))
 			die_nomem();
-		if (!str_cats(&s, "250-8BITMIME\r\n250-DSN\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING"))
+		if (!str_cats(&s, "250-8BITMIME\r\n") || (dsn_offered() && !str_cats(&s, "250-DSN\r\n")) ||
+		    !str_cats(&s, "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING"))
 			die_nomem();
 		reply(s.s);
 		str_free(&s);
@@ -380,7 +392,7 @@ static void do_mail(const char *arg, size_t n)
 			error_reply("555 5.5.4 parameters need EHLO");
 			goto out;
 		}
-		if ((d = dsn_arg_take(&dsn, 0, k, kl, val, vl, &why)) != 0) {
+		if (dsn_offered() && (d = dsn_arg_take(&dsn, 0, k, kl, val, vl, &why)) != 0) {
 			if (d == -1) {
 				error_reply(why);
 				goto out;
@@ -518,7 +530,8 @@ static void do_rcpt(const char *arg, size_t n)
 			goto refuse;
 		}
 		/* NOTIFY and ORCPT (RFC 3461) are the only RCPT parameters */
-		if ((pr = dsn_arg_take(&dsn, 1, k, kl, val, vl, &r)) != 1) {
+		pr = dsn_offered() ? dsn_arg_take(&dsn, 1, k, kl, val, vl, &r) : 0;
+		if (pr != 1) {
 			if (pr == 0)
 				r = "555 5.5.4 unsupported RCPT parameter";
 			goto refuse;

@@ -83,7 +83,8 @@ int config_load(void)
 	if (num("databytes", &cfg.databytes, 52428800) || num("maxrcpt", &cfg.maxrcpt, 100) ||
 	    num("timeoutsmtpd", &cfg.timeout, 300) || num("timeoutsession", &cfg.session, 3600) ||
 	    num("maxerrors", &cfg.maxerrors, 10) || num("greetdelay", &cfg.greetdelay, 0) ||
-	    num("starttls", &cfg.starttls, 1) || num("queuefree", &cfg.queuefree, QUEUEFREE_DEFAULT))
+	    num("starttls", &cfg.starttls, 1) || num("queuefree", &cfg.queuefree, QUEUEFREE_DEFAULT) ||
+	    num("dsn", &cfg.dsn, 1))
 		return -1;
 	if (cfg.submission &&
 	    (num("submissionplaintext", &cfg.plaintext, 0) || num("submissionsenders", &cfg.senders, 1) ||

@@ -32,6 +32,7 @@ struct config {
 	unsigned long long senderdomaincheck; /* 1: a stranger's sender domain must take mail (port 25) */
 	unsigned long long spf;       /* 1: SPF checked and recorded, 2: fail refused, 3: errors too (port 25) */
 	unsigned long long spfhelo;   /* the same for the HELO name's own record (RFC 7208 2.3) */
+	unsigned long long dsn;       /* DSN offered: 0 to nobody, 1 to RELAYCLIENTs and on submission, 2 to all */
 };
 extern struct config cfg;
 
