@@ -1,10 +1,10 @@
 /* SMTP sessions with one address: greeting, EHLO (HELO if refused),
  * AUTH when a route has credentials, then one transaction per message
  * (MAIL with SIZE/BODY/SMTPUTF8 as offered, every recipient, the DSN
- * parameters when DSN is offered, DATA with
- * dot-stuffing and CRLF line ends), QUIT.  PIPELINING, when offered, sends
- * MAIL, the RCPTs and DATA in one write (RFC 2920).  A transaction that
- * does not end cleanly ends its session; the next message gets a new one. */
+ * parameters on both when DSN is offered, DATA with dot-stuffing and CRLF
+ * line ends), QUIT.  PIPELINING, when offered, sends MAIL, the RCPTs and
+ * DATA in one write (RFC 2920).  A transaction that does not end cleanly
+ * ends its session; the next message gets a new one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
