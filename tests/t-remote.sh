@@ -16,7 +16,7 @@ done
 PATH=$PATH:/usr/sbin
 
 scratch_init
-netns_pair pr 10.99.0 1 10.99.0.53 2 10 11 12 13 14 15 16 17 18 19 53
+netns_pair pr 10.99.0 1 10.99.0.53 2 10 11 12 13 14 15 16 17 18 19 20 21 53
 ip -n "$NC" addr add fd99::1/64 dev "$VA" nodad && ip -n "$NS" addr add fd99::10/64 dev "$VB" nodad ||
 	bail "IPv6 addresses"
 
@@ -64,6 +64,10 @@ unbound_conf "$D" 10.99.0.53 10.99.0.0/24 \
 	"mx.trickle.test. A 10.99.0.18" \
 	"outofstep.test. MX 10 mx.outofstep.test." \
 	"mx.outofstep.test. A 10.99.0.19" \
+	"dsn.test. MX 10 mx.dsn.test." \
+	"mx.dsn.test. A 10.99.0.20" \
+	"nodsn.test. MX 10 mx.nodsn.test." \
+	"mx.nodsn.test. A 10.99.0.21" \
 	"loop.test. MX 10 mx.loop.test." \
 	"mx.loop.test. A 10.99.0.1" \
 	"mappedloop.test. MX 10 mx.mappedloop.test." \
@@ -90,7 +94,8 @@ cat > "$SCRATCH/servers.py" << 'PYEOF'
 # DATA, .16 greets after 3 seconds, .17 hangs on a session's second MAIL,
 # .18 sends its greeting a byte every half second and never ends it, .19
 # offers PIPELINING and leaves out the RCPT's reply (the 354 comes where
-# the RCPT's answer belongs).
+# the RCPT's answer belongs), .20 offers DSN and .21 does not, each
+# writing every command line it gets to OUT/NAME.cmds.
 import asyncio, os, socket, sys, threading, time
 from aiosmtpd.controller import Controller
 out = sys.argv[1]
@@ -203,10 +208,35 @@ def outofstep(c):
             else: say(b'250 ok')
     except OSError: pass
     c.close()
+def cmds(c, name, dsn):
+    # every command line as it came, CRLF and all, into OUT/NAME.cmds;
+    # bad* recipients get 550, everything else 250
+    f, say = lines(c)
+    try:
+        with open(os.path.join(out, name.decode() + '.cmds'), 'ab', buffering=0) as log:
+            say(b'220 ' + name + b' ESMTP')
+            data = False
+            while True:
+                l = f.readline()
+                if not l: break
+                if data:
+                    if l == b'.\r\n': data = False; say(b'250 2.0.0 ' + name + b' ok')
+                    continue
+                log.write(l)
+                cmd = l[:4].upper()
+                if cmd == b'EHLO': say(b'250-' + name + b'\r\n250-PIPELINING\r\n' + (b'250 DSN' if dsn else b'250 8BITMIME'))
+                elif cmd == b'HELO': say(b'250 ' + name)
+                elif cmd == b'RCPT' and l[8:12].lower() == b'<bad': say(b'550 5.1.1 no such user')
+                elif cmd == b'DATA': say(b'354 go on'); data = True
+                elif cmd == b'QUIT': say(b'221 bye'); break
+                else: say(b'250 ok')
+    except OSError: pass
+    c.close()
 slow = lambda c: serve(c, b'slow', greet_after=3)
 half = lambda c: serve(c, b'half', hang_after=1)  # takes one message a session, hangs on the next
 for ip, b in (('10.99.0.13', bigline), ('10.99.0.14', endless), ('10.99.0.15', drop), ('10.99.0.16', slow),
-              ('10.99.0.17', half), ('10.99.0.18', trickle), ('10.99.0.19', outofstep)):
+              ('10.99.0.17', half), ('10.99.0.18', trickle), ('10.99.0.19', outofstep),
+              ('10.99.0.20', lambda c: cmds(c, b'dsn', True)), ('10.99.0.21', lambda c: cmds(c, b'nodsn', False))):
     threading.Thread(target=raw, args=(ip, b), daemon=True).start()
 open(os.path.join(out, 'ready'), 'w').close()
 while True:
@@ -250,6 +280,140 @@ msg() { printf 'From: ptr1@client.test\nTo: %s\nSubject: %s\n\n%s\n.leading dot\
 logged() { grep -q -- "$1" "$LOG"; }
 nlogged() { grep -c -- "$1" "$LOG"; }
 MD=$SCRATCH/users/ptr1/Maildir
+
+# 0. The DSN parameters (RFC 3461, doc/dsn.md "Passing it on"), before
+# postern-start: postern-remote by hand, then postern-rspawn on its own,
+# against .20 (offers DSN) and .21 (does not), which write down every
+# command line they get.
+QA=1700000000.1P1R1
+printf 'Subject: dsn\n\nbody\n' > "$SCRATCH/dsnmsg"
+# remote_b DOMAIN ARG...: postern-remote -b with the message on fd 3; its
+# records one a line in $SCRATCH/rb.out, its log in rb.err; its exit status
+remote_b() {
+	rb_d=$1
+	shift
+	ip netns exec "$NC" env POSTERN_HOME="$PHOME" "$PHOME/bin/postern-remote" -b "$rb_d" "$@" \
+		3< "$SCRATCH/dsnmsg" > "$SCRATCH/rb.raw" 2> "$SCRATCH/rb.err"
+	rb_rc=$?
+	tr '\0' '\n' < "$SCRATCH/rb.raw" > "$SCRATCH/rb.out"
+	return $rb_rc
+}
+statuses() { cut -c1 "$1" | tr -d '\n'; } # FILE: the status bytes of the records in it
+# got NAME LINE...: the MAIL and RCPT lines server NAME got (CR LF taken
+# off) are exactly LINE..., in that order; its log is emptied for the next
+got() {
+	g_f=$AIO/$1.cmds
+	shift
+	[ -f "$g_f" ] || { diag "no $g_f"; return 1; }
+	tr -d '\r' < "$g_f" | grep -E '^(MAIL|RCPT) ' > "$g_f.got"
+	printf '%s\n' "$@" > "$g_f.want"
+	diff "$g_f.want" "$g_f.got" > "$g_f.diff"
+	g_rc=$?
+	[ $g_rc -eq 0 ] || diag "$(cat "$g_f.diff")"
+	rm -f "$g_f"
+	return $g_rc
+}
+ORC='rfc822;Orig+2Bx@dsn.test'
+check "DSN server: postern-remote -b delivers (K K D, message K)" sh -c '
+	[ "$1" = 0 ] && [ "$(cut -c1 "$2" | tr -d "\n")" = KKDK ]' - "$(remote_b dsn.test ptr1@client.test 'RET=HDRS ENVID=abc+2B' $QA 3 \
+	a@dsn.test "NOTIFY=SUCCESS ORCPT=$ORC" b@dsn.test '' bad@dsn.test 'NOTIFY=FAILURE'; echo $?)" "$SCRATCH/rb.out" ||
+	diag "$(cat "$SCRATCH/rb.out" "$SCRATCH/rb.err")"
+check "DSN server: got MAIL with RET and ENVID, each RCPT with its own parameters, none where there are none" \
+	got dsn 'MAIL FROM:<ptr1@client.test> RET=HDRS ENVID=abc+2B' "RCPT TO:<a@dsn.test> NOTIFY=SUCCESS ORCPT=$ORC" \
+	'RCPT TO:<b@dsn.test>' 'RCPT TO:<bad@dsn.test> NOTIFY=FAILURE'
+check "DSN server: no recipient reported R (the server reports itself)" sh -c "! grep -q 'dsn=relayed' $SCRATCH/rb.err"
+check "server without DSN: the recipient with parameters is R, the one without K, the refused one D" sh -c '
+	[ "$1" = 0 ] && [ "$(cut -c1 "$2" | tr -d "\n")" = RKDK ]' - "$(remote_b nodsn.test ptr1@client.test 'RET=FULL ENVID=abc' $QA 3 \
+	a@nodsn.test 'NOTIFY=SUCCESS,FAILURE' b@nodsn.test '' bad@nodsn.test 'NOTIFY=SUCCESS'; echo $?)" "$SCRATCH/rb.out" ||
+	diag "$(cat "$SCRATCH/rb.out" "$SCRATCH/rb.err")"
+check "server without DSN: got no parameters at all" \
+	got nodsn 'MAIL FROM:<ptr1@client.test>' 'RCPT TO:<a@nodsn.test>' 'RCPT TO:<b@nodsn.test>' 'RCPT TO:<bad@nodsn.test>'
+check "server without DSN: the R recipient logged delivered, dsn=relayed" \
+	grep -q 'attempt .*to=a@nodsn.test .*status=delivered .*dsn=relayed' "$SCRATCH/rb.err"
+check "server without DSN: a recipient with only ORCPT is R too; the message's own record K" sh -c '
+	[ "$1" = 0 ] && [ "$(cut -c1 "$2" | tr -d "\n")" = RK ] && sed -n 2p "$2" | grep -q "^Ksent to mx.nodsn.test"' - \
+	"$(remote_b nodsn.test '' '' $QA 1 c@nodsn.test "ORCPT=$ORC"; echo $?)" "$SCRATCH/rb.out" && got nodsn 'MAIL FROM:<>' 'RCPT TO:<c@nodsn.test>'
+# The longest there can be: a 1000-byte sender and recipient, ENVID of
+# 100 bytes, ORCPT of a 32-byte type and 500 bytes of xtext: far past
+# RFC 5321's 512 bytes a command (RFC 3461 5 raises it by the parameters),
+# and nothing in postern-remote may cut it.
+LONGS=$(printf "%0991d" 0 | tr 0 s)@dsn.test
+LONGR=$(printf "%0991d" 0 | tr 0 r)@dsn.test
+ENV100=$(printf "%0100d" 0 | tr 0 e)
+ORC532="$(printf "%032d" 0 | tr 0 t);$(printf "%0500d" 0 | tr 0 o)"
+check "the longest addresses and parameters go out whole" sh -c '
+	[ "$1" = 0 ] && [ "$(cut -c1 "$2" | tr -d "\n")" = KK ]' - "$(remote_b dsn.test "$LONGS" "RET=FULL ENVID=$ENV100" $QA 1 \
+	"$LONGR" "NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=$ORC532"; echo $?)" "$SCRATCH/rb.out" &&
+	got dsn "MAIL FROM:<$LONGS> RET=FULL ENVID=$ENV100" "RCPT TO:<$LONGR> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=$ORC532"
+# Parameters that dsn_params_ok refuses: exit 100 before any connection.
+CRLF=$(printf 'ENVID=x\r\nRSET')
+for bad in 'RET=hdrs' 'SIZE=10' 'ENVID=abc RET=FULL' 'RET=FULL ' "$CRLF" "ENVID=$ENV100"x; do
+	check "bad MAIL parameters in argv refused (100), nothing sent: '$(printf '%s' "$bad" | tr '\r\n' '??')'" sh -c '
+		[ "$1" = 100 ] && [ ! -s "$2" ] && [ ! -e "$3" ]' - "$(remote_b dsn.test ptr1@client.test "$bad" $QA 1 a@dsn.test ''; echo $?)" \
+		"$SCRATCH/rb.raw" "$AIO/dsn.cmds"
+done
+for bad in 'NOTIFY=never' 'NOTIFY=FAILURE,SUCCESS' 'ORCPT=a@dsn.test' 'ORCPT=rfc822;a b' 'RET=FULL' 'NOTIFY=NEVER '; do
+	check "bad RCPT parameters in argv refused (100), nothing sent: '$bad'" sh -c '
+		[ "$1" = 100 ] && [ ! -s "$2" ] && [ ! -e "$3" ]' - "$(remote_b dsn.test ptr1@client.test '' $QA 2 a@dsn.test '' b@dsn.test "$bad"; echo $?)" \
+		"$SCRATCH/rb.raw" "$AIO/dsn.cmds"
+done
+check "-b: a recipient without its parameters argument is a usage error (100)" sh -c '[ "$1" = 100 ]' - \
+	"$(remote_b dsn.test ptr1@client.test '' $QA 2 a@dsn.test '' b@dsn.test; echo $?)"
+check "by hand (no -b): no parameters, even to a DSN server" sh -c "
+	< $SCRATCH/dsnmsg ip netns exec $NC env POSTERN_HOME=$PHOME $PHOME/bin/postern-remote dsn.test ptr1@client.test $QA a@dsn.test 2> /dev/null |
+	tr '\0' '\n' | cut -c1 | tr -d '\n' | grep -qx KK" && got dsn 'MAIL FROM:<ptr1@client.test>' 'RCPT TO:<a@dsn.test>'
+
+# postern-rspawn on its own, as postern-remote, with a home of its own
+# (its postern-remote and queue/mess/QA): a frame in, result frames out.
+RH=$SCRATCH/rhome
+mkdir -p "$RH/bin" "$RH/control" "$RH/queue/mess" && cp "$PHOME/bin/postern-remote" "$RH/bin/" &&
+	echo client.test > "$RH/control/me" && cp "$SCRATCH/dsnmsg" "$RH/queue/mess/$QA" && chmod -R a+rX "$RH" ||
+	bail "rspawn's home"
+cat > "$SCRATCH/frames.py" << 'PYEOF'
+# frames.py make FIELD...: one netstring of the fields, each ending in NUL;
+# frames.py read: every netstring on stdin, one a line, fields joined by |
+import sys
+if sys.argv[1] == 'make':
+    p = b''.join(a.encode('utf-8', 'surrogateescape') + b'\0' for a in sys.argv[2:])
+    sys.stdout.buffer.write(b'%d:%s,' % (len(p), p))
+else:
+    d = sys.stdin.buffer.read()
+    while d:
+        n, d = d.split(b':', 1)
+        p, d = d[:int(n)], d[int(n) + 1:]
+        print('|'.join(x.decode() for x in p.split(b'\0')[:-1]))
+PYEOF
+# rspawn FIELD...: the frame through postern-rspawn; results in rs.out (a
+# frame a line), its stderr in rs.err; its exit status
+rspawn() {
+	/usr/bin/python3 "$SCRATCH/frames.py" make "$@" > "$SCRATCH/rs.in"
+	ip netns exec "$NC" env POSTERN_HOME="$RH" s6-setuidgid postern-remote "$PHOME/bin/postern-rspawn" \
+		< "$SCRATCH/rs.in" > "$SCRATCH/rs.raw" 2> "$SCRATCH/rs.err"
+	rs_rc=$?
+	/usr/bin/python3 "$SCRATCH/frames.py" read < "$SCRATCH/rs.raw" > "$SCRATCH/rs.out"
+	return $rs_rc
+}
+check "rspawn: a job to a DSN server: exit 0, K and K" sh -c '
+	[ "$1" = 0 ] && cut -d"|" -f1,2,4,6 "$2" | grep -qx "7|K|K|K"' - "$(rspawn dsn.test 7 $QA ptr1@client.test 'ENVID=e1' 2 \
+	a@dsn.test 'NOTIFY=SUCCESS' b@dsn.test ''; echo $?)" "$SCRATCH/rs.out" || diag "$(cat "$SCRATCH/rs.out" "$SCRATCH/rs.err")"
+check "rspawn: postern-remote got the parameters in argv and sent them" \
+	got dsn 'MAIL FROM:<ptr1@client.test> ENVID=e1' 'RCPT TO:<a@dsn.test> NOTIFY=SUCCESS' 'RCPT TO:<b@dsn.test>'
+check "rspawn: R passed through to postern-send unchanged (server without DSN)" sh -c '
+	[ "$1" = 0 ] && cut -d"|" -f1,2,4,6 "$2" | grep -qx "7|K|R|K"' - "$(rspawn nodsn.test 7 $QA ptr1@client.test 'RET=HDRS' 2 \
+	a@nodsn.test "ORCPT=$ORC" b@nodsn.test ''; echo $?)" "$SCRATCH/rs.out" || diag "$(cat "$SCRATCH/rs.out" "$SCRATCH/rs.err")"
+check "rspawn: ... and the server without DSN got none" got nodsn 'MAIL FROM:<ptr1@client.test>' 'RCPT TO:<a@nodsn.test>' 'RCPT TO:<b@nodsn.test>'
+for bad in 'RET=hdrs' "$CRLF"; do
+	check "rspawn: bad MAILPARAMS is a malformed frame (111), nothing started" sh -c '
+		[ "$1" = 111 ] && grep -q "malformed request from postern-send: bad MAILPARAMS" "$2" && [ ! -e "$3" ]' - \
+		"$(rspawn dsn.test 7 $QA ptr1@client.test "$bad" 1 a@dsn.test ''; echo $?)" "$SCRATCH/rs.err" "$AIO/dsn.cmds"
+done
+check "rspawn: bad RCPTPARAMS is a malformed frame (111), nothing started" sh -c '
+	[ "$1" = 111 ] && grep -q "malformed request from postern-send: bad RCPTPARAMS" "$2" && [ ! -e "$3" ]' - \
+	"$(rspawn dsn.test 7 $QA ptr1@client.test '' 2 a@dsn.test '' b@dsn.test 'NOTIFY=NEVER,SUCCESS'; echo $?)" "$SCRATCH/rs.err" "$AIO/dsn.cmds"
+check "rspawn: a frame without the parameter fields (the old one) is malformed (111)" sh -c '
+	[ "$1" = 111 ] && grep -q "malformed request" "$2" && [ ! -e "$3" ]' - \
+	"$(rspawn dsn.test 7 $QA ptr1@client.test 1 a@dsn.test; echo $?)" "$SCRATCH/rs.err" "$AIO/dsn.cmds"
+
 start
 
 # 1. preferred MX, several recipients in one transaction, dot-stuffing
@@ -345,13 +509,13 @@ check "endless continuation lines: postern-remote defers, bounded" sh -c "
 printf 'Subject: b2\n\nsecond\n' > "$SCRATCH/small2"
 check "-b: two messages, one record per recipient and one per message, in order" sh -c "
 	ip netns exec $NC env POSTERN_HOME=$PHOME $PHOME/bin/postern-remote -b good.test \
-		ptr1@client.test 1700000000.1P1R1 1 x@good.test '' 1700000000.2P1R2 2 y@good.test z@good.test \
+		ptr1@client.test '' 1700000000.1P1R1 1 x@good.test '' '' '' 1700000000.2P1R2 2 y@good.test '' z@good.test '' \
 		3< $SCRATCH/small 4< $SCRATCH/small2 2> $SCRATCH/b.err | tr '\0' '\n' > $SCRATCH/b.out;
 	[ \$(wc -l < $SCRATCH/b.out) -eq 5 ] && [ \$(cut -c1 $SCRATCH/b.out | tr -d '\n') = KKKKK ] &&
 	sed -n 2p $SCRATCH/b.out | grep -q '^Ksent to mx1.good.test'"
 check "-b: a count that runs past the arguments is a usage error (100)" sh -c "
 	ip netns exec $NC env POSTERN_HOME=$PHOME $PHOME/bin/postern-remote -b good.test \
-		ptr1@client.test 1700000000.1P1R1 2 x@good.test 3< $SCRATCH/small > /dev/null 2>&1; [ \$? -eq 100 ]"
+		ptr1@client.test '' 1700000000.1P1R1 2 x@good.test '' 3< $SCRATCH/small > /dev/null 2>&1; [ \$? -eq 100 ]"
 # A greeting that never ends but is never silent for timeoutremote (5 s):
 # each reply has timeoutremote in all, not only each wait for a byte.
 check "a greeting trickled a byte every 0.5 s: deferred after timeoutremote, not held" sh -c "

@@ -20,13 +20,14 @@
 #include "control.h"
 #include "die.h"
 #include "envelope.h"
+#include "esmtpdsn.h"
 #include "fmt.h"
 #include "idna.h"
 #include "utf8.h"
 #include "log.h"
 #include "uniq.h"
 
-#define USAGE "postern-remote domain sender qid recipient...  |  postern-remote -b domain sender qid n recipient... [sender qid n recipient...]..."
+#define USAGE "postern-remote domain sender qid recipient...  |  postern-remote -b domain sender mailparams qid n recipient rcptparams ... [sender mailparams qid n recipient rcptparams ...]..."
 
 /* One message of the run: its job for smtp.c and what is reported. */
 struct one {
@@ -103,8 +104,10 @@ static void write_one(struct one *o)
 		log_kvb(&l, "to", o->j.rcpt[i], o->j.rcpt_len[i]);
 		log_kvb(&l, "mx", o->host.s ? o->host.s : "", o->host.len);
 		log_kvb(&l, "ip", o->ip.s ? o->ip.s : "", o->ip.len);
-		log_kv(&l, "status", st == 'K' ? "delivered" : st == 'D' ? "failed" : "deferred");
+		log_kv(&l, "status", st == 'K' || st == 'R' ? "delivered" : st == 'D' ? "failed" : "deferred");
 		log_kvb(&l, "reply", o->j.text[i].s ? o->j.text[i].s : "", tl);
+		if (st == 'R') /* to a server without DSN: the request for a report ends here */
+			log_kv(&l, "dsn", "relayed");
 		if (o->j.tlsproto[0])
 			log_kv(&l, "tls", o->j.tlsproto);
 		log_kvu(&l, "delay", now > arr ? now - arr : 0);
@@ -222,9 +225,11 @@ static void smarthost_auth(const struct route *rt, enum tls_policy pol)
 	}
 }
 
-/* One message's arguments and its file. */
-static void one_take(struct one *o, const char *domain, size_t dlen, const char *sender, const char *qid,
-                     char **rcpt, size_t n, int fd)
+/* One message's arguments and its file: with paired, rcpt holds n pairs
+ * of an address and its RCPT parameters; else n addresses, and no
+ * parameters anywhere (mailparams ""). */
+static void one_take(struct one *o, const char *domain, size_t dlen, const char *sender, const char *mailparams,
+                     const char *qid, char **rcpt, size_t n, int paired, int fd)
 {
 	struct job *j = &o->j;
 	struct stat st;
@@ -232,6 +237,12 @@ static void one_take(struct one *o, const char *domain, size_t dlen, const char 
 
 	if (envelope_sender_ok(sender, strlen(sender)) != ENV_OK || !qid_valid(qid, strlen(qid)))
 		die(100, "fatal: bad sender or queue id");
+	/* postern-rspawn checked them; they go on the wire after MAIL and
+	 * RCPT, so checked again here all the same (doc/dsn.md) */
+	j->mailparams = mailparams;
+	j->mailparams_len = strlen(mailparams);
+	if (!dsn_params_ok(mailparams, j->mailparams_len, 0))
+		die(100, "fatal: bad DSN parameters for MAIL");
 	j->qid = qid;
 	j->sender = sender;
 	j->sender_len = strlen(sender);
@@ -239,12 +250,16 @@ static void one_take(struct one *o, const char *domain, size_t dlen, const char 
 		j->sender_len = 0; /* the double-bounce marker goes out as <> */
 	j->n = n;
 	for (i = 0; i < n; i++) {
-		const char *a = rcpt[i];
+		const char *a = paired ? rcpt[2 * i] : rcpt[i], *p = paired ? rcpt[2 * i + 1] : "";
 		size_t l = strlen(a), at = addr_at(a, l);
 		if (addr_check(a, l) != ADDR_OK || l - at - 1 != dlen || !case_eqn(a + at + 1, domain, dlen))
 			die(100, "fatal: bad recipient or not of the domain");
 		j->rcpt[i] = a;
 		j->rcpt_len[i] = l;
+		j->rparams[i] = p;
+		j->rparams_len[i] = strlen(p);
+		if (!dsn_params_ok(p, j->rparams_len[i], 1))
+			die(100, "fatal: bad DSN parameters for RCPT");
 		j->utf8 |= utf8_has_high(a, l);
 	}
 	j->utf8 |= utf8_has_high(j->sender, j->sender_len);
@@ -263,7 +278,8 @@ static void one_take(struct one *o, const char *domain, size_t dlen, const char 
 }
 
 /* The arguments after DOMAIN: SENDER QID RCPT..., or with -b groups of
- * SENDER QID N RCPT... with message k on fd 3 + k. */
+ * SENDER MAILPARAMS QID N and N pairs RCPT RCPTPARAMS, with message k on
+ * fd 3 + k. */
 static void args_take(int batch, const char *domain, size_t dlen, char **arg, size_t narg)
 {
 	size_t pos = 0, total = 0;
@@ -271,19 +287,19 @@ static void args_take(int batch, const char *domain, size_t dlen, char **arg, si
 	if (!batch) {
 		if (narg < 3 || narg - 2 > RCPT_MAX)
 			die_usage(USAGE);
-		one_take(ones, domain, dlen, arg[0], arg[1], arg + 2, narg - 2, 0);
+		one_take(ones, domain, dlen, arg[0], "", arg[1], arg + 2, narg - 2, 0, 0);
 		nones = 1;
 		return;
 	}
 	while (pos < narg) {
 		unsigned long long n;
-		if (nones == MSGS_MAX || narg - pos < 4 || !scan_ulong_all(arg[pos + 2], strlen(arg[pos + 2]), &n) ||
-		    n < 1 || n > RCPT_MAX || n > narg - pos - 3 || (total += (size_t)n) > RCPT_MAX)
+		if (nones == MSGS_MAX || narg - pos < 6 || !scan_ulong_all(arg[pos + 3], strlen(arg[pos + 3]), &n) ||
+		    n < 1 || n > RCPT_MAX || n > (narg - pos - 4) / 2 || (total += (size_t)n) > RCPT_MAX)
 			die_usage(USAGE);
-		one_take(ones + nones, domain, dlen, arg[pos], arg[pos + 1], arg + pos + 3, (size_t)n,
-		         3 + (int)nones);
+		one_take(ones + nones, domain, dlen, arg[pos], arg[pos + 1], arg[pos + 2], arg + pos + 4, (size_t)n,
+		         1, 3 + (int)nones);
 		nones++;
-		pos += 3 + (size_t)n;
+		pos += 4 + 2 * (size_t)n;
 	}
 	if (!nones)
 		die_usage(USAGE);

@@ -172,7 +172,14 @@ struct job {
 	size_t n;
 	const char *rcpt[RCPT_MAX];
 	size_t rcpt_len[RCPT_MAX];
-	char st[RCPT_MAX];       /* 0: not yet, else K Z D */
+	/* the DSN parameters (RFC 3461) for MAIL and for each RCPT, as
+	 * dsn_params_ok takes them, "" for none: sent only to a server that
+	 * offers DSN (doc/dsn.md, "Passing it on") */
+	const char *mailparams;
+	size_t mailparams_len;
+	const char *rparams[RCPT_MAX];
+	size_t rparams_len[RCPT_MAX];
+	char st[RCPT_MAX];       /* 0: not yet, else K R Z D (R: K, and the DSN request ends here) */
 	struct str text[RCPT_MAX];
 	const char *msg;         /* the message, LF line ends */
 	size_t msglen;

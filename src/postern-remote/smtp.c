@@ -1,9 +1,10 @@
 /* SMTP sessions with one address: greeting, EHLO (HELO if refused),
  * AUTH when a route has credentials, then one transaction per message
- * (MAIL with SIZE/BODY/SMTPUTF8 as offered, every recipient, DATA with
- * dot-stuffing and CRLF line ends), QUIT.  PIPELINING, when offered, sends
- * MAIL, the RCPTs and DATA in one write (RFC 2920).  A transaction that
- * does not end cleanly ends its session; the next message gets a new one. */
+ * (MAIL with SIZE/BODY/SMTPUTF8 as offered, every recipient, the DSN
+ * parameters on both when DSN is offered, DATA with dot-stuffing and CRLF
+ * line ends), QUIT.  PIPELINING, when offered, sends MAIL, the RCPTs and
+ * DATA in one write (RFC 2920).  A transaction that does not end cleanly
+ * ends its session; the next message gets a new one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -26,7 +27,7 @@ struct conn {
 	const struct addr *a;
 	struct reply r;
 	/* what EHLO offered */
-	int pipelining, eightbitmime, smtputf8, starttls, size, auth_plain, auth_login;
+	int pipelining, eightbitmime, smtputf8, starttls, size, auth_plain, auth_login, dsn;
 	const char *err; /* why the last read or write failed */
 	unsigned long long sizemax;
 };
@@ -100,6 +101,19 @@ static int put_path(struct conn *c, const char *cmd, const char *a, size_t n)
 	       io_put(&c->out, ">", 1);
 }
 
+/* " PARAMS" after a MAIL or RCPT path, when the server offers DSN and
+ * there are any (RFC 3461 4): checked with dsn_params_ok on the way in,
+ * so printable ASCII with single spaces, nothing that ends the line.
+ * The command grows past RFC 5321's 512 bytes by at most DSN_PARAMS_MAX,
+ * as RFC 3461 5 allows; nothing here has a line limit (io grows its
+ * writes through the buffer), so nothing is cut. */
+static int put_params(struct conn *c, const char *p, size_t n)
+{
+	if (!c->dsn || !n)
+		return 0;
+	return io_put(&c->out, " ", 1) || io_put(&c->out, p, n);
+}
+
 static int get(struct conn *c)
 {
 	io_deadline(&c->in, (unsigned long long)c->in.timeout_ms);
@@ -160,6 +174,8 @@ static void ehlo_keywords(struct conn *c)
 				c->smtputf8 = 1;
 			else if (ieq_prefix(s, l, "STARTTLS"))
 				c->starttls = 1;
+			else if (ieq_prefix(s, l, "DSN"))
+				c->dsn = 1;
 			else if (ieq_prefix(s, l, "AUTH"))
 				auth_mechs(c, s + 4, l - 4);
 			else if (ieq_prefix(s, l, "SIZE")) {
@@ -417,7 +433,7 @@ static int tls_switch(struct conn *c)
 	c->out.len = 0;
 	c->tls = 1;
 	c->verified = tls_rep.verified == 1;
-	c->pipelining = c->eightbitmime = c->smtputf8 = c->starttls = c->size = 0;
+	c->pipelining = c->eightbitmime = c->smtputf8 = c->starttls = c->size = c->dsn = 0;
 	c->auth_plain = c->auth_login = 0;
 	c->sizemax = 0;
 	return 0;
@@ -638,12 +654,13 @@ static int transaction(struct conn *c, struct job *j, struct str *why, enum afte
 	if (put_path(c, "MAIL FROM:", j->sender, j->sender_len) ||
 	    (c->size && (put(c, " SIZE=") || put(c, num))) ||
 	    (j->eightbit && c->eightbitmime && put(c, " BODY=8BITMIME")) ||
-	    (j->utf8 && put(c, " SMTPUTF8")) || put(c, "\r\n"))
+	    (j->utf8 && put(c, " SMTPUTF8")) || put_params(c, j->mailparams, j->mailparams_len) ||
+	    put(c, "\r\n"))
 		goto lost;
 	if (pipelined) {
 		for (i = 0; i < j->n; i++)
 			if (!j->st[i] && (put_path(c, "RCPT TO:", j->rcpt[i], j->rcpt_len[i]) ||
-			                  put(c, "\r\n")))
+			                  put_params(c, j->rparams[i], j->rparams_len[i]) || put(c, "\r\n")))
 				goto lost;
 		if (put(c, "DATA\r\n"))
 			goto lost;
@@ -667,7 +684,7 @@ static int transaction(struct conn *c, struct job *j, struct str *why, enum afte
 		if (j->st[i])
 			continue;
 		if (!pipelined && (put_path(c, "RCPT TO:", j->rcpt[i], j->rcpt_len[i]) ||
-		                   put(c, "\r\n") || flush(c)))
+		                   put_params(c, j->rparams[i], j->rparams_len[i]) || put(c, "\r\n") || flush(c)))
 			goto lost_rcpt;
 		if (get(c))
 			goto lost_rcpt;
@@ -715,8 +732,15 @@ static int transaction(struct conn *c, struct job *j, struct str *why, enum afte
 	if (flush(c) || get(c))
 		goto lost_data;
 	for (i = 0; i < j->n; i++)
-		if (j->st[i] == 'a')
-			settle(j, i, class_of(c->r.code), c, "end of DATA", &c->r, 0);
+		if (j->st[i] == 'a') {
+			char st = class_of(c->r.code);
+			/* delivered to a server that was not handed the DSN
+			 * request: postern-send reports "relayed" if asked
+			 * (RFC 3461 6.2.7.2, doc/dsn.md) */
+			if (st == 'K' && !c->dsn && j->rparams_len[i])
+				st = 'R';
+			settle(j, i, st, c, "end of DATA", &c->r, 0);
+		}
 	return 0; /* the transaction is over, whatever the reply: the session goes on */
 
 lost:

@@ -74,7 +74,9 @@ static void reply_all(const struct request *rq, const char *why)
 static _Noreturn void child(const struct request *rq, int out)
 {
 	static char penv[] = "PATH=/usr/bin:/bin";
-	static char *argv[3 + MSGS_MAX * (3 + RCPTS_MAX) + 1];
+	/* -b DOMAIN, then SENDER MAILPARAMS QID N a message and RCPT
+	 * RCPTPARAMS a recipient (RCPTS_MAX in the whole job) */
+	static char *argv[3 + MSGS_MAX * 4 + RCPTS_MAX * 2 + 1];
 	static char nums[MSGS_MAX][FMT_ULONG + 1];
 	char *envp[] = { penv, 0 };
 	struct str path = STR_INIT;
@@ -109,10 +111,11 @@ static _Noreturn void child(const struct request *rq, int out)
 	for (k = 0; k < rq->nm; k++) {
 		nums[k][fmt_ulong(nums[k], rq->m[k].n)] = 0;
 		argv[a++] = (char *)rq->m[k].sender;
+		argv[a++] = (char *)rq->m[k].params;
 		argv[a++] = (char *)rq->m[k].qid;
 		argv[a++] = nums[k];
-		for (i = 0; i < rq->m[k].n; i++)
-			argv[a++] = (char *)rq->m[k].rcpt[i];
+		for (i = 0; i < 2 * rq->m[k].n; i++)
+			argv[a++] = (char *)rq->m[k].rcpt[i]; /* the address, then its parameters */
 	}
 	argv[a] = 0;
 	sigemptyset(&none);

@@ -15,11 +15,12 @@
 #define KIDS_MAX 1000    /* deliveries at once */
 
 #define MSGS_MAX REMOTE_BATCH_MAX /* messages in one job */
-#define REQ_FIELDS (1 + 4 * MSGS_MAX + RCPTS_MAX)
+#define REQ_FIELDS (1 + 5 * MSGS_MAX + 2 * RCPTS_MAX)
 
 struct rmsg {
 	const char *job, *qid, *sender;
-	const char *const *rcpt;
+	const char *params;        /* MAIL's DSN parameters, "" for none */
+	const char *const *rcpt;   /* n pairs: rcpt[2i] the address, rcpt[2i + 1] its RCPT parameters */
 	size_t n;
 };
 struct request {
@@ -28,9 +29,10 @@ struct request {
 	size_t nm;
 };
 /* Splits and checks a request payload: DOMAIN, then for each of 1 to
- * MSGS_MAX messages JOB QID SENDER N and N recipients (each of DOMAIN;
- * 1 to RCPTS_MAX in the whole job), every field ending in NUL; the job
- * ids all different.
+ * MSGS_MAX messages JOB QID SENDER MAILPARAMS N and N pairs RCPT
+ * RCPTPARAMS (each RCPT of DOMAIN; 1 to RCPTS_MAX in the whole job; the
+ * parameters as dsn_params_ok takes them), every field ending in NUL;
+ * the job ids all different.
  * NULL if well formed, else what is wrong.  rq points into the payload
  * and into storage of rspawn_parse's own, valid until the next call. */
 const char *rspawn_parse(const struct str *payload, struct request *rq);
@@ -45,7 +47,8 @@ size_t rspawn_split(const char *out, size_t olen, const size_t *n, size_t nm, si
 
 /* The result frame's payload (doc/pipes.md) for job with n recipients,
  * from its records in what postern-remote wrote (out, olen) and the
- * process's wait status. */
+ * process's wait status.  A recipient's STATUS is K, R, D or Z, the
+ * message's K, D or Z; anything else makes the whole output malformed. */
 int rspawn_result(struct str *payload, const char *job, size_t n, const char *out, size_t olen,
                   int status);
 #endif

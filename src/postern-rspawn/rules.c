@@ -4,6 +4,7 @@
 #include "addr.h"
 #include "case.h"
 #include "envelope.h"
+#include "esmtpdsn.h"
 #include "fmt.h"
 #include "uniq.h"
 #include "netstring.h"
@@ -21,18 +22,19 @@ const char *rspawn_parse(const struct str *p, struct request *rq)
 	nf = ns_split(p, f, fl, REQ_FIELDS);
 	if (nf < 0)
 		return "too many fields";
-	if (nf < 6)
+	if (nf < 8)
 		return "too few fields";
 	if (!domain_check(f[0], fl[0]))
 		return "bad DOMAIN";
 	dl = fl[0];
 	rq->domain = f[0];
 	rq->nm = 0;
+	/* per message JOB QID SENDER MAILPARAMS N, then N pairs RCPT RCPTPARAMS */
 	while (pos < (size_t)nf) {
 		struct rmsg *m;
 		if (rq->nm == MSGS_MAX)
 			return "too many messages";
-		if ((size_t)nf - pos < 5)
+		if ((size_t)nf - pos < 7)
 			return "too few fields";
 		if (fl[pos] > JOB_MAX || !scan_ulong_all(f[pos], fl[pos], &job))
 			return "bad JOB";
@@ -40,14 +42,21 @@ const char *rspawn_parse(const struct str *p, struct request *rq)
 			return "bad QID";
 		if (envelope_sender_ok(f[pos + 2], fl[pos + 2]) != ENV_OK)
 			return "bad SENDER";
-		if (fl[pos + 3] > 3 || !scan_ulong_all(f[pos + 3], fl[pos + 3], &n) || n < 1 || n > RCPTS_MAX ||
-		    n > (size_t)nf - pos - 4)
+		/* what postern-remote puts on MAIL and RCPT: only what
+		 * dsn_mail_params and dsn_rcpt_params can write, so no byte of
+		 * it can end the command or start another */
+		if (!dsn_params_ok(f[pos + 3], fl[pos + 3], 0))
+			return "bad MAILPARAMS";
+		if (fl[pos + 4] > 3 || !scan_ulong_all(f[pos + 4], fl[pos + 4], &n) || n < 1 || n > RCPTS_MAX ||
+		    n > ((size_t)nf - pos - 5) / 2)
 			return "bad N";
-		for (i = pos + 4; i < pos + 4 + n; i++) {
+		for (i = pos + 5; i < pos + 5 + 2 * n; i += 2) {
 			size_t at = addr_at(f[i], fl[i]);
 			if (addr_check(f[i], fl[i]) != ADDR_OK || fl[i] - at - 1 != dl ||
 			    !case_eqn(f[i] + at + 1, f[0], dl))
 				return "bad RECIPIENT";
+			if (!dsn_params_ok(f[i + 1], fl[i + 1], 1))
+				return "bad RCPTPARAMS";
 		}
 		for (k = 0; k < rq->nm; k++)
 			if (strcmp(rq->m[k].job, f[pos]) == 0)
@@ -58,9 +67,10 @@ const char *rspawn_parse(const struct str *p, struct request *rq)
 		m->job = f[pos];
 		m->qid = f[pos + 1];
 		m->sender = f[pos + 2];
+		m->params = f[pos + 3];
 		m->n = (size_t)n;
-		m->rcpt = f + pos + 4;
-		pos += 4 + (size_t)n;
+		m->rcpt = f + pos + 5;
+		pos += 5 + 2 * (size_t)n;
 	}
 	return 0;
 }
@@ -114,7 +124,10 @@ int rspawn_result(struct str *o, const char *job, size_t n, const char *out, siz
 		}
 		rec[nr] = out + pos;
 		rl[nr] = (size_t)(z - (out + pos));
-		if (!rl[nr] || (rec[nr][0] != 'K' && rec[nr][0] != 'Z' && rec[nr][0] != 'D'))
+		/* R (delivered, the DSN request ends there) is a recipient's
+		 * status only: the message's record is K, Z or D */
+		if (!rl[nr] || (rec[nr][0] != 'K' && rec[nr][0] != 'Z' && rec[nr][0] != 'D' &&
+		                (rec[nr][0] != 'R' || nr == n)))
 			good = 0;
 		nr++;
 		pos += rl[nr - 1] + 1;

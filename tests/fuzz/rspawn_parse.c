@@ -3,13 +3,15 @@
  * message and turned into result frames (rspawn_split, rspawn_result).
  * The first byte picks which.  Besides the sanitizers' checks it asserts
  * what rspawn relies on: a parsed job has 1 to MSGS_MAX messages and at
- * most RCPTS_MAX recipients, each of the job's domain; a split gives the
+ * most RCPTS_MAX recipients, each of the job's domain, and every DSN
+ * parameter string passes dsn_params_ok and holds no CR or LF; a split gives the
  * messages it holds whole, one after the other from the first; every result frame starts with
  * the job id and has the message status and one pair per recipient.
  * Built and run by tests/fuzz.sh. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "esmtpdsn.h"
 #include "netstring.h"
 #include "postern-rspawn/rspawn.h"
 
@@ -28,12 +30,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (rq.nm < 1 || rq.nm > MSGS_MAX)
 				abort();
 			for (k = 0; k < rq.nm; k++) {
-				if (rq.m[k].n < 1)
+				if (rq.m[k].n < 1 || !dsn_params_ok(rq.m[k].params, strlen(rq.m[k].params), 0) ||
+				    strpbrk(rq.m[k].params, "\r\n"))
 					abort();
 				total += rq.m[k].n;
-				for (i = 0; i < rq.m[k].n; i++)
-					if (!strchr(rq.m[k].rcpt[i], '@'))
+				for (i = 0; i < rq.m[k].n; i++) {
+					const char *rp = rq.m[k].rcpt[2 * i + 1];
+					if (!strchr(rq.m[k].rcpt[2 * i], '@') || !dsn_params_ok(rp, strlen(rp), 1) ||
+					    strpbrk(rp, "\r\n"))
 						abort();
+				}
 			}
 			if (total > RCPTS_MAX)
 				abort();

@@ -130,23 +130,81 @@ int main(void)
 	}
 
 #define PL(lit) (pl.len = 0, str_catb(&pl, lit, sizeof lit - 1))
-	PL("Ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "2\0" "a@ex.ORG\0" "b@ex.org\0");
-	CHECK(rspawn_parse(&pl, &rq) == 0 && rq.nm == 1 && rq.m[0].n == 2 && !strcmp(rq.m[0].rcpt[1], "b@ex.org"),
-	      "request of one message parses");
-	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "1\0" "a@ex.org\0"
-	   "8\0" "1700000000.2P1R1\0" "\0" "2\0" "b@ex.org\0" "c@EX.org\0");
+	PL("Ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "\0" "2\0" "a@ex.ORG\0" "\0" "b@ex.org\0" "\0");
+	CHECK(rspawn_parse(&pl, &rq) == 0 && rq.nm == 1 && rq.m[0].n == 2 && !strcmp(rq.m[0].rcpt[2], "b@ex.org") &&
+	      rq.m[0].params[0] == 0 && rq.m[0].rcpt[3][0] == 0, "request of one message parses");
+	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "\0" "1\0" "a@ex.org\0" "\0"
+	   "8\0" "1700000000.2P1R1\0" "\0" "\0" "2\0" "b@ex.org\0" "\0" "c@EX.org\0" "\0");
 	CHECK(rspawn_parse(&pl, &rq) == 0 && rq.nm == 2 && !strcmp(rq.m[1].job, "8") && rq.m[1].n == 2 &&
-	      rq.m[1].sender[0] == 0 && !strcmp(rq.m[1].rcpt[0], "b@ex.org"), "request of two messages parses");
-	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "1\0" "a@ex.org\0"
-	   "7\0" "1700000000.2P1R1\0" "\0" "1\0" "b@ex.org\0");
+	      rq.m[1].sender[0] == 0 && !strcmp(rq.m[1].rcpt[0], "b@ex.org") && !strcmp(rq.m[1].rcpt[2], "c@EX.org"),
+	      "request of two messages parses");
+	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "\0" "1\0" "a@ex.org\0" "\0"
+	   "7\0" "1700000000.2P1R1\0" "\0" "\0" "1\0" "b@ex.org\0" "\0");
 	CHECK(rspawn_parse(&pl, &rq) != 0, "one job id twice refused");
-	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "2\0" "a@ex.org\0");
+	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "\0" "2\0" "a@ex.org\0" "\0");
 	CHECK(rspawn_parse(&pl, &rq) != 0, "fewer recipients than N refused");
-	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "1\0" "a@other.org\0");
+	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "\0" "2\0" "a@ex.org\0" "\0" "b@ex.org\0");
+	CHECK(rspawn_parse(&pl, &rq) != 0, "a recipient without its parameters field refused");
+	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "\0" "1\0" "a@other.org\0" "\0");
 	CHECK(rspawn_parse(&pl, &rq) != 0, "recipient of another domain refused");
+	/* the old frame (no parameter fields) is not taken for the new one */
+	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "1\0" "a@ex.org\0");
+	CHECK(rspawn_parse(&pl, &rq) != 0, "a frame without the parameter fields refused");
+
+	/* the DSN parameters (doc/dsn.md, "Passing it on") */
+	PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "RET=HDRS ENVID=abc+2B\0" "2\0"
+	   "a@ex.org\0" "NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a@b.c\0" "b@ex.org\0" "\0");
+	CHECK(rspawn_parse(&pl, &rq) == 0 && rq.nm == 1 && rq.m[0].n == 2 && !strcmp(rq.m[0].params, "RET=HDRS ENVID=abc+2B") &&
+	      !strcmp(rq.m[0].rcpt[0], "a@ex.org") && !strcmp(rq.m[0].rcpt[1], "NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a@b.c") &&
+	      !strcmp(rq.m[0].rcpt[2], "b@ex.org") && rq.m[0].rcpt[3][0] == 0, "MAIL and RCPT parameters parse");
+	{
+		static const char *const badmail[] = { "RET=hdrs", "ENVID=abc RET=FULL", "RET=FULL ", " RET=FULL",
+		                                       "RET=FULL  ENVID=x", "ENVID=a\r\nRSET", "SIZE=10", "NOTIFY=NEVER",
+		                                       "ENVID=a+2b", "RET=FULL RET=HDRS" };
+		static const char *const badrcpt[] = { "NOTIFY=never", "NOTIFY=FAILURE,SUCCESS", "ORCPT=a@b.c",
+		                                       "ORCPT=rfc822;a b", "RET=FULL", "NOTIFY=NEVER\nORCPT=rfc822;a",
+		                                       "ORCPT=rfc822;x NOTIFY=NEVER", "NOTIFY=" };
+		static const char head[] = "ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0";
+		static const char rest[] = "\0" "1\0" "a@ex.org\0" "\0";
+		static const char head1[] = "ex.org\0" "7\0" "1700000000.1P1R1\0" "s@x.org\0" "\0" "1\0" "a@ex.org\0";
+		size_t k;
+		int allbad = 1;
+		for (k = 0; k < sizeof badmail / sizeof *badmail; k++) {
+			pl.len = 0;
+			str_catb(&pl, head, sizeof head - 1);
+			str_cats(&pl, badmail[k]);
+			str_catb(&pl, rest, sizeof rest - 1);
+			allbad &= rspawn_parse(&pl, &rq) != 0 && !strcmp(rspawn_parse(&pl, &rq), "bad MAILPARAMS");
+		}
+		CHECK(allbad, "bad MAIL parameters refused (lower case, order, blanks, CR LF, unknown keys, bad xtext)");
+		allbad = 1;
+		for (k = 0; k < sizeof badrcpt / sizeof *badrcpt; k++) {
+			pl.len = 0;
+			str_catb(&pl, head1, sizeof head1 - 1);
+			str_cats(&pl, badrcpt[k]);
+			str_catz(&pl);
+			allbad &= rspawn_parse(&pl, &rq) != 0 && !strcmp(rspawn_parse(&pl, &rq), "bad RCPTPARAMS");
+		}
+		CHECK(allbad, "bad RCPT parameters refused (not canonical, no address type, blanks, wrong command's key)");
+		/* the longest parameters there can be pass; one byte more does not */
+		pl.len = 0;
+		str_catb(&pl, head1, sizeof head1 - 1);
+		str_cats(&pl, "NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=");
+		for (k = 0; k < DSN_ADDRTYPE_MAX; k++)
+			str_catc(&pl, 'x');
+		str_catc(&pl, ';');
+		for (k = 0; k < DSN_ORCPT_MAX; k++)
+			str_catc(&pl, 'y');
+		str_catz(&pl);
+		CHECK(rspawn_parse(&pl, &rq) == 0 && strlen(rq.m[0].rcpt[1]) == 35 + DSN_ADDRTYPE_MAX + 1 + DSN_ORCPT_MAX,
+		      "the longest RCPT parameters parse");
+		pl.s[pl.len - 1] = 'y';
+		str_catz(&pl);
+		CHECK(rspawn_parse(&pl, &rq) != 0, "an ORCPT one byte too long refused");
+	}
 	{
 		size_t k;
-		static const char one[] = "\0" "1700000000.1P1R1\0" "\0" "1\0" "a@ex.org\0";
+		static const char one[] = "\0" "1700000000.1P1R1\0" "\0" "\0" "1\0" "a@ex.org\0" "\0";
 		PL("ex.org\0");
 		for (k = 0; k <= MSGS_MAX; k++) {
 			str_catu(&pl, k + 1);
@@ -156,6 +214,18 @@ int main(void)
 			if (k == MSGS_MAX)
 				CHECK(rspawn_parse(&pl, &rq) != 0, "one message more refused");
 		}
+	}
+	{
+		/* RCPTS_MAX recipients in one message: every field fits */
+		size_t k;
+		PL("ex.org\0" "7\0" "1700000000.1P1R1\0" "\0" "RET=FULL\0" "100\0");
+		for (k = 0; k < RCPTS_MAX; k++) {
+			str_catc(&pl, 'r');
+			str_catu(&pl, k);
+			str_catb(&pl, "@ex.org\0" "NOTIFY=NEVER\0", 21);
+		}
+		CHECK(rspawn_parse(&pl, &rq) == 0 && rq.m[0].n == RCPTS_MAX && !strcmp(rq.m[0].rcpt[2 * RCPTS_MAX - 2], "r99@ex.org") &&
+		      !strcmp(rq.m[0].rcpt[2 * RCPTS_MAX - 1], "NOTIFY=NEVER"), "RCPTS_MAX recipients with parameters parse");
 	}
 	{
 		size_t n[3] = { 1, 2, 1 }, st[3], ln[3];
@@ -173,6 +243,17 @@ int main(void)
 	      res.len == 19 && memcmp(res.s, "7\0K\0sent\0K\0ok\0D\0no\0", 18) == 0, "result frame");
 	CHECK(rspawn_result(&res, "7", 2, "Kok\0", 4, 0) == 1 && memcmp(res.s, "7\0X\0", 4) == 0, "short output: X");
 	CHECK(rspawn_result(&res, "7", 1, "Kok\0Kx\0", 7, 9) == 1 && strstr(res.s + 4, "killed by signal 9"), "signal: X");
+	{
+		static const char out[] = "Rrelayed\0Kok\0Dno\0Ksent\0", want[] = "7\0K\0sent\0R\0relayed\0K\0ok\0D\0no\0";
+		CHECK(rspawn_result(&res, "7", 3, out, sizeof out - 1, 0) == 1 && res.len == sizeof want - 1 &&
+		      memcmp(res.s, want, sizeof want - 1) == 0, "a recipient's R passed on unchanged");
+	}
+	CHECK(rspawn_result(&res, "7", 1, "Rok\0Ksent\0", 10, 0) == 1 && res.len == 14 &&
+	      memcmp(res.s, "7\0K\0sent\0R\0ok\0", 14) == 0, "one recipient R, the message K");
+	CHECK(rspawn_result(&res, "7", 1, "Kok\0Rsent\0", 10, 0) == 1 && memcmp(res.s, "7\0X\0", 4) == 0,
+	      "R as the message's status: malformed, X");
+	CHECK(rspawn_result(&res, "7", 1, "Aok\0Ksent\0", 10, 0) == 1 && memcmp(res.s, "7\0X\0", 4) == 0,
+	      "an unknown status: malformed, X");
 	str_free(&r.text);
 	str_free(&big);
 	str_free(&q);
