@@ -22,6 +22,7 @@
 #include "ring.h"
 #include "batch.h"
 #include "username.h"
+#include "esmtpdsn.h"
 
 #define HASH_SIZE 65536
 /* info/QID is read, and written when compacted, this many bytes at a
@@ -213,15 +214,9 @@ size_t clean_outstanding(void) { return cleaning; }
 static int rcpt_line(struct str *out, const struct msg *m, size_t i)
 {
 	const struct rcpt *r = m->r + i;
+	struct rstate rs = { (enum rstate_kind)r->st, r->attempts, r->next, r->why.s, r->why.len };
 
-	switch (r->st) {
-	case RS_DONE: return state_line_K(out, i);
-	case RS_FAILED: return state_line_D(out, i, r->why.s, r->why.len);
-	default:
-		if (!r->attempts && !r->next)
-			return 1; /* fresh: no record */
-		return state_line_Z(out, i, r->attempts, r->next, r->why.s, r->why.len);
-	}
+	return state_line(out, i, &rs);
 }
 
 static int flush(int fd, struct str *out, size_t *total)
@@ -330,16 +325,27 @@ static void log_delivery(struct msg *m, size_t i, const char *status, const char
 	log_end(&l);
 }
 
-static void rcpt_done(struct msg *m, size_t i, const char *why, size_t wl)
+/* Recipient i delivered: K, or R (relayed) when the server it went to
+ * does not speak DSN and so could not be handed its NOTIFY (doc/dsn.md).
+ * The text is kept for a recipient whose success may be reported: it is
+ * the report's Diagnostic-Code (until a restart, as K and R hold none). */
+static void rcpt_done(struct msg *m, size_t i, int relayed, const char *why, size_t wl)
 {
 	struct str line = STR_INIT;
-	if (!state_line_K(&line, i))
+	struct rcpt *r = m->r + i;
+
+	if (!(relayed ? state_line_R(&line, i) : state_line_K(&line, i)))
 		die_nomem();
 	record(m, &line);
 	str_free(&line);
-	m->r[i].st = RS_DONE;
+	r->st = relayed ? RS_RELAYED : RS_DONE;
 	m->pending--;
-	log_delivery(m, i, "delivered", why, wl);
+	if (envelope_notify(&m->env, i) & DSN_NOTIFY_SUCCESS) {
+		r->why.len = 0;
+		if (!state_reason(&r->why, why, wl))
+			die_nomem();
+	}
+	log_delivery(m, i, relayed ? "relayed" : "delivered", why, wl);
 }
 
 static void rcpt_fail(struct msg *m, size_t i, const char *why, size_t wl)
@@ -508,7 +514,9 @@ void msg_check_done(struct msg *m)
 	for (i = 0; i < m->env.nrcpt; i++)
 		if (m->r[i].st == RS_FAILED)
 			failed = 1;
-	if (failed && !m->bounced && !bounce(m)) {
+	/* a report on successes alone goes the same way as a bounce: B
+	 * records it, IDX_BOUNCE tries it again */
+	if ((failed || bounce_successes(m)) && !m->bounced && !bounce(m)) {
 		heap_push(m, IDX_BOUNCE, now + set.retrymin);
 		return;
 	}
@@ -1332,7 +1340,8 @@ void rsched_result(const struct str *f)
 		m->busy--;
 		m->r[i].busy = 0;
 		switch (fld[3 + 2 * k][0]) {
-		case 'K': rcpt_done(m, i, t, tl); break;
+		case 'K': rcpt_done(m, i, 0, t, tl); break;
+		case 'R': rcpt_done(m, i, 1, t, tl); break;
 		case 'D': rcpt_fail(m, i, t, tl); break;
 		default: rcpt_temp(m, i, t, tl); break;
 		}
@@ -1376,7 +1385,7 @@ void sched_result(const char *job, size_t jlen, char status, const char *text, s
 	m->busy--;
 	m->r[i].busy = 0;
 	switch (status) {
-	case 'K': rcpt_done(m, i, text, tlen); break;
+	case 'K': rcpt_done(m, i, 0, text, tlen); break;
 	case 'D': rcpt_fail(m, i, text, tlen); break;
 	case 'Z': rcpt_temp(m, i, text, tlen); break;
 	default: die(111, "fatal: postern-lspawn sent an unknown status");
