@@ -49,9 +49,10 @@ static void read_original(struct msg *m, int full, struct str *h, struct dsn *d)
 			warn_sys("warning: unable to read ", path);
 		close(fd);
 	}
-	/* whole only if read to its end: a read error returns the headers */
+	/* whole only if read to its end: a read error returns the headers
+	 * (and a report that says nothing of the size) */
 	d->full = full && r == 0 && got <= DSN_FULL_MAX;
-	d->too_large = full && !d->full;
+	d->too_large = full && got > DSN_FULL_MAX;
 	h->len = d->full ? got : dsn_header_len(h->s ? h->s : "", got, DSN_HEADERS_MAX);
 	d->headers = h->s ? h->s : "";
 	d->hlen = h->len;
