@@ -144,6 +144,18 @@ static int any_failed(const struct dsn *d)
 	return 0;
 }
 
+/* Whether what the report returns has 8-bit bytes: then it and the
+ * multipart holding it say 8bit (RFC 2045 6.4), as the original may
+ * have been sent. */
+static int eight_bit(const struct dsn *d)
+{
+	size_t i;
+	for (i = 0; i < d->hlen; i++)
+		if ((unsigned char)d->headers[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
 #define SUCCESS_TEXT "Your message was delivered to the recipients below, as you asked to be\ntold.\n\n"
 
 /* The header and the start of the first part, up to the list. */
@@ -167,8 +179,9 @@ static int cat_head(struct str *out, const struct dsn *d, const struct str *b)
 	       str_cats(out, "\nSubject: ") && str_cats(out, subject) && str_cats(out, "\nDate: ") &&
 	       date822_cat(out, (time_t)d->now) && str_cats(out, "\nMessage-ID: <") &&
 	       str_cats(out, d->qid) && str_cats(out, ".dsn@") && str_cats(out, d->me) &&
-	       str_cats(out, ">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
-	                     "Content-Type: multipart/report; report-type=delivery-status;\n"
+	       str_cats(out, ">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n") &&
+	       (!eight_bit(d) || str_cats(out, "Content-Transfer-Encoding: 8bit\n")) &&
+	       str_cats(out, "Content-Type: multipart/report; report-type=delivery-status;\n"
 	                     "\tboundary=\"") &&
 	       str_cat(out, b) && str_cats(out, "\"\n\nThis is a MIME-encapsulated message.\n\n--") &&
 	       str_cat(out, b) &&
@@ -232,17 +245,11 @@ static int cat_status(struct str *out, const struct dsn *d, const struct dsn_rcp
 	return 1;
 }
 
-/* The third part: the header section, or the whole message.  8bit when
- * a byte says so (RFC 2045 6.2), as the original may have been. */
+/* The third part: the header section, or the whole message. */
 static int cat_returned(struct str *out, const struct dsn *d)
 {
-	size_t i;
-	int eight = 0;
-
-	for (i = 0; i < d->hlen && !eight; i++)
-		eight = (unsigned char)d->headers[i] >= 0x80;
 	if (!str_cats(out, d->full ? "\nContent-Type: message/rfc822\n" : "\nContent-Type: text/rfc822-headers\n") ||
-	    (eight && !str_cats(out, "Content-Transfer-Encoding: 8bit\n")) || !str_catc(out, '\n') ||
+	    (eight_bit(d) && !str_cats(out, "Content-Transfer-Encoding: 8bit\n")) || !str_catc(out, '\n') ||
 	    !str_catb(out, d->headers, d->hlen))
 		return 0;
 	return !d->hlen || d->headers[d->hlen - 1] == '\n' || str_catc(out, '\n');

@@ -114,6 +114,8 @@ static void dsn_params(struct dsn d)
 	d.hlen = sizeof eight - 1;
 	CHECK(dsn_build(&out, &d) && has(&out, "Content-Type: message/rfc822\nContent-Transfer-Encoding: 8bit\n\n"),
 	      "RET=FULL: 8bit said when the message has 8-bit bytes");
+	CHECK(has(&out, "MIME-Version: 1.0\nContent-Transfer-Encoding: 8bit\nContent-Type: multipart/report"),
+	      "and by the multipart that holds it");
 	d.full = 0;
 	d.too_large = 1;
 	d.headers = whole;
