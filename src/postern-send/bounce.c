@@ -289,7 +289,8 @@ static void report_recorded(struct msg *m, int warning)
 		m->bounced = 1;
 }
 
-/* No recipient's NOTIFY asks for the report: logged, and recorded as sent. */
+/* No recipient's NOTIFY asks for the report: said in the log (the caller
+ * records it as sent all the same). */
 static void not_requested(struct msg *m, const char *what)
 {
 	struct logline l = { STR_INIT };
