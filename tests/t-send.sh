@@ -142,6 +142,114 @@ msg '#@[]' pts1-permfail@mx.test five | inject '#@[]' pts1-permfail@mx.test
 check "a failing #@[] message is dropped with a log line" wait_for 10 logged 'bounce qid=[^ ]* status=dropped reason="double bounce"'
 check "queue emptied (mess/ and info/)" wait_for 10 queue_empty
 
+# 5a. DSN (doc/dsn.md): envelopes with the N, O, R and E records, written
+# by hand as postern-smtpd and postern-inject write them
+inject_env() { # SENDER RECORD...: each record as its letter and value; message on stdin
+	cat > "$SCRATCH/msg"
+	printf 'F%s\0' "$1" > "$SCRATCH/env"; shift
+	for r; do printf '%s\0' "$r" >> "$SCRATCH/env"; done
+	printf '\0' >> "$SCRATCH/env"
+	"$PHOME/bin/postern-queue" < "$SCRATCH/msg" 1< "$SCRATCH/env"
+}
+qid_to() { sed -n "s/.*delivery qid=\([^ ]*\) to=$1 status=.*/\1/p" "$LOG" | head -n 1; } # RCPT: its message's id
+report_of() { grep -l "^X-Postern-Queue-ID: $1\$" "$FAKE"/call.??????.msg 2> /dev/null | head -n 1; } # ID: its report, delivered
+report_came() { wait_for 10 sh -c "grep -l '^X-Postern-Queue-ID: $1\$' $FAKE/call.??????.msg > /dev/null 2>&1"; }
+gone_without_report() { wait_for 10 logged "done qid=$1" && ! logged "bounce qid=$1 to="; }
+# FILE CHECK...: the report in FILE, parsed as a mail reader would, passes
+# each CHECK (a Python expression over m, parts, text: the first part,
+# ds: the delivery-status blocks, per: the per-recipient ones)
+cat > "$SCRATCH/dsnck.py" <<'PY'
+import email, sys
+from email import policy
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=policy.compat32)
+parts = m.get_payload()
+ds = parts[1].get_payload()
+per = ds[1:]
+text = parts[0].get_payload()
+for c in sys.argv[2:]:
+    if not eval(c):
+        print('# failed: ' + c)
+        sys.exit(1)
+PY
+dsnck() { [ -n "$1" ] && /usr/bin/python3 "$SCRATCH/dsnck.py" "$@"; }
+ctypes="[p.get_content_type() for p in parts]"
+
+# NOTIFY=NEVER: the bounce leaves that recipient out; none left, no bounce
+msg pts1@mx.test pts1-permfail-never@mx.test never |
+	inject_env pts1@mx.test NNEVER Tpts1-permfail-never@mx.test NNEVER Tpts1-permfail-never2@mx.test ||
+	not_ok "postern-queue accepts NOTIFY=NEVER"
+check "NOTIFY=NEVER: the recipients fail" wait_for 10 sh -c "grep -q 'to=pts1-permfail-never@mx.test status=failed' '$LOG' &&
+	grep -q 'to=pts1-permfail-never2@mx.test status=failed' '$LOG'"
+ID=$(qid_to pts1-permfail-never@mx.test)
+check "NOTIFY=NEVER: no bounce, logged so ($ID)" wait_for 10 logged "bounce qid=$ID status=not_requested"
+check "NOTIFY=NEVER: the message leaves the queue without a report" gone_without_report "$ID"
+msg pts1@mx.test pts1-permfail-n1@mx.test never2 |
+	inject_env pts1@mx.test NNEVER Tpts1-permfail-n1@mx.test Tpts1-permfail-n2@mx.test ||
+	not_ok "postern-queue accepts NOTIFY=NEVER on one recipient"
+wait_for 10 logged 'to=pts1-permfail-n2@mx.test status=failed'
+ID=$(qid_to pts1-permfail-n2@mx.test)
+check "NOTIFY=NEVER on one of two: the bounce lists the other alone ($ID)" \
+	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=1 ndelivered=0 nrelayed=0 "
+report_came "$ID"
+check "NOTIFY=NEVER on one of two: only the other in the report" \
+	dsnck "$(report_of "$ID")" "len(per) == 1" "per[0]['Final-Recipient'] == 'rfc822; pts1-permfail-n2@mx.test'" \
+	"'pts1-permfail-n1' not in text"
+
+# NOTIFY=SUCCESS on a local delivery: a report to the sender, with the
+# recipient's ORCPT and the message's ENVID decoded; a recipient that did
+# not ask is not in it
+msg pts1@mx.test pts1-dsnok@mx.test success |
+	inject_env pts1@mx.test 'EQQ314159+2Bx' NSUCCESS 'Orfc822;Old+2BBox@mx.test' Tpts1-dsnok@mx.test Tpts1-dsnquiet@mx.test ||
+	not_ok "postern-queue accepts NOTIFY=SUCCESS"
+check "NOTIFY=SUCCESS: delivered" wait_for 10 logged 'to=pts1-dsnok@mx.test status=delivered'
+ID=$(qid_to pts1-dsnok@mx.test)
+check "NOTIFY=SUCCESS: a report listing one delivery, logged ($ID)" \
+	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=0 ndelivered=1 nrelayed=0 "
+check "NOTIFY=SUCCESS: the report reaches the sender" report_came "$ID"
+check "NOTIFY=SUCCESS: Successful Mail Delivery Report, Action delivered, Original-Recipient, Original-Envelope-Id" \
+	dsnck "$(report_of "$ID")" "m['Subject'] == 'Successful Mail Delivery Report'" \
+	"$ctypes == ['text/plain', 'message/delivery-status', 'text/rfc822-headers']" \
+	"ds[0]['Original-Envelope-Id'] == 'QQ314159+x'" "len(per) == 1" \
+	"per[0]['Original-Recipient'] == 'rfc822;Old+Box@mx.test'" "per[0]['Final-Recipient'] == 'rfc822; pts1-dsnok@mx.test'" \
+	"per[0]['Action'] == 'delivered'" "per[0]['Status'] == '2.0.0'" \
+	"'delivered to Maildir' in per[0]['Diagnostic-Code']" "'body of success' not in str(m)"
+f=$(report_of "$ID")
+check "NOTIFY=SUCCESS: the report comes from the null sender" grep -q '^user|pts1|[^|]*||pts1@mx.test||' "${f%.msg}"
+check "NOTIFY=SUCCESS: then the message leaves the queue" wait_for 10 logged "done qid=$ID"
+msg '' pts1-dsnnull@mx.test success-null | inject_env '' NSUCCESS Tpts1-dsnnull@mx.test ||
+	not_ok "postern-queue accepts <> with NOTIFY=SUCCESS"
+check "NOTIFY=SUCCESS from the null sender: delivered" wait_for 10 logged 'to=pts1-dsnnull@mx.test status=delivered'
+ID=$(qid_to pts1-dsnnull@mx.test)
+check "NOTIFY=SUCCESS from the null sender: no report" gone_without_report "$ID"
+
+# RET=FULL: the bounce returns the whole message, and reports the
+# success asked for with it
+msg pts1@mx.test pts1-permfail-full@mx.test retfull |
+	inject_env pts1@mx.test RFULL NFAILURE Tpts1-permfail-full@mx.test NSUCCESS,FAILURE Tpts1-fullok@mx.test ||
+	not_ok "postern-queue accepts RET=FULL"
+wait_for 10 logged 'to=pts1-permfail-full@mx.test status=failed'
+ID=$(qid_to pts1-permfail-full@mx.test)
+check "RET=FULL: one report on the failure and the success ($ID)" \
+	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=1 ndelivered=1 nrelayed=0 "
+report_came "$ID"
+check "RET=FULL: the whole message comes back as message/rfc822, the failure listed first" \
+	dsnck "$(report_of "$ID")" "m['Subject'] == 'Undelivered Mail Returned to Sender'" \
+	"$ctypes == ['text/plain', 'message/delivery-status', 'message/rfc822']" \
+	"'body of retfull' in parts[2].get_payload()[0].get_payload()" \
+	"[p['Action'] for p in per] == ['failed', 'delivered']" "'Original-Envelope-Id' not in ds[0]"
+# ... up to 48 KB: a larger one comes back as its header section
+{ msg pts1@mx.test pts1-permfail-big@mx.test retbig
+  i=0; while [ $i -lt 1000 ]; do echo "line $i of a message too large to return in full"; i=$((i + 1)); done; } |
+	inject_env pts1@mx.test RFULL Tpts1-permfail-big@mx.test || not_ok "postern-queue accepts a large RET=FULL"
+check "RET=FULL, too large: failed" wait_for 10 logged "to=pts1-permfail-big@mx.test status=failed"
+ID=$(qid_to pts1-permfail-big@mx.test)
+report_came "$ID"
+check "RET=FULL, too large: the header section, and the report says why" \
+	dsnck "$(report_of "$ID")" "$ctypes == ['text/plain', 'message/delivery-status', 'text/rfc822-headers']" \
+	"'too large to be returned in full' in text" "'Subject: retbig' in parts[2].get_payload()" \
+	"'line 999' not in str(m)"
+check "DSN: the queue empties" wait_for 10 queue_empty
+
 # 6. kill -9 postern-send during a delivery: restart, nothing lost
 msg pts1@mx.test pts1-slow@mx.test six | inject pts1@mx.test pts1-slow@mx.test
 wait_for 10 sh -c "grep -q 'pts1-slow@mx.test' $FAKE/call.?????? 2>/dev/null"
@@ -180,7 +288,7 @@ msg pts1@mx.test pts1-permfail-s@mx.test signing | inject pts1@mx.test pts1-perm
 check "signed bounce: postern-dkimsign is run for it, and fails without postern-dkim (74)" \
 	wait_for 10 logged 'postern-dkimsign refused a bounce, exit 74'
 check "signed bounce: after signing failed for control/retrymax, it goes unsigned, logged so" \
-	wait_for 15 logged 'bounce qid=[^ ]* to=pts1@mx.test nfailed=1 signed=no '
+	wait_for 15 logged 'bounce qid=[^ ]* to=pts1@mx.test nfailed=1 ndelivered=0 nrelayed=0 signed=no '
 check "signed bounce: it was tried signed more than once before that" \
 	sh -c "[ \$(grep -c 'postern-dkimsign refused a bounce, exit 74' '$LOG') -ge 2 ]"
 check "signed bounce: and the queue empties" wait_for 10 queue_empty
@@ -336,6 +444,99 @@ check "qctl delete with two deliveries running: no delay warning, no bounce" \
 echo 0 > "$PHOME/control/bouncewarn"
 printf ':[127.0.0.1]:1\n' > "$PHOME/control/smtproutes"
 kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
+
+# NOTIFY=FAILURE alone: no delay warning for that recipient (a message
+# without NOTIFY beside it gets its warning)
+msg pts1@mx.test far-nf@remote.example nodelay | inject_env pts1@mx.test NFAILURE Tfar-nf@remote.example ||
+	not_ok "postern-queue accepts NOTIFY=FAILURE"
+msg pts1@mx.test far-df@remote.example delay | inject pts1@mx.test far-df@remote.example
+wait_for 10 logged 'to=far-nf@remote.example status=deferred'
+wait_for 10 logged 'to=far-df@remote.example status=deferred'
+IDN=$(qid_to far-nf@remote.example)
+IDD=$(qid_to far-df@remote.example)
+echo 1 > "$PHOME/control/bouncewarn"
+kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
+sleep 1.5 # the warnings are due
+"$QCTL" flush > /dev/null 2>&1
+check "NOTIFY=FAILURE: the message without NOTIFY gets its delay warning" \
+	wait_for 10 logged "warning qid=$IDD to=pts1@mx.test ndelayed=1"
+check "NOTIFY=FAILURE: no delay warning for the one with it, logged so" wait_for 10 logged "warning qid=$IDN status=not_requested"
+check "NOTIFY=FAILURE: none sent for it" sh -c "! grep -q 'warning qid=$IDN to=' '$LOG'"
+"$QCTL" delete "$IDN" "$IDD" > /dev/null 2>&1
+check "NOTIFY=FAILURE: both deleted" wait_for 10 sh -c "grep -q 'done qid=$IDN' '$LOG' && grep -q 'done qid=$IDD' '$LOG'"
+echo 0 > "$PHOME/control/bouncewarn"
+kill -HUP "$(pgrep -P "$START_PID" -x postern-send)"
+
+# NOTIFY=SUCCESS to a remote server (with postern-rspawn and postern-remote
+# passing the parameters on, doc/pipes.md): one that does not offer DSN
+# takes the request's end, so postern-remote answers R, recorded and
+# reported as relayed; one that offers DSN is handed the parameters
+# postern-send put in the job, and reports itself: nothing from here.
+cat > "$SCRATCH/smtpd.py" <<'EOF'
+import socket, sys, threading
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', 0))
+s.listen(10)
+dsn = sys.argv[1] == 'dsn'
+open(sys.argv[2] + '.port', 'w').write(str(s.getsockname()[1]))
+def serve(c):
+    f = c.makefile('rb')
+    log = open(sys.argv[2], 'ab')
+    c.sendall(b'220 fake ESMTP\r\n')
+    while True:
+        l = f.readline()
+        if not l:
+            break
+        log.write(l)
+        log.flush()
+        v = l[:4].upper()
+        if v == b'EHLO':
+            c.sendall(b'250-fake\r\n' + (b'250-DSN\r\n' if dsn else b'') + b'250 8BITMIME\r\n')
+        elif v == b'DATA':
+            c.sendall(b'354 go on\r\n')
+            while f.readline() not in (b'.\r\n', b''):
+                pass
+            c.sendall(b'250 2.0.0 queued as FAKE1\r\n')
+        elif v == b'QUIT':
+            c.sendall(b'221 bye\r\n')
+            break
+        else:
+            c.sendall(b'250 ok\r\n')
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+/usr/bin/python3 "$SCRATCH/smtpd.py" nodsn "$SCRATCH/nodsn" & NODSN_PID=$!
+/usr/bin/python3 "$SCRATCH/smtpd.py" dsn "$SCRATCH/dsn" & DSN_PID=$!
+on_cleanup 'kill $NODSN_PID $DSN_PID 2> /dev/null'
+wait_for 10 sh -c "[ -s '$SCRATCH/nodsn.port' ] && [ -s '$SCRATCH/dsn.port' ]"
+printf 'nodsn.example:[127.0.0.1]:%s\ndsn.example:[127.0.0.1]:%s\n:[127.0.0.1]:1\n' \
+	"$(cat "$SCRATCH/nodsn.port")" "$(cat "$SCRATCH/dsn.port")" > "$PHOME/control/smtproutes"
+msg pts1@mx.test a@nodsn.example relayed |
+	inject_env pts1@mx.test EENV1 NSUCCESS 'Orfc822;first+2Ba@nodsn.example' Ta@nodsn.example Tb@nodsn.example ||
+	not_ok "postern-queue accepts NOTIFY=SUCCESS to a remote recipient"
+check "to a server without DSN: relayed, logged so" wait_for 15 logged 'to=a@nodsn.example status=relayed'
+check "to a server without DSN: a recipient that gave nothing is delivered" wait_for 10 logged 'to=b@nodsn.example status=delivered'
+ID=$(qid_to a@nodsn.example)
+check "to a server without DSN: no parameter went to it" sh -c "! grep -q -e NOTIFY= -e ENVID= '$SCRATCH/nodsn'"
+check "relayed: a report listing it, logged ($ID)" wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=0 ndelivered=0 nrelayed=1 "
+check "relayed: the report reaches the sender" report_came "$ID"
+check "relayed: Action relayed, 2.0.0, Original-Recipient, Original-Envelope-Id, the server's reply" \
+	dsnck "$(report_of "$ID")" "m['Subject'] == 'Successful Mail Delivery Report'" "len(per) == 1" \
+	"per[0]['Action'] == 'relayed'" "per[0]['Status'] == '2.0.0'" "per[0]['Final-Recipient'] == 'rfc822; a@nodsn.example'" \
+	"per[0]['Original-Recipient'] == 'rfc822;first+a@nodsn.example'" "ds[0]['Original-Envelope-Id'] == 'ENV1'" \
+	"'queued as FAKE1' in per[0]['Diagnostic-Code']"
+check "relayed: the message leaves the queue" wait_for 10 logged "done qid=$ID"
+msg pts1@mx.test c@dsn.example passed | inject_env pts1@mx.test RFULL EENV2 NSUCCESS,FAILURE 'Orfc822;c@dsn.example' Tc@dsn.example ||
+	not_ok "postern-queue accepts NOTIFY=SUCCESS to a server with DSN"
+check "to a server with DSN: delivered" wait_for 15 logged 'to=c@dsn.example status=delivered'
+ID=$(qid_to c@dsn.example)
+check "to a server with DSN: the parameters postern-send put in the job reach it" \
+	sh -c "grep -q 'RET=FULL ENVID=ENV2' '$SCRATCH/dsn' && grep -q 'NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;c@dsn.example' '$SCRATCH/dsn'"
+check "to a server with DSN: no report from here" gone_without_report "$ID"
+printf ':[127.0.0.1]:1\n' > "$PHOME/control/smtproutes"
 
 # SIGALRM while postern-send waits for the queue's lock (another
 # postern-send still finishing): caught, not the set's death

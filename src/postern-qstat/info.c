@@ -17,7 +17,8 @@ static int num(const char **p, const char *end, unsigned long long *u)
 	return 1;
 }
 
-/* Records (written by postern-send): "K i", "D i why", "Z i attempts next why", "B". */
+/* Records (written by postern-send): "K i", "R i" (relayed: delivered too),
+ * "D i why", "Z i attempts next why", "B". */
 static void line(const char *s, const char *end, struct rcpt_state *r, size_t n)
 {
 	unsigned long long i, a = 0, t = 0;
@@ -26,7 +27,8 @@ static void line(const char *s, const char *end, struct rcpt_state *r, size_t n)
 	if (end - s < 3 || s[1] != ' ' || !num(&p, end, &i) || i >= n)
 		return;
 	switch (s[0]) {
-	case 'K': r[i].st = ST_DONE; break;
+	case 'K':
+	case 'R': r[i].st = ST_DONE; break;
 	case 'D': r[i].st = ST_FAILED; r[i].why = p; r[i].why_len = (size_t)(end - p); break;
 	case 'Z':
 		if (!num(&p, end, &a) || !num(&p, end, &t))

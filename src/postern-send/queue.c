@@ -22,6 +22,7 @@
 #include "ring.h"
 #include "batch.h"
 #include "username.h"
+#include "esmtpdsn.h"
 
 #define HASH_SIZE 65536
 /* info/QID is read, and written when compacted, this many bytes at a
@@ -213,15 +214,9 @@ size_t clean_outstanding(void) { return cleaning; }
 static int rcpt_line(struct str *out, const struct msg *m, size_t i)
 {
 	const struct rcpt *r = m->r + i;
+	struct rstate rs = { (enum rstate_kind)r->st, r->attempts, r->next, r->why.s, r->why.len };
 
-	switch (r->st) {
-	case RS_DONE: return state_line_K(out, i);
-	case RS_FAILED: return state_line_D(out, i, r->why.s, r->why.len);
-	default:
-		if (!r->attempts && !r->next)
-			return 1; /* fresh: no record */
-		return state_line_Z(out, i, r->attempts, r->next, r->why.s, r->why.len);
-	}
+	return state_line(out, i, &rs);
 }
 
 static int flush(int fd, struct str *out, size_t *total)
@@ -330,16 +325,27 @@ static void log_delivery(struct msg *m, size_t i, const char *status, const char
 	log_end(&l);
 }
 
-static void rcpt_done(struct msg *m, size_t i, const char *why, size_t wl)
+/* Recipient i delivered: K, or R (relayed) when the server it went to
+ * does not speak DSN and so could not be handed its NOTIFY (doc/dsn.md).
+ * The text is kept for a recipient whose success may be reported: it is
+ * the report's Diagnostic-Code (until a restart, as K and R hold none). */
+static void rcpt_done(struct msg *m, size_t i, int relayed, const char *why, size_t wl)
 {
 	struct str line = STR_INIT;
-	if (!state_line_K(&line, i))
+	struct rcpt *r = m->r + i;
+
+	if (!(relayed ? state_line_R(&line, i) : state_line_K(&line, i)))
 		die_nomem();
 	record(m, &line);
 	str_free(&line);
-	m->r[i].st = RS_DONE;
+	r->st = relayed ? RS_RELAYED : RS_DONE;
 	m->pending--;
-	log_delivery(m, i, "delivered", why, wl);
+	if (envelope_notify(&m->env, i) & DSN_NOTIFY_SUCCESS) {
+		r->why.len = 0;
+		if (!state_reason(&r->why, why, wl))
+			die_nomem();
+	}
+	log_delivery(m, i, relayed ? "relayed" : "delivered", why, wl);
 }
 
 static void rcpt_fail(struct msg *m, size_t i, const char *why, size_t wl)
@@ -508,7 +514,9 @@ void msg_check_done(struct msg *m)
 	for (i = 0; i < m->env.nrcpt; i++)
 		if (m->r[i].st == RS_FAILED)
 			failed = 1;
-	if (failed && !m->bounced && !bounce(m)) {
+	/* a report on successes alone goes the same way as a bounce: B
+	 * records it, IDX_BOUNCE tries it again */
+	if ((failed || bounce_successes(m)) && !m->bounced && !bounce(m)) {
 		heap_push(m, IDX_BOUNCE, now + set.retrymin);
 		return;
 	}
@@ -1076,8 +1084,8 @@ static void dom_sweep_due(void)
 		dom_sweep();
 }
 
-/* A remote job being built: DOMAIN, then JOB QID SENDER N RCPT... for each
- * message (doc/pipes.md). */
+/* A remote job being built: DOMAIN, then JOB QID SENDER MAILPARAMS N and
+ * RCPT RCPTPARAMS for each recipient, for each message (doc/pipes.md). */
 struct rbatch {
 	unsigned long long id;
 	struct dom *d;
@@ -1085,6 +1093,7 @@ struct rbatch {
 	size_t dl;
 	struct str frame;
 	size_t msgs, rcpts;
+	struct str scratch; /* for rbatch_take's parameters */
 };
 
 /* Is recipient i of m at the batch's domain (any case)? */
@@ -1096,18 +1105,53 @@ static int in_domain(const struct rbatch *b, const struct msg *m, size_t i)
 	return at < ol && case_eqb(o + at + 1, ol - at - 1, b->low, b->dl);
 }
 
-/* What message m adds to a frame with recipient i: its fields with room
- * to spare for JOB, N and the NULs. */
-static size_t rjob_bytes(const struct msg *m, size_t i)
+/* The DSN parameters postern-remote passes on for m (to MAIL) and for its
+ * recipient i (to RCPT), into out (emptied first): only what the client
+ * gave, so recipient i's NOTIFY as given, not the default envelope_notify
+ * reads when there is none (doc/dsn.md).  Each leaves a NUL after the
+ * text, so that even an empty one can be copied with it (out->s is set). */
+static void mail_params(struct str *out, const struct msg *m)
 {
-	return 64 + m->qidlen + m->env.sender_len + m->env.rcpt_len[i];
+	out->len = 0;
+	if (!dsn_mail_params(out, m->env.ret, m->env.envid, m->env.envid_len) || !str_catz(out))
+		die_nomem();
+	out->len--;
+}
+
+static void rcpt_params(struct str *out, const struct msg *m, size_t i)
+{
+	const char *o;
+	size_t ol = envelope_orcpt(&m->env, i, &o);
+
+	out->len = 0;
+	if (!dsn_rcpt_params(out, m->env.notify ? m->env.notify[i] : 0, o, ol) || !str_catz(out))
+		die_nomem();
+	out->len--;
+}
+
+/* What recipient i adds to a frame: RCPT and RCPTPARAMS, each with its NUL. */
+static size_t rcpt_bytes(const struct msg *m, size_t i, struct str *scratch)
+{
+	rcpt_params(scratch, m, i);
+	return m->env.rcpt_len[i] + 1 + scratch->len + 1;
+}
+
+/* What message m adds to a frame with recipient i: its fields and
+ * parameters with room to spare for JOB, N and the NULs. */
+static size_t rjob_bytes(const struct msg *m, size_t i, struct str *scratch)
+{
+	size_t r = rcpt_bytes(m, i, scratch);
+
+	mail_params(scratch, m);
+	return 64 + m->qidlen + m->env.sender_len + scratch->len + r;
 }
 
 /* The recipients of m at the batch's domain that are due, from i on (at
  * most RJOB_RCPTS in the batch in all): into a new rrun and the frame. */
 static void rjob_add(struct rbatch *b, struct msg *m, size_t i)
 {
-	size_t k, bytes = b->frame.len + rjob_bytes(m, i);
+	struct str p = STR_INIT;
+	size_t k, bytes = b->frame.len + rjob_bytes(m, i, &p);
 	struct rrun *j = calloc(1, sizeof *j);
 	char num[FMT_ULONG];
 
@@ -1120,22 +1164,30 @@ static void rjob_add(struct rbatch *b, struct msg *m, size_t i)
 	j->idx[j->n++] = i;
 	for (k = i + 1; k < m->env.nrcpt && k <= i + RJOB_SCAN && b->rcpts + j->n < RJOB_RCPTS; k++) {
 		const struct rcpt *r = m->r + k;
-		size_t ol = m->env.rcpt_len[k];
-		if (r->st != RS_PENDING || r->busy || r->next > now || !in_domain(b, m, k) || bytes + ol + 1 > RJOB_BYTES)
+		size_t rb;
+		if (r->st != RS_PENDING || r->busy || r->next > now || !in_domain(b, m, k))
 			continue;
-		bytes += ol + 1;
+		rb = rcpt_bytes(m, k, &p);
+		if (bytes + rb > RJOB_BYTES)
+			continue;
+		bytes += rb;
 		j->idx[j->n++] = k;
 	}
 	num[fmt_ulong(num, j->n)] = 0;
+	mail_params(&p, m);
 	if (!str_catu(&b->frame, j->id) || !str_catz(&b->frame) || !str_catb(&b->frame, m->qid, m->qidlen + 1) ||
 	    !str_catb(&b->frame, m->env.sender, m->env.sender_len) || !str_catz(&b->frame) ||
-	    !str_cats(&b->frame, num) || !str_catz(&b->frame))
+	    !str_catb(&b->frame, p.s, p.len + 1) || !str_cats(&b->frame, num) || !str_catz(&b->frame))
 		die_nomem();
 	for (k = 0; k < j->n; k++) {
-		if (!str_catb(&b->frame, m->env.rcpt[j->idx[k]], m->env.rcpt_len[j->idx[k]]) || !str_catz(&b->frame))
+		size_t x = j->idx[k];
+		rcpt_params(&p, m, x);
+		if (!str_catb(&b->frame, m->env.rcpt[x], m->env.rcpt_len[x]) || !str_catz(&b->frame) ||
+		    !str_catb(&b->frame, p.s, p.len + 1))
 			die_nomem();
-		m->r[j->idx[k]].busy = 1;
+		m->r[x].busy = 1;
 	}
+	str_free(&p);
 	m->busy += j->n;
 	b->msgs++;
 	b->rcpts += j->n;
@@ -1152,7 +1204,7 @@ static int rbatch_take(const struct job *j, void *arg)
 		return -1;
 	if (!rcpt_current(j) || j->when > now || !in_domain(b, j->m, j->i))
 		return 0;
-	if (b->frame.len + rjob_bytes(j->m, j->i) > RJOB_BYTES)
+	if (b->frame.len + rjob_bytes(j->m, j->i, &b->scratch) > RJOB_BYTES)
 		return 0;
 	rjob_add(b, j->m, j->i);
 	return 1;
@@ -1169,7 +1221,7 @@ static int start_remote(struct msg *m, size_t i)
 	size_t rl = m->env.rcpt_len[i], at = addr_at(rc, rl), dl = rl - at - 1, w;
 	char low[ADDR_MAX + 1];
 	struct dom *d;
-	struct rbatch b = { 0, 0, low, dl, STR_INIT, 0, 0 };
+	struct rbatch b = { 0, 0, low, dl, STR_INIT, 0, 0, STR_INIT };
 	struct str f = STR_INIT;
 
 	if (at >= rl || dl > ADDR_MAX)
@@ -1204,6 +1256,7 @@ static int start_remote(struct msg *m, size_t i)
 	if (write_all(FD_RSPAWN_REQ, f.s, f.len) == -1)
 		die_sys(111, "fatal: unable to write to postern-rspawn");
 	str_free(&b.frame);
+	str_free(&b.scratch);
 	str_free(&f);
 	d->running++;
 	nrbatches++;
@@ -1281,7 +1334,8 @@ void sched_dispatch(void)
 }
 
 /* JOB\0 MSTATUS\0 MTEXT\0 then STATUS\0 TEXT\0 per recipient, in the
- * order of the request (doc/pipes.md). */
+ * order of the request (doc/pipes.md).  STATUS R is a K from a server
+ * without DSN (doc/dsn.md). */
 void rsched_result(const struct str *f)
 {
 	const char *fld[3 + 2 * RJOB_RCPTS];
@@ -1305,7 +1359,7 @@ void rsched_result(const struct str *f)
 	if ((size_t)nf != 3 + 2 * j->n)
 		die(111, "fatal: postern-rspawn answered with the wrong number of recipients");
 	for (k = 0; k < j->n; k++)
-		if (fl[3 + 2 * k] != 1 || !memchr("KZD", fld[3 + 2 * k][0], 3))
+		if (fl[3 + 2 * k] != 1 || !memchr("KRZD", fld[3 + 2 * k][0], 4))
 			die(111, "fatal: postern-rspawn sent an unknown status");
 	m = j->m;
 	d = j->d;
@@ -1332,7 +1386,8 @@ void rsched_result(const struct str *f)
 		m->busy--;
 		m->r[i].busy = 0;
 		switch (fld[3 + 2 * k][0]) {
-		case 'K': rcpt_done(m, i, t, tl); break;
+		case 'K': rcpt_done(m, i, 0, t, tl); break;
+		case 'R': rcpt_done(m, i, 1, t, tl); break;
 		case 'D': rcpt_fail(m, i, t, tl); break;
 		default: rcpt_temp(m, i, t, tl); break;
 		}
@@ -1376,7 +1431,7 @@ void sched_result(const char *job, size_t jlen, char status, const char *text, s
 	m->busy--;
 	m->r[i].busy = 0;
 	switch (status) {
-	case 'K': rcpt_done(m, i, text, tlen); break;
+	case 'K': rcpt_done(m, i, 0, text, tlen); break;
 	case 'D': rcpt_fail(m, i, text, tlen); break;
 	case 'Z': rcpt_temp(m, i, text, tlen); break;
 	default: die(111, "fatal: postern-lspawn sent an unknown status");

@@ -15,6 +15,14 @@ static int is_user(const struct route_conf *c, const char *s, size_t n)
 	return c->lookup(name, &uid) == 1 && uid >= c->minuid && uid != 0;
 }
 
+int route_is_local(const struct route_conf *c, const char *addr, size_t len)
+{
+	size_t at = addr_at(addr, len);
+
+	return at < len && (domain_listed(addr + at + 1, len - at - 1, &c->locals) ||
+	                    domain_listed(addr + at + 1, len - at - 1, &c->virtuals));
+}
+
 int route(const struct route_conf *c, const char *addr, size_t len, struct str *user,
           struct str *ext)
 {
@@ -27,18 +35,16 @@ int route(const struct route_conf *c, const char *addr, size_t len, struct str *
 	user->len = ext->len = 0;
 	if (at >= len)
 		return ROUTE_REMOTE; /* never happens: envelope_parse checked the address */
+	if (!route_is_local(c, addr, len))
+		return ROUTE_REMOTE;
 	dom = addr + at + 1;
 	dlen = len - at - 1;
 	if (!str_copyb(&lp, addr, at))
 		goto out;
 	lowercase(lp.s, lp.len);
-	if (domain_listed(dom, dlen, &c->virtuals) && !domain_listed(dom, dlen, &c->locals)) {
+	if (!domain_listed(dom, dlen, &c->locals)) { /* a virtual domain */
 		if (str_copys(user, c->vmail) && str_copyb(ext, lp.s, lp.len))
 			r = ROUTE_LOCAL;
-		goto out;
-	}
-	if (!domain_listed(dom, dlen, &c->locals)) {
-		r = ROUTE_REMOTE;
 		goto out;
 	}
 	/* The longest prefix that names a user: the whole local part, then

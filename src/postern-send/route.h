@@ -23,4 +23,8 @@ struct route_conf {
  * Returns ROUTE_LOCAL, ROUTE_REMOTE, or -1 when out of memory. */
 int route(const struct route_conf *c, const char *addr, size_t len, struct str *user,
           struct str *ext);
+/* 1 if addr's domain is local or virtual: route() says ROUTE_LOCAL for
+ * it, whoever the user is.  Asks for no user (postern-send's reports
+ * use it before routing has begun). */
+int route_is_local(const struct route_conf *c, const char *addr, size_t len);
 #endif

@@ -120,8 +120,12 @@ void cancel_apply(struct msg *m, int how);      /* gives m up (once), logged */
 void cancel_finished(const char *qid, size_t len); /* qid left the queue: its request goes */
 
 /* bounce.c */
-/* 1: bounce injected (or dropped by rule) and B recorded; 0: try again later */
+/* 1: the report (bounce) injected, or not to be (by rule, or no NOTIFY
+ * asks for it), and B recorded; 0: try again later */
 int bounce(struct msg *m);
+/* 1 if m, finished, has a success to report (NOTIFY=SUCCESS, doc/dsn.md):
+ * then it gets a report even with nothing failed */
+int bounce_successes(const struct msg *m);
 /* the one delay warning for m (RFC 3464, Action: delayed); 1 sent or not needed */
 int bounce_warn(struct msg *m);
 #endif

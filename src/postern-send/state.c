@@ -36,6 +36,7 @@ static int parse_line(const char *s, const char *end, struct srec *rec, size_t n
 	rec->kind = s[0];
 	switch (rec->kind) {
 	case 'K':
+	case 'R':
 		if (!field_num(&p, end, &i, 1))
 			return 0;
 		break;
@@ -54,7 +55,7 @@ static int parse_line(const char *s, const char *end, struct srec *rec, size_t n
 	if (i >= nrcpt)
 		return 0;
 	rec->i = (size_t)i;
-	if (rec->kind != 'K') {
+	if (rec->kind != 'K' && rec->kind != 'R') {
 		rec->why = p;
 		rec->why_len = (size_t)(end - p);
 	}
@@ -79,6 +80,7 @@ void state_apply(const struct srec *rec, struct rstate *r, int *bounced)
 	case 'B': *bounced |= 1; return;
 	case 'W': *bounced |= 2; return;
 	case 'K': x->st = RS_DONE; break;
+	case 'R': x->st = RS_RELAYED; break;
 	case 'D': x->st = RS_FAILED; break;
 	default:
 		x->st = RS_PENDING;
@@ -127,6 +129,11 @@ int state_line_K(struct str *out, size_t i)
 	return head(out, 'K', i) && str_catc(out, '\n');
 }
 
+int state_line_R(struct str *out, size_t i)
+{
+	return head(out, 'R', i) && str_catc(out, '\n');
+}
+
 int state_line_D(struct str *out, size_t i, const char *why, size_t n)
 {
 	return head(out, 'D', i) && str_catc(out, ' ') && state_reason(out, why, n) &&
@@ -139,6 +146,19 @@ int state_line_Z(struct str *out, size_t i, unsigned long long attempts, unsigne
 	return head(out, 'Z', i) && str_catc(out, ' ') && str_catu(out, attempts) &&
 	       str_catc(out, ' ') && str_catu(out, next) && str_catc(out, ' ') &&
 	       state_reason(out, why, n) && str_catc(out, '\n');
+}
+
+int state_line(struct str *out, size_t i, const struct rstate *r)
+{
+	switch (r->st) {
+	case RS_DONE: return state_line_K(out, i);
+	case RS_RELAYED: return state_line_R(out, i);
+	case RS_FAILED: return state_line_D(out, i, r->why, r->why_len);
+	default:
+		if (!r->attempts && !r->next)
+			return 1; /* fresh: no record */
+		return state_line_Z(out, i, r->attempts, r->next, r->why, r->why_len);
+	}
 }
 
 int state_line_B(struct str *out)

@@ -8,7 +8,10 @@
 
 #define REASON_MAX 1000 /* bytes of a failure reason kept */
 
-enum rstate_kind { RS_PENDING, RS_DONE, RS_FAILED };
+/* RS_RELAYED: delivered to a server that does not speak DSN, which was
+ * asked for what it cannot do (NOTIFY, ORCPT): the request ends there,
+ * and a report may be due for it (doc/dsn.md) */
+enum rstate_kind { RS_PENDING, RS_DONE, RS_FAILED, RS_RELAYED };
 
 struct rstate {
 	enum rstate_kind st;
@@ -18,7 +21,7 @@ struct rstate {
 	size_t why_len;
 };
 
-/* One record: kind is K, D, Z (for recipient i) or B, W (for the message). */
+/* One record: kind is K, R, D, Z (for recipient i) or B, W (for the message). */
 struct srec {
 	char kind;
 	size_t i;
@@ -48,10 +51,14 @@ size_t state_parse(const char *buf, size_t n, struct rstate *r, size_t nrcpt, in
  * REASON_MAX bytes and control bytes become spaces, so a reason can never
  * start a new record.  1 ok, 0 out of memory. */
 int state_line_K(struct str *out, size_t i);
+int state_line_R(struct str *out, size_t i);
 int state_line_D(struct str *out, size_t i, const char *why, size_t n);
 int state_line_Z(struct str *out, size_t i, unsigned long long attempts, unsigned long long next,
                  const char *why, size_t n);
 int state_line_B(struct str *out);
+/* The one record a recipient's state comes down to, what a compacted
+ * info/QID holds for it: K, R, D, Z, or nothing for a fresh one. */
+int state_line(struct str *out, size_t i, const struct rstate *r);
 int state_line_W(struct str *out);
 
 /* Appends why to out with control bytes replaced by spaces, at most REASON_MAX bytes. */

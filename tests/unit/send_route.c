@@ -3,6 +3,8 @@
 #include "check.h"
 #include "postern-send/route.c"
 
+static int lookups;
+
 static int fake(const char *name, unsigned long long *uid)
 {
 	static const struct { const char *n; unsigned long long u; } users[] = {
@@ -10,6 +12,7 @@ static int fake(const char *name, unsigned long long *uid)
 		{ "postern-alias", 990 }, { "a.b", 1003 },
 	};
 	size_t i;
+	lookups++;
 	for (i = 0; i < sizeof users / sizeof users[0]; i++)
 		if (strcmp(users[i].n, name) == 0) {
 			*uid = users[i].u;
@@ -23,8 +26,12 @@ static struct route_conf c;
 static int is(const char *addr, int kind, const char *user, const char *ext)
 {
 	struct str u = STR_INIT, e = STR_INIT;
-	int r = route(&c, addr, strlen(addr), &u, &e);
+	int r = route(&c, addr, strlen(addr), &u, &e), before = lookups, local;
 	int ok = r == kind && (kind == ROUTE_REMOTE || (strcmp(u.s, user) == 0 && strcmp(e.s, ext) == 0));
+
+	/* route_is_local (postern-send's reports) says the same, asking for no user */
+	local = route_is_local(&c, addr, strlen(addr));
+	ok = ok && local == (kind == ROUTE_LOCAL) && lookups == before;
 	if (!ok)
 		printf("# %s: kind %d user %s ext %s\n", addr, r, u.s ? u.s : "-", e.s ? e.s : "-");
 	str_free(&u);

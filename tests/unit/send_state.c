@@ -86,6 +86,51 @@ int main(void)
 		state_apply(&rec, r, &b);
 		CHECK(r[0].st == RS_PENDING && r[0].attempts == 2 && r[0].next == 5 && !b, "state_apply: Z");
 	}
+	/* R: delivered to a server without DSN (doc/dsn.md) */
+	s.len = 0;
+	CHECK(state_line_R(&s, 3) && s.len == 4 && memcmp(s.s, "R 3\n", 4) == 0, "R line");
+	{
+		const char t[] = "Z 0 1 100 x\nR 0\nR 1\nK 1\nK 2\nR 2\nR 3 x\nR\nR 9\n";
+		reset(r, 4);
+		b = 0;
+		bad = state_parse(t, sizeof t - 1, r, 4, &b);
+		CHECK(bad == 3, "R with a reason, without an index, or out of range: malformed");
+		CHECK(r[0].st == RS_RELAYED && r[0].why_len == 0, "R after Z: relayed, the reason gone");
+		CHECK(r[1].st == RS_DONE, "K after R wins");
+		CHECK(r[2].st == RS_RELAYED, "R after K wins");
+		CHECK(r[3].st == RS_PENDING && !b, "a malformed R changes nothing");
+	}
+	/* compaction writes each recipient's one record (state_line); read
+	 * back, it gives the same state */
+	{
+		struct rstate c[5], back[5];
+		size_t i;
+		int same = 1;
+		memset(c, 0, sizeof c);
+		c[0].st = RS_DONE;
+		c[1].st = RS_RELAYED;
+		c[2].st = RS_FAILED;
+		c[2].why = "550 5.1.1 no";
+		c[2].why_len = 12;
+		c[3].st = RS_PENDING;
+		c[3].attempts = 2;
+		c[3].next = 1700000000;
+		c[3].why = "421 busy";
+		c[3].why_len = 8;
+		c[4].st = RS_PENDING; /* fresh: no record */
+		s.len = 0;
+		for (i = 0; i < 5; i++)
+			CHECK(state_line(&s, i, c + i), "state_line");
+		CHECK(s.len == 4 + 4 + 17 + 26 && memcmp(s.s, "K 0\nR 1\nD 2 550 5.1.1 no\nZ 3 2 1700000000 421 busy\n", s.len) == 0,
+		      "compacted: K, R, D, Z, and nothing for a fresh recipient");
+		reset(back, 5);
+		b = 0;
+		CHECK(state_parse(s.s, s.len, back, 5, &b) == 0, "the compacted records parse");
+		for (i = 0; i < 5; i++)
+			same &= back[i].st == c[i].st && back[i].attempts == c[i].attempts && back[i].next == c[i].next &&
+			        back[i].why_len == c[i].why_len && (!c[i].why_len || memcmp(back[i].why, c[i].why, c[i].why_len) == 0);
+		CHECK(same, "and read back give the same states (R stays relayed)");
+	}
 	CHECK(state_backoff(1, 60, 14400) == 60, "backoff 1: min");
 	CHECK(state_backoff(2, 60, 14400) == 120, "backoff 2: double");
 	CHECK(state_backoff(4, 60, 14400) == 480, "backoff 4");
