@@ -58,9 +58,15 @@ check "a second arrives" arrives "$M" 2
 s2=$(size_of "$M" 2)
 check "and its size is added as a line of its own ($(lastline "$M"); the file $s2 bytes)" [ "$(lastline "$M")" = "$s2 1" ]
 
+echo 1 > "$PHOME/control/bouncewarn"
+kill -HUP "$(tree_procs postern-send | cut -d" " -f1)"
 msg 3 2500 | inject "a@remote.example" "$U@$D"
 check "one that would pass 4,000 bytes is deferred: 4.2.2 mailbox over quota in the log" \
 	wait_for 20 grep -q "to=$U@$D status=temporary text=\"4.2.2 mailbox over quota: ./Maildir\"" "$LOG"
+check "... and its sender is warned of the delay (control/bouncewarn), a local deferral as a remote one" \
+	wait_for 20 grep -q "warning qid=.* to=a@remote.example ndelayed=1" "$LOG"
+echo 0 > "$PHOME/control/bouncewarn"
+kill -HUP "$(tree_procs postern-send | cut -d" " -f1)"
 check "... with an over_quota line naming the mailbox and the count" \
 	grep -q "over_quota mailbox=$U maildir=./Maildir bytes=$((s1 + s2)) messages=2 quota_bytes=4000 quota_messages=0" "$LOG"
 check "... it waits in the queue, not bounced" sh -c "[ -n \"\$(find '$PHOME/queue/mess' -name '*.env')\" ]"

@@ -1336,6 +1336,16 @@ void sched_dispatch(void)
 /* JOB\0 MSTATUS\0 MTEXT\0 then STATUS\0 TEXT\0 per recipient, in the
  * order of the request (doc/pipes.md).  STATUS R is a K from a server
  * without DSN (doc/dsn.md). */
+/* After a result: the delay warning (control/bouncewarn), once, if
+ * recipients are still being retried, locally (a mailbox over its quota,
+ * say) or remotely, that long after arrival. */
+static void warn_if_due(struct msg *m)
+{
+	if (m->stage == M_ACTIVE && !m->warned && !m->cancel && set.bouncewarn && m->pending &&
+	    now >= m->arrival + set.bouncewarn)
+		bounce_warn(m);
+}
+
 void rsched_result(const struct str *f)
 {
 	const char *fld[3 + 2 * RJOB_RCPTS];
@@ -1394,9 +1404,7 @@ void rsched_result(const struct str *f)
 	}
 	dom_release(d);
 	free(j);
-	if (m->stage == M_ACTIVE && !m->warned && !m->cancel && set.bouncewarn && m->pending &&
-	    now >= m->arrival + set.bouncewarn)
-		bounce_warn(m);
+	warn_if_due(m);
 	msg_check_done(m);
 }
 
@@ -1436,6 +1444,7 @@ void sched_result(const char *job, size_t jlen, char status, const char *text, s
 	case 'Z': rcpt_temp(m, i, text, tlen); break;
 	default: die(111, "fatal: postern-lspawn sent an unknown status");
 	}
+	warn_if_due(m);
 	msg_check_done(m);
 }
 
