@@ -14,6 +14,7 @@
 #include "envelope.h"
 #include "file.h"
 #include "home.h"
+#include "infostate.h"
 #include "io.h"
 #include "uniq.h"
 
@@ -84,9 +85,9 @@ static int show(const char *id)
 {
 	struct str path = STR_INIT, env = STR_INIT, info = STR_INIT, line = STR_INIT;
 	struct envelope e;
-	struct rcpt_state *rs;
+	struct rstate *rs;
 	struct stat st;
-	int have_info, r;
+	int have_info, r, bounced = 0;
 	size_t i;
 
 	if (!str_copys(&path, "mess/") || !str_cats(&path, id) || !str_cats(&path, ".env"))
@@ -125,15 +126,15 @@ static int show(const char *id)
 	r = read_file(path.s, &info, INFO_MAX);
 	have_info = r == 1 || (r == 0); /* absent: nothing tried yet, all pending */
 	if (r == 1)
-		info_apply(info.s, info.len, rs, e.nrcpt);
+		(void)state_parse(info.s, info.len, rs, e.nrcpt, &bounced); /* malformed lines: as postern-send, skipped */
 	for (i = 0; i < e.nrcpt; i++) {
 		if (!str_cats(&line, "  to <") || !cat_safe(&line, e.rcpt[i], e.rcpt_len[i]) || !str_catc(&line, '>'))
 			die_nomem();
 		if (have_info) {
 			int ok = 1;
-			if (rs[i].st == ST_DONE)
+			if (rs[i].st == RS_DONE || rs[i].st == RS_RELAYED)
 				ok = str_cats(&line, " delivered");
-			else if (rs[i].st == ST_FAILED)
+			else if (rs[i].st == RS_FAILED)
 				ok = str_cats(&line, " failed: ") && cat_safe(&line, rs[i].why, rs[i].why_len);
 			else {
 				ok = str_cats(&line, " pending");

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include "send.h"
 #include "dsn.h"
-#include "state.h"
+#include "infostate.h"
 #include "die.h"
 #include "file.h"
 #include "fmt.h"

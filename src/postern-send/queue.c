@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "send.h"
-#include "state.h"
+#include "infostate.h"
 #include "die.h"
 #include "file.h"
 #include "fmt.h"

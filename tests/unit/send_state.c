@@ -1,7 +1,7 @@
-/* postern-send's state file (src/postern-send/state.c) */
+/* postern-send's state file (src/lib/infostate.c) */
 #include <string.h>
 #include "check.h"
-#include "postern-send/state.c"
+#include "infostate.h"
 
 static void reset(struct rstate *r, size_t n)
 {

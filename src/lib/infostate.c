@@ -1,5 +1,5 @@
 #include <string.h>
-#include "state.h"
+#include "infostate.h"
 #include "fmt.h"
 
 /* Reads a decimal number followed by one space (or, if last, the end). */

@@ -1,8 +1,10 @@
 /* postern-send's delivery state for one message: queue/info/QID, a text
  * file of one-line records, appended, and rewritten compacted when it
- * grows (doc/queue.md, "scheduler state").  Pure functions, so tests/unit/send_state.c checks every rule. */
-#ifndef POSTERN_SEND_STATE_H
-#define POSTERN_SEND_STATE_H
+ * grows (doc/queue.md, "scheduler state").  postern-send writes and reads
+ * it, postern-qstat reads it with the same parser.  Pure functions, so
+ * tests/unit/send_state.c checks every rule. */
+#ifndef POSTERN_INFOSTATE_H
+#define POSTERN_INFOSTATE_H
 #include <stddef.h>
 #include "str.h"
 
