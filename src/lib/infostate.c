@@ -37,6 +37,7 @@ static int parse_line(const char *s, const char *end, struct srec *rec, size_t n
 	switch (rec->kind) {
 	case 'K':
 	case 'R':
+	case 'H':
 		if (!field_num(&p, end, &i, 1))
 			return 0;
 		break;
@@ -55,7 +56,7 @@ static int parse_line(const char *s, const char *end, struct srec *rec, size_t n
 	if (i >= nrcpt)
 		return 0;
 	rec->i = (size_t)i;
-	if (rec->kind != 'K' && rec->kind != 'R') {
+	if (rec->kind == 'D' || rec->kind == 'Z') {
 		rec->why = p;
 		rec->why_len = (size_t)(end - p);
 	}
@@ -81,6 +82,7 @@ void state_apply(const struct srec *rec, struct rstate *r, int *bounced)
 	case 'W': *bounced |= 2; return;
 	case 'K': x->st = RS_DONE; break;
 	case 'R': x->st = RS_RELAYED; break;
+	case 'H': x->st = RS_HANDED; break;
 	case 'D': x->st = RS_FAILED; break;
 	default:
 		x->st = RS_PENDING;
@@ -134,6 +136,11 @@ int state_line_R(struct str *out, size_t i)
 	return head(out, 'R', i) && str_catc(out, '\n');
 }
 
+int state_line_H(struct str *out, size_t i)
+{
+	return head(out, 'H', i) && str_catc(out, '\n');
+}
+
 int state_line_D(struct str *out, size_t i, const char *why, size_t n)
 {
 	return head(out, 'D', i) && str_catc(out, ' ') && state_reason(out, why, n) &&
@@ -153,6 +160,7 @@ int state_line(struct str *out, size_t i, const struct rstate *r)
 	switch (r->st) {
 	case RS_DONE: return state_line_K(out, i);
 	case RS_RELAYED: return state_line_R(out, i);
+	case RS_HANDED: return state_line_H(out, i);
 	case RS_FAILED: return state_line_D(out, i, r->why, r->why_len);
 	default:
 		if (!r->attempts && !r->next)

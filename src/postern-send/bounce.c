@@ -161,9 +161,9 @@ static int null_or_double(const struct msg *m)
 
 /* Whether recipient i's success is reported, and as what (*action): if
  * its NOTIFY asks, to a sender that can be told, and it was delivered
- * here (postern-local, as the route says now: K and R say nothing of
- * the path) or relayed (R).  A K from a server that speaks DSN is that
- * server's to report. */
+ * here (K: a recipient with DSN parameters that went elsewhere is H or
+ * R) or relayed to a server without DSN (R).  One handed to a server
+ * that speaks DSN (H) is that server's to report. */
 static int success_reported(const struct msg *m, size_t i, int *action)
 {
 	const struct rcpt *r = m->r + i;
@@ -172,7 +172,7 @@ static int success_reported(const struct msg *m, size_t i, int *action)
 		return 0;
 	if (r->st == RS_RELAYED)
 		*action = DSN_RELAYED;
-	else if (r->st == RS_DONE && route_is_local(&set.rc, m->env.rcpt[i], m->env.rcpt_len[i]))
+	else if (r->st == RS_DONE)
 		*action = DSN_DELIVERED;
 	else
 		return 0;
@@ -340,13 +340,18 @@ int bounce(struct msg *m)
 	code = send_report(m, &d, esender, &sign);
 	free(e);
 	str_free(&hdr);
-	if (code != 0) {
+	/* one postern-queue refuses for good (a malformed doublebounceto,
+	 * say) would be refused at every try, and keep the message in the
+	 * queue for ever: it is given up, and the log says so */
+	if (code != 0 && !refused_for_good(code)) {
 		warn("warning: unable to queue the bounce for ", m->qid, ", trying again later");
 		return 0;
 	}
 	log_begin(&l, "bounce");
 	log_kvb(&l, "qid", m->qid, m->qidlen);
 	log_kvb(&l, "to", to, tolen);
+	if (code != 0)
+		log_kv(&l, "status", "refused");
 	log_kvu(&l, "nfailed", n[DSN_FAILED]);
 	log_kvu(&l, "ndelivered", n[DSN_DELIVERED]);
 	log_kvu(&l, "nrelayed", n[DSN_RELAYED]);

@@ -329,23 +329,30 @@ static void log_delivery(struct msg *m, size_t i, const char *status, const char
  * does not speak DSN and so could not be handed its NOTIFY (doc/dsn.md).
  * The text is kept for a recipient whose success may be reported: it is
  * the report's Diagnostic-Code (until a restart, as K and R hold none). */
-static void rcpt_done(struct msg *m, size_t i, int relayed, const char *why, size_t wl)
+/* how: RS_DONE (postern-local delivered it, or a server took it and the
+ * recipient asked nothing of DSN), RS_RELAYED (a server without DSN took
+ * it: a success report is ours) or RS_HANDED (a server with DSN took it
+ * and the request: any report is its).  Known now and recorded, not
+ * worked out from the route when the report is built, which may be
+ * after control/locals has changed. */
+static void rcpt_done(struct msg *m, size_t i, enum rstate_kind how, const char *why, size_t wl)
 {
 	struct str line = STR_INIT;
 	struct rcpt *r = m->r + i;
+	struct rstate rs = { how, 0, 0, 0, 0 };
 
-	if (!(relayed ? state_line_R(&line, i) : state_line_K(&line, i)))
+	if (!state_line(&line, i, &rs))
 		die_nomem();
 	record(m, &line);
 	str_free(&line);
-	r->st = relayed ? RS_RELAYED : RS_DONE;
+	r->st = how;
 	m->pending--;
 	if (envelope_notify(&m->env, i) & DSN_NOTIFY_SUCCESS) {
 		r->why.len = 0;
 		if (!state_reason(&r->why, why, wl))
 			die_nomem();
 	}
-	log_delivery(m, i, relayed ? "relayed" : "delivered", why, wl);
+	log_delivery(m, i, how == RS_RELAYED ? "relayed" : "delivered", why, wl);
 }
 
 static void rcpt_fail(struct msg *m, size_t i, const char *why, size_t wl)
@@ -1396,8 +1403,10 @@ void rsched_result(const struct str *f)
 		m->busy--;
 		m->r[i].busy = 0;
 		switch (fld[3 + 2 * k][0]) {
-		case 'K': rcpt_done(m, i, 0, t, tl); break;
-		case 'R': rcpt_done(m, i, 1, t, tl); break;
+		/* a K for a recipient with DSN parameters: the server speaks DSN
+		 * (else postern-remote says R) and took them on */
+		case 'K': rcpt_done(m, i, m->env.notify && m->env.notify[i] ? RS_HANDED : RS_DONE, t, tl); break;
+		case 'R': rcpt_done(m, i, RS_RELAYED, t, tl); break;
 		case 'D': rcpt_fail(m, i, t, tl); break;
 		default: rcpt_temp(m, i, t, tl); break;
 		}
@@ -1439,7 +1448,7 @@ void sched_result(const char *job, size_t jlen, char status, const char *text, s
 	m->busy--;
 	m->r[i].busy = 0;
 	switch (status) {
-	case 'K': rcpt_done(m, i, 0, text, tlen); break;
+	case 'K': rcpt_done(m, i, RS_DONE, text, tlen); break;
 	case 'D': rcpt_fail(m, i, text, tlen); break;
 	case 'Z': rcpt_temp(m, i, text, tlen); break;
 	default: die(111, "fatal: postern-lspawn sent an unknown status");

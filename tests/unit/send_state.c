@@ -100,10 +100,22 @@ int main(void)
 		CHECK(r[2].st == RS_RELAYED, "R after K wins");
 		CHECK(r[3].st == RS_PENDING && !b, "a malformed R changes nothing");
 	}
+	/* H: handed to a server with DSN, its request with it */
+	s.len = 0;
+	CHECK(state_line_H(&s, 7) && s.len == 4 && memcmp(s.s, "H 7\n", 4) == 0, "H line");
+	{
+		const char t[] = "Z 0 1 100 x\nH 0\nH 1 x\nK 2\nH 2\nH 3\nR 3\n";
+		reset(r, 4);
+		b = 0;
+		bad = state_parse(t, sizeof t - 1, r, 4, &b);
+		CHECK(bad == 1 && r[1].st == RS_PENDING, "H with a reason: malformed");
+		CHECK(r[0].st == RS_HANDED && r[0].why_len == 0, "H after Z: handed on, the reason gone");
+		CHECK(r[2].st == RS_HANDED && r[3].st == RS_RELAYED, "the later of K, H and R wins");
+	}
 	/* compaction writes each recipient's one record (state_line); read
 	 * back, it gives the same state */
 	{
-		struct rstate c[5], back[5];
+		struct rstate c[6], back[6];
 		size_t i;
 		int same = 1;
 		memset(c, 0, sizeof c);
@@ -118,15 +130,17 @@ int main(void)
 		c[3].why = "421 busy";
 		c[3].why_len = 8;
 		c[4].st = RS_PENDING; /* fresh: no record */
+		c[5].st = RS_HANDED;
 		s.len = 0;
-		for (i = 0; i < 5; i++)
+		for (i = 0; i < 6; i++)
 			CHECK(state_line(&s, i, c + i), "state_line");
-		CHECK(s.len == 4 + 4 + 17 + 26 && memcmp(s.s, "K 0\nR 1\nD 2 550 5.1.1 no\nZ 3 2 1700000000 421 busy\n", s.len) == 0,
-		      "compacted: K, R, D, Z, and nothing for a fresh recipient");
-		reset(back, 5);
+		CHECK(s.len == 4 + 4 + 17 + 26 + 4 &&
+		      memcmp(s.s, "K 0\nR 1\nD 2 550 5.1.1 no\nZ 3 2 1700000000 421 busy\nH 5\n", s.len) == 0,
+		      "compacted: K, R, D, Z, H, and nothing for a fresh recipient");
+		reset(back, 6);
 		b = 0;
-		CHECK(state_parse(s.s, s.len, back, 5, &b) == 0, "the compacted records parse");
-		for (i = 0; i < 5; i++)
+		CHECK(state_parse(s.s, s.len, back, 6, &b) == 0, "the compacted records parse");
+		for (i = 0; i < 6; i++)
 			same &= back[i].st == c[i].st && back[i].attempts == c[i].attempts && back[i].next == c[i].next &&
 			        back[i].why_len == c[i].why_len && (!c[i].why_len || memcmp(back[i].why, c[i].why, c[i].why_len) == 0);
 		CHECK(same, "and read back give the same states (R stays relayed)");
