@@ -120,6 +120,7 @@ job tlsd_request tests/fuzz/tlsd_request.c src/postern-tlsd/request.c src/lib/fd
 job smtpd_dns tests/fuzz/smtpd_dns.c src/lib/dnswire.c src/lib/fmt.c src/postern-smtpd/dnsblwire.c -Isrc/postern-smtpd
 job smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c src/lib/dnswire.c src/lib/fmt.c src/lib/case.c
 job quota tests/fuzz/quota.c src/lib/quota.c src/lib/case.c src/lib/str.c src/lib/fmt.c
+job esmtpdsn tests/fuzz/esmtpdsn.c src/lib/esmtpdsn.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job authres tests/fuzz/authres.c src/lib/authres.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job pem tests/fuzz/pem.c src/lib/pem.c src/lib/base64.c src/lib/str.c src/lib/die.c src/lib/log.c \
 	src/lib/fmt.c -lbearssl
