@@ -290,6 +290,12 @@ check "mailq: lists the id and sender" grep -q "^$id .* bytes\$" "$SCRATCH/mailq
 check "mailq: a delivered recipient" grep -qx '  to <a@example.net> delivered' "$SCRATCH/mailq"
 check "mailq: a deferred one with its reason" grep -q '^  to <b@example.net> pending, 3 tries, next .*: connection refused$' "$SCRATCH/mailq"
 check "mailq: the count" grep -qx '1 message in the queue' "$SCRATCH/mailq"
+# what a client asked of DSN is shown where it asked it, and only there
+fresh
+printf 'Subject: q\n\nb\n' | "$SM" -N never -R hdrs -V 'id 7' a@example.net
+"$H/bin/mailq" > "$SCRATCH/mailq" 2>&1
+check "mailq: DSN's RET and ENVID after the sender" grep -q '^  from <.*> (ret HDRS, envid id+207)$' "$SCRATCH/mailq"
+check "mailq: NOTIFY after the recipient" grep -qx '  to <a@example.net> pending (notify NEVER)' "$SCRATCH/mailq"
 "$SM" -bp > "$SCRATCH/bp" 2>&1
 check "sendmail -bp is mailq" cmp -s "$SCRATCH/mailq" "$SCRATCH/bp"
 setpriv --reuid=65534 --regid=65534 --clear-groups "$H/bin/mailq" > /dev/null 2> "$SCRATCH/err"

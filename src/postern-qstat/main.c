@@ -12,6 +12,7 @@
 #include "date822.h"
 #include "die.h"
 #include "envelope.h"
+#include "esmtpdsn.h"
 #include "file.h"
 #include "home.h"
 #include "infostate.h"
@@ -80,6 +81,52 @@ static char **ids_list(size_t *count)
 	return ids;
 }
 
+/* What the client asked of DSN (doc/dsn.md), when it asked anything, so
+ * that the admin sees why a sender was or was not told: " (ret HDRS,
+ * envid X)" after the sender, " (notify NEVER, orcpt rfc822;X)" after a
+ * recipient.  The values are checked printable ASCII (envelope_parse). */
+static int dsn_cat(struct str *line, const char *const *key, const char *const *val, const size_t *len)
+{
+	int k, first = 1;
+
+	for (k = 0; k < 2; k++) {
+		if (!len[k])
+			continue;
+		if (!str_cats(line, first ? " (" : ", ") || !str_cats(line, key[k]) || !str_catc(line, ' ') ||
+		    !cat_safe(line, val[k], len[k]))
+			return 0;
+		first = 0;
+	}
+	return first || str_catc(line, ')');
+}
+
+static int dsn_mail_cat(struct str *line, const struct envelope *e)
+{
+	const char *key[2] = { "ret", "envid" };
+	const char *val[2] = { e->ret == DSN_RET_FULL ? "FULL" : "HDRS", e->envid };
+	size_t len[2] = { e->ret ? 4 : 0, e->envid_len };
+
+	return dsn_cat(line, key, val, len);
+}
+
+static int dsn_rcpt_cat(struct str *line, const struct envelope *e, size_t i)
+{
+	const char *key[2] = { "notify", "orcpt" };
+	const char *val[2];
+	size_t len[2];
+	struct str notify = STR_INIT;
+	int ok;
+
+	len[1] = envelope_orcpt(e, i, &val[1]);
+	if (e->notify && e->notify[i] && !dsn_notify_cat(&notify, e->notify[i]))
+		return 0;
+	val[0] = notify.s;
+	len[0] = notify.len;
+	ok = dsn_cat(line, key, val, len);
+	str_free(&notify);
+	return ok;
+}
+
 /* 1 shown, 0 gone meanwhile (delivered and removed while we looked). */
 static int show(const char *id)
 {
@@ -115,7 +162,8 @@ static int show(const char *id)
 		str_free(&path);
 		return 1;
 	}
-	if (!str_cats(&line, "  from <") || !cat_safe(&line, e.sender, e.sender_len) || !str_cats(&line, ">\n"))
+	if (!str_cats(&line, "  from <") || !cat_safe(&line, e.sender, e.sender_len) || !str_catc(&line, '>') ||
+	    !dsn_mail_cat(&line, &e) || !str_catc(&line, '\n'))
 		die_nomem();
 
 	rs = calloc(e.nrcpt, sizeof *rs);
@@ -146,7 +194,7 @@ static int show(const char *id)
 			if (!ok)
 				die_nomem();
 		}
-		if (!str_catc(&line, '\n'))
+		if (!dsn_rcpt_cat(&line, &e, i) || !str_catc(&line, '\n'))
 			die_nomem();
 	}
 	put(&line);
