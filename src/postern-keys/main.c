@@ -97,12 +97,6 @@ int main(int argc, char **argv)
 	if (lfd == -1)
 		die_sys(111, "fatal: unable to listen on ", sockpath.s);
 	str_free(&sockpath);
-	/* s6's readiness: the socket takes connections from now on */
-	if (notify != -1) {
-		if (write_all(notify, "\n", 1) == -1)
-			warn_sys("warning: unable to signal readiness");
-		close(notify);
-	}
 	log_begin(&l, "start");
 	log_kv(&l, "keytype", key.ec ? "EC" : "RSA");
 	if (key.ec)
@@ -112,6 +106,14 @@ int main(int argc, char **argv)
 	log_kvu(&l, "bytes", chain.rec.len);
 	log_kvu(&l, "peer", (unsigned long long)peer);
 	log_end(&l);
+	/* s6's readiness: the socket takes connections from now on.  After
+	 * the start line, so that whoever waits for readiness finds the line
+	 * that says what was loaded (t-keys.py read the log too early once) */
+	if (notify != -1) {
+		if (write_all(notify, "\n", 1) == -1)
+			warn_sys("warning: unable to signal readiness");
+		close(notify);
+	}
 
 	serve(lfd, sigfd, peer, &chain.rec, &key, &counts);
 
