@@ -1112,53 +1112,55 @@ static int in_domain(const struct rbatch *b, const struct msg *m, size_t i)
 	return at < ol && case_eqb(o + at + 1, ol - at - 1, b->low, b->dl);
 }
 
-/* The DSN parameters postern-remote passes on for m (to MAIL) and for its
- * recipient i (to RCPT), into out (emptied first): only what the client
- * gave, so recipient i's NOTIFY as given, not the default envelope_notify
- * reads when there is none (doc/dsn.md).  Each leaves a NUL after the
- * text, so that even an empty one can be copied with it (out->s is set). */
-static void mail_params(struct str *out, const struct msg *m)
+/* The DSN parameters postern-remote passes on (doc/dsn.md) are only what
+ * the client gave: recipient i's NOTIFY as given, not the default
+ * envelope_notify reads when there is none. */
+
+/* Appends message m's MAILPARAMS field, NUL included. */
+static void mail_field(struct str *out, const struct msg *m)
 {
-	out->len = 0;
 	if (!dsn_mail_params(out, m->env.ret, m->env.envid, m->env.envid_len) || !str_catz(out))
 		die_nomem();
-	out->len--;
 }
 
-static void rcpt_params(struct str *out, const struct msg *m, size_t i)
+/* Appends recipient i's two fields, RCPT and RCPTPARAMS, NULs included. */
+static void rcpt_fields(struct str *out, const struct msg *m, size_t i)
 {
 	const char *o;
 	size_t ol = envelope_orcpt(&m->env, i, &o);
 
-	out->len = 0;
-	if (!dsn_rcpt_params(out, m->env.notify ? m->env.notify[i] : 0, o, ol) || !str_catz(out))
+	if (!str_catb(out, m->env.rcpt[i], m->env.rcpt_len[i]) || !str_catz(out) ||
+	    !dsn_rcpt_params(out, m->env.notify ? m->env.notify[i] : 0, o, ol) || !str_catz(out))
 		die_nomem();
-	out->len--;
 }
 
-/* What recipient i adds to a frame: RCPT and RCPTPARAMS, each with its NUL. */
-static size_t rcpt_bytes(const struct msg *m, size_t i, struct str *scratch)
+/* What message m's header adds to a frame: its fields, MAILPARAMS, and
+ * room to spare for JOB, N and their NULs. */
+static size_t rjob_head_bytes(const struct msg *m, struct str *scratch)
 {
-	rcpt_params(scratch, m, i);
-	return m->env.rcpt_len[i] + 1 + scratch->len + 1;
+	scratch->len = 0;
+	mail_field(scratch, m);
+	return 64 + m->qidlen + m->env.sender_len + scratch->len;
 }
 
-/* What message m adds to a frame with recipient i: its fields and
- * parameters with room to spare for JOB, N and the NULs. */
+/* What message m adds to a frame with recipient i alone. */
 static size_t rjob_bytes(const struct msg *m, size_t i, struct str *scratch)
 {
-	size_t r = rcpt_bytes(m, i, scratch);
+	size_t head = rjob_head_bytes(m, scratch);
 
-	mail_params(scratch, m);
-	return 64 + m->qidlen + m->env.sender_len + scratch->len + r;
+	scratch->len = 0;
+	rcpt_fields(scratch, m, i);
+	return head + scratch->len;
 }
 
 /* The recipients of m at the batch's domain that are due, from i on (at
- * most RJOB_RCPTS in the batch in all): into a new rrun and the frame. */
+ * most RJOB_RCPTS in the batch in all): into a new rrun and the frame.
+ * Each recipient's fields are written once, into rcpts, and taken back
+ * if they would take the frame past RJOB_BYTES. */
 static void rjob_add(struct rbatch *b, struct msg *m, size_t i)
 {
-	struct str p = STR_INIT;
-	size_t k, bytes = b->frame.len + rjob_bytes(m, i, &p);
+	struct str rcpts = STR_INIT;
+	size_t k, head = b->frame.len + rjob_head_bytes(m, &rcpts);
 	struct rrun *j = calloc(1, sizeof *j);
 	char num[FMT_ULONG];
 
@@ -1168,33 +1170,31 @@ static void rjob_add(struct rbatch *b, struct msg *m, size_t i)
 	j->batch = b->id;
 	j->m = m;
 	j->d = b->d;
+	rcpts.len = 0;
+	rcpt_fields(&rcpts, m, i);
 	j->idx[j->n++] = i;
 	for (k = i + 1; k < m->env.nrcpt && k <= i + RJOB_SCAN && b->rcpts + j->n < RJOB_RCPTS; k++) {
 		const struct rcpt *r = m->r + k;
-		size_t rb;
+		size_t before = rcpts.len;
 		if (r->st != RS_PENDING || r->busy || r->next > now || !in_domain(b, m, k))
 			continue;
-		rb = rcpt_bytes(m, k, &p);
-		if (bytes + rb > RJOB_BYTES)
+		rcpt_fields(&rcpts, m, k);
+		if (head + rcpts.len > RJOB_BYTES) {
+			str_truncate(&rcpts, before);
 			continue;
-		bytes += rb;
+		}
 		j->idx[j->n++] = k;
 	}
 	num[fmt_ulong(num, j->n)] = 0;
-	mail_params(&p, m);
 	if (!str_catu(&b->frame, j->id) || !str_catz(&b->frame) || !str_catb(&b->frame, m->qid, m->qidlen + 1) ||
-	    !str_catb(&b->frame, m->env.sender, m->env.sender_len) || !str_catz(&b->frame) ||
-	    !str_catb(&b->frame, p.s, p.len + 1) || !str_cats(&b->frame, num) || !str_catz(&b->frame))
+	    !str_catb(&b->frame, m->env.sender, m->env.sender_len) || !str_catz(&b->frame))
 		die_nomem();
-	for (k = 0; k < j->n; k++) {
-		size_t x = j->idx[k];
-		rcpt_params(&p, m, x);
-		if (!str_catb(&b->frame, m->env.rcpt[x], m->env.rcpt_len[x]) || !str_catz(&b->frame) ||
-		    !str_catb(&b->frame, p.s, p.len + 1))
-			die_nomem();
-		m->r[x].busy = 1;
-	}
-	str_free(&p);
+	mail_field(&b->frame, m);
+	if (!str_cats(&b->frame, num) || !str_catz(&b->frame) || !str_cat(&b->frame, &rcpts))
+		die_nomem();
+	for (k = 0; k < j->n; k++)
+		m->r[j->idx[k]].busy = 1;
+	str_free(&rcpts);
 	m->busy += j->n;
 	b->msgs++;
 	b->rcpts += j->n;
