@@ -107,6 +107,13 @@ static int walk(struct envelope *env, const char *buf, size_t n, int fill, size_
 		if (!record(buf, n, &pos, &letter, &v, &vl))
 			return ENV_FORMAT;
 	}
+	if (letter == 'S') {
+		if (vl != 0)
+			return ENV_FORMAT;
+		env->forwarded = 1;
+		if (!record(buf, n, &pos, &letter, &v, &vl))
+			return ENV_FORMAT;
+	}
 	for (;;) {
 		if (letter == 0)
 			break; /* the final lone NUL */

@@ -3,7 +3,8 @@
  * and what a committed envelope file in the queue holds (doc/queue.md).
  * postern's own injectors may add the DSN parameters (RFC 3461) as records
  * of their own: `R` and `E` after the sender, `N` and `O` before the
- * recipient they belong to (doc/dsn.md). */
+ * recipient they belong to (doc/dsn.md); postern-local marks a forwarded
+ * copy with an empty `S` after those (doc/srs.md). */
 #ifndef POSTERN_ENVELOPE_H
 #define POSTERN_ENVELOPE_H
 #include <stddef.h>
@@ -28,6 +29,9 @@ struct envelope {
 	unsigned char *notify;  /* DSN_NOTIFY_* bits, 0 if not given */
 	const char **orcpt;     /* "type;xtext" */
 	size_t *orcpt_len;      /* 0 if not given */
+	/* an S record: a forwarded copy, whose sender postern-send rewrites
+	 * with SRS when it leaves (doc/srs.md) */
+	int forwarded;
 };
 
 /* Checks one sender (may be empty) or recipient field, without its letter. */

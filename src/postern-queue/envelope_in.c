@@ -56,9 +56,9 @@ int envelope_in(int fd, struct str *env, const char **why)
 			}
 			break;
 		}
-		if (env->len > 0 && !memchr("TRENO", type, 5)) {
+		if (env->len > 0 && !memchr("TRENOS", type, 6)) {
 			code = QQ_FORMAT;
-			*why = "fatal: envelope format error: a record is neither T, a DSN record nor the final NUL";
+			*why = "fatal: envelope format error: a record is neither T, a DSN or forward record nor the final NUL";
 			break;
 		}
 		if (r == -2) {
@@ -74,7 +74,8 @@ int envelope_in(int fd, struct str *env, const char **why)
 		}
 		alen = f.len - 2;
 		if (type != 'F' && type != 'T') {
-			/* a DSN record: envelope_parse judges it, with the order */
+			/* a DSN or forward record: envelope_parse judges it,
+			 * with the order */
 			if (!str_catb(env, f.s, f.len)) {
 				code = QQ_NOMEM;
 				*why = "fatal: out of memory";

@@ -196,13 +196,14 @@ static void envelope_store(int messfd)
 
 	if (code)
 		fail(code, code == QQ_READ && errno != 0, why, "");
-	/* envelope_in checked the addresses; the DSN records (doc/dsn.md), and
+	/* envelope_in checked the addresses; the DSN and forward records
+	 * (doc/dsn.md, doc/srs.md), and
 	 * the order of everything, are judged here by the parser every reader
 	 * uses, so what is stored is what they all accept */
 	switch (envelope_parse(&e, env.s, env.len)) {
 	case ENV_OK: break;
 	case ENV_TOOLONG: fail(QQ_TOOLONG, 0, "fatal: address too long", "");
-	case ENV_FORMAT: fail(QQ_FORMAT, 0, "fatal: envelope format error: a DSN record is malformed or out of place", "");
+	case ENV_FORMAT: fail(QQ_FORMAT, 0, "fatal: envelope format error: a DSN or forward record is malformed or out of place", "");
 	default: fail(QQ_NOMEM, 0, "fatal: out of memory", "");
 	}
 	envelope_free(&e);

@@ -35,6 +35,18 @@ static void dsn_records(void)
 	CHECK(envelope_parse(&e, E("Fa@b.c\0NNEVER\0Tx@y.z\0\0")) == ENV_OK && envelope_notify(&e, 0) == DSN_NOTIFY_NEVER,
 	      "NOTIFY=NEVER");
 	envelope_free(&e);
+	CHECK(envelope_parse(&e, E("Fa@b.c\0Tx@y.z\0\0")) == ENV_OK && !e.forwarded, "no S: not a forward");
+	envelope_free(&e);
+	CHECK(envelope_parse(&e, E("Fa@b.c\0S\0Tx@y.z\0\0")) == ENV_OK && e.forwarded && e.nrcpt == 1, "S: a forward");
+	envelope_free(&e);
+	CHECK(envelope_parse(&e, E("Fa@b.c\0RFULL\0EX\0S\0NNEVER\0Tx@y.z\0\0")) == ENV_OK && e.forwarded &&
+	      e.ret == DSN_RET_FULL && envelope_notify(&e, 0) == DSN_NOTIFY_NEVER, "S after R and E, before N");
+	envelope_free(&e);
+	CHECK(envelope_parse(&e, E("Fa@b.c\0S\0S\0Tx@y.z\0\0")) == ENV_FORMAT, "S twice refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0Sx\0Tx@y.z\0\0")) == ENV_FORMAT, "S with a value refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0S\0RFULL\0Tx@y.z\0\0")) == ENV_FORMAT, "S before R refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0Tx@y.z\0S\0Tq@r.s\0\0")) == ENV_FORMAT, "S after a recipient refused");
+	CHECK(envelope_parse(&e, E("Fa@b.c\0S\0\0")) == ENV_FORMAT, "S and no recipient refused");
 	CHECK(envelope_parse(&e, E("Fa@b.c\0EX\0RFULL\0Tx@y.z\0\0")) == ENV_FORMAT, "E before R refused");
 	CHECK(envelope_parse(&e, E("Fa@b.c\0RFULL\0RFULL\0Tx@y.z\0\0")) == ENV_FORMAT, "R twice refused");
 	CHECK(envelope_parse(&e, E("Fa@b.c\0Rfull\0Tx@y.z\0\0")) == ENV_FORMAT, "R not canonical refused");
