@@ -8,7 +8,9 @@ enum conf_user {
 	USER_KEYS, USER_AUTH, USER_LOG, USER_VMAIL, USER_ALIAS, USER_POP3, USER_SUBMIT, USER_DKIM,
 	USER_COUNT
 };
-enum conf_group { GROUP_POSTERN, GROUP_NOFILES, GROUP_COUNT };
+/* GROUP_SRS: no user's primary group; postern-send and postern-smtpd are
+ * given it as a supplementary group, to read the SRS key (doc/srs.md) */
+enum conf_group { GROUP_POSTERN, GROUP_NOFILES, GROUP_SRS, GROUP_COUNT };
 extern const char *const conf_home;
 extern const char *const conf_users[USER_COUNT];
 extern const char *const conf_groups[GROUP_COUNT];
