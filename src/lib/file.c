@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h> /* rename(2) only */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <string.h>
@@ -73,6 +74,23 @@ int fsync_dir(const char *path)
 		return -1;
 	}
 	return close(fd);
+}
+
+int dir_lock(const char *path)
+{
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int e;
+
+	if (fd == -1)
+		return -1;
+	while (flock(fd, LOCK_EX) == -1)
+		if (errno != EINTR) {
+			e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+	return fd;
 }
 
 int file_replace(const char *path, const char *tmp, const char *data, size_t n, mode_t mode, int durable)

@@ -22,6 +22,10 @@ int open_queue_file_above(const char *path, int min);
 int open_excl(const char *path, mode_t mode);   /* create, fail if it exists */
 int open_append(const char *path, mode_t mode);
 int fsync_dir(const char *path);
+/* Opens the directory path and takes an exclusive flock on it, waiting
+ * for it: how a tool that rewrites a file in it keeps two runs of itself
+ * from sharing its temporary file.  The descriptor, or -1 with errno. */
+int dir_lock(const char *path);
 /* Puts data (n bytes) in place as path, whole, so that a reader sees the
  * old file or the new one and never a part: written to tmp (a name beside
  * path, in the same file system), then renamed over path.  A tmp left

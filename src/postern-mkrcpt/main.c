@@ -28,7 +28,6 @@
 #include <stdio.h> /* rename(2) only: no stdio streams */
 #include <pwd.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cdb.h"
@@ -201,13 +200,10 @@ static void scan_vmail(const char *vmail)
  * lock file to create; the kernel drops it however the holder ends. */
 static int lock_dir(const char *dir)
 {
-	int fd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = dir_lock(dir);
 
 	if (fd == -1)
-		die_sys(111, "fatal: unable to open ", dir);
-	while (flock(fd, LOCK_EX) == -1)
-		if (errno != EINTR)
-			die_sys(111, "fatal: unable to lock ", dir);
+		die_sys(111, "fatal: unable to lock ", dir);
 	return fd;
 }
 
