@@ -121,6 +121,8 @@ job smtpd_dns tests/fuzz/smtpd_dns.c src/lib/dnswire.c src/lib/fmt.c src/postern
 job smtpd_spf tests/fuzz/smtpd_spf.c src/postern-smtpd/spf.c src/lib/dnswire.c src/lib/fmt.c src/lib/case.c
 job quota tests/fuzz/quota.c src/lib/quota.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job esmtpdsn tests/fuzz/esmtpdsn.c src/lib/esmtpdsn.c src/lib/case.c src/lib/str.c src/lib/fmt.c
+job srs tests/fuzz/srs.c src/lib/srs.c src/lib/siphash.c src/lib/addr.c src/lib/envelope.c src/lib/esmtpdsn.c \
+	src/lib/case.c src/lib/str.c src/lib/fmt.c
 job authres tests/fuzz/authres.c src/lib/authres.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job pem tests/fuzz/pem.c src/lib/pem.c src/lib/base64.c src/lib/str.c src/lib/die.c src/lib/log.c \
 	src/lib/fmt.c -lbearssl

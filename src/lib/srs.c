@@ -138,7 +138,7 @@ int srs_forward(struct str *out, const char *sender, size_t n, const char *domai
 		const char *p = local + 5, *end = local + ln, *eq1, *eq2;
 		eq1 = memchr(p, '=', (size_t)(end - p));
 		eq2 = eq1 ? memchr(eq1 + 1, '=', (size_t)(end - eq1 - 1)) : 0;
-		if (!eq2 || eq2 == eq1 + 1 || end - eq2 < 3 || !separator(eq2[1]))
+		if (!eq2 || end - eq2 < 3 || !separator(eq2[1]) || !domain_check(eq1 + 1, (size_t)(eq2 - eq1 - 1)))
 			goto plain;
 		if (!str_cats(out, "1="))
 			return SRS_NOMEM;

@@ -213,6 +213,10 @@ int main(void)
 	      "... and gives it back");
 	CHECK(srs_forward(&rev, S("SRS1=XXXXXX@first.example"), S("fwd.example"), &keys, DAY) == SRS_OK &&
 	      memcmp(rev.s, "SRS0=", 5) == 0, "a malformed SRS1 is signed as a plain sender");
+	CHECK(srs_forward(&rev, S("SRS1=xbax=d?d==e@first.example"), S("fwd.example"), &keys, DAY) == SRS_OK &&
+	      memcmp(rev.s, "SRS0=", 5) == 0 && srs_reverse(&back, rev.s, addr_at(rev.s, rev.len), &keys, DAY) == SRS_OK &&
+	      back.len == 30 && memcmp(back.s, "SRS1=xbax=d?d==e@first.example", 30) == 0,
+	      "an SRS1 whose first host is no domain is signed as a plain sender (found by fuzzing)");
 
 	/* what is left alone */
 	CHECK(skipped("", 0), "the null sender");
