@@ -1,0 +1,204 @@
+#!/bin/sh
+# The Sender Rewriting Scheme end to end (doc/srs.md): an installed postern
+# run by s6, a user whose .postern forwards to another server (a scripted
+# one on loopback behind control/smtproutes, so what it was sent can be
+# checked byte for byte).  The forwarded copy leaves with its sender signed
+# into control/srsdomain; a bounce sent back to that address over SMTP is
+# taken (postern-smtpd verifies what postern-send signed) and relayed to
+# the original sender; a tampered, foreign or expired address is refused
+# at RCPT; a copy forwarded twice gets SRS1 and its bounce goes back to the
+# first forwarder.
+. "$(dirname "$0")/lib.sh"
+scratch_init
+PY=/usr/bin/python3
+
+need_built postern-smtpd postern-mkrcpt postern-queue postern-send postern-local postern-remote postern-srskey
+install_home || bail "./install into $SCRATCH/home"
+D=srs-local.example
+SRSD=fwd.example
+make_user ptsfwd || bail "make_user ptsfwd"
+printf '&carol@far.example\n' > "$SCRATCH/users/ptsfwd/.postern" && chown ptsfwd "$SCRATCH/users/ptsfwd/.postern" ||
+	bail "ptsfwd's .postern"
+smtp_home "$D"
+printf '%s\n' "$SRSD" > "$PHOME/control/srsdomain" || bail "control/srsdomain"
+"$PHOME/bin/postern-mkrcpt" 2> "$SCRATCH/mkrcpt.log" || bail "postern-mkrcpt: $(cat "$SCRATCH/mkrcpt.log")"
+check "./install made an SRS key" test -s "$PHOME/secret/srs/key"
+
+# One scripted server for every remote domain: it logs each command.
+SINK=$(free_port)
+cat > "$SCRATCH/sink.py" <<'PYEOF'
+import socket, sys, threading
+def session(c, log):
+    f = c.makefile('rb')
+    def say(t): c.sendall(t.encode() + b'\r\n')
+    say('220 sink ESMTP')
+    while True:
+        line = f.readline()
+        if not line:
+            return
+        cmd = line.rstrip(b'\r\n').decode('utf-8', 'replace')
+        with open(log, 'a') as out:
+            out.write(cmd + '\n')
+        u = cmd.upper()
+        if u.startswith('EHLO'):
+            say('250-sink')
+            say('250 8BITMIME')
+        elif u.startswith('DATA'):
+            say('354 go on')
+            while True:
+                l = f.readline()
+                if not l or l in (b'.\r\n', b'.\n'):
+                    break
+            say('250 2.0.0 taken')
+        elif u.startswith('QUIT'):
+            say('221 bye')
+            return
+        else:
+            say('250 ok')
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(('127.0.0.1', int(sys.argv[1])))
+ls.listen(16)
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=session, args=(c, sys.argv[2]), daemon=True).start()
+PYEOF
+$PY "$SCRATCH/sink.py" "$SINK" "$SCRATCH/sink.log" > "$SCRATCH/sink.out" 2>&1 &
+SINK_PID=$!
+on_cleanup "kill $SINK_PID 2> /dev/null"
+printf '%s:[127.0.0.1]:%s\n' far.example "$SINK" example.org "$SINK" first.example "$SINK" > "$PHOME/control/smtproutes"
+
+svscan_start
+svc_wait_up postern-send 30 || bail "postern-send did not come up"
+svc_wait_up postern-smtpd 30 || bail "postern-smtpd did not come up"
+wait_for 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" || bail "nothing listens on 127.0.0.1:$PORT"
+wait_for 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $SINK), 1)" || bail "the sink did not come up: $(cat "$SCRATCH/sink.out")"
+
+# smtp SENDER RCPT SUBJECT: one message over SMTP; prints the reply to
+# RCPT ("250 ..." or the refusal) and exits 0 if the message was taken
+smtp() {
+	$PY - "$PORT" "$@" <<'PYEOF'
+import smtplib, sys
+port, sender, rcpt, subject = sys.argv[1:5]
+with smtplib.SMTP('127.0.0.1', int(port)) as s:
+    s.ehlo('client.test')
+    s.mail(sender)
+    code, text = s.rcpt(rcpt)
+    print(code, text.decode('utf-8', 'replace'))
+    if code != 250:
+        sys.exit(1)
+    code, _ = s.data(('From: someone\r\nSubject: %s\r\n\r\nthe body of %s\r\n' % (subject, subject)).encode())
+    sys.exit(0 if code == 250 else 2)
+PYEOF
+}
+# mail_from_before RCPT: the MAIL FROM address of the last transaction the sink got for RCPT
+mail_from_before() {
+	$PY - "$SCRATCH/sink.log" "$1" <<'PYEOF'
+import sys
+last, found = None, None
+for line in open(sys.argv[1], encoding='utf-8', errors='replace'):
+    line = line.rstrip('\n')
+    if line.upper().startswith('MAIL FROM:'):
+        last = line[10:].split(' ')[0].strip('<>')
+    elif line.upper().startswith('RCPT TO:') and line[8:].split(' ')[0].strip('<>') == sys.argv[2]:
+        found = last
+if found is None:
+    sys.exit(1)
+print(found)
+PYEOF
+}
+got_rcpt() { grep -q "^RCPT TO:<$1>" "$SCRATCH/sink.log" 2> /dev/null; }
+
+# 1. a forward of alice@example.org's message leaves with an SRS0 sender
+check "alice's message to ptsfwd is taken" smtp alice@example.org "ptsfwd@$D" one
+check "the sink got the forwarded copy for carol" wait_for 30 got_rcpt carol@far.example
+S0=$(mail_from_before carol@far.example)
+check "its sender is SRS0, in $SRSD, naming example.org and alice ($S0)" \
+	sh -c 'printf "%s\n" "$1" | grep -q "^SRS0=[A-Z2-7]\{6\}=[A-Z2-7]\{2\}=example\.org=alice@$2\$"' - "$S0" "$SRSD"
+check "postern-send's log names the original sender and the rewritten one" \
+	grep -q "from=alice@example.org.*srs=$S0\|srs=$S0.*from=alice@example.org" "$PHOME/log/send/current"
+
+# 2. a bounce to that address comes back through port 25 and goes on to alice
+out=$(smtp '' "$S0" bounce1)
+check "a bounce to the SRS address is taken at RCPT (250) and DATA" sh -c '[ "$1" -eq 0 ] && printf "%s\n" "$2" | grep -q "^250"' - "$?" "$out"
+check "... and relayed to alice@example.org" wait_for 30 got_rcpt alice@example.org
+check "... with the null sender" test "$(mail_from_before alice@example.org)" = ""
+check "postern-smtpd's log names the SRS address and the one it stands for" \
+	grep -q "srs=alice@example.org" "$PHOME/log/smtpd/current"
+
+# 3. the same address lower-cased by some server on the way still verifies
+low=$(printf '%s' "$S0" | tr 'A-Z' 'a-z')
+out=$(smtp '' "$low" bounce2)
+check "the lower-cased SRS address is taken too" test "$?" -eq 0
+
+# 4. forgeries are refused at RCPT, and nothing is relayed for them
+h=$(printf '%s' "$S0" | cut -c6-11)
+case $h in A*) nh=B${h#?} ;; *) nh=A${h#?} ;; esac
+forged=$(printf '%s' "$S0" | sed "s/^SRS0=$h=/SRS0=$nh=/")
+out=$(smtp '' "$forged" forged)
+check "a changed hash: 550 5.1.1" sh -c '[ "$1" -ne 0 ] && printf "%s\n" "$2" | grep -q "^550 5\.1\.1.*not a valid SRS address"' - "$?" "$out"
+other=$(printf '%s' "$S0" | sed 's/=alice@/=mallory@/')
+out=$(smtp '' "$other" forged2)
+check "another local part under the same hash: 550 5.1.1" sh -c '[ "$1" -ne 0 ] && printf "%s\n" "$2" | grep -q "^550 5\.1\.1"' - "$?" "$out"
+# sign DAYS_BACK: alice@example.org's SRS0 address dated DAYS_BACK days
+# ago, signed here in Python with the installed key (doc/srs.md's form)
+sign() {
+	$PY - "$PHOME/secret/srs/key" "$1" <<'PYEOF'
+import sys, time
+def sip(k, m):
+    M = (1 << 64) - 1
+    rotl = lambda x, b: ((x << b) | (x >> (64 - b))) & M
+    k0, k1 = int.from_bytes(k[:8], 'little'), int.from_bytes(k[8:], 'little')
+    v = [k0 ^ 0x736f6d6570736575, k1 ^ 0x646f72616e646f6d, k0 ^ 0x6c7967656e657261, k1 ^ 0x7465646279746573]
+    def rnd():
+        v[0] = (v[0] + v[1]) & M; v[1] = rotl(v[1], 13) ^ v[0]; v[0] = rotl(v[0], 32)
+        v[2] = (v[2] + v[3]) & M; v[3] = rotl(v[3], 16) ^ v[2]
+        v[0] = (v[0] + v[3]) & M; v[3] = rotl(v[3], 21) ^ v[0]
+        v[2] = (v[2] + v[1]) & M; v[1] = rotl(v[1], 17) ^ v[2]; v[2] = rotl(v[2], 32)
+    b = len(m) - len(m) % 8
+    words = [int.from_bytes(m[i:i + 8], 'little') for i in range(0, b, 8)]
+    words.append(int.from_bytes(m[b:], 'little') | ((len(m) & 0xff) << 56))
+    for w in words:
+        v[3] ^= w; rnd(); rnd(); v[0] ^= w
+    v[2] ^= 0xff
+    for _ in range(4):
+        rnd()
+    return v[0] ^ v[1] ^ v[2] ^ v[3]
+A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+key = bytes.fromhex([l for l in open(sys.argv[1]).read().split('\n') if l and not l.startswith('#')][0])
+day = int(time.time()) // 86400 - int(sys.argv[2])
+signed = '%s%s=example.org=alice' % (A[(day >> 5) & 31], A[day & 31])
+h = sip(key, signed.lower().encode())
+print('SRS0=%s=%s@fwd.example' % (''.join(A[(h >> (5 * i)) & 31] for i in range(6)), signed))
+PYEOF
+}
+mine=$(sign 0)
+check "signed independently (Python's SipHash), today's address is taken" smtp '' "$mine" python
+check "... and is the one postern-send made (unless the day turned in between)" \
+	sh -c '[ "$1" = "$2" ] || [ "$(printf "%s" "$1" | cut -c13-14)" != "$(printf "%s" "$2" | cut -c13-14)" ]' - "$mine" "$S0"
+old=$(sign 30)
+out=$(smtp '' "$old" expired)
+check "an address signed 30 days ago: 550 5.1.1 expired" sh -c '[ "$1" -ne 0 ] && printf "%s\n" "$2" | grep -q "^550 5\.1\.1.*expired"' - "$?" "$out"
+out=$(smtp '' "$(printf '%s' "$S0" | tr 'a-z' 'A-Z')" upper)
+check "the upper-cased SRS address (domain too) is taken" test "$?" -eq 0
+out=$(smtp '' "SRS0=AAAAAA=AA=example.org=alice@$D" elsewhere)
+check "an SRS-looking address in another domain is an address like any other (no such user)" \
+	sh -c 'printf "%s\n" "$1" | grep -q "^550 5\.1\.1" && ! printf "%s\n" "$1" | grep -q SRS' - "$out"
+check "nothing was relayed for the refused addresses" sh -c '! grep -qi "^RCPT TO:<mallory@" "$1"' - "$SCRATCH/sink.log"
+
+# 5. a message that was forwarded before it came here: SRS1, and back to the first forwarder
+first="SRS0=ABCDEF=AB=example.net=dave@first.example"
+check "dave's forwarded message (an SRS0 sender of first.example) to ptsfwd is taken" smtp "$first" "ptsfwd@$D" two
+check "the sink got its copy" wait_for 30 sh -c '[ "$(grep -c "^RCPT TO:<carol@far.example>" "$1")" -ge 2 ]' - "$SCRATCH/sink.log"
+S1=$(mail_from_before carol@far.example)
+check "its sender is SRS1, naming first.example, keeping what it signed ($S1)" \
+	sh -c 'printf "%s\n" "$1" | grep -q "^SRS1=[A-Z2-7]\{6\}=first\.example==ABCDEF=AB=example\.net=dave@$2\$"' - "$S1" "$SRSD"
+out=$(smtp '' "$S1" bounce3)
+check "a bounce to the SRS1 address is taken" test "$?" -eq 0
+check "... and relayed to first.example's SRS0 address" wait_for 30 got_rcpt "$first"
+
+# 6. a non-forwarded message is never rewritten: a local user's mail to far.example
+printf 'From: x\nSubject: direct\n\nbody\n' | s6-setuidgid ptsfwd "$PHOME/bin/sendmail" -f ptsfwd@"$D" direct@far.example
+check "a local user's own message goes out" wait_for 30 got_rcpt direct@far.example
+check "... with its own sender, not rewritten" test "$(mail_from_before direct@far.example)" = "ptsfwd@$D"
+done_testing
