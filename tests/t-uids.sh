@@ -98,7 +98,9 @@ if one postern-start; then
 fi
 if one postern-send; then
 	p=$P
-	proc_is "$p" postern-send postern-send postern
+	# and postern-srs beside postern, to read the SRS key (doc/srs.md)
+	proc_is "$p" postern-send postern-send postern \
+		"$(printf '%s\n' "$(gid_of postern)" "$(gid_of postern-srs)" | sort -n | tr '\n' ' ' | sed 's/ *$//')"
 	check "postern-send is a child of postern-start" [ "$(field "$p" PPid)" = "${START:-x}" ]
 fi
 if one postern-lspawn; then

@@ -399,7 +399,11 @@ static _Noreturn void deliver(const struct dotfile *d)
 			finishs(q, &why);
 	}
 
-	if (!str_cats(&env, "F") || !str_cats(&env, sender) || !str_catz(&env))
+	/* the forward's envelope: the original sender, as qmail keeps it,
+	 * then the S record that marks a forwarded copy, so that postern-send
+	 * rewrites that sender with SRS where the copy leaves (doc/srs.md) */
+	if (!str_cats(&env, "F") || !str_cats(&env, sender) || !str_catz(&env) || !str_cats(&env, "S") ||
+	    !str_catz(&env))
 		nomem();
 	for (i = 0; i < d->n && !stop; i++) {
 		const struct dot_entry *x = &d->e[i];

@@ -138,7 +138,8 @@ static int load_settings(struct settings *s)
 	}
 	s->rc.vmail = conf_users[USER_VMAIL];
 	s->rc.alias = conf_users[USER_ALIAS];
-	return 0;
+	/* last: its problems are logged, and only once a reading */
+	return srs_conf_load(&s->srs);
 }
 
 /* The trigger: lines "ID\n" from postern-queue.  A dummy writer keeps the
@@ -388,9 +389,11 @@ int main(int argc, char **argv)
 				need_scan = 1;
 			}
 			memset(&fresh_set, 0, sizeof fresh_set);
-			if (load_settings(&fresh_set) == -1)
+			if (load_settings(&fresh_set) == -1) {
 				warn_sys("warning: unable to reread the control files, keeping the old settings");
-			else {
+				srs_conf_free(&fresh_set.srs);
+			} else {
+				srs_conf_free(&set.srs);
 				str_free(&set.me);
 				str_free(&set.doublebounceto);
 				str_free(&set.rc.locals);

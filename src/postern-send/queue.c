@@ -95,6 +95,7 @@ struct rrun {
 	unsigned long long batch; /* its postern-remote's */
 	struct msg *m;
 	struct dom *d;
+	struct str srs; /* the sender it was sent with when SRS rewrote it, else empty */
 	size_t n;
 	size_t idx[RJOB_RCPTS];
 };
@@ -313,12 +314,19 @@ int record(struct msg *m, const struct str *line)
 	return 1;
 }
 
-static void log_delivery(struct msg *m, size_t i, const char *status, const char *why, size_t wl)
+/* srs: the sender the delivery was sent with when SRS rewrote it (a
+ * remote job's, doc/srs.md), else 0 or empty: the line names both. */
+static void log_delivery(struct msg *m, size_t i, const char *status, const char *why, size_t wl,
+                         const struct str *srs)
 {
 	struct logline l = { STR_INIT };
 	log_begin(&l, "delivery");
 	log_kvb(&l, "qid", m->qid, m->qidlen);
 	log_kvb(&l, "to", m->env.rcpt[i], m->env.rcpt_len[i]);
+	if (srs && srs->len) {
+		log_kvb(&l, "from", m->env.sender, m->env.sender_len);
+		log_kvb(&l, "srs", srs->s, srs->len);
+	}
 	log_kv(&l, "status", status);
 	log_kvu(&l, "delay", now > m->arrival ? now - m->arrival : 0);
 	log_kvb(&l, "reason", why, wl);
@@ -335,7 +343,8 @@ static void log_delivery(struct msg *m, size_t i, const char *status, const char
  * and the request: any report is its).  Known now and recorded, not
  * worked out from the route when the report is built, which may be
  * after control/locals has changed. */
-static void rcpt_done(struct msg *m, size_t i, enum rstate_kind how, const char *why, size_t wl)
+static void rcpt_done(struct msg *m, size_t i, enum rstate_kind how, const char *why, size_t wl,
+                      const struct str *srs)
 {
 	struct str line = STR_INIT;
 	struct rcpt *r = m->r + i;
@@ -352,10 +361,10 @@ static void rcpt_done(struct msg *m, size_t i, enum rstate_kind how, const char 
 		if (!state_reason(&r->why, why, wl))
 			die_nomem();
 	}
-	log_delivery(m, i, how == RS_RELAYED ? "relayed" : "delivered", why, wl);
+	log_delivery(m, i, how == RS_RELAYED ? "relayed" : "delivered", why, wl, srs);
 }
 
-static void rcpt_fail(struct msg *m, size_t i, const char *why, size_t wl)
+static void rcpt_fail(struct msg *m, size_t i, const char *why, size_t wl, const struct str *srs)
 {
 	struct str line = STR_INIT;
 	struct rcpt *r = m->r + i;
@@ -367,7 +376,7 @@ static void rcpt_fail(struct msg *m, size_t i, const char *why, size_t wl)
 	str_free(&line);
 	r->st = RS_FAILED;
 	m->pending--;
-	log_delivery(m, i, "failed", r->why.s, r->why.len);
+	log_delivery(m, i, "failed", r->why.s, r->why.len, srs);
 }
 
 /* The reason recorded for a recipient the administrator gave up
@@ -384,7 +393,7 @@ static int msg_cancel_reason(struct str *out, int how, const char *last, size_t 
 	return str_cats(out, "; last error: ") && state_reason(out, last, ll);
 }
 
-static void rcpt_temp(struct msg *m, size_t i, const char *why, size_t wl)
+static void rcpt_temp(struct msg *m, size_t i, const char *why, size_t wl, const struct str *srs)
 {
 	struct str line = STR_INIT;
 	struct rcpt *r = m->r + i;
@@ -393,7 +402,7 @@ static void rcpt_temp(struct msg *m, size_t i, const char *why, size_t wl)
 	if (now >= end) {
 		if (!str_copys(&line, EXPIRED_PREFIX) || !state_reason(&line, why, wl))
 			die_nomem();
-		rcpt_fail(m, i, line.s, line.len);
+		rcpt_fail(m, i, line.s, line.len, srs);
 		str_free(&line);
 		return;
 	}
@@ -402,7 +411,7 @@ static void rcpt_temp(struct msg *m, size_t i, const char *why, size_t wl)
 		 * is not tried again */
 		if (!msg_cancel_reason(&line, m->cancel, why, wl))
 			die_nomem();
-		rcpt_fail(m, i, line.s, line.len);
+		rcpt_fail(m, i, line.s, line.len, srs);
 		str_free(&line);
 		return;
 	}
@@ -417,7 +426,7 @@ static void rcpt_temp(struct msg *m, size_t i, const char *why, size_t wl)
 		die_nomem();
 	record(m, &line);
 	str_free(&line);
-	log_delivery(m, i, "deferred", r->why.s, r->why.len);
+	log_delivery(m, i, "deferred", r->why.s, r->why.len, srs);
 	heap_push(m, i, next);
 }
 
@@ -1101,6 +1110,7 @@ struct rbatch {
 	struct str frame;
 	size_t msgs, rcpts;
 	struct str scratch; /* for rbatch_take's parameters */
+	struct str srs;     /* for rbatch_take's sender */
 };
 
 /* Is recipient i of m at the batch's domain (any case)? */
@@ -1134,19 +1144,38 @@ static void rcpt_fields(struct str *out, const struct msg *m, size_t i)
 		die_nomem();
 }
 
-/* What message m's header adds to a frame: its fields, MAILPARAMS, and
- * room to spare for JOB, N and their NULs. */
-static size_t rjob_head_bytes(const struct msg *m, struct str *scratch)
+/* The sender message m leaves with in a job started now (doc/srs.md):
+ * its own, or the SRS address srs_sender writes into srs (which is
+ * empty otherwise).  SRSS_NOKEY: it needs a key postern-send could not
+ * read, and may not go. */
+static int job_sender(const struct msg *m, struct str *srs)
+{
+	int r = srs_sender(&set.srs, &set.rc, &m->env, srs_day((long long)now), srs);
+
+	if (r == SRSS_NOMEM)
+		die_nomem();
+	return r;
+}
+
+/* The SENDER field's length: the SRS address when there is one. */
+static size_t sender_bytes(const struct msg *m, const struct str *srs)
+{
+	return srs->len ? srs->len : m->env.sender_len;
+}
+
+/* What message m's header adds to a frame: its fields (SENDER as srs
+ * has it), MAILPARAMS, and room to spare for JOB, N and their NULs. */
+static size_t rjob_head_bytes(const struct msg *m, const struct str *srs, struct str *scratch)
 {
 	scratch->len = 0;
 	mail_field(scratch, m);
-	return 64 + m->qidlen + m->env.sender_len + scratch->len;
+	return 64 + m->qidlen + sender_bytes(m, srs) + scratch->len;
 }
 
 /* What message m adds to a frame with recipient i alone. */
-static size_t rjob_bytes(const struct msg *m, size_t i, struct str *scratch)
+static size_t rjob_bytes(const struct msg *m, size_t i, const struct str *srs, struct str *scratch)
 {
-	size_t head = rjob_head_bytes(m, scratch);
+	size_t head = rjob_head_bytes(m, srs, scratch);
 
 	scratch->len = 0;
 	rcpt_fields(scratch, m, i);
@@ -1154,13 +1183,14 @@ static size_t rjob_bytes(const struct msg *m, size_t i, struct str *scratch)
 }
 
 /* The recipients of m at the batch's domain that are due, from i on (at
- * most RJOB_RCPTS in the batch in all): into a new rrun and the frame.
- * Each recipient's fields are written once, into rcpts, and taken back
- * if they would take the frame past RJOB_BYTES. */
-static void rjob_add(struct rbatch *b, struct msg *m, size_t i)
+ * most RJOB_RCPTS in the batch in all): into a new rrun and the frame,
+ * sent by srs when that holds an SRS address (job_sender), else by m's
+ * own sender.  Each recipient's fields are written once, into rcpts, and
+ * taken back if they would take the frame past RJOB_BYTES. */
+static void rjob_add(struct rbatch *b, struct msg *m, size_t i, const struct str *srs)
 {
 	struct str rcpts = STR_INIT;
-	size_t k, head = b->frame.len + rjob_head_bytes(m, &rcpts);
+	size_t k, head = b->frame.len + rjob_head_bytes(m, srs, &rcpts);
 	struct rrun *j = calloc(1, sizeof *j);
 	char num[FMT_ULONG];
 
@@ -1170,6 +1200,8 @@ static void rjob_add(struct rbatch *b, struct msg *m, size_t i)
 	j->batch = b->id;
 	j->m = m;
 	j->d = b->d;
+	if (srs->len && !str_copyb(&j->srs, srs->s, srs->len))
+		die_nomem();
 	rcpts.len = 0;
 	rcpt_fields(&rcpts, m, i);
 	j->idx[j->n++] = i;
@@ -1187,7 +1219,8 @@ static void rjob_add(struct rbatch *b, struct msg *m, size_t i)
 	}
 	num[fmt_ulong(num, j->n)] = 0;
 	if (!str_catu(&b->frame, j->id) || !str_catz(&b->frame) || !str_catb(&b->frame, m->qid, m->qidlen + 1) ||
-	    !str_catb(&b->frame, m->env.sender, m->env.sender_len) || !str_catz(&b->frame))
+	    !(srs->len ? str_cat(&b->frame, srs) : str_catb(&b->frame, m->env.sender, m->env.sender_len)) ||
+	    !str_catz(&b->frame))
 		die_nomem();
 	mail_field(&b->frame, m);
 	if (!str_cats(&b->frame, num) || !str_catz(&b->frame) || !str_cat(&b->frame, &rcpts))
@@ -1211,9 +1244,12 @@ static int rbatch_take(const struct job *j, void *arg)
 		return -1;
 	if (!rcpt_current(j) || j->when > now || !in_domain(b, j->m, j->i))
 		return 0;
-	if (b->frame.len + rjob_bytes(j->m, j->i, &b->scratch) > RJOB_BYTES)
+	/* one waiting for the SRS key is deferred when its own turn comes */
+	if (job_sender(j->m, &b->srs) == SRSS_NOKEY)
 		return 0;
-	rjob_add(b, j->m, j->i);
+	if (b->frame.len + rjob_bytes(j->m, j->i, &b->srs, &b->scratch) > RJOB_BYTES)
+		return 0;
+	rjob_add(b, j->m, j->i, &b->srs);
 	return 1;
 }
 
@@ -1228,11 +1264,23 @@ static int start_remote(struct msg *m, size_t i)
 	size_t rl = m->env.rcpt_len[i], at = addr_at(rc, rl), dl = rl - at - 1, w;
 	char low[ADDR_MAX + 1];
 	struct dom *d;
-	struct rbatch b = { 0, 0, low, dl, STR_INIT, 0, 0, STR_INIT };
-	struct str f = STR_INIT;
+	struct rbatch b = { 0, 0, low, dl, STR_INIT, 0, 0, STR_INIT, STR_INIT };
+	struct str f = STR_INIT, srs = STR_INIT;
 
 	if (at >= rl || dl > ADDR_MAX)
 		die(111, "fatal: a recipient without a domain passed envelope_parse");
+	/* A forwarded copy that needs its sender rewritten never leaves
+	 * with the original one for want of the key (doc/srs.md): it waits,
+	 * as after any temporary failure, for the admin to mend the key and
+	 * signal postern-send.  Found here, before a domain's entry is made
+	 * or a connection tried, for each of its remote recipients as it
+	 * comes up. */
+	if (job_sender(m, &srs) == SRSS_NOKEY) {
+		str_free(&srs);
+		rcpt_temp(m, i, SRS_NOKEY_REASON, sizeof SRS_NOKEY_REASON - 1, 0);
+		msg_check_done(m);
+		return 1;
+	}
 	memcpy(low, rc + at + 1, dl);
 	lowercase(low, dl);
 	d = dom_get(low, dl);
@@ -1241,18 +1289,22 @@ static int start_remote(struct msg *m, size_t i)
 		if (!str_cats(&why, "not tried: no host of the domain answered moments ago: ") ||
 		    !str_cat(&why, &d->why))
 			die_nomem();
-		rcpt_temp(m, i, why.s, why.len);
+		rcpt_temp(m, i, why.s, why.len, 0);
 		str_free(&why);
+		str_free(&srs);
 		msg_check_done(m);
 		return 1;
 	}
-	if (d->running >= set.concdomain)
+	if (d->running >= set.concdomain) {
+		str_free(&srs);
 		return 0;
+	}
 	b.id = next_batch++;
 	b.d = d;
 	if (!str_catb(&b.frame, rc + at + 1, dl) || !str_catz(&b.frame))
 		die_nomem();
-	rjob_add(&b, m, i);
+	rjob_add(&b, m, i, &srs);
+	str_free(&srs);
 	/* new mail first, then retries that are due, as dispatch takes them */
 	for (w = 0; w < 2; w++)
 		(void)ring_take(&rwait[w], RJOB_WAIT_SCAN, rbatch_take, &b);
@@ -1264,6 +1316,7 @@ static int start_remote(struct msg *m, size_t i)
 		die_sys(111, "fatal: unable to write to postern-rspawn");
 	str_free(&b.frame);
 	str_free(&b.scratch);
+	str_free(&b.srs);
 	str_free(&f);
 	d->running++;
 	nrbatches++;
@@ -1405,13 +1458,14 @@ void rsched_result(const struct str *f)
 		switch (fld[3 + 2 * k][0]) {
 		/* a K for a recipient with DSN parameters: the server speaks DSN
 		 * (else postern-remote says R) and took them on */
-		case 'K': rcpt_done(m, i, m->env.notify && m->env.notify[i] ? RS_HANDED : RS_DONE, t, tl); break;
-		case 'R': rcpt_done(m, i, RS_RELAYED, t, tl); break;
-		case 'D': rcpt_fail(m, i, t, tl); break;
-		default: rcpt_temp(m, i, t, tl); break;
+		case 'K': rcpt_done(m, i, m->env.notify && m->env.notify[i] ? RS_HANDED : RS_DONE, t, tl, &j->srs); break;
+		case 'R': rcpt_done(m, i, RS_RELAYED, t, tl, &j->srs); break;
+		case 'D': rcpt_fail(m, i, t, tl, &j->srs); break;
+		default: rcpt_temp(m, i, t, tl, &j->srs); break;
 		}
 	}
 	dom_release(d);
+	str_free(&j->srs);
 	free(j);
 	warn_if_due(m);
 	msg_check_done(m);
@@ -1448,9 +1502,9 @@ void sched_result(const char *job, size_t jlen, char status, const char *text, s
 	m->busy--;
 	m->r[i].busy = 0;
 	switch (status) {
-	case 'K': rcpt_done(m, i, RS_DONE, text, tlen); break;
-	case 'D': rcpt_fail(m, i, text, tlen); break;
-	case 'Z': rcpt_temp(m, i, text, tlen); break;
+	case 'K': rcpt_done(m, i, RS_DONE, text, tlen, 0); break;
+	case 'D': rcpt_fail(m, i, text, tlen, 0); break;
+	case 'Z': rcpt_temp(m, i, text, tlen, 0); break;
 	default: die(111, "fatal: postern-lspawn sent an unknown status");
 	}
 	warn_if_due(m);
@@ -1550,7 +1604,7 @@ size_t msg_cancel(struct msg *m, int how)
 		line.len = 0;
 		if (!msg_cancel_reason(&line, how, r->why.s, r->why.len))
 			die_nomem();
-		rcpt_fail(m, i, line.s, line.len);
+		rcpt_fail(m, i, line.s, line.len, 0);
 		n++;
 	}
 	str_free(&line);

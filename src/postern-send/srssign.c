@@ -1,0 +1,107 @@
+#include <errno.h>
+#include <string.h>
+#include "srssign.h"
+#include "addr.h"
+#include "case.h"
+#include "control.h"
+#include "die.h"
+#include "file.h"
+#include "home.h"
+#include "log.h"
+
+/* A key file holds at most SRS_KEYS_MAX lines of 32 hex digits and a few
+ * comments: read_file's first buffer holds it without a realloc, which
+ * would leave a copy of the key behind in freed memory. */
+#define KEY_FILE_MAX 4000
+
+/* file could not be used, why, and what that means for forwarded mail:
+ * the admin's to mend, so said each time the files are read */
+static void unavailable(const char *file, const char *why, const char *forwards)
+{
+	struct logline l = { STR_INIT };
+
+	log_begin(&l, "srs_unavailable");
+	log_kv(&l, "file", file);
+	log_kv(&l, "why", why);
+	log_kv(&l, "forwards", forwards);
+	log_end(&l);
+}
+
+static void read_keys(struct srs_conf *c)
+{
+	struct str path = STR_INIT, text = STR_INIT;
+	int r;
+
+	if (!home_path(&path, SRS_KEY_FILE))
+		die_nomem();
+	r = read_file(path.s, &text, KEY_FILE_MAX);
+	if (r == 1 && srs_keys_parse(&c->keys, text.s, text.len))
+		c->state = SRSC_ON;
+	else if (r == 1)
+		unavailable(path.s, "malformed key file: each line 32 hex digits, at most 8 keys", "deferred");
+	else
+		unavailable(path.s, r == 0 ? strerror(ENOENT) : errno == EFBIG ? "key file too long" : strerror(errno),
+		            "deferred");
+	str_wipe(&text);
+	str_free(&path);
+}
+
+int srs_conf_load(struct srs_conf *c)
+{
+	int r = control_line("srsdomain", &c->domain);
+
+	c->state = SRSC_OFF;
+	explicit_bzero(&c->keys, sizeof c->keys);
+	if (r < 0)
+		return -1;
+	if (r == 0 || c->domain.len == 0)
+		return 0;
+	/* an address literal is no domain an SPF record can be found for */
+	if (c->domain.s[0] == '[' || !domain_check(c->domain.s, c->domain.len)) {
+		unavailable("control/srsdomain", "not a domain name", "not_rewritten");
+		c->domain.len = 0;
+		return 0;
+	}
+	c->state = SRSC_NOKEY;
+	read_keys(c);
+	return 0;
+}
+
+void srs_conf_free(struct srs_conf *c)
+{
+	explicit_bzero(&c->keys, sizeof c->keys);
+	str_free(&c->domain);
+	c->state = SRSC_OFF;
+}
+
+int srs_sender(const struct srs_conf *c, const struct route_conf *rc, const struct envelope *env,
+               unsigned long day, struct str *out)
+{
+	/* without the key: a key of zeros says whether a rewrite would be
+	 * made (the sender fits a local part), and what it makes is dropped */
+	static const struct srs_keys no_key = { 1, { { 0 } } };
+	const char *s = env->sender;
+	size_t n = env->sender_len, at = addr_at(s, n);
+	int r;
+
+	out->len = 0;
+	if (c->state == SRSC_OFF || !env->forwarded)
+		return SRSS_KEEP;
+	/* a bounce has no sender to protect, and must stay a bounce */
+	if (n == 0 || (n == 4 && memcmp(s, "#@[]", 4) == 0))
+		return SRSS_KEEP;
+	/* one of this host's own domains: its SPF record names this host */
+	if (at >= n || route_is_local(rc, s, n) || case_eqb(s + at + 1, n - at - 1, c->domain.s, c->domain.len))
+		return SRSS_KEEP;
+	r = srs_forward(out, s, n, c->domain.s, c->domain.len, c->state == SRSC_ON ? &c->keys : &no_key, day);
+	if (r == SRS_NOMEM)
+		return SRSS_NOMEM;
+	if (r != SRS_OK) {
+		out->len = 0;
+		return SRSS_KEEP; /* SRS_SKIP: quoted, an address literal, too long */
+	}
+	if (c->state == SRSC_ON)
+		return SRSS_REWRITTEN;
+	out->len = 0;
+	return SRSS_NOKEY;
+}

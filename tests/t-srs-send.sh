@@ -1,0 +1,277 @@
+#!/bin/sh
+# SRS on the way out (doc/srs.md, "Which senders are rewritten"), end to
+# end: an installed postern run by s6, a local user whose .postern-EXT
+# files forward to a scripted SMTP server on loopback (control/smtproutes),
+# which records the MAIL FROM each transaction came with.  A forwarded
+# copy of alice@example.org's message leaves as
+# SRS0=HHHHHH=TT=example.org=alice@fwd.example, checked here with a
+# SipHash-2-4 of our own (Python, after src/lib/srs.c) to stand for her;
+# a forward from a local sender, from srsdomain itself, of a bounce, and a
+# message that is no forward keep their senders; without control/srsdomain
+# nothing is rewritten; without the key a forward waits (deferred, and the
+# log says why) and leaves rewritten once the key is there.
+. "$(dirname "$0")/lib.sh"
+scratch_init
+PY=/usr/bin/python3
+
+need_built postern-start postern-send postern-rspawn postern-remote postern-queue postern-local postern-inject postern-qctl
+install_home || bail "./install into $SCRATCH/home"
+D=srs.example
+SRSD=fwd.example
+smtp_home "$D"
+U=ptsrs
+make_user $U || bail "make_user $U"
+H=$SCRATCH/users/$U
+SEND_LOG=$PHOME/log/send/current
+SVC=$PHOME/service/postern-send
+
+# U-EXT@srs.example forwards to EXT@remote.example
+for ext in off one two three four seven refuse eight; do
+	printf '&%s@remote.example\n' "$ext" > "$H/.postern-$ext"
+done
+chown $U:$U "$H"/.postern-*
+chmod 644 "$H"/.postern-*
+
+# The scripted server: each transaction is one line "from=<S> rcpt=<R>"
+# in tx.log once its DATA is taken; a recipient starting with "refuse"
+# gets 550 at RCPT (and is listed as "refused <R>").
+SINK=$(free_port)
+cat > "$SCRATCH/sink.py" <<'PYEOF'
+import socket, sys, threading
+lock = threading.Lock()
+def note(path, text):
+    with lock, open(path, 'a') as out:
+        out.write(text + '\n')
+def session(c, cmds, txs):
+    f = c.makefile('rb')
+    def say(t): c.sendall(t.encode() + b'\r\n')
+    say('220 sink ESMTP')
+    sender, rcpts = None, []
+    while True:
+        line = f.readline()
+        if not line:
+            return
+        cmd = line.rstrip(b'\r\n').decode('utf-8', 'replace')
+        note(cmds, cmd)
+        u = cmd.upper()
+        if u.startswith('EHLO'):
+            say('250-sink')
+            say('250 PIPELINING')
+        elif u.startswith('MAIL FROM:'):
+            sender, rcpts = cmd[10:].split(' ')[0], []
+            say('250 ok')
+        elif u.startswith('RCPT TO:'):
+            r = cmd[8:].split(' ')[0]
+            if r.lower().startswith('<refuse'):
+                note(txs, 'refused ' + r)
+                say('550 5.1.1 no such user here')
+            else:
+                rcpts.append(r)
+                say('250 ok')
+        elif u.startswith('DATA'):
+            say('354 go on')
+            while True:
+                l = f.readline()
+                if not l or l in (b'.\r\n', b'.\n'):
+                    break
+            note(txs, 'from=%s rcpt=%s' % (sender, ','.join(rcpts)))
+            say('250 2.0.0 taken')
+        elif u.startswith('QUIT'):
+            say('221 bye')
+            return
+        else:
+            say('250 ok')
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(('127.0.0.1', int(sys.argv[1])))
+ls.listen(16)
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=session, args=(c, sys.argv[2], sys.argv[3]), daemon=True).start()
+PYEOF
+TX=$SCRATCH/tx.log
+: > "$TX"
+$PY "$SCRATCH/sink.py" "$SINK" "$SCRATCH/cmds.log" "$TX" > "$SCRATCH/sink.out" 2>&1 &
+SINK_PID=$!
+on_cleanup "kill $SINK_PID 2> /dev/null"
+printf 'remote.example:[127.0.0.1]:%s\nexample.org:[127.0.0.1]:%s\n' "$SINK" "$SINK" > "$PHOME/control/smtproutes"
+
+# The key, as the install will make it (doc/srs.md): made here only if
+# the install did not.
+KEYDIR=$PHOME/secret/srs
+KEY=$KEYDIR/key
+make_key() {
+	mkdir -p "$KEYDIR" && chown root:postern-srs "$KEYDIR" && chmod 0750 "$KEYDIR" || return 1
+	[ -f "$KEY" ] && return 0
+	$PY -c 'import secrets; print(secrets.token_hex(16))' > "$KEY.tmp" &&
+		chown root:postern-srs "$KEY.tmp" && chmod 0640 "$KEY.tmp" && mv "$KEY.tmp" "$KEY"
+}
+make_key || bail "secret/srs/key"
+
+# srs_ok ADDRESS ORIGINAL: ADDRESS is an SRS address in fwd.example that
+# the key signed and that stands for ORIGINAL (SRS0: dated today or
+# yesterday; SRS1: the first forwarder's SRS0 address), by a SipHash-2-4
+# written from the paper, not the library's
+cat > "$SCRATCH/srscheck.py" <<'PYEOF'
+import sys, time
+M = (1 << 64) - 1
+def rotl(x, b): return ((x << b) | (x >> (64 - b))) & M
+def siphash24(k, m):
+    k0, k1 = int.from_bytes(k[:8], 'little'), int.from_bytes(k[8:], 'little')
+    v = [k0 ^ 0x736f6d6570736575, k1 ^ 0x646f72616e646f6d, k0 ^ 0x6c7967656e657261, k1 ^ 0x7465646279746573]
+    def rnd():
+        v[0] = (v[0] + v[1]) & M; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32)
+        v[2] = (v[2] + v[3]) & M; v[3] = rotl(v[3], 16); v[3] ^= v[2]
+        v[0] = (v[0] + v[3]) & M; v[3] = rotl(v[3], 21); v[3] ^= v[0]
+        v[2] = (v[2] + v[1]) & M; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32)
+    b = len(m) << 56
+    full = len(m) // 8 * 8
+    for i in range(0, full, 8):
+        w = int.from_bytes(m[i:i + 8], 'little')
+        v[3] ^= w; rnd(); rnd(); v[0] ^= w
+    w = b | int.from_bytes(m[full:], 'little')
+    v[3] ^= w; rnd(); rnd(); v[0] ^= w
+    v[2] ^= 0xff
+    for _ in range(4): rnd()
+    return v[0] ^ v[1] ^ v[2] ^ v[3]
+# the paper's first and last test vectors, key 00..0f
+assert siphash24(bytes(range(16)), b'') == 0x726fdb47dd0e0e31
+assert siphash24(bytes(range(16)), bytes(range(15))) == 0xa129ca6149be45e5
+B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+def sign(key, text):
+    h = siphash24(key, text.lower().encode())
+    return ''.join(B32[(h >> (5 * i)) & 31] for i in range(6))
+keyfile, addr, want, domain = sys.argv[1:5]
+key = bytes.fromhex(open(keyfile).read().split()[0])
+local, _, dom = addr.rpartition('@')
+def fail(why): sys.exit('%s: %s' % (addr, why))
+if dom != domain: fail('not in ' + domain)
+if local.startswith('SRS0='):
+    h, rest = local[5:11], local[12:]
+    if local[11] != '=' or h != sign(key, rest): fail('bad signature')
+    tt, odom, olocal = rest.split('=', 2)
+    day = int(time.time()) // 86400
+    if tt not in [B32[(d >> 5) & 31] + B32[d & 31] for d in (day, day - 1)]: fail('not dated today: ' + tt)
+    back = olocal + '@' + odom
+elif local.startswith('SRS1='):
+    h, rest = local[5:11], local[12:]
+    if local[11] != '=' or h != sign(key, rest): fail('bad signature')
+    first, sep_rest = rest.split('=', 1)
+    back = 'SRS0' + sep_rest + '@' + first
+else:
+    fail('not an SRS address')
+if back != want: fail('stands for %s, not %s' % (back, want))
+PYEOF
+srs_ok() { $PY "$SCRATCH/srscheck.py" "$KEY" "$1" "$2" "$SRSD" 2> "$SCRATCH/srscheck.err"; }
+
+# from_for RCPT: the MAIL FROM address (without <>) of the transaction for RCPT
+from_for() { sed -n "s/^from=<\\([^>]*\\)> rcpt=.*<$1>.*/\\1/p" "$TX" | tail -n 1; }
+arrived() { grep -q "rcpt=.*<$1>" "$TX"; }
+msg() { printf 'From: %s\nTo: %s\nSubject: %s\n\nthe body of %s\n' "$1" "$2" "$3" "$3"; }
+# fwd SENDER EXT: a message from SENDER to U-EXT@srs.example, straight into postern-queue
+fwd() { msg "$1" "$U-$2@$D" "$2" | inject "$1" "$U-$2@$D"; }
+send_pid() { tree_procs postern-send | cut -d' ' -f1; }
+nlines() { grep -c "$1" "$SEND_LOG" 2> /dev/null; }
+
+svscan_start
+svc_wait_up postern-send 30 || bail "postern-send did not come up"
+wait_for 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $SINK), 1)" || bail "the sink did not come up: $(cat "$SCRATCH/sink.out")"
+
+# 1. control/srsdomain absent: a forward keeps its sender
+check "no control/srsdomain: a forward from alice@example.org is queued" fwd alice@example.org off
+check "  and arrives" wait_for 30 arrived off@remote.example
+check "  with MAIL FROM:<alice@example.org>, not rewritten ($(from_for off@remote.example))" \
+	[ "$(from_for off@remote.example)" = alice@example.org ]
+check "  no srs= in postern-send's log" sh -c "! grep -q ' srs=' '$SEND_LOG'"
+check "  nothing logged about SRS" sh -c "! grep -q srs_unavailable '$SEND_LOG'"
+
+# 2. control/srsdomain and the key, read at start
+printf '%s\n' "$SRSD" > "$PHOME/control/srsdomain"
+old=$(send_pid)
+check "postern-send restarted with control/srsdomain and secret/srs/key" \
+	s6-svc -wR -T 30000 -r "$SVC"
+check "  (a new postern-send: $old, now $(send_pid))" sh -c '[ -n "$1" ] && [ "$1" != "$2" ]' - "$(send_pid)" "$old"
+check "  the key read without complaint" sh -c "! grep -q srs_unavailable '$SEND_LOG'"
+
+check "a forward from alice@example.org is queued" fwd alice@example.org one
+check "  and arrives" wait_for 30 arrived one@remote.example
+a=$(from_for one@remote.example)
+check "  with MAIL FROM:<SRS0=HHHHHH=TT=example.org=alice@$SRSD> ($a)" \
+	sh -c 'case $1 in SRS0=??????=??=example.org=alice@fwd.example) true ;; *) false ;; esac' - "$a"
+check "  signed with the key, dated today, standing for alice@example.org" srs_ok "$a" alice@example.org
+[ -s "$SCRATCH/srscheck.err" ] && diag "$(cat "$SCRATCH/srscheck.err")"
+check "  the delivery's log line names both: from=alice@example.org srs=\"$a\"" \
+	grep -q "to=one@remote.example from=alice@example.org srs=\"$a\" status=delivered" "$SEND_LOG"
+q=$(sed -n 's/.* delivery qid=\([^ ]*\) to=one@remote.example .*/\1/p' "$SEND_LOG" | head -n 1)
+check "  the forwarded copy was queued with the original sender ($q)" grep -q "new qid=$q from=alice@example.org " "$SEND_LOG"
+
+check "a forward from a sender in control/locals (carol@$D) is queued" fwd "carol@$D" two
+check "  and arrives" wait_for 30 arrived two@remote.example
+check "  with MAIL FROM:<carol@$D>, not rewritten" [ "$(from_for two@remote.example)" = "carol@$D" ]
+check "a forward from a sender in srsdomain itself (dave@FWD.Example) is queued" fwd dave@FWD.Example three
+check "  and arrives" wait_for 30 arrived three@remote.example
+check "  with MAIL FROM:<dave@FWD.Example>, not rewritten" [ "$(from_for three@remote.example)" = dave@FWD.Example ]
+check "a forward of a bounce (null sender) is queued" fwd "" four
+check "  and arrives" wait_for 30 arrived four@remote.example
+check "  with MAIL FROM:<>, still a bounce" grep -q '^from=<> rcpt=<four@remote.example>$' "$TX"
+
+msg alice@example.org five@remote.example five |
+	s6-setuidgid $U "$PHOME/bin/sendmail" -f alice@example.org five@remote.example
+check "sendmail -f alice@example.org to a remote address (no forward): accepted" [ $? -eq 0 ]
+check "  arrives" wait_for 30 arrived five@remote.example
+check "  with MAIL FROM:<alice@example.org>, not rewritten" [ "$(from_for five@remote.example)" = alice@example.org ]
+msg alice@example.org six@remote.example six | inject alice@example.org six@remote.example
+check "a message relayed straight from alice@example.org (no S record)" wait_for 30 arrived six@remote.example
+check "  with MAIL FROM:<alice@example.org>, not rewritten" [ "$(from_for six@remote.example)" = alice@example.org ]
+
+S0=SRS0=ABCDEF=AB=example.org=alice@first.example
+check "a forward of a message another host forwarded ($S0) is queued" fwd "$S0" seven
+check "  and arrives" wait_for 30 arrived seven@remote.example
+a=$(from_for seven@remote.example)
+check "  as SRS1 naming the first forwarder ($a)" \
+	sh -c 'case $1 in SRS1=??????=first.example==ABCDEF=AB=example.org=alice@fwd.example) true ;; *) false ;; esac' - "$a"
+check "  signed with the key, standing for the first forwarder's address" srs_ok "$a" "$S0"
+
+check "a forward from alice@example.org to a recipient who refuses it is queued" fwd alice@example.org refuse
+check "  the sink refused it" wait_for 30 grep -q '^refused <refuse@remote.example>' "$TX"
+check "  postern-send's bounce goes to the original sender, alice@example.org" \
+	wait_for 30 grep -q '^from=<> rcpt=<alice@example.org>$' "$TX"
+
+# 3. the key missing: the forward waits, and the log says why, at each reading
+mv "$KEY" "$SCRATCH/key.saved" || bail "mv the key away"
+n0=$(nlines srs_unavailable)
+s6-svc -h "$SVC"
+check "without the key, SIGHUP: one line says so, with the errno text" \
+	wait_for 20 sh -c "[ \$(grep -c 'srs_unavailable file=$KEY why=\"No such file or directory\" forwards=deferred' '$SEND_LOG') -eq $((n0 + 1)) ]"
+check "a forward from alice@example.org is queued" fwd alice@example.org eight
+check "  and deferred: 4.3.0 SRS key unavailable" \
+	wait_for 30 grep -q 'to=eight@remote.example status=deferred .*reason="4.3.0 SRS key unavailable"' "$SEND_LOG"
+check "  not sent with its original sender" sh -c "! grep -q 'eight@remote.example' '$SCRATCH/cmds.log'"
+s6-svc -h "$SVC"
+check "  a second SIGHUP: a second line" \
+	wait_for 20 sh -c "[ \$(grep -c 'srs_unavailable file=$KEY' '$SEND_LOG') -eq $((n0 + 2)) ]"
+"$PHOME/bin/postern-qctl" flush > /dev/null 2>&1
+check "  a flush still finds no key: deferred again" \
+	wait_for 30 sh -c "[ \$(grep -c 'to=eight@remote.example status=deferred .*SRS key unavailable' '$SEND_LOG') -ge 2 ]"
+check "  still not sent" sh -c "! grep -q 'eight@remote.example' '$SCRATCH/cmds.log'"
+q=$(sed -n 's/.* delivery qid=\([^ ]*\) to=eight@remote.example .*/\1/p' "$SEND_LOG" | head -n 1)
+printf 'Falice@example.org\0S\0Teight@remote.example\0\0' > "$SCRATCH/env8"
+check "  and still queued as postern-local wrote it: F<original sender> S T (mess/$q.env)" \
+	cmp -s "$PHOME/queue/mess/$q.env" "$SCRATCH/env8"
+mv "$SCRATCH/key.saved" "$KEY" || bail "mv the key back"
+s6-svc -h "$SVC"
+# the SIGHUP and the flush reach postern-send by different ways: flushed
+# until the retry finds the key
+i=0
+until arrived eight@remote.example || [ $i -ge 30 ]; do
+	"$PHOME/bin/postern-qctl" flush > /dev/null 2>&1
+	sleep 1
+	i=$((i + 1))
+done
+check "the key back, SIGHUP and a flush: the forward arrives" arrived eight@remote.example
+a=$(from_for eight@remote.example)
+check "  rewritten ($a)" srs_ok "$a" alice@example.org
+check "  nothing more logged about the key" \
+	sh -c "[ \$(grep -c 'srs_unavailable' '$SEND_LOG') -eq $((n0 + 2)) ]"
+
+done_testing

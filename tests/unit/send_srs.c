@@ -1,0 +1,306 @@
+/* postern-send's SRS (src/postern-send/srssign.c): which senders leave
+ * rewritten, exactly as doc/srs.md "Which senders are rewritten" says,
+ * and what control/srsdomain and secret/srs/key make of the settings,
+ * each problem logged once a reading. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "check.h"
+#include "postern-send/route.c"
+#include "postern-send/srssign.c"
+#include "die.h"
+#include "file.h"
+
+#define DAY 20425UL /* 2025-12-03 */
+#define S2(lit) (lit), sizeof(lit) - 1
+#define KEY1 "000102030405060708090a0b0c0d0e0f"
+#define KEY2 "f0e0d0c0b0a090807060504030201000"
+
+static struct route_conf rc;
+static struct srs_conf on, nokey, off;
+static char dir[] = "/tmp/send_srs.XXXXXX";
+static char logpath[64];
+
+static int no_users(const char *name, unsigned long long *uid)
+{
+	(void)name;
+	(void)uid;
+	return 0;
+}
+
+static void list(struct str *l, const char *a, const char *b)
+{
+	str_copys(l, a);
+	str_catz(l);
+	if (b) {
+		str_cats(l, b);
+		str_catz(l);
+	}
+}
+
+/* what srs_sender makes of sender, forwarded or not, under c */
+static int sender_is(const struct srs_conf *c, const char *sender, int forwarded, int want)
+{
+	struct envelope env;
+	struct str out = STR_INIT;
+	int r, ok;
+
+	memset(&env, 0, sizeof env);
+	env.sender = sender;
+	env.sender_len = strlen(sender);
+	env.forwarded = forwarded;
+	r = srs_sender(c, &rc, &env, DAY, &out);
+	ok = r == want && (r == SRSS_REWRITTEN) == (out.len > 0);
+	if (!ok)
+		printf("# %s: %d, want %d (%.*s)\n", sender, r, want, (int)out.len, out.s ? out.s : "");
+	str_free(&out);
+	return ok;
+}
+
+/* the SRS address srs_sender writes for sender, as it is reversed with keys */
+static int rewritten_to(const char *sender, const char *prefix, const struct srs_keys *keys, int want,
+                        const char *back)
+{
+	struct envelope env;
+	struct str out = STR_INIT, rev = STR_INIT;
+	size_t at;
+	int ok;
+
+	memset(&env, 0, sizeof env);
+	env.sender = sender;
+	env.sender_len = strlen(sender);
+	env.forwarded = 1;
+	ok = srs_sender(&on, &rc, &env, DAY, &out) == SRSS_REWRITTEN && out.len > strlen(prefix) &&
+	     memcmp(out.s, prefix, strlen(prefix)) == 0;
+	at = ok ? addr_at(out.s, out.len) : 0;
+	ok = ok && at < out.len && strcmp(out.s + at, "@fwd.example") == 0 && addr_check(out.s, out.len) == ADDR_OK;
+	ok = ok && srs_reverse(&rev, out.s, at, keys, DAY) == want &&
+	     (want != SRS_OK || (rev.len == strlen(back) && memcmp(rev.s, back, rev.len) == 0));
+	if (!ok)
+		printf("# %s -> %.*s -> %.*s\n", sender, (int)out.len, out.s ? out.s : "", (int)rev.len,
+		       rev.s ? rev.s : "");
+	str_free(&out);
+	str_free(&rev);
+	return ok;
+}
+
+static int put(const char *name, const char *text)
+{
+	struct str p = STR_INIT;
+	int fd, ok;
+
+	ok = path_join(&p, dir, name) && (unlink(p.s) == 0 || 1) &&
+	     (fd = openat(AT_FDCWD, p.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) != -1;
+	if (ok) {
+		ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+		ok = close(fd) == 0 && ok;
+	}
+	str_free(&p);
+	return ok;
+}
+
+static void drop(const char *name)
+{
+	struct str p = STR_INIT;
+
+	if (path_join(&p, dir, name)) {
+		if (unlink(p.s) == -1)
+			(void)rmdir(p.s);
+	}
+	str_free(&p);
+}
+
+/* srs_conf_load with stderr caught: its result, the state, and the log */
+static struct str logged;
+static int load(struct srs_conf *c)
+{
+	int fd = openat(AT_FDCWD, logpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), saved = dup(2), r;
+
+	if (fd == -1 || saved == -1 || dup2(fd, 2) == -1)
+		return -2;
+	srs_conf_free(c);
+	r = srs_conf_load(c);
+	fflush(stderr);
+	if (dup2(saved, 2) == -1 || close(saved) == -1 || close(fd) == -1 || read_file(logpath, &logged, 65536) != 1)
+		return -2;
+	return r;
+}
+
+static size_t lines(const struct str *s)
+{
+	size_t i, n = 0;
+	for (i = 0; i < s->len; i++)
+		n += s->s[i] == '\n';
+	return n;
+}
+
+static int has(const struct str *s, const char *what)
+{
+	size_t n = strlen(what), i;
+	for (i = 0; i + n <= s->len; i++)
+		if (memcmp(s->s + i, what, n) == 0)
+			return 1;
+	return 0;
+}
+
+static void decisions(void)
+{
+	struct srs_keys first_only, second_only;
+	/* 970 bytes before @example.org: the sender fits ADDR_MAX, its SRS
+	 * address does not */
+	static char long_local[970 + sizeof "@example.org"];
+
+	memset(long_local, 'a', 970);
+	memcpy(long_local + 970, "@example.org", sizeof "@example.org");
+	list(&rc.locals, "mx.example.org", "localhost");
+	list(&rc.virtuals, "virt.example", ".sub.virt.example");
+	str_copys(&rc.seps, "-");
+	rc.minuid = 1000;
+	rc.vmail = "postern-vmail";
+	rc.alias = "postern-alias";
+	rc.lookup = no_users;
+	on.state = SRSC_ON;
+	str_copys(&on.domain, "fwd.example");
+	CHECK(srs_keys_parse(&on.keys, S2(KEY1 "\n" KEY2 "\n")), "two keys");
+	CHECK(srs_keys_parse(&first_only, S2(KEY1 "\n")) && srs_keys_parse(&second_only, S2(KEY2 "\n")), "each alone");
+	nokey.state = SRSC_NOKEY;
+	str_copys(&nokey.domain, "fwd.example");
+	off.state = SRSC_OFF;
+
+	CHECK(rewritten_to("alice@example.org", "SRS0=", &on.keys, SRS_OK, "alice@example.org"),
+	      "a forwarded copy from alice@example.org leaves as SRS0=...@srsdomain, which reverses to her");
+	CHECK(rewritten_to("alice@example.org", "SRS0=", &first_only, SRS_OK, "alice@example.org"),
+	      "  signed with the first key");
+	CHECK(rewritten_to("alice@example.org", "SRS0=", &second_only, SRS_BADHASH, 0), "  not the second");
+	CHECK(rewritten_to("Alice.B+tag@Sub.Example.ORG", "SRS0=", &on.keys, SRS_OK, "Alice.B+tag@Sub.Example.ORG"),
+	      "  a sender's case and its extension kept");
+	{
+		struct envelope env;
+		struct str out = STR_INIT;
+		memset(&env, 0, sizeof env);
+		env.sender = "alice@example.org";
+		env.sender_len = 17;
+		env.forwarded = 1;
+		CHECK(srs_sender(&on, &rc, &env, DAY, &out) == SRSS_REWRITTEN && out.len == 44 &&
+		          memcmp(out.s, "SRS0=", 5) == 0 && out.s[11] == '=' &&
+		          memcmp(out.s + 14, "=example.org=alice@fwd.example", 30) == 0,
+		      "  SRS0=HHHHHH=TT=example.org=alice@fwd.example exactly");
+		str_free(&out);
+	}
+	CHECK(rewritten_to("SRS0=ABCDEF=AB=example.org=alice@first.example", "SRS1=", &on.keys, SRS_OK,
+	                   "SRS0=ABCDEF=AB=example.org=alice@first.example"),
+	      "an SRS0 sender of another host becomes SRS1, back to that address");
+
+	CHECK(sender_is(&on, "alice@example.org", 0, SRSS_KEEP), "not a forwarded copy: kept");
+	CHECK(sender_is(&on, "", 1, SRSS_KEEP), "a forwarded bounce (null sender): kept");
+	CHECK(sender_is(&on, "#@[]", 1, SRSS_KEEP), "a forwarded double bounce (#@[]): kept");
+	CHECK(sender_is(&on, "bob@mx.example.org", 1, SRSS_KEEP), "a sender in control/locals: kept");
+	CHECK(sender_is(&on, "bob@MX.Example.Org", 1, SRSS_KEEP), "  in any case");
+	CHECK(sender_is(&on, "bob@localhost", 1, SRSS_KEEP), "  another of control/locals");
+	CHECK(sender_is(&on, "bob@virt.example", 1, SRSS_KEEP), "a sender in control/virtualdomains: kept");
+	CHECK(sender_is(&on, "bob@a.sub.virt.example", 1, SRSS_KEEP), "  a subdomain it lists with a dot");
+	CHECK(sender_is(&on, "bob@sub.virt.example", 1, SRSS_REWRITTEN), "  but not the dotted entry's own name");
+	CHECK(sender_is(&on, "bob@fwd.example", 1, SRSS_KEEP), "a sender in control/srsdomain: kept");
+	CHECK(sender_is(&on, "bob@FWD.EXAMPLE", 1, SRSS_KEEP), "  in any case");
+	CHECK(sender_is(&on, "bob@x.fwd.example", 1, SRSS_REWRITTEN), "  but not a subdomain of it");
+	CHECK(sender_is(&on, "\"a b\"@example.org", 1, SRSS_KEEP), "a quoted local part cannot be written: kept");
+	CHECK(sender_is(&on, "a@[192.0.2.1]", 1, SRSS_KEEP), "an address literal cannot be written: kept");
+	CHECK(sender_is(&on, long_local, 1, SRSS_KEEP), "an SRS address over 1000 bytes: kept");
+	CHECK(sender_is(&off, "alice@example.org", 1, SRSS_KEEP), "SRS off: a forwarded copy is kept");
+
+	CHECK(sender_is(&nokey, "alice@example.org", 1, SRSS_NOKEY), "without the key: a copy to rewrite waits");
+	CHECK(sender_is(&nokey, "alice@example.org", 0, SRSS_KEEP), "  not one that is no forward");
+	CHECK(sender_is(&nokey, "", 1, SRSS_KEEP), "  not a bounce");
+	CHECK(sender_is(&nokey, "bob@mx.example.org", 1, SRSS_KEEP), "  not a local sender");
+	CHECK(sender_is(&nokey, "bob@fwd.example", 1, SRSS_KEEP), "  not one in srsdomain");
+	CHECK(sender_is(&nokey, "\"a b\"@example.org", 1, SRSS_KEEP), "  not one that would not be rewritten anyway");
+	{
+		struct envelope env;
+		struct str a = STR_INIT, b = STR_INIT;
+		memset(&env, 0, sizeof env);
+		env.sender = "alice@example.org";
+		env.sender_len = 17;
+		env.forwarded = 1;
+		CHECK(srs_sender(&on, &rc, &env, DAY, &a) == SRSS_REWRITTEN &&
+		          srs_sender(&on, &rc, &env, DAY + 1, &b) == SRSS_REWRITTEN && a.len == b.len &&
+		          memcmp(a.s, b.s, a.len) != 0 && memcmp(a.s + 12, b.s + 12, a.len - 12) != 0,
+		      "the day is in the address (TT)");
+		str_free(&a);
+		str_free(&b);
+	}
+}
+
+static void loading(void)
+{
+	struct srs_conf c;
+	const char *why;
+
+	memset(&c, 0, sizeof c);
+	CHECK(load(&c) == 0 && c.state == SRSC_OFF && logged.len == 0, "no control/srsdomain: off, nothing logged");
+	CHECK(put("control/srsdomain", "# comment\n\n") && load(&c) == 0 && c.state == SRSC_OFF && logged.len == 0,
+	      "comments and blanks: off, nothing logged");
+	CHECK(put("control/srsdomain", "[192.0.2.1]\n") && load(&c) == 0 && c.state == SRSC_OFF && lines(&logged) == 1 &&
+	          has(&logged, "postern-send: srs_unavailable file=control/srsdomain why=\"not a domain name\" forwards=not_rewritten\n"),
+	      "an address literal: off, and one line says so");
+	CHECK(put("control/srsdomain", "not a domain\n") && load(&c) == 0 && c.state == SRSC_OFF && lines(&logged) == 1,
+	      "no domain name: off, one line");
+	CHECK(put("control/srsdomain", "  Fwd.Example  \n") && load(&c) == 0 && c.state == SRSC_NOKEY &&
+	          str_equals(&c.domain, "Fwd.Example") && lines(&logged) == 1 &&
+	          has(&logged, "srs_unavailable file=") && has(&logged, "/secret/srs/key why=\"No such file or directory\" forwards=deferred\n"),
+	      "a domain and no key file: the key is missing, one line with the errno text");
+	CHECK(load(&c) == 0 && c.state == SRSC_NOKEY && lines(&logged) == 1, "  and again at the next reading");
+	CHECK(put("secret/srs/key", "not hex\n") && load(&c) == 0 && c.state == SRSC_NOKEY && lines(&logged) == 1 &&
+	          has(&logged, "why=\"malformed key file: each line 32 hex digits, at most 8 keys\" forwards=deferred"),
+	      "a malformed key file: missing, one line");
+	why = "a key file that is a directory: its errno text";
+	drop("secret/srs/key");
+	{
+		struct str p = STR_INIT;
+		CHECK(path_join(&p, dir, "secret/srs/key") && mkdir(p.s, 0700) == 0 && load(&c) == 0 &&
+		          c.state == SRSC_NOKEY && lines(&logged) == 1 && has(&logged, "why=\"Is a directory\""), why);
+		str_free(&p);
+	}
+	drop("secret/srs/key");
+	CHECK(put("secret/srs/key", "# made by hand\n" KEY1 "\n" KEY2 "\n") && load(&c) == 0 && c.state == SRSC_ON &&
+	          c.keys.n == 2 && c.keys.k[0][1] == 1 && c.keys.k[1][0] == 0xf0 && logged.len == 0,
+	      "the key file: on, two keys, the first first, nothing logged");
+	CHECK(put("control/srsdomain", "\n") && load(&c) == 0 && c.state == SRSC_OFF && c.keys.n == 0 && logged.len == 0,
+	      "an empty srsdomain: off again, the keys forgotten, the key file not read");
+	{
+		struct str p = STR_INIT;
+		drop("control/srsdomain");
+		CHECK(path_join(&p, dir, "control/srsdomain") && mkdir(p.s, 0700) == 0 && load(&c) == -1,
+		      "a control/srsdomain that cannot be read: an error, as for every control file");
+		str_free(&p);
+		drop("control/srsdomain");
+	}
+	srs_conf_free(&c);
+	CHECK(c.state == SRSC_OFF && c.keys.n == 0, "srs_conf_free: off, no keys");
+}
+
+int main(void)
+{
+	struct str p = STR_INIT;
+
+	progname = "postern-send";
+	if (!mkdtemp(dir) || !path_join(&p, dir, "control") || mkdir(p.s, 0700) == -1 ||
+	    !path_join(&p, dir, "secret") || mkdir(p.s, 0700) == -1 || !path_join(&p, dir, "secret/srs") ||
+	    mkdir(p.s, 0700) == -1 || setenv("POSTERN_HOME", dir, 1) == -1) {
+		printf("not ok 1 - scratch directory\n");
+		return 1;
+	}
+	memcpy(logpath, dir, sizeof dir - 1);
+	memcpy(logpath + sizeof dir - 1, "/log", 5);
+	decisions();
+	loading();
+	drop("secret/srs");
+	drop("secret");
+	drop("control");
+	unlink(logpath);
+	(void)rmdir(dir);
+	str_free(&p);
+	str_free(&logged);
+	return check_done();
+}
