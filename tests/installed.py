@@ -3,7 +3,7 @@
 real Unix users and virtual mailboxes, the real services under an
 s6-svscan of the test's own, their processes and the users they run as,
 their logs, and the cleanup.  Run as root."""
-import os, pwd, re, shutil, subprocess, tempfile
+import grp, os, pwd, re, shutil, subprocess, tempfile
 from smtptest import BUILD, SRC, set_control
 from tap import check, wait_for
 
@@ -22,12 +22,13 @@ def ids(pid):
     return [int(x) for x in f['Uid']], [int(x) for x in f['Gid']], [int(x) for x in f['Groups']]
 
 
-def runs_as(pid, user):
+def runs_as(pid, user, groups=()):
     """pid's every uid is user's, every gid its primary group's, and it
-    has no other group"""
+    has the groups named in groups and no other (its primary one aside)"""
     pw = pwd.getpwnam(user)
     u, g, sup = ids(pid)
-    return u == [pw.pw_uid] * 4 and g == [pw.pw_gid] * 4 and set(sup) <= {pw.pw_gid}
+    want = {grp.getgrnam(n).gr_gid for n in groups}
+    return u == [pw.pw_uid] * 4 and g == [pw.pw_gid] * 4 and set(sup) - {pw.pw_gid} == want
 
 
 class Installed:

@@ -64,7 +64,8 @@ def smtpd_user():
     raise SystemExit('no postern-smtpd or nobody user')
 
 class Server:
-    def __init__(self, maxconn=40, dir=None, port=None, extra_control=None, args=()):
+    def __init__(self, maxconn=40, dir=None, port=None, extra_control=None, args=(), listen_args=()):
+        """args: postern-smtpd's; listen_args: more of postern-listen's (-G)"""
         self.dir = dir or tempfile.mkdtemp(prefix='postern-test.', dir='/tmp')
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o755)
@@ -95,6 +96,7 @@ class Server:
         self.log = os.path.join(self.dir, 'smtpd.log')
         self.maxconn = maxconn
         self.args = list(args)
+        self.listen_args = list(listen_args)
         self.proc = None
 
     def write(self, rel, text, mode=0o644):
@@ -118,7 +120,7 @@ class Server:
         self.proc = subprocess.Popen(
             list(prefix) + [os.path.join(BUILD, 'bin', 'postern-listen'), '-c', str(self.maxconn), '-b', '200',
              '-p', self.maxperip, '-m', '421 4.7.0 example.org too many connections from your address',
-             '-x', self.rules, '-u', str(self.uid), '-g', str(self.gid),
+             '-x', self.rules, '-u', str(self.uid), '-g', str(self.gid)] + self.listen_args + [
              listen, str(self.port), os.path.join(self.home, 'bin', 'postern-smtpd')] + self.args,
             stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, start_new_session=True)
         for _ in range(100):

@@ -2,7 +2,7 @@
 """postern-listen on its own, with a shell script as the program: the
 privilege drop after bind, the UCSPI environment, control/tcp.smtp rules
 (allow, deny, variables, most specific wins, read again when the file
-changes, a broken edit kept out), the -c limit with the rest waiting in the
+changes, a broken edit kept out), -G's supplementary groups, the -c limit with the rest waiting in the
 backlog, a crashed child logged, bad arguments refused, IPv6, several
 addresses in one process (IPv4 and IPv6 together, one limit), and SIGTERM
 ending the listener while a session goes on.  tests/t-smtp*.py and
@@ -24,6 +24,7 @@ PROG = os.path.join(D, 'prog')
 with open(PROG, 'w') as f:
     f.write('''#!/bin/sh
 echo "id $(id -u) $(id -g) $(id -G)"
+sed -n 's/^Groups:[[:space:]]*/groups /p' /proc/$$/status
 env | grep -E '^(TCP|PROTO|RELAYCLIENT|GREETING|SPACEY|COLONS|KEEPME)' | sort
 echo end
 read -r line
@@ -288,6 +289,54 @@ try:
     check(e.get('KEEPME') == 'yes', 'the rest of its environment is passed on')
     s.close()
     L2.stop()
+
+    # -G: the supplementary groups, the listener's and so its programs'
+    # (postern-smtpd's group postern-srs, to read the SRS key): GID and
+    # the listed ones, no other; gids that name no group are fine.
+    def groups_of(text):
+        line = [l for l in text.splitlines() if l.startswith('groups')]
+        return sorted(int(g) for g in line[0].split()[1:]) if line else None
+    LG = Listener(['-G', '54321,54322'])
+    st = open('/proc/%d/status' % LG.p.pid).read()
+    lg = sorted(int(g) for l in st.splitlines() if l.startswith('Groups:') for g in l.split()[1:])
+    check(LG.ok and lg == sorted([GID, 54321, 54322]), '-G 54321,54322: the listener has GID and those groups (%s)' % lg)
+    s = LG.connect('127.0.0.1')
+    g = greeting(s)
+    check(groups_of(g) == sorted([GID, 54321, 54322]) and ('id %d %d' % (UID, GID)) in g,
+          'and so has its program, still as UID:GID (%s)' % g.splitlines()[:2])
+    s.close()
+    LG.stop()
+    LG = Listener(['-G', '54323'])
+    s = LG.connect('127.0.0.1')
+    check(groups_of(greeting(s)) == sorted([GID, 54323]), '-G with one group')
+    s.close()
+    LG.stop()
+    for bad, why in (('', 'empty'), ('x', 'not a number'), ('12,,13', 'an empty element'), ('12,', 'a trailing comma'),
+                     ('-1', 'negative'), ('4294967295', 'over the largest gid'), ('12 ', 'a blank'),
+                     (','.join(str(60000 + i) for i in range(17)), '17 groups')):
+        rc, err = run(['-G', bad, '-u', str(UID), '-g', str(GID), '127.0.0.1', str(free_port()), PROG])
+        check(rc == 100 and '-G' in err, '-G %s: exit 100, says -G (%s)' % (why, err.strip()[:100]))
+    rc, err = run(['-G', ','.join(str(60000 + i) for i in range(16)), '-u', str(UID), '-g', str(GID), '127.0.0.1', '70000', PROG])
+    check(rc == 111 and 'not a port number' in err, '-G with 16 groups is taken (the port is what fails here)')
+    # Not started as root: the ids must already be the ones asked for,
+    # the -G groups included (it cannot take them, and will not run without)
+    def as_user(groups, args):
+        """the listener started as UID:GID with groups already: its Popen and log"""
+        log = os.path.join(D, 'log.asuser.%s' % groups)
+        with open(log, 'wb') as lf:
+            p = subprocess.Popen(['setpriv', '--reuid=%d' % UID, '--regid=%d' % GID, '--groups=' + groups, LISTEN] + args +
+                                 ['-u', str(UID), '-g', str(GID), '127.0.0.1', str(free_port()), PROG],
+                                 stdout=lf, stderr=lf, stdin=subprocess.DEVNULL)
+        procs.append(p)
+        return p, lambda: open(log, 'rb').read().decode('latin-1')
+    p, text = as_user('54321', ['-G', '54321,54322'])
+    check(p.wait(10) == 111 and 'not already in the groups -G asks for' in text(),
+          'not root, without one of the -G groups: 111, says so (%s)' % text().strip())
+    p, text = as_user('54321,54322', ['-G', '54322,54321'])
+    check(wait_for(lambda: 'listen ' in text() or p.poll() is not None) and p.poll() is None,
+          'not root, already in the -G groups: it runs (%s)' % text().strip())
+    p.terminate()
+    p.wait(10)
 
     # -p 2: the third session from one address is refused with -m's line,
     # without a program; another address is still served; an IPv6 client

@@ -158,11 +158,14 @@ listeners_dropped() {
 i=0
 until listeners_dropped || [ "$i" -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
 nlisten=0 nsubmit=0
+# The listeners and their postern-smtpd have group postern-srs besides
+# their own (postern-listen -G), to read the SRS key (doc/srs.md).
+SMTPD_GROUPS=$(printf '%s\n' "$(gid_of postern-nofiles)" "$(gid_of postern-srs)" | sort -n | tr '\n' ' ' | sed 's/ *$//')
 for p in $(tree_procs postern-listen | cut -d' ' -f1); do
 	case "$(tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null)" in
-	*"/postern-smtpd -a "*) proc_is "$p" "postern-listen of submission (after bind)" postern-submit postern-nofiles
+	*"/postern-smtpd -a "*) proc_is "$p" "postern-listen of submission (after bind)" postern-submit postern-nofiles "$SMTPD_GROUPS"
 		nsubmit=$((nsubmit + 1)) ;;
-	*) proc_is "$p" "postern-listen (after bind)" postern-smtpd postern-nofiles
+	*) proc_is "$p" "postern-listen (after bind)" postern-smtpd postern-nofiles "$SMTPD_GROUPS"
 		nlisten=$((nlisten + 1)) ;;
 	esac
 done
@@ -206,7 +209,7 @@ PYEOF
 	while [ ! -f "$o.ready" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	sp=$(tree_procs postern-smtpd | awk -v pp="$p" '$3 == pp { print $1; exit }')
 	if [ -n "$sp" ]; then
-		proc_is "$sp" "$what (one connection)" $u postern-nofiles
+		proc_is "$sp" "$what (one connection)" $u postern-nofiles "$SMTPD_GROUPS"
 	else
 		not_ok "$what running for a connection to $1:$2 ($(cat "$o.out"))"
 	fi

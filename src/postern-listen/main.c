@@ -34,12 +34,15 @@
 #include "spawn01.h"
 #include "str.h"
 
-#define USAGE "postern-listen [-c MAX] [-p PERIP [-m TEXT]] [-b BACKLOG] [-x RULES] -u UID -g GID ADDRESS[,ADDRESS...] PORT PROGRAM [ARG...]"
+#define USAGE "postern-listen [-c MAX] [-p PERIP [-m TEXT]] [-b BACKLOG] [-x RULES] -u UID -g GID [-G GID[,GID...]] ADDRESS[,ADDRESS...] PORT PROGRAM [ARG...]"
 #define MAX_LIMIT 100000
 #define RULES_FILE_MAX (1024 * 1024)
 #define REFUSAL_MAX 500
 #define ADDRESSES_MAX 8
 #define ADDRESS_TEXT 64
+/* -G: a group or two to read one file by (postern-srs for the SRS key,
+ * doc/srs.md), not a user's membership list */
+#define GROUPS_MAX 16
 
 extern char **environ;
 
@@ -61,6 +64,9 @@ static size_t base_n;
 static char **program;
 static int listeners[ADDRESSES_MAX];
 static size_t nlisteners;
+/* the supplementary groups: GID, then -G's */
+static gid_t groups[1 + GROUPS_MAX];
+static size_t ngroups;
 
 static unsigned long long number(const char *s, unsigned long long lo, unsigned long long hi, const char *what)
 {
@@ -124,20 +130,73 @@ static void keep_environment(const char *prog)
 	free(real);
 }
 
-/* Root only to bind: from here on UID:GID, with no other group, for good. */
+/* -G GID[,GID...]: numbers, at most GROUPS_MAX, after GID in groups. */
+static void extra_groups(const char *list)
+{
+	const char *at = list;
+
+	ngroups = 1;
+	for (;;) {
+		char g[16];
+		size_t n = strcspn(at, ",");
+		unsigned long long v;
+		if (n == 0 || n >= sizeof g)
+			die(100, "fatal: -G ", list, ": an empty or overlong group in the list");
+		if (ngroups == 1 + GROUPS_MAX)
+			die(100, "fatal: -G ", list, ": more than 16 groups");
+		memcpy(g, at, n);
+		g[n] = 0;
+		if (!scan_ulong_all(g, n, &v) || v > 0xfffffffeULL)
+			die(100, "fatal: -G ", list, ": not a numeric gid: ", g);
+		groups[ngroups++] = (gid_t)v;
+		if (at[n] == 0)
+			return;
+		at += n + 1;
+	}
+}
+
+/* 1 if this process already has group g among its supplementary groups */
+static int have_group(gid_t g)
+{
+	int i, n = getgroups(0, 0), found = 0;
+	gid_t *mine;
+
+	if (n == -1)
+		die_sys(111, "fatal: unable to read my supplementary groups");
+	mine = calloc((size_t)n + 1, sizeof *mine);
+	if (!mine)
+		die_nomem();
+	n = getgroups(n, mine);
+	if (n == -1)
+		die_sys(111, "fatal: unable to read my supplementary groups");
+	for (i = 0; i < n; i++)
+		found |= mine[i] == g;
+	free(mine);
+	return found;
+}
+
+/* Root only to bind: from here on UID:GID, with GID and -G's groups as
+ * the supplementary groups and no other, for good. */
 static void become(unsigned long long uid, unsigned long long gid)
 {
-	gid_t g = (gid_t)gid;
+	size_t i;
 
+	groups[0] = (gid_t)gid;
+	if (ngroups == 0)
+		ngroups = 1;
 	if (geteuid() == 0) {
-		int r = ids_become((uid_t)uid, g, 1, &g);
+		int r = ids_become((uid_t)uid, (gid_t)gid, ngroups, groups);
 		if (r == IDS_CALL_FAILED)
 			die_sys(111, "fatal: unable to become the listener's user");
 		if (r == IDS_DID_NOT_TAKE)
 			die(111, "fatal: the ids did not all take, or root could be regained after dropping it");
-	} else if (getuid() != uid || getgid() != gid) {
-		die(111, "fatal: not root, and not already the uid and gid asked for");
+		return;
 	}
+	if (getuid() != uid || getgid() != gid)
+		die(111, "fatal: not root, and not already the uid and gid asked for");
+	for (i = 1; i < ngroups; i++)
+		if (!have_group(groups[i]))
+			die(111, "fatal: not root, and not already in the groups -G asks for");
 }
 
 /* 1 rules in force, 0 kept the old ones (logged). */
@@ -461,7 +520,7 @@ int main(int argc, char **argv)
 	struct logline l = { STR_INIT };
 
 	progname = "postern-listen";
-	while ((opt = getopt(argc, argv, "+c:p:m:b:x:u:g:")) != -1) {
+	while ((opt = getopt(argc, argv, "+c:p:m:b:x:u:g:G:")) != -1) {
 		switch (opt) {
 		case 'c': maxkids = (size_t)number(optarg, 1, MAX_LIMIT, "-c"); break;
 		case 'p': maxperip = (size_t)number(optarg, 0, MAX_LIMIT, "-p"); break;
@@ -470,6 +529,7 @@ int main(int argc, char **argv)
 		case 'x': rules_path = optarg; break;
 		case 'u': uid = number(optarg, 1, 0xfffffffeULL, "-u (uid, not root)"); have_uid = 1; break;
 		case 'g': gid = number(optarg, 0, 0xfffffffeULL, "-g"); have_gid = 1; break;
+		case 'G': extra_groups(optarg); break;
 		default: die_usage(USAGE);
 		}
 	}

@@ -8,9 +8,10 @@
  *       only from a client that has authenticated, to any domain
  *   -s  implicit TLS (RFC 8314): the handshake before the greeting
  *
- * It runs as user postern-smtpd, holds no secret, writes no file, reads only
- * control/ and HOME/users/rcpt.cdb (and /etc/resolv.conf, when control/
- * names DNS checks: dnsbl.c, senderdns.c), and may only exec postern-queue.  For
+ * It runs as user postern-smtpd, holds no secret but the SRS key, writes no
+ * file, reads only control/ and HOME/users/rcpt.cdb (and /etc/resolv.conf,
+ * when control/ names DNS checks: dnsbl.c, senderdns.c; HOME/secret/srs/key
+ * at a RCPT to an SRS address: srs.c), and may only exec postern-queue.  For
  * STARTTLS it uses a UCSPI-TLS helper, its own (SSLCTLFD) or one it asks
  * postern-tlsd for (tls.c, doc/tls.md): no TLS code and no key here.  For
  * AUTH it asks postern-auth whether the password is right (doc/pop3.md):
@@ -289,7 +290,8 @@ refused:
 	return refuse_line(r, bdat);
 }
 
-static void log_reject(const char *what, const char *addr, size_t n, const char *r)
+/* why, when not NULL, says more than the reply does */
+static void log_reject_why(const char *what, const char *addr, size_t n, const char *r, const char *why)
 {
 	struct logline l = { STR_INIT };
 	log_begin(&l, "reject");
@@ -297,6 +299,37 @@ static void log_reject(const char *what, const char *addr, size_t n, const char 
 	log_kvb(&l, "from", sender.s ? sender.s : "", sender.len);
 	log_kvb(&l, what, addr, n);
 	log_kv(&l, "reply", r);
+	if (why)
+		log_kv(&l, "why", why);
+	log_end(&l);
+}
+
+static void log_reject(const char *what, const char *addr, size_t n, const char *r)
+{
+	log_reject_why(what, addr, n, r, 0);
+}
+
+/* The 550 for an address in control/srsdomain that is not one of ours,
+ * or no longer: it names the address, as the client may have sent many. */
+static const char *srs_refusal(const struct str *addr, int expired)
+{
+	static struct str s;
+	if (!str_copys(&s, "550 5.1.1 <") || !str_cat(&s, addr) ||
+	    !str_cats(&s, expired ? ">: SRS address expired" : ">: not a valid SRS address here"))
+		die_nomem();
+	return s.s;
+}
+
+/* A recipient that was an SRS address: the one it was, and the one it
+ * stands for, which the envelope holds. */
+static void log_srs(const struct str *given, const struct str *reversed)
+{
+	struct logline l = { STR_INIT };
+	log_begin(&l, "srs");
+	log_kv(&l, "ip", client.ip);
+	log_kvb(&l, "from", sender.s ? sender.s : "", sender.len);
+	log_kvb(&l, "rcpt", given->s, given->len);
+	log_kvb(&l, "srs", reversed->s, reversed->len);
 	log_end(&l);
 }
 
@@ -492,11 +525,14 @@ out:
 
 static void do_rcpt(const char *arg, size_t n)
 {
+	static struct str srs_to; /* the address an SRS recipient stands for */
 	struct path p = { STR_INIT, 0, 0, 0 };
+	const struct str *to = &p.addr; /* what the envelope gets */
 	size_t rest, pos;
-	const char *k, *val, *r;
+	const char *k, *val, *r, *why = 0;
 	size_t kl, vl;
 	int pr;
+	enum srs_verdict srs;
 	struct dsn_args dsn;
 
 	if (!in_mail) {
@@ -571,16 +607,33 @@ static void do_rcpt(const char *arg, size_t n)
 			log_reject("to", p.addr.s, p.addr.len, "452 4.5.3 too many recipients");
 		goto out;
 	}
-	switch (rcpt_policy(p.addr.s, p.addr.len, p.at)) {
-	case RC_OK: break;
-	case RC_RELAY: r = "550 5.7.1 relaying denied: not a domain I accept mail for"; goto refuse;
-	case RC_TRICK: r = "553 5.7.1 '%', '!' and '@' in a local part are not accepted"; goto refuse;
-	case RC_LITERAL: r = "553 5.7.1 address literals for other hosts are not accepted"; goto refuse;
-	case RC_UNKNOWN: r = "550 5.1.1 no such user here"; goto refuse;
-	case RC_TEMP:
-		reply("451 4.3.0 unable to check the recipient now; try again later");
-		log_reject("to", p.addr.s, p.addr.len, "451 4.3.0");
+	/* A bounce to an SRS address of ours goes back to the address it
+	 * stands for, as if relaying were allowed for it: neither rcpthosts
+	 * nor the recipient table has a say (doc/srs.md). */
+	srs = srs_rcpt(p.addr.s, p.addr.len, p.at, &srs_to, &why);
+	switch (srs) {
+	case SRSV_NO: break;
+	case SRSV_OK: to = &srs_to; break;
+	case SRSV_BAD: case SRSV_EXPIRED: r = srs_refusal(&p.addr, srs == SRSV_EXPIRED); goto refuse;
+	case SRSV_TEMP:
+		/* our configuration's fault, not the client's: not counted */
+		r = "451 4.3.0 SRS key unavailable; try again later";
+		reply(r);
+		log_reject("to", p.addr.s, p.addr.len, r);
 		goto out;
+	}
+	if (srs == SRSV_NO) {
+		switch (rcpt_policy(p.addr.s, p.addr.len, p.at)) {
+		case RC_OK: break;
+		case RC_RELAY: r = "550 5.7.1 relaying denied: not a domain I accept mail for"; goto refuse;
+		case RC_TRICK: r = "553 5.7.1 '%', '!' and '@' in a local part are not accepted"; goto refuse;
+		case RC_LITERAL: r = "553 5.7.1 address literals for other hosts are not accepted"; goto refuse;
+		case RC_UNKNOWN: r = "550 5.1.1 no such user here"; goto refuse;
+		case RC_TEMP:
+			reply("451 4.3.0 unable to check the recipient now; try again later");
+			log_reject("to", p.addr.s, p.addr.len, "451 4.3.0");
+			goto out;
+		}
 	}
 	if (cfg.submission && cfg.sendlimit && auth_user.len) {
 		int t = sendlimit_take(auth_user.s, auth_user.len);
@@ -597,16 +650,19 @@ static void do_rcpt(const char *arg, size_t n)
 	}
 	/* N and O before the T they belong to (doc/dsn.md); maxrcpt bounds
 	 * them as it bounds the T records */
-	if (!dsn_records_cat(&envelope, &dsn, 1) || !str_catc(&envelope, 'T') || !str_cat(&envelope, &p.addr) ||
+	if (!dsn_records_cat(&envelope, &dsn, 1) || !str_catc(&envelope, 'T') || !str_cat(&envelope, to) ||
 	    !str_catz(&envelope))
 		die_nomem();
+	/* Received's "for" names the recipient as the client gave it */
 	if (!nrcpt && !str_copyb(&rcpt1, p.addr.s, p.addr.len))
 		die_nomem();
 	nrcpt++;
+	if (to != &p.addr)
+		log_srs(&p.addr, to);
 	reply("250 2.1.5 recipient ok");
 	goto out;
 refuse:
-	log_reject("to", p.addr.s ? p.addr.s : "", p.addr.len, r);
+	log_reject_why("to", p.addr.s ? p.addr.s : "", p.addr.len, r, why);
 	error_reply(r);
 out:
 	str_free(&p.addr);

@@ -109,6 +109,15 @@ int spf_mailfrom(const char **result, const char **domain, int *helo);
  * (control/submissionlimit): 1 taken, 0 none left, -1 error (errno). */
 int sendlimit_take(const char *login, size_t n);
 
+/* srs.c: the way back of SRS (doc/srs.md) for the recipient addr (len
+ * bytes, its '@' at at, checked): SRSV_NO when it is no SRS address of
+ * control/srsdomain (or SRS is off), SRSV_OK with the address it stands
+ * for in out, SRSV_BAD (forged or malformed), SRSV_EXPIRED (*why says
+ * which, for the log), or SRSV_TEMP when control/srsdomain or the key
+ * cannot be had (logged). */
+enum srs_verdict { SRSV_NO, SRSV_OK, SRSV_BAD, SRSV_EXPIRED, SRSV_TEMP };
+enum srs_verdict srs_rcpt(const char *addr, size_t len, size_t at, struct str *out, const char **why);
+
 /* room.c: control/queuefree's refusal at MAIL for a message of declared
  * bytes, or 0 when there is room. */
 const char *room_refusal(unsigned long long declared);

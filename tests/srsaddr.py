@@ -1,0 +1,73 @@
+"""SRS addresses made as doc/srs.md describes them, in Python, for the
+tests of the programs that read them back (tests/t-smtp-srs.py): written
+from the document, not from src/lib/srs.c, so that a test of postern-smtpd
+does not only check that the library agrees with itself.
+
+    SRS0=<hash>=<TT>=<domain>=<local>@<srsdomain>
+    SRS1=<hash>=<first host>=<sep><rest of its SRS0>@<srsdomain>
+
+<hash>: 6 characters of RFC 4648 base32, the low 30 bits of SipHash-2-4
+under the key, 5 bits a character from the lowest, over the lower-cased
+text after the hash and its '='; <TT>: the day (days since 1970, modulo
+1024) as two base32 characters, high then low."""
+import time
+
+BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+MASK = (1 << 64) - 1
+
+
+def _rotl(x, b):
+    return ((x << b) | (x >> (64 - b))) & MASK
+
+
+def siphash24(key, msg):
+    """SipHash-2-4 (Aumasson and Bernstein) of bytes msg under the 16-byte
+    key, as an integer (the reference's output bytes, least significant
+    first)."""
+    k0 = int.from_bytes(key[:8], 'little')
+    k1 = int.from_bytes(key[8:16], 'little')
+    v = [k0 ^ 0x736f6d6570736575, k1 ^ 0x646f72616e646f6d, k0 ^ 0x6c7967656e657261, k1 ^ 0x7465646279746573]
+
+    def sipround():
+        v[0] = (v[0] + v[1]) & MASK; v[1] = _rotl(v[1], 13) ^ v[0]; v[0] = _rotl(v[0], 32)
+        v[2] = (v[2] + v[3]) & MASK; v[3] = _rotl(v[3], 16) ^ v[2]
+        v[0] = (v[0] + v[3]) & MASK; v[3] = _rotl(v[3], 21) ^ v[0]
+        v[2] = (v[2] + v[1]) & MASK; v[1] = _rotl(v[1], 17) ^ v[2]; v[2] = _rotl(v[2], 32)
+
+    whole = len(msg) - len(msg) % 8
+    words = [int.from_bytes(msg[i:i + 8], 'little') for i in range(0, whole, 8)]
+    words.append(int.from_bytes(msg[whole:], 'little') | (len(msg) & 0xff) << 56)
+    for m in words:
+        v[3] ^= m
+        sipround()
+        sipround()
+        v[0] ^= m
+    v[2] ^= 0xff
+    for _ in range(4):
+        sipround()
+    return v[0] ^ v[1] ^ v[2] ^ v[3]
+
+
+def today():
+    return int(time.time()) // 86400
+
+
+def sign(key, text):
+    h = siphash24(key, text.lower().encode())
+    return ''.join(BASE32[(h >> (5 * i)) & 31] for i in range(6))
+
+
+def srs0(key, sender, srsdomain, day=None):
+    """the SRS0 address sender (local@domain) leaves with, made on day"""
+    day = today() if day is None else day
+    local, domain = sender.rsplit('@', 1)
+    tt = BASE32[(day >> 5) & 31] + BASE32[day & 31]
+    text = '%s=%s=%s' % (tt, domain, local)
+    return 'SRS0=%s=%s@%s' % (sign(key, text), text, srsdomain)
+
+
+def srs1(key, srs0_address, srsdomain):
+    """the SRS1 address another host's SRS0 address becomes here"""
+    local, first = srs0_address.rsplit('@', 1)
+    text = '%s=%s' % (first, local[4:])  # "first.host=" and "=HHHHHH=TT=..."
+    return 'SRS1=%s=%s@%s' % (sign(key, text), text, srsdomain)
