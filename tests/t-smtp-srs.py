@@ -104,7 +104,7 @@ try:
           'the envelope holds the address it stands for (%s)' % envs)
     msg = srv.stub_read(srv.stub_ids()[0])[0] if envs else b''
     check(('\n\tfor <%s>; ' % a).encode() in msg.split(b'\n\n')[0], 'Received\'s "for" names the address as given')
-    want = 'postern-smtpd: srs ip=127.0.0.2 from="" rcpt="%s" srs=alice@example.net' % a
+    want = 'postern-smtpd: srs ip=127.0.0.2 from="" rcpt="%s" reversed=alice@example.net' % a
     check(wait_for(lambda: want in log_lines(srv, 'srs')), 'log line: %s (%s)' % (want, log_lines(srv, 'srs')))
     srv.stub_clear()
 
@@ -300,7 +300,7 @@ try:
     c.close()
     check(rs == [250, 550] and r[0] == 250 and envelopes(sub) == [b'F\0Talice@example.net\0\0'],
           'submission (-a): an SRS address reversed, a forged one 550 (%s)' % rs)
-    check(wait_for(lambda: any(('rcpt="%s" srs=alice@example.net' % good) in l for l in log_lines(sub, 'srs'))),
+    check(wait_for(lambda: any(('rcpt="%s" reversed=alice@example.net' % good) in l for l in log_lines(sub, 'srs'))),
           'and logged')
     # sendmail -bs: run as the user, without the group, the key is unreadable
     bs = subprocess.run(['setpriv', '--reuid=%d' % sub.uid, '--regid=%d' % sub.gid, '--clear-groups',

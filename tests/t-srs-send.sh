@@ -142,7 +142,7 @@ def sign(key, text):
     h = siphash24(key, text.lower().encode())
     return ''.join(B32[(h >> (5 * i)) & 31] for i in range(6))
 keyfile, addr, want, domain = sys.argv[1:5]
-key = bytes.fromhex(open(keyfile).read().split()[0])
+key = bytes.fromhex([l for l in open(keyfile).read().splitlines() if l.strip() and not l.startswith('#')][0])
 local, _, dom = addr.rpartition('@')
 def fail(why): sys.exit('%s: %s' % (addr, why))
 if dom != domain: fail('not in ' + domain)

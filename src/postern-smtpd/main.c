@@ -329,7 +329,7 @@ static void log_srs(const struct str *given, const struct str *reversed)
 	log_kv(&l, "ip", client.ip);
 	log_kvb(&l, "from", sender.s ? sender.s : "", sender.len);
 	log_kvb(&l, "rcpt", given->s, given->len);
-	log_kvb(&l, "srs", reversed->s, reversed->len);
+	log_kvb(&l, "reversed", reversed->s, reversed->len);
 	log_end(&l);
 }
 
