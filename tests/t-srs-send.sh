@@ -258,6 +258,8 @@ q=$(sed -n 's/.* delivery qid=\([^ ]*\) to=eight@remote.example .*/\1/p' "$SEND_
 printf 'Falice@example.org\0S\0Teight@remote.example\0\0' > "$SCRATCH/env8"
 check "  and still queued as postern-local wrote it: F<original sender> S T (mess/$q.env)" \
 	cmp -s "$PHOME/queue/mess/$q.env" "$SCRATCH/env8"
+"$PHOME/bin/mailq" > "$SCRATCH/mailq" 2>&1
+check "  mailq shows it forwarded, with its original sender" grep -qx '  from <alice@example.org> (forwarded)' "$SCRATCH/mailq"
 mv "$SCRATCH/key.saved" "$KEY" || bail "mv the key back"
 s6-svc -h "$SVC"
 # the SIGHUP and the flush reach postern-send by different ways: flushed

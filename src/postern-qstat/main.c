@@ -163,7 +163,7 @@ static int show(const char *id)
 		return 1;
 	}
 	if (!str_cats(&line, "  from <") || !cat_safe(&line, e.sender, e.sender_len) || !str_catc(&line, '>') ||
-	    !dsn_mail_cat(&line, &e) || !str_catc(&line, '\n'))
+	    !dsn_mail_cat(&line, &e) || (e.forwarded && !str_cats(&line, " (forwarded)")) || !str_catc(&line, '\n'))
 		die_nomem();
 
 	rs = calloc(e.nrcpt, sizeof *rs);
