@@ -71,3 +71,52 @@ def srs1(key, srs0_address, srsdomain):
     local, first = srs0_address.rsplit('@', 1)
     text = '%s=%s' % (first, local[4:])  # "first.host=" and "=HHHHHH=TT=..."
     return 'SRS1=%s=%s@%s' % (sign(key, text), text, srsdomain)
+
+
+def read_key(path):
+    """the first key of a key file (secret/srs/key): its signing key"""
+    lines = [l.strip() for l in open(path).read().splitlines()]
+    return bytes.fromhex([l for l in lines if l and not l.startswith('#')][0])
+
+
+def reverse(key, address, srsdomain, days):
+    """the address an SRS address of srsdomain stands for, checked: its
+    signature under key and, for SRS0, a date among days; raises
+    ValueError saying what is wrong"""
+    local, _, domain = address.rpartition('@')
+    if domain.lower() != srsdomain.lower():
+        raise ValueError('not in ' + srsdomain)
+    if local[:5].upper() not in ('SRS0=', 'SRS1=') or local[11:12] != '=':
+        raise ValueError('not an SRS address')
+    rest = local[12:]
+    if local[5:11].upper() != sign(key, rest):
+        raise ValueError('bad signature')
+    if local[3] == '0':
+        tt, odomain, olocal = rest.split('=', 2)
+        if tt.upper() not in [BASE32[(d >> 5) & 31] + BASE32[d & 31] for d in days]:
+            raise ValueError('not dated ' + ' or '.join(map(str, days)) + ': ' + tt)
+        return olocal + '@' + odomain
+    first, sep_rest = rest.split('=', 1)
+    return 'SRS0' + sep_rest + '@' + first
+
+
+if __name__ == '__main__':
+    # srsaddr.py check KEYFILE ADDRESS WANT SRSDOMAIN: exit 0 if ADDRESS is
+    #   signed with the key's first key, dated today or yesterday (SRS0),
+    #   and stands for WANT; else a line on stderr saying why, exit 1
+    # srsaddr.py make KEYFILE SENDER SRSDOMAIN DAYS_BACK: prints SENDER's
+    #   SRS0 address dated DAYS_BACK days ago
+    import sys
+    if len(sys.argv) == 6 and sys.argv[1] == 'check':
+        _, _, keyfile, address, want, srsdomain = sys.argv
+        try:
+            back = reverse(read_key(keyfile), address, srsdomain, (today(), today() - 1))
+        except ValueError as e:
+            sys.exit('%s: %s' % (address, e))
+        if back != want:
+            sys.exit('%s: stands for %s, not %s' % (address, back, want))
+    elif len(sys.argv) == 6 and sys.argv[1] == 'make':
+        _, _, keyfile, sender, srsdomain, back = sys.argv
+        print(srs0(read_key(keyfile), sender, srsdomain, today() - int(back)))
+    else:
+        sys.exit('usage: srsaddr.py check KEYFILE ADDRESS WANT SRSDOMAIN | make KEYFILE SENDER SRSDOMAIN DAYS_BACK')

@@ -22,67 +22,24 @@ B=$SCRATCH/users/ptdbob/Maildir
 smtp_home "$D"
 "$PHOME/bin/postern-mkrcpt" 2> "$SCRATCH/mkrcpt.log" || bail "postern-mkrcpt: $(cat "$SCRATCH/mkrcpt.log")"
 
-# Two scripted servers: WITH offers DSN, WITHOUT does not.  Each writes
-# the commands it was sent to its log; a recipient starting with
-# "refuse" gets 550 at RCPT.
+# Two scripted servers (tests/smtpsink.py): WITH offers DSN, WITHOUT does
+# not.  Each writes the commands it was sent to its log; a recipient
+# starting with "refuse" gets 550 at RCPT.
 WITH=$(free_port)
 WITHOUT=$(free_port)
-cat > "$SCRATCH/sink.py" <<'PYEOF'
-import socket, sys, threading
-def serve(port, dsn, log):
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(('127.0.0.1', port))
-    ls.listen(16)
-    while True:
-        c, _ = ls.accept()
-        threading.Thread(target=session, args=(c, dsn, log), daemon=True).start()
-def session(c, dsn, log):
-    f = c.makefile('rb')
-    def say(t): c.sendall(t.encode() + b'\r\n')
-    say('220 sink ESMTP')
-    while True:
-        line = f.readline()
-        if not line:
-            return
-        cmd = line.rstrip(b'\r\n').decode('utf-8', 'replace')
-        with open(log, 'a') as out:
-            out.write(cmd + '\n')
-        u = cmd.upper()
-        if u.startswith('EHLO'):
-            say('250-sink')
-            say('250-8BITMIME')
-            if dsn:
-                say('250-DSN')
-            say('250 PIPELINING')
-        elif u.startswith('RCPT') and cmd[8:].lower().startswith('<refuse'):
-            say('550 5.1.1 no such user here')
-        elif u.startswith('DATA'):
-            say('354 go on')
-            while True:
-                l = f.readline()
-                if not l or l in (b'.\r\n', b'.\n'):
-                    break
-            say('250 2.0.0 taken')
-        elif u.startswith('QUIT'):
-            say('221 bye')
-            return
-        else:
-            say('250 ok')
-ports = sys.argv[1:3]
-threading.Thread(target=serve, args=(int(ports[0]), True, sys.argv[3]), daemon=True).start()
-serve(int(ports[1]), False, sys.argv[4])
-PYEOF
-$PY "$SCRATCH/sink.py" "$WITH" "$WITHOUT" "$SCRATCH/with.log" "$SCRATCH/without.log" > "$SCRATCH/sink.out" 2>&1 &
+$PY "$POSTERN_SRC/tests/smtpsink.py" "$WITH" "$SCRATCH/with.log" --dsn > "$SCRATCH/sink.out" 2>&1 &
 SINK_PID=$!
 on_cleanup "kill $SINK_PID 2> /dev/null"
+$PY "$POSTERN_SRC/tests/smtpsink.py" "$WITHOUT" "$SCRATCH/without.log" > "$SCRATCH/sink2.out" 2>&1 &
+SINK2_PID=$!
+on_cleanup "kill $SINK2_PID 2> /dev/null"
 printf 'with.example:[127.0.0.1]:%s\nwithout.example:[127.0.0.1]:%s\n' "$WITH" "$WITHOUT" > "$PHOME/control/smtproutes"
 
 svscan_start
 svc_wait_up postern-send 30 || bail "postern-send did not come up"
 svc_wait_up postern-smtpd 30 || bail "postern-smtpd did not come up"
 wait_for 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" || bail "nothing listens on 127.0.0.1:$PORT"
-wait_for 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $WITHOUT), 1)" || bail "the sinks did not come up: $(cat "$SCRATCH/sink.out")"
+wait_for 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $WITH), 1); socket.create_connection(('127.0.0.1', $WITHOUT), 1)" || bail "the sinks did not come up: $(cat "$SCRATCH/sink.out" "$SCRATCH/sink2.out")"
 
 # send RCPT NOTIFY ORCPT ENVID RET SUBJECT: one message from ptdbob over SMTP
 send() {

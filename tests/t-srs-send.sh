@@ -32,66 +32,13 @@ done
 chown $U:$U "$H"/.postern-*
 chmod 644 "$H"/.postern-*
 
-# The scripted server: each transaction is one line "from=<S> rcpt=<R>"
+# The scripted server (tests/smtpsink.py): each transaction is one line "from=<S> rcpt=<R>"
 # in tx.log once its DATA is taken; a recipient starting with "refuse"
 # gets 550 at RCPT (and is listed as "refused <R>").
 SINK=$(free_port)
-cat > "$SCRATCH/sink.py" <<'PYEOF'
-import socket, sys, threading
-lock = threading.Lock()
-def note(path, text):
-    with lock, open(path, 'a') as out:
-        out.write(text + '\n')
-def session(c, cmds, txs):
-    f = c.makefile('rb')
-    def say(t): c.sendall(t.encode() + b'\r\n')
-    say('220 sink ESMTP')
-    sender, rcpts = None, []
-    while True:
-        line = f.readline()
-        if not line:
-            return
-        cmd = line.rstrip(b'\r\n').decode('utf-8', 'replace')
-        note(cmds, cmd)
-        u = cmd.upper()
-        if u.startswith('EHLO'):
-            say('250-sink')
-            say('250 PIPELINING')
-        elif u.startswith('MAIL FROM:'):
-            sender, rcpts = cmd[10:].split(' ')[0], []
-            say('250 ok')
-        elif u.startswith('RCPT TO:'):
-            r = cmd[8:].split(' ')[0]
-            if r.lower().startswith('<refuse'):
-                note(txs, 'refused ' + r)
-                say('550 5.1.1 no such user here')
-            else:
-                rcpts.append(r)
-                say('250 ok')
-        elif u.startswith('DATA'):
-            say('354 go on')
-            while True:
-                l = f.readline()
-                if not l or l in (b'.\r\n', b'.\n'):
-                    break
-            note(txs, 'from=%s rcpt=%s' % (sender, ','.join(rcpts)))
-            say('250 2.0.0 taken')
-        elif u.startswith('QUIT'):
-            say('221 bye')
-            return
-        else:
-            say('250 ok')
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(('127.0.0.1', int(sys.argv[1])))
-ls.listen(16)
-while True:
-    c, _ = ls.accept()
-    threading.Thread(target=session, args=(c, sys.argv[2], sys.argv[3]), daemon=True).start()
-PYEOF
 TX=$SCRATCH/tx.log
 : > "$TX"
-$PY "$SCRATCH/sink.py" "$SINK" "$SCRATCH/cmds.log" "$TX" > "$SCRATCH/sink.out" 2>&1 &
+$PY "$POSTERN_SRC/tests/smtpsink.py" "$SINK" "$SCRATCH/cmds.log" --tx "$TX" > "$SCRATCH/sink.out" 2>&1 &
 SINK_PID=$!
 on_cleanup "kill $SINK_PID 2> /dev/null"
 printf 'remote.example:[127.0.0.1]:%s\nexample.org:[127.0.0.1]:%s\n' "$SINK" "$SINK" > "$PHOME/control/smtproutes"
@@ -112,57 +59,7 @@ make_key || bail "secret/srs/key"
 # the key signed and that stands for ORIGINAL (SRS0: dated today or
 # yesterday; SRS1: the first forwarder's SRS0 address), by a SipHash-2-4
 # written from the paper, not the library's
-cat > "$SCRATCH/srscheck.py" <<'PYEOF'
-import sys, time
-M = (1 << 64) - 1
-def rotl(x, b): return ((x << b) | (x >> (64 - b))) & M
-def siphash24(k, m):
-    k0, k1 = int.from_bytes(k[:8], 'little'), int.from_bytes(k[8:], 'little')
-    v = [k0 ^ 0x736f6d6570736575, k1 ^ 0x646f72616e646f6d, k0 ^ 0x6c7967656e657261, k1 ^ 0x7465646279746573]
-    def rnd():
-        v[0] = (v[0] + v[1]) & M; v[1] = rotl(v[1], 13); v[1] ^= v[0]; v[0] = rotl(v[0], 32)
-        v[2] = (v[2] + v[3]) & M; v[3] = rotl(v[3], 16); v[3] ^= v[2]
-        v[0] = (v[0] + v[3]) & M; v[3] = rotl(v[3], 21); v[3] ^= v[0]
-        v[2] = (v[2] + v[1]) & M; v[1] = rotl(v[1], 17); v[1] ^= v[2]; v[2] = rotl(v[2], 32)
-    b = len(m) << 56
-    full = len(m) // 8 * 8
-    for i in range(0, full, 8):
-        w = int.from_bytes(m[i:i + 8], 'little')
-        v[3] ^= w; rnd(); rnd(); v[0] ^= w
-    w = b | int.from_bytes(m[full:], 'little')
-    v[3] ^= w; rnd(); rnd(); v[0] ^= w
-    v[2] ^= 0xff
-    for _ in range(4): rnd()
-    return v[0] ^ v[1] ^ v[2] ^ v[3]
-# the paper's first and last test vectors, key 00..0f
-assert siphash24(bytes(range(16)), b'') == 0x726fdb47dd0e0e31
-assert siphash24(bytes(range(16)), bytes(range(15))) == 0xa129ca6149be45e5
-B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
-def sign(key, text):
-    h = siphash24(key, text.lower().encode())
-    return ''.join(B32[(h >> (5 * i)) & 31] for i in range(6))
-keyfile, addr, want, domain = sys.argv[1:5]
-key = bytes.fromhex([l for l in open(keyfile).read().splitlines() if l.strip() and not l.startswith('#')][0])
-local, _, dom = addr.rpartition('@')
-def fail(why): sys.exit('%s: %s' % (addr, why))
-if dom != domain: fail('not in ' + domain)
-if local.startswith('SRS0='):
-    h, rest = local[5:11], local[12:]
-    if local[11] != '=' or h != sign(key, rest): fail('bad signature')
-    tt, odom, olocal = rest.split('=', 2)
-    day = int(time.time()) // 86400
-    if tt not in [B32[(d >> 5) & 31] + B32[d & 31] for d in (day, day - 1)]: fail('not dated today: ' + tt)
-    back = olocal + '@' + odom
-elif local.startswith('SRS1='):
-    h, rest = local[5:11], local[12:]
-    if local[11] != '=' or h != sign(key, rest): fail('bad signature')
-    first, sep_rest = rest.split('=', 1)
-    back = 'SRS0' + sep_rest + '@' + first
-else:
-    fail('not an SRS address')
-if back != want: fail('stands for %s, not %s' % (back, want))
-PYEOF
-srs_ok() { $PY "$SCRATCH/srscheck.py" "$KEY" "$1" "$2" "$SRSD" 2> "$SCRATCH/srscheck.err"; }
+srs_ok() { $PY "$POSTERN_SRC/tests/srsaddr.py" check "$KEY" "$1" "$2" "$SRSD" 2> "$SCRATCH/srscheck.err"; }
 
 # from_for RCPT: the MAIL FROM address (without <>) of the transaction for RCPT
 from_for() { sed -n "s/^from=<\\([^>]*\\)> rcpt=.*<$1>.*/\\1/p" "$TX" | tail -n 1; }

@@ -24,46 +24,10 @@ printf '%s\n' "$SRSD" > "$PHOME/control/srsdomain" || bail "control/srsdomain"
 "$PHOME/bin/postern-mkrcpt" 2> "$SCRATCH/mkrcpt.log" || bail "postern-mkrcpt: $(cat "$SCRATCH/mkrcpt.log")"
 check "./install made an SRS key" test -s "$PHOME/secret/srs/key"
 
-# One scripted server for every remote domain: it logs each command.
+# One scripted server (tests/smtpsink.py) for every remote domain: it
+# logs each command.
 SINK=$(free_port)
-cat > "$SCRATCH/sink.py" <<'PYEOF'
-import socket, sys, threading
-def session(c, log):
-    f = c.makefile('rb')
-    def say(t): c.sendall(t.encode() + b'\r\n')
-    say('220 sink ESMTP')
-    while True:
-        line = f.readline()
-        if not line:
-            return
-        cmd = line.rstrip(b'\r\n').decode('utf-8', 'replace')
-        with open(log, 'a') as out:
-            out.write(cmd + '\n')
-        u = cmd.upper()
-        if u.startswith('EHLO'):
-            say('250-sink')
-            say('250 8BITMIME')
-        elif u.startswith('DATA'):
-            say('354 go on')
-            while True:
-                l = f.readline()
-                if not l or l in (b'.\r\n', b'.\n'):
-                    break
-            say('250 2.0.0 taken')
-        elif u.startswith('QUIT'):
-            say('221 bye')
-            return
-        else:
-            say('250 ok')
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(('127.0.0.1', int(sys.argv[1])))
-ls.listen(16)
-while True:
-    c, _ = ls.accept()
-    threading.Thread(target=session, args=(c, sys.argv[2]), daemon=True).start()
-PYEOF
-$PY "$SCRATCH/sink.py" "$SINK" "$SCRATCH/sink.log" > "$SCRATCH/sink.out" 2>&1 &
+$PY "$POSTERN_SRC/tests/smtpsink.py" "$SINK" "$SCRATCH/sink.log" > "$SCRATCH/sink.out" 2>&1 &
 SINK_PID=$!
 on_cleanup "kill $SINK_PID 2> /dev/null"
 printf '%s:[127.0.0.1]:%s\n' far.example "$SINK" example.org "$SINK" first.example "$SINK" > "$PHOME/control/smtproutes"
@@ -142,36 +106,7 @@ out=$(smtp '' "$other" forged2)
 check "another local part under the same hash: 550 5.1.1" sh -c '[ "$1" -ne 0 ] && printf "%s\n" "$2" | grep -q "^550 5\.1\.1"' - "$?" "$out"
 # sign DAYS_BACK: alice@example.org's SRS0 address dated DAYS_BACK days
 # ago, signed here in Python with the installed key (doc/srs.md's form)
-sign() {
-	$PY - "$PHOME/secret/srs/key" "$1" <<'PYEOF'
-import sys, time
-def sip(k, m):
-    M = (1 << 64) - 1
-    rotl = lambda x, b: ((x << b) | (x >> (64 - b))) & M
-    k0, k1 = int.from_bytes(k[:8], 'little'), int.from_bytes(k[8:], 'little')
-    v = [k0 ^ 0x736f6d6570736575, k1 ^ 0x646f72616e646f6d, k0 ^ 0x6c7967656e657261, k1 ^ 0x7465646279746573]
-    def rnd():
-        v[0] = (v[0] + v[1]) & M; v[1] = rotl(v[1], 13) ^ v[0]; v[0] = rotl(v[0], 32)
-        v[2] = (v[2] + v[3]) & M; v[3] = rotl(v[3], 16) ^ v[2]
-        v[0] = (v[0] + v[3]) & M; v[3] = rotl(v[3], 21) ^ v[0]
-        v[2] = (v[2] + v[1]) & M; v[1] = rotl(v[1], 17) ^ v[2]; v[2] = rotl(v[2], 32)
-    b = len(m) - len(m) % 8
-    words = [int.from_bytes(m[i:i + 8], 'little') for i in range(0, b, 8)]
-    words.append(int.from_bytes(m[b:], 'little') | ((len(m) & 0xff) << 56))
-    for w in words:
-        v[3] ^= w; rnd(); rnd(); v[0] ^= w
-    v[2] ^= 0xff
-    for _ in range(4):
-        rnd()
-    return v[0] ^ v[1] ^ v[2] ^ v[3]
-A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
-key = bytes.fromhex([l for l in open(sys.argv[1]).read().split('\n') if l and not l.startswith('#')][0])
-day = int(time.time()) // 86400 - int(sys.argv[2])
-signed = '%s%s=example.org=alice' % (A[(day >> 5) & 31], A[day & 31])
-h = sip(key, signed.lower().encode())
-print('SRS0=%s=%s@fwd.example' % (''.join(A[(h >> (5 * i)) & 31] for i in range(6)), signed))
-PYEOF
-}
+sign() { $PY "$POSTERN_SRC/tests/srsaddr.py" make "$PHOME/secret/srs/key" alice@example.org "$SRSD" "$1"; }
 mine=$(sign 0)
 check "signed independently (Python's SipHash), today's address is taken" smtp '' "$mine" python
 check "... and is the one postern-send made (unless the day turned in between)" \

@@ -93,16 +93,22 @@ int dir_lock(const char *path)
 	return fd;
 }
 
-int file_replace(const char *path, const char *tmp, const char *data, size_t n, mode_t mode, int durable)
+/* file_replace, and with group >= 0 the file's group and mode set before
+ * it is synced: created 0600, so no reader of the group sees it half
+ * written, and none of another group ever sees it */
+static int replace(const char *path, const char *tmp, const char *data, size_t n, mode_t mode, int durable,
+                   long long group)
 {
 	int fd, e;
 
 	if (unlink(tmp) == -1 && errno != ENOENT)
 		return -1;
-	fd = open_excl(tmp, mode);
+	fd = open_excl(tmp, group >= 0 ? 0600 : mode);
 	if (fd == -1)
 		return -1;
-	if (write_all(fd, data, n) == -1 || (durable && fsync(fd) == -1)) {
+	if (write_all(fd, data, n) == -1 ||
+	    (group >= 0 && (fchown(fd, (uid_t)-1, (gid_t)group) == -1 || fchmod(fd, mode) == -1)) ||
+	    (durable && fsync(fd) == -1)) {
 		e = errno;
 		(void)close(fd); /* the error that counts is the one before */
 		goto fail;
@@ -116,6 +122,16 @@ fail:
 	(void)unlink(tmp);
 	errno = e;
 	return -1;
+}
+
+int file_replace(const char *path, const char *tmp, const char *data, size_t n, mode_t mode, int durable)
+{
+	return replace(path, tmp, data, n, mode, durable, -1);
+}
+
+int file_replace_shared(const char *path, const char *tmp, const char *data, size_t n, gid_t gid, mode_t mode)
+{
+	return replace(path, tmp, data, n, mode, 1, (long long)gid);
 }
 
 int open_emptied(const char *path, struct stat *st)

@@ -35,6 +35,10 @@ int dir_lock(const char *path);
  * caller's to fsync.  0 done; -1 with errno and path as it was, tmp
  * removed unless removing the old one is what failed. */
 int file_replace(const char *path, const char *tmp, const char *data, size_t n, mode_t mode, int durable);
+/* file_replace for a file a group shares (a table, a key): durable, in
+ * group gid with mode, both set before the rename and while only its
+ * owner could read it. */
+int file_replace_shared(const char *path, const char *tmp, const char *data, size_t n, gid_t gid, mode_t mode);
 /* renameat2(RENAME_NOREPLACE): -1 with EEXIST rather than replace `to`.
  * A system call of its own, as musl has no wrapper for it. */
 int rename_noreplace(int from_dir, const char *from, int to_dir, const char *to);

@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <stdio.h> /* rename(2) only: no stdio streams */
 #include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -252,20 +251,11 @@ static void table_install(const char *dir, int lock, const struct str *data, con
                           mode_t mode)
 {
 	struct str tmp = STR_INIT;
-	int fd;
 
 	if (!path_join(&tmp, dir, "rcpt.cdb.tmp"))
 		die_nomem();
-	if (unlink(tmp.s) == -1 && errno != ENOENT)
-		die_sys(111, "fatal: unable to remove ", tmp.s);
-	fd = open_excl(tmp.s, 0600);
-	if (fd == -1)
-		die_sys(111, "fatal: unable to create ", tmp.s);
-	if (write_all(fd, data->s, data->len) == -1 || fchown(fd, 0, gid) == -1 || fchmod(fd, mode) == -1 ||
-	    fsync(fd) == -1 || close(fd) == -1)
-		die_sys(111, "fatal: unable to write ", tmp.s);
-	if (rename(tmp.s, path) == -1)
-		die_sys(111, "fatal: unable to rename ", tmp.s, " to ", path);
+	if (file_replace_shared(path, tmp.s, data->s, data->len, gid, mode) == -1)
+		die_sys(111, "fatal: unable to write ", tmp.s, " and rename it to ", path);
 	if (fsync(lock) == -1 || close(lock) == -1)
 		die_sys(111, "fatal: unable to sync ", dir);
 	str_free(&tmp);

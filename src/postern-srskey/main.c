@@ -15,9 +15,7 @@
  * secret/srs/ from before the old file is read until after the rename, so
  * two runs of `new` cannot lose a key between them.  The keys are never
  * printed. */
-#include <errno.h>
 #include <grp.h>
-#include <stdio.h> /* rename(2) only: no stdio streams */
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,7 +23,6 @@
 #include "die.h"
 #include "file.h"
 #include "home.h"
-#include "io.h"
 #include "log.h"
 #include "rand.h"
 #include "srs.h"
@@ -52,20 +49,11 @@ static void fresh_key(unsigned char *k)
 static void install_keys(const char *dir, int lock, const char *path, const struct str *text, gid_t gid)
 {
 	struct str tmp = STR_INIT;
-	int fd;
 
 	if (!str_copys(&tmp, path) || !str_cats(&tmp, ".tmp"))
 		die_nomem();
-	if (unlink(tmp.s) == -1 && errno != ENOENT)
-		die_sys(111, "fatal: unable to remove ", tmp.s);
-	fd = open_excl(tmp.s, 0600);
-	if (fd == -1)
-		die_sys(111, "fatal: unable to create ", tmp.s);
-	if (write_all(fd, text->s, text->len) == -1 || fchown(fd, 0, gid) == -1 || fchmod(fd, 0640) == -1 ||
-	    fsync(fd) == -1 || close(fd) == -1)
-		die_sys(111, "fatal: unable to write ", tmp.s);
-	if (rename(tmp.s, path) == -1)
-		die_sys(111, "fatal: unable to rename ", tmp.s, " to ", path);
+	if (file_replace_shared(path, tmp.s, text->s, text->len, gid, 0640) == -1)
+		die_sys(111, "fatal: unable to write ", tmp.s, " and rename it to ", path);
 	if (fsync(lock) == -1)
 		die_sys(111, "fatal: unable to sync ", dir);
 	str_free(&tmp);
