@@ -5,10 +5,11 @@
  * through a memfd.  Asserts the promise postern-queue relies on before it
  * stores anything: whatever envelope_in accepts, envelope_parse accepts
  * too, with the same sender and recipients, each a checked address,
- * within the limits, unless it holds DSN records (doc/dsn.md), which
- * envelope_in passes on for envelope_parse to judge (postern-queue then
- * exits 91); and each DSN record envelope_parse accepts is the one it
- * says belongs to its recipient.
+ * within the limits, unless it holds DSN or forward records (doc/dsn.md,
+ * doc/srs.md), which envelope_in passes on for envelope_parse to judge
+ * (postern-queue then exits 91); and each DSN record envelope_parse
+ * accepts is the one it says belongs to its recipient, and a forward
+ * record sets forwarded.
  * (Inputs stay under 4 KB, so the limits on size and count are not
  * reached here; tests/t-queue-badinput.sh tests those.)
  * Built and run by tests/fuzz.sh. */
@@ -22,13 +23,13 @@
 #include "envelope.h"
 #include "esmtpdsn.h"
 
-/* Does the envelope envelope_in kept hold a DSN record? */
+/* Does the envelope envelope_in kept hold a DSN or forward record? */
 static int dsn_records(const struct str *env)
 {
 	size_t pos = 0;
 
 	while (pos < env->len) {
-		if (memchr("RENO", env->s[pos], 4) && env->s[pos])
+		if (memchr("RENOS", env->s[pos], 5) && env->s[pos])
 			return 1;
 		pos += strlen(env->s + pos) + 1;
 	}
@@ -91,6 +92,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			p += l + 2;
 		}
+		if ((*p == 'S') != (e.forwarded != 0))
+			abort();
+		if (*p == 'S')
+			p += 2;
 		for (i = 0; i < e.nrcpt; i++) {
 			unsigned notify = DSN_NOTIFY_DEFAULT;
 			size_t ol = 0;
