@@ -4,12 +4,13 @@ from the document, not from src/lib/srs.c, so that a test of postern-smtpd
 does not only check that the library agrees with itself.
 
     SRS0=<hash>=<TT>=<domain>=<local>@<srsdomain>
-    SRS1=<hash>=<first host>=<sep><rest of its SRS0>@<srsdomain>
+    SRS1=<hash>=<TT>=<first host>=<sep><rest of its SRS0>@<srsdomain>
 
-<hash>: 6 characters of RFC 4648 base32, the low 30 bits of SipHash-2-4
-under the key, 5 bits a character from the lowest, over the lower-cased
-text after the hash and its '='; <TT>: the day (days since 1970, modulo
-1024) as two base32 characters, high then low."""
+<hash>: 8 characters of RFC 4648 base32, the low 40 bits of SipHash-2-4
+under the key, 5 bits a character from the lowest, over the type digit
+('0' or '1') and the lower-cased text after the hash and its '='; <TT>:
+the day (days since 1970, modulo 1024) as two base32 characters, high
+then low."""
 import time
 
 BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
@@ -52,25 +53,30 @@ def today():
     return int(time.time()) // 86400
 
 
-def sign(key, text):
-    h = siphash24(key, text.lower().encode())
-    return ''.join(BASE32[(h >> (5 * i)) & 31] for i in range(6))
+def sign(key, kind, text):
+    """the hash of an SRS<kind> address whose text after the hash is text"""
+    h = siphash24(key, (kind + text.lower()).encode())
+    return ''.join(BASE32[(h >> (5 * i)) & 31] for i in range(8))
+
+
+def date(day):
+    return BASE32[(day >> 5) & 31] + BASE32[day & 31]
 
 
 def srs0(key, sender, srsdomain, day=None):
     """the SRS0 address sender (local@domain) leaves with, made on day"""
     day = today() if day is None else day
     local, domain = sender.rsplit('@', 1)
-    tt = BASE32[(day >> 5) & 31] + BASE32[day & 31]
-    text = '%s=%s=%s' % (tt, domain, local)
-    return 'SRS0=%s=%s@%s' % (sign(key, text), text, srsdomain)
+    text = '%s=%s=%s' % (date(day), domain, local)
+    return 'SRS0=%s=%s@%s' % (sign(key, '0', text), text, srsdomain)
 
 
-def srs1(key, srs0_address, srsdomain):
+def srs1(key, srs0_address, srsdomain, day=None):
     """the SRS1 address another host's SRS0 address becomes here"""
+    day = today() if day is None else day
     local, first = srs0_address.rsplit('@', 1)
-    text = '%s=%s' % (first, local[4:])  # "first.host=" and "=HHHHHH=TT=..."
-    return 'SRS1=%s=%s@%s' % (sign(key, text), text, srsdomain)
+    text = '%s=%s=%s' % (date(day), first, local[4:])  # "TT=first.host=" and "=HHHHHH=TT=..."
+    return 'SRS1=%s=%s@%s' % (sign(key, '1', text), text, srsdomain)
 
 
 def read_key(path):
@@ -81,23 +87,22 @@ def read_key(path):
 
 def reverse(key, address, srsdomain, days):
     """the address an SRS address of srsdomain stands for, checked: its
-    signature under key and, for SRS0, a date among days; raises
-    ValueError saying what is wrong"""
+    signature under key and a date among days; raises ValueError saying
+    what is wrong"""
     local, _, domain = address.rpartition('@')
     if domain.lower() != srsdomain.lower():
         raise ValueError('not in ' + srsdomain)
-    if local[:5].upper() not in ('SRS0=', 'SRS1=') or local[11:12] != '=':
+    if local[:5].upper() not in ('SRS0=', 'SRS1=') or local[13:14] != '=':
         raise ValueError('not an SRS address')
-    rest = local[12:]
-    if local[5:11].upper() != sign(key, rest):
+    rest = local[14:]
+    if local[5:13].upper() != sign(key, local[3], rest):
         raise ValueError('bad signature')
+    tt, field, tail = rest.split('=', 2)
+    if tt.upper() not in [date(d) for d in days]:
+        raise ValueError('not dated ' + ' or '.join(map(str, days)) + ': ' + tt)
     if local[3] == '0':
-        tt, odomain, olocal = rest.split('=', 2)
-        if tt.upper() not in [BASE32[(d >> 5) & 31] + BASE32[d & 31] for d in days]:
-            raise ValueError('not dated ' + ' or '.join(map(str, days)) + ': ' + tt)
-        return olocal + '@' + odomain
-    first, sep_rest = rest.split('=', 1)
-    return 'SRS0' + sep_rest + '@' + first
+        return tail + '@' + field
+    return 'SRS0' + tail + '@' + field
 
 
 if __name__ == '__main__':

@@ -135,7 +135,7 @@ try:
     # --- refusals -------------------------------------------------------------
     good = srs0(KEY, 'alice@example.net', SRSDOMAIN)
     i = good.index('=', 5)
-    forged = 'SRS0=' + ('AAAAAA' if good[5:i] != 'AAAAAA' else 'BBBBBB') + good[i:]
+    forged = 'SRS0=' + ('AAAAAAAA' if good[5:i] != 'AAAAAAAA' else 'BBBBBBBB') + good[i:]
     other_key = srs0(OTHER, 'alice@example.net', SRSDOMAIN)
     expired = srs0(KEY, 'alice@example.net', SRSDOMAIN, today() - 30)
     malformed = ['SRS0=garbage@' + SRSDOMAIN, 'SRS0=ABCDEF=ZZ=@' + SRSDOMAIN, 'srs1=ABCDEF=first.example@' + SRSDOMAIN,
@@ -227,6 +227,21 @@ try:
           'control/srsdomain a local domain: reversed without the recipient table, a bad one 550 SRS (%s)' % rs)
     srv.stub_clear()
     srv.control('srsdomain', SRSDOMAIN)
+    # the address it stands for is judged as any recipient is, relaying
+    # aside (found by a review: a signed address skipped every check)
+    rs = rcpt(srv, [srs0(KEY, 'nosuchuser@example.org', SRSDOMAIN), srs0(KEY, 'demo@example.org', SRSDOMAIN),
+                    srs0(KEY, 'victim%target.example@example.net', SRSDOMAIN),
+                    srs0(KEY, 'a!b@example.net', SRSDOMAIN)], data=True)
+    check(rs[0] == (550, '550 5.1.1 no such user here'), 'standing for a local user who does not exist: 550 5.1.1 (%s)' % (rs[0],))
+    check(rs[1][0] == 250, 'standing for a local user who does: 250 (%s)' % (rs[1],))
+    check(rs[2][0] == 553 and rs[3][0] == 553, "standing for a source route ('%%' or '!'): 553 (%s)" % rs[2:4])
+    check(envelopes(srv) == [b'F\0Tdemo@example.org\0\0'], 'only the local user who exists is queued (%s)' % envelopes(srv))
+    srv.stub_clear()
+    # an SRS0 address passed off as SRS1, and the other way round: the type is signed
+    a = srs0(KEY, '-x@example.net', SRSDOMAIN)
+    b = srs1(KEY, srs0(OTHER, 'y@example.com', 'first.example'), SRSDOMAIN)
+    rs = rcpt(srv, ['SRS1' + a[4:], 'SRS0' + b[4:]])
+    check([r[0] for r in rs] == [550, 550], 'SRS0 as SRS1 and SRS1 as SRS0: 550 (%s)' % rs)
 finally:
     srv.stop()
 

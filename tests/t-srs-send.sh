@@ -4,7 +4,7 @@
 # files forward to a scripted SMTP server on loopback (control/smtproutes),
 # which records the MAIL FROM each transaction came with.  A forwarded
 # copy of alice@example.org's message leaves as
-# SRS0=HHHHHH=TT=example.org=alice@fwd.example, checked here with a
+# SRS0=HHHHHHHH=TT=example.org=alice@fwd.example, checked here with a
 # SipHash-2-4 of our own (Python, after src/lib/srs.c) to stand for her;
 # a forward from a local sender, from srsdomain itself, of a bounce, and a
 # message that is no forward keep their senders; without control/srsdomain
@@ -93,8 +93,8 @@ check "  the key read without complaint" sh -c "! grep -q srs_unavailable '$SEND
 check "a forward from alice@example.org is queued" fwd alice@example.org one
 check "  and arrives" wait_for 30 arrived one@remote.example
 a=$(from_for one@remote.example)
-check "  with MAIL FROM:<SRS0=HHHHHH=TT=example.org=alice@$SRSD> ($a)" \
-	sh -c 'case $1 in SRS0=??????=??=example.org=alice@fwd.example) true ;; *) false ;; esac' - "$a"
+check "  with MAIL FROM:<SRS0=HHHHHHHH=TT=example.org=alice@$SRSD> ($a)" \
+	sh -c 'case $1 in SRS0=????????=??=example.org=alice@fwd.example) true ;; *) false ;; esac' - "$a"
 check "  signed with the key, dated today, standing for alice@example.org" srs_ok "$a" alice@example.org
 [ -s "$SCRATCH/srscheck.err" ] && diag "$(cat "$SCRATCH/srscheck.err")"
 check "  the delivery's log line names both: from=alice@example.org srs=\"$a\"" \
@@ -126,7 +126,7 @@ check "a forward of a message another host forwarded ($S0) is queued" fwd "$S0" 
 check "  and arrives" wait_for 30 arrived seven@remote.example
 a=$(from_for seven@remote.example)
 check "  as SRS1 naming the first forwarder ($a)" \
-	sh -c 'case $1 in SRS1=??????=first.example==ABCDEF=AB=example.org=alice@fwd.example) true ;; *) false ;; esac' - "$a"
+	sh -c 'case $1 in SRS1=????????=??=first.example==ABCDEF=AB=example.org=alice@fwd.example) true ;; *) false ;; esac' - "$a"
 check "  signed with the key, standing for the first forwarder's address" srs_ok "$a" "$S0"
 
 check "a forward from alice@example.org to a recipient who refuses it is queued" fwd alice@example.org refuse

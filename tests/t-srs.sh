@@ -78,7 +78,7 @@ check "alice's message to ptsfwd is taken" smtp alice@example.org "ptsfwd@$D" on
 check "the sink got the forwarded copy for carol" wait_for 30 got_rcpt carol@far.example
 S0=$(mail_from_before carol@far.example)
 check "its sender is SRS0, in $SRSD, naming example.org and alice ($S0)" \
-	sh -c 'printf "%s\n" "$1" | grep -q "^SRS0=[A-Z2-7]\{6\}=[A-Z2-7]\{2\}=example\.org=alice@$2\$"' - "$S0" "$SRSD"
+	sh -c 'printf "%s\n" "$1" | grep -q "^SRS0=[A-Z2-7]\{8\}=[A-Z2-7]\{2\}=example\.org=alice@$2\$"' - "$S0" "$SRSD"
 check "postern-send's log names the original sender and the rewritten one" \
 	grep -q "from=alice@example.org srs=\"$S0\"" "$PHOME/log/send/current"
 
@@ -96,7 +96,7 @@ out=$(smtp '' "$low" bounce2)
 check "the lower-cased SRS address is taken too" test "$?" -eq 0
 
 # 4. forgeries are refused at RCPT, and nothing is relayed for them
-h=$(printf '%s' "$S0" | cut -c6-11)
+h=$(printf '%s' "$S0" | cut -c6-13)
 case $h in A*) nh=B${h#?} ;; *) nh=A${h#?} ;; esac
 forged=$(printf '%s' "$S0" | sed "s/^SRS0=$h=/SRS0=$nh=/")
 out=$(smtp '' "$forged" forged)
@@ -110,7 +110,7 @@ sign() { $PY "$POSTERN_SRC/tests/srsaddr.py" make "$PHOME/secret/srs/key" alice@
 mine=$(sign 0)
 check "signed independently (Python's SipHash), today's address is taken" smtp '' "$mine" python
 check "... and is the one postern-send made (unless the day turned in between)" \
-	sh -c '[ "$1" = "$2" ] || [ "$(printf "%s" "$1" | cut -c13-14)" != "$(printf "%s" "$2" | cut -c13-14)" ]' - "$mine" "$S0"
+	sh -c '[ "$1" = "$2" ] || [ "$(printf "%s" "$1" | cut -c15-16)" != "$(printf "%s" "$2" | cut -c15-16)" ]' - "$mine" "$S0"
 old=$(sign 30)
 out=$(smtp '' "$old" expired)
 check "an address signed 30 days ago: 550 5.1.1 expired" sh -c '[ "$1" -ne 0 ] && printf "%s\n" "$2" | grep -q "^550 5\.1\.1.*expired"' - "$?" "$out"
@@ -127,7 +127,7 @@ check "dave's forwarded message (an SRS0 sender of first.example) to ptsfwd is t
 check "the sink got its copy" wait_for 30 sh -c '[ "$(grep -c "^RCPT TO:<carol@far.example>" "$1")" -ge 2 ]' - "$SCRATCH/sink.log"
 S1=$(mail_from_before carol@far.example)
 check "its sender is SRS1, naming first.example, keeping what it signed ($S1)" \
-	sh -c 'printf "%s\n" "$1" | grep -q "^SRS1=[A-Z2-7]\{6\}=first\.example==ABCDEF=AB=example\.net=dave@$2\$"' - "$S1" "$SRSD"
+	sh -c 'printf "%s\n" "$1" | grep -q "^SRS1=[A-Z2-7]\{8\}=[A-Z2-7]\{2\}=first\.example==ABCDEF=AB=example\.net=dave@$2\$"' - "$S1" "$SRSD"
 out=$(smtp '' "$S1" bounce3)
 check "a bounce to the SRS1 address is taken" test "$?" -eq 0
 check "... and relayed to first.example's SRS0 address" wait_for 30 got_rcpt "$first"

@@ -4,7 +4,7 @@
 #include "ascii.h"
 #include "case.h"
 
-#define HASH_CHARS 6 /* 30 bits */
+#define HASH_CHARS 8 /* 40 bits */
 static const char base32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 static int base32_value(int c)
@@ -60,25 +60,28 @@ unsigned long srs_day(long long now)
 	return now < 0 ? 0 : (unsigned long)(now / 86400);
 }
 
-/* The hash of the signed text under key k, in base32. */
-static void sign(char out[HASH_CHARS], const unsigned char *k, const char *text, size_t n)
+/* The hash of the signed text under key k, in base32: the address's type
+ * ('0' or '1') and then the text after the hash, lower-cased, so that
+ * neither the type nor the case can be changed under a signature. */
+static void sign(char out[HASH_CHARS], const unsigned char *k, char type, const char *text, size_t n)
 {
-	unsigned char lower[2 * ADDR_MAX];
+	unsigned char lower[1 + 2 * ADDR_MAX];
 	uint64_t h;
 	size_t i;
 
 	/* callers never pass more: every signed text is part of an address */
-	if (n > sizeof lower)
-		n = sizeof lower;
+	if (n > sizeof lower - 1)
+		n = sizeof lower - 1;
+	lower[0] = (unsigned char)type;
 	for (i = 0; i < n; i++)
-		lower[i] = (unsigned char)ascii_tolower((unsigned char)text[i]);
-	h = siphash24(k, lower, n);
+		lower[1 + i] = (unsigned char)ascii_tolower((unsigned char)text[i]);
+	h = siphash24(k, lower, n + 1);
 	for (i = 0; i < HASH_CHARS; i++)
 		out[i] = base32[(h >> (5 * i)) & 31];
 }
 
-/* 1 if hash (hn bytes, any case) signs text under one of the keys */
-static int signed_by(const struct srs_keys *keys, const char *hash, size_t hn, const char *text, size_t n)
+/* 1 if hash (hn bytes, any case) signs type and text under one of the keys */
+static int signed_by(const struct srs_keys *keys, const char *hash, size_t hn, char type, const char *text, size_t n)
 {
 	char want[HASH_CHARS];
 	size_t i;
@@ -86,7 +89,7 @@ static int signed_by(const struct srs_keys *keys, const char *hash, size_t hn, c
 	if (hn != HASH_CHARS)
 		return 0;
 	for (i = 0; i < keys->n; i++) {
-		sign(want, keys->k[i], text, n);
+		sign(want, keys->k[i], type, text, n);
 		if (case_eqn(want, hash, HASH_CHARS))
 			return 1;
 	}
@@ -101,82 +104,85 @@ int srs_local_is(const char *local, size_t n)
 }
 
 /* A byte that may stand in a dot-atom local part (RFC 5322 atext and '.'),
- * or a UTF-8 byte (RFC 6531) */
+ * or a UTF-8 byte (RFC 6531); not '%' nor '!', the old source routes that
+ * postern-smtpd refuses in a local part, so no SRS address of ours can
+ * stand for one */
 static int local_byte(unsigned char c)
 {
-	return ascii_alnum(c) || c == '.' || c >= 0x80 || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c));
+	return ascii_alnum(c) || c == '.' || c >= 0x80 || (c != 0 && strchr("#$&'*+-/=?^_`{|}~", c));
 }
 
+/* n > 0 bytes that can go into the middle of a dot-atom: local_byte
+ * each, no two dots together, and (as the SRS address's local part ends
+ * with them) not a dot at the end */
 static int local_bytes(const char *s, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!local_byte((unsigned char)s[i]))
+		if (!local_byte((unsigned char)s[i]) || (s[i] == '.' && i + 1 < n && s[i + 1] == '.'))
 			return 0;
-	return n > 0;
+	return n > 0 && s[n - 1] != '.';
+}
+
+static void date_chars(char tt[2], unsigned long day)
+{
+	tt[0] = base32[(day >> 5) & 31];
+	tt[1] = base32[day & 31];
+}
+
+/* out += "SRS<type>=HASH=" and text (n bytes), signed with key k */
+static int signed_cat(struct str *out, const unsigned char *k, char type, const char *text, size_t n)
+{
+	char hash[HASH_CHARS];
+
+	sign(hash, k, type, text, n);
+	return str_cats(out, type == '0' ? "SRS0=" : "SRS1=") && str_catb(out, hash, HASH_CHARS) &&
+	       str_catc(out, '=') && str_catb(out, text, n);
 }
 
 int srs_forward(struct str *out, const char *sender, size_t n, const char *domain, size_t dn,
                 const struct srs_keys *keys, unsigned long day)
 {
-	size_t at = addr_at(sender, n), mark;
-	const char *local = sender, *host = sender + at + 1;
-	size_t ln = at, hn = n - at - (at < n);
-	char hash[HASH_CHARS], tt[2];
+	size_t at = addr_at(sender, n), ln = at, hn;
+	const char *local = sender, *host;
+	struct str text = STR_INIT;
+	char tt[2], type = '0';
+	int ok;
 
 	out->len = 0;
-	if (n == 0 || at == n || keys->n == 0 || !local_bytes(local, ln) || !local_bytes(host, hn) ||
-	    memchr(host, '=', hn) || !domain_check(host, hn))
+	if (n == 0 || at == n || keys->n == 0)
 		return SRS_SKIP;
-	if (!str_cats(out, "SRS"))
-		return SRS_NOMEM;
-	mark = out->len;
+	host = sender + at + 1;
+	hn = n - at - 1;
+	if (!local_bytes(local, ln) || !local_bytes(host, hn) || memchr(host, '=', hn) || !domain_check(host, hn))
+		return SRS_SKIP;
+	date_chars(tt, day);
+	/* the signed text, after the hash: TT=domain=local for a plain
+	 * sender; TT=first.host=<sep>rest for another host's SRS0 address
+	 * (first.host its domain) or SRS1 address (first.host the forwarder
+	 * it names: what that one signed is kept, the one between dropped) */
+	ok = str_catb(&text, tt, 2) && str_catc(&text, '=');
 	if (srs_local_is(local, ln) && case_eqn(local, "SRS1", 4)) {
-		/* SRS1<sep>HASH=first.host=<sep>rest: keep the first forwarder
-		 * and what it signed; sign it anew as ours */
 		const char *p = local + 5, *end = local + ln, *eq1, *eq2;
 		eq1 = memchr(p, '=', (size_t)(end - p));
 		eq2 = eq1 ? memchr(eq1 + 1, '=', (size_t)(end - eq1 - 1)) : 0;
-		if (!eq2 || end - eq2 < 3 || !separator(eq2[1]) || !domain_check(eq1 + 1, (size_t)(eq2 - eq1 - 1)))
-			goto plain;
-		if (!str_cats(out, "1="))
-			return SRS_NOMEM;
-		sign(hash, keys->k[0], eq1 + 1, (size_t)(end - eq1 - 1));
-		if (!str_catb(out, hash, HASH_CHARS) || !str_catc(out, '=') || !str_catb(out, eq1 + 1, (size_t)(end - eq1 - 1)))
-			return SRS_NOMEM;
-		goto domain;
+		if (eq2 && end - eq2 >= 3 && separator(eq2[1]) && domain_check(eq1 + 1, (size_t)(eq2 - eq1 - 1))) {
+			type = '1';
+			ok = ok && str_catb(&text, eq1 + 1, (size_t)(end - eq1 - 1));
+		}
+	} else if (srs_local_is(local, ln)) {
+		type = '1';
+		ok = ok && str_catb(&text, host, hn) && str_catc(&text, '=') && str_catb(&text, local + 4, ln - 4);
 	}
-	if (srs_local_is(local, ln)) {
-		/* SRS0<sep>rest@host: SRS1=HASH=host=<sep>rest */
-		struct str signed_text = STR_INIT;
-		int ok = str_catb(&signed_text, host, hn) && str_catc(&signed_text, '=') &&
-		         str_catb(&signed_text, local + 4, ln - 4);
-		if (ok)
-			sign(hash, keys->k[0], signed_text.s, signed_text.len);
-		ok = ok && str_cats(out, "1=") && str_catb(out, hash, HASH_CHARS) && str_catc(out, '=') &&
-		     str_cat(out, &signed_text);
-		str_free(&signed_text);
-		if (!ok)
-			return SRS_NOMEM;
-		goto domain;
-	}
-plain:
-	out->len = mark;
-	tt[0] = base32[(day >> 5) & 31];
-	tt[1] = base32[day & 31];
-	if (!str_cats(out, "0="))
+	if (type == '0')
+		ok = ok && str_catb(&text, host, hn) && str_catc(&text, '=') && str_catb(&text, local, ln);
+	ok = ok && signed_cat(out, keys->k[0], type, text.s, text.len) && str_catc(out, '@') &&
+	     str_catb(out, domain, dn);
+	str_free(&text);
+	if (!ok)
 		return SRS_NOMEM;
-	mark = out->len + HASH_CHARS + 1; /* where the signed text will start */
-	if (!str_catb(out, "XXXXXX=", HASH_CHARS + 1) || !str_catb(out, tt, 2) || !str_catc(out, '=') ||
-	    !str_catb(out, host, hn) || !str_catc(out, '=') || !str_catb(out, local, ln))
-		return SRS_NOMEM;
-	sign(hash, keys->k[0], out->s + mark, out->len - mark);
-	memcpy(out->s + mark - HASH_CHARS - 1, hash, HASH_CHARS);
-domain:
-	if (!str_catc(out, '@') || !str_catb(out, domain, dn))
-		return SRS_NOMEM;
-	if (addr_check(out->s, out->len) != ADDR_OK) {
+	if (out->len > SRS_ADDR_MAX || addr_check(out->s, out->len) != ADDR_OK) {
 		out->len = 0;
 		return SRS_SKIP;
 	}
@@ -185,49 +191,45 @@ domain:
 
 int srs_reverse(struct str *out, const char *local, size_t n, const struct srs_keys *keys, unsigned long day)
 {
-	const char *p, *end = local + n, *eq, *eq2;
+	const char *hash, *text, *end = local + n, *field, *field_end;
 	int tt_hi, tt_lo;
 	unsigned long age;
+	char type;
 
 	out->len = 0;
 	if (!srs_local_is(local, n))
 		return SRS_NOT;
-	p = local + 5;
-	eq = memchr(p, '=', (size_t)(end - p));
-	if (!eq)
+	type = local[3];
+	/* HASH=TT=FIELD=REST: FIELD the original domain (SRS0) or the first
+	 * forwarder (SRS1), REST the original local part (SRS0) or <sep> and
+	 * the rest of the first forwarder's SRS0 address (SRS1) */
+	hash = local + 5;
+	text = hash + HASH_CHARS + 1;
+	if (end - text < 6 || hash[HASH_CHARS] != '=' || text[2] != '=')
 		return SRS_MALFORMED;
-	if (case_eqn(local, "SRS1", 4)) {
-		/* HASH=first.host=<sep>rest: back to SRS0<sep>rest@first.host */
-		eq2 = memchr(eq + 1, '=', (size_t)(end - eq - 1));
-		if (!eq2 || eq2 == eq + 1 || end - eq2 < 3 || !separator(eq2[1]))
-			return SRS_MALFORMED;
-		if (!signed_by(keys, p, (size_t)(eq - p), eq + 1, (size_t)(end - eq - 1)))
-			return SRS_BADHASH;
-		if (!str_cats(out, "SRS0") || !str_catb(out, eq2 + 1, (size_t)(end - eq2 - 1)) || !str_catc(out, '@') ||
-		    !str_catb(out, eq + 1, (size_t)(eq2 - eq - 1)))
+	tt_hi = base32_value(text[0]);
+	tt_lo = base32_value(text[1]);
+	field = text + 3;
+	field_end = memchr(field, '=', (size_t)(end - field));
+	if (tt_hi < 0 || tt_lo < 0 || !field_end || field_end == field || field_end + 1 == end)
+		return SRS_MALFORMED;
+	if (type == '1' && (end - field_end < 3 || !separator(field_end[1])))
+		return SRS_MALFORMED;
+	if (!signed_by(keys, hash, HASH_CHARS, type, text, (size_t)(end - text)))
+		return SRS_BADHASH;
+	/* dated today or up to SRS_MAXAGE_DAYS ago; a day ahead is a clock
+	 * set back since */
+	age = (day - (unsigned long)(tt_hi << 5 | tt_lo)) & 1023;
+	if (age > SRS_MAXAGE_DAYS && age != 1023)
+		return SRS_EXPIRED;
+	if (type == '1') {
+		if (!str_cats(out, "SRS0") || !str_catb(out, field_end + 1, (size_t)(end - field_end - 1)))
 			return SRS_NOMEM;
-	} else {
-		/* HASH=TT=domain=local */
-		const char *signed_text = eq + 1, *dom, *dom_end;
-		if (end - signed_text < 6 || signed_text[2] != '=')
-			return SRS_MALFORMED;
-		tt_hi = base32_value(signed_text[0]);
-		tt_lo = base32_value(signed_text[1]);
-		dom = signed_text + 3;
-		dom_end = memchr(dom, '=', (size_t)(end - dom));
-		if (tt_hi < 0 || tt_lo < 0 || !dom_end || dom_end == dom || dom_end + 1 == end)
-			return SRS_MALFORMED;
-		if (!signed_by(keys, p, (size_t)(eq - p), signed_text, (size_t)(end - signed_text)))
-			return SRS_BADHASH;
-		/* dated today or up to SRS_MAXAGE_DAYS ago; a day ahead is a
-		 * clock set back since */
-		age = (day - (unsigned long)(tt_hi << 5 | tt_lo)) & 1023;
-		if (age > SRS_MAXAGE_DAYS && age != 1023)
-			return SRS_EXPIRED;
-		if (!str_catb(out, dom_end + 1, (size_t)(end - dom_end - 1)) || !str_catc(out, '@') ||
-		    !str_catb(out, dom, (size_t)(dom_end - dom)))
-			return SRS_NOMEM;
+	} else if (!str_catb(out, field_end + 1, (size_t)(end - field_end - 1))) {
+		return SRS_NOMEM;
 	}
+	if (!str_catc(out, '@') || !str_catb(out, field, (size_t)(field_end - field)))
+		return SRS_NOMEM;
 	if (addr_check(out->s, out->len) != ADDR_OK) {
 		out->len = 0;
 		return SRS_MALFORMED;

@@ -3,14 +3,16 @@
  * check asks this host's SPF record, not the original sender's; a bounce
  * of it comes back here, where the signed address is turned back into the
  * original sender's.  The form is libsrs2's (Shevek's SRS paper), signed
- * with SipHash-2-4 instead of HMAC-SHA1 (only this host checks it):
+ * with SipHash-2-4 instead of HMAC-SHA1, and with a date in SRS1 too
+ * (only this host reads its own addresses):
  *
- *   SRS0=HHHHHH=TT=original.domain=original-local@srs.domain
- *   SRS1=HHHHHH=first.forwarder==HHHHHH=TT=domain=local@srs.domain
+ *   SRS0=HHHHHHHH=TT=original.domain=original-local@srs.domain
+ *   SRS1=HHHHHHHH=TT=first.forwarder==GGGGGG=UU=domain=local@srs.domain
  *
- * HHHHHH: 30 bits of SipHash over the rest, lower-cased, in base32 (so a
- * server that changes the case of a local part does not break it); TT: the
- * day it was made, modulo 1024, base32.  postern-send writes them,
+ * HHHHHHHH: 40 bits of SipHash over the type digit and the rest,
+ * lower-cased, in base32 (so a server that changes the case of a local
+ * part does not break it, and an SRS0 cannot be passed off as an SRS1);
+ * TT: the day it was made, modulo 1024, base32.  postern-send writes them,
  * postern-smtpd reads them back. */
 #ifndef POSTERN_SRS_H
 #define POSTERN_SRS_H
@@ -26,6 +28,10 @@
 /* How long an address stays good: a bounce may come back days after the
  * forward, and a server may keep it queued for days more. */
 #define SRS_MAXAGE_DAYS 21
+/* The longest SRS address made: RFC 5321's 256-byte path, '<' and '>'
+ * aside, which postern-smtpd's RCPT takes back (a longer one could not
+ * come back) */
+#define SRS_ADDR_MAX 254
 
 #define SRS_OK 0
 #define SRS_NOT 1       /* srs_reverse: not an SRS address at all */
@@ -52,13 +58,14 @@ int srs_local_is(const char *local, size_t n);
 /* out = the address to send sender (n bytes, as in an envelope) with, in
  * domain (dn bytes), signed with the first key and dated day.  SRS_SKIP for
  * the null sender, the double-bounce sender, and a sender that cannot be
- * written into a local part (quoted, or an address literal) or would make
- * an address over ADDR_MAX. */
+ * written into a local part (quoted, two dots together, '%' or '!', an
+ * address literal) or would make an address over SRS_ADDR_MAX. */
 int srs_forward(struct str *out, const char *sender, size_t n, const char *domain, size_t dn,
                 const struct srs_keys *keys, unsigned long day);
 /* out = the address the SRS local part (n bytes, the part before '@') stands
  * for: SRS0's original sender, or for SRS1 the first forwarder's SRS0
- * address.  SRS_NOT, SRS_MALFORMED, SRS_BADHASH, SRS_EXPIRED as above. */
+ * address; each is good SRS_MAXAGE_DAYS.  SRS_NOT, SRS_MALFORMED,
+ * SRS_BADHASH, SRS_EXPIRED as above. */
 int srs_reverse(struct str *out, const char *local, size_t n, const struct srs_keys *keys, unsigned long day);
 /* A line for a log or an SMTP reply saying what an srs_* result means. */
 const char *srs_strerror(int code);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -286,6 +287,11 @@ int main(int argc, char **argv)
 	progname = "postern-send";
 	if (argc > 1)
 		die_usage(USAGE);
+	/* it holds the SRS key (doc/srs.md): no core file, and no ptrace by
+	 * a process of its own user (postern-dkimsign, which it starts for
+	 * bounces) */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		die_sys(111, "fatal: unable to make myself undumpable");
 	/* the lines of one round of the loop (a delivery's result and the
 	 * message's end, say) reach the log in one write: log_flush() before
 	 * each hand-off to lspawn, rspawn or clean and before poll */
@@ -400,6 +406,7 @@ int main(int argc, char **argv)
 				str_free(&set.rc.virtuals);
 				str_free(&set.rc.seps);
 				set = fresh_set;
+				explicit_bzero(&fresh_set.srs.keys, sizeof fresh_set.srs.keys);
 			}
 			want_cancel = 1;
 		}

@@ -608,8 +608,8 @@ static void do_rcpt(const char *arg, size_t n)
 		goto out;
 	}
 	/* A bounce to an SRS address of ours goes back to the address it
-	 * stands for, as if relaying were allowed for it: neither rcpthosts
-	 * nor the recipient table has a say (doc/srs.md). */
+	 * stands for, as if relaying were allowed for it: rcpthosts has no
+	 * say (doc/srs.md). */
 	srs = srs_rcpt(p.addr.s, p.addr.len, p.at, &srs_to, &why);
 	switch (srs) {
 	case SRSV_NO: break;
@@ -622,8 +622,14 @@ static void do_rcpt(const char *arg, size_t n)
 		log_reject("to", p.addr.s, p.addr.len, r);
 		goto out;
 	}
-	if (srs == SRSV_NO) {
-		switch (rcpt_policy(p.addr.s, p.addr.len, p.at)) {
+	/* the address it stands for is judged as any recipient is, relaying
+	 * aside: a signed address must not reach a local user who does not
+	 * exist, nor carry a source route (doc/srs.md, "The way back") */
+	{
+		enum rcpt_verdict v = rcpt_policy(to->s, to->len, to == &p.addr ? p.at : addr_at(to->s, to->len));
+		if (srs == SRSV_OK && v == RC_RELAY)
+			v = RC_OK;
+		switch (v) {
 		case RC_OK: break;
 		case RC_RELAY: r = "550 5.7.1 relaying denied: not a domain I accept mail for"; goto refuse;
 		case RC_TRICK: r = "553 5.7.1 '%', '!' and '@' in a local part are not accepted"; goto refuse;

@@ -183,10 +183,10 @@ static void decisions(void)
 		env.sender = "alice@example.org";
 		env.sender_len = 17;
 		env.forwarded = 1;
-		CHECK(srs_sender(&on, &rc, &env, DAY, &out) == SRSS_REWRITTEN && out.len == 44 &&
-		          memcmp(out.s, "SRS0=", 5) == 0 && out.s[11] == '=' &&
-		          memcmp(out.s + 14, "=example.org=alice@fwd.example", 30) == 0,
-		      "  SRS0=HHHHHH=TT=example.org=alice@fwd.example exactly");
+		CHECK(srs_sender(&on, &rc, &env, DAY, &out) == SRSS_REWRITTEN && out.len == 46 &&
+		          memcmp(out.s, "SRS0=", 5) == 0 && out.s[13] == '=' &&
+		          memcmp(out.s + 16, "=example.org=alice@fwd.example", 30) == 0,
+		      "  SRS0=HHHHHHHH=TT=example.org=alice@fwd.example exactly");
 		str_free(&out);
 	}
 	CHECK(rewritten_to("SRS0=ABCDEF=AB=example.org=alice@first.example", "SRS1=", &on.keys, SRS_OK,

@@ -150,8 +150,8 @@ int main(void)
 	CHECK(forward_is("alice@example.org", "SRS0=", DAY), "a sender becomes SRS0");
 	CHECK(srs_forward(&out, S("alice@example.org"), S("fwd.example"), &keys, DAY) == SRS_OK, "srs_forward");
 	/* day 20425 = 19 * 1024 + 969; 969 = 30 * 32 + 9: "6J" */
-	CHECK(out.len == strlen("SRS0=HHHHHH=6J=example.org=alice@fwd.example") && memcmp(out.s + 12, "6J=example.org=alice@fwd.example", 32) == 0,
-	      "its form: SRS0=HASH=TT=domain=local@srsdomain");
+	CHECK(out.len == strlen("SRS0=HHHHHHHH=6J=example.org=alice@fwd.example") && memcmp(out.s + 14, "6J=example.org=alice@fwd.example", 32) == 0,
+	      "its form: SRS0=HASH=TT=domain=local@srsdomain, 8 characters of hash");
 	CHECK(srs_reverse(&rev, out.s, addr_at(out.s, out.len), &keys, DAY) == SRS_OK && rev.len == 17 &&
 	      memcmp(rev.s, "alice@example.org", 17) == 0, "srs_reverse gives the sender back");
 	CHECK(srs_reverse(&rev, out.s, addr_at(out.s, out.len), &keys, DAY + SRS_MAXAGE_DAYS) == SRS_OK,
@@ -175,18 +175,20 @@ int main(void)
 	/* tampering */
 	CHECK(tampered("alice@example.org", 5, 'Z') == SRS_BADHASH || tampered("alice@example.org", 5, 'Y') == SRS_BADHASH,
 	      "a changed hash");
-	CHECK(tampered("alice@example.org", 12, 'A') == SRS_BADHASH, "a changed date");
-	CHECK(tampered("alice@example.org", 15, 'X') == SRS_BADHASH, "a changed domain");
-	CHECK(tampered("alice@example.org", 29, 'X') == SRS_BADHASH, "a changed local part");
-	CHECK(tampered("alice@example.org", 12, '1') == SRS_MALFORMED, "a date that is not base32");
-	CHECK(reverse_is("SRS0=AAAAAA=6J=example.org=alice", SRS_BADHASH), "a made-up hash");
-	CHECK(reverse_is("SRS0=AAAAA=6J=example.org=alice", SRS_BADHASH), "a hash one short");
-	CHECK(reverse_is("SRS0=AAAAAA", SRS_MALFORMED) && reverse_is("SRS0=AAAAAA=6J", SRS_MALFORMED) &&
-	      reverse_is("SRS0=AAAAAA=6J=example.org", SRS_MALFORMED) && reverse_is("SRS0=AAAAAA=6J=example.org=", SRS_MALFORMED) &&
-	      reverse_is("SRS0=AAAAAA=6J==alice", SRS_MALFORMED) && reverse_is("SRS0=AAAAAA=6JX=example.org=alice", SRS_MALFORMED),
+	CHECK(tampered("alice@example.org", 14, 'A') == SRS_BADHASH, "a changed date");
+	CHECK(tampered("alice@example.org", 17, 'X') == SRS_BADHASH, "a changed domain");
+	CHECK(tampered("alice@example.org", 31, 'X') == SRS_BADHASH, "a changed local part");
+	CHECK(tampered("-x@example.org", 3, '1') == SRS_BADHASH, "SRS0 passed off as SRS1 (the type is signed)");
+	CHECK(tampered("alice@example.org", 14, '1') == SRS_MALFORMED, "a date that is not base32");
+	CHECK(reverse_is("SRS0=AAAAAAAA=6J=example.org=alice", SRS_BADHASH), "a made-up hash");
+	CHECK(reverse_is("SRS0=AAAAAAA=6J=example.org=alice", SRS_MALFORMED), "a hash one short");
+	CHECK(reverse_is("SRS0=AAAAAAAA", SRS_MALFORMED) && reverse_is("SRS0=AAAAAAAA=6J", SRS_MALFORMED) &&
+	      reverse_is("SRS0=AAAAAAAA=6J=example.org", SRS_MALFORMED) && reverse_is("SRS0=AAAAAAAA=6J=example.org=", SRS_MALFORMED) &&
+	      reverse_is("SRS0=AAAAAAAA=6J==alice", SRS_MALFORMED) && reverse_is("SRS0=AAAAAAAA=6JX=example.org=alice", SRS_MALFORMED),
 	      "SRS0 without all its fields");
-	CHECK(reverse_is("SRS1=AAAAAA=host", SRS_MALFORMED) && reverse_is("SRS1=AAAAAA=host=x", SRS_MALFORMED) &&
-	      reverse_is("SRS1=AAAAAA==+x", SRS_MALFORMED), "SRS1 without all its fields");
+	CHECK(reverse_is("SRS1=AAAAAAAA=6J=host", SRS_MALFORMED) && reverse_is("SRS1=AAAAAAAA=6J=host=x", SRS_MALFORMED) &&
+	      reverse_is("SRS1=AAAAAAAA=6J==+x", SRS_MALFORMED) && reverse_is("SRS1=AAAAAAAA=6J=host=+", SRS_MALFORMED),
+	      "SRS1 without all its fields");
 	CHECK(reverse_is("alice", SRS_NOT) && reverse_is("SRS0", SRS_NOT) && reverse_is("SRS3=a=b=c=d", SRS_NOT), "not SRS");
 	{
 		struct srs_keys none = { 0 };
@@ -197,17 +199,22 @@ int main(void)
 	/* SRS1: a second forwarder */
 	CHECK(srs_forward(&two, out.s, out.len, S("second.example"), &keys, DAY) == SRS_OK &&
 	      two.len > 5 && memcmp(two.s, "SRS1=", 5) == 0, "an SRS0 sender becomes SRS1");
-	CHECK(two.len > 19 && memcmp(two.s + 12, "fwd.example==", 13) == 0, "SRS1=HASH=first.host==...");
+	CHECK(two.len > 30 && memcmp(two.s + 14, "6J=fwd.example==", 16) == 0, "SRS1=HASH=TT=first.host==...");
 	CHECK(srs_reverse(&back, two.s, addr_at(two.s, two.len), &keys, DAY) == SRS_OK && back.len == out.len &&
 	      memcmp(back.s, out.s, out.len) == 0, "SRS1 reverses to the first forwarder's SRS0");
-	CHECK(srs_reverse(&back, two.s, addr_at(two.s, two.len), &keys, DAY + 500) == SRS_OK,
-	      "SRS1 carries no date of its own to check");
-	CHECK(srs_forward(&rev, two.s, two.len, S("third.example"), &keys, DAY) == SRS_OK && rev.len > 12 &&
-	      memcmp(rev.s + 12, "fwd.example==", 13) == 0, "SRS1 forwarded again keeps the first forwarder");
-	CHECK(srs_reverse(&back, rev.s, addr_at(rev.s, rev.len), &keys, DAY) == SRS_OK && back.len == out.len &&
-	      memcmp(back.s, out.s, out.len) == 0, "... and still reverses to its SRS0");
+	CHECK(srs_reverse(&back, two.s, addr_at(two.s, two.len), &keys, DAY + SRS_MAXAGE_DAYS + 1) == SRS_EXPIRED,
+	      "SRS1 expires as SRS0 does: it carries a date of its own");
+	CHECK(srs_forward(&rev, S("SRS1=HHHHHH=first.example==GG=TT=x.y=z@second.example"), S("third.example"), &keys, DAY) == SRS_OK &&
+	      rev.len > 14 && memcmp(rev.s, "SRS1=", 5) == 0 && memcmp(rev.s + 14, "6J=first.example==GG=TT=x.y=z@", 30) == 0,
+	      "another host's SRS1 (libsrs2's form) keeps its first forwarder, the one between dropped");
+	CHECK(srs_reverse(&back, rev.s, addr_at(rev.s, rev.len), &keys, DAY) == SRS_OK &&
+	      back.len == strlen("SRS0=GG=TT=x.y=z@first.example") && memcmp(back.s, "SRS0=GG=TT=x.y=z@first.example", back.len) == 0,
+	      "... and reverses to the first forwarder's SRS0");
+	CHECK(srs_forward(&rev, two.s, two.len, S("third.example"), &keys, DAY) == SRS_OK && memcmp(rev.s, "SRS0=", 5) == 0 &&
+	      srs_reverse(&back, rev.s, addr_at(rev.s, rev.len), &keys, DAY) == SRS_OK && back.len == two.len &&
+	      memcmp(back.s, two.s, two.len) == 0, "postern's own SRS1 (with its date) from elsewhere is signed as a plain sender");
 	CHECK(srs_forward(&rev, S("srs0+abc=de=x.y=z@first.example"), S("fwd.example"), &keys, DAY) == SRS_OK &&
-	      memcmp(rev.s + 12, "first.example=+abc=de=x.y=z@", 28) == 0, "another host's SRS0 with '+' keeps it");
+	      memcmp(rev.s + 14, "6J=first.example=+abc=de=x.y=z@", 31) == 0, "another host's SRS0 with '+' keeps it");
 	CHECK(srs_reverse(&back, rev.s, addr_at(rev.s, rev.len), &keys, DAY) == SRS_OK &&
 	      back.len == strlen("SRS0+abc=de=x.y=z@first.example") && memcmp(back.s, "SRS0+abc=de=x.y=z@first.example", back.len) == 0,
 	      "... and gives it back");
@@ -225,9 +232,17 @@ int main(void)
 	CHECK(skipped(S("a@[192.0.2.1]")), "an address literal");
 	CHECK(skipped(S("nodomain")), "no domain");
 	CHECK(skipped(S("a@b=c.example")), "a domain with '='");
+	CHECK(skipped(S("a%b@example.org")) && skipped(S("a!b@example.org")), "'%' or '!' in the local part (source routes)");
+	CHECK(skipped(S("a..b@example.org")) && skipped(S("ab.@example.org")), "two dots together, a dot at the end");
+	CHECK(forward_is(".ab@example.org", "SRS0=", DAY), "a dot at the start is in the middle of the SRS address");
+	/* SRS0= HASH(8) = 6J= example.org = LOCAL @fwd.example: 41 bytes and LOCAL */
 	memset(big, 'a', sizeof big);
-	memcpy(big + 990, "@example.o", 10);
-	CHECK(skipped(big, 1000), "a sender whose SRS address would pass ADDR_MAX");
+	memcpy(big + 213, "@example.org", 12);
+	CHECK(srs_forward(&out, big, 225, S("fwd.example"), &keys, DAY) == SRS_OK && out.len == SRS_ADDR_MAX,
+	      "a sender that makes an SRS address of 254 bytes is rewritten");
+	memset(big, 'a', sizeof big);
+	memcpy(big + 214, "@example.org", 12);
+	CHECK(skipped(big, 226), "one byte more would pass SRS_ADDR_MAX (254): left as it is");
 
 	/* many random senders, many days: every one comes back */
 	failures = 0;
@@ -235,7 +250,7 @@ int main(void)
 		char s[80];
 		size_t ln = 1 + rnd() % 30, dn = 1 + rnd() % 30, j;
 		unsigned long day = DAY + rnd() % 5000;
-		static const char chars[] = "abcXYZ019.-_+=!#$%&'*/?^`{|}~";
+		static const char chars[] = "abcXYZ019-_+=#$&'*/?^`{|}~";
 		for (j = 0; j < ln; j++)
 			s[j] = chars[rnd() % (sizeof chars - 1)];
 		s[ln] = '@';
