@@ -18,7 +18,7 @@ session; control/srsdomain absent, or another domain: an address like any
 other; control/srsdomain read only at an SRS-looking RCPT and the key
 only at one in that domain (strace, when there is one); submission (-a)
 after AUTH; `sendmail -bs` (no group: 451).  Run as root."""
-import base64, os, shutil, signal, subprocess, sys
+import base64, os, re, shutil, signal, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtptest import Server, Conn, children
 from srsaddr import siphash24, srs0, srs1, today
@@ -86,8 +86,15 @@ def rcpt(srv, addresses, src='127.0.0.2', sender='', data=False):
     return rs
 
 
-def envelopes(srv):
-    return [srv.stub_read(i)[1] for i in srv.stub_ids()]
+def envelopes(srv, orcpt=False):
+    """the queued envelopes; without orcpt, their O records (the ORCPT
+    postern-smtpd adds for a reversed address) left out"""
+    envs = [srv.stub_read(i)[1] for i in srv.stub_ids()]
+    return envs if orcpt else [re.sub(rb'(?<=\0)O[^\0]*\0', b'', e) for e in envs]
+
+
+def xtext(s):
+    return ''.join(c if '!' <= c <= '~' and c not in '+=' else '+%02X' % ord(c) for c in s)
 
 
 srv = Server(extra_control={'srsdomain': SRSDOMAIN}, listen_args=['-G', str(SRSGID)])
@@ -102,6 +109,8 @@ try:
     check(rs[0] == (250, '250 2.1.5 recipient ok'), 'SRS0 from a client that may not relay: 250 (%s)' % (rs[0],))
     check(rs[1][0] == 250 and envs == [b'F\0Talice@example.net\0\0'],
           'the envelope holds the address it stands for (%s)' % envs)
+    check(envelopes(srv, orcpt=True) == [('F\0Orfc822;%s\0Talice@example.net\0\0' % xtext(a)).encode()],
+          'and, for DSN, the SRS address as its ORCPT, in xtext (RFC 3461 4.2)')
     msg = srv.stub_read(srv.stub_ids()[0])[0] if envs else b''
     check(('\n\tfor <%s>; ' % a).encode() in msg.split(b'\n\n')[0], 'Received\'s "for" names the address as given')
     want = 'postern-smtpd: srs ip=127.0.0.2 from="" rcpt="%s" reversed=alice@example.net' % a

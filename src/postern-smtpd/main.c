@@ -526,6 +526,7 @@ out:
 static void do_rcpt(const char *arg, size_t n)
 {
 	static struct str srs_to; /* the address an SRS recipient stands for */
+	static struct str srs_orcpt; /* and the one the client wrote, for DSN */
 	struct path p = { STR_INIT, 0, 0, 0 };
 	const struct str *to = &p.addr; /* what the envelope gets */
 	size_t rest, pos;
@@ -652,6 +653,18 @@ static void do_rcpt(const char *arg, size_t n)
 				log_reject("to", p.addr.s, p.addr.len, r);
 			reply(r); /* a limit, not the client's error */
 			goto out;
+		}
+	}
+	/* a recipient rewritten here keeps the address the client gave as
+	 * its original recipient, unless the client named one (RFC 3461
+	 * 4.2): a report on it names what the client knows */
+	if (to != &p.addr && !dsn.orcpt_len) {
+		srs_orcpt.len = 0;
+		if (!str_cats(&srs_orcpt, "rfc822;") || !xtext_encode(&srs_orcpt, p.addr.s, p.addr.len))
+			die_nomem();
+		if (dsn_orcpt_ok(srs_orcpt.s, srs_orcpt.len)) {
+			dsn.orcpt = srs_orcpt.s;
+			dsn.orcpt_len = srs_orcpt.len;
 		}
 	}
 	/* N and O before the T they belong to (doc/dsn.md); maxrcpt bounds
