@@ -35,6 +35,11 @@ check "postern-srskey with a key file: kept, exit 0" sh -c '[ "$1" -eq 0 ] && pr
 check "... and the key unchanged" test "$(keys)" = "$first"
 check "it never prints a key" sh -c '! printf "%s\n" "$1" | grep -q "$2"' - "$out" "$first"
 
+chmod 0644 "$K" && chgrp root "$K"
+out=$("$SK" 2>&1)
+check "a key file left world-readable and in group root: mended, kept" \
+	sh -c '[ "$1" -eq 0 ] && printf "%s\n" "$2" | grep -q "kept .*mended=" && [ "$(stat -c "%U:%G %a" "$3")" = "root:$4 640" ]' - "$?" "$out" "$K" "$G"
+check "... and the key unchanged" test "$(keys)" = "$first"
 out=$("$SK" new 2>&1)
 check "new: exit 0, two keys" sh -c '[ "$1" -eq 0 ] && printf "%s\n" "$2" | grep -q "new .*keys=2"' - "$?" "$out"
 keys > "$SCRATCH/k"

@@ -15,6 +15,7 @@
  * secret/srs/ from before the old file is read until after the rename, so
  * two runs of `new` cannot lose a key between them.  The keys are never
  * printed. */
+#include <fcntl.h>
 #include <grp.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,6 +37,33 @@ static void add_key(struct str *text, const unsigned char *k)
 {
 	if (!str_cathex(text, k, SIPHASH_KEY_BYTES) || !str_catc(text, '\n'))
 		die_nomem();
+}
+
+/* The key file kept as it is: root's, group gid, 0640, whatever an admin's
+ * hand or an older copy left (./install --check cannot see it, being no
+ * line of the manifest).  1 if it had to be mended. */
+static int mend_owner(const char *path, gid_t gid)
+{
+	struct stat st;
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), mended = 0;
+
+	if (fd == -1 || fstat(fd, &st) == -1)
+		die_sys(111, "fatal: unable to open ", path);
+	if (!S_ISREG(st.st_mode))
+		die(111, "fatal: ", path, " is not a regular file: left as it is");
+	if (st.st_uid != 0 || st.st_gid != gid) {
+		if (fchown(fd, 0, gid) == -1)
+			die_sys(111, "fatal: unable to give ", path, " to root and its group");
+		mended = 1;
+	}
+	if ((st.st_mode & 07777) != 0640) {
+		if (fchmod(fd, 0640) == -1)
+			die_sys(111, "fatal: unable to set the mode of ", path);
+		mended = 1;
+	}
+	if (close(fd) == -1)
+		die_sys(111, "fatal: unable to close ", path);
+	return mended;
 }
 
 static void fresh_key(unsigned char *k)
@@ -95,9 +123,12 @@ int main(int argc, char **argv)
 	if (r == 1 && !srs_keys_parse(&keys, old.s, old.len))
 		die(111, "fatal: ", path.s, " is malformed (lines of 32 hex digits): left as it is; mend or remove it");
 	if (action == MAKE && r == 1) {
+		int mended = mend_owner(path.s, gr->gr_gid);
 		log_begin(&l, "kept");
 		log_kv(&l, "file", path.s);
 		log_kvu(&l, "keys", keys.n);
+		if (mended)
+			log_kv(&l, "mended", "owner and mode: root, group postern-srs, 0640");
 		log_end(&l);
 		return 0;
 	}
