@@ -1,18 +1,11 @@
-#include <errno.h>
 #include <string.h>
 #include "srssign.h"
+#include "srsfiles.h"
 #include "addr.h"
 #include "case.h"
 #include "control.h"
 #include "die.h"
-#include "file.h"
-#include "home.h"
 #include "log.h"
-
-/* A key file holds at most SRS_KEYS_MAX lines of 32 hex digits and a few
- * comments: read_file's first buffer holds it without a realloc, which
- * would leave a copy of the key behind in freed memory. */
-#define KEY_FILE_MAX 4000
 
 /* file could not be used, why, and what that means for forwarded mail:
  * the admin's to mend, so said each time the files are read */
@@ -29,20 +22,16 @@ static void unavailable(const char *file, const char *why, const char *forwards)
 
 static void read_keys(struct srs_conf *c)
 {
-	struct str path = STR_INIT, text = STR_INIT;
-	int r;
+	struct str path = STR_INIT;
+	const char *why;
+	int r = srs_keys_load(&c->keys, &path, &why);
 
-	if (!home_path(&path, SRS_KEY_FILE))
+	if (r == -1)
 		die_nomem();
-	r = read_file(path.s, &text, KEY_FILE_MAX);
-	if (r == 1 && srs_keys_parse(&c->keys, text.s, text.len))
+	if (r == 1)
 		c->state = SRSC_ON;
-	else if (r == 1)
-		unavailable(path.s, "malformed key file: each line 32 hex digits, at most 8 keys", "deferred");
 	else
-		unavailable(path.s, r == 0 ? strerror(ENOENT) : errno == EFBIG ? "key file too long" : strerror(errno),
-		            "deferred");
-	str_wipe(&text);
+		unavailable(path.s, why, "deferred");
 	str_free(&path);
 }
 
@@ -56,8 +45,7 @@ int srs_conf_load(struct srs_conf *c)
 		return -1;
 	if (r == 0 || c->domain.len == 0)
 		return 0;
-	/* an address literal is no domain an SPF record can be found for */
-	if (c->domain.s[0] == '[' || !domain_check(c->domain.s, c->domain.len)) {
+	if (!srs_domain_usable(c->domain.s, c->domain.len)) {
 		unavailable("control/srsdomain", "not a domain name", "not_rewritten");
 		c->domain.len = 0;
 		return 0;

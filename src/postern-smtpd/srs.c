@@ -15,18 +15,11 @@
 #include <time.h>
 #include "smtpd.h"
 #include "srs.h"
-#include "addr.h"
+#include "srsfiles.h"
 #include "case.h"
 #include "control.h"
 #include "die.h"
-#include "file.h"
-#include "home.h"
 #include "log.h"
-
-/* A key file holds at most SRS_KEYS_MAX lines of 32 hex digits and a few
- * comments: read_fd's first buffer holds it without a realloc, which
- * would leave a copy of the key behind in freed memory. */
-#define KEY_FILE_MAX 4000
 
 static int domain_state; /* 0 not read, 1 srsdomain holds it, 2 SRS off, -1 unusable */
 static struct str srsdomain;
@@ -54,8 +47,7 @@ static void read_domain(void)
 		domain_state = -1;
 	} else if (r == 0 || srsdomain.len == 0) {
 		domain_state = 2;
-	} else if (srsdomain.s[0] == '[' || !domain_check(srsdomain.s, srsdomain.len)) {
-		/* an address literal is no domain an SPF record can be found for */
+	} else if (!srs_domain_usable(srsdomain.s, srsdomain.len)) {
 		unavailable("control/srsdomain", "not a domain name");
 		domain_state = -1;
 	} else {
@@ -65,20 +57,15 @@ static void read_domain(void)
 
 static void read_key(void)
 {
-	struct str path = STR_INIT, text = STR_INIT;
-	int r;
+	struct str path = STR_INIT;
+	const char *why;
+	int r = srs_keys_load(&keys, &path, &why);
 
-	if (!home_path(&path, SRS_KEY_FILE))
+	if (r == -1)
 		die_nomem();
-	r = read_file(path.s, &text, KEY_FILE_MAX);
-	key_state = -1;
-	if (r == 1 && srs_keys_parse(&keys, text.s, text.len))
-		key_state = 1;
-	else if (r == 1)
-		unavailable(path.s, "malformed key file: each line 32 hex digits, at most 8 keys");
-	else
-		unavailable(path.s, r == 0 ? strerror(ENOENT) : errno == EFBIG ? "key file too long" : strerror(errno));
-	str_wipe(&text);
+	key_state = r == 1 ? 1 : -1;
+	if (r == 0)
+		unavailable(path.s, why);
 	str_free(&path);
 }
 

@@ -50,9 +50,8 @@ static void status_str(int status, struct str *out)
 /* The groups of a child: its primary group, and for postern-send the
  * group that may read the SRS key (doc/srs.md). */
 struct groups {
-	gid_t gid;
 	size_t n;
-	gid_t list[2]; /* list[0] is gid */
+	gid_t list[2]; /* list[0] the primary group */
 };
 
 /* Runs in the child: puts each src on its dst, closes everything else,
@@ -101,7 +100,7 @@ static _Noreturn void child(int which, const struct fdmap *map, size_t n, uid_t 
 	if (close_range((unsigned)maxdst + 1, ~0U, 0) == -1)
 		die_sys(111, "fatal: unable to close fds");
 	if (uid != 0) {
-		int r = ids_become(uid, g->gid, g->n, g->list);
+		int r = ids_become(uid, g->list[0], g->n, g->list);
 		if (r == IDS_CALL_FAILED)
 			die_sys(111, "fatal: unable to switch user for ", names[which]);
 		if (r == IDS_DID_NOT_TAKE)
@@ -256,8 +255,8 @@ int main(int argc, char **argv)
 	/* postern, and nothing else, for all but postern-send: it signs the
 	 * envelope senders of forwarded copies with the SRS key, which group
 	 * postern-srs alone may read (doc/srs.md) */
-	postern_only = (struct groups){ gid, 1, { gid, gid } };
-	send_groups = (struct groups){ gid, 2, { gid, group(GROUP_SRS) } };
+	postern_only = (struct groups){ 1, { gid, gid } };
+	send_groups = (struct groups){ 2, { gid, group(GROUP_SRS) } };
 	if (send_uid == 0 || queue_uid == 0 || remote_uid == 0)
 		die(111, "fatal: postern's users must not be root");
 
