@@ -34,7 +34,7 @@ def start(msgpath, err):
     p = subprocess.Popen(
         ["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups",
          "env", "-i", "POSTERN_HOME=" + INST, LOCAL, "-b", "-l", "user", USER, HOME,
-         "", RCPT, SENDER, QID],
+         "", RCPT, SENDER, QID, "", ""],
         stdin=theirs.fileno(), stdout=subprocess.PIPE, stderr=err, cwd=HOME,
         preexec_fn=on_fd3, pass_fds=(3,) if mfd != 3 else ())
     theirs.close()
@@ -62,7 +62,7 @@ def batch(sock, items):
     fields = b""
     fds = []
     for ext, path in items:
-        fields += b"\0".join(x.encode() for x in (ext, RCPT, SENDER, QID)) + b"\0"
+        fields += b"\0".join(x.encode() for x in (ext, RCPT, SENDER, QID, "", "")) + b"\0"
         fds.append(os.open(path, os.O_RDONLY))
     socket.send_fds(sock, [fields], fds)
     for fd in fds:
@@ -139,7 +139,7 @@ with open(OUT + ".err", "wb") as err:
     fact("refused_lines", refused)
     fact("fds_growth_after_refusals", len(os.listdir("/proc/%d/fd" % p.pid)) - fds_before)
     os.unlink(bad)
-    # a record that is not 4n fields: the process ends, 111
+    # a record that is not 6n fields: the process ends, 111
     socket.send_fds(sock, [b"only\0three\0fields\0"], [os.open(MSG, os.O_RDONLY)])
     fact("malformed_rc", p.wait(timeout=20))
     sock.close()
@@ -147,7 +147,7 @@ with open(OUT + ".err", "wb") as err:
     # fields for two messages and one fd: 111 too
     p, sock = start(MSG, err)
     lines_until_ready(p)
-    fields = b"\0".join(x.encode() for x in ("", RCPT, SENDER, QID)) * 2 + b"\0"
+    fields = (b"\0".join(x.encode() for x in ("", RCPT, SENDER, QID, "", "")) + b"\0") * 2
     socket.send_fds(sock, [fields], [os.open(MSG, os.O_RDONLY)])
     fact("fd_count_mismatch_rc", p.wait(timeout=20))
     sock.close()

@@ -41,11 +41,12 @@ rm -rf "$HB/Maildir" # ptlb has no Maildir: a temporary failure
 QID=1764423956.000123P42R9f3a1c2e7b6d5a40
 SENDER=alice@sender.example
 
-# deliver USER MODE HOME EXT RECIPIENT MSGFILE: runs postern-local as USER;
-# sets RC and OUT (its stdout); stderr goes to $SCRATCH/err.
+# deliver USER MODE HOME EXT RECIPIENT MSGFILE [MAILPARAMS RCPTPARAMS]: runs
+# postern-local as USER; sets RC and OUT (its stdout); stderr goes to
+# $SCRATCH/err.
 deliver() {
 	OUT=$(cd "$3" && setpriv --reuid="$1" --regid="$1" --init-groups \
-		env -i POSTERN_HOME="$INST" "$LOCAL" "$2" "$1" "$3" "$4" "$5" "$SENDER" "$QID" \
+		env -i POSTERN_HOME="$INST" "$LOCAL" "$2" "$1" "$3" "$4" "$5" "$SENDER" "$QID" "${7-}" "${8-}" \
 		< "$6" 2> "$SCRATCH/err")
 	RC=$?
 }
@@ -202,8 +203,9 @@ before=$(count_files "$HA/Maildir/new")
 deliver ptla user "$HA" fwd ptla-fwd@example.org "$M"
 check "forward delivery exits 0 ($OUT)" [ "$RC" -eq 0 ]
 check "postern-queue ran once" [ "$(ls "$INST/fwd" | grep -c '^env\.')" -eq 1 ]
-printf 'F%s\0S\0Tfwd1@example.net\0Tfwd2@example.net\0\0' "$SENDER" > "$SCRATCH/exp7env"
-check "its envelope: F<original sender>, S (a forwarded copy, doc/srs.md), T for each forward, final NUL" \
+printf 'F%s\0S\0Orfc822;ptla-fwd@example.org\0Tfwd1@example.net\0Orfc822;ptla-fwd@example.org\0Tfwd2@example.net\0\0' \
+	"$SENDER" > "$SCRATCH/exp7env"
+check "its envelope: F<original sender>, S (a forwarded copy, doc/srs.md), for each forward the address it came to as ORCPT and T, final NUL" \
 	cmp -s "$INST/fwd/env."* "$SCRATCH/exp7env"
 check "  the S record comes right after F" sh -c 'tr "\000" "\n" < "$1" | sed -n 2p | grep -qx S' - "$(ls "$INST/fwd/env."*)"
 { printf 'Delivered-To: ptla-fwd@example.org\n'; cat "$M"; } > "$SCRATCH/exp7msg"
@@ -321,14 +323,14 @@ check "unknown alias: 100, 5.1.1 no mailbox here by that name ($OUT)" \
 # 13: bad invocations
 OUT=$(setpriv --reuid=ptla --regid=ptla --init-groups env -i "$LOCAL" user ptla "$HA" < "$M" 2> /dev/null); RC=$?
 check "wrong argument count: 100, one line ($OUT)" t '[ "$RC" -eq 100 ] && [ "$(lines "$OUT")" -eq 1 ]'
-OUT=$(setpriv --reuid=ptla --regid=ptla --init-groups env -i "$LOCAL" user ptla "$HA" "" ptla@example.org "$SENDER" "../q" < "$M" 2> /dev/null); RC=$?
+OUT=$(setpriv --reuid=ptla --regid=ptla --init-groups env -i "$LOCAL" user ptla "$HA" "" ptla@example.org "$SENDER" "../q" "" "" < "$M" 2> /dev/null); RC=$?
 check "bad queue id: 100" [ "$RC" -eq 100 ]
 OUT=$(setpriv --reuid=ptla --regid=ptla --init-groups env -i "$LOCAL" user ptla "$HA" "" "ptla@example.org
-x" "$SENDER" "$QID" < "$M" 2> /dev/null); RC=$?
+x" "$SENDER" "$QID" "" "" < "$M" 2> /dev/null); RC=$?
 check "recipient with a newline: 100" [ "$RC" -eq 100 ]
-OUT=$(setpriv --reuid=ptla --regid=ptla --init-groups env -i "$LOCAL" user ptla relative "" ptla@example.org "$SENDER" "$QID" < "$M" 2> /dev/null); RC=$?
+OUT=$(setpriv --reuid=ptla --regid=ptla --init-groups env -i "$LOCAL" user ptla relative "" ptla@example.org "$SENDER" "$QID" "" "" < "$M" 2> /dev/null); RC=$?
 check "relative home: 100" [ "$RC" -eq 100 ]
-OUT=$(cd "$HA" && printf 'x\n' | setpriv --reuid=ptla --regid=ptla --init-groups env -i POSTERN_HOME="$INST" "$LOCAL" user ptla "$HA" "" ptla@example.org "$SENDER" "$QID" 2> /dev/null); RC=$?
+OUT=$(cd "$HA" && printf 'x\n' | setpriv --reuid=ptla --regid=ptla --init-groups env -i POSTERN_HOME="$INST" "$LOCAL" user ptla "$HA" "" ptla@example.org "$SENDER" "$QID" "" "" 2> /dev/null); RC=$?
 check "message on a pipe instead of a file: 111" [ "$RC" -eq 111 ]
 
 # 14: -b, a batch as postern-lspawn starts it: message k on fd 3 + k, one
@@ -346,9 +348,9 @@ batch_run() { # USER HOME ARGS...: postern-local -b as USER in HOME; the caller'
 	RC=$?
 }
 batch_run ptla "$HA" user ptla "$HA" \
-	"" ptla@example.org "$SENDER" "$QID" \
-	"" ptla@example.org "$SENDER" "$QID" \
-	"" ptla@example.org "$SENDER" "$QID" 3< "$M" 4< "$MLOOP" 5< "$M2"
+	"" ptla@example.org "$SENDER" "$QID" "" "" \
+	"" ptla@example.org "$SENDER" "$QID" "" "" \
+	"" ptla@example.org "$SENDER" "$QID" "" "" 3< "$M" 4< "$MLOOP" 5< "$M2"
 check "batch of three: exit 0 ($RC)" [ "$RC" -eq 0 ]
 check "batch of three: results K, D, K in order ($OUT)" [ "$(printf '%s\n' "$OUT" | cut -c1-2 | tr -d '\n')" = "K D K " ]
 check "batch of three: the D is the second message's own reason" \
@@ -362,24 +364,67 @@ check "batch of three: a log line per message" [ "$(grep -c "delivery qid=$QID" 
 printf '|readlink /proc/$$/fd/* > ./fds.txt; exit 0\n' > "$HA/.postern-fds"
 chown ptla:ptla "$HA/.postern-fds"
 batch_run ptla "$HA" user ptla "$HA" \
-	"" ptla@example.org "$SENDER" "$QID" \
-	fds ptla-fds@example.org "$SENDER" "$QID" 3< "$M" 4< "$M2"
+	"" ptla@example.org "$SENDER" "$QID" "" "" \
+	fds ptla-fds@example.org "$SENDER" "$QID" "" "" 3< "$M" 4< "$M2"
 check "batch with a program: both delivered ($OUT)" [ "$(printf '%s\n' "$OUT" | cut -c1 | tr -d '\n')" = KK ]
 check "the program holds no message file of the batch (fds: $(tr '\n' ' ' < "$HA/fds.txt"))" \
 	sh -c '[ -s "$1" ] && ! grep -q "$2" "$1"' - "$HA/fds.txt" "$SCRATCH/msg/"
 
 batch_run ptla "$HA" user ptla "$HA" \
-	"" ptla@example.org "$SENDER" "$QID" \
-	"" ptla@example.org "$SENDER" "$QID" 3< "$M" 4<&-
+	"" ptla@example.org "$SENDER" "$QID" "" "" \
+	"" ptla@example.org "$SENDER" "$QID" "" "" 3< "$M" 4<&-
 check "batch with a message's fd missing: 111, a Z line for each ($OUT)" \
 	t '[ "$RC" -eq 111 ] && [ "$(printf "%s\n" "$OUT" | grep -c "^Z 4.3.0 ")" -eq 2 ] && [ "$(lines "$OUT")" -eq 2 ]'
 batch_run ptla "$HA" user ptla "$HA" "" ptla@example.org "$SENDER" 3< "$M"
 check "batch with a message's arguments cut short: 100, one D line ($OUT)" \
 	t '[ "$RC" -eq 100 ] && [ "$(lines "$OUT")" -eq 1 ] && case $OUT in D\ 5.3.5\ usage*) true;; *) false;; esac'
 OUT=$(cd "$HA" && env -i POSTERN_HOME="$INST" "$LOCAL" -b user ptla "$HA" \
-	"" ptla@example.org "$SENDER" "$QID" "" ptla@example.org "$SENDER" "$QID" 3< "$M" 4< "$M" 2> /dev/null); RC=$?
+	"" ptla@example.org "$SENDER" "$QID" "" "" "" ptla@example.org "$SENDER" "$QID" "" "" 3< "$M" 4< "$M" 2> /dev/null); RC=$?
 check "batch started as root without an identity: 111, a Z line for each ($OUT)" \
 	t '[ "$RC" -eq 111 ] && [ "$(printf "%s\n" "$OUT" | grep -c "^Z 4.3.0 started as root")" -eq 2 ]'
+
+# 14b: the DSN request through a forward (doc/dsn.md, "Forwards", RFC
+# 3461 5.2.7): one forward alone carries it on (H), several destinations
+# are an expansion (X) whose copies lose SUCCESS
+printf '&one@example.net\n' > "$HA/.postern-one"
+chown ptla:ptla "$HA/.postern-one"
+fwdenv() { # the envelope the stub postern-queue kept, NULs as |
+	tr '\000' '|' < "$(ls "$INST/fwd/env."* | head -1)"
+}
+rm -f "$INST/fwd/"*
+batch_run ptla "$HA" user ptla "$HA" one ptla-one@example.org "$SENDER" "$QID" "RET=HDRS ENVID=id+2B1" \
+	"NOTIFY=SUCCESS,DELAY ORCPT=rfc822;orig+40x.example" 3< "$M"
+check "one forward alone: H, handed on ($OUT)" t 'case $OUT in "H 2.0.0 delivered: 0 maildir, 0 program, 1 forward"*) true;; *) false;; esac'
+check "  its copy carries RET, ENVID, NOTIFY and ORCPT on as given ($(fwdenv))" \
+	[ "$(fwdenv)" = "F$SENDER|RHDRS|Eid+2B1|S|NSUCCESS,DELAY|Orfc822;orig+40x.example|Tone@example.net||" ]
+rm -f "$INST/fwd/"*
+batch_run ptla "$HA" user ptla "$HA" one "a+b=c@example.org" "$SENDER" "$QID" "" "NOTIFY=SUCCESS" 3< "$M"
+check "  without an ORCPT, one naming the address it came to, in xtext ($(fwdenv))" \
+	[ "$(fwdenv)" = "F$SENDER|S|NSUCCESS|Orfc822;a+2Bb+3Dc@example.org|Tone@example.net||" ]
+rm -f "$INST/fwd/"*
+n0=$(count_files "$HA/Maildir/new")
+batch_run ptla "$HA" user ptla "$HA" fwd ptla-fwd@example.org "$SENDER" "$QID" "ENVID=e1" \
+	"NOTIFY=SUCCESS,FAILURE" 3< "$M"
+check "two forwards and a Maildir: X, expanded ($OUT)" t 'case $OUT in "X 2.0.0 delivered: 1 maildir, 0 program, 2 forward"*) true;; *) false;; esac'
+check "  the copies' NOTIFY without SUCCESS, ENVID kept, each with the ORCPT ($(fwdenv))" \
+	[ "$(fwdenv)" = "F$SENDER|Ee1|S|NFAILURE|Orfc822;ptla-fwd@example.org|Tfwd1@example.net|NFAILURE|Orfc822;ptla-fwd@example.org|Tfwd2@example.net||" ]
+check "  and the Maildir copy is there" [ "$(count_files "$HA/Maildir/new")" -eq $((n0 + 1)) ]
+rm -f "$INST/fwd/"*
+batch_run ptla "$HA" user ptla "$HA" fwd ptla-fwd@example.org "$SENDER" "$QID" "" "NOTIFY=SUCCESS" 3< "$M"
+check "  NOTIFY=SUCCESS alone becomes NEVER for the copies ($(fwdenv))" \
+	t 'case $(fwdenv) in *"|NNEVER|Orfc822;ptla-fwd@example.org|Tfwd1@example.net|NNEVER|"*) true;; *) false;; esac'
+rm -f "$INST/fwd/"*
+batch_run ptla "$HA" user ptla "$HA" "" ptla@example.org "$SENDER" "$QID" "RET=FULL" "NOTIFY=SUCCESS" \
+	one ptla-one@example.org "$SENDER" "$QID" "" "NOTIFY=NEVER" 3< "$M" 4< "$M"
+check "a Maildir alone is K, a forward in the same batch H ($(printf '%s' "$OUT" | cut -c1 | tr -d '\n'))" \
+	[ "$(printf '%s\n' "$OUT" | cut -c1 | tr -d '\n')" = KH ]
+check "  NOTIFY=NEVER goes on as NEVER ($(fwdenv))" [ "$(fwdenv)" = "F$SENDER|S|NNEVER|Orfc822;ptla-one@example.org|Tone@example.net||" ]
+rm -f "$INST/fwd/"*
+batch_run ptla "$HA" user ptla "$HA" one ptla-one@example.org "$SENDER" "$QID" "" "NOTIFY=success" \
+	one ptla-one@example.org "$SENDER" "$QID" "RET=FULL
+MAIL FROM:<x@y>" "" 3< "$M" 4< "$M"
+check "DSN parameters not as postern-send writes them: D 5.3.5, nothing queued ($OUT)" \
+	t '[ "$(printf "%s\n" "$OUT" | grep -c "^D 5.3.5 bad DSN parameters")" -eq 2 ] && [ "$(count_files "$INST/fwd")" -eq 0 ]'
 
 # 15: -l, lingering: after its batch postern-local says R and takes more
 # batches of the same user over the socket on its fd 0 (tests/linger.py
@@ -418,7 +463,7 @@ check "linger: a group-writable dot file is refused with Z, three times ($(fact 
 	t '[ "$(fact refused_lines | grep -o "Z 4.7.0 .postern-refused is group or world writable" | wc -l)" -eq 3 ]'
 check "linger: and no fd is left behind by a refusal ($(fact fds_growth_after_refusals) more)" [ "$(fact fds_growth_after_refusals)" = 0 ]
 check "linger: every copy is in Maildir/new (1 + 1 + 1 + 400 + 1 + 1 more)" [ "$(count_files "$HA/Maildir/new")" -eq $((n0 + 405)) ]
-check "linger: a record that is not 4n fields ends it, 111 ($(fact malformed_rc))" [ "$(fact malformed_rc)" = 111 ]
+check "linger: a record that is not 6n fields ends it, 111 ($(fact malformed_rc))" [ "$(fact malformed_rc)" = 111 ]
 check "linger: more fields than fds ends it, 111 ($(fact fd_count_mismatch_rc))" [ "$(fact fd_count_mismatch_rc)" = 111 ]
 check "linger: and says why in the log" grep -q "fatal: malformed request from postern-lspawn" "$SCRATCH/linger.err"
 check "linger: EOF on the socket (lspawn wants no more): exit 0 ($(fact eof_rc))" [ "$(fact eof_rc)" = 0 ]

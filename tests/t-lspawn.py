@@ -20,11 +20,12 @@ def netstring(payload):
 
 
 def request(user, jobs):
-    """one request frame: USER, then JOB QID EXT RECIPIENT SENDER a message"""
+    """one request frame: USER, then JOB QID EXT RECIPIENT SENDER MAILPARAMS
+    RCPTPARAMS a message"""
     p = user + b'\0'
     for j in jobs:
         p += b'%d\0' % j + b'1764489856.123456P4242R0123456789abcdef\0\0' + \
-             user + b'@example.org\0sender@example.org\0'
+             user + b'@example.org\0sender@example.org\0RET=HDRS\0NOTIFY=NEVER\0'
     return netstring(p)
 
 

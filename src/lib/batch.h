@@ -10,4 +10,8 @@
 #define POSTERN_BATCH_H
 #define LOCAL_BATCH_MAX 32
 #define REMOTE_BATCH_MAX 32
+/* What postern-local is given for each message, on its command line and
+ * in a lingering one's records: EXT RECIPIENT SENDER QID MAILPARAMS
+ * RCPTPARAMS (doc/pipes.md). */
+#define LOCAL_MSG_ARGS 6
 #endif

@@ -200,3 +200,20 @@ int dsn_params_ok(const char *s, size_t n, int rcpt)
 	b = param(s, n, &pos, rcpt ? "ORCPT=" : "ENVID=", rcpt ? dsn_orcpt_ok : dsn_envid_ok);
 	return b >= 0 && pos == n;
 }
+
+int dsn_params_get(const char *s, size_t n, const char *key, const char **v, size_t *vl)
+{
+	size_t kl = strlen(key), pos = 0;
+
+	while (pos < n) {
+		const char *sp = memchr(s + pos, ' ', n - pos);
+		size_t end = sp ? (size_t)(sp - s) : n;
+		if (end - pos >= kl && memcmp(s + pos, key, kl) == 0) {
+			*v = s + pos + kl;
+			*vl = end - pos - kl;
+			return 1;
+		}
+		pos = end + 1;
+	}
+	return 0;
+}

@@ -60,4 +60,8 @@ int dsn_rcpt_params(struct str *out, unsigned notify, const char *orcpt, size_t 
  * (rcpt 1) can write: empty, or each key once, in that order, with a
  * valid value, single spaces between. */
 int dsn_params_ok(const char *s, size_t n, int rcpt);
+/* In parameters dsn_params_ok accepted, the value of key ("NOTIFY=",
+ * "ORCPT=", "RET=" or "ENVID="): 1 with *v and *vl, or 0 if it is not
+ * there. */
+int dsn_params_get(const char *s, size_t n, const char *key, const char **v, size_t *vl);
 #endif

@@ -6,8 +6,71 @@
 #include <unistd.h>
 #include "forward.h"
 #include "copy.h"
+#include "esmtpdsn.h"
 #include "io.h"
 #include "log.h"
+
+/* RFC 3461 5.2.7.3: the sender asked to hear of this recipient's success,
+ * and hears "expanded" from here; each copy's own success would be one
+ * report more for what is, to the sender, one recipient. */
+static unsigned copies_notify(unsigned notify, int single)
+{
+	if (single || !(notify & DSN_NOTIFY_SUCCESS))
+		return notify;
+	return notify == DSN_NOTIFY_SUCCESS ? DSN_NOTIFY_NEVER : notify & ~(unsigned)DSN_NOTIFY_SUCCESS;
+}
+
+/* The ORCPT given, or one naming the address the message came to here,
+ * which the sender knows; left out (0) if its xtext is too long. */
+static int orcpt_for(struct str *out, const char *rcptparams, const char *recipient)
+{
+	const char *v;
+	size_t vl;
+
+	out->len = 0;
+	if (dsn_params_get(rcptparams, strlen(rcptparams), "ORCPT=", &v, &vl))
+		return str_copyb(out, v, vl) ? 1 : -1;
+	if (!str_copys(out, "rfc822;") || !xtext_encode(out, recipient, strlen(recipient)))
+		return -1;
+	return dsn_orcpt_ok(out->s, out->len) ? 1 : 0;
+}
+
+int forward_envelope(struct str *env, const struct dotfile *d, size_t upto, int single, const char *sender,
+                     const char *recipient, const char *mailparams, const char *rcptparams)
+{
+	struct str orcpt = STR_INIT, nv = STR_INIT;
+	const char *v;
+	size_t vl, i, ml = strlen(mailparams);
+	unsigned notify = 0;
+	int ok, has_orcpt;
+
+	if (dsn_params_get(rcptparams, strlen(rcptparams), "NOTIFY=", &v, &vl))
+		notify = copies_notify(dsn_notify_parse(v, vl), single);
+	has_orcpt = orcpt_for(&orcpt, rcptparams, recipient);
+	/* the original sender, as qmail keeps it, then the message's DSN
+	 * parameters, then the S record that marks a forwarded copy, so that
+	 * postern-send rewrites that sender with SRS where the copy leaves
+	 * (doc/srs.md) */
+	env->len = 0;
+	ok = has_orcpt >= 0 && str_catc(env, 'F') && str_cats(env, sender) && str_catz(env) &&
+	     (!dsn_params_get(mailparams, ml, "RET=", &v, &vl) ||
+	      (str_catc(env, 'R') && str_catb(env, v, vl) && str_catz(env))) &&
+	     (!dsn_params_get(mailparams, ml, "ENVID=", &v, &vl) ||
+	      (str_catc(env, 'E') && str_catb(env, v, vl) && str_catz(env))) &&
+	     str_catc(env, 'S') && str_catz(env) && (!notify || dsn_notify_cat(&nv, notify));
+	for (i = 0; ok && i < upto && i < d->n; i++) {
+		const struct dot_entry *x = d->e + i;
+		if (x->kind != DOT_FORWARD)
+			continue;
+		ok = (!notify || (str_catc(env, 'N') && str_cat(env, &nv) && str_catz(env))) &&
+		     (!has_orcpt || (str_catc(env, 'O') && str_cat(env, &orcpt) && str_catz(env))) &&
+		     str_catc(env, 'T') && str_catb(env, x->s, x->len) && str_catz(env);
+	}
+	ok = ok && str_catz(env);
+	str_free(&orcpt);
+	str_free(&nv);
+	return ok;
+}
 
 int forward_inject(const char *queue, const char *dt, size_t dtlen, int msgfd,
                    const struct str *env, struct str *why)

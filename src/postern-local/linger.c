@@ -51,7 +51,7 @@ static int place(int *fd, size_t n)
 long linger_parse(char *rec, size_t len, size_t nfd, char **field)
 {
 	struct str payload;
-	size_t flen[4 * LOCAL_BATCH_MAX];
+	size_t flen[LOCAL_MSG_ARGS * LOCAL_BATCH_MAX];
 	long nf;
 
 	if (nfd < 1 || nfd > LOCAL_BATCH_MAX)
@@ -59,8 +59,8 @@ long linger_parse(char *rec, size_t len, size_t nfd, char **field)
 	payload.s = rec;
 	payload.len = len;
 	payload.cap = len;
-	nf = ns_split(&payload, (const char **)field, flen, 4 * LOCAL_BATCH_MAX);
-	if (nf < 0 || (size_t)nf != 4 * nfd)
+	nf = ns_split(&payload, (const char **)field, flen, LOCAL_MSG_ARGS * LOCAL_BATCH_MAX);
+	if (nf < 0 || (size_t)nf != LOCAL_MSG_ARGS * nfd)
 		return -1;
 	return (long)nfd;
 }
@@ -75,7 +75,7 @@ void linger_release(size_t n)
 long linger_next(int sock, char ***args, const char **why)
 {
 	static char rec[RECORD_MAX + 1];
-	static char *field[4 * LOCAL_BATCH_MAX];
+	static char *field[LOCAL_MSG_ARGS * LOCAL_BATCH_MAX];
 	union {
 		struct cmsghdr h;
 		char b[CMSG_SPACE(sizeof(int) * (LOCAL_BATCH_MAX + 1))];

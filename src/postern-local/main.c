@@ -21,6 +21,7 @@
 #include "control.h"
 #include "die.h"
 #include "envelope.h"
+#include "esmtpdsn.h"
 #include "file.h"
 #include "home.h"
 #include "io.h"
@@ -36,7 +37,7 @@
 #include "boxquota.h"
 #include "program.h"
 
-#define USAGE "postern-local [-b [-l]] user|alias|virtual USER HOME EXT RECIPIENT SENDER QID [EXT RECIPIENT SENDER QID ...]"
+#define USAGE "postern-local [-b [-l]] user|alias|virtual USER HOME EXT RECIPIENT SENDER QID MAILPARAMS RCPTPARAMS [...]"
 #define HEADER_SCAN_MAX (1024 * 1024)
 #define HOPS_MAX 100
 #define TEXT_MAX 999 /* plus the LF: lspawn reads at most 1000 bytes */
@@ -47,6 +48,13 @@ enum mode { MODE_USER, MODE_ALIAS, MODE_VIRTUAL };
 
 static enum mode mode;
 static const char *user, *home, *sender, *qid, *recipient;
+/* the message's and the recipient's DSN parameters (doc/dsn.md), for the
+ * copy a forward queues */
+static const char *mailparams, *rcptparams;
+/* what a success is: K delivered, H forwarded to one address with the
+ * DSN request, X forwarded among several destinations (doc/dsn.md,
+ * "Forwards") */
+static char success = 'K';
 static struct str ext = STR_INIT;    /* lower-cased, NUL-terminated */
 static struct str local = STR_INIT, host = STR_INIT;
 static struct str envext = STR_INIT; /* EXT for programs */
@@ -64,7 +72,7 @@ static int batch;
 static size_t nmsg = 1, cur;
 static int started;                  /* cur names a message being delivered */
 static jmp_buf next_message;
-static char **margs;                 /* EXT RECIPIENT SENDER QID of each message */
+static char **margs;                 /* LOCAL_MSG_ARGS of each message (batch.h) */
 static int linger;                   /* -l: then wait on fd 0 for more (linger.h) */
 
 /* A message's file is let go before its result is said: on that result
@@ -133,7 +141,7 @@ static _Noreturn void finish(int code, const char *text, size_t n)
 	{
 		struct str line = STR_INIT;
 		size_t k;
-		if (!str_catc(&line, code == 0 ? 'K' : code == 100 ? 'D' : 'Z') || !str_catc(&line, ' ') ||
+		if (!str_catc(&line, code == 0 ? success : code == 100 ? 'D' : 'Z') || !str_catc(&line, ' ') ||
 		    !str_cat(&line, &t))
 			_exit(111);
 		for (k = started ? cur : 0; k < (started ? cur + 1 : nmsg); k++)
@@ -399,12 +407,6 @@ static _Noreturn void deliver(const struct dotfile *d)
 			finishs(q, &why);
 	}
 
-	/* the forward's envelope: the original sender, as qmail keeps it,
-	 * then the S record that marks a forwarded copy, so that postern-send
-	 * rewrites that sender with SRS where the copy leaves (doc/srs.md) */
-	if (!str_cats(&env, "F") || !str_cats(&env, sender) || !str_catz(&env) || !str_cats(&env, "S") ||
-	    !str_catz(&env))
-		nomem();
 	for (i = 0; i < d->n && !stop; i++) {
 		const struct dot_entry *x = &d->e[i];
 		int r;
@@ -446,19 +448,21 @@ static _Noreturn void deliver(const struct dotfile *d)
 				stop = 1; /* qmail: 99 means delivered, and ignore the rest of the file */
 			break;
 		case DOT_FORWARD:
-			if (!str_catc(&env, 'T') || !str_catb(&env, x->s, x->len) || !str_catz(&env))
-				nomem();
-			nfwd++;
+			nfwd++; /* all in one copy, below */
 			break;
 		}
 	}
 	if (nfwd) {
-		int r;
-		if (!str_catz(&env) || !home_path(&queue, "bin/postern-queue"))
+		/* one destination, and a forward: the DSN request goes on with
+		 * the copy, whose delivery answers it (doc/dsn.md, "Forwards") */
+		int r, single = nfwd == 1 && nmaildir == 0 && nprog == 0;
+		if (!forward_envelope(&env, d, i, single, sender, recipient, mailparams, rcptparams) ||
+		    !home_path(&queue, "bin/postern-queue"))
 			nomem();
 		r = forward_inject(queue.s, dt.s, dt.len, msgfd, &env, &why);
 		if (r)
 			finishs(r, &why);
+		success = single ? 'H' : 'X';
 	}
 	why.len = 0;
 	if (d->n == 0) {
@@ -474,7 +478,8 @@ static _Noreturn void deliver(const struct dotfile *d)
 	finishs(0, &why);
 }
 
-/* One message: argv holds its EXT RECIPIENT SENDER QID, msgfd the file.
+/* One message: argv holds its EXT RECIPIENT SENDER QID MAILPARAMS
+ * RCPTPARAMS, msgfd the file.
  * Never returns: deliver() always finishes. */
 static _Noreturn void one_message(char **arg)
 {
@@ -491,6 +496,7 @@ static _Noreturn void one_message(char **arg)
 	hdr.len = buf.len = 0;
 	qid = 0;
 	recipient = 0;
+	success = 'K';
 	have_dflt = 0;
 	dflt.len = 0;
 	sender = arg[2];
@@ -504,6 +510,11 @@ static _Noreturn void one_message(char **arg)
 	recipient = arg[1];
 	if (envelope_sender_ok(sender, strlen(sender)) != ENV_OK)
 		fail(100, "5.1.7 bad sender address", 0, 0);
+	/* lspawn checked them as well; they go into a forward's envelope */
+	mailparams = arg[4];
+	rcptparams = arg[5];
+	if (!dsn_params_ok(mailparams, strlen(mailparams), 0) || !dsn_params_ok(rcptparams, strlen(rcptparams), 1))
+		fail(100, "5.3.5 bad DSN parameters", 0, 0);
 	if (!str_copys(&ext, arg[0]))
 		nomem();
 	lowercase(ext.s, ext.len);
@@ -590,10 +601,10 @@ int main(int argc, char **argv)
 			argc--;
 		}
 	}
-	args_ok = argc >= 8 && (argc - 4) % 4 == 0 && (size_t)(argc - 4) / 4 <= LOCAL_BATCH_MAX &&
-	          (batch || argc == 8);
+	args_ok = argc >= 4 + LOCAL_MSG_ARGS && (argc - 4) % LOCAL_MSG_ARGS == 0 &&
+	          (size_t)(argc - 4) / LOCAL_MSG_ARGS <= LOCAL_BATCH_MAX && (batch || argc == 4 + LOCAL_MSG_ARGS);
 	if (args_ok)
-		nmsg = (size_t)(argc - 4) / 4;
+		nmsg = (size_t)(argc - 4) / LOCAL_MSG_ARGS;
 	{
 		const char *why = identity_take();
 		if (why) {
@@ -637,7 +648,7 @@ int main(int argc, char **argv)
 
 	/* the envelopes out of the public command line (argblank.h); the mode,
 	 * user and home stay */
-	if (!(margs = args_blank(argv + 4, 4 * nmsg)))
+	if (!(margs = args_blank(argv + 4, LOCAL_MSG_ARGS * nmsg)))
 		nomem();
 	started = 1;
 	for (;;) {
@@ -646,7 +657,7 @@ int main(int argc, char **argv)
 		for (cur = 0; cur < nmsg; cur++)
 			if (setjmp(next_message) == 0) {
 				msgfd = batch ? 3 + (int)cur : 0;
-				one_message(margs + 4 * cur);
+				one_message(margs + LOCAL_MSG_ARGS * cur);
 			}
 		if (!linger)
 			_exit(0);

@@ -113,7 +113,7 @@ static int spawn_local(pid_t *pid, const struct who *w, char *ident, const char 
 {
 	static char penv[] = "PATH=/usr/bin:/bin";
 	char *envp[] = { penv, ident, 0 };
-	char *argv[6 + 4 * LOCAL_BATCH_MAX + 1];
+	char *argv[6 + LOCAL_MSG_ARGS * LOCAL_BATCH_MAX + 1];
 	size_t a = 0;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -128,7 +128,7 @@ static int spawn_local(pid_t *pid, const struct who *w, char *ident, const char 
 	argv[a++] = (char *)mode;
 	argv[a++] = (char *)w->name;
 	argv[a++] = (char *)home;
-	for (k = 0; k < 4 * n; k++)
+	for (k = 0; k < LOCAL_MSG_ARGS * n; k++)
 		argv[a++] = margs[k];
 	argv[a] = 0;
 	sigemptyset(&none);
@@ -182,7 +182,8 @@ static int kid_key(struct str *key, const char *mode, const char *home, const ch
 }
 
 /* Gives a waiting postern-local the next request: EXT RECIPIENT SENDER QID
- * of each message as NUL-terminated fields in one record, the messages as
+ * MAILPARAMS RCPTPARAMS of each message as NUL-terminated fields in one
+ * record, the messages as
  * its fds (doc/pipes.md).  Never blocks: the child is the recipient's, who
  * may have stopped it.  0, or -1 if it did not go. */
 static int hand_over(struct kid *k, char *const *margs, const int *mess, size_t m)
@@ -198,7 +199,7 @@ static int hand_over(struct kid *k, char *const *margs, const int *mess, size_t 
 	ssize_t r;
 
 	rec.len = 0;
-	for (i = 0; i < 4 * m; i++)
+	for (i = 0; i < LOCAL_MSG_ARGS * m; i++)
 		if (!str_cats(&rec, margs[i]) || !str_catz(&rec))
 			die_nomem();
 	memset(&c, 0, sizeof c);
@@ -258,7 +259,7 @@ static void reply_all(const char *const *fld, size_t n, char status, const char 
 {
 	size_t k;
 	for (k = 0; k < n; k++)
-		replys(fld[1 + 5 * k], status, text);
+		replys(fld[1 + REQ_MSG_FIELDS * k], status, text);
 }
 
 /* Opens a queued message as root (the queue is not the recipient's to
@@ -272,12 +273,13 @@ static int open_message(const char *qid)
 	return open_queue_file_above(mess.s, 3 + LOCAL_BATCH_MAX);
 }
 
-/* USER, then JOB QID EXT RECIPIENT SENDER for each message (doc/pipes.md). */
+/* USER, then JOB QID EXT RECIPIENT SENDER MAILPARAMS RCPTPARAMS for each
+ * message (doc/pipes.md). */
 static void request(const struct str *f)
 {
 	const char *fld[REQ_FIELDS];
 	size_t fl[REQ_FIELDS];
-	char *margs[4 * LOCAL_BATCH_MAX];
+	char *margs[LOCAL_MSG_ARGS * LOCAL_BATCH_MAX];
 	const char *jobs[LOCAL_BATCH_MAX];
 	int mess[LOCAL_BATCH_MAX];
 	struct who w;
@@ -293,13 +295,13 @@ static void request(const struct str *f)
 		die(111, "fatal: malformed request from postern-send");
 	if ((bad = spawn_check(fld, fl, (size_t)nf)) != 0)
 		die(111, "fatal: malformed request from postern-send: bad ", spawn_field_name(bad));
-	n = ((size_t)nf - 1) / 5;
+	n = ((size_t)nf - 1) / REQ_MSG_FIELDS;
 	for (i = 0; i < n; i++) {
 		size_t j;
-		if (job_running(fld[1 + 5 * i]))
+		if (job_running(fld[1 + REQ_MSG_FIELDS * i]))
 			die(111, "fatal: postern-send reused a running job id");
 		for (j = 0; j < i; j++)
-			if (strcmp(fld[1 + 5 * j], fld[1 + 5 * i]) == 0)
+			if (strcmp(fld[1 + REQ_MSG_FIELDS * j], fld[1 + REQ_MSG_FIELDS * i]) == 0)
 				die(111, "fatal: postern-send reused a job id in one request");
 	}
 	switch (who_get(fld[0], &w)) {
@@ -328,17 +330,21 @@ static void request(const struct str *f)
 	}
 	}
 	for (i = 0; i < n; i++) {
-		const char *const *x = fld + 1 + 5 * i; /* JOB QID EXT RECIPIENT SENDER */
+		/* JOB QID EXT RECIPIENT SENDER MAILPARAMS RCPTPARAMS */
+		const char *const *x = fld + 1 + REQ_MSG_FIELDS * i;
+		char **a = margs + LOCAL_MSG_ARGS * m;
 		if ((mess[m] = open_message(x[1])) == -1) {
 			replys(x[0], 'Z', "unable to open the queued message");
 			continue;
 		}
 		jobs[m] = x[0];
-		/* postern-local's order: EXT RECIPIENT SENDER QID */
-		margs[4 * m] = (char *)x[2];
-		margs[4 * m + 1] = (char *)x[3];
-		margs[4 * m + 2] = (char *)x[4];
-		margs[4 * m + 3] = (char *)x[1];
+		/* postern-local's order: EXT RECIPIENT SENDER QID MAILPARAMS RCPTPARAMS */
+		a[0] = (char *)x[2];
+		a[1] = (char *)x[3];
+		a[2] = (char *)x[4];
+		a[3] = (char *)x[1];
+		a[4] = (char *)x[5];
+		a[5] = (char *)x[6];
 		m++;
 	}
 	if (m == 0)

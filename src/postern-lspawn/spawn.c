@@ -3,6 +3,7 @@
 #include "spawn.h"
 #include "addr.h"
 #include "envelope.h"
+#include "esmtpdsn.h"
 #include "fmt.h"
 #include "uniq.h"
 #include "username.h"
@@ -30,17 +31,23 @@ static int check_message(const char *const *f, const size_t *fl)
 		return 4;
 	if (envelope_sender_ok(f[4], fl[4]) != ENV_OK)
 		return 5;
+	/* what dsn_mail_params and dsn_rcpt_params write, and nothing else:
+	 * postern-local puts them into a forward's envelope */
+	if (!dsn_params_ok(f[5], fl[5], 0))
+		return 6;
+	if (!dsn_params_ok(f[6], fl[6], 1))
+		return 7;
 	return 0;
 }
 
 int spawn_check(const char *const *f, const size_t *fl, size_t nf)
 {
 	size_t k;
-	if (nf < 6 || (nf - 1) % 5 != 0 || (nf - 1) / 5 > LOCAL_BATCH_MAX)
+	if (nf < 1 + REQ_MSG_FIELDS || (nf - 1) % REQ_MSG_FIELDS != 0 || (nf - 1) / REQ_MSG_FIELDS > LOCAL_BATCH_MAX)
 		return -1;
 	if (!username_ok(f[0], fl[0]))
 		return 1;
-	for (k = 1; k < nf; k += 5) {
+	for (k = 1; k < nf; k += REQ_MSG_FIELDS) {
 		int bad = check_message(f + k, fl + k);
 		if (bad)
 			return (int)k + bad;
@@ -50,12 +57,13 @@ int spawn_check(const char *const *f, const size_t *fl, size_t nf)
 
 const char *spawn_field_name(int bad)
 {
-	static const char *const names[] = { "JOB", "QID", "EXT", "RECIPIENT", "SENDER" };
+	static const char *const names[REQ_MSG_FIELDS] = { "JOB", "QID", "EXT", "RECIPIENT", "SENDER",
+	                                                   "MAILPARAMS", "RCPTPARAMS" };
 	if (bad == -1)
 		return "number of fields";
 	if (bad == 1)
 		return "USER";
-	return bad > 1 ? names[(bad - 2) % 5] : "field";
+	return bad > 1 ? names[(bad - 2) % REQ_MSG_FIELDS] : "field";
 }
 
 enum spawn_mode spawn_user_allowed(const char *name, unsigned long long uid,
@@ -137,10 +145,10 @@ size_t spawn_results(const char *out, size_t len, size_t n, int status, struct s
 		size_t ll = nl ? (size_t)(nl - (out + pos)) : 0;
 		const char *line = out + pos;
 
-		if (nl && ll >= 1 && memchr("KDZ", line[0], 3) && (ll == 1 || line[1] == ' ')) {
+		if (nl && ll >= 1 && memchr("KHXDZ", line[0], 5) && (ll == 1 || line[1] == ' ')) {
 			r[k].st = line[0];
 			r[k].len = ll > 2 ? clean_text(line + 2, ll - 2, r[k].text) : 0;
-			if (r[k].len == 0 && r[k].st == 'K') {
+			if (r[k].len == 0 && (r[k].st == 'K' || r[k].st == 'H' || r[k].st == 'X')) {
 				memcpy(r[k].text, "delivered", 9);
 				r[k].len = 9;
 			} else if (r[k].len == 0 && status == SPAWN_RUNNING) {

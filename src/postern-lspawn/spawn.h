@@ -14,7 +14,9 @@
  * at most 1000), the waiting ones (at most 32) and room for those told to
  * exit that have not yet */
 #define KIDS_MAX 1100
-#define REQ_FIELDS (1 + 5 * LOCAL_BATCH_MAX)
+/* JOB QID EXT RECIPIENT SENDER MAILPARAMS RCPTPARAMS */
+#define REQ_MSG_FIELDS 7
+#define REQ_FIELDS (1 + REQ_MSG_FIELDS * LOCAL_BATCH_MAX)
 /* all a child may write: a line per message, each at most TEXT_MAX bytes
  * of text after its "K " */
 #define OUT_MAX (LOCAL_BATCH_MAX * (TEXT_MAX + 3))
@@ -22,8 +24,8 @@
  * its lines are all there is to go by. */
 #define SPAWN_RUNNING (-1)
 
-/* Checks a request's fields: USER, then JOB QID EXT RECIPIENT SENDER for
- * each of 1 to LOCAL_BATCH_MAX messages.  0 if all are well formed, -1 if
+/* Checks a request's fields: USER, then JOB QID EXT RECIPIENT SENDER
+ * MAILPARAMS RCPTPARAMS for each of 1 to LOCAL_BATCH_MAX messages.  0 if all are well formed, -1 if
  * their number is wrong, else 1 + the index of the first bad one. */
 int spawn_check(const char *const *f, const size_t *fl, size_t nf);
 /* The name of field index bad - 1 (or of the count, for -1), for the log. */
@@ -36,13 +38,13 @@ enum spawn_mode spawn_user_allowed(const char *name, unsigned long long uid,
                                    unsigned long long minuid, const char *vmail, const char *alias);
 
 struct spawn_result {
-	char st;                    /* K, D or Z */
+	char st;                    /* K, H, X, D or Z */
 	size_t len;
 	char text[TEXT_MAX + 64];   /* no control bytes, no NUL, no blanks at the ends */
 };
 /* The results of a postern-local -b of n messages that wrote out (len
  * bytes) and ended with wait status (SPAWN_RUNNING: has not ended).  Line k
- * ("K text", "D text" or "Z text") is message k's; a message without such
+ * ("K text", "H text", "X text", "D text" or "Z text") is message k's; a message without such
  * a line gets Z and a text saying how the child ended ("postern-local
  * exited N", "postern-local killed by signal N", "postern-local gave no
  * result", "postern-local gave a malformed result"; a line without text

@@ -2,7 +2,7 @@
  * records (src/postern-local/linger.c, linger_parse).  The first byte is
  * the number of files that came with the record, the rest the record.
  * Besides the sanitizers' checks it asserts what an accepted record is:
- * 4n fields that tile it exactly, each ending in its NUL.  Built and run by
+ * LOCAL_MSG_ARGS * n fields that tile it exactly, each ending in its NUL.  Built and run by
  * tests/fuzz.sh. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char *field[4 * LOCAL_BATCH_MAX];
+	static char *field[LOCAL_MSG_ARGS * LOCAL_BATCH_MAX];
 	char *rec;
 	size_t len, nfd, i, at = 0;
 	long n;
@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n != -1) {
 		if (n != (long)nfd || nfd < 1 || nfd > LOCAL_BATCH_MAX)
 			abort();
-		for (i = 0; i < 4 * nfd; i++) {
+		for (i = 0; i < LOCAL_MSG_ARGS * nfd; i++) {
 			size_t fl;
 			if (field[i] != rec + at)
 				abort();

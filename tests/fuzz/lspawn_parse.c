@@ -4,8 +4,8 @@
  * trace (spawn_results, and spawn_lines for one still running).  The first
  * byte picks which and, for results, how many messages (1 to
  * LOCAL_BATCH_MAX) and the wait status.  Besides the
- * sanitizers' checks it asserts what lspawn passes on: a status of K, D or
- * Z for every message and a text within TEXT_MAX + 64 bytes with no control
+ * sanitizers' checks it asserts what lspawn passes on: a status of K, H,
+ * X, D or Z for every message and a text within TEXT_MAX + 64 bytes with no control
  * byte.  Built and run by tests/fuzz.sh. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else
 		spawn_results((const char *)data + 2, size - 2, n, status, res, 0);
 	for (k = 0; k < n; k++) {
-		if (!memchr("KDZ", res[k].st, 3) || res[k].len == 0 || res[k].len > TEXT_MAX + 63)
+		if (!memchr("KHXDZ", res[k].st, 5) || res[k].len == 0 || res[k].len > TEXT_MAX + 63)
 			abort();
 		for (i = 0; i < res[k].len; i++)
 			if ((unsigned char)res[k].text[i] < 0x20 || res[k].text[i] == 0x7f)

@@ -61,6 +61,18 @@ static int rcpt_params(unsigned notify, const char *orcpt, const char *want)
 	return ok;
 }
 
+/* dsn_params_get finds key's value want, or (want 0) does not find key */
+static int got(const char *s, size_t n, const char *key, const char *want)
+{
+	const char *v = 0;
+	size_t vl = 0;
+	int r = dsn_params_get(s, n, key, &v, &vl);
+
+	if (!want)
+		return r == 0;
+	return r == 1 && vl == strlen(want) && memcmp(v, want, vl) == 0;
+}
+
 int main(void)
 {
 	char buf[DSN_ORCPT_MAX + 40];
@@ -168,5 +180,13 @@ int main(void)
 	memset(buf, 'a', sizeof buf);
 	memcpy(buf, "ORCPT=", 6);
 	CHECK(!dsn_params_ok(buf, DSN_PARAMS_MAX + 1, 1), "params: over DSN_PARAMS_MAX refused");
+
+	/* a value read back out (postern-local's forwards) */
+	CHECK(got(S("NOTIFY=SUCCESS,DELAY ORCPT=rfc822;a@b"), "NOTIFY=", "SUCCESS,DELAY") &&
+	      got(S("NOTIFY=SUCCESS,DELAY ORCPT=rfc822;a@b"), "ORCPT=", "rfc822;a@b") &&
+	      got(S("ORCPT=rfc822;a@b"), "ORCPT=", "rfc822;a@b") && got(S("RET=HDRS ENVID=id+2B1"), "ENVID=", "id+2B1") &&
+	      got(S("RET=HDRS ENVID=id+2B1"), "RET=", "HDRS"), "params: each value found, first or last");
+	CHECK(got(S(""), "NOTIFY=", 0) && got(S("ORCPT=rfc822;a@b"), "NOTIFY=", 0) &&
+	      got(S("ENVID=RET+3DFULL"), "RET=", 0), "params: a key that is not there, nor inside a value");
 	return check_done();
 }

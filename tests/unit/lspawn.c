@@ -4,33 +4,41 @@
 #include "check.h"
 #include "postern-lspawn/spawn.c"
 
-/* a request of one message */
+/* a request of one message, with its DSN parameters */
+static int reqp(const char *job, const char *qid, const char *user, const char *ext, const char *rcpt,
+                const char *sender, const char *mailparams, const char *rcptparams)
+{
+	const char *f[8] = { user, job, qid, ext, rcpt, sender, mailparams, rcptparams };
+	size_t fl[8], i;
+	for (i = 0; i < 8; i++)
+		fl[i] = strlen(f[i]);
+	return spawn_check(f, fl, 8);
+}
+
+/* and without */
 static int req(const char *job, const char *qid, const char *user, const char *ext, const char *rcpt,
                const char *sender)
 {
-	const char *f[6] = { user, job, qid, ext, rcpt, sender };
-	size_t fl[6], i;
-	for (i = 0; i < 6; i++)
-		fl[i] = strlen(f[i]);
-	return spawn_check(f, fl, 6);
+	return reqp(job, qid, user, ext, rcpt, sender, "", "");
 }
 
 /* a request of n copies of one good message, the copy `bad` (if below n)
  * with an empty recipient */
 static int reqn(size_t n, size_t bad)
 {
-	static const char *f[REQ_FIELDS + 5];
-	static size_t fl[REQ_FIELDS + 5];
+	static const char *f[REQ_FIELDS + REQ_MSG_FIELDS];
+	static size_t fl[REQ_FIELDS + REQ_MSG_FIELDS];
 	size_t k, i;
 	f[0] = "alice";
 	for (k = 0; k < n; k++) {
-		const char *m[5] = { "7", "1700000000.000001P1R0123456789abcdef", "", k == bad ? "" : "a@x.example", "" };
-		for (i = 0; i < 5; i++)
-			f[1 + 5 * k + i] = m[i];
+		const char *m[REQ_MSG_FIELDS] = { "7", "1700000000.000001P1R0123456789abcdef", "",
+		                                  k == bad ? "" : "a@x.example", "", "RET=FULL", "" };
+		for (i = 0; i < REQ_MSG_FIELDS; i++)
+			f[1 + REQ_MSG_FIELDS * k + i] = m[i];
 	}
-	for (i = 0; i < 1 + 5 * n; i++)
+	for (i = 0; i < 1 + REQ_MSG_FIELDS * n; i++)
 		fl[i] = strlen(f[i]);
-	return spawn_check(f, fl, 1 + 5 * n);
+	return spawn_check(f, fl, 1 + REQ_MSG_FIELDS * n);
 }
 
 #define Q "1700000000.000001P1R0123456789abcdef"
@@ -42,14 +50,23 @@ int main(void)
 	CHECK(reqn(LOCAL_BATCH_MAX, LOCAL_BATCH_MAX) == 0, "a full batch");
 	CHECK(reqn(LOCAL_BATCH_MAX + 1, LOCAL_BATCH_MAX + 1) == -1, "one message too many");
 	CHECK(reqn(0, 0) == -1, "no message");
-	CHECK(reqn(3, 2) == 1 + 5 * 2 + 4, "bad recipient in the third message: its field's index");
-	CHECK(strcmp(spawn_field_name(1 + 5 * 2 + 4), "RECIPIENT") == 0, "named RECIPIENT");
+	CHECK(reqn(3, 2) == 1 + REQ_MSG_FIELDS * 2 + 4, "bad recipient in the third message: its field's index");
+	CHECK(strcmp(spawn_field_name(1 + REQ_MSG_FIELDS * 2 + 4), "RECIPIENT") == 0, "named RECIPIENT");
 	CHECK(strcmp(spawn_field_name(-1), "number of fields") == 0, "the count named");
 	{
-		const char *f[5] = { "alice", "1", Q, "", "a@x.example" };
-		size_t fl[5] = { 5, 1, strlen(Q), 0, 11 };
+		const char *f[6] = { "alice", "1", Q, "", "a@x.example", "" };
+		size_t fl[6] = { 5, 1, strlen(Q), 0, 11, 0 };
 		CHECK(spawn_check(f, fl, 5) == -1, "a message without its sender");
+		CHECK(spawn_check(f, fl, 6) == -1, "a message without its DSN parameters (the frame before DSN)");
 	}
+	CHECK(reqp("1", Q, "alice", "", "a@x.example", "", "RET=HDRS ENVID=id+2B1",
+	           "NOTIFY=SUCCESS,DELAY ORCPT=rfc822;a+40b") == 0, "DSN parameters as postern-send writes them");
+	CHECK(reqp("1", Q, "alice", "", "a@x.example", "", "NOTIFY=NEVER", "") == 7 &&
+	      strcmp(spawn_field_name(7), "MAILPARAMS") == 0, "RCPT's parameter as MAILPARAMS: refused, and named");
+	CHECK(reqp("1", Q, "alice", "", "a@x.example", "", "", "NOTIFY=never") == 8 &&
+	      strcmp(spawn_field_name(8), "RCPTPARAMS") == 0, "a NOTIFY not in canonical form: refused, and named");
+	CHECK(reqp("1", Q, "alice", "", "a@x.example", "", "RET=FULL\r\nRSET", "") == 7,
+	      "a line end in the parameters: refused");
 	CHECK(req("1", Q, "alice", "a/b..c", "a/b..c@x.example", "#@[]") == 0, "odd ext and double-bounce sender");
 	CHECK(req("", Q, "alice", "", "alice@x.example", "") == 2, "empty job");
 	CHECK(req("1x", Q, "alice", "", "alice@x.example", "") == 2, "job not a number");
@@ -85,7 +102,10 @@ int main(void)
 		      "no line at all and exit 0: Z, not K");
 		spawn_results("K\n", 2, 1, 0, r, 0);
 		CHECK(r[0].st == 'K' && r[0].len == 9 && memcmp(r[0].text, "delivered", 9) == 0, "a bare K: delivered");
-		spawn_results("K ok\nX forged\nK ok\n", 19, 3, 9, r, 0);
+		CHECK(spawn_results("H 2.0.0 delivered: 1 forward\nX\nh no\n", 36, 3, 0, r, 0) == 2 && r[0].st == 'H' &&
+		      r[0].len == 26 && r[1].st == 'X' && r[1].len == 9 && memcmp(r[1].text, "delivered", 9) == 0 &&
+		      r[2].st == 'Z', "H and X (a forward handed on, an expansion) are results too; a bare X is delivered; h is not");
+		spawn_results("K ok\nQ forged\nK ok\n", 19, 3, 9, r, 0);
 		CHECK(r[0].st == 'K' && r[1].st == 'Z' && r[2].st == 'Z', "after a malformed line nothing counts");
 		CHECK(memcmp(r[1].text, "postern-local killed by signal 9", r[1].len) == 0, "signal named");
 		spawn_results("K ok", 4, 1, 111 << 8, r, 0);
@@ -107,7 +127,7 @@ int main(void)
 			CHECK(spawn_lines("", 0, 1) == 0, "spawn_lines: nothing yet");
 			CHECK(spawn_results(two, 12, 2, SPAWN_RUNNING, r, &used) == 2 && used == 12 &&
 			      r[0].st == 'K' && r[1].st == 'D', "two good lines: 2, and their bytes used");
-			CHECK(spawn_results("K ok\nX bad\n", 12, 2, SPAWN_RUNNING, r, &used) == 1 && used == 0 &&
+			CHECK(spawn_results("K ok\nQ bad\n", 12, 2, SPAWN_RUNNING, r, &used) == 1 && used == 0 &&
 			      r[1].st == 'Z', "a malformed line: fewer good than asked, nothing used");
 			CHECK(memcmp(r[1].text, "postern-local gave a malformed result", r[1].len) == 0 &&
 			      r[1].len == strlen("postern-local gave a malformed result"),
