@@ -7,7 +7,9 @@
 # byte).  What the sender asked for is what it is told: a success report
 # for a local delivery (delivered) and for a server without DSN
 # (relayed), nothing for a server that took the request on, the whole
-# message back with RET=FULL, no bounce at all with NOTIFY=NEVER.
+# message back with RET=FULL, no bounce at all with NOTIFY=NEVER.  Through
+# a user's forward (RFC 3461 5.2.7): one forward alone hands the request
+# on, a forward beside a Maildir is reported as expanded.
 . "$(dirname "$0")/lib.sh"
 scratch_init
 PY=/usr/bin/python3
@@ -19,6 +21,12 @@ make_user ptdalice || bail "make_user ptdalice"
 make_user ptdbob || bail "make_user ptdbob"
 A=$SCRATCH/users/ptdalice/Maildir
 B=$SCRATCH/users/ptdbob/Maildir
+# ptdalice's forwards: one alone, and one beside her Maildir (before
+# postern-mkrcpt, which lists the extensions they make)
+AH=$SCRATCH/users/ptdalice
+printf '&fw1@with.example\n' > "$AH/.postern-fwd1"
+printf './Maildir/\n&fw2@with.example\n' > "$AH/.postern-fwd2"
+chown ptdalice:ptdalice "$AH/.postern-fwd1" "$AH/.postern-fwd2"
 smtp_home "$D"
 "$PHOME/bin/postern-mkrcpt" 2> "$SCRATCH/mkrcpt.log" || bail "postern-mkrcpt: $(cat "$SCRATCH/mkrcpt.log")"
 
@@ -117,5 +125,27 @@ wait_files "$B/new" $((before + 1)) 20
 r=$(report_about seven)
 check "sendmail -N success: ptdbob is told it was delivered" sh -c "[ -n '$r' ] && grep -q '^Action: delivered' '$r'"
 check "sendmail -V: the envelope id comes back as given" grep -q '^Original-Envelope-Id: seven id=1$' "$r"
+
+# 7. forwards (doc/dsn.md, "Forwards")
+before=$(nreports)
+check "message to a forward that is the address's one destination accepted" \
+	send "ptdalice-fwd1@$D" SUCCESS,FAILURE "" 'eight+2B8' HDRS eight
+check "the copy reached the server with DSN with RET and ENVID on MAIL" \
+	wait_for 20 grep -q "^MAIL FROM:<ptdbob@$D>.* RET=HDRS ENVID=eight+2B8\$" "$SCRATCH/with.log"
+check "  and the request as given on RCPT, with the address it was sent to as ORCPT" \
+	grep -q "^RCPT TO:<fw1@with.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;ptdalice-fwd1@$D\$" "$SCRATCH/with.log"
+check "  the forward is recorded handed on (H), not delivered here" \
+	wait_for 20 grep -q "to=ptdalice-fwd1@$D status=delivered" "$PHOME/log/send/current"
+na=$(count_files "$A/new")
+check "message to a forward beside a Maildir accepted" send "ptdalice-fwd2@$D" SUCCESS "" "" "" nine
+wait_files "$B/new" $((before + 1)) 20
+r=$(report_about nine)
+check "ptdbob is told it was expanded (Action: expanded, 2.0.0)" \
+	sh -c "[ -n '$r' ] && grep -q '^Action: expanded' '$r' && grep -q '^Status: 2\.0\.0' '$r' && grep -q '^Subject: Successful Mail Delivery Report' '$r'"
+check "  the copy went on with NOTIFY=NEVER (SUCCESS taken out) and the ORCPT" \
+	wait_for 20 grep -q "^RCPT TO:<fw2@with.example> NOTIFY=NEVER ORCPT=rfc822;ptdalice-fwd2@$D\$" "$SCRATCH/with.log"
+check "  and ptdalice has her Maildir copy" wait_files "$A/new" $((na + 1)) 20
+check "no report came for the forward that handed the request on" [ -z "$(report_about eight)" ]
+check "only the expansion's report came" [ "$(nreports)" -eq $((before + 1)) ]
 
 done_testing
