@@ -361,6 +361,21 @@ check "batch of three: the third copy is the third message, byte for byte" \
 	sh -c 'for f in "$1"/*; do cmp -s "$f" "$2" && exit 0; done; exit 1' - "$HA/Maildir/new" "$SCRATCH/exp14"
 check "batch of three: a log line per message" [ "$(grep -c "delivery qid=$QID" "$SCRATCH/err")" -eq 3 ]
 
+# a batch's Maildir copies are answered after one fsync of new/ for them
+# all: three messages, three file fsyncs and one of the directory
+n0=$(count_files "$HA/Maildir/new")
+OUT=$(cd "$HA" && strace -f -qq -y -e trace=fsync -o "$SCRATCH/fsyncs" setpriv --reuid=ptla --regid=ptla --init-groups \
+	env -i POSTERN_HOME="$INST" "$LOCAL" -b user ptla "$HA" \
+	"" ptla@example.org "$SENDER" "$QID" "" "" \
+	"" ptla@example.org "$SENDER" "$QID" "" "" \
+	"" ptla@example.org "$SENDER" "$QID" "" "" 3< "$M" 4< "$M2" 5< "$M" 2> "$SCRATCH/err")
+check "batch of three to one Maildir: K K K ($OUT)" [ "$(printf '%s\n' "$OUT" | cut -c1-2 | tr -d '\n')" = "K K K " ]
+check "  three copies more in new/" [ "$(count_files "$HA/Maildir/new")" -eq $((n0 + 3)) ]
+check "  four fsyncs, not six ($(grep -c 'fsync(' "$SCRATCH/fsyncs"))" [ "$(grep -c 'fsync(' "$SCRATCH/fsyncs")" -eq 4 ]
+check "  three of files in tmp/, then the one of new/ ($(sed 's/^[0-9]* *//' "$SCRATCH/fsyncs" | tr '\n' ' '))" \
+	sh -c '[ "$(grep -c "Maildir/tmp/.*= 0\$" "$1")" -eq 3 ] && grep "fsync(" "$1" | tail -1 | grep -q "Maildir/new>) = 0\$"' - "$SCRATCH/fsyncs"
+check "  the log has a delivery line for each" [ "$(grep -c "delivery qid=$QID" "$SCRATCH/err")" -eq 3 ]
+
 printf '|readlink /proc/$$/fd/* > ./fds.txt; exit 0\n' > "$HA/.postern-fds"
 chown ptla:ptla "$HA/.postern-fds"
 batch_run ptla "$HA" user ptla "$HA" \

@@ -2,6 +2,7 @@
 #include <fcntl.h> /* AT_FDCWD */
 #include <stdio.h> /* rename(2) only */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "maildir.h"
 #include "copy.h"
@@ -66,9 +67,54 @@ static int end_last_line(int fd, struct octets *count)
 	return 0;
 }
 
-int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
-                    struct str *why, struct str *name)
+/* The bit of newdir in later, added if need be; 0 if later is full or
+ * the directory cannot be opened (the caller then fsyncs it at once,
+ * which says what is wrong). */
+static unsigned later_bit(struct dirsync *later, const char *newdir)
 {
+	struct stat st, held;
+	size_t i;
+	int fd;
+
+	if (later->n == DIRSYNC_MAX)
+		return 0;
+	fd = openat(AT_FDCWD, newdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || !str_copys(&later->name[later->n], newdir)) {
+		close(fd);
+		return 0;
+	}
+	for (i = 0; i < later->n; i++)
+		if (fstat(later->fd[i], &held) == 0 && held.st_dev == st.st_dev && held.st_ino == st.st_ino) {
+			close(fd);
+			return 1u << i;
+		}
+	later->fd[later->n] = fd;
+	return 1u << later->n++;
+}
+
+unsigned maildir_sync(struct dirsync *later, struct str *why)
+{
+	unsigned failed = 0;
+	size_t i;
+
+	for (i = 0; i < later->n; i++) {
+		if (fsync(later->fd[i]) == -1) {
+			if (!failed)
+				(void)fail(why, "unable to fsync ", later->name[i].s, errno);
+			failed |= 1u << i;
+		}
+		close(later->fd[i]);
+	}
+	later->n = 0;
+	return failed;
+}
+
+int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd, struct str *why,
+                    struct str *name, struct dirsync *later, unsigned *mask)
+{
+	unsigned bit;
 	struct str uniq = STR_INIT, part = STR_INIT, tmp = STR_INIT, new = STR_INIT, newdir = STR_INIT;
 	struct str final = STR_INIT;
 	struct octets count = OCTETS_INIT;
@@ -136,7 +182,9 @@ int maildir_deliver(const char *dir, const char *pre, size_t prelen, int msgfd,
 		r = e == ENOENT || e == ENOTDIR ? missing(why, dir) : fail(why, "unable to link into ", newdir.s, e);
 		goto unlink_tmp;
 	}
-	if (fsync_dir(newdir.s) == -1) {
+	if (later && (bit = later_bit(later, newdir.s)) != 0)
+		*mask |= bit; /* durable once maildir_sync has run */
+	else if (fsync_dir(newdir.s) == -1) {
 		/* The file is in new/ but may not survive a crash: say so and let the
 		 * queue retry.  A retry can duplicate; it cannot lose. */
 		r = fail(why, "unable to fsync ", newdir.s, errno);

@@ -27,6 +27,7 @@
 #include "io.h"
 #include "log.h"
 #include "str.h"
+#include "seconds.h"
 #include "uniq.h"
 #include "dotfile.h"
 #include "identity.h"
@@ -101,6 +102,81 @@ static void release_message(void)
 		(void)dup3(null_fd, msgfd, O_CLOEXEC);
 }
 
+/* -b: answers held back (doc/postern-local.8, "Batches").  A message
+ * whose Maildir copies wait for their new/'s fsync is answered once
+ * maildir_sync has run, one fsync of each directory for the batch instead
+ * of one a message; every answer after it waits too, so that the lines
+ * stay in order.  They go out at the end of the batch, before a program
+ * or a forward starts (either may take long, and lspawn kills a child
+ * that says nothing for control/timeoutlocal seconds), and when the first
+ * has waited HOLD_MS.  lspawn answers postern-send for a batch only once
+ * every line is there, so nothing waits longer for it. */
+#define HOLD_MS 1000
+struct held {
+	char st;          /* K, H, X, D or Z */
+	unsigned mask;    /* its new/ directories in later */
+	const char *qid, *rcpt;
+	struct str text;  /* cleaned, without the LF */
+};
+static struct held held[LOCAL_BATCH_MAX];
+static size_t nheld;
+static long long held_since;
+static struct dirsync later;
+static unsigned cur_mask;            /* this message's new/ directories in later */
+
+/* The delivery's log line, held until the next log_flush. */
+static void log_result(char st, const char *q, const char *rcpt, const struct str *t)
+{
+	struct logline l = { STR_INIT };
+
+	log_begin(&l, "delivery");
+	log_kv(&l, "qid", q ? q : "");
+	log_kv(&l, "to", rcpt ? rcpt : "");
+	log_kv(&l, "status", st == 'D' ? "permanent" : st == 'Z' ? "temporary" : "delivered");
+	log_kvb(&l, "text", t->s ? t->s : "", t->len);
+	log_end(&l);
+}
+
+/* A result line ("K text"), or (batch 0) the bare text. */
+static void say(char st, const struct str *t)
+{
+	struct str line = STR_INIT;
+
+	if ((batch && (!str_catc(&line, st) || !str_catc(&line, ' '))) ||
+	    !str_catb(&line, t->s ? t->s : "", t->len) || !str_catc(&line, '\n') || write_all(1, line.s, line.len) == -1)
+		_exit(111);
+	str_free(&line);
+}
+
+/* A message's log line, then its result line. */
+static void answer(char st, const char *q, const char *rcpt, const struct str *t)
+{
+	log_result(st, q, rcpt, t);
+	log_flush(); /* before lspawn hears of it */
+	say(st, t);
+}
+
+/* Makes the held messages' copies durable and answers them.  Returns the
+ * bits of the directories whose fsync failed (sync_why says how): a held
+ * success in one of them is answered Z, to be delivered again. */
+static struct str sync_why = STR_INIT;
+static unsigned flush_held(void)
+{
+	struct str *why = &sync_why;
+	unsigned failed = later.n ? maildir_sync(&later, why) : 0;
+	size_t i;
+
+	for (i = 0; i < nheld; i++) {
+		struct held *h = held + i;
+		if ((h->mask & failed) && h->st != 'D' && h->st != 'Z')
+			answer('Z', h->qid, h->rcpt, why);
+		else
+			answer(h->st, h->qid, h->rcpt, &h->text);
+	}
+	nheld = 0;
+	return failed;
+}
+
 /* The result line on stdout, then the exit (or, with -b, the next
  * message).  Every way out goes through here (apart from a home_dir() that
  * cannot find the install, which dies 111).  A failure before the first
@@ -108,7 +184,7 @@ static void release_message(void)
 static _Noreturn void finish(int code, const char *text, size_t n)
 {
 	struct str t = STR_INIT;
-	struct logline l = { STR_INIT };
+	char st = code == 0 ? success : code == 100 ? 'D' : 'Z';
 	size_t i;
 
 	if (!str_copyb(&t, text, n))
@@ -122,36 +198,31 @@ static _Noreturn void finish(int code, const char *text, size_t n)
 		while (t.len && ((unsigned char)t.s[t.len] & 0xc0) == 0x80)
 			t.len--;
 	}
-	log_begin(&l, "delivery");
-	log_kv(&l, "qid", qid ? qid : "");
-	log_kv(&l, "to", recipient ? recipient : "");
-	log_kv(&l, "status", code == 0 ? "delivered" : code == 100 ? "permanent" : "temporary");
-	log_kvb(&l, "text", t.s, t.len);
-	log_end(&l);
-	log_flush(); /* before lspawn hears of it */
 	if (started || !batch)
 		release_message();
-	if (!str_catc(&t, '\n'))
-		_exit(111);
-	if (!batch) {
-		if (write_all(1, t.s, t.len) == -1)
-			_exit(111);
+	if (!batch || !started) {
+		/* one message, or every message's before the first began */
+		log_result(st, qid, recipient, &t);
+		log_flush();
+		for (i = 0; i < (batch ? nmsg : 1); i++)
+			say(st, &t);
 		_exit(code);
 	}
-	{
-		struct str line = STR_INIT;
-		size_t k;
-		if (!str_catc(&line, code == 0 ? success : code == 100 ? 'D' : 'Z') || !str_catc(&line, ' ') ||
-		    !str_cat(&line, &t))
+	if (nheld || cur_mask) {
+		struct held *h = held + nheld;
+		if (!nheld)
+			held_since = monotonic_ms();
+		h->st = st;
+		h->mask = cur_mask;
+		h->qid = qid;
+		h->rcpt = recipient;
+		h->text.len = 0;
+		if (!str_cat(&h->text, &t))
 			_exit(111);
-		for (k = started ? cur : 0; k < (started ? cur + 1 : nmsg); k++)
-			if (write_all(1, line.s, line.len) == -1)
-				_exit(111);
-		str_free(&line);
-	}
+		nheld++;
+	} else
+		answer(st, qid, recipient, &t);
 	str_free(&t);
-	if (!started)
-		_exit(code);
 	longjmp(next_message, 1);
 }
 
@@ -381,6 +452,15 @@ static unsigned long long message_bytes(void)
 	return (unsigned long long)st.st_size + pre.len + 1;
 }
 
+/* Before a program or a forward: what is held goes out (flush_held),
+ * this message's Maildir copies made durable with it. */
+static void settle(void)
+{
+	if ((nheld || later.n) && (flush_held() & cur_mask))
+		finishs(111, &sync_why);
+	cur_mask = 0;
+}
+
 static _Noreturn void deliver(const struct dotfile *d)
 {
 	static struct str why = STR_INIT, name = STR_INIT, path = STR_INIT;
@@ -416,7 +496,7 @@ static _Noreturn void deliver(const struct dotfile *d)
 		case DOT_MAILDIR:
 			if (!str_copyb(&path, x->s, x->len))
 				nomem();
-			r = maildir_deliver(path.s, pre.s, pre.len, msgfd, &why, &name);
+			r = maildir_deliver(path.s, pre.s, pre.len, msgfd, &why, &name, batch ? &later : 0, &cur_mask);
 			if (r)
 				finishs(r, &why);
 			box_quota_add(&qroot[i], name.s ? name.s : "", recipient);
@@ -429,6 +509,7 @@ static _Noreturn void deliver(const struct dotfile *d)
 			log_end(&l);
 			break;
 		case DOT_PROGRAM:
+			settle();
 			if (!timeout) {
 				if (control_num("programtimeout", &timeout, 300) == -1 || timeout == 0 ||
 				    timeout > TIMEOUT_MAX)
@@ -453,6 +534,7 @@ static _Noreturn void deliver(const struct dotfile *d)
 		}
 	}
 	if (nfwd) {
+		settle();
 		/* one destination, and a forward: the DSN request goes on with
 		 * the copy, whose delivery answers it (doc/dsn.md, "Forwards") */
 		int r, single = nfwd == 1 && nmaildir == 0 && nprog == 0;
@@ -497,6 +579,9 @@ static _Noreturn void one_message(char **arg)
 	qid = 0;
 	recipient = 0;
 	success = 'K';
+	cur_mask = 0;
+	if (nheld && monotonic_ms() - held_since >= HOLD_MS)
+		(void)flush_held();
 	have_dflt = 0;
 	dflt.len = 0;
 	sender = arg[2];
@@ -659,6 +744,7 @@ int main(int argc, char **argv)
 				msgfd = batch ? 3 + (int)cur : 0;
 				one_message(margs + LOCAL_MSG_ARGS * cur);
 			}
+		(void)flush_held();
 		if (!linger)
 			_exit(0);
 		/* every line is out (finish wrote them) and no message file is

@@ -97,7 +97,7 @@ int quota_warning(const char *root, const struct quota *def, const struct quota_
 	    write_all(fd, m.s, m.len) == -1) {
 		if (!str_copys(&why, "4.3.0 unable to write the warning: ") || !str_cats(&why, strerror(errno)))
 			why.len = 0;
-	} else if (maildir_deliver(root, "Return-Path: <>\n", 16, fd, &why, name) == 0) {
+	} else if (maildir_deliver(root, "Return-Path: <>\n", 16, fd, &why, name, 0, 0) == 0) {
 		r = 1;
 	}
 	log_begin(&l, "quota_warning");

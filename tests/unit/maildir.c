@@ -70,14 +70,14 @@ int main(void)
 	lseek(fd, 5, SEEK_SET); /* the writer must not depend on the offset */
 
 	snprintf(path, sizeof path, "%s/Maildir", root);
-	r = maildir_deliver(path, pre, strlen(pre), fd, &why, &fname);
+	r = maildir_deliver(path, pre, strlen(pre), fd, &why, &fname, 0, 0);
 	CHECK(r == 111 && why.len && !strncmp(why.s, "4.2.1 Maildir missing", 21), "missing Maildir: 111, 4.2.1");
 
 	mkdir(path, 0700);
 	snprintf(path, sizeof path, "%s/Maildir/tmp", root);
 	mkdir(path, 0700);
 	snprintf(path, sizeof path, "%s/Maildir", root);
-	r = maildir_deliver(path, pre, strlen(pre), fd, &why, &fname);
+	r = maildir_deliver(path, pre, strlen(pre), fd, &why, &fname, 0, 0);
 	CHECK(r == 111 && !strncmp(why.s, "4.2.1 Maildir missing", 21), "Maildir without new/: 111, 4.2.1");
 	snprintf(path, sizeof path, "%s/Maildir/tmp", root);
 	CHECK(count(path, 0, 0) == 0, "the failed delivery left nothing in tmp/");
@@ -88,7 +88,7 @@ int main(void)
 	mkdir(path, 0700);
 	snprintf(path, sizeof path, "%s/Maildir/", root);
 	umask(077);
-	r = maildir_deliver(path, pre, strlen(pre), fd, &why, &fname);
+	r = maildir_deliver(path, pre, strlen(pre), fd, &why, &fname, 0, 0);
 	CHECK(r == 0, "delivery succeeds");
 	snprintf(path, sizeof path, "%s/Maildir/tmp", root);
 	CHECK(count(path, 0, 0) == 0, "tmp/ is empty afterwards");
@@ -116,8 +116,41 @@ int main(void)
 		CHECK(strchr(name, ',') == name + strlen(name) - strlen(want), "and holds no other ','");
 	}
 
-	r = maildir_deliver(path, pre, strlen(pre), fd, &why, &fname);
+	r = maildir_deliver(path, pre, strlen(pre), fd, &why, &fname, 0, 0);
 	CHECK(r == 111 && why.len > 6 && !strncmp(why.s, "4.", 2), "a file where a Maildir should be: temporary failure");
+	{
+		/* a batch's deliveries: new/ held open to be fsync'd once */
+		static struct dirsync later;
+		unsigned mask = 0, mask2 = 0;
+		char other[4200];
+		snprintf(path, sizeof path, "%s/Maildir/", root);
+		snprintf(other, sizeof other, "%s/Other", root);
+		mkdir(other, 0700);
+		snprintf(other, sizeof other, "%s/Other/new", root);
+		mkdir(other, 0700);
+		snprintf(other, sizeof other, "%s/Other/tmp", root);
+		mkdir(other, 0700);
+		snprintf(other, sizeof other, "%s/Other/", root);
+		CHECK(maildir_deliver(path, pre, strlen(pre), fd, &why, &fname, &later, &mask) == 0 && later.n == 1 &&
+		      mask == 1, "a delivery with its fsync put off: new/ held, its bit set");
+		CHECK(maildir_deliver(path, pre, strlen(pre), fd, &why, &fname, &later, &mask) == 0 && later.n == 1 &&
+		      mask == 1, "a second into the same Maildir: the same directory, held once");
+		CHECK(maildir_deliver(other, pre, strlen(pre), fd, &why, &fname, &later, &mask2) == 0 && later.n == 2 &&
+		      mask2 == 2, "another Maildir: a second directory, the next bit");
+		snprintf(path, sizeof path, "%s/Maildir/new", root);
+		CHECK(count(path, 0, 0) == 3, "the copies are in new/ at once (only the directory's fsync waits)");
+		CHECK(maildir_sync(&later, &why) == 0 && later.n == 0, "maildir_sync: both fsync'd, none failed, emptied");
+		snprintf(path, sizeof path, "%s/Maildir/", root);
+		mask = 0;
+		CHECK(maildir_deliver(path, pre, strlen(pre), fd, &why, &fname, &later, &mask) == 0 && later.n == 1,
+		      "held again after a sync");
+		close(later.fd[0]);
+		later.fd[0] = open("/dev/null", O_RDONLY);
+		why.len = 0;
+		CHECK(maildir_sync(&later, &why) == 1 && why.len > 6 && !strncmp(why.s, "4.3.0 unable to fsync ", 22) &&
+		      strstr(why.s, "/Maildir/new") && later.n == 0,
+		      "a directory whose fsync fails: its bit, and a text naming it");
+	}
 	close(fd);
 	{
 		char cmd[4200];
