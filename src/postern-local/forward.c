@@ -20,16 +20,20 @@ static unsigned copies_notify(unsigned notify, int single)
 	return notify == DSN_NOTIFY_SUCCESS ? DSN_NOTIFY_NEVER : notify & ~(unsigned)DSN_NOTIFY_SUCCESS;
 }
 
-/* The ORCPT given, or one naming the address the message came to here,
- * which the sender knows; left out (0) if its xtext is too long. */
+/* The ORCPT given, or, for a recipient that asked something (NOTIFY),
+ * one naming the address the message came to here, which the sender
+ * knows; none (0) for a recipient that asked nothing, whose copies go on
+ * as plain mail, or if the xtext is too long.  -1 out of memory. */
 static int orcpt_for(struct str *out, const char *rcptparams, const char *recipient)
 {
 	const char *v;
-	size_t vl;
+	size_t vl, rl = strlen(rcptparams);
 
 	out->len = 0;
-	if (dsn_params_get(rcptparams, strlen(rcptparams), "ORCPT=", &v, &vl))
+	if (dsn_params_get(rcptparams, rl, "ORCPT=", &v, &vl))
 		return str_copyb(out, v, vl) ? 1 : -1;
+	if (!dsn_params_get(rcptparams, rl, "NOTIFY=", &v, &vl))
+		return 0;
 	if (!str_copys(out, "rfc822;") || !xtext_encode(out, recipient, strlen(recipient)))
 		return -1;
 	return dsn_orcpt_ok(out->s, out->len) ? 1 : 0;

@@ -15,7 +15,7 @@
  * recipient's DSN request from rcptparams as RFC 3461 5.2.7 has an alias
  * pass it on (doc/dsn.md, "Forwards"): NOTIFY as given when single (the
  * forward is the recipient's one destination), else without SUCCESS; the
- * ORCPT given, else rfc822;recipient.  Both parameter texts are as
+ * ORCPT given, else rfc822;recipient if a NOTIFY was given.  Both parameter texts are as
  * dsn_params_ok accepts them.  1, or 0 out of memory. */
 int forward_envelope(struct str *env, const struct dotfile *d, size_t upto, int single, const char *sender,
                      const char *recipient, const char *mailparams, const char *rcptparams);

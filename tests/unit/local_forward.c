@@ -68,9 +68,10 @@ int main(void)
 	    dotfile_parse(&one, "&a@x.example\n", 13, &line) != DOT_OK)
 		return 1;
 
-	CHECK(env_is(&one, 1, "r@here.example", "", "",
-	             "F" SENDER "|S|Orfc822;r@here.example|Ta@x.example||"),
-	      "no DSN: the sender, S, and the address it came to as ORCPT");
+	CHECK(env_is(&one, 1, "r@here.example", "", "", "F" SENDER "|S|Ta@x.example||"),
+	      "no DSN: the sender, S and the address, as plain mail");
+	CHECK(env_is(&one, 1, "r@here.example", "", "ORCPT=rfc822;o", "F" SENDER "|S|Orfc822;o|Ta@x.example||"),
+	      "an ORCPT alone goes on as given");
 	CHECK(env_is(&one, 1, "r@here.example", "RET=HDRS ENVID=id+2B1", "NOTIFY=SUCCESS,DELAY ORCPT=rfc822;o+40x",
 	             "F" SENDER "|RHDRS|Eid+2B1|S|NSUCCESS,DELAY|Orfc822;o+40x|Ta@x.example||"),
 	      "one forward alone: RET, ENVID, NOTIFY and ORCPT as given, in the envelope's order");
@@ -81,8 +82,8 @@ int main(void)
 	CHECK(env_is(&two, 0, "r@here.example", "", "NOTIFY=SUCCESS ORCPT=x-local;r",
 	             "F" SENDER "|S|NNEVER|Ox-local;r|Ta@x.example|NNEVER|Ox-local;r|Tb@x.example||"),
 	      "an expansion of NOTIFY=SUCCESS alone: NEVER; an ORCPT of another type kept");
-	CHECK(env_is(&one, 1, "a+b=c\x01@here.example", "", "",
-	             "F" SENDER "|S|Orfc822;a+2Bb+3Dc+01@here.example|Ta@x.example||"),
+	CHECK(env_is(&one, 1, "a+b=c\x01@here.example", "", "NOTIFY=FAILURE",
+	             "F" SENDER "|S|NFAILURE|Orfc822;a+2Bb+3Dc+01@here.example|Ta@x.example||"),
 	      "the ORCPT made from the address is xtext");
 	memset(longrcpt, '+', sizeof longrcpt - 1);
 	memcpy(longrcpt + sizeof longrcpt - 11, "@h.example", 11);
@@ -91,7 +92,7 @@ int main(void)
 	{
 		struct str e = STR_INIT;
 		CHECK(forward_envelope(&e, &two, 1, 0, SENDER, "r@h.example", "", "") && e.len == strlen("F" SENDER) + 1 +
-		      2 + strlen("Orfc822;r@h.example") + 1 + strlen("Ta@x.example") + 2,
+		      2 + strlen("Ta@x.example") + 2,
 		      "only the lines before upto (a program's 99 stops the rest)");
 		str_free(&e);
 	}
@@ -99,8 +100,8 @@ int main(void)
 		unsigned n = k ? dsn_notify_parse(notifies[k] + 7, strlen(notifies[k] + 7)) : 0;
 		unsigned expanded = !(n & DSN_NOTIFY_SUCCESS) ? n : n == DSN_NOTIFY_SUCCESS ? DSN_NOTIFY_NEVER :
 		                    n & ~(unsigned)DSN_NOTIFY_SUCCESS;
-		all = all && env_parses(&one, 1, "r@h.example", "RET=FULL", notifies[k], n, 1) &&
-		      env_parses(&two, 0, "r@h.example", "", notifies[k], expanded, 1) &&
+		all = all && env_parses(&one, 1, "r@h.example", "RET=FULL", notifies[k], n, k != 0) &&
+		      env_parses(&two, 0, "r@h.example", "", notifies[k], expanded, k != 0) &&
 		      env_parses(&two, 0, longrcpt, "ENVID=x", notifies[k], expanded, 0);
 	}
 	CHECK(all, "every NOTIFY, alone or expanded: an envelope postern-queue takes, SUCCESS never in an expansion's copies");
