@@ -189,7 +189,7 @@ msg pts1@mx.test pts1-permfail-n1@mx.test never2 |
 wait_for 10 logged 'to=pts1-permfail-n2@mx.test status=failed'
 ID=$(qid_to pts1-permfail-n2@mx.test)
 check "NOTIFY=NEVER on one of two: the bounce lists the other alone ($ID)" \
-	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=1 ndelivered=0 nrelayed=0 "
+	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=1 ndelivered=0 nrelayed=0 nexpanded=0 "
 report_came "$ID"
 check "NOTIFY=NEVER on one of two: only the other in the report" \
 	dsnck "$(report_of "$ID")" "len(per) == 1" "per[0]['Final-Recipient'] == 'rfc822; pts1-permfail-n2@mx.test'" \
@@ -204,7 +204,7 @@ msg pts1@mx.test pts1-dsnok@mx.test success |
 check "NOTIFY=SUCCESS: delivered" wait_for 10 logged 'to=pts1-dsnok@mx.test status=delivered'
 ID=$(qid_to pts1-dsnok@mx.test)
 check "NOTIFY=SUCCESS: a report listing one delivery, logged ($ID)" \
-	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=0 ndelivered=1 nrelayed=0 "
+	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=0 ndelivered=1 nrelayed=0 nexpanded=0 "
 check "NOTIFY=SUCCESS: the report reaches the sender" report_came "$ID"
 check "NOTIFY=SUCCESS: Successful Mail Delivery Report, Action delivered, Original-Recipient, Original-Envelope-Id" \
 	dsnck "$(report_of "$ID")" "m['Subject'] == 'Successful Mail Delivery Report'" \
@@ -230,7 +230,7 @@ msg pts1@mx.test pts1-permfail-full@mx.test retfull |
 wait_for 10 logged 'to=pts1-permfail-full@mx.test status=failed'
 ID=$(qid_to pts1-permfail-full@mx.test)
 check "RET=FULL: one report on the failure and the success ($ID)" \
-	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=1 ndelivered=1 nrelayed=0 "
+	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=1 ndelivered=1 nrelayed=0 nexpanded=0 "
 report_came "$ID"
 check "RET=FULL: the whole message comes back as message/rfc822, the failure listed first" \
 	dsnck "$(report_of "$ID")" "m['Subject'] == 'Undelivered Mail Returned to Sender'" \
@@ -288,7 +288,7 @@ msg pts1@mx.test pts1-permfail-s@mx.test signing | inject pts1@mx.test pts1-perm
 check "signed bounce: postern-dkimsign is run for it, and fails without postern-dkim (74)" \
 	wait_for 10 logged 'postern-dkimsign refused a bounce, exit 74'
 check "signed bounce: after signing failed for control/retrymax, it goes unsigned, logged so" \
-	wait_for 15 logged 'bounce qid=[^ ]* to=pts1@mx.test nfailed=1 ndelivered=0 nrelayed=0 signed=no '
+	wait_for 15 logged 'bounce qid=[^ ]* to=pts1@mx.test nfailed=1 ndelivered=0 nrelayed=0 nexpanded=0 signed=no '
 check "signed bounce: it was tried signed more than once before that" \
 	sh -c "[ \$(grep -c 'postern-dkimsign refused a bounce, exit 74' '$LOG') -ge 2 ]"
 check "signed bounce: and the queue empties" wait_for 10 queue_empty
@@ -521,7 +521,7 @@ check "to a server without DSN: relayed, logged so" wait_for 15 logged 'to=a@nod
 check "to a server without DSN: a recipient that gave nothing is delivered" wait_for 10 logged 'to=b@nodsn.example status=delivered'
 ID=$(qid_to a@nodsn.example)
 check "to a server without DSN: no parameter went to it" sh -c "! grep -q -e NOTIFY= -e ENVID= '$SCRATCH/nodsn'"
-check "relayed: a report listing it, logged ($ID)" wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=0 ndelivered=0 nrelayed=1 "
+check "relayed: a report listing it, logged ($ID)" wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=0 ndelivered=0 nrelayed=1 nexpanded=0 "
 check "relayed: the report reaches the sender" report_came "$ID"
 check "relayed: Action relayed, 2.0.0, Original-Recipient, Original-Envelope-Id, the server's reply" \
 	dsnck "$(report_of "$ID")" "m['Subject'] == 'Successful Mail Delivery Report'" "len(per) == 1" \
