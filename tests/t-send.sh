@@ -5,8 +5,9 @@
 # here) by a fake that records its argv, uid, environment (the identity it
 # is to take: lspawn starts it as root, doc/postern-local.8) and answers by the
 # recipient: *tempfail* fails once then succeeds, *permfail* fails for good,
-# *slow* sleeps, *hangonce* hangs the first time (until killed), anything
-# else is delivered (stdin saved).
+# *slow* sleeps, *hangonce* hangs the first time (until killed), *fwdone*
+# is forwarded to one address (H) and *fwdmany* to several (X, doc/dsn.md
+# "Forwards"), anything else is delivered (stdin saved).
 . "$(dirname "$0")/lib.sh"
 scratch_init
 need_built postern-start postern-send postern-lspawn postern-clean postern-queue
@@ -27,12 +28,13 @@ shift
 mode=\$1 user=\$2 home=\$3
 shift 3
 fd=3
-while [ \$# -ge 4 ]; do
-	ext=\$1 rcpt=\$2 sender=\$3 qid=\$4
-	shift 4
+while [ \$# -ge 6 ]; do
+	ext=\$1 rcpt=\$2 sender=\$3 qid=\$4 mailparams=\$5 rcptparams=\$6
+	shift 6
 	n=\$(mktemp "\$F/call.XXXXXX") || exit 111
 	chmod 644 "\$n"
 	{ printf '%s|' "\$mode" "\$user" "\$home" "\$ext" "\$rcpt" "\$sender" "\$qid"; echo
+	  printf 'dsn|%s|%s|\n' "\$mailparams" "\$rcptparams"
 	  echo "uid=\$(id -u) gid=\$(id -g) groups=\$(id -G) cwd=\$(pwd) fd=\$fd pid=\$\$"; env | sort; } > "\$n"
 	case \$rcpt in
 	*tempfail*)
@@ -44,6 +46,8 @@ while [ \$# -ge 4 ]; do
 	*hangonce*)
 		if [ -e "\$F/seen.\$qid" ]; then cat "/dev/fd/\$fd" > "\$n.msg"; echo "K delivered"
 		else : > "\$F/seen.\$qid"; exec sleep 60; fi ;;
+	*fwdone*) cat "/dev/fd/\$fd" > "\$n.msg"; echo "H 2.0.0 delivered: 0 maildir, 0 program, 1 forward" ;;
+	*fwdmany*) cat "/dev/fd/\$fd" > "\$n.msg"; echo "X 2.0.0 delivered: 1 maildir, 0 program, 1 forward" ;;
 	*) cat "/dev/fd/\$fd" > "\$n.msg"; echo "K delivered to Maildir" ;;
 	esac
 	fd=\$((fd + 1))
@@ -189,7 +193,7 @@ msg pts1@mx.test pts1-permfail-n1@mx.test never2 |
 wait_for 10 logged 'to=pts1-permfail-n2@mx.test status=failed'
 ID=$(qid_to pts1-permfail-n2@mx.test)
 check "NOTIFY=NEVER on one of two: the bounce lists the other alone ($ID)" \
-	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=1 ndelivered=0 nrelayed=0 "
+	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=1 ndelivered=0 nrelayed=0 nexpanded=0 "
 report_came "$ID"
 check "NOTIFY=NEVER on one of two: only the other in the report" \
 	dsnck "$(report_of "$ID")" "len(per) == 1" "per[0]['Final-Recipient'] == 'rfc822; pts1-permfail-n2@mx.test'" \
@@ -204,7 +208,7 @@ msg pts1@mx.test pts1-dsnok@mx.test success |
 check "NOTIFY=SUCCESS: delivered" wait_for 10 logged 'to=pts1-dsnok@mx.test status=delivered'
 ID=$(qid_to pts1-dsnok@mx.test)
 check "NOTIFY=SUCCESS: a report listing one delivery, logged ($ID)" \
-	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=0 ndelivered=1 nrelayed=0 "
+	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=0 ndelivered=1 nrelayed=0 nexpanded=0 "
 check "NOTIFY=SUCCESS: the report reaches the sender" report_came "$ID"
 check "NOTIFY=SUCCESS: Successful Mail Delivery Report, Action delivered, Original-Recipient, Original-Envelope-Id" \
 	dsnck "$(report_of "$ID")" "m['Subject'] == 'Successful Mail Delivery Report'" \
@@ -215,12 +219,43 @@ check "NOTIFY=SUCCESS: Successful Mail Delivery Report, Action delivered, Origin
 	"'delivered to Maildir' in per[0]['Diagnostic-Code']" "'body of success' not in str(m)"
 f=$(report_of "$ID")
 check "NOTIFY=SUCCESS: the report comes from the null sender" grep -q '^user|pts1|[^|]*||pts1@mx.test||' "${f%.msg}"
+check "NOTIFY=SUCCESS: postern-local was given ENVID, and NOTIFY and ORCPT as given (doc/pipes.md)" \
+	sh -c "grep -l '|pts1-dsnok@mx.test|' $FAKE/call.?????? | xargs grep -qx 'dsn|ENVID=QQ314159+2Bx|NOTIFY=SUCCESS ORCPT=rfc822;Old+2BBox@mx.test|'"
+check "  and for the recipient that asked nothing, ENVID alone" \
+	sh -c "grep -l '|pts1-dsnquiet@mx.test|' $FAKE/call.?????? | xargs grep -qx 'dsn|ENVID=QQ314159+2Bx||'"
 check "NOTIFY=SUCCESS: then the message leaves the queue" wait_for 10 logged "done qid=$ID"
 msg '' pts1-dsnnull@mx.test success-null | inject_env '' NSUCCESS Tpts1-dsnnull@mx.test ||
 	not_ok "postern-queue accepts <> with NOTIFY=SUCCESS"
 check "NOTIFY=SUCCESS from the null sender: delivered" wait_for 10 logged 'to=pts1-dsnnull@mx.test status=delivered'
 ID=$(qid_to pts1-dsnnull@mx.test)
 check "NOTIFY=SUCCESS from the null sender: no report" gone_without_report "$ID"
+
+# Forwards (doc/dsn.md): X, sent on to several destinations, is reported
+# as expanded if SUCCESS was asked; H, forwarded to one address with the
+# request, is reported on by whoever delivers the copy
+msg pts1@mx.test pts1-fwdmany@mx.test expand |
+	inject_env pts1@mx.test RHDRS NSUCCESS,FAILURE Tpts1-fwdmany@mx.test ||
+	not_ok "postern-queue accepts NOTIFY=SUCCESS to a forward"
+check "X: delivered" wait_for 10 logged 'to=pts1-fwdmany@mx.test status=delivered'
+ID=$(qid_to pts1-fwdmany@mx.test)
+check "X: a report listing one expansion, logged ($ID)" \
+	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=0 ndelivered=0 nrelayed=0 nexpanded=1 "
+report_came "$ID"
+check "X: Successful Mail Delivery Report, Action expanded, Status 2.0.0, said so in words" \
+	dsnck "$(report_of "$ID")" "m['Subject'] == 'Successful Mail Delivery Report'" "len(per) == 1" \
+	"per[0]['Final-Recipient'] == 'rfc822; pts1-fwdmany@mx.test'" \
+	"per[0]['Action'] == 'expanded'" "per[0]['Status'] == '2.0.0'" \
+	"'1 forward' in per[0]['Diagnostic-Code']" "'expanded: sent on to several addresses' in text"
+msg pts1@mx.test pts1-fwdone@mx.test handon | inject_env pts1@mx.test NSUCCESS Tpts1-fwdone@mx.test ||
+	not_ok "postern-queue accepts NOTIFY=SUCCESS to a single forward"
+check "H: delivered" wait_for 10 logged 'to=pts1-fwdone@mx.test status=delivered'
+ID=$(qid_to pts1-fwdone@mx.test)
+check "H: no report, the copy's deliverer reports on it" gone_without_report "$ID"
+msg pts1@mx.test pts1-fwdmany-quiet@mx.test expand-quiet | inject_env pts1@mx.test Tpts1-fwdmany-quiet@mx.test ||
+	not_ok "postern-queue accepts a forward without DSN parameters"
+wait_for 10 logged 'to=pts1-fwdmany-quiet@mx.test status=delivered'
+ID=$(qid_to pts1-fwdmany-quiet@mx.test)
+check "X without NOTIFY: no report ($ID)" gone_without_report "$ID"
 
 # RET=FULL: the bounce returns the whole message, and reports the
 # success asked for with it
@@ -230,7 +265,7 @@ msg pts1@mx.test pts1-permfail-full@mx.test retfull |
 wait_for 10 logged 'to=pts1-permfail-full@mx.test status=failed'
 ID=$(qid_to pts1-permfail-full@mx.test)
 check "RET=FULL: one report on the failure and the success ($ID)" \
-	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=1 ndelivered=1 nrelayed=0 "
+	wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=1 ndelivered=1 nrelayed=0 nexpanded=0 "
 report_came "$ID"
 check "RET=FULL: the whole message comes back as message/rfc822, the failure listed first" \
 	dsnck "$(report_of "$ID")" "m['Subject'] == 'Undelivered Mail Returned to Sender'" \
@@ -288,7 +323,7 @@ msg pts1@mx.test pts1-permfail-s@mx.test signing | inject pts1@mx.test pts1-perm
 check "signed bounce: postern-dkimsign is run for it, and fails without postern-dkim (74)" \
 	wait_for 10 logged 'postern-dkimsign refused a bounce, exit 74'
 check "signed bounce: after signing failed for control/retrymax, it goes unsigned, logged so" \
-	wait_for 15 logged 'bounce qid=[^ ]* to=pts1@mx.test nfailed=1 ndelivered=0 nrelayed=0 signed=no '
+	wait_for 15 logged 'bounce qid=[^ ]* to=pts1@mx.test nfailed=1 ndelivered=0 nrelayed=0 nexpanded=0 signed=no '
 check "signed bounce: it was tried signed more than once before that" \
 	sh -c "[ \$(grep -c 'postern-dkimsign refused a bounce, exit 74' '$LOG') -ge 2 ]"
 check "signed bounce: and the queue empties" wait_for 10 queue_empty
@@ -521,7 +556,7 @@ check "to a server without DSN: relayed, logged so" wait_for 15 logged 'to=a@nod
 check "to a server without DSN: a recipient that gave nothing is delivered" wait_for 10 logged 'to=b@nodsn.example status=delivered'
 ID=$(qid_to a@nodsn.example)
 check "to a server without DSN: no parameter went to it" sh -c "! grep -q -e NOTIFY= -e ENVID= '$SCRATCH/nodsn'"
-check "relayed: a report listing it, logged ($ID)" wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=0 ndelivered=0 nrelayed=1 "
+check "relayed: a report listing it, logged ($ID)" wait_for 10 logged "bounce qid=$ID to=pts1@mx.test nfailed=0 ndelivered=0 nrelayed=1 nexpanded=0 "
 check "relayed: the report reaches the sender" report_came "$ID"
 check "relayed: Action relayed, 2.0.0, Original-Recipient, Original-Envelope-Id, the server's reply" \
 	dsnck "$(report_of "$ID")" "m['Subject'] == 'Successful Mail Delivery Report'" "len(per) == 1" \

@@ -38,6 +38,7 @@ static int parse_line(const char *s, const char *end, struct srec *rec, size_t n
 	case 'K':
 	case 'R':
 	case 'H':
+	case 'X':
 		if (!field_num(&p, end, &i, 1))
 			return 0;
 		break;
@@ -83,6 +84,7 @@ void state_apply(const struct srec *rec, struct rstate *r, int *bounced)
 	case 'K': x->st = RS_DONE; break;
 	case 'R': x->st = RS_RELAYED; break;
 	case 'H': x->st = RS_HANDED; break;
+	case 'X': x->st = RS_EXPANDED; break;
 	case 'D': x->st = RS_FAILED; break;
 	default:
 		x->st = RS_PENDING;
@@ -141,6 +143,11 @@ int state_line_H(struct str *out, size_t i)
 	return head(out, 'H', i) && str_catc(out, '\n');
 }
 
+int state_line_X(struct str *out, size_t i)
+{
+	return head(out, 'X', i) && str_catc(out, '\n');
+}
+
 int state_line_D(struct str *out, size_t i, const char *why, size_t n)
 {
 	return head(out, 'D', i) && str_catc(out, ' ') && state_reason(out, why, n) &&
@@ -161,6 +168,7 @@ int state_line(struct str *out, size_t i, const struct rstate *r)
 	case RS_DONE: return state_line_K(out, i);
 	case RS_RELAYED: return state_line_R(out, i);
 	case RS_HANDED: return state_line_H(out, i);
+	case RS_EXPANDED: return state_line_X(out, i);
 	case RS_FAILED: return state_line_D(out, i, r->why, r->why_len);
 	default:
 		if (!r->attempts && !r->next)

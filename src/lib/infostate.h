@@ -14,10 +14,14 @@
  * asked for what it cannot do (NOTIFY, ORCPT): the request ends there,
  * and a report may be due for it (doc/dsn.md) */
 /* RS_HANDED: delivered to a server that speaks DSN and took on the
- * recipient's request: any report is that server's.  RS_DONE is then a
- * delivery here (postern-local), or elsewhere for a recipient that asked
- * nothing of DSN. */
-enum rstate_kind { RS_PENDING, RS_DONE, RS_FAILED, RS_RELAYED, RS_HANDED };
+ * recipient's request, or forwarded here to one address with the
+ * request: any report is whoever delivers it.  RS_EXPANDED: postern-local
+ * sent it on to several destinations (RFC 3461 5.2.7.3, doc/dsn.md), of
+ * which at least one a forward: a success report says "expanded", and the
+ * copies report on themselves.  RS_DONE is then a delivery here
+ * (postern-local), or elsewhere for a recipient that asked nothing of
+ * DSN. */
+enum rstate_kind { RS_PENDING, RS_DONE, RS_FAILED, RS_RELAYED, RS_HANDED, RS_EXPANDED };
 
 struct rstate {
 	enum rstate_kind st;
@@ -27,7 +31,7 @@ struct rstate {
 	size_t why_len;
 };
 
-/* One record: kind is K, R, H, D, Z (for recipient i) or B, W (for the message). */
+/* One record: kind is K, R, H, X, D, Z (for recipient i) or B, W (for the message). */
 struct srec {
 	char kind;
 	size_t i;
@@ -59,12 +63,13 @@ size_t state_parse(const char *buf, size_t n, struct rstate *r, size_t nrcpt, in
 int state_line_K(struct str *out, size_t i);
 int state_line_R(struct str *out, size_t i);
 int state_line_H(struct str *out, size_t i);
+int state_line_X(struct str *out, size_t i);
 int state_line_D(struct str *out, size_t i, const char *why, size_t n);
 int state_line_Z(struct str *out, size_t i, unsigned long long attempts, unsigned long long next,
                  const char *why, size_t n);
 int state_line_B(struct str *out);
 /* The one record a recipient's state comes down to, what a compacted
- * info/QID holds for it: K, R, H, D, Z, or nothing for a fresh one. */
+ * info/QID holds for it: K, R, H, X, D, Z, or nothing for a fresh one. */
 int state_line(struct str *out, size_t i, const struct rstate *r);
 int state_line_W(struct str *out);
 

@@ -180,7 +180,7 @@ static int show(const char *id)
 			die_nomem();
 		if (have_info) {
 			int ok = 1;
-			if (rs[i].st == RS_DONE || rs[i].st == RS_RELAYED || rs[i].st == RS_HANDED)
+			if (rs[i].st == RS_DONE || rs[i].st == RS_RELAYED || rs[i].st == RS_HANDED || rs[i].st == RS_EXPANDED)
 				ok = str_cats(&line, " delivered");
 			else if (rs[i].st == RS_FAILED)
 				ok = str_cats(&line, " failed: ") && cat_safe(&line, rs[i].why, rs[i].why_len);

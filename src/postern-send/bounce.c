@@ -161,9 +161,11 @@ static int null_or_double(const struct msg *m)
 
 /* Whether recipient i's success is reported, and as what (*action): if
  * its NOTIFY asks, to a sender that can be told, and it was delivered
- * here (K: a recipient with DSN parameters that went elsewhere is H or
- * R) or relayed to a server without DSN (R).  One handed to a server
- * that speaks DSN (H) is that server's to report. */
+ * here (K: a recipient with DSN parameters that went elsewhere is H, R
+ * or X), relayed to a server without DSN (R), or sent on here to several
+ * destinations, whose copies do not ask for SUCCESS (X, "expanded").
+ * One handed on with its request (H: to a server that speaks DSN, or
+ * forwarded here to one address) is reported on by whoever delivers it. */
 static int success_reported(const struct msg *m, size_t i, int *action)
 {
 	const struct rcpt *r = m->r + i;
@@ -172,6 +174,8 @@ static int success_reported(const struct msg *m, size_t i, int *action)
 		return 0;
 	if (r->st == RS_RELAYED)
 		*action = DSN_RELAYED;
+	else if (r->st == RS_EXPANDED)
+		*action = DSN_EXPANDED;
 	else if (r->st == RS_DONE)
 		*action = DSN_DELIVERED;
 	else
@@ -222,7 +226,7 @@ static int listed(const struct msg *m, size_t i, int pass, int delayed, int *act
  * pending ones; for a bounce the failed ones, then the successes (so
  * that the failures are listed when not all fit).  n[action] counts
  * them. */
-static struct dsn_rcpt *collect(const struct msg *m, int delayed, size_t *nr, size_t n[3])
+static struct dsn_rcpt *collect(const struct msg *m, int delayed, size_t *nr, size_t n[DSN_ACTIONS])
 {
 	struct dsn_rcpt *e = calloc(m->env.nrcpt ? m->env.nrcpt : 1, sizeof *e);
 	size_t i;
@@ -230,7 +234,9 @@ static struct dsn_rcpt *collect(const struct msg *m, int delayed, size_t *nr, si
 
 	if (!e)
 		die_nomem();
-	*nr = n[DSN_FAILED] = n[DSN_DELIVERED] = n[DSN_RELAYED] = 0;
+	*nr = 0;
+	for (i = 0; i < DSN_ACTIONS; i++)
+		n[i] = 0;
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < m->env.nrcpt; i++)
 			if (listed(m, i, pass, delayed, &action)) {
@@ -308,7 +314,7 @@ int bounce(struct msg *m)
 	struct dsn d;
 	struct logline l = { STR_INIT };
 	const char *to = m->env.sender, *esender = "";
-	size_t tolen = m->env.sender_len, n[3], nr;
+	size_t tolen = m->env.sender_len, n[DSN_ACTIONS], nr;
 	int sign, code;
 
 	if (is_double(m->env.sender, m->env.sender_len)) {
@@ -355,6 +361,7 @@ int bounce(struct msg *m)
 	log_kvu(&l, "nfailed", n[DSN_FAILED]);
 	log_kvu(&l, "ndelivered", n[DSN_DELIVERED]);
 	log_kvu(&l, "nrelayed", n[DSN_RELAYED]);
+	log_kvu(&l, "nexpanded", n[DSN_EXPANDED]);
 	if (set.dkim && !sign)
 		log_kv(&l, "signed", "no");
 	/* qmail-queue's interface does not say the new message's id; its
@@ -385,7 +392,7 @@ int bounce_warn(struct msg *m)
 	struct dsn_rcpt *e;
 	struct dsn d;
 	struct logline l = { STR_INIT };
-	size_t n[3], nr;
+	size_t n[DSN_ACTIONS], nr;
 	int code, sign;
 
 	if (now < not_before)

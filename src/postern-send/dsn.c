@@ -196,6 +196,9 @@ static int cat_explained(struct str *out, const struct dsn *d, const struct dsn_
 {
 	int failure = d->delayed || r->action == DSN_FAILED;
 	const char *what = failure ? "" : r->action == DSN_DELIVERED ? "delivered" :
+	                   r->action == DSN_EXPANDED ?
+	                   "expanded: sent on to several addresses; a failure or a delay there\n"
+	                   "    is reported on its own, if you asked to be told of it" :
 	                   "relayed to a server that does not report on its deliveries, so no\n"
 	                   "    more notice of it will come from there";
 
@@ -214,7 +217,7 @@ static int cat_explained(struct str *out, const struct dsn *d, const struct dsn_
 /* Recipient r in the delivery-status part (RFC 3464 2.3). */
 static int cat_status(struct str *out, const struct dsn *d, const struct dsn_rcpt *r)
 {
-	static const char *action[] = { "failed", "delivered", "relayed" };
+	static const char *const action[DSN_ACTIONS] = { "failed", "delivered", "relayed", "expanded" };
 	char st[16];
 	size_t sl;
 

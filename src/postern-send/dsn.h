@@ -20,8 +20,10 @@
 #define DSN_FULL_MAX (48 * 1024)
 
 /* What a report says of a recipient (RFC 3464 2.3.3); in a warning
- * (struct dsn's delayed) every one is "delayed". */
-enum dsn_action { DSN_FAILED, DSN_DELIVERED, DSN_RELAYED };
+ * (struct dsn's delayed) every one is "delayed".  DSN_EXPANDED: sent on
+ * here to several destinations (doc/dsn.md, "Forwards").  DSN_ACTIONS
+ * counts them, for arrays indexed by action. */
+enum dsn_action { DSN_FAILED, DSN_DELIVERED, DSN_RELAYED, DSN_EXPANDED, DSN_ACTIONS };
 
 struct dsn_rcpt {
 	const char *addr;

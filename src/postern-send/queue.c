@@ -333,16 +333,32 @@ static void log_delivery(struct msg *m, size_t i, const char *status, const char
 	log_end(&l);
 }
 
+/* Whether recipient i asked anything of DSN that a success could answer:
+ * a NOTIFY of its own.  Then a remote K is recorded H (the server speaks
+ * DSN, else postern-remote would have said R), and postern-local's H and
+ * X (a forward, doc/dsn.md "Forwards") as they are; without a NOTIFY each
+ * is K, as before there were H and X.  ORCPT, RET and ENVID only shape a
+ * report, and with no NOTIFY (FAILURE,DELAY) none is sent on a success:
+ * for such a recipient K, H and X come to the same. */
+static int rcpt_dsn_asked(const struct msg *m, size_t i)
+{
+	return m->env.notify && m->env.notify[i];
+}
+
 /* Recipient i delivered: K, or R (relayed) when the server it went to
  * does not speak DSN and so could not be handed its NOTIFY (doc/dsn.md).
  * The text is kept for a recipient whose success may be reported: it is
- * the report's Diagnostic-Code (until a restart, as K and R hold none). */
-/* how: RS_DONE (postern-local delivered it, or a server took it and the
+ * the report's Diagnostic-Code (until a restart, as K, R, H and X hold
+ * none). */
+/* how: RS_DONE (postern-local delivered it, or it went on and the
  * recipient asked nothing of DSN), RS_RELAYED (a server without DSN took
- * it: a success report is ours) or RS_HANDED (a server with DSN took it
- * and the request: any report is its).  Known now and recorded, not
- * worked out from the route when the report is built, which may be
- * after control/locals has changed. */
+ * it: a success report is ours), RS_HANDED (a server with DSN took it and
+ * the request, or postern-local forwarded it to one address with the
+ * request: any report is whoever delivers it) or RS_EXPANDED
+ * (postern-local sent it on to several destinations: a success report
+ * says so, and the copies report on themselves).  Known now and
+ * recorded, not worked out from the route when the report is built,
+ * which may be after control/locals has changed. */
 static void rcpt_done(struct msg *m, size_t i, enum rstate_kind how, const char *why, size_t wl,
                       const struct str *srs)
 {
@@ -873,8 +889,31 @@ static int lookup_user(const char *name, unsigned long long *uid)
 	return 1;
 }
 
+/* The DSN parameters a delivery passes on (doc/dsn.md): to postern-remote
+ * for the next server, to postern-local for the copies a forward sends on
+ * (doc/pipes.md).  Only what the client gave: recipient i's NOTIFY as
+ * given, not the default envelope_notify reads when there is none.  One
+ * pair of functions writes them for both, so that the two carry the same. */
+
+/* Appends message m's MAILPARAMS field, NUL included. */
+static void mail_field(struct str *out, const struct msg *m)
+{
+	if (!dsn_mail_params(out, m->env.ret, m->env.envid, m->env.envid_len) || !str_catz(out))
+		die_nomem();
+}
+
+/* Appends recipient i's RCPTPARAMS field, NUL included. */
+static void rcpt_params_field(struct str *out, const struct msg *m, size_t i)
+{
+	const char *o;
+	size_t ol = envelope_orcpt(&m->env, i, &o);
+
+	if (!dsn_rcpt_params(out, m->env.notify ? m->env.notify[i] : 0, o, ol) || !str_catz(out))
+		die_nomem();
+}
+
 /* A request to postern-lspawn being built: USER, then JOB QID EXT
- * RECIPIENT SENDER for each message (doc/pipes.md). */
+ * RECIPIENT SENDER MAILPARAMS RCPTPARAMS for each message (doc/pipes.md). */
 struct batch {
 	unsigned long long id;
 	const struct str *user;
@@ -882,20 +921,40 @@ struct batch {
 	struct str frame;
 	size_t n;
 	struct str cand_user, cand_ext; /* scratch for batch_take */
+	struct str fields;              /* scratch: one message's fields (local_fields) */
 };
 
-/* A frame stays below PIPE_BUF, so it reaches postern-lspawn whole. */
+/* A frame stays below PIPE_BUF, so it reaches postern-lspawn whole.  The
+ * longest message (addresses of 1000 bytes, the longest QID and user
+ * name, and DSN parameters as long as dsn_mail_params and
+ * dsn_rcpt_params write them: some 120 and 570 bytes) takes some 3,800
+ * bytes with USER, so the first of a batch always fits. */
 #define LREQ_MAX 4000
 /* Waiting deliveries looked at for one batch: a long wait queue for many
  * users costs a bounded search per postern-local, not one through it all. */
 #define LOCAL_BATCH_SCAN 4096
 
-static size_t message_bytes(const struct msg *m, size_t i, const struct str *ext)
+/* Replaces out with recipient i's fields but JOB: QID EXT RECIPIENT
+ * SENDER MAILPARAMS RCPTPARAMS, NULs included.  Written once, measured
+ * (message_bytes), and then copied into the frame if they fit. */
+static void local_fields(struct str *out, const struct msg *m, size_t i, const struct str *ext)
 {
-	return FMT_ULONG + 1 + m->qidlen + 1 + ext->len + 1 + m->env.rcpt_len[i] + 1 + m->env.sender_len + 1;
+	out->len = 0;
+	if (!str_catb(out, m->qid, m->qidlen) || !str_catz(out) || !str_catb(out, ext->s, ext->len) ||
+	    !str_catz(out) || !str_catb(out, m->env.rcpt[i], m->env.rcpt_len[i]) || !str_catz(out) ||
+	    !str_catb(out, m->env.sender, m->env.sender_len) || !str_catz(out))
+		die_nomem();
+	mail_field(out, m);
+	rcpt_params_field(out, m, i);
 }
 
-static void batch_add(struct batch *b, struct msg *m, size_t i, const struct str *ext)
+/* What a message adds to a frame: its fields (local_fields), and JOB. */
+static size_t message_bytes(const struct str *fields)
+{
+	return FMT_ULONG + 1 + fields->len;
+}
+
+static void batch_add(struct batch *b, struct msg *m, size_t i, const struct str *fields)
 {
 	struct running *j = run + nrun;
 
@@ -903,10 +962,7 @@ static void batch_add(struct batch *b, struct msg *m, size_t i, const struct str
 	j->batch = b->id;
 	j->m = m;
 	j->i = i;
-	if (!str_catu(&b->frame, j->id) || !str_catz(&b->frame) || !str_catb(&b->frame, m->qid, m->qidlen + 1) ||
-	    !str_catb(&b->frame, ext->s, ext->len + 1) ||
-	    !str_catb(&b->frame, m->env.rcpt[i], m->env.rcpt_len[i]) || !str_catz(&b->frame) ||
-	    !str_catb(&b->frame, m->env.sender, m->env.sender_len) || !str_catz(&b->frame))
+	if (!str_catu(&b->frame, j->id) || !str_catz(&b->frame) || !str_cat(&b->frame, fields))
 		die_nomem();
 	b->n++;
 	nrun++;
@@ -928,9 +984,10 @@ static int batch_take(const struct job *j, void *arg)
 		die_nomem();
 	if (b->cand_user.len != b->user->len || memcmp(b->cand_user.s, b->user->s, b->user->len) != 0)
 		return 0;
-	if (b->frame.len + message_bytes(j->m, j->i, &b->cand_ext) > LREQ_MAX)
+	local_fields(&b->fields, j->m, j->i, &b->cand_ext);
+	if (b->frame.len + message_bytes(&b->fields) > LREQ_MAX)
 		return 0;
-	batch_add(b, j->m, j->i, &b->cand_ext);
+	batch_add(b, j->m, j->i, &b->fields);
 	return 1;
 }
 
@@ -939,12 +996,14 @@ static int batch_take(const struct job *j, void *arg)
  * instead of one each (doc/performance.md). */
 static void start_local(struct msg *m, size_t i, const struct str *user, const struct str *ext)
 {
-	struct batch b = { next_batch++, user, name_hash(user->s, user->len), STR_INIT, 0, STR_INIT, STR_INIT };
+	struct batch b = { next_batch++, user, name_hash(user->s, user->len), STR_INIT, 0,
+	                   STR_INIT, STR_INIT, STR_INIT };
 	struct str f = STR_INIT;
 
 	if (!str_catb(&b.frame, user->s, user->len + 1))
 		die_nomem();
-	batch_add(&b, m, i, ext);
+	local_fields(&b.fields, m, i, ext);
+	batch_add(&b, m, i, &b.fields);
 	(void)ring_take(&lwait, LOCAL_BATCH_SCAN, batch_take, &b);
 	if (!ns_cat(&f, b.frame.s, b.frame.len))
 		die_nomem();
@@ -954,6 +1013,7 @@ static void start_local(struct msg *m, size_t i, const struct str *user, const s
 	str_free(&b.frame);
 	str_free(&b.cand_user);
 	str_free(&b.cand_ext);
+	str_free(&b.fields);
 	str_free(&f);
 	lbatch[nbatches].id = b.id;
 	lbatch[nbatches].user = b.user_hash;
@@ -1122,26 +1182,12 @@ static int in_domain(const struct rbatch *b, const struct msg *m, size_t i)
 	return at < ol && case_eqb(o + at + 1, ol - at - 1, b->low, b->dl);
 }
 
-/* The DSN parameters postern-remote passes on (doc/dsn.md) are only what
- * the client gave: recipient i's NOTIFY as given, not the default
- * envelope_notify reads when there is none. */
-
-/* Appends message m's MAILPARAMS field, NUL included. */
-static void mail_field(struct str *out, const struct msg *m)
-{
-	if (!dsn_mail_params(out, m->env.ret, m->env.envid, m->env.envid_len) || !str_catz(out))
-		die_nomem();
-}
-
 /* Appends recipient i's two fields, RCPT and RCPTPARAMS, NULs included. */
 static void rcpt_fields(struct str *out, const struct msg *m, size_t i)
 {
-	const char *o;
-	size_t ol = envelope_orcpt(&m->env, i, &o);
-
-	if (!str_catb(out, m->env.rcpt[i], m->env.rcpt_len[i]) || !str_catz(out) ||
-	    !dsn_rcpt_params(out, m->env.notify ? m->env.notify[i] : 0, o, ol) || !str_catz(out))
+	if (!str_catb(out, m->env.rcpt[i], m->env.rcpt_len[i]) || !str_catz(out))
 		die_nomem();
+	rcpt_params_field(out, m, i);
 }
 
 /* The sender message m leaves with in a job started now (doc/srs.md):
@@ -1458,7 +1504,7 @@ void rsched_result(const struct str *f)
 		switch (fld[3 + 2 * k][0]) {
 		/* a K for a recipient with DSN parameters: the server speaks DSN
 		 * (else postern-remote says R) and took them on */
-		case 'K': rcpt_done(m, i, m->env.notify && m->env.notify[i] ? RS_HANDED : RS_DONE, t, tl, &j->srs); break;
+		case 'K': rcpt_done(m, i, rcpt_dsn_asked(m, i) ? RS_HANDED : RS_DONE, t, tl, &j->srs); break;
 		case 'R': rcpt_done(m, i, RS_RELAYED, t, tl, &j->srs); break;
 		case 'D': rcpt_fail(m, i, t, tl, &j->srs); break;
 		default: rcpt_temp(m, i, t, tl, &j->srs); break;
@@ -1503,6 +1549,10 @@ void sched_result(const char *job, size_t jlen, char status, const char *text, s
 	m->r[i].busy = 0;
 	switch (status) {
 	case 'K': rcpt_done(m, i, RS_DONE, text, tlen, 0); break;
+	/* a forward (doc/dsn.md): to one address, the request handed on with
+	 * the copy (H), or to several, the copies without SUCCESS (X) */
+	case 'H': rcpt_done(m, i, rcpt_dsn_asked(m, i) ? RS_HANDED : RS_DONE, text, tlen, 0); break;
+	case 'X': rcpt_done(m, i, rcpt_dsn_asked(m, i) ? RS_EXPANDED : RS_DONE, text, tlen, 0); break;
 	case 'D': rcpt_fail(m, i, text, tlen, 0); break;
 	case 'Z': rcpt_temp(m, i, text, tlen, 0); break;
 	default: die(111, "fatal: postern-lspawn sent an unknown status");

@@ -129,6 +129,58 @@ static void dsn_params(struct dsn d)
 	str_free(&out);
 }
 
+/* A forward here to several destinations (doc/dsn.md, "Forwards"):
+ * Action: expanded, a success, alone or beside a failure. */
+static void dsn_expanded(struct dsn d)
+{
+	struct str out = STR_INIT;
+	struct dsn_rcpt r[2] = {
+		{ "list@mx.example", 15, "forwarded to 3 destinations", 27, 0, DSN_EXPANDED, "rfc822;List+2BA@mx.example", 26 },
+		{ "gone@mx.example", 15, "550 5.1.1 unknown user", 22, 0, DSN_FAILED, 0, 0 },
+	};
+
+	d.r = r;
+	d.nr = 1;
+	d.envid_len = 0;
+	CHECK(dsn_build(&out, &d), "expanded: the report builds");
+	CHECK(has(&out, "\nSubject: Successful Mail Delivery Report\n"), "expanded alone: a success's subject");
+	CHECK(!has(&out, "Undelivered") && !has(&out, "sorry"), "expanded alone: no word of a failure");
+	CHECK(has(&out, "\nOriginal-Recipient: rfc822;List+A@mx.example\nFinal-Recipient: rfc822; list@mx.example\n"
+	                "Action: expanded\nStatus: 2.0.0\nDiagnostic-Code: X-Postern; forwarded to 3 destinations\n"),
+	      "expanded: Action expanded, 2.0.0, Original-Recipient and the text");
+	CHECK(has(&out, "<list@mx.example>:\n    expanded: sent on to several addresses; a failure or a delay there\n"
+	                "    is reported on its own, if you asked to be told of it:\n    forwarded to 3 destinations\n"),
+	      "expanded: said so in words, then the text");
+	r[0].why_len = 0;
+	CHECK(dsn_build(&out, &d) && has(&out, "if you asked to be told of it\n\n") &&
+	      has(&out, "Action: expanded\nStatus: 2.0.0\n\n") && !has(&out, "Diagnostic-Code"),
+	      "expanded without a text (after a restart): no Diagnostic-Code");
+	r[0].why_len = 27;
+
+	/* the failure first, as collect() orders them */
+	{
+		struct dsn_rcpt mix[2] = { r[1], r[0] };
+		d.r = mix;
+		d.nr = 2;
+		CHECK(dsn_build(&out, &d), "failed and expanded: the report builds");
+		CHECK(has(&out, "\nSubject: Undelivered Mail Returned to Sender\n"), "failed and expanded: the bounce's subject");
+		CHECK(has(&out, "Final-Recipient: rfc822; gone@mx.example\nAction: failed\nStatus: 5.1.1\n") &&
+		      has(&out, "Final-Recipient: rfc822; list@mx.example\nAction: expanded\nStatus: 2.0.0\n"),
+		      "failed and expanded: each its Action and Status");
+		CHECK(count(&out, "Your message was delivered to the recipients below") == 1 &&
+		      memmem(out.s, out.len, "<gone@mx.example>", 17) < memmem(out.s, out.len, "Your message was delivered", 26) &&
+		      memmem(out.s, out.len, "Your message was delivered", 26) < memmem(out.s, out.len, "<list@mx.example>", 17),
+		      "failed and expanded: the expanded one under the successes' line, after the failure");
+	}
+	/* in a warning every recipient is delayed, whatever its action */
+	d.r = r;
+	d.nr = 1;
+	d.delayed = 1;
+	CHECK(dsn_build(&out, &d) && !has(&out, "Action: expanded") && has(&out, "Action: delayed"),
+	      "a warning says delayed, not expanded");
+	str_free(&out);
+}
+
 /* With everything as long as can be, the whole message returned at
  * DSN_FULL_MAX, and 100,000 recipients: still within DSN_MAX. */
 static void dsn_full_size(struct dsn d)
@@ -151,7 +203,8 @@ static void dsn_full_size(struct dsn d)
 	for (pass = 0; many && pass < 2; pass++) {
 		for (k = 0; k < n; k++)
 			many[k] = (struct dsn_rcpt){ addr, sizeof addr, why, sizeof why, 0,
-			                             pass && k % 2 ? DSN_RELAYED : DSN_FAILED, orcpt, sizeof orcpt };
+			                             !pass || k % 2 == 0 ? DSN_FAILED : k % 4 == 1 ? DSN_RELAYED : DSN_EXPANDED,
+			                             orcpt, sizeof orcpt };
 		d.me = me;
 		d.to = addr;
 		d.to_len = sizeof addr;
@@ -234,6 +287,7 @@ int main(void)
 	CHECK(!has(&out, "more recipients, not listed"), "a short report lists everyone");
 	CHECK(has(&out, "\nSubject: Undelivered Mail Returned to Sender\n"), "a bounce's subject");
 	dsn_params(d);
+	dsn_expanded(d);
 	dsn_full_size(d);
 	/* a report on 100,000 recipients still fits in DSN_MAX, the longest
 	 * addresses and reasons and a header section as long as is quoted */

@@ -112,10 +112,40 @@ int main(void)
 		CHECK(r[0].st == RS_HANDED && r[0].why_len == 0, "H after Z: handed on, the reason gone");
 		CHECK(r[2].st == RS_HANDED && r[3].st == RS_RELAYED, "the later of K, H and R wins");
 	}
+	/* X: expanded, sent on by postern-local to several destinations
+	 * (doc/dsn.md, "Forwards") */
+	s.len = 0;
+	CHECK(state_line_X(&s, 12) && s.len == 5 && memcmp(s.s, "X 12\n", 5) == 0, "X line");
+	{
+		const char t[] = "Z 0 1 100 x\nX 0\nX 1 x\nK 2\nX 2\nX 3\nH 3\nX\nX 5\nX -1\nX 1 \n";
+		reset(r, 4);
+		b = 0;
+		bad = state_parse(t, sizeof t - 1, r, 4, &b);
+		CHECK(bad == 5, "X with a reason, without an index, out of range, negative, or a trailing blank: malformed");
+		CHECK(r[1].st == RS_PENDING && !b, "a malformed X changes nothing");
+		CHECK(r[0].st == RS_EXPANDED && r[0].why_len == 0, "X after Z: expanded, the reason gone");
+		CHECK(r[2].st == RS_EXPANDED && r[3].st == RS_HANDED, "the later of K, X and H wins");
+	}
+	{
+		const char t[] = "X 3\n";
+		struct srec rec;
+		size_t pos = 0;
+		CHECK(state_next(t, sizeof t - 1, &pos, &rec, 4) == 1 && rec.kind == 'X' && rec.i == 3 && rec.why_len == 0 &&
+		      pos == 4, "state_next: X and its index");
+		pos = 0;
+		CHECK(state_next(t, sizeof t - 1, &pos, &rec, 3) == 0 && pos == 4, "state_next: X with an index >= nrcpt");
+		reset(r, 4);
+		b = 0;
+		memset(&rec, 0, sizeof rec);
+		rec.kind = 'X';
+		rec.i = 1;
+		state_apply(&rec, r, &b);
+		CHECK(r[1].st == RS_EXPANDED && r[0].st == RS_PENDING && !b, "state_apply: X");
+	}
 	/* compaction writes each recipient's one record (state_line); read
 	 * back, it gives the same state */
 	{
-		struct rstate c[6], back[6];
+		struct rstate c[7], back[7];
 		size_t i;
 		int same = 1;
 		memset(c, 0, sizeof c);
@@ -131,19 +161,20 @@ int main(void)
 		c[3].why_len = 8;
 		c[4].st = RS_PENDING; /* fresh: no record */
 		c[5].st = RS_HANDED;
+		c[6].st = RS_EXPANDED;
 		s.len = 0;
-		for (i = 0; i < 6; i++)
+		for (i = 0; i < 7; i++)
 			CHECK(state_line(&s, i, c + i), "state_line");
-		CHECK(s.len == 4 + 4 + 17 + 26 + 4 &&
-		      memcmp(s.s, "K 0\nR 1\nD 2 550 5.1.1 no\nZ 3 2 1700000000 421 busy\nH 5\n", s.len) == 0,
-		      "compacted: K, R, D, Z, H, and nothing for a fresh recipient");
-		reset(back, 6);
+		CHECK(s.len == 4 + 4 + 17 + 26 + 4 + 4 &&
+		      memcmp(s.s, "K 0\nR 1\nD 2 550 5.1.1 no\nZ 3 2 1700000000 421 busy\nH 5\nX 6\n", s.len) == 0,
+		      "compacted: K, R, D, Z, H, X, and nothing for a fresh recipient");
+		reset(back, 7);
 		b = 0;
-		CHECK(state_parse(s.s, s.len, back, 6, &b) == 0, "the compacted records parse");
-		for (i = 0; i < 6; i++)
+		CHECK(state_parse(s.s, s.len, back, 7, &b) == 0, "the compacted records parse");
+		for (i = 0; i < 7; i++)
 			same &= back[i].st == c[i].st && back[i].attempts == c[i].attempts && back[i].next == c[i].next &&
 			        back[i].why_len == c[i].why_len && (!c[i].why_len || memcmp(back[i].why, c[i].why, c[i].why_len) == 0);
-		CHECK(same, "and read back give the same states (R stays relayed)");
+		CHECK(same, "and read back give the same states (R stays relayed, X expanded)");
 	}
 	CHECK(state_backoff(1, 60, 14400) == 60, "backoff 1: min");
 	CHECK(state_backoff(2, 60, 14400) == 120, "backoff 2: double");
