@@ -653,7 +653,7 @@ try:
         env = base_env(POSTERN_IDENTITY=None)
         with open(msg, 'rb') as f:
             r = subprocess.run([LOCALBIN, 'user', NAME, USERHOME, '', NAME + '@example.org', 'a@b.example',
-                                '1764423956.000123P42R9f3a1c2e7b6d5a40'], stdin=f, cwd=USERHOME, env=env,
+                                '1764423956.000123P42R9f3a1c2e7b6d5a40', '', ''], stdin=f, cwd=USERHOME, env=env,
                                user=UID, group=GID, extra_groups=[], capture_output=True)
         new = set(os.listdir(os.path.join(MD, 'new'))) - before
         if r.returncode != 0 or len(new) != 1:
