@@ -245,7 +245,7 @@ check "X: Successful Mail Delivery Report, Action expanded, Status 2.0.0, said s
 	dsnck "$(report_of "$ID")" "m['Subject'] == 'Successful Mail Delivery Report'" "len(per) == 1" \
 	"per[0]['Final-Recipient'] == 'rfc822; pts1-fwdmany@mx.test'" \
 	"per[0]['Action'] == 'expanded'" "per[0]['Status'] == '2.0.0'" \
-	"'1 forward' in per[0]['Diagnostic-Code']" "'expanded: sent on to several addresses' in text"
+	"'1 forward' in per[0]['Diagnostic-Code']" "'expanded: sent on to more than one destination' in text"
 msg pts1@mx.test pts1-fwdone@mx.test handon | inject_env pts1@mx.test NSUCCESS Tpts1-fwdone@mx.test ||
 	not_ok "postern-queue accepts NOTIFY=SUCCESS to a single forward"
 check "H: delivered" wait_for 10 logged 'to=pts1-fwdone@mx.test status=delivered'

@@ -23,10 +23,13 @@ static unsigned copies_notify(unsigned notify, int single)
 /* The ORCPT given, or, for a recipient that asked something (NOTIFY),
  * one naming the address the message came to here, which the sender
  * knows; none (0) for a recipient that asked nothing, whose copies go on
- * as plain mail, or if the xtext is too long.  -1 out of memory. */
+ * as plain mail, if the xtext is too long, or for an address beyond
+ * ASCII (SMTPUTF8), which rfc822 cannot name (RFC 6533 has a utf-8 type
+ * for it, which a server without SMTPUTF8 would refuse).  -1 out of
+ * memory. */
 static int orcpt_for(struct str *out, const char *rcptparams, const char *recipient)
 {
-	const char *v;
+	const char *v, *c;
 	size_t vl, rl = strlen(rcptparams);
 
 	out->len = 0;
@@ -34,6 +37,9 @@ static int orcpt_for(struct str *out, const char *rcptparams, const char *recipi
 		return str_copyb(out, v, vl) ? 1 : -1;
 	if (!dsn_params_get(rcptparams, rl, "NOTIFY=", &v, &vl))
 		return 0;
+	for (c = recipient; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			return 0;
 	if (!str_copys(out, "rfc822;") || !xtext_encode(out, recipient, strlen(recipient)))
 		return -1;
 	return dsn_orcpt_ok(out->s, out->len) ? 1 : 0;

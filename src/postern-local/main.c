@@ -107,10 +107,12 @@ static void release_message(void)
  * maildir_sync has run, one fsync of each directory for the batch instead
  * of one a message; every answer after it waits too, so that the lines
  * stay in order.  They go out at the end of the batch, before a program
- * or a forward starts (either may take long, and lspawn kills a child
- * that says nothing for control/timeoutlocal seconds), and when the first
- * has waited HOLD_MS.  lspawn answers postern-send for a batch only once
- * every line is there, so nothing waits longer for it. */
+ * or a forward starts (either may take long), and at the start and the
+ * end of a message once HOLD_MS have passed since the last line: lspawn
+ * kills a child that says nothing for control/timeoutlocal seconds, and
+ * holding must not stretch the silence past one message and HOLD_MS.
+ * lspawn answers postern-send for a batch only once every line is there,
+ * so nothing waits longer for it. */
 #define HOLD_MS 1000
 struct held {
 	char st;          /* K, H, X, D or Z */
@@ -120,7 +122,7 @@ struct held {
 };
 static struct held held[LOCAL_BATCH_MAX];
 static size_t nheld;
-static long long held_since;
+static long long last_said;        /* monotonic_ms() of the last line, or the batch's start */
 static struct dirsync later;
 static unsigned cur_mask;            /* this message's new/ directories in later */
 
@@ -137,11 +139,28 @@ static void log_result(char st, const char *q, const char *rcpt, const struct st
 	log_end(&l);
 }
 
+/* A result's text as lspawn takes it: no control bytes, at most
+ * TEXT_MAX bytes, not cut inside a UTF-8 sequence. */
+static void clean(struct str *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->len; i++)
+		if ((unsigned char)t->s[i] < 0x20 || t->s[i] == 0x7f)
+			t->s[i] = '?';
+	if (t->len > TEXT_MAX) {
+		t->len = TEXT_MAX;
+		while (t->len && ((unsigned char)t->s[t->len] & 0xc0) == 0x80)
+			t->len--;
+	}
+}
+
 /* A result line ("K text"), or (batch 0) the bare text. */
 static void say(char st, const struct str *t)
 {
 	struct str line = STR_INIT;
 
+	last_said = monotonic_ms();
 	if ((batch && (!str_catc(&line, st) || !str_catc(&line, ' '))) ||
 	    !str_catb(&line, t->s ? t->s : "", t->len) || !str_catc(&line, '\n') || write_all(1, line.s, line.len) == -1)
 		_exit(111);
@@ -166,6 +185,8 @@ static unsigned flush_held(void)
 	unsigned failed = later.n ? maildir_sync(&later, why) : 0;
 	size_t i;
 
+	if (failed)
+		clean(why); /* a Maildir's name is the dot file's */
 	for (i = 0; i < nheld; i++) {
 		struct held *h = held + i;
 		if ((h->mask & failed) && h->st != 'D' && h->st != 'Z')
@@ -189,15 +210,7 @@ static _Noreturn void finish(int code, const char *text, size_t n)
 
 	if (!str_copyb(&t, text, n))
 		_exit(111);
-	for (i = 0; i < t.len; i++)
-		if ((unsigned char)t.s[i] < 0x20 || t.s[i] == 0x7f)
-			t.s[i] = '?';
-	if (t.len > TEXT_MAX) {
-		t.len = TEXT_MAX;
-		/* do not cut a UTF-8 sequence in two */
-		while (t.len && ((unsigned char)t.s[t.len] & 0xc0) == 0x80)
-			t.len--;
-	}
+	clean(&t);
 	if (started || !batch)
 		release_message();
 	if (!batch || !started) {
@@ -210,8 +223,6 @@ static _Noreturn void finish(int code, const char *text, size_t n)
 	}
 	if (nheld || cur_mask) {
 		struct held *h = held + nheld;
-		if (!nheld)
-			held_since = monotonic_ms();
 		h->st = st;
 		h->mask = cur_mask;
 		h->qid = qid;
@@ -220,6 +231,8 @@ static _Noreturn void finish(int code, const char *text, size_t n)
 		if (!str_cat(&h->text, &t))
 			_exit(111);
 		nheld++;
+		if (monotonic_ms() - last_said >= HOLD_MS)
+			(void)flush_held();
 	} else
 		answer(st, qid, recipient, &t);
 	str_free(&t);
@@ -456,9 +469,11 @@ static unsigned long long message_bytes(void)
  * this message's Maildir copies made durable with it. */
 static void settle(void)
 {
-	if ((nheld || later.n) && (flush_held() & cur_mask))
+	unsigned mine = cur_mask;
+
+	cur_mask = 0; /* made durable, or failed: either way no longer held */
+	if ((nheld || later.n) && (flush_held() & mine))
 		finishs(111, &sync_why);
-	cur_mask = 0;
 }
 
 static _Noreturn void deliver(const struct dotfile *d)
@@ -580,26 +595,30 @@ static _Noreturn void one_message(char **arg)
 	recipient = 0;
 	success = 'K';
 	cur_mask = 0;
-	if (nheld && monotonic_ms() - held_since >= HOLD_MS)
+	if (nheld && monotonic_ms() - last_said >= HOLD_MS)
 		(void)flush_held();
 	have_dflt = 0;
 	dflt.len = 0;
 	sender = arg[2];
+	/* A bad argument is lspawn's or the install's fault, never the
+	 * message's: an old lspawn still running after ./install puts four
+	 * fields a message where this postern-local reads six.  So each is
+	 * 111, and the message waits for the restart that ends the mismatch. */
 	if (qid_valid(arg[3], strlen(arg[3])))
 		qid = arg[3];
 	else
-		fail(100, "5.3.5 bad queue id", 0, 0);
+		fail(111, "4.3.5 bad queue id", 0, 0);
 	rlen = strlen(arg[1]);
 	if (addr_check(arg[1], rlen) != ADDR_OK)
-		fail(100, "5.1.3 bad recipient address", 0, 0);
+		fail(111, "4.3.5 bad recipient address", 0, 0);
 	recipient = arg[1];
 	if (envelope_sender_ok(sender, strlen(sender)) != ENV_OK)
-		fail(100, "5.1.7 bad sender address", 0, 0);
+		fail(111, "4.3.5 bad sender address", 0, 0);
 	/* lspawn checked them as well; they go into a forward's envelope */
 	mailparams = arg[4];
 	rcptparams = arg[5];
 	if (!dsn_params_ok(mailparams, strlen(mailparams), 0) || !dsn_params_ok(rcptparams, strlen(rcptparams), 1))
-		fail(100, "5.3.5 bad DSN parameters", 0, 0);
+		fail(111, "4.3.5 bad DSN parameters", 0, 0);
 	if (!str_copys(&ext, arg[0]))
 		nomem();
 	lowercase(ext.s, ext.len);
@@ -700,15 +719,16 @@ int main(int argc, char **argv)
 		}
 	}
 	umask(077);
-	/* a message's maildir lines and its delivery line reach the log in
-	 * one write */
+	/* log lines reach the log when an answer does, a message's maildir
+	 * lines and its delivery line in one write (a held answer's delivery
+	 * line comes with the lines after it) */
 	log_hold();
 	/* a program or postern-queue that stops reading must not kill us */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fail(111, "4.3.0 unable to ignore SIGPIPE", 0, 0);
 
 	if (!args_ok)
-		fail(100, "5.3.5 usage: ", USAGE, 0);
+		fail(111, "4.3.5 usage: ", USAGE, 0);
 	if (!strcmp(argv[1], "user"))
 		mode = MODE_USER;
 	else if (!strcmp(argv[1], "alias"))
@@ -716,11 +736,11 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "virtual"))
 		mode = MODE_VIRTUAL;
 	else
-		fail(100, "5.3.5 unknown mode: ", argv[1], 0);
+		fail(111, "4.3.5 unknown mode: ", argv[1], 0);
 	user = argv[2];
 	home = argv[3];
 	if (!user[0] || !home[0] || home[0] != '/')
-		fail(100, "5.3.5 empty user or home not absolute", 0, 0);
+		fail(111, "4.3.5 empty user or home not absolute", 0, 0);
 	/* a program started for one message must not inherit the others */
 	if (batch)
 		for (cur = 0; cur < nmsg; cur++)
@@ -739,6 +759,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		const char *why;
 		long got;
+		last_said = monotonic_ms();
 		for (cur = 0; cur < nmsg; cur++)
 			if (setjmp(next_message) == 0) {
 				msgfd = batch ? 3 + (int)cur : 0;

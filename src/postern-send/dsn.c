@@ -197,8 +197,8 @@ static int cat_explained(struct str *out, const struct dsn *d, const struct dsn_
 	int failure = d->delayed || r->action == DSN_FAILED;
 	const char *what = failure ? "" : r->action == DSN_DELIVERED ? "delivered" :
 	                   r->action == DSN_EXPANDED ?
-	                   "expanded: sent on to several addresses; a failure or a delay there\n"
-	                   "    is reported on its own, if you asked to be told of it" :
+	                   "expanded: sent on to more than one destination; a failure or a delay\n"
+	                   "    there is reported on its own, if you asked to be told of it" :
 	                   "relayed to a server that does not report on its deliveries, so no\n"
 	                   "    more notice of it will come from there";
 

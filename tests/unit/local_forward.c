@@ -89,6 +89,8 @@ int main(void)
 	memcpy(longrcpt + sizeof longrcpt - 11, "@h.example", 11);
 	CHECK(env_is(&one, 1, longrcpt, "", "NOTIFY=FAILURE", "F" SENDER "|S|NFAILURE|Ta@x.example||"),
 	      "an address whose xtext would pass 500 bytes: no ORCPT made");
+	CHECK(env_is(&one, 1, "j\xc3\xb6rg@h\xc3\xa9.example", "", "NOTIFY=FAILURE", "F" SENDER "|S|NFAILURE|Ta@x.example||"),
+	      "an address beyond ASCII: no rfc822 ORCPT made for it");
 	{
 		struct str e = STR_INIT;
 		CHECK(forward_envelope(&e, &two, 1, 0, SENDER, "r@h.example", "", "") && e.len == strlen("F" SENDER) + 1 +

@@ -148,8 +148,8 @@ static void dsn_expanded(struct dsn d)
 	CHECK(has(&out, "\nOriginal-Recipient: rfc822;List+A@mx.example\nFinal-Recipient: rfc822; list@mx.example\n"
 	                "Action: expanded\nStatus: 2.0.0\nDiagnostic-Code: X-Postern; forwarded to 3 destinations\n"),
 	      "expanded: Action expanded, 2.0.0, Original-Recipient and the text");
-	CHECK(has(&out, "<list@mx.example>:\n    expanded: sent on to several addresses; a failure or a delay there\n"
-	                "    is reported on its own, if you asked to be told of it:\n    forwarded to 3 destinations\n"),
+	CHECK(has(&out, "<list@mx.example>:\n    expanded: sent on to more than one destination; a failure or a delay\n"
+	                "    there is reported on its own, if you asked to be told of it:\n    forwarded to 3 destinations\n"),
 	      "expanded: said so in words, then the text");
 	r[0].why_len = 0;
 	CHECK(dsn_build(&out, &d) && has(&out, "if you asked to be told of it\n\n") &&
