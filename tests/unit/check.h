@@ -17,4 +17,12 @@ static inline unsigned long long rnd(void)
 	check_seed_ ^= check_seed_ << 17;
 	return check_seed_;
 }
+/* Sets l to the NUL-separated list of a and, unless 0, b: the form
+ * control_lines gives a control file's lines in. */
+#include "str.h"
+static inline void check_list(struct str *l, const char *a, const char *b)
+{
+	if (!str_copys(l, a) || !str_catz(l) || (b && (!str_cats(l, b) || !str_catz(l))))
+		printf("# check_list: out of memory\n");
+}
 #endif

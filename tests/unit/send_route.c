@@ -39,20 +39,10 @@ static int is(const char *addr, int kind, const char *user, const char *ext)
 	return ok;
 }
 
-static void list(struct str *l, const char *a, const char *b)
-{
-	str_copys(l, a);
-	str_catz(l);
-	if (b) {
-		str_cats(l, b);
-		str_catz(l);
-	}
-}
-
 int main(void)
 {
-	list(&c.locals, "mx.example.org", "localhost");
-	list(&c.virtuals, "virt.example", ".sub.virt.example");
+	check_list(&c.locals, "mx.example.org", "localhost");
+	check_list(&c.virtuals, "virt.example", ".sub.virt.example");
 	str_copys(&c.seps, "-");
 	c.minuid = 1000;
 	c.vmail = "postern-vmail";

@@ -30,16 +30,6 @@ static int no_users(const char *name, unsigned long long *uid)
 	return 0;
 }
 
-static void list(struct str *l, const char *a, const char *b)
-{
-	str_copys(l, a);
-	str_catz(l);
-	if (b) {
-		str_cats(l, b);
-		str_catz(l);
-	}
-}
-
 /* what srs_sender makes of sender, forwarded or not, under c */
 static int sender_is(const struct srs_conf *c, const char *sender, int forwarded, int want)
 {
@@ -154,8 +144,8 @@ static void decisions(void)
 
 	memset(long_local, 'a', 970);
 	memcpy(long_local + 970, "@example.org", sizeof "@example.org");
-	list(&rc.locals, "mx.example.org", "localhost");
-	list(&rc.virtuals, "virt.example", ".sub.virt.example");
+	check_list(&rc.locals, "mx.example.org", "localhost");
+	check_list(&rc.virtuals, "virt.example", ".sub.virt.example");
 	str_copys(&rc.seps, "-");
 	rc.minuid = 1000;
 	rc.vmail = "postern-vmail";
