@@ -549,10 +549,10 @@ static _Noreturn void deliver(const struct dotfile *d)
 		}
 	}
 	if (nfwd) {
-		settle();
 		/* one destination, and a forward: the DSN request goes on with
 		 * the copy, whose delivery answers it (doc/dsn.md, "Forwards") */
 		int r, single = nfwd == 1 && nmaildir == 0 && nprog == 0;
+		settle();
 		if (!forward_envelope(&env, d, i, single, sender, recipient, mailparams, rcptparams) ||
 		    !home_path(&queue, "bin/postern-queue"))
 			nomem();
