@@ -99,7 +99,7 @@ job local_linger tests/fuzz/local_linger.c src/postern-local/linger.c src/lib/ne
 	src/lib/str.c -Isrc
 job local_forward tests/fuzz/local_forward.c src/postern-local/forward.c src/postern-local/copy.c \
 	src/postern-local/dotfile.c src/lib/envelope.c src/lib/esmtpdsn.c src/lib/addr.c src/lib/case.c src/lib/str.c \
-	src/lib/fmt.c src/lib/io.c src/lib/log.c src/lib/die.c -Isrc
+	src/lib/fmt.c src/lib/io.c src/lib/log.c src/lib/die.c src/lib/utf8.c -Isrc
 job lspawn_parse tests/fuzz/lspawn_parse.c src/postern-lspawn/spawn.c src/lib/netstring.c src/lib/io.c \
 	src/lib/addr.c src/lib/envelope.c src/lib/esmtpdsn.c src/lib/fmt.c src/lib/uniq.c src/lib/username.c \
 	src/lib/str.c src/lib/case.c src/lib/rand.c -Isrc

@@ -9,6 +9,7 @@
 #include "esmtpdsn.h"
 #include "io.h"
 #include "log.h"
+#include "utf8.h"
 
 /* RFC 3461 5.2.7.3: the sender asked to hear of this recipient's success,
  * and hears "expanded" from here; each copy's own success would be one
@@ -29,7 +30,7 @@ static unsigned copies_notify(unsigned notify, int single)
  * memory. */
 static int orcpt_for(struct str *out, const char *rcptparams, const char *recipient)
 {
-	const char *v, *c;
+	const char *v;
 	size_t vl, rl = strlen(rcptparams);
 
 	out->len = 0;
@@ -37,9 +38,8 @@ static int orcpt_for(struct str *out, const char *rcptparams, const char *recipi
 		return str_copyb(out, v, vl) ? 1 : -1;
 	if (!dsn_params_get(rcptparams, rl, "NOTIFY=", &v, &vl))
 		return 0;
-	for (c = recipient; *c; c++)
-		if ((unsigned char)*c >= 0x80)
-			return 0;
+	if (utf8_has_high(recipient, strlen(recipient)))
+		return 0;
 	if (!str_copys(out, "rfc822;") || !xtext_encode(out, recipient, strlen(recipient)))
 		return -1;
 	return dsn_orcpt_ok(out->s, out->len) ? 1 : 0;
