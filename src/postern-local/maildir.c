@@ -72,7 +72,7 @@ static int end_last_line(int fd, struct octets *count)
  * which says what is wrong). */
 static unsigned later_bit(struct dirsync *later, const char *newdir)
 {
-	struct stat st, held;
+	struct stat st;
 	size_t i;
 	int fd;
 
@@ -86,11 +86,13 @@ static unsigned later_bit(struct dirsync *later, const char *newdir)
 		return 0;
 	}
 	for (i = 0; i < later->n; i++)
-		if (fstat(later->fd[i], &held) == 0 && held.st_dev == st.st_dev && held.st_ino == st.st_ino) {
+		if (later->dev[i] == st.st_dev && later->ino[i] == st.st_ino) {
 			close(fd);
 			return 1u << i;
 		}
 	later->fd[later->n] = fd;
+	later->dev[later->n] = st.st_dev;
+	later->ino[later->n] = st.st_ino;
 	return 1u << later->n++;
 }
 

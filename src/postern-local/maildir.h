@@ -7,6 +7,7 @@
 #ifndef POSTERN_LOCAL_MAILDIR_H
 #define POSTERN_LOCAL_MAILDIR_H
 #include <stddef.h>
+#include <sys/types.h>
 #include "str.h"
 
 /* The new/ directories a batch has renamed copies into and not yet
@@ -17,6 +18,8 @@
 #define DIRSYNC_MAX 16
 struct dirsync {
 	int fd[DIRSYNC_MAX];
+	dev_t dev[DIRSYNC_MAX];       /* which directory each is, to hold it once */
+	ino_t ino[DIRSYNC_MAX];
 	struct str name[DIRSYNC_MAX]; /* as the dot file named it, for the text */
 	size_t n;
 };
