@@ -1,7 +1,7 @@
 #!/bin/sh
 # Writes auto_conf.c from conf-home, conf-users and conf-groups (run by make).
 set -eu
-nusers=13; ngroups=3
+nusers=14; ngroups=2
 q() { printf '"%s"' "$1"; }
 check() { # name: only [a-z0-9_-], as useradd wants
 	case "$1" in ''|*[!a-z0-9_-]*) echo "auto_conf.sh: bad name '$1' in $2" >&2; exit 1;; esac

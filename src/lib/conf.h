@@ -5,12 +5,13 @@
 #define POSTERN_CONF_H
 enum conf_user {
 	USER_QUEUE, USER_SEND, USER_SMTPD, USER_REMOTE, USER_TLS,
-	USER_KEYS, USER_AUTH, USER_LOG, USER_VMAIL, USER_ALIAS, USER_POP3, USER_SUBMIT, USER_DKIM,
+	USER_KEYS, USER_AUTH, USER_LOG, USER_VMAIL, USER_ALIAS, USER_POP3, USER_SUBMIT, USER_DKIM, USER_SRS,
 	USER_COUNT
 };
-/* GROUP_SRS: no user's primary group; postern-send and postern-smtpd are
- * given it as a supplementary group, to read the SRS key (doc/srs.md) */
-enum conf_group { GROUP_POSTERN, GROUP_NOFILES, GROUP_SRS, GROUP_COUNT };
+/* (A group postern-srs, which an older postern gave postern-send and
+ * postern-smtpd to read the SRS key by, is gone: the key is postern-srs's,
+ * the user's, and that alone reads it; doc/srs.md.) */
+enum conf_group { GROUP_POSTERN, GROUP_NOFILES, GROUP_COUNT };
 extern const char *const conf_home;
 extern const char *const conf_users[USER_COUNT];
 extern const char *const conf_groups[GROUP_COUNT];

@@ -213,7 +213,7 @@ static int over_uid_max(const struct service *s, uid_t uid)
 {
 	size_t i, n = 0;
 
-	if (!s->uid_pending_max || on_list(s->uids, s->nuids, uid))
+	if (!s->uid_pending_max || on_list(s->uids, s->nuids, uid) || on_list(s->checks, s->nchecks, uid))
 		return 0;
 	for (i = 0; i < s->npending; i++)
 		if (s->pending[i].uid == uid)

@@ -33,8 +33,9 @@ struct service {
 	time_t pending_s;     /* how long a request may take to come */
 	size_t uid_pending_max; /* 0: no limit; else the connections one uid
 	                         * may have pending, but a uid of uids (-u,
-	                         * service_serve_user), which has none: so that
-	                         * one peer cannot fill the table for all */
+	                         * service_serve_user) or of checks (-c,
+	                         * service_check_user), which has none: so
+	                         * that one peer cannot fill the table for all */
 	/* service_options' and the functions' below */
 	int notify;           /* -d's fd, or -1 */
 	size_t nuids;         /* 0 after service_options: no -u given */

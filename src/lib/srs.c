@@ -247,6 +247,7 @@ const char *srs_strerror(int code)
 	case SRS_BADHASH: return "SRS address with a bad signature";
 	case SRS_EXPIRED: return "expired SRS address";
 	case SRS_NOMEM: return "out of memory";
+	case SRS_UNAVAILABLE: return "SRS key unavailable";
 	}
 	return "unknown SRS result";
 }

@@ -40,6 +40,7 @@
 #define SRS_BADHASH 4   /* signed with no key we hold: forged or mangled */
 #define SRS_EXPIRED 5   /* older than SRS_MAXAGE_DAYS */
 #define SRS_NOMEM 6
+#define SRS_UNAVAILABLE 7 /* srsask.h: postern-srs has no usable key, or could not be asked */
 
 struct srs_keys {
 	size_t n;

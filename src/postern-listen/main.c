@@ -40,8 +40,7 @@
 #define REFUSAL_MAX 500
 #define ADDRESSES_MAX 8
 #define ADDRESS_TEXT 64
-/* -G: a group or two to read one file by (postern-srs for the SRS key,
- * doc/srs.md), not a user's membership list */
+/* -G: a group or two to read one file by, not a user's membership list */
 #define GROUPS_MAX 16
 
 extern char **environ;

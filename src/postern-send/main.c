@@ -287,9 +287,10 @@ int main(int argc, char **argv)
 	progname = "postern-send";
 	if (argc > 1)
 		die_usage(USAGE);
-	/* it holds the SRS key (doc/srs.md): no core file, and no ptrace by
-	 * a process of its own user (postern-dkimsign, which it starts for
-	 * bounces) */
+	/* no core file, and no ptrace by a process of its own user:
+	 * postern-dkimsign, which it starts for bounces and which parses
+	 * what a stranger wrote, must not take over the one process that
+	 * hands work to postern-lspawn, which runs as root */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		die_sys(111, "fatal: unable to make myself undumpable");
 	/* the lines of one round of the loop (a delivery's result and the
@@ -406,7 +407,6 @@ int main(int argc, char **argv)
 				str_free(&set.rc.virtuals);
 				str_free(&set.rc.seps);
 				set = fresh_set;
-				explicit_bzero(&fresh_set.srs.keys, sizeof fresh_set.srs.keys);
 			}
 			want_cancel = 1;
 		}

@@ -1192,11 +1192,11 @@ static void rcpt_fields(struct str *out, const struct msg *m, size_t i)
 
 /* The sender message m leaves with in a job started now (doc/srs.md):
  * its own, or the SRS address srs_sender writes into srs (which is
- * empty otherwise).  SRSS_NOKEY: it needs a key postern-send could not
- * read, and may not go. */
+ * empty otherwise).  SRSS_NOKEY: it needs a signature postern-srs did
+ * not give, and may not go. */
 static int job_sender(const struct msg *m, struct str *srs)
 {
-	int r = srs_sender(&set.srs, &set.rc, &m->env, srs_day((long long)now), srs);
+	int r = srs_sender(&set.srs, &set.rc, &m->env, now, srs);
 
 	if (r == SRSS_NOMEM)
 		die_nomem();

@@ -82,7 +82,7 @@ struct settings {
 	unsigned long long concremote, concdomain, bouncewarn;
 	unsigned long long concuser; /* local deliveries at once to one user */
 	int dkim; /* bounces go through postern-dkimsign -d ME (doc/dkim.md) */
-	struct srs_conf srs; /* control/srsdomain and secret/srs/key (doc/srs.md) */
+	struct srs_conf srs; /* control/srsdomain, and how postern-srs fares (doc/srs.md) */
 };
 
 extern struct settings set;

@@ -1,5 +1,6 @@
 #include <string.h>
 #include "srssign.h"
+#include "srsask.h"
 #include "srsfiles.h"
 #include "addr.h"
 #include "case.h"
@@ -7,69 +8,64 @@
 #include "die.h"
 #include "log.h"
 
-/* file could not be used, why, and what that means for forwarded mail:
- * the admin's to mend, so said each time the files are read */
-static void unavailable(const char *file, const char *why, const char *forwards)
-{
-	struct logline l = { STR_INIT };
-
-	log_begin(&l, "srs_unavailable");
-	log_kv(&l, "file", file);
-	log_kv(&l, "why", why);
-	log_kv(&l, "forwards", forwards);
-	log_end(&l);
-}
-
-static void read_keys(struct srs_conf *c)
-{
-	struct str path = STR_INIT;
-	const char *why;
-	int r = srs_keys_load(&c->keys, &path, &why);
-
-	if (r == -1)
-		die_nomem();
-	if (r == 1)
-		c->state = SRSC_ON;
-	else
-		unavailable(path.s, why, "deferred");
-	str_free(&path);
-}
-
 int srs_conf_load(struct srs_conf *c)
 {
 	int r = control_line("srsdomain", &c->domain);
 
 	c->state = SRSC_OFF;
-	explicit_bzero(&c->keys, sizeof c->keys);
+	c->sign = srs_ask_forward;
+	c->failing = 0;
+	c->quiet_until = 0;
 	if (r < 0)
 		return -1;
 	if (r == 0 || c->domain.len == 0)
 		return 0;
 	if (!srs_domain_usable(c->domain.s, c->domain.len)) {
-		unavailable("control/srsdomain", "not a domain name", "not_rewritten");
+		/* the admin's to mend, so said each time the file is read */
+		struct logline l = { STR_INIT };
+		log_begin(&l, "srs_unavailable");
+		log_kv(&l, "file", "control/srsdomain");
+		log_kv(&l, "why", "not a domain name");
+		log_kv(&l, "forwards", "not_rewritten");
+		log_end(&l);
 		c->domain.len = 0;
 		return 0;
 	}
-	c->state = SRSC_NOKEY;
-	read_keys(c);
+	c->state = SRSC_ON;
 	return 0;
 }
 
 void srs_conf_free(struct srs_conf *c)
 {
-	explicit_bzero(&c->keys, sizeof c->keys);
 	str_free(&c->domain);
 	c->state = SRSC_OFF;
 }
 
-int srs_sender(const struct srs_conf *c, const struct route_conf *rc, const struct envelope *env,
-               unsigned long day, struct str *out)
+/* postern-srs did not sign, for why: once an episode in the log */
+static void failed(struct srs_conf *c, const struct str *why, time_t now)
 {
-	/* without the key: a key of zeros says whether a rewrite would be
-	 * made (the sender fits a local part), and what it makes is dropped */
+	struct logline l = { STR_INIT };
+
+	c->quiet_until = now + SRS_ASK_PAUSE;
+	if (c->failing)
+		return;
+	c->failing = 1;
+	log_begin(&l, "srs_unavailable");
+	log_kv(&l, "service", "postern-srs");
+	log_kvb(&l, "why", why->len ? why->s : "unknown", why->len ? why->len : 7);
+	log_kv(&l, "forwards", "deferred");
+	log_end(&l);
+}
+
+int srs_sender(struct srs_conf *c, const struct route_conf *rc, const struct envelope *env, time_t now,
+               struct str *out)
+{
+	/* a key of zeros says whether a rewrite would be made (the sender
+	 * fits a local part) before postern-srs is asked for one */
 	static const struct srs_keys no_key = { 1, { { 0 } } };
 	const char *s = env->sender;
 	size_t n = env->sender_len, at = addr_at(s, n);
+	struct str why = STR_INIT;
 	int r;
 
 	out->len = 0;
@@ -81,15 +77,35 @@ int srs_sender(const struct srs_conf *c, const struct route_conf *rc, const stru
 	/* one of this host's own domains: its SPF record names this host */
 	if (at >= n || route_is_local(rc, s, n) || case_eqb(s + at + 1, n - at - 1, c->domain.s, c->domain.len))
 		return SRSS_KEEP;
-	r = srs_forward(out, s, n, c->domain.s, c->domain.len, c->state == SRSC_ON ? &c->keys : &no_key, day);
+	r = srs_forward(out, s, n, c->domain.s, c->domain.len, &no_key, 0);
+	out->len = 0;
 	if (r == SRS_NOMEM)
 		return SRSS_NOMEM;
+	if (r != SRS_OK)
+		return SRSS_KEEP; /* SRS_SKIP: quoted, an address literal, too long */
+	if (now < c->quiet_until && c->quiet_until - now <= SRS_ASK_PAUSE)
+		return SRSS_NOKEY;
+	r = c->sign(s, n, c->domain.s, c->domain.len, out, &why);
+	if (r == SRS_UNAVAILABLE)
+		failed(c, &why, now);
+	str_free(&why);
+	if (r == SRS_NOMEM)
+		return SRSS_NOMEM;
+	if (r == SRS_UNAVAILABLE || (r == SRS_OK && out->len == 0)) {
+		out->len = 0;
+		return SRSS_NOKEY;
+	}
+	if (c->failing) {
+		struct logline l = { STR_INIT };
+		c->failing = 0;
+		log_begin(&l, "srs_available");
+		log_kv(&l, "service", "postern-srs");
+		log_end(&l);
+	}
+	c->quiet_until = 0;
 	if (r != SRS_OK) {
 		out->len = 0;
-		return SRSS_KEEP; /* SRS_SKIP: quoted, an address literal, too long */
+		return SRSS_KEEP; /* postern-srs's S: it judged as srs_forward does above */
 	}
-	if (c->state == SRSC_ON)
-		return SRSS_REWRITTEN;
-	out->len = 0;
-	return SRSS_NOKEY;
+	return SRSS_REWRITTEN;
 }

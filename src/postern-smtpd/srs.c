@@ -1,20 +1,21 @@
 /* The way back of SRS (doc/srs.md): a bounce of a copy postern-send
  * forwarded comes back to an address like
  * SRS0=HHHHHH=TT=example.org=alice@srs.domain, and is turned back here into
- * alice@example.org once its signature and date check out.
+ * alice@example.org once postern-srs, which holds the key, says its
+ * signature and date check out.
  *
  * postern-smtpd is started once a connection and its start-up is measured,
  * so nothing is read until a RCPT's local part starts as an SRS address
- * does: control/srsdomain then, and HOME/secret/srs/key only when the
- * domain is control/srsdomain too; each at most once a session.  The key
- * is readable by group postern-srs alone, which postern-listen -G gives
- * the sessions of port 25 and of submission; `sendmail -bs`, run by a
- * local user, cannot read it and answers 451. */
+ * does: control/srsdomain then, at most once a session, and only an
+ * address in that domain is taken to postern-srs.  Every uid may ask it
+ * (sendmail -bs too, as the local user who runs it); a postern-srs that
+ * cannot answer has the RCPT answered 451, and the rest of the session's
+ * SRS addresses too, without asking again. */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include "smtpd.h"
 #include "srs.h"
+#include "srsask.h"
 #include "srsfiles.h"
 #include "case.h"
 #include "control.h"
@@ -23,18 +24,19 @@
 
 static int domain_state; /* 0 not read, 1 srsdomain holds it, 2 SRS off, -1 unusable */
 static struct str srsdomain;
-static int key_state;    /* 0 not read, 1 keys hold it, -1 unusable */
-static struct srs_keys keys;
+static int asked_in_vain; /* postern-srs could not answer once this session */
+static struct str asked_why;
 
-/* file could not be used, and why: the admin's to fix; the client is
- * told only to try again later */
-static void unavailable(const char *file, const char *why)
+/* what (file=control/srsdomain or service=postern-srs) could not be
+ * used, and why (n bytes): the admin's to fix; the client is told only to
+ * try again later */
+static void unavailable(const char *key, const char *what, const char *why, size_t n)
 {
 	struct logline l = { STR_INIT };
 	log_begin(&l, "srs_unavailable");
 	log_kv(&l, "ip", client.ip);
-	log_kv(&l, "file", file);
-	log_kv(&l, "why", why);
+	log_kv(&l, key, what);
+	log_kvb(&l, "why", why, n);
 	log_end(&l);
 }
 
@@ -43,30 +45,17 @@ static void read_domain(void)
 	int r = control_line("srsdomain", &srsdomain);
 
 	if (r == -1) {
-		unavailable("control/srsdomain", strerror(errno));
+		const char *e = strerror(errno);
+		unavailable("file", "control/srsdomain", e, strlen(e));
 		domain_state = -1;
 	} else if (r == 0 || srsdomain.len == 0) {
 		domain_state = 2;
 	} else if (!srs_domain_usable(srsdomain.s, srsdomain.len)) {
-		unavailable("control/srsdomain", "not a domain name");
+		unavailable("file", "control/srsdomain", "not a domain name", 17);
 		domain_state = -1;
 	} else {
 		domain_state = 1;
 	}
-}
-
-static void read_key(void)
-{
-	struct str path = STR_INIT;
-	const char *why;
-	int r = srs_keys_load(&keys, &path, &why);
-
-	if (r == -1)
-		die_nomem();
-	key_state = r == 1 ? 1 : -1;
-	if (r == 0)
-		unavailable(path.s, why);
-	str_free(&path);
 }
 
 enum srs_verdict srs_rcpt(const char *addr, size_t len, size_t at, struct str *out, const char **why)
@@ -85,16 +74,18 @@ enum srs_verdict srs_rcpt(const char *addr, size_t len, size_t at, struct str *o
 		return SRSV_TEMP;
 	if (!case_eqb(addr + at + 1, len - at - 1, srsdomain.s, srsdomain.len))
 		return SRSV_NO;
-	if (key_state == 0)
-		read_key();
-	if (key_state == -1)
+	if (asked_in_vain)
 		return SRSV_TEMP;
-	r = srs_reverse(out, addr, at, &keys, srs_day((long long)time(0)));
+	r = srs_ask_reverse(addr, at, out, &asked_why);
 	*why = srs_strerror(r);
 	switch (r) {
 	case SRS_OK: return SRSV_OK;
 	case SRS_EXPIRED: return SRSV_EXPIRED;
 	case SRS_NOMEM: die_nomem();
-	default: return SRSV_BAD; /* malformed, or a signature none of our keys made */
+	case SRS_UNAVAILABLE:
+		asked_in_vain = 1;
+		unavailable("service", "postern-srs", asked_why.s, asked_why.len);
+		return SRSV_TEMP;
+	default: return SRSV_BAD; /* malformed, or a signature none of the keys made */
 	}
 }

@@ -8,15 +8,16 @@
  *                               oldest dropped)
  *        postern-srskey drop    every key but the first removed
  *
- * As root.  The file is root's, group postern-srs, 0640: postern-send signs
- * with its first key, postern-smtpd verifies with all of them.  It is
+ * As root.  The file is postern-srs's, 0600 (group postern-nofiles, which
+ * gives no reader): postern-srs, the key holder, signs with its first key
+ * for postern-send and verifies with all of them for postern-smtpd.  It is
  * written beside the old one, fsync'ed and renamed over it, so a reader
  * sees the old keys or the new ones, never a part.  Runs hold a lock on
  * secret/srs/ from before the old file is read until after the rename, so
  * two runs of `new` cannot lose a key between them.  The keys are never
  * printed. */
 #include <fcntl.h>
-#include <grp.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,10 +40,11 @@ static void add_key(struct str *text, const unsigned char *k)
 		die_nomem();
 }
 
-/* The key file kept as it is: root's, group gid, 0640, whatever an admin's
- * hand or an older copy left (./install --check cannot see it, being no
+/* The key file kept as it is: uid's, group gid, 0600, whatever an
+ * admin's hand or an older copy left (one before postern-srs was root's,
+ * group postern-srs, 0640; ./install --check cannot see it, being no
  * line of the manifest).  1 if it had to be mended. */
-static int mend_owner(const char *path, gid_t gid)
+static int mend_owner(const char *path, uid_t uid, gid_t gid)
 {
 	struct stat st;
 	int fd = openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), mended = 0;
@@ -51,13 +53,13 @@ static int mend_owner(const char *path, gid_t gid)
 		die_sys(111, "fatal: unable to open ", path);
 	if (!S_ISREG(st.st_mode))
 		die(111, "fatal: ", path, " is not a regular file: left as it is");
-	if (st.st_uid != 0 || st.st_gid != gid) {
-		if (fchown(fd, 0, gid) == -1)
-			die_sys(111, "fatal: unable to give ", path, " to root and its group");
+	if (st.st_uid != uid || st.st_gid != gid) {
+		if (fchown(fd, uid, gid) == -1)
+			die_sys(111, "fatal: unable to give ", path, " to its owner");
 		mended = 1;
 	}
-	if ((st.st_mode & 07777) != 0640) {
-		if (fchmod(fd, 0640) == -1)
+	if ((st.st_mode & 07777) != 0600) {
+		if (fchmod(fd, 0600) == -1)
 			die_sys(111, "fatal: unable to set the mode of ", path);
 		mended = 1;
 	}
@@ -72,15 +74,15 @@ static void fresh_key(unsigned char *k)
 		die_sys(111, "fatal: no random bytes from the kernel");
 }
 
-/* Writes text as path through path.tmp, root's, group gid, 0640; dir (its
- * directory, locked as lock) is fsync'ed so the rename lasts. */
-static void install_keys(const char *dir, int lock, const char *path, const struct str *text, gid_t gid)
+/* Writes text as path through path.tmp, pw's, 0600; dir (its directory,
+ * locked as lock) is fsync'ed so the rename lasts. */
+static void install_keys(const char *dir, int lock, const char *path, const struct str *text, const struct passwd *pw)
 {
 	struct str tmp = STR_INIT;
 
 	if (!str_copys(&tmp, path) || !str_cats(&tmp, ".tmp"))
 		die_nomem();
-	if (file_replace_shared(path, tmp.s, text->s, text->len, gid, 0640) == -1)
+	if (file_replace_owned(path, tmp.s, text->s, text->len, pw->pw_uid, pw->pw_gid, 0600) == -1)
 		die_sys(111, "fatal: unable to write ", tmp.s, " and rename it to ", path);
 	if (fsync(lock) == -1)
 		die_sys(111, "fatal: unable to sync ", dir);
@@ -94,7 +96,7 @@ int main(int argc, char **argv)
 	unsigned char k[SIPHASH_KEY_BYTES];
 	enum action action = MAKE;
 	struct logline l = { STR_INIT };
-	struct group *gr;
+	struct passwd *pw;
 	size_t i, keep;
 	int lock, r;
 
@@ -107,9 +109,11 @@ int main(int argc, char **argv)
 		die_usage(USAGE);
 	if (geteuid() != 0)
 		die(100, "fatal: must run as root");
-	gr = getgrnam(conf_groups[GROUP_SRS]);
-	if (!gr)
-		die(111, "fatal: no such group: ", conf_groups[GROUP_SRS], " (run ./install)");
+	pw = getpwnam(conf_users[USER_SRS]);
+	if (!pw)
+		die(111, "fatal: no such user: ", conf_users[USER_SRS], " (run ./install)");
+	if (pw->pw_uid == 0)
+		die(111, "fatal: ", conf_users[USER_SRS], " is root: the key must be a user's of its own");
 	umask(077);
 	if (!home_path(&dir, "secret/srs") || !home_path(&path, SRS_KEY_FILE))
 		die_nomem();
@@ -123,12 +127,12 @@ int main(int argc, char **argv)
 	if (r == 1 && !srs_keys_parse(&keys, old.s, old.len))
 		die(111, "fatal: ", path.s, " is malformed (lines of 32 hex digits): left as it is; mend or remove it");
 	if (action == MAKE && r == 1) {
-		int mended = mend_owner(path.s, gr->gr_gid);
+		int mended = mend_owner(path.s, pw->pw_uid, pw->pw_gid);
 		log_begin(&l, "kept");
 		log_kv(&l, "file", path.s);
 		log_kvu(&l, "keys", keys.n);
 		if (mended)
-			log_kv(&l, "mended", "owner and mode: root, group postern-srs, 0640");
+			log_kv(&l, "mended", "owner and mode: postern-srs, 0600");
 		log_end(&l);
 		return 0;
 	}
@@ -146,7 +150,7 @@ int main(int argc, char **argv)
 	keep = action == NEW ? (keys.n < SRS_KEYS_MAX ? keys.n : SRS_KEYS_MAX - 1) : action == DROP ? 1 : 0;
 	for (i = 0; i < keep; i++)
 		add_key(&text, keys.k[i]);
-	install_keys(dir.s, lock, path.s, &text, gr->gr_gid);
+	install_keys(dir.s, lock, path.s, &text, pw);
 
 	log_begin(&l, action == MAKE ? "made" : action == NEW ? "new" : "dropped");
 	log_kv(&l, "file", path.s);

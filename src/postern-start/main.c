@@ -47,17 +47,9 @@ static void status_str(int status, struct str *out)
 		die_nomem();
 }
 
-/* The groups of a child: its primary group, and for postern-send the
- * group that may read the SRS key (doc/srs.md). */
-struct groups {
-	size_t n;
-	gid_t list[2]; /* list[0] the primary group */
-};
-
 /* Runs in the child: puts each src on its dst, closes everything else,
- * takes on uid and the groups g (and no other), and execs. */
-static _Noreturn void child(int which, const struct fdmap *map, size_t n, uid_t uid, const struct groups *g,
-                            const char *home)
+ * takes on uid and gid (and that group alone), and execs. */
+static _Noreturn void child(int which, const struct fdmap *map, size_t n, uid_t uid, gid_t gid, const char *home)
 {
 	struct str prog = STR_INIT, henv = STR_INIT;
 	char *argv[2], *envp[3];
@@ -100,7 +92,7 @@ static _Noreturn void child(int which, const struct fdmap *map, size_t n, uid_t 
 	if (close_range((unsigned)maxdst + 1, ~0U, 0) == -1)
 		die_sys(111, "fatal: unable to close fds");
 	if (uid != 0) {
-		int r = ids_become(uid, g->list[0], g->n, g->list);
+		int r = ids_become(uid, gid, 1, &gid);
 		if (r == IDS_CALL_FAILED)
 			die_sys(111, "fatal: unable to switch user for ", names[which]);
 		if (r == IDS_DID_NOT_TAKE)
@@ -128,8 +120,7 @@ static _Noreturn void child(int which, const struct fdmap *map, size_t n, uid_t 
  * handlers back to the defaults: a SIGTERM from stop_all() that reached
  * the child while it still had our handler would have been taken as ours
  * and lost, and the child would have run on until the SIGKILL. */
-static pid_t start(int which, const struct fdmap *map, size_t n, uid_t uid, const struct groups *g,
-                   const char *home)
+static pid_t start(int which, const struct fdmap *map, size_t n, uid_t uid, gid_t gid, const char *home)
 {
 	sigset_t all, old;
 	pid_t pid;
@@ -142,7 +133,7 @@ static pid_t start(int which, const struct fdmap *map, size_t n, uid_t uid, cons
 	if (pid == -1)
 		die_sys(111, "fatal: unable to fork");
 	if (pid == 0)
-		child(which, map, n, uid, g, home);
+		child(which, map, n, uid, gid, home);
 	if (sigprocmask(SIG_SETMASK, &old, 0) == -1)
 		die_sys(111, "fatal: unable to unblock signals");
 	return pid;
@@ -231,7 +222,6 @@ int main(int argc, char **argv)
 	const char *home;
 	uid_t send_uid, queue_uid, remote_uid;
 	gid_t gid;
-	struct groups postern_only, send_groups;
 	int lreq[2], lres[2], creq[2], cres[2], rreq[2], rres[2], ready[2];
 	int notify = -1, k;
 
@@ -252,11 +242,6 @@ int main(int argc, char **argv)
 	user(USER_QUEUE, &queue_uid);
 	user(USER_REMOTE, &remote_uid);
 	gid = group(GROUP_POSTERN);
-	/* postern, and nothing else, for all but postern-send: it signs the
-	 * envelope senders of forwarded copies with the SRS key, which group
-	 * postern-srs alone may read (doc/srs.md) */
-	postern_only = (struct groups){ 1, { gid, gid } };
-	send_groups = (struct groups){ 2, { gid, group(GROUP_SRS) } };
 	if (send_uid == 0 || queue_uid == 0 || remote_uid == 0)
 		die(111, "fatal: postern's users must not be root");
 
@@ -275,11 +260,11 @@ int main(int argc, char **argv)
 		const struct fdmap lmap[] = { { lreq[0], 0 }, { lres[1], 1 } };
 		const struct fdmap cmap[] = { { creq[0], 0 }, { cres[1], 1 } };
 		const struct fdmap rmap[] = { { rreq[0], 0 }, { rres[1], 1 } };
-		pids[LSPAWN] = start(LSPAWN, lmap, 2, 0, &postern_only, home);
-		pids[CLEAN] = start(CLEAN, cmap, 2, queue_uid, &postern_only, home);
+		pids[LSPAWN] = start(LSPAWN, lmap, 2, 0, gid, home);
+		pids[CLEAN] = start(CLEAN, cmap, 2, queue_uid, gid, home);
 		/* postern-remote is in group postern: it may read queue/mess/ID */
-		pids[RSPAWN] = start(RSPAWN, rmap, 2, remote_uid, &postern_only, home);
-		pids[SEND] = start(SEND, sendmap, 7, send_uid, &send_groups, home);
+		pids[RSPAWN] = start(RSPAWN, rmap, 2, remote_uid, gid, home);
+		pids[SEND] = start(SEND, sendmap, 7, send_uid, gid, home);
 	}
 	close(lreq[0]); close(lreq[1]); close(lres[0]); close(lres[1]);
 	close(creq[0]); close(creq[1]); close(cres[0]); close(cres[1]);
