@@ -126,6 +126,9 @@ job quota tests/fuzz/quota.c src/lib/quota.c src/lib/case.c src/lib/str.c src/li
 job esmtpdsn tests/fuzz/esmtpdsn.c src/lib/esmtpdsn.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job srs tests/fuzz/srs.c src/lib/srs.c src/lib/siphash.c src/lib/addr.c src/lib/envelope.c src/lib/esmtpdsn.c \
 	src/lib/case.c src/lib/str.c src/lib/fmt.c
+job srsd_answer tests/fuzz/srsd_answer.c src/postern-srs/answer.c src/lib/srsfiles.c src/lib/srs.c src/lib/siphash.c \
+	src/lib/addr.c src/lib/envelope.c src/lib/esmtpdsn.c src/lib/case.c src/lib/str.c src/lib/fmt.c src/lib/file.c \
+	src/lib/io.c src/lib/home.c src/lib/die.c src/lib/log.c -Isrc
 job authres tests/fuzz/authres.c src/lib/authres.c src/lib/case.c src/lib/str.c src/lib/fmt.c
 job pem tests/fuzz/pem.c src/lib/pem.c src/lib/base64.c src/lib/str.c src/lib/die.c src/lib/log.c \
 	src/lib/fmt.c -lbearssl

@@ -35,6 +35,7 @@ printf '%s:[127.0.0.1]:%s\n' far.example "$SINK" example.org "$SINK" first.examp
 svscan_start
 svc_wait_up postern-send 30 || bail "postern-send did not come up"
 svc_wait_up postern-smtpd 30 || bail "postern-smtpd did not come up"
+svc_wait_up postern-srs 30 || bail "postern-srs did not come up"
 wait_for 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" || bail "nothing listens on 127.0.0.1:$PORT"
 wait_for 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $SINK), 1)" || bail "the sink did not come up: $(cat "$SCRATCH/sink.out")"
 
@@ -136,4 +137,41 @@ check "... and relayed to first.example's SRS0 address" wait_for 30 got_rcpt "$f
 printf 'From: x\nSubject: direct\n\nbody\n' | s6-setuidgid ptsfwd "$PHOME/bin/sendmail" -f ptsfwd@"$D" direct@far.example
 check "a local user's own message goes out" wait_for 30 got_rcpt direct@far.example
 check "... with its own sender, not rewritten" test "$(mail_from_before direct@far.example)" = "ptsfwd@$D"
+
+# 7. sendmail -bs, run by a local user, asks postern-srs as well (any uid
+# may have an address reversed): RCPT to the SRS address is taken, a
+# forged one refused
+# bs RCPT: a sendmail -bs session of ptsfwd's, EHLO, MAIL FROM:<> and
+# RCPT TO:<RCPT>, its replies in bs.out
+bs() {
+	printf 'EHLO client.test\r\nMAIL FROM:<>\r\nRCPT TO:<%s>\r\nQUIT\r\n' "$1" |
+		s6-setuidgid ptsfwd "$PHOME/bin/sendmail" -bs > "$SCRATCH/bs.out" 2> "$SCRATCH/bs.err"
+}
+rcpt_reply() { # the reply to RCPT in bs.out: the fourth line that ends a reply (greeting, EHLO, MAIL, RCPT)
+	$PY - "$SCRATCH/bs.out" <<'PYEOF'
+import sys
+ends = [l.rstrip('\r') for l in open(sys.argv[1], encoding='utf-8', errors='replace').read().split('\n')]
+ends = [l for l in ends if len(l) > 3 and l[3] == ' ']
+print(ends[3] if len(ends) > 3 else '')
+PYEOF
+}
+bs "$S0"
+r=$(rcpt_reply)
+check "sendmail -bs by a local user: RCPT to the SRS address is taken ($r)" sh -c 'case $1 in 250*) true ;; *) false ;; esac' - "$r"
+check "  reversed to alice@example.org, its log says" grep -q "srs ip=local .* reversed=alice@example.org" "$SCRATCH/bs.err"
+bs "$forged"
+r=$(rcpt_reply)
+check "  a forged one: 550 5.1.1 ($r)" sh -c 'case $1 in "550 5.1.1"*) true ;; *) false ;; esac' - "$r"
+
+# 8. postern-srs down: an SRS RCPT waits (451), said once in the log;
+# back up, it is taken again
+s6-svc -wD -T 30000 -d "$PHOME/service/postern-srs" || bail "s6-svc -d postern-srs"
+out=$(smtp '' "$S0" down)
+check "postern-srs down: RCPT to the SRS address gets 451 ($out)" \
+	sh -c '[ "$1" -ne 0 ] && printf "%s\n" "$2" | grep -q "^451 "' - "$?" "$out"
+check "  postern-smtpd's log says why" \
+	grep -q 'srs_unavailable ip=127.0.0.1 service=postern-srs why="unable to connect to postern-srs' "$PHOME/log/smtpd/current"
+s6-svc -wU -T 30000 -u "$PHOME/service/postern-srs" || bail "s6-svc -u postern-srs"
+out=$(smtp '' "$S0" up)
+check "  up again: taken" test "$?" -eq 0
 done_testing

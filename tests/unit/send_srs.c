@@ -236,6 +236,7 @@ static void decisions(void)
 	CHECK(sender_is(&on, long_local, 1, SRSS_KEEP), "an SRS address over 1000 bytes: kept");
 	CHECK(sender_is(&off, "alice@example.org", 1, SRSS_KEEP), "SRS off: a forwarded copy is kept");
 
+	sign_calls = 0;
 	CHECK(caught_begin() && sender_is(&nokey, "alice@example.org", 1, SRSS_NOKEY) && caught_end() &&
 	          sign_calls == 1 && lines(&logged) == 1 &&
 	          has(&logged, "postern-send: srs_unavailable service=postern-srs why=\"postern-srs: No such file or directory\" forwards=deferred\n"),
