@@ -1,31 +1,45 @@
 #!/usr/bin/env python3
 """postern-smtpd's way back of SRS (doc/srs.md, "The way back"): a RCPT
-to an SRS address of control/srsdomain is checked with HOME/secret/srs/key
-and becomes the address it stands for.  tests/smtptest.py's Server (its
-stub queue records the envelope) under postern-listen -G, which gives
-postern-smtpd the key file's group (a gid of no group: setgroups does not
-care).  The addresses are made by tests/srsaddr.py, from the document,
-not by the library postern-smtpd uses.
+to an SRS address of control/srsdomain is taken to postern-srs, the key
+holder, over HOME/run/srs/socket, and becomes the address it stands for.
+tests/smtptest.py's Server (its stub queue records the envelope), with a
+real postern-srs running in the same home as a uid of this test's (in no
+passwd file: it would be postern-srs), which alone may read the key file
+(0600 in secret/srs 0700); postern-smtpd holds no key and no group.  The
+addresses are made by tests/srsaddr.py, from the document, not by the
+library postern-srs uses.
 
 Checked: SRS0 and SRS1 accepted from a client that may not relay, the
 envelope holding the reversed recipient and the log line naming both; a
 local part or domain in another case, and '+' after SRS0; a second key
 verifying; 550 5.1.1 for a bad hash, a malformed address and an expired
 one (counted toward control/maxerrors); control/maxrcpt counting them;
-451 4.3.0 for a key missing, unreadable or malformed and for a bad
-control/srsdomain (not counted), with a log line saying why, once a
-session; control/srsdomain absent, or another domain: an address like any
-other; control/srsdomain read only at an SRS-looking RCPT and the key
-only at one in that domain (strace, when there is one); submission (-a)
-after AUTH; `sendmail -bs` (no group: 451).  Run as root."""
-import base64, os, re, shutil, signal, subprocess, sys
+451 4.3.0 (not counted), with one log line a session saying why, for a
+key missing, unreadable by postern-srs, malformed, empty or too long
+(postern-srs's Z and its reason; postern-srs's own log says so once, and
+"keys" when the key is back, with no restart and no signal), for
+postern-srs stopped (no socket), killed (a socket nobody listens on) or
+stopped with SIGSTOP (no answer in 5 s), each the rest of the session's
+SRS addresses 451 without asking again, and 250 once it is back; a bad
+control/srsdomain; control/srsdomain absent, or another domain: an
+address like any other; control/srsdomain read only at an SRS-looking
+RCPT, at most once a session, the socket connected to only for one in
+that domain, and secret/srs/key never opened by postern-smtpd (strace,
+when there is one); submission (-a) after AUTH, with a postern-srs of
+its own; `sendmail -bs` (postern-smtpd run directly as its uid and as a
+local user's, no groups): reversed, a forged one 550; postern-srs's stop
+line counting what it answered.  Run as root."""
+import atexit, base64, os, re, shutil, signal, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smtptest import Server, Conn, children
+import service_test
+from smtptest import BUILD, Server, Conn, children
 from srsaddr import siphash24, srs0, srs1, today
 from fakeauth import Listener
 from tap import check, done, wait_for
 
-SRSGID = 54329  # the key's group, postern-srs in an install
+SRS_UID = 54330    # postern-srs's stand-in: owns the key, runs postern-srs
+SIGNER_UID = 54331  # postern-srs -u (postern-send's stand-in; never asks here)
+LOCAL_UID = 54332  # a local user running sendmail -bs
 SRSDOMAIN = 'fwd.example'
 KEY = bytes.fromhex('00112233445566778899aabbccddeeff')
 OLDKEY = bytes.fromhex('f0e1d2c3b4a5968778695a4b3c2d1e0f')
@@ -38,27 +52,70 @@ check(vec == ['310e0edd47db6f72', 'fd67dc93c539f874', '37d1018bf50002ab', '62249
       'the test\'s SipHash-2-4 gives the reference vectors (%s)' % vec)
 
 
-def put_key(srv, text, mode=0o640):
-    """HOME/secret/srs/key as ./install lays it out: root:SRSGID 0640 in a
-    0750 directory of the same owners; text None removes it"""
+def as_uid(uid):
+    def pre():
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    return pre
+
+
+def put_key(srv, text, owner=SRS_UID, mode=0o600):
+    """HOME/secret/srs/key as ./install lays it out: postern-srs's, 0600,
+    in a 0700 directory of its own; written beside and renamed over, as
+    postern-srskey does; text None removes it"""
     d = os.path.join(srv.home, 'secret', 'srs')
     os.makedirs(d, exist_ok=True)
     os.chmod(os.path.dirname(d), 0o755)
-    os.chown(d, 0, SRSGID)
-    os.chmod(d, 0o750)
+    os.chown(d, SRS_UID, SRS_UID)
+    os.chmod(d, 0o700)
     p = os.path.join(d, 'key')
     if text is None:
         if os.path.exists(p):
             os.unlink(p)
         return
-    with open(p, 'w') as f:
+    with open(p + '.tmp', 'w') as f:
         f.write(text)
-    os.chown(p, 0, SRSGID)
-    os.chmod(p, mode)
+    os.chown(p + '.tmp', owner, owner)
+    os.chmod(p + '.tmp', mode)
+    os.rename(p + '.tmp', p)
 
 
 def keyfile(*keys):
     return '# made by the test\n' + ''.join(k.hex() + '\n' for k in keys)
+
+
+srsds = []  # every postern-srs started, for the sanitizer check
+
+
+@atexit.register
+def stop_srsds():
+    for d in srsds:
+        if d.p.poll() is None:
+            d.p.send_signal(signal.SIGCONT)
+            d.p.kill()
+            d.p.wait()
+
+
+def start_srs(srv):
+    """postern-srs -d FD -u SIGNER_UID -c (srv's postern-smtpd uid) in
+    srv's home, as SRS_UID, started and waited for (tests/service_test.py)"""
+    prog = os.path.join(srv.home, 'bin', 'postern-srs')
+    if not os.path.exists(prog):
+        shutil.copy(os.path.join(BUILD, 'bin', 'postern-srs'), prog)
+    d = os.path.join(srv.home, 'run', 'srs')
+    os.makedirs(d, exist_ok=True)
+    os.chmod(os.path.dirname(d), 0o755)
+    os.chown(d, SRS_UID, SRS_UID)
+    os.chmod(d, 0o755)
+    p = service_test.Server([prog, '-u', str(SIGNER_UID), '-c', str(srv.uid)], srv.dir,
+                            dict(os.environ, POSTERN_HOME=srv.home), preexec=as_uid(SRS_UID))
+    srsds.append(p)
+    return p
+
+
+def srs_lines(srsd, event):
+    return [l for l in srsd.log().splitlines() if l.startswith('postern-srs: %s ' % event)]
 
 
 def log_lines(srv, event):
@@ -97,8 +154,10 @@ def xtext(s):
     return ''.join(c if '!' <= c <= '~' and c not in '+=' else '+%02X' % ord(c) for c in s)
 
 
-srv = Server(extra_control={'srsdomain': SRSDOMAIN}, listen_args=['-G', str(SRSGID)])
+srv = Server(extra_control={'srsdomain': SRSDOMAIN})
 put_key(srv, keyfile(KEY, OLDKEY))
+srsd = start_srs(srv)
+check(srsd.ready and 'keys=2' in srsd.log(), 'postern-srs is ready, with the two keys (%r)' % srsd.log().strip()[-200:])
 srv.start()
 sub = None
 try:
@@ -181,25 +240,86 @@ try:
     srv.control('maxrcpt', None)
 
     # --- the key or control/srsdomain cannot be had: 451, not counted -------------
+    # postern-srs answers Z and its reason; postern-smtpd asks once a
+    # session, and gives every SRS RCPT of it 451
     TEMP = '451 4.3.0 SRS key unavailable; try again later'
     keypath = os.path.join(srv.home, 'secret', 'srs', 'key')
+    srs_pid = srsd.p.pid
     srv.control('maxerrors', '2')
     for what, setup, why in (
             ('missing', lambda: put_key(srv, None), 'No such file or directory'),
-            ('unreadable (0600)', lambda: put_key(srv, keyfile(KEY), 0o600), 'Permission denied'),
-            ('malformed', lambda: put_key(srv, KEY.hex()[:31] + '\n'), 'malformed key file'),
-            ('empty', lambda: put_key(srv, ''), 'malformed key file'),
+            ('unreadable by postern-srs (root\'s, 0600)', lambda: put_key(srv, keyfile(KEY), owner=0),
+             'Permission denied'),
+            ('malformed', lambda: put_key(srv, KEY.hex()[:31] + '\n'),
+             'malformed key file: each line 32 hex digits, at most 8 keys'),
+            ('empty', lambda: put_key(srv, ''), 'malformed key file: each line 32 hex digits, at most 8 keys'),
             ('too long', lambda: put_key(srv, '#' * 5000 + '\n' + KEY.hex() + '\n'), 'key file too long')):
         setup()
         before = len(log_lines(srv, 'srs_unavailable'))
+        sbefore = len(srs_lines(srsd, 'srs_unavailable'))
         rs = rcpt(srv, [good, good, good, 'demo@example.org'])
         new = log_lines(srv, 'srs_unavailable')[before:]
         check(rs[:3] == [(451, TEMP)] * 3 and rs[3][0] == 250,
               'key %s: 451 4.3.0, three times, not counted as errors (maxerrors 2) (%s)' % (what, rs))
-        check(len(new) == 1 and ('file=%s why="%s' % (keypath, why) in new[0] or 'file=%s why=%s' % (keypath, why) in new[0]),
-              'and one log line a session, saying why (%s)' % new)
-    put_key(srv, keyfile(KEY))
-    check(rcpt(srv, [good])[0][0] == 250, 'the key back: 250 again')
+        check(new == ['postern-smtpd: srs_unavailable ip=127.0.0.2 service=postern-srs why="postern-srs: %s"' % why],
+              'and one log line a session, relaying postern-srs\'s reason (%s)' % new)
+        snew = srs_lines(srsd, 'srs_unavailable')[sbefore:]
+        check(snew == ['postern-srs: srs_unavailable file=%s why="%s"' % (keypath, why)],
+              'postern-srs\'s own log says it once: srs_unavailable file=... why="%s" (%s)' % (why, snew))
+        nkeys = len(srs_lines(srsd, 'keys'))
+        put_key(srv, keyfile(KEY))
+        rs = rcpt(srv, [good])
+        check(rs[0][0] == 250 and srs_lines(srsd, 'keys')[nkeys:] == ['postern-srs: keys file=%s n=1' % keypath]
+              and srsd.p.poll() is None and srsd.p.pid == srs_pid,
+              'the key back: 250 again, postern-srs logs keys ... n=1, not restarted, no signal (%s)' % (rs[0],))
+
+    # --- postern-srs itself down: 451, not counted, and why -----------------------
+    sock = os.path.join(srv.home, 'run', 'srs', 'socket')
+    code = srsd.stop()
+    check(code == 0 and not os.path.exists(sock), 'postern-srs stopped (SIGTERM): exit 0, its socket gone (%d)' % code)
+    for how, why in (('stopped', 'unable to connect to postern-srs: No such file or directory'),
+                     ('killed, its socket left behind', 'unable to connect to postern-srs: Connection refused')):
+        if how.startswith('killed'):
+            srsd = start_srs(srv)
+            check(srsd.ready and rcpt(srv, [good])[0][0] == 250, 'postern-srs started again: 250')
+            srsd.p.kill()
+            srsd.p.wait()
+        before = len(log_lines(srv, 'srs_unavailable'))
+        rs = rcpt(srv, [good, good, good, 'demo@example.org'])
+        new = log_lines(srv, 'srs_unavailable')[before:]
+        check(rs[:3] == [(451, TEMP)] * 3 and rs[3][0] == 250,
+              'postern-srs %s: 451 4.3.0, three times, not counted (%s)' % (how, rs))
+        check(new == ['postern-smtpd: srs_unavailable ip=127.0.0.2 service=postern-srs why="%s"' % why],
+              'and one log line a session: why="%s" (%s)' % (why, new))
+    srsd = start_srs(srv)
+    check(srsd.ready and rcpt(srv, [good])[0][0] == 250, 'postern-srs started again: 250')
+    # stopped (SIGSTOP): the connect goes through (the backlog), no
+    # answer comes; postern-smtpd waits 5 s at most, once a session
+    srsd.p.send_signal(signal.SIGSTOP)
+    try:
+        before = len(log_lines(srv, 'srs_unavailable'))
+        c = Conn(srv.port, '127.0.0.2')
+        c.cmd('EHLO client.test')
+        c.cmd('MAIL FROM:<>')
+        times, codes = [], []
+        for a in (good, good):
+            t = time.time()
+            codes.append(c.cmd('RCPT TO:<%s>' % a)[0])
+            times.append(time.time() - t)
+        c.cmd('QUIT')
+        c.close()
+    finally:
+        srsd.p.send_signal(signal.SIGCONT)
+    new = log_lines(srv, 'srs_unavailable')[before:]
+    check(codes == [451, 451] and 4 <= times[0] < 10 and times[1] < 1,
+          'postern-srs not answering (SIGSTOP): 451 after about 5 s, the next SRS RCPT 451 at once (%s, %s)'
+          % (codes, ['%.1f' % x for x in times]))
+    # (ETIMEDOUT's text is the C library's: "Connection timed out" in
+    # glibc, "Operation timed out" in musl)
+    check(len(new) == 1 and re.fullmatch(r'postern-smtpd: srs_unavailable ip=127\.0\.0\.2 service=postern-srs '
+                                         r'why="no answer from postern-srs: \w+ timed out"', new[0]) is not None,
+          'and one log line says why: no answer from postern-srs (%s)' % new)
+    check(rcpt(srv, [good])[0][0] == 250, 'postern-srs going on: 250')
     srv.control('srsdomain', 'not a domain!')
     rs = rcpt(srv, [good, 'SRS0=x@elsewhere.test', 'demo@example.org'])
     check([r[0] for r in rs] == [451, 451, 250] and rs[0][1] == TEMP,
@@ -255,24 +375,46 @@ finally:
     srv.stop()
 
 # --- read lazily: strace of the listener and its sessions -----------------------
+# postern-smtpd reads control/srsdomain at an SRS-looking RCPT, at most
+# once a session, connects to postern-srs only for an address in that
+# domain, and never opens the key (postern-srs alone reads it)
 if shutil.which('strace'):
     trace = os.path.join(srv.dir, 'strace')
     # (no leak checking under the sanitizer build: it cannot run under ptrace)
     srv.start(prefix=['env', 'ASAN_OPTIONS=%s:detect_leaks=0' % os.environ.get('ASAN_OPTIONS', ''),
-                      'strace', '-f', '-qq', '-e', 'trace=%file', '-o', trace])
+                      'strace', '-f', '-qq', '-e', 'trace=%file,connect', '-o', trace])
     try:
-        def opened():
-            t = open(trace, errors='replace').read()
-            return t.count('control/srsdomain'), t.count('secret/srs/key')
+        def seen():
+            """(opens of control/srsdomain, connects to run/srs/socket,
+            mentions of secret/srs) in the trace so far"""
+            t = open(trace, errors='replace').read().splitlines()
+            return (sum('control/srsdomain' in l for l in t),
+                    sum('connect(' in l and 'run/srs/socket' in l for l in t),
+                    sum('secret/srs' in l for l in t))
         rs = rcpt(srv, ['demo@example.org', 'x@elsewhere.test', 'srs0@example.org', 'SRS2=x@' + SRSDOMAIN])
-        n0 = opened()
-        check(n0 == (0, 0), 'a session with no SRS-looking recipient reads neither control/srsdomain nor the key %s' % (n0,))
+        n0 = seen()
+        check(n0 == (0, 0, 0), 'a session with no SRS-looking recipient: neither control/srsdomain nor postern-srs '
+              '%s' % (n0,))
         rcpt(srv, ['SRS0=x@elsewhere.test', 'SRS1=y@elsewhere.test'])
-        n1 = opened()
-        check(n1 == (1, 0), 'SRS-looking addresses of another domain: control/srsdomain once, the key never %s' % (n1,))
-        rcpt(srv, [good, good, 'SRS0=z@' + SRSDOMAIN])
-        n2 = opened()
-        check(n2 == (2, 1), 'three in control/srsdomain: each file once in the session %s' % (n2,))
+        n1 = seen()
+        check(n1 == (1, 0, 0), 'SRS-looking addresses of another domain: control/srsdomain once, postern-srs never '
+              '%s' % (n1,))
+        rs = rcpt(srv, [good, good, 'SRS0=z@' + SRSDOMAIN])
+        n2 = seen()
+        check([r[0] for r in rs] == [250, 250, 550] and n2 == (2, 3, 0),
+              'three in control/srsdomain: control/srsdomain once more, postern-srs asked for each (%s %s)'
+              % ([r[0] for r in rs], n2))
+        code = srsd.stop()
+        rs = rcpt(srv, [good, good, good])
+        n3 = seen()
+        check(code == 0 and [r[0] for r in rs] == [451] * 3 and n3 == (3, 4, 0),
+              'postern-srs stopped: one connect tried, the next two SRS RCPTs not asked again (%s %s)'
+              % ([r[0] for r in rs], n3))
+        srsd = start_srs(srv)
+        check(srsd.ready, 'postern-srs started again')
+        t = open(trace, errors='replace').read()
+        check('secret/srs' not in t and 'srs/key' not in t,
+              'secret/srs/key: never opened nor looked at by the listener or postern-smtpd in all these sessions')
     finally:
         # strace would outlive a SIGTERM of its own, tracing on: the
         # listener is stopped first, and strace ends with it
@@ -285,8 +427,8 @@ if shutil.which('strace'):
             srv.proc.wait()
         srv.proc = None
 else:
-    for _ in range(3):
-        check(True, 'reading control/srsdomain and the key lazily: skipped, no strace')
+    for _ in range(6):
+        check(True, 'reading control/srsdomain lazily, asking postern-srs only for srsdomain: skipped, no strace')
 
 # --- submission, and sendmail -bs --------------------------------------------------
 PASSWORD = 'srs test pw'
@@ -302,13 +444,14 @@ class Auth(Listener):
         c.close()
 
 
-sub = Server(args=['-a'], extra_control={'srsdomain': SRSDOMAIN}, listen_args=['-G', str(SRSGID)],
-             dir=os.path.join(srv.dir, 'submission'))
+sub = Server(args=['-a'], extra_control={'srsdomain': SRSDOMAIN}, dir=os.path.join(srv.dir, 'submission'))
 put_key(sub, keyfile(KEY))
 os.makedirs(os.path.join(sub.home, 'run', 'auth'))
 for d in ('run', 'run/auth'):
     os.chmod(os.path.join(sub.home, d), 0o755)
 auth = Auth(os.path.join(sub.home, 'run', 'auth', 'socket'), 'check')
+subsrs = start_srs(sub)
+check(subsrs.ready, 'submission: a postern-srs of its own, ready')
 sub.start()
 try:
     c = Conn(sub.port)
@@ -326,23 +469,37 @@ try:
           'submission (-a): an SRS address reversed, a forged one 550 (%s)' % rs)
     check(wait_for(lambda: any(('rcpt="%s" reversed=alice@example.net' % good) in l for l in log_lines(sub, 'srs'))),
           'and logged')
-    # sendmail -bs: run as the user, without the group, the key is unreadable
-    bs = subprocess.run(['setpriv', '--reuid=%d' % sub.uid, '--regid=%d' % sub.gid, '--clear-groups',
-                         os.path.join(sub.home, 'bin', 'postern-smtpd')],
-                        input=('EHLO local\r\nMAIL FROM:<>\r\nRCPT TO:<%s>\r\nRCPT TO:<x@elsewhere.test>\r\nQUIT\r\n' % good).encode(),
-                        capture_output=True, timeout=30, env={'PATH': '/usr/bin:/bin', 'POSTERN_HOME': sub.home})
-    out = bs.stdout.decode(errors='replace')
-    check('\r\n451 4.3.0 SRS key unavailable; try again later\r\n250 2.1.5 recipient ok\r\n' in out,
-          'sendmail -bs (no postern-srs group): 451 for the SRS address, the rest as ever (%s)' % out[-200:])
-    check('srs_unavailable' in bs.stderr.decode(errors='replace') and 'Permission denied' in bs.stderr.decode(errors='replace'),
-          'and the log says why (%s)' % bs.stderr.decode(errors='replace').strip()[-200:])
+    # sendmail -bs: postern-smtpd run directly, no groups, as the
+    # listener's uid (the -c one) and as a local user's (any uid may ask R)
+    for uid, who in ((sub.uid, 'as postern-smtpd\'s uid'), (LOCAL_UID, 'as a local user (uid %d)' % LOCAL_UID)):
+        bs = subprocess.run(['setpriv', '--reuid=%d' % uid, '--regid=%d' % (sub.gid if uid == sub.uid else uid),
+                             '--clear-groups', os.path.join(sub.home, 'bin', 'postern-smtpd')],
+                            input=('EHLO local\r\nMAIL FROM:<>\r\nRCPT TO:<%s>\r\nRCPT TO:<%s>\r\n'
+                                   'RCPT TO:<x@elsewhere.test>\r\nQUIT\r\n' % (good, forged)).encode(),
+                            capture_output=True, timeout=30, env={'PATH': '/usr/bin:/bin', 'POSTERN_HOME': sub.home})
+        out = bs.stdout.decode(errors='replace')
+        err = bs.stderr.decode(errors='replace')
+        check(('\r\n250 2.1.5 recipient ok\r\n550 5.1.1 <%s>: not a valid SRS address here\r\n'
+               '250 2.1.5 recipient ok\r\n' % forged) in out,
+              'sendmail -bs %s: 250 for the SRS address, 550 5.1.1 for a forged one, the rest as ever (%r)'
+              % (who, out[-200:]))
+        check(re.search(r'(?m)^postern-smtpd: srs ip=\S+ from="" rcpt="%s" reversed=alice@example\.net$'
+                        % re.escape(good), err) is not None and 'srs_unavailable' not in err,
+              'and its log says: srs ... reversed=alice@example.net (%r)' % err.strip()[-300:])
 finally:
     sub.stop()
+code = subsrs.stop()
+stop = srs_lines(subsrs, 'stop')
+check(code == 0 and stop == ['postern-srs: stop signed=0 skipped=0 reversed=6 unavailable=0 refused=0'],
+      'submission\'s postern-srs: exit 0, it reversed 6 (2 a session, 3 sessions), refused none (%s)' % stop)
+code = srsd.stop()
+check(code == 0 and len(srs_lines(srsd, 'stop')) == 1, 'postern-srs of port 25: SIGTERM, exit 0, its stop line')
 
 # under the sanitizer build (tests/run.sh runs this test with it too), a
 # report would be in the logs
 reports = [l for s in (srv, sub) for l in s.logtext().splitlines() if 'Sanitizer' in l or 'runtime error' in l]
-check(not reports, 'no sanitizer report in the logs (%s)' % reports[:2])
+reports += [l for d in srsds for l in d.log().splitlines() if 'Sanitizer' in l or 'runtime error' in l]
+check(not reports, 'no sanitizer report in the logs of postern-smtpd and postern-srs (%s)' % reports[:2])
 sub.cleanup()
 srv.cleanup()
 done()

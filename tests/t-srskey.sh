@@ -1,6 +1,6 @@
 #!/bin/sh
 # postern-srskey and the SRS key's place in the install (doc/srs.md):
-# ./install makes secret/srs/key once, root's and group postern-srs's,
+# ./install makes secret/srs/key once, postern-srs's alone (0600),
 # and keeps it at the next install; `new` puts a new key first and keeps
 # the old ones after it (at most 8), `drop` keeps the first alone; a
 # malformed file is left for a person; the keys are never printed.
@@ -10,15 +10,15 @@ need_built postern-srskey
 install_home || bail "install"
 K=$PHOME/secret/srs/key
 SK=$PHOME/bin/postern-srskey
-G=$(grep -v '^#' "$POSTERN_SRC/conf-groups" | sed -n 3p)
+O=$(grep -v '^#' "$POSTERN_SRC/conf-users" | sed -n 14p):$(grep -v '^#' "$POSTERN_SRC/conf-groups" | sed -n 2p)
 
 keys() { grep -v '^#' "$K"; }
 nkeys() { keys | wc -l; }
 wellformed() { [ "$(keys | grep -cvx '[0-9a-f]\{32\}')" -eq 0 ] && [ "$(nkeys)" -ge 1 ]; }
 
-check "./install made secret/srs, root's and group $G's, 0750" \
-	test "$(stat -c '%U:%G %a' "$PHOME/secret/srs")" = "root:$G 750"
-check "... and the key in it, root's and group $G's, 0640" test "$(stat -c '%U:%G %a' "$K")" = "root:$G 640"
+check "./install made secret/srs, $O's, 0700" \
+	test "$(stat -c '%U:%G %a' "$PHOME/secret/srs")" = "$O 700"
+check "... and the key in it, $O's, 0600" test "$(stat -c '%U:%G %a' "$K")" = "$O 600"
 check "one key of 32 hex digits, after a comment" sh -c '[ "$(grep -cvx "[0-9a-f]\{32\}" "$1")" -eq 1 ] && head -n 1 "$1" | grep -q "^#" && [ "$(grep -cx "[0-9a-f]\{32\}" "$1")" -eq 1 ]' - "$K"
 check "control/srsdomain is installed commented out (SRS off)" \
 	sh -c '[ -f "$1" ] && ! grep -v "^#" "$1" | grep -q .' - "$PHOME/control/srsdomain"
@@ -35,18 +35,18 @@ check "postern-srskey with a key file: kept, exit 0" sh -c '[ "$1" -eq 0 ] && pr
 check "... and the key unchanged" test "$(keys)" = "$first"
 check "it never prints a key" sh -c '! printf "%s\n" "$1" | grep -q "$2"' - "$out" "$first"
 
-chmod 0644 "$K" && chgrp root "$K"
+chmod 0640 "$K" && chown root:root "$K"
 out=$("$SK" 2>&1)
-check "a key file left world-readable and in group root: mended, kept" \
-	sh -c '[ "$1" -eq 0 ] && printf "%s\n" "$2" | grep -q "kept .*mended=" && [ "$(stat -c "%U:%G %a" "$3")" = "root:$4 640" ]' - "$?" "$out" "$K" "$G"
+check "a key file left as an older postern had it (root's, 0640): mended, kept" \
+	sh -c '[ "$1" -eq 0 ] && printf "%s\n" "$2" | grep -q "kept .*mended=" && [ "$(stat -c "%U:%G %a" "$3")" = "$4 600" ]' - "$?" "$out" "$K" "$O"
 check "... and the key unchanged" test "$(keys)" = "$first"
 out=$("$SK" new 2>&1)
 check "new: exit 0, two keys" sh -c '[ "$1" -eq 0 ] && printf "%s\n" "$2" | grep -q "new .*keys=2"' - "$?" "$out"
 keys > "$SCRATCH/k"
 check "... the old key second, a new one first" \
 	sh -c '[ "$(sed -n 2p "$1")" = "$2" ] && [ "$(sed -n 1p "$1")" != "$2" ]' - "$SCRATCH/k" "$first"
-check "... still root's, group $G, 0640, and well formed" \
-	sh -c '[ "$(stat -c "%U:%G %a" "$1")" = "root:$2 640" ]' - "$K" "$G"
+check "... still $O's, 0600, and well formed" \
+	sh -c '[ "$(stat -c "%U:%G %a" "$1")" = "$2 600" ]' - "$K" "$O"
 check "... no temporary file left" test ! -e "$K.tmp"
 wellformed
 check "... every line well formed" test "$?" -eq 0

@@ -98,9 +98,8 @@ if one postern-start; then
 fi
 if one postern-send; then
 	p=$P
-	# and postern-srs beside postern, to read the SRS key (doc/srs.md)
-	proc_is "$p" postern-send postern-send postern \
-		"$(printf '%s\n' "$(gid_of postern)" "$(gid_of postern-srs)" | sort -n | tr '\n' ' ' | sed 's/ *$//')"
+	# postern alone: the SRS key is postern-srs's, which it asks (doc/srs.md)
+	proc_is "$p" postern-send postern-send postern
 	check "postern-send is a child of postern-start" [ "$(field "$p" PPid)" = "${START:-x}" ]
 fi
 if one postern-lspawn; then
@@ -130,6 +129,15 @@ if one postern-dkim; then
 	proc_is "$P" postern-dkim postern-dkim postern-nofiles
 	check "postern-dkim is supervised by s6-supervise" [ "$(field "$(field "$P" PPid)" Name)" = s6-supervise ]
 fi
+# the SRS key holder (doc/srs.md): its own user, never root
+svc_wait_up postern-srs 20 || not_ok "postern-srs up"
+tree_procs > "$SCRATCH/tree"
+if one postern-srs; then
+	proc_is "$P" postern-srs postern-srs postern-nofiles
+	check "postern-srs is supervised by s6-supervise" [ "$(field "$(field "$P" PPid)" Name)" = s6-supervise ]
+fi
+check "the SRS key is postern-srs's alone: $(stat -c '%U %G %a' "$PHOME/secret/srs/key" "$PHOME/secret/srs" | tr '\n' ' ')" \
+	[ "$(stat -c '%U %G %a' "$PHOME/secret/srs/key" "$PHOME/secret/srs" | tr '\n' ' ')" = "postern-srs postern-nofiles 600 postern-srs postern-nofiles 700 " ]
 nlog=0
 for p in $(tree_procs s6-log | cut -d' ' -f1); do
 	proc_is "$p" "s6-log" postern-log postern-nofiles
@@ -158,9 +166,10 @@ listeners_dropped() {
 i=0
 until listeners_dropped || [ "$i" -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
 nlisten=0 nsubmit=0
-# The listeners and their postern-smtpd have group postern-srs besides
-# their own (postern-listen -G), to read the SRS key (doc/srs.md).
-SMTPD_GROUPS=$(printf '%s\n' "$(gid_of postern-nofiles)" "$(gid_of postern-srs)" | sort -n | tr '\n' ' ' | sed 's/ *$//')
+# The listeners and their postern-smtpd have their own group and no
+# other: not even one to read the SRS key by, which they ask postern-srs
+# about (doc/srs.md).
+SMTPD_GROUPS=$(gid_of postern-nofiles)
 for p in $(tree_procs postern-listen | cut -d' ' -f1); do
 	case "$(tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null)" in
 	*"/postern-smtpd -a "*) proc_is "$p" "postern-listen of submission (after bind)" postern-submit postern-nofiles "$SMTPD_GROUPS"

@@ -1,6 +1,6 @@
-/* The two files SRS is set with (doc/srs.md), read the one way by
- * postern-send, which signs, and postern-smtpd, which verifies: the
- * keys of HOME/secret/srs/key and the domain of control/srsdomain.  Kept
+/* The two files SRS is set with (doc/srs.md): the keys of
+ * HOME/secret/srs/key, which postern-srs alone reads, and the domain of
+ * control/srsdomain, which postern-send and postern-smtpd read.  Kept
  * apart from srs.c, which touches no file. */
 #ifndef POSTERN_SRSFILES_H
 #define POSTERN_SRSFILES_H

@@ -1315,18 +1315,6 @@ static int start_remote(struct msg *m, size_t i)
 
 	if (at >= rl || dl > ADDR_MAX)
 		die(111, "fatal: a recipient without a domain passed envelope_parse");
-	/* A forwarded copy that needs its sender rewritten never leaves
-	 * with the original one for want of the key (doc/srs.md): it waits,
-	 * as after any temporary failure, for the admin to mend the key and
-	 * signal postern-send.  Found here, before a domain's entry is made
-	 * or a connection tried, for each of its remote recipients as it
-	 * comes up. */
-	if (job_sender(m, &srs) == SRSS_NOKEY) {
-		str_free(&srs);
-		rcpt_temp(m, i, SRS_NOKEY_REASON, sizeof SRS_NOKEY_REASON - 1, 0);
-		msg_check_done(m);
-		return 1;
-	}
 	memcpy(low, rc + at + 1, dl);
 	lowercase(low, dl);
 	d = dom_get(low, dl);
@@ -1337,13 +1325,21 @@ static int start_remote(struct msg *m, size_t i)
 			die_nomem();
 		rcpt_temp(m, i, why.s, why.len, 0);
 		str_free(&why);
-		str_free(&srs);
 		msg_check_done(m);
 		return 1;
 	}
-	if (d->running >= set.concdomain) {
-		str_free(&srs);
+	if (d->running >= set.concdomain)
 		return 0;
+	/* A forwarded copy that needs its sender rewritten never leaves
+	 * with the original one for want of a signature (doc/srs.md): it
+	 * waits, as after any temporary failure, until postern-srs signs.
+	 * Asked here, once the job would start, for each of its remote
+	 * recipients as it comes up. */
+	if (job_sender(m, &srs) == SRSS_NOKEY) {
+		str_free(&srs);
+		rcpt_temp(m, i, SRS_NOKEY_REASON, sizeof SRS_NOKEY_REASON - 1, 0);
+		msg_check_done(m);
+		return 1;
 	}
 	b.id = next_batch++;
 	b.d = d;

@@ -16,6 +16,8 @@ int srs_conf_load(struct srs_conf *c)
 	c->sign = srs_ask_forward;
 	c->failing = 0;
 	c->quiet_until = 0;
+	c->last_at = 0;
+	c->last_sender.len = c->last_srs.len = 0;
 	if (r < 0)
 		return -1;
 	if (r == 0 || c->domain.len == 0)
@@ -38,6 +40,9 @@ int srs_conf_load(struct srs_conf *c)
 void srs_conf_free(struct srs_conf *c)
 {
 	str_free(&c->domain);
+	str_free(&c->last_sender);
+	str_free(&c->last_srs);
+	c->last_at = 0;
 	c->state = SRSC_OFF;
 }
 
@@ -83,6 +88,9 @@ int srs_sender(struct srs_conf *c, const struct route_conf *rc, const struct env
 		return SRSS_NOMEM;
 	if (r != SRS_OK)
 		return SRSS_KEEP; /* SRS_SKIP: quoted, an address literal, too long */
+	if (c->last_at && now >= c->last_at && now - c->last_at < SRS_KEEP_SIGNED && c->last_sender.len == n &&
+	    memcmp(c->last_sender.s, s, n) == 0)
+		return str_copyb(out, c->last_srs.s, c->last_srs.len) ? SRSS_REWRITTEN : SRSS_NOMEM;
 	if (now < c->quiet_until && c->quiet_until - now <= SRS_ASK_PAUSE)
 		return SRSS_NOKEY;
 	r = c->sign(s, n, c->domain.s, c->domain.len, out, &why);
@@ -107,5 +115,8 @@ int srs_sender(struct srs_conf *c, const struct route_conf *rc, const struct env
 		out->len = 0;
 		return SRSS_KEEP; /* postern-srs's S: it judged as srs_forward does above */
 	}
+	if (!str_copyb(&c->last_sender, s, n) || !str_copyb(&c->last_srs, out->s, out->len))
+		return SRSS_NOMEM;
+	c->last_at = now;
 	return SRSS_REWRITTEN;
 }

@@ -33,7 +33,12 @@ struct srs_conf {
 	srs_signer sign;
 	int failing;        /* postern-srs's last answer was no signature: said once in the log */
 	time_t quiet_until; /* no asking before this (now's clock), after a failure */
+	/* the last signature, kept SRS_KEEP_SIGNED seconds: a message's
+	 * other recipients, in its job or in the next, need not ask again */
+	struct str last_sender, last_srs;
+	time_t last_at;
 };
+#define SRS_KEEP_SIGNED 60
 
 /* What a message sent now leaves with. */
 #define SRSS_KEEP 0      /* its own sender */
@@ -57,7 +62,10 @@ void srs_conf_free(struct srs_conf *c);
  * written into a local part; else SRSS_KEEP (out empty), or SRSS_NOKEY if
  * it would have been rewritten had postern-srs signed it: the first such
  * failure is logged (srs_unavailable, and srs_available once it signs
- * again), and for SRS_ASK_PAUSE seconds after one nothing is asked. */
+ * again), and for SRS_ASK_PAUSE seconds after one nothing is asked.  A
+ * sender signed less than SRS_KEEP_SIGNED seconds ago is not asked for
+ * again: the address made then serves (its date may be a day old, which
+ * its 21 days allow). */
 int srs_sender(struct srs_conf *c, const struct route_conf *rc, const struct envelope *env, time_t now,
                struct str *out);
 #endif

@@ -53,6 +53,8 @@ void keyfile_look(struct keyfile *k, int force)
 		return;
 	k->st = st;
 	k->seen = 1;
+	/* a key dropped from the file must not stay behind the ones kept */
+	keyfile_wipe(k);
 	r = srs_keys_load(&k->keys, &loaded, &why);
 	str_free(&loaded);
 	if (r == -1)

@@ -9,8 +9,8 @@
  *
  * usage: postern-srs [-d notification-fd] [-u uid]... [-c uid]...
  *
- * It runs as postern-srs under s6 (never as root: it refuses to), whose
- * group postern-srs alone may read the key file, listens on
+ * It runs as postern-srs under s6 (never as root: it refuses to), the
+ * user that alone may read the key file (0600), listens on
  * HOME/run/srs/socket, and serves (SO_PEERCRED) F and R to postern-send's
  * uid, or to those given with -u instead, and R to every other uid:
  * postern-smtpd on every port, and sendmail -bs run by a local user.

@@ -270,7 +270,12 @@ static void decisions(void)
 		      "  signing again: rewritten, and one line says so");
 		ok = caught_begin() && srs_sender(&nokey, &rc, &env, 1000 + 2 * SRS_ASK_PAUSE, &out) == SRSS_REWRITTEN;
 		ok = caught_end() && ok;
-		CHECK(ok && logged.len == 0 && sign_calls == 3, "  and then nothing more is logged");
+		CHECK(ok && logged.len == 0 && sign_calls == 2,
+		      "  and then nothing more is logged; the same sender within SRS_KEEP_SIGNED: the address kept, not asked");
+		ok = caught_begin() &&
+		     srs_sender(&nokey, &rc, &env, 1000 + 2 * SRS_ASK_PAUSE + SRS_KEEP_SIGNED, &out) == SRSS_REWRITTEN;
+		ok = caught_end() && ok;
+		CHECK(ok && logged.len == 0 && sign_calls == 3, "  asked again once SRS_KEEP_SIGNED is over");
 		nokey.sign = down_sign;
 		ok = caught_begin() && srs_sender(&nokey, &rc, &env, 500, &out) == SRSS_NOKEY && sign_calls == 4;
 		ok = ok && srs_sender(&nokey, &rc, &env, 100, &out) == SRSS_NOKEY && sign_calls == 5;
@@ -285,7 +290,10 @@ static void decisions(void)
 		env.sender = "alice@example.org";
 		env.sender_len = 17;
 		env.forwarded = 1;
-		int ok = srs_sender(&on, &rc, &env, 1000, &a) == SRSS_REWRITTEN;
+		int ok;
+		on.last_at = 0;
+		ok = srs_sender(&on, &rc, &env, 1000, &a) == SRSS_REWRITTEN;
+		on.last_at = 0;
 		sign_day = DAY + 1;
 		ok = ok && srs_sender(&on, &rc, &env, 1000, &b) == SRSS_REWRITTEN;
 		sign_day = DAY;
