@@ -392,21 +392,26 @@ try:
     # a burst: at most 5 lines a second, the rest counted on the next line
     time.sleep(1.1)
     before = len(lines(srv, 'refused'))
+    t = time.time()
     for _ in range(20):
         ask(b'?', LOCAL)
+    secs = time.time() - t
     burst = lines(srv, 'refused')[before:]
     time.sleep(1.1)
     ask(b'?', LOCAL)
-    after = wait_for(lambda: len(lines(srv, 'refused')) > before + len(burst)) and lines(srv, 'refused')[before + len(burst)]
-    m = re.search(r' not_logged_before=(\d+)$', after or '')
-    check(len(burst) <= 10 and m is not None and len(burst) + int(m.group(1)) == 20,
-          '20 malformed records at once: %d lines, the next line says not_logged_before=%s'
-          % (len(burst), m.group(1) if m else None))
+    wait_for(lambda: len(lines(srv, 'refused')) > before + len(burst))
+    new = lines(srv, 'refused')[before:]
+    left = sum(int(x) for l in new for x in re.findall(r' not_logged_before=(\d+)$', l))
+    # (5 a second: the burst may straddle a second or two on a busy machine)
+    check(len(burst) <= 5 * (int(secs) + 2) and len(new) == len(burst) + 1 and len(burst) + left == 20
+          and 'not_logged_before=' in new[-1],
+          '20 malformed records at once (%.2f s): %d lines, the next line says how many were left out (%s)'
+          % (secs, len(burst), new[-1][-40:] if new else None))
 
     # 9. Pending connections: a local uid's 8, none for the -c uid; a
     # silent one closed after about 5 s while the others are served.
     idle = [connect(LOCAL) for _ in range(12)]
-    time.sleep(0.5)
+    wait_for(lambda: sum(is_open(c) for c in idle) <= 8, 3)
     kept = [c for c in idle if is_open(c)]
     check(len(kept) == 8, 'a local uid opens 12 connections and sends nothing: 8 kept, the others closed (%d kept)'
           % len(kept))
