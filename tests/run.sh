@@ -43,7 +43,7 @@ export POSTERN_SRC POSTERN_BUILD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-ASAN_INTEGRATION="t-listen.py t-dnsbl.py t-spf.py t-lspawn.py t-smtp.py t-smtp-srs.py t-smtp-auth.py t-starttls.py t-tls.py t-keys.py t-local.sh t-inject.sh t-queue-badinput.sh t-popup.py t-auth.py t-pspawn.py t-pop3d.py t-dkimkeys.py t-dkimsign.py t-dkimverify.py t-dmarc.py"
+ASAN_INTEGRATION="t-listen.py t-dnsbl.py t-spf.py t-lspawn.py t-smtp.py t-smtp-srs.py t-smtp-auth.py t-starttls.py t-tls.py t-keys.py t-local.sh t-inject.sh t-queue-badinput.sh t-popup.py t-auth.py t-pspawn.py t-pop3d.py t-dkimkeys.py t-dkimsign.py t-dkimverify.py t-dmarc.py t-srsd.py"
 began=$(date +%s)
 rm -rf "$LOGS" && mkdir -p "$LOGS" || { echo "run.sh: cannot create $LOGS" >&2; exit 111; }
 passed=0

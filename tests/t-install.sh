@@ -250,6 +250,18 @@ out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1); rc=$?
 check "an empty list: ./install puts both back (exit $rc)" \
 	sh -c '[ "$1" -eq 0 ] && [ -x "$2/service/postern-pop3/run" ] && [ -x "$2/service/postern-pspawn/log/run" ]' - "$rc" "$H2"
 check "and --check is clean again" quietly "$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" --check
+# postern-srs off while control/srsdomain names a domain: a warning for
+# postern-send and for each SMTP listener that would wait on it
+printf 'fwd.example\n' > "$H2/control/srsdomain"
+printf 'postern-srs\n' > "$H2/control/servicesoff"
+out=$("$POSTERN_SRC/install" --home "$H2" --build "$POSTERN_BUILD" 2>&1); rc=$?
+check "postern-srs off with control/srsdomain set: warned for postern-send and the 3 SMTP services (exit $rc)" \
+	[ "$rc.$(printf '%s\n' "$out" | grep -c '^install: warning: control/servicesoff names postern-srs but not postern-\(send\|smtpd\|submission\|smtps\): control/srsdomain names a domain')" = 0.4 ]
+[ "$rc" -eq 0 ] || diag "$out"
+: > "$H2/control/servicesoff"
+printf '# SRS off\n' > "$H2/control/srsdomain"
+check "  both undone: postern-srs back" sh -c '"$1/install" --home "$2" --build "$3" > /dev/null 2>&1 && [ -x "$2/service/postern-srs/run" ]' \
+	- "$POSTERN_SRC" "$H2" "$POSTERN_BUILD"
 
 # Each role its own user, each group its own name: a conf-users or
 # conf-groups naming one twice is refused by the build (auto_conf.sh) and by

@@ -137,10 +137,11 @@ check "  postern-send's bounce goes to the original sender, alice@example.org" \
 	wait_for 30 grep -q '^from=<> rcpt=<alice@example.org>$' "$TX"
 
 # 3. the key missing: postern-srs cannot sign, the forward waits, and the
-# logs say why, once
+# logs say why, once.  (Another sender than alice's: postern-send keeps
+# her address, signed moments ago, for a minute.)
 mv "$KEY" "$SCRATCH/key.saved" || bail "mv the key away"
 n0=$(nlines srs_unavailable)
-check "a forward from alice@example.org is queued" fwd alice@example.org eight
+check "a forward from erin@example.org is queued" fwd erin@example.org eight
 check "  and deferred: 4.3.0 SRS key unavailable" \
 	wait_for 30 grep -q 'to=eight@remote.example status=deferred .*reason="4.3.0 SRS key unavailable"' "$SEND_LOG"
 check "  one line of postern-send's says postern-srs did not sign, and why" \
@@ -154,11 +155,11 @@ check "  a flush, within the pause: deferred again, nothing more logged" \
 check "  still not sent" sh -c "! grep -q 'eight@remote.example' '$SCRATCH/cmds.log'"
 check "  one line still" sh -c "[ \$(grep -c 'srs_unavailable' '$SEND_LOG') -eq $((n0 + 1)) ]"
 q=$(sed -n 's/.* delivery qid=\([^ ]*\) to=eight@remote.example .*/\1/p' "$SEND_LOG" | head -n 1)
-printf 'Falice@example.org\0S\0Teight@remote.example\0\0' > "$SCRATCH/env8"
+printf 'Ferin@example.org\0S\0Teight@remote.example\0\0' > "$SCRATCH/env8"
 check "  and still queued as postern-local wrote it: F<original sender> S T (mess/$q.env)" \
 	cmp -s "$PHOME/queue/mess/$q.env" "$SCRATCH/env8"
 "$PHOME/bin/mailq" > "$SCRATCH/mailq" 2>&1
-check "  mailq shows it forwarded, with its original sender" grep -qx '  from <alice@example.org> (forwarded)' "$SCRATCH/mailq"
+check "  mailq shows it forwarded, with its original sender" grep -qx '  from <erin@example.org> (forwarded)' "$SCRATCH/mailq"
 mv "$SCRATCH/key.saved" "$KEY" || bail "mv the key back"
 # postern-srs reads the key again by itself; postern-send's SIGHUP ends
 # its pause, so it asks at the next retry rather than 30 seconds on.  The
@@ -173,7 +174,7 @@ until arrived eight@remote.example || [ $i -ge 30 ]; do
 done
 check "the key back, SIGHUP and a flush: the forward arrives" arrived eight@remote.example
 a=$(from_for eight@remote.example)
-check "  rewritten ($a)" srs_ok "$a" alice@example.org
+check "  rewritten ($a)" srs_ok "$a" erin@example.org
 check "  nothing more logged about the key" \
 	sh -c "[ \$(grep -c 'srs_unavailable' '$SEND_LOG') -eq $((n0 + 1)) ]"
 

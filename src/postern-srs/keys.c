@@ -51,18 +51,23 @@ void keyfile_look(struct keyfile *k, int force)
 	}
 	if (!force && k->seen && same_file(&st, &k->st))
 		return;
-	k->st = st;
-	k->seen = 1;
 	/* a key dropped from the file must not stay behind the ones kept */
 	keyfile_wipe(k);
 	r = srs_keys_load(&k->keys, &loaded, &why);
 	str_free(&loaded);
 	if (r == -1)
 		die_nomem();
+	/* a file that could not be used is read again at the next request,
+	 * changed or not: the reason may be ours (no descriptor free, say),
+	 * not the file's, and pass; a log line is written only when the
+	 * reason changes */
 	if (r == 0) {
+		k->seen = 0;
 		unusable(k, path.s, why);
 		return;
 	}
+	k->st = st;
+	k->seen = 1;
 	k->usable = 1;
 	k->why[0] = 0;
 	log_begin(&l, "keys");

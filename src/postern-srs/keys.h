@@ -15,8 +15,9 @@ struct keyfile {
 	struct stat st;
 };
 
-/* Looks at the file, and reads it again when it changed or force is set:
- * each change of what it holds is logged (keys, or srs_unavailable). */
+/* Looks at the file, and reads it again when it changed, when force is
+ * set, or when the last reading failed: each change of what it holds is
+ * logged (keys, or srs_unavailable with a reason that is news). */
 void keyfile_look(struct keyfile *k, int force);
 /* Wipes the keys. */
 void keyfile_wipe(struct keyfile *k);
