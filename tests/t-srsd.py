@@ -23,7 +23,7 @@ however many requests; the key back; SIGHUP; postern-srs started without
 a key file; malformed records (unknown letter, F without its NUL, bad
 fields, control bytes, 510 and 511 bytes, a descriptor attached) closed
 unanswered and logged (a few lines a second, the rest counted on the next
-line); a local uid's 8 pending connections, none for the -c uid; a silent
+line); 16 pending connections for a uid not of -u, the last 8 of 64 kept for -u; a silent
 client closed after about 5 s while others are served; SIGTERM: exit 0,
 the pending connections closed, the stop line's counts.  Run as root."""
 import os, re, shutil, signal, socket, stat, subprocess, sys, tempfile, time
@@ -408,12 +408,13 @@ try:
           '20 malformed records at once (%.2f s): %d lines, the next line says how many were left out (%s)'
           % (secs, len(burst), new[-1][-40:] if new else None))
 
-    # 9. Pending connections: a local uid's 8, none for the -c uid; a
-    # silent one closed after about 5 s while the others are served.
-    idle = [connect(LOCAL) for _ in range(12)]
-    wait_for(lambda: sum(is_open(c) for c in idle) <= 8, 3)
+    # 9. Pending connections: 16 for a uid not of -u (the -c one too);
+    # the last 8 of the 64 kept for -u; a silent one closed after about
+    # 5 s while the others are served.
+    idle = [connect(LOCAL) for _ in range(20)]
+    wait_for(lambda: sum(is_open(c) for c in idle) <= 16, 3)
     kept = [c for c in idle if is_open(c)]
-    check(len(kept) == 8, 'a local uid opens 12 connections and sends nothing: 8 kept, the others closed (%d kept)'
+    check(len(kept) == 16, 'a local uid opens 20 connections and sends nothing: 16 kept, the others closed (%d kept)'
           % len(kept))
     check(R(good3, LOCAL2) == b'Kcarol@example.org', '... another local uid is answered')
     check(ask(b'R' + good3.split('@')[0].encode(), LOCAL, counted=False) == b'',
@@ -426,18 +427,38 @@ try:
     got = [recv(c) for c in kept]
     for g in got:
         tally(rec, g)
-    check(got == [b'Kcarol@example.org'] * 8, '... the 8 kept ones then send their R: each answered K')
-    checks = [connect(CHECKER) for _ in range(12)]
-    time.sleep(0.5)
-    check(all(is_open(c) for c in checks) and R(good3, CHECKER) == b'Kcarol@example.org',
-          'the -c uid: 12 connections idle, all kept, and a 13th answered K')
-    for c in checks:
+    check(got == [b'Kcarol@example.org'] * 16, '... the 16 kept ones then send their R: each answered K')
+    checks = [connect(CHECKER) for _ in range(20)]
+    wait_for(lambda: sum(is_open(c) for c in checks) <= 16, 3)
+    kept = [c for c in checks if is_open(c)]
+    check(len(kept) == 16 and R(good3, LOCAL) == b'Kcarol@example.org',
+          'the -c uid: 16 of 20 idle connections kept, as for any uid not of -u; another uid still answered')
+    for c in kept:
         send(c, rec)
-    got = [recv(c) for c in checks]
+    got = [recv(c) for c in kept]
     for g in got:
         tally(rec, g)
-    check(got == [b'Kcarol@example.org'] * 12, '... and the 12 answered when they send their R')
+    check(got == [b'Kcarol@example.org'] * 16, '... and the 16 answered when they send their R')
     for c in idle + checks:
+        c.close()
+    # 16 each from CHECKER, LOCAL and LOCAL2 and 8 from root: 56, all a
+    # uid not of -u may have; the next is busy, and -u's F still signed
+    crowd = [connect(u) for u in [CHECKER] * 16 + [LOCAL] * 16 + [LOCAL2] * 16 + [0] * 8]
+    wait_for(lambda: all(is_open(c) for c in crowd), 3)
+    time.sleep(0.3)
+    check(sum(is_open(c) for c in crowd) == 56, '56 idle connections of four uids not of -u: all kept (%d)'
+          % sum(is_open(c) for c in crowd))
+    extra = connect(0)
+    extra.settimeout(5)
+    try:
+        busy = extra.recv(600)
+    except OSError:
+        busy = b''
+    extra.close()
+    check(busy == b'Zbusy: too many requests waiting', 'the 57th, of root: Zbusy (%r)' % busy)
+    got = F('alice@example.org')
+    check(got[:6] == b'KSRS0=', 'while they wait, -u\'s F is signed: the last 8 places are its (%r)' % got[:20])
+    for c in crowd:
         c.close()
 
     quiet = connect(LOCAL)

@@ -76,4 +76,42 @@ out=$("$SK" bogus 2>&1)
 check "a bad argument: exit 100, usage" sh -c '[ "$1" -eq 100 ] && printf "%s\n" "$2" | grep -q "usage"' - "$?" "$out"
 check "postern-srskey is root's alone (0700)" test "$(stat -c '%U %a' "$SK")" = "root 700"
 check "nobody may read the key" sh -c '! s6-setuidgid nobody cat "$1" > /dev/null 2>&1' - "$K"
+
+# secret/srs/ is postern-srs's: what it puts at key must not have root
+# read, chown or wait on anything (postern-srskey works as postern-srs,
+# and as root touches only a regular file root owns with one link)
+mv "$K" "$SCRATCH/key.saved" || bail "mv the key aside"
+printf '%s\n' 00112233445566778899aabbccddeeff > "$SCRATCH/rootfile" && chmod 0600 "$SCRATCH/rootfile"
+ln "$SCRATCH/rootfile" "$K" 2> /dev/null || cp "$SCRATCH/rootfile" "$K"
+if [ "$(stat -c %h "$K")" -eq 2 ]; then
+	out=$("$SK" 2>&1)
+	check "a hard link to one of root's files at key: refused, left as it is" \
+		sh -c '[ "$1" -eq 111 ] && printf "%s\n" "$2" | grep -q "another link"' - "$?" "$out"
+	check "  root's file still root's, 0600" test "$(stat -c '%U %a' "$SCRATCH/rootfile")" = "root 600"
+else
+	ok "a hard link to one of root's files: skipped (not one file system)"
+	ok "  skipped"
+fi
+rm -f "$K"
+ln -s "$SCRATCH/rootfile" "$K"
+out=$("$SK" new 2>&1)
+check "a symlink at key to a file of root's keys: refused (exit $?)" sh -c '[ "$1" -eq 111 ]' - "$?"
+check "  its keys not taken into a key file" sh -c '! [ -f "$1" ] || [ -L "$1" ]' - "$K"
+check "  root's file untouched" test "$(stat -c '%U %a' "$SCRATCH/rootfile")" = "root 600"
+rm -f "$K"
+mkfifo "$K" && chown postern-srs "$K"
+out=$(timeout 20 "$SK" 2>&1)
+check "a FIFO at key: refused at once, not waited on (exit $?)" sh -c '[ "$1" -eq 111 ] && printf "%s\n" "$2" | grep -q "not a regular file"' - "$?" "$out"
+rm -f "$K"
+mv "$SCRATCH/key.saved" "$K" || bail "the key back"
+s6-setuidgid postern-srs flock "$(dirname "$K")" sleep 40 &
+LOCKER=$!
+on_cleanup "kill $LOCKER 2> /dev/null"
+sleep 1
+t0=$(date +%s)
+out=$("$SK" new 2>&1)
+rc=$?
+check "secret/srs/ held locked: postern-srskey gives up after 30 s, exit 111 ($rc, $(($(date +%s) - t0)) s)" \
+	sh -c '[ "$1" -eq 111 ] && printf "%s\n" "$2" | grep -q "stayed locked"' - "$rc" "$out"
+kill "$LOCKER" 2> /dev/null
 done_testing

@@ -93,12 +93,11 @@ int dir_lock(const char *path)
 	return fd;
 }
 
-/* file_replace, and with group >= 0 the file's owner (unless owner is
- * -1), group and mode set before it is synced: created 0600, so no
- * reader of the group sees it half written, and none of another group
- * ever sees it */
+/* file_replace, and with group >= 0 the file's group and mode set before
+ * it is synced: created 0600, so no reader of the group sees it half
+ * written, and none of another group ever sees it */
 static int replace(const char *path, const char *tmp, const char *data, size_t n, mode_t mode, int durable,
-                   long long owner, long long group)
+                   long long group)
 {
 	int fd, e;
 
@@ -108,7 +107,7 @@ static int replace(const char *path, const char *tmp, const char *data, size_t n
 	if (fd == -1)
 		return -1;
 	if (write_all(fd, data, n) == -1 ||
-	    (group >= 0 && (fchown(fd, (uid_t)owner, (gid_t)group) == -1 || fchmod(fd, mode) == -1)) ||
+	    (group >= 0 && (fchown(fd, (uid_t)-1, (gid_t)group) == -1 || fchmod(fd, mode) == -1)) ||
 	    (durable && fsync(fd) == -1)) {
 		e = errno;
 		(void)close(fd); /* the error that counts is the one before */
@@ -127,18 +126,12 @@ fail:
 
 int file_replace(const char *path, const char *tmp, const char *data, size_t n, mode_t mode, int durable)
 {
-	return replace(path, tmp, data, n, mode, durable, -1, -1);
+	return replace(path, tmp, data, n, mode, durable, -1);
 }
 
 int file_replace_shared(const char *path, const char *tmp, const char *data, size_t n, gid_t gid, mode_t mode)
 {
-	return replace(path, tmp, data, n, mode, 1, -1, (long long)gid);
-}
-
-int file_replace_owned(const char *path, const char *tmp, const char *data, size_t n, uid_t uid, gid_t gid,
-                       mode_t mode)
-{
-	return replace(path, tmp, data, n, mode, 1, (long long)uid, (long long)gid);
+	return replace(path, tmp, data, n, mode, 1, (long long)gid);
 }
 
 int open_emptied(const char *path, struct stat *st)

@@ -39,11 +39,6 @@ int file_replace(const char *path, const char *tmp, const char *data, size_t n, 
  * group gid with mode, both set before the rename and while only its
  * owner could read it. */
 int file_replace_shared(const char *path, const char *tmp, const char *data, size_t n, gid_t gid, mode_t mode);
-/* The same, for a file its owner holds alone (a key, root writing it
- * for the service that holds it): owner uid and group gid, set as root
- * may, with mode, before the rename. */
-int file_replace_owned(const char *path, const char *tmp, const char *data, size_t n, uid_t uid, gid_t gid,
-                       mode_t mode);
 /* renameat2(RENAME_NOREPLACE): -1 with EEXIST rather than replace `to`.
  * A system call of its own, as musl has no wrapper for it. */
 int rename_noreplace(int from_dir, const char *from, int to_dir, const char *to);

@@ -213,7 +213,7 @@ static int over_uid_max(const struct service *s, uid_t uid)
 {
 	size_t i, n = 0;
 
-	if (!s->uid_pending_max || on_list(s->uids, s->nuids, uid) || on_list(s->checks, s->nchecks, uid))
+	if (!s->uid_pending_max || on_list(s->uids, s->nuids, uid))
 		return 0;
 	for (i = 0; i < s->npending; i++)
 		if (s->pending[i].uid == uid)
@@ -238,7 +238,8 @@ void service_take(struct service *s, int lfd)
 				warn_sys("warning: unable to close a connection");
 			continue;
 		}
-		if (s->npending == SERVICE_PENDING_MAX) {
+		if (s->npending == SERVICE_PENDING_MAX ||
+		    (s->npending >= SERVICE_PENDING_MAX - SERVICE_PENDING_KEPT && !on_list(s->uids, s->nuids, uid))) {
 			(void)service_answer(conn, busy, sizeof busy - 1);
 			service_refused(s, uid, "too many requests waiting", 0);
 			(void)close(conn);

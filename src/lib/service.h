@@ -22,6 +22,11 @@
 
 #define SERVICE_UIDS_MAX 8     /* uids served: -u, and -c, each at most this often */
 #define SERVICE_PENDING_MAX 64 /* connections whose request has not come yet */
+/* ... of which the last few are kept for the uids of -u alone: others,
+ * filling the table however many uids they are, cannot keep those out
+ * (postern-send's signatures from postern-srs, postern-submit's from
+ * postern-dkim) */
+#define SERVICE_PENDING_KEPT 8
 #define SERVICE_ACCEPT_BATCH 16 /* connections taken per wake-up */
 
 struct service {
@@ -33,9 +38,8 @@ struct service {
 	time_t pending_s;     /* how long a request may take to come */
 	size_t uid_pending_max; /* 0: no limit; else the connections one uid
 	                         * may have pending, but a uid of uids (-u,
-	                         * service_serve_user) or of checks (-c,
-	                         * service_check_user), which has none: so
-	                         * that one peer cannot fill the table for all */
+	                         * service_serve_user), which has none: so that
+	                         * one peer cannot fill the table for all */
 	/* service_options' and the functions' below */
 	int notify;           /* -d's fd, or -1 */
 	size_t nuids;         /* 0 after service_options: no -u given */
@@ -122,8 +126,9 @@ int service_accept(struct service *, int lfd, uid_t *uid);
  * (a few at a time, so that a crowd of refused peers cannot keep a
  * served one waiting in the backlog); one over uid_pending_max of its
  * uid's is closed unread and logged (a refusal, "too many connections of
- * the uid waiting"); one over SERVICE_PENDING_MAX is answered "Zbusy: too
- * many requests waiting" and closed. */
+ * the uid waiting"); one over SERVICE_PENDING_MAX, or over
+ * SERVICE_PENDING_MAX - SERVICE_PENDING_KEPT for a uid not of uids, is
+ * answered "Zbusy: too many requests waiting" and closed. */
 void service_take(struct service *, int lfd);
 /* The pending connections' pollfds (POLLIN) into p: how many. */
 size_t service_pollfds(const struct service *, struct pollfd *p);

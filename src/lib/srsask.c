@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "srsask.h"
+#include "addr.h"
+#include "case.h"
 #include "home.h"
 #include "unixsock.h"
 
@@ -51,13 +53,25 @@ static ssize_t exchange(const char *rec, size_t n, char *ans, struct str *why)
 	return got > 0 ? got : -1;
 }
 
-/* What answer ans (n > 0 bytes) means, when its letter is one of ok. */
-static int answered(const char *ans, size_t n, const char *ok, struct str *out, struct str *why)
+/* What answer ans (n > 0 bytes) means, when its letter is one of ok.  A
+ * K's address is an address, of at most SRS_ADDR_MAX bytes, and for an F
+ * (domain not 0) an SRS address in the domain asked for: what goes on
+ * into an envelope or a frame is checked here, whoever sent it. */
+static int answered(const char *ans, size_t n, const char *ok, const char *domain, size_t dn, struct str *out,
+                    struct str *why)
 {
 	const char *p = memchr(ok, ans[0], strlen(ok));
+	size_t at;
 
 	if (!p || (ans[0] != 'K' && ans[0] != 'Z' && n != 1) || (ans[0] == 'K' && n == 1))
 		return unavailable(why, "postern-srs's answer is malformed", 0);
+	if (ans[0] == 'K') {
+		at = addr_at(ans + 1, n - 1);
+		if (n - 1 > SRS_ADDR_MAX || addr_check(ans + 1, n - 1) != ADDR_OK ||
+		    (domain && (at >= n - 1 || !srs_local_is(ans + 1, at) ||
+		                !case_eqb(ans + 2 + at, n - 2 - at, domain, dn))))
+			return unavailable(why, "postern-srs's answer is not an address it could give", 0);
+	}
 	switch (ans[0]) {
 	case 'K':
 		return str_copyb(out, ans + 1, n - 1) ? SRS_OK : SRS_NOMEM;
@@ -89,7 +103,7 @@ int srs_ask_forward(const char *sender, size_t n, const char *domain, size_t dn,
 	memcpy(rec + 2 + n, domain, dn);
 	if ((got = exchange(rec, 2 + n + dn, ans, why)) == -1)
 		return SRS_UNAVAILABLE;
-	return answered(ans, (size_t)got, "KSZ", out, why);
+	return answered(ans, (size_t)got, "KSZ", domain, dn, out, why);
 }
 
 int srs_ask_reverse(const char *local, size_t n, struct str *out, struct str *why)
@@ -104,5 +118,5 @@ int srs_ask_reverse(const char *local, size_t n, struct str *out, struct str *wh
 	memcpy(rec + 1, local, n);
 	if ((got = exchange(rec, 1 + n, ans, why)) == -1)
 		return SRS_UNAVAILABLE;
-	return answered(ans, (size_t)got, "KNMBEZ", out, why);
+	return answered(ans, (size_t)got, "KNMBEZ", 0, 0, out, why);
 }

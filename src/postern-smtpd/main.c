@@ -8,10 +8,10 @@
  *       only from a client that has authenticated, to any domain
  *   -s  implicit TLS (RFC 8314): the handshake before the greeting
  *
- * It runs as user postern-smtpd, holds no secret but the SRS key, writes no
- * file, reads only control/ and HOME/users/rcpt.cdb (and /etc/resolv.conf,
- * when control/ names DNS checks: dnsbl.c, senderdns.c; HOME/secret/srs/key
- * at a RCPT to an SRS address: srs.c), and may only exec postern-queue.  For
+ * It runs as user postern-smtpd, holds no secret, writes no file, reads
+ * only control/ and HOME/users/rcpt.cdb (and /etc/resolv.conf, when
+ * control/ names DNS checks: dnsbl.c, senderdns.c), asks postern-srs about
+ * a RCPT to an SRS address (srs.c), and may only exec postern-queue.  For
  * STARTTLS it uses a UCSPI-TLS helper, its own (SSLCTLFD) or one it asks
  * postern-tlsd for (tls.c, doc/tls.md): no TLS code and no key here.  For
  * AUTH it asks postern-auth whether the password is right (doc/pop3.md):

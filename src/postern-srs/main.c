@@ -14,8 +14,12 @@
  * HOME/run/srs/socket, and serves (SO_PEERCRED) F and R to postern-send's
  * uid, or to those given with -u instead, and R to every other uid:
  * postern-smtpd on every port, and sendmail -bs run by a local user.
- * postern-smtpd's and postern-submit's uids, or those of -c instead, may
- * have any number of requests under way; any other, 8.  An R tells nothing
+ * (-c names the uids that only reverse, postern-smtpd's and
+ * postern-submit's by default, for the log's sake: they are served as
+ * every other uid is.)  A uid not of -u may have 16 connections waiting
+ * for their request, and all of them together 56 of the 64: the last 8
+ * are postern-send's, so that no crowd of others keeps its forwards
+ * waiting.  An R tells nothing
  * that port 25 does not tell any stranger (a RCPT to the address is
  * taken or refused).  Each connection carries one request and gets one
  * answer (srsask.h); a malformed one, or an F from a uid that may not
@@ -50,16 +54,16 @@
 
 /* Every local user may connect: one looping must not fill the log, so
  * refusals are logged at most a few a second (src/lib/refusal.h).  The
- * request comes right after the connect: 5 seconds is plenty.  A uid on
- * neither list has at most 8 connections under way, so that one local
- * user cannot fill the table of 64 and keep postern-send or postern-smtpd
- * waiting; the sessions of a busy port 25 may have many. */
+ * request comes right after the connect: 5 seconds is plenty.  A uid not
+ * of -u has at most 16 connections waiting (the sessions of a busy port
+ * 25 send theirs at once, so their waits are short), so that a few cannot
+ * fill the table for postern-smtpd's sessions. */
 static struct service svc = {
 	.usage = "postern-srs [-d notification-fd] [-u uid]... [-c uid]...",
 	.refusal = "refused",
 	.checks_option = 1,
 	.pending_s = 5,
-	.uid_pending_max = 8,
+	.uid_pending_max = 16,
 };
 static struct keyfile keyfile;
 static struct {
