@@ -11,7 +11,8 @@ and that the engine's user cannot read the key.  Then client mode (the C
 request, postern-tlsio -c), with Python's ssl module as the server: policy
 e with a self-signed certificate, policy v with certificates of a test CA
 named by control/tlscafile (EC and RSA), and v refusing a self-signed,
-a wrong name, an expired certificate and a missing CA file; a TLS
+a wrong name, an expired certificate and a missing CA file; policy t
+taking all of these and reporting what v would have said; a TLS
 1.3-only server; malformed C requests; who may ask for client mode.
 Then policy d (DANE, RFC 7672), the TLSA records in the request:
 DANE-EE of the full certificate and of its key, SHA-256 and SHA-512,
@@ -698,9 +699,38 @@ try:
     reply, rep, eof, gone, text = attempt(b'Cemx.test', EXPIRED)
     check(rep is not None and rep.get('SSL_PEER_VERIFIED') == '0' and eof and gone and 'verified=no' in text,
           'e: the expired one is taken (%r)' % (rep,))
+
+    # --- policy t (MTA-STS testing): every certificate is taken, as with
+    # e, and the report and the log say what v would have said of it
+    def tested(mode, cert, reason):
+        reply, rep, eof, gone, text = attempt(mode, cert)
+        want_v = '1' if reason is None else '0'
+        logged = ('verified=yes name=' in text) if reason is None else ('verified=no why="%s"' % reason) in text
+        ok = (reply == b'K' and rep is not None and rep.get('SSL_PEER_VERIFIED') == want_v
+              and rep.get('SSL_PEER_VERIFY_ERROR') == reason and eof and gone and logged
+              and 'failed' not in text)
+        return ok, (reply, rep, eof, gone, text.strip()[-300:])
+
+    ok, why = tested(b'Ctmx.test', SIGNED['ec'], None)
+    check(ok, 't: the CA\'s certificate for mx.test: SSL_PEER_VERIFIED=1, no SSL_PEER_VERIFY_ERROR, verified=yes %r'
+          % (why,))
+    ok, why = tested(b'Ctmx.test', SIGNED['rsa'], None)
+    check(ok, 't: and its RSA one %r' % (why,))
+    ok, why = tested(b'Ctmx.test', CERT['ec'], 'certificate not trusted')
+    check(ok, 't: a self-signed server is taken, SSL_PEER_VERIFIED=0, "not trusted" reported and logged %r' % (why,))
+    ok, why = tested(b'Ctother.test', SIGNED['ec'], 'certificate for another name')
+    check(ok, 't: the CA\'s certificate for mx.test, asked for other.test: taken, "another name" %r' % (why,))
+    ok, why = tested(b'Ctmx.test', EXPIRED, 'certificate expired or not yet valid')
+    check(ok, 't: an expired certificate the CA signed: taken, "expired" %r' % (why,))
     set_cafile(os.path.join(CERTS, 'no-such-file.pem'))
     ok, why = refused(b'Cvmx.test', SIGNED['ec'], 'why="unable to open the CA file" cafile=%s' % CERTS)
     check(ok, 'v: control/tlscafile naming a missing file fails, and the file is named %r' % (why,))
+    reply, rep, eof, gone, text = attempt(b'Ctmx.test', SIGNED['ec'])
+    check(rep is not None and rep.get('SSL_PEER_VERIFIED') == '0'
+          and rep.get('SSL_PEER_VERIFY_ERROR') == 'no usable trust anchors in control/tlscafile' and eof and gone
+          and 'warning why="unable to open the CA file" cafile=%s' % CERTS in text and 'failed' not in text,
+          't: the same missing file: the handshake goes on, a warning names the file, the verdict says why %r'
+          % ((rep, text.strip()[-300:]),))
     ca_text = open(CA[0]).read()
     for fname, text, reason, desc in (
             ('empty.pem', 'no certificates here\n', 'why="no certificate"', 'without a certificate'),

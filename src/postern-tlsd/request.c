@@ -43,7 +43,7 @@ static const char *tlsa_records(const char *p, size_t n, struct request *req)
 	return 0;
 }
 
-/* The rest of a C record: 0, or why it is refused.  With e and v the
+/* The rest of a C record: 0, or why it is refused.  With e, v and t the
  * name is all the rest (a NUL in it is a bad name, as ever); with d it
  * ends at the first NUL. */
 static const char *client_request(const char *rec, size_t n, struct request *req)
@@ -53,7 +53,7 @@ static const char *client_request(const char *rec, size_t n, struct request *req
 
 	if (n < 2)
 		return "malformed request: no policy";
-	if (rec[1] != 'e' && rec[1] != 'v' && rec[1] != 'd')
+	if (rec[1] != 'e' && rec[1] != 'v' && rec[1] != 't' && rec[1] != 'd')
 		return "malformed request: unknown policy";
 	len = n - 2;
 	if (rec[1] == 'd' && (z = memchr(name, 0, len)) != 0)

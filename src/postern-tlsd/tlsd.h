@@ -15,7 +15,7 @@
  * refused rather than ever made to fit. */
 struct request {
 	char mode;   /* 'S' be the server, 'C' be the client */
-	char policy; /* 'C': 'e' any certificate, 'v' verified, 'd' DANE */
+	char policy; /* 'C': 'e' any certificate, 'v' verified, 't' any but judged as v, 'd' DANE */
 	char name[SERVER_NAME_MAX + 1]; /* 'C': the server's name, NUL-terminated */
 	/* policy 'd': the TLSA records in their text form (src/lib/tlsa.h),
 	 * each NUL-terminated, 1 to TLSA_RECORDS_MAX of them */

@@ -6,7 +6,9 @@
  * and the file is read in about 12 ms (doc/tls.md, "Measured"), so
  * a changed bundle needs no restart.  Any problem with it fails the
  * handshake with a line that names the file: a verifying session never
- * goes on with fewer authorities than the administrator gave it. */
+ * goes on with fewer authorities than the administrator gave it.  Policy
+ * t, which only reports what v would say, reads the same file and goes on
+ * without it (a warning line; its verdict says no anchors). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -122,11 +124,16 @@ static const char *add_pem(const struct str *text, struct str *why)
 	return 0;
 }
 
+/* Policy t goes on without anchors (every chain is then "not trusted"),
+ * so for it the line is a warning, not a failed handshake. */
+static int soft;
+
 static int refuse(const char *why, const char *path, int err)
 {
 	struct logline l = { STR_INIT };
-	log_begin(&l, "failed");
-	log_kv(&l, "stage", "handshake");
+	log_begin(&l, soft ? "warning" : "failed");
+	if (!soft)
+		log_kv(&l, "stage", "handshake");
 	log_kv(&l, "why", why);
 	log_kv(&l, "cafile", path);
 	if (err)
@@ -136,13 +143,16 @@ static int refuse(const char *why, const char *path, int err)
 	return -1;
 }
 
-int anchors_load(const br_x509_trust_anchor **out, size_t *n)
+int anchors_load(const br_x509_trust_anchor **out, size_t *n, int fatal)
 {
 	struct str path = STR_INIT, text = STR_INIT, pemwhy = STR_INIT;
 	struct stat st;
 	const char *why;
 	int fd, r;
 
+	soft = !fatal;
+	*out = anchors;
+	*n = 0;
 	r = control_line("tlscafile", &path);
 	if (r == -1)
 		return refuse("unable to read control/tlscafile", "control/tlscafile", errno);

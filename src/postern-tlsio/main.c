@@ -2,7 +2,7 @@
  * postern-tlsd started it for (UCSPI-TLS; doc/tls.md): the server for
  * postern-smtpd's STARTTLS, or with -c the client for postern-remote's.
  *
- * usage: postern-tlsio [-c e|v NAME | -c d NAME TLSA...]
+ * usage: postern-tlsio [-c e|v|t NAME | -c d NAME TLSA...]
  *        (started by postern-tlsd, never by hand)
  *
  * Descriptors: 0 plaintext from the application, 1 plaintext to it, 3 and
@@ -12,10 +12,12 @@
  * postern-keys and makes the handshake, in which postern-keys signs; as
  * the client (-c) it makes the handshake with the server NAME, taking any
  * certificate (e), only one for NAME from an authority of
- * control/tlscafile (v), or only a chain that matches one of the 1 to 8
- * TLSA records (d, DANE: RFC 7672).  With Y it reports SSL_PROTOCOL,
- * SSL_CIPHER and SSL_TLS_SNI_SERVERNAME (server) or SSL_PEER_VERIFIED
- * (client) on the control socket; then it moves plaintext and records
+ * control/tlscafile (v), any but judged as v would judge it, the verdict
+ * only reported (t, MTA-STS testing), or only a chain that matches one of
+ * the 1 to 8 TLSA records (d, DANE: RFC 7672).  With Y it reports
+ * SSL_PROTOCOL, SSL_CIPHER and SSL_TLS_SNI_SERVERNAME (server) or
+ * SSL_PEER_VERIFIED, and under t SSL_PEER_VERIFY_ERROR (client) on the
+ * control socket; then it moves plaintext and records
  * until either side ends.  It runs as postern-tls and holds no private
  * key.  postern-tlsio(8). */
 #include <errno.h>
@@ -34,13 +36,13 @@
 
 #define COMMAND_WAIT_MS 60000  /* the application sends y right after its 220 */
 #define LIFETIME_S (24 * 3600) /* no session lasts a day */
-#define USAGE "postern-tlsio [-c e|v NAME | -c d NAME TLSA...]"
+#define USAGE "postern-tlsio [-c e|v|t NAME | -c d NAME TLSA...]"
 
 static struct keyholder keys = { .fd = -1 };
 static struct policy pol;
 static br_ssl_server_context sc;
 static int want_report;
-static int client;       /* client mode's policy, 'e', 'v' or 'd'; 0 server mode */
+static int client;       /* client mode's policy, 'e', 'v', 't' or 'd'; 0 server mode */
 static const char *name; /* client mode: the server's name */
 static char **tlsa;      /* policy d: the TLSA records, ntlsa of them */
 static size_t ntlsa;
@@ -56,7 +58,7 @@ static int client_args(int argc, char **argv)
 		return 0;
 	if (argc < 4 || strcmp(argv[1], "-c") || !server_name_ok(argv[3], strnlen(argv[3], SERVER_NAME_MAX + 1)))
 		die_usage(USAGE);
-	if (!strcmp(argv[2], "e") || !strcmp(argv[2], "v")) {
+	if (!strcmp(argv[2], "e") || !strcmp(argv[2], "v") || !strcmp(argv[2], "t")) {
 		if (argc != 4)
 			die_usage(USAGE);
 	} else if (!strcmp(argv[2], "d")) {
@@ -126,13 +128,16 @@ static br_ssl_engine_context *server_setup(void)
 /* Called once, when the handshake is done: the log line, and for Y the
  * UCSPI-TLS report.  The server names the client's SNI; the client says
  * whether the certificate was verified, which policies v and d do (and
- * with d, which kind of TLSA record it matched). */
+ * with d, which kind of TLSA record it matched), and t reports (with why
+ * not, when not: the chain was taken all the same). */
 static void report(br_ssl_engine_context *eng)
 {
 	br_ssl_session_parameters sp;
 	const char *cipher, *sni = br_ssl_engine_get_server_name(eng);
+	/* policy t: the verdict the handshake did not act on */
+	const char *why = client == 't' ? client_test_why() : 0;
 	/* policy d: a chain that matched no record failed the handshake */
-	const char *verified = client == 'v' || client == 'd' ? "1" : "0";
+	const char *verified = client == 'v' || client == 'd' || (client == 't' && !why) ? "1" : "0";
 	struct logline l = { STR_INIT };
 
 	if (client)
@@ -147,7 +152,9 @@ static void report(br_ssl_engine_context *eng)
 	log_kv(&l, "protocol", "TLSv1.2");
 	log_kv(&l, "cipher", cipher);
 	if (client) {
-		log_kv(&l, "verified", client == 'v' || client == 'd' ? "yes" : "no");
+		log_kv(&l, "verified", *verified == '1' ? "yes" : "no");
+		if (why)
+			log_kv(&l, "why", why);
 		if (client == 'd')
 			log_kv(&l, "dane", client_dane());
 		log_kv(&l, "name", name);
@@ -160,6 +167,7 @@ static void report(br_ssl_engine_context *eng)
 		if (!str_cats(&s, "SSL_PROTOCOL=TLSv1.2") || !str_catz(&s) || !str_cats(&s, "SSL_CIPHER=") ||
 		    !str_cats(&s, cipher) || !str_catz(&s) ||
 		    (client && (!str_cats(&s, "SSL_PEER_VERIFIED=") || !str_cats(&s, verified) || !str_catz(&s))) ||
+		    (why && (!str_cats(&s, "SSL_PEER_VERIFY_ERROR=") || !str_cats(&s, why) || !str_catz(&s))) ||
 		    (!client && sni && *sni &&
 		     (!str_cats(&s, "SSL_TLS_SNI_SERVERNAME=") || !str_cats(&s, sni) || !str_catz(&s))) ||
 		    !str_catz(&s))

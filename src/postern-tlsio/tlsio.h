@@ -51,7 +51,7 @@ const char *policy_suite_name(uint16_t suite);
  * buffer and the random seed included, on a freshly zeroed engine. */
 void engine_setup(br_ssl_engine_context *, const uint16_t *suites, size_t n);
 
-/* client.c: client mode, policy 'e', 'v' or 'd', for the server NAME;
+/* client.c: client mode, policy 'e', 'v', 't' or 'd', for the server NAME;
  * for 'd' the nrecs TLSA records recs (their text form, already checked
  * with tlsa_text_ok).  The engine, ready for the handshake, or 0 when
  * the trust anchors could not be had (logged). */
@@ -61,10 +61,15 @@ void client_done(void);
 /* After the handshake, policy 'd': "ee" or "ta", the kind of record
  * that the chain matched. */
 const char *client_dane(void);
+/* After the handshake, policy 't': 0 when the chain would have passed
+ * policy v, else why it would not have. */
+const char *client_test_why(void);
 
-/* anchors.c: the authorities of control/tlscafile, for policy v.  0, or
- * -1 after logging why (the handshake fails then). */
-int anchors_load(const br_x509_trust_anchor **out, size_t *n);
+/* anchors.c: the authorities of control/tlscafile, for policies v and t.
+ * 0, or -1 after logging why: as a failed handshake when fatal (v, whose
+ * handshake fails then), as a warning when not (t, which goes on with
+ * none). */
+int anchors_load(const br_x509_trust_anchor **out, size_t *n, int fatal);
 void anchors_free(void);
 
 /* anyx509.c: policy e's X.509 "validator", which takes the key of the
@@ -75,6 +80,24 @@ struct anyx509 {
 	unsigned certs;             /* certificates seen so far */
 };
 void anyx509_init(struct anyx509 *);
+
+/* testx509.c: policy t's X.509 engine (MTA-STS testing, RFC 8461 5):
+ * every certificate goes to anyx509, whose key the handshake uses, and
+ * to BearSSL's minimal engine with the anchors of control/tlscafile and
+ * the server's name, whose verdict is recorded and never fails the
+ * handshake. */
+struct testx509 {
+	const br_x509_class *vtable;
+	struct anyx509 any;
+	br_x509_minimal_context xc;
+	int verdict;    /* the minimal engine's: 0 verified, a BR_ERR_X509_*, -1 none yet */
+	int anchors_ok; /* control/tlscafile gave anchors */
+};
+/* anchors_ok 0: the CA file could not be used (logged), ta is empty. */
+void testx509_init(struct testx509 *, const br_x509_trust_anchor *ta, size_t nta, int anchors_ok);
+/* After the handshake: 0 when the chain verified, else why not, in
+ * words ("certificate not trusted", ...). */
+const char *testx509_why(const struct testx509 *);
 
 /* danex509.c: policy d's X.509 engine (RFC 7672).  It keeps the DER of
  * the chain's first DANE_CERTS_MAX certificates, and at its end matches

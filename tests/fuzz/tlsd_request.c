@@ -3,9 +3,9 @@
  * of request_read after fdpass_recv; doc/tls.md, the request socket): the
  * input is the record.  Besides the sanitizers' checks it asserts what
  * main.c and engine.c rely on: a taken record is S alone, or C with policy
- * e, v or d and a name server_name_ok takes, NUL-terminated in its room;
+ * e, v, t or d and a name server_name_ok takes, NUL-terminated in its room;
  * with d 1 to TLSA_RECORDS_MAX records, each NUL-terminated in its room and
- * one tlsa_text_ok takes, with e and v none; the fields put back together
+ * one tlsa_text_ok takes, with e, v and t none; the fields put back together
  * are the record exactly, so none is longer than RECORD_MAX; a refusal is
  * a short line of printable ASCII.  Built and run by tests/fuzz.sh. */
 #include <stdint.h>
@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (req.mode != 'C')
 		abort();
-	if (req.policy != 'e' && req.policy != 'v' && req.policy != 'd')
+	if (req.policy != 'e' && req.policy != 'v' && req.policy != 't' && req.policy != 'd')
 		abort();
 	len = terminated(req.name, sizeof req.name);
 	if (!server_name_ok(req.name, len))
