@@ -15,7 +15,11 @@
 # the record's id stays, fetched again when it changes, kept when a fetch
 # fails or the record goes); enforce and no MX host named, a certificate
 # for another name or not from the CA, no STARTTLS: deferred, nothing in
-# clear; testing, none, no record, two records, a fetch that fails: may;
+# clear; testing: delivered as under may whatever the host, the attempt
+# line saying sts=testing and what enforce would have refused
+# (sts_failure: a certificate not trusted or for another name, the host
+# not named, no STARTTLS, a failed handshake); none, no record, two
+# records, a fetch that fails: may;
 # a route of control/smtproutes: may, nothing looked up.  Then policy
 # dane-sts (this resolver does not validate, so DANE finds nothing
 # secure and MTA-STS decides): enforce and the MX host named, delivered
@@ -53,14 +57,15 @@ leaf() { # NAME SAN...: NAME.pem and NAME.key, signed by the test CA
 		-out "$K/$l_n.pem" -days 30 -extfile "$K/$l_n.ext"
 }
 POLICY_HOSTS=
-for d in check enf nomatch wrongname self plain testing none notxt e404 e301 html target gone wild routed two dsenf dsnomatch dsnotxt; do
+for d in check enf nomatch wrongname self plain testing none notxt e404 e301 html target gone wild routed two dsenf dsnomatch dsnotxt \
+	tgood twrong tnomx tplain t13; do
 	POLICY_HOSTS="$POLICY_HOSTS mta-sts.$d.test"
 done
 {
 	openssl req -x509 $(ec) -keyout "$K/ca.key" -out "$K/ca.pem" -days 30 -subj '/CN=postern mta-sts test CA' \
 		-addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' &&
 	leaf web $POLICY_HOSTS &&
-	leaf good mx.enf.test mx.wild.test mx.gone.test mx2.gone.test mx.dsenf.test &&
+	leaf good mx.enf.test mx.wild.test mx.gone.test mx2.gone.test mx.dsenf.test mx.tgood.test &&
 	leaf other mx.other.test &&
 	openssl req -x509 $(ec) -keyout "$K/self.key" -out "$K/self.pem" -days 30 -subj '/CN=mx.self.test' \
 		-addext 'subjectAltName=DNS:mx.self.test,DNS:mx.testing.test,DNS:mx.none.test,DNS:mta-sts.untrusted.test'
@@ -72,8 +77,8 @@ chmod 644 "$K"/*.pem
 # HTTPS self-signed; SMTP: .21 the CA's certificate for the MX names, .22
 # no STARTTLS, .23 the CA's certificate for mx.other.test, .24
 # self-signed, .25 and .26 the CA's certificate, for hosts that must see
-# no connection ---
-netns_pair pm 10.97.0 1 127.0.0.53 10 11 21 22 23 24 25 26
+# no connection, .27 self-signed and TLS 1.3 only (a handshake that fails) ---
+netns_pair pm 10.97.0 1 127.0.0.53 10 11 21 22 23 24 25 26 27
 
 # --- the zone: unbound on 127.0.0.53 in NC, its local data changed while
 # it runs through unbound-control (a unix socket), every query logged ---
@@ -100,6 +105,14 @@ sts() { # DOMAIN [ID]: the TXT record (id 1), and the policy host at .10
 	mx self 10.97.0.24; sts self
 	mx plain 10.97.0.22; sts plain
 	mx testing 10.97.0.24; sts testing
+	# mode testing: the CA's certificate for the MX host; one for
+	# another name; an MX host the policy does not name (it names
+	# mx.other.test); no STARTTLS; a handshake that fails
+	mx tgood 10.97.0.21; sts tgood
+	mx twrong 10.97.0.23; sts twrong
+	mx tnomx 10.97.0.21; sts tnomx
+	mx tplain 10.97.0.22; sts tplain
+	mx t13 10.97.0.27; sts t13
 	mx none 10.97.0.24; sts none
 	# a policy host, but no TXT record
 	mx notxt 10.97.0.21; rr "mta-sts.notxt.test. A 10.97.0.10"
@@ -241,6 +254,8 @@ policy wrongname.test enforce 86400 mx.wrongname.test
 policy self.test enforce 86400 mx.self.test
 policy plain.test enforce 86400 mx.plain.test
 policy testing.test testing 86400 mx.testing.test
+for d in tgood twrong tplain t13; do policy $d.test testing 86400 mx.$d.test; done
+policy tnomx.test testing 86400 mx.other.test
 policy none.test none 86400
 # the policies below would defer, were they taken: no MX host of theirs is named
 for d in notxt untrusted e404 e301 html target routed two dsnomatch dsnotxt; do policy $d.test enforce 86400 mx.other.test; done
@@ -258,7 +273,8 @@ on_cleanup 'kill $HTTPS 2>/dev/null'
 OUT=$SCRATCH/srv
 mkdir -p "$OUT"
 nsbg $PY "$POSTERN_SRC/tests/tls_servers.py" "$OUT" "$K" - - 10.97.0.21:cert=good 10.97.0.22 \
-	10.97.0.23:cert=other 10.97.0.24:cert=self 10.97.0.25:cert=good 10.97.0.26:cert=good > "$SCRATCH/servers.out" 2>&1
+	10.97.0.23:cert=other 10.97.0.24:cert=self 10.97.0.25:cert=good 10.97.0.26:cert=good \
+	10.97.0.27:cert=self,tls13 > "$SCRATCH/servers.out" 2>&1
 SERVERS=$!
 on_cleanup 'kill $SERVERS 2>/dev/null'
 wait_for 20 test -e "$WEB/ready" || bail "the HTTPS server did not start: $(cat "$SCRATCH/https.out")"
@@ -316,12 +332,16 @@ webconns() { ls "$WEB"/conn."$1".* 2> /dev/null | wc -l; } # IP: HTTPS connectio
 show() { diag "$(cat "$SCRATCH/$1.out" "$SCRATCH/$1.err")"; }
 L="mtasts qid=$QID domain"
 # delivered NAME DOMAIN IP VERIFIED: delivered, over TLS with verified=VERIFIED
+# (under MTA-STS testing followed by why= when not verified)
 delivered() {
 	dl_n=$1 dl_ip=$3 dl_v=$4
 	chk "$2: delivered" [ "$(status "$1")" = K ] || show "$1"
 	chk "$2: over TLS, verified=$4, the transaction inside it" eval \
-		'logged "$dl_n" "tls qid=.* ip=$dl_ip .*verified=$dl_v\$" && conn_has "$dl_ip" "^cmds: EHLO,STARTTLS,EHLO,MAIL,RCPT,DATA,QUIT\$"'
+		'logged "$dl_n" "tls qid=.* ip=$dl_ip .*verified=$dl_v\( why=.*\)\?\$" && conn_has "$dl_ip" "^cmds: EHLO,STARTTLS,EHLO,MAIL,RCPT,DATA,QUIT\$"'
 }
+attempt() { grep "attempt qid=$QID " "$SCRATCH/$1.err"; } # NAME: its attempt lines
+# no_sts NAME: the attempt line says nothing of MTA-STS testing
+no_sts() { attempt "$1" | grep -q . && ! attempt "$1" | grep -q " sts="; }
 
 # 1. enforce, the MX host named, a certificate of the CA for its name:
 # the policy fetched (HTTP/1.0, SNI and Host mta-sts.DOMAIN), delivered
@@ -413,15 +433,55 @@ for c in wrongname:3 self:4 plain:2; do
 done
 chk "plain.test: STARTTLS is not offered, said so" eval 'result plain | grep -q "STARTTLS is not offered"'
 
-# 7. testing, a self-signed certificate: may
+# 7. testing, a self-signed certificate: delivered as under may, and
+# the attempt line says what enforce would have refused (RFC 8461 5)
 send testing testing.test
 delivered testing testing.test 10.97.0.24 no
 chk "testing.test: the log says testing" logged testing "$L=testing.test record=yes id=1 policy=fetched mode=testing max_age=86400 addresses_not_matching=0\$" || show testing
+chk "testing.test: the tls line says why verify would have refused it" \
+	logged testing 'tls qid=.* ip=10.97.0.24 .*verified=no why="certificate not trusted"$' || show testing
+chk "testing.test: the attempt line: delivered over TLS, sts=testing, sts_failure=\"certificate not trusted\"" \
+	logged testing 'attempt .*mx=mx.testing.test ip=10.97.0.24 status=delivered .*tls=TLSv1.2 sts=testing sts_failure="certificate not trusted" delay=' ||
+	show testing
+# 7a. testing, the CA's certificate for the MX host: nothing to report
+send tgood tgood.test
+delivered tgood tgood.test 10.97.0.21 yes
+chk "tgood.test: testing, the host named" logged tgood "$L=tgood.test record=yes id=1 policy=fetched mode=testing max_age=86400 addresses_not_matching=0\$" || show tgood
+chk "tgood.test: the attempt line says sts=testing and no sts_failure" eval \
+	'logged tgood "attempt .*mx=mx.tgood.test ip=10.97.0.21 status=delivered .*tls=TLSv1.2 sts=testing delay=" && ! logged tgood sts_failure' || show tgood
+# 7b. testing, the CA's certificate for another name: delivered over TLS all the same
+send twrong twrong.test
+delivered twrong twrong.test 10.97.0.23 no
+chk "twrong.test: sts_failure=\"certificate for another name\"" \
+	logged twrong 'attempt .*mx=mx.twrong.test ip=10.97.0.23 status=delivered .*tls=TLSv1.2 sts=testing sts_failure="certificate for another name" delay=' ||
+	show twrong
+# 7c. testing, the MX host not named by the policy: tried, delivered
+send tnomx tnomx.test
+delivered tnomx tnomx.test 10.97.0.21 no
+chk "tnomx.test: the mtasts line counts the host not named" logged tnomx "$L=tnomx.test record=yes id=1 policy=fetched mode=testing max_age=86400 addresses_not_matching=1\$" || show tnomx
+chk "tnomx.test: sts_failure=\"mx not in policy\"" \
+	logged tnomx 'attempt .*mx=mx.tnomx.test ip=10.97.0.21 status=delivered .*sts=testing sts_failure="mx not in policy" delay=' || show tnomx
+# 7d. testing, no STARTTLS: delivered in clear
+before=$(msgs 10.97.0.22)
+send tplain tplain.test
+chk "tplain.test: delivered in clear, no STARTTLS" eval \
+	'[ "$(status tplain)" = K ] && [ "$(msgs 10.97.0.22)" -eq $((before + 1)) ] && conn_has 10.97.0.22 "^cmds: EHLO,MAIL,RCPT,DATA,QUIT\$" && ! logged tplain " tls "' ||
+	show tplain
+chk "tplain.test: sts_failure=\"starttls not offered\", no tls=" eval \
+	'attempt tplain | grep -q "status=delivered .* sts=testing sts_failure=\"starttls not offered\" delay=" && ! attempt tplain | grep -q " tls="' || show tplain
+# 7e. testing, a handshake that fails (TLS 1.3 only): again in clear, as under may
+send t13 t13.test
+chk "t13.test: delivered in clear on the retry" eval \
+	'[ "$(status t13)" = K ] && [ "$(conns 10.97.0.27)" -eq 2 ] && logged t13 "tls_failed .*mx=mx.t13.test .*policy=may .*then=clear"' || show t13
+chk "t13.test: sts_failure=\"tls handshake failed\"" \
+	logged t13 'attempt .*mx=mx.t13.test .*status=delivered .* sts=testing sts_failure="tls handshake failed" delay=' || show t13
 
 # 8. none: may
 send none none.test
 delivered none none.test 10.97.0.24 no
 chk "none.test: the log says none" logged none "$L=none.test record=yes id=1 policy=fetched mode=none max_age=86400\$" || show none
+chk "none.test and enf.test: their attempt lines say nothing of testing, nor their tls lines why" eval \
+	'no_sts none && no_sts enf1 && ! logged none " why=" && ! logged enf1 " why="'
 
 # 9. no TXT record: no fetch, may
 send notxt notxt.test

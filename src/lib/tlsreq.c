@@ -176,7 +176,8 @@ static void report_parse(const char *b, size_t end, struct tls_report *rep)
 	struct str v = STR_INIT;
 	size_t p;
 
-	if (!str_copys(&rep->protocol, "") || !str_copys(&rep->cipher, "") || !str_copys(&rep->sni, ""))
+	if (!str_copys(&rep->protocol, "") || !str_copys(&rep->cipher, "") || !str_copys(&rep->sni, "") ||
+	    !str_copys(&rep->verify_error, ""))
 		die_nomem();
 	rep->verified = -1;
 	for (p = 0; p + 1 < end; p += strlen(b + p) + 1) {
@@ -185,6 +186,8 @@ static void report_parse(const char *b, size_t end, struct tls_report *rep)
 		if (take(&rep->cipher, b + p, "SSL_CIPHER="))
 			continue;
 		if (take(&rep->sni, b + p, "SSL_TLS_SNI_SERVERNAME="))
+			continue;
+		if (take(&rep->verify_error, b + p, "SSL_PEER_VERIFY_ERROR="))
 			continue;
 		/* only an exact "1" is a verified peer: anything else is not */
 		if (take(&v, b + p, "SSL_PEER_VERIFIED="))

@@ -15,6 +15,10 @@
 /* What the engine reported; "" for a string it did not send. */
 struct tls_report {
 	struct str protocol, cipher, sni;
+	/* SSL_PEER_VERIFY_ERROR: postern-tlsio's policy t says why a chain
+	 * it took would not have passed policy v, as it came (the reader
+	 * cleans it before it logs it) */
+	struct str verify_error;
 	int verified; /* SSL_PEER_VERIFIED: 1, 0, or -1 not reported */
 };
 

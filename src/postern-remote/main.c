@@ -110,6 +110,13 @@ static void write_one(struct one *o)
 			log_kv(&l, "dsn", "relayed");
 		if (o->j.tlsproto[0])
 			log_kv(&l, "tls", o->j.tlsproto);
+		/* MTA-STS mode testing: delivered as under may, and what enforce
+		 * would have refused said (RFC 8461 5; doc/remote.md) */
+		if (o->j.sts_testing) {
+			log_kv(&l, "sts", "testing");
+			if (o->j.sts_failure[0])
+				log_kv(&l, "sts_failure", o->j.sts_failure);
+		}
 		log_kvu(&l, "delay", now > arr ? now - arr : 0);
 		log_end(&l);
 	}
@@ -511,6 +518,13 @@ int main(int argc, char **argv)
 			ones[k].host.len = ones[k].ip.len = 0;
 			if (!str_cats(&ones[k].host, addrs[i].host) || !str_cats(&ones[k].ip, ip))
 				die_nomem();
+			/* what the attempt line says of MTA-STS testing is this
+			 * address's: a host the policy does not name is known as
+			 * such before it answers; smtp.c adds what TLS showed */
+			ones[k].j.sts_testing = addrs[i].sts_testing;
+			ones[k].j.sts_failure[0] = 0;
+			if (addrs[i].sts_testing && !addrs[i].sts_named)
+				memcpy(ones[k].j.sts_failure, "mx not in policy", sizeof "mx not in policy");
 			js[n++] = &ones[k].j;
 		}
 		r = smtp_session(js, n, addrs + i, &why, report_settled);

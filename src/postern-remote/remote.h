@@ -18,6 +18,7 @@
 #define ADDRS_MAX 20        /* addresses tried in all */
 #define REPLY_LINE_MAX 2048 /* one reply line, CRLF included */
 #define REPLY_LINES_MAX 100 /* lines of one multi-line reply */
+#define STS_FAILURE_MAX 128 /* an attempt line's sts_failure, its NUL included */
 
 /* ---- routes.c: control/smtproutes ---- */
 struct route {
@@ -89,6 +90,11 @@ struct addr {
 	 * could not be looked up (the host fails, never in clear) */
 	enum tls_policy tls;
 	int tlsa_temp;
+	/* under an MTA-STS policy in mode testing (sts.c): the host is
+	 * spoken to as under may, but with postern-tlsio's policy t, and
+	 * whether enforce would have refused it is logged; sts_named: one
+	 * of the policy's mx: patterns matches it */
+	int sts_testing, sts_named;
 	char tlsa[TLSA_LIST_MAX]; /* dane: the usable records, each ending in NUL */
 	size_t tlsa_len;
 };
@@ -132,7 +138,8 @@ void addr_fmt(const struct addr *a, char *buf, size_t size); /* INET6_ADDRSTRLEN
 /* ---- sts.c: policy sts (MTA-STS, RFC 8461) ---- */
 /* Each address's own policy from the domain's MTA-STS policy: under mode
  * enforce only the addresses of MX hosts it names are kept (*n shrinks),
- * each under verify; otherwise may.  via_mx 0 (a route, an address
+ * each under verify; under testing every one, under may, marked
+ * sts_testing (and sts_named when the policy names it); otherwise may.  via_mx 0 (a route, an address
  * literal): may, nothing looked up.  dane_first (dane-sts, after
  * dane_plan): an address DANE decided for keeps DANE's plan and is kept,
  * named by the policy or not, and with DANE for all nothing is looked up
@@ -191,6 +198,12 @@ struct job {
 	int auth_clear;          /* the host is in control/smtpauthplaintext */
 	enum tls_policy tls;     /* control/remotetls's for the domain */
 	char tlsproto[24];       /* the TLS protocol of its last transaction, "" in clear */
+	/* MTA-STS mode testing at the address tried last: the attempt line
+	 * says sts=testing, and what enforce would have refused there
+	 * ("mx not in policy", "starttls not offered", the certificate's
+	 * fault...), "" when nothing */
+	int sts_testing;
+	char sts_failure[STS_FAILURE_MAX];
 };
 /* The jobs not yet settled, at one address: a session, one transaction
  * per job, and a new session whenever a transaction leaves the connection
@@ -212,8 +225,9 @@ int smtp_session(struct job **js, size_t n, const struct addr *a, struct str *wh
 #define TLS_HANDSHAKE_S 60 /* the engine's own limit for the handshake */
 /* Asks postern-tlsd for a client engine on the connected socket fd, for
  * the host a (its name goes as SNI, or under dane the name its TLSA
- * records were found at): policy e for may and encrypt, v for verify, d
- * and a's TLSA records for dane.  0 with fds as tlsreq_start's;
+ * records were found at): policy e for may and encrypt (t for may at a
+ * host under MTA-STS testing), v for verify, d and a's TLSA records for
+ * dane.  0 with fds as tlsreq_start's;
  * -1 with why set. */
 int tls_client_engine(int fd, enum tls_policy pol, const struct addr *a, int fds[3], struct str *why);
 

@@ -21,6 +21,7 @@ struct conn {
 	int fd;                  /* the socket; -1 once TLS holds it */
 	int ctl, rfd, wfd;       /* the TLS engine's control socket and pipes, or -1 */
 	int tls, verified;       /* in TLS; its certificate verified (policy verify) */
+	const char *clear_why;   /* in clear under may: why STARTTLS was not used, or 0 */
 	struct io in, out;
 	char ibuf[4096], obuf[16384];
 	char ip[64];
@@ -380,6 +381,9 @@ static void tls_log(const char *event, const struct job *j, const struct conn *c
 		log_kvb(&l, "protocol", tls_rep.protocol.s, tls_rep.protocol.len);
 		log_kvb(&l, "cipher", tls_rep.cipher.s, tls_rep.cipher.len);
 		log_kv(&l, "verified", c->verified ? "yes" : "no");
+		/* policy t (MTA-STS testing): why verify would have refused it */
+		if (!c->verified && tls_rep.verify_error.len)
+			log_kvb(&l, "why", tls_rep.verify_error.s, tls_rep.verify_error.len);
 	}
 	log_end(&l);
 }
@@ -451,6 +455,7 @@ static int starttls(struct conn *c, struct job *j, struct str *why, enum after *
 
 	*state = QUIT_IT;
 	if (!c->starttls) {
+		c->clear_why = "starttls not offered";
 		if (pol == TLS_MAY)
 			return 0;
 		return tls_required(c, j, why, "STARTTLS is not offered", 0);
@@ -468,6 +473,7 @@ static int starttls(struct conn *c, struct job *j, struct str *why, enum after *
 	/* the engine first: if there is none, nothing has been said yet and
 	 * the session can go on in clear */
 	if (tls_client_engine(c->fd, pol, c->a, fds, &twhy) == -1) {
+		c->clear_why = "tls unavailable";
 		if (pol == TLS_MAY) {
 			tls_log("tls_unavailable", j, c, twhy.s, "clear");
 			return 0;
@@ -486,6 +492,7 @@ static int starttls(struct conn *c, struct job *j, struct str *why, enum after *
 		close_fd(&c->ctl);
 		close_fd(&c->rfd);
 		close_fd(&c->wfd);
+		c->clear_why = "starttls refused";
 		if (pol == TLS_MAY) {
 			struct str q = STR_INIT;
 			reply_quote(&c->r, &q, 300);
@@ -567,6 +574,9 @@ static int session_open(struct conn *c, struct job *j, const struct addr *a, int
 	memset(c, 0, sizeof *c);
 	c->fd = c->ctl = c->rfd = c->wfd = -1;
 	c->a = a;
+	/* the handshake failed moments ago under may: this session is the
+	 * retry in clear */
+	c->clear_why = clear ? "tls handshake failed" : 0;
 	*state = DEAD;
 	addr_fmt(a, c->ip, sizeof c->ip);
 	if ((j->tls == TLS_DANE || j->tls == TLS_DANE_STS) && a->tlsa_temp)
@@ -625,6 +635,41 @@ static int session_open(struct conn *c, struct job *j, const struct addr *a, int
 	return 0;
 }
 
+/* Under MTA-STS mode testing (RFC 8461 5): what enforce would have
+ * refused at this session's host, for the attempt line.  The first fault
+ * that enforce would have stopped at: a host its policy does not name is
+ * not even tried, one in clear fails for want of TLS, one in TLS for its
+ * certificate (postern-tlsio's policy t says why).  The reason comes
+ * from the engine: only printable ASCII of it is kept, cut to fit. */
+static void sts_verdict(const struct conn *c, struct job *j)
+{
+	const char *f = "";
+	size_t n, i, k = 0;
+
+	j->sts_failure[0] = 0;
+	if (!c->a->sts_testing)
+		return;
+	if (!c->a->sts_named)
+		f = "mx not in policy";
+	else if (!c->tls)
+		f = c->clear_why ? c->clear_why : "starttls not used";
+	else if (!c->verified && !tls_rep.verify_error.len)
+		f = "certificate not verified";
+	else if (!c->verified) {
+		n = tls_rep.verify_error.len;
+		for (i = 0; i < n && k + 1 < sizeof j->sts_failure; i++) {
+			char x = tls_rep.verify_error.s[i];
+			if (x >= 0x20 && x < 0x7f)
+				j->sts_failure[k++] = x;
+		}
+		j->sts_failure[k] = 0;
+		return;
+	}
+	n = strnlen(f, sizeof j->sts_failure - 1);
+	memcpy(j->sts_failure, f, n);
+	j->sts_failure[n] = 0;
+}
+
 /* One message over an open session: MAIL, the RCPTs, DATA.  Returns 0 when
  * this host settled what it could of j, 1 when j should try the next
  * address (why says why).  *state: REUSE when the transaction ended
@@ -638,6 +683,7 @@ static int transaction(struct conn *c, struct job *j, struct str *why, enum afte
 
 	*state = REUSE;
 	tls_name_copy(j->tlsproto, sizeof j->tlsproto, c->tls ? &tls_rep.protocol : 0);
+	sts_verdict(c, j);
 	if (j->utf8 && !c->smtputf8) {
 		static const char e[] = "does not support SMTPUTF8, which the addresses need (5.6.7)";
 		settle_rest(j, 'D', c, 0, 0, e);

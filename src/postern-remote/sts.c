@@ -3,8 +3,11 @@
  * https://mta-sts.DOMAIN/.well-known/mta-sts.txt says which of its MX
  * hosts may take its mail and that they have certificates an authority
  * signed.  Under mode enforce only those hosts are tried, each under
- * policy verify; under testing and none, and for a domain without a
- * policy, may.  The policy is fetched over HTTPS through postern-tlsd's
+ * policy verify; under testing every host, under may, but with the chain
+ * judged as verify would (postern-tlsio's policy t) and what enforce
+ * would have refused logged (RFC 8461 5: validate, deliver anyway, report;
+ * TLSRPT is not sent); under none, and for a domain without a policy,
+ * may.  The policy is fetched over HTTPS through postern-tlsd's
  * engine (policy v, the name mta-sts.DOMAIN: the fetch is what makes the
  * policy trustworthy, where the MX answer is not) and kept in
  * HOME/queue/mtasts/DOMAIN for its max_age, fetched again when the
@@ -404,6 +407,7 @@ int sts_plan(struct addr *a, size_t *n, const char *domain, int via_mx, int dane
 	struct str lower = STR_INIT;
 
 	for (i = 0; i < *n; i++) {
+		a[i].sts_testing = a[i].sts_named = 0;
 		if (dane_first && dane_decided(a + i))
 			by_dane++;
 		else
@@ -440,9 +444,13 @@ int sts_plan(struct addr *a, size_t *n, const char *domain, int via_mx, int dane
 				a[k++] = a[i];
 				continue;
 			}
+			/* testing: every host, as may; what enforce would say of
+			 * each is smtp.c's to log */
+			a[i].sts_testing = p.mode == MTASTS_TESTING;
 			if (mtasts_mx_match(&p, a[i].host, strlen(a[i].host))) {
 				if (p.mode == MTASTS_ENFORCE)
 					a[i].tls = TLS_VERIFY;
+				a[i].sts_named = 1;
 				a[k++] = a[i];
 			} else {
 				hosts_out++;

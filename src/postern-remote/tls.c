@@ -26,7 +26,9 @@ int tls_client_engine(int fd, enum tls_policy pol, const struct addr *a, int fds
 		return -1;
 	}
 	req[0] = 'C';
-	req[1] = pol == TLS_VERIFY ? 'v' : pol == TLS_DANE ? 'd' : 'e';
+	/* MTA-STS testing: may, with the chain judged all the same, so that
+	 * the log can say what enforce would have made of it */
+	req[1] = pol == TLS_VERIFY ? 'v' : pol == TLS_DANE ? 'd' : pol == TLS_MAY && a->sts_testing ? 't' : 'e';
 	memcpy(req + 2, name, n);
 	len = 2 + n;
 	if (pol == TLS_DANE) {

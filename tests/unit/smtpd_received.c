@@ -30,7 +30,7 @@ static void set(struct str *s, const char *v)
 int main(void)
 {
 	struct str out = STR_INIT;
-	struct tls_report tls = { STR_INIT, STR_INIT, STR_INIT, -1 };
+	struct tls_report tls = { .protocol = STR_INIT, .cipher = STR_INIT, .sni = STR_INIT, .verify_error = STR_INIT, .verified = -1 };
 
 	set(&cfg.me, "mx.example.org");
 	client.ip = "192.0.2.7";
