@@ -104,14 +104,14 @@ out=$(timeout 20 "$SK" 2>&1)
 check "a FIFO at key: refused at once, not waited on (exit $?)" sh -c '[ "$1" -eq 111 ] && printf "%s\n" "$2" | grep -q "not a regular file"' - "$?" "$out"
 rm -f "$K"
 mv "$SCRATCH/key.saved" "$K" || bail "the key back"
-s6-setuidgid postern-srs flock "$(dirname "$K")" sleep 40 &
+s6-setuidgid postern-srs flock "$(dirname "$K")" sleep 20 &
 LOCKER=$!
 on_cleanup "kill $LOCKER 2> /dev/null"
 sleep 1
 t0=$(date +%s)
 out=$("$SK" new 2>&1)
 rc=$?
-check "secret/srs/ held locked: postern-srskey gives up after 30 s, exit 111 ($rc, $(($(date +%s) - t0)) s)" \
+check "secret/srs/ held locked: postern-srskey gives up after 10 s, exit 111 ($rc, $(($(date +%s) - t0)) s)" \
 	sh -c '[ "$1" -eq 111 ] && printf "%s\n" "$2" | grep -q "stayed locked"' - "$rc" "$out"
 kill "$LOCKER" 2> /dev/null
 done_testing

@@ -21,7 +21,7 @@
  * renamed over it, so a reader sees the old keys or the new ones, never
  * a part.  Runs hold a lock on secret/srs/ from before the old file is
  * read until after the rename, so two runs of `new` cannot lose a key
- * between them; a lock held for 30 seconds ends the run.  The keys are
+ * between them; a lock held for 10 seconds ends the run.  The keys are
  * never printed. */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +42,7 @@
 #define USAGE "postern-srskey [new | drop]"
 #define HEADER "# SRS keys (postern-srskey(8), doc/srs.md): the first signs, every one verifies\n"
 #define KEY_READ_MAX (64 * 1024)
-#define LOCK_WAIT_S 30
+#define LOCK_WAIT_S 10
 
 enum action { MAKE, NEW, DROP };
 
@@ -110,7 +110,7 @@ static void lock_dir(int dirfd, const char *dir)
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			die_sys(111, "fatal: unable to lock ", dir);
 		if (i == LOCK_WAIT_S * 10)
-			die(111, "fatal: ", dir, " stayed locked for 30 seconds: another run of postern-srskey?");
+			die(111, "fatal: ", dir, " stayed locked for 10 seconds: another run of postern-srskey?");
 		(void)usleep(100000);
 	}
 }
