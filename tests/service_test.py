@@ -127,3 +127,34 @@ def send_while_stopped(srv, path, rec, fds):
         q.close()
     finally:
         srv.p.send_signal(signal.SIGCONT)
+
+
+def as_uid(uid):
+    """a preexec_fn: uid, and the gid of the same number, with no other group"""
+    def pre():
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    return pre
+
+
+def recv_record(s, cap=4096):
+    """the next record on s; b'' when the connection ends, None on a timeout"""
+    try:
+        return s.recv(cap)
+    except (ConnectionResetError, BrokenPipeError):
+        return b''
+    except socket.timeout:
+        return None
+
+
+def send_record(s, rec, fds=()):
+    """rec on s, with fds (SCM_RIGHTS); False when it could not go"""
+    try:
+        if fds:
+            socket.send_fds(s, [rec], fds)
+        else:
+            s.send(rec)
+        return True
+    except OSError:
+        return False

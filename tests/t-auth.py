@@ -24,7 +24,7 @@ restart, and the refusal of root.  Run as root."""
 import os, pwd, re, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_test
-from service_test import sanitized, send_while_stopped
+from service_test import as_uid, sanitized, send_while_stopped
 from smtptest import BUILD, set_control
 from tap import check, done, wait_for
 
@@ -60,14 +60,6 @@ ENV = dict(os.environ)
 ENV.pop('POSTERN_HOME', None)
 LINE = re.compile(r'^([^:]+):\$argon2id\$v=19\$m=65536,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$')
 SECRETS = []  # every password used: none may reach a log
-
-
-def as_uid(uid):
-    def pre():
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-    return pre
 
 
 def passwd(*args, data=b'', uid=AUTH_UID, home=None):

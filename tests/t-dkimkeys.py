@@ -25,7 +25,7 @@ useradd and removed at the end."""
 import base64, hashlib, os, pwd, grp, re, shutil, signal, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_test
-from service_test import sanitized
+from service_test import sanitized, recv_record as recv, send_record as send
 from smtptest import BUILD, SRC, set_control
 from tap import check, done, wait_for
 from cryptography.hazmat.primitives import hashes, serialization
@@ -207,27 +207,6 @@ def connect():
             if time.time() > end:
                 raise
             time.sleep(0.01)
-
-
-def recv(s):
-    """the next record; b'' when the connection ends, None on a timeout"""
-    try:
-        return s.recv(4096)
-    except (ConnectionResetError, BrokenPipeError):
-        return b''
-    except socket.timeout:
-        return None
-
-
-def send(s, rec, fds=()):
-    try:
-        if fds:
-            socket.send_fds(s, [rec], fds)
-        else:
-            s.send(rec)
-        return True
-    except OSError:
-        return False
 
 
 def ask(rec):

@@ -32,6 +32,7 @@ line counting what it answered.  Run as root."""
 import atexit, base64, os, re, shutil, signal, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_test
+from service_test import as_uid
 from smtptest import BUILD, Server, Conn, children
 from srsaddr import siphash24, srs0, srs1, today
 from fakeauth import Listener
@@ -50,14 +51,6 @@ OTHER = bytes.fromhex('ffeeddccbbaa99887766554433221100')
 vec = [siphash24(bytes(range(16)), bytes(range(n))).to_bytes(8, 'little').hex() for n in (0, 1, 7, 8, 15)]
 check(vec == ['310e0edd47db6f72', 'fd67dc93c539f874', '37d1018bf50002ab', '6224939a79f5f593', 'e545be4961ca29a1'],
       'the test\'s SipHash-2-4 gives the reference vectors (%s)' % vec)
-
-
-def as_uid(uid):
-    def pre():
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-    return pre
 
 
 def put_key(srv, text, owner=SRS_UID, mode=0o600):

@@ -29,7 +29,7 @@ the pending connections closed, the stop line's counts.  Run as root."""
 import os, re, shutil, signal, socket, stat, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_test
-from service_test import sanitized
+from service_test import as_uid, sanitized, recv_record as recv, send_record as send
 from smtptest import BUILD
 from srsaddr import srs0, srs1, today
 from tap import check, done, wait_for
@@ -61,14 +61,6 @@ SOCK = os.path.join(RUNDIR, 'socket')
 ENV = dict(os.environ, POSTERN_HOME=D)
 ARGS = ['-u', str(SIGNER), '-c', str(CHECKER)]
 servers = []
-
-
-def as_uid(uid):
-    def pre():
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-    return pre
 
 
 def keytext(*keys):
@@ -130,27 +122,6 @@ def connect(uid=0):
         if uid:
             os.seteuid(0)
     return s
-
-
-def recv(s):
-    """the next record; b'' when the connection ends, None on a timeout"""
-    try:
-        return s.recv(2000)
-    except (ConnectionResetError, BrokenPipeError):
-        return b''
-    except socket.timeout:
-        return None
-
-
-def send(s, rec, fds=()):
-    try:
-        if fds:
-            socket.send_fds(s, [rec], fds)
-        else:
-            s.send(rec)
-        return True
-    except OSError:
-        return False
 
 
 def ask(rec, uid=0, fds=(), counted=True):
