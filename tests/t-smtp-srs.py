@@ -483,7 +483,7 @@ finally:
     sub.stop()
 code = subsrs.stop()
 stop = srs_lines(subsrs, 'stop')
-check(code == 0 and stop == ['postern-srs: stop signed=0 skipped=0 reversed=6 unavailable=0 refused=0'],
+check(code == 0 and stop == ['postern-srs: stop signed=0 skipped=0 reversed=6 unavailable=0 refused=0 rationed=0'],
       'submission\'s postern-srs: exit 0, it reversed 6 (2 a session, 3 sessions), refused none (%s)' % stop)
 code = srsd.stop()
 check(code == 0 and len(srs_lines(srsd, 'stop')) == 1, 'postern-srs of port 25: SIGTERM, exit 0, its stop line')

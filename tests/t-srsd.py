@@ -23,7 +23,8 @@ however many requests; the key back; SIGHUP; postern-srs started without
 a key file; malformed records (unknown letter, F without its NUL, bad
 fields, control bytes, 510 and 511 bytes, a descriptor attached) closed
 unanswered and logged (a few lines a second, the rest counted on the next
-line); 16 pending connections for a uid not of -u, the last 8 of 64 kept for -u; a silent
+line); 16 pending connections for a uid not of -u, the last 8 of 64 kept for -u; a local
+uid's R rationed, 50 a second, not -c's or -u's; a silent
 client closed after about 5 s while others are served; SIGTERM: exit 0,
 the pending connections closed, the stop line's counts.  Run as root."""
 import os, re, shutil, signal, socket, stat, subprocess, sys, tempfile, time
@@ -94,13 +95,16 @@ def Server(*args):
 
 
 # what the stop line must count: each answer the client saw, by kind
-want = {'signed': 0, 'skipped': 0, 'reversed': 0, 'unavailable': 0, 'refused': 0}
+want = {'signed': 0, 'skipped': 0, 'reversed': 0, 'unavailable': 0, 'refused': 0, 'rationed': 0}
+RATIONED = b'Ztoo many requests of this uid; try again later'
 
 
 def tally(rec, a):
     """counts answer a to record rec as postern-srs's stop line should"""
     if a == b'':
         want['refused'] += 1
+    elif a == RATIONED:
+        want['rationed'] += 1
     elif a[:1] == b'Z':
         want['unavailable'] += 1
     elif rec[:1] == b'F':
@@ -451,6 +455,23 @@ try:
     check(log_has(srv, 'postern-srs: refused uid=%d why="no request in time"' % LOCAL),
           '... logged: refused uid=%d why="no request in time"' % LOCAL)
 
+    # 9b. A local user's R rationed (50 a second, in bursts of as many):
+    # answered Z "too many", logged; the -c uid and -u's are not; a
+    # second later the local user is answered again.
+    time.sleep(1.1)
+    got = [R(good3, LOCAL2) for _ in range(150)]
+    nk = got.count(b'Kcarol@example.org')
+    check(50 <= nk < 150 and set(got) == {b'Kcarol@example.org', RATIONED},
+          '150 R of a local uid at once: the first 50 or so answered, the rest "too many" (%d answered)' % nk)
+    check(log_has(srv, 'postern-srs: refused uid=%d why="too many R requests of the uid"' % LOCAL2),
+          '... logged as a refusal')
+    got = [R(good3, CHECKER) for _ in range(80)]
+    check(got == [b'Kcarol@example.org'] * 80, '80 R of the -c uid at once: all answered')
+    got = [R(good3, SIGNER) for _ in range(80)]
+    check(got == [b'Kcarol@example.org'] * 80, '80 R of the -u uid at once: all answered')
+    time.sleep(1.1)
+    check(R(good3, LOCAL2) == b'Kcarol@example.org', 'a second later the local uid is answered again')
+
     # 10. SIGTERM: the pending ones closed, exit 0, the counts.
     pending = connect(LOCAL2)
     time.sleep(0.3)
@@ -461,7 +482,7 @@ try:
     check(not os.path.exists(SOCK), 'the socket is removed')
     stop = lines(srv, 'stop')
     expect = 'postern-srs: stop signed=%(signed)d skipped=%(skipped)d reversed=%(reversed)d ' \
-             'unavailable=%(unavailable)d refused=%(refused)d' % want
+             'unavailable=%(unavailable)d refused=%(refused)d rationed=%(rationed)d' % want
     check(stop == [expect], 'the stop line counts what the client saw: %s (%s)' % (expect, stop))
 
     # 11. Started without a key file: ready, Z, then K once there is one.

@@ -15,13 +15,14 @@
  * uid, or to those given with -u instead, and R to every other uid:
  * postern-smtpd on every port, and sendmail -bs run by a local user.
  * (-c names the uids that only reverse, postern-smtpd's and
- * postern-submit's by default, for the log's sake: they are served as
- * every other uid is.)  A uid not of -u may have 16 connections waiting
- * for their request, and all of them together 56 of the 64: the last 8
- * are postern-send's, so that no crowd of others keeps its forwards
- * waiting.  An R tells nothing
- * that port 25 does not tell any stranger (a RCPT to the address is
- * taken or refused).  Each connection carries one request and gets one
+ * postern-submit's by default: their R are not rationed, a uid on
+ * neither list has RATION_PER_S a second, ration.h.)  A uid not of -u
+ * may have 16 connections waiting for their request, and all of them
+ * together 56 of the 64: the last 8 are postern-send's, so that no crowd
+ * of others keeps its forwards waiting.  An R tells nothing that port 25
+ * does not tell any stranger (a RCPT to the address is taken or
+ * refused), and a local user gets its answers no faster than port 25's
+ * limits would give them.  Each connection carries one request and gets one
  * answer (srsask.h); a malformed one, or an F from a uid that may not
  * sign, is closed unanswered and logged as a refusal, a few lines a
  * second at most.
@@ -41,6 +42,8 @@
 #include <unistd.h>
 #include "answer.h"
 #include "keys.h"
+#include "ration.h"
+#include "seconds.h"
 #include "conf.h"
 #include "die.h"
 #include "log.h"
@@ -67,7 +70,7 @@ static struct service svc = {
 };
 static struct keyfile keyfile;
 static struct {
-	unsigned long long signed_, skipped, reversed, refused, unavailable;
+	unsigned long long signed_, skipped, reversed, refused, unavailable, rationed;
 } counts;
 
 static int may_sign(uid_t uid)
@@ -139,6 +142,16 @@ static int serve(int conn, int late)
 		return refuse(conn, uid, "request too long", 0);
 	if (m.msg_flags & MSG_CTRUNC)
 		return refuse(conn, uid, "request with ancillary data", 0);
+	/* a local user's R: rationed (ration.h); the answer says try later */
+	if (rec[0] == 'R' && !may_sign(uid) && !service_checks_only(&svc, uid) &&
+	    !ration_take(uid, (unsigned long long)monotonic_ms())) {
+		static const char z[] = "Ztoo many requests of this uid; try again later";
+		counts.rationed++;
+		service_refused(&svc, uid, "too many R requests of the uid", 0);
+		if (service_answer(conn, z, sizeof z - 1) == -1)
+			return refuse(conn, uid, "unable to send the answer", strerror(errno));
+		return finish(conn);
+	}
 	keyfile_look(&keyfile, 0);
 	an = srsd_answer(rec, (size_t)r, may_sign(uid), keyfile.usable ? &keyfile.keys : 0, keyfile.why,
 	                 srs_day((long long)time(0)), ans, &kind, &result, &refusal);
@@ -208,6 +221,7 @@ int main(int argc, char **argv)
 	log_kvu(&l, "reversed", counts.reversed);
 	log_kvu(&l, "unavailable", counts.unavailable);
 	log_kvu(&l, "refused", counts.refused);
+	log_kvu(&l, "rationed", counts.rationed);
 	log_end(&l);
 	keyfile_wipe(&keyfile);
 	str_free(&sock);
