@@ -158,3 +158,17 @@ def send_record(s, rec, fds=()):
         return True
     except OSError:
         return False
+
+
+def is_open(s):
+    """the service has not closed the connection s (nothing to read yet);
+    s is left with a 10 s timeout"""
+    s.setblocking(False)
+    try:
+        return s.recv(10) != b''
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        s.settimeout(10)

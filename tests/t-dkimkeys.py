@@ -25,7 +25,7 @@ useradd and removed at the end."""
 import base64, hashlib, os, pwd, grp, re, shutil, signal, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_test
-from service_test import sanitized, recv_record as recv, send_record as send
+from service_test import is_open, sanitized, recv_record as recv, send_record as send
 from smtptest import BUILD, SRC, set_control
 from tap import check, done, wait_for
 from cryptography.hazmat.primitives import hashes, serialization
@@ -251,19 +251,6 @@ LONG_D = long_name(200, 'l')
 LONG_S = 's' * 41
 LONG_T = 't' * 41
 TOO_LONG_S = 's' * 42
-
-
-def is_open(s):
-    """the connection has not been closed by postern-dkim (nothing to read yet)"""
-    s.setblocking(False)
-    try:
-        return s.recv(10) != b''
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        s.settimeout(10)
 
 
 def flip(pid, needle):

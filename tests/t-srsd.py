@@ -30,7 +30,7 @@ the pending connections closed, the stop line's counts.  Run as root."""
 import os, re, shutil, signal, socket, stat, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_test
-from service_test import as_uid, sanitized, recv_record as recv, send_record as send
+from service_test import as_uid, is_open, sanitized, recv_record as recv, send_record as send
 from smtptest import BUILD
 from srsaddr import srs0, srs1, today
 from tap import check, done, wait_for
@@ -149,17 +149,14 @@ def R(address, uid=0):
     return ask(b'R' + address.rsplit('@', 1)[0].encode(), uid)
 
 
-def is_open(s):
-    """the connection has not been closed by postern-srs (nothing to read yet)"""
-    s.setblocking(False)
-    try:
-        return s.recv(10) != b''
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        s.settimeout(10)
+def answers(conns, rec):
+    """rec sent on each of conns, and the answers, tallied for the stop line"""
+    for c in conns:
+        send(c, rec)
+    got = [recv(c) for c in conns]
+    for g in got:
+        tally(rec, g)
+    return got
 
 
 def lines(srv, event):
@@ -397,23 +394,13 @@ try:
     check(log_has(srv, 'postern-srs: refused uid=%d why="too many connections of the uid waiting"' % LOCAL),
           '... logged: refused uid=%d why="too many connections of the uid waiting"' % LOCAL)
     rec = b'R' + good3.split('@')[0].encode()
-    for c in kept:
-        send(c, rec)
-    got = [recv(c) for c in kept]
-    for g in got:
-        tally(rec, g)
-    check(got == [b'Kcarol@example.org'] * 16, '... the 16 kept ones then send their R: each answered K')
+    check(answers(kept, rec) == [b'Kcarol@example.org'] * 16, '... the 16 kept ones then send their R: each answered K')
     checks = [connect(CHECKER) for _ in range(20)]
     wait_for(lambda: sum(is_open(c) for c in checks) <= 16, 3)
     kept = [c for c in checks if is_open(c)]
     check(len(kept) == 16 and R(good3, LOCAL) == b'Kcarol@example.org',
           'the -c uid: 16 of 20 idle connections kept, as for any uid not of -u; another uid still answered')
-    for c in kept:
-        send(c, rec)
-    got = [recv(c) for c in kept]
-    for g in got:
-        tally(rec, g)
-    check(got == [b'Kcarol@example.org'] * 16, '... and the 16 answered when they send their R')
+    check(answers(kept, rec) == [b'Kcarol@example.org'] * 16, '... and the 16 answered when they send their R')
     for c in idle + checks:
         c.close()
     # 16 each from CHECKER, LOCAL and LOCAL2 and 8 from root: 56, all a

@@ -57,7 +57,10 @@ static void failed(struct srs_conf *c, const struct str *why, time_t now)
 	c->failing = 1;
 	log_begin(&l, "srs_unavailable");
 	log_kv(&l, "service", "postern-srs");
-	log_kvb(&l, "why", why->len ? why->s : "unknown", why->len ? why->len : 7);
+	if (why->len)
+		log_kvb(&l, "why", why->s, why->len);
+	else
+		log_kv(&l, "why", "unknown");
 	log_kv(&l, "forwards", "deferred");
 	log_end(&l);
 }

@@ -51,7 +51,7 @@ static void read_domain(void)
 	} else if (r == 0 || srsdomain.len == 0) {
 		domain_state = 2;
 	} else if (!srs_domain_usable(srsdomain.s, srsdomain.len)) {
-		unavailable("file", "control/srsdomain", "not a domain name", 17);
+		unavailable("file", "control/srsdomain", "not a domain name", strlen("not a domain name"));
 		domain_state = -1;
 	} else {
 		domain_state = 1;
