@@ -118,6 +118,11 @@ int service_serves(const struct service *s, uid_t u)
 	       (s->all_but && !on_list(s->denied, s->ndenied, u));
 }
 
+int service_serves_all(const struct service *s, uid_t u)
+{
+	return on_list(s->uids, s->nuids, u);
+}
+
 int service_checks_only(const struct service *s, uid_t u)
 {
 	return !on_list(s->uids, s->nuids, u) && on_list(s->checks, s->nchecks, u);

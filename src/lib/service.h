@@ -80,6 +80,9 @@ void service_serve_all_but(struct service *, const uid_t *denied, size_t n);
 /* 1 when the uid is served, for everything or for checks only (on a
  * list, or, after service_serve_all_but, on none of the denied). */
 int service_serves(const struct service *, uid_t);
+/* 1 when the uid is served for everything: on the -u list (or
+ * service_serve_user's). */
+int service_serves_all(const struct service *, uid_t);
 /* 1 when the uid is served for checks only: on the -c list and not on
  * the -u one (a uid given with both is served for everything). */
 int service_checks_only(const struct service *, uid_t);

@@ -37,7 +37,9 @@ static size_t text(char *ans, char c, const char *s, size_t n)
 static size_t unavailable(char *ans, const char *keywhy, int *result)
 {
 	*result = SRS_UNAVAILABLE;
-	return text(ans, 'Z', keywhy ? keywhy : "no usable key", keywhy ? strlen(keywhy) : 13);
+	if (!keywhy)
+		keywhy = "no usable key";
+	return text(ans, 'Z', keywhy, strlen(keywhy));
 }
 
 static size_t sign(const char *rec, size_t n, const struct srs_keys *keys, const char *keywhy, unsigned long day,

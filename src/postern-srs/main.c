@@ -73,16 +73,6 @@ static struct {
 	unsigned long long signed_, skipped, reversed, refused, unavailable, rationed;
 } counts;
 
-static int may_sign(uid_t uid)
-{
-	size_t i;
-
-	for (i = 0; i < svc.nuids; i++)
-		if (svc.uids[i] == uid)
-			return 1;
-	return 0;
-}
-
 static int finish(int conn)
 {
 	if (close(conn) == -1)
@@ -143,7 +133,7 @@ static int serve(int conn, int late)
 	if (m.msg_flags & MSG_CTRUNC)
 		return refuse(conn, uid, "request with ancillary data", 0);
 	/* a local user's R: rationed (ration.h); the answer says try later */
-	if (rec[0] == 'R' && !may_sign(uid) && !service_checks_only(&svc, uid) &&
+	if (rec[0] == 'R' && !service_serves_all(&svc, uid) && !service_checks_only(&svc, uid) &&
 	    !ration_take(uid, (unsigned long long)monotonic_ms())) {
 		static const char z[] = "Ztoo many requests of this uid; try again later";
 		counts.rationed++;
@@ -153,8 +143,8 @@ static int serve(int conn, int late)
 		return finish(conn);
 	}
 	keyfile_look(&keyfile, 0);
-	an = srsd_answer(rec, (size_t)r, may_sign(uid), keyfile.usable ? &keyfile.keys : 0, keyfile.why,
-	                 srs_day((long long)time(0)), ans, &kind, &result, &refusal);
+	an = srsd_answer(rec, (size_t)r, service_serves_all(&svc, uid), keyfile.usable ? &keyfile.keys : 0,
+	                 keyfile.why, srs_day((long long)time(0)), ans, &kind, &result, &refusal);
 	if (an == 0)
 		return refuse(conn, uid, refusal, 0);
 	if (result == SRS_UNAVAILABLE)
