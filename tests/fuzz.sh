@@ -133,6 +133,8 @@ job authres tests/fuzz/authres.c src/lib/authres.c src/lib/case.c src/lib/str.c 
 job pem tests/fuzz/pem.c src/lib/pem.c src/lib/base64.c src/lib/str.c src/lib/die.c src/lib/log.c \
 	src/lib/fmt.c -lbearssl
 job mtasts tests/fuzz/mtasts.c src/lib/mtasts.c src/lib/case.c src/lib/str.c src/lib/fmt.c
+job tlsrpt tests/fuzz/tlsrpt.c src/lib/tlsrpt_rec.c src/lib/tlsrpt_txt.c src/lib/tlsrpt_conf.c src/lib/json.c \
+	src/lib/str.c src/lib/fmt.c
 job idna tests/fuzz/idna.c src/lib/idna.c src/lib/utf8.c src/lib/str.c src/lib/fmt.c
 wait
 for name in $names; do cat "$out/$name.tap"; done | awk '
